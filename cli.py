@@ -1,0 +1,444 @@
+"""The `loya` command: verbs that mirror the toolchain's stages (check, compile, eval, convert, fmt).
+
+Exit codes: 0 ok, 1 findings (errors in a programme, a rejected receipt or bundle), 2 usage or I/O.
+Every verb prints for people by default and takes ``--format json`` for machines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from loyadsl import __version__
+from loyadsl.api import CheckResult, check_file, compile_file, is_yaml, parse_any
+from loyadsl.diagnostics import Diagnostic, error, has_errors
+from loyadsl.render import diagnostics_json, money, outcome_table, print_diagnostics
+from loyadsl.runtime import Engine, LoyaRuntimeError, load_bundle
+
+app = typer.Typer(
+    name="loya",
+    help="Loyalty programmes as code: check, compile, evaluate and convert .loya programmes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="text for people, json for machines")]
+
+
+def _fail(message: str, code: int = EXIT_USAGE, as_json: bool = False, diag_code: str = "LOY407") -> None:
+    if as_json:
+        print(json.dumps({"error": {"code": diag_code, "message": message}}, ensure_ascii=False))
+    else:
+        err.print(f"[bold red]error[{diag_code}][/]: {escape(message)}")
+    raise typer.Exit(code)
+
+
+def _report(result: CheckResult, fmt: Format) -> None:
+    if fmt is Format.json:
+        print(diagnostics_json(result.diagnostics))
+    else:
+        print_diagnostics(err, result.diagnostics, result.sources)
+
+
+@app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(help=".loya or .yaml programme files")],
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Parse and type-check programmes; print diagnostics (exit 1 if any error)."""
+    every: list[Diagnostic] = []
+    for path in paths:
+        if not path.is_file():
+            _fail(f"{path}: no such file", as_json=fmt is Format.json)
+        result = check_file(path)
+        every += result.diagnostics
+        _report(result, fmt) if fmt is Format.text else None
+        if fmt is Format.text and result.ok:
+            p = result.programme
+            assert p is not None
+            out.print(f"[green]ok[/] {escape(str(path))}: programme “{escape(p.name)}”, "
+                      f"{len(p.campaigns)} campaigns in {len(p.groups)} groups")
+    if fmt is Format.json:
+        print(diagnostics_json(every))
+    raise typer.Exit(EXIT_FINDINGS if has_errors(every) else EXIT_OK)
+
+
+@app.command("compile")
+def compile_cmd(
+    source: Annotated[Path, typer.Argument(help="the main .loya or .yaml file")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="where to write the bundle")],
+    sign_key: Annotated[
+        Path | None, typer.Option(help="Ed25519 private key (hex, from `loya keygen`) to sign the bundle")
+    ] = None,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Compile a programme into a verified bytecode bundle."""
+    as_json = fmt is Format.json
+    if not source.is_file():
+        _fail(f"{source}: no such file", as_json=as_json)
+    key = _read_key(sign_key, as_json) if sign_key else None
+    data, result = compile_file(source, signing_key=key)
+    if data is None:
+        _report(result, fmt)
+        raise typer.Exit(EXIT_FINDINGS)
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc}", as_json=as_json)
+    bundle = load_bundle(data)
+    summary = _bundle_summary(bundle, output, len(data))
+    if as_json:
+        print(json.dumps({"bundle": summary, **json.loads(diagnostics_json(result.diagnostics))},
+                         ensure_ascii=False, indent=2))
+    else:
+        print_diagnostics(err, result.diagnostics, result.sources)
+        out.print(f"[green]compiled[/] {escape(str(source))} → {escape(str(output))} "
+                  f"({summary['bytes']} bytes, {summary['campaigns']} campaigns, "
+                  f"cost ≤ {summary['cost']['fixed']} + {summary['cost']['per_line']}·lines, "
+                  f"{summary['digest'][:19]}…)")
+
+
+def _bundle_summary(bundle: Any, path: Path, size: int) -> dict[str, Any]:
+    return {
+        "path": str(path),
+        "bytes": size,
+        "digest": bundle.digest,
+        "programme": bundle.manifest.programme_name,
+        "campaigns": len(bundle.campaigns),
+        "groups": len(bundle.groups),
+        "cost": {"fixed": bundle.cost_fixed, "per_line": bundle.cost_per_line},
+        "signed": bundle.signed,
+    }
+
+
+@app.command()
+def inspect(
+    bundle_path: Annotated[Path, typer.Argument(help="a compiled bundle")],
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Show a bundle's manifest, groups, campaigns and cost bound (after verifying it)."""
+    as_json = fmt is Format.json
+    bundle = _load_bundle_file(bundle_path, as_json)
+    summary = _bundle_summary(bundle, bundle_path, bundle_path.stat().st_size)
+    if as_json:
+        summary["campaign_list"] = [
+            {"name": c.name, "title": c.title, "group": bundle.groups[c.group].name, "priority": c.priority,
+             "cost": {"fixed": c.cost_fixed, "per_line": c.cost_per_line}} for c in bundle.campaigns
+        ]
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    out.print(f"bundle {escape(str(bundle_path))}: programme “{escape(summary['programme'])}”, "
+              f"{summary['campaigns']} campaigns, digest {summary['digest']}, signed: {summary['signed']}")
+    table = Table("campaign", "title", "group", "priority", "cost")
+    for c in bundle.campaigns:
+        table.add_row(escape(c.name), escape(c.title or ""), escape(bundle.groups[c.group].name), str(c.priority),
+                      f"{c.cost_fixed} + {c.cost_per_line}·lines")
+    out.print(table)
+
+
+@app.command("eval")
+def eval_cmd(
+    programme: Annotated[Path, typer.Argument(help="a bundle, or a .loya/.yaml source compiled on the fly")],
+    receipts: Annotated[Path, typer.Argument(help="a receipt .json, or .jsonl with one receipt a line")],
+    customers: Annotated[
+        Path | None, typer.Option(help="customers as .json (one or a list) or .jsonl, matched by id")
+    ] = None,
+    now: Annotated[str | None, typer.Option(help="evaluation time (ISO 8601); default: each receipt's time")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="print why each campaign applied or not")] = False,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Evaluate receipts: one receipt prints its outcome, several print a summary per campaign."""
+    as_json = fmt is Format.json
+    engine = _engine_for(programme, as_json)
+    people = _load_customers(customers, as_json) if customers else {}
+    at = _parse_now(now, as_json) if now else None
+    outcomes: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = []
+    for where, item in _read_receipts(receipts, problems):
+        try:
+            customer_id = item.get("customer_id") if isinstance(item, dict) else None
+            customer = people.get(customer_id) if customer_id else None
+            if customer is None and customer_id:
+                customer = {"id": customer_id}
+            outcome = engine.evaluate(item, customer, at, explain=explain)
+        except LoyaRuntimeError as exc:
+            problems.append({"where": where, "code": exc.code, "message": str(exc)})
+            continue
+        outcomes.append(outcome.to_dict())
+    settings = engine.bundle.settings
+    if as_json:
+        print(json.dumps({"outcomes": outcomes, "problems": problems}, ensure_ascii=False, indent=2))
+    elif len(outcomes) == 1 and not problems:
+        _print_outcome(outcomes[0], settings, explain)
+    else:
+        for o in outcomes if explain else ():
+            _print_outcome(o, settings, explain)
+        _print_summary(outcomes, settings)
+    for p in problems if not as_json else ():
+        err.print(f"[bold red]error[{p['code']}][/]: {escape(p['where'])}: {escape(p['message'])}")
+    raise typer.Exit(EXIT_FINDINGS if problems else EXIT_OK)
+
+
+def _print_outcome(o: dict[str, Any], settings: Any, explain: bool) -> None:
+    out.print(outcome_table(o, settings.minor, settings.points_minor))
+    for e in o["effects"]:
+        kind = "points" if e["kind"] == "points" else settings.currency
+        scale = settings.points_minor if e["kind"] == "points" else settings.minor
+        capped = f" (capped {money(e['capped'], scale)})" if e["capped"] else ""
+        out.print(f"  [green]✓[/] {escape(e['campaign'])}: {money(e['total'], scale)} {kind}{capped}")
+    for r in o["rejected"]:
+        detail = f" — {r['detail']}" if r.get("detail") else ""
+        out.print(f"  [dim]✗ {escape(r['campaign'])}: {escape(r['reason'])}{escape(detail)}[/]")
+    if explain:
+        for step in o["trace"]:
+            out.print(f"  [cyan]·[/] {escape(step)}")
+
+
+def _print_summary(outcomes: list[dict[str, Any]], settings: Any) -> None:
+    per: dict[str, dict[str, int]] = defaultdict(lambda: {"receipts": 0, "discount": 0, "points": 0})
+    total = discount = points = 0
+    for o in outcomes:
+        total += o["total"]
+        discount += o["discount_total"]
+        points += o["points_total"]
+        touched: set[str] = set()
+        for e in o["effects"]:
+            row = per[e["campaign"]]
+            row["discount" if e["kind"] == "discount" else "points"] += e["total"]
+            touched.add(e["campaign"])
+        for name in touched:
+            per[name]["receipts"] += 1
+    table = Table(title=f"{len(outcomes)} receipts, turnover {money(total, settings.minor)} {settings.currency}")
+    table.add_column("campaign")
+    for col in ("receipts", f"discount, {settings.currency}", "points", "cost share"):
+        table.add_column(col, justify="right")
+    for name in sorted(per, key=lambda k: (-per[k]["discount"], -per[k]["points"], k)):
+        row = per[name]
+        share = f"{row['discount'] * 100 / total:.2f}%" if total else "-"
+        table.add_row(escape(name), str(row["receipts"]), money(row["discount"], settings.minor),
+                      money(row["points"], settings.points_minor), share)
+    table.add_section()
+    share = f"{discount * 100 / total:.2f}%" if total else "-"
+    table.add_row("all campaigns", str(len(outcomes)), money(discount, settings.minor),
+                  money(points, settings.points_minor), share)
+    out.print(table)
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="a .loya or .yaml file")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")] = None,
+    to: Annotated[str | None, typer.Option(help="loya or yaml; default: the other one")] = None,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Convert a programme between the .loya syntax and its YAML twin, losslessly."""
+    from loyadsl.syntax.printer import format_module
+    from loyadsl.syntax.yaml_twin import to_yaml
+
+    as_json = fmt is Format.json
+    module, result = _parse_source(source, as_json)
+    target = to or ("loya" if is_yaml(source.name) else "yaml")
+    if target not in ("loya", "yaml"):
+        _fail(f"--to must be loya or yaml, not {target}", as_json=as_json)
+    text = to_yaml(module) if target == "yaml" else format_module(module)
+    _write_or_print(text, output, as_json)
+
+
+@app.command()
+def fmt(
+    paths: Annotated[list[Path], typer.Argument(help=".loya files")],
+    check_only: Annotated[bool, typer.Option("--check", help="exit 1 if a file would change")] = False,
+    write: Annotated[bool, typer.Option("--write", "-w", help="rewrite the files in place")] = False,
+) -> None:
+    """Print programmes in canonical form (comments are not kept yet: see docs/language.md)."""
+    from loyadsl.syntax.printer import format_module
+
+    changed = []
+    for path in paths:
+        module, _ = _parse_source(path, False)
+        text = format_module(module)
+        original = path.read_text(encoding="utf-8")
+        if text != original:
+            changed.append(path)
+        if write and text != original:
+            path.write_text(text, encoding="utf-8")
+        elif not check_only and not write:
+            sys.stdout.write(text)
+    if check_only:
+        for path in changed:
+            out.print(f"would reformat {escape(str(path))}")
+        raise typer.Exit(EXIT_FINDINGS if changed else EXIT_OK)
+
+
+@app.command()
+def keygen(
+    output: Annotated[Path, typer.Option("--output", "-o", help="private key file (hex); .pub gets the public key")],
+) -> None:
+    """Make an Ed25519 key pair for signing bundles (the POS fleet trusts the .pub file)."""
+    try:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    except ImportError:
+        _fail("signing needs the `cryptography` package: pip install 'loyadsl[sign]'")
+    key = Ed25519PrivateKey.generate()
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                            serialization.NoEncryption())
+    pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    output.write_text(raw.hex() + "\n", encoding="ascii")
+    output.with_suffix(output.suffix + ".pub").write_text(pub.hex() + "\n", encoding="ascii")
+    out.print(f"wrote {escape(str(output))} and {escape(str(output))}.pub")
+
+
+@app.command()
+def version() -> None:
+    """Print the toolchain version and the bundle format it writes."""
+    out.print(f"loyadsl {__version__}, bundle format 1")
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _parse_source(path: Path, as_json: bool) -> tuple[Any, CheckResult]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {path}: {exc}", as_json=as_json)
+    module, diags = parse_any(text, path.name)
+    result = CheckResult(None, diags, {path.name: text})
+    if module is None or has_errors(diags):
+        _report(result, Format.json if as_json else Format.text)
+        raise typer.Exit(EXIT_FINDINGS)
+    return module, result
+
+
+def _write_or_print(text: str, output: Path | None, as_json: bool) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc}", as_json=as_json)
+
+
+def _read_key(path: Path, as_json: bool) -> bytes:
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read the key {path}: {exc}", as_json=as_json)
+        raise  # unreachable: _fail exits
+
+
+def _load_bundle_file(path: Path, as_json: bool) -> Any:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc}", as_json=as_json)
+    try:
+        return load_bundle(data)
+    except LoyaRuntimeError as exc:
+        _fail(f"{path}: {exc}", EXIT_FINDINGS, as_json=as_json, diag_code=exc.code)
+
+
+def _engine_for(path: Path, as_json: bool) -> Engine:
+    if not path.is_file():
+        _fail(f"{path}: no such file", as_json=as_json)
+    if path.suffix in (".loya", ".yaml", ".yml"):
+        data, result = compile_file(path)
+        if data is None:
+            _report(result, Format.json if as_json else Format.text)
+            raise typer.Exit(EXIT_FINDINGS)
+        return Engine(load_bundle(data))
+    return Engine(_load_bundle_file(path, as_json))
+
+
+def _read_receipts(path: Path, problems: list[dict[str, Any]]) -> Iterator[tuple[str, Any]]:
+    """Receipts from .json (an object or a list) or .jsonl; unreadable entries become problems."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {path}: {exc}")
+    if path.suffix == ".jsonl":
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                yield f"{path}:{number}", json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append({"where": f"{path}:{number}", "code": "LOY501", "message": f"bad JSON: {exc}"})
+        return
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems.append({"where": f"{path}:{exc.lineno}:{exc.colno}", "code": "LOY501",
+                         "message": f"bad JSON: {exc.msg}"})
+        return
+    items = data if isinstance(data, list) else [data]
+    for index, item in enumerate(items):
+        yield (f"{path}[{index}]" if isinstance(data, list) else str(path)), item
+
+
+def _load_customers(path: Path, as_json: bool) -> dict[str, Any]:
+    problems: list[dict[str, Any]] = []
+    people = {}
+    for where, item in _read_receipts(path, problems):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            problems.append({"where": where, "code": "LOY502", "message": "a customer is an object with an `id`"})
+            continue
+        people[item["id"]] = item
+    if problems:
+        first = problems[0]
+        _fail(f"{first['where']}: {first['message']}", EXIT_USAGE, as_json=as_json, diag_code=first["code"])
+    return people
+
+
+def _parse_now(text: str, as_json: bool) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f"--now: `{text}` is not an ISO 8601 time", as_json=as_json)
+    if value.tzinfo is None:
+        _fail(f"--now: `{text}` needs a UTC offset, e.g. 2025-06-01T12:00:00+03:00", as_json=as_json)
+    return value
+
+
+def main() -> None:
+    """Entry point: no traceback ever reaches a user; an unexpected failure is reported as a bug."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence, reported as a bug with its type only
+        d = error("LOY999", f"internal error: {type(exc).__name__}: {exc}",
+                  hint="this is a bug in loyadsl; please report it with the input that caused it")
+        err.print(f"[bold red]error[{d.code}][/]: {escape(d.message)}\n  = hint: {d.hint}")
+        sys.exit(EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    main()

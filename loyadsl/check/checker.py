@@ -1,0 +1,1062 @@
+"""Name resolution and type checking: AST in, typed IR out, every problem reported as a diagnostic.
+
+The checker never stops at the first error: an expression that fails to check becomes ``None`` and
+the enclosing construct is skipped quietly, so one mistake gives one diagnostic, not a cascade.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from loyadsl.check import types as t
+from loyadsl.check.resolve import SymbolTable, file_sha256
+from loyadsl.check.types import Type
+from loyadsl.compile import ir
+from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, warning
+from loyadsl.syntax import nodes as n
+
+WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
+ROUNDING_MODES = ("floor", "ceil", "half_up", "half_even")
+ALLOCATION_MODES = ("largest_remainder", "largest_line")
+STACKING_MODES = ("stack_all", "stack_up_to", "first_by_priority", "best_for_customer", "lowest_discount")
+BASES = ("original", "discounted")
+
+RECEIPT_FIELDS: dict[str, Type] = {
+    "total": t.MONEY,
+    "payable": t.MONEY,
+    "lines": t.COUNT,
+    "units": t.QUANTITY,
+    "store": t.string_of("store"),
+    "channel": t.string_of("channel"),
+}
+CUSTOMER_FIELDS: dict[str, Type] = {
+    "known": t.BOOL,
+    "id": t.string_of("customer"),
+    "tier": t.string_of("tier"),
+    "segments": t.set_of("segment"),
+}
+LINE_FIELDS: dict[str, Type] = {
+    "sku": t.string_of("sku"),
+    "category": t.string_of("category"),
+    "brand": t.string_of("brand"),
+    "qty": t.QUANTITY,
+    "units": t.COUNT,
+    "price": t.MONEY,
+    "amount": t.MONEY,
+}
+AGGREGATES: dict[str, tuple[str, Type]] = {
+    "sum": ("SUM", t.MONEY),
+    "count": ("COUNT", t.COUNT),
+    "qty": ("QTY", t.QUANTITY),
+    "units": ("UNITS", t.COUNT),
+}
+COMPARE_OPS = {"==": "EQ", "!=": "NE", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
+SINGLE_CLAUSES = (
+    n.GroupClause,
+    n.PriorityClause,
+    n.ValidClause,
+    n.WeekdaysClause,
+    n.HoursClause,
+)
+TRUE = ir.Const(t.BOOL, True)
+
+
+@dataclass
+class Scope:
+    """Where an expression stands: inside ``where`` (line), in ``audience``, with template arguments."""
+
+    line: bool = False
+    audience: bool = False
+    params: dict[str, tuple[n.Expr, Type]] = field(default_factory=dict)
+
+    def inside_line(self) -> Scope:
+        return Scope(line=True, audience=self.audience, params=self.params)
+
+
+class Checker:
+    def __init__(self, table: SymbolTable) -> None:
+        self.table = table
+        self.diags: list[Diagnostic] = []
+        self.settings: ir.Settings | None = None
+        self._campaigns: dict[str, ir.ICampaign | None] = {}
+        self._in_progress: set[str] = set()
+        self._groups: dict[str, int] = {}
+        self._used: set[str] = set()
+
+    # ------------------------------------------------------------------------------------ entry
+
+    def check(self) -> ir.Programme | None:
+        header = self.table.header
+        if header is None:
+            return None
+        self.settings = self._settings(header)
+        groups = self._check_groups()
+        names = list(self.table.campaigns)
+        campaigns = [self._campaign(name) for name in names]
+        self._unused_warnings()
+        if self.settings is None or any(c is None for c in campaigns) or groups is None:
+            return None
+        sources = [ir.SourceFile(f.display, file_sha256(f.text)) for f in self.table.files]
+        sources += [ir.SourceFile(path, sha) for path, sha in self.table.data_files.items()]
+        return ir.Programme(
+            name=header.name,
+            version=header.version,
+            settings=self.settings,
+            groups=groups,
+            campaigns=tuple(c for c in campaigns if c is not None),
+            sources=tuple(sorted(sources, key=lambda s: s.path)),
+        )
+
+    def report(self, diag: Diagnostic) -> None:
+        self.diags.append(diag)
+
+    # ------------------------------------------------------------------------------------ header
+
+    def _settings(self, h: n.Header) -> ir.Settings | None:
+        ok = True
+        if h.currency is None or h.minor is None:
+            self.report(error("LOY210", "the programme does not state its currency", h.span,
+                              "add `currency RUB minor 2` to the programme header"))
+            ok = False
+        elif len(h.currency) != 3 or not h.currency.isalpha() or not h.currency.isupper():
+            self.report(error("LOY207", f"`{h.currency}` is not an ISO 4217 currency code", h.span))
+            ok = False
+        if h.minor is not None and not 0 <= h.minor <= 4:
+            self.report(error("LOY207", f"minor units must be 0..4, got {h.minor}", h.span))
+            ok = False
+        if h.timezone is None:
+            self.report(error("LOY210", "the programme does not state its time zone", h.span,
+                              'add `timezone "Europe/Moscow"` (an IANA zone name)'))
+            ok = False
+        else:
+            try:
+                zoneinfo.ZoneInfo(h.timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                self.report(error("LOY207", f"unknown time zone `{h.timezone}`", h.span,
+                                  "use an IANA zone name such as Europe/Moscow"))
+                ok = False
+        points_minor = h.points_minor if h.points_minor is not None else 0
+        if not 0 <= points_minor <= 4:
+            self.report(error("LOY207", f"points minor digits must be 0..4, got {points_minor}", h.span))
+            ok = False
+        rounding = {"discount": "floor", "points": "floor"}
+        for r in h.rounding:
+            if r.mode not in ROUNDING_MODES:
+                self.report(error("LOY207", f"unknown rounding mode `{r.mode}`", r.span,
+                                  did_you_mean(r.mode, ROUNDING_MODES) or f"use one of {', '.join(ROUNDING_MODES)}"))
+                ok = False
+            elif r.target not in rounding:
+                self.report(error("LOY207", f"rounding applies to `discount` or `points`, not `{r.target}`", r.span))
+                ok = False
+            else:
+                rounding[r.target] = r.mode
+        allocation = h.allocation or "largest_remainder"
+        if allocation not in ALLOCATION_MODES:
+            self.report(error("LOY207", f"unknown allocation mode `{allocation}`", h.span,
+                              did_you_mean(allocation, ALLOCATION_MODES)
+                              or f"use one of {', '.join(ALLOCATION_MODES)}"))
+            ok = False
+        if not ok or h.currency is None or h.minor is None or h.timezone is None:
+            return None
+        point_value = 10**h.minor
+        if h.point_value is not None:
+            self.settings = ir.Settings(h.currency, h.minor, points_minor, 1, h.timezone, "floor", "floor", allocation)
+            value = self._money_literal(h.point_value)
+            if value is None:
+                return None
+            if value <= 0:
+                self.report(error("LOY207", "a point must be worth more than zero", h.point_value.span))
+                return None
+            point_value = value
+        return ir.Settings(
+            currency=h.currency,
+            minor=h.minor,
+            points_minor=points_minor,
+            point_value=point_value,
+            timezone=h.timezone,
+            rounding_discount=rounding["discount"],
+            rounding_points=rounding["points"],
+            allocation=allocation,
+        )
+
+    # ------------------------------------------------------------------------------------ groups
+
+    def _check_groups(self) -> tuple[ir.IGroup, ...] | None:
+        out: list[ir.IGroup] = []
+        ok = True
+        for index, (name, g) in enumerate(self.table.groups.items()):
+            self._groups[name] = index
+            missing = [k for k in ("priority", "stacking", "basis") if getattr(g, k) is None]
+            if missing:
+                self.report(error(
+                    "LOY211", f"group `{name}` does not state its {' and '.join(missing)}", g.span,
+                    "every group states `priority N`, `stacking MODE` and `basis original|discounted`; "
+                    "there are no implicit defaults",
+                ))
+                ok = False
+                continue
+            assert g.priority is not None and g.stacking is not None and g.basis is not None
+            if g.stacking not in STACKING_MODES:
+                self.report(error("LOY207", f"unknown stacking mode `{g.stacking}`", g.span,
+                                  did_you_mean(g.stacking, STACKING_MODES)
+                                  or f"use one of {', '.join(STACKING_MODES)}"))
+                ok = False
+                continue
+            if g.basis not in BASES:
+                self.report(error("LOY207", f"unknown basis `{g.basis}`", g.span, "use `original` or `discounted`"))
+                ok = False
+                continue
+            limit = g.stacking_limit
+            if g.stacking == "stack_up_to" and (limit is None or limit < 1):
+                self.report(error("LOY207", "`stack_up_to` needs a count of at least 1", g.span))
+                ok = False
+                continue
+            out.append(ir.IGroup(name, g.title, g.priority, g.stacking,
+                                 limit if g.stacking == "stack_up_to" else None, g.basis))
+        return tuple(out) if ok else None
+
+    # ------------------------------------------------------------------------------------ campaigns
+
+    def _campaign(self, name: str) -> ir.ICampaign | None:
+        if name in self._campaigns:
+            return self._campaigns[name]
+        self._in_progress.add(name)
+        order = list(self.table.campaigns).index(name)
+        result = self._check_campaign(self.table.campaigns[name], order)
+        self._in_progress.discard(name)
+        self._campaigns[name] = result
+        return result
+
+    def _check_campaign(self, c: n.CampaignDecl, order: int) -> ir.ICampaign | None:
+        clauses: list[tuple[n.Clause, Scope]] = []
+        title = c.title
+        if c.uses is not None:
+            template = self.table.templates.get(c.uses.template)
+            if template is None:
+                self.report(error("LOY201", f"unknown template `{c.uses.template}`", c.uses.span,
+                                  did_you_mean(c.uses.template, list(self.table.templates))))
+                return None
+            self._used.add(template.name)
+            params = self._bind_arguments(template, c.uses)
+            if params is None:
+                return None
+            clauses.extend((cl, Scope(params=params)) for cl in template.clauses)
+            title = title or template.title
+        clauses.extend((cl, Scope()) for cl in c.clauses)
+
+        seen: dict[type, n.Clause] = {}
+        ok = True
+        group: int | None = None
+        priority = 0
+        dates = weekdays = hours = None
+        stores = channels = None
+        audiences: list[ir.IExpr] = []
+        conditions: list[ir.IExpr] = []
+        actions: list[ir.IAction] = []
+        limits: dict[str, int] = {}
+        multiplier_base: str | None = None
+        for clause, scope in clauses:
+            kind = type(clause)
+            if kind in SINGLE_CLAUSES:
+                if kind in seen:
+                    self.report(error("LOY213", f"`{_clause_word(clause)}` appears twice in campaign `{c.name}`",
+                                      clause.span, f"the first is at {seen[kind].span}"))
+                    ok = False
+                    continue
+                seen[kind] = clause
+            if isinstance(clause, n.GroupClause):
+                if clause.group not in self.table.groups:
+                    self.report(error("LOY201", f"unknown group `{clause.group}`", clause.span,
+                                      did_you_mean(clause.group, list(self.table.groups))))
+                    ok = False
+                elif clause.group in self._groups:
+                    group = self._groups[clause.group]
+                else:
+                    ok = False  # the group itself is broken and was reported
+            elif isinstance(clause, n.PriorityClause):
+                priority = clause.priority
+            elif isinstance(clause, n.ValidClause):
+                start = clause.start.toordinal() if clause.start else dt.date.min.toordinal()
+                end = clause.end.toordinal() if clause.end else dt.date.max.toordinal()
+                if start > end:
+                    self.report(warning("LOY301", f"campaign `{c.name}` ends before it starts: it can never apply",
+                                        clause.span))
+                dates = (start, end)
+            elif isinstance(clause, n.WeekdaysClause):
+                days = []
+                for d in clause.days:
+                    if d not in WEEKDAYS:
+                        self.report(error("LOY103", f"`{d}` is not a weekday", clause.span,
+                                          did_you_mean(d, list(WEEKDAYS)) or "use mon tue wed thu fri sat sun"))
+                        ok = False
+                    else:
+                        days.append(WEEKDAYS[d])
+                weekdays = tuple(sorted(set(days)))
+            elif isinstance(clause, n.HoursClause):
+                s, e = _seconds(clause.start), _seconds(clause.end)
+                if s == e:
+                    self.report(error("LOY207", "an hours window needs a different start and end", clause.span))
+                    ok = False
+                hours = (s, e)
+            elif isinstance(clause, n.SetFilterClause):
+                domain = "store" if clause.kind == "stores" else "channel"
+                values = self._const_set(clause.values, domain, scope)
+                if values is None:
+                    ok = False
+                    continue
+                f = ir.SetFilter(clause.negated, values)
+                if clause.kind == "stores":
+                    if stores is not None:
+                        self.report(error("LOY213", f"`stores` appears twice in campaign `{c.name}`", clause.span))
+                        ok = False
+                    stores = f
+                else:
+                    if channels is not None:
+                        self.report(error("LOY213", f"`channels` appears twice in campaign `{c.name}`", clause.span))
+                        ok = False
+                    channels = f
+            elif isinstance(clause, n.AudienceClause):
+                cond = self._condition(clause.condition, Scope(audience=True, params=scope.params), "audience")
+                if cond is None:
+                    ok = False
+                else:
+                    audiences.append(cond)
+            elif isinstance(clause, n.WhenClause):
+                cond = self._condition(clause.condition, scope, "when")
+                if cond is None:
+                    ok = False
+                else:
+                    conditions.append(cond)
+            elif isinstance(clause, n.ThenClause):
+                for action in clause.actions:
+                    checked = self._action(action, scope, c.name)
+                    if checked is None:
+                        ok = False
+                    else:
+                        actions.append(checked)
+                        if isinstance(action, n.Accrue) and action.multiplier_of:
+                            multiplier_base = action.multiplier_of
+            elif isinstance(clause, n.LimitClause):
+                if clause.kind in limits:
+                    self.report(error("LOY213", f"the {clause.kind} limit appears twice in campaign `{c.name}`",
+                                      clause.span))
+                    ok = False
+                    continue
+                value = self._limit(clause, scope)
+                if value is None:
+                    ok = False
+                else:
+                    limits[clause.kind] = value
+        if group is None and ok and n.GroupClause not in seen:
+            self.report(error("LOY214", f"campaign `{c.name}` belongs to no group", c.span,
+                              "add `group NAME`; every group states how its campaigns stack"))
+            ok = False
+        if not actions and ok:
+            self.report(error("LOY214", f"campaign `{c.name}` gives nothing", c.span,
+                              "add an action, e.g. `then discount 10% on receipt`"))
+            ok = False
+        if not ok or group is None:
+            return None
+        return ir.ICampaign(
+            name=c.name,
+            title=title,
+            group=group,
+            priority=priority,
+            order=order,
+            dates=dates,
+            weekdays=weekdays,
+            hours=hours,
+            stores=stores,
+            channels=channels,
+            audience=_conjunction(audiences),
+            condition=_conjunction(conditions),
+            actions=tuple(actions),
+            limit_applications=limits.get("applications"),
+            max_discount=limits.get("discount"),
+            max_points=limits.get("points"),
+            multiplier_base=multiplier_base,
+            span=c.span,
+        )
+
+    def _bind_arguments(self, template: n.TemplateDecl, use: n.TemplateUse) -> dict[str, tuple[n.Expr, Type]] | None:
+        params = {p.name: p for p in template.params}
+        bound: dict[str, tuple[n.Expr, Type]] = {}
+        ok = True
+        for p in template.params:
+            if t.param_type(p.type_name) is None:
+                self.report(error("LOY206", f"unknown parameter type `{p.type_name}`", p.span,
+                                  did_you_mean(p.type_name, [*t.SCALAR_PARAM_TYPES, *t.LIST_DOMAINS])))
+                ok = False
+        for arg in use.args:
+            param = params.get(arg.name)
+            if param is None:
+                self.report(error("LOY206", f"template `{template.name}` has no parameter `{arg.name}`", arg.span,
+                                  did_you_mean(arg.name, list(params))))
+                ok = False
+                continue
+            if arg.name in bound:
+                self.report(error("LOY206", f"argument `{arg.name}` is given twice", arg.span))
+                ok = False
+                continue
+            expected = t.param_type(param.type_name)
+            if expected is None:
+                continue
+            checked = self.expr(arg.value, Scope(), expected)
+            if checked is None:
+                ok = False
+                continue
+            if not _assignable(checked.type, expected):
+                self.report(error("LOY206", f"argument `{arg.name}` must be {expected}, got {checked.type}",
+                                  arg.value.span))
+                ok = False
+                continue
+            bound[arg.name] = (arg.value, expected)
+        for name in params:
+            if name not in bound and ok:
+                self.report(error("LOY206", f"template `{template.name}` needs the argument `{name}`", use.span))
+                ok = False
+        return bound if ok else None
+
+    def _limit(self, clause: n.LimitClause, scope: Scope) -> int | None:
+        expected = {"applications": t.COUNT, "discount": t.MONEY, "points": t.POINTS}.get(clause.kind)
+        if expected is None:
+            self.report(error("LOY207", f"unknown limit `{clause.kind}`", clause.span))
+            return None
+        if clause.per != "receipt":
+            self.report(error("LOY207", f"limits per {clause.per} are not supported yet; use `per receipt`",
+                              clause.span))
+            return None
+        value = self._constant_int(clause.value, scope, expected, f"the {clause.kind} limit")
+        if value is None:
+            return None
+        if value < 1:
+            self.report(error("LOY207", f"the {clause.kind} limit must be positive", clause.value.span))
+            return None
+        return value
+
+    # ------------------------------------------------------------------------------------ actions
+
+    def _action(self, a: n.Action, scope: Scope, campaign: str) -> ir.IAction | None:
+        if isinstance(a, n.Discount):
+            return self._discount(a, scope)
+        if isinstance(a, n.PriceOverride):
+            price = self._typed(a.price, scope, t.MONEY, "a price")
+            pred = self._selection(a.selection, scope)
+            if price is None or pred is None:
+                return None
+            return ir.Reward("SET_PRICE", pred, (price,), span=a.span)
+        if isinstance(a, n.FreeUnits):
+            free = self._constant_int(a.free, scope, t.COUNT, "the number of free units")
+            every = self._constant_int(a.every, scope, t.COUNT, "the group size")
+            pred = self._selection(a.selection, scope)
+            if free is None or every is None or pred is None:
+                return None
+            if not 1 <= free < every:
+                self.report(error("LOY207", f"`free {free} in {every}` must free at least one and fewer than all units",
+                                  a.span))
+                return None
+            return ir.Reward("FREE_UNITS", pred, (_count(free), _count(every)), span=a.span)
+        if isinstance(a, n.FreeCheapest):
+            count = self._constant_int(a.count, scope, t.COUNT, "the number of free units")
+            pred = self._selection(a.selection, scope)
+            if count is None or pred is None:
+                return None
+            if count < 1:
+                self.report(error("LOY207", "at least one unit must be free", a.count.span))
+                return None
+            return ir.Reward("FREE_CHEAPEST", pred, (_count(count),), span=a.span)
+        if isinstance(a, n.Combo):
+            return self._combo(a, scope)
+        if isinstance(a, n.Tiers):
+            return self._tiers(a, scope, campaign)
+        if isinstance(a, n.Accrue):
+            return self._accrue(a, scope, campaign)
+        self.report(error("LOY202", f"unsupported action {type(a).__name__}", a.span))
+        return None
+
+    def _discount(self, a: n.Discount, scope: Scope) -> ir.IAction | None:
+        value = self.expr(a.value, scope, None)
+        pred = self._target(a.target, scope)
+        if value is None or pred is None:
+            return None
+        on_receipt = a.target.selection is None
+        if value.type == t.PERCENT:
+            if a.per_unit:
+                self.report(error("LOY202", "`per unit` takes money, not a percentage", a.value.span,
+                                  "write `discount 10% on lines where ...` for a percentage of each line"))
+                return None
+            if isinstance(value, ir.Const) and isinstance(value.value, int) and value.value > t.PPM:
+                self.report(error("LOY207", "a discount cannot exceed 100%", a.value.span))
+                return None
+            op = "DISCOUNT_TOTAL" if on_receipt else "DISCOUNT_LINES"
+            return ir.Reward(op, pred, (value,), span=a.span)
+        if value.type == t.MONEY:
+            if a.per_unit:
+                if on_receipt:
+                    self.report(error("LOY202", "`per unit` needs `on lines where ...`", a.span))
+                    return None
+                return ir.Reward("DISCOUNT_PER_UNIT", pred, (value,), span=a.span)
+            return ir.Reward("DISCOUNT_AMOUNT", pred, (value,), span=a.span)
+        self.report(error("LOY202", f"a discount is a percentage or money, not {value.type}", a.value.span,
+                          "write e.g. `10%` or `100.00 " + self._currency() + "`"))
+        return None
+
+    def _combo(self, a: n.Combo, scope: Scope) -> ir.IAction | None:
+        parts: list[tuple[ir.IExpr, int]] = []
+        names: list[str] = []
+        ok = True
+        for part in a.parts:
+            if part.name in names:
+                self.report(error("LOY205", f"combo part `{part.name}` is named twice", part.span))
+                ok = False
+                continue
+            need = self._constant_int(part.need, scope, t.COUNT, "a combo part's count")
+            pred = self._selection(part.selection, scope)
+            if need is None or pred is None:
+                ok = False
+                continue
+            if need < 1:
+                self.report(error("LOY207", "a combo part needs at least one unit", part.need.span))
+                ok = False
+                continue
+            names.append(part.name)
+            parts.append((pred, need))
+        if len(a.parts) < 2 and ok:
+            self.report(error("LOY207", "a combo needs at least two parts", a.span))
+            ok = False
+        expected = t.PERCENT if a.reward == "percent_on_part" else t.MONEY
+        value = self._typed(a.value, scope, expected, "the combo reward")
+        if value is None or not ok:
+            return None
+        part_index: int | None = None
+        if a.reward == "percent_on_part":
+            if a.part not in names:
+                self.report(error("LOY201", f"the combo has no part `{a.part}`", a.span,
+                                  did_you_mean(a.part or "", names)))
+                return None
+            part_index = names.index(a.part)
+        elif a.reward not in ("amount_per_set", "set_price"):
+            self.report(error("LOY207", f"unknown combo reward `{a.reward}`", a.span))
+            return None
+        return ir.ComboReward(tuple(parts), a.reward, part_index, value, span=a.span)
+
+    def _tiers(self, a: n.Tiers, scope: Scope, campaign: str) -> ir.IAction | None:
+        subject = self.expr(a.subject, scope, None)
+        if subject is None:
+            return None
+        if not subject.type.numeric:
+            self.report(error("LOY202", f"tiers need a number to compare, got {subject.type}", a.subject.span))
+            return None
+        branches = []
+        ok = True
+        previous: int | None = None
+        for b in a.branches:
+            threshold = self.expr(b.threshold, scope, subject.type)
+            if threshold is None:
+                ok = False
+                continue
+            if threshold.type.name != subject.type.name:
+                self.report(error("LOY203", f"a tier threshold of {threshold.type} against {subject.type}",
+                                  b.threshold.span, _unit_hint(subject.type, self._currency())))
+                ok = False
+                continue
+            if isinstance(threshold, ir.Const) and isinstance(threshold.value, int):
+                if previous is not None and threshold.value >= previous:
+                    self.report(error("LOY212", "tiers must be written from the highest threshold down",
+                                      b.threshold.span, "the first branch that is met applies"))
+                    ok = False
+                previous = threshold.value
+            actions = []
+            for action in b.actions:
+                checked = self._action(action, scope, campaign)
+                if checked is None:
+                    ok = False
+                else:
+                    actions.append(checked)
+            branches.append(("GE" if b.op == ">=" else "GT", threshold, tuple(actions)))
+        if not ok:
+            return None
+        return ir.TierChoice(subject, tuple(branches), span=a.span)
+
+    def _accrue(self, a: n.Accrue, scope: Scope, campaign: str) -> ir.IAction | None:
+        pred = self._target(a.target, scope)
+        if pred is None:
+            return None
+        if a.multiplier_of is not None:
+            return self._multiplier(a, pred, scope, campaign)
+        value = self.expr(a.value, scope, None)
+        if value is None:
+            return None
+        if value.type == t.PERCENT:
+            return ir.Reward("ACCRUE_TOTAL", pred, (value,), span=a.span)
+        if value.type == t.POINTS:
+            return ir.Reward("ACCRUE_FIXED", pred, (value,), span=a.span)
+        self.report(error("LOY202", f"accrue takes a percentage or points, not {value.type}", a.value.span,
+                          "write e.g. `accrue 3% on receipt` or `accrue 100 points`"))
+        return None
+
+    def _multiplier(self, a: n.Accrue, pred: ir.IExpr, scope: Scope, campaign: str) -> ir.IAction | None:
+        base_name = a.multiplier_of
+        assert base_name is not None
+        if base_name not in self.table.campaigns:
+            self.report(error("LOY201", f"unknown campaign `{base_name}`", a.span,
+                              did_you_mean(base_name, list(self.table.campaigns))))
+            return None
+        if base_name in self._in_progress:
+            self.report(error("LOY206", f"`{campaign}` and `{base_name}` multiply each other's points", a.span))
+            return None
+        factor = _decimal(a.value)
+        if factor is None or factor < 1:
+            self.report(error("LOY207", "a multiplier is a number of at least 1, as in `x5`", a.value.span))
+            return None
+        base = self._campaign(base_name)
+        if base is None:
+            return None
+        rates = [r.args[0] for r in _rewards(base.actions) if r.op == "ACCRUE_TOTAL"]
+        if len(rates) != 1 or not isinstance(rates[0], ir.Const) or not isinstance(rates[0].value, int):
+            self.report(error("LOY206", f"`{base_name}` must accrue exactly one fixed percentage to be multiplied",
+                              a.span))
+            return None
+        extra = (factor - 1) * rates[0].value
+        if extra != extra.to_integral_value():
+            self.report(error("LOY207", "the multiplied rate is finer than 0.0001%", a.value.span))
+            return None
+        return ir.Reward("ACCRUE_TOTAL", pred, (ir.Const(t.PERCENT, int(extra)),), span=a.span)
+
+    def _target(self, target: n.Target, scope: Scope) -> ir.IExpr | None:
+        if target.selection is None:
+            return TRUE
+        return self._selection(target.selection, scope)
+
+    def _selection(self, sel: n.Selection, scope: Scope) -> ir.IExpr | None:
+        if sel.predicate is None:
+            return TRUE
+        if scope.line:
+            self.report(error("LOY215", "a selection of lines cannot be nested inside `where`", sel.span))
+            return None
+        return self._condition(sel.predicate, scope.inside_line(), "where")
+
+    # ------------------------------------------------------------------------------------ expressions
+
+    def _condition(self, e: n.Expr, scope: Scope, what: str) -> ir.IExpr | None:
+        checked = self.expr(e, scope, t.BOOL)
+        if checked is None:
+            return None
+        if checked.type != t.BOOL:
+            self.report(error("LOY204", f"`{what}` needs a yes/no condition, got {checked.type}", e.span))
+            return None
+        return checked
+
+    def _typed(self, e: n.Expr, scope: Scope, expected: Type, what: str) -> ir.IExpr | None:
+        checked = self.expr(e, scope, expected)
+        if checked is None:
+            return None
+        if checked.type.name != expected.name:
+            self.report(error("LOY202", f"{what} must be {expected}, got {checked.type}", e.span,
+                              _unit_hint(expected, self._currency())))
+            return None
+        return checked
+
+    def _constant_int(self, e: n.Expr, scope: Scope, expected: Type, what: str) -> int | None:
+        checked = self._typed(e, scope, expected, what)
+        if checked is None:
+            return None
+        if not isinstance(checked, ir.Const) or not isinstance(checked.value, int) or isinstance(checked.value, bool):
+            self.report(error("LOY207", f"{what} must be a constant", e.span))
+            return None
+        return checked.value
+
+    def _const_set(self, e: n.Expr, domain: str, scope: Scope) -> frozenset[str] | None:
+        checked = self.expr(e, scope, t.set_of(domain))
+        if checked is None:
+            return None
+        if checked.type.name != "set" or not isinstance(checked, ir.Const):
+            self.report(error("LOY202", f"expected a list of {domain}s, got {checked.type}", e.span))
+            return None
+        if not t.domains_compatible(checked.type.domain, domain):
+            self.report(error("LOY203", f"expected a list of {domain}s, got {checked.type}", e.span))
+            return None
+        assert isinstance(checked.value, frozenset)
+        return checked.value
+
+    def expr(self, e: n.Expr, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        """Check ``e``; ``expected`` only guides bare numbers (which adopt quantity or count)."""
+        if isinstance(e, n.NumberLit):
+            return self._number(e, expected)
+        if isinstance(e, n.MoneyLit):
+            value = self._money_literal(e)
+            return None if value is None else ir.Const(t.MONEY, value)
+        if isinstance(e, n.PointsLit):
+            assert self.settings is not None
+            scaled = self._scaled(e.amount, self.settings.points_minor, e.span, "points")
+            return None if scaled is None else ir.Const(t.POINTS, scaled)
+        if isinstance(e, n.PercentLit):
+            scaled = self._scaled(e.value, 4, e.span, "a percentage")
+            return None if scaled is None else ir.Const(t.PERCENT, scaled)
+        if isinstance(e, n.QuantityLit):
+            scaled = self._scaled(e.amount, 3, e.span, "a quantity")
+            return None if scaled is None else ir.Const(t.QUANTITY, scaled)
+        if isinstance(e, n.DurationLit):
+            seconds = {"days": 86400, "hours": 3600, "minutes": 60}.get(e.unit, 0) * e.amount
+            return ir.Const(t.DURATION, seconds)
+        if isinstance(e, n.StringLit):
+            return ir.Const(t.STRING, e.value)
+        if isinstance(e, n.BoolLit):
+            return ir.Const(t.BOOL, e.value)
+        if isinstance(e, n.SetLit):
+            return self._set_literal(e, scope, expected)
+        if isinstance(e, n.Ref):
+            return self._ref(e, scope, expected)
+        if isinstance(e, n.Unary):
+            operand = self.expr(e.operand, scope, expected)
+            if operand is None:
+                return None
+            if not operand.type.numeric:
+                self.report(error("LOY202", f"cannot negate {operand.type}", e.span))
+                return None
+            if isinstance(operand, ir.Const) and isinstance(operand.value, int):
+                return ir.Const(operand.type, -operand.value)
+            return ir.Neg(operand.type, operand)
+        if isinstance(e, n.BinOp):
+            return self._binop(e, scope, expected)
+        if isinstance(e, n.Compare):
+            return self._compare(e, scope)
+        if isinstance(e, n.Membership):
+            return self._membership(e, scope)
+        if isinstance(e, n.BoolOp):
+            operands = []
+            for operand in e.operands:
+                checked = self._condition(operand, scope, e.op)
+                if checked is None:
+                    return None
+                operands.append(checked)
+            return ir.Logic(t.BOOL, "AND" if e.op == "and" else "OR", tuple(operands))
+        if isinstance(e, n.Not):
+            operand = self._condition(e.operand, scope, "not")
+            return None if operand is None else ir.NotE(t.BOOL, operand)
+        if isinstance(e, n.Aggregate):
+            return self._aggregate(e, scope)
+        self.report(error("LOY202", f"unsupported expression {type(e).__name__}", e.span))
+        return None
+
+    def _number(self, e: n.NumberLit, expected: Type | None) -> ir.IExpr | None:
+        value = _decimal(e)
+        if value is None:
+            self.report(error("LOY103", f"`{e.text}` is not a number", e.span))
+            return None
+        if expected is not None and expected.name in ("money", "points", "percent"):
+            self.report(error("LOY203", f"a bare number where {expected} is expected", e.span,
+                              _unit_hint(expected, self._currency())))
+            return None
+        if expected is not None and expected.name == "quantity":
+            return self._scaled_const(e, t.QUANTITY, 3)
+        if value == value.to_integral_value() and (expected is None or expected.name != "number"):
+            return ir.Const(t.COUNT, int(value))
+        return self._scaled_const(e, t.NUMBER, 3)
+
+    def _scaled_const(self, e: n.NumberLit, ty: Type, digits: int) -> ir.IExpr | None:
+        scaled = self._scaled(e.text, digits, e.span, str(ty))
+        return None if scaled is None else ir.Const(ty, scaled)
+
+    def _scaled(self, text: str, digits: int, span: Span | None, what: str) -> int | None:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            self.report(error("LOY103", f"`{text}` is not a number", span))
+            return None
+        scaled = value.scaleb(digits)
+        if scaled != scaled.to_integral_value():
+            self.report(error("LOY207", f"{what} `{text}` has more than {digits} decimal digits", span))
+            return None
+        return int(scaled)
+
+    def _money_literal(self, e: n.MoneyLit) -> int | None:
+        assert self.settings is not None
+        if e.currency != self.settings.currency:
+            self.report(error("LOY208", f"`{e.amount} {e.currency}` is not in the programme's currency "
+                                        f"{self.settings.currency}", e.span))
+            return None
+        return self._scaled(e.amount, self.settings.minor, e.span, "a money amount")
+
+    def _currency(self) -> str:
+        return self.settings.currency if self.settings else "RUB"
+
+    def _set_literal(self, e: n.SetLit, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        items: list[str] = []
+        for item in e.items:
+            if isinstance(item, n.StringLit):
+                items.append(item.value)
+            elif isinstance(item, n.Ref) and len(item.path) == 1 and item.path[0] in scope.params:
+                checked = self.expr(item, scope, None)
+                if checked is None:
+                    return None
+                if not isinstance(checked, ir.Const) or not isinstance(checked.value, str):
+                    self.report(error("LOY202", "a list literal holds strings", item.span))
+                    return None
+                items.append(checked.value)
+            else:
+                self.report(error("LOY202", "a list literal holds strings", item.span,
+                                  'quote each item: ["a", "b"]'))
+                return None
+        domain = expected.domain if expected is not None and expected.name == "set" else None
+        return ir.Const(t.set_of(domain), frozenset(items))
+
+    def _ref(self, e: n.Ref, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        head, rest = e.path[0], e.path[1:]
+        if head == "receipt":
+            if scope.audience:
+                self.report(error("LOY206", "`audience` may read only `customer.*`", e.span,
+                                  "move conditions on the receipt into `when`"))
+                return None
+            if scope.line:
+                self.report(error("LOY215", "receipt fields cannot be read inside `where`", e.span,
+                                  "compare the receipt in `when`, and select lines by their own fields"))
+                return None
+            return self._field(e, rest, RECEIPT_FIELDS, "receipt", "receipt")
+        if head == "customer":
+            if len(rest) == 2 and rest[0] == "attr":
+                return ir.LoadAttr(t.STRING, "customer", rest[1])
+            return self._field(e, rest, CUSTOMER_FIELDS, "customer", "customer")
+        if len(e.path) == 1 and head in scope.params:
+            arg, ptype = scope.params[head]
+            checked = self.expr(arg, Scope(), ptype)
+            return checked
+        if head in LINE_FIELDS or head == "attr":
+            if not scope.line:
+                self.report(error("LOY215", f"`{head}` is a line field; use it inside `lines where ...`", e.span,
+                                  f"e.g. `count(lines where {head} ...)`"))
+                return None
+            if head == "attr":
+                if len(rest) != 1:
+                    self.report(error("LOY201", "write a line attribute as `attr.NAME`", e.span))
+                    return None
+                return ir.LoadAttr(t.STRING, "line", rest[0])
+            if rest:
+                self.report(error("LOY201", f"`{head}` has no field `{rest[0]}`", e.span))
+                return None
+            return ir.Load(LINE_FIELDS[head], "line", head)
+        if len(e.path) == 1 and head in self.table.lists:
+            decl = self.table.lists[head]
+            self._used.add(head)
+            domain = t.LIST_DOMAINS.get(decl.kind)
+            return ir.Const(t.set_of(domain), self.table.list_items.get(head, frozenset()))
+        candidates = ["receipt", "customer", *self.table.lists, *scope.params]
+        if scope.line:
+            candidates += [*LINE_FIELDS, "attr"]
+        self.report(error("LOY201", f"unknown name `{'.'.join(e.path)}`", e.span,
+                          did_you_mean(head, candidates)))
+        return None
+
+    def _field(self, e: n.Ref, rest: tuple[str, ...], fields: dict[str, Type], source: str,
+               what: str) -> ir.IExpr | None:
+        if len(rest) != 1 or rest[0] not in fields:
+            name = rest[0] if rest else ""
+            hint = did_you_mean(name, list(fields)) if name else None
+            self.report(error("LOY201", f"`{what}` has no field `{'.'.join(rest) or '(none)'}`", e.span,
+                              hint or f"its fields are: {', '.join(fields)}"))
+            return None
+        return ir.Load(fields[rest[0]], source, rest[0])
+
+    def _binop(self, e: n.BinOp, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        left, right = self._pair(e.left, e.right, scope, expected)
+        if left is None or right is None:
+            return None
+        lt, rt = left.type.name, right.type.name
+        if e.op in ("+", "-"):
+            if lt != rt or not left.type.numeric:
+                self.report(error("LOY202", f"cannot {'add' if e.op == '+' else 'subtract'} {right.type} "
+                                            f"{'to' if e.op == '+' else 'from'} {left.type}", e.span,
+                                  "both sides need the same unit"))
+                return None
+            return _fold(ir.Arith(left.type, "ADD" if e.op == "+" else "SUB", left, right))
+        if e.op == "*":
+            return self._multiply(e, left, right)
+        self.report(error("LOY202", f"unknown operator `{e.op}`", e.span))
+        return None
+
+    def _multiply(self, e: n.BinOp, left: ir.IExpr, right: ir.IExpr) -> ir.IExpr | None:
+        assert self.settings is not None
+        pair = (left.type.name, right.type.name)
+        scaled_by_count = {"money", "points", "quantity", "count", "duration"}
+        if pair[1] == "count" and pair[0] in scaled_by_count:
+            return _fold(ir.Arith(left.type, "MUL", left, right))
+        if pair[0] == "count" and pair[1] in scaled_by_count:
+            return _fold(ir.Arith(right.type, "MUL", left, right))
+        mode = self.settings.rounding_discount
+        for a, b in ((left, right), (right, left)):
+            names = (a.type.name, b.type.name)
+            if names == ("money", "percent"):
+                return ir.MulDiv(t.MONEY, a, b, t.PPM, mode)
+            if names in (("money", "number"), ("money", "quantity")):
+                return ir.MulDiv(t.MONEY, a, b, t.QTY_SCALE, mode)
+            if names == ("points", "percent"):
+                return ir.MulDiv(t.POINTS, a, b, t.PPM, self.settings.rounding_points)
+            if names == ("points", "number"):
+                return ir.MulDiv(t.POINTS, a, b, t.QTY_SCALE, self.settings.rounding_points)
+        self.report(error("LOY202", f"cannot multiply {left.type} by {right.type}", e.span,
+                          "money and points multiply by a count, a number or a percentage"))
+        return None
+
+    def _pair(self, le: n.Expr, re: n.Expr, scope: Scope,
+              expected: Type | None) -> tuple[ir.IExpr | None, ir.IExpr | None]:
+        """Check two operands so that a bare number adopts the other side's unit."""
+        if isinstance(le, n.NumberLit) and not isinstance(re, n.NumberLit):
+            right = self.expr(re, scope, expected)
+            left = self.expr(le, scope, _adoptable(right.type) if right else None) if right else None
+            return left, right
+        left = self.expr(le, scope, expected)
+        right = self.expr(re, scope, _adoptable(left.type) if left else expected)
+        return left, right
+
+    def _compare(self, e: n.Compare, scope: Scope) -> ir.IExpr | None:
+        left, right = self._pair(e.left, e.right, scope, None)
+        if left is None or right is None:
+            return None
+        if left.type.name != right.type.name or not t.domains_compatible(left.type.domain, right.type.domain):
+            self.report(error("LOY203", f"cannot compare {left.type} with {right.type}", e.span,
+                              _unit_hint(left.type, self._currency())))
+            return None
+        op = COMPARE_OPS[e.op]
+        if op not in ("EQ", "NE") and not left.type.numeric:
+            self.report(error("LOY202", f"`{e.op}` orders numbers; {left.type} can only be compared with == or !=",
+                              e.span))
+            return None
+        if left.type.name == "set":
+            self.report(error("LOY202", "lists are compared with `in`, not with `==`", e.span))
+            return None
+        return ir.Cmp(t.BOOL, op, left, right)
+
+    def _membership(self, e: n.Membership, scope: Scope) -> ir.IExpr | None:
+        item = self.expr(e.item, scope, None)
+        if item is None:
+            return None
+        collection = self.expr(e.collection, scope, t.set_of(item.type.domain))
+        if collection is None:
+            return None
+        if collection.type.name != "set":
+            self.report(error("LOY202", f"`in` needs a list on the right, got {collection.type}",
+                              e.collection.span))
+            return None
+        if not t.domains_compatible(item.type.domain, collection.type.domain):
+            self.report(error("LOY203", f"looking for a {item.type.domain} in a list of {collection.type.domain}s",
+                              e.span))
+            return None
+        if item.type.name == "set":
+            node: ir.IExpr = ir.In(t.BOOL, item, collection, "SUBSET_ANY")
+        elif item.type.name == "string":
+            op = "CATEGORY_IN" if item.type.domain == "category" else "IN"
+            node = ir.In(t.BOOL, item, collection, op)
+        else:
+            self.report(error("LOY202", f"`in` looks for a string or a set, got {item.type}", e.item.span))
+            return None
+        return ir.NotE(t.BOOL, node) if e.negated else node
+
+    def _aggregate(self, e: n.Aggregate, scope: Scope) -> ir.IExpr | None:
+        if scope.audience:
+            self.report(error("LOY206", "`audience` may read only `customer.*`", e.span))
+            return None
+        if scope.line:
+            self.report(error("LOY215", f"`{e.func}(...)` cannot be used inside `where`", e.span))
+            return None
+        if e.func not in AGGREGATES:
+            self.report(error("LOY201", f"unknown aggregate `{e.func}`", e.span,
+                              did_you_mean(e.func, list(AGGREGATES))))
+            return None
+        op, ty = AGGREGATES[e.func]
+        pred = self._selection(e.selection, scope)
+        return None if pred is None else ir.Agg(ty, op, pred)
+
+    # ------------------------------------------------------------------------------------ lints
+
+    def _unused_warnings(self) -> None:
+        main = self.table.files[0].module if self.table.files else None
+        if main is None:
+            return
+        for decl in main.decls:
+            if isinstance(decl, n.ListDecl | n.TemplateDecl) and decl.name not in self._used:
+                kind = "list" if isinstance(decl, n.ListDecl) else "template"
+                self.report(warning("LOY302", f"{kind} `{decl.name}` is never used", decl.span))
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def check(table: SymbolTable) -> tuple[ir.Programme | None, list[Diagnostic]]:
+    checker = Checker(table)
+    programme = checker.check()
+    return programme, checker.diags
+
+
+def _seconds(value: dt.time) -> int:
+    return value.hour * 3600 + value.minute * 60 + value.second
+
+
+def _decimal(e: n.Expr) -> Decimal | None:
+    if not isinstance(e, n.NumberLit):
+        return None
+    try:
+        return Decimal(e.text)
+    except InvalidOperation:
+        return None
+
+
+def _count(value: int) -> ir.Const:
+    return ir.Const(t.COUNT, value)
+
+
+def _adoptable(ty: Type) -> Type | None:
+    return ty if ty.name in ("quantity", "count", "number", "money", "points", "percent") else None
+
+
+def _assignable(actual: Type, expected: Type) -> bool:
+    if actual.name != expected.name:
+        return False
+    return t.domains_compatible(actual.domain, expected.domain)
+
+
+def _conjunction(parts: list[ir.IExpr]) -> ir.IExpr | None:
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else ir.Logic(t.BOOL, "AND", tuple(parts))
+
+
+def _fold(node: ir.Arith) -> ir.IExpr:
+    """Constant-fold integer arithmetic so thresholds stay analysable constants."""
+    l, r = node.left, node.right
+    if isinstance(l, ir.Const) and isinstance(r, ir.Const) and type(l.value) is int and type(r.value) is int:
+        value = {"ADD": l.value + r.value, "SUB": l.value - r.value, "MUL": l.value * r.value}[node.op]
+        return ir.Const(node.type, value)
+    return node
+
+
+def _rewards(actions: tuple[ir.IAction, ...]) -> list[ir.Reward]:
+    out: list[ir.Reward] = []
+    for a in actions:
+        if isinstance(a, ir.Reward):
+            out.append(a)
+        elif isinstance(a, ir.TierChoice):
+            for _, _, inner in a.branches:
+                out.extend(_rewards(inner))
+    return out
+
+
+def _unit_hint(ty: Type, currency: str) -> str | None:
+    return {
+        "money": f"write money with its currency, e.g. `1000.00 {currency}`",
+        "points": "write points with their unit, e.g. `100 points`",
+        "percent": "write a percentage with `%`, e.g. `10%`",
+        "quantity": "write a quantity with its unit, e.g. `1.5 kg` or `3 units`",
+    }.get(ty.name)
+
+
+def _clause_word(clause: n.Clause) -> str:
+    return {
+        n.GroupClause: "group",
+        n.PriorityClause: "priority",
+        n.ValidClause: "valid",
+        n.WeekdaysClause: "weekdays",
+        n.HoursClause: "hours",
+    }.get(type(clause), type(clause).__name__)

@@ -1,0 +1,201 @@
+"""Load a programme's files (following imports) and build its symbol table.
+
+Imports are followed depth-first with cycle detection; ``std:NAME`` reads the bundled
+``stdlib_mechanics/NAME.loya``. Every name is declared once across all files (LOY205).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loyadsl import resource_dir
+from loyadsl.diagnostics import Diagnostic, Span, error, warning
+from loyadsl.syntax import nodes as n
+
+ParseFile = Callable[[str, str], tuple[n.Module | None, list[Diagnostic]]]  # (text, file) -> module
+
+
+@dataclass
+class LoadedFile:
+    display: str  # how diagnostics and the manifest name it
+    path: Path | None
+    text: str
+    module: n.Module
+
+
+@dataclass
+class SymbolTable:
+    header: n.Header | None = None
+    lists: dict[str, n.ListDecl] = field(default_factory=dict)
+    list_items: dict[str, frozenset[str]] = field(default_factory=dict)
+    groups: dict[str, n.GroupDecl] = field(default_factory=dict)
+    templates: dict[str, n.TemplateDecl] = field(default_factory=dict)
+    campaigns: dict[str, n.CampaignDecl] = field(default_factory=dict)
+    files: list[LoadedFile] = field(default_factory=list)
+    data_files: dict[str, str] = field(default_factory=dict)  # CSV lists read: display -> sha256
+
+    def all_names(self) -> set[str]:
+        return set(self.lists) | set(self.groups) | set(self.templates) | set(self.campaigns)
+
+
+def file_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Loader:
+    """Reads the main file and everything it imports, in a stable order."""
+
+    def __init__(self, parse_text: ParseFile, read_file: Callable[[Path], str] | None = None) -> None:
+        self.parse_text = parse_text
+        self.read_file = read_file or (lambda p: p.read_text(encoding="utf-8"))
+        self.diagnostics: list[Diagnostic] = []
+        self.files: list[LoadedFile] = []
+        self._seen: set[str] = set()
+
+    def load_main(self, text: str, display: str, path: Path | None) -> None:
+        self._load(text, display, path, stack=())
+
+    def _load(self, text: str, display: str, path: Path | None, stack: tuple[str, ...]) -> None:
+        key = str(path.resolve()) if path else display
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        module, diags = self.parse_text(text, display)
+        self.diagnostics.extend(diags)
+        if module is None:
+            return
+        self.files.append(LoadedFile(display, path, text, module))
+        base = path.parent if path else Path.cwd()
+        for imp in module.imports:
+            self._import(imp, base, display, (*stack, key))
+
+    def _import(self, imp: n.Import, base: Path, importer: str, stack: tuple[str, ...]) -> None:
+        if imp.path.startswith("std:"):
+            name = imp.path[4:]
+            target = resource_dir("stdlib_mechanics") / f"{name}.loya"
+            display = imp.path
+        else:
+            target = (base / imp.path).resolve()
+            display = imp.path if not self.files else _relative_display(target, self.files[0].path)
+        key = str(target.resolve())
+        if key in stack:
+            self.diagnostics.append(
+                error("LOY107", f"import cycle: `{imp.path}` imports a file that imports it", imp.span)
+            )
+            return
+        if not target.is_file():
+            hint = None
+            if imp.path.startswith("std:"):
+                names = sorted(p.stem for p in resource_dir("stdlib_mechanics").glob("*.loya"))
+                hint = f"the standard mechanics are: {', '.join(names)}" if names else None
+            self.diagnostics.append(error("LOY107", f"import `{imp.path}` not found", imp.span, hint))
+            return
+        try:
+            text = self.read_file(target)
+        except (OSError, UnicodeDecodeError) as exc:
+            self.diagnostics.append(error("LOY407", f"cannot read `{imp.path}`: {exc}", imp.span))
+            return
+        self._load(text, display, target, stack)
+
+
+def _relative_display(target: Path, main: Path | None) -> str:
+    if main is None:
+        return str(target)
+    try:
+        return str(target.relative_to(main.resolve().parent))
+    except ValueError:
+        return str(target)
+
+
+def build_symbols(files: list[LoadedFile]) -> tuple[SymbolTable, list[Diagnostic]]:
+    table = SymbolTable(files=files)
+    diags: list[Diagnostic] = []
+    declared: dict[str, Span | None] = {}
+    for index, loaded in enumerate(files):
+        module = loaded.module
+        if module.header is not None:
+            if index == 0:
+                table.header = module.header
+            else:
+                diags.append(
+                    error(
+                        "LOY210",
+                        f"imported file `{loaded.display}` has a programme header",
+                        module.header.span,
+                        "only the main file declares the programme; remove this header",
+                    )
+                )
+        for decl in module.decls:
+            if decl.name in declared:
+                where = declared[decl.name]
+                diags.append(
+                    error(
+                        "LOY205",
+                        f"`{decl.name}` is declared twice",
+                        decl.span,
+                        f"the first declaration is at {where}" if where else None,
+                    )
+                )
+                continue
+            declared[decl.name] = decl.span
+            if isinstance(decl, n.ListDecl):
+                table.lists[decl.name] = decl
+                items, list_diags = _list_items(decl, loaded, table.data_files)
+                diags.extend(list_diags)
+                table.list_items[decl.name] = items
+            elif isinstance(decl, n.GroupDecl):
+                table.groups[decl.name] = decl
+            elif isinstance(decl, n.TemplateDecl):
+                table.templates[decl.name] = decl
+            elif isinstance(decl, n.CampaignDecl):
+                table.campaigns[decl.name] = decl
+    if files and table.header is None:
+        diags.append(
+            error(
+                "LOY210",
+                "the programme has no header",
+                None,
+                'start the main file with `programme "Name" { currency RUB minor 2  timezone "Europe/Moscow" }`',
+            )
+        )
+    return table, diags
+
+
+def _list_items(
+    decl: n.ListDecl, loaded: LoadedFile, data_files: dict[str, str]
+) -> tuple[frozenset[str], list[Diagnostic]]:
+    if decl.items is not None:
+        if not decl.items:
+            return frozenset(), [warning("LOY209", f"list `{decl.name}` is empty", decl.span)]
+        return frozenset(decl.items), []
+    assert decl.source is not None
+    base = loaded.path.parent if loaded.path else Path.cwd()
+    path = base / decl.source.path
+    try:
+        raw = path.read_bytes()
+        data_files[decl.source.path] = hashlib.sha256(raw).hexdigest()
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames is None or decl.source.column not in reader.fieldnames:
+                columns = ", ".join(reader.fieldnames or [])
+                return frozenset(), [
+                    error(
+                        "LOY209",
+                        f"`{decl.source.path}` has no column `{decl.source.column}`",
+                        decl.source.span or decl.span,
+                        f"its columns are: {columns}" if columns else "the file is empty",
+                    )
+                ]
+            values = [row[decl.source.column].strip() for row in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return frozenset(), [
+            error("LOY209", f"cannot read `{decl.source.path}`: {exc}", decl.source.span or decl.span)
+        ]
+    items = frozenset(v for v in values if v)
+    if not items:
+        return items, [warning("LOY209", f"list `{decl.name}` read no values from `{decl.source.path}`", decl.span)]
+    return items, []

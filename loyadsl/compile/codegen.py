@@ -1,0 +1,161 @@
+"""IR to bytecode: structured stack code, one constant pool and one predicate table per bundle.
+
+Constants and line predicates are deduplicated across campaigns, so a SKU list used by five
+campaigns is stored once and its predicate runs once per receipt line.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from runtime.opcodes import AGGREGATE_OPS, OPCODES
+
+from loyadsl.compile import ir
+
+Instr = list[Any]
+
+
+class Pool:
+    """The bundle's constant pool and predicate table."""
+
+    def __init__(self) -> None:
+        self.constants: list[Any] = []
+        self._const_index: dict[str, int] = {}
+        self.predicates: list[list[Instr]] = []
+        self._pred_index: dict[str, int] = {}
+
+    def const(self, value: Any) -> int:
+        encoded = encode_constant(value)
+        key = json.dumps(encoded, sort_keys=True, ensure_ascii=False)
+        if key not in self._const_index:
+            self._const_index[key] = len(self.constants)
+            self.constants.append(encoded)
+        return self._const_index[key]
+
+    def predicate(self, expr: ir.IExpr) -> int:
+        code = Emitter(self).block(expr)
+        key = json.dumps(code, ensure_ascii=False)
+        if key not in self._pred_index:
+            self._pred_index[key] = len(self.predicates)
+            self.predicates.append(code)
+        return self._pred_index[key]
+
+
+def encode_constant(value: Any) -> Any:
+    if isinstance(value, frozenset):
+        return {"set": sorted(value)}
+    return value
+
+
+class Emitter:
+    """Emits one code block."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self.code: list[Instr] = []
+
+    def block(self, expr: ir.IExpr | None = None, actions: tuple[ir.IAction, ...] | None = None) -> list[Instr]:
+        if expr is not None:
+            self.expr(expr)
+        if actions is not None:
+            for action in actions:
+                self.action(action)
+        self.code.append(["RET"])
+        return self.code
+
+    def emit(self, op: str, operand: Any = None) -> None:
+        assert op in OPCODES, op
+        self.code.append([op] if operand is None else [op, operand])
+
+    # -------------------------------------------------------------------------------- expressions
+
+    def expr(self, e: ir.IExpr) -> None:
+        if isinstance(e, ir.Const):
+            self.emit("CONST", self.pool.const(e.value))
+        elif isinstance(e, ir.Load):
+            self.emit({"receipt": "RECEIPT", "customer": "CUSTOMER", "line": "LINE"}[e.source], e.field)
+        elif isinstance(e, ir.LoadAttr):
+            self.emit("CUSTOMER_ATTR" if e.source == "customer" else "LINE_ATTR", self.pool.const(e.name))
+        elif isinstance(e, ir.Arith):
+            self.expr(e.left)
+            self.expr(e.right)
+            self.emit(e.op)
+        elif isinstance(e, ir.Neg):
+            self.expr(e.operand)
+            self.emit("NEG")
+        elif isinstance(e, ir.MulDiv):
+            self.expr(e.left)
+            self.expr(e.right)
+            self.emit("MULDIV", [e.denominator, e.mode])
+        elif isinstance(e, ir.Cmp):
+            self.expr(e.left)
+            self.expr(e.right)
+            self.emit(e.op)
+        elif isinstance(e, ir.In):
+            self.expr(e.item)
+            self.expr(e.collection)
+            self.emit(e.op)
+        elif isinstance(e, ir.NotE):
+            self.expr(e.operand)
+            self.emit("NOT")
+        elif isinstance(e, ir.Logic):
+            # a AND b AND c  ->  a AND b AND c END END
+            self.expr(e.operands[0])
+            for operand in e.operands[1:]:
+                self.emit(e.op)
+                self.expr(operand)
+            for _ in e.operands[1:]:
+                self.emit("END")
+        elif isinstance(e, ir.Agg):
+            assert e.func in AGGREGATE_OPS
+            self.emit(e.func, self.pool.predicate(e.predicate))
+        else:  # pragma: no cover - the checker produces nothing else
+            raise TypeError(f"cannot emit {type(e).__name__}")
+
+    # -------------------------------------------------------------------------------- actions
+
+    def action(self, a: ir.IAction) -> None:
+        if isinstance(a, ir.Reward):
+            for arg in a.args:
+                self.expr(arg)
+            self.emit(a.op, self.pool.predicate(a.predicate))
+        elif isinstance(a, ir.ComboReward):
+            parts = [[self.pool.predicate(pred), need] for pred, need in a.parts]
+            spec = {"combo": {"parts": parts, "reward": a.reward, "part": a.part}}
+            index = self.pool.const(spec)
+            self.expr(a.value)
+            self.emit("COMBO", index)
+        elif isinstance(a, ir.TierChoice):
+            self._tiers(a.subject, list(a.branches))
+        else:  # pragma: no cover
+            raise TypeError(f"cannot emit {type(a).__name__}")
+
+    def _tiers(self, subject: ir.IExpr, branches: list[tuple[str, ir.IExpr, tuple[ir.IAction, ...]]]) -> None:
+        op, threshold, actions = branches[0]
+        self.expr(subject)
+        self.expr(threshold)
+        self.emit(op)
+        self.emit("IF")
+        for action in actions:
+            self.action(action)
+        if branches[1:]:
+            self.emit("ELSE")
+            self._tiers(subject, branches[1:])
+        self.emit("END")
+
+
+def block_cost(code: list[Instr] | None, predicates: list[list[Instr]], constants: list[Any]) -> tuple[int, int]:
+    """(fixed, per_line) cost of a block: one unit an instruction, plus a predicate run per line."""
+    if code is None:
+        return 0, 0
+    fixed = len(code)
+    per_line = 0
+    for instr in code:
+        op = instr[0]
+        spec = OPCODES[op]
+        if spec.operand == "predicate":
+            per_line += len(predicates[instr[1]])
+        elif spec.operand == "combo":
+            per_line += sum(len(predicates[p]) for p, _ in constants[instr[1]]["combo"]["parts"])
+    return fixed, per_line

@@ -1,0 +1,192 @@
+"""The typed IR: what the checker produces and what codegen and the analyses read.
+
+Values are already scaled to integers (money in minor units, percent in millionths, ...), names are
+resolved, templates expanded. Each campaign keeps its window, filters and conditions as data, next
+to the code, so analyses can reason about it without running it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from loyadsl.check.types import Type
+from loyadsl.diagnostics import Span
+
+Value = int | str | bool | frozenset[str]
+
+
+@dataclass(frozen=True)
+class IExpr:
+    type: Type
+
+
+@dataclass(frozen=True)
+class Const(IExpr):
+    value: Value
+
+
+@dataclass(frozen=True)
+class Load(IExpr):
+    """A field of the receipt, the customer or the current line (``source``: receipt|customer|line)."""
+
+    source: str
+    field: str
+
+
+@dataclass(frozen=True)
+class LoadAttr(IExpr):
+    source: str  # customer | line
+    name: str
+
+
+@dataclass(frozen=True)
+class Arith(IExpr):
+    op: str  # ADD SUB MUL MIN MAX
+    left: IExpr
+    right: IExpr
+
+
+@dataclass(frozen=True)
+class Neg(IExpr):
+    operand: IExpr
+
+
+@dataclass(frozen=True)
+class MulDiv(IExpr):
+    """round(left * right / denominator) by ``mode``: money x percent, money x quantity."""
+
+    left: IExpr
+    right: IExpr
+    denominator: int
+    mode: str
+
+
+@dataclass(frozen=True)
+class Cmp(IExpr):
+    op: str  # EQ NE LT LE GT GE
+    left: IExpr
+    right: IExpr
+
+
+@dataclass(frozen=True)
+class In(IExpr):
+    item: IExpr
+    collection: IExpr
+    op: str  # IN | CATEGORY_IN | SUBSET_ANY
+
+
+@dataclass(frozen=True)
+class NotE(IExpr):
+    operand: IExpr
+
+
+@dataclass(frozen=True)
+class Logic(IExpr):
+    op: str  # AND | OR
+    operands: tuple[IExpr, ...]
+
+
+@dataclass(frozen=True)
+class Agg(IExpr):
+    func: str  # SUM COUNT QTY UNITS
+    predicate: IExpr  # a bool expression over the line
+
+
+# ----------------------------------------------------------------------------------------- actions
+
+
+@dataclass(frozen=True)
+class IAction:
+    span: Span | None = field(default=None, compare=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Reward(IAction):
+    """One reward instruction: ``op`` is an action opcode, ``args`` its stack operands in order."""
+
+    op: str
+    predicate: IExpr
+    args: tuple[IExpr, ...]
+
+
+@dataclass(frozen=True)
+class ComboReward(IAction):
+    parts: tuple[tuple[IExpr, int], ...]  # (line predicate, units needed)
+    reward: str  # percent_on_part | amount_per_set | set_price
+    part: int | None
+    value: IExpr
+
+
+@dataclass(frozen=True)
+class TierChoice(IAction):
+    subject: IExpr
+    branches: tuple[tuple[str, IExpr, tuple[IAction, ...]], ...]  # (GE|GT, threshold, actions)
+
+
+# ----------------------------------------------------------------------------------------- programme
+
+
+@dataclass(frozen=True)
+class SetFilter:
+    negated: bool
+    values: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ICampaign:
+    name: str
+    title: str | None
+    group: int
+    priority: int
+    order: int
+    dates: tuple[int, int] | None  # inclusive ordinals
+    weekdays: tuple[int, ...] | None
+    hours: tuple[int, int] | None  # seconds, [start, end)
+    stores: SetFilter | None
+    channels: SetFilter | None
+    audience: IExpr | None
+    condition: IExpr | None
+    actions: tuple[IAction, ...]
+    limit_applications: int | None
+    max_discount: int | None
+    max_points: int | None
+    multiplier_base: str | None
+    span: Span | None
+
+
+@dataclass(frozen=True)
+class IGroup:
+    name: str
+    title: str | None
+    priority: int
+    stacking: str
+    stacking_limit: int | None
+    basis: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    currency: str
+    minor: int
+    points_minor: int
+    point_value: int  # money minor units per point (in point minor units x 10^points_minor)
+    timezone: str
+    rounding_discount: str
+    rounding_points: str
+    allocation: str
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str  # relative to the main file's folder (or std:NAME)
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Programme:
+    name: str
+    version: str | None
+    settings: Settings
+    groups: tuple[IGroup, ...]
+    campaigns: tuple[ICampaign, ...]
+    sources: tuple[SourceFile, ...]

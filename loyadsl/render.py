@@ -1,0 +1,105 @@
+"""Rendering at the edge: diagnostics with the source line and a caret, outcomes as tables.
+
+Only the CLI (and later the language server) imports this; the pipeline returns plain data.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from loyadsl.diagnostics import Diagnostic
+
+
+def display_width(text: str) -> int:
+    """Terminal columns taken by ``text`` (wide CJK characters take two, combining marks none)."""
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def render_diagnostic(d: Diagnostic, sources: dict[str, str]) -> str:
+    """Plain text: ``file:line:col: error[LOY201]: message``, the line, a caret, the hint."""
+    where = f"{d.span}: " if d.span else ""
+    out = [f"{where}{d.severity.value}[{d.code}]: {d.message}"]
+    if d.span and d.span.file in sources:
+        lines = sources[d.span.file].splitlines()
+        if 1 <= d.span.line <= len(lines):
+            text = lines[d.span.line - 1].expandtabs(4)
+            gutter = f"{d.span.line:>5} | "
+            out.append(gutter + text)
+            start = display_width(text[: d.span.col - 1])
+            if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
+                length = max(1, display_width(text[d.span.col - 1 : d.span.end_col - 1]))
+            else:
+                length = 1
+            out.append(" " * (len(gutter) - 2) + "| " + " " * start + "^" * length)
+    if d.hint:
+        out.append(f"      = hint: {d.hint}")
+    for note in d.notes:
+        out.append(f"      = note: {note}")
+    return "\n".join(out)
+
+
+def print_diagnostics(console: Console, diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> None:
+    for d in diagnostics:
+        style = "bold red" if d.is_error else "bold yellow"
+        text = render_diagnostic(d, sources)
+        first, _, rest = text.partition("\n")
+        console.print(f"[{style}]{escape(first)}[/]")
+        if rest:
+            console.print(escape(rest), highlight=False)
+
+
+def diagnostics_json(diagnostics: Iterable[Diagnostic]) -> str:
+    items = [d.to_dict() for d in diagnostics]
+    errors = sum(1 for d in items if d["severity"] == "error")
+    return json.dumps(
+        {"diagnostics": items, "errors": errors, "warnings": len(items) - errors},
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def money(value: int, minor: int) -> str:
+    """Minor units as a decimal string, exactly (no float on the way)."""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if minor == 0:
+        return f"{sign}{value}"
+    whole, frac = divmod(value, 10**minor)
+    return f"{sign}{whole}.{frac:0{minor}d}"
+
+
+def outcome_table(outcome: dict[str, Any], minor: int, points_minor: int) -> Table:
+    table = Table(title=f"Receipt {outcome['receipt_id']}", show_lines=False)
+    for col in ("line", "sku", "amount", "discount", "payable", "points"):
+        table.add_column(col, justify="right" if col not in ("sku",) else "left")
+    for line in outcome["lines"]:
+        table.add_row(
+            str(line["line_no"]),
+            escape(str(line["sku"])),
+            money(line["amount"], minor),
+            money(line["discount"], minor),
+            money(line["payable"], minor),
+            money(line["points"], points_minor),
+        )
+    table.add_section()
+    table.add_row(
+        "",
+        "total",
+        money(outcome["total"], minor),
+        money(outcome["discount_total"], minor),
+        money(outcome["payable"], minor),
+        money(outcome["points_total"], points_minor),
+    )
+    return table

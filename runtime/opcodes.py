@@ -1,0 +1,142 @@
+"""The bytecode instruction set: the one table the compiler emits from and the verifier checks against.
+
+An instruction is a JSON array ``[MNEMONIC]`` or ``[MNEMONIC, OPERAND]``. Values on the stack have one
+of four kinds: ``int`` (every number: money in minor units, points in point minor units, quantities in
+thousandths, percentages in millionths of the whole (10% = 100000), counts, dates as proleptic
+ordinals, times of day in seconds), ``bool``, ``str`` and ``set`` (a frozen set of strings).
+
+Control flow is structured, as in WebAssembly: ``IF .. [ELSE ..] END``, ``AND .. END`` and
+``OR .. END`` nest properly, there are no jumps and no loops. Iteration exists only inside the
+aggregate and action instructions, which walk the receipt's lines with a predicate block. So every
+block terminates, and its cost is bounded by ``fixed + per_line x lines``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+INT, BOOL, STR, SET = "int", "bool", "str", "set"
+
+
+class Block(Enum):
+    """Which kind of code block an instruction may appear in."""
+
+    PREDICATE = "predicate"  # runs per line, returns bool; may read LINE fields
+    AUDIENCE = "audience"  # returns bool; may read CUSTOMER only
+    CONDITION = "condition"  # returns bool; receipt, customer, aggregates
+    ACTIONS = "actions"  # returns nothing; emits rewards
+
+
+ALL = frozenset(Block)
+NOT_LINE = frozenset({Block.AUDIENCE, Block.CONDITION, Block.ACTIONS})
+RECEIPT_LEVEL = frozenset({Block.CONDITION, Block.ACTIONS})
+LINE_ONLY = frozenset({Block.PREDICATE})
+ACTIONS_ONLY = frozenset({Block.ACTIONS})
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """Stack effect and where the instruction may appear.
+
+    ``pops`` lists the kinds popped, deepest first; ``pushes`` the kind pushed (or None).
+    ``operand`` names what the operand is: None, "const" (index into the constant pool),
+    "predicate" (index into the predicate table), "field" (a name from the op's ``fields``),
+    "muldiv" ([denominator, rounding mode]), "combo" (index of a combo spec in the constant pool).
+    For EQ/NE the two operands may be of any one kind ("any").
+    """
+
+    pops: tuple[str, ...]
+    pushes: str | None
+    blocks: frozenset[Block]
+    operand: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()  # for operand "field": (name, kind pushed)
+    cost: int = 1  # static cost units; aggregate and action ops add cost x lines x predicate length
+
+
+ROUNDING_MODES = ("floor", "ceil", "half_up", "half_even")
+
+RECEIPT_FIELDS = (
+    ("total", INT),  # sum of original amounts, minor units
+    ("payable", INT),  # sum of basis amounts at the start of the campaign's group
+    ("lines", INT),  # number of lines
+    ("units", INT),  # sum of quantities, thousandths
+    ("store", STR),
+    ("channel", STR),
+    ("date", INT),  # local date, proleptic Gregorian ordinal
+    ("weekday", INT),  # local ISO weekday, 1 = Monday
+    ("time", INT),  # local time of day, seconds
+)
+CUSTOMER_FIELDS = (
+    ("known", BOOL),
+    ("id", STR),
+    ("tier", STR),
+    ("segments", SET),
+)
+LINE_FIELDS = (
+    ("sku", STR),
+    ("category", STR),
+    ("brand", STR),
+    ("qty", INT),  # thousandths
+    ("units", INT),  # whole units: floor(qty)
+    ("price", INT),  # unit price, minor units
+    ("amount", INT),  # original amount, minor units
+)
+
+OPCODES: dict[str, OpSpec] = {
+    # constants and loads
+    "CONST": OpSpec((), "const", ALL, "const"),  # pushes the kind of the constant
+    "RECEIPT": OpSpec((), "field", RECEIPT_LEVEL, "field", RECEIPT_FIELDS),
+    "CUSTOMER": OpSpec((), "field", ALL, "field", CUSTOMER_FIELDS),
+    "CUSTOMER_ATTR": OpSpec((), STR, ALL, "const"),  # operand: const index of the attribute name
+    "LINE": OpSpec((), "field", LINE_ONLY, "field", LINE_FIELDS),
+    "LINE_ATTR": OpSpec((), STR, LINE_ONLY, "const"),
+    # arithmetic on ints
+    "ADD": OpSpec((INT, INT), INT, ALL),
+    "SUB": OpSpec((INT, INT), INT, ALL),
+    "MUL": OpSpec((INT, INT), INT, ALL),
+    "NEG": OpSpec((INT,), INT, ALL),
+    "MULDIV": OpSpec((INT, INT), INT, ALL, "muldiv"),  # round(a * b / denominator, mode)
+    "MIN": OpSpec((INT, INT), INT, ALL),
+    "MAX": OpSpec((INT, INT), INT, ALL),
+    # comparisons
+    "EQ": OpSpec(("any", "any"), BOOL, ALL),
+    "NE": OpSpec(("any", "any"), BOOL, ALL),
+    "LT": OpSpec((INT, INT), BOOL, ALL),
+    "LE": OpSpec((INT, INT), BOOL, ALL),
+    "GT": OpSpec((INT, INT), BOOL, ALL),
+    "GE": OpSpec((INT, INT), BOOL, ALL),
+    # logic and sets
+    "NOT": OpSpec((BOOL,), BOOL, ALL),
+    "IN": OpSpec((STR, SET), BOOL, ALL),  # string in set
+    "CATEGORY_IN": OpSpec((STR, SET), BOOL, ALL),  # category equals or lies below a member path
+    "SUBSET_ANY": OpSpec((SET, SET), BOOL, ALL),  # the two sets intersect
+    # structured control: AND/OR pop a bool; if it decides the result they push it and skip to the
+    # matching END, else the inner block must push one bool, which becomes the result.
+    "AND": OpSpec((BOOL,), None, ALL),
+    "OR": OpSpec((BOOL,), None, ALL),
+    "IF": OpSpec((BOOL,), None, ALL),
+    "ELSE": OpSpec((), None, ALL),
+    "END": OpSpec((), None, ALL),
+    "RET": OpSpec((), None, ALL),  # the last instruction of every block, and only there
+    # aggregates over the lines selected by a predicate (original amounts)
+    "SUM": OpSpec((), INT, RECEIPT_LEVEL, "predicate"),
+    "COUNT": OpSpec((), INT, RECEIPT_LEVEL, "predicate"),
+    "QTY": OpSpec((), INT, RECEIPT_LEVEL, "predicate"),
+    "UNITS": OpSpec((), INT, RECEIPT_LEVEL, "predicate"),
+    # actions: pop their operands, emit a reward request; the engine turns requests into money
+    "DISCOUNT_LINES": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # ppm, per line
+    "DISCOUNT_TOTAL": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # ppm of the sum, allocated
+    "DISCOUNT_AMOUNT": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # money, allocated
+    "DISCOUNT_PER_UNIT": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # money per whole unit
+    "SET_PRICE": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # new unit price
+    "FREE_UNITS": OpSpec((INT, INT), None, ACTIONS_ONLY, "predicate"),  # free, every
+    "FREE_CHEAPEST": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # count
+    "COMBO": OpSpec((INT,), None, ACTIONS_ONLY, "combo"),  # value (ppm or money)
+    "ACCRUE_TOTAL": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # ppm of the accrual basis
+    "ACCRUE_FIXED": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # points, allocated
+}
+
+ACTION_OPS = frozenset(name for name, spec in OPCODES.items() if spec.blocks == ACTIONS_ONLY)
+AGGREGATE_OPS = frozenset({"SUM", "COUNT", "QTY", "UNITS"})
+COMBO_REWARDS = ("percent_on_part", "amount_per_set", "set_price")
