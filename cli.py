@@ -11,7 +11,7 @@ import json
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,7 +39,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -258,7 +258,7 @@ def convert(
     from loyadsl.syntax.yaml_twin import to_yaml
 
     as_json = fmt is Format.json
-    module, result = _parse_source(source, as_json)
+    module, _ = _parse_source(source, as_json)
     target = to or ("loya" if is_yaml(source.name) else "yaml")
     if target not in ("loya", "yaml"):
         _fail(f"--to must be loya or yaml, not {target}", as_json=as_json)

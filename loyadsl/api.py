@@ -48,9 +48,8 @@ def check_text(text: str, file: str = "<input>", path: Path | None = None) -> Ch
     if loader.files and not has_errors(diagnostics):
         table, symbol_diags = build_symbols(loader.files)
         diagnostics += symbol_diags
-        if not has_errors(symbol_diags):
-            programme, check_diags = check(table)
-            diagnostics += check_diags
+        programme, check_diags = check(table)  # even after a bad list: report every problem in one run
+        diagnostics += check_diags
     sources = {f.display: f.text for f in loader.files}
     sources.setdefault(file, text)
     return CheckResult(programme if not has_errors(diagnostics) else None, _capped(diagnostics), sources)

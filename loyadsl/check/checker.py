@@ -92,19 +92,25 @@ class Checker:
         header = self.table.header
         if header is None:
             return None
-        self.settings = self._settings(header)
+        settings = self._settings(header)
+        # With a broken header, go on with stand-in settings so the rest is still checked and every
+        # problem is reported in one run; the result is refused below anyway.
+        self.settings = settings or ir.Settings(
+            header.currency or "XXX", header.minor if header.minor is not None else 2,
+            header.points_minor or 0, 1, "UTC", "floor", "floor", "largest_remainder",
+        )
         groups = self._check_groups()
         names = list(self.table.campaigns)
         campaigns = [self._campaign(name) for name in names]
         self._unused_warnings()
-        if self.settings is None or any(c is None for c in campaigns) or groups is None:
+        if settings is None or any(c is None for c in campaigns) or groups is None:
             return None
         sources = [ir.SourceFile(f.display, file_sha256(f.text)) for f in self.table.files]
         sources += [ir.SourceFile(path, sha) for path, sha in self.table.data_files.items()]
         return ir.Programme(
             name=header.name,
             version=header.version,
-            settings=self.settings,
+            settings=settings,
             groups=groups,
             campaigns=tuple(c for c in campaigns if c is not None),
             sources=tuple(sorted(sources, key=lambda s: s.path)),
@@ -728,8 +734,8 @@ class Checker:
             return self._membership(e, scope)
         if isinstance(e, n.BoolOp):
             operands = []
-            for operand in e.operands:
-                checked = self._condition(operand, scope, e.op)
+            for part in e.operands:
+                checked = self._condition(part, scope, e.op)
                 if checked is None:
                     return None
                 operands.append(checked)
@@ -1025,9 +1031,9 @@ def _conjunction(parts: list[ir.IExpr]) -> ir.IExpr | None:
 
 def _fold(node: ir.Arith) -> ir.IExpr:
     """Constant-fold integer arithmetic so thresholds stay analysable constants."""
-    l, r = node.left, node.right
-    if isinstance(l, ir.Const) and isinstance(r, ir.Const) and type(l.value) is int and type(r.value) is int:
-        value = {"ADD": l.value + r.value, "SUB": l.value - r.value, "MUL": l.value * r.value}[node.op]
+    a, b = node.left, node.right
+    if isinstance(a, ir.Const) and isinstance(b, ir.Const) and type(a.value) is int and type(b.value) is int:
+        value = {"ADD": a.value + b.value, "SUB": a.value - b.value, "MUL": a.value * b.value}[node.op]
         return ir.Const(node.type, value)
     return node
 

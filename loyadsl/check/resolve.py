@@ -74,8 +74,18 @@ class Loader:
             self._import(imp, base, display, (*stack, key))
 
     def _import(self, imp: n.Import, base: Path, importer: str, stack: tuple[str, ...]) -> None:
+        try:
+            self._follow(imp, base, stack)
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a loop of links...
+            self.diagnostics.append(error("LOY107", f"cannot import `{imp.path}`: {exc}", imp.span))
+
+    def _follow(self, imp: n.Import, base: Path, stack: tuple[str, ...]) -> None:
         if imp.path.startswith("std:"):
             name = imp.path[4:]
+            if not name.replace("_", "a").isalnum():
+                self.diagnostics.append(error("LOY107", f"`{name}` is not a standard mechanic's name", imp.span,
+                                              "write `import \"std:n_plus_one\"`"))
+                return
             target = resource_dir("stdlib_mechanics") / f"{name}.loya"
             display = imp.path
         else:
@@ -176,6 +186,8 @@ def _list_items(
     base = loaded.path.parent if loaded.path else Path.cwd()
     path = base / decl.source.path
     try:
+        if "\x00" in decl.source.path:
+            raise ValueError("the path holds a NUL character")
         raw = path.read_bytes()
         data_files[decl.source.path] = hashlib.sha256(raw).hexdigest()
         with path.open(encoding="utf-8", newline="") as fh:
@@ -191,7 +203,7 @@ def _list_items(
                     )
                 ]
             values = [row[decl.source.column].strip() for row in reader]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except (OSError, ValueError, csv.Error) as exc:
         return frozenset(), [
             error("LOY209", f"cannot read `{decl.source.path}`: {exc}", decl.source.span or decl.span)
         ]

@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from runtime.bundle import pack_bundle
-
 from loyadsl import __version__
 from loyadsl.compile import ir
 from loyadsl.compile.codegen import Emitter, Pool, block_cost
 from loyadsl.compile.footprint import footprint
+from loyadsl.runtime.bundle import pack_bundle
 
 FORMAT_VERSION = 1
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from runtime.opcodes import AGGREGATE_OPS, OPCODES
-
 from loyadsl.compile import ir
+from loyadsl.runtime.opcodes import AGGREGATE_OPS, OPCODES
 
 Instr = list[Any]
 
@@ -149,13 +148,13 @@ def block_cost(code: list[Instr] | None, predicates: list[list[Instr]], constant
     """(fixed, per_line) cost of a block: one unit an instruction, plus a predicate run per line."""
     if code is None:
         return 0, 0
-    fixed = len(code)
-    per_line = 0
+    fixed = per_line = 0
     for instr in code:
-        op = instr[0]
-        spec = OPCODES[op]
+        spec = OPCODES[instr[0]]
+        fixed += spec.cost
         if spec.operand == "predicate":
-            per_line += len(predicates[instr[1]])
+            per_line += spec.cost * len(predicates[instr[1]])
         elif spec.operand == "combo":
-            per_line += sum(len(predicates[p]) for p, _ in constants[instr[1]]["combo"]["parts"])
+            parts = constants[instr[1]]["combo"]["parts"]
+            per_line += spec.cost * sum(len(predicates[p]) for p, _ in parts)
     return fixed, per_line

@@ -128,10 +128,10 @@ def _audience(aud: ir.IExpr | None) -> dict[str, Any] | None:
 
 
 def _collect_sets(e: ir.IExpr, sets: dict[str, set[str]]) -> None:
-    if isinstance(e, ir.In) and isinstance(e.item, ir.Load) and e.item.source == "line" \
-            and isinstance(e.collection, ir.Const) and isinstance(e.collection.value, frozenset):
-        if e.item.field in sets:
-            sets[e.item.field] |= e.collection.value
+    if (isinstance(e, ir.In) and isinstance(e.item, ir.Load) and e.item.source == "line"
+            and e.item.field in sets and isinstance(e.collection, ir.Const)
+            and isinstance(e.collection.value, frozenset)):
+        sets[e.item.field] |= e.collection.value
     for child in _children(e):
         _collect_sets(child, sets)
 
