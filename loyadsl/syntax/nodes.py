@@ -13,13 +13,9 @@ from dataclasses import dataclass, field
 from loyadsl.diagnostics import Span
 
 
-def _span() -> Span | None:
-    return field(default=None, compare=False, repr=False, kw_only=True)  # type: ignore[return-value]
-
-
 @dataclass(frozen=True)
 class Node:
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
 
 
 # ----------------------------------------------------------------------------------------- expressions

@@ -1,0 +1,928 @@
+"""The .loya front end: text in, AST with spans and diagnostics out. It never raises.
+
+The grammar (``grammar/loya.lark``) is LALR(1) for lark's contextual lexer, built once per process.
+Syntax errors become LOY100 (unexpected character), LOY101 (unexpected token) or LOY102 (unexpected
+end of input), with the expected tokens in words. After an error the parser resynchronises at the
+next line that starts with a top-level keyword (``campaign``, ``group``, ``skus``...), so one run
+reports several errors. Problems inside well-formed syntax (bad dates, escapes, reserved words used
+as names, clauses given twice where the AST has room for one) are reported after the parse.
+
+A module is returned only when there is no error: the checker never sees a half-parsed programme.
+
+The ``parse_expression``/``parse_actions``/``parse_clause`` helpers parse the strings the YAML twin
+embeds; ``line``/``col`` say where the string starts in the YAML file, so spans and diagnostics
+point into that file.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lark import PostLex
+
+from loyadsl import resource_dir
+from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error
+from loyadsl.syntax import nodes as n
+
+MAX_SOURCE_CHARS = 1_000_000
+MAX_DEPTH = 64
+MAX_ERRORS = 100
+MAX_CAMPAIGNS = 10_000
+_MAX_TREE_DEPTH = 200  # whole-tree nesting (tiers in tiers...): keeps the tree walk far from the stack limit
+
+STARTS = ("module", "expr_input", "actions_input", "clause_input", "group_item_input", "template_use_input")
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CURRENCY_SYMBOLS = {"₽": "RUB", "$": "USD", "€": "EUR", "₴": "UAH", "₸": "KZT"}
+SUGAR_FIELDS = ("category", "sku", "brand")
+# Keywords are contextual, so `points` or `group` may name a group. These words may not name anything:
+# where a list, a template parameter or a combo part is used, they would read as operators (LOY104).
+RESERVED_WORDS = frozenset({"and", "or", "not", "in", "true", "false"})
+NAME_PATTERN = re.compile(r"[^\W\d]\w*\Z")  # the grammar's NAME: a Unicode letter or `_`, then word characters
+_UNITS = {"unit": "units", "day": "days", "hour": "hours", "minute": "minutes", "pts": "points"}
+_TOP_LEVEL = re.compile(r"(programme|import|skus|stores|categories|brands|channels|strings|group|template|campaign)\b")
+_AMOUNT_AND_UNIT = re.compile(r"([0-9]+(?:\.[0-9]+)?)[ \t]*(.+)", re.S)
+
+# Readable names of the terminals that are not plain keywords or punctuation.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "MONEY": "money (`100.00 RUB`)",
+    "PERCENT": "a percentage (`10%`)",
+    "POINTS_AMOUNT": "points (`100 points`)",
+    "QUANTITY": "a quantity (`1.5 kg`, `3 units`)",
+    "DURATION": "a duration (`14 days`)",
+    "DATE": "a date (`2025-01-31`)",
+    "TIME": "a time of day (`10:00`)",
+    "MULT": "a multiplier (`x5`)",
+    "TIER_GE": "`>=` starting a tier",
+    "TIER_GT": "`>` starting a tier",
+    "$END": "the end of the input",
+    "<END-OF-FILE>": "the end of the input",
+}
+
+
+# ---------------------------------------------------------------------------------------------- grammar
+
+
+class _TierBranches(PostLex):
+    """Tells a tier branch's ``>=`` from a comparison, and stops runaway bracket nesting.
+
+    Inside ``tiers ... { }`` (directly, not inside a nested combo), a ``>=``/``>`` that starts a line
+    or follows ``{``/``}`` becomes TIER_GE/TIER_GT. ``>=``/``>`` are accepted in every lexer state
+    so that this postlexer sees them even where only a tier branch may come next.
+    """
+
+    always_accept = ("GE", "GT")
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        braces: list[bool] = []  # one per open `{`: is it a tiers block?
+        brackets = 0
+        tiers_pending = False
+        prev: Token | None = None
+        for tok in stream:
+            kind = tok.type
+            if kind == "TIERS":
+                tiers_pending = True
+            elif kind == "LBRACE":
+                braces.append(tiers_pending)
+                tiers_pending = False
+            elif kind == "RBRACE":
+                if braces:
+                    braces.pop()
+            elif kind in ("LPAR", "LSQB"):
+                brackets += 1
+                if brackets > MAX_DEPTH:
+                    raise _TooDeep(tok)
+            elif kind in ("RPAR", "RSQB"):
+                brackets = max(0, brackets - 1)
+            elif kind in ("GE", "GT") and braces and braces[-1] and _starts_line(tok, prev):
+                tok = Token.new_borrow_pos("TIER_" + kind, tok.value, tok)
+            prev = tok
+            yield tok
+
+
+def _starts_line(tok: Token, prev: Token | None) -> bool:
+    """Whether a token begins a line, or follows a brace (after which no comparison can come)."""
+    return prev is None or prev.type in ("LBRACE", "RBRACE") or tok.line != prev.end_line
+
+
+class _TooDeep(Exception):
+    def __init__(self, token: Token) -> None:
+        super().__init__("nesting too deep")
+        self.token = token
+
+
+@functools.cache
+def _lark() -> Lark:
+    grammar = (resource_dir("grammar") / "loya.lark").read_text(encoding="utf-8")
+    return Lark(
+        grammar,
+        cache=_cache_file(grammar),
+        parser="lalr",
+        lexer="contextual",
+        strict=True,
+        propagate_positions=True,
+        maybe_placeholders=True,
+        start=list(STARTS),
+        postlex=_TierBranches(),
+    )
+
+
+def _cache_file(grammar: str) -> str | bool:
+    """Lark's analysed grammar is pickled, so it is cached only in the user's own cache directory.
+
+    Loading it takes a few milliseconds instead of half a second; lark checks the grammar's hash
+    inside the file and rebuilds on any mismatch or damage."""
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "loyadsl"
+        base.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError):
+        return False
+    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
+    return str(base / f"loya-grammar-{digest}.lark-cache")
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    try:
+        pattern = _lark().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    return f"`{pattern.value}`" if pattern.type == "str" else name.lower()
+
+
+def _expected_hint(names: set[str] | frozenset[str] | None) -> str | None:
+    """``expected one of: `}`, `then`, a name``: punctuation first, then keywords, then the rest."""
+    if not names:
+        return None
+    words = sorted({_describe_terminal(name) for name in names},
+                   key=lambda w: (not w.startswith("`"), w[1:2].isalpha(), w))
+    if len(words) == 1:
+        return f"expected {words[0]}"
+    if len(words) > 14:
+        words = [*words[:14], "..."]
+    return "expected one of: " + ", ".join(words)
+
+
+def _acceptable(state: Any) -> set[str]:
+    """The terminals a parser state can really take next, as lark's ``InteractiveParser.accepts``.
+
+    The LALR table alone over-approximates: merged states carry every context's lookaheads."""
+    conf = copy.copy(state.parse_conf)
+    conf.callbacks = {}
+    out = set()
+    for name in conf.parse_table.states[state.position]:
+        if not name.isupper():
+            continue
+        trial = state.copy(deepcopy_values=False)
+        trial.parse_conf = conf
+        try:
+            trial.feed_token(Token(name, ""), is_end=name == "$END")
+        except UnexpectedInput:
+            continue
+        out.add(name)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- positions
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where the parsed text sits in its file: ``prefix`` characters were prepended on its first line."""
+
+    file: str
+    line: int = 1
+    col: int = 1
+    prefix: int = 0
+
+    def at(self, line: int, col: int) -> tuple[int, int]:
+        shift = self.prefix if line == 1 else 0
+        return self.line + line - 1, max(self.col, self.col + col - 1 - shift)
+
+    def span(self, line: int, col: int, end_line: int, end_col: int) -> Span:
+        start, end = self.at(line, col), self.at(end_line, end_col)
+        return Span(self.file, start[0], start[1], end[0], end[1])
+
+    def token_span(self, tok: Token) -> Span:
+        return self.span(tok.line or 1, tok.column or 1, tok.end_line or 1, tok.end_column or 1)
+
+
+def _end_of(text: str) -> tuple[int, int]:
+    lines = text.split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+def _syntax_diagnostic(exc: Exception, text: str, origin: _Origin) -> Diagnostic:
+    """A lark exception (or the depth guard) as a diagnostic with the expected tokens in words."""
+    if isinstance(exc, _TooDeep):
+        return error("LOY105", f"brackets nest deeper than {MAX_DEPTH} levels", origin.token_span(exc.token),
+                     "split the expression, or name a part of it with a list or a template parameter")
+    if isinstance(exc, UnexpectedCharacters):
+        line, col = origin.at(exc.line, exc.column)
+        char = text[exc.pos_in_stream] if exc.pos_in_stream is not None and exc.pos_in_stream < len(text) else ""
+        span = Span(origin.file, line, col, line, col + 1)
+        if char == '"':
+            return error("LOY100", "unterminated string", span, 'close the string with `"` on the same line')
+        shown = char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}" if char else "?"
+        allowed = _acceptable(exc.state) if exc.state is not None else exc.allowed
+        return error("LOY100", f"unexpected character `{shown}`", span, _expected_hint(allowed))
+    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        tok = exc.token
+        accepts = exc.accepts or exc.expected
+        what = f"`{tok.value}`"
+        if tok.type in ("TIER_GE", "TIER_GT"):
+            what = f"`{tok.value}` at the start of a line inside `tiers`, where it starts a new tier"
+        return error("LOY101", f"unexpected {what}", origin.token_span(tok), _expected_hint(accepts))
+    line, col = origin.at(*_end_of(text))
+    expected: set[str] | None = None
+    if isinstance(exc, UnexpectedToken):
+        expected = exc.accepts or exc.expected
+    elif isinstance(exc, UnexpectedEOF):
+        expected = set(exc.expected)
+    return error("LOY102", "unexpected end of input", Span(origin.file, line, col, line, col),
+                 _expected_hint(expected))
+
+
+# ---------------------------------------------------------------------------------------------- public API
+
+
+def parse(text: str, file: str = "<input>") -> tuple[n.Module | None, list[Diagnostic]]:
+    """Parse a .loya file. The module is None when there is any error."""
+    if len(text) > MAX_SOURCE_CHARS:
+        return None, [_too_big(len(text), file)]
+    text = text.removeprefix("\ufeff")
+    tree, diags = _parse_with_resync(text, file)
+    if tree is None:
+        return None, diags
+    module, diags = _build(tree, _Origin(file))
+    if isinstance(module, n.Module) and not diags:
+        campaigns = sum(isinstance(d, n.CampaignDecl) for d in module.decls)
+        if campaigns > MAX_CAMPAIGNS:
+            diags.append(error("LOY105", f"{campaigns} campaigns in one file; at most {MAX_CAMPAIGNS} are allowed",
+                               module.span))
+    if diags:
+        return None, capped(diags)
+    assert isinstance(module, n.Module)
+    return module, []
+
+
+def parse_expression(text: str, file: str = "<input>", line: int = 1, col: int = 1) -> tuple[n.Expr | None, list[Diagnostic]]:
+    """Parse one expression; ``line``/``col`` are where ``text`` starts in ``file``."""
+    return _fragment("expr_input", text, _Origin(file, line, col), n.Expr)
+
+
+def parse_actions(text: str, file: str = "<input>", line: int = 1, col: int = 1) -> tuple[tuple[n.Action, ...] | None, list[Diagnostic]]:
+    """Parse one or more actions, as written after ``then``."""
+    return _fragment("actions_input", text, _Origin(file, line, col), tuple)
+
+
+def parse_action(text: str, file: str = "<input>", line: int = 1, col: int = 1) -> tuple[n.Action | None, list[Diagnostic]]:
+    """Parse exactly one action."""
+    actions, diags = parse_actions(text, file, line, col)
+    if actions is None:
+        return None, diags
+    if len(actions) != 1:
+        span = Span(file, line, col, line, col + 1)
+        return None, [error("LOY101", f"expected one action, found {len(actions)}", span)]
+    return actions[0], diags
+
+
+def parse_clause(keyword: str, value: str, file: str = "<input>", line: int = 1,
+                 col: int = 1) -> tuple[n.Clause | None, list[Diagnostic]]:
+    """Parse the clause ``keyword value``; ``line``/``col`` are where ``value`` starts in ``file``."""
+    prefix = keyword + " "
+    return _fragment("clause_input", prefix + value, _Origin(file, line, col, len(prefix)), n.Clause)
+
+
+def parse_group_setting(keyword: str, value: str, file: str = "<input>", line: int = 1,
+                        col: int = 1) -> tuple[tuple[str, Any] | None, list[Diagnostic]]:
+    """Parse a group setting (``priority 100``, ``stacking stack_up_to 2``, ``basis original``).
+
+    The result is ``(field, value)`` with field ``priority``, ``stacking`` (value ``(mode, limit)``)
+    or ``basis``."""
+    prefix = keyword + " "
+    return _fragment("group_item_input", prefix + value, _Origin(file, line, col, len(prefix)), tuple)
+
+
+def parse_template_use(text: str, file: str = "<input>", line: int = 1,
+                       col: int = 1) -> tuple[n.TemplateUse | None, list[Diagnostic]]:
+    """Parse ``NAME(arg = value, ...)``, as written after ``uses``."""
+    return _fragment("template_use_input", text, _Origin(file, line, col), n.TemplateUse)
+
+
+# ---------------------------------------------------------------------------------------------- driver
+
+_T = TypeVar("_T")
+
+
+def _too_big(size: int, file: str) -> Diagnostic:
+    return error("LOY105", f"the source has {size} characters; at most {MAX_SOURCE_CHARS} are allowed",
+                 Span(file, 1, 1, 1, 1))
+
+
+def capped(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """At most MAX_ERRORS diagnostics, then one LOY105 saying how many more there were."""
+    if len(diags) <= MAX_ERRORS:
+        return diags
+    return [*diags[:MAX_ERRORS], error("LOY105", f"{len(diags) - MAX_ERRORS} more errors not shown "
+                                                 f"(at most {MAX_ERRORS} are reported)")]
+
+
+def _parse_with_resync(text: str, file: str) -> tuple[Tree | None, list[Diagnostic]]:
+    """Parse the module; after an error, restart at the next top-level keyword line to find more."""
+    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    restart_lines = [i + 1 for i, start in enumerate(line_starts) if _TOP_LEVEL.match(text, start)]
+    diags: list[Diagnostic] = []
+    first = 1
+    while True:
+        chunk = text[line_starts[first - 1]:]
+        origin = _Origin(file, first)
+        try:
+            tree = _lark().parse(chunk, start="module")
+        except (UnexpectedInput, _TooDeep) as exc:
+            diag = _syntax_diagnostic(exc, chunk, origin)
+            diags.append(diag)
+            if len(diags) == MAX_ERRORS:
+                diags.append(error("LOY105", f"stopped after {MAX_ERRORS} errors", diag.span))
+                return None, diags
+            assert diag.span is not None
+            at_line, at_col = diag.span.line, diag.span.col
+            later = [r for r in restart_lines if r > first and (r > at_line or (r == at_line and at_col == 1))]
+            if not later:
+                return None, diags
+            first = later[0]
+            continue
+        return (tree, diags) if not diags else (None, diags)
+
+
+def _fragment(start: str, text: str, origin: _Origin, expected: type[_T]) -> tuple[_T | None, list[Diagnostic]]:
+    if len(text) > MAX_SOURCE_CHARS:
+        return None, [_too_big(len(text), origin.file)]
+    try:
+        tree = _lark().parse(text, start=start)
+    except (UnexpectedInput, _TooDeep) as exc:
+        return None, [_syntax_diagnostic(exc, text, origin)]
+    result, diags = _build(tree, origin)
+    if diags or not isinstance(result, expected):
+        return None, diags
+    return result, []
+
+
+def _build(tree: Tree, origin: _Origin) -> tuple[object, list[Diagnostic]]:
+    """Check the nesting depth (without recursion), then turn the tree into AST nodes."""
+    too_deep = _too_deep(tree, origin)
+    if too_deep is not None:
+        return None, [too_deep]
+    builder = _Builder(origin)
+    result = builder.transform(tree)
+    return result, sorted(builder.diags, key=lambda d: (d.span.line, d.span.col) if d.span else (0, 0))
+
+
+_EXPR_RULES = frozenset({"or_test", "and_test", "not_", "compare", "member", "not_member", "sugar", "add", "sub",
+                         "mul", "neg", "aggregate", "a_tiers", "a_combo"})
+
+
+def _too_deep(tree: Tree, origin: _Origin) -> Diagnostic | None:
+    stack: list[tuple[Tree, int, int]] = [(tree, 0, 0)]
+    while stack:
+        node, depth, total = stack.pop()
+        if node.data in _EXPR_RULES:
+            depth += 1
+        total += 1
+        if depth > MAX_DEPTH or total > _MAX_TREE_DEPTH:
+            meta = node.meta
+            span = origin.span(meta.line, meta.column, meta.end_line, meta.end_column) if not meta.empty else None
+            what = f"the expression nests deeper than {MAX_DEPTH} levels" if depth > MAX_DEPTH else \
+                f"the programme nests deeper than {_MAX_TREE_DEPTH} levels"
+            return error("LOY105", what, span, "split it, or name a part of it with a list or a template parameter")
+        stack.extend((child, depth, total) for child in node.children if isinstance(child, Tree))
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- tree → AST
+
+
+@v_args(meta=True)
+class _Builder(Transformer):
+    """Lark tree → AST. Rule methods get ``(meta, children)``; problems go to ``self.diags``."""
+
+    def __init__(self, origin: _Origin) -> None:
+        super().__init__(visit_tokens=False)
+        self.origin = origin
+        self.diags: list[Diagnostic] = []
+
+    # -------------------------------------------------------------------------- helpers
+
+    def _span(self, meta: Any) -> Span | None:
+        if getattr(meta, "empty", True):
+            return None
+        return self.origin.span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tspan(self, tok: Token) -> Span:
+        return self.origin.token_span(tok)
+
+    def _error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.diags.append(error(code, message, span, hint))
+
+    def _name(self, tok: Token, what: str) -> str:
+        """A declared name: a keyword may not be one (LOY104)."""
+        name = str(tok)
+        if name in RESERVED_WORDS:
+            self._error("LOY104", f"`{name}` is a reserved word and cannot name a {what}", self._tspan(tok),
+                        f"rename it, e.g. `{name}_`")
+        return name
+
+    def _string(self, tok: Token) -> str:
+        return _unescape(tok, self)
+
+    def _int(self, tok: Token, what: str, negative: bool = False) -> int:
+        if not tok.value.isdigit():
+            self._error("LOY103", f"{what} must be a whole number, not `{tok.value}`", self._tspan(tok))
+            return 0
+        return -int(tok.value) if negative else int(tok.value)
+
+    def _once(self, seen: dict[str, Span | None], key: str, span: Span | None, where: str) -> None:
+        if key in seen:
+            self._error("LOY213", f"`{key}` appears twice in {where}", span, f"the first is at {seen[key]}")
+        seen.setdefault(key, span)
+
+    # -------------------------------------------------------------------------- module and header
+
+    def module(self, meta: Any, items: list[Any]) -> n.Module:
+        header: n.Header | None = None
+        imports: list[n.Import] = []
+        decls: list[n.Decl] = []
+        for item in items:
+            if isinstance(item, n.Header):
+                if header is not None:
+                    self._error("LOY213", "a file has at most one `programme` header", item.span,
+                                f"the first is at {header.span}")
+                header = item
+            elif isinstance(item, n.Import):
+                imports.append(item)
+            else:
+                decls.append(item)
+        return n.Module(header, tuple(imports), tuple(decls), span=self._span(meta) or self.origin.span(1, 1, 1, 1))
+
+    def header(self, meta: Any, children: list[Any]) -> n.Header:
+        name_tok, version_tok, *settings = children
+        name = self._string(name_tok) if name_tok.type == "STRING" else str(name_tok)
+        version = None
+        if version_tok is not None:
+            version = self._string(version_tok) if version_tok.type == "STRING" else str(version_tok)
+        fields: dict[str, Any] = {}
+        rounding: list[n.Rounding] = []
+        seen: dict[str, Span | None] = {}
+        for key, value, span in settings:
+            if key == "rounding":
+                rounding.append(value)
+                continue
+            self._once(seen, key, span, "the programme header")
+            fields.update(value)
+        return n.Header(name, version, rounding=tuple(rounding), **fields, span=self._span(meta))
+
+    def currency(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        code, minor = children
+        return "currency", {"currency": str(code), "minor": None if minor is None else self._int(minor, "minor")}, \
+            self._span(meta)
+
+    def points(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        minor, value = children
+        return "points", {
+            "points_minor": None if minor is None else self._int(minor, "points minor"),
+            "point_value": None if value is None else self._money(value),
+        }, self._span(meta)
+
+    def timezone(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "timezone", {"timezone": self._string(children[0])}, self._span(meta)
+
+    def rounding(self, meta: Any, children: list[Any]) -> tuple[str, n.Rounding, Span | None]:
+        target, mode = children
+        return "rounding", n.Rounding(str(target), str(mode), span=self._span(meta)), self._span(meta)
+
+    def allocation(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "allocation", {"allocation": str(children[0])}, self._span(meta)
+
+    def import_decl(self, meta: Any, children: list[Any]) -> n.Import:
+        return n.Import(self._string(children[0]), span=self._span(meta))
+
+    # -------------------------------------------------------------------------- lists and groups
+
+    def list_kind(self, meta: Any, children: list[Any]) -> str:
+        return str(children[0])
+
+    def list_items(self, meta: Any, children: list[Any]) -> n.ListDecl:
+        kind, name, items = children
+        values = tuple(item.value for item in items.items if isinstance(item, n.StringLit))
+        return n.ListDecl(self._name(name, "list"), kind, items=values, span=self._span(meta))
+
+    def list_csv(self, meta: Any, children: list[Any]) -> n.ListDecl:
+        kind, name, path, column = children
+        source = n.CsvSource(self._string(path), self._string(column),
+                             span=self.origin.span(path.line, path.column, column.end_line, column.end_column))
+        return n.ListDecl(self._name(name, "list"), kind, source=source, span=self._span(meta))
+
+    def group_decl(self, meta: Any, children: list[Any]) -> n.GroupDecl:
+        name, title, *items = children
+        fields: dict[str, Any] = {}
+        seen: dict[str, Span | None] = {}
+        for key, value, span in items:
+            self._once(seen, key, span, f"group `{name}`")
+            if key == "stacking":
+                fields["stacking"], fields["stacking_limit"] = value
+            else:
+                fields[key] = value
+        return n.GroupDecl(self._name(name, "group"), title=None if title is None else self._string(title),
+                           **fields, span=self._span(meta))
+
+    def g_priority(self, meta: Any, children: list[Any]) -> tuple[str, int, Span | None]:
+        return "priority", self._int(children[0], "a priority"), self._span(meta)
+
+    def g_priority_neg(self, meta: Any, children: list[Any]) -> tuple[str, int, Span | None]:
+        return "priority", self._int(children[0], "a priority", negative=True), self._span(meta)
+
+    def g_stacking(self, meta: Any, children: list[Any]) -> tuple[str, tuple[str, int | None], Span | None]:
+        mode, limit = children
+        return "stacking", (str(mode), None if limit is None else self._int(limit, "a stacking limit")), \
+            self._span(meta)
+
+    def g_basis(self, meta: Any, children: list[Any]) -> tuple[str, str, Span | None]:
+        return "basis", str(children[0]), self._span(meta)
+
+    def group_item_input(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
+        key, value, _ = children[0]
+        return key, value
+
+    # -------------------------------------------------------------------------- templates and campaigns
+
+    def template_decl(self, meta: Any, children: list[Any]) -> n.TemplateDecl:
+        name, *rest = children
+        params: tuple[n.Param, ...] = ()
+        if rest and isinstance(rest[0], tuple):
+            params = rest.pop(0)
+        title, *clauses = rest
+        return n.TemplateDecl(self._name(name, "template"), params, tuple(clauses),
+                              None if title is None else self._string(title), span=self._span(meta))
+
+    def params(self, meta: Any, children: list[Any]) -> tuple[n.Param, ...]:
+        return tuple(children)
+
+    def param(self, meta: Any, children: list[Any]) -> n.Param:
+        name, type_name = children
+        return n.Param(self._name(name, "template parameter"), str(type_name), span=self._span(meta))
+
+    def campaign_decl(self, meta: Any, children: list[Any]) -> n.CampaignDecl:
+        name, title, uses, *clauses = children
+        return n.CampaignDecl(self._name(name, "campaign"), None if title is None else self._string(title),
+                              tuple(clauses), uses, span=self._span(meta))
+
+    def template_use(self, meta: Any, children: list[Any]) -> n.TemplateUse:
+        name, *args = children
+        return n.TemplateUse(str(name), tuple(args), span=self._span(meta))
+
+    def template_use_input(self, meta: Any, children: list[Any]) -> n.TemplateUse:
+        return children[0]
+
+    def arg(self, meta: Any, children: list[Any]) -> n.Arg:
+        name, value = children
+        return n.Arg(str(name), value, span=self._span(meta))
+
+    # -------------------------------------------------------------------------- clauses
+
+    def c_group(self, meta: Any, children: list[Any]) -> n.GroupClause:
+        return n.GroupClause(str(children[0]), span=self._span(meta))
+
+    def c_priority(self, meta: Any, children: list[Any]) -> n.PriorityClause:
+        return n.PriorityClause(self._int(children[0], "a priority"), span=self._span(meta))
+
+    def c_priority_neg(self, meta: Any, children: list[Any]) -> n.PriorityClause:
+        return n.PriorityClause(self._int(children[0], "a priority", negative=True), span=self._span(meta))
+
+    def c_valid(self, meta: Any, children: list[Any]) -> n.ValidClause:
+        start, end = (None if tok is None else self._date(tok) for tok in children)
+        return n.ValidClause(start, end, span=self._span(meta))
+
+    def c_weekday_range(self, meta: Any, children: list[Any]) -> n.WeekdaysClause:
+        first, last = (self._weekday(tok) for tok in children)
+        days: tuple[str, ...] = ()
+        if first in WEEKDAYS and last in WEEKDAYS:
+            i, j = WEEKDAYS.index(first), WEEKDAYS.index(last)
+            days = tuple(WEEKDAYS[(i + k) % 7] for k in range((j - i) % 7 + 1))
+        return n.WeekdaysClause(days, span=self._span(meta))
+
+    def c_weekday(self, meta: Any, children: list[Any]) -> n.WeekdaysClause:
+        return n.WeekdaysClause((self._weekday(children[0]),), span=self._span(meta))
+
+    def c_weekday_list(self, meta: Any, children: list[Any]) -> n.WeekdaysClause:
+        days = []
+        for item in children[0].items:
+            days.append(item.value)
+            if item.value not in WEEKDAYS:
+                self._bad_weekday(item.value, item.span)
+        return n.WeekdaysClause(tuple(days), span=self._span(meta))
+
+    def c_hours(self, meta: Any, children: list[Any]) -> n.HoursClause:
+        start, end = (self._time(tok) for tok in children)
+        return n.HoursClause(start, end, span=self._span(meta))
+
+    def set_kind(self, meta: Any, children: list[Any]) -> str:
+        return str(children[0])
+
+    def name_ref(self, meta: Any, children: list[Any]) -> n.Ref:
+        return n.Ref((str(children[0]),), span=self._span(meta))
+
+    def c_set(self, meta: Any, children: list[Any]) -> n.SetFilterClause:
+        kind, values = children
+        return n.SetFilterClause(kind, values, span=self._span(meta))
+
+    def c_set_not(self, meta: Any, children: list[Any]) -> n.SetFilterClause:
+        kind, values = children
+        return n.SetFilterClause(kind, values, negated=True, span=self._span(meta))
+
+    def c_audience(self, meta: Any, children: list[Any]) -> n.AudienceClause:
+        return n.AudienceClause(children[0], span=self._span(meta))
+
+    def c_when(self, meta: Any, children: list[Any]) -> n.WhenClause:
+        return n.WhenClause(children[0], span=self._span(meta))
+
+    def c_then(self, meta: Any, children: list[Any]) -> n.ThenClause:
+        return n.ThenClause(tuple(children), span=self._span(meta))
+
+    def per(self, meta: Any, children: list[Any]) -> str:
+        return str(children[0])
+
+    def c_limit(self, meta: Any, children: list[Any]) -> n.LimitClause:
+        value, per = children
+        return n.LimitClause("applications", value, per, span=self._span(meta))
+
+    def c_max_discount(self, meta: Any, children: list[Any]) -> n.LimitClause:
+        value, per = children
+        return n.LimitClause("discount", value, per, span=self._span(meta))
+
+    def c_max_points(self, meta: Any, children: list[Any]) -> n.LimitClause:
+        value, per = children
+        if isinstance(value, n.NumberLit):  # `max points 100 per receipt`: the unit is implied
+            value = n.PointsLit(value.text, span=value.span)
+        return n.LimitClause("points", value, per, span=self._span(meta))
+
+    def clause_input(self, meta: Any, children: list[Any]) -> n.Clause:
+        return children[0]
+
+    # -------------------------------------------------------------------------- actions
+
+    def a_discount(self, meta: Any, children: list[Any]) -> n.Discount:
+        value, target = children
+        return n.Discount(value, target, span=self._span(meta))
+
+    def a_discount_per_unit(self, meta: Any, children: list[Any]) -> n.Discount:
+        value, target = children
+        return n.Discount(value, target, per_unit=True, span=self._span(meta))
+
+    def a_price(self, meta: Any, children: list[Any]) -> n.PriceOverride:
+        price, selection = children
+        return n.PriceOverride(price, selection, span=self._span(meta))
+
+    def a_free(self, meta: Any, children: list[Any]) -> n.FreeUnits:
+        free, every, selection = children
+        return n.FreeUnits(free, every, selection, span=self._span(meta))
+
+    def a_free_cheapest(self, meta: Any, children: list[Any]) -> n.FreeCheapest:
+        count, selection = children
+        return n.FreeCheapest(count, selection, span=self._span(meta))
+
+    def a_combo(self, meta: Any, children: list[Any]) -> n.Combo:
+        *parts, (reward, value, part) = children
+        return n.Combo(tuple(parts), reward, value, part, span=self._span(meta))
+
+    def combo_part(self, meta: Any, children: list[Any]) -> n.ComboPart:
+        name, need, selection = children
+        return n.ComboPart(self._name(name, "combo part"), need, selection, span=self._span(meta))
+
+    def r_percent_on_part(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr, str | None]:
+        value, part = children
+        return "percent_on_part", value, str(part)
+
+    def r_amount_per_set(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr, str | None]:
+        return "amount_per_set", children[0], None
+
+    def r_set_price(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr, str | None]:
+        return "set_price", children[0], None
+
+    def a_tiers(self, meta: Any, children: list[Any]) -> n.Tiers:
+        subject, *branches = children
+        return n.Tiers(subject, tuple(branches), span=self._span(meta))
+
+    def tier_branch(self, meta: Any, children: list[Any]) -> n.TierBranch:
+        op, threshold, *actions = children
+        return n.TierBranch(op.value, threshold, tuple(actions), span=self._span(meta))
+
+    def a_accrue(self, meta: Any, children: list[Any]) -> n.Accrue:
+        value, target = children
+        return n.Accrue(value, target or n.Target(None, span=self._span(meta)), span=self._span(meta))
+
+    def a_multiply(self, meta: Any, children: list[Any]) -> n.Accrue:
+        factor, base, target = children
+        value = n.NumberLit(factor.value[1:], span=self._tspan(factor))
+        return n.Accrue(value, target or n.Target(None, span=self._span(meta)), str(base), span=self._span(meta))
+
+    def on_receipt(self, meta: Any, children: list[Any]) -> n.Target:
+        return n.Target(None, span=self._span(meta))
+
+    def on_lines(self, meta: Any, children: list[Any]) -> n.Target:
+        return n.Target(children[0], span=self._span(meta))
+
+    def selection(self, meta: Any, children: list[Any]) -> n.Selection:
+        return n.Selection(children[0], span=self._span(meta))
+
+    def actions_input(self, meta: Any, children: list[Any]) -> tuple[n.Action, ...]:
+        return tuple(children)
+
+    # -------------------------------------------------------------------------- expressions
+
+    def expr_input(self, meta: Any, children: list[Any]) -> n.Expr:
+        return children[0]
+
+    def or_test(self, meta: Any, children: list[Any]) -> n.BoolOp:
+        return n.BoolOp("or", tuple(children), span=self._span(meta))
+
+    def and_test(self, meta: Any, children: list[Any]) -> n.BoolOp:
+        return n.BoolOp("and", tuple(children), span=self._span(meta))
+
+    def not_(self, meta: Any, children: list[Any]) -> n.Not:
+        return n.Not(children[0], span=self._span(meta))
+
+    def compare(self, meta: Any, children: list[Any]) -> n.Compare:
+        left, op, right = children
+        return n.Compare(op.value, left, right, span=self._span(meta))
+
+    def member(self, meta: Any, children: list[Any]) -> n.Membership:
+        item, collection = children
+        return n.Membership(item, collection, span=self._span(meta))
+
+    def not_member(self, meta: Any, children: list[Any]) -> n.Membership:
+        item, collection = children
+        return n.Membership(item, collection, negated=True, span=self._span(meta))
+
+    def sugar(self, meta: Any, children: list[Any]) -> n.Membership:
+        ref, tok = children
+        if ref.path not in [(f,) for f in SUGAR_FIELDS]:
+            name = ".".join(ref.path)
+            self._error("LOY101", f"unexpected string after `{name}`", self._tspan(tok),
+                        f'only {", ".join(f"`{f}`" for f in SUGAR_FIELDS)} take a bare string; '
+                        f'write `{name} in [{tok.value}]` or `{name} == {tok.value}`')
+        item = n.StringLit(self._string(tok), span=self._tspan(tok))
+        return n.Membership(ref, n.SetLit((item,), span=item.span), span=self._span(meta))
+
+    def add(self, meta: Any, children: list[Any]) -> n.BinOp:
+        return n.BinOp("+", children[0], children[1], span=self._span(meta))
+
+    def sub(self, meta: Any, children: list[Any]) -> n.BinOp:
+        return n.BinOp("-", children[0], children[1], span=self._span(meta))
+
+    def mul(self, meta: Any, children: list[Any]) -> n.BinOp:
+        return n.BinOp("*", children[0], children[1], span=self._span(meta))
+
+    def neg(self, meta: Any, children: list[Any]) -> n.Unary:
+        return n.Unary("-", children[0], span=self._span(meta))
+
+    def number(self, meta: Any, children: list[Any]) -> n.NumberLit:
+        return n.NumberLit(children[0].value, span=self._span(meta))
+
+    def money(self, meta: Any, children: list[Any]) -> n.MoneyLit:
+        return self._money(children[0])
+
+    def percent(self, meta: Any, children: list[Any]) -> n.PercentLit:
+        amount, _ = _split_unit(children[0].value)
+        return n.PercentLit(amount, span=self._span(meta))
+
+    def points_amount(self, meta: Any, children: list[Any]) -> n.PointsLit:
+        amount, _ = _split_unit(children[0].value)
+        return n.PointsLit(amount, span=self._span(meta))
+
+    def quantity(self, meta: Any, children: list[Any]) -> n.QuantityLit:
+        amount, unit = _split_unit(children[0].value)
+        return n.QuantityLit(amount, _UNITS.get(unit, unit), span=self._span(meta))
+
+    def duration(self, meta: Any, children: list[Any]) -> n.DurationLit:
+        tok = children[0]
+        amount, unit = _split_unit(tok.value)
+        if not amount.isdigit():
+            self._error("LOY103", f"a duration is a whole number of {_UNITS.get(unit, unit)}, not `{amount}`",
+                        self._tspan(tok))
+            amount = "0"
+        return n.DurationLit(int(amount), _UNITS.get(unit, unit), span=self._span(meta))
+
+    def string(self, meta: Any, children: list[Any]) -> n.StringLit:
+        return n.StringLit(self._string(children[0]), span=self._span(meta))
+
+    def true(self, meta: Any, children: list[Any]) -> n.BoolLit:
+        return n.BoolLit(True, span=self._span(meta))
+
+    def false(self, meta: Any, children: list[Any]) -> n.BoolLit:
+        return n.BoolLit(False, span=self._span(meta))
+
+    def aggregate(self, meta: Any, children: list[Any]) -> n.Aggregate:
+        func, selection = children
+        return n.Aggregate(str(func), selection, span=self._span(meta))
+
+    def ref(self, meta: Any, children: list[Any]) -> n.Ref:
+        return n.Ref(tuple(str(tok) for tok in children), span=self._span(meta))
+
+    def set_lit(self, meta: Any, children: list[Any]) -> n.SetLit:
+        """Items are strings; a bare word or number (``[pos, online]``) is the string it spells."""
+        items = []
+        for tok in children:
+            value = self._string(tok) if tok.type == "STRING" else tok.value
+            items.append(n.StringLit(value, span=self._tspan(tok)))
+        return n.SetLit(tuple(items), span=self._span(meta))
+
+    # -------------------------------------------------------------------------- literal checks
+
+    def _money(self, tok: Token) -> n.MoneyLit:
+        amount, currency = _split_unit(tok.value)
+        return n.MoneyLit(amount, CURRENCY_SYMBOLS.get(currency, currency), span=self._tspan(tok))
+
+    def _date(self, tok: Token) -> dt.date | None:
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", tok.value):
+                raise ValueError("dates are written YYYY-MM-DD")
+            return dt.date.fromisoformat(tok.value)
+        except ValueError as exc:
+            self._error("LOY103", f"`{tok.value}` is not a valid date", self._tspan(tok),
+                        str(exc) if "YYYY" in str(exc) else "write a real date as YYYY-MM-DD, e.g. 2025-01-31")
+            return None
+
+    def _time(self, tok: Token) -> dt.time:
+        parts = tok.value.split(":")
+        ok = all(len(p) == 2 for p in parts[1:]) and 1 <= len(parts[0]) <= 2
+        hour, minute, second = (int(p) for p in [*parts, "0"][:3])
+        if not ok or hour > 23 or minute > 59 or second > 59:
+            hint = "midnight is 00:00" if tok.value.startswith("24") else "write HH:MM, from 00:00 to 23:59"
+            self._error("LOY103", f"`{tok.value}` is not a valid time of day", self._tspan(tok), hint)
+            return dt.time(0, 0)
+        return dt.time(hour, minute, second)
+
+    def _weekday(self, tok: Token) -> str:
+        if tok.value not in WEEKDAYS:
+            self._bad_weekday(tok.value, self._tspan(tok))
+        return str(tok.value)
+
+    def _bad_weekday(self, day: str, span: Span | None) -> None:
+        self._error("LOY103", f"`{day}` is not a weekday", span,
+                    did_you_mean(day.lower(), WEEKDAYS) or f"use {' '.join(WEEKDAYS)}")
+
+
+def _split_unit(text: str) -> tuple[str, str]:
+    match = _AMOUNT_AND_UNIT.fullmatch(text)
+    assert match is not None, text
+    return match.group(1), match.group(2)
+
+
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+
+def _unescape(tok: Token, builder: _Builder) -> str:
+    """The value of a STRING token; a bad escape is LOY103 at the escape itself."""
+    body = tok.value[1:-1]
+    if "\\" not in body:
+        return body
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch != "\\":
+            out.append(ch)
+            i += 1
+            continue
+        nxt = body[i + 1] if i + 1 < len(body) else ""
+        if nxt in _ESCAPES:
+            out.append(_ESCAPES[nxt])
+            i += 2
+            continue
+        match = re.match(r"u\{([0-9A-Fa-f]{1,6})\}", body[i + 1:])
+        if match and int(match.group(1), 16) <= 0x10FFFF:
+            out.append(chr(int(match.group(1), 16)))
+            i += 1 + match.end()
+            continue
+        length = 1 + (match.end() if match else len(nxt))
+        col = (tok.column or 1) + 1 + i
+        span = builder.origin.span(tok.line or 1, col, tok.line or 1, col + length)
+        builder.diags.append(error("LOY103", f"bad escape `{body[i:i + length]}` in a string", span,
+                                   'the escapes are \\" \\\\ \\n \\t and \\u{XXXX}'))
+        i += length
+    return "".join(out)

@@ -1,0 +1,316 @@
+"""Canonical .loya text from an AST, so that ``parse(format_module(m)) == m`` and formatting is idempotent.
+
+The layout is fixed: 4-space indents, one clause per line, each extra action of a ``then`` and each
+tier branch on its own line, parentheses only where precedence needs them, ``category "dairy"`` for
+a one-string membership on ``category``/``sku``/``brand``. Set items are printed as quoted strings
+(``[pos]`` and ``["pos"]`` are the same AST).
+
+Comments are not part of the AST, so the formatter drops them: it is not comment-preserving yet.
+ASTs the parsers never produce (a set literal holding a non-string, ``minor`` without ``currency``)
+are printed as closely as the syntax allows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from loyadsl.syntax import nodes as n
+
+INDENT = "    "
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SUGAR_FIELDS = ("category", "sku", "brand")
+_MULTIPLIER = re.compile(r"x[0-9]")
+
+# Binding strength, loosest first; an operand printed where a stronger one is needed gets parentheses.
+_OR, _AND, _NOT, _CMP, _SUM, _PRODUCT, _UNARY, _ATOM = range(1, 9)
+
+
+def format_module(module: n.Module) -> str:
+    """The whole file: header, imports, then declarations in their order, blank lines between them."""
+    blocks: list[str] = []
+    if module.header is not None:
+        blocks.append(_header(module.header))
+    if module.imports:
+        blocks.append("\n".join(f"import {quote(i.path)}" for i in module.imports))
+    previous: n.Decl | None = None
+    for decl in module.decls:
+        text = format_decl(decl)
+        if isinstance(decl, n.ListDecl) and isinstance(previous, n.ListDecl):
+            blocks[-1] += "\n" + text  # consecutive lists stay together
+        else:
+            blocks.append(text)
+        previous = decl
+    return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
+def format_decl(decl: n.Decl) -> str:
+    if isinstance(decl, n.ListDecl):
+        if decl.source is not None:
+            return f"{decl.kind} {decl.name} from {quote(decl.source.path)} column {quote(decl.source.column)}"
+        return f"{decl.kind} {decl.name} = [{', '.join(quote(item) for item in decl.items or ())}]"
+    if isinstance(decl, n.GroupDecl):
+        lines = []
+        if decl.priority is not None:
+            lines.append(f"priority {decl.priority}")
+        if decl.stacking is not None:
+            limit = "" if decl.stacking_limit is None else f" {decl.stacking_limit}"
+            lines.append(f"stacking {decl.stacking}{limit}")
+        if decl.basis is not None:
+            lines.append(f"basis {decl.basis}")
+        return _block(f"group {decl.name}{_title(decl.title)}", lines)
+    if isinstance(decl, n.TemplateDecl):
+        params = ", ".join(f"{p.name}: {p.type_name}" for p in decl.params)
+        head = f"template {decl.name}({params}){_title(decl.title)}"
+        return _block(head, [format_clause(c, 1) for c in decl.clauses])
+    if isinstance(decl, n.CampaignDecl):
+        head = f"campaign {decl.name}{_title(decl.title)}"
+        if decl.uses is not None:
+            head += f" uses {format_template_use(decl.uses)}"
+        return _block(head, [format_clause(c, 1) for c in decl.clauses])
+    raise TypeError(f"not a declaration: {decl!r}")
+
+
+def format_template_use(use: n.TemplateUse) -> str:
+    return f"{use.template}({', '.join(f'{a.name} = {format_expr(a.value)}' for a in use.args)})"
+
+
+def _header(h: n.Header) -> str:
+    lines = []
+    if h.currency is not None:
+        lines.append(f"currency {h.currency}" + ("" if h.minor is None else f" minor {h.minor}"))
+    if h.points_minor is not None or h.point_value is not None:
+        minor = "" if h.points_minor is None else f" minor {h.points_minor}"
+        value = "" if h.point_value is None else f" value {format_expr(h.point_value)}"
+        lines.append(f"points{minor}{value}")
+    if h.timezone is not None:
+        lines.append(f"timezone {quote(h.timezone)}")
+    lines += [f"rounding {r.target} {r.mode}" for r in h.rounding]
+    if h.allocation is not None:
+        lines.append(f"allocation {h.allocation}")
+    version = "" if h.version is None else f" version {quote(h.version)}"
+    return _block(f"programme {quote(h.name)}{version}", lines)
+
+
+def _block(head: str, lines: list[str]) -> str:
+    return "\n".join([head + " {", *(INDENT + line for line in lines), "}"])
+
+
+def _title(title: str | None) -> str:
+    return "" if title is None else " " + quote(title)
+
+
+# ---------------------------------------------------------------------------------------------- clauses
+
+
+def clause_keyword(clause: n.Clause) -> str:
+    """The word a clause starts with (``max discount`` counts as one); also its key in the YAML twin."""
+    if isinstance(clause, n.SetFilterClause):
+        return clause.kind
+    if isinstance(clause, n.LimitClause):
+        return "limit" if clause.kind == "applications" else f"max {clause.kind}"
+    return {
+        n.GroupClause: "group", n.PriorityClause: "priority", n.ValidClause: "valid",
+        n.WeekdaysClause: "weekdays", n.HoursClause: "hours", n.AudienceClause: "audience",
+        n.WhenClause: "when", n.ThenClause: "then",
+    }[type(clause)]
+
+
+def format_clause(clause: n.Clause, level: int = 0) -> str:
+    """One clause; ``level`` is the indentation of its line, for the lines of nested blocks."""
+    key = clause_keyword(clause)
+    if isinstance(clause, n.ThenClause):
+        return f"{key} " + format_actions(clause.actions, level)
+    return f"{key} {clause_value(clause)}"
+
+
+def clause_value(clause: n.Clause) -> str:
+    """What follows the keyword of a one-line clause (every clause except ``then``)."""
+    if isinstance(clause, n.GroupClause):
+        return clause.group
+    if isinstance(clause, n.PriorityClause):
+        return str(clause.priority)
+    if isinstance(clause, n.ValidClause):
+        return " ".join(p for p in (_date(clause.start), "..", _date(clause.end)) if p)
+    if isinstance(clause, n.WeekdaysClause):
+        days = clause.days
+        if len(days) >= 3 and days[0] in WEEKDAYS and days == _day_range(days[0], days[-1]):
+            return f"{days[0]}..{days[-1]}"
+        return "[" + ", ".join(days) + "]"
+    if isinstance(clause, n.HoursClause):
+        return f"{_time(clause.start)} .. {_time(clause.end)}"
+    if isinstance(clause, n.SetFilterClause):
+        return ("not " if clause.negated else "") + format_expr(clause.values)
+    if isinstance(clause, n.AudienceClause | n.WhenClause):
+        return format_expr(clause.condition)
+    if isinstance(clause, n.LimitClause):
+        value = clause.value
+        if clause.kind == "points" and isinstance(value, n.PointsLit):
+            text = value.amount  # `max points 100 per receipt`
+        else:
+            text = format_expr(value)
+        return f"{text} per {clause.per}"
+    raise TypeError(f"no one-line value for {clause!r}")
+
+
+def _day_range(first: str, last: str) -> tuple[str, ...]:
+    if last not in WEEKDAYS:
+        return ()
+    i, j = WEEKDAYS.index(first), WEEKDAYS.index(last)
+    return tuple(WEEKDAYS[(i + k) % 7] for k in range((j - i) % 7 + 1))
+
+
+def _date(value: dt.date | None) -> str:
+    return "" if value is None else f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+
+def _time(value: dt.time) -> str:
+    text = f"{value.hour:02d}:{value.minute:02d}"
+    return text + (f":{value.second:02d}" if value.second else "")
+
+
+# ---------------------------------------------------------------------------------------------- actions
+
+
+def format_actions(actions: tuple[n.Action, ...], level: int = 0) -> str:
+    """Actions as after ``then``: the first on this line, each further one on its own, one level in."""
+    more = "\n" + INDENT * (level + 1)
+    return more.join(format_action(a, level if i == 0 else level + 1) for i, a in enumerate(actions))
+
+
+def format_action(action: n.Action, level: int = 0) -> str:
+    """One action; blocks (``combo``, ``tiers``) span several lines, indented from ``level``."""
+    if isinstance(action, n.Discount):
+        per_unit = " per unit" if action.per_unit else ""
+        return f"discount {format_expr(action.value)}{per_unit}{_target(action.target)}"
+    if isinstance(action, n.PriceOverride):
+        return f"price {format_expr(action.price)} on {format_selection(action.selection)}"
+    if isinstance(action, n.FreeUnits):
+        return (f"free {_count(action.free)} in {_count(action.every)} units of "
+                f"{format_selection(action.selection)}")
+    if isinstance(action, n.FreeCheapest):
+        unit = "unit" if action.count == n.NumberLit("1") else "units"
+        return f"free cheapest {_count(action.count)} {unit} of {format_selection(action.selection)}"
+    if isinstance(action, n.Combo):
+        inner = INDENT * (level + 1)
+        parts = [f"{inner}{p.name}: {format_expr(p.need)} of {format_selection(p.selection)}" for p in action.parts]
+        reward = {
+            "percent_on_part": f"discount {format_expr(action.value)} on {action.part}",
+            "amount_per_set": f"discount {format_expr(action.value)}",
+            "set_price": f"price {format_expr(action.value)}",
+        }.get(action.reward, f"discount {format_expr(action.value)}")
+        return "\n".join(["combo {", *parts, INDENT * level + "} " + reward])
+    if isinstance(action, n.Tiers):
+        inner = INDENT * (level + 1)
+        branches = [f"{inner}{b.op} {format_expr(b.threshold)}: {format_actions(b.actions, level + 1)}"
+                    for b in action.branches]
+        return "\n".join([f"tiers {format_expr(action.subject)} {{", *branches, INDENT * level + "}"])
+    if isinstance(action, n.Accrue):
+        if action.multiplier_of is not None:
+            factor = action.value.text if isinstance(action.value, n.NumberLit) else format_expr(action.value)
+            return f"accrue x{factor} of {action.multiplier_of}{_target(action.target)}"
+        value = format_expr(action.value)
+        if _MULTIPLIER.match(value):  # a name like `x5` right after `accrue` would read as a multiplier
+            value = f"({value})"
+        if isinstance(action.value, n.PointsLit) and action.target.selection is None:
+            return f"accrue {value}"  # `accrue 100 points` is on the receipt
+        return f"accrue {value}{_target(action.target)}"
+    raise TypeError(f"not an action: {action!r}")
+
+
+def _target(target: n.Target) -> str:
+    return " on receipt" if target.selection is None else f" on {format_selection(target.selection)}"
+
+
+def format_selection(selection: n.Selection) -> str:
+    return "lines" if selection.predicate is None else f"lines where {format_expr(selection.predicate)}"
+
+
+def _count(e: n.Expr) -> str:
+    """The counts of ``free``: a number or a name as is, anything else in parentheses."""
+    return format_expr(e) if isinstance(e, n.NumberLit | n.Ref) else f"({format_expr(e)})"
+
+
+# ---------------------------------------------------------------------------------------------- expressions
+
+
+def format_expr(e: n.Expr) -> str:
+    return _expr(e, 0)
+
+
+def _expr(e: n.Expr, need: int) -> str:
+    text, strength = _expr_strength(e)
+    return f"({text})" if strength < need else text
+
+
+def _expr_strength(e: n.Expr) -> tuple[str, int]:
+    if isinstance(e, n.BoolOp):
+        strength = _OR if e.op == "or" else _AND
+        return f" {e.op} ".join(_expr(o, strength + 1) for o in e.operands), strength
+    if isinstance(e, n.Not):
+        return f"not {_expr(e.operand, _NOT)}", _NOT
+    if isinstance(e, n.Compare):
+        return f"{_expr(e.left, _SUM)} {e.op} {_expr(e.right, _SUM)}", _CMP
+    if isinstance(e, n.Membership):
+        if _is_sugar(e):
+            assert isinstance(e.item, n.Ref) and isinstance(e.collection, n.SetLit)
+            item = e.collection.items[0]
+            assert isinstance(item, n.StringLit)
+            return f"{e.item.path[0]} {quote(item.value)}", _CMP
+        word = "not in" if e.negated else "in"
+        return f"{_expr(e.item, _SUM)} {word} {_expr(e.collection, _SUM)}", _CMP
+    if isinstance(e, n.BinOp):
+        if e.op == "*":
+            return f"{_expr(e.left, _PRODUCT)} * {_expr(e.right, _UNARY)}", _PRODUCT
+        return f"{_expr(e.left, _SUM)} {e.op} {_expr(e.right, _PRODUCT)}", _SUM
+    if isinstance(e, n.Unary):
+        return f"{e.op}{_expr(e.operand, _UNARY)}", _UNARY
+    return _atom(e), _ATOM
+
+
+def _is_sugar(e: n.Membership) -> bool:
+    return (not e.negated and isinstance(e.item, n.Ref) and len(e.item.path) == 1
+            and e.item.path[0] in SUGAR_FIELDS and isinstance(e.collection, n.SetLit)
+            and len(e.collection.items) == 1 and isinstance(e.collection.items[0], n.StringLit))
+
+
+def _atom(e: n.Expr) -> str:
+    if isinstance(e, n.NumberLit):
+        return e.text
+    if isinstance(e, n.MoneyLit):
+        return f"{e.amount} {e.currency}"
+    if isinstance(e, n.PointsLit):
+        return f"{e.amount} points"
+    if isinstance(e, n.PercentLit):
+        return f"{e.value}%"
+    if isinstance(e, n.QuantityLit):
+        return f"{e.amount} {e.unit}"
+    if isinstance(e, n.DurationLit):
+        return f"{e.amount} {e.unit}"
+    if isinstance(e, n.StringLit):
+        return quote(e.value)
+    if isinstance(e, n.BoolLit):
+        return "true" if e.value else "false"
+    if isinstance(e, n.Ref):
+        return ".".join(e.path)
+    if isinstance(e, n.SetLit):
+        return "[" + ", ".join(quote(i.value) if isinstance(i, n.StringLit) else format_expr(i) for i in e.items) + "]"
+    if isinstance(e, n.Aggregate):
+        return f"{e.func}({format_selection(e.selection)})"
+    raise TypeError(f"not an expression: {e!r}")
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t"}
+
+
+def quote(text: str) -> str:
+    """A string literal: ``\\`` ``"`` newline and tab escaped by name, other unprintables as ``\\u{X}``."""
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ch == " " or ch.isprintable():
+            out.append(ch)
+        else:
+            out.append(f"\\u{{{ord(ch):X}}}")
+    return '"' + "".join(out) + '"'

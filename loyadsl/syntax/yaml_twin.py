@@ -1,0 +1,625 @@
+"""The YAML twin of the .loya syntax: the structure in YAML, expressions, actions and clause values as
+strings in the .loya syntax (the shape of CEL policies). Both give the same AST.
+
+Reading uses ``yaml.compose`` with the safe loader: nodes keep their marks, so spans and errors
+inside embedded strings point into the YAML file, and nothing is ever constructed. Every scalar is
+taken as the text written, so ``version: 2025.1`` is "2025.1" and ``valid: 2025-01-01 .. 2025-12-31``
+is a string. Aliases are refused (LOY106): they are how "billion laughs" documents are built.
+
+The shape is documented in docs/language.md ("The YAML twin"); ``to_yaml`` writes it so that
+``parse_yaml(to_yaml(m)) == m`` for every module the parsers produce.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error
+from loyadsl.syntax import nodes as n
+from loyadsl.syntax.parser import (
+    MAX_CAMPAIGNS,
+    MAX_SOURCE_CHARS,
+    NAME_PATTERN,
+    RESERVED_WORDS,
+    WEEKDAYS,
+    capped,
+    parse_actions,
+    parse_clause,
+    parse_expression,
+    parse_group_setting,
+    parse_template_use,
+)
+from loyadsl.syntax.printer import (
+    clause_keyword,
+    clause_value,
+    format_action,
+    format_expr,
+    format_template_use,
+)
+
+MAX_YAML_DEPTH = 32
+LIST_KINDS = ("skus", "stores", "categories", "brands", "channels", "strings")
+CLAUSE_KEYS = ("group", "priority", "valid", "weekdays", "hours", "stores", "channels", "audience", "when", "then",
+               "limit", "max discount", "max points")
+SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templates", n.CampaignDecl: "campaigns"}
+_KIND_OF_SECTION = {"lists": "list", "groups": "group", "templates": "template", "campaigns": "campaign"}
+_NULL = "tag:yaml.org,2002:null"
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def parse_yaml(text: str, file: str = "<input>") -> tuple[n.Module | None, list[Diagnostic]]:
+    """Parse the YAML twin. The module is None when there is any error."""
+    if len(text) > MAX_SOURCE_CHARS:
+        return None, [error("LOY105", f"the source has {len(text)} characters; at most {MAX_SOURCE_CHARS} "
+                                      "are allowed", Span(file, 1, 1, 1, 1))]
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except _Refused as exc:
+        return None, [error(exc.code, exc.message, _mark_span(file, exc.mark))]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [error("LOY106", f"not valid YAML: {problem}", _mark_span(file, mark) if mark else None)]
+    reader = _Reader(text, file)
+    module = reader.module(root)
+    return (module, []) if not reader.diags else (None, capped(reader.diags))
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.code, self.message, self.mark = code, message, mark
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader's composer, refusing aliases and deep nesting before it recurses."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self.check_event(yaml.AliasEvent):
+            raise _Refused("LOY106", "aliases are not allowed", self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _Refused("LOY105", f"the document nests deeper than {MAX_YAML_DEPTH} levels",
+                               self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _mark_span(file: str, mark: Any, end: Any = None) -> Span:
+    end = end or mark
+    return Span(file, mark.line + 1, mark.column + 1, end.line + 1, end.column + 1)
+
+
+@dataclass
+class _Pairs:
+    """A mapping's entries with their key nodes, for order, positions and unknown-key checks."""
+
+    node: Node
+    items: list[tuple[str, ScalarNode, Node]]
+
+    def get(self, key: str) -> Node | None:
+        return next((value for k, _, value in self.items if k == key), None)
+
+
+class _Reader:
+    def __init__(self, text: str, file: str) -> None:
+        self.file = file
+        self.lines = text.split("\n")
+        self.diags: list[Diagnostic] = []
+
+    # -------------------------------------------------------------------------- structure helpers
+
+    def span(self, node: Node) -> Span:
+        return _mark_span(self.file, node.start_mark, node.end_mark)
+
+    def fail(self, node: Node, message: str, hint: str | None = None) -> None:
+        self.diags.append(error("LOY106", message, self.span(node), hint))
+
+    def mapping(self, node: Node, what: str, allowed: tuple[str, ...] | None = None) -> _Pairs | None:
+        if not isinstance(node, MappingNode):
+            self.fail(node, f"{what} must be a mapping")
+            return None
+        items: list[tuple[str, ScalarNode, Node]] = []
+        seen: set[str] = set()
+        for key, value in node.value:
+            if not isinstance(key, ScalarNode):
+                self.fail(key, f"the keys of {what} are words, not collections")
+                continue
+            if key.value in seen:
+                self.fail(key, f"`{key.value}` appears twice in {what}")
+                continue
+            if allowed is not None and key.value not in allowed:
+                self.fail(key, f"unknown key `{key.value}` in {what}",
+                          did_you_mean(key.value, allowed) or f"the keys are: {', '.join(allowed)}")
+                continue
+            seen.add(key.value)
+            items.append((key.value, key, value))
+        return _Pairs(node, items)
+
+    def pairs(self, node: Node, what: str) -> list[tuple[str, ScalarNode, Node]]:
+        """A mapping, or a list of one-key mappings where keys repeat (``rounding``, ``params``, ``clauses``)."""
+        if isinstance(node, SequenceNode):
+            out = []
+            for item in node.value:
+                if not isinstance(item, MappingNode) or len(item.value) != 1 or not isinstance(item.value[0][0],
+                                                                                               ScalarNode):
+                    self.fail(item, f"each entry of {what} is a mapping with one key")
+                    continue
+                key, value = item.value[0]
+                out.append((key.value, key, value))
+            return out
+        found = self.mapping(node, what)
+        return found.items if found else []
+
+    def sequence(self, node: Node, what: str) -> list[Node]:
+        if not isinstance(node, SequenceNode):
+            self.fail(node, f"{what} must be a list")
+            return []
+        return list(node.value)
+
+    def text(self, node: Node | None, what: str, required: bool = False) -> str | None:
+        """A scalar's text as written; a YAML null is None (an error where a value is required)."""
+        if node is None:
+            return None
+        if not isinstance(node, ScalarNode):
+            self.fail(node, f"{what} must be a single value, not a collection")
+            return None
+        if node.tag == _NULL and node.style is None:
+            if required:
+                self.fail(node, f"{what} needs a value")
+            return None
+        return str(node.value)
+
+    def name(self, node: Node | None, what: str) -> str | None:
+        value = self.text(node, what, required=True)
+        if value is None or node is None:
+            return None
+        if not NAME_PATTERN.match(value):
+            self.fail(node, f"`{value}` is not a valid name for {what}",
+                      "a name is a letter or `_`, then letters, digits or `_`")
+            return None
+        if value in RESERVED_WORDS:
+            self.diags.append(error("LOY104", f"`{value}` is a reserved word and cannot name {what}",
+                                    self.span(node), f"rename it, e.g. `{value}_`"))
+        return value
+
+    def integer(self, node: Node | None, what: str) -> int | None:
+        value = self.text(node, what)
+        if value is None or node is None:
+            return None
+        if not (value.isascii() and value.isdigit()):  # `²`.isdigit() is true, and int() refuses it
+            self.fail(node, f"{what} must be a whole number, not `{value}`")
+            return None
+        return int(value)
+
+    def required(self, pairs: _Pairs, key: str, what: str) -> Node | None:
+        node = pairs.get(key)
+        if node is None:
+            self.fail(pairs.node, f"{what} has no `{key}`")
+        return node
+
+    def where(self, node: ScalarNode) -> tuple[int, int]:
+        """Line and column where a scalar's text starts, for embedded strings."""
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        if node.style in ("'", '"'):
+            return line, col + 1
+        if node.style in ("|", ">"):
+            for index in range(node.start_mark.line + 1, min(len(self.lines), node.end_mark.line + 1)):
+                text = self.lines[index]
+                if text.strip():
+                    return node.start_mark.line + 2, len(text) - len(text.lstrip(" ")) + 1
+            return line + 1, 1
+        return line, col
+
+    def embedded(self, diags: list[Diagnostic]) -> None:
+        self.diags.extend(diags)
+
+    # -------------------------------------------------------------------------- module
+
+    def module(self, root: Node | None) -> n.Module:
+        if root is None:
+            return n.Module(None, (), (), span=Span(self.file, 1, 1, 1, 1))
+        top = self.mapping(root, "the document",
+                           ("programme", "imports", "lists", "groups", "templates", "campaigns", "declarations"))
+        header = None
+        imports: list[n.Import] = []
+        decls: list[n.Decl] = []
+        for key, _, value in top.items if top else []:
+            if key == "programme":
+                header = self.header(value)
+            elif key == "imports":
+                for item in self.sequence(value, "`imports`"):
+                    path = self.text(item, "an import", required=True)
+                    if path is not None:
+                        imports.append(n.Import(path, span=self.span(item)))
+            elif key == "declarations":
+                for item in self.sequence(value, "`declarations`"):
+                    for kind, _, body in self.pairs(item, "a declaration"):
+                        decls += self.decl(kind, body, item)
+            else:
+                for item in self.sequence(value, f"`{key}`"):
+                    decls += self.decl(_KIND_OF_SECTION[key], item, item)
+        campaigns = sum(isinstance(d, n.CampaignDecl) for d in decls)
+        if campaigns > MAX_CAMPAIGNS:
+            self.diags.append(error("LOY105", f"{campaigns} campaigns in one file; at most {MAX_CAMPAIGNS} are "
+                                              "allowed", self.span(root)))
+        return n.Module(header, tuple(imports), tuple(decls), span=self.span(root))
+
+    def decl(self, kind: str, body: Node, at: Node) -> list[n.Decl]:
+        make = {"list": self.list_decl, "group": self.group, "template": self.template, "campaign": self.campaign}
+        if kind not in make:
+            self.fail(at, f"unknown declaration `{kind}`", did_you_mean(kind, list(make)) or
+                      "a declaration is a list, group, template or campaign")
+            return []
+        decl = make[kind](body)
+        return [] if decl is None else [decl]
+
+    def header(self, node: Node) -> n.Header | None:
+        pairs = self.mapping(node, "`programme`", ("name", "version", "currency", "minor", "points", "timezone",
+                                                   "rounding", "allocation"))
+        if pairs is None:
+            return None
+        name = self.text(self.required(pairs, "name", "`programme`"), "the programme name", required=True)
+        currency_node, minor_node = pairs.get("currency"), pairs.get("minor")
+        if minor_node is not None and currency_node is None:
+            self.fail(minor_node, "`minor` goes with `currency`", "add `currency: RUB`")
+        points_minor, point_value = None, None
+        points = pairs.get("points")
+        if points is not None:
+            found = self.mapping(points, "`points`", ("minor", "value"))
+            if found is not None:
+                points_minor = self.integer(found.get("minor"), "the points minor digits")
+                point_value = self.money(found.get("value"), "the value of a point")
+        rounding = []
+        rounding_node, allocation_node = pairs.get("rounding"), pairs.get("allocation")
+        if rounding_node is not None:
+            for target, key, value in self.pairs(rounding_node, "`rounding`"):
+                mode = self.name(value, "a rounding mode")
+                if self.name(key, "a rounding target") is not None and mode is not None:
+                    rounding.append(n.Rounding(target, mode, span=Span(self.file, key.start_mark.line + 1,
+                                                                       key.start_mark.column + 1,
+                                                                       value.end_mark.line + 1,
+                                                                       value.end_mark.column + 1)))
+        if name is None:
+            return None
+        return n.Header(
+            name,
+            version=self.text(pairs.get("version"), "the version"),
+            currency=None if currency_node is None else self.name(currency_node, "a currency"),
+            minor=self.integer(minor_node, "`minor`"),
+            points_minor=points_minor,
+            point_value=point_value,
+            timezone=self.text(pairs.get("timezone"), "the time zone"),
+            rounding=tuple(rounding),
+            allocation=None if allocation_node is None else self.name(allocation_node, "an allocation mode"),
+            span=self.span(node),
+        )
+
+    def money(self, node: Node | None, what: str) -> n.MoneyLit | None:
+        value = self.text(node, what)
+        if value is None or not isinstance(node, ScalarNode):
+            return None
+        expr, diags = parse_expression(value, self.file, *self.where(node))
+        self.embedded(diags)
+        if expr is not None and not isinstance(expr, n.MoneyLit):
+            self.fail(node, f"{what} must be money, like `1.00 RUB`")
+            return None
+        return expr
+
+    # -------------------------------------------------------------------------- declarations
+
+    def list_decl(self, node: Node) -> n.ListDecl | None:
+        pairs = self.mapping(node, "a list", (*LIST_KINDS, "items", "from", "column"))
+        if pairs is None:
+            return None
+        kinds = [k for k, _, _ in pairs.items if k in LIST_KINDS]
+        if len(kinds) != 1:
+            self.fail(node, "a list states its kind and name once, e.g. `skus: n_plus_one`")
+            return None
+        name = self.name(pairs.get(kinds[0]), "a list")
+        items_node, path_node, column_node = pairs.get("items"), pairs.get("from"), pairs.get("column")
+        if (items_node is None) == (path_node is None) or (path_node is None) != (column_node is None):
+            self.fail(node, "a list has either `items` or both `from` and `column`")
+            return None
+        if name is None:
+            return None
+        if items_node is not None:
+            items = []
+            for item in self.sequence(items_node, "`items`"):
+                if isinstance(item, ScalarNode):
+                    items.append(str(item.value))
+                else:
+                    self.fail(item, "a list item is a single value")
+            return n.ListDecl(name, kinds[0], items=tuple(items), span=self.span(node))
+        path = self.text(path_node, "`from`", required=True)
+        column = self.text(column_node, "`column`", required=True)
+        if path is None or column is None or path_node is None or column_node is None:
+            return None
+        source = n.CsvSource(path, column, span=Span(self.file, path_node.start_mark.line + 1,
+                                                     path_node.start_mark.column + 1, column_node.end_mark.line + 1,
+                                                     column_node.end_mark.column + 1))
+        return n.ListDecl(name, kinds[0], source=source, span=self.span(node))
+
+    def group(self, node: Node) -> n.GroupDecl | None:
+        pairs = self.mapping(node, "a group", ("name", "title", "priority", "stacking", "basis"))
+        if pairs is None:
+            return None
+        name = self.name(self.required(pairs, "name", "a group"), "a group")
+        fields: dict[str, Any] = {}
+        for key in ("priority", "stacking", "basis"):
+            value_node = pairs.get(key)
+            value = self.text(value_node, f"`{key}`", required=True)
+            if value is None or not isinstance(value_node, ScalarNode):
+                continue
+            setting, diags = parse_group_setting(key, value, self.file, *self.where(value_node))
+            self.embedded(diags)
+            if setting is not None:
+                field, parsed = setting
+                if field == "stacking":
+                    fields["stacking"], fields["stacking_limit"] = parsed
+                else:
+                    fields[field] = parsed
+        if name is None:
+            return None
+        return n.GroupDecl(name, title=self.text(pairs.get("title"), "a title"), **fields, span=self.span(node))
+
+    def template(self, node: Node) -> n.TemplateDecl | None:
+        pairs = self.mapping(node, "a template", ("name", "title", "params", "clauses", *CLAUSE_KEYS))
+        if pairs is None:
+            return None
+        name = self.name(self.required(pairs, "name", "a template"), "a template")
+        params = []
+        params_node = pairs.get("params")
+        if params_node is not None and not (isinstance(params_node, ScalarNode) and params_node.tag == _NULL):
+            for param_name, key, value in self.pairs(params_node, "`params`"):
+                type_name = self.name(value, "a parameter type")
+                if self.name(key, "a template parameter") is not None and type_name is not None:
+                    params.append(n.Param(param_name, type_name, span=Span(
+                        self.file, key.start_mark.line + 1, key.start_mark.column + 1, value.end_mark.line + 1,
+                        value.end_mark.column + 1)))
+        clauses = self.clauses(pairs)
+        if name is None:
+            return None
+        return n.TemplateDecl(name, tuple(params), clauses, self.text(pairs.get("title"), "a title"),
+                              span=self.span(node))
+
+    def campaign(self, node: Node) -> n.CampaignDecl | None:
+        pairs = self.mapping(node, "a campaign", ("name", "title", "uses", "clauses", *CLAUSE_KEYS))
+        if pairs is None:
+            return None
+        name = self.name(self.required(pairs, "name", "a campaign"), "a campaign")
+        uses = None
+        uses_node = pairs.get("uses")
+        uses_text = self.text(uses_node, "`uses`", required=True)
+        if uses_text is not None and isinstance(uses_node, ScalarNode):
+            uses, diags = parse_template_use(uses_text, self.file, *self.where(uses_node))
+            self.embedded(diags)
+        clauses = self.clauses(pairs)
+        if name is None:
+            return None
+        return n.CampaignDecl(name, self.text(pairs.get("title"), "a title"), clauses, uses, span=self.span(node))
+
+    # -------------------------------------------------------------------------- clauses
+
+    def clauses(self, pairs: _Pairs) -> tuple[n.Clause, ...]:
+        """Clause keys in order, or a `clauses` list of one-key mappings (when clause kinds repeat)."""
+        listed = pairs.get("clauses")
+        as_keys = [(k, key, v) for k, key, v in pairs.items if k in CLAUSE_KEYS]
+        if listed is not None and as_keys:
+            self.fail(listed, "write clauses either as keys or in `clauses`, not both")
+            return ()
+        entries = as_keys if listed is None else self.pairs(listed, "`clauses`")
+        out: list[n.Clause] = []
+        for keyword, key, value in entries:
+            if keyword not in CLAUSE_KEYS:
+                self.fail(key, f"unknown clause `{keyword}`", did_you_mean(keyword, CLAUSE_KEYS))
+                continue
+            out += self.clause(keyword, value)
+        return tuple(out)
+
+    def clause(self, keyword: str, node: Node) -> list[n.Clause]:
+        if keyword == "then":
+            items = node.value if isinstance(node, SequenceNode) else [node]
+            return [c for c in (self.then(item) for item in items) if c is not None]
+        if isinstance(node, SequenceNode) and keyword in ("stores", "channels", "weekdays"):
+            return self.listed_clause(keyword, node)
+        value = self.text(node, f"`{keyword}`", required=True)
+        if value is None or not isinstance(node, ScalarNode):
+            return []
+        clause, diags = parse_clause(keyword, value, self.file, *self.where(node))
+        self.embedded(diags)
+        return [] if clause is None else [clause]
+
+    def then(self, node: Node) -> n.ThenClause | None:
+        """One `then` clause: an action string, or a list of them."""
+        strings = node.value if isinstance(node, SequenceNode) else [node]
+        actions: list[n.Action] = []
+        for item in strings:
+            text = self.text(item, "an action", required=True)
+            if text is None or not isinstance(item, ScalarNode):
+                continue
+            parsed, diags = parse_actions(text, self.file, *self.where(item))
+            self.embedded(diags)
+            actions += parsed or ()
+        return n.ThenClause(tuple(actions), span=self.span(node))
+
+    def listed_clause(self, keyword: str, node: SequenceNode) -> list[n.Clause]:
+        """``stores: [S001, S002]`` or ``weekdays: [mon, wed]`` written as a YAML list."""
+        items = []
+        for item in node.value:
+            value = self.text(item, "a list item", required=True)
+            if value is not None:
+                items.append(n.StringLit(value, span=self.span(item)))
+                if keyword == "weekdays" and value not in WEEKDAYS:
+                    self.diags.append(error("LOY103", f"`{value}` is not a weekday", self.span(item),
+                                            did_you_mean(value, WEEKDAYS) or f"use {' '.join(WEEKDAYS)}"))
+        if keyword == "weekdays":
+            return [n.WeekdaysClause(tuple(i.value for i in items), span=self.span(node))]
+        return [n.SetFilterClause(keyword, n.SetLit(tuple(items), span=self.span(node)), span=self.span(node))]
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+
+def to_yaml(module: n.Module) -> str:
+    """The YAML twin of a module; strings that YAML would read as something else are quoted."""
+    doc: dict[str, Any] = {}
+    if module.header is not None:
+        doc["programme"] = _header_yaml(module.header)
+    if module.imports:
+        doc["imports"] = _FlowList(i.path for i in module.imports)
+    kinds = [SECTIONS[type(d)] for d in module.decls]
+    runs = [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k]
+    if len(runs) == len(set(runs)):  # each kind together: one section per kind, in the module's order
+        for decl in module.decls:
+            doc.setdefault(SECTIONS[type(decl)], []).append(_decl_yaml(decl))
+    else:  # kinds interleave: keep the order with one list of one-key entries
+        doc["declarations"] = [{_KIND_OF_SECTION[SECTIONS[type(d)]]: _decl_yaml(d)} for d in module.decls]
+    if not doc:
+        return "{}\n"
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
+                     width=1_000_000)
+
+
+class _Flow(dict):
+    """A mapping written on one line: ``{name: base, priority: 100}``."""
+
+
+class _FlowList(list):
+    """A list written on one line: ``[A, B]``."""
+
+
+class _Block(str):
+    """A multi-line string written as a literal block (``|``)."""
+
+    __slots__ = ()
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)  # lists inside mappings are indented
+
+
+_Dumper.add_representer(_Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data.items(),
+                                                                   flow_style=True))
+_Dumper.add_representer(_FlowList, lambda d, data: d.represent_sequence("tag:yaml.org,2002:seq", data,
+                                                                        flow_style=True))
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    """YAML breaks lines at NEL, LS and PS too; PyYAML writes them raw in single quotes, where a reader
+    folds them, so strings holding them are double-quoted (which escapes them as \\N, \\L, \\P)."""
+    style = '"' if any(ch in data for ch in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(_Block, lambda d, data: d.represent_scalar("tag:yaml.org,2002:str", str(data), style="|"))
+
+
+def _header_yaml(h: n.Header) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": h.name}
+    if h.version is not None:
+        out["version"] = h.version
+    if h.currency is not None:
+        out["currency"] = h.currency
+    if h.minor is not None:
+        out["minor"] = h.minor
+    if h.points_minor is not None or h.point_value is not None:
+        points = _Flow()
+        if h.points_minor is not None:
+            points["minor"] = h.points_minor
+        if h.point_value is not None:
+            points["value"] = format_expr(h.point_value)
+        out["points"] = points
+    if h.timezone is not None:
+        out["timezone"] = h.timezone
+    if h.rounding:
+        out["rounding"] = _pairs_yaml([(r.target, r.mode) for r in h.rounding])
+    if h.allocation is not None:
+        out["allocation"] = h.allocation
+    return out
+
+
+def _pairs_yaml(pairs: list[tuple[str, Any]]) -> Any:
+    """A one-line mapping, or a list of one-key mappings when a key repeats."""
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) == len(keys):
+        return _Flow(pairs)
+    return [_Flow([pair]) for pair in pairs]
+
+
+def _decl_yaml(decl: n.Decl) -> Any:
+    if isinstance(decl, n.ListDecl):
+        listed = _Flow({decl.kind: decl.name})
+        if decl.source is not None:
+            listed["from"], listed["column"] = decl.source.path, decl.source.column
+        else:
+            listed["items"] = _FlowList(decl.items or ())
+        return listed
+    if isinstance(decl, n.GroupDecl):
+        group = _Flow({"name": decl.name})
+        if decl.title is not None:
+            group["title"] = decl.title
+        if decl.priority is not None:
+            group["priority"] = decl.priority
+        if decl.stacking is not None:
+            group["stacking"] = decl.stacking + ("" if decl.stacking_limit is None else f" {decl.stacking_limit}")
+        if decl.basis is not None:
+            group["basis"] = decl.basis
+        return group
+    out: dict[str, Any] = {"name": decl.name}
+    if isinstance(decl, n.TemplateDecl | n.CampaignDecl) and decl.title is not None:
+        out["title"] = decl.title
+    if isinstance(decl, n.TemplateDecl) and decl.params:
+        out["params"] = _pairs_yaml([(p.name, p.type_name) for p in decl.params])
+    if isinstance(decl, n.CampaignDecl) and decl.uses is not None:
+        out["uses"] = format_template_use(decl.uses)
+    assert isinstance(decl, n.TemplateDecl | n.CampaignDecl)
+    out.update(_clauses_yaml(decl.clauses))
+    return out
+
+
+def _clauses_yaml(clauses: tuple[n.Clause, ...]) -> dict[str, Any]:
+    """Clause keys in order, consecutive `then` clauses sharing one key; a `clauses` list otherwise."""
+    runs: list[tuple[str, list[n.Clause]]] = []
+    for clause in clauses:
+        key = clause_keyword(clause)
+        if runs and key == "then" and runs[-1][0] == "then":
+            runs[-1][1].append(clause)
+        else:
+            runs.append((key, [clause]))
+    if len({key for key, _ in runs}) == len(runs):
+        return {key: _clause_value_yaml(key, group) for key, group in runs}
+    return {"clauses": [{key: _clause_value_yaml(key, group)} for key, group in runs]}
+
+
+def _clause_value_yaml(key: str, clauses: list[n.Clause]) -> Any:
+    if key == "then":
+        return [_then_item(c) for c in clauses if isinstance(c, n.ThenClause)]
+    clause = clauses[0]
+    if isinstance(clause, n.PriorityClause):
+        return clause.priority
+    return clause_value(clause)
+
+
+def _then_item(clause: n.ThenClause) -> Any:
+    """One `then` clause: its action as a string, or a list of strings when it has several."""
+    texts = [_action_text(a) for a in clause.actions]
+    return texts[0] if len(texts) == 1 else texts
+
+
+def _action_text(action: n.Action) -> str:
+    text = format_action(action)
+    return _Block(text) if "\n" in text else text
