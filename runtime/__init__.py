@@ -1,0 +1,38 @@
+"""The loyadsl POS runtime: load a bundle, verify it, compile it once, evaluate receipts exactly.
+
+Depends on the standard library and pydantic only (``cryptography`` when signatures are made or
+checked); never on the compiler. Importable as ``loyadsl.runtime``.
+"""
+
+from __future__ import annotations
+
+from .bundle import Bundle, canonical_json, key_id, load_bundle, pack_bundle, public_key
+from .engine import Engine
+from .errors import BundleError, CustomerError, LoyaRuntimeError, ReceiptError
+from .model import Customer, Effect, Line, LineOutcome, Outcome, Receipt, Rejection
+from .money import allocate, div_round
+from .verify import verify
+
+__all__ = [
+    "Bundle",
+    "BundleError",
+    "Customer",
+    "CustomerError",
+    "Effect",
+    "Engine",
+    "Line",
+    "LineOutcome",
+    "LoyaRuntimeError",
+    "Outcome",
+    "Receipt",
+    "ReceiptError",
+    "Rejection",
+    "allocate",
+    "canonical_json",
+    "div_round",
+    "key_id",
+    "load_bundle",
+    "pack_bundle",
+    "public_key",
+    "verify",
+]

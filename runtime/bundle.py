@@ -1,0 +1,684 @@
+"""The bundle file (docs/bundle.md): writing it, and loading it into typed, validated structures.
+
+A loader trusts nothing: it checks, in the documented order, the magic (LOY401), the envelope and
+format version (LOY403), the digest (LOY402), the signature (LOY406), the payload structure (LOY404,
+naming the JSON path of the first problem) and finally the bytecode (LOY405, ``verify``).
+Ed25519 comes from ``cryptography``, imported only when a signature is made or checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, replace
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
+
+from .errors import BundleError
+from .money import ALLOCATION_MODES
+from .opcodes import COMBO_REWARDS, ROUNDING_MODES
+
+MAGIC = b"LOYAB\n"
+FORMAT_VERSION = 1
+STACKING_MODES = ("stack_all", "stack_up_to", "first_by_priority", "best_for_customer", "lowest_discount")
+BASES = ("original", "discounted")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
+_HEX = re.compile(r"(?:[0-9a-f]{2})*\Z")
+_ABSENT = object()
+
+# --------------------------------------------------------------------------------------- the model
+
+Instr = tuple[Any, ...]  # ("OP",) or ("OP", operand); operands are vetted by ``verify``
+Code = tuple[Instr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ComboSpec:
+    parts: tuple[tuple[int, int], ...]  # (predicate index, units needed per set)
+    reward: str  # percent_on_part | amount_per_set | set_price
+    part: int | None  # the discounted part (percent_on_part)
+
+
+Constant = int | str | bool | frozenset[str] | ComboSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    format_version: int
+    compiler_version: str
+    programme_name: str
+    programme_version: str | None
+    source_hash: str
+    sources: tuple[tuple[str, str], ...]  # (path, sha256)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    currency: str
+    minor: int
+    points_minor: int
+    point_value: int  # money minor units one point (x 10^points_minor) is worth
+    timezone: str
+    rounding_discount: str
+    rounding_points: str
+    allocation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    name: str
+    title: str | None
+    priority: int
+    stacking: str
+    stacking_limit: int | None
+    basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetFilter:
+    negated: bool
+    values: frozenset[str]
+
+    def admits(self, value: str) -> bool:
+        return (value in self.values) is not self.negated
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceSummary:
+    known: bool
+    tiers: tuple[str, ...]
+    segments: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Footprint:
+    """The window and filters the engine checks before running code, plus what analyses read."""
+
+    dates: tuple[int, int] | None  # inclusive proleptic ordinals
+    weekdays: frozenset[int] | None  # ISO
+    hours: tuple[int, int] | None  # seconds, [start, end), end <= start crosses midnight
+    stores: SetFilter | None
+    channels: SetFilter | None
+    needs_skus: tuple[str, ...] | None
+    categories: tuple[str, ...] = ()
+    skus: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+    min_total: int | None = None
+    audience: AudienceSummary | None = None
+    effects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    applications: int | None
+    discount: int | None
+    points: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    index: int
+    name: str
+    title: str | None
+    group: int
+    priority: int
+    order: int
+    footprint: Footprint
+    audience: Code | None
+    condition: Code | None
+    actions: Code
+    limits: Limits
+    multiplier_base: str | None
+    span: Span | None
+    cost_fixed: int
+    cost_per_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    manifest: Manifest
+    settings: Settings
+    constants: tuple[Constant, ...]
+    predicates: tuple[Code, ...]
+    groups: tuple[Group, ...]
+    campaigns: tuple[Campaign, ...]
+    sku_index: dict[str, tuple[int, ...]]
+    cost_fixed: int
+    cost_per_line: int
+    digest: str = ""
+    signed: bool = False
+    key_id: str | None = None
+    signature_verified: bool = False
+    bytecode_verified: bool = False  # set by load_bundle; an Engine verifies a bundle that is not
+
+
+# ------------------------------------------------------------------------------------ writing
+
+
+def canonical_json(obj: Any) -> bytes:
+    """UTF-8, sorted keys, no white space, integers only: the same value always gives the same bytes."""
+    _no_floats(obj)
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def key_id(public_key: bytes) -> str:
+    """The id a signature names its key by: the first 16 hex digits of sha256(raw public key)."""
+    return hashlib.sha256(public_key).hexdigest()[:16]
+
+
+def public_key(signing_key: bytes) -> bytes:
+    """The raw Ed25519 public key of a raw private key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    try:
+        private = Ed25519PrivateKey.from_private_bytes(signing_key)
+    except (ValueError, TypeError):
+        raise BundleError("LOY406", "the signing key is not a raw 32-byte Ed25519 private key") from None
+    return private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def pack_bundle(payload: dict[str, Any], signing_key: bytes | None = None) -> bytes:
+    """The bundle file for ``payload``, signed with the raw Ed25519 private key if one is given."""
+    body = canonical_json(payload)
+    signature = None
+    if signing_key is not None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        signature = {
+            "alg": "ed25519",
+            "key_id": key_id(public_key(signing_key)),
+            "sig": Ed25519PrivateKey.from_private_bytes(signing_key).sign(body).hex(),
+        }
+    envelope = {"digest": "sha256:" + hashlib.sha256(body).hexdigest(), "format_version": FORMAT_VERSION,
+                "signature": signature}
+    return MAGIC + canonical_json(envelope) + b"\n" + body
+
+
+# ------------------------------------------------------------------------------------ loading
+
+
+def load_bundle(data: bytes, trusted_keys: list[bytes] | None = None, require_signature: bool = False) -> Bundle:
+    """Check and parse a bundle file; every problem raises ``BundleError`` with its LOY4xx code."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise BundleError("LOY401", f"a bundle is bytes, got {type(data).__name__}")
+    data = bytes(data)
+    if not data.startswith(MAGIC):
+        raise BundleError("LOY401", "not a loyadsl bundle (it does not start with LOYAB)")
+    end = data.find(b"\n", len(MAGIC))
+    if end < 0:
+        raise BundleError("LOY401", "truncated bundle: the envelope line is incomplete")
+    envelope = _envelope(data[len(MAGIC) : end])
+    body = data[end + 1 :]
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    if digest != envelope["digest"]:
+        raise BundleError("LOY402", "integrity digest mismatch: the bundle was changed or truncated after it was written")
+    signature = envelope["signature"]
+    verified = _check_signature(body, signature, trusted_keys, require_signature)
+    payload = _payload(body)
+    bundle = replace(_bundle(payload, envelope["format_version"]), digest=digest, signed=signature is not None,
+                     key_id=signature["key_id"] if signature else None, signature_verified=verified)
+    from .verify import verify  # here, not at the top: verify reads this module's types
+
+    verify(bundle)
+    return replace(bundle, bytecode_verified=True)
+
+
+def _envelope(raw: bytes) -> dict[str, Any]:
+    try:
+        envelope = json.loads(raw.decode("utf-8"), parse_float=_Float, parse_constant=_Float,
+                              object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError, _DuplicateKey):
+        raise BundleError("LOY402", "the bundle envelope is damaged (not valid JSON)") from None
+    if not isinstance(envelope, dict):
+        raise BundleError("LOY402", "the bundle envelope is damaged (not a JSON object)")
+    version = envelope.get("format_version")
+    if type(version) is not int:
+        raise BundleError("LOY402", "the bundle envelope is damaged (no integer format_version)")
+    if version > FORMAT_VERSION:
+        raise BundleError("LOY403", f"bundle format {version} is newer than this runtime's {FORMAT_VERSION}; "
+                                    "upgrade the runtime")
+    if version < 1:
+        raise BundleError("LOY403", f"bundle format {version} is not supported (this runtime reads {FORMAT_VERSION})")
+    digest = envelope.get("digest")
+    if not isinstance(digest, str) or not _DIGEST.match(digest):
+        raise BundleError("LOY402", "the bundle envelope is damaged (bad digest field)")
+    signature = envelope.get("signature", _ABSENT)  # a missing field is damage, null is "unsigned"
+    if signature is not None and not (
+        isinstance(signature, dict)
+        and all(isinstance(signature.get(k), str) for k in ("alg", "key_id", "sig"))
+    ):
+        raise BundleError("LOY402", "the bundle envelope is damaged (bad signature field)")
+    return envelope
+
+
+def _check_signature(
+    body: bytes, signature: dict[str, str] | None, trusted_keys: list[bytes] | None, require: bool
+) -> bool:
+    keys = list(trusted_keys or ())
+    for i, key in enumerate(keys):
+        if not isinstance(key, bytes) or len(key) != 32:
+            raise BundleError("LOY406", f"trusted_keys[{i}] is not a raw 32-byte Ed25519 public key")
+    if signature is None:
+        if require:
+            raise BundleError("LOY406", "the bundle is not signed, and a signature is required")
+        return False
+    if not keys:
+        if require:
+            raise BundleError("LOY406", "a signature is required but no trusted keys were given to check it")
+        return False
+    if signature["alg"] != "ed25519":
+        raise BundleError("LOY406", f"unsupported signature algorithm {signature['alg']!r}")
+    by_id = {key_id(key): key for key in keys}
+    trusted = by_id.get(signature["key_id"])
+    if trusted is None:
+        raise BundleError("LOY406", f"signed by key {signature['key_id']!r}, which is not among the trusted keys")
+    if not _HEX.match(signature["sig"]):
+        raise BundleError("LOY406", "the signature is not hex")
+    try:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise BundleError("LOY406", "checking signatures needs the `cryptography` package") from None
+    try:
+        Ed25519PublicKey.from_public_bytes(trusted).verify(bytes.fromhex(signature["sig"]), body)
+    except (InvalidSignature, ValueError):
+        raise BundleError("LOY406", "the signature does not match the bundle") from None
+    return True
+
+
+class _Float:
+    """A JSON float or NaN/Infinity as parsed: kept only to report where it was (bundles have none)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _DuplicateKey(next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i])))
+    return result
+
+
+def _payload(body: bytes) -> dict[str, Any]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BundleError("LOY404", f"the payload is not UTF-8 (byte {exc.start})") from None
+    try:
+        payload = json.loads(text, parse_float=_Float, parse_constant=_Float, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise BundleError("LOY404", f"the payload repeats the key {exc.args[0]!r} in one object") from None
+    except json.JSONDecodeError as exc:
+        raise BundleError("LOY404", f"the payload is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") \
+            from None
+    except (ValueError, RecursionError) as exc:
+        raise BundleError("LOY404", f"the payload cannot be read: {type(exc).__name__}") from None
+    _no_floats(payload)
+    if not isinstance(payload, dict):
+        _fail("", f"the payload must be a JSON object, got {_kind(payload)}")
+    return payload
+
+
+def _no_floats(root: Any) -> None:
+    """Walk the whole tree (iteratively: depth is attacker-controlled) and reject any float."""
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((v, _at(path, str(k))) for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
+        elif isinstance(value, float | _Float):
+            text = value.text if isinstance(value, _Float) else repr(value)
+            _fail(path, f"floats are not allowed in a bundle (got {text}); money, percentages and "
+                        "quantities are integers")
+
+
+# -------------------------------------------------------------------------------- structure (LOY404)
+
+
+def _fail(path: str, message: str) -> NoReturn:
+    raise BundleError("LOY404", message, path or None)
+
+
+def _at(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _field(obj: dict[str, Any], key: str, path: str) -> Any:
+    if key not in obj:
+        _fail(_at(path, key), "required field is missing")
+    return obj[key]
+
+
+def _obj(value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        _fail(path, f"expected object, got {_kind(value)}")
+    return value
+
+
+def _list(value: Any, path: str) -> list[Any]:
+    if not isinstance(value, list):
+        _fail(path, f"expected array, got {_kind(value)}")
+    return value
+
+
+def _int(value: Any, path: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    if type(value) is not int:
+        _fail(path, f"expected int, got {_kind(value)}")
+    if minimum is not None and value < minimum:
+        _fail(path, f"must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        _fail(path, f"must be <= {maximum}, got {value}")
+    return value
+
+
+def _index(value: Any, path: str, count: int, what: str) -> int:
+    if _int(value, path) not in range(count):
+        _fail(path, f"index {value} out of range (the bundle has {count} {what})")
+    return value
+
+
+def _opt_int(value: Any, path: str, minimum: int | None = None) -> int | None:
+    return None if value is None else _int(value, path, minimum)
+
+
+def _str(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        _fail(path, f"expected string, got {_kind(value)}")
+    return value
+
+
+def _opt_str(value: Any, path: str) -> str | None:
+    return None if value is None else _str(value, path)
+
+
+def _bool(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        _fail(path, f"expected bool, got {_kind(value)}")
+    return value
+
+
+def _choice(value: Any, path: str, choices: tuple[str, ...]) -> str:
+    if value not in choices or not isinstance(value, str):
+        _fail(path, f"expected one of {', '.join(choices)}, got {json.dumps(value, ensure_ascii=False)[:40]}")
+    return value
+
+
+def _strings(value: Any, path: str) -> tuple[str, ...]:
+    return tuple(_str(item, f"{path}[{i}]") for i, item in enumerate(_list(value, path)))
+
+
+def _bundle(p: dict[str, Any], envelope_version: int) -> Bundle:
+    manifest = _manifest(_obj(_field(p, "manifest", ""), "manifest"), envelope_version)
+    settings = _settings(_obj(_field(p, "settings", ""), "settings"))
+    predicates = tuple(_code(c, f"predicates[{i}]") for i, c in enumerate(_list(_field(p, "predicates", ""),
+                                                                                  "predicates")))
+    constants = tuple(_constant(c, f"constants[{i}]", len(predicates))
+                      for i, c in enumerate(_list(_field(p, "constants", ""), "constants")))
+    groups = tuple(_group(g, f"groups[{i}]") for i, g in enumerate(_list(_field(p, "groups", ""), "groups")))
+    campaigns = tuple(_campaign(c, f"campaigns[{i}]", i, len(groups))
+                      for i, c in enumerate(_list(_field(p, "campaigns", ""), "campaigns")))
+    sku_index = _sku_index(_obj(_field(p, "sku_index", ""), "sku_index"), campaigns)
+    cost = _obj(_field(p, "cost", ""), "cost")
+    return Bundle(
+        manifest=manifest,
+        settings=settings,
+        constants=constants,
+        predicates=predicates,
+        groups=groups,
+        campaigns=campaigns,
+        sku_index=sku_index,
+        cost_fixed=_int(_field(cost, "fixed", "cost"), "cost.fixed", 0),
+        cost_per_line=_int(_field(cost, "per_line", "cost"), "cost.per_line", 0),
+    )
+
+
+def _manifest(m: dict[str, Any], envelope_version: int) -> Manifest:
+    version = _int(_field(m, "format_version", "manifest"), "manifest.format_version")
+    if version != envelope_version:
+        _fail("manifest.format_version", f"{version} differs from the envelope's {envelope_version}")
+    programme = _obj(_field(m, "programme", "manifest"), "manifest.programme")
+    sources = []
+    for i, s in enumerate(_list(_field(m, "sources", "manifest"), "manifest.sources")):
+        path = f"manifest.sources[{i}]"
+        s = _obj(s, path)
+        sources.append((_str(_field(s, "path", path), f"{path}.path"), _str(_field(s, "sha256", path), f"{path}.sha256")))
+    return Manifest(
+        format_version=version,
+        compiler_version=_str(_field(m, "compiler_version", "manifest"), "manifest.compiler_version"),
+        programme_name=_str(_field(programme, "name", "manifest.programme"), "manifest.programme.name"),
+        programme_version=_opt_str(programme.get("version"), "manifest.programme.version"),
+        source_hash=_str(_field(m, "source_hash", "manifest"), "manifest.source_hash"),
+        sources=tuple(sources),
+    )
+
+
+def _settings(s: dict[str, Any]) -> Settings:
+    def get(key: str) -> Any:
+        return _field(s, key, "settings")
+
+    timezone = _str(get("timezone"), "settings.timezone")
+    try:
+        ZoneInfo(timezone)
+    except Exception:  # ZoneInfoNotFoundError, ValueError for odd keys, OSError for odd files
+        _fail("settings.timezone", f"unknown time zone {timezone!r}")
+    rounding = _obj(get("rounding"), "settings.rounding")
+    return Settings(
+        currency=_str(get("currency"), "settings.currency"),
+        minor=_int(get("minor"), "settings.minor", 0, 18),
+        points_minor=_int(get("points_minor"), "settings.points_minor", 0, 18),
+        point_value=_int(get("point_value"), "settings.point_value", 1),
+        timezone=timezone,
+        rounding_discount=_choice(_field(rounding, "discount", "settings.rounding"), "settings.rounding.discount",
+                                  ROUNDING_MODES),
+        rounding_points=_choice(_field(rounding, "points", "settings.rounding"), "settings.rounding.points",
+                                ROUNDING_MODES),
+        allocation=_choice(get("allocation"), "settings.allocation", ALLOCATION_MODES),
+    )
+
+
+def _code(value: Any, path: str) -> Code:
+    """A code block's shape (arrays of [OP] or [OP, operand]); what the ops mean is ``verify``'s job."""
+    code = []
+    for i, instr in enumerate(_list(value, path)):
+        where = f"{path}[{i}]"
+        instr = _list(instr, where)
+        if not 1 <= len(instr) <= 2:
+            _fail(where, f"an instruction is [OP] or [OP, operand], got {len(instr)} items")
+        _str(instr[0], f"{where}[0]")
+        code.append(tuple(instr))
+    return tuple(code)
+
+
+def _opt_code(value: Any, path: str) -> Code | None:
+    return None if value is None else _code(value, path)
+
+
+def _constant(value: Any, path: str, n_predicates: int) -> Constant:
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, dict) and len(value) == 1 and "set" in value:
+        items = _strings(value["set"], f"{path}.set")
+        if list(items) != sorted(set(items)):
+            _fail(f"{path}.set", "expected sorted, unique strings")
+        return frozenset(items)
+    if isinstance(value, dict) and len(value) == 1 and "combo" in value:
+        spec = _obj(value["combo"], f"{path}.combo")
+        parts = []
+        for i, part in enumerate(_list(_field(spec, "parts", f"{path}.combo"), f"{path}.combo.parts")):
+            where = f"{path}.combo.parts[{i}]"
+            part = _list(part, where)
+            if len(part) != 2:
+                _fail(where, f"a combo part is [predicate, need], got {len(part)} items")
+            parts.append((_index(part[0], f"{where}[0]", n_predicates, "predicates"), _int(part[1], f"{where}[1]", 1)))
+        if not parts:
+            _fail(f"{path}.combo.parts", "a combo needs at least one part")
+        reward = _choice(_field(spec, "reward", f"{path}.combo"), f"{path}.combo.reward", COMBO_REWARDS)
+        part_index = _opt_int(_field(spec, "part", f"{path}.combo"), f"{path}.combo.part", 0)
+        if part_index is not None and part_index >= len(parts):
+            _fail(f"{path}.combo.part", f"no part {part_index} (the combo has {len(parts)})")
+        if reward == "percent_on_part" and part_index is None:
+            _fail(f"{path}.combo.part", "percent_on_part needs the index of the discounted part")
+        return ComboSpec(tuple(parts), reward, part_index)
+    _fail(path, f"expected int, string, bool, {{\"set\": [...]}} or {{\"combo\": {{...}}}}, got {_kind(value)}")
+
+
+def _group(value: Any, path: str) -> Group:
+    g = _obj(value, path)
+    stacking = _choice(_field(g, "stacking", path), f"{path}.stacking", STACKING_MODES)
+    limit = _opt_int(g.get("stacking_limit"), f"{path}.stacking_limit", 1)
+    if stacking == "stack_up_to" and limit is None:
+        _fail(f"{path}.stacking_limit", "stack_up_to needs a limit")
+    return Group(
+        name=_str(_field(g, "name", path), f"{path}.name"),
+        title=_opt_str(g.get("title"), f"{path}.title"),
+        priority=_int(_field(g, "priority", path), f"{path}.priority"),
+        stacking=stacking,
+        stacking_limit=limit,
+        basis=_choice(_field(g, "basis", path), f"{path}.basis", BASES),
+    )
+
+
+def _campaign(value: Any, path: str, index: int, n_groups: int) -> Campaign:
+    c = _obj(value, path)
+
+    def get(key: str) -> Any:
+        return _field(c, key, path)
+
+    limits = _obj(get("limits"), f"{path}.limits")
+    cost = _obj(get("cost"), f"{path}.cost")
+    span = c.get("span")
+    return Campaign(
+        index=index,
+        name=_str(get("name"), f"{path}.name"),
+        title=_opt_str(c.get("title"), f"{path}.title"),
+        group=_index(get("group"), f"{path}.group", n_groups, "groups"),
+        priority=_int(get("priority"), f"{path}.priority"),
+        order=_int(get("order"), f"{path}.order"),
+        footprint=_footprint(_obj(get("footprint"), f"{path}.footprint"), f"{path}.footprint"),
+        audience=_opt_code(get("audience"), f"{path}.audience"),
+        condition=_opt_code(get("condition"), f"{path}.condition"),
+        actions=_code(get("actions"), f"{path}.actions"),
+        limits=Limits(
+            applications=_opt_int(limits.get("applications"), f"{path}.limits.applications", 0),
+            discount=_opt_int(limits.get("discount"), f"{path}.limits.discount", 0),
+            points=_opt_int(limits.get("points"), f"{path}.limits.points", 0),
+        ),
+        multiplier_base=_opt_str(c.get("multiplier_base"), f"{path}.multiplier_base"),
+        span=None if span is None else _span(span, f"{path}.span"),
+        cost_fixed=_int(_field(cost, "fixed", f"{path}.cost"), f"{path}.cost.fixed", 0),
+        cost_per_line=_int(_field(cost, "per_line", f"{path}.cost"), f"{path}.cost.per_line", 0),
+    )
+
+
+def _span(value: Any, path: str) -> Span:
+    s = _obj(value, path)
+    return Span(
+        file=_str(_field(s, "file", path), f"{path}.file"),
+        **{k: _int(_field(s, k, path), f"{path}.{k}", 0) for k in ("line", "col", "end_line", "end_col")},
+    )
+
+
+def _footprint(f: dict[str, Any], path: str) -> Footprint:
+    def pair(key: str, lo: int, hi: int) -> tuple[int, int] | None:
+        value = f.get(key)
+        if value is None:
+            return None
+        items = _list(value, f"{path}.{key}")
+        if len(items) != 2:
+            _fail(f"{path}.{key}", f"expected [start, end], got {len(items)} items")
+        return _int(items[0], f"{path}.{key}[0]", lo, hi), _int(items[1], f"{path}.{key}[1]", lo, hi)
+
+    def set_filter(key: str) -> SetFilter | None:
+        value = f.get(key)
+        if value is None:
+            return None
+        where = f"{path}.{key}"
+        value = _obj(value, where)
+        if len(value) != 1 or not ({"in", "not_in"} & value.keys()):
+            _fail(where, 'expected {"in": [...]} or {"not_in": [...]}')
+        negated = "not_in" in value
+        return SetFilter(negated, frozenset(_strings(value["not_in" if negated else "in"], where)))
+
+    weekdays = f.get("weekdays")
+    needs = f.get("needs_skus")
+    audience = f.get("audience")
+    return Footprint(
+        dates=pair("dates", 1, 3652059),
+        weekdays=None if weekdays is None else frozenset(
+            _int(d, f"{path}.weekdays[{i}]", 1, 7) for i, d in enumerate(_list(weekdays, f"{path}.weekdays"))),
+        hours=pair("hours", 0, 86400),
+        stores=set_filter("stores"),
+        channels=set_filter("channels"),
+        needs_skus=None if needs is None else _strings(needs, f"{path}.needs_skus"),
+        categories=_strings(f.get("categories", []), f"{path}.categories"),
+        skus=_strings(f.get("skus", []), f"{path}.skus"),
+        brands=_strings(f.get("brands", []), f"{path}.brands"),
+        min_total=_opt_int(f.get("min_total"), f"{path}.min_total"),
+        audience=None if audience is None else _audience_summary(audience, f"{path}.audience"),
+        effects=tuple(_choice(e, f"{path}.effects[{i}]", ("discount", "points"))
+                      for i, e in enumerate(_list(f.get("effects", []), f"{path}.effects"))),
+    )
+
+
+def _audience_summary(value: Any, path: str) -> AudienceSummary:
+    a = _obj(value, path)
+    return AudienceSummary(
+        known=_bool(a.get("known", False), f"{path}.known"),
+        tiers=_strings(a.get("tiers", []), f"{path}.tiers"),
+        segments=_strings(a.get("segments", []), f"{path}.segments"),
+    )
+
+
+def _sku_index(value: dict[str, Any], campaigns: tuple[Campaign, ...]) -> dict[str, tuple[int, ...]]:
+    """The SKU -> campaigns index, which must be exactly the inverse of the campaigns' needs_skus
+    (the engine skips by it; a disagreement would make skipping change results)."""
+    index: dict[str, tuple[int, ...]] = {}
+    for sku, items in value.items():
+        path = f"sku_index.{sku}"
+        index[sku] = tuple(_index(i, f"{path}[{k}]", len(campaigns), "campaigns")
+                           for k, i in enumerate(_list(items, path)))
+    expected: dict[str, list[int]] = {}
+    for c in campaigns:
+        for sku in c.footprint.needs_skus or ():
+            expected.setdefault(sku, []).append(c.index)
+    for sku in sorted(expected.keys() | index.keys()):
+        if tuple(expected.get(sku, ())) != index.get(sku, ()):
+            _fail(f"sku_index.{sku}", f"lists campaigns {list(index.get(sku, ()))} but the campaigns' "
+                                      f"footprint.needs_skus give {expected.get(sku, [])}")
+    return index

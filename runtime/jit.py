@@ -1,0 +1,409 @@
+"""Verified bytecode -> Python functions, once, when an engine is built.
+
+A small stack VM spends most of its time dispatching; generating Python source from the structured
+bytecode and compiling it once removes the dispatch entirely: a predicate becomes the condition of a
+list comprehension that filters a receipt's lines at C speed.
+
+The code generator runs the bytecode symbolically: the stack holds Python expressions (as text),
+instructions combine them, IF/AND/OR become ``if`` statements only when an arm has statements of its
+own (otherwise ternaries and ``and``/``or`` chains), and deep expressions are spilled into
+temporaries so any verified block compiles. Safety: the source only ever contains names we make up
+(``K3`` for constant 3, ``_t5`` for temporaries), attribute names from our own field tables and
+verified integer indexes; constant *values* live in the namespace the code runs in, which has no
+builtins. A hostile bundle therefore cannot write code, only data.
+
+What the generated functions take:
+
+* ``m<i>(lines, cu) -> lines`` for predicate i: the lines it selects (the receipt's own sequence
+  when the predicate is constantly true; callers must not mutate the result).
+* ``c<i>(r, cu) -> reason | None`` for campaign i: its whole decision in one function, in the order
+  of docs/bundle.md: window and filters (dates, weekdays, hours, stores, channels), needed SKUs,
+  audience, condition, each returning its rejection reason; then the actions, whose rewards call
+  ``R_<OP>(r, ref, args...)`` (``ref``: the predicate, or the combo constant, index), the engine's
+  pricing functions, which record what the campaign asks for on ``r``.
+
+``r`` is the evaluation context: ``total payable nlines units store channel date weekday time``,
+``match(i)`` (predicate i's lines for this receipt, computed once and shared by every campaign) and
+``wants(i)`` (whether the receipt has one of campaign i's needed SKUs). ``cu`` is a ``CustomerView``
+(``known id tier segments attrs``); a line has ``sku category brand qty units price amount attrs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .bundle import Bundle, Campaign, Code, ComboSpec, Instr
+from .errors import BundleError
+from .money import ceil_div, half_even_div, half_up_div
+from .opcodes import ACTION_OPS, AGGREGATE_OPS, OPCODES
+
+SPILL_DEPTH = 24  # expressions deeper than this go into a temporary (Python's parser nests ~200 deep)
+
+_RECEIPT_ATTR = {"total": "total", "payable": "payable", "lines": "nlines", "units": "units", "store": "store",
+                 "channel": "channel", "date": "date", "weekday": "weekday", "time": "time"}
+_CUSTOMER_ATTR = {"known": "known", "id": "id", "tier": "tier", "segments": "segments"}
+_LINE_ATTR = {"sku": "sku", "category": "category", "brand": "brand", "qty": "qty", "units": "units",
+              "price": "price", "amount": "amount"}
+_BINARY = {"ADD": "+", "SUB": "-", "MUL": "*", "EQ": "==", "NE": "!=", "LT": "<", "LE": "<=", "GT": ">",
+           "GE": ">=", "IN": "in"}
+_AGGREGATE = {"SUM": "_sum_amount", "COUNT": "_len", "QTY": "_sum_qty", "UNITS": "_sum_units"}
+_ROUND = {"ceil": "_ceil", "half_up": "_half_up", "half_even": "_half_even"}
+
+
+def category_prefixes(category: str) -> tuple[str, ...]:
+    """``"dairy/milk"`` -> ``("dairy", "dairy/milk")``: the paths ``category in [...]`` matches by."""
+    parts = category.split("/")
+    return tuple("/".join(parts[: i + 1]) for i in range(len(parts)))
+
+
+def category_in(members: frozenset[str], category: str) -> bool:
+    """Whether the category is one of ``members`` or lies below one."""
+    return not members.isdisjoint(category_prefixes(category))
+
+
+class CategoryMemo(dict[str, bool]):
+    """``category_in`` for one constant set, remembered per category: categories are a small
+    vocabulary, so a predicate's category test is one dict lookup per line."""
+
+    __slots__ = ("members",)
+
+    def __init__(self, members: frozenset[str]) -> None:
+        super().__init__()
+        self.members = members
+
+    def __missing__(self, category: str) -> bool:
+        found = category_in(self.members, category)
+        if len(self) < 65536:
+            self[category] = found
+        return found
+
+
+def _sum_amount(lines: Sequence[Any]) -> int:
+    return sum([line.amount for line in lines])
+
+
+def _sum_qty(lines: Sequence[Any]) -> int:
+    return sum([line.qty for line in lines])
+
+
+def _sum_units(lines: Sequence[Any]) -> int:
+    return sum([line.units for line in lines])
+
+
+HELPERS: dict[str, Any] = {
+    "_min": min, "_max": max, "_len": len, "_sum_amount": _sum_amount, "_sum_qty": _sum_qty,
+    "_sum_units": _sum_units, "_category_in": category_in, "_ceil": ceil_div, "_half_up": half_up_div,
+    "_half_even": half_even_div,
+}
+
+
+@dataclass(frozen=True)
+class Program:
+    """A bundle's code as Python functions, indexed like the bundle's predicates and campaigns."""
+
+    matchers: tuple[Callable[..., Sequence[Any]], ...]
+    campaigns: tuple[Callable[[Any, Any], str | None], ...]
+    source: str  # the generated module, for the curious and for debugging
+
+
+def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -> Program:
+    """Generate and compile the whole (verified) bundle as one Python module; ``rewards`` maps each
+    action op to the function that prices it."""
+    namespace: dict[str, Any] = {"__builtins__": {}, **HELPERS}
+    for op in ACTION_OPS:
+        namespace[f"R_{op}"] = rewards[op]
+    for i, value in enumerate(bundle.constants):
+        if not isinstance(value, ComboSpec):
+            namespace[f"K{i}"] = value
+    chunks = [_predicate(i, code, bundle, namespace) for i, code in enumerate(bundle.predicates)]
+    chunks += [_campaign(c, bundle, namespace) for c in bundle.campaigns]
+    source = "\n".join(chunks)
+    try:
+        exec(compile(source, f"<bundle {bundle.digest[:19] or 'unsigned'}>", "exec"), namespace)
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:  # pragma: no cover - verifier's job
+        raise BundleError("LOY405", f"the bytecode cannot be compiled: {type(exc).__name__}: {exc}") from None
+    return Program(
+        matchers=tuple(namespace[f"m{i}"] for i in range(len(bundle.predicates))),
+        campaigns=tuple(namespace[f"c{i}"] for i in range(len(bundle.campaigns))),
+        source=source,
+    )
+
+
+def _def(name: str, params: str, body: list[str]) -> str:
+    return f"def {name}({params}):\n" + "".join(f"    {line}\n" for line in body)
+
+
+def _predicate(index: int, code: Code, bundle: Bundle, namespace: dict[str, Any]) -> str:
+    stmts, result = _Gen(bundle, code, namespace, "_p").run()
+    assert result is not None
+    if stmts:
+        return (_def(f"p{index}", "l, cu", [*stmts, f"return {result.text}"])
+                + _def(f"m{index}", "ls, cu", [f"return [l for l in ls if p{index}(l, cu)]"]))
+    if result.always_true:
+        return _def(f"m{index}", "ls, cu", ["return ls"])
+    return _def(f"m{index}", "ls, cu", [f"return [l for l in ls if {result.text}]"])
+
+
+def _campaign(c: Campaign, bundle: Bundle, namespace: dict[str, Any]) -> str:
+    """One function deciding and running the campaign, checks in the documented order."""
+    f = c.footprint
+    body: list[str] = []
+
+    def bind(suffix: str, value: Any) -> str:
+        name = f"F{c.index}_{suffix}"
+        namespace[name] = value
+        return name
+
+    if f.dates is not None:
+        body.append(f"if not {bind('d0', f.dates[0])} <= r.date <= {bind('d1', f.dates[1])}: "
+                    "return 'outside_dates'")
+    if f.weekdays is not None:
+        body.append(f"if r.weekday not in {bind('wd', f.weekdays)}: return 'wrong_weekday'")
+    if f.hours is not None:
+        start, end = bind("h0", f.hours[0]), bind("h1", f.hours[1])
+        if f.hours[1] > f.hours[0]:
+            body.append(f"if not {start} <= r.time < {end}: return 'outside_hours'")
+        else:  # crosses midnight: outside is [end, start)
+            body.append(f"if {end} <= r.time < {start}: return 'outside_hours'")
+    for attr, flt, reason in (("store", f.stores, "store_not_eligible"), ("channel", f.channels, "channel_not_eligible")):
+        if flt is not None:
+            test = "in" if flt.negated else "not in"
+            body.append(f"if r.{attr} {test} {bind(attr, flt.values)}: return '{reason}'")
+    if f.needs_skus is not None:
+        body.append(f"if not r.wants({c.index}): return 'no_eligible_items'")
+    for code, temps, reason in ((c.audience, "_a", "audience"), (c.condition, "_c", "condition_false")):
+        if code is not None:
+            stmts, result = _Gen(bundle, code, namespace, temps).run()
+            assert result is not None
+            body += [*stmts, f"if not {result.text}: return '{reason}'"]
+    stmts, _ = _Gen(bundle, c.actions, namespace, "_t").run()
+    return _def(f"c{c.index}", "r, cu", [*body, *stmts, "return None"])
+
+
+class _E:
+    """An expression on the symbolic stack: its source text, nesting depth, and, for ``and``/``or``
+    chains, the operands (so chains stay flat instead of nesting)."""
+
+    __slots__ = ("always_true", "chain", "const", "depth", "negates", "parts", "text")
+
+    def __init__(self, text: str, depth: int = 1, chain: str | None = None, parts: list[str] | None = None,
+                 always_true: bool = False, const: int | None = None) -> None:
+        self.text = text
+        self.const = const  # the constant's index, for CONST
+        self.depth = depth
+        self.chain = chain
+        self.parts = parts
+        self.always_true = always_true
+        self.negates: _E | None = None  # set when this is ``not negates``
+
+
+class _Frame:
+    __slots__ = ("cond", "floor", "op", "outer", "then_out", "then_stack")
+
+    def __init__(self, op: str, cond: _E, outer: list[str], floor: int) -> None:
+        self.op = op
+        self.cond = cond
+        self.outer = outer  # the statement buffer to return to at END
+        self.floor = floor
+        self.then_out: list[str] | None = None
+        self.then_stack: list[_E] | None = None
+
+
+class _Gen:
+    """Generates the statements and the result expression of one verified block."""
+
+    def __init__(self, bundle: Bundle, code: Code, namespace: dict[str, Any], temps: str = "_t") -> None:
+        self.bundle = bundle
+        self.namespace = namespace  # where the generated code's names live
+        self.temp_prefix = temps  # blocks sharing one function get their own temporaries
+        self.code = code
+        self.effects = any(instr[0] in ACTION_OPS for instr in code)  # else: pure, and no expression raises
+        self.stack: list[_E] = []
+        self.out: list[str] = []
+        self.frames: list[_Frame] = []
+        self.temps = 0
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"{self.temp_prefix}{self.temps}"
+
+    def push(self, text: str, *operands: _E, chain: str | None = None, parts: list[str] | None = None,
+             depth: int | None = None) -> None:
+        if depth is None:
+            depth = 1 + max((e.depth for e in operands), default=0)
+        if depth > SPILL_DEPTH:
+            name = self.temp()
+            self.out.append(f"{name} = {text}")
+            self.stack.append(_E(name))
+        else:
+            self.stack.append(_E(text, depth, chain, parts))
+
+    def run(self) -> tuple[list[str], _E | None]:
+        for instr in self.code:
+            op = instr[0]
+            if op == "RET":
+                break
+            handler = getattr(self, "op_" + op, None)
+            if handler is not None:
+                handler(instr)
+            elif op in _BINARY:
+                b, a = self.stack.pop(), self.stack.pop()
+                self.push(f"({a.text} {_BINARY[op]} {b.text})", a, b)
+            elif op in AGGREGATE_OPS:
+                self.push(f"{_AGGREGATE[op]}(r.match({int(instr[1])}))")
+            elif op in ACTION_OPS:
+                self.action(op, instr)
+            else:  # pragma: no cover - the verifier knows every op
+                raise BundleError("LOY405", f"no code generator for {op}")
+        return self.out, (self.stack[-1] if self.stack else None)
+
+    # ---------------------------------------------------------------------------------- loads
+    def op_CONST(self, instr: Instr) -> None:
+        index = int(instr[1])
+        value = self.bundle.constants[index]
+        self.stack.append(_E(f"K{index}", always_true=value is True, const=index))
+
+    def op_RECEIPT(self, instr: Instr) -> None:
+        self.push(f"r.{_RECEIPT_ATTR[instr[1]]}")
+
+    def op_CUSTOMER(self, instr: Instr) -> None:
+        self.push(f"cu.{_CUSTOMER_ATTR[instr[1]]}")
+
+    def op_LINE(self, instr: Instr) -> None:
+        self.push(f"l.{_LINE_ATTR[instr[1]]}")
+
+    def op_CUSTOMER_ATTR(self, instr: Instr) -> None:
+        self.push(f"cu.attrs.get(K{int(instr[1])}, '')")
+
+    def op_LINE_ATTR(self, instr: Instr) -> None:
+        self.push(f"l.attrs.get(K{int(instr[1])}, '')")
+
+    # ---------------------------------------------------------------------------------- arithmetic
+    def op_NEG(self, instr: Instr) -> None:
+        a = self.stack.pop()
+        self.push(f"(-{a.text})", a)
+
+    def op_MIN(self, instr: Instr) -> None:
+        b, a = self.stack.pop(), self.stack.pop()
+        self.push(f"_min({a.text}, {b.text})", a, b)
+
+    def op_MAX(self, instr: Instr) -> None:
+        b, a = self.stack.pop(), self.stack.pop()
+        self.push(f"_max({a.text}, {b.text})", a, b)
+
+    def op_MULDIV(self, instr: Instr) -> None:
+        denominator, mode = int(instr[1][0]), str(instr[1][1])
+        b, a = self.stack.pop(), self.stack.pop()
+        if mode == "floor":
+            self.push(f"(({a.text} * {b.text}) // {denominator})", a, b)
+        else:
+            self.push(f"{_ROUND[mode]}({a.text} * {b.text}, {denominator})", a, b)
+
+    # ---------------------------------------------------------------------------------- logic, sets
+    def op_NOT(self, instr: Instr) -> None:
+        a = self.stack.pop()
+        if a.negates is not None:  # not not x -> x
+            self.stack.append(a.negates)
+            return
+        self.push(f"(not {a.text})", a)
+        if self.stack[-1].text != a.text:  # not spilled
+            self.stack[-1].negates = a
+
+    def op_CATEGORY_IN(self, instr: Instr) -> None:
+        members, category = self.stack.pop(), self.stack.pop()
+        if members.const is not None:  # a constant set: remember the answer per category
+            name = f"C{members.const}"
+            value = self.bundle.constants[members.const]
+            assert isinstance(value, frozenset)
+            self.namespace.setdefault(name, CategoryMemo(value))
+            self.push(f"{name}[{category.text}]", category)
+        else:
+            self.push(f"_category_in({members.text}, {category.text})", category, members)
+
+    def op_SUBSET_ANY(self, instr: Instr) -> None:
+        b, a = self.stack.pop(), self.stack.pop()
+        self.push(f"(not {a.text}.isdisjoint({b.text}))", a, b)
+
+    # ---------------------------------------------------------------------------------- control
+    def op_AND(self, instr: Instr) -> None:
+        self._open("AND")
+
+    def op_OR(self, instr: Instr) -> None:
+        self._open("OR")
+
+    def op_IF(self, instr: Instr) -> None:
+        self._open("IF")
+
+    def _open(self, op: str) -> None:
+        cond = self.stack.pop()
+        self.frames.append(_Frame(op, cond, self.out, len(self.stack)))
+        self.out = []
+
+    def op_ELSE(self, instr: Instr) -> None:
+        frame = self.frames[-1]
+        frame.then_out, frame.then_stack = self.out, self.stack[frame.floor :]
+        del self.stack[frame.floor :]
+        self.out = []
+
+    def op_END(self, instr: Instr) -> None:
+        frame = self.frames.pop()
+        inner_out, self.out = self.out, frame.outer
+        if frame.op in ("AND", "OR"):
+            self._end_logic(frame, inner_out)
+        else:
+            self._end_if(frame, inner_out)
+
+    def _end_logic(self, frame: _Frame, inner_out: list[str]) -> None:
+        word = frame.op.lower()
+        left, right = frame.cond, self.stack.pop()
+        if inner_out and not self.effects:  # pure code cannot fail: run it unguarded, keep the chain flat
+            self.out += inner_out
+            inner_out = []
+        if not inner_out:  # a flat chain: (a and b and c)
+            parts: list[str] = []
+            depth = 1
+            for side in (left, right):
+                flat = side.chain == word and side.parts
+                parts += side.parts if flat and side.parts else [side.text]
+                depth = max(depth, side.depth if flat else side.depth + 1)
+            self.push(f"({f' {word} '.join(parts)})", chain=word, parts=parts, depth=depth)
+            return
+        name = self.temp()  # the inner block has effects: only when the left side does not decide
+        test = name if word == "and" else f"not {name}"
+        self.out += [f"{name} = {left.text}", f"if {test}:", *_indent(inner_out), f"    {name} = {right.text}"]
+        self.stack.append(_E(name))
+
+    def _end_if(self, frame: _Frame, inner_out: list[str]) -> None:
+        if frame.then_stack is None:  # no ELSE: the inner block is the then-arm
+            then_out, then_stack, else_out, else_stack = inner_out, self.stack[frame.floor :], [], []
+        else:
+            assert frame.then_out is not None
+            then_out, then_stack, else_out, else_stack = frame.then_out, frame.then_stack, inner_out, \
+                self.stack[frame.floor :]
+        del self.stack[frame.floor :]
+        if not then_out and not else_out and len(then_stack) <= 1:
+            if then_stack:  # one value, no statements: a conditional expression
+                a, b = then_stack[0], else_stack[0]
+                self.push(f"({a.text} if {frame.cond.text} else {b.text})", a, b, frame.cond)
+            return  # nothing happens either way
+        results = [self.temp() for _ in then_stack]
+        then_body = then_out + [f"{t} = {e.text}" for t, e in zip(results, then_stack, strict=True)]
+        else_body = else_out + [f"{t} = {e.text}" for t, e in zip(results, else_stack, strict=True)]
+        self.out += [f"if {frame.cond.text}:", *_indent(then_body or ["pass"])]
+        if else_body:
+            self.out += ["else:", *_indent(else_body)]
+        self.stack.extend(_E(t) for t in results)
+
+    # ---------------------------------------------------------------------------------- actions
+    def action(self, op: str, instr: Instr) -> None:
+        n = len(OPCODES[op].pops)
+        args = self.stack[len(self.stack) - n :]
+        del self.stack[len(self.stack) - n :]
+        self.out.append(f"R_{op}(r, {int(instr[1])}{''.join(', ' + a.text for a in args)})")
+
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line for line in lines]

@@ -1,0 +1,423 @@
+"""What the engine reads and returns: receipts and lines (plain slotted classes, validated once at the
+edge and cheap to read on the hot path), the customer (a pydantic model that will grow), and the
+outcome (immutable named tuples, with ``to_dict()`` giving plain JSON).
+
+Units: money in integer minor units, quantities in integer thousandths (0.768 kg -> 768).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from typing import Any, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from .errors import CustomerError, ReceiptError
+
+MAX_QTY = 10**9  # whole units per line; more is a typo or an attack, not a purchase
+_NO_ATTRS: dict[str, str] = {}
+_MISSING: Any = object()
+
+# ------------------------------------------------------------------------------------------ lines
+
+
+class Line:
+    """One receipt line. ``qty`` is in thousandths, ``units`` the whole units (⌊qty⌋), ``floor`` the
+    least the line may cost (⌈min_price × qty⌉, else 0), ``index`` the position in the receipt."""
+
+    __slots__ = ("amount", "attrs", "brand", "category", "floor", "index", "line_no", "min_price", "price", "qty",
+                 "sku", "units")
+
+    def __init__(
+        self,
+        line_no: int,
+        sku: str,
+        category: str,
+        qty: int,
+        price: int,
+        amount: int,
+        brand: str = "",
+        min_price: int | None = None,
+        attrs: dict[str, str] | None = None,
+    ) -> None:
+        self.line_no = line_no
+        self.sku = sku
+        self.category = category
+        self.brand = brand
+        self.qty = qty
+        self.units = qty // 1000
+        self.price = price
+        self.amount = amount
+        self.min_price = min_price
+        self.floor = 0 if min_price is None else -(-min_price * qty // 1000)
+        self.attrs = attrs if attrs is not None else _NO_ATTRS
+        self.index = 0
+
+    def __repr__(self) -> str:
+        return f"Line({self.line_no}, {self.sku!r}, qty={self.qty}, price={self.price}, amount={self.amount})"
+
+
+class Receipt:
+    """A validated receipt. Lines keep the given order; ``ordered`` says whether that order is also
+    ascending ``line_no`` (the tie-breaker of every mechanic), so the engine can skip re-sorting.
+    ``utc`` is the time as seconds since 0001-01-01 UTC; ``floors`` whether any line has a min_price."""
+
+    __slots__ = ("channel", "currency", "customer_id", "datetime", "floors", "lines", "ordered", "receipt_id",
+                 "store", "total", "units", "utc")
+
+    def __init__(
+        self,
+        receipt_id: str,
+        customer_id: str | None,
+        datetime: dt.datetime,
+        store: str,
+        lines: list[Line] | tuple[Line, ...],
+        channel: str = "pos",
+        currency: str | None = None,
+    ) -> None:
+        self.receipt_id = receipt_id
+        self.customer_id = customer_id
+        self.datetime = datetime
+        self.utc = utc_seconds(datetime)
+        self.store = store
+        self.channel = channel
+        self.currency = currency
+        self.lines = tuple(lines)
+        self.total = self.units = 0
+        self.ordered = True
+        self.floors = False
+        previous = 0
+        for index, line in enumerate(self.lines):
+            line.index = index
+            self.total += line.amount
+            self.units += line.qty
+            self.floors = self.floors or line.floor > 0
+            self.ordered = self.ordered and line.line_no > previous
+            previous = line.line_no
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Receipt:
+        """Validate receipt JSON (MECHANICS.md's schema plus optional channel, currency, min_price,
+        attrs); any problem raises ``ReceiptError`` naming the place.
+
+        Lines are checked by one fast test each; only a line that fails it goes through the
+        field-by-field check that says what is wrong.
+        """
+        if type(data) is not dict:
+            raise ReceiptError(f"a receipt is a JSON object, got {_show(data)}")
+        get = data.get
+        receipt_id = get("receipt_id", _MISSING)
+        if type(receipt_id) is not str:
+            raise _expected("receipt_id", "a string", receipt_id)
+        customer_id = get("customer_id")
+        if customer_id is not None and type(customer_id) is not str:
+            raise _expected("customer_id", "a string or null", customer_id)
+        store = get("store_id", _MISSING)
+        if type(store) is not str:
+            raise _expected("store_id", "a string", store)
+        channel = get("channel")
+        if channel is None:
+            channel = "pos"
+        elif type(channel) is not str:
+            raise _expected("channel", "a string", channel)
+        currency = get("currency")
+        if currency is not None and type(currency) is not str:
+            raise _expected("currency", "a string", currency)
+        when = _parse_datetime(get("datetime", _MISSING), "datetime")
+        raw_lines = get("lines", _MISSING)
+        if type(raw_lines) is not list or not raw_lines:
+            raise _expected("lines", "a non-empty array of lines", raw_lines)
+
+        lines: list[Line] = []
+        total = units = previous = 0
+        ordered = True
+        floors = False
+        new = object.__new__
+        for i, d in enumerate(raw_lines):
+            try:
+                line_no, sku, category = d["line_no"], d["sku"], d["category"]
+                qty, price, amount = d["qty"], d["unit_price"], d["amount"]
+                brand = d.get("brand", "")
+                if len(d) > 7 - (brand == ""):  # more than the six required fields and a brand
+                    min_price, attrs = d.get("min_price"), d.get("attrs")
+                else:
+                    min_price = attrs = None
+            except (KeyError, TypeError, AttributeError):
+                _line(d, i)  # raises the precise error
+                raise ReceiptError("malformed line", f"lines[{i}]") from None  # pragma: no cover
+            if type(qty) is int and 0 < qty <= MAX_QTY:
+                qty *= 1000
+            elif type(qty) is float:
+                qty = _thousandths(qty, f"lines[{i}].qty")
+            else:
+                qty = None
+            if (qty is not None and type(line_no) is int and line_no > 0 and type(sku) is str and sku
+                    and type(category) is str and type(price) is int and price >= 0 and type(amount) is int
+                    and amount >= 0 and type(brand) is str and min_price is None and attrs is None):
+                line = new(Line)
+                line.line_no, line.sku, line.category, line.brand = line_no, sku, category, brand
+                line.qty, line.units, line.price, line.amount = qty, qty // 1000, price, amount
+                line.min_price, line.floor, line.attrs = None, 0, _NO_ATTRS
+            else:  # something to say, or optional fields to check: the careful path
+                line = _line(d, i)
+            line.index = i
+            lines.append(line)
+            total += line.amount
+            units += line.qty
+            floors = floors or line.floor > 0
+            if line.line_no <= previous:
+                ordered = False
+            previous = line.line_no
+        if not ordered and len({line.line_no for line in lines}) != len(lines):
+            seen: set[int] = set()
+            for i, line in enumerate(lines):
+                if line.line_no in seen:
+                    raise ReceiptError(f"line_no {line.line_no} appears twice", f"lines[{i}].line_no")
+                seen.add(line.line_no)
+        receipt = new(cls)
+        receipt.receipt_id, receipt.customer_id, receipt.store = receipt_id, customer_id, store
+        receipt.channel, receipt.currency, receipt.datetime, receipt.utc = channel, currency, when, utc_seconds(when)
+        receipt.lines, receipt.total, receipt.units = tuple(lines), total, units
+        receipt.ordered, receipt.floors = ordered, floors
+        return receipt
+
+
+def utc_seconds(when: dt.datetime) -> int:
+    """An aware datetime as whole seconds since 0001-01-01 00:00 UTC (integer, no float timestamp)."""
+    offset = when.utcoffset()
+    if offset is None:
+        raise ReceiptError("needs a UTC offset", "datetime")
+    return (when.toordinal() * 86400 + when.hour * 3600 + when.minute * 60 + when.second
+            - offset.days * 86400 - offset.seconds)
+
+
+def _line(d: Any, i: int) -> Line:
+    """Check a line field by field, saying exactly what is wrong."""
+    if type(d) is not dict:
+        raise ReceiptError(f"a line is a JSON object, got {_show(d)}", f"lines[{i}]")
+    get = d.get
+    line_no = get("line_no", _MISSING)
+    sku = get("sku", _MISSING)
+    category = get("category", _MISSING)
+    brand = get("brand")
+    qty = get("qty", _MISSING)
+    price = get("unit_price", _MISSING)
+    amount = get("amount", _MISSING)
+    if type(line_no) is not int or line_no < 1:
+        raise _expected(f"lines[{i}].line_no", "an integer >= 1", line_no)
+    if type(sku) is not str or not sku:
+        raise _expected(f"lines[{i}].sku", "a non-empty string", sku)
+    if type(category) is not str:
+        raise _expected(f"lines[{i}].category", "a string", category)
+    if brand is None:
+        brand = ""
+    elif type(brand) is not str:
+        raise _expected(f"lines[{i}].brand", "a string", brand)
+    thousandths = _thousandths(qty, f"lines[{i}].qty")
+    if type(price) is not int or price < 0:
+        raise _expected(f"lines[{i}].unit_price", "an integer >= 0 (minor units)", price)
+    if type(amount) is not int or amount < 0:
+        raise _expected(f"lines[{i}].amount", "an integer >= 0 (minor units)", amount)
+    min_price = get("min_price")
+    if min_price is not None and (type(min_price) is not int or min_price < 0):
+        raise _expected(f"lines[{i}].min_price", "an integer >= 0 (minor units)", min_price)
+    attrs = get("attrs")
+    if attrs is not None:
+        if type(attrs) is not dict:
+            raise _expected(f"lines[{i}].attrs", "an object of strings", attrs)
+        for key, value in attrs.items():
+            if type(key) is not str or type(value) is not str:
+                raise _expected(f"lines[{i}].attrs.{key}", "a string", value)
+    return Line(line_no, sku, category, thousandths, price, amount, brand, min_price, attrs)
+
+
+def _thousandths(qty: Any, where: str) -> int:
+    """A JSON number of units as exact thousandths: 0.768 -> 768; more decimals are an error.
+
+    A float qualifies iff it is the double nearest to m/1000 for an integer m, i.e. its shortest
+    decimal form has at most three decimals; int/int division in Python is correctly rounded, so
+    the test is exact.
+    """
+    kind = type(qty)
+    if kind is int:
+        if qty <= 0:
+            raise ReceiptError(f"must be > 0, got {qty}", where)
+        if qty > MAX_QTY:
+            raise ReceiptError(f"must be <= {MAX_QTY}, got {qty}", where)
+        return qty * 1000
+    if kind is not float:
+        raise _expected(where, "a number", qty)
+    if not math.isfinite(qty):
+        raise _expected(where, "a finite number", qty)
+    if qty <= 0:
+        raise ReceiptError(f"must be > 0, got {qty!r}", where)
+    if qty > MAX_QTY:
+        raise ReceiptError(f"must be <= {MAX_QTY}, got {qty!r}", where)
+    thousandths = round(qty * 1000)
+    if thousandths / 1000 != qty:
+        raise ReceiptError(f"at most 3 decimals, got {qty!r}", where)
+    return thousandths
+
+
+def _parse_datetime(value: Any, where: str) -> dt.datetime:
+    if type(value) is not str:
+        raise _expected(where, "an ISO 8601 string with a UTC offset", value)
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _expected(where, "an ISO 8601 date and time", value) from None
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ReceiptError(f"needs a UTC offset, e.g. {value}+03:00", where)
+    return when
+
+
+def _show(value: Any) -> str:
+    if value is _MISSING:
+        return "nothing (missing)"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, str | int | float | bool) or value is None:
+        text = json.dumps(value, ensure_ascii=False) if not isinstance(value, float) else repr(value)
+        return text if len(text) <= 40 else text[:37] + "..."
+    return type(value).__name__
+
+
+def _expected(where: str, what: str, value: Any) -> ReceiptError:
+    if value is _MISSING:
+        return ReceiptError(f"required, expected {what}", where)
+    return ReceiptError(f"expected {what}, got {_show(value)}", where)
+
+
+# ---------------------------------------------------------------------------------------- customer
+
+
+class CustomerView:
+    """What bytecode reads about a customer, precomputed once (segments as a frozen set)."""
+
+    __slots__ = ("attrs", "id", "known", "segments", "tier")
+
+    def __init__(self, known: bool, id: str, tier: str, segments: frozenset[str], attrs: dict[str, str]) -> None:
+        self.known = known
+        self.id = id
+        self.tier = tier
+        self.segments = segments
+        self.attrs = attrs
+
+
+ANONYMOUS = CustomerView(False, "", "", frozenset(), {})
+
+
+class Customer(BaseModel):
+    """A loyalty customer. Unknown fields are ignored, so the record can grow (balances, lots,
+    counters) without breaking older tills."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str = Field(strict=True)
+    tier: str | None = Field(default=None, strict=True)
+    segments: list[str] = Field(default_factory=list)
+    attributes: dict[str, str] = Field(default_factory=dict)
+    registered: dt.date | None = None
+    birthday: dt.date | None = None
+
+    _view: CustomerView = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._view = CustomerView(True, self.id, self.tier or "", frozenset(self.segments), dict(self.attributes))
+
+    @property
+    def view(self) -> CustomerView:
+        return self._view
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Customer:
+        """Validate a customer record; problems raise ``CustomerError`` naming the field."""
+        if not isinstance(data, dict):
+            raise CustomerError(f"a customer is a JSON object, got {_show(data)}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"])
+            raise CustomerError(first["msg"], where.lstrip(".") or None) from None
+
+
+# ----------------------------------------------------------------------------------------- outcome
+
+
+# The outcome types are named tuples: immutable, slot-free (``__slots__ = ()``) and about four times
+# cheaper to create than frozen dataclasses (0.12 vs 0.5 µs each), which matters with one per line.
+
+
+class LineOutcome(NamedTuple):
+    line_no: int
+    sku: str
+    amount: int  # original
+    discount: int
+    payable: int
+    points: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line_no": self.line_no, "sku": self.sku, "amount": self.amount, "discount": self.discount,
+                "payable": self.payable, "points": self.points}
+
+
+class Effect(NamedTuple):
+    """What one campaign gave, per line in receipt order: ``requested`` by its mechanic (after its own
+    limits), ``applied`` after the lines' capping (the same tuple when nothing was capped); ``total``
+    is Σapplied, ``capped`` = Σrequested − Σapplied."""
+
+    campaign: str
+    group: str
+    kind: str  # "discount" | "points"
+    requested: tuple[int, ...]
+    applied: tuple[int, ...]
+    total: int
+    capped: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"campaign": self.campaign, "group": self.group, "kind": self.kind,
+                "requested": list(self.requested), "applied": list(self.applied), "total": self.total,
+                "capped": self.capped}
+
+
+class Rejection(NamedTuple):
+    campaign: str
+    reason: str
+    detail: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"campaign": self.campaign, "reason": self.reason, "detail": self.detail}
+
+
+class Outcome(NamedTuple):
+    receipt_id: str
+    currency: str
+    total: int
+    discount_total: int
+    payable: int
+    points_total: int
+    lines: tuple[LineOutcome, ...]
+    effects: tuple[Effect, ...]
+    applied: tuple[str, ...]
+    rejected: tuple[Rejection, ...]
+    trace: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "receipt_id": self.receipt_id,
+            "currency": self.currency,
+            "total": self.total,
+            "discount_total": self.discount_total,
+            "payable": self.payable,
+            "points_total": self.points_total,
+            "lines": [line.to_dict() for line in self.lines],
+            "effects": [effect.to_dict() for effect in self.effects],
+            "applied": list(self.applied),
+            "rejected": [r.to_dict() for r in self.rejected],
+            "trace": list(self.trace),
+        }

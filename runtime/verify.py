@@ -1,0 +1,213 @@
+"""The bytecode verifier: what makes running a bundle safe and its cost bounded.
+
+Every block is checked by abstract interpretation over value kinds, as a WebAssembly validator does:
+known instructions with well-formed operands, only the instructions its block kind allows, a stack
+that never underflows and holds the kinds each instruction pops, properly nested IF/ELSE/AND/OR/END
+whose inner blocks work only on the values they push themselves (AND/OR: exactly one bool; both
+arms of IF/ELSE: the same kinds), RET last, and the right final stack. Predicates cannot iterate
+(no aggregates, no actions), so evaluation is at most ``fixed + per_line x lines`` instructions; the
+cost each campaign declares must be that number.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from .bundle import Bundle, Code, ComboSpec
+from .errors import BundleError
+from .opcodes import BOOL, INT, OPCODES, ROUNDING_MODES, SET, STR, Block, OpSpec
+
+MAX_NESTING = 64  # nested IFs (and AND/OR in actions): the generated Python indents once per level
+_FINAL = {Block.PREDICATE: [BOOL], Block.AUDIENCE: [BOOL], Block.CONDITION: [BOOL], Block.ACTIONS: []}
+
+
+def verify(bundle: Bundle) -> None:
+    """Raise ``BundleError`` LOY405, naming the campaign, block and instruction, for the first fault."""
+    for i, code in enumerate(bundle.predicates):
+        check_block(bundle, code, Block.PREDICATE, f"predicates[{i}]")
+    total_fixed = total_per_line = 0
+    for c in bundle.campaigns:
+        fixed = per_line = 0
+        for name, kind in (("audience", Block.AUDIENCE), ("condition", Block.CONDITION), ("actions", Block.ACTIONS)):
+            code = getattr(c, name)
+            if code is None:
+                continue
+            check_block(bundle, code, kind, f"campaigns[{c.index}] ({c.name}) {name}")
+            f, p = block_cost(bundle, code)
+            fixed += f
+            per_line += p
+        if (fixed, per_line) != (c.cost_fixed, c.cost_per_line):
+            raise BundleError("LOY405", f"campaigns[{c.index}] ({c.name}) declares cost {c.cost_fixed} + "
+                                        f"{c.cost_per_line}·lines but its code costs {fixed} + {per_line}·lines "
+                                        "(changed bundle or incompatible compiler)")
+        total_fixed += fixed
+        total_per_line += per_line
+    if (total_fixed, total_per_line) != (bundle.cost_fixed, bundle.cost_per_line):
+        raise BundleError("LOY405", f"the bundle declares cost {bundle.cost_fixed} + {bundle.cost_per_line}·lines "
+                                    f"but its campaigns cost {total_fixed} + {total_per_line}·lines")
+
+
+def block_cost(bundle: Bundle, code: Code | None) -> tuple[int, int]:
+    """(fixed, per_line): each instruction's cost, plus, for an instruction that walks the lines with
+    a predicate (or a combo's predicates), its cost x the predicate's length per line."""
+    if code is None:
+        return 0, 0
+    fixed = per_line = 0
+    for instr in code:
+        spec = OPCODES[instr[0]]
+        fixed += spec.cost
+        if spec.operand == "predicate":
+            per_line += spec.cost * len(bundle.predicates[instr[1]])
+        elif spec.operand == "combo":
+            combo = bundle.constants[instr[1]]
+            assert isinstance(combo, ComboSpec)
+            per_line += spec.cost * sum(len(bundle.predicates[p]) for p, _ in combo.parts)
+    return fixed, per_line
+
+
+class _Frame:
+    __slots__ = ("floor", "op", "then_kinds")
+
+    def __init__(self, op: str, floor: int) -> None:
+        self.op = op
+        self.floor = floor  # stack height at entry: the inner block may not pop below it
+        self.then_kinds: list[str] | None = None
+
+
+def check_block(bundle: Bundle, code: Code, block: Block, where: str) -> None:
+    """Verify one code block of kind ``block``; ``where`` names it in messages."""
+    stack: list[str] = []
+    frames: list[_Frame] = []
+
+    def fail(pc: int, message: str) -> NoReturn:
+        op = code[pc][0] if 0 <= pc < len(code) else None
+        at = f"{where}, instruction {pc}" + (f" ({op})" if isinstance(op, str) else "")
+        raise BundleError("LOY405", message, at)
+
+    def pop(pc: int, want: str) -> str:
+        floor = frames[-1].floor if frames else 0
+        if len(stack) <= floor:
+            if frames:
+                fail(pc, f"pops a value from outside its {frames[-1].op} block")
+            fail(pc, "stack underflow")
+        kind = stack.pop()
+        if want not in ("any", kind):
+            fail(pc, f"expects {want} on the stack, found {kind}")
+        return kind
+
+    if not code:
+        raise BundleError("LOY405", "empty code block (every block ends with RET)", where)
+    for pc, instr in enumerate(code):
+        op = instr[0]
+        spec = OPCODES.get(op)
+        if spec is None:
+            fail(pc, f"unknown instruction {op!r}")
+        if block not in spec.blocks:
+            allowed = ", ".join(sorted(b.value for b in spec.blocks))
+            fail(pc, f"{op} is not allowed in a {block.value} block (only in: {allowed})")
+        if spec.operand is None and len(instr) != 1:
+            fail(pc, f"{op} takes no operand")
+        if spec.operand is not None and len(instr) != 2:
+            fail(pc, f"{op} needs an operand ({spec.operand})")
+        if op == "RET":
+            if pc != len(code) - 1:
+                fail(pc, "RET must be the last instruction, and only there")
+            if frames:
+                fail(pc, f"{frames[-1].op} is not closed by END")
+            if stack != _FINAL[block]:
+                fail(pc, f"a {block.value} block must leave {_show(_FINAL[block])} on the stack, leaves {_show(stack)}")
+            return
+        if op in ("AND", "OR", "IF"):
+            pop(pc, BOOL)
+            # pure AND/OR chains compile flat; IF, and AND/OR around actions, become nested statements
+            if (op == "IF" or block is Block.ACTIONS) and sum(
+                    1 for f in frames if f.op == "IF" or block is Block.ACTIONS) >= MAX_NESTING:
+                fail(pc, f"IF (or AND/OR around actions) nested deeper than {MAX_NESTING}")
+            frames.append(_Frame(op, len(stack)))
+            continue
+        if op == "ELSE":
+            if not frames or frames[-1].op != "IF" or frames[-1].then_kinds is not None:
+                fail(pc, "ELSE without a matching IF")
+            frame = frames[-1]
+            frame.then_kinds = stack[frame.floor :]
+            del stack[frame.floor :]
+            continue
+        if op == "END":
+            if not frames:
+                fail(pc, "END without a matching IF, AND or OR")
+            frame = frames.pop()
+            pushed = stack[frame.floor :]
+            if frame.op in ("AND", "OR") and pushed != [BOOL]:
+                fail(pc, f"the inner block of {frame.op} must push exactly one bool, pushes {_show(pushed)}")
+            if frame.op == "IF" and pushed != (frame.then_kinds or []):
+                arms = "IF" if frame.then_kinds is None else "both arms of IF/ELSE"
+                fail(pc, f"{arms} must leave the same stack: {_show(frame.then_kinds or [])} vs {_show(pushed)}")
+            continue
+        pushed_kind = _operand(bundle, spec, instr, lambda message, pc=pc: fail(pc, message))
+        if spec.pops == ("any", "any"):
+            right = pop(pc, "any")
+            pop(pc, right)
+        else:
+            for want in reversed(spec.pops):
+                pop(pc, want)
+        if pushed_kind is not None:
+            stack.append(pushed_kind)
+    raise BundleError("LOY405", "the block does not end with RET", where)
+
+
+def _operand(bundle: Bundle, spec: OpSpec, instr: tuple[Any, ...], fail: Any) -> str | None:
+    """Check the operand; return the kind the instruction pushes."""
+    kind = spec.operand
+    if kind is None:
+        return spec.pushes
+    value = instr[1]
+    if kind == "field":
+        fields = dict(spec.fields)
+        if not isinstance(value, str) or value not in fields:
+            fail(f"unknown field {value!r} (known: {', '.join(fields)})")
+        return fields[value]
+    if kind == "muldiv":
+        if not (isinstance(value, list | tuple) and len(value) == 2 and type(value[0]) is int and value[0] > 0
+                and value[1] in ROUNDING_MODES):
+            fail(f"the operand must be [denominator > 0, rounding mode], got {value!r}")
+        return spec.pushes
+    if type(value) is not int:
+        fail(f"the operand must be an index, got {value!r}")
+    if kind == "predicate":
+        if not 0 <= value < len(bundle.predicates):
+            fail(f"no predicate {value} (the bundle has {len(bundle.predicates)})")
+        return spec.pushes
+    if not 0 <= value < len(bundle.constants):
+        fail(f"no constant {value} (the bundle has {len(bundle.constants)})")
+    const = bundle.constants[value]
+    if kind == "combo":
+        if not isinstance(const, ComboSpec):
+            fail(f"constant {value} is not a combo")
+        for p, need in const.parts:
+            if not 0 <= p < len(bundle.predicates) or need < 1:
+                fail(f"combo constant {value} has a bad part ({p}, {need})")
+        return spec.pushes
+    const_kind = _const_kind(const)
+    if spec.pushes == "const":
+        if const_kind is None:
+            fail(f"constant {value} is a combo, which CONST cannot load")
+        return const_kind
+    if const_kind != spec.pushes:  # CUSTOMER_ATTR / LINE_ATTR: the attribute's name
+        fail(f"constant {value} must be a {spec.pushes}, is {const_kind or 'combo'}")
+    return spec.pushes
+
+
+def _const_kind(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, int):
+        return INT
+    if isinstance(value, str):
+        return STR
+    if isinstance(value, frozenset):
+        return SET
+    return None
+
+
+def _show(kinds: list[str]) -> str:
+    return "[" + ", ".join(kinds) + "]" if kinds else "nothing"
