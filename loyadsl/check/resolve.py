@@ -1,7 +1,7 @@
 """Load a programme's files (following imports) and build its symbol table.
 
-Imports are followed depth-first with cycle detection; ``std:NAME`` reads the bundled
-``stdlib_mechanics/NAME.loya``. Every name is declared once across all files (LOY205).
+Imports are followed depth-first and each file is loaded once, so files may import each other;
+``std:NAME`` reads the bundled ``stdlib_mechanics/NAME.loya``. Every name is declared once across all files (LOY205).
 """
 
 from __future__ import annotations
@@ -57,9 +57,9 @@ class Loader:
         self._seen: set[str] = set()
 
     def load_main(self, text: str, display: str, path: Path | None) -> None:
-        self._load(text, display, path, stack=())
+        self._load(text, display, path)
 
-    def _load(self, text: str, display: str, path: Path | None, stack: tuple[str, ...]) -> None:
+    def _load(self, text: str, display: str, path: Path | None) -> None:
         key = str(path.resolve()) if path else display
         if key in self._seen:
             return
@@ -71,15 +71,15 @@ class Loader:
         self.files.append(LoadedFile(display, path, text, module))
         base = path.parent if path else Path.cwd()
         for imp in module.imports:
-            self._import(imp, base, display, (*stack, key))
+            self._import(imp, base)
 
-    def _import(self, imp: n.Import, base: Path, importer: str, stack: tuple[str, ...]) -> None:
+    def _import(self, imp: n.Import, base: Path) -> None:
         try:
-            self._follow(imp, base, stack)
+            self._follow(imp, base)
         except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a loop of links...
             self.diagnostics.append(error("LOY107", f"cannot import `{imp.path}`: {exc}", imp.span))
 
-    def _follow(self, imp: n.Import, base: Path, stack: tuple[str, ...]) -> None:
+    def _follow(self, imp: n.Import, base: Path) -> None:
         if imp.path.startswith("std:"):
             name = imp.path[4:]
             if not name.replace("_", "a").isalnum():
@@ -91,12 +91,6 @@ class Loader:
         else:
             target = (base / imp.path).resolve()
             display = imp.path if not self.files else _relative_display(target, self.files[0].path)
-        key = str(target.resolve())
-        if key in stack:
-            self.diagnostics.append(
-                error("LOY107", f"import cycle: `{imp.path}` imports a file that imports it", imp.span)
-            )
-            return
         if not target.is_file():
             hint = None
             if imp.path.startswith("std:"):
@@ -109,7 +103,7 @@ class Loader:
         except (OSError, UnicodeDecodeError) as exc:
             self.diagnostics.append(error("LOY407", f"cannot read `{imp.path}`: {exc}", imp.span))
             return
-        self._load(text, display, target, stack)
+        self._load(text, display, target)
 
 
 def _relative_display(target: Path, main: Path | None) -> str:

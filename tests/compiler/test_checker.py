@@ -161,3 +161,35 @@ def test_compile_text_refuses_a_broken_programme() -> None:
     data, result = compile_text("programme {", "broken.loya")
     assert data is None and not result.ok
     assert all(d.span is None or d.span.file == "broken.loya" for d in result.diagnostics)
+
+
+def test_relative_imports_and_csv_lists_are_part_of_the_bundle_manifest(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "lists.loya").write_text('skus promo = ["A", "B"]\n', encoding="utf-8")
+    (tmp_path / "brands.csv").write_text("brand,name\nBR1,Один\nBR2,Два\n", encoding="utf-8")
+    main = tmp_path / "main.loya"
+    main.write_text(HEADER.replace('skus some = ["A", "B"]\nbrands own = ["BR1"]\n', "")
+                    + 'import "lists.loya"\nbrands mine from "brands.csv" column "brand"\n'
+                    + campaign("    then discount 5% on lines where sku in promo and brand in mine"),
+                    encoding="utf-8")
+    data, result = compile_file(main)
+    assert data is not None, [str(d) for d in result.diagnostics]
+    manifest = json.loads(data.split(b"\n", 2)[2])["manifest"]
+    assert [s["path"] for s in manifest["sources"]] == ["brands.csv", "lists.loya", "main.loya"]
+    (tmp_path / "brands.csv").write_text("brand\nBR3\n", encoding="utf-8")
+    changed, _ = compile_file(main)
+    assert changed is not None and changed != data  # the list's content is part of the bundle
+
+
+def test_mutual_imports_load_each_file_once(tmp_path: Path) -> None:
+    (tmp_path / "a.loya").write_text('import "b.loya"\nbrands from_a = ["BR1"]\n', encoding="utf-8")
+    (tmp_path / "b.loya").write_text('import "a.loya"\nimport "main.loya"\nbrands from_b = ["BR2"]\n',
+                                     encoding="utf-8")
+    main = tmp_path / "main.loya"
+    main.write_text(HEADER + 'import "a.loya"\n'
+                    + campaign("    then discount 5% on lines where brand in from_a or brand in from_b"),
+                    encoding="utf-8")
+    result = check_file(main)
+    assert result.ok, [str(d) for d in result.diagnostics]  # no LOY205: nothing was declared twice
+    assert sorted(result.sources) == ["a.loya", "b.loya", "main.loya"]
