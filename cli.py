@@ -230,19 +230,25 @@ def _print_summary(outcomes: list[dict[str, Any]], settings: Any) -> None:
             touched.add(e["campaign"])
         for name in touched:
             per[name]["receipts"] += 1
+
+    def cost_share(money_off: int, points_given: int) -> str:
+        """Discounts plus points at their declared value, as a share of turnover (display only)."""
+        if not total:
+            return "-"
+        cost = money_off * 10**settings.points_minor + points_given * settings.point_value
+        return f"{cost * 100 / (total * 10**settings.points_minor):.2f}%"
+
     table = Table(title=f"{len(outcomes)} receipts, turnover {money(total, settings.minor)} {settings.currency}")
     table.add_column("campaign")
     for col in ("receipts", f"discount, {settings.currency}", "points", "cost share"):
         table.add_column(col, justify="right")
     for name in sorted(per, key=lambda k: (-per[k]["discount"], -per[k]["points"], k)):
         row = per[name]
-        share = f"{row['discount'] * 100 / total:.2f}%" if total else "-"
         table.add_row(escape(name), str(row["receipts"]), money(row["discount"], settings.minor),
-                      money(row["points"], settings.points_minor), share)
+                      money(row["points"], settings.points_minor), cost_share(row["discount"], row["points"]))
     table.add_section()
-    share = f"{discount * 100 / total:.2f}%" if total else "-"
     table.add_row("all campaigns", str(len(outcomes)), money(discount, settings.minor),
-                  money(points, settings.points_minor), share)
+                  money(points, settings.points_minor), cost_share(discount, points))
     out.print(table)
 
 
