@@ -27,6 +27,7 @@ from .model import (
     Outcome,
     Receipt,
     Rejection,
+    Rows,
     utc_seconds,
 )
 from .rewards import Accrual, Pricer
@@ -138,7 +139,7 @@ class Engine:
         s = bundle.settings
         self.currency = s.currency
         self.zone = ZoneInfo(s.timezone)
-        self._offsets: dict[int, int] = {}  # UTC hour -> the zone's offset in seconds
+        self._offsets: dict[int, int] = {}  # UTC day -> the zone's offset in seconds
         by_group: list[list[Campaign]] = [[] for _ in bundle.groups]
         for c in bundle.campaigns:
             by_group[c.group].append(c)
@@ -194,7 +195,7 @@ class Engine:
         amounts = [line.amount for line in lines]
         left = amounts[:]
         floors = [line.floor for line in lines] if receipt.floors else None
-        effects: list[Effect] = []
+        effects: list[tuple[Any, ...]] = []  # Effect rows
         applied: list[str] = []
         rejected: list[Rejection] = []
         pending: list[tuple[_Campaign, list[Accrual], list[int] | None]] = []  # accruals, points if known
@@ -263,16 +264,16 @@ class Engine:
             total = sum(given)
             points_total += total
             points_by_line = list(given) if points_by_line is None else list(map(add, points_by_line, given))
-            effects.append(_new(Effect, (camp.name, camp.group, "points", given, given, total, 0)))
+            effects.append((camp.name, camp.group, "points", given, given, total, 0))
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
 
         payable = sum(left)
         return _new(Outcome, (
             receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points_total,
-            tuple([_new(LineOutcome, (line.line_no, line.sku, amount, amount - rest, rest, pts))
-                   for line, amount, rest, pts in zip(lines, amounts, left, points_by_line or _zeros(n), strict=True)]),
-            tuple(effects), tuple(applied), tuple(rejected), tuple(trace) if trace else (),
+            Rows(LineOutcome, tuple([(line.line_no, line.sku, amount, amount - rest, rest, pts) for line, amount, rest, pts
+                                     in zip(lines, amounts, left, points_by_line or _zeros(n), strict=True)])),
+            Rows(Effect, tuple(effects)), tuple(applied), tuple(rejected), tuple(trace) if trace else (),
         ))
 
     # ------------------------------------------------------------------------------------ stacking
@@ -319,7 +320,7 @@ class Engine:
         return discount * self._points_scale + points * self._point_value
 
     def _apply(self, camp: _Campaign, want: list[int], left: list[int], floors: list[int] | None,
-               trace: list[str] | None) -> Effect:
+               trace: list[str] | None) -> tuple[Any, ...]:
         """Take the discount off each line, at most down to zero (or the line's minimum price)."""
         got: list[int] | None = None
         for i, amount in enumerate(want):
@@ -337,7 +338,7 @@ class Engine:
         if trace is not None:
             note = f", capped {self._money(capped)} (lines had too little left)" if capped else ""
             trace.append(f"  {camp.name}: applied discount {self._money(total - capped)}{note}")
-        return _new(Effect, (camp.name, camp.group, "discount", requested, given, total - capped, capped))
+        return camp.name, camp.group, "discount", requested, given, total - capped, capped  # an Effect row
 
     # ------------------------------------------------------------------------------------ helpers
 
@@ -353,17 +354,18 @@ class Engine:
     def _local(self, utc: int) -> tuple[int, int, int]:
         """(local date ordinal, ISO weekday, seconds since local midnight) in the programme's zone.
 
-        The zone's offset is cached per UTC hour (an hour whose two ends disagree is never cached),
-        so a receipt's local time is arithmetic, not a time-zone lookup.
+        The zone's offset is cached per UTC day (a day whose two ends disagree is never cached), so a
+        receipt's local time is arithmetic, not a time-zone lookup. Exact as long as a zone never
+        changes its offset and back within a day (in tzdata transitions are at least 3 days apart).
         """
-        hour = utc // 3600
-        offset = self._offsets.get(hour)
+        day = utc // 86400
+        offset = self._offsets.get(day)
         if offset is None:
-            offset = self._zone_offset(hour * 3600)
-            if offset == self._zone_offset(hour * 3600 + 3599):
+            offset = self._zone_offset(day * 86400)
+            if offset == self._zone_offset(day * 86400 + 86399):
                 if len(self._offsets) > 100_000:
                     self._offsets.clear()
-                self._offsets[hour] = offset
+                self._offsets[day] = offset
             else:
                 offset = self._zone_offset(utc)
         local = utc + offset

@@ -152,3 +152,45 @@ def test_customer_errors(data: Any, where: str | None) -> None:
         Customer.from_dict(data)
     assert info.value.code == "LOY502" and info.value.where == where
     assert isinstance(info.value, LoyaRuntimeError)
+
+
+_LINE_FIELDS = ("line_no", "sku", "category", "brand", "qty", "units", "price", "amount", "min_price", "floor",
+                "attrs", "index")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.fixed_dictionaries(
+    {"sku": st.sampled_from(["A", "B"]), "category": st.sampled_from(["", "dairy/milk"]),
+     "qty": st.one_of(st.integers(1, 10**9), st.integers(1, 10**6).map(lambda m: m / 1000)),
+     "unit_price": st.integers(0, 10**6), "amount": st.integers(0, 10**6)},
+    optional={"brand": st.sampled_from([None, "", "BR1"]), "min_price": st.sampled_from([None, 5]),
+              "attrs": st.sampled_from([None, {"k": "v"}]), "extra": st.just(1)}), min_size=1, max_size=5))
+def test_the_fast_line_path_agrees_with_the_careful_one(items: list[dict[str, Any]]) -> None:
+    from loyadsl.runtime.model import _line
+
+    data = receipt()
+    data["lines"] = [dict(item, line_no=i + 1) for i, item in enumerate(items)]
+    parsed = Receipt.from_dict(data)
+    for i, (got, raw) in enumerate(zip(parsed.lines, data["lines"], strict=True)):
+        want = _line(raw, i)
+        want.index = i
+        assert [getattr(got, f) for f in _LINE_FIELDS] == [getattr(want, f) for f in _LINE_FIELDS]
+    assert parsed.total == sum(x.amount for x in parsed.lines) and parsed.units == sum(x.qty for x in parsed.lines)
+    assert parsed.floors == any(x.floor > 0 for x in parsed.lines)
+
+
+def test_outcome_rows_behave_like_tuples_of_named_tuples() -> None:
+    import pickle
+
+    from loyadsl.runtime import LineOutcome
+    from loyadsl.runtime.model import Rows
+
+    plain = ((1, "A", 100, 10, 90, 3), (2, "B", 50, 0, 50, 1))
+    rows = Rows(LineOutcome, plain)
+    named = tuple(LineOutcome(*row) for row in plain)
+    assert rows == named and named == rows and rows == Rows(LineOutcome, plain) and hash(rows) == hash(named)
+    assert rows != Rows(LineOutcome, plain[:1]) and rows != list(named)
+    assert len(rows) == 2 and rows[1].payable == 50 and rows[-1] == named[-1] and rows[:1] == named[:1]
+    assert [x.points for x in rows] == [3, 1] and list(reversed(rows)) == list(reversed(named))
+    assert named[0] in rows and rows.index(named[1]) == 1 and repr(rows) == repr(named)
+    assert pickle.loads(pickle.dumps(rows)) == rows and type(rows[0]) is LineOutcome
