@@ -13,8 +13,10 @@ block terminates, and its cost is bounded by ``fixed + per_line x lines``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 INT, BOOL, STR, SET = "int", "bool", "str", "set"
 
@@ -58,7 +60,7 @@ ROUNDING_MODES = ("floor", "ceil", "half_up", "half_even")
 
 RECEIPT_FIELDS = (
     ("total", INT),  # sum of original amounts, minor units
-    ("payable", INT),  # sum of basis amounts at the start of the campaign's group
+    ("payable", INT),  # what is left to pay when the campaign's group starts
     ("lines", INT),  # number of lines
     ("units", INT),  # sum of quantities, thousandths
     ("store", STR),
@@ -140,3 +142,22 @@ OPCODES: dict[str, OpSpec] = {
 ACTION_OPS = frozenset(name for name, spec in OPCODES.items() if spec.blocks == ACTIONS_ONLY)
 AGGREGATE_OPS = frozenset({"SUM", "COUNT", "QTY", "UNITS"})
 COMBO_REWARDS = ("percent_on_part", "amount_per_set", "set_price")
+
+
+def code_cost(
+    code: Sequence[Sequence[Any]],
+    predicate_length: Callable[[int], int],
+    combo_predicates: Callable[[int], Iterable[int]],
+) -> tuple[int, int]:
+    """(fixed, per_line) static cost of a block: each instruction's cost, plus, for an instruction that
+    walks the lines with a predicate (or a combo's predicates), its cost x the predicate's length per
+    line. The compiler stamps this into the bundle and the verifier recomputes it: one rule, here."""
+    fixed = per_line = 0
+    for instr in code:
+        spec = OPCODES[instr[0]]
+        fixed += spec.cost
+        if spec.operand == "predicate":
+            per_line += spec.cost * predicate_length(instr[1])
+        elif spec.operand == "combo":
+            per_line += spec.cost * sum(predicate_length(p) for p in combo_predicates(instr[1]))
+    return fixed, per_line

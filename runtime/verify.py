@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from .bundle import Bundle, Code, ComboSpec
 from .errors import BundleError
-from .opcodes import BOOL, INT, OPCODES, ROUNDING_MODES, SET, STR, Block, OpSpec
+from .opcodes import BOOL, INT, OPCODES, ROUNDING_MODES, SET, STR, Block, OpSpec, code_cost
 
 MAX_NESTING = 64  # nested IFs (and AND/OR in actions): the generated Python indents once per level
 _FINAL = {Block.PREDICATE: [BOOL], Block.AUDIENCE: [BOOL], Block.CONDITION: [BOOL], Block.ACTIONS: []}
@@ -48,21 +48,16 @@ def verify(bundle: Bundle) -> None:
 
 
 def block_cost(bundle: Bundle, code: Code | None) -> tuple[int, int]:
-    """(fixed, per_line): each instruction's cost, plus, for an instruction that walks the lines with
-    a predicate (or a combo's predicates), its cost x the predicate's length per line."""
+    """(fixed, per_line) of one block, by the rule in ``opcodes.code_cost``."""
     if code is None:
         return 0, 0
-    fixed = per_line = 0
-    for instr in code:
-        spec = OPCODES[instr[0]]
-        fixed += spec.cost
-        if spec.operand == "predicate":
-            per_line += spec.cost * len(bundle.predicates[instr[1]])
-        elif spec.operand == "combo":
-            combo = bundle.constants[instr[1]]
-            assert isinstance(combo, ComboSpec)
-            per_line += spec.cost * sum(len(bundle.predicates[p]) for p, _ in combo.parts)
-    return fixed, per_line
+
+    def combo_predicates(index: int) -> list[int]:
+        combo = bundle.constants[index]
+        assert isinstance(combo, ComboSpec)
+        return [p for p, _ in combo.parts]
+
+    return code_cost(code, lambda p: len(bundle.predicates[p]), combo_predicates)
 
 
 class _Frame:

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from loyadsl.compile import ir
-from loyadsl.runtime.opcodes import AGGREGATE_OPS, OPCODES
+from loyadsl.runtime.opcodes import AGGREGATE_OPS, OPCODES, code_cost
 
 Instr = list[Any]
 
@@ -145,16 +145,8 @@ class Emitter:
 
 
 def block_cost(code: list[Instr] | None, predicates: list[list[Instr]], constants: list[Any]) -> tuple[int, int]:
-    """(fixed, per_line) cost of a block: one unit an instruction, plus a predicate run per line."""
+    """(fixed, per_line) of one block, by the rule the verifier also applies (``opcodes.code_cost``)."""
     if code is None:
         return 0, 0
-    fixed = per_line = 0
-    for instr in code:
-        spec = OPCODES[instr[0]]
-        fixed += spec.cost
-        if spec.operand == "predicate":
-            per_line += spec.cost * len(predicates[instr[1]])
-        elif spec.operand == "combo":
-            parts = constants[instr[1]]["combo"]["parts"]
-            per_line += spec.cost * sum(len(predicates[p]) for p, _ in parts)
-    return fixed, per_line
+    return code_cost(code, lambda p: len(predicates[p]),
+                     lambda k: [p for p, _ in constants[k]["combo"]["parts"]])
