@@ -169,8 +169,7 @@ class Checker:
             return None
         point_value = 10**h.minor
         if h.point_value is not None:
-            self.settings = ir.Settings(h.currency, h.minor, points_minor, 1, h.timezone, "floor", "floor", allocation)
-            value = self._money_literal(h.point_value)
+            value = self._money_in(h.point_value, h.currency, h.minor)
             if value is None:
                 return None
             if value <= 0:
@@ -713,7 +712,7 @@ class Checker:
         if isinstance(e, n.BoolLit):
             return ir.Const(t.BOOL, e.value)
         if isinstance(e, n.SetLit):
-            return self._set_literal(e, scope, expected)
+            return self._set_literal(e, expected)
         if isinstance(e, n.Ref):
             return self._ref(e, scope, expected)
         if isinstance(e, n.Unary):
@@ -781,32 +780,25 @@ class Checker:
 
     def _money_literal(self, e: n.MoneyLit) -> int | None:
         assert self.settings is not None
-        if e.currency != self.settings.currency:
-            self.report(error("LOY208", f"`{e.amount} {e.currency}` is not in the programme's currency "
-                                        f"{self.settings.currency}", e.span))
+        return self._money_in(e, self.settings.currency, self.settings.minor)
+
+    def _money_in(self, e: n.MoneyLit, currency: str, minor: int) -> int | None:
+        if e.currency != currency:
+            self.report(error("LOY208", f"`{e.amount} {e.currency}` is not in the programme's currency {currency}",
+                              e.span))
             return None
-        return self._scaled(e.amount, self.settings.minor, e.span, "a money amount")
+        return self._scaled(e.amount, minor, e.span, "a money amount")
 
     def _currency(self) -> str:
         return self.settings.currency if self.settings else "RUB"
 
-    def _set_literal(self, e: n.SetLit, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+    def _set_literal(self, e: n.SetLit, expected: Type | None) -> ir.IExpr | None:
         items: list[str] = []
         for item in e.items:
-            if isinstance(item, n.StringLit):
-                items.append(item.value)
-            elif isinstance(item, n.Ref) and len(item.path) == 1 and item.path[0] in scope.params:
-                checked = self.expr(item, scope, None)
-                if checked is None:
-                    return None
-                if not isinstance(checked, ir.Const) or not isinstance(checked.value, str):
-                    self.report(error("LOY202", "a list literal holds strings", item.span))
-                    return None
-                items.append(checked.value)
-            else:
-                self.report(error("LOY202", "a list literal holds strings", item.span,
-                                  'quote each item: ["a", "b"]'))
+            if not isinstance(item, n.StringLit):
+                self.report(error("LOY202", "a list literal holds strings", item.span, 'quote each item: ["a", "b"]'))
                 return None
+            items.append(item.value)
         domain = expected.domain if expected is not None and expected.name == "set" else None
         return ir.Const(t.set_of(domain), frozenset(items))
 
