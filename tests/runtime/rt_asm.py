@@ -218,3 +218,18 @@ def receipt(*lines: dict[str, Any], when: str = "2025-03-05T12:00:00+03:00", sto
     numbered = [{"line_no": i, **item} if "line_no" not in item else item for i, item in enumerate(lines, 1)]
     return {"receipt_id": "R1", "customer_id": customer, "datetime": when, "store_id": store, "lines": numbered,
             **extra}
+
+
+DELETE = object()  # as a value for ``set_at``: remove the key instead
+
+
+def set_at(data: Any, path: list[Any], value: Any) -> Any:
+    """Set (or with DELETE remove) the value at a JSON path inside ``data``; returns ``data``."""
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    if value is DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return data

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rt_asm import TRUE, campaign, cat_in, payload, sku_in
+from rt_asm import DELETE, TRUE, campaign, cat_in, payload, set_at, sku_in
 
 from loyadsl.runtime import BundleError, canonical_json, load_bundle, pack_bundle, public_key
 from loyadsl.runtime.bundle import MAGIC, ComboSpec, SetFilter
@@ -111,18 +111,7 @@ def load_payload(p: Any) -> Any:
 
 
 def mutate(path: list[Any], value: Any) -> dict[str, Any]:
-    p = sample_payload()
-    target = p
-    for key in path[:-1]:
-        target = target[key]
-    if value is DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return p
-
-
-DELETE = object()
+    return set_at(sample_payload(), path, value)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rt_asm import line, receipt
+from rt_asm import DELETE, line, receipt, set_at
 
 from loyadsl.runtime import Customer, CustomerError, LoyaRuntimeError, Receipt, ReceiptError
 
@@ -31,17 +31,7 @@ def test_quantities_are_exact_thousandths(qty: float, thousandths: int) -> None:
 
 def broken(path: list[Any], value: Any) -> dict[str, Any]:
     data = receipt(line("A", 100, 2), line("B", 50, 1), line("C", 10, 1), line("D", 10, 1))
-    target: Any = data
-    for key in path[:-1]:
-        target = target[key]
-    if value is DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return data
-
-
-DELETE = object()
+    return set_at(data, path, value)
 
 
 @pytest.mark.parametrize(
