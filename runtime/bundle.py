@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
+from .declarations import NO_CAMPAIGN_STATE, NO_STATE, CampaignState, StateDecls
 from .errors import BundleError
 from .money import ALLOCATION_MODES
 from .opcodes import COMBO_REWARDS, ROUNDING_MODES
@@ -142,6 +143,7 @@ class Campaign:
     span: Span | None
     cost_fixed: int
     cost_per_line: int
+    state: CampaignState = NO_CAMPAIGN_STATE  # account, coupon, usage limit, budget (docs/state.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +157,7 @@ class Bundle:
     sku_index: dict[str, tuple[int, ...]]
     cost_fixed: int
     cost_per_line: int
+    state: StateDecls = NO_STATE  # accounts, tiers, counters, coupons ... (docs/state.md)
     digest: str = ""
     signed: bool = False
     key_id: str | None = None

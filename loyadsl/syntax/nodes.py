@@ -229,6 +229,30 @@ class Accrue(Action):
     value: Expr
     target: Target
     multiplier_of: str | None = None
+    account: str | None = None  # ``... to promo``: the bonus account credited (else the default one)
+
+
+@dataclass(frozen=True)
+class CounterAdd(Action):
+    """``add 1 to coffee`` / ``add units(lines where category "coffee") to coffee``: a counter or chips."""
+
+    value: Expr
+    counter: str
+
+
+@dataclass(frozen=True)
+class CounterSpend(Action):
+    """``spend 6 from coffee``: the campaign applies only if the balance covers it."""
+
+    value: Expr
+    counter: str
+
+
+@dataclass(frozen=True)
+class IssueCoupon(Action):
+    """``issue welcome``: one coupon of the series, for a later purchase."""
+
+    series: str
 
 
 # ----------------------------------------------------------------------------------------- clauses
@@ -297,7 +321,21 @@ class LimitClause(Clause):
 
     kind: str  # "applications" | "discount" | "points"
     value: Expr
-    per: str = "receipt"
+    per: str = "receipt"  # applications also: day | week | month | quarter | year | customer (state)
+
+
+@dataclass(frozen=True)
+class CouponClause(Clause):
+    """``coupon welcome``: the campaign applies only when a valid coupon of the series is presented."""
+
+    series: str
+
+
+@dataclass(frozen=True)
+class BudgetClause(Clause):
+    """``budget 100000.00 RUB`` or ``budget 1000000 points``: what the campaign may give in total."""
+
+    value: Expr
 
 
 # ----------------------------------------------------------------------------------------- declarations
@@ -362,6 +400,128 @@ class CampaignDecl(Decl):
     title: str | None
     clauses: tuple[Clause, ...]
     uses: TemplateUse | None = None
+
+
+# ----------------------------------------------------------------------------------------- state declarations
+# docs/state.md: what lives between receipts. Values stay expressions (literals with units), the
+# checker types and scales them.
+
+
+@dataclass(frozen=True)
+class ExpiryRule(Node):
+    """``expiry never`` | ``expiry 365 days`` | ``expiry end of quarter`` | ``expiry end of next quarter``."""
+
+    kind: str  # "never" | "after" | "end_of"
+    duration: Expr | None = None  # a DurationLit, for "after"
+    period: str | None = None  # month | quarter | year, for "end_of"
+    next: bool = False  # "end of next quarter"
+
+
+@dataclass(frozen=True)
+class AccountDecl(Decl):
+    """``account bonus "Bonuses" { activation 14 days  expiry 365 days  spend soonest_expiring
+    credit 500 points  repay 50%  shortfall report  notify 7 days  default }``."""
+
+    title: str | None = None
+    activation: Expr | None = None  # duration
+    expiry: ExpiryRule | None = None
+    spend_order: str | None = None  # soonest_expiring | oldest_first | newest_first
+    credit: Expr | None = None  # points: the account may go down to -credit
+    repay: Expr | None = None  # percent of each later accrual that repays debt (default 100%)
+    shortfall: str | None = None  # report | negative | other_lots: a return of points already spent
+    notify: Expr | None = None  # duration: "N points burn in D days" notices
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class RedemptionDecl(Decl):
+    """``redemption { accounts bonus, promo  max share 50%  min payment 1.00 RUB
+    exclude lines where category "tobacco"  accrue on redeemed }``; ``name`` is always "redemption"."""
+
+    accounts: tuple[str, ...] = ()
+    max_share: Expr | None = None  # percent of the payable
+    min_payment: Expr | None = None  # money left to pay in other tender
+    exclude: Selection | None = None
+    accrue_on_redeemed: bool = False
+
+
+@dataclass(frozen=True)
+class Period(Node):
+    """``rolling 365 days`` | ``month`` | ``quarter`` | ``year``."""
+
+    kind: str  # rolling | month | quarter | year
+    days: Expr | None = None  # a DurationLit in days, for rolling
+
+
+@dataclass(frozen=True)
+class TierLevel(Node):
+    """``level gold >= 30000 RUB { cashback 7%  multiplier 2 }``."""
+
+    name: str
+    threshold: Expr  # money (measure spend) or a number (measure receipts)
+    benefits: tuple[Arg, ...] = ()
+
+
+@dataclass(frozen=True)
+class TierLadderDecl(Decl):
+    """``tiers status "Status" { qualify spend over quarter  level base >= 0 RUB { ... } ... }``."""
+
+    title: str | None
+    measure: str  # spend | receipts
+    period: Period
+    levels: tuple[TierLevel, ...]
+
+
+@dataclass(frozen=True)
+class CounterDecl(Decl):
+    """``counter coffee "Coffee card" { reset quarter }`` or
+    ``chips stickers "Knives" { earn 1 per 500 RUB [of lines where S]  valid 2026-09-01 .. 2026-12-31 }``."""
+
+    kind: str  # counter | chips
+    title: str | None = None
+    reset: str | None = None  # never | month | quarter | year
+    earn: Expr | None = None  # count awarded per step
+    earn_per: Expr | None = None  # money step
+    earn_selection: Selection | None = None
+    valid_start: dt.date | None = None  # chips: the promotion's window; chips burn after it
+    valid_end: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class CouponSeriesDecl(Decl):
+    """``coupons welcome "Welcome" { code unique "WEL-"  valid 30 days  uses 1  per customer 1 }``;
+    ``code shared "SUMMER25"``; ``valid 2026-06-01 .. 2026-08-31``."""
+
+    title: str | None = None
+    code_kind: str = "unique"  # unique | shared
+    code: str = ""  # the prefix of unique codes, or the shared code
+    valid_for: Expr | None = None  # duration after issue
+    valid_start: dt.date | None = None
+    valid_end: dt.date | None = None
+    uses: Expr | None = None  # uses per coupon (default 1)
+    per_customer: Expr | None = None  # uses of the series per customer
+
+
+@dataclass(frozen=True)
+class CertificateDecl(Decl):
+    """``certificates gift "Gift card" { sold skus [GC500, GCFLEX]  expiry 365 days  multi use }``."""
+
+    title: str | None = None
+    skus: Expr | None = None  # a SetLit or a Ref to a skus list
+    expiry: ExpiryRule | None = None
+    multi_use: bool = True
+
+
+@dataclass(frozen=True)
+class ReferralDecl(Decl):
+    """``referral { qualify 500.00 RUB  referrer 300 points [to bonus]  newcomer 200 points [to bonus] }``;
+    ``name`` is always "referral"."""
+
+    qualify: Expr | None = None  # money: the least payable of the first purchase
+    referrer: Expr | None = None  # points
+    referrer_account: str | None = None
+    newcomer: Expr | None = None
+    newcomer_account: str | None = None
 
 
 @dataclass(frozen=True)
