@@ -9,9 +9,9 @@ as names, clauses given twice where the AST has room for one) are reported after
 
 A module is returned only when there is no error: the checker never sees a half-parsed programme.
 
-The ``parse_expression``/``parse_actions``/``parse_clause`` helpers parse the strings the YAML twin
-embeds; ``line``/``col`` say where the string starts in the YAML file, so spans and diagnostics
-point into that file.
+The ``parse_expression``/``parse_actions``/``parse_clause``/``parse_setting`` helpers parse the strings
+the YAML twin embeds; ``line``/``col`` say where the string starts in the YAML file, so spans and
+diagnostics point into that file.
 """
 
 from __future__ import annotations
@@ -41,7 +41,19 @@ MAX_ERRORS = 100
 MAX_CAMPAIGNS = 10_000
 _MAX_TREE_DEPTH = 200  # whole-tree nesting (tiers in tiers...): keeps the tree walk far from the stack limit
 
-STARTS = ("module", "expr_input", "actions_input", "clause_input", "group_item_input", "template_use_input")
+# The blocks of the state declarations (docs/state.md) and the start symbol that parses one of their settings.
+SETTING_STARTS = {
+    "account": "account_item_input",
+    "redemption": "redemption_item_input",
+    "tiers": "ladder_qualify_input",
+    "counter": "counter_item_input",
+    "chips": "chips_item_input",
+    "coupons": "coupon_item_input",
+    "certificates": "certificate_item_input",
+    "referral": "referral_item_input",
+}
+STARTS = ("module", "expr_input", "actions_input", "clause_input", "group_item_input", "template_use_input",
+          *SETTING_STARTS.values())
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CURRENCY_SYMBOLS = {"₽": "RUB", "$": "USD", "€": "EUR", "₴": "UAH", "₸": "KZT"}
@@ -50,8 +62,11 @@ SUGAR_FIELDS = ("category", "sku", "brand")
 # where a list, a template parameter or a combo part is used, they would read as operators (LOY104).
 RESERVED_WORDS = frozenset({"and", "or", "not", "in", "true", "false"})
 NAME_PATTERN = re.compile(r"[^\W\d]\w*\Z")  # the grammar's NAME: a Unicode letter or `_`, then word characters
+# The keywords inside a ladder level's benefits and inside a combo's parts; any other word there is a name.
+_BLOCK_WORDS = {"LEVEL": RESERVED_WORDS | {"lines", "where"}, "COMBO": RESERVED_WORDS | {"lines", "where", "of"}}
 _UNITS = {"unit": "units", "day": "days", "hour": "hours", "minute": "minutes", "pts": "points"}
-_TOP_LEVEL = re.compile(r"(programme|import|skus|stores|categories|brands|channels|strings|group|template|campaign)\b")
+_TOP_LEVEL = re.compile(r"(programme|import|skus|stores|categories|brands|channels|strings|group|template|campaign"
+                        r"|account|redemption|tiers|counter|chips|coupons|certificates|referral)\b(?!\.)")
 _AMOUNT_AND_UNIT = re.compile(r"([0-9]+(?:\.[0-9]+)?)[ \t]*(.+)", re.S)
 
 # Readable names of the terminals that are not plain keywords or punctuation.
@@ -78,27 +93,40 @@ _TERMINAL_WORDS = {
 
 
 class _TierBranches(PostLex):
-    """Tells a tier branch's ``>=`` from a comparison, and stops runaway bracket nesting.
+    """Tells a tier branch's ``>=`` from a comparison, keeps benefit names names, and stops runaway
+    bracket nesting.
 
     Inside ``tiers ... { }`` (directly, not inside a nested combo), a ``>=``/``>`` that starts a line
-    or follows ``{``/``}`` becomes TIER_GE/TIER_GT. ``>=``/``>`` are accepted in every lexer state
-    so that this postlexer sees them even where only a tier branch may come next.
+    or follows ``{``/``}`` becomes TIER_GE/TIER_GT, unless it follows ``level NAME`` (a level of a
+    tier ladder, whose block also follows the word ``tiers``). ``>=``/``>`` are accepted in every
+    lexer state so that this postlexer sees them even where only a tier branch may come next.
+
+    Inside a ladder level's ``{ cashback 5%  discount 2% }`` and a ``combo { a: ...  b: ... }``, a
+    name (a benefit, a part) follows the previous one's expression; after an expression the (merged)
+    LALR state also takes every word that may follow an expression elsewhere (``discount``, ``to``,
+    ``group``...), so the lexer would read such a name as a keyword. There, every keyword except the
+    words an expression (or a combo part's ``of lines``) holds is a name.
     """
 
     always_accept = ("GE", "GT")
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        braces: list[bool] = []  # one per open `{`: is it a tiers block?
+        braces: list[str] = []  # one per open `{`: "TIERS" (a tiers action or ladder), "LEVEL", "COMBO" or ""
         brackets = 0
-        tiers_pending = False
+        opens = ""  # the kind of the next `{`
         prev: Token | None = None
+        before: Token | None = None
         for tok in stream:
             kind = tok.type
-            if kind == "TIERS":
-                tiers_pending = True
+            if braces and braces[-1] in _BLOCK_WORDS and kind != "NAME" \
+                    and tok.value not in _BLOCK_WORDS[braces[-1]] and NAME_PATTERN.match(tok.value):
+                tok = Token.new_borrow_pos("NAME", tok.value, tok)
+                kind = "NAME"
+            if kind in ("TIERS", "LEVEL", "COMBO"):
+                opens = kind
             elif kind == "LBRACE":
-                braces.append(tiers_pending)
-                tiers_pending = False
+                braces.append(opens)
+                opens = ""
             elif kind == "RBRACE":
                 if braces:
                     braces.pop()
@@ -108,9 +136,10 @@ class _TierBranches(PostLex):
                     raise _TooDeep(tok)
             elif kind in ("RPAR", "RSQB"):
                 brackets = max(0, brackets - 1)
-            elif kind in ("GE", "GT") and braces and braces[-1] and _starts_line(tok, prev):
+            elif kind in ("GE", "GT") and braces and braces[-1] == "TIERS" and _starts_line(tok, prev) \
+                    and not (before is not None and before.type == "LEVEL"):
                 tok = Token.new_borrow_pos("TIER_" + kind, tok.value, tok)
-            prev = tok
+            before, prev = prev, tok
             yield tok
 
 
@@ -176,6 +205,19 @@ def _expected_hint(names: set[str] | frozenset[str] | None) -> str | None:
     if len(words) > 14:
         words = [*words[:14], "..."]
     return "expected one of: " + ", ".join(words)
+
+
+def _keywords(names: set[str] | frozenset[str] | None) -> list[str]:
+    """The keywords among terminal names (``ACTIVATION`` is the keyword `activation`)."""
+    out = []
+    for name in names or ():
+        try:
+            pattern = _lark().get_terminal(name).pattern
+        except KeyError:
+            continue
+        if pattern.type == "str" and NAME_PATTERN.match(pattern.value):
+            out.append(pattern.value)
+    return out
 
 
 def _acceptable(state: Any) -> set[str]:
@@ -247,7 +289,11 @@ def _syntax_diagnostic(exc: Exception, text: str, origin: _Origin) -> Diagnostic
         what = f"`{tok.value}`"
         if tok.type in ("TIER_GE", "TIER_GT"):
             what = f"`{tok.value}` at the start of a line inside `tiers`, where it starts a new tier"
-        return error("LOY101", f"unexpected {what}", origin.token_span(tok), _expected_hint(accepts))
+        hint = _expected_hint(accepts)
+        close = did_you_mean(str(tok.value), _keywords(accepts)) if tok.type == "NAME" else None
+        if close is not None:  # a misspelt setting or clause: `activaton 14 days`
+            hint = close if hint is None else f"{close} ({hint})"
+        return error("LOY101", f"unexpected {what}", origin.token_span(tok), hint)
     line, col = origin.at(*_end_of(text))
     expected: set[str] | None = None
     if isinstance(exc, UnexpectedToken):
@@ -317,6 +363,17 @@ def parse_group_setting(keyword: str, value: str, file: str = "<input>", line: i
     or ``basis``."""
     prefix = keyword + " "
     return _fragment("group_item_input", prefix + value, _Origin(file, line, col, len(prefix)), tuple)
+
+
+def parse_setting(block: str, keyword: str, value: str, file: str = "<input>", line: int = 1,
+                  col: int = 1) -> tuple[tuple[str, dict[str, Any]] | None, list[Diagnostic]]:
+    """Parse one setting of a state declaration's block: ``parse_setting("account", "expiry", "365 days")``.
+
+    ``block`` is a key of SETTING_STARTS (``tiers`` takes only ``qualify``). The result is
+    ``(keyword, fields)``: the declaration's fields that the setting gives, e.g.
+    ``("expiry", {"expiry": ExpiryRule("after", DurationLit(365, "days"))})``."""
+    prefix = keyword + (" " if value else "")
+    return _fragment(SETTING_STARTS[block], prefix + value, _Origin(file, line, col, len(prefix)), tuple)
 
 
 def parse_template_use(text: str, file: str = "<input>", line: int = 1,
@@ -443,7 +500,8 @@ class _Builder(Transformer):
         """A declared name: a keyword may not be one (LOY104)."""
         name = str(tok)
         if name in RESERVED_WORDS:
-            self._error("LOY104", f"`{name}` is a reserved word and cannot name a {what}", self._tspan(tok),
+            article = "an" if what[0] in "aeiou" else "a"
+            self._error("LOY104", f"`{name}` is a reserved word and cannot name {article} {what}", self._tspan(tok),
                         f"rename it, e.g. `{name}_`")
         return name
 
@@ -602,6 +660,202 @@ class _Builder(Transformer):
         name, value = children
         return n.Arg(str(name), value, span=self._span(meta))
 
+    # -------------------------------------------------------------------------- state declarations
+    # A setting is (keyword, the declaration fields it gives, span); a keyword given twice is LOY213.
+
+    def _settings(self, items: list[Any], where: str) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        seen: dict[str, Span | None] = {}
+        for key, values, span in items:
+            self._once(seen, key, span, where)
+            fields.update(values)
+        return fields
+
+    def _title(self, tok: Token | None) -> str | None:
+        return None if tok is None else self._string(tok)
+
+    def account_decl(self, meta: Any, children: list[Any]) -> n.AccountDecl:
+        name, title, *items = children
+        return n.AccountDecl(self._name(name, "account"), self._title(title),
+                             **self._settings(items, f"account `{name}`"), span=self._span(meta))
+
+    def s_activation(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "activation", {"activation": children[0]}, self._span(meta)
+
+    def s_expiry(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "expiry", {"expiry": children[0]}, self._span(meta)
+
+    def s_spend(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "spend", {"spend_order": children[0]}, self._span(meta)
+
+    def s_credit(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "credit", {"credit": children[0]}, self._span(meta)
+
+    def s_repay(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "repay", {"repay": children[0]}, self._span(meta)
+
+    def s_shortfall(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "shortfall", {"shortfall": children[0]}, self._span(meta)
+
+    def s_notify(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "notify", {"notify": children[0]}, self._span(meta)
+
+    def s_default(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "default", {"default": True}, self._span(meta)
+
+    def e_never(self, meta: Any, children: list[Any]) -> n.ExpiryRule:
+        return n.ExpiryRule("never", span=self._span(meta))
+
+    def e_end_of(self, meta: Any, children: list[Any]) -> n.ExpiryRule:
+        return n.ExpiryRule("end_of", period=children[0], span=self._span(meta))
+
+    def e_end_of_next(self, meta: Any, children: list[Any]) -> n.ExpiryRule:
+        return n.ExpiryRule("end_of", period=children[0], next=True, span=self._span(meta))
+
+    def e_after(self, meta: Any, children: list[Any]) -> n.ExpiryRule:
+        return n.ExpiryRule("after", duration=children[0], span=self._span(meta))
+
+    def spend_order(self, meta: Any, children: list[Any]) -> str:
+        return str(children[0])
+
+    def shortfall_policy(self, meta: Any, children: list[Any]) -> str:
+        return str(children[0])
+
+    def calendar_period(self, meta: Any, children: list[Any]) -> str:
+        return str(children[0])
+
+    def redemption_decl(self, meta: Any, children: list[Any]) -> n.RedemptionDecl:
+        return n.RedemptionDecl("redemption", **self._settings(children, "`redemption`"), span=self._span(meta))
+
+    def rd_accounts(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "accounts", {"accounts": tuple(str(tok) for tok in children)}, self._span(meta)
+
+    def rd_max_share(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "max share", {"max_share": children[0]}, self._span(meta)
+
+    def rd_min_payment(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "min payment", {"min_payment": children[0]}, self._span(meta)
+
+    def rd_exclude(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "exclude", {"exclude": children[0]}, self._span(meta)
+
+    def rd_accrue_on_redeemed(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "accrue on redeemed", {"accrue_on_redeemed": True}, self._span(meta)
+
+    def ladder_decl(self, meta: Any, children: list[Any]) -> n.TierLadderDecl:
+        name, title, (_, qualify, _), *levels = children
+        return n.TierLadderDecl(self._name(name, "tier ladder"), self._title(title), qualify["measure"],
+                                qualify["period"], tuple(levels), span=self._span(meta))
+
+    def ladder_qualify(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        measure, period = children
+        return "qualify", {"measure": measure, "period": period}, self._span(meta)
+
+    def measure(self, meta: Any, children: list[Any]) -> str:
+        return str(children[0])
+
+    def p_calendar(self, meta: Any, children: list[Any]) -> n.Period:
+        return n.Period(children[0], span=self._span(meta))
+
+    def p_rolling(self, meta: Any, children: list[Any]) -> n.Period:
+        return n.Period("rolling", children[0], span=self._span(meta))
+
+    def ladder_level(self, meta: Any, children: list[Any]) -> n.TierLevel:
+        name, _, threshold, *benefits = children
+        return n.TierLevel(self._name(name, "tier level"), threshold, tuple(benefits), span=self._span(meta))
+
+    def benefit(self, meta: Any, children: list[Any]) -> n.Arg:
+        name, value = children
+        return n.Arg(self._name(name, "benefit"), value, span=self._span(meta))
+
+    def counter_decl(self, meta: Any, children: list[Any]) -> n.CounterDecl:
+        name, title, *items = children
+        return n.CounterDecl(self._name(name, "counter"), "counter", self._title(title),
+                             **self._settings(items, f"counter `{name}`"), span=self._span(meta))
+
+    def chips_decl(self, meta: Any, children: list[Any]) -> n.CounterDecl:
+        name, title, *items = children
+        return n.CounterDecl(self._name(name, "chips series"), "chips", self._title(title),
+                             **self._settings(items, f"chips `{name}`"), span=self._span(meta))
+
+    def k_reset(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "reset", {"reset": children[0]}, self._span(meta)
+
+    def reset_period(self, meta: Any, children: list[Any]) -> str:
+        return str(children[0])
+
+    def k_earn(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        earn, per, selection = children
+        return "earn", {"earn": earn, "earn_per": per, "earn_selection": selection}, self._span(meta)
+
+    def k_valid(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        start, end = (None if tok is None else self._date(tok) for tok in children)
+        return "valid", {"valid_start": start, "valid_end": end}, self._span(meta)
+
+    def coupons_decl(self, meta: Any, children: list[Any]) -> n.CouponSeriesDecl:
+        name, title, *items = children
+        return n.CouponSeriesDecl(self._name(name, "coupon series"), self._title(title),
+                                  **self._settings(items, f"coupons `{name}`"), span=self._span(meta))
+
+    def cp_code(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        kind, text = children
+        return "code", {"code_kind": kind, "code": self._string(text)}, self._span(meta)
+
+    def code_kind(self, meta: Any, children: list[Any]) -> str:
+        return str(children[0])
+
+    def cp_valid_for(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "valid", {"valid_for": children[0]}, self._span(meta)
+
+    def cp_valid(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return self.k_valid(meta, children)
+
+    def cp_uses(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "uses", {"uses": children[0]}, self._span(meta)
+
+    def cp_per_customer(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "per customer", {"per_customer": children[0]}, self._span(meta)
+
+    def certificates_decl(self, meta: Any, children: list[Any]) -> n.CertificateDecl:
+        name, title, *items = children
+        return n.CertificateDecl(self._name(name, "certificate series"), self._title(title),
+                                 **self._settings(items, f"certificates `{name}`"), span=self._span(meta))
+
+    def ct_sold(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "sold skus", {"skus": children[0]}, self._span(meta)
+
+    def ct_expiry(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "expiry", {"expiry": children[0]}, self._span(meta)
+
+    def ct_multi(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "use", {"multi_use": True}, self._span(meta)
+
+    def ct_single(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "use", {"multi_use": False}, self._span(meta)
+
+    def referral_decl(self, meta: Any, children: list[Any]) -> n.ReferralDecl:
+        return n.ReferralDecl("referral", **self._settings(children, "`referral`"), span=self._span(meta))
+
+    def rf_qualify(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "qualify", {"qualify": children[0]}, self._span(meta)
+
+    def rf_referrer(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        value, account = children
+        return "referrer", {"referrer": value, "referrer_account": None if account is None else str(account)}, \
+            self._span(meta)
+
+    def rf_newcomer(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        value, account = children
+        return "newcomer", {"newcomer": value, "newcomer_account": None if account is None else str(account)}, \
+            self._span(meta)
+
+    def _setting_input(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any]]:
+        key, values, _ = children[0]
+        return key, values
+
+    account_item_input = redemption_item_input = ladder_qualify_input = counter_item_input = _setting_input
+    chips_item_input = coupon_item_input = certificate_item_input = referral_item_input = _setting_input
+
     # -------------------------------------------------------------------------- clauses
 
     def c_group(self, meta: Any, children: list[Any]) -> n.GroupClause:
@@ -680,6 +934,12 @@ class _Builder(Transformer):
             value = n.PointsLit(value.text, span=value.span)
         return n.LimitClause("points", value, per, span=self._span(meta))
 
+    def c_coupon(self, meta: Any, children: list[Any]) -> n.CouponClause:
+        return n.CouponClause(str(children[0]), span=self._span(meta))
+
+    def c_budget(self, meta: Any, children: list[Any]) -> n.BudgetClause:
+        return n.BudgetClause(children[0], span=self._span(meta))
+
     def clause_input(self, meta: Any, children: list[Any]) -> n.Clause:
         return children[0]
 
@@ -732,13 +992,26 @@ class _Builder(Transformer):
         return n.TierBranch(op.value, threshold, tuple(actions), span=self._span(meta))
 
     def a_accrue(self, meta: Any, children: list[Any]) -> n.Accrue:
-        value, target = children
-        return n.Accrue(value, target or n.Target(None, span=self._span(meta)), span=self._span(meta))
+        value, target, account = children
+        return n.Accrue(value, target or n.Target(None, span=self._span(meta)),
+                        account=None if account is None else str(account), span=self._span(meta))
 
     def a_multiply(self, meta: Any, children: list[Any]) -> n.Accrue:
-        factor, base, target = children
+        factor, base, target, account = children
         value = n.NumberLit(factor.value[1:], span=self._tspan(factor))
-        return n.Accrue(value, target or n.Target(None, span=self._span(meta)), str(base), span=self._span(meta))
+        return n.Accrue(value, target or n.Target(None, span=self._span(meta)), str(base),
+                        None if account is None else str(account), span=self._span(meta))
+
+    def a_add(self, meta: Any, children: list[Any]) -> n.CounterAdd:
+        value, counter = children
+        return n.CounterAdd(value, str(counter), span=self._span(meta))
+
+    def a_spend(self, meta: Any, children: list[Any]) -> n.CounterSpend:
+        value, counter = children
+        return n.CounterSpend(value, str(counter), span=self._span(meta))
+
+    def a_issue(self, meta: Any, children: list[Any]) -> n.IssueCoupon:
+        return n.IssueCoupon(str(children[0]), span=self._span(meta))
 
     def on_receipt(self, meta: Any, children: list[Any]) -> n.Target:
         return n.Target(None, span=self._span(meta))

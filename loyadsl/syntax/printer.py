@@ -68,7 +68,115 @@ def format_decl(decl: n.Decl) -> str:
         if decl.uses is not None:
             head += f" uses {format_template_use(decl.uses)}"
         return _block(head, [format_clause(c, 1) for c in decl.clauses])
-    raise TypeError(f"not a declaration: {decl!r}")
+    if isinstance(decl, n.TierLadderDecl):
+        lines = [f"qualify {decl.measure} over {format_period(decl.period)}"]
+        lines += [format_level(level) for level in decl.levels]
+        return _block(f"tiers {decl.name}{_title(decl.title)}", lines)
+    if isinstance(decl, n.RedemptionDecl | n.ReferralDecl):
+        head = "redemption" if isinstance(decl, n.RedemptionDecl) else "referral"
+    elif isinstance(decl, n.AccountDecl | n.CounterDecl | n.CouponSeriesDecl | n.CertificateDecl):
+        keyword = {n.AccountDecl: "account", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates"}
+        kind = decl.kind if isinstance(decl, n.CounterDecl) else keyword[type(decl)]
+        head = f"{kind} {decl.name}{_title(decl.title)}"
+    else:
+        raise TypeError(f"not a declaration: {decl!r}")
+    return _block(head, [f"{key} {value}" if value else key for key, value in state_settings(decl)])
+
+
+# ---------------------------------------------------------------------------------------------- state
+
+
+def state_settings(decl: n.Decl) -> list[tuple[str, str]]:
+    """The settings of a state declaration's block in canonical order: (keyword, the text after it).
+
+    Flags (``default``, ``accrue on redeemed``, ``multi use``) have an empty text. A tier ladder's
+    levels are not settings (``format_level``)."""
+    out: list[tuple[str, str]] = []
+
+    def add(key: str, value: n.Expr | None) -> None:
+        if value is not None:
+            out.append((key, format_expr(value)))
+
+    if isinstance(decl, n.AccountDecl):
+        add("activation", decl.activation)
+        if decl.expiry is not None:
+            out.append(("expiry", format_expiry(decl.expiry)))
+        if decl.spend_order is not None:
+            out.append(("spend", decl.spend_order))
+        add("credit", decl.credit)
+        add("repay", decl.repay)
+        if decl.shortfall is not None:
+            out.append(("shortfall", decl.shortfall))
+        add("notify", decl.notify)
+        if decl.default:
+            out.append(("default", ""))
+    elif isinstance(decl, n.RedemptionDecl):
+        if decl.accounts:
+            out.append(("accounts", ", ".join(decl.accounts)))
+        add("max share", decl.max_share)
+        add("min payment", decl.min_payment)
+        if decl.exclude is not None:
+            out.append(("exclude", format_selection(decl.exclude)))
+        if decl.accrue_on_redeemed:
+            out.append(("accrue on redeemed", ""))
+    elif isinstance(decl, n.TierLadderDecl):
+        out.append(("qualify", f"{decl.measure} over {format_period(decl.period)}"))
+    elif isinstance(decl, n.CounterDecl):
+        if decl.earn is not None and decl.earn_per is not None:
+            of = "" if decl.earn_selection is None else f" of {format_selection(decl.earn_selection)}"
+            out.append(("earn", f"{format_expr(decl.earn)} per {format_expr(decl.earn_per)}{of}"))
+        if decl.valid_start is not None or decl.valid_end is not None:
+            out.append(("valid", _date_range(decl.valid_start, decl.valid_end)))
+        if decl.reset is not None:
+            out.append(("reset", decl.reset))
+    elif isinstance(decl, n.CouponSeriesDecl):
+        if decl.code_kind != "unique" or decl.code:
+            out.append(("code", f"{decl.code_kind} {quote(decl.code)}"))
+        if decl.valid_for is not None:
+            add("valid", decl.valid_for)
+        elif decl.valid_start is not None or decl.valid_end is not None:
+            out.append(("valid", _date_range(decl.valid_start, decl.valid_end)))
+        add("uses", decl.uses)
+        add("per customer", decl.per_customer)
+    elif isinstance(decl, n.CertificateDecl):
+        add("sold skus", decl.skus)
+        if decl.expiry is not None:
+            out.append(("expiry", format_expiry(decl.expiry)))
+        out.append(("multi use" if decl.multi_use else "single use", ""))
+    elif isinstance(decl, n.ReferralDecl):
+        for key, value, account in (("qualify", decl.qualify, None),
+                                    ("referrer", decl.referrer, decl.referrer_account),
+                                    ("newcomer", decl.newcomer, decl.newcomer_account)):
+            if value is not None:
+                out.append((key, format_expr(value) + ("" if account is None else f" to {account}")))
+    return out
+
+
+def format_expiry(rule: n.ExpiryRule) -> str:
+    """``never``, ``365 days`` or ``end of [next] quarter``."""
+    if rule.kind == "after" and rule.duration is not None:
+        return format_expr(rule.duration)
+    if rule.kind == "end_of":
+        return f"end of {'next ' if rule.next else ''}{rule.period}"
+    return "never"
+
+
+def format_period(period: n.Period) -> str:
+    """``quarter`` or ``rolling 365 days``."""
+    if period.kind == "rolling" and period.days is not None:
+        return f"rolling {format_expr(period.days)}"
+    return period.kind
+
+
+def format_level(level: n.TierLevel) -> str:
+    """``level gold >= 30000 RUB { cashback 7%  multiplier 3 }``: benefits apart by two spaces."""
+    benefits = "  ".join(f"{b.name} {format_expr(b.value)}" for b in level.benefits)
+    return f"level {level.name} >= {format_expr(level.threshold)} {{ {benefits} }}" if benefits else \
+        f"level {level.name} >= {format_expr(level.threshold)} {{}}"
+
+
+def _date_range(start: dt.date | None, end: dt.date | None) -> str:
+    return " ".join(p for p in (_date(start), "..", _date(end)) if p)
 
 
 def format_template_use(use: n.TemplateUse) -> str:
@@ -112,7 +220,7 @@ def clause_keyword(clause: n.Clause) -> str:
     return {
         n.GroupClause: "group", n.PriorityClause: "priority", n.ValidClause: "valid",
         n.WeekdaysClause: "weekdays", n.HoursClause: "hours", n.AudienceClause: "audience",
-        n.WhenClause: "when", n.ThenClause: "then",
+        n.WhenClause: "when", n.ThenClause: "then", n.CouponClause: "coupon", n.BudgetClause: "budget",
     }[type(clause)]
 
 
@@ -131,7 +239,7 @@ def clause_value(clause: n.Clause) -> str:
     if isinstance(clause, n.PriorityClause):
         return str(clause.priority)
     if isinstance(clause, n.ValidClause):
-        return " ".join(p for p in (_date(clause.start), "..", _date(clause.end)) if p)
+        return _date_range(clause.start, clause.end)
     if isinstance(clause, n.WeekdaysClause):
         days = clause.days
         if len(days) >= 3 and days[0] in WEEKDAYS and days == _day_range(days[0], days[-1]):
@@ -150,6 +258,10 @@ def clause_value(clause: n.Clause) -> str:
         else:
             text = format_expr(value)
         return f"{text} per {clause.per}"
+    if isinstance(clause, n.CouponClause):
+        return clause.series
+    if isinstance(clause, n.BudgetClause):
+        return format_expr(clause.value)
     raise TypeError(f"no one-line value for {clause!r}")
 
 
@@ -206,15 +318,22 @@ def format_action(action: n.Action, level: int = 0) -> str:
                     for b in action.branches]
         return "\n".join([f"tiers {format_expr(action.subject)} {{", *branches, INDENT * level + "}"])
     if isinstance(action, n.Accrue):
+        to = "" if action.account is None else f" to {action.account}"
         if action.multiplier_of is not None:
             factor = action.value.text if isinstance(action.value, n.NumberLit) else format_expr(action.value)
-            return f"accrue x{factor} of {action.multiplier_of}{_target(action.target)}"
+            return f"accrue x{factor} of {action.multiplier_of}{_target(action.target)}{to}"
         value = format_expr(action.value)
         if _MULTIPLIER.match(value):  # a name like `x5` right after `accrue` would read as a multiplier
             value = f"({value})"
         if isinstance(action.value, n.PointsLit) and action.target.selection is None:
-            return f"accrue {value}"  # `accrue 100 points` is on the receipt
-        return f"accrue {value}{_target(action.target)}"
+            return f"accrue {value}{to}"  # `accrue 100 points` is on the receipt
+        return f"accrue {value}{_target(action.target)}{to}"
+    if isinstance(action, n.CounterAdd):
+        return f"add {format_expr(action.value)} to {action.counter}"
+    if isinstance(action, n.CounterSpend):
+        return f"spend {format_expr(action.value)} from {action.counter}"
+    if isinstance(action, n.IssueCoupon):
+        return f"issue {action.series}"
     raise TypeError(f"not an action: {action!r}")
 
 

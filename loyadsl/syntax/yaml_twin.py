@@ -31,6 +31,7 @@ from loyadsl.syntax.parser import (
     parse_clause,
     parse_expression,
     parse_group_setting,
+    parse_setting,
     parse_template_use,
 )
 from loyadsl.syntax.printer import (
@@ -39,14 +40,33 @@ from loyadsl.syntax.printer import (
     format_action,
     format_expr,
     format_template_use,
+    state_settings,
 )
 
 MAX_YAML_DEPTH = 32
 LIST_KINDS = ("skus", "stores", "categories", "brands", "channels", "strings")
 CLAUSE_KEYS = ("group", "priority", "valid", "weekdays", "hours", "stores", "channels", "audience", "when", "then",
-               "limit", "max discount", "max points")
-SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templates", n.CampaignDecl: "campaigns"}
-_KIND_OF_SECTION = {"lists": "list", "groups": "group", "templates": "template", "campaigns": "campaign"}
+               "limit", "max discount", "max points", "coupon", "budget")
+SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templates", n.CampaignDecl: "campaigns",
+            n.AccountDecl: "accounts", n.RedemptionDecl: "redemption", n.TierLadderDecl: "tiers",
+            n.CounterDecl: "counters", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates",
+            n.ReferralDecl: "referral"}
+_KIND_OF_SECTION = {"lists": "list", "groups": "group", "templates": "template", "campaigns": "campaign",
+                    "accounts": "account", "redemption": "redemption", "tiers": "tiers", "counters": "counter",
+                    "coupons": "coupons", "certificates": "certificates", "referral": "referral"}
+# Sections of declarations a programme has at most one of: a mapping, or a list like the others.
+SINGLE_SECTIONS = ("redemption", "tiers", "referral")
+# The keys of each state declaration's mapping besides `name` and `title` (a counter's kind is its name key).
+STATE_KEYS = {
+    "account": ("activation", "expiry", "spend", "credit", "repay", "shortfall", "notify", "default"),
+    "redemption": ("accounts", "max share", "min payment", "exclude", "accrue on redeemed"),
+    "counter": ("reset",),
+    "chips": ("earn", "valid", "reset"),
+    "coupons": ("code", "valid", "uses", "per customer"),
+    "certificates": ("sold skus", "expiry", "use"),
+    "referral": ("qualify", "referrer", "newcomer"),
+}
+_FLAGS = ("default", "accrue on redeemed")
 _NULL = "tag:yaml.org,2002:null"
 
 
@@ -229,8 +249,7 @@ class _Reader:
     def module(self, root: Node | None) -> n.Module:
         if root is None:
             return n.Module(None, (), (), span=Span(self.file, 1, 1, 1, 1))
-        top = self.mapping(root, "the document",
-                           ("programme", "imports", "lists", "groups", "templates", "campaigns", "declarations"))
+        top = self.mapping(root, "the document", ("programme", "imports", *_KIND_OF_SECTION, "declarations"))
         header = None
         imports: list[n.Import] = []
         decls: list[n.Decl] = []
@@ -246,6 +265,8 @@ class _Reader:
                 for item in self.sequence(value, "`declarations`"):
                     for kind, _, body in self.pairs(item, "a declaration"):
                         decls += self.decl(kind, body, item)
+            elif key in SINGLE_SECTIONS and isinstance(value, MappingNode):
+                decls += self.decl(_KIND_OF_SECTION[key], value, value)
             else:
                 for item in self.sequence(value, f"`{key}`"):
                     decls += self.decl(_KIND_OF_SECTION[key], item, item)
@@ -256,10 +277,13 @@ class _Reader:
         return n.Module(header, tuple(imports), tuple(decls), span=self.span(root))
 
     def decl(self, kind: str, body: Node, at: Node) -> list[n.Decl]:
-        make = {"list": self.list_decl, "group": self.group, "template": self.template, "campaign": self.campaign}
+        make = {"list": self.list_decl, "group": self.group, "template": self.template, "campaign": self.campaign,
+                "account": self.account, "redemption": self.redemption, "tiers": self.ladder,
+                "counter": self.counter, "coupons": self.coupons, "certificates": self.certificates,
+                "referral": self.referral}
         if kind not in make:
             self.fail(at, f"unknown declaration `{kind}`", did_you_mean(kind, list(make)) or
-                      "a declaration is a list, group, template or campaign")
+                      f"a declaration is one of: {', '.join(make)}")
             return []
         decl = make[kind](body)
         return [] if decl is None else [decl]
@@ -409,6 +433,166 @@ class _Reader:
             return None
         return n.CampaignDecl(name, self.text(pairs.get("title"), "a title"), clauses, uses, span=self.span(node))
 
+    # -------------------------------------------------------------------------- state declarations
+
+    def settings(self, block: str, pairs: _Pairs, skip: tuple[str, ...] = ("name", "title")) -> dict[str, Any]:
+        """The declaration fields given by a state declaration's setting keys, parsed as in .loya."""
+        fields: dict[str, Any] = {}
+        for key, _, value in pairs.items:
+            if key in skip:
+                continue
+            if key in _FLAGS:
+                flag = self.text(value, f"`{key}`", required=True)
+                if flag in ("true", "false"):
+                    fields["default" if key == "default" else "accrue_on_redeemed"] = flag == "true"
+                elif flag is not None:
+                    self.fail(value, f"`{key}` is `true` or `false`, not `{flag}`")
+            elif key == "use":
+                use = self.text(value, "`use`", required=True)
+                if use in ("multi", "single"):
+                    fields["multi_use"] = use == "multi"
+                elif use is not None:
+                    self.fail(value, f"`use` is `multi` or `single`, not `{use}`",
+                              "single: what is left after the first use is forfeited")
+            elif key == "accounts" and isinstance(value, SequenceNode):
+                fields["accounts"] = tuple(self.reference(item, "an account") for item in value.value)
+                if not value.value:
+                    self.fail(value, "`accounts` lists at least one account")
+            elif key == "sold skus" and isinstance(value, SequenceNode):
+                items = []
+                for item in value.value:
+                    text = self.text(item, "a SKU", required=True)
+                    if text is not None:
+                        items.append(n.StringLit(text, span=self.span(item)))
+                fields["skus"] = n.SetLit(tuple(items), span=self.span(value))
+            else:
+                text = self.text(value, f"`{key}`", required=True)
+                if text is None or not isinstance(value, ScalarNode):
+                    continue
+                setting, diags = parse_setting(block, key, text, self.file, *self.where(value))
+                self.embedded(diags)
+                if setting is not None:
+                    fields.update(setting[1])
+        return fields
+
+    def reference(self, node: Node, what: str) -> str:
+        """A name that refers to a declaration (as after `accounts` in .loya: no reserved-word check)."""
+        value = self.text(node, what, required=True)
+        if value is not None and not NAME_PATTERN.match(value):
+            self.fail(node, f"`{value}` is not a valid name for {what}",
+                      "a name is a letter or `_`, then letters, digits or `_`")
+        return value or ""
+
+    def state_decl(self, node: Node, block: str, what: str) -> tuple[str, str | None, dict[str, Any]] | None:
+        """A named state declaration's name, title and settings; None after an error in its name."""
+        pairs = self.mapping(node, what, ("name", "title", *STATE_KEYS[block]))
+        if pairs is None:
+            return None
+        name = self.name(self.required(pairs, "name", what), what)
+        title = self.text(pairs.get("title"), "a title")
+        fields = self.settings(block, pairs)
+        return None if name is None else (name, title, fields)
+
+    def account(self, node: Node) -> n.AccountDecl | None:
+        found = self.state_decl(node, "account", "an account")
+        if found is None:
+            return None
+        name, title, fields = found
+        return n.AccountDecl(name, title, **fields, span=self.span(node))
+
+    def redemption(self, node: Node) -> n.RedemptionDecl | None:
+        pairs = self.mapping(node, "`redemption`", STATE_KEYS["redemption"])
+        if pairs is None:
+            return None
+        return n.RedemptionDecl("redemption", **self.settings("redemption", pairs), span=self.span(node))
+
+    def referral(self, node: Node) -> n.ReferralDecl | None:
+        pairs = self.mapping(node, "`referral`", STATE_KEYS["referral"])
+        if pairs is None:
+            return None
+        return n.ReferralDecl("referral", **self.settings("referral", pairs), span=self.span(node))
+
+    def coupons(self, node: Node) -> n.CouponSeriesDecl | None:
+        found = self.state_decl(node, "coupons", "a coupon series")
+        if found is None:
+            return None
+        name, title, fields = found
+        return n.CouponSeriesDecl(name, title, **fields, span=self.span(node))
+
+    def certificates(self, node: Node) -> n.CertificateDecl | None:
+        found = self.state_decl(node, "certificates", "a certificate series")
+        if found is None:
+            return None
+        name, title, fields = found
+        return n.CertificateDecl(name, title, **fields, span=self.span(node))
+
+    def counter(self, node: Node) -> n.CounterDecl | None:
+        """``{counter: coffee, reset: quarter}`` or ``{chips: stickers, earn: ..., valid: ...}``."""
+        pairs = self.mapping(node, "a counter", ("counter", "chips", "title", *STATE_KEYS["chips"]))
+        if pairs is None:
+            return None
+        kinds = [k for k, _, _ in pairs.items if k in ("counter", "chips")]
+        if len(kinds) != 1:
+            self.fail(node, "a counter states its kind and name once: `counter: coffee` or `chips: stickers`")
+            return None
+        kind = kinds[0]
+        for key, key_node, _ in pairs.items:
+            if kind == "counter" and key in ("earn", "valid"):
+                self.fail(key_node, f"a counter has no `{key}`", "only chips earn and have a `valid` window")
+        name = self.name(pairs.get(kind), f"a {kind}" if kind == "counter" else "chips")
+        fields = self.settings(kind, pairs, skip=("counter", "chips", "title", *(("earn", "valid") if
+                                                                              kind == "counter" else ())))
+        if name is None:
+            return None
+        return n.CounterDecl(name, kind, self.text(pairs.get("title"), "a title"), **fields, span=self.span(node))
+
+    def ladder(self, node: Node) -> n.TierLadderDecl | None:
+        """``{name: status, qualify: spend over quarter, levels: [{level: base, threshold: 0 RUB, ...}]}``."""
+        pairs = self.mapping(node, "a tier ladder", ("name", "title", "qualify", "levels"))
+        if pairs is None:
+            return None
+        name = self.name(self.required(pairs, "name", "a tier ladder"), "a tier ladder")
+        qualify_node = self.required(pairs, "qualify", "a tier ladder")
+        qualify = self.text(qualify_node, "`qualify`", required=True)
+        fields: dict[str, Any] = {}
+        if qualify is not None and isinstance(qualify_node, ScalarNode):
+            setting, diags = parse_setting("tiers", "qualify", qualify, self.file, *self.where(qualify_node))
+            self.embedded(diags)
+            fields = setting[1] if setting is not None else {}
+        levels_node = pairs.get("levels")
+        levels = [] if levels_node is None else [self.level(item) for item in self.sequence(levels_node, "`levels`")]
+        if name is None or "measure" not in fields:
+            return None
+        return n.TierLadderDecl(name, self.text(pairs.get("title"), "a title"), fields["measure"], fields["period"],
+                                tuple(level for level in levels if level is not None), span=self.span(node))
+
+    def level(self, node: Node) -> n.TierLevel | None:
+        pairs = self.mapping(node, "a tier level", ("level", "threshold", "benefits"))
+        if pairs is None:
+            return None
+        name = self.name(self.required(pairs, "level", "a tier level"), "a tier level")
+        threshold = self.expression(self.required(pairs, "threshold", "a tier level"), "`threshold`")
+        benefits = []
+        benefits_node = pairs.get("benefits")
+        if benefits_node is not None and not (isinstance(benefits_node, ScalarNode) and benefits_node.tag == _NULL):
+            for benefit, key, value in self.pairs(benefits_node, "`benefits`"):
+                expr = self.expression(value, f"the benefit `{benefit}`")
+                if self.name(key, "a benefit") is not None and expr is not None:
+                    benefits.append(n.Arg(benefit, expr, span=Span(self.file, key.start_mark.line + 1,
+                                                                   key.start_mark.column + 1, value.end_mark.line + 1,
+                                                                   value.end_mark.column + 1)))
+        if name is None or threshold is None:
+            return None
+        return n.TierLevel(name, threshold, tuple(benefits), span=self.span(node))
+
+    def expression(self, node: Node | None, what: str) -> n.Expr | None:
+        text = self.text(node, what, required=True)
+        if text is None or not isinstance(node, ScalarNode):
+            return None
+        expr, diags = parse_expression(text, self.file, *self.where(node))
+        self.embedded(diags)
+        return expr
+
     # -------------------------------------------------------------------------- clauses
 
     def clauses(self, pairs: _Pairs) -> tuple[n.Clause, ...]:
@@ -483,6 +667,9 @@ def to_yaml(module: n.Module) -> str:
     if len(runs) == len(set(runs)):  # each kind together: one section per kind, in the module's order
         for decl in module.decls:
             doc.setdefault(SECTIONS[type(decl)], []).append(_decl_yaml(decl))
+        for section in SINGLE_SECTIONS:
+            if len(doc.get(section, ())) == 1:
+                doc[section] = doc[section][0]
     else:  # kinds interleave: keep the order with one list of one-key entries
         doc["declarations"] = [{_KIND_OF_SECTION[SECTIONS[type(d)]]: _decl_yaml(d)} for d in module.decls]
     if not doc:
@@ -579,6 +766,9 @@ def _decl_yaml(decl: n.Decl) -> Any:
         if decl.basis is not None:
             group["basis"] = decl.basis
         return group
+    if isinstance(decl, n.TierLadderDecl | n.RedemptionDecl | n.ReferralDecl | n.AccountDecl | n.CounterDecl
+                  | n.CouponSeriesDecl | n.CertificateDecl):
+        return _state_yaml(decl)
     out: dict[str, Any] = {"name": decl.name}
     if isinstance(decl, n.TemplateDecl | n.CampaignDecl) and decl.title is not None:
         out["title"] = decl.title
@@ -589,6 +779,49 @@ def _decl_yaml(decl: n.Decl) -> Any:
     assert isinstance(decl, n.TemplateDecl | n.CampaignDecl)
     out.update(_clauses_yaml(decl.clauses))
     return out
+
+
+def _state_yaml(decl: n.Decl) -> dict[str, Any]:
+    """A state declaration: `name`, `title`, then its settings as keys, values in the .loya syntax."""
+    out: dict[str, Any] = _Flow() if isinstance(decl, n.CounterDecl) else {}
+    if isinstance(decl, n.CounterDecl):
+        out[decl.kind] = decl.name
+    elif not isinstance(decl, n.RedemptionDecl | n.ReferralDecl):
+        out["name"] = decl.name
+    title = getattr(decl, "title", None)
+    if title is not None:
+        out["title"] = title
+    for key, text in state_settings(decl):
+        if key in _FLAGS:
+            out[key] = True
+        elif key in ("multi use", "single use"):
+            out["use"] = key.split()[0]
+        elif key == "accounts" and isinstance(decl, n.RedemptionDecl):
+            out[key] = _FlowList(decl.accounts)
+        elif key == "sold skus" and isinstance(decl, n.CertificateDecl) and _plain_set(decl.skus):
+            assert isinstance(decl.skus, n.SetLit)
+            out[key] = _FlowList(item.value for item in decl.skus.items if isinstance(item, n.StringLit))
+        else:
+            out[key] = _scalar(text)
+    if isinstance(decl, n.TierLadderDecl):
+        out["levels"] = [_level_yaml(level) for level in decl.levels]
+    return out
+
+
+def _level_yaml(level: n.TierLevel) -> dict[str, Any]:
+    out = _Flow({"level": level.name, "threshold": _scalar(format_expr(level.threshold))})
+    if level.benefits:
+        out["benefits"] = _pairs_yaml([(b.name, _scalar(format_expr(b.value))) for b in level.benefits])
+    return out
+
+
+def _plain_set(e: n.Expr | None) -> bool:
+    return isinstance(e, n.SetLit) and all(isinstance(item, n.StringLit) for item in e.items)
+
+
+def _scalar(text: str) -> str | int:
+    """A whole number as a YAML number (`uses: 1`), so that it is not written quoted; anything else as is."""
+    return int(text) if text.isascii() and text.isdigit() and str(int(text)) == text else text
 
 
 def _clauses_yaml(clauses: tuple[n.Clause, ...]) -> dict[str, Any]:
