@@ -15,13 +15,36 @@ from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
-from .declarations import NO_CAMPAIGN_STATE, NO_STATE, CampaignState, StateDecls
+from .declarations import (
+    NEVER,
+    NO_CAMPAIGN_STATE,
+    NO_STATE,
+    PERIODS,
+    RESETS,
+    SHORTFALL_POLICIES,
+    SPEND_ORDERS,
+    Account,
+    Budget,
+    CampaignState,
+    CertificateSeries,
+    Counter,
+    CouponSeries,
+    Earn,
+    Expiry,
+    Level,
+    Redemption,
+    Referral,
+    StateDecls,
+    TierPeriod,
+    Tiers,
+    UsageLimit,
+)
 from .errors import BundleError
 from .money import ALLOCATION_MODES
 from .opcodes import COMBO_REWARDS, ROUNDING_MODES
 
 MAGIC = b"LOYAB\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: customer state (docs/state.md); version 1 bundles must be recompiled
 STACKING_MODES = ("stack_all", "stack_up_to", "first_by_priority", "best_for_customer", "lowest_discount")
 BASES = ("original", "discounted")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
@@ -251,6 +274,9 @@ def _envelope(raw: bytes) -> dict[str, Any]:
     if version > FORMAT_VERSION:
         raise BundleError("LOY403", f"bundle format {version} is newer than this runtime's {FORMAT_VERSION}; "
                                     "upgrade the runtime")
+    if version == 1:
+        raise BundleError("LOY403", f"bundle format 1 is older than this runtime's {FORMAT_VERSION} (it has no customer "
+                                    "state section); recompile the programme with `loya compile`")
     if version < 1:
         raise BundleError("LOY403", f"bundle format {version} is not supported (this runtime reads {FORMAT_VERSION})")
     digest = envelope.get("digest")
@@ -454,7 +480,8 @@ def _bundle(p: dict[str, Any], envelope_version: int) -> Bundle:
     constants = tuple(_constant(c, f"constants[{i}]", len(predicates))
                       for i, c in enumerate(_list(_field(p, "constants", ""), "constants")))
     groups = tuple(_group(g, f"groups[{i}]") for i, g in enumerate(_list(_field(p, "groups", ""), "groups")))
-    campaigns = tuple(_campaign(c, f"campaigns[{i}]", i, len(groups))
+    state = _state(_obj(_field(p, "state", ""), "state"), len(predicates))
+    campaigns = tuple(_campaign(c, f"campaigns[{i}]", i, len(groups), state)
                       for i, c in enumerate(_list(_field(p, "campaigns", ""), "campaigns")))
     sku_index = _sku_index(_obj(_field(p, "sku_index", ""), "sku_index"), campaigns)
     cost = _obj(_field(p, "cost", ""), "cost")
@@ -468,6 +495,7 @@ def _bundle(p: dict[str, Any], envelope_version: int) -> Bundle:
         sku_index=sku_index,
         cost_fixed=_int(_field(cost, "fixed", "cost"), "cost.fixed", 0),
         cost_per_line=_int(_field(cost, "per_line", "cost"), "cost.per_line", 0),
+        state=state,
     )
 
 
@@ -577,7 +605,7 @@ def _group(value: Any, path: str) -> Group:
     )
 
 
-def _campaign(value: Any, path: str, index: int, n_groups: int) -> Campaign:
+def _campaign(value: Any, path: str, index: int, n_groups: int, state: StateDecls) -> Campaign:
     c = _obj(value, path)
 
     def get(key: str) -> Any:
@@ -606,6 +634,7 @@ def _campaign(value: Any, path: str, index: int, n_groups: int) -> Campaign:
         span=None if span is None else _span(span, f"{path}.span"),
         cost_fixed=_int(_field(cost, "fixed", f"{path}.cost"), f"{path}.cost.fixed", 0),
         cost_per_line=_int(_field(cost, "per_line", f"{path}.cost"), f"{path}.cost.per_line", 0),
+        state=_campaign_state(c, path, state),
     )
 
 
@@ -685,3 +714,257 @@ def _sku_index(value: dict[str, Any], campaigns: tuple[Campaign, ...]) -> dict[s
             _fail(f"sku_index.{sku}", f"lists campaigns {list(index.get(sku, ()))} but the campaigns' "
                                       f"footprint.needs_skus give {expected.get(sku, [])}")
     return index
+
+
+# -------------------------------------------------------------------------------- customer state
+
+
+def _name(value: Any, path: str, known: tuple[str, ...], what: str) -> str:
+    """A reference to a declared account, counter or series, by name."""
+    name = _str(value, path)
+    if name not in known:
+        _fail(path, f"unknown {what} {json.dumps(name, ensure_ascii=False)[:40]}"
+                    + (f" (declared: {', '.join(known)})" if known else f" (the bundle declares no {what}s)"))
+    return name
+
+
+def _opt_name(value: Any, path: str, known: tuple[str, ...], what: str) -> str | None:
+    return None if value is None else _name(value, path, known, what)
+
+
+def _unique_names(items: tuple[Any, ...], path: str) -> tuple[str, ...]:
+    names: list[str] = []
+    for i, item in enumerate(items):
+        if not item.name:
+            _fail(f"{path}[{i}].name", "a name cannot be empty")
+        if item.name in names:
+            _fail(f"{path}[{i}].name", f"{item.name!r} is declared twice")
+        names.append(item.name)
+    return tuple(names)
+
+
+def _date_range(value: Any, path: str) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    items = _list(value, path)
+    if len(items) != 2:
+        _fail(path, f"expected [start, end], got {len(items)} items")
+    start, end = _int(items[0], f"{path}[0]", 1, 3652059), _int(items[1], f"{path}[1]", 1, 3652059)
+    if start > end:
+        _fail(path, f"the window ends ({end}) before it starts ({start})")
+    return start, end
+
+
+def _expiry(value: Any, path: str) -> Expiry:
+    e = _obj(value, path)
+    kind = _choice(_field(e, "kind", path), f"{path}.kind", ("never", "after", "end_of"))
+    if kind == "after":
+        return Expiry("after", seconds=_int(_field(e, "seconds", path), f"{path}.seconds", 1))
+    if kind == "end_of":
+        return Expiry("end_of", period=_choice(_field(e, "period", path), f"{path}.period", ("month", "quarter", "year")),
+                      next=_bool(_field(e, "next", path), f"{path}.next"))
+    return NEVER
+
+
+def _state(s: dict[str, Any], n_predicates: int) -> StateDecls:
+    """The ``state`` section: every reference checked (accounts exist, predicates exist), every amount
+    in range, so the ledger can trust what it reads."""
+    accounts = tuple(_account(a, f"state.accounts[{i}]")
+                     for i, a in enumerate(_list(_field(s, "accounts", "state"), "state.accounts")))
+    account_names = _unique_names(accounts, "state.accounts")
+    default = _opt_name(_field(s, "default_account", "state"), "state.default_account", account_names, "account")
+    if default is None and accounts:
+        _fail("state.default_account", "the bundle declares accounts but names no default one")
+    redemption = _field(s, "redemption", "state")
+    tiers = _field(s, "tiers", "state")
+    counters = tuple(_counter(c, f"state.counters[{i}]", n_predicates)
+                     for i, c in enumerate(_list(_field(s, "counters", "state"), "state.counters")))
+    _unique_names(counters, "state.counters")
+    coupons = tuple(_coupon_series(c, f"state.coupons[{i}]")
+                    for i, c in enumerate(_list(_field(s, "coupons", "state"), "state.coupons")))
+    _unique_names(coupons, "state.coupons")
+    certificates = tuple(_certificates(c, f"state.certificates[{i}]")
+                         for i, c in enumerate(_list(_field(s, "certificates", "state"), "state.certificates")))
+    _unique_names(certificates, "state.certificates")
+    referral = _field(s, "referral", "state")
+    return StateDecls(
+        accounts=accounts,
+        default_account=default,
+        redemption=None if redemption is None else _redemption(redemption, "state.redemption", account_names,
+                                                               n_predicates),
+        tiers=None if tiers is None else _tiers(tiers, "state.tiers"),
+        counters=counters,
+        coupons=coupons,
+        certificates=certificates,
+        referral=None if referral is None else _referral(referral, "state.referral", account_names),
+    )
+
+
+def _account(value: Any, path: str) -> Account:
+    a = _obj(value, path)
+
+    def get(key: str) -> Any:
+        return _field(a, key, path)
+
+    return Account(
+        name=_str(get("name"), f"{path}.name"),
+        title=_opt_str(a.get("title"), f"{path}.title"),
+        activation=_int(get("activation"), f"{path}.activation", 0),
+        expiry=_expiry(get("expiry"), f"{path}.expiry"),
+        spend=_choice(get("spend"), f"{path}.spend", SPEND_ORDERS),
+        credit=_int(get("credit"), f"{path}.credit", 0),
+        repay=_int(get("repay"), f"{path}.repay", 0, 1_000_000),
+        shortfall=_choice(get("shortfall"), f"{path}.shortfall", SHORTFALL_POLICIES),
+        notify=_int(get("notify"), f"{path}.notify", 0),
+    )
+
+
+def _redemption(value: Any, path: str, accounts: tuple[str, ...], n_predicates: int) -> Redemption:
+    r = _obj(value, path)
+    names = tuple(_name(v, f"{path}.accounts[{i}]", accounts, "account")
+                  for i, v in enumerate(_list(_field(r, "accounts", path), f"{path}.accounts")))
+    if not names:
+        _fail(f"{path}.accounts", "redemption needs at least one account")
+    if len(set(names)) != len(names):
+        _fail(f"{path}.accounts", "an account is listed twice")
+    exclude = _field(r, "exclude", path)
+    return Redemption(
+        accounts=names,
+        max_share=_int(_field(r, "max_share", path), f"{path}.max_share", 0, 1_000_000),
+        min_payment=_int(_field(r, "min_payment", path), f"{path}.min_payment", 0),
+        exclude=None if exclude is None else _index(exclude, f"{path}.exclude", n_predicates, "predicates"),
+        accrue_on_redeemed=_bool(_field(r, "accrue_on_redeemed", path), f"{path}.accrue_on_redeemed"),
+    )
+
+
+def _tiers(value: Any, path: str) -> Tiers:
+    t = _obj(value, path)
+    period = _obj(_field(t, "period", path), f"{path}.period")
+    kind = _choice(_field(period, "kind", f"{path}.period"), f"{path}.period.kind",
+                   ("rolling", "month", "quarter", "year"))
+    days = _field(period, "days", f"{path}.period")
+    if kind == "rolling":
+        days = _int(days, f"{path}.period.days", 1, 36600)
+    elif days is not None:
+        _fail(f"{path}.period.days", f"a {kind} period has no days (null), got {_kind(days)}")
+    levels: list[Level] = []
+    for i, lv in enumerate(_list(_field(t, "levels", path), f"{path}.levels")):
+        where = f"{path}.levels[{i}]"
+        lv = _obj(lv, where)
+        raw = _obj(_field(lv, "benefits", where), f"{where}.benefits")
+        benefits = {k: _int(v, f"{where}.benefits.{k}", 0) for k, v in raw.items()}
+        level = Level(_str(_field(lv, "name", where), f"{where}.name"),
+                      _int(_field(lv, "threshold", where), f"{where}.threshold", 0), benefits)
+        if levels and level.threshold <= levels[-1].threshold:
+            _fail(f"{where}.threshold", f"thresholds must ascend strictly ({level.threshold} after "
+                                        f"{levels[-1].threshold})")
+        if levels and benefits.keys() != levels[0].benefits.keys():
+            _fail(f"{where}.benefits", f"declares {sorted(benefits)}, the first level {sorted(levels[0].benefits)}")
+        levels.append(level)
+    if not levels:
+        _fail(f"{path}.levels", "a tier ladder needs at least one level")
+    _unique_names(tuple(levels), f"{path}.levels")
+    return Tiers(
+        name=_str(_field(t, "name", path), f"{path}.name"),
+        title=_opt_str(t.get("title"), f"{path}.title"),
+        measure=_choice(_field(t, "measure", path), f"{path}.measure", ("spend", "receipts")),
+        period=TierPeriod(kind, days),
+        levels=tuple(levels),
+    )
+
+
+def _counter(value: Any, path: str, n_predicates: int) -> Counter:
+    c = _obj(value, path)
+    earn = _field(c, "earn", path)
+    if earn is not None:
+        e = _obj(earn, f"{path}.earn")
+        earn = Earn(count=_int(_field(e, "count", f"{path}.earn"), f"{path}.earn.count", 1),
+                    per=_int(_field(e, "per", f"{path}.earn"), f"{path}.earn.per", 1),
+                    predicate=_index(_field(e, "predicate", f"{path}.earn"), f"{path}.earn.predicate", n_predicates,
+                                     "predicates"))
+    return Counter(
+        name=_str(_field(c, "name", path), f"{path}.name"),
+        title=_opt_str(c.get("title"), f"{path}.title"),
+        kind=_choice(_field(c, "kind", path), f"{path}.kind", ("counter", "chips")),
+        reset=_choice(_field(c, "reset", path), f"{path}.reset", RESETS),
+        earn=earn,
+        valid=_date_range(_field(c, "valid", path), f"{path}.valid"),
+    )
+
+
+def _coupon_series(value: Any, path: str) -> CouponSeries:
+    c = _obj(value, path)
+    code = _choice(_field(c, "code", path), f"{path}.code", ("unique", "shared"))
+    text = _str(_field(c, "text", path), f"{path}.text")
+    if code == "shared" and not text:
+        _fail(f"{path}.text", "a shared code cannot be empty")
+    valid_for = _field(c, "valid_for", path)
+    per_customer = _field(c, "per_customer", path)
+    return CouponSeries(
+        name=_str(_field(c, "name", path), f"{path}.name"),
+        title=_opt_str(c.get("title"), f"{path}.title"),
+        code=code,
+        text=text,
+        valid_for=None if valid_for is None else _int(valid_for, f"{path}.valid_for", 1),
+        valid=_date_range(_field(c, "valid", path), f"{path}.valid"),
+        uses=_int(_field(c, "uses", path), f"{path}.uses", 1),
+        per_customer=None if per_customer is None else _int(per_customer, f"{path}.per_customer", 1),
+    )
+
+
+def _certificates(value: Any, path: str) -> CertificateSeries:
+    c = _obj(value, path)
+    skus = _strings(_field(c, "skus", path), f"{path}.skus")
+    if not skus:
+        _fail(f"{path}.skus", "a certificate series needs at least one SKU")
+    return CertificateSeries(
+        name=_str(_field(c, "name", path), f"{path}.name"),
+        title=_opt_str(c.get("title"), f"{path}.title"),
+        skus=frozenset(skus),
+        expiry=_expiry(_field(c, "expiry", path), f"{path}.expiry"),
+        multi_use=_bool(_field(c, "multi_use", path), f"{path}.multi_use"),
+    )
+
+
+def _referral(value: Any, path: str, accounts: tuple[str, ...]) -> Referral:
+    r = _obj(value, path)
+    out = {}
+    for who in ("referrer", "newcomer"):
+        points = _int(_field(r, who, path), f"{path}.{who}", 0)
+        account = _opt_name(_field(r, f"{who}_account", path), f"{path}.{who}_account", accounts, "account")
+        if points and account is None:
+            _fail(f"{path}.{who}_account", f"{points} points for the {who} need an account")
+        out[who] = (points, account)
+    return Referral(
+        qualify=_int(_field(r, "qualify", path), f"{path}.qualify", 0),
+        referrer=out["referrer"][0],
+        referrer_account=out["referrer"][1],
+        newcomer=out["newcomer"][0],
+        newcomer_account=out["newcomer"][1],
+    )
+
+
+def _campaign_state(c: dict[str, Any], path: str, state: StateDecls) -> CampaignState:
+    """A campaign's ``account``, ``coupon``, ``usage_limit`` and ``budget`` (all present, maybe null)."""
+    accounts = tuple(a.name for a in state.accounts)
+    account = _opt_name(_field(c, "account", path), f"{path}.account", accounts, "account")
+    if account is None and accounts:
+        _fail(f"{path}.account", "null, but the bundle declares accounts (a campaign names the one it accrues to)")
+    coupon = _opt_name(_field(c, "coupon", path), f"{path}.coupon", tuple(s.name for s in state.coupons),
+                       "coupon series")
+    usage = _field(c, "usage_limit", path)
+    usage_limit = None
+    if usage is not None:
+        u = _obj(usage, f"{path}.usage_limit")
+        usage_limit = UsageLimit(_int(_field(u, "count", f"{path}.usage_limit"), f"{path}.usage_limit.count", 1),
+                                 _choice(_field(u, "per", f"{path}.usage_limit"), f"{path}.usage_limit.per",
+                                         (*PERIODS, "customer")))
+    raw_budget = _field(c, "budget", path)
+    budget = None
+    if raw_budget is not None:
+        b = _obj(raw_budget, f"{path}.budget")
+        budget = Budget(_choice(_field(b, "kind", f"{path}.budget"), f"{path}.budget.kind", ("money", "points")),
+                        _int(_field(b, "amount", f"{path}.budget"), f"{path}.budget.amount", 0))
+    if account is None and coupon is None and usage_limit is None and budget is None:
+        return NO_CAMPAIGN_STATE
+    return CampaignState(account, coupon, usage_limit, budget)

@@ -25,7 +25,10 @@ What the generated functions take:
 ``r`` is the evaluation context: ``total payable nlines units store channel date weekday time``,
 ``match(i)`` (predicate i's lines for this receipt, computed once and shared by every campaign) and
 ``wants(i)`` (whether the receipt has one of campaign i's needed SKUs). ``cu`` is a ``CustomerView``
-(``known id tier segments attrs``); a line has ``sku category brand qty units price amount attrs``.
+(``known id tier segments attrs receipts``, and the dicts ``counters balances benefits`` that the
+state reads look names up in); a line has ``sku category brand qty units price amount attrs``.
+State requests call ``R_ADD_COUNTER(r, name, n)``, ``R_SPEND_COUNTER(r, name, n)`` and
+``R_ISSUE_COUPON(r, series)`` with the name itself; ``rewards`` needs only the ops the bundle uses.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ SPILL_DEPTH = 24  # expressions deeper than this go into a temporary (Python's p
 
 _RECEIPT_ATTR = {"total": "total", "payable": "payable", "lines": "nlines", "units": "units", "store": "store",
                  "channel": "channel", "date": "date", "weekday": "weekday", "time": "time"}
-_CUSTOMER_ATTR = {"known": "known", "id": "id", "tier": "tier", "segments": "segments"}
+_CUSTOMER_ATTR = {"known": "known", "id": "id", "tier": "tier", "segments": "segments", "receipts": "receipts"}
 _LINE_ATTR = {"sku": "sku", "category": "category", "brand": "brand", "qty": "qty", "units": "units",
               "price": "price", "amount": "amount"}
 _BINARY = {"ADD": "+", "SUB": "-", "MUL": "*", "EQ": "==", "NE": "!=", "LT": "<", "LE": "<=", "GT": ">",
@@ -112,8 +115,12 @@ def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -
     """Generate and compile the whole (verified) bundle as one Python module; ``rewards`` maps each
     action op to the function that prices it."""
     namespace: dict[str, Any] = {"__builtins__": {}, **HELPERS}
-    for op in ACTION_OPS:
-        namespace[f"R_{op}"] = rewards[op]
+    used = {instr[0] for c in bundle.campaigns for instr in c.actions}
+    for op in sorted(ACTION_OPS):
+        if op in rewards:
+            namespace[f"R_{op}"] = rewards[op]
+        elif op in used:  # an engine older than the bundle's instructions: refuse, never fail mid-receipt
+            raise BundleError("LOY405", f"this engine cannot run {op}, which the bundle uses")
     for i, value in enumerate(bundle.constants):
         if not isinstance(value, ComboSpec):
             namespace[f"K{i}"] = value
@@ -280,6 +287,16 @@ class _Gen:
     def op_LINE_ATTR(self, instr: Instr) -> None:
         self.push(f"l.attrs.get(K{int(instr[1])}, '')")
 
+    # customer state: the name is a verified string constant, looked up in the view's dicts
+    def op_COUNTER(self, instr: Instr) -> None:
+        self.push(f"cu.counters.get(K{int(instr[1])}, 0)")
+
+    def op_BALANCE(self, instr: Instr) -> None:
+        self.push(f"cu.balances.get(K{int(instr[1])}, 0)")
+
+    def op_BENEFIT(self, instr: Instr) -> None:
+        self.push(f"cu.benefits.get(K{int(instr[1])}, 0)")
+
     # ---------------------------------------------------------------------------------- arithmetic
     def op_NEG(self, instr: Instr) -> None:
         a = self.stack.pop()
@@ -401,7 +418,9 @@ class _Gen:
         n = len(OPCODES[op].pops)
         args = self.stack[len(self.stack) - n :]
         del self.stack[len(self.stack) - n :]
-        self.out.append(f"R_{op}(r, {int(instr[1])}{''.join(', ' + a.text for a in args)})")
+        # state requests get the name (a string constant), rewards the predicate or combo index
+        ref = f"K{int(instr[1])}" if OPCODES[op].names is not None else str(int(instr[1]))
+        self.out.append(f"R_{op}(r, {ref}{''.join(', ' + a.text for a in args)})")
 
 
 

@@ -54,6 +54,8 @@ class OpSpec:
     operand: str | None = None
     fields: tuple[tuple[str, str], ...] = ()  # for operand "field": (name, kind pushed)
     cost: int = 1  # static cost units; aggregate and action ops add cost x lines x predicate length
+    names: str | None = None  # for state ops: the const operand is a string naming a declared
+    # counter | account | benefit | series (the bundle's "state" section), see ``NAMED_KINDS``
 
 
 ROUNDING_MODES = ("floor", "ceil", "half_up", "half_even")
@@ -74,6 +76,7 @@ CUSTOMER_FIELDS = (
     ("id", STR),
     ("tier", STR),
     ("segments", SET),
+    ("receipts", INT),  # purchases so far (docs/state.md)
 )
 LINE_FIELDS = (
     ("sku", STR),
@@ -137,9 +140,19 @@ OPCODES: dict[str, OpSpec] = {
     "COMBO": OpSpec((INT,), None, ACTIONS_ONLY, "combo"),  # value (ppm or money)
     "ACCRUE_TOTAL": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # ppm of the accrual basis
     "ACCRUE_FIXED": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # points, allocated
+    # customer state (docs/state.md): reads push the value before the receipt; requests act after it
+    "COUNTER": OpSpec((), INT, ALL, "const", names="counter"),  # a counter's or chips' value
+    "BALANCE": OpSpec((), INT, ALL, "const", names="account"),  # active points of the account
+    "BENEFIT": OpSpec((), INT, ALL, "const", names="benefit"),  # the customer's level's benefit, else 0
+    "ADD_COUNTER": OpSpec((INT,), None, ACTIONS_ONLY, "const", names="counter"),  # count (< 0 counts as 0)
+    "SPEND_COUNTER": OpSpec((INT,), None, ACTIONS_ONLY, "const", names="counter"),  # count
+    "ISSUE_COUPON": OpSpec((), None, ACTIONS_ONLY, "const", names="series"),  # one coupon of the series
 }
 
+NAMED_KINDS = ("counter", "account", "benefit", "series")  # what a state op's name operand may name
+
 ACTION_OPS = frozenset(name for name, spec in OPCODES.items() if spec.blocks == ACTIONS_ONLY)
+STATE_ACTION_OPS = frozenset(name for name in ACTION_OPS if OPCODES[name].names is not None)
 AGGREGATE_OPS = frozenset({"SUM", "COUNT", "QTY", "UNITS"})
 COMBO_REWARDS = ("percent_on_part", "amount_per_set", "set_price")
 

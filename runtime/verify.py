@@ -183,6 +183,14 @@ def _operand(bundle: Bundle, spec: OpSpec, instr: tuple[Any, ...], fail: Any) ->
                 fail(f"combo constant {value} has a bad part ({p}, {need})")
         return spec.pushes
     const_kind = _const_kind(const)
+    if spec.names is not None:  # COUNTER, BALANCE, BENEFIT and the state requests: a declared name
+        if const_kind != STR:
+            fail(f"constant {value} must be the name of a {spec.names} (a string), is {const_kind or 'combo'}")
+        declared = declared_names(bundle, spec.names)
+        if const not in declared:
+            fail(f"constant {value} ({str(const)[:40]!r}) is not a declared {spec.names}"
+                 + (f" (declared: {', '.join(declared)})" if declared else f" (the bundle declares no {spec.names})"))
+        return spec.pushes
     if spec.pushes == "const":
         if const_kind is None:
             fail(f"constant {value} is a combo, which CONST cannot load")
@@ -190,6 +198,21 @@ def _operand(bundle: Bundle, spec: OpSpec, instr: tuple[Any, ...], fail: Any) ->
     if const_kind != spec.pushes:  # CUSTOMER_ATTR / LINE_ATTR: the attribute's name
         fail(f"constant {value} must be a {spec.pushes}, is {const_kind or 'combo'}")
     return spec.pushes
+
+
+def declared_names(bundle: Bundle, kind: str) -> tuple[str, ...]:
+    """The names a state op's operand may take: counters (and chips), accounts, the tier ladder's
+    benefits, coupon series."""
+    state = bundle.state
+    if kind == "counter":
+        return tuple(c.name for c in state.counters)
+    if kind == "account":
+        return tuple(a.name for a in state.accounts)
+    if kind == "benefit":
+        return tuple(state.tiers.levels[0].benefits) if state.tiers is not None and state.tiers.levels else ()
+    if kind == "series":
+        return tuple(c.name for c in state.coupons)
+    raise AssertionError(kind)  # pragma: no cover - opcodes.NAMED_KINDS
 
 
 def _const_kind(value: Any) -> str | None:

@@ -13,9 +13,11 @@ from decimal import Decimal, InvalidOperation
 
 from loyadsl.check import types as t
 from loyadsl.check.resolve import SymbolTable, file_sha256
+from loyadsl.check.state import USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
 from loyadsl.check.types import Type
 from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, warning
+from loyadsl.runtime.declarations import Budget, UsageLimit
 from loyadsl.syntax import nodes as n
 
 WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -37,7 +39,9 @@ CUSTOMER_FIELDS: dict[str, Type] = {
     "id": t.string_of("customer"),
     "tier": t.string_of("tier"),
     "segments": t.set_of("segment"),
+    "receipts": t.COUNT,
 }
+STATE_READS = {"counter": "COUNTER", "chips": "COUNTER", "balance": "BALANCE", "tier": "BENEFIT"}
 LINE_FIELDS: dict[str, Type] = {
     "sku": t.string_of("sku"),
     "category": t.string_of("category"),
@@ -85,6 +89,7 @@ class Checker:
         self._in_progress: set[str] = set()
         self._groups: dict[str, int] = {}
         self._used: set[str] = set()
+        self.state = StateInfo(None, {})
 
     # ------------------------------------------------------------------------------------ entry
 
@@ -100,10 +105,13 @@ class Checker:
             header.points_minor or 0, 1, "UTC", "floor", "floor", "largest_remainder",
         )
         groups = self._check_groups()
+        state_checker = StateChecker(self)
+        state = state_checker.check()
+        self.state = state_checker.info()
         names = list(self.table.campaigns)
         campaigns = [self._campaign(name) for name in names]
         self._unused_warnings()
-        if settings is None or any(c is None for c in campaigns) or groups is None:
+        if settings is None or any(c is None for c in campaigns) or groups is None or state is None:
             return None
         sources = [ir.SourceFile(f.display, file_sha256(f.text)) for f in self.table.files]
         sources += [ir.SourceFile(path, sha) for path, sha in self.table.data_files.items()]
@@ -114,10 +122,25 @@ class Checker:
             groups=groups,
             campaigns=tuple(c for c in campaigns if c is not None),
             sources=tuple(sorted(sources, key=lambda s: s.path)),
+            state=state,
         )
 
     def report(self, diag: Diagnostic) -> None:
         self.diags.append(diag)
+
+    # Checks for declarations outside campaigns (``check/state.py``): programme-level scope.
+
+    def constant(self, e: n.Expr, expected: Type, what: str) -> int | None:
+        return self._constant_int(e, Scope(), expected, what)
+
+    def value(self, e: n.Expr) -> ir.IExpr | None:
+        return self.expr(e, Scope(), None)
+
+    def line_selection(self, sel: n.Selection) -> ir.IExpr | None:
+        return self._selection(sel, Scope())
+
+    def string_set(self, e: n.Expr, domain: str) -> frozenset[str] | None:
+        return self._const_set(e, domain, Scope())
 
     # ------------------------------------------------------------------------------------ header
 
@@ -263,7 +286,19 @@ class Checker:
         actions: list[ir.IAction] = []
         limits: dict[str, int] = {}
         multiplier_base: str | None = None
+        once: dict[str, n.Clause] = {}  # coupon, budget, usage limit: one each
+        coupon: str | None = None
+        budget: Budget | None = None
+        usage_limit: UsageLimit | None = None
         for clause, scope in clauses:
+            word = _state_clause_word(clause)
+            if word is not None:
+                if word in once:
+                    self.report(error("LOY213", f"{word} appears twice in campaign `{c.name}`", clause.span,
+                                      f"the first is at {once[word].span}"))
+                    ok = False
+                    continue
+                once[word] = clause
             kind = type(clause)
             if kind in SINGLE_CLAUSES:
                 if kind in seen:
@@ -344,6 +379,19 @@ class Checker:
                         actions.append(checked)
                         if isinstance(action, n.Accrue) and action.multiplier_of:
                             multiplier_base = action.multiplier_of
+            elif isinstance(clause, n.LimitClause) and clause.per != "receipt":
+                usage_limit = self._usage_limit(clause, scope)
+                ok = ok and usage_limit is not None
+            elif isinstance(clause, n.CouponClause):
+                if clause.series in self.table.coupons:
+                    coupon = clause.series
+                else:
+                    self.report(error("LOY201", f"unknown coupon series `{clause.series}`", clause.span,
+                                      self._series_hint(clause.series)))
+                    ok = False
+            elif isinstance(clause, n.BudgetClause):
+                budget = self._budget(clause, scope)
+                ok = ok and budget is not None
             elif isinstance(clause, n.LimitClause):
                 if clause.kind in limits:
                     self.report(error("LOY213", f"the {clause.kind} limit appears twice in campaign `{c.name}`",
@@ -363,7 +411,9 @@ class Checker:
             self.report(error("LOY214", f"campaign `{c.name}` gives nothing", c.span,
                               "add an action, e.g. `then discount 10% on receipt`"))
             ok = False
-        if not ok or group is None:
+        accruals = [a for cl, _ in clauses if isinstance(cl, n.ThenClause) for a in collect_accruals(cl.actions)]
+        one_account, account = self._campaign_account(c, accruals)
+        if not ok or group is None or not one_account:
             return None
         return ir.ICampaign(
             name=c.name,
@@ -384,7 +434,77 @@ class Checker:
             max_points=limits.get("points"),
             multiplier_base=multiplier_base,
             span=c.span,
+            account=account,
+            coupon=coupon,
+            usage_limit=usage_limit,
+            budget=budget,
         )
+
+    def _campaign_account(self, c: n.CampaignDecl, accruals: list[n.Accrue]) -> tuple[bool, str | None]:
+        """(ok, the one account the campaign's accruals go to): the default one without `to`, also
+        for a campaign that accrues nothing; not ok after LOY219, when they name two."""
+        default = self.state.default_account
+        first: n.Accrue | None = None
+        for a in accruals:
+            if a.account is not None and a.account not in self.table.accounts:
+                continue  # reported where the accrual was checked
+            if first is None:
+                first = a
+            elif (a.account or default) != (first.account or default):
+                names = sorted({str(a.account or default), str(first.account or default)})
+                self.report(error(
+                    "LOY219", f"campaign `{c.name}` accrues into `{names[0]}` and `{names[1]}`", a.span,
+                    "a campaign accrues into one account: write the same `to ACCOUNT` on each accrual "
+                    "(without `to` points go to the default account), or split the campaign"))
+                return False, None
+        return True, (first.account or default) if first is not None else default
+
+    def _usage_limit(self, clause: n.LimitClause, scope: Scope) -> UsageLimit | None:
+        """``limit N per day|week|month|quarter|year|customer``: N receipts per customer per period."""
+        if clause.kind != "applications":
+            self.report(error("LOY207", f"the {clause.kind} limit is per receipt only", clause.span,
+                              "cap what a customer gets over time with `limit N per day` (receipts) or `budget`"))
+            return None
+        if clause.per not in USAGE_PERIODS:
+            self.report(error("LOY207", f"unknown limit period `{clause.per}`", clause.span,
+                              did_you_mean(clause.per, USAGE_PERIODS)
+                              or f"use one of receipt, {', '.join(USAGE_PERIODS)}"))
+            return None
+        value = self._constant_int(clause.value, scope, t.COUNT, "a usage limit")
+        if value is None:
+            return None
+        if value < 1:
+            self.report(error("LOY207", "a usage limit must allow at least one receipt", clause.value.span))
+            return None
+        return UsageLimit(value, clause.per)
+
+    def _budget(self, clause: n.BudgetClause, scope: Scope) -> Budget | None:
+        value = self.expr(clause.value, scope, None)
+        if value is None:
+            return None
+        if value.type not in (t.MONEY, t.POINTS):
+            self.report(error("LOY202", f"a budget is money or points, not {value.type}", clause.value.span,
+                              f"write e.g. `budget 100000.00 {self._currency()}` or `budget 1000000 points`"))
+            return None
+        if not isinstance(value, ir.Const) or type(value.value) is not int:
+            self.report(error("LOY207", "a budget must be a constant", clause.value.span))
+            return None
+        if value.value < 1:
+            self.report(error("LOY207", "a budget must be positive", clause.value.span))
+            return None
+        return Budget(value.type.name, value.value)
+
+    def _series_hint(self, name: str) -> str:
+        return (did_you_mean(name, list(self.table.coupons))
+                or (f"the coupon series are: {', '.join(self.table.coupons)}" if self.table.coupons
+                    else f"declare it: `coupons {name} {{ code unique \"{name.upper()}-\" }}`"))
+
+    def _counter_hint(self, name: str) -> str:
+        if name in self.table.accounts:
+            return f"`{name}` is an account: points are added with `accrue ... to {name}`"
+        return (did_you_mean(name, list(self.table.counters))
+                or (f"the counters and chips are: {', '.join(self.table.counters)}" if self.table.counters
+                    else f"declare it: `counter {name} {{ }}`"))
 
     def _bind_arguments(self, template: n.TemplateDecl, use: n.TemplateUse) -> dict[str, tuple[n.Expr, Type]] | None:
         params = {p.name: p for p in template.params}
@@ -429,10 +549,6 @@ class Checker:
         expected = {"applications": t.COUNT, "discount": t.MONEY, "points": t.POINTS}.get(clause.kind)
         if expected is None:
             self.report(error("LOY207", f"unknown limit `{clause.kind}`", clause.span))
-            return None
-        if clause.per != "receipt":
-            self.report(error("LOY207", f"limits per {clause.per} are not supported yet; use `per receipt`",
-                              clause.span))
             return None
         value = self._constant_int(clause.value, scope, expected, f"the {clause.kind} limit")
         if value is None:
@@ -479,8 +595,31 @@ class Checker:
             return self._tiers(a, scope, campaign)
         if isinstance(a, n.Accrue):
             return self._accrue(a, scope, campaign)
+        if isinstance(a, n.CounterAdd | n.CounterSpend):
+            return self._counter_action(a, scope)
+        if isinstance(a, n.IssueCoupon):
+            if a.series not in self.table.coupons:
+                self.report(error("LOY201", f"unknown coupon series `{a.series}`", a.span, self._series_hint(a.series)))
+                return None
+            return ir.StateAction("ISSUE_COUPON", a.series, span=a.span)
         self.report(error("LOY202", f"unsupported action {type(a).__name__}", a.span))
         return None
+
+    def _counter_action(self, a: n.CounterAdd | n.CounterSpend, scope: Scope) -> ir.IAction | None:
+        """``add EXPR to NAME`` / ``spend EXPR from NAME``: a count, on a declared counter or chips."""
+        adding = isinstance(a, n.CounterAdd)
+        ok = True
+        if a.counter not in self.table.counters:
+            self.report(error("LOY201", f"unknown counter or chips `{a.counter}`", a.span, self._counter_hint(a.counter)))
+            ok = False
+        value = self._typed(a.value, scope, t.COUNT, "what is added" if adding else "what is spent")
+        if value is None or not ok:
+            return None
+        if isinstance(value, ir.Const) and type(value.value) is int and value.value < 1:
+            self.report(error("LOY207", f"{'adding' if adding else 'spending'} {value.value} changes nothing; "
+                                        "the amount must be positive", a.value.span))
+            return None
+        return ir.StateAction("ADD_COUNTER" if adding else "SPEND_COUNTER", a.counter, value, span=a.span)
 
     def _discount(self, a: n.Discount, scope: Scope) -> ir.IAction | None:
         value = self.expr(a.value, scope, None)
@@ -588,6 +727,9 @@ class Checker:
 
     def _accrue(self, a: n.Accrue, scope: Scope, campaign: str) -> ir.IAction | None:
         pred = self._target(a.target, scope)
+        if a.account is not None and a.account not in self.table.accounts:
+            self.report(error("LOY201", f"unknown account `{a.account}`", a.span, account_hint(self.table, a.account)))
+            return None
         if pred is None:
             return None
         if a.multiplier_of is not None:
@@ -621,15 +763,28 @@ class Checker:
         if base is None:
             return None
         rates = [r.args[0] for r in _rewards(base.actions) if r.op == "ACCRUE_TOTAL"]
+        if len(rates) == 1 and isinstance(rates[0], ir.StateLoad):  # `accrue tier.cashback`: the level's rate
+            return ir.Reward("ACCRUE_TOTAL", pred, (self._times(rates[0], factor - 1),), span=a.span)
         if len(rates) != 1 or not isinstance(rates[0], ir.Const) or not isinstance(rates[0].value, int):
-            self.report(error("LOY206", f"`{base_name}` must accrue exactly one fixed percentage to be multiplied",
-                              a.span))
+            self.report(error("LOY206", f"`{base_name}` must accrue exactly one fixed percentage (or a tier "
+                                        "benefit) to be multiplied", a.span))
             return None
         extra = (factor - 1) * rates[0].value
         if extra != extra.to_integral_value():
             self.report(error("LOY207", "the multiplied rate is finer than 0.0001%", a.value.span))
             return None
         return ir.Reward("ACCRUE_TOTAL", pred, (ir.Const(t.PERCENT, int(extra)),), span=a.span)
+
+    def _times(self, rate: ir.IExpr, k: Decimal) -> ir.IExpr:
+        """``rate × k`` for a multiplier's extra rate read at run time: exact for a whole k, else rounded
+        by the points rounding (the rate is in ppm, so that is below 0.0001%)."""
+        assert self.settings is not None
+        if k == 1:
+            return rate
+        if k == k.to_integral_value():
+            return _fold(ir.Arith(t.PERCENT, "MUL", rate, ir.Const(t.COUNT, int(k))))
+        return ir.MulDiv(t.PERCENT, rate, ir.Const(t.NUMBER, int(k * t.QTY_SCALE)), t.QTY_SCALE,
+                         self.settings.rounding_points)
 
     def _target(self, target: n.Target, scope: Scope) -> ir.IExpr | None:
         if target.selection is None:
@@ -752,7 +907,7 @@ class Checker:
         if value is None:
             self.report(error("LOY103", f"`{e.text}` is not a number", e.span))
             return None
-        if expected is not None and expected.name in ("money", "points", "percent"):
+        if expected is not None and expected.name in ("money", "points", "percent", "duration"):
             self.report(error("LOY203", f"a bare number where {expected} is expected", e.span,
                               _unit_hint(expected, self._currency())))
             return None
@@ -814,6 +969,8 @@ class Checker:
                                   "compare the receipt in `when`, and select lines by their own fields"))
                 return None
             return self._field(e, rest, RECEIPT_FIELDS, "receipt", "receipt")
+        if head in STATE_READS and len(rest) == 1:
+            return self._state_read(e, head, rest[0])
         if head == "customer":
             if len(rest) == 2 and rest[0] == "attr":
                 return ir.LoadAttr(t.STRING, "customer", rest[1])
@@ -841,12 +998,41 @@ class Checker:
             self._used.add(head)
             domain = t.LIST_DOMAINS.get(decl.kind)
             return ir.Const(t.set_of(domain), self.table.list_items.get(head, frozenset()))
-        candidates = ["receipt", "customer", *self.table.lists, *scope.params]
+        candidates = ["receipt", "customer", *self.table.lists, *scope.params, *STATE_READS]
         if scope.line:
             candidates += [*LINE_FIELDS, "attr"]
         self.report(error("LOY201", f"unknown name `{'.'.join(e.path)}`", e.span,
                           did_you_mean(head, candidates)))
         return None
+
+    def _state_read(self, e: n.Ref, head: str, name: str) -> ir.IExpr | None:
+        """``counter.NAME`` / ``chips.NAME`` (count), ``balance.ACCOUNT`` (points), ``tier.BENEFIT``."""
+        op = STATE_READS[head]
+        if op == "COUNTER":
+            decl = self.table.counters.get(name)
+            if decl is None:
+                self.report(error("LOY201", f"unknown {head} `{name}`", e.span, self._counter_hint(name)))
+                return None
+            if decl.kind != head:
+                self.report(error("LOY201", f"`{name}` is declared as {decl.kind}, not as {head}", e.span,
+                                  f"write `{decl.kind}.{name}`"))
+                return None
+            return ir.StateLoad(t.COUNT, op, name)
+        if op == "BALANCE":
+            if name not in self.table.accounts:
+                self.report(error("LOY201", f"unknown account `{name}`", e.span, account_hint(self.table, name)))
+                return None
+            return ir.StateLoad(t.POINTS, op, name)
+        benefits = self.state.benefits
+        if name not in benefits:
+            if self.table.tiers is None:
+                hint = "`tier.NAME` reads a benefit of the customer's level; the programme declares no `tiers`"
+            else:
+                hint = did_you_mean(name, list(benefits)) or (
+                    f"the levels declare: {', '.join(benefits)}" if benefits else "the levels declare no benefits")
+            self.report(error("LOY201", f"unknown tier benefit `{name}`", e.span, hint))
+            return None
+        return ir.StateLoad(benefits[name], op, name)
 
     def _field(self, e: n.Ref, rest: tuple[str, ...], fields: dict[str, Type], source: str,
                what: str) -> ir.IExpr | None:
@@ -1047,7 +1233,19 @@ def _unit_hint(ty: Type, currency: str) -> str | None:
         "points": "write points with their unit, e.g. `100 points`",
         "percent": "write a percentage with `%`, e.g. `10%`",
         "quantity": "write a quantity with its unit, e.g. `1.5 kg` or `3 units`",
+        "duration": "write a duration with its unit, e.g. `14 days`",
     }.get(ty.name)
+
+
+def _state_clause_word(clause: n.Clause) -> str | None:
+    """How a diagnostic names a campaign clause about state that may appear once (else None)."""
+    if isinstance(clause, n.CouponClause):
+        return "`coupon`"
+    if isinstance(clause, n.BudgetClause):
+        return "`budget`"
+    if isinstance(clause, n.LimitClause) and clause.per != "receipt":
+        return "a usage limit (`limit N per PERIOD`)"
+    return None
 
 
 def _clause_word(clause: n.Clause) -> str:

@@ -2,6 +2,10 @@
 
 Imports are followed depth-first and each file is loaded once, so files may import each other;
 ``std:NAME`` reads the bundled ``stdlib_mechanics/NAME.loya``. Every name is declared once across all files (LOY205).
+State declarations (docs/state.md) have a namespace per kind, since ``issue welcome`` and
+``campaign welcome`` read naturally together: accounts, counters and chips (one namespace: both are
+read and changed by the same instructions), coupon series, certificate series; a programme has at
+most one tier ladder, one redemption and one referral (LOY216).
 """
 
 from __future__ import annotations
@@ -35,6 +39,13 @@ class SymbolTable:
     groups: dict[str, n.GroupDecl] = field(default_factory=dict)
     templates: dict[str, n.TemplateDecl] = field(default_factory=dict)
     campaigns: dict[str, n.CampaignDecl] = field(default_factory=dict)
+    accounts: dict[str, n.AccountDecl] = field(default_factory=dict)
+    counters: dict[str, n.CounterDecl] = field(default_factory=dict)  # counters and chips
+    coupons: dict[str, n.CouponSeriesDecl] = field(default_factory=dict)
+    certificates: dict[str, n.CertificateDecl] = field(default_factory=dict)
+    tiers: n.TierLadderDecl | None = None
+    redemption: n.RedemptionDecl | None = None
+    referral: n.ReferralDecl | None = None
     files: list[LoadedFile] = field(default_factory=list)
     data_files: dict[str, str] = field(default_factory=dict)  # CSV lists read: display -> sha256
 
@@ -119,6 +130,7 @@ def build_symbols(files: list[LoadedFile]) -> tuple[SymbolTable, list[Diagnostic
     table = SymbolTable(files=files)
     diags: list[Diagnostic] = []
     declared: dict[str, Span | None] = {}
+    state_declared: dict[tuple[str, str], Span | None] = {}
     for index, loaded in enumerate(files):
         module = loaded.module
         if module.header is not None:
@@ -134,6 +146,9 @@ def build_symbols(files: list[LoadedFile]) -> tuple[SymbolTable, list[Diagnostic
                     )
                 )
         for decl in module.decls:
+            if isinstance(decl, STATE_DECLS):
+                diags.extend(_state_decl(table, decl, state_declared))
+                continue
             if decl.name in declared:
                 where = declared[decl.name]
                 diags.append(
@@ -167,6 +182,49 @@ def build_symbols(files: list[LoadedFile]) -> tuple[SymbolTable, list[Diagnostic
             )
         )
     return table, diags
+
+
+STATE_DECLS = (n.AccountDecl, n.CounterDecl, n.CouponSeriesDecl, n.CertificateDecl, n.TierLadderDecl,
+               n.RedemptionDecl, n.ReferralDecl)
+_NAMESPACES: dict[type, tuple[str, str]] = {  # declaration type -> (namespace, what a diagnostic calls it)
+    n.AccountDecl: ("account", "account"),
+    n.CounterDecl: ("counter", "counter or chips"),
+    n.CouponSeriesDecl: ("coupons", "coupon series"),
+    n.CertificateDecl: ("certificates", "certificate series"),
+}
+_SINGLETONS: dict[type, str] = {n.TierLadderDecl: "tiers", n.RedemptionDecl: "redemption",
+                                n.ReferralDecl: "referral"}
+
+
+def _state_decl(table: SymbolTable, decl: n.Decl, declared: dict[tuple[str, str], Span | None]) -> list[Diagnostic]:
+    """Record a state declaration in its own namespace; a second tier ladder, redemption or referral
+    is LOY216 (the runtime keeps one of each per customer)."""
+    kind = type(decl)
+    if kind in _SINGLETONS:
+        word = _SINGLETONS[kind]
+        first = getattr(table, word)
+        if first is not None:
+            where = f"the first is at {first.span}" if first.span else None
+            return [error("LOY216", f"a programme has one `{word}` declaration; this is a second", decl.span,
+                          where)]
+        setattr(table, word, decl)
+        return []
+    namespace, what = _NAMESPACES[kind]
+    key = (namespace, decl.name)
+    if key in declared:
+        span = declared[key]
+        return [error("LOY205", f"{what} `{decl.name}` is declared twice", decl.span,
+                      f"the first declaration is at {span}" if span else None)]
+    declared[key] = decl.span
+    if isinstance(decl, n.AccountDecl):
+        table.accounts[decl.name] = decl
+    elif isinstance(decl, n.CounterDecl):
+        table.counters[decl.name] = decl
+    elif isinstance(decl, n.CouponSeriesDecl):
+        table.coupons[decl.name] = decl
+    elif isinstance(decl, n.CertificateDecl):
+        table.certificates[decl.name] = decl
+    return []
 
 
 def _list_items(

@@ -13,9 +13,10 @@ from loyadsl import __version__
 from loyadsl.compile import ir
 from loyadsl.compile.codegen import Emitter, Pool, block_cost
 from loyadsl.compile.footprint import footprint
-from loyadsl.runtime.bundle import pack_bundle
+from loyadsl.runtime.bundle import FORMAT_VERSION, pack_bundle
+from loyadsl.runtime.declarations import Budget, Expiry, UsageLimit
 
-FORMAT_VERSION = 1
+__all__ = ["FORMAT_VERSION", "build_payload", "state_section", "write_bundle"]
 
 
 def build_payload(programme: ir.Programme) -> dict[str, Any]:
@@ -48,8 +49,13 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
                 },
                 "multiplier_base": c.multiplier_base,
                 "span": c.span.to_dict() if c.span else None,
+                "account": c.account,
+                "coupon": c.coupon,
+                "usage_limit": _usage_limit(c.usage_limit),
+                "budget": _budget(c.budget),
             }
         )
+    state = state_section(programme.state, pool)
     # Costs are computed once every predicate exists (a later campaign cannot change an earlier
     # campaign's predicates, but keeping the pass separate keeps the rule in one place).
     for record in campaigns:
@@ -98,7 +104,71 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
         "campaigns": campaigns,
         "sku_index": {sku: sku_index[sku] for sku in sorted(sku_index)},
         "cost": {"fixed": total_fixed, "per_line": total_per_line},
+        "state": state,
     }
+
+
+def state_section(state: ir.IState, pool: Pool) -> dict[str, Any]:
+    """The payload's ``"state"`` (docs/state.md, "Bundle"); line selections go to the predicate table."""
+    r = state.redemption
+    t = state.tiers
+    f = state.referral
+    return {
+        "accounts": [
+            {"name": a.name, "title": a.title, "activation": a.activation, "expiry": _expiry(a.expiry),
+             "spend": a.spend, "credit": a.credit, "repay": a.repay, "shortfall": a.shortfall, "notify": a.notify}
+            for a in state.accounts
+        ],
+        "default_account": state.default_account,
+        "redemption": None if r is None else {
+            "accounts": list(r.accounts), "max_share": r.max_share, "min_payment": r.min_payment,
+            "exclude": None if r.exclude is None else pool.predicate(r.exclude),
+            "accrue_on_redeemed": r.accrue_on_redeemed,
+        },
+        "tiers": None if t is None else {
+            "name": t.name, "title": t.title, "measure": t.measure,
+            "period": {"kind": t.period.kind, "days": t.period.days},
+            "levels": [{"name": lv.name, "threshold": lv.threshold, "benefits": dict(lv.benefits)}
+                       for lv in t.levels],
+        },
+        "counters": [
+            {"name": c.name, "title": c.title, "kind": c.kind, "reset": c.reset,
+             "earn": None if c.earn is None else {"count": c.earn.count, "per": c.earn.per,
+                                                   "predicate": pool.predicate(c.earn.predicate)},
+             "valid": None if c.valid is None else list(c.valid)}
+            for c in state.counters
+        ],
+        "coupons": [
+            {"name": s.name, "title": s.title, "code": s.code, "text": s.text, "valid_for": s.valid_for,
+             "valid": None if s.valid is None else list(s.valid), "uses": s.uses, "per_customer": s.per_customer}
+            for s in state.coupons
+        ],
+        "certificates": [
+            {"name": c.name, "title": c.title, "skus": sorted(c.skus), "expiry": _expiry(c.expiry),
+             "multi_use": c.multi_use}
+            for c in state.certificates
+        ],
+        "referral": None if f is None else {
+            "qualify": f.qualify, "referrer": f.referrer, "referrer_account": f.referrer_account,
+            "newcomer": f.newcomer, "newcomer_account": f.newcomer_account,
+        },
+    }
+
+
+def _expiry(e: Expiry) -> dict[str, Any]:
+    if e.kind == "after":
+        return {"kind": "after", "seconds": e.seconds}
+    if e.kind == "end_of":
+        return {"kind": "end_of", "period": e.period, "next": e.next}
+    return {"kind": "never"}
+
+
+def _usage_limit(u: UsageLimit | None) -> dict[str, Any] | None:
+    return None if u is None else {"count": u.count, "per": u.per}
+
+
+def _budget(b: Budget | None) -> dict[str, Any] | None:
+    return None if b is None else {"kind": b.kind, "amount": b.amount}
 
 
 def write_bundle(programme: ir.Programme, signing_key: bytes | None = None) -> bytes:

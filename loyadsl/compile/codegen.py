@@ -109,6 +109,8 @@ class Emitter:
         elif isinstance(e, ir.Agg):
             assert e.func in AGGREGATE_OPS
             self.emit(e.func, self.pool.predicate(e.predicate))
+        elif isinstance(e, ir.StateLoad):
+            self.emit(e.op, self.pool.const(e.name))
         else:  # pragma: no cover - the checker produces nothing else
             raise TypeError(f"cannot emit {type(e).__name__}")
 
@@ -127,6 +129,10 @@ class Emitter:
             self.emit("COMBO", index)
         elif isinstance(a, ir.TierChoice):
             self._tiers(a.subject, list(a.branches))
+        elif isinstance(a, ir.StateAction):
+            if a.value is not None:
+                self.expr(a.value)
+            self.emit(a.op, self.pool.const(a.name))
         else:  # pragma: no cover
             raise TypeError(f"cannot emit {type(a).__name__}")
 

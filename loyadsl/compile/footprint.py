@@ -37,13 +37,16 @@ def needed_skus(c: ir.ICampaign) -> frozenset[str] | None:
     """SKUs of which a receipt must hold at least one for the campaign to give anything, if known.
 
     Found either in the condition (a conjunct ``count/qty/units/sum(lines where sku in S) >= k > 0``)
-    or in the actions (every reward only ever touches lines with ``sku in S``).
+    or in the actions (every reward only ever touches lines with ``sku in S``, and no action changes
+    the customer's state, which it does whatever the lines).
     """
     for conjunct in _conjuncts(c.condition):
         if isinstance(conjunct, ir.Cmp) and isinstance(conjunct.left, ir.Agg) and _positive_threshold(conjunct):
             skus = _required_skus(conjunct.left.predicate)
             if skus:
                 return skus
+    if _state_actions(c.actions):
+        return None
     union: set[str] = set()
     for reward in _all_rewards(c.actions):
         preds = [p for p, _ in reward.parts] if isinstance(reward, ir.ComboReward) else [reward.predicate]
@@ -162,6 +165,18 @@ def _predicates(c: ir.ICampaign) -> list[ir.IExpr]:
     for a in c.actions:
         if isinstance(a, ir.TierChoice):
             out.append(a.subject)
+    out.extend(a.value for a in _state_actions(c.actions) if a.value is not None)
+    return out
+
+
+def _state_actions(actions: tuple[ir.IAction, ...]) -> list[ir.StateAction]:
+    out: list[ir.StateAction] = []
+    for a in actions:
+        if isinstance(a, ir.StateAction):
+            out.append(a)
+        elif isinstance(a, ir.TierChoice):
+            for _, _, inner in a.branches:
+                out.extend(_state_actions(inner))
     return out
 
 

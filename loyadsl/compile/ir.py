@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 
 from loyadsl.check.types import Type
 from loyadsl.diagnostics import Span
+from loyadsl.runtime.declarations import (
+    Account,
+    Budget,
+    CertificateSeries,
+    CouponSeries,
+    Referral,
+    Tiers,
+    UsageLimit,
+)
 
 Value = int | str | bool | frozenset[str]
 
@@ -92,6 +101,15 @@ class Agg(IExpr):
     predicate: IExpr  # a bool expression over the line
 
 
+@dataclass(frozen=True)
+class StateLoad(IExpr):
+    """A value of the customer's state before the receipt: ``counter.NAME`` / ``chips.NAME``
+    (COUNTER), ``balance.ACCOUNT`` (BALANCE), ``tier.BENEFIT`` (BENEFIT)."""
+
+    op: str  # COUNTER | BALANCE | BENEFIT
+    name: str
+
+
 # ----------------------------------------------------------------------------------------- actions
 
 
@@ -115,6 +133,15 @@ class ComboReward(IAction):
     reward: str  # percent_on_part | amount_per_set | set_price
     part: int | None
     value: IExpr
+
+
+@dataclass(frozen=True)
+class StateAction(IAction):
+    """A request on the customer's state: ADD_COUNTER / SPEND_COUNTER (value: a count), ISSUE_COUPON."""
+
+    op: str
+    name: str  # the counter or coupon series
+    value: IExpr | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +179,10 @@ class ICampaign:
     max_points: int | None
     multiplier_base: str | None
     span: Span | None
+    account: str | None = None  # where its accruals go (the default account without `to`)
+    coupon: str | None = None  # the series a presented coupon must belong to
+    usage_limit: UsageLimit | None = None  # `limit N per day..customer`
+    budget: Budget | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +207,50 @@ class Settings:
     allocation: str
 
 
+# ----------------------------------------------------------------------------------------- state
+# Declarations without code are the runtime's own types (runtime/declarations.py), so what the
+# writer emits and what the loader reads are the same values; those holding a line selection keep
+# it as an expression until codegen puts it in the predicate table.
+
+
+@dataclass(frozen=True)
+class IRedemption:
+    accounts: tuple[str, ...]
+    max_share: int  # ppm
+    min_payment: int  # money
+    exclude: IExpr | None  # lines that may not be paid by points
+    accrue_on_redeemed: bool
+
+
+@dataclass(frozen=True)
+class IEarn:
+    count: int
+    per: int  # money step
+    predicate: IExpr  # lines whose payable counts
+
+
+@dataclass(frozen=True)
+class ICounter:
+    name: str
+    title: str | None
+    kind: str  # counter | chips
+    reset: str
+    earn: IEarn | None
+    valid: tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class IState:
+    accounts: tuple[Account, ...] = ()
+    default_account: str | None = None
+    redemption: IRedemption | None = None
+    tiers: Tiers | None = None
+    counters: tuple[ICounter, ...] = ()
+    coupons: tuple[CouponSeries, ...] = ()
+    certificates: tuple[CertificateSeries, ...] = ()
+    referral: Referral | None = None
+
+
 @dataclass(frozen=True)
 class SourceFile:
     path: str  # relative to the main file's folder (or std:NAME)
@@ -190,3 +265,4 @@ class Programme:
     groups: tuple[IGroup, ...]
     campaigns: tuple[ICampaign, ...]
     sources: tuple[SourceFile, ...]
+    state: IState = field(default_factory=IState)

@@ -37,7 +37,8 @@ def test_example_programme_checks() -> None:
     result = check_file(EXAMPLE)
     assert result.ok, [str(d) for d in result.diagnostics]
     assert result.programme is not None
-    assert len(result.programme.campaigns) == 18
+    assert len(result.programme.campaigns) == 23
+    assert result.programme.state.tiers is not None and [lv.name for lv in result.programme.state.tiers.levels] == ["bronze", "silver", "gold"]
     assert [g.name for g in result.programme.groups] == ["personal", "promo", "receipt_offers", "points"]
 
 

@@ -1,22 +1,31 @@
 """A tiny assembler for runtime tests: readable campaigns in, a bundle payload out.
 
 Instructions are tuples. Operands are written as what they mean and interned here:
-``("CONST", 5)``, ``("CONST", {"a", "b"})`` (a set), ``("CUSTOMER_ATTR", "city")``; a predicate operand
-is its code (``("SUM", sku_in("A"))``); a COMBO operand is ``{"parts": [(pred_code, need), ...],
-"reward": ..., "part": ...}``. ``RET`` is appended. Costs use the verifier's formula.
+``("CONST", 5)``, ``("CONST", {"a", "b"})`` (a set), ``("CUSTOMER_ATTR", "city")``, ``("COUNTER", "coffee")``;
+a predicate operand is its code (``("SUM", sku_in("A"))``); a COMBO operand is ``{"parts": [(pred_code, need),
+...], "reward": ..., "part": ...}``. ``RET`` is appended. Costs use the verifier's formula.
+
+The customer-state section (docs/state.md) is ``payload(..., state=...)``, with ``STATE`` (nothing
+declared) as the default; a predicate inside it (redemption ``exclude``, chips ``earn.predicate``) may be
+written as code and is interned like an operand. A campaign's ``account``, ``coupon``, ``usage_limit``
+and ``budget`` are keywords of ``campaign``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
-from loyadsl.runtime.bundle import pack_bundle
+from loyadsl.runtime.bundle import FORMAT_VERSION, pack_bundle
 from loyadsl.runtime.opcodes import OPCODES
 
 Code = list[tuple[Any, ...]]
 
 TRUE: Code = [("CONST", True)]
+
+STATE: dict[str, Any] = {"accounts": [], "default_account": None, "redemption": None, "tiers": None,
+                         "counters": [], "coupons": [], "certificates": [], "referral": None}
 
 
 def sku_in(*skus: str) -> Code:
@@ -102,10 +111,15 @@ def campaign(
     condition: Code | None = None,
     audience: Code | None = None,
     limits: dict[str, int | None] | None = None,
+    account: str | None = None,
+    coupon: str | None = None,
+    usage_limit: dict[str, Any] | None = None,
+    budget: dict[str, Any] | None = None,
     **footprint: Any,
 ) -> dict[str, Any]:
     return {"name": name, "actions": actions, "group": group, "priority": priority, "condition": condition,
-            "audience": audience, "limits": limits or {}, "footprint": footprint}
+            "audience": audience, "limits": limits or {}, "footprint": footprint,
+            "state": {"account": account, "coupon": coupon, "usage_limit": usage_limit, "budget": budget}}
 
 
 def group(name: str, priority: int = 100, stacking: str = "stack_all", basis: str = "original",
@@ -117,9 +131,17 @@ def group(name: str, priority: int = 100, stacking: str = "stack_all", basis: st
 def payload(
     campaigns: list[dict[str, Any]],
     groups: list[dict[str, Any]] | None = None,
+    state: dict[str, Any] | None = None,
     **settings: Any,
 ) -> dict[str, Any]:
     asm = Assembler()
+    state = copy.deepcopy({**STATE, **(state or {})})
+    redemption = state["redemption"]
+    if redemption is not None and isinstance(redemption.get("exclude"), list):
+        redemption["exclude"] = asm.predicate(redemption["exclude"])
+    for counter in state["counters"]:
+        if counter.get("earn") is not None and isinstance(counter["earn"].get("predicate"), list):
+            counter["earn"]["predicate"] = asm.predicate(counter["earn"]["predicate"])
     out = []
     sku_index: dict[str, list[int]] = {}
     total_fixed = total_per_line = 0
@@ -140,7 +162,7 @@ def payload(
             },
             "audience": audience, "condition": condition, "actions": actions,
             "limits": {"applications": None, "discount": None, "points": None, **c["limits"]},
-            "multiplier_base": None, "span": None,
+            "multiplier_base": None, "span": None, **c.get("state", {}),
         }
         out.append(record)
     for record in out:
@@ -157,7 +179,7 @@ def payload(
                      "allocation": "largest_remainder"}
     base_settings.update(settings)
     return {
-        "manifest": {"format_version": 1, "compiler_version": "test", "programme": {"name": "test", "version": "1"},
+        "manifest": {"format_version": FORMAT_VERSION, "compiler_version": "test", "programme": {"name": "test", "version": "1"},
                      "source_hash": "sha256:0", "sources": []},
         "settings": base_settings,
         "constants": asm.constants,
@@ -166,11 +188,13 @@ def payload(
         "campaigns": out,
         "sku_index": {sku: sku_index[sku] for sku in sorted(sku_index)},
         "cost": {"fixed": total_fixed, "per_line": total_per_line},
+        "state": state,
     }
 
 
-def bundle_bytes(campaigns: list[dict[str, Any]], groups: list[dict[str, Any]] | None = None, **settings: Any) -> bytes:
-    return pack_bundle(payload(campaigns, groups, **settings))
+def bundle_bytes(campaigns: list[dict[str, Any]], groups: list[dict[str, Any]] | None = None,
+                 state: dict[str, Any] | None = None, **settings: Any) -> bytes:
+    return pack_bundle(payload(campaigns, groups, state, **settings))
 
 
 # ------------------------------------------------------------------------- the six mechanics

@@ -98,16 +98,22 @@ def envelope_for(body: bytes, version: int) -> bytes:
 
 
 def test_a_newer_format_asks_for_an_upgrade() -> None:
-    with pytest.raises(BundleError, match="bundle format 2 is newer than this runtime's 1; upgrade the runtime") as info:
-        load_bundle(envelope_for(b"{}", 2))
+    with pytest.raises(BundleError, match="bundle format 3 is newer than this runtime's 2; upgrade the runtime") as info:
+        load_bundle(envelope_for(b"{}", 3))
     assert code(info) == "LOY403"
     with pytest.raises(BundleError) as info:
         load_bundle(envelope_for(b"{}", 0))
     assert code(info) == "LOY403"
 
 
+def test_a_version_1_bundle_must_be_recompiled() -> None:
+    with pytest.raises(BundleError, match=r"bundle format 1 is older .* recompile the programme") as info:
+        load_bundle(envelope_for(canonical_json(sample_payload()), 1))
+    assert code(info) == "LOY403"
+
+
 def load_payload(p: Any) -> Any:
-    return load_bundle(envelope_for(json.dumps(p, ensure_ascii=False).encode(), 1))
+    return load_bundle(envelope_for(json.dumps(p, ensure_ascii=False).encode(), 2))
 
 
 def mutate(path: list[Any], value: Any) -> dict[str, Any]:
@@ -139,7 +145,7 @@ def mutate(path: list[Any], value: Any) -> dict[str, Any]:
         (["constants", 0], [1], "constants[0]", "expected int, string, bool"),
         (["sku_index", "A"], [0], "sku_index.A", "needs_skus"),
         (["sku_index", "A"], [9], "sku_index.A[0]", "out of range"),
-        (["manifest", "format_version"], 2, "manifest.format_version", "differs from the envelope"),
+        (["manifest", "format_version"], 1, "manifest.format_version", "differs from the envelope"),
         (["cost", "fixed"], "1", "cost.fixed", "expected int"),
     ],
 )
@@ -179,7 +185,7 @@ def test_payload_json_problems() -> None:
                        (b"[" * 100000 + b"]" * 100000, "cannot be read"), (b"[]", "must be a JSON object"),
                        (b'{"x": NaN}', "floats are not allowed")]:
         with pytest.raises(BundleError, match=says) as info:
-            load_bundle(envelope_for(body, 1))
+            load_bundle(envelope_for(body, 2))
         assert code(info) == "LOY404"
 
 
@@ -291,7 +297,7 @@ def test_mutated_payloads_are_rejected_or_run_safely(changes: list[tuple[tuple[A
             continue
     body = json.dumps(p, ensure_ascii=False).encode()
     try:
-        bundle = load_bundle(envelope_for(body, 1))
+        bundle = load_bundle(envelope_for(body, 2))
     except BundleError:
         return
     outcome = Engine(bundle).evaluate(receipt(line("A", 100, 3, category="dairy/milk"), line("B", 50, 2),
