@@ -420,6 +420,116 @@ def _load_customers(path: Path, as_json: bool) -> dict[str, Any]:
     return people
 
 
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    html = "html"
+
+
+@app.command()
+def simulate(
+    programme: Annotated[Path, typer.Argument(help="a .loya/.yaml programme or a compiled bundle")],
+    receipts: Annotated[list[Path], typer.Option("--receipts", "-r", help="JSONL, CSV or Parquet history (repeatable)")],
+    customers: Annotated[Path | None, typer.Option(help="initial customer states, JSONL")] = None,
+    map_spec: Annotated[str | None, typer.Option("--map", help="column mapping: receipt_id=CHECK_ID,...")] = None,
+    map_file: Annotated[Path | None, typer.Option("--map-file", help="column mapping, YAML")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="parallel workers")] = 1,
+    backend: Annotated[str, typer.Option(help="process (local pool) or dask")] = "process",
+    scheduler: Annotated[str | None, typer.Option(help="dask scheduler address (default: a local cluster)")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="table, json or html")] = ReportFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write the report here")] = None,
+    asserts: Annotated[list[str] | None, typer.Option("--assert", help="a guard, e.g. 'totals.cost_share <= 3%'")] = None,
+    assert_file: Annotated[list[Path] | None, typer.Option("--assert-file", help="YAML list of guards")] = None,
+    quarantine: Annotated[Path | None, typer.Option(help="write unusable receipts here (JSONL)")] = None,
+    strict: Annotated[bool, typer.Option(help="stop at the first unusable receipt")] = False,
+) -> None:
+    """Replay history through a programme; print the report (exit 1 if an assertion fails)."""
+    report = _simulate(programme, receipts, customers, map_spec, map_file, workers, backend, scheduler,
+                       asserts or [], assert_file or [], quarantine, strict, fmt)
+    _emit_report(report, fmt, output)
+    if any(not a["ok"] for a in report["assertions"]):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _simulate(programme: Path, receipts: list[Path], customers: Path | None, map_spec: str | None,
+              map_file: Path | None, workers: int, backend: str, scheduler: str | None, asserts: list[str],
+              assert_files: list[Path], quarantine: Path | None, strict: bool, fmt: ReportFormat) -> dict[str, Any]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from loyadsl.simulate import asserts as guards
+    from loyadsl.simulate.inputs import InputError, StrictError, check_inputs
+    from loyadsl.simulate.mapping import MappingError, load_mapping
+    from loyadsl.simulate.run import BACKENDS, Simulation, SimulationError
+
+    as_json = fmt is ReportFormat.json
+    if backend not in BACKENDS:
+        _fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}", as_json=as_json)
+    engine = _engine_for(programme, as_json)
+    try:
+        checks = guards.load_assertions(asserts, assert_files)
+        mapping = load_mapping(map_spec, map_file) if (map_spec or map_file) else None
+        check_inputs(receipts, mapping)
+    except (guards.AssertionSyntaxError, MappingError, InputError) as exc:
+        _fail(str(exc), as_json=as_json)
+    bundle_bytes = _bundle_bytes(programme, engine)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} receipts"),
+                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err, transient=True,
+                  disable=as_json or not err.is_terminal) as bar:
+        task = bar.add_task("reading", total=None, rate="")
+
+        def progress(phase: str, done: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0
+            rate = f"{int(done / elapsed):,}/s" if elapsed > 0 else ""
+            bar.update(task, description=phase, completed=done, rate=rate)
+
+        sim = Simulation(bundle_bytes, receipts, customers, mapping, workers, backend, scheduler, strict, quarantine,
+                         progress=progress)
+        try:
+            report = sim.run()
+        except StrictError as exc:
+            _fail(str(exc), EXIT_FINDINGS, as_json=as_json, diag_code="LOY501")
+        except (SimulationError, InputError, MappingError, OSError) as exc:
+            _fail(str(exc), as_json=as_json)
+        except LoyaRuntimeError as exc:
+            _fail(str(exc), EXIT_FINDINGS, as_json=as_json, diag_code=exc.code)
+    report["assertions"] = guards.check(checks, report)
+    return report
+
+
+def _bundle_bytes(path: Path, engine: Engine) -> bytes:
+    if path.suffix in (".loya", ".yaml", ".yml"):
+        data, _ = compile_file(path)
+        assert data is not None  # _engine_for compiled it already
+        return data
+    return path.read_bytes()
+
+
+def _emit_report(report: dict[str, Any], fmt: ReportFormat, output: Path | None, diff: bool = False) -> None:
+    from loyadsl.simulate.html import render_diff_html, render_html
+    from loyadsl.simulate.render import render_diff, render_report
+
+    if fmt is ReportFormat.json:
+        text = json.dumps(report, ensure_ascii=False, indent=1, sort_keys=False)
+    elif fmt is ReportFormat.html:
+        text = render_diff_html(report) if diff else render_html(report)
+    else:
+        if output is None:
+            (render_diff if diff else render_report)(report, out)
+            return
+        console = Console(file=None, record=True, width=120, force_terminal=False)
+        with console.capture():
+            (render_diff if diff else render_report)(report, console)
+        text = console.export_text()
+    if output is None:
+        print(text)
+        return
+    try:
+        output.write_text(text + ("\n" if not text.endswith("\n") else ""), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc}")
+    err.print(f"report written to {output}")
+
+
 def _parse_now(text: str, as_json: bool) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text)

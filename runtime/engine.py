@@ -1,25 +1,31 @@
-"""The engine: one verified, compiled bundle evaluating receipts (docs/bundle.md, "Evaluation").
+"""The engine: one verified, compiled bundle evaluating receipts (docs/bundle.md, "Evaluation"), and,
+for programmes with customer state, advancing time and refunding returns (docs/state.md).
 
 Evaluation is pure: the outcome depends only on the bundle, the receipt, the customer and the time,
 and nothing is iterated in hash order, so equal inputs give byte-identical outcomes. Everything that
 can be known before a receipt arrives (generated code, sorted groups, time zone, cached rejections)
 is prepared in ``Engine.__init__``.
+
+A programme without state declarations, and a receipt without coupons, redemption or certificates,
+take the stateless path: no ledger, no state view, the outcome's state fields None. Otherwise a
+``ledger.Session`` gates campaigns, settles the payment and lists the changes (runtime/ledger.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from operator import add
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .bundle import Bundle, Campaign, Group, load_bundle
+from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, ReceiptError
 from .jit import Program, compile_bundle
+from .ledger import Ledger, Refund, Session, refund
 from .model import (
     ANONYMOUS,
-    Customer,
     CustomerView,
     Effect,
     Line,
@@ -30,14 +36,19 @@ from .model import (
     Rows,
     utc_seconds,
 )
-from .rewards import Accrual, Pricer
+from .opcodes import OPCODES
+from .rewards import Accrual, Pricer, Request
+from .state import CustomerState, advance, apply, view
 from .verify import verify
 
 _new = tuple.__new__  # builds the named-tuple outcomes without their Python-level __new__
 _UTC_EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)  # ordinal 1, second 0
 _WEEKDAYS = ("", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 REASONS = ("outside_dates", "wrong_weekday", "outside_hours", "store_not_eligible", "channel_not_eligible",
-           "no_eligible_items", "audience", "condition_false", "no_effect", "lost_to_stacking")
+           "no_eligible_items", "audience", "condition_false", "no_effect", "lost_to_stacking",
+           # with customer state (docs/state.md, section 5)
+           "no_coupon", "limit_reached", "budget_exhausted", "insufficient_balance")
+_STATE_READS = frozenset(name for name, spec in OPCODES.items() if spec.names is not None)
 
 
 class _Context:
@@ -46,7 +57,7 @@ class _Context:
     group and campaign being priced (see ``rewards.Pricer``)."""
 
     __slots__ = ("acc", "basis", "budget", "cache", "channel", "cu", "date", "lines", "matchers", "nlines", "ordered",
-                 "payable", "sku_index", "store", "time", "total", "touched", "units", "vec", "weekday")
+                 "payable", "requests", "sku_index", "store", "time", "total", "touched", "units", "vec", "weekday")
     acc: list[Accrual] | None
     basis: list[int]
     budget: int | None
@@ -59,6 +70,7 @@ class _Context:
     nlines: int
     ordered: bool
     payable: int
+    requests: list[Request] | None
     sku_index: dict[str, tuple[int, ...]]
     store: str
     time: int
@@ -90,11 +102,13 @@ class _Context:
 class _Campaign:
     """A campaign as the engine runs it: its generated function and its fixed rejections."""
 
-    __slots__ = ("applications", "group", "index", "max_discount", "max_points", "name", "rejections", "run",
-                 "source")
+    __slots__ = ("applications", "budgeted", "group", "index", "max_discount", "max_points", "name", "rejections",
+                 "run", "source", "state")
 
     def __init__(self, c: Campaign, group: str, program: Program) -> None:
         self.source = c
+        self.state = c.state
+        self.budgeted = c.state.budget is not None
         self.index = c.index
         self.name = c.name
         self.group = group
@@ -122,8 +136,9 @@ class _Group:
 
 
 # a campaign that would give something: (campaign, requested discount per line or None, accruals,
-# its points in total as far as known when the group decides, its points per line if final)
-_Candidate = tuple[_Campaign, list[int] | None, list[Accrual], int, list[int] | None]
+# its points in total as far as known when the group decides, its points per line if final, its state
+# requests or None)
+_Candidate = tuple[_Campaign, list[int] | None, list[Accrual], int, list[int] | None, list[Request] | None]
 
 
 class Engine:
@@ -157,6 +172,14 @@ class Engine:
             if code is not None for instr in code)
         self._point_value = s.point_value
         self._points_scale = 10**s.points_minor
+        codes = [code for code in (*bundle.predicates, *(b for c in bundle.campaigns
+                                                         for b in (c.audience, c.condition, c.actions)))
+                 if code is not None]
+        # state is in play when the programme declares it, a campaign is gated by it, or code reads it
+        self._stateful = not bundle.state.empty or any(c.state != NO_CAMPAIGN_STATE for c in bundle.campaigns) \
+            or any(instr[0] in _STATE_READS or instr[:2] == ("CUSTOMER", "receipts") for code in codes for instr in code)
+        self.ledger = Ledger(bundle, self._matchers, self._local)
+        self._gated = self.ledger.gated
 
     @classmethod
     def from_bytes(cls, data: bytes, **load_opts: Any) -> Engine:
@@ -168,18 +191,43 @@ class Engine:
     def evaluate(
         self,
         receipt: Receipt | dict[str, Any],
-        customer: Customer | dict[str, Any] | None = None,
+        customer: CustomerState | dict[str, Any] | None = None,
         now: dt.datetime | None = None,
         explain: bool = False,
+        budgets: Mapping[str, int] | None = None,
     ) -> Outcome:
-        """Evaluate one receipt. ``now`` replaces the receipt's time for windows; ``explain`` fills
-        ``trace`` and rejection details."""
+        """Evaluate one receipt. ``now`` replaces the receipt's time for windows (and for the state);
+        ``explain`` fills ``trace`` and rejection details. ``budgets``: what each budget-limited
+        campaign has left, programme-wide, as the host keeps it (None: budgets are not enforced, only
+        recorded; a campaign missing from the mapping has its whole declared budget)."""
         if not isinstance(receipt, Receipt):
             receipt = Receipt.from_dict(receipt)
         if receipt.currency is not None and receipt.currency != self.currency:
             raise ReceiptError(f"unknown currency {receipt.currency!r}; the programme uses {self.currency}",
                                "currency")
-        cu = self._customer(customer, receipt) if customer is not None or self._reads_customer else ANONYMOUS
+        utc = receipt.utc if now is None else _utc(now)
+        if not (self._stateful or receipt.stateful):
+            cu = self._customer(customer, receipt) if customer is not None or self._reads_customer else ANONYMOUS
+            return self._run(receipt, cu, utc, explain, None, (), ())
+        state = self._state(customer, receipt.customer_id)
+        lead: tuple[dict[str, Any], ...] = ()
+        lead_events: tuple[dict[str, Any], ...] = ()
+        if state is None:
+            cu = ANONYMOUS
+        else:
+            lead, lead_events = self._advance(state, utc)
+            if lead:
+                state = apply(state, lead, self.bundle.state)
+            cu = view(state, self.bundle.state, utc, self.local_date)
+        expired = [c["code"] for c in lead if c["op"] == "coupon_expire"] if receipt.coupons else ()
+        session = self.ledger.open(receipt.receipt_id, state, cu, utc, receipt.lines, receipt.coupons, budgets,
+                                   expired)
+        return self._run(receipt, cu, utc, explain, session, lead, lead_events)
+
+    def _run(self, receipt: Receipt, cu: CustomerView, utc: int, explain: bool, session: Session | None,
+             lead: tuple[dict[str, Any], ...], lead_events: tuple[dict[str, Any], ...]) -> Outcome:
+        """Groups and campaigns (docs/bundle.md); with a session also the state's gates, the payment and
+        the changes (docs/state.md, section 5)."""
         lines = receipt.lines
         n = len(lines)
         ordered = receipt.ordered
@@ -187,7 +235,8 @@ class Engine:
         r.lines, r.cu, r.cache, r.matchers, r.sku_index, r.touched = lines, cu, {}, self._matchers, self._sku_index, None
         r.total, r.nlines, r.units, r.store, r.channel, r.ordered = receipt.total, n, receipt.units, receipt.store, \
             receipt.channel, ordered
-        r.date, r.weekday, r.time = self._local(receipt.utc if now is None else _utc(now))
+        r.date, r.weekday, r.time = self._local(utc)
+        r.requests = None
         trace: list[str] | None = [] if explain else None
         if trace is not None:
             trace.append(self._describe_receipt(receipt, r))
@@ -198,8 +247,11 @@ class Engine:
         effects: list[tuple[Any, ...]] = []  # Effect rows
         applied: list[str] = []
         rejected: list[Rejection] = []
-        pending: list[tuple[_Campaign, list[Accrual], list[int] | None]] = []  # accruals, points if known
+        # accruals: (campaign, accruals, points per line if known, group's basis is original)
+        pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool]] = []
+        requests: dict[str, list[Request]] = {}  # state requests of applied campaigns
         pricer = self.pricer
+        gated = self._gated
 
         for group in self.groups:
             r.basis = basis = amounts if group.original else left[:]
@@ -210,20 +262,35 @@ class Engine:
             for camp in group.campaigns:
                 r.vec = r.acc = None
                 r.budget = camp.applications
+                max_discount = camp.max_discount
+                if session is not None:
+                    r.requests = None
+                    if camp.index in gated:
+                        reason = session.gate(camp.name, camp.state)
+                        if reason is not None:
+                            rejected.append(self._state_rejection(camp, reason, session, trace))
+                            continue
+                        if camp.budgeted:
+                            room = session.discount_room(camp.name, camp.state)
+                            if room is not None and (max_discount is None or room < max_discount):
+                                max_discount = room
                 reason = camp.run(r, cu)
                 if reason is not None:
                     rejected.append(camp.rejections[reason] if trace is None
                                     else self._explain_rejection(camp, reason, r, trace))
                     continue
-                discount, accruals = r.vec, r.acc
+                discount, accruals, wants = r.vec, r.acc, r.requests
+                if wants and session is not None and not session.reserve(wants):
+                    rejected.append(self._state_rejection(camp, "insufficient_balance", session, trace))
+                    continue
                 requested = sum(discount) if discount is not None else 0
-                if requested and camp.max_discount is not None and requested > camp.max_discount:
+                if requested and max_discount is not None and requested > max_discount:
                     assert discount is not None
                     if trace is not None:
-                        trace.append(f"  {camp.name}: max discount {self._money(camp.max_discount)} "
+                        trace.append(f"  {camp.name}: max discount {self._money(max_discount)} "
                                      f"(the mechanic gives {self._money(requested)})")
-                    discount = pricer.cap(discount, camp.max_discount, lines, ordered)
-                    requested = camp.max_discount
+                    discount = pricer.cap(discount, max_discount, lines, ordered)
+                    requested = max_discount
                 points = 0
                 points_vec = None
                 if accruals:
@@ -236,45 +303,144 @@ class Engine:
                         points = pricer.points_total(accruals, basis)
                         if camp.max_points is not None and points > camp.max_points:
                             points = camp.max_points
-                if not requested and not points:
+                if not requested and not points and not wants:
                     rejected.append(camp.rejections["no_effect"] if trace is None
                                     else self._explain_rejection(camp, "no_effect", r, trace))
                     continue
-                candidates.append((camp, discount if requested else None, accruals or [], points, points_vec))
+                candidates.append((camp, discount if requested else None, accruals or [], points, points_vec, wants))
                 if trace is not None:
                     trace.append(f"  {camp.name}: candidate, discount {self._money(requested)}, points {points}")
 
             if len(candidates) > 1 and group.stacking != "stack_all":
-                candidates = self._stack(group, candidates, left, floors, rejected, trace)
-            for camp, discount, accruals, _, points_vec in candidates:
+                chosen = self._stack(group, candidates, left, floors, rejected, trace)
+                if session is not None:
+                    for cand in candidates:
+                        if cand[5] and not any(cand is c for c in chosen):
+                            session.release(cand[5])
+                candidates = chosen
+            for camp, discount, accruals, _, points_vec, wants in candidates:
                 applied.append(camp.name)
                 if discount is not None:
                     effects.append(self._apply(camp, discount, left, floors, trace))
                 if accruals:
-                    pending.append((camp, accruals, points_vec))
+                    pending.append((camp, accruals, points_vec, group.original))
+                if wants:
+                    requests[camp.name] = wants
+
+        payment = None
+        paid_basis: tuple[list[int], list[int]] | None = None
+        if session is not None:
+            payment = session.pay(left, receipt.redeem, receipt.certificates)
+            redemption = self.bundle.state.redemption
+            if payment.points and redemption is not None and not redemption.accrue_on_redeemed:
+                # accruals on what is paid: less the part paid by points (both bases)
+                paid_basis = ([a - p for a, p in zip(amounts, payment.by_points, strict=True)],
+                              [a - p for a, p in zip(left, payment.by_points, strict=True)])
+            if trace is not None and (payment.points or payment.certificates):
+                trace.append(f"payment: {payment.points} points pay {self._money(sum(payment.by_points))}, "
+                             f"certificates {self._money(sum(payment.by_certificates))}")
 
         points_by_line: list[int] | None = None
         points_total = 0
-        for camp, accruals, vec in pending:
-            if vec is None:  # basis discounted: on what is finally paid
+        accrued: list[tuple[str, Sequence[int]]] = []
+        discounts: dict[str, int] = {}
+        if session is not None:
+            for row in effects:
+                discounts[row[0]] = row[5]
+        for camp, accruals, vec, original in pending:
+            if paid_basis is not None:  # the payment changed the basis: every accrual anew
+                vec = self.pricer.points(accruals, paid_basis[0] if original else paid_basis[1], n, ordered)
+                if camp.max_points is not None:
+                    vec = self.pricer.cap(vec, camp.max_points, lines, ordered)
+            elif vec is None:  # basis discounted: on what is finally paid
                 vec = self.pricer.points(accruals, left, n, ordered)
                 if camp.max_points is not None:
                     vec = self.pricer.cap(vec, camp.max_points, lines, ordered)
+            if session is not None and camp.budgeted:
+                room = session.points_room(camp.name, camp.state, discounts.get(camp.name, 0))
+                if room is not None:
+                    vec = self.pricer.cap(vec, room, lines, ordered)
             given = tuple(vec)
             total = sum(given)
             points_total += total
             points_by_line = list(given) if points_by_line is None else list(map(add, points_by_line, given))
             effects.append((camp.name, camp.group, "points", given, given, total, 0))
+            if session is not None:
+                accrued.append((camp.name, given))
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
 
         payable = sum(left)
-        return _new(Outcome, (
-            receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points_total,
-            Rows(LineOutcome, tuple([(line.line_no, line.sku, amount, amount - rest, rest, pts) for line, amount, rest, pts
-                                     in zip(lines, amounts, left, points_by_line or _zeros(n), strict=True)])),
-            Rows(Effect, tuple(effects)), tuple(applied), tuple(rejected), tuple(trace) if trace else (),
-        ))
+        head = (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points_total,
+                Rows(LineOutcome, tuple([(line.line_no, line.sku, amount, amount - rest, rest, pts)
+                                         for line, amount, rest, pts
+                                         in zip(lines, amounts, left, points_by_line or _zeros(n), strict=True)])),
+                Rows(Effect, tuple(effects)), tuple(applied), tuple(rejected), tuple(trace) if trace else ())
+        if session is None or payment is None:
+            return _new(Outcome, (*head, None, None, None, None))
+        given_by: dict[str, tuple[int, int]] = {name: (discount, 0) for name, discount in discounts.items()}
+        for name, parts in accrued:
+            given_by[name] = (given_by.get(name, (0, 0))[0], sum(parts))
+        record, coupons, changes, events = session.finish(
+            left, payment, accrued, [(name, requests.get(name, ())) for name in applied], given_by)
+        record["advance"] = len(lead)
+        return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events)))
+
+    # ------------------------------------------------------------------------------------ state
+
+    def advance(self, customer: CustomerState | dict[str, Any], now: dt.datetime) -> tuple[
+            tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
+        """What time does to the customer's state up to ``now`` (lots activating and expiring, counters
+        resetting, coupons and certificates expiring, tier reviews): (changes, events)."""
+        state = self._state(customer, None)
+        if state is None:
+            raise CustomerError("advance needs a customer state")
+        return self._advance(state, _utc(now))
+
+    def refund(self, original: Outcome | dict[str, Any], returned: Mapping[Any, Any] | None,
+               customer: CustomerState | dict[str, Any], now: dt.datetime) -> Refund:
+        """A return (docs/state.md, section 7): ``returned`` maps line_no -> quantity as receipt JSON
+        writes it (None: everything not yet returned). The changes undo the original ones in
+        proportion; time events due by ``now`` lead them. Errors are ``RefundError`` (LOY503)."""
+        state = self._state(customer, None)
+        utc = _utc(now)
+        lead: tuple[dict[str, Any], ...] = ()
+        lead_events: tuple[dict[str, Any], ...] = ()
+        if state is not None:
+            lead, lead_events = self._advance(state, utc)
+            if lead:
+                state = apply(state, lead, self.bundle.state)
+        result = refund(self.ledger, original, returned, state, utc)
+        if not lead and not lead_events:
+            return result
+        return result._replace(changes=(*lead, *result.changes), events=(*lead_events, *result.events))
+
+    def local_date(self, utc: int) -> int:
+        """The programme's local date (ordinal) at ``utc`` (seconds since 0001-01-01 UTC)."""
+        return self._local(utc)[0]
+
+    def _advance(self, state: CustomerState, utc: int) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
+        changes, events = advance(state, self.bundle.state, utc, self.local_date)
+        return tuple(changes), tuple(events)
+
+    def _state(self, customer: CustomerState | dict[str, Any] | None, customer_id: str | None) -> CustomerState | None:
+        """The customer as a state: a dict is validated; no customer but a card on the receipt is a new
+        customer with an empty state; neither is anonymous (None)."""
+        if customer is None:
+            return None if customer_id is None else CustomerState(id=customer_id)
+        if isinstance(customer, CustomerState):
+            return customer
+        if isinstance(customer, dict):
+            return CustomerState.from_dict(customer, self.bundle.state)
+        raise CustomerError(f"a customer is a CustomerState or a JSON object, got {type(customer).__name__}")
+
+    def _state_rejection(self, camp: _Campaign, reason: str, session: Session, trace: list[str] | None) -> Rejection:
+        if trace is None:
+            return camp.rejections[reason]
+        detail = session.notes.get(camp.name) if reason != "insufficient_balance" else \
+            "a counter it spends from has too little"
+        trace.append(f"  {camp.name}: {reason}" + (f" ({detail})" if detail else ""))
+        return camp.reject(reason, detail)
 
     # ------------------------------------------------------------------------------------ stacking
 
@@ -311,7 +477,7 @@ class Engine:
     def _benefit(self, cand: _Candidate, left: list[int], floors: list[int] | None) -> int:
         """What the candidate is worth to the customer, x 10^points_minor: its discount as far as the
         lines can still take it, plus its points at their declared value."""
-        _, want, _, points, _ = cand
+        _, want, _, points, _, _ = cand
         discount = 0
         for i, amount in enumerate(want or ()):
             if amount:
@@ -342,14 +508,14 @@ class Engine:
 
     # ------------------------------------------------------------------------------------ helpers
 
-    def _customer(self, customer: Customer | dict[str, Any] | None, receipt: Receipt) -> CustomerView:
+    def _customer(self, customer: CustomerState | dict[str, Any] | None, receipt: Receipt) -> CustomerView:
         if customer is None:
             if receipt.customer_id is None:
                 return ANONYMOUS
             return CustomerView(True, receipt.customer_id, "", frozenset(), {})
-        if isinstance(customer, Customer):
+        if isinstance(customer, CustomerState):
             return customer.view
-        return Customer.from_dict(customer).view if isinstance(customer, dict) else _bad_customer(customer)
+        return CustomerState.from_dict(customer).view if isinstance(customer, dict) else _bad_customer(customer)
 
     def _local(self, utc: int) -> tuple[int, int, int]:
         """(local date ordinal, ISO weekday, seconds since local midnight) in the programme's zone.

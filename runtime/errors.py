@@ -37,3 +37,18 @@ class CustomerError(LoyaRuntimeError):
 
     def __init__(self, message: str, where: str | None = None) -> None:
         super().__init__("LOY502", message, where)
+
+
+class RefundError(LoyaRuntimeError):
+    """A return cannot be made: the stored outcome is malformed, or the return does not fit it (a line
+    the receipt did not have, more than was sold and not yet returned, another customer) (LOY503)."""
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__("LOY503", message, where)
+
+
+class StateError(LoyaRuntimeError):
+    """A change does not fit the customer state, or an action on the state is refused (LOY503)."""
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__("LOY503", message, where)

@@ -1,6 +1,7 @@
 """What the engine reads and returns: receipts and lines (plain slotted classes, validated once at the
-edge and cheap to read on the hot path), the customer (a pydantic model that will grow), and the
-outcome (immutable named tuples, with ``to_dict()`` giving plain JSON).
+edge and cheap to read on the hot path), what bytecode reads about the customer, and the
+outcome (immutable named tuples, with ``to_dict()`` giving plain JSON). The customer record itself is
+``state.CustomerState`` (``Customer`` here is the same class).
 
 Units: money in integer minor units, quantities in integer thousandths (0.768 kg -> 768).
 """
@@ -10,15 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Iterator, Sequence
-from typing import Any, Generic, NamedTuple, TypeVar, overload
+from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from .errors import ReceiptError, RefundError
 
-from .errors import CustomerError, ReceiptError
+if TYPE_CHECKING:
+    from .state import CustomerState
+
+    Customer = CustomerState  # the customer is the state (runtime/state.py); see __getattr__ below
 
 MAX_QTY = 10**9  # whole units per line; more is a typo or an attack, not a purchase
 _NO_ATTRS: dict[str, str] = {}
+_NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 _MISSING: Any = object()
 
 # ------------------------------------------------------------------------------------------ lines
@@ -63,10 +69,14 @@ class Line:
 class Receipt:
     """A validated receipt. Lines keep the given order; ``ordered`` says whether that order is also
     ascending ``line_no`` (the tie-breaker of every mechanic), so the engine can skip re-sorting.
-    ``utc`` is the time as seconds since 0001-01-01 UTC; ``floors`` whether any line has a min_price."""
+    ``utc`` is the time as seconds since 0001-01-01 UTC; ``floors`` whether any line has a min_price.
 
-    __slots__ = ("channel", "currency", "customer_id", "datetime", "floors", "lines", "ordered", "receipt_id",
-                 "store", "total", "units", "utc")
+    The state fields (docs/state.md, "Receipt additions"): ``coupons`` presented (codes),
+    ``redeem`` (points to pay with, ``"max"``, or None), ``certificates`` presented as (code, amount
+    or None for "as much as needed"); ``stateful`` says whether any of them is there."""
+
+    __slots__ = ("certificates", "channel", "coupons", "currency", "customer_id", "datetime", "floors", "lines",
+                 "ordered", "receipt_id", "redeem", "stateful", "store", "total", "units", "utc")
 
     def __init__(
         self,
@@ -77,6 +87,9 @@ class Receipt:
         lines: list[Line] | tuple[Line, ...],
         channel: str = "pos",
         currency: str | None = None,
+        coupons: Sequence[str] = (),
+        redeem: int | str | None = None,
+        certificates: Sequence[tuple[str, int | None]] = (),
     ) -> None:
         self.receipt_id = receipt_id
         self.customer_id = customer_id
@@ -85,6 +98,10 @@ class Receipt:
         self.store = store
         self.channel = channel
         self.currency = currency
+        self.coupons = tuple(coupons)
+        self.redeem = redeem
+        self.certificates = tuple(certificates)
+        self.stateful = bool(self.coupons or self.certificates) or redeem is not None
         self.lines = tuple(lines)
         self.total = self.units = 0
         self.ordered = True
@@ -183,7 +200,61 @@ class Receipt:
         receipt.channel, receipt.currency, receipt.datetime, receipt.utc = channel, currency, when, utc_seconds(when)
         receipt.lines, receipt.total, receipt.units = tuple(lines), total, units
         receipt.ordered, receipt.floors = ordered, floors
+        coupons, redeem, certificates = get("coupons"), get("redeem"), get("certificates")
+        if coupons is None and redeem is None and certificates is None:
+            receipt.coupons, receipt.redeem, receipt.certificates, receipt.stateful = (), None, (), False
+        else:
+            receipt.coupons = _coupons(coupons)
+            receipt.redeem = _redeem(redeem)
+            receipt.certificates = _certificates(certificates)
+            receipt.stateful = True
         return receipt
+
+
+def _coupons(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if type(value) is not list:
+        raise _expected("coupons", "an array of coupon codes", value)
+    for i, code in enumerate(value):
+        if type(code) is not str or not code:
+            raise _expected(f"coupons[{i}]", "a non-empty string (a coupon code)", code)
+    return tuple(value)
+
+
+def _redeem(value: Any) -> int | str | None:
+    if value is None:
+        return None
+    if type(value) is not dict or set(value) != {"points"}:
+        raise _expected("redeem", 'an object {"points": N} or {"points": "max"}', value)
+    points = value["points"]
+    if points == "max" or (type(points) is int and points >= 0):
+        return points
+    raise _expected("redeem.points", 'an integer >= 0 (point minor units) or "max"', points)
+
+
+def _certificates(value: Any) -> tuple[tuple[str, int | None], ...]:
+    if value is None:
+        return ()
+    if type(value) is not list:
+        raise _expected("certificates", "an array of {code, amount?}", value)
+    out: list[tuple[str, int | None]] = []
+    for i, item in enumerate(value):
+        where = f"certificates[{i}]"
+        if type(item) is not dict:
+            raise _expected(where, "an object {code, amount?}", item)
+        unknown = sorted(set(item) - {"code", "amount"})
+        if unknown:
+            raise ReceiptError(f"unknown field {unknown[0]!r} (a certificate has code and amount)", where)
+        code, amount = item.get("code", _MISSING), item.get("amount")
+        if type(code) is not str or not code:
+            raise _expected(f"{where}.code", "a non-empty string", code)
+        if amount is not None and (type(amount) is not int or amount <= 0):
+            raise _expected(f"{where}.amount", "an integer > 0 (minor units)", amount)
+        if any(code == seen for seen, _ in out):
+            raise ReceiptError(f"certificate {code!r} is presented twice", f"{where}.code")
+        out.append((code, amount))
+    return tuple(out)
 
 
 def utc_seconds(when: dt.datetime) -> int:
@@ -298,54 +369,40 @@ def _expected(where: str, what: str, value: Any) -> ReceiptError:
 
 
 class CustomerView:
-    """What bytecode reads about a customer, precomputed once (segments as a frozen set)."""
+    """What bytecode reads about a customer, precomputed once per receipt (segments as a frozen set).
 
-    __slots__ = ("attrs", "id", "known", "segments", "tier")
+    ``counters`` (counter and chips values of the current period), ``balances`` (active points per
+    account) and ``benefits`` (of the customer's tier level) come from ``state.view`` at a moment;
+    they are read-only (the empty ones are shared) and read as ``cu.counters.get(name, 0)``.
+    """
 
-    def __init__(self, known: bool, id: str, tier: str, segments: frozenset[str], attrs: dict[str, str]) -> None:
+    __slots__ = ("attrs", "balances", "benefits", "counters", "id", "known", "receipts", "segments", "tier")
+
+    def __init__(self, known: bool, id: str, tier: str, segments: frozenset[str], attrs: dict[str, str],
+                 counters: Mapping[str, int] = _NO_COUNTS, balances: Mapping[str, int] = _NO_COUNTS,
+                 benefits: Mapping[str, int] = _NO_COUNTS, receipts: int = 0) -> None:
         self.known = known
         self.id = id
         self.tier = tier
         self.segments = segments
         self.attrs = attrs
+        self.counters = counters
+        self.balances = balances
+        self.benefits = benefits
+        self.receipts = receipts
 
 
 ANONYMOUS = CustomerView(False, "", "", frozenset(), {})
 
 
-class Customer(BaseModel):
-    """A loyalty customer. Unknown fields are ignored, so the record can grow (balances, lots,
-    counters) without breaking older tills."""
+def __getattr__(name: str) -> Any:
+    """``Customer`` is ``state.CustomerState``, imported on first use: state.py imports this module,
+    so importing it here at the top would be a cycle."""
+    if name == "Customer":
+        from .state import CustomerState
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: str = Field(strict=True)
-    tier: str | None = Field(default=None, strict=True)
-    segments: list[str] = Field(default_factory=list)
-    attributes: dict[str, str] = Field(default_factory=dict)
-    registered: dt.date | None = None
-    birthday: dt.date | None = None
-
-    _view: CustomerView = PrivateAttr()
-
-    def model_post_init(self, context: Any, /) -> None:
-        self._view = CustomerView(True, self.id, self.tier or "", frozenset(self.segments), dict(self.attributes))
-
-    @property
-    def view(self) -> CustomerView:
-        return self._view
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Customer:
-        """Validate a customer record; problems raise ``CustomerError`` naming the field."""
-        if not isinstance(data, dict):
-            raise CustomerError(f"a customer is a JSON object, got {_show(data)}")
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"])
-            raise CustomerError(first["msg"], where.lstrip(".") or None) from None
+        return CustomerState
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ----------------------------------------------------------------------------------------- outcome
@@ -448,6 +505,13 @@ class Rejection(NamedTuple):
 
 
 class Outcome(NamedTuple):
+    """What a receipt gets. The last four fields are the customer-state part (docs/state.md): None
+    when the evaluation involved no state (a programme without state declarations, a receipt without
+    coupons, redemption or certificates, and no ``CustomerState``), and then ``to_dict`` leaves them
+    out, so stateless outcomes keep their JSON. ``payment``: how the payable is paid, per line too
+    (with each line's quantity, which a return needs); ``coupons``: per presented code, its status;
+    ``changes``: what ``state.apply`` makes of the customer; ``events``: notices, not state."""
+
     receipt_id: str
     currency: str
     total: int
@@ -459,9 +523,13 @@ class Outcome(NamedTuple):
     applied: tuple[str, ...]
     rejected: tuple[Rejection, ...]
     trace: tuple[str, ...]
+    payment: dict[str, Any] | None = None
+    coupons: tuple[dict[str, Any], ...] | None = None
+    changes: tuple[dict[str, Any], ...] | None = None
+    events: tuple[dict[str, Any], ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "receipt_id": self.receipt_id,
             "currency": self.currency,
             "total": self.total,
@@ -474,3 +542,109 @@ class Outcome(NamedTuple):
             "rejected": [r.to_dict() for r in self.rejected],
             "trace": list(self.trace),
         }
+        if self.changes is not None:
+            out["payment"] = self.payment
+            out["coupons"] = list(self.coupons or ())
+            out["changes"] = list(self.changes)
+            out["events"] = list(self.events or ())
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Outcome:
+        """Load an outcome a till stored as JSON (``to_dict``), e.g. to refund it later. Everything is
+        checked, since a refund computes money from it; problems raise ``RefundError`` (LOY503)
+        naming the place."""
+        return _outcome(data)
+
+
+# ------------------------------------------------------------------------------------ outcome JSON
+
+
+def _outcome(data: Any) -> Outcome:
+    o = _dict(data, "outcome")
+    lines: list[tuple[int, str, int, int, int, int]] = []
+    for i, item in enumerate(_list(o, "lines")):
+        d, where = _dict(item, f"lines[{i}]"), f"lines[{i}]"
+        lines.append((_int(d, "line_no", where, 1), _string(d, "sku", where), _int(d, "amount", where),
+                      _int(d, "discount", where), _int(d, "payable", where), _int(d, "points", where)))
+    effects = []
+    for i, item in enumerate(_list(o, "effects")):
+        d, where = _dict(item, f"effects[{i}]"), f"effects[{i}]"
+        want, got = tuple(_ints(d, "requested", where)), tuple(_ints(d, "applied", where))
+        if len(want) != len(lines) or len(got) != len(lines):
+            raise RefundError(f"expected one amount per line ({len(lines)})", f"{where}.requested")
+        effects.append((_string(d, "campaign", where), _string(d, "group", where), _string(d, "kind", where),
+                        want, got, _int(d, "total", where), _int(d, "capped", where)))
+    rejected = []
+    for i, item in enumerate(_list(o, "rejected")):
+        d, where = _dict(item, f"rejected[{i}]"), f"rejected[{i}]"
+        detail = d.get("detail")
+        if detail is not None and type(detail) is not str:
+            raise RefundError("expected a string or null", f"{where}.detail")
+        rejected.append(Rejection(_string(d, "campaign", where), _string(d, "reason", where), detail))
+    applied = _strings(o, "applied")
+    trace = _strings(o, "trace") if o.get("trace") is not None else ()
+    payment: dict[str, Any] | None = None
+    changes = coupons = events = None
+    if o.get("changes") is not None:
+        if o.get("payment") is not None:
+            payment = _dict(o["payment"], "payment")
+        changes = tuple(_dict(c, f"changes[{i}]") for i, c in enumerate(_list(o, "changes")))
+        for i, change in enumerate(changes):
+            _string(change, "op", f"changes[{i}]")
+        coupons = tuple(_dict(c, f"coupons[{i}]") for i, c in enumerate(o.get("coupons") or []))
+        events = tuple(_dict(e, f"events[{i}]") for i, e in enumerate(o.get("events") or []))
+    total, discount, payable = _int(o, "total", ""), _int(o, "discount_total", ""), _int(o, "payable", "")
+    if payable != total - discount or sum(line[4] for line in lines) != payable:
+        raise RefundError("payable is not total - discount_total, or not the sum of the lines' payable", "payable")
+    return Outcome(_string(o, "receipt_id", ""), _string(o, "currency", ""), total, discount, payable,
+                   _int(o, "points_total", ""), Rows(LineOutcome, tuple(lines)), Rows(Effect, tuple(effects)),
+                   applied, tuple(rejected), trace, payment, coupons, changes, events)
+
+
+def _at(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _dict(value: Any, where: str) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise RefundError(f"expected an object, got {_show(value)}", where)
+    return value
+
+
+def _list(d: dict[str, Any], key: str, where: str = "") -> list[Any]:
+    value = d.get(key, _MISSING)
+    if type(value) is not list:
+        raise RefundError(f"expected an array, got {_show(value)}", _at(where, key))
+    return value
+
+
+def _int(d: dict[str, Any], key: str, where: str, minimum: int | None = None) -> int:
+    value = d.get(key, _MISSING)
+    if type(value) is not int or (minimum is not None and value < minimum):
+        bound = f" >= {minimum}" if minimum is not None else ""
+        raise RefundError(f"expected an integer{bound}, got {_show(value)}", _at(where, key))
+    return value
+
+
+def _ints(d: dict[str, Any], key: str, where: str) -> list[int]:
+    items = _list(d, key, where)
+    for i, value in enumerate(items):
+        if type(value) is not int:
+            raise RefundError(f"expected an integer, got {_show(value)}", f"{_at(where, key)}[{i}]")
+    return items
+
+
+def _string(d: dict[str, Any], key: str, where: str) -> str:
+    value = d.get(key, _MISSING)
+    if type(value) is not str:
+        raise RefundError(f"expected a string, got {_show(value)}", _at(where, key))
+    return value
+
+
+def _strings(d: dict[str, Any], key: str) -> tuple[str, ...]:
+    items = _list(d, key)
+    for i, value in enumerate(items):
+        if type(value) is not str:
+            raise RefundError(f"expected a string, got {_show(value)}", f"{key}[{i}]")
+    return tuple(items)

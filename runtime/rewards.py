@@ -19,6 +19,7 @@ MILLION = 1_000_000
 
 Accrual = tuple[str, Sequence[Line], int]  # (op, selected lines, value)
 Run = tuple[int, int, int, int]  # (unit value, line_no, line index, units)
+Request = tuple[str, str, int]  # (op: add | spend | issue, counter or series name, count)
 
 
 class Context(Protocol):
@@ -28,6 +29,7 @@ class Context(Protocol):
     vec: list[int] | None  # the campaign's requested discount per line so far
     acc: list[Accrual] | None  # its accruals so far
     budget: int | None  # its applications left
+    requests: list[Request] | None  # its state requests so far (counters, coupons)
     nlines: int
     ordered: bool  # the receipt's lines are in line_no order
 
@@ -71,6 +73,9 @@ class Pricer:
             "COMBO": self.combo,
             "ACCRUE_TOTAL": self.accrue_total,
             "ACCRUE_FIXED": self.accrue_fixed,
+            "ADD_COUNTER": add_counter,
+            "SPEND_COUNTER": spend_counter,
+            "ISSUE_COUPON": issue_coupon,
         }
 
     # ------------------------------------------------------------------------------ accruals
@@ -276,6 +281,35 @@ class Pricer:
                         vec[i] += part * repeat
         if budget is not None:
             r.budget = budget - sets
+
+
+# ------------------------------------------------------------------------------ state requests
+# Requests only record what the campaign asks for: whether it gets it (a spend must be covered, the
+# campaign must win its group) is decided by the engine, and the ledger turns them into changes.
+
+
+def add_counter(r: Context, name: str, n: int) -> None:
+    """``add N to NAME``: a negative count adds nothing."""
+    if n > 0:
+        _requests(r).append(("add", name, n))
+
+
+def spend_counter(r: Context, name: str, n: int) -> None:
+    """``spend N from NAME``: checked against the balance once the campaign's actions are done."""
+    if n > 0:
+        _requests(r).append(("spend", name, n))
+
+
+def issue_coupon(r: Context, series: str) -> None:
+    """``issue SERIES``: one coupon, valid from the receipt's time."""
+    _requests(r).append(("issue", series, 1))
+
+
+def _requests(r: Context) -> list[Request]:
+    requests: list[Request] | None = r.requests
+    if requests is None:
+        requests = r.requests = []
+    return requests
 
 
 def _vector(r: Context) -> list[int]:

@@ -1,0 +1,92 @@
+"""Simulation benchmark: receipts/s and peak memory of `loya simulate` on generated history, with 1
+and 2 workers, next to the raw single-receipt evaluation speed of the same programme.
+
+    python bench/simulate.py                       # 1,000,000 receipts, 100,000 customers
+    python bench/simulate.py -n 200000 --customers 20000
+
+Each run is a separate process (so peak memory is its own: ru_maxrss of the run and its workers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+EXAMPLE = ROOT / "examples" / "supermarket" / "programme.loya"
+
+
+def _run_one(history: Path, workers: int) -> None:
+    """In a child process: one simulation; prints a JSON line of figures."""
+    sys.path.insert(0, str(ROOT))
+    from loyadsl.api import compile_file
+    from loyadsl.simulate.run import Simulation
+
+    bundle, _ = compile_file(EXAMPLE)
+    assert bundle is not None
+    start = time.perf_counter()
+    report = Simulation(bundle, [history], workers=workers).run()
+    seconds = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"workers": workers, "seconds": round(seconds, 1), "receipts": report["input"]["read"],
+                      "peak_mb_main": own // 1024, "peak_mb_worker": children // 1024}))
+
+
+def _raw_speed(history: Path, n: int = 20_000) -> float:
+    """Receipts/s of Engine.evaluate alone (parsed receipts, anonymous customer) on the history's first n."""
+    sys.path.insert(0, str(ROOT))
+    from loyadsl.api import compile_file
+    from loyadsl.runtime import Engine, load_bundle
+    from loyadsl.runtime.model import Receipt
+
+    bundle, _ = compile_file(EXAMPLE)
+    assert bundle is not None
+    engine = Engine(load_bundle(bundle))
+    receipts = []
+    with history.open(encoding="utf-8") as f:
+        for line in f:
+            receipts.append(Receipt.from_dict(json.loads(line)))
+            if len(receipts) >= n:
+                break
+    start = time.perf_counter()
+    for receipt in receipts:
+        engine.evaluate(receipt)
+    return len(receipts) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=1_000_000)
+    ap.add_argument("--customers", type=int, default=100_000)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--child", nargs=2, metavar=("HISTORY", "WORKERS"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        _run_one(Path(args.child[0]), int(args.child[1]))
+        return
+    history = HERE / "out" / f"history_{args.n}_{args.customers}.jsonl"
+    if not history.is_file():
+        print(f"generating {history.name} ...", flush=True)
+        subprocess.run([sys.executable, str(HERE / "gen_history.py"), "-n", str(args.n), "--customers",
+                        str(args.customers), "--out", str(history)], check=True)
+    raw = _raw_speed(history)
+    print(f"raw Engine.evaluate (anonymous, parsed receipts): {raw:,.0f} receipts/s per core")
+    for workers in args.workers:
+        out = subprocess.run([sys.executable, __file__, "--child", str(history), str(workers)], check=True,
+                             capture_output=True, text=True).stdout
+        figures = json.loads(out.strip().splitlines()[-1])
+        rate = figures["receipts"] / figures["seconds"]
+        print(f"simulate, {workers} worker(s): {figures['receipts']:,} receipts in {figures['seconds']} s = "
+              f"{rate:,.0f} receipts/s ({rate / workers / raw:.0%} of raw per worker); peak memory "
+              f"{figures['peak_mb_main']} MB main, {figures['peak_mb_worker']} MB largest worker")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""`loya simulate`: replay a history of receipts through a programme (docs/simulate.md)."""

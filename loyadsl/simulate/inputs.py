@@ -1,0 +1,483 @@
+"""Reading receipts for the simulator: JSONL, CSV and Parquet (each may be gzip-compressed), through a
+column mapping, validated one by one into ``Record`` (usable) or ``Bad`` (quarantined, with where and
+why). Nothing is dropped: every record read comes out as exactly one of the two.
+
+Memory stays bounded by one receipt (plus one Parquet batch), except for the index of receipt ids
+used to find duplicates (about 100 bytes per receipt: ~1 GB for 10 million receipts).
+
+How each format is read, and why:
+
+* JSONL: line by line with Python's ``json``, not ``pyarrow.json``. Arrow infers one schema for the
+  whole file, so heterogeneous lines fail (``redeem`` points of a number then ``"max"``) or get
+  coerced (integers become floats once a column holds a decimal), and one malformed line aborts the
+  whole read. Line by line gives each bad record its exact ``file:line`` and holds one line in memory.
+* CSV: Python's ``csv`` module, not ``pyarrow.csv.open_csv``. Arrow's streaming reader reports a
+  malformed row to ``invalid_row_handler`` without its row number (``InvalidRow.number`` is None),
+  and blank lines and quoted newlines make counting rows ourselves impossible; ``csv`` gives the
+  physical line of every row. Every cell stays a string; the mapping converts it exactly.
+* Parquet: ``pyarrow.parquet.ParquetFile.iter_batches`` (typed columns, a batch at a time, only the
+  mapped columns). A ``lines`` list column gives nested receipts; otherwise rows are lines.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+import os
+import shutil
+import tempfile
+import zlib
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any, NamedTuple, cast
+
+from loyadsl.runtime.errors import ReceiptError
+from loyadsl.runtime.model import Receipt
+
+from .mapping import FIELDS, IDENTITY, FieldError, Mapping, MappingError
+
+__all__ = ["Bad", "InputError", "MappingError", "QuarantineWriter", "Record", "StrictError", "check_inputs",
+           "detect_format", "read_receipts", "records_only", "write_quarantine"]
+
+BATCH_ROWS = 8192  # Parquet rows per batch
+_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv",
+               ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+class Record(NamedTuple):
+    """A valid receipt: where it was read (``file:line``) and the receipt JSON (docs/bundle.md and
+    docs/state.md section 4, plus ``return_of`` for a return). Unpacks as ``source, receipt``."""
+
+    source: str
+    receipt: dict[str, Any]
+
+
+class Bad(NamedTuple):
+    """A record that cannot be used: where, why, and the record as far as it could be read (the
+    parsed object, the raw text of a line that is not JSON, or a flat receipt's rows)."""
+
+    source: str
+    reason: str
+    record: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "reason": self.reason, "record": self.record}
+
+
+class InputError(Exception):
+    """A file cannot be read at all (missing, unknown format, damaged compression, not Parquet)."""
+
+
+class StrictError(Exception):
+    """``strict`` mode met a bad record; ``bad`` says where and why (a finding, exit 1, where an
+    ``InputError`` is a usage or I/O failure, exit 2)."""
+
+    def __init__(self, bad: Bad) -> None:
+        super().__init__(f"{bad.source}: {bad.reason}")
+        self.bad = bad
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+
+def read_receipts(
+    paths: str | Path | Sequence[str | Path],
+    mapping: Mapping | None = None,
+    *,
+    strict: bool = False,
+    currency: str | None = None,
+) -> Iterator[Record | Bad]:
+    """Every record of every file, in file order, as a ``Record`` or a ``Bad``.
+
+    ``currency``: the programme's currency; a receipt in another one is bad. ``strict``: raise
+    ``StrictError`` at the first bad record instead. A receipt id seen before (in any of the files)
+    is bad as a duplicate. ``MappingError`` (a column the file lacks) and ``InputError`` (a file that
+    cannot be read) are raised when the file is reached.
+    """
+    mapping = mapping if mapping is not None else IDENTITY
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    seen: dict[str, str] = {}  # receipt id -> where it was first read
+    for path in paths:
+        for item in _validated(_units(Path(path), mapping), mapping, seen, currency):
+            if strict and type(item) is Bad:
+                raise StrictError(item)
+            yield item
+
+
+def check_inputs(paths: str | Path | Sequence[str | Path], mapping: Mapping | None = None) -> None:
+    """Fail fast, before a long read: every file exists, has a known format and can be opened, and
+    the mapping fits it (CSV header, Parquet schema, first JSONL receipt). Raises ``InputError`` or
+    ``MappingError``."""
+    mapping = mapping if mapping is not None else IDENTITY
+    for path in [paths] if isinstance(paths, str | Path) else paths:
+        units = _units(Path(path), mapping)
+        try:
+            for unit in units:  # the checks run before the first record; a JSONL one at its first receipt
+                if not isinstance(unit, Bad):
+                    break
+        finally:
+            units.close()
+
+
+def records_only(items: Iterable[Record | Bad], on_bad: Callable[[Bad], object]) -> Iterator[Record]:
+    """The records of ``items``, handing each bad one to ``on_bad`` (e.g. ``QuarantineWriter.add``)."""
+    for item in items:
+        if isinstance(item, Bad):
+            on_bad(item)
+        else:
+            yield item
+
+
+def detect_format(path: Path, mapping: Mapping | None = None) -> str:
+    """``jsonl``, ``csv`` or ``parquet``: the mapping's ``format``, else from the name (``.gz`` aside)."""
+    if mapping is not None and mapping.format is not None:
+        return mapping.format
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    fmt = _EXTENSIONS.get(os.path.splitext(name)[1])
+    if fmt is None:
+        raise InputError(f"{path}: cannot tell the format from the name; use .jsonl, .csv or .parquet "
+                         "(optionally .gz), or set format in the mapping")
+    return fmt
+
+
+# A unit is a source receipt before conversion: where, the receipt fields, its lines, the row numbers
+# of a flat export (None for a nested record), and the raw record for the quarantine.
+_Unit = tuple[str, dict[str, Any], Any, list[int] | None, Any]
+# A row of a flat export: the line (or Parquet row) where it starts, the row (a dict, or the cells of a
+# malformed one), a problem or None, and the receipt id as read (None: unknown).
+_Row = tuple[int, Any, str | None, Any]
+
+
+def _units(path: Path, mapping: Mapping) -> Generator[_Unit | Bad, None, None]:
+    fmt = detect_format(path, mapping)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if fmt == "jsonl":
+        return _jsonl(path, mapping)
+    if fmt == "csv":
+        return _csv(path, mapping)
+    return _parquet(path, mapping)
+
+
+def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: dict[str, str],
+               currency: str | None) -> Iterator[Record | Bad]:
+    for unit in units:
+        if isinstance(unit, Bad):
+            yield unit
+            continue
+        source, head, lines, rows, raw = unit
+        try:
+            receipt = mapping.build(head, lines if type(lines) is list else [], rows)
+            if type(lines) is not list and lines is not None:
+                receipt["lines"] = lines  # Receipt.from_dict says what is wrong with it
+            elif lines is None:
+                receipt.pop("lines", None)
+            if "return_of" in receipt:
+                _check_return(receipt)
+            else:
+                Receipt.from_dict(receipt)
+        except (FieldError, ReceiptError) as exc:
+            yield Bad(source, _with_row(str(exc), exc.where, source, rows), raw)
+            continue
+        if currency is not None and receipt.get("currency", currency) != currency:
+            yield Bad(source, f"currency: {receipt['currency']!r}, but the programme counts in {currency}", raw)
+            continue
+        rid = receipt["receipt_id"]
+        first = seen.get(rid)
+        if first is not None:
+            yield Bad(source, f"duplicate receipt_id {rid!r}, first seen at {first}", raw)
+            continue
+        seen[rid] = source
+        yield Record(source, receipt)
+
+
+def _check_return(receipt: dict[str, Any]) -> None:
+    """A return (``return_of``) names lines of the original by ``line_no`` with the ``qty`` returned
+    (no lines: all of it). Its fields are checked by the receipt rules, through a probe receipt whose
+    lines carry only those two fields, so the messages and limits are exactly the purchase's."""
+    original = receipt["return_of"]
+    if type(original) is not str or not original:
+        raise ReceiptError("expected the id of the original receipt (a non-empty string)", "return_of")
+    lines = receipt.get("lines", [])
+    if type(lines) is not list:
+        raise ReceiptError("expected an array of {line_no, qty} (empty: the whole receipt)", "lines")
+    probe_lines = []
+    for i, line in enumerate(lines):
+        if type(line) is not dict:
+            raise ReceiptError("a line is a JSON object", f"lines[{i}]")
+        if "line_no" not in line:
+            raise ReceiptError("required: which line of the original receipt is returned", f"lines[{i}].line_no")
+        if "qty" not in line:
+            raise ReceiptError("required: how much of the line is returned", f"lines[{i}].qty")
+        probe_lines.append({"line_no": line["line_no"], "sku": "-", "category": "", "qty": line["qty"],
+                            "unit_price": 0, "amount": 0})
+    probe = {**receipt, "lines": probe_lines or [{"line_no": 1, "sku": "-", "category": "", "qty": 1,
+                                                  "unit_price": 0, "amount": 0}]}
+    Receipt.from_dict(probe)
+
+
+def _with_row(message: str, where: str | None, source: str, rows: list[int] | None) -> str:
+    """Point a flat export's line error at the row it came from (``file:line``, or Parquet ``file:row``)."""
+    if rows is None or not where or not where.startswith("lines["):
+        return message
+    index = where[6:where.index("]")]
+    if index.isdigit() and int(index) < len(rows):
+        return f"{message} (at {source.rpartition(':')[0]}:{rows[int(index)]})"
+    return message
+
+
+# ------------------------------------------------------------------------------------------ JSONL
+
+
+def _jsonl(path: Path, mapping: Mapping) -> Generator[_Unit | Bad, None, None]:
+    name = str(path)
+    lines_key = mapping.lines
+    return_column = mapping.column("return_of")
+    checked = False
+    number = 0
+    with _open_binary(path) as stream:
+        try:
+            for number, raw in enumerate(stream, 1):
+                if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[3:]
+                if raw.isspace() or not raw:
+                    continue  # a blank line is not a record
+                source = f"{name}:{number}"
+                try:
+                    obj = json.loads(raw)
+                except UnicodeDecodeError:
+                    yield Bad(source, "not UTF-8 text", raw.decode("utf-8", "replace").rstrip("\r\n"))
+                    continue
+                except (ValueError, RecursionError) as exc:
+                    text = raw.decode("utf-8", "replace").rstrip("\r\n")
+                    reason = f"bad JSON: {exc}"
+                    if isinstance(exc, json.JSONDecodeError):  # the column within the line, not past its end
+                        reason = f"bad JSON: {exc.msg} (column {min(exc.pos, len(text)) + 1})"
+                    yield Bad(source, reason, text)
+                    continue
+                if type(obj) is not dict:
+                    yield Bad(source, f"a receipt is a JSON object, got {_kind(obj)}", obj)
+                    continue
+                lines = obj.get(lines_key)
+                if not checked and obj.get(return_column) is None and type(lines) is list and lines \
+                        and type(lines[0]) is dict:
+                    mapping.check_columns(obj.keys(), lines[0].keys(), source, complete=False)
+                    checked = True
+                yield source, obj, lines, None, obj
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"{name}:{number + 1}: cannot read on: {exc}") from None
+
+
+# -------------------------------------------------------------------------------------------- CSV
+
+
+def _csv(path: Path, mapping: Mapping) -> Generator[_Unit | Bad, None, None]:
+    name = str(path)
+    delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") and mapping.delimiter == "," \
+        else mapping.delimiter
+    check_text = codecs.lookup(mapping.encoding).name.startswith("utf-8")
+    with _open_binary(path) as binary:
+        text = io.TextIOWrapper(binary, encoding=mapping.encoding, errors="surrogateescape", newline="")
+        reader = csv.reader(text, delimiter=delimiter)
+        try:
+            header = next(reader, None)
+            if header is None:
+                return  # an empty file holds no records
+            header = [column.strip() for column in header]
+            twice = sorted({c for c in header if header.count(c) > 1})
+            if twice:
+                raise InputError(f"{name}:1: column `{twice[0]}` appears twice in the header")
+            mapping.check_columns(header, None, name, complete=True)
+            index = header.index(mapping.column("receipt_id"))
+            yield from _grouped(_csv_rows(reader, header, index, check_text, mapping.encoding), name)
+        except csv.Error as exc:
+            raise InputError(f"{name}:{reader.line_num}: not readable as CSV: {exc}") from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"{name}:{reader.line_num + 1}: cannot read on: {exc}") from None
+
+
+def _csv_rows(reader: Any, header: list[str], index: int, check_text: bool, encoding: str) -> Iterator[_Row]:
+    """The rows of a CSV file with where each starts; blank rows are skipped."""
+    width = len(header)
+    end = reader.line_num
+    for row in reader:
+        start, end = end + 1, reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line (or only delimiters) is not a record
+        trouble = None
+        if len(row) != width:
+            trouble = f"the row has {len(row)} cells, the header {width}"
+        elif check_text:
+            try:
+                "".join(row).encode("utf-8")
+            except UnicodeEncodeError:
+                row = _printable(row)
+                trouble = f"not {encoding} text (set csv.encoding in the mapping)"
+        if trouble is not None:
+            rid = row[index] if index < len(row) and row[index] else None
+            yield start, row, trouble, rid
+            continue
+        record = {column: (cell if cell != "" else None) for column, cell in zip(header, row, strict=True)}
+        yield start, record, None, record[header[index]]
+
+
+def _grouped(rows: Iterable[_Row], name: str) -> Iterator[_Unit | Bad]:
+    """Adjacent rows with the same receipt id make one receipt. A broken row spoils the receipt whose
+    id it carries (never a receipt with a line missing); a row without an id stands alone."""
+    group: list[Any] = []
+    numbers: list[int] = []
+    problem: str | None = None
+    current: Any = None
+
+    def flush() -> _Unit | Bad:
+        source = f"{name}:{numbers[0]}"
+        if problem is not None:
+            return Bad(source, problem, list(group))
+        return source, group[0], list(group), list(numbers), list(group)
+
+    for number, row, trouble, rid in rows:
+        if group and (rid is None or rid != current):
+            yield flush()
+            group, numbers, problem = [], [], None
+        current = rid
+        group.append(row)
+        numbers.append(number)
+        if trouble is not None and problem is None:
+            problem = f"line {number}: {trouble}"
+        if rid is None:
+            yield flush()
+            group, numbers, problem, current = [], [], None, None
+    if group:
+        yield flush()
+
+
+# ----------------------------------------------------------------------------------------- Parquet
+
+
+def _parquet(path: Path, mapping: Mapping) -> Generator[_Unit | Bad, None, None]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    name = str(path)
+    with ExitStack() as stack:
+        target = path
+        if _is_gzip(path):  # Parquet compresses inside; a .parquet.gz is unpacked to a temporary file
+            handle = stack.enter_context(tempfile.NamedTemporaryFile(suffix=".parquet"))
+            try:
+                with gzip.open(path, "rb") as packed:
+                    shutil.copyfileobj(packed, handle)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise InputError(f"{name}: cannot unpack: {exc}") from None
+            handle.flush()
+            target = Path(handle.name)
+        try:
+            parquet = pq.ParquetFile(target)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{name}: not a Parquet file: {exc}") from None
+        schema = parquet.schema_arrow
+        names = list(schema.names)
+        nested = mapping.lines in names and pa.types.is_list(schema.field(mapping.lines).type)
+        if nested:
+            item = schema.field(mapping.lines).type.value_type
+            line_names = [f.name for f in item] if pa.types.is_struct(item) else []
+            mapping.check_columns(names, line_names, name, complete=True)
+        else:
+            mapping.check_columns(names, None, name, complete=True)
+        wanted = {mapping.column(f) for f in FIELDS} | set(mapping.attrs.values()) | {"attrs", mapping.lines}
+        wanted |= {c for c in (mapping.date_column, mapping.time_column) if c is not None}
+        columns = [c for c in names if c in wanted]
+        batches = parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns)
+
+        def rows() -> Iterator[dict[str, Any]]:
+            try:
+                for batch in batches:
+                    yield from batch.to_pylist()
+            except (pa.ArrowException, OSError) as exc:
+                raise InputError(f"{name}: cannot read on: {exc}") from None
+
+        if nested:
+            for number, obj in enumerate(rows(), 1):
+                yield f"{name}:{number}", obj, obj.get(mapping.lines), None, obj
+        else:
+            id_column = mapping.column("receipt_id")
+            yield from _grouped(((n, row, None, row.get(id_column)) for n, row in enumerate(rows(), 1)), name)
+
+
+# ------------------------------------------------------------------------------------------ files
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    """The file's bytes, gunzipped when it is gzip (told by its first bytes, not its name)."""
+    try:
+        if _is_gzip(path):
+            return cast(IO[bytes], gzip.open(path, "rb"))
+        return open(path, "rb", buffering=1 << 16)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
+
+
+def _kind(value: Any) -> str:
+    return {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+        type(value), "null")
+
+
+def _printable(row: list[str]) -> list[str]:
+    return [cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for cell in row]
+
+
+# --------------------------------------------------------------------------------------- quarantine
+
+
+class QuarantineWriter:
+    """Bad records to a JSONL file as they come: ``{"source", "reason", "record"}`` a line."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.count = 0
+        try:
+            self._file: IO[str] = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (closed by close())
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write the quarantine: {exc.strerror or exc}") from None
+
+    def add(self, bad: Bad) -> None:
+        self._file.write(_quarantine_line(bad))
+        self.count += 1
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> QuarantineWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_quarantine(bad_records: Iterable[Bad], path: str | Path) -> int:
+    """Write bad records as JSONL (source, reason, record); returns how many."""
+    with QuarantineWriter(path) as writer:
+        for bad in bad_records:
+            writer.add(bad)
+        return writer.count
+
+
+def _quarantine_line(bad: Bad) -> str:
+    data = bad.to_dict()
+    text = json.dumps(data, ensure_ascii=False, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes kept as escapes rather than lost
+        text = json.dumps(data, ensure_ascii=True, default=str)
+    return text + "\n"

@@ -1,0 +1,203 @@
+"""The simulation report (docs/simulate.md, "Report"): per-partition tallies folded into one JSON.
+
+A ``Tally`` is plain sums and counts. Partitions hold disjoint customers, so tallies merge by
+addition (participants and active customers included) and the merged result does not depend on how
+partitions were spread over workers. Time series are kept as deltas per week and summed into running
+values only when the report is built. Nothing here is a float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from loyadsl.runtime.bundle import Bundle
+
+# per-campaign integer columns, in this order
+CAMPAIGN_FIELDS = ("receipts", "participants", "turnover", "units", "discount", "points_accrued", "points_expired",
+                   "points_returned", "coupons_issued", "coupons_redeemed")
+# per-week integer columns (deltas for liability, plain sums for the rest)
+WEEK_FIELDS = ("receipts", "revenue", "discount", "points_accrued", "points_redeemed", "points_expired", "liability")
+TOTAL_FIELDS = ("turnover", "revenue", "receipts", "units", "lines", "receipts_with_card", "discount",
+                "points_accrued", "points_redeemed", "points_expired", "points_returned", "redeemed_money",
+                "certificates_used", "certificates_sold", "coupons_issued", "coupons_redeemed", "active_customers",
+                "first_purchase", "repeat_purchase", "returns", "refunded", "liability_start", "liability", "customers")
+
+
+def week_start(ordinal: int) -> int:
+    """The Monday of the ISO week holding the day (proleptic ordinals; ordinal 1 is a Monday)."""
+    return ordinal - (ordinal - 1) % 7
+
+
+class Tally:
+    """What one partition contributes to the report."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, int] = dict.fromkeys(TOTAL_FIELDS, 0)
+        self.campaigns: dict[str, list[int]] = {}
+        self.collisions: dict[tuple[str, tuple[str, ...]], dict[str, int]] = {}  # (group, met) -> winner -> n
+        self.weeks: dict[int, list[int]] = {}
+        self.tiers: dict[int, dict[str, int]] = {}  # week -> level -> delta of customers
+        self.budgets: dict[str, dict[int, int]] = {}  # campaign -> day -> given
+        self.first: int | None = None
+        self.last: int | None = None
+
+    # ------------------------------------------------------------------------------ adding
+    def campaign(self, name: str) -> list[int]:
+        row = self.campaigns.get(name)
+        if row is None:
+            row = self.campaigns[name] = [0] * len(CAMPAIGN_FIELDS)
+        return row
+
+    def week(self, day: int) -> list[int]:
+        key = week_start(day)
+        row = self.weeks.get(key)
+        if row is None:
+            row = self.weeks[key] = [0] * len(WEEK_FIELDS)
+        return row
+
+    def see_day(self, day: int) -> None:
+        if self.first is None or day < self.first:
+            self.first = day
+        if self.last is None or day > self.last:
+            self.last = day
+
+    def tier_move(self, day: int, old: str | None, new: str | None) -> None:
+        row = self.tiers.setdefault(week_start(day), {})
+        if old:
+            row[old] = row.get(old, 0) - 1
+        if new:
+            row[new] = row.get(new, 0) + 1
+
+    # ------------------------------------------------------------------------------ merging
+    def merge(self, other: Tally) -> None:
+        for key, value in other.totals.items():
+            self.totals[key] = self.totals.get(key, 0) + value
+        for name, row in other.campaigns.items():
+            mine = self.campaign(name)
+            for i, value in enumerate(row):
+                mine[i] += value
+        for met, won in other.collisions.items():
+            mine_won = self.collisions.setdefault(met, {})
+            for name, count in won.items():
+                mine_won[name] = mine_won.get(name, 0) + count
+        for week, row in other.weeks.items():
+            mine = self.weeks.setdefault(week, [0] * len(WEEK_FIELDS))
+            for i, value in enumerate(row):
+                mine[i] += value
+        for week, levels in other.tiers.items():
+            mine_levels = self.tiers.setdefault(week, {})
+            for level, delta in levels.items():
+                mine_levels[level] = mine_levels.get(level, 0) + delta
+        for name, days in other.budgets.items():
+            mine_days = self.budgets.setdefault(name, {})
+            for day, given in days.items():
+                mine_days[day] = mine_days.get(day, 0) + given
+        for seen in (other.first, other.last):
+            if seen is not None:
+                self.see_day(seen)
+
+
+def merge_all(tallies: Iterable[Tally]) -> Tally:
+    merged = Tally()
+    for tally in tallies:
+        merged.merge(tally)
+    return merged
+
+
+# ---------------------------------------------------------------------------------------- building
+
+
+def _ratio(numerator: int, denominator: int, scale: int = 100) -> str:
+    """numerator/denominator as a decimal string with two decimals, rounded half up, exactly."""
+    if denominator == 0:
+        return "0.00"
+    hundredths = (2 * numerator * scale // denominator + 1) // 2
+    whole, frac = divmod(hundredths, 100)
+    return f"{whole}.{frac:02d}"
+
+
+def _ppm(numerator: int, denominator: int) -> int:
+    return (2 * numerator * 1_000_000 // denominator + 1) // 2 if denominator else 0
+
+
+def _money_of_points(points: int, bundle: Bundle) -> int:
+    s = bundle.settings
+    return points * s.point_value // 10**s.points_minor
+
+
+def _date(ordinal: int | None) -> str | None:
+    return dt.date.fromordinal(ordinal).isoformat() if ordinal is not None else None
+
+
+def build(
+    tally: Tally,
+    bundle: Bundle,
+    input_counts: Mapping[str, Any],
+    levels: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The report JSON of docs/simulate.md from a merged tally."""
+    t = dict(tally.totals)
+    s = bundle.settings
+    campaign_cost: dict[str, int] = {}
+    rows = []
+    groups = {c.name: bundle.groups[c.group].name for c in bundle.campaigns}
+    for c in bundle.campaigns:  # in programme order, every campaign, touched or not
+        values = dict(zip(CAMPAIGN_FIELDS, tally.campaigns.get(c.name, [0] * len(CAMPAIGN_FIELDS)), strict=True))
+        cost = values["discount"] + _money_of_points(values["points_accrued"] - values["points_returned"], bundle)
+        campaign_cost[c.name] = cost
+        rows.append({"name": c.name, "group": groups[c.name], **values, "cost": cost,
+                     "cost_share_ppm": _ppm(cost, t["turnover"])})
+    cost = t["discount"] + _money_of_points(t["points_accrued"] - t["points_returned"], bundle)
+    totals = {
+        **t,
+        "card_share_ppm": _ppm(t["receipts_with_card"], t["receipts"]),
+        "average_receipt": _ratio(t["revenue"], t["receipts"] * 10**s.minor),
+        "frequency": _ratio(t["receipts_with_card"], t["active_customers"]),
+        "items_per_receipt": _ratio(t["units"], t["receipts"] * 1000),
+        "average_item_price": _ratio(t["revenue"] * 1000, t["units"] * 10**s.minor),
+        "cost": cost,
+        "cost_share_ppm": _ppm(cost, t["turnover"]),
+        "repeat_share_ppm": _ppm(t["repeat_purchase"], t["first_purchase"]),
+    }
+    collisions = [
+        {"group": group, "campaigns": list(met), "receipts": sum(won.values()), "won": dict(sorted(won.items()))}
+        for (group, met), won in sorted(tally.collisions.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+    ]
+    points = []
+    liability = t["liability_start"]
+    tiers: dict[str, int] = dict.fromkeys(levels, 0)
+    weeks = sorted(set(tally.weeks) | set(tally.tiers))
+    for week in weeks:
+        values = dict(zip(WEEK_FIELDS, tally.weeks.get(week, [0] * len(WEEK_FIELDS)), strict=True))
+        liability += values["liability"]
+        for level, delta in tally.tiers.get(week, {}).items():
+            tiers[level] = tiers.get(level, 0) + delta
+        points.append({"start": _date(week), **values, "liability": liability, "tiers": dict(tiers)})
+    budgets = []
+    for c in bundle.campaigns:
+        b = c.state.budget
+        if b is None:
+            continue
+        given = 0
+        exhausted = None
+        for day, amount in sorted(tally.budgets.get(c.name, {}).items()):
+            given += amount
+            if exhausted is None and given >= b.amount:
+                exhausted = _date(day)
+        budgets.append({"campaign": c.name, "kind": b.kind, "amount": b.amount, "given": given,
+                        "exhausted_on": exhausted})
+    m = bundle.manifest
+    return {
+        "kind": "simulation",
+        "programme": {"name": m.programme_name, "version": m.programme_version, "digest": bundle.digest,
+                      "currency": s.currency, "minor": s.minor, "points_minor": s.points_minor},
+        "input": {**input_counts, "first": _date(tally.first), "last": _date(tally.last)},
+        "totals": totals,
+        "campaigns": rows,
+        "collisions": collisions,
+        "series": {"period": "week", "points": points},
+        "budgets": budgets,
+        "assertions": [],
+    }

@@ -1,0 +1,236 @@
+"""Running a simulation: read and partition the history, replay the partitions, fold the tallies.
+
+The partition count is fixed (``PARTITIONS``), never derived from the number of workers, and tallies
+are merged in partition order, so the report is the same with 1 worker, 2 workers or a Dask cluster.
+
+Backends:
+* ``process`` (the default): a local process pool; nothing to install or start. One worker runs in
+  this process.
+* ``dask``: the same partition function on a dask.distributed cluster reading partitioned Parquet;
+  ``scheduler`` is the address of an existing cluster, else a local one is started. Dask rather than
+  Ray because a Dask worker is a plain Python process that imports our package and nothing more, it
+  reads Parquet through the same pyarrow we already use, and ``LocalCluster`` gives the tests a real
+  scheduler and workers in seconds without a separate service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loyadsl.runtime import Engine
+from loyadsl.runtime.errors import LoyaRuntimeError
+from loyadsl.simulate import partition as parts
+from loyadsl.simulate.inputs import Bad, QuarantineWriter, read_receipts
+from loyadsl.simulate.mapping import Mapping
+from loyadsl.simulate.replay import PartitionReplay
+from loyadsl.simulate.report import Tally, build, merge_all
+
+PARTITIONS = 16
+BACKENDS = ("process", "dask")
+
+
+@dataclass
+class Job:
+    """One partition's work, picklable for a pool or a cluster."""
+
+    bundle: bytes
+    path: str
+    states: dict[str, dict[str, Any]]
+    start: str
+    end: str
+
+
+@dataclass
+class Result:
+    tally: Tally
+    bad: list[dict[str, Any]] = field(default_factory=list)
+    receipts: int = 0
+
+
+_ENGINES: dict[bytes, Engine] = {}  # per worker process: the bundle is verified and compiled once
+
+
+def _engine(bundle: bytes) -> Engine:
+    engine = _ENGINES.get(bundle)
+    if engine is None:
+        _ENGINES.clear()
+        engine = _ENGINES[bundle] = Engine.from_bytes(bundle)
+    return engine
+
+
+def replay_job(job: Job) -> Result:
+    """Replay one partition file (JSONL spill or Parquet); what every backend runs."""
+    engine = _engine(job.bundle)
+    records = parts.read_partition_records(job.path)
+    returned = {str(r.receipt["return_of"]) for r in records if r.receipt.get("return_of") is not None}
+    replay = PartitionReplay(engine, job.states, dt.datetime.fromisoformat(job.start),
+                             dt.datetime.fromisoformat(job.end), returned)
+    tally = replay.run(records)
+    replay.idle(sorted(set(job.states) - replay.customers_seen))
+    return Result(tally, replay.bad, len(records))
+
+
+@dataclass
+class Simulation:
+    """Everything a run needs; ``run()`` gives the report JSON."""
+
+    bundle: bytes
+    receipts: Sequence[Path]
+    customers: Path | None = None
+    mapping: Mapping | None = None
+    workers: int = 1
+    backend: str = "process"
+    scheduler: str | None = None
+    strict: bool = False
+    quarantine: Path | None = None
+    partitions: int = PARTITIONS
+    progress: Callable[[str, int], None] | None = None  # (phase, receipts done)
+    bad: list[dict[str, Any]] = field(default_factory=list)
+
+    def run(self) -> dict[str, Any]:
+        engine = _engine(self.bundle)
+        states, groups = self._states()
+        with tempfile.TemporaryDirectory(prefix="loya-sim-") as folder:
+            counts: dict[str, int] = {"read": 0, "quarantined": 0}
+            first_last: list[int] = []
+            writer = QuarantineWriter(self.quarantine) if self.quarantine is not None else None
+            try:
+                records = self._read(engine, counts, first_last, writer)
+                if self.backend == "dask":
+                    paths = parts.write_partitioned_parquet(records, folder, self.partitions, groups)
+                else:
+                    paths = parts.partition(records, self.partitions, folder, groups)
+                start, end = _bounds(first_last, engine)
+                jobs = [Job(self.bundle, str(p), {c: s for c, s in states.items()
+                                                  if parts.partition_index({"customer_id": groups.get(c, c),
+                                                                            "receipt_id": c},
+                                                                           self.partitions) == i},
+                            start, end) for i, p in enumerate(paths)]
+                results = self._replay(jobs)
+                for result in results:
+                    for bad in result.bad:
+                        counts["quarantined"] += 1
+                        self.bad.append(bad)
+                        if writer is not None:
+                            writer.add(Bad(bad["source"], bad["reason"], bad["record"]))
+            finally:
+                if writer is not None:
+                    writer.close()
+        tally = merge_all(r.tally for r in results)
+        simulated = tally.totals["receipts"] + tally.totals["returns"]
+        input_counts = {"read": counts["read"], "simulated": simulated, "quarantined": counts["quarantined"],
+                        "returns": tally.totals["returns"], "customers": tally.totals["customers"],
+                        "anonymous": tally.totals["receipts"] - tally.totals["receipts_with_card"],
+                        "workers": self.workers, "backend": self.backend, "partitions": self.partitions}
+        levels = [level.name for level in engine.bundle.state.tiers.levels] if engine.bundle.state.tiers else []
+        return build(tally, engine.bundle, input_counts, levels)
+
+    # ------------------------------------------------------------------------------ steps
+    def _states(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        """Initial customer states by id, and shared-account groups (member -> account id)."""
+        states: dict[str, dict[str, Any]] = {}
+        groups: dict[str, str] = {}
+        if self.customers is None:
+            return states, groups
+        with open(self.customers, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise SimulationError(f"{self.customers}:{number}: not JSON: {exc.msg}") from None
+                if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+                    raise SimulationError(f"{self.customers}:{number}: a customer state needs a string 'id'")
+                states[data["id"]] = data
+                shared = data.get("shared")
+                if isinstance(shared, dict) and isinstance(shared.get("id"), str):
+                    groups[data["id"]] = "shared:" + shared["id"]
+        return states, groups
+
+    def _read(self, engine: Engine, counts: dict[str, int], first_last: list[int],
+              writer: QuarantineWriter | None) -> Iterable[Any]:
+        currency = engine.bundle.settings.currency
+        progress = self.progress
+        for item in read_receipts(list(self.receipts), self.mapping, strict=self.strict, currency=currency):
+            counts["read"] += 1
+            if progress is not None and counts["read"] % 10_000 == 0:
+                progress("read", counts["read"])
+            if isinstance(item, Bad):
+                counts["quarantined"] += 1
+                self.bad.append(item.to_dict())
+                if writer is not None:
+                    writer.add(item)
+                continue
+            utc = parts.utc_of(item.receipt)
+            if not first_last:
+                first_last += [utc, utc]
+            elif utc < first_last[0]:
+                first_last[0] = utc
+            elif utc > first_last[1]:
+                first_last[1] = utc
+            yield item
+
+    def _replay(self, jobs: list[Job]) -> list[Result]:
+        progress = self.progress
+        done = 0
+        results: list[Result] = []
+        if self.backend == "dask":
+            return _dask(jobs, self.workers, self.scheduler)
+        if self.workers <= 1:
+            for job in jobs:
+                results.append(replay_job(job))
+                done += results[-1].receipts
+                if progress is not None:
+                    progress("replay", done)
+            return results
+        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+            for result in pool.map(replay_job, jobs):  # in partition order: a deterministic merge
+                results.append(result)
+                done += result.receipts
+                if progress is not None:
+                    progress("replay", done)
+        return results
+
+
+class SimulationError(Exception):
+    """A simulation input that cannot be used at all (the customers file, the backend)."""
+
+
+def _bounds(first_last: list[int], engine: Engine) -> tuple[str, str]:
+    """The history's first and last instants (UTC ISO); the clock of every customer ends at the last."""
+    if not first_last:
+        now = dt.datetime(1970, 1, 1, tzinfo=dt.UTC).isoformat()
+        return now, now
+    epoch = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+    return tuple((epoch + dt.timedelta(seconds=s - 86400)).isoformat() for s in first_last)  # type: ignore[return-value]
+
+
+def _dask(jobs: list[Job], workers: int, scheduler: str | None) -> list[Result]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise SimulationError("the dask backend needs dask.distributed: pip install 'loyadsl[dask]'") from None
+    if scheduler is not None:
+        client = Client(scheduler)
+        cluster = None
+    else:
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futures = client.map(replay_job, jobs, pure=False)
+        return list(client.gather(futures))
+    except LoyaRuntimeError:
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

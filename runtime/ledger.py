@@ -1,0 +1,1142 @@
+"""The ledger: what a receipt does to a customer's state, and what a return undoes (docs/state.md,
+sections 4-7).
+
+The engine prices a receipt as before; a ``Session`` adds what state changes about it: it gates
+campaigns (coupon, usage limit, budget), keeps their counter spends covered, settles the payment
+(points, then certificates) and turns the result into **changes**, plain JSON objects that
+``state.apply`` alone writes. Nothing here mutates a state. A return (``refund``) is a list of
+changes that undo the original ones line by line, in proportion to what comes back, with cumulative
+rounding so that returning a line in parts undoes exactly what returning it at once does.
+
+Every division names its rounding; every split of a whole over lines uses ``money.allocate``
+(largest remainder, ties to the smaller line_no), so a change's ``lines`` always sum to it exactly.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from .bundle import Bundle
+from .declarations import Account, CampaignState, CertificateSeries, CouponSeries, Expiry
+from .errors import LoyaRuntimeError, RefundError
+from .model import Line, Outcome, _thousandths, utc_seconds
+from .money import allocate, ceil_div
+from .state import expiry_time, iso, local_midnight, period_key, qualification_period
+
+MILLION = 1_000_000
+
+Change = dict[str, Any]
+Matcher = Callable[[Sequence[Line], Any], Sequence[Line]]
+LocalFn = Callable[[int], tuple[int, int, int]]  # utc seconds -> (local date ordinal, weekday, second of day)
+Request = tuple[str, str, int]  # rewards.Request: (add | spend | issue, name, count)
+
+
+# ------------------------------------------------------------------------------------------ time
+
+
+def seconds(when: int | dt.datetime | str | None) -> int | None:
+    """A state time (UTC seconds, datetime or ISO string) as UTC seconds; None stays None (no end)."""
+    if when is None or type(when) is int:
+        return when
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when)
+    assert isinstance(when, dt.datetime)
+    return utc_seconds(when)
+
+
+def _hash_code(*parts: str, length: int = 8) -> str:
+    """A deterministic code part: base32 of a hash of ``parts`` (no padding, upper case, no 0/1 clash)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return base64.b32encode(digest).decode()[:length]
+
+
+# ------------------------------------------------------------------------------------------ splits
+
+
+def split(total: int, weights: Sequence[int], line_nos: Sequence[int], mode: str = "largest_remainder") -> list[int]:
+    """``total`` (any sign) over ``weights`` exactly, ties to the smaller line_no; equal weights when
+    every weight is zero, so a whole is never lost."""
+    if not weights:
+        return []
+    if sum(weights) <= 0:
+        weights = [1] * len(weights)
+    sign = -1 if total < 0 else 1
+    parts = allocate(abs(total), weights, mode, line_nos)
+    return [sign * p for p in parts]
+
+
+def pairs(line_nos: Sequence[int], parts: Sequence[int]) -> list[list[int]]:
+    """``[[line_no, part], ...]`` leaving out zero parts (the ``lines`` of a change)."""
+    return [[n, p] for n, p in zip(line_nos, parts, strict=True) if p]
+
+
+def fill(rows: Sequence[int], columns: Sequence[int]) -> list[list[int]]:
+    """A matrix with the given row sums and column sums (equal totals, non-negative), filled in order
+    (the north-west corner rule): how each lot's take splits over the lines its points paid for."""
+    out = [[0] * len(columns) for _ in rows]
+    left = list(columns)
+    j = 0
+    for i, need in enumerate(rows):
+        while need > 0 and j < len(left):
+            take = min(need, left[j])
+            out[i][j] += take
+            need -= take
+            left[j] -= take
+            if left[j] == 0:
+                j += 1
+    return out
+
+
+# ------------------------------------------------------------------------------------------ state reads
+
+
+class _Lot(NamedTuple):
+    account: str
+    shared: bool
+    id: str
+    left: int
+    active_from: int
+    expires: int | None
+
+
+def _accounts(state: Any, shared: bool) -> dict[str, Any]:
+    if shared:
+        return dict(state.shared.accounts) if state.shared is not None else {}
+    return dict(state.accounts)
+
+
+def _member(state: Any) -> Any:
+    """The customer's rights in their shared account, or None."""
+    shared = state.shared
+    if shared is None:
+        return None
+    return shared.members.get(state.id)
+
+
+def _lots(account_state: Any, account: str, shared: bool) -> list[_Lot]:
+    out = []
+    for lot in account_state.lots:
+        active_from = seconds(lot.active_from)
+        out.append(_Lot(account, shared, lot.id, lot.left, 0 if active_from is None else active_from,
+                        seconds(lot.expires)))
+    return out
+
+
+def spend_order(lots: list[_Lot], order: str) -> list[_Lot]:
+    """Lots in the account's redemption order; ties by lot id, so the order is total."""
+    if order == "oldest_first":
+        return sorted(lots, key=lambda lot: (lot.active_from, lot.id))
+    if order == "newest_first":
+        return sorted(lots, key=lambda lot: (-lot.active_from, lot.id))
+    return sorted(lots, key=lambda lot: (lot.expires is None, lot.expires or 0, lot.active_from, lot.id))
+
+
+def _active(lot: _Lot, now: int) -> bool:
+    return lot.left > 0 and lot.active_from <= now and (lot.expires is None or lot.expires > now)
+
+
+def _walk(sources: list[tuple[str, Any]], need: int | None,
+          shared_room: int | None) -> list[tuple[str, Any, int]]:
+    """What to take from each source, in order, for ``need`` points (None: all there is); the shared
+    account's sources together give at most ``shared_room`` (a member's redeem_limit)."""
+    taken: list[tuple[str, Any, int]] = []
+    for kind, item in sources:
+        if need is not None and need <= 0:
+            break
+        amount, shared = (item.left, item.shared) if kind == "lot" else (item[2], item[1])
+        if shared and shared_room is not None:
+            amount = min(amount, shared_room)
+        take = amount if need is None else min(amount, need)
+        if take <= 0:
+            continue
+        if shared and shared_room is not None:
+            shared_room -= take
+        taken.append((kind, item, take))
+        if need is not None:
+            need -= take
+    return taken
+
+
+# ------------------------------------------------------------------------------------------ the ledger
+
+
+class Ledger:
+    """What a bundle's state declarations make of receipts and returns; built once per engine."""
+
+    def __init__(self, bundle: Bundle, matchers: Sequence[Matcher], local: LocalFn) -> None:
+        self.bundle = bundle
+        self.decls = decls = bundle.state
+        s = bundle.settings
+        self.zone = ZoneInfo(s.timezone)
+        self.local = local
+        self.matchers = matchers
+        self.mode = s.allocation
+        self.point_value = s.point_value
+        self.points_scale = 10**s.points_minor
+        self.accounts = {a.name: a for a in decls.accounts}
+        self.credit = any(a.credit for a in decls.accounts)  # debts exist only on credit accounts
+        self.default_account = decls.default_account or (decls.accounts[0].name if decls.accounts else None)
+        self.counters = {c.name: c for c in decls.counters}
+        self.series = {c.name: c for c in decls.coupons}
+        self.shared_codes = {c.text: c for c in decls.coupons if c.code == "shared"}
+        self.used_series = {c.state.coupon for c in bundle.campaigns if c.state.coupon is not None}
+        self.certificate_skus: dict[str, CertificateSeries] = {}
+        for series in decls.certificates:
+            for sku in sorted(series.skus):
+                self.certificate_skus.setdefault(sku, series)
+        self.campaigns: dict[str, CampaignState] = {c.name: c.state for c in bundle.campaigns}
+        self.gated = frozenset(c.index for c in bundle.campaigns
+                               if c.state.coupon is not None or c.state.usage_limit is not None
+                               or c.state.budget is not None)
+
+    # -------------------------------------------------------------------------------- conversions
+    def money_of(self, points: int) -> int:
+        """What points pay: ⌊points × value / 10^points_minor⌋ (floor: no fraction of money is made)."""
+        return points * self.point_value // self.points_scale
+
+    def points_for(self, money: int) -> int:
+        """Points that pay ``money``: ⌈money × 10^points_minor / value⌉ (ceil: no fraction of a point is
+        lost)."""
+        return ceil_div(money * self.points_scale, self.point_value)
+
+    def local_midnight(self, day: int) -> int:
+        """UTC seconds of local midnight at the start of a local date (ordinal)."""
+        return local_midnight(day, self.zone)
+
+    def expiry(self, expiry: Expiry, utc: int) -> int | None:
+        """When something made at ``utc`` expires (None: never)."""
+        return expiry_time(expiry, utc, self.zone)
+
+    def account_for(self, campaign: str | None) -> str | None:
+        if campaign is None:
+            return self.default_account
+        state = self.campaigns.get(campaign)
+        return (state.account if state is not None else None) or self.default_account
+
+    def open(self, receipt_id: str, state: Any, view: Any, utc: int, lines: Sequence[Line],
+             coupons: Sequence[str], budgets: Mapping[str, int] | None, expired: Sequence[str] = ()) -> Session:
+        """A receipt's session on a state already advanced to ``utc`` (None: anonymous) and its view;
+        ``expired``: coupon codes that advancing to ``utc`` just took away."""
+        return Session(self, receipt_id, state, view, utc, lines, coupons, budgets, expired)
+
+
+class Payment(NamedTuple):
+    """How the payable is paid: by points (per line), by certificates (per certificate, per line)."""
+
+    requested: int | str | None
+    points: int  # taken, borrowing included
+    by_points: list[int]  # money per line
+    limited_by: str | None
+    certificates: list[dict[str, Any]]  # per presented certificate: code, requested, amount, status, reason
+    by_certificates: list[int]  # money per line
+    takes: list[Change]  # take / debt changes of the redemption
+    spends: list[Change]  # certificate changes
+
+
+class Session:
+    """One receipt's state work. The engine calls ``gate`` and ``reserve`` per campaign, ``pay`` once
+    the discounts are final, and ``finish`` for the changes."""
+
+    def __init__(self, ledger: Ledger, receipt_id: str, state: Any, view: Any, utc: int, lines: Sequence[Line],
+                 coupons: Sequence[str], budgets: Mapping[str, int] | None, expired: Sequence[str] = ()) -> None:
+        self.ledger = ledger
+        self.receipt_id = receipt_id
+        self.state = state
+        self.view = view
+        self.utc = utc
+        self.day = ledger.local(utc)[0]
+        self.lines = lines
+        self.line_nos = [line.line_no for line in lines]
+        self.budgets = budgets
+        self.budget_left: dict[str, int] = {}
+        self.reserved: dict[str, int] = {}
+        self.coupon_report: list[dict[str, Any]] = []
+        self.valid_coupons: dict[str, tuple[str, CouponSeries]] = {}  # series -> (code, series)
+        self.notes: dict[str, str] = {}  # campaign -> why it was gated (for explain)
+        self._lot_times: dict[str, tuple[str, str | None]] = {}
+        self._check_coupons(coupons, frozenset(expired))
+
+    # -------------------------------------------------------------------------------- coupons (step 2)
+    def _check_coupons(self, presented: Sequence[str], expired: frozenset[str]) -> None:
+        """Step 2: each presented code is valid (then ``unused`` until a campaign uses it) or rejected."""
+        if not presented:
+            return
+        ledger = self.ledger
+        state = self.state
+        owned = {c.code: c for c in state.coupons} if state is not None else {}
+        uses = dict(state.coupon_uses) if state is not None else {}
+        seen: set[str] = set()
+        for code in presented:
+            entry: dict[str, Any] = {"code": code, "series": None, "status": "rejected", "reason": None}
+            self.coupon_report.append(entry)
+            if code in seen:
+                entry["reason"] = "duplicate"
+                continue
+            seen.add(code)
+            coupon = owned.get(code)
+            series = ledger.series.get(coupon.series) if coupon is not None else ledger.shared_codes.get(code)
+            if series is None:
+                entry["reason"] = "expired" if code in expired else "unknown"
+                continue
+            entry["series"] = series.name
+            reason = self._coupon_problem(coupon, series, uses.get(series.name, 0))
+            if reason is None and series.name not in ledger.used_series:
+                reason = "not_applicable"
+            if reason is not None:
+                entry["reason"] = reason
+            elif series.name in self.valid_coupons:
+                entry["status"], entry["reason"] = "unused", "another coupon of the series is used"
+            else:
+                entry["status"] = "unused"
+                self.valid_coupons[series.name] = (code, series)
+
+    def _coupon_problem(self, coupon: Any, series: CouponSeries, used: int) -> str | None:
+        now = self.utc
+        if coupon is not None:
+            start, end = seconds(coupon.valid_from), seconds(coupon.valid_to)
+            if start is not None and now < start:
+                return "not_yet_valid"
+            if end is not None and now >= end:
+                return "expired"
+            if coupon.uses_left <= 0:
+                return "used"
+        else:  # a shared code: the series' window, its uses per customer
+            if series.valid is not None:
+                if self.day < series.valid[0]:
+                    return "not_yet_valid"
+                if self.day > series.valid[1]:
+                    return "expired"
+            if used >= series.uses:
+                return "used"
+        if series.per_customer is not None and used >= series.per_customer:
+            return "per_customer_limit"
+        return None
+
+    # -------------------------------------------------------------------------------- gates (step 3)
+    def gate(self, campaign: str, cs: CampaignState) -> str | None:
+        """Why a campaign may not run before its window is even looked at: coupon, usage, budget."""
+        if cs.coupon is not None and cs.coupon not in self.valid_coupons:
+            self.notes[campaign] = f"no valid coupon of the series {cs.coupon} was presented"
+            return "no_coupon"
+        limit = cs.usage_limit
+        if limit is not None and self.state is not None:
+            key = period_key(self.day, limit.per)
+            used = self.state.usage.get(campaign, {}).get(key, 0)
+            if used >= limit.count:
+                self.notes[campaign] = f"used {used} of {limit.count} per {limit.per} ({key})"
+                return "limit_reached"
+        budget = cs.budget
+        if budget is not None and self.budgets is not None:
+            left = self.budget_left.setdefault(campaign, self.budgets.get(campaign, budget.amount))
+            if left <= 0:
+                self.notes[campaign] = f"the {budget.kind} budget of {budget.amount} is spent"
+                return "budget_exhausted"
+        return None
+
+    def discount_room(self, campaign: str, cs: CampaignState) -> int | None:
+        """The most discount the campaign's budget still allows (None: no limit)."""
+        budget = cs.budget
+        if budget is None or self.budgets is None:
+            return None
+        left = self.budget_left.get(campaign, self.budgets.get(campaign, budget.amount))
+        return left if budget.kind == "money" else self.ledger.money_of(left)
+
+    def points_room(self, campaign: str, cs: CampaignState, discount: int) -> int | None:
+        """The most points the campaign's budget still allows after its discount (None: no limit)."""
+        budget = cs.budget
+        if budget is None or self.budgets is None:
+            return None
+        left = self.budget_left.get(campaign, self.budgets.get(campaign, budget.amount))
+        ledger = self.ledger
+        if budget.kind == "money":
+            return max(0, (left - discount) * ledger.points_scale // ledger.point_value)
+        return max(0, left - ceil_div(discount * ledger.points_scale, ledger.point_value))
+
+    def reserve(self, requests: Sequence[Request]) -> bool:
+        """Whether the campaign's spends are covered by the counters' values before the receipt, less
+        what earlier campaigns of the receipt spend; if so they are reserved."""
+        want: dict[str, int] = {}
+        for op, name, n in requests:
+            if op == "spend":
+                want[name] = want.get(name, 0) + n
+        if not want:
+            return True
+        values = self.view.counters
+        for name, n in want.items():
+            if values.get(name, 0) - self.reserved.get(name, 0) < n:
+                return False
+        for name, n in want.items():
+            self.reserved[name] = self.reserved.get(name, 0) + n
+        return True
+
+    def release(self, requests: Sequence[Request]) -> None:
+        """Give back a losing candidate's reservation."""
+        for op, name, n in requests:
+            if op == "spend":
+                self.reserved[name] -= n
+
+    # -------------------------------------------------------------------------------- payment (step 4)
+    def pay(self, left: Sequence[int], redeem: int | str | None,
+            certificates: Sequence[tuple[str, int | None]]) -> Payment:
+        ledger = self.ledger
+        n = len(left)
+        skus = ledger.certificate_skus
+        sold = [line.sku in skus for line in self.lines] if skus else [False] * n
+        by_points = [0] * n
+        points = 0
+        limited_by = None
+        takes: list[Change] = []
+        if redeem is not None and self.state is not None and ledger.decls.redemption is not None:
+            points, by_points, limited_by, takes = self._redeem(left, redeem, sold)
+        remaining = [0 if s else a - p for a, p, s in zip(left, by_points, sold, strict=True)]
+        by_certificates = [0] * n
+        report: list[dict[str, Any]] = []
+        spends: list[Change] = []
+        for code, amount in certificates:
+            entry, spend, used = self._certificate(code, amount, remaining)
+            report.append(entry)
+            if spend is not None:
+                spends.append(spend)
+                for i in range(n):
+                    by_certificates[i] += used[i]
+                    remaining[i] -= used[i]
+        return Payment(redeem, points, by_points, limited_by, report, by_certificates, takes, spends)
+
+    def _redeem(self, left: Sequence[int], redeem: int | str,
+                sold: list[bool]) -> tuple[int, list[int], str | None, list[Change]]:
+        ledger = self.ledger
+        rules = ledger.decls.redemption
+        assert rules is not None
+        state = self.state
+        now = self.utc
+        member = _member(state)
+        shared_ok = member is not None and member.redeem
+        shared_room = member.redeem_limit if shared_ok and member.redeem_limit is not None else None
+        sources: list[tuple[str, Any]] = []  # (kind, item): ("lot", _Lot) | ("credit", (account, shared, room))
+        credit: list[tuple[str, bool, int]] = []
+        names = rules.accounts or tuple(ledger.accounts)
+        for name in names:
+            decl = ledger.accounts[name]
+            for shared in (False, True):
+                if shared and not shared_ok:
+                    continue
+                acc = _accounts(state, shared).get(name)
+                room = decl.credit - (acc.debt if acc is not None else 0)
+                if acc is not None:
+                    for lot in spend_order([lot for lot in _lots(acc, name, shared) if _active(lot, now)], decl.spend):
+                        sources.append(("lot", lot))
+                if decl.credit and room > 0:
+                    credit.append((name, shared, room))
+        # every lot first (in account order), then borrowing: a debt is the last resort
+        sources += [("credit", c) for c in credit]
+        available = sum(t for _, _, t in _walk(sources, None, shared_room))
+        n = len(left)
+        excluded = set()
+        if rules.exclude is not None:
+            excluded = {line.index for line in ledger.matchers[rules.exclude](self.lines, self.view)}
+        eligible = [0 if (i in excluded or sold[i]) else left[i] for i in range(n)]
+        base = sum(eligible)
+        payable = sum(left)
+        wanted = available if redeem == "max" else min(int(redeem), available)
+        limited_by = "balance" if redeem != "max" and int(redeem) > available else None
+        limits = [("max_share", base * rules.max_share // MILLION), ("min_payment", payable - rules.min_payment)]
+        money = ledger.money_of(wanted)
+        for why, cap in limits:
+            if money > max(cap, 0):
+                money, limited_by = max(cap, 0), why
+        if money <= 0:
+            return 0, [0] * n, limited_by, []
+        points = ledger.points_for(money)
+        by_points = split(money, eligible, self.line_nos, "largest_remainder")
+        per_line = split(points, by_points, self.line_nos, "largest_remainder")
+        taken = _walk(sources, points, shared_room)
+        matrix = fill([t for _, _, t in taken], per_line)
+        changes: list[Change] = []
+        for (kind, item, take), row in zip(taken, matrix, strict=True):
+            lines = pairs(self.line_nos, row)
+            if kind == "lot":
+                changes.append({"op": "take", "account": item.account, "lot": item.id, "points": take,
+                                "reason": "redeem", "lines": lines, "shared": item.shared,
+                                "receipt": self.receipt_id})
+            else:
+                changes.append({"op": "debt", "account": item[0], "points": take, "reason": "redeem",
+                                "lines": lines, "shared": item[1], "receipt": self.receipt_id})
+        return points, by_points, limited_by, changes
+
+    def _certificate(self, code: str, amount: int | None,
+                     remaining: list[int]) -> tuple[dict[str, Any], Change | None, list[int]]:
+        entry: dict[str, Any] = {"code": code, "requested": amount, "amount": 0, "status": "rejected", "reason": None}
+        state = self.state
+        cert = next((c for c in state.certificates if c.code == code), None) if state is not None else None
+        due = sum(remaining)
+        expires = seconds(cert.expires) if cert is not None else None
+        if cert is None:
+            entry["reason"] = "unknown"
+        elif expires is not None and expires <= self.utc:
+            entry["reason"] = "expired"
+        elif cert.balance <= 0:
+            entry["reason"] = "used_up"
+        elif amount is not None and amount > cert.balance:
+            entry["reason"] = "insufficient_balance"
+        elif due <= 0:
+            entry["status"], entry["reason"] = "unused", "nothing_to_pay"
+        if entry["reason"] is not None or cert is None:
+            return entry, None, []
+        use = min(cert.balance if amount is None else amount, due)
+        used = split(use, remaining, self.line_nos)
+        spent = use if cert.multi_use else cert.balance  # single use: what is left is forfeited
+        entry["amount"], entry["status"] = use, "used"
+        if spent > use:
+            entry["forfeited"] = spent - use
+        lines = pairs(self.line_nos, split(-spent, used, self.line_nos))
+        change = {"op": "certificate", "code": code, "delta": -spent, "lines": lines, "reason": "spend",
+                  "receipt": self.receipt_id}
+        return entry, change, used
+
+    # -------------------------------------------------------------------------------- changes (steps 5-6)
+    def finish(self, left: Sequence[int], payment: Payment, accrued: Sequence[tuple[str, Sequence[int]]],
+               applied: Sequence[tuple[str, Sequence[Request]]], given: Mapping[str, tuple[int, int]],
+               ) -> tuple[dict[str, Any], tuple[dict[str, Any], ...], list[Change], list[dict[str, Any]]]:
+        """The payment record, the coupon report, the changes and the events of the receipt.
+
+        ``accrued``: (campaign, points per line) of each applied campaign with points; ``applied``:
+        (campaign, state requests) of each applied campaign in order; ``given``: campaign ->
+        (discount, points) it gave (for budgets)."""
+        ledger = self.ledger
+        state = self.state
+        rid = self.receipt_id
+        line_nos = self.line_nos
+        changes: list[Change] = []
+        events: list[dict[str, Any]] = []
+        known = state is not None
+        to_pay = [a - p - c for a, p, c in zip(left, payment.by_points, payment.by_certificates, strict=True)]
+        # payment
+        changes += payment.takes
+        changes += payment.spends
+        debts = self._debts(payment.takes)
+        # accruals -> lots
+        if known:
+            for campaign, points in accrued:
+                account = ledger.account_for(campaign)
+                if account is not None and any(points):
+                    changes += self._lot(account, campaign, list(points), debts, events)
+        # counters and chips
+        used_series: dict[str, str] = {}
+        issues: list[tuple[str, str]] = []
+        adds: dict[str, list[int]] = {}
+        spends: dict[str, int] = {}
+        for campaign, requests in applied:
+            cs = ledger.campaigns.get(campaign)
+            if cs is not None and cs.coupon is not None and cs.coupon in self.valid_coupons:
+                used_series.setdefault(cs.coupon, campaign)
+            for op, name, count in requests:
+                if op == "add":
+                    adds.setdefault(name, [0] * len(left))
+                    for i, part in enumerate(split(count, list(left), line_nos)):
+                        adds[name][i] += part
+                elif op == "spend":
+                    spends[name] = spends.get(name, 0) + count
+                else:
+                    issues.append((campaign, name))
+        if known:
+            changes += self._counters(left, adds, spends)
+        # coupons: uses, then issues
+        for entry in self.coupon_report:
+            series = entry["series"]
+            if entry["status"] == "unused" and series in used_series and self.valid_coupons[series][0] == entry["code"]:
+                entry["status"], entry["reason"] = "redeemed", None
+                if known:
+                    changes.append({"op": "coupon_use", "code": entry["code"], "series": series,
+                                    "campaign": used_series[series], "receipt": rid})
+        if known:
+            for seq, (campaign, series) in enumerate(issues):
+                coupon = self._issue(campaign, ledger.series[series], seq)
+                changes.append(coupon)
+                events.append({"event": "coupon_issued", "code": coupon["code"], "series": series,
+                               "campaign": campaign})
+        # certificates sold (a host may register them even for an anonymous buyer)
+        for line, pay in zip(self.lines, left, strict=True) if ledger.certificate_skus else ():
+            series = ledger.certificate_skus.get(line.sku)
+            if series is not None and pay > 0:
+                cert = self._sell(series, line, pay)
+                changes.append(cert)
+                events.append({"event": "certificate_sold", "code": cert["code"], "series": series.name,
+                               "value": pay})
+        if known:
+            changes += self._qualify(left, events)
+            for campaign, _ in applied:
+                cs = ledger.campaigns.get(campaign)
+                if cs is not None and cs.usage_limit is not None:
+                    changes.append({"op": "usage", "campaign": campaign,
+                                    "period": period_key(self.day, cs.usage_limit.per), "delta": 1, "receipt": rid})
+        for campaign, _ in applied:
+            cs = ledger.campaigns.get(campaign)
+            if cs is not None and cs.budget is not None:
+                money, gained = given.get(campaign, (0, 0))
+                if cs.budget.kind == "money":
+                    delta = money + ceil_div(gained * ledger.point_value, ledger.points_scale)
+                else:
+                    delta = gained + ceil_div(money * ledger.points_scale, ledger.point_value)
+                if delta:
+                    changes.append({"op": "budget", "campaign": campaign, "kind": cs.budget.kind, "delta": delta,
+                                    "receipt": rid})
+        if known:
+            changes += self._referral(left, debts, events)
+            changes.append({"op": "receipt", "receipt": rid, "delta": 1})
+        record = {
+            "customer": state.id if known else None,
+            "requested": payment.requested,
+            "points": payment.points,
+            "points_money": sum(payment.by_points),
+            "limited_by": payment.limited_by,
+            "certificates": payment.certificates,
+            "certificates_money": sum(payment.by_certificates),
+            "to_pay": sum(to_pay),
+            "lines": [{"line_no": line.line_no, "qty": line.qty, "payable": pay, "points_money": p,
+                       "certificates": c, "to_pay": t}
+                      for line, pay, p, c, t in zip(self.lines, left, payment.by_points, payment.by_certificates,
+                                                    to_pay, strict=True)],
+        }
+        return record, tuple(self.coupon_report), changes, events
+
+    def _debts(self, takes: Sequence[Change]) -> dict[tuple[str, bool], int]:
+        """Each account's debt after the receipt's borrowing: what accruals repay."""
+        out: dict[tuple[str, bool], int] = {}
+        if self.state is None or not self.ledger.credit:
+            return out
+        for shared in (False, True):
+            for name, acc in _accounts(self.state, shared).items():
+                out[(name, shared)] = acc.debt
+        for change in takes:
+            if change["op"] == "debt":
+                key = (change["account"], change["shared"])
+                out[key] = out.get(key, 0) + change["points"]
+        return out
+
+    def _target(self, account: str) -> bool:
+        """Whether this customer's accruals go to the shared account."""
+        member = _member(self.state)
+        return member is not None and bool(member.accrue)
+
+    def _lot(self, account: str, campaign: str | None, vec: list[int], debts: dict[tuple[str, bool], int],
+             events: list[dict[str, Any]], lines: bool = True, lot_id: str | None = None) -> list[Change]:
+        """An accrual: first the account's debt is repaid by its ``repay`` share (floor), the rest is a lot."""
+        ledger = self.ledger
+        decl: Account = ledger.accounts[account]
+        shared = self._target(account)
+        total = sum(vec)
+        out: list[Change] = []
+        debt = debts.get((account, shared), 0)
+        repaid = min(debt, total * decl.repay // MILLION) if debt > 0 else 0
+        line_nos = self.line_nos
+        if repaid:
+            parts = split(repaid, vec, line_nos)
+            vec = [v - p for v, p in zip(vec, parts, strict=True)]
+            debts[(account, shared)] = debt - repaid
+            change: Change = {"op": "debt", "account": account, "points": -repaid, "reason": "repay",
+                              "shared": shared, "receipt": self.receipt_id}
+            if lines:
+                change["lines"] = pairs(line_nos, [-p for p in parts])
+            out.append(change)
+            events.append({"event": "debt_repaid", "account": account, "points": repaid, "shared": shared})
+        points = total - repaid
+        if points > 0:
+            active_from, expires = self._times(decl)
+            change = {"op": "lot", "account": account, "lot": lot_id or f"{self.receipt_id}:{account}:{campaign}",
+                      "points": points, "active_from": active_from, "expires": expires, "receipt": self.receipt_id,
+                      "campaign": campaign, "shared": shared}
+            if lines:
+                change["lines"] = pairs(line_nos, vec)
+            out.append(change)
+        return out
+
+    def _times(self, decl: Account) -> tuple[str, str | None]:
+        """A lot's active_from and expires in the account, as text (the same for every lot of the
+        receipt in the account: made once)."""
+        found = self._lot_times.get(decl.name)
+        if found is None:
+            expires = self.ledger.expiry(decl.expiry, self.utc)
+            found = self._lot_times[decl.name] = (iso(self.utc + decl.activation),
+                                                  None if expires is None else iso(expires))
+        return found
+
+    def _counters(self, left: Sequence[int], adds: dict[str, list[int]], spends: dict[str, int]) -> list[Change]:
+        ledger = self.ledger
+        out: list[Change] = []
+        line_nos = self.line_nos
+        for decl in ledger.decls.counters:
+            vec = adds.get(decl.name)
+            if decl.earn is not None:
+                selected = ledger.matchers[decl.earn.predicate](self.lines, self.view)
+                weights = [0] * len(left)
+                for line in selected:
+                    weights[line.index] = left[line.index]
+                earned = sum(weights) // decl.earn.per * decl.earn.count  # floor: whole steps only
+                if earned:
+                    parts = split(earned, weights, line_nos)
+                    vec = parts if vec is None else [a + b for a, b in zip(vec, parts, strict=True)]
+            in_window = decl.valid is None or decl.valid[0] <= self.day <= decl.valid[1]
+            period = period_key(self.day, decl.reset)
+            added = sum(vec) if vec is not None else 0
+            if vec is not None and added and in_window:
+                out.append({"op": "counter", "name": decl.name, "delta": added, "period": period,
+                            "lines": pairs(line_nos, vec), "reason": "add", "receipt": self.receipt_id})
+            spent = spends.get(decl.name, 0)
+            if spent:
+                parts = split(-spent, list(left), line_nos)
+                out.append({"op": "counter", "name": decl.name, "delta": -spent, "period": period,
+                            "lines": pairs(line_nos, parts), "reason": "spend", "receipt": self.receipt_id})
+        return out
+
+    def _issue(self, campaign: str, series: CouponSeries, seq: int) -> Change:
+        ledger = self.ledger
+        code = series.text if series.code == "shared" else \
+            series.text + _hash_code(self.receipt_id, campaign, str(seq))
+        start, end = self.utc, None
+        if series.valid_for is not None:
+            end = self.utc + series.valid_for
+        elif series.valid is not None:
+            start = max(start, ledger.local_midnight(series.valid[0]))
+            end = ledger.local_midnight(series.valid[1] + 1)
+        return {"op": "coupon_issue", "code": code, "series": series.name, "issued": iso(self.utc),
+                "valid_from": iso(start), "valid_to": None if end is None else iso(end), "uses_left": series.uses,
+                "campaign": campaign, "receipt": self.receipt_id}
+
+    def _sell(self, series: CertificateSeries, line: Line, value: int) -> Change:
+        expires = self.ledger.expiry(series.expiry, self.utc)
+        code = f"{series.name.upper()}-{_hash_code(self.receipt_id, str(line.line_no), length=10)}"
+        return {"op": "certificate_issue", "code": code, "series": series.name, "value": value, "balance": value,
+                "expires": None if expires is None else iso(expires), "multi_use": series.multi_use,
+                "lines": [[line.line_no, value]], "receipt": self.receipt_id}
+
+    def _qualify(self, left: Sequence[int], events: list[dict[str, Any]]) -> list[Change]:
+        tiers = self.ledger.decls.tiers
+        if tiers is None:
+            return []
+        state = self.state
+        rolling = tiers.period.kind == "rolling"
+        key = qualification_period(self.ledger.decls, self.day)
+        change: Change = {"op": "qualify", "period": key, "receipt": self.receipt_id}
+        if tiers.measure == "spend":
+            skus = self.ledger.certificate_skus
+            weights = [0 if line.sku in skus else pay for line, pay in zip(self.lines, left, strict=True)] \
+                if skus else list(left)
+            change["delta"] = delta = sum(weights)
+            change["lines"] = pairs(self.line_nos, weights)
+        else:
+            change["delta"] = delta = 1
+        if rolling:
+            change["day"] = self.day
+        if not delta:
+            return []
+        out = [change]
+        q = state.qualification
+        if rolling:
+            days = tiers.period.days or 0
+            value = sum(v for d, v in (q.days or []) if self.day - days < d <= self.day)
+        else:
+            value = q.value if q is not None and q.period == key else 0
+        value += delta
+        names = [level.name for level in tiers.levels]
+        reached = max(i for i, level in enumerate(tiers.levels) if level.threshold <= value) \
+            if value >= tiers.levels[0].threshold else -1
+        current = names.index(state.tier) if state.tier in names else -1
+        if reached > current:
+            out.append({"op": "tier", "from": state.tier, "to": names[reached], "reason": "upgrade",
+                        "receipt": self.receipt_id})
+            events.append({"event": "tier_changed", "from": state.tier, "to": names[reached], "reason": "upgrade"})
+        return out
+
+    def _referral(self, left: Sequence[int], debts: dict[tuple[str, bool], int],
+                  events: list[dict[str, Any]]) -> list[Change]:
+        rules = self.ledger.decls.referral
+        state = self.state
+        ref = state.referral
+        if rules is None or ref is None or not ref.referred_by or ref.rewarded or state.receipts:
+            return []
+        if sum(left) < rules.qualify:
+            return []
+        out: list[Change] = []
+        rid = self.receipt_id
+        if rules.referrer and rules.referrer_account is not None:
+            out.append({"op": "transfer", "customer": ref.referred_by, "account": rules.referrer_account,
+                        "points": rules.referrer, "reason": "referral", "lot": f"{rid}:{rules.referrer_account}:referrer",
+                        "receipt": rid})
+        if rules.newcomer and rules.newcomer_account is not None:
+            vec = split(rules.newcomer, list(left), self.line_nos)
+            out += self._lot(rules.newcomer_account, None, vec, debts, events, lines=False,
+                             lot_id=f"{rid}:{rules.newcomer_account}:referral")
+        out.append({"op": "referral", "rewarded": True, "receipt": rid})
+        events.append({"event": "referral", "referrer": ref.referred_by, "points": rules.referrer})
+        return out
+
+
+# ------------------------------------------------------------------------------------------ returns (section 7)
+
+
+class Refund(NamedTuple):
+    """What a return gives back. ``money``: back in money (the part paid neither by points nor by
+    certificates, less a sold certificate's spent part); ``points_money`` and ``certificates_money``:
+    what went back to lots and certificates instead; ``discount``: the returned share of the discount;
+    ``lines``: the same per line (``qty`` returned, in thousandths); ``changes``: for ``state.apply``;
+    ``shortfall``: what could not be taken back (points already spent, by the account's policy, or a
+    sold certificate's spent part); ``full``: whether the receipt is now returned completely."""
+
+    receipt_id: str
+    money: int
+    points_money: int
+    certificates_money: int
+    discount: int
+    lines: tuple[dict[str, Any], ...]
+    changes: tuple[Change, ...]
+    events: tuple[dict[str, Any], ...]
+    shortfall: tuple[dict[str, Any], ...]
+    full: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"receipt_id": self.receipt_id, "money": self.money, "points_money": self.points_money,
+                "certificates_money": self.certificates_money, "discount": self.discount, "full": self.full,
+                "lines": list(self.lines), "changes": list(self.changes), "events": list(self.events),
+                "shortfall": list(self.shortfall)}
+
+
+_LINE_KEYS = ("line_no", "qty", "payable", "points_money", "certificates", "to_pay")
+
+
+def _units(thousandths: int) -> str:
+    whole, frac = divmod(thousandths, 1000)
+    return f"{whole}.{frac:03d}".rstrip("0").rstrip(".") if frac else str(whole)
+
+
+def _sold_lines(o: Outcome) -> dict[int, dict[str, int]]:
+    """The payment record's lines, checked against the outcome's."""
+    pay = o.payment
+    assert pay is not None
+    raw = pay.get("lines")
+    if type(raw) is not list or len(raw) != len(o.lines):
+        raise RefundError("expected one entry per receipt line", "payment.lines")
+    out: dict[int, dict[str, int]] = {}
+    for i, (entry, line) in enumerate(zip(raw, o.lines, strict=True)):
+        where = f"payment.lines[{i}]"
+        if type(entry) is not dict or any(type(entry.get(k)) is not int for k in _LINE_KEYS):
+            raise RefundError(f"expected integers {', '.join(_LINE_KEYS)}", where)
+        if entry["line_no"] != line.line_no or entry["payable"] != line.payable or entry["qty"] <= 0 \
+                or entry["payable"] != entry["points_money"] + entry["certificates"] + entry["to_pay"]:
+            raise RefundError("does not agree with the outcome's line (line_no, payable, or its parts)", where)
+        out[line.line_no] = dict(entry, discount=line.discount)
+    return out
+
+
+def _quantities(rid: str, sold: dict[int, dict[str, int]], done: dict[int, int],
+                returned: Mapping[Any, Any] | None) -> dict[int, int]:
+    """line_no -> thousandths returned now, every problem a RefundError naming the line."""
+    if returned is None:
+        now = {ln: e["qty"] - done.get(ln, 0) for ln, e in sold.items() if e["qty"] > done.get(ln, 0)}
+        if not now:
+            raise RefundError(f"receipt {rid} is already returned in full", "returned")
+        return now
+    if not returned:
+        raise RefundError("nothing to return (an empty mapping; None returns every line)", "returned")
+    now = {}
+    for key, qty in returned.items():
+        ln = int(key) if type(key) is str and key.isdigit() else key
+        where = f"returned.{key}"
+        if type(ln) is not int or ln not in sold:
+            raise RefundError(f"receipt {rid} has no line {key!r} (its lines: {', '.join(map(str, sold))})", where)
+        try:
+            q = _thousandths(qty, where)
+        except LoyaRuntimeError as exc:  # the receipt's rule for quantities, as a refund error
+            raise RefundError(exc.message.removeprefix(f"{where}: "), where) from None
+        total, before = sold[ln]["qty"], done.get(ln, 0)
+        if before + q > total:
+            raise RefundError(f"returns {_units(q)} of line {ln}, but only {_units(total - before)} of the "
+                              f"{_units(total)} sold are left to return", where)
+        now[ln] = now.get(ln, 0) + q
+    return now
+
+
+class _Undo:
+    """The running state of one refund: lots, debts, counters and certificates as the refund's own
+    earlier changes leave them, so two changes touching one lot never take it twice."""
+
+    def __init__(self, ledger: Ledger, state: Any, utc: int, rid: str) -> None:
+        self.ledger = ledger
+        self.state = state
+        self.utc = utc
+        self.rid = rid
+        self.lots: dict[tuple[bool, str], dict[str, _Lot]] = {}
+        self.debts: dict[tuple[str, bool], int] = {}
+        self.points_of: dict[str, int] = {}  # lot id -> its points
+        for shared in (False, True):
+            for name, acc in _accounts(state, shared).items():
+                self.lots[(shared, name)] = {lot.id: lot for lot in _lots(acc, name, shared)}
+                self.points_of.update((lot.id, lot.points) for lot in acc.lots)
+                self.debts[(name, shared)] = acc.debt
+        self.counters = {name: [c.value, c.period] for name, c in state.counters.items()}
+        self.certificates = {c.code: c.balance for c in state.certificates}
+        self.changes: list[Change] = []
+        self.events: list[dict[str, Any]] = []
+        self.shortfall: list[dict[str, Any]] = []
+        self.money_adjust = 0
+
+    def take(self, account: str, shared: bool, lot: _Lot, points: int, reason: str) -> None:
+        self.lots[(shared, account)][lot.id] = lot._replace(left=lot.left - points)
+        self.changes.append({"op": "take", "account": account, "lot": lot.id, "points": points, "reason": reason,
+                             "shared": shared, "receipt": self.rid})
+
+    def accrual(self, change: Change, points: int, earlier: int) -> None:
+        """Take back accrued points from their lot; a shortfall goes by the account's policy. A lot that
+        nothing but this receipt's returns touched is removed with its last points (a ``lot`` change of
+        minus its points, after giving back what earlier returns took), so a receipt returned in parts
+        leaves the state a return at once leaves."""
+        account, shared = change["account"], bool(change.get("shared"))
+        decl = self.ledger.accounts.get(account)
+        lots = self.lots.get((shared, account), {})
+        lot = lots.get(change["lot"])
+        whole = change["points"]
+        if (lot is not None and earlier + points == whole and lot.left == points
+                and self.points_of.get(lot.id) == whole):
+            if earlier:
+                self.take(account, shared, lot, -earlier, "return")
+            del lots[lot.id]
+            self.changes.append({"op": "lot", "account": account, "lot": lot.id, "points": -whole,
+                                 "reason": "return", "shared": shared, "receipt": self.rid})
+            return
+        got = min(points, lot.left) if lot is not None else 0
+        if got > 0 and lot is not None:
+            self.take(account, shared, lot, got, "return")
+        short = points - got
+        if short and decl is not None and decl.shortfall == "other_lots":
+            others = [x for x in lots.values() if x.id != change["lot"] and _active(x, self.utc)]
+            for other in spend_order(others, decl.spend):
+                part = min(short, other.left)
+                self.take(account, shared, other, part, "return")
+                short -= part
+                if not short:
+                    break
+        if short and decl is not None and decl.shortfall == "negative":
+            debt = self.debts.get((account, shared), 0)
+            borrow = min(short, max(0, decl.credit - debt))
+            if borrow:
+                self.debts[(account, shared)] = debt + borrow
+                self.changes.append({"op": "debt", "account": account, "points": borrow, "reason": "return",
+                                     "shared": shared, "receipt": self.rid})
+                short -= borrow
+        if short:
+            self.shortfall.append({"kind": "points", "account": account, "lot": change["lot"], "points": short,
+                                   "shared": shared})
+
+    def redemption(self, change: Change, points: int) -> None:
+        """Give redeemed points back to the lot they came from (expired: they expire at once)."""
+        account, shared = change["account"], bool(change.get("shared"))
+        lot = self.lots.get((shared, account), {}).get(change["lot"])
+        if lot is None:
+            self.events.append({"event": "points_expired", "account": account, "points": points, "lot": change["lot"],
+                                "reason": "returned to a lot that is gone"})
+            return
+        self.take(account, shared, lot, -points, "redeem")
+        if lot.expires is not None and lot.expires <= self.utc:
+            self.take(account, shared, self.lots[(shared, account)][lot.id], points, "expire")
+            self.events.append({"event": "points_expired", "account": account, "points": points, "lot": lot.id})
+
+    def debt(self, change: Change, points: int) -> None:
+        """Undo ``points`` of a debt change: a borrowing (> 0) comes off the debt, a repayment (< 0) goes
+        back on it. Borrowing and repayment sit on different lines, so a partial return may cancel more
+        debt than is left: the rest is the customer's, a lot of this return; and a repayment undone
+        later takes such a lot back first (removing it when untouched), so the parts add up to a
+        return at once."""
+        account, shared = change["account"], bool(change.get("shared"))
+        key = (account, shared)
+        debt = self.debts.get(key, 0)
+        lots = self.lots.setdefault((shared, account), {})
+        mine = [lot for lot in lots.values() if lot.id.startswith(f"{self.rid}:{account}:returned:") and lot.left]
+        if points > 0:
+            paid = min(points, debt)
+            if paid:
+                self._debt(account, shared, -paid)
+            if points > paid:
+                self._excess(account, shared, points - paid, len(mine))
+            return
+        owed = -points
+        for lot in sorted(mine, key=lambda x: x.id, reverse=True):
+            got = min(owed, lot.left)
+            if got == lot.left and lot.left == self.points_of.get(lot.id):
+                del lots[lot.id]
+                self.changes.append({"op": "lot", "account": account, "lot": lot.id, "points": -got,
+                                     "reason": "return", "shared": shared, "receipt": self.rid})
+            else:
+                self.take(account, shared, lot, got, "return")
+            owed -= got
+            if not owed:
+                return
+        self._debt(account, shared, owed)
+
+    def _debt(self, account: str, shared: bool, points: int) -> None:
+        self.debts[(account, shared)] = self.debts.get((account, shared), 0) + points
+        self.changes.append({"op": "debt", "account": account, "points": points, "reason": "return",
+                             "shared": shared, "receipt": self.rid})
+
+    def _excess(self, account: str, shared: bool, points: int, seq: int) -> None:
+        decl = self.ledger.accounts.get(account)
+        lot_id = f"{self.rid}:{account}:returned:{seq}"
+        while lot_id in self.points_of:
+            seq += 1
+            lot_id = f"{self.rid}:{account}:returned:{seq}"
+        expires = self.ledger.expiry(decl.expiry, self.utc) if decl is not None else None
+        self.lots.setdefault((shared, account), {})[lot_id] = _Lot(account, shared, lot_id, points, self.utc, expires)
+        self.points_of[lot_id] = points
+        self.changes.append({"op": "lot", "account": account, "lot": lot_id, "points": points,
+                             "active_from": iso(self.utc), "expires": None if expires is None else iso(expires),
+                             "receipt": self.rid, "campaign": None, "shared": shared})
+
+    def certificate(self, change: Change, delta: int) -> None:
+        """A certificate payment (``delta`` < 0 undone: money goes back on the card)."""
+        code = change["code"]
+        if code not in self.certificates:
+            self.money_adjust -= delta
+            self.shortfall.append({"kind": "certificate_gone", "code": code, "amount": -delta})
+            return
+        self.certificates[code] -= delta
+        self.changes.append({"op": "certificate", "code": code, "delta": -delta, "reason": "return",
+                             "receipt": self.rid})
+
+    def sold(self, change: Change, value: int, last: bool) -> int:
+        """A sold certificate: its returned share comes off the balance, the whole card is voided with the
+        line's last unit; what was spent already is withheld from the money. Returns the withheld part."""
+        code = change["code"]
+        balance = self.certificates.get(code, 0)
+        got = min(value, balance)
+        if got:
+            self.certificates[code] = balance - got
+            self.changes.append({"op": "certificate", "code": code, "delta": -got, "reason": "return",
+                                 "receipt": self.rid})
+        if last and code in self.certificates:
+            self.changes.append({"op": "certificate_void", "code": code, "receipt": self.rid})
+        if value > got:
+            self.shortfall.append({"kind": "certificate_spent", "code": code, "amount": value - got})
+        return value - got
+
+    def revoke(self, change: Change) -> None:
+        """A coupon the receipt issued goes with a full return, unless it was used."""
+        coupon = next((c for c in self.state.coupons if c.code == change["code"]), None)
+        if coupon is not None and coupon.uses_left == change.get("uses_left") and coupon.series == change["series"]:
+            self.changes.append({"op": "coupon_expire", "code": coupon.code, "series": coupon.series,
+                                 "reason": "return", "receipt": self.rid})
+
+    def counter(self, change: Change, delta: int) -> None:
+        """Undo ``delta`` of a counter change, unless the counter was reset since (another period)."""
+        name = change["name"]
+        current = self.counters.get(name)
+        if current is None or current[1] != change.get("period"):
+            return
+        back = min(delta, current[0]) if delta > 0 else delta  # never below zero
+        if back:
+            current[0] -= back
+            self.changes.append({"op": "counter", "name": name, "delta": -back, "period": current[1],
+                                 "reason": "return", "receipt": self.rid})
+
+
+def refund(ledger: Ledger, original: Outcome | Mapping[str, Any], returned: Mapping[Any, Any] | None, state: Any,
+           utc: int) -> Refund:
+    """Section 7: the return of ``returned`` (line_no -> quantity as in receipt JSON; None: all that is
+    left) of the receipt ``original`` describes, for a customer state advanced to ``utc``."""
+    o = original if isinstance(original, Outcome) else Outcome.from_dict(dict(original))
+    rid = o.receipt_id
+    pay = o.payment
+    if o.changes is None or pay is None:
+        raise RefundError(f"the outcome of receipt {rid} has no payment record: it was evaluated without customer "
+                          "state, so a return cannot be computed from it", "payment")
+    if state is None:
+        raise RefundError(f"a return of receipt {rid} needs the customer's state", "customer")
+    owner = pay.get("customer")
+    if owner != state.id:
+        raise RefundError(f"receipt {rid} was evaluated for customer {owner!r}, not {state.id!r}", "customer")
+    start = pay.get("advance", 0)
+    if type(start) is not int or not 0 <= start <= len(o.changes):
+        raise RefundError("expected the number of leading time-event changes", "payment.advance")
+    mine = o.changes[start:]
+    for i, change in enumerate(mine, start):
+        if change.get("receipt", rid) != rid:
+            raise RefundError(f"a change of receipt {change.get('receipt')!r} in the outcome of receipt {rid}",
+                              f"changes[{i}].receipt")
+    sold = _sold_lines(o)
+    done = {int(k): v for k, v in (state.returns.get(rid) or {}).items()}
+    now = _quantities(rid, sold, done, returned)
+    full = all(done.get(ln, 0) + now.get(ln, 0) == e["qty"] for ln, e in sold.items())
+
+    def share(ln: int, part: int) -> int:
+        """The returned share of a line's part: ⌊p × returned so far / sold⌋ − what earlier returns undid
+        (floor both times, so the parts of a line telescope to the whole)."""
+        q = now.get(ln, 0)
+        if not q or ln not in sold:
+            return 0
+        total, before = sold[ln]["qty"], done.get(ln, 0)
+        return part * (before + q) // total - part * before // total
+
+    def undone(change: Change) -> int:
+        return sum(share(int(ln), int(p)) for ln, p in change.get("lines") or ())
+
+    def earlier(change: Change) -> int:
+        """What earlier returns undid of a line-attributed change."""
+        return sum(int(p) * done.get(int(ln), 0) // sold[int(ln)]["qty"] for ln, p in change.get("lines") or ()
+                   if int(ln) in sold)
+
+    u = _Undo(ledger, state, utc, rid)
+    withheld: dict[int, int] = {}
+    for change in reversed(mine):  # the inverse of a sequence of changes runs backwards
+        op = change["op"]
+        if op == "lot" and change.get("lines"):
+            if points := undone(change):
+                u.accrual(change, points, earlier(change))
+        elif op == "take" and change.get("reason") == "redeem" and change.get("lines"):
+            if points := undone(change):
+                u.redemption(change, points)
+        elif op == "debt" and change.get("lines"):
+            if points := undone(change):
+                u.debt(change, points)
+        elif op == "certificate" and change.get("lines"):
+            if delta := undone(change):
+                u.certificate(change, delta)
+        elif op == "certificate_issue" and change.get("lines"):
+            ((ln, value),) = change["lines"]
+            if part := share(ln, value):
+                last = done.get(ln, 0) + now.get(ln, 0) == sold[ln]["qty"]
+                withheld[ln] = withheld.get(ln, 0) + u.sold(change, part, last)
+        elif op == "counter" and change.get("lines"):
+            if delta := undone(change):
+                u.counter(change, delta)
+        elif op == "qualify":
+            delta = undone(change) if change.get("lines") else (change["delta"] if full else 0)
+            if delta:
+                back: Change = {"op": "qualify", "period": change["period"], "delta": -delta, "receipt": rid}
+                if "day" in change:
+                    back["day"] = change["day"]
+                u.changes.append(back)
+        elif full and op == "coupon_use":
+            u.changes.append({"op": "coupon_unuse", "code": change["code"], "series": change["series"],
+                              "campaign": change.get("campaign"), "receipt": rid})
+        elif full and op in ("usage", "budget"):
+            u.changes.append({**change, "delta": -change["delta"]})
+        elif full and op == "coupon_issue":
+            u.revoke(change)
+        elif full and op == "receipt":
+            u.changes.append({"op": "receipt", "receipt": rid, "delta": -change["delta"]})
+    lines = []
+    for ln, entry in sold.items():
+        q = now.get(ln, 0)
+        if not q:
+            continue
+        payable = share(ln, entry["payable"])
+        by_points, by_certificates = share(ln, entry["points_money"]), share(ln, entry["certificates"])
+        lines.append({"line_no": ln, "qty": q, "payable": payable, "discount": share(ln, entry["discount"]),
+                      "points_money": by_points, "certificates": by_certificates,
+                      "money": payable - by_points - by_certificates - withheld.get(ln, 0)})
+    u.changes.append({"op": "returned", "receipt": rid, "lines": [[ln, q] for ln, q in now.items()]})
+    return Refund(rid, sum(x["money"] for x in lines) + u.money_adjust, sum(x["points_money"] for x in lines),
+                  sum(x["certificates"] for x in lines), sum(x["discount"] for x in lines), tuple(lines),
+                  tuple(u.changes), tuple(u.events), tuple(u.shortfall), full)
