@@ -7,7 +7,7 @@
 Reads, validates and partitions (JSONL spill), then reads every partition back sorted, printing
 receipts/s for each stage and the peak resident memory. Bounded memory cannot be checked in a unit
 test; compare the peak RSS of two sizes instead: the read/spill stage should stay flat (one receipt, a
-spill buffer per partition and the duplicate-id index of ~100 bytes a receipt), and the sort stage
+spill buffer per partition and the duplicate-id index of ~140 bytes a receipt), and the sort stage
 should follow the largest partition, i.e. n / partitions.
 """
 
