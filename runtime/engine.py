@@ -327,62 +327,85 @@ class Engine:
                 if wants:
                     requests[camp.name] = wants
 
-        payment = None
-        paid_basis: tuple[list[int], list[int]] | None = None
         if session is not None:
-            payment = session.pay(left, receipt.redeem, receipt.certificates)
-            redemption = self.bundle.state.redemption
-            if payment.points and redemption is not None and not redemption.accrue_on_redeemed:
-                # accruals on what is paid: less the part paid by points (both bases)
-                paid_basis = ([a - p for a, p in zip(amounts, payment.by_points, strict=True)],
-                              [a - p for a, p in zip(left, payment.by_points, strict=True)])
-            if trace is not None and (payment.points or payment.certificates):
-                trace.append(f"payment: {payment.points} points pay {self._money(sum(payment.by_points))}, "
-                             f"certificates {self._money(sum(payment.by_certificates))}")
-
+            return self._settle(receipt, session, amounts, left, effects, applied, rejected, pending, requests, trace,
+                                lead, lead_events)
         points_by_line: list[int] | None = None
         points_total = 0
-        accrued: list[tuple[str, Sequence[int]]] = []
-        discounts: dict[str, int] = {}
-        if session is not None:
-            for row in effects:
-                discounts[row[0]] = row[5]
-        for camp, accruals, vec, original in pending:
-            if paid_basis is not None:  # the payment changed the basis: every accrual anew
-                vec = self.pricer.points(accruals, paid_basis[0] if original else paid_basis[1], n, ordered)
+        for camp, accruals, vec, _ in pending:
+            if vec is None:  # basis discounted: on what is finally paid
+                vec = pricer.points(accruals, left, n, ordered)
                 if camp.max_points is not None:
-                    vec = self.pricer.cap(vec, camp.max_points, lines, ordered)
-            elif vec is None:  # basis discounted: on what is finally paid
-                vec = self.pricer.points(accruals, left, n, ordered)
-                if camp.max_points is not None:
-                    vec = self.pricer.cap(vec, camp.max_points, lines, ordered)
-            if session is not None and camp.budgeted:
-                room = session.points_room(camp.name, camp.state, discounts.get(camp.name, 0))
-                if room is not None:
-                    vec = self.pricer.cap(vec, room, lines, ordered)
+                    vec = pricer.cap(vec, camp.max_points, lines, ordered)
             given = tuple(vec)
             total = sum(given)
             points_total += total
             points_by_line = list(given) if points_by_line is None else list(map(add, points_by_line, given))
             effects.append((camp.name, camp.group, "points", given, given, total, 0))
-            if session is not None:
-                accrued.append((camp.name, given))
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
+        return _new(Outcome, self._head(receipt, amounts, left, points_by_line, points_total, effects, applied, rejected,
+                                        trace) + (None, None, None, None))
 
+    def _head(self, receipt: Receipt, amounts: list[int], left: list[int], points_by_line: list[int] | None,
+              points_total: int, effects: list[tuple[Any, ...]], applied: list[str], rejected: list[Rejection],
+              trace: list[str] | None) -> tuple[Any, ...]:
+        """The outcome's fields of docs/bundle.md (the state's four follow)."""
         payable = sum(left)
-        head = (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points_total,
+        return (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points_total,
                 Rows(LineOutcome, tuple([(line.line_no, line.sku, amount, amount - rest, rest, pts)
-                                         for line, amount, rest, pts
-                                         in zip(lines, amounts, left, points_by_line or _zeros(n), strict=True)])),
+                                         for line, amount, rest, pts in zip(receipt.lines, amounts, left,
+                                                                            points_by_line or _zeros(len(left)),
+                                                                            strict=True)])),
                 Rows(Effect, tuple(effects)), tuple(applied), tuple(rejected), tuple(trace) if trace else ())
-        if session is None or payment is None:
-            return _new(Outcome, (*head, None, None, None, None))
-        given_by: dict[str, tuple[int, int]] = {name: (discount, 0) for name, discount in discounts.items()}
-        for name, parts in accrued:
-            given_by[name] = (given_by.get(name, (0, 0))[0], sum(parts))
+
+    def _settle(self, receipt: Receipt, session: Session, amounts: list[int], left: list[int],
+                effects: list[tuple[Any, ...]], applied: list[str], rejected: list[Rejection],
+                pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool]],
+                requests: dict[str, list[Request]], trace: list[str] | None,
+                lead: tuple[dict[str, Any], ...], lead_events: tuple[dict[str, Any], ...]) -> Outcome:
+        """Steps 4-6 of docs/state.md section 5: the payment, accruals on what is paid, the changes."""
+        lines, n, ordered, pricer = receipt.lines, len(left), receipt.ordered, self.pricer
+        payment = session.pay(left, receipt.redeem, receipt.certificates)
+        paid_basis: tuple[list[int], list[int]] | None = None
+        redemption = self.bundle.state.redemption
+        if payment.points and redemption is not None and not redemption.accrue_on_redeemed:
+            # accruals on what is paid: less the part paid by points (both bases)
+            paid_basis = ([a - p for a, p in zip(amounts, payment.by_points, strict=True)],
+                          [a - p for a, p in zip(left, payment.by_points, strict=True)])
+        if trace is not None and (payment.points or payment.certificates):
+            trace.append(f"payment: {payment.points} points pay {self._money(sum(payment.by_points))}, "
+                         f"certificates {self._money(sum(payment.by_certificates))}")
+        given: dict[str, tuple[int, int]] = {row[0]: (row[5], 0) for row in effects}  # discount, points
+        points_by_line: list[int] | None = None
+        points_total = 0
+        accrued: list[tuple[str, Sequence[int]]] = []
+        for camp, accruals, vec, original in pending:
+            if paid_basis is not None:  # the payment changed the basis: every accrual anew
+                vec = pricer.points(accruals, paid_basis[0] if original else paid_basis[1], n, ordered)
+                if camp.max_points is not None:
+                    vec = pricer.cap(vec, camp.max_points, lines, ordered)
+            elif vec is None:  # basis discounted: on what is finally paid
+                vec = pricer.points(accruals, left, n, ordered)
+                if camp.max_points is not None:
+                    vec = pricer.cap(vec, camp.max_points, lines, ordered)
+            if camp.budgeted:
+                discount = given.get(camp.name, (0, 0))[0]
+                room = session.points_room(camp.name, camp.state, discount)
+                if room is not None:
+                    vec = pricer.cap(vec, room, lines, ordered)
+            points = tuple(vec)
+            total = sum(points)
+            points_total += total
+            points_by_line = list(points) if points_by_line is None else list(map(add, points_by_line, points))
+            effects.append((camp.name, camp.group, "points", points, points, total, 0))
+            accrued.append((camp.name, points))
+            given[camp.name] = (given.get(camp.name, (0, 0))[0], total)
+            if trace is not None:
+                trace.append(f"points: {camp.name} gives {total}")
+        head = self._head(receipt, amounts, left, points_by_line, points_total, effects, applied, rejected, trace)
         record, coupons, changes, events = session.finish(
-            left, payment, accrued, [(name, requests.get(name, ())) for name in applied], given_by)
+            left, payment, accrued, [(name, requests.get(name, ())) for name in applied], given)
         record["advance"] = len(lead)
         return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events)))
 

@@ -15,7 +15,6 @@ Every division names its rounding; every split of a whole over lines uses ``mone
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -24,9 +23,19 @@ from zoneinfo import ZoneInfo
 from .bundle import Bundle
 from .declarations import Account, CampaignState, CertificateSeries, CouponSeries, Expiry
 from .errors import LoyaRuntimeError, RefundError
-from .model import Line, Outcome, _thousandths, utc_seconds
+from .model import CustomerView, Line, Outcome, _thousandths
 from .money import allocate, ceil_div
-from .state import expiry_time, iso, local_midnight, period_key, qualification_period
+from .state import (
+    AccountState,
+    Coupon,
+    CustomerState,
+    Member,
+    expiry_time,
+    iso,
+    local_midnight,
+    period_key,
+    qualification_period,
+)
 
 MILLION = 1_000_000
 
@@ -36,21 +45,9 @@ LocalFn = Callable[[int], tuple[int, int, int]]  # utc seconds -> (local date or
 Request = tuple[str, str, int]  # rewards.Request: (add | spend | issue, name, count)
 
 
-# ------------------------------------------------------------------------------------------ time
-
-
-def seconds(when: int | dt.datetime | str | None) -> int | None:
-    """A state time (UTC seconds, datetime or ISO string) as UTC seconds; None stays None (no end)."""
-    if when is None or type(when) is int:
-        return when
-    if isinstance(when, str):
-        when = dt.datetime.fromisoformat(when)
-    assert isinstance(when, dt.datetime)
-    return utc_seconds(when)
-
-
 def _hash_code(*parts: str, length: int = 8) -> str:
-    """A deterministic code part: base32 of a hash of ``parts`` (no padding, upper case, no 0/1 clash)."""
+    """A deterministic code part: the first characters of the base32 (A-Z, 2-7: no 0/O or 1/I to
+    confuse) of sha256 over ``parts``."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
     return base64.b32encode(digest).decode()[:length]
 
@@ -58,7 +55,7 @@ def _hash_code(*parts: str, length: int = 8) -> str:
 # ------------------------------------------------------------------------------------------ splits
 
 
-def split(total: int, weights: Sequence[int], line_nos: Sequence[int], mode: str = "largest_remainder") -> list[int]:
+def split(total: int, weights: Sequence[int], line_nos: Sequence[int]) -> list[int]:
     """``total`` (any sign) over ``weights`` exactly, ties to the smaller line_no; equal weights when
     every weight is zero, so a whole is never lost."""
     if not weights:
@@ -66,7 +63,7 @@ def split(total: int, weights: Sequence[int], line_nos: Sequence[int], mode: str
     if sum(weights) <= 0:
         weights = [1] * len(weights)
     sign = -1 if total < 0 else 1
-    parts = allocate(abs(total), weights, mode, line_nos)
+    parts = allocate(abs(total), weights, "largest_remainder", line_nos)
     return [sign * p for p in parts]
 
 
@@ -104,27 +101,21 @@ class _Lot(NamedTuple):
     expires: int | None
 
 
-def _accounts(state: Any, shared: bool) -> dict[str, Any]:
+def _accounts(state: CustomerState, shared: bool) -> dict[str, AccountState]:
     if shared:
         return dict(state.shared.accounts) if state.shared is not None else {}
     return dict(state.accounts)
 
 
-def _member(state: Any) -> Any:
+def _member(state: CustomerState | None) -> Member | None:
     """The customer's rights in their shared account, or None."""
-    shared = state.shared
-    if shared is None:
+    if state is None or state.shared is None:
         return None
-    return shared.members.get(state.id)
+    return state.shared.members.get(state.id)
 
 
-def _lots(account_state: Any, account: str, shared: bool) -> list[_Lot]:
-    out = []
-    for lot in account_state.lots:
-        active_from = seconds(lot.active_from)
-        out.append(_Lot(account, shared, lot.id, lot.left, 0 if active_from is None else active_from,
-                        seconds(lot.expires)))
-    return out
+def _lots(account_state: AccountState, account: str, shared: bool) -> list[_Lot]:
+    return [_Lot(account, shared, lot.id, lot.left, lot.active_from, lot.expires) for lot in account_state.lots]
 
 
 def spend_order(lots: list[_Lot], order: str) -> list[_Lot]:
@@ -218,7 +209,7 @@ class Ledger:
         state = self.campaigns.get(campaign)
         return (state.account if state is not None else None) or self.default_account
 
-    def open(self, receipt_id: str, state: Any, view: Any, utc: int, lines: Sequence[Line],
+    def open(self, receipt_id: str, state: CustomerState | None, view: CustomerView, utc: int, lines: Sequence[Line],
              coupons: Sequence[str], budgets: Mapping[str, int] | None, expired: Sequence[str] = ()) -> Session:
         """A receipt's session on a state already advanced to ``utc`` (None: anonymous) and its view;
         ``expired``: coupon codes that advancing to ``utc`` just took away."""
@@ -242,7 +233,8 @@ class Session:
     """One receipt's state work. The engine calls ``gate`` and ``reserve`` per campaign, ``pay`` once
     the discounts are final, and ``finish`` for the changes."""
 
-    def __init__(self, ledger: Ledger, receipt_id: str, state: Any, view: Any, utc: int, lines: Sequence[Line],
+    def __init__(self, ledger: Ledger, receipt_id: str, state: CustomerState | None, view: CustomerView, utc: int,
+                 lines: Sequence[Line],
                  coupons: Sequence[str], budgets: Mapping[str, int] | None, expired: Sequence[str] = ()) -> None:
         self.ledger = ledger
         self.receipt_id = receipt_id
@@ -259,6 +251,7 @@ class Session:
         self.valid_coupons: dict[str, tuple[str, CouponSeries]] = {}  # series -> (code, series)
         self.notes: dict[str, str] = {}  # campaign -> why it was gated (for explain)
         self._lot_times: dict[str, tuple[str, str | None]] = {}
+        self._periods: dict[str, str] = {}
         self._check_coupons(coupons, frozenset(expired))
 
     # -------------------------------------------------------------------------------- coupons (step 2)
@@ -295,11 +288,11 @@ class Session:
                 entry["status"] = "unused"
                 self.valid_coupons[series.name] = (code, series)
 
-    def _coupon_problem(self, coupon: Any, series: CouponSeries, used: int) -> str | None:
+    def _coupon_problem(self, coupon: Coupon | None, series: CouponSeries, used: int) -> str | None:
         now = self.utc
         if coupon is not None:
-            start, end = seconds(coupon.valid_from), seconds(coupon.valid_to)
-            if start is not None and now < start:
+            start, end = coupon.valid_from, coupon.valid_to
+            if now < start:
                 return "not_yet_valid"
             if end is not None and now >= end:
                 return "expired"
@@ -325,7 +318,7 @@ class Session:
             return "no_coupon"
         limit = cs.usage_limit
         if limit is not None and self.state is not None:
-            key = period_key(self.day, limit.per)
+            key = self.period(limit.per)
             used = self.state.usage.get(campaign, {}).get(key, 0)
             if used >= limit.count:
                 self.notes[campaign] = f"used {used} of {limit.count} per {limit.per} ({key})"
@@ -411,12 +404,12 @@ class Session:
                 sold: list[bool]) -> tuple[int, list[int], str | None, list[Change]]:
         ledger = self.ledger
         rules = ledger.decls.redemption
-        assert rules is not None
         state = self.state
+        assert rules is not None and state is not None
         now = self.utc
         member = _member(state)
         shared_ok = member is not None and member.redeem
-        shared_room = member.redeem_limit if shared_ok and member.redeem_limit is not None else None
+        shared_room = member.redeem_limit if member is not None and member.redeem else None
         sources: list[tuple[str, Any]] = []  # (kind, item): ("lot", _Lot) | ("credit", (account, shared, room))
         credit: list[tuple[str, bool, int]] = []
         names = rules.accounts or tuple(ledger.accounts)
@@ -452,8 +445,8 @@ class Session:
         if money <= 0:
             return 0, [0] * n, limited_by, []
         points = ledger.points_for(money)
-        by_points = split(money, eligible, self.line_nos, "largest_remainder")
-        per_line = split(points, by_points, self.line_nos, "largest_remainder")
+        by_points = split(money, eligible, self.line_nos)
+        per_line = split(points, by_points, self.line_nos)
         taken = _walk(sources, points, shared_room)
         matrix = fill([t for _, _, t in taken], per_line)
         changes: list[Change] = []
@@ -474,7 +467,7 @@ class Session:
         state = self.state
         cert = next((c for c in state.certificates if c.code == code), None) if state is not None else None
         due = sum(remaining)
-        expires = seconds(cert.expires) if cert is not None else None
+        expires = cert.expires if cert is not None else None
         if cert is None:
             entry["reason"] = "unknown"
         elif expires is not None and expires <= self.utc:
@@ -573,7 +566,7 @@ class Session:
                 cs = ledger.campaigns.get(campaign)
                 if cs is not None and cs.usage_limit is not None:
                     changes.append({"op": "usage", "campaign": campaign,
-                                    "period": period_key(self.day, cs.usage_limit.per), "delta": 1, "receipt": rid})
+                                    "period": self.period(cs.usage_limit.per), "delta": 1, "receipt": rid})
         for campaign, _ in applied:
             cs = ledger.campaigns.get(campaign)
             if cs is not None and cs.budget is not None:
@@ -589,7 +582,7 @@ class Session:
             changes += self._referral(left, debts, events)
             changes.append({"op": "receipt", "receipt": rid, "delta": 1})
         record = {
-            "customer": state.id if known else None,
+            "customer": state.id if state is not None else None,
             "requested": payment.requested,
             "points": payment.points,
             "points_money": sum(payment.by_points),
@@ -618,8 +611,8 @@ class Session:
                 out[key] = out.get(key, 0) + change["points"]
         return out
 
-    def _target(self, account: str) -> bool:
-        """Whether this customer's accruals go to the shared account."""
+    def _target(self) -> bool:
+        """Whether this customer's accruals go to the shared account (a member with ``accrue``)."""
         member = _member(self.state)
         return member is not None and bool(member.accrue)
 
@@ -628,7 +621,7 @@ class Session:
         """An accrual: first the account's debt is repaid by its ``repay`` share (floor), the rest is a lot."""
         ledger = self.ledger
         decl: Account = ledger.accounts[account]
-        shared = self._target(account)
+        shared = self._target()
         total = sum(vec)
         out: list[Change] = []
         debt = debts.get((account, shared), 0)
@@ -671,7 +664,8 @@ class Session:
         line_nos = self.line_nos
         for decl in ledger.decls.counters:
             vec = adds.get(decl.name)
-            if decl.earn is not None:
+            in_window = decl.valid is None or decl.valid[0] <= self.day <= decl.valid[1]
+            if decl.earn is not None and in_window:
                 selected = ledger.matchers[decl.earn.predicate](self.lines, self.view)
                 weights = [0] * len(left)
                 for line in selected:
@@ -680,18 +674,23 @@ class Session:
                 if earned:
                     parts = split(earned, weights, line_nos)
                     vec = parts if vec is None else [a + b for a, b in zip(vec, parts, strict=True)]
-            in_window = decl.valid is None or decl.valid[0] <= self.day <= decl.valid[1]
-            period = period_key(self.day, decl.reset)
             added = sum(vec) if vec is not None else 0
             if vec is not None and added and in_window:
-                out.append({"op": "counter", "name": decl.name, "delta": added, "period": period,
+                out.append({"op": "counter", "name": decl.name, "delta": added, "period": self.period(decl.reset),
                             "lines": pairs(line_nos, vec), "reason": "add", "receipt": self.receipt_id})
             spent = spends.get(decl.name, 0)
             if spent:
                 parts = split(-spent, list(left), line_nos)
-                out.append({"op": "counter", "name": decl.name, "delta": -spent, "period": period,
+                out.append({"op": "counter", "name": decl.name, "delta": -spent, "period": self.period(decl.reset),
                             "lines": pairs(line_nos, parts), "reason": "spend", "receipt": self.receipt_id})
         return out
+
+    def period(self, kind: str) -> str:
+        """The key of the receipt's period of a kind (day, week, ..., never), made once per receipt."""
+        key = self._periods.get(kind)
+        if key is None:
+            key = self._periods[kind] = period_key(self.day, kind)
+        return key
 
     def _issue(self, campaign: str, series: CouponSeries, seq: int) -> Change:
         ledger = self.ledger
@@ -716,9 +715,9 @@ class Session:
 
     def _qualify(self, left: Sequence[int], events: list[dict[str, Any]]) -> list[Change]:
         tiers = self.ledger.decls.tiers
-        if tiers is None:
-            return []
         state = self.state
+        if tiers is None or state is None:
+            return []
         rolling = tiers.period.kind == "rolling"
         key = qualification_period(self.ledger.decls, self.day)
         change: Change = {"op": "qualify", "period": key, "receipt": self.receipt_id}
@@ -736,16 +735,17 @@ class Session:
             return []
         out = [change]
         q = state.qualification
-        if rolling:
-            days = tiers.period.days or 0
-            value = sum(v for d, v in (q.days or []) if self.day - days < d <= self.day)
+        if q is None or q.period != key:
+            value = 0
+        elif rolling:
+            first = self.day - (tiers.period.days or 0)
+            value = sum(v for d, v in q.days if first < d <= self.day)
         else:
-            value = q.value if q is not None and q.period == key else 0
+            value = q.value
         value += delta
         names = [level.name for level in tiers.levels]
-        reached = max(i for i, level in enumerate(tiers.levels) if level.threshold <= value) \
-            if value >= tiers.levels[0].threshold else -1
-        current = names.index(state.tier) if state.tier in names else -1
+        reached = max((i for i, level in enumerate(tiers.levels) if level.threshold <= value), default=0)
+        current = names.index(state.tier) if state.tier in names else 0  # no (known) tier: the entry level
         if reached > current:
             out.append({"op": "tier", "from": state.tier, "to": names[reached], "reason": "upgrade",
                         "receipt": self.receipt_id})
@@ -756,8 +756,8 @@ class Session:
                   events: list[dict[str, Any]]) -> list[Change]:
         rules = self.ledger.decls.referral
         state = self.state
-        ref = state.referral
-        if rules is None or ref is None or not ref.referred_by or ref.rewarded or state.receipts:
+        ref = state.referral if state is not None else None
+        if rules is None or state is None or ref is None or not ref.referred_by or ref.rewarded or state.receipts:
             return []
         if sum(left) < rules.qualify:
             return []
@@ -864,7 +864,7 @@ class _Undo:
     """The running state of one refund: lots, debts, counters and certificates as the refund's own
     earlier changes leave them, so two changes touching one lot never take it twice."""
 
-    def __init__(self, ledger: Ledger, state: Any, utc: int, rid: str) -> None:
+    def __init__(self, ledger: Ledger, state: CustomerState, utc: int, rid: str) -> None:
         self.ledger = ledger
         self.state = state
         self.utc = utc
@@ -877,7 +877,7 @@ class _Undo:
                 self.lots[(shared, name)] = {lot.id: lot for lot in _lots(acc, name, shared)}
                 self.points_of.update((lot.id, lot.points) for lot in acc.lots)
                 self.debts[(name, shared)] = acc.debt
-        self.counters = {name: [c.value, c.period] for name, c in state.counters.items()}
+        self.counters = {name: (c.value, c.period) for name, c in state.counters.items()}
         self.certificates = {c.code: c.balance for c in state.certificates}
         self.changes: list[Change] = []
         self.events: list[dict[str, Any]] = []
@@ -1031,17 +1031,21 @@ class _Undo:
     def counter(self, change: Change, delta: int) -> None:
         """Undo ``delta`` of a counter change, unless the counter was reset since (another period)."""
         name = change["name"]
-        current = self.counters.get(name)
-        if current is None or current[1] != change.get("period"):
-            return
-        back = min(delta, current[0]) if delta > 0 else delta  # never below zero
+        decl = self.ledger.counters.get(name)
+        today = self.ledger.local(self.utc)[0]
+        if decl is None or change.get("period") != period_key(today, decl.reset) \
+                or (decl.valid is not None and today > decl.valid[1]):
+            return  # reset (or burnt) since: nothing of it is left to undo
+        value, period = self.counters.get(name, (0, change["period"]))
+        back = min(delta, value) if delta > 0 else delta  # never below zero
         if back:
-            current[0] -= back
-            self.changes.append({"op": "counter", "name": name, "delta": -back, "period": current[1],
+            self.counters[name] = (value - back, period)
+            self.changes.append({"op": "counter", "name": name, "delta": -back, "period": period,
                                  "reason": "return", "receipt": self.rid})
 
 
-def refund(ledger: Ledger, original: Outcome | Mapping[str, Any], returned: Mapping[Any, Any] | None, state: Any,
+def refund(ledger: Ledger, original: Outcome | Mapping[str, Any], returned: Mapping[Any, Any] | None,
+           state: CustomerState | None,
            utc: int) -> Refund:
     """Section 7: the return of ``returned`` (line_no -> quantity as in receipt JSON; None: all that is
     left) of the receipt ``original`` describes, for a customer state advanced to ``utc``."""

@@ -612,3 +612,12 @@ def test_now_replaces_the_receipts_time_for_the_state_too() -> None:
     e = engine(cash(), accounts=[account(activation=DAY)])
     o = e.evaluate(receipt(line("A", 10000), customer="C1"), customer(), now=NOW.replace(day=6))
     assert ops(o, "lot")[0]["active_from"] == "2025-03-07T09:00:00+00:00"
+
+
+def test_a_customer_without_a_tier_is_at_the_entry_level() -> None:
+    e = engine(cash(), tiers=TIERS)
+    o = e.evaluate(receipt(line("A", 2000), customer="C1"), customer())
+    assert [c["delta"] for c in ops(o, "qualify")] == [2000] and not ops(o, "tier")
+    o = e.evaluate(receipt(line("A", 20000), customer="C1"), customer())
+    assert ops(o, "tier") == [{"op": "tier", "from": None, "to": "silver", "reason": "upgrade", "receipt": "R1"}]
+    assert apply_to(e, customer(), o.changes).tier == "silver"

@@ -301,3 +301,15 @@ def test_cancelled_borrowing_beyond_the_debt_is_the_customers() -> None:
     rest = e.refund(o, None, middle, LATER)  # the food goes back: its 30 points with it
     assert [(c["op"], c["points"]) for c in ops(rest, "lot")] == [("lot", -30)]
     assert without_returns(apply_to(e, middle, rest.changes)) == without_returns(s)
+
+
+def test_a_spend_that_emptied_a_counter_comes_back() -> None:
+    spend = [("CONST", 6), ("SPEND_COUNTER", "coffee"), ("CONST", 100), ("DISCOUNT_AMOUNT", TRUE)]
+    e = engine(campaign("free", spend), counters=COUNTERS)
+    s = customer(counters={"coffee": {"value": 6, "period": "all"}})
+    o = e.evaluate(receipt(line("A", 1000), customer="C1"), s)
+    after = apply_to(e, s, o.changes)
+    assert after.counters == {}  # a counter at 0 is absent
+    back = e.refund(o, None, after, LATER)
+    assert [(c["delta"], c["period"]) for c in ops(back, "counter")] == [(6, "all")]
+    assert apply_to(e, after, back.changes).counters["coffee"].value == 6

@@ -50,11 +50,11 @@ ENGINE: Engine = engine(
 CREDIT_LIMITS = {"bonus": 0, "credit": 200}
 
 
-def start(debt: int) -> CustomerState:
+def start(debt: int, coffee: int) -> CustomerState:
     data = customer(
         [lot("A", 300, expires="2026-01-01T00:00:00+00:00"), lot("B", 150, left=120),
          lot("LATE", 500, active_from="2025-06-01T00:00:00+00:00")],
-        counters={"coffee": {"value": 4, "period": "2025-Q1"}},
+        counters={"coffee": {"value": coffee, "period": "2025-Q1"}},
         coupons=[{"code": "WEL-1", "series": "welcome", "issued": "2025-03-01T00:00:00+00:00",
                   "valid_from": "2025-03-01T00:00:00+00:00", "valid_to": "2025-04-01T00:00:00+00:00"}],
         certificates=[{"code": "GC-1", "series": "gift", "value": 50000, "balance": 20000}],
@@ -71,11 +71,11 @@ payments = st.tuples(st.one_of(st.none(), st.just("max"), st.integers(0, 800)),
                      st.one_of(st.none(), st.just([{"code": "GC-1"}]),
                                (st.sampled_from((1, 25000)) | st.integers(1, 30000)).map(
                                    lambda a: [{"code": "GC-1", "amount": a}])),
-                     st.integers(0, 150))
+                     st.integers(0, 150), st.integers(0, 6))
 
 
 def sale(items: list[tuple[str, str, int, int, bool]], pay: tuple[Any, ...]) -> tuple[CustomerState, Outcome]:
-    redeem, coupons, certificates, debt = pay
+    redeem, coupons, certificates, debt, coffee = pay
     data: dict[str, Any] = {"receipt_id": "R1", "customer_id": "C1", "datetime": "2025-03-05T12:00:00+03:00",
                             "store_id": "S1", "lines": []}
     for i, (sku, category, qty, price, weighed) in enumerate(items, 1):
@@ -88,7 +88,7 @@ def sale(items: list[tuple[str, str, int, int, bool]], pay: tuple[Any, ...]) -> 
         data["coupons"] = coupons
     if certificates:
         data["certificates"] = certificates
-    s = start(debt)
+    s = start(debt, coffee)
     return s, ENGINE.evaluate(data, s)
 
 
