@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from .bundle import Bundle, canonical_json, key_id, load_bundle, pack_bundle, public_key
 from .engine import Engine
-from .errors import BundleError, CustomerError, LoyaRuntimeError, ReceiptError
+from .errors import BundleError, CustomerError, LoyaRuntimeError, ReceiptError, RefundError, StateError
+from .ledger import Refund
 from .model import Customer, Effect, Line, LineOutcome, Outcome, Receipt, Rejection
 from .money import allocate, div_round
 from .verify import verify
@@ -26,7 +27,10 @@ __all__ = [
     "Outcome",
     "Receipt",
     "ReceiptError",
+    "Refund",
+    "RefundError",
     "Rejection",
+    "StateError",
     "allocate",
     "canonical_json",
     "div_round",

@@ -344,8 +344,8 @@ class Engine:
             effects.append((camp.name, camp.group, "points", given, given, total, 0))
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
-        return _new(Outcome, self._head(receipt, amounts, left, points_by_line, points_total, effects, applied, rejected,
-                                        trace) + (None, None, None, None))
+        head = self._head(receipt, amounts, left, points_by_line, points_total, effects, applied, rejected, trace)
+        return _new(Outcome, (*head, None, None, None, None))
 
     def _head(self, receipt: Receipt, amounts: list[int], left: list[int], points_by_line: list[int] | None,
               points_total: int, effects: list[tuple[Any, ...]], applied: list[str], rejected: list[Rejection],

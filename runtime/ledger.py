@@ -166,7 +166,6 @@ class Ledger:
         self.zone = ZoneInfo(s.timezone)
         self.local = local
         self.matchers = matchers
-        self.mode = s.allocation
         self.point_value = s.point_value
         self.points_scale = 10**s.points_minor
         self.accounts = {a.name: a for a in decls.accounts}
@@ -234,8 +233,8 @@ class Session:
     the discounts are final, and ``finish`` for the changes."""
 
     def __init__(self, ledger: Ledger, receipt_id: str, state: CustomerState | None, view: CustomerView, utc: int,
-                 lines: Sequence[Line],
-                 coupons: Sequence[str], budgets: Mapping[str, int] | None, expired: Sequence[str] = ()) -> None:
+                 lines: Sequence[Line], coupons: Sequence[str], budgets: Mapping[str, int] | None,
+                 expired: Sequence[str] = ()) -> None:
         self.ledger = ledger
         self.receipt_id = receipt_id
         self.state = state
@@ -483,7 +482,7 @@ class Session:
         use = min(cert.balance if amount is None else amount, due)
         used = split(use, remaining, self.line_nos)
         spent = use if cert.multi_use else cert.balance  # single use: what is left is forfeited
-        entry["amount"], entry["status"] = use, "used"
+        entry["amount"], entry["status"], entry["lines"] = use, "used", pairs(self.line_nos, used)
         if spent > use:
             entry["forfeited"] = spent - use
         lines = pairs(self.line_nos, split(-spent, used, self.line_nos))
@@ -744,8 +743,8 @@ class Session:
             value = q.value
         value += delta
         names = [level.name for level in tiers.levels]
-        reached = max((i for i, level in enumerate(tiers.levels) if level.threshold <= value), default=0)
-        current = names.index(state.tier) if state.tier in names else 0  # no (known) tier: the entry level
+        reached = max((i for i, level in enumerate(tiers.levels) if level.threshold <= value), default=-1)
+        current = names.index(state.tier) if state.tier in names else -1  # none yet: the entry level is news
         if reached > current:
             out.append({"op": "tier", "from": state.tier, "to": names[reached], "reason": "upgrade",
                         "receipt": self.receipt_id})

@@ -200,7 +200,12 @@ class PartitionReplay:
             if op == "lot":
                 points = change["points"]
                 week[6] += points
-                if change.get("campaign"):
+                if points < 0:  # an accrual withdrawn by a return
+                    t["points_returned"] -= points
+                    campaign = self._lot_campaign.get(change["lot"])
+                    if campaign is not None:
+                        self.tally.campaign(campaign)[7] -= points
+                elif change.get("campaign"):
                     self._lot_campaign[change["lot"]] = change["campaign"]
             elif op == "take":
                 points = change["points"]

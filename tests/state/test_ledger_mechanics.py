@@ -447,7 +447,7 @@ def test_a_certificate_pays_what_is_left_to_pay() -> None:
     pay = o.payment
     assert pay is not None
     assert pay["certificates"] == [{"code": "GC-1", "requested": None, "amount": 30000, "status": "used",
-                                    "reason": None}]
+                                    "reason": None, "lines": [[1, 20000], [2, 10000]]}]
     assert (pay["certificates_money"], pay["to_pay"]) == (30000, 0)
     assert ops(o, "certificate") == [{"op": "certificate", "code": "GC-1", "delta": -30000,
                                       "lines": [[1, -20000], [2, -10000]], "reason": "spend", "receipt": "R1"}]
@@ -614,10 +614,11 @@ def test_now_replaces_the_receipts_time_for_the_state_too() -> None:
     assert ops(o, "lot")[0]["active_from"] == "2025-03-07T09:00:00+00:00"
 
 
-def test_a_customer_without_a_tier_is_at_the_entry_level() -> None:
+def test_a_customer_without_a_tier_gets_the_level_the_first_purchase_reaches() -> None:
     e = engine(cash(), tiers=TIERS)
     o = e.evaluate(receipt(line("A", 2000), customer="C1"), customer())
-    assert [c["delta"] for c in ops(o, "qualify")] == [2000] and not ops(o, "tier")
+    assert [c["delta"] for c in ops(o, "qualify")] == [2000]
+    assert ops(o, "tier") == [{"op": "tier", "from": None, "to": "base", "reason": "upgrade", "receipt": "R1"}]
     o = e.evaluate(receipt(line("A", 20000), customer="C1"), customer())
     assert ops(o, "tier") == [{"op": "tier", "from": None, "to": "silver", "reason": "upgrade", "receipt": "R1"}]
     assert apply_to(e, customer(), o.changes).tier == "silver"
