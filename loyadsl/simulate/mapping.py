@@ -418,7 +418,8 @@ class Mapping:
             try:
                 number = Decimal(str(value).strip())
                 seconds = number / 1000 if fmt == "unix_ms" else number
-                when = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=float(seconds))
+                # exact: whole microseconds from the Decimal, never through a float
+                when = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(seconds * 1_000_000))
             except (InvalidOperation, ValueError, OverflowError):
                 raise FieldError("datetime", f"expected {fmt} seconds, got {value!r}") from None
             return (when.astimezone(zone) if zone is not None else when).isoformat()
@@ -557,6 +558,8 @@ def _quantity(value: Any, scale: Decimal | None, where: str, comma: bool) -> Any
     thousandths = number * 1000
     if thousandths != thousandths.to_integral_value():
         raise FieldError(where, f"at most 3 decimals, got {_short(value)}")
+    # the receipt JSON's qty is a number; a float with at most 3 decimals reads back as exact thousandths
+    # (model._thousandths). A quantity, never money.
     return float(number)
 
 

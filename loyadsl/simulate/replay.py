@@ -15,7 +15,7 @@ from typing import Any
 
 from loyadsl.runtime import Engine
 from loyadsl.runtime.errors import LoyaRuntimeError
-from loyadsl.runtime.model import Outcome, Receipt, utc_seconds
+from loyadsl.runtime.model import Outcome, Receipt, Rows, utc_seconds
 from loyadsl.runtime.state import CustomerState, apply, local_date
 from loyadsl.simulate.report import Tally
 
@@ -40,6 +40,7 @@ class PartitionReplay:
         self.bad: list[dict[str, Any]] = []
         b = engine.bundle
         self.group_of = {c.name: b.groups[c.group].name for c in b.campaigns}
+        self.budgets = {c.name: c.state.budget for c in b.campaigns if c.state.budget is not None}
         self.zone = engine.zone
         self._customer: str | None = None
         self._state: CustomerState | None = None
@@ -151,8 +152,8 @@ class PartitionReplay:
             t["certificates_used"] += sum(c.get("amount", 0) for c in payment.get("certificates", ()))
         lines = receipt.lines
         touched: dict[str, set[int]] = {}
-        budgets = {c.name: c.state.budget for c in self.engine.bundle.campaigns if c.state.budget is not None}
-        for effect in outcome.effects.rows if hasattr(outcome.effects, "rows") else outcome.effects:
+        budgets = self.budgets
+        for effect in outcome.effects.rows if isinstance(outcome.effects, Rows) else outcome.effects:
             name, _group, kind, _requested, applied, total, _capped = effect
             row = tally.campaign(name)
             row[4 if kind == "discount" else 5] += total

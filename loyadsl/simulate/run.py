@@ -108,11 +108,12 @@ class Simulation:
                 else:
                     paths = parts.partition(records, self.partitions, folder, groups)
                 start, end = _bounds(first_last, engine)
-                jobs = [Job(self.bundle, str(p), {c: s for c, s in states.items()
-                                                  if parts.partition_index({"customer_id": groups.get(c, c),
-                                                                            "receipt_id": c},
-                                                                           self.partitions) == i},
-                            start, end) for i, p in enumerate(paths)]
+                by_partition: list[dict[str, dict[str, Any]]] = [{} for _ in paths]
+                for customer, state in states.items():  # a state goes where its customer's receipts go
+                    index = parts.partition_index({"customer_id": customer, "receipt_id": customer},
+                                                  self.partitions, groups)
+                    by_partition[index][customer] = state
+                jobs = [Job(self.bundle, str(p), by_partition[i], start, end) for i, p in enumerate(paths)]
                 results = self._replay(jobs)
                 for result in results:
                     for bad in result.bad:
