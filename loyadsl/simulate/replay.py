@@ -10,7 +10,7 @@ reviews up to that day are counted. Everything the report needs goes into a ``Ta
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from loyadsl.runtime import Engine
@@ -28,8 +28,10 @@ class PartitionReplay:
     """Replays the receipts of one partition into a tally; bad receipts are collected, not raised."""
 
     def __init__(self, engine: Engine, states: Mapping[str, dict[str, Any]], start: dt.datetime, end: dt.datetime,
-                 returned_ids: set[str] | None = None) -> None:
+                 returned_ids: set[str] | None = None,
+                 observe: Callable[[Receipt, Outcome], None] | None = None) -> None:
         self.engine = engine
+        self.observe = observe  # called with every evaluated receipt and its outcome (``loya diff``)
         self.states = states
         self.local = local_date(engine.zone)
         self.start_day = self.local(utc_seconds(start))  # tiers held before the history count from here
@@ -78,6 +80,8 @@ class PartitionReplay:
         outcome = self.engine.evaluate(receipt, self._state, now=None)
         day = self._local_day(receipt.utc)
         self._count(receipt, outcome, day)
+        if self.observe is not None:
+            self.observe(receipt, outcome)
         if self._state is not None:
             self._state = self._apply(outcome.changes, day)
             self._purchases += 1
