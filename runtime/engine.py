@@ -23,7 +23,7 @@ from .bundle import Bundle, Campaign, Group, load_bundle
 from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, ReceiptError
 from .jit import Program, compile_bundle
-from .ledger import Ledger, Refund, Session, refund
+from .ledger import Ledger, Refund, Session, receive, refund
 from .model import (
     ANONYMOUS,
     CustomerView,
@@ -437,6 +437,20 @@ class Engine:
         if not lead and not lead_events:
             return result
         return result._replace(changes=(*lead, *result.changes), events=(*lead_events, *result.events))
+
+    def receive(self, transfer: Mapping[str, Any], customer: CustomerState | dict[str, Any],
+                now: dt.datetime) -> tuple[dict[str, Any], ...]:
+        """The changes a ``transfer`` (another customer's referral reward, docs/state.md) makes to the
+        receiving customer at ``now``: time events due by then lead the new lot. The host applies them
+        to the receiver's state, as it applies an outcome's. Errors are ``StateError`` (LOY503)."""
+        state = self._state(customer, None)
+        if state is None:
+            raise CustomerError("a transfer needs the receiving customer's state")
+        utc = _utc(now)
+        lead, _events = self._advance(state, utc)
+        if lead:
+            state = apply(state, lead, self.bundle.state)
+        return (*lead, *receive(self.ledger, state, transfer, utc))
 
     def local_date(self, utc: int) -> int:
         """The programme's local date (ordinal) at ``utc`` (seconds since 0001-01-01 UTC)."""

@@ -257,6 +257,11 @@ def _certificates(value: Any) -> tuple[tuple[str, int | None], ...]:
     return tuple(out)
 
 
+def utc_datetime(seconds: int) -> dt.datetime:
+    """The inverse of ``utc_seconds``: an aware UTC datetime."""
+    return dt.datetime(1, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=seconds - 86400)
+
+
 def utc_seconds(when: dt.datetime) -> int:
     """An aware datetime as whole seconds since 0001-01-01 00:00 UTC (integer, no float timestamp)."""
     offset = when.utcoffset()

@@ -1,10 +1,18 @@
 """Replaying one partition of history (docs/simulate.md, "Replay semantics").
 
-A partition is a list of receipts sorted by (customer, time, receipt id). Each customer's receipts
-run in order against their own state: before each receipt the engine's ``advance`` is part of the
-evaluation (its changes lead the outcome's), after it the outcome's changes are applied. When the
-customer's last receipt is done, the clock runs to the end of the history so expiries and tier
-reviews up to that day are counted. Everything the report needs goes into a ``Tally``.
+A partition is a list of receipts sorted by (household, time, receipt id). A *household* is a group
+of customers whose states meet: the members of a shared account, a referrer and the customers they
+referred (``households`` maps each such customer to the household's key; anyone else is a household
+of one). A household's receipts run in time order, each against its customer's own state: before a
+receipt the engine's ``advance`` is part of the evaluation (its changes lead the outcome's), after it
+the outcome's changes are applied. The members of a shared account hold the same ``shared`` object,
+so what one member's receipt does to it, the others see; a referral ``transfer`` is received by the
+referrer's state at once. When the household's last receipt is done, every member's clock runs to
+the end of the history so expiries and tier reviews up to that day are counted. Everything the
+report needs goes into a ``Tally``.
+
+States are this replay's own working copies, changed in place (``apply_in_place``): nothing else
+holds them, and a receipt's changes either all fit or none is applied.
 """
 
 from __future__ import annotations
@@ -15,8 +23,8 @@ from typing import Any
 
 from loyadsl.runtime import Engine
 from loyadsl.runtime.errors import LoyaRuntimeError
-from loyadsl.runtime.model import Outcome, Receipt, Rows, utc_seconds
-from loyadsl.runtime.state import CustomerState, apply, local_date
+from loyadsl.runtime.model import Outcome, Receipt, Rows, utc_datetime, utc_seconds
+from loyadsl.runtime.state import CustomerState, SharedAccount, apply_in_place, local_date, working_copy
 from loyadsl.simulate.report import Tally
 
 
@@ -24,18 +32,33 @@ class Problem(Exception):
     """A receipt the replay cannot use (e.g. the return of an unknown receipt): quarantined."""
 
 
+class _Member:
+    """One customer of the household being replayed."""
+
+    __slots__ = ("outcomes", "purchases", "seen", "state")
+
+    def __init__(self, state: CustomerState) -> None:
+        self.state = state
+        self.seen: set[str] = set()  # campaigns this customer took part in
+        self.outcomes: dict[str, Outcome] = {}  # receipts a return will refer to
+        self.purchases = 0
+
+
 class PartitionReplay:
     """Replays the receipts of one partition into a tally; bad receipts are collected, not raised."""
 
     def __init__(self, engine: Engine, states: Mapping[str, dict[str, Any]], start: dt.datetime, end: dt.datetime,
                  returned_ids: set[str] | None = None,
-                 observe: Callable[[Receipt, Outcome], None] | None = None) -> None:
+                 observe: Callable[[Receipt, Outcome], None] | None = None,
+                 households: Mapping[str, str] | None = None) -> None:
         self.engine = engine
         self.observe = observe  # called with every evaluated receipt and its outcome (``loya diff``)
         self.states = states
+        self.households = households or {}
         self.local = local_date(engine.zone)
         self.start_day = self.local(utc_seconds(start))  # tiers held before the history count from here
         self.end = end  # the end of history: where each customer's clock stops
+        self.end_day = self.local(utc_seconds(end))
         self.customers_seen: set[str] = set()
         self.returned_ids = returned_ids  # receipts some return refers to (None: keep every outcome)
         self.tally = Tally()
@@ -44,12 +67,15 @@ class PartitionReplay:
         self.group_of = {c.name: b.groups[c.group].name for c in b.campaigns}
         self.budgets = {c.name: c.state.budget for c in b.campaigns if c.state.budget is not None}
         self.zone = engine.zone
-        self._customer: str | None = None
-        self._state: CustomerState | None = None
-        self._seen: set[str] = set()  # campaigns this customer took part in
-        self._outcomes: dict[str, Outcome] = {}
-        self._lot_campaign: dict[str, str] = {}
-        self._purchases = 0
+        self._members_of: dict[str, list[str]] = {}  # household key -> its customers with a state here
+        for customer in sorted(states):
+            key = self.households.get(customer)
+            if key is not None:
+                self._members_of.setdefault(key, []).append(customer)
+        self._household: str | None = None
+        self._members: dict[str, _Member] = {}
+        self._shared: dict[str, SharedAccount] = {}  # shared account id -> the one object members hold
+        self._lot_campaign: dict[str, str] = {}  # lot id -> the campaign that made it (household-wide)
 
     # ------------------------------------------------------------------------------ driving
     def run(self, records: Iterable[tuple[str, dict[str, Any]]]) -> Tally:
@@ -58,91 +84,117 @@ class PartitionReplay:
                 self.receipt(data)
             except (Problem, LoyaRuntimeError) as exc:
                 self.bad.append({"source": source, "reason": str(exc), "record": data})
-        self._finish_customer()
+        self._finish_household()
         return self.tally
 
     def idle(self, customers: Iterable[str]) -> None:
         """Customers with a state but no receipt in the history: their clocks still run to the end
         (expiries, reviews) and their balances count in the liability."""
         for customer in customers:
-            self._start_customer(customer)
-            self._finish_customer()
+            if customer in self.customers_seen:
+                continue  # a member of a household finished with it
+            self._enter(self.households.get(customer, customer))
+            self._member(customer)
+            self._finish_household()
 
     def receipt(self, data: dict[str, Any]) -> None:
         customer = data.get("customer_id")
-        if customer != self._customer:
-            self._finish_customer()
-            self._start_customer(customer)
+        self._enter(None if customer is None else self.households.get(customer, customer))
+        member = None if customer is None else self._member(customer)
         if data.get("return_of") is not None:
-            self._return(data)
+            self._return(data, member)
             return
         receipt = Receipt.from_dict(data)
-        outcome = self.engine.evaluate(receipt, self._state, now=None)
-        day = self._local_day(receipt.utc)
-        self._count(receipt, outcome, day)
+        state = member.state if member is not None else None
+        outcome = self.engine.evaluate(receipt, state, now=None)
+        day = self.local(receipt.utc)
+        self._count(receipt, outcome, day, member)
         if self.observe is not None:
             self.observe(receipt, outcome)
-        if self._state is not None:
-            self._state = self._apply(outcome.changes, day)
-            self._purchases += 1
-        if self.returned_ids is None or receipt.receipt_id in self.returned_ids:
-            self._outcomes[receipt.receipt_id] = outcome
+        if member is not None:
+            self._apply(member, outcome.changes, day, receipt.utc)
+            member.purchases += 1
+            if self.returned_ids is None or receipt.receipt_id in self.returned_ids:
+                member.outcomes[receipt.receipt_id] = outcome
 
-    # ------------------------------------------------------------------------------ customers
-    def _start_customer(self, customer: str | None) -> None:
-        self._customer = customer
-        self._seen = set()
-        self._outcomes = {}
-        self._lot_campaign = {}
-        self._purchases = 0
-        if customer is None:
-            self._state = None
-            return
-        self.customers_seen.add(customer)
+    # ------------------------------------------------------------------------------ households
+    def _enter(self, key: str | None) -> None:
+        """Make ``key`` the household being replayed (None: anonymous receipts), finishing the last."""
+        if key != self._household:
+            self._finish_household()
+            self._household = key
+
+    def _member(self, customer: str) -> _Member:
+        """The household's member, started from their initial state on first sight."""
+        member = self._members.get(customer)
+        if member is not None:
+            return member
         raw = self.states.get(customer)
-        self._state = CustomerState.from_dict(raw if raw is not None else {"id": customer})
+        state = working_copy(CustomerState.from_dict(raw if raw is not None else {"id": customer}))
         t = self.tally.totals
+        shared = state.shared
+        if shared is not None:
+            held = self._shared.get(shared.id)
+            if held is None:  # the first member seen brings the shared account (and its balance)
+                self._shared[shared.id] = shared
+                t["liability_start"] += _balance(shared.accounts)
+            else:
+                state = state.model_copy(update={"shared": held})
+        member = self._members[customer] = _Member(state)
+        self.customers_seen.add(customer)
         t["customers"] += 1
-        t["liability_start"] += _liability(self._state)
-        for account in self._state.accounts.values():
-            for lot in account.lots:
-                if lot.campaign:
-                    self._lot_campaign[lot.id] = lot.campaign
-        if self._state.tier:
-            self.tally.tier_move(self.start_day, None, self._state.tier)
+        t["liability_start"] += _balance(state.accounts)
+        for holder in (state.accounts, shared.accounts if shared is not None else {}):
+            for account in holder.values():
+                for lot in account.lots:
+                    if lot.campaign:
+                        self._lot_campaign[lot.id] = lot.campaign
+        if state.tier:
+            self.tally.tier_move(self.start_day, None, state.tier)
+        return member
 
-    def _finish_customer(self) -> None:
-        if self._customer is None or self._state is None:
-            self._customer = None
-            return
+    def _finish_household(self) -> None:
+        """Run every member's clock to the end of history and count what they hold."""
+        key = self._household
+        if key is not None:
+            for customer in self._members_of.get(key, ()):
+                self._member(customer)  # members without a receipt still live through the time
         t = self.tally.totals
-        if self._purchases:
-            t["active_customers"] += 1
-            before = self._state.receipts - self._purchases
-            if before == 0:
-                t["first_purchase"] += 1
-            if before <= 1 < self._state.receipts:
-                t["repeat_purchase"] += 1
-        for name in self._seen:
-            self.tally.campaign(name)[1] += 1  # participants
-        changes, _events = self.engine.advance(self._state, self.end)
-        self._state = self._apply(changes, self.local(utc_seconds(self.end)))
-        t["liability"] += _liability(self._state)
-        self._customer = None
-        self._state = None
+        end_utc = utc_seconds(self.end)
+        for customer in sorted(self._members):
+            member = self._members[customer]
+            state = member.state
+            if member.purchases:
+                t["active_customers"] += 1
+                before = state.receipts - member.purchases
+                if before == 0:
+                    t["first_purchase"] += 1
+                if before <= 1 < state.receipts:
+                    t["repeat_purchase"] += 1
+            for name in member.seen:
+                self.tally.campaign(name)[1] += 1  # participants
+            changes, _events = self.engine.advance(state, self.end)
+            self._apply(member, changes, self.end_day, end_utc)
+        for customer in sorted(self._members):
+            t["liability"] += _balance(self._members[customer].state.accounts)
+        for shared in self._shared.values():
+            t["liability"] += _balance(shared.accounts)
+        self._household = None
+        self._members = {}
+        self._shared = {}
+        self._lot_campaign = {}
 
     # ------------------------------------------------------------------------------ counting
-    def _count(self, receipt: Receipt, outcome: Outcome, day: int) -> None:
+    def _count(self, receipt: Receipt, outcome: Outcome, day: int, member: _Member | None) -> None:
         tally = self.tally
         tally.see_day(day)
         t = tally.totals
-        known = receipt.customer_id is not None
         t["turnover"] += receipt.total
         t["revenue"] += outcome.payable
         t["receipts"] += 1
         t["units"] += receipt.units
         t["lines"] += len(receipt.lines)
-        t["receipts_with_card"] += known
+        t["receipts_with_card"] += receipt.customer_id is not None
         t["discount"] += outcome.discount_total
         t["points_accrued"] += outcome.points_total
         week = tally.week(day)
@@ -171,8 +223,8 @@ class PartitionReplay:
             row[0] += 1
             row[2] += sum(lines[i].amount for i in indexes)
             row[3] += sum(lines[i].qty for i in indexes)
-            if known:
-                self._seen.add(name)
+            if member is not None:
+                member.seen.add(name)
         self._collisions(outcome)
 
     def _collisions(self, outcome: Outcome) -> None:
@@ -192,14 +244,16 @@ class PartitionReplay:
             for name in won or ["(none)"]:
                 row[name] = row.get(name, 0) + 1
 
-    def _apply(self, changes: Any, day: int) -> CustomerState:
-        """Apply changes to the current state, counting what the report needs from them."""
-        state = self._state
-        assert state is not None
+    def _apply(self, member: _Member, changes: Any, day: int, utc: int) -> None:
+        """Apply changes to the member's state, counting what the report needs from them; a referral
+        ``transfer`` is received by its addressee in the household."""
         if not changes:
-            return state
+            return
+        state = member.state
         t = self.tally.totals
         week = self.tally.week(day)
+        lot_campaign = self._lot_campaign
+        transfers = []
         for change in changes:
             op = change["op"]
             if op == "lot":
@@ -207,11 +261,13 @@ class PartitionReplay:
                 week[6] += points
                 if points < 0:  # an accrual withdrawn by a return
                     t["points_returned"] -= points
-                    campaign = self._lot_campaign.get(change["lot"])
+                    campaign = lot_campaign.get(change["lot"])
                     if campaign is not None:
                         self.tally.campaign(campaign)[7] -= points
                 elif change.get("campaign"):
-                    self._lot_campaign[change["lot"]] = change["campaign"]
+                    lot_campaign[change["lot"]] = change["campaign"]
+                elif change.get("reason") == "referral":
+                    t["points_referral"] += points
             elif op == "take":
                 points = change["points"]
                 reason = change.get("reason")
@@ -224,12 +280,12 @@ class PartitionReplay:
                 elif reason == "expire":
                     t["points_expired"] += points
                     when[5] += points
-                    campaign = self._lot_campaign.get(change["lot"])
+                    campaign = lot_campaign.get(change["lot"])
                     if campaign is not None:
                         self.tally.campaign(campaign)[6] += points
                 elif reason == "return":
                     t["points_returned"] += points
-                    campaign = self._lot_campaign.get(change["lot"])
+                    campaign = lot_campaign.get(change["lot"])
                     if campaign is not None:
                         self.tally.campaign(campaign)[7] += points
             elif op == "debt":
@@ -246,24 +302,27 @@ class PartitionReplay:
                 t["certificates_sold"] += change.get("value", change.get("certificate", {}).get("value", 0))
             elif op == "tier":
                 self.tally.tier_move(day, change.get("from"), change.get("to"))
-        return apply(state, changes)
+            elif op == "transfer":
+                transfers.append(change)
+        apply_in_place(state, changes)
+        for transfer in transfers:
+            receiver = self._member(str(transfer["customer"]))
+            self._apply(receiver, self.engine.receive(transfer, receiver.state, utc_datetime(utc)), day, utc)
 
-    def _return(self, data: dict[str, Any]) -> None:
-        original = self._outcomes.get(str(data["return_of"]))
+    def _return(self, data: dict[str, Any], member: _Member | None) -> None:
+        original = member.outcomes.get(str(data["return_of"])) if member is not None else None
         if original is None:
-            raise Problem(f"return of unknown receipt {data['return_of']!r}")
-        if self._state is None:
-            raise Problem("a return needs the customer of the original receipt")
+            raise Problem(f"return of unknown receipt {data['return_of']!r}"
+                          + (" (a return is made by the customer of the original receipt)" if member is None else ""))
+        assert member is not None
         returned = {int(line["line_no"]): line["qty"] for line in data.get("lines", [])}
         now = dt.datetime.fromisoformat(data["datetime"])
-        refund = self.engine.refund(original, returned or None, self._state, now)
+        refund = self.engine.refund(original, returned or None, member.state, now)
         t = self.tally.totals
         t["returns"] += 1
         t["refunded"] += refund.money
-        self._state = self._apply(refund.changes, self.local(utc_seconds(now)))
-
-    def _local_day(self, utc: int) -> int:
-        return self.local(utc)
+        utc = utc_seconds(now)
+        self._apply(member, refund.changes, self.local(utc), utc)
 
     def _expiry_day(self, state: CustomerState, change: Mapping[str, Any], default: int) -> int:
         holder = state.shared.accounts if change.get("shared") and state.shared is not None else state.accounts
@@ -274,5 +333,5 @@ class PartitionReplay:
         return default
 
 
-def _liability(state: CustomerState) -> int:
-    return sum(account.balance for account in state.accounts.values())
+def _balance(accounts: Mapping[str, Any]) -> int:
+    return sum(account.balance for account in accounts.values())

@@ -20,7 +20,8 @@ CAMPAIGN_FIELDS = ("receipts", "participants", "turnover", "units", "discount", 
 # per-week integer columns (deltas for liability, plain sums for the rest)
 WEEK_FIELDS = ("receipts", "revenue", "discount", "points_accrued", "points_redeemed", "points_expired", "liability")
 TOTAL_FIELDS = ("turnover", "revenue", "receipts", "units", "lines", "receipts_with_card", "discount",
-                "points_accrued", "points_redeemed", "points_expired", "points_returned", "redeemed_money",
+                "points_accrued", "points_referral", "points_redeemed", "points_expired", "points_returned",
+                "redeemed_money",
                 "certificates_used", "certificates_sold", "coupons_issued", "coupons_redeemed", "active_customers",
                 "first_purchase", "repeat_purchase", "returns", "refunded", "liability_start", "liability", "customers")
 
@@ -149,7 +150,7 @@ def build(
         campaign_cost[c.name] = cost
         rows.append({"name": c.name, "group": groups[c.name], **values, "cost": cost,
                      "cost_share_ppm": _ppm(cost, t["turnover"])})
-    cost = t["discount"] + _money_of_points(t["points_accrued"] - t["points_returned"], bundle)
+    cost = t["discount"] + _money_of_points(t["points_accrued"] + t["points_referral"] - t["points_returned"], bundle)
     totals = {
         **t,
         "card_share_ppm": _ppm(t["receipts_with_card"], t["receipts"]),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +26,10 @@ from typing import Any
 
 from loyadsl.runtime import Engine
 from loyadsl.runtime.errors import LoyaRuntimeError
+from loyadsl.runtime.model import utc_datetime
 from loyadsl.simulate import partition as parts
 from loyadsl.simulate.inputs import Bad, QuarantineWriter, read_receipts
-from loyadsl.simulate.mapping import Mapping
+from loyadsl.simulate.mapping import Mapping as ColumnMapping
 from loyadsl.simulate.replay import PartitionReplay
 from loyadsl.simulate.report import Tally, build, merge_all
 
@@ -45,6 +46,7 @@ class Job:
     states: dict[str, dict[str, Any]]
     start: str
     end: str
+    households: dict[str, str] = field(default_factory=dict)  # customer -> household key (this partition's)
 
 
 @dataclass
@@ -68,10 +70,10 @@ def _engine(bundle: bytes) -> Engine:
 def replay_job(job: Job) -> Result:
     """Replay one partition file (JSONL spill or Parquet); what every backend runs."""
     engine = _engine(job.bundle)
-    records = parts.read_partition_records(job.path)
+    records = parts.read_partition_records(job.path, job.households)
     returned = {str(r.receipt["return_of"]) for r in records if r.receipt.get("return_of") is not None}
     replay = PartitionReplay(engine, job.states, dt.datetime.fromisoformat(job.start),
-                             dt.datetime.fromisoformat(job.end), returned)
+                             dt.datetime.fromisoformat(job.end), returned, households=job.households)
     tally = replay.run(records)
     replay.idle(sorted(set(job.states) - replay.customers_seen))
     return Result(tally, replay.bad, len(records))
@@ -84,7 +86,7 @@ class Simulation:
     bundle: bytes
     receipts: Sequence[Path]
     customers: Path | None = None
-    mapping: Mapping | None = None
+    mapping: ColumnMapping | None = None
     workers: int = 1
     backend: str = "process"
     scheduler: str | None = None
@@ -109,11 +111,16 @@ class Simulation:
                     paths = parts.partition(records, self.partitions, folder, groups)
                 start, end = _bounds(first_last, engine)
                 by_partition: list[dict[str, dict[str, Any]]] = [{} for _ in paths]
+                households: list[dict[str, str]] = [{} for _ in paths]
                 for customer, state in states.items():  # a state goes where its customer's receipts go
                     index = parts.partition_index({"customer_id": customer, "receipt_id": customer},
                                                   self.partitions, groups)
                     by_partition[index][customer] = state
-                jobs = [Job(self.bundle, str(p), by_partition[i], start, end) for i, p in enumerate(paths)]
+                for customer, key in groups.items():
+                    households[parts.partition_index({"customer_id": key, "receipt_id": key},
+                                                     self.partitions)][customer] = key
+                jobs = [Job(self.bundle, str(p), by_partition[i], start, end, households[i])
+                        for i, p in enumerate(paths)]
                 results = self._replay(jobs)
                 for result in results:
                     for bad in result.bad:
@@ -135,11 +142,10 @@ class Simulation:
 
     # ------------------------------------------------------------------------------ steps
     def _states(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-        """Initial customer states by id, and shared-account groups (member -> account id)."""
+        """Initial customer states by id, and households (customer -> household key, see ``households``)."""
         states: dict[str, dict[str, Any]] = {}
-        groups: dict[str, str] = {}
         if self.customers is None:
-            return states, groups
+            return states, {}
         with open(self.customers, encoding="utf-8") as f:
             for number, line in enumerate(f, 1):
                 if not line.strip():
@@ -151,10 +157,7 @@ class Simulation:
                 if not isinstance(data, dict) or not isinstance(data.get("id"), str):
                     raise SimulationError(f"{self.customers}:{number}: a customer state needs a string 'id'")
                 states[data["id"]] = data
-                shared = data.get("shared")
-                if isinstance(shared, dict) and isinstance(shared.get("id"), str):
-                    groups[data["id"]] = "shared:" + shared["id"]
-        return states, groups
+        return states, households(states)
 
     def _read(self, engine: Engine, counts: dict[str, int], first_last: list[int],
               writer: QuarantineWriter | None) -> Iterable[Any]:
@@ -201,6 +204,39 @@ class Simulation:
         return results
 
 
+def households(states: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Customers whose states meet, joined: the members of a shared account, and a referred customer
+    with their referrer (whose state a ``transfer`` changes). Each customer in a group of two or more
+    maps to the group's key, its smallest customer id (so a key is never another customer's id);
+    nobody else is listed. Union-find with path halving."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def join(a: str, b: str) -> None:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    for customer, data in states.items():
+        shared = data.get("shared")
+        if isinstance(shared, dict) and isinstance(shared.get("id"), str):
+            join(customer, "\0shared:" + shared["id"])
+        referral = data.get("referral")
+        if isinstance(referral, dict) and isinstance(referral.get("referred_by"), str):
+            join(customer, referral["referred_by"])
+    members: dict[str, list[str]] = {}
+    for x in parent:
+        if not x.startswith("\0"):
+            members.setdefault(root(x), []).append(x)
+    return {x: min(group) for group in members.values() if len(group) > 1 for x in group}
+
+
 class SimulationError(Exception):
     """A simulation input that cannot be used at all (the customers file, the backend)."""
 
@@ -210,8 +246,7 @@ def _bounds(first_last: list[int], engine: Engine) -> tuple[str, str]:
     if not first_last:
         now = dt.datetime(1970, 1, 1, tzinfo=dt.UTC).isoformat()
         return now, now
-    epoch = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
-    return tuple((epoch + dt.timedelta(seconds=s - 86400)).isoformat() for s in first_last)  # type: ignore[return-value]
+    return utc_datetime(first_last[0]).isoformat(), utc_datetime(first_last[1]).isoformat()
 
 
 def _dask(jobs: list[Job], workers: int, scheduler: str | None) -> list[Result]:

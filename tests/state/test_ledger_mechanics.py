@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from loyadsl.runtime import Engine
+from loyadsl.runtime import Engine, StateError
 from loyadsl.runtime.state import CustomerState
 
 from .test_ledger_kit import (
@@ -596,6 +596,35 @@ def test_a_small_first_purchase_does_not_qualify_and_a_later_one_is_not_first() 
                    "referral")
     assert not ops(e.evaluate(receipt(line("A", 60000), customer="C1"),
                               customer(referral={"referred_by": "C0"}, receipts=1)), "referral")
+
+
+def test_the_referrer_receives_the_transfer_as_an_accrual_of_its_own() -> None:
+    e = engine(cash(0), accounts=[account(activation=DAY, credit=500, repay=500_000)], referral=REFERRAL)
+    o = e.evaluate(receipt(line("A", 60000), customer="C1"), customer(referral={"referred_by": "C0"}))
+    (transfer,) = ops(o, "transfer")
+    referrer = CustomerState.from_dict({"id": "C0", "accounts": {"bonus": {"balance": -100, "debt": 100, "lots": []}}})
+    changes = e.receive(transfer, referrer, NOW)
+    # half of the 300 repays the debt (all 100 of it), the other 200 is a lot active a day later
+    assert [(c["op"], c["points"]) for c in changes] == [("debt", -100), ("lot", 200)]
+    assert changes[1]["active_from"] == "2025-03-06T09:00:00+00:00" and changes[1]["reason"] == "referral"
+    after = apply_to(e, referrer, changes)
+    assert (after.accounts["bonus"].balance, after.accounts["bonus"].debt) == (200, 0)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"customer": "C9"}, "not 'C0'"),
+    ({"account": "nope"}, "unknown account"),
+    ({"points": 0}, "positive whole number"),
+    ({"points": 1.5}, "positive whole number"),
+    ({"lot": ""}, "names the lot"),
+    ({"op": "lot"}, "not a transfer"),
+])
+def test_a_malformed_transfer_is_refused(change: dict[str, Any], message: str) -> None:
+    e = engine(cash(0), referral=REFERRAL)
+    transfer = {"op": "transfer", "customer": "C0", "account": "bonus", "points": 300, "reason": "referral",
+                "lot": "R1:bonus:referrer", "receipt": "R1", **change}
+    with pytest.raises(StateError, match=message):
+        e.receive(transfer, CustomerState(id="C0"), NOW)
 
 
 # ------------------------------------------------------------------------------------ explain and JSON
