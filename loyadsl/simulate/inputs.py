@@ -103,7 +103,8 @@ def read_receipts(
         paths = [paths]
     seen = _Seen([str(path) for path in paths])
     for index, path in enumerate(paths):
-        for item in _validated(_units(Path(path), mapping), mapping, seen, index, currency):
+        native = mapping is IDENTITY and detect_format(Path(path), mapping) == "jsonl"
+        for item in _validated(_units(Path(path), mapping), mapping, seen, index, currency, native):
             if strict and type(item) is Bad:
                 raise StrictError(item)
             yield item
@@ -179,22 +180,22 @@ class _Seen(dict[str, int]):
 
 
 def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file_index: int,
-               currency: str | None) -> Iterator[Record | Bad]:
+               currency: str | None, native: bool = False) -> Iterator[Record | Bad]:
+    """``native``: the records are receipt JSON already (JSONL without a mapping); one that
+    validates as it is is used as it is."""
     for unit in units:
         if isinstance(unit, Bad):
             yield unit
             continue
         source, head, lines, rows, raw = unit
         try:
-            receipt = mapping.build(head, lines if type(lines) is list else [], rows)
-            if type(lines) is not list and lines is not None:
-                receipt["lines"] = lines  # Receipt.from_dict says what is wrong with it
-            elif lines is None:
-                receipt.pop("lines", None)
-            if "return_of" in receipt:
-                _check_return(receipt)
-            else:
-                Receipt.from_dict(receipt)
+            receipt = _native(head) if native and "return_of" not in head else None
+            if receipt is None:
+                receipt = _build(mapping, head, lines, rows)
+                if "return_of" in receipt:
+                    _check_return(receipt)
+                else:
+                    Receipt.from_dict(receipt)
         except (FieldError, ReceiptError) as exc:
             yield Bad(source, _with_row(str(exc), exc.where, source, rows), raw)
             continue
@@ -208,6 +209,28 @@ def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file
             continue
         seen[rid] = file_index << 40 | int(source.rpartition(":")[2])
         yield Record(source, receipt)
+
+
+def _native(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """A receipt already in the native form is used as it is (building it would give the same one,
+    at twice the cost); None sends it through the mapping, which converts what it can or says
+    precisely what is wrong."""
+    try:
+        Receipt.from_dict(obj)
+    except ReceiptError:
+        return None
+    return obj
+
+
+def _build(mapping: Mapping, head: dict[str, Any], lines: Any, rows: list[int] | None) -> dict[str, Any]:
+    """The receipt the mapping makes of a source receipt; malformed lines are passed on as they are,
+    so that ``Receipt.from_dict`` says what is wrong with them."""
+    receipt = mapping.build(head, lines if type(lines) is list else [], rows)
+    if type(lines) is not list and lines is not None:
+        receipt["lines"] = lines
+    elif lines is None:
+        receipt.pop("lines", None)
+    return receipt
 
 
 def _check_return(receipt: dict[str, Any]) -> None:
