@@ -10,7 +10,8 @@ import datetime as dt
 import json
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -528,6 +529,77 @@ def _emit_report(report: dict[str, Any], fmt: ReportFormat, output: Path | None,
     except OSError as exc:
         _fail(f"cannot write {output}: {exc}")
     err.print(f"report written to {output}")
+
+
+@app.command("diff")
+def diff_cmd(
+    old: Annotated[Path, typer.Argument(help="the programme as it is: .loya/.yaml or a compiled bundle")],
+    new: Annotated[Path, typer.Argument(help="the programme as proposed: .loya/.yaml or a compiled bundle")],
+    receipts: Annotated[list[Path], typer.Option("--receipts", "-r", help="JSONL, CSV or Parquet history (repeatable)")],
+    customers: Annotated[Path | None, typer.Option(help="initial customer states, JSONL")] = None,
+    map_spec: Annotated[str | None, typer.Option("--map", help="column mapping: receipt_id=CHECK_ID,...")] = None,
+    map_file: Annotated[Path | None, typer.Option("--map-file", help="column mapping, YAML")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="parallel workers")] = 1,
+    backend: Annotated[str, typer.Option(help="process (local pool) or dask")] = "process",
+    scheduler: Annotated[str | None, typer.Option(help="dask scheduler address (default: a local cluster)")] = None,
+    top: Annotated[int, typer.Option(min=0, help="how many customers and receipts with the largest change")] = 10,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="table, json or html")] = ReportFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write the diff here")] = None,
+    asserts: Annotated[list[str] | None, typer.Option("--assert", help="a guard on NEW, e.g. 'totals.cost_share <= 3%'")] = None,
+    assert_file: Annotated[list[Path] | None, typer.Option("--assert-file", help="YAML list of guards on NEW")] = None,
+    quarantine: Annotated[Path | None, typer.Option(help="write unusable receipts here (JSONL)")] = None,
+    strict: Annotated[bool, typer.Option(help="stop at the first unusable receipt")] = False,
+) -> None:
+    """Replay history through two programmes; print what changes (exit 1 if an assertion on NEW fails)."""
+    from loyadsl.simulate import asserts as guards
+    from loyadsl.simulate.diff import DiffError, check_comparable, run_diff
+    from loyadsl.simulate.inputs import InputError, StrictError, check_inputs
+    from loyadsl.simulate.mapping import MappingError, load_mapping
+    from loyadsl.simulate.run import BACKENDS, Simulation, SimulationError
+
+    as_json = fmt is ReportFormat.json
+    if backend not in BACKENDS:
+        _fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}", as_json=as_json)
+    old_engine, new_engine = _engine_for(old, as_json), _engine_for(new, as_json)
+    try:
+        check_comparable(old_engine.bundle, new_engine.bundle)
+        checks = guards.load_assertions(asserts or [], assert_file or [])
+        mapping = load_mapping(map_spec, map_file) if (map_spec or map_file) else None
+        check_inputs(receipts, mapping)
+    except (DiffError, guards.AssertionSyntaxError, MappingError, InputError) as exc:
+        _fail(str(exc), as_json=as_json)
+    with _progress_bar(as_json) as progress:
+        sim = Simulation(_bundle_bytes(new, new_engine), receipts, customers, mapping, workers, backend, scheduler,
+                         strict, quarantine, progress=progress)
+        try:
+            report = run_diff(_bundle_bytes(old, old_engine), sim, top, checks)
+        except StrictError as exc:
+            _fail(str(exc), EXIT_FINDINGS, as_json=as_json, diag_code="LOY501")
+        except (DiffError, SimulationError, InputError, MappingError, OSError) as exc:
+            _fail(str(exc), as_json=as_json)
+        except LoyaRuntimeError as exc:
+            _fail(str(exc), EXIT_FINDINGS, as_json=as_json, diag_code=exc.code)
+    _emit_report(report, fmt, output, diff=True)
+    if any(not a["ok"] for a in report["assertions"]):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@contextmanager
+def _progress_bar(as_json: bool) -> Iterator[Callable[[str, int], None]]:
+    """A progress bar on stderr (a terminal only, never with JSON output); yields the progress callback."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} receipts"),
+                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err, transient=True,
+                  disable=as_json or not err.is_terminal) as bar:
+        task = bar.add_task("reading", total=None, rate="")
+
+        def progress(phase: str, done: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0
+            rate = f"{int(done / elapsed):,}/s" if elapsed > 0 else ""
+            bar.update(task, description=phase, completed=done, rate=rate)
+
+        yield progress
 
 
 def _parse_now(text: str, as_json: bool) -> dt.datetime:

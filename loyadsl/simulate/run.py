@@ -26,7 +26,7 @@ from typing import Any
 
 from loyadsl.runtime import Engine
 from loyadsl.runtime.errors import LoyaRuntimeError
-from loyadsl.runtime.model import utc_datetime
+from loyadsl.runtime.model import Outcome, Receipt, utc_datetime
 from loyadsl.simulate import partition as parts
 from loyadsl.simulate.inputs import Bad, QuarantineWriter, read_receipts
 from loyadsl.simulate.mapping import Mapping as ColumnMapping
@@ -62,18 +62,20 @@ _ENGINES: dict[bytes, Engine] = {}  # per worker process: the bundle is verified
 def _engine(bundle: bytes) -> Engine:
     engine = _ENGINES.get(bundle)
     if engine is None:
-        _ENGINES.clear()
+        if len(_ENGINES) > 1:  # two at most: `loya diff` alternates OLD and NEW
+            _ENGINES.clear()
         engine = _ENGINES[bundle] = Engine.from_bytes(bundle)
     return engine
 
 
-def replay_job(job: Job) -> Result:
-    """Replay one partition file (JSONL spill or Parquet); what every backend runs."""
+def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = None) -> Result:
+    """Replay one partition file (JSONL spill or Parquet); what every backend runs. ``observe`` sees
+    each evaluated receipt and its outcome (``loya diff``)."""
     engine = _engine(job.bundle)
     records = parts.read_partition_records(job.path, job.households)
     returned = {str(r.receipt["return_of"]) for r in records if r.receipt.get("return_of") is not None}
     replay = PartitionReplay(engine, job.states, dt.datetime.fromisoformat(job.start),
-                             dt.datetime.fromisoformat(job.end), returned, households=job.households)
+                             dt.datetime.fromisoformat(job.end), returned, observe, households=job.households)
     tally = replay.run(records)
     replay.idle(sorted(set(job.states) - replay.customers_seen))
     return Result(tally, replay.bad, len(records))
@@ -95,6 +97,8 @@ class Simulation:
     partitions: int = PARTITIONS
     progress: Callable[[str, int], None] | None = None  # (phase, receipts done)
     bad: list[dict[str, Any]] = field(default_factory=list)
+    work: Callable[[Job], Result] = replay_job  # what each partition runs (`loya diff` replays two programmes)
+    results: list[Result] = field(default_factory=list, init=False, repr=False)  # per partition, after run()
 
     def run(self) -> dict[str, Any]:
         engine = _engine(self.bundle)
@@ -121,7 +125,7 @@ class Simulation:
                                                      self.partitions)][customer] = key
                 jobs = [Job(self.bundle, str(p), by_partition[i], start, end, households[i])
                         for i, p in enumerate(paths)]
-                results = self._replay(jobs)
+                results = self.results = self._replay(jobs)
                 for result in results:
                     for bad in result.bad:
                         counts["quarantined"] += 1
@@ -187,16 +191,16 @@ class Simulation:
         done = 0
         results: list[Result] = []
         if self.backend == "dask":
-            return _dask(jobs, self.workers, self.scheduler)
+            return _dask(jobs, self.workers, self.scheduler, self.work)
         if self.workers <= 1:
             for job in jobs:
-                results.append(replay_job(job))
+                results.append(self.work(job))
                 done += results[-1].receipts
                 if progress is not None:
                     progress("replay", done)
             return results
         with ProcessPoolExecutor(max_workers=self.workers) as pool:
-            for result in pool.map(replay_job, jobs):  # in partition order: a deterministic merge
+            for result in pool.map(self.work, jobs):  # in partition order: a deterministic merge
                 results.append(result)
                 done += result.receipts
                 if progress is not None:
@@ -249,7 +253,8 @@ def _bounds(first_last: list[int], engine: Engine) -> tuple[str, str]:
     return utc_datetime(first_last[0]).isoformat(), utc_datetime(first_last[1]).isoformat()
 
 
-def _dask(jobs: list[Job], workers: int, scheduler: str | None) -> list[Result]:
+def _dask(jobs: list[Job], workers: int, scheduler: str | None,
+          work: Callable[[Job], Result] = replay_job) -> list[Result]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -262,7 +267,7 @@ def _dask(jobs: list[Job], workers: int, scheduler: str | None) -> list[Result]:
                                dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = client.map(replay_job, jobs, pure=False)
+        futures = client.map(work, jobs, pure=False)
         return list(client.gather(futures))
     except LoyaRuntimeError:
         raise
