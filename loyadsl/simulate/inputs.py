@@ -25,6 +25,7 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import json
 import os
 import shutil
@@ -41,9 +42,10 @@ from loyadsl.runtime.model import Receipt
 from .mapping import FIELDS, IDENTITY, FieldError, Mapping, MappingError
 
 __all__ = ["Bad", "InputError", "MappingError", "QuarantineWriter", "Record", "StrictError", "check_inputs",
-           "detect_format", "read_receipts", "records_only", "write_quarantine"]
+           "detect_format", "jsonl_ranges", "read_range", "read_receipts", "records_only", "write_quarantine"]
 
 BATCH_ROWS = 8192  # Parquet rows per batch
+RANGE_MIN_BYTES = 4 << 20  # a JSONL file is read in parallel in ranges of at least this
 _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv",
                ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -271,15 +273,62 @@ def _with_row(message: str, where: str | None, source: str, rows: list[int] | No
 # ------------------------------------------------------------------------------------------ JSONL
 
 
-def _jsonl(path: Path, mapping: Mapping) -> Generator[_Unit | Bad, None, None]:
+def jsonl_ranges(path: Path, pieces: int) -> list[tuple[int, int, int]] | None:
+    """A plain (not gzip) JSONL file cut into about ``pieces`` byte ranges on line starts, for
+    reading in parallel: ``(start, end, number of the range's first line)``; ranges are at least
+    ``RANGE_MIN_BYTES`` (a small file is one range). None for a gzip file, which cannot be cut."""
+    size = path.stat().st_size
+    if _is_gzip(path):
+        return None
+    pieces = max(1, min(pieces, size // max(1, RANGE_MIN_BYTES)))
+    cuts = [0]
+    with open(path, "rb") as f:
+        for k in range(1, pieces):
+            f.seek(max(size * k // pieces, cuts[-1]))
+            f.readline()  # to the start of the next line
+            if f.tell() >= size:
+                break
+            if f.tell() > cuts[-1]:
+                cuts.append(f.tell())
+        cuts.append(size)
+        ranges = []
+        line = 1
+        f.seek(0)
+        for start, end in itertools.pairwise(cuts):
+            ranges.append((start, end, line))
+            left = end - start
+            while left:  # the newlines of the range: the next range's first line number
+                chunk = f.read(min(left, 1 << 24))
+                line += chunk.count(b"\n")
+                left -= len(chunk)
+    return ranges
+
+
+def read_range(path: str | Path, start: int, end: int, first_line: int, file_index: int, files: Sequence[str],
+               mapping: Mapping | None = None, *, currency: str | None = None) -> Iterator[Record | Bad]:
+    """``read_receipts`` for the lines of a JSONL file that start in ``[start, end)``; duplicates are
+    found within the range only (the caller compares ranges). ``files``: every input, for where a
+    duplicate was first seen."""
+    mapping = mapping if mapping is not None else IDENTITY
+    path = Path(path)
+    seen = _Seen([str(f) for f in files])
+    native = mapping is IDENTITY
+    yield from _validated(_jsonl(path, mapping, start, end, first_line), mapping, seen, file_index, currency, native)
+
+
+def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
+           first_line: int = 1) -> Generator[_Unit | Bad, None, None]:
     name = str(path)
     lines_key = mapping.lines
     return_column = mapping.column("return_of")
     checked = False
-    number = 0
+    number = first_line - 1
     with _open_binary(path) as stream:
+        if start:
+            stream.seek(start)
+        raws: Iterable[bytes] = stream if end is None else _upto(stream, end - start)
         try:
-            for number, raw in enumerate(stream, 1):
+            for number, raw in enumerate(raws, first_line):
                 if number == 1 and raw.startswith(codecs.BOM_UTF8):
                     raw = raw[3:]
                 if raw.isspace() or not raw:
@@ -446,6 +495,15 @@ def _parquet(path: Path, mapping: Mapping) -> Generator[_Unit | Bad, None, None]
 
 
 # ------------------------------------------------------------------------------------------ files
+
+
+def _upto(stream: IO[bytes], size: int) -> Iterator[bytes]:
+    """The stream's lines that start within its next ``size`` bytes."""
+    for raw in stream:
+        yield raw
+        size -= len(raw)
+        if size <= 0:
+            return
 
 
 def _is_gzip(path: Path) -> bool:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -63,14 +63,15 @@ def utc_of(receipt: dict[str, Any]) -> int:
 
 
 def partition(records: Iterable[Record], n_partitions: int, folder: str | Path,
-              groups: Mapping[str, str] | None = None) -> list[Path]:
+              groups: Mapping[str, str] | None = None, prefix: str = "part") -> list[Path]:
     """Spill valid records into ``n_partitions`` JSONL files in ``folder`` (created if needed, files
-    overwritten); returns the ``n_partitions`` paths, index = partition, empty partitions included."""
+    overwritten); returns the ``n_partitions`` paths, index = partition, empty partitions included.
+    ``prefix`` names the files, so that several readers can spill into one folder."""
     if n_partitions < 1:
         raise ValueError(f"n_partitions must be >= 1, got {n_partitions}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"part-{i:05d}.jsonl" for i in range(n_partitions)]
+    paths = [folder / f"{prefix}-{i:05d}.jsonl" for i in range(n_partitions)]
     files: list[IO[str] | None] = [None] * n_partitions
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     try:
@@ -92,14 +93,18 @@ def partition(records: Iterable[Record], n_partitions: int, folder: str | Path,
     return paths
 
 
-def read_partition_records(path: str | Path, groups: Mapping[str, str] | None = None) -> list[Record]:
-    """A partition's records (JSONL spill or Parquet), sorted by ``sort_key``."""
-    path = Path(path)
-    if path.suffix == ".parquet":
-        rows = _parquet_rows(path)
-    else:
-        with open(path, encoding="utf-8") as f:
-            rows = [json.loads(line) for line in f]
+def read_partition_records(paths: str | Path | Sequence[str | Path], groups: Mapping[str, str] | None = None
+                           ) -> list[Record]:
+    """A partition's records (JSONL spills or Parquet; several files when it was spilled by several
+    readers), sorted by ``sort_key``."""
+    rows: list[list[Any]] = []
+    for path in [paths] if isinstance(paths, str | Path) else paths:
+        path = Path(path)
+        if path.suffix == ".parquet":
+            rows += _parquet_rows(path)
+        else:
+            with open(path, encoding="utf-8") as f:
+                rows += [json.loads(line) for line in f]
     rows.sort(key=lambda row: sort_key(row[2], row[0], groups))
     return [Record(source, receipt) for _utc_, source, receipt in rows]
 

@@ -206,25 +206,32 @@ class PartitionReplay:
         if payment:
             t["redeemed_money"] += payment.get("points_money", 0)
             t["certificates_used"] += sum(c.get("amount", 0) for c in payment.get("certificates", ()))
-        lines = receipt.lines
-        touched: dict[str, set[int]] = {}
+        touched: dict[str, list[Any]] = {}  # campaign -> the lines it touched (any of its effects)
         budgets = self.budgets
         for effect in outcome.effects.rows if isinstance(outcome.effects, Rows) else outcome.effects:
             name, _group, kind, _requested, applied, total, _capped = effect
             row = tally.campaign(name)
             row[4 if kind == "discount" else 5] += total
-            touched.setdefault(name, set()).update(i for i, v in enumerate(applied) if v)
+            mask = touched.get(name)
+            if mask is None:
+                touched[name] = list(applied)
+            else:
+                touched[name] = [a or b for a, b in zip(mask, applied, strict=True)]
             budget = budgets.get(name)
             if budget is not None and budget.kind == ("money" if kind == "discount" else "points"):
                 days = tally.budgets.setdefault(name, {})
                 days[day] = days.get(day, 0) + total
-        for name, indexes in touched.items():
-            row = tally.campaign(name)
-            row[0] += 1
-            row[2] += sum(lines[i].amount for i in indexes)
-            row[3] += sum(lines[i].qty for i in indexes)
-            if member is not None:
-                member.seen.add(name)
+        if touched:
+            lines = receipt.lines
+            for name, mask in touched.items():
+                row = tally.campaign(name)
+                row[0] += 1
+                for line, value in zip(lines, mask, strict=True):
+                    if value:
+                        row[2] += line.amount
+                        row[3] += line.qty
+                if member is not None:
+                    member.seen.add(name)
         self._collisions(outcome)
 
     def _collisions(self, outcome: Outcome) -> None:

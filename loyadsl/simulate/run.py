@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +28,15 @@ from loyadsl.runtime import Engine
 from loyadsl.runtime.errors import LoyaRuntimeError
 from loyadsl.runtime.model import Outcome, Receipt, utc_datetime
 from loyadsl.simulate import partition as parts
-from loyadsl.simulate.inputs import Bad, QuarantineWriter, read_receipts
+from loyadsl.simulate.inputs import (
+    Bad,
+    QuarantineWriter,
+    Record,
+    detect_format,
+    jsonl_ranges,
+    read_range,
+    read_receipts,
+)
 from loyadsl.simulate.mapping import Mapping as ColumnMapping
 from loyadsl.simulate.replay import PartitionReplay
 from loyadsl.simulate.report import Tally, build, merge_all
@@ -42,11 +50,12 @@ class Job:
     """One partition's work, picklable for a pool or a cluster."""
 
     bundle: bytes
-    path: str
+    path: str | list[str]  # one file, or one spill per reader of a parallel scan
     states: dict[str, dict[str, Any]]
     start: str
     end: str
     households: dict[str, str] = field(default_factory=dict)  # customer -> household key (this partition's)
+    drop: dict[str, str] = field(default_factory=dict)  # source -> why: duplicates found across scan ranges
 
 
 @dataclass
@@ -73,12 +82,82 @@ def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = No
     each evaluated receipt and its outcome (``loya diff``)."""
     engine = _engine(job.bundle)
     records = parts.read_partition_records(job.path, job.households)
+    dropped: list[dict[str, Any]] = []
+    if job.drop:
+        kept = []
+        for record in records:
+            reason = job.drop.get(record.source)
+            if reason is None:
+                kept.append(record)
+            else:
+                dropped.append({"source": record.source, "reason": reason, "record": record.receipt})
+        records = kept
     returned = {str(r.receipt["return_of"]) for r in records if r.receipt.get("return_of") is not None}
     replay = PartitionReplay(engine, job.states, dt.datetime.fromisoformat(job.start),
                              dt.datetime.fromisoformat(job.end), returned, observe, households=job.households)
     tally = replay.run(records)
     replay.idle(sorted(set(job.states) - replay.customers_seen))
-    return Result(tally, replay.bad, len(records))
+    return Result(tally, dropped + replay.bad, len(records) + len(dropped))
+
+
+@dataclass
+class ScanJob:
+    """One byte range of a JSONL input, read, validated and spilled by one worker."""
+
+    path: str
+    start: int
+    end: int
+    first_line: int
+    file_index: int
+    files: list[str]
+    mapping: ColumnMapping | None
+    currency: str
+    partitions: int
+    groups: dict[str, str]
+    folder: str
+    prefix: str
+
+
+@dataclass
+class ScanResult:
+    paths: list[str]  # the range's spill, per partition
+    bad: list[Bad]
+    ids: list[tuple[str, int]]  # (receipt id, line) of each valid record, in order: duplicates across ranges
+    read: int
+    first_last: list[int]
+
+
+def scan_job(job: ScanJob) -> ScanResult:
+    """Read one range into per-partition spill files; what the parallel scan runs in each worker."""
+    bad: list[Bad] = []
+    ids: list[tuple[str, int]] = []
+    first_last: list[int] = []
+    read = 0
+
+    def records() -> Iterator[Record]:
+        nonlocal read
+        for item in read_range(job.path, job.start, job.end, job.first_line, job.file_index, job.files,
+                               job.mapping, currency=job.currency):
+            read += 1
+            if type(item) is Bad:
+                bad.append(item)
+                continue
+            assert isinstance(item, Record)
+            ids.append((item.receipt["receipt_id"], int(item.source.rpartition(":")[2])))
+            _see(first_last, parts.utc_of(item.receipt))
+            yield item
+
+    paths = parts.partition(records(), job.partitions, job.folder, job.groups, job.prefix)
+    return ScanResult([str(p) for p in paths], bad, ids, read, first_last)
+
+
+def _see(first_last: list[int], utc: int) -> None:
+    if not first_last:
+        first_last += [utc, utc]
+    elif utc < first_last[0]:
+        first_last[0] = utc
+    elif utc > first_last[1]:
+        first_last[1] = utc
 
 
 @dataclass
@@ -108,11 +187,18 @@ class Simulation:
             first_last: list[int] = []
             writer = QuarantineWriter(self.quarantine) if self.quarantine is not None else None
             try:
-                records = self._read(engine, counts, first_last, writer)
-                if self.backend == "dask":
-                    paths = parts.write_partitioned_parquet(records, folder, self.partitions, groups)
+                paths: list[Any]
+                drop: dict[str, str] = {}
+                scans = self._scan_jobs(engine, folder, groups)
+                if scans is not None:
+                    paths, drop = self._scan(scans, counts, first_last, writer)
                 else:
-                    paths = parts.partition(records, self.partitions, folder, groups)
+                    records = self._read(engine, counts, first_last, writer)
+                    if self.backend == "dask":
+                        paths = parts.write_partitioned_parquet(records, folder, self.partitions, groups)
+                    else:
+                        paths = parts.partition(records, self.partitions, folder, groups)
+                    paths = [str(p) for p in paths]
                 start, end = _bounds(first_last, engine)
                 by_partition: list[dict[str, dict[str, Any]]] = [{} for _ in paths]
                 households: list[dict[str, str]] = [{} for _ in paths]
@@ -123,7 +209,7 @@ class Simulation:
                 for customer, key in groups.items():
                     households[parts.partition_index({"customer_id": key, "receipt_id": key},
                                                      self.partitions)][customer] = key
-                jobs = [Job(self.bundle, str(p), by_partition[i], start, end, households[i])
+                jobs = [Job(self.bundle, p, by_partition[i], start, end, households[i], drop)
                         for i, p in enumerate(paths)]
                 results = self.results = self._replay(jobs)
                 for result in results:
@@ -163,6 +249,57 @@ class Simulation:
                 states[data["id"]] = data
         return states, households(states)
 
+    def _scan_jobs(self, engine: Engine, folder: str, groups: dict[str, str]) -> list[ScanJob] | None:
+        """The parallel scan's jobs: with several local workers, plain JSONL inputs are cut into byte
+        ranges that the workers read, validate and spill at once (reading is a third of the work, and
+        otherwise one process would do it while the others wait). None: read in this process."""
+        if self.workers <= 1 or self.backend != "process" or self.strict:
+            return None
+        files = [str(p) for p in self.receipts]
+        jobs: list[ScanJob] = []
+        for index, name in enumerate(files):
+            path = Path(name)
+            if detect_format(path, self.mapping) != "jsonl" or not path.is_file():
+                return None
+            ranges = jsonl_ranges(path, 4 * self.workers)
+            if ranges is None:
+                return None
+            for start, end, first_line in ranges:
+                jobs.append(ScanJob(name, start, end, first_line, index, files, self.mapping,
+                                    engine.bundle.settings.currency, self.partitions, groups, folder,
+                                    f"scan{len(jobs):04d}"))
+        return jobs if len(jobs) > 1 else None
+
+    def _scan(self, jobs: list[ScanJob], counts: dict[str, int], first_last: list[int],
+              writer: QuarantineWriter | None) -> tuple[list[Any], dict[str, str]]:
+        """Run the parallel scan: every partition's spills, and the duplicates across ranges to drop
+        (the first valid record of an id counts, as when reading in order)."""
+        seen: dict[str, tuple[int, int]] = {}
+        drop: dict[str, str] = {}
+        spills: list[list[str]] = [[] for _ in range(self.partitions)]
+        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+            for job, result in zip(jobs, pool.map(scan_job, jobs), strict=True):  # in file order
+                counts["read"] += result.read
+                for bad in result.bad:
+                    counts["quarantined"] += 1
+                    self.bad.append(bad.to_dict())
+                    if writer is not None:
+                        writer.add(bad)
+                for rid, line in result.ids:
+                    first = seen.get(rid)
+                    if first is None:
+                        seen[rid] = (job.file_index, line)
+                    else:
+                        drop[f"{job.path}:{line}"] = (f"duplicate receipt_id {rid!r}, first seen at "
+                                                      f"{job.files[first[0]]}:{first[1]}")
+                for i, path in enumerate(result.paths):
+                    spills[i].append(path)
+                for utc in result.first_last:
+                    _see(first_last, utc)
+                if self.progress is not None:
+                    self.progress("read", counts["read"])
+        return spills, drop
+
     def _read(self, engine: Engine, counts: dict[str, int], first_last: list[int],
               writer: QuarantineWriter | None) -> Iterable[Any]:
         currency = engine.bundle.settings.currency
@@ -177,13 +314,7 @@ class Simulation:
                 if writer is not None:
                     writer.add(item)
                 continue
-            utc = parts.utc_of(item.receipt)
-            if not first_last:
-                first_last += [utc, utc]
-            elif utc < first_last[0]:
-                first_last[0] = utc
-            elif utc > first_last[1]:
-                first_last[1] = utc
+            _see(first_last, parts.utc_of(item.receipt))
             yield item
 
     def _replay(self, jobs: list[Job]) -> list[Result]:
