@@ -95,6 +95,9 @@ class DiffResult(Result):
     old: Tally = field(default_factory=Tally)
     diff: PartitionDiff = field(default_factory=PartitionDiff)
 
+    def sides(self) -> dict[str, Tally]:
+        return {"new": self.tally, "old": self.old}
+
 
 # ---------------------------------------------------------------------------------------- one partition
 
@@ -212,7 +215,7 @@ def diff_job(old_bundle: bytes, top: int, job: Job) -> DiffResult:
     every backend runs for ``loya diff`` (a module-level function, so a pool or a cluster can pickle it)."""
     old_engine, new_engine = _engine(old_bundle), _engine(job.bundle)
     old_side = _Side()
-    old = replay_job(dataclasses.replace(job, bundle=old_bundle), old_side.keep)
+    old = replay_job(dataclasses.replace(job, bundle=old_bundle), old_side.keep, side="old")
     comparison = _Comparison(old_side, partial(_money_of_points, bundle=old_engine.bundle),
                              partial(_money_of_points, bundle=new_engine.bundle), new_engine.zone, top)
     new = replay_job(job, comparison.observe)
@@ -240,12 +243,12 @@ def run_diff(old_bundle: bytes, simulation: Simulation, top: int = TOP,
     ``assertions`` are checked against the NEW report."""
     old_engine, new_engine = _engine(old_bundle), _engine(simulation.bundle)
     check_comparable(old_engine.bundle, new_engine.bundle)
-    sim = dataclasses.replace(simulation, work=partial(diff_job, old_bundle, top))
+    sim = dataclasses.replace(simulation, work=partial(diff_job, old_bundle, top), side_bundles={"old": old_bundle})
     new_report = sim.run()
     results = [r for r in sim.results if isinstance(r, DiffResult)]
     assert len(results) == len(sim.results)
     old_report = build(merge_all(r.old for r in results), old_engine.bundle, new_report["input"],
-                       _levels(old_engine.bundle))
+                       _levels(old_engine.bundle), sim.cutoffs.get("old"))
     merged = PartitionDiff()
     for result in results:  # in partition order
         merged.merge(result.diff, top)

@@ -298,8 +298,8 @@ def budget_grid(report: Mapping[str, Any]) -> Grid:
     u = Units.of(report.get("programme"))
     grid = Grid("budgets", "Budgets", [("Campaign", False), ("Budget", True), ("Given", True), ("Used", True),
                                       ("Runs out", False)], empty="no budgets",
-                note="Budgets are programme-wide; the replay gives without limit and shows the day the budget "
-                     "would have run out (exact for a single partition).")
+                note="Budgets are programme-wide and kept in time order over all customers: a campaign stops at "
+                     "the receipt that spends the last of its budget.")
     for b in report.get("budgets") or []:
         kind = str(b.get("kind") or "money")
         amount, given = num(b, "amount"), num(b, "given")

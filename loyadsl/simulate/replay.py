@@ -25,7 +25,7 @@ from loyadsl.runtime import Engine
 from loyadsl.runtime.errors import LoyaRuntimeError
 from loyadsl.runtime.model import Outcome, Receipt, Rows, utc_datetime, utc_seconds
 from loyadsl.runtime.state import CustomerState, SharedAccount, apply_in_place, local_date, working_copy
-from loyadsl.simulate.report import Tally
+from loyadsl.simulate.report import Cutoff, Tally
 
 
 class Problem(Exception):
@@ -50,7 +50,8 @@ class PartitionReplay:
     def __init__(self, engine: Engine, states: Mapping[str, dict[str, Any]], start: dt.datetime, end: dt.datetime,
                  returned_ids: set[str] | None = None,
                  observe: Callable[[Receipt, Outcome], None] | None = None,
-                 households: Mapping[str, str] | None = None) -> None:
+                 households: Mapping[str, str] | None = None,
+                 cutoffs: Mapping[str, Cutoff] | None = None) -> None:
         self.engine = engine
         self.observe = observe  # called with every evaluated receipt and its outcome (``loya diff``)
         self.states = states
@@ -66,6 +67,9 @@ class PartitionReplay:
         b = engine.bundle
         self.group_of = {c.name: b.groups[c.group].name for c in b.campaigns}
         self.budgets = {c.name: c.state.budget for c in b.campaigns if c.state.budget is not None}
+        self.cutoffs = dict(cutoffs or {})  # where each exhausted budget runs out (``Simulation`` finds them)
+        s = b.settings
+        self._point_value, self._points_scale = s.point_value, 10**s.points_minor
         self.zone = engine.zone
         self._members_of: dict[str, list[str]] = {}  # household key -> its customers with a state here
         for customer in sorted(states):
@@ -106,7 +110,8 @@ class PartitionReplay:
             return
         receipt = Receipt.from_dict(data)
         state = member.state if member is not None else None
-        outcome = self.engine.evaluate(receipt, state, now=None)
+        budgets = self._budgets(receipt) if self.cutoffs else None
+        outcome = self.engine.evaluate(receipt, state, now=None, budgets=budgets)
         day = self.local(receipt.utc)
         self._count(receipt, outcome, day, member)
         if self.observe is not None:
@@ -116,6 +121,19 @@ class PartitionReplay:
             member.purchases += 1
             if self.returned_ids is None or receipt.receipt_id in self.returned_ids:
                 member.outcomes[receipt.receipt_id] = outcome
+
+    def _budgets(self, receipt: Receipt) -> dict[str, int] | None:
+        """What exhausted budgets have left for this receipt: all of them before the receipt that
+        exhausts one (None: no limit, as in the pass that found it), the rest at it, nothing after."""
+        key = (receipt.utc, receipt.receipt_id)
+        left: dict[str, int] = {}
+        for name, cut in self.cutoffs.items():
+            at = (cut.utc, cut.receipt_id)
+            if key == at:
+                left[name] = cut.room
+            elif key > at:
+                left[name] = 0
+        return left or None
 
     # ------------------------------------------------------------------------------ households
     def _enter(self, key: str | None) -> None:
@@ -208,6 +226,7 @@ class PartitionReplay:
             t["certificates_used"] += sum(c.get("amount", 0) for c in payment.get("certificates", ()))
         touched: dict[str, list[Any]] = {}  # campaign -> the lines it touched (any of its effects)
         budgets = self.budgets
+        given: dict[str, list[int]] | None = None  # budget-limited campaign -> [discount, points]
         for effect in outcome.effects.rows if isinstance(outcome.effects, Rows) else outcome.effects:
             name, _group, kind, _requested, applied, total, _capped = effect
             row = tally.campaign(name)
@@ -217,10 +236,11 @@ class PartitionReplay:
                 touched[name] = list(applied)
             else:
                 touched[name] = [a or b for a, b in zip(mask, applied, strict=True)]
-            budget = budgets.get(name)
-            if budget is not None and budget.kind == ("money" if kind == "discount" else "points"):
-                days = tally.budgets.setdefault(name, {})
-                days[day] = days.get(day, 0) + total
+            if name in budgets:
+                given = given or {}
+                given.setdefault(name, [0, 0])[kind != "discount"] += total
+        if given:
+            self._spend_budgets(receipt, day, given)
         if touched:
             lines = receipt.lines
             for name, mask in touched.items():
@@ -233,6 +253,20 @@ class PartitionReplay:
                 if member is not None:
                     member.seen.add(name)
         self._collisions(outcome)
+
+    def _spend_budgets(self, receipt: Receipt, day: int, given: dict[str, list[int]]) -> None:
+        """What the receipt took of each budget, measured as the engine measures it (docs/state.md:
+        a money budget counts points at their value, a points budget counts discount in points)."""
+        value, scale = self._point_value, self._points_scale
+        for name, (money, points) in given.items():
+            if self.budgets[name].kind == "money":
+                spent = money + -(-points * value // scale)
+            else:
+                spent = points + -(-money * scale // value)
+            if spent:
+                days = self.tally.budgets.setdefault(name, {})
+                days[day] = days.get(day, 0) + spent
+                self.tally.gifts.setdefault(name, []).append((receipt.utc, receipt.receipt_id, spent))
 
     def _collisions(self, outcome: Outcome) -> None:
         lost = [r.campaign for r in outcome.rejected if r.reason == "lost_to_stacking"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from loyadsl.runtime.bundle import Bundle
 
@@ -24,6 +24,26 @@ TOTAL_FIELDS = ("turnover", "revenue", "receipts", "units", "lines", "receipts_w
                 "redeemed_money",
                 "certificates_used", "certificates_sold", "coupons_issued", "coupons_redeemed", "active_customers",
                 "first_purchase", "repeat_purchase", "returns", "refunded", "liability_start", "liability", "customers")
+
+
+class Cutoff(NamedTuple):
+    """Where a campaign's programme-wide budget runs out: the receipt (in the order of time, then
+    receipt id, over all customers) that gets what is left of it; later receipts get nothing."""
+
+    utc: int
+    receipt_id: str
+    room: int
+
+
+def exhaustion(gifts: Sequence[tuple[int, str, int]], amount: int) -> Cutoff | None:
+    """The receipt that spends the last of a budget of ``amount``, given what each receipt took
+    without a limit; None if the budget lasts."""
+    given = 0
+    for utc, receipt_id, amount_given in sorted(gifts):
+        if given + amount_given >= amount and amount_given > 0:
+            return Cutoff(utc, receipt_id, amount - given)
+        given += amount_given
+    return None
 
 
 def week_start(ordinal: int) -> int:
@@ -41,6 +61,7 @@ class Tally:
         self.weeks: dict[int, list[int]] = {}
         self.tiers: dict[int, dict[str, int]] = {}  # week -> level -> delta of customers
         self.budgets: dict[str, dict[int, int]] = {}  # campaign -> day -> given
+        self.gifts: dict[str, list[tuple[int, str, int]]] = {}  # campaign -> (utc, receipt id, given) per receipt
         self.first: int | None = None
         self.last: int | None = None
 
@@ -95,6 +116,8 @@ class Tally:
             mine_days = self.budgets.setdefault(name, {})
             for day, given in days.items():
                 mine_days[day] = mine_days.get(day, 0) + given
+        for name, gifts in other.gifts.items():
+            self.gifts.setdefault(name, []).extend(gifts)
         for seen in (other.first, other.last):
             if seen is not None:
                 self.see_day(seen)
@@ -137,6 +160,7 @@ def build(
     bundle: Bundle,
     input_counts: Mapping[str, Any],
     levels: Sequence[str] = (),
+    cutoffs: Mapping[str, Cutoff] | None = None,
 ) -> dict[str, Any]:
     """The report JSON of docs/simulate.md from a merged tally."""
     t = dict(tally.totals)
@@ -187,8 +211,10 @@ def build(
             given += amount
             if exhausted is None and given >= b.amount:
                 exhausted = _date(day)
+        cut = (cutoffs or {}).get(c.name)
         budgets.append({"campaign": c.name, "kind": b.kind, "amount": b.amount, "given": given,
-                        "exhausted_on": exhausted})
+                        "left": max(0, b.amount - given), "exhausted_on": exhausted,
+                        "exhausted_by": cut.receipt_id if cut is not None else None})
     m = bundle.manifest
     return {
         "kind": "simulation",

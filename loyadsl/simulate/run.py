@@ -39,7 +39,7 @@ from loyadsl.simulate.inputs import (
 )
 from loyadsl.simulate.mapping import Mapping as ColumnMapping
 from loyadsl.simulate.replay import PartitionReplay
-from loyadsl.simulate.report import Tally, build, merge_all
+from loyadsl.simulate.report import Cutoff, Tally, build, exhaustion, merge_all
 
 PARTITIONS = 16
 BACKENDS = ("process", "dask")
@@ -56,6 +56,7 @@ class Job:
     end: str
     households: dict[str, str] = field(default_factory=dict)  # customer -> household key (this partition's)
     drop: dict[str, str] = field(default_factory=dict)  # source -> why: duplicates found across scan ranges
+    cutoffs: dict[str, dict[str, Cutoff]] = field(default_factory=dict)  # side -> campaign -> where its budget ends
 
 
 @dataclass
@@ -63,6 +64,10 @@ class Result:
     tally: Tally
     bad: list[dict[str, Any]] = field(default_factory=list)
     receipts: int = 0
+
+    def sides(self) -> dict[str, Tally]:
+        """The tally of each programme replayed (``new``: the simulated one; ``loya diff`` adds ``old``)."""
+        return {"new": self.tally}
 
 
 _ENGINES: dict[bytes, Engine] = {}  # per worker process: the bundle is verified and compiled once
@@ -77,9 +82,9 @@ def _engine(bundle: bytes) -> Engine:
     return engine
 
 
-def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = None) -> Result:
+def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = None, side: str = "new") -> Result:
     """Replay one partition file (JSONL spill or Parquet); what every backend runs. ``observe`` sees
-    each evaluated receipt and its outcome (``loya diff``)."""
+    each evaluated receipt and its outcome (``loya diff``); ``side`` picks the budget cutoffs."""
     engine = _engine(job.bundle)
     records = parts.read_partition_records(job.path, job.households)
     dropped: list[dict[str, Any]] = []
@@ -94,7 +99,8 @@ def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = No
         records = kept
     returned = {str(r.receipt["return_of"]) for r in records if r.receipt.get("return_of") is not None}
     replay = PartitionReplay(engine, job.states, dt.datetime.fromisoformat(job.start),
-                             dt.datetime.fromisoformat(job.end), returned, observe, households=job.households)
+                             dt.datetime.fromisoformat(job.end), returned, observe, households=job.households,
+                             cutoffs=job.cutoffs.get(side))
     tally = replay.run(records)
     replay.idle(sorted(set(job.states) - replay.customers_seen))
     return Result(tally, dropped + replay.bad, len(records) + len(dropped))
@@ -178,6 +184,8 @@ class Simulation:
     bad: list[dict[str, Any]] = field(default_factory=list)
     work: Callable[[Job], Result] = replay_job  # what each partition runs (`loya diff` replays two programmes)
     results: list[Result] = field(default_factory=list, init=False, repr=False)  # per partition, after run()
+    cutoffs: dict[str, dict[str, Cutoff]] = field(default_factory=dict, init=False, repr=False)  # after run()
+    side_bundles: dict[str, bytes] = field(default_factory=dict)  # other programmes ``work`` replays (diff: old)
 
     def run(self) -> dict[str, Any]:
         engine = _engine(self.bundle)
@@ -211,7 +219,7 @@ class Simulation:
                                                      self.partitions)][customer] = key
                 jobs = [Job(self.bundle, p, by_partition[i], start, end, households[i], drop)
                         for i, p in enumerate(paths)]
-                results = self.results = self._replay(jobs)
+                results = self.results = self._replay_budgets(jobs)
                 for result in results:
                     for bad in result.bad:
                         counts["quarantined"] += 1
@@ -228,7 +236,7 @@ class Simulation:
                         "anonymous": tally.totals["receipts"] - tally.totals["receipts_with_card"],
                         "workers": self.workers, "backend": self.backend, "partitions": self.partitions}
         levels = [level.name for level in engine.bundle.state.tiers.levels] if engine.bundle.state.tiers else []
-        return build(tally, engine.bundle, input_counts, levels)
+        return build(tally, engine.bundle, input_counts, levels, self.cutoffs.get("new"))
 
     # ------------------------------------------------------------------------------ steps
     def _states(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
@@ -316,6 +324,37 @@ class Simulation:
                 continue
             _see(first_last, parts.utc_of(item.receipt))
             yield item
+
+    def _replay_budgets(self, jobs: list[Job]) -> list[Result]:
+        """Replay until every programme-wide budget is kept. Customers are replayed apart, so a pass
+        cannot stop a campaign when the budget runs out; instead, when a pass shows a budget spent,
+        the receipt that spends its last part (by time, then receipt id, over all customers) is found,
+        and the history is replayed again with the campaign given only what was left there and
+        nothing after. Everything before that receipt is the same in both passes, so the result is
+        exact; budgets are cut in the order they run out, one per pass."""
+        cutoffs: dict[str, dict[str, Cutoff]] = {}
+        while True:
+            for job in jobs:
+                job.cutoffs = cutoffs
+            results = self._replay(jobs)
+            found: dict[str, tuple[tuple[int, str, str], str, Cutoff]] = {}  # side -> its earliest exhaustion
+            for side in results[0].sides() if results else ():
+                merged = merge_all(r.sides()[side] for r in results)
+                bundle = _engine(self.bundle if side == "new" else self.side_bundles[side]).bundle
+                amounts = {c.name: c.state.budget.amount for c in bundle.campaigns if c.state.budget is not None}
+                for name, gifts in merged.gifts.items():
+                    amount = amounts.get(name)
+                    if amount is None or name in cutoffs.get(side, {}):
+                        continue
+                    cut = exhaustion(gifts, amount)
+                    key = (cut.utc, cut.receipt_id, name) if cut is not None else None
+                    if cut is not None and key is not None and (side not in found or key < found[side][0]):
+                        found[side] = (key, name, cut)
+            if not found:
+                self.cutoffs = cutoffs
+                return results
+            for side, (_, name, cut) in found.items():  # each programme cuts its earliest budget
+                cutoffs = {**cutoffs, side: {**cutoffs.get(side, {}), name: cut}}
 
     def _replay(self, jobs: list[Job]) -> list[Result]:
         progress = self.progress
