@@ -11,11 +11,15 @@ group of its customer when ``groups`` gives one (a shared account: all members t
 customer id, or for an anonymous receipt the receipt it returns (``return_of``, so a return meets its
 original) or its own id. CRC-32 rather than Python's ``hash()``, which is salted per process.
 
-Spill files are JSONL, one ``[utc, source, receipt]`` array a line: appending a line per receipt
-streams with a small buffer per partition, reads back exactly (integers of any size, the float
-quantities' shortest repr), and needs no schema for the receipt's optional and union-typed parts
-(``attrs`` objects, ``redeem`` of a number or ``"max"``), which Arrow IPC would have to flatten. The
-Parquet writer for the distributed backend stores the same JSON text in a column, for the same reason.
+Spill files are text, a line per receipt: a JSON header ``[utc, customer, receipt id, return_of,
+source]``, a tab, and the receipt JSON. Appending a line per receipt streams with a small buffer per
+partition, reads back exactly (integers of any size, the float quantities' shortest repr), and needs
+no schema for the receipt's optional and union-typed parts (``attrs`` objects, ``redeem`` of a number
+or ``"max"``), which Arrow IPC would have to flatten. The header is what sorting needs, so a
+partition is held sorted as header and text, and each receipt is parsed only when it is replayed:
+a partition in memory costs the size of its text, not five times that in Python objects. (A JSON
+header never holds a raw tab: JSON escapes it.) The Parquet writer for the distributed backend
+stores the same fields as columns and the receipt JSON as text, for the same reason.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,7 +35,8 @@ from loyadsl.runtime.model import utc_seconds
 
 from .inputs import Record
 
-__all__ = ["partition", "partition_index", "read_partition", "read_partition_records", "sort_key", "utc_of",
+__all__ = ["PartitionRows", "partition", "partition_index", "read_partition", "read_partition_records",
+           "read_partition_rows", "sort_key", "utc_of",
            "write_partitioned_parquet"]
 
 PARQUET_ROWS = 8192  # rows buffered per partition before a Parquet row group is written
@@ -81,7 +86,10 @@ def partition(records: Iterable[Record], n_partitions: int, folder: str | Path,
             if out is None:
                 # one file per partition stays open while spilling; all are closed below
                 out = files[index] = open(paths[index], "w", encoding="utf-8", buffering=_SPILL_BUFFER)  # noqa: SIM115
-            out.write(dumps([utc_of(receipt), source, receipt]))
+            out.write(dumps([utc_of(receipt), receipt.get("customer_id"), receipt["receipt_id"],
+                             receipt.get("return_of"), source]))
+            out.write("\t")
+            out.write(dumps(receipt))
             out.write("\n")
     finally:
         for out in files:
@@ -93,20 +101,51 @@ def partition(records: Iterable[Record], n_partitions: int, folder: str | Path,
     return paths
 
 
-def read_partition_records(paths: str | Path | Sequence[str | Path], groups: Mapping[str, str] | None = None
-                           ) -> list[Record]:
-    """A partition's records (JSONL spills or Parquet; several files when it was spilled by several
-    readers), sorted by ``sort_key``."""
-    rows: list[list[Any]] = []
+class PartitionRows:
+    """A partition's receipts sorted by ``sort_key``, each kept as its JSON text and parsed when
+    iterated (``Record``s); ``returned`` holds the ids that some return in it refers to."""
+
+    def __init__(self, rows: list[tuple[tuple[bool, str, int, str], str, str]], returned: set[str]) -> None:
+        self.rows = rows
+        self.returned = returned
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[Record]:
+        loads = json.loads
+        for _key, source, text in self.rows:
+            yield Record(source, loads(text))
+
+
+def read_partition_rows(paths: str | Path | Sequence[str | Path], groups: Mapping[str, str] | None = None
+                        ) -> PartitionRows:
+    """A partition (JSONL spills or Parquet; several files when several readers spilled it)."""
+    rows: list[tuple[tuple[bool, str, int, str], str, str]] = []
+    returned: set[str] = set()
+    loads = json.loads
     for path in [paths] if isinstance(paths, str | Path) else paths:
         path = Path(path)
+        headers: Iterable[tuple[list[Any], str]]
         if path.suffix == ".parquet":
-            rows += _parquet_rows(path)
+            headers = _parquet_rows(path)
         else:
             with open(path, encoding="utf-8") as f:
-                rows += [json.loads(line) for line in f]
-    rows.sort(key=lambda row: sort_key(row[2], row[0], groups))
-    return [Record(source, receipt) for _utc_, source, receipt in rows]
+                headers = [(loads(head), text) for head, _, text in (line.partition("\t") for line in f)]
+        for (utc, customer, receipt_id, return_of, source), text in headers:
+            if customer is not None and groups is not None:
+                customer = groups.get(customer, customer)
+            rows.append(((customer is not None, customer or "", utc, receipt_id), source, text))
+            if return_of is not None:
+                returned.add(str(return_of))
+    rows.sort(key=lambda row: row[0])
+    return PartitionRows(rows, returned)
+
+
+def read_partition_records(paths: str | Path | Sequence[str | Path], groups: Mapping[str, str] | None = None
+                           ) -> list[Record]:
+    """A partition's records, parsed, sorted by ``sort_key``."""
+    return list(read_partition_rows(paths, groups))
 
 
 def read_partition(path: str | Path, groups: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
@@ -121,8 +160,9 @@ def write_partitioned_parquet(records: Iterable[Record], folder: str | Path, n_p
                               groups: Mapping[str, str] | None = None) -> list[Path]:
     """One Parquet file per partition (``part-00000.parquet`` ...) for the distributed backend.
 
-    Columns: ``customer_id``, ``receipt_id`` (strings, for inspection and filters), ``utc`` (int64),
-    ``source`` and ``receipt`` (the receipt JSON as text, which reads back exactly). Rows are written
+    Columns: ``customer_id``, ``receipt_id``, ``return_of`` (strings: the sort and the returns, and
+    for inspection and filters), ``utc`` (int64), ``source`` and ``receipt`` (the receipt JSON as
+    text, which reads back exactly). Rows are written
     in row groups of ``PARQUET_ROWS`` per partition, so memory is bounded by n × that buffer."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -133,7 +173,7 @@ def write_partitioned_parquet(records: Iterable[Record], folder: str | Path, n_p
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"part-{i:05d}.parquet" for i in range(n_partitions)]
     schema = pa.schema([("customer_id", pa.string()), ("receipt_id", pa.string()), ("utc", pa.int64()),
-                        ("source", pa.string()), ("receipt", pa.string())])
+                        ("return_of", pa.string()), ("source", pa.string()), ("receipt", pa.string())])
     buffers: list[list[tuple[Any, ...]]] = [[] for _ in range(n_partitions)]
     writers: list[Any] = [None] * n_partitions
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -151,7 +191,8 @@ def write_partitioned_parquet(records: Iterable[Record], folder: str | Path, n_p
         for source, receipt in records:
             index = partition_index(receipt, n_partitions, groups)
             buffer = buffers[index]
-            buffer.append((receipt.get("customer_id"), receipt["receipt_id"], utc_of(receipt), source, dumps(receipt)))
+            buffer.append((receipt.get("customer_id"), receipt["receipt_id"], utc_of(receipt), receipt.get("return_of"),
+                           source, dumps(receipt)))
             if len(buffer) >= PARQUET_ROWS:
                 flush(index)
         for index in range(n_partitions):
@@ -164,11 +205,11 @@ def write_partitioned_parquet(records: Iterable[Record], folder: str | Path, n_p
     return paths
 
 
-def _parquet_rows(path: Path) -> list[list[Any]]:
+def _parquet_rows(path: Path) -> list[tuple[list[Any], str]]:
+    """A Parquet partition's rows as (spill header, receipt JSON text)."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, columns=["utc", "source", "receipt"])
-    loads = json.loads
-    return [[utc, source, loads(text)] for utc, source, text in
-            zip(table.column("utc").to_pylist(), table.column("source").to_pylist(),
-                table.column("receipt").to_pylist(), strict=True)]
+    table = pq.read_table(path, columns=["utc", "customer_id", "receipt_id", "return_of", "source", "receipt"])
+    columns = [table.column(name).to_pylist() for name in ("utc", "customer_id", "receipt_id", "return_of", "source")]
+    return [(list(head), text) for head, text in zip(zip(*columns, strict=True), table.column("receipt").to_pylist(),
+                                                     strict=True)]

@@ -42,6 +42,8 @@ from loyadsl.simulate.replay import PartitionReplay
 from loyadsl.simulate.report import Cutoff, Tally, build, exhaustion, merge_all
 
 PARTITIONS = 16
+PARTITION_BYTES = 256 << 20  # of input text per partition, at most (a partition is held as its text)
+GZIP_RATIO = 8
 BACKENDS = ("process", "dask")
 
 
@@ -86,24 +88,23 @@ def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = No
     """Replay one partition file (JSONL spill or Parquet); what every backend runs. ``observe`` sees
     each evaluated receipt and its outcome (``loya diff``); ``side`` picks the budget cutoffs."""
     engine = _engine(job.bundle)
-    records = parts.read_partition_records(job.path, job.households)
+    rows = parts.read_partition_rows(job.path, job.households)
     dropped: list[dict[str, Any]] = []
-    if job.drop:
-        kept = []
-        for record in records:
-            reason = job.drop.get(record.source)
+
+    def records() -> Iterator[Record]:
+        for record in rows:  # parsed one at a time: the partition is held as text
+            reason = job.drop.get(record.source) if job.drop else None
             if reason is None:
-                kept.append(record)
+                yield record
             else:
                 dropped.append({"source": record.source, "reason": reason, "record": record.receipt})
-        records = kept
-    returned = {str(r.receipt["return_of"]) for r in records if r.receipt.get("return_of") is not None}
+
     replay = PartitionReplay(engine, job.states, dt.datetime.fromisoformat(job.start),
-                             dt.datetime.fromisoformat(job.end), returned, observe, households=job.households,
+                             dt.datetime.fromisoformat(job.end), rows.returned, observe, households=job.households,
                              cutoffs=job.cutoffs.get(side))
-    tally = replay.run(records)
+    tally = replay.run(records())
     replay.idle(sorted(set(job.states) - replay.customers_seen))
-    return Result(tally, dropped + replay.bad, len(records) + len(dropped))
+    return Result(tally, dropped + replay.bad, len(rows))
 
 
 @dataclass
@@ -179,7 +180,7 @@ class Simulation:
     scheduler: str | None = None
     strict: bool = False
     quarantine: Path | None = None
-    partitions: int = PARTITIONS
+    partitions: int | None = None  # None: by the input's size (``partitions_for``)
     progress: Callable[[str, int], None] | None = None  # (phase, receipts done)
     bad: list[dict[str, Any]] = field(default_factory=list)
     work: Callable[[Job], Result] = replay_job  # what each partition runs (`loya diff` replays two programmes)
@@ -188,6 +189,7 @@ class Simulation:
     side_bundles: dict[str, bytes] = field(default_factory=dict)  # other programmes ``work`` replays (diff: old)
 
     def run(self) -> dict[str, Any]:
+        self.partitions = self.partitions or partitions_for(self.receipts)
         engine = _engine(self.bundle)
         states, groups = self._states()
         with tempfile.TemporaryDirectory(prefix="loya-sim-") as folder:
@@ -203,20 +205,20 @@ class Simulation:
                 else:
                     records = self._read(engine, counts, first_last, writer)
                     if self.backend == "dask":
-                        paths = parts.write_partitioned_parquet(records, folder, self.partitions, groups)
+                        paths = parts.write_partitioned_parquet(records, folder, self._partitions(), groups)
                     else:
-                        paths = parts.partition(records, self.partitions, folder, groups)
+                        paths = parts.partition(records, self._partitions(), folder, groups)
                     paths = [str(p) for p in paths]
                 start, end = _bounds(first_last, engine)
                 by_partition: list[dict[str, dict[str, Any]]] = [{} for _ in paths]
                 households: list[dict[str, str]] = [{} for _ in paths]
                 for customer, state in states.items():  # a state goes where its customer's receipts go
                     index = parts.partition_index({"customer_id": customer, "receipt_id": customer},
-                                                  self.partitions, groups)
+                                                  self._partitions(), groups)
                     by_partition[index][customer] = state
                 for customer, key in groups.items():
                     households[parts.partition_index({"customer_id": key, "receipt_id": key},
-                                                     self.partitions)][customer] = key
+                                                     self._partitions())][customer] = key
                 jobs = [Job(self.bundle, p, by_partition[i], start, end, households[i], drop)
                         for i, p in enumerate(paths)]
                 results = self.results = self._replay_budgets(jobs)
@@ -234,11 +236,15 @@ class Simulation:
         input_counts = {"read": counts["read"], "simulated": simulated, "quarantined": counts["quarantined"],
                         "returns": tally.totals["returns"], "customers": tally.totals["customers"],
                         "anonymous": tally.totals["receipts"] - tally.totals["receipts_with_card"],
-                        "workers": self.workers, "backend": self.backend, "partitions": self.partitions}
+                        "workers": self.workers, "backend": self.backend, "partitions": self._partitions()}
         levels = [level.name for level in engine.bundle.state.tiers.levels] if engine.bundle.state.tiers else []
         return build(tally, engine.bundle, input_counts, levels, self.cutoffs.get("new"))
 
     # ------------------------------------------------------------------------------ steps
+    def _partitions(self) -> int:
+        assert self.partitions is not None, "set by run()"
+        return self.partitions
+
     def _states(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
         """Initial customer states by id, and households (customer -> household key, see ``households``)."""
         states: dict[str, dict[str, Any]] = {}
@@ -274,7 +280,7 @@ class Simulation:
                 return None
             for start, end, first_line in ranges:
                 jobs.append(ScanJob(name, start, end, first_line, index, files, self.mapping,
-                                    engine.bundle.settings.currency, self.partitions, groups, folder,
+                                    engine.bundle.settings.currency, self._partitions(), groups, folder,
                                     f"scan{len(jobs):04d}"))
         return jobs if len(jobs) > 1 else None
 
@@ -284,7 +290,7 @@ class Simulation:
         (the first valid record of an id counts, as when reading in order)."""
         seen: dict[str, tuple[int, int]] = {}
         drop: dict[str, str] = {}
-        spills: list[list[str]] = [[] for _ in range(self.partitions)]
+        spills: list[list[str]] = [[] for _ in range(self._partitions())]
         with ProcessPoolExecutor(max_workers=self.workers) as pool:
             for job, result in zip(jobs, pool.map(scan_job, jobs), strict=True):  # in file order
                 counts["read"] += result.read
@@ -376,6 +382,21 @@ class Simulation:
                 if progress is not None:
                     progress("replay", done)
         return results
+
+
+def partitions_for(paths: Sequence[Path]) -> int:
+    """How many partitions an input needs: ``PARTITIONS``, or one per ``PARTITION_BYTES`` of input
+    (a gzip file counted as ``GZIP_RATIO`` times its size) when that is more. It depends on the
+    input only, never on the workers, so the result does not either."""
+    size = 0
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                gzip = f.read(2) == b"\x1f\x8b"
+            size += Path(path).stat().st_size * (GZIP_RATIO if gzip else 1)
+        except OSError:
+            pass  # the reader says what is wrong with it
+    return max(PARTITIONS, -(-size // PARTITION_BYTES))
 
 
 def households(states: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
