@@ -240,6 +240,13 @@ def input_accounting(report: Mapping[str, Any]) -> tuple[str, bool]:
     return (text if ok else f"{text} — does not add up (differs by {count_text(read - simulated - quarantined)})"), ok
 
 
+def attribute_warnings(report: Mapping[str, Any]) -> list[str]:
+    """Line attributes the programme reads that no line of the history has (its campaigns stay silent)."""
+    have = (report.get("input") or {}).get("line_attributes") or {}
+    return [f"attr.{name}: the programme reads it; no line of the history has it"
+            for name, lines in sorted(have.items()) if not lines]
+
+
 def input_figures(report: Mapping[str, Any]) -> list[Figure]:
     i: Mapping[str, Any] = report.get("input") or {}
     period = f"{i.get('first') or '—'} … {i.get('last') or '—'}"
@@ -253,6 +260,10 @@ def input_figures(report: Mapping[str, Any]) -> list[Figure]:
         Figure("Anonymous receipts", count_text(num(i, "anonymous"))),
         Figure("Period", period),
         Figure("Workers", workers),
+        *[Figure(f"Lines with attr.{name}", count_text(lines),
+                 "the programme reads it; no line of the history has it" if not lines else "",
+                 tone="failed" if not lines else "")
+          for name, lines in sorted((i.get("line_attributes") or {}).items())],
     ]
 
 
@@ -587,6 +598,8 @@ def render_report(report: Mapping[str, Any], console: Console) -> None:
                        f"{num(i, 'workers')} workers ({i.get('backend') or '—'})", style="dim"))
     accounting, adds_up = input_accounting(report)
     console.print(Text(accounting, style="" if adds_up else "bold red"))
+    for warning in attribute_warnings(report):
+        console.print(Text(warning, style="bold yellow"))
     console.print()
     console.print(Columns([_figure_table(title, figures) for title, figures in headline(report)], padding=(0, 4)))
     console.print()

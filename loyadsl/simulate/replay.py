@@ -25,7 +25,7 @@ from loyadsl.runtime import Engine
 from loyadsl.runtime.errors import LoyaRuntimeError
 from loyadsl.runtime.model import Outcome, Receipt, Rows, utc_datetime, utc_seconds
 from loyadsl.runtime.state import CustomerState, SharedAccount, apply_in_place, local_date, working_copy
-from loyadsl.simulate.report import Cutoff, Tally
+from loyadsl.simulate.report import Cutoff, Tally, line_attributes
 
 
 class Problem(Exception):
@@ -67,6 +67,9 @@ class PartitionReplay:
         b = engine.bundle
         self.group_of = {c.name: b.groups[c.group].name for c in b.campaigns}
         self.budgets = {c.name: c.state.budget for c in b.campaigns if c.state.budget is not None}
+        self.attrs = line_attributes(b)
+        for name in self.attrs:
+            self.tally.attrs[name] = 0
         self.cutoffs = dict(cutoffs or {})  # where each exhausted budget runs out (``Simulation`` finds them)
         s = b.settings
         self._point_value, self._points_scale = s.point_value, 10**s.points_minor
@@ -220,6 +223,13 @@ class PartitionReplay:
         week[1] += outcome.payable
         week[2] += outcome.discount_total
         week[3] += outcome.points_total
+        if self.attrs:
+            have = tally.attrs
+            for line in receipt.lines:
+                if line.attrs:
+                    for name in self.attrs:
+                        if name in line.attrs:
+                            have[name] += 1
         payment = outcome.payment
         if payment:
             t["redeemed_money"] += payment.get("points_money", 0)

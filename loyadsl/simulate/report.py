@@ -46,6 +46,14 @@ def exhaustion(gifts: Sequence[tuple[int, str, int]], amount: int) -> Cutoff | N
     return None
 
 
+def line_attributes(bundle: Bundle) -> tuple[str, ...]:
+    """The line attributes (``attr.NAME``) the programme's code reads: a history whose lines never
+    carry one of them leaves the campaigns that need it silent, which the report shows."""
+    codes = [*bundle.predicates, *(code for c in bundle.campaigns for code in (c.audience, c.condition, c.actions))]
+    names = {bundle.constants[instr[1]] for code in codes for instr in code or () if instr[0] == "LINE_ATTR"}
+    return tuple(sorted(str(name) for name in names))
+
+
 def week_start(ordinal: int) -> int:
     """The Monday of the ISO week holding the day (proleptic ordinals; ordinal 1 is a Monday)."""
     return ordinal - (ordinal - 1) % 7
@@ -62,6 +70,7 @@ class Tally:
         self.tiers: dict[int, dict[str, int]] = {}  # week -> level -> delta of customers
         self.budgets: dict[str, dict[int, int]] = {}  # campaign -> day -> given
         self.gifts: dict[str, list[tuple[int, str, int]]] = {}  # campaign -> (utc, receipt id, given) per receipt
+        self.attrs: dict[str, int] = {}  # line attribute the programme reads -> lines that have it
         self.first: int | None = None
         self.last: int | None = None
 
@@ -116,6 +125,8 @@ class Tally:
             mine_days = self.budgets.setdefault(name, {})
             for day, given in days.items():
                 mine_days[day] = mine_days.get(day, 0) + given
+        for name, lines in other.attrs.items():
+            self.attrs[name] = self.attrs.get(name, 0) + lines
         for name, gifts in other.gifts.items():
             self.gifts.setdefault(name, []).extend(gifts)
         for seen in (other.first, other.last):
@@ -220,7 +231,8 @@ def build(
         "kind": "simulation",
         "programme": {"name": m.programme_name, "version": m.programme_version, "digest": bundle.digest,
                       "currency": s.currency, "minor": s.minor, "points_minor": s.points_minor},
-        "input": {**input_counts, "first": _date(tally.first), "last": _date(tally.last)},
+        "input": {**input_counts, "first": _date(tally.first), "last": _date(tally.last),
+                  "line_attributes": dict(sorted(tally.attrs.items()))},
         "totals": totals,
         "campaigns": rows,
         "collisions": collisions,

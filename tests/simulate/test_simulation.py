@@ -125,3 +125,23 @@ def test_a_parallel_scan_in_byte_ranges_reads_what_one_reader_reads(tmp_path: Pa
     assert reasons(bad_one) == reasons(bad_two)
     duplicate = f"duplicate receipt_id {json.loads(lines[3])['receipt_id']!r}, first seen at {history}:4"
     assert reasons(bad_two)[f"{history}:{len(lines) + 3}"] == duplicate
+
+
+def test_the_report_counts_lines_with_each_attribute_the_programme_reads(tmp_path: Path) -> None:
+    programme = tmp_path / "p.loya"
+    programme.write_text((HERE / "programme.loya").read_text(encoding="utf-8") + """
+group organic { priority 2 stacking stack_all basis discounted }
+campaign organic_off {
+    group organic
+    then discount 10% on lines where attr.organic == "yes" or attr.vegan == "yes"
+}
+""", encoding="utf-8")
+    history = tmp_path / "h.jsonl"
+    lines = (HERE / "receipts.jsonl").read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    first["lines"][0]["attrs"] = {"organic": "yes", "farm": "Ivanov"}
+    history.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n", encoding="utf-8")
+    r = simulate(programme, history)
+    assert r["input"]["line_attributes"] == {"organic": 1, "vegan": 0}
+    out = CliRunner().invoke(app, ["simulate", str(programme), "-r", str(history)], env={"COLUMNS": "200"})
+    assert "no line of the history has it" in out.output
