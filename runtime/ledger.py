@@ -813,6 +813,16 @@ def receive(ledger: Ledger, state: CustomerState, transfer: Mapping[str, Any], u
 # ------------------------------------------------------------------------------------------ returns (section 7)
 
 
+def _still_counted(state: CustomerState, change: Change) -> bool:
+    """Whether a receipt's tier measure is still in the customer's record: its period is the current
+    one (and, in a rolling window, its day has not left the window). A closed period was reviewed
+    already; like a counter after its reset, a return leaves it as it was."""
+    q = state.qualification
+    if q is None or q.period != change["period"]:
+        return False
+    return "day" not in change or any(day == change["day"] for day, _ in q.days)
+
+
 class Refund(NamedTuple):
     """What a return gives back. ``money``: back in money (the part paid neither by points nor by
     certificates, less a sold certificate's spent part); ``points_money`` and ``certificates_money``:
@@ -1150,7 +1160,7 @@ def refund(ledger: Ledger, original: Outcome | Mapping[str, Any], returned: Mapp
                 u.counter(change, delta)
         elif op == "qualify":
             delta = undone(change) if change.get("lines") else (change["delta"] if full else 0)
-            if delta:
+            if delta and _still_counted(state, change):
                 back: Change = {"op": "qualify", "period": change["period"], "delta": -delta, "receipt": rid}
                 if "day" in change:
                     back["day"] = change["day"]

@@ -814,7 +814,11 @@ def _lot(a: _Applier, root: dict[str, Any], c: Mapping[str, Any]) -> None:
         lot = _make(Lot, {"id": lot_id, "points": points, "left": points, "active_from": _time(c, "active_from"),
                           "expires": _time(c, "expires", optional=True), "receipt": _opt_str(c, "receipt"),
                           "campaign": _opt_str(c, "campaign")})
-        a.append(a.own(acc.__dict__, "lots"), lot)
+        at = c.get("at")  # where a removed lot stood (its re-creation by ``invert``); else at the end
+        if type(at) is int and 0 <= at < len(acc.lots):
+            a.put(acc.__dict__, "lots", [*acc.lots[:at], lot, *acc.lots[at:]])
+        else:
+            a.append(a.own(acc.__dict__, "lots"), lot)
     else:
         if found < 0:
             raise _Failed(f"no lot {lot_id!r} in account {name!r}")
@@ -1153,6 +1157,14 @@ def invert(state: CustomerState, changes: Sequence[Mapping[str, Any]], decls: St
 
 def _inverse(root: dict[str, Any], c: Mapping[str, Any]) -> dict[str, Any]:
     op = c.get("op")
+    if op == "lot" and c["points"] < 0:  # a removal: the lot comes back as it was, where it was
+        holder = root["shared"].accounts if c.get("shared") is True and root["shared"] is not None else root["accounts"]
+        lots = holder[c["account"]].lots
+        at = next(i for i, lot in enumerate(lots) if lot.id == c["lot"])
+        lot = lots[at]
+        return {"op": "lot", "account": c["account"], "lot": lot.id, "points": lot.points,
+                "active_from": iso(lot.active_from), "expires": None if lot.expires is None else iso(lot.expires),
+                "receipt": lot.receipt, "campaign": lot.campaign, "shared": c.get("shared") is True, "at": at}
     if op in ("lot", "take", "debt", "transfer"):
         return {**c, "points": -c["points"]}
     if op in ("counter", "certificate", "usage", "receipt", "budget"):
