@@ -177,7 +177,11 @@ def eval_cmd(
     at = _parse_now(now, as_json) if now else None
     outcomes: list[dict[str, Any]] = []
     problems: list[dict[str, Any]] = []
+    returns = 0
     for where, item in _read_receipts(receipts, problems):
+        if isinstance(item, dict) and item.get("return_of") is not None:
+            returns += 1  # a return needs its original outcome and the customer's state: `loya simulate`
+            continue
         try:
             customer_id = item.get("customer_id") if isinstance(item, dict) else None
             customer = people.get(customer_id) if customer_id else None
@@ -190,7 +194,8 @@ def eval_cmd(
         outcomes.append(outcome.to_dict())
     settings = engine.bundle.settings
     if as_json:
-        print(json.dumps({"outcomes": outcomes, "problems": problems}, ensure_ascii=False, indent=2))
+        print(json.dumps({"outcomes": outcomes, "problems": problems, "returns_skipped": returns},
+                         ensure_ascii=False, indent=2))
     elif len(outcomes) == 1 and not problems:
         _print_outcome(outcomes[0], settings, explain)
     else:
@@ -199,6 +204,9 @@ def eval_cmd(
         _print_summary(outcomes, settings)
     for p in problems if not as_json else ():
         err.print(f"[bold red]error[{p['code']}][/]: {escape(p['where'])}: {escape(p['message'])}")
+    if returns and not as_json:
+        err.print(f"note: {returns} return(s) skipped: a return is replayed against its original receipt and "
+                  "the customer's state by `loya simulate`")
     raise typer.Exit(EXIT_FINDINGS if problems else EXIT_OK)
 
 

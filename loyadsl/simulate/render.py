@@ -219,7 +219,7 @@ def headline(report: Mapping[str, Any]) -> list[tuple[str, list[Figure]]]:
         Figure("Coupons", f"{count_text(num(t, 'coupons_redeemed'))} / {count_text(num(t, 'coupons_issued'))}",
                "redeemed / issued"),
         Figure("Certificates", u.money_with_currency(num(t, "certificates_used")),
-               f"used; {count_text(num(t, 'certificates_sold'))} sold"),
+               f"used; {u.money_with_currency(num(t, 'certificates_sold'))} sold"),
     ]
     points = [
         Figure("Points accrued", u.points(num(t, "points_accrued"))),

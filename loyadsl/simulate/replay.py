@@ -232,6 +232,9 @@ class PartitionReplay:
                             have[name] += 1
         payment = outcome.payment
         if payment:
+            if payment.get("points"):  # taken to pay, borrowing on credit included; returns show in liability
+                t["points_redeemed"] += payment["points"]
+                week[4] += payment["points"]
             t["redeemed_money"] += payment.get("points_money", 0)
             t["certificates_used"] += sum(c.get("amount", 0) for c in payment.get("certificates", ()))
         touched: dict[str, list[Any]] = {}  # campaign -> the lines it touched (any of its effects)
@@ -260,6 +263,11 @@ class PartitionReplay:
                     if value:
                         row[2] += line.amount
                         row[3] += line.qty
+                if member is not None:
+                    member.seen.add(name)
+        for name in outcome.applied:  # a campaign that gave no money or points (a stamp, a coupon issued)
+            if name not in touched:
+                tally.campaign(name)[0] += 1
                 if member is not None:
                     member.seen.add(name)
         self._collisions(outcome)
@@ -325,10 +333,7 @@ class PartitionReplay:
                 # an expiry is dated by the lot's expiry, not by when the clock noticed it
                 when = self.tally.week(self._expiry_day(state, change, day)) if reason == "expire" else week
                 when[6] -= points
-                if reason == "redeem":
-                    t["points_redeemed"] += points
-                    week[4] += points
-                elif reason == "expire":
+                if reason == "expire":
                     t["points_expired"] += points
                     when[5] += points
                     campaign = lot_campaign.get(change["lot"])
