@@ -187,6 +187,7 @@ class Simulation:
     results: list[Result] = field(default_factory=list, init=False, repr=False)  # per partition, after run()
     cutoffs: dict[str, dict[str, Cutoff]] = field(default_factory=dict, init=False, repr=False)  # after run()
     side_bundles: dict[str, bytes] = field(default_factory=dict)  # other programmes ``work`` replays (diff: old)
+    passes: int = field(default=0, init=False)  # replays of the history run (more than one: a budget ran out)
 
     def run(self) -> dict[str, Any]:
         self.partitions = self.partitions or partitions_for(self.receipts)
@@ -236,7 +237,8 @@ class Simulation:
         input_counts = {"read": counts["read"], "simulated": simulated, "quarantined": counts["quarantined"],
                         "returns": tally.totals["returns"], "customers": tally.totals["customers"],
                         "anonymous": tally.totals["receipts"] - tally.totals["receipts_with_card"],
-                        "workers": self.workers, "backend": self.backend, "partitions": self._partitions()}
+                        "workers": self.workers, "backend": self.backend, "partitions": self._partitions(),
+                        "passes": self.passes}
         levels = [level.name for level in engine.bundle.state.tiers.levels] if engine.bundle.state.tiers else []
         return build(tally, engine.bundle, input_counts, levels, self.cutoffs.get("new"))
 
@@ -343,6 +345,7 @@ class Simulation:
             for job in jobs:
                 job.cutoffs = cutoffs
             results = self._replay(jobs)
+            self.passes += 1
             found: dict[str, tuple[tuple[int, str, str], str, Cutoff]] = {}  # side -> its earliest exhaustion
             for side in results[0].sides() if results else ():
                 merged = merge_all(r.sides()[side] for r in results)
