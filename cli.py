@@ -463,8 +463,6 @@ def simulate(
 def _simulate(programme: Path, receipts: list[Path], customers: Path | None, map_spec: str | None,
               map_file: Path | None, workers: int, backend: str, scheduler: str | None, asserts: list[str],
               assert_files: list[Path], quarantine: Path | None, strict: bool, fmt: ReportFormat) -> dict[str, Any]:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from loyadsl.simulate import asserts as guards
     from loyadsl.simulate.inputs import InputError, StrictError, check_inputs
     from loyadsl.simulate.mapping import MappingError, load_mapping
@@ -481,16 +479,7 @@ def _simulate(programme: Path, receipts: list[Path], customers: Path | None, map
     except (guards.AssertionSyntaxError, MappingError, InputError) as exc:
         _fail(str(exc), as_json=as_json)
     bundle_bytes = _bundle_bytes(programme, engine)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} receipts"),
-                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err, transient=True,
-                  disable=as_json or not err.is_terminal) as bar:
-        task = bar.add_task("reading", total=None, rate="")
-
-        def progress(phase: str, done: int) -> None:
-            elapsed = bar.tasks[0].elapsed or 0
-            rate = f"{int(done / elapsed):,}/s" if elapsed > 0 else ""
-            bar.update(task, description=phase, completed=done, rate=rate)
-
+    with _progress_bar(as_json) as progress:
         sim = Simulation(bundle_bytes, receipts, customers, mapping, workers, backend, scheduler, strict, quarantine,
                          progress=progress)
         try:
