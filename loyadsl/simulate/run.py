@@ -28,18 +28,12 @@ from loyadsl.runtime import Engine
 from loyadsl.runtime.errors import LoyaRuntimeError
 from loyadsl.runtime.model import Outcome, Receipt, utc_datetime
 from loyadsl.simulate import partition as parts
-from loyadsl.simulate.inputs import (
-    Bad,
-    QuarantineWriter,
-    Record,
-    detect_format,
-    jsonl_ranges,
-    read_range,
-    read_receipts,
-)
+from loyadsl.simulate import scan
+from loyadsl.simulate.inputs import Bad, QuarantineWriter, Record, read_receipts
 from loyadsl.simulate.mapping import Mapping as ColumnMapping
 from loyadsl.simulate.replay import PartitionReplay
 from loyadsl.simulate.report import Cutoff, Tally, build, exhaustion, merge_all
+from loyadsl.simulate.scan import ScanJob, see
 
 PARTITIONS = 16
 PARTITION_BYTES = 256 << 20  # of input text per partition, at most (a partition is held as its text)
@@ -105,66 +99,6 @@ def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = No
     tally = replay.run(records())
     replay.idle(sorted(set(job.states) - replay.customers_seen))
     return Result(tally, dropped + replay.bad, len(rows))
-
-
-@dataclass
-class ScanJob:
-    """One byte range of a JSONL input, read, validated and spilled by one worker."""
-
-    path: str
-    start: int
-    end: int
-    first_line: int
-    file_index: int
-    files: list[str]
-    mapping: ColumnMapping | None
-    currency: str
-    partitions: int
-    groups: dict[str, str]
-    folder: str
-    prefix: str
-
-
-@dataclass
-class ScanResult:
-    paths: list[str]  # the range's spill, per partition
-    bad: list[Bad]
-    ids: list[tuple[str, int]]  # (receipt id, line) of each valid record, in order: duplicates across ranges
-    read: int
-    first_last: list[int]
-
-
-def scan_job(job: ScanJob) -> ScanResult:
-    """Read one range into per-partition spill files; what the parallel scan runs in each worker."""
-    bad: list[Bad] = []
-    ids: list[tuple[str, int]] = []
-    first_last: list[int] = []
-    read = 0
-
-    def records() -> Iterator[Record]:
-        nonlocal read
-        for item in read_range(job.path, job.start, job.end, job.first_line, job.file_index, job.files,
-                               job.mapping, currency=job.currency):
-            read += 1
-            if type(item) is Bad:
-                bad.append(item)
-                continue
-            assert isinstance(item, Record)
-            ids.append((item.receipt["receipt_id"], int(item.source.rpartition(":")[2])))
-            _see(first_last, parts.utc_of(item.receipt))
-            yield item
-
-    paths = parts.partition(records(), job.partitions, job.folder, job.groups, job.prefix)
-    return ScanResult([str(p) for p in paths], bad, ids, read, first_last)
-
-
-def _see(first_last: list[int], utc: int) -> None:
-    if not first_last:
-        first_last += [utc, utc]
-    elif utc < first_last[0]:
-        first_last[0] = utc
-    elif utc > first_last[1]:
-        first_last[1] = utc
 
 
 @dataclass
@@ -266,55 +200,29 @@ class Simulation:
         return states, households(states)
 
     def _scan_jobs(self, engine: Engine, folder: str, groups: dict[str, str]) -> list[ScanJob] | None:
-        """The parallel scan's jobs: with several local workers, plain JSONL inputs are cut into byte
-        ranges that the workers read, validate and spill at once (reading is a third of the work, and
-        otherwise one process would do it while the others wait). None: read in this process."""
+        """The parallel scan's jobs (``scan.plan``) with several local workers; None: read here."""
         if self.workers <= 1 or self.backend != "process" or self.strict:
             return None
-        files = [str(p) for p in self.receipts]
-        jobs: list[ScanJob] = []
-        for index, name in enumerate(files):
-            path = Path(name)
-            if detect_format(path, self.mapping) != "jsonl" or not path.is_file():
-                return None
-            ranges = jsonl_ranges(path, 4 * self.workers)
-            if ranges is None:
-                return None
-            for start, end, first_line in ranges:
-                jobs.append(ScanJob(name, start, end, first_line, index, files, self.mapping,
-                                    engine.bundle.settings.currency, self._partitions(), groups, folder,
-                                    f"scan{len(jobs):04d}"))
-        return jobs if len(jobs) > 1 else None
+        return scan.plan(self.receipts, self.mapping, self.workers, engine.bundle.settings.currency,
+                         self._partitions(), groups, folder)
 
     def _scan(self, jobs: list[ScanJob], counts: dict[str, int], first_last: list[int],
               writer: QuarantineWriter | None) -> tuple[list[Any], dict[str, str]]:
-        """Run the parallel scan: every partition's spills, and the duplicates across ranges to drop
-        (the first valid record of an id counts, as when reading in order)."""
-        seen: dict[str, tuple[int, int]] = {}
-        drop: dict[str, str] = {}
-        spills: list[list[str]] = [[] for _ in range(self._partitions())]
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
-            for job, result in zip(jobs, pool.map(scan_job, jobs), strict=True):  # in file order
-                counts["read"] += result.read
-                for bad in result.bad:
-                    counts["quarantined"] += 1
-                    self.bad.append(bad.to_dict())
-                    if writer is not None:
-                        writer.add(bad)
-                for rid, line in result.ids:
-                    first = seen.get(rid)
-                    if first is None:
-                        seen[rid] = (job.file_index, line)
-                    else:
-                        drop[f"{job.path}:{line}"] = (f"duplicate receipt_id {rid!r}, first seen at "
-                                                      f"{job.files[first[0]]}:{first[1]}")
-                for i, path in enumerate(result.paths):
-                    spills[i].append(path)
-                for utc in result.first_last:
-                    _see(first_last, utc)
-                if self.progress is not None:
-                    self.progress("read", counts["read"])
-        return spills, drop
+        def quarantine(bad: Bad) -> None:
+            counts["quarantined"] += 1
+            self.bad.append(bad.to_dict())
+            if writer is not None:
+                writer.add(bad)
+
+        def progress(read: int) -> None:
+            counts["read"] = read
+            if self.progress is not None:
+                self.progress("read", read)
+
+        done = scan.run(jobs, self.workers, self._partitions(), quarantine, progress)
+        for utc in done.first_last:
+            see(first_last, utc)
+        return done.spills, done.drop
 
     def _read(self, engine: Engine, counts: dict[str, int], first_last: list[int],
               writer: QuarantineWriter | None) -> Iterable[Any]:
@@ -330,7 +238,7 @@ class Simulation:
                 if writer is not None:
                     writer.add(item)
                 continue
-            _see(first_last, parts.utc_of(item.receipt))
+            see(first_last, parts.utc_of(item.receipt))
             yield item
 
     def _replay_budgets(self, jobs: list[Job]) -> list[Result]:
