@@ -36,7 +36,7 @@ from loyadsl.simulate.report import Cutoff, Tally, build, exhaustion, merge_all
 from loyadsl.simulate.scan import ScanJob, see
 
 PARTITIONS = 16
-PARTITION_BYTES = 256 << 20  # of input text per partition, at most (a partition is held as its text)
+PARTITION_BYTES = 64 << 20  # of input text per partition, at most: small partitions balance the workers
 GZIP_RATIO = 8
 BACKENDS = ("process", "dask")
 
