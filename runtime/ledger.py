@@ -435,7 +435,7 @@ class Session:
         base = sum(eligible)
         payable = sum(left)
         wanted = available if redeem == "max" else min(int(redeem), available)
-        limited_by = "balance" if redeem != "max" and int(redeem) > available else None
+        limited_by = "balance" if redeem == "max" or int(redeem) > available else None  # unless a cap binds below
         limits = [("max_share", base * rules.max_share // MILLION), ("min_payment", payable - rules.min_payment)]
         money = ledger.money_of(wanted)
         for why, cap in limits:

@@ -223,7 +223,7 @@ def test_a_credit_account_borrows_after_the_lots() -> None:
 def test_a_credit_account_is_limited_by_its_credit() -> None:
     e = engine(cash(0), accounts=[account(credit=500)], redemption=redemption())
     o = e.evaluate(receipt(line("A", 100000), customer="C1", redeem={"points": "max"}), customer(debt=400))
-    assert o.payment is not None and o.payment["points"] == 100 and o.payment["limited_by"] is None
+    assert o.payment is not None and o.payment["points"] == 100 and o.payment["limited_by"] == "balance"
 
 
 def test_accruals_repay_the_debt_by_the_repay_share() -> None:
