@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -48,7 +48,7 @@ class Format(StrEnum):
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="text for people, json for machines")]
 
 
-def _fail(message: str, code: int = EXIT_USAGE, as_json: bool = False, diag_code: str = "LOY407") -> None:
+def _fail(message: str, code: int = EXIT_USAGE, as_json: bool = False, diag_code: str = "LOY407") -> NoReturn:
     if as_json:
         print(json.dumps({"error": {"code": diag_code, "message": message}}, ensure_ascii=False))
     else:
@@ -435,22 +435,37 @@ class ReportFormat(StrEnum):
     html = "html"
 
 
+# the options `simulate` and `diff` share: how to read the history, run it, check it and report it
+ReceiptsOpt = Annotated[list[Path], typer.Option("--receipts", "-r", help="JSONL, CSV or Parquet history (repeatable)")]
+CustomersOpt = Annotated[Path | None, typer.Option(help="initial customer states, JSONL")]
+MapOpt = Annotated[str | None, typer.Option("--map", help="column mapping: receipt_id=CHECK_ID,...")]
+MapFileOpt = Annotated[Path | None, typer.Option("--map-file", help="column mapping, YAML")]
+WorkersOpt = Annotated[int, typer.Option(min=1, help="parallel workers")]
+BackendOpt = Annotated[str, typer.Option(help="process (local pool) or dask")]
+SchedulerOpt = Annotated[str | None, typer.Option(help="dask scheduler address (default: a local cluster)")]
+ReportFormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="table, json or html")]
+AssertOpt = Annotated[list[str] | None, typer.Option("--assert", help="a guard, e.g. 'totals.cost_share <= 3%'")]
+AssertFileOpt = Annotated[list[Path] | None, typer.Option("--assert-file", help="YAML list of guards")]
+QuarantineOpt = Annotated[Path | None, typer.Option(help="write unusable receipts here (JSONL)")]
+StrictOpt = Annotated[bool, typer.Option(help="stop at the first unusable receipt")]
+
+
 @app.command()
 def simulate(
     programme: Annotated[Path, typer.Argument(help="a .loya/.yaml programme or a compiled bundle")],
-    receipts: Annotated[list[Path], typer.Option("--receipts", "-r", help="JSONL, CSV or Parquet history (repeatable)")],
-    customers: Annotated[Path | None, typer.Option(help="initial customer states, JSONL")] = None,
-    map_spec: Annotated[str | None, typer.Option("--map", help="column mapping: receipt_id=CHECK_ID,...")] = None,
-    map_file: Annotated[Path | None, typer.Option("--map-file", help="column mapping, YAML")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="parallel workers")] = 1,
-    backend: Annotated[str, typer.Option(help="process (local pool) or dask")] = "process",
-    scheduler: Annotated[str | None, typer.Option(help="dask scheduler address (default: a local cluster)")] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="table, json or html")] = ReportFormat.table,
+    receipts: ReceiptsOpt,
+    customers: CustomersOpt = None,
+    map_spec: MapOpt = None,
+    map_file: MapFileOpt = None,
+    workers: WorkersOpt = 1,
+    backend: BackendOpt = "process",
+    scheduler: SchedulerOpt = None,
+    fmt: ReportFormatOpt = ReportFormat.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write the report here")] = None,
-    asserts: Annotated[list[str] | None, typer.Option("--assert", help="a guard, e.g. 'totals.cost_share <= 3%'")] = None,
-    assert_file: Annotated[list[Path] | None, typer.Option("--assert-file", help="YAML list of guards")] = None,
-    quarantine: Annotated[Path | None, typer.Option(help="write unusable receipts here (JSONL)")] = None,
-    strict: Annotated[bool, typer.Option(help="stop at the first unusable receipt")] = False,
+    asserts: AssertOpt = None,
+    assert_file: AssertFileOpt = None,
+    quarantine: QuarantineOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Replay history through a programme; print the report (exit 1 if an assertion fails)."""
     report = _simulate(programme, receipts, customers, map_spec, map_file, workers, backend, scheduler,
@@ -464,34 +479,53 @@ def _simulate(programme: Path, receipts: list[Path], customers: Path | None, map
               map_file: Path | None, workers: int, backend: str, scheduler: str | None, asserts: list[str],
               assert_files: list[Path], quarantine: Path | None, strict: bool, fmt: ReportFormat) -> dict[str, Any]:
     from loyadsl.simulate import asserts as guards
-    from loyadsl.simulate.inputs import InputError, StrictError, check_inputs
-    from loyadsl.simulate.mapping import MappingError, load_mapping
-    from loyadsl.simulate.run import BACKENDS, Simulation, SimulationError
+    from loyadsl.simulate.run import Simulation
 
     as_json = fmt is ReportFormat.json
+    engine = _engine_for(programme, as_json)
+    checks, mapping = _history_inputs(receipts, map_spec, map_file, asserts, assert_files, backend, as_json)
+    bundle = _bundle_bytes(programme, engine)
+    report = _replay(as_json, lambda progress: Simulation(bundle, receipts, customers, mapping, workers, backend,
+                                                          scheduler, strict, quarantine, progress=progress).run())
+    report["assertions"] = guards.check(checks, report)
+    return report
+
+
+def _history_inputs(receipts: list[Path], map_spec: str | None, map_file: Path | None, asserts: list[str],
+                    assert_files: list[Path], backend: str, as_json: bool) -> tuple[list[Any], Any]:
+    """The guards and the column mapping, and the history files checked, before anything runs."""
+    from loyadsl.simulate import asserts as guards
+    from loyadsl.simulate.inputs import InputError, check_inputs
+    from loyadsl.simulate.mapping import MappingError, load_mapping
+    from loyadsl.simulate.run import BACKENDS
+
     if backend not in BACKENDS:
         _fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}", as_json=as_json)
-    engine = _engine_for(programme, as_json)
     try:
         checks = guards.load_assertions(asserts, assert_files)
         mapping = load_mapping(map_spec, map_file) if (map_spec or map_file) else None
         check_inputs(receipts, mapping)
     except (guards.AssertionSyntaxError, MappingError, InputError) as exc:
         _fail(str(exc), as_json=as_json)
-    bundle_bytes = _bundle_bytes(programme, engine)
+    return checks, mapping
+
+
+def _replay(as_json: bool, run: Callable[[Callable[[str, int], None]], dict[str, Any]]) -> dict[str, Any]:
+    """Run a replay of history under a progress bar; its failures become coded messages, never tracebacks."""
+    from loyadsl.simulate.diff import DiffError
+    from loyadsl.simulate.inputs import InputError, StrictError
+    from loyadsl.simulate.mapping import MappingError
+    from loyadsl.simulate.run import SimulationError
+
     with _progress_bar(as_json) as progress:
-        sim = Simulation(bundle_bytes, receipts, customers, mapping, workers, backend, scheduler, strict, quarantine,
-                         progress=progress)
         try:
-            report = sim.run()
+            return run(progress)
         except StrictError as exc:
             _fail(str(exc), EXIT_FINDINGS, as_json=as_json, diag_code="LOY501")
-        except (SimulationError, InputError, MappingError, OSError) as exc:
+        except (DiffError, SimulationError, InputError, MappingError, OSError) as exc:
             _fail(str(exc), as_json=as_json)
         except LoyaRuntimeError as exc:
             _fail(str(exc), EXIT_FINDINGS, as_json=as_json, diag_code=exc.code)
-    report["assertions"] = guards.check(checks, report)
-    return report
 
 
 def _bundle_bytes(path: Path, engine: Engine) -> bytes:
@@ -532,50 +566,37 @@ def _emit_report(report: dict[str, Any], fmt: ReportFormat, output: Path | None,
 def diff_cmd(
     old: Annotated[Path, typer.Argument(help="the programme as it is: .loya/.yaml or a compiled bundle")],
     new: Annotated[Path, typer.Argument(help="the programme as proposed: .loya/.yaml or a compiled bundle")],
-    receipts: Annotated[list[Path], typer.Option("--receipts", "-r", help="JSONL, CSV or Parquet history (repeatable)")],
-    customers: Annotated[Path | None, typer.Option(help="initial customer states, JSONL")] = None,
-    map_spec: Annotated[str | None, typer.Option("--map", help="column mapping: receipt_id=CHECK_ID,...")] = None,
-    map_file: Annotated[Path | None, typer.Option("--map-file", help="column mapping, YAML")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="parallel workers")] = 1,
-    backend: Annotated[str, typer.Option(help="process (local pool) or dask")] = "process",
-    scheduler: Annotated[str | None, typer.Option(help="dask scheduler address (default: a local cluster)")] = None,
+    receipts: ReceiptsOpt,
+    customers: CustomersOpt = None,
+    map_spec: MapOpt = None,
+    map_file: MapFileOpt = None,
+    workers: WorkersOpt = 1,
+    backend: BackendOpt = "process",
+    scheduler: SchedulerOpt = None,
     top: Annotated[int, typer.Option(min=0, help="how many customers and receipts with the largest change")] = 10,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="table, json or html")] = ReportFormat.table,
+    fmt: ReportFormatOpt = ReportFormat.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write the diff here")] = None,
-    asserts: Annotated[list[str] | None, typer.Option("--assert", help="a guard on NEW, e.g. 'totals.cost_share <= 3%'")] = None,
-    assert_file: Annotated[list[Path] | None, typer.Option("--assert-file", help="YAML list of guards on NEW")] = None,
-    quarantine: Annotated[Path | None, typer.Option(help="write unusable receipts here (JSONL)")] = None,
-    strict: Annotated[bool, typer.Option(help="stop at the first unusable receipt")] = False,
+    asserts: AssertOpt = None,
+    assert_file: AssertFileOpt = None,
+    quarantine: QuarantineOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Replay history through two programmes; print what changes (exit 1 if an assertion on NEW fails)."""
-    from loyadsl.simulate import asserts as guards
     from loyadsl.simulate.diff import DiffError, check_comparable, run_diff
-    from loyadsl.simulate.inputs import InputError, StrictError, check_inputs
-    from loyadsl.simulate.mapping import MappingError, load_mapping
-    from loyadsl.simulate.run import BACKENDS, Simulation, SimulationError
+    from loyadsl.simulate.run import Simulation
 
     as_json = fmt is ReportFormat.json
-    if backend not in BACKENDS:
-        _fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}", as_json=as_json)
     old_engine, new_engine = _engine_for(old, as_json), _engine_for(new, as_json)
     try:
         check_comparable(old_engine.bundle, new_engine.bundle)
-        checks = guards.load_assertions(asserts or [], assert_file or [])
-        mapping = load_mapping(map_spec, map_file) if (map_spec or map_file) else None
-        check_inputs(receipts, mapping)
-    except (DiffError, guards.AssertionSyntaxError, MappingError, InputError) as exc:
+    except DiffError as exc:
         _fail(str(exc), as_json=as_json)
-    with _progress_bar(as_json) as progress:
-        sim = Simulation(_bundle_bytes(new, new_engine), receipts, customers, mapping, workers, backend, scheduler,
-                         strict, quarantine, progress=progress)
-        try:
-            report = run_diff(_bundle_bytes(old, old_engine), sim, top, checks)
-        except StrictError as exc:
-            _fail(str(exc), EXIT_FINDINGS, as_json=as_json, diag_code="LOY501")
-        except (DiffError, SimulationError, InputError, MappingError, OSError) as exc:
-            _fail(str(exc), as_json=as_json)
-        except LoyaRuntimeError as exc:
-            _fail(str(exc), EXIT_FINDINGS, as_json=as_json, diag_code=exc.code)
+    checks, mapping = _history_inputs(receipts, map_spec, map_file, asserts or [], assert_file or [], backend,
+                                      as_json)
+    old_bundle, new_bundle = _bundle_bytes(old, old_engine), _bundle_bytes(new, new_engine)
+    report = _replay(as_json, lambda progress: run_diff(old_bundle, Simulation(
+        new_bundle, receipts, customers, mapping, workers, backend, scheduler, strict, quarantine,
+        progress=progress), top, checks))
     _emit_report(report, fmt, output, diff=True)
     if any(not a["ok"] for a in report["assertions"]):
         raise typer.Exit(EXIT_FINDINGS)
