@@ -254,23 +254,21 @@ class Simulation:
                 job.cutoffs = cutoffs
             results = self._replay(jobs)
             self.passes += 1
-            found: dict[str, tuple[tuple[int, str, str], str, Cutoff]] = {}  # side -> its earliest exhaustion
+            found: dict[str, tuple[str, Cutoff]] = {}  # side -> the budget that runs out first, and where
             for side in results[0].sides() if results else ():
                 merged = merge_all(r.sides()[side] for r in results)
                 bundle = _engine(self.bundle if side == "new" else self.side_bundles[side]).bundle
                 amounts = {c.name: c.state.budget.amount for c in bundle.campaigns if c.state.budget is not None}
-                for name, gifts in merged.gifts.items():
-                    amount = amounts.get(name)
-                    if amount is None or name in cutoffs.get(side, {}):
-                        continue
-                    cut = exhaustion(gifts, amount)
-                    key = (cut.utc, cut.receipt_id, name) if cut is not None else None
-                    if cut is not None and key is not None and (side not in found or key < found[side][0]):
-                        found[side] = (key, name, cut)
+                runs_out = [(cut.utc, cut.receipt_id, name, cut) for name, gifts in merged.gifts.items()
+                            if name in amounts and name not in cutoffs.get(side, {})
+                            and (cut := exhaustion(gifts, amounts[name])) is not None]
+                if runs_out:
+                    _, _, name, cut = min(runs_out)
+                    found[side] = (name, cut)
             if not found:
                 self.cutoffs = cutoffs
                 return results
-            for side, (_, name, cut) in found.items():  # each programme cuts its earliest budget
+            for side, (name, cut) in found.items():  # each programme cuts its earliest budget
                 cutoffs = {**cutoffs, side: {**cutoffs.get(side, {}), name: cut}}
 
     def _replay(self, jobs: list[Job]) -> list[Result]:
