@@ -25,7 +25,7 @@ from loyadsl import __version__
 from loyadsl.api import CheckResult, check_file, compile_file, is_yaml, parse_any
 from loyadsl.diagnostics import Diagnostic, error, has_errors
 from loyadsl.render import diagnostics_json, money, outcome_table, print_diagnostics
-from loyadsl.runtime import Engine, LoyaRuntimeError, load_bundle
+from loyadsl.runtime import Engine, LoyaError, load_bundle
 
 app = typer.Typer(
     name="loya",
@@ -188,7 +188,7 @@ def eval_cmd(
             if customer is None and customer_id:
                 customer = {"id": customer_id}
             outcome = engine.evaluate(item, customer, at, explain=explain)
-        except LoyaRuntimeError as exc:
+        except LoyaError as exc:
             problems.append({"where": where, "code": exc.code, "message": str(exc)})
             continue
         outcomes.append(outcome.to_dict())
@@ -373,7 +373,7 @@ def _load_bundle_file(path: Path, as_json: bool) -> Any:
         _fail(f"cannot read {path}: {exc}", as_json=as_json)
     try:
         return load_bundle(data)
-    except LoyaRuntimeError as exc:
+    except LoyaError as exc:
         _fail(f"{path}: {exc}", EXIT_FINDINGS, as_json=as_json, diag_code=exc.code)
 
 
@@ -524,7 +524,7 @@ def _replay(as_json: bool, run: Callable[[Callable[[str, int], None]], dict[str,
             _fail(str(exc), EXIT_FINDINGS, as_json=as_json, diag_code="LOY501")
         except (DiffError, SimulationError, InputError, MappingError, OSError) as exc:
             _fail(str(exc), as_json=as_json)
-        except LoyaRuntimeError as exc:
+        except LoyaError as exc:
             _fail(str(exc), EXIT_FINDINGS, as_json=as_json, diag_code=exc.code)
 
 
@@ -639,6 +639,9 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except LoyaError as exc:  # a coded failure that a verb did not report itself
+        err.print(f"[bold red]error[{exc.code}][/]: {escape(exc.message)}")
+        sys.exit(EXIT_FINDINGS)
     except Exception as exc:  # the last line of defence, reported as a bug with its type only
         d = error("LOY999", f"internal error: {type(exc).__name__}: {exc}",
                   hint="this is a bug in loyadsl; please report it with the input that caused it")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .bundle import Bundle, canonical_json, key_id, load_bundle, pack_bundle, public_key
 from .engine import Engine
-from .errors import BundleError, CustomerError, LoyaRuntimeError, ReceiptError, RefundError, StateError
+from .errors import BundleError, CustomerError, LoyaError, ReceiptError, RefundError, StateError
 from .ledger import Refund
 from .model import Customer, Effect, Line, LineOutcome, Outcome, Receipt, Rejection
 from .money import allocate, div_round
@@ -23,7 +23,7 @@ __all__ = [
     "Engine",
     "Line",
     "LineOutcome",
-    "LoyaRuntimeError",
+    "LoyaError",
     "Outcome",
     "Receipt",
     "ReceiptError",

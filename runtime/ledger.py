@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from .bundle import Bundle
 from .declarations import Account, CampaignState, CertificateSeries, CouponSeries, Expiry
-from .errors import LoyaRuntimeError, RefundError, StateError
+from .errors import LoyaError, RefundError, StateError
 from .model import CustomerView, Line, Outcome, _thousandths
 from .money import allocate, ceil_div
 from .state import (
@@ -894,7 +894,7 @@ def _quantities(rid: str, sold: dict[int, dict[str, int]], done: dict[int, int],
             raise RefundError(f"receipt {rid} has no line {key!r} (its lines: {', '.join(map(str, sold))})", where)
         try:
             q = _thousandths(qty, where)
-        except LoyaRuntimeError as exc:  # the receipt's rule for quantities, as a refund error
+        except LoyaError as exc:  # the receipt's rule for quantities, as a refund error
             raise RefundError(exc.message.removeprefix(f"{where}: "), where) from None
         total, before = sold[ln]["qty"], done.get(ln, 0)
         if before + q > total:

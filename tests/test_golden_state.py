@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from loyadsl.api import compile_text
-from loyadsl.runtime import Engine, LoyaRuntimeError, Outcome, load_bundle
+from loyadsl.runtime import Engine, LoyaError, Outcome, load_bundle
 from loyadsl.runtime.declarations import StateDecls
 from loyadsl.runtime.state import CustomerState, apply, invert
 from loyadsl.syntax.parser import parse
@@ -135,7 +135,7 @@ def test_golden_state(name: str, yaml: bool) -> None:
     expected = EXPECTED[name]
     text, file = programme(name, yaml)
     if "error" in expected:
-        with pytest.raises(LoyaRuntimeError) as info:
+        with pytest.raises(LoyaError) as info:
             run(GOLDEN / name, text, file, [])
         assert info.value.code == expected["error"]["code"]
         assert expected["error"]["contains"] in str(info.value)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from loyadsl.runtime import Engine
-from loyadsl.runtime.errors import LoyaRuntimeError
+from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.model import Outcome, Receipt, Rows, utc_datetime, utc_seconds
 from loyadsl.runtime.state import CustomerState, SharedAccount, apply_in_place, local_date, working_copy
 from loyadsl.simulate.report import Cutoff, Tally, line_attributes
@@ -89,7 +89,7 @@ class PartitionReplay:
         for source, data in records:
             try:
                 self.receipt(data)
-            except (Problem, LoyaRuntimeError) as exc:
+            except (Problem, LoyaError) as exc:
                 self.bad.append({"source": source, "reason": str(exc), "record": data})
         self._finish_household()
         return self.tally

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from loyadsl.runtime import Engine
-from loyadsl.runtime.errors import LoyaRuntimeError
+from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.model import Outcome, Receipt, utc_datetime
 from loyadsl.simulate import partition as parts
 from loyadsl.simulate import scan
@@ -369,7 +369,7 @@ def _dask(jobs: list[Job], workers: int, scheduler: str | None,
     try:
         futures = client.map(work, jobs, pure=False)
         return list(client.gather(futures))
-    except LoyaRuntimeError:
+    except LoyaError:
         raise
     finally:
         client.close()

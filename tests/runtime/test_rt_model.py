@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rt_asm import DELETE, line, receipt, set_at
 
-from loyadsl.runtime import Customer, CustomerError, LoyaRuntimeError, Receipt, ReceiptError
+from loyadsl.runtime import Customer, CustomerError, LoyaError, Receipt, ReceiptError
 
 
 def test_a_benchmark_receipt_parses_exactly() -> None:
@@ -141,7 +141,7 @@ def test_customer_errors(data: Any, where: str | None) -> None:
     with pytest.raises(CustomerError) as info:
         Customer.from_dict(data)
     assert info.value.code == "LOY502" and info.value.where == where
-    assert isinstance(info.value, LoyaRuntimeError)
+    assert isinstance(info.value, LoyaError)
 
 
 _LINE_FIELDS = ("line_no", "sku", "category", "brand", "qty", "units", "price", "amount", "min_price", "floor",

@@ -1,0 +1,75 @@
+"""The one registry of diagnostic and error codes.
+
+Every code the toolchain or the runtime can report is listed here with a one-line title, and has a
+page ``docs/codes/LOYnnn.md`` with an example and a fix (``tests/test_codes.py`` checks both ways).
+Ranges: LOY1xx syntax, files and source limits; LOY2xx names, types and checks; LOY3xx lints
+(warnings); LOY4xx bundles, signatures and I/O; LOY5xx receipts, customers, state and evaluation;
+LOY6xx simulation inputs and runs; LOY7xx command-line usage. LOY999 is a bug in loyadsl, nothing else.
+"""
+
+from __future__ import annotations
+
+CODES: dict[str, str] = {
+    # LOY1xx: syntax, files, source limits
+    "LOY100": "unexpected character",
+    "LOY101": "unexpected token / syntax error",
+    "LOY102": "unexpected end of file",
+    "LOY103": "bad literal (date, time, escape, number)",
+    "LOY104": "reserved word used as a name",
+    "LOY105": "a parser limit exceeded",
+    "LOY106": "YAML structure error",
+    "LOY107": "import not found or unreadable",
+    # LOY108-LOY119: file containment and source limits (reserved for hardening)
+    # LOY120-LOY129: formatting (reserved for hardening)
+    # LOY2xx: names, types, checks
+    "LOY201": "unknown name",
+    "LOY202": "operator not defined for these types",
+    "LOY203": "comparison of different types",
+    "LOY204": "condition is not a boolean",
+    "LOY205": "duplicate declaration",
+    "LOY206": "wrong argument / parameter",
+    "LOY207": "value out of range",
+    "LOY208": "currency differs from the programme's",
+    "LOY209": "bad list (empty, CSV unreadable, unknown column)",
+    "LOY210": "missing programme header / setting",
+    "LOY211": "group does not state priority, stacking and basis",
+    "LOY212": "tiers not in descending order",
+    "LOY213": "a clause that may appear once appears twice",
+    "LOY214": "campaign without a group or without actions",
+    "LOY215": "line field used outside `where`",
+    "LOY216": "a state declaration that may appear once appears twice",
+    "LOY217": "tier levels not in ascending order of what they need",
+    "LOY218": "tier levels declare different benefits",
+    "LOY219": "campaign accrues into two accounts",
+    # LOY220-LOY229: effect and value checks (reserved for hardening)
+    # LOY3xx: lints (warnings)
+    "LOY301": "campaign can never apply",
+    "LOY302": "unused list or template",
+    # LOY4xx: bundles, signatures, I/O
+    "LOY401": "bundle unreadable / not a bundle",
+    "LOY402": "bundle integrity digest mismatch",
+    "LOY403": "bundle format version not supported",
+    "LOY404": "bundle structure invalid",
+    "LOY405": "bytecode verification failed",
+    "LOY406": "bundle signature invalid or missing",
+    "LOY407": "I/O error",
+    # LOY408-LOY419: bundle limits and signatures (reserved for hardening)
+    # LOY5xx: receipts, customers, state, evaluation
+    "LOY500": "runtime failure",
+    "LOY501": "malformed receipt",
+    "LOY502": "malformed customer",
+    "LOY503": "change or return does not fit the customer state",
+    # LOY504-LOY509: receipt validation (reserved for hardening)
+    # LOY510-LOY519: returns, refunds, idempotency (reserved for hardening)
+    # LOY520-LOY529: evaluation limits (reserved for hardening)
+    # LOY6xx: simulation inputs and runs
+    # LOY600-LOY619: simulation (reserved for hardening)
+    # LOY7xx: command-line usage
+    # LOY700-LOY709: command-line usage (reserved for hardening)
+    "LOY999": "internal error: a bug in loyadsl",
+}
+
+
+def title(code: str) -> str:
+    """The registered title of ``code`` (KeyError for an unregistered one: a bug the tests catch)."""
+    return CODES[code]

@@ -1,0 +1,52 @@
+"""Every limit of the toolchain and the runtime, in one table (documented in docs/limits.md).
+
+The compiler, the bundle loader, the receipt and customer readers and the simulator all import
+their numbers from here, so a programme the compiler accepts is one the till can load, and a
+receipt the simulator accepts is one the till can evaluate. Exceeding a limit is a coded error at
+the edge where the input arrives, never a slow path or a crash further in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+# -- numbers ------------------------------------------------------------------------------------
+# Money and points in minor units, quantities in thousandths, counts: every integer a programme,
+# a bundle, a receipt or a customer state may hold has |value| <= MAX_VALUE (10^15 minor units is
+# ten trillion roubles; it fits in 64 bits with room for a product by a percentage in basis points).
+MAX_VALUE = 10**15
+# Every intermediate result of evaluation stays within |x| < 2^127; past that the campaign's
+# arithmetic has overflowed (a hostile or broken bundle), and evaluation stops with a coded error.
+MAX_INTERMEDIATE = 2**127 - 1
+# Digits in any integer literal in any input (source, bundle JSON, receipt, state) before parsing
+# it: Python's own guard is 4,300 and raises an uncoded error; we stop far earlier.
+MAX_INT_DIGITS = 40
+
+# -- time ---------------------------------------------------------------------------------------
+# Every date and time a programme, a receipt or a state names lies within these years, and every
+# duration is at most MAX_DURATION_DAYS, so date arithmetic never leaves Python's datetime range.
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2199, 12, 31)
+MAX_DURATION_DAYS = 36_525  # 100 years
+
+# -- text and structure -------------------------------------------------------------------------
+MAX_SOURCE_CHARS = 1_000_000  # one .loya or YAML file
+MAX_DEPTH = 64  # expression nesting in a programme
+MAX_YAML_DEPTH = 32  # nesting of a YAML programme
+MAX_JSON_DEPTH = 32  # nesting of any JSON document read: a receipt, a customer, a bundle payload
+MAX_CAMPAIGNS = 10_000
+MAX_TEXT_CHARS = 1_000  # one string value in a receipt or a customer (sku, category path, id, ...)
+
+# -- receipts -----------------------------------------------------------------------------------
+MAX_QTY = 10**9  # whole units per line; more is a typo or an attack, not a purchase
+MAX_RECEIPT_LINES = 5_000
+MAX_RECEIPT_BYTES = 4 << 20  # one receipt as JSON text
+
+# -- files a programme reads ----------------------------------------------------------------------
+MAX_LIST_FILE_BYTES = 16 << 20  # one `from "PATH"` list or imported file
+
+# -- bundles ------------------------------------------------------------------------------------
+MAX_BUNDLE_BYTES = 64 << 20
+
+# -- customers ----------------------------------------------------------------------------------
+MAX_CUSTOMER_BYTES = 4 << 20  # one customer state as JSON text
