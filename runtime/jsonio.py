@@ -56,7 +56,7 @@ def load(data: bytes | str, *, code: str, what: str, max_bytes: int, where: str 
         except UnicodeDecodeError as exc:
             raise LoyaError(code, f"{what} is not valid UTF-8 (byte {exc.start})", where) from None
     try:
-        value = json.loads(data, parse_int=_int, **({} if floats else {"parse_float": _float, "parse_constant": _float}))
+        value = json.loads(data, parse_int=_int, parse_float=float if floats else _float, parse_constant=_float)
     except _Refused as exc:
         raise LoyaError(code, f"{what}: {exc}", where) from None
     except json.JSONDecodeError as exc:
