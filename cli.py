@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -356,8 +357,12 @@ def keygen(
     raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                             serialization.NoEncryption())
     pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    output.write_text(raw.hex() + "\n", encoding="ascii")
-    output.with_suffix(output.suffix + ".pub").write_text(pub.hex() + "\n", encoding="ascii")
+    try:
+        with os.fdopen(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as private:
+            private.write(raw.hex() + "\n")  # created readable by its owner only, never world-readable for a moment
+        output.with_suffix(output.suffix + ".pub").write_text(pub.hex() + "\n", encoding="ascii")
+    except OSError as exc:
+        _fail(f"cannot write the key: {exc}")
     out.print(f"wrote {escape(str(output))} and {escape(str(output))}.pub")
 
 
