@@ -98,3 +98,10 @@ def test_a_trusted_key_must_be_a_public_key(tmp_path: Path, bundles: dict[str, P
     bad.write_text("abcd\n", encoding="ascii")
     result = loya("inspect", bundles["signed"], "--trusted-key", bad)
     assert result.returncode == 2 and "LOY406" in result.stderr
+
+
+def test_keygen_makes_a_private_key_for_its_owner_only(tmp_path: Path) -> None:
+    assert loya("keygen", "-o", tmp_path / "k").returncode == 0
+    assert (tmp_path / "k").stat().st_mode & 0o077 == 0
+    result = loya("keygen", "-o", tmp_path / "missing" / "k")
+    assert result.returncode == 2 and "LOY407" in result.stderr and "Traceback" not in result.stderr
