@@ -28,7 +28,7 @@ CODES: dict[str, str] = {
     "LOY204": "condition is not a boolean",
     "LOY205": "duplicate declaration",
     "LOY206": "wrong argument / parameter",
-    "LOY207": "value out of range",
+    "LOY207": "value out of range or not allowed",
     "LOY208": "currency differs from the programme's",
     "LOY209": "bad list (empty, CSV unreadable, unknown column)",
     "LOY210": "missing programme header / setting",
