@@ -13,7 +13,7 @@ import datetime as dt
 # -- numbers ------------------------------------------------------------------------------------
 # Money and points in minor units, quantities in thousandths, counts: every integer a programme,
 # a bundle, a receipt or a customer state may hold has |value| <= MAX_VALUE (10^15 minor units is
-# ten trillion roubles; it fits in 64 bits with room for a product by a percentage in basis points).
+# ten trillion roubles; it fits in 64 bits, and the product of two such values fits in MAX_INTERMEDIATE).
 MAX_VALUE = 10**15
 # Every intermediate result of evaluation stays within |x| < 2^127; past that the campaign's
 # arithmetic has overflowed (a hostile or broken bundle), and evaluation stops with a coded error.
