@@ -68,8 +68,10 @@ def sale(e: Engine, s: CustomerState) -> tuple[Outcome, CustomerState]:
 
 
 def without_returns(state: CustomerState) -> dict[str, Any]:
+    """The state less what it remembers of returns and applied ids."""
     data = state.to_dict()
     data.pop("returns")
+    data.pop("applied")
     return data
 
 
@@ -84,6 +86,7 @@ def test_a_full_return_restores_the_state() -> None:
     restored = apply_to(e, after, back.changes)
     assert without_returns(restored) == without_returns(s)
     assert restored.returns == {"R1": {"1": 3000, "2": 1000, "3": 1000}}
+    assert list(restored.applied) == ["R1", back.return_id] and back.return_id.startswith("R1:return:")
     # the money: everything paid, by the tender it was paid with
     assert (back.money + back.points_money + back.certificates_money, back.discount) == (o.payable, o.discount_total)
     assert o.payment is not None
@@ -104,9 +107,10 @@ def test_a_return_in_parts_equals_a_return_at_once() -> None:
     assert three.full and list(three.lines) == [{"line_no": 2, "qty": 1000, "payable": 6300, "discount": 700,
                                                  "points_money": three.lines[0]["points_money"],
                                                  "certificates": three.lines[0]["certificates"],
-                                                 "money": three.lines[0]["money"]}]
+                                                 "withheld": 0, "money": three.lines[0]["money"]}]
     parts = apply_to(e, apply_to(e, middle, two.changes), three.changes)
-    assert parts == apply_to(e, after, at_once.changes)
+    assert without_returns(parts) == without_returns(apply_to(e, after, at_once.changes))
+    assert parts.returns == apply_to(e, after, at_once.changes).returns
     for key in ("money", "points_money", "certificates_money", "discount"):
         assert getattr(one, key) + getattr(two, key) + getattr(three, key) == getattr(at_once, key), key
 
@@ -166,12 +170,14 @@ def test_shortfall_other_lots() -> None:
     assert apply_to(e, s, back.changes).accounts["bonus"].balance == 60
 
 
-def test_shortfall_negative_within_the_credit_limit() -> None:
+def test_shortfall_negative_a_debt_to_the_credit_limit_then_withheld() -> None:
     e, o, s = spent_lot("negative", credit=30)
     back = e.refund(o, None, s, LATER)
     assert [c["points"] for c in ops(back, "debt")] == [30]
-    assert back.shortfall == ({"kind": "points", "account": "bonus", "lot": "R1:bonus:cash", "points": 10,
-                               "shared": False},)
+    # the 10 points the debt cannot take are withheld from the 500.00 refunded: 10 × 1.00 RUB
+    assert back.shortfall == ({"kind": "withheld", "account": "bonus", "lot": "R1:bonus:cash", "points": 10,
+                               "shared": False, "money": 1000},)
+    assert (back.money, back.withheld, back.lines[0]["withheld"]) == (49000, 1000, 1000)
     after = apply_to(e, s, back.changes)
     assert (after.accounts["bonus"].debt, after.accounts["bonus"].balance) == (30, 70)
 
@@ -197,9 +203,9 @@ def test_a_sold_certificate_spent_in_part_is_withheld_from_the_money() -> None:
     after = apply_to(e, customer(), o.changes)
     spent = apply_to(e, after, [{"op": "certificate", "code": sold["code"], "delta": -20000}])
     back = e.refund(o, None, spent, LATER)
-    assert back.money == 30000
+    assert (back.money, back.withheld) == (30000, 20000)
     assert back.shortfall == ({"kind": "certificate_spent", "code": sold["code"], "amount": 20000},)
-    assert [c["op"] for c in back.changes] == ["receipt", "certificate", "certificate_void", "returned"]
+    assert [c["op"] for c in back.changes] == ["applied", "receipt", "certificate", "certificate_void", "returned"]
     assert apply_to(e, spent, back.changes).certificates == []
 
 
@@ -295,7 +301,7 @@ def test_cancelled_borrowing_beyond_the_debt_is_the_customers() -> None:
     assert after.accounts["bonus"].debt == 30
     first = e.refund(o, {1: 1}, after, LATER)  # the borrowing is cancelled: 30 owed, 30 the customer's
     assert first.money == 4000 and first.points_money == 6000
-    assert [(c["op"], c["points"]) for c in first.changes[:-1]] == [("debt", -30), ("lot", 30)]
+    assert [(c["op"], c["points"]) for c in first.changes[1:-1]] == [("debt", -30), ("lot", 30)]
     middle = apply_to(e, after, first.changes)
     assert (middle.accounts["bonus"].debt, middle.accounts["bonus"].balance) == (0, 30)
     rest = e.refund(o, None, middle, LATER)  # the food goes back: its 30 points with it

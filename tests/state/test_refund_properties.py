@@ -93,8 +93,10 @@ def sale(items: list[tuple[str, str, int, int, bool]], pay: tuple[Any, ...]) -> 
 
 
 def without_returns(state: CustomerState) -> dict[str, Any]:
+    """The state less what it remembers of returns and applied ids."""
     data = state.to_dict()
     data.pop("returns")
+    data.pop("applied")
     return data
 
 
@@ -139,7 +141,8 @@ def test_a_return_in_parts_equals_a_return_at_once(items: list[tuple[str, str, i
     check_balances(middle)
     rest = ENGINE.refund(o, None, middle, LATER)
     assert not first.full and rest.full
-    assert apply_to(ENGINE, middle, rest.changes) == apply_to(ENGINE, after, at_once.changes)
+    assert without_returns(apply_to(ENGINE, middle, rest.changes)) == \
+        without_returns(apply_to(ENGINE, after, at_once.changes))
     for key in ("money", "points_money", "certificates_money", "discount"):
         assert getattr(first, key) + getattr(rest, key) == getattr(at_once, key), key
 
