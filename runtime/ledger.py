@@ -1152,6 +1152,9 @@ class _Undo:
         money) goes back on the card, with the returned share of what a single-use card forfeited. A card
         that is gone or expired cannot take it: that part of the line is paid in money instead."""
         code = change["code"]
+        if not used:
+            raise RefundError(f"certificate {code} spent on the receipt has no used entry in the payment record",
+                              "payment.certificates")
         back = forfeit = 0
         moved: dict[int, int] = {}
         for ln, part in change["lines"]:
