@@ -11,8 +11,9 @@ local dates are proleptic ordinals (``date.toordinal``) in the programme's time 
 
 Canonical form (so ``from_dict(to_dict(s)) == s`` and applying changes then their inverses gives the
 *same* state back): segments and children's birthdays sorted, coupons and certificates sorted by
-code, qualification days by date; a counter, usage count, coupon use count or returned quantity of
-0 is absent, and an account with no lots and no debt is absent. Lots keep their order (creation).
+code, qualification days by date, applied ids by time (then id); a counter, usage count, coupon use
+count or returned quantity of 0 is absent, and an account with no lots and no debt is absent. Lots
+keep their order (creation).
 """
 
 from __future__ import annotations
@@ -240,7 +241,9 @@ class CustomerState(BaseModel):
     referral: ReferralState | None = None
     shared: SharedAccount | None = None
     returns: dict[str, dict[str, Count]] = Field(default_factory=dict)
-    applied: dict[str, Time] = Field(default_factory=dict)  # receipt and return ids -> when (idempotency)
+    applied: dict[str, Time] = Field(default_factory=dict, description=(
+        "ids of the receipts, returns and transfers applied (-> their time), the newest MAX_APPLIED_IDS: "
+        "applying one again is refused with LOY510"))
 
     _view: CustomerView | None = PrivateAttr(default=None)
 
