@@ -978,6 +978,61 @@ class _Undo:
         self.shortfall: list[dict[str, Any]] = []
         self.pending: list[tuple[dict[str, Any], dict[int, int]]] = []  # points to withhold: (entry, weights)
 
+    def open_lines(self, cards: Mapping[str, Mapping[int, int]]) -> None:
+        """The refund's lines: each payment part of a returned line by the one rule (``_Share``); the
+        undoing then moves money between them (a card gone: paid in money; a spent sold card or spent
+        points: withheld)."""
+        share = self.share
+        for ln, entry in share.sold.items():
+            if share.now.get(ln):
+                cash, points = share(ln, entry["to_pay"]), share(ln, entry["points_money"])
+                by_cards = sum(share(ln, card.get(ln, 0)) for card in cards.values())
+                self.lines[ln] = {"line_no": ln, "qty": share.now[ln], "payable": cash + points + by_cards,
+                                  "discount": share(ln, entry["discount"]), "points_money": points,
+                                  "certificates": by_cards, "withheld": 0, "money": cash}
+
+    def undo(self, change: Change, full: bool, cards: Mapping[str, Mapping[int, int]]) -> None:
+        """The returned share of one change of the receipt (line by line), or the whole of it with the
+        full return (coupon uses, usage, budget, the purchase count, an issued coupon)."""
+        share, rid, op = self.share, self.rid, change["op"]
+        if op == "lot" and change.get("lines"):
+            if parts := share.of(change):
+                self.accrual(change, sum(parts.values()),
+                             sum(share.before(int(ln), int(p)) for ln, p in change["lines"]), parts)
+        elif op == "take" and change.get("reason") == "redeem" and change.get("lines"):
+            if points := sum(share.of(change).values()):
+                self.redemption(change, points)
+        elif op == "debt" and change.get("lines"):
+            if parts := share.of(change):
+                self.debt(change, sum(parts.values()), {ln: abs(p) for ln, p in parts.items()})
+        elif op == "certificate" and change.get("lines"):
+            self.certificate(change, cards.get(change["code"], {}))
+        elif op == "certificate_issue" and change.get("lines"):
+            ((ln, value),) = change["lines"]
+            if part := share(ln, value):
+                kept = self.sold(change, part, share.done.get(ln, 0) + share.now[ln] == share.sold[ln]["qty"])
+                self.lines[ln]["money"] -= kept
+                self.lines[ln]["withheld"] += kept
+        elif op == "counter" and change.get("lines"):
+            if delta := sum(share.of(change).values()):
+                self.counter(change, delta)
+        elif op == "qualify":
+            delta = sum(share.of(change).values()) if change.get("lines") else (change["delta"] if full else 0)
+            if delta and _still_counted(self.state, change):
+                back: Change = {"op": "qualify", "period": change["period"], "delta": -delta, "receipt": rid}
+                if "day" in change:
+                    back["day"] = change["day"]
+                self.changes.append(back)
+        elif full and op == "coupon_use":
+            self.changes.append({"op": "coupon_unuse", "code": change["code"], "series": change["series"],
+                                 "campaign": change.get("campaign"), "receipt": rid})
+        elif full and op in ("usage", "budget"):
+            self.changes.append({**change, "delta": -change["delta"]})
+        elif full and op == "coupon_issue":
+            self.revoke(change)
+        elif full and op == "receipt":
+            self.changes.append({"op": "receipt", "receipt": rid, "delta": -change["delta"]})
+
     def take(self, account: str, shared: bool, lot: _Lot, points: int, reason: str) -> None:
         self.lots[(shared, account)][lot.id] = lot._replace(left=lot.left - points)
         self.changes.append({"op": "take", "account": account, "lot": lot.id, "points": points, "reason": reason,
@@ -1264,6 +1319,38 @@ def refund(ledger: Ledger, original: Outcome | Mapping[str, Any], returned: Mapp
     names the return (None: made from the receipt id and the quantities)."""
     o = original if isinstance(original, Outcome) else Outcome.from_dict(dict(original))
     rid = o.receipt_id
+    mine = _own_changes(o, state)
+    assert o.payment is not None and state is not None
+    sold = _sold_lines(o)
+    cards = _card_lines(o.payment, sold)
+    done = {int(k): v for k, v in (state.returns.get(rid) or {}).items()}
+    now = _quantities(rid, sold, done, returned)
+    full = all(done.get(ln, 0) + now.get(ln, 0) == e["qty"] for ln, e in sold.items())
+    key = _return_id(rid, sold, done, now) if return_id is None else return_id
+    if type(key) is not str or not key:
+        raise RefundError(f"a return id is a non-empty string, got {key!r}", "return_id")
+    if key in state.applied:
+        raise RefundError(f"return {key} of receipt {rid} was applied to customer {state.id} already (at "
+                          f"{iso(state.applied[key])}); returning it again would pay it out twice", "return_id",
+                          "LOY510")
+    u = _Undo(ledger, state, utc, rid, _Share(sold, done, now))
+    u.changes.append({"op": "applied", "id": key, "at": iso(utc), "receipt": rid})
+    u.open_lines(cards)
+    for change in reversed(mine):  # the inverse of a sequence of changes runs backwards
+        u.undo(change, full, cards)
+    u.settle()
+    lines = tuple(u.lines.values())
+    u.changes.append({"op": "returned", "receipt": rid, "lines": [[ln, q] for ln, q in now.items()]})
+    return Refund(rid, sum(x["money"] for x in lines), sum(x["points_money"] for x in lines),
+                  sum(x["certificates"] for x in lines), sum(x["discount"] for x in lines), lines,
+                  tuple(u.changes), tuple(u.events), tuple(u.shortfall), full,
+                  sum(x["withheld"] for x in lines), key)
+
+
+def _own_changes(o: Outcome, state: CustomerState | None) -> Sequence[Change]:
+    """The receipt's own changes (after its time events), once the outcome is known to be this
+    customer's, with a payment record."""
+    rid = o.receipt_id
     pay = o.payment
     if o.changes is None or pay is None:
         raise RefundError(f"the outcome of receipt {rid} has no payment record: it was evaluated without customer "
@@ -1276,77 +1363,8 @@ def refund(ledger: Ledger, original: Outcome | Mapping[str, Any], returned: Mapp
     start = pay.get("advance", 0)
     if type(start) is not int or not 0 <= start <= len(o.changes):
         raise RefundError("expected the number of leading time-event changes", "payment.advance")
-    mine = o.changes[start:]
-    for i, change in enumerate(mine, start):
+    for i, change in enumerate(o.changes[start:], start):
         if change.get("receipt", rid) != rid:
             raise RefundError(f"a change of receipt {change.get('receipt')!r} in the outcome of receipt {rid}",
                               f"changes[{i}].receipt")
-    sold = _sold_lines(o)
-    cards = _card_lines(pay, sold)
-    done = {int(k): v for k, v in (state.returns.get(rid) or {}).items()}
-    now = _quantities(rid, sold, done, returned)
-    full = all(done.get(ln, 0) + now.get(ln, 0) == e["qty"] for ln, e in sold.items())
-    key = _return_id(rid, sold, done, now) if return_id is None else return_id
-    if type(key) is not str or not key:
-        raise RefundError(f"a return id is a non-empty string, got {key!r}", "return_id")
-    if key in state.applied:
-        raise RefundError(f"return {key} of receipt {rid} was applied to customer {state.id} already (at "
-                          f"{iso(state.applied[key])}); returning it again would pay it out twice", "return_id",
-                          "LOY510")
-    share = _Share(sold, done, now)
-    u = _Undo(ledger, state, utc, rid, share)
-    u.changes.append({"op": "applied", "id": key, "at": iso(utc), "receipt": rid})
-    for ln, entry in sold.items():  # each payment part of a line by the one rule; the undoing moves money between them
-        if now.get(ln):
-            cash, points = share(ln, entry["to_pay"]), share(ln, entry["points_money"])
-            by_cards = sum(share(ln, card.get(ln, 0)) for card in cards.values())
-            u.lines[ln] = {"line_no": ln, "qty": now[ln], "payable": cash + points + by_cards,
-                           "discount": share(ln, entry["discount"]), "points_money": points,
-                           "certificates": by_cards, "withheld": 0, "money": cash}
-    for change in reversed(mine):  # the inverse of a sequence of changes runs backwards
-        op = change["op"]
-        if op == "lot" and change.get("lines"):
-            if parts := share.of(change):
-                u.accrual(change, sum(parts.values()),
-                          sum(share.before(int(ln), int(p)) for ln, p in change["lines"]), parts)
-        elif op == "take" and change.get("reason") == "redeem" and change.get("lines"):
-            if points := sum(share.of(change).values()):
-                u.redemption(change, points)
-        elif op == "debt" and change.get("lines"):
-            if parts := share.of(change):
-                u.debt(change, sum(parts.values()), {ln: abs(p) for ln, p in parts.items()})
-        elif op == "certificate" and change.get("lines"):
-            u.certificate(change, cards.get(change["code"], {}))
-        elif op == "certificate_issue" and change.get("lines"):
-            ((ln, value),) = change["lines"]
-            if part := share(ln, value):
-                last = done.get(ln, 0) + now.get(ln, 0) == sold[ln]["qty"]
-                kept = u.sold(change, part, last)
-                u.lines[ln]["money"] -= kept
-                u.lines[ln]["withheld"] += kept
-        elif op == "counter" and change.get("lines"):
-            if delta := sum(share.of(change).values()):
-                u.counter(change, delta)
-        elif op == "qualify":
-            delta = sum(share.of(change).values()) if change.get("lines") else (change["delta"] if full else 0)
-            if delta and _still_counted(state, change):
-                back: Change = {"op": "qualify", "period": change["period"], "delta": -delta, "receipt": rid}
-                if "day" in change:
-                    back["day"] = change["day"]
-                u.changes.append(back)
-        elif full and op == "coupon_use":
-            u.changes.append({"op": "coupon_unuse", "code": change["code"], "series": change["series"],
-                              "campaign": change.get("campaign"), "receipt": rid})
-        elif full and op in ("usage", "budget"):
-            u.changes.append({**change, "delta": -change["delta"]})
-        elif full and op == "coupon_issue":
-            u.revoke(change)
-        elif full and op == "receipt":
-            u.changes.append({"op": "receipt", "receipt": rid, "delta": -change["delta"]})
-    u.settle()
-    lines = tuple(u.lines.values())
-    u.changes.append({"op": "returned", "receipt": rid, "lines": [[ln, q] for ln, q in now.items()]})
-    return Refund(rid, sum(x["money"] for x in lines), sum(x["points_money"] for x in lines),
-                  sum(x["certificates"] for x in lines), sum(x["discount"] for x in lines), lines,
-                  tuple(u.changes), tuple(u.events), tuple(u.shortfall), full,
-                  sum(x["withheld"] for x in lines), key)
+    return o.changes[start:]
