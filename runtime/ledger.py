@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 from .bundle import Bundle
 from .declarations import Account, CampaignState, CertificateSeries, CouponSeries, Expiry
 from .errors import LoyaError, RefundError, StateError
-from .model import CustomerView, Line, Outcome, _thousandths
+from .limits import MAX_TEXT_CHARS
+from .model import CustomerView, Line, Outcome, _show, _thousandths
 from .money import allocate, ceil_div
 from .state import (
     AccountState,
@@ -1327,8 +1328,9 @@ def refund(ledger: Ledger, original: Outcome | Mapping[str, Any], returned: Mapp
     now = _quantities(rid, sold, done, returned)
     full = all(done.get(ln, 0) + now.get(ln, 0) == e["qty"] for ln, e in sold.items())
     key = _return_id(rid, sold, done, now) if return_id is None else return_id
-    if type(key) is not str or not key:
-        raise RefundError(f"a return id is a non-empty string, got {key!r}", "return_id")
+    if type(key) is not str or not 0 < len(key) <= MAX_TEXT_CHARS:
+        raise RefundError(f"a return id is a string of 1 to {MAX_TEXT_CHARS} characters, got {_show(key)}",
+                          "return_id")
     if key in state.applied:
         raise RefundError(f"return {key} of receipt {rid} was applied to customer {state.id} already (at "
                           f"{iso(state.applied[key])}); returning it again would pay it out twice", "return_id",

@@ -394,6 +394,10 @@ def test_an_outcome_or_a_refund_applied_twice_is_refused() -> None:
     with pytest.raises(RefundError) as refused:
         e.refund(o, {1: 1}, middle, LATER, return_id="RET-1")  # a new return under a used id
     assert refused.value.code == "LOY510" and refused.value.where == "return_id"
+    for bad in ("", "X" * 1001, 7):
+        with pytest.raises(RefundError) as refused:
+            e.refund(o, {1: 1}, middle, LATER, return_id=bad)  # type: ignore[arg-type]
+        assert refused.value.code == "LOY503" and refused.value.where == "return_id"
     # without an id, each return of a receipt gets its own from the quantities returned so far
     again = e.refund(o, {1: 1}, middle, LATER)
     assert again.return_id.startswith("R1:return:") and again.return_id != e.refund(o, {1: 1}, after, LATER).return_id
