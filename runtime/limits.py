@@ -50,3 +50,8 @@ MAX_BUNDLE_BYTES = 64 << 20
 
 # -- customers ----------------------------------------------------------------------------------
 MAX_CUSTOMER_BYTES = 4 << 20  # one customer state as JSON text
+# Receipt and return ids a customer state remembers (docs/state.md, "Idempotency"), so that one outcome
+# is never applied twice. The newest are kept: a heavy shopper makes 2-3 receipts a day, so 256 ids
+# cover far more than a month (a return period; a host retries within minutes), and at ~60 bytes an id
+# the record stays small. Older ids are forgotten; the processing server keys its own answers by id.
+MAX_APPLIED_IDS = 256
