@@ -16,8 +16,10 @@ clause split after its keyword) cannot be placed faithfully: LOY120, nothing is 
 is then checked mechanically: it parses to the same AST, holds the same comments (as a multiset),
 and formatting it again changes nothing; otherwise LOY121 (a formatter bug, never written).
 
-YAML: PyYAML drops comments, so a YAML file with comments is refused (LOY122), and so is converting
-a .loya file with comments to YAML (LOY123), unless the caller drops them on purpose.
+YAML: PyYAML drops comments, and the writer prints the expressions and actions a YAML file embeds
+from the AST, so a YAML file with comments (YAML ones, or .loya ones inside an embedded string) is
+refused (LOY122), and so is converting a .loya file with comments to YAML (LOY123), unless the
+caller drops them on purpose.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import yaml
 
 from loyadsl.diagnostics import Diagnostic, Span, error
 from loyadsl.syntax import nodes as n
-from loyadsl.syntax.parser import parse
+from loyadsl.syntax.parser import collecting_trivia, parse
 from loyadsl.syntax.printer import INDENT, Line, format_module, module_lines
 from loyadsl.syntax.trivia import Comment, Pos, Trivia
 from loyadsl.syntax.yaml_twin import parse_yaml, to_yaml
@@ -56,10 +58,9 @@ def format_loya(text: str, file: str = "<input>") -> Formatted:
 
 def format_yaml(text: str, file: str = "<input>") -> Formatted:
     """The canonical YAML twin of a YAML programme; refused (LOY122) if the file has comments."""
-    module, diags = parse_yaml(text, file)
+    module, diags, comments = _read_yaml(text, file)
     if module is None:
         return None, diags
-    comments = yaml_comments(text)
     if comments:
         return None, [_yaml_comments_lost(comments, file, "`loya fmt` writes the YAML twin without comments")]
     return _checked_yaml(module, file)
@@ -71,10 +72,9 @@ def convert(text: str, file: str, from_yaml: bool, to: str, drop_comments: bool 
     if not from_yaml and to == "loya":
         return format_loya(text, file)
     if from_yaml:
-        module, diags = parse_yaml(text, file)
+        module, diags, comments = _read_yaml(text, file)
         if module is None:
             return None, diags
-        comments = yaml_comments(text)
         if comments and not drop_comments:
             return None, [_yaml_comments_lost(comments, file, "PyYAML does not read comments")]
     else:
@@ -226,6 +226,17 @@ def _unfaithful(file: str, why: str, span: Span | None = None) -> Diagnostic:
 
 
 # ---------------------------------------------------------------------------------------------- YAML comments
+
+
+def _read_yaml(text: str, file: str) -> tuple[n.Module | None, list[Diagnostic], list[Pos]]:
+    """The module of a YAML text, and where its comments are: the YAML ones, and the .loya comments
+    inside the expressions and actions it embeds (the writer prints those from the AST, without them)."""
+    trivia = Trivia()
+    with collecting_trivia(trivia):
+        module, diags = parse_yaml(text, file)
+    if module is None:
+        return None, diags, []
+    return module, diags, sorted([*yaml_comments(text), *(c.pos for c in trivia.comments)])
 
 
 def yaml_comments(text: str) -> list[Pos]:

@@ -197,7 +197,8 @@ def _on_comment(tok: Token) -> Token:
 
 
 @contextlib.contextmanager
-def _collecting(trivia: Trivia | None) -> Iterator[None]:
+def collecting_trivia(trivia: Trivia | None) -> Iterator[None]:
+    """Within this block every parse (the fragments the YAML twin embeds too) adds its comments to ``trivia``."""
     reset = _TRIVIA.set(trivia)
     try:
         yield
@@ -366,7 +367,7 @@ def parse(text: str, file: str = "<input>", trivia: Trivia | None = None) -> tup
     if len(text) > MAX_SOURCE_CHARS:
         return None, [_too_big(len(text), file)]
     text = text.removeprefix("\ufeff")
-    with _collecting(trivia):
+    with collecting_trivia(trivia):
         tree, diags = _parse_with_resync(text, file)
     if tree is None:
         return None, diags
@@ -487,10 +488,14 @@ def _parse_with_resync(text: str, file: str) -> tuple[Tree | None, list[Diagnost
 def _fragment(start: str, text: str, origin: _Origin, expected: type[_T]) -> tuple[_T | None, list[Diagnostic]]:
     if len(text) > MAX_SOURCE_CHARS:
         return None, [_too_big(len(text), origin.file)]
+    trivia = _TRIVIA.get()
+    known = len(trivia.comments) if trivia is not None else 0
     try:
         tree = _lark().parse(text, start=start)
     except (UnexpectedInput, _TooDeep) as exc:
         return None, [_syntax_diagnostic(exc, text, origin)]
+    if trivia is not None:  # a fragment's comments, where they are in its file
+        trivia.comments[known:] = [Comment(*origin.at(c.line, c.col), c.text) for c in trivia.comments[known:]]
     result, diags = _build(tree, origin)
     if diags or not isinstance(result, expected):
         return None, diags
