@@ -5,7 +5,8 @@ tests/) and over those programmes with comments added anywhere:
 * it keeps every comment (the same texts, as many times each) and the AST;
 * it never changes what the programme compiles to (the bundle, except the source hashes and spans
   it records, which name the text and not the programme);
-* a comment it cannot place is refused with LOY120, never with LOY121 (a formatter bug) or a crash.
+* a comment it cannot place is refused with LOY120, never with LOY121 (a formatter bug) or a crash;
+* the YAML twin of every programme is its own format, and a YAML file with a comment never formats.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyadsl.api import compile_text
-from loyadsl.syntax.formatter import format_loya
+from loyadsl.syntax.formatter import format_loya, format_yaml
 from loyadsl.syntax.parser import parse
 from loyadsl.syntax.trivia import Trivia
+from loyadsl.syntax.yaml_twin import to_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fmt"  # its inputs are formatted or refused by test_syntax_fmt.py
@@ -130,3 +132,28 @@ def test_comments_in_their_places_are_always_kept(text: str) -> None:
 @given(commented(anywhere=True))
 def test_comments_anywhere_are_kept_or_refused_with_loy120(text: str) -> None:
     _check(text, refusal_allowed=True)
+
+
+# ---------------------------------------------------------------------------------------------- YAML
+
+YAMLS = [to_yaml(m) for m in (parse(t)[0] for t in TEXTS) if m is not None]
+
+
+def test_the_yaml_twin_is_its_own_format() -> None:
+    for text in YAMLS:
+        assert format_yaml(text, "x.yaml") == (text, [])
+
+
+@SETTINGS
+@given(st.sampled_from(YAMLS), st.data())
+def test_a_yaml_file_with_a_comment_never_formats(text: str, data: st.DataObject) -> None:
+    lines = text.split("\n")
+    at = data.draw(st.integers(0, len(lines) - 1))
+    comment = data.draw(comment_texts)
+    if data.draw(st.booleans()):
+        lines.insert(at, comment)
+    else:
+        lines[at] += " " + comment
+    out, diags = format_yaml("\n".join(lines), "x.yaml")
+    assert out is None and diags  # refused (LOY122), or no longer YAML of a programme (LOY1xx)
+    assert all(d.code.startswith("LOY1") for d in diags)
