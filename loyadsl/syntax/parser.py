@@ -8,6 +8,8 @@ reports several errors. Problems inside well-formed syntax (bad dates, escapes, 
 as names, clauses given twice where the AST has room for one) are reported after the parse.
 
 A module is returned only when there is no error: the checker never sees a half-parsed programme.
+Comments are not in the AST; ``parse(text, file, trivia)`` collects them, with the positions of the
+tokens and of the settings of blocks, for the formatter (loyadsl/syntax/trivia.py).
 
 The ``parse_expression``/``parse_actions``/``parse_clause``/``parse_setting`` helpers parse the strings
 the YAML twin embeds; ``line``/``col`` say where the string starts in the YAML file, so spans and
