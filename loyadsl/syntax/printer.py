@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.trivia import Pos, Trivia
@@ -72,13 +72,9 @@ def module_lines(module: n.Module, src: Trivia | None = None) -> list[Line]:
     for decl in module.decls:
         block = decl_lines(decl, src)
         together = isinstance(decl, n.ListDecl) and isinstance(previous, n.ListDecl)  # consecutive lists
-        lines += [_with_gap(block[0], not together), *block[1:]]
+        lines += [replace(block[0], gap=not together), *block[1:]]
         previous = decl
     return lines
-
-
-def _with_gap(line: Line, gap: bool) -> Line:
-    return Line(line.depth, line.text, line.start, line.end, gap, line.closes)
 
 
 def _whole(node: n.Node | None) -> tuple[Pos | None, Pos | None]:
@@ -134,9 +130,9 @@ def decl_lines(decl: n.Decl, src: Trivia | None = None) -> list[Line]:
     return _block(src, decl, head, settings)
 
 
-def _setting(src: Trivia, owner: n.Node, word: str, text: str, depth: int = 1) -> Line:
+def _setting(src: Trivia, owner: n.Node, word: str, text: str) -> Line:
     """A setting of a block: a field of its declaration's node, found in the source by its first word."""
-    return Line(depth, text, *src.item(owner.span, word))
+    return Line(1, text, *src.item(owner.span, word))
 
 
 def _block(src: Trivia, node: n.Node, head: str, inner: list[Line], depth: int = 0, tail: str = "") -> list[Line]:
