@@ -11,6 +11,8 @@ tests/) and over those programmes with comments added anywhere:
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import re
 from collections import Counter
@@ -24,6 +26,7 @@ from hypothesis import strategies as st
 from loyadsl.api import compile_text
 from loyadsl.syntax.formatter import format_loya, format_yaml
 from loyadsl.syntax.parser import parse
+from loyadsl.syntax.printer import module_lines
 from loyadsl.syntax.trivia import Trivia
 from loyadsl.syntax.yaml_twin import to_yaml
 
@@ -79,6 +82,20 @@ def test_every_programme_formats_without_loss(path: Path) -> None:
         assert [d.code for d in result.diagnostics] == [d.code for d in result_after.diagnostics]
     else:
         assert semantic(after) == semantic(before)
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_each_token_is_printed_on_exactly_one_line(path: Path) -> None:
+    """What the comment placement stands on: the printed lines' sources do not overlap and hold every token."""
+    trivia = Trivia()
+    module, _ = parse(path.read_text(encoding="utf-8"), path.name, trivia)
+    assert module is not None
+    spans = sorted((line.start, line.end) for line in module_lines(module, trivia) if line.start and line.end)
+    assert all(end <= after for (_, end), (after, _) in itertools.pairwise(spans))
+    starts = [start for start, _ in spans]
+    for start, end, kind in trivia.tokens:
+        k = bisect.bisect_right(starts, start) - 1
+        assert k >= 0 and end <= spans[k][1], f"{kind} at {start} is on no printed line"
 
 
 # ---------------------------------------------------------------------------------------------- comments anywhere
