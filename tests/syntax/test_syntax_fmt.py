@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from loyadsl.cli import write_atomically
+from loyadsl.syntax import formatter
 from loyadsl.syntax.formatter import format_loya, format_yaml
 from loyadsl.syntax.parser import parse
 from loyadsl.syntax.trivia import Trivia
@@ -172,3 +173,21 @@ def test_a_write_through_a_symlink_replaces_the_file_it_names(tmp_path: Path) ->
     link.symlink_to(real)
     write_atomically(link, "new\n")
     assert link.is_symlink() and real.read_text(encoding="utf-8") == "new\n"
+
+
+# ---------------------------------------------------------------------------------------------- the safety check
+
+
+def test_a_printer_that_loses_a_clause_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = formatter.module_lines
+    monkeypatch.setattr(formatter, "module_lines", lambda m, src=None: [
+        line for line in real(m, src) if not line.text.startswith("when")])
+    out, diags = format_loya("campaign c {\n    when a\n    group g\n}\n")
+    assert out is None and [d.code for d in diags] == ["LOY121"] and "same programme" in diags[0].message
+
+
+def test_a_layout_that_loses_a_comment_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(formatter, "_comment_rows", lambda rows, group, depth: None)
+    out, diags = format_loya("# lost\ncampaign c {\n    group g\n}\n")
+    assert out is None and [d.code for d in diags] == ["LOY121"] and "comments" in diags[0].message
+    assert diags[0].span is not None and diags[0].span.line == 1
