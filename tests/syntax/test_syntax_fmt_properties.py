@@ -174,3 +174,23 @@ def test_a_yaml_file_with_a_comment_never_formats(text: str, data: st.DataObject
     out, diags = format_yaml("\n".join(lines), "x.yaml")
     assert out is None and diags  # refused (LOY122), or no longer YAML of a programme (LOY1xx)
     assert all(d.code.startswith("LOY1") for d in diags)
+
+
+@st.composite
+def mangled(draw: st.DrawFn) -> str:
+    """A commented programme with line breaks and spaces moved around: odd layouts that still parse."""
+    text = draw(commented(anywhere=True))
+    for _ in range(draw(st.integers(1, 6))):
+        i = draw(st.integers(0, len(text)))
+        piece = draw(st.sampled_from(["\n", " ", "\n\n", "\t", "\n    # moved\n", "# cut\n"]))
+        text = text[:i] + piece + text[i:]
+    return text
+
+
+@SETTINGS
+@given(mangled())
+def test_odd_layouts_never_crash_nor_trip_the_safety_check(text: str) -> None:
+    out, diags = format_loya(text, "x.loya")
+    assert all(d.code != "LOY121" for d in diags), [f"{d.code} {d.span} {d.message}" for d in diags]
+    if out is not None:
+        assert comments(out) == comments(text) and parse(out)[0] == parse(text)[0]
