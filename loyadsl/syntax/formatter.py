@@ -28,6 +28,7 @@ import bisect
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import yaml
 
@@ -96,18 +97,31 @@ def convert(text: str, file: str, from_yaml: bool, to: str, drop_comments: bool 
 # ---------------------------------------------------------------------------------------------- placing comments
 
 
+@dataclass
+class _Placed:
+    """Where each comment goes: before a printed line (by index), at its end, or at the end of the file."""
+
+    leading: dict[int, list[Comment]] = field(default_factory=dict)
+    trailing: dict[int, Comment] = field(default_factory=dict)
+    tail: list[Comment] = field(default_factory=list)
+
+
 def _layout(module: n.Module, trivia: Trivia, text: str, file: str) -> Formatted:
     """The module's canonical lines with the trivia's comments put back, or LOY120 for each that cannot be."""
     lines = module_lines(module, trivia)
-    source = text.split("\n")
+    placed, refused = _place(lines, trivia.comments, text.split("\n"), file)
+    if refused:
+        return None, refused
+    last_code_line = trivia.tokens[-1][1][0] if trivia.tokens else 0
+    return _render(lines, placed, last_code_line), []
+
+
+def _place(lines: list[Line], comments: list[Comment], source: list[str], file: str) -> tuple[_Placed, list[Diagnostic]]:
     anchored = sorted((line.start, i) for i, line in enumerate(lines) if line.start is not None and line.end)
     starts = [start for start, _ in anchored]
     by_end = {line.end: i for i, line in enumerate(lines) if line.start is not None and line.end is not None}
-    leading: dict[int, list[Comment]] = {}
-    trailing: dict[int, Comment] = {}
-    tail: list[Comment] = []
-    refused: list[Diagnostic] = []
-    for comment in trivia.comments:
+    placed, refused = _Placed(), []
+    for comment in comments:
         k = bisect.bisect_left(starts, comment.pos)  # the first line that starts after the comment
         around = lines[anchored[k - 1][1]] if k else None
         if around is not None and around.end is not None and comment.pos < around.end:
@@ -116,36 +130,31 @@ def _layout(module: n.Module, trivia: Trivia, text: str, file: str) -> Formatted
         before = source[comment.line - 1][:comment.col - 1].rstrip()
         if before:  # at the end of a line: stays at the end of the printed line that ends where the code does
             i = by_end.get((comment.line, len(before) + 1))
-            if i is None or i in trailing:
+            if i is None or i in placed.trailing:
                 refused.append(_inside(comment, around, file))
             else:
-                trailing[i] = comment
+                placed.trailing[i] = comment
         elif k < len(anchored):
-            leading.setdefault(anchored[k][1], []).append(comment)
+            placed.leading.setdefault(anchored[k][1], []).append(comment)
         else:
-            tail.append(comment)
-    if refused:
-        return None, refused
-    last_code_line = trivia.tokens[-1][1][0] if trivia.tokens else 0
-    return _render(lines, leading, trailing, tail, last_code_line), []
+            placed.tail.append(comment)
+    return placed, refused
 
 
-def _render(lines: Sequence[Line], leading: dict[int, list[Comment]], trailing: dict[int, Comment],
-            tail: list[Comment], last_code_line: int) -> str:
+def _render(lines: Sequence[Line], placed: _Placed, last_code_line: int) -> str:
     rows: list[tuple[str, str | None]] = []  # (text, trailing comment)
     for i, line in enumerate(lines):
         if line.gap and rows:
             rows.append(("", None))
-        group = leading.get(i, [])
-        depth = line.depth + 1 if line.closes else line.depth
-        _comment_rows(rows, group, depth)
+        group = placed.leading.get(i, [])
+        _comment_rows(rows, group, line.depth + 1 if line.closes else line.depth)
         if group and line.start is not None and line.start[0] - group[-1].line > 1:
             rows.append(("", None))
-        comment = trailing.get(i)
+        comment = placed.trailing.get(i)
         rows.append((INDENT * line.depth + line.text, None if comment is None else comment.text))
-    if tail and rows and tail[0].line - last_code_line > 1:
+    if placed.tail and rows and placed.tail[0].line - last_code_line > 1:
         rows.append(("", None))
-    _comment_rows(rows, tail, 0)
+    _comment_rows(rows, placed.tail, 0)
     return "".join(row + "\n" for row in _aligned(rows))
 
 
