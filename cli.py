@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import stat
 import sys
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -24,7 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from loyadsl import __version__
-from loyadsl.api import CheckResult, check_file, compile_file, is_yaml, parse_any
+from loyadsl.api import CheckResult, check_file, compile_file, is_yaml
 from loyadsl.diagnostics import Diagnostic, error, has_errors
 from loyadsl.render import diagnostics_json, money, outcome_table, print_diagnostics
 from loyadsl.runtime import Engine, LoyaError, load_bundle
@@ -302,45 +304,67 @@ def convert(
     source: Annotated[Path, typer.Argument(help="a .loya or .yaml file")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")] = None,
     to: Annotated[str | None, typer.Option(help="loya or yaml; default: the other one")] = None,
+    drop_comments: Annotated[bool, typer.Option("--drop-comments",
+                                                help="convert even though the YAML side loses the comments")] = False,
     fmt: FormatOpt = Format.text,
 ) -> None:
-    """Convert a programme between the .loya syntax and its YAML twin, losslessly."""
-    from loyadsl.syntax.printer import format_module
-    from loyadsl.syntax.yaml_twin import to_yaml
+    """Convert a programme between the .loya syntax and its YAML twin, losslessly (comments: docs/language.md)."""
+    from loyadsl.syntax.formatter import convert as convert_text
 
     as_json = fmt is Format.json
-    module, _ = _parse_source(source, as_json)
+    text = _read_source(source, as_json)
     target = to or ("loya" if is_yaml(source.name) else "yaml")
     if target not in ("loya", "yaml"):
         _fail(f"--to must be loya or yaml, not {target}", as_json=as_json)
-    text = to_yaml(module) if target == "yaml" else format_module(module)
-    _write_or_print(text, output, as_json)
+    converted, diags = convert_text(text, source.name, is_yaml(source.name), target, drop_comments)
+    if converted is None:
+        _report(CheckResult(None, diags, {source.name: text}), fmt)
+        raise typer.Exit(EXIT_FINDINGS)
+    _write_or_print(converted, output, as_json)
 
 
 @app.command()
 def fmt(
-    paths: Annotated[list[Path], typer.Argument(help=".loya files")],
-    check_only: Annotated[bool, typer.Option("--check", help="exit 1 if a file would change")] = False,
+    paths: Annotated[list[Path], typer.Argument(help=".loya or .yaml files")],
+    check_only: Annotated[bool, typer.Option("--check", help="write nothing; exit 1 if a file would change")] = False,
     write: Annotated[bool, typer.Option("--write", "-w", help="rewrite the files in place")] = False,
 ) -> None:
-    """Print programmes in canonical form (comments are not kept yet: see docs/language.md)."""
-    from loyadsl.syntax.printer import format_module
+    """Print programmes in canonical form, keeping every comment; a file that cannot be formatted
+    faithfully is refused and left as it is (docs/language.md, "Formatting")."""
+    from loyadsl.syntax.formatter import format_loya, format_yaml
 
-    changed = []
+    changed: list[Path] = []
+    status = EXIT_OK
     for path in paths:
-        module, _ = _parse_source(path, False)
-        text = format_module(module)
-        original = path.read_text(encoding="utf-8")
-        if text != original:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            err.print(f"[bold red]error[LOY407][/]: {escape(f'cannot read {path}: {exc}')}")
+            status = EXIT_USAGE
+            continue
+        formatted, diags = (format_yaml if is_yaml(path.name) else format_loya)(text, str(path))
+        if formatted is None:
+            print_diagnostics(err, diags, {str(path): text})
+            status = max(status, EXIT_FINDINGS)
+            continue
+        if formatted != text:
             changed.append(path)
-        if write and text != original:
-            path.write_text(text, encoding="utf-8")
-        elif not check_only and not write:
-            sys.stdout.write(text)
+        if check_only:
+            continue
+        if not write:
+            sys.stdout.write(formatted)
+        elif formatted != text:
+            try:
+                write_atomically(path, formatted)
+            except OSError as exc:
+                err.print(f"[bold red]error[LOY407][/]: {escape(f'cannot write {path}: {exc}')}")
+                status = EXIT_USAGE
     if check_only:
         for path in changed:
             out.print(f"would reformat {escape(str(path))}")
-        raise typer.Exit(EXIT_FINDINGS if changed else EXIT_OK)
+        if changed:
+            status = max(status, EXIT_FINDINGS)
+    raise typer.Exit(status)
 
 
 @app.command()
@@ -375,17 +399,11 @@ def version() -> None:
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def _parse_source(path: Path, as_json: bool) -> tuple[Any, CheckResult]:
+def _read_source(path: Path, as_json: bool) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"cannot read {path}: {exc}", as_json=as_json)
-    module, diags = parse_any(text, path.name)
-    result = CheckResult(None, diags, {path.name: text})
-    if module is None or has_errors(diags):
-        _report(result, Format.json if as_json else Format.text)
-        raise typer.Exit(EXIT_FINDINGS)
-    return module, result
 
 
 def _write_or_print(text: str, output: Path | None, as_json: bool) -> None:
@@ -393,9 +411,35 @@ def _write_or_print(text: str, output: Path | None, as_json: bool) -> None:
         sys.stdout.write(text)
         return
     try:
-        output.write_text(text, encoding="utf-8")
+        write_atomically(output, text)
     except OSError as exc:
         _fail(f"cannot write {output}: {exc}", as_json=as_json)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` all at once: a temporary file in the same folder, synced, then
+    ``os.replace``. The file keeps its mode (a new one gets the umask's); a symlink keeps pointing at
+    the file, which is what is replaced. On any failure the temporary file is removed and ``path`` is
+    as it was."""
+    target = path.resolve()
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def _read_key(path: Path, as_json: bool) -> bytes:

@@ -21,6 +21,10 @@ CODES: dict[str, str] = {
     "LOY107": "import not found or unreadable",
     # LOY108-LOY119: file containment and source limits (reserved for hardening)
     # LOY120-LOY129: formatting (reserved for hardening)
+    "LOY120": "comment `loya fmt` cannot keep in place",
+    "LOY121": "formatted text not faithful to the source (formatter bug; nothing written)",
+    "LOY122": "YAML comments would be lost",
+    "LOY123": "comments would be lost converting to YAML",
     # LOY2xx: names, types, checks
     "LOY201": "unknown name",
     "LOY202": "operator not defined for these types",

@@ -8,6 +8,8 @@ reports several errors. Problems inside well-formed syntax (bad dates, escapes, 
 as names, clauses given twice where the AST has room for one) are reported after the parse.
 
 A module is returned only when there is no error: the checker never sees a half-parsed programme.
+Comments are not in the AST; ``parse(text, file, trivia)`` collects them, with the positions of the
+tokens and of the settings of blocks, for the formatter (loyadsl/syntax/trivia.py).
 
 The ``parse_expression``/``parse_actions``/``parse_clause``/``parse_setting`` helpers parse the strings
 the YAML twin embeds; ``line``/``col`` say where the string starts in the YAML file, so spans and
@@ -16,6 +18,7 @@ diagnostics point into that file.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import functools
@@ -23,6 +26,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +38,7 @@ from lark.lark import PostLex
 from loyadsl import resource_dir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error
 from loyadsl.syntax import nodes as n
+from loyadsl.syntax.trivia import Comment, Trivia
 
 MAX_SOURCE_CHARS = 1_000_000
 MAX_DEPTH = 64
@@ -116,6 +121,7 @@ class _TierBranches(PostLex):
         opens = ""  # the kind of the next `{`
         prev: Token | None = None
         before: Token | None = None
+        trivia = _TRIVIA.get()
         for tok in stream:
             kind = tok.type
             if braces and braces[-1] in _BLOCK_WORDS and kind != "NAME" \
@@ -140,6 +146,9 @@ class _TierBranches(PostLex):
                     and not (before is not None and before.type == "LEVEL"):
                 tok = Token.new_borrow_pos("TIER_" + kind, tok.value, tok)
             before, prev = prev, tok
+            if trivia is not None:
+                trivia.tokens.append(((tok.line or 1, tok.column or 1), (tok.end_line or 1, tok.end_column or 1),
+                                      tok.type))
             yield tok
 
 
@@ -167,7 +176,52 @@ def _lark() -> Lark:
         maybe_placeholders=True,
         start=list(STARTS),
         postlex=_TierBranches(),
+        lexer_callbacks={"COMMENT": _on_comment},
     )
+
+
+# ---------------------------------------------------------------------------------------------- trivia
+# The formatter needs what the AST leaves out (loyadsl/syntax/trivia.py). While `parse(..., trivia=)` runs,
+# the lexer hands each comment (an ignored terminal) to `_on_comment` and the postlexer records every token.
+
+_TRIVIA: ContextVar[Trivia | None] = ContextVar("loya_trivia", default=None)
+# The rules whose children are the settings of a block, each on its own line in canonical form.
+_BLOCKS = frozenset({"header", "group_decl", "ladder_decl", "account_decl", "redemption_decl", "counter_decl",
+                     "chips_decl", "coupons_decl", "certificates_decl", "referral_decl"})
+_FIRST_WORD = re.compile(r"\w+")
+
+
+def _on_comment(tok: Token) -> Token:
+    trivia = _TRIVIA.get()
+    if trivia is not None:
+        trivia.comments.append(Comment(tok.line or 1, tok.column or 1, str(tok.value).rstrip()))
+    return tok
+
+
+@contextlib.contextmanager
+def collecting_trivia(trivia: Trivia | None) -> Iterator[None]:
+    """Within this block every parse (the fragments the YAML twin embeds too) adds its comments to ``trivia``."""
+    reset = _TRIVIA.set(trivia)
+    try:
+        yield
+    finally:
+        _TRIVIA.reset(reset)
+
+
+def _block_items(tree: Tree, text: str, trivia: Trivia) -> None:
+    """Where each setting of each block is, keyed by the block's start and the setting's first word."""
+    lines = text.split("\n")
+    for block in tree.iter_subtrees():
+        if block.data not in _BLOCKS or block.meta.empty:
+            continue
+        owner = (block.meta.line, block.meta.column)
+        for item in block.children:
+            if not isinstance(item, Tree) or item.meta.empty:
+                continue
+            word = _FIRST_WORD.match(lines[item.meta.line - 1], item.meta.column - 1)
+            if word is not None:
+                trivia.items.setdefault((owner, word.group()), ((item.meta.line, item.meta.column),
+                                                                (item.meta.end_line, item.meta.end_column)))
 
 
 def _cache_file(grammar: str) -> str | bool:
@@ -307,14 +361,20 @@ def _syntax_diagnostic(exc: Exception, text: str, origin: _Origin) -> Diagnostic
 # ---------------------------------------------------------------------------------------------- public API
 
 
-def parse(text: str, file: str = "<input>") -> tuple[n.Module | None, list[Diagnostic]]:
-    """Parse a .loya file. The module is None when there is any error."""
+def parse(text: str, file: str = "<input>", trivia: Trivia | None = None) -> tuple[n.Module | None, list[Diagnostic]]:
+    """Parse a .loya file. The module is None when there is any error.
+
+    With ``trivia``, also collect the comments and positions the formatter needs (positions count
+    from after a leading byte-order mark, which is dropped)."""
     if len(text) > MAX_SOURCE_CHARS:
         return None, [_too_big(len(text), file)]
     text = text.removeprefix("\ufeff")
-    tree, diags = _parse_with_resync(text, file)
+    with collecting_trivia(trivia):
+        tree, diags = _parse_with_resync(text, file)
     if tree is None:
         return None, diags
+    if trivia is not None:
+        _block_items(tree, text, trivia)
     module, diags = _build(tree, _Origin(file))
     if isinstance(module, n.Module) and not diags:
         campaigns = sum(isinstance(d, n.CampaignDecl) for d in module.decls)
@@ -430,10 +490,14 @@ def _parse_with_resync(text: str, file: str) -> tuple[Tree | None, list[Diagnost
 def _fragment(start: str, text: str, origin: _Origin, expected: type[_T]) -> tuple[_T | None, list[Diagnostic]]:
     if len(text) > MAX_SOURCE_CHARS:
         return None, [_too_big(len(text), origin.file)]
+    trivia = _TRIVIA.get()
+    known = len(trivia.comments) if trivia is not None else 0
     try:
         tree = _lark().parse(text, start=start)
     except (UnexpectedInput, _TooDeep) as exc:
         return None, [_syntax_diagnostic(exc, text, origin)]
+    if trivia is not None:  # a fragment's comments, where they are in its file
+        trivia.comments[known:] = [Comment(*origin.at(c.line, c.col), c.text) for c in trivia.comments[known:]]
     result, diags = _build(tree, origin)
     if diags or not isinstance(result, expected):
         return None, diags

@@ -5,7 +5,9 @@ tier branch on its own line, parentheses only where precedence needs them, ``cat
 a one-string membership on ``category``/``sku``/``brand``. Set items are printed as quoted strings
 (``[pos]`` and ``["pos"]`` are the same AST).
 
-Comments are not part of the AST, so the formatter drops them: it is not comment-preserving yet.
+The printer works in ``Line``s: each knows its indentation and, when the AST came from source text,
+the source it prints (from its first token to its last). That is how ``loyadsl/syntax/fmt.py`` puts
+each comment back where its author put it; ``format_module`` alone prints no comments.
 ASTs the parsers never produce (a set literal holding a non-string, ``minor`` without ``currency``)
 are printed as closely as the syntax allows.
 """
@@ -14,8 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, replace
 
 from loyadsl.syntax import nodes as n
+from loyadsl.syntax.trivia import Pos, Trivia
 
 INDENT = "    "
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -26,52 +30,93 @@ _MULTIPLIER = re.compile(r"x[0-9]")
 _OR, _AND, _NOT, _CMP, _SUM, _PRODUCT, _UNARY, _ATOM = range(1, 9)
 
 
+@dataclass(frozen=True)
+class Line:
+    """One printed line: ``text`` after ``depth`` indents.
+
+    ``start``/``end`` are where the source this line prints starts and ends (its first token's start,
+    its last token's end), when known. ``gap`` puts a blank line before it (between declarations);
+    ``closes`` marks a block's closing ``}`` line, before which comments sit one level in."""
+
+    depth: int
+    text: str
+    start: Pos | None = None
+    end: Pos | None = None
+    gap: bool = False
+    closes: bool = False
+
+
 def format_module(module: n.Module) -> str:
     """The whole file: header, imports, then declarations in their order, blank lines between them."""
-    blocks: list[str] = []
+    return render(module_lines(module))
+
+
+def render(lines: list[Line]) -> str:
+    out: list[str] = []
+    for line in lines:
+        if line.gap and out:
+            out.append("")
+        out.append(INDENT * line.depth + line.text)
+    return "\n".join(out) + "\n" if out else ""
+
+
+def module_lines(module: n.Module, src: Trivia | None = None) -> list[Line]:
+    """The lines of a file; with ``src`` (the source's trivia), each line knows the source it prints."""
+    src = src or Trivia()
+    lines: list[Line] = []
     if module.header is not None:
-        blocks.append(_header(module.header))
-    if module.imports:
-        blocks.append("\n".join(f"import {quote(i.path)}" for i in module.imports))
+        lines += _header(module.header, src)
+    for i, imp in enumerate(module.imports):
+        lines.append(Line(0, f"import {quote(imp.path)}", *_whole(imp), gap=i == 0))
     previous: n.Decl | None = None
     for decl in module.decls:
-        text = format_decl(decl)
-        if isinstance(decl, n.ListDecl) and isinstance(previous, n.ListDecl):
-            blocks[-1] += "\n" + text  # consecutive lists stay together
-        else:
-            blocks.append(text)
+        block = decl_lines(decl, src)
+        together = isinstance(decl, n.ListDecl) and isinstance(previous, n.ListDecl)  # consecutive lists
+        lines += [replace(block[0], gap=not together), *block[1:]]
         previous = decl
-    return "\n\n".join(blocks) + "\n" if blocks else ""
+    return lines
 
 
-def format_decl(decl: n.Decl) -> str:
+def _whole(node: n.Node | None) -> tuple[Pos | None, Pos | None]:
+    span = None if node is None else node.span
+    return (None, None) if span is None else ((span.line, span.col), (span.end_line, span.end_col))
+
+
+def _start(node: n.Node) -> Pos | None:
+    return _whole(node)[0]
+
+
+def decl_lines(decl: n.Decl, src: Trivia | None = None) -> list[Line]:
+    src = src or Trivia()
     if isinstance(decl, n.ListDecl):
         if decl.source is not None:
-            return f"{decl.kind} {decl.name} from {quote(decl.source.path)} column {quote(decl.source.column)}"
-        return f"{decl.kind} {decl.name} = [{', '.join(quote(item) for item in decl.items or ())}]"
+            text = f"{decl.kind} {decl.name} from {quote(decl.source.path)} column {quote(decl.source.column)}"
+        else:
+            text = f"{decl.kind} {decl.name} = [{', '.join(quote(item) for item in decl.items or ())}]"
+        return [Line(0, text, *_whole(decl))]
     if isinstance(decl, n.GroupDecl):
         lines = []
         if decl.priority is not None:
-            lines.append(f"priority {decl.priority}")
+            lines.append(_setting(src, decl, "priority", f"priority {decl.priority}"))
         if decl.stacking is not None:
             limit = "" if decl.stacking_limit is None else f" {decl.stacking_limit}"
-            lines.append(f"stacking {decl.stacking}{limit}")
+            lines.append(_setting(src, decl, "stacking", f"stacking {decl.stacking}{limit}"))
         if decl.basis is not None:
-            lines.append(f"basis {decl.basis}")
-        return _block(f"group {decl.name}{_title(decl.title)}", lines)
+            lines.append(_setting(src, decl, "basis", f"basis {decl.basis}"))
+        return _block(src, decl, f"group {decl.name}{_title(decl.title)}", lines)
     if isinstance(decl, n.TemplateDecl):
         params = ", ".join(f"{p.name}: {p.type_name}" for p in decl.params)
         head = f"template {decl.name}({params}){_title(decl.title)}"
-        return _block(head, [format_clause(c, 1) for c in decl.clauses])
+        return _block(src, decl, head, [line for c in decl.clauses for line in clause_lines(c, 1, src)])
     if isinstance(decl, n.CampaignDecl):
         head = f"campaign {decl.name}{_title(decl.title)}"
         if decl.uses is not None:
             head += f" uses {format_template_use(decl.uses)}"
-        return _block(head, [format_clause(c, 1) for c in decl.clauses])
+        return _block(src, decl, head, [line for c in decl.clauses for line in clause_lines(c, 1, src)])
     if isinstance(decl, n.TierLadderDecl):
-        lines = [f"qualify {decl.measure} over {format_period(decl.period)}"]
-        lines += [format_level(level) for level in decl.levels]
-        return _block(f"tiers {decl.name}{_title(decl.title)}", lines)
+        lines = [_setting(src, decl, "qualify", f"qualify {decl.measure} over {format_period(decl.period)}")]
+        lines += [Line(1, format_level(level), *_whole(level)) for level in decl.levels]
+        return _block(src, decl, f"tiers {decl.name}{_title(decl.title)}", lines)
     if isinstance(decl, n.RedemptionDecl | n.ReferralDecl):
         head = "redemption" if isinstance(decl, n.RedemptionDecl) else "referral"
     elif isinstance(decl, n.AccountDecl | n.CounterDecl | n.CouponSeriesDecl | n.CertificateDecl):
@@ -80,7 +125,21 @@ def format_decl(decl: n.Decl) -> str:
         head = f"{kind} {decl.name}{_title(decl.title)}"
     else:
         raise TypeError(f"not a declaration: {decl!r}")
-    return _block(head, [f"{key} {value}" if value else key for key, value in state_settings(decl)])
+    settings = [_setting(src, decl, key.split()[0], f"{key} {value}" if value else key)
+                for key, value in state_settings(decl)]
+    return _block(src, decl, head, settings)
+
+
+def _setting(src: Trivia, owner: n.Node, word: str, text: str) -> Line:
+    """A setting of a block: a field of its declaration's node, found in the source by its first word."""
+    return Line(1, text, *src.item(owner.span, word))
+
+
+def _block(src: Trivia, node: n.Node, head: str, inner: list[Line], depth: int = 0, tail: str = "") -> list[Line]:
+    """``head {``, the inner lines, then ``}`` (and ``tail`` after it, as a combo's reward)."""
+    start, end = _whole(node)
+    return [Line(depth, head + " {", start, src.open_brace(start)), *inner,
+            Line(depth, "}" + tail, src.close_brace(node.span), end, closes=True)]
 
 
 # ---------------------------------------------------------------------------------------------- state
@@ -183,25 +242,22 @@ def format_template_use(use: n.TemplateUse) -> str:
     return f"{use.template}({', '.join(f'{a.name} = {format_expr(a.value)}' for a in use.args)})"
 
 
-def _header(h: n.Header) -> str:
+def _header(h: n.Header, src: Trivia) -> list[Line]:
     lines = []
     if h.currency is not None:
-        lines.append(f"currency {h.currency}" + ("" if h.minor is None else f" minor {h.minor}"))
+        text = f"currency {h.currency}" + ("" if h.minor is None else f" minor {h.minor}")
+        lines.append(_setting(src, h, "currency", text))
     if h.points_minor is not None or h.point_value is not None:
         minor = "" if h.points_minor is None else f" minor {h.points_minor}"
         value = "" if h.point_value is None else f" value {format_expr(h.point_value)}"
-        lines.append(f"points{minor}{value}")
+        lines.append(_setting(src, h, "points", f"points{minor}{value}"))
     if h.timezone is not None:
-        lines.append(f"timezone {quote(h.timezone)}")
-    lines += [f"rounding {r.target} {r.mode}" for r in h.rounding]
+        lines.append(_setting(src, h, "timezone", f"timezone {quote(h.timezone)}"))
+    lines += [Line(1, f"rounding {r.target} {r.mode}", *_whole(r)) for r in h.rounding]
     if h.allocation is not None:
-        lines.append(f"allocation {h.allocation}")
+        lines.append(_setting(src, h, "allocation", f"allocation {h.allocation}"))
     version = "" if h.version is None else f" version {quote(h.version)}"
-    return _block(f"programme {quote(h.name)}{version}", lines)
-
-
-def _block(head: str, lines: list[str]) -> str:
-    return "\n".join([head + " {", *(INDENT + line for line in lines), "}"])
+    return _block(src, h, f"programme {quote(h.name)}{version}", lines)
 
 
 def _title(title: str | None) -> str:
@@ -224,12 +280,12 @@ def clause_keyword(clause: n.Clause) -> str:
     }[type(clause)]
 
 
-def format_clause(clause: n.Clause, level: int = 0) -> str:
-    """One clause; ``level`` is the indentation of its line, for the lines of nested blocks."""
+def clause_lines(clause: n.Clause, depth: int, src: Trivia | None = None) -> list[Line]:
+    """One clause at ``depth``: one line, except a ``then`` whose actions take more."""
     key = clause_keyword(clause)
     if isinstance(clause, n.ThenClause):
-        return f"{key} " + format_actions(clause.actions, level)
-    return f"{key} {clause_value(clause)}"
+        return actions_lines(clause.actions, depth, src or Trivia(), f"{key} ", _start(clause))
+    return [Line(depth, f"{key} {clause_value(clause)}", *_whole(clause))]
 
 
 def clause_value(clause: n.Clause) -> str:
@@ -284,14 +340,44 @@ def _time(value: dt.time) -> str:
 # ---------------------------------------------------------------------------------------------- actions
 
 
-def format_actions(actions: tuple[n.Action, ...], level: int = 0) -> str:
-    """Actions as after ``then``: the first on this line, each further one on its own, one level in."""
-    more = "\n" + INDENT * (level + 1)
-    return more.join(format_action(a, level if i == 0 else level + 1) for i, a in enumerate(actions))
+def actions_lines(actions: tuple[n.Action, ...], depth: int, src: Trivia, prefix: str,
+                  start: Pos | None) -> list[Line]:
+    """Actions as after ``then``: the first on the line of ``prefix`` (which starts at ``start`` in the
+    source), each further one on its own line, one level in."""
+    lines: list[Line] = []
+    for i, action in enumerate(actions):
+        lines += action_lines(action, depth if i == 0 else depth + 1, src)
+    first = lines[0]
+    lines[0] = Line(first.depth, prefix + first.text, start if first.start is not None else None, first.end)
+    return lines
 
 
 def format_action(action: n.Action, level: int = 0) -> str:
     """One action; blocks (``combo``, ``tiers``) span several lines, indented from ``level``."""
+    first, *rest = action_lines(action, level, Trivia())
+    return "\n".join([first.text, *(INDENT * line.depth + line.text for line in rest)])
+
+
+def action_lines(action: n.Action, depth: int, src: Trivia) -> list[Line]:
+    """One action at ``depth``; a ``combo`` or ``tiers`` block takes several lines."""
+    if isinstance(action, n.Combo):
+        parts = [Line(depth + 1, f"{p.name}: {format_expr(p.need)} of {format_selection(p.selection)}", *_whole(p))
+                 for p in action.parts]
+        reward = {
+            "percent_on_part": f"discount {format_expr(action.value)} on {action.part}",
+            "amount_per_set": f"discount {format_expr(action.value)}",
+            "set_price": f"price {format_expr(action.value)}",
+        }.get(action.reward, f"discount {format_expr(action.value)}")
+        return _block(src, action, "combo", parts, depth, " " + reward)
+    if isinstance(action, n.Tiers):
+        branches = [line for b in action.branches
+                    for line in actions_lines(b.actions, depth + 1, src, f"{b.op} {format_expr(b.threshold)}: ",
+                                              _start(b))]
+        return _block(src, action, f"tiers {format_expr(action.subject)}", branches, depth)
+    return [Line(depth, _one_line_action(action), *_whole(action))]
+
+
+def _one_line_action(action: n.Action) -> str:
     if isinstance(action, n.Discount):
         per_unit = " per unit" if action.per_unit else ""
         return f"discount {format_expr(action.value)}{per_unit}{_target(action.target)}"
@@ -303,20 +389,6 @@ def format_action(action: n.Action, level: int = 0) -> str:
     if isinstance(action, n.FreeCheapest):
         unit = "unit" if action.count == n.NumberLit("1") else "units"
         return f"free cheapest {_count(action.count)} {unit} of {format_selection(action.selection)}"
-    if isinstance(action, n.Combo):
-        inner = INDENT * (level + 1)
-        parts = [f"{inner}{p.name}: {format_expr(p.need)} of {format_selection(p.selection)}" for p in action.parts]
-        reward = {
-            "percent_on_part": f"discount {format_expr(action.value)} on {action.part}",
-            "amount_per_set": f"discount {format_expr(action.value)}",
-            "set_price": f"price {format_expr(action.value)}",
-        }.get(action.reward, f"discount {format_expr(action.value)}")
-        return "\n".join(["combo {", *parts, INDENT * level + "} " + reward])
-    if isinstance(action, n.Tiers):
-        inner = INDENT * (level + 1)
-        branches = [f"{inner}{b.op} {format_expr(b.threshold)}: {format_actions(b.actions, level + 1)}"
-                    for b in action.branches]
-        return "\n".join([f"tiers {format_expr(action.subject)} {{", *branches, INDENT * level + "}"])
     if isinstance(action, n.Accrue):
         to = "" if action.account is None else f" to {action.account}"
         if action.multiplier_of is not None:
