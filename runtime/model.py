@@ -145,11 +145,14 @@ class Receipt:
         if type(data) is not dict:
             raise ReceiptError(f"a receipt is a JSON object, got {_show(data)}")
         get = data.get
-        receipt_id = _text(get("receipt_id", _MISSING), "receipt_id")
-        customer_id = get("customer_id")
-        if customer_id is not None:
-            customer_id = _text(customer_id, "customer_id", "a string or null")
-        store = _text(get("store_id", _MISSING), "store_id")
+        receipt_id, customer_id, store = get("receipt_id", _MISSING), get("customer_id"), get("store_id", _MISSING)
+        if not (type(receipt_id) is str and type(store) is str and (customer_id is None or type(customer_id) is str)
+                and len(ids := receipt_id + store + (customer_id or "")) <= MAX_TEXT_CHARS
+                and (ids.isascii() or not _surrogate(ids))):  # else say which one is wrong
+            _text(receipt_id, "receipt_id")
+            if customer_id is not None:
+                _text(customer_id, "customer_id", "a string or null")
+            _text(store, "store_id")
         channel = get("channel")
         channel = "pos" if channel is None else _text(channel, "channel")
         currency = get("currency")
@@ -171,6 +174,7 @@ class Receipt:
         ordered = True
         floors = False
         new = object.__new__
+        most, texts, categories = MAX_VALUE, MAX_TEXT_CHARS, _CATEGORIES
         for i, d in enumerate(raw_lines):
             try:
                 line_no, sku, category = d["line_no"], d["sku"], d["category"]
@@ -187,14 +191,13 @@ class Receipt:
                 qty = round(qty * 1000)
             else:
                 plain = False
-            if (plain and type(line_no) is int and 0 < line_no <= MAX_VALUE
+            if (plain and type(line_no) is int and 0 < line_no <= most
                     and type(sku) is str and type(category) is str and type(brand) is str
-                    and 0 < len(sku) <= MAX_TEXT_CHARS and len(category) <= MAX_TEXT_CHARS
-                    and len(brand) <= MAX_TEXT_CHARS and ((text := sku + category + brand).isascii()
-                                                          or not _surrogate(text))
-                    and category.count("/") < MAX_CATEGORY_LEVELS
-                    and type(price) is int and 0 <= price <= MAX_VALUE and type(amount) is int
-                    and 0 <= amount <= MAX_VALUE and _close(amount, price, qty)):
+                    and 0 < len(sku) <= texts and len(brand) <= texts
+                    and (sku.isascii() or not _surrogate(sku)) and (brand.isascii() or not _surrogate(brand))
+                    and (category in categories or _category_ok(category))
+                    and type(price) is int and 0 <= price <= most and type(amount) is int and 0 <= amount <= most
+                    and (amount * 1000 == price * qty or _close(amount, price, qty))):
                 line = new(Line)
                 line.line_no, line.sku, line.category, line.brand, line.qty, line.units = \
                     line_no, sku, category, brand, qty, qty // 1000
@@ -238,13 +241,25 @@ class Receipt:
         return receipt
 
 
+_CATEGORIES: set[str] = set()  # categories found valid: a small vocabulary, so a line's check is one lookup
+
+
+def _category_ok(category: str) -> bool:
+    """Whether a category passes ``_line``'s checks (length, levels, text); remembered if so (up to
+    65,536 of them: past that, checked each time)."""
+    ok = (len(category) <= MAX_TEXT_CHARS and category.count("/") < MAX_CATEGORY_LEVELS
+          and (category.isascii() or not _surrogate(category)))
+    if ok and len(_CATEGORIES) < 65536:
+        _CATEGORIES.add(category)
+    return ok
+
+
 def _close(amount: int, price: int, qty: int) -> bool:
-    """Whether ``amount`` is ``price`` × ``qty`` (thousandths) give or take the unit price's rounding:
-    |amount − price × qty| <= max(1, qty / 2) minor units, i.e. ``price`` may be the amount per unit
-    rounded to the minor unit (docs/bundle.md, "Receipt"). Exact, in thousandths of a minor unit."""
-    off = amount * 1000 - price * qty
-    bound = qty if qty > 2000 else 2000
-    return -bound <= off + off <= bound
+    """Whether ``amount`` is ``price`` × ``qty`` (thousandths) give or take the roundings of the amount
+    and the unit price: |amount − price × qty| <= 1 + qty / 2 minor units, i.e. ``price`` may be the
+    amount per unit rounded to the minor unit (docs/bundle.md, "Receipt"). Exact, in thousandths of a
+    minor unit."""
+    return -2000 - qty <= 2 * (amount * 1000 - price * qty) <= 2000 + qty
 
 
 def _coupons(value: Any) -> tuple[str, ...]:
@@ -356,7 +371,7 @@ def _line(d: Any, i: int) -> Line:
     if not _close(amount, price, thousandths):
         exact = _units(price * thousandths)
         raise ReceiptError(f"{amount} is not unit_price × qty = {price} × {_units(thousandths)} = {exact}, give or "
-                           "take the unit price's rounding (max(1, qty / 2) minor units)", f"{at}.amount", MISMATCH)
+                           "take the roundings (1 + qty / 2 minor units)", f"{at}.amount", MISMATCH)
     min_price = get("min_price")
     if min_price is not None:
         min_price = _whole(min_price, f"{at}.min_price", "an integer >= 0 (minor units)", 0)
@@ -407,7 +422,8 @@ def _thousandths(qty: Any, where: str) -> int:
 
 
 def _parse_datetime(value: Any, where: str) -> dt.datetime:
-    _text(value, where, "an ISO 8601 string with a UTC offset")
+    if type(value) is not str:
+        raise _expected(where, "an ISO 8601 string with a UTC offset", value)
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
