@@ -245,11 +245,12 @@ _CATEGORIES: set[str] = set()  # categories found valid: a small vocabulary, so 
 
 
 def _category_ok(category: str) -> bool:
-    """Whether a category passes ``_line``'s checks (length, levels, text); remembered if so (up to
-    65,536 of them: past that, checked each time)."""
+    """Whether a category passes ``_line``'s checks (length, levels, text); remembered if so, when at
+    most 128 characters long and while fewer than 65,536 are (8 MB at most; the rest are checked
+    each time)."""
     ok = (len(category) <= MAX_TEXT_CHARS and category.count("/") < MAX_CATEGORY_LEVELS
           and (category.isascii() or not _surrogate(category)))
-    if ok and len(_CATEGORIES) < 65536:
+    if ok and len(category) <= 128 and len(_CATEGORIES) < 65536:
         _CATEGORIES.add(category)
     return ok
 
