@@ -167,3 +167,18 @@ def test_a_bad_customers_line_is_refused_with_file_and_line(tmp_path: Path) -> N
     result = _loya("eval", ROOT / "examples" / "supermarket" / "programme.loya", tmp_path / "none.json",
                    "--customers", people, "--format", "json")
     assert result.returncode == 2 and json.loads(result.stdout)["error"]["code"] == "LOY502"
+
+
+@pytest.mark.parametrize(("qty", "price", "amount", "accepted"), [
+    (1, 100, 101, True), (1, 100, 102, False),  # one unit: 1 + 0.5 minor units of slack
+    (3, 33, 100, True), (2, 100, 150, False),  # 100 / 3 rounded is a fair unit price; a discount is not
+    (10, 100, 1006, True), (10, 100, 1007, False),  # 1 + 10 / 2 = 6
+    (0.5, 999, 500, True), (0.5, 999, 499, True), (0.5, 999, 498, False),  # 499.5 ± 1.25
+    (1000, 1, 1501, True), (1000, 1, 1502, False), (1000, 2, 1499, True),  # large counts, cheap units
+])
+def test_the_amount_rule_at_its_bounds(qty: float, price: int, amount: int, accepted: bool) -> None:
+    receipt = _build(BASE, {"lines.0.qty": qty, "lines.0.unit_price": price, "lines.0.amount": amount})
+    if accepted:
+        assert Receipt.from_dict(receipt).lines[0].amount == amount
+    else:
+        _refused(lambda: Receipt.from_dict(receipt), "LOY505", "lines[0].amount")
