@@ -29,8 +29,10 @@ from loyadsl import __version__
 from loyadsl.api import CheckResult, check_file, compile_file, is_yaml
 from loyadsl.diagnostics import Diagnostic, error, has_errors
 from loyadsl.render import diagnostics_json, money, outcome_table, print_diagnostics
-from loyadsl.runtime import Engine, LoyaError, load_bundle
+from loyadsl.runtime import Engine, LoyaError, Receipt, jsonio, load_bundle
 from loyadsl.runtime.bundle import FORMAT_VERSION
+from loyadsl.runtime.limits import MAX_RECEIPT_BYTES
+from loyadsl.runtime.state import CustomerState, read_customers
 
 app = typer.Typer(
     name="loya",
@@ -200,7 +202,7 @@ def eval_cmd(
     programme: Annotated[Path, typer.Argument(help="a bundle, or a .loya/.yaml source compiled on the fly")],
     receipts: Annotated[Path, typer.Argument(help="a receipt .json, or .jsonl with one receipt a line")],
     customers: Annotated[
-        Path | None, typer.Option(help="customers as .json (one or a list) or .jsonl, matched by id")
+        Path | None, typer.Option(help="customer states, JSON Lines (as for simulate), matched by id")
     ] = None,
     now: Annotated[str | None, typer.Option(help="evaluation time (ISO 8601); default: each receipt's time")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="print why each campaign applied or not")] = False,
@@ -211,21 +213,19 @@ def eval_cmd(
     """Evaluate receipts: one receipt prints its outcome, several print a summary per campaign."""
     as_json = fmt is Format.json
     engine = _engine_for(programme, as_json, _trust(trusted_key, require_signature, as_json))
-    people = _load_customers(customers, as_json) if customers else {}
+    people = _load_customers(customers, engine, as_json) if customers else {}
     at = _parse_now(now, as_json) if now else None
     outcomes: list[dict[str, Any]] = []
     problems: list[dict[str, Any]] = []
     returns = 0
     for where, item in _read_receipts(receipts, problems):
-        if isinstance(item, dict) and item.get("return_of") is not None:
+        if isinstance(item, dict) and "return_of" in item:
             returns += 1  # a return needs its original outcome and the customer's state: `loya simulate`
             continue
         try:
-            customer_id = item.get("customer_id") if isinstance(item, dict) else None
-            customer = people.get(customer_id) if customer_id else None
-            if customer is None and customer_id:
-                customer = {"id": customer_id}
-            outcome = engine.evaluate(item, customer, at, explain=explain)
+            receipt = Receipt.from_dict(item)
+            customer = people.get(receipt.customer_id) if receipt.customer_id is not None else None
+            outcome = engine.evaluate(receipt, customer, at, explain=explain)
         except LoyaError as exc:
             problems.append({"where": where, "code": exc.code, "message": str(exc)})
             continue
@@ -488,42 +488,55 @@ def _engine_for(path: Path, as_json: bool, trust: Trust = Trust()) -> Engine:
 
 
 def _read_receipts(path: Path, problems: list[dict[str, Any]]) -> Iterator[tuple[str, Any]]:
-    """Receipts from .json (an object or a list) or .jsonl; unreadable entries become problems."""
+    """Receipts from .json (an object or a list) or .jsonl (one a line), each read under the limits
+    (``jsonio``: size, depth, digits, UTF-8); an unreadable entry becomes a problem at ``file:line`` and
+    the rest is still read."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        with path.open("rb") as f:
+            if path.suffix == ".jsonl":
+                for number, line in jsonio.lines(f, MAX_RECEIPT_BYTES):
+                    try:
+                        yield f"{path}:{number}", _receipt_json(line, f"{path}:{number}")
+                    except LoyaError as exc:
+                        problems.append(_problem(exc))
+                return
+            data = f.read(MAX_RECEIPT_BYTES + 1)
+    except OSError as exc:
         _fail(f"cannot read {path}: {exc}")
-    if path.suffix == ".jsonl":
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                yield f"{path}:{number}", json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append({"where": f"{path}:{number}", "code": "LOY501", "message": f"bad JSON: {exc}"})
-        return
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        problems.append({"where": f"{path}:{exc.lineno}:{exc.colno}", "code": "LOY501",
-                         "message": f"bad JSON: {exc.msg}"})
+        value = _receipt_json(data, str(path))
+    except LoyaError as exc:
+        problems.append(_problem(exc))
         return
-    items = data if isinstance(data, list) else [data]
+    items = value if isinstance(value, list) else [value]
     for index, item in enumerate(items):
-        yield (f"{path}[{index}]" if isinstance(data, list) else str(path)), item
+        yield (f"{path}[{index}]" if isinstance(value, list) else str(path)), item
 
 
-def _load_customers(path: Path, as_json: bool) -> dict[str, Any]:
-    problems: list[dict[str, Any]] = []
-    people = {}
-    for where, item in _read_receipts(path, problems):
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            problems.append({"where": where, "code": "LOY502", "message": "a customer is an object with an `id`"})
-            continue
-        people[item["id"]] = item
-    if problems:
-        first = problems[0]
-        _fail(f"{first['where']}: {first['message']}", EXIT_USAGE, as_json=as_json, diag_code=first["code"])
+def _receipt_json(data: bytes, where: str) -> Any:
+    return jsonio.load(data, code="LOY501", what="the receipt", max_bytes=MAX_RECEIPT_BYTES, where=where, floats=True)
+
+
+def _problem(exc: LoyaError) -> dict[str, Any]:
+    """A problem row: the place (``file:line``, then the JSON path when there is one) and the message."""
+    message = exc.message[len(exc.where) + 2:] if exc.where else exc.message
+    return {"where": exc.where or "", "code": exc.code, "message": message}
+
+
+def _load_customers(path: Path, engine: Engine, as_json: bool) -> dict[str, CustomerState]:
+    """The customers file, read as `loya simulate` reads it (``state.read_customers``): JSON Lines, each
+    record validated against the programme; any bad line stops the command, all of them reported."""
+    problems: list[LoyaError] = []
+    try:
+        with path.open("rb") as f:
+            people = read_customers(f, str(path), problems, engine.bundle.state)
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc}", as_json=as_json)
+    if problems:  # in text, every problem in file order; in JSON, the first
+        for problem in problems[:-1] if not as_json else ():
+            err.print(f"[bold red]error[{problem.code}][/]: {escape(problem.message)}")
+        last = problems[0] if as_json else problems[-1]
+        _fail(last.message, EXIT_USAGE, as_json=as_json, diag_code=last.code)
     return people
 
 

@@ -64,6 +64,10 @@ CODES: dict[str, str] = {
     "LOY502": "malformed customer",
     "LOY503": "change or return does not fit the customer state",
     # LOY504-LOY509: receipt validation (reserved for hardening)
+    "LOY504": "receipt exceeds a limit",
+    "LOY505": "line amount disagrees with unit price × quantity",
+    "LOY506": "a return is not a sale",
+    "LOY507": "customer record exceeds a limit",
     # LOY510-LOY519: returns, refunds, idempotency (reserved for hardening)
     "LOY510": "receipt or return applied to the customer already",
     # LOY520-LOY529: evaluation limits (reserved for hardening)

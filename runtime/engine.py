@@ -201,6 +201,9 @@ class Engine:
         campaign has left, programme-wide, as the host keeps it (None: budgets are not enforced, only
         recorded; a campaign missing from the mapping has its whole declared budget)."""
         if not isinstance(receipt, Receipt):
+            if type(receipt) is dict and "return_of" in receipt:
+                raise ReceiptError("a return is not a sale: refund it with Engine.refund(original outcome, returned "
+                                   "lines, customer, now) (docs/state.md, section 7)", "return_of", "LOY506")
             receipt = Receipt.from_dict(receipt)
         if receipt.currency is not None and receipt.currency != self.currency:
             raise ReceiptError(f"unknown currency {receipt.currency!r}; the programme uses {self.currency}",

@@ -6,8 +6,10 @@ RecursionError, a ValueError from Python's integer guard or a UnicodeDecodeError
 
 from __future__ import annotations
 
+import itertools
 import json
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 from .errors import LoyaError
 from .limits import MAX_INT_DIGITS, MAX_JSON_DEPTH
@@ -67,3 +69,19 @@ def load(data: bytes | str, *, code: str, what: str, max_bytes: int, where: str 
     if depth(value) > MAX_JSON_DEPTH:
         raise LoyaError(code, f"{what} nests deeper than {MAX_JSON_DEPTH} levels", where)
     return value
+
+
+def lines(file: BinaryIO, max_bytes: int) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines of a JSONL file as (line number, bytes), split at b"\\n" only (as JSON
+    Lines says; a \\r or \\u2028 inside a line is the parser's business). A line longer than
+    ``max_bytes`` is yielded cut at ``max_bytes + 1`` bytes (so ``load`` refuses it by size) and the
+    rest of it is skipped, never held in memory."""
+    for number in itertools.count(1):
+        line = file.readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while (rest := file.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+        if line.strip():
+            yield number, line.removesuffix(b"\n")

@@ -41,6 +41,10 @@ MAX_TEXT_CHARS = 1_000  # one string value in a receipt or a customer (sku, cate
 MAX_QTY = 10**9  # whole units per line; more is a typo or an attack, not a purchase
 MAX_RECEIPT_LINES = 5_000
 MAX_RECEIPT_BYTES = 4 << 20  # one receipt as JSON text
+MAX_LINE_ATTRS = 64  # attrs on one line: a few retailer tags (uom, origin, ...), not a second receipt
+MAX_CATEGORY_LEVELS = 16  # levels of one category path ("a/b/c" has 3): `category in [...]` tests each
+#                           prefix, so a line costs levels x length; real trees are under 8 deep
+MAX_PRESENTED = 100  # coupons plus certificates presented on one receipt
 
 # -- files a programme reads ----------------------------------------------------------------------
 MAX_LIST_FILE_BYTES = 16 << 20  # one `from "PATH"` list or imported file

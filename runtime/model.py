@@ -11,18 +11,34 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 from .errors import ReceiptError, RefundError
+from .limits import (
+    MAX_CATEGORY_LEVELS,
+    MAX_DATE,
+    MAX_LINE_ATTRS,
+    MAX_PRESENTED,
+    MAX_QTY,
+    MAX_RECEIPT_LINES,
+    MAX_TEXT_CHARS,
+    MAX_VALUE,
+    MIN_DATE,
+)
 
 if TYPE_CHECKING:
     from .state import CustomerState
 
     Customer = CustomerState  # the customer is the state (runtime/state.py); see __getattr__ below
 
-MAX_QTY = 10**9  # whole units per line; more is a typo or an attack, not a purchase
+LIMIT = "LOY504"  # a receipt exceeds a limit of runtime/limits.py
+MISMATCH = "LOY505"  # a line's amount is not unit_price x qty within the tolerance
+FIRST_UTC = MIN_DATE.toordinal() * 86400  # utc_seconds of MIN_DATE 00:00 UTC
+LAST_UTC = MAX_DATE.toordinal() * 86400 + 86399  # ... and of MAX_DATE 23:59:59 UTC
+_surrogate = re.compile("[\ud800-\udfff]").search  # a lone surrogate: not text, cannot be written as UTF-8
 _NO_ATTRS: dict[str, str] = {}
 _NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 _MISSING: Any = object()
@@ -118,35 +134,39 @@ class Receipt:
     @classmethod
     def from_dict(cls, data: Any) -> Receipt:
         """Validate receipt JSON (MECHANICS.md's schema plus optional channel, currency, min_price,
-        attrs); any problem raises ``ReceiptError`` naming the place.
+        attrs) under the limits of ``runtime/limits.py``; any problem raises ``ReceiptError`` naming
+        the place: LOY501 malformed, LOY504 a limit exceeded, LOY505 an amount that is not
+        unit_price × qty (docs/bundle.md, "Receipt").
 
         Lines are checked by one fast test each; only a line that fails it goes through the
-        field-by-field check that says what is wrong.
+        field-by-field check that says what is wrong (``_line``, which refuses exactly what the fast
+        test does not pass).
         """
         if type(data) is not dict:
             raise ReceiptError(f"a receipt is a JSON object, got {_show(data)}")
         get = data.get
-        receipt_id = get("receipt_id", _MISSING)
-        if type(receipt_id) is not str:
-            raise _expected("receipt_id", "a string", receipt_id)
-        customer_id = get("customer_id")
-        if customer_id is not None and type(customer_id) is not str:
-            raise _expected("customer_id", "a string or null", customer_id)
-        store = get("store_id", _MISSING)
-        if type(store) is not str:
-            raise _expected("store_id", "a string", store)
+        receipt_id, customer_id, store = get("receipt_id", _MISSING), get("customer_id"), get("store_id", _MISSING)
+        if not (type(receipt_id) is str and type(store) is str and (customer_id is None or type(customer_id) is str)
+                and len(ids := receipt_id + store + (customer_id or "")) <= MAX_TEXT_CHARS
+                and (ids.isascii() or not _surrogate(ids))):  # else say which one is wrong
+            _text(receipt_id, "receipt_id")
+            if customer_id is not None:
+                _text(customer_id, "customer_id", "a string or null")
+            _text(store, "store_id")
         channel = get("channel")
-        if channel is None:
-            channel = "pos"
-        elif type(channel) is not str:
-            raise _expected("channel", "a string", channel)
+        channel = "pos" if channel is None else _text(channel, "channel")
         currency = get("currency")
-        if currency is not None and type(currency) is not str:
-            raise _expected("currency", "a string", currency)
+        if currency is not None:
+            currency = _text(currency, "currency")
         when = _parse_datetime(get("datetime", _MISSING), "datetime")
+        utc = utc_seconds(when)
+        if not FIRST_UTC <= utc <= LAST_UTC:
+            raise ReceiptError(f"{when.isoformat()} is out of range ({MIN_DATE}..{MAX_DATE} UTC)", "datetime", LIMIT)
         raw_lines = get("lines", _MISSING)
         if type(raw_lines) is not list or not raw_lines:
             raise _expected("lines", "a non-empty array of lines", raw_lines)
+        if len(raw_lines) > MAX_RECEIPT_LINES:
+            raise ReceiptError(f"{len(raw_lines):,} lines (at most {MAX_RECEIPT_LINES:,})", "lines", LIMIT)
 
         lines: list[Line] = []
         append = lines.append
@@ -154,6 +174,7 @@ class Receipt:
         ordered = True
         floors = False
         new = object.__new__
+        most, texts, categories = MAX_VALUE, MAX_TEXT_CHARS, _CATEGORIES
         for i, d in enumerate(raw_lines):
             try:
                 line_no, sku, category = d["line_no"], d["sku"], d["category"]
@@ -170,9 +191,13 @@ class Receipt:
                 qty = round(qty * 1000)
             else:
                 plain = False
-            if (plain and type(line_no) is int and line_no > 0 and type(sku) is str and sku and type(category) is str
-                    and type(price) is int and price >= 0 and type(amount) is int and amount >= 0
-                    and type(brand) is str):
+            if (plain and type(line_no) is int and 0 < line_no <= most
+                    and type(sku) is str and type(category) is str and type(brand) is str
+                    and 0 < len(sku) <= texts and len(brand) <= texts
+                    and (sku.isascii() or not _surrogate(sku)) and (brand.isascii() or not _surrogate(brand))
+                    and (category in categories or _category_ok(category))
+                    and type(price) is int and 0 <= price <= most and type(amount) is int and 0 <= amount <= most
+                    and (amount * 1000 == price * qty or _close(amount, price, qty))):
                 line = new(Line)
                 line.line_no, line.sku, line.category, line.brand, line.qty, line.units = \
                     line_no, sku, category, brand, qty, qty // 1000
@@ -189,6 +214,8 @@ class Receipt:
             if line_no <= previous:
                 ordered = False
             previous = line_no
+        if total > MAX_VALUE:
+            raise ReceiptError(f"the amounts add up to {total}, more than {MAX_VALUE}", "lines", LIMIT)
         if not ordered and len({line.line_no for line in lines}) != len(lines):
             seen: set[int] = set()
             for i, line in enumerate(lines):
@@ -197,7 +224,7 @@ class Receipt:
                 seen.add(line.line_no)
         receipt = new(cls)
         receipt.receipt_id, receipt.customer_id, receipt.store = receipt_id, customer_id, store
-        receipt.channel, receipt.currency, receipt.datetime, receipt.utc = channel, currency, when, utc_seconds(when)
+        receipt.channel, receipt.currency, receipt.datetime, receipt.utc = channel, currency, when, utc
         receipt.lines, receipt.total, receipt.units = tuple(lines), total, units
         receipt.ordered, receipt.floors = ordered, floors
         coupons, redeem, certificates = get("coupons"), get("redeem"), get("certificates")
@@ -207,8 +234,33 @@ class Receipt:
             receipt.coupons = _coupons(coupons)
             receipt.redeem = _redeem(redeem)
             receipt.certificates = _certificates(certificates)
+            if len(receipt.coupons) + len(receipt.certificates) > MAX_PRESENTED:
+                raise ReceiptError(f"{len(receipt.coupons) + len(receipt.certificates)} coupons and certificates "
+                                   f"presented (at most {MAX_PRESENTED})", "coupons", LIMIT)
             receipt.stateful = True
         return receipt
+
+
+_CATEGORIES: set[str] = set()  # categories found valid: a small vocabulary, so a line's check is one lookup
+
+
+def _category_ok(category: str) -> bool:
+    """Whether a category passes ``_line``'s checks (length, levels, text); remembered if so, when at
+    most 128 characters long and while fewer than 65,536 are (8 MB at most; the rest are checked
+    each time)."""
+    ok = (len(category) <= MAX_TEXT_CHARS and category.count("/") < MAX_CATEGORY_LEVELS
+          and (category.isascii() or not _surrogate(category)))
+    if ok and len(category) <= 128 and len(_CATEGORIES) < 65536:
+        _CATEGORIES.add(category)
+    return ok
+
+
+def _close(amount: int, price: int, qty: int) -> bool:
+    """Whether ``amount`` is ``price`` × ``qty`` (thousandths) give or take the roundings of the amount
+    and the unit price: |amount − price × qty| <= 1 + qty / 2 minor units, i.e. ``price`` may be the
+    amount per unit rounded to the minor unit (docs/bundle.md, "Receipt"). Exact, in thousandths of a
+    minor unit."""
+    return -2000 - qty <= 2 * (amount * 1000 - price * qty) <= 2000 + qty
 
 
 def _coupons(value: Any) -> tuple[str, ...]:
@@ -216,9 +268,10 @@ def _coupons(value: Any) -> tuple[str, ...]:
         return ()
     if type(value) is not list:
         raise _expected("coupons", "an array of coupon codes", value)
+    if len(value) > MAX_PRESENTED:
+        raise ReceiptError(f"{len(value)} coupons (at most {MAX_PRESENTED})", "coupons", LIMIT)
     for i, code in enumerate(value):
-        if type(code) is not str or not code:
-            raise _expected(f"coupons[{i}]", "a non-empty string (a coupon code)", code)
+        _text(code, f"coupons[{i}]", "a non-empty string (a coupon code)", empty=False)
     return tuple(value)
 
 
@@ -229,6 +282,8 @@ def _redeem(value: Any) -> int | str | None:
         raise _expected("redeem", 'an object {"points": N} or {"points": "max"}', value)
     points = value["points"]
     if points == "max" or (type(points) is int and points >= 0):
+        if type(points) is int and points > MAX_VALUE:
+            raise ReceiptError(f"{points} is more than {MAX_VALUE}", "redeem.points", LIMIT)
         return points
     raise _expected("redeem.points", 'an integer >= 0 (point minor units) or "max"', points)
 
@@ -238,23 +293,49 @@ def _certificates(value: Any) -> tuple[tuple[str, int | None], ...]:
         return ()
     if type(value) is not list:
         raise _expected("certificates", "an array of {code, amount?}", value)
+    if len(value) > MAX_PRESENTED:
+        raise ReceiptError(f"{len(value)} certificates (at most {MAX_PRESENTED})", "certificates", LIMIT)
     out: list[tuple[str, int | None]] = []
+    seen: set[str] = set()
     for i, item in enumerate(value):
         where = f"certificates[{i}]"
         if type(item) is not dict:
             raise _expected(where, "an object {code, amount?}", item)
-        unknown = sorted(set(item) - {"code", "amount"})
+        unknown = sorted(_show(key) for key in set(item) - {"code", "amount"})
         if unknown:
-            raise ReceiptError(f"unknown field {unknown[0]!r} (a certificate has code and amount)", where)
-        code, amount = item.get("code", _MISSING), item.get("amount")
-        if type(code) is not str or not code:
-            raise _expected(f"{where}.code", "a non-empty string", code)
+            raise ReceiptError(f"unknown field {unknown[0]} (a certificate has code and amount)", where)
+        code = _text(item.get("code", _MISSING), f"{where}.code", "a non-empty string", empty=False)
+        amount = item.get("amount")
         if amount is not None and (type(amount) is not int or amount <= 0):
             raise _expected(f"{where}.amount", "an integer > 0 (minor units)", amount)
-        if any(code == seen for seen, _ in out):
+        if amount is not None and amount > MAX_VALUE:
+            raise ReceiptError(f"{amount} is more than {MAX_VALUE}", f"{where}.amount", LIMIT)
+        if code in seen:
             raise ReceiptError(f"certificate {code!r} is presented twice", f"{where}.code")
+        seen.add(code)
         out.append((code, amount))
     return tuple(out)
+
+
+def _text(value: Any, where: str, what: str = "a string", empty: bool = True) -> str:
+    """A string field of a receipt: at most MAX_TEXT_CHARS characters of real text (no lone surrogate,
+    which no UTF-8 output could write); ``empty=False`` also refuses ""."""
+    if type(value) is not str or not (empty or value):
+        raise _expected(where, what, value)
+    if len(value) > MAX_TEXT_CHARS:
+        raise ReceiptError(f"{len(value):,} characters (at most {MAX_TEXT_CHARS:,})", where, LIMIT)
+    if not value.isascii() and _surrogate(value):
+        raise ReceiptError("contains a lone surrogate (\\ud800-\\udfff), which is not text", where)
+    return value
+
+
+def _whole(value: Any, where: str, what: str, least: int) -> int:
+    """An integer field of a line, ``least`` <= value <= MAX_VALUE."""
+    if type(value) is not int or value < least:
+        raise _expected(where, what, value)
+    if value > MAX_VALUE:
+        raise ReceiptError(f"{value} is more than {MAX_VALUE}", where, LIMIT)
+    return value
 
 
 def utc_datetime(seconds: int) -> dt.datetime:
@@ -273,42 +354,44 @@ def utc_seconds(when: dt.datetime) -> int:
 
 def _line(d: Any, i: int) -> Line:
     """Check a line field by field, saying exactly what is wrong."""
+    at = f"lines[{i}]"
     if type(d) is not dict:
-        raise ReceiptError(f"a line is a JSON object, got {_show(d)}", f"lines[{i}]")
+        raise ReceiptError(f"a line is a JSON object, got {_show(d)}", at)
     get = d.get
-    line_no = get("line_no", _MISSING)
-    sku = get("sku", _MISSING)
-    category = get("category", _MISSING)
+    line_no = _whole(get("line_no", _MISSING), f"{at}.line_no", "an integer >= 1", 1)
+    sku = _text(get("sku", _MISSING), f"{at}.sku", "a non-empty string", empty=False)
+    category = _text(get("category", _MISSING), f"{at}.category")
+    if category.count("/") >= MAX_CATEGORY_LEVELS:
+        raise ReceiptError(f"a category path of {category.count('/') + 1} levels (at most {MAX_CATEGORY_LEVELS})",
+                           f"{at}.category", LIMIT)
     brand = get("brand")
-    qty = get("qty", _MISSING)
-    price = get("unit_price", _MISSING)
-    amount = get("amount", _MISSING)
-    if type(line_no) is not int or line_no < 1:
-        raise _expected(f"lines[{i}].line_no", "an integer >= 1", line_no)
-    if type(sku) is not str or not sku:
-        raise _expected(f"lines[{i}].sku", "a non-empty string", sku)
-    if type(category) is not str:
-        raise _expected(f"lines[{i}].category", "a string", category)
-    if brand is None:
-        brand = ""
-    elif type(brand) is not str:
-        raise _expected(f"lines[{i}].brand", "a string", brand)
-    thousandths = _thousandths(qty, f"lines[{i}].qty")
-    if type(price) is not int or price < 0:
-        raise _expected(f"lines[{i}].unit_price", "an integer >= 0 (minor units)", price)
-    if type(amount) is not int or amount < 0:
-        raise _expected(f"lines[{i}].amount", "an integer >= 0 (minor units)", amount)
+    brand = "" if brand is None else _text(brand, f"{at}.brand")
+    thousandths = _thousandths(get("qty", _MISSING), f"{at}.qty")
+    price = _whole(get("unit_price", _MISSING), f"{at}.unit_price", "an integer >= 0 (minor units)", 0)
+    amount = _whole(get("amount", _MISSING), f"{at}.amount", "an integer >= 0 (minor units)", 0)
+    if not _close(amount, price, thousandths):
+        exact = _units(price * thousandths)
+        raise ReceiptError(f"{amount} is not unit_price × qty = {price} × {_units(thousandths)} = {exact}, give or "
+                           "take the roundings (1 + qty / 2 minor units)", f"{at}.amount", MISMATCH)
     min_price = get("min_price")
-    if min_price is not None and (type(min_price) is not int or min_price < 0):
-        raise _expected(f"lines[{i}].min_price", "an integer >= 0 (minor units)", min_price)
+    if min_price is not None:
+        min_price = _whole(min_price, f"{at}.min_price", "an integer >= 0 (minor units)", 0)
     attrs = get("attrs")
     if attrs is not None:
         if type(attrs) is not dict:
-            raise _expected(f"lines[{i}].attrs", "an object of strings", attrs)
+            raise _expected(f"{at}.attrs", "an object of strings", attrs)
+        if len(attrs) > MAX_LINE_ATTRS:
+            raise ReceiptError(f"{len(attrs)} attrs (at most {MAX_LINE_ATTRS})", f"{at}.attrs", LIMIT)
         for key, value in attrs.items():
-            if type(key) is not str or type(value) is not str:
-                raise _expected(f"lines[{i}].attrs.{key}", "a string", value)
+            _text(key, f"{at}.attrs", "string keys")
+            _text(value, f"{at}.attrs.{key}")
     return Line(line_no, sku, category, thousandths, price, amount, brand, min_price, attrs)
+
+
+def _units(thousandths: int) -> str:
+    """Thousandths as a decimal: 1500 -> "1.5"."""
+    whole, frac = divmod(thousandths, 1000)
+    return f"{whole}.{frac:03d}".rstrip("0").rstrip(".") if frac else str(whole)
 
 
 def _thousandths(qty: Any, where: str) -> int:
@@ -352,16 +435,26 @@ def _parse_datetime(value: Any, where: str) -> dt.datetime:
 
 
 def _show(value: Any) -> str:
+    """A short, printable form of a value for a message: at most 40 characters, a lone surrogate
+    escaped, a huge integer by its size (``str`` of one past 4,300 digits raises)."""
     if value is _MISSING:
         return "nothing (missing)"
     if isinstance(value, list):
         return "an array"
     if isinstance(value, dict):
         return "an object"
-    if isinstance(value, str | int | float | bool) or value is None:
-        text = json.dumps(value, ensure_ascii=False) if not isinstance(value, float) else repr(value)
-        return text if len(text) <= 40 else text[:37] + "..."
-    return type(value).__name__
+    if isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        return "an integer of more than 40 digits"
+    elif isinstance(value, str):
+        value = value[:40]
+        text = json.dumps(value, ensure_ascii=_surrogate(value) is not None)
+    elif isinstance(value, int | bool) or value is None:
+        text = json.dumps(value)
+    else:
+        return type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _expected(where: str, what: str, value: Any) -> ReceiptError:

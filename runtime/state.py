@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -36,15 +36,17 @@ from pydantic import (
     model_validator,
 )
 
+from . import jsonio
 from .declarations import Account as AccountDecl
 from .declarations import Counter, CouponSeries, Expiry, Level, StateDecls
-from .errors import CustomerError, StateError
-from .limits import MAX_APPLIED_IDS
-from .model import CustomerView, _show, utc_seconds
+from .errors import CustomerError, LoyaError, StateError
+from .limits import MAX_APPLIED_IDS, MAX_CUSTOMER_BYTES, MAX_TEXT_CHARS, MAX_VALUE
+from .model import CustomerView, _show, _surrogate, utc_seconds
 
 _MISSING: Any = object()
 _UTC_EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)  # utc second 86400 (ordinal 1)
 _SPECIAL_PERIODS = {"never": "all", "customer": "all"}
+LIMIT = "LOY507"  # a customer record exceeds a limit of runtime/limits.py
 
 # ------------------------------------------------------------------------------------- JSON types
 
@@ -281,6 +283,7 @@ class CustomerState(BaseModel):
         naming its JSON path. With ``decls``, debts are also checked against the credit limits."""
         if not isinstance(data, dict):
             raise CustomerError(f"a customer is a JSON object, got {_show(data)}")
+        _check_sizes(data)
         try:
             state = cls.model_validate(data)
         except ValidationError as exc:
@@ -294,6 +297,86 @@ class CustomerState(BaseModel):
         """The canonical JSON form: every field, times in UTC with ``+00:00``, lists in canonical
         order (``bundle.canonical_json`` of it gives canonical bytes: keys sorted)."""
         return self.model_dump(mode="json")
+
+
+def read_customer(text: bytes | str, where: str | None = None, decls: StateDecls | None = None) -> CustomerState:
+    """One customer record as JSON text (a document, or a line of a customers file) -> the validated
+    state: the one reader of customer files (``loya eval`` and ``loya simulate``). JSON is read under
+    the limits (``jsonio``); every problem is a ``CustomerError`` whose place starts with ``where``
+    (``customers.jsonl:7``) and goes on with the JSON path."""
+    if len(text) > MAX_CUSTOMER_BYTES:
+        raise CustomerError(f"{len(text):,} bytes (at most {MAX_CUSTOMER_BYTES:,})", where, LIMIT)
+    data = jsonio.load(text, code="LOY502", what="the customer", max_bytes=MAX_CUSTOMER_BYTES, where=where)
+    try:
+        return CustomerState.from_dict(data, decls)
+    except CustomerError as exc:
+        if where is None:
+            raise
+        message = exc.message[len(exc.where) + 2:] if exc.where else exc.message
+        raise CustomerError(message, f"{where}: {exc.where}" if exc.where else where, exc.code) from None
+
+
+def read_customers(file: BinaryIO, name: str, problems: list[LoyaError],
+                   decls: StateDecls | None = None) -> dict[str, CustomerState]:
+    """A customers file (JSON Lines, one record a line, blank lines skipped) -> the states by id. A bad
+    line, or an id met twice, goes to ``problems`` as a ``CustomerError`` at ``name:line`` and the
+    rest is still read; the caller decides whether any problem stops it."""
+    states: dict[str, CustomerState] = {}
+    first: dict[str, int] = {}
+    for number, line in jsonio.lines(file, MAX_CUSTOMER_BYTES):
+        where = f"{name}:{number}"
+        try:
+            state = read_customer(line, where, decls)
+        except LoyaError as exc:
+            problems.append(exc)
+            continue
+        if state.id in first:
+            problems.append(CustomerError(f"customer {state.id!r} appears twice (first on line {first[state.id]})",
+                                          f"{where}: id"))
+            continue
+        first[state.id] = number
+        states[state.id] = state
+    return states
+
+
+def _check_sizes(data: dict[str, Any]) -> None:
+    """Every string (keys too) at most MAX_TEXT_CHARS characters of real text (no lone surrogate) and
+    every integer within ±MAX_VALUE, in one pass without recursion; the place is built only for an
+    error (each node keeps a link to its parent, so the pass is linear however deep the record)."""
+    stack: list[tuple[Any, Any]] = [(data, None)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        value, at = pop()
+        kind = type(value)
+        if kind is dict:
+            for key, item in value.items():
+                if type(key) is str:
+                    _check_text(key, at, "a key")
+                push((item, (at, key)))
+        elif kind is list:
+            for index, item in enumerate(value):
+                push((item, (at, index)))
+        elif kind is str:
+            _check_text(value, at, "a string")
+        elif kind is int and not -MAX_VALUE <= value <= MAX_VALUE:
+            raise CustomerError(f"{_show(value)} is more than {MAX_VALUE} in size", _path(at) or None, LIMIT)
+
+
+def _check_text(text: str, at: Any, what: str) -> None:
+    if len(text) > MAX_TEXT_CHARS:
+        raise CustomerError(f"{what} of {len(text):,} characters (at most {MAX_TEXT_CHARS:,})", _path(at) or None,
+                            LIMIT)
+    if not text.isascii() and _surrogate(text):
+        raise CustomerError(f"{what} with a lone surrogate (\\ud800-\\udfff), which is not text", _path(at) or None)
+
+
+def _path(at: Any) -> str:
+    """The JSON path of a node from its (parent, key) links: ``accounts.bonus.lots[2].id``."""
+    parts: list[int | str] = []
+    while at is not None:
+        at, key = at
+        parts.append(key)
+    return _where(reversed(parts))
 
 
 def json_schema() -> dict[str, Any]:
