@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from loyadsl.simulate.errors import AssertionSyntaxError
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import parse_expression
 
@@ -23,10 +24,6 @@ _OPS: dict[str, Callable[[int, int], bool]] = {
     "<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq, "!=": operator.ne,
 }
 _CURRENCY_SIGNS = {"₽": "RUB", "$": "USD", "€": "EUR", "₴": "UAH", "₸": "KZT"}
-
-
-class AssertionSyntaxError(ValueError):
-    """An assertion that cannot be read or does not name a report figure."""
 
 
 @dataclass(frozen=True)

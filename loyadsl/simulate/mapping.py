@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from loyadsl.simulate.errors import FieldError, MappingError
+
 RECEIPT_FIELDS = ("receipt_id", "customer_id", "datetime", "store_id", "channel", "currency", "return_of",
                   "coupons", "redeem", "certificates")
 LINE_FIELDS = ("line_no", "sku", "category", "brand", "qty", "unit_price", "amount", "min_price")
@@ -38,19 +40,6 @@ _KEYS = ("columns", "attrs", "scale", "defaults", "derive", "timezone", "datetim
          "list_separator", "format")
 _SPEC_KEYS = ("timezone", "date", "time", "datetime_format", "derive", "lines", "delimiter", "encoding", "decimal",
               "list_separator", "format")
-
-
-class MappingError(Exception):
-    """The mapping cannot be used: an unknown field, a column the file lacks, a bad option. The
-    message names the place (``--map``, ``MAP.yaml: scale.amount``, the data file) and the fix."""
-
-
-class FieldError(Exception):
-    """One value cannot be converted; ``where`` is its path in the receipt (``lines[2].amount``)."""
-
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(f"{where}: {message}")
-        self.where = where
 
 
 @dataclass(frozen=True)
