@@ -299,7 +299,7 @@ class Simulation:
         done = 0
         results: list[Result] = []
         if self.backend == "dask":
-            return _dask(jobs, self.workers, self.scheduler, self.work)
+            return _dask(jobs, self.workers, self.scheduler, self._folder, self.work)
         if self.workers <= 1:
             for job in jobs:
                 results.append(self.work(job))
@@ -386,15 +386,23 @@ def _bounds(first_last: list[int], engine: Engine) -> tuple[str, str]:
     return utc_datetime(first_last[0]).isoformat(), utc_datetime(first_last[1]).isoformat()
 
 
-def _dask(jobs: list[Job], workers: int, scheduler: str | None,
+def _dask(jobs: list[Job], workers: int, scheduler: str | None, folder: str,
           work: Callable[[Job], Result] = replay_job) -> list[Result]:
-    """The jobs on a dask.distributed cluster (``scheduler``, else a local one, closed however the
-    run ends). A task whose workers all died is ``WorkerDied``."""
+    """The jobs on a dask.distributed cluster (``scheduler``, else a local one whose scratch space is
+    in the run's ``folder``, closed however the run ends). A task whose workers all died is ``WorkerDied``."""
     try:
-        from distributed import Client, LocalCluster
-        from distributed.scheduler import KilledWorker
+        import dask
+        import distributed  # noqa: F401  (the cluster)
     except ImportError:
         raise BackendError("the dask backend needs dask.distributed: pip install 'loyadsl[dask]'") from None
+    with dask.config.set({"temporary-directory": folder}):  # dask's scratch files too
+        return _on_cluster(jobs, workers, scheduler, work)
+
+
+def _on_cluster(jobs: list[Job], workers: int, scheduler: str | None, work: Callable[[Job], Result]) -> list[Result]:
+    from distributed import Client, LocalCluster
+    from distributed.scheduler import KilledWorker
+
     cluster = None
     try:
         if scheduler is not None:
