@@ -10,13 +10,13 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from loyadsl.runtime.limits import MAX_INT_DIGITS
 from loyadsl.simulate.errors import AssertionSyntaxError
+from loyadsl.simulate.mapping import read_yaml
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import parse_expression
 
@@ -48,10 +48,7 @@ def load_assertions(texts: Iterable[str], files: Iterable[Path] = ()) -> list[As
     """Assertions from ``--assert`` texts and YAML files (a list of strings, or ``{assert: [...]}``)."""
     every = list(texts)
     for path in files:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise AssertionSyntaxError(f"{path}: {exc}") from None
+        data = read_yaml(path, AssertionSyntaxError, "the assertions")
         if isinstance(data, dict):
             data = data.get("assert")
         if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
@@ -139,9 +136,12 @@ def _literal(e: n.Expr, unit: str, report: dict[str, Any]) -> int:
 
 def _scaled(text: str, scale: int) -> int:
     try:
-        value = Decimal(text) * scale
+        with localcontext(prec=2 * MAX_INT_DIGITS):
+            value = Decimal(text) * scale
     except InvalidOperation:
-        raise AssertionSyntaxError(f"not a number: {text}") from None
+        raise AssertionSyntaxError(f"not a number: {text[:40]}") from None
+    if not value.is_finite() or abs(value) >= 10**MAX_INT_DIGITS:
+        raise AssertionSyntaxError(f"{text[:40]}: a number of more than {MAX_INT_DIGITS} digits")
     if value != value.to_integral_value():
         raise AssertionSyntaxError(f"{text} has more decimals than the figure can hold")
     return int(value)

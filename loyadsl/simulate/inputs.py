@@ -37,14 +37,15 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
 from loyadsl.runtime.errors import LoyaError, ReceiptError
-from loyadsl.runtime.limits import MAX_RECEIPT_BYTES
+from loyadsl.runtime.jsonio import depth
+from loyadsl.runtime.limits import MAX_JSON_DEPTH, MAX_RECEIPT_BYTES
 from loyadsl.runtime.model import Receipt
 
 from .errors import InputError, MappingError, SimulationError, StrictError
 from .mapping import FIELDS, IDENTITY, Mapping
 
 __all__ = ["Bad", "InputError", "MappingError", "QuarantineWriter", "Record", "StrictError", "check_inputs",
-           "detect_format", "jsonl_ranges", "read_range", "read_receipts", "records_only", "write_quarantine"]
+           "detect_format", "jsonl_ranges", "open_binary", "read_range", "read_receipts", "records_only", "write_quarantine"]
 
 BATCH_ROWS = 8192  # Parquet rows per batch
 RANGE_MIN_BYTES = 4 << 20  # a JSONL file is read in parallel in ranges of at least this
@@ -327,7 +328,7 @@ def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
     return_column = mapping.column("return_of")
     checked = False
     number = first_line - 1
-    with _open_binary(path) as stream:
+    with open_binary(path) as stream:
         if start:
             stream.seek(start)
         try:
@@ -357,6 +358,14 @@ def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
                 if type(obj) is not dict:
                     yield Bad(source, f"a receipt is a JSON object, got {_kind(obj)}", obj)
                     continue
+                if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and depth(obj) > MAX_JSON_DEPTH:
+                    yield Bad(source, f"the record nests deeper than {MAX_JSON_DEPTH} levels",
+                              raw[:QUARANTINE_PREFIX].decode("utf-8", "replace") + "…")
+                    continue
+                if (b"\\ud" in raw or b"\\uD" in raw) and not _is_text(obj):
+                    yield Bad(source, "a \\u escape of half a surrogate pair (U+D800..U+DFFF) is not text",
+                              raw.decode("utf-8", "replace").rstrip("\r\n"))
+                    continue
                 lines = obj.get(lines_key)
                 if not checked and obj.get(return_column) is None and type(lines) is list and lines \
                         and type(lines[0]) is dict:
@@ -375,7 +384,7 @@ def _csv(path: Path, mapping: Mapping) -> Generator[_Unit | Bad, None, None]:
     delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") and mapping.delimiter == "," \
         else mapping.delimiter
     check_text = codecs.lookup(mapping.encoding).name.startswith("utf-8")
-    with _open_binary(path) as binary:
+    with open_binary(path) as binary:
         text = io.TextIOWrapper(binary, encoding=mapping.encoding, errors="surrogateescape", newline="")
         reader = csv.reader(text, delimiter=delimiter)
         try:
@@ -383,6 +392,8 @@ def _csv(path: Path, mapping: Mapping) -> Generator[_Unit | Bad, None, None]:
             if header is None:
                 return  # an empty file holds no records
             header = [column.strip() for column in header]
+            if check_text and not _is_text(header):
+                raise InputError(f"{name}:1: the header is not {mapping.encoding} text (set csv.encoding in the mapping)")
             twice = sorted({c for c in header if header.count(c) > 1})
             if twice:
                 raise InputError(f"{name}:1: column `{twice[0]}` appears twice in the header")
@@ -532,14 +543,25 @@ def _is_gzip(path: Path) -> bool:
         return f.read(2) == b"\x1f\x8b"
 
 
-def _open_binary(path: Path) -> IO[bytes]:
-    """The file's bytes, gunzipped when it is gzip (told by its first bytes, not its name)."""
+def open_binary(path: Path) -> IO[bytes]:
+    """The file's bytes, gunzipped when it is gzip (told by its first bytes, not its name); a file
+    that cannot be opened is an ``InputError``."""
     try:
         if _is_gzip(path):
             return cast(IO[bytes], gzip.open(path, "rb"))
         return open(path, "rb", buffering=1 << 16)
     except OSError as exc:
         raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
+
+
+def _is_text(obj: Any) -> bool:
+    """Whether every string of a parsed JSON value is Unicode text (no lone surrogate, which JSON's
+    ``\\ud800`` escapes can make and UTF-8 cannot hold)."""
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _kind(value: Any) -> str:

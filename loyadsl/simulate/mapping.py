@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from loyadsl.simulate.errors import FieldError, MappingError
+from loyadsl.runtime.limits import MAX_SOURCE_CHARS
+from loyadsl.simulate.errors import FieldError, MappingError, SimulationError
 
 RECEIPT_FIELDS = ("receipt_id", "customer_id", "datetime", "store_id", "channel", "currency", "return_of",
                   "coupons", "redeem", "certificates")
@@ -40,6 +41,27 @@ _KEYS = ("columns", "attrs", "scale", "defaults", "derive", "timezone", "datetim
          "list_separator", "format")
 _SPEC_KEYS = ("timezone", "date", "time", "datetime_format", "derive", "lines", "delimiter", "encoding", "decimal",
               "list_separator", "format")
+
+
+def read_yaml(path: Path, error: type[SimulationError], what: str) -> Any:
+    """A YAML file the simulator reads (a mapping, assertions), under the limit of a source file;
+    anything wrong raises ``error`` naming the place."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read(MAX_SOURCE_CHARS + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot read {what}: {exc}") from None
+    if len(text) > MAX_SOURCE_CHARS:
+        raise error(f"{path}: {what} is longer than {MAX_SOURCE_CHARS:,} characters")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise error(f"{where}: not valid YAML: {problem}") from None
+    except RecursionError:
+        raise error(f"{path}: {what}: the YAML nests too deep") from None
 
 
 @dataclass(frozen=True)
@@ -94,17 +116,7 @@ class Mapping:
     def from_file(cls, path: str | Path) -> Mapping:
         """A YAML mapping file (see docs/simulate.md for the keys)."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise MappingError(f"{path}: cannot read the mapping: {exc}") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise MappingError(f"{where}: not valid YAML: {problem}") from None
+        data = read_yaml(path, MappingError, "the mapping")
         if data is None:
             data = {}
         return cls.from_dict(data, str(path))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +30,8 @@ from loyadsl.runtime.model import Outcome, Receipt, utc_datetime
 from loyadsl.runtime.state import CustomerState
 from loyadsl.simulate import partition as parts
 from loyadsl.simulate import scan
-from loyadsl.simulate.errors import BackendError, SimulationError, StrictError, WorkerDied
-from loyadsl.simulate.inputs import Bad, QuarantineWriter, Record, bounded_lines, read_receipts
+from loyadsl.simulate.errors import BackendError, InputError, SimulationError, StrictError, WorkerDied
+from loyadsl.simulate.inputs import Bad, QuarantineWriter, Record, bounded_lines, open_binary, read_receipts
 from loyadsl.simulate.mapping import Mapping as ColumnMapping
 from loyadsl.simulate.pool import WorkerPool
 from loyadsl.simulate.replay import PartitionReplay
@@ -219,7 +220,7 @@ class Simulation:
             return states, {}
         path = self.customers
         try:
-            with open(path, "rb") as f:
+            with open_binary(path) as f:
                 for number, (raw, size) in enumerate(bounded_lines(f, MAX_CUSTOMER_BYTES), 1):
                     try:
                         data = _customer(raw, size)
@@ -227,8 +228,10 @@ class Simulation:
                         raise SimulationError(exc.message, f"{path}:{number}", exc.code) from None
                     if data is not None:
                         states[data["id"]] = data
-        except OSError as exc:
-            raise SimulationError(f"cannot read: {exc.strerror or exc}", str(path), CUSTOMERS) from None
+        except InputError as exc:
+            raise SimulationError(exc.message, code=CUSTOMERS) from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SimulationError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", str(path), CUSTOMERS) from None
         return states, households(states)
 
     def _scan_jobs(self, engine: Engine, folder: str, groups: dict[str, str]) -> list[ScanJob] | None:
