@@ -483,7 +483,7 @@ def _simulate(programme: Path, receipts: list[Path], customers: Path | None, map
 
     as_json = fmt is ReportFormat.json
     engine = _engine_for(programme, as_json)
-    checks, mapping = _history_inputs(receipts, map_spec, map_file, asserts, assert_files, backend, as_json)
+    checks, mapping = _history_inputs(engine, receipts, map_spec, map_file, asserts, assert_files, backend, as_json)
     bundle = _bundle_bytes(programme, engine)
     report = _replay(as_json, lambda progress: Simulation(bundle, receipts, customers, mapping, workers, backend,
                                                           scheduler, strict, quarantine, progress=progress).run())
@@ -491,20 +491,22 @@ def _simulate(programme: Path, receipts: list[Path], customers: Path | None, map
     return report
 
 
-def _history_inputs(receipts: list[Path], map_spec: str | None, map_file: Path | None, asserts: list[str],
-                    assert_files: list[Path], backend: str, as_json: bool) -> tuple[list[Any], Any]:
-    """The guards and the column mapping, and the history files checked, before anything runs."""
+def _history_inputs(engine: Engine, receipts: list[Path], map_spec: str | None, map_file: Path | None,
+                    asserts: list[str], assert_files: list[Path], backend: str, as_json: bool) -> tuple[list[Any], Any]:
+    """The guards (each naming a figure of ``engine``'s report) and the column mapping, and the
+    history files checked, before anything runs."""
     from loyadsl.simulate import asserts as guards
     from loyadsl.simulate.errors import SimulationError
     from loyadsl.simulate.inputs import check_inputs
     from loyadsl.simulate.mapping import load_mapping
-    from loyadsl.simulate.run import BACKENDS
+    from loyadsl.simulate.run import BACKENDS, report_shape
 
     if backend not in BACKENDS:
         _fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}", as_json=as_json,
               diag_code="LOY609")
     try:
         checks = guards.load_assertions(asserts, assert_files)
+        guards.validate(checks, report_shape(engine.bundle))
         mapping = load_mapping(map_spec, map_file) if (map_spec or map_file) else None
         check_inputs(receipts, mapping)
     except SimulationError as exc:
@@ -597,8 +599,8 @@ def diff_cmd(
         check_comparable(old_engine.bundle, new_engine.bundle)
     except DiffError as exc:
         _fail(str(exc), as_json=as_json, diag_code=exc.code)
-    checks, mapping = _history_inputs(receipts, map_spec, map_file, asserts or [], assert_file or [], backend,
-                                      as_json)
+    checks, mapping = _history_inputs(new_engine, receipts, map_spec, map_file, asserts or [], assert_file or [],
+                                      backend, as_json)
     old_bundle, new_bundle = _bundle_bytes(old, old_engine), _bundle_bytes(new, new_engine)
     report = _replay(as_json, lambda progress: run_diff(old_bundle, Simulation(
         new_bundle, receipts, customers, mapping, workers, backend, scheduler, strict, quarantine,

@@ -57,6 +57,17 @@ def load_assertions(texts: Iterable[str], files: Iterable[Path] = ()) -> list[As
     return [parse_assertion(text) for text in every]
 
 
+def validate(assertions: Iterable[Assertion], shape: dict[str, Any]) -> None:
+    """Before a run: each assertion names a figure of a report of this shape (``run.report_shape``)
+    and compares it with a value of its unit, else ``AssertionSyntaxError`` (a usage error, exit 2)."""
+    for a in assertions:
+        try:
+            _, unit = _figure(shape, a.path)
+            _literal(a.literal, unit, shape)
+        except AssertionSyntaxError as exc:
+            raise AssertionSyntaxError(f"{a.text!r}: {exc}") from None
+
+
 def check(assertions: Iterable[Assertion], report: dict[str, Any]) -> list[dict[str, Any]]:
     """Each assertion's verdict: ``{expr, ok, value, expected, detail}``; values as the report holds them."""
     results = []

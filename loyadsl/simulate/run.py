@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from loyadsl.runtime import Engine, jsonio
+from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.limits import MAX_CUSTOMER_BYTES
 from loyadsl.runtime.model import Outcome, Receipt, utc_datetime
@@ -153,16 +154,9 @@ class Simulation:
             raise
         if writer is not None:
             writer.close()
-        tally = merge_all(r.tally for r in results)
-        simulated = tally.totals["receipts"] + tally.totals["returns"]
-        input_counts = {"read": counts["read"], "simulated": simulated, "quarantined": counts["quarantined"],
-                        "skipped": counts["skipped"], "returns": tally.totals["returns"],
-                        "customers": tally.totals["customers"],
-                        "anonymous": tally.totals["receipts"] - tally.totals["receipts_with_card"],
-                        "workers": self.workers, "backend": self.backend, "partitions": self._partitions(),
-                        "passes": self.passes}
-        levels = [level.name for level in engine.bundle.state.tiers.levels] if engine.bundle.state.tiers else []
-        return build(tally, engine.bundle, input_counts, levels, self.cutoffs.get("new"))
+        return _report(merge_all(r.tally for r in results), engine.bundle, counts, self.cutoffs.get("new"),
+                       {"workers": self.workers, "backend": self.backend, "partitions": self._partitions(),
+                        "passes": self.passes})
 
     def _run_in(self, folder: str, engine: Engine, states: dict[str, dict[str, Any]], groups: dict[str, str],
                 counts: dict[str, int], writer: QuarantineWriter | None) -> list[Result]:
@@ -319,6 +313,23 @@ class Simulation:
         return results
 
 
+def report_shape(bundle: Bundle) -> dict[str, Any]:
+    """The report of an empty history: every figure a report of this programme has (assertions are
+    checked against it before a run)."""
+    return _report(Tally(), bundle, {"read": 0, "quarantined": 0, "skipped": 0}, None,
+                   {"workers": 0, "backend": "", "partitions": 0, "passes": 0})
+
+
+def _report(tally: Tally, bundle: Bundle, counts: dict[str, int], cutoffs: dict[str, Cutoff] | None,
+            run: dict[str, Any]) -> dict[str, Any]:
+    t = tally.totals
+    input_counts = {"read": counts["read"], "simulated": t["receipts"] + t["returns"],
+                    "quarantined": counts["quarantined"], "skipped": counts["skipped"], "returns": t["returns"],
+                    "customers": t["customers"], "anonymous": t["receipts"] - t["receipts_with_card"], **run}
+    levels = [level.name for level in bundle.state.tiers.levels] if bundle.state.tiers else []
+    return build(tally, bundle, input_counts, levels, cutoffs)
+
+
 def _customer(raw: bytes, size: int) -> dict[str, Any] | None:
     """One line of the customers file: a valid customer state (``CustomerState.from_dict``), None
     for a blank line; a ``LoyaError`` says what is wrong."""
@@ -414,10 +425,11 @@ def _on_cluster(jobs: list[Job], workers: int, scheduler: str | None, work: Call
             cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
                                    dashboard_address=None)
             client = Client(cluster)
-    except (OSError, TimeoutError) as exc:
+    except Exception as exc:
         if cluster is not None:
             cluster.close()
-        raise BackendError(f"cannot reach the dask scheduler {scheduler or '(local)'}: {exc}") from None
+        raise BackendError(f"cannot reach the dask scheduler {scheduler or '(local)'}: "
+                           f"{type(exc).__name__}: {exc}") from None
     futures = []
     try:
         futures = client.map(work, jobs, pure=False)
