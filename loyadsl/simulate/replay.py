@@ -12,7 +12,9 @@ the end of the history so expiries and tier reviews up to that day are counted. 
 report needs goes into a ``Tally``.
 
 States are this replay's own working copies, changed in place (``apply_in_place``): nothing else
-holds them, and a receipt's changes either all fit or none is applied.
+holds them. A receipt's changes are *booked* on every state they concern (its customer's, and for a
+referral the referrer's) all or nothing, and only then counted: a receipt the runtime refuses (any
+``LoyaError``) is quarantined and counts for nothing (docs/simulate.md, "Accounting").
 """
 
 from __future__ import annotations
@@ -347,8 +349,10 @@ class PartitionReplay:
             receiver = self._member(str(transfer["customer"]))
             self._book_into(receiver, self.engine.receive(transfer, receiver.state, utc_datetime(utc)), utc, booked)
 
-    def _count_changes(self, booked: Iterable[_Booked], day: int) -> None:
+    def _count_changes(self, booked: list[_Booked], day: int) -> None:
         """Count what the report needs from booked changes."""
+        if not booked:
+            return  # no change: no week of the series is touched
         t = self.tally.totals
         week = self.tally.week(day)
         lot_campaign = self._lot_campaign
