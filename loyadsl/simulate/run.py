@@ -43,8 +43,9 @@ PARTITIONS = 16
 PARTITION_BYTES = 64 << 20  # of input text per partition, at most: small partitions balance the workers
 GZIP_RATIO = 8
 BACKENDS = ("process", "dask")
-CUSTOMERS, DUPLICATE, SKIPPED = "LOY608", "LOY605", "LOY613"
-DASK_CONNECT_SECONDS = 10  # codes of bad records that do not make their receipt id refused
+CUSTOMERS = "LOY608"  # a customers file that cannot be used
+DUPLICATE, SKIPPED = "LOY605", "LOY613"  # codes of bad records that do not make their receipt id refused
+DASK_CONNECT_SECONDS = 10  # to reach a dask scheduler
 
 
 @dataclass
@@ -425,9 +426,12 @@ def _on_cluster(jobs: list[Job], workers: int, scheduler: str | None, work: Call
             cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
                                    dashboard_address=None)
             client = Client(cluster)
-    except Exception as exc:
+    except BaseException as exc:
         if cluster is not None:
             cluster.close()
+        if isinstance(exc, LoyaError) or not isinstance(exc, Exception):
+            raise  # an interruption
+        # whatever answers at that address, it is not a usable scheduler
         raise BackendError(f"cannot reach the dask scheduler {scheduler or '(local)'}: "
                            f"{type(exc).__name__}: {exc}") from None
     futures = []

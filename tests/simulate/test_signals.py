@@ -156,3 +156,20 @@ def test_workers_do_not_outlive_a_parent_killed_outright(tmp_path: Path, inputs:
     process.kill()
     process.communicate(timeout=BOUND)
     until(lambda: not alive(workers_seen))  # each notices its parent is gone within PARENT_CHECK_SECONDS
+
+
+def test_a_signal_stops_a_dask_local_cluster(tmp_path: Path, inputs: tuple[Path, Path]) -> None:
+    pytest.importorskip("distributed")
+    process, temp = start(tmp_path, inputs, "--workers", "2", "--backend", "dask")
+    until(lambda: len(children(process.pid)) >= 2)  # the cluster's worker processes are up
+    seen = descendants(process.pid)
+    process.send_signal(signal.SIGTERM)
+    code, err = finish(process)
+    assert code == 143 and "error[LOY612]: interrupted by SIGTERM" in err and "Traceback" not in err, err
+    until(lambda: not alive(seen))
+    assert list(temp.iterdir()) == []  # partitions and dask's scratch space
+
+
+def descendants(pid: int) -> list[int]:
+    found = children(pid)
+    return found + [d for child in found for d in descendants(child)]
