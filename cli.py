@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -26,6 +28,7 @@ from loyadsl.api import CheckResult, check_file, compile_file, is_yaml, parse_an
 from loyadsl.diagnostics import Diagnostic, error, has_errors
 from loyadsl.render import diagnostics_json, money, outcome_table, print_diagnostics
 from loyadsl.runtime import Engine, LoyaError, load_bundle
+from loyadsl.runtime.bundle import FORMAT_VERSION
 
 app = typer.Typer(
     name="loya",
@@ -46,6 +49,23 @@ class Format(StrEnum):
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="text for people, json for machines")]
+TrustedKeyOpt = Annotated[list[Path] | None, typer.Option(
+    "--trusted-key", help="an Ed25519 public key (the .pub of `loya keygen`) that may have signed the bundle; "
+                          "repeatable; trusting a key requires a valid signature by one of them")]
+RequireSignatureOpt = Annotated[bool, typer.Option(
+    "--require-signature", help="refuse a bundle that is not signed by a trusted key")]
+
+
+@dataclass(frozen=True)
+class Trust:
+    """Which signatures a verb accepts: trusting keys implies requiring a signature by one of them."""
+
+    keys: tuple[bytes, ...] = ()
+    require: bool = False
+
+    @property
+    def asked(self) -> bool:
+        return bool(self.keys) or self.require
 
 
 def _fail(message: str, code: int = EXIT_USAGE, as_json: bool = False, diag_code: str = "LOY407") -> NoReturn:
@@ -131,17 +151,30 @@ def _bundle_summary(bundle: Any, path: Path, size: int) -> dict[str, Any]:
         "groups": len(bundle.groups),
         "cost": {"fixed": bundle.cost_fixed, "per_line": bundle.cost_per_line},
         "signed": bundle.signed,
+        "signature": {"alg": "ed25519", "key_id": bundle.key_id, "verified": bundle.signature_verified}
+        if bundle.signed else None,
     }
+
+
+def _signature_text(signature: dict[str, Any] | None) -> str:
+    if signature is None:
+        return "none (unsigned)"
+    if signature["verified"]:
+        return f"ed25519 by key {signature['key_id']}, verified against a trusted key"
+    return (f"ed25519 by key {signature['key_id']}, present but NOT verified "
+            "(give the signer's public key with --trusted-key to check it)")
 
 
 @app.command()
 def inspect(
     bundle_path: Annotated[Path, typer.Argument(help="a compiled bundle")],
+    trusted_key: TrustedKeyOpt = None,
+    require_signature: RequireSignatureOpt = False,
     fmt: FormatOpt = Format.text,
 ) -> None:
-    """Show a bundle's manifest, groups, campaigns and cost bound (after verifying it)."""
+    """Show a bundle's manifest, signature, groups, campaigns and cost bound (after verifying it)."""
     as_json = fmt is Format.json
-    bundle = _load_bundle_file(bundle_path, as_json)
+    bundle = _load_bundle_file(bundle_path, as_json, _trust(trusted_key, require_signature, as_json))
     summary = _bundle_summary(bundle, bundle_path, bundle_path.stat().st_size)
     if as_json:
         summary["campaign_list"] = [
@@ -151,7 +184,8 @@ def inspect(
         print(json.dumps(summary, ensure_ascii=False, indent=2))
         return
     out.print(f"bundle {escape(str(bundle_path))}: programme “{escape(summary['programme'])}”, "
-              f"{summary['campaigns']} campaigns, digest {summary['digest']}, signed: {summary['signed']}")
+              f"{summary['campaigns']} campaigns, digest {summary['digest']}")
+    out.print(f"signature: {_signature_text(summary['signature'])}")
     table = Table("campaign", "title", "group", "priority", "cost")
     for c in bundle.campaigns:
         table.add_row(escape(c.name), escape(c.title or ""), escape(bundle.groups[c.group].name), str(c.priority),
@@ -168,11 +202,13 @@ def eval_cmd(
     ] = None,
     now: Annotated[str | None, typer.Option(help="evaluation time (ISO 8601); default: each receipt's time")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="print why each campaign applied or not")] = False,
+    trusted_key: TrustedKeyOpt = None,
+    require_signature: RequireSignatureOpt = False,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Evaluate receipts: one receipt prints its outcome, several print a summary per campaign."""
     as_json = fmt is Format.json
-    engine = _engine_for(programme, as_json)
+    engine = _engine_for(programme, as_json, _trust(trusted_key, require_signature, as_json))
     people = _load_customers(customers, as_json) if customers else {}
     at = _parse_now(now, as_json) if now else None
     outcomes: list[dict[str, Any]] = []
@@ -321,15 +357,19 @@ def keygen(
     raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                             serialization.NoEncryption())
     pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    output.write_text(raw.hex() + "\n", encoding="ascii")
-    output.with_suffix(output.suffix + ".pub").write_text(pub.hex() + "\n", encoding="ascii")
+    try:
+        with os.fdopen(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as private:
+            private.write(raw.hex() + "\n")  # created readable by its owner only, never world-readable for a moment
+        output.with_suffix(output.suffix + ".pub").write_text(pub.hex() + "\n", encoding="ascii")
+    except OSError as exc:
+        _fail(f"cannot write the key: {exc}")
     out.print(f"wrote {escape(str(output))} and {escape(str(output))}.pub")
 
 
 @app.command()
 def version() -> None:
     """Print the toolchain version and the bundle format it writes."""
-    out.print(f"loyadsl {__version__}, bundle format 1")
+    out.print(f"loyadsl {__version__}, bundle format {FORMAT_VERSION}")
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -366,27 +406,41 @@ def _read_key(path: Path, as_json: bool) -> bytes:
         raise  # unreachable: _fail exits
 
 
-def _load_bundle_file(path: Path, as_json: bool) -> Any:
+def _trust(key_files: list[Path] | None, require: bool, as_json: bool) -> Trust:
+    keys = []
+    for path in key_files or ():
+        key = _read_key(path, as_json)
+        if len(key) != 32:
+            _fail(f"--trusted-key {path}: not an Ed25519 public key (32 bytes as hex, the .pub of `loya keygen`)",
+                  as_json=as_json, diag_code="LOY406")
+        keys.append(key)
+    return Trust(tuple(keys), require)
+
+
+def _load_bundle_file(path: Path, as_json: bool, trust: Trust = Trust()) -> Any:
     try:
         data = path.read_bytes()
     except OSError as exc:
         _fail(f"cannot read {path}: {exc}", as_json=as_json)
     try:
-        return load_bundle(data)
+        return load_bundle(data, list(trust.keys), trust.require)
     except LoyaError as exc:
         _fail(f"{path}: {exc}", EXIT_FINDINGS, as_json=as_json, diag_code=exc.code)
 
 
-def _engine_for(path: Path, as_json: bool) -> Engine:
+def _engine_for(path: Path, as_json: bool, trust: Trust = Trust()) -> Engine:
     if not path.is_file():
         _fail(f"{path}: no such file", as_json=as_json)
     if path.suffix in (".loya", ".yaml", ".yml"):
+        if trust.asked:
+            _fail(f"{path} is a source programme, which carries no signature: --trusted-key and "
+                  "--require-signature check compiled bundles", as_json=as_json, diag_code="LOY406")
         data, result = compile_file(path)
         if data is None:
             _report(result, Format.json if as_json else Format.text)
             raise typer.Exit(EXIT_FINDINGS)
         return Engine(load_bundle(data))
-    return Engine(_load_bundle_file(path, as_json))
+    return Engine(_load_bundle_file(path, as_json, trust))
 
 
 def _read_receipts(path: Path, problems: list[dict[str, Any]]) -> Iterator[tuple[str, Any]]:
@@ -466,10 +520,13 @@ def simulate(
     assert_file: AssertFileOpt = None,
     quarantine: QuarantineOpt = None,
     strict: StrictOpt = False,
+    trusted_key: TrustedKeyOpt = None,
+    require_signature: RequireSignatureOpt = False,
 ) -> None:
     """Replay history through a programme; print the report (exit 1 if an assertion fails)."""
+    trust = _trust(trusted_key, require_signature, fmt is ReportFormat.json)
     report = _simulate(programme, receipts, customers, map_spec, map_file, workers, backend, scheduler,
-                       asserts or [], assert_file or [], quarantine, strict, fmt)
+                       asserts or [], assert_file or [], quarantine, strict, fmt, trust)
     _emit_report(report, fmt, output)
     if any(not a["ok"] for a in report["assertions"]):
         raise typer.Exit(EXIT_FINDINGS)
@@ -477,12 +534,13 @@ def simulate(
 
 def _simulate(programme: Path, receipts: list[Path], customers: Path | None, map_spec: str | None,
               map_file: Path | None, workers: int, backend: str, scheduler: str | None, asserts: list[str],
-              assert_files: list[Path], quarantine: Path | None, strict: bool, fmt: ReportFormat) -> dict[str, Any]:
+              assert_files: list[Path], quarantine: Path | None, strict: bool, fmt: ReportFormat,
+              trust: Trust) -> dict[str, Any]:
     from loyadsl.simulate import asserts as guards
     from loyadsl.simulate.run import Simulation
 
     as_json = fmt is ReportFormat.json
-    engine = _engine_for(programme, as_json)
+    engine = _engine_for(programme, as_json, trust)
     checks, mapping = _history_inputs(engine, receipts, map_spec, map_file, asserts, assert_files, backend, as_json)
     bundle = _bundle_bytes(programme, engine)
     report = _replay(as_json, lambda progress: Simulation(bundle, receipts, customers, mapping, workers, backend,
@@ -587,6 +645,8 @@ def diff_cmd(
     assert_file: AssertFileOpt = None,
     quarantine: QuarantineOpt = None,
     strict: StrictOpt = False,
+    trusted_key: TrustedKeyOpt = None,
+    require_signature: RequireSignatureOpt = False,
 ) -> None:
     """Replay history through two programmes; print what changes (exit 1 if an assertion on NEW fails)."""
     from loyadsl.simulate.diff import check_comparable, run_diff
@@ -594,7 +654,8 @@ def diff_cmd(
     from loyadsl.simulate.run import Simulation
 
     as_json = fmt is ReportFormat.json
-    old_engine, new_engine = _engine_for(old, as_json), _engine_for(new, as_json)
+    trust = _trust(trusted_key, require_signature, as_json)
+    old_engine, new_engine = _engine_for(old, as_json, trust), _engine_for(new, as_json, trust)
     try:
         check_comparable(old_engine.bundle, new_engine.bundle)
     except DiffError as exc:

@@ -48,7 +48,8 @@ FORMAT_VERSION = 2  # 2: customer state (docs/state.md); version 1 bundles must 
 STACKING_MODES = ("stack_all", "stack_up_to", "first_by_priority", "best_for_customer", "lowest_discount")
 BASES = ("original", "discounted")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
-_HEX = re.compile(r"(?:[0-9a-f]{2})*\Z")
+_KEY_ID = re.compile(r"[0-9a-f]{16}")
+_SIG = re.compile(r"[0-9a-f]{128}")
 _ABSENT = object()
 
 # --------------------------------------------------------------------------------------- the model
@@ -294,26 +295,27 @@ def _envelope(raw: bytes) -> dict[str, Any]:
 def _check_signature(
     body: bytes, signature: dict[str, str] | None, trusted_keys: list[bytes] | None, require: bool
 ) -> bool:
+    """Whether the signature was verified against a trusted key. Trusting keys implies requiring a
+    signature; a signature is always well formed Ed25519 (another algorithm, ``"none"`` included, is
+    refused even when no keys are given); without keys a signature is only present, not verified."""
     keys = list(trusted_keys or ())
     for i, key in enumerate(keys):
         if not isinstance(key, bytes) or len(key) != 32:
             raise BundleError("LOY406", f"trusted_keys[{i}] is not a raw 32-byte Ed25519 public key")
+    if signature is not None:
+        _signature_form(signature)
     if signature is None:
-        if require:
-            raise BundleError("LOY406", "the bundle is not signed, and a signature is required")
+        if require or keys:
+            raise BundleError("LOY406", "the bundle is not signed, and a signature is required"
+                              + (" (trusted keys were given)" if keys else ""))
         return False
     if not keys:
         if require:
             raise BundleError("LOY406", "a signature is required but no trusted keys were given to check it")
         return False
-    if signature["alg"] != "ed25519":
-        raise BundleError("LOY406", f"unsupported signature algorithm {signature['alg']!r}")
-    by_id = {key_id(key): key for key in keys}
-    trusted = by_id.get(signature["key_id"])
+    trusted = {key_id(key): key for key in keys}.get(signature["key_id"])
     if trusted is None:
         raise BundleError("LOY406", f"signed by key {signature['key_id']!r}, which is not among the trusted keys")
-    if not _HEX.match(signature["sig"]):
-        raise BundleError("LOY406", "the signature is not hex")
     try:
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -324,6 +326,15 @@ def _check_signature(
     except (InvalidSignature, ValueError):
         raise BundleError("LOY406", "the signature does not match the bundle") from None
     return True
+
+
+def _signature_form(signature: dict[str, str]) -> None:
+    if signature["alg"] != "ed25519":
+        raise BundleError("LOY406", f"unsupported signature algorithm {signature['alg'][:20]!r}: only ed25519 is accepted")
+    if not _KEY_ID.fullmatch(signature["key_id"]):
+        raise BundleError("LOY406", "the signature's key_id is not 16 lowercase hex digits")
+    if not _SIG.fullmatch(signature["sig"]):
+        raise BundleError("LOY406", "the signature is not 128 hex digits (an Ed25519 signature is 64 bytes)")
 
 
 class _Float:

@@ -28,7 +28,7 @@ CODES: dict[str, str] = {
     "LOY204": "condition is not a boolean",
     "LOY205": "duplicate declaration",
     "LOY206": "wrong argument / parameter",
-    "LOY207": "value out of range",
+    "LOY207": "value out of range or not allowed",
     "LOY208": "currency differs from the programme's",
     "LOY209": "bad list (empty, CSV unreadable, unknown column)",
     "LOY210": "missing programme header / setting",
@@ -61,6 +61,7 @@ CODES: dict[str, str] = {
     "LOY503": "change or return does not fit the customer state",
     # LOY504-LOY509: receipt validation (reserved for hardening)
     # LOY510-LOY519: returns, refunds, idempotency (reserved for hardening)
+    "LOY510": "receipt or return applied to the customer already",
     # LOY520-LOY529: evaluation limits (reserved for hardening)
     # LOY6xx: simulation inputs and runs
     # LOY600-LOY619: simulation (reserved for hardening)

@@ -421,10 +421,12 @@ class Engine:
         return self._advance(state, _utc(now))
 
     def refund(self, original: Outcome | dict[str, Any], returned: Mapping[Any, Any] | None,
-               customer: CustomerState | dict[str, Any], now: dt.datetime) -> Refund:
+               customer: CustomerState | dict[str, Any], now: dt.datetime, return_id: str | None = None) -> Refund:
         """A return (docs/state.md, section 7): ``returned`` maps line_no -> quantity as receipt JSON
-        writes it (None: everything not yet returned). The changes undo the original ones in
-        proportion; time events due by ``now`` lead them. Errors are ``RefundError`` (LOY503)."""
+        writes it (None: everything not yet returned); ``return_id`` names the return (the host's id of
+        the return document; None: made from the receipt id and the quantities). The changes undo the
+        original ones in proportion; time events due by ``now`` lead them. Errors are ``RefundError``:
+        LOY510 for a return the customer's state has applied already, else LOY503."""
         state = self._state(customer, None)
         utc = _utc(now)
         lead: tuple[dict[str, Any], ...] = ()
@@ -433,7 +435,7 @@ class Engine:
             lead, lead_events = self._advance(state, utc)
             if lead:
                 state = apply(state, lead, self.bundle.state)
-        result = refund(self.ledger, original, returned, state, utc)
+        result = refund(self.ledger, original, returned, state, utc, return_id)
         if not lead and not lead_events:
             return result
         return result._replace(changes=(*lead, *result.changes), events=(*lead_events, *result.events))
@@ -442,7 +444,9 @@ class Engine:
                 now: dt.datetime) -> tuple[dict[str, Any], ...]:
         """The changes a ``transfer`` (another customer's referral reward, docs/state.md) makes to the
         receiving customer at ``now``: time events due by then lead the new lot. The host applies them
-        to the receiver's state, as it applies an outcome's. Errors are ``StateError`` (LOY503)."""
+        to the receiver's state, as it applies an outcome's; the first remembers the transfer by its lot id,
+        so it is received once. Errors are ``StateError``: LOY510 for a transfer received already, else
+        LOY503."""
         state = self._state(customer, None)
         if state is None:
             raise CustomerError("a transfer needs the receiving customer's state")

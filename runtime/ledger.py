@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 from .bundle import Bundle
 from .declarations import Account, CampaignState, CertificateSeries, CouponSeries, Expiry
 from .errors import LoyaError, RefundError, StateError
-from .model import CustomerView, Line, Outcome, _thousandths
+from .limits import MAX_TEXT_CHARS
+from .model import CustomerView, Line, Outcome, _show, _thousandths
 from .money import allocate, ceil_div
 from .state import (
     AccountState,
@@ -507,6 +508,8 @@ class Session:
         events: list[dict[str, Any]] = []
         known = state is not None
         to_pay = [a - p - c for a, p, c in zip(left, payment.by_points, payment.by_certificates, strict=True)]
+        if known:  # first: a second application of this outcome stops here (LOY510)
+            changes.append({"op": "applied", "id": rid, "at": iso(self.utc), "receipt": rid})
         # payment
         changes += payment.takes
         changes += payment.spends
@@ -798,7 +801,9 @@ def receive(ledger: Ledger, state: CustomerState, transfer: Mapping[str, Any], u
     debt = held.debt if held is not None else 0
     repaid = min(debt, points * decl.repay // MILLION) if debt > 0 else 0
     receipt = transfer.get("receipt")
-    out: list[Change] = []
+    if lot_id in state.applied:
+        raise StateError(f"the transfer {lot_id} was received by customer {state.id} already", "lot", "LOY510")
+    out: list[Change] = [{"op": "applied", "id": lot_id, "at": iso(utc), "receipt": receipt}]
     if repaid:
         out.append({"op": "debt", "account": decl.name, "points": -repaid, "reason": "repay", "shared": shared,
                     "receipt": receipt})
@@ -824,12 +829,16 @@ def _still_counted(state: CustomerState, change: Change) -> bool:
 
 
 class Refund(NamedTuple):
-    """What a return gives back. ``money``: back in money (the part paid neither by points nor by
-    certificates, less a sold certificate's spent part); ``points_money`` and ``certificates_money``:
-    what went back to lots and certificates instead; ``discount``: the returned share of the discount;
-    ``lines``: the same per line (``qty`` returned, in thousandths); ``changes``: for ``state.apply``;
-    ``shortfall``: what could not be taken back (points already spent, by the account's policy, or a
-    sold certificate's spent part); ``full``: whether the receipt is now returned completely."""
+    """What a return gives back (docs/state.md, section 7). Per payment part of each line (money,
+    points, each certificate) the returned share by one cumulative rule, so ``payable`` = ``money`` +
+    ``points_money`` + ``certificates_money`` + ``withheld`` exactly, per line and in total.
+    ``money``: paid out in money; ``points_money``: the money points had paid, given back as points;
+    ``certificates_money``: put back on the certificates; ``withheld``: kept back from the money (a sold
+    certificate's spent part, points the customer spent already); ``discount``: the returned share of
+    the discount; ``lines``: the same per line (``qty`` returned, in thousandths); ``changes``: for
+    ``state.apply`` (the first remembers the return's ``return_id``); ``shortfall``: what could not be
+    taken back where it came from, and how it was settled; ``full``: whether the receipt is now returned
+    completely."""
 
     receipt_id: str
     money: int
@@ -841,10 +850,13 @@ class Refund(NamedTuple):
     events: tuple[dict[str, Any], ...]
     shortfall: tuple[dict[str, Any], ...]
     full: bool
+    withheld: int = 0
+    return_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"receipt_id": self.receipt_id, "money": self.money, "points_money": self.points_money,
-                "certificates_money": self.certificates_money, "discount": self.discount, "full": self.full,
+        return {"receipt_id": self.receipt_id, "return_id": self.return_id, "money": self.money,
+                "points_money": self.points_money, "certificates_money": self.certificates_money,
+                "withheld": self.withheld, "discount": self.discount, "full": self.full,
                 "lines": list(self.lines), "changes": list(self.changes), "events": list(self.events),
                 "shortfall": list(self.shortfall)}
 
@@ -904,15 +916,52 @@ def _quantities(rid: str, sold: dict[int, dict[str, int]], done: dict[int, int],
     return now
 
 
+class _Share:
+    """The one rounding rule of a return. After returning q of a line's Q units, a of which were returned
+    before, a part p of the line (the money paid in cash, by points, by one certificate; the points of one
+    change on the line) is undone by ⌊p × (a + q) / Q⌋ − ⌊p × a / Q⌋: floor both times, so the returns of
+    a line add up to the whole part exactly and no return gives back more of a part than it held."""
+
+    def __init__(self, sold: dict[int, dict[str, int]], done: dict[int, int], now: dict[int, int]) -> None:
+        self.sold = sold
+        self.done = done
+        self.now = now
+
+    def __call__(self, ln: int, part: int) -> int:
+        q = self.now.get(ln, 0)
+        if not q or ln not in self.sold:
+            return 0
+        total, before = self.sold[ln]["qty"], self.done.get(ln, 0)
+        return part * (before + q) // total - part * before // total
+
+    def before(self, ln: int, part: int) -> int:
+        """What earlier returns undid of a line's part."""
+        if ln not in self.sold:
+            return 0
+        return part * self.done.get(ln, 0) // self.sold[ln]["qty"]
+
+    def of(self, change: Change) -> dict[int, int]:
+        """The returned share of a line-attributed change, per line (zero parts left out)."""
+        out = {}
+        for ln, p in change.get("lines") or ():
+            part = self(int(ln), int(p))
+            if part:
+                out[int(ln)] = part
+        return out
+
+
 class _Undo:
     """The running state of one refund: lots, debts, counters and certificates as the refund's own
-    earlier changes leave them, so two changes touching one lot never take it twice."""
+    earlier changes leave them, so two changes touching one lot never take it twice; and the refund's
+    lines, whose money the undoing moves between parts (a certificate gone: its part is paid in money;
+    a spent sold certificate or spent points: withheld)."""
 
-    def __init__(self, ledger: Ledger, state: CustomerState, utc: int, rid: str) -> None:
+    def __init__(self, ledger: Ledger, state: CustomerState, utc: int, rid: str, share: _Share) -> None:
         self.ledger = ledger
         self.state = state
         self.utc = utc
         self.rid = rid
+        self.share = share
         self.lots: dict[tuple[bool, str], dict[str, _Lot]] = {}
         self.debts: dict[tuple[str, bool], int] = {}
         self.points_of: dict[str, int] = {}  # lot id -> its points
@@ -923,23 +972,79 @@ class _Undo:
                 self.debts[(name, shared)] = acc.debt
         self.counters = {name: (c.value, c.period) for name, c in state.counters.items()}
         self.certificates = {c.code: c.balance for c in state.certificates}
+        self.expires = {c.code: c.expires for c in state.certificates}
+        self.lines: dict[int, dict[str, Any]] = {}
         self.changes: list[Change] = []
         self.events: list[dict[str, Any]] = []
         self.shortfall: list[dict[str, Any]] = []
-        self.money_adjust = 0
+        self.pending: list[tuple[dict[str, Any], dict[int, int]]] = []  # points to withhold: (entry, weights)
+
+    def open_lines(self, cards: Mapping[str, Mapping[int, int]]) -> None:
+        """The refund's lines: each payment part of a returned line by the one rule (``_Share``); the
+        undoing then moves money between them (a card gone: paid in money; a spent sold card or spent
+        points: withheld)."""
+        share = self.share
+        for ln, entry in share.sold.items():
+            if share.now.get(ln):
+                cash, points = share(ln, entry["to_pay"]), share(ln, entry["points_money"])
+                by_cards = sum(share(ln, card.get(ln, 0)) for card in cards.values())
+                self.lines[ln] = {"line_no": ln, "qty": share.now[ln], "payable": cash + points + by_cards,
+                                  "discount": share(ln, entry["discount"]), "points_money": points,
+                                  "certificates": by_cards, "withheld": 0, "money": cash}
+
+    def undo(self, change: Change, full: bool, cards: Mapping[str, Mapping[int, int]]) -> None:
+        """The returned share of one change of the receipt (line by line), or the whole of it with the
+        full return (coupon uses, usage, budget, the purchase count, an issued coupon)."""
+        share, rid, op = self.share, self.rid, change["op"]
+        if op == "lot" and change.get("lines"):
+            if parts := share.of(change):
+                self.accrual(change, sum(parts.values()),
+                             sum(share.before(int(ln), int(p)) for ln, p in change["lines"]), parts)
+        elif op == "take" and change.get("reason") == "redeem" and change.get("lines"):
+            if points := sum(share.of(change).values()):
+                self.redemption(change, points)
+        elif op == "debt" and change.get("lines"):
+            if parts := share.of(change):
+                self.debt(change, sum(parts.values()), {ln: abs(p) for ln, p in parts.items()})
+        elif op == "certificate" and change.get("lines"):
+            self.certificate(change, cards.get(change["code"], {}))
+        elif op == "certificate_issue" and change.get("lines"):
+            ((ln, value),) = change["lines"]
+            if part := share(ln, value):
+                kept = self.sold(change, part, share.done.get(ln, 0) + share.now[ln] == share.sold[ln]["qty"])
+                self.lines[ln]["money"] -= kept
+                self.lines[ln]["withheld"] += kept
+        elif op == "counter" and change.get("lines"):
+            if delta := sum(share.of(change).values()):
+                self.counter(change, delta)
+        elif op == "qualify":
+            delta = sum(share.of(change).values()) if change.get("lines") else (change["delta"] if full else 0)
+            if delta and _still_counted(self.state, change):
+                back: Change = {"op": "qualify", "period": change["period"], "delta": -delta, "receipt": rid}
+                if "day" in change:
+                    back["day"] = change["day"]
+                self.changes.append(back)
+        elif full and op == "coupon_use":
+            self.changes.append({"op": "coupon_unuse", "code": change["code"], "series": change["series"],
+                                 "campaign": change.get("campaign"), "receipt": rid})
+        elif full and op in ("usage", "budget"):
+            self.changes.append({**change, "delta": -change["delta"]})
+        elif full and op == "coupon_issue":
+            self.revoke(change)
+        elif full and op == "receipt":
+            self.changes.append({"op": "receipt", "receipt": rid, "delta": -change["delta"]})
 
     def take(self, account: str, shared: bool, lot: _Lot, points: int, reason: str) -> None:
         self.lots[(shared, account)][lot.id] = lot._replace(left=lot.left - points)
         self.changes.append({"op": "take", "account": account, "lot": lot.id, "points": points, "reason": reason,
                              "shared": shared, "receipt": self.rid})
 
-    def accrual(self, change: Change, points: int, earlier: int) -> None:
-        """Take back accrued points from their lot; a shortfall goes by the account's policy. A lot that
-        nothing but this receipt's returns touched is removed with its last points (a ``lot`` change of
-        minus its points, after giving back what earlier returns took), so a receipt returned in parts
-        leaves the state a return at once leaves."""
+    def accrual(self, change: Change, points: int, earlier: int, weights: dict[int, int]) -> None:
+        """Take back accrued points from their lot; what was spent of it already is a shortfall
+        (``reclaim``). A lot that nothing but this receipt's returns touched is removed with its last
+        points (a ``lot`` change of minus its points, after giving back what earlier returns took), so a
+        receipt returned in parts leaves the state a return at once leaves."""
         account, shared = change["account"], bool(change.get("shared"))
-        decl = self.ledger.accounts.get(account)
         lots = self.lots.get((shared, account), {})
         lot = lots.get(change["lot"])
         whole = change["points"]
@@ -954,26 +1059,81 @@ class _Undo:
         got = min(points, lot.left) if lot is not None else 0
         if got > 0 and lot is not None:
             self.take(account, shared, lot, got, "return")
-        short = points - got
-        if short and decl is not None and decl.shortfall == "other_lots":
-            others = [x for x in lots.values() if x.id != change["lot"] and _active(x, self.utc)]
+        if points > got:
+            self.reclaim(account, shared, points - got, change["lot"], weights)
+
+    def reclaim(self, account: str, shared: bool, short: int, lot_id: str | None, weights: dict[int, int]) -> None:
+        """Points a return must take back that are no longer where they came from (spent, or a repaid
+        debt whose room was borrowed again), by the account's ``shortfall`` policy: ``other_lots`` takes
+        them from the account's other active lots in spend order, ``negative`` makes them a debt within
+        the credit limit; what is still missing is withheld from the money refunded (``settle``), under
+        ``report`` only reported. So a return always books: no change it makes goes past a lot's points or
+        a credit limit."""
+        decl = self.ledger.accounts.get(account)
+        policy = decl.shortfall if decl is not None else "report"
+        if decl is not None and policy == "other_lots":
+            others = [x for x in self.lots.get((shared, account), {}).values()
+                      if x.id != lot_id and _active(x, self.utc)]
             for other in spend_order(others, decl.spend):
                 part = min(short, other.left)
                 self.take(account, shared, other, part, "return")
                 short -= part
                 if not short:
-                    break
-        if short and decl is not None and decl.shortfall == "negative":
-            debt = self.debts.get((account, shared), 0)
-            borrow = min(short, max(0, decl.credit - debt))
+                    return
+        if decl is not None and policy == "negative":
+            borrow = min(short, self._room(account, shared))
             if borrow:
-                self.debts[(account, shared)] = debt + borrow
-                self.changes.append({"op": "debt", "account": account, "points": borrow, "reason": "return",
-                                     "shared": shared, "receipt": self.rid})
+                self._debt(account, shared, borrow)
                 short -= borrow
         if short:
-            self.shortfall.append({"kind": "points", "account": account, "lot": change["lot"], "points": short,
-                                   "shared": shared})
+            entry = {"kind": "points", "account": account, "lot": lot_id, "points": short, "shared": shared}
+            if policy == "report":
+                self.shortfall.append(entry)
+            else:
+                self.pending.append((entry, weights))
+
+    def settle(self) -> None:
+        """Withhold the points still missing from the money refunded, at ⌈points × value⌉ (ceil: the
+        retailer gets at least the points' worth), at most the money the refund pays; what the money
+        cannot cover is reported (the customer keeps those points)."""
+        ledger = self.ledger
+        for entry, weights in self.pending:
+            short = entry["points"]
+            room = sum(line["money"] for line in self.lines.values())
+            points = short if ceil_div(short * ledger.point_value, ledger.points_scale) <= room \
+                else room * ledger.points_scale // ledger.point_value
+            if points:
+                money = ceil_div(points * ledger.point_value, ledger.points_scale)
+                self._withhold(money, weights)
+                self.shortfall.append({**entry, "kind": "withheld", "points": points, "money": money})
+            if short > points:
+                self.shortfall.append({**entry, "points": short - points})
+
+    def _withhold(self, money: int, weights: dict[int, int]) -> None:
+        """Take ``money`` from the lines' money: over the lines the points came from, by their points,
+        then from any line in order (a line never goes below zero)."""
+        order = [ln for ln in sorted(weights) if ln in self.lines]
+        parts = split(money, [weights[ln] for ln in order], order)
+        rest = 0
+        for ln, part in zip(order, parts, strict=True):
+            rest += part - self._keep(ln, part)
+        for ln in self.lines:
+            if not rest:
+                break
+            rest -= self._keep(ln, rest)
+        assert rest == 0, "settle withholds at most the money refunded"
+
+    def _keep(self, ln: int, money: int) -> int:
+        line = self.lines[ln]
+        got = min(money, line["money"])
+        line["money"] -= got
+        line["withheld"] += got
+        return got
+
+    def _room(self, account: str, shared: bool) -> int:
+        decl = self.ledger.accounts.get(account)
+        credit = decl.credit if decl is not None else 0
+        return max(0, credit - self.debts.get((account, shared), 0))
 
     def redemption(self, change: Change, points: int) -> None:
         """Give redeemed points back to the lot they came from (expired: they expire at once)."""
@@ -988,12 +1148,13 @@ class _Undo:
             self.take(account, shared, self.lots[(shared, account)][lot.id], points, "expire")
             self.events.append({"event": "points_expired", "account": account, "points": points, "lot": lot.id})
 
-    def debt(self, change: Change, points: int) -> None:
+    def debt(self, change: Change, points: int, weights: dict[int, int]) -> None:
         """Undo ``points`` of a debt change: a borrowing (> 0) comes off the debt, a repayment (< 0) goes
         back on it. Borrowing and repayment sit on different lines, so a partial return may cancel more
         debt than is left: the rest is the customer's, a lot of this return; and a repayment undone
         later takes such a lot back first (removing it when untouched), so the parts add up to a
-        return at once."""
+        return at once. A repayment goes back on the debt only within the credit limit (the room may
+        have been borrowed again since): the rest is a shortfall (``reclaim``)."""
         account, shared = change["account"], bool(change.get("shared"))
         key = (account, shared)
         debt = self.debts.get(key, 0)
@@ -1018,7 +1179,11 @@ class _Undo:
             owed -= got
             if not owed:
                 return
-        self._debt(account, shared, owed)
+        back = min(owed, self._room(account, shared))
+        if back:
+            self._debt(account, shared, back)
+        if owed > back:
+            self.reclaim(account, shared, owed - back, None, weights)
 
     def _debt(self, account: str, shared: bool, points: int) -> None:
         self.debts[(account, shared)] = self.debts.get((account, shared), 0) + points
@@ -1038,16 +1203,41 @@ class _Undo:
                              "active_from": iso(self.utc), "expires": None if expires is None else iso(expires),
                              "receipt": self.rid, "campaign": None, "shared": shared})
 
-    def certificate(self, change: Change, delta: int) -> None:
-        """A certificate payment (``delta`` < 0 undone: money goes back on the card)."""
+    def certificate(self, change: Change, used: Mapping[int, int]) -> None:
+        """A certificate payment undone: per line the returned share of what the card paid (``used``,
+        money) goes back on the card, with the returned share of what a single-use card forfeited. A card
+        that is gone or expired cannot take it: that part of the line is paid in money instead."""
         code = change["code"]
-        if code not in self.certificates:
-            self.money_adjust -= delta
-            self.shortfall.append({"kind": "certificate_gone", "code": code, "amount": -delta})
+        if not used:
+            raise RefundError(f"certificate {code} spent on the receipt has no used entry in the payment record",
+                              "payment.certificates")
+        back = forfeit = 0
+        moved: dict[int, int] = {}
+        for ln, part in change["lines"]:
+            ln = int(ln)
+            paid = used.get(ln, 0)
+            if -int(part) < paid:
+                raise RefundError(f"certificate {code} paid {paid} on line {ln}, more than it spent there",
+                                  "payment.certificates")
+            share = self.share(ln, paid)
+            back += share
+            forfeit += self.share(ln, -int(part) - paid)
+            if share:
+                moved[ln] = share
+        expires = self.expires.get(code)
+        if code in self.certificates and (expires is None or expires > self.utc):
+            if back + forfeit:
+                self.certificates[code] += back + forfeit
+                self.changes.append({"op": "certificate", "code": code, "delta": back + forfeit, "reason": "return",
+                                     "receipt": self.rid})
             return
-        self.certificates[code] -= delta
-        self.changes.append({"op": "certificate", "code": code, "delta": -delta, "reason": "return",
-                             "receipt": self.rid})
+        for ln, share in moved.items():
+            line = self.lines[ln]
+            line["certificates"] -= share
+            line["money"] += share
+        if back:
+            kind = "certificate_gone" if code not in self.certificates else "certificate_expired"
+            self.shortfall.append({"kind": kind, "code": code, "amount": back})
 
     def sold(self, change: Change, value: int, last: bool) -> int:
         """A sold certificate: its returned share comes off the balance, the whole card is voided with the
@@ -1088,12 +1278,80 @@ class _Undo:
                                  "reason": "return", "receipt": self.rid})
 
 
+
+
+def _card_lines(pay: Mapping[str, Any], sold: dict[int, dict[str, int]]) -> dict[str, dict[int, int]]:
+    """What each certificate paid per line (the payment record's ``certificates[i].lines``), checked to
+    add up to each line's ``certificates``."""
+    cards: dict[str, dict[int, int]] = {}
+    raw = pay.get("certificates") or []
+    if type(raw) is not list:
+        raise RefundError("expected an array", "payment.certificates")
+    for i, entry in enumerate(raw):
+        if type(entry) is not dict or entry.get("status") != "used":
+            continue
+        lines = entry.get("lines")
+        if type(entry.get("code")) is not str or type(lines) is not list or not all(
+                type(p) is list and len(p) == 2 and type(p[0]) is int and type(p[1]) is int and p[0] in sold
+                for p in lines):
+            raise RefundError("a used certificate has a code and lines [[line_no, amount], ...] of the receipt",
+                              f"payment.certificates[{i}]")
+        per_line = cards.setdefault(entry["code"], {})
+        for ln, amount in lines:
+            per_line[ln] = per_line.get(ln, 0) + amount
+    for ln, entry in sold.items():
+        if sum(card.get(ln, 0) for card in cards.values()) != entry["certificates"]:
+            raise RefundError(f"the certificates' lines do not add up to line {ln}'s certificates",
+                              "payment.certificates")
+    return cards
+
+
+def _return_id(rid: str, sold: dict[int, dict[str, int]], done: dict[int, int], now: dict[int, int]) -> str:
+    """A return's id when the host gives none: the receipt id and a hash of the quantities returned so
+    far, this return included (they grow with every return, so each return of a receipt has its own)."""
+    after = [f"{ln}={done.get(ln, 0) + now.get(ln, 0)}" for ln in sold if done.get(ln, 0) + now.get(ln, 0)]
+    return f"{rid}:return:{_hash_code(rid, *after)}"
+
+
 def refund(ledger: Ledger, original: Outcome | Mapping[str, Any], returned: Mapping[Any, Any] | None,
-           state: CustomerState | None,
-           utc: int) -> Refund:
+           state: CustomerState | None, utc: int, return_id: str | None = None) -> Refund:
     """Section 7: the return of ``returned`` (line_no -> quantity as in receipt JSON; None: all that is
-    left) of the receipt ``original`` describes, for a customer state advanced to ``utc``."""
+    left) of the receipt ``original`` describes, for a customer state advanced to ``utc``; ``return_id``
+    names the return (None: made from the receipt id and the quantities)."""
     o = original if isinstance(original, Outcome) else Outcome.from_dict(dict(original))
+    rid = o.receipt_id
+    mine = _own_changes(o, state)
+    assert o.payment is not None and state is not None
+    sold = _sold_lines(o)
+    cards = _card_lines(o.payment, sold)
+    done = {int(k): v for k, v in (state.returns.get(rid) or {}).items()}
+    now = _quantities(rid, sold, done, returned)
+    full = all(done.get(ln, 0) + now.get(ln, 0) == e["qty"] for ln, e in sold.items())
+    key = _return_id(rid, sold, done, now) if return_id is None else return_id
+    if type(key) is not str or not 0 < len(key) <= MAX_TEXT_CHARS:
+        raise RefundError(f"a return id is a string of 1 to {MAX_TEXT_CHARS} characters, got {_show(key)}",
+                          "return_id")
+    if key in state.applied:
+        raise RefundError(f"return {key} of receipt {rid} was applied to customer {state.id} already (at "
+                          f"{iso(state.applied[key])}); returning it again would pay it out twice", "return_id",
+                          "LOY510")
+    u = _Undo(ledger, state, utc, rid, _Share(sold, done, now))
+    u.changes.append({"op": "applied", "id": key, "at": iso(utc), "receipt": rid})
+    u.open_lines(cards)
+    for change in reversed(mine):  # the inverse of a sequence of changes runs backwards
+        u.undo(change, full, cards)
+    u.settle()
+    lines = tuple(u.lines.values())
+    u.changes.append({"op": "returned", "receipt": rid, "lines": [[ln, q] for ln, q in now.items()]})
+    return Refund(rid, sum(x["money"] for x in lines), sum(x["points_money"] for x in lines),
+                  sum(x["certificates"] for x in lines), sum(x["discount"] for x in lines), lines,
+                  tuple(u.changes), tuple(u.events), tuple(u.shortfall), full,
+                  sum(x["withheld"] for x in lines), key)
+
+
+def _own_changes(o: Outcome, state: CustomerState | None) -> Sequence[Change]:
+    """The receipt's own changes (after its time events), once the outcome is known to be this
+    customer's, with a payment record."""
     rid = o.receipt_id
     pay = o.payment
     if o.changes is None or pay is None:
@@ -1107,84 +1365,8 @@ def refund(ledger: Ledger, original: Outcome | Mapping[str, Any], returned: Mapp
     start = pay.get("advance", 0)
     if type(start) is not int or not 0 <= start <= len(o.changes):
         raise RefundError("expected the number of leading time-event changes", "payment.advance")
-    mine = o.changes[start:]
-    for i, change in enumerate(mine, start):
+    for i, change in enumerate(o.changes[start:], start):
         if change.get("receipt", rid) != rid:
             raise RefundError(f"a change of receipt {change.get('receipt')!r} in the outcome of receipt {rid}",
                               f"changes[{i}].receipt")
-    sold = _sold_lines(o)
-    done = {int(k): v for k, v in (state.returns.get(rid) or {}).items()}
-    now = _quantities(rid, sold, done, returned)
-    full = all(done.get(ln, 0) + now.get(ln, 0) == e["qty"] for ln, e in sold.items())
-
-    def share(ln: int, part: int) -> int:
-        """The returned share of a line's part: ⌊p × returned so far / sold⌋ − what earlier returns undid
-        (floor both times, so the parts of a line telescope to the whole)."""
-        q = now.get(ln, 0)
-        if not q or ln not in sold:
-            return 0
-        total, before = sold[ln]["qty"], done.get(ln, 0)
-        return part * (before + q) // total - part * before // total
-
-    def undone(change: Change) -> int:
-        return sum(share(int(ln), int(p)) for ln, p in change.get("lines") or ())
-
-    def earlier(change: Change) -> int:
-        """What earlier returns undid of a line-attributed change."""
-        return sum(int(p) * done.get(int(ln), 0) // sold[int(ln)]["qty"] for ln, p in change.get("lines") or ()
-                   if int(ln) in sold)
-
-    u = _Undo(ledger, state, utc, rid)
-    withheld: dict[int, int] = {}
-    for change in reversed(mine):  # the inverse of a sequence of changes runs backwards
-        op = change["op"]
-        if op == "lot" and change.get("lines"):
-            if points := undone(change):
-                u.accrual(change, points, earlier(change))
-        elif op == "take" and change.get("reason") == "redeem" and change.get("lines"):
-            if points := undone(change):
-                u.redemption(change, points)
-        elif op == "debt" and change.get("lines"):
-            if points := undone(change):
-                u.debt(change, points)
-        elif op == "certificate" and change.get("lines"):
-            if delta := undone(change):
-                u.certificate(change, delta)
-        elif op == "certificate_issue" and change.get("lines"):
-            ((ln, value),) = change["lines"]
-            if part := share(ln, value):
-                last = done.get(ln, 0) + now.get(ln, 0) == sold[ln]["qty"]
-                withheld[ln] = withheld.get(ln, 0) + u.sold(change, part, last)
-        elif op == "counter" and change.get("lines"):
-            if delta := undone(change):
-                u.counter(change, delta)
-        elif op == "qualify":
-            delta = undone(change) if change.get("lines") else (change["delta"] if full else 0)
-            if delta and _still_counted(state, change):
-                back: Change = {"op": "qualify", "period": change["period"], "delta": -delta, "receipt": rid}
-                if "day" in change:
-                    back["day"] = change["day"]
-                u.changes.append(back)
-        elif full and op == "coupon_use":
-            u.changes.append({"op": "coupon_unuse", "code": change["code"], "series": change["series"],
-                              "campaign": change.get("campaign"), "receipt": rid})
-        elif full and op in ("usage", "budget"):
-            u.changes.append({**change, "delta": -change["delta"]})
-        elif full and op == "coupon_issue":
-            u.revoke(change)
-        elif full and op == "receipt":
-            u.changes.append({"op": "receipt", "receipt": rid, "delta": -change["delta"]})
-    lines = []
-    for ln, entry in sold.items():
-        q = now.get(ln, 0)
-        if not q:
-            continue
-        payable = share(ln, entry["payable"])
-        by_points, by_certificates = share(ln, entry["points_money"]), share(ln, entry["certificates"])
-        lines.append({"line_no": ln, "qty": q, "payable": payable, "discount": share(ln, entry["discount"]),
-                      "points_money": by_points, "certificates": by_certificates,
-                      "money": payable - by_points - by_certificates - withheld.get(ln, 0)})
-    u.changes.append({"op": "returned", "receipt": rid, "lines": [[ln, q] for ln, q in now.items()]})
-    return Refund(rid, sum(x["money"] for x in lines) + u.money_adjust, sum(x["points_money"] for x in lines),
-                  sum(x["certificates"] for x in lines), sum(x["discount"] for x in lines), tuple(lines),
-                  tuple(u.changes), tuple(u.events), tuple(u.shortfall), full)
+    return o.changes[start:]

@@ -13,7 +13,7 @@ import datetime as dt
 # -- numbers ------------------------------------------------------------------------------------
 # Money and points in minor units, quantities in thousandths, counts: every integer a programme,
 # a bundle, a receipt or a customer state may hold has |value| <= MAX_VALUE (10^15 minor units is
-# ten trillion roubles; it fits in 64 bits with room for a product by a percentage in basis points).
+# ten trillion roubles; it fits in 64 bits, and the product of two such values fits in MAX_INTERMEDIATE).
 MAX_VALUE = 10**15
 # Every intermediate result of evaluation stays within |x| < 2^127; past that the campaign's
 # arithmetic has overflowed (a hostile or broken bundle), and evaluation stops with a coded error.
@@ -50,3 +50,8 @@ MAX_BUNDLE_BYTES = 64 << 20
 
 # -- customers ----------------------------------------------------------------------------------
 MAX_CUSTOMER_BYTES = 4 << 20  # one customer state as JSON text
+# Receipt and return ids a customer state remembers (docs/state.md, "Idempotency"), so that one outcome
+# is never applied twice. The newest are kept: a heavy shopper makes 2-3 receipts a day, so 256 ids
+# cover far more than a month (a return period; a host retries within minutes), and at ~60 bytes an id
+# the record stays small. Older ids are forgotten; the processing server keys its own answers by id.
+MAX_APPLIED_IDS = 256

@@ -11,8 +11,9 @@ local dates are proleptic ordinals (``date.toordinal``) in the programme's time 
 
 Canonical form (so ``from_dict(to_dict(s)) == s`` and applying changes then their inverses gives the
 *same* state back): segments and children's birthdays sorted, coupons and certificates sorted by
-code, qualification days by date; a counter, usage count, coupon use count or returned quantity of
-0 is absent, and an account with no lots and no debt is absent. Lots keep their order (creation).
+code, qualification days by date, applied ids by time (then id); a counter, usage count, coupon use
+count or returned quantity of 0 is absent, and an account with no lots and no debt is absent. Lots
+keep their order (creation).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from pydantic import (
 from .declarations import Account as AccountDecl
 from .declarations import Counter, CouponSeries, Expiry, Level, StateDecls
 from .errors import CustomerError, StateError
+from .limits import MAX_APPLIED_IDS
 from .model import CustomerView, _show, utc_seconds
 
 _MISSING: Any = object()
@@ -239,6 +241,9 @@ class CustomerState(BaseModel):
     referral: ReferralState | None = None
     shared: SharedAccount | None = None
     returns: dict[str, dict[str, Count]] = Field(default_factory=dict)
+    applied: dict[str, Time] = Field(default_factory=dict, description=(
+        "ids of the receipts, returns and transfers applied (-> their time), the newest MAX_APPLIED_IDS: "
+        "applying one again is refused with LOY510"))
 
     _view: CustomerView | None = PrivateAttr(default=None)
 
@@ -328,6 +333,7 @@ def _check_and_normalise(s: CustomerState) -> None:
             if not (key.isascii() and key.isdigit() and key[0] != "0"):
                 raise CustomerError(f"a line number is a positive integer, got {key!r}", f"returns.{receipt}")
     d["returns"] = _drop_zeros(s.returns)
+    d["applied"] = _by_time(s.applied)
     _unique((c.code for c in s.coupons), "coupons", "code", "coupon code")
     d["coupons"] = sorted(s.coupons, key=_code)
     _unique((c.code for c in s.certificates), "certificates", "code", "certificate code")
@@ -400,6 +406,15 @@ def _drop_zeros(nested: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
         if kept:
             out[key] = kept
     return out
+
+
+def _by_time(applied: Mapping[str, int]) -> dict[str, int]:
+    """Applied ids in canonical order: oldest first, ties by id."""
+    return dict(sorted(applied.items(), key=_when_then_id))
+
+
+def _when_then_id(item: tuple[str, int]) -> tuple[int, str]:
+    return item[1], item[0]
 
 
 def _code(item: Coupon | Certificate) -> str:
@@ -641,7 +656,12 @@ def _copy(value: Any) -> Any:
 
 
 class _Failed(Exception):
-    """Why one change does not fit; ``_Applier.run`` names the change."""
+    """Why one change does not fit; ``_Applier.run`` names the change. ``code``: the error's code when
+    it is more precise than LOY503 (LOY510: applied already)."""
+
+    def __init__(self, message: str, code: str = "LOY503") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class _Applier:
@@ -710,7 +730,7 @@ class _Applier:
             except _Failed as exc:
                 if self.undo is not None:
                     self.rollback()
-                raise StateError(f"{op} does not fit the state: {exc}", f"changes[{i}]") from None
+                raise StateError(f"{op} does not fit the state: {exc}", f"changes[{i}]", exc.code) from None
         _SET_PRIVATE(self.root, {"_view": None})  # the cached view is stale
         return self.root
 
@@ -1083,6 +1103,48 @@ def _returned(a: _Applier, root: dict[str, Any], c: Mapping[str, Any]) -> None:
                        f"the returned quantity of {receipt} line {pair[0]}")
 
 
+def _applied(a: _Applier, root: dict[str, Any], c: Mapping[str, Any]) -> None:
+    """Remember a receipt's or a return's id (``at``: its time); an id remembered already is refused
+    (LOY510), so one outcome is never applied twice. Past ``MAX_APPLIED_IDS`` the oldest are forgotten."""
+    key, at = _str(c, "id"), _time(c, "at")
+    assert at is not None
+    held: dict[str, int] = root["applied"]
+    if key in held:
+        raise _Failed(f"{key} was applied to customer {root['id']} already (at {iso(held[key])}); "
+                      "applying it again would count it twice", "LOY510")
+    a.put(root, "applied", _remember(held, key, at))
+
+
+def _remember(held: dict[str, int], key: str, at: int) -> dict[str, int]:
+    """``held`` with ``key`` added, less the oldest past the bound."""
+    newest = next(reversed(held), None)
+    if newest is None or (at, key) > (held[newest], newest):
+        out = {**held, key: at}  # the usual case: the newest
+    else:
+        out = _by_time({**held, key: at})
+    while len(out) > MAX_APPLIED_IDS:
+        del out[next(iter(out))]
+    return out
+
+
+def _unapplied(a: _Applier, root: dict[str, Any], c: Mapping[str, Any]) -> None:
+    """The inverse of ``applied``: forget the id and remember again the ids it made forget (``dropped``,
+    ``[[id, at], ...]``)."""
+    key = _str(c, "id")
+    held: dict[str, int] = dict(root["applied"])
+    dropped = c.get("dropped") or []
+    if not isinstance(dropped, list) or not all(isinstance(p, list) and len(p) == 2 and type(p[0]) is str
+                                                for p in dropped):
+        raise _Failed("dropped must be an array of [id, time]")
+    if key not in held and not any(pair[0] == key for pair in dropped):
+        raise _Failed(f"{key} is not among the applied ids")
+    held.pop(key, None)
+    for old, when in dropped:
+        if old != key:
+            held[old] = _time({"at": when}, "at") or 0
+    a.put(root, "applied", _by_time(held))
+
+
 def _ignore(a: _Applier, root: dict[str, Any], c: Mapping[str, Any]) -> None:
     """``transfer`` (another customer's state) and ``budget`` (the host's): not this state's."""
 
@@ -1093,6 +1155,7 @@ _HANDLERS: dict[str, Callable[[_Applier, dict[str, Any], Mapping[str, Any]], Non
     "coupon_expire": _coupon_expire, "certificate": _certificate, "certificate_issue": _certificate_issue,
     "certificate_void": _certificate_void, "qualify": _qualify, "tier": _tier, "usage": _usage,
     "receipt": _receipt, "referral": _referral, "returned": _returned, "transfer": _ignore, "budget": _ignore,
+    "applied": _applied, "unapplied": _unapplied,
 }
 
 
@@ -1119,7 +1182,7 @@ def working_copy(state: CustomerState) -> CustomerState:
     copy = _clone(state)
     d = copy.__dict__
     d["accounts"] = {name: _deep_account(acc) for name, acc in state.accounts.items()}
-    for field in ("counters", "coupon_uses"):
+    for field in ("counters", "coupon_uses", "applied"):
         d[field] = dict(d[field])
     for field in ("usage", "returns"):
         d[field] = {key: dict(inner) for key, inner in d[field].items()}
@@ -1204,6 +1267,13 @@ def _inverse(root: dict[str, Any], c: Mapping[str, Any]) -> dict[str, Any]:
         return {**c, "rewarded": not c.get("rewarded")}
     if op == "returned":
         return {**c, "lines": [[line_no, -amount] for line_no, amount in c["lines"]]}
+    if op == "applied":
+        at = _time(c, "at") or 0
+        kept = _remember(root["applied"], c["id"], at)
+        dropped = [[key, iso(when)] for key, when in {**root["applied"], c["id"]: at}.items() if key not in kept]
+        return {**c, "op": "unapplied", "dropped": dropped}
+    if op == "unapplied":
+        return {**c, "op": "applied"}
     raise _Failed(f"unknown op {op!r}")
 
 

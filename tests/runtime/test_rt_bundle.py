@@ -202,10 +202,10 @@ def test_signatures() -> None:
     b = load_bundle(signed, trusted_keys=trusted, require_signature=True)
     assert b.signed and b.signature_verified and b.key_id == hashlib.sha256(trusted[0]).hexdigest()[:16]
     assert load_bundle(signed).signed and not load_bundle(signed).signature_verified  # no keys: accepted
-    assert not load_bundle(unsigned, trusted_keys=trusted).signed  # keys but not required: accepted
     cases: list[tuple[bytes, dict[str, Any], str]] = [
         (signed, {"trusted_keys": [public_key(OTHER)]}, "not among the trusted keys"),
         (unsigned, {"trusted_keys": trusted, "require_signature": True}, "not signed"),
+        (unsigned, {"trusted_keys": trusted}, "not signed"),  # trusting keys implies requiring a signature
         (signed, {"require_signature": True}, "no trusted keys"),
         (signed, {"trusted_keys": [b"short"]}, "32-byte"),
     ]
@@ -219,6 +219,18 @@ def test_signatures() -> None:
     envelope["digest"] = "sha256:" + hashlib.sha256(other_body).hexdigest()
     swapped = MAGIC + canonical_json(envelope) + b"\n" + other_body  # a valid digest, the old signature
     cases.append((swapped, {"trusted_keys": trusted}, "does not match"))
+    envelope = json.loads(env)
+    envelope["signature"] = None  # stripped: the digest still matches the untouched payload
+    cases.append((MAGIC + canonical_json(envelope) + b"\n" + body, {"trusted_keys": trusted}, "not signed"))
+    for alg in ("none", "rsa", "ed448", ""):  # only Ed25519, with or without keys
+        envelope = json.loads(env)
+        envelope["signature"]["alg"] = alg
+        for opts in ({}, {"trusted_keys": trusted}):
+            cases.append((MAGIC + canonical_json(envelope) + b"\n" + body, opts, "only ed25519"))
+    for field, value, says in (("key_id", "XYZ", "key_id"), ("sig", "ab", "128 hex"), ("sig", "zz" * 64, "128 hex")):
+        envelope = json.loads(env)
+        envelope["signature"][field] = value
+        cases.append((MAGIC + canonical_json(envelope) + b"\n" + body, {}, says))
     for data, opts, says in cases:
         with pytest.raises(BundleError, match=says) as info:
             load_bundle(data, **opts)

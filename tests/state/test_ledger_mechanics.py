@@ -105,7 +105,7 @@ def test_a_card_without_a_state_is_a_new_customer() -> None:
     e = engine(cash())
     o = e.evaluate(receipt(line("A", 10000), customer="C9"))
     assert o.payment is not None and o.payment["customer"] == "C9"
-    assert [c["op"] for c in o.changes or ()] == ["lot", "receipt"]
+    assert [c["op"] for c in o.changes or ()] == ["applied", "lot", "receipt"]
 
 
 def test_time_events_lead_the_changes() -> None:
@@ -604,11 +604,16 @@ def test_the_referrer_receives_the_transfer_as_an_accrual_of_its_own() -> None:
     (transfer,) = ops(o, "transfer")
     referrer = CustomerState.from_dict({"id": "C0", "accounts": {"bonus": {"balance": -100, "debt": 100, "lots": []}}})
     changes = e.receive(transfer, referrer, NOW)
-    # half of the 300 repays the debt (all 100 of it), the other 200 is a lot active a day later
-    assert [(c["op"], c["points"]) for c in changes] == [("debt", -100), ("lot", 200)]
-    assert changes[1]["active_from"] == "2025-03-06T09:00:00+00:00" and changes[1]["reason"] == "referral"
+    # remembered by its lot id; half of the 300 repays the debt (all 100 of it), the other 200 is a lot
+    # active a day later
+    assert changes[0] == {"op": "applied", "id": transfer["lot"], "at": "2025-03-05T09:00:00+00:00", "receipt": "R1"}
+    assert [(c["op"], c["points"]) for c in changes[1:]] == [("debt", -100), ("lot", 200)]
+    assert changes[2]["active_from"] == "2025-03-06T09:00:00+00:00" and changes[2]["reason"] == "referral"
     after = apply_to(e, referrer, changes)
     assert (after.accounts["bonus"].balance, after.accounts["bonus"].debt) == (200, 0)
+    with pytest.raises(StateError) as info:  # a transfer is received once
+        e.receive(transfer, after, NOW)
+    assert info.value.code == "LOY510"
 
 
 @pytest.mark.parametrize(("change", "message"), [

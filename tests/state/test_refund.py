@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from loyadsl.runtime import Engine, Outcome
-from loyadsl.runtime.errors import RefundError
-from loyadsl.runtime.state import CustomerState
+from loyadsl.runtime.errors import RefundError, StateError
+from loyadsl.runtime.limits import MAX_APPLIED_IDS
+from loyadsl.runtime.state import CustomerState, apply, invert
 
 from .test_ledger_kit import (
     DAY,
@@ -68,8 +69,10 @@ def sale(e: Engine, s: CustomerState) -> tuple[Outcome, CustomerState]:
 
 
 def without_returns(state: CustomerState) -> dict[str, Any]:
+    """The state less what it remembers of returns and applied ids."""
     data = state.to_dict()
     data.pop("returns")
+    data.pop("applied")
     return data
 
 
@@ -84,6 +87,7 @@ def test_a_full_return_restores_the_state() -> None:
     restored = apply_to(e, after, back.changes)
     assert without_returns(restored) == without_returns(s)
     assert restored.returns == {"R1": {"1": 3000, "2": 1000, "3": 1000}}
+    assert list(restored.applied) == ["R1", back.return_id] and back.return_id.startswith("R1:return:")
     # the money: everything paid, by the tender it was paid with
     assert (back.money + back.points_money + back.certificates_money, back.discount) == (o.payable, o.discount_total)
     assert o.payment is not None
@@ -104,9 +108,10 @@ def test_a_return_in_parts_equals_a_return_at_once() -> None:
     assert three.full and list(three.lines) == [{"line_no": 2, "qty": 1000, "payable": 6300, "discount": 700,
                                                  "points_money": three.lines[0]["points_money"],
                                                  "certificates": three.lines[0]["certificates"],
-                                                 "money": three.lines[0]["money"]}]
+                                                 "withheld": 0, "money": three.lines[0]["money"]}]
     parts = apply_to(e, apply_to(e, middle, two.changes), three.changes)
-    assert parts == apply_to(e, after, at_once.changes)
+    assert without_returns(parts) == without_returns(apply_to(e, after, at_once.changes))
+    assert parts.returns == apply_to(e, after, at_once.changes).returns
     for key in ("money", "points_money", "certificates_money", "discount"):
         assert getattr(one, key) + getattr(two, key) + getattr(three, key) == getattr(at_once, key), key
 
@@ -166,12 +171,14 @@ def test_shortfall_other_lots() -> None:
     assert apply_to(e, s, back.changes).accounts["bonus"].balance == 60
 
 
-def test_shortfall_negative_within_the_credit_limit() -> None:
+def test_shortfall_negative_a_debt_to_the_credit_limit_then_withheld() -> None:
     e, o, s = spent_lot("negative", credit=30)
     back = e.refund(o, None, s, LATER)
     assert [c["points"] for c in ops(back, "debt")] == [30]
-    assert back.shortfall == ({"kind": "points", "account": "bonus", "lot": "R1:bonus:cash", "points": 10,
-                               "shared": False},)
+    # the 10 points the debt cannot take are withheld from the 500.00 refunded: 10 × 1.00 RUB
+    assert back.shortfall == ({"kind": "withheld", "account": "bonus", "lot": "R1:bonus:cash", "points": 10,
+                               "shared": False, "money": 1000},)
+    assert (back.money, back.withheld, back.lines[0]["withheld"]) == (49000, 1000, 1000)
     after = apply_to(e, s, back.changes)
     assert (after.accounts["bonus"].debt, after.accounts["bonus"].balance) == (30, 70)
 
@@ -197,9 +204,9 @@ def test_a_sold_certificate_spent_in_part_is_withheld_from_the_money() -> None:
     after = apply_to(e, customer(), o.changes)
     spent = apply_to(e, after, [{"op": "certificate", "code": sold["code"], "delta": -20000}])
     back = e.refund(o, None, spent, LATER)
-    assert back.money == 30000
+    assert (back.money, back.withheld) == (30000, 20000)
     assert back.shortfall == ({"kind": "certificate_spent", "code": sold["code"], "amount": 20000},)
-    assert [c["op"] for c in back.changes] == ["receipt", "certificate", "certificate_void", "returned"]
+    assert [c["op"] for c in back.changes] == ["applied", "receipt", "certificate", "certificate_void", "returned"]
     assert apply_to(e, spent, back.changes).certificates == []
 
 
@@ -295,7 +302,7 @@ def test_cancelled_borrowing_beyond_the_debt_is_the_customers() -> None:
     assert after.accounts["bonus"].debt == 30
     first = e.refund(o, {1: 1}, after, LATER)  # the borrowing is cancelled: 30 owed, 30 the customer's
     assert first.money == 4000 and first.points_money == 6000
-    assert [(c["op"], c["points"]) for c in first.changes[:-1]] == [("debt", -30), ("lot", 30)]
+    assert [(c["op"], c["points"]) for c in first.changes[1:-1]] == [("debt", -30), ("lot", 30)]
     middle = apply_to(e, after, first.changes)
     assert (middle.accounts["bonus"].debt, middle.accounts["bonus"].balance) == (0, 30)
     rest = e.refund(o, None, middle, LATER)  # the food goes back: its 30 points with it
@@ -313,3 +320,101 @@ def test_a_spend_that_emptied_a_counter_comes_back() -> None:
     back = e.refund(o, None, after, LATER)
     assert [(c["delta"], c["period"]) for c in ops(back, "counter")] == [(6, "all")]
     assert apply_to(e, after, back.changes).counters["coffee"].value == 6
+
+
+# ------------------------------------------------------------------------------------ payment parts
+
+def test_each_payment_part_is_returned_by_the_one_rule_and_no_cash_is_made_up() -> None:
+    # 3 units for 10.00, paid 5.00 by points and 5.00 by the certificate: nothing in cash. Flooring the
+    # payable and the parts each on its own gave back 3.33 - 1.66 - 1.66 = 0.01 in cash on the first
+    # unit (never paid) and -0.01 on the second.
+    e = engine(campaign("cash", [("CONST", 0), ("ACCRUE_TOTAL", TRUE)]), redemption=redemption(), certificates=CERTS)
+    s = customer([lot("OLD", 50)], certificates=[{"code": "GC-1", "series": "gift", "value": 50000, "balance": 30000}])
+    o = e.evaluate(receipt(line("A", 333, 3, amount=1000), customer="C1", redeem={"points": 5},
+                           certificates=[{"code": "GC-1"}]), s)
+    assert o.payment is not None and o.payment["lines"][0]["to_pay"] == 0
+    state = apply_to(e, s, o.changes)
+    got = []
+    for _ in range(3):
+        back = e.refund(o, {1: 1}, state, LATER)
+        (x,) = back.lines
+        assert x["payable"] == x["money"] + x["points_money"] + x["certificates"] + x["withheld"]
+        # the card gets back exactly what the refund says went back on it
+        assert sum(c["delta"] for c in ops(back, "certificate")) == back.certificates_money
+        got.append((back.money, back.points_money, back.certificates_money))
+        state = apply_to(e, state, back.changes)
+    assert got == [(0, 166, 166), (0, 167, 167), (0, 167, 167)]  # ⌊500 × k/3⌋ − ⌊500 × (k−1)/3⌋
+    assert state.certificates[0].balance == 30000 and state.accounts["bonus"].balance == 50
+
+
+def test_two_certificates_on_a_line_each_get_back_their_own_share() -> None:
+    # the line's certificate part is the sum of each card's share, so the refund agrees with the cards
+    e = engine(campaign("cash", [("CONST", 0), ("ACCRUE_TOTAL", TRUE)]), certificates=CERTS)
+    cards = [{"code": f"GC-{i}", "series": "gift", "value": 50000, "balance": 30000} for i in (1, 2)]
+    s = customer(certificates=cards)
+    o = e.evaluate(receipt(line("A", 333, 3, amount=1000), customer="C1",
+                           certificates=[{"code": "GC-1", "amount": 500}, {"code": "GC-2"}]), s)
+    state = apply_to(e, s, o.changes)
+    back = e.refund(o, {1: 1}, state, LATER)
+    # ⌊500/3⌋ each; a third of the line's 1000 by certificates would have said 333
+    assert sorted((c["code"], c["delta"]) for c in ops(back, "certificate")) == [("GC-1", 166), ("GC-2", 166)]
+    assert (back.certificates_money, back.money, back.lines[0]["payable"]) == (332, 0, 332)
+
+
+def test_a_payment_by_an_expired_certificate_is_refunded_in_money() -> None:
+    # the card expired between the sale and the return: putting the money back on it would forfeit it
+    certs = [dict(CERTS[0])]
+    e = engine(campaign("cash", [("CONST", 0), ("ACCRUE_TOTAL", TRUE)]), certificates=certs)
+    s = customer(certificates=[{"code": "GC-1", "series": "gift", "value": 50000, "balance": 30000,
+                                "expires": "2025-03-05T18:00:00+00:00"}])
+    o = e.evaluate(receipt(line("A", 10000), customer="C1", certificates=[{"code": "GC-1"}]), s)
+    state = apply_to(e, s, o.changes)
+    back = e.refund(o, None, state, LATER)
+    assert (back.money, back.certificates_money) == (10000, 0)
+    assert back.shortfall == ({"kind": "certificate_expired", "code": "GC-1", "amount": 10000},)
+    assert [c["reason"] for c in ops(back, "certificate")] == ["expire"]  # the refund's advance, nothing put back
+    assert apply_to(e, state, back.changes).certificates[0].balance == 0
+
+
+# ------------------------------------------------------------------------------------ idempotency
+
+def test_an_outcome_or_a_refund_applied_twice_is_refused() -> None:
+    e = full_engine()
+    s = start()
+    o, after = sale(e, s)
+    with pytest.raises(StateError) as info:
+        apply_to(e, after, o.changes)
+    assert info.value.code == "LOY510" and "R1 was applied to customer C1 already" in str(info.value)
+    back = e.refund(o, {1: 1}, after, LATER, return_id="RET-1")
+    assert back.changes[0] == {"op": "applied", "id": "RET-1", "at": "2025-03-06T09:00:00+00:00", "receipt": "R1"}
+    middle = apply_to(e, after, back.changes)
+    with pytest.raises(StateError) as info:
+        apply_to(e, middle, back.changes)  # the same return booked twice
+    assert info.value.code == "LOY510"
+    with pytest.raises(RefundError) as refused:
+        e.refund(o, {1: 1}, middle, LATER, return_id="RET-1")  # a new return under a used id
+    assert refused.value.code == "LOY510" and refused.value.where == "return_id"
+    for bad in ("", "X" * 1001, 7):
+        with pytest.raises(RefundError) as refused:
+            e.refund(o, {1: 1}, middle, LATER, return_id=bad)  # type: ignore[arg-type]
+        assert refused.value.code == "LOY503" and refused.value.where == "return_id"
+    # without an id, each return of a receipt gets its own from the quantities returned so far
+    again = e.refund(o, {1: 1}, middle, LATER)
+    assert again.return_id.startswith("R1:return:") and again.return_id != e.refund(o, {1: 1}, after, LATER).return_id
+
+
+def test_a_state_remembers_the_newest_ids_only() -> None:
+    s = customer()
+    changes = [{"op": "applied", "id": f"R{i}", "at": f"2025-03-05T09:{i // 60:02d}:{i % 60:02d}+00:00"}
+               for i in range(MAX_APPLIED_IDS + 2)]
+    after = apply(s, changes)
+    assert len(after.applied) == MAX_APPLIED_IDS and "R0" not in after.applied and "R1" not in after.applied
+    assert apply(after, invert(s, changes)) == s  # forgetting is undone too
+    last = apply(s, changes[:-1])
+    assert apply(apply(last, changes[-1:]), invert(last, changes[-1:])) == last
+
+
+def test_a_state_without_applied_ids_still_loads() -> None:
+    data = customer([lot("OLD", 50)]).to_dict()
+    del data["applied"]
+    assert CustomerState.from_dict(data).applied == {}
