@@ -598,7 +598,7 @@ def _simulate(programme: Path, receipts: list[Path], customers: Path | None, map
 
     as_json = fmt is ReportFormat.json
     engine = _engine_for(programme, as_json, trust)
-    checks, mapping = _history_inputs(receipts, map_spec, map_file, asserts, assert_files, backend, as_json)
+    checks, mapping = _history_inputs(engine, receipts, map_spec, map_file, asserts, assert_files, backend, as_json)
     bundle = _bundle_bytes(programme, engine)
     report = _replay(as_json, lambda progress: Simulation(bundle, receipts, customers, mapping, workers, backend,
                                                           scheduler, strict, quarantine, progress=progress).run())
@@ -606,41 +606,48 @@ def _simulate(programme: Path, receipts: list[Path], customers: Path | None, map
     return report
 
 
-def _history_inputs(receipts: list[Path], map_spec: str | None, map_file: Path | None, asserts: list[str],
-                    assert_files: list[Path], backend: str, as_json: bool) -> tuple[list[Any], Any]:
-    """The guards and the column mapping, and the history files checked, before anything runs."""
+def _history_inputs(engine: Engine, receipts: list[Path], map_spec: str | None, map_file: Path | None,
+                    asserts: list[str], assert_files: list[Path], backend: str, as_json: bool) -> tuple[list[Any], Any]:
+    """The guards (each naming a figure of ``engine``'s report) and the column mapping, and the
+    history files checked, before anything runs."""
     from loyadsl.simulate import asserts as guards
-    from loyadsl.simulate.inputs import InputError, check_inputs
-    from loyadsl.simulate.mapping import MappingError, load_mapping
-    from loyadsl.simulate.run import BACKENDS
+    from loyadsl.simulate.errors import SimulationError
+    from loyadsl.simulate.inputs import check_inputs
+    from loyadsl.simulate.mapping import load_mapping
+    from loyadsl.simulate.run import BACKENDS, report_shape
 
     if backend not in BACKENDS:
-        _fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}", as_json=as_json)
+        _fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}", as_json=as_json,
+              diag_code="LOY609")
     try:
         checks = guards.load_assertions(asserts, assert_files)
+        guards.validate(checks, report_shape(engine.bundle))
         mapping = load_mapping(map_spec, map_file) if (map_spec or map_file) else None
         check_inputs(receipts, mapping)
-    except (guards.AssertionSyntaxError, MappingError, InputError) as exc:
-        _fail(str(exc), as_json=as_json)
+    except SimulationError as exc:
+        _fail(str(exc), as_json=as_json, diag_code=exc.code)
     return checks, mapping
 
 
 def _replay(as_json: bool, run: Callable[[Callable[[str, int], None]], dict[str, Any]]) -> dict[str, Any]:
-    """Run a replay of history under a progress bar; its failures become coded messages, never tracebacks."""
-    from loyadsl.simulate.diff import DiffError
-    from loyadsl.simulate.inputs import InputError, StrictError
-    from loyadsl.simulate.mapping import MappingError
-    from loyadsl.simulate.run import SimulationError
+    """Run a replay of history under a progress bar, stopped cleanly by SIGTERM or SIGINT; its failures
+    become coded messages, never tracebacks: exit 2 when the run cannot go on (an input, a worker that
+    died; 128 + the signal when interrupted), 1 for a record under --strict or a refused programme."""
+    from loyadsl.simulate.errors import Interrupted, SimulationError
+    from loyadsl.simulate.pool import stop_on_signals
 
     with _progress_bar(as_json) as progress:
         try:
-            return run(progress)
-        except StrictError as exc:
-            _fail(str(exc), EXIT_FINDINGS, as_json=as_json, diag_code="LOY501")
-        except (DiffError, SimulationError, InputError, MappingError, OSError) as exc:
-            _fail(str(exc), as_json=as_json)
-        except LoyaError as exc:
+            with stop_on_signals():
+                return run(progress)
+        except Interrupted as exc:
+            _fail(str(exc), 128 + exc.signum, as_json=as_json, diag_code=exc.code)
+        except SimulationError as exc:
+            _fail(str(exc), as_json=as_json, diag_code=exc.code)
+        except LoyaError as exc:  # a bad record under --strict, a programme the runtime refuses
             _fail(str(exc), EXIT_FINDINGS, as_json=as_json, diag_code=exc.code)
+        except OSError as exc:
+            _fail(f"{exc.filename or 'I/O'}: {exc.strerror or exc}", as_json=as_json)
 
 
 def _bundle_bytes(path: Path, engine: Engine) -> bytes:
@@ -699,7 +706,8 @@ def diff_cmd(
     require_signature: RequireSignatureOpt = False,
 ) -> None:
     """Replay history through two programmes; print what changes (exit 1 if an assertion on NEW fails)."""
-    from loyadsl.simulate.diff import DiffError, check_comparable, run_diff
+    from loyadsl.simulate.diff import check_comparable, run_diff
+    from loyadsl.simulate.errors import DiffError
     from loyadsl.simulate.run import Simulation
 
     as_json = fmt is ReportFormat.json
@@ -708,9 +716,9 @@ def diff_cmd(
     try:
         check_comparable(old_engine.bundle, new_engine.bundle)
     except DiffError as exc:
-        _fail(str(exc), as_json=as_json)
-    checks, mapping = _history_inputs(receipts, map_spec, map_file, asserts or [], assert_file or [], backend,
-                                      as_json)
+        _fail(str(exc), as_json=as_json, diag_code=exc.code)
+    checks, mapping = _history_inputs(new_engine, receipts, map_spec, map_file, asserts or [], assert_file or [],
+                                      backend, as_json)
     old_bundle, new_bundle = _bundle_bytes(old, old_engine), _bundle_bytes(new, new_engine)
     report = _replay(as_json, lambda progress: run_diff(old_bundle, Simulation(
         new_bundle, receipts, customers, mapping, workers, backend, scheduler, strict, quarantine,

@@ -73,6 +73,20 @@ CODES: dict[str, str] = {
     # LOY520-LOY529: evaluation limits (reserved for hardening)
     # LOY6xx: simulation inputs and runs
     # LOY600-LOY619: simulation (reserved for hardening)
+    "LOY600": "a history file cannot be read (or the quarantine cannot be written)",
+    "LOY601": "column mapping cannot be used",
+    "LOY602": "assertion cannot be read",
+    "LOY603": "record unreadable (not JSON, not text, not an object, a broken row, too long)",
+    "LOY604": "value the column mapping cannot convert",
+    "LOY605": "duplicate receipt id",
+    "LOY606": "receipt in another currency than the programme's",
+    "LOY607": "return of an unknown receipt",
+    "LOY608": "customer states file cannot be used",
+    "LOY609": "simulation backend cannot run",
+    "LOY610": "programmes cannot be compared",
+    "LOY611": "a worker process died",
+    "LOY612": "simulation interrupted",
+    "LOY613": "return of a quarantined receipt (skipped)",
     # LOY7xx: command-line usage
     # LOY700-LOY709: command-line usage (reserved for hardening)
     "LOY999": "internal error: a bug in loyadsl",

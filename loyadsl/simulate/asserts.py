@@ -10,12 +10,13 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from loyadsl.runtime.limits import MAX_INT_DIGITS
+from loyadsl.simulate.errors import AssertionSyntaxError
+from loyadsl.simulate.mapping import read_yaml
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import parse_expression
 
@@ -23,10 +24,6 @@ _OPS: dict[str, Callable[[int, int], bool]] = {
     "<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq, "!=": operator.ne,
 }
 _CURRENCY_SIGNS = {"₽": "RUB", "$": "USD", "€": "EUR", "₴": "UAH", "₸": "KZT"}
-
-
-class AssertionSyntaxError(ValueError):
-    """An assertion that cannot be read or does not name a report figure."""
 
 
 @dataclass(frozen=True)
@@ -51,16 +48,24 @@ def load_assertions(texts: Iterable[str], files: Iterable[Path] = ()) -> list[As
     """Assertions from ``--assert`` texts and YAML files (a list of strings, or ``{assert: [...]}``)."""
     every = list(texts)
     for path in files:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise AssertionSyntaxError(f"{path}: {exc}") from None
+        data = read_yaml(path, AssertionSyntaxError, "the assertions")
         if isinstance(data, dict):
             data = data.get("assert")
         if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
             raise AssertionSyntaxError(f"{path}: expected a list of assertion strings (or 'assert: [...]')")
         every += data
     return [parse_assertion(text) for text in every]
+
+
+def validate(assertions: Iterable[Assertion], shape: dict[str, Any]) -> None:
+    """Before a run: each assertion names a figure of a report of this shape (``run.report_shape``)
+    and compares it with a value of its unit, else ``AssertionSyntaxError`` (a usage error, exit 2)."""
+    for a in assertions:
+        try:
+            _, unit = _figure(shape, a.path)
+            _literal(a.literal, unit, shape)
+        except AssertionSyntaxError as exc:
+            raise AssertionSyntaxError(f"{a.text!r}: {exc}") from None
 
 
 def check(assertions: Iterable[Assertion], report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -142,9 +147,12 @@ def _literal(e: n.Expr, unit: str, report: dict[str, Any]) -> int:
 
 def _scaled(text: str, scale: int) -> int:
     try:
-        value = Decimal(text) * scale
+        with localcontext(prec=2 * MAX_INT_DIGITS):
+            value = Decimal(text) * scale
     except InvalidOperation:
-        raise AssertionSyntaxError(f"not a number: {text}") from None
+        raise AssertionSyntaxError(f"not a number: {text[:40]}") from None
+    if not value.is_finite() or abs(value) >= 10**MAX_INT_DIGITS:
+        raise AssertionSyntaxError(f"{text[:40]}: a number of more than {MAX_INT_DIGITS} digits")
     if value != value.to_integral_value():
         raise AssertionSyntaxError(f"{text} has more decimals than the figure can hold")
     return int(value)

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.model import Outcome, Receipt, Rows
 from loyadsl.simulate import asserts as guards
+from loyadsl.simulate.errors import DiffError
 from loyadsl.simulate.report import Tally, _money_of_points, build, merge_all, week_start
 from loyadsl.simulate.run import Job, Result, Simulation, _engine, replay_job
 
@@ -34,10 +35,6 @@ HOURS = tuple(f"{h:02d}" for h in range(24))
 # a breakdown row while summing: receipts, changed, discount old/new, points old/new
 Row = list[int]
 RECEIPTS, CHANGED, D_OLD, D_NEW, P_OLD, P_NEW = range(6)
-
-
-class DiffError(Exception):
-    """OLD and NEW cannot be compared (money in different currencies)."""
 
 
 class Seen(NamedTuple):

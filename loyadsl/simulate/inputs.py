@@ -36,16 +36,20 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
-from loyadsl.runtime.errors import ReceiptError
+from loyadsl.runtime.errors import LoyaError, ReceiptError
+from loyadsl.runtime.jsonio import depth
+from loyadsl.runtime.limits import MAX_JSON_DEPTH, MAX_RECEIPT_BYTES
 from loyadsl.runtime.model import Receipt
 
-from .mapping import FIELDS, IDENTITY, FieldError, Mapping, MappingError
+from .errors import InputError, MappingError, SimulationError, StrictError
+from .mapping import FIELDS, IDENTITY, Mapping
 
 __all__ = ["Bad", "InputError", "MappingError", "QuarantineWriter", "Record", "StrictError", "check_inputs",
-           "detect_format", "jsonl_ranges", "read_range", "read_receipts", "records_only", "write_quarantine"]
+           "detect_format", "jsonl_ranges", "open_binary", "read_range", "read_receipts", "records_only", "write_quarantine"]
 
 BATCH_ROWS = 8192  # Parquet rows per batch
 RANGE_MIN_BYTES = 4 << 20  # a JSONL file is read in parallel in ranges of at least this
+QUARANTINE_PREFIX = 200  # bytes of a line too long to read that the quarantine keeps
 _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv",
                ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -59,28 +63,19 @@ class Record(NamedTuple):
 
 
 class Bad(NamedTuple):
-    """A record that cannot be used: where, why, and the record as far as it could be read (the
-    parsed object, the raw text of a line that is not JSON, or a flat receipt's rows)."""
+    """A record that cannot be used: where, why, the record as far as it could be read (the parsed
+    object, the raw text of a line that is not JSON, or a flat receipt's rows), and the code of
+    what is wrong (runtime/codes.py: LOY603 unreadable, LOY604 not convertible, LOY605 duplicate,
+    LOY606 currency, LOY607 return of an unknown receipt, LOY613 skipped, the runtime's LOY5xx)."""
 
     source: str
     reason: str
     record: Any
+    code: str = "LOY603"
+    receipt_id: str | None = None  # as far as it could be read: a return of it is then skipped
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "reason": self.reason, "record": self.record}
-
-
-class InputError(Exception):
-    """A file cannot be read at all (missing, unknown format, damaged compression, not Parquet)."""
-
-
-class StrictError(Exception):
-    """``strict`` mode met a bad record; ``bad`` says where and why (a finding, exit 1, where an
-    ``InputError`` is a usage or I/O failure, exit 2)."""
-
-    def __init__(self, bad: Bad) -> None:
-        super().__init__(f"{bad.source}: {bad.reason}")
-        self.bad = bad
+        return {"source": self.source, "code": self.code, "reason": self.reason, "record": self.record}
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -190,6 +185,7 @@ def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file
             yield unit
             continue
         source, head, lines, rows, raw = unit
+        rid = _receipt_id(head, mapping)
         try:
             receipt = _native(head) if native and "return_of" not in head else None
             if receipt is None:
@@ -198,19 +194,28 @@ def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file
                     _check_return(receipt)
                 else:
                     Receipt.from_dict(receipt)
-        except (FieldError, ReceiptError) as exc:
-            yield Bad(source, _with_row(str(exc), exc.where, source, rows), raw)
+        except SimulationError:
+            raise
+        except LoyaError as exc:  # a value the mapping cannot convert, a receipt the runtime refuses
+            yield Bad(source, _with_row(str(exc), exc.where, source, rows), raw, exc.code, rid)
             continue
         if currency is not None and receipt.get("currency", currency) != currency:
-            yield Bad(source, f"currency: {receipt['currency']!r}, but the programme counts in {currency}", raw)
+            yield Bad(source, f"currency: {receipt['currency']!r}, but the programme counts in {currency}", raw,
+                      "LOY606", rid)
             continue
         rid = receipt["receipt_id"]
         first = seen.get(rid)
         if first is not None:
-            yield Bad(source, f"duplicate receipt_id {rid!r}, first seen at {seen.where(first)}", raw)
+            yield Bad(source, f"duplicate receipt_id {rid!r}, first seen at {seen.where(first)}", raw, "LOY605")
             continue
         seen[rid] = file_index << 40 | int(source.rpartition(":")[2])
         yield Record(source, receipt)
+
+
+def _receipt_id(head: dict[str, Any], mapping: Mapping) -> str | None:
+    """The receipt id of a source receipt as far as it can be read (for a bad one: its returns are skipped)."""
+    value = head.get(mapping.column("receipt_id"))
+    return str(value) if type(value) in (str, int) and value != "" else None
 
 
 def _native(obj: dict[str, Any]) -> dict[str, Any] | None:
@@ -323,17 +328,21 @@ def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
     return_column = mapping.column("return_of")
     checked = False
     number = first_line - 1
-    with _open_binary(path) as stream:
+    with open_binary(path) as stream:
         if start:
             stream.seek(start)
-        raws: Iterable[bytes] = stream if end is None else _upto(stream, end - start)
         try:
-            for number, raw in enumerate(raws, first_line):
+            for number, (raw, size) in enumerate(bounded_lines(stream, MAX_RECEIPT_BYTES, None if end is None else end - start),
+                                                 first_line):
                 if number == 1 and raw.startswith(codecs.BOM_UTF8):
                     raw = raw[3:]
                 if raw.isspace() or not raw:
                     continue  # a blank line is not a record
                 source = f"{name}:{number}"
+                if size > MAX_RECEIPT_BYTES:
+                    yield Bad(source, f"the line is {size:,} bytes long; a receipt is at most {MAX_RECEIPT_BYTES:,}",
+                              raw[:QUARANTINE_PREFIX].decode("utf-8", "replace") + "…")
+                    continue
                 try:
                     obj = json.loads(raw)
                 except UnicodeDecodeError:
@@ -348,6 +357,14 @@ def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
                     continue
                 if type(obj) is not dict:
                     yield Bad(source, f"a receipt is a JSON object, got {_kind(obj)}", obj)
+                    continue
+                if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and depth(obj) > MAX_JSON_DEPTH:
+                    yield Bad(source, f"the record nests deeper than {MAX_JSON_DEPTH} levels",
+                              raw[:QUARANTINE_PREFIX].decode("utf-8", "replace") + "…")
+                    continue
+                if (b"\\ud" in raw or b"\\uD" in raw) and not _is_text(obj):
+                    yield Bad(source, "a \\u escape of half a surrogate pair (U+D800..U+DFFF) is not text",
+                              raw.decode("utf-8", "replace").rstrip("\r\n"))
                     continue
                 lines = obj.get(lines_key)
                 if not checked and obj.get(return_column) is None and type(lines) is list and lines \
@@ -367,7 +384,7 @@ def _csv(path: Path, mapping: Mapping) -> Generator[_Unit | Bad, None, None]:
     delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") and mapping.delimiter == "," \
         else mapping.delimiter
     check_text = codecs.lookup(mapping.encoding).name.startswith("utf-8")
-    with _open_binary(path) as binary:
+    with open_binary(path) as binary:
         text = io.TextIOWrapper(binary, encoding=mapping.encoding, errors="surrogateescape", newline="")
         reader = csv.reader(text, delimiter=delimiter)
         try:
@@ -375,6 +392,8 @@ def _csv(path: Path, mapping: Mapping) -> Generator[_Unit | Bad, None, None]:
             if header is None:
                 return  # an empty file holds no records
             header = [column.strip() for column in header]
+            if check_text and not _is_text(header):
+                raise InputError(f"{name}:1: the header is not {mapping.encoding} text (set csv.encoding in the mapping)")
             twice = sorted({c for c in header if header.count(c) > 1})
             if twice:
                 raise InputError(f"{name}:1: column `{twice[0]}` appears twice in the header")
@@ -497,13 +516,26 @@ def _parquet(path: Path, mapping: Mapping) -> Generator[_Unit | Bad, None, None]
 # ------------------------------------------------------------------------------------------ files
 
 
-def _upto(stream: IO[bytes], size: int) -> Iterator[bytes]:
-    """The stream's lines that start within its next ``size`` bytes."""
-    for raw in stream:
-        yield raw
-        size -= len(raw)
-        if size <= 0:
+def bounded_lines(stream: IO[bytes], limit: int, size: int | None = None) -> Iterator[tuple[bytes, int]]:
+    """The stream's lines (newline kept), each with its length in bytes. A line longer than ``limit``
+    comes as its first ``limit`` bytes, the rest read and counted but never held. ``size``: only the
+    lines that start within the stream's next ``size`` bytes."""
+    left = size
+    while left is None or left > 0:
+        raw = stream.readline(limit + 1)
+        if not raw:
             return
+        length = len(raw)
+        if length > limit and not raw.endswith(b"\n"):
+            raw = raw[:limit]
+            while True:
+                more = stream.readline(1 << 20)
+                length += len(more)
+                if not more or more.endswith(b"\n"):
+                    break
+        if left is not None:
+            left -= length
+        yield raw, length
 
 
 def _is_gzip(path: Path) -> bool:
@@ -511,14 +543,25 @@ def _is_gzip(path: Path) -> bool:
         return f.read(2) == b"\x1f\x8b"
 
 
-def _open_binary(path: Path) -> IO[bytes]:
-    """The file's bytes, gunzipped when it is gzip (told by its first bytes, not its name)."""
+def open_binary(path: Path) -> IO[bytes]:
+    """The file's bytes, gunzipped when it is gzip (told by its first bytes, not its name); a file
+    that cannot be opened is an ``InputError``."""
     try:
         if _is_gzip(path):
             return cast(IO[bytes], gzip.open(path, "rb"))
         return open(path, "rb", buffering=1 << 16)
     except OSError as exc:
         raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
+
+
+def _is_text(obj: Any) -> bool:
+    """Whether every string of a parsed JSON value is Unicode text (no lone surrogate, which JSON's
+    ``\\ud800`` escapes can make and UTF-8 cannot hold)."""
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _kind(value: Any) -> str:
@@ -534,13 +577,16 @@ def _printable(row: list[str]) -> list[str]:
 
 
 class QuarantineWriter:
-    """Bad records to a JSONL file as they come: ``{"source", "reason", "record"}`` a line."""
+    """Bad records to a JSONL file as they come: ``{"source", "code", "reason", "record"}`` a line.
+    They are written beside the file (``.NAME.PID.partial``), which ``close`` puts in place and
+    ``discard`` removes: a run that fails or is interrupted leaves no half-written quarantine."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
         self.count = 0
         try:
-            self._file: IO[str] = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (closed by close())
+            self._file: IO[str] = open(self.partial, "w", encoding="utf-8")  # noqa: SIM115 (closed by close())
         except OSError as exc:
             raise InputError(f"{path}: cannot write the quarantine: {exc.strerror or exc}") from None
 
@@ -549,13 +595,29 @@ class QuarantineWriter:
         self.count += 1
 
     def close(self) -> None:
+        """Finish the file and put it in place."""
+        if self._file.closed:
+            return
+        try:
+            self._file.close()
+            os.replace(self.partial, self.path)
+        except OSError as exc:
+            self.discard()
+            raise InputError(f"{self.path}: cannot write the quarantine: {exc.strerror or exc}") from None
+
+    def discard(self) -> None:
+        """Remove what was written (the run failed)."""
         self._file.close()
+        self.partial.unlink(missing_ok=True)
 
     def __enter__(self) -> QuarantineWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.discard()
 
 
 def write_quarantine(bad_records: Iterable[Bad], path: str | Path) -> int:

@@ -23,6 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from loyadsl.runtime.limits import MAX_SOURCE_CHARS
+from loyadsl.simulate.errors import FieldError, MappingError, SimulationError
+
 RECEIPT_FIELDS = ("receipt_id", "customer_id", "datetime", "store_id", "channel", "currency", "return_of",
                   "coupons", "redeem", "certificates")
 LINE_FIELDS = ("line_no", "sku", "category", "brand", "qty", "unit_price", "amount", "min_price")
@@ -40,17 +43,25 @@ _SPEC_KEYS = ("timezone", "date", "time", "datetime_format", "derive", "lines", 
               "list_separator", "format")
 
 
-class MappingError(Exception):
-    """The mapping cannot be used: an unknown field, a column the file lacks, a bad option. The
-    message names the place (``--map``, ``MAP.yaml: scale.amount``, the data file) and the fix."""
-
-
-class FieldError(Exception):
-    """One value cannot be converted; ``where`` is its path in the receipt (``lines[2].amount``)."""
-
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(f"{where}: {message}")
-        self.where = where
+def read_yaml(path: Path, error: type[SimulationError], what: str) -> Any:
+    """A YAML file the simulator reads (a mapping, assertions), under the limit of a source file;
+    anything wrong raises ``error`` naming the place."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read(MAX_SOURCE_CHARS + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot read {what}: {exc}") from None
+    if len(text) > MAX_SOURCE_CHARS:
+        raise error(f"{path}: {what} is longer than {MAX_SOURCE_CHARS:,} characters")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise error(f"{where}: not valid YAML: {problem}") from None
+    except RecursionError:
+        raise error(f"{path}: {what}: the YAML nests too deep") from None
 
 
 @dataclass(frozen=True)
@@ -105,17 +116,7 @@ class Mapping:
     def from_file(cls, path: str | Path) -> Mapping:
         """A YAML mapping file (see docs/simulate.md for the keys)."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise MappingError(f"{path}: cannot read the mapping: {exc}") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise MappingError(f"{where}: not valid YAML: {problem}") from None
+        data = read_yaml(path, MappingError, "the mapping")
         if data is None:
             data = {}
         return cls.from_dict(data, str(path))

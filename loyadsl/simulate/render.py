@@ -232,12 +232,16 @@ def headline(report: Mapping[str, Any]) -> list[tuple[str, list[Figure]]]:
 
 
 def input_accounting(report: Mapping[str, Any]) -> tuple[str, bool]:
-    """``read N = simulated S + quarantined Q`` and whether it adds up."""
+    """``read N = simulated S + quarantined Q [+ skipped K]`` and whether it adds up (the skipped
+    term is shown when there is one)."""
     i: Mapping[str, Any] = report.get("input") or {}
     read, simulated, quarantined = num(i, "read"), num(i, "simulated"), num(i, "quarantined")
+    skipped = num(i, "skipped")
     text = f"read {count_text(read)} = simulated {count_text(simulated)} + quarantined {count_text(quarantined)}"
-    ok = read == simulated + quarantined
-    return (text if ok else f"{text} — does not add up (differs by {count_text(read - simulated - quarantined)})"), ok
+    if skipped:
+        text += f" + skipped {count_text(skipped)}"
+    left = read - simulated - quarantined - skipped
+    return (text if not left else f"{text} — does not add up (differs by {count_text(left)})"), not left
 
 
 def attribute_warnings(report: Mapping[str, Any]) -> list[str]:
@@ -255,6 +259,8 @@ def input_figures(report: Mapping[str, Any]) -> list[Figure]:
         Figure("Receipts read", count_text(num(i, "read"))),
         Figure("Simulated", count_text(num(i, "simulated"))),
         Figure("Quarantined", count_text(num(i, "quarantined")), tone="failed" if num(i, "quarantined") else ""),
+        *([Figure("Skipped", count_text(num(i, "skipped")), "returns of quarantined receipts")]
+          if num(i, "skipped") else []),
         Figure("Returns", count_text(num(i, "returns"))),
         Figure("Customers", count_text(num(i, "customers"))),
         Figure("Anonymous receipts", count_text(num(i, "anonymous"))),

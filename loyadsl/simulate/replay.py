@@ -12,24 +12,30 @@ the end of the history so expiries and tier reviews up to that day are counted. 
 report needs goes into a ``Tally``.
 
 States are this replay's own working copies, changed in place (``apply_in_place``): nothing else
-holds them, and a receipt's changes either all fit or none is applied.
+holds them. A receipt's changes are *booked* on every state they concern (its customer's, and for a
+referral the referrer's) all or nothing, and only then counted: a receipt the runtime refuses (any
+``LoyaError``) is quarantined and counts for nothing (docs/simulate.md, "Accounting").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from loyadsl.runtime import Engine
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.model import Outcome, Receipt, Rows, utc_datetime, utc_seconds
-from loyadsl.runtime.state import CustomerState, SharedAccount, apply_in_place, local_date, working_copy
+from loyadsl.runtime.state import (
+    CustomerState,
+    SharedAccount,
+    apply_in_place,
+    invert,
+    local_date,
+    working_copy,
+)
+from loyadsl.simulate.errors import Problem, Skipped
 from loyadsl.simulate.report import Cutoff, Tally, line_attributes
-
-
-class Problem(Exception):
-    """A receipt the replay cannot use (e.g. the return of an unknown receipt): quarantined."""
 
 
 class _Member:
@@ -51,8 +57,9 @@ class PartitionReplay:
                  returned_ids: set[str] | None = None,
                  observe: Callable[[Receipt, Outcome], None] | None = None,
                  households: Mapping[str, str] | None = None,
-                 cutoffs: Mapping[str, Cutoff] | None = None) -> None:
+                 cutoffs: Mapping[str, Cutoff] | None = None, refused: Iterable[str] = ()) -> None:
         self.engine = engine
+        self.refused = set(refused)  # receipts quarantined (when read, or here): a return of one is skipped
         self.observe = observe  # called with every evaluated receipt and its outcome (``loya diff``)
         self.states = states
         self.households = households or {}
@@ -86,11 +93,15 @@ class PartitionReplay:
 
     # ------------------------------------------------------------------------------ driving
     def run(self, records: Iterable[tuple[str, dict[str, Any]]]) -> Tally:
+        """Replay the records; one the runtime refuses (any ``LoyaError``) is quarantined with its code,
+        and nothing of it counts (``receipt`` counts a receipt only once all its changes are booked)."""
         for source, data in records:
             try:
                 self.receipt(data)
-            except (Problem, LoyaError) as exc:
-                self.bad.append({"source": source, "reason": str(exc), "record": data})
+            except LoyaError as exc:
+                self.bad.append({"source": source, "code": exc.code, "reason": str(exc), "record": data})
+                if data.get("return_of") is None:
+                    self.refused.add(str(data.get("receipt_id")))
         self._finish_household()
         return self.tally
 
@@ -116,11 +127,13 @@ class PartitionReplay:
         budgets = self._budgets(receipt) if self.cutoffs else None
         outcome = self.engine.evaluate(receipt, state, now=None, budgets=budgets)
         day = self.local(receipt.utc)
+        booked = self._book(member, outcome.changes, receipt.utc) if member is not None else []
+        # booked: from here on nothing can be refused, and the receipt counts
         self._count(receipt, outcome, day, member)
         if self.observe is not None:
             self.observe(receipt, outcome)
+        self._count_changes(booked, day)
         if member is not None:
-            self._apply(member, outcome.changes, day, receipt.utc)
             member.purchases += 1
             if self.returned_ids is None or receipt.receipt_id in self.returned_ids:
                 member.outcomes[receipt.receipt_id] = outcome
@@ -304,89 +317,129 @@ class PartitionReplay:
                 row[name] = row.get(name, 0) + 1
 
     def _apply(self, member: _Member, changes: Any, day: int, utc: int) -> None:
-        """Apply changes to the member's state, counting what the report needs from them; a referral
-        ``transfer`` is received by its addressee in the household."""
+        """Book changes (all or nothing), then count them."""
+        self._count_changes(self._book(member, changes, utc), day)
+
+    def _book(self, member: _Member, changes: Any, utc: int) -> list[_Booked]:
+        """Apply a receipt's changes to every state they concern, all or nothing: the member's, then,
+        for a referral ``transfer``, the referrer's (``Engine.receive``). When a later step is refused,
+        the earlier ones are undone (``invert``) before the error goes on. Nothing is counted here:
+        a receipt counts only once all its changes are booked."""
+        booked: list[_Booked] = []
+        try:
+            self._book_into(member, changes, utc, booked)
+        except LoyaError:
+            for step in reversed(booked):
+                if step.undo is not None:
+                    apply_in_place(step.member.state, step.undo)
+            raise
+        return booked
+
+    def _book_into(self, member: _Member, changes: Any, utc: int, booked: list[_Booked]) -> None:
         if not changes:
             return
         state = member.state
+        transfers = [change for change in changes if change["op"] == "transfer"]
+        undo = invert(state, changes) if transfers or booked else None  # only a later step can fail after this
+        expiries = [self._lot_expiry_day(state, change) if change["op"] == "take" and change.get("reason") == "expire"
+                    else None for change in changes]  # the lots' days, read before the takes change them
+        apply_in_place(state, changes)
+        booked.append(_Booked(member, changes, expiries, undo))
+        for transfer in transfers:
+            receiver = self._member(str(transfer["customer"]))
+            self._book_into(receiver, self.engine.receive(transfer, receiver.state, utc_datetime(utc)), utc, booked)
+
+    def _count_changes(self, booked: list[_Booked], day: int) -> None:
+        """Count what the report needs from booked changes."""
+        if not booked:
+            return  # no change: no week of the series is touched
         t = self.tally.totals
         week = self.tally.week(day)
         lot_campaign = self._lot_campaign
-        transfers = []
-        for change in changes:
-            op = change["op"]
-            if op == "lot":
-                points = change["points"]
-                week[6] += points
-                if points < 0:  # an accrual withdrawn by a return
-                    t["points_returned"] -= points
-                    campaign = lot_campaign.get(change["lot"])
-                    if campaign is not None:
-                        self.tally.campaign(campaign)[7] -= points
-                elif change.get("campaign"):
-                    lot_campaign[change["lot"]] = change["campaign"]
-                elif change.get("reason") == "referral":
-                    t["points_referral"] += points
-            elif op == "take":
-                points = change["points"]
-                reason = change.get("reason")
-                # an expiry is dated by the lot's expiry, not by when the clock noticed it
-                when = self.tally.week(self._expiry_day(state, change, day)) if reason == "expire" else week
-                when[6] -= points
-                if reason == "expire":
-                    t["points_expired"] += points
-                    when[5] += points
-                    campaign = lot_campaign.get(change["lot"])
-                    if campaign is not None:
-                        self.tally.campaign(campaign)[6] += points
-                elif reason == "return":
-                    t["points_returned"] += points
-                    campaign = lot_campaign.get(change["lot"])
-                    if campaign is not None:
-                        self.tally.campaign(campaign)[7] += points
-            elif op == "debt":
-                week[6] -= change["points"]
-            elif op == "coupon_issue":
-                t["coupons_issued"] += 1
-                if change.get("campaign"):
-                    self.tally.campaign(change["campaign"])[8] += 1
-            elif op == "coupon_use":
-                t["coupons_redeemed"] += 1
-                if change.get("campaign"):
-                    self.tally.campaign(change["campaign"])[9] += 1
-            elif op == "certificate_issue":
-                t["certificates_sold"] += change.get("value", change.get("certificate", {}).get("value", 0))
-            elif op == "tier":
-                self.tally.tier_move(day, change.get("from"), change.get("to"))
-            elif op == "transfer":
-                transfers.append(change)
-        apply_in_place(state, changes)
-        for transfer in transfers:
-            receiver = self._member(str(transfer["customer"]))
-            self._apply(receiver, self.engine.receive(transfer, receiver.state, utc_datetime(utc)), day, utc)
+        for _member, changes, expiries, _undo in booked:
+            for change, expiry in zip(changes, expiries, strict=True):
+                op = change["op"]
+                if op == "lot":
+                    points = change["points"]
+                    week[6] += points
+                    if points < 0:  # an accrual withdrawn by a return
+                        t["points_returned"] -= points
+                        campaign = lot_campaign.get(change["lot"])
+                        if campaign is not None:
+                            self.tally.campaign(campaign)[7] -= points
+                    elif change.get("campaign"):
+                        lot_campaign[change["lot"]] = change["campaign"]
+                    elif change.get("reason") == "referral":
+                        t["points_referral"] += points
+                elif op == "take":
+                    points = change["points"]
+                    reason = change.get("reason")
+                    # an expiry is dated by the lot's expiry, not by when the clock noticed it
+                    when = self.tally.week(min(day, expiry)) if expiry is not None else week
+                    when[6] -= points
+                    if reason == "expire":
+                        t["points_expired"] += points
+                        when[5] += points
+                        campaign = lot_campaign.get(change["lot"])
+                        if campaign is not None:
+                            self.tally.campaign(campaign)[6] += points
+                    elif reason == "return":
+                        t["points_returned"] += points
+                        campaign = lot_campaign.get(change["lot"])
+                        if campaign is not None:
+                            self.tally.campaign(campaign)[7] += points
+                elif op == "debt":
+                    week[6] -= change["points"]
+                elif op == "coupon_issue":
+                    t["coupons_issued"] += 1
+                    if change.get("campaign"):
+                        self.tally.campaign(change["campaign"])[8] += 1
+                elif op == "coupon_use":
+                    t["coupons_redeemed"] += 1
+                    if change.get("campaign"):
+                        self.tally.campaign(change["campaign"])[9] += 1
+                elif op == "certificate_issue":
+                    t["certificates_sold"] += change.get("value", change.get("certificate", {}).get("value", 0))
+                elif op == "tier":
+                    self.tally.tier_move(day, change.get("from"), change.get("to"))
 
     def _return(self, data: dict[str, Any], member: _Member | None) -> None:
-        original = member.outcomes.get(str(data["return_of"])) if member is not None else None
+        of = str(data["return_of"])
+        original = member.outcomes.get(of) if member is not None else None
         if original is None:
+            if of in self.refused:
+                raise Skipped(f"return of receipt {of!r}, which is quarantined")
             raise Problem(f"return of unknown receipt {data['return_of']!r}"
                           + (" (a return is made by the customer of the original receipt)" if member is None else ""))
         assert member is not None
         returned = {int(line["line_no"]): line["qty"] for line in data.get("lines", [])}
         now = dt.datetime.fromisoformat(data["datetime"])
         refund = self.engine.refund(original, returned or None, member.state, now)
+        utc = utc_seconds(now)
+        booked = self._book(member, refund.changes, utc)
         t = self.tally.totals
         t["returns"] += 1
         t["refunded"] += refund.money
-        utc = utc_seconds(now)
-        self._apply(member, refund.changes, self.local(utc), utc)
+        self._count_changes(booked, self.local(utc))
 
-    def _expiry_day(self, state: CustomerState, change: Mapping[str, Any], default: int) -> int:
+    def _lot_expiry_day(self, state: CustomerState, change: Mapping[str, Any]) -> int | None:
+        """The local day before the expiry of the lot ``change`` takes from (None: not found)."""
         holder = state.shared.accounts if change.get("shared") and state.shared is not None else state.accounts
         account = holder.get(change["account"])
         for lot in account.lots if account is not None else ():
             if lot.id == change["lot"] and lot.expires is not None:
-                return min(default, self.local(lot.expires - 1))
-        return default
+                return self.local(lot.expires - 1)
+        return None
+
+
+class _Booked(NamedTuple):
+    """Changes applied to one member's state: what to count, the expiry days of the lots they take
+    from (read before), and how to undo them (when a later step of the receipt may be refused)."""
+
+    member: _Member
+    changes: Any
+    expiries: list[int | None]
+    undo: list[dict[str, Any]] | None
 
 
 def _balance(accounts: Mapping[str, Any]) -> int:

@@ -16,21 +16,25 @@ Backends:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loyadsl.runtime import Engine
+from loyadsl.runtime import Engine, jsonio
+from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.errors import LoyaError
+from loyadsl.runtime.limits import MAX_CUSTOMER_BYTES
 from loyadsl.runtime.model import Outcome, Receipt, utc_datetime
+from loyadsl.runtime.state import CustomerState
 from loyadsl.simulate import partition as parts
 from loyadsl.simulate import scan
-from loyadsl.simulate.inputs import Bad, QuarantineWriter, Record, read_receipts
+from loyadsl.simulate.errors import BackendError, InputError, SimulationError, StrictError, WorkerDied
+from loyadsl.simulate.inputs import Bad, QuarantineWriter, Record, bounded_lines, open_binary, read_receipts
 from loyadsl.simulate.mapping import Mapping as ColumnMapping
+from loyadsl.simulate.pool import WorkerPool
 from loyadsl.simulate.replay import PartitionReplay
 from loyadsl.simulate.report import Cutoff, Tally, build, exhaustion, merge_all
 from loyadsl.simulate.scan import ScanJob, see
@@ -39,6 +43,9 @@ PARTITIONS = 16
 PARTITION_BYTES = 64 << 20  # of input text per partition, at most: small partitions balance the workers
 GZIP_RATIO = 8
 BACKENDS = ("process", "dask")
+CUSTOMERS = "LOY608"  # a customers file that cannot be used
+DUPLICATE, SKIPPED = "LOY605", "LOY613"  # codes of bad records that do not make their receipt id refused
+DASK_CONNECT_SECONDS = 10  # to reach a dask scheduler
 
 
 @dataclass
@@ -52,6 +59,7 @@ class Job:
     end: str
     households: dict[str, str] = field(default_factory=dict)  # customer -> household key (this partition's)
     drop: dict[str, str] = field(default_factory=dict)  # source -> why: duplicates found across scan ranges
+    refused: frozenset[str] = frozenset()  # receipt ids quarantined when read: a return of one is skipped
     cutoffs: dict[str, dict[str, Cutoff]] = field(default_factory=dict)  # side -> campaign -> where its budget ends
 
 
@@ -91,11 +99,12 @@ def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = No
             if reason is None:
                 yield record
             else:
-                dropped.append({"source": record.source, "reason": reason, "record": record.receipt})
+                dropped.append({"source": record.source, "code": DUPLICATE, "reason": reason,
+                                "record": record.receipt})
 
     replay = PartitionReplay(engine, job.states, dt.datetime.fromisoformat(job.start),
                              dt.datetime.fromisoformat(job.end), rows.returned, observe, households=job.households,
-                             cutoffs=job.cutoffs.get(side))
+                             cutoffs=job.cutoffs.get(side), refused=job.refused)
     tally = replay.run(records())
     replay.idle(sorted(set(job.states) - replay.customers_seen))
     return Result(tally, dropped + replay.bad, len(rows))
@@ -122,59 +131,77 @@ class Simulation:
     cutoffs: dict[str, dict[str, Cutoff]] = field(default_factory=dict, init=False, repr=False)  # after run()
     side_bundles: dict[str, bytes] = field(default_factory=dict)  # other programmes ``work`` replays (diff: old)
     passes: int = field(default=0, init=False)  # replays of the history run (more than one: a budget ran out)
+    _folder: str = field(default="", init=False, repr=False)  # this run's temporary directory
 
     def run(self) -> dict[str, Any]:
+        """Read, partition and replay the history; the report JSON. Every record read is simulated,
+        quarantined or skipped (``input``: read = simulated + quarantined + skipped). Temporary files
+        live in one directory of this run (mode 0700), removed however the run ends; the quarantine
+        file is written beside its name and put in place only when the run succeeds."""
         self.partitions = self.partitions or partitions_for(self.receipts)
         engine = _engine(self.bundle)
         states, groups = self._states()
-        with tempfile.TemporaryDirectory(prefix="loya-sim-") as folder:
-            counts: dict[str, int] = {"read": 0, "quarantined": 0}
-            first_last: list[int] = []
-            writer = QuarantineWriter(self.quarantine) if self.quarantine is not None else None
-            try:
-                paths: list[Any]
-                drop: dict[str, str] = {}
-                scans = self._scan_jobs(engine, folder, groups)
-                if scans is not None:
-                    paths, drop = self._scan(scans, counts, first_last, writer)
-                else:
-                    records = self._read(engine, counts, first_last, writer)
-                    if self.backend == "dask":
-                        paths = parts.write_partitioned_parquet(records, folder, self._partitions(), groups)
-                    else:
-                        paths = parts.partition(records, self._partitions(), folder, groups)
-                    paths = [str(p) for p in paths]
-                start, end = _bounds(first_last, engine)
-                by_partition: list[dict[str, dict[str, Any]]] = [{} for _ in paths]
-                households: list[dict[str, str]] = [{} for _ in paths]
-                for customer, state in states.items():  # a state goes where its customer's receipts go
-                    index = parts.partition_index({"customer_id": customer, "receipt_id": customer},
-                                                  self._partitions(), groups)
-                    by_partition[index][customer] = state
-                for customer, key in groups.items():
-                    households[parts.partition_index({"customer_id": key, "receipt_id": key},
-                                                     self._partitions())][customer] = key
-                jobs = [Job(self.bundle, p, by_partition[i], start, end, households[i], drop)
-                        for i, p in enumerate(paths)]
-                results = self.results = self._replay_budgets(jobs)
-                for result in results:
-                    for bad in result.bad:
-                        counts["quarantined"] += 1
-                        self.bad.append(bad)
-                        if writer is not None:
-                            writer.add(Bad(bad["source"], bad["reason"], bad["record"]))
-            finally:
-                if writer is not None:
-                    writer.close()
-        tally = merge_all(r.tally for r in results)
-        simulated = tally.totals["receipts"] + tally.totals["returns"]
-        input_counts = {"read": counts["read"], "simulated": simulated, "quarantined": counts["quarantined"],
-                        "returns": tally.totals["returns"], "customers": tally.totals["customers"],
-                        "anonymous": tally.totals["receipts"] - tally.totals["receipts_with_card"],
-                        "workers": self.workers, "backend": self.backend, "partitions": self._partitions(),
-                        "passes": self.passes}
-        levels = [level.name for level in engine.bundle.state.tiers.levels] if engine.bundle.state.tiers else []
-        return build(tally, engine.bundle, input_counts, levels, self.cutoffs.get("new"))
+        counts: dict[str, int] = {"read": 0, "quarantined": 0, "skipped": 0}
+        writer = QuarantineWriter(self.quarantine) if self.quarantine is not None else None
+        try:
+            with tempfile.TemporaryDirectory(prefix="loya-sim-") as folder:
+                self._folder = folder
+                results = self._run_in(folder, engine, states, groups, counts, writer)
+            if self.strict and self.bad:  # the replay refused a record: --strict stops at the first
+                raise StrictError(Bad(**self.bad[0]))
+        except BaseException:
+            if writer is not None:
+                writer.discard()
+            raise
+        if writer is not None:
+            writer.close()
+        return _report(merge_all(r.tally for r in results), engine.bundle, counts, self.cutoffs.get("new"),
+                       {"workers": self.workers, "backend": self.backend, "partitions": self._partitions(),
+                        "passes": self.passes})
+
+    def _run_in(self, folder: str, engine: Engine, states: dict[str, dict[str, Any]], groups: dict[str, str],
+                counts: dict[str, int], writer: QuarantineWriter | None) -> list[Result]:
+        """Spill the history into partitions in ``folder`` and replay them; bad records go to ``writer``."""
+        first_last: list[int] = []
+        refused: set[str] = set()
+
+        def quarantine(bad: Bad) -> None:
+            counts["skipped" if bad.code == SKIPPED else "quarantined"] += 1
+            self.bad.append(bad.to_dict())
+            if bad.receipt_id is not None and bad.code != DUPLICATE:  # a duplicate's first copy is valid
+                refused.add(bad.receipt_id)
+            if writer is not None:
+                writer.add(bad)
+
+        paths: list[Any]
+        drop: dict[str, str] = {}
+        scans = self._scan_jobs(engine, folder, groups)
+        if scans is not None:
+            paths, drop = self._scan(scans, counts, first_last, quarantine)
+        else:
+            records = self._read(engine, counts, first_last, quarantine)
+            if self.backend == "dask":
+                paths = parts.write_partitioned_parquet(records, folder, self._partitions(), groups)
+            else:
+                paths = parts.partition(records, self._partitions(), folder, groups)
+            paths = [str(p) for p in paths]
+        start, end = _bounds(first_last, engine)
+        by_partition: list[dict[str, dict[str, Any]]] = [{} for _ in paths]
+        households: list[dict[str, str]] = [{} for _ in paths]
+        for customer, state in states.items():  # a state goes where its customer's receipts go
+            index = parts.partition_index({"customer_id": customer, "receipt_id": customer},
+                                          self._partitions(), groups)
+            by_partition[index][customer] = state
+        for customer, key in groups.items():
+            households[parts.partition_index({"customer_id": key, "receipt_id": key},
+                                             self._partitions())][customer] = key
+        jobs = [Job(self.bundle, p, by_partition[i], start, end, households[i], drop, frozenset(refused))
+                for i, p in enumerate(paths)]
+        results = self.results = self._replay_budgets(jobs)
+        for result in results:
+            for bad in result.bad:
+                quarantine(Bad(bad["source"], bad["reason"], bad["record"], bad["code"]))
+        return results
 
     # ------------------------------------------------------------------------------ steps
     def _partitions(self) -> int:
@@ -186,17 +213,20 @@ class Simulation:
         states: dict[str, dict[str, Any]] = {}
         if self.customers is None:
             return states, {}
-        with open(self.customers, encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise SimulationError(f"{self.customers}:{number}: not JSON: {exc.msg}") from None
-                if not isinstance(data, dict) or not isinstance(data.get("id"), str):
-                    raise SimulationError(f"{self.customers}:{number}: a customer state needs a string 'id'")
-                states[data["id"]] = data
+        path = self.customers
+        try:
+            with open_binary(path) as f:
+                for number, (raw, size) in enumerate(bounded_lines(f, MAX_CUSTOMER_BYTES), 1):
+                    try:
+                        data = _customer(raw, size)
+                    except LoyaError as exc:
+                        raise SimulationError(exc.message, f"{path}:{number}", exc.code) from None
+                    if data is not None:
+                        states[data["id"]] = data
+        except InputError as exc:
+            raise SimulationError(exc.message, code=CUSTOMERS) from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SimulationError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", str(path), CUSTOMERS) from None
         return states, households(states)
 
     def _scan_jobs(self, engine: Engine, folder: str, groups: dict[str, str]) -> list[ScanJob] | None:
@@ -207,13 +237,7 @@ class Simulation:
                          self._partitions(), groups, folder)
 
     def _scan(self, jobs: list[ScanJob], counts: dict[str, int], first_last: list[int],
-              writer: QuarantineWriter | None) -> tuple[list[Any], dict[str, str]]:
-        def quarantine(bad: Bad) -> None:
-            counts["quarantined"] += 1
-            self.bad.append(bad.to_dict())
-            if writer is not None:
-                writer.add(bad)
-
+              quarantine: Callable[[Bad], None]) -> tuple[list[Any], dict[str, str]]:
         def progress(read: int) -> None:
             counts["read"] = read
             if self.progress is not None:
@@ -225,7 +249,7 @@ class Simulation:
         return done.spills, done.drop
 
     def _read(self, engine: Engine, counts: dict[str, int], first_last: list[int],
-              writer: QuarantineWriter | None) -> Iterable[Any]:
+              quarantine: Callable[[Bad], None]) -> Iterable[Any]:
         currency = engine.bundle.settings.currency
         progress = self.progress
         for item in read_receipts(list(self.receipts), self.mapping, strict=self.strict, currency=currency):
@@ -233,10 +257,7 @@ class Simulation:
             if progress is not None and counts["read"] % 10_000 == 0:
                 progress("read", counts["read"])
             if isinstance(item, Bad):
-                counts["quarantined"] += 1
-                self.bad.append(item.to_dict())
-                if writer is not None:
-                    writer.add(item)
+                quarantine(item)
                 continue
             see(first_last, parts.utc_of(item.receipt))
             yield item
@@ -276,7 +297,7 @@ class Simulation:
         done = 0
         results: list[Result] = []
         if self.backend == "dask":
-            return _dask(jobs, self.workers, self.scheduler, self.work)
+            return _dask(jobs, self.workers, self.scheduler, self._folder, self.work)
         if self.workers <= 1:
             for job in jobs:
                 results.append(self.work(job))
@@ -284,13 +305,44 @@ class Simulation:
                 if progress is not None:
                     progress("replay", done)
             return results
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
-            for result in pool.map(self.work, jobs):  # in partition order: a deterministic merge
+        with WorkerPool(self.workers, self._folder) as pool:
+            for result in pool.map(self.work, jobs, lambda i: f"replaying partition {i}"):  # in partition order
                 results.append(result)
                 done += result.receipts
                 if progress is not None:
                     progress("replay", done)
         return results
+
+
+def report_shape(bundle: Bundle) -> dict[str, Any]:
+    """The report of an empty history: every figure a report of this programme has (assertions are
+    checked against it before a run)."""
+    return _report(Tally(), bundle, {"read": 0, "quarantined": 0, "skipped": 0}, None,
+                   {"workers": 0, "backend": "", "partitions": 0, "passes": 0})
+
+
+def _report(tally: Tally, bundle: Bundle, counts: dict[str, int], cutoffs: dict[str, Cutoff] | None,
+            run: dict[str, Any]) -> dict[str, Any]:
+    t = tally.totals
+    input_counts = {"read": counts["read"], "simulated": t["receipts"] + t["returns"],
+                    "quarantined": counts["quarantined"], "skipped": counts["skipped"], "returns": t["returns"],
+                    "customers": t["customers"], "anonymous": t["receipts"] - t["receipts_with_card"], **run}
+    levels = [level.name for level in bundle.state.tiers.levels] if bundle.state.tiers else []
+    return build(tally, bundle, input_counts, levels, cutoffs)
+
+
+def _customer(raw: bytes, size: int) -> dict[str, Any] | None:
+    """One line of the customers file: a valid customer state (``CustomerState.from_dict``), None
+    for a blank line; a ``LoyaError`` says what is wrong."""
+    if raw.isspace():
+        return None
+    if size > MAX_CUSTOMER_BYTES:
+        raise LoyaError(CUSTOMERS, f"the line is {size:,} bytes long; a customer state is at most {MAX_CUSTOMER_BYTES:,}")
+    data = jsonio.load(raw, code=CUSTOMERS, what="a customer state", max_bytes=MAX_CUSTOMER_BYTES, floats=True)
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise LoyaError(CUSTOMERS, "a customer state is a JSON object with a string 'id'")
+    CustomerState.from_dict(data)
+    return data
 
 
 def partitions_for(paths: Sequence[Path]) -> int:
@@ -341,10 +393,6 @@ def households(states: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     return {x: min(group) for group in members.values() if len(group) > 1 for x in group}
 
 
-class SimulationError(Exception):
-    """A simulation input that cannot be used at all (the customers file, the backend)."""
-
-
 def _bounds(first_last: list[int], engine: Engine) -> tuple[str, str]:
     """The history's first and last instants (UTC ISO); the clock of every customer ends at the last."""
     if not first_last:
@@ -353,24 +401,46 @@ def _bounds(first_last: list[int], engine: Engine) -> tuple[str, str]:
     return utc_datetime(first_last[0]).isoformat(), utc_datetime(first_last[1]).isoformat()
 
 
-def _dask(jobs: list[Job], workers: int, scheduler: str | None,
+def _dask(jobs: list[Job], workers: int, scheduler: str | None, folder: str,
           work: Callable[[Job], Result] = replay_job) -> list[Result]:
+    """The jobs on a dask.distributed cluster (``scheduler``, else a local one whose scratch space is
+    in the run's ``folder``, closed however the run ends). A task whose workers all died is ``WorkerDied``."""
     try:
-        from distributed import Client, LocalCluster
+        import dask
+        import distributed  # noqa: F401  (the cluster)
     except ImportError:
-        raise SimulationError("the dask backend needs dask.distributed: pip install 'loyadsl[dask]'") from None
-    if scheduler is not None:
-        client = Client(scheduler)
-        cluster = None
-    else:
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
+        raise BackendError("the dask backend needs dask.distributed: pip install 'loyadsl[dask]'") from None
+    with dask.config.set({"temporary-directory": folder}):  # dask's scratch files too
+        return _on_cluster(jobs, workers, scheduler, work)
+
+
+def _on_cluster(jobs: list[Job], workers: int, scheduler: str | None, work: Callable[[Job], Result]) -> list[Result]:
+    from distributed import Client, LocalCluster
+    from distributed.scheduler import KilledWorker
+
+    cluster = None
+    try:
+        if scheduler is not None:
+            client = Client(scheduler, timeout=DASK_CONNECT_SECONDS)
+        else:
+            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+    except BaseException as exc:
+        if cluster is not None:
+            cluster.close()
+        if isinstance(exc, LoyaError) or not isinstance(exc, Exception):
+            raise  # an interruption
+        # whatever answers at that address, it is not a usable scheduler
+        raise BackendError(f"cannot reach the dask scheduler {scheduler or '(local)'}: "
+                           f"{type(exc).__name__}: {exc}") from None
+    futures = []
     try:
         futures = client.map(work, jobs, pure=False)
         return list(client.gather(futures))
-    except LoyaError:
-        raise
+    except KilledWorker as exc:
+        index = next((i for i, future in enumerate(futures) if future.key == exc.task), -1)
+        raise WorkerDied(f"replaying partition {index}", "every worker that ran it died") from None
     finally:
         client.close()
         if cluster is not None:

@@ -11,13 +11,13 @@ the replay quarantines with its record, so the result is that of reading in orde
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from loyadsl.simulate import partition as parts
 from loyadsl.simulate.inputs import Bad, Record, detect_format, jsonl_ranges, read_range
 from loyadsl.simulate.mapping import Mapping as ColumnMapping
+from loyadsl.simulate.pool import WorkerPool
 
 RANGES_PER_WORKER = 4
 
@@ -115,8 +115,12 @@ def run(jobs: list[ScanJob], workers: int, partitions: int, quarantine: Callable
     seen: dict[str, tuple[int, int]] = {}
     done = Scanned([[] for _ in range(partitions)], {})
     read = 0
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for job, result in zip(jobs, pool.map(scan_job, jobs), strict=True):  # in file order
+    def what(index: int) -> str:
+        job = jobs[index]
+        return f"reading {job.path} from byte {job.start:,} (line {job.first_line:,})"
+
+    with WorkerPool(workers, jobs[0].folder) as pool:
+        for job, result in zip(jobs, pool.map(scan_job, jobs, what), strict=True):  # in file order
             read += result.read
             for bad in result.bad:
                 quarantine(bad)

@@ -110,6 +110,8 @@ def test_every_quarantine_reason_with_its_location() -> None:
                                                                                            strict=True)] == \
         [(f"{DATA}/bad.jsonl:{n}", reason.format(dir=DATA)) for n, reason in EXPECTED_BAD]
     assert bad[1].record == '{"receipt_id":"B3", "lines": ['  # a line that is not JSON: its text
+    assert [b.code for b in bad] == ["LOY501", "LOY603", "LOY501", "LOY501", "LOY605", "LOY603", "LOY501", "LOY501",
+                                     "LOY501", "LOY606"]
     assert bad[0].record["receipt_id"] == "B2"  # otherwise the record as read
 
 
@@ -366,7 +368,8 @@ def test_quarantine_file(tmp_path: Path) -> None:
     count = write_quarantine(bad, tmp_path / "bad.out.jsonl")
     lines = [json.loads(x) for x in (tmp_path / "bad.out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert count == len(lines) == len(EXPECTED_BAD)
-    assert lines[0] == {"source": f"{DATA}/bad.jsonl:2", "reason": bad[0].reason, "record": bad[0].record}
+    assert lines[0] == {"source": f"{DATA}/bad.jsonl:2", "code": "LOY501", "reason": bad[0].reason,
+                        "record": bad[0].record}
     assert lines[1]["record"] == '{"receipt_id":"B3", "lines": ['
 
 
