@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from .errors import LoyaError
 from .limits import MAX_INT_DIGITS, MAX_JSON_DEPTH
@@ -71,7 +71,7 @@ def load(data: bytes | str, *, code: str, what: str, max_bytes: int, where: str 
     return value
 
 
-def lines(file: BinaryIO, max_bytes: int) -> Iterator[tuple[int, bytes]]:
+def lines(file: IO[bytes], max_bytes: int) -> Iterator[tuple[int, bytes]]:
     """The non-blank lines of a JSONL file as (line number, bytes), split at b"\\n" only (as JSON
     Lines says; a \\r or \\u2028 inside a line is the parser's business). A line longer than
     ``max_bytes`` is yielded cut at ``max_bytes + 1`` bytes (so ``load`` refuses it by size) and the

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Annotated, Any, BinaryIO
+from typing import IO, Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -316,7 +316,7 @@ def read_customer(text: bytes | str, where: str | None = None, decls: StateDecls
         raise CustomerError(message, f"{where}: {exc.where}" if exc.where else where, exc.code) from None
 
 
-def read_customers(file: BinaryIO, name: str, problems: list[LoyaError],
+def read_customers(file: IO[bytes], name: str, problems: list[LoyaError],
                    decls: StateDecls | None = None) -> dict[str, CustomerState]:
     """A customers file (JSON Lines, one record a line, blank lines skipped) -> the states by id. A bad
     line, or an id met twice, goes to ``problems`` as a ``CustomerError`` at ``name:line`` and the

@@ -23,16 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loyadsl.runtime import Engine, jsonio
+from loyadsl.runtime import Engine
 from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.errors import LoyaError
-from loyadsl.runtime.limits import MAX_CUSTOMER_BYTES
 from loyadsl.runtime.model import Outcome, Receipt, utc_datetime
-from loyadsl.runtime.state import CustomerState
+from loyadsl.runtime.state import read_customers
 from loyadsl.simulate import partition as parts
 from loyadsl.simulate import scan
 from loyadsl.simulate.errors import BackendError, InputError, SimulationError, StrictError, WorkerDied
-from loyadsl.simulate.inputs import Bad, QuarantineWriter, Record, bounded_lines, open_binary, read_receipts
+from loyadsl.simulate.inputs import Bad, QuarantineWriter, Record, open_binary, read_receipts
 from loyadsl.simulate.mapping import Mapping as ColumnMapping
 from loyadsl.simulate.pool import WorkerPool
 from loyadsl.simulate.replay import PartitionReplay
@@ -140,7 +139,7 @@ class Simulation:
         file is written beside its name and put in place only when the run succeeds."""
         self.partitions = self.partitions or partitions_for(self.receipts)
         engine = _engine(self.bundle)
-        states, groups = self._states()
+        states, groups = self._states(engine)
         counts: dict[str, int] = {"read": 0, "quarantined": 0, "skipped": 0}
         writer = QuarantineWriter(self.quarantine) if self.quarantine is not None else None
         try:
@@ -208,25 +207,27 @@ class Simulation:
         assert self.partitions is not None, "set by run()"
         return self.partitions
 
-    def _states(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-        """Initial customer states by id, and households (customer -> household key, see ``households``)."""
-        states: dict[str, dict[str, Any]] = {}
+    def _states(self, engine: Engine) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        """Initial customer states by id, and households (customer -> household key, see ``households``).
+        The file is read by the runtime's one reader of customer files (``state.read_customers``, as
+        ``loya eval`` reads it), checked against the programme's state declarations; its first
+        problem stops the run with its place (a customers file is input to every receipt)."""
         if self.customers is None:
-            return states, {}
+            return {}, {}
         path = self.customers
+        problems: list[LoyaError] = []
         try:
             with open_binary(path) as f:
-                for number, (raw, size) in enumerate(bounded_lines(f, MAX_CUSTOMER_BYTES), 1):
-                    try:
-                        data = _customer(raw, size)
-                    except LoyaError as exc:
-                        raise SimulationError(exc.message, f"{path}:{number}", exc.code) from None
-                    if data is not None:
-                        states[data["id"]] = data
+                read = read_customers(f, str(path), problems, engine.bundle.state)
         except InputError as exc:
             raise SimulationError(exc.message, code=CUSTOMERS) from None
         except (OSError, EOFError, zlib.error) as exc:
             raise SimulationError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", str(path), CUSTOMERS) from None
+        if problems:
+            first = problems[0]
+            more = f" ({len(problems) - 1} more problems in the file)" if len(problems) > 1 else ""
+            raise SimulationError(f"{first.message}{more}", code=first.code)
+        states = {key: state.to_dict() for key, state in read.items()}
         return states, households(states)
 
     def _scan_jobs(self, engine: Engine, folder: str, groups: dict[str, str]) -> list[ScanJob] | None:
@@ -329,20 +330,6 @@ def _report(tally: Tally, bundle: Bundle, counts: dict[str, int], cutoffs: dict[
                     "customers": t["customers"], "anonymous": t["receipts"] - t["receipts_with_card"], **run}
     levels = [level.name for level in bundle.state.tiers.levels] if bundle.state.tiers else []
     return build(tally, bundle, input_counts, levels, cutoffs)
-
-
-def _customer(raw: bytes, size: int) -> dict[str, Any] | None:
-    """One line of the customers file: a valid customer state (``CustomerState.from_dict``), None
-    for a blank line; a ``LoyaError`` says what is wrong."""
-    if raw.isspace():
-        return None
-    if size > MAX_CUSTOMER_BYTES:
-        raise LoyaError(CUSTOMERS, f"the line is {size:,} bytes long; a customer state is at most {MAX_CUSTOMER_BYTES:,}")
-    data = jsonio.load(raw, code=CUSTOMERS, what="a customer state", max_bytes=MAX_CUSTOMER_BYTES, floats=True)
-    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
-        raise LoyaError(CUSTOMERS, "a customer state is a JSON object with a string 'id'")
-    CustomerState.from_dict(data)
-    return data
 
 
 def partitions_for(paths: Sequence[Path]) -> int:
