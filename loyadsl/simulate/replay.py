@@ -343,7 +343,7 @@ class PartitionReplay:
         undo = invert(state, changes) if transfers or booked else None  # only a later step can fail after this
         expiries = [self._lot_expiry_day(state, change) if change["op"] == "take" and change.get("reason") == "expire"
                     else None for change in changes]  # the lots' days, read before the takes change them
-        apply_in_place(state, changes)
+        apply_in_place(state, changes, self.engine.bundle.state)  # the limits a till checks, checked here too
         booked.append(_Booked(member, changes, expiries, undo))
         for transfer in transfers:
             receiver = self._member(str(transfer["customer"]))
@@ -414,7 +414,7 @@ class PartitionReplay:
         assert member is not None
         returned = {int(line["line_no"]): line["qty"] for line in data.get("lines", [])}
         now = dt.datetime.fromisoformat(data["datetime"])
-        refund = self.engine.refund(original, returned or None, member.state, now)
+        refund = self.engine.refund(original, returned or None, member.state, now, str(data["receipt_id"]))
         utc = utc_seconds(now)
         booked = self._book(member, refund.changes, utc)
         t = self.tally.totals
