@@ -40,6 +40,7 @@ from .declarations import (
     UsageLimit,
 )
 from .errors import BundleError
+from .limits import MAX_BUNDLE_BYTES, MAX_INT_DIGITS, MAX_JSON_DEPTH, MAX_VALUE
 from .money import ALLOCATION_MODES
 from .opcodes import COMBO_REWARDS, ROUNDING_MODES
 
@@ -239,6 +240,8 @@ def load_bundle(data: bytes, trusted_keys: list[bytes] | None = None, require_si
     if not isinstance(data, bytes | bytearray | memoryview):
         raise BundleError("LOY401", f"a bundle is bytes, got {type(data).__name__}")
     data = bytes(data)
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise BundleError("LOY409", f"the bundle is {len(data):,} bytes long (at most {MAX_BUNDLE_BYTES:,})")
     if not data.startswith(MAGIC):
         raise BundleError("LOY401", "not a loyadsl bundle (it does not start with LOYAB)")
     end = data.find(b"\n", len(MAGIC))
@@ -335,6 +338,16 @@ class _Float:
         self.text = text
 
 
+class _Digits(_Float):
+    """A JSON integer with more than ``MAX_INT_DIGITS`` digits, kept as text: never converted."""
+
+    __slots__ = ()
+
+
+def _parse_int(text: str) -> int | _Digits:
+    return int(text) if len(text) <= MAX_INT_DIGITS else _Digits(text)  # a sign counts as a digit: stricter
+
+
 class _DuplicateKey(Exception):
     pass
 
@@ -342,7 +355,8 @@ class _DuplicateKey(Exception):
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):
-        raise _DuplicateKey(next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i])))
+        seen: set[str] = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
     return result
 
 
@@ -352,22 +366,62 @@ def _payload(body: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise BundleError("LOY404", f"the payload is not UTF-8 (byte {exc.start})") from None
     try:
-        payload = json.loads(text, parse_float=_Float, parse_constant=_Float, object_pairs_hook=_unique_keys)
+        payload = json.loads(text, parse_float=_Float, parse_constant=_Float, parse_int=_parse_int,
+                             object_pairs_hook=_unique_keys)
     except _DuplicateKey as exc:
         raise BundleError("LOY404", f"the payload repeats the key {exc.args[0]!r} in one object") from None
     except json.JSONDecodeError as exc:
         raise BundleError("LOY404", f"the payload is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") \
             from None
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise BundleError("LOY409", f"the payload nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:
         raise BundleError("LOY404", f"the payload cannot be read: {type(exc).__name__}") from None
-    _no_floats(payload)
     if not isinstance(payload, dict):
         _fail("", f"the payload must be a JSON object, got {_kind(payload)}")
+    _check_values(payload)
     return payload
 
 
+def _check_values(root: Any) -> None:
+    """One walk over the whole payload (iteratively: depth is attacker-controlled): it nests at most
+    ``MAX_JSON_DEPTH`` deep (LOY409) and holds no float (LOY404) and no integer beyond ``MAX_VALUE``
+    (LOY408), so no later step meets a huge number. Paths are built only for the message."""
+    stack: list[tuple[Any, tuple[Any, ...] | None, int]] = [(root, None, 1)]
+    while stack:
+        value, trail, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH and isinstance(value, dict | list):
+            raise BundleError("LOY409", f"the payload nests deeper than {MAX_JSON_DEPTH} levels", _path(trail))
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            if isinstance(item, dict | list):
+                stack.append((item, (trail, key), depth + 1))
+            elif type(item) is int:
+                if not -MAX_VALUE <= item <= MAX_VALUE:
+                    raise BundleError("LOY408", f"{item} is out of range: integers in a bundle lie within "
+                                                f"±{MAX_VALUE:,}", _path((trail, key)))
+            elif isinstance(item, _Digits):
+                raise BundleError("LOY408", f"an integer of {len(item.text.lstrip('-'))} digits (at most "
+                                            f"{MAX_INT_DIGITS})", _path((trail, key)))
+            elif isinstance(item, _Float):
+                _fail(_path((trail, key)), f"floats are not allowed in a bundle (got {item.text[:40]}); money, "
+                                           "percentages and quantities are integers")
+
+
+def _path(trail: tuple[Any, ...] | None) -> str:
+    """``(((None, "a"), 0), "b")`` -> ``a[0].b``."""
+    keys: list[Any] = []
+    while trail is not None:
+        trail, key = trail
+        keys.append(key)
+    path = ""
+    for key in reversed(keys):
+        path = f"{path}[{key}]" if isinstance(key, int) else _at(path, key)
+    return path
+
+
 def _no_floats(root: Any) -> None:
-    """Walk the whole tree (iteratively: depth is attacker-controlled) and reject any float."""
+    """What ``canonical_json`` writes: no float anywhere (a bundle is integers only)."""
     stack: list[tuple[Any, str]] = [(root, "")]
     while stack:
         value, path = stack.pop()
@@ -375,9 +429,8 @@ def _no_floats(root: Any) -> None:
             stack.extend((v, _at(path, str(k))) for k, v in value.items())
         elif isinstance(value, list | tuple):
             stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
-        elif isinstance(value, float | _Float):
-            text = value.text if isinstance(value, _Float) else repr(value)
-            _fail(path, f"floats are not allowed in a bundle (got {text}); money, percentages and "
+        elif isinstance(value, float):
+            _fail(path, f"floats are not allowed in a bundle (got {value!r}); money, percentages and "
                         "quantities are integers")
 
 
@@ -393,6 +446,8 @@ def _at(path: str, key: str) -> str:
 
 
 def _kind(value: Any) -> str:
+    if isinstance(value, _Float):
+        return "number"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -480,9 +535,11 @@ def _bundle(p: dict[str, Any], envelope_version: int) -> Bundle:
     constants = tuple(_constant(c, f"constants[{i}]", len(predicates))
                       for i, c in enumerate(_list(_field(p, "constants", ""), "constants")))
     groups = tuple(_group(g, f"groups[{i}]") for i, g in enumerate(_list(_field(p, "groups", ""), "groups")))
+    _unique_names(groups, "groups")
     state = _state(_obj(_field(p, "state", ""), "state"), len(predicates))
     campaigns = tuple(_campaign(c, f"campaigns[{i}]", i, len(groups), state)
                       for i, c in enumerate(_list(_field(p, "campaigns", ""), "campaigns")))
+    _unique_names(campaigns, "campaigns")
     sku_index = _sku_index(_obj(_field(p, "sku_index", ""), "sku_index"), campaigns)
     cost = _obj(_field(p, "cost", ""), "cost")
     return Bundle(
@@ -733,13 +790,14 @@ def _opt_name(value: Any, path: str, known: tuple[str, ...], what: str) -> str |
 
 
 def _unique_names(items: tuple[Any, ...], path: str) -> tuple[str, ...]:
-    names: list[str] = []
+    """The items' names, refusing an empty or a repeated one (LOY404 at the second one's path)."""
+    names: dict[str, int] = {}
     for i, item in enumerate(items):
         if not item.name:
             _fail(f"{path}[{i}].name", "a name cannot be empty")
         if item.name in names:
-            _fail(f"{path}[{i}].name", f"{item.name!r} is declared twice")
-        names.append(item.name)
+            _fail(f"{path}[{i}].name", f"{item.name!r} is declared twice (also {path}[{names[item.name]}])")
+        names[item.name] = i
     return tuple(names)
 
 

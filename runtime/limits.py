@@ -41,6 +41,10 @@ MAX_TEXT_CHARS = 1_000  # one string value in a receipt or a customer (sku, cate
 MAX_QTY = 10**9  # whole units per line; more is a typo or an attack, not a purchase
 MAX_RECEIPT_LINES = 5_000
 MAX_RECEIPT_BYTES = 4 << 20  # one receipt as JSON text
+# The largest integer bytecode can read: a field of a receipt, a line or a customer, a state read, or
+# an aggregate over the lines (a sum of at most MAX_RECEIPT_LINES values of at most MAX_VALUE). The
+# verifier proves from it (and the constants) that no intermediate leaves MAX_INTERMEDIATE.
+MAX_READ = MAX_VALUE * MAX_RECEIPT_LINES
 
 # -- files a programme reads ----------------------------------------------------------------------
 MAX_LIST_FILE_BYTES = 16 << 20  # one `from "PATH"` list or imported file

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from .bundle import Bundle, Code, ComboSpec
+from .bundle import Bundle, Code, ComboSpec, Instr
 from .errors import BundleError
+from .limits import MAX_INTERMEDIATE, MAX_READ
 from .opcodes import BOOL, INT, OPCODES, ROUNDING_MODES, SET, STR, Block, OpSpec, code_cost
 
 MAX_NESTING = 64  # nested IFs (and AND/OR in actions): the generated Python indents once per level
@@ -61,25 +62,32 @@ def block_cost(bundle: Bundle, code: Code | None) -> tuple[int, int]:
 
 
 class _Frame:
-    __slots__ = ("floor", "op", "then_kinds")
+    __slots__ = ("floor", "op", "then_kinds", "then_sizes")
 
     def __init__(self, op: str, floor: int) -> None:
         self.op = op
         self.floor = floor  # stack height at entry: the inner block may not pop below it
         self.then_kinds: list[str] | None = None
+        self.then_sizes: list[int] = []
 
 
 def check_block(bundle: Bundle, code: Code, block: Block, where: str) -> None:
-    """Verify one code block of kind ``block``; ``where`` names it in messages."""
+    """Verify one code block of kind ``block``; ``where`` names it in messages.
+
+    Beside each value's kind the verifier keeps a bound on its magnitude (``sizes``: |x| <= size; 0
+    for a non-int): a constant's own, ``MAX_READ`` for what is read from the receipt, the customer or
+    the state, and for arithmetic what its operands' bounds allow. A block whose bound exceeds
+    ``MAX_INTERMEDIATE`` anywhere is refused (LOY410), so evaluation never meets a huge integer."""
     stack: list[str] = []
+    sizes: list[int] = []
     frames: list[_Frame] = []
 
-    def fail(pc: int, message: str) -> NoReturn:
+    def fail(pc: int, message: str, error: str = "LOY405") -> NoReturn:
         op = code[pc][0] if 0 <= pc < len(code) else None
         at = f"{where}, instruction {pc}" + (f" ({op})" if isinstance(op, str) else "")
-        raise BundleError("LOY405", message, at)
+        raise BundleError(error, message, at)
 
-    def pop(pc: int, want: str) -> str:
+    def pop(pc: int, want: str) -> tuple[str, int]:
         floor = frames[-1].floor if frames else 0
         if len(stack) <= floor:
             if frames:
@@ -88,7 +96,7 @@ def check_block(bundle: Bundle, code: Code, block: Block, where: str) -> None:
         kind = stack.pop()
         if want not in ("any", kind):
             fail(pc, f"expects {want} on the stack, found {kind}")
-        return kind
+        return kind, sizes.pop()
 
     if not code:
         raise BundleError("LOY405", "empty code block (every block ends with RET)", where)
@@ -124,8 +132,8 @@ def check_block(bundle: Bundle, code: Code, block: Block, where: str) -> None:
             if not frames or frames[-1].op != "IF" or frames[-1].then_kinds is not None:
                 fail(pc, "ELSE without a matching IF")
             frame = frames[-1]
-            frame.then_kinds = stack[frame.floor :]
-            del stack[frame.floor :]
+            frame.then_kinds, frame.then_sizes = stack[frame.floor :], sizes[frame.floor :]
+            del stack[frame.floor :], sizes[frame.floor :]
             continue
         if op == "END":
             if not frames:
@@ -137,17 +145,43 @@ def check_block(bundle: Bundle, code: Code, block: Block, where: str) -> None:
             if frame.op == "IF" and pushed != (frame.then_kinds or []):
                 arms = "IF" if frame.then_kinds is None else "both arms of IF/ELSE"
                 fail(pc, f"{arms} must leave the same stack: {_show(frame.then_kinds or [])} vs {_show(pushed)}")
+            for i, size in enumerate(frame.then_sizes):  # either arm's value: the larger bound
+                sizes[frame.floor + i] = max(sizes[frame.floor + i], size)
             continue
         pushed_kind = _operand(bundle, spec, instr, lambda message, pc=pc: fail(pc, message))
         if spec.pops == ("any", "any"):
-            right = pop(pc, "any")
+            right, _ = pop(pc, "any")
             pop(pc, right)
+            args: list[int] = []
         else:
-            for want in reversed(spec.pops):
-                pop(pc, want)
+            args = [pop(pc, want)[1] for want in reversed(spec.pops)][::-1]
         if pushed_kind is not None:
+            size = _size(bundle, instr, args) if pushed_kind == INT else 0
+            if size > MAX_INTERMEDIATE:
+                fail(pc, f"may compute an integer of {size.bit_length()} bits; evaluation stays within "
+                         f"{MAX_INTERMEDIATE.bit_length()} bits (with every read at most {MAX_READ:,})", "LOY410")
             stack.append(pushed_kind)
+            sizes.append(size)
     raise BundleError("LOY405", "the block does not end with RET", where)
+
+
+def _size(bundle: Bundle, instr: Instr, args: list[int]) -> int:
+    """A bound on the magnitude of the int ``instr`` pushes, from its operands' bounds ``args``."""
+    op = instr[0]
+    if op == "CONST":
+        return abs(bundle.constants[instr[1]])  # type: ignore[arg-type]
+    if not args:  # a read: a field, an aggregate over the lines, the customer's state
+        return MAX_READ
+    if op == "NEG":
+        return args[0]
+    if op in ("MIN", "MAX"):
+        return max(args)
+    if op in ("ADD", "SUB"):
+        return args[0] + args[1]
+    product = args[0] * args[1]  # MUL; MULDIV's intermediate, which must fit too
+    if op == "MULDIV" and product <= MAX_INTERMEDIATE:
+        return -(-product // instr[1][0])
+    return product
 
 
 def _operand(bundle: Bundle, spec: OpSpec, instr: tuple[Any, ...], fail: Any) -> str | None:
