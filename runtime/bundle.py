@@ -40,7 +40,7 @@ from .declarations import (
     UsageLimit,
 )
 from .errors import BundleError
-from .limits import MAX_BUNDLE_BYTES, MAX_INT_DIGITS, MAX_JSON_DEPTH, MAX_VALUE
+from .limits import MAX_BUNDLE_BYTES, MAX_CAMPAIGNS, MAX_INT_DIGITS, MAX_JSON_DEPTH, MAX_VALUE
 from .money import ALLOCATION_MODES
 from .opcodes import COMBO_REWARDS, ROUNDING_MODES
 
@@ -537,8 +537,10 @@ def _bundle(p: dict[str, Any], envelope_version: int) -> Bundle:
     groups = tuple(_group(g, f"groups[{i}]") for i, g in enumerate(_list(_field(p, "groups", ""), "groups")))
     _unique_names(groups, "groups")
     state = _state(_obj(_field(p, "state", ""), "state"), len(predicates))
-    campaigns = tuple(_campaign(c, f"campaigns[{i}]", i, len(groups), state)
-                      for i, c in enumerate(_list(_field(p, "campaigns", ""), "campaigns")))
+    raw_campaigns = _list(_field(p, "campaigns", ""), "campaigns")
+    if len(raw_campaigns) > MAX_CAMPAIGNS:
+        raise BundleError("LOY409", f"{len(raw_campaigns):,} campaigns (at most {MAX_CAMPAIGNS:,})", "campaigns")
+    campaigns = tuple(_campaign(c, f"campaigns[{i}]", i, len(groups), state) for i, c in enumerate(raw_campaigns))
     _unique_names(campaigns, "campaigns")
     sku_index = _sku_index(_obj(_field(p, "sku_index", ""), "sku_index"), campaigns)
     cost = _obj(_field(p, "cost", ""), "cost")

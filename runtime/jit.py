@@ -43,6 +43,7 @@ from .money import ceil_div, half_even_div, half_up_div
 from .opcodes import ACTION_OPS, AGGREGATE_OPS, OPCODES
 
 SPILL_DEPTH = 24  # expressions deeper than this go into a temporary (Python's parser nests ~200 deep)
+CHAIN_PARTS = 32  # a longer ``and``/``or`` chain goes into a temporary: each END joins a bounded list (linear)
 
 _RECEIPT_ATTR = {"total": "total", "payable": "payable", "lines": "nlines", "units": "units", "store": "store",
                  "channel": "channel", "date": "date", "weekday": "weekday", "time": "time"}
@@ -241,11 +242,15 @@ class _Gen:
         if depth is None:
             depth = 1 + max((e.depth for e in operands), default=0)
         if depth > SPILL_DEPTH:
-            name = self.temp()
-            self.out.append(f"{name} = {text}")
-            self.stack.append(_E(name))
+            self.spill(text)
         else:
             self.stack.append(_E(text, depth, chain, parts))
+
+    def spill(self, text: str) -> None:
+        """Push the value of ``text`` through a temporary, computed by a statement here."""
+        name = self.temp()
+        self.out.append(f"{name} = {text}")
+        self.stack.append(_E(name))
 
     def run(self) -> tuple[list[str], _E | None]:
         for instr in self.code:
@@ -385,7 +390,11 @@ class _Gen:
                 flat = side.chain == word and side.parts
                 parts += side.parts if flat and side.parts else [side.text]
                 depth = max(depth, side.depth if flat else side.depth + 1)
-            self.push(f"({f' {word} '.join(parts)})", chain=word, parts=parts, depth=depth)
+            text = f"({f' {word} '.join(parts)})"
+            if len(parts) > CHAIN_PARTS:  # pure, so evaluating it as a statement changes nothing but order
+                self.spill(text)
+            else:
+                self.push(text, chain=word, parts=parts, depth=depth)
             return
         name = self.temp()  # the inner block has effects: only when the left side does not decide
         test = name if word == "and" else f"not {name}"

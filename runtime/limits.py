@@ -51,6 +51,11 @@ MAX_LIST_FILE_BYTES = 16 << 20  # one `from "PATH"` list or imported file
 
 # -- bundles ------------------------------------------------------------------------------------
 MAX_BUNDLE_BYTES = 64 << 20
+# The static cost bound of a bundle (docs/bundle.md, "Static cost": fixed + per_line x lines, in units
+# of about one simple operation) for a receipt of MAX_RECEIPT_LINES lines. A bundle over it is refused
+# (LOY411); under it, evaluating any valid receipt takes at most about MAX_STATIC_COST x the worst
+# time per unit `bench/hostile.py` measures. A realistic programme of 1,000 campaigns costs ~9 x 10^7.
+MAX_STATIC_COST = 2 * 10**8
 
 # -- customers ----------------------------------------------------------------------------------
 MAX_CUSTOMER_BYTES = 4 << 20  # one customer state as JSON text

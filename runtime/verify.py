@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from .bundle import Bundle, Code, ComboSpec, Instr
 from .errors import BundleError
-from .limits import MAX_INTERMEDIATE, MAX_READ
+from .limits import MAX_INTERMEDIATE, MAX_READ, MAX_RECEIPT_LINES, MAX_STATIC_COST
 from .opcodes import BOOL, INT, OPCODES, ROUNDING_MODES, SET, STR, Block, OpSpec, code_cost
 
 MAX_NESTING = 64  # nested IFs (and AND/OR in actions): the generated Python indents once per level
@@ -46,6 +46,10 @@ def verify(bundle: Bundle) -> None:
     if (total_fixed, total_per_line) != (bundle.cost_fixed, bundle.cost_per_line):
         raise BundleError("LOY405", f"the bundle declares cost {bundle.cost_fixed} + {bundle.cost_per_line}·lines "
                                     f"but its campaigns cost {total_fixed} + {total_per_line}·lines")
+    worst = total_fixed + total_per_line * MAX_RECEIPT_LINES
+    if worst > MAX_STATIC_COST:
+        raise BundleError("LOY411", f"the bundle costs {total_fixed} + {total_per_line}·lines, {worst:,} units for a "
+                                    f"receipt of {MAX_RECEIPT_LINES:,} lines (at most {MAX_STATIC_COST:,})")
 
 
 def block_cost(bundle: Bundle, code: Code | None) -> tuple[int, int]:
