@@ -388,22 +388,25 @@ def _check_values(root: Any) -> None:
     ``MAX_JSON_DEPTH`` deep (LOY409) and holds no float (LOY404) and no integer beyond ``MAX_VALUE``
     (LOY408), so no later step meets a huge number. Paths are built only for the message."""
     stack: list[tuple[Any, tuple[Any, ...] | None, int]] = [(root, None, 1)]
+    low, high = -MAX_VALUE, MAX_VALUE
     while stack:
         value, trail, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH and isinstance(value, dict | list):
+        if depth > MAX_JSON_DEPTH:
             raise BundleError("LOY409", f"the payload nests deeper than {MAX_JSON_DEPTH} levels", _path(trail))
-        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-        for key, item in items:
-            if isinstance(item, dict | list):
-                stack.append((item, (trail, key), depth + 1))
-            elif type(item) is int:
-                if not -MAX_VALUE <= item <= MAX_VALUE:
+        for key, item in value.items() if type(value) is dict else enumerate(value):
+            kind = type(item)
+            if kind is str:
+                continue
+            if kind is int:
+                if not low <= item <= high:
                     raise BundleError("LOY408", f"{item} is out of range: integers in a bundle lie within "
                                                 f"±{MAX_VALUE:,}", _path((trail, key)))
-            elif isinstance(item, _Digits):
+            elif kind is dict or kind is list:
+                stack.append((item, (trail, key), depth + 1))
+            elif kind is _Digits:
                 raise BundleError("LOY408", f"an integer of {len(item.text.lstrip('-'))} digits (at most "
                                             f"{MAX_INT_DIGITS})", _path((trail, key)))
-            elif isinstance(item, _Float):
+            elif kind is _Float:
                 _fail(_path((trail, key)), f"floats are not allowed in a bundle (got {item.text[:40]}); money, "
                                            "percentages and quantities are integers")
 

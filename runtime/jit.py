@@ -56,29 +56,26 @@ _AGGREGATE = {"SUM": "_sum_amount", "COUNT": "_len", "QTY": "_sum_qty", "UNITS":
 _ROUND = {"ceil": "_ceil", "half_up": "_half_up", "half_even": "_half_even"}
 
 
-def category_prefixes(category: str) -> tuple[str, ...]:
-    """``"dairy/milk"`` -> ``("dairy", "dairy/milk")``: the paths ``category in [...]`` matches by."""
-    parts = category.split("/")
-    return tuple("/".join(parts[: i + 1]) for i in range(len(parts)))
-
-
 def category_in(members: frozenset[str], category: str) -> bool:
-    """Whether the category is one of ``members`` or lies below one."""
-    return not members.isdisjoint(category_prefixes(category))
+    """Whether the category is one of ``members`` or lies below one (``dairy/milk`` lies below
+    ``dairy``): one C-level ``startswith`` over the members, never the category's prefixes, so a
+    long, deep category costs what a short one does."""
+    return category in members or category.startswith(tuple(m + "/" for m in members))
 
 
 class CategoryMemo(dict[str, bool]):
     """``category_in`` for one constant set, remembered per category: categories are a small
     vocabulary, so a predicate's category test is one dict lookup per line."""
 
-    __slots__ = ("members",)
+    __slots__ = ("below", "members")
 
     def __init__(self, members: frozenset[str]) -> None:
         super().__init__()
         self.members = members
+        self.below = tuple(sorted(m + "/" for m in members))
 
     def __missing__(self, category: str) -> bool:
-        found = category_in(self.members, category)
+        found = category in self.members or category.startswith(self.below)
         if len(self) < 65536:
             self[category] = found
         return found

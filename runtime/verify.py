@@ -16,16 +16,18 @@ from typing import Any, NoReturn
 from .bundle import Bundle, Code, ComboSpec, Instr
 from .errors import BundleError
 from .limits import MAX_INTERMEDIATE, MAX_READ, MAX_RECEIPT_LINES, MAX_STATIC_COST
-from .opcodes import BOOL, INT, OPCODES, ROUNDING_MODES, SET, STR, Block, OpSpec, code_cost
+from .opcodes import BOOL, INT, NAMED_KINDS, OPCODES, ROUNDING_MODES, SET, STR, Block, OpSpec, code_cost
 
 MAX_NESTING = 64  # nested IFs (and AND/OR in actions): the generated Python indents once per level
+_FIELDS = {spec.fields: dict(spec.fields) for spec in OPCODES.values()}
 _FINAL = {Block.PREDICATE: [BOOL], Block.AUDIENCE: [BOOL], Block.CONDITION: [BOOL], Block.ACTIONS: []}
 
 
 def verify(bundle: Bundle) -> None:
     """Raise ``BundleError`` LOY405, naming the campaign, block and instruction, for the first fault."""
+    names = {kind: frozenset(declared_names(bundle, kind)) for kind in NAMED_KINDS}  # looked up per instruction
     for i, code in enumerate(bundle.predicates):
-        check_block(bundle, code, Block.PREDICATE, f"predicates[{i}]")
+        check_block(bundle, code, Block.PREDICATE, f"predicates[{i}]", names)
     total_fixed = total_per_line = 0
     for c in bundle.campaigns:
         fixed = per_line = 0
@@ -33,7 +35,7 @@ def verify(bundle: Bundle) -> None:
             code = getattr(c, name)
             if code is None:
                 continue
-            check_block(bundle, code, kind, f"campaigns[{c.index}] ({c.name}) {name}")
+            check_block(bundle, code, kind, f"campaigns[{c.index}] ({c.name}) {name}", names)
             f, p = block_cost(bundle, code)
             fixed += f
             per_line += p
@@ -75,7 +77,8 @@ class _Frame:
         self.then_sizes: list[int] = []
 
 
-def check_block(bundle: Bundle, code: Code, block: Block, where: str) -> None:
+def check_block(bundle: Bundle, code: Code, block: Block, where: str,
+                names: dict[str, frozenset[str]] | None = None) -> None:
     """Verify one code block of kind ``block``; ``where`` names it in messages.
 
     Beside each value's kind the verifier keeps a bound on its magnitude (``sizes``: |x| <= size; 0
@@ -102,8 +105,12 @@ def check_block(bundle: Bundle, code: Code, block: Block, where: str) -> None:
             fail(pc, f"expects {want} on the stack, found {kind}")
         return kind, sizes.pop()
 
+    def fail_here(message: str) -> NoReturn:  # at the instruction being checked
+        fail(pc, message)
+
     if not code:
         raise BundleError("LOY405", "empty code block (every block ends with RET)", where)
+    pc = 0
     for pc, instr in enumerate(code):
         op = instr[0]
         spec = OPCODES.get(op)
@@ -152,7 +159,7 @@ def check_block(bundle: Bundle, code: Code, block: Block, where: str) -> None:
             for i, size in enumerate(frame.then_sizes):  # either arm's value: the larger bound
                 sizes[frame.floor + i] = max(sizes[frame.floor + i], size)
             continue
-        pushed_kind = _operand(bundle, spec, instr, lambda message, pc=pc: fail(pc, message))
+        pushed_kind = _operand(bundle, spec, instr, fail_here, names)
         if spec.pops == ("any", "any"):
             right, _ = pop(pc, "any")
             pop(pc, right)
@@ -188,14 +195,15 @@ def _size(bundle: Bundle, instr: Instr, args: list[int]) -> int:
     return product
 
 
-def _operand(bundle: Bundle, spec: OpSpec, instr: tuple[Any, ...], fail: Any) -> str | None:
+def _operand(bundle: Bundle, spec: OpSpec, instr: tuple[Any, ...], fail: Any,
+             names: dict[str, frozenset[str]] | None) -> str | None:
     """Check the operand; return the kind the instruction pushes."""
     kind = spec.operand
     if kind is None:
         return spec.pushes
     value = instr[1]
     if kind == "field":
-        fields = dict(spec.fields)
+        fields = _FIELDS[spec.fields]
         if not isinstance(value, str) or value not in fields:
             fail(f"unknown field {value!r} (known: {', '.join(fields)})")
         return fields[value]
@@ -224,10 +232,11 @@ def _operand(bundle: Bundle, spec: OpSpec, instr: tuple[Any, ...], fail: Any) ->
     if spec.names is not None:  # COUNTER, BALANCE, BENEFIT and the state requests: a declared name
         if const_kind != STR:
             fail(f"constant {value} must be the name of a {spec.names} (a string), is {const_kind or 'combo'}")
-        declared = declared_names(bundle, spec.names)
-        if const not in declared:
+        if const not in (names[spec.names] if names is not None else declared_names(bundle, spec.names)):
+            declared = declared_names(bundle, spec.names)
             fail(f"constant {value} ({str(const)[:40]!r}) is not a declared {spec.names}"
-                 + (f" (declared: {', '.join(declared)})" if declared else f" (the bundle declares no {spec.names})"))
+                 + (f" (declared: {', '.join(declared[:10])}{', ...' if len(declared) > 10 else ''})" if declared
+                    else f" (the bundle declares no {spec.names})"))
         return spec.pushes
     if spec.pushes == "const":
         if const_kind is None:

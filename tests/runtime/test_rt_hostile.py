@@ -23,7 +23,7 @@ from loyadsl.api import compile_file
 from loyadsl.runtime import BundleError, Engine, load_bundle, pack_bundle
 from loyadsl.runtime import bundle as bundle_module
 from loyadsl.runtime.bundle import MAGIC, canonical_json
-from loyadsl.runtime.jit import CHAIN_PARTS
+from loyadsl.runtime.jit import CHAIN_PARTS, CategoryMemo, category_in
 from loyadsl.runtime.limits import MAX_INT_DIGITS, MAX_JSON_DEPTH, MAX_VALUE
 
 verify_module = importlib.import_module("loyadsl.runtime.verify")  # the package exports the function
@@ -241,3 +241,15 @@ def test_the_cli_reports_a_hostile_bundle_instead_of_crashing(real: dict[str, An
         result = loya(*args)
         assert result.returncode == 1 and "LOY408" in result.stdout + result.stderr, result.stdout + result.stderr
         assert "LOY999" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("category", ["dairy", "dairy/milk", "dairyx", "dair", "", "/", "a//b", "a/", "x/dairy",
+                                      "dairy/milk/" + "d/" * 500 + "z"])
+def test_category_in_matches_the_paths_definition(category: str) -> None:
+    members = frozenset({"dairy", "a/", "", "dairy/milk/d"})
+    parts = category.split("/")
+    by_paths = any("/".join(parts[: i + 1]) in members for i in range(len(parts)))
+    assert category_in(members, category) is by_paths
+    assert CategoryMemo(members)[category] is by_paths
+    assert category_in(members - {""}, category) is any(
+        "/".join(parts[: i + 1]) in members - {""} for i in range(len(parts)))
