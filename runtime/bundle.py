@@ -40,7 +40,16 @@ from .declarations import (
     UsageLimit,
 )
 from .errors import BundleError
-from .limits import MAX_BUNDLE_BYTES, MAX_CAMPAIGNS, MAX_INT_DIGITS, MAX_JSON_DEPTH, MAX_VALUE
+from .limits import (
+    MAX_BUNDLE_BYTES,
+    MAX_CAMPAIGNS,
+    MAX_DATE,
+    MAX_DURATION_DAYS,
+    MAX_INT_DIGITS,
+    MAX_JSON_DEPTH,
+    MAX_VALUE,
+    MIN_DATE,
+)
 from .money import ALLOCATION_MODES
 from .opcodes import COMBO_REWARDS, ROUNDING_MODES
 
@@ -51,6 +60,8 @@ BASES = ("original", "discounted")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 _HEX = re.compile(r"(?:[0-9a-f]{2})*\Z")
 _ABSENT = object()
+FIRST_DAY, LAST_DAY = MIN_DATE.toordinal(), MAX_DATE.toordinal()  # dates are proleptic ordinals
+LONGEST = MAX_DURATION_DAYS * 86_400  # a duration in seconds: date arithmetic stays within datetime's range
 
 # --------------------------------------------------------------------------------------- the model
 
@@ -733,7 +744,7 @@ def _footprint(f: dict[str, Any], path: str) -> Footprint:
     needs = f.get("needs_skus")
     audience = f.get("audience")
     return Footprint(
-        dates=pair("dates", 1, 3652059),
+        dates=pair("dates", FIRST_DAY, LAST_DAY),
         weekdays=None if weekdays is None else frozenset(
             _int(d, f"{path}.weekdays[{i}]", 1, 7) for i, d in enumerate(_list(weekdays, f"{path}.weekdays"))),
         hours=pair("hours", 0, 86400),
@@ -812,7 +823,7 @@ def _date_range(value: Any, path: str) -> tuple[int, int] | None:
     items = _list(value, path)
     if len(items) != 2:
         _fail(path, f"expected [start, end], got {len(items)} items")
-    start, end = _int(items[0], f"{path}[0]", 1, 3652059), _int(items[1], f"{path}[1]", 1, 3652059)
+    start, end = _int(items[0], f"{path}[0]", FIRST_DAY, LAST_DAY), _int(items[1], f"{path}[1]", FIRST_DAY, LAST_DAY)
     if start > end:
         _fail(path, f"the window ends ({end}) before it starts ({start})")
     return start, end
@@ -822,7 +833,7 @@ def _expiry(value: Any, path: str) -> Expiry:
     e = _obj(value, path)
     kind = _choice(_field(e, "kind", path), f"{path}.kind", ("never", "after", "end_of"))
     if kind == "after":
-        return Expiry("after", seconds=_int(_field(e, "seconds", path), f"{path}.seconds", 1))
+        return Expiry("after", seconds=_int(_field(e, "seconds", path), f"{path}.seconds", 1, LONGEST))
     if kind == "end_of":
         return Expiry("end_of", period=_choice(_field(e, "period", path), f"{path}.period", ("month", "quarter", "year")),
                       next=_bool(_field(e, "next", path), f"{path}.next"))
@@ -872,13 +883,13 @@ def _account(value: Any, path: str) -> Account:
     return Account(
         name=_str(get("name"), f"{path}.name"),
         title=_opt_str(a.get("title"), f"{path}.title"),
-        activation=_int(get("activation"), f"{path}.activation", 0),
+        activation=_int(get("activation"), f"{path}.activation", 0, LONGEST),
         expiry=_expiry(get("expiry"), f"{path}.expiry"),
         spend=_choice(get("spend"), f"{path}.spend", SPEND_ORDERS),
         credit=_int(get("credit"), f"{path}.credit", 0),
         repay=_int(get("repay"), f"{path}.repay", 0, 1_000_000),
         shortfall=_choice(get("shortfall"), f"{path}.shortfall", SHORTFALL_POLICIES),
-        notify=_int(get("notify"), f"{path}.notify", 0),
+        notify=_int(get("notify"), f"{path}.notify", 0, LONGEST),
     )
 
 
@@ -968,7 +979,7 @@ def _coupon_series(value: Any, path: str) -> CouponSeries:
         title=_opt_str(c.get("title"), f"{path}.title"),
         code=code,
         text=text,
-        valid_for=None if valid_for is None else _int(valid_for, f"{path}.valid_for", 1),
+        valid_for=None if valid_for is None else _int(valid_for, f"{path}.valid_for", 1, LONGEST),
         valid=_date_range(_field(c, "valid", path), f"{path}.valid"),
         uses=_int(_field(c, "uses", path), f"{path}.uses", 1),
         per_customer=None if per_customer is None else _int(per_customer, f"{path}.per_customer", 1),

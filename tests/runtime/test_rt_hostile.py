@@ -67,6 +67,13 @@ MUTATIONS: list[tuple[list[Any], Any, str | None, str | None]] = [
     (["state", "accounts", 0, "credit"], 10**16, "LOY408", "state.accounts[0].credit"),
     (["state", "tiers", "levels", 1, "threshold"], 10**18, "LOY408", "state.tiers.levels[1].threshold"),
     (["cost", "per_line"], 10**17, "LOY408", "cost.per_line"),
+    # durations and dates keep date arithmetic within datetime's range
+    (["state", "accounts", 0, "activation"], 2**40, "LOY404", "state.accounts[0].activation"),
+    (["state", "accounts", 0, "notify"], 2**40, "LOY404", "state.accounts[0].notify"),
+    (["state", "accounts", 0, "expiry"], {"kind": "after", "seconds": 2**40}, "LOY404",
+     "state.accounts[0].expiry.seconds"),
+    (["state", "coupons", 0, "valid_for"], 2**40, "LOY404", "state.coupons[0].valid_for"),
+    (["campaigns", 0, "footprint", "dates"], [1, 3652059], "LOY404", "campaigns[0].footprint.dates[0]"),
     # names that are keys: unique, never empty
     (["campaigns", 1, "name"], "@name0", "LOY404", "campaigns[1].name"),
     (["campaigns", 1, "name"], "", "LOY404", "campaigns[1].name"),
