@@ -237,7 +237,10 @@ class _Gen:
     def push(self, text: str, *operands: _E, chain: str | None = None, parts: list[str] | None = None,
              depth: int | None = None) -> None:
         if depth is None:
-            depth = 1 + max((e.depth for e in operands), default=0)
+            depth = 1
+            for e in operands:
+                if e.depth >= depth:
+                    depth = e.depth + 1
         if depth > SPILL_DEPTH:
             self.spill(text)
         else:
@@ -254,9 +257,9 @@ class _Gen:
             op = instr[0]
             if op == "RET":
                 break
-            handler = getattr(self, "op_" + op, None)
+            handler = _HANDLERS.get(op)
             if handler is not None:
-                handler(instr)
+                handler(self, instr)
             elif op in _BINARY:
                 b, a = self.stack.pop(), self.stack.pop()
                 self.push(f"({a.text} {_BINARY[op]} {b.text})", a, b)
@@ -428,6 +431,9 @@ class _Gen:
         ref = f"K{int(instr[1])}" if OPCODES[op].names is not None else str(int(instr[1]))
         self.out.append(f"R_{op}(r, {ref}{''.join(', ' + a.text for a in args)})")
 
+
+_HANDLERS: dict[str, Callable[[_Gen, Instr], None]] = {
+    name[3:]: fn for name, fn in vars(_Gen).items() if name.startswith("op_")}
 
 
 def _indent(lines: list[str]) -> list[str]:
