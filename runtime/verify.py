@@ -5,8 +5,10 @@ known instructions with well-formed operands, only the instructions its block ki
 that never underflows and holds the kinds each instruction pops, properly nested IF/ELSE/AND/OR/END
 whose inner blocks work only on the values they push themselves (AND/OR: exactly one bool; both
 arms of IF/ELSE: the same kinds), RET last, and the right final stack. Predicates cannot iterate
-(no aggregates, no actions), so evaluation is at most ``fixed + per_line x lines`` instructions; the
-cost each campaign declares must be that number.
+(no aggregates, no actions), so evaluation is at most ``fixed + per_line x lines`` units; the cost
+each campaign declares must be that number (LOY405), and the bundle's, for a receipt of
+``MAX_RECEIPT_LINES`` lines, at most ``MAX_STATIC_COST`` (LOY411). Every integer the code can compute
+is proved to stay within ``MAX_INTERMEDIATE`` (LOY410; see ``check_block``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ _FINAL = {Block.PREDICATE: [BOOL], Block.AUDIENCE: [BOOL], Block.CONDITION: [BOO
 
 
 def verify(bundle: Bundle) -> None:
-    """Raise ``BundleError`` LOY405, naming the campaign, block and instruction, for the first fault."""
+    """Raise ``BundleError`` (LOY405, LOY410, LOY411), naming the campaign, block and instruction, for the
+    first fault."""
     names = {kind: frozenset(declared_names(bundle, kind)) for kind in NAMED_KINDS}  # looked up per instruction
     for i, code in enumerate(bundle.predicates):
         check_block(bundle, code, Block.PREDICATE, f"predicates[{i}]", names)
