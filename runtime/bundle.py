@@ -409,6 +409,8 @@ def _check_values(root: Any) -> None:
             raise BundleError("LOY409", f"the payload nests deeper than {MAX_JSON_DEPTH} levels", _path(trail))
         for key, item in value.items() if type(value) is dict else enumerate(value):
             kind = type(item)
+            if kind is list and depth < MAX_JSON_DEPTH and _plain(item, low, high):
+                continue  # most lists (instructions, names) hold plain scalars: checked without a visit
             if kind is str:
                 continue
             if kind is int:
@@ -423,6 +425,15 @@ def _check_values(root: Any) -> None:
             elif kind is _Float:
                 _fail(_path((trail, key)), f"floats are not allowed in a bundle (got {item.text[:40]}); money, "
                                            "percentages and quantities are integers")
+
+
+def _plain(items: list[Any], low: int, high: int) -> bool:
+    """Whether a list holds only strings, booleans, nulls and integers within [low, high]."""
+    for x in items:
+        kind = type(x)
+        if not (kind is str or (kind is int and low <= x <= high) or x is None or kind is bool):
+            return False
+    return True
 
 
 def _path(trail: tuple[Any, ...] | None) -> str:
