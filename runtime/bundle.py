@@ -40,6 +40,16 @@ from .declarations import (
     UsageLimit,
 )
 from .errors import BundleError
+from .limits import (
+    MAX_BUNDLE_BYTES,
+    MAX_CAMPAIGNS,
+    MAX_DATE,
+    MAX_DURATION_DAYS,
+    MAX_INT_DIGITS,
+    MAX_JSON_DEPTH,
+    MAX_VALUE,
+    MIN_DATE,
+)
 from .money import ALLOCATION_MODES
 from .opcodes import COMBO_REWARDS, ROUNDING_MODES
 
@@ -51,6 +61,8 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 _KEY_ID = re.compile(r"[0-9a-f]{16}")
 _SIG = re.compile(r"[0-9a-f]{128}")
 _ABSENT = object()
+FIRST_DAY, LAST_DAY = MIN_DATE.toordinal(), MAX_DATE.toordinal()  # dates are proleptic ordinals
+LONGEST = MAX_DURATION_DAYS * 86_400  # a duration in seconds: date arithmetic stays within datetime's range
 
 # --------------------------------------------------------------------------------------- the model
 
@@ -240,6 +252,8 @@ def load_bundle(data: bytes, trusted_keys: list[bytes] | None = None, require_si
     if not isinstance(data, bytes | bytearray | memoryview):
         raise BundleError("LOY401", f"a bundle is bytes, got {type(data).__name__}")
     data = bytes(data)
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise BundleError("LOY409", f"the bundle is {len(data):,} bytes long (at most {MAX_BUNDLE_BYTES:,})")
     if not data.startswith(MAGIC):
         raise BundleError("LOY401", "not a loyadsl bundle (it does not start with LOYAB)")
     end = data.find(b"\n", len(MAGIC))
@@ -346,14 +360,28 @@ class _Float:
         self.text = text
 
 
+class _Digits(_Float):
+    """A JSON integer with more than ``MAX_INT_DIGITS`` digits, kept as text: never converted."""
+
+    __slots__ = ()
+
+
+def _parse_int(text: str) -> int | _Digits:
+    return int(text) if len(text) <= MAX_INT_DIGITS else _Digits(text)  # a sign counts as a digit: stricter
+
+
 class _DuplicateKey(Exception):
     pass
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
-    if len(result) != len(pairs):
-        raise _DuplicateKey(next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i])))
+    if len(result) != len(pairs):  # name the first key repeated, in one pass
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
     return result
 
 
@@ -363,22 +391,76 @@ def _payload(body: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise BundleError("LOY404", f"the payload is not UTF-8 (byte {exc.start})") from None
     try:
-        payload = json.loads(text, parse_float=_Float, parse_constant=_Float, object_pairs_hook=_unique_keys)
+        payload = json.loads(text, parse_float=_Float, parse_constant=_Float, parse_int=_parse_int,
+                             object_pairs_hook=_unique_keys)
     except _DuplicateKey as exc:
         raise BundleError("LOY404", f"the payload repeats the key {exc.args[0]!r} in one object") from None
     except json.JSONDecodeError as exc:
         raise BundleError("LOY404", f"the payload is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") \
             from None
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise BundleError("LOY409", f"the payload nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:
         raise BundleError("LOY404", f"the payload cannot be read: {type(exc).__name__}") from None
-    _no_floats(payload)
     if not isinstance(payload, dict):
         _fail("", f"the payload must be a JSON object, got {_kind(payload)}")
+    _check_values(payload)
     return payload
 
 
+def _check_values(root: Any) -> None:
+    """One walk over the whole payload (iteratively: depth is attacker-controlled): it nests at most
+    ``MAX_JSON_DEPTH`` deep (LOY409) and holds no float (LOY404) and no integer beyond ``MAX_VALUE``
+    (LOY408), so no later step meets a huge number. Paths are built only for the message."""
+    stack: list[tuple[Any, tuple[Any, ...] | None, int]] = [(root, None, 1)]
+    low, high = -MAX_VALUE, MAX_VALUE
+    while stack:
+        value, trail, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise BundleError("LOY409", f"the payload nests deeper than {MAX_JSON_DEPTH} levels", _path(trail))
+        for key, item in value.items() if type(value) is dict else enumerate(value):
+            kind = type(item)
+            if kind is list and depth < MAX_JSON_DEPTH and _plain(item, low, high):
+                continue  # most lists (instructions, names) hold plain scalars: checked without a visit
+            if kind is str:
+                continue
+            if kind is int:
+                if not low <= item <= high:
+                    raise BundleError("LOY408", f"{item} is out of range: integers in a bundle lie within "
+                                                f"±{MAX_VALUE:,}", _path((trail, key)))
+            elif kind is dict or kind is list:
+                stack.append((item, (trail, key), depth + 1))
+            elif kind is _Digits:
+                raise BundleError("LOY408", f"an integer of {len(item.text.lstrip('-'))} digits (at most "
+                                            f"{MAX_INT_DIGITS})", _path((trail, key)))
+            elif kind is _Float:
+                _fail(_path((trail, key)), f"floats are not allowed in a bundle (got {item.text[:40]}); money, "
+                                           "percentages and quantities are integers")
+
+
+def _plain(items: list[Any], low: int, high: int) -> bool:
+    """Whether a list holds only strings, booleans, nulls and integers within [low, high]."""
+    for x in items:
+        kind = type(x)
+        if not (kind is str or (kind is int and low <= x <= high) or x is None or kind is bool):
+            return False
+    return True
+
+
+def _path(trail: tuple[Any, ...] | None) -> str:
+    """``(((None, "a"), 0), "b")`` -> ``a[0].b``."""
+    keys: list[Any] = []
+    while trail is not None:
+        trail, key = trail
+        keys.append(key)
+    path = ""
+    for key in reversed(keys):
+        path = f"{path}[{key}]" if isinstance(key, int) else _at(path, key)
+    return path
+
+
 def _no_floats(root: Any) -> None:
-    """Walk the whole tree (iteratively: depth is attacker-controlled) and reject any float."""
+    """What ``canonical_json`` writes: no float anywhere (a bundle is integers only)."""
     stack: list[tuple[Any, str]] = [(root, "")]
     while stack:
         value, path = stack.pop()
@@ -386,9 +468,8 @@ def _no_floats(root: Any) -> None:
             stack.extend((v, _at(path, str(k))) for k, v in value.items())
         elif isinstance(value, list | tuple):
             stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
-        elif isinstance(value, float | _Float):
-            text = value.text if isinstance(value, _Float) else repr(value)
-            _fail(path, f"floats are not allowed in a bundle (got {text}); money, percentages and "
+        elif isinstance(value, float):
+            _fail(path, f"floats are not allowed in a bundle (got {value!r}); money, percentages and "
                         "quantities are integers")
 
 
@@ -404,6 +485,8 @@ def _at(path: str, key: str) -> str:
 
 
 def _kind(value: Any) -> str:
+    if isinstance(value, _Float):
+        return "number"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -491,9 +574,13 @@ def _bundle(p: dict[str, Any], envelope_version: int) -> Bundle:
     constants = tuple(_constant(c, f"constants[{i}]", len(predicates))
                       for i, c in enumerate(_list(_field(p, "constants", ""), "constants")))
     groups = tuple(_group(g, f"groups[{i}]") for i, g in enumerate(_list(_field(p, "groups", ""), "groups")))
+    _unique_names(groups, "groups")
     state = _state(_obj(_field(p, "state", ""), "state"), len(predicates))
-    campaigns = tuple(_campaign(c, f"campaigns[{i}]", i, len(groups), state)
-                      for i, c in enumerate(_list(_field(p, "campaigns", ""), "campaigns")))
+    raw_campaigns = _list(_field(p, "campaigns", ""), "campaigns")
+    if len(raw_campaigns) > MAX_CAMPAIGNS:
+        raise BundleError("LOY409", f"{len(raw_campaigns):,} campaigns (at most {MAX_CAMPAIGNS:,})", "campaigns")
+    campaigns = tuple(_campaign(c, f"campaigns[{i}]", i, len(groups), state) for i, c in enumerate(raw_campaigns))
+    _unique_names(campaigns, "campaigns")
     sku_index = _sku_index(_obj(_field(p, "sku_index", ""), "sku_index"), campaigns)
     cost = _obj(_field(p, "cost", ""), "cost")
     return Bundle(
@@ -682,7 +769,7 @@ def _footprint(f: dict[str, Any], path: str) -> Footprint:
     needs = f.get("needs_skus")
     audience = f.get("audience")
     return Footprint(
-        dates=pair("dates", 1, 3652059),
+        dates=pair("dates", FIRST_DAY, LAST_DAY),
         weekdays=None if weekdays is None else frozenset(
             _int(d, f"{path}.weekdays[{i}]", 1, 7) for i, d in enumerate(_list(weekdays, f"{path}.weekdays"))),
         hours=pair("hours", 0, 86400),
@@ -744,13 +831,14 @@ def _opt_name(value: Any, path: str, known: tuple[str, ...], what: str) -> str |
 
 
 def _unique_names(items: tuple[Any, ...], path: str) -> tuple[str, ...]:
-    names: list[str] = []
+    """The items' names, refusing an empty or a repeated one (LOY404 at the second one's path)."""
+    names: dict[str, int] = {}
     for i, item in enumerate(items):
         if not item.name:
             _fail(f"{path}[{i}].name", "a name cannot be empty")
         if item.name in names:
-            _fail(f"{path}[{i}].name", f"{item.name!r} is declared twice")
-        names.append(item.name)
+            _fail(f"{path}[{i}].name", f"{item.name!r} is declared twice (also {path}[{names[item.name]}])")
+        names[item.name] = i
     return tuple(names)
 
 
@@ -760,7 +848,7 @@ def _date_range(value: Any, path: str) -> tuple[int, int] | None:
     items = _list(value, path)
     if len(items) != 2:
         _fail(path, f"expected [start, end], got {len(items)} items")
-    start, end = _int(items[0], f"{path}[0]", 1, 3652059), _int(items[1], f"{path}[1]", 1, 3652059)
+    start, end = _int(items[0], f"{path}[0]", FIRST_DAY, LAST_DAY), _int(items[1], f"{path}[1]", FIRST_DAY, LAST_DAY)
     if start > end:
         _fail(path, f"the window ends ({end}) before it starts ({start})")
     return start, end
@@ -770,7 +858,7 @@ def _expiry(value: Any, path: str) -> Expiry:
     e = _obj(value, path)
     kind = _choice(_field(e, "kind", path), f"{path}.kind", ("never", "after", "end_of"))
     if kind == "after":
-        return Expiry("after", seconds=_int(_field(e, "seconds", path), f"{path}.seconds", 1))
+        return Expiry("after", seconds=_int(_field(e, "seconds", path), f"{path}.seconds", 1, LONGEST))
     if kind == "end_of":
         return Expiry("end_of", period=_choice(_field(e, "period", path), f"{path}.period", ("month", "quarter", "year")),
                       next=_bool(_field(e, "next", path), f"{path}.next"))
@@ -820,13 +908,13 @@ def _account(value: Any, path: str) -> Account:
     return Account(
         name=_str(get("name"), f"{path}.name"),
         title=_opt_str(a.get("title"), f"{path}.title"),
-        activation=_int(get("activation"), f"{path}.activation", 0),
+        activation=_int(get("activation"), f"{path}.activation", 0, LONGEST),
         expiry=_expiry(get("expiry"), f"{path}.expiry"),
         spend=_choice(get("spend"), f"{path}.spend", SPEND_ORDERS),
         credit=_int(get("credit"), f"{path}.credit", 0),
         repay=_int(get("repay"), f"{path}.repay", 0, 1_000_000),
         shortfall=_choice(get("shortfall"), f"{path}.shortfall", SHORTFALL_POLICIES),
-        notify=_int(get("notify"), f"{path}.notify", 0),
+        notify=_int(get("notify"), f"{path}.notify", 0, LONGEST),
     )
 
 
@@ -916,7 +1004,7 @@ def _coupon_series(value: Any, path: str) -> CouponSeries:
         title=_opt_str(c.get("title"), f"{path}.title"),
         code=code,
         text=text,
-        valid_for=None if valid_for is None else _int(valid_for, f"{path}.valid_for", 1),
+        valid_for=None if valid_for is None else _int(valid_for, f"{path}.valid_for", 1, LONGEST),
         valid=_date_range(_field(c, "valid", path), f"{path}.valid"),
         uses=_int(_field(c, "uses", path), f"{path}.uses", 1),
         per_customer=None if per_customer is None else _int(per_customer, f"{path}.per_customer", 1),

@@ -58,6 +58,10 @@ CODES: dict[str, str] = {
     "LOY406": "bundle signature invalid or missing",
     "LOY407": "I/O error",
     # LOY408-LOY419: bundle limits and signatures (reserved for hardening)
+    "LOY408": "an integer in the bundle is out of range",
+    "LOY409": "bundle too large or nested too deep",
+    "LOY410": "bytecode arithmetic may leave the evaluation range",
+    "LOY411": "bundle static cost over the limit",
     # LOY5xx: receipts, customers, state, evaluation
     "LOY500": "runtime failure",
     "LOY501": "malformed receipt",

@@ -43,6 +43,7 @@ from .money import ceil_div, half_even_div, half_up_div
 from .opcodes import ACTION_OPS, AGGREGATE_OPS, OPCODES
 
 SPILL_DEPTH = 24  # expressions deeper than this go into a temporary (Python's parser nests ~200 deep)
+CHAIN_PARTS = 32  # a longer ``and``/``or`` chain goes into a temporary: each END joins a bounded list (linear)
 
 _RECEIPT_ATTR = {"total": "total", "payable": "payable", "lines": "nlines", "units": "units", "store": "store",
                  "channel": "channel", "date": "date", "weekday": "weekday", "time": "time"}
@@ -55,29 +56,26 @@ _AGGREGATE = {"SUM": "_sum_amount", "COUNT": "_len", "QTY": "_sum_qty", "UNITS":
 _ROUND = {"ceil": "_ceil", "half_up": "_half_up", "half_even": "_half_even"}
 
 
-def category_prefixes(category: str) -> tuple[str, ...]:
-    """``"dairy/milk"`` -> ``("dairy", "dairy/milk")``: the paths ``category in [...]`` matches by."""
-    parts = category.split("/")
-    return tuple("/".join(parts[: i + 1]) for i in range(len(parts)))
-
-
 def category_in(members: frozenset[str], category: str) -> bool:
-    """Whether the category is one of ``members`` or lies below one."""
-    return not members.isdisjoint(category_prefixes(category))
+    """Whether the category is one of ``members`` or lies below one (``dairy/milk`` lies below
+    ``dairy``): one C-level ``startswith`` over the members, never the category's prefixes, so a
+    long, deep category costs what a short one does."""
+    return category in members or category.startswith(tuple(m + "/" for m in members))
 
 
 class CategoryMemo(dict[str, bool]):
     """``category_in`` for one constant set, remembered per category: categories are a small
     vocabulary, so a predicate's category test is one dict lookup per line."""
 
-    __slots__ = ("members",)
+    __slots__ = ("below", "members")
 
     def __init__(self, members: frozenset[str]) -> None:
         super().__init__()
         self.members = members
+        self.below = tuple(sorted(m + "/" for m in members))
 
     def __missing__(self, category: str) -> bool:
-        found = category_in(self.members, category)
+        found = category in self.members or category.startswith(self.below)
         if len(self) < 65536:
             self[category] = found
         return found
@@ -239,22 +237,29 @@ class _Gen:
     def push(self, text: str, *operands: _E, chain: str | None = None, parts: list[str] | None = None,
              depth: int | None = None) -> None:
         if depth is None:
-            depth = 1 + max((e.depth for e in operands), default=0)
+            depth = 1
+            for e in operands:
+                if e.depth >= depth:
+                    depth = e.depth + 1
         if depth > SPILL_DEPTH:
-            name = self.temp()
-            self.out.append(f"{name} = {text}")
-            self.stack.append(_E(name))
+            self.spill(text)
         else:
             self.stack.append(_E(text, depth, chain, parts))
+
+    def spill(self, text: str) -> None:
+        """Push the value of ``text`` through a temporary, computed by a statement here."""
+        name = self.temp()
+        self.out.append(f"{name} = {text}")
+        self.stack.append(_E(name))
 
     def run(self) -> tuple[list[str], _E | None]:
         for instr in self.code:
             op = instr[0]
             if op == "RET":
                 break
-            handler = getattr(self, "op_" + op, None)
+            handler = _HANDLERS.get(op)
             if handler is not None:
-                handler(instr)
+                handler(self, instr)
             elif op in _BINARY:
                 b, a = self.stack.pop(), self.stack.pop()
                 self.push(f"({a.text} {_BINARY[op]} {b.text})", a, b)
@@ -385,7 +390,11 @@ class _Gen:
                 flat = side.chain == word and side.parts
                 parts += side.parts if flat and side.parts else [side.text]
                 depth = max(depth, side.depth if flat else side.depth + 1)
-            self.push(f"({f' {word} '.join(parts)})", chain=word, parts=parts, depth=depth)
+            text = f"({f' {word} '.join(parts)})"
+            if len(parts) > CHAIN_PARTS:  # pure, so evaluating it as a statement changes nothing but order
+                self.spill(text)
+            else:
+                self.push(text, chain=word, parts=parts, depth=depth)
             return
         name = self.temp()  # the inner block has effects: only when the left side does not decide
         test = name if word == "and" else f"not {name}"
@@ -422,6 +431,9 @@ class _Gen:
         ref = f"K{int(instr[1])}" if OPCODES[op].names is not None else str(int(instr[1]))
         self.out.append(f"R_{op}(r, {ref}{''.join(', ' + a.text for a in args)})")
 
+
+_HANDLERS: dict[str, Callable[[_Gen, Instr], None]] = {
+    name[3:]: fn for name, fn in vars(_Gen).items() if name.startswith("op_")}
 
 
 def _indent(lines: list[str]) -> list[str]:

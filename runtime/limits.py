@@ -45,12 +45,21 @@ MAX_LINE_ATTRS = 64  # attrs on one line: a few retailer tags (uom, origin, ...)
 MAX_CATEGORY_LEVELS = 16  # levels of one category path ("a/b/c" has 3): `category in [...]` tests each
 #                           prefix, so a line costs levels x length; real trees are under 8 deep
 MAX_PRESENTED = 100  # coupons plus certificates presented on one receipt
+# The largest integer bytecode can read: a field of a receipt, a line or a customer, a state read, or
+# an aggregate over the lines (a sum of at most MAX_RECEIPT_LINES values of at most MAX_VALUE). The
+# verifier proves from it (and the constants) that no intermediate leaves MAX_INTERMEDIATE.
+MAX_READ = MAX_VALUE * MAX_RECEIPT_LINES
 
 # -- files a programme reads ----------------------------------------------------------------------
 MAX_LIST_FILE_BYTES = 16 << 20  # one `from "PATH"` list or imported file
 
 # -- bundles ------------------------------------------------------------------------------------
 MAX_BUNDLE_BYTES = 64 << 20
+# The static cost bound of a bundle (docs/bundle.md, "Static cost": fixed + per_line x lines, in units
+# of about one simple operation) for a receipt of MAX_RECEIPT_LINES lines. A bundle over it is refused
+# (LOY411); under it, evaluating any valid receipt takes at most about MAX_STATIC_COST x the worst
+# time per unit `bench/hostile.py` measures. A realistic programme of 1,000 campaigns costs ~9 x 10^7.
+MAX_STATIC_COST = 2 * 10**8
 
 # -- customers ----------------------------------------------------------------------------------
 MAX_CUSTOMER_BYTES = 4 << 20  # one customer state as JSON text

@@ -53,7 +53,8 @@ class OpSpec:
     blocks: frozenset[Block]
     operand: str | None = None
     fields: tuple[tuple[str, str], ...] = ()  # for operand "field": (name, kind pushed)
-    cost: int = 1  # static cost units; aggregate and action ops add cost x lines x predicate length
+    cost: int = 1  # static cost units, once per run of the block (see ``code_cost``)
+    per_line: int = 0  # units per line (per part's line for COMBO) of its own work beyond its predicate
     names: str | None = None  # for state ops: the const operand is a string naming a declared
     # counter | account | benefit | series (the bundle's "state" section), see ``NAMED_KINDS``
 
@@ -87,6 +88,16 @@ LINE_FIELDS = (
     ("price", INT),  # unit price, minor units
     ("amount", INT),  # original amount, minor units
 )
+
+# Cost weights (docs/bundle.md, "Static cost"): one unit is about one simple operation of generated
+# code on one value (~20 ns in realistic code, ~140 ns at worst: bench/hostile.py). A block's run costs
+# its call (RET); each line an aggregate or an action reads costs its predicate and the op's own work
+# on the line; an action's work includes the engine's (the discount or points vector, its allocation,
+# capping and application to the receipt's lines).
+BLOCK_CALL = 4
+ACTION_LINE = 8
+UNIT_LINE = 12  # sorts the selected lines' units by value
+COMBO_LINE = 16  # per part: sorts, takes the cheapest units, and walks the sets' make-up
 
 OPCODES: dict[str, OpSpec] = {
     # constants and loads
@@ -123,23 +134,23 @@ OPCODES: dict[str, OpSpec] = {
     "IF": OpSpec((BOOL,), None, ALL),
     "ELSE": OpSpec((), None, ALL),
     "END": OpSpec((), None, ALL),
-    "RET": OpSpec((), None, ALL),  # the last instruction of every block, and only there
+    "RET": OpSpec((), None, ALL, cost=BLOCK_CALL),  # the last instruction of every block, and only there
     # aggregates over the lines selected by a predicate (original amounts)
-    "SUM": OpSpec((), INT, RECEIPT_LEVEL, "predicate"),
-    "COUNT": OpSpec((), INT, RECEIPT_LEVEL, "predicate"),
-    "QTY": OpSpec((), INT, RECEIPT_LEVEL, "predicate"),
-    "UNITS": OpSpec((), INT, RECEIPT_LEVEL, "predicate"),
+    "SUM": OpSpec((), INT, RECEIPT_LEVEL, "predicate", per_line=1),
+    "COUNT": OpSpec((), INT, RECEIPT_LEVEL, "predicate", per_line=1),
+    "QTY": OpSpec((), INT, RECEIPT_LEVEL, "predicate", per_line=1),
+    "UNITS": OpSpec((), INT, RECEIPT_LEVEL, "predicate", per_line=1),
     # actions: pop their operands, emit a reward request; the engine turns requests into money
-    "DISCOUNT_LINES": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # ppm, per line
-    "DISCOUNT_TOTAL": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # ppm of the sum, allocated
-    "DISCOUNT_AMOUNT": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # money, allocated
-    "DISCOUNT_PER_UNIT": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # money per whole unit
-    "SET_PRICE": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # new unit price
-    "FREE_UNITS": OpSpec((INT, INT), None, ACTIONS_ONLY, "predicate"),  # free, every
-    "FREE_CHEAPEST": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # count
-    "COMBO": OpSpec((INT,), None, ACTIONS_ONLY, "combo"),  # value (ppm or money)
-    "ACCRUE_TOTAL": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # ppm of the accrual basis
-    "ACCRUE_FIXED": OpSpec((INT,), None, ACTIONS_ONLY, "predicate"),  # points, allocated
+    "DISCOUNT_LINES": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # ppm, per line
+    "DISCOUNT_TOTAL": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # ppm of the sum, allocated
+    "DISCOUNT_AMOUNT": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # money, allocated
+    "DISCOUNT_PER_UNIT": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),  # money per whole unit
+    "SET_PRICE": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # new unit price
+    "FREE_UNITS": OpSpec((INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),  # free, every
+    "FREE_CHEAPEST": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),  # count
+    "COMBO": OpSpec((INT,), None, ACTIONS_ONLY, "combo", per_line=COMBO_LINE),  # value (ppm or money)
+    "ACCRUE_TOTAL": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # ppm of the accrual basis
+    "ACCRUE_FIXED": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # points, allocated
     # customer state (docs/state.md): reads push the value before the receipt; requests act after it
     "COUNTER": OpSpec((), INT, ALL, "const", names="counter"),  # a counter's or chips' value
     "BALANCE": OpSpec((), INT, ALL, "const", names="account"),  # active points of the account
@@ -162,15 +173,16 @@ def code_cost(
     predicate_length: Callable[[int], int],
     combo_predicates: Callable[[int], Iterable[int]],
 ) -> tuple[int, int]:
-    """(fixed, per_line) static cost of a block: each instruction's cost, plus, for an instruction that
-    walks the lines with a predicate (or a combo's predicates), its cost x the predicate's length per
-    line. The compiler stamps this into the bundle and the verifier recomputes it: one rule, here."""
+    """(fixed, per_line) static cost of a block: each instruction's ``cost``, plus, for an instruction
+    that walks the lines with a predicate (or a combo's predicates), the predicate's length and the
+    op's ``per_line`` work for each line. The compiler stamps this into the bundle and the verifier
+    recomputes it: one rule, here (docs/bundle.md, "Static cost")."""
     fixed = per_line = 0
     for instr in code:
         spec = OPCODES[instr[0]]
         fixed += spec.cost
         if spec.operand == "predicate":
-            per_line += spec.cost * predicate_length(instr[1])
+            per_line += predicate_length(instr[1]) + spec.per_line
         elif spec.operand == "combo":
-            per_line += spec.cost * sum(predicate_length(p) for p in combo_predicates(instr[1]))
+            per_line += sum(predicate_length(p) + spec.per_line for p in combo_predicates(instr[1]))
     return fixed, per_line

@@ -5,26 +5,32 @@ known instructions with well-formed operands, only the instructions its block ki
 that never underflows and holds the kinds each instruction pops, properly nested IF/ELSE/AND/OR/END
 whose inner blocks work only on the values they push themselves (AND/OR: exactly one bool; both
 arms of IF/ELSE: the same kinds), RET last, and the right final stack. Predicates cannot iterate
-(no aggregates, no actions), so evaluation is at most ``fixed + per_line x lines`` instructions; the
-cost each campaign declares must be that number.
+(no aggregates, no actions), so evaluation is at most ``fixed + per_line x lines`` units; the cost
+each campaign declares must be that number (LOY405), and the bundle's, for a receipt of
+``MAX_RECEIPT_LINES`` lines, at most ``MAX_STATIC_COST`` (LOY411). Every integer the code can compute
+is proved to stay within ``MAX_INTERMEDIATE`` (LOY410; see ``check_block``).
 """
 
 from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from .bundle import Bundle, Code, ComboSpec
+from .bundle import Bundle, Code, ComboSpec, Instr
 from .errors import BundleError
-from .opcodes import BOOL, INT, OPCODES, ROUNDING_MODES, SET, STR, Block, OpSpec, code_cost
+from .limits import MAX_INTERMEDIATE, MAX_READ, MAX_RECEIPT_LINES, MAX_STATIC_COST
+from .opcodes import BOOL, INT, NAMED_KINDS, OPCODES, ROUNDING_MODES, SET, STR, Block, OpSpec, code_cost
 
 MAX_NESTING = 64  # nested IFs (and AND/OR in actions): the generated Python indents once per level
+_FIELDS = {spec.fields: dict(spec.fields) for spec in OPCODES.values()}
 _FINAL = {Block.PREDICATE: [BOOL], Block.AUDIENCE: [BOOL], Block.CONDITION: [BOOL], Block.ACTIONS: []}
 
 
 def verify(bundle: Bundle) -> None:
-    """Raise ``BundleError`` LOY405, naming the campaign, block and instruction, for the first fault."""
+    """Raise ``BundleError`` (LOY405, LOY410, LOY411), naming the campaign, block and instruction, for the
+    first fault."""
+    names = {kind: frozenset(declared_names(bundle, kind)) for kind in NAMED_KINDS}  # looked up per instruction
     for i, code in enumerate(bundle.predicates):
-        check_block(bundle, code, Block.PREDICATE, f"predicates[{i}]")
+        check_block(bundle, code, Block.PREDICATE, f"predicates[{i}]", names)
     total_fixed = total_per_line = 0
     for c in bundle.campaigns:
         fixed = per_line = 0
@@ -32,7 +38,7 @@ def verify(bundle: Bundle) -> None:
             code = getattr(c, name)
             if code is None:
                 continue
-            check_block(bundle, code, kind, f"campaigns[{c.index}] ({c.name}) {name}")
+            check_block(bundle, code, kind, f"campaigns[{c.index}] ({c.name}) {name}", names)
             f, p = block_cost(bundle, code)
             fixed += f
             per_line += p
@@ -45,6 +51,10 @@ def verify(bundle: Bundle) -> None:
     if (total_fixed, total_per_line) != (bundle.cost_fixed, bundle.cost_per_line):
         raise BundleError("LOY405", f"the bundle declares cost {bundle.cost_fixed} + {bundle.cost_per_line}·lines "
                                     f"but its campaigns cost {total_fixed} + {total_per_line}·lines")
+    worst = total_fixed + total_per_line * MAX_RECEIPT_LINES
+    if worst > MAX_STATIC_COST:
+        raise BundleError("LOY411", f"the bundle costs {total_fixed} + {total_per_line}·lines, {worst:,} units for a "
+                                    f"receipt of {MAX_RECEIPT_LINES:,} lines (at most {MAX_STATIC_COST:,})")
 
 
 def block_cost(bundle: Bundle, code: Code | None) -> tuple[int, int]:
@@ -61,25 +71,33 @@ def block_cost(bundle: Bundle, code: Code | None) -> tuple[int, int]:
 
 
 class _Frame:
-    __slots__ = ("floor", "op", "then_kinds")
+    __slots__ = ("floor", "op", "then_kinds", "then_sizes")
 
     def __init__(self, op: str, floor: int) -> None:
         self.op = op
         self.floor = floor  # stack height at entry: the inner block may not pop below it
         self.then_kinds: list[str] | None = None
+        self.then_sizes: list[int] = []
 
 
-def check_block(bundle: Bundle, code: Code, block: Block, where: str) -> None:
-    """Verify one code block of kind ``block``; ``where`` names it in messages."""
+def check_block(bundle: Bundle, code: Code, block: Block, where: str,
+                names: dict[str, frozenset[str]] | None = None) -> None:
+    """Verify one code block of kind ``block``; ``where`` names it in messages.
+
+    Beside each value's kind the verifier keeps a bound on its magnitude (``sizes``: |x| <= size; 0
+    for a non-int): a constant's own, ``MAX_READ`` for what is read from the receipt, the customer or
+    the state, and for arithmetic what its operands' bounds allow. A block whose bound exceeds
+    ``MAX_INTERMEDIATE`` anywhere is refused (LOY410), so evaluation never meets a huge integer."""
     stack: list[str] = []
+    sizes: list[int] = []
     frames: list[_Frame] = []
 
-    def fail(pc: int, message: str) -> NoReturn:
+    def fail(pc: int, message: str, error: str = "LOY405") -> NoReturn:
         op = code[pc][0] if 0 <= pc < len(code) else None
         at = f"{where}, instruction {pc}" + (f" ({op})" if isinstance(op, str) else "")
-        raise BundleError("LOY405", message, at)
+        raise BundleError(error, message, at)
 
-    def pop(pc: int, want: str) -> str:
+    def pop(pc: int, want: str) -> tuple[str, int]:
         floor = frames[-1].floor if frames else 0
         if len(stack) <= floor:
             if frames:
@@ -88,10 +106,14 @@ def check_block(bundle: Bundle, code: Code, block: Block, where: str) -> None:
         kind = stack.pop()
         if want not in ("any", kind):
             fail(pc, f"expects {want} on the stack, found {kind}")
-        return kind
+        return kind, sizes.pop()
+
+    def fail_here(message: str) -> NoReturn:  # at the instruction being checked
+        fail(pc, message)
 
     if not code:
         raise BundleError("LOY405", "empty code block (every block ends with RET)", where)
+    pc = 0
     for pc, instr in enumerate(code):
         op = instr[0]
         spec = OPCODES.get(op)
@@ -124,8 +146,8 @@ def check_block(bundle: Bundle, code: Code, block: Block, where: str) -> None:
             if not frames or frames[-1].op != "IF" or frames[-1].then_kinds is not None:
                 fail(pc, "ELSE without a matching IF")
             frame = frames[-1]
-            frame.then_kinds = stack[frame.floor :]
-            del stack[frame.floor :]
+            frame.then_kinds, frame.then_sizes = stack[frame.floor :], sizes[frame.floor :]
+            del stack[frame.floor :], sizes[frame.floor :]
             continue
         if op == "END":
             if not frames:
@@ -137,27 +159,54 @@ def check_block(bundle: Bundle, code: Code, block: Block, where: str) -> None:
             if frame.op == "IF" and pushed != (frame.then_kinds or []):
                 arms = "IF" if frame.then_kinds is None else "both arms of IF/ELSE"
                 fail(pc, f"{arms} must leave the same stack: {_show(frame.then_kinds or [])} vs {_show(pushed)}")
+            for i, size in enumerate(frame.then_sizes):  # either arm's value: the larger bound
+                sizes[frame.floor + i] = max(sizes[frame.floor + i], size)
             continue
-        pushed_kind = _operand(bundle, spec, instr, lambda message, pc=pc: fail(pc, message))
+        pushed_kind = _operand(bundle, spec, instr, fail_here, names)
         if spec.pops == ("any", "any"):
-            right = pop(pc, "any")
+            right, _ = pop(pc, "any")
             pop(pc, right)
+            args: list[int] = []
         else:
-            for want in reversed(spec.pops):
-                pop(pc, want)
+            args = [pop(pc, want)[1] for want in reversed(spec.pops)][::-1]
         if pushed_kind is not None:
+            size = _size(bundle, instr, args) if pushed_kind == INT else 0
+            if size > MAX_INTERMEDIATE:
+                fail(pc, f"may compute an integer of {size.bit_length()} bits; evaluation stays within "
+                         f"{MAX_INTERMEDIATE.bit_length()} bits (with every read at most {MAX_READ:,})", "LOY410")
             stack.append(pushed_kind)
+            sizes.append(size)
     raise BundleError("LOY405", "the block does not end with RET", where)
 
 
-def _operand(bundle: Bundle, spec: OpSpec, instr: tuple[Any, ...], fail: Any) -> str | None:
+def _size(bundle: Bundle, instr: Instr, args: list[int]) -> int:
+    """A bound on the magnitude of the int ``instr`` pushes, from its operands' bounds ``args``."""
+    op = instr[0]
+    if op == "CONST":
+        return abs(bundle.constants[instr[1]])  # type: ignore[arg-type]
+    if not args:  # a read: a field, an aggregate over the lines, the customer's state
+        return MAX_READ
+    if op == "NEG":
+        return args[0]
+    if op in ("MIN", "MAX"):
+        return max(args)
+    if op in ("ADD", "SUB"):
+        return args[0] + args[1]
+    product = args[0] * args[1]  # MUL; MULDIV's intermediate, which must fit too
+    if op == "MULDIV" and product <= MAX_INTERMEDIATE:
+        return -(-product // instr[1][0])
+    return product
+
+
+def _operand(bundle: Bundle, spec: OpSpec, instr: tuple[Any, ...], fail: Any,
+             names: dict[str, frozenset[str]] | None) -> str | None:
     """Check the operand; return the kind the instruction pushes."""
     kind = spec.operand
     if kind is None:
         return spec.pushes
     value = instr[1]
     if kind == "field":
-        fields = dict(spec.fields)
+        fields = _FIELDS[spec.fields]
         if not isinstance(value, str) or value not in fields:
             fail(f"unknown field {value!r} (known: {', '.join(fields)})")
         return fields[value]
@@ -186,10 +235,11 @@ def _operand(bundle: Bundle, spec: OpSpec, instr: tuple[Any, ...], fail: Any) ->
     if spec.names is not None:  # COUNTER, BALANCE, BENEFIT and the state requests: a declared name
         if const_kind != STR:
             fail(f"constant {value} must be the name of a {spec.names} (a string), is {const_kind or 'combo'}")
-        declared = declared_names(bundle, spec.names)
-        if const not in declared:
+        if const not in (names[spec.names] if names is not None else declared_names(bundle, spec.names)):
+            declared = declared_names(bundle, spec.names)
             fail(f"constant {value} ({str(const)[:40]!r}) is not a declared {spec.names}"
-                 + (f" (declared: {', '.join(declared)})" if declared else f" (the bundle declares no {spec.names})"))
+                 + (f" (declared: {', '.join(declared[:10])}{', ...' if len(declared) > 10 else ''})" if declared
+                    else f" (the bundle declares no {spec.names})"))
         return spec.pushes
     if spec.pushes == "const":
         if const_kind is None:

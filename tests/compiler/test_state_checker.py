@@ -39,6 +39,7 @@ from loyadsl.runtime.declarations import (
     Tiers,
     UsageLimit,
 )
+from loyadsl.runtime.opcodes import OPCODES
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import parse
 
@@ -228,8 +229,8 @@ def test_state_reads_and_requests_compile_to_the_new_instructions() -> None:
     promo = ops(campaigns["promo"]["condition"])
     assert ["BALANCE", "bonus"] in promo and ["CUSTOMER", "receipts"] in promo
     assert ops(campaigns["promo"]["actions"])[-2] == ["ISSUE_COUPON", "welcome"]
-    assert campaigns["promo"]["cost"]["fixed"] == len(campaigns["promo"]["condition"]) + len(
-        campaigns["promo"]["actions"])
+    assert campaigns["promo"]["cost"]["fixed"] == sum(
+        OPCODES[i[0]].cost for i in (*campaigns["promo"]["condition"], *campaigns["promo"]["actions"]))
     # a campaign that changes state runs whatever the lines: never skipped by needed SKUs
     assert campaigns["coffee_stamp"]["footprint"]["needs_skus"] is None
 

@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from loyadsl.runtime.bundle import FORMAT_VERSION, pack_bundle
-from loyadsl.runtime.opcodes import OPCODES
+from loyadsl.runtime.opcodes import OPCODES, code_cost
 
 Code = list[tuple[Any, ...]]
 
@@ -48,21 +48,24 @@ class Assembler:
     def __init__(self) -> None:
         self.constants: list[Any] = []
         self.predicates: list[list[list[Any]]] = []
+        self._const_index: dict[tuple[str, type], int] = {}
+        self._pred_index: dict[str, int] = {}
 
     def const(self, value: Any) -> int:
         encoded = {"set": sorted(value)} if isinstance(value, set | frozenset) else value
-        key = json.dumps(encoded, sort_keys=True)
-        for i, existing in enumerate(self.constants):
-            if json.dumps(existing, sort_keys=True) == key and type(existing) is type(encoded):
-                return i
-        self.constants.append(encoded)
-        return len(self.constants) - 1
+        key = (json.dumps(encoded, sort_keys=True), type(encoded))
+        if key not in self._const_index:
+            self._const_index[key] = len(self.constants)
+            self.constants.append(encoded)
+        return self._const_index[key]
 
     def predicate(self, code: Code) -> int:
         block = self.block(code)
-        if block not in self.predicates:
+        key = json.dumps(block)
+        if key not in self._pred_index:
+            self._pred_index[key] = len(self.predicates)
             self.predicates.append(block)
-        return self.predicates.index(block)
+        return self._pred_index[key]
 
     def block(self, code: Code | None) -> Any:
         if code is None:
@@ -91,15 +94,8 @@ class Assembler:
     def cost(self, code: Any) -> tuple[int, int]:
         if code is None:
             return 0, 0
-        fixed = per_line = 0
-        for instr in code:
-            spec = OPCODES[instr[0]]
-            fixed += spec.cost
-            if spec.operand == "predicate":
-                per_line += spec.cost * len(self.predicates[instr[1]])
-            elif spec.operand == "combo":
-                per_line += spec.cost * sum(len(self.predicates[p]) for p, _ in self.constants[instr[1]]["combo"]["parts"])
-        return fixed, per_line
+        return code_cost(code, lambda p: len(self.predicates[p]),
+                         lambda k: [p for p, _ in self.constants[k]["combo"]["parts"]])
 
 
 def campaign(

@@ -182,7 +182,7 @@ def test_constant_and_combo_structure() -> None:
 
 def test_payload_json_problems() -> None:
     for body, says in [(b'{"a": 1, "a": 2}', "repeats the key"), (b"[1, 2", "not JSON"), (b"\xff\xfe", "not UTF-8"),
-                       (b"[" * 100000 + b"]" * 100000, "cannot be read"), (b"[]", "must be a JSON object"),
+                       (b"[]", "must be a JSON object"),
                        (b'{"x": NaN}', "floats are not allowed")]:
         with pytest.raises(BundleError, match=says) as info:
             load_bundle(envelope_for(body, 2))

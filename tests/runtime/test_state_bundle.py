@@ -390,9 +390,13 @@ def test_mutated_state_is_rejected_with_a_path_or_loads_whole(changes: list[tupl
         except (KeyError, IndexError, TypeError):
             continue
     try:
-        bundle = load_bundle(pack_bundle(p))
+        data = pack_bundle(p)
+    except TypeError:  # an int key put into an object: not JSON a compiler could write
+        return
+    try:
+        bundle = load_bundle(data)
     except BundleError as exc:
-        assert exc.code in ("LOY404", "LOY405") and exc.where
+        assert exc.code in ("LOY404", "LOY405", "LOY408") and exc.where
         return
     assert all(c.state.account in {a.name for a in bundle.state.accounts} for c in bundle.campaigns)
     compile_bundle(bundle, Recorder().rewards())
