@@ -367,11 +367,21 @@ def _segments(used: list[list[Run]], needs: list[int], sets: int) -> Iterator[tu
         for run in part:
             position += run[3]
             bounds.update((position // need, position // need + 1))
+    # Sets of different segments take disjoint positions, and segments come in order, so each part is
+    # walked once (``at``: the first run that may overlap, ``base``: its position): linear in the runs.
+    at, base = [0] * len(used), [0] * len(used)
     for first, stop in pairwise(sorted(b for b in bounds if b <= sets)):
         members: list[tuple[int, int, int, int, int]] = []  # line_no, part, unit value, index, units
         for p, (part, need) in enumerate(zip(used, needs, strict=True)):
-            start, end, position = first * need, first * need + need, 0
-            for unit, line_no, i, units in part:
+            start, end = first * need, first * need + need
+            while at[p] < len(part) and base[p] + part[at[p]][3] <= start:
+                base[p] += part[at[p]][3]
+                at[p] += 1
+            position = base[p]
+            for j in range(at[p], len(part)):
+                if position >= end:
+                    break
+                unit, line_no, i, units = part[j]
                 overlap = min(end, position + units) - max(start, position)
                 if overlap > 0:
                     members.append((line_no, p, unit, i, overlap))
