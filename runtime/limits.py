@@ -21,6 +21,10 @@ MAX_INTERMEDIATE = 2**127 - 1
 # Digits in any integer literal in any input (source, bundle JSON, receipt, state) before parsing
 # it: Python's own guard is 4,300 and raises an uncoded error; we stop far earlier.
 MAX_INT_DIGITS = 40
+# Decimal digits of a currency's minor unit (`currency RUB minor 2`) and of points (`points minor 0`):
+# ISO 4217 currencies use 0 to 4 (the Chilean UF has 4); more would make 10^minor the scale of every
+# amount and leave little of MAX_VALUE for the amounts themselves.
+MAX_MINOR_DIGITS = 4
 
 # -- time ---------------------------------------------------------------------------------------
 # Every date and time a programme, a receipt or a state names lies within these years, and every

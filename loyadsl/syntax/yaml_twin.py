@@ -12,6 +12,7 @@ The shape is documented in docs/language.md ("The YAML twin"); ``to_yaml`` write
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +20,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error
+from loyadsl.runtime.limits import MAX_CAMPAIGNS, MAX_SOURCE_CHARS, MAX_YAML_DEPTH
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import (
-    MAX_CAMPAIGNS,
-    MAX_SOURCE_CHARS,
     NAME_PATTERN,
     RESERVED_WORDS,
     WEEKDAYS,
@@ -33,6 +33,7 @@ from loyadsl.syntax.parser import (
     parse_group_setting,
     parse_setting,
     parse_template_use,
+    too_many_digits,
 )
 from loyadsl.syntax.printer import (
     clause_keyword,
@@ -43,7 +44,6 @@ from loyadsl.syntax.printer import (
     state_settings,
 )
 
-MAX_YAML_DEPTH = 32
 LIST_KINDS = ("skus", "stores", "categories", "brands", "channels", "strings")
 CLAUSE_KEYS = ("group", "priority", "valid", "weekdays", "hours", "stores", "channels", "audience", "when", "then",
                "limit", "max discount", "max points", "coupon", "budget")
@@ -68,6 +68,7 @@ STATE_KEYS = {
 }
 _FLAGS = ("default", "accrue on redeemed")
 _NULL = "tag:yaml.org,2002:null"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -198,7 +199,13 @@ class _Reader:
             if required:
                 self.fail(node, f"{what} needs a value")
             return None
-        return str(node.value)
+        value = str(node.value)
+        surrogate = _SURROGATE.search(value)  # a YAML escape such as "\uD800": not a character, no UTF-8 for it
+        if surrogate is not None:
+            self.diags.append(error("LOY103", f"{what} holds U+{ord(surrogate.group()):04X}, a surrogate, which is "
+                                              "not a character", self.span(node), "write the character itself"))
+            return None
+        return value
 
     def name(self, node: Node | None, what: str) -> str | None:
         value = self.text(node, what, required=True)
@@ -219,6 +226,10 @@ class _Reader:
             return None
         if not (value.isascii() and value.isdigit()):  # `²`.isdigit() is true, and int() refuses it
             self.fail(node, f"{what} must be a whole number, not `{value}`")
+            return None
+        problem = too_many_digits(value)  # before int(), which refuses 4,300 digits with an uncoded error
+        if problem is not None:
+            self.diags.append(error("LOY112", problem, self.span(node)))
             return None
         return int(value)
 
