@@ -91,6 +91,7 @@ class Checker:
         self._in_progress: set[str] = set()
         self._groups: dict[str, int] = {}
         self._used: set[str] = set()
+        self._order = {name: index for index, name in enumerate(table.campaigns)}  # declaration order
         self.state = StateInfo(None, {})
 
     # ------------------------------------------------------------------------------------ entry
@@ -255,7 +256,7 @@ class Checker:
         if name in self._campaigns:
             return self._campaigns[name]
         self._in_progress.add(name)
-        order = list(self.table.campaigns).index(name)
+        order = self._order[name]
         result = self._check_campaign(self.table.campaigns[name], order)
         self._in_progress.discard(name)
         self._campaigns[name] = result
