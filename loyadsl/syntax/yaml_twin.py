@@ -99,7 +99,9 @@ class _Refused(Exception):
 
 
 class _Loader(yaml.SafeLoader):
-    """The safe loader's composer, refusing aliases and deep nesting before it recurses."""
+    """The safe loader's composer, refusing aliases and deep nesting before it recurses, and scalars
+    (keys and values) holding a surrogate: a YAML escape such as "\\uD800" is not a character, and no
+    diagnostic, manifest or bundle could hold it as UTF-8 (LOY103)."""
 
     _depth = 0
 
@@ -111,9 +113,14 @@ class _Loader(yaml.SafeLoader):
             if self._depth > MAX_YAML_DEPTH:
                 raise _Refused("LOY105", f"the document nests deeper than {MAX_YAML_DEPTH} levels",
                                self.peek_event().start_mark)
-            return super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
+        surrogate = _SURROGATE.search(node.value) if isinstance(node, ScalarNode) else None
+        if node is not None and surrogate is not None:
+            raise _Refused("LOY103", f"U+{ord(surrogate.group()):04X} is a surrogate, not a character",
+                           node.start_mark)
+        return node
 
 
 def _mark_span(file: str, mark: Any, end: Any = None) -> Span:
@@ -199,13 +206,7 @@ class _Reader:
             if required:
                 self.fail(node, f"{what} needs a value")
             return None
-        value = str(node.value)
-        surrogate = _SURROGATE.search(value)  # a YAML escape such as "\uD800": not a character, no UTF-8 for it
-        if surrogate is not None:
-            self.diags.append(error("LOY103", f"{what} holds U+{ord(surrogate.group()):04X}, a surrogate, which is "
-                                              "not a character", self.span(node), "write the character itself"))
-            return None
-        return value
+        return str(node.value)
 
     def name(self, node: Node | None, what: str) -> str | None:
         value = self.text(node, what, required=True)
