@@ -514,11 +514,16 @@ class _Builder(Transformer):
     def _string(self, tok: Token) -> str:
         return _unescape(tok, self)
 
-    def _int(self, tok: Token, what: str, negative: bool = False) -> int:
+    def _int(self, tok: Token, what: str, negative: bool = False, bounded: bool = True) -> int:
+        """A whole number within MAX_VALUE (LOY220); ``bounded=False`` leaves the range to the checker
+        (minor digits, whose range it states)."""
         if not (tok.value.isascii() and tok.value.isdigit()):
             self._error("LOY103", f"{what} must be a whole number, not `{tok.value}`", self._tspan(tok))
             return 0
         value = int(self._digits(tok.value, self._tspan(tok)))
+        if bounded and value > MAX_VALUE:
+            self._error("LOY220", f"{what} of {value:,} is beyond the limit of {MAX_VALUE:,}", self._tspan(tok))
+            return 0
         return -value if negative else value
 
     def _digits(self, amount: str, span: Span | None) -> str:
@@ -572,13 +577,13 @@ class _Builder(Transformer):
 
     def currency(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         code, minor = children
-        return "currency", {"currency": str(code), "minor": None if minor is None else self._int(minor, "minor")}, \
+        return "currency", {"currency": str(code), "minor": None if minor is None else self._int(minor, "minor", bounded=False)}, \
             self._span(meta)
 
     def points(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         minor, value = children
         return "points", {
-            "points_minor": None if minor is None else self._int(minor, "points minor"),
+            "points_minor": None if minor is None else self._int(minor, "points minor", bounded=False),
             "point_value": None if value is None else self._money(value),
         }, self._span(meta)
 
