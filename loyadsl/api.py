@@ -21,11 +21,10 @@ from loyadsl.check.resolve import Loader, build_symbols
 from loyadsl.compile import ir
 from loyadsl.compile.bundle_writer import build_payload, write_bundle
 from loyadsl.diagnostics import Diagnostic, Span, error, has_errors
+from loyadsl.runtime.limits import MAX_ERRORS
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import parse
 from loyadsl.syntax.yaml_twin import parse_yaml
-
-MAX_REPORTED = 100
 
 
 @dataclass
@@ -115,8 +114,8 @@ def _not_unicode(text: str, file: str) -> Diagnostic | None:
 
 
 def _capped(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    if len(diagnostics) <= MAX_REPORTED:
+    if len(diagnostics) <= MAX_ERRORS:
         return diagnostics
-    rest = len(diagnostics) - MAX_REPORTED
-    return [*diagnostics[:MAX_REPORTED],
-            error("LOY105", f"{rest} more problems not shown (at most {MAX_REPORTED} are reported)")]
+    rest = len(diagnostics) - MAX_ERRORS
+    return [*diagnostics[:MAX_ERRORS],
+            error("LOY105", f"{rest} more problems not shown (at most {MAX_ERRORS} are reported)")]

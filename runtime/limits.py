@@ -39,6 +39,12 @@ MAX_DURATION_DAYS = 36_525  # 100 years
 # -- text and structure -------------------------------------------------------------------------
 MAX_SOURCE_CHARS = 1_000_000  # one .loya or YAML file (read as at most 4 bytes of UTF-8 per character)
 MAX_DEPTH = 64  # expression nesting in a programme
+# Nesting of a whole programme's tree (a tiers action inside a tiers action...), so that walking
+# it never nears Python's recursion limit (1,000).
+MAX_TREE_DEPTH = 200
+# Diagnostics one run of the compiler reports; then one LOY105 says how many more there were, so a
+# file of garbage costs no more than 100 diagnostics to render.
+MAX_ERRORS = 100
 MAX_YAML_DEPTH = 32  # nesting of a YAML programme
 MAX_JSON_DEPTH = 32  # nesting of any JSON document read: a receipt, a customer, a bundle payload
 MAX_CAMPAIGNS = 10_000

@@ -37,15 +37,14 @@ from loyadsl.runtime.limits import (
     MAX_CAMPAIGNS,
     MAX_DATE,
     MAX_DEPTH,
+    MAX_ERRORS,
     MAX_INT_DIGITS,
     MAX_SOURCE_CHARS,
+    MAX_TREE_DEPTH,
     MAX_VALUE,
     MIN_DATE,
 )
 from loyadsl.syntax import nodes as n
-
-MAX_ERRORS = 100
-_MAX_TREE_DEPTH = 200  # whole-tree nesting (tiers in tiers...): keeps the tree walk far from the stack limit
 
 # The blocks of the state declarations (docs/state.md) and the start symbol that parses one of their settings.
 SETTING_STARTS = {
@@ -467,11 +466,11 @@ def _too_deep(tree: Tree, origin: _Origin) -> Diagnostic | None:
         if node.data in _EXPR_RULES:
             depth += 1
         total += 1
-        if depth > MAX_DEPTH or total > _MAX_TREE_DEPTH:
+        if depth > MAX_DEPTH or total > MAX_TREE_DEPTH:
             meta = node.meta
             span = origin.span(meta.line, meta.column, meta.end_line, meta.end_column) if not meta.empty else None
             what = f"the expression nests deeper than {MAX_DEPTH} levels" if depth > MAX_DEPTH else \
-                f"the programme nests deeper than {_MAX_TREE_DEPTH} levels"
+                f"the programme nests deeper than {MAX_TREE_DEPTH} levels"
             return error("LOY105", what, span, "split it, or name a part of it with a list or a template parameter")
         stack.extend((child, depth, total) for child in node.children if isinstance(child, Tree))
     return None
