@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loyadsl.check.checker import check
-from loyadsl.check.files import Refused, Roots, read_source
+from loyadsl.check.files import Reader, Refused, Roots, read_source
 from loyadsl.check.resolve import Loader, build_symbols
 from loyadsl.compile import ir
 from loyadsl.compile.bundle_writer import build_payload, write_bundle
@@ -53,13 +53,13 @@ def check_text(text: str, file: str = "<input>", path: Path | None = None,
     unencodable = _not_unicode(text, file)
     if unencodable is not None:
         return CheckResult(None, [unencodable], {})
-    roots = Roots.of(path, allow_dirs)
-    loader = Loader(parse_any, roots)
+    reader = Reader(Roots.of(path, allow_dirs))
+    loader = Loader(parse_any, reader)
     loader.load_main(text, file, path)
     diagnostics = list(loader.diagnostics)
     programme = None
     if loader.files and not has_errors(diagnostics):
-        table, symbol_diags = build_symbols(loader.files, roots)
+        table, symbol_diags = build_symbols(loader.files, reader)
         diagnostics += symbol_diags
         programme, check_diags = check(table)  # even after a bad list: report every problem in one run
         diagnostics += check_diags

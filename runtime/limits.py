@@ -64,5 +64,11 @@ MAX_LIST_FILE_BYTES = 16 << 20
 # -- bundles ------------------------------------------------------------------------------------
 MAX_BUNDLE_BYTES = 64 << 20
 
+# -- files a programme reads, together ---------------------------------------------------------
+# Every file one programme imports or reads a list from, together (LOY110): a programme importing
+# thousands of files is refused once it has read this much, however small each one is. What it
+# reads is compiled or embedded into one bundle, hence the bundle's own limit.
+MAX_PROGRAMME_READ_BYTES = MAX_BUNDLE_BYTES
+
 # -- customers ----------------------------------------------------------------------------------
 MAX_CUSTOMER_BYTES = 4 << 20  # one customer state as JSON text

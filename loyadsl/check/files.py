@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from loyadsl.runtime.limits import MAX_LIST_FILE_BYTES, MAX_SOURCE_CHARS
+from loyadsl.runtime.limits import MAX_LIST_FILE_BYTES, MAX_PROGRAMME_READ_BYTES, MAX_SOURCE_CHARS
 
 MAX_SOURCE_BYTES = 4 * MAX_SOURCE_CHARS  # a UTF-8 character takes at most four bytes
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -74,6 +74,30 @@ def resolve(ref: str, base: Path | None, roots: Roots) -> Path:
         raise Refused("LOY108", "it lies outside the folders the programme may read",
                       "keep the file in the programme's folder, or allow its folder with `--allow-dir DIR`")
     return real
+
+
+class Reader:
+    """Reads the files one programme names: inside its roots, each at most MAX_LIST_FILE_BYTES, all
+    of them together at most MAX_PROGRAMME_READ_BYTES (each read stops at what is left)."""
+
+    def __init__(self, roots: Roots = NO_ROOTS) -> None:
+        self.roots = roots
+        self.left = MAX_PROGRAMME_READ_BYTES
+
+    def resolve(self, ref: str, base: Path | None) -> Path:
+        return resolve(ref, base, self.roots)
+
+    def read(self, path: Path) -> bytes:
+        limit = min(MAX_LIST_FILE_BYTES, self.left)
+        try:
+            data = read_bytes(path, limit)
+        except Refused as refused:
+            if refused.code == "LOY110" and limit < MAX_LIST_FILE_BYTES:
+                raise Refused("LOY110", f"with the files read before it, the programme reads more than "
+                                        f"{MAX_PROGRAMME_READ_BYTES:,} bytes", "import fewer or smaller files") from None
+            raise
+        self.left -= len(data)
+        return data
 
 
 def read_bytes(path: Path, limit: int = MAX_LIST_FILE_BYTES) -> bytes:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loyadsl import resource_dir
-from loyadsl.check.files import NO_ROOTS, Refused, Roots, decode, read_bytes, resolve
+from loyadsl.check.files import Reader, Refused, decode
 from loyadsl.diagnostics import Diagnostic, Span, error, warning
 from loyadsl.syntax import nodes as n
 
@@ -63,9 +63,9 @@ def file_sha256(text: str) -> str:
 class Loader:
     """Reads the main file and everything it imports, in a stable order."""
 
-    def __init__(self, parse_text: ParseFile, roots: Roots = NO_ROOTS) -> None:
+    def __init__(self, parse_text: ParseFile, reader: Reader | None = None) -> None:
         self.parse_text = parse_text
-        self.roots = roots
+        self.reader = reader or Reader()
         self.diagnostics: list[Diagnostic] = []
         self.files: list[LoadedFile] = []
         self._seen: set[str] = set()
@@ -106,7 +106,7 @@ class Loader:
             target = resource_dir("stdlib_mechanics") / f"{name}.loya"
             display = imp.path
         else:
-            target = resolve(imp.path, base, self.roots)
+            target = self.reader.resolve(imp.path, base)
             display = imp.path if not self.files else _relative_display(target, self.files[0].path)
         if not target.exists():
             hint = None
@@ -115,7 +115,7 @@ class Loader:
                 hint = f"the standard mechanics are: {', '.join(names)}" if names else None
             self.diagnostics.append(error("LOY107", f"import `{imp.path}` not found", imp.span, hint))
             return
-        self._load(decode(read_bytes(target)), display, target)
+        self._load(decode(self.reader.read(target)), display, target)
 
 
 def _reason(exc: OSError | ValueError) -> str:
@@ -132,7 +132,8 @@ def _relative_display(target: Path, main: Path | None) -> str:
         return str(target)
 
 
-def build_symbols(files: list[LoadedFile], roots: Roots = NO_ROOTS) -> tuple[SymbolTable, list[Diagnostic]]:
+def build_symbols(files: list[LoadedFile], reader: Reader | None = None) -> tuple[SymbolTable, list[Diagnostic]]:
+    reader = reader or Reader()
     table = SymbolTable(files=files)
     diags: list[Diagnostic] = []
     declared: dict[str, Span | None] = {}
@@ -169,7 +170,7 @@ def build_symbols(files: list[LoadedFile], roots: Roots = NO_ROOTS) -> tuple[Sym
             declared[decl.name] = decl.span
             if isinstance(decl, n.ListDecl):
                 table.lists[decl.name] = decl
-                items, list_diags = _list_items(decl, loaded, table.data_files, roots)
+                items, list_diags = _list_items(decl, loaded, table.data_files, reader)
                 diags.extend(list_diags)
                 table.list_items[decl.name] = items
             elif isinstance(decl, n.GroupDecl):
@@ -234,7 +235,7 @@ def _state_decl(table: SymbolTable, decl: n.Decl, declared: dict[tuple[str, str]
 
 
 def _list_items(
-    decl: n.ListDecl, loaded: LoadedFile, data_files: dict[str, str], roots: Roots
+    decl: n.ListDecl, loaded: LoadedFile, data_files: dict[str, str], reader: Reader
 ) -> tuple[frozenset[str], list[Diagnostic]]:
     if decl.items is not None:
         if not decl.items:
@@ -244,7 +245,7 @@ def _list_items(
     assert source is not None
     span = source.span or decl.span
     try:
-        raw = read_bytes(resolve(source.path, loaded.path.resolve().parent if loaded.path else None, roots))
+        raw = reader.read(reader.resolve(source.path, loaded.path.resolve().parent if loaded.path else None))
         values = _csv_column(decode(raw), source)
     except Refused as refused:
         return frozenset(), [error(refused.code, f"cannot read `{source.path}` for list `{decl.name}`: {refused.message}", span,

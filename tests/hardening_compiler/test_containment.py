@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from loyadsl.api import check_file, check_text, compile_file
 from loyadsl.cli import app
 from loyadsl.diagnostics import Diagnostic
-from loyadsl.runtime.limits import MAX_LIST_FILE_BYTES
+from loyadsl.runtime.limits import MAX_LIST_FILE_BYTES, MAX_PROGRAMME_READ_BYTES
 
 HEAD = 'programme "P" {\n    currency RUB minor 2\n    timezone "Europe/Moscow"\n}\n'
 SECRET = "TOKEN=hunter2"
@@ -150,3 +150,14 @@ def test_loya_check_and_compile_take_allow_dir(tmp_path: Path, outside: Path) ->
                                    "--format", "json"])
     assert compiled.exit_code == 0, compiled.output
     assert json.loads(compiled.stdout)["bundle"]["campaigns"] == 1
+
+
+def test_the_files_a_programme_reads_are_bounded_together(tmp_path: Path) -> None:
+    files = MAX_PROGRAMME_READ_BYTES // MAX_LIST_FILE_BYTES + 1
+    lines = []
+    for i in range(files):  # each file is read whole; its header has no column `sku`, so no row is parsed
+        (tmp_path / f"s{i}.csv").write_bytes(b"x\n" + b"A" * (MAX_LIST_FILE_BYTES - 2))
+        lines.append(f'skus s{i} from "s{i}.csv" column "sku"')
+    diags = errors(check_file(programme(tmp_path, "\n".join(lines))).diagnostics)
+    assert [d.code for d in diags] == ["LOY209"] * (files - 1) + ["LOY110"]
+    assert f"s{files - 1}.csv" in diags[-1].message
