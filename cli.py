@@ -76,7 +76,7 @@ def check(
     """Parse and type-check programmes; print diagnostics (exit 1 if any error)."""
     every: list[Diagnostic] = []
     for path in paths:
-        if not path.is_file():
+        if not path.exists():  # anything else (a folder, a FIFO, a device) is check_file's to refuse (LOY109)
             _fail(f"{path}: no such file", as_json=fmt is Format.json)
         result = check_file(path, allow_dir or ())
         every += result.diagnostics
@@ -103,7 +103,7 @@ def compile_cmd(
 ) -> None:
     """Compile a programme into a verified bytecode bundle."""
     as_json = fmt is Format.json
-    if not source.is_file():
+    if not source.exists():
         _fail(f"{source}: no such file", as_json=as_json)
     key = _read_key(sign_key, as_json) if sign_key else None
     data, result = compile_file(source, signing_key=key, allow_dirs=allow_dir or ())

@@ -161,3 +161,11 @@ def test_the_files_a_programme_reads_are_bounded_together(tmp_path: Path) -> Non
     diags = errors(check_file(programme(tmp_path, "\n".join(lines))).diagnostics)
     assert [d.code for d in diags] == ["LOY209"] * (files - 1) + ["LOY110"]
     assert f"s{files - 1}.csv" in diags[-1].message
+
+
+def test_loya_refuses_a_main_file_that_is_not_regular(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "p.loya")
+    runner = CliRunner()
+    for args in (["check"], ["compile", "-o", str(tmp_path / "b.loyab")]):
+        result = runner.invoke(app, [*args, "--format", "json", str(tmp_path / "p.loya")])
+        assert result.exit_code == 1 and '"LOY109"' in result.stdout, result.output
