@@ -9,7 +9,9 @@ names must be a regular file (LOY109: not a FIFO, a device, a folder), of at mos
 MAX_LIST_FILE_BYTES (LOY110), in UTF-8 (LOY114). The file is checked with ``stat`` before it is
 opened, opened without blocking and without following a last link, checked again with ``fstat``,
 and read only up to the limit, so a FIFO cannot hang the compiler and ``/dev/zero`` cannot fill
-its memory. A refusal never quotes the file's contents.
+its memory. On Linux the file opened is checked once more where the system says it is
+(``/proc/self/fd``), so a folder swapped for a link between the check and the open is caught too.
+A refusal never quotes the file's contents.
 
 The main file is the user's own choice, so it is not contained; it is read with the same care.
 """
@@ -87,10 +89,11 @@ class Reader:
     def resolve(self, ref: str, base: Path | None) -> Path:
         return resolve(ref, base, self.roots)
 
-    def read(self, path: Path) -> bytes:
+    def read(self, path: Path, contained: bool = True) -> bytes:
+        """``path`` as ``resolve`` gave it (or, not ``contained``, a file of loyadsl's own: ``std:``)."""
         limit = min(MAX_LIST_FILE_BYTES, self.left)
         try:
-            data = read_bytes(path, limit)
+            data = read_bytes(path, limit, self.roots if contained else None)
         except Refused as refused:
             if refused.code == "LOY110" and limit < MAX_LIST_FILE_BYTES:
                 raise Refused("LOY110", f"with the files read before it, the programme reads more than "
@@ -100,14 +103,17 @@ class Reader:
         return data
 
 
-def read_bytes(path: Path, limit: int = MAX_LIST_FILE_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes; Refused (LOY109, LOY110) otherwise.
-    OSError (missing, unreadable) is the caller's to report."""
+def read_bytes(path: Path, limit: int = MAX_LIST_FILE_BYTES, roots: Roots | None = None) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; Refused (LOY109, LOY110) otherwise,
+    and (LOY108) when the file opened is not inside ``roots``. OSError (missing, unreadable) is the
+    caller's to report."""
     _regular(os.stat(path).st_mode, path)
     fd = os.open(path, _OPEN_FLAGS)
     try:
         info = os.fstat(fd)
         _regular(info.st_mode, path)  # the file may have been swapped between stat and open
+        if roots is not None:
+            _opened_inside(fd, roots)
         if info.st_size > limit:
             raise _too_large(path, limit)
         chunks: list[bytes] = []
@@ -140,6 +146,18 @@ def decode(data: bytes) -> str:
 def read_source(path: Path) -> str:
     """The text of a programme file named by the user: regular, bounded, UTF-8 (Refused or OSError)."""
     return decode(read_bytes(Path(os.path.realpath(path)), MAX_SOURCE_BYTES))
+
+
+def _opened_inside(fd: int, roots: Roots) -> None:
+    """Where the open file really is, where the system tells (Linux: /proc/self/fd), lies inside a
+    root: a folder on the way swapped for a link after ``resolve`` checked the path is caught here."""
+    try:
+        opened = Path(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:  # no /proc: the check by path in resolve() stands alone
+        return
+    if not roots.contain(opened):
+        raise Refused("LOY108", "it lies outside the folders the programme may read",
+                      "keep the file in the programme's folder, or allow its folder with `--allow-dir DIR`")
 
 
 def _regular(mode: int, path: Path) -> None:

@@ -115,7 +115,7 @@ class Loader:
                 hint = f"the standard mechanics are: {', '.join(names)}" if names else None
             self.diagnostics.append(error("LOY107", f"import `{imp.path}` not found", imp.span, hint))
             return
-        self._load(decode(self.reader.read(target)), display, target)
+        self._load(decode(self.reader.read(target, contained=not imp.path.startswith("std:"))), display, target)
 
 
 def _reason(exc: OSError | ValueError) -> str:

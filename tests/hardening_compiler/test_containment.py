@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from loyadsl.api import check_file, check_text, compile_file
+from loyadsl.check.files import Refused, Roots, read_bytes
 from loyadsl.cli import app
 from loyadsl.diagnostics import Diagnostic
 from loyadsl.runtime.limits import MAX_LIST_FILE_BYTES, MAX_PROGRAMME_READ_BYTES
@@ -169,3 +170,12 @@ def test_loya_refuses_a_main_file_that_is_not_regular(tmp_path: Path) -> None:
     for args in (["check"], ["compile", "-o", str(tmp_path / "b.loyab")]):
         result = runner.invoke(app, [*args, "--format", "json", str(tmp_path / "p.loya")])
         assert result.exit_code == 1 and '"LOY109"' in result.stdout, result.output
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the system does not tell where an open file is")
+def test_the_file_opened_is_checked_again_where_it_really_is(tmp_path: Path, outside: Path) -> None:
+    (tmp_path / "prog").mkdir()  # as if a folder on the way had been swapped for a link after resolve()
+    with pytest.raises(Refused) as refused:
+        read_bytes(outside, roots=Roots.of(tmp_path / "prog" / "p.loya"))
+    assert refused.value.code == "LOY108"
+    assert read_bytes(outside, roots=Roots.of(outside)) == outside.read_bytes()
