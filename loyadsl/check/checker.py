@@ -814,22 +814,23 @@ class Checker:
         if value.value > 0 or (zero and value.value == 0):
             return True
         sign = "negative" if value.value < 0 else "zero"
-        self.report(error("LOY221", f"{what} of {self._shown(value)} is {sign}", span,
+        self.report(error("LOY221", f"{what} of {self.shown(value.value, value.type)} is {sign}", span,
                           "an effect gives the customer something: write a positive amount"
                           if value.value < 0 or not zero else None))
         return False
 
-    def _shown(self, value: ir.Const) -> str:
-        """A scaled constant as written: ``-10%``, ``-5.00 RUB``, ``-3 points``."""
-        assert isinstance(value.value, int)
-        settings = self.settings
-        if value.type == t.PERCENT:
-            return f"{Decimal(value.value).scaleb(-4).normalize():f}%"
-        if value.type == t.MONEY and settings is not None:
-            return f"{Decimal(value.value).scaleb(-settings.minor):f} {settings.currency}"
-        if value.type == t.POINTS and settings is not None:
-            return f"{Decimal(value.value).scaleb(-settings.points_minor):f} points"
-        return str(value.value)
+    def shown(self, value: int, ty: Type) -> str:
+        """A scaled value as the author writes it, for messages."""
+        if ty == t.DURATION:
+            return f"{value // DAY} days" if value % DAY == 0 and value else f"{value} seconds"
+        if ty == t.PERCENT:
+            return f"{Decimal(value).scaleb(-4).normalize():f}%"
+        if ty == t.MONEY and self.settings is not None:
+            return f"{Decimal(value).scaleb(-self.settings.minor):f} {self.settings.currency}"
+        if ty == t.POINTS:
+            return f"{value} points" if self.settings is None or not self.settings.points_minor else \
+                f"{Decimal(value).scaleb(-self.settings.points_minor):f} points"
+        return str(value)
 
     def _target(self, target: n.Target, scope: Scope) -> ir.IExpr | None:
         if target.selection is None:
@@ -900,18 +901,11 @@ class Checker:
     def _bounded(self, value: int, ty: Type, span: Span | None) -> int | None:
         """``value`` when it is within the limits of ``ty`` (a duration: MAX_DURATION_DAYS; anything
         else: MAX_VALUE in its scale), else None after LOY220."""
-        if ty == t.DURATION:
-            if abs(value) <= MAX_DURATION_SECONDS:
-                return value
-            self.report(error("LOY220", f"a duration of {value // DAY:,} days; at most {MAX_DURATION_DAYS:,} "
-                                        "days are allowed", span))
-            return None
-        if abs(value) <= MAX_VALUE:
+        bound = MAX_DURATION_SECONDS if ty == t.DURATION else MAX_VALUE
+        if abs(value) <= bound:
             return value
-        self.report(error("LOY220", f"this {ty} is beyond the limits: {value:,} where at most {MAX_VALUE:,} is "
-                                    "allowed", span, None if ty == t.COUNT else
-                          "money and points count in minor units, percentages in millionths, quantities in "
-                          "thousandths"))
+        self.report(error("LOY220", f"{self.shown(value, ty)} is beyond the limits of a {ty}: at most "
+                                    f"{self.shown(bound, ty)}", span))
         return None
 
     def _expr(self, e: n.Expr, scope: Scope, expected: Type | None) -> ir.IExpr | None:
