@@ -6,7 +6,8 @@ roots it is given. A path is relative to the folder of the file that names it (t
 for text with no path), and after every symbolic link is followed it must lie inside a root
 (LOY108): absolute paths, ``..`` that climbs out and links that point out are refused. What it
 names must be a regular file (LOY109: not a FIFO, a device, a folder), of at most
-MAX_LIST_FILE_BYTES (LOY110), in UTF-8 (LOY114). The file is checked with ``stat`` before it is
+MAX_LIST_FILE_BYTES (LOY110; all of them together at most MAX_PROGRAMME_READ_BYTES), in UTF-8
+(LOY114). The file is checked with ``stat`` before it is
 opened, opened without blocking and without following a last link, checked again with ``fstat``,
 and read only up to the limit, so a FIFO cannot hang the compiler and ``/dev/zero`` cannot fill
 its memory. On Linux the file opened is checked once more where the system says it is
