@@ -70,6 +70,10 @@ class Trust:
     @property
     def asked(self) -> bool:
         return bool(self.keys) or self.require
+AllowDirOpt = Annotated[list[Path] | None, typer.Option(
+    "--allow-dir", exists=True, file_okay=False, dir_okay=True,
+    help="a folder the programme may also read imports and lists from (repeatable); "
+         "its own folder is always allowed")]
 
 
 def _fail(message: str, code: int = EXIT_USAGE, as_json: bool = False, diag_code: str = "LOY407") -> NoReturn:
@@ -90,14 +94,15 @@ def _report(result: CheckResult, fmt: Format) -> None:
 @app.command()
 def check(
     paths: Annotated[list[Path], typer.Argument(help=".loya or .yaml programme files")],
+    allow_dir: AllowDirOpt = None,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Parse and type-check programmes; print diagnostics (exit 1 if any error)."""
     every: list[Diagnostic] = []
     for path in paths:
-        if not path.is_file():
+        if not path.exists():  # anything else (a folder, a FIFO, a device) is check_file's to refuse (LOY109)
             _fail(f"{path}: no such file", as_json=fmt is Format.json)
-        result = check_file(path)
+        result = check_file(path, allow_dir or ())
         every += result.diagnostics
         _report(result, fmt) if fmt is Format.text else None
         if fmt is Format.text and result.ok:
@@ -117,14 +122,15 @@ def compile_cmd(
     sign_key: Annotated[
         Path | None, typer.Option(help="Ed25519 private key (hex, from `loya keygen`) to sign the bundle")
     ] = None,
+    allow_dir: AllowDirOpt = None,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Compile a programme into a verified bytecode bundle."""
     as_json = fmt is Format.json
-    if not source.is_file():
+    if not source.exists():
         _fail(f"{source}: no such file", as_json=as_json)
     key = _read_key(sign_key, as_json) if sign_key else None
-    data, result = compile_file(source, signing_key=key)
+    data, result = compile_file(source, signing_key=key, allow_dirs=allow_dir or ())
     if data is None:
         _report(result, fmt)
         raise typer.Exit(EXIT_FINDINGS)

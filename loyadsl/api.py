@@ -2,23 +2,29 @@
 
 The CLI, the tests and later the language server and the simulator all go through here, so the
 pipeline (parse → resolve → check → IR → bytecode → bundle) is wired in exactly one place.
+
+The files a programme reads (imports, ``from "PATH"`` lists) must lie inside its roots: the folder
+of ``path`` and every folder in ``allow_dirs`` (``check/files.py``, docs/language.md "Files"). Text
+checked with no ``path`` and no ``allow_dirs`` reads no files (LOY111). These functions never
+raise on any input: every problem is a diagnostic.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from loyadsl.check.checker import check
+from loyadsl.check.files import Reader, Refused, Roots, read_source
 from loyadsl.check.resolve import Loader, build_symbols
 from loyadsl.compile import ir
 from loyadsl.compile.bundle_writer import build_payload, write_bundle
-from loyadsl.diagnostics import Diagnostic, error, has_errors
+from loyadsl.diagnostics import Diagnostic, Span, error, has_errors
+from loyadsl.runtime.limits import MAX_ERRORS
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import parse
 from loyadsl.syntax.yaml_twin import parse_yaml
-
-MAX_REPORTED = 100
 
 
 @dataclass
@@ -40,13 +46,20 @@ def parse_any(text: str, file: str) -> tuple[n.Module | None, list[Diagnostic]]:
     return parse_yaml(text, file) if is_yaml(file) else parse(text, file)
 
 
-def check_text(text: str, file: str = "<input>", path: Path | None = None) -> CheckResult:
-    loader = Loader(parse_any)
+def check_text(text: str, file: str = "<input>", path: Path | None = None,
+               allow_dirs: Iterable[Path] = ()) -> CheckResult:
+    """Check ``text``, the programme file ``file`` (as diagnostics name it) found at ``path`` (None: given
+    as text); the files it names are read from ``path``'s folder and ``allow_dirs`` only."""
+    unencodable = _not_unicode(text, file)
+    if unencodable is not None:
+        return CheckResult(None, [unencodable], {})
+    reader = Reader(Roots.of(path, allow_dirs))
+    loader = Loader(parse_any, reader)
     loader.load_main(text, file, path)
     diagnostics = list(loader.diagnostics)
     programme = None
     if loader.files and not has_errors(diagnostics):
-        table, symbol_diags = build_symbols(loader.files)
+        table, symbol_diags = build_symbols(loader.files, reader)
         diagnostics += symbol_diags
         programme, check_diags = check(table)  # even after a bad list: report every problem in one run
         diagnostics += check_diags
@@ -55,23 +68,29 @@ def check_text(text: str, file: str = "<input>", path: Path | None = None) -> Ch
     return CheckResult(programme if not has_errors(diagnostics) else None, _capped(diagnostics), sources)
 
 
-def check_file(path: Path) -> CheckResult:
+def check_file(path: Path, allow_dirs: Iterable[Path] = ()) -> CheckResult:
+    """Check the programme in ``path`` (a regular UTF-8 file; its folder is a root, as is every ``allow_dirs``)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return CheckResult(None, [error("LOY407", f"cannot read {path}: {exc}")])
-    return check_text(text, path.name, path)
+        text = read_source(path)
+    except Refused as refused:
+        return CheckResult(None, [error(refused.code, f"cannot read `{path}`: {refused.message}",
+                                              Span(path.name, 1, 1, 1, 1), refused.hint)])
+    except OSError as exc:
+        return CheckResult(None, [error("LOY407", f"cannot read {path}: {exc.strerror or type(exc).__name__}")])
+    return check_text(text, path.name, path, allow_dirs)
 
 
-def compile_file(path: Path, signing_key: bytes | None = None) -> tuple[bytes | None, CheckResult]:
-    result = check_file(path)
+def compile_file(path: Path, signing_key: bytes | None = None,
+                 allow_dirs: Iterable[Path] = ()) -> tuple[bytes | None, CheckResult]:
+    result = check_file(path, allow_dirs)
     if not result.ok or result.programme is None:
         return None, result
     return write_bundle(result.programme, signing_key=signing_key), result
 
 
-def compile_text(text: str, file: str = "<input>", path: Path | None = None) -> tuple[bytes | None, CheckResult]:
-    result = check_text(text, file, path)
+def compile_text(text: str, file: str = "<input>", path: Path | None = None,
+                 allow_dirs: Iterable[Path] = ()) -> tuple[bytes | None, CheckResult]:
+    result = check_text(text, file, path, allow_dirs)
     if not result.ok or result.programme is None:
         return None, result
     return write_bundle(result.programme), result
@@ -81,9 +100,22 @@ def payload_of(programme: ir.Programme) -> dict[str, object]:
     return build_payload(programme)
 
 
+def _not_unicode(text: str, file: str) -> Diagnostic | None:
+    """LOY114 when ``text`` holds a lone surrogate (a str that no UTF-8 file can hold), at its place."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        before = text[:exc.start]
+        line = before.count("\n") + 1
+        col = exc.start - (before.rfind("\n") + 1) + 1
+        return error("LOY114", f"the source holds U+{ord(text[exc.start]):04X}, a surrogate, which is not a character",
+                     Span(file, line, col, line, col + 1), "pass text that is valid Unicode")
+    return None
+
+
 def _capped(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    if len(diagnostics) <= MAX_REPORTED:
+    if len(diagnostics) <= MAX_ERRORS:
         return diagnostics
-    rest = len(diagnostics) - MAX_REPORTED
-    return [*diagnostics[:MAX_REPORTED],
-            error("LOY105", f"{rest} more problems not shown (at most {MAX_REPORTED} are reported)")]
+    rest = len(diagnostics) - MAX_ERRORS
+    return [*diagnostics[:MAX_ERRORS],
+            error("LOY105", f"{rest} more problems not shown (at most {MAX_ERRORS} are reported)")]

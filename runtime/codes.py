@@ -20,6 +20,13 @@ CODES: dict[str, str] = {
     "LOY106": "YAML structure error",
     "LOY107": "import not found or unreadable",
     # LOY108-LOY119: file containment and source limits (reserved for hardening)
+    "LOY108": "file outside the programme's roots",
+    "LOY109": "file is not a regular file",
+    "LOY110": "file too large",
+    "LOY111": "programme text without a root reads no files",
+    "LOY112": "number with too many digits",
+    "LOY113": "date outside the supported range",
+    "LOY114": "source is not UTF-8 text",
     # LOY120-LOY129: formatting (reserved for hardening)
     "LOY120": "comment `loya fmt` cannot keep in place",
     "LOY121": "formatted text not faithful to the source (formatter bug; nothing written)",
@@ -46,6 +53,8 @@ CODES: dict[str, str] = {
     "LOY218": "tier levels declare different benefits",
     "LOY219": "campaign accrues into two accounts",
     # LOY220-LOY229: effect and value checks (reserved for hardening)
+    "LOY220": "value beyond the limits",
+    "LOY221": "effect amount negative or zero",
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",

@@ -19,19 +19,32 @@ MAX_VALUE = 10**15
 # arithmetic has overflowed (a hostile or broken bundle), and evaluation stops with a coded error.
 MAX_INTERMEDIATE = 2**127 - 1
 # Digits in any integer literal in any input (source, bundle JSON, receipt, state) before parsing
-# it: Python's own guard is 4,300 and raises an uncoded error; we stop far earlier.
+# it: Python's own guard is 4,300 and raises an uncoded error; we stop far earlier. In a programme
+# it bounds every number, its integer and fraction digits together (`1.5` has two), in .loya and
+# YAML alike (LOY112); 40 digits is far past MAX_VALUE at any scale, so no real value is refused.
 MAX_INT_DIGITS = 40
+# Decimal digits of a currency's minor unit (`currency RUB minor 2`) and of points (`points minor 0`):
+# ISO 4217 currencies use 0 to 4 (the Chilean UF has 4); more would make 10^minor the scale of every
+# amount and leave little of MAX_VALUE for the amounts themselves.
+MAX_MINOR_DIGITS = 4
 
 # -- time ---------------------------------------------------------------------------------------
 # Every date and time a programme, a receipt or a state names lies within these years, and every
 # duration is at most MAX_DURATION_DAYS, so date arithmetic never leaves Python's datetime range.
+# In a programme: a date outside is LOY113, a longer duration (written or a product) LOY220.
 MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
 MAX_DURATION_DAYS = 36_525  # 100 years
 
 # -- text and structure -------------------------------------------------------------------------
-MAX_SOURCE_CHARS = 1_000_000  # one .loya or YAML file
+MAX_SOURCE_CHARS = 1_000_000  # one .loya or YAML file (read as at most 4 bytes of UTF-8 per character)
 MAX_DEPTH = 64  # expression nesting in a programme
+# Nesting of a whole programme's tree (a tiers action inside a tiers action...), so that walking
+# it never nears Python's recursion limit (1,000).
+MAX_TREE_DEPTH = 200
+# Diagnostics one run of the compiler reports; then one LOY105 says how many more there were, so a
+# file of garbage costs no more than 100 diagnostics to render.
+MAX_ERRORS = 100
 MAX_YAML_DEPTH = 32  # nesting of a YAML programme
 MAX_JSON_DEPTH = 32  # nesting of any JSON document read: a receipt, a customer, a bundle payload
 MAX_CAMPAIGNS = 10_000
@@ -51,7 +64,10 @@ MAX_PRESENTED = 100  # coupons plus certificates presented on one receipt
 MAX_READ = MAX_VALUE * MAX_RECEIPT_LINES
 
 # -- files a programme reads ----------------------------------------------------------------------
-MAX_LIST_FILE_BYTES = 16 << 20  # one `from "PATH"` list or imported file
+# One `from "PATH"` list or imported file (LOY110): the compiler reads at most one byte more, so a
+# huge or endless file (a device, a growing log) costs neither time nor memory. A list file's rows
+# are embedded in the bundle, which must stay under MAX_BUNDLE_BYTES.
+MAX_LIST_FILE_BYTES = 16 << 20
 
 # -- bundles ------------------------------------------------------------------------------------
 MAX_BUNDLE_BYTES = 64 << 20
@@ -60,6 +76,12 @@ MAX_BUNDLE_BYTES = 64 << 20
 # (LOY411); under it, evaluating any valid receipt takes at most about MAX_STATIC_COST x the worst
 # time per unit `bench/hostile.py` measures. A realistic programme of 1,000 campaigns costs ~9 x 10^7.
 MAX_STATIC_COST = 2 * 10**8
+
+# -- files a programme reads, together ---------------------------------------------------------
+# Every file one programme imports or reads a list from, together (LOY110): a programme importing
+# thousands of files is refused once it has read this much, however small each one is. What it
+# reads is compiled or embedded into one bundle, hence the bundle's own limit.
+MAX_PROGRAMME_READ_BYTES = MAX_BUNDLE_BYTES
 
 # -- customers ----------------------------------------------------------------------------------
 MAX_CUSTOMER_BYTES = 4 << 20  # one customer state as JSON text

@@ -13,11 +13,12 @@ from decimal import Decimal, InvalidOperation
 
 from loyadsl.check import types as t
 from loyadsl.check.resolve import SymbolTable, file_sha256
-from loyadsl.check.state import USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
+from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
 from loyadsl.check.types import Type
 from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, warning
 from loyadsl.runtime.declarations import Budget, UsageLimit
+from loyadsl.runtime.limits import MAX_DURATION_DAYS, MAX_MINOR_DIGITS, MAX_VALUE
 from loyadsl.syntax import nodes as n
 
 WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -66,6 +67,7 @@ SINGLE_CLAUSES = (
     n.HoursClause,
 )
 TRUE = ir.Const(t.BOOL, True)
+MAX_DURATION_SECONDS = MAX_DURATION_DAYS * DAY
 
 
 @dataclass
@@ -89,6 +91,7 @@ class Checker:
         self._in_progress: set[str] = set()
         self._groups: dict[str, int] = {}
         self._used: set[str] = set()
+        self._order = {name: index for index, name in enumerate(table.campaigns)}  # declaration order
         self.state = StateInfo(None, {})
 
     # ------------------------------------------------------------------------------------ entry
@@ -101,8 +104,8 @@ class Checker:
         # With a broken header, go on with stand-in settings so the rest is still checked and every
         # problem is reported in one run; the result is refused below anyway.
         self.settings = settings or ir.Settings(
-            header.currency or "XXX", header.minor if header.minor is not None else 2,
-            header.points_minor or 0, 1, "UTC", "floor", "floor", "largest_remainder",
+            header.currency or "XXX", _digits_or(header.minor, 2), _digits_or(header.points_minor, 0),
+            1, "UTC", "floor", "floor", "largest_remainder",
         )
         groups = self._check_groups()
         state_checker = StateChecker(self)
@@ -153,8 +156,8 @@ class Checker:
         elif len(h.currency) != 3 or not h.currency.isalpha() or not h.currency.isupper():
             self.report(error("LOY207", f"`{h.currency}` is not an ISO 4217 currency code", h.span))
             ok = False
-        if h.minor is not None and not 0 <= h.minor <= 4:
-            self.report(error("LOY207", f"minor units must be 0..4, got {h.minor}", h.span))
+        if h.minor is not None and not 0 <= h.minor <= MAX_MINOR_DIGITS:
+            self.report(error("LOY207", f"minor units must be 0..{MAX_MINOR_DIGITS}, got {h.minor}", h.span))
             ok = False
         if h.timezone is None:
             self.report(error("LOY210", "the programme does not state its time zone", h.span,
@@ -168,8 +171,9 @@ class Checker:
                                   "use an IANA zone name such as Europe/Moscow"))
                 ok = False
         points_minor = h.points_minor if h.points_minor is not None else 0
-        if not 0 <= points_minor <= 4:
-            self.report(error("LOY207", f"points minor digits must be 0..4, got {points_minor}", h.span))
+        if not 0 <= points_minor <= MAX_MINOR_DIGITS:
+            self.report(error("LOY207", f"points minor digits must be 0..{MAX_MINOR_DIGITS}, got {points_minor}",
+                              h.span))
             ok = False
         rounding = {"discount": "floor", "points": "floor"}
         for r in h.rounding:
@@ -252,7 +256,7 @@ class Checker:
         if name in self._campaigns:
             return self._campaigns[name]
         self._in_progress.add(name)
-        order = list(self.table.campaigns).index(name)
+        order = self._order[name]
         result = self._check_campaign(self.table.campaigns[name], order)
         self._in_progress.discard(name)
         self._campaigns[name] = result
@@ -566,7 +570,7 @@ class Checker:
         if isinstance(a, n.PriceOverride):
             price = self._typed(a.price, scope, t.MONEY, "a price")
             pred = self._selection(a.selection, scope)
-            if price is None or pred is None:
+            if price is None or pred is None or not self._gives(price, a.price.span, "a price", zero=True):
                 return None
             return ir.Reward("SET_PRICE", pred, (price,), span=a.span)
         if isinstance(a, n.FreeUnits):
@@ -627,6 +631,8 @@ class Checker:
         if value is None or pred is None:
             return None
         on_receipt = a.target.selection is None
+        if value.type in (t.PERCENT, t.MONEY) and not self._gives(value, a.value.span, "a discount"):
+            return None
         if value.type == t.PERCENT:
             if a.per_unit:
                 self.report(error("LOY202", "`per unit` takes money, not a percentage", a.value.span,
@@ -674,6 +680,13 @@ class Checker:
         expected = t.PERCENT if a.reward == "percent_on_part" else t.MONEY
         value = self._typed(a.value, scope, expected, "the combo reward")
         if value is None or not ok:
+            return None
+        if not self._gives(value, a.value.span, "a set's price" if a.reward == "set_price" else "the combo reward",
+                           zero=a.reward == "set_price"):
+            return None
+        if expected == t.PERCENT and isinstance(value, ir.Const) and isinstance(value.value, int) \
+                and value.value > t.PPM:
+            self.report(error("LOY207", "a discount cannot exceed 100%", a.value.span))
             return None
         part_index: int | None = None
         if a.reward == "percent_on_part":
@@ -737,6 +750,8 @@ class Checker:
         value = self.expr(a.value, scope, None)
         if value is None:
             return None
+        if value.type in (t.PERCENT, t.POINTS) and not self._gives(value, a.value.span, "an accrual"):
+            return None
         if value.type == t.PERCENT:
             return ir.Reward("ACCRUE_TOTAL", pred, (value,), span=a.span)
         if value.type == t.POINTS:
@@ -764,6 +779,8 @@ class Checker:
             return None
         rates = [r.args[0] for r in _rewards(base.actions) if r.op == "ACCRUE_TOTAL"]
         if len(rates) == 1 and isinstance(rates[0], ir.StateLoad):  # `accrue tier.cashback`: the level's rate
+            if self._bounded(int(factor * t.QTY_SCALE), t.NUMBER, a.value.span) is None:
+                return None
             return ir.Reward("ACCRUE_TOTAL", pred, (self._times(rates[0], factor - 1),), span=a.span)
         if len(rates) != 1 or not isinstance(rates[0], ir.Const) or not isinstance(rates[0].value, int):
             self.report(error("LOY206", f"`{base_name}` must accrue exactly one fixed percentage (or a tier "
@@ -772,6 +789,8 @@ class Checker:
         extra = (factor - 1) * rates[0].value
         if extra != extra.to_integral_value():
             self.report(error("LOY207", "the multiplied rate is finer than 0.0001%", a.value.span))
+            return None
+        if self._bounded(int(extra), t.PERCENT, a.value.span) is None:
             return None
         return ir.Reward("ACCRUE_TOTAL", pred, (ir.Const(t.PERCENT, int(extra)),), span=a.span)
 
@@ -785,6 +804,33 @@ class Checker:
             return _fold(ir.Arith(t.PERCENT, "MUL", rate, ir.Const(t.COUNT, int(k))))
         return ir.MulDiv(t.PERCENT, rate, ir.Const(t.NUMBER, int(k * t.QTY_SCALE)), t.QTY_SCALE,
                          self.settings.rounding_points)
+
+    def _gives(self, value: ir.IExpr, span: Span | None, what: str, zero: bool = False) -> bool:
+        """Whether an effect's constant amount gives something: a negative one would take from the customer
+        and a zero one gives nothing (unless ``zero``: a price of 0 makes a line free), so both are LOY221.
+        An amount known only at run time is clamped at zero there (docs/language.md, "Actions")."""
+        if not isinstance(value, ir.Const) or type(value.value) is not int:
+            return True
+        if value.value > 0 or (zero and value.value == 0):
+            return True
+        sign = "negative" if value.value < 0 else "zero"
+        self.report(error("LOY221", f"{what} of {self.shown(value.value, value.type)} is {sign}", span,
+                          "an effect gives the customer something: write a positive amount"
+                          if value.value < 0 or not zero else None))
+        return False
+
+    def shown(self, value: int, ty: Type) -> str:
+        """A scaled value as the author writes it, for messages."""
+        if ty == t.DURATION:
+            return f"{value // DAY} days" if value % DAY == 0 and value else f"{value} seconds"
+        if ty == t.PERCENT:
+            return f"{Decimal(value).scaleb(-4).normalize():f}%"
+        if ty == t.MONEY and self.settings is not None:
+            return f"{Decimal(value).scaleb(-self.settings.minor):f} {self.settings.currency}"
+        if ty == t.POINTS:
+            return f"{value} points" if self.settings is None or not self.settings.points_minor else \
+                f"{Decimal(value).scaleb(-self.settings.points_minor):f} points"
+        return str(value)
 
     def _target(self, target: n.Target, scope: Scope) -> ir.IExpr | None:
         if target.selection is None:
@@ -843,7 +889,26 @@ class Checker:
         return checked.value
 
     def expr(self, e: n.Expr, scope: Scope, expected: Type | None) -> ir.IExpr | None:
-        """Check ``e``; ``expected`` only guides bare numbers (which adopt quantity or count)."""
+        """Check ``e``; ``expected`` only guides bare numbers (which adopt quantity or count).
+
+        Every constant it yields (a literal, a folded product or sum) is within the limits (LOY220)."""
+        checked = self._expr(e, scope, expected)
+        if isinstance(checked, ir.Const) and type(checked.value) is int and checked.type.numeric \
+                and self._bounded(checked.value, checked.type, e.span) is None:
+            return None
+        return checked
+
+    def _bounded(self, value: int, ty: Type, span: Span | None) -> int | None:
+        """``value`` when it is within the limits of ``ty`` (a duration: MAX_DURATION_DAYS; anything
+        else: MAX_VALUE in its scale), else None after LOY220."""
+        bound = MAX_DURATION_SECONDS if ty == t.DURATION else MAX_VALUE
+        if abs(value) <= bound:
+            return value
+        self.report(error("LOY220", f"{self.shown(value, ty)} is beyond the limits of a {ty}: at most "
+                                    f"{self.shown(bound, ty)}", span))
+        return None
+
+    def _expr(self, e: n.Expr, scope: Scope, expected: Type | None) -> ir.IExpr | None:
         if isinstance(e, n.NumberLit):
             return self._number(e, expected)
         if isinstance(e, n.MoneyLit):
@@ -930,6 +995,11 @@ class Checker:
         scaled = value.scaleb(digits)
         if scaled != scaled.to_integral_value():
             self.report(error("LOY207", f"{what} `{text}` has more than {digits} decimal digits", span))
+            return None
+        if abs(scaled) > MAX_VALUE:
+            self.report(error("LOY220", f"{what} `{text}` is beyond the limit", span,
+                              f"at most {MAX_VALUE:,} in minor units (percentages in millionths, quantities in "
+                              "thousandths)"))
             return None
         return int(scaled)
 
@@ -1185,6 +1255,11 @@ def _decimal(e: n.Expr) -> Decimal | None:
         return Decimal(e.text)
     except InvalidOperation:
         return None
+
+
+def _digits_or(digits: int | None, default: int) -> int:
+    """A header's minor digits when they are within the limit, else ``default`` (LOY207 is reported)."""
+    return digits if digits is not None and 0 <= digits <= MAX_MINOR_DIGITS else default
 
 
 def _count(value: int) -> ir.Const:

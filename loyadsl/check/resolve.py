@@ -1,7 +1,8 @@
 """Load a programme's files (following imports) and build its symbol table.
 
 Imports are followed depth-first and each file is loaded once, so files may import each other;
-``std:NAME`` reads the bundled ``stdlib_mechanics/NAME.loya``. Every name is declared once across all files (LOY205).
+``std:NAME`` reads the bundled ``stdlib_mechanics/NAME.loya``. Every other file a programme names
+(imports, ``from "PATH"`` lists) is read under containment (``check/files.py``). Every name is declared once across all files (LOY205).
 State declarations (docs/state.md) have a namespace per kind, since ``issue welcome`` and
 ``campaign welcome`` read naturally together: accounts, counters and chips (one namespace: both are
 read and changed by the same instructions), coupon series, certificate series; a programme has at
@@ -12,11 +13,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from loyadsl import resource_dir
+from loyadsl.check.files import Reader, Refused, decode
 from loyadsl.diagnostics import Diagnostic, Span, error, warning
 from loyadsl.syntax import nodes as n
 
@@ -60,9 +63,9 @@ def file_sha256(text: str) -> str:
 class Loader:
     """Reads the main file and everything it imports, in a stable order."""
 
-    def __init__(self, parse_text: ParseFile, read_file: Callable[[Path], str] | None = None) -> None:
+    def __init__(self, parse_text: ParseFile, reader: Reader | None = None) -> None:
         self.parse_text = parse_text
-        self.read_file = read_file or (lambda p: p.read_text(encoding="utf-8"))
+        self.reader = reader or Reader()
         self.diagnostics: list[Diagnostic] = []
         self.files: list[LoadedFile] = []
         self._seen: set[str] = set()
@@ -80,17 +83,20 @@ class Loader:
         if module is None:
             return
         self.files.append(LoadedFile(display, path, text, module))
-        base = path.parent if path else Path.cwd()
+        base = path.resolve().parent if path else None
         for imp in module.imports:
             self._import(imp, base)
 
-    def _import(self, imp: n.Import, base: Path) -> None:
+    def _import(self, imp: n.Import, base: Path | None) -> None:
         try:
             self._follow(imp, base)
-        except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a loop of links...
-            self.diagnostics.append(error("LOY107", f"cannot import `{imp.path}`: {exc}", imp.span))
+        except Refused as refused:
+            self.diagnostics.append(error(refused.code, f"cannot import `{imp.path}`: {refused.message}", imp.span,
+                                          refused.hint))
+        except (OSError, ValueError) as exc:  # a name too long, a loop of links, no permission...
+            self.diagnostics.append(error("LOY107", f"cannot import `{imp.path}`: {_reason(exc)}", imp.span))
 
-    def _follow(self, imp: n.Import, base: Path) -> None:
+    def _follow(self, imp: n.Import, base: Path | None) -> None:
         if imp.path.startswith("std:"):
             name = imp.path[4:]
             if not name.replace("_", "a").isalnum():
@@ -100,21 +106,21 @@ class Loader:
             target = resource_dir("stdlib_mechanics") / f"{name}.loya"
             display = imp.path
         else:
-            target = (base / imp.path).resolve()
+            target = self.reader.resolve(imp.path, base)
             display = imp.path if not self.files else _relative_display(target, self.files[0].path)
-        if not target.is_file():
+        if not target.exists():
             hint = None
             if imp.path.startswith("std:"):
                 names = sorted(p.stem for p in resource_dir("stdlib_mechanics").glob("*.loya"))
                 hint = f"the standard mechanics are: {', '.join(names)}" if names else None
             self.diagnostics.append(error("LOY107", f"import `{imp.path}` not found", imp.span, hint))
             return
-        try:
-            text = self.read_file(target)
-        except (OSError, UnicodeDecodeError) as exc:
-            self.diagnostics.append(error("LOY407", f"cannot read `{imp.path}`: {exc}", imp.span))
-            return
-        self._load(text, display, target)
+        self._load(decode(self.reader.read(target, contained=not imp.path.startswith("std:"))), display, target)
+
+
+def _reason(exc: OSError | ValueError) -> str:
+    """Why a file could not be read, without its path (the diagnostic names the path as written)."""
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
 
 
 def _relative_display(target: Path, main: Path | None) -> str:
@@ -126,7 +132,8 @@ def _relative_display(target: Path, main: Path | None) -> str:
         return str(target)
 
 
-def build_symbols(files: list[LoadedFile]) -> tuple[SymbolTable, list[Diagnostic]]:
+def build_symbols(files: list[LoadedFile], reader: Reader | None = None) -> tuple[SymbolTable, list[Diagnostic]]:
+    reader = reader or Reader()
     table = SymbolTable(files=files)
     diags: list[Diagnostic] = []
     declared: dict[str, Span | None] = {}
@@ -163,7 +170,7 @@ def build_symbols(files: list[LoadedFile]) -> tuple[SymbolTable, list[Diagnostic
             declared[decl.name] = decl.span
             if isinstance(decl, n.ListDecl):
                 table.lists[decl.name] = decl
-                items, list_diags = _list_items(decl, loaded, table.data_files)
+                items, list_diags = _list_items(decl, loaded, table.data_files, reader)
                 diags.extend(list_diags)
                 table.list_items[decl.name] = items
             elif isinstance(decl, n.GroupDecl):
@@ -228,38 +235,38 @@ def _state_decl(table: SymbolTable, decl: n.Decl, declared: dict[tuple[str, str]
 
 
 def _list_items(
-    decl: n.ListDecl, loaded: LoadedFile, data_files: dict[str, str]
+    decl: n.ListDecl, loaded: LoadedFile, data_files: dict[str, str], reader: Reader
 ) -> tuple[frozenset[str], list[Diagnostic]]:
     if decl.items is not None:
         if not decl.items:
             return frozenset(), [warning("LOY209", f"list `{decl.name}` is empty", decl.span)]
         return frozenset(decl.items), []
-    assert decl.source is not None
-    base = loaded.path.parent if loaded.path else Path.cwd()
-    path = base / decl.source.path
+    source = decl.source
+    assert source is not None
+    span = source.span or decl.span
     try:
-        if "\x00" in decl.source.path:
-            raise ValueError("the path holds a NUL character")
-        raw = path.read_bytes()
-        data_files[decl.source.path] = hashlib.sha256(raw).hexdigest()
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if reader.fieldnames is None or decl.source.column not in reader.fieldnames:
-                columns = ", ".join(reader.fieldnames or [])
-                return frozenset(), [
-                    error(
-                        "LOY209",
-                        f"`{decl.source.path}` has no column `{decl.source.column}`",
-                        decl.source.span or decl.span,
-                        f"its columns are: {columns}" if columns else "the file is empty",
-                    )
-                ]
-            values = [row[decl.source.column].strip() for row in reader]
-    except (OSError, ValueError, csv.Error) as exc:
-        return frozenset(), [
-            error("LOY209", f"cannot read `{decl.source.path}`: {exc}", decl.source.span or decl.span)
-        ]
+        raw = reader.read(reader.resolve(source.path, loaded.path.resolve().parent if loaded.path else None))
+        values = _csv_column(decode(raw), source)
+    except Refused as refused:
+        return frozenset(), [error(refused.code, f"cannot read `{source.path}` for list `{decl.name}`: {refused.message}", span,
+                                   refused.hint)]
+    except csv.Error as exc:  # csv's messages name the rule broken, not the text
+        return frozenset(), [error("LOY209", f"cannot read `{source.path}`: {exc}", span)]
+    except (OSError, ValueError) as exc:
+        return frozenset(), [error("LOY209", f"cannot read `{source.path}`: {_reason(exc)}", span)]
+    if values is None:
+        return frozenset(), [error("LOY209", f"`{source.path}` has no column `{source.column}`", span,
+                                   "the file's first row names its columns; `column` names one of them")]
+    data_files[source.path] = hashlib.sha256(raw).hexdigest()
     items = frozenset(v for v in values if v)
     if not items:
-        return items, [warning("LOY209", f"list `{decl.name}` read no values from `{decl.source.path}`", decl.span)]
+        return items, [warning("LOY209", f"list `{decl.name}` read no values from `{source.path}`", decl.span)]
     return items, []
+
+
+def _csv_column(text: str, source: n.CsvSource) -> list[str] | None:
+    """The stripped values of the source's column (None when the header row has no such column)."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if reader.fieldnames is None or source.column not in reader.fieldnames:
+        return None
+    return [(row[source.column] or "").strip() for row in reader]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from loyadsl.check import types as t
@@ -102,27 +101,14 @@ class StateChecker:
         if value is None:
             return None
         if value < minimum:
-            self.c.report(error("LOY207", f"{what} must be at least {self._show(minimum, ty)}, "
-                                          f"got {self._show(value, ty)}", e.span))
+            self.c.report(error("LOY207", f"{what} must be at least {self.c.shown(minimum, ty)}, "
+                                          f"got {self.c.shown(value, ty)}", e.span))
             return None
         if maximum is not None and value > maximum:
-            self.c.report(error("LOY207", f"{what} must be at most {self._show(maximum, ty)}, "
-                                          f"got {self._show(value, ty)}", e.span))
+            self.c.report(error("LOY207", f"{what} must be at most {self.c.shown(maximum, ty)}, "
+                                          f"got {self.c.shown(value, ty)}", e.span))
             return None
         return value
-
-    def _show(self, value: int, ty: Type) -> str:
-        """A scaled value as the author writes it, for messages."""
-        if ty == t.DURATION:
-            return f"{value // DAY} days" if value % DAY == 0 and value else f"{value} seconds"
-        if ty == t.PERCENT:
-            return f"{Decimal(value).scaleb(-4).normalize():f}%"
-        if ty == t.MONEY and self.c.settings is not None:
-            return f"{Decimal(value).scaleb(-self.c.settings.minor):f} {self.c.settings.currency}"
-        if ty == t.POINTS:
-            return f"{value} points" if self.c.settings is None or not self.c.settings.points_minor else \
-                f"{Decimal(value).scaleb(-self.c.settings.points_minor):f} points"
-        return str(value)
 
     def _choice(self, value: str | None, choices: tuple[str, ...], what: str, default: str,
                 span: Span | None) -> str | None:

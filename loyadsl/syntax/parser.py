@@ -37,14 +37,19 @@ from lark.lark import PostLex
 
 from loyadsl import resource_dir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error
+from loyadsl.runtime.limits import (
+    MAX_CAMPAIGNS,
+    MAX_DATE,
+    MAX_DEPTH,
+    MAX_ERRORS,
+    MAX_INT_DIGITS,
+    MAX_SOURCE_CHARS,
+    MAX_TREE_DEPTH,
+    MAX_VALUE,
+    MIN_DATE,
+)
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.trivia import Comment, Trivia
-
-MAX_SOURCE_CHARS = 1_000_000
-MAX_DEPTH = 64
-MAX_ERRORS = 100
-MAX_CAMPAIGNS = 10_000
-_MAX_TREE_DEPTH = 200  # whole-tree nesting (tiers in tiers...): keeps the tree walk far from the stack limit
 
 # The blocks of the state declarations (docs/state.md) and the start symbol that parses one of their settings.
 SETTING_STARTS = {
@@ -525,11 +530,11 @@ def _too_deep(tree: Tree, origin: _Origin) -> Diagnostic | None:
         if node.data in _EXPR_RULES:
             depth += 1
         total += 1
-        if depth > MAX_DEPTH or total > _MAX_TREE_DEPTH:
+        if depth > MAX_DEPTH or total > MAX_TREE_DEPTH:
             meta = node.meta
             span = origin.span(meta.line, meta.column, meta.end_line, meta.end_column) if not meta.empty else None
             what = f"the expression nests deeper than {MAX_DEPTH} levels" if depth > MAX_DEPTH else \
-                f"the programme nests deeper than {_MAX_TREE_DEPTH} levels"
+                f"the programme nests deeper than {MAX_TREE_DEPTH} levels"
             return error("LOY105", what, span, "split it, or name a part of it with a list or a template parameter")
         stack.extend((child, depth, total) for child in node.children if isinstance(child, Tree))
     return None
@@ -572,11 +577,26 @@ class _Builder(Transformer):
     def _string(self, tok: Token) -> str:
         return _unescape(tok, self)
 
-    def _int(self, tok: Token, what: str, negative: bool = False) -> int:
-        if not tok.value.isdigit():
+    def _int(self, tok: Token, what: str, negative: bool = False, bounded: bool = True) -> int:
+        """A whole number within MAX_VALUE (LOY220); ``bounded=False`` leaves the range to the checker
+        (minor digits, whose range it states)."""
+        if not (tok.value.isascii() and tok.value.isdigit()):
             self._error("LOY103", f"{what} must be a whole number, not `{tok.value}`", self._tspan(tok))
             return 0
-        return -int(tok.value) if negative else int(tok.value)
+        value = int(self._digits(tok.value, self._tspan(tok)))
+        if bounded and value > MAX_VALUE:
+            self._error("LOY220", f"{what} of {value:,} is beyond the limit of {MAX_VALUE:,}", self._tspan(tok))
+            return 0
+        return -value if negative else value
+
+    def _digits(self, amount: str, span: Span | None) -> str:
+        """A literal's digits, or "0" after LOY112 when there are more than MAX_INT_DIGITS of them
+        (checked before any int() or Decimal(), which would take time or refuse past 4,300 digits)."""
+        problem = too_many_digits(amount)
+        if problem is None:
+            return amount
+        self._error("LOY112", problem, span, f"no value a programme holds exceeds {MAX_VALUE:,} (in minor units)")
+        return "0"
 
     def _once(self, seen: dict[str, Span | None], key: str, span: Span | None, where: str) -> None:
         if key in seen:
@@ -620,13 +640,13 @@ class _Builder(Transformer):
 
     def currency(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         code, minor = children
-        return "currency", {"currency": str(code), "minor": None if minor is None else self._int(minor, "minor")}, \
+        return "currency", {"currency": str(code), "minor": None if minor is None else self._int(minor, "minor", bounded=False)}, \
             self._span(meta)
 
     def points(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         minor, value = children
         return "points", {
-            "points_minor": None if minor is None else self._int(minor, "points minor"),
+            "points_minor": None if minor is None else self._int(minor, "points minor", bounded=False),
             "point_value": None if value is None else self._money(value),
         }, self._span(meta)
 
@@ -1062,7 +1082,7 @@ class _Builder(Transformer):
 
     def a_multiply(self, meta: Any, children: list[Any]) -> n.Accrue:
         factor, base, target, account = children
-        value = n.NumberLit(factor.value[1:], span=self._tspan(factor))
+        value = n.NumberLit(self._digits(factor.value[1:], self._tspan(factor)), span=self._tspan(factor))
         return n.Accrue(value, target or n.Target(None, span=self._span(meta)), str(base),
                         None if account is None else str(account), span=self._span(meta))
 
@@ -1138,26 +1158,27 @@ class _Builder(Transformer):
         return n.Unary("-", children[0], span=self._span(meta))
 
     def number(self, meta: Any, children: list[Any]) -> n.NumberLit:
-        return n.NumberLit(children[0].value, span=self._span(meta))
+        return n.NumberLit(self._digits(children[0].value, self._span(meta)), span=self._span(meta))
 
     def money(self, meta: Any, children: list[Any]) -> n.MoneyLit:
         return self._money(children[0])
 
     def percent(self, meta: Any, children: list[Any]) -> n.PercentLit:
         amount, _ = _split_unit(children[0].value)
-        return n.PercentLit(amount, span=self._span(meta))
+        return n.PercentLit(self._digits(amount, self._span(meta)), span=self._span(meta))
 
     def points_amount(self, meta: Any, children: list[Any]) -> n.PointsLit:
         amount, _ = _split_unit(children[0].value)
-        return n.PointsLit(amount, span=self._span(meta))
+        return n.PointsLit(self._digits(amount, self._span(meta)), span=self._span(meta))
 
     def quantity(self, meta: Any, children: list[Any]) -> n.QuantityLit:
         amount, unit = _split_unit(children[0].value)
-        return n.QuantityLit(amount, _UNITS.get(unit, unit), span=self._span(meta))
+        return n.QuantityLit(self._digits(amount, self._span(meta)), _UNITS.get(unit, unit), span=self._span(meta))
 
     def duration(self, meta: Any, children: list[Any]) -> n.DurationLit:
         tok = children[0]
         amount, unit = _split_unit(tok.value)
+        amount = self._digits(amount, self._tspan(tok))
         if not amount.isdigit():
             self._error("LOY103", f"a duration is a whole number of {_UNITS.get(unit, unit)}, not `{amount}`",
                         self._tspan(tok))
@@ -1192,22 +1213,29 @@ class _Builder(Transformer):
 
     def _money(self, tok: Token) -> n.MoneyLit:
         amount, currency = _split_unit(tok.value)
-        return n.MoneyLit(amount, CURRENCY_SYMBOLS.get(currency, currency), span=self._tspan(tok))
+        return n.MoneyLit(self._digits(amount, self._tspan(tok)), CURRENCY_SYMBOLS.get(currency, currency),
+                          span=self._tspan(tok))
 
     def _date(self, tok: Token) -> dt.date | None:
         try:
             if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", tok.value):
                 raise ValueError("dates are written YYYY-MM-DD")
-            return dt.date.fromisoformat(tok.value)
+            date = dt.date.fromisoformat(tok.value)
         except ValueError as exc:
             self._error("LOY103", f"`{tok.value}` is not a valid date", self._tspan(tok),
                         str(exc) if "YYYY" in str(exc) else "write a real date as YYYY-MM-DD, e.g. 2025-01-31")
             return None
+        if not MIN_DATE <= date <= MAX_DATE:
+            self._error("LOY113", f"`{tok.value}` is outside the dates a programme may name", self._tspan(tok),
+                        f"dates lie from {MIN_DATE} to {MAX_DATE}; leave an end open (`valid 2025-01-01 ..`) "
+                        "for no end")
+            return None
+        return date
 
     def _time(self, tok: Token) -> dt.time:
         parts = tok.value.split(":")
         ok = all(len(p) == 2 for p in parts[1:]) and 1 <= len(parts[0]) <= 2
-        hour, minute, second = (int(p) for p in [*parts, "0"][:3])
+        hour, minute, second = (int(p) if ok else 0 for p in [*parts, "0"][:3])
         if not ok or hour > 23 or minute > 59 or second > 59:
             hint = "midnight is 00:00" if tok.value.startswith("24") else "write HH:MM, from 00:00 to 23:59"
             self._error("LOY103", f"`{tok.value}` is not a valid time of day", self._tspan(tok), hint)
@@ -1231,6 +1259,20 @@ def _split_unit(text: str) -> tuple[str, str]:
 
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+_UNICODE_ESCAPE = re.compile(r"u\{([0-9A-Fa-f]{1,6})\}")
+
+
+def too_many_digits(amount: str) -> str | None:
+    """Why a number's digits are refused (more than MAX_INT_DIGITS of them), or None (LOY112)."""
+    digits = sum(ch.isdigit() for ch in amount)
+    if digits <= MAX_INT_DIGITS:
+        return None
+    return f"a number with {digits} digits; at most {MAX_INT_DIGITS} are allowed"
+
+
+def _is_scalar(code: int) -> bool:
+    """A Unicode scalar value: a code point that UTF-8 can encode (not a surrogate, not past U+10FFFF)."""
+    return code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
 
 
 def _unescape(tok: Token, builder: _Builder) -> str:
@@ -1251,15 +1293,16 @@ def _unescape(tok: Token, builder: _Builder) -> str:
             out.append(_ESCAPES[nxt])
             i += 2
             continue
-        match = re.match(r"u\{([0-9A-Fa-f]{1,6})\}", body[i + 1:])
-        if match and int(match.group(1), 16) <= 0x10FFFF:
+        match = _UNICODE_ESCAPE.match(body, i + 1)  # from i + 1 without slicing: linear in the string
+        if match and _is_scalar(int(match.group(1), 16)):
             out.append(chr(int(match.group(1), 16)))
-            i += 1 + match.end()
+            i = match.end()
             continue
-        length = 1 + (match.end() if match else len(nxt))
+        length = (match.end() - i) if match else 1 + len(nxt)
         col = (tok.column or 1) + 1 + i
         span = builder.origin.span(tok.line or 1, col, tok.line or 1, col + length)
-        builder.diags.append(error("LOY103", f"bad escape `{body[i:i + length]}` in a string", span,
-                                   'the escapes are \\" \\\\ \\n \\t and \\u{XXXX}'))
+        hint = "not a Unicode character (surrogates D800-DFFF and values past 10FFFF are not)" if match else \
+            'the escapes are \\" \\\\ \\n \\t and \\u{XXXX} (XXXX a Unicode character up to 10FFFF)'
+        builder.diags.append(error("LOY103", f"bad escape `{body[i:i + length]}` in a string", span, hint))
         i += length
     return "".join(out)

@@ -12,6 +12,7 @@ The shape is documented in docs/language.md ("The YAML twin"); ``to_yaml`` write
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +20,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error
+from loyadsl.runtime.limits import MAX_CAMPAIGNS, MAX_SOURCE_CHARS, MAX_YAML_DEPTH
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import (
-    MAX_CAMPAIGNS,
-    MAX_SOURCE_CHARS,
     NAME_PATTERN,
     RESERVED_WORDS,
     WEEKDAYS,
@@ -33,6 +33,7 @@ from loyadsl.syntax.parser import (
     parse_group_setting,
     parse_setting,
     parse_template_use,
+    too_many_digits,
 )
 from loyadsl.syntax.printer import (
     clause_keyword,
@@ -43,7 +44,6 @@ from loyadsl.syntax.printer import (
     state_settings,
 )
 
-MAX_YAML_DEPTH = 32
 LIST_KINDS = ("skus", "stores", "categories", "brands", "channels", "strings")
 CLAUSE_KEYS = ("group", "priority", "valid", "weekdays", "hours", "stores", "channels", "audience", "when", "then",
                "limit", "max discount", "max points", "coupon", "budget")
@@ -68,6 +68,7 @@ STATE_KEYS = {
 }
 _FLAGS = ("default", "accrue on redeemed")
 _NULL = "tag:yaml.org,2002:null"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -98,7 +99,9 @@ class _Refused(Exception):
 
 
 class _Loader(yaml.SafeLoader):
-    """The safe loader's composer, refusing aliases and deep nesting before it recurses."""
+    """The safe loader's composer, refusing aliases and deep nesting before it recurses, and scalars
+    (keys and values) holding a surrogate: a YAML escape such as "\\uD800" is not a character, and no
+    diagnostic, manifest or bundle could hold it as UTF-8 (LOY103)."""
 
     _depth = 0
 
@@ -110,9 +113,14 @@ class _Loader(yaml.SafeLoader):
             if self._depth > MAX_YAML_DEPTH:
                 raise _Refused("LOY105", f"the document nests deeper than {MAX_YAML_DEPTH} levels",
                                self.peek_event().start_mark)
-            return super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
+        surrogate = _SURROGATE.search(node.value) if isinstance(node, ScalarNode) else None
+        if node is not None and surrogate is not None:
+            raise _Refused("LOY103", f"U+{ord(surrogate.group()):04X} is a surrogate, not a character",
+                           node.start_mark)
+        return node
 
 
 def _mark_span(file: str, mark: Any, end: Any = None) -> Span:
@@ -219,6 +227,10 @@ class _Reader:
             return None
         if not (value.isascii() and value.isdigit()):  # `²`.isdigit() is true, and int() refuses it
             self.fail(node, f"{what} must be a whole number, not `{value}`")
+            return None
+        problem = too_many_digits(value)  # before int(), which refuses 4,300 digits with an uncoded error
+        if problem is not None:
+            self.diags.append(error("LOY112", problem, self.span(node)))
             return None
         return int(value)
 

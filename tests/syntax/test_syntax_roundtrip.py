@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from loyadsl.runtime.limits import MAX_DATE, MIN_DATE
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import RESERVED_WORDS, parse, parse_expression
 from loyadsl.syntax.printer import format_expr, format_module
@@ -121,7 +122,7 @@ def test_any_string_survives_both_syntaxes(title: str, version: str, items: list
 
 # Random modules, in the forms the parsers produce (a `then` has actions, `max points` holds points...).
 
-dates = st.one_of(st.none(), st.dates())
+dates = st.one_of(st.none(), st.dates(MIN_DATE, MAX_DATE))  # the dates a programme may name (LOY113)
 times = st.builds(dt.time, st.integers(0, 23), st.integers(0, 59), st.integers(0, 59))
 small = st.recursive(leaves, _compound, max_leaves=4)
 selections = st.one_of(st.none(), small).map(n.Selection)
