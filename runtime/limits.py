@@ -71,6 +71,7 @@ MAX_LIST_FILE_BYTES = 16 << 20
 
 # -- bundles ------------------------------------------------------------------------------------
 MAX_BUNDLE_BYTES = 64 << 20
+MAX_NESTING = 64  # nested IFs (and AND/OR in actions) in bytecode: the generated Python indents once per level
 # The static cost bound of a bundle (docs/bundle.md, "Static cost": fixed + per_line x lines, in units
 # of about one simple operation) for a receipt of MAX_RECEIPT_LINES lines. A bundle over it is refused
 # (LOY411); under it, evaluating any valid receipt takes at most about MAX_STATIC_COST x the worst

@@ -17,10 +17,9 @@ from typing import Any, NoReturn
 
 from .bundle import Bundle, Code, ComboSpec, Instr
 from .errors import BundleError
-from .limits import MAX_INTERMEDIATE, MAX_READ, MAX_RECEIPT_LINES, MAX_STATIC_COST
+from .limits import MAX_INTERMEDIATE, MAX_NESTING, MAX_READ, MAX_RECEIPT_LINES, MAX_STATIC_COST
 from .opcodes import BOOL, INT, NAMED_KINDS, OPCODES, ROUNDING_MODES, SET, STR, Block, OpSpec, code_cost
 
-MAX_NESTING = 64  # nested IFs (and AND/OR in actions): the generated Python indents once per level
 _FIELDS = {spec.fields: dict(spec.fields) for spec in OPCODES.values()}
 _FINAL = {Block.PREDICATE: [BOOL], Block.AUDIENCE: [BOOL], Block.CONDITION: [BOOL], Block.ACTIONS: []}
 
