@@ -20,7 +20,7 @@ from loyadsl.check.files import Reader, Refused, Roots, read_source
 from loyadsl.check.resolve import Loader, build_symbols
 from loyadsl.compile import ir
 from loyadsl.compile.bundle_writer import build_payload, write_bundle
-from loyadsl.diagnostics import Diagnostic, Span, error, has_errors
+from loyadsl.diagnostics import Diagnostic, Span, error, has_errors, warning
 from loyadsl.runtime.limits import MAX_ERRORS
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import parse
@@ -114,8 +114,11 @@ def _not_unicode(text: str, file: str) -> Diagnostic | None:
 
 
 def _capped(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """At most MAX_ERRORS diagnostics, then one saying how many more: an error only when an error is
+    among those left out (101 warnings leave a valid programme valid)."""
     if len(diagnostics) <= MAX_ERRORS:
         return diagnostics
-    rest = len(diagnostics) - MAX_ERRORS
+    hidden = diagnostics[MAX_ERRORS:]
+    more = error if has_errors(hidden) else warning
     return [*diagnostics[:MAX_ERRORS],
-            error("LOY105", f"{rest} more problems not shown (at most {MAX_ERRORS} are reported)")]
+            more("LOY105", f"{len(hidden)} more problems not shown (at most {MAX_ERRORS} are reported)")]
