@@ -27,27 +27,49 @@ def display_width(text: str) -> int:
     return width
 
 
+SHOWN_COLUMNS = 160  # of a long source line, a window this wide around the caret is shown
+_BIDI = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
+
+
+def visible(text: str) -> str:
+    """``text`` safe for a terminal: control characters (ESC starts terminal escapes) and bidi
+    overrides (which reorder what a reader sees) are shown as escapes, never sent raw."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() and ch not in _BIDI else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+
+
 def render_diagnostic(d: Diagnostic, sources: dict[str, str]) -> str:
-    """Plain text: ``file:line:col: error[LOY201]: message``, the line, a caret, the hint."""
+    """Plain text: ``file:line:col: error[LOY201]: message``, the line, a caret, the hint. Lines are
+    the lexer's (split at \\n only); a long line is shown as a window around the caret; whatever
+    comes from the input is made ``visible``."""
     where = f"{d.span}: " if d.span else ""
     out = [f"{where}{d.severity.value}[{d.code}]: {d.message}"]
     if d.span and d.span.file in sources:
-        lines = sources[d.span.file].splitlines()
+        lines = sources[d.span.file].split("\n")
         if 1 <= d.span.line <= len(lines):
-            text = lines[d.span.line - 1].expandtabs(4)
-            gutter = f"{d.span.line:>5} | "
-            out.append(gutter + text)
-            start = display_width(text[: d.span.col - 1])
-            if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
-                length = max(1, display_width(text[d.span.col - 1 : d.span.end_col - 1]))
-            else:
-                length = 1
-            out.append(" " * (len(gutter) - 2) + "| " + " " * start + "^" * length)
+            out += _excerpt(lines[d.span.line - 1].rstrip("\r"), d)
     if d.hint:
         out.append(f"      = hint: {d.hint}")
     for note in d.notes:
         out.append(f"      = note: {note}")
-    return "\n".join(out)
+    return "\n".join(visible(line) for line in out)
+
+
+def _excerpt(line: str, d: Diagnostic) -> list[str]:
+    """The source line (a window of it) and the caret under the span."""
+    assert d.span is not None
+    col = d.span.col - 1
+    end = d.span.end_col - 1 if d.span.end_line == d.span.line and d.span.end_col > d.span.col else col + 1
+    first = max(0, min(col - SHOWN_COLUMNS // 3, len(line) - SHOWN_COLUMNS))
+    shown = line[first : first + SHOWN_COLUMNS]
+    before, after = ("…" if first else ""), ("…" if first + SHOWN_COLUMNS < len(line) else "")
+    text = visible(shown.expandtabs(4))
+    start = display_width(before) + display_width(visible(shown[: max(0, col - first)].expandtabs(4)))
+    length = max(1, display_width(visible(shown[max(0, col - first) : max(0, end - first)])))
+    gutter = f"{d.span.line:>5} | "
+    return [gutter + before + text + after, " " * (len(gutter) - 2) + "| " + " " * start + "^" * length]
 
 
 def print_diagnostics(console: Console, diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> None:
