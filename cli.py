@@ -31,7 +31,7 @@ from loyadsl.diagnostics import Diagnostic, error, has_errors
 from loyadsl.render import diagnostics_json, money, outcome_table, print_diagnostics
 from loyadsl.runtime import Engine, LoyaError, Receipt, jsonio, load_bundle
 from loyadsl.runtime.bundle import FORMAT_VERSION
-from loyadsl.runtime.limits import MAX_RECEIPT_BYTES
+from loyadsl.runtime.limits import MAX_DATE, MAX_RECEIPT_BYTES, MIN_DATE
 from loyadsl.runtime.state import CustomerState, read_customers
 
 app = typer.Typer(
@@ -45,6 +45,7 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+USAGE = "LOY700"  # a command-line value that cannot be used (LOY407 is for files that cannot be read or written)
 
 
 class Format(StrEnum):
@@ -321,7 +322,7 @@ def convert(
     text = _read_source(source, as_json)
     target = to or ("loya" if is_yaml(source.name) else "yaml")
     if target not in ("loya", "yaml"):
-        _fail(f"--to must be loya or yaml, not {target}", as_json=as_json)
+        _fail(f"--to must be loya or yaml, not {target}", as_json=as_json, diag_code=USAGE)
     converted, diags = convert_text(text, source.name, is_yaml(source.name), target, drop_comments)
     if converted is None:
         _report(CheckResult(None, diags, {source.name: text}), fmt)
@@ -382,7 +383,7 @@ def keygen(
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     except ImportError:
-        _fail("signing needs the `cryptography` package: pip install 'loyadsl[sign]'")
+        _fail("signing needs the `cryptography` package: pip install 'loyadsl[sign]'", diag_code=USAGE)
     key = Ed25519PrivateKey.generate()
     raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                             serialization.NoEncryption())
@@ -756,9 +757,11 @@ def _parse_now(text: str, as_json: bool) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        _fail(f"--now: `{text}` is not an ISO 8601 time", as_json=as_json)
+        _fail(f"--now: `{text}` is not an ISO 8601 time", as_json=as_json, diag_code=USAGE)
     if value.tzinfo is None:
-        _fail(f"--now: `{text}` needs a UTC offset, e.g. 2025-06-01T12:00:00+03:00", as_json=as_json)
+        _fail(f"--now: `{text}` needs a UTC offset, e.g. 2025-06-01T12:00:00+03:00", as_json=as_json, diag_code=USAGE)
+    if not MIN_DATE <= value.date() <= MAX_DATE:
+        _fail(f"--now: `{text}` is outside {MIN_DATE} to {MAX_DATE}", as_json=as_json, diag_code=USAGE)
     return value
 
 

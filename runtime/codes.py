@@ -102,6 +102,7 @@ CODES: dict[str, str] = {
     "LOY613": "return of a quarantined receipt (skipped)",
     # LOY7xx: command-line usage
     # LOY700-LOY709: command-line usage (reserved for hardening)
+    "LOY700": "a command-line value cannot be used",
     "LOY999": "internal error: a bug in loyadsl",
 }
 

@@ -105,3 +105,9 @@ def test_keygen_makes_a_private_key_for_its_owner_only(tmp_path: Path) -> None:
     assert (tmp_path / "k").stat().st_mode & 0o077 == 0
     result = loya("keygen", "-o", tmp_path / "missing" / "k")
     assert result.returncode == 2 and "LOY407" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("now", ["2025-06-01", "0001-01-01T00:00:00+14:00", "soon"])
+def test_a_bad_option_value_is_a_usage_error(now: str) -> None:
+    result = loya("eval", EXAMPLE / "programme.loya", RECEIPTS, "--now", now)
+    assert result.returncode == 2 and "LOY700" in result.stderr and "Traceback" not in result.stderr
