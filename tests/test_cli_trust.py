@@ -1,4 +1,4 @@
-"""Signatures mean something through the CLI: every verb that loads a bundle takes --trusted-key
+"""The CLI at its edges. Signatures mean something: every verb that loads a bundle takes --trusted-key
 (repeatable) and --require-signature; trusting a key requires a valid signature by it; only Ed25519;
 `inspect` says which key signed and whether that was verified or only present."""
 
