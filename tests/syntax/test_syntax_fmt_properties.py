@@ -32,9 +32,10 @@ from loyadsl.syntax.yaml_twin import to_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fmt"  # its inputs are formatted or refused by test_syntax_fmt.py
+HOSTILE = ROOT / "tests" / "hardening_compiler" / "sources"  # refused on purpose: not programmes
 CORPUS = sorted(p for p in [*ROOT.glob("examples/**/*.loya"), *ROOT.glob("stdlib_mechanics/*.loya"),
                             *ROOT.glob("bench/*.loya"), *ROOT.glob("tests/**/*.loya")]
-                if FIXTURES not in p.parents)
+                if FIXTURES not in p.parents and HOSTILE not in p.parents)
 TEXTS = [p.read_text(encoding="utf-8") for p in CORPUS]
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
