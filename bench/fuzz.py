@@ -114,15 +114,18 @@ def _where(frame: FrameType | None) -> str:
     return where
 
 
-def fuzz(target: str, cases: int, seconds: float, first_seed: int, clock: _Clock) -> Stats:
-    """Rounds of hypothesis search on ``target``, one seed each, until the cases or the time run out."""
+def fuzz(target: str, cases: int, seconds: float, first_seed: int, clock: _Clock, out: Path) -> Stats:
+    """Rounds of hypothesis search on ``target``, one seed each, until the cases or the time run out;
+    the failures are written after every round (so a run cut short keeps what it found)."""
     stats = Stats(target)
     strategy = STRATEGIES[target]()
     start = time.monotonic()
     deadline = start + seconds
     round_no = 0
     while stats.cases < cases and time.monotonic() < deadline:
-        if _round(target, strategy, stats, cases, deadline, first_seed + round_no, clock):
+        done = _round(target, strategy, stats, cases, deadline, first_seed + round_no, clock)
+        write(stats, out)
+        if done:
             break
         round_no += 1
     stats.seconds = time.monotonic() - start
@@ -224,9 +227,8 @@ def main() -> None:
     total = 0
     failures = 0
     for i, target in enumerate(chosen):
-        stats = fuzz(target, args.cases, args.seconds / len(chosen), args.seed + 1000 * i, clock)
+        stats = fuzz(target, args.cases, args.seconds / len(chosen), args.seed + 1000 * i, clock, args.out / target)
         report(stats)
-        write(stats, args.out / target)
         total += stats.cases
         failures += len(stats.failures)
     print(f"total     {total:>9,} cases  {failures} distinct failures (inputs in {args.out})", flush=True)

@@ -358,6 +358,117 @@ def grammar_programmes(draw: st.DrawFn) -> str:
     return "\n\n".join(draw(st.permutations(parts)) if not draw(st.integers(0, 9)) else parts)
 
 
+# ------------------------------------------------------------------- sources: valid, then one edge
+# The programmes above are mostly refused early (one odd literal among twenty is enough), so they
+# rarely reach the checker's later stages, the compiler and the bundle writer. These are built from
+# well-typed pieces only, so they check; then, most of the time, one or two of their numbers (or a
+# string) are replaced by an edge value, which is the one thing the checker has to catch.
+
+VALID_HEADER = st.tuples(
+    _pick(["RUB minor 2"]), _pick(["minor 0 value 1.00 RUB", "minor 2 value 0.01 RUB", ""]),
+    _pick(["Europe/Moscow", "UTC", "Asia/Kathmandu", "America/St_Johns"]), _pick(["floor", "ceil", "half_up", "half_even"]),
+    _pick(["floor", "half_even"]), _pick(["largest_remainder", "largest_line"]),
+).map(lambda t: f'programme "P" version "1" {{\n    currency {t[0]}\n    points {t[1]}\n'
+                f'    timezone "{t[2]}"\n    rounding discount {t[3]}\n    rounding points {t[4]}\n    allocation {t[5]}\n}}')
+VALID_STATE = {
+    "account": st.tuples(_pick(["0 days", "14 days", "1 day"]), _pick(["never", "365 days", "end of quarter",
+                                                                       "end of next year"]),
+                         _pick(["soonest_expiring", "oldest_first", "newest_first"]),
+                         _pick(["", "credit 500 points  repay 50%"]), _pick(["report", "negative", "other_lots"]))
+    .map(lambda t: f"account bonus {{ activation {t[0]}  expiry {t[1]}  spend {t[2]}  {t[3]}  shortfall {t[4]}"
+                   f"  notify 7 days  default }}"),
+    "redemption": st.tuples(_pick(["50%", "100%", "0.0001%", "10.5%"]), _pick(["1.00 RUB", "0 RUB"]),
+                            _pick(["", 'exclude lines where category "tobacco"']), _pick(["", "accrue on redeemed"]))
+    .map(lambda t: f"redemption {{\n    accounts bonus\n    max share {t[0]}\n    min payment {t[1]}\n    {t[2]}\n"
+                   f"    {t[3]}\n}}"),
+    "tiers": st.tuples(_pick(["spend", "receipts"]), _pick(["month", "quarter", "year", "rolling 365 days"]))
+    .map(lambda t: f"tiers status {{\n    qualify {t[0]} over {t[1]}\n"
+                   + ("    level base >= 0 RUB { cashback 3% }\n    level gold >= 30000 RUB { cashback 7% }\n}"
+                      if t[0] == "spend" else "    level base >= 0 { cashback 3% }\n    level gold >= 10 { cashback 7% }\n}")),
+    "counter": _pick(["never", "month", "quarter", "year"]).map(lambda r: f"counter coffee {{ reset {r} }}"),
+    "chips": _pick(["", ' of lines where category "food"']).map(
+        lambda of: f"chips stickers {{ earn 1 per 500.00 RUB{of}  valid 2025-01-01 .. 2026-12-31  reset never }}"),
+    "coupons": st.tuples(_pick(['unique "WEL-"', 'shared "SUMMER25"']), _pick(["30 days", "2025-06-01 .. 2025-08-31"]),
+                         _pick(["1", "3"]), _pick(["", "per customer 1"]))
+    .map(lambda t: f"coupons welcome {{ code {t[0]}  valid {t[1]}  uses {t[2]}  {t[3]} }}"),
+    "certificates": _pick(["multi use", "single use"]).map(
+        lambda u: f'certificates gift {{ sold skus ["GC500", "GIFTFLEX"]  expiry 365 days  {u} }}'),
+    "referral": st.just("referral { qualify 500.00 RUB  referrer 300 points to bonus  newcomer 200 points }"),
+}
+VALID_CONDITION = _pick([
+    "receipt.total >= 1000.00 RUB", "sum(lines where category \"dairy\") > 100.00 RUB", "units(lines) >= 3",
+    "count(lines where sku in some) >= 1", "customer.known", '"vip" in customer.segments', 'customer.tier == "gold"',
+    "qty(lines where category \"dairy\") >= 2", "receipt.lines > 1 and not customer.known", "receipt.payable < 5000.00 RUB",
+    'receipt.store in moscow or receipt.channel == "online"', "customer.receipts == 0", 'customer.attr.city == "Москва"',
+])
+VALID_SELECTION = _pick(["lines", 'lines where category "dairy"', "lines where sku in some", 'lines where brand "BR1"',
+                         "lines where price >= 10.00 RUB", 'lines where qty >= 2 and sku not in some',
+                         'lines where attr.colour == "red"'])
+VALID_ACTION = st.one_of(
+    st.tuples(_pick(["10%", "2.5%", "100%", "0%"]), VALID_SELECTION).map(lambda t: f"discount {t[0]} on {t[1]}"),
+    _pick(["10%", "50.00 RUB", "0.01 RUB"]).map(lambda v: f"discount {v} on receipt"),
+    st.tuples(_pick(["5.00 RUB", "0.01 RUB"]), VALID_SELECTION).map(lambda t: f"discount {t[0]} per unit on {t[1]}"),
+    st.tuples(_pick(["10.00 RUB", "0 RUB"]), VALID_SELECTION).map(lambda t: f"price {t[0]} on {t[1]}"),
+    st.tuples(_pick(["1 in 2", "1 in 3", "2 in 3"]), VALID_SELECTION).map(lambda t: f"free {t[0]} units of {t[1]}"),
+    st.tuples(_pick(["1", "2"]), VALID_SELECTION).map(lambda t: f"free cheapest {t[0]} units of {t[1]}"),
+    st.just('combo {\n        milk: 1 of lines where sku "A"\n        sweets: 2 of lines where category "sweets"\n'
+            '    } discount 50% on sweets'),
+    st.just('combo {\n        a: 1 of lines where sku "A"\n        b: 1 of lines where sku "B"\n    } price 99.00 RUB'),
+    st.just("tiers receipt.total {\n        >= 2000.00 RUB: discount 10% on receipt\n"
+            "        >= 1000.00 RUB: discount 5% on receipt\n    }"),
+    st.tuples(_pick(["5%", "100 points", "1 pts"]), _pick(["", " on receipt", ' on lines where category "dairy"']))
+    .map(lambda t: f"accrue {t[0]}{t[1]}"),
+)
+STATE_ACTIONS = {"account": "accrue 5% on receipt to bonus", "counter": "add units(lines where category \"coffee\") to coffee",
+                 "chips": "add 1 to stickers", "coupons": "issue welcome"}
+VALID_CLAUSE = _pick([
+    "priority 10", "valid 2025-01-01 .. 2025-12-31", "valid 2025-06-01 ..", "weekdays mon..fri", "weekdays [sat, sun]",
+    "hours 10:00 .. 16:00", "hours 22:00 .. 02:00", "stores moscow", "stores not [\"S9\"]", "channels [pos]",
+    "audience customer.known", "limit 2 per receipt", "limit 1 per day", "limit 3 per customer",
+    "max discount 100.00 RUB per receipt", "max points 100 points per receipt", "budget 1000.00 RUB",
+])
+STACKING = _pick(["stack_all", "stack_up_to 2", "first_by_priority", "best_for_customer", "lowest_discount"])
+EDGE_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+EDGE_STRING = re.compile(r'"[^"\n]*"')
+
+
+@st.composite
+def valid_programmes(draw: st.DrawFn) -> str:
+    """A programme that type-checks (the corpus's vocabulary, every piece well-typed)."""
+    parts = [draw(VALID_HEADER), 'skus some = ["A", "B", "SKU00001"]', 'stores moscow = ["S1", "S001"]',
+             f"group g {{ priority 100  stacking {draw(STACKING)}  basis {draw(_pick(['original', 'discounted']))} }}"]
+    declared = [kind for kind in VALID_STATE if draw(st.booleans())]
+    if "redemption" in declared or "referral" in declared:
+        declared.append("account")
+    parts += [draw(VALID_STATE[kind]) for kind in dict.fromkeys(declared)]
+    state_actions = [STATE_ACTIONS[k] for k in declared if k in STATE_ACTIONS]
+    for i in range(draw(st.integers(1, 4))):
+        clauses = ["group g", *draw(st.lists(VALID_CLAUSE, max_size=3, unique=True))]
+        if draw(st.booleans()):
+            clauses.append(f"when {draw(VALID_CONDITION)}")
+        if "coupons" in declared and not draw(st.integers(0, 3)):
+            clauses.append("coupon welcome")
+        actions = draw(st.lists(VALID_ACTION, min_size=1, max_size=3))
+        if state_actions and draw(st.booleans()):
+            actions.append(draw(_pick(state_actions)))
+        clauses.append("then " + "\n        ".join(actions))
+        parts.append(f'campaign c{i} "Кампания {i}" {{\n    ' + "\n    ".join(clauses) + "\n}")
+    return "\n\n".join(parts) + "\n"
+
+
+@st.composite
+def valid_with_an_edge(draw: st.DrawFn) -> str:
+    """A valid programme in which, most of the time, one or two numbers or strings became edge values."""
+    text = draw(valid_programmes())
+    for _ in range(draw(st.integers(0, 2))):
+        pattern, values = (EDGE_NUMBER, NUMBER_TEXTS) if draw(st.integers(0, 3)) else (EDGE_STRING, STRING_LITERALS)
+        spans = [m.span() for m in pattern.finditer(text)]
+        if spans:
+            start, end = draw(_pick(spans))
+            text = text[:start] + draw(_pick(values)) + text[end:]
+    return text
+
+
 # ---------------------------------------------------------------------------- sources: mutations
 # A token-level mutator over real programmes: the text is cut into tokens (strings, literals with
 # units, names, punctuation, space), then a few tokens are deleted, duplicated, swapped, or
@@ -433,7 +544,7 @@ def yaml_of_grammar(draw: st.DrawFn) -> Case:
     from loyadsl.syntax.parser import parse
     from loyadsl.syntax.yaml_twin import to_yaml
 
-    text = draw(grammar_programmes())
+    text = draw(st.one_of(grammar_programmes(), valid_with_an_edge()))
     module, _ = parse(text, "drawn.loya")
     if module is None:
         return {"text": text, "file": "drawn.loya"}
@@ -444,6 +555,7 @@ def sources() -> st.SearchStrategy[Case]:
     """A programme to check, compile and format: grammar-drawn, a mutated real one, or a YAML twin."""
     return st.one_of(
         grammar_programmes().map(lambda t: {"text": t, "file": "drawn.loya"}),
+        valid_with_an_edge().map(lambda t: {"text": t, "file": "valid.loya"}),
         mutated_programmes(),
         mutated_yaml(),
         yaml_of_grammar(),
@@ -485,6 +597,7 @@ def _nest(value: Json, levels: int) -> Json:
     return value
 
 
+CHANCE = {n: st.integers(0, n - 1) for n in (3, 4, 6, 13, 16)}  # `not draw(CHANCE[n])`: one time in n
 EDGE_VALUES = st.one_of(
     _pick(EDGE_INTS), _pick(EDGE_STRINGS),
     _pick([None, True, False, [], {}, 0.5, -0.0, 1e308, [0], {"": 0}]).map(copy.deepcopy),  # a fresh copy each
@@ -517,6 +630,7 @@ def mutate_json(draw: st.DrawFn, doc: Json, focus: tuple[str, ...] = ()) -> tupl
     notes = []
     for _ in range(draw(st.integers(1, 3))):
         paths = json_paths(doc)
+        paths = paths[1:] if len(paths) > 1 and draw(CHANCE[16]) else paths  # the root, seldom
         focused = [p for p in paths if any(f in show_path(p) for f in focus)] if focus else []
         path = draw(_pick(focused if focused and draw(st.booleans()) else paths))
         parent_path, key = (path[:-1], path[-1]) if path else ((), None)
@@ -687,7 +801,6 @@ REDEEM = _usually(st.one_of(
 CERTIFICATES = _usually(st.lists(st.fixed_dictionaries(
     {"code": _usually(_pick(["GC-MULTI01", "GC-1", "x", ""]))},
     optional={"amount": _usually(st.one_of(st.integers(1, 10**6), _pick(EDGE_INTS)))}), max_size=3))
-CHANCE = {n: st.integers(0, n - 1) for n in (3, 4, 6, 13, 16)}
 
 
 @st.composite
@@ -768,11 +881,13 @@ RETURNED_QTY = _usually(st.one_of(st.integers(1, 3), _pick([0.5, 0.001, 0.0001, 
 def customers(draw: st.DrawFn) -> Case:
     journey = draw(_pick(list(corpus.journeys())))
     customer: Json = journey.customer if journey.customer is not None else {"id": "C1"}
-    if draw(st.integers(0, 4)):
+    if draw(st.booleans()):
         customer, _ = draw(mutate_json(customer, CUSTOMER_FOCUS))
     original = draw(_pick(list(journey.receipts)))
     cid = customer.get("id") if isinstance(customer, dict) and isinstance(customer.get("id"), str) else "C1"
-    receipt = draw(st.one_of(st.just(original), mutate_json(original).map(lambda t: t[0]), receipt_json(cid)))
+    receipt = original  # most of the time: the receipt as the journey has it
+    if draw(CHANCE[3]) and draw(CHANCE[3]):
+        receipt = draw(st.one_of(mutate_json(original).map(lambda t: t[0]), receipt_json(cid)))
     returned: Json = None
     if draw(st.booleans()) and isinstance(receipt, dict) and isinstance(receipt.get("lines"), list):
         numbers = [line.get("line_no") for line in receipt["lines"]
