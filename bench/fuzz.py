@@ -7,8 +7,9 @@ smallest input to a folder (in the format of tests/fuzz/regressions/*.json, read
 
 ``--seconds`` is the budget of the whole run, shared evenly by the targets; the run stops by itself.
 A failure is an uncaught non-LoyaError exception, an unregistered code or LOY999, a broken contract
-(targets.py), or a case slower than 1 s ("stall", with the frame it was in at 1 s; a case is
-stopped at 10 s). Hypothesis drives the search: a new failure is shrunk at once (for at most 30 s),
+(targets.py), or a case that takes more than 1 s of CPU ("stall", with the frame it was in at 1 s;
+a case is stopped at 10 s). Times are CPU times of this process, so a busy machine does not make
+stalls; the rates are per second of wall-clock time. Hypothesis drives the search: a new failure is shrunk at once (for at most 30 s),
 then the search goes on with the next seed, counting only failures it has not seen.
 """
 
@@ -81,23 +82,24 @@ class Stats:
 
 
 class _Clock:
-    """Per-case alarms: at STALL_SECONDS note where the case is, at KILL_SECONDS stop it."""
+    """Per-case alarms on the CPU time the process uses (so a busy machine does not make stalls):
+    at STALL_SECONDS note where the case is, at KILL_SECONDS stop it."""
 
     def __init__(self) -> None:
         self.stalled_at: str | None = None
-        signal.signal(signal.SIGALRM, self._ring)
+        signal.signal(signal.SIGPROF, self._ring)
 
     def start(self) -> None:
         self.stalled_at = None
-        signal.setitimer(signal.ITIMER_REAL, STALL_SECONDS)
+        signal.setitimer(signal.ITIMER_PROF, STALL_SECONDS)
 
     def stop(self) -> None:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
 
     def _ring(self, _signum: int, frame: FrameType | None) -> None:
         if self.stalled_at is None:
             self.stalled_at = _where(frame)
-            signal.setitimer(signal.ITIMER_REAL, KILL_SECONDS - STALL_SECONDS)
+            signal.setitimer(signal.ITIMER_PROF, KILL_SECONDS - STALL_SECONDS)
             return
         raise _Killed()
 
@@ -165,7 +167,7 @@ def _round(target: str, strategy: Any, stats: Stats, cases: int, deadline: float
 def _one(target: str, case: dict[str, Any], stats: Stats, clock: _Clock) -> targets.Finding | None:
     """Run one case, timed; record a failure (keeping the smallest input per key)."""
     finding: targets.Finding | None = None
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     clock.start()
     try:
         targets.run(target, case)
@@ -175,7 +177,7 @@ def _one(target: str, case: dict[str, Any], stats: Stats, clock: _Clock) -> targ
         pass
     finally:
         clock.stop()
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     stats.cases += 1
     stats.slowest = max(stats.slowest, elapsed)
     if finding is None and clock.stalled_at is not None:
