@@ -175,6 +175,9 @@ def _one(target: str, case: dict[str, Any], stats: Stats, clock: _Clock) -> targ
         finding = exc
     except _Killed:
         pass
+    except Exception as exc:  # outside the oracle's guard: a bug of the fuzz suite itself, shown as one
+        finding = targets.Finding(target, "harness", f"{type(exc).__name__}: {exc}", targets.project_frame(
+            exc.__traceback__), "".join(traceback.format_exception(exc)[-8:]))
     finally:
         clock.stop()
     elapsed = time.process_time() - t0

@@ -189,7 +189,10 @@ def customer(case: Case) -> None:
     if after is None:
         return
     _guard("customer", lambda: after.to_dict())
-    later = parsed.datetime + dt.timedelta(seconds=case.get("later", 0))
+    try:
+        later = parsed.datetime + dt.timedelta(seconds=case.get("later", 0))
+    except OverflowError:  # past year 9999: the return comes at the receipt's own time
+        later = parsed.datetime
     returned = None if case.get("return_all") else case.get("returned")
     if case.get("returned") is not None or case.get("return_all"):
         stored = _outcome_json("customer", outcome)
