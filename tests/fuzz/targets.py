@@ -130,6 +130,16 @@ def _outcome_json(target: str, outcome: Any) -> dict[str, Any]:
                       "runtime/model.py (Outcome.to_dict)") from exc
 
 
+def _state_json(state: Any) -> None:
+    """What a host stores: the customer state as UTF-8 JSON."""
+    data = _guard("customer", state.to_dict)
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError) as exc:
+        raise Finding("customer", "contract", f"the customer state is not UTF-8 JSON: {type(exc).__name__}",
+                      "runtime/state.py (CustomerState.to_dict)") from exc
+
+
 def bundle(case: Case) -> None:
     """``load_bundle`` of a mutated bundle; if accepted, ``Engine`` and ``evaluate`` on receipts."""
     from loyadsl.runtime import Engine, load_bundle
@@ -188,7 +198,7 @@ def customer(case: Case) -> None:
     after = _guard("customer", lambda: apply(state, outcome.changes or (), decls))
     if after is None:
         return
-    _guard("customer", lambda: after.to_dict())
+    _state_json(after)
     try:
         later = parsed.datetime + dt.timedelta(seconds=case.get("later", 0))
     except OverflowError:  # past year 9999: the return comes at the receipt's own time
