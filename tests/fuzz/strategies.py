@@ -607,17 +607,22 @@ EDGE_VALUES = st.one_of(
 
 @st.composite
 def replacement(draw: st.DrawFn, old: Json) -> Json:
-    """A new value for ``old``: near it (±1, doubled, negated, lengthened) or of another type."""
-    kind = draw(st.integers(0, 6))
-    if kind == 0 and type(old) is int:
-        return draw(_pick([old + 1, old - 1, -old, old * 2, old * 10**9, old + 10**15, ~old]))
-    if kind == 0 and isinstance(old, str):
-        return draw(_pick([old + old, old[:-1], old * 200, old.upper(), old + "\ud800", old + "/", "", " " + old]))
-    if kind == 1 and isinstance(old, list) and old:
+    """A new value for ``old``: most often of the same type (an edge integer, a near one, another
+    string, a list with an item more or fewer), so the document still has its shape and the change
+    reaches the range and meaning checks; otherwise nested deeper, turned into a string, or any value."""
+    kind = draw(st.integers(0, 5))
+    if kind <= 2 and type(old) is int:
+        return draw(st.one_of(_pick(EDGE_INTS), _pick([old + 1, old - 1, -old, old * 2, old * 10**9, ~old])))
+    if kind <= 2 and isinstance(old, str):
+        return draw(st.one_of(_pick(EDGE_STRINGS), _pick([old + old, old[:-1], old * 200, old.upper(), old + "\ud800",
+                                                         old + "/", " " + old])))
+    if kind <= 2 and type(old) is bool:
+        return not old
+    if kind <= 2 and isinstance(old, list) and old:
         return draw(_pick([old + old, old[:-1], old[::-1], [old[0]] * 50, [*old, old[-1]], []]))
-    if kind == 2:
-        return _nest(old, draw(st.integers(1, 40)))
     if kind == 3:
+        return _nest(old, draw(st.integers(1, 40)))
+    if kind == 4:
         return str(old) if not isinstance(old, str) else draw(st.one_of(st.integers(), _pick([0, [], None])))
     return draw(EDGE_VALUES)
 
@@ -628,7 +633,7 @@ def mutate_json(draw: st.DrawFn, doc: Json, focus: tuple[str, ...] = ()) -> tupl
     ``focus`` are chosen half of the time (to aim at the parts a loader checks last)."""
     doc = copy.deepcopy(doc)
     notes = []
-    for _ in range(draw(st.integers(1, 3))):
+    for _ in range(1 if draw(st.booleans()) else draw(st.integers(2, 3))):
         paths = json_paths(doc)
         paths = paths[1:] if len(paths) > 1 and draw(CHANCE[16]) else paths  # the root, seldom
         focused = [p for p in paths if any(f in show_path(p) for f in focus)] if focus else []
@@ -741,17 +746,18 @@ def raw_mutation(draw: st.DrawFn, data: bytes) -> tuple[bytes, str]:
 def bundles(draw: st.DrawFn) -> Case:
     """A mutated real bundle, and receipts to evaluate if the loader accepts it."""
     base = draw(_pick(list(corpus.bundle_bases())))
-    kind = draw(st.integers(0, 9))
-    if kind < 5:
+    kind = draw(st.integers(0, 11))
+    if kind < 7:
         payload, notes = draw(mutate_json(base.payload, BUNDLE_FOCUS))
         data = pack(payload)
-    elif kind < 8:
+    elif kind < 10:
         payload, notes = draw(bytecode_mutation(base.payload))
         data = pack(payload)
     else:
         data, note = draw(raw_mutation(pack(base.payload)))
         notes = [note]
-    return {"bundle": data, "receipts": draw(st.lists(receipt_json(), min_size=1, max_size=3)),
+    real = _pick(list(corpus.receipts()))  # valid receipts mostly, so the engine runs the mutated code
+    return {"bundle": data, "receipts": draw(st.lists(st.one_of(real, real, receipt_json()), min_size=1, max_size=3)),
             "note": f"{base.name}: " + "; ".join(notes)}
 
 
