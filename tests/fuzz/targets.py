@@ -36,7 +36,8 @@ class Finding(Exception):
 
     @property
     def key(self) -> str:
-        return f"{self.target} | {self.kind} | {self.summary.split(':')[0]} | {self.where}"
+        what = "" if self.kind == "stall" else self.summary.split(":")[0]  # a stall's summary is its time
+        return f"{self.target} | {self.kind} | {what} | {self.where}"
 
 
 def project_frame(tb: Any) -> str:
