@@ -232,6 +232,29 @@ def run(target: str, case: Case) -> None:
     TARGETS[target](case)
 
 
+def refused(target: str, case: Case) -> bool:
+    """Whether the target's reader refuses the input with a coded error (for a stall's regression:
+    the fix for an input too big to handle quickly is a limit at the edge, runtime/limits.py)."""
+    from loyadsl import api
+    from loyadsl.runtime import LoyaError, Receipt, load_bundle
+    from loyadsl.runtime import jsonio as io
+    from loyadsl.runtime.state import CustomerState
+
+    readers: dict[str, Callable[[], Any]] = {
+        "check": lambda: api.check_text(case["text"], case["file"]),
+        "fmt": lambda: api.check_text(case["text"], case["file"]),
+        "bundle": lambda: load_bundle(case["bundle"]),
+        "receipt": lambda: Receipt.from_dict(case["receipt"]),
+        "customer": lambda: (CustomerState.from_dict(case["customer"]), Receipt.from_dict(case["receipt"])),
+        "jsonio": lambda: io.load(case["data"], code="LOY501", what="receipt", max_bytes=1 << 30),
+    }
+    try:
+        result = readers[target]()
+    except LoyaError:
+        return True
+    return target in ("check", "fmt") and not result.ok
+
+
 def warm_up() -> None:
     """Read the corpus and build the engines the targets use, so no case pays for them (a case that
     did would look like a stall)."""
