@@ -14,9 +14,7 @@ sit just under MAX_STATIC_COST, so the verifier accepts them: the worst a valid 
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "runtime"))
 
 from rt_asm import TRUE, bundle_bytes, campaign, cat_in, group, line, receipt, sku_in  # noqa: E402
+from run import best_of as best  # noqa: E402  (bench/run.py: the one timing helper)
 
 from loyadsl.runtime import Engine, load_bundle  # noqa: E402
 from loyadsl.runtime.limits import (  # noqa: E402
@@ -126,16 +125,6 @@ def receipts(lines: int) -> dict[str, Receipt]:
 
 
 # ------------------------------------------------------------------------------------ measuring
-
-
-def best(runs: int, fn: Callable[[], object]) -> float:
-    times = []
-    for _ in range(runs):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
