@@ -14,8 +14,12 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, Annotated, Any, Generic, NamedTuple, TypeVar, overload
 
+import msgspec
+from msgspec import Meta, Struct
+
+from . import jsonio
 from .errors import ReceiptError, RefundError
 from .limits import (
     MAX_CATEGORY_LEVELS,
@@ -23,6 +27,7 @@ from .limits import (
     MAX_LINE_ATTRS,
     MAX_PRESENTED,
     MAX_QTY,
+    MAX_RECEIPT_BYTES,
     MAX_RECEIPT_LINES,
     MAX_TEXT_CHARS,
     MAX_VALUE,
@@ -42,44 +47,78 @@ _surrogate = re.compile("[\ud800-\udfff]").search  # a lone surrogate: not text,
 _NO_ATTRS: dict[str, str] = {}
 _NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 _MISSING: Any = object()
+_new_object = object.__new__
 
 # ------------------------------------------------------------------------------------------ lines
 
 
-class Line:
+# The receipt's JSON schema as types: msgspec checks a receipt against them in C (types, ranges,
+# lengths), ten times faster than Python can; what types cannot say (qty as exact thousandths,
+# amounts against unit_price × qty, lone surrogates, category levels, line_no order) is checked by
+# ``_fast`` in one short loop. Anything either refuses goes through the careful path, which says
+# exactly what is wrong (``Receipt.from_dict``).
+_Count = Annotated[int, Meta(ge=1, le=MAX_VALUE)]
+_Minor = Annotated[int, Meta(ge=0, le=MAX_VALUE)]
+_Text = Annotated[str, Meta(max_length=MAX_TEXT_CHARS)]
+_Name = Annotated[str, Meta(min_length=1, max_length=MAX_TEXT_CHARS)]
+if TYPE_CHECKING:
+    _Qty = int  # what the decoder leaves in ``Line.qty``: exact thousandths
+else:  # what receipt JSON may write: whole or decimal units
+    _Qty = Annotated[int, Meta(gt=0, le=MAX_QTY)] | Annotated[float, Meta(gt=0, le=MAX_QTY)]
+_Attrs = Annotated[dict[_Text, _Text], Meta(max_length=MAX_LINE_ATTRS)]
+
+
+class Line(Struct, gc=False, eq=False, rename={"price": "unit_price"}):
     """One receipt line. ``qty`` is in thousandths, ``units`` the whole units (⌊qty⌋), ``floor`` the
-    least the line may cost (⌈min_price × qty⌉, else 0), ``index`` the position in the receipt."""
+    least the line may cost (⌈min_price × qty⌉, else 0), ``index`` the position in the receipt.
 
-    __slots__ = ("amount", "attrs", "brand", "category", "floor", "index", "line_no", "min_price", "price", "qty",
-                 "sku", "units")
+    The fields up to ``attrs`` are the line's JSON (``price`` is ``unit_price``); ``units``, ``floor``
+    and ``index`` are derived, always set by the receipt's decoder whatever the JSON says (make lines
+    with ``Line.of``)."""
 
-    def __init__(
-        self,
-        line_no: int,
-        sku: str,
-        category: str,
-        qty: int,
-        price: int,
-        amount: int,
-        brand: str = "",
-        min_price: int | None = None,
-        attrs: dict[str, str] | None = None,
-    ) -> None:
-        self.line_no = line_no
-        self.sku = sku
-        self.category = category
-        self.brand = brand
-        self.qty = qty
-        self.units = qty // 1000
-        self.price = price
-        self.amount = amount
-        self.min_price = min_price
-        self.floor = 0 if min_price is None else -(-min_price * qty // 1000)
-        self.attrs = attrs if attrs is not None else _NO_ATTRS
-        self.index = 0
+    line_no: _Count
+    sku: _Name
+    category: _Text
+    qty: _Qty
+    price: _Minor
+    amount: _Minor
+    brand: _Text | None = ""
+    min_price: _Minor | None = None
+    attrs: _Attrs | None = None
+    units: int = 0
+    floor: int = 0
+    index: int = 0
+
+    @classmethod
+    def of(cls, line_no: int, sku: str, category: str, qty: int, price: int, amount: int, brand: str = "",
+           min_price: int | None = None, attrs: dict[str, str] | None = None) -> Line:
+        """A line from checked values, ``qty`` in thousandths, with its derived fields."""
+        floor = 0 if min_price is None else -(-min_price * qty // 1000)
+        return cls(line_no, sku, category, qty, price, amount, brand, min_price,
+                   _NO_ATTRS if attrs is None else attrs, qty // 1000, floor)
 
     def __repr__(self) -> str:
         return f"Line({self.line_no}, {self.sku!r}, qty={self.qty}, price={self.price}, amount={self.amount})"
+
+
+class _ReceiptIn(Struct, gc=False):
+    """A receipt's JSON as types (the state fields are checked by the careful path's functions)."""
+
+    receipt_id: _Text
+    store_id: _Text
+    datetime: str
+    lines: Annotated[list[Line], Meta(min_length=1, max_length=MAX_RECEIPT_LINES)]
+    customer_id: _Text | None = None
+    channel: _Text | None = None
+    currency: _Text | None = None
+    coupons: Any = None
+    redeem: Any = None
+    certificates: Any = None
+
+
+_convert = msgspec.convert
+_decode_json = msgspec.json.Decoder(_ReceiptIn).decode
+_REFUSED = (msgspec.ValidationError, msgspec.DecodeError, ValueError, OverflowError, TypeError)
 
 
 class Receipt:
@@ -138,10 +177,35 @@ class Receipt:
         the place: LOY501 malformed, LOY504 a limit exceeded, LOY505 an amount that is not
         unit_price × qty (docs/bundle.md, "Receipt").
 
-        Lines are checked by one fast test each; only a line that fails it goes through the
-        field-by-field check that says what is wrong (``_line``, which refuses exactly what the fast
-        test does not pass).
+        The schema's types check a receipt in C (``_fast``); one they refuse, or that fails the
+        checks they cannot make, goes through ``careful``, which accepts exactly the same receipts
+        and says what is wrong with the others (tests/runtime/test_rt_decode.py proves both agree).
         """
+        if type(data) is dict:
+            try:
+                return _fast(_convert(data, _ReceiptIn))
+            except _REFUSED:
+                pass
+        return cls.careful(data)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Receipt:
+        """``from_dict`` of receipt JSON text, decoded straight into the schema's types; text that
+        they refuse is read by ``jsonio.load`` under its limits and goes through ``careful``. Errors
+        are ``LoyaError`` LOY501 (unreadable JSON), else as ``from_dict``."""
+        if len(data) <= MAX_RECEIPT_BYTES:
+            try:
+                return _fast(_decode_json(data))
+            except _REFUSED:
+                pass
+        return cls.careful(jsonio.load(data, code="LOY501", what="the receipt", max_bytes=MAX_RECEIPT_BYTES,
+                                       floats=True))
+
+    @classmethod
+    def careful(cls, data: Any) -> Receipt:
+        """``from_dict`` in Python, field by field: lines are checked by one test each; only a line
+        that fails it goes through the check that says what is wrong (``_line``, which refuses
+        exactly what the one test does not pass)."""
         if type(data) is not dict:
             raise ReceiptError(f"a receipt is a JSON object, got {_show(data)}")
         get = data.get
@@ -198,11 +262,7 @@ class Receipt:
                     and (category in categories or _category_ok(category))
                     and type(price) is int and 0 <= price <= most and type(amount) is int and 0 <= amount <= most
                     and (amount * 1000 == price * qty or _close(amount, price, qty))):
-                line = new(Line)
-                line.line_no, line.sku, line.category, line.brand, line.qty, line.units = \
-                    line_no, sku, category, brand, qty, qty // 1000
-                line.price, line.amount, line.min_price, line.floor, line.attrs, line.index = \
-                    price, amount, None, 0, _NO_ATTRS, i
+                line = Line(line_no, sku, category, qty, price, amount, brand, None, _NO_ATTRS, qty // 1000, 0, i)
             else:  # something to say, or optional fields to check: the careful path
                 line = _line(d, i)
                 line.index = i
@@ -239,6 +299,84 @@ class Receipt:
                                    f"presented (at most {MAX_PRESENTED})", "coupons", LIMIT)
             receipt.stateful = True
         return receipt
+
+
+def _fast(data: _ReceiptIn) -> Receipt:
+    """A receipt whose JSON the schema's types accepted, if it passes what they cannot check: exact
+    thousandths, amounts, text, categories, the datetime, the order and uniqueness of line_no. Raises
+    ``ValueError`` (no message: ``careful`` will say what is wrong) for anything else."""
+    lines = data.lines
+    total = units = previous = 0
+    ordered = True
+    floors = False
+    categories = _CATEGORIES
+    for index, line in enumerate(lines):
+        qty = line.qty
+        if type(qty) is int:
+            qty *= 1000
+        else:
+            qty = round(qty * 1000)
+            if qty / 1000 != line.qty:
+                raise ValueError
+        line.qty = qty
+        line.units = qty // 1000
+        line.index = index
+        amount = line.amount
+        if amount * 1000 != line.price * qty and not _close(amount, line.price, qty):
+            raise ValueError
+        sku, brand, category = line.sku, line.brand, line.category
+        if not ((category in categories or _category_ok(category)) and (sku.isascii() or not _surrogate(sku))):
+            raise ValueError
+        if brand is None:
+            line.brand = ""
+        elif not brand.isascii() and _surrogate(brand):
+            raise ValueError
+        if line.attrs is None:
+            line.attrs = _NO_ATTRS
+        elif not _attrs_ok(line.attrs):
+            raise ValueError
+        if line.min_price is None:
+            line.floor = 0
+        else:
+            line.floor = -(-line.min_price * qty // 1000)
+            floors = floors or line.floor > 0
+        total += amount
+        units += qty
+        if line.line_no <= previous:
+            ordered = False
+        previous = line.line_no
+    if total > MAX_VALUE or (not ordered and len({line.line_no for line in lines}) != len(lines)):
+        raise ValueError
+    receipt_id, store, customer_id = data.receipt_id, data.store_id, data.customer_id
+    ids = receipt_id + store + (customer_id or "") + (data.channel or "") + (data.currency or "")
+    if not ids.isascii() and _surrogate(ids):
+        raise ValueError
+    when = _parse_datetime(data.datetime, "datetime")
+    utc = utc_seconds(when)
+    if not FIRST_UTC <= utc <= LAST_UTC:
+        raise ValueError
+    receipt = _new_object(Receipt)
+    receipt.receipt_id, receipt.customer_id, receipt.store = receipt_id, customer_id, store
+    receipt.channel = "pos" if data.channel is None else data.channel
+    receipt.currency, receipt.datetime, receipt.utc = data.currency, when, utc
+    receipt.lines, receipt.total, receipt.units = tuple(lines), total, units
+    receipt.ordered, receipt.floors = ordered, floors
+    coupons, redeem, certificates = data.coupons, data.redeem, data.certificates
+    if coupons is None and redeem is None and certificates is None:
+        receipt.coupons, receipt.redeem, receipt.certificates, receipt.stateful = (), None, (), False
+    else:
+        receipt.coupons = _coupons(coupons)
+        receipt.redeem = _redeem(redeem)
+        receipt.certificates = _certificates(certificates)
+        if len(receipt.coupons) + len(receipt.certificates) > MAX_PRESENTED:
+            raise ValueError
+        receipt.stateful = True
+    return receipt
+
+
+def _attrs_ok(attrs: dict[str, str]) -> bool:
+    return all((key.isascii() and value.isascii()) or not (_surrogate(key) or _surrogate(value))
+               for key, value in attrs.items())
 
 
 _CATEGORIES: set[str] = set()  # categories found valid: a small vocabulary, so a line's check is one lookup
@@ -385,7 +523,7 @@ def _line(d: Any, i: int) -> Line:
         for key, value in attrs.items():
             _text(key, f"{at}.attrs", "string keys")
             _text(value, f"{at}.attrs.{key}")
-    return Line(line_no, sku, category, thousandths, price, amount, brand, min_price, attrs)
+    return Line.of(line_no, sku, category, thousandths, price, amount, brand, min_price, attrs)
 
 
 def _units(thousandths: int) -> str:
