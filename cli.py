@@ -213,13 +213,16 @@ def eval_cmd(
     ] = None,
     now: Annotated[str | None, typer.Option(help="evaluation time (ISO 8601); default: each receipt's time")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="print why each campaign applied or not")] = False,
+    max_cost: Annotated[int | None, typer.Option(
+        min=1, help="refuse (LOY520) a receipt whose static cost under the programme exceeds this many units: "
+                    "a hard bound on the time per receipt (docs/limits.md)")] = None,
     trusted_key: TrustedKeyOpt = None,
     require_signature: RequireSignatureOpt = False,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Evaluate receipts: one receipt prints its outcome, several print a summary per campaign."""
     as_json = fmt is Format.json
-    engine = _engine_for(programme, as_json, _trust(trusted_key, require_signature, as_json))
+    engine = _engine_for(programme, as_json, _trust(trusted_key, require_signature, as_json), max_cost)
     people = _load_customers(customers, engine, as_json) if customers else {}
     at = _parse_now(now, as_json) if now else None
     outcomes: list[dict[str, Any]] = []
@@ -479,7 +482,7 @@ def _load_bundle_file(path: Path, as_json: bool, trust: Trust = Trust()) -> Any:
         _fail(f"{path}: {exc}", EXIT_FINDINGS, as_json=as_json, diag_code=exc.code)
 
 
-def _engine_for(path: Path, as_json: bool, trust: Trust = Trust()) -> Engine:
+def _engine_for(path: Path, as_json: bool, trust: Trust = Trust(), max_cost: int | None = None) -> Engine:
     if not path.is_file():
         _fail(f"{path}: no such file", as_json=as_json)
     if path.suffix in (".loya", ".yaml", ".yml"):
@@ -490,8 +493,13 @@ def _engine_for(path: Path, as_json: bool, trust: Trust = Trust()) -> Engine:
         if data is None:
             _report(result, Format.json if as_json else Format.text)
             raise typer.Exit(EXIT_FINDINGS)
-        return Engine(load_bundle(data))
-    return Engine(_load_bundle_file(path, as_json, trust))
+        bundle = load_bundle(data)
+    else:
+        bundle = _load_bundle_file(path, as_json, trust)
+    try:
+        return Engine(bundle, max_cost)
+    except LoyaError as exc:
+        _fail(f"{path}: {exc}", as_json=as_json, diag_code=exc.code)
 
 
 def _read_receipts(path: Path, problems: list[dict[str, Any]]) -> Iterator[tuple[str, Any]]:

@@ -156,7 +156,8 @@ def bench_eval() -> None:
     data, result = compile_file(example / "programme.loya")
     assert data is not None, result.diagnostics[:3]
     engine = Engine(load_bundle(data))
-    receipts = [json.loads(line) for line in (example / "receipts.jsonl").open(encoding="utf-8")]
+    records = [json.loads(line) for line in (example / "receipts.jsonl").open(encoding="utf-8")]
+    receipts = [r for r in records if "return_of" not in r]  # returns are refunds (Engine.refund), not sales
     customers = {c["id"]: c for c in map(json.loads, (example / "customers.jsonl").open(encoding="utf-8"))}
     latency(engine, receipts, customers, f"example bundle ({len(engine.bundle.campaigns)} campaigns, "
             f"{statistics.fmean(len(r['lines']) for r in receipts):.1f} lines avg)", rounds=20)

@@ -84,6 +84,7 @@ CODES: dict[str, str] = {
     # LOY510-LOY519: returns, refunds, idempotency (reserved for hardening)
     "LOY510": "receipt or return applied to the customer already",
     # LOY520-LOY529: evaluation limits (reserved for hardening)
+    "LOY520": "receipt costs more than the engine's evaluation limit (max_cost)",
     # LOY6xx: simulation inputs and runs
     # LOY600-LOY619: simulation (reserved for hardening)
     "LOY600": "a history file cannot be read (or the quarantine cannot be written)",

@@ -21,9 +21,10 @@ from zoneinfo import ZoneInfo
 
 from .bundle import Bundle, Campaign, Group, load_bundle
 from .declarations import NO_CAMPAIGN_STATE
-from .errors import CustomerError, ReceiptError
+from .errors import CustomerError, LoyaError, ReceiptError
 from .jit import Program, compile_bundle
 from .ledger import Ledger, Refund, Session, receive, refund
+from .limits import MAX_RECEIPT_LINES
 from .model import (
     ANONYMOUS,
     CustomerView,
@@ -145,10 +146,16 @@ class Engine:
     """Evaluates receipts against one bundle. Build it once (it compiles the bundle), use it for
     every receipt; it keeps no per-receipt state, so one engine may serve many threads."""
 
-    def __init__(self, bundle: Bundle) -> None:
+    def __init__(self, bundle: Bundle, max_cost: int | None = None) -> None:
+        """``max_cost``: the most static cost units (docs/bundle.md, "Static cost") one receipt may take
+        under this bundle, ``fixed + per_line x lines``; a receipt with more lines is refused before any
+        work (LOY520), so evaluation time has a hard bound the host chooses (docs/limits.md). None:
+        only the bundle's own bound at MAX_RECEIPT_LINES (MAX_STATIC_COST)."""
         if not bundle.bytecode_verified:  # built by hand, not by load_bundle: never run unverified code
             verify(bundle)
         self.bundle = bundle
+        self.max_cost = max_cost
+        self._max_lines = _lines_within(bundle, max_cost)
         self.pricer = Pricer(bundle)
         self.program = compile_bundle(bundle, self.pricer.rewards())
         s = bundle.settings
@@ -182,9 +189,9 @@ class Engine:
         self._gated = self.ledger.gated
 
     @classmethod
-    def from_bytes(cls, data: bytes, **load_opts: Any) -> Engine:
+    def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
         """Load, verify and compile a bundle file (``load_opts``: trusted_keys, require_signature)."""
-        return cls(load_bundle(data, **load_opts))
+        return cls(load_bundle(data, **load_opts), max_cost)
 
     # ------------------------------------------------------------------------------------ evaluate
 
@@ -205,6 +212,8 @@ class Engine:
                 raise ReceiptError("a return is not a sale: refund it with Engine.refund(original outcome, returned "
                                    "lines, customer, now) (docs/state.md, section 7)", "return_of", "LOY506")
             receipt = Receipt.from_dict(receipt)
+        if len(receipt.lines) > self._max_lines:
+            raise self._too_costly(len(receipt.lines))
         if receipt.currency is not None and receipt.currency != self.currency:
             raise ReceiptError(f"unknown currency {receipt.currency!r}; the programme uses {self.currency}",
                                "currency")
@@ -411,6 +420,13 @@ class Engine:
             left, payment, accrued, [(name, requests.get(name, ())) for name in applied], given)
         record["advance"] = len(lead)
         return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events)))
+
+    def _too_costly(self, lines: int) -> ReceiptError:
+        b = self.bundle
+        return ReceiptError(f"{lines:,} lines cost {b.cost_fixed + b.cost_per_line * lines:,} units under this "
+                            f"programme ({b.cost_fixed:,} + {b.cost_per_line:,} per line), more than the "
+                            f"engine's max_cost of {self.max_cost:,}: at most {self._max_lines:,} lines", "lines",
+                            "LOY520")
 
     # ------------------------------------------------------------------------------------ state
 
@@ -630,6 +646,18 @@ class Engine:
             return f"{sign}{value}"
         whole, frac = divmod(value, 10**minor)
         return f"{sign}{whole}.{frac:0{minor}d}"
+
+
+def _lines_within(bundle: Bundle, max_cost: int | None) -> int:
+    """The most lines a receipt may have for its static cost to stay within ``max_cost``."""
+    if max_cost is None:
+        return MAX_RECEIPT_LINES
+    if type(max_cost) is not int or max_cost < bundle.cost_fixed:
+        raise LoyaError("LOY520", f"max_cost {max_cost!r} is less than the programme's fixed cost of "
+                                  f"{bundle.cost_fixed:,} units per receipt: no receipt could be evaluated")
+    if not bundle.cost_per_line:
+        return MAX_RECEIPT_LINES
+    return min(MAX_RECEIPT_LINES, (max_cost - bundle.cost_fixed) // bundle.cost_per_line)
 
 
 def _zeros(n: int) -> tuple[int, ...]:
