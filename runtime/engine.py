@@ -14,7 +14,7 @@ take the stateless path: no ledger, no state view, the outcome's state fields No
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import add
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +30,7 @@ from .model import (
     CustomerView,
     Effect,
     Line,
-    LineOutcome,
+    LineRows,
     Outcome,
     Receipt,
     Rejection,
@@ -57,17 +57,16 @@ class _Context:
     results (each predicate runs over the lines at most once per receipt), and the state of the
     group and campaign being priced (see ``rewards.Pricer``)."""
 
-    __slots__ = ("acc", "basis", "budget", "cache", "channel", "cu", "date", "lines", "matchers", "nlines", "ordered",
+    __slots__ = ("acc", "basis", "budget", "channel", "cu", "date", "lines", "match", "nlines", "ordered",
                  "payable", "requests", "sku_index", "store", "time", "total", "touched", "units", "vec", "weekday")
     acc: list[Accrual] | None
     basis: list[int]
     budget: int | None
-    cache: dict[int, Sequence[Line]]
     channel: str
     cu: CustomerView
     date: int
     lines: tuple[Line, ...]
-    matchers: tuple[Any, ...]
+    match: Callable[[int], Sequence[Line]]  # predicate i's lines, computed once per receipt (``_Matches``)
     nlines: int
     ordered: bool
     payable: int
@@ -81,12 +80,6 @@ class _Context:
     vec: list[int] | None
     weekday: int
 
-    def match(self, index: int) -> Sequence[Line]:
-        found = self.cache.get(index)
-        if found is None:
-            found = self.cache[index] = self.matchers[index](self.lines, self.cu)
-        return found
-
     def wants(self, campaign: int) -> bool:
         """Whether the receipt has a SKU the campaign needs (by the bundle's SKU index)."""
         touched = self.touched
@@ -98,6 +91,21 @@ class _Context:
                 if campaigns:
                     touched.update(campaigns)
         return campaign in touched
+
+
+class _Matches(dict[int, Sequence[Line]]):
+    """Each predicate's lines for one receipt, computed on first use: ``r.match`` is this dict's
+    ``__getitem__``, so every later use is one C-level lookup."""
+
+    __slots__ = ("cu", "lines", "matchers")
+
+    def __init__(self, matchers: Sequence[Callable[..., Sequence[Line]]], lines: tuple[Line, ...],
+                 cu: CustomerView) -> None:
+        self.matchers, self.lines, self.cu = matchers, lines, cu
+
+    def __missing__(self, index: int) -> Sequence[Line]:
+        found = self[index] = self.matchers[index](self.lines, self.cu)
+        return found
 
 
 class _Campaign:
@@ -244,7 +252,8 @@ class Engine:
         n = len(lines)
         ordered = receipt.ordered
         r = _Context()
-        r.lines, r.cu, r.cache, r.matchers, r.sku_index, r.touched = lines, cu, {}, self._matchers, self._sku_index, None
+        r.lines, r.cu, r.match, r.sku_index, r.touched = lines, cu, _Matches(self._matchers, lines, cu).__getitem__, \
+            self._sku_index, None
         r.total, r.nlines, r.units, r.store, r.channel, r.ordered = receipt.total, n, receipt.units, receipt.store, \
             receipt.channel, ordered
         r.date, r.weekday, r.time = self._local(utc)
@@ -365,10 +374,7 @@ class Engine:
         """The outcome's fields of docs/bundle.md (the state's four follow)."""
         payable = sum(left)
         return (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points_total,
-                Rows(LineOutcome, tuple([(line.line_no, line.sku, amount, amount - rest, rest, pts)
-                                         for line, amount, rest, pts in zip(receipt.lines, amounts, left,
-                                                                            points_by_line or _zeros(len(left)),
-                                                                            strict=True)])),
+                LineRows(receipt.lines, amounts, left, points_by_line),
                 Rows(Effect, tuple(effects)), tuple(applied), tuple(rejected), tuple(trace) if trace else ())
 
     def _settle(self, receipt: Receipt, session: Session, amounts: list[int], left: list[int],
@@ -658,10 +664,6 @@ def _lines_within(bundle: Bundle, max_cost: int | None) -> int:
     if not bundle.cost_per_line:
         return MAX_RECEIPT_LINES
     return min(MAX_RECEIPT_LINES, (max_cost - bundle.cost_fixed) // bundle.cost_per_line)
-
-
-def _zeros(n: int) -> tuple[int, ...]:
-    return (0,) * n
 
 
 def _utc(now: dt.datetime) -> int:

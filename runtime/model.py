@@ -696,6 +696,28 @@ class Rows(Sequence[T], Generic[T]):
         return Rows, (self.kind, self.rows)
 
 
+class LineRows(Rows["LineOutcome"]):
+    """An outcome's ``lines``: the ``Rows`` of ``LineOutcome``, kept as the columns the engine has
+    (the receipt's lines, amounts, what is left to pay, points or None) until first read, so an outcome
+    nobody reads line by line costs no tuple per line."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self, lines: Sequence[Line], amounts: list[int], left: list[int], points: list[int] | None) -> None:
+        self.kind = LineOutcome
+        self.columns: tuple[Sequence[Line], list[int], list[int], list[int] | None] | None = \
+            (lines, amounts, left, points)
+
+    def __getattr__(self, name: str) -> Any:  # only ``rows`` is ever missing: made once, on first read
+        if name != "rows" or self.columns is None:
+            raise AttributeError(name)
+        lines, amounts, left, points = self.columns
+        self.rows = tuple([(line.line_no, line.sku, amount, amount - rest, rest, pts) for line, amount, rest, pts
+                           in zip(lines, amounts, left, points or (0,) * len(left), strict=True)])
+        self.columns = None
+        return self.rows
+
+
 _new = tuple.__new__
 
 
