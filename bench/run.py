@@ -1,8 +1,11 @@
-"""Benchmarks of the spine: compile time, evaluation throughput and latency, and the six mechanics
-against hand-written Python. Prints figures; asserts nothing about time (tests do not time things).
+"""Benchmarks of the spine: the six mechanics against hand-written Python (dicts, validated receipts
+and raw JSON bytes in), latency by programme size, compile and load times, and the replay (through
+bench/simulate.py). Prints each figure as it is measured, then one table of them all (the table of
+bench/README.md). Asserts nothing about time (tests do not time things).
 
     python bench/run.py                 # everything, 100,000 receipts for the six mechanics
     python bench/run.py --receipts 20000 --only six
+    python bench/run.py --simulate "-n 200000 --customers 20000"   # arguments for bench/simulate.py
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
+import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -28,10 +34,15 @@ from genprog import programme  # noqa: E402
 from handwritten import SixMechanics  # noqa: E402
 
 from loyadsl.api import check_text, compile_file, compile_text  # noqa: E402
-from loyadsl.runtime import Engine, load_bundle  # noqa: E402
+from loyadsl.runtime import Engine, Receipt, load_bundle  # noqa: E402
 
 GENERATOR = ROOT.parent / "shared" / "bench" / "gen_receipts.py"
 OUT = HERE / "out"
+TABLE: list[tuple[str, str, str]] = []  # (what, figure, target): the summary printed at the end
+
+
+def row(what: str, figure: str, target: str = "") -> None:
+    TABLE.append((what, figure, target))
 
 
 def receipts_for(n: int, seed: int = 20251) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -100,13 +111,30 @@ def bench_six(n: int) -> None:
         raise SystemExit("results differ: timing does not count")
     # A till evaluates a receipt and lets the outcome go, so both sides discard their results; the
     # receipts themselves are static input, frozen out of the garbage collector's generations.
+    texts = [json.dumps(r).encode() for r in receipts]
+    parsed = [Receipt.from_dict(r) for r in receipts]
     gc.freeze()
     t_loya = best_of(3, lambda: consume(engine.evaluate, receipts))
     t_hand = best_of(3, lambda: consume(hand.evaluate, receipts))
+    t_parsed = best_of(3, lambda: consume(engine.evaluate, parsed))
+    t_decode = best_of(3, lambda: consume(Receipt.from_dict, receipts))
+    t_bytes = best_of(3, lambda: consume(lambda b: engine.evaluate(Receipt.from_json(b)), texts))
+    t_hand_bytes = best_of(3, lambda: consume(lambda b: hand.evaluate(json.loads(b)), texts))
+    t_loads = best_of(3, lambda: consume(json.loads, texts))
     gc.unfreeze()
-    print(f"  hand-written Python: {t_hand:.2f} s  ({n / t_hand:,.0f} receipts/s, {t_hand / n * 1e6:.1f} µs/receipt)")
-    print(f"  compiled .loya:      {t_loya:.2f} s  ({n / t_loya:,.0f} receipts/s, {t_loya / n * 1e6:.1f} µs/receipt)")
+    us = 1e6 / n
+    print(f"  hand-written Python: {t_hand:.2f} s  ({n / t_hand:,.0f} receipts/s, {t_hand * us:.1f} µs/receipt)")
+    print(f"  compiled .loya:      {t_loya:.2f} s  ({n / t_loya:,.0f} receipts/s, {t_loya * us:.1f} µs/receipt)")
     print(f"  ratio loya / hand-written: {t_loya / t_hand:.2f}x (target <= 2x)")
+    print(f"  of which Receipt.from_dict {t_decode * us:.1f} µs; validated Receipt objects in: {t_parsed * us:.1f} µs")
+    print(f"  JSON bytes in: loya {t_bytes * us:.1f} µs, json.loads + hand-written {t_hand_bytes * us:.1f} µs "
+          f"({t_bytes / t_hand_bytes:.2f}x; json.loads alone {t_loads * us:.1f} µs)")
+    row("six mechanics, dicts in: hand-written", f"{t_hand * us:.1f} µs/receipt")
+    row("six mechanics, dicts in: loyadsl", f"{t_loya * us:.1f} µs/receipt, {t_loya / t_hand:.2f}x", "<= 2x (goal 1x)")
+    row("  of which decoding (Receipt.from_dict)", f"{t_decode * us:.1f} µs/receipt")
+    row("six mechanics, validated Receipt in", f"{t_parsed * us:.1f} µs/receipt, {t_parsed / t_hand:.2f}x")
+    row("six mechanics, JSON bytes in", f"{t_bytes * us:.1f} µs/receipt, {t_bytes / t_hand_bytes:.2f}x "
+        f"json.loads + hand-written ({t_hand_bytes * us:.1f})", "<= 1.5x")
 
 
 def bench_compile(n: int = 1000) -> None:
@@ -117,12 +145,14 @@ def bench_compile(n: int = 1000) -> None:
     assert data is not None, result.diagnostics[:3]
     t_load = best_of(3, lambda: Engine(load_bundle(data)))
     print(f"check of a {n:,}-campaign programme ({len(text) / 1024:.0f} KiB): {t_check:.2f} s")
-    print(f"check + compile to a bundle: {t_compile:.2f} s (target < 3 s); bundle {len(data) / 1024:.0f} KiB")
+    print(f"check + compile to a bundle: {t_compile:.2f} s (target < 1 s); bundle {len(data) / 1024:.0f} KiB")
     print(f"POS load (digest, structure, verify, JIT): {t_load:.2f} s")
+    row(f"compile {n:,} campaigns (check + bundle)", f"{t_compile * 1e3:.0f} ms", "< 1 s")
+    row(f"POS load of that bundle ({len(data) / 1024:.0f} KiB)", f"{t_load * 1e3:.0f} ms", "< 200 ms")
 
 
 def latency(engine: Engine, receipts: list[dict[str, Any]], customers: dict[str, dict[str, Any]],
-            label: str, rounds: int) -> None:
+            label: str, rounds: int) -> tuple[float, float]:
     samples: list[int] = []
     evaluate = engine.evaluate
     clock = time.perf_counter_ns
@@ -138,6 +168,7 @@ def latency(engine: Engine, receipts: list[dict[str, Any]], customers: dict[str,
     p99 = samples[int(len(samples) * 0.99)] / 1000
     print(f"{label}: {len(samples):,} evaluations, {len(samples) / total_s:,.0f} receipts/s, "
           f"p50 {p50:.0f} µs, p99 {p99:.0f} µs, mean {statistics.fmean(samples) / 1000:.0f} µs")
+    return p50, p99
 
 
 def twenty_line_receipts(receipts: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
@@ -159,31 +190,76 @@ def bench_eval() -> None:
     records = [json.loads(line) for line in (example / "receipts.jsonl").open(encoding="utf-8")]
     receipts = [r for r in records if "return_of" not in r]  # returns are refunds (Engine.refund), not sales
     customers = {c["id"]: c for c in map(json.loads, (example / "customers.jsonl").open(encoding="utf-8"))}
-    latency(engine, receipts, customers, f"example bundle ({len(engine.bundle.campaigns)} campaigns, "
-            f"{statistics.fmean(len(r['lines']) for r in receipts):.1f} lines avg)", rounds=20)
+    p50, p99 = latency(engine, receipts, customers, f"example bundle ({len(engine.bundle.campaigns)} campaigns, "
+                       f"{statistics.fmean(len(r['lines']) for r in receipts):.1f} lines avg)", rounds=20)
+    row(f"example programme ({len(engine.bundle.campaigns)} campaigns), its receipts", f"p50 {p50:.0f} µs, p99 {p99:.0f} µs")
 
-    data, result = compile_text(programme(200, seed=7), "generated200.loya")
-    assert data is not None, result.diagnostics[:3]
-    engine = Engine(load_bundle(data))
+
+def bench_sizes(sizes: tuple[int, ...] = (10, 100, 200, 1000, 5000)) -> None:
+    """Latency on 20-line receipts by programme size (bench/genprog.py's mix of every mechanic)."""
     base, _ = receipts_for(2000)
-    receipts = twenty_line_receipts(base, 2000)
+    receipts = twenty_line_receipts(base, 1000)
     customers = {r["customer_id"]: {"id": r["customer_id"], "tier": "gold" if i % 3 == 0 else "silver"}
                  for i, r in enumerate(receipts) if r.get("customer_id")}
-    latency(engine, receipts, customers, "generated 200-campaign bundle, 20-line receipts", rounds=3)
+    for n in sizes:
+        data, result = compile_text(programme(n, seed=7), f"generated{n}.loya")
+        if data is None:
+            print(f"generated {n:,}-campaign programme: not compiled: {result.diagnostics[0]}")
+            row(f"{n:,} campaigns, 20-line receipts", f"not compiled ({result.diagnostics[0].code})")
+            continue
+        engine = Engine(load_bundle(data))
+        applied = statistics.fmean(len(engine.evaluate(r, customers.get(r.get("customer_id") or "")).applied)
+                                   for r in receipts[:100])
+        p50, p99 = latency(engine, receipts, customers, f"generated {n:,}-campaign bundle, 20-line receipts "
+                           f"({applied:.0f} campaigns apply on average)", rounds=max(1, 3000 // max(n, 1000)))
+        row(f"{n:,} campaigns, 20-line receipts ({applied:.0f} apply)", f"p50 {p50:.0f} µs, p99 {p99:.0f} µs",
+            "p99 < 500 µs (goal 250)" if n == 200 else "")
+
+
+def bench_simulate(arguments: str) -> None:
+    """bench/simulate.py in a child process; its table rows (lines starting with ``| ``) join ours."""
+    done = subprocess.run([sys.executable, str(HERE / "simulate.py"), *arguments.split()], capture_output=True,
+                          text=True, check=False)
+    print(done.stdout, end="")
+    if done.returncode:
+        print(done.stderr[-2000:])
+        row("simulate", f"failed (exit {done.returncode})")
+        return
+    for line in done.stdout.splitlines():
+        if line.startswith("| "):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            row(*[*cells, "", ""][:3])
+
+
+def print_table() -> None:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    row("peak memory of this benchmark process", f"{peak:,.0f} MB")
+    print()
+    print(f"| what | figure | target |  (python {sys.version.split()[0]}, {platform.machine()}, "
+          f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')})")
+    print("|---|---|---|")
+    for what, figure, target in TABLE:
+        print(f"| {what} | {figure} | {target} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--receipts", type=int, default=100_000, help="receipts for the six mechanics")
-    parser.add_argument("--only", choices=["six", "compile", "eval"], help="run one benchmark")
+    parser.add_argument("--only", choices=["six", "compile", "eval", "sizes", "simulate"], help="run one benchmark")
+    parser.add_argument("--simulate", default="", metavar="ARGS", help="arguments for bench/simulate.py")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}")
-    if args.only in (None, "compile"):
-        bench_compile()
-    if args.only in (None, "eval"):
-        bench_eval()
     if args.only in (None, "six"):
         bench_six(args.receipts)
+    if args.only in (None, "eval"):
+        bench_eval()
+    if args.only in (None, "sizes"):
+        bench_sizes()
+    if args.only in (None, "compile"):
+        bench_compile()
+    if args.only in (None, "simulate"):
+        bench_simulate(args.simulate)
+    print_table()
 
 
 if __name__ == "__main__":
