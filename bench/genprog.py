@@ -84,3 +84,19 @@ def campaign(i: int, rng: random.Random) -> str:
 def programme(n: int, seed: int = 1) -> str:
     rng = random.Random(seed)
     return HEADER.format(n=n) + "\n" + "\n".join(campaign(i, rng) for i in range(n))
+
+
+def targeted(n: int, seed: int = 1) -> str:
+    """A programme of ``n`` product promotions, each on a few of the generator's 4,000 SKUs (as a
+    retailer's weekly flyer is): on a receipt only the campaigns of its SKUs can apply, so the time
+    should grow with those, not with ``n``."""
+    rng = random.Random(seed)
+    out = [HEADER.format(n=n)]
+    for i in range(n):
+        skus = _skus(rng, rng.randint(2, 8))
+        action = rng.choice([f"discount {rng.choice([5, 10, 15, 20])}% on lines where sku in {skus}",
+                             f"free 1 in 3 units of lines where sku in {skus}",
+                             f"accrue {rng.choice([2, 5, 10])}% on lines where sku in {skus}"])
+        group = "points" if action.startswith("accrue") else "promo"
+        out.append(f'campaign t{i:05d} "Акция {i}" {{\n    group {group}\n    then {action}\n}}\n')
+    return "\n".join(out)

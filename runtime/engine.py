@@ -112,7 +112,7 @@ class _Campaign:
     """A campaign as the engine runs it: its generated function and its fixed rejections."""
 
     __slots__ = ("applications", "budgeted", "group", "index", "max_discount", "max_points", "name", "rejections",
-                 "run", "source", "state")
+                 "run", "sku_gated", "source", "state")
 
     def __init__(self, c: Campaign, group: str, program: Program) -> None:
         self.source = c
@@ -122,6 +122,9 @@ class _Campaign:
         self.name = c.name
         self.group = group
         self.run = program.campaigns[c.index]
+        f = c.footprint
+        # the first check of its code is whether the receipt has one of the SKUs it needs (jit._campaign)
+        self.sku_gated = f.needs_skus is not None and f.dates is f.weekdays is f.hours is f.stores is f.channels is None
         self.applications = c.limits.applications
         self.max_discount = c.limits.discount
         self.max_points = c.limits.points
@@ -281,6 +284,11 @@ class Engine:
                 trace.append(self._describe_group(group, r.payable))
             candidates: list[_Candidate] = []
             for camp in group.campaigns:
+                if camp.sku_gated and not r.wants(camp.index) and (session is None or camp.index not in gated):
+                    # what its code would say first: a campaign of SKUs not on the receipt costs a lookup
+                    rejected.append(camp.rejections["no_eligible_items"] if trace is None
+                                    else self._explain_rejection(camp, "no_eligible_items", r, trace))
+                    continue
                 r.vec = r.acc = None
                 r.budget = camp.applications
                 max_discount = camp.max_discount

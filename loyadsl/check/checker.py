@@ -18,7 +18,7 @@ from loyadsl.check.types import Type
 from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, warning
 from loyadsl.runtime.declarations import Budget, UsageLimit
-from loyadsl.runtime.limits import MAX_DURATION_DAYS, MAX_MINOR_DIGITS, MAX_VALUE
+from loyadsl.runtime.limits import MAX_DATE, MAX_DURATION_DAYS, MAX_MINOR_DIGITS, MAX_VALUE, MIN_DATE
 from loyadsl.syntax import nodes as n
 
 WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -323,8 +323,8 @@ class Checker:
             elif isinstance(clause, n.PriorityClause):
                 priority = clause.priority
             elif isinstance(clause, n.ValidClause):
-                start = clause.start.toordinal() if clause.start else dt.date.min.toordinal()
-                end = clause.end.toordinal() if clause.end else dt.date.max.toordinal()
+                start = (clause.start or MIN_DATE).toordinal()  # an open end: the first or last day a bundle can say
+                end = (clause.end or MAX_DATE).toordinal()
                 if start > end:
                     self.report(warning("LOY301", f"campaign `{c.name}` ends before it starts: it can never apply",
                                         clause.span))

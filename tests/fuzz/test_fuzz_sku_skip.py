@@ -1,0 +1,99 @@
+"""The engine skips a campaign whose only static filter is the SKUs it needs when none is on the
+receipt, without running its code (runtime/engine.py, ``sku_gated``). Skipping must change nothing:
+on random valid programmes and receipts, the outcome, with and without explain, is the one of an
+engine that runs every campaign's code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from loyadsl.api import compile_text
+from loyadsl.runtime import Engine, LoyaError, load_bundle
+
+from . import strategies
+
+SKU_ACTIONS = ['discount 10% on lines where sku in some', 'free 1 in 2 units of lines where sku in some',
+               'accrue 5% on lines where sku in ["B", "C"]', 'price 1.00 RUB on lines where sku == "A"']
+
+
+@st.composite
+def programmes(draw: st.DrawFn) -> str:
+    """A valid programme with, often, SKU-gated campaigns added (some with other filters too)."""
+    text = draw(strategies.valid_programmes())
+    for i in range(draw(st.integers(0, 3))):
+        clauses = ["group g", *draw(st.lists(strategies._pick(["stores moscow", "weekdays mon..fri",
+                                                                  "audience customer.known"]), max_size=1))]
+        clauses.append("then " + draw(strategies._pick(SKU_ACTIONS)))
+        text += f'\ncampaign s{i} "SKU {i}" {{\n    ' + "\n    ".join(clauses) + "\n}\n"
+    return text
+
+
+def _outcomes(engine: Engine, receipts: list[dict[str, Any]], explain: bool) -> list[Any]:
+    out: list[Any] = []
+    for receipt in receipts:
+        try:
+            out.append(engine.evaluate(receipt, explain=explain).to_dict())
+        except LoyaError as exc:
+            out.append((exc.code, str(exc)))
+    return out
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(programmes(), st.lists(strategies.receipt_json(), min_size=1, max_size=4), st.booleans())
+def test_skipping_sku_gated_campaigns_changes_nothing(source: str, receipts: list[dict[str, Any]],
+                                                     explain: bool) -> None:
+    data, _ = compile_text(source, "p.loya")
+    assume(data is not None)
+    assert data is not None
+    skipping, running = Engine(load_bundle(data)), Engine(load_bundle(data))
+    for group in running.groups:
+        for camp in group.campaigns:
+            camp.sku_gated = False
+    assert _outcomes(skipping, receipts, explain) == _outcomes(running, receipts, explain)
+
+
+def test_skipped_campaigns_exist_and_say_why() -> None:
+    """The property above is not vacuous: a campaign of SKUs alone is skipped, one with another filter
+    first is not, and the skipped one is rejected for the reason its code gives."""
+    source = PROGRAMME + '''
+campaign s0 "SKU" { group g  then discount 10% on lines where sku in some }
+campaign s1 "SKU in Moscow" { group g  stores moscow  then discount 10% on lines where sku in some }
+'''
+    data, result = compile_text(source, "p.loya")
+    assert data is not None, result.diagnostics
+    engine = Engine(load_bundle(data))
+    assert [camp.sku_gated for group in engine.groups for camp in group.campaigns] == [True, False]
+    outcome = engine.evaluate({"receipt_id": "R1", "datetime": "2025-06-04T12:00:00+03:00", "store_id": "S9",
+                               "lines": [{"line_no": 1, "sku": "Z", "category": "x", "qty": 1, "unit_price": 100,
+                                          "amount": 100}]}, explain=True)
+    assert [(r.campaign, r.reason) for r in outcome.rejected] == [("s0", "no_eligible_items"),
+                                                                   ("s1", "store_not_eligible")]
+
+
+def test_a_campaign_gated_by_state_says_so_first() -> None:
+    """A coupon campaign's state gate runs before its code: without the coupon, it is rejected as
+    no_coupon, even when none of its SKUs is on the receipt."""
+    source = PROGRAMME + '''
+coupons welcome "Welcome" { code unique "WEL-"  valid 30 days }
+campaign s0 "SKU by coupon" { group g  coupon welcome  then discount 10% on lines where sku in some }
+'''
+    data, result = compile_text(source, "p.loya")
+    assert data is not None, result.diagnostics
+    outcome = Engine(load_bundle(data)).evaluate(
+        {"receipt_id": "R1", "datetime": "2025-06-04T12:00:00+03:00", "store_id": "S9", "customer_id": "C1",
+         "lines": [{"line_no": 1, "sku": "Z", "category": "x", "qty": 1, "unit_price": 100, "amount": 100}]})
+    assert [(r.campaign, r.reason) for r in outcome.rejected] == [("s0", "no_coupon")]
+
+
+PROGRAMME = '''programme "P" version "1" {
+    currency RUB minor 2
+    points minor 0 value 1.00 RUB
+    timezone "Europe/Moscow"
+}
+skus some = ["A", "B", "SKU00001"]
+stores moscow = ["S1", "S001"]
+group g { priority 100  stacking stack_all  basis original }
+'''
