@@ -19,9 +19,10 @@ from loyadsl.check.checker import check
 from loyadsl.check.files import Reader, Refused, Roots, read_source
 from loyadsl.check.resolve import Loader, build_symbols
 from loyadsl.compile import ir
-from loyadsl.compile.bundle_writer import build_payload, write_bundle
+from loyadsl.compile.bundle_writer import build_payload
 from loyadsl.diagnostics import Diagnostic, Span, error, has_errors, warning
-from loyadsl.runtime.limits import MAX_ERRORS
+from loyadsl.runtime.bundle import pack_bundle
+from loyadsl.runtime.limits import MAX_ERRORS, MAX_RECEIPT_LINES, MAX_STATIC_COST
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import parse
 from loyadsl.syntax.yaml_twin import parse_yaml
@@ -82,18 +83,42 @@ def check_file(path: Path, allow_dirs: Iterable[Path] = ()) -> CheckResult:
 
 def compile_file(path: Path, signing_key: bytes | None = None,
                  allow_dirs: Iterable[Path] = ()) -> tuple[bytes | None, CheckResult]:
-    result = check_file(path, allow_dirs)
-    if not result.ok or result.programme is None:
-        return None, result
-    return write_bundle(result.programme, signing_key=signing_key), result
+    return _bundle(check_file(path, allow_dirs), path.name, signing_key)
 
 
 def compile_text(text: str, file: str = "<input>", path: Path | None = None,
                  allow_dirs: Iterable[Path] = ()) -> tuple[bytes | None, CheckResult]:
-    result = check_text(text, file, path, allow_dirs)
+    return _bundle(check_text(text, file, path, allow_dirs), file, None)
+
+
+def _bundle(result: CheckResult, file: str, signing_key: bytes | None) -> tuple[bytes | None, CheckResult]:
+    """The bundle of a checked programme, unless its static cost makes it one no till would load."""
     if not result.ok or result.programme is None:
         return None, result
-    return write_bundle(result.programme), result
+    payload = build_payload(result.programme)
+    problem = cost_problem(payload["cost"]["fixed"], payload["cost"]["per_line"], file)
+    if problem is not None:
+        result.diagnostics.append(problem)
+        if has_errors([problem]):
+            return None, result
+    return pack_bundle(payload, signing_key=signing_key), result
+
+
+def cost_problem(fixed: int, per_line: int, file: str) -> Diagnostic | None:
+    """LOY411 when no receipt fits the cost bound, LOY303 when the longest receipts do not
+    (docs/bundle.md, "Static cost")."""
+    where = Span(file, 1, 1, 1, 1)
+    if fixed + per_line > MAX_STATIC_COST:
+        return error("LOY411", f"the programme costs {fixed:,} + {per_line:,}·lines units, more than "
+                               f"MAX_STATIC_COST ({MAX_STATIC_COST:,}) even for a one-line receipt", where,
+                     "`loya inspect` lists each campaign's cost: split the programme, or shorten the costliest")
+    lines = (MAX_STATIC_COST - fixed) // per_line if per_line else MAX_RECEIPT_LINES
+    if lines < MAX_RECEIPT_LINES:
+        return warning("LOY303", f"the programme costs {fixed:,} + {per_line:,}·lines units: tills evaluate "
+                                 f"receipts of at most {lines:,} lines with it (LOY520 beyond), not "
+                                 f"{MAX_RECEIPT_LINES:,}", where,
+                       "fine for most shops; `loya inspect` lists each campaign's cost if more is needed")
+    return None
 
 
 def payload_of(programme: ir.Programme) -> dict[str, object]:

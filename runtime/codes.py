@@ -58,6 +58,7 @@ CODES: dict[str, str] = {
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",
+    "LOY303": "programme too costly for the longest receipts",
     # LOY4xx: bundles, signatures, I/O
     "LOY401": "bundle unreadable / not a bundle",
     "LOY402": "bundle integrity digest mismatch",

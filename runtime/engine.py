@@ -24,7 +24,7 @@ from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, LoyaError, ReceiptError
 from .jit import Program, compile_bundle
 from .ledger import Ledger, Refund, Session, receive, refund
-from .limits import MAX_RECEIPT_LINES
+from .limits import MAX_RECEIPT_LINES, MAX_STATIC_COST
 from .model import (
     ANONYMOUS,
     CustomerView,
@@ -160,8 +160,8 @@ class Engine:
     def __init__(self, bundle: Bundle, max_cost: int | None = None) -> None:
         """``max_cost``: the most static cost units (docs/bundle.md, "Static cost") one receipt may take
         under this bundle, ``fixed + per_line x lines``; a receipt with more lines is refused before any
-        work (LOY520), so evaluation time has a hard bound the host chooses (docs/limits.md). None:
-        only the bundle's own bound at MAX_RECEIPT_LINES (MAX_STATIC_COST)."""
+        work (LOY520), so evaluation time has a hard bound the host chooses. None: MAX_STATIC_COST, the
+        bound of every evaluation (docs/limits.md)."""
         if not bundle.bytecode_verified:  # built by hand, not by load_bundle: never run unverified code
             verify(bundle)
         self.bundle = bundle
@@ -437,10 +437,11 @@ class Engine:
 
     def _too_costly(self, lines: int) -> ReceiptError:
         b = self.bundle
+        limit = f"the engine's max_cost of {self.max_cost:,}" if self.max_cost is not None else \
+            f"MAX_STATIC_COST ({MAX_STATIC_COST:,}), the bound of any evaluation"
         return ReceiptError(f"{lines:,} lines cost {b.cost_fixed + b.cost_per_line * lines:,} units under this "
-                            f"programme ({b.cost_fixed:,} + {b.cost_per_line:,} per line), more than the "
-                            f"engine's max_cost of {self.max_cost:,}: at most {self._max_lines:,} lines", "lines",
-                            "LOY520")
+                            f"programme ({b.cost_fixed:,} + {b.cost_per_line:,} per line), more than {limit}: "
+                            f"at most {self._max_lines:,} lines", "lines", "LOY520")
 
     # ------------------------------------------------------------------------------------ state
 
@@ -665,7 +666,7 @@ class Engine:
 def _lines_within(bundle: Bundle, max_cost: int | None) -> int:
     """The most lines a receipt may have for its static cost to stay within ``max_cost``."""
     if max_cost is None:
-        return MAX_RECEIPT_LINES
+        max_cost = MAX_STATIC_COST
     if type(max_cost) is not int or max_cost < bundle.cost_fixed:
         raise LoyaError("LOY520", f"max_cost {max_cost!r} is less than the programme's fixed cost of "
                                   f"{bundle.cost_fixed:,} units per receipt: no receipt could be evaluated")

@@ -72,10 +72,12 @@ MAX_LIST_FILE_BYTES = 16 << 20
 # -- bundles ------------------------------------------------------------------------------------
 MAX_BUNDLE_BYTES = 64 << 20
 MAX_NESTING = 64  # nested IFs (and AND/OR in actions) in bytecode: the generated Python indents once per level
-# The static cost bound of a bundle (docs/bundle.md, "Static cost": fixed + per_line x lines, in units
-# of about one simple operation) for a receipt of MAX_RECEIPT_LINES lines. A bundle over it is refused
-# (LOY411); under it, evaluating any valid receipt takes at most about MAX_STATIC_COST x the worst
-# time per unit `bench/hostile.py` measures. A realistic programme of 1,000 campaigns costs ~9 x 10^7.
+# The static cost bound of one evaluation (docs/bundle.md, "Static cost": fixed + per_line x lines, in
+# units of about one simple operation): the engine refuses a receipt whose cost under its bundle exceeds
+# it (LOY520, before any work; a host may set a lower max_cost), and the loader a bundle over it for a
+# one-line receipt (LOY411). So every evaluation takes at most about MAX_STATIC_COST x the worst time per
+# unit `bench/hostile.py` measures. A realistic programme of 1,000 campaigns costs ~9 x 10^7 for a
+# receipt of MAX_RECEIPT_LINES lines; one of 5,000 product promotions can take receipts of 2,996 lines.
 MAX_STATIC_COST = 2 * 10**8
 
 # -- files a programme reads, together ---------------------------------------------------------

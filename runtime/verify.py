@@ -6,8 +6,8 @@ that never underflows and holds the kinds each instruction pops, properly nested
 whose inner blocks work only on the values they push themselves (AND/OR: exactly one bool; both
 arms of IF/ELSE: the same kinds), RET last, and the right final stack. Predicates cannot iterate
 (no aggregates, no actions), so evaluation is at most ``fixed + per_line x lines`` units; the cost
-each campaign declares must be that number (LOY405), and the bundle's, for a receipt of
-``MAX_RECEIPT_LINES`` lines, at most ``MAX_STATIC_COST`` (LOY411). Every integer the code can compute
+each campaign declares must be that number (LOY405), and the bundle's, for a receipt of one line, at
+most ``MAX_STATIC_COST`` (LOY411; the engine refuses longer receipts over it, LOY520). Every integer the code can compute
 is proved to stay within ``MAX_INTERMEDIATE`` (LOY410; see ``check_block``).
 """
 
@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from .bundle import Bundle, Code, ComboSpec, Instr
 from .errors import BundleError
-from .limits import MAX_INTERMEDIATE, MAX_NESTING, MAX_READ, MAX_RECEIPT_LINES, MAX_STATIC_COST
+from .limits import MAX_INTERMEDIATE, MAX_NESTING, MAX_READ, MAX_STATIC_COST
 from .opcodes import BOOL, INT, NAMED_KINDS, OPCODES, ROUNDING_MODES, SET, STR, Block, OpSpec, code_cost
 
 _FIELDS = {spec.fields: dict(spec.fields) for spec in OPCODES.values()}
@@ -50,10 +50,10 @@ def verify(bundle: Bundle) -> None:
     if (total_fixed, total_per_line) != (bundle.cost_fixed, bundle.cost_per_line):
         raise BundleError("LOY405", f"the bundle declares cost {bundle.cost_fixed} + {bundle.cost_per_line}·lines "
                                     f"but its campaigns cost {total_fixed} + {total_per_line}·lines")
-    worst = total_fixed + total_per_line * MAX_RECEIPT_LINES
-    if worst > MAX_STATIC_COST:
-        raise BundleError("LOY411", f"the bundle costs {total_fixed} + {total_per_line}·lines, {worst:,} units for a "
-                                    f"receipt of {MAX_RECEIPT_LINES:,} lines (at most {MAX_STATIC_COST:,})")
+    least = total_fixed + total_per_line  # a receipt of one line; the engine refuses longer ones over the cap
+    if least > MAX_STATIC_COST:
+        raise BundleError("LOY411", f"the bundle costs {total_fixed} + {total_per_line}·lines, {least:,} units for a "
+                                    f"receipt of one line (at most {MAX_STATIC_COST:,})")
 
 
 def block_cost(bundle: Bundle, code: Code | None) -> tuple[int, int]:

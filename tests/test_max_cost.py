@@ -50,3 +50,20 @@ def test_eval_max_cost_option(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert "LOY520" in done.stdout and "at most 13 lines" in done.stdout, done.stdout + done.stderr
     done = loya("eval", EXAMPLE / "programme.loya", path, "--max-cost", "10", "--format", "json")
     assert done.returncode != 0 and json.loads(done.stdout)["error"]["code"] == "LOY520"
+
+
+def test_compile_says_what_the_cost_bound_means(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A programme over MAX_STATIC_COST for one line is not compiled (LOY411); one that only the longest
+    receipts take past it compiles, with a warning giving the longest receipt it takes (LOY303)."""
+    from loyadsl import api
+
+    data, result = compile_file(EXAMPLE / "programme.loya")
+    assert data is not None and not any(d.code in ("LOY303", "LOY411") for d in result.diagnostics)
+    b = load_bundle(data)
+    monkeypatch.setattr(api, "MAX_STATIC_COST", b.cost_fixed + b.cost_per_line * 40)
+    data, result = compile_file(EXAMPLE / "programme.loya")
+    warned = [d for d in result.diagnostics if d.code == "LOY303"]
+    assert data is not None and len(warned) == 1 and "at most 40 lines" in warned[0].message
+    monkeypatch.setattr(api, "MAX_STATIC_COST", b.cost_fixed + b.cost_per_line - 1)
+    data, result = compile_file(EXAMPLE / "programme.loya")
+    assert data is None and [d.code for d in result.diagnostics if d.severity.value == "error"] == ["LOY411"]

@@ -20,13 +20,14 @@ from rt_asm import TRUE, bundle_bytes, campaign, receipt, set_at
 from rt_asm import line as rline
 
 from loyadsl.api import compile_file
-from loyadsl.runtime import BundleError, Engine, load_bundle, pack_bundle
+from loyadsl.runtime import BundleError, Engine, LoyaError, load_bundle, pack_bundle
 from loyadsl.runtime import bundle as bundle_module
 from loyadsl.runtime.bundle import MAGIC, canonical_json
 from loyadsl.runtime.jit import CHAIN_PARTS, CategoryMemo, category_in
 from loyadsl.runtime.limits import MAX_INT_DIGITS, MAX_JSON_DEPTH, MAX_VALUE
 
 verify_module = importlib.import_module("loyadsl.runtime.verify")  # the package exports the function
+engine_module = importlib.import_module("loyadsl.runtime.engine")
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "supermarket"
 RECEIPTS = [json.loads(text) for text in (EXAMPLE / "receipts.jsonl").read_text(encoding="utf-8").splitlines()[:40]]
@@ -161,13 +162,24 @@ def test_size_depth_and_campaign_limits(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_the_static_cost_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over MAX_STATIC_COST for one line: the bundle is refused at load (LOY411). Under it for one line
+    but over it for more: the bundle loads, and the engine takes receipts up to the cap and refuses
+    longer ones before any work (LOY520)."""
     data = bundle_bytes([campaign("x", [("CONST", 1), ("DISCOUNT_LINES", TRUE)])])
     b = load_bundle(data)
     assert b.cost_per_line > len(TRUE) + 1  # the action's own work on each line counts
-    monkeypatch.setattr(verify_module, "MAX_STATIC_COST", b.cost_fixed + b.cost_per_line * 5000 - 1)
-    with pytest.raises(BundleError, match="units for a receipt of 5,000 lines") as info:
+    monkeypatch.setattr(verify_module, "MAX_STATIC_COST", b.cost_fixed + b.cost_per_line - 1)
+    with pytest.raises(BundleError, match="units for a receipt of one line") as info:
         load_bundle(data)
     assert info.value.code == "LOY411"
+    cap = b.cost_fixed + b.cost_per_line * 3
+    monkeypatch.setattr(verify_module, "MAX_STATIC_COST", cap)
+    monkeypatch.setattr(engine_module, "MAX_STATIC_COST", cap)
+    engine = Engine(load_bundle(data))
+    assert engine.evaluate(receipt(*(rline(f"S{k}", 100, 1, category="c") for k in range(3)))).total == 300
+    with pytest.raises(LoyaError) as refused:
+        engine.evaluate(receipt(*(rline(f"S{k}", 100, 1, category="c") for k in range(4))))
+    assert refused.value.code == "LOY520" and "at most 3 lines" in str(refused.value)
 
 
 @pytest.mark.parametrize(("code", "ok"), [
