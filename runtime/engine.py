@@ -82,15 +82,17 @@ class _Context:
 
     def wants(self, campaign: int) -> bool:
         """Whether the receipt has a SKU the campaign needs (by the bundle's SKU index)."""
-        touched = self.touched
-        if touched is None:
-            touched = self.touched = set()
-            index = self.sku_index
-            for line in self.lines:
-                campaigns = index.get(line.sku)
-                if campaigns:
-                    touched.update(campaigns)
-        return campaign in touched
+        return campaign in (self.touched if self.touched is not None else self.touch())
+
+    def touch(self) -> set[int]:
+        """The campaigns the receipt has a needed SKU of (by the bundle's SKU index), once a receipt."""
+        touched = self.touched = set()
+        index = self.sku_index
+        for line in self.lines:
+            campaigns = index.get(line.sku)
+            if campaigns:
+                touched.update(campaigns)
+        return touched
 
 
 class _Matches(dict[int, Sequence[Line]]):
@@ -136,7 +138,8 @@ class _Campaign:
 
 
 class _Group:
-    __slots__ = ("campaigns", "limit", "name", "original", "source", "stacking")
+    __slots__ = ("always", "campaigns", "everything", "gated", "limit", "name", "original", "skipped", "source",
+                 "stacking")
 
     def __init__(self, g: Group, campaigns: list[_Campaign]) -> None:
         self.source = g
@@ -145,6 +148,24 @@ class _Group:
         self.stacking = g.stacking
         self.limit = g.stacking_limit
         self.campaigns = campaigns
+        self.plan()
+
+    def plan(self) -> None:
+        """What skipping needs: the positions of the campaigns that always run, each SKU-gated one's
+        position by campaign index, and per position the rejection a skipped campaign gets."""
+        self.everything = range(len(self.campaigns))
+        self.always = [pos for pos, camp in enumerate(self.campaigns) if not camp.sku_gated]
+        self.gated = {camp.index: pos for pos, camp in enumerate(self.campaigns) if camp.sku_gated}
+        self.skipped = [camp.rejections["no_eligible_items"] for camp in self.campaigns]  # read at gated positions
+
+    def positions(self, touched: set[int]) -> Sequence[int]:
+        """The positions of the campaigns to run on a receipt that has needed SKUs of ``touched``."""
+        gated = self.gated
+        run = self.always + [pos for index in touched if (pos := gated.get(index)) is not None]
+        if len(run) == len(self.campaigns):
+            return self.everything
+        run.sort()
+        return run
 
 
 # a campaign that would give something: (campaign, requested discount per line or None, accruals,
@@ -198,6 +219,10 @@ class Engine:
             or any(instr[0] in _STATE_READS or instr[:2] == ("CUSTOMER", "receipts") for code in codes for instr in code)
         self.ledger = Ledger(bundle, self._matchers, self._local)
         self._gated = self.ledger.gated
+        for group in self.groups:  # a campaign gated by state asks its gate first: it always runs
+            for camp in group.campaigns:
+                camp.sku_gated = camp.sku_gated and camp.index not in self._gated
+            group.plan()
 
     @classmethod
     def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
@@ -283,11 +308,18 @@ class Engine:
             if trace is not None:
                 trace.append(self._describe_group(group, r.payable))
             candidates: list[_Candidate] = []
-            for camp in group.campaigns:
-                if camp.sku_gated and not r.wants(camp.index) and (session is None or camp.index not in gated):
-                    # what its code would say first: a campaign of SKUs not on the receipt costs a lookup
-                    rejected.append(camp.rejections["no_eligible_items"] if trace is None
-                                    else self._explain_rejection(camp, "no_eligible_items", r, trace))
+            # A campaign whose only static filter is SKUs that are not on the receipt is not run: it gets
+            # the rejection its code would give first, in its place (a slice of prebuilt rejections).
+            campaigns, skipped, prev = group.campaigns, group.skipped, -1
+            positions = group.everything if trace is not None or not group.gated else \
+                group.positions(r.touched if r.touched is not None else r.touch())
+            for pos in positions:
+                if pos != prev + 1:
+                    rejected += skipped[prev + 1 : pos]
+                prev = pos
+                camp = campaigns[pos]
+                if trace is not None and camp.sku_gated and not r.wants(camp.index):
+                    rejected.append(self._explain_rejection(camp, "no_eligible_items", r, trace))
                     continue
                 r.vec = r.acc = None
                 r.budget = camp.applications
@@ -339,6 +371,8 @@ class Engine:
                 candidates.append((camp, discount if requested else None, accruals or [], points, points_vec, wants))
                 if trace is not None:
                     trace.append(f"  {camp.name}: candidate, discount {self._money(requested)}, points {points}")
+            if prev + 1 < len(campaigns):
+                rejected += skipped[prev + 1 :]
 
             if len(candidates) > 1 and group.stacking != "stack_all":
                 chosen = self._stack(group, candidates, left, floors, rejected, trace)
