@@ -138,8 +138,8 @@ class _Campaign:
 
 
 class _Group:
-    __slots__ = ("always", "campaigns", "everything", "gated", "limit", "name", "original", "skipped", "source",
-                 "stacking")
+    __slots__ = ("always", "by_index", "campaigns", "everything", "gated", "limit", "name", "original", "skipped",
+                 "source", "stacking")
 
     def __init__(self, g: Group, campaigns: list[_Campaign]) -> None:
         self.source = g
@@ -157,6 +157,7 @@ class _Group:
         self.always = [pos for pos, camp in enumerate(self.campaigns) if not camp.sku_gated]
         self.gated = {camp.index: pos for pos, camp in enumerate(self.campaigns) if camp.sku_gated}
         self.skipped = [camp.rejections["no_eligible_items"] for camp in self.campaigns]  # read at gated positions
+        self.by_index = len(self.gated) > 8  # else a set lookup per campaign costs less than building positions
 
     def positions(self, touched: set[int]) -> Sequence[int]:
         """The positions of the campaigns to run on a receipt that has needed SKUs of ``touched``."""
@@ -311,15 +312,16 @@ class Engine:
             # A campaign whose only static filter is SKUs that are not on the receipt is not run: it gets
             # the rejection its code would give first, in its place (a slice of prebuilt rejections).
             campaigns, skipped, prev = group.campaigns, group.skipped, -1
-            positions = group.everything if trace is not None or not group.gated else \
+            positions = group.everything if trace is not None or not group.by_index else \
                 group.positions(r.touched if r.touched is not None else r.touch())
             for pos in positions:
                 if pos != prev + 1:
                     rejected += skipped[prev + 1 : pos]
                 prev = pos
                 camp = campaigns[pos]
-                if trace is not None and camp.sku_gated and not r.wants(camp.index):
-                    rejected.append(self._explain_rejection(camp, "no_eligible_items", r, trace))
+                if camp.sku_gated and not r.wants(camp.index):  # (only when not skipped by positions)
+                    rejected.append(camp.rejections["no_eligible_items"] if trace is None
+                                    else self._explain_rejection(camp, "no_eligible_items", r, trace))
                     continue
                 r.vec = r.acc = None
                 r.budget = camp.applications

@@ -50,12 +50,16 @@ def test_skipping_sku_gated_campaigns_changes_nothing(source: str, receipts: lis
     data, _ = compile_text(source, "p.loya")
     assume(data is not None)
     assert data is not None
-    skipping, running = Engine(load_bundle(data)), Engine(load_bundle(data))
+    skipping, by_index, running = Engine(load_bundle(data)), Engine(load_bundle(data)), Engine(load_bundle(data))
     for group in running.groups:
         for camp in group.campaigns:
             camp.sku_gated = False
         group.plan()
-    assert _outcomes(skipping, receipts, explain) == _outcomes(running, receipts, explain)
+    for group in by_index.groups:
+        group.by_index = True
+    expected = _outcomes(running, receipts, explain)
+    assert _outcomes(skipping, receipts, explain) == expected
+    assert _outcomes(by_index, receipts, explain) == expected
 
 
 def test_skipped_campaigns_exist_and_say_why() -> None:
@@ -100,9 +104,13 @@ campaign s7 "Q" { group h  then accrue 1% on lines where sku in ["Q7"] }
         group.plan()
     receipt = {"receipt_id": "R1", "datetime": "2025-06-04T12:00:00+03:00", "store_id": "S9",
                "lines": [{"line_no": 1, "sku": "A", "category": "x", "qty": 1, "unit_price": 100, "amount": 100}]}
-    got = skipping.evaluate(receipt)
     gated = [camp.name for group in skipping.groups for camp in group.campaigns if camp.sku_gated]
     assert gated == ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"]
+    assert not any(group.by_index for group in skipping.groups)  # few gated: one lookup each
+    assert skipping.evaluate(receipt) == running.evaluate(receipt)
+    for group in skipping.groups:  # many gated: only the touched ones are visited (positions)
+        group.by_index = True
+    got = skipping.evaluate(receipt)
     assert [r.campaign for r in got.rejected] == ["s0", "a0", "s2", "s3", "a1", "s4", "s5", "s6", "s7"]  # s6: no_effect
     assert got == running.evaluate(receipt)
 
