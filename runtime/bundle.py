@@ -51,7 +51,7 @@ from .limits import (
     MIN_DATE,
 )
 from .money import ALLOCATION_MODES
-from .opcodes import COMBO_REWARDS, ROUNDING_MODES
+from .opcodes import COMBO_REWARDS, ROUNDING_MODES, Op
 
 MAGIC = b"LOYAB\n"
 FORMAT_VERSION = 2  # 2: customer state (docs/state.md); version 1 bundles must be recompiled
@@ -61,12 +61,13 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 _KEY_ID = re.compile(r"[0-9a-f]{16}")
 _SIG = re.compile(r"[0-9a-f]{128}")
 _ABSENT = object()
+_OPS = {op.value: op for op in Op}  # mnemonic -> Op, for the loader
 FIRST_DAY, LAST_DAY = MIN_DATE.toordinal(), MAX_DATE.toordinal()  # dates are proleptic ordinals
 LONGEST = MAX_DURATION_DAYS * 86_400  # a duration in seconds: date arithmetic stays within datetime's range
 
 # --------------------------------------------------------------------------------------- the model
 
-Instr = tuple[Any, ...]  # ("OP",) or ("OP", operand); operands are vetted by ``verify``
+Instr = tuple[Any, ...]  # (Op,) or (Op, operand); operands are vetted by ``verify``
 Code = tuple[Instr, ...]
 
 
@@ -642,16 +643,19 @@ def _settings(s: dict[str, Any]) -> Settings:
 
 
 def _code(value: Any, path: str) -> Code:
-    """A code block's shape (arrays of [OP] or [OP, operand]); what the ops mean is ``verify``'s job."""
+    """A code block's shape (arrays of [OP] or [OP, operand]), each mnemonic made its ``Op`` here, once;
+    what the ops mean is ``verify``'s job, which also refuses a mnemonic that is no ``Op`` (left a
+    string here, so the refusal names the block and instruction, LOY405, after the structure's checks)."""
     code = []
     for i, instr in enumerate(_list(value, path)):
         where = f"{path}[{i}]"
         instr = _list(instr, where)
         if not 1 <= len(instr) <= 2:
             _fail(where, f"an instruction is [OP] or [OP, operand], got {len(instr)} items")
-        _str(instr[0], f"{where}[0]")
-        code.append(tuple(instr))
+        name = _str(instr[0], f"{where}[0]")
+        code.append((_OPS.get(name, name), *instr[1:]))
     return tuple(code)
+
 
 
 def _opt_code(value: Any, path: str) -> Code | None:
