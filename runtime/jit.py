@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .bundle import Bundle, Campaign, Code, ComboSpec, Instr
+from .bundle_types import Bundle, Campaign, Code, ComboSpec, Instr
 from .errors import BundleError
 from .money import ceil_div, half_even_div, half_up_div
 from .opcodes import ACTION_OPS, AGGREGATE_OPS, OPCODES, Op

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from .bundle import Bundle, Code, ComboSpec, Instr
+from .bundle_types import Bundle, Code, ComboSpec, Instr
 from .errors import BundleError
 from .limits import MAX_INTERMEDIATE, MAX_NESTING, MAX_READ, MAX_RECEIPT_LINES, MAX_STATIC_COST
 from .opcodes import BOOL, INT, NAMED_KINDS, OPCODES, ROUNDING_MODES, SET, STR, Block, Op, OpSpec, code_cost
