@@ -18,7 +18,7 @@ from loyadsl.check.types import Type
 from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, warning
 from loyadsl.runtime.declarations import Budget, UsageLimit
-from loyadsl.runtime.limits import MAX_DURATION_DAYS, MAX_MINOR_DIGITS, MAX_VALUE
+from loyadsl.runtime.limits import MAX_DATE, MAX_DURATION_DAYS, MAX_MINOR_DIGITS, MAX_VALUE, MIN_DATE
 from loyadsl.runtime.opcodes import Op
 from loyadsl.syntax import nodes as n
 
@@ -324,8 +324,9 @@ class Checker:
             elif isinstance(clause, n.PriorityClause):
                 priority = clause.priority
             elif isinstance(clause, n.ValidClause):
-                start = clause.start.toordinal() if clause.start else dt.date.min.toordinal()
-                end = clause.end.toordinal() if clause.end else dt.date.max.toordinal()
+                # an open end is the first or last day a bundle admits (docs/bundle.md, "Limits")
+                start = (clause.start or MIN_DATE).toordinal()
+                end = (clause.end or MAX_DATE).toordinal()
                 if start > end:
                     self.report(warning("LOY301", f"campaign `{c.name}` ends before it starts: it can never apply",
                                         clause.span))

@@ -32,6 +32,7 @@ from loyadsl.runtime.declarations import (
     TierPeriod,
     Tiers,
 )
+from loyadsl.runtime.limits import MAX_DATE, MIN_DATE
 from loyadsl.syntax import nodes as n
 
 if TYPE_CHECKING:
@@ -140,8 +141,8 @@ class StateChecker:
                 what: str) -> tuple[bool, tuple[int, int] | None]:
         if start is None and end is None:
             return True, None
-        lo = (start or dt.date.min).toordinal()
-        hi = (end or dt.date.max).toordinal()
+        lo = (start or MIN_DATE).toordinal()  # an open end: the first or last day a bundle admits
+        hi = (end or MAX_DATE).toordinal()
         if lo > hi:
             self.c.report(error("LOY207", f"{what} ends before it starts", span))
             return False, None
