@@ -1,4 +1,5 @@
-"""The bundle file (docs/bundle.md): writing it, and loading it into typed, validated structures.
+"""The bundle file (docs/bundle.md): writing it, and loading it into typed, validated structures
+(``bundle_types``, re-exported here).
 
 A loader trusts nothing: it checks, in the documented order, the magic (LOY401), the envelope and
 format version (LOY403), the digest (LOY402), the signature (LOY406), the payload structure (LOY404,
@@ -11,14 +12,29 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
+from .bundle_types import (  # the model, re-exported here: its public path is loyadsl.runtime.bundle
+    AudienceSummary,
+    Bundle,
+    Campaign,
+    Code,
+    ComboSpec,
+    Constant,
+    Footprint,
+    Group,
+    Instr,
+    Limits,
+    Manifest,
+    SetFilter,
+    Settings,
+    Span,
+)
 from .declarations import (
     NEVER,
     NO_CAMPAIGN_STATE,
-    NO_STATE,
     PERIODS,
     RESETS,
     SHORTFALL_POLICIES,
@@ -51,7 +67,8 @@ from .limits import (
     MIN_DATE,
 )
 from .money import ALLOCATION_MODES
-from .opcodes import COMBO_REWARDS, ROUNDING_MODES
+from .opcodes import COMBO_REWARDS, ROUNDING_MODES, Op
+from .verify import verify
 
 MAGIC = b"LOYAB\n"
 FORMAT_VERSION = 2  # 2: customer state (docs/state.md); version 1 bundles must be recompiled
@@ -61,145 +78,9 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 _KEY_ID = re.compile(r"[0-9a-f]{16}")
 _SIG = re.compile(r"[0-9a-f]{128}")
 _ABSENT = object()
+_OPS = {op.value: op for op in Op}  # mnemonic -> Op, for the loader
 FIRST_DAY, LAST_DAY = MIN_DATE.toordinal(), MAX_DATE.toordinal()  # dates are proleptic ordinals
 LONGEST = MAX_DURATION_DAYS * 86_400  # a duration in seconds: date arithmetic stays within datetime's range
-
-# --------------------------------------------------------------------------------------- the model
-
-Instr = tuple[Any, ...]  # ("OP",) or ("OP", operand); operands are vetted by ``verify``
-Code = tuple[Instr, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ComboSpec:
-    parts: tuple[tuple[int, int], ...]  # (predicate index, units needed per set)
-    reward: str  # percent_on_part | amount_per_set | set_price
-    part: int | None  # the discounted part (percent_on_part)
-
-
-Constant = int | str | bool | frozenset[str] | ComboSpec
-
-
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    format_version: int
-    compiler_version: str
-    programme_name: str
-    programme_version: str | None
-    source_hash: str
-    sources: tuple[tuple[str, str], ...]  # (path, sha256)
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    currency: str
-    minor: int
-    points_minor: int
-    point_value: int  # money minor units one point (x 10^points_minor) is worth
-    timezone: str
-    rounding_discount: str
-    rounding_points: str
-    allocation: str
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    name: str
-    title: str | None
-    priority: int
-    stacking: str
-    stacking_limit: int | None
-    basis: str
-
-
-@dataclass(frozen=True, slots=True)
-class SetFilter:
-    negated: bool
-    values: frozenset[str]
-
-    def admits(self, value: str) -> bool:
-        return (value in self.values) is not self.negated
-
-
-@dataclass(frozen=True, slots=True)
-class AudienceSummary:
-    known: bool
-    tiers: tuple[str, ...]
-    segments: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Footprint:
-    """The window and filters the engine checks before running code, plus what analyses read."""
-
-    dates: tuple[int, int] | None  # inclusive proleptic ordinals
-    weekdays: frozenset[int] | None  # ISO
-    hours: tuple[int, int] | None  # seconds, [start, end), end <= start crosses midnight
-    stores: SetFilter | None
-    channels: SetFilter | None
-    needs_skus: tuple[str, ...] | None
-    categories: tuple[str, ...] = ()
-    skus: tuple[str, ...] = ()
-    brands: tuple[str, ...] = ()
-    min_total: int | None = None
-    audience: AudienceSummary | None = None
-    effects: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    applications: int | None
-    discount: int | None
-    points: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    file: str
-    line: int
-    col: int
-    end_line: int
-    end_col: int
-
-
-@dataclass(frozen=True, slots=True)
-class Campaign:
-    index: int
-    name: str
-    title: str | None
-    group: int
-    priority: int
-    order: int
-    footprint: Footprint
-    audience: Code | None
-    condition: Code | None
-    actions: Code
-    limits: Limits
-    multiplier_base: str | None
-    span: Span | None
-    cost_fixed: int
-    cost_per_line: int
-    state: CampaignState = NO_CAMPAIGN_STATE  # account, coupon, usage limit, budget (docs/state.md)
-
-
-@dataclass(frozen=True, slots=True)
-class Bundle:
-    manifest: Manifest
-    settings: Settings
-    constants: tuple[Constant, ...]
-    predicates: tuple[Code, ...]
-    groups: tuple[Group, ...]
-    campaigns: tuple[Campaign, ...]
-    sku_index: dict[str, tuple[int, ...]]
-    cost_fixed: int
-    cost_per_line: int
-    state: StateDecls = NO_STATE  # accounts, tiers, counters, coupons ... (docs/state.md)
-    digest: str = ""
-    signed: bool = False
-    key_id: str | None = None
-    signature_verified: bool = False
-    bytecode_verified: bool = False  # set by load_bundle; an Engine verifies a bundle that is not
-
 
 # ------------------------------------------------------------------------------------ writing
 
@@ -269,8 +150,6 @@ def load_bundle(data: bytes, trusted_keys: list[bytes] | None = None, require_si
     payload = _payload(body)
     bundle = replace(_bundle(payload, envelope["format_version"]), digest=digest, signed=signature is not None,
                      key_id=signature["key_id"] if signature else None, signature_verified=verified)
-    from .verify import verify  # here, not at the top: verify reads this module's types
-
     verify(bundle)
     return replace(bundle, bytecode_verified=True)
 
@@ -642,16 +521,19 @@ def _settings(s: dict[str, Any]) -> Settings:
 
 
 def _code(value: Any, path: str) -> Code:
-    """A code block's shape (arrays of [OP] or [OP, operand]); what the ops mean is ``verify``'s job."""
-    code = []
+    """A code block's shape (arrays of [OP] or [OP, operand]), each mnemonic made its ``Op`` here, once;
+    what the ops mean is ``verify``'s job, which also refuses a mnemonic that is no ``Op`` (left a
+    string here, so the refusal names the block and instruction, LOY405, after the structure's checks)."""
+    code: list[Instr] = []
     for i, instr in enumerate(_list(value, path)):
         where = f"{path}[{i}]"
         instr = _list(instr, where)
         if not 1 <= len(instr) <= 2:
             _fail(where, f"an instruction is [OP] or [OP, operand], got {len(instr)} items")
-        _str(instr[0], f"{where}[0]")
-        code.append(tuple(instr))
+        name = _str(instr[0], f"{where}[0]")
+        code.append((_OPS.get(name, name), *instr[1:]))
     return tuple(code)
+
 
 
 def _opt_code(value: Any, path: str) -> Code | None:

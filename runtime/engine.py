@@ -37,7 +37,7 @@ from .model import (
     Rows,
     utc_seconds,
 )
-from .opcodes import OPCODES
+from .opcodes import OPCODES, Op
 from .rewards import Accrual, Pricer, Request
 from .state import CustomerState, advance, apply, view
 from .verify import verify
@@ -207,7 +207,7 @@ class Engine:
         self._sku_index = bundle.sku_index
         self._matchers = self.program.matchers
         self._reads_customer = any(
-            instr[0] in ("CUSTOMER", "CUSTOMER_ATTR")
+            instr[0] in (Op.CUSTOMER, Op.CUSTOMER_ATTR)
             for code in (*bundle.predicates, *(b for c in bundle.campaigns for b in (c.audience, c.condition, c.actions)))
             if code is not None for instr in code)
         self._point_value = s.point_value
@@ -217,7 +217,7 @@ class Engine:
                  if code is not None]
         # state is in play when the programme declares it, a campaign is gated by it, or code reads it
         self._stateful = not bundle.state.empty or any(c.state != NO_CAMPAIGN_STATE for c in bundle.campaigns) \
-            or any(instr[0] in _STATE_READS or instr[:2] == ("CUSTOMER", "receipts") for code in codes for instr in code)
+            or any(instr[0] in _STATE_READS or instr[:2] == (Op.CUSTOMER, "receipts") for code in codes for instr in code)
         self.ledger = Ledger(bundle, self._matchers, self._local)
         self._gated = self.ledger.gated
         for group in self.groups:  # a campaign gated by state asks its gate first: it always runs

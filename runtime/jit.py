@@ -37,10 +37,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .bundle import Bundle, Campaign, Code, ComboSpec, Instr
+from .bundle_types import Bundle, Campaign, Code, ComboSpec, Instr
 from .errors import BundleError
 from .money import ceil_div, half_even_div, half_up_div
-from .opcodes import ACTION_OPS, AGGREGATE_OPS, OPCODES
+from .opcodes import ACTION_OPS, AGGREGATE_OPS, OPCODES, Op
 
 SPILL_DEPTH = 24  # expressions deeper than this go into a temporary (Python's parser nests ~200 deep)
 CHAIN_PARTS = 32  # a longer ``and``/``or`` chain goes into a temporary: each END joins a bounded list (linear)
@@ -50,9 +50,9 @@ _RECEIPT_ATTR = {"total": "total", "payable": "payable", "lines": "nlines", "uni
 _CUSTOMER_ATTR = {"known": "known", "id": "id", "tier": "tier", "segments": "segments", "receipts": "receipts"}
 _LINE_ATTR = {"sku": "sku", "category": "category", "brand": "brand", "qty": "qty", "units": "units",
               "price": "price", "amount": "amount"}
-_BINARY = {"ADD": "+", "SUB": "-", "MUL": "*", "EQ": "==", "NE": "!=", "LT": "<", "LE": "<=", "GT": ">",
-           "GE": ">=", "IN": "in"}
-_AGGREGATE = {"SUM": "_sum_amount", "COUNT": "_len", "QTY": "_sum_qty", "UNITS": "_sum_units"}
+_BINARY = {Op.ADD: "+", Op.SUB: "-", Op.MUL: "*", Op.EQ: "==", Op.NE: "!=", Op.LT: "<", Op.LE: "<=", Op.GT: ">",
+           Op.GE: ">=", Op.IN: "in"}
+_AGGREGATE = {Op.SUM: "_sum_amount", Op.COUNT: "_len", Op.QTY: "_sum_qty", Op.UNITS: "_sum_units"}
 _ROUND = {"ceil": "_ceil", "half_up": "_half_up", "half_even": "_half_even"}
 
 
@@ -207,7 +207,7 @@ class _E:
 class _Frame:
     __slots__ = ("cond", "floor", "op", "outer", "then_out", "then_stack")
 
-    def __init__(self, op: str, cond: _E, outer: list[str], floor: int) -> None:
+    def __init__(self, op: Op, cond: _E, outer: list[str], floor: int) -> None:
         self.op = op
         self.cond = cond
         self.outer = outer  # the statement buffer to return to at END
@@ -255,7 +255,7 @@ class _Gen:
     def run(self) -> tuple[list[str], _E | None]:
         for instr in self.code:
             op = instr[0]
-            if op == "RET":
+            if op == Op.RET:
                 break
             handler = _HANDLERS.get(op)
             if handler is not None:
@@ -350,15 +350,15 @@ class _Gen:
 
     # ---------------------------------------------------------------------------------- control
     def op_AND(self, instr: Instr) -> None:
-        self._open("AND")
+        self._open(Op.AND)
 
     def op_OR(self, instr: Instr) -> None:
-        self._open("OR")
+        self._open(Op.OR)
 
     def op_IF(self, instr: Instr) -> None:
-        self._open("IF")
+        self._open(Op.IF)
 
-    def _open(self, op: str) -> None:
+    def _open(self, op: Op) -> None:
         cond = self.stack.pop()
         self.frames.append(_Frame(op, cond, self.out, len(self.stack)))
         self.out = []
@@ -372,7 +372,7 @@ class _Gen:
     def op_END(self, instr: Instr) -> None:
         frame = self.frames.pop()
         inner_out, self.out = self.out, frame.outer
-        if frame.op in ("AND", "OR"):
+        if frame.op in (Op.AND, Op.OR):
             self._end_logic(frame, inner_out)
         else:
             self._end_if(frame, inner_out)
@@ -423,7 +423,7 @@ class _Gen:
         self.stack.extend(_E(t) for t in results)
 
     # ---------------------------------------------------------------------------------- actions
-    def action(self, op: str, instr: Instr) -> None:
+    def action(self, op: Op, instr: Instr) -> None:
         n = len(OPCODES[op].pops)
         args = self.stack[len(self.stack) - n :]
         del self.stack[len(self.stack) - n :]
@@ -432,8 +432,8 @@ class _Gen:
         self.out.append(f"R_{op}(r, {ref}{''.join(', ' + a.text for a in args)})")
 
 
-_HANDLERS: dict[str, Callable[[_Gen, Instr], None]] = {
-    name[3:]: fn for name, fn in vars(_Gen).items() if name.startswith("op_")}
+_HANDLERS: dict[Op, Callable[[_Gen, Instr], None]] = {  # dispatch by name: op_CONST handles Op.CONST
+    Op[name[3:]]: fn for name, fn in vars(_Gen).items() if name.startswith("op_")}
 
 
 def _indent(lines: list[str]) -> list[str]:

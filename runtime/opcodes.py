@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 INT, BOOL, STR, SET = "int", "bool", "str", "set"
@@ -59,6 +59,61 @@ class OpSpec:
     # counter | account | benefit | series (the bundle's "state" section), see ``NAMED_KINDS``
 
 
+class Op(StrEnum):
+    """The instruction mnemonics: a ``str`` enum, so a member is its mnemonic (``Op.ADD == "ADD"``, and
+    it is written to JSON as ``"ADD"``). The loader turns a bundle's mnemonics into members once."""
+
+    CONST = "CONST"
+    RECEIPT = "RECEIPT"
+    CUSTOMER = "CUSTOMER"
+    CUSTOMER_ATTR = "CUSTOMER_ATTR"
+    LINE = "LINE"
+    LINE_ATTR = "LINE_ATTR"
+    ADD = "ADD"
+    SUB = "SUB"
+    MUL = "MUL"
+    NEG = "NEG"
+    MULDIV = "MULDIV"
+    MIN = "MIN"
+    MAX = "MAX"
+    EQ = "EQ"
+    NE = "NE"
+    LT = "LT"
+    LE = "LE"
+    GT = "GT"
+    GE = "GE"
+    NOT = "NOT"
+    IN = "IN"
+    CATEGORY_IN = "CATEGORY_IN"
+    SUBSET_ANY = "SUBSET_ANY"
+    AND = "AND"
+    OR = "OR"
+    IF = "IF"
+    ELSE = "ELSE"
+    END = "END"
+    RET = "RET"
+    SUM = "SUM"
+    COUNT = "COUNT"
+    QTY = "QTY"
+    UNITS = "UNITS"
+    DISCOUNT_LINES = "DISCOUNT_LINES"
+    DISCOUNT_TOTAL = "DISCOUNT_TOTAL"
+    DISCOUNT_AMOUNT = "DISCOUNT_AMOUNT"
+    DISCOUNT_PER_UNIT = "DISCOUNT_PER_UNIT"
+    SET_PRICE = "SET_PRICE"
+    FREE_UNITS = "FREE_UNITS"
+    FREE_CHEAPEST = "FREE_CHEAPEST"
+    COMBO = "COMBO"
+    ACCRUE_TOTAL = "ACCRUE_TOTAL"
+    ACCRUE_FIXED = "ACCRUE_FIXED"
+    COUNTER = "COUNTER"
+    BALANCE = "BALANCE"
+    BENEFIT = "BENEFIT"
+    ADD_COUNTER = "ADD_COUNTER"
+    SPEND_COUNTER = "SPEND_COUNTER"
+    ISSUE_COUPON = "ISSUE_COUPON"
+
+
 ROUNDING_MODES = ("floor", "ceil", "half_up", "half_even")
 
 RECEIPT_FIELDS = (
@@ -99,72 +154,72 @@ ACTION_LINE = 8
 UNIT_LINE = 12  # sorts the selected lines' units by value
 COMBO_LINE = 16  # per part: sorts, takes the cheapest units, and walks the sets' make-up
 
-OPCODES: dict[str, OpSpec] = {
+OPCODES: dict[Op, OpSpec] = {
     # constants and loads
-    "CONST": OpSpec((), "const", ALL, "const"),  # pushes the kind of the constant
-    "RECEIPT": OpSpec((), "field", RECEIPT_LEVEL, "field", RECEIPT_FIELDS),
-    "CUSTOMER": OpSpec((), "field", ALL, "field", CUSTOMER_FIELDS),
-    "CUSTOMER_ATTR": OpSpec((), STR, ALL, "const"),  # operand: const index of the attribute name
-    "LINE": OpSpec((), "field", LINE_ONLY, "field", LINE_FIELDS),
-    "LINE_ATTR": OpSpec((), STR, LINE_ONLY, "const"),
+    Op.CONST: OpSpec((), "const", ALL, "const"),  # pushes the kind of the constant
+    Op.RECEIPT: OpSpec((), "field", RECEIPT_LEVEL, "field", RECEIPT_FIELDS),
+    Op.CUSTOMER: OpSpec((), "field", ALL, "field", CUSTOMER_FIELDS),
+    Op.CUSTOMER_ATTR: OpSpec((), STR, ALL, "const"),  # operand: const index of the attribute name
+    Op.LINE: OpSpec((), "field", LINE_ONLY, "field", LINE_FIELDS),
+    Op.LINE_ATTR: OpSpec((), STR, LINE_ONLY, "const"),
     # arithmetic on ints
-    "ADD": OpSpec((INT, INT), INT, ALL),
-    "SUB": OpSpec((INT, INT), INT, ALL),
-    "MUL": OpSpec((INT, INT), INT, ALL),
-    "NEG": OpSpec((INT,), INT, ALL),
-    "MULDIV": OpSpec((INT, INT), INT, ALL, "muldiv"),  # round(a * b / denominator, mode)
-    "MIN": OpSpec((INT, INT), INT, ALL),
-    "MAX": OpSpec((INT, INT), INT, ALL),
+    Op.ADD: OpSpec((INT, INT), INT, ALL),
+    Op.SUB: OpSpec((INT, INT), INT, ALL),
+    Op.MUL: OpSpec((INT, INT), INT, ALL),
+    Op.NEG: OpSpec((INT,), INT, ALL),
+    Op.MULDIV: OpSpec((INT, INT), INT, ALL, "muldiv"),  # round(a * b / denominator, mode)
+    Op.MIN: OpSpec((INT, INT), INT, ALL),
+    Op.MAX: OpSpec((INT, INT), INT, ALL),
     # comparisons
-    "EQ": OpSpec(("any", "any"), BOOL, ALL),
-    "NE": OpSpec(("any", "any"), BOOL, ALL),
-    "LT": OpSpec((INT, INT), BOOL, ALL),
-    "LE": OpSpec((INT, INT), BOOL, ALL),
-    "GT": OpSpec((INT, INT), BOOL, ALL),
-    "GE": OpSpec((INT, INT), BOOL, ALL),
+    Op.EQ: OpSpec(("any", "any"), BOOL, ALL),
+    Op.NE: OpSpec(("any", "any"), BOOL, ALL),
+    Op.LT: OpSpec((INT, INT), BOOL, ALL),
+    Op.LE: OpSpec((INT, INT), BOOL, ALL),
+    Op.GT: OpSpec((INT, INT), BOOL, ALL),
+    Op.GE: OpSpec((INT, INT), BOOL, ALL),
     # logic and sets
-    "NOT": OpSpec((BOOL,), BOOL, ALL),
-    "IN": OpSpec((STR, SET), BOOL, ALL),  # string in set
-    "CATEGORY_IN": OpSpec((STR, SET), BOOL, ALL),  # category equals or lies below a member path
-    "SUBSET_ANY": OpSpec((SET, SET), BOOL, ALL),  # the two sets intersect
+    Op.NOT: OpSpec((BOOL,), BOOL, ALL),
+    Op.IN: OpSpec((STR, SET), BOOL, ALL),  # string in set
+    Op.CATEGORY_IN: OpSpec((STR, SET), BOOL, ALL),  # category equals or lies below a member path
+    Op.SUBSET_ANY: OpSpec((SET, SET), BOOL, ALL),  # the two sets intersect
     # structured control: AND/OR pop a bool; if it decides the result they push it and skip to the
     # matching END, else the inner block must push one bool, which becomes the result.
-    "AND": OpSpec((BOOL,), None, ALL),
-    "OR": OpSpec((BOOL,), None, ALL),
-    "IF": OpSpec((BOOL,), None, ALL),
-    "ELSE": OpSpec((), None, ALL),
-    "END": OpSpec((), None, ALL),
-    "RET": OpSpec((), None, ALL, cost=BLOCK_CALL),  # the last instruction of every block, and only there
+    Op.AND: OpSpec((BOOL,), None, ALL),
+    Op.OR: OpSpec((BOOL,), None, ALL),
+    Op.IF: OpSpec((BOOL,), None, ALL),
+    Op.ELSE: OpSpec((), None, ALL),
+    Op.END: OpSpec((), None, ALL),
+    Op.RET: OpSpec((), None, ALL, cost=BLOCK_CALL),  # the last instruction of every block, and only there
     # aggregates over the lines selected by a predicate (original amounts)
-    "SUM": OpSpec((), INT, RECEIPT_LEVEL, "predicate", per_line=1),
-    "COUNT": OpSpec((), INT, RECEIPT_LEVEL, "predicate", per_line=1),
-    "QTY": OpSpec((), INT, RECEIPT_LEVEL, "predicate", per_line=1),
-    "UNITS": OpSpec((), INT, RECEIPT_LEVEL, "predicate", per_line=1),
+    Op.SUM: OpSpec((), INT, RECEIPT_LEVEL, "predicate", per_line=1),
+    Op.COUNT: OpSpec((), INT, RECEIPT_LEVEL, "predicate", per_line=1),
+    Op.QTY: OpSpec((), INT, RECEIPT_LEVEL, "predicate", per_line=1),
+    Op.UNITS: OpSpec((), INT, RECEIPT_LEVEL, "predicate", per_line=1),
     # actions: pop their operands, emit a reward request; the engine turns requests into money
-    "DISCOUNT_LINES": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # ppm, per line
-    "DISCOUNT_TOTAL": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # ppm of the sum, allocated
-    "DISCOUNT_AMOUNT": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # money, allocated
-    "DISCOUNT_PER_UNIT": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),  # money per whole unit
-    "SET_PRICE": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # new unit price
-    "FREE_UNITS": OpSpec((INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),  # free, every
-    "FREE_CHEAPEST": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),  # count
-    "COMBO": OpSpec((INT,), None, ACTIONS_ONLY, "combo", per_line=COMBO_LINE),  # value (ppm or money)
-    "ACCRUE_TOTAL": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # ppm of the accrual basis
-    "ACCRUE_FIXED": OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # points, allocated
+    Op.DISCOUNT_LINES: OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # ppm, per line
+    Op.DISCOUNT_TOTAL: OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # ppm of the sum, allocated
+    Op.DISCOUNT_AMOUNT: OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # money, allocated
+    Op.DISCOUNT_PER_UNIT: OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),  # money per whole unit
+    Op.SET_PRICE: OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # new unit price
+    Op.FREE_UNITS: OpSpec((INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),  # free, every
+    Op.FREE_CHEAPEST: OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),  # count
+    Op.COMBO: OpSpec((INT,), None, ACTIONS_ONLY, "combo", per_line=COMBO_LINE),  # value (ppm or money)
+    Op.ACCRUE_TOTAL: OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # ppm of the accrual basis
+    Op.ACCRUE_FIXED: OpSpec((INT,), None, ACTIONS_ONLY, "predicate", per_line=ACTION_LINE),  # points, allocated
     # customer state (docs/state.md): reads push the value before the receipt; requests act after it
-    "COUNTER": OpSpec((), INT, ALL, "const", names="counter"),  # a counter's or chips' value
-    "BALANCE": OpSpec((), INT, ALL, "const", names="account"),  # active points of the account
-    "BENEFIT": OpSpec((), INT, ALL, "const", names="benefit"),  # the customer's level's benefit, else 0
-    "ADD_COUNTER": OpSpec((INT,), None, ACTIONS_ONLY, "const", names="counter"),  # count (< 0 counts as 0)
-    "SPEND_COUNTER": OpSpec((INT,), None, ACTIONS_ONLY, "const", names="counter"),  # count
-    "ISSUE_COUPON": OpSpec((), None, ACTIONS_ONLY, "const", names="series"),  # one coupon of the series
+    Op.COUNTER: OpSpec((), INT, ALL, "const", names="counter"),  # a counter's or chips' value
+    Op.BALANCE: OpSpec((), INT, ALL, "const", names="account"),  # active points of the account
+    Op.BENEFIT: OpSpec((), INT, ALL, "const", names="benefit"),  # the customer's level's benefit, else 0
+    Op.ADD_COUNTER: OpSpec((INT,), None, ACTIONS_ONLY, "const", names="counter"),  # count (< 0 counts as 0)
+    Op.SPEND_COUNTER: OpSpec((INT,), None, ACTIONS_ONLY, "const", names="counter"),  # count
+    Op.ISSUE_COUPON: OpSpec((), None, ACTIONS_ONLY, "const", names="series"),  # one coupon of the series
 }
 
 NAMED_KINDS = ("counter", "account", "benefit", "series")  # what a state op's name operand may name
 
-ACTION_OPS = frozenset(name for name, spec in OPCODES.items() if spec.blocks == ACTIONS_ONLY)
-STATE_ACTION_OPS = frozenset(name for name in ACTION_OPS if OPCODES[name].names is not None)
-AGGREGATE_OPS = frozenset({"SUM", "COUNT", "QTY", "UNITS"})
+ACTION_OPS = frozenset(op for op, spec in OPCODES.items() if spec.blocks == ACTIONS_ONLY)
+STATE_ACTION_OPS = frozenset(op for op in ACTION_OPS if OPCODES[op].names is not None)
+AGGREGATE_OPS = frozenset({Op.SUM, Op.COUNT, Op.QTY, Op.UNITS})
 COMBO_REWARDS = ("percent_on_part", "amount_per_set", "set_price")
 
 

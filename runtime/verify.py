@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from .bundle import Bundle, Code, ComboSpec, Instr
+from .bundle_types import Bundle, Code, ComboSpec, Instr
 from .errors import BundleError
 from .limits import MAX_INTERMEDIATE, MAX_NESTING, MAX_READ, MAX_STATIC_COST
-from .opcodes import BOOL, INT, NAMED_KINDS, OPCODES, ROUNDING_MODES, SET, STR, Block, OpSpec, code_cost
+from .opcodes import BOOL, INT, NAMED_KINDS, OPCODES, ROUNDING_MODES, SET, STR, Block, Op, OpSpec, code_cost
 
 _FIELDS = {spec.fields: dict(spec.fields) for spec in OPCODES.values()}
 _FINAL = {Block.PREDICATE: [BOOL], Block.AUDIENCE: [BOOL], Block.CONDITION: [BOOL], Block.ACTIONS: []}
@@ -72,7 +72,7 @@ def block_cost(bundle: Bundle, code: Code | None) -> tuple[int, int]:
 class _Frame:
     __slots__ = ("floor", "op", "then_kinds", "then_sizes")
 
-    def __init__(self, op: str, floor: int) -> None:
+    def __init__(self, op: Op, floor: int) -> None:
         self.op = op
         self.floor = floor  # stack height at entry: the inner block may not pop below it
         self.then_kinds: list[str] | None = None
@@ -125,7 +125,7 @@ def check_block(bundle: Bundle, code: Code, block: Block, where: str,
             fail(pc, f"{op} takes no operand")
         if spec.operand is not None and len(instr) != 2:
             fail(pc, f"{op} needs an operand ({spec.operand})")
-        if op == "RET":
+        if op == Op.RET:
             if pc != len(code) - 1:
                 fail(pc, "RET must be the last instruction, and only there")
             if frames:
@@ -133,29 +133,29 @@ def check_block(bundle: Bundle, code: Code, block: Block, where: str,
             if stack != _FINAL[block]:
                 fail(pc, f"a {block.value} block must leave {_show(_FINAL[block])} on the stack, leaves {_show(stack)}")
             return
-        if op in ("AND", "OR", "IF"):
+        if op in (Op.AND, Op.OR, Op.IF):
             pop(pc, BOOL)
             # pure AND/OR chains compile flat; IF, and AND/OR around actions, become nested statements
-            if (op == "IF" or block is Block.ACTIONS) and sum(
-                    1 for f in frames if f.op == "IF" or block is Block.ACTIONS) >= MAX_NESTING:
+            if (op == Op.IF or block is Block.ACTIONS) and sum(
+                    1 for f in frames if f.op == Op.IF or block is Block.ACTIONS) >= MAX_NESTING:
                 fail(pc, f"IF (or AND/OR around actions) nested deeper than {MAX_NESTING}")
             frames.append(_Frame(op, len(stack)))
             continue
-        if op == "ELSE":
-            if not frames or frames[-1].op != "IF" or frames[-1].then_kinds is not None:
+        if op == Op.ELSE:
+            if not frames or frames[-1].op != Op.IF or frames[-1].then_kinds is not None:
                 fail(pc, "ELSE without a matching IF")
             frame = frames[-1]
             frame.then_kinds, frame.then_sizes = stack[frame.floor :], sizes[frame.floor :]
             del stack[frame.floor :], sizes[frame.floor :]
             continue
-        if op == "END":
+        if op == Op.END:
             if not frames:
                 fail(pc, "END without a matching IF, AND or OR")
             frame = frames.pop()
             pushed = stack[frame.floor :]
-            if frame.op in ("AND", "OR") and pushed != [BOOL]:
+            if frame.op in (Op.AND, Op.OR) and pushed != [BOOL]:
                 fail(pc, f"the inner block of {frame.op} must push exactly one bool, pushes {_show(pushed)}")
-            if frame.op == "IF" and pushed != (frame.then_kinds or []):
+            if frame.op == Op.IF and pushed != (frame.then_kinds or []):
                 arms = "IF" if frame.then_kinds is None else "both arms of IF/ELSE"
                 fail(pc, f"{arms} must leave the same stack: {_show(frame.then_kinds or [])} vs {_show(pushed)}")
             for i, size in enumerate(frame.then_sizes):  # either arm's value: the larger bound
@@ -181,18 +181,18 @@ def check_block(bundle: Bundle, code: Code, block: Block, where: str,
 def _size(bundle: Bundle, instr: Instr, args: list[int]) -> int:
     """A bound on the magnitude of the int ``instr`` pushes, from its operands' bounds ``args``."""
     op = instr[0]
-    if op == "CONST":
+    if op == Op.CONST:
         return abs(bundle.constants[instr[1]])  # type: ignore[arg-type]
     if not args:  # a read: a field, an aggregate over the lines, the customer's state
         return MAX_READ
-    if op == "NEG":
+    if op == Op.NEG:
         return args[0]
-    if op in ("MIN", "MAX"):
+    if op in (Op.MIN, Op.MAX):
         return max(args)
-    if op in ("ADD", "SUB"):
+    if op in (Op.ADD, Op.SUB):
         return args[0] + args[1]
     product = args[0] * args[1]  # MUL; MULDIV's intermediate, which must fit too
-    if op == "MULDIV" and product <= MAX_INTERMEDIATE:
+    if op == Op.MULDIV and product <= MAX_INTERMEDIATE:
         return -(-product // instr[1][0])
     return product
 

@@ -19,6 +19,7 @@ from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, warning
 from loyadsl.runtime.declarations import Budget, UsageLimit
 from loyadsl.runtime.limits import MAX_DATE, MAX_DURATION_DAYS, MAX_MINOR_DIGITS, MAX_VALUE, MIN_DATE
+from loyadsl.runtime.opcodes import Op
 from loyadsl.syntax import nodes as n
 
 WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -42,7 +43,7 @@ CUSTOMER_FIELDS: dict[str, Type] = {
     "segments": t.set_of("segment"),
     "receipts": t.COUNT,
 }
-STATE_READS = {"counter": "COUNTER", "chips": "COUNTER", "balance": "BALANCE", "tier": "BENEFIT"}
+STATE_READS = {"counter": Op.COUNTER, "chips": Op.COUNTER, "balance": Op.BALANCE, "tier": Op.BENEFIT}
 LINE_FIELDS: dict[str, Type] = {
     "sku": t.string_of("sku"),
     "category": t.string_of("category"),
@@ -52,13 +53,13 @@ LINE_FIELDS: dict[str, Type] = {
     "price": t.MONEY,
     "amount": t.MONEY,
 }
-AGGREGATES: dict[str, tuple[str, Type]] = {
-    "sum": ("SUM", t.MONEY),
-    "count": ("COUNT", t.COUNT),
-    "qty": ("QTY", t.QUANTITY),
-    "units": ("UNITS", t.COUNT),
+AGGREGATES: dict[str, tuple[Op, Type]] = {
+    "sum": (Op.SUM, t.MONEY),
+    "count": (Op.COUNT, t.COUNT),
+    "qty": (Op.QTY, t.QUANTITY),
+    "units": (Op.UNITS, t.COUNT),
 }
-COMPARE_OPS = {"==": "EQ", "!=": "NE", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
+COMPARE_OPS = {"==": Op.EQ, "!=": Op.NE, "<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE}
 SINGLE_CLAUSES = (
     n.GroupClause,
     n.PriorityClause,
@@ -323,7 +324,8 @@ class Checker:
             elif isinstance(clause, n.PriorityClause):
                 priority = clause.priority
             elif isinstance(clause, n.ValidClause):
-                start = (clause.start or MIN_DATE).toordinal()  # an open end: the first or last day a bundle can say
+                # an open end is the first or last day a bundle admits (docs/bundle.md, "Limits")
+                start = (clause.start or MIN_DATE).toordinal()
                 end = (clause.end or MAX_DATE).toordinal()
                 if start > end:
                     self.report(warning("LOY301", f"campaign `{c.name}` ends before it starts: it can never apply",
@@ -572,7 +574,7 @@ class Checker:
             pred = self._selection(a.selection, scope)
             if price is None or pred is None or not self._gives(price, a.price.span, "a price", zero=True):
                 return None
-            return ir.Reward("SET_PRICE", pred, (price,), span=a.span)
+            return ir.Reward(Op.SET_PRICE, pred, (price,), span=a.span)
         if isinstance(a, n.FreeUnits):
             free = self._constant_int(a.free, scope, t.COUNT, "the number of free units")
             every = self._constant_int(a.every, scope, t.COUNT, "the group size")
@@ -583,7 +585,7 @@ class Checker:
                 self.report(error("LOY207", f"`free {free} in {every}` must free at least one and fewer than all units",
                                   a.span))
                 return None
-            return ir.Reward("FREE_UNITS", pred, (_count(free), _count(every)), span=a.span)
+            return ir.Reward(Op.FREE_UNITS, pred, (_count(free), _count(every)), span=a.span)
         if isinstance(a, n.FreeCheapest):
             count = self._constant_int(a.count, scope, t.COUNT, "the number of free units")
             pred = self._selection(a.selection, scope)
@@ -592,7 +594,7 @@ class Checker:
             if count < 1:
                 self.report(error("LOY207", "at least one unit must be free", a.count.span))
                 return None
-            return ir.Reward("FREE_CHEAPEST", pred, (_count(count),), span=a.span)
+            return ir.Reward(Op.FREE_CHEAPEST, pred, (_count(count),), span=a.span)
         if isinstance(a, n.Combo):
             return self._combo(a, scope)
         if isinstance(a, n.Tiers):
@@ -605,7 +607,7 @@ class Checker:
             if a.series not in self.table.coupons:
                 self.report(error("LOY201", f"unknown coupon series `{a.series}`", a.span, self._series_hint(a.series)))
                 return None
-            return ir.StateAction("ISSUE_COUPON", a.series, span=a.span)
+            return ir.StateAction(Op.ISSUE_COUPON, a.series, span=a.span)
         self.report(error("LOY202", f"unsupported action {type(a).__name__}", a.span))
         return None
 
@@ -623,7 +625,7 @@ class Checker:
             self.report(error("LOY207", f"{'adding' if adding else 'spending'} {value.value} changes nothing; "
                                         "the amount must be positive", a.value.span))
             return None
-        return ir.StateAction("ADD_COUNTER" if adding else "SPEND_COUNTER", a.counter, value, span=a.span)
+        return ir.StateAction(Op.ADD_COUNTER if adding else Op.SPEND_COUNTER, a.counter, value, span=a.span)
 
     def _discount(self, a: n.Discount, scope: Scope) -> ir.IAction | None:
         value = self.expr(a.value, scope, None)
@@ -641,15 +643,15 @@ class Checker:
             if isinstance(value, ir.Const) and isinstance(value.value, int) and value.value > t.PPM:
                 self.report(error("LOY207", "a discount cannot exceed 100%", a.value.span))
                 return None
-            op = "DISCOUNT_TOTAL" if on_receipt else "DISCOUNT_LINES"
+            op = Op.DISCOUNT_TOTAL if on_receipt else Op.DISCOUNT_LINES
             return ir.Reward(op, pred, (value,), span=a.span)
         if value.type == t.MONEY:
             if a.per_unit:
                 if on_receipt:
                     self.report(error("LOY202", "`per unit` needs `on lines where ...`", a.span))
                     return None
-                return ir.Reward("DISCOUNT_PER_UNIT", pred, (value,), span=a.span)
-            return ir.Reward("DISCOUNT_AMOUNT", pred, (value,), span=a.span)
+                return ir.Reward(Op.DISCOUNT_PER_UNIT, pred, (value,), span=a.span)
+            return ir.Reward(Op.DISCOUNT_AMOUNT, pred, (value,), span=a.span)
         self.report(error("LOY202", f"a discount is a percentage or money, not {value.type}", a.value.span,
                           "write e.g. `10%` or `100.00 " + self._currency() + "`"))
         return None
@@ -733,7 +735,7 @@ class Checker:
                     ok = False
                 else:
                     actions.append(checked)
-            branches.append(("GE" if b.op == ">=" else "GT", threshold, tuple(actions)))
+            branches.append((Op.GE if b.op == ">=" else Op.GT, threshold, tuple(actions)))
         if not ok:
             return None
         return ir.TierChoice(subject, tuple(branches), span=a.span)
@@ -753,9 +755,9 @@ class Checker:
         if value.type in (t.PERCENT, t.POINTS) and not self._gives(value, a.value.span, "an accrual"):
             return None
         if value.type == t.PERCENT:
-            return ir.Reward("ACCRUE_TOTAL", pred, (value,), span=a.span)
+            return ir.Reward(Op.ACCRUE_TOTAL, pred, (value,), span=a.span)
         if value.type == t.POINTS:
-            return ir.Reward("ACCRUE_FIXED", pred, (value,), span=a.span)
+            return ir.Reward(Op.ACCRUE_FIXED, pred, (value,), span=a.span)
         self.report(error("LOY202", f"accrue takes a percentage or points, not {value.type}", a.value.span,
                           "write e.g. `accrue 3% on receipt` or `accrue 100 points`"))
         return None
@@ -777,11 +779,11 @@ class Checker:
         base = self._campaign(base_name)
         if base is None:
             return None
-        rates = [r.args[0] for r in _rewards(base.actions) if r.op == "ACCRUE_TOTAL"]
+        rates = [r.args[0] for r in _rewards(base.actions) if r.op == Op.ACCRUE_TOTAL]
         if len(rates) == 1 and isinstance(rates[0], ir.StateLoad):  # `accrue tier.cashback`: the level's rate
             if self._bounded(int(factor * t.QTY_SCALE), t.NUMBER, a.value.span) is None:
                 return None
-            return ir.Reward("ACCRUE_TOTAL", pred, (self._times(rates[0], factor - 1),), span=a.span)
+            return ir.Reward(Op.ACCRUE_TOTAL, pred, (self._times(rates[0], factor - 1),), span=a.span)
         if len(rates) != 1 or not isinstance(rates[0], ir.Const) or not isinstance(rates[0].value, int):
             self.report(error("LOY206", f"`{base_name}` must accrue exactly one fixed percentage (or a tier "
                                         "benefit) to be multiplied", a.span))
@@ -792,7 +794,7 @@ class Checker:
             return None
         if self._bounded(int(extra), t.PERCENT, a.value.span) is None:
             return None
-        return ir.Reward("ACCRUE_TOTAL", pred, (ir.Const(t.PERCENT, int(extra)),), span=a.span)
+        return ir.Reward(Op.ACCRUE_TOTAL, pred, (ir.Const(t.PERCENT, int(extra)),), span=a.span)
 
     def _times(self, rate: ir.IExpr, k: Decimal) -> ir.IExpr:
         """``rate × k`` for a multiplier's extra rate read at run time: exact for a whole k, else rounded
@@ -801,7 +803,7 @@ class Checker:
         if k == 1:
             return rate
         if k == k.to_integral_value():
-            return _fold(ir.Arith(t.PERCENT, "MUL", rate, ir.Const(t.COUNT, int(k))))
+            return _fold(ir.Arith(t.PERCENT, Op.MUL, rate, ir.Const(t.COUNT, int(k))))
         return ir.MulDiv(t.PERCENT, rate, ir.Const(t.NUMBER, int(k * t.QTY_SCALE)), t.QTY_SCALE,
                          self.settings.rounding_points)
 
@@ -958,7 +960,7 @@ class Checker:
                 if checked is None:
                     return None
                 operands.append(checked)
-            return ir.Logic(t.BOOL, "AND" if e.op == "and" else "OR", tuple(operands))
+            return ir.Logic(t.BOOL, Op.AND if e.op == "and" else Op.OR, tuple(operands))
         if isinstance(e, n.Not):
             operand = self._condition(e.operand, scope, "not")
             return None if operand is None else ir.NotE(t.BOOL, operand)
@@ -1078,7 +1080,7 @@ class Checker:
     def _state_read(self, e: n.Ref, head: str, name: str) -> ir.IExpr | None:
         """``counter.NAME`` / ``chips.NAME`` (count), ``balance.ACCOUNT`` (points), ``tier.BENEFIT``."""
         op = STATE_READS[head]
-        if op == "COUNTER":
+        if op == Op.COUNTER:
             decl = self.table.counters.get(name)
             if decl is None:
                 self.report(error("LOY201", f"unknown {head} `{name}`", e.span, self._counter_hint(name)))
@@ -1088,7 +1090,7 @@ class Checker:
                                   f"write `{decl.kind}.{name}`"))
                 return None
             return ir.StateLoad(t.COUNT, op, name)
-        if op == "BALANCE":
+        if op == Op.BALANCE:
             if name not in self.table.accounts:
                 self.report(error("LOY201", f"unknown account `{name}`", e.span, account_hint(self.table, name)))
                 return None
@@ -1125,7 +1127,7 @@ class Checker:
                                             f"{'to' if e.op == '+' else 'from'} {left.type}", e.span,
                                   "both sides need the same unit"))
                 return None
-            return _fold(ir.Arith(left.type, "ADD" if e.op == "+" else "SUB", left, right))
+            return _fold(ir.Arith(left.type, Op.ADD if e.op == "+" else Op.SUB, left, right))
         if e.op == "*":
             return self._multiply(e, left, right)
         self.report(error("LOY202", f"unknown operator `{e.op}`", e.span))
@@ -1136,9 +1138,9 @@ class Checker:
         pair = (left.type.name, right.type.name)
         scaled_by_count = {"money", "points", "quantity", "count", "duration"}
         if pair[1] == "count" and pair[0] in scaled_by_count:
-            return _fold(ir.Arith(left.type, "MUL", left, right))
+            return _fold(ir.Arith(left.type, Op.MUL, left, right))
         if pair[0] == "count" and pair[1] in scaled_by_count:
-            return _fold(ir.Arith(right.type, "MUL", left, right))
+            return _fold(ir.Arith(right.type, Op.MUL, left, right))
         mode = self.settings.rounding_discount
         for a, b in ((left, right), (right, left)):
             names = (a.type.name, b.type.name)
@@ -1174,7 +1176,7 @@ class Checker:
                               _unit_hint(left.type, self._currency())))
             return None
         op = COMPARE_OPS[e.op]
-        if op not in ("EQ", "NE") and not left.type.numeric:
+        if op not in (Op.EQ, Op.NE) and not left.type.numeric:
             self.report(error("LOY202", f"`{e.op}` orders numbers; {left.type} can only be compared with == or !=",
                               e.span))
             return None
@@ -1199,9 +1201,9 @@ class Checker:
                               e.span))
             return None
         if item.type.name == "set":
-            node: ir.IExpr = ir.In(t.BOOL, item, collection, "SUBSET_ANY")
+            node: ir.IExpr = ir.In(t.BOOL, item, collection, Op.SUBSET_ANY)
         elif item.type.name == "string":
-            op = "CATEGORY_IN" if item.type.domain == "category" else "IN"
+            op = Op.CATEGORY_IN if item.type.domain == "category" else Op.IN
             node = ir.In(t.BOOL, item, collection, op)
         else:
             self.report(error("LOY202", f"`in` looks for a string or a set, got {item.type}", e.item.span))
@@ -1279,14 +1281,14 @@ def _assignable(actual: Type, expected: Type) -> bool:
 def _conjunction(parts: list[ir.IExpr]) -> ir.IExpr | None:
     if not parts:
         return None
-    return parts[0] if len(parts) == 1 else ir.Logic(t.BOOL, "AND", tuple(parts))
+    return parts[0] if len(parts) == 1 else ir.Logic(t.BOOL, Op.AND, tuple(parts))
 
 
 def _fold(node: ir.Arith) -> ir.IExpr:
     """Constant-fold integer arithmetic so thresholds stay analysable constants."""
     a, b = node.left, node.right
     if isinstance(a, ir.Const) and isinstance(b, ir.Const) and type(a.value) is int and type(b.value) is int:
-        value = {"ADD": a.value + b.value, "SUB": a.value - b.value, "MUL": a.value * b.value}[node.op]
+        value = {Op.ADD: a.value + b.value, Op.SUB: a.value - b.value, Op.MUL: a.value * b.value}[node.op]
         return ir.Const(node.type, value)
     return node
 

@@ -141,7 +141,7 @@ class StateChecker:
                 what: str) -> tuple[bool, tuple[int, int] | None]:
         if start is None and end is None:
             return True, None
-        lo = (start or MIN_DATE).toordinal()  # an open end: the first or last day a bundle can say
+        lo = (start or MIN_DATE).toordinal()  # an open end: the first or last day a bundle admits
         hi = (end or MAX_DATE).toordinal()
         if lo > hi:
             self.c.report(error("LOY207", f"{what} ends before it starts", span))

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from loyadsl.compile import ir
-from loyadsl.runtime.opcodes import AGGREGATE_OPS, OPCODES, code_cost
+from loyadsl.runtime.opcodes import AGGREGATE_OPS, OPCODES, Op, code_cost
 
 Instr = list[Any]
 
@@ -60,10 +60,10 @@ class Emitter:
         if actions is not None:
             for action in actions:
                 self.action(action)
-        self.code.append(["RET"])
+        self.code.append([Op.RET])
         return self.code
 
-    def emit(self, op: str, operand: Any = None) -> None:
+    def emit(self, op: Op, operand: Any = None) -> None:
         assert op in OPCODES, op
         self.code.append([op] if operand is None else [op, operand])
 
@@ -71,22 +71,22 @@ class Emitter:
 
     def expr(self, e: ir.IExpr) -> None:
         if isinstance(e, ir.Const):
-            self.emit("CONST", self.pool.const(e.value))
+            self.emit(Op.CONST, self.pool.const(e.value))
         elif isinstance(e, ir.Load):
-            self.emit({"receipt": "RECEIPT", "customer": "CUSTOMER", "line": "LINE"}[e.source], e.field)
+            self.emit({"receipt": Op.RECEIPT, "customer": Op.CUSTOMER, "line": Op.LINE}[e.source], e.field)
         elif isinstance(e, ir.LoadAttr):
-            self.emit("CUSTOMER_ATTR" if e.source == "customer" else "LINE_ATTR", self.pool.const(e.name))
+            self.emit(Op.CUSTOMER_ATTR if e.source == "customer" else Op.LINE_ATTR, self.pool.const(e.name))
         elif isinstance(e, ir.Arith):
             self.expr(e.left)
             self.expr(e.right)
             self.emit(e.op)
         elif isinstance(e, ir.Neg):
             self.expr(e.operand)
-            self.emit("NEG")
+            self.emit(Op.NEG)
         elif isinstance(e, ir.MulDiv):
             self.expr(e.left)
             self.expr(e.right)
-            self.emit("MULDIV", [e.denominator, e.mode])
+            self.emit(Op.MULDIV, [e.denominator, e.mode])
         elif isinstance(e, ir.Cmp):
             self.expr(e.left)
             self.expr(e.right)
@@ -97,7 +97,7 @@ class Emitter:
             self.emit(e.op)
         elif isinstance(e, ir.NotE):
             self.expr(e.operand)
-            self.emit("NOT")
+            self.emit(Op.NOT)
         elif isinstance(e, ir.Logic):
             # a AND b AND c  ->  a AND b AND c END END
             self.expr(e.operands[0])
@@ -105,7 +105,7 @@ class Emitter:
                 self.emit(e.op)
                 self.expr(operand)
             for _ in e.operands[1:]:
-                self.emit("END")
+                self.emit(Op.END)
         elif isinstance(e, ir.Agg):
             assert e.func in AGGREGATE_OPS
             self.emit(e.func, self.pool.predicate(e.predicate))
@@ -126,7 +126,7 @@ class Emitter:
             spec = {"combo": {"parts": parts, "reward": a.reward, "part": a.part}}
             index = self.pool.const(spec)
             self.expr(a.value)
-            self.emit("COMBO", index)
+            self.emit(Op.COMBO, index)
         elif isinstance(a, ir.TierChoice):
             self._tiers(a.subject, list(a.branches))
         elif isinstance(a, ir.StateAction):
@@ -136,18 +136,18 @@ class Emitter:
         else:  # pragma: no cover
             raise TypeError(f"cannot emit {type(a).__name__}")
 
-    def _tiers(self, subject: ir.IExpr, branches: list[tuple[str, ir.IExpr, tuple[ir.IAction, ...]]]) -> None:
+    def _tiers(self, subject: ir.IExpr, branches: list[tuple[Op, ir.IExpr, tuple[ir.IAction, ...]]]) -> None:
         op, threshold, actions = branches[0]
         self.expr(subject)
         self.expr(threshold)
         self.emit(op)
-        self.emit("IF")
+        self.emit(Op.IF)
         for action in actions:
             self.action(action)
         if branches[1:]:
-            self.emit("ELSE")
+            self.emit(Op.ELSE)
             self._tiers(subject, branches[1:])
-        self.emit("END")
+        self.emit(Op.END)
 
 
 def block_cost(code: list[Instr] | None, predicates: list[list[Instr]], constants: list[Any]) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from loyadsl.compile import ir
+from loyadsl.runtime.opcodes import Op
 
 
 def footprint(c: ir.ICampaign) -> dict[str, Any]:
@@ -68,14 +69,14 @@ def _positive_threshold(cmp: ir.Cmp) -> bool:
     if not isinstance(cmp.right, ir.Const) or type(cmp.right.value) is not int:
         return False
     value = cmp.right.value
-    return (cmp.op == "GE" and value > 0) or (cmp.op == "GT" and value >= 0)
+    return (cmp.op == Op.GE and value > 0) or (cmp.op == Op.GT and value >= 0)
 
 
 def _required_skus(pred: ir.IExpr) -> frozenset[str] | None:
     for conjunct in _conjuncts(pred):
         if (
             isinstance(conjunct, ir.In)
-            and conjunct.op == "IN"
+            and conjunct.op == Op.IN
             and isinstance(conjunct.item, ir.Load)
             and conjunct.item.source == "line"
             and conjunct.item.field == "sku"
@@ -89,7 +90,7 @@ def _required_skus(pred: ir.IExpr) -> frozenset[str] | None:
 def _conjuncts(e: ir.IExpr | None) -> list[ir.IExpr]:
     if e is None:
         return []
-    if isinstance(e, ir.Logic) and e.op == "AND":
+    if isinstance(e, ir.Logic) and e.op == Op.AND:
         return [c for operand in e.operands for c in _conjuncts(operand)]
     return [e]
 
@@ -98,14 +99,14 @@ def _min_total(cond: ir.IExpr | None) -> int | None:
     for conjunct in _conjuncts(cond):
         if (
             isinstance(conjunct, ir.Cmp)
-            and conjunct.op in ("GE", "GT")
+            and conjunct.op in (Op.GE, Op.GT)
             and isinstance(conjunct.left, ir.Load)
             and conjunct.left.source == "receipt"
             and conjunct.left.field == "total"
             and isinstance(conjunct.right, ir.Const)
             and type(conjunct.right.value) is int
         ):
-            return conjunct.right.value + (1 if conjunct.op == "GT" else 0)
+            return conjunct.right.value + (1 if conjunct.op == Op.GT else 0)
     return None
 
 
@@ -116,7 +117,7 @@ def _audience(aud: ir.IExpr | None) -> dict[str, Any] | None:
     for conjunct in _conjuncts(aud):
         if isinstance(conjunct, ir.Load) and conjunct.field == "known":
             summary["known"] = True
-        elif isinstance(conjunct, ir.Cmp) and conjunct.op == "EQ" and isinstance(conjunct.left, ir.Load) \
+        elif isinstance(conjunct, ir.Cmp) and conjunct.op == Op.EQ and isinstance(conjunct.left, ir.Load) \
                 and conjunct.left.field == "tier" and isinstance(conjunct.right, ir.Const):
             summary["tiers"].append(conjunct.right.value)
         elif isinstance(conjunct, ir.In) and isinstance(conjunct.collection, ir.Const) \
@@ -192,7 +193,7 @@ def _all_rewards(actions: tuple[ir.IAction, ...]) -> list[ir.Reward | ir.ComboRe
 
 
 def _effect_kind(r: ir.Reward | ir.ComboReward) -> str:
-    return "points" if isinstance(r, ir.Reward) and r.op.startswith("ACCRUE") else "discount"
+    return "points" if isinstance(r, ir.Reward) and r.op in (Op.ACCRUE_TOTAL, Op.ACCRUE_FIXED) else "discount"
 
 
 def _set_filter(f: ir.SetFilter | None) -> dict[str, list[str]] | None:

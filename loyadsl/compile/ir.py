@@ -20,6 +20,7 @@ from loyadsl.runtime.declarations import (
     Tiers,
     UsageLimit,
 )
+from loyadsl.runtime.opcodes import Op
 
 Value = int | str | bool | frozenset[str]
 
@@ -50,7 +51,7 @@ class LoadAttr(IExpr):
 
 @dataclass(frozen=True)
 class Arith(IExpr):
-    op: str  # ADD SUB MUL MIN MAX
+    op: Op  # ADD SUB MUL MIN MAX
     left: IExpr
     right: IExpr
 
@@ -72,7 +73,7 @@ class MulDiv(IExpr):
 
 @dataclass(frozen=True)
 class Cmp(IExpr):
-    op: str  # EQ NE LT LE GT GE
+    op: Op  # EQ NE LT LE GT GE
     left: IExpr
     right: IExpr
 
@@ -81,7 +82,7 @@ class Cmp(IExpr):
 class In(IExpr):
     item: IExpr
     collection: IExpr
-    op: str  # IN | CATEGORY_IN | SUBSET_ANY
+    op: Op  # IN | CATEGORY_IN | SUBSET_ANY
 
 
 @dataclass(frozen=True)
@@ -91,13 +92,13 @@ class NotE(IExpr):
 
 @dataclass(frozen=True)
 class Logic(IExpr):
-    op: str  # AND | OR
+    op: Op  # AND | OR
     operands: tuple[IExpr, ...]
 
 
 @dataclass(frozen=True)
 class Agg(IExpr):
-    func: str  # SUM COUNT QTY UNITS
+    func: Op  # SUM COUNT QTY UNITS
     predicate: IExpr  # a bool expression over the line
 
 
@@ -106,7 +107,7 @@ class StateLoad(IExpr):
     """A value of the customer's state before the receipt: ``counter.NAME`` / ``chips.NAME``
     (COUNTER), ``balance.ACCOUNT`` (BALANCE), ``tier.BENEFIT`` (BENEFIT)."""
 
-    op: str  # COUNTER | BALANCE | BENEFIT
+    op: Op  # COUNTER | BALANCE | BENEFIT
     name: str
 
 
@@ -122,7 +123,7 @@ class IAction:
 class Reward(IAction):
     """One reward instruction: ``op`` is an action opcode, ``args`` its stack operands in order."""
 
-    op: str
+    op: Op
     predicate: IExpr
     args: tuple[IExpr, ...]
 
@@ -139,7 +140,7 @@ class ComboReward(IAction):
 class StateAction(IAction):
     """A request on the customer's state: ADD_COUNTER / SPEND_COUNTER (value: a count), ISSUE_COUPON."""
 
-    op: str
+    op: Op
     name: str  # the counter or coupon series
     value: IExpr | None = None
 
@@ -147,7 +148,7 @@ class StateAction(IAction):
 @dataclass(frozen=True)
 class TierChoice(IAction):
     subject: IExpr
-    branches: tuple[tuple[str, IExpr, tuple[IAction, ...]], ...]  # (GE|GT, threshold, actions)
+    branches: tuple[tuple[Op, IExpr, tuple[IAction, ...]], ...]  # (GE|GT, threshold, actions)
 
 
 # ----------------------------------------------------------------------------------------- programme

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from loyadsl.runtime.bundle import Bundle
+from loyadsl.runtime.opcodes import Op
 
 # per-campaign integer columns, in this order
 CAMPAIGN_FIELDS = ("receipts", "participants", "turnover", "units", "discount", "points_accrued", "points_expired",
@@ -50,7 +51,7 @@ def line_attributes(bundle: Bundle) -> tuple[str, ...]:
     """The line attributes (``attr.NAME``) the programme's code reads: a history whose lines never
     carry one of them leaves the campaigns that need it silent, which the report shows."""
     codes = [*bundle.predicates, *(code for c in bundle.campaigns for code in (c.audience, c.condition, c.actions))]
-    names = {bundle.constants[instr[1]] for code in codes for instr in code or () if instr[0] == "LINE_ATTR"}
+    names = {bundle.constants[instr[1]] for code in codes for instr in code or () if instr[0] == Op.LINE_ATTR}
     return tuple(sorted(str(name) for name in names))
 
 
