@@ -152,7 +152,8 @@ LINE_FIELDS = (
 BLOCK_CALL = 4
 ACTION_LINE = 8
 UNIT_LINE = 12  # sorts the selected lines' units by value
-COMBO_LINE = 16  # per part: sorts, takes the cheapest units, and walks the sets' make-up
+COMBO_LINE = 160  # per part: sorts, takes the cheapest units (when parts share lines, a binary search of up to
+# 33 takes for the most sets they can fill: log2(MAX_QTY x MAX_RECEIPT_LINES)), walks the sets' make-up
 
 OPCODES: dict[Op, OpSpec] = {
     # constants and loads

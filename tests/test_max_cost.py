@@ -47,7 +47,7 @@ def test_eval_max_cost_option(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "big.json"
     path.write_text(json.dumps(_receipt(20)), encoding="utf-8")
     done = loya("eval", EXAMPLE / "programme.loya", path, "--max-cost", "5000", "--format", "json")
-    assert "LOY520" in done.stdout and "at most 13 lines" in done.stdout, done.stdout + done.stderr
+    assert "LOY520" in done.stdout and "at most 7 lines" in done.stdout, done.stdout + done.stderr
     done = loya("eval", EXAMPLE / "programme.loya", path, "--max-cost", "10", "--format", "json")
     assert done.returncode != 0 and json.loads(done.stdout)["error"]["code"] == "LOY520"
 
