@@ -83,6 +83,7 @@ CODES: dict[str, str] = {
     "LOY507": "customer record exceeds a limit",
     # LOY510-LOY519: returns, refunds, idempotency (reserved for hardening)
     "LOY510": "receipt or return applied to the customer already",
+    "LOY511": "change would take a state value past MAX_VALUE",
     # LOY520-LOY529: evaluation limits (reserved for hardening)
     # LOY6xx: simulation inputs and runs
     # LOY600-LOY619: simulation (reserved for hardening)

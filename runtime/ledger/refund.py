@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from ..errors import LoyaError, RefundError
+from ..errors import LoyaError, RefundError, StateError
 from ..limits import MAX_TEXT_CHARS
 from ..model import Outcome, _show, _thousandths
+from ..state import Change as StateChange
 from ..state import (
     CustomerState,
     iso,
+    read_change,
 )
 from .core import Ledger
 from .splits import Change, _hash_code
@@ -129,10 +131,10 @@ class _Share:
             return 0
         return part * self.done.get(ln, 0) // self.sold[ln]["qty"]
 
-    def of(self, change: Change) -> dict[int, int]:
-        """The returned share of a line-attributed change, per line (zero parts left out)."""
+    def of(self, lines: Sequence[Sequence[int]] | None) -> dict[int, int]:
+        """The returned share of a line-attributed change (its ``lines``), per line (zero parts left out)."""
         out = {}
-        for ln, p in change.get("lines") or ():
+        for ln, p in lines or ():
             part = self(int(ln), int(p))
             if part:
                 out[int(ln)] = part
@@ -208,7 +210,7 @@ def refund(ledger: Ledger, original: Outcome | Mapping[str, Any], returned: Mapp
                   sum(x["withheld"] for x in lines), key)
 
 
-def _own_changes(o: Outcome, state: CustomerState | None) -> Sequence[Change]:
+def _own_changes(o: Outcome, state: CustomerState | None) -> list[StateChange]:
     """The receipt's own changes (after its time events), once the outcome is known to be this
     customer's, with a payment record."""
     rid = o.receipt_id
@@ -224,8 +226,13 @@ def _own_changes(o: Outcome, state: CustomerState | None) -> Sequence[Change]:
     start = pay.get("advance", 0)
     if type(start) is not int or not 0 <= start <= len(o.changes):
         raise RefundError("expected the number of leading time-event changes", "payment.advance")
+    out = []
     for i, change in enumerate(o.changes[start:], start):
         if change.get("receipt", rid) != rid:
             raise RefundError(f"a change of receipt {change.get('receipt')!r} in the outcome of receipt {rid}",
                               f"changes[{i}].receipt")
-    return o.changes[start:]
+        try:
+            out.append(read_change(change, f"changes[{i}]"))
+        except StateError as exc:
+            raise RefundError(exc.message.removeprefix(f"{exc.where}: "), exc.where) from None
+    return out

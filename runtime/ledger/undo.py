@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RefundError
 from ..money import ceil_div
-from ..state import (
-    CustomerState,
-    iso,
-    period_key,
-)
+from ..state import CustomerState, iso, period_key
+from ..state import changes as kinds
 from .core import Ledger
 from .lots import _accounts, _active, _Lot, _lots, spend_order
 from .splits import Change, split
@@ -23,14 +20,14 @@ if TYPE_CHECKING:
 # ------------------------------------------------------------------------------------------ returns (section 7)
 
 
-def _still_counted(state: CustomerState, change: Change) -> bool:
+def _still_counted(customer: CustomerState, change: kinds.QualifyChange) -> bool:
     """Whether a receipt's tier measure is still in the customer's record: its period is the current
     one (and, in a rolling window, its day has not left the window). A closed period was reviewed
     already; like a counter after its reset, a return leaves it as it was."""
-    q = state.qualification
-    if q is None or q.period != change["period"]:
+    q = customer.qualification
+    if q is None or q.period != change.period:
         return False
-    return "day" not in change or any(day == change["day"] for day, _ in q.days)
+    return change.day is None or any(day == change.day for day, _ in q.days)
 
 
 class _Undo:
@@ -75,62 +72,83 @@ class _Undo:
                                   "discount": share(ln, entry["discount"]), "points_money": points,
                                   "certificates": by_cards, "withheld": 0, "money": cash}
 
-    def undo(self, change: Change, full: bool, cards: Mapping[str, Mapping[int, int]]) -> None:
+    def undo(self, change: kinds.Change, full: bool, cards: Mapping[str, Mapping[int, int]]) -> None:
         """The returned share of one change of the receipt (line by line), or the whole of it with the
-        full return (coupon uses, usage, budget, the purchase count, an issued coupon)."""
-        share, rid, op = self.share, self.rid, change["op"]
-        if op == "lot" and change.get("lines"):
-            if parts := share.of(change):
-                self.accrual(change, sum(parts.values()),
-                             sum(share.before(int(ln), int(p)) for ln, p in change["lines"]), parts)
-        elif op == "take" and change.get("reason") == "redeem" and change.get("lines"):
-            if points := sum(share.of(change).values()):
-                self.redemption(change, points)
-        elif op == "debt" and change.get("lines"):
-            if parts := share.of(change):
-                self.debt(change, sum(parts.values()), {ln: abs(p) for ln, p in parts.items()})
-        elif op == "certificate" and change.get("lines"):
-            self.certificate(change, cards.get(change["code"], {}))
-        elif op == "certificate_issue" and change.get("lines"):
-            ((ln, value),) = change["lines"]
-            if part := share(ln, value):
-                kept = self.sold(change, part, share.done.get(ln, 0) + share.now[ln] == share.sold[ln]["qty"])
-                self.lines[ln]["money"] -= kept
-                self.lines[ln]["withheld"] += kept
-        elif op == "counter" and change.get("lines"):
-            if delta := sum(share.of(change).values()):
-                self.counter(change, delta)
-        elif op == "qualify":
-            delta = sum(share.of(change).values()) if change.get("lines") else (change["delta"] if full else 0)
-            if delta and _still_counted(self.state, change):
-                back: Change = {"op": "qualify", "period": change["period"], "delta": -delta, "receipt": rid}
-                if "day" in change:
-                    back["day"] = change["day"]
-                self.changes.append(back)
-        elif full and op == "coupon_use":
-            self.changes.append({"op": "coupon_unuse", "code": change["code"], "series": change["series"],
-                                 "campaign": change.get("campaign"), "receipt": rid})
-        elif full and op in ("usage", "budget"):
-            self.changes.append({**change, "delta": -change["delta"]})
-        elif full and op == "coupon_issue":
-            self.revoke(change)
-        elif full and op == "receipt":
-            self.changes.append({"op": "receipt", "receipt": rid, "delta": -change["delta"]})
+        full return (coupon uses, usage, budget, the purchase count, an issued coupon): by its kind, in
+        ``RETURNS``; a kind not there has nothing a return undoes (tier, referral, transfer, ...)."""
+        how = RETURNS.get(type(change))
+        if how is not None:
+            how(self, change, full, cards)
+
+    def _back_lot(self, c: kinds.LotChange, full: bool, cards: Cards) -> None:
+        if c.lines and (parts := self.share.of(c.lines)):
+            self.accrual(c, sum(parts.values()), sum(self.share.before(int(ln), int(p)) for ln, p in c.lines), parts)
+
+    def _back_take(self, c: kinds.TakeChange, full: bool, cards: Cards) -> None:
+        if c.reason == "redeem" and c.lines and (points := sum(self.share.of(c.lines).values())):
+            self.redemption(c, points)
+
+    def _back_debt(self, c: kinds.DebtChange, full: bool, cards: Cards) -> None:
+        if c.lines and (parts := self.share.of(c.lines)):
+            self.debt(c, sum(parts.values()), {ln: abs(p) for ln, p in parts.items()})
+
+    def _back_certificate(self, c: kinds.CertificateChange, full: bool, cards: Cards) -> None:
+        if c.lines:
+            self.certificate(c, cards.get(c.code, {}))
+
+    def _back_certificate_issue(self, c: kinds.CertificateIssue, full: bool, cards: Cards) -> None:
+        if not c.lines:
+            return
+        share = self.share
+        ((ln, value),) = c.lines
+        if part := share(ln, value):
+            kept = self.sold(c, part, share.done.get(ln, 0) + share.now[ln] == share.sold[ln]["qty"])
+            self.lines[ln]["money"] -= kept
+            self.lines[ln]["withheld"] += kept
+
+    def _back_counter(self, c: kinds.CounterChange, full: bool, cards: Cards) -> None:
+        if c.lines and (delta := sum(self.share.of(c.lines).values())):
+            self.counter(c, delta)
+
+    def _back_qualify(self, c: kinds.QualifyChange, full: bool, cards: Cards) -> None:
+        delta = sum(self.share.of(c.lines).values()) if c.lines else (c.delta if full else 0)
+        if delta and _still_counted(self.state, c):
+            back: Change = {"op": "qualify", "period": c.period, "delta": -delta, "receipt": self.rid}
+            if c.day is not None:
+                back["day"] = c.day
+            self.changes.append(back)
+
+    def _back_coupon_use(self, c: kinds.CouponUse, full: bool, cards: Cards) -> None:
+        if full:
+            self.changes.append({"op": "coupon_unuse", "code": c.code, "series": c.series, "campaign": c.campaign,
+                                 "receipt": self.rid})
+
+    def _back_negate(self, c: kinds.UsageChange | kinds.Budget, full: bool, cards: Cards) -> None:
+        if full:
+            self.changes.append(c._replace(delta=-c.delta).to_dict())
+
+    def _back_coupon_issue(self, c: kinds.CouponIssue, full: bool, cards: Cards) -> None:
+        if full:
+            self.revoke(c)
+
+    def _back_receipt(self, c: kinds.ReceiptChange, full: bool, cards: Cards) -> None:
+        if full:
+            self.changes.append({"op": "receipt", "receipt": self.rid, "delta": -c.delta})
 
     def take(self, account: str, shared: bool, lot: _Lot, points: int, reason: str) -> None:
         self.lots[(shared, account)][lot.id] = lot._replace(left=lot.left - points)
         self.changes.append({"op": "take", "account": account, "lot": lot.id, "points": points, "reason": reason,
                              "shared": shared, "receipt": self.rid})
 
-    def accrual(self, change: Change, points: int, earlier: int, weights: dict[int, int]) -> None:
+    def accrual(self, change: kinds.LotChange, points: int, earlier: int, weights: dict[int, int]) -> None:
         """Take back accrued points from their lot; what was spent of it already is a shortfall
         (``reclaim``). A lot that nothing but this receipt's returns touched is removed with its last
         points (a ``lot`` change of minus its points, after giving back what earlier returns took), so a
         receipt returned in parts leaves the state a return at once leaves."""
-        account, shared = change["account"], bool(change.get("shared"))
+        account, shared = change.account, change.shared
         lots = self.lots.get((shared, account), {})
-        lot = lots.get(change["lot"])
-        whole = change["points"]
+        lot = lots.get(change.lot)
+        whole = change.points
         if (lot is not None and earlier + points == whole and lot.left == points
                 and self.points_of.get(lot.id) == whole):
             if earlier:
@@ -143,7 +161,7 @@ class _Undo:
         if got > 0 and lot is not None:
             self.take(account, shared, lot, got, "return")
         if points > got:
-            self.reclaim(account, shared, points - got, change["lot"], weights)
+            self.reclaim(account, shared, points - got, change.lot, weights)
 
     def reclaim(self, account: str, shared: bool, short: int, lot_id: str | None, weights: dict[int, int]) -> None:
         """Points a return must take back that are no longer where they came from (spent, or a repaid
@@ -218,12 +236,12 @@ class _Undo:
         credit = decl.credit if decl is not None else 0
         return max(0, credit - self.debts.get((account, shared), 0))
 
-    def redemption(self, change: Change, points: int) -> None:
+    def redemption(self, change: kinds.TakeChange, points: int) -> None:
         """Give redeemed points back to the lot they came from (expired: they expire at once)."""
-        account, shared = change["account"], bool(change.get("shared"))
-        lot = self.lots.get((shared, account), {}).get(change["lot"])
+        account, shared = change.account, change.shared
+        lot = self.lots.get((shared, account), {}).get(change.lot)
         if lot is None:
-            self.events.append({"event": "points_expired", "account": account, "points": points, "lot": change["lot"],
+            self.events.append({"event": "points_expired", "account": account, "points": points, "lot": change.lot,
                                 "reason": "returned to a lot that is gone"})
             return
         self.take(account, shared, lot, -points, "redeem")
@@ -231,14 +249,14 @@ class _Undo:
             self.take(account, shared, self.lots[(shared, account)][lot.id], points, "expire")
             self.events.append({"event": "points_expired", "account": account, "points": points, "lot": lot.id})
 
-    def debt(self, change: Change, points: int, weights: dict[int, int]) -> None:
+    def debt(self, change: kinds.DebtChange, points: int, weights: dict[int, int]) -> None:
         """Undo ``points`` of a debt change: a borrowing (> 0) comes off the debt, a repayment (< 0) goes
         back on it. Borrowing and repayment sit on different lines, so a partial return may cancel more
         debt than is left: the rest is the customer's, a lot of this return; and a repayment undone
         later takes such a lot back first (removing it when untouched), so the parts add up to a
         return at once. A repayment goes back on the debt only within the credit limit (the room may
         have been borrowed again since): the rest is a shortfall (``reclaim``)."""
-        account, shared = change["account"], bool(change.get("shared"))
+        account, shared = change.account, change.shared
         key = (account, shared)
         debt = self.debts.get(key, 0)
         lots = self.lots.setdefault((shared, account), {})
@@ -286,17 +304,17 @@ class _Undo:
                              "active_from": iso(self.utc), "expires": None if expires is None else iso(expires),
                              "receipt": self.rid, "campaign": None, "shared": shared})
 
-    def certificate(self, change: Change, used: Mapping[int, int]) -> None:
+    def certificate(self, change: kinds.CertificateChange, used: Mapping[int, int]) -> None:
         """A certificate payment undone: per line the returned share of what the card paid (``used``,
         money) goes back on the card, with the returned share of what a single-use card forfeited. A card
         that is gone or expired cannot take it: that part of the line is paid in money instead."""
-        code = change["code"]
+        code = change.code
         if not used:
             raise RefundError(f"certificate {code} spent on the receipt has no used entry in the payment record",
                               "payment.certificates")
         back = forfeit = 0
         moved: dict[int, int] = {}
-        for ln, part in change["lines"]:
+        for ln, part in change.lines or ():
             ln = int(ln)
             paid = used.get(ln, 0)
             if -int(part) < paid:
@@ -322,10 +340,10 @@ class _Undo:
             kind = "certificate_gone" if code not in self.certificates else "certificate_expired"
             self.shortfall.append({"kind": kind, "code": code, "amount": back})
 
-    def sold(self, change: Change, value: int, last: bool) -> int:
+    def sold(self, change: kinds.CertificateIssue, value: int, last: bool) -> int:
         """A sold certificate: its returned share comes off the balance, the whole card is voided with the
         line's last unit; what was spent already is withheld from the money. Returns the withheld part."""
-        code = change["code"]
+        code = change.code
         balance = self.certificates.get(code, 0)
         got = min(value, balance)
         if got:
@@ -338,22 +356,22 @@ class _Undo:
             self.shortfall.append({"kind": "certificate_spent", "code": code, "amount": value - got})
         return value - got
 
-    def revoke(self, change: Change) -> None:
+    def revoke(self, change: kinds.CouponIssue) -> None:
         """A coupon the receipt issued goes with a full return, unless it was used."""
-        coupon = next((c for c in self.state.coupons if c.code == change["code"]), None)
-        if coupon is not None and coupon.uses_left == change.get("uses_left") and coupon.series == change["series"]:
+        coupon = next((c for c in self.state.coupons if c.code == change.code), None)
+        if coupon is not None and coupon.uses_left == change.uses_left and coupon.series == change.series:
             self.changes.append({"op": "coupon_expire", "code": coupon.code, "series": coupon.series,
                                  "reason": "return", "receipt": self.rid})
 
-    def counter(self, change: Change, delta: int) -> None:
+    def counter(self, change: kinds.CounterChange, delta: int) -> None:
         """Undo ``delta`` of a counter change, unless the counter was reset since (another period)."""
-        name = change["name"]
+        name = change.name
         decl = self.ledger.counters.get(name)
         today = self.ledger.local(self.utc)[0]
-        if decl is None or change.get("period") != period_key(today, decl.reset) \
+        if decl is None or change.period != period_key(today, decl.reset) \
                 or (decl.valid is not None and today > decl.valid[1]):
             return  # reset (or burnt) since: nothing of it is left to undo
-        value, period = self.counters.get(name, (0, change["period"]))
+        value, period = self.counters.get(name, (0, change.period))
         back = min(delta, value) if delta > 0 else delta  # never below zero
         if back:
             self.counters[name] = (value - back, period)
@@ -363,3 +381,16 @@ class _Undo:
 
 
 
+
+
+Cards = Mapping[str, Mapping[int, int]]  # what each certificate paid per line
+Return = Callable[[_Undo, Any, bool, Cards], None]
+
+# What a return undoes, by change kind (a record class of ``kinds.CHANGES``); kinds not here it leaves.
+RETURNS: dict[type[kinds.Change], Return] = {
+    kinds.LotChange: _Undo._back_lot, kinds.TakeChange: _Undo._back_take, kinds.DebtChange: _Undo._back_debt,
+    kinds.CertificateChange: _Undo._back_certificate, kinds.CertificateIssue: _Undo._back_certificate_issue,
+    kinds.CounterChange: _Undo._back_counter, kinds.QualifyChange: _Undo._back_qualify, kinds.CouponUse: _Undo._back_coupon_use,
+    kinds.UsageChange: _Undo._back_negate, kinds.Budget: _Undo._back_negate, kinds.CouponIssue: _Undo._back_coupon_issue,
+    kinds.ReceiptChange: _Undo._back_receipt,
+}

@@ -25,9 +25,32 @@ The modules, by concern: ``jsontypes`` (times and dates in JSON), ``records`` (t
 
 from __future__ import annotations
 
+from .accounts import DebtChange, LotChange, TakeChange
 from .advance import advance
-from .changes import apply, apply_in_place, invert, working_copy
+from .applied import Applied, Unapplied
+from .changes import (
+    CHANGES,
+    Budget,
+    Change,
+    Transfer,
+    apply,
+    apply_in_place,
+    invert,
+    parse,
+    read_change,
+    working_copy,
+)
 from .checks import check_limits
+from .counters import CounterChange, ReceiptChange, ReferralChange, ReturnedChange, UsageChange
+from .coupons import (
+    CertificateChange,
+    CertificateIssue,
+    CertificateVoid,
+    CouponExpire,
+    CouponIssue,
+    CouponUnuse,
+    CouponUse,
+)
 from .jsontypes import Count, Date, Day, Positive, Time, iso, parse_time
 from .periods import (
     counter_period,
@@ -54,15 +77,76 @@ from .records import (
     SharedAccount,
 )
 from .shared import add_member, create_shared, remove_member, set_rights
+from .tiers import QualifyChange, TierChange
 from .view import view
 
 Customer = CustomerState  # the customer is the state
 
 __all__ = [
-    "AccountState", "Certificate", "Count", "CounterState", "Coupon", "Customer", "CustomerState", "Date", "Day",
-    "Lot", "Member", "Positive", "Qualification", "ReferralState", "SharedAccount", "Time", "add_member", "advance",
-    "apply", "apply_in_place", "check_limits", "counter_period", "create_shared", "expiry_time", "invert", "iso",
-    "json_schema", "level_for", "local_date", "local_midnight", "parse_time", "period_end", "period_key",
-    "period_start", "qualification_period", "read_customer", "read_customers", "remove_member", "set_rights",
-    "view", "working_copy",
+    "CHANGES",
+    "AccountState",
+    "Applied",
+    "Budget",
+    "Certificate",
+    "CertificateChange",
+    "CertificateIssue",
+    "CertificateVoid",
+    "Change",
+    "Count",
+    "CounterChange",
+    "CounterState",
+    "Coupon",
+    "CouponExpire",
+    "CouponIssue",
+    "CouponUnuse",
+    "CouponUse",
+    "Customer",
+    "CustomerState",
+    "Date",
+    "Day",
+    "DebtChange",
+    "Lot",
+    "LotChange",
+    "Member",
+    "Positive",
+    "Qualification",
+    "QualifyChange",
+    "ReceiptChange",
+    "ReferralChange",
+    "ReferralState",
+    "ReturnedChange",
+    "SharedAccount",
+    "TakeChange",
+    "TierChange",
+    "Time",
+    "Transfer",
+    "Unapplied",
+    "UsageChange",
+    "add_member",
+    "advance",
+    "apply",
+    "apply_in_place",
+    "check_limits",
+    "counter_period",
+    "create_shared",
+    "expiry_time",
+    "invert",
+    "iso",
+    "json_schema",
+    "level_for",
+    "local_date",
+    "local_midnight",
+    "parse",
+    "parse_time",
+    "period_end",
+    "period_key",
+    "period_start",
+    "qualification_period",
+    "read_change",
+    "read_customer",
+    "read_customers",
+    "remove_member",
+    "set_rights",
+    "view",
+    "working_copy",
 ]

@@ -3,15 +3,17 @@ nothing; and the readers of a change's fields (``_str``, ``_int``, ``_time``).""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..declarations import StateDecls
-from ..errors import StateError
+from ..limits import MAX_VALUE
 from ..model import _show
 from .jsontypes import _MISSING, _in_range, _time_in
-from .records import _APPEND, _SET_PRIVATE, AccountState, CustomerState, _clone, _copy, _make
+from .records import _APPEND, AccountState, CustomerState, _clone, _copy, _make
 from .view import _index
+
+_REORDER: Any = object()  # undo marker: sort a dict's entries once its other entries are restored
 
 
 class _Failed(Exception):
@@ -23,6 +25,15 @@ class _Failed(Exception):
         self.code = code
 
 
+def bounded(value: int, what: str) -> int:
+    """``value``, refused (LOY511) past ``MAX_VALUE``: every integer a state holds stays within what the
+    customer reader accepts, so a state ``apply`` wrote always loads back (docs/state.md, "Bounds")."""
+    if value > MAX_VALUE:
+        raise _Failed(f"{what} would be {value:,}, over MAX_VALUE ({MAX_VALUE:,}): a state holds at most that, "
+                      "so the change is refused", "LOY511")
+    return value
+
+
 class _Applier:
     """Applies changes, all or nothing. Copy-on-write (``apply``): the root is a fresh copy and any
     object on the path to a write is copied once (``own``), so the input state is never touched. In
@@ -30,7 +41,7 @@ class _Applier:
     them. Objects are frozen pydantic models: writes go to their ``__dict__`` (only ever on objects
     this applier owns)."""
 
-    __slots__ = ("decls", "fresh", "index", "root", "undo")
+    __slots__ = ("decls", "fields", "fresh", "index", "root", "undo")
 
     def __init__(self, state: CustomerState, decls: StateDecls | None, in_place: bool) -> None:
         self.decls = decls
@@ -38,6 +49,7 @@ class _Applier:
         self.undo: list[tuple[Any, Any, Any]] | None = [] if in_place else None
         self.fresh: set[int] | None = None if in_place else set()
         self.root: CustomerState = state if in_place else _clone(state)
+        self.fields: dict[str, Any] = self.root.__dict__  # the root's fields, where changes write
 
     # --- ownership and logged writes
 
@@ -66,48 +78,40 @@ class _Applier:
             self.undo.append((items, _APPEND, None))
         items.append(value)
 
+    def reorder_on_rollback(self, holder: dict[Any, Any], key: Callable[[tuple[Any, Any]], Any]) -> None:
+        """A rollback restores ``holder``'s entries, then puts them back in order by ``key`` (an entry
+        deleted and restored comes back last; the applied-ids memory keeps its oldest first)."""
+        if self.undo is not None:
+            self.undo.append((holder, _REORDER, key))
+
     def rollback(self) -> None:
         assert self.undo is not None
         for holder, key, old in reversed(self.undo):
             if key is _APPEND:
                 holder.pop()
+            elif key is _REORDER:
+                items = sorted(holder.items(), key=old)
+                holder.clear()
+                holder.update(items)
             elif old is _MISSING:
                 holder.pop(key, None)
             else:
                 holder[key] = old
         self.undo.clear()
 
-    def run(self, changes: Sequence[Mapping[str, Any]],
-            handlers: Mapping[str, Callable[[_Applier, dict[str, Any], Mapping[str, Any]], None]]) -> CustomerState:
-        root = self.root.__dict__
-        for i, change in enumerate(changes):
-            op = change.get("op") if type(change) is dict or isinstance(change, Mapping) else None
-            handler = handlers.get(op) if isinstance(op, str) else None
-            try:
-                if handler is None:
-                    raise _Failed("not a change (no known op)" if op is None else f"unknown op {op!r}")
-                handler(self, root, change)
-            except _Failed as exc:
-                if self.undo is not None:
-                    self.rollback()
-                raise StateError(f"{op} does not fit the state: {exc}", f"changes[{i}]", exc.code) from None
-        _SET_PRIVATE(self.root, {"_view": None})  # the cached view is stale
-        return self.root
-
     # --- parts
 
-    def accounts(self, root: dict[str, Any], change: Mapping[str, Any]) -> tuple[dict[str, AccountState], str]:
-        if change.get("shared") is True:
+    def accounts(self, root: dict[str, Any], shared: bool) -> tuple[dict[str, AccountState], str]:
+        if shared:
             if root["shared"] is None:
                 raise _Failed("the customer has no shared account")
             shared = self.own(root, "shared")
             return self.own(shared.__dict__, "accounts"), "shared account "
         return self.own(root, "accounts"), "account "
 
-    def account(self, root: dict[str, Any], change: Mapping[str, Any], create: bool = False
+    def account(self, root: dict[str, Any], name: str, shared: bool, create: bool = False
                 ) -> tuple[dict[str, AccountState], str, AccountState]:
-        accounts, what = self.accounts(root, change)
-        name = _str(change, "account")
+        accounts, what = self.accounts(root, shared)
         if name not in accounts:
             if not create:
                 raise _Failed(f"{what}{name!r} has no lots and no debt")
@@ -126,6 +130,7 @@ class _Applier:
         value = holder.get(key, 0) + delta
         if value < 0:
             raise _Failed(f"{what} would be {value}")
+        bounded(value, what)
         self.put(holder, key, value if value else _MISSING)
 
     def nested_count(self, root: dict[str, Any], field: str, outer: str, inner: str, delta: int, what: str) -> None:

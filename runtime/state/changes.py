@@ -1,50 +1,157 @@
-"""``apply`` and ``invert``: the changes of docs/state.md section 6 folded into a state, all or nothing."""
+"""The change kinds of docs/state.md section 6, one typed record each, in one table (``CHANGES``: op
+-> record class), and the functions everything dispatches through it: ``parse`` (a JSON change -> its
+record), ``apply`` and ``apply_in_place`` (all or nothing), ``invert``.
+
+``Outcome.changes`` stay JSON objects (the public contract, byte for byte); a record is what a change
+*is* inside: ``from_dict`` validates one and reads its times, ``apply`` writes it into a state,
+``invert`` gives the record that undoes it (from the state before it), ``to_dict`` writes its JSON.
+What a return undoes of each kind is the ledger's (``ledger.undo``), dispatched on the same records."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, Protocol, Self
 
 from ..declarations import StateDecls
 from ..errors import StateError
-from .accounts import _debt, _lot, _take
-from .applied import _applied, _remember, _unapplied
-from .applier import _Applier, _Failed, _time
-from .counters import _counter, _qualify, _receipt, _referral, _returned, _tier, _usage
+from .accounts import DebtChange, LotChange, TakeChange
+from .applied import Applied, Unapplied
+from .applier import _Applier, _Failed, _int, _str
+from .counters import CounterChange, ReceiptChange, ReferralChange, ReturnedChange, UsageChange
 from .coupons import (
-    _certificate,
-    _certificate_issue,
-    _certificate_void,
-    _coupon_expire,
-    _coupon_issue,
-    _coupon_unuse,
-    _coupon_use,
+    CertificateChange,
+    CertificateIssue,
+    CertificateVoid,
+    CouponExpire,
+    CouponIssue,
+    CouponUnuse,
+    CouponUse,
 )
-from .jsontypes import iso
-from .records import AccountState, CustomerState, Qualification, _clone
+from .records import _SET_PRIVATE, AccountState, CustomerState, _clone
+from .tiers import QualifyChange, TierChange
 
 
-def _ignore(a: _Applier, root: dict[str, Any], c: Mapping[str, Any]) -> None:
-    """``transfer`` (another customer's state) and ``budget`` (the host's): not this state's."""
+class Change(Protocol):
+    """What every change kind is: a record read from and written to JSON, applied and inverted."""
+
+    @classmethod
+    def from_dict(cls, c: Mapping[str, Any]) -> Self: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def apply(self, a: _Applier) -> None: ...
+
+    def invert(self, fields: dict[str, Any]) -> Change: ...
 
 
-_HANDLERS: dict[str, Callable[[_Applier, dict[str, Any], Mapping[str, Any]], None]] = {
-    "lot": _lot, "take": _take, "debt": _debt, "counter": _counter,
-    "coupon_use": _coupon_use, "coupon_unuse": _coupon_unuse, "coupon_issue": _coupon_issue,
-    "coupon_expire": _coupon_expire, "certificate": _certificate, "certificate_issue": _certificate_issue,
-    "certificate_void": _certificate_void, "qualify": _qualify, "tier": _tier, "usage": _usage,
-    "receipt": _receipt, "referral": _referral, "returned": _returned, "transfer": _ignore, "budget": _ignore,
-    "applied": _applied, "unapplied": _unapplied,
+class Transfer(NamedTuple):
+    """Points for another customer (a referral reward for the referrer): ``Engine.receive`` makes them
+    that customer's changes; this state ignores it."""
+
+    customer: str
+    account: str
+    points: int
+    reason: str | None = None
+    lot: str | None = None
+    receipt: str | None = None
+
+    @classmethod
+    def from_dict(cls, c: Mapping[str, Any]) -> Transfer:
+        return cls(c.get("customer"), c.get("account"), c.get("points"), c.get("reason"),  # type: ignore[arg-type]
+                   c.get("lot"), c.get("receipt"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"op": "transfer", "customer": self.customer, "account": self.account, "points": self.points,
+                "reason": self.reason, "lot": self.lot, "receipt": self.receipt}
+
+    def apply(self, a: _Applier) -> None:
+        """Not this state's."""
+
+    def invert(self, fields: dict[str, Any]) -> Transfer:
+        return self._replace(points=-self.points)
+
+
+class Budget(NamedTuple):
+    """What a budgeted campaign gave (``kind`` money or points): programme-wide, the host keeps budgets;
+    this state ignores it."""
+
+    campaign: str
+    kind: str
+    delta: int
+    receipt: str | None = None
+
+    @classmethod
+    def from_dict(cls, c: Mapping[str, Any]) -> Budget:
+        return cls(_str(c, "campaign"), _str(c, "kind"), _int(c, "delta"), c.get("receipt"))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"op": "budget", "campaign": self.campaign, "kind": self.kind, "delta": self.delta}
+        if self.receipt is not None:
+            out["receipt"] = self.receipt
+        return out
+
+    def apply(self, a: _Applier) -> None:
+        """Not this state's."""
+
+    def invert(self, fields: dict[str, Any]) -> Budget:
+        return self._replace(delta=-self.delta)
+
+
+# The change kinds, by op: the one table apply, invert, the ledger's returns and docs/state.md use.
+CHANGES: dict[str, type[Change]] = {
+    "lot": LotChange, "take": TakeChange, "debt": DebtChange,
+    "counter": CounterChange,
+    "coupon_use": CouponUse, "coupon_unuse": CouponUnuse, "coupon_issue": CouponIssue, "coupon_expire": CouponExpire,
+    "certificate": CertificateChange, "certificate_issue": CertificateIssue, "certificate_void": CertificateVoid,
+    "qualify": QualifyChange, "tier": TierChange,
+    "usage": UsageChange, "budget": Budget, "receipt": ReceiptChange, "referral": ReferralChange,
+    "transfer": Transfer, "returned": ReturnedChange,
+    "applied": Applied, "unapplied": Unapplied,
 }
+
+
+def parse(change: Any) -> Change:
+    """A change as JSON -> its record (``_Failed`` naming what is wrong)."""
+    op = change.get("op") if type(change) is dict or isinstance(change, Mapping) else None
+    kind = CHANGES.get(op) if isinstance(op, str) else None
+    if kind is None:
+        raise _Failed("not a change (no known op)" if op is None else f"unknown op {op!r}")
+    return kind.from_dict(change)
+
+
+def read_change(change: Any, where: str) -> Change:
+    """A change as JSON -> its record; one that is not a change of section 6 is a ``StateError`` (LOY503)
+    at ``where``."""
+    try:
+        return parse(change)
+    except _Failed as exc:
+        raise StateError(f"not a {_op(change)} change: {exc}", where) from None
+
+
+def _op(change: Any) -> Any:
+    return change.get("op") if isinstance(change, Mapping) else None
+
+
+def _run(a: _Applier, changes: Sequence[Mapping[str, Any]]) -> CustomerState:
+    for i, change in enumerate(changes):
+        try:
+            parse(change).apply(a)
+        except _Failed as exc:
+            if a.undo is not None:
+                a.rollback()
+            raise StateError(f"{_op(change)} does not fit the state: {exc}", f"changes[{i}]", exc.code) from None
+    _SET_PRIVATE(a.root, {"_view": None})  # the cached view is stale
+    return a.root
 
 
 def apply(state: CustomerState, changes: Sequence[Mapping[str, Any]], decls: StateDecls | None = None
           ) -> CustomerState:
     """The state after the changes (docs/state.md §6), all or nothing: a change that does not fit
-    raises ``StateError`` (LOY503) naming it, and nothing is applied. Pure: the result shares what
-    did not change with ``state``, which is never mutated. With ``decls``, debts are checked against
-    credit limits, coupon uses against the series, and shared coupon codes are recognised."""
-    return _Applier(state, decls, in_place=False).run(changes, _HANDLERS)
+    raises ``StateError`` (LOY503; LOY510 applied already; LOY511 a value past ``MAX_VALUE``) naming
+    it, and nothing is applied. Pure: the result shares what did not change with ``state``, which is
+    never mutated. With ``decls``, debts are checked against credit limits, coupon uses against the
+    series, and shared coupon codes are recognised."""
+    return _run(_Applier(state, decls, in_place=False), changes)
 
 
 def apply_in_place(state: CustomerState, changes: Sequence[Mapping[str, Any]],
@@ -52,7 +159,7 @@ def apply_in_place(state: CustomerState, changes: Sequence[Mapping[str, Any]],
     """``apply`` writing into ``state`` itself (for a simulator's own copy, see ``working_copy``),
     still all or nothing. Never use it on a state shared with anyone: its parts may be shared with
     the states ``apply`` made it from."""
-    _Applier(state, decls, in_place=True).run(changes, _HANDLERS)
+    _run(_Applier(state, decls, in_place=True), changes)
 
 
 def working_copy(state: CustomerState) -> CustomerState:
@@ -80,78 +187,16 @@ def _deep_account(acc: AccountState) -> AccountState:
 def invert(state: CustomerState, changes: Sequence[Mapping[str, Any]], decls: StateDecls | None = None
            ) -> list[dict[str, Any]]:
     """The changes that undo ``changes`` applied to ``state``: ``apply(apply(s, cs), invert(s, cs))
-    == s``. Each change's inverse, in reverse order; removals (``coupon_expire``,
-    ``certificate_void``, the first ``qualify`` of a record) take what they removed from the state
-    before them. ``transfer`` and ``budget`` are negated (they are not this state's)."""
-    out: list[dict[str, Any]] = []
+    == s``. Each change's inverse (``Change.invert``, from the state before it), in reverse order:
+    removals (``coupon_expire``, ``certificate_void``, the first ``qualify`` of a record) take what
+    they removed from that state; ``transfer`` and ``budget`` are negated (they are not this state's)."""
+    out: list[Change] = []
     applier = _Applier(state, decls, in_place=False)
-    root = applier.root.__dict__
     for i, change in enumerate(changes):
-        op = change.get("op")
         try:
-            out.append(_inverse(root, change))
-            _HANDLERS[str(op)](applier, root, change)
+            record = parse(change)
+            out.append(record.invert(applier.fields))
+            record.apply(applier)
         except (_Failed, LookupError, StopIteration, TypeError) as exc:
-            raise StateError(f"{op} cannot be inverted: {exc}", f"changes[{i}]") from None
-    out.reverse()
-    return out
-
-
-def _inverse(root: dict[str, Any], c: Mapping[str, Any]) -> dict[str, Any]:
-    op = c.get("op")
-    if op == "lot" and c["points"] < 0:  # a removal: the lot comes back as it was, where it was
-        holder = root["shared"].accounts if c.get("shared") is True and root["shared"] is not None else root["accounts"]
-        lots = holder[c["account"]].lots
-        at = next(i for i, lot in enumerate(lots) if lot.id == c["lot"])
-        lot = lots[at]
-        return {"op": "lot", "account": c["account"], "lot": lot.id, "points": lot.points,
-                "active_from": iso(lot.active_from), "expires": None if lot.expires is None else iso(lot.expires),
-                "receipt": lot.receipt, "campaign": lot.campaign, "shared": c.get("shared") is True, "at": at}
-    if op in ("lot", "take", "debt", "transfer"):
-        return {**c, "points": -c["points"]}
-    if op in ("counter", "certificate", "usage", "receipt", "budget"):
-        return {**c, "delta": -c["delta"]}
-    if op == "coupon_use":
-        return {**c, "op": "coupon_unuse"}
-    if op == "coupon_unuse":
-        return {**c, "op": "coupon_use"}
-    if op == "coupon_issue":
-        data = c.get("coupon", c)
-        return {"op": "coupon_expire", "code": data["code"], "series": data["series"]}
-    if op == "coupon_expire":
-        coupon = next(x for x in root["coupons"] if x.code == c["code"])
-        return {"op": "coupon_issue", **coupon.model_dump(mode="json")}
-    if op == "certificate_issue":
-        return {"op": "certificate_void", "code": c.get("certificate", c)["code"]}
-    if op == "certificate_void":
-        cert = next(x for x in root["certificates"] if x.code == c["code"])
-        return {"op": "certificate_issue", **cert.model_dump(mode="json")}
-    if op == "qualify":
-        q: Qualification | None = root["qualification"]
-        if "from" in c:
-            old = c["from"]
-            new = None if c.get("period") is None else {
-                "period": c["period"], "value": c["delta"], "previous": c.get("previous", 0)}
-            if old is None:
-                return {"op": "qualify", "period": None, "delta": 0, "previous": 0, "from": new}
-            return {"op": "qualify", "period": old["period"], "delta": old["value"], "previous": old["previous"],
-                    "from": new}
-        if q is None:  # the change creates the record: its inverse removes it
-            return {"op": "qualify", "period": None, "delta": 0, "previous": 0,
-                    "from": {"period": c["period"], "value": c["delta"], "previous": 0}}
-        return {**c, "delta": -c["delta"]}
-    if op == "tier":
-        return {**c, "from": c.get("to"), "to": c.get("from")}
-    if op == "referral":
-        return {**c, "rewarded": not c.get("rewarded")}
-    if op == "returned":
-        return {**c, "lines": [[line_no, -amount] for line_no, amount in c["lines"]]}
-    if op == "applied":
-        at = _time(c, "at") or 0
-        kept = _remember(root["applied"], c["id"], at)
-        dropped = [[key, iso(when)] for key, when in {**root["applied"], c["id"]: at}.items() if key not in kept]
-        return {**c, "op": "unapplied", "dropped": dropped}
-    if op == "unapplied":
-        return {**c, "op": "applied"}
-    raise _Failed(f"unknown op {op!r}")
-
+            raise StateError(f"{_op(change)} cannot be inverted: {exc}", f"changes[{i}]") from None
+    return [record.to_dict() for record in reversed(out)]

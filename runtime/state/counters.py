@@ -1,119 +1,167 @@
-"""Changes to counters and tiers: ``counter``, ``qualify`` (the tier measure), ``tier``, ``usage`` (of
-limited campaigns), ``receipt`` (the purchase count), ``referral`` and ``returned`` (quantities
-returned per receipt line)."""
+"""Changes to counts kept per customer: ``counter`` (counters and chips), ``usage`` (of limited
+campaigns), ``receipt`` (the purchase count), ``returned`` (quantities returned per receipt line) and
+``referral``. Each is one record: read from JSON (``from_dict``), applied, inverted and written back
+(``to_dict``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..model import _show
-from .applier import _Applier, _Failed, _int, _opt_str, _str
+from .accounts import Lines
+from .applier import _Applier, _Failed, _int, _str, bounded
 from .jsontypes import _MISSING
-from .records import CounterState, Qualification, ReferralState, _make
+from .records import CounterState, ReferralState, _make
 
 
-def _counter(a: _Applier, root: dict[str, Any], c: Mapping[str, Any]) -> None:
-    """Adds ``delta`` in ``period``. A counter at 0 is absent and starts in any period; one holding
-    a count of another period must be reset (by ``advance``) first."""
-    name, delta, period = _str(c, "name"), _int(c, "delta"), _str(c, "period")
-    counters = a.own(root, "counters")
-    old = counters.get(name)
-    if old is not None and old.period != period:
-        raise _Failed(f"counter {name!r} holds {old.value} for period {old.period}, not {period} (reset it first)")
-    value = (old.value if old is not None else 0) + delta
-    if value < 0:
-        raise _Failed(f"counter {name!r} would be {value}")
-    a.put(counters, name, _make(CounterState, {"value": value, "period": period}) if value else _MISSING)
+class CounterChange(NamedTuple):
+    """Adds ``delta`` to a counter or chips in ``period`` (reason ``add``, ``spend``, ``return``; ``reset``
+    and ``burn`` from advance). A counter at 0 is absent and starts in any period; one holding a count
+    of another period must be reset (by ``advance``) first."""
+
+    name: str
+    delta: int
+    period: str
+    lines: Lines = None
+    reason: str | None = None
+    receipt: str | None = None
+
+    @classmethod
+    def from_dict(cls, c: Mapping[str, Any]) -> CounterChange:
+        return cls(_str(c, "name"), _int(c, "delta"), _str(c, "period"), c.get("lines"), c.get("reason"),
+                   c.get("receipt"))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"op": "counter", "name": self.name, "delta": self.delta, "period": self.period}
+        if self.lines is not None:
+            out["lines"] = self.lines
+        out["reason"] = self.reason
+        if self.receipt is not None:
+            out["receipt"] = self.receipt
+        return out
+
+    def apply(self, a: _Applier) -> None:
+        name, period = self.name, self.period
+        counters = a.own(a.fields, "counters")
+        old = counters.get(name)
+        if old is not None and old.period != period:
+            raise _Failed(f"counter {name!r} holds {old.value} for period {old.period}, not {period} (reset it first)")
+        value = (old.value if old is not None else 0) + self.delta
+        if value < 0:
+            raise _Failed(f"counter {name!r} would be {value}")
+        bounded(value, f"counter {name!r}")
+        a.put(counters, name, _make(CounterState, {"value": value, "period": period}) if value else _MISSING)
+
+    def invert(self, fields: dict[str, Any]) -> CounterChange:
+        return self._replace(delta=-self.delta)
 
 
+class UsageChange(NamedTuple):
+    """Adds ``delta`` to a limited campaign's use count in a period."""
 
-def _record(q: Qualification | None) -> dict[str, Any] | None:
-    return None if q is None else {"period": q.period, "value": q.value, "previous": q.previous}
+    campaign: str
+    period: str
+    delta: int
+    receipt: str | None = None
 
+    @classmethod
+    def from_dict(cls, c: Mapping[str, Any]) -> UsageChange:
+        return cls(_str(c, "campaign"), _str(c, "period"), _int(c, "delta"), c.get("receipt"))
 
-def _qualify(a: _Applier, root: dict[str, Any], c: Mapping[str, Any]) -> None:
-    """``{period, delta, day?}`` adds to the current period (and day, in a rolling window); with
-    ``from`` (the record it replaces, or null) it is a review: the record becomes
-    ``{period, value: delta, previous}`` (period null: no record)."""
-    q: Qualification | None = root["qualification"]
-    delta = _int(c, "delta")
-    if "from" in c:
-        if c["from"] != _record(q):
-            raise _Failed(f"the qualification is {_record(q)}, not {c['from']}")
-        period = _opt_str(c, "period")
-        previous = _int(c, "previous") if "previous" in c else 0
-        if delta < 0 or previous < 0:
-            raise _Failed("a qualification value is >= 0")
-        days = list(q.days) if q is not None else []
-        if days and period is not None and sum(v for _, v in days) != delta:
-            raise _Failed("a review keeps the days of a rolling window, which add up to more than the value")
-        a.put(root, "qualification", None if period is None else _make(
-            Qualification, {"period": period, "value": delta, "previous": previous, "days": days}))
-        return
-    period = _str(c, "period")
-    if q is not None and q.period != period:
-        raise _Failed(f"the qualification is kept for {q.period}, not {period} (a review comes first)")
-    value = (q.value if q is not None else 0) + delta
-    if value < 0:
-        raise _Failed(f"the qualification would be {value}")
-    days = list(q.days) if q is not None else []
-    if "day" in c:
-        day = _int(c, "day")
-        by_day = dict(days)
-        held = by_day.pop(day, 0) + delta
-        if held < 0:
-            raise _Failed(f"day {day} would have {held}")
-        if held:
-            by_day[day] = held
-        days = sorted(by_day.items())
-    elif days:
-        raise _Failed("a rolling window's qualification changes by day")
-    a.put(root, "qualification", _make(Qualification, {
-        "period": period, "value": value, "previous": q.previous if q is not None else 0, "days": days}))
+    def to_dict(self) -> dict[str, Any]:
+        out = {"op": "usage", "campaign": self.campaign, "period": self.period, "delta": self.delta}
+        if self.receipt is not None:
+            out["receipt"] = self.receipt
+        return out
+
+    def apply(self, a: _Applier) -> None:
+        a.nested_count(a.fields, "usage", self.campaign, self.period, self.delta,
+                       f"the usage of {self.campaign!r} in {self.period}")
+
+    def invert(self, fields: dict[str, Any]) -> UsageChange:
+        return self._replace(delta=-self.delta)
 
 
-def _tier(a: _Applier, root: dict[str, Any], c: Mapping[str, Any]) -> None:
-    old, new = _opt_str(c, "from"), _opt_str(c, "to")
-    if root["tier"] != old:
-        raise _Failed(f"the tier is {root['tier']!r}, not {old!r}")
-    a.put(root, "tier", new)
+class ReceiptChange(NamedTuple):
+    """The purchase count: +1 for a receipt, −1 when it is fully returned."""
+
+    receipt: str | None
+    delta: int
+
+    @classmethod
+    def from_dict(cls, c: Mapping[str, Any]) -> ReceiptChange:
+        return cls(c.get("receipt"), _int(c, "delta"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"op": "receipt", "receipt": self.receipt, "delta": self.delta}
+
+    def apply(self, a: _Applier) -> None:
+        receipts = a.fields["receipts"] + self.delta
+        if receipts < 0:
+            raise _Failed(f"the purchase count would be {receipts}")
+        a.put(a.fields, "receipts", bounded(receipts, "the purchase count"))
+
+    def invert(self, fields: dict[str, Any]) -> ReceiptChange:
+        return self._replace(delta=-self.delta)
 
 
-def _usage(a: _Applier, root: dict[str, Any], c: Mapping[str, Any]) -> None:
-    campaign, period = _str(c, "campaign"), _str(c, "period")
-    a.nested_count(root, "usage", campaign, period, _int(c, "delta"), f"the usage of {campaign!r} in {period}")
+class ReferralChange(NamedTuple):
+    """A referred customer's referral is ``rewarded`` (or, the inverse, not)."""
+
+    rewarded: bool
+    receipt: str | None = None
+
+    @classmethod
+    def from_dict(cls, c: Mapping[str, Any]) -> ReferralChange:
+        rewarded = c.get("rewarded")
+        if type(rewarded) is not bool:
+            raise _Failed("rewarded must be true or false")
+        return cls(rewarded, c.get("receipt"))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"op": "referral", "rewarded": self.rewarded}
+        if self.receipt is not None:
+            out["receipt"] = self.receipt
+        return out
+
+    def apply(self, a: _Applier) -> None:
+        ref: ReferralState | None = a.fields["referral"]
+        if ref is None:
+            raise _Failed("the customer was not referred")
+        if ref.rewarded == self.rewarded:
+            raise _Failed(f"the referral is {'rewarded' if self.rewarded else 'not rewarded'} already")
+        a.put(a.fields, "referral", _make(ReferralState, {"referred_by": ref.referred_by, "rewarded": self.rewarded}))
+
+    def invert(self, fields: dict[str, Any]) -> ReferralChange:
+        return self._replace(rewarded=not self.rewarded)
 
 
-def _receipt(a: _Applier, root: dict[str, Any], c: Mapping[str, Any]) -> None:
-    receipts = root["receipts"] + _int(c, "delta")
-    if receipts < 0:
-        raise _Failed(f"the purchase count would be {receipts}")
-    a.put(root, "receipts", receipts)
+class ReturnedChange(NamedTuple):
+    """Thousandths of a receipt's lines returned now (``lines``: ``[[line_no, thousandths], ...]``)."""
 
+    receipt: str
+    lines: list[list[int]]
 
-def _referral(a: _Applier, root: dict[str, Any], c: Mapping[str, Any]) -> None:
-    rewarded = c.get("rewarded")
-    if type(rewarded) is not bool:
-        raise _Failed("rewarded must be true or false")
-    ref: ReferralState | None = root["referral"]
-    if ref is None:
-        raise _Failed("the customer was not referred")
-    if ref.rewarded == rewarded:
-        raise _Failed(f"the referral is {'rewarded' if rewarded else 'not rewarded'} already")
-    a.put(root, "referral", _make(ReferralState, {"referred_by": ref.referred_by, "rewarded": rewarded}))
+    @classmethod
+    def from_dict(cls, c: Mapping[str, Any]) -> ReturnedChange:
+        receipt = _str(c, "receipt")
+        lines = c.get("lines")
+        if not isinstance(lines, list):
+            raise _Failed("lines must be an array of [line_no, thousandths]")
+        for pair in lines:
+            if (not isinstance(pair, list | tuple) or len(pair) != 2 or type(pair[0]) is not int or pair[0] < 1
+                    or type(pair[1]) is not int):
+                raise _Failed(f"a returned line is [line_no, thousandths], got {_show(pair)}")
+        return cls(receipt, lines)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"op": "returned", "receipt": self.receipt, "lines": self.lines}
 
-def _returned(a: _Applier, root: dict[str, Any], c: Mapping[str, Any]) -> None:
-    receipt = _str(c, "receipt")
-    lines = c.get("lines")
-    if not isinstance(lines, list):
-        raise _Failed("lines must be an array of [line_no, thousandths]")
-    for pair in lines:
-        if (not isinstance(pair, list | tuple) or len(pair) != 2 or type(pair[0]) is not int or pair[0] < 1
-                or type(pair[1]) is not int):
-            raise _Failed(f"a returned line is [line_no, thousandths], got {_show(pair)}")
-        a.nested_count(root, "returns", receipt, str(pair[0]), pair[1],
-                       f"the returned quantity of {receipt} line {pair[0]}")
+    def apply(self, a: _Applier) -> None:
+        for line_no, qty in self.lines:
+            a.nested_count(a.fields, "returns", self.receipt, str(line_no), qty,
+                           f"the returned quantity of {self.receipt} line {line_no}")
 
-
+    def invert(self, fields: dict[str, Any]) -> ReturnedChange:
+        return self._replace(lines=[[line_no, -qty] for line_no, qty in self.lines])

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from loyadsl.runtime import Customer, CustomerError, canonical_json
 from loyadsl import runtime
+from loyadsl.runtime import Customer, CustomerError, canonical_json
 from loyadsl.runtime.declarations import (
     Account,
     Counter,
