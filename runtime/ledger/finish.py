@@ -31,75 +31,112 @@ class _Finisher(_Receipt):
         ``accrued``: (campaign, points per line) of each applied campaign with points; ``applied``:
         (campaign, state requests) of each applied campaign in order; ``given``: campaign ->
         (discount, points) it gave (for budgets)."""
-        ledger = self.ledger
-        state = self.state
         rid = self.receipt_id
-        line_nos = self.line_nos
         changes: list[Change] = []
         events: list[dict[str, Any]] = []
-        known = state is not None
-        to_pay = [a - p - c for a, p, c in zip(left, payment.by_points, payment.by_certificates, strict=True)]
+        known = self.state is not None
         if known:  # first: a second application of this outcome stops here (LOY510)
             changes.append({"op": "applied", "id": rid, "at": iso(self.utc), "receipt": rid})
-        # payment
         changes += payment.takes
         changes += payment.spends
         debts = self._debts(payment.takes)
-        # accruals -> lots
         if known:
-            for campaign, points in accrued:
-                account = ledger.account_for(campaign)
-                if account is not None and any(points):
-                    changes += self._lot(account, campaign, list(points), debts, events)
-        # counters and chips
+            changes += self._accruals(accrued, debts, events)
+        used_series, issues, adds, spends = self._requests(left, applied)
+        if known:
+            changes += self._counters(left, adds, spends)
+        changes += self._coupons(used_series, issues, events)
+        changes += self._sold(left, events)  # a host may register them even for an anonymous buyer
+        if known:
+            changes += self._qualify(left, events)
+            changes += self._usage(applied)
+        changes += self._budgets(applied, given)
+        if known:
+            changes += self._referral(left, debts, events)
+            changes.append({"op": "receipt", "receipt": rid, "delta": 1})
+        return self._record(left, payment), tuple(self.coupon_report), changes, events
+
+    def _accruals(self, accrued: Sequence[tuple[str, Sequence[int]]], debts: dict[tuple[str, bool], int],
+                  events: list[dict[str, Any]]) -> list[Change]:
+        """Each campaign's points as a lot in its account (debt repaid first)."""
+        out: list[Change] = []
+        for campaign, points in accrued:
+            account = self.ledger.account_for(campaign)
+            if account is not None and any(points):
+                out += self._lot(account, campaign, list(points), debts, events)
+        return out
+
+    def _requests(self, left: Sequence[int], applied: Sequence[tuple[str, Sequence[Request]]]
+                  ) -> tuple[dict[str, str], list[tuple[str, str]], dict[str, list[int]], dict[str, int]]:
+        """The applied campaigns' requests: the coupon series they used (series -> first campaign), the
+        coupons they issue, what they add to counters (per line, by payable) and spend from them."""
         used_series: dict[str, str] = {}
         issues: list[tuple[str, str]] = []
         adds: dict[str, list[int]] = {}
         spends: dict[str, int] = {}
         for campaign, requests in applied:
-            cs = ledger.campaigns.get(campaign)
+            cs = self.ledger.campaigns.get(campaign)
             if cs is not None and cs.coupon is not None and cs.coupon in self.valid_coupons:
                 used_series.setdefault(cs.coupon, campaign)
             for op, name, count in requests:
                 if op == "add":
                     adds.setdefault(name, [0] * len(left))
-                    for i, part in enumerate(split(count, list(left), line_nos)):
+                    for i, part in enumerate(split(count, list(left), self.line_nos)):
                         adds[name][i] += part
                 elif op == "spend":
                     spends[name] = spends.get(name, 0) + count
                 else:
                     issues.append((campaign, name))
-        if known:
-            changes += self._counters(left, adds, spends)
-        # coupons: uses, then issues
+        return used_series, issues, adds, spends
+
+    def _coupons(self, used_series: dict[str, str], issues: list[tuple[str, str]],
+                 events: list[dict[str, Any]]) -> list[Change]:
+        """Coupons presented and used (redeemed in the report), then the coupons issued."""
+        known = self.state is not None
+        out: list[Change] = []
         for entry in self.coupon_report:
             series = entry["series"]
             if entry["status"] == "unused" and series in used_series and self.valid_coupons[series][0] == entry["code"]:
                 entry["status"], entry["reason"] = "redeemed", None
                 if known:
-                    changes.append({"op": "coupon_use", "code": entry["code"], "series": series,
-                                    "campaign": used_series[series], "receipt": rid})
+                    out.append({"op": "coupon_use", "code": entry["code"], "series": series,
+                                "campaign": used_series[series], "receipt": self.receipt_id})
         if known:
             for seq, (campaign, series) in enumerate(issues):
-                coupon = self._issue(campaign, ledger.series[series], seq)
-                changes.append(coupon)
+                coupon = self._issue(campaign, self.ledger.series[series], seq)
+                out.append(coupon)
                 events.append({"event": "coupon_issued", "code": coupon["code"], "series": series,
                                "campaign": campaign})
-        # certificates sold (a host may register them even for an anonymous buyer)
-        for line, pay in zip(self.lines, left, strict=True) if ledger.certificate_skus else ():
-            series = ledger.certificate_skus.get(line.sku)
+        return out
+
+    def _sold(self, left: Sequence[int], events: list[dict[str, Any]]) -> list[Change]:
+        """A certificate per line that sells one (its SKU in a series), worth the line's payable."""
+        out: list[Change] = []
+        skus = self.ledger.certificate_skus
+        for line, pay in zip(self.lines, left, strict=True) if skus else ():
+            series = skus.get(line.sku)
             if series is not None and pay > 0:
                 cert = self._sell(series, line, pay)
-                changes.append(cert)
+                out.append(cert)
                 events.append({"event": "certificate_sold", "code": cert["code"], "series": series.name,
                                "value": pay})
-        if known:
-            changes += self._qualify(left, events)
-            for campaign, _ in applied:
-                cs = ledger.campaigns.get(campaign)
-                if cs is not None and cs.usage_limit is not None:
-                    changes.append({"op": "usage", "campaign": campaign,
-                                    "period": self.period(cs.usage_limit.per), "delta": 1, "receipt": rid})
+        return out
+
+    def _usage(self, applied: Sequence[tuple[str, Sequence[Request]]]) -> list[Change]:
+        """A use of each applied campaign with a usage limit, in the limit's period."""
+        out: list[Change] = []
+        for campaign, _ in applied:
+            cs = self.ledger.campaigns.get(campaign)
+            if cs is not None and cs.usage_limit is not None:
+                out.append({"op": "usage", "campaign": campaign, "period": self.period(cs.usage_limit.per),
+                            "delta": 1, "receipt": self.receipt_id})
+        return out
+
+    def _budgets(self, applied: Sequence[tuple[str, Sequence[Request]]],
+                 given: Mapping[str, tuple[int, int]]) -> list[Change]:
+        """What each applied campaign with a budget gave, in the budget's unit (the other converted, ceil)."""
+        ledger = self.ledger
+        out: list[Change] = []
         for campaign, _ in applied:
             cs = ledger.campaigns.get(campaign)
             if cs is not None and cs.budget is not None:
@@ -109,13 +146,15 @@ class _Finisher(_Receipt):
                 else:
                     delta = gained + ceil_div(money * ledger.points_scale, ledger.point_value)
                 if delta:
-                    changes.append({"op": "budget", "campaign": campaign, "kind": cs.budget.kind, "delta": delta,
-                                    "receipt": rid})
-        if known:
-            changes += self._referral(left, debts, events)
-            changes.append({"op": "receipt", "receipt": rid, "delta": 1})
-        record = {
-            "customer": state.id if state is not None else None,
+                    out.append({"op": "budget", "campaign": campaign, "kind": cs.budget.kind, "delta": delta,
+                                "receipt": self.receipt_id})
+        return out
+
+    def _record(self, left: Sequence[int], payment: Payment) -> dict[str, Any]:
+        """The outcome's payment record, per line too (with each line's quantity, for returns)."""
+        to_pay = [a - p - c for a, p, c in zip(left, payment.by_points, payment.by_certificates, strict=True)]
+        return {
+            "customer": self.state.id if self.state is not None else None,
             "requested": payment.requested,
             "points": payment.points,
             "points_money": sum(payment.by_points),
@@ -128,7 +167,6 @@ class _Finisher(_Receipt):
                       for line, pay, p, c, t in zip(self.lines, left, payment.by_points, payment.by_certificates,
                                                     to_pay, strict=True)],
         }
-        return record, tuple(self.coupon_report), changes, events
 
     def _debts(self, takes: Sequence[Change]) -> dict[tuple[str, bool], int]:
         """Each account's debt after the receipt's borrowing: what accruals repay."""

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from .applier import _Applier, _Failed, _find_lot, _int, _opt_str, _str, _time, bounded
+from ..limits import MAX_VALUE
+from .applier import _Applier, _Failed, _find_lot, _int, _new, _opt_str, _str, _time, over
 from .jsontypes import iso
 from .records import Lot, _make
 
@@ -44,9 +45,9 @@ class LotChange(NamedTuple):
             return cls(account, lot, points, receipt=c.get("receipt"), shared=_shared(c), lines=c.get("lines"),
                        reason=c.get("reason"))
         at = c.get("at")
-        return cls(account, lot, points, _time(c, "active_from"), _time(c, "expires", optional=True),
-                   _opt_str(c, "receipt"), _opt_str(c, "campaign"), _shared(c), c.get("lines"), c.get("reason"),
-                   at if type(at) is int else None)
+        return _new(cls, (account, lot, points, _time(c, "active_from"), _time(c, "expires", optional=True),
+                    _opt_str(c, "receipt"), _opt_str(c, "campaign"), _shared(c), c.get("lines"),
+                    c.get("reason"), at if type(at) is int else None))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "lot", "account": self.account, "lot": self.lot, "points": self.points}
@@ -70,7 +71,8 @@ class LotChange(NamedTuple):
         if points > 0:
             if found >= 0:
                 raise _Failed(f"lot {self.lot!r} is already in account {name!r}")
-            bounded(points, f"lot {self.lot!r}")
+            if points > MAX_VALUE:
+                raise over(points, f"lot {self.lot!r}")
             lot = _make(Lot, {"id": self.lot, "points": points, "left": points, "active_from": self.active_from,
                               "expires": self.expires, "receipt": self.receipt, "campaign": self.campaign})
             at = self.at
@@ -86,7 +88,10 @@ class LotChange(NamedTuple):
                 raise _Failed(f"lot {self.lot!r} has {lot.left} of {lot.points} points left; only an untouched lot "
                               f"of {-points} can be removed")
             a.put(acc.__dict__, "lots", acc.lots[:found] + acc.lots[found + 1:])
-        a.put(acc.__dict__, "balance", bounded(acc.balance + points, f"the balance of account {name!r}"))
+        balance = acc.balance + points
+        if balance > MAX_VALUE:
+            raise over(balance, f"the balance of account {name!r}")
+        a.put(acc.__dict__, "balance", balance)
         a.drop_if_empty(accounts, name)
 
     def invert(self, fields: dict[str, Any]) -> LotChange:
@@ -114,8 +119,8 @@ class TakeChange(NamedTuple):
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> TakeChange:
-        return cls(_str(c, "account"), _str(c, "lot"), _int(c, "points"), c.get("reason"), c.get("lines"),
-                   _shared(c), c.get("receipt"))
+        return _new(cls, (_str(c, "account"), _str(c, "lot"), _int(c, "points"), c.get("reason"),
+                    c.get("lines"), _shared(c), c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "take", "account": self.account, "lot": self.lot, "points": self.points,
@@ -139,7 +144,9 @@ class TakeChange(NamedTuple):
             raise _Failed(f"lot {lot_id!r} has {old.left} left, {points} taken")
         if left > old.points:
             raise _Failed(f"lot {lot_id!r} would have {left} left of {old.points} points")
-        balance = bounded(acc.balance - points, f"the balance of account {name!r}")
+        balance = acc.balance - points
+        if balance > MAX_VALUE:
+            raise over(balance, f"the balance of account {name!r}")
         lot = a.own(a.own(acc.__dict__, "lots"), found)
         a.put(lot.__dict__, "left", left)
         a.put(acc.__dict__, "balance", balance)
@@ -161,8 +168,8 @@ class DebtChange(NamedTuple):
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> DebtChange:
-        return cls(_str(c, "account"), _int(c, "points"), c.get("reason"), c.get("lines"), _shared(c),
-                   c.get("receipt"))
+        return _new(cls, (_str(c, "account"), _int(c, "points"), c.get("reason"), c.get("lines"), _shared(c),
+                    c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "debt", "account": self.account, "points": self.points, "reason": self.reason,
@@ -184,8 +191,11 @@ class DebtChange(NamedTuple):
             limit = decl.credit if decl is not None else 0
             if debt > limit:
                 raise _Failed(f"a debt of {debt} is over account {name!r}'s credit limit {limit}")
-        a.put(acc.__dict__, "debt", bounded(debt, f"the debt of account {name!r}"))
-        a.put(acc.__dict__, "balance", bounded(acc.balance - points, f"the balance of account {name!r}"))
+        balance = acc.balance - points
+        if debt > MAX_VALUE or balance > MAX_VALUE:
+            raise over(max(debt, balance), f"the {'debt' if debt > MAX_VALUE else 'balance'} of account {name!r}")
+        a.put(acc.__dict__, "debt", debt)
+        a.put(acc.__dict__, "balance", balance)
         a.drop_if_empty(accounts, name)
 
     def invert(self, fields: dict[str, Any]) -> DebtChange:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..limits import MAX_APPLIED_IDS
-from .applier import _Applier, _Failed, _str, _time
+from .applier import _Applier, _Failed, _new, _str, _time
 from .checks import _by_time, _when_then_id
 from .jsontypes import _MISSING, iso
 
@@ -29,7 +29,7 @@ class Applied(NamedTuple):
     def from_dict(cls, c: Mapping[str, Any]) -> Applied:
         key, at = _str(c, "id"), _time(c, "at")
         assert at is not None
-        return cls(key, at, c.get("receipt"))
+        return _new(cls, (key, at, c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         return {"op": "applied", "id": self.id, "at": iso(self.at), "receipt": self.receipt}
@@ -83,7 +83,7 @@ class Unapplied(NamedTuple):
                                                     for p in dropped):
             raise _Failed("dropped must be an array of [id, time]")
         at = c.get("at")
-        return cls(_str(c, "id"), at, c.get("receipt"), dropped)
+        return _new(cls, (_str(c, "id"), at, c.get("receipt"), dropped))
 
     def to_dict(self) -> dict[str, Any]:
         at = iso(self.at) if type(self.at) is int else self.at

@@ -13,6 +13,7 @@ from .jsontypes import _MISSING, _in_range, _time_in
 from .records import _APPEND, AccountState, CustomerState, _clone, _copy, _make
 from .view import _index
 
+_new: Any = tuple.__new__  # a record from all its fields, without the named tuple's Python-level __new__
 _REORDER: Any = object()  # undo marker: sort a dict's entries once its other entries are restored
 
 
@@ -25,13 +26,12 @@ class _Failed(Exception):
         self.code = code
 
 
-def bounded(value: int, what: str) -> int:
-    """``value``, refused (LOY511) past ``MAX_VALUE``: every integer a state holds stays within what the
-    customer reader accepts, so a state ``apply`` wrote always loads back (docs/state.md, "Bounds")."""
-    if value > MAX_VALUE:
-        raise _Failed(f"{what} would be {value:,}, over MAX_VALUE ({MAX_VALUE:,}): a state holds at most that, "
-                      "so the change is refused", "LOY511")
-    return value
+def over(value: int, what: str) -> _Failed:
+    """The refusal (LOY511) of a value past ``MAX_VALUE``: every integer a state holds stays within what
+    the customer reader accepts, so a state ``apply`` wrote always loads back (docs/state.md, "Bounds").
+    Callers compare with ``MAX_VALUE`` themselves, and build ``what`` only when it is over."""
+    return _Failed(f"{what} would be {value:,}, over MAX_VALUE ({MAX_VALUE:,}): a state holds at most that, "
+                   "so the change is refused", "LOY511")
 
 
 class _Applier:
@@ -130,7 +130,8 @@ class _Applier:
         value = holder.get(key, 0) + delta
         if value < 0:
             raise _Failed(f"{what} would be {value}")
-        bounded(value, what)
+        if value > MAX_VALUE:
+            raise over(value, what)
         self.put(holder, key, value if value else _MISSING)
 
     def nested_count(self, root: dict[str, Any], field: str, outer: str, inner: str, delta: int, what: str) -> None:

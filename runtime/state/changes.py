@@ -16,7 +16,7 @@ from ..declarations import StateDecls
 from ..errors import StateError
 from .accounts import DebtChange, LotChange, TakeChange
 from .applied import Applied, Unapplied
-from .applier import _Applier, _Failed, _int, _str
+from .applier import _Applier, _Failed, _int, _new, _str
 from .counters import CounterChange, ReceiptChange, ReferralChange, ReturnedChange, UsageChange
 from .coupons import (
     CertificateChange,
@@ -57,8 +57,8 @@ class Transfer(NamedTuple):
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> Transfer:
-        return cls(c.get("customer"), c.get("account"), c.get("points"), c.get("reason"),  # type: ignore[arg-type]
-                   c.get("lot"), c.get("receipt"))
+        return _new(cls, (c.get("customer"), c.get("account"), c.get("points"), c.get("reason"), c.get("lot"),
+                    c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         return {"op": "transfer", "customer": self.customer, "account": self.account, "points": self.points,
@@ -82,7 +82,7 @@ class Budget(NamedTuple):
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> Budget:
-        return cls(_str(c, "campaign"), _str(c, "kind"), _int(c, "delta"), c.get("receipt"))
+        return _new(cls, (_str(c, "campaign"), _str(c, "kind"), _int(c, "delta"), c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         out = {"op": "budget", "campaign": self.campaign, "kind": self.kind, "delta": self.delta}
@@ -133,9 +133,12 @@ def _op(change: Any) -> Any:
 
 
 def _run(a: _Applier, changes: Sequence[Mapping[str, Any]]) -> CustomerState:
+    kinds = CHANGES
     for i, change in enumerate(changes):
         try:
-            parse(change).apply(a)
+            op = change.get("op") if type(change) is dict else None  # the usual case, without parse's checks
+            kind = kinds.get(op) if type(op) is str else None
+            (parse(change) if kind is None else kind.from_dict(change)).apply(a)
         except _Failed as exc:
             if a.undo is not None:
                 a.rollback()

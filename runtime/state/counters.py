@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from ..limits import MAX_VALUE
 from ..model import _show
 from .accounts import Lines
-from .applier import _Applier, _Failed, _int, _str, bounded
+from .applier import _Applier, _Failed, _int, _new, _str, over
 from .jsontypes import _MISSING
 from .records import CounterState, ReferralState, _make
 
@@ -29,8 +30,8 @@ class CounterChange(NamedTuple):
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> CounterChange:
-        return cls(_str(c, "name"), _int(c, "delta"), _str(c, "period"), c.get("lines"), c.get("reason"),
-                   c.get("receipt"))
+        return _new(cls, (_str(c, "name"), _int(c, "delta"), _str(c, "period"), c.get("lines"),
+                    c.get("reason"), c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "counter", "name": self.name, "delta": self.delta, "period": self.period}
@@ -50,7 +51,8 @@ class CounterChange(NamedTuple):
         value = (old.value if old is not None else 0) + self.delta
         if value < 0:
             raise _Failed(f"counter {name!r} would be {value}")
-        bounded(value, f"counter {name!r}")
+        if value > MAX_VALUE:
+            raise over(value, f"counter {name!r}")
         a.put(counters, name, _make(CounterState, {"value": value, "period": period}) if value else _MISSING)
 
     def invert(self, fields: dict[str, Any]) -> CounterChange:
@@ -67,7 +69,7 @@ class UsageChange(NamedTuple):
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> UsageChange:
-        return cls(_str(c, "campaign"), _str(c, "period"), _int(c, "delta"), c.get("receipt"))
+        return _new(cls, (_str(c, "campaign"), _str(c, "period"), _int(c, "delta"), c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         out = {"op": "usage", "campaign": self.campaign, "period": self.period, "delta": self.delta}
@@ -91,7 +93,7 @@ class ReceiptChange(NamedTuple):
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> ReceiptChange:
-        return cls(c.get("receipt"), _int(c, "delta"))
+        return _new(cls, (c.get("receipt"), _int(c, "delta")))
 
     def to_dict(self) -> dict[str, Any]:
         return {"op": "receipt", "receipt": self.receipt, "delta": self.delta}
@@ -100,7 +102,9 @@ class ReceiptChange(NamedTuple):
         receipts = a.fields["receipts"] + self.delta
         if receipts < 0:
             raise _Failed(f"the purchase count would be {receipts}")
-        a.put(a.fields, "receipts", bounded(receipts, "the purchase count"))
+        if receipts > MAX_VALUE:
+            raise over(receipts, "the purchase count")
+        a.put(a.fields, "receipts", receipts)
 
     def invert(self, fields: dict[str, Any]) -> ReceiptChange:
         return self._replace(delta=-self.delta)
@@ -117,7 +121,7 @@ class ReferralChange(NamedTuple):
         rewarded = c.get("rewarded")
         if type(rewarded) is not bool:
             raise _Failed("rewarded must be true or false")
-        return cls(rewarded, c.get("receipt"))
+        return _new(cls, (rewarded, c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "referral", "rewarded": self.rewarded}
@@ -153,7 +157,7 @@ class ReturnedChange(NamedTuple):
             if (not isinstance(pair, list | tuple) or len(pair) != 2 or type(pair[0]) is not int or pair[0] < 1
                     or type(pair[1]) is not int):
                 raise _Failed(f"a returned line is [line_no, thousandths], got {_show(pair)}")
-        return cls(receipt, lines)
+        return _new(cls, (receipt, lines))
 
     def to_dict(self) -> dict[str, Any]:
         return {"op": "returned", "receipt": self.receipt, "lines": self.lines}

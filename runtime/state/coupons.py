@@ -9,8 +9,9 @@ from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from ..limits import MAX_VALUE
 from .accounts import Lines
-from .applier import _Applier, _Failed, _int, _str, _time, bounded
+from .applier import _Applier, _Failed, _int, _new, _str, _time, over
 from .checks import _code
 from .jsontypes import iso
 from .records import Certificate, Coupon, _make
@@ -60,7 +61,7 @@ def _use(a: _Applier, code: str, series: str, delta: int) -> None:
         if decl is not None and uses_left > decl.uses:
             raise _Failed(f"coupon {code!r} would have {uses_left} uses left; the series allows {decl.uses}")
         coupons = list(root["coupons"])
-        coupons[found] = _make(Coupon, {**coupon.__dict__, "uses_left": bounded(uses_left, f"coupon {code!r}")})
+        coupons[found] = _make(Coupon, {**coupon.__dict__, "uses_left": uses_left})
         a.put(root, "coupons", coupons)
     elif delta > 0 and not (decl is not None and decl.code == "shared" and decl.text == code):
         raise _Failed(f"the customer holds no coupon {code!r}" + (
@@ -81,7 +82,7 @@ class CouponUse(NamedTuple):
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> CouponUse:
-        return cls(_str(c, "code"), _str(c, "series"), c.get("campaign"), c.get("receipt"))
+        return _new(cls, (_str(c, "code"), _str(c, "series"), c.get("campaign"), c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         return _use_dict("coupon_use", self)
@@ -103,7 +104,7 @@ class CouponUnuse(NamedTuple):
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> CouponUnuse:
-        return cls(_str(c, "code"), _str(c, "series"), c.get("campaign"), c.get("receipt"))
+        return _new(cls, (_str(c, "code"), _str(c, "series"), c.get("campaign"), c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         return _use_dict("coupon_unuse", self)
@@ -148,8 +149,8 @@ class CouponIssue(NamedTuple):
         assert issued is not None
         valid_from = _time(data, "valid_from") if "valid_from" in data else issued
         assert valid_from is not None
-        return cls(code, _str(data, "series"), issued, valid_from, _time(data, "valid_to", optional=True),
-                   uses_left, c.get("campaign"), c.get("receipt"))
+        return _new(cls, (code, _str(data, "series"), issued, valid_from,
+                    _time(data, "valid_to", optional=True), uses_left, c.get("campaign"), c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         out = {"op": "coupon_issue", "code": self.code, "series": self.series, "issued": iso(self.issued),
@@ -163,9 +164,11 @@ class CouponIssue(NamedTuple):
     def apply(self, a: _Applier) -> None:
         if _index_of(a.fields["coupons"], self.code) >= 0:
             raise _Failed(f"the customer holds coupon {self.code!r} already")
+        if self.uses_left > MAX_VALUE:
+            raise over(self.uses_left, f"the uses left of coupon {self.code!r}")
         coupon = _make(Coupon, {"code": self.code, "series": self.series, "issued": self.issued,
                                 "valid_from": self.valid_from, "valid_to": self.valid_to,
-                                "uses_left": bounded(self.uses_left, f"coupon {self.code!r}")})
+                                "uses_left": self.uses_left})
         a.put(a.fields, "coupons", _with_item(a.fields["coupons"], coupon))
 
     def invert(self, fields: dict[str, Any]) -> CouponExpire:
@@ -182,7 +185,7 @@ class CouponExpire(NamedTuple):
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> CouponExpire:
-        return cls(_str(c, "code"), c.get("series"), c.get("reason"), c.get("receipt"))
+        return _new(cls, (_str(c, "code"), c.get("series"), c.get("reason"), c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         out = {"op": "coupon_expire", "code": self.code, "series": self.series}
@@ -215,7 +218,8 @@ class CertificateChange(NamedTuple):
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> CertificateChange:
-        return cls(_str(c, "code"), _int(c, "delta"), c.get("lines"), c.get("reason"), c.get("receipt"))
+        return _new(cls, (_str(c, "code"), _int(c, "delta"), c.get("lines"), c.get("reason"),
+                    c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "certificate", "code": self.code, "delta": self.delta}
@@ -267,8 +271,8 @@ class CertificateIssue(NamedTuple):
         multi_use = data.get("multi_use", True)
         if not 0 <= balance <= value or type(multi_use) is not bool:
             raise _Failed("a certificate needs 0 <= balance <= value and a boolean multi_use")
-        return cls(code, _str(data, "series"), value, balance, _time(data, "expires", optional=True), multi_use,
-                   c.get("lines"), c.get("receipt"))
+        return _new(cls, (code, _str(data, "series"), value, balance, _time(data, "expires", optional=True),
+                    multi_use, c.get("lines"), c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "certificate_issue", "code": self.code, "series": self.series,
@@ -283,7 +287,8 @@ class CertificateIssue(NamedTuple):
     def apply(self, a: _Applier) -> None:
         if _index_of(a.fields["certificates"], self.code) >= 0:
             raise _Failed(f"certificate code {self.code!r} is empty or held already")
-        bounded(self.value, f"the value of certificate {self.code!r}")
+        if self.value > MAX_VALUE:
+            raise over(self.value, f"the value of certificate {self.code!r}")
         cert = _make(Certificate, {"code": self.code, "series": self.series, "value": self.value,
                                    "balance": self.balance, "expires": self.expires, "multi_use": self.multi_use})
         a.put(a.fields, "certificates", _with_item(a.fields["certificates"], cert))
@@ -300,7 +305,7 @@ class CertificateVoid(NamedTuple):
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> CertificateVoid:
-        return cls(_str(c, "code"), c.get("receipt"))
+        return _new(cls, (_str(c, "code"), c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         out = {"op": "certificate_void", "code": self.code}

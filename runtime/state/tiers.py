@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from ..limits import MAX_VALUE
 from .accounts import Lines
-from .applier import _Applier, _Failed, _int, _opt_str, _str, bounded
+from .applier import _Applier, _Failed, _int, _new, _opt_str, _str, over
 from .records import Qualification, _make
 
 
@@ -36,10 +37,10 @@ class QualifyChange(NamedTuple):
         delta = _int(c, "delta")
         lines, reason, receipt = c.get("lines"), c.get("reason"), c.get("receipt")
         if "from" in c:
-            return cls(_opt_str(c, "period"), delta, _int(c, "previous") if "previous" in c else 0, True, c["from"],
-                       None, lines, reason, receipt)
-        return cls(_str(c, "period"), delta, 0, False, None, _int(c, "day") if "day" in c else None, lines, reason,
-                   receipt)
+            return _new(cls, (_opt_str(c, "period"), delta, _int(c, "previous") if "previous" in c else 0,
+                        True, c["from"], None, lines, reason, receipt))
+        return _new(cls, (_str(c, "period"), delta, 0, False, None, _int(c, "day") if "day" in c else None,
+                    lines, reason, receipt))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "qualify", "period": self.period, "delta": self.delta}
@@ -61,7 +62,8 @@ class QualifyChange(NamedTuple):
         value = (q.value if q is not None else 0) + self.delta
         if value < 0:
             raise _Failed(f"the qualification would be {value}")
-        bounded(value, "the qualification")
+        if value > MAX_VALUE:
+            raise over(value, "the qualification")
         days = list(q.days) if q is not None else []
         if self.day is not None:
             by_day = dict(days)
@@ -82,7 +84,8 @@ class QualifyChange(NamedTuple):
             raise _Failed(f"the qualification is {_record(q)}, not {self.old}")
         if self.delta < 0 or self.previous < 0:
             raise _Failed("a qualification value is >= 0")
-        bounded(max(self.delta, self.previous), "the qualification")
+        if max(self.delta, self.previous) > MAX_VALUE:
+            raise over(max(self.delta, self.previous), "the qualification")
         days = list(q.days) if q is not None else []
         if days and self.period is not None and sum(v for _, v in days) != self.delta:
             raise _Failed("a review keeps the days of a rolling window, which add up to more than the value")
@@ -112,7 +115,7 @@ class TierChange(NamedTuple):
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> TierChange:
-        return cls(_opt_str(c, "from"), _opt_str(c, "to"), c.get("reason"), c.get("receipt"))
+        return _new(cls, (_opt_str(c, "from"), _opt_str(c, "to"), c.get("reason"), c.get("receipt")))
 
     def to_dict(self) -> dict[str, Any]:
         out = {"op": "tier", "from": self.old, "to": self.new, "reason": self.reason}
