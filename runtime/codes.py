@@ -84,6 +84,7 @@ CODES: dict[str, str] = {
     # LOY510-LOY519: returns, refunds, idempotency (reserved for hardening)
     "LOY510": "receipt or return applied to the customer already",
     "LOY511": "change would take a state value past MAX_VALUE",
+    "LOY512": "change would store a text longer than MAX_TEXT_CHARS",
     # LOY520-LOY529: evaluation limits (reserved for hardening)
     # LOY6xx: simulation inputs and runs
     # LOY600-LOY619: simulation (reserved for hardening)

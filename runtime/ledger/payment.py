@@ -59,29 +59,10 @@ class _Payer(_Receipt):
                 sold: list[bool]) -> tuple[int, list[int], str | None, list[Change]]:
         ledger = self.ledger
         rules = ledger.decls.redemption
-        state = self.state
-        assert rules is not None and state is not None
-        now = self.utc
-        member = _member(state)
-        shared_ok = member is not None and member.redeem
+        assert rules is not None and self.state is not None
+        member = _member(self.state)
         shared_room = member.redeem_limit if member is not None and member.redeem else None
-        sources: list[tuple[str, Any]] = []  # (kind, item): ("lot", _Lot) | ("credit", (account, shared, room))
-        credit: list[tuple[str, bool, int]] = []
-        names = rules.accounts or tuple(ledger.accounts)
-        for name in names:
-            decl = ledger.accounts[name]
-            for shared in (False, True):
-                if shared and not shared_ok:
-                    continue
-                acc = _accounts(state, shared).get(name)
-                room = decl.credit - (acc.debt if acc is not None else 0)
-                if acc is not None:
-                    for lot in spend_order([lot for lot in _lots(acc, name, shared) if _active(lot, now)], decl.spend):
-                        sources.append(("lot", lot))
-                if decl.credit and room > 0:
-                    credit.append((name, shared, room))
-        # every lot first (in account order), then borrowing: a debt is the last resort
-        sources += [("credit", c) for c in credit]
+        sources = self._sources(member is not None and member.redeem)
         available = sum(t for _, _, t in _walk(sources, None, shared_room))
         n = len(left)
         excluded = set()
@@ -101,10 +82,37 @@ class _Payer(_Receipt):
             return 0, [0] * n, limited_by, []
         points = ledger.points_for(money)
         by_points = split(money, eligible, self.line_nos)
-        per_line = split(points, by_points, self.line_nos)
         taken = _walk(sources, points, shared_room)
-        matrix = fill([t for _, _, t in taken], per_line)
+        return points, by_points, limited_by, self._takes(taken, split(points, by_points, self.line_nos))
+
+    def _sources(self, shared_ok: bool) -> list[tuple[str, Any]]:
+        """Where redeemed points come from, in order: (kind, item), ``("lot", _Lot)`` for every active lot
+        of the redemption accounts in their spend order (the member's shared account after the own
+        one), then ``("credit", (account, shared, room))``: borrowing is the last resort."""
+        ledger = self.ledger
+        rules = ledger.decls.redemption
+        assert rules is not None and self.state is not None
+        sources: list[tuple[str, Any]] = []
+        credit: list[tuple[str, bool, int]] = []
+        for name in rules.accounts or tuple(ledger.accounts):
+            decl = ledger.accounts[name]
+            for shared in (False, True):
+                if shared and not shared_ok:
+                    continue
+                acc = _accounts(self.state, shared).get(name)
+                room = decl.credit - (acc.debt if acc is not None else 0)
+                if acc is not None:
+                    active = [lot for lot in _lots(acc, name, shared) if _active(lot, self.utc)]
+                    sources += [("lot", lot) for lot in spend_order(active, decl.spend)]
+                if decl.credit and room > 0:
+                    credit.append((name, shared, room))
+        return sources + [("credit", c) for c in credit]
+
+    def _takes(self, taken: list[tuple[str, Any, int]], per_line: list[int]) -> list[Change]:
+        """The take (from a lot) and debt (borrowing) changes of a redemption, each lot's take split over
+        the lines its points paid for, in order."""
         changes: list[Change] = []
+        matrix = fill([t for _, _, t in taken], per_line)
         for (kind, item, take), row in zip(taken, matrix, strict=True):
             lines = pairs(self.line_nos, row)
             if kind == "lot":
@@ -114,7 +122,7 @@ class _Payer(_Receipt):
             else:
                 changes.append({"op": "debt", "account": item[0], "points": take, "reason": "redeem",
                                 "lines": lines, "shared": item[1], "receipt": self.receipt_id})
-        return points, by_points, limited_by, changes
+        return changes
 
     def _certificate(self, code: str, amount: int | None,
                      remaining: list[int]) -> tuple[dict[str, Any], Change | None, list[int]]:

@@ -50,24 +50,45 @@ def advance(state: CustomerState, decls: StateDecls, now_utc: int, zone: ZoneInf
     for shared, accounts in places:
         for name in sorted(accounts):
             decl = index.accounts.get(name)
-            notify = decl.notify if decl is not None else 0
-            expired = 0
-            soon: dict[int, int] = {}
-            for lot in accounts[name].lots:
-                if not lot.left or lot.expires is None:
-                    continue
-                if lot.expires <= now_utc:
-                    changes.append({"op": "take", "account": name, "lot": lot.id, "points": lot.left,
-                                    "reason": "expire", "shared": shared})
-                    expired += lot.left
-                elif notify and lot.expires - now_utc <= notify:
-                    last_day = local(lot.expires - 1)
-                    soon[last_day] = soon.get(last_day, 0) + lot.left
-            if expired:
-                events.append({"event": "points_expired", "account": name, "points": expired, "shared": shared})
-            for day in sorted(soon):
-                events.append({"event": "points_expiring", "account": name, "points": soon[day],
-                               "date": dt.date.fromordinal(day).isoformat(), "shared": shared})
+            _lots_due(name, accounts[name], shared, decl.notify if decl is not None else 0, now_utc, local,
+                      changes, events)
+    _counters_due(state, index, today, changes)
+    for coupon in state.coupons:
+        if coupon.valid_to is not None and coupon.valid_to <= now_utc:
+            changes.append({"op": "coupon_expire", "code": coupon.code, "series": coupon.series})
+    for cert in state.certificates:
+        if cert.balance and cert.expires is not None and cert.expires <= now_utc:
+            changes.append({"op": "certificate", "code": cert.code, "delta": -cert.balance, "reason": "expire"})
+    if decls.tiers is not None and decls.tiers.levels and state.qualification is not None:
+        _review(state, decls, index, today, changes, events)
+    return changes, events
+
+
+def _lots_due(name: str, account: AccountState, shared: bool, notify: int, now_utc: int,
+              local: Callable[[int], int], changes: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    """An account's lots past their expiry (taken), and those expiring within ``notify`` (notices, per
+    last local day they can be spent)."""
+    expired = 0
+    soon: dict[int, int] = {}
+    for lot in account.lots:
+        if not lot.left or lot.expires is None:
+            continue
+        if lot.expires <= now_utc:
+            changes.append({"op": "take", "account": name, "lot": lot.id, "points": lot.left,
+                            "reason": "expire", "shared": shared})
+            expired += lot.left
+        elif notify and lot.expires - now_utc <= notify:
+            last_day = local(lot.expires - 1)
+            soon[last_day] = soon.get(last_day, 0) + lot.left
+    if expired:
+        events.append({"event": "points_expired", "account": name, "points": expired, "shared": shared})
+    for day in sorted(soon):
+        events.append({"event": "points_expiring", "account": name, "points": soon[day],
+                       "date": dt.date.fromordinal(day).isoformat(), "shared": shared})
+
+
+def _counters_due(state: CustomerState, index: _Index, today: int, changes: list[dict[str, Any]]) -> None:
+    """Counters holding a count of an ended period (reset), chips after their promotion (burn)."""
     keys: dict[str, str] = {}
     for name in sorted(state.counters):
         counter = state.counters[name]
@@ -85,15 +106,6 @@ def advance(state: CustomerState, decls: StateDecls, now_utc: int, zone: ZoneInf
             reason = "reset"
         changes.append({"op": "counter", "name": name, "delta": -counter.value, "period": counter.period,
                         "reason": reason})
-    for coupon in state.coupons:
-        if coupon.valid_to is not None and coupon.valid_to <= now_utc:
-            changes.append({"op": "coupon_expire", "code": coupon.code, "series": coupon.series})
-    for cert in state.certificates:
-        if cert.balance and cert.expires is not None and cert.expires <= now_utc:
-            changes.append({"op": "certificate", "code": cert.code, "delta": -cert.balance, "reason": "expire"})
-    if decls.tiers is not None and decls.tiers.levels and state.qualification is not None:
-        _review(state, decls, index, today, changes, events)
-    return changes, events
 
 
 def _review(state: CustomerState, decls: StateDecls, index: _Index, today: int, changes: list[dict[str, Any]],

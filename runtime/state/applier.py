@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..declarations import StateDecls
-from ..limits import MAX_VALUE
+from ..limits import MAX_TEXT_CHARS, MAX_VALUE
 from ..model import _show
 from .jsontypes import _MISSING, _in_range, _time_in
 from .records import _APPEND, AccountState, CustomerState, _clone, _copy, _make
@@ -152,7 +152,16 @@ def _str(change: Mapping[str, Any], key: str) -> str:
     value = change.get(key)
     if type(value) is not str:
         raise _Failed(f"{key} must be a string, got {_show(value if key in change else _MISSING)}")
+    if len(value) > MAX_TEXT_CHARS:
+        raise too_long(key, value)
     return value
+
+
+def too_long(key: str, value: str) -> _Failed:
+    """The refusal (LOY512) of a text the customer reader would refuse (``MAX_TEXT_CHARS``), e.g. a lot id
+    made of a 1,000-character receipt id and the account: a state ``apply`` wrote always loads back."""
+    return _Failed(f"{key} is {len(value):,} characters, over MAX_TEXT_CHARS ({MAX_TEXT_CHARS:,}): a state holds "
+                   "at most that, so the change is refused", "LOY512")
 
 
 def _int(change: Mapping[str, Any], key: str) -> int:
@@ -176,6 +185,8 @@ def _opt_str(change: Mapping[str, Any], key: str) -> str | None:
     value = change.get(key)
     if value is not None and type(value) is not str:
         raise _Failed(f"{key} must be a string or null, got {_show(value)}")
+    if value is not None and len(value) > MAX_TEXT_CHARS:
+        raise too_long(key, value)
     return value
 
 

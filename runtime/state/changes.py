@@ -150,9 +150,9 @@ def _run(a: _Applier, changes: Sequence[Mapping[str, Any]]) -> CustomerState:
 def apply(state: CustomerState, changes: Sequence[Mapping[str, Any]], decls: StateDecls | None = None
           ) -> CustomerState:
     """The state after the changes (docs/state.md §6), all or nothing: a change that does not fit
-    raises ``StateError`` (LOY503; LOY510 applied already; LOY511 a value past ``MAX_VALUE``) naming
-    it, and nothing is applied. Pure: the result shares what did not change with ``state``, which is
-    never mutated. With ``decls``, debts are checked against credit limits, coupon uses against the
+    raises ``StateError`` (LOY503; LOY510 applied already; LOY511 a value past ``MAX_VALUE``, LOY512 a
+    text past ``MAX_TEXT_CHARS``) naming it, and nothing is applied. Pure: the result shares what did
+    not change with ``state``, which is never mutated. With ``decls``, debts are checked against credit limits, coupon uses against the
     series, and shared coupon codes are recognised."""
     return _run(_Applier(state, decls, in_place=False), changes)
 

@@ -1,7 +1,8 @@
 """Bounded state (docs/state.md, "Bounds"): no change may make an integer the state holds exceed
-``MAX_VALUE``, because the customer reader refuses a record over it (LOY507) and a state we wrote must
-always load back. Such a change is refused with LOY511 and nothing of the outcome is applied; and any
-state that applying outcomes produces reads back through the customer reader unchanged."""
+``MAX_VALUE``, nor a string ``MAX_TEXT_CHARS``, because the customer reader refuses a record over them
+(LOY507) and a state we wrote must always load back. Such a change is refused with LOY511 (LOY512 for
+text) and nothing of the outcome is applied; and any state that applying outcomes produces reads back
+through the customer reader unchanged."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from loyadsl.api import compile_text
 from loyadsl.runtime import Engine, StateError, load_bundle
-from loyadsl.runtime.limits import MAX_VALUE
+from loyadsl.runtime.limits import MAX_TEXT_CHARS, MAX_VALUE
 from loyadsl.runtime.state import CustomerState, apply, apply_in_place, read_customer, working_copy
 
 PROGRAMME = """
@@ -129,19 +130,32 @@ def test_every_kind_that_grows_a_value_is_bounded(change: dict[str, Any]) -> Non
     assert caught.value.code == "LOY511", caught.value
 
 
+def test_a_lot_id_past_max_text_chars_is_refused() -> None:
+    """Found this way: a receipt id of 1,000 characters (a receipt may have one) made the lot id
+    ``RRR…R:bonus:cashback``, 1,015 characters, and the state written did not load back (LOY507)."""
+    outcome = ENGINE.evaluate(receipt("R" * MAX_TEXT_CHARS, 100_000), CustomerState(id="C1"), NOW)
+    with pytest.raises(StateError) as caught:
+        apply(CustomerState(id="C1"), outcome.changes, DECLS)
+    assert caught.value.code == "LOY512" and "MAX_TEXT_CHARS" in caught.value.message
+    short = ENGINE.evaluate(receipt("R" * 900, 100_000), CustomerState(id="C1"), NOW)
+    assert reloads(apply(CustomerState(id="C1"), short.changes, DECLS))
+
+
 amounts = st.integers(1, MAX_VALUE // 3000)  # a receipt adds up to at most MAX_VALUE
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.lists(amounts, min_size=1, max_size=3), st.integers(1, 1000)), min_size=1, max_size=6),
+@given(st.lists(st.tuples(st.lists(amounts, min_size=1, max_size=3), st.integers(1, 1000),
+                          st.integers(1, MAX_TEXT_CHARS - 4)), min_size=1, max_size=6),
        st.integers(0, MAX_VALUE))
-def test_any_state_applying_outcomes_produces_loads_back_unchanged(receipts: list[tuple[list[int], int]],
+def test_any_state_applying_outcomes_produces_loads_back_unchanged(receipts: list[tuple[list[int], int, int]],
                                                                    start: int) -> None:
     state = rich(start) if start else CustomerState(id="C1")
-    for i, (line_amounts, qty) in enumerate(receipts):
-        outcome = ENGINE.evaluate(receipt(f"R{i}", *(a * qty for a in line_amounts), qty=qty), state, NOW)
+    for i, (line_amounts, qty, length) in enumerate(receipts):
+        rid = f"R{i}-".ljust(length, "x")  # receipt ids of any length a receipt may have
+        outcome = ENGINE.evaluate(receipt(rid, *(a * qty for a in line_amounts), qty=qty), state, NOW)
         try:
             state = apply(state, outcome.changes, DECLS)
         except StateError as exc:
-            assert exc.code == "LOY511", exc  # the only refusal here: a value past MAX_VALUE
+            assert exc.code in ("LOY511", "LOY512"), exc  # the only refusals here: past a limit of the reader
         assert reloads(state)
