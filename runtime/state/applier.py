@@ -1,5 +1,6 @@
 """The machinery ``apply`` runs changes with: copy-on-write or in place with an undo log, all or
-nothing; and the readers of a change's fields (``_str``, ``_int``, ``_time``)."""
+nothing; the readers of a change's fields (``_str``, ``_int``, ``_time``); and the refusals of a value or
+a text past the limits the customer reader checks (``over``, ``too_long``)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ _REORDER: Any = object()  # undo marker: sort a dict's entries once its other en
 
 
 class _Failed(Exception):
-    """Why one change does not fit; ``_Applier.run`` names the change. ``code``: the error's code when
-    it is more precise than LOY503 (LOY510: applied already)."""
+    """Why one change does not fit; ``changes._run`` names the change. ``code``: the error's code when
+    it is more precise than LOY503 (LOY510 applied already, LOY511 and LOY512 past a limit)."""
 
     def __init__(self, message: str, code: str = "LOY503") -> None:
         super().__init__(message)
