@@ -71,7 +71,7 @@ class Walk:
 
     def book(self, changes: Any) -> None:
         self.state = apply(self.state, list(changes), self.decls)  # the walk's point: this never refuses
-        CustomerState.from_dict(self.state.to_dict(), self.decls)  # and the state reads back under the programme
+        assert CustomerState.from_dict(self.state.to_dict(), self.decls) == self.state  # reads back as itself
         for c in changes:
             assert parse(c).to_dict() == c, c  # every change the engine writes is its kind's one JSON form
             op, points = c["op"], c.get("points")
