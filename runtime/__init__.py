@@ -10,8 +10,9 @@ from .bundle import Bundle, canonical_json, key_id, load_bundle, pack_bundle, pu
 from .engine import Engine
 from .errors import BundleError, CustomerError, LoyaError, ReceiptError, RefundError, StateError
 from .ledger import Refund
-from .model import Customer, Effect, Line, LineOutcome, Outcome, Receipt, Rejection
+from .model import Effect, Line, LineOutcome, Outcome, Receipt, Rejection
 from .money import allocate, div_round
+from .state import Customer
 from .verify import verify
 
 __all__ = [

@@ -84,6 +84,8 @@ CODES: dict[str, str] = {
     "LOY507": "customer record exceeds a limit",
     # LOY510-LOY519: returns, refunds, idempotency (reserved for hardening)
     "LOY510": "receipt or return applied to the customer already",
+    "LOY511": "change would take a state value past MAX_VALUE",
+    "LOY512": "change would store a text longer than MAX_TEXT_CHARS",
     # LOY520-LOY529: evaluation limits (reserved for hardening)
     "LOY520": "receipt costs more than the engine's evaluation limit (max_cost)",
     # LOY6xx: simulation inputs and runs

@@ -1,7 +1,8 @@
 """What the engine reads and returns: receipts and lines (plain slotted classes, validated once at the
 edge and cheap to read on the hot path), what bytecode reads about the customer, and the
 outcome (immutable named tuples, with ``to_dict()`` giving plain JSON). The customer record itself is
-``state.CustomerState`` (``Customer`` here is the same class).
+``state.CustomerState`` (``runtime.Customer`` is the same class); the state package imports this
+module, never the other way round.
 
 Units: money in integer minor units, quantities in integer thousandths (0.768 kg -> 768).
 """
@@ -33,11 +34,6 @@ from .limits import (
     MAX_VALUE,
     MIN_DATE,
 )
-
-if TYPE_CHECKING:
-    from .state import CustomerState
-
-    Customer = CustomerState  # the customer is the state (runtime/state.py); see __getattr__ below
 
 LIMIT = "LOY504"  # a receipt exceeds a limit of runtime/limits.py
 MISMATCH = "LOY505"  # a line's amount is not unit_price x qty within the tolerance
@@ -629,16 +625,6 @@ class CustomerView:
 
 
 ANONYMOUS = CustomerView(False, "", "", frozenset(), {})
-
-
-def __getattr__(name: str) -> Any:
-    """``Customer`` is ``state.CustomerState``, imported on first use: state.py imports this module,
-    so importing it here at the top would be a cycle."""
-    if name == "Customer":
-        from .state import CustomerState
-
-        return CustomerState
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ----------------------------------------------------------------------------------------- outcome

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from loyadsl import runtime
 from loyadsl.runtime import Customer, CustomerError, canonical_json
-from loyadsl.runtime import model as runtime_model
 from loyadsl.runtime.declarations import (
     Account,
     Counter,
@@ -77,7 +77,7 @@ def test_the_documented_example_round_trips() -> None:
 
 
 def test_customer_is_the_state() -> None:
-    assert Customer is CustomerState and runtime_model.Customer is CustomerState
+    assert Customer is CustomerState and runtime.Customer is CustomerState
     c = Customer(id="C9", segments=["vip", "a", "vip"], receipts=3)
     assert c.segments == ["a", "vip"] and c.view.segments == frozenset({"a", "vip"})
     assert c.view.receipts == 3 and c.view.counters == {} and c.view.known

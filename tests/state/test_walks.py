@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from loyadsl.api import compile_file
 from loyadsl.runtime import Engine, Outcome, load_bundle
 from loyadsl.runtime.ledger import Refund
-from loyadsl.runtime.state import CustomerState, apply
+from loyadsl.runtime.state import CustomerState, apply, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMMES = [ROOT / "examples" / "supermarket" / "programme.loya",
@@ -71,8 +71,9 @@ class Walk:
 
     def book(self, changes: Any) -> None:
         self.state = apply(self.state, list(changes), self.decls)  # the walk's point: this never refuses
-        CustomerState.from_dict(self.state.to_dict(), self.decls)  # and the state reads back under the programme
+        assert CustomerState.from_dict(self.state.to_dict(), self.decls) == self.state  # reads back as itself
         for c in changes:
+            assert parse(c).to_dict() == c, c  # every change the engine writes is its kind's one JSON form
             op, points = c["op"], c.get("points")
             if op not in ("lot", "take", "debt"):
                 continue

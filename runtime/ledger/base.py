@@ -1,0 +1,48 @@
+"""The receipt a ``Session`` works on: the attributes every part of it reads, and period keys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..declarations import CouponSeries
+from ..model import CustomerView, Line
+from ..state import (
+    CustomerState,
+    period_key,
+)
+
+if TYPE_CHECKING:
+    from .core import Ledger
+
+
+
+
+class _Receipt:
+    """What every part of a receipt's ``Session`` reads (set by ``Session.__init__``), and the
+    receipt's period keys."""
+
+    ledger: Ledger
+    receipt_id: str
+    state: CustomerState | None
+    view: CustomerView
+    utc: int
+    day: int
+    lines: Sequence[Line]
+    line_nos: list[int]
+    budgets: Mapping[str, int] | None
+    budget_left: dict[str, int]
+    reserved: dict[str, int]
+    coupon_report: list[dict[str, Any]]
+    valid_coupons: dict[str, tuple[str, CouponSeries]]
+    notes: dict[str, str]
+    _lot_times: dict[str, tuple[str, str | None]]
+    _periods: dict[str, str]
+
+    def period(self, kind: str) -> str:
+        """The key of the receipt's period of a kind (day, week, ..., never), made once per receipt."""
+        key = self._periods.get(kind)
+        if key is None:
+            key = self._periods[kind] = period_key(self.day, kind)
+        return key
+

@@ -1,0 +1,81 @@
+"""The ``Ledger``: what a bundle's state declarations make of receipts and returns, built once per engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from ..bundle import Bundle
+from ..declarations import CampaignState, CertificateSeries, Expiry
+from ..model import CustomerView, Line
+from ..money import ceil_div
+from ..state import (
+    CustomerState,
+    expiry_time,
+    local_midnight,
+)
+from .session import Session
+from .splits import LocalFn, Matcher
+
+# ------------------------------------------------------------------------------------------ the ledger
+
+
+class Ledger:
+    """What a bundle's state declarations make of receipts and returns; built once per engine."""
+
+    def __init__(self, bundle: Bundle, matchers: Sequence[Matcher], local: LocalFn) -> None:
+        self.bundle = bundle
+        self.decls = decls = bundle.state
+        s = bundle.settings
+        self.zone = ZoneInfo(s.timezone)
+        self.local = local
+        self.matchers = matchers
+        self.point_value = s.point_value
+        self.points_scale = 10**s.points_minor
+        self.accounts = {a.name: a for a in decls.accounts}
+        self.credit = any(a.credit for a in decls.accounts)  # debts exist only on credit accounts
+        self.default_account = decls.default_account or (decls.accounts[0].name if decls.accounts else None)
+        self.counters = {c.name: c for c in decls.counters}
+        self.series = {c.name: c for c in decls.coupons}
+        self.shared_codes = {c.text: c for c in decls.coupons if c.code == "shared"}
+        self.used_series = {c.state.coupon for c in bundle.campaigns if c.state.coupon is not None}
+        self.certificate_skus: dict[str, CertificateSeries] = {}
+        for series in decls.certificates:
+            for sku in sorted(series.skus):
+                self.certificate_skus.setdefault(sku, series)
+        self.campaigns: dict[str, CampaignState] = {c.name: c.state for c in bundle.campaigns}
+        self.gated = frozenset(c.index for c in bundle.campaigns
+                               if c.state.coupon is not None or c.state.usage_limit is not None
+                               or c.state.budget is not None)
+
+    # -------------------------------------------------------------------------------- conversions
+    def money_of(self, points: int) -> int:
+        """What points pay: ⌊points × value / 10^points_minor⌋ (floor: no fraction of money is made)."""
+        return points * self.point_value // self.points_scale
+
+    def points_for(self, money: int) -> int:
+        """Points that pay ``money``: ⌈money × 10^points_minor / value⌉ (ceil: no fraction of a point is
+        lost)."""
+        return ceil_div(money * self.points_scale, self.point_value)
+
+    def local_midnight(self, day: int) -> int:
+        """UTC seconds of local midnight at the start of a local date (ordinal)."""
+        return local_midnight(day, self.zone)
+
+    def expiry(self, expiry: Expiry, utc: int) -> int | None:
+        """When something made at ``utc`` expires (None: never)."""
+        return expiry_time(expiry, utc, self.zone)
+
+    def account_for(self, campaign: str | None) -> str | None:
+        if campaign is None:
+            return self.default_account
+        state = self.campaigns.get(campaign)
+        return (state.account if state is not None else None) or self.default_account
+
+    def open(self, receipt_id: str, state: CustomerState | None, view: CustomerView, utc: int, lines: Sequence[Line],
+             coupons: Sequence[str], budgets: Mapping[str, int] | None, expired: Sequence[str] = ()) -> Session:
+        """A receipt's session on a state already advanced to ``utc`` (None: anonymous) and its view;
+        ``expired``: coupon codes that advancing to ``utc`` just took away."""
+        return Session(self, receipt_id, state, view, utc, lines, coupons, budgets, expired)
+
+

@@ -1,0 +1,342 @@
+"""Steps 5 and 6 of docs/state.md section 5: accruals, counters, coupons, certificates sold, tiers, usage,
+budgets and referrals, as the receipt's changes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..declarations import Account, CertificateSeries, CouponSeries
+from ..model import Line
+from ..money import ceil_div
+from ..state import (
+    iso,
+    qualification_period,
+)
+from .base import _Receipt
+from .lots import _accounts, _member
+from .payment import Payment
+from .splits import MILLION, Change, Request, _hash_code, pairs, split
+
+
+class _Finisher(_Receipt):
+    """The changes and events of a receipt (steps 5-6)."""
+
+    # -------------------------------------------------------------------------------- changes (steps 5-6)
+    def finish(self, left: Sequence[int], payment: Payment, accrued: Sequence[tuple[str, Sequence[int]]],
+               applied: Sequence[tuple[str, Sequence[Request]]], given: Mapping[str, tuple[int, int]],
+               ) -> tuple[dict[str, Any], tuple[dict[str, Any], ...], list[Change], list[dict[str, Any]]]:
+        """The payment record, the coupon report, the changes and the events of the receipt.
+
+        ``accrued``: (campaign, points per line) of each applied campaign with points; ``applied``:
+        (campaign, state requests) of each applied campaign in order; ``given``: campaign ->
+        (discount, points) it gave (for budgets)."""
+        rid = self.receipt_id
+        changes: list[Change] = []
+        events: list[dict[str, Any]] = []
+        known = self.state is not None
+        if known:  # first: a second application of this outcome stops here (LOY510)
+            changes.append({"op": "applied", "id": rid, "at": iso(self.utc), "receipt": rid})
+        changes += payment.takes
+        changes += payment.spends
+        debts = self._debts(payment.takes)
+        if known:
+            changes += self._accruals(accrued, debts, events)
+        used_series, issues, adds, spends = self._requests(left, applied)
+        if known:
+            changes += self._counters(left, adds, spends)
+        changes += self._coupons(used_series, issues, events)
+        changes += self._sold(left, events)  # a host may register them even for an anonymous buyer
+        if known:
+            changes += self._qualify(left, events)
+            changes += self._usage(applied)
+        changes += self._budgets(applied, given)
+        if known:
+            changes += self._referral(left, debts, events)
+            changes.append({"op": "receipt", "receipt": rid, "delta": 1})
+        return self._record(left, payment), tuple(self.coupon_report), changes, events
+
+    def _accruals(self, accrued: Sequence[tuple[str, Sequence[int]]], debts: dict[tuple[str, bool], int],
+                  events: list[dict[str, Any]]) -> list[Change]:
+        """Each campaign's points as a lot in its account (debt repaid first)."""
+        out: list[Change] = []
+        for campaign, points in accrued:
+            account = self.ledger.account_for(campaign)
+            if account is not None and any(points):
+                out += self._lot(account, campaign, list(points), debts, events)
+        return out
+
+    def _requests(self, left: Sequence[int], applied: Sequence[tuple[str, Sequence[Request]]]
+                  ) -> tuple[dict[str, str], list[tuple[str, str]], dict[str, list[int]], dict[str, int]]:
+        """The applied campaigns' requests: the coupon series they used (series -> first campaign), the
+        coupons they issue, what they add to counters (per line, by payable) and spend from them."""
+        used_series: dict[str, str] = {}
+        issues: list[tuple[str, str]] = []
+        adds: dict[str, list[int]] = {}
+        spends: dict[str, int] = {}
+        for campaign, requests in applied:
+            cs = self.ledger.campaigns.get(campaign)
+            if cs is not None and cs.coupon is not None and cs.coupon in self.valid_coupons:
+                used_series.setdefault(cs.coupon, campaign)
+            for op, name, count in requests:
+                if op == "add":
+                    adds.setdefault(name, [0] * len(left))
+                    for i, part in enumerate(split(count, list(left), self.line_nos)):
+                        adds[name][i] += part
+                elif op == "spend":
+                    spends[name] = spends.get(name, 0) + count
+                else:
+                    issues.append((campaign, name))
+        return used_series, issues, adds, spends
+
+    def _coupons(self, used_series: dict[str, str], issues: list[tuple[str, str]],
+                 events: list[dict[str, Any]]) -> list[Change]:
+        """Coupons presented and used (redeemed in the report), then the coupons issued."""
+        known = self.state is not None
+        out: list[Change] = []
+        for entry in self.coupon_report:
+            series = entry["series"]
+            if entry["status"] == "unused" and series in used_series and self.valid_coupons[series][0] == entry["code"]:
+                entry["status"], entry["reason"] = "redeemed", None
+                if known:
+                    out.append({"op": "coupon_use", "code": entry["code"], "series": series,
+                                "campaign": used_series[series], "receipt": self.receipt_id})
+        if known:
+            for seq, (campaign, series) in enumerate(issues):
+                coupon = self._issue(campaign, self.ledger.series[series], seq)
+                out.append(coupon)
+                events.append({"event": "coupon_issued", "code": coupon["code"], "series": series,
+                               "campaign": campaign})
+        return out
+
+    def _sold(self, left: Sequence[int], events: list[dict[str, Any]]) -> list[Change]:
+        """A certificate per line that sells one (its SKU in a series), worth the line's payable."""
+        out: list[Change] = []
+        skus = self.ledger.certificate_skus
+        for line, pay in zip(self.lines, left, strict=True) if skus else ():
+            series = skus.get(line.sku)
+            if series is not None and pay > 0:
+                cert = self._sell(series, line, pay)
+                out.append(cert)
+                events.append({"event": "certificate_sold", "code": cert["code"], "series": series.name,
+                               "value": pay})
+        return out
+
+    def _usage(self, applied: Sequence[tuple[str, Sequence[Request]]]) -> list[Change]:
+        """A use of each applied campaign with a usage limit, in the limit's period."""
+        out: list[Change] = []
+        for campaign, _ in applied:
+            cs = self.ledger.campaigns.get(campaign)
+            if cs is not None and cs.usage_limit is not None:
+                out.append({"op": "usage", "campaign": campaign, "period": self.period(cs.usage_limit.per),
+                            "delta": 1, "receipt": self.receipt_id})
+        return out
+
+    def _budgets(self, applied: Sequence[tuple[str, Sequence[Request]]],
+                 given: Mapping[str, tuple[int, int]]) -> list[Change]:
+        """What each applied campaign with a budget gave, in the budget's unit (the other converted, ceil)."""
+        ledger = self.ledger
+        out: list[Change] = []
+        for campaign, _ in applied:
+            cs = ledger.campaigns.get(campaign)
+            if cs is not None and cs.budget is not None:
+                money, gained = given.get(campaign, (0, 0))
+                if cs.budget.kind == "money":
+                    delta = money + ceil_div(gained * ledger.point_value, ledger.points_scale)
+                else:
+                    delta = gained + ceil_div(money * ledger.points_scale, ledger.point_value)
+                if delta:
+                    out.append({"op": "budget", "campaign": campaign, "kind": cs.budget.kind, "delta": delta,
+                                "receipt": self.receipt_id})
+        return out
+
+    def _record(self, left: Sequence[int], payment: Payment) -> dict[str, Any]:
+        """The outcome's payment record, per line too (with each line's quantity, for returns)."""
+        to_pay = [a - p - c for a, p, c in zip(left, payment.by_points, payment.by_certificates, strict=True)]
+        return {
+            "customer": self.state.id if self.state is not None else None,
+            "requested": payment.requested,
+            "points": payment.points,
+            "points_money": sum(payment.by_points),
+            "limited_by": payment.limited_by,
+            "certificates": payment.certificates,
+            "certificates_money": sum(payment.by_certificates),
+            "to_pay": sum(to_pay),
+            "lines": [{"line_no": line.line_no, "qty": line.qty, "payable": pay, "points_money": p,
+                       "certificates": c, "to_pay": t}
+                      for line, pay, p, c, t in zip(self.lines, left, payment.by_points, payment.by_certificates,
+                                                    to_pay, strict=True)],
+        }
+
+    def _debts(self, takes: Sequence[Change]) -> dict[tuple[str, bool], int]:
+        """Each account's debt after the receipt's borrowing: what accruals repay."""
+        out: dict[tuple[str, bool], int] = {}
+        if self.state is None or not self.ledger.credit:
+            return out
+        for shared in (False, True):
+            for name, acc in _accounts(self.state, shared).items():
+                out[(name, shared)] = acc.debt
+        for change in takes:
+            if change["op"] == "debt":
+                key = (change["account"], change["shared"])
+                out[key] = out.get(key, 0) + change["points"]
+        return out
+
+    def _target(self) -> bool:
+        """Whether this customer's accruals go to the shared account (a member with ``accrue``)."""
+        member = _member(self.state)
+        return member is not None and bool(member.accrue)
+
+    def _lot(self, account: str, campaign: str | None, vec: list[int], debts: dict[tuple[str, bool], int],
+             events: list[dict[str, Any]], lines: bool = True, lot_id: str | None = None) -> list[Change]:
+        """An accrual: first the account's debt is repaid by its ``repay`` share (floor), the rest is a lot."""
+        ledger = self.ledger
+        decl: Account = ledger.accounts[account]
+        shared = self._target()
+        total = sum(vec)
+        out: list[Change] = []
+        debt = debts.get((account, shared), 0)
+        repaid = min(debt, total * decl.repay // MILLION) if debt > 0 else 0
+        line_nos = self.line_nos
+        if repaid:
+            parts = split(repaid, vec, line_nos)
+            vec = [v - p for v, p in zip(vec, parts, strict=True)]
+            debts[(account, shared)] = debt - repaid
+            change: Change = {"op": "debt", "account": account, "points": -repaid, "reason": "repay",
+                              "shared": shared, "receipt": self.receipt_id}
+            if lines:
+                change["lines"] = pairs(line_nos, [-p for p in parts])
+            out.append(change)
+            events.append({"event": "debt_repaid", "account": account, "points": repaid, "shared": shared})
+        points = total - repaid
+        if points > 0:
+            active_from, expires = self._times(decl)
+            change = {"op": "lot", "account": account, "lot": lot_id or f"{self.receipt_id}:{account}:{campaign}",
+                      "points": points, "active_from": active_from, "expires": expires, "receipt": self.receipt_id,
+                      "campaign": campaign, "shared": shared}
+            if lines:
+                change["lines"] = pairs(line_nos, vec)
+            out.append(change)
+        return out
+
+    def _times(self, decl: Account) -> tuple[str, str | None]:
+        """A lot's active_from and expires in the account, as text (the same for every lot of the
+        receipt in the account: made once)."""
+        found = self._lot_times.get(decl.name)
+        if found is None:
+            expires = self.ledger.expiry(decl.expiry, self.utc)
+            found = self._lot_times[decl.name] = (iso(self.utc + decl.activation),
+                                                  None if expires is None else iso(expires))
+        return found
+
+    def _counters(self, left: Sequence[int], adds: dict[str, list[int]], spends: dict[str, int]) -> list[Change]:
+        ledger = self.ledger
+        out: list[Change] = []
+        line_nos = self.line_nos
+        for decl in ledger.decls.counters:
+            vec = adds.get(decl.name)
+            in_window = decl.valid is None or decl.valid[0] <= self.day <= decl.valid[1]
+            if decl.earn is not None and in_window:
+                selected = ledger.matchers[decl.earn.predicate](self.lines, self.view)
+                weights = [0] * len(left)
+                for line in selected:
+                    weights[line.index] = left[line.index]
+                earned = sum(weights) // decl.earn.per * decl.earn.count  # floor: whole steps only
+                if earned:
+                    parts = split(earned, weights, line_nos)
+                    vec = parts if vec is None else [a + b for a, b in zip(vec, parts, strict=True)]
+            added = sum(vec) if vec is not None else 0
+            if vec is not None and added and in_window:
+                out.append({"op": "counter", "name": decl.name, "delta": added, "period": self.period(decl.reset),
+                            "lines": pairs(line_nos, vec), "reason": "add", "receipt": self.receipt_id})
+            spent = spends.get(decl.name, 0)
+            if spent:
+                parts = split(-spent, list(left), line_nos)
+                out.append({"op": "counter", "name": decl.name, "delta": -spent, "period": self.period(decl.reset),
+                            "lines": pairs(line_nos, parts), "reason": "spend", "receipt": self.receipt_id})
+        return out
+
+    def _issue(self, campaign: str, series: CouponSeries, seq: int) -> Change:
+        ledger = self.ledger
+        code = series.text if series.code == "shared" else \
+            series.text + _hash_code(self.receipt_id, campaign, str(seq))
+        start, end = self.utc, None
+        if series.valid_for is not None:
+            end = self.utc + series.valid_for
+        elif series.valid is not None:
+            start = max(start, ledger.local_midnight(series.valid[0]))
+            end = ledger.local_midnight(series.valid[1] + 1)
+        return {"op": "coupon_issue", "code": code, "series": series.name, "issued": iso(self.utc),
+                "valid_from": iso(start), "valid_to": None if end is None else iso(end), "uses_left": series.uses,
+                "campaign": campaign, "receipt": self.receipt_id}
+
+    def _sell(self, series: CertificateSeries, line: Line, value: int) -> Change:
+        expires = self.ledger.expiry(series.expiry, self.utc)
+        code = f"{series.name.upper()}-{_hash_code(self.receipt_id, str(line.line_no), length=10)}"
+        return {"op": "certificate_issue", "code": code, "series": series.name, "value": value, "balance": value,
+                "expires": None if expires is None else iso(expires), "multi_use": series.multi_use,
+                "lines": [[line.line_no, value]], "receipt": self.receipt_id}
+
+    def _qualify(self, left: Sequence[int], events: list[dict[str, Any]]) -> list[Change]:
+        tiers = self.ledger.decls.tiers
+        state = self.state
+        if tiers is None or state is None:
+            return []
+        rolling = tiers.period.kind == "rolling"
+        key = qualification_period(self.ledger.decls, self.day)
+        change: Change = {"op": "qualify", "period": key, "receipt": self.receipt_id}
+        if tiers.measure == "spend":
+            skus = self.ledger.certificate_skus
+            weights = [0 if line.sku in skus else pay for line, pay in zip(self.lines, left, strict=True)] \
+                if skus else list(left)
+            change["delta"] = delta = sum(weights)
+            change["lines"] = pairs(self.line_nos, weights)
+        else:
+            change["delta"] = delta = 1
+        if rolling:
+            change["day"] = self.day
+        if not delta:
+            return []
+        out = [change]
+        q = state.qualification
+        if q is None or q.period != key:
+            value = 0
+        elif rolling:
+            first = self.day - (tiers.period.days or 0)
+            value = sum(v for d, v in q.days if first < d <= self.day)
+        else:
+            value = q.value
+        value += delta
+        names = [level.name for level in tiers.levels]
+        reached = max((i for i, level in enumerate(tiers.levels) if level.threshold <= value), default=-1)
+        current = names.index(state.tier) if state.tier in names else -1  # none yet: the entry level is news
+        if reached > current:
+            out.append({"op": "tier", "from": state.tier, "to": names[reached], "reason": "upgrade",
+                        "receipt": self.receipt_id})
+            events.append({"event": "tier_changed", "from": state.tier, "to": names[reached], "reason": "upgrade"})
+        return out
+
+    def _referral(self, left: Sequence[int], debts: dict[tuple[str, bool], int],
+                  events: list[dict[str, Any]]) -> list[Change]:
+        rules = self.ledger.decls.referral
+        state = self.state
+        ref = state.referral if state is not None else None
+        if rules is None or state is None or ref is None or not ref.referred_by or ref.rewarded or state.receipts:
+            return []
+        if sum(left) < rules.qualify:
+            return []
+        out: list[Change] = []
+        rid = self.receipt_id
+        if rules.referrer and rules.referrer_account is not None:
+            out.append({"op": "transfer", "customer": ref.referred_by, "account": rules.referrer_account,
+                        "points": rules.referrer, "reason": "referral", "lot": f"{rid}:{rules.referrer_account}:referrer",
+                        "receipt": rid})
+        if rules.newcomer and rules.newcomer_account is not None:
+            vec = split(rules.newcomer, list(left), self.line_nos)
+            for change in self._lot(rules.newcomer_account, None, vec, debts, events, lines=False,
+                                    lot_id=f"{rid}:{rules.newcomer_account}:referral"):
+                out.append({**change, "reason": "referral"} if change["op"] == "lot" else change)
+        out.append({"op": "referral", "rewarded": True, "receipt": rid})
+        events.append({"event": "referral", "referrer": ref.referred_by, "points": rules.referrer})
+        return out
+

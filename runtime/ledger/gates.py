@@ -1,0 +1,139 @@
+"""Steps 2 and 3 of docs/state.md section 5: presented coupons, and the gates of campaigns (coupon, usage
+limit, budget) and their counter spends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..declarations import CampaignState, CouponSeries
+from ..money import ceil_div
+from ..state import (
+    Coupon,
+)
+from .base import _Receipt
+from .splits import Request
+
+
+class _Gates(_Receipt):
+    """Coupons presented (step 2) and the gates of each campaign (step 3)."""
+
+    # -------------------------------------------------------------------------------- coupons (step 2)
+    def _check_coupons(self, presented: Sequence[str], expired: frozenset[str]) -> None:
+        """Step 2: each presented code is valid (then ``unused`` until a campaign uses it) or rejected."""
+        if not presented:
+            return
+        ledger = self.ledger
+        state = self.state
+        owned = {c.code: c for c in state.coupons} if state is not None else {}
+        uses = dict(state.coupon_uses) if state is not None else {}
+        seen: set[str] = set()
+        for code in presented:
+            entry: dict[str, Any] = {"code": code, "series": None, "status": "rejected", "reason": None}
+            self.coupon_report.append(entry)
+            if code in seen:
+                entry["reason"] = "duplicate"
+                continue
+            seen.add(code)
+            coupon = owned.get(code)
+            series = ledger.series.get(coupon.series) if coupon is not None else ledger.shared_codes.get(code)
+            if series is None:
+                entry["reason"] = "expired" if code in expired else "unknown"
+                continue
+            entry["series"] = series.name
+            reason = self._coupon_problem(coupon, series, uses.get(series.name, 0))
+            if reason is None and series.name not in ledger.used_series:
+                reason = "not_applicable"
+            if reason is not None:
+                entry["reason"] = reason
+            elif series.name in self.valid_coupons:
+                entry["status"], entry["reason"] = "unused", "another coupon of the series is used"
+            else:
+                entry["status"] = "unused"
+                self.valid_coupons[series.name] = (code, series)
+
+    def _coupon_problem(self, coupon: Coupon | None, series: CouponSeries, used: int) -> str | None:
+        now = self.utc
+        if coupon is not None:
+            start, end = coupon.valid_from, coupon.valid_to
+            if now < start:
+                return "not_yet_valid"
+            if end is not None and now >= end:
+                return "expired"
+            if coupon.uses_left <= 0:
+                return "used"
+        else:  # a shared code: the series' window, its uses per customer
+            if series.valid is not None:
+                if self.day < series.valid[0]:
+                    return "not_yet_valid"
+                if self.day > series.valid[1]:
+                    return "expired"
+            if used >= series.uses:
+                return "used"
+        if series.per_customer is not None and used >= series.per_customer:
+            return "per_customer_limit"
+        return None
+
+    # -------------------------------------------------------------------------------- gates (step 3)
+    def gate(self, campaign: str, cs: CampaignState) -> str | None:
+        """Why a campaign may not run before its window is even looked at: coupon, usage, budget."""
+        if cs.coupon is not None and cs.coupon not in self.valid_coupons:
+            self.notes[campaign] = f"no valid coupon of the series {cs.coupon} was presented"
+            return "no_coupon"
+        limit = cs.usage_limit
+        if limit is not None and self.state is not None:
+            key = self.period(limit.per)
+            used = self.state.usage.get(campaign, {}).get(key, 0)
+            if used >= limit.count:
+                self.notes[campaign] = f"used {used} of {limit.count} per {limit.per} ({key})"
+                return "limit_reached"
+        budget = cs.budget
+        if budget is not None and self.budgets is not None:
+            left = self.budget_left.setdefault(campaign, self.budgets.get(campaign, budget.amount))
+            if left <= 0:
+                self.notes[campaign] = f"the {budget.kind} budget of {budget.amount} is spent"
+                return "budget_exhausted"
+        return None
+
+    def discount_room(self, campaign: str, cs: CampaignState) -> int | None:
+        """The most discount the campaign's budget still allows (None: no limit)."""
+        budget = cs.budget
+        if budget is None or self.budgets is None:
+            return None
+        left = self.budget_left.get(campaign, self.budgets.get(campaign, budget.amount))
+        return left if budget.kind == "money" else self.ledger.money_of(left)
+
+    def points_room(self, campaign: str, cs: CampaignState, discount: int) -> int | None:
+        """The most points the campaign's budget still allows after its discount (None: no limit)."""
+        budget = cs.budget
+        if budget is None or self.budgets is None:
+            return None
+        left = self.budget_left.get(campaign, self.budgets.get(campaign, budget.amount))
+        ledger = self.ledger
+        if budget.kind == "money":
+            return max(0, (left - discount) * ledger.points_scale // ledger.point_value)
+        return max(0, left - ceil_div(discount * ledger.points_scale, ledger.point_value))
+
+    def reserve(self, requests: Sequence[Request]) -> bool:
+        """Whether the campaign's spends are covered by the counters' values before the receipt, less
+        what earlier campaigns of the receipt spend; if so they are reserved."""
+        want: dict[str, int] = {}
+        for op, name, n in requests:
+            if op == "spend":
+                want[name] = want.get(name, 0) + n
+        if not want:
+            return True
+        values = self.view.counters
+        for name, n in want.items():
+            if values.get(name, 0) - self.reserved.get(name, 0) < n:
+                return False
+        for name, n in want.items():
+            self.reserved[name] = self.reserved.get(name, 0) + n
+        return True
+
+    def release(self, requests: Sequence[Request]) -> None:
+        """Give back a losing candidate's reservation."""
+        for op, name, n in requests:
+            if op == "spend":
+                self.reserved[name] -= n
+

@@ -1,0 +1,205 @@
+"""The change kinds of docs/state.md section 6, one typed record each, in one table (``CHANGES``: op
+-> record class), and the functions everything dispatches through it: ``parse`` (a JSON change -> its
+record), ``apply`` and ``apply_in_place`` (all or nothing), ``invert``.
+
+``Outcome.changes`` stay JSON objects (the public contract, byte for byte); a record is what a change
+*is* inside: ``from_dict`` validates one and reads its times, ``apply`` writes it into a state,
+``invert`` gives the record that undoes it (from the state before it), ``to_dict`` writes its JSON.
+What a return undoes of each kind is the ledger's (``ledger.undo``), dispatched on the same records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, Protocol, Self
+
+from ..declarations import StateDecls
+from ..errors import StateError
+from .accounts import DebtChange, LotChange, TakeChange
+from .applied import Applied, Unapplied
+from .applier import _Applier, _Failed, _int, _new, _str
+from .counters import CounterChange, ReceiptChange, ReferralChange, ReturnedChange, UsageChange
+from .coupons import (
+    CertificateChange,
+    CertificateIssue,
+    CertificateVoid,
+    CouponExpire,
+    CouponIssue,
+    CouponUnuse,
+    CouponUse,
+)
+from .records import _SET_PRIVATE, AccountState, CustomerState, _clone
+from .tiers import QualifyChange, TierChange
+
+
+class Change(Protocol):
+    """What every change kind is: a record read from and written to JSON, applied and inverted."""
+
+    @classmethod
+    def from_dict(cls, c: Mapping[str, Any]) -> Self: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def apply(self, a: _Applier) -> None: ...
+
+    def invert(self, fields: dict[str, Any]) -> Change: ...
+
+
+class Transfer(NamedTuple):
+    """Points for another customer (a referral reward for the referrer): ``Engine.receive`` makes them
+    that customer's changes; this state ignores it."""
+
+    customer: str
+    account: str
+    points: int
+    reason: str | None = None
+    lot: str | None = None
+    receipt: str | None = None
+
+    @classmethod
+    def from_dict(cls, c: Mapping[str, Any]) -> Transfer:
+        return _new(cls, (c.get("customer"), c.get("account"), c.get("points"), c.get("reason"), c.get("lot"),
+                    c.get("receipt")))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"op": "transfer", "customer": self.customer, "account": self.account, "points": self.points,
+                "reason": self.reason, "lot": self.lot, "receipt": self.receipt}
+
+    def apply(self, a: _Applier) -> None:
+        """Not this state's."""
+
+    def invert(self, fields: dict[str, Any]) -> Transfer:
+        return self._replace(points=-self.points)
+
+
+class Budget(NamedTuple):
+    """What a budgeted campaign gave (``kind`` money or points): programme-wide, the host keeps budgets;
+    this state ignores it."""
+
+    campaign: str
+    kind: str
+    delta: int
+    receipt: str | None = None
+
+    @classmethod
+    def from_dict(cls, c: Mapping[str, Any]) -> Budget:
+        return _new(cls, (_str(c, "campaign"), _str(c, "kind"), _int(c, "delta"), c.get("receipt")))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"op": "budget", "campaign": self.campaign, "kind": self.kind, "delta": self.delta}
+        if self.receipt is not None:
+            out["receipt"] = self.receipt
+        return out
+
+    def apply(self, a: _Applier) -> None:
+        """Not this state's."""
+
+    def invert(self, fields: dict[str, Any]) -> Budget:
+        return self._replace(delta=-self.delta)
+
+
+# The change kinds, by op: the one table apply, invert, the ledger's returns and docs/state.md use.
+CHANGES: dict[str, type[Change]] = {
+    "lot": LotChange, "take": TakeChange, "debt": DebtChange,
+    "counter": CounterChange,
+    "coupon_use": CouponUse, "coupon_unuse": CouponUnuse, "coupon_issue": CouponIssue, "coupon_expire": CouponExpire,
+    "certificate": CertificateChange, "certificate_issue": CertificateIssue, "certificate_void": CertificateVoid,
+    "qualify": QualifyChange, "tier": TierChange,
+    "usage": UsageChange, "budget": Budget, "receipt": ReceiptChange, "referral": ReferralChange,
+    "transfer": Transfer, "returned": ReturnedChange,
+    "applied": Applied, "unapplied": Unapplied,
+}
+
+
+def parse(change: Any) -> Change:
+    """A change as JSON -> its record (``_Failed`` naming what is wrong)."""
+    op = change.get("op") if type(change) is dict or isinstance(change, Mapping) else None
+    kind = CHANGES.get(op) if isinstance(op, str) else None
+    if kind is None:
+        raise _Failed("not a change (no known op)" if op is None else f"unknown op {op!r}")
+    return kind.from_dict(change)
+
+
+def read_change(change: Any, where: str) -> Change:
+    """A change as JSON -> its record; one that is not a change of section 6 is a ``StateError`` (LOY503)
+    at ``where``."""
+    try:
+        return parse(change)
+    except _Failed as exc:
+        raise StateError(f"not a {_op(change)} change: {exc}", where) from None
+
+
+def _op(change: Any) -> Any:
+    return change.get("op") if isinstance(change, Mapping) else None
+
+
+def _run(a: _Applier, changes: Sequence[Mapping[str, Any]]) -> CustomerState:
+    kinds = CHANGES
+    for i, change in enumerate(changes):
+        try:
+            op = change.get("op") if type(change) is dict else None  # the usual case, without parse's checks
+            kind = kinds.get(op) if type(op) is str else None
+            (parse(change) if kind is None else kind.from_dict(change)).apply(a)
+        except _Failed as exc:
+            if a.undo is not None:
+                a.rollback()
+            raise StateError(f"{_op(change)} does not fit the state: {exc}", f"changes[{i}]", exc.code) from None
+    _SET_PRIVATE(a.root, {"_view": None})  # the cached view is stale
+    return a.root
+
+
+def apply(state: CustomerState, changes: Sequence[Mapping[str, Any]], decls: StateDecls | None = None
+          ) -> CustomerState:
+    """The state after the changes (docs/state.md §6), all or nothing: a change that does not fit
+    raises ``StateError`` (LOY503; LOY510 applied already; LOY511 a value past ``MAX_VALUE``, LOY512 a
+    text past ``MAX_TEXT_CHARS``) naming it, and nothing is applied. Pure: the result shares what did
+    not change with ``state``, which is never mutated. With ``decls``, debts are checked against credit limits, coupon uses against the
+    series, and shared coupon codes are recognised."""
+    return _run(_Applier(state, decls, in_place=False), changes)
+
+
+def apply_in_place(state: CustomerState, changes: Sequence[Mapping[str, Any]],
+                   decls: StateDecls | None = None) -> None:
+    """``apply`` writing into ``state`` itself (for a simulator's own copy, see ``working_copy``),
+    still all or nothing. Never use it on a state shared with anyone: its parts may be shared with
+    the states ``apply`` made it from."""
+    _run(_Applier(state, decls, in_place=True), changes)
+
+
+def working_copy(state: CustomerState) -> CustomerState:
+    """A copy that shares nothing ``apply_in_place`` writes to (records it replaces whole, like
+    coupons or counters' values, stay shared)."""
+    copy = _clone(state)
+    d = copy.__dict__
+    d["accounts"] = {name: _deep_account(acc) for name, acc in state.accounts.items()}
+    for field in ("counters", "coupon_uses", "applied"):
+        d[field] = dict(d[field])
+    for field in ("usage", "returns"):
+        d[field] = {key: dict(inner) for key, inner in d[field].items()}
+    if state.shared is not None:
+        shared = d["shared"] = _clone(state.shared)
+        shared.__dict__["accounts"] = {name: _deep_account(acc) for name, acc in state.shared.accounts.items()}
+    return copy
+
+
+def _deep_account(acc: AccountState) -> AccountState:
+    copy = _clone(acc)
+    copy.__dict__["lots"] = [_clone(lot) for lot in acc.lots]
+    return copy
+
+
+def invert(state: CustomerState, changes: Sequence[Mapping[str, Any]], decls: StateDecls | None = None
+           ) -> list[dict[str, Any]]:
+    """The changes that undo ``changes`` applied to ``state``: ``apply(apply(s, cs), invert(s, cs))
+    == s``. Each change's inverse (``Change.invert``, from the state before it), in reverse order:
+    removals (``coupon_expire``, ``certificate_void``, the first ``qualify`` of a record) take what
+    they removed from that state; ``transfer`` and ``budget`` are negated (they are not this state's)."""
+    out: list[Change] = []
+    applier = _Applier(state, decls, in_place=False)
+    for i, change in enumerate(changes):
+        try:
+            record = parse(change)
+            out.append(record.invert(applier.fields))
+            record.apply(applier)
+        except (_Failed, LookupError, StopIteration, TypeError) as exc:
+            raise StateError(f"{_op(change)} cannot be inverted: {exc}", f"changes[{i}]") from None
+    return [record.to_dict() for record in reversed(out)]
