@@ -55,11 +55,13 @@ _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "cs
 
 
 class Record(NamedTuple):
-    """A valid receipt: where it was read (``file:line``) and the receipt JSON (docs/bundle.md and
-    docs/state.md section 4, plus ``return_of`` for a return). Unpacks as ``source, receipt``."""
+    """A valid receipt: where it was read (``file:line``), the receipt JSON (docs/bundle.md and
+    docs/state.md section 4, plus ``return_of`` for a return), and the ``Receipt`` its validation
+    made (None for a return), which the replay is given instead of validating the JSON again."""
 
     source: str
     receipt: dict[str, Any]
+    parsed: Receipt | None = None
 
 
 class Bad(NamedTuple):
@@ -187,13 +189,15 @@ def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file
         source, head, lines, rows, raw = unit
         rid = _receipt_id(head, mapping)
         try:
-            receipt = _native(head) if native and "return_of" not in head else None
-            if receipt is None:
+            parsed = _native(head) if native and "return_of" not in head else None
+            if parsed is not None:
+                receipt = head
+            else:
                 receipt = _build(mapping, head, lines, rows)
                 if "return_of" in receipt:
                     _check_return(receipt)
                 else:
-                    Receipt.from_dict(receipt)
+                    parsed = Receipt.from_dict(receipt)
         except SimulationError:
             raise
         except LoyaError as exc:  # a value the mapping cannot convert, a receipt the runtime refuses
@@ -209,7 +213,7 @@ def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file
             yield Bad(source, f"duplicate receipt_id {rid!r}, first seen at {seen.where(first)}", raw, "LOY605")
             continue
         seen[rid] = file_index << 40 | int(source.rpartition(":")[2])
-        yield Record(source, receipt)
+        yield Record(source, receipt, parsed)
 
 
 def _receipt_id(head: dict[str, Any], mapping: Mapping) -> str | None:
@@ -218,15 +222,14 @@ def _receipt_id(head: dict[str, Any], mapping: Mapping) -> str | None:
     return str(value) if type(value) in (str, int) and value != "" else None
 
 
-def _native(obj: dict[str, Any]) -> dict[str, Any] | None:
+def _native(obj: dict[str, Any]) -> Receipt | None:
     """A receipt already in the native form is used as it is (building it would give the same one,
-    at twice the cost); None sends it through the mapping, which converts what it can or says
-    precisely what is wrong."""
+    at twice the cost): its ``Receipt``. None sends it through the mapping, which converts what it
+    can or says precisely what is wrong."""
     try:
-        Receipt.from_dict(obj)
+        return Receipt.from_dict(obj)
     except ReceiptError:
         return None
-    return obj
 
 
 def _build(mapping: Mapping, head: dict[str, Any], lines: Any, rows: list[int] | None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ Backends:
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -31,7 +32,7 @@ from loyadsl.runtime.state import read_customers
 from loyadsl.simulate import partition as parts
 from loyadsl.simulate import scan
 from loyadsl.simulate.errors import BackendError, InputError, SimulationError, StrictError, WorkerDied
-from loyadsl.simulate.inputs import Bad, QuarantineWriter, Record, open_binary, read_receipts
+from loyadsl.simulate.inputs import Bad, QuarantineWriter, open_binary, read_receipts
 from loyadsl.simulate.mapping import Mapping as ColumnMapping
 from loyadsl.simulate.pool import WorkerPool
 from loyadsl.simulate.replay import PartitionReplay
@@ -92,14 +93,14 @@ def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = No
     rows = parts.read_partition_rows(job.path, job.households)
     dropped: list[dict[str, Any]] = []
 
-    def records() -> Iterator[Record]:
-        for record in rows:  # parsed one at a time: the partition is held as text
-            reason = job.drop.get(record.source) if job.drop else None
+    def records() -> Iterator[tuple[str, bytes]]:
+        for source, payload in rows.packed():  # unpacked one at a time: the partition is held packed
+            reason = job.drop.get(source) if job.drop else None
             if reason is None:
-                yield record
+                yield source, payload
             else:
-                dropped.append({"source": record.source, "code": DUPLICATE, "reason": reason,
-                                "record": record.receipt})
+                dropped.append({"source": source, "code": DUPLICATE, "reason": reason,
+                                "record": marshal.loads(parts.unpack(payload)[1])})
 
     replay = PartitionReplay(engine, job.states, dt.datetime.fromisoformat(job.start),
                              dt.datetime.fromisoformat(job.end), rows.returned, observe, households=job.households,
@@ -260,7 +261,7 @@ class Simulation:
             if isinstance(item, Bad):
                 quarantine(item)
                 continue
-            see(first_last, parts.utc_of(item.receipt))
+            see(first_last, parts.record_utc(item))
             yield item
 
     def _replay_budgets(self, jobs: list[Job]) -> list[Result]:

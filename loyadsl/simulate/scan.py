@@ -66,7 +66,7 @@ def scan_job(job: ScanJob) -> ScanResult:
                 continue
             assert isinstance(item, Record)
             ids.append((item.receipt["receipt_id"], int(item.source.rpartition(":")[2])))
-            see(first_last, parts.utc_of(item.receipt))
+            see(first_last, parts.record_utc(item))
             yield item
 
     paths = parts.partition(records(), job.partitions, job.folder, job.groups, job.prefix)
