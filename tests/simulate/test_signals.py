@@ -53,13 +53,14 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def start(tmp_path: Path, inputs: tuple[Path, Path], *options: str, gz: bool = False
           ) -> tuple[subprocess.Popen[bytes], Path]:
-    """``loya simulate`` on the history (``gz``: gzip, read by this process: workers replay only)."""
+    """``loya simulate`` on the history (``gz``: gzip, with --strict, which reads in this process:
+    the workers replay only)."""
     temp = tmp_path / "tmp"
     temp.mkdir()
     bundle, history = inputs
     history = history.with_name(history.name + ".gz") if gz else history
     command = [sys.executable, "-c", "from loyadsl.cli import main; main()", "simulate", str(bundle), "-r", str(history),
-               "--quarantine", str(tmp_path / "bad.jsonl"), *options]
+               "--quarantine", str(tmp_path / "bad.jsonl"), *options, *(["--strict"] if gz else [])]
     process = subprocess.Popen(command, env={**os.environ, "TMPDIR": str(temp)}, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
     return process, temp
