@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
 from loyadsl.runtime.errors import LoyaError, ReceiptError
-from loyadsl.runtime.jsonio import depth
 from loyadsl.runtime.limits import MAX_JSON_DEPTH, MAX_RECEIPT_BYTES
 from loyadsl.runtime.model import Receipt
 
@@ -55,11 +54,13 @@ _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "cs
 
 
 class Record(NamedTuple):
-    """A valid receipt: where it was read (``file:line``) and the receipt JSON (docs/bundle.md and
-    docs/state.md section 4, plus ``return_of`` for a return). Unpacks as ``source, receipt``."""
+    """A valid receipt: where it was read (``file:line``), the receipt JSON (docs/bundle.md and
+    docs/state.md section 4, plus ``return_of`` for a return), and the ``Receipt`` its validation
+    made (None for a return), which the replay is given instead of validating the JSON again."""
 
     source: str
     receipt: dict[str, Any]
+    parsed: Receipt | None = None
 
 
 class Bad(NamedTuple):
@@ -187,13 +188,15 @@ def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file
         source, head, lines, rows, raw = unit
         rid = _receipt_id(head, mapping)
         try:
-            receipt = _native(head) if native and "return_of" not in head else None
-            if receipt is None:
+            parsed = _native(head) if native and "return_of" not in head else None
+            if parsed is not None:
+                receipt = head
+            else:
                 receipt = _build(mapping, head, lines, rows)
                 if "return_of" in receipt:
                     _check_return(receipt)
                 else:
-                    Receipt.from_dict(receipt)
+                    parsed = Receipt.from_dict(receipt)
         except SimulationError:
             raise
         except LoyaError as exc:  # a value the mapping cannot convert, a receipt the runtime refuses
@@ -209,7 +212,7 @@ def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file
             yield Bad(source, f"duplicate receipt_id {rid!r}, first seen at {seen.where(first)}", raw, "LOY605")
             continue
         seen[rid] = file_index << 40 | int(source.rpartition(":")[2])
-        yield Record(source, receipt)
+        yield Record(source, receipt, parsed)
 
 
 def _receipt_id(head: dict[str, Any], mapping: Mapping) -> str | None:
@@ -218,15 +221,14 @@ def _receipt_id(head: dict[str, Any], mapping: Mapping) -> str | None:
     return str(value) if type(value) in (str, int) and value != "" else None
 
 
-def _native(obj: dict[str, Any]) -> dict[str, Any] | None:
+def _native(obj: dict[str, Any]) -> Receipt | None:
     """A receipt already in the native form is used as it is (building it would give the same one,
-    at twice the cost); None sends it through the mapping, which converts what it can or says
-    precisely what is wrong."""
+    at twice the cost): its ``Receipt``. None sends it through the mapping, which converts what it
+    can or says precisely what is wrong."""
     try:
-        Receipt.from_dict(obj)
+        return Receipt.from_dict(obj)
     except ReceiptError:
         return None
-    return obj
 
 
 def _build(mapping: Mapping, head: dict[str, Any], lines: Any, rows: list[int] | None) -> dict[str, Any]:
@@ -313,17 +315,19 @@ def read_range(path: str | Path, start: int, end: int, first_line: int, file_ind
                mapping: Mapping | None = None, *, currency: str | None = None) -> Iterator[Record | Bad]:
     """``read_receipts`` for the lines of a JSONL file that start in ``[start, end)``; duplicates are
     found within the range only (the caller compares ranges). ``files``: every input, for where a
-    duplicate was first seen."""
+    duplicate was first seen; ``files[file_index]`` names this one (``path`` may be an unpacked copy)."""
     mapping = mapping if mapping is not None else IDENTITY
     path = Path(path)
     seen = _Seen([str(f) for f in files])
     native = mapping is IDENTITY
-    yield from _validated(_jsonl(path, mapping, start, end, first_line), mapping, seen, file_index, currency, native)
+    yield from _validated(_jsonl(path, mapping, start, end, first_line, files[file_index]), mapping, seen, file_index,
+                          currency, native)
 
 
 def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
-           first_line: int = 1) -> Generator[_Unit | Bad, None, None]:
-    name = str(path)
+           first_line: int = 1, name: str | None = None) -> Generator[_Unit | Bad, None, None]:
+    """``name``: the input's name in sources and messages (``path`` may be an unpacked copy of it)."""
+    name = str(path) if name is None else name
     lines_key = mapping.lines
     return_column = mapping.column("return_of")
     checked = False
@@ -358,7 +362,7 @@ def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
                 if type(obj) is not dict:
                     yield Bad(source, f"a receipt is a JSON object, got {_kind(obj)}", obj)
                     continue
-                if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and depth(obj) > MAX_JSON_DEPTH:
+                if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and deeper(obj, MAX_JSON_DEPTH):
                     yield Bad(source, f"the record nests deeper than {MAX_JSON_DEPTH} levels",
                               raw[:QUARANTINE_PREFIX].decode("utf-8", "replace") + "…")
                     continue
@@ -552,6 +556,21 @@ def open_binary(path: Path) -> IO[bytes]:
         return open(path, "rb", buffering=1 << 16)
     except OSError as exc:
         raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
+
+
+def deeper(value: Any, limit: int) -> bool:
+    """Whether parsed JSON nests deeper than ``limit`` (``jsonio.depth(value) > limit``), looking
+    only at its objects and arrays and stopping at the first one too deep: a receipt of many lines
+    costs a test per value, not a tuple per value."""
+    stack = [(value, 1)] if type(value) is dict or type(value) is list else []
+    while stack:
+        item, level = stack.pop()
+        if level > limit:
+            return True
+        for child in item.values() if type(item) is dict else item:
+            if type(child) is dict or type(child) is list:  # json.loads makes no subclasses
+                stack.append((child, level + 1))
+    return False
 
 
 def _is_text(obj: Any) -> bool:

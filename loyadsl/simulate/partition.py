@@ -11,36 +11,41 @@ group of its customer when ``groups`` gives one (a shared account: all members t
 customer id, or for an anonymous receipt the receipt it returns (``return_of``, so a return meets its
 original) or its own id. CRC-32 rather than Python's ``hash()``, which is salted per process.
 
-Spill files are text, a line per receipt: a JSON header ``[utc, customer, receipt id, return_of,
-source]``, a tab, and the receipt JSON. Appending a line per receipt streams with a small buffer per
-partition, reads back exactly (integers of any size, the float quantities' shortest repr), and needs
-no schema for the receipt's optional and union-typed parts (``attrs`` objects, ``redeem`` of a number
-or ``"max"``), which Arrow IPC would have to flatten. The header is what sorting needs, so a
-partition is held sorted as header and text, and each receipt is parsed only when it is replayed:
-a partition in memory costs the size of its text, not five times that in Python objects. (A JSON
-header never holds a raw tab: JSON escapes it.) The Parquet writer for the distributed backend
-stores the same fields as columns and the receipt JSON as text, for the same reason.
+Spill files are binary: a ``marshal`` record per receipt, ``[utc, customer, receipt id, return_of,
+source, payload]``. The header is what sorting needs; the payload (``pack``) is itself marshal bytes,
+decoded only when the receipt is replayed, so a partition in memory costs about the size of its
+bytes, not five times that in Python objects. The payload holds the receipt JSON (a dict: what the
+quarantine shows if the replay refuses it, and a return's fields) and, when the reader validated it,
+the ``Receipt``'s fields (``receipt_fields``), from which the replay rebuilds the ``Receipt`` with its
+constructors instead of validating the JSON again (``receipt_of``; tests/simulate/test_spill.py
+checks the two give the same receipt). ``marshal`` rather than JSON or pickle: it writes and reads
+integers of any size, floats, strings, tuples and dicts exactly, several times faster than either,
+and these files are written and read by one run of one installation (format version 4, stable
+since Python 3.4, for a dask worker on another interpreter). The Parquet writer for the distributed
+backend stores the same header fields as columns and the payload as binary.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import marshal
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from loyadsl.runtime.model import utc_seconds
+from loyadsl.runtime.model import Line, Receipt, utc_seconds
 
 from .inputs import Record
 
-__all__ = ["PartitionRows", "partition", "partition_index", "read_partition", "read_partition_records",
-           "read_partition_rows", "sort_key", "utc_of",
+__all__ = ["PartitionRows", "pack", "partition", "partition_index", "read_partition", "read_partition_records",
+           "read_partition_rows", "receipt_fields", "receipt_of", "record_utc", "sort_key", "unpack", "utc_of",
            "write_partitioned_parquet"]
 
 PARQUET_ROWS = 8192  # rows buffered per partition before a Parquet row group is written
+MARSHAL_VERSION = 4
 _SPILL_BUFFER = 1 << 16
+_Key = tuple[bool, str, int, str]
 
 
 def partition_index(receipt: dict[str, Any], n_partitions: int, groups: Mapping[str, str] | None = None) -> int:
@@ -67,30 +72,69 @@ def utc_of(receipt: dict[str, Any]) -> int:
     return utc_seconds(dt.datetime.fromisoformat(receipt["datetime"]))
 
 
+def record_utc(record: Record) -> int:
+    """``utc_of`` the record's receipt, from its validated ``Receipt`` when the reader made one."""
+    return record.parsed.utc if record.parsed is not None else utc_of(record.receipt)
+
+
+# ------------------------------------------------------------------------------------------ payload
+
+
+def receipt_fields(receipt: Receipt) -> tuple[Any, ...]:
+    """A validated receipt as plain values (``marshal`` writes them), from which ``receipt_of``
+    rebuilds it: what its constructors take, and ``stateful``, which they derive differently."""
+    return (receipt.receipt_id, receipt.customer_id, receipt.datetime.isoformat(), receipt.store, receipt.channel,
+            receipt.currency, receipt.coupons, receipt.redeem, receipt.certificates, receipt.stateful,
+            tuple((line.line_no, line.sku, line.category, line.qty, line.price, line.amount, line.brand,
+                   line.min_price, line.attrs or None) for line in receipt.lines))
+
+
+def receipt_of(fields: tuple[Any, ...]) -> Receipt:
+    """The ``Receipt`` of ``receipt_fields``: already validated when it was read, so built by its
+    constructors (the trusted path), which derive totals, units, order and floors as validation does."""
+    receipt_id, customer, when, store, channel, currency, coupons, redeem, certificates, stateful, lines = fields
+    receipt = Receipt(receipt_id, customer, dt.datetime.fromisoformat(when), store, [Line(*line) for line in lines],
+                      channel, currency, coupons, redeem, certificates)
+    receipt.stateful = stateful
+    return receipt
+
+
+def pack(record: Record) -> bytes:
+    """A record's spill payload: the receipt's fields when validated (else None), and its JSON."""
+    parsed = record.parsed
+    fields = receipt_fields(parsed) if parsed is not None else None
+    return marshal.dumps((fields, marshal.dumps(record.receipt, MARSHAL_VERSION)), MARSHAL_VERSION)
+
+
+def unpack(payload: bytes) -> tuple[Receipt | None, bytes]:
+    """A payload's ``Receipt`` (None: a return, or a record that was not validated when read) and its
+    receipt JSON still packed (``marshal.loads`` gives the dict, only when it is needed)."""
+    fields, data = marshal.loads(payload)
+    return (receipt_of(fields) if fields is not None else None), data
+
+
 def partition(records: Iterable[Record], n_partitions: int, folder: str | Path,
               groups: Mapping[str, str] | None = None, prefix: str = "part") -> list[Path]:
-    """Spill valid records into ``n_partitions`` JSONL files in ``folder`` (created if needed, files
+    """Spill valid records into ``n_partitions`` files in ``folder`` (created if needed, files
     overwritten); returns the ``n_partitions`` paths, index = partition, empty partitions included.
     ``prefix`` names the files, so that several readers can spill into one folder."""
     if n_partitions < 1:
         raise ValueError(f"n_partitions must be >= 1, got {n_partitions}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"{prefix}-{i:05d}.jsonl" for i in range(n_partitions)]
-    files: list[IO[str] | None] = [None] * n_partitions
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    paths = [folder / f"{prefix}-{i:05d}.spill" for i in range(n_partitions)]
+    files: list[IO[bytes] | None] = [None] * n_partitions
+    dump = marshal.dump
     try:
-        for source, receipt in records:
+        for record in records:
+            receipt = record.receipt
             index = partition_index(receipt, n_partitions, groups)
             out = files[index]
             if out is None:
                 # one file per partition stays open while spilling; all are closed below
-                out = files[index] = open(paths[index], "w", encoding="utf-8", buffering=_SPILL_BUFFER)  # noqa: SIM115
-            out.write(dumps([utc_of(receipt), receipt.get("customer_id"), receipt["receipt_id"],
-                             receipt.get("return_of"), source]))
-            out.write("\t")
-            out.write(dumps(receipt))
-            out.write("\n")
+                out = files[index] = open(paths[index], "wb", buffering=_SPILL_BUFFER)  # noqa: SIM115
+            dump((record_utc(record), receipt.get("customer_id"), receipt["receipt_id"], receipt.get("return_of"),
+                  record.source, pack(record)), out, MARSHAL_VERSION)
     finally:
         for out in files:
             if out is not None:
@@ -102,49 +146,58 @@ def partition(records: Iterable[Record], n_partitions: int, folder: str | Path,
 
 
 class PartitionRows:
-    """A partition's receipts sorted by ``sort_key``, each kept as its JSON text and parsed when
-    iterated (``Record``s); ``returned`` holds the ids that some return in it refers to."""
+    """A partition's receipts sorted by ``sort_key``, each kept as its packed payload and unpacked
+    when iterated; ``returned`` holds the ids that some return in it refers to."""
 
-    def __init__(self, rows: list[tuple[tuple[bool, str, int, str], str, str]], returned: set[str]) -> None:
+    def __init__(self, rows: list[tuple[_Key, str, bytes]], returned: set[str]) -> None:
         self.rows = rows
         self.returned = returned
 
     def __len__(self) -> int:
         return len(self.rows)
 
+    def packed(self) -> Iterator[tuple[str, bytes]]:
+        """(source, payload) in order: what the replay unpacks one at a time."""
+        for _key, source, payload in self.rows:
+            yield source, payload
+
     def __iter__(self) -> Iterator[Record]:
-        loads = json.loads
-        for _key, source, text in self.rows:
-            yield Record(source, loads(text))
+        for _key, source, payload in self.rows:
+            parsed, data = unpack(payload)
+            yield Record(source, marshal.loads(data), parsed)
 
 
 def read_partition_rows(paths: str | Path | Sequence[str | Path], groups: Mapping[str, str] | None = None
                         ) -> PartitionRows:
-    """A partition (JSONL spills or Parquet; several files when several readers spilled it)."""
-    rows: list[tuple[tuple[bool, str, int, str], str, str]] = []
+    """A partition (spills or Parquet; several files when several readers spilled it)."""
+    rows: list[tuple[_Key, str, bytes]] = []
     returned: set[str] = set()
-    loads = json.loads
     for path in [paths] if isinstance(paths, str | Path) else paths:
         path = Path(path)
-        headers: Iterable[tuple[list[Any], str]]
-        if path.suffix == ".parquet":
-            headers = _parquet_rows(path)
-        else:
-            with open(path, encoding="utf-8") as f:
-                headers = [(loads(head), text) for head, _, text in (line.partition("\t") for line in f)]
-        for (utc, customer, receipt_id, return_of, source), text in headers:
+        heads = _parquet_rows(path) if path.suffix == ".parquet" else _spill_rows(path)
+        for utc, customer, receipt_id, return_of, source, payload in heads:
             if customer is not None and groups is not None:
                 customer = groups.get(customer, customer)
-            rows.append(((customer is not None, customer or "", utc, receipt_id), source, text))
+            rows.append(((customer is not None, customer or "", utc, receipt_id), source, payload))
             if return_of is not None:
                 returned.add(str(return_of))
     rows.sort(key=lambda row: row[0])
     return PartitionRows(rows, returned)
 
 
+def _spill_rows(path: Path) -> Iterator[tuple[Any, ...]]:
+    load = marshal.load
+    with open(path, "rb", buffering=_SPILL_BUFFER) as f:
+        while True:
+            try:
+                yield load(f)
+            except EOFError:
+                return
+
+
 def read_partition_records(paths: str | Path | Sequence[str | Path], groups: Mapping[str, str] | None = None
                            ) -> list[Record]:
-    """A partition's records, parsed, sorted by ``sort_key``."""
+    """A partition's records, unpacked, sorted by ``sort_key``."""
     return list(read_partition_rows(paths, groups))
 
 
@@ -161,8 +214,8 @@ def write_partitioned_parquet(records: Iterable[Record], folder: str | Path, n_p
     """One Parquet file per partition (``part-00000.parquet`` ...) for the distributed backend.
 
     Columns: ``customer_id``, ``receipt_id``, ``return_of`` (strings: the sort and the returns, and
-    for inspection and filters), ``utc`` (int64), ``source`` and ``receipt`` (the receipt JSON as
-    text, which reads back exactly). Rows are written
+    for inspection and filters), ``utc`` (int64), ``source``, and ``payload`` (``pack``: binary,
+    reads back exactly). Rows are written
     in row groups of ``PARQUET_ROWS`` per partition, so memory is bounded by n × that buffer."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -173,11 +226,9 @@ def write_partitioned_parquet(records: Iterable[Record], folder: str | Path, n_p
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"part-{i:05d}.parquet" for i in range(n_partitions)]
     schema = pa.schema([("customer_id", pa.string()), ("receipt_id", pa.string()), ("utc", pa.int64()),
-                        ("return_of", pa.string()), ("source", pa.string()), ("receipt", pa.string())])
+                        ("return_of", pa.string()), ("source", pa.string()), ("payload", pa.binary())])
     buffers: list[list[tuple[Any, ...]]] = [[] for _ in range(n_partitions)]
     writers: list[Any] = [None] * n_partitions
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
     def flush(index: int) -> None:
         rows = buffers[index]
         if writers[index] is None:
@@ -188,11 +239,12 @@ def write_partitioned_parquet(records: Iterable[Record], folder: str | Path, n_p
         buffers[index] = []
 
     try:
-        for source, receipt in records:
+        for record in records:
+            receipt = record.receipt
             index = partition_index(receipt, n_partitions, groups)
             buffer = buffers[index]
-            buffer.append((receipt.get("customer_id"), receipt["receipt_id"], utc_of(receipt), receipt.get("return_of"),
-                           source, dumps(receipt)))
+            buffer.append((receipt.get("customer_id"), receipt["receipt_id"], record_utc(record),
+                           receipt.get("return_of"), record.source, pack(record)))
             if len(buffer) >= PARQUET_ROWS:
                 flush(index)
         for index in range(n_partitions):
@@ -205,11 +257,10 @@ def write_partitioned_parquet(records: Iterable[Record], folder: str | Path, n_p
     return paths
 
 
-def _parquet_rows(path: Path) -> list[tuple[list[Any], str]]:
-    """A Parquet partition's rows as (spill header, receipt JSON text)."""
+def _parquet_rows(path: Path) -> Iterator[tuple[Any, ...]]:
+    """A Parquet partition's rows as spill records."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, columns=["utc", "customer_id", "receipt_id", "return_of", "source", "receipt"])
-    columns = [table.column(name).to_pylist() for name in ("utc", "customer_id", "receipt_id", "return_of", "source")]
-    return [(list(head), text) for head, text in zip(zip(*columns, strict=True), table.column("receipt").to_pylist(),
-                                                     strict=True)]
+    names = ("utc", "customer_id", "receipt_id", "return_of", "source", "payload")
+    table = pq.read_table(path, columns=list(names))
+    return zip(*(table.column(name).to_pylist() for name in names), strict=True)

@@ -8,6 +8,11 @@ temporary files").
   failure), the workers are terminated and joined before the exception goes on, so nothing writes
   into the run's temporary directory once it is being removed. A worker that dies (SIGKILL, the
   out-of-memory killer) becomes ``WorkerDied``, naming the job it was running.
+* ``Janitor``: a small process that removes the run's temporary directory and its half-written
+  quarantine if the run is killed outright (SIGKILL, the out-of-memory killer), which leaves it no
+  ``finally`` to run. It waits for the end of a pipe from the run: the run closes it when it ends,
+  and the system closes it when the run dies. (The workers go too: a pool's by its parent watch, a
+  dask local cluster's by dask's own, ``distributed.process.AsyncProcess._immediate_exit_when_closed``.)
 * ``stop_on_signals``: SIGTERM and SIGINT raise ``Interrupted`` in the main thread, so every
   ``finally`` of the run (the pool, the temporary directory, the quarantine) runs; further signals
   are ignored while it unwinds.
@@ -17,6 +22,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -99,6 +106,57 @@ class WorkerPool:
             if process.is_alive():
                 process.kill()
                 process.join()
+
+
+JANITOR_SWEEPS = 30  # after a run that died, sweeps 0.1 s apart: workers exiting may write a last file
+JANITOR_MARK = "loya-janitor"  # in the janitor's command line, to tell it from the workers
+_JANITOR = """import os, shutil, signal, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+paths = [p for p in sys.stdin.buffer.read().split(b"\\0") if p]
+def sweep():
+    found = False
+    for path in paths:
+        if os.path.isdir(path):
+            found = True
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.lexists(path):
+            found = True
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+    return found
+if sweep():  # the run died: its workers may still be writing as they exit
+    for _ in range(JANITOR_SWEEPS):
+        time.sleep(0.1)
+        sweep()
+""".replace("JANITOR_SWEEPS", str(JANITOR_SWEEPS))
+
+
+class Janitor:
+    """Removes the paths it is given (``add``: folders and files) once the run ends, however it ends;
+    use as a context manager around everything that may leave them. The run removes them itself when
+    it can, so on a normal end the janitor finds nothing to do. It ignores SIGINT and SIGTERM (sent to
+    the whole process group, they are the run's to handle) and always ends with the run."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-I", "-S", "-c", _JANITOR, JANITOR_MARK],
+                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+
+    def add(self, path: str | Path) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(os.fsencode(path) + b"\0")
+        self.process.stdin.flush()
+
+    def __enter__(self) -> Janitor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait()
 
 
 def _start_worker(parent: int) -> None:

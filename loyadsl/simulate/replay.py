@@ -20,6 +20,7 @@ referral the referrer's) all or nothing, and only then counted: a receipt the ru
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -35,6 +36,7 @@ from loyadsl.runtime.state import (
     working_copy,
 )
 from loyadsl.simulate.errors import Problem, Skipped
+from loyadsl.simulate.partition import unpack
 from loyadsl.simulate.report import Cutoff, Tally, line_attributes
 
 
@@ -92,13 +94,19 @@ class PartitionReplay:
         self._lot_campaign: dict[str, str] = {}  # lot id -> the campaign that made it (household-wide)
 
     # ------------------------------------------------------------------------------ driving
-    def run(self, records: Iterable[tuple[str, dict[str, Any]]]) -> Tally:
-        """Replay the records; one the runtime refuses (any ``LoyaError``) is quarantined with its code,
-        and nothing of it counts (``receipt`` counts a receipt only once all its changes are booked)."""
-        for source, data in records:
+    def run(self, records: Iterable[tuple[str, bytes]]) -> Tally:
+        """Replay the records, each a source and its spill payload (``partition.pack``); one the
+        runtime refuses (any ``LoyaError``) is quarantined with its code, and nothing of it counts
+        (``receipt`` counts a receipt only once all its changes are booked)."""
+        for source, payload in records:
+            parsed, packed = unpack(payload)
             try:
-                self.receipt(data)
+                if parsed is not None:
+                    self.purchase(parsed)
+                else:
+                    self.receipt(marshal.loads(packed))
             except LoyaError as exc:
+                data = marshal.loads(packed)
                 self.bad.append({"source": source, "code": exc.code, "reason": str(exc), "record": data})
                 if data.get("return_of") is None:
                     self.refused.add(str(data.get("receipt_id")))
@@ -116,13 +124,22 @@ class PartitionReplay:
             self._finish_household()
 
     def receipt(self, data: dict[str, Any]) -> None:
+        """Replay receipt JSON: a return, or a purchase validated here."""
         customer = data.get("customer_id")
         self._enter(None if customer is None else self.households.get(customer, customer))
         member = None if customer is None else self._member(customer)
         if data.get("return_of") is not None:
             self._return(data, member)
-            return
-        receipt = Receipt.from_dict(data)
+        else:
+            self._purchase(Receipt.from_dict(data), member)
+
+    def purchase(self, receipt: Receipt) -> None:
+        """Replay a purchase validated when it was read."""
+        customer = receipt.customer_id
+        self._enter(None if customer is None else self.households.get(customer, customer))
+        self._purchase(receipt, None if customer is None else self._member(customer))
+
+    def _purchase(self, receipt: Receipt, member: _Member | None) -> None:
         state = member.state if member is not None else None
         budgets = self._budgets(receipt) if self.cutoffs else None
         outcome = self.engine.evaluate(receipt, state, now=None, budgets=budgets)

@@ -15,7 +15,11 @@ Backends:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import marshal
+import os
+import signal
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -31,9 +35,9 @@ from loyadsl.runtime.state import read_customers
 from loyadsl.simulate import partition as parts
 from loyadsl.simulate import scan
 from loyadsl.simulate.errors import BackendError, InputError, SimulationError, StrictError, WorkerDied
-from loyadsl.simulate.inputs import Bad, QuarantineWriter, Record, open_binary, read_receipts
+from loyadsl.simulate.inputs import Bad, QuarantineWriter, open_binary, read_receipts
 from loyadsl.simulate.mapping import Mapping as ColumnMapping
-from loyadsl.simulate.pool import WorkerPool
+from loyadsl.simulate.pool import Janitor, WorkerPool
 from loyadsl.simulate.replay import PartitionReplay
 from loyadsl.simulate.report import Cutoff, Tally, build, exhaustion, merge_all
 from loyadsl.simulate.scan import ScanJob, see
@@ -92,14 +96,14 @@ def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = No
     rows = parts.read_partition_rows(job.path, job.households)
     dropped: list[dict[str, Any]] = []
 
-    def records() -> Iterator[Record]:
-        for record in rows:  # parsed one at a time: the partition is held as text
-            reason = job.drop.get(record.source) if job.drop else None
+    def records() -> Iterator[tuple[str, bytes]]:
+        for source, payload in rows.packed():  # unpacked one at a time: the partition is held packed
+            reason = job.drop.get(source) if job.drop else None
             if reason is None:
-                yield record
+                yield source, payload
             else:
-                dropped.append({"source": record.source, "code": DUPLICATE, "reason": reason,
-                                "record": record.receipt})
+                dropped.append({"source": source, "code": DUPLICATE, "reason": reason,
+                                "record": marshal.loads(parts.unpack(payload)[1])})
 
     replay = PartitionReplay(engine, job.states, dt.datetime.fromisoformat(job.start),
                              dt.datetime.fromisoformat(job.end), rows.returned, observe, households=job.households,
@@ -141,19 +145,23 @@ class Simulation:
         engine = _engine(self.bundle)
         states, groups = self._states(engine)
         counts: dict[str, int] = {"read": 0, "quarantined": 0, "skipped": 0}
-        writer = QuarantineWriter(self.quarantine) if self.quarantine is not None else None
-        try:
-            with tempfile.TemporaryDirectory(prefix="loya-sim-") as folder:
-                self._folder = folder
-                results = self._run_in(folder, engine, states, groups, counts, writer)
-            if self.strict and self.bad:  # the replay refused a record: --strict stops at the first
-                raise StrictError(Bad(**self.bad[0]))
-        except BaseException:
+        with Janitor() as janitor:  # removes what a run killed outright leaves
+            writer = QuarantineWriter(self.quarantine) if self.quarantine is not None else None
             if writer is not None:
-                writer.discard()
-            raise
-        if writer is not None:
-            writer.close()
+                janitor.add(writer.partial)
+            try:
+                with tempfile.TemporaryDirectory(prefix="loya-sim-") as folder:
+                    janitor.add(folder)
+                    self._folder = folder
+                    results = self._run_in(folder, engine, states, groups, counts, writer)
+                if self.strict and self.bad:  # the replay refused a record: --strict stops at the first
+                    raise StrictError(Bad(**self.bad[0]))
+            except BaseException:
+                if writer is not None:
+                    writer.discard()
+                raise
+            if writer is not None:
+                writer.close()
         return _report(merge_all(r.tally for r in results), engine.bundle, counts, self.cutoffs.get("new"),
                        {"workers": self.workers, "backend": self.backend, "partitions": self._partitions(),
                         "passes": self.passes})
@@ -260,7 +268,7 @@ class Simulation:
             if isinstance(item, Bad):
                 quarantine(item)
                 continue
-            see(first_last, parts.utc_of(item.receipt))
+            see(first_last, parts.record_utc(item))
             yield item
 
     def _replay_budgets(self, jobs: list[Job]) -> list[Result]:
@@ -428,7 +436,20 @@ def _on_cluster(jobs: list[Job], workers: int, scheduler: str | None, work: Call
     except KilledWorker as exc:
         index = next((i for i, future in enumerate(futures) if future.key == exc.task), -1)
         raise WorkerDied(f"replaying partition {index}", "every worker that ran it died") from None
+    except BaseException:
+        if cluster is not None:  # nothing more is wanted of the workers: stopping them gracefully takes seconds
+            _kill_workers(cluster)
+        raise
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _kill_workers(cluster: Any) -> None:
+    """SIGKILL the worker processes of a local cluster (its nannies, in this process, see them go)."""
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        pid = getattr(getattr(getattr(nanny, "process", None), "process", None), "pid", None)
+        if isinstance(pid, int):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)

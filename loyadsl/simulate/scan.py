@@ -10,6 +10,9 @@ the replay quarantines with its record, so the result is that of reading in orde
 
 from __future__ import annotations
 
+import gzip
+import shutil
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +69,7 @@ def scan_job(job: ScanJob) -> ScanResult:
                 continue
             assert isinstance(item, Record)
             ids.append((item.receipt["receipt_id"], int(item.source.rpartition(":")[2])))
-            see(first_last, parts.utc_of(item.receipt))
+            see(first_last, parts.record_utc(item))
             yield item
 
     paths = parts.partition(records(), job.partitions, job.folder, job.groups, job.prefix)
@@ -85,7 +88,9 @@ def see(first_last: list[int], utc: int) -> None:
 def plan(paths: Sequence[Path], mapping: ColumnMapping | None, workers: int, currency: str, partitions: int,
          groups: dict[str, str], folder: str) -> list[ScanJob] | None:
     """The ranges of the inputs, about ``RANGES_PER_WORKER`` per worker; None when an input is not
-    plain JSONL (CSV, Parquet and gzip are read in order) or there is only one range."""
+    JSONL (CSV and Parquet are read in order) or there is only one range. A gzip input, which
+    cannot be cut, is unpacked into ``folder`` first (unpacking costs a few percent of reading; a
+    file that does not unpack is read in order, which says where it breaks)."""
     files = [str(p) for p in paths]
     jobs: list[ScanJob] = []
     for index, name in enumerate(files):
@@ -94,11 +99,26 @@ def plan(paths: Sequence[Path], mapping: ColumnMapping | None, workers: int, cur
             return None
         ranges = jsonl_ranges(path, RANGES_PER_WORKER * workers)
         if ranges is None:
-            return None
+            path = Path(folder, f"input{index:04d}.jsonl")
+            if not _unpack(Path(name), path):
+                return None
+            ranges = jsonl_ranges(path, RANGES_PER_WORKER * workers)
+            assert ranges is not None, "unpacked"
         for start, end, first_line in ranges:
-            jobs.append(ScanJob(name, start, end, first_line, index, files, mapping, currency, partitions, groups,
-                                folder, f"scan{len(jobs):04d}"))
+            jobs.append(ScanJob(str(path), start, end, first_line, index, files, mapping, currency, partitions,
+                                groups, folder, f"scan{len(jobs):04d}"))
     return jobs if len(jobs) > 1 else None
+
+
+def _unpack(packed: Path, plain: Path) -> bool:
+    """Gunzip ``packed`` into ``plain``; False (and nothing left) if it does not unpack whole."""
+    try:
+        with gzip.open(packed, "rb") as source, open(plain, "wb") as target:
+            shutil.copyfileobj(source, target, 1 << 20)
+    except (OSError, EOFError, zlib.error):
+        plain.unlink(missing_ok=True)
+        return False
+    return True
 
 
 @dataclass
@@ -117,7 +137,7 @@ def run(jobs: list[ScanJob], workers: int, partitions: int, quarantine: Callable
     read = 0
     def what(index: int) -> str:
         job = jobs[index]
-        return f"reading {job.path} from byte {job.start:,} (line {job.first_line:,})"
+        return f"reading {job.files[job.file_index]} from byte {job.start:,} (line {job.first_line:,})"
 
     with WorkerPool(workers, jobs[0].folder) as pool:
         for job, result in zip(jobs, pool.map(scan_job, jobs, what), strict=True):  # in file order
@@ -129,7 +149,7 @@ def run(jobs: list[ScanJob], workers: int, partitions: int, quarantine: Callable
                 if first is None:
                     seen[rid] = (job.file_index, line)
                 else:
-                    done.drop[f"{job.path}:{line}"] = (f"duplicate receipt_id {rid!r}, first seen at "
+                    done.drop[f"{job.files[job.file_index]}:{line}"] = (f"duplicate receipt_id {rid!r}, first seen at "
                                                        f"{job.files[first[0]]}:{first[1]}")
             for i, path in enumerate(result.paths):
                 done.spills[i].append(path)

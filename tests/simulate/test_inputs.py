@@ -72,8 +72,10 @@ def test_jsonl_receipts_with_their_lines() -> None:
     assert good[2].receipt["redeem"] == {"points": "max"} and good[2].receipt["coupons"] == ["WEL-7K2M9Q"]
     assert good[3].receipt == {"receipt_id": "X1", "customer_id": "C1", "datetime": "2026-03-06T09:00:00+03:00",
                                "store_id": "S1", "return_of": "R1", "lines": [{"line_no": 1, "qty": 1}]}
-    source, receipt = good[0]  # unpacks as the replay reads it
+    source, receipt, parsed = good[0]  # the receipt validated once, as the replay is given it
     assert source.endswith("receipts.jsonl:1") and receipt is good[0].receipt
+    assert parsed is not None and (parsed.receipt_id, parsed.total) == ("R1", sum(x["amount"] for x in R1["lines"]))
+    assert good[3].parsed is None  # a return stays JSON
 
 
 def test_gzip_reads_the_same(tmp_path: Path) -> None:

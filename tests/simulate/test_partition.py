@@ -52,7 +52,7 @@ def test_the_partition_function_is_fixed() -> None:
 def test_partition_files_and_sorted_contents(tmp_path: Path) -> None:
     records = history()
     paths = partition(records, 8, tmp_path / "parts")
-    assert [p.name for p in paths] == [f"part-{i:05d}.jsonl" for i in range(8)]
+    assert [p.name for p in paths] == [f"part-{i:05d}.spill" for i in range(8)]
     seen = []
     for index, path in enumerate(paths):
         receipts = read_partition(path)

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from loyadsl.api import compile_file
+from loyadsl.simulate.pool import JANITOR_MARK
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
 
@@ -52,13 +53,14 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def start(tmp_path: Path, inputs: tuple[Path, Path], *options: str, gz: bool = False
           ) -> tuple[subprocess.Popen[bytes], Path]:
-    """``loya simulate`` on the history (``gz``: gzip, read by this process: workers replay only)."""
+    """``loya simulate`` on the history (``gz``: gzip, with --strict, which reads in this process:
+    the workers replay only)."""
     temp = tmp_path / "tmp"
     temp.mkdir()
     bundle, history = inputs
     history = history.with_name(history.name + ".gz") if gz else history
     command = [sys.executable, "-c", "from loyadsl.cli import main; main()", "simulate", str(bundle), "-r", str(history),
-               "--quarantine", str(tmp_path / "bad.jsonl"), *options]
+               "--quarantine", str(tmp_path / "bad.jsonl"), *options, *(["--strict"] if gz else [])]
     process = subprocess.Popen(command, env={**os.environ, "TMPDIR": str(temp)}, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
     return process, temp
@@ -82,9 +84,10 @@ def spilling(temp: Path) -> bool:
 
 
 def children(pid: int) -> list[int]:
-    """The worker processes of ``pid`` (multiprocessing's resource tracker aside)."""
+    """The worker processes of ``pid`` (multiprocessing's resource tracker and the run's janitor aside)."""
     return [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat")
-            if _parent(stat) == pid and b"resource_tracker" not in _cmdline(stat.parent)]
+            if _parent(stat) == pid and b"resource_tracker" not in _cmdline(stat.parent)
+            and JANITOR_MARK.encode() not in _cmdline(stat.parent)]
 
 
 def _cmdline(folder: Path) -> bytes:
@@ -149,13 +152,18 @@ def test_a_worker_killed_outright_is_reported(tmp_path: Path, inputs: tuple[Path
     assert list(temp.iterdir()) == []
 
 
-def test_workers_do_not_outlive_a_parent_killed_outright(tmp_path: Path, inputs: tuple[Path, Path]) -> None:
-    process, temp = start(tmp_path, inputs, "--workers", "2")
-    until(lambda: spilling(temp) and len(children(process.pid)) >= 2)
-    workers_seen = children(process.pid)
+@pytest.mark.parametrize("workers", ["2", "1"])
+def test_workers_do_not_outlive_a_parent_killed_outright(tmp_path: Path, inputs: tuple[Path, Path],
+                                                         workers: str) -> None:
+    """SIGKILL leaves the run no ``finally``: each worker notices its parent is gone within
+    PARENT_CHECK_SECONDS, and the janitor removes the spill and the half-written quarantine."""
+    process, temp = start(tmp_path, inputs, "--workers", workers)
+    until(lambda: spilling(temp) and len(children(process.pid)) >= int(workers) - 1)
+    seen = descendants(process.pid)
     process.kill()
     process.communicate(timeout=BOUND)
-    until(lambda: not alive(workers_seen))  # each notices its parent is gone within PARENT_CHECK_SECONDS
+    until(lambda: not alive(seen))
+    until(lambda: list(temp.iterdir()) == [] and list(tmp_path.glob("*bad.jsonl*")) == [])
 
 
 def test_a_signal_stops_a_dask_local_cluster(tmp_path: Path, inputs: tuple[Path, Path]) -> None:
@@ -173,3 +181,16 @@ def test_a_signal_stops_a_dask_local_cluster(tmp_path: Path, inputs: tuple[Path,
 def descendants(pid: int) -> list[int]:
     found = children(pid)
     return found + [d for child in found for d in descendants(child)]
+
+
+def test_dask_workers_do_not_outlive_a_parent_killed_outright(tmp_path: Path, inputs: tuple[Path, Path]) -> None:
+    """SIGKILL leaves the parent no chance to stop its local cluster: the workers notice their parent
+    is gone and exit, and the janitor removes the run's folder (the partitions, dask's scratch space)."""
+    pytest.importorskip("distributed")
+    process, temp = start(tmp_path, inputs, "--workers", "2", "--backend", "dask")
+    until(lambda: len(children(process.pid)) >= 2 and any(temp.glob("loya-sim-*/part-*.parquet")))
+    seen = descendants(process.pid)
+    process.kill()
+    process.communicate(timeout=BOUND)
+    until(lambda: not alive(seen))
+    until(lambda: list(temp.iterdir()) == [])

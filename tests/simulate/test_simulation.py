@@ -99,12 +99,15 @@ def test_html_report_is_written(tmp_path: Path) -> None:
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "three_for_two" in page
 
 
-def test_a_parallel_scan_in_byte_ranges_reads_what_one_reader_reads(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """With several workers a JSONL file is read in byte ranges, one per worker at a time; the
-    report, the quarantine (a duplicate whose first copy is in another range included) and the
-    counts are those of reading it in order."""
-    from loyadsl.simulate import inputs
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_parallel_scan_in_byte_ranges_reads_what_one_reader_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     packed: bool) -> None:
+    """With several workers a JSONL file is read in byte ranges, one per worker at a time (a gzip
+    file once unpacked); the report, the quarantine (a duplicate whose first copy is in another
+    range included) and the counts are those of reading it in order."""
+    import gzip
+
+    from loyadsl.simulate import inputs, scan
 
     lines = (EXAMPLE / "receipts.jsonl").read_text(encoding="utf-8").splitlines()
     history = tmp_path / "history.jsonl"
@@ -112,6 +115,13 @@ def test_a_parallel_scan_in_byte_ranges_reads_what_one_reader_reads(tmp_path: Pa
     history.write_text("\n".join([*lines[:150], "{oops", "", *lines[150:], lines[3]]) + "\n", encoding="utf-8")
     monkeypatch.setattr(inputs, "RANGE_MIN_BYTES", 4096)  # so that this small file is cut
     assert len(inputs.jsonl_ranges(history, 8) or []) == 8
+    if packed:
+        plain, history = history, tmp_path / "history.jsonl.gz"
+        history.write_bytes(gzip.compress(plain.read_bytes()))
+        plain.unlink()
+        (tmp_path / "scan").mkdir()
+        jobs = scan.plan([history], None, 2, "RUB", 16, {}, str(tmp_path / "scan")) or []
+        assert len(jobs) == 8 and {job.files[job.file_index] for job in jobs} == {str(history)}
     bad_one, bad_two = tmp_path / "bad1.jsonl", tmp_path / "bad2.jsonl"
     one = simulate(EXAMPLE / "programme.loya", history, customers=EXAMPLE / "customers.jsonl", quarantine=bad_one)
     two = simulate(EXAMPLE / "programme.loya", history, customers=EXAMPLE / "customers.jsonl", quarantine=bad_two,
@@ -125,6 +135,24 @@ def test_a_parallel_scan_in_byte_ranges_reads_what_one_reader_reads(tmp_path: Pa
     assert reasons(bad_one) == reasons(bad_two)
     duplicate = f"duplicate receipt_id {json.loads(lines[3])['receipt_id']!r}, first seen at {history}:4"
     assert reasons(bad_two)[f"{history}:{len(lines) + 3}"] == duplicate
+
+
+def test_a_gzip_file_that_does_not_unpack_is_read_in_order(tmp_path: Path) -> None:
+    """The parallel scan unpacks a gzip input first; a broken one is read in order instead, so the
+    run stops where reading breaks, as with one worker."""
+    import gzip
+
+    from loyadsl.simulate.errors import InputError
+
+    data = gzip.compress((EXAMPLE / "receipts.jsonl").read_bytes())
+    history = tmp_path / "broken.jsonl.gz"
+    history.write_bytes(data[: len(data) // 2])
+    messages = []
+    for workers in (1, 2):
+        with pytest.raises(InputError) as caught:
+            simulate(EXAMPLE / "programme.loya", history, customers=EXAMPLE / "customers.jsonl", workers=workers)
+        messages.append(caught.value.message)
+    assert messages[0] == messages[1] and "cannot read on" in messages[0]
 
 
 def test_the_report_counts_lines_with_each_attribute_the_programme_reads(tmp_path: Path) -> None:
