@@ -93,7 +93,7 @@ def receipt_of(fields: tuple[Any, ...]) -> Receipt:
     """The ``Receipt`` of ``receipt_fields``: already validated when it was read, so built by its
     constructors (the trusted path), which derive totals, units, order and floors as validation does."""
     receipt_id, customer, when, store, channel, currency, coupons, redeem, certificates, stateful, lines = fields
-    receipt = Receipt(receipt_id, customer, dt.datetime.fromisoformat(when), store, [Line(*line) for line in lines],
+    receipt = Receipt(receipt_id, customer, dt.datetime.fromisoformat(when), store, [Line.of(*line) for line in lines],
                       channel, currency, coupons, redeem, certificates)
     receipt.stateful = stateful
     return receipt
