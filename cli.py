@@ -28,7 +28,7 @@ from rich.table import Table
 from loyadsl import __version__
 from loyadsl.api import CheckResult, check_file, compile_file, is_yaml
 from loyadsl.diagnostics import Diagnostic, error, has_errors
-from loyadsl.render import diagnostics_json, money, outcome_table, print_diagnostics
+from loyadsl.render import ci_report, diagnostics_json, money, outcome_table, print_diagnostics
 from loyadsl.runtime import Engine, LoyaError, Receipt, jsonio, load_bundle
 from loyadsl.runtime.bundle import FORMAT_VERSION
 from loyadsl.runtime.limits import MAX_DATE, MAX_RECEIPT_BYTES, MIN_DATE
@@ -92,28 +92,68 @@ def _report(result: CheckResult, fmt: Format) -> None:
         print_diagnostics(err, result.diagnostics, result.sources)
 
 
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
+
+
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help=".loya or .yaml programme files")],
+    paths: Annotated[list[Path], typer.Argument(help=".loya or .yaml programme files, or project folders to walk")],
     allow_dir: AllowDirOpt = None,
-    fmt: FormatOpt = Format.text,
+    fmt: Annotated[CheckFormat, typer.Option(
+        "--format", "-f", help="text for people, json for machines, sarif, junit or github (annotations) for CI")
+    ] = CheckFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="warnings fail too (exit 1)")] = False,
 ) -> None:
-    """Parse and type-check programmes; print diagnostics (exit 1 if any error)."""
+    """Parse and type-check programmes; print diagnostics (exit 1 if any error, or warning with --strict).
+    A folder is walked for its main programmes (those with a `programme` header; docs/cli.md)."""
+    from loyadsl.formats import Case, located, relative
+
     every: list[Diagnostic] = []
-    for path in paths:
-        if not path.exists():  # anything else (a folder, a FIFO, a device) is check_file's to refuse (LOY109)
-            _fail(f"{path}: no such file", as_json=fmt is Format.json)
+    cases: list[Case] = []
+    for path in _programme_files(paths, fmt is CheckFormat.json):
         result = check_file(path, allow_dir or ())
         every += result.diagnostics
-        _report(result, fmt) if fmt is Format.text else None
-        if fmt is Format.text and result.ok:
+        if fmt is CheckFormat.text:
+            print_diagnostics(err, result.diagnostics, result.sources)
+        if fmt is CheckFormat.text and result.ok:
             p = result.programme
             assert p is not None
             out.print(f"[green]ok[/] {escape(str(path))}: programme “{escape(p.name)}”, "
                       f"{len(p.campaigns)} campaigns in {len(p.groups)} groups")
-    if fmt is Format.json:
+        cases.append(Case(relative(path), relative(path), tuple(located(d, path) for d in result.diagnostics),
+                          _fails(result.diagnostics, strict)))
+    if fmt is CheckFormat.json:
         print(diagnostics_json(every))
-    raise typer.Exit(EXIT_FINDINGS if has_errors(every) else EXIT_OK)
+    elif fmt is not CheckFormat.text:
+        sys.stdout.write(ci_report(fmt.value, cases, "loya check"))
+    raise typer.Exit(EXIT_FINDINGS if _fails(every, strict) else EXIT_OK)
+
+
+def _fails(diagnostics: list[Diagnostic], strict: bool) -> bool:
+    """Errors fail a check; under --strict, warnings too."""
+    return has_errors(diagnostics) or (strict and bool(diagnostics))
+
+
+def _programme_files(paths: list[Path], as_json: bool) -> Iterator[Path]:
+    """The files named, and the main programmes of each folder named (``loyadsl/walk.py``)."""
+    from loyadsl.walk import programmes
+
+    for path in paths:
+        if not path.exists():  # anything else (a FIFO, a device) is check_file's to refuse (LOY109)
+            _fail(f"{path}: no such file", as_json=as_json)
+        if not path.is_dir():
+            yield path
+            continue
+        found = programmes(path)
+        if not found:
+            _fail(f"{path}: no programme in this folder (a .loya or .yaml file with a `programme` header)",
+                  as_json=as_json, diag_code=USAGE)
+        yield from found
 
 
 @app.command("compile")
