@@ -28,7 +28,7 @@ from rich.table import Table
 from loyadsl import __version__
 from loyadsl.api import CheckResult, check_file, compile_file, is_yaml
 from loyadsl.diagnostics import Diagnostic, error, has_errors
-from loyadsl.render import ci_report, diagnostics_json, money, outcome_table, print_diagnostics
+from loyadsl.render import CI_FORMATS, ci_report, diagnostics_json, money, outcome_table, print_diagnostics
 from loyadsl.runtime import Engine, LoyaError, Receipt, jsonio, load_bundle
 from loyadsl.runtime.bundle import FORMAT_VERSION
 from loyadsl.runtime.limits import MAX_DATE, MAX_RECEIPT_BYTES, MIN_DATE
@@ -599,6 +599,9 @@ class ReportFormat(StrEnum):
     table = "table"
     json = "json"
     html = "html"
+    sarif = "sarif"  # sarif, junit and github: the assertions' verdicts for CI (docs/cli.md)
+    junit = "junit"
+    github = "github"
 
 
 # the options `simulate` and `diff` share: how to read the history, run it, check it and report it
@@ -609,7 +612,8 @@ MapFileOpt = Annotated[Path | None, typer.Option("--map-file", help="column mapp
 WorkersOpt = Annotated[int, typer.Option(min=1, help="parallel workers")]
 BackendOpt = Annotated[str, typer.Option(help="process (local pool) or dask")]
 SchedulerOpt = Annotated[str | None, typer.Option(help="dask scheduler address (default: a local cluster)")]
-ReportFormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="table, json or html")]
+ReportFormatOpt = Annotated[ReportFormat, typer.Option(
+    "--format", "-f", help="table, json or html; sarif, junit or github (annotations): the assertions, for CI")]
 AssertOpt = Annotated[list[str] | None, typer.Option("--assert", help="a guard, e.g. 'totals.cost_share <= 3%'")]
 AssertFileOpt = Annotated[list[Path] | None, typer.Option("--assert-file", help="YAML list of guards")]
 QuarantineOpt = Annotated[Path | None, typer.Option(help="write unusable receipts here (JSONL)")]
@@ -639,7 +643,7 @@ def simulate(
     trust = _trust(trusted_key, require_signature, fmt is ReportFormat.json)
     report = _simulate(programme, receipts, customers, map_spec, map_file, workers, backend, scheduler,
                        asserts or [], assert_file or [], quarantine, strict, fmt, trust)
-    _emit_report(report, fmt, output)
+    _emit_report(report, fmt, output, name=f"loya simulate {programme}")
     if any(not a["ok"] for a in report["assertions"]):
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -713,11 +717,32 @@ def _bundle_bytes(path: Path, engine: Engine) -> bytes:
     return path.read_bytes()
 
 
-def _emit_report(report: dict[str, Any], fmt: ReportFormat, output: Path | None, diff: bool = False) -> None:
+def _emit_report(report: dict[str, Any], fmt: ReportFormat, output: Path | None, diff: bool = False,
+                 name: str = "loya simulate") -> None:
+    """The report in ``fmt`` on stdout or in ``output``; then each failing assertion's reason on stderr
+    unless stdout already shows it to a person (a table, annotations)."""
+    _write_report(report, fmt, output, diff, name)
+    if output is not None or fmt not in (ReportFormat.table, ReportFormat.github):
+        for case in _assertion_cases(report, name):
+            for d in case.diagnostics:
+                err.print(f"[bold red]error[{d.code}][/]: {escape(d.message)}")
+
+
+def _assertion_cases(report: dict[str, Any], name: str) -> list[Any]:
+    """Each assertion as a CI case of the suite ``name``: a failing one carries LOY614 and its reason."""
+    from loyadsl.formats import Case
+
+    return [Case(name, a["expr"], () if a["ok"] else (error("LOY614", f"assertion failed: {a['expr']}: {a['detail']}"),),
+                 not a["ok"]) for a in report["assertions"]]
+
+
+def _write_report(report: dict[str, Any], fmt: ReportFormat, output: Path | None, diff: bool, name: str) -> None:
     from loyadsl.simulate.html import render_diff_html, render_html
     from loyadsl.simulate.render import render_diff, render_report
 
-    if fmt is ReportFormat.json:
+    if fmt.value in CI_FORMATS:
+        text = ci_report(fmt.value, _assertion_cases(report, name), name).rstrip("\n")
+    elif fmt is ReportFormat.json:
         text = json.dumps(report, ensure_ascii=False, indent=1, sort_keys=False)
     elif fmt is ReportFormat.html:
         text = render_diff_html(report) if diff else render_html(report)
@@ -778,7 +803,7 @@ def diff_cmd(
     report = _replay(as_json, lambda progress: run_diff(old_bundle, Simulation(
         new_bundle, receipts, customers, mapping, workers, backend, scheduler, strict, quarantine,
         progress=progress), top, checks))
-    _emit_report(report, fmt, output, diff=True)
+    _emit_report(report, fmt, output, diff=True, name=f"loya diff {old} {new}")
     if any(not a["ok"] for a in report["assertions"]):
         raise typer.Exit(EXIT_FINDINGS)
 
