@@ -1,7 +1,9 @@
 """The `loya` command: verbs that mirror the toolchain's stages (check, compile, eval, convert, fmt).
 
-Exit codes: 0 ok, 1 findings (errors in a programme, a rejected receipt or bundle), 2 usage or I/O.
-Every verb prints for people by default and takes ``--format json`` for machines.
+Exit codes: 0 ok, 1 findings (errors in a programme, warnings under ``check --strict``, a failing
+assertion, a rejected receipt or bundle), 2 usage or I/O (a misspelt assertion too): docs/cli.md.
+Every verb prints for people by default and takes ``--format json`` for machines; ``check``,
+``simulate`` and ``diff`` also write sarif, junit and github annotations (``loyadsl/formats/``).
 """
 
 from __future__ import annotations
