@@ -757,7 +757,7 @@ def _write_report(report: dict[str, Any], fmt: ReportFormat, output: Path | None
             (render_diff if diff else render_report)(report, console)
         text = console.export_text()
     if output is None:
-        print(text)
+        sys.stdout.write(text + "\n" if text else "")  # no annotation: nothing, not an empty line
         return
     try:
         output.write_text(text + ("\n" if not text.endswith("\n") else ""), encoding="utf-8")

@@ -72,6 +72,8 @@ def test_a_failing_assertion_prints_its_reason_with_output(history: Path, tmp_pa
 def test_all_passing_exits_0(history: Path) -> None:
     result = simulate(history, "--assert", "totals.receipts >= 1", "-f", "junit")
     assert result.exit_code == 0 and "LOY614" not in result.output
+    quiet = simulate(history, "--assert", "totals.receipts >= 1", "-f", "github")
+    assert quiet.exit_code == 0 and quiet.stdout == ""  # no annotation, not even an empty line
 
 
 @pytest.mark.parametrize(("guard", "hint"), [
