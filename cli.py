@@ -1,7 +1,9 @@
 """The `loya` command: verbs that mirror the toolchain's stages (check, compile, eval, convert, fmt).
 
-Exit codes: 0 ok, 1 findings (errors in a programme, a rejected receipt or bundle), 2 usage or I/O.
-Every verb prints for people by default and takes ``--format json`` for machines.
+Exit codes: 0 ok, 1 findings (errors in a programme, warnings under ``check --strict``, a failing
+assertion, a rejected receipt or bundle), 2 usage or I/O (a misspelt assertion too): docs/cli.md.
+Every verb prints for people by default and takes ``--format json`` for machines; ``check``,
+``simulate`` and ``diff`` also write sarif, junit and github annotations (``loyadsl/formats/``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from rich.table import Table
 from loyadsl import __version__
 from loyadsl.api import CheckResult, check_file, compile_file, is_yaml
 from loyadsl.diagnostics import Diagnostic, error, has_errors
-from loyadsl.render import diagnostics_json, money, outcome_table, print_diagnostics
+from loyadsl.render import CI_FORMATS, ci_report, diagnostics_json, money, outcome_table, print_diagnostics
 from loyadsl.runtime import Engine, LoyaError, Receipt, jsonio, load_bundle
 from loyadsl.runtime.bundle import FORMAT_VERSION
 from loyadsl.runtime.limits import MAX_DATE, MAX_RECEIPT_BYTES, MIN_DATE
@@ -92,28 +94,68 @@ def _report(result: CheckResult, fmt: Format) -> None:
         print_diagnostics(err, result.diagnostics, result.sources)
 
 
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
+
+
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help=".loya or .yaml programme files")],
+    paths: Annotated[list[Path], typer.Argument(help=".loya or .yaml programme files, or project folders to walk")],
     allow_dir: AllowDirOpt = None,
-    fmt: FormatOpt = Format.text,
+    fmt: Annotated[CheckFormat, typer.Option(
+        "--format", "-f", help="text for people, json for machines, sarif, junit or github (annotations) for CI")
+    ] = CheckFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="warnings fail too (exit 1)")] = False,
 ) -> None:
-    """Parse and type-check programmes; print diagnostics (exit 1 if any error)."""
+    """Parse and type-check programmes; print diagnostics (exit 1 if any error, or warning with --strict).
+    A folder is walked for its main programmes (those with a `programme` header; docs/cli.md)."""
+    from loyadsl.formats import Case, located, relative
+
     every: list[Diagnostic] = []
-    for path in paths:
-        if not path.exists():  # anything else (a folder, a FIFO, a device) is check_file's to refuse (LOY109)
-            _fail(f"{path}: no such file", as_json=fmt is Format.json)
+    cases: list[Case] = []
+    for path in _programme_files(paths, fmt is CheckFormat.json):
         result = check_file(path, allow_dir or ())
         every += result.diagnostics
-        _report(result, fmt) if fmt is Format.text else None
-        if fmt is Format.text and result.ok:
+        if fmt is CheckFormat.text:
+            print_diagnostics(err, result.diagnostics, result.sources)
+        if fmt is CheckFormat.text and result.ok:
             p = result.programme
             assert p is not None
             out.print(f"[green]ok[/] {escape(str(path))}: programme “{escape(p.name)}”, "
                       f"{len(p.campaigns)} campaigns in {len(p.groups)} groups")
-    if fmt is Format.json:
+        cases.append(Case(relative(path), relative(path), tuple(located(d, path) for d in result.diagnostics),
+                          _fails(result.diagnostics, strict)))
+    if fmt is CheckFormat.json:
         print(diagnostics_json(every))
-    raise typer.Exit(EXIT_FINDINGS if has_errors(every) else EXIT_OK)
+    elif fmt is not CheckFormat.text:
+        sys.stdout.write(ci_report(fmt.value, cases, "loya check"))
+    raise typer.Exit(EXIT_FINDINGS if _fails(every, strict) else EXIT_OK)
+
+
+def _fails(diagnostics: list[Diagnostic], strict: bool) -> bool:
+    """Errors fail a check; under --strict, warnings too."""
+    return has_errors(diagnostics) or (strict and bool(diagnostics))
+
+
+def _programme_files(paths: list[Path], as_json: bool) -> Iterator[Path]:
+    """The files named, and the main programmes of each folder named (``loyadsl/walk.py``)."""
+    from loyadsl.walk import programmes
+
+    for path in paths:
+        if not path.exists():  # anything else (a FIFO, a device) is check_file's to refuse (LOY109)
+            _fail(f"{path}: no such file", as_json=as_json)
+        if not path.is_dir():
+            yield path
+            continue
+        found = programmes(path)
+        if not found:
+            _fail(f"{path}: no programme in this folder (a .loya or .yaml file with a `programme` header)",
+                  as_json=as_json, diag_code=USAGE)
+        yield from found
 
 
 @app.command("compile")
@@ -559,6 +601,9 @@ class ReportFormat(StrEnum):
     table = "table"
     json = "json"
     html = "html"
+    sarif = "sarif"  # sarif, junit and github: the assertions' verdicts for CI (docs/cli.md)
+    junit = "junit"
+    github = "github"
 
 
 # the options `simulate` and `diff` share: how to read the history, run it, check it and report it
@@ -569,7 +614,8 @@ MapFileOpt = Annotated[Path | None, typer.Option("--map-file", help="column mapp
 WorkersOpt = Annotated[int, typer.Option(min=1, help="parallel workers")]
 BackendOpt = Annotated[str, typer.Option(help="process (local pool) or dask")]
 SchedulerOpt = Annotated[str | None, typer.Option(help="dask scheduler address (default: a local cluster)")]
-ReportFormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="table, json or html")]
+ReportFormatOpt = Annotated[ReportFormat, typer.Option(
+    "--format", "-f", help="table, json or html; sarif, junit or github (annotations): the assertions, for CI")]
 AssertOpt = Annotated[list[str] | None, typer.Option("--assert", help="a guard, e.g. 'totals.cost_share <= 3%'")]
 AssertFileOpt = Annotated[list[Path] | None, typer.Option("--assert-file", help="YAML list of guards")]
 QuarantineOpt = Annotated[Path | None, typer.Option(help="write unusable receipts here (JSONL)")]
@@ -599,7 +645,7 @@ def simulate(
     trust = _trust(trusted_key, require_signature, fmt is ReportFormat.json)
     report = _simulate(programme, receipts, customers, map_spec, map_file, workers, backend, scheduler,
                        asserts or [], assert_file or [], quarantine, strict, fmt, trust)
-    _emit_report(report, fmt, output)
+    _emit_report(report, fmt, output, name=f"loya simulate {programme}")
     if any(not a["ok"] for a in report["assertions"]):
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -673,11 +719,32 @@ def _bundle_bytes(path: Path, engine: Engine) -> bytes:
     return path.read_bytes()
 
 
-def _emit_report(report: dict[str, Any], fmt: ReportFormat, output: Path | None, diff: bool = False) -> None:
+def _emit_report(report: dict[str, Any], fmt: ReportFormat, output: Path | None, diff: bool = False,
+                 name: str = "loya simulate") -> None:
+    """The report in ``fmt`` on stdout or in ``output``; then each failing assertion's reason on stderr
+    unless stdout already shows it to a person (a table, annotations)."""
+    _write_report(report, fmt, output, diff, name)
+    if output is not None or fmt not in (ReportFormat.table, ReportFormat.github):
+        for case in _assertion_cases(report, name):
+            for d in case.diagnostics:
+                err.print(f"[bold red]error[{d.code}][/]: {escape(d.message)}")
+
+
+def _assertion_cases(report: dict[str, Any], name: str) -> list[Any]:
+    """Each assertion as a CI case of the suite ``name``: a failing one carries LOY614 and its reason."""
+    from loyadsl.formats import Case
+
+    return [Case(name, a["expr"], () if a["ok"] else (error("LOY614", f"assertion failed: {a['expr']}: {a['detail']}"),),
+                 not a["ok"]) for a in report["assertions"]]
+
+
+def _write_report(report: dict[str, Any], fmt: ReportFormat, output: Path | None, diff: bool, name: str) -> None:
     from loyadsl.simulate.html import render_diff_html, render_html
     from loyadsl.simulate.render import render_diff, render_report
 
-    if fmt is ReportFormat.json:
+    if fmt.value in CI_FORMATS:
+        text = ci_report(fmt.value, _assertion_cases(report, name), name).rstrip("\n")
+    elif fmt is ReportFormat.json:
         text = json.dumps(report, ensure_ascii=False, indent=1, sort_keys=False)
     elif fmt is ReportFormat.html:
         text = render_diff_html(report) if diff else render_html(report)
@@ -690,7 +757,7 @@ def _emit_report(report: dict[str, Any], fmt: ReportFormat, output: Path | None,
             (render_diff if diff else render_report)(report, console)
         text = console.export_text()
     if output is None:
-        print(text)
+        sys.stdout.write(text + "\n" if text else "")  # no annotation: nothing, not an empty line
         return
     try:
         output.write_text(text + ("\n" if not text.endswith("\n") else ""), encoding="utf-8")
@@ -738,7 +805,7 @@ def diff_cmd(
     report = _replay(as_json, lambda progress: run_diff(old_bundle, Simulation(
         new_bundle, receipts, customers, mapping, workers, backend, scheduler, strict, quarantine,
         progress=progress), top, checks))
-    _emit_report(report, fmt, output, diff=True)
+    _emit_report(report, fmt, output, diff=True, name=f"loya diff {old} {new}")
     if any(not a["ok"] for a in report["assertions"]):
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -15,6 +15,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from loyadsl.diagnostics import Diagnostic
+from loyadsl.formats import Case, github, junit, sarif
+
+CI_FORMATS = ("sarif", "junit", "github")
 
 
 def display_width(text: str) -> int:
@@ -90,6 +93,17 @@ def diagnostics_json(diagnostics: Iterable[Diagnostic]) -> str:
         ensure_ascii=False,
         indent=2,
     )
+
+
+def ci_report(fmt: str, cases: list[Case], name: str) -> str:
+    """``cases`` in a CI format (``CI_FORMATS``); ``name`` is what ran (``loya check``), JUnit's top."""
+    if fmt == "sarif":
+        return sarif.render(cases) + "\n"
+    if fmt == "junit":
+        return junit.render(cases, name)
+    if fmt == "github":
+        return github.render(cases)
+    raise ValueError(f"not a CI format: {fmt}")
 
 
 def money(value: int, minor: int) -> str:

@@ -104,6 +104,7 @@ CODES: dict[str, str] = {
     "LOY611": "a worker process died",
     "LOY612": "simulation interrupted",
     "LOY613": "return of a quarantined receipt (skipped)",
+    "LOY614": "a simulation assertion failed",
     # LOY7xx: command-line usage
     # LOY700-LOY709: command-line usage (reserved for hardening)
     "LOY700": "a command-line value cannot be used",

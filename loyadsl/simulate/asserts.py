@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
 
+from loyadsl.diagnostics import did_you_mean
 from loyadsl.runtime.limits import MAX_INT_DIGITS
 from loyadsl.simulate.errors import AssertionSyntaxError
 from loyadsl.simulate.mapping import read_yaml
@@ -94,20 +95,30 @@ def _figure(report: dict[str, Any], path: tuple[str, ...]) -> tuple[int, str]:
         rows = {row[key]: row for row in report.get(section, [])}
         if len(rest) != 2 or rest[0] not in rows:
             known = ", ".join(sorted(rows)) or "none"
-            raise AssertionSyntaxError(f"{'.'.join(path)}: no {section[:-1]} {rest[0]!r} (known: {known})")
+            raise AssertionSyntaxError(f"{'.'.join(path)}: no {section[:-1]} {rest[0]!r}"
+                                       f"{_hint(rest[0], rows)} (known: {known})")
         table: dict[str, Any] = rows[rest[0]]
         field = rest[1]
     elif section in ("totals", "input") and len(rest) == 1:
         table, field = report.get(section, {}), rest[0]
     else:
-        raise AssertionSyntaxError(f"{'.'.join(path)}: expected totals.F, input.F, campaigns.NAME.F or budgets.NAME.F")
+        raise AssertionSyntaxError(f"{'.'.join(path)}{_hint(section, ('totals', 'input', 'campaigns', 'budgets'))}: "
+                                   "expected totals.F, input.F, campaigns.NAME.F or budgets.NAME.F")
     if field.endswith("_share") and field + "_ppm" in table:
         return int(table[field + "_ppm"]), "ppm"
     value = table.get(field)
     if type(value) is not int:
-        known = ", ".join(sorted(k for k, v in table.items() if type(v) is int))
-        raise AssertionSyntaxError(f"{'.'.join(path)}: not a figure (figures: {known})")
+        figures = sorted(k for k, v in table.items() if type(v) is int)
+        names = figures + [k[:-4] for k in figures if k.endswith("_share_ppm")]
+        raise AssertionSyntaxError(f"{'.'.join(path)}: not a figure{_hint(field, names)} "
+                                   f"(figures: {', '.join(figures)})")
     return value, _unit(field)
+
+
+def _hint(name: str, known: Iterable[str]) -> str:
+    """``, did you mean `x`?`` for a misspelt name, or nothing."""
+    hint = did_you_mean(name, tuple(known))
+    return f", {hint}" if hint else ""
 
 
 def _unit(field: str) -> str:
