@@ -677,9 +677,6 @@ class Checker:
                 continue
             names.append(part.name)
             parts.append((pred, need))
-        if len(a.parts) < 2 and ok:
-            self.report(error("LOY207", "a combo needs at least two parts", a.span))
-            ok = False
         expected = t.PERCENT if a.reward == "percent_on_part" else t.MONEY
         value = self._typed(a.value, scope, expected, "the combo reward")
         if value is None or not ok:
