@@ -29,11 +29,11 @@ from rich.table import Table
 
 from loyadsl import __version__
 from loyadsl.api import CheckResult, check_file, compile_file, is_yaml
-from loyadsl.diagnostics import Diagnostic, error, has_errors
+from loyadsl.diagnostics import Diagnostic, did_you_mean, error, has_errors
 from loyadsl.render import CI_FORMATS, ci_report, diagnostics_json, money, outcome_table, print_diagnostics
 from loyadsl.runtime import Engine, LoyaError, Receipt, jsonio, load_bundle
 from loyadsl.runtime.bundle import FORMAT_VERSION
-from loyadsl.runtime.limits import MAX_DATE, MAX_RECEIPT_BYTES, MIN_DATE
+from loyadsl.runtime.limits import MAX_CUSTOMER_BYTES, MAX_DATE, MAX_RECEIPT_BYTES, MAX_VALUE, MIN_DATE
 from loyadsl.runtime.state import CustomerState, read_customers
 
 app = typer.Typer(
@@ -258,6 +258,9 @@ def eval_cmd(
     max_cost: Annotated[int | None, typer.Option(
         min=1, help="refuse (LOY520) a receipt whose static cost under the programme exceeds this many units: "
                     "a hard bound on the time per receipt (docs/limits.md)")] = None,
+    budgets: Annotated[Path | None, typer.Option(
+        help="what each budget-limited campaign has left programme-wide: a JSON object, campaign -> amount in "
+             "minor units (its budget's unit); a campaign left out has its whole budget (docs/state.md)")] = None,
     trusted_key: TrustedKeyOpt = None,
     require_signature: RequireSignatureOpt = False,
     fmt: FormatOpt = Format.text,
@@ -266,6 +269,7 @@ def eval_cmd(
     as_json = fmt is Format.json
     engine = _engine_for(programme, as_json, _trust(trusted_key, require_signature, as_json), max_cost)
     people = _load_customers(customers, engine, as_json) if customers else {}
+    left = _load_budgets(budgets, engine, as_json) if budgets else None
     at = _parse_now(now, as_json) if now else None
     outcomes: list[dict[str, Any]] = []
     problems: list[dict[str, Any]] = []
@@ -277,7 +281,7 @@ def eval_cmd(
         try:
             receipt = Receipt.from_dict(item)
             customer = people.get(receipt.customer_id) if receipt.customer_id is not None else None
-            outcome = engine.evaluate(receipt, customer, at, explain=explain)
+            outcome = engine.evaluate(receipt, customer, at, explain=explain, budgets=left)
         except LoyaError as exc:
             problems.append({"where": where, "code": exc.code, "message": str(exc)})
             continue
@@ -298,6 +302,33 @@ def eval_cmd(
         err.print(f"note: {returns} return(s) skipped: a return is replayed against its original receipt and "
                   "the customer's state by `loya simulate`")
     raise typer.Exit(EXIT_FINDINGS if problems else EXIT_OK)
+
+
+def _load_budgets(path: Path, engine: Engine, as_json: bool) -> dict[str, int]:
+    """``--budgets FILE``: a JSON object, campaign -> what it has left, read under the limits; LOY700 names
+    the first bad entry."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc}", as_json=as_json)
+    try:
+        value = jsonio.load(data, code="LOY700", what="the --budgets file", max_bytes=MAX_CUSTOMER_BYTES,
+                            where=str(path))
+    except LoyaError as exc:
+        _fail(str(exc), as_json=as_json, diag_code=exc.code)
+    if not isinstance(value, dict):
+        _fail(f"--budgets {path}: expected a JSON object, campaign -> amount in minor units", as_json=as_json,
+              diag_code="LOY700")
+    budgeted = [c.name for c in engine.bundle.campaigns if c.state.budget is not None]
+    for name, amount in value.items():
+        if name not in budgeted:
+            hint = did_you_mean(name, budgeted) or f"the campaigns with a budget: {', '.join(budgeted) or 'none'}"
+            _fail(f"--budgets {path}: `{name}` is not a campaign with a budget; {hint}", as_json=as_json,
+                  diag_code="LOY700")
+        if type(amount) is not int or not 0 <= amount <= MAX_VALUE:
+            _fail(f"--budgets {path}: `{name}`: expected a whole amount in minor units from 0 to {MAX_VALUE:,}, "
+                  f"got {json.dumps(amount)}", as_json=as_json, diag_code="LOY700")
+    return value
 
 
 def _print_outcome(o: dict[str, Any], settings: Any, explain: bool) -> None:

@@ -19,6 +19,7 @@ from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, warning
 from loyadsl.runtime.declarations import Budget, UsageLimit
 from loyadsl.runtime.limits import MAX_DATE, MAX_DURATION_DAYS, MAX_MINOR_DIGITS, MAX_VALUE, MIN_DATE
+from loyadsl.runtime.money import div_round
 from loyadsl.runtime.opcodes import Op
 from loyadsl.syntax import nodes as n
 
@@ -676,9 +677,6 @@ class Checker:
                 continue
             names.append(part.name)
             parts.append((pred, need))
-        if len(a.parts) < 2 and ok:
-            self.report(error("LOY207", "a combo needs at least two parts", a.span))
-            ok = False
         expected = t.PERCENT if a.reward == "percent_on_part" else t.MONEY
         value = self._typed(a.value, scope, expected, "the combo reward")
         if value is None or not ok:
@@ -1117,7 +1115,10 @@ class Checker:
         return ir.Load(fields[rest[0]], source, rest[0])
 
     def _binop(self, e: n.BinOp, scope: Scope, expected: Type | None) -> ir.IExpr | None:
-        left, right = self._pair(e.left, e.right, scope, expected)
+        if e.op == "*":  # a bare number in a product is a factor (count or number), never adopts a unit
+            left, right = self.expr(e.left, scope, None), self.expr(e.right, scope, None)
+        else:
+            left, right = self._pair(e.left, e.right, scope, expected)
         if left is None or right is None:
             return None
         lt, rt = left.type.name, right.type.name
@@ -1129,7 +1130,8 @@ class Checker:
                 return None
             return _fold(ir.Arith(left.type, Op.ADD if e.op == "+" else Op.SUB, left, right))
         if e.op == "*":
-            return self._multiply(e, left, right)
+            product = self._multiply(e, left, right)
+            return _fold_muldiv(product) if isinstance(product, ir.MulDiv) else product
         self.report(error("LOY202", f"unknown operator `{e.op}`", e.span))
         return None
 
@@ -1152,8 +1154,11 @@ class Checker:
                 return ir.MulDiv(t.POINTS, a, b, t.PPM, self.settings.rounding_points)
             if names == ("points", "number"):
                 return ir.MulDiv(t.POINTS, a, b, t.QTY_SCALE, self.settings.rounding_points)
+            if names == ("quantity", "number"):
+                return ir.MulDiv(t.QUANTITY, a, b, t.QTY_SCALE, "floor")
         self.report(error("LOY202", f"cannot multiply {left.type} by {right.type}", e.span,
-                          "money and points multiply by a count, a number or a percentage"))
+                          "money, points and quantities multiply by a bare number (`receipt.total * 0.1`), "
+                          "money and points by a percentage; two amounts with units never multiply"))
         return None
 
     def _pair(self, le: n.Expr, re: n.Expr, scope: Scope,
@@ -1290,6 +1295,14 @@ def _fold(node: ir.Arith) -> ir.IExpr:
     if isinstance(a, ir.Const) and isinstance(b, ir.Const) and type(a.value) is int and type(b.value) is int:
         value = {Op.ADD: a.value + b.value, Op.SUB: a.value - b.value, Op.MUL: a.value * b.value}[node.op]
         return ir.Const(node.type, value)
+    return node
+
+
+def _fold_muldiv(node: ir.MulDiv) -> ir.IExpr:
+    """Constant-fold a rounded product (``50 points * 1.5``) exactly as the runtime computes it."""
+    a, b = node.left, node.right
+    if isinstance(a, ir.Const) and isinstance(b, ir.Const) and type(a.value) is int and type(b.value) is int:
+        return ir.Const(node.type, div_round(a.value * b.value, node.denominator, node.mode))
     return node
 
 

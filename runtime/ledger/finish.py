@@ -42,10 +42,10 @@ class _Finisher(_Receipt):
         debts = self._debts(payment.takes)
         if known:
             changes += self._accruals(accrued, debts, events)
-        used_series, issues, adds, spends = self._requests(left, applied)
+        used_series, idle_series, issues, adds, spends = self._requests(left, applied, given)
         if known:
             changes += self._counters(left, adds, spends)
-        changes += self._coupons(used_series, issues, events)
+        changes += self._coupons(used_series, idle_series, issues, events)
         changes += self._sold(left, events)  # a host may register them even for an anonymous buyer
         if known:
             changes += self._qualify(left, events)
@@ -66,18 +66,25 @@ class _Finisher(_Receipt):
                 out += self._lot(account, campaign, list(points), debts, events)
         return out
 
-    def _requests(self, left: Sequence[int], applied: Sequence[tuple[str, Sequence[Request]]]
-                  ) -> tuple[dict[str, str], list[tuple[str, str]], dict[str, list[int]], dict[str, int]]:
-        """The applied campaigns' requests: the coupon series they used (series -> first campaign), the
-        coupons they issue, what they add to counters (per line, by payable) and spend from them."""
+    def _requests(self, left: Sequence[int], applied: Sequence[tuple[str, Sequence[Request]]],
+                  given: Mapping[str, tuple[int, int]]) -> tuple[
+                      dict[str, str], set[str], list[tuple[str, str]], dict[str, list[int]], dict[str, int]]:
+        """The applied campaigns' requests: the coupon series they used (series -> first campaign that
+        gave something), the series whose campaigns were applied but gave nothing (0.00 off, no points, no
+        request: the coupon is not used), the coupons they issue, what they add to counters (per line, by
+        payable) and spend from them."""
         used_series: dict[str, str] = {}
+        idle_series: set[str] = set()
         issues: list[tuple[str, str]] = []
         adds: dict[str, list[int]] = {}
         spends: dict[str, int] = {}
         for campaign, requests in applied:
             cs = self.ledger.campaigns.get(campaign)
             if cs is not None and cs.coupon is not None and cs.coupon in self.valid_coupons:
-                used_series.setdefault(cs.coupon, campaign)
+                if requests or any(given.get(campaign, (0, 0))):
+                    used_series.setdefault(cs.coupon, campaign)
+                else:
+                    idle_series.add(cs.coupon)
             for op, name, count in requests:
                 if op == "add":
                     adds.setdefault(name, [0] * len(left))
@@ -87,20 +94,25 @@ class _Finisher(_Receipt):
                     spends[name] = spends.get(name, 0) + count
                 else:
                     issues.append((campaign, name))
-        return used_series, issues, adds, spends
+        return used_series, idle_series, issues, adds, spends
 
-    def _coupons(self, used_series: dict[str, str], issues: list[tuple[str, str]],
+    def _coupons(self, used_series: dict[str, str], idle_series: set[str], issues: list[tuple[str, str]],
                  events: list[dict[str, Any]]) -> list[Change]:
-        """Coupons presented and used (redeemed in the report), then the coupons issued."""
+        """Coupons presented and used (redeemed in the report; ``no_effect`` and kept when the campaigns
+        of its series gave nothing), then the coupons issued."""
         known = self.state is not None
         out: list[Change] = []
         for entry in self.coupon_report:
             series = entry["series"]
-            if entry["status"] == "unused" and series in used_series and self.valid_coupons[series][0] == entry["code"]:
+            if entry["status"] != "unused" or self.valid_coupons[series][0] != entry["code"]:
+                continue
+            if series in used_series:
                 entry["status"], entry["reason"] = "redeemed", None
                 if known:
                     out.append({"op": "coupon_use", "code": entry["code"], "series": series,
                                 "campaign": used_series[series], "receipt": self.receipt_id})
+            elif series in idle_series:
+                entry["reason"] = "no_effect"
         if known:
             for seq, (campaign, series) in enumerate(issues):
                 coupon = self._issue(campaign, self.ledger.series[series], seq)
