@@ -113,7 +113,19 @@ class _ReceiptIn(Struct, gc=False):
 
 
 _convert = msgspec.convert
-_decode_json = msgspec.json.Decoder(_ReceiptIn).decode
+class _LineText(Line, forbid_unknown_fields=True):
+    """A line of receipt JSON text read by the schema: no field beyond the schema's, since jsonio's
+    limits (digits, depth) hold for all of a text, which the schema cannot check in fields it skips."""
+
+
+class _ReceiptText(_ReceiptIn, forbid_unknown_fields=True):
+    lines: Annotated[list[_LineText], Meta(min_length=1, max_length=MAX_RECEIPT_LINES)]  # type: ignore[assignment]  # lines of the strict kind
+    coupons: list[str] | None = None  # typed: an Any field would take any value, unchecked by jsonio's limits
+    redeem: dict[str, int | str] | None = None
+    certificates: list[dict[str, str | int]] | None = None
+
+
+_decode_json = msgspec.json.Decoder(_ReceiptText).decode
 _REFUSED = (msgspec.ValidationError, msgspec.DecodeError, ValueError, OverflowError, TypeError)
 
 
@@ -417,7 +429,7 @@ def _redeem(value: Any) -> int | str | None:
     points = value["points"]
     if points == "max" or (type(points) is int and points >= 0):
         if type(points) is int and points > MAX_VALUE:
-            raise ReceiptError(f"{points} is more than {MAX_VALUE}", "redeem.points", LIMIT)
+            raise ReceiptError(f"{_show(points)} is more than {MAX_VALUE}", "redeem.points", LIMIT)
         return points
     raise _expected("redeem.points", 'an integer >= 0 (point minor units) or "max"', points)
 
@@ -443,7 +455,7 @@ def _certificates(value: Any) -> tuple[tuple[str, int | None], ...]:
         if amount is not None and (type(amount) is not int or amount <= 0):
             raise _expected(f"{where}.amount", "an integer > 0 (minor units)", amount)
         if amount is not None and amount > MAX_VALUE:
-            raise ReceiptError(f"{amount} is more than {MAX_VALUE}", f"{where}.amount", LIMIT)
+            raise ReceiptError(f"{_show(amount)} is more than {MAX_VALUE}", f"{where}.amount", LIMIT)
         if code in seen:
             raise ReceiptError(f"certificate {code!r} is presented twice", f"{where}.code")
         seen.add(code)
@@ -468,7 +480,7 @@ def _whole(value: Any, where: str, what: str, least: int) -> int:
     if type(value) is not int or value < least:
         raise _expected(where, what, value)
     if value > MAX_VALUE:
-        raise ReceiptError(f"{value} is more than {MAX_VALUE}", where, LIMIT)
+        raise ReceiptError(f"{_show(value)} is more than {MAX_VALUE}", where, LIMIT)
     return value
 
 
