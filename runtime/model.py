@@ -295,17 +295,7 @@ class Receipt:
         receipt.channel, receipt.currency, receipt.datetime, receipt.utc = channel, currency, when, utc
         receipt.lines, receipt.total, receipt.units = tuple(lines), total, units
         receipt.ordered, receipt.floors = ordered, floors
-        coupons, redeem, certificates = get("coupons"), get("redeem"), get("certificates")
-        if coupons is None and redeem is None and certificates is None:
-            receipt.coupons, receipt.redeem, receipt.certificates, receipt.stateful = (), None, (), False
-        else:
-            receipt.coupons = _coupons(coupons)
-            receipt.redeem = _redeem(redeem)
-            receipt.certificates = _certificates(certificates)
-            if len(receipt.coupons) + len(receipt.certificates) > MAX_PRESENTED:
-                raise ReceiptError(f"{len(receipt.coupons) + len(receipt.certificates)} coupons and certificates "
-                                   f"presented (at most {MAX_PRESENTED})", "coupons", LIMIT)
-            receipt.stateful = True
+        _present(receipt, get("coupons"), get("redeem"), get("certificates"))
         return receipt
 
 
@@ -369,17 +359,22 @@ def _fast(data: _ReceiptIn) -> Receipt:
     receipt.currency, receipt.datetime, receipt.utc = data.currency, when, utc
     receipt.lines, receipt.total, receipt.units = tuple(lines), total, units
     receipt.ordered, receipt.floors = ordered, floors
-    coupons, redeem, certificates = data.coupons, data.redeem, data.certificates
+    _present(receipt, data.coupons, data.redeem, data.certificates)
+    return receipt
+
+
+def _present(receipt: Receipt, coupons: Any, redeem: Any, certificates: Any) -> None:
+    """The receipt's state fields (docs/state.md, "Receipt additions"), checked; both paths share it."""
     if coupons is None and redeem is None and certificates is None:
         receipt.coupons, receipt.redeem, receipt.certificates, receipt.stateful = (), None, (), False
-    else:
-        receipt.coupons = _coupons(coupons)
-        receipt.redeem = _redeem(redeem)
-        receipt.certificates = _certificates(certificates)
-        if len(receipt.coupons) + len(receipt.certificates) > MAX_PRESENTED:
-            raise ValueError
-        receipt.stateful = True
-    return receipt
+        return
+    receipt.coupons = _coupons(coupons)
+    receipt.redeem = _redeem(redeem)
+    receipt.certificates = _certificates(certificates)
+    if len(receipt.coupons) + len(receipt.certificates) > MAX_PRESENTED:
+        raise ReceiptError(f"{len(receipt.coupons) + len(receipt.certificates)} coupons and certificates "
+                           f"presented (at most {MAX_PRESENTED})", "coupons", LIMIT)
+    receipt.stateful = True
 
 
 def _attrs_ok(attrs: dict[str, str]) -> bool:
