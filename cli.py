@@ -411,9 +411,13 @@ def fmt(
     paths: Annotated[list[Path], typer.Argument(help=".loya or .yaml files")],
     check_only: Annotated[bool, typer.Option("--check", help="write nothing; exit 1 if a file would change")] = False,
     write: Annotated[bool, typer.Option("--write", "-w", help="rewrite the files in place")] = False,
+    list_only: Annotated[bool, typer.Option("--list", "-l", help="print the files that would change")] = False,
+    diff: Annotated[bool, typer.Option("--diff", "-d", help="print a unified diff of the changes")] = False,
 ) -> None:
     """Print programmes in canonical form, keeping every comment; a file that cannot be formatted
     faithfully is refused and left as it is (docs/language.md, "Formatting")."""
+    import difflib
+
     from loyadsl.syntax.formatter import format_loya, format_yaml
 
     changed: list[Path] = []
@@ -432,7 +436,13 @@ def fmt(
             continue
         if formatted != text:
             changed.append(path)
-        if check_only:
+            if list_only:
+                sys.stdout.write(f"{path}\n")
+            if diff:
+                sys.stdout.writelines(difflib.unified_diff(text.splitlines(keepends=True),
+                                                           formatted.splitlines(keepends=True),
+                                                           f"{path} (original)", f"{path} (formatted)"))
+        if check_only or ((list_only or diff) and not write):
             continue
         if not write:
             sys.stdout.write(formatted)

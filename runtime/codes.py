@@ -32,6 +32,7 @@ CODES: dict[str, str] = {
     "LOY121": "formatted text not faithful to the source (formatter bug; nothing written)",
     "LOY122": "YAML comments would be lost",
     "LOY123": "comments would be lost converting to YAML",
+    # LOY124-LOY129: loya fmt (reserved for issue 16)
     # LOY2xx: names, types, checks
     "LOY201": "unknown name",
     "LOY202": "operator not defined for these types",
@@ -105,9 +106,12 @@ CODES: dict[str, str] = {
     "LOY612": "simulation interrupted",
     "LOY613": "return of a quarantined receipt (skipped)",
     "LOY614": "a simulation assertion failed",
+    # LOY615-LOY619: loya diff guards (reserved for issue 16)
     # LOY7xx: command-line usage
     # LOY700-LOY709: command-line usage (reserved for hardening)
     "LOY700": "a command-line value cannot be used",
+    # LOY730-LOY739: command-line usage (reserved for issue 16)
+    "LOY730": "the command needs an extra that is not installed",
     "LOY999": "internal error: a bug in loyadsl",
 }
 

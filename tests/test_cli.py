@@ -150,3 +150,17 @@ def test_convert_round_trip_and_fmt(tmp_path: Path) -> None:
     assert "# --- personal offers" in formatted  # fmt keeps comments
     assert parse(back.read_text(encoding="utf-8"))[0] == parse(formatted)[0]
     assert loya("fmt", "--check", back).returncode == 0
+
+
+def test_fmt_lists_and_diffs_files_that_would_change(tmp_path: Path) -> None:
+    messy = tmp_path / "messy.loya"
+    messy.write_text((EXAMPLE / "programme.loya").read_text(encoding="utf-8").replace("\n", "\n\n\n", 3),
+                     encoding="utf-8")
+    tidy = tmp_path / "tidy.loya"
+    tidy.write_text(loya("fmt", messy).stdout, encoding="utf-8")
+    listed = loya("fmt", "-l", messy, tidy)
+    assert listed.returncode == 0 and listed.stdout.splitlines() == [str(messy)]
+    diffed = loya("fmt", "--diff", messy, tidy)
+    assert diffed.stdout.startswith(f"--- {messy} (original)\n+++ {messy} (formatted)\n@@")
+    assert str(tidy) not in diffed.stdout
+    assert messy.read_text(encoding="utf-8") != tidy.read_text(encoding="utf-8")  # nothing written
