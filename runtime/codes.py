@@ -55,6 +55,7 @@ CODES: dict[str, str] = {
     # LOY220-LOY229: effect and value checks (reserved for hardening)
     "LOY220": "value beyond the limits",
     "LOY221": "effect amount negative or zero",
+    # LOY230-LOY239: experiments (reserved for issue 12)
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",
@@ -105,9 +106,14 @@ CODES: dict[str, str] = {
     "LOY612": "simulation interrupted",
     "LOY613": "return of a quarantined receipt (skipped)",
     "LOY614": "a simulation assertion failed",
+    # LOY620-LOY629: A/B inputs and reports (reserved for issue 12)
+    "LOY620": "A/B outcome table cannot be used",
     # LOY7xx: command-line usage
     # LOY700-LOY709: command-line usage (reserved for hardening)
     "LOY700": "a command-line value cannot be used",
+    # LOY720-LOY729: `loya ab` usage (reserved for issue 12)
+    "LOY720": "an `ab` option value cannot be used",
+    "LOY721": "the `ab` extra is not installed",
     "LOY999": "internal error: a bug in loyadsl",
 }
 
