@@ -28,6 +28,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from loyadsl import __version__
+from loyadsl.ab import ab as ab_app
 from loyadsl.api import CheckResult, check_file, compile_file, is_yaml
 from loyadsl.diagnostics import Diagnostic, did_you_mean, error, has_errors
 from loyadsl.render import CI_FORMATS, ci_report, diagnostics_json, money, outcome_table, print_diagnostics
@@ -43,6 +44,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(ab_app, name="ab")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

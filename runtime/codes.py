@@ -56,6 +56,7 @@ CODES: dict[str, str] = {
     # LOY220-LOY229: effect and value checks (reserved for hardening)
     "LOY220": "value beyond the limits",
     "LOY221": "effect amount negative or zero",
+    # LOY230-LOY239: experiments (reserved for issue 12)
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",
@@ -107,9 +108,14 @@ CODES: dict[str, str] = {
     "LOY613": "return of a quarantined receipt (skipped)",
     "LOY614": "a simulation assertion failed",
     # LOY615-LOY619: loya diff guards (reserved for issue 16)
+    # LOY620-LOY629: A/B inputs and reports (reserved for issue 12)
+    "LOY620": "A/B outcome table cannot be used",
     # LOY7xx: command-line usage
     # LOY700-LOY709: command-line usage (reserved for hardening)
     "LOY700": "a command-line value cannot be used",
+    # LOY720-LOY729: `loya ab` usage (reserved for issue 12)
+    "LOY720": "an `ab` option value cannot be used",
+    "LOY721": "the `ab` extra is not installed",
     # LOY730-LOY739: command-line usage (reserved for issue 16)
     "LOY730": "the command needs an extra that is not installed",
     "LOY999": "internal error: a bug in loyadsl",

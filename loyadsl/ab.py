@@ -1,0 +1,248 @@
+"""`loya ab`: arm assignment for CRM export and sample-size planning (docs/experiments.md).
+
+`assign` puts customer ids into arms with the runtime's own hash (runtime/experiments.py), so a CRM
+export agrees with what the till does. `plan` sizes an experiment with statsmodels' power analysis
+for a two-sample t-test (imported lazily; missing extra -> LOY721).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import io
+import json
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated
+
+import typer
+
+from loyadsl.runtime import LoyaError
+from loyadsl.runtime.experiments import BUCKETS, Arm, arm_of
+
+BAD_VALUE = "LOY720"  # an `ab` option value that cannot be used
+NO_EXTRA = "LOY721"  # the `ab` extra (scipy, statsmodels) is not installed
+
+ab = typer.Typer(help="A/B experiments: assign customers to arms, plan sample sizes.", no_args_is_help=True)
+
+
+class Table(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+def parse_arm(spec: str) -> Arm:
+    """`NAME=PERCENT` (up to two decimals, e.g. `offer=33.33`) as an Arm with basis points."""
+    match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_-]*)=(\d{1,3}(?:\.\d{1,2})?)", spec)
+    if match is None:
+        raise LoyaError(BAD_VALUE, f"`{spec}` is not NAME=PERCENT (e.g. offer=50 or control=33.34)", "--arm")
+    return Arm(match[1], int(Decimal(match[2]) * 100))
+
+
+def parse_arms(specs: list[str]) -> list[Arm]:
+    arms = [parse_arm(s) for s in specs]
+    names = [a.name for a in arms]
+    if len(arms) < 2 or len(set(names)) != len(names):
+        raise LoyaError(BAD_VALUE, f"give two or more arms with distinct names, not {names}", "--arm")
+    total = sum(a.weight for a in arms)
+    if total != BUCKETS:
+        raise LoyaError(BAD_VALUE, f"arm weights sum to {Decimal(total) / 100}%, not 100%", "--arm")
+    return arms
+
+
+def read_ids(path: Path) -> list[str]:
+    """One customer id a line; blank lines are skipped, surrounding spaces dropped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoyaError("LOY407", f"cannot read customer ids: {exc}", str(path)) from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def assignments(ids: list[str], experiment: str, salt: str, arms: list[Arm], fmt: Table) -> str:
+    rows = [(cid, experiment, arm_of(arms, salt, cid)) for cid in ids]
+    if fmt is Table.json:
+        return json.dumps([{"customer": c, "experiment": e, "arm": a} for c, e, a in rows], ensure_ascii=False) + "\n"
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["customer", "experiment", "arm"])
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+@ab.command("assign")
+def assign_cmd(
+    ids: Annotated[Path, typer.Argument(help="customer ids, one a line")],
+    salt: Annotated[str, typer.Option(help="the experiment's salt")],
+    arm: Annotated[list[str], typer.Option(help="NAME=PERCENT, in declared order (repeat)")],
+    experiment: Annotated[str | None, typer.Option(help="experiment name in the output (default: the salt)")] = None,
+    fmt: Annotated[Table, typer.Option("--format", "-f", help="csv or json")] = Table.csv,
+) -> None:
+    """Assign customer ids to arms (id, experiment, arm) for export to a CRM."""
+    with usage_errors():
+        text = assignments(read_ids(ids), experiment or salt, salt, parse_arms(arm), fmt)
+    sys.stdout.write(text)
+
+
+@contextmanager
+def usage_errors() -> Iterator[None]:
+    """A coded failure of `loya ab` is reported on stderr with exit code 2 (usage or I/O), no traceback."""
+    try:
+        yield
+    except LoyaError as exc:
+        typer.echo(f"error[{exc.code}]: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+
+
+def stats_module(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise LoyaError(NO_EXTRA, f"{name} is not installed: pip install 'loyadsl[ab]'") from None
+
+
+def plan(sd: float, alpha: float, power: float, mde: float | None, n: int | None) -> dict[str, float]:
+    """Per-arm sample size for an effect `mde`, or the effect detectable with `n` per arm (Welch/t, two-sided)."""
+    if sd <= 0 or not 0 < alpha < 1 or not 0 < power < 1 or (mde is None) == (n is None):
+        raise LoyaError(BAD_VALUE, "need sd > 0, 0 < alpha < 1, 0 < power < 1 and exactly one of --mde and --n")
+    solver = stats_module("statsmodels.stats.power").TTestIndPower()
+    if mde is not None:
+        if mde <= 0:
+            raise LoyaError(BAD_VALUE, "--mde must be positive", "--mde")
+        size = solver.solve_power(effect_size=mde / sd, alpha=alpha, power=power, ratio=1.0)
+        return {"n_per_arm": float(size), "mde": mde}
+    if n is None or n < 2:
+        raise LoyaError(BAD_VALUE, "--n must be at least 2", "--n")
+    effect = solver.solve_power(nobs1=n, alpha=alpha, power=power, ratio=1.0)
+    return {"n_per_arm": float(n), "mde": float(effect) * sd}
+
+
+@ab.command("plan")
+def plan_cmd(
+    mean: Annotated[float, typer.Option(help="baseline mean (e.g. revenue per customer)")],
+    sd: Annotated[float, typer.Option(help="baseline standard deviation")],
+    mde: Annotated[float | None, typer.Option(help="minimum detectable effect, absolute")] = None,
+    n: Annotated[int | None, typer.Option(help="customers per arm")] = None,
+    alpha: Annotated[float, typer.Option(help="two-sided significance level")] = 0.05,
+    power: Annotated[float, typer.Option(help="power")] = 0.8,
+) -> None:
+    """Sample size per arm for a given effect, or the minimum detectable effect for a given size."""
+    with usage_errors():
+        result = plan(sd, alpha, power, mde, n)
+    size = int(-(-result["n_per_arm"] // 1))  # round up: a fraction of a customer is one more customer
+    rel = result["mde"] / mean if mean else float("nan")
+    typer.echo(f"method: two-sample t-test power (statsmodels TTestIndPower), alpha {alpha}, power {power}")
+    typer.echo(f"customers per arm: {size}   minimum detectable effect: {result['mde']:.4g} ({rel:.2%} of {mean:g})")
+
+
+
+
+BAD_TABLE = "LOY620"  # a per-customer outcome table `loya ab report` cannot use
+FIGURES = ("revenue", "cost", "receipts", "pre")  # integer columns; revenue, cost and pre in minor units
+
+
+def read_table(path: Path) -> dict[str, list[dict[str, int]]]:
+    """Rows of `customer,arm,revenue[,cost,receipts,pre]` grouped by arm (one row a customer)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoyaError("LOY407", f"cannot read the outcome table: {exc}", str(path)) from None
+    reader = csv.DictReader(io.StringIO(text))
+    columns = reader.fieldnames or []
+    if not {"customer", "arm", "revenue"} <= set(columns):
+        raise LoyaError(BAD_TABLE, f"needs columns customer, arm, revenue; has {columns}", f"{path}:1")
+    arms: dict[str, list[dict[str, int]]] = {}
+    seen: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        where = f"{path}:{line}"
+        if row["customer"] in seen:
+            raise LoyaError(BAD_TABLE, f"customer {row['customer']!r} appears twice (one row a customer)", where)
+        seen.add(row["customer"])
+        try:
+            figures = {k: int(row[k] or 0) for k in FIGURES if k in columns}
+        except (TypeError, ValueError):
+            raise LoyaError(BAD_TABLE, "revenue, cost, receipts and pre are integers (minor units)", where) from None
+        arms.setdefault(row["arm"] or "", []).append(figures)
+    return arms
+
+
+def srm(counts: dict[str, int], shares: dict[str, float]) -> tuple[float, float]:
+    """Sample-ratio-mismatch chi-square test of the arms' customer counts against their weights."""
+    chisquare = stats_module("scipy.stats").chisquare
+    total = sum(counts.values())
+    result = chisquare([counts[a] for a in counts], [total * shares[a] for a in counts])
+    return float(result.statistic), float(result.pvalue)
+
+
+def cuped(groups: dict[str, list[dict[str, int]]]) -> dict[str, list[float]]:
+    """Revenue adjusted by the pre-period covariate: y - theta (x - mean x), theta = cov(x, y) / var(x), pooled."""
+    np = stats_module("numpy")
+    y = np.array([r["revenue"] for rows in groups.values() for r in rows], dtype=float)
+    x = np.array([r["pre"] for rows in groups.values() for r in rows], dtype=float)
+    theta = float(np.cov(x, y)[0, 1] / np.var(x, ddof=1)) if np.var(x) > 0 else 0.0
+    mean_x = float(x.mean())
+    return {a: [r["revenue"] - theta * (r["pre"] - mean_x) for r in rows] for a, rows in groups.items()}
+
+
+def compare(treated: list[float], control: list[float], level: float) -> tuple[float, float, float, float]:
+    """Difference of means (treated - control), its Welch confidence interval and p-value (scipy)."""
+    result = stats_module("scipy.stats").ttest_ind(treated, control, equal_var=False)
+    ci = result.confidence_interval(confidence_level=level)
+    diff = sum(treated) / len(treated) - sum(control) / len(control)
+    return diff, float(ci.low), float(ci.high), float(result.pvalue)
+
+
+def report(groups: dict[str, list[dict[str, int]]], control: str, shares: dict[str, float],
+           alpha: float) -> list[str]:
+    if control not in groups:
+        raise LoyaError(BAD_VALUE, f"no customer in control arm {control!r}; arms are {sorted(groups)}", "--control")
+    if set(shares) != set(groups) or any(len(rows) < 2 for rows in groups.values()):
+        raise LoyaError(BAD_TABLE, f"arms {sorted(groups)} must match the weights {sorted(shares)}, "
+                        "each with two or more customers")
+    chi2, p_srm = srm({a: len(r) for a, r in groups.items()}, shares)
+    verdict = "MISMATCH: the split is broken, do not trust the uplift" if p_srm < 0.001 else "ok"
+    lines = [f"sample ratio check (chi-square vs weights): chi2 {chi2:.3f}, p {p_srm:.4g}: {verdict}",
+             "arm  customers  receipts  revenue  cost  revenue/customer  avg receipt  frequency"]
+    for arm, rows in groups.items():
+        n, revenue = len(rows), sum(r["revenue"] for r in rows)
+        receipts, cost = sum(r.get("receipts", 0) for r in rows), sum(r.get("cost", 0) for r in rows)
+        avg = f"{revenue / receipts:.2f}" if receipts else "-"
+        lines.append(f"{arm}  {n}  {receipts}  {revenue}  {cost}  {revenue / n:.2f}  {avg}  {receipts / n:.3f}")
+    has_pre = all("pre" in r for rows in groups.values() for r in rows)
+    values = cuped(groups) if has_pre else {a: [float(r["revenue"]) for r in rows] for a, rows in groups.items()}
+    method = "Welch's t-test (scipy.stats.ttest_ind, equal_var=False)" + (", CUPED on `pre`" if has_pre else "")
+    lines.append(f"uplift in revenue per customer vs {control}, {1 - alpha:.0%} interval by {method}:")
+    for arm, rows in groups.items():
+        if arm == control:
+            continue
+        diff, low, high, p = compare(values[arm], values[control], 1 - alpha)
+        n, cost = len(rows), sum(r.get("cost", 0) for r in rows)
+        sig = "significant" if p < alpha else "NOT significant: the interval includes no effect"
+        lines.append(f"{arm}: {diff:+.2f} [{low:+.2f}, {high:+.2f}], p {p:.4g}, n {n} vs {len(values[control])}: {sig}")
+        lines.append(f"{arm}: incremental revenue net of cost {diff * n - cost:+.0f} "
+                     f"[{low * n - cost:+.0f}, {high * n - cost:+.0f}] (minor units; cost {cost})")
+    return lines
+
+
+@ab.command("report")
+def report_cmd(
+    table: Annotated[Path, typer.Argument(help="CSV, one row a customer: customer,arm,revenue[,cost,receipts,pre]")],
+    control: Annotated[str, typer.Option(help="the control arm")] = "control",
+    arm: Annotated[list[str] | None, typer.Option(help="NAME=PERCENT weights for the SRM check (default equal)")] = None,
+    alpha: Annotated[float, typer.Option(help="two-sided significance level")] = 0.05,
+) -> None:
+    """Compare arms: per-arm figures, SRM check, uplift vs control with Welch intervals (CUPED if `pre`)."""
+    with usage_errors():
+        if not 0 < alpha < 1:
+            raise LoyaError(BAD_VALUE, "alpha must be in (0, 1)", "--alpha")
+        groups = read_table(table)
+        weights = parse_arms(arm) if arm else [Arm(a, 0) for a in groups]
+        shares = {a.name: (a.weight / BUCKETS if arm else 1 / len(groups)) for a in weights}
+        lines = report(groups, control, shares, alpha)
+    typer.echo("\n".join(lines))
