@@ -59,6 +59,7 @@ CODES: dict[str, str] = {
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",
     "LOY303": "programme too costly for the longest receipts",
+    # LOY310-LOY329: collision analysis (reserved for issue 12)
     # LOY4xx: bundles, signatures, I/O
     "LOY401": "bundle unreadable / not a bundle",
     "LOY402": "bundle integrity digest mismatch",
@@ -108,6 +109,9 @@ CODES: dict[str, str] = {
     # LOY7xx: command-line usage
     # LOY700-LOY709: command-line usage (reserved for hardening)
     "LOY700": "a command-line value cannot be used",
+    # LOY710-LOY719: collisions and find-sku usage (reserved for issue 12)
+    "LOY710": "--pairs names no pair of the programme's campaigns",
+    "LOY711": "the programme to analyse does not compile",
     "LOY999": "internal error: a bug in loyadsl",
 }
 
