@@ -883,6 +883,36 @@ def _parse_now(text: str, as_json: bool) -> dt.datetime:
     return value
 
 
+@app.command()
+def collisions(
+    programme: Annotated[Path, typer.Argument(help="the .loya or .yaml programme")],
+    format: FormatOpt = Format.text,
+    pairs: Annotated[str | None, typer.Option("--pairs", help="only these pairs: A,B (several: A,B;C,D)")] = None,
+) -> None:
+    """Which campaigns can meet on one receipt: disjoint (proved), meet (witness) or unknown (docs/collisions.md)."""
+    from loyadsl.analysis import cli as analysis
+    try:
+        analysis.collisions(programme, format.value, pairs, out)
+    except LoyaError as exc:
+        _fail(exc.message, EXIT_FINDINGS if exc.code == analysis.NOT_COMPILED else EXIT_USAGE,
+              format == Format.json, exc.code)
+
+
+@app.command("find-sku")
+def find_sku(
+    programme: Annotated[Path, typer.Argument(help="the .loya or .yaml programme")],
+    sku: Annotated[str, typer.Argument(help="the SKU to look for")],
+    format: FormatOpt = Format.text,
+) -> None:
+    """Every campaign that can affect this SKU (directly, by category, brand or list) and its effect."""
+    from loyadsl.analysis import cli as analysis
+    try:
+        analysis.find_sku(programme, sku, format.value, out)
+    except LoyaError as exc:
+        _fail(exc.message, EXIT_FINDINGS if exc.code == analysis.NOT_COMPILED else EXIT_USAGE,
+              format == Format.json, exc.code)
+
+
 def main() -> None:
     """Entry point: no traceback ever reaches a user; an unexpected failure is reported as a bug."""
     try:

@@ -61,6 +61,7 @@ CODES: dict[str, str] = {
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",
     "LOY303": "programme too costly for the longest receipts",
+    # LOY310-LOY329: collision analysis (reserved for issue 12)
     # LOY4xx: bundles, signatures, I/O
     "LOY401": "bundle unreadable / not a bundle",
     "LOY402": "bundle integrity digest mismatch",
@@ -113,6 +114,9 @@ CODES: dict[str, str] = {
     # LOY7xx: command-line usage
     # LOY700-LOY709: command-line usage (reserved for hardening)
     "LOY700": "a command-line value cannot be used",
+    # LOY710-LOY719: collisions and find-sku usage (reserved for issue 12)
+    "LOY710": "--pairs names no pair of the programme's campaigns",
+    "LOY711": "the programme to analyse does not compile",
     # LOY720-LOY729: `loya ab` usage (reserved for issue 12)
     "LOY720": "an `ab` option value cannot be used",
     "LOY721": "the `ab` extra is not installed",
