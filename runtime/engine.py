@@ -19,6 +19,7 @@ from operator import add
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import driver
 from .bundle import Bundle, Campaign, Group, load_bundle
 from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, LoyaError, ReceiptError
@@ -108,6 +109,24 @@ class _Matches(dict[int, Sequence[Line]]):
     def __missing__(self, index: int) -> Sequence[Line]:
         found = self[index] = self.matchers[index](self.lines, self.cu)
         return found
+
+
+class _Tally:
+    """What one receipt's evaluation accumulates: the lines' original and remaining amounts (and
+    minimum prices), the effect rows, applied campaigns, rejections, accruals allocated at the end
+    (campaign, accruals, points per line if final, group's basis is original) and state requests."""
+
+    __slots__ = ("amounts", "applied", "effects", "floors", "left", "pending", "rejected", "requests")
+
+    def __init__(self, lines: tuple[Line, ...], floors: bool) -> None:
+        self.amounts = [line.amount for line in lines]
+        self.left = self.amounts[:]
+        self.floors = [line.floor for line in lines] if floors else None
+        self.effects: list[tuple[Any, ...]] = []  # Effect rows
+        self.applied: list[str] = []
+        self.rejected: list[Rejection] = []
+        self.pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool]] = []
+        self.requests: dict[str, list[Request]] = {}
 
 
 class _Campaign:
@@ -224,6 +243,8 @@ class Engine:
             for camp in group.campaigns:
                 camp.sku_gated = camp.sku_gated and camp.index not in self._gated
             group.plan()
+        # the stateless path without a trace: one generated function for every group (runtime/driver.py)
+        self._drive, self.driver_source = driver.build(self.groups, self._group, self.pricer, self._apply, self._stack)
 
     @classmethod
     def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
@@ -287,119 +308,29 @@ class Engine:
             receipt.channel, ordered
         r.date, r.weekday, r.time = self._local(utc)
         r.requests = None
+        t = _Tally(lines, receipt.floors)
+        if session is None and not explain:  # the common case: one generated driver (runtime/driver.py)
+            self._drive(r, cu, t)
+            return self._finish(receipt, t, None)
         trace: list[str] | None = [] if explain else None
         if trace is not None:
             trace.append(self._describe_receipt(receipt, r))
-
-        amounts = [line.amount for line in lines]
-        left = amounts[:]
-        floors = [line.floor for line in lines] if receipt.floors else None
-        effects: list[tuple[Any, ...]] = []  # Effect rows
-        applied: list[str] = []
-        rejected: list[Rejection] = []
-        # accruals: (campaign, accruals, points per line if known, group's basis is original)
-        pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool]] = []
-        requests: dict[str, list[Request]] = {}  # state requests of applied campaigns
-        pricer = self.pricer
-        gated = self._gated
-
         for group in self.groups:
-            r.basis = basis = amounts if group.original else left[:]
-            r.payable = sum(left)
-            if trace is not None:
-                trace.append(self._describe_group(group, r.payable))
-            candidates: list[_Candidate] = []
-            # A campaign whose only static filter is SKUs that are not on the receipt is not run: it gets
-            # the rejection its code would give first, in its place (a slice of prebuilt rejections).
-            campaigns, skipped, prev = group.campaigns, group.skipped, -1
-            positions = group.everything if trace is not None or not group.by_index else \
-                group.positions(r.touched if r.touched is not None else r.touch())
-            for pos in positions:
-                if pos != prev + 1:
-                    rejected += skipped[prev + 1 : pos]
-                prev = pos
-                camp = campaigns[pos]
-                if camp.sku_gated and not r.wants(camp.index):  # (only when not skipped by positions)
-                    rejected.append(camp.rejections["no_eligible_items"] if trace is None
-                                    else self._explain_rejection(camp, "no_eligible_items", r, trace))
-                    continue
-                r.vec = r.acc = None
-                r.budget = camp.applications
-                max_discount = camp.max_discount
-                if session is not None:
-                    r.requests = None
-                    if camp.index in gated:
-                        reason = session.gate(camp.name, camp.state)
-                        if reason is not None:
-                            rejected.append(self._state_rejection(camp, reason, session, trace))
-                            continue
-                        if camp.budgeted:
-                            room = session.discount_room(camp.name, camp.state)
-                            if room is not None and (max_discount is None or room < max_discount):
-                                max_discount = room
-                reason = camp.run(r, cu)
-                if reason is not None:
-                    rejected.append(camp.rejections[reason] if trace is None
-                                    else self._explain_rejection(camp, reason, r, trace))
-                    continue
-                discount, accruals, wants = r.vec, r.acc, r.requests
-                if wants and session is not None and not session.reserve(wants):
-                    rejected.append(self._state_rejection(camp, "insufficient_balance", session, trace))
-                    continue
-                requested = sum(discount) if discount is not None else 0
-                if requested and max_discount is not None and requested > max_discount:
-                    assert discount is not None
-                    if trace is not None:
-                        trace.append(f"  {camp.name}: max discount {self._money(max_discount)} "
-                                     f"(the mechanic gives {self._money(requested)})")
-                    discount = pricer.cap(discount, max_discount, lines, ordered)
-                    requested = max_discount
-                points = 0
-                points_vec = None
-                if accruals:
-                    if group.original:  # the amounts are final already: allocate now, once
-                        points_vec = pricer.points(accruals, basis, n, ordered)
-                        if camp.max_points is not None:
-                            points_vec = pricer.cap(points_vec, camp.max_points, lines, ordered)
-                        points = sum(points_vec)
-                    else:
-                        points = pricer.points_total(accruals, basis)
-                        if camp.max_points is not None and points > camp.max_points:
-                            points = camp.max_points
-                if not requested and not points and not wants:
-                    rejected.append(camp.rejections["no_effect"] if trace is None
-                                    else self._explain_rejection(camp, "no_effect", r, trace))
-                    continue
-                candidates.append((camp, discount if requested else None, accruals or [], points, points_vec, wants))
-                if trace is not None:
-                    trace.append(f"  {camp.name}: candidate, discount {self._money(requested)}, points {points}")
-            if prev + 1 < len(campaigns):
-                rejected += skipped[prev + 1 :]
-
-            if len(candidates) > 1 and group.stacking != "stack_all":
-                chosen = self._stack(group, candidates, left, floors, rejected, trace)
-                if session is not None:
-                    for cand in candidates:
-                        if cand[5] and not any(cand is c for c in chosen):
-                            session.release(cand[5])
-                candidates = chosen
-            for camp, discount, accruals, _, points_vec, wants in candidates:
-                applied.append(camp.name)
-                if discount is not None:
-                    effects.append(self._apply(camp, discount, left, floors, trace))
-                if accruals:
-                    pending.append((camp, accruals, points_vec, group.original))
-                if wants:
-                    requests[camp.name] = wants
-
+            self._group(group, r, cu, t, session, trace)
         if session is not None:
-            return self._settle(receipt, session, amounts, left, effects, applied, rejected, pending, requests, trace,
-                                lead, lead_events)
+            return self._settle(receipt, session, t, trace, lead, lead_events)
+        return self._finish(receipt, t, trace)
+
+    def _finish(self, receipt: Receipt, t: _Tally, trace: list[str] | None) -> Outcome:
+        """A stateless outcome: the accruals allocated on what is finally paid, then the fields."""
+        lines, ordered, pricer = receipt.lines, receipt.ordered, self.pricer
+        left = t.left
         points_by_line: list[int] | None = None
         points_total = 0
-        for camp, accruals, vec, _ in pending:
+        effects = t.effects
+        for camp, accruals, vec, _ in t.pending:
             if vec is None:  # basis discounted: on what is finally paid
-                vec = pricer.points(accruals, left, n, ordered)
+                vec = pricer.points(accruals, left, len(left), ordered)
                 if camp.max_points is not None:
                     vec = pricer.cap(vec, camp.max_points, lines, ordered)
             given = tuple(vec)
@@ -409,24 +340,117 @@ class Engine:
             effects.append((camp.name, camp.group, "points", given, given, total, 0))
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
-        head = self._head(receipt, amounts, left, points_by_line, points_total, effects, applied, rejected, trace)
+        head = self._head(receipt, t, points_by_line, points_total, trace)
         return _new(Outcome, (*head, None, None, None, None))
 
-    def _head(self, receipt: Receipt, amounts: list[int], left: list[int], points_by_line: list[int] | None,
-              points_total: int, effects: list[tuple[Any, ...]], applied: list[str], rejected: list[Rejection],
+    def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
+               trace: list[str] | None) -> None:
+        """One group's campaigns, the general way: with state gates, budgets and the trace (the
+        stateless path without a trace runs the generated driver instead, which does the same)."""
+        lines, n, ordered, pricer, gated = r.lines, r.nlines, r.ordered, self.pricer, self._gated
+        amounts, left, floors, rejected = t.amounts, t.left, t.floors, t.rejected
+        r.basis = basis = amounts if group.original else left[:]
+        r.payable = sum(left)
+        if trace is not None:
+            trace.append(self._describe_group(group, r.payable))
+        candidates: list[_Candidate] = []
+        # A campaign whose only static filter is SKUs that are not on the receipt is not run: it gets
+        # the rejection its code would give first, in its place (a slice of prebuilt rejections).
+        campaigns, skipped, prev = group.campaigns, group.skipped, -1
+        positions = group.everything if trace is not None or not group.by_index else \
+            group.positions(r.touched if r.touched is not None else r.touch())
+        for pos in positions:
+            if pos != prev + 1:
+                rejected += skipped[prev + 1 : pos]
+            prev = pos
+            camp = campaigns[pos]
+            if camp.sku_gated and not r.wants(camp.index):  # (only when not skipped by positions)
+                rejected.append(camp.rejections["no_eligible_items"] if trace is None
+                                else self._explain_rejection(camp, "no_eligible_items", r, trace))
+                continue
+            r.vec = r.acc = None
+            r.budget = camp.applications
+            max_discount = camp.max_discount
+            if session is not None:
+                r.requests = None
+                if camp.index in gated:
+                    reason = session.gate(camp.name, camp.state)
+                    if reason is not None:
+                        rejected.append(self._state_rejection(camp, reason, session, trace))
+                        continue
+                    if camp.budgeted:
+                        room = session.discount_room(camp.name, camp.state)
+                        if room is not None and (max_discount is None or room < max_discount):
+                            max_discount = room
+            reason = camp.run(r, cu)
+            if reason is not None:
+                rejected.append(camp.rejections[reason] if trace is None
+                                else self._explain_rejection(camp, reason, r, trace))
+                continue
+            discount, accruals, wants = r.vec, r.acc, r.requests
+            if wants and session is not None and not session.reserve(wants):
+                rejected.append(self._state_rejection(camp, "insufficient_balance", session, trace))
+                continue
+            requested = sum(discount) if discount is not None else 0
+            if requested and max_discount is not None and requested > max_discount:
+                assert discount is not None
+                if trace is not None:
+                    trace.append(f"  {camp.name}: max discount {self._money(max_discount)} "
+                                 f"(the mechanic gives {self._money(requested)})")
+                discount = pricer.cap(discount, max_discount, lines, ordered)
+                requested = max_discount
+            points = 0
+            points_vec = None
+            if accruals:
+                if group.original:  # the amounts are final already: allocate now, once
+                    points_vec = pricer.points(accruals, basis, n, ordered)
+                    if camp.max_points is not None:
+                        points_vec = pricer.cap(points_vec, camp.max_points, lines, ordered)
+                    points = sum(points_vec)
+                else:
+                    points = pricer.points_total(accruals, basis)
+                    if camp.max_points is not None and points > camp.max_points:
+                        points = camp.max_points
+            if not requested and not points and not wants:
+                rejected.append(camp.rejections["no_effect"] if trace is None
+                                else self._explain_rejection(camp, "no_effect", r, trace))
+                continue
+            candidates.append((camp, discount if requested else None, accruals or [], points, points_vec, wants))
+            if trace is not None:
+                trace.append(f"  {camp.name}: candidate, discount {self._money(requested)}, points {points}")
+        if prev + 1 < len(campaigns):
+            rejected += skipped[prev + 1 :]
+
+        if len(candidates) > 1 and group.stacking != "stack_all":
+            chosen = self._stack(group, candidates, left, floors, rejected, trace)
+            if session is not None:
+                for cand in candidates:
+                    if cand[5] and not any(cand is c for c in chosen):
+                        session.release(cand[5])
+            candidates = chosen
+        for camp, discount, accruals, _, points_vec, wants in candidates:
+            t.applied.append(camp.name)
+            if discount is not None:
+                t.effects.append(self._apply(camp, discount, left, floors, trace))
+            if accruals:
+                t.pending.append((camp, accruals, points_vec, group.original))
+            if wants:
+                t.requests[camp.name] = wants
+
+    def _head(self, receipt: Receipt, t: _Tally, points_by_line: list[int] | None, points_total: int,
               trace: list[str] | None) -> tuple[Any, ...]:
         """The outcome's fields of docs/bundle.md (the state's four follow)."""
+        left = t.left
         payable = sum(left)
         return (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points_total,
-                LineRows(receipt.lines, amounts, left, points_by_line),
-                Rows(Effect, tuple(effects)), tuple(applied), tuple(rejected), tuple(trace) if trace else ())
+                LineRows(receipt.lines, t.amounts, left, points_by_line),
+                Rows(Effect, tuple(t.effects)), tuple(t.applied), tuple(t.rejected), tuple(trace) if trace else ())
 
-    def _settle(self, receipt: Receipt, session: Session, amounts: list[int], left: list[int],
-                effects: list[tuple[Any, ...]], applied: list[str], rejected: list[Rejection],
-                pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool]],
-                requests: dict[str, list[Request]], trace: list[str] | None,
+    def _settle(self, receipt: Receipt, session: Session, t: _Tally, trace: list[str] | None,
                 lead: tuple[dict[str, Any], ...], lead_events: tuple[dict[str, Any], ...]) -> Outcome:
         """Steps 4-6 of docs/state.md section 5: the payment, accruals on what is paid, the changes."""
+        amounts, left, effects, applied, pending, requests = t.amounts, t.left, t.effects, t.applied, t.pending, \
+            t.requests
         lines, n, ordered, pricer = receipt.lines, len(left), receipt.ordered, self.pricer
         payment = session.pay(left, receipt.redeem, receipt.certificates)
         paid_basis: tuple[list[int], list[int]] | None = None
@@ -465,7 +489,7 @@ class Engine:
             given[camp.name] = (given.get(camp.name, (0, 0))[0], total)
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
-        head = self._head(receipt, amounts, left, points_by_line, points_total, effects, applied, rejected, trace)
+        head = self._head(receipt, t, points_by_line, points_total, trace)
         record, coupons, changes, events = session.finish(
             left, payment, accrued, [(name, requests.get(name, ())) for name in applied], given)
         record["advance"] = len(lead)

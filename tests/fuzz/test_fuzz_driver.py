@@ -1,0 +1,125 @@
+"""The generated driver (runtime/driver.py) runs the stateless path without a trace; the engine's
+general loop (``Engine._group``) runs every other. On random stateless programmes of several groups
+(every stacking mode and basis, caps, SKU-gated campaigns, groups big enough to keep the general
+loop) and random receipts, the driver's outcome is the general loop's, field for field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from loyadsl.api import compile_text
+from loyadsl.runtime import Engine, LoyaError, load_bundle
+
+from . import strategies
+from .test_fuzz_sku_skip import SKU_ACTIONS
+
+STATELESS_CLAUSES = strategies._pick([
+    "priority 10", "valid 2025-01-01 .. 2025-12-31", "weekdays mon..fri", "hours 10:00 .. 16:00", "stores moscow",
+    "channels [pos]", "audience customer.known", "limit 2 per receipt"])
+CAPS = strategies._pick(["", "max discount 100.00 RUB per receipt", "max discount 0.01 RUB per receipt",
+                         "max points 100 points per receipt", "max points 1 points per receipt",
+                         "max discount 1.00 RUB per receipt  max points 2 points per receipt"])
+CONDITIONS = strategies.VALID_CONDITION.filter(lambda c: "customer.receipts" not in c)  # (state)
+ACTIONS = st.one_of(strategies.VALID_ACTION.filter(lambda a: "discount 0%" not in a), strategies._pick(SKU_ACTIONS))
+
+
+@st.composite
+def programmes(draw: st.DrawFn) -> str:
+    """A programme without customer state: 1-3 groups, each with its own stacking and basis."""
+    parts = [draw(strategies.VALID_HEADER), 'skus some = ["A", "B", "SKU00001"]', 'stores moscow = ["S1", "S001"]']
+    groups = draw(st.integers(1, 3))
+    for g in range(groups):
+        basis = draw(strategies._pick(["original", "discounted"]))
+        parts.append(f"group g{g} {{ priority {100 - g}  stacking {draw(strategies.STACKING)}  basis {basis} }}")
+    for i in range(draw(st.integers(1, 12))):  # more than 8 SKU-gated campaigns keep the general loop
+        clauses = [f"group g{draw(st.integers(0, groups - 1))}",
+                   *draw(st.lists(STATELESS_CLAUSES, max_size=3, unique=True)), draw(CAPS)]
+        if draw(st.booleans()):
+            clauses.append(f"when {draw(CONDITIONS)}")
+        clauses.append("then " + "\n        ".join(draw(st.lists(ACTIONS, min_size=1, max_size=3))))
+        parts.append(f'campaign c{i} "Кампания {i}" {{\n    ' + "\n    ".join(clauses) + "\n}")
+    return "\n\n".join(parts) + "\n"
+
+
+@st.composite
+def _line(draw: st.DrawFn, line_no: int) -> dict[str, Any]:
+    qty = draw(st.sampled_from([1, 2, 3, 7, 0.5, 1.25]))
+    price = draw(st.sampled_from([0, 1, 99, 4999, 10_000, 123_457]))
+    line = {"line_no": line_no, "sku": draw(st.sampled_from(["A", "B", "C", "SKU00001", "Q1", "Q2", "Z9"])),
+            "category": draw(st.sampled_from(["dairy", "dairy/milk", "sweets", "tobacco", "food", "cafe/coffee"])),
+            "qty": qty, "unit_price": price, "amount": int(price * qty)}
+    if draw(st.booleans()):
+        line["brand"] = draw(st.sampled_from(["BR1", "BR007"]))
+    if draw(st.integers(0, 5)) == 0:
+        line["min_price"] = draw(st.integers(0, price))
+    if draw(st.booleans()):
+        line["attrs"] = {"colour": draw(st.sampled_from(["red", "blue"]))}
+    return line
+
+
+@st.composite
+def _receipt(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid receipt without state (no coupons, redemption or certificates)."""
+    day, hour = draw(st.integers(1, 28)), draw(st.integers(0, 23))
+    receipt = {"receipt_id": f"R{draw(st.integers(1, 99))}", "store_id": draw(st.sampled_from(["S1", "S001", "S9"])),
+               "datetime": f"2025-{draw(st.sampled_from(['03', '06', '12']))}-{day:02d}T{hour:02d}:30:00+03:00",
+               "channel": draw(st.sampled_from(["pos", "online"])),
+               "lines": [draw(_line(i + 1)) for i in range(draw(st.integers(1, 8)))]}
+    if draw(st.booleans()):
+        receipt["customer_id"] = "C1"
+    return receipt
+
+
+def _receipts() -> st.SearchStrategy[list[dict[str, Any]]]:
+    return st.lists(_receipt(), min_size=1, max_size=4)
+
+
+def _outcomes(engine: Engine, receipts: list[dict[str, Any]]) -> list[Any]:
+    out: list[Any] = []
+    for receipt in receipts:
+        try:
+            out.append(engine.evaluate(receipt).to_dict())
+        except LoyaError as exc:
+            out.append((exc.code, str(exc)))
+    return out
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(programmes(), _receipts())
+def test_the_driver_gives_the_general_loops_outcome(source: str, receipts: list[dict[str, Any]]) -> None:
+    data, _ = compile_text(source, "p.loya")
+    assume(data is not None)
+    assert data is not None
+    driven, general = Engine(load_bundle(data)), Engine(load_bundle(data))
+    assume(not driven._stateful)
+
+    def every_group_the_general_way(r: Any, cu: Any, t: Any) -> None:
+        for group in general.groups:
+            general._group(group, r, cu, t, None, None)
+
+    general._drive = every_group_the_general_way
+    assert _outcomes(driven, receipts) == _outcomes(general, receipts)
+
+
+def test_the_driver_is_straight_line_code_for_small_groups() -> None:
+    """A small group is written out campaign by campaign; a group of many SKU-gated campaigns calls
+    the general loop (its index skips what a receipt cannot touch)."""
+    gated = "\n".join(f'campaign s{i} "S{i}" {{ group big  then discount 5% on lines where sku in ["Q{i}"] }}'
+                      for i in range(12))
+    source = 'programme "P" version "1" {\n currency RUB minor 2\n timezone "UTC"\n}\n' \
+        'group small { priority 2  stacking best_for_customer  basis discounted }\n' \
+        'group big { priority 1  stacking stack_all  basis original }\n' \
+        'campaign a "A" { group small  max discount 1.00 RUB per receipt  then discount 10% on receipt }\n' + gated
+    data, result = compile_text(source, "p.loya")
+    assert data is not None, result.diagnostics
+    engine = Engine(load_bundle(data))
+    src = engine.driver_source
+    assert "RUN0_0(r, cu)" in src and "MAXD0_0" in src and "STACK(G0" in src
+    assert "GENERAL(G1, r, cu, t, None, None)" in src and "RUN1_" not in src
+    outcome = engine.evaluate({"receipt_id": "R", "datetime": "2025-03-03T12:00:00+00:00", "store_id": "S1",
+                               "lines": [{"line_no": 1, "sku": "Q3", "category": "x", "qty": 1,
+                                          "unit_price": 100000, "amount": 100000}]})
+    assert outcome.applied == ("a", "s3") and outcome.discount_total == 100 + 5000
