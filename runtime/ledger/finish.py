@@ -49,7 +49,7 @@ class _Finisher(_Receipt):
         changes += self._sold(left, events)  # a host may register them even for an anonymous buyer
         if known:
             changes += self._qualify(left, events)
-            changes += self._usage(applied)
+            changes += self._usage(applied, given)
         changes += self._budgets(applied, given)
         if known:
             changes += self._referral(left, debts, events)
@@ -134,12 +134,14 @@ class _Finisher(_Receipt):
                                "value": pay})
         return out
 
-    def _usage(self, applied: Sequence[tuple[str, Sequence[Request]]]) -> list[Change]:
-        """A use of each applied campaign with a usage limit, in the limit's period."""
+    def _usage(self, applied: Sequence[tuple[str, Sequence[Request]]],
+               given: Mapping[str, tuple[int, int]]) -> list[Change]:
+        """A use of each applied campaign with a usage limit, in the limit's period; a campaign that
+        gave nothing (0.00 off, no points, no request) has not used its limit, as its coupon is not used."""
         out: list[Change] = []
-        for campaign, _ in applied:
+        for campaign, requests in applied:
             cs = self.ledger.campaigns.get(campaign)
-            if cs is not None and cs.usage_limit is not None:
+            if cs is not None and cs.usage_limit is not None and (requests or any(given.get(campaign, (0, 0)))):
                 out.append({"op": "usage", "campaign": campaign, "period": self.period(cs.usage_limit.per),
                             "delta": 1, "receipt": self.receipt_id})
         return out
