@@ -23,6 +23,7 @@ from . import driver
 from .bundle import Bundle, Campaign, Group, load_bundle
 from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, LoyaError, ReceiptError
+from .explain import Explainer
 from .jit import Program, compile_bundle
 from .ledger import Ledger, Refund, Session, receive, refund
 from .limits import MAX_RECEIPT_LINES, MAX_STATIC_COST
@@ -210,6 +211,7 @@ class Engine:
         self._max_lines = _lines_within(bundle, max_cost)
         self.pricer = Pricer(bundle)
         self.program = compile_bundle(bundle, self.pricer.rewards())
+        self._explainer = Explainer(bundle, self.program)  # the trace's "why false", made when asked
         s = bundle.settings
         self.currency = s.currency
         self.zone = ZoneInfo(s.timezone)
@@ -701,6 +703,9 @@ class Engine:
             return f"channel {r.channel}"
         if reason == "no_eligible_items":
             return "none of the SKUs it needs is on the receipt"
+        if reason in ("condition_false", "audience"):
+            return self._explainer.why(camp.source, "condition" if reason == "condition_false" else "audience", r,
+                                       r.cu)
         return None
 
     def _describe_group(self, group: _Group, payable: int) -> str:

@@ -34,7 +34,7 @@ State requests call ``R_ADD_COUNTER(r, name, n)``, ``R_SPEND_COUNTER(r, name, n)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .bundle_types import Bundle, Campaign, Code, ComboSpec, Instr
@@ -107,6 +107,7 @@ class Program:
     matchers: tuple[Callable[..., Sequence[Any]], ...]
     campaigns: tuple[Callable[[Any, Any], str | None], ...]
     source: str  # the generated module, for the curious and for debugging
+    namespace: dict[str, Any] = field(default_factory=dict, repr=False)  # its names (runtime/explain.py reuses them)
 
 
 def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -> Program:
@@ -133,6 +134,7 @@ def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -
         matchers=tuple(namespace[f"m{i}"] for i in range(len(bundle.predicates))),
         campaigns=tuple(namespace[f"c{i}"] for i in range(len(bundle.campaigns))),
         source=source,
+        namespace=namespace,
     )
 
 
@@ -261,8 +263,7 @@ class _Gen:
             if handler is not None:
                 handler(self, instr)
             elif op in _BINARY:
-                b, a = self.stack.pop(), self.stack.pop()
-                self.push(f"({a.text} {_BINARY[op]} {b.text})", a, b)
+                self.binary(op)
             elif op in AGGREGATE_OPS:
                 self.push(f"{_AGGREGATE[op]}(r.match({int(instr[1])}))")
             elif op in ACTION_OPS:
@@ -270,6 +271,10 @@ class _Gen:
             else:  # pragma: no cover - the verifier knows every op
                 raise BundleError("LOY405", f"no code generator for {op}")
         return self.out, (self.stack[-1] if self.stack else None)
+
+    def binary(self, op: Op) -> None:
+        b, a = self.stack.pop(), self.stack.pop()
+        self.push(f"({a.text} {_BINARY[op]} {b.text})", a, b)
 
     # ---------------------------------------------------------------------------------- loads
     def op_CONST(self, instr: Instr) -> None:

@@ -102,6 +102,12 @@ def test_the_driver_gives_the_general_loops_outcome(source: str, receipts: list[
 
     general._drive = every_group_the_general_way
     assert _outcomes(driven, receipts) == _outcomes(general, receipts)
+    for receipt in receipts:  # and the trace explains every false condition without failing (runtime/explain.py)
+        try:
+            explained = driven.evaluate(receipt, explain=True)
+        except LoyaError:
+            continue
+        assert all(r.detail is None or isinstance(r.detail, str) for r in explained.rejected)
 
 
 def test_the_driver_is_straight_line_code_for_small_groups() -> None:
