@@ -10,6 +10,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from loyadsl.check import types as t
 from loyadsl.check.resolve import SymbolTable, file_sha256
@@ -129,6 +130,16 @@ class Checker:
             sources=tuple(sorted(sources, key=lambda s: s.path)),
             state=state,
         )
+
+    def _template_hint(self, name: str) -> str | None:
+        """For an unknown template: the templates of the file so named (`uses n_plus_one(...)` after
+        `import "std:n_plus_one"`, whose template is `every_nth_free`), else the nearest name."""
+        defined = sorted(t.name for t in self.table.templates.values()
+                         if t.span is not None and Path(t.span.file.removeprefix("std:")).stem == name)
+        if defined:
+            names = ", ".join(f"`{d}`" for d in defined)
+            return f"`{name}` is the file the templates come from; it defines {names}: `uses {defined[0]}(...)`"
+        return did_you_mean(name, list(self.table.templates))
 
     def report(self, diag: Diagnostic) -> None:
         self.diags.append(diag)
@@ -271,7 +282,7 @@ class Checker:
             template = self.table.templates.get(c.uses.template)
             if template is None:
                 self.report(error("LOY201", f"unknown template `{c.uses.template}`", c.uses.span,
-                                  did_you_mean(c.uses.template, list(self.table.templates))))
+                                  self._template_hint(c.uses.template)))
                 return None
             self._used.add(template.name)
             params = self._bind_arguments(template, c.uses)

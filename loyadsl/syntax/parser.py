@@ -49,6 +49,7 @@ from loyadsl.runtime.limits import (
     MIN_DATE,
 )
 from loyadsl.syntax import nodes as n
+from loyadsl.syntax import slips
 from loyadsl.syntax.trivia import Comment, Trivia
 
 # The blocks of the state declarations (docs/state.md) and the start symbol that parses one of their settings.
@@ -352,6 +353,7 @@ def _syntax_diagnostic(exc: Exception, text: str, origin: _Origin) -> Diagnostic
         close = did_you_mean(str(tok.value), _keywords(accepts)) if tok.type == "NAME" else None
         if close is not None:  # a misspelt setting or clause: `activaton 14 days`
             hint = close if hint is None else f"{close} ({hint})"
+        hint = slips.token_slip(text, tok.start_pos, str(tok.value)) or hint  # `stack-all`, `2x`, `contains`
         return error("LOY101", f"unexpected {what}", origin.token_span(tok), hint)
     line, col = origin.at(*_end_of(text))
     expected: set[str] | None = None
@@ -1249,7 +1251,7 @@ class _Builder(Transformer):
 
     def _bad_weekday(self, day: str, span: Span | None) -> None:
         self._error("LOY103", f"`{day}` is not a weekday", span,
-                    did_you_mean(day.lower(), WEEKDAYS) or f"use {' '.join(WEEKDAYS)}")
+                    slips.day_word(day) or did_you_mean(day.lower(), WEEKDAYS) or f"use {' '.join(WEEKDAYS)}")
 
 
 def _split_unit(text: str) -> tuple[str, str]:
