@@ -31,7 +31,15 @@ from loyadsl import __version__
 from loyadsl.ab import ab as ab_app
 from loyadsl.api import CheckResult, check_file, compile_file, is_yaml
 from loyadsl.diagnostics import Diagnostic, did_you_mean, error, has_errors
-from loyadsl.render import CI_FORMATS, ci_report, diagnostics_json, money, outcome_table, print_diagnostics
+from loyadsl.render import (
+    CI_FORMATS,
+    ci_report,
+    diagnostics_json,
+    money,
+    outcome_table,
+    print_diagnostics,
+    state_lines,
+)
 from loyadsl.runtime import Engine, LoyaError, Receipt, jsonio, load_bundle
 from loyadsl.runtime.bundle import FORMAT_VERSION
 from loyadsl.runtime.limits import MAX_CUSTOMER_BYTES, MAX_DATE, MAX_RECEIPT_BYTES, MAX_VALUE, MIN_DATE
@@ -343,6 +351,8 @@ def _print_outcome(o: dict[str, Any], settings: Any, explain: bool) -> None:
     for r in o["rejected"]:
         detail = f" — {r['detail']}" if r.get("detail") else ""
         out.print(f"  [dim]✗ {escape(r['campaign'])}: {escape(r['reason'])}{escape(detail)}[/]")
+    for line in state_lines(o, settings.minor, settings.points_minor, settings.currency):
+        out.print(f"  [magenta]→[/] {escape(line)}")
     if explain:
         for step in o["trace"]:
             out.print(f"  [cyan]·[/] {escape(step)}")

@@ -139,3 +139,67 @@ def outcome_table(outcome: dict[str, Any], minor: int, points_minor: int) -> Tab
         money(outcome["points_total"], points_minor),
     )
     return table
+
+
+# ---------------------------------------------------------------------------------------------- the state side
+# What a receipt did to the customer's state (docs/state.md), in words, for `loya eval`'s text output.
+
+_QUIET = frozenset({"applied", "receipt", "qualify"})  # bookkeeping: the idempotency record, the count, tier progress
+
+
+def _day(stamp: str | None) -> str:
+    """An ISO time of the state as it is written (UTC): to the minute."""
+    if stamp is None:
+        return "never"
+    return f"{stamp[:10]} {stamp[11:16]} UTC" if stamp.endswith("+00:00") else stamp
+
+
+def _change_text(c: dict[str, Any], minor: int, points_minor: int) -> str | None:
+    op = c.get("op")
+    pts = lambda v: money(int(v), points_minor)  # noqa: E731 - a local shorthand
+    if op in _QUIET:
+        return None
+    if op == "lot":
+        if c["points"] > 0:
+            return (f"+{pts(c['points'])} points to {c['account']}, active from {_day(c.get('active_from'))}, "
+                    f"expire {_day(c.get('expires'))} ({c.get('campaign') or c.get('lot')})")
+        return f"{pts(c['points'])} points of lot {c['lot']} in {c['account']}"
+    if op == "take":
+        return f"−{pts(c['points'])} points from {c['account']} ({c.get('reason', 'taken')}, lot {c.get('lot', '-')})"
+    if op == "counter":
+        return f"{c['name']} {int(c['delta']):+d} ({c.get('reason', '')})"
+    if op == "coupon_issue":
+        return f"coupon issued: {c['code']} ({c['series']}), valid {_day(c.get('valid_from'))} .. {_day(c.get('valid_to'))}"
+    if op == "coupon_use":
+        return f"coupon used: {c['code']} ({c['series']}) by {c.get('campaign', '-')}"
+    if op == "coupon_expire":
+        return f"coupon expired: {c['code']} ({c.get('series', '-')})"
+    if op == "usage":
+        return f"{c['campaign']} uses its limit ({c['period']})"
+    if op == "budget":
+        amount = money(c["delta"], minor) if c.get("kind") == "money" else pts(c["delta"])
+        return f"{c['campaign']} spends {amount} of its budget"
+    rest = ", ".join(f"{k} {v}" for k, v in c.items() if k not in ("op", "receipt", "lines"))
+    return f"{op}: {rest}"
+
+
+def state_lines(o: dict[str, Any], minor: int, points_minor: int, currency: str) -> list[str]:
+    """The payment, the changes and events, and each presented coupon's fate, one line each; none for a
+    stateless outcome."""
+    if o.get("changes") is None:
+        return []
+    out: list[str] = []
+    pay = o.get("payment") or {}
+    if pay.get("points") or pay.get("certificates_money"):
+        out.append(f"payment: {money(pay.get('points', 0), points_minor)} points pay "
+                   f"{money(pay.get('points_money', 0), minor)} {currency}, certificates "
+                   f"{money(pay.get('certificates_money', 0), minor)} {currency}; to pay "
+                   f"{money(pay.get('to_pay', 0), minor)} {currency}")
+    out += [text for c in o["changes"] if (text := _change_text(c, minor, points_minor)) is not None]
+    for e in o.get("events") or ():
+        if e.get("event") != "coupon_issued":  # said by its change
+            out.append(f"event {e['event']}: " + ", ".join(f"{k} {v}" for k, v in e.items() if k != "event"))
+    for entry in o.get("coupons") or ():
+        reason = f" ({entry['reason']})" if entry.get("reason") else ""
+        out.append(f"coupon {entry['code']}: {entry['status']}{reason}")
+    return out
