@@ -291,7 +291,7 @@ class Receipt:
                     raise ReceiptError(f"line_no {line.line_no} appears twice", f"lines[{i}].line_no")
                 seen.add(line.line_no)
         receipt = new(cls)
-        receipt.receipt_id, receipt.customer_id, receipt.store = receipt_id, customer_id, store
+        receipt.receipt_id, receipt.customer_id, receipt.store = receipt_id, customer_id or None, store
         receipt.channel, receipt.currency, receipt.datetime, receipt.utc = channel, currency, when, utc
         receipt.lines, receipt.total, receipt.units = tuple(lines), total, units
         receipt.ordered, receipt.floors = ordered, floors
@@ -354,7 +354,7 @@ def _fast(data: _ReceiptIn) -> Receipt:
     if not FIRST_UTC <= utc <= LAST_UTC:
         raise ValueError
     receipt = _new_object(Receipt)
-    receipt.receipt_id, receipt.customer_id, receipt.store = receipt_id, customer_id, store
+    receipt.receipt_id, receipt.customer_id, receipt.store = receipt_id, customer_id or None, store  # "": no card
     receipt.channel = "pos" if data.channel is None else data.channel
     receipt.currency, receipt.datetime, receipt.utc = data.currency, when, utc
     receipt.lines, receipt.total, receipt.units = tuple(lines), total, units

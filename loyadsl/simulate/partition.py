@@ -50,7 +50,7 @@ _Key = tuple[bool, str, int, str]
 
 def partition_index(receipt: dict[str, Any], n_partitions: int, groups: Mapping[str, str] | None = None) -> int:
     """The partition (0 .. n-1) of a receipt; see the module docstring for the key."""
-    customer = receipt.get("customer_id")
+    customer = receipt.get("customer_id") or None  # "": no card
     if customer is not None:
         key = groups.get(customer, customer) if groups is not None else customer
     else:
@@ -61,7 +61,7 @@ def partition_index(receipt: dict[str, Any], n_partitions: int, groups: Mapping[
 def sort_key(receipt: dict[str, Any], utc: int, groups: Mapping[str, str] | None = None) -> tuple[bool, str, int, str]:
     """Order within a partition: customer (anonymous first), UTC instant, receipt id. With ``groups``,
     a group (a shared account) takes the customer's place, so its members' receipts interleave in time."""
-    customer = receipt.get("customer_id")
+    customer = receipt.get("customer_id") or None  # "": no card
     if customer is not None and groups is not None:
         customer = groups.get(customer, customer)
     return (customer is not None, customer or "", utc, receipt["receipt_id"])
@@ -133,7 +133,7 @@ def partition(records: Iterable[Record], n_partitions: int, folder: str | Path,
             if out is None:
                 # one file per partition stays open while spilling; all are closed below
                 out = files[index] = open(paths[index], "wb", buffering=_SPILL_BUFFER)  # noqa: SIM115
-            dump((record_utc(record), receipt.get("customer_id"), receipt["receipt_id"], receipt.get("return_of"),
+            dump((record_utc(record), receipt.get("customer_id") or None, receipt["receipt_id"], receipt.get("return_of"),
                   record.source, pack(record)), out, MARSHAL_VERSION)
     finally:
         for out in files:
@@ -243,7 +243,7 @@ def write_partitioned_parquet(records: Iterable[Record], folder: str | Path, n_p
             receipt = record.receipt
             index = partition_index(receipt, n_partitions, groups)
             buffer = buffers[index]
-            buffer.append((receipt.get("customer_id"), receipt["receipt_id"], record_utc(record),
+            buffer.append((receipt.get("customer_id") or None, receipt["receipt_id"], record_utc(record),
                            receipt.get("return_of"), record.source, pack(record)))
             if len(buffer) >= PARQUET_ROWS:
                 flush(index)

@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -147,6 +148,14 @@ class CustomerState(BaseModel):
         "applying one again is refused with LOY510"))
 
     _view: CustomerView | None = PrivateAttr(default=None)
+
+
+    @field_validator("id")
+    @classmethod
+    def _a_card(cls, value: str) -> str:
+        if not value:
+            raise ValueError("an empty id is no card (a receipt with it is anonymous): a customer needs an id")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> CustomerState:

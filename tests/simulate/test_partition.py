@@ -98,12 +98,13 @@ def test_utc_of_is_the_instant() -> None:
         utc_of(receipt("B", None, "2026-03-02T02:00:00-05:00")) == 739677 * 86400 + 7 * 3600
 
 
-def test_anonymous_receipts_come_first_and_apart_from_an_empty_id(tmp_path: Path) -> None:
+def test_an_empty_id_is_anonymous_and_anonymous_receipts_come_first(tmp_path: Path) -> None:
     records = [Record("f:1", receipt("A", "", "2026-03-02T10:00:00+03:00")),
                Record("f:2", receipt("B", None, "2026-03-03T10:00:00+03:00")),
-               Record("f:3", receipt("C", None, "2026-03-01T10:00:00+03:00"))]
+               Record("f:3", receipt("C", None, "2026-03-01T10:00:00+03:00")),
+               Record("f:4", receipt("D", "K1", "2026-02-01T10:00:00+03:00"))]
     (path,) = partition(records, 1, tmp_path)
-    assert [r["receipt_id"] for r in read_partition(path)] == ["C", "B", "A"]
+    assert [r["receipt_id"] for r in read_partition(path)] == ["C", "A", "B", "D"]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
