@@ -345,8 +345,34 @@ def assertion_summary(report: Mapping[str, Any]) -> tuple[int, int]:
     return passed, len(every) - passed
 
 
+_GRANTED = {"redemption": "in_full", "coupon": "redeemed", "certificate": "used"}
+_ASKED = {"redemption": "Points redemption", "coupon": "Coupons presented", "certificate": "Certificates presented"}
+
+
+def request_grid(report: Mapping[str, Any]) -> Grid:
+    """What receipts asked for and got: nothing refused goes unseen."""
+    grid = Grid("requests", "Requests", [("Request", False), ("Receipts", True), ("Granted", True),
+                                        ("Not granted in full", False)], empty="no receipt asked for anything")
+    for what, row in sorted((report.get("requests") or {}).items()):
+        outcomes: Mapping[str, Any] = row.get("outcomes") or {}
+        granted = num(outcomes, _GRANTED.get(what, ""))
+        others = [f"{k} {count_text(num(outcomes, k))}" for k in sorted(outcomes) if k != _GRANTED.get(what)]
+        reasons = ", ".join(f"{k} {count_text(num(row.get('reasons'), k))}" for k in sorted(row.get("reasons") or {}))
+        detail = "; ".join(others) + (f" ({reasons})" if reasons else "")
+        grid.rows.append([Cell(_ASKED.get(what, what)), Cell(count_text(num(row, "requests"))),
+                          Cell(count_text(granted)), Cell(detail or "—", "failed" if others else "muted")])
+    return grid
+
+
+def assumption_grid(report: Mapping[str, Any]) -> Grid:
+    grid = Grid("assumptions", "Assumptions", [("What the figures take for granted", False)], empty="none stated")
+    grid.rows = [[Cell(str(text))] for text in report.get("assumptions") or []]
+    return grid
+
+
 def report_grids(report: Mapping[str, Any]) -> list[Grid]:
-    return [campaign_grid(report), collision_grid(report), budget_grid(report), assertion_grid(report)]
+    return [campaign_grid(report), collision_grid(report), budget_grid(report), request_grid(report),
+            assertion_grid(report), assumption_grid(report)]
 
 
 # ------------------------------------------------------------------------------------------ diff

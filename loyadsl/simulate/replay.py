@@ -236,6 +236,17 @@ class PartitionReplay:
         self._lot_campaign = {}
 
     # ------------------------------------------------------------------------------ counting
+    def _requests(self, outcome: Outcome) -> None:
+        """What the receipt asked for (redemption, coupons, certificates) and what it got."""
+        tally, payment = self.tally, outcome.payment or {}
+        if payment.get("requested") is not None:
+            limited = payment.get("limited_by")
+            tally.request("redemption", "limited" if limited else "in_full", limited)
+        for entry in outcome.coupons or ():
+            tally.request("coupon", entry["status"], entry.get("reason"))
+        for entry in payment.get("certificates") or ():
+            tally.request("certificate", entry["status"], entry.get("reason"))
+
     def _count(self, receipt: Receipt, outcome: Outcome, day: int, member: _Member | None) -> None:
         tally = self.tally
         tally.see_day(day)
@@ -261,6 +272,8 @@ class PartitionReplay:
                         if name in line.attrs:
                             have[name] += 1
         payment = outcome.payment
+        if payment or outcome.coupons:
+            self._requests(outcome)
         if payment:
             if payment.get("points"):  # taken to pay, borrowing on credit included; returns show in liability
                 t["points_redeemed"] += payment["points"]

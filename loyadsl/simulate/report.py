@@ -72,6 +72,7 @@ class Tally:
         self.budgets: dict[str, dict[int, int]] = {}  # campaign -> day -> given
         self.gifts: dict[str, list[tuple[int, str, int]]] = {}  # campaign -> (utc, receipt id, given) per receipt
         self.attrs: dict[str, int] = {}  # line attribute the programme reads -> lines that have it
+        self.requests: dict[tuple[str, str, str], int] = {}  # (what, outcome, reason) -> receipts (see ``request``)
         self.first: int | None = None
         self.last: int | None = None
 
@@ -102,6 +103,12 @@ class Tally:
         if new:
             row[new] = row.get(new, 0) + 1
 
+    def request(self, what: str, outcome: str, reason: str | None = None) -> None:
+        """One request a receipt made: ``redemption`` (in_full or limited), a ``coupon`` or a
+        ``certificate`` presented (its status), and why it was not granted in full."""
+        key = (what, outcome, reason or "")
+        self.requests[key] = self.requests.get(key, 0) + 1
+
     # ------------------------------------------------------------------------------ merging
     def merge(self, other: Tally) -> None:
         for key, value in other.totals.items():
@@ -128,6 +135,8 @@ class Tally:
                 mine_days[day] = mine_days.get(day, 0) + given
         for name, lines in other.attrs.items():
             self.attrs[name] = self.attrs.get(name, 0) + lines
+        for key, count in other.requests.items():
+            self.requests[key] = self.requests.get(key, 0) + count
         for name, gifts in other.gifts.items():
             self.gifts.setdefault(name, []).extend(gifts)
         for seen in (other.first, other.last):
@@ -239,5 +248,47 @@ def build(
         "collisions": collisions,
         "series": {"period": "week", "points": points},
         "budgets": budgets,
+        "requests": requests_of(tally),
+        "assumptions": assumptions(totals, bundle, input_counts),
         "assertions": [],
     }
+
+
+def requests_of(tally: Tally) -> dict[str, Any]:
+    """What the receipts asked for and what they got, so that nothing refused goes unseen: per kind
+    (redemption, coupon, certificate), receipts by outcome, and those not granted in full by reason."""
+    out: dict[str, Any] = {}
+    for (what, outcome, reason), count in sorted(tally.requests.items()):
+        row = out.setdefault(what, {"requests": 0, "outcomes": {}, "reasons": {}})
+        row["requests"] += count
+        row["outcomes"][outcome] = row["outcomes"].get(outcome, 0) + count
+        if reason:
+            row["reasons"][reason] = row["reasons"].get(reason, 0) + count
+    return out
+
+
+def assumptions(totals: Mapping[str, Any], bundle: Bundle, input_counts: Mapping[str, Any]) -> list[str]:
+    """What the figures take for granted, in words (docs/simulate.md, "Assumptions")."""
+    s = bundle.settings
+    value = _decimal(s.point_value, s.minor)
+    out = [
+        "No behavioural response: customers buy exactly what the history holds; the programme changes the "
+        "money of each receipt, not who comes, when, or what is in the basket.",
+        f"Coupons are redeemed only where a receipt of the history presents one ({totals['coupons_redeemed']:,} "
+        f"redeemed, {totals['coupons_issued']:,} issued in this run): the history's rate, not a forecast.",
+        "Points are redeemed only where a receipt asks for it (its `redeem`); cost counts points at their "
+        f"declared value ({value} {s.currency} a point) when accrued, whether or not they are spent later.",
+        "Customers missing from the customers file start with an empty state; returns are replayed against "
+        "their original receipts.",
+    ]
+    if input_counts.get("quarantined"):
+        out.append(f"{input_counts['quarantined']:,} receipts that could not be read are left out (the "
+                   "quarantine file lists them with the reason).")
+    return out
+
+
+def _decimal(value: int, places: int) -> str:
+    if not places:
+        return str(value)
+    whole, frac = divmod(value, 10**places)
+    return f"{whole}.{frac:0{places}d}"
