@@ -135,8 +135,8 @@ class Tally:
                 mine_days[day] = mine_days.get(day, 0) + given
         for name, lines in other.attrs.items():
             self.attrs[name] = self.attrs.get(name, 0) + lines
-        for key, count in other.requests.items():
-            self.requests[key] = self.requests.get(key, 0) + count
+        for asked, count in other.requests.items():
+            self.requests[asked] = self.requests.get(asked, 0) + count
         for name, gifts in other.gifts.items():
             self.gifts.setdefault(name, []).extend(gifts)
         for seen in (other.first, other.last):
