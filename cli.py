@@ -31,6 +31,7 @@ from loyadsl import __version__
 from loyadsl.ab import ab as ab_app
 from loyadsl.api import CheckResult, check_file, compile_file, is_yaml
 from loyadsl.diagnostics import Diagnostic, did_you_mean, error, has_errors
+from loyadsl.evaluation import Evaluation
 from loyadsl.render import (
     CI_FORMATS,
     ci_report,
@@ -40,7 +41,7 @@ from loyadsl.render import (
     print_diagnostics,
     state_lines,
 )
-from loyadsl.runtime import Engine, LoyaError, Receipt, jsonio, load_bundle
+from loyadsl.runtime import Engine, LoyaError, jsonio, load_bundle
 from loyadsl.runtime.bundle import FORMAT_VERSION
 from loyadsl.runtime.limits import MAX_CUSTOMER_BYTES, MAX_DATE, MAX_RECEIPT_BYTES, MAX_VALUE, MIN_DATE
 from loyadsl.runtime.state import CustomerState, read_customers
@@ -281,37 +282,37 @@ def eval_cmd(
     people = _load_customers(customers, engine, as_json) if customers else {}
     left = _load_budgets(budgets, engine, as_json) if budgets else None
     at = _parse_now(now, as_json) if now else None
-    outcomes: list[dict[str, Any]] = []
-    problems: list[dict[str, Any]] = []
-    returns = 0
-    for where, item in _read_receipts(receipts, problems):
-        if isinstance(item, dict) and "return_of" in item:
-            returns += 1  # a return needs its original outcome and the customer's state: `loya simulate`
-            continue
-        try:
-            receipt = Receipt.from_dict(item)
-            customer = people.get(receipt.customer_id) if receipt.customer_id is not None else None
-            outcome = engine.evaluate(receipt, customer, at, explain=explain, budgets=left)
-        except LoyaError as exc:
-            problems.append({"where": where, "code": exc.code, "message": str(exc)})
-            continue
-        outcomes.append(outcome.to_dict())
+    run = Evaluation(engine, people, at, explain, left).all(_read_receipts(receipts))
+    outcomes, problems = run.outcomes, run.problems
     settings = engine.bundle.settings
     if as_json:
-        print(json.dumps({"outcomes": outcomes, "problems": problems, "returns_skipped": returns},
-                         ensure_ascii=False, indent=2))
-    elif len(outcomes) == 1 and not problems:
+        print(json.dumps({"outcomes": outcomes, "refunds": run.refunds, "problems": problems,
+                          "returns_skipped": len(run.unmatched)}, ensure_ascii=False, indent=2))
+    elif len(outcomes) == 1 and not problems and not run.refunds:
         _print_outcome(outcomes[0], settings, explain)
     else:
         for o in outcomes if explain else ():
             _print_outcome(o, settings, explain)
         _print_summary(outcomes, settings)
+        _print_refunds(run.refunds, settings)
     for p in problems if not as_json else ():
         err.print(f"[bold red]error[{p['code']}][/]: {escape(p['where'])}: {escape(p['message'])}")
-    if returns and not as_json:
-        err.print(f"note: {returns} return(s) skipped: a return is replayed against its original receipt and "
-                  "the customer's state by `loya simulate`")
+    if run.unmatched and not as_json:
+        err.print(f"note: {len(run.unmatched)} return(s) skipped: their original receipts "
+                  f"({', '.join(run.unmatched[:3])}{', …' if len(run.unmatched) > 3 else ''}) are not in this run")
     raise typer.Exit(EXIT_FINDINGS if problems else EXIT_OK)
+
+
+def _print_refunds(refunds: list[dict[str, Any]], settings: Any) -> None:
+    """One line per return: what it gave back, in money, points and certificates."""
+    for r in refunds:
+        parts = [f"{money(r['money'], settings.minor)} {settings.currency}"]
+        if r["points_money"]:
+            parts.append(f"{money(r['points_money'], settings.minor)} {settings.currency} as points")
+        if r["certificates_money"]:
+            parts.append(f"{money(r['certificates_money'], settings.minor)} {settings.currency} to certificates")
+        whole = "the whole receipt" if r["full"] else "part of the receipt"
+        out.print(f"return {escape(r['return_id'])} of {escape(r['receipt_id'])} ({whole}): {', '.join(parts)}")
 
 
 def _load_budgets(path: Path, engine: Engine, as_json: bool) -> dict[str, int]:
@@ -597,10 +598,10 @@ def _engine_for(path: Path, as_json: bool, trust: Trust = Trust(), max_cost: int
         _fail(f"{path}: {exc}", as_json=as_json, diag_code=exc.code)
 
 
-def _read_receipts(path: Path, problems: list[dict[str, Any]]) -> Iterator[tuple[str, Any]]:
+def _read_receipts(path: Path) -> Iterator[tuple[str, Any]]:
     """Receipts from .json (an object or a list) or .jsonl (one a line), each read under the limits
-    (``jsonio``: size, depth, digits, UTF-8); an unreadable entry becomes a problem at ``file:line`` and
-    the rest is still read."""
+    (``jsonio``: size, depth, digits, UTF-8), in the file's order; an unreadable entry comes as its
+    ``LoyaError`` (a problem at ``file:line``) and the rest is still read."""
     try:
         with path.open("rb") as f:
             if path.suffix == ".jsonl":
@@ -608,7 +609,7 @@ def _read_receipts(path: Path, problems: list[dict[str, Any]]) -> Iterator[tuple
                     try:
                         yield f"{path}:{number}", _receipt_json(line, f"{path}:{number}")
                     except LoyaError as exc:
-                        problems.append(_problem(exc))
+                        yield f"{path}:{number}", exc
                 return
             data = f.read(MAX_RECEIPT_BYTES + 1)
     except OSError as exc:
@@ -616,7 +617,7 @@ def _read_receipts(path: Path, problems: list[dict[str, Any]]) -> Iterator[tuple
     try:
         value = _receipt_json(data, str(path))
     except LoyaError as exc:
-        problems.append(_problem(exc))
+        yield str(path), exc
         return
     items = value if isinstance(value, list) else [value]
     for index, item in enumerate(items):
@@ -625,12 +626,6 @@ def _read_receipts(path: Path, problems: list[dict[str, Any]]) -> Iterator[tuple
 
 def _receipt_json(data: bytes, where: str) -> Any:
     return jsonio.load(data, code="LOY501", what="the receipt", max_bytes=MAX_RECEIPT_BYTES, where=where, floats=True)
-
-
-def _problem(exc: LoyaError) -> dict[str, Any]:
-    """A problem row: the place (``file:line``, then the JSON path when there is one) and the message."""
-    message = exc.message[len(exc.where) + 2:] if exc.where else exc.message
-    return {"where": exc.where or "", "code": exc.code, "message": message}
 
 
 def _load_customers(path: Path, engine: Engine, as_json: bool) -> dict[str, CustomerState]:

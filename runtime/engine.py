@@ -517,11 +517,13 @@ class Engine:
         return self._advance(state, _utc(now))
 
     def refund(self, original: Outcome | dict[str, Any], returned: Mapping[Any, Any] | None,
-               customer: CustomerState | dict[str, Any], now: dt.datetime, return_id: str | None = None) -> Refund:
+               customer: CustomerState | dict[str, Any] | None, now: dt.datetime, return_id: str | None = None,
+               ) -> Refund:
         """A return (docs/state.md, section 7): ``returned`` maps line_no -> quantity as receipt JSON
         writes it (None: everything not yet returned); ``return_id`` names the return (the host's id of
         the return document; None: made from the receipt id and the quantities). The changes undo the
-        original ones in proportion; time events due by ``now`` lead them. Errors are ``RefundError``:
+        original ones in proportion; time events due by ``now`` lead them (``customer`` None: an anonymous
+        buyer, whose receipt changed no state). Errors are ``RefundError``:
         LOY510 for a return the customer's state has applied already, else LOY503."""
         state = self._state(customer, None)
         utc = _utc(now)

@@ -194,7 +194,7 @@ def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file
             else:
                 receipt = _build(mapping, head, lines, rows)
                 if "return_of" in receipt:
-                    _check_return(receipt)
+                    check_return(receipt)
                 else:
                     parsed = Receipt.from_dict(receipt)
         except SimulationError:
@@ -242,7 +242,7 @@ def _build(mapping: Mapping, head: dict[str, Any], lines: Any, rows: list[int] |
     return receipt
 
 
-def _check_return(receipt: dict[str, Any]) -> None:
+def check_return(receipt: dict[str, Any]) -> None:
     """A return (``return_of``) names lines of the original by ``line_no`` with the ``qty`` returned
     (no lines: all of it). Its fields are checked by the receipt rules, through a probe receipt whose
     lines carry only those two fields, so the messages and limits are exactly the purchase's."""
