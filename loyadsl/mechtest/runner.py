@@ -1,0 +1,228 @@
+"""Run a test file: compile its programme once, then each case from its own customer state, step by
+step (receipts evaluated and their changes applied, or the clock advanced), comparing what each step
+gives with what it expects. Problems are diagnostics on the test file's lines:
+
+* LOY750: the test file cannot be read or does not have the documented shape;
+* LOY751: the programme under test does not compile (the compiler's diagnostics are its notes);
+* LOY752: a step did not give what it expects (one diagnostic per difference);
+* LOY753: a step cannot run (a customer record or receipt the runtime refuses).
+
+LOY750 and LOY751 stop the file; LOY753 stops its case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from loyadsl.api import compile_file, compile_text
+from loyadsl.diagnostics import Diagnostic, Span, error, has_errors
+from loyadsl.mechtest.build import generated_path, programme_text
+from loyadsl.mechtest.match import compare
+from loyadsl.mechtest.model import Step, TestCase, TestFile
+from loyadsl.mechtest.yamlmap import Located, Path_, YamlError, load
+from loyadsl.runtime import Engine, LoyaError, Outcome, load_bundle
+from loyadsl.runtime.limits import MAX_SOURCE_CHARS
+from loyadsl.runtime.state import CustomerState, apply
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    name: str
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return has_errors(self.diagnostics)
+
+
+@dataclass
+class FileResult:
+    """One test file: the diagnostics that stopped it (``errors``), else each case's result."""
+
+    display: str  # the file as reports name it
+    source: str = ""
+    errors: list[Diagnostic] = field(default_factory=list)
+    cases: list[CaseResult] = field(default_factory=list)
+
+
+class _Place:
+    """Spans on the test file's lines, from the paths of its values."""
+
+    def __init__(self, display: str, text: str, located: Located) -> None:
+        self.display, self.lines, self.located = display, text.splitlines(), located
+
+    def span(self, path: Path_) -> Span:
+        return self.line(self.located.line(path))
+
+    def line(self, number: int) -> Span:
+        text = self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+        start = len(text) - len(text.lstrip()) + 1
+        return Span(self.display, max(number, 1), start, max(number, 1), max(len(text) + 1, start + 1))
+
+
+def run_file(path: Path, display: str) -> FileResult:
+    result = FileResult(display)
+    try:
+        raw = path.read_bytes()
+        if len(raw) > 4 * MAX_SOURCE_CHARS:
+            raise ValueError(f"larger than {4 * MAX_SOURCE_CHARS} bytes")
+        result.source = raw.decode("utf-8")
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        result.errors.append(error("LOY750", f"cannot read the test file: {_reason(exc)}", Span(display, 1, 1, 1, 2)))
+        return result
+    try:
+        located = load(result.source)
+    except YamlError as exc:
+        place = _Place(display, result.source, Located(None))
+        result.errors.append(error("LOY750", exc.message, place.line(exc.line)))
+        return result
+    place = _Place(display, result.source, located)
+    test = _validate(located, place, result.errors)
+    if test is None:
+        return result
+    engine = _engine(test, path, place, result.errors)
+    if engine is None:
+        return result
+    result.cases = [_run_case(engine, test, i, case, place) for i, case in enumerate(test.cases)]
+    return result
+
+
+def _reason(exc: Exception) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
+def _validate(located: Located, place: _Place, errors: list[Diagnostic]) -> TestFile | None:
+    if not isinstance(located.data, dict):
+        errors.append(error("LOY750", "a test file is a mapping with `cases` (docs/testing.md)", place.line(1)))
+        return None
+    try:
+        return TestFile.model_validate(located.data)
+    except ValidationError as exc:
+        for problem in exc.errors():
+            loc = tuple(problem["loc"])
+            where = ".".join(str(p) for p in loc) or "the file"
+            message = problem["msg"].removeprefix("Value error, ")
+            errors.append(error("LOY750", f"{where}: {message}", place.span(loc), "see docs/testing.md"))
+        return None
+
+
+def _engine(test: TestFile, path: Path, place: _Place, errors: list[Diagnostic]) -> Engine | None:
+    """The compiled programme under test, or None with LOY750/LOY751 in ``errors``."""
+    if test.programme is not None:
+        target = path.parent / test.programme
+        if not target.is_file():
+            errors.append(error("LOY750", f"programme `{test.programme}` not found next to the test file",
+                                place.span(("programme",))))
+            return None
+        data, checked = compile_file(target)
+        at: Path_ = ("programme",)
+    else:
+        data, checked = compile_text(programme_text(test), generated_path(path).name, generated_path(path))
+        at = ("template",)
+    if data is None:
+        problem = error("LOY751", f"the programme under test does not compile: {_first(checked.diagnostics)}",
+                        place.span(at), f"run `loya check` on {test.programme or 'a programme using the template'}")
+        errors.append(Diagnostic(problem.code, problem.message, problem.span, problem.hint,
+                                 notes=tuple(f"{d.span}: {d.code} {d.message}" if d.span else f"{d.code} {d.message}"
+                                             for d in checked.diagnostics if d.is_error)))
+        return None
+    return Engine(load_bundle(data))
+
+
+def _first(diagnostics: list[Diagnostic]) -> str:
+    first = next((d for d in diagnostics if d.is_error), None)
+    return f"{first.code} {first.message}" if first else "no bundle"
+
+
+def _run_case(engine: Engine, test: TestFile, index: int, case: TestCase, place: _Place) -> CaseResult:
+    at: Path_ = ("cases", index)
+    decls = engine.bundle.state
+    raw = case.customer if "customer" in case.model_fields_set else test.customer
+    try:
+        state = None if raw is None else CustomerState.from_dict(raw, decls)
+    except LoyaError as exc:
+        return CaseResult(case.name, (_cannot(f"the customer: {exc.code} {exc.message}", place.span((*at, "customer"))),))
+    found: list[Diagnostic] = []
+    for number, step in enumerate(case.steps):
+        here: Path_ = (*at, "steps", number)
+        try:
+            actual, state = _step(engine, step, number, state, case.now or test.now)
+        except _NoTime:
+            return CaseResult(case.name, (*found, error("LOY750", "a receipt needs a time: give `datetime`, or "
+                                                        "`now` in the case or the file", place.span(here))))
+        except LoyaError as exc:
+            return CaseResult(case.name, (*found, _cannot(f"step {number + 1}: {exc.code} {exc.message}",
+                                                          place.span(here))))
+        expected = {key: getattr(step.expect, key) for key in step.expect.model_fields_set}
+        for m in compare(expected, actual):
+            found.append(error("LOY752", f"case `{case.name}`, step {number + 1}: {m.describe()}",
+                               place.span((*here, "expect", *m.path))))
+    return CaseResult(case.name, tuple(found))
+
+
+def _cannot(message: str, span: Span) -> Diagnostic:
+    return error("LOY753", f"cannot run: {message}", span)
+
+
+class _NoTime(Exception):
+    pass
+
+
+def _step(engine: Engine, step: Step, number: int, state: CustomerState | None,
+          now: dt.datetime | None) -> tuple[Json, CustomerState | None]:
+    decls = engine.bundle.state
+    if step.advance is not None:
+        if state is None:
+            raise LoyaError("LOY753", "advancing the clock needs a customer")
+        changes, events = engine.advance(state, step.advance)
+        state = apply(state, list(changes), decls)
+        return {"events": list(events), "state": state.to_dict()}, state
+    when = step.datetime or now
+    if when is None:
+        raise _NoTime
+    outcome = engine.evaluate(_receipt(step, number, state, when), state)
+    if state is not None:
+        state = apply(state, list(outcome.changes or ()), decls)
+    return {**project(outcome), "state": None if state is None else state.to_dict()}, state
+
+
+def _receipt(step: Step, number: int, state: CustomerState | None, when: dt.datetime) -> Json:
+    lines = []
+    for i, line in enumerate(step.lines or ()):
+        amount = line.amount
+        if amount is None:
+            amount = int((Decimal(line.unit_price) * Decimal(str(line.qty))).quantize(Decimal(1), ROUND_HALF_UP))
+        item = {"line_no": i + 1, **line.model_dump(exclude_none=True), "amount": amount}
+        lines.append(item)
+    receipt: Json = {"receipt_id": f"R{number + 1}", "customer_id": None if state is None else state.id,
+                     "datetime": when.isoformat(), "store_id": step.store_id, "lines": lines}
+    for key in ("channel", "coupons", "redeem"):
+        if getattr(step, key) is not None:
+            receipt[key] = getattr(step, key)
+    return receipt
+
+
+def project(o: Outcome) -> Json:
+    """The fields of an outcome a test may expect (docs/testing.md)."""
+    return {
+        "applied": list(o.applied),
+        "rejected": {r.campaign: r.reason for r in o.rejected},
+        "discount": [line.discount for line in o.lines],
+        "points": [line.points for line in o.lines],
+        "payable": [line.payable for line in o.lines],
+        "discount_total": o.discount_total,
+        "points_total": o.points_total,
+        "payable_total": o.payable,
+        "coupons": [dict(c) for c in o.coupons or ()],
+        "issued": [c["series"] for c in o.changes or () if c.get("op") == "coupon_issue"],
+        "events": [dict(e) for e in o.events or ()],
+    }
+
