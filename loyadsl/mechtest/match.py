@@ -1,5 +1,5 @@
 """Expected against actual. A mapping expects only the keys it writes (the rest of the actual record
-is free), a list expects exactly its length and each item in turn (a list of plain values is one
+is free; a key written `null` must be absent or null), a list expects exactly its length and each item in turn (a list of plain values is one
 difference as a whole), anything else equality. The
 result is every difference, each with its path, so a report can name the line of the expectation."""
 
@@ -35,7 +35,8 @@ def compare(expected: Any, actual: Any, path: Path_ = ()) -> list[Mismatch]:
         out: list[Mismatch] = []
         for key, want in expected.items():
             if key not in actual:
-                out.append(Mismatch((*path, key), want, None, missing=True))
+                if want is not None:  # `key: null` expects the key absent (or null)
+                    out.append(Mismatch((*path, key), want, None, missing=True))
             else:
                 out += compare(want, actual[key], (*path, key))
         return out

@@ -145,11 +145,13 @@ def _first(diagnostics: list[Diagnostic]) -> str:
 def _run_case(engine: Engine, test: TestFile, index: int, case: TestCase, place: _Place) -> CaseResult:
     at: Path_ = ("cases", index)
     decls = engine.bundle.state
-    raw = case.customer if "customer" in case.model_fields_set else test.customer
+    own = "customer" in case.model_fields_set
+    raw = case.customer if own else test.customer
     try:
         state = None if raw is None else CustomerState.from_dict(raw, decls)
     except LoyaError as exc:
-        return CaseResult(case.name, (_cannot(f"the customer: {exc.code} {exc.message}", place.span((*at, "customer"))),))
+        where = place.span((*at, "customer") if own else ("customer",))
+        return CaseResult(case.name, (_cannot(f"the customer: {exc.code} {exc.message}", where),))
     found: list[Diagnostic] = []
     for number, step in enumerate(case.steps):
         here: Path_ = (*at, "steps", number)
