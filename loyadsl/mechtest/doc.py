@@ -10,9 +10,9 @@ comment, its test files and its source. The output depends only on the files, so
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Sequence
 
 from loyadsl import resource_dir
 from loyadsl.mechtest.cli_errors import cannot_document
@@ -104,7 +104,7 @@ def render(files: Sequence[Path], standard: bool = True) -> str:
         else:
             out += [f"`import \"{t.importing}\"`", ""]
         out += [f"`{t.signature}`", ""]
-        out += _markdown(t.comment) + [""]
+        out += [*_markdown(t.comment), ""]
         out += ["Tests: " + ", ".join(f"`{x}`" for x in t.tests) if t.tests else "Tests: none", ""]
         out += ["```loya", t.source, "```"]
     return "\n".join(out) + "\n"

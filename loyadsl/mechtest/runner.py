@@ -2,7 +2,7 @@
 step (receipts evaluated and their changes applied, or the clock advanced), comparing what each step
 gives with what it expects. Problems are diagnostics on the test file's lines:
 
-* LOY750: the test file cannot be read or does not have the documented shape;
+* LOY750: the test file cannot be read or does not have the documented shape (a receipt without a time too);
 * LOY751: the programme under test does not compile (the compiler's diagnostics are its notes);
 * LOY752: a step did not give what it expects (one diagnostic per difference);
 * LOY753: a step cannot run (a customer record or receipt the runtime refuses).
@@ -104,7 +104,7 @@ def _validate(located: Located, place: _Place, errors: list[Diagnostic]) -> Test
         errors.append(error("LOY750", "a test file is a mapping with `cases` (docs/testing.md)", place.line(1)))
         return None
     try:
-        return TestFile.model_validate(located.data)
+        test = TestFile.model_validate(located.data)
     except ValidationError as exc:
         for problem in exc.errors():
             loc = tuple(problem["loc"])
@@ -112,6 +112,12 @@ def _validate(located: Located, place: _Place, errors: list[Diagnostic]) -> Test
             message = problem["msg"].removeprefix("Value error, ")
             errors.append(error("LOY750", f"{where}: {message}", place.span(loc), "see docs/testing.md"))
         return None
+    for i, case in enumerate(test.cases):
+        for j, step in enumerate(case.steps):
+            if step.lines is not None and (step.datetime or case.now or test.now) is None:
+                errors.append(error("LOY750", f"cases.{i}.steps.{j}: a receipt needs a time", place.span(
+                    ("cases", i, "steps", j)), "give `datetime`, or `now` in the case or the file"))
+    return None if errors else test
 
 
 def _engine(test: TestFile, path: Path, place: _Place, errors: list[Diagnostic]) -> Engine | None:
@@ -157,9 +163,6 @@ def _run_case(engine: Engine, test: TestFile, index: int, case: TestCase, place:
         here: Path_ = (*at, "steps", number)
         try:
             actual, state = _step(engine, step, number, state, case.now or test.now)
-        except _NoTime:
-            return CaseResult(case.name, (*found, error("LOY750", "a receipt needs a time: give `datetime`, or "
-                                                        "`now` in the case or the file", place.span(here))))
         except LoyaError as exc:
             return CaseResult(case.name, (*found, _cannot(f"step {number + 1}: {exc.code} {exc.message}",
                                                           place.span(here))))
@@ -174,10 +177,6 @@ def _cannot(message: str, span: Span) -> Diagnostic:
     return error("LOY753", f"cannot run: {message}", span)
 
 
-class _NoTime(Exception):
-    pass
-
-
 def _step(engine: Engine, step: Step, number: int, state: CustomerState | None,
           now: dt.datetime | None) -> tuple[Json, CustomerState | None]:
     decls = engine.bundle.state
@@ -188,8 +187,7 @@ def _step(engine: Engine, step: Step, number: int, state: CustomerState | None,
         state = apply(state, list(changes), decls)
         return {"events": list(events), "state": state.to_dict()}, state
     when = step.datetime or now
-    if when is None:
-        raise _NoTime
+    assert when is not None  # _validate made sure
     outcome = engine.evaluate(_receipt(step, number, state, when), state)
     if state is not None:
         state = apply(state, list(outcome.changes or ()), decls)

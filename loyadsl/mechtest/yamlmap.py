@@ -42,7 +42,7 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
             raise YamlError("aliases are not allowed in a test file", self.peek_event().start_mark.line + 1)
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 def load(text: str) -> Located:
