@@ -23,7 +23,7 @@ def std_import(template: str) -> str | None:
 def programme_text(test: TestFile) -> str:
     assert test.template is not None
     source = test.import_ or std_import(test.template) or f"std:{test.template}"
-    args = ", ".join(f"{name} = {value}" for name, value in test.args.items())
+    args = ", ".join(f"{name} = {_literal(value)}" for name, value in test.args.items())
     return "\n".join([
         f'programme "test of {test.template}" {{',
         textwrap.indent(test.header.strip(), "    "),
@@ -41,6 +41,11 @@ def programme_text(test: TestFile) -> str:
         "}",
         "",
     ])
+
+
+def _literal(value: bool | int | str) -> str:
+    """An argument as .loya text: YAML's `true` is .loya's `true`, a number or text stays as written."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def generated_path(test_path: Path) -> Path:

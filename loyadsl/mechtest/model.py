@@ -83,7 +83,7 @@ class TestFile(_Strict):
     programme: str | None = None  # a .loya or .yaml file, relative to the test file
     template: str | None = None
     import_: str | None = Field(None, alias="import")  # default: the standard mechanic defining `template`
-    args: dict[str, str | int] = Field(default_factory=dict)  # values in .loya syntax: `100 points`, `["A"]`
+    args: dict[str, bool | StrictInt | str] = Field(default_factory=dict)  # .loya syntax: `100 points`, `["A"]`
     declare: str = ""  # .loya declarations the template needs: accounts, counters, coupons, lists, campaigns
     clauses: str = ""  # clauses of the campaign under test besides the template's: hours, weekdays, limit
     campaign: str = "under_test"  # the name of the campaign under test

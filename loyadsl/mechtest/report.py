@@ -39,7 +39,7 @@ def as_json(results: Sequence[FileResult]) -> str:
               "cases": [{"name": c.name, "passed": not c.failed, "diagnostics": [d.to_dict() for d in c.diagnostics]}
                         for c in r.cases]}
              for r in results]
-    return json.dumps({"files": files, **counts(results)}, ensure_ascii=False, indent=2)
+    return json.dumps({"files": files, "summary": counts(results)}, ensure_ascii=False, indent=2)
 
 
 def as_ci(fmt: str, results: Sequence[FileResult]) -> str:

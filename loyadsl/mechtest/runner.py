@@ -24,7 +24,7 @@ from loyadsl.api import compile_file, compile_text
 from loyadsl.diagnostics import Diagnostic, Span, error, has_errors
 from loyadsl.mechtest.build import generated_path, programme_text
 from loyadsl.mechtest.match import compare
-from loyadsl.mechtest.model import Step, TestCase, TestFile
+from loyadsl.mechtest.model import Expect, Step, TestCase, TestFile
 from loyadsl.mechtest.yamlmap import Located, Path_, YamlError, load
 from loyadsl.runtime import Engine, LoyaError, Outcome, load_bundle
 from loyadsl.runtime.limits import MAX_SOURCE_CHARS
@@ -122,6 +122,7 @@ def _validate(located: Located, place: _Place, errors: list[Diagnostic]) -> Test
 
 def _engine(test: TestFile, path: Path, place: _Place, errors: list[Diagnostic]) -> Engine | None:
     """The compiled programme under test, or None with LOY750/LOY751 in ``errors``."""
+    written = ""
     if test.programme is not None:
         target = path.parent / test.programme
         if not target.is_file():
@@ -131,16 +132,27 @@ def _engine(test: TestFile, path: Path, place: _Place, errors: list[Diagnostic])
         data, checked = compile_file(target)
         at: Path_ = ("programme",)
     else:
-        data, checked = compile_text(programme_text(test), generated_path(path).name, generated_path(path))
+        written = programme_text(test)
+        data, checked = compile_text(written, generated_path(path).name, generated_path(path))
         at = ("template",)
     if data is None:
-        problem = error("LOY751", f"the programme under test does not compile: {_first(checked.diagnostics)}",
-                        place.span(at), f"run `loya check` on {test.programme or 'a programme using the template'}")
-        errors.append(Diagnostic(problem.code, problem.message, problem.span, problem.hint,
-                                 notes=tuple(f"{d.span}: {d.code} {d.message}" if d.span else f"{d.code} {d.message}"
-                                             for d in checked.diagnostics if d.is_error)))
+        notes = tuple(_note(d, written) for d in checked.diagnostics if d.is_error)
+        errors.append(Diagnostic("LOY751", f"the programme under test does not compile: {_first(checked.diagnostics)}",
+                                 place.span(at), f"run `loya check` on {test.programme or 'a programme using the template'}",
+                                 notes=notes))
         return None
     return Engine(load_bundle(data))
+
+
+def _note(d: Diagnostic, written: str) -> str:
+    """A compiler diagnostic as a note; in the programme written around a template, with its line."""
+    if d.span is None:
+        return f"{d.code} {d.message}"
+    if not written or d.span.file.startswith("std:") or not d.span.file.endswith(".generated.loya"):
+        return f"{d.span}: {d.code} {d.message}"
+    lines = written.splitlines()
+    text = lines[d.span.line - 1].strip() if 0 < d.span.line <= len(lines) else ""
+    return f"{d.code} {d.message}, in the programme written for the test: `{text}`"
 
 
 def _first(diagnostics: list[Diagnostic]) -> str:
@@ -166,7 +178,7 @@ def _run_case(engine: Engine, test: TestFile, index: int, case: TestCase, place:
         except LoyaError as exc:
             return CaseResult(case.name, (*found, _cannot(f"step {number + 1}: {exc.code} {exc.message}",
                                                           place.span(here))))
-        expected = {key: getattr(step.expect, key) for key in step.expect.model_fields_set}
+        expected = {key: getattr(step.expect, key) for key in Expect.model_fields if key in step.expect.model_fields_set}
         for m in compare(expected, actual):
             found.append(error("LOY752", f"case `{case.name}`, step {number + 1}: {m.describe()}",
                                place.span((*here, "expect", *m.path))))
