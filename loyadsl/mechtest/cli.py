@@ -4,7 +4,10 @@ with LOY754 (nothing to test or document at a path) for the verb to report, exit
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -79,5 +82,22 @@ def doc(paths: Sequence[Path], output: Path | None, check: bool, out: Console) -
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        _write(output, text)
     return EXIT_OK
+
+
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` whole or not at all: a temporary file in the same folder, renamed over ``path``."""
+    try:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise LoyaError("LOY407", f"cannot write {path}: {exc.strerror or type(exc).__name__}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as tmp:
+            tmp.write(text)
+        os.chmod(name, path.stat().st_mode & 0o7777 if path.exists() else 0o644)  # mkstemp's is 0600
+        os.replace(name, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise LoyaError("LOY407", f"cannot write {path}: {exc.strerror or type(exc).__name__}") from None
