@@ -80,7 +80,7 @@ class TestCase(_Strict):
 class TestFile(_Strict):
     """A programme file, or a template with its arguments (the programme is then written around it)."""
 
-    programme: str | None = None  # a .loya or .yaml file, relative to the test file
+    file: str | None = None  # the programme: a .loya or .yaml file, relative to the test file
     template: str | None = None
     import_: str | None = Field(None, alias="import")  # default: the standard mechanic defining `template`
     args: dict[str, bool | StrictInt | str] = Field(default_factory=dict)  # .loya syntax: `100 points`, `["A"]`
@@ -94,6 +94,6 @@ class TestFile(_Strict):
 
     @model_validator(mode="after")
     def _one_subject(self) -> TestFile:
-        if (self.programme is None) == (self.template is None):
-            raise ValueError("a test file names a `programme` file or a `template`, exactly one")
+        if (self.file is None) == (self.template is None):
+            raise ValueError("a test file names a programme `file` or a `template`, exactly one")
         return self

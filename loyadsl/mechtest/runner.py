@@ -123,14 +123,14 @@ def _validate(located: Located, place: _Place, errors: list[Diagnostic]) -> Test
 def _engine(test: TestFile, path: Path, place: _Place, errors: list[Diagnostic]) -> Engine | None:
     """The compiled programme under test, or None with LOY750/LOY751 in ``errors``."""
     written = ""
-    if test.programme is not None:
-        target = path.parent / test.programme
+    if test.file is not None:
+        target = path.parent / test.file
         if not target.is_file():
-            errors.append(error("LOY750", f"programme `{test.programme}` not found next to the test file",
-                                place.span(("programme",))))
+            errors.append(error("LOY750", f"programme `{test.file}` not found next to the test file",
+                                place.span(("file",))))
             return None
         data, checked = compile_file(target)
-        at: Path_ = ("programme",)
+        at: Path_ = ("file",)
     else:
         written = programme_text(test)
         data, checked = compile_text(written, generated_path(path).name, generated_path(path))
@@ -138,7 +138,7 @@ def _engine(test: TestFile, path: Path, place: _Place, errors: list[Diagnostic])
     if data is None:
         notes = tuple(_note(d, written) for d in checked.diagnostics if d.is_error)
         errors.append(Diagnostic("LOY751", f"the programme under test does not compile: {_first(checked.diagnostics)}",
-                                 place.span(at), f"run `loya check` on {test.programme or 'a programme using the template'}",
+                                 place.span(at), f"run `loya check` on {test.file or 'a programme using the template'}",
                                  notes=notes))
         return None
     return Engine(load_bundle(data))

@@ -118,3 +118,10 @@ def test_usage_error_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
     code, out = loya(monkeypatch, ROOT, "test", "nowhere", "--format", "json")
     assert code == 2
     assert json.loads(out)["error"]["code"] == "LOY754"
+
+
+def test_test_files_are_not_taken_for_programmes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`loya check DIR` walks YAML files with a top-level `programme:` key; test files have none."""
+    code, out = loya(monkeypatch, ROOT, "check", "examples")
+    assert code == 0, out
+    assert "test.yaml" not in out
