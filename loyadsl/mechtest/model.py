@@ -5,11 +5,20 @@ receipt JSON; ``qty`` is a number of units (``0.5`` for weighed goods)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 Json = dict[str, Any]
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("a time needs a UTC offset, e.g. 2026-03-05T12:00:00+03:00")
+    return value
+
+
+Time = Annotated[dt.datetime, AfterValidator(_aware)]
 
 
 class _Strict(BaseModel):
@@ -48,12 +57,13 @@ class Step(_Strict):
     """A receipt (``lines`` and its other fields) or a move of the clock (``advance``), and what it gives."""
 
     lines: list[Line] | None = None
-    datetime: dt.datetime | None = None  # default: the case's `now`
+    datetime: Time | None = None  # default: the case's `now`
     store_id: str = "S1"
     channel: str | None = None
     coupons: list[str] | None = None
     redeem: StrictInt | str | None = None
-    advance: dt.datetime | None = None
+    budgets: dict[str, StrictInt] | None = None  # what each budgeted campaign has left (minor units or points)
+    advance: Time | None = None
     expect: Expect = Field(default_factory=Expect)
 
     @model_validator(mode="after")
@@ -63,17 +73,13 @@ class Step(_Strict):
         given = self.expect.model_fields_set - {"events", "state"}
         if self.advance is not None and given:
             raise ValueError(f"a move of the clock gives only `events` and `state`, not `{sorted(given)[0]}`")
-        if self.advance is not None and self.advance.tzinfo is None:
-            raise ValueError("`advance` needs a UTC offset, e.g. 2026-03-05T12:00:00+03:00")
-        if self.datetime is not None and self.datetime.tzinfo is None:
-            raise ValueError("`datetime` needs a UTC offset, e.g. 2026-03-05T12:00:00+03:00")
         return self
 
 
 class TestCase(_Strict):
     name: str
     customer: Json | None = None  # the state before; absent: the file's; null: an anonymous receipt
-    now: dt.datetime | None = None
+    now: Time | None = None
     steps: list[Step] = Field(min_length=1)
 
 
@@ -89,7 +95,7 @@ class TestFile(_Strict):
     campaign: str = "under_test"  # the name of the campaign under test
     header: str = 'currency RUB minor 2\npoints minor 0 value 1.00 RUB\ntimezone "Europe/Moscow"'
     customer: Json | None = Field(default_factory=lambda: {"id": "C1"})
-    now: dt.datetime | None = None
+    now: Time | None = None
     cases: list[TestCase] = Field(min_length=1)
 
     @model_validator(mode="after")

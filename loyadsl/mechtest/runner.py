@@ -200,7 +200,7 @@ def _step(engine: Engine, step: Step, number: int, state: CustomerState | None,
         return {"events": list(events), "state": state.to_dict()}, state
     when = step.datetime or now
     assert when is not None  # _validate made sure
-    outcome = engine.evaluate(_receipt(step, number, state, when), state)
+    outcome = engine.evaluate(_receipt(step, number, state, when), state, budgets=step.budgets)
     if state is not None:
         state = apply(state, list(outcome.changes or ()), decls)
     return {**project(outcome), "state": None if state is None else state.to_dict()}, state
