@@ -70,10 +70,12 @@ class _Place:
 
 def run_file(path: Path, display: str) -> FileResult:
     result = FileResult(display)
+    limit = 4 * MAX_SOURCE_CHARS  # bytes: as for a programme's source
     try:
-        raw = path.read_bytes()
-        if len(raw) > 4 * MAX_SOURCE_CHARS:
-            raise ValueError(f"larger than {4 * MAX_SOURCE_CHARS} bytes")
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1)  # never more, whatever the file holds
+        if len(raw) > limit:
+            raise ValueError(f"larger than {limit} bytes")
         result.source = raw.decode("utf-8")
     except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         result.errors.append(error("LOY750", f"cannot read the test file: {_reason(exc)}", Span(display, 1, 1, 1, 2)))
