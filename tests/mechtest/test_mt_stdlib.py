@@ -101,3 +101,21 @@ def test_doc_refuses_a_file_that_does_not_parse(tmp_path: Path) -> None:
     run = CliRunner().invoke(app, ["doc", str(broken)])
     assert run.exit_code == 2
     assert "LOY755" in run.stderr and "broken.loya:2:" in run.stderr
+
+
+def _example(t: Template) -> str:
+    lines = "\n".join(t.comment).partition("Example:")[2].splitlines()
+    return "\n".join(line[4:] for line in lines if line.startswith("    "))
+
+
+@pytest.mark.parametrize("name", sorted(BY_NAME))
+def test_every_doc_example_compiles(name: str) -> None:
+    """The example of a template's doc comment, in a programme with the groups it names and every
+    standard mechanic imported, compiles without an error."""
+    imports = "".join(f'import "std:{p.stem}"\n' for p in sorted(STD.glob("*.loya")))
+    groups = "".join(f"group {g} {{ priority {p} stacking stack_all basis discounted }}\n"
+                     for g, p in (("base", 40), ("coupons", 30), ("counters", 20), ("points", 10)))
+    text = f'programme "p" {{\n    currency RUB minor 2\n    timezone "Europe/Moscow"\n}}\n{imports}{groups}' \
+           f"{_example(BY_NAME[name])}\n"
+    result = check_text(text, "main.loya")
+    assert not [d for d in result.diagnostics if d.is_error], [str(d) for d in result.diagnostics]
