@@ -60,11 +60,15 @@ class _Place:
         self.display, self.lines, self.located = display, text.splitlines(), located
 
     def span(self, path: Path_) -> Span:
-        return self.line(self.located.line(path))
+        """Where ``path`` is written: its key and value when they fit on a line, else to the line's end."""
+        line, col, end_line, end_col = self.located.place(path)
+        whole = self.line(line, col)
+        return whole if end_line != line or end_col <= col else Span(self.display, line, col, line, end_col)
 
-    def line(self, number: int) -> Span:
+    def line(self, number: int, col: int = 0) -> Span:
+        """Line ``number`` from ``col`` (0: its first non-blank character) to its end."""
         text = self.lines[number - 1] if 0 < number <= len(self.lines) else ""
-        start = len(text) - len(text.lstrip()) + 1
+        start = col or len(text) - len(text.lstrip()) + 1
         return Span(self.display, max(number, 1), start, max(number, 1), max(len(text) + 1, start + 1))
 
 

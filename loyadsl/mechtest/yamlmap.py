@@ -13,6 +13,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from loyadsl.runtime.limits import MAX_YAML_DEPTH
 
 Path_ = tuple[str | int, ...]
+Place = tuple[int, int, int, int]  # line, column, end line, end column (exclusive), all 1-based
 
 
 class YamlError(Exception):
@@ -28,14 +29,14 @@ class Located:
     """The plain data of a document and the line of each value, by its path of keys and indexes."""
 
     data: Any
-    lines: dict[Path_, int] = field(default_factory=dict)
+    places: dict[Path_, Place] = field(default_factory=dict)
 
-    def line(self, path: Path_) -> int:
-        """The line of ``path``, or of its nearest ancestor that has one (1 for the document)."""
+    def place(self, path: Path_) -> Place:
+        """Where ``path`` is written (a key and its value, or an item), or its nearest ancestor."""
         for end in range(len(path), -1, -1):
-            if path[:end] in self.lines:
-                return self.lines[path[:end]]
-        return 1
+            if path[:end] in self.places:
+                return self.places[path[:end]]
+        return 1, 1, 1, 1
 
 
 class _Loader(yaml.SafeLoader):
@@ -54,18 +55,22 @@ def load(text: str) -> Located:
     except yaml.YAMLError as exc:
         raise YamlError(f"not valid YAML: {exc}", 0) from None
     located = Located(None)
-    located.data = None if root is None else _value(root, (), located.lines, 0)
+    located.data = None if root is None else _value(root, (), located.places, 0)
     return located
+
+
+def _at(start: Node, end: Node) -> Place:
+    return start.start_mark.line + 1, start.start_mark.column + 1, end.end_mark.line + 1, end.end_mark.column + 1
 
 
 _SCALARS = {"tag:yaml.org,2002:int": int, "tag:yaml.org,2002:bool": bool, "tag:yaml.org,2002:null": type(None),
             "tag:yaml.org,2002:float": float}
 
 
-def _value(node: Node, path: Path_, lines: dict[Path_, int], depth: int) -> Any:
+def _value(node: Node, path: Path_, places: dict[Path_, Place], depth: int) -> Any:
     if depth > MAX_YAML_DEPTH:
         raise YamlError(f"nested deeper than {MAX_YAML_DEPTH} levels", node.start_mark.line + 1)
-    lines[path] = node.start_mark.line + 1
+    places[path] = _at(node, node)
     if isinstance(node, MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -74,11 +79,11 @@ def _value(node: Node, path: Path_, lines: dict[Path_, int], depth: int) -> Any:
             key = str(key_node.value)
             if key in out:
                 raise YamlError(f"the key `{key}` is given twice", key_node.start_mark.line + 1)
-            out[key] = _value(value_node, (*path, key), lines, depth + 1)
-            lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _value(value_node, (*path, key), places, depth + 1)
+            places[(*path, key)] = _at(key_node, value_node)
         return out
     if isinstance(node, SequenceNode):
-        return [_value(item, (*path, i), lines, depth + 1) for i, item in enumerate(node.value)]
+        return [_value(item, (*path, i), places, depth + 1) for i, item in enumerate(node.value)]
     assert isinstance(node, ScalarNode)
     kind = _SCALARS.get(node.tag)
     if kind is None or node.style:  # quoted or anything else (dates too): the text as written
