@@ -112,10 +112,8 @@ def _validate(located: Located, place: _Place, errors: list[Diagnostic]) -> Test
     try:
         test = TestFile.model_validate(located.data)
     except ValidationError as exc:
-        for problem in exc.errors():
-            loc = tuple(problem["loc"])
+        for loc, message in _problems(exc, located):
             where = ".".join(str(p) for p in loc) or "the file"
-            message = problem["msg"].removeprefix("Value error, ")
             errors.append(error("LOY750", f"{where}: {message}", place.span(loc), "see docs/testing.md"))
         return None
     for i, case in enumerate(test.cases):
@@ -124,6 +122,20 @@ def _validate(located: Located, place: _Place, errors: list[Diagnostic]) -> Test
                 errors.append(error("LOY750", f"cases.{i}.steps.{j}: a receipt needs a time", place.span(
                     ("cases", i, "steps", j)), "give `datetime`, or `now` in the case or the file"))
     return None if errors else test
+
+
+def _problems(exc: ValidationError, located: Located) -> list[tuple[Path_, str]]:
+    """pydantic's errors, one per place: the members of a union that a value fails (``qty.int``,
+    ``qty.float``) become one message at the value (``qty: Input should be a valid integer, or ...``)."""
+    merged: dict[Path_, list[str]] = {}
+    for problem in exc.errors():
+        loc: Path_ = tuple(problem["loc"])
+        if problem["type"] != "missing":
+            while loc and loc not in located.places:  # union members are not keys of the file
+                loc = loc[:-1]
+        merged.setdefault(loc, []).append(problem["msg"].removeprefix("Value error, "))
+    return [(loc, ", or ".join([first, *(m.removeprefix("Input should be ") for m in rest)]))
+            for loc, (first, *rest) in merged.items()]
 
 
 def _engine(test: TestFile, path: Path, place: _Place, errors: list[Diagnostic]) -> Engine | None:
