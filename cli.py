@@ -918,6 +918,47 @@ def find_sku(
               format == Format.json, exc.code)
 
 
+class TestFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
+
+
+@app.command("test")
+def test_(
+    paths: Annotated[list[Path], typer.Argument(help="test files (*.test.yaml), or folders to walk for them")],
+    fmt: Annotated[TestFormat, typer.Option(
+        "--format", "-f", help="text for people, json for machines, sarif, junit or github (annotations) for CI")
+    ] = TestFormat.text,
+) -> None:
+    """Run mechanic tests (docs/testing.md): exit 0 all pass, 1 a failure, 2 a file that cannot be loaded."""
+    from loyadsl.mechtest import cli as mechtest
+    try:
+        code = mechtest.run(paths, fmt.value, out)
+    except LoyaError as exc:
+        _fail(exc.message, EXIT_USAGE, fmt is TestFormat.json, exc.code)
+    raise typer.Exit(code)
+
+
+@app.command("doc")
+def doc(
+    paths: Annotated[list[Path] | None, typer.Argument(help=".loya files or folders of templates; "
+                                                        "default: the standard mechanics")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write the Markdown here")] = None,
+    check: Annotated[bool, typer.Option("--check", help="exit 1 if --output is not up to date; write nothing")
+                     ] = False,
+) -> None:
+    """Render templates as Markdown from their doc comments and signatures (docs/testing.md)."""
+    from loyadsl.mechtest import cli as mechtest
+    try:
+        code = mechtest.doc(paths or [], output, check, out)
+    except LoyaError as exc:
+        _fail(exc.message, EXIT_USAGE, diag_code=exc.code)
+    raise typer.Exit(code)
+
+
 def main() -> None:
     """Entry point: no traceback ever reaches a user; an unexpected failure is reported as a bug."""
     try:

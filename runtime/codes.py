@@ -122,6 +122,13 @@ CODES: dict[str, str] = {
     "LOY721": "the `ab` extra is not installed",
     # LOY730-LOY739: command-line usage (reserved for issue 16)
     "LOY730": "the command needs an extra that is not installed",
+    # LOY750-LOY759: `loya test` and `loya doc` usage and test files (reserved for issue 15)
+    "LOY750": "a test file cannot be read or has the wrong shape",
+    "LOY751": "the programme under test does not compile",
+    "LOY752": "a mechanic test expectation is not met",
+    "LOY753": "a mechanic test step cannot run",
+    "LOY754": "nothing to test or document at a path",
+    "LOY755": "a template file to document does not parse",
     "LOY999": "internal error: a bug in loyadsl",
 }
 
