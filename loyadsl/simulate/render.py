@@ -217,7 +217,7 @@ def headline(report: Mapping[str, Any]) -> list[tuple[str, list[Figure]]]:
         Figure("Cost share", ppm_text(num(t, "cost_share_ppm")), "of turnover"),
         Figure("Discount", u.money_with_currency(num(t, "discount"))),
         Figure("Coupons", f"{count_text(num(t, 'coupons_redeemed'))} / {count_text(num(t, 'coupons_issued'))}",
-               "redeemed / issued"),
+               f"redeemed / issued; {count_text(num(t, 'coupons_expired'))} expired"),
         Figure("Certificates", u.money_with_currency(num(t, "certificates_used")),
                f"used; {u.money_with_currency(num(t, 'certificates_sold'))} sold"),
     ]
@@ -280,7 +280,7 @@ def campaign_grid(report: Mapping[str, Any]) -> Grid:
     grid = Grid("campaigns", "Campaigns", [
         ("Campaign", False), ("Group", False), ("Receipts", True), ("Participants", True),
         (f"Turnover, {cur}", True), (f"Discount, {cur}", True), ("Points", True), (f"Cost, {cur}", True),
-        ("Cost share", True),
+        ("Cost share", True), ("Revenue / cost", True),
     ], empty="no campaigns")
     rows = list(report.get("campaigns") or [])
     rows.sort(key=lambda c: (-num(c, "cost"), str(c.get("name", ""))))
@@ -289,14 +289,48 @@ def campaign_grid(report: Mapping[str, Any]) -> Grid:
             str(c.get("name", "")), str(c.get("group") or ""), count_text(num(c, "receipts")),
             count_text(num(c, "participants")), u.money(num(c, "turnover")), u.money(num(c, "discount")),
             u.points(num(c, "points_accrued")), u.money(num(c, "cost")), ppm_text(num(c, "cost_share_ppm")),
+            decimal_text(str(c["return_on_cost"])) if c.get("return_on_cost") else "—",
         ))
     if rows:
         t = report.get("totals") or {}
         grid.footer = _cells(
             "Total", "", count_text(num(t, "receipts")), count_text(num(t, "active_customers")),
             u.money(num(t, "turnover")), u.money(num(t, "discount")), u.points(num(t, "points_accrued")),
-            u.money(num(t, "cost")), ppm_text(num(t, "cost_share_ppm")),
+            u.money(num(t, "cost")), ppm_text(num(t, "cost_share_ppm")), "",
         )
+    return grid
+
+
+SPLIT_TITLES = {"store": "By store", "channel": "By channel", "tier": "By tier", "segment": "By segment"}
+
+
+def split_grid(report: Mapping[str, Any], dimension: str, top: int = 12) -> Grid:
+    """One split of the report (store, channel, tier, segment): the largest rows by revenue."""
+    u = Units.of(report.get("programme"))
+    cur = u.currency or "money"
+    rows = list((report.get("splits") or {}).get(dimension) or [])
+    note = f"the {top} largest of {len(rows)} by revenue" if len(rows) > top else ""
+    if dimension == "segment":
+        note = "; ".join(filter(None, [note, "a receipt counts under each segment of its customer"]))
+    grid = Grid(f"split-{dimension}", SPLIT_TITLES.get(dimension, dimension), [
+        (dimension.capitalize(), False), ("Receipts", True), (f"Revenue, {cur}", True), (f"Discount, {cur}", True),
+        ("Points", True), (f"Cost, {cur}", True), ("Cost share", True)], empty="no receipts", note=note)
+    for row in rows[:top]:
+        grid.rows.append(_cells(str(row.get("key", "")), count_text(num(row, "receipts")), u.money(num(row, "revenue")),
+                                u.money(num(row, "discount")), u.points(num(row, "points")), u.money(num(row, "cost")),
+                                ppm_text(num(row, "cost_share_ppm"))))
+    return grid
+
+
+def burn_grid(report: Mapping[str, Any]) -> Grid:
+    """The points outstanding at the end, by the month they expire in."""
+    u = Units.of(report.get("programme"))
+    grid = Grid("burn", "Points liability: burn forecast", [("Expires in", False), ("Points", True)],
+                empty="no points outstanding",
+                note="the points left in lots at the end of the history (those not yet active included), by the "
+                     "month their lot expires unless spent first")
+    for row in report.get("burn_forecast") or []:
+        grid.rows.append(_cells(str(row.get("month", "")), u.points(num(row, "points"))))
     return grid
 
 
@@ -372,6 +406,7 @@ def assumption_grid(report: Mapping[str, Any]) -> Grid:
 
 def report_grids(report: Mapping[str, Any]) -> list[Grid]:
     return [campaign_grid(report), collision_grid(report), budget_grid(report), request_grid(report),
+            *(split_grid(report, dimension) for dimension in SPLIT_TITLES), burn_grid(report),
             assertion_grid(report), assumption_grid(report)]
 
 

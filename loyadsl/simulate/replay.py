@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import marshal
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from loyadsl.runtime import Engine
@@ -144,9 +144,11 @@ class PartitionReplay:
         budgets = self._budgets(receipt) if self.cutoffs else None
         outcome = self.engine.evaluate(receipt, state, now=None, budgets=budgets)
         day = self.local(receipt.utc)
+        tier, segments = (state.tier, state.segments) if state is not None else (None, None)  # before the receipt
         booked = self._book(member, outcome.changes, receipt.utc) if member is not None else []
         # booked: from here on nothing can be refused, and the receipt counts
         self._count(receipt, outcome, day, member)
+        self._split(receipt, outcome, tier, segments)
         if self.observe is not None:
             self.observe(receipt, outcome)
         self._count_changes(booked, day)
@@ -228,14 +230,40 @@ class PartitionReplay:
             self._apply(member, changes, self.end_day, end_utc)
         for customer in sorted(self._members):
             t["liability"] += _balance(self._members[customer].state.accounts)
+            self._burn(self._members[customer].state.accounts)
         for shared in self._shared.values():
             t["liability"] += _balance(shared.accounts)
+            self._burn(shared.accounts)
         self._household = None
         self._members = {}
         self._shared = {}
         self._lot_campaign = {}
 
+    def _burn(self, accounts: Mapping[str, Any]) -> None:
+        """The points held at the end, by the local month they expire in (the liability's burn forecast)."""
+        burn = self.tally.burn
+        for account in accounts.values():
+            for lot in account.lots:
+                if lot.left > 0:
+                    month = "never" if lot.expires is None else \
+                        dt.date.fromordinal(self.local(lot.expires - 1)).isoformat()[:7]
+                    burn[month] = burn.get(month, 0) + lot.left
+
     # ------------------------------------------------------------------------------ counting
+    def _split(self, receipt: Receipt, outcome: Outcome, tier: str | None, segments: Sequence[str] | None) -> None:
+        """The receipt's figures under its store, channel, the customer's tier and each segment."""
+        figures = (1, receipt.total, outcome.payable, outcome.discount_total, outcome.points_total)
+        split = self.tally.split
+        split("store", receipt.store, figures)
+        split("channel", receipt.channel, figures)
+        if segments is None:  # no card
+            split("tier", "(anonymous)", figures)
+            split("segment", "(anonymous)", figures)
+            return
+        split("tier", tier or "(none)", figures)
+        for segment in segments or ("(none)",):
+            split("segment", segment, figures)
+
     def _requests(self, outcome: Outcome) -> None:
         """What the receipt asked for (redemption, coupons, certificates) and what it got."""
         tally, payment = self.tally, outcome.payment or {}
@@ -302,6 +330,7 @@ class PartitionReplay:
             for name, mask in touched.items():
                 row = tally.campaign(name)
                 row[0] += 1
+                row[10] += outcome.payable  # the revenue of the receipts it touched
                 for line, value in zip(lines, mask, strict=True):
                     if value:
                         row[2] += line.amount
@@ -310,7 +339,9 @@ class PartitionReplay:
                     member.seen.add(name)
         for name in outcome.applied:  # a campaign that gave no money or points (a stamp, a coupon issued)
             if name not in touched:
-                tally.campaign(name)[0] += 1
+                row = tally.campaign(name)
+                row[0] += 1
+                row[10] += outcome.payable
                 if member is not None:
                     member.seen.add(name)
         self._collisions(outcome)
@@ -424,6 +455,8 @@ class PartitionReplay:
                     t["coupons_issued"] += 1
                     if change.get("campaign"):
                         self.tally.campaign(change["campaign"])[8] += 1
+                elif op == "coupon_expire":
+                    t["coupons_expired"] += 1
                 elif op == "coupon_use":
                     t["coupons_redeemed"] += 1
                     if change.get("campaign"):

@@ -17,13 +17,17 @@ from loyadsl.runtime.opcodes import Op
 
 # per-campaign integer columns, in this order
 CAMPAIGN_FIELDS = ("receipts", "participants", "turnover", "units", "discount", "points_accrued", "points_expired",
-                   "points_returned", "coupons_issued", "coupons_redeemed")
+                   "points_returned", "coupons_issued", "coupons_redeemed", "revenue")
+# per split row (store, channel, tier, segment): what the receipts of that kind brought and cost
+SPLIT_FIELDS = ("receipts", "turnover", "revenue", "discount", "points")
+SPLITS = ("store", "channel", "tier", "segment")
 # per-week integer columns (deltas for liability, plain sums for the rest)
 WEEK_FIELDS = ("receipts", "revenue", "discount", "points_accrued", "points_redeemed", "points_expired", "liability")
 TOTAL_FIELDS = ("turnover", "revenue", "receipts", "units", "lines", "receipts_with_card", "discount",
                 "points_accrued", "points_referral", "points_redeemed", "points_expired", "points_returned",
                 "redeemed_money",
-                "certificates_used", "certificates_sold", "coupons_issued", "coupons_redeemed", "active_customers",
+                "certificates_used", "certificates_sold", "coupons_issued", "coupons_redeemed", "coupons_expired",
+                "active_customers",
                 "first_purchase", "repeat_purchase", "returns", "refunded", "liability_start", "liability", "customers")
 
 
@@ -73,6 +77,8 @@ class Tally:
         self.gifts: dict[str, list[tuple[int, str, int]]] = {}  # campaign -> (utc, receipt id, given) per receipt
         self.attrs: dict[str, int] = {}  # line attribute the programme reads -> lines that have it
         self.requests: dict[tuple[str, str, str], int] = {}  # (what, outcome, reason) -> receipts (see ``request``)
+        self.splits: dict[tuple[str, str], list[int]] = {}  # (dimension, value) -> SPLIT_FIELDS
+        self.burn: dict[str, int] = {}  # month ("2026-03", or "never") -> points held at the end that expire then
         self.first: int | None = None
         self.last: int | None = None
 
@@ -109,6 +115,13 @@ class Tally:
         key = (what, outcome, reason or "")
         self.requests[key] = self.requests.get(key, 0) + 1
 
+    def split(self, dimension: str, value: str, figures: tuple[int, ...]) -> None:
+        row = self.splits.get((dimension, value))
+        if row is None:
+            row = self.splits[(dimension, value)] = [0] * len(SPLIT_FIELDS)
+        for i, figure in enumerate(figures):
+            row[i] += figure
+
     # ------------------------------------------------------------------------------ merging
     def merge(self, other: Tally) -> None:
         for key, value in other.totals.items():
@@ -137,6 +150,10 @@ class Tally:
             self.attrs[name] = self.attrs.get(name, 0) + lines
         for asked, count in other.requests.items():
             self.requests[asked] = self.requests.get(asked, 0) + count
+        for (dimension, value), figures in other.splits.items():
+            self.split(dimension, value, tuple(figures))
+        for month, points in other.burn.items():
+            self.burn[month] = self.burn.get(month, 0) + points
         for name, gifts in other.gifts.items():
             self.gifts.setdefault(name, []).extend(gifts)
         for seen in (other.first, other.last):
@@ -194,7 +211,8 @@ def build(
         cost = values["discount"] + _money_of_points(values["points_accrued"] - values["points_returned"], bundle)
         campaign_cost[c.name] = cost
         rows.append({"name": c.name, "group": groups[c.name], **values, "cost": cost,
-                     "cost_share_ppm": _ppm(cost, t["turnover"])})
+                     "cost_share_ppm": _ppm(cost, t["turnover"]),
+                     "return_on_cost": _ratio(values["revenue"], cost) if cost > 0 else None})
     cost = t["discount"] + _money_of_points(t["points_accrued"] + t["points_referral"] - t["points_returned"], bundle)
     totals = {
         **t,
@@ -249,9 +267,25 @@ def build(
         "series": {"period": "week", "points": points},
         "budgets": budgets,
         "requests": requests_of(tally),
+        "splits": splits_of(tally, bundle),
+        "burn_forecast": [{"month": month, "points": points} for month, points in sorted(tally.burn.items())],
         "assumptions": assumptions(totals, bundle, input_counts),
         "assertions": [],
     }
+
+
+def splits_of(tally: Tally, bundle: Bundle) -> dict[str, list[dict[str, Any]]]:
+    """Per store, channel, tier and segment: receipts, turnover, revenue, discount, points, cost and
+    cost share (a receipt counts once per segment its customer is in; "(none)": no tier or segment,
+    "(anonymous)": no card). Rows by revenue, largest first."""
+    out: dict[str, list[dict[str, Any]]] = {dimension: [] for dimension in SPLITS}
+    for (dimension, value), figures in tally.splits.items():
+        row = dict(zip(SPLIT_FIELDS, figures, strict=True))
+        cost = row["discount"] + _money_of_points(row["points"], bundle)
+        out[dimension].append({"key": value, **row, "cost": cost, "cost_share_ppm": _ppm(cost, row["turnover"])})
+    for rows in out.values():
+        rows.sort(key=lambda r: (-r["revenue"], r["key"]))
+    return out
 
 
 def requests_of(tally: Tally) -> dict[str, Any]:
