@@ -150,8 +150,8 @@ class Tally:
             self.attrs[name] = self.attrs.get(name, 0) + lines
         for asked, count in other.requests.items():
             self.requests[asked] = self.requests.get(asked, 0) + count
-        for (dimension, value), figures in other.splits.items():
-            self.split(dimension, value, tuple(figures))
+        for (dimension, where), figures in other.splits.items():
+            self.split(dimension, where, tuple(figures))
         for month, points in other.burn.items():
             self.burn[month] = self.burn.get(month, 0) + points
         for name, gifts in other.gifts.items():
