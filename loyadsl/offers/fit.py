@@ -10,7 +10,7 @@ from .config import FitConfig
 from .cycles import Cycle, cycles
 from .errors import ONE_PURCHASE, SHORT_HISTORY, OffersError, need
 from .history import History, Visit
-from .model import FORMAT, VERSION, Model, day, minor
+from .model import FORMAT, SCORES, VERSION, Model, day, minor
 
 WEEK = 7.0
 
@@ -80,10 +80,21 @@ def fit(history: History, config: FitConfig, seed: int = 0, as_of: int | None = 
                     "purchases": history.purchases(), "repeat_customers": int(np.sum(repeat)),
                     "skipped": dict(sorted(history.skipped.items()))},
         "bgnbd": {**bg.to_dict(), "time_unit": "week"}, "gamma_gamma": gg.to_dict(),
-        "categories": categories, "neighbours": affinity.neighbours(sim, categories, 10),
+        "scores": list(SCORES), "categories": categories, "category_spend": category_spend(per_customer),
+        "neighbours": affinity.neighbours(sim, categories, 10),
         "warnings": warnings,
     }
     return Model(header, customers)
+
+
+def category_spend(per_customer: list[dict[str, Cycle]]) -> dict[str, int]:
+    """Per category, the mean over its buyers of their spend per purchase day (minor units, half up):
+    the cost base of an offer on a category the customer has not bought."""
+    spends: dict[str, list[int]] = {}
+    for cs in per_customer:
+        for category, cy in cs.items():
+            spends.setdefault(category, []).append(cy.spend)
+    return {c: half_up_mean(v) for c, v in sorted(spends.items())}
 
 
 def record(visits: list[Visit], as_of: int, config: FitConfig, money_edges: list[int],
