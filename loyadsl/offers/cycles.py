@@ -16,20 +16,31 @@ class Cycle:
     last: int  # ordinal of the last one
     spend: int  # mean minor units per purchase day (half up)
     every: float | None  # mean gap in days; None with one purchase day
+    rate: float = 0.0  # purchase days per day, recent ones weighing more (half-life HALF_LIFE days)
 
     @property
     def next(self) -> int | None:
         """Ordinal of the day the next purchase is due."""
         return None if self.every is None else self.last + round(self.every)
 
-    def chance(self, as_of: int, window: int) -> float:
-        """P(a purchase in [as_of, as_of + window)) with exponential gaps of mean ``every``; for one
-        purchase day, the one gap seen so far (as_of - last) stands in for the mean."""
-        every = self.every if self.every is not None else max(as_of - self.last, 1) * 2.0
-        return 1.0 - math.exp(-window / max(every, 1.0))
+    def chance(self, window: int) -> float:
+        """P(a purchase in the next ``window`` days) for purchases at the decayed ``rate`` (Poisson)."""
+        return 1.0 - math.exp(-self.rate * window)
 
 
-def cycles(visits: list[Visit]) -> dict[str, Cycle]:
+HALF_LIFE = 56.0  # days: a purchase 8 weeks old counts half as much as one today
+
+
+def decayed_rate(days: list[int], first: int, as_of: int) -> float:
+    """Purchase days per day since ``first``, each weighted by 2^(-age / HALF_LIFE), over the weighted
+    exposure: preferences drift, so recent purchases say more about the next weeks."""
+    k = math.log(2) / HALF_LIFE
+    weight = sum(math.exp(-k * (as_of - d)) for d in days)
+    exposure = (1.0 - math.exp(-k * (as_of - first + 1))) / k
+    return weight / exposure
+
+
+def cycles(visits: list[Visit], as_of: int) -> dict[str, Cycle]:
     """Every category the customer bought, with its cycle."""
     days: dict[str, list[int]] = {}
     spend: dict[str, int] = {}
@@ -41,5 +52,6 @@ def cycles(visits: list[Visit]) -> dict[str, Cycle]:
     for category, ds in sorted(days.items()):
         n = len(ds)
         every = (ds[-1] - ds[0]) / (n - 1) if n > 1 else None
-        out[category] = Cycle(n, ds[-1], (2 * spend[category] + n) // (2 * n), every)
+        out[category] = Cycle(n, ds[-1], (2 * spend[category] + n) // (2 * n), every,
+                              decayed_rate(ds, visits[0].day, as_of))
     return out

@@ -1,4 +1,4 @@
-"""The coded failures of `loya offers` (runtime/codes.py, LOY630-LOY639 and LOY740-LOY749)."""
+"""The coded failures of `loya offers` (runtime/codes.py: the LOY63x and LOY74x ranges)."""
 
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ def fit(history: History, config: FitConfig, seed: int = 0, as_of: int | None = 
     soon = bgnbd.expected(bg, config.expected_within / WEEK, x, t_x, T)
     horizon = bgnbd.expected(bg, config.clv_horizon / WEEK, x, t_x, T)
     spend = gammagamma.expected_spend(gg, np.where(repeat, x, 0.0), np.where(repeat, m, 0.0))
-    per_customer = [cycles(v) for v in visits]
+    per_customer = [cycles(v, as_of) for v in visits]
     categories = sorted({c for cs in per_customer for c in cs})
     counts = [{c: cy.n for c, cy in cs.items()} for cs in per_customer]
     xm = affinity.matrix(counts, categories)
@@ -112,6 +112,6 @@ def record(visits: list[Visit], as_of: int, config: FitConfig, money_edges: list
         "rfm": {"r": r, "f": f, "m": m, "code": f"{r}{f}{m}"},
         "quarter_spend": sum(v.amount for v in visits if v.day >= quarter_start(as_of)),
         "categories": {c: {"n": cy.n, "last": day(cy.last), "spend": cy.spend, "every": cy.every,
-                           "next": day(cy.next)} for c, cy in cats.items()},
+                           "next": day(cy.next), "rate": cy.rate} for c, cy in cats.items()},
         "affinity": [[c, s] for c, s in affine],
     }

@@ -126,10 +126,7 @@ class Context:
                 and self.due_ok(cats.get(cat), when) and self.unbought_ok(cats.get(cat), when)]
 
     def chance(self, cat: dict[str, Any] | None, alive: float, window: int) -> float:
-        if cat is None:
-            return 0.0
-        cycle = Cycle(cat["n"], ordinal(cat["last"]), cat["spend"], cat["every"])
-        return alive * cycle.chance(self.day, window)
+        return 0.0 if cat is None else purchase_chance(cat, alive, self.day, window)
 
     def due_ok(self, cat: dict[str, Any] | None, when: When) -> bool:
         if when.due_within is None:
@@ -145,6 +142,12 @@ class Context:
         if offer.discount is not None:
             return percent_of(base, offer.discount)
         return self.strategy.money(offer.amount or "")
+
+
+def purchase_chance(cat: dict[str, Any], alive: float, day: int, window: int) -> float:
+    """P(alive) x P(a purchase of the category in the next ``window`` days) at its decayed rate."""
+    cycle = Cycle(cat["n"], ordinal(cat["last"]), cat["spend"], cat["every"], cat["rate"])
+    return alive * cycle.chance(window)
 
 
 def days_to_birthday(born: dt.date, day: int) -> int:
