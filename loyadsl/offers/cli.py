@@ -125,8 +125,8 @@ def show_cmd(
     typer.echo(f"  p_alive {c['p_alive']:.3f}; expected purchases {c['expected']:.2f} in {cfg['expected_within']} days, "
                f"{c['expected_horizon']:.2f} in {cfg['clv_horizon']} days")
     typer.echo(f"  spend per purchase {c['spend']} ({c['spend_from']}); CLV {cfg['clv_horizon']} days {c['clv']}")
-    due = sorted((v["next"], k, v) for k, v in c["categories"].items() if v["next"])[:top]
-    typer.echo("  next purchases due: " + ("; ".join(f"{k} {n} (every {v['every']:.1f} d)" for n, k, v in due) or "none"))
+    due = sorted((v["next"], k, v) for k, v in c["categories"].items() if v["next"] and v["next"] > m.header["as_of"])[:top]
+    typer.echo("  next purchases due after the model's date: " + ("; ".join(f"{k} {n} (every {v['every']:.1f} d)" for n, k, v in due) or "none"))
     typer.echo("  affinity: " + ", ".join(f"{k} {s:.2f}" for k, s in c["affinity"][:top]))
 
 

@@ -41,7 +41,8 @@ class FitConfig(BaseModel):
     expected_within: Days = 30  # expected purchases reported over this too
     minor: Annotated[int, Field(ge=0, le=4)] = 2  # minor digits of the currency
     neighbours: Annotated[int, Field(ge=1, le=1000)] = 20  # affinity: closest categories kept per category
-    affinity_top: Annotated[int, Field(ge=1, le=100)] = 10  # affinity: categories kept per customer
+    affinity_top: Annotated[int, Field(ge=1, le=100)] = 30  # affinity: categories kept per customer
+    half_life: Days = 56  # purchase rates per category: a purchase this old counts half
     min_customers: Annotated[int, Field(ge=2)] = 10  # repeat customers needed to fit
     min_days: Days = 28  # history span needed to fit
     rfm: RFMBins = RFMBins()

@@ -16,7 +16,7 @@ class Cycle:
     last: int  # ordinal of the last one
     spend: int  # mean minor units per purchase day (half up)
     every: float | None  # mean gap in days; None with one purchase day
-    rate: float = 0.0  # purchase days per day, recent ones weighing more (half-life HALF_LIFE days)
+    rate: float = 0.0  # purchase days per day, recent ones weighing more (decayed_rate)
 
     @property
     def next(self) -> int | None:
@@ -28,20 +28,17 @@ class Cycle:
         return 1.0 - math.exp(-self.rate * window)
 
 
-HALF_LIFE = 56.0  # days: a purchase 8 weeks old counts half as much as one today
-
-
-def decayed_rate(days: list[int], first: int, as_of: int) -> float:
-    """Purchase days per day since ``first``, each weighted by 2^(-age / HALF_LIFE), over the weighted
+def decayed_rate(days: list[int], first: int, as_of: int, half_life: int) -> float:
+    """Purchase days per day since ``first``, each weighted by 2^(-age / half_life), over the weighted
     exposure: preferences drift, so recent purchases say more about the next weeks."""
-    k = math.log(2) / HALF_LIFE
+    k = math.log(2) / half_life
     weight = sum(math.exp(-k * (as_of - d)) for d in days)
     exposure = (1.0 - math.exp(-k * (as_of - first + 1))) / k
     return weight / exposure
 
 
-def cycles(visits: list[Visit], as_of: int) -> dict[str, Cycle]:
-    """Every category the customer bought, with its cycle."""
+def cycles(visits: list[Visit], as_of: int, half_life: int) -> dict[str, Cycle]:
+    """Every category the customer bought, with its cycle and its decayed rate."""
     days: dict[str, list[int]] = {}
     spend: dict[str, int] = {}
     for visit in visits:
@@ -53,5 +50,5 @@ def cycles(visits: list[Visit], as_of: int) -> dict[str, Cycle]:
         n = len(ds)
         every = (ds[-1] - ds[0]) / (n - 1) if n > 1 else None
         out[category] = Cycle(n, ds[-1], (2 * spend[category] + n) // (2 * n), every,
-                              decayed_rate(ds, visits[0].day, as_of))
+                              decayed_rate(ds, visits[0].day, as_of, half_life))
     return out

@@ -24,6 +24,17 @@ def half_up_mean(values: list[int]) -> int:
     return (2 * sum(values) + len(values)) // (2 * len(values))
 
 
+def summary(visits: list[list[Visit]], as_of: int) -> tuple[Any, Any, Any, Any]:
+    """Per customer: repeat purchases x, weeks from the first purchase to the last (t_x) and to the
+    end of ``as_of`` (T), and the mean value of the repeat purchases (minor units, half up; 0 without)."""
+    np = need("numpy")
+    x = np.array([len(v) - 1 for v in visits], dtype=float)
+    t_x = np.array([(v[-1].day - v[0].day) / WEEK for v in visits])
+    T = np.array([(as_of - v[0].day) / WEEK for v in visits])
+    m = np.array([half_up_mean([u.amount for u in v[1:]]) if len(v) > 1 else 0 for v in visits], dtype=float)
+    return x, t_x, T, m
+
+
 def check_enough(history: History, as_of: int, config: FitConfig) -> None:
     """LOY630 with the numbers when the history is too short or too thin to fit."""
     if not history.visits:
@@ -44,19 +55,15 @@ def fit(history: History, config: FitConfig, seed: int = 0, as_of: int | None = 
     check_enough(history, as_of, config)
     ids = list(history.visits)
     visits = [history.visits[c] for c in ids]
-    x = np.array([len(v) - 1 for v in visits], dtype=float)
-    t_x = np.array([(v[-1].day - v[0].day) / WEEK for v in visits])
-    T = np.array([(as_of - v[0].day) / WEEK for v in visits])
+    x, t_x, T, m = summary(visits, as_of)
     bg = bgnbd.fit(x, t_x, T, seed)
-    means = [half_up_mean([u.amount for u in v[1:]]) if len(v) > 1 else 0 for v in visits]
-    m = np.array(means, dtype=float)
     repeat = (x > 0) & (m > 0)
     gg = gammagamma.fit(x[repeat], m[repeat], seed)
     alive = bgnbd.p_alive(bg, x, t_x, T)
     soon = bgnbd.expected(bg, config.expected_within / WEEK, x, t_x, T)
     horizon = bgnbd.expected(bg, config.clv_horizon / WEEK, x, t_x, T)
     spend = gammagamma.expected_spend(gg, np.where(repeat, x, 0.0), np.where(repeat, m, 0.0))
-    per_customer = [cycles(v, as_of) for v in visits]
+    per_customer = [cycles(v, as_of, config.half_life) for v in visits]
     categories = sorted({c for cs in per_customer for c in cs})
     counts = [{c: cy.n for c, cy in cs.items()} for cs in per_customer]
     xm = affinity.matrix(counts, categories)

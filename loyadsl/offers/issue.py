@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from loyadsl.runtime.experiments import BUCKETS, bucket
-from loyadsl.runtime.state import CustomerState, apply, iso
+from loyadsl.runtime.state import CustomerState, apply, iso, parse_time
 
 from .errors import OVER_BUDGET, OffersError
 from .model import Model
@@ -102,14 +102,14 @@ def money_text(minor_units: int, strategy: Strategy) -> str:
 def describe(strategy: Strategy, o: Candidate, now: dt.datetime, arm_name: str) -> dict[str, Any]:
     """One offer as `loya offers issue` writes it: the coupon change, the texts, the estimated cost."""
     valid_to = now + dt.timedelta(days=o.offer.valid)
-    utc = int(now.timestamp())
+    utc = parse_time(now)
     code = coupon_code(strategy, o, now)
     value = f"{o.offer.discount}%" if o.offer.discount is not None else str(o.offer.amount)
     words = {"discount": value, "category": o.category or "your purchase", "offer": o.offer.name,
              "valid_to": valid_to.date().isoformat(), "gap": money_text(o.gap or 0, strategy),
              "code": code}
     change = {"op": "coupon_issue", "code": code, "series": o.offer.coupon, "issued": iso(utc),
-              "valid_from": iso(utc), "valid_to": iso(int(valid_to.timestamp())), "uses_left": 1,
+              "valid_from": iso(utc), "valid_to": iso(parse_time(valid_to)), "uses_left": 1,
               "campaign": strategy.strategy}
     return {"customer": o.customer, "arm": arm_name, "strategy": strategy.strategy, "offer": o.offer.name,
             "coupon": o.offer.coupon, "code": code, "category": o.category, "value": value,

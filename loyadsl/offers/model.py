@@ -74,7 +74,10 @@ class Model:
         text = self.to_json().encode("utf-8")
         payload = gzip.compress(text, mtime=0) if path.suffix == ".gz" else text
         fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".partial")
+        umask = os.umask(0)
+        os.umask(umask)
         try:
+            os.chmod(tmp, 0o666 & ~umask)
             with os.fdopen(fd, "wb") as f:
                 f.write(payload)
             os.replace(tmp, path)

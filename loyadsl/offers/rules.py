@@ -29,6 +29,7 @@ class Candidate(NamedTuple):
 # the model scores each rule reads; birthday comes from the customer states, not the model
 NEEDS = {"due_within": "cycles", "not_bought_within": "cycles", "affinity_top": "affinity",
          "p_alive_below": "p_alive", "p_alive_at_least": "p_alive", "clv_quantile_at_least": "clv",
+         "total_quantile_at_least": "rfm",
          "tier_threshold": "quarter_spend", "min_purchases": "p_alive"}
 TARGET_NEEDS = {Target.due: "cycles", Target.affinity: "affinity"}
 
@@ -58,6 +59,12 @@ def check(strategy: Strategy, model: Model, birthdays: dict[str, dt.date] | None
                               "score: give the customer states (--customers) that hold birthdays")
 
 
+def quantiles(model: Model, key: str, levels: list[Decimal | None]) -> dict[Decimal, int]:
+    """The value of ``key`` (clv, total) at each quantile level, over the model's customers."""
+    values = sorted(c[key] for c in model.customers.values())
+    return {q: values[min(len(values) - 1, int(float(q) * len(values)))] for q in levels if q is not None}
+
+
 def percent_of(base: int, rate: Decimal) -> int:
     return int((Decimal(base) * rate / 100).quantize(Decimal(1), ROUND_HALF_UP))
 
@@ -67,9 +74,8 @@ class Context:
 
     def __init__(self, strategy: Strategy, model: Model, day: int, birthdays: dict[str, dt.date] | None) -> None:
         self.strategy, self.model, self.day, self.birthdays = strategy, model, day, birthdays or {}
-        clvs = sorted(c["clv"] for c in model.customers.values())
-        self.quantile = {q: clvs[min(len(clvs) - 1, int(float(q) * len(clvs)))]
-                         for o in strategy.offers if (q := o.when.clv_quantile_at_least) is not None}
+        self.quantiles = {key: quantiles(model, key, [getattr(o.when, f"{key}_quantile_at_least")
+                                                      for o in strategy.offers]) for key in ("clv", "total")}
         self.category_spend: dict[str, int] = model.header.get("category_spend", {})
 
     def customer_ok(self, cid: str, c: dict[str, Any], when: When) -> bool:
@@ -78,8 +84,9 @@ class Context:
             return False
         if when.p_alive_at_least is not None and not c["p_alive"] >= when.p_alive_at_least:
             return False
-        if when.clv_quantile_at_least is not None and not c["clv"] >= self.quantile[when.clv_quantile_at_least]:
-            return False
+        for key, q in (("clv", when.clv_quantile_at_least), ("total", when.total_quantile_at_least)):
+            if q is not None and not c[key] >= self.quantiles[key][q]:
+                return False
         if when.min_purchases is not None and c["purchases"] < when.min_purchases:
             return False
         if when.birthday_within is not None:
@@ -113,17 +120,20 @@ class Context:
     def categories(self, c: dict[str, Any], offer: Offer) -> list[tuple[str, float]]:
         """(category, score) the offer's target and category rules allow."""
         when, cats = offer.when, c["categories"]
-        affine = c["affinity"][: when.affinity_top] if when.affinity_top else c["affinity"]
-        if offer.target is Target.affinity:
-            pairs = [(cat, float(s)) for cat, s in affine]
-        else:
-            pool = offer.categories if offer.target is Target.fixed else sorted(cats)
-            pairs = [(cat, self.chance(cats.get(cat), float(c["p_alive"]), offer.valid)) for cat in pool]
         allowed = set(offer.categories) if offer.categories else None
+
+        def ok(cat: str) -> bool:
+            return ((allowed is None or cat in allowed) and self.due_ok(cats.get(cat), when)
+                    and self.unbought_ok(cats.get(cat), when))
+
+        # affinity_top: among the customer's best affinity categories that pass the other rules
+        affine = [(cat, float(s)) for cat, s in c["affinity"] if ok(cat)][: when.affinity_top or None]
+        if offer.target is Target.affinity:
+            return affine
         top = {cat for cat, _ in affine} if when.affinity_top else None
-        return [(cat, s) for cat, s in pairs
-                if (allowed is None or cat in allowed) and (top is None or cat in top)
-                and self.due_ok(cats.get(cat), when) and self.unbought_ok(cats.get(cat), when)]
+        pool = offer.categories if offer.target is Target.fixed else sorted(cats)
+        return [(cat, self.chance(cats.get(cat), float(c["p_alive"]), offer.valid)) for cat in pool
+                if ok(cat) and (top is None or cat in top)]
 
     def chance(self, cat: dict[str, Any] | None, alive: float, window: int) -> float:
         return 0.0 if cat is None else purchase_chance(cat, alive, self.day, window)

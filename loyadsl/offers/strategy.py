@@ -41,7 +41,8 @@ class When(BaseModel):
     affinity_top: Annotated[int, Field(ge=1, le=100)] | None = None  # among the customer's k best
     p_alive_below: Probability | None = None
     p_alive_at_least: Probability | None = None
-    clv_quantile_at_least: Probability | None = None  # the customer's CLV is in this upper quantile
+    clv_quantile_at_least: Probability | None = None  # the customer's CLV is at least this quantile's
+    total_quantile_at_least: Probability | None = None  # their spend so far is at least this quantile's
     tier_threshold: str | None = None  # with tier_gap_at_most: the next level's threshold this quarter
     tier_gap_at_most: str | None = None  # spend still needed to reach it, more than 0 and at most this
     birthday_within: Days | None = None  # the customer's birthday is within this many days (needs --customers)
