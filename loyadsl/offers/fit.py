@@ -10,7 +10,7 @@ from .config import FitConfig
 from .cycles import Cycle, cycles
 from .errors import ONE_PURCHASE, SHORT_HISTORY, OffersError, need
 from .history import History, Visit
-from .model import FORMAT, SCORES, VERSION, Model, day, minor
+from .model import FORMAT, SCORES, VERSION, Model, day, minor, rounded
 
 WEEK = 7.0
 
@@ -91,7 +91,7 @@ def fit(history: History, config: FitConfig, seed: int = 0, as_of: int | None = 
         "neighbours": affinity.neighbours(sim, categories, 10),
         "warnings": warnings,
     }
-    return Model(header, customers)
+    return Model(rounded(header), rounded(customers))  # as the file holds them: loading gives the same
 
 
 def category_spend(per_customer: list[dict[str, Cycle]]) -> dict[str, int]:
