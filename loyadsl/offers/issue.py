@@ -108,11 +108,12 @@ def describe(strategy: Strategy, o: Candidate, now: dt.datetime, arm_name: str) 
     words = {"discount": value, "category": o.category or "your purchase", "offer": o.offer.name,
              "valid_to": valid_to.date().isoformat(), "gap": money_text(o.gap or 0, strategy),
              "code": code}
-    change = {"op": "coupon_issue", "code": code, "series": o.offer.coupon, "issued": iso(utc),
+    series = strategy.series(o.offer, o.category)
+    change = {"op": "coupon_issue", "code": code, "series": series, "issued": iso(utc),
               "valid_from": iso(utc), "valid_to": iso(parse_time(valid_to)), "uses_left": 1,
               "campaign": strategy.strategy}
     return {"customer": o.customer, "arm": arm_name, "strategy": strategy.strategy, "offer": o.offer.name,
-            "coupon": o.offer.coupon, "code": code, "category": o.category, "value": value,
+            "coupon": series, "code": code, "category": o.category, "value": value,
             "valid_from": now.isoformat(), "valid_to": valid_to.isoformat(), "score": round(o.score, 6),
             "cost": o.cost, "message": o.offer.message.format_map(words),
             "cashier": o.offer.cashier.format_map(words), "change": change}

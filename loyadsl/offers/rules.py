@@ -42,7 +42,8 @@ def check(strategy: Strategy, model: Model, birthdays: dict[str, dt.date] | None
                           f"{model.header['currency']}")
     for i, offer in enumerate(strategy.offers):
         where = f"offers[{i}] ({offer.name})"
-        missing = [c for c in offer.categories if c not in known]
+        named = [*offer.categories, *(offer.coupon if isinstance(offer.coupon, dict) else ())]
+        missing = [c for c in dict.fromkeys(named) if c not in known]
         if missing:
             hint = difflib.get_close_matches(missing[0], sorted(known), n=1)
             raise OffersError(UNKNOWN_CATEGORY, f"{where}: categories {missing} are not in the model "
@@ -121,6 +122,8 @@ class Context:
         """(category, score) the offer's target and category rules allow."""
         when, cats = offer.when, c["categories"]
         allowed = set(offer.categories) if offer.categories else None
+        if isinstance(offer.coupon, dict):
+            allowed = set(offer.coupon) & allowed if allowed is not None else set(offer.coupon)
 
         def ok(cat: str) -> bool:
             return ((allowed is None or cat in allowed) and self.due_ok(cats.get(cat), when)

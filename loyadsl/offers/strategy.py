@@ -60,7 +60,9 @@ class Offer(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: Name
-    coupon: Name  # the coupon series the programme declares; its campaign gives the discount
+    # the coupon series the programme declares (its campaign gives the discount), or one series per
+    # category (a campaign's goods are fixed in the programme): categories without one are not offered
+    coupon: Name | dict[str, Name]
     discount: Percent | None = None  # a percentage off the category (or the receipt)
     amount: str | None = None  # or an amount off, e.g. 5.00 USD
     valid: Days = 14
@@ -78,6 +80,8 @@ class Offer(BaseModel):
             raise ValueError("give one of discount (a percentage) and amount (money off)")
         if self.target is Target.fixed and not self.categories:
             raise ValueError("target fixed needs categories")
+        if isinstance(self.coupon, dict) and self.target is Target.customer:
+            raise ValueError("an offer on the whole receipt has one coupon series, not one per category")
         for text in (self.message, self.cashier):
             try:
                 names = {name for _, name, _, _ in Formatter().parse(text) if name is not None}
@@ -110,6 +114,10 @@ class Strategy(BaseModel):
             if text is not None:
                 units.money(text, self.currency, self.minor)
         return self
+
+    def series(self, offer: Offer, category: str | None) -> str:
+        """The coupon series of an offer on ``category``."""
+        return offer.coupon if isinstance(offer.coupon, str) else offer.coupon[category or ""]
 
     def money(self, text: str) -> int:
         return units.money(text, self.currency, self.minor)
