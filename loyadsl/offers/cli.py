@@ -19,7 +19,7 @@ import typer
 
 from loyadsl.runtime import LoyaError
 
-from .errors import BAD_OPTION, OffersError
+from .errors import BAD_OPTION, OVER_BUDGET, OffersError
 
 offers = typer.Typer(help="Personal offers: fit customer models, issue offers by a strategy, backtest them.",
                      no_args_is_help=True)
@@ -154,14 +154,12 @@ def issue_cmd(
             write_states(states, known or {}, issued)
     took = time.perf_counter() - start
     for w in issued.warnings:
-        typer.echo(f"warning[{OVER_BUDGET_WARNING}]: {w}", err=True)
+        typer.echo(f"warning[{OVER_BUDGET}]: {w}", err=True)
     counts = {a: sum(1 for o in issued.offers if o["arm"] == a) for a in ("offer", "holdout")}
     cost = sum(o["cost"] for o in issued.offers if o["arm"] == "offer")
     typer.echo(f"{counts['offer']:,} offers issued to {len(issued.changes()):,} customers (estimated cost {cost}), "
                f"{counts['holdout']:,} held out; {len(m.customers):,} customers in {took:.2f} s -> {output}")
 
-
-OVER_BUDGET_WARNING = "LOY636"
 
 
 def read_states(path: Path) -> dict[str, Any]:
