@@ -59,6 +59,16 @@ def test_gamma_gamma_reproduces_the_published_fit(data: tuple) -> None:
     assert (round(gg.p, 2), round(gg.q, 2), round(gg.gamma, 2)) == (6.25, 3.74, 15.45)
 
 
+def test_conditional_expectation_of_the_paper(data: tuple) -> None:
+    """The paper's worked example: a customer with x = 2, t_x = 30.43, T = 38.86 is expected to make
+    1.226 purchases in the next 39 weeks."""
+    import numpy as np
+    x, t_x, T, _ = data
+    m = bgnbd.fit(x, t_x, T, seed=0)
+    one = np.array([2.0]), np.array([30.43]), np.array([38.86])
+    assert round(float(bgnbd.expected(m, 39.0, *one)[0]), 3) == 1.226
+
+
 def test_scores_follow_the_paper(data: tuple) -> None:
     """p_alive is 1 without repeat purchases and falls with time since the last one; expected
     purchases grow with the horizon."""
