@@ -107,3 +107,26 @@ def test_show_prints_scores(shop_model: Model, tmp_path: Path) -> None:
     assert shown["customer"] == "R1" and shown["p_alive"] == shop_model.customers["R1"]["p_alive"]
     text = CliRunner().invoke(app, ["offers", "show", str(tmp_path / "m.json"), "R1"])
     assert "p_alive" in text.stdout and "COFFEE" in text.stdout
+
+
+def test_cli_fit_issue_backtest(shop_data: Path, tmp_path: Path) -> None:
+    """The commands end to end on the shop: fit writes the model, issue writes offers and states, the
+    backtest prints the three rankings, calibration, the arms and its time and memory."""
+    run = CliRunner()
+    fitted = run.invoke(app, ["offers", "fit", str(shop_data / "history.jsonl"), "-o", str(tmp_path / "m.json")])
+    assert fitted.exit_code == 0, fitted.stderr
+    assert "fitted 28 customers" in fitted.stdout and "peak memory" in fitted.stdout
+    issued = run.invoke(app, ["offers", "issue", str(STDLIB / "replenishment.yaml"), "--model", str(tmp_path / "m.json"),
+                              "-o", str(tmp_path / "o.jsonl"), "--states", str(tmp_path / "s.jsonl")])
+    assert issued.exit_code == 0, issued.stderr
+    offers = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
+    states = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert {s["id"] for s in states} == {o["customer"] for o in offers if o["arm"] == "offer"}
+    report = run.invoke(app, ["offers", "backtest", str(STDLIB / "replenishment.yaml"), str(shop_data / "history.jsonl"),
+                              "--cut", "2025-05-20", "--weeks", "4"])
+    assert report.exit_code == 0, report.stderr
+    for text in ("precision@3", "model - popular", "model - own", "calibration", "baseline own", "A/A", "peak memory"):
+        assert text in report.stdout
+    as_json = run.invoke(app, ["offers", "backtest", str(STDLIB / "replenishment.yaml"), str(shop_data / "history.jsonl"),
+                               "--cut", "2025-05-20", "--format", "json"])
+    assert json.loads(as_json.stdout)["hits"]["k"] == 3
