@@ -4,6 +4,7 @@ same history, configuration and seed give the same bytes. Money in it is integer
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gzip
 import json
 import math
@@ -41,7 +42,9 @@ def day(ordinal: int | None) -> str | None:
     return None if ordinal is None else dt.date.fromordinal(ordinal).isoformat()
 
 
+@functools.lru_cache(maxsize=4096)
 def ordinal(text: str) -> int:
+    """An ISO date of the model as an ordinal (cached: a model has a few hundred distinct dates)."""
     return dt.date.fromisoformat(text).toordinal()
 
 

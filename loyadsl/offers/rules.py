@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from .cycles import Cycle
@@ -67,7 +67,9 @@ def quantiles(model: Model, key: str, levels: list[Decimal | None]) -> dict[Deci
 
 
 def percent_of(base: int, rate: Decimal) -> int:
-    return int((Decimal(base) * rate / 100).quantize(Decimal(1), ROUND_HALF_UP))
+    """``rate`` % of ``base`` minor units, half up, in exact integers."""
+    num, den = rate.as_integer_ratio()
+    return (2 * base * num + 100 * den) // (200 * den)
 
 
 class Context:
@@ -130,7 +132,8 @@ class Context:
                     and self.unbought_ok(cats.get(cat), when))
 
         # affinity_top: among the customer's best affinity categories that pass the other rules
-        affine = [(cat, float(s)) for cat, s in c["affinity"] if ok(cat)][: when.affinity_top or None]
+        affine = ([(cat, float(s)) for cat, s in c["affinity"] if ok(cat)][: when.affinity_top or None]
+                  if offer.target is Target.affinity or when.affinity_top else [])
         if offer.target is Target.affinity:
             return affine
         top = {cat for cat, _ in affine} if when.affinity_top else None
