@@ -149,9 +149,11 @@ def issue_cmd(
         known = read_states(customers) if customers else None
         birthdays = {cid: st.birthday for cid, st in known.items() if st.birthday} if known is not None else None
         issued = issue(s, m, parse_now(now, dt.date.fromordinal(m.as_of + 1)), birthdays)
+        # the states first: a coupon a customer holds already is refused (LOY503) before anything is written
+        updated = state_lines(known or {}, issued) if states is not None else None
         write_lines(output, (json.dumps(o, ensure_ascii=False, sort_keys=True) for o in issued.offers))
-        if states is not None:
-            write_states(states, known or {}, issued)
+        if states is not None and updated is not None:
+            write_lines(states, updated)
     took = time.perf_counter() - start
     for w in issued.warnings:
         typer.echo(f"warning[{OVER_BUDGET}]: {w}", err=True)
@@ -188,12 +190,13 @@ def write_lines(path: Path, lines: Iterator[str] | Any) -> None:
         raise OffersError(BAD_OPTION, f"cannot write: {exc}", str(path)) from None
 
 
-def write_states(path: Path, known: dict[str, Any], issued: Any) -> None:
+def state_lines(known: dict[str, Any], issued: Any) -> list[str]:
+    """The customer states with their coupons, one canonical JSON line each, by id."""
     from loyadsl.runtime.bundle import canonical_json
 
     from .issue import with_coupons
     updated = with_coupons(known, issued)
-    write_lines(path, (canonical_json(updated[cid].to_dict()).decode("utf-8") for cid in sorted(updated)))
+    return [canonical_json(updated[cid].to_dict()).decode("utf-8") for cid in sorted(updated)]
 
 
 @offers.command("backtest")

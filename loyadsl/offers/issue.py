@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.experiments import BUCKETS, bucket
 from loyadsl.runtime.state import CustomerState, apply, iso, parse_time
 
@@ -123,5 +124,8 @@ def with_coupons(states: dict[str, CustomerState], issued: Issued) -> dict[str, 
     """The customer states with their coupons issued (a customer without a state starts empty)."""
     out = dict(states)
     for cid, changes in issued.changes().items():
-        out[cid] = apply(states.get(cid) or CustomerState(id=cid), changes)
+        try:
+            out[cid] = apply(states.get(cid) or CustomerState(id=cid), changes)
+        except LoyaError as exc:  # e.g. a coupon the customer holds already: issued twice (LOY503)
+            raise LoyaError(exc.code, exc.message, f"customer {cid!r}") from None
     return out

@@ -35,9 +35,14 @@ def test_bad_input(case: dict[str, Any], model_file: Path, tmp_path: Path) -> No
         data["scores"].remove(case["old_model_without"])
         (tmp_path / "old.json").write_text(json.dumps(data))
     places = {"tmp": str(tmp_path), "data": str(HERE / "data"), "model": str(model_file), "stdlib": str(STDLIB)}
+    if case.get("before"):
+        first = CliRunner().invoke(app, ["offers", *(a.format(**places) for a in case["before"])])
+        assert first.exit_code == 0, first.stderr
     args = ["offers", *(a.format(**places) for a in case["args"])]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == case["exit"], (result.stdout, result.stderr)
     for text in case["stderr"]:
         assert text in result.stderr
     assert "Traceback" not in result.stderr
+    for name in case.get("absent", ()):
+        assert not (tmp_path / name).exists(), f"{name} was written"
