@@ -14,7 +14,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from loyadsl.ab import compare
+from loyadsl.ab import compare, cuped
 
 from . import bgnbd
 from .config import FitConfig
@@ -42,6 +42,8 @@ def interval(values: list[float]) -> dict[str, float]:
 def paired(a: list[float], b: list[float]) -> dict[str, float]:
     """Mean of a - b per customer, its 95 % interval and p-value (paired t-test, scipy)."""
     stats = need("scipy.stats")
+    if a == b:  # the same hits for every customer: no difference, and no variance to test
+        return {"diff": 0.0, "low": 0.0, "high": 0.0, "p": 1.0}
     result = stats.ttest_rel(a, b)
     ci = result.confidence_interval(confidence_level=LEVEL)
     return {"diff": (sum(a) - sum(b)) / len(a), "low": float(ci.low), "high": float(ci.high),
@@ -107,11 +109,13 @@ def calibration(model: Model, test: History, weeks: int, bins: int = 10) -> dict
     return {"predicted_total": float(predicted.sum()), "actual_total": float(actual.sum()), "bins": rows}
 
 
-def outcomes(issued: Issued, offers: list[dict[str, Any]], test: History, margin: Decimal,
+def outcomes(issued: Issued, offers: list[dict[str, Any]], before: History, test: History, margin: Decimal,
              strategy: Strategy) -> dict[str, Any]:
     """Redemption by arm; revenue and margin net of the offers' cost per eligible customer, offer arm vs
-    holdout (Welch, as `loya ab report`). An offer counts as used when its category (any purchase, for
-    a receipt offer) was bought while it was valid; its cost is the offer's value on that first day."""
+    holdout, by the A/B report's method (`loya ab report`: Welch's t-test on CUPED-adjusted values, the
+    covariate being the same figure over the same number of weeks before the cut). An offer counts as
+    used when its category (any purchase, for a receipt offer) was bought while it was valid; its cost
+    is the offer's value on that first day."""
     used, cost = {OFFER: 0, HOLDOUT: 0}, {OFFER: 0, HOLDOUT: 0}
     by_customer: dict[str, int] = {}
     for o in offers:
@@ -120,25 +124,26 @@ def outcomes(issued: Issued, offers: list[dict[str, Any]], test: History, margin
         cost[o["arm"]] += value or 0
         if o["arm"] == OFFER:
             by_customer[o["customer"]] = by_customer.get(o["customer"], 0) + (value or 0)
-    eligible = sorted({o["customer"] for o in offers})
-    arms: dict[str, list[tuple[int, int]]] = {OFFER: [], HOLDOUT: []}
-    for cid in eligible:
+    rows: dict[str, dict[str, list[dict[str, int]]]] = {"revenue": {OFFER: [], HOLDOUT: []},
+                                                          "margin": {OFFER: [], HOLDOUT: []}}
+    for cid in sorted({o["customer"] for o in offers}):
         revenue = sum(v.amount for v in test.visits.get(cid, []))
-        arms[issued.arms[cid]].append((revenue, by_customer.get(cid, 0)))
+        pre = sum(v.amount for v in before.visits.get(cid, []))
+        a = issued.arms[cid]
+        rows["revenue"][a].append({"revenue": revenue, "pre": pre})
+        rows["margin"][a].append({"revenue": percent_of(revenue, margin) - by_customer.get(cid, 0),
+                                  "pre": percent_of(pre, margin)})
     counts = {a: sum(1 for o in offers if o["arm"] == a) for a in (OFFER, HOLDOUT)}
     report: dict[str, Any] = {
         "offers": counts, "used": used, "redemption": {a: used[a] / counts[a] if counts[a] else None for a in used},
-        "cost_offer_arm": cost[OFFER], "customers": {a: len(v) for a, v in arms.items()}}
-    if min(len(v) for v in arms.values()) < 2:
-        report["uplift"] = None
+        "cost_offer_arm": cost[OFFER], "customers": {a: len(v) for a, v in rows["revenue"].items()},
+        "method": "Welch's t-test on CUPED-adjusted values (pre: the same weeks before the cut), 95%"}
+    if min(len(v) for v in rows["revenue"].values()) < 2:
         return report
-    rate = margin / 100
-    treated_rev, control_rev = [float(r) for r, _ in arms[OFFER]], [float(r) for r, _ in arms[HOLDOUT]]
-    treated_margin = [float(rate * r) - c for r, c in arms[OFFER]]
-    control_margin = [float(rate * r) for r, _ in arms[HOLDOUT]]
-    for name, (t, c) in {"revenue": (treated_rev, control_rev), "margin": (treated_margin, control_margin)}.items():
-        diff, low, high, p = compare(t, c, LEVEL)
-        n = len(t)
+    for name, groups in rows.items():
+        adjusted = cuped(groups)
+        diff, low, high, p = compare(adjusted[OFFER], adjusted[HOLDOUT], LEVEL)
+        n = len(adjusted[OFFER])
         report[f"incremental_{name}"] = {"per_customer": diff, "low": low, "high": high, "p": p,
                                          "total": diff * n, "total_low": low * n, "total_high": high * n}
     return report
@@ -179,6 +184,7 @@ def backtest(history: History, strategy: Strategy, config: FitConfig, cut: dt.da
              margin: Decimal, k: int) -> dict[str, Any]:
     cut_day = cut.toordinal()
     train, test = history.window(end=cut_day), history.window(start=cut_day, end=cut_day + 7 * weeks)
+    before = history.window(start=cut_day - 7 * weeks, end=cut_day)
     if not test.visits:
         raise OffersError(BAD_BACKTEST, f"no purchase in the {weeks} weeks from {cut} (history ends "
                           f"{dt.date.fromordinal(history.last_day)})")
@@ -193,8 +199,8 @@ def backtest(history: History, strategy: Strategy, config: FitConfig, cut: dt.da
         "test": {"customers": len(test.visits), "purchases": test.purchases()},
         "bgnbd": model.header["bgnbd"], "gamma_gamma": model.header["gamma_gamma"],
         "hits": hits(predicted, actual, k), "calibration": calibration(model, test, weeks),
-        "strategy": outcomes(issued, issued.offers, test, margin, strategy),
-        "baselines": {m: outcomes(issued, baseline_offers(issued, predicted, m), test, margin, strategy)
+        "strategy": outcomes(issued, issued.offers, before, test, margin, strategy),
+        "baselines": {m: outcomes(issued, baseline_offers(issued, predicted, m), before, test, margin, strategy)
                       for m in ("popular", "own")},
         "warnings": [w["message"] for w in model.header["warnings"]] + issued.warnings,
     }

@@ -39,7 +39,8 @@ def lines(report: dict[str, Any]) -> list[str]:
     out.append(f"calibration: predicted {cal['predicted_total']:,.0f} purchase days, actual {cal['actual_total']:,.0f}; "
                "by decile of prediction (predicted/actual): "
                + " ".join(f"{b['predicted']:.2f}/{b['actual']:.2f}" for b in cal["bins"]))
-    out.append(f"offers (margin {report['margin']}; money in minor units; arms: offer vs holdout, Welch 95%):")
+    out.append(f"offers (margin {report['margin']}; money in minor units; offer arm vs holdout: "
+               f"{report['strategy']['method']}):")
     out += arm_lines("strategy", report["strategy"])
     for name, r in report["baselines"].items():
         out += arm_lines(f"baseline {name}", r)
