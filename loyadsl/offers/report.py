@@ -11,7 +11,9 @@ def ci(d: dict[str, float], digits: int = 3) -> str:
 
 def arm_lines(name: str, r: dict[str, Any]) -> list[str]:
     red = r["redemption"]
-    out = [f"{name}: {r['offers']['offer']:,} offers ({r['offers']['holdout']:,} in holdout), used "
+    n = r["customers"]
+    out = [f"{name}: {r['offers']['offer']:,} offers to {n['offer']:,} customers ({r['offers']['holdout']:,} to "
+           f"{n['holdout']:,} in holdout), used "
            f"{red['offer'] or 0:.1%} (holdout would-be {red['holdout'] or 0:.1%}), cost {r['cost_offer_arm']:,}"]
     for key in ("incremental_revenue", "incremental_margin"):
         u = r.get(key)
