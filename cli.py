@@ -32,6 +32,7 @@ from loyadsl.ab import ab as ab_app
 from loyadsl.api import CheckResult, check_file, compile_file, is_yaml
 from loyadsl.diagnostics import Diagnostic, did_you_mean, error, has_errors
 from loyadsl.evaluation import Evaluation
+from loyadsl.offers.cli import offers as offers_app
 from loyadsl.render import (
     CI_FORMATS,
     ci_report,
@@ -54,6 +55,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ab_app, name="ab")
+app.add_typer(offers_app, name="offers")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -111,6 +111,16 @@ CODES: dict[str, str] = {
     # LOY615-LOY619: loya diff guards (reserved for issue 16)
     # LOY620-LOY629: A/B inputs and reports (reserved for issue 12)
     "LOY620": "A/B outcome table cannot be used",
+    # LOY630-LOY639: personal offers inputs: history, model, strategy (reserved for issue 14)
+    "LOY630": "history too short or too thin to fit the customer models",
+    "LOY631": "customers with one purchase: no repeat-based scores (warning)",
+    "LOY632": "offers model file cannot be read",
+    "LOY633": "offer strategy cannot be used",
+    "LOY634": "strategy names a category the model has never seen",
+    "LOY635": "strategy reads a score the model did not fit",
+    "LOY636": "the strategy's budget cannot pay for the offers",
+    "LOY637": "customer not in the offers model",
+    "LOY638": "backtest cannot be measured",
     # LOY7xx: command-line usage
     # LOY700-LOY709: command-line usage (reserved for hardening)
     "LOY700": "a command-line value cannot be used",
@@ -122,6 +132,9 @@ CODES: dict[str, str] = {
     "LOY721": "the `ab` extra is not installed",
     # LOY730-LOY739: command-line usage (reserved for issue 16)
     "LOY730": "the command needs an extra that is not installed",
+    # LOY740-LOY749: `loya offers` usage (reserved for issue 14)
+    "LOY740": "an `offers` option value cannot be used",
+    "LOY741": "the `offers` extra is not installed",
     # LOY750-LOY759: `loya test` and `loya doc` usage and test files (reserved for issue 15)
     "LOY750": "a test file cannot be read or has the wrong shape",
     "LOY751": "the programme under test does not compile",
