@@ -338,6 +338,21 @@ class BudgetClause(Clause):
     value: Expr
 
 
+@dataclass(frozen=True)
+class ArmRef(Node):
+    """``coffee.treatment``: an arm of an experiment (docs/experiments.md)."""
+
+    experiment: str
+    arm: str
+
+
+@dataclass(frozen=True)
+class ArmClause(Clause):
+    """``arm coffee.treatment``: the campaign runs only for customers in that arm of the experiment."""
+
+    ref: ArmRef
+
+
 # ----------------------------------------------------------------------------------------- declarations
 
 
@@ -368,6 +383,7 @@ class GroupDecl(Decl):
     stacking: str | None = None  # stack_all | stack_up_to | first_by_priority | best_for_customer | lowest_discount
     stacking_limit: int | None = None  # N of stack_up_to
     basis: str | None = None  # original | discounted
+    arm: ArmRef | None = None  # ``arm coffee.treatment``: every campaign of the group joins that arm
 
 
 @dataclass(frozen=True)
@@ -400,6 +416,29 @@ class CampaignDecl(Decl):
     title: str | None
     clauses: tuple[Clause, ...]
     uses: TemplateUse | None = None
+
+
+@dataclass(frozen=True)
+class ExperimentArm(Node):
+    """``arm treatment 45%`` or ``holdout 10%`` (named "holdout": nothing may join it)."""
+
+    name: str
+    weight: PercentLit
+    holdout: bool = False
+
+
+@dataclass(frozen=True)
+class ExperimentDecl(Decl):
+    """``experiment coffee "Coffee test" { salt "2026-q4"  arm treatment 50%  arm control 40%
+    holdout 10%  anonymous control }``: arms own bucket ranges in declared order (docs/experiments.md).
+
+    ``salt`` None: the experiment's name is the salt. ``anonymous``: the arm whose campaigns a receipt
+    without a customer id gets (None: no campaign bound to this experiment); it never enters the arm."""
+
+    title: str | None = None
+    salt: str | None = None
+    arms: tuple[ExperimentArm, ...] = ()
+    anonymous: str | None = None
 
 
 # ----------------------------------------------------------------------------------------- state declarations

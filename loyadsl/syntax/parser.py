@@ -62,6 +62,7 @@ SETTING_STARTS = {
     "coupons": "coupon_item_input",
     "certificates": "certificate_item_input",
     "referral": "referral_item_input",
+    "experiment": "experiment_item_input",
 }
 STARTS = ("module", "expr_input", "actions_input", "clause_input", "group_item_input", "template_use_input",
           *SETTING_STARTS.values())
@@ -77,7 +78,7 @@ NAME_PATTERN = re.compile(r"[^\W\d]\w*\Z")  # the grammar's NAME: a Unicode lett
 _BLOCK_WORDS = {"LEVEL": RESERVED_WORDS | {"lines", "where"}, "COMBO": RESERVED_WORDS | {"lines", "where", "of"}}
 _UNITS = {"unit": "units", "day": "days", "hour": "hours", "minute": "minutes", "pts": "points"}
 _TOP_LEVEL = re.compile(r"(programme|import|skus|stores|categories|brands|channels|strings|group|template|campaign"
-                        r"|account|redemption|tiers|counter|chips|coupons|certificates|referral)\b(?!\.)")
+                        r"|account|redemption|tiers|counter|chips|coupons|certificates|referral|experiment)\b(?!\.)")
 _AMOUNT_AND_UNIT = re.compile(r"([0-9]+(?:\.[0-9]+)?)[ \t]*(.+)", re.S)
 
 # Readable names of the terminals that are not plain keywords or punctuation.
@@ -193,7 +194,7 @@ def _lark() -> Lark:
 _TRIVIA: ContextVar[Trivia | None] = ContextVar("loya_trivia", default=None)
 # The rules whose children are the settings of a block, each on its own line in canonical form.
 _BLOCKS = frozenset({"header", "group_decl", "ladder_decl", "account_decl", "redemption_decl", "counter_decl",
-                     "chips_decl", "coupons_decl", "certificates_decl", "referral_decl"})
+                     "chips_decl", "coupons_decl", "certificates_decl", "referral_decl", "experiment_decl"})
 _FIRST_WORD = re.compile(r"\w+")
 
 
@@ -708,6 +709,9 @@ class _Builder(Transformer):
     def g_basis(self, meta: Any, children: list[Any]) -> tuple[str, str, Span | None]:
         return "basis", str(children[0]), self._span(meta)
 
+    def g_arm(self, meta: Any, children: list[Any]) -> tuple[str, n.ArmRef, Span | None]:
+        return "arm", children[0], self._span(meta)
+
     def group_item_input(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
         key, value, _ = children[0]
         return key, value
@@ -942,6 +946,48 @@ class _Builder(Transformer):
     account_item_input = redemption_item_input = ladder_qualify_input = counter_item_input = _setting_input
     chips_item_input = coupon_item_input = certificate_item_input = referral_item_input = _setting_input
 
+    # -------------------------------------------------------------------------- experiments
+
+    def experiment_decl(self, meta: Any, children: list[Any]) -> n.ExperimentDecl:
+        name, title, *items = children
+        fields: dict[str, Any] = {}
+        arms: list[n.ExperimentArm] = []
+        seen: dict[str, Span | None] = {}
+        for key, value, span in items:
+            if key == "arm":
+                arms.append(value)
+                continue
+            self._once(seen, key, span, f"experiment `{name}`")
+            if key == "holdout":
+                arms.append(value)
+            else:
+                fields[key] = value
+        return n.ExperimentDecl(self._name(name, "experiment"), self._title(title), arms=tuple(arms), **fields,
+                                span=self._span(meta))
+
+    def x_salt(self, meta: Any, children: list[Any]) -> tuple[str, str, Span | None]:
+        return "salt", self._string(children[0]), self._span(meta)
+
+    def x_arm(self, meta: Any, children: list[Any]) -> tuple[str, n.ExperimentArm, Span | None]:
+        name, weight = children
+        return "arm", n.ExperimentArm(self._name(name, "arm"), self._percent(weight), span=self._span(meta)), \
+            self._span(meta)
+
+    def x_holdout(self, meta: Any, children: list[Any]) -> tuple[str, n.ExperimentArm, Span | None]:
+        arm = n.ExperimentArm("holdout", self._percent(children[0]), holdout=True, span=self._span(meta))
+        return "holdout", arm, self._span(meta)
+
+    def x_anonymous(self, meta: Any, children: list[Any]) -> tuple[str, str, Span | None]:
+        return "anonymous", str(children[0]), self._span(meta)
+
+    def experiment_item_input(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
+        key, value, _ = children[0]
+        return key, value
+
+    def arm_ref(self, meta: Any, children: list[Any]) -> n.ArmRef:
+        experiment, arm = children
+        return n.ArmRef(str(experiment), str(arm), span=self._span(meta))
+
     # -------------------------------------------------------------------------- clauses
 
     def c_group(self, meta: Any, children: list[Any]) -> n.GroupClause:
@@ -1025,6 +1071,9 @@ class _Builder(Transformer):
 
     def c_budget(self, meta: Any, children: list[Any]) -> n.BudgetClause:
         return n.BudgetClause(children[0], span=self._span(meta))
+
+    def c_arm(self, meta: Any, children: list[Any]) -> n.ArmClause:
+        return n.ArmClause(children[0], span=self._span(meta))
 
     def clause_input(self, meta: Any, children: list[Any]) -> n.Clause:
         return children[0]
@@ -1212,6 +1261,10 @@ class _Builder(Transformer):
         return n.SetLit(tuple(items), span=self._span(meta))
 
     # -------------------------------------------------------------------------- literal checks
+
+    def _percent(self, tok: Token) -> n.PercentLit:
+        amount, _ = _split_unit(tok.value)
+        return n.PercentLit(self._digits(amount, self._tspan(tok)), span=self._tspan(tok))
 
     def _money(self, tok: Token) -> n.MoneyLit:
         amount, currency = _split_unit(tok.value)

@@ -103,6 +103,8 @@ def decl_lines(decl: n.Decl, src: Trivia | None = None) -> list[Line]:
             lines.append(_setting(src, decl, "stacking", f"stacking {decl.stacking}{limit}"))
         if decl.basis is not None:
             lines.append(_setting(src, decl, "basis", f"basis {decl.basis}"))
+        if decl.arm is not None:
+            lines.append(_setting(src, decl, "arm", f"arm {format_arm_ref(decl.arm)}"))
         return _block(src, decl, f"group {decl.name}{_title(decl.title)}", lines)
     if isinstance(decl, n.TemplateDecl):
         params = ", ".join(f"{p.name}: {p.type_name}" for p in decl.params)
@@ -113,6 +115,8 @@ def decl_lines(decl: n.Decl, src: Trivia | None = None) -> list[Line]:
         if decl.uses is not None:
             head += f" uses {format_template_use(decl.uses)}"
         return _block(src, decl, head, [line for c in decl.clauses for line in clause_lines(c, 1, src)])
+    if isinstance(decl, n.ExperimentDecl):
+        return _block(src, decl, f"experiment {decl.name}{_title(decl.title)}", experiment_lines(decl, src))
     if isinstance(decl, n.TierLadderDecl):
         lines = [_setting(src, decl, "qualify", f"qualify {decl.measure} over {format_period(decl.period)}")]
         lines += [Line(1, format_level(level), *_whole(level)) for level in decl.levels]
@@ -140,6 +144,28 @@ def _block(src: Trivia, node: n.Node, head: str, inner: list[Line], depth: int =
     start, end = _whole(node)
     return [Line(depth, head + " {", start, src.open_brace(start)), *inner,
             Line(depth, "}" + tail, src.close_brace(node.span), end, closes=True)]
+
+
+# ---------------------------------------------------------------------------------------------- experiments
+
+
+def experiment_lines(decl: n.ExperimentDecl, src: Trivia) -> list[Line]:
+    """``salt``, the arms and the holdout in declared order (their order places their buckets), ``anonymous``."""
+    lines = []
+    if decl.salt is not None:
+        lines.append(_setting(src, decl, "salt", f"salt {quote(decl.salt)}"))
+    lines += [Line(1, format_experiment_arm(arm), *_whole(arm)) for arm in decl.arms]
+    if decl.anonymous is not None:
+        lines.append(_setting(src, decl, "anonymous", f"anonymous {decl.anonymous}"))
+    return lines
+
+
+def format_experiment_arm(arm: n.ExperimentArm) -> str:
+    return f"holdout {arm.weight.value}%" if arm.holdout else f"arm {arm.name} {arm.weight.value}%"
+
+
+def format_arm_ref(ref: n.ArmRef) -> str:
+    return f"{ref.experiment}.{ref.arm}"
 
 
 # ---------------------------------------------------------------------------------------------- state
@@ -277,6 +303,7 @@ def clause_keyword(clause: n.Clause) -> str:
         n.GroupClause: "group", n.PriorityClause: "priority", n.ValidClause: "valid",
         n.WeekdaysClause: "weekdays", n.HoursClause: "hours", n.AudienceClause: "audience",
         n.WhenClause: "when", n.ThenClause: "then", n.CouponClause: "coupon", n.BudgetClause: "budget",
+        n.ArmClause: "arm",
     }[type(clause)]
 
 
@@ -318,6 +345,8 @@ def clause_value(clause: n.Clause) -> str:
         return clause.series
     if isinstance(clause, n.BudgetClause):
         return format_expr(clause.value)
+    if isinstance(clause, n.ArmClause):
+        return format_arm_ref(clause.ref)
     raise TypeError(f"no one-line value for {clause!r}")
 
 

@@ -13,7 +13,7 @@ The shape is documented in docs/language.md ("The YAML twin"); ``to_yaml`` write
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
@@ -39,21 +39,24 @@ from loyadsl.syntax.printer import (
     clause_keyword,
     clause_value,
     format_action,
+    format_arm_ref,
     format_expr,
     format_template_use,
+    quote,
     state_settings,
 )
 
 LIST_KINDS = ("skus", "stores", "categories", "brands", "channels", "strings")
 CLAUSE_KEYS = ("group", "priority", "valid", "weekdays", "hours", "stores", "channels", "audience", "when", "then",
-               "limit", "max discount", "max points", "coupon", "budget")
+               "limit", "max discount", "max points", "coupon", "budget", "arm")
 SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templates", n.CampaignDecl: "campaigns",
             n.AccountDecl: "accounts", n.RedemptionDecl: "redemption", n.TierLadderDecl: "tiers",
             n.CounterDecl: "counters", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates",
-            n.ReferralDecl: "referral"}
+            n.ReferralDecl: "referral", n.ExperimentDecl: "experiments"}
 _KIND_OF_SECTION = {"lists": "list", "groups": "group", "templates": "template", "campaigns": "campaign",
                     "accounts": "account", "redemption": "redemption", "tiers": "tiers", "counters": "counter",
-                    "coupons": "coupons", "certificates": "certificates", "referral": "referral"}
+                    "coupons": "coupons", "certificates": "certificates", "referral": "referral",
+                    "experiments": "experiment"}
 # Sections of declarations a programme has at most one of: a mapping, or a list like the others.
 SINGLE_SECTIONS = ("redemption", "tiers", "referral")
 # The keys of each state declaration's mapping besides `name` and `title` (a counter's kind is its name key).
@@ -292,7 +295,7 @@ class _Reader:
         make = {"list": self.list_decl, "group": self.group, "template": self.template, "campaign": self.campaign,
                 "account": self.account, "redemption": self.redemption, "tiers": self.ladder,
                 "counter": self.counter, "coupons": self.coupons, "certificates": self.certificates,
-                "referral": self.referral}
+                "referral": self.referral, "experiment": self.experiment}
         if kind not in make:
             self.fail(at, f"unknown declaration `{kind}`", did_you_mean(kind, list(make)) or
                       f"a declaration is one of: {', '.join(make)}")
@@ -387,12 +390,12 @@ class _Reader:
         return n.ListDecl(name, kinds[0], source=source, span=self.span(node))
 
     def group(self, node: Node) -> n.GroupDecl | None:
-        pairs = self.mapping(node, "a group", ("name", "title", "priority", "stacking", "basis"))
+        pairs = self.mapping(node, "a group", ("name", "title", "priority", "stacking", "basis", "arm"))
         if pairs is None:
             return None
         name = self.name(self.required(pairs, "name", "a group"), "a group")
         fields: dict[str, Any] = {}
-        for key in ("priority", "stacking", "basis"):
+        for key in ("priority", "stacking", "basis", "arm"):
             value_node = pairs.get(key)
             value = self.text(value_node, f"`{key}`", required=True)
             if value is None or not isinstance(value_node, ScalarNode):
@@ -444,6 +447,42 @@ class _Reader:
         if name is None:
             return None
         return n.CampaignDecl(name, self.text(pairs.get("title"), "a title"), clauses, uses, span=self.span(node))
+
+    def experiment(self, node: Node) -> n.ExperimentDecl | None:
+        """``{name, title, salt, arms: {treatment: 45%, holdout: 10%, ...}, anonymous}``: the arms in
+        declared order; the key ``holdout`` is the holdout."""
+        pairs = self.mapping(node, "an experiment", ("name", "title", "salt", "arms", "anonymous"))
+        if pairs is None:
+            return None
+        name = self.name(self.required(pairs, "name", "an experiment"), "an experiment")
+        fields: dict[str, Any] = {}
+        for key in ("salt", "anonymous"):
+            value_node = pairs.get(key)
+            value = self.text(value_node, f"`{key}`", required=True)
+            if value is not None and isinstance(value_node, ScalarNode):
+                text = quote(value) if key == "salt" else value
+                setting, diags = parse_setting("experiment", key, text, self.file, *self.where(value_node))
+                self.embedded(diags)
+                if setting is not None:
+                    fields[key] = setting[1]
+        arms: list[n.ExperimentArm] = []
+        arms_node = self.required(pairs, "arms", "an experiment")
+        for arm_name, key, value in self.pairs(arms_node, "`arms`") if arms_node is not None else []:
+            weight = self.text(value, "an arm's weight", required=True)
+            if weight is None or not isinstance(value, ScalarNode) or self.name(key, "an arm") is None:
+                continue
+            text = f"{weight}" if arm_name == "holdout" else f"{arm_name} {weight}"
+            setting, diags = parse_setting("experiment", "holdout" if arm_name == "holdout" else "arm", text,
+                                           self.file, *self.where(value))
+            self.embedded(diags)
+            if setting is not None:
+                arms.append(replace(setting[1], span=Span(self.file, key.start_mark.line + 1,
+                                                          key.start_mark.column + 1, value.end_mark.line + 1,
+                                                          value.end_mark.column + 1)))
+        if name is None:
+            return None
+        return n.ExperimentDecl(name, self.text(pairs.get("title"), "a title"), arms=tuple(arms), **fields,
+                                span=self.span(node))
 
     # -------------------------------------------------------------------------- state declarations
 
@@ -777,7 +816,11 @@ def _decl_yaml(decl: n.Decl) -> Any:
             group["stacking"] = decl.stacking + ("" if decl.stacking_limit is None else f" {decl.stacking_limit}")
         if decl.basis is not None:
             group["basis"] = decl.basis
+        if decl.arm is not None:
+            group["arm"] = format_arm_ref(decl.arm)
         return group
+    if isinstance(decl, n.ExperimentDecl):
+        return _experiment_yaml(decl)
     if isinstance(decl, n.TierLadderDecl | n.RedemptionDecl | n.ReferralDecl | n.AccountDecl | n.CounterDecl
                   | n.CouponSeriesDecl | n.CertificateDecl):
         return _state_yaml(decl)
@@ -790,6 +833,18 @@ def _decl_yaml(decl: n.Decl) -> Any:
         out["uses"] = format_template_use(decl.uses)
     assert isinstance(decl, n.TemplateDecl | n.CampaignDecl)
     out.update(_clauses_yaml(decl.clauses))
+    return out
+
+
+def _experiment_yaml(decl: n.ExperimentDecl) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": decl.name}
+    if decl.title is not None:
+        out["title"] = decl.title
+    if decl.salt is not None:
+        out["salt"] = decl.salt
+    out["arms"] = _Flow((arm.name, f"{arm.weight.value}%") for arm in decl.arms)
+    if decl.anonymous is not None:
+        out["anonymous"] = decl.anonymous
     return out
 
 

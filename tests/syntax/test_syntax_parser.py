@@ -348,7 +348,7 @@ def test_syntax_error_hint_lists_the_expected_tokens() -> None:
     assert d.hint == "expected one of: `on`, `per`"
     [eof] = errors("campaign a {\n    group g\n")
     assert eof.message == "unexpected end of input"
-    assert eof.hint is not None and eof.hint.startswith("expected one of: `}`, `audience`")
+    assert eof.hint is not None and eof.hint.startswith("expected one of: `}`, `arm`, `audience`")
     assert "`then`" in eof.hint
 
 
