@@ -56,6 +56,7 @@ from .declarations import (
     UsageLimit,
 )
 from .errors import BundleError
+from .experiments import BUCKETS, Arm, ArmGate, Experiment
 from .limits import (
     MAX_BUNDLE_BYTES,
     MAX_CAMPAIGNS,
@@ -71,7 +72,8 @@ from .opcodes import COMBO_REWARDS, ROUNDING_MODES, Op
 from .verify import verify
 
 MAGIC = b"LOYAB\n"
-FORMAT_VERSION = 2  # 2: customer state (docs/state.md); version 1 bundles must be recompiled
+FORMAT_VERSION = 3  # 3: experiments (docs/experiments.md); 2: customer state (docs/state.md), still read
+
 STACKING_MODES = ("stack_all", "stack_up_to", "first_by_priority", "best_for_customer", "lowest_discount")
 BASES = ("original", "discounted")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
@@ -168,7 +170,7 @@ def _envelope(raw: bytes) -> dict[str, Any]:
     if version > FORMAT_VERSION:
         raise BundleError("LOY403", f"bundle format {version} is newer than this runtime's {FORMAT_VERSION}; "
                                     "upgrade the runtime")
-    if version == 1:
+    if version == 1:  # (2 is read: it predates experiments, which are optional)
         raise BundleError("LOY403", f"bundle format 1 is older than this runtime's {FORMAT_VERSION} (it has no customer "
                                     "state section); recompile the programme with `loya compile`")
     if version < 1:
@@ -455,10 +457,12 @@ def _bundle(p: dict[str, Any], envelope_version: int) -> Bundle:
     groups = tuple(_group(g, f"groups[{i}]") for i, g in enumerate(_list(_field(p, "groups", ""), "groups")))
     _unique_names(groups, "groups")
     state = _state(_obj(_field(p, "state", ""), "state"), len(predicates))
+    experiments = _experiments(p.get("experiments", []))
     raw_campaigns = _list(_field(p, "campaigns", ""), "campaigns")
     if len(raw_campaigns) > MAX_CAMPAIGNS:
         raise BundleError("LOY409", f"{len(raw_campaigns):,} campaigns (at most {MAX_CAMPAIGNS:,})", "campaigns")
-    campaigns = tuple(_campaign(c, f"campaigns[{i}]", i, len(groups), state) for i, c in enumerate(raw_campaigns))
+    campaigns = tuple(_campaign(c, f"campaigns[{i}]", i, len(groups), state, experiments)
+                      for i, c in enumerate(raw_campaigns))
     _unique_names(campaigns, "campaigns")
     sku_index = _sku_index(_obj(_field(p, "sku_index", ""), "sku_index"), campaigns)
     cost = _obj(_field(p, "cost", ""), "cost")
@@ -473,6 +477,7 @@ def _bundle(p: dict[str, Any], envelope_version: int) -> Bundle:
         cost_fixed=_int(_field(cost, "fixed", "cost"), "cost.fixed", 0),
         cost_per_line=_int(_field(cost, "per_line", "cost"), "cost.per_line", 0),
         state=state,
+        experiments=experiments,
     )
 
 
@@ -585,7 +590,8 @@ def _group(value: Any, path: str) -> Group:
     )
 
 
-def _campaign(value: Any, path: str, index: int, n_groups: int, state: StateDecls) -> Campaign:
+def _campaign(value: Any, path: str, index: int, n_groups: int, state: StateDecls,
+              experiments: tuple[Experiment, ...]) -> Campaign:
     c = _obj(value, path)
 
     def get(key: str) -> Any:
@@ -615,7 +621,47 @@ def _campaign(value: Any, path: str, index: int, n_groups: int, state: StateDecl
         cost_fixed=_int(_field(cost, "fixed", f"{path}.cost"), f"{path}.cost.fixed", 0),
         cost_per_line=_int(_field(cost, "per_line", f"{path}.cost"), f"{path}.cost.per_line", 0),
         state=_campaign_state(c, path, state),
+        arm=_arm_gate(c.get("arm"), f"{path}.arm", experiments),
     )
+
+
+def _experiments(value: Any) -> tuple[Experiment, ...]:
+    """The ``experiments`` section (docs/experiments.md): unique names, arms whose weights sum to BUCKETS."""
+    out = []
+    for i, raw in enumerate(_list(value, "experiments")):
+        path = f"experiments[{i}]"
+        x = _obj(raw, path)
+        arms = []
+        for k, arm in enumerate(_list(_field(x, "arms", path), f"{path}.arms")):
+            where = f"{path}.arms[{k}]"
+            a = _obj(arm, where)
+            arms.append(Arm(_str(_field(a, "name", where), f"{where}.name"),
+                            _int(_field(a, "weight", where), f"{where}.weight", 1, BUCKETS)))
+        names = _unique_names(tuple(arms), f"{path}.arms")
+        if sum(a.weight for a in arms) != BUCKETS:
+            _fail(f"{path}.arms", f"the weights sum to {sum(a.weight for a in arms)}, not {BUCKETS}")
+        out.append(Experiment(
+            name=_str(_field(x, "name", path), f"{path}.name"),
+            salt=_str(_field(x, "salt", path), f"{path}.salt"),
+            arms=tuple(arms),
+            holdout=_bool(_field(x, "holdout", path), f"{path}.holdout"),
+            anonymous=_opt_name(x.get("anonymous"), f"{path}.anonymous", names, "arm"),
+            title=_opt_str(x.get("title"), f"{path}.title"),
+        ))
+    _unique_names(tuple(out), "experiments")
+    return tuple(out)
+
+
+def _arm_gate(value: Any, path: str, experiments: tuple[Experiment, ...]) -> ArmGate | None:
+    if value is None:
+        return None
+    g = _obj(value, path)
+    index = _index(_field(g, "experiment", path), f"{path}.experiment", len(experiments), "experiments")
+    known = tuple(a.name for a in experiments[index].arms)
+    arms = _list(_field(g, "arms", path), f"{path}.arms")
+    if not arms:
+        _fail(f"{path}.arms", "a campaign joins at least one arm")
+    return ArmGate(index, frozenset(_name(a, f"{path}.arms[{k}]", known, "arm") for k, a in enumerate(arms)))
 
 
 def _span(value: Any, path: str) -> Span:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .declarations import NO_CAMPAIGN_STATE, NO_STATE, CampaignState, StateDecls
+from .experiments import ArmGate, Experiment
 
 Instr = tuple[Any, ...]  # (Op,) or (Op, operand); operands are vetted by ``verify``
 Code = tuple[Instr, ...]
@@ -127,6 +128,7 @@ class Campaign:
     cost_fixed: int
     cost_per_line: int
     state: CampaignState = NO_CAMPAIGN_STATE  # account, coupon, usage limit, budget (docs/state.md)
+    arm: ArmGate | None = None  # the experiment arms it runs for (docs/experiments.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,7 @@ class Bundle:
     cost_fixed: int
     cost_per_line: int
     state: StateDecls = NO_STATE  # accounts, tiers, counters, coupons ... (docs/state.md)
+    experiments: tuple[Experiment, ...] = ()  # docs/experiments.md
     digest: str = ""
     signed: bool = False
     key_id: str | None = None

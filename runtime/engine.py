@@ -23,6 +23,7 @@ from . import driver
 from .bundle import Bundle, Campaign, Group, load_bundle
 from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, LoyaError, ReceiptError
+from .experiments import bucket
 from .explain import Explainer
 from .jit import Program, compile_bundle
 from .ledger import Ledger, Refund, Session, receive, refund
@@ -50,7 +51,8 @@ _WEEKDAYS = ("", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 REASONS = ("outside_dates", "wrong_weekday", "outside_hours", "store_not_eligible", "channel_not_eligible",
            "no_eligible_items", "audience", "condition_false", "no_effect", "lost_to_stacking",
            # with customer state (docs/state.md, section 5)
-           "no_coupon", "limit_reached", "budget_exhausted", "insufficient_balance")
+           "no_coupon", "limit_reached", "budget_exhausted", "insufficient_balance",
+           "not_in_arm")  # the customer is not in an arm the campaign joins (docs/experiments.md)
 _STATE_READS = frozenset(name for name, spec in OPCODES.items() if spec.names is not None)
 
 
@@ -59,9 +61,10 @@ class _Context:
     results (each predicate runs over the lines at most once per receipt), and the state of the
     group and campaign being priced (see ``rewards.Pricer``)."""
 
-    __slots__ = ("acc", "basis", "budget", "channel", "cu", "date", "lines", "match", "nlines", "ordered",
+    __slots__ = ("acc", "arms", "basis", "budget", "channel", "cu", "date", "lines", "match", "nlines", "ordered",
                  "payable", "requests", "sku_index", "store", "time", "total", "touched", "units", "vec", "weekday")
     acc: list[Accrual] | None
+    arms: tuple[str | None, ...]  # per experiment, the arm whose campaigns the receipt gets
     basis: list[int]
     budget: int | None
     channel: str
@@ -117,7 +120,7 @@ class _Tally:
     minimum prices), the effect rows, applied campaigns, rejections, accruals allocated at the end
     (campaign, accruals, points per line if final, group's basis is original) and state requests."""
 
-    __slots__ = ("amounts", "applied", "effects", "floors", "left", "pending", "rejected", "requests")
+    __slots__ = ("amounts", "applied", "arms", "effects", "floors", "left", "pending", "rejected", "requests")
 
     def __init__(self, lines: tuple[Line, ...], floors: bool) -> None:
         self.amounts = [line.amount for line in lines]
@@ -128,6 +131,7 @@ class _Tally:
         self.rejected: list[Rejection] = []
         self.pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool]] = []
         self.requests: dict[str, list[Request]] = {}
+        self.arms: dict[str, str | None] | None = None  # the customer's arm per experiment (docs/experiments.md)
 
 
 class _Campaign:
@@ -226,6 +230,7 @@ class Engine:
             for i in order if by_group[i]
         )
         self._sku_index = bundle.sku_index
+        self._experiments = bundle.experiments
         self._matchers = self.program.matchers
         self._reads_customer = any(
             instr[0] in (Op.CUSTOMER, Op.CUSTOMER_ATTR)
@@ -311,12 +316,17 @@ class Engine:
         r.date, r.weekday, r.time = self._local(utc)
         r.requests = None
         t = _Tally(lines, receipt.floors)
+        customer_id = cu.id or receipt.customer_id
+        if self._experiments:
+            t.arms = self._arms(r, customer_id)
         if session is None and not explain:  # the common case: one generated driver (runtime/driver.py)
             self._drive(r, cu, t)
             return self._finish(receipt, t, None)
         trace: list[str] | None = [] if explain else None
         if trace is not None:
             trace.append(self._describe_receipt(receipt, r))
+            if t.arms is not None:
+                trace += self._describe_arms(t.arms, customer_id)
         for group in self.groups:
             self._group(group, r, cu, t, session, trace)
         if session is not None:
@@ -343,7 +353,7 @@ class Engine:
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
         head = self._head(receipt, t, points_by_line, points_total, trace)
-        return _new(Outcome, (*head, None, None, None, None))
+        return _new(Outcome, (*head, None, None, None, None, t.arms))
 
     def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
                trace: list[str] | None) -> None:
@@ -495,7 +505,7 @@ class Engine:
         record, coupons, changes, events = session.finish(
             left, payment, accrued, [(name, requests.get(name, ())) for name in applied], given)
         record["advance"] = len(lead)
-        return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events)))
+        return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events), t.arms))
 
     def _too_costly(self, lines: int) -> ReceiptError:
         b = self.bundle
@@ -504,6 +514,24 @@ class Engine:
         return ReceiptError(f"{lines:,} lines cost {b.cost_fixed + b.cost_per_line * lines:,} units under this "
                             f"programme ({b.cost_fixed:,} + {b.cost_per_line:,} per line), more than {limit}: "
                             f"at most {self._max_lines:,} lines", "lines", "LOY520")
+
+    def _arms(self, r: _Context, customer_id: str | None) -> dict[str, str | None]:
+        """The customer's arm of each experiment (None: anonymous, in no arm), for the outcome; sets
+        ``r.arms``, the arms whose campaigns the receipt gets (an anonymous one: the declared rule's)."""
+        own = {x.name: x.assign(customer_id) for x in self._experiments}
+        r.arms = tuple(x.gate(own[x.name]) for x in self._experiments)
+        return own
+
+    def _describe_arms(self, arms: dict[str, str | None], customer_id: str | None) -> list[str]:
+        lines = []
+        for x in self._experiments:
+            arm = arms[x.name]
+            if arm is not None:
+                lines.append(f"experiment {x.name}: arm {arm} (bucket {bucket(x.salt, customer_id or '')})")
+            else:
+                gets = f"the campaigns of arm {x.anonymous}" if x.anonymous else "none of its campaigns"
+                lines.append(f"experiment {x.name}: anonymous receipt, in no arm; gets {gets}")
+        return lines
 
     # ------------------------------------------------------------------------------------ state
 
@@ -705,6 +733,12 @@ class Engine:
             return f"channel {r.channel}"
         if reason == "no_eligible_items":
             return "none of the SKUs it needs is on the receipt"
+        if reason == "not_in_arm" and camp.source.arm is not None:
+            gate = camp.source.arm
+            arm = r.arms[gate.experiment]
+            gets = f"arm {arm}" if arm is not None else "no arm (anonymous)"
+            return f"{self._experiments[gate.experiment].name}: the receipt gets {gets}; " \
+                   f"the campaign joins {', '.join(sorted(gate.arms))}"
         if reason in ("condition_false", "audience"):
             return self._explainer.why(camp.source, "condition" if reason == "condition_false" else "audience", r,
                                        r.cu)

@@ -54,3 +54,34 @@ def arm_of(arms: Sequence[Arm], salt: str, customer_id: str) -> str:
     """The name of the arm this customer is in."""
     ends = bounds(arms)
     return arms[bisect_right(ends, bucket(salt, customer_id))].name
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """An experiment as a bundle carries it (docs/experiments.md). The arm named "holdout" is the
+    holdout when ``holdout`` is set; ``anonymous`` is the arm whose campaigns a receipt without a
+    customer id gets (None: none of the experiment's campaigns). Such a receipt is in no arm."""
+
+    name: str
+    salt: str
+    arms: tuple[Arm, ...]
+    holdout: bool = False
+    anonymous: str | None = None
+    title: str | None = None
+
+    def assign(self, customer_id: str | None) -> str | None:
+        """The customer's arm; None for an anonymous receipt (no or an empty customer id)."""
+        return arm_of(self.arms, self.salt, customer_id) if customer_id else None
+
+    def gate(self, arm: str | None) -> str | None:
+        """The arm whose campaigns a receipt gets: its own, or for an anonymous one the declared rule's."""
+        return self.anonymous if arm is None else arm
+
+
+@dataclass(frozen=True, slots=True)
+class ArmGate:
+    """A campaign runs only when the receipt's arm of experiment ``experiment`` (an index into the
+    bundle's experiments) is one of ``arms``."""
+
+    experiment: int
+    arms: frozenset[str]

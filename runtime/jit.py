@@ -18,7 +18,7 @@ What the generated functions take:
   when the predicate is constantly true; callers must not mutate the result).
 * ``c<i>(r, cu) -> reason | None`` for campaign i: its whole decision in one function, in the order
   of docs/bundle.md: window and filters (dates, weekdays, hours, stores, channels), needed SKUs,
-  audience, condition, each returning its rejection reason; then the actions, whose rewards call
+  experiment arm, audience, condition, each returning its rejection reason; then the actions, whose rewards call
   ``R_<OP>(r, ref, args...)`` (``ref``: the predicate, or the combo constant, index), the engine's
   pricing functions, which record what the campaign asks for on ``r``.
 
@@ -180,6 +180,8 @@ def _campaign(c: Campaign, bundle: Bundle, namespace: dict[str, Any]) -> str:
             body.append(f"if r.{attr} {test} {bind(attr, flt.values)}: return '{reason}'")
     if f.needs_skus is not None:
         body.append(f"if not r.wants({c.index}): return 'no_eligible_items'")
+    if c.arm is not None:  # r.arms: per experiment, the arm whose campaigns the receipt gets (docs/experiments.md)
+        body.append(f"if r.arms[{c.arm.experiment}] not in {bind('arm', c.arm.arms)}: return 'not_in_arm'")
     for code, temps, reason in ((c.audience, "_a", "audience"), (c.condition, "_c", "condition_false")):
         if code is not None:
             stmts, result = _Gen(bundle, code, namespace, temps).run()

@@ -778,6 +778,7 @@ class Outcome(NamedTuple):
     coupons: tuple[dict[str, Any], ...] | None = None
     changes: tuple[dict[str, Any], ...] | None = None
     events: tuple[dict[str, Any], ...] | None = None
+    arms: dict[str, str | None] | None = None  # per experiment, the customer's arm (None: anonymous); None without
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -798,6 +799,8 @@ class Outcome(NamedTuple):
             out["coupons"] = list(self.coupons or ())
             out["changes"] = list(self.changes)
             out["events"] = list(self.events or ())
+        if self.arms is not None:
+            out["arms"] = dict(self.arms)
         return out
 
     @classmethod
@@ -850,7 +853,18 @@ def _outcome(data: Any) -> Outcome:
         raise RefundError("payable is not total - discount_total, or not the sum of the lines' payable", "payable")
     return Outcome(_string(o, "receipt_id", ""), _string(o, "currency", ""), total, discount, payable,
                    _int(o, "points_total", ""), Rows(LineOutcome, tuple(lines)), Rows(Effect, tuple(effects)),
-                   applied, tuple(rejected), trace, payment, coupons, changes, events)
+                   applied, tuple(rejected), trace, payment, coupons, changes, events, _arms(o))
+
+
+def _arms(o: dict[str, Any]) -> dict[str, str | None] | None:
+    arms = o.get("arms")
+    if arms is None:
+        return None
+    arms = _dict(arms, "arms")
+    for name, arm in arms.items():
+        if arm is not None and type(arm) is not str:
+            raise RefundError(f"expected a string or null, got {_show(arm)}", f"arms.{name}")
+    return arms
 
 
 def _at(where: str, key: str) -> str:

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from loyadsl.check import types as t
+from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
 from loyadsl.check.types import Type
@@ -96,6 +97,8 @@ class Checker:
         self._used: set[str] = set()
         self._order = {name: index for index, name in enumerate(table.campaigns)}  # declaration order
         self.state = StateInfo(None, {})
+        self.experiments: dict[str, ir.IExperiment] = {}
+        self.broken_experiments: set[str] = set()
 
     # ------------------------------------------------------------------------------------ entry
 
@@ -111,13 +114,17 @@ class Checker:
             1, "UTC", "floor", "floor", "largest_remainder",
         )
         groups = self._check_groups()
+        self.experiments, self.broken_experiments = check_experiments(self.table.experiments.values(), self.report)
         state_checker = StateChecker(self)
         state = state_checker.check()
         self.state = state_checker.info()
         names = list(self.table.campaigns)
         campaigns = [self._campaign(name) for name in names]
         self._unused_warnings()
-        if settings is None or any(c is None for c in campaigns) or groups is None or state is None:
+        if settings is None or any(c is None for c in campaigns) or groups is None or state is None \
+                or self.broken_experiments:
+            return None
+        if not unjoined_experiments(self.table.experiments.values(), [c.arm for c in campaigns if c], self.report):
             return None
         sources = [ir.SourceFile(f.display, file_sha256(f.text)) for f in self.table.files]
         sources += [ir.SourceFile(path, sha) for path, sha in self.table.data_files.items()]
@@ -129,6 +136,7 @@ class Checker:
             campaigns=tuple(c for c in campaigns if c is not None),
             sources=tuple(sorted(sources, key=lambda s: s.path)),
             state=state,
+            experiments=tuple(self.experiments.values()),
         )
 
     def _template_hint(self, name: str) -> str | None:
@@ -431,6 +439,10 @@ class Checker:
             ok = False
         accruals = [a for cl, _ in clauses if isinstance(cl, n.ThenClause) for a in collect_accruals(cl.actions)]
         one_account, account = self._campaign_account(c, accruals)
+        group_decl = self.table.groups.get(seen[n.GroupClause].group) if n.GroupClause in seen else None
+        joined, gate = arm_gate(c, [cl for cl, _ in clauses], group_decl, self.experiments, self.broken_experiments,
+                                self.report)
+        ok = ok and joined
         if not ok or group is None or not one_account:
             return None
         return ir.ICampaign(
@@ -456,6 +468,7 @@ class Checker:
             coupon=coupon,
             usage_limit=usage_limit,
             budget=budget,
+            arm=gate,
         )
 
     def _campaign_account(self, c: n.CampaignDecl, accruals: list[n.Accrue]) -> tuple[bool, str | None]:

@@ -49,6 +49,7 @@ class SymbolTable:
     tiers: n.TierLadderDecl | None = None
     redemption: n.RedemptionDecl | None = None
     referral: n.ReferralDecl | None = None
+    experiments: dict[str, n.ExperimentDecl] = field(default_factory=dict)
     files: list[LoadedFile] = field(default_factory=list)
     data_files: dict[str, str] = field(default_factory=dict)  # CSV lists read: display -> sha256
 
@@ -179,6 +180,8 @@ def build_symbols(files: list[LoadedFile], reader: Reader | None = None) -> tupl
                 table.templates[decl.name] = decl
             elif isinstance(decl, n.CampaignDecl):
                 table.campaigns[decl.name] = decl
+            elif isinstance(decl, n.ExperimentDecl):
+                table.experiments[decl.name] = decl
     if files and table.header is None:
         diags.append(
             error(

@@ -53,6 +53,7 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
                 "coupon": c.coupon,
                 "usage_limit": _usage_limit(c.usage_limit),
                 "budget": _budget(c.budget),
+                "arm": _arm_gate(c.arm, programme.experiments),
             }
         )
     state = state_section(programme.state, pool)
@@ -105,6 +106,12 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
         "sku_index": {sku: sku_index[sku] for sku in sorted(sku_index)},
         "cost": {"fixed": total_fixed, "per_line": total_per_line},
         "state": state,
+        "experiments": [
+            {"name": x.name, "title": x.title, "salt": x.salt,
+             "arms": [{"name": a.name, "weight": a.weight} for a in x.arms],
+             "holdout": x.holdout, "anonymous": x.anonymous}
+            for x in programme.experiments
+        ],
     }
 
 
@@ -165,6 +172,14 @@ def _expiry(e: Expiry) -> dict[str, Any]:
 
 def _usage_limit(u: UsageLimit | None) -> dict[str, Any] | None:
     return None if u is None else {"count": u.count, "per": u.per}
+
+
+def _arm_gate(gate: ir.ArmGate | None, experiments: tuple[ir.IExperiment, ...]) -> dict[str, Any] | None:
+    """``{"experiment": index, "arms": [names]}``: the experiment by its index in ``"experiments"``."""
+    if gate is None:
+        return None
+    index = next(i for i, x in enumerate(experiments) if x.name == gate.experiment)
+    return {"experiment": index, "arms": list(gate.arms)}
 
 
 def _budget(b: Budget | None) -> dict[str, Any] | None:

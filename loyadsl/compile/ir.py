@@ -20,6 +20,7 @@ from loyadsl.runtime.declarations import (
     Tiers,
     UsageLimit,
 )
+from loyadsl.runtime.experiments import Arm
 from loyadsl.runtime.opcodes import Op
 
 Value = int | str | bool | frozenset[str]
@@ -184,6 +185,27 @@ class ICampaign:
     coupon: str | None = None  # the series a presented coupon must belong to
     usage_limit: UsageLimit | None = None  # `limit N per day..customer`
     budget: Budget | None = None
+    arm: ArmGate | None = None  # `arm coffee.treatment` (on the campaign or its group)
+
+
+@dataclass(frozen=True)
+class ArmGate:
+    """The campaign runs only for customers in one of ``arms`` of the experiment (docs/experiments.md)."""
+
+    experiment: str
+    arms: tuple[str, ...]  # in the experiment's declared order
+
+
+@dataclass(frozen=True)
+class IExperiment:
+    """An experiment: arms (the holdout among them, named "holdout") own buckets in declared order."""
+
+    name: str
+    title: str | None
+    salt: str
+    arms: tuple[Arm, ...]  # weights in basis points, summing to BUCKETS
+    holdout: bool  # whether the arm named "holdout" is the holdout
+    anonymous: str | None  # the arm whose campaigns anonymous receipts get (None: none of them)
 
 
 @dataclass(frozen=True)
@@ -267,3 +289,4 @@ class Programme:
     campaigns: tuple[ICampaign, ...]
     sources: tuple[SourceFile, ...]
     state: IState = field(default_factory=IState)
+    experiments: tuple[IExperiment, ...] = ()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from rt_asm import DELETE, TRUE, campaign, cat_in, payload, set_at, sku_in
 
 from loyadsl.runtime import BundleError, canonical_json, load_bundle, pack_bundle, public_key
-from loyadsl.runtime.bundle import MAGIC, ComboSpec, SetFilter
+from loyadsl.runtime.bundle import FORMAT_VERSION, MAGIC, ComboSpec, SetFilter
 
 
 def sample_payload() -> dict[str, Any]:
@@ -98,8 +98,8 @@ def envelope_for(body: bytes, version: int) -> bytes:
 
 
 def test_a_newer_format_asks_for_an_upgrade() -> None:
-    with pytest.raises(BundleError, match="bundle format 3 is newer than this runtime's 2; upgrade the runtime") as info:
-        load_bundle(envelope_for(b"{}", 3))
+    with pytest.raises(BundleError, match="bundle format 4 is newer than this runtime's 3; upgrade the runtime") as info:
+        load_bundle(envelope_for(b"{}", 4))
     assert code(info) == "LOY403"
     with pytest.raises(BundleError) as info:
         load_bundle(envelope_for(b"{}", 0))
@@ -113,7 +113,7 @@ def test_a_version_1_bundle_must_be_recompiled() -> None:
 
 
 def load_payload(p: Any) -> Any:
-    return load_bundle(envelope_for(json.dumps(p, ensure_ascii=False).encode(), 2))
+    return load_bundle(envelope_for(json.dumps(p, ensure_ascii=False).encode(), FORMAT_VERSION))
 
 
 def mutate(path: list[Any], value: Any) -> dict[str, Any]:
@@ -185,7 +185,7 @@ def test_payload_json_problems() -> None:
                        (b"[]", "must be a JSON object"),
                        (b'{"x": NaN}', "floats are not allowed")]:
         with pytest.raises(BundleError, match=says) as info:
-            load_bundle(envelope_for(body, 2))
+            load_bundle(envelope_for(body, FORMAT_VERSION))
         assert code(info) == "LOY404"
 
 
@@ -309,7 +309,7 @@ def test_mutated_payloads_are_rejected_or_run_safely(changes: list[tuple[tuple[A
             continue
     body = json.dumps(p, ensure_ascii=False).encode()
     try:
-        bundle = load_bundle(envelope_for(body, 2))
+        bundle = load_bundle(envelope_for(body, FORMAT_VERSION))
     except BundleError:
         return
     outcome = Engine(bundle).evaluate(receipt(line("A", 100, 3, category="dairy/milk"), line("B", 50, 2),
