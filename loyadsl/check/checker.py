@@ -439,7 +439,8 @@ class Checker:
             ok = False
         accruals = [a for cl, _ in clauses if isinstance(cl, n.ThenClause) for a in collect_accruals(cl.actions)]
         one_account, account = self._campaign_account(c, accruals)
-        group_decl = self.table.groups.get(seen[n.GroupClause].group) if n.GroupClause in seen else None
+        group_clause = seen.get(n.GroupClause)
+        group_decl = self.table.groups.get(group_clause.group) if isinstance(group_clause, n.GroupClause) else None
         joined, gate = arm_gate(c, [cl for cl, _ in clauses], group_decl, self.experiments, self.broken_experiments,
                                 self.report)
         ok = ok and joined

@@ -456,15 +456,15 @@ class _Reader:
             return None
         name = self.name(self.required(pairs, "name", "an experiment"), "an experiment")
         fields: dict[str, Any] = {}
-        for key in ("salt", "anonymous"):
-            value_node = pairs.get(key)
-            value = self.text(value_node, f"`{key}`", required=True)
-            if value is not None and isinstance(value_node, ScalarNode):
-                text = quote(value) if key == "salt" else value
-                setting, diags = parse_setting("experiment", key, text, self.file, *self.where(value_node))
+        for word in ("salt", "anonymous"):
+            value_node = pairs.get(word)
+            given = self.text(value_node, f"`{word}`", required=True)
+            if given is not None and isinstance(value_node, ScalarNode):
+                text = quote(given) if word == "salt" else given
+                setting, diags = parse_setting("experiment", word, text, self.file, *self.where(value_node))
                 self.embedded(diags)
                 if setting is not None:
-                    fields[key] = setting[1]
+                    fields[word] = setting[1]
         arms: list[n.ExperimentArm] = []
         arms_node = self.required(pairs, "arms", "an experiment")
         for arm_name, key, value in self.pairs(arms_node, "`arms`") if arms_node is not None else []:
