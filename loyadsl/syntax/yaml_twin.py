@@ -475,10 +475,10 @@ class _Reader:
             setting, diags = parse_setting("experiment", "holdout" if arm_name == "holdout" else "arm", text,
                                            self.file, *self.where(value))
             self.embedded(diags)
-            if setting is not None:
-                arms.append(replace(setting[1], span=Span(self.file, key.start_mark.line + 1,
-                                                          key.start_mark.column + 1, value.end_mark.line + 1,
-                                                          value.end_mark.column + 1)))
+            arm: Any = None if setting is None else setting[1]  # an ExperimentArm (parse_setting's fields are a dict)
+            if isinstance(arm, n.ExperimentArm):
+                arms.append(replace(arm, span=Span(self.file, key.start_mark.line + 1, key.start_mark.column + 1,
+                                                   value.end_mark.line + 1, value.end_mark.column + 1)))
         if name is None:
             return None
         return n.ExperimentDecl(name, self.text(pairs.get("title"), "a title"), arms=tuple(arms), **fields,
