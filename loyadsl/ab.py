@@ -37,6 +37,11 @@ class Table(StrEnum):
     json = "json"
 
 
+class Method(StrEnum):
+    welch = "welch"
+    bootstrap = "bootstrap"
+
+
 def parse_arm(spec: str) -> Arm:
     """`NAME=PERCENT` (up to two decimals, e.g. `offer=33.33`) as an Arm with basis points."""
     match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_-]*)=(\d{1,3}(?:\.\d{1,2})?)", spec)
@@ -144,6 +149,9 @@ def plan_cmd(
 
 
 BAD_TABLE = "LOY620"  # a per-customer outcome table `loya ab report` cannot use
+BAD_SIMULATION = "LOY622"  # a simulation report `loya ab report` cannot use
+BOOTSTRAP_RESAMPLES = 9999
+BOOTSTRAP_SEED = 12  # the resampling is seeded: the same report gives the same interval
 FIGURES = ("revenue", "cost", "receipts", "pre")  # integer columns; revenue, cost and pre in minor units
 
 
@@ -172,6 +180,37 @@ def read_table(path: Path) -> dict[str, list[dict[str, int]]]:
     return arms
 
 
+def read_simulation(path: Path, experiment: str | None) -> tuple[dict[str, list[dict[str, int]]], dict[str, float]]:
+    """One experiment of a `loya simulate -f json` report: its customers grouped by arm (every declared
+    arm, in declared order) and the arms' declared shares, for the SRM check (docs/experiments.md)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise LoyaError("LOY407", f"cannot read the simulation report: {exc}", str(path)) from None
+    sections = data.get("experiments") if isinstance(data, dict) and data.get("kind") == "simulation" else None
+    if not isinstance(sections, list) or not sections:
+        raise LoyaError(BAD_SIMULATION, "not a simulation report with experiments (run `loya simulate -f json` "
+                                        "on a programme that declares one)", str(path))
+    names = [x.get("name") for x in sections if isinstance(x, dict)]
+    if experiment is None and len(names) > 1:
+        raise LoyaError(BAD_VALUE, f"the report has experiments {names}: choose one with --experiment", "--experiment")
+    wanted = experiment or names[0]
+    found = next((x for x in sections if isinstance(x, dict) and x.get("name") == wanted), None)
+    if found is None:
+        raise LoyaError(BAD_VALUE, f"no experiment {wanted!r} in the report (it has {names})", "--experiment")
+    try:
+        groups: dict[str, list[dict[str, int]]] = {str(a["name"]): [] for a in found["arms"]}
+        shares = {str(a["name"]): int(a["weight_bp"]) / BUCKETS for a in found["arms"]}
+        fields = found["customer_fields"]
+        for row in found["customers"]:
+            record = dict(zip(fields, row, strict=True))
+            groups[record["arm"]].append({k: int(record[k]) for k in ("revenue", "cost", "receipts")})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LoyaError(BAD_SIMULATION, f"the experiment {wanted!r} of the report is damaged ({exc!r})",
+                        str(path)) from None
+    return groups, shares
+
+
 def srm(counts: dict[str, int], shares: dict[str, float]) -> tuple[float, float]:
     """Sample-ratio-mismatch chi-square test of the arms' customer counts against their weights."""
     chisquare = stats_module("scipy.stats").chisquare
@@ -198,8 +237,21 @@ def compare(treated: list[float], control: list[float], level: float) -> tuple[f
     return diff, float(ci.low), float(ci.high), float(result.pvalue)
 
 
+def bootstrap(treated: list[float], control: list[float], level: float) -> tuple[float, float, float, None]:
+    """Difference of means (treated - control) and its BCa bootstrap interval (scipy.stats.bootstrap,
+    9,999 resamples of each arm, seeded); a bootstrap gives no p-value."""
+    np = stats_module("numpy")
+    result = stats_module("scipy.stats").bootstrap(
+        (np.asarray(treated, dtype=float), np.asarray(control, dtype=float)),
+        lambda x, y, axis: np.mean(x, axis=axis) - np.mean(y, axis=axis),
+        confidence_level=level, n_resamples=BOOTSTRAP_RESAMPLES, method="BCa", vectorized=True,
+        rng=np.random.default_rng(BOOTSTRAP_SEED))
+    diff = sum(treated) / len(treated) - sum(control) / len(control)
+    return diff, float(result.confidence_interval.low), float(result.confidence_interval.high), None
+
+
 def report(groups: dict[str, list[dict[str, int]]], control: str, shares: dict[str, float],
-           alpha: float) -> list[str]:
+           alpha: float, method: str = "welch") -> list[str]:
     if control not in groups:
         raise LoyaError(BAD_VALUE, f"no customer in control arm {control!r}; arms are {sorted(groups)}", "--control")
     if set(shares) != set(groups) or any(len(rows) < 2 for rows in groups.values()):
@@ -216,15 +268,20 @@ def report(groups: dict[str, list[dict[str, int]]], control: str, shares: dict[s
         lines.append(f"{arm}  {n}  {receipts}  {revenue}  {cost}  {revenue / n:.2f}  {avg}  {receipts / n:.3f}")
     has_pre = all("pre" in r for rows in groups.values() for r in rows)
     values = cuped(groups) if has_pre else {a: [float(r["revenue"]) for r in rows] for a, rows in groups.items()}
-    method = "Welch's t-test (scipy.stats.ttest_ind, equal_var=False)" + (", CUPED on `pre`" if has_pre else "")
+    method = ("Welch's t-test (scipy.stats.ttest_ind, equal_var=False)" if method == "welch" else
+              f"BCa bootstrap (scipy.stats.bootstrap, {BOOTSTRAP_RESAMPLES:,} resamples, seed {BOOTSTRAP_SEED})") \
+        + (", CUPED on `pre`" if has_pre else "")
+    interval = compare if method.startswith("Welch") else bootstrap
     lines.append(f"uplift in revenue per customer vs {control}, {1 - alpha:.0%} interval by {method}:")
     for arm, rows in groups.items():
         if arm == control:
             continue
-        diff, low, high, p = compare(values[arm], values[control], 1 - alpha)
+        diff, low, high, p = interval(values[arm], values[control], 1 - alpha)
         n, cost = len(rows), sum(r.get("cost", 0) for r in rows)
-        sig = "significant" if p < alpha else "NOT significant: the interval includes no effect"
-        lines.append(f"{arm}: {diff:+.2f} [{low:+.2f}, {high:+.2f}], p {p:.4g}, n {n} vs {len(values[control])}: {sig}")
+        significant = p < alpha if p is not None else not low <= 0 <= high
+        sig = "significant" if significant else "NOT significant: the interval includes no effect"
+        shown_p = f"p {p:.4g}, " if p is not None else ""
+        lines.append(f"{arm}: {diff:+.2f} [{low:+.2f}, {high:+.2f}], {shown_p}n {n} vs {len(values[control])}: {sig}")
         lines.append(f"{arm}: incremental revenue net of cost {diff * n - cost:+.0f} "
                      f"[{low * n - cost:+.0f}, {high * n - cost:+.0f}] (minor units; cost {cost})")
     return lines
@@ -232,17 +289,28 @@ def report(groups: dict[str, list[dict[str, int]]], control: str, shares: dict[s
 
 @ab.command("report")
 def report_cmd(
-    table: Annotated[Path, typer.Argument(help="CSV, one row a customer: customer,arm,revenue[,cost,receipts,pre]")],
+    table: Annotated[Path, typer.Argument(help="CSV, one row a customer: customer,arm,revenue[,cost,receipts,pre]; "
+                                               "or a `loya simulate -f json` report of a programme with experiments")],
     control: Annotated[str, typer.Option(help="the control arm")] = "control",
-    arm: Annotated[list[str] | None, typer.Option(help="NAME=PERCENT weights for the SRM check (default equal)")] = None,
+    arm: Annotated[list[str] | None, typer.Option(help="NAME=PERCENT weights for the SRM check (default equal; "
+                                                       "a simulation report has the declared ones)")] = None,
     alpha: Annotated[float, typer.Option(help="two-sided significance level")] = 0.05,
+    experiment: Annotated[str | None, typer.Option(help="the experiment of a simulation report (if it has several)")]
+    = None,
+    method: Annotated[Method, typer.Option(help="welch (t-test, p-value) or bootstrap (BCa interval)")] = Method.welch,
 ) -> None:
-    """Compare arms: per-arm figures, SRM check, uplift vs control with Welch intervals (CUPED if `pre`)."""
+    """Compare arms: per-arm figures, SRM check, uplift vs control with Welch or bootstrap intervals (CUPED if `pre`)."""
     with usage_errors():
         if not 0 < alpha < 1:
             raise LoyaError(BAD_VALUE, "alpha must be in (0, 1)", "--alpha")
-        groups = read_table(table)
-        weights = parse_arms(arm) if arm else [Arm(a, 0) for a in groups]
-        shares = {a.name: (a.weight / BUCKETS if arm else 1 / len(groups)) for a in weights}
-        lines = report(groups, control, shares, alpha)
+        if table.suffix == ".json":
+            groups, shares = read_simulation(table, experiment)
+            if arm:
+                weights = parse_arms(arm)
+                shares = {a.name: a.weight / BUCKETS for a in weights}
+        else:
+            groups = read_table(table)
+            weights = parse_arms(arm) if arm else [Arm(a, 0) for a in groups]
+            shares = {a.name: (a.weight / BUCKETS if arm else 1 / len(groups)) for a in weights}
+        lines = report(groups, control, shares, alpha, method.value)
     typer.echo("\n".join(lines))

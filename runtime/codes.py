@@ -57,6 +57,14 @@ CODES: dict[str, str] = {
     "LOY220": "value beyond the limits",
     "LOY221": "effect amount negative or zero",
     # LOY230-LOY239: experiments (reserved for issue 12)
+    "LOY230": "experiment arm weights do not sum to 100%",
+    "LOY231": "experiment has two arms of one name",
+    "LOY232": "unknown experiment or arm",
+    "LOY233": "campaign joins arms of two experiments, or an arm outside its group's",
+    "LOY234": "experiment arm weight is 0%, above 100% or finer than 0.01%",
+    "LOY235": "campaign joins an experiment's holdout",
+    "LOY236": "experiment with fewer than two arms",
+    "LOY237": "no campaign joins the experiment",
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",
@@ -111,6 +119,7 @@ CODES: dict[str, str] = {
     # LOY615-LOY619: loya diff guards (reserved for issue 16)
     # LOY620-LOY629: A/B inputs and reports (reserved for issue 12)
     "LOY620": "A/B outcome table cannot be used",
+    "LOY622": "simulation report without the experiment `loya ab report` needs",
     # LOY630-LOY639: personal offers inputs: history, model, strategy (reserved for issue 14)
     "LOY630": "history too short or too thin to fit the customer models",
     "LOY631": "customers with one purchase: no repeat-based scores (warning)",

@@ -345,6 +345,8 @@ class PartitionReplay:
                 if member is not None:
                     member.seen.add(name)
         self._collisions(outcome)
+        if outcome.arms:
+            tally.arms.count(receipt, outcome)
 
     def _spend_budgets(self, receipt: Receipt, day: int, given: dict[str, list[int]]) -> None:
         """What the receipt took of each budget, measured as the engine measures it (docs/state.md:

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.opcodes import Op
+from loyadsl.simulate import arms
 
 # per-campaign integer columns, in this order
 CAMPAIGN_FIELDS = ("receipts", "participants", "turnover", "units", "discount", "points_accrued", "points_expired",
@@ -79,6 +80,7 @@ class Tally:
         self.requests: dict[tuple[str, str, str], int] = {}  # (what, outcome, reason) -> receipts (see ``request``)
         self.splits: dict[tuple[str, str], list[int]] = {}  # (dimension, value) -> SPLIT_FIELDS
         self.burn: dict[str, int] = {}  # month ("2026-03", or "never") -> points held at the end that expire then
+        self.arms = arms.ArmTally()  # experiment arms per customer (simulate/arms.py)
         self.first: int | None = None
         self.last: int | None = None
 
@@ -156,6 +158,7 @@ class Tally:
             self.burn[month] = self.burn.get(month, 0) + points
         for name, gifts in other.gifts.items():
             self.gifts.setdefault(name, []).extend(gifts)
+        self.arms.merge(other.arms)
         for seen in (other.first, other.last):
             if seen is not None:
                 self.see_day(seen)
@@ -255,6 +258,7 @@ def build(
                         "left": max(0, b.amount - given), "exhausted_on": exhausted,
                         "exhausted_by": cut.receipt_id if cut is not None else None})
     m = bundle.manifest
+    experiments = {"experiments": arms.section(tally.arms, bundle)} if bundle.experiments else {}
     return {
         "kind": "simulation",
         "programme": {"name": m.programme_name, "version": m.programme_version, "digest": bundle.digest,
@@ -271,6 +275,7 @@ def build(
         "burn_forecast": [{"month": month, "points": points} for month, points in sorted(tally.burn.items())],
         "assumptions": assumptions(totals, bundle, input_counts),
         "assertions": [],
+        **experiments,
     }
 
 
