@@ -123,8 +123,10 @@ def arm_gate(campaign: n.CampaignDecl, clauses: Iterable[n.Clause], group: n.Gro
         return True, None
     names = sorted({ref.experiment for ref in (*own, *inherited)})
     if len(names) > 1:
+        first = (inherited or own)[0]
+        other = next(ref for ref in own if ref.experiment != first.experiment)
         report(error("LOY233", f"campaign `{campaign.name}` joins arms of two experiments, "
-                               f"{' and '.join(f'`{x}`' for x in names)}", campaign.span,
+                               f"{' and '.join(f'`{x}`' for x in names)}", other.span,
                      "a customer is in one arm of each experiment, so the result would mix both tests; "
                      "copy the campaign, one per experiment, or test one thing at a time"))
         return False, None

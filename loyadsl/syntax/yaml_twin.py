@@ -842,7 +842,7 @@ def _experiment_yaml(decl: n.ExperimentDecl) -> dict[str, Any]:
         out["title"] = decl.title
     if decl.salt is not None:
         out["salt"] = decl.salt
-    out["arms"] = _Flow((arm.name, f"{arm.weight.value}%") for arm in decl.arms)
+    out["arms"] = _pairs_yaml([(arm.name, f"{arm.weight.value}%") for arm in decl.arms])  # a list if names repeat
     if decl.anonymous is not None:
         out["anonymous"] = decl.anonymous
     return out
