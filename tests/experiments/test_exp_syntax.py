@@ -94,6 +94,6 @@ def test_exp_yaml_form_of_an_experiment() -> None:
 
 
 def test_exp_yaml_experiment_errors_point_into_the_yaml() -> None:
-    module, diags = parse_yaml("experiments:\n  - name: x\n    arms: {a: 50, b: 50%}\n", "p.yaml")
+    _module, diags = parse_yaml("experiments:\n  - name: x\n    arms: {a: 50, b: 50%}\n", "p.yaml")
     assert [d.code for d in diags] == ["LOY101"]
     assert diags[0].span is not None and diags[0].span.line == 3
