@@ -73,6 +73,10 @@ from .verify import verify
 
 MAGIC = b"LOYAB\n"
 FORMAT_VERSION = 3  # 3: experiments (docs/experiments.md); 2: customer state (docs/state.md), still read
+# A programme without experiments is written as format 2, byte for byte what it was before them, so a
+# runtime that reads format 2 keeps running it; one with experiments needs format 3 (and refuses to run
+# ungated on an older runtime, LOY403).
+WITHOUT_EXPERIMENTS_VERSION = 2
 
 STACKING_MODES = ("stack_all", "stack_up_to", "first_by_priority", "best_for_customer", "lowest_discount")
 BASES = ("original", "discounted")
@@ -122,8 +126,9 @@ def pack_bundle(payload: dict[str, Any], signing_key: bytes | None = None) -> by
             "key_id": key_id(public_key(signing_key)),
             "sig": Ed25519PrivateKey.from_private_bytes(signing_key).sign(body).hex(),
         }
-    envelope = {"digest": "sha256:" + hashlib.sha256(body).hexdigest(), "format_version": FORMAT_VERSION,
-                "signature": signature}
+    version = payload.get("manifest", {}).get("format_version") if isinstance(payload.get("manifest"), dict) else None
+    envelope = {"digest": "sha256:" + hashlib.sha256(body).hexdigest(),
+                "format_version": version if type(version) is int else FORMAT_VERSION, "signature": signature}
     return MAGIC + canonical_json(envelope) + b"\n" + body
 
 

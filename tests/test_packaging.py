@@ -148,7 +148,7 @@ def test_version_prints_the_bundle_format_written(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "loyadsl.cli", "compile", str(EXAMPLE / "programme.loya"), "-o",
                     str(bundle)], check=True, capture_output=True, timeout=120)
     written = load_bundle(bundle.read_bytes()).manifest.format_version
-    assert written == FORMAT_VERSION
+    assert written == 2 < FORMAT_VERSION  # a programme without experiments keeps format 2 (docs/bundle.md)
     shown = subprocess.run([sys.executable, "-m", "loyadsl.cli", "version"], capture_output=True, text=True,
                            timeout=60).stdout
-    assert f"bundle format {written}" in shown
+    assert f"bundle format {FORMAT_VERSION}" in shown  # the newest format it reads and writes

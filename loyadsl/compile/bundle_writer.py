@@ -13,7 +13,7 @@ from loyadsl import __version__
 from loyadsl.compile import ir
 from loyadsl.compile.codegen import Emitter, Pool, block_cost
 from loyadsl.compile.footprint import footprint
-from loyadsl.runtime.bundle import FORMAT_VERSION, pack_bundle
+from loyadsl.runtime.bundle import FORMAT_VERSION, WITHOUT_EXPERIMENTS_VERSION, pack_bundle
 from loyadsl.runtime.declarations import Budget, Expiry, UsageLimit
 
 __all__ = ["FORMAT_VERSION", "build_payload", "state_section", "write_bundle"]
@@ -53,9 +53,10 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
                 "coupon": c.coupon,
                 "usage_limit": _usage_limit(c.usage_limit),
                 "budget": _budget(c.budget),
-                "arm": _arm_gate(c.arm, programme.experiments),
             }
         )
+        if c.arm is not None:  # (a key only when set: a programme without experiments keeps its format 2 bytes)
+            campaigns[-1]["arm"] = _arm_gate(c.arm, programme.experiments)
     state = state_section(programme.state, pool)
     # Costs are computed once every predicate exists (a later campaign cannot change an earlier
     # campaign's predicates, but keeping the pass separate keeps the rule in one place).
@@ -74,7 +75,7 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
     ).hexdigest()
     return {
         "manifest": {
-            "format_version": FORMAT_VERSION,
+            "format_version": FORMAT_VERSION if programme.experiments else WITHOUT_EXPERIMENTS_VERSION,
             "compiler_version": __version__,
             "programme": {"name": programme.name, "version": programme.version},
             "source_hash": f"sha256:{source_hash}",
@@ -106,12 +107,12 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
         "sku_index": {sku: sku_index[sku] for sku in sorted(sku_index)},
         "cost": {"fixed": total_fixed, "per_line": total_per_line},
         "state": state,
-        "experiments": [
+        **({"experiments": [
             {"name": x.name, "title": x.title, "salt": x.salt,
              "arms": [{"name": a.name, "weight": a.weight} for a in x.arms],
              "holdout": x.holdout, "anonymous": x.anonymous}
             for x in programme.experiments
-        ],
+        ]} if programme.experiments else {}),
     }
 
 
@@ -174,10 +175,8 @@ def _usage_limit(u: UsageLimit | None) -> dict[str, Any] | None:
     return None if u is None else {"count": u.count, "per": u.per}
 
 
-def _arm_gate(gate: ir.ArmGate | None, experiments: tuple[ir.IExperiment, ...]) -> dict[str, Any] | None:
+def _arm_gate(gate: ir.ArmGate, experiments: tuple[ir.IExperiment, ...]) -> dict[str, Any]:
     """``{"experiment": index, "arms": [names]}``: the experiment by its index in ``"experiments"``."""
-    if gate is None:
-        return None
     index = next(i for i, x in enumerate(experiments) if x.name == gate.experiment)
     return {"experiment": index, "arms": list(gate.arms)}
 

@@ -283,7 +283,7 @@ def test_payload_state_section_is_exactly_the_contract() -> None:
     [c] = payload["campaigns"]
     assert (c["account"], c["coupon"], c["usage_limit"], c["budget"]) == (
         "bonus", None, {"count": 1, "per": "day"}, {"kind": "points", "amount": 1000})
-    assert payload["manifest"]["format_version"] == 3
+    assert payload["manifest"]["format_version"] == 2
 
 
 def test_a_programme_without_state_has_an_empty_section() -> None:

@@ -1,12 +1,11 @@
 """Experiments in the bundle (format 3): the loader checks the `experiments` section and each
 campaign's `arm` gate (LOY404 naming the JSON path); a format 2 bundle, which predates experiments,
-still loads; a runtime that reads format 2 only refuses format 3 (LOY403), so a bundle with
-experiments never runs ungated."""
+still loads (a programme without experiments is written as one); a runtime that reads format 2 only
+refuses format 3 (LOY403), so a bundle with experiments never runs ungated."""
 
 from __future__ import annotations
 
 import copy
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from loyadsl.api import check_text
 from loyadsl.compile.bundle_writer import build_payload
 from loyadsl.runtime import Engine, load_bundle
-from loyadsl.runtime.bundle import FORMAT_VERSION, MAGIC, canonical_json, pack_bundle
+from loyadsl.runtime.bundle import FORMAT_VERSION, pack_bundle
 from loyadsl.runtime.errors import BundleError
 from loyadsl.runtime.experiments import Arm, ArmGate, Experiment
 
@@ -57,10 +56,15 @@ def test_exp_bundle_loader_refuses_damaged_experiments(payload: dict[str, Any], 
     assert info.value.code == "LOY404" and info.value.where == where, info.value
 
 
-def _as_format_2(payload: dict[str, Any]) -> bytes:
-    body = canonical_json(payload)
-    env = {"digest": "sha256:" + hashlib.sha256(body).hexdigest(), "format_version": 2, "signature": None}
-    return MAGIC + canonical_json(env) + b"\n" + body
+def test_exp_a_programme_without_experiments_keeps_format_2() -> None:
+    plain = PROGRAMME.read_text(encoding="utf-8").replace("arm spring.lite\n", "").replace("arm spring.offer\n", "")
+    plain = plain[:plain.index("experiment spring")] + plain[plain.index("group lite_offers"):]
+    result = check_text(plain, "programme.loya")
+    assert result.programme is not None, result.diagnostics
+    payload = build_payload(result.programme)
+    assert payload["manifest"]["format_version"] == 2 and "experiments" not in payload
+    assert all("arm" not in c for c in payload["campaigns"])
+    assert load_bundle(pack_bundle(payload)).manifest.format_version == 2
 
 
 def test_exp_a_format_2_bundle_still_loads(payload: dict[str, Any]) -> None:
@@ -69,7 +73,7 @@ def test_exp_a_format_2_bundle_still_loads(payload: dict[str, Any]) -> None:
     del old["experiments"]
     for campaign in old["campaigns"]:
         del campaign["arm"]
-    engine = Engine(load_bundle(_as_format_2(old)))
+    engine = Engine(load_bundle(pack_bundle(old)))
     receipt = {"receipt_id": "R", "customer_id": "C0001", "datetime": "2026-01-01T12:00:00+00:00", "store_id": "S",
                "lines": [{"line_no": 1, "sku": "A", "category": "c", "qty": 1, "unit_price": 1000, "amount": 1000}]}
     outcome = engine.evaluate(receipt)
