@@ -126,7 +126,8 @@ def pack_bundle(payload: dict[str, Any], signing_key: bytes | None = None) -> by
             "key_id": key_id(public_key(signing_key)),
             "sig": Ed25519PrivateKey.from_private_bytes(signing_key).sign(body).hex(),
         }
-    version = payload.get("manifest", {}).get("format_version") if isinstance(payload.get("manifest"), dict) else None
+    manifest = payload.get("manifest") if isinstance(payload, dict) else None  # (tests pack damaged payloads too)
+    version = manifest.get("format_version") if isinstance(manifest, dict) else None
     envelope = {"digest": "sha256:" + hashlib.sha256(body).hexdigest(),
                 "format_version": version if type(version) is int else FORMAT_VERSION, "signature": signature}
     return MAGIC + canonical_json(envelope) + b"\n" + body
