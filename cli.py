@@ -356,6 +356,8 @@ def _print_outcome(o: dict[str, Any], settings: Any, explain: bool) -> None:
         out.print(f"  [dim]✗ {escape(r['campaign'])}: {escape(r['reason'])}{escape(detail)}[/]")
     for line in state_lines(o, settings.minor, settings.points_minor, settings.currency):
         out.print(f"  [magenta]→[/] {escape(line)}")
+    for experiment, arm in (o.get("arms") or {}).items():  # docs/experiments.md
+        out.print(f"  experiment {escape(experiment)}: {escape(arm) if arm else 'anonymous, in no arm'}")
     if explain:
         for step in o["trace"]:
             out.print(f"  [cyan]·[/] {escape(step)}")
