@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 BUCKETS = 10_000  # one bucket is one basis point (0.01 %) of the audience
 
@@ -68,10 +68,16 @@ class Experiment:
     holdout: bool = False
     anonymous: str | None = None
     title: str | None = None
+    ends: tuple[int, ...] = field(init=False, repr=False, compare=False)  # bounds(arms), once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ends", tuple(bounds(self.arms)))
 
     def assign(self, customer_id: str | None) -> str | None:
-        """The customer's arm; None for an anonymous receipt (no or an empty customer id)."""
-        return arm_of(self.arms, self.salt, customer_id) if customer_id else None
+        """The customer's arm (as ``arm_of``); None for an anonymous receipt (no or an empty customer id)."""
+        if not customer_id:
+            return None
+        return self.arms[bisect_right(self.ends, bucket(self.salt, customer_id))].name
 
     def gate(self, arm: str | None) -> str | None:
         """The arm whose campaigns a receipt gets: its own, or for an anonymous one the declared rule's."""
