@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from loyadsl.compile import ir
 from loyadsl.compile.footprint import _children, footprint
 from loyadsl.runtime import Engine, LoyaError
+from loyadsl.runtime.experiments import Experiment
 from loyadsl.runtime.model import Outcome
 
 QUANTITIES = (1, 3, 6)
@@ -55,7 +56,8 @@ def _verdict(a: ir.ICampaign, b: ir.ICampaign, engine: Engine, zone: ZoneInfo) -
     proof = disjoint_reason(a, b)
     if proof is not None:
         return Verdict(a.name, b.name, "disjoint", proof)
-    for customer, receipt in itertools.product(candidate_customers(a, b), candidate_receipts(a, b, zone)):
+    customers = candidate_customers(a, b, _witness_id(a, b, engine.bundle.experiments))
+    for customer, receipt in itertools.product(customers, candidate_receipts(a, b, zone)):
         if customer is not None:
             receipt = {**receipt, "customer_id": customer["id"]}
         try:
@@ -91,7 +93,19 @@ def disjoint_reason(a: ir.ICampaign, b: ir.ICampaign) -> str | None:
     ta, tb = _tiers(a), _tiers(b)
     if ta is not None and tb is not None and not ta & tb:
         return "audience tiers do not overlap"
+    if a.arm and b.arm and a.arm.experiment == b.arm.experiment and not set(a.arm.arms) & set(b.arm.arms):
+        return f"different arms of experiment {a.arm.experiment}"  # a receipt gets one arm of each
     return None
+
+
+def _witness_id(a: ir.ICampaign, b: ir.ICampaign, experiments: Sequence[Experiment]) -> str:
+    """A customer id in an arm both campaigns join, of every experiment they join (docs/experiments.md)."""
+    gates = [c.arm for c in (a, b) if c.arm is not None]
+    for k in range(1_000):
+        candidate = "C-WITNESS" if k == 0 else f"C-WITNESS-{k}"
+        if all(x.assign(candidate) in g.arms for g in gates for x in experiments if x.name == g.experiment):
+            return candidate
+    return "C-WITNESS"
 
 
 def _hours_disjoint(x: tuple[int, int], y: tuple[int, int]) -> bool:
@@ -120,8 +134,8 @@ def _tiers(c: ir.ICampaign) -> set[str] | None:
     return {str(t) for t in audience["tiers"]}
 
 
-def candidate_customers(a: ir.ICampaign, b: ir.ICampaign) -> list[dict[str, Any] | None]:
-    """No customer, then known customers with the tiers and segments the two audiences name."""
+def candidate_customers(a: ir.ICampaign, b: ir.ICampaign, witness: str = "C-WITNESS") -> list[dict[str, Any] | None]:
+    """No customer, then known customers (id ``witness``) with the tiers and segments the two audiences name."""
     ta, tb = _tiers(a), _tiers(b)
     tier_pool = sorted(ta & tb if ta and tb else (ta or tb or {""}))
     wanted: set[str] = set()
@@ -129,7 +143,7 @@ def candidate_customers(a: ir.ICampaign, b: ir.ICampaign) -> list[dict[str, Any]
         if c.audience is not None:
             _strings(c.audience, wanted)
     customers: list[dict[str, Any] | None] = [None]
-    customers += [{"id": "C-WITNESS", "tier": t, "segments": sorted(wanted)} for t in tier_pool[:3]]
+    customers += [{"id": witness, "tier": t, "segments": sorted(wanted)} for t in tier_pool[:3]]
     return customers
 
 
