@@ -404,9 +404,29 @@ def assumption_grid(report: Mapping[str, Any]) -> Grid:
     return grid
 
 
+def arm_grid(report: Mapping[str, Any]) -> Grid:
+    """Per experiment arm: its weight, customers and what they did (docs/experiments.md)."""
+    u = Units.of(report.get("programme"))
+    grid = Grid("experiments", "Experiment arms", [("Experiment", False), ("Arm", False), ("Weight", True),
+                                                   ("Customers", True), ("Receipts", True), ("Revenue", True),
+                                                   ("Cost", True), ("Revenue / customer", True)],
+                empty="no experiments",
+                note="Receipts without a customer id are in no arm. Compare arms with `loya ab report` on this "
+                     "report's JSON (intervals, SRM check).")
+    for x in report.get("experiments") or []:
+        for arm in x.get("arms") or []:
+            customers = num(arm, "customers")
+            grid.rows.append(_cells(str(x.get("name", "")), str(arm.get("name", "")), ppm_text(num(arm, "share_ppm")),
+                                    count_text(customers), count_text(num(arm, "receipts")), u.money(num(arm, "revenue")),
+                                    u.money(num(arm, "cost")),
+                                    u.money(num(arm, "revenue") // customers) if customers else "—"))
+    return grid
+
+
 def report_grids(report: Mapping[str, Any]) -> list[Grid]:
+    arms = [arm_grid(report)] if report.get("experiments") else []
     return [campaign_grid(report), collision_grid(report), budget_grid(report), request_grid(report),
-            *(split_grid(report, dimension) for dimension in SPLIT_TITLES), burn_grid(report),
+            *(split_grid(report, dimension) for dimension in SPLIT_TITLES), burn_grid(report), *arms,
             assertion_grid(report), assumption_grid(report)]
 
 

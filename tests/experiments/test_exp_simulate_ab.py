@@ -93,3 +93,14 @@ def test_exp_ab_report_refuses_a_report_without_the_experiment(tmp_path: Path, c
     path.write_text(json.dumps(content), encoding="utf-8")
     run = loya("ab", "report", str(path), *args)
     assert run.returncode == 2 and f"error[{code}]" in run.stderr, run.stderr
+
+
+def test_exp_simulation_views_show_the_arms(tmp_path: Path) -> None:
+    html = tmp_path / "sim.html"
+    run = loya("simulate", str(PROGRAMME), "-r", str(RECEIPTS), "-f", "html", "-o", str(html))
+    assert run.returncode == 0, run.stderr
+    page = html.read_text(encoding="utf-8")
+    assert "Experiment arms" in page and "holdout" in page and "10.00%" in page
+    table = loya("simulate", str(PROGRAMME), "-r", str(RECEIPTS))
+    assert table.returncode == 0, table.stderr
+    assert "Receipts without a customer id are in no arm" in table.stdout
