@@ -46,6 +46,8 @@ def run(case: Path, text: str, file: str) -> dict[str, Any]:
     for receipt in _jsonl(case / "receipts.jsonl"):
         outcome = engine.evaluate(receipt, customers.get(receipt["customer_id"]), explain=True)
         stored = outcome.to_dict()
+        plain = engine.evaluate(receipt, customers.get(receipt["customer_id"])).to_dict()  # the fast path too
+        assert project(plain) == project(stored)
         assert Outcome.from_dict(json.loads(json.dumps(stored))).arms == outcome.arms  # kept through JSON
         out[receipt["receipt_id"]] = project(stored)
         for experiment, arm in (outcome.arms or {}).items():  # the trace names each arm
