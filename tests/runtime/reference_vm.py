@@ -7,7 +7,7 @@ once per line, an aggregate or an action re-selects its lines, and rounding is c
 ``fractions.Fraction``. Test code: it is slow, simple and never shipped.
 
 What it computes is what the generated functions return: a predicate's selected lines, a block's
-value, and for a campaign its rejection reason (docs/bundle.md, "Evaluation": footprint, audience,
+value, and for a campaign its rejection reason (docs/bundle.md, "Evaluation": footprint, experiment arm, audience,
 condition) or, when it runs its actions, the reward calls ``(op, reference, arguments)`` in order.
 """
 
@@ -21,6 +21,7 @@ from fractions import Fraction
 from typing import Any
 
 from loyadsl.runtime.bundle import Bundle, Campaign, Code
+from loyadsl.runtime.experiments import arm_of
 from loyadsl.runtime.model import CustomerView, Line
 from loyadsl.runtime.opcodes import OPCODES, Op
 
@@ -106,6 +107,11 @@ class ReferenceVM:
 
     def campaign(self, c: Campaign, receipt: ReceiptFacts, cu: CustomerView) -> tuple[str | None, list[Call]]:
         reason = self.footprint(c, receipt)
+        if reason is None and c.arm is not None:  # docs/experiments.md: the arm, by the documented hash
+            x = self.bundle.experiments[c.arm.experiment]
+            arm = arm_of(x.arms, x.salt, cu.id) if cu.id else x.anonymous
+            if arm not in c.arm.arms:
+                reason = "not_in_arm"
         if reason is None and c.audience is not None and not self.value(c.audience, receipt, cu):
             reason = "audience"
         if reason is None and c.condition is not None and not self.value(c.condition, receipt, cu):

@@ -66,6 +66,7 @@ class JitReceipt:
         self.store, self.channel, self.date, self.weekday, self.time = (f["store"], f["channel"], f["date"],
                                                                         f["weekday"], f["time"])
         self.lines, self.cu, self.bundle, self.program = facts.lines, cu, bundle, program
+        self.arms = tuple(x.gate(x.assign(cu.id)) for x in bundle.experiments)  # as Engine._arms sets it
         self.calls: list[tuple[str, Any, tuple[int, ...]]] = []
 
     def match(self, index: int) -> Sequence[Line]:
@@ -87,14 +88,14 @@ NEUTRAL = Footprint(None, None, None, None, None, None)
 
 def probes(bundle: Bundle) -> Bundle:
     """The bundle plus, for each audience and each condition, a campaign that runs only that block
-    (no footprint, no actions): its rejection says the block's value."""
+    (no footprint, no experiment arm, no actions): its rejection says the block's value."""
     extra: list[Campaign] = []
     for c in bundle.campaigns:
         if c.audience is not None:
-            extra.append(dataclasses.replace(c, index=len(bundle.campaigns) + len(extra), footprint=NEUTRAL,
+            extra.append(dataclasses.replace(c, index=len(bundle.campaigns) + len(extra), footprint=NEUTRAL, arm=None,
                                              condition=None, actions=((Op.RET,),)))
         if c.condition is not None:
-            extra.append(dataclasses.replace(c, index=len(bundle.campaigns) + len(extra), footprint=NEUTRAL,
+            extra.append(dataclasses.replace(c, index=len(bundle.campaigns) + len(extra), footprint=NEUTRAL, arm=None,
                                              audience=None, actions=((Op.RET,),)))
     return dataclasses.replace(bundle, campaigns=bundle.campaigns + tuple(extra))
 
