@@ -913,6 +913,23 @@ def find_sku(
               format == Format.json, exc.code)
 
 
+# --- authoring (issue 16): the language server ---------------------------------------------------
+
+
+@app.command()
+def lsp() -> None:
+    """Serve the Language Server Protocol over stdin/stdout for an editor (docs/editor.md)."""
+    try:
+        from loyadsl.lsp.server import serve
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing not in ("pygls", "lsprotocol"):
+            raise
+        _fail(f"`loya lsp` needs the language server, and {missing} is not installed; "
+              "install it with: pip install 'loyadsl[lsp]'", diag_code="LOY730")
+    serve()
+
+
 def main() -> None:
     """Entry point: no traceback ever reaches a user; an unexpected failure is reported as a bug."""
     try:

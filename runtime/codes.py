@@ -122,6 +122,8 @@ CODES: dict[str, str] = {
     "LOY721": "the `ab` extra is not installed",
     # LOY730-LOY739: command-line usage (reserved for issue 16)
     "LOY730": "the command needs an extra that is not installed",
+    # LOY760-LOY769: the language server and the docs (issue 16)
+    "LOY760": "the language server could not check a file",
     "LOY999": "internal error: a bug in loyadsl",
 }
 
