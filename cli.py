@@ -777,7 +777,7 @@ def _assertion_cases(report: dict[str, Any], name: str) -> list[Any]:
     """Each assertion as a CI case of the suite ``name``: a failing one carries LOY614 and its reason."""
     from loyadsl.formats import Case
 
-    return [Case(name, a["expr"], () if a["ok"] else (error("LOY614", f"assertion failed: {a['expr']}: {a['detail']}"),),
+    return [Case(name, a["expr"], () if a["ok"] else (error(a.get("code", "LOY614"), f"{'guard' if 'code' in a else 'assertion'} failed: {a['expr']}: {a['detail']}"),),
                  not a["ok"]) for a in report["assertions"]]
 
 
@@ -829,8 +829,15 @@ def diff_cmd(
     strict: StrictOpt = False,
     trusted_key: TrustedKeyOpt = None,
     require_signature: RequireSignatureOpt = False,
+    max_cost_delta: Annotated[str | None, typer.Option(
+        help="fail (exit 1) if the total cost moves by more: 5% of OLD's, or 5000.00 RUB")] = None,
+    max_discount_delta: Annotated[str | None, typer.Option(help="the same for the total discount")] = None,
+    max_points_delta: Annotated[str | None, typer.Option(help="the same for the points accrued: 5% or 300 points")] = None,
+    max_campaign_delta: Annotated[list[str] | None, typer.Option(
+        help="a campaign's cost: NAME=LIMIT, or '*=LIMIT' for each campaign (repeatable)")] = None,
 ) -> None:
-    """Replay history through two programmes; print what changes (exit 1 if an assertion on NEW fails)."""
+    """Replay history through two programmes; print what changes (exit 1 if an assertion on NEW or a
+    delta guard fails; docs/simulate.md, "Delta guards")."""
     from loyadsl.simulate.diff import check_comparable, run_diff
     from loyadsl.simulate.errors import DiffError
     from loyadsl.simulate.run import Simulation
@@ -844,10 +851,13 @@ def diff_cmd(
         _fail(str(exc), as_json=as_json, diag_code=exc.code)
     checks, mapping = _history_inputs(new_engine, receipts, map_spec, map_file, asserts or [], assert_file or [],
                                       backend, as_json)
+    limits = _delta_guards(old_engine, new_engine, as_json, cost=max_cost_delta, discount=max_discount_delta,
+                           points=max_points_delta, campaigns=max_campaign_delta or [])
     old_bundle, new_bundle = _bundle_bytes(old, old_engine), _bundle_bytes(new, new_engine)
     report = _replay(as_json, lambda progress: run_diff(old_bundle, Simulation(
         new_bundle, receipts, customers, mapping, workers, backend, scheduler, strict, quarantine,
         progress=progress), top, checks))
+    report["assertions"] += _check_delta_guards(limits, report)
     _emit_report(report, fmt, output, diff=True, name=f"loya diff {old} {new}")
     if any(not a["ok"] for a in report["assertions"]):
         raise typer.Exit(EXIT_FINDINGS)
@@ -911,6 +921,30 @@ def find_sku(
     except LoyaError as exc:
         _fail(exc.message, EXIT_FINDINGS if exc.code == analysis.NOT_COMPILED else EXIT_USAGE,
               format == Format.json, exc.code)
+
+
+# --- authoring (issue 16): delta guards of `loya diff` -------------------------------------------
+
+
+def _delta_guards(old: Engine, new: Engine, as_json: bool, campaigns: list[str], **totals: str | None) -> list[Any]:
+    """The ``--max-*-delta`` guards, read and checked against both programmes before the replay (LOY616)."""
+    from loyadsl.simulate import delta_guards
+    from loyadsl.simulate.errors import SimulationError
+
+    try:
+        guards = [delta_guards.totals_guard(name, text) for name, text in totals.items() if text is not None]
+        guards += [delta_guards.campaign_guard(text) for text in campaigns]
+        names = [c.name for c in (*old.bundle.campaigns, *new.bundle.campaigns)]
+        delta_guards.validate(guards, names, new.bundle.settings.currency)
+    except SimulationError as exc:
+        _fail(str(exc), as_json=as_json, diag_code=exc.code)
+    return guards
+
+
+def _check_delta_guards(guards: list[Any], report: dict[str, Any]) -> list[dict[str, Any]]:
+    from loyadsl.simulate import delta_guards
+
+    return delta_guards.check(guards, report)
 
 
 # --- authoring (issue 16): the language server ---------------------------------------------------

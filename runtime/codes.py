@@ -109,6 +109,8 @@ CODES: dict[str, str] = {
     "LOY613": "return of a quarantined receipt (skipped)",
     "LOY614": "a simulation assertion failed",
     # LOY615-LOY619: loya diff guards (reserved for issue 16)
+    "LOY615": "a delta guard of `loya diff` failed",
+    "LOY616": "a delta guard cannot be used",
     # LOY620-LOY629: A/B inputs and reports (reserved for issue 12)
     "LOY620": "A/B outcome table cannot be used",
     # LOY7xx: command-line usage
