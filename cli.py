@@ -864,16 +864,22 @@ def diff_cmd(
 
 
 @contextmanager
-def _progress_bar(as_json: bool) -> Iterator[Callable[[str, int], None]]:
-    """A progress bar on stderr (a terminal only, never with JSON output); yields the progress callback."""
+def _progress_bar(as_json: bool, unit: str = "receipts") -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr (a terminal only, never with JSON output), or plain periodic lines when
+    stderr is not a terminal (loyadsl/progress.py); yields the progress callback."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from loyadsl.progress import PlainProgress, interval_from_env
+
+    if not err.is_terminal:
+        yield PlainProgress(sys.stderr, interval_from_env(), unit)
+        return
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} receipts"),
                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err, transient=True,
                   disable=as_json or not err.is_terminal) as bar:
         task = bar.add_task("reading", total=None, rate="")
 
-        def progress(phase: str, done: int) -> None:
+        def progress(phase: str, done: int, total: int | None = None) -> None:
             elapsed = bar.tasks[0].elapsed or 0
             rate = f"{int(done / elapsed):,}/s" if elapsed > 0 else ""
             bar.update(task, description=phase, completed=done, rate=rate)
@@ -902,7 +908,8 @@ def collisions(
     """Which campaigns can meet on one receipt: disjoint (proved), meet (witness) or unknown (docs/collisions.md)."""
     from loyadsl.analysis import cli as analysis
     try:
-        analysis.collisions(programme, format.value, pairs, out)
+        with _progress_bar(format == Format.json, "pairs") as progress:
+            analysis.collisions(programme, format.value, pairs, out, progress)
     except LoyaError as exc:
         _fail(exc.message, EXIT_FINDINGS if exc.code == analysis.NOT_COMPILED else EXIT_USAGE,
               format == Format.json, exc.code)
