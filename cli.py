@@ -410,7 +410,7 @@ def convert(
 
 @app.command()
 def fmt(
-    paths: Annotated[list[Path], typer.Argument(help=".loya or .yaml files")],
+    paths: Annotated[list[Path], typer.Argument(help=".loya or .yaml files, or folders to walk")],
     check_only: Annotated[bool, typer.Option("--check", help="write nothing; exit 1 if a file would change")] = False,
     write: Annotated[bool, typer.Option("--write", "-w", help="rewrite the files in place")] = False,
     list_only: Annotated[bool, typer.Option("--list", "-l", help="print the files that would change")] = False,
@@ -424,7 +424,7 @@ def fmt(
 
     changed: list[Path] = []
     status = EXIT_OK
-    for path in paths:
+    for path in _source_files(paths):
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -928,6 +928,17 @@ def find_sku(
     except LoyaError as exc:
         _fail(exc.message, EXIT_FINDINGS if exc.code == analysis.NOT_COMPILED else EXIT_USAGE,
               format == Format.json, exc.code)
+
+
+# --- authoring (issue 16): `loya fmt DIR/` -----------------------------------------------------------
+
+
+def _source_files(paths: list[Path]) -> Iterator[Path]:
+    """The files named, and every programme source under each folder named (``walk.sources``)."""
+    from loyadsl.walk import sources
+
+    for path in paths:
+        yield from sources(path) if path.is_dir() else (path,)
 
 
 # --- authoring (issue 16): delta guards of `loya diff` -------------------------------------------
