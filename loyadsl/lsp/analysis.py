@@ -7,6 +7,7 @@ are 0-based (line, character in code points), as editors count; ``Span`` is 1-ba
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -75,12 +76,11 @@ def analyse(text: str, file: str, path: Path | None = None) -> Analysis:
 
 def index_of(result: CheckResult) -> Index:
     index = Index()
-    footprints = _footprints(result)
     for loaded in result.files:
         for decl in loaded.module.decls:
             if decl.span is None or decl.name in index.symbols:
                 continue
-            index.symbols[decl.name] = _symbol(decl, loaded, footprints.get(decl.name, ()))
+            index.symbols[decl.name] = _symbol(decl, loaded, ())
             if isinstance(decl, n.TemplateDecl):
                 index.params.append((decl.span, {p.name: p.type_name for p in decl.params}))
     return index
@@ -124,16 +124,18 @@ def _describe(decl: n.Decl) -> tuple[str, str, tuple[str, ...]]:
     return type(decl).__name__.removesuffix("Decl").lower(), decl.name, ()
 
 
-def _footprints(result: CheckResult) -> dict[str, tuple[str, ...]]:
-    """A short footprint of each campaign of a valid programme: what it gives, on what, from what total."""
+def footprint_notes(result: CheckResult, name: str) -> tuple[str, ...]:
+    """A short footprint of a campaign of a valid programme: what it gives, on what, from what total
+    (computed when hovered, not on every edit)."""
     if result.programme is None:
-        return {}
+        return ()
     from loyadsl.compile.footprint import footprint
     from loyadsl.render import money
 
     settings = result.programme.settings
-    notes: dict[str, tuple[str, ...]] = {}
     for campaign in result.programme.campaigns:
+        if campaign.name != name:
+            continue
         fp = footprint(campaign)
         parts = [f"effects: {', '.join(fp['effects'])}" if fp["effects"] else ""]
         for key in ("categories", "brands", "skus"):
@@ -142,8 +144,8 @@ def _footprints(result: CheckResult) -> dict[str, tuple[str, ...]]:
                 parts.append(f"{key}: {shown}")
         if fp["min_total"] is not None:
             parts.append(f"receipt total at least {money(fp['min_total'], settings.minor)} {settings.currency}")
-        notes[campaign.name] = tuple(p for p in parts if p)
-    return notes
+        return tuple(p for p in parts if p)
+    return ()
 
 
 def doc_comment(text: str, line: int) -> str:
@@ -199,6 +201,8 @@ def hover(analysis: Analysis, text: str, pos: Position) -> str | None:
         ptype = param_type(param)
         return _code(f"{head}: {param}") + (f"\n\ntype: {ptype}" if ptype else "")
     symbol = analysis.index.symbols.get(head)
+    if symbol is not None and symbol.kind == "campaign":
+        symbol = dataclasses.replace(symbol, notes=(*symbol.notes, *footprint_notes(analysis.result, head)))
     if symbol is not None:
         return _symbol_markdown(symbol)
     if head in LINE_FIELDS and len(parts) == 1:
