@@ -21,7 +21,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from genprog import programme  # noqa: E402
+from genprog import programme
 
 
 def sized(lines: int) -> str:
