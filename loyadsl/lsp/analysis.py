@@ -296,3 +296,22 @@ def document_name(uri: str, path: Path | None) -> str:
 
 def formats_as_yaml(name: str) -> bool:
     return is_yaml(name)
+
+
+_SUGGESTION = re.compile(r"did you mean `([^`]+)`\?")
+_QUOTED = re.compile(r"`([^`]+)`")
+
+
+def quick_fix(message: str, hint: str | None, covered: str) -> tuple[int, int, str] | None:
+    """For a "did you mean" diagnostic whose range covers the text ``covered``: where the misspelt
+    name lies in it (start, end) and its replacement. The misspelt name is the last one the message
+    quotes (`unknown group `gg``, `` `receipt` has no field `totl` ``); None when it is not there."""
+    suggestion = _SUGGESTION.search(hint or "")
+    quoted = _QUOTED.findall(message)
+    if suggestion is None or not quoted:
+        return None
+    wrong = quoted[-1].rsplit(".", 1)[-1]
+    matches = list(re.finditer(rf"(?<![A-Za-z0-9_]){re.escape(wrong)}(?![A-Za-z0-9_])", covered))
+    if not matches:
+        return None
+    return matches[-1].start(), matches[-1].end(), suggestion.group(1).rsplit(".", 1)[-1]

@@ -122,10 +122,48 @@ def to_lsp(ls: LoyaServer, doc: TextDocument, d: Diagnostic, name: str) -> lsp.D
     if d.hint:
         message += f"\nhint: {d.hint}"
     href = ls.code_href(d.code)
+    fix = _fix_of(doc, d, name)
     return lsp.Diagnostic(
-        range=where, message=message, source="loya", code=d.code,
+        range=where, message=message, source="loya", code=d.code, data=fix,
         code_description=lsp.CodeDescription(href=href) if href else None,
         severity=lsp.DiagnosticSeverity.Error if d.severity is Severity.ERROR else lsp.DiagnosticSeverity.Warning)
+
+
+def _fix_of(doc: TextDocument, d: Diagnostic, name: str) -> dict[str, Any] | None:
+    """The edit a "did you mean" hint proposes, kept on the diagnostic for its code action:
+    ``{"line", "start", "end", "new"}`` in code points, on the span's first line."""
+    if d.span is None or d.span.file != name:
+        return None
+    lines = doc.source.splitlines()
+    if not 0 < d.span.line <= len(lines):
+        return None
+    line = lines[d.span.line - 1]
+    end = d.span.end_col - 1 if d.span.end_line == d.span.line else len(line)
+    fix = a.quick_fix(d.message, d.hint, line[d.span.col - 1:end])
+    if fix is None:
+        return None
+    start, stop, new = fix
+    return {"line": d.span.line - 1, "start": d.span.col - 1 + start, "end": d.span.col - 1 + stop, "new": new}
+
+
+@server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
+                lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
+def _code_action(ls: LoyaServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    """A quick fix for each "did you mean" diagnostic the editor asks about."""
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    actions = []
+    for diagnostic in params.context.diagnostics:
+        fix = diagnostic.data
+        if not (isinstance(fix, dict) and {"line", "start", "end", "new"} <= fix.keys()):
+            continue
+        edit_range = doc.position_codec.range_to_client_units(doc.lines, lsp.Range(
+            start=lsp.Position(line=fix["line"], character=fix["start"]),
+            end=lsp.Position(line=fix["line"], character=fix["end"])))
+        actions.append(lsp.CodeAction(
+            title=f"Replace with `{fix['new']}`", kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+            is_preferred=True,
+            edit=lsp.WorkspaceEdit(changes={doc.uri: [lsp.TextEdit(range=edit_range, new_text=str(fix["new"]))]})))
+    return actions
 
 
 def _position(doc: TextDocument, position: lsp.Position) -> a.Position:

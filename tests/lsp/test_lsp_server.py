@@ -77,6 +77,12 @@ class Session:
             text_document=lsp.TextDocumentIdentifier(uri=uri),
             options=lsp.FormattingOptions(tab_size=4, insert_spaces=True))))
 
+    async def code_actions(self, uri: str, diagnostics: list[lsp.Diagnostic]) -> list[lsp.CodeAction]:
+        answer = await self._ask(self.client.text_document_code_action_async(lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri), range=diagnostics[0].range,
+            context=lsp.CodeActionContext(diagnostics=diagnostics))))
+        return list(answer or [])
+
     async def _ask(self, request: Awaitable[Any]) -> Any:
         return await asyncio.wait_for(request, TIMEOUT)
 
@@ -202,6 +208,35 @@ def test_lsp_formatting_is_loya_fmt_and_a_refusal_changes_nothing(tmp_path: Path
         s.change(uri, "campaign {{{", 3)
         assert {d.code for d in await s.diagnostics(uri, 3)}  # a syntax error, published
         assert await s.formatting(uri) is None  # refused: the editor keeps the text
+
+    run(scenario)
+
+
+MISSPELT = HEADER + ('categories fresh = ["a"]\n\ncampaign a {\n    group gg\n    when receipt.totl > 5.00 RUB\n'
+                     '    then discount 5% on lines where category in frsh\n}\n')
+
+
+def test_lsp_code_actions_apply_the_did_you_mean_hints(tmp_path: Path) -> None:
+    uri = (tmp_path / "p.loya").as_uri()
+
+    async def scenario(s: Session) -> None:
+        s.open(uri, MISSPELT)
+        published = [d for d in await s.diagnostics(uri, 1) if d.code == "LOY201"]
+        assert len(published) == 3
+        text = MISSPELT
+        for diagnostic in sorted(published, key=lambda d: (d.range.start.line, d.range.start.character), reverse=True):
+            [action] = await s.code_actions(uri, [diagnostic])
+            assert action.kind == lsp.CodeActionKind.QuickFix and action.edit and action.edit.changes
+            [edit] = action.edit.changes[uri]
+            lines = text.split("\n")
+            line = lines[edit.range.start.line]
+            lines[edit.range.start.line] = line[:edit.range.start.character] + edit.new_text + line[edit.range.end.character:]
+            text = "\n".join(lines)
+        assert "group g\n" in text and "receipt.total >" in text and "in fresh\n" in text
+        s.change(uri, text, 2)
+        assert await s.diagnostics(uri, 2) == []
+        unknown = lsp.Diagnostic(range=published[0].range, message="no fix here", code="LOY999")
+        assert await s.code_actions(uri, [unknown]) == []
 
     run(scenario)
 
