@@ -663,6 +663,9 @@ AssertOpt = Annotated[list[str] | None, typer.Option("--assert", help="a guard, 
 AssertFileOpt = Annotated[list[Path] | None, typer.Option("--assert-file", help="YAML list of guards")]
 QuarantineOpt = Annotated[Path | None, typer.Option(help="write unusable receipts here (JSONL)")]
 StrictOpt = Annotated[bool, typer.Option(help="stop at the first unusable receipt")]
+LangOpt = Annotated[str | None, typer.Option(
+    "--lang", envvar="LOYA_LANG", help="en or ru: money and numbers in tables and pages written for that "
+                                       "language (needs loyadsl[i18n]); default: plain 1,234.56 RUB")]
 
 
 @app.command()
@@ -683,8 +686,10 @@ def simulate(
     strict: StrictOpt = False,
     trusted_key: TrustedKeyOpt = None,
     require_signature: RequireSignatureOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Replay history through a programme; print the report (exit 1 if an assertion fails)."""
+    _use_language(lang, fmt is ReportFormat.json)
     trust = _trust(trusted_key, require_signature, fmt is ReportFormat.json)
     report = _simulate(programme, receipts, customers, map_spec, map_file, workers, backend, scheduler,
                        asserts or [], assert_file or [], quarantine, strict, fmt, trust)
@@ -835,6 +840,7 @@ def diff_cmd(
     max_points_delta: Annotated[str | None, typer.Option(help="the same for the points accrued: 5% or 300 points")] = None,
     max_campaign_delta: Annotated[list[str] | None, typer.Option(
         help="a campaign's cost: NAME=LIMIT, or '*=LIMIT' for each campaign (repeatable)")] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Replay history through two programmes; print what changes (exit 1 if an assertion on NEW or a
     delta guard fails; docs/simulate.md, "Delta guards")."""
@@ -843,6 +849,7 @@ def diff_cmd(
     from loyadsl.simulate.run import Simulation
 
     as_json = fmt is ReportFormat.json
+    _use_language(lang, as_json)
     trust = _trust(trusted_key, require_signature, as_json)
     old_engine, new_engine = _engine_for(old, as_json, trust), _engine_for(new, as_json, trust)
     try:
@@ -963,6 +970,22 @@ def _check_delta_guards(guards: list[Any], report: dict[str, Any]) -> list[dict[
     from loyadsl.simulate import delta_guards
 
     return delta_guards.check(guards, report)
+
+
+# --- authoring (issue 16): --lang ---------------------------------------------------------------------
+
+
+def _use_language(lang: str | None, as_json: bool) -> None:
+    """Format money and numbers of reports for ``lang`` (loyadsl/locale_text.py), or plainly (None)."""
+    from loyadsl import locale_text
+
+    if lang is not None and lang not in locale_text.LANGUAGES:
+        _fail(f"--lang: {lang!r} is not one of {', '.join(locale_text.LANGUAGES)}", as_json=as_json, diag_code=USAGE)
+    try:
+        locale_text.use(lang)
+    except ModuleNotFoundError:
+        _fail(f"--lang {lang} needs Babel, which is not installed; install it with: pip install 'loyadsl[i18n]'",
+              as_json=as_json, diag_code="LOY730")
 
 
 # --- authoring (issue 16): the language server ---------------------------------------------------
