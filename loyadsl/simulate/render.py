@@ -10,6 +10,7 @@ truncated toward zero as the assertion messages do, so a table never says 3.00% 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +69,22 @@ def decimal_text(text: str) -> str:
         return text  # not a plain decimal: show it as the report wrote it
     localised = locale_text.decimal_text(int(f"{sign}{whole}{frac}"), len(frac))
     return localised or f"{sign}{int(whole):,}{dot}{frac}"
+
+
+def day_text(value: object) -> str:
+    """A report's ISO date as the chosen language writes it (``2 января 2025 г.``), as it is without one;
+    ``—`` for none."""
+    if not value:
+        return "—"
+    try:
+        return locale_text.date_text(dt.date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def period_text(i: Mapping[str, Any]) -> str:
+    """The history's first and last day: ``2025-01-02 … 2025-12-30``."""
+    return f"{day_text(i.get('first'))} … {day_text(i.get('last'))}"
 
 
 def signed(text: str, value: int) -> str:
@@ -262,7 +279,7 @@ def attribute_warnings(report: Mapping[str, Any]) -> list[str]:
 
 def input_figures(report: Mapping[str, Any]) -> list[Figure]:
     i: Mapping[str, Any] = report.get("input") or {}
-    period = f"{i.get('first') or '—'} … {i.get('last') or '—'}"
+    period = period_text(i)
     workers = f"{num(i, 'workers')} × {i.get('backend') or '—'}"
     return [
         Figure("Receipts read", count_text(num(i, "read"))),
@@ -608,7 +625,7 @@ def render_report(report: Mapping[str, Any], console: Console) -> None:
     i = report.get("input") or {}
     console.print(Text.assemble(("Simulation: ", "bold"), (programme_title(programme), "bold cyan"),
                                 (f"  {short_digest(programme.get('digest'))}", "dim")))
-    console.print(Text(f"{i.get('first') or '—'} … {i.get('last') or '—'}; "
+    console.print(Text(f"{period_text(i)}; "
                        f"{num(i, 'customers'):,} customers, {num(i, 'returns'):,} returns, "
                        f"{num(i, 'workers')} workers ({i.get('backend') or '—'})", style="dim"))
     accounting, adds_up = input_accounting(report)
@@ -633,7 +650,7 @@ def render_diff(diff: Mapping[str, Any], console: Console) -> None:
     console.print(Text.assemble(("Diff: ", "bold"), (programme_title(old), "bold"), (" → ", ""),
                                 (programme_title(new), "bold cyan")))
     console.print(Text(f"{short_digest(old.get('digest'))} → {short_digest(new.get('digest'))}; "
-                       f"{i.get('first') or '—'} … {i.get('last') or '—'}", style="dim"))
+                       f"{period_text(i)}", style="dim"))
     accounting, adds_up = input_accounting(diff)
     console.print(Text(accounting, style="" if adds_up else "bold red"))
     changed = diff.get("changed") or {}
