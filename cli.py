@@ -425,7 +425,7 @@ def convert(
 
 @app.command()
 def fmt(
-    paths: Annotated[list[Path], typer.Argument(help=".loya or .yaml files")],
+    paths: Annotated[list[Path], typer.Argument(help=".loya or .yaml files, or folders to walk")],
     check_only: Annotated[bool, typer.Option("--check", help="write nothing; exit 1 if a file would change")] = False,
     write: Annotated[bool, typer.Option("--write", "-w", help="rewrite the files in place")] = False,
     list_only: Annotated[bool, typer.Option("--list", "-l", help="print the files that would change")] = False,
@@ -439,7 +439,7 @@ def fmt(
 
     changed: list[Path] = []
     status = EXIT_OK
-    for path in paths:
+    for path in _source_files(paths):
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -672,6 +672,9 @@ AssertOpt = Annotated[list[str] | None, typer.Option("--assert", help="a guard, 
 AssertFileOpt = Annotated[list[Path] | None, typer.Option("--assert-file", help="YAML list of guards")]
 QuarantineOpt = Annotated[Path | None, typer.Option(help="write unusable receipts here (JSONL)")]
 StrictOpt = Annotated[bool, typer.Option(help="stop at the first unusable receipt")]
+LangOpt = Annotated[str | None, typer.Option(
+    "--lang", envvar="LOYA_LANG", help="en or ru: money and numbers in tables and pages written for that "
+                                       "language (needs loyadsl[i18n]); default: plain 1,234.56 RUB")]
 
 
 @app.command()
@@ -692,8 +695,10 @@ def simulate(
     strict: StrictOpt = False,
     trusted_key: TrustedKeyOpt = None,
     require_signature: RequireSignatureOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Replay history through a programme; print the report (exit 1 if an assertion fails)."""
+    _use_language(lang, fmt is ReportFormat.json)
     trust = _trust(trusted_key, require_signature, fmt is ReportFormat.json)
     report = _simulate(programme, receipts, customers, map_spec, map_file, workers, backend, scheduler,
                        asserts or [], assert_file or [], quarantine, strict, fmt, trust)
@@ -786,7 +791,7 @@ def _assertion_cases(report: dict[str, Any], name: str) -> list[Any]:
     """Each assertion as a CI case of the suite ``name``: a failing one carries LOY614 and its reason."""
     from loyadsl.formats import Case
 
-    return [Case(name, a["expr"], () if a["ok"] else (error("LOY614", f"assertion failed: {a['expr']}: {a['detail']}"),),
+    return [Case(name, a["expr"], () if a["ok"] else (error(a.get("code", "LOY614"), f"{'guard' if 'code' in a else 'assertion'} failed: {a['expr']}: {a['detail']}"),),
                  not a["ok"]) for a in report["assertions"]]
 
 
@@ -838,13 +843,22 @@ def diff_cmd(
     strict: StrictOpt = False,
     trusted_key: TrustedKeyOpt = None,
     require_signature: RequireSignatureOpt = False,
+    max_cost_delta: Annotated[str | None, typer.Option(
+        help="fail (exit 1) if the total cost moves by more: 5% of OLD's, or 5000.00 RUB")] = None,
+    max_discount_delta: Annotated[str | None, typer.Option(help="the same for the total discount")] = None,
+    max_points_delta: Annotated[str | None, typer.Option(help="the same for the points accrued: 5% or 300 points")] = None,
+    max_campaign_delta: Annotated[list[str] | None, typer.Option(
+        help="a campaign's cost: NAME=LIMIT, or '*=LIMIT' for each campaign (repeatable)")] = None,
+    lang: LangOpt = None,
 ) -> None:
-    """Replay history through two programmes; print what changes (exit 1 if an assertion on NEW fails)."""
+    """Replay history through two programmes; print what changes (exit 1 if an assertion on NEW or a
+    delta guard fails; docs/simulate.md, "Delta guards")."""
     from loyadsl.simulate.diff import check_comparable, run_diff
     from loyadsl.simulate.errors import DiffError
     from loyadsl.simulate.run import Simulation
 
     as_json = fmt is ReportFormat.json
+    _use_language(lang, as_json)
     trust = _trust(trusted_key, require_signature, as_json)
     old_engine, new_engine = _engine_for(old, as_json, trust), _engine_for(new, as_json, trust)
     try:
@@ -853,26 +867,35 @@ def diff_cmd(
         _fail(str(exc), as_json=as_json, diag_code=exc.code)
     checks, mapping = _history_inputs(new_engine, receipts, map_spec, map_file, asserts or [], assert_file or [],
                                       backend, as_json)
+    limits = _delta_guards(old_engine, new_engine, as_json, cost=max_cost_delta, discount=max_discount_delta,
+                           points=max_points_delta, campaigns=max_campaign_delta or [])
     old_bundle, new_bundle = _bundle_bytes(old, old_engine), _bundle_bytes(new, new_engine)
     report = _replay(as_json, lambda progress: run_diff(old_bundle, Simulation(
         new_bundle, receipts, customers, mapping, workers, backend, scheduler, strict, quarantine,
         progress=progress), top, checks))
+    report["assertions"] += _check_delta_guards(limits, report)
     _emit_report(report, fmt, output, diff=True, name=f"loya diff {old} {new}")
     if any(not a["ok"] for a in report["assertions"]):
         raise typer.Exit(EXIT_FINDINGS)
 
 
 @contextmanager
-def _progress_bar(as_json: bool) -> Iterator[Callable[[str, int], None]]:
-    """A progress bar on stderr (a terminal only, never with JSON output); yields the progress callback."""
+def _progress_bar(as_json: bool, unit: str = "receipts") -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr (a terminal only, never with JSON output), or plain periodic lines when
+    stderr is not a terminal (loyadsl/progress.py); yields the progress callback."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from loyadsl.progress import PlainProgress, interval_from_env
+
+    if not err.is_terminal:
+        yield PlainProgress(sys.stderr, interval_from_env(), unit)
+        return
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} receipts"),
                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err, transient=True,
                   disable=as_json or not err.is_terminal) as bar:
         task = bar.add_task("reading", total=None, rate="")
 
-        def progress(phase: str, done: int) -> None:
+        def progress(phase: str, done: int, total: int | None = None) -> None:
             elapsed = bar.tasks[0].elapsed or 0
             rate = f"{int(done / elapsed):,}/s" if elapsed > 0 else ""
             bar.update(task, description=phase, completed=done, rate=rate)
@@ -901,7 +924,8 @@ def collisions(
     """Which campaigns can meet on one receipt: disjoint (proved), meet (witness) or unknown (docs/collisions.md)."""
     from loyadsl.analysis import cli as analysis
     try:
-        analysis.collisions(programme, format.value, pairs, out)
+        with _progress_bar(format == Format.json, "pairs") as progress:
+            analysis.collisions(programme, format.value, pairs, out, progress)
     except LoyaError as exc:
         _fail(exc.message, EXIT_FINDINGS if exc.code == analysis.NOT_COMPILED else EXIT_USAGE,
               format == Format.json, exc.code)
@@ -961,6 +985,72 @@ def doc(
     except LoyaError as exc:
         _fail(exc.message, EXIT_USAGE, diag_code=exc.code)
     raise typer.Exit(code)
+# --- authoring (issue 16): `loya fmt DIR/` -----------------------------------------------------------
+
+
+def _source_files(paths: list[Path]) -> Iterator[Path]:
+    """The files named, and every programme source under each folder named (``walk.sources``)."""
+    from loyadsl.walk import sources
+
+    for path in paths:
+        yield from sources(path) if path.is_dir() else (path,)
+
+
+# --- authoring (issue 16): delta guards of `loya diff` -------------------------------------------
+
+
+def _delta_guards(old: Engine, new: Engine, as_json: bool, campaigns: list[str], **totals: str | None) -> list[Any]:
+    """The ``--max-*-delta`` guards, read and checked against both programmes before the replay (LOY616)."""
+    from loyadsl.simulate import delta_guards
+    from loyadsl.simulate.errors import SimulationError
+
+    try:
+        guards = [delta_guards.totals_guard(name, text) for name, text in totals.items() if text is not None]
+        guards += [delta_guards.campaign_guard(text) for text in campaigns]
+        names = [c.name for c in (*old.bundle.campaigns, *new.bundle.campaigns)]
+        delta_guards.validate(guards, names, new.bundle.settings.currency)
+    except SimulationError as exc:
+        _fail(str(exc), as_json=as_json, diag_code=exc.code)
+    return guards
+
+
+def _check_delta_guards(guards: list[Any], report: dict[str, Any]) -> list[dict[str, Any]]:
+    from loyadsl.simulate import delta_guards
+
+    return delta_guards.check(guards, report)
+
+
+# --- authoring (issue 16): --lang ---------------------------------------------------------------------
+
+
+def _use_language(lang: str | None, as_json: bool) -> None:
+    """Format money and numbers of reports for ``lang`` (loyadsl/locale_text.py), or plainly (None)."""
+    from loyadsl import locale_text
+
+    if lang is not None and lang not in locale_text.LANGUAGES:
+        _fail(f"--lang: {lang!r} is not one of {', '.join(locale_text.LANGUAGES)}", as_json=as_json, diag_code=USAGE)
+    try:
+        locale_text.use(lang)
+    except ModuleNotFoundError:
+        _fail(f"--lang {lang} needs Babel, which is not installed; install it with: pip install 'loyadsl[i18n]'",
+              as_json=as_json, diag_code="LOY730")
+
+
+# --- authoring (issue 16): the language server ---------------------------------------------------
+
+
+@app.command()
+def lsp() -> None:
+    """Serve the Language Server Protocol over stdin/stdout for an editor (docs/editor.md)."""
+    try:
+        from loyadsl.lsp.server import serve
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing not in ("pygls", "lsprotocol"):
+            raise
+        _fail(f"`loya lsp` needs the language server, and {missing} is not installed; "
+              "install it with: pip install 'loyadsl[lsp]'", diag_code="LOY730")
+    serve()
 
 
 def main() -> None:

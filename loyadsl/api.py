@@ -17,7 +17,7 @@ from pathlib import Path
 
 from loyadsl.check.checker import check
 from loyadsl.check.files import Reader, Refused, Roots, read_source
-from loyadsl.check.resolve import Loader, build_symbols
+from loyadsl.check.resolve import LoadedFile, Loader, build_symbols
 from loyadsl.compile import ir
 from loyadsl.compile.bundle_writer import build_payload
 from loyadsl.diagnostics import Diagnostic, Span, error, has_errors, warning
@@ -33,6 +33,7 @@ class CheckResult:
     programme: ir.Programme | None
     diagnostics: list[Diagnostic]
     sources: dict[str, str] = field(default_factory=dict)  # file as named in spans -> text
+    files: list[LoadedFile] = field(default_factory=list)  # the parsed files, main first (the language server's index)
 
     @property
     def ok(self) -> bool:
@@ -66,7 +67,8 @@ def check_text(text: str, file: str = "<input>", path: Path | None = None,
         diagnostics += check_diags
     sources = {f.display: f.text for f in loader.files}
     sources.setdefault(file, text)
-    return CheckResult(programme if not has_errors(diagnostics) else None, _capped(diagnostics), sources)
+    return CheckResult(programme if not has_errors(diagnostics) else None, _capped(diagnostics), sources,
+                       list(loader.files))
 
 
 def check_file(path: Path, allow_dirs: Iterable[Path] = ()) -> CheckResult:

@@ -1,4 +1,4 @@
-"""The programmes of a project folder, for ``loya check DIR/``.
+"""The programmes of a project folder, for ``loya check DIR/``; its sources, for ``loya fmt DIR/``.
 
 A folder holds main programmes (with a ``programme`` header) and the files they import (without
 one), besides other YAML (column mappings, assertion lists, CI settings). Only the main programmes
@@ -17,9 +17,13 @@ from pathlib import Path
 from loyadsl.api import is_yaml
 from loyadsl.check.files import Refused, read_source
 from loyadsl.syntax.parser import parse
+from loyadsl.syntax.yaml_twin import SECTIONS
 
 SOURCE_SUFFIXES = (".loya", ".yaml", ".yml")
 _YAML_HEADER = re.compile(r"""^["']?programme["']?[ \t]*:""", re.MULTILINE)  # a top-level `programme:` key
+_PROGRAMME_KEYS = "|".join(("programme", "imports", "declarations", *SECTIONS.values()))
+_YAML_SECTION = re.compile(  # a top-level key that only a programme (or a module it imports) has
+    rf"""^["']?({_PROGRAMME_KEYS})["']?[ \t]*:""", re.MULTILINE)
 
 
 def programmes(folder: Path) -> list[Path]:
@@ -32,6 +36,30 @@ def programmes(folder: Path) -> list[Path]:
             if name.endswith(SOURCE_SUFFIXES) and not name.startswith(".") and is_main(path):
                 found.append(path)
     return found
+
+
+def sources(folder: Path) -> list[Path]:
+    """Every programme source under ``folder`` for the formatter: each .loya file (main or imported) and
+    each YAML file whose top level has a key of a programme (``programme``, ``campaigns``, ...), so
+    column mappings and CI settings are left alone. Same order and skipping as ``programmes``."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(root) / name
+            if name.startswith(".") or not name.endswith(SOURCE_SUFFIXES):
+                continue
+            if not is_yaml(name) or _is_programme_yaml(path):
+                found.append(path)
+    return found
+
+
+def _is_programme_yaml(path: Path) -> bool:
+    try:
+        text = read_source(path)
+    except (Refused, OSError):
+        return True  # the formatter reports why it cannot be read
+    return _YAML_SECTION.search(text) is not None
 
 
 def is_main(path: Path) -> bool:

@@ -117,6 +117,8 @@ CODES: dict[str, str] = {
     "LOY613": "return of a quarantined receipt (skipped)",
     "LOY614": "a simulation assertion failed",
     # LOY615-LOY619: loya diff guards (reserved for issue 16)
+    "LOY615": "a delta guard of `loya diff` failed",
+    "LOY616": "a delta guard cannot be used",
     # LOY620-LOY629: A/B inputs and reports (reserved for issue 12)
     "LOY620": "A/B outcome table cannot be used",
     "LOY622": "simulation report without the experiment `loya ab report` needs",
@@ -151,6 +153,8 @@ CODES: dict[str, str] = {
     "LOY753": "a mechanic test step cannot run",
     "LOY754": "nothing to test or document at a path",
     "LOY755": "a template file to document does not parse",
+    # LOY760-LOY769: the language server and the docs (issue 16)
+    "LOY760": "the language server could not check a file",
     "LOY999": "internal error: a bug in loyadsl",
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -44,9 +45,10 @@ def parse_pairs(text: str | None, programme: ir.Programme) -> list[tuple[str, st
     return pairs
 
 
-def collisions(path: Path, fmt: str, pairs: str | None, out: Console) -> None:
+def collisions(path: Path, fmt: str, pairs: str | None, out: Console,
+               progress: Callable[[str, int, int], None] | None = None) -> None:
     programme, engine = load(path)
-    verdicts = analyse(programme, engine, parse_pairs(pairs, programme))
+    verdicts = analyse(programme, engine, parse_pairs(pairs, programme), progress)
     if fmt == "json":
         out.print_json(json.dumps({"programme": programme.name, "pairs": [v.to_dict() for v in verdicts]},
                                   ensure_ascii=False))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,14 +42,20 @@ class Verdict:
         return out
 
 
-def analyse(programme: ir.Programme, engine: Engine,
-            pairs: Sequence[tuple[str, str]] | None = None) -> list[Verdict]:
-    """One verdict per pair of campaigns (all pairs, or the ones asked for)."""
+def analyse(programme: ir.Programme, engine: Engine, pairs: Sequence[tuple[str, str]] | None = None,
+            progress: Callable[[str, int, int], None] | None = None) -> list[Verdict]:
+    """One verdict per pair of campaigns (all pairs, or the ones asked for); ``progress`` hears
+    ("pairs", pairs done, pairs in all) after each."""
     by_name = {c.name: c for c in programme.campaigns}
     if pairs is None:
         pairs = list(itertools.combinations([c.name for c in programme.campaigns], 2))
     zone = ZoneInfo(programme.settings.timezone)
-    return [_verdict(by_name[a], by_name[b], engine, zone) for a, b in pairs]
+    verdicts = []
+    for a, b in pairs:
+        verdicts.append(_verdict(by_name[a], by_name[b], engine, zone))
+        if progress is not None:
+            progress("pairs", len(verdicts), len(pairs))
+    return verdicts
 
 
 def _verdict(a: ir.ICampaign, b: ir.ICampaign, engine: Engine, zone: ZoneInfo) -> Verdict:

@@ -35,6 +35,7 @@ from loyadsl.simulate.render import (
     input_accounting,
     input_figures,
     num,
+    period_text,
     programme_title,
     report_grids,
     short_digest,
@@ -154,8 +155,7 @@ def render_html(report: Mapping[str, Any]) -> str:
 
 
 def _period(doc: Mapping[str, Any]) -> str:
-    i = doc.get("input") or {}
-    return f"{i.get('first') or '—'} … {i.get('last') or '—'}"
+    return period_text(doc.get("input") or {})
 
 
 def diff_charts(diff: Mapping[str, Any]) -> list[tuple[str, str, Markup]]:

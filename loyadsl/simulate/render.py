@@ -10,6 +10,7 @@ truncated toward zero as the assertion messages do, so a table never says 3.00% 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,18 +20,23 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from loyadsl import locale_text
 from loyadsl.render import display_width
 
 # ------------------------------------------------------------------------------------------ numbers
 
 
 def count_text(value: int) -> str:
-    """An integer with thousands separators: ``1234567`` -> ``1,234,567``."""
-    return f"{value:,}"
+    """An integer with thousands separators: ``1234567`` -> ``1,234,567`` (``1 234 567`` under ``--lang ru``)."""
+    return locale_text.decimal_text(value, 0) or f"{value:,}"
 
 
 def money_text(value: int, minor: int) -> str:
-    """Minor units as a grouped decimal, exactly: ``money_text(123456, 2) == "1,234.56"``."""
+    """Minor units as a grouped decimal, exactly: ``money_text(123456, 2) == "1,234.56"`` (``1 234,56``
+    under ``--lang ru``)."""
+    localised = locale_text.decimal_text(value, minor)
+    if localised is not None:
+        return localised
     sign = "-" if value < 0 else ""
     whole, frac = divmod(abs(value), 10**minor)
     return f"{sign}{whole:,}.{frac:0{minor}d}" if minor else f"{sign}{whole:,}"
@@ -41,7 +47,9 @@ def quantity_text(thousandths: int) -> str:
     sign = "-" if thousandths < 0 else ""
     whole, frac = divmod(abs(thousandths), 1000)
     tail = f".{frac:03d}".rstrip("0").rstrip(".")
-    return f"{sign}{whole:,}{tail}"
+    digits = max(len(tail) - 1, 0)
+    localised = locale_text.decimal_text(thousandths // 10 ** (3 - digits), digits)
+    return localised or f"{sign}{whole:,}{tail}"
 
 
 def ppm_text(ppm: int) -> str:
@@ -49,7 +57,8 @@ def ppm_text(ppm: int) -> str:
     hundredths = abs(ppm) // 100  # toward zero
     sign = "-" if ppm < 0 and hundredths else ""
     whole, frac = divmod(hundredths, 100)
-    return f"{sign}{whole:,}.{frac:02d}%"
+    localised = locale_text.percent_text(-hundredths if sign else hundredths)
+    return localised or f"{sign}{whole:,}.{frac:02d}%"
 
 
 def decimal_text(text: str) -> str:
@@ -58,7 +67,24 @@ def decimal_text(text: str) -> str:
     whole, dot, frac = body.partition(".")
     if not whole.isdigit() or (frac and not frac.isdigit()):
         return text  # not a plain decimal: show it as the report wrote it
-    return f"{sign}{int(whole):,}{dot}{frac}"
+    localised = locale_text.decimal_text(int(f"{sign}{whole}{frac}"), len(frac))
+    return localised or f"{sign}{int(whole):,}{dot}{frac}"
+
+
+def day_text(value: object) -> str:
+    """A report's ISO date as the chosen language writes it (``2 января 2025 г.``), as it is without one;
+    ``—`` for none."""
+    if not value:
+        return "—"
+    try:
+        return locale_text.date_text(dt.date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def period_text(i: Mapping[str, Any]) -> str:
+    """The history's first and last day: ``2025-01-02 … 2025-12-30``."""
+    return f"{day_text(i.get('first'))} … {day_text(i.get('last'))}"
 
 
 def signed(text: str, value: int) -> str:
@@ -115,7 +141,7 @@ class Units:
         return money_text(value, self.minor)
 
     def money_with_currency(self, value: int) -> str:
-        return f"{self.money(value)} {self.currency}".rstrip()
+        return f"{self.money(value)} {locale_text.currency_symbol(self.currency)}".rstrip()
 
     def points(self, value: int) -> str:
         return money_text(value, self.points_minor)
@@ -191,7 +217,7 @@ def headline(report: Mapping[str, Any]) -> list[tuple[str, list[Figure]]]:
     """The headline figures, in sections: sales, customers, programme cost, points."""
     u = Units.of(report.get("programme"))
     t: Mapping[str, Any] = report.get("totals") or {}
-    cur = u.currency
+    cur = locale_text.currency_symbol(u.currency)
 
     def avg(key: str) -> str:
         return decimal_text(str(t.get(key) or "0.00"))
@@ -253,7 +279,7 @@ def attribute_warnings(report: Mapping[str, Any]) -> list[str]:
 
 def input_figures(report: Mapping[str, Any]) -> list[Figure]:
     i: Mapping[str, Any] = report.get("input") or {}
-    period = f"{i.get('first') or '—'} … {i.get('last') or '—'}"
+    period = period_text(i)
     workers = f"{num(i, 'workers')} × {i.get('backend') or '—'}"
     return [
         Figure("Receipts read", count_text(num(i, "read"))),
@@ -680,7 +706,7 @@ def render_report(report: Mapping[str, Any], console: Console) -> None:
     i = report.get("input") or {}
     console.print(Text.assemble(("Simulation: ", "bold"), (programme_title(programme), "bold cyan"),
                                 (f"  {short_digest(programme.get('digest'))}", "dim")))
-    console.print(Text(f"{i.get('first') or '—'} … {i.get('last') or '—'}; "
+    console.print(Text(f"{period_text(i)}; "
                        f"{num(i, 'customers'):,} customers, {num(i, 'returns'):,} returns, "
                        f"{num(i, 'workers')} workers ({i.get('backend') or '—'})", style="dim"))
     accounting, adds_up = input_accounting(report)
@@ -705,7 +731,7 @@ def render_diff(diff: Mapping[str, Any], console: Console) -> None:
     console.print(Text.assemble(("Diff: ", "bold"), (programme_title(old), "bold"), (" → ", ""),
                                 (programme_title(new), "bold cyan")))
     console.print(Text(f"{short_digest(old.get('digest'))} → {short_digest(new.get('digest'))}; "
-                       f"{i.get('first') or '—'} … {i.get('last') or '—'}", style="dim"))
+                       f"{period_text(i)}", style="dim"))
     accounting, adds_up = input_accounting(diff)
     console.print(Text(accounting, style="" if adds_up else "bold red"))
     changed = diff.get("changed") or {}

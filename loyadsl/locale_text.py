@@ -1,0 +1,72 @@
+"""Numbers, money and dates for the reader's language (``--lang ru``): ``897 970,39 ₽``, ``5 марта 2026 г.``.
+
+The formats come from the CLDR data that Babel ships (the ``i18n`` extra), not from the machine's
+locale settings, so a report reads the same on every machine. No language chosen (the default)
+keeps the reports' plain, locale-free forms (``897,970.39 RUB``), on which the golden tests rely.
+Values arrive as integers (minor units) and become Decimal, never a float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextvars import ContextVar
+from decimal import Decimal
+
+LANGUAGES = ("en", "ru")
+_language: ContextVar[str | None] = ContextVar("loya_language", default=None)
+
+
+def use(language: str | None) -> None:
+    """Format for ``language`` from now on (None: the plain forms); Babel must be importable for one."""
+    if language is not None:
+        import babel  # noqa: F401  (fail here, where the caller reports a missing extra)
+    _language.set(language)
+
+
+def current() -> str | None:
+    return _language.get()
+
+
+def decimal_text(units: int, decimals: int) -> str | None:
+    """``units`` scaled by ``10**-decimals``, grouped and with the decimal sign of the current
+    language (``-1 234,50``); None when no language is chosen."""
+    language = current()
+    if language is None:
+        return None
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(Decimal(units).scaleb(-decimals), format=pattern, locale=language)
+
+
+def percent_text(hundredths: int) -> str | None:
+    """A percent given in hundredths of a percent (``687`` -> ``6,87 %`` in Russian, ``6.87%`` in
+    English, the language's own pattern); None when no language is chosen."""
+    language = current()
+    if language is None:
+        return None
+    from babel import Locale
+    from babel.numbers import format_percent
+
+    pattern = Locale.parse(language).percent_formats[None].pattern.split(";")[0].replace("#,##0", "#,##0.00", 1)
+    return format_percent(Decimal(hundredths).scaleb(-4), format=pattern, locale=language)
+
+
+def currency_symbol(code: str) -> str:
+    """How the current language writes a currency (``₽`` in Russian, ``RUB`` in English)."""
+    language = current()
+    if language is None or not code:
+        return code
+    from babel.numbers import get_currency_symbol
+
+    return get_currency_symbol(code, locale=language)
+
+
+def date_text(day: dt.date) -> str:
+    """A date as the current language writes it in full (``5 марта 2026 г.``), or ISO 8601 by default."""
+    language = current()
+    if language is None:
+        return day.isoformat()
+    from babel.dates import format_date
+
+    return format_date(day, format="long", locale=language)
