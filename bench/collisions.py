@@ -32,7 +32,7 @@ def measure(label: str, prog: ir.Programme, engine: Engine, runs: int, solver: b
     answers: Counter[str] = Counter()
     for _ in range(runs):
         start = time.perf_counter()
-        answers = Counter(v.answer for v in analyse(prog, engine))
+        answers = Counter(v.answer for v in analyse(prog, engine, solver=solver))
         best = min(best, time.perf_counter() - start)
     pairs = sum(answers.values())
     print(f"{label}: {len(prog.campaigns)} campaigns, {pairs} pairs: best of {runs} runs {best:.2f} s "

@@ -12,7 +12,9 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from loyadsl.analysis import smt
 from loyadsl.analysis.filters import disjoint_reason
 from loyadsl.analysis.search import Pair, Search, Witness, fired
 from loyadsl.compile import ir
@@ -40,8 +42,10 @@ class Verdict:
         return out
 
 
-def analyse(programme: ir.Programme, engine: Engine, pairs: Sequence[Pair] | None = None) -> list[Verdict]:
-    """One verdict per pair of campaigns (all pairs, or the ones asked for), in the order asked."""
+def analyse(programme: ir.Programme, engine: Engine, pairs: Sequence[Pair] | None = None,
+            solver: bool = True) -> list[Verdict]:
+    """One verdict per pair of campaigns (all pairs, or the ones asked for), in the order asked;
+    ``solver``: decide the pairs the search leaves open with z3 (the `analysis` extra)."""
     by_name = {c.name: c for c in programme.campaigns}
     if pairs is None:
         pairs = list(itertools.combinations([c.name for c in programme.campaigns], 2))
@@ -55,10 +59,28 @@ def analyse(programme: ir.Programme, engine: Engine, pairs: Sequence[Pair] | Non
     for _ in range(2):  # the second round's receipts hold only the lines of pairs still open
         for pair, witness in search.shared([p for p in open_pairs if p not in done]).items():
             done[pair] = _meet(pair, witness)
+    if solver:
+        zone = ZoneInfo(programme.settings.timezone)
+        for a, b in [p for p in open_pairs if p not in done]:
+            decided = _solve(by_name[a], by_name[b], zone, search)
+            if decided is not None:
+                done[a, b] = decided
     for a, b in (p for p in open_pairs if p not in done):
         alone = search.pair(a, b) if {a, b} <= search.fired_any else None
         done[a, b] = _meet((a, b), alone) if alone is not None else Verdict(a, b, "unknown", UNKNOWN)
     return [done[p] for p in pairs]
+
+
+def _solve(a: ir.ICampaign, b: ir.ICampaign, zone: ZoneInfo, search: Search) -> Verdict | None:
+    """z3's answer: a proof (unsat core) or a model the runtime confirms; None to search on."""
+    found = smt.joint([a, b], zone)
+    if isinstance(found, smt.Proof):
+        return Verdict(a.name, b.name, "disjoint", "conditions exclude each other (z3): " + "; ".join(found.parts))
+    if isinstance(found, smt.Model):
+        witness = search.confirm(found.receipt, found.customer, a.name, b.name)
+        if witness is not None:
+            return _meet((a.name, b.name), witness)
+    return None
 
 
 def _meet(pair: Pair, w: Witness) -> Verdict:
