@@ -886,16 +886,23 @@ def _parse_now(text: str, as_json: bool) -> dt.datetime:
 @app.command()
 def collisions(
     programme: Annotated[Path, typer.Argument(help="the .loya or .yaml programme")],
-    format: FormatOpt = Format.text,
+    fmt: Annotated[CheckFormat, typer.Option(
+        "--format", "-f", help="text or json: the matrix; sarif, junit or github: the findings, for CI")
+    ] = CheckFormat.text,
     pairs: Annotated[str | None, typer.Option("--pairs", help="only these pairs: A,B (several: A,B;C,D)")] = None,
+    findings: Annotated[bool, typer.Option("--findings", help="also the findings: campaigns that never fire "
+                                           "or are always shadowed (LOY310, LOY311)")] = False,
+    no_solver: Annotated[bool, typer.Option("--no-solver", help="search for witnesses only, without z3")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="findings fail too (exit 1)")] = False,
 ) -> None:
     """Which campaigns can meet on one receipt: disjoint (proved), meet (witness) or unknown (docs/collisions.md)."""
     from loyadsl.analysis import cli as analysis
     try:
-        analysis.collisions(programme, format.value, pairs, out)
+        found = analysis.collisions(programme, fmt.value, pairs, out, not no_solver, findings)
     except LoyaError as exc:
-        _fail(exc.message, EXIT_FINDINGS if exc.code == analysis.NOT_COMPILED else EXIT_USAGE,
-              format == Format.json, exc.code)
+        _fail(exc.message, EXIT_FINDINGS if exc.code in (analysis.NOT_COMPILED, "LOY712") else EXIT_USAGE,
+              fmt == CheckFormat.json, exc.code)
+    raise typer.Exit(EXIT_FINDINGS if strict and found else EXIT_OK)
 
 
 @app.command("find-sku")

@@ -18,7 +18,9 @@ from loyadsl.analysis import smt
 from loyadsl.analysis.filters import disjoint_reason
 from loyadsl.analysis.search import Pair, Search, Witness, fired
 from loyadsl.compile import ir
+from loyadsl.compile.footprint import _children
 from loyadsl.runtime import Engine
+from loyadsl.runtime.opcodes import Op
 
 __all__ = ["Verdict", "analyse", "disjoint_reason", "fired"]
 
@@ -67,7 +69,8 @@ def analyse(programme: ir.Programme, engine: Engine, pairs: Sequence[Pair] | Non
                 done[a, b] = decided
     for a, b in (p for p in open_pairs if p not in done):
         alone = search.pair(a, b) if {a, b} <= search.fired_any else None
-        done[a, b] = _meet((a, b), alone) if alone is not None else Verdict(a, b, "unknown", UNKNOWN)
+        done[a, b] = _meet((a, b), alone) if alone is not None else \
+            Verdict(a, b, "unknown", _why_unknown(by_name[a], by_name[b]))
     return [done[p] for p in pairs]
 
 
@@ -81,6 +84,25 @@ def _solve(a: ir.ICampaign, b: ir.ICampaign, zone: ZoneInfo, search: Search) -> 
         if witness is not None:
             return _meet((a.name, b.name), witness)
     return None
+
+
+def _why_unknown(a: ir.ICampaign, b: ir.ICampaign) -> str:
+    needs = [f"{c.name} needs {need}" for c in (a, b) if (need := state_needed(c)) is not None]
+    return UNKNOWN + (f" ({'; '.join(needs)}, which the search does not build)" if needs else "")
+
+
+def state_needed(c: ir.ICampaign) -> str | None:
+    """What customer state a campaign needs before it can fire, if any: the search never builds it."""
+    if c.coupon is not None:
+        return f"a presented coupon of {c.coupon}"
+    if any(isinstance(a, ir.StateAction) and a.op == Op.SPEND_COUNTER for a in c.actions):
+        return "a counter balance to spend"
+    reads = [e for e in (c.audience, c.condition) if e is not None and _reads_state(e)]
+    return "a state value (counter, chips, balance or benefit)" if reads else None
+
+
+def _reads_state(e: ir.IExpr) -> bool:
+    return isinstance(e, ir.StateLoad) or any(_reads_state(x) for x in _children(e))
 
 
 def _meet(pair: Pair, w: Witness) -> Verdict:
