@@ -26,8 +26,8 @@ def findings(programme: ir.Programme, engine: Engine) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     never: set[str] = set()
     for c in programme.campaigns:
-        proof = smt.joint([c], zone)
-        if isinstance(proof, smt.Proof):
+        proof = smt.proof([c], zone)
+        if proof is not None:
             never.add(c.name)
             out.append(warning(NEVER_FIRES, f"campaign `{c.name}` can never fire: {_parts(proof)} cannot hold "
                                             "together (proved by z3)", c.span,
@@ -55,10 +55,10 @@ def _shadows(winner: ir.ICampaign, loser: ir.ICampaign, zone: ZoneInfo, engine: 
     gated by something outside its conditions (a coupon, a limit, a budget, state) is never claimed."""
     if winner.coupon or winner.usage_limit or winner.budget or state_needed(winner) is not None:
         return False
-    if not isinstance(smt.joint([loser], zone, negate=winner), smt.Proof):
+    if smt.proof([loser], zone, negate=winner) is None:
         return False
-    both = smt.joint([winner, loser], zone)
-    if not isinstance(both, smt.Model):
+    both = smt.witness([winner, loser], zone)
+    if both is None:
         return False
     try:
         outcome = engine.evaluate(both.receipt, both.customer)

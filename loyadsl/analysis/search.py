@@ -23,7 +23,7 @@ from loyadsl.compile.footprint import _children, _predicates, footprint
 from loyadsl.runtime import Engine, LoyaError
 from loyadsl.runtime.model import Outcome
 
-QUANTITIES = (1, 3, 6)
+QUANTITIES = (3, 1, 6)  # 3 first: it meets `units(...) >= 3` and most thresholds
 PRICES = (10_000, 100_000, 1_000_000)  # minor units: around 100, 1,000 and 10,000 of the currency
 CROWD = 8  # campaigns in a context past which its receipts try one price only
 MAX_CUSTOMERS = 3  # known customers tried per context, besides no customer
@@ -62,8 +62,9 @@ class Search:
         self._items = {c.name: _items(c) for c in programme.campaigns}
         self._context: dict[tuple[Any, ...], Context | None] = {}
 
-    def shared(self, pairs: Sequence[Pair]) -> dict[Pair, Witness]:
-        """One pass over the contexts, largest first; a pair met on any receipt is closed."""
+    def shared(self, pairs: Sequence[Pair], quick: bool = False) -> dict[Pair, Witness]:
+        """One pass over the contexts, largest first; a pair met on any receipt is closed. ``quick``:
+        one quantity and price per customer (a first pass that settles most pairs cheaply)."""
         by_context: dict[Context, list[Pair]] = defaultdict(list)
         points = Points(list(self.by_name.values()), self.zone)
         for a, b in pairs:
@@ -73,9 +74,9 @@ class Search:
         open_pairs = {frozenset(p): p for p in pairs}
         found: dict[Pair, Witness] = {}
         for ctx, members in sorted(by_context.items(), key=lambda kv: -len(kv[1])):
-            names = _names(p for p in members if frozenset(p) in open_pairs)
-            if names:
-                self._run(ctx, names, open_pairs, found)
+            mine = {frozenset(p) for p in members} & open_pairs.keys()
+            if mine:
+                self._run(ctx, _names(open_pairs[k] for k in mine), open_pairs, found, mine, quick)
         return found
 
     def pair(self, a: str, b: str) -> Witness | None:
@@ -84,7 +85,7 @@ class Search:
         if ctx is None:
             return None
         found: dict[Pair, Witness] = {}
-        self._run(ctx, [a, b], {frozenset((a, b)): (a, b)}, found)
+        self._run(ctx, [a, b], {frozenset((a, b)): (a, b)}, found, {frozenset((a, b))})
         return found.get((a, b))
 
     def confirm(self, receipt: dict[str, Any], customer: dict[str, Any] | None, a: str, b: str) -> Witness | None:
@@ -95,8 +96,10 @@ class Search:
         return Witness(receipt, customer, resolution(outcome))
 
     def _run(self, ctx: Context, names: list[str], open_pairs: dict[frozenset[str], Pair],
-             found: dict[Pair, Witness]) -> None:
-        for customer, receipt in itertools.product(self._customers(names), self._receipts(ctx, names)):
+             found: dict[Pair, Witness], mine: set[frozenset[str]], quick: bool = False) -> None:
+        """Evaluate the context's receipts until the pairs it is for (``mine``) are all met; every
+        open pair met on the way is closed too."""
+        for customer, receipt in itertools.product(self._customers(names), self._receipts(ctx, names, quick)):
             if customer is not None:
                 receipt = {**receipt, "customer_id": customer["id"]}
             outcome = self._evaluate(receipt, customer)
@@ -109,7 +112,8 @@ class Search:
                 witness = Witness(receipt, customer, resolution(outcome))
                 for key in met:
                     found[open_pairs.pop(key)] = witness
-            if not open_pairs:
+                mine.difference_update(met)
+            if not mine:
                 return
 
     def _evaluate(self, receipt: dict[str, Any], customer: dict[str, Any] | None) -> Outcome | None:
@@ -132,21 +136,22 @@ class Search:
         return self._context[key]
 
     def _customers(self, names: list[str]) -> list[dict[str, Any] | None]:
-        """No customer, then known customers with the tiers and the segments the audiences name."""
+        """Known customers with the tiers and the segments the audiences name, then no customer."""
         found = [tiers(self.by_name[n]) for n in names]
         pool = sorted(set().union(*[t for t in found if t is not None])) or [""]
         wanted: set[str] = set()
         for n in names:
             if self.by_name[n].audience is not None:
                 _strings(self.by_name[n].audience, wanted)  # type: ignore[arg-type]
-        customers: list[dict[str, Any] | None] = [None]
-        customers += [{"id": "C-WITNESS", "tier": t, "segments": sorted(wanted)} for t in pool[:MAX_CUSTOMERS]]
-        return customers
+        customers: list[dict[str, Any] | None] = [
+            {"id": "C-WITNESS", "tier": t, "segments": sorted(wanted)} for t in pool[:MAX_CUSTOMERS]]
+        return [*customers, None]  # a known customer first: most audiences want one
 
-    def _receipts(self, ctx: Context, names: list[str]) -> Iterator[dict[str, Any]]:
+    def _receipts(self, ctx: Context, names: list[str], quick: bool) -> Iterator[dict[str, Any]]:
         items = list(dict.fromkeys(item for n in names for item in self._items[n])) or [("SKU-ANY", "any", "")]
-        prices = PRICES if len(names) <= CROWD else PRICES[1:2]  # a crowd's receipt is large at any price
-        for qty, price in itertools.product(QUANTITIES, prices):
+        crowd = quick or len(names) > CROWD  # a crowd's receipt is large at any price
+        grid = [(QUANTITIES[0], PRICES[1])] if quick else itertools.product(QUANTITIES, PRICES[1:2] if crowd else PRICES)
+        for qty, price in grid:
             lines = [{"line_no": i + 1, "sku": sku, "category": cat, "brand": brand, "qty": qty,
                       "unit_price": price, "amount": qty * price} for i, (sku, cat, brand) in enumerate(items)]
             yield {"receipt_id": "W1", "customer_id": None, "datetime": ctx.when.isoformat(),

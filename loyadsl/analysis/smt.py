@@ -32,7 +32,7 @@ from loyadsl.runtime.opcodes import Op
 
 MISSING = "LOY712"  # z3-solver (the `analysis` extra) is not installed
 LINES = 4  # symbolic lines of a concrete receipt
-MAX_UNITS = 12  # whole units a symbolic line may hold
+MAX_UNITS = 6  # whole units a symbolic line may hold
 RLIMIT = 3_000_000  # z3 resource units per check: deterministic, unlike a timeout
 WITNESS_PRICES = (100, 10**8)  # minor units: a percentage of a price should not round to nothing
 WITNESS_DATES = (dt.date(1990, 1, 1), dt.date(2190, 12, 30))
@@ -63,12 +63,11 @@ class Model:
     customer: dict[str, Any] | None
 
 
-def joint(campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | None = None) -> Proof | Model | None:
-    """Can one receipt and customer satisfy all ``campaigns`` (and not ``negate``)? A proof that they
-    cannot, a candidate witness, or None (the solver gave up, or the witness encoding found none)."""
+def proof(campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | None = None) -> Proof | None:
+    """A proof that no receipt and customer satisfy all ``campaigns`` (and not ``negate``), or None
+    (satisfiable in the abstract encoding, or the solver gave up)."""
     z = z3()
-    everything = [*campaigns, *([negate] if negate else [])]
-    abstract = Encoding(z, everything, zone, lines=0)
+    abstract = Encoding(z, [*campaigns, *([negate] if negate else [])], zone, lines=0)
     solver = _solver(z)
     for c in campaigns:
         for label, formula in abstract.campaign(c):
@@ -77,12 +76,15 @@ def joint(campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | 
         solver.assert_and_track(z.Not(z.And([f for _, f in abstract.campaign(negate)])),
                                 z.Bool(f"not {negate.name}"))
     solver.add(*abstract.facts)
-    verdict = solver.check()
-    if verdict == z.unsat:
-        return Proof(tuple(sorted(str(label) for label in solver.unsat_core())))
-    if verdict != z.sat or negate is not None:
+    if solver.check() != z.unsat:
         return None
-    concrete = Encoding(z, everything, zone, lines=LINES)
+    return Proof(tuple(sorted(str(label) for label in solver.unsat_core())))
+
+
+def witness(campaigns: list[ir.ICampaign], zone: ZoneInfo) -> Model | None:
+    """A receipt and customer on which all ``campaigns`` may fire, for the runtime to confirm, or None."""
+    z = z3()
+    concrete = Encoding(z, campaigns, zone, lines=LINES)
     solver = _solver(z)
     for c in campaigns:
         solver.add(*[f for _, f in concrete.campaign(c)], concrete.effective(c))
