@@ -3,8 +3,8 @@
     python bench/collisions.py [--campaigns 60 200 500] [--runs 3] [--no-solver]
 
 A 500-campaign programme has 124,750 pairs; the target is under 10 s for all of them. Each line
-prints the best of --runs runs (the machine is shared) and the answers; nothing is asserted. CPU time is printed next to wall time: on a shared machine
-it is the steadier of the two.
+prints the best of --runs runs and the answers; nothing is asserted. CPU time is printed next to
+wall time: on a shared machine it is the steadier of the two.
 """
 
 from __future__ import annotations

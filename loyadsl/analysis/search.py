@@ -76,7 +76,8 @@ class Search:
         for ctx, members in sorted(by_context.items(), key=lambda kv: -len(kv[1])):
             mine = {frozenset(p) for p in members} & open_pairs.keys()
             if mine:
-                self._run(ctx, _names(open_pairs[k] for k in mine), open_pairs, found, mine, quick)
+                names = _names(p for p in members if frozenset(p) in mine)  # in a stable order
+                self._run(ctx, names, open_pairs, found, mine, quick)
         return found
 
     def pair(self, a: str, b: str) -> Witness | None:
