@@ -79,8 +79,8 @@ def _solve(a: ir.ICampaign, b: ir.ICampaign, zone: ZoneInfo, search: Search) -> 
     model comes first: most open pairs meet, and one check is cheaper than two."""
     if state_needed(a) is None and state_needed(b) is None:  # else its receipt could not fire them
         model = smt.witness([a, b], zone)
-        confirmed = model and search.confirm(model.receipt, model.customer, a.name, b.name)
-        if confirmed:
+        confirmed = None if model is None else search.confirm(model.receipt, model.customer, a.name, b.name)
+        if confirmed is not None:
             return _meet((a.name, b.name), confirmed)
     proof = smt.proof([a, b], zone)
     if proof is not None:

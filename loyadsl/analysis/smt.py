@@ -67,6 +67,13 @@ def proof(campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | 
     """A proof that no receipt and customer satisfy all ``campaigns`` (and not ``negate``), or None
     (satisfiable in the abstract encoding, or the solver gave up)."""
     z = z3()
+    try:
+        return _proof(z, campaigns, zone, negate)
+    except z.Z3Exception:  # an encoding z3 refuses decides nothing: the pair stays open
+        return None
+
+
+def _proof(z: ModuleType, campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | None) -> Proof | None:
     abstract = Encoding(z, [*campaigns, *([negate] if negate else [])], zone, lines=0)
     solver = _solver(z)
     for c in campaigns:
@@ -84,6 +91,13 @@ def proof(campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | 
 def witness(campaigns: list[ir.ICampaign], zone: ZoneInfo) -> Model | None:
     """A receipt and customer on which all ``campaigns`` may fire, for the runtime to confirm, or None."""
     z = z3()
+    try:
+        return _witness(z, campaigns, zone)
+    except z.Z3Exception:
+        return None
+
+
+def _witness(z: ModuleType, campaigns: list[ir.ICampaign], zone: ZoneInfo) -> Model | None:
     concrete = Encoding(z, campaigns, zone, lines=LINES)
     solver = _solver(z)
     for c in campaigns:
@@ -212,10 +226,10 @@ class Encoding:
 
     # ------------------------------------------------------------------------------------ expressions
 
-    def _free(self, e: ir.IExpr) -> Any:
+    def _free(self, boolean: bool) -> Any:
         """A fresh unconstrained variable for what the encoding cannot express (sound for proofs)."""
         self.fresh += 1
-        return self.z.Bool(f"free{self.fresh}") if e.type.name == "bool" else self.z.Int(f"free{self.fresh}")
+        return self.z.Bool(f"free{self.fresh}") if boolean else self.z.Int(f"free{self.fresh}")
 
     def boolean(self, e: ir.IExpr, line: Line | None) -> Any:
         z = self.z
@@ -232,7 +246,7 @@ class Encoding:
             return self._compare(e, line)
         if isinstance(e, ir.In):
             return self._member(e, line)
-        return self._free(e)
+        return self._free(True)
 
     def _compare(self, e: ir.Cmp, line: Line | None) -> Any:
         text = self._text(e.left, line), self._text(e.right, line)
@@ -242,10 +256,10 @@ class Encoding:
             same = self.z.Or(self.u[domain].member(var, [e.right.value]))
             return same if e.op == Op.EQ else self.z.Not(same)
         if e.left.type.name in ("string", "set", "bool") or e.right.type.name in ("string", "set", "bool"):
-            return self._free(e)
+            return self._free(True)
         left, right = self.integer(e.left, line), self.integer(e.right, line)
         return {Op.EQ: left == right, Op.NE: left != right, Op.LT: left < right, Op.LE: left <= right,
-                Op.GT: left > right, Op.GE: left >= right}.get(e.op, self._free(e))
+                Op.GT: left > right, Op.GE: left >= right}.get(e.op, self._free(True))
 
     def _member(self, e: ir.In, line: Line | None) -> Any:
         z = self.z
@@ -262,7 +276,7 @@ class Encoding:
         if isinstance(e.item, ir.Const) and isinstance(e.item.value, str) and isinstance(coll, ir.Load) \
                 and coll.source == "customer" and coll.field == "segments":
             return self.segments.get(e.item.value, z.BoolVal(False))
-        return self._free(e)
+        return self._free(True)
 
     def _text(self, e: ir.IExpr, line: Line | None) -> tuple[Any, str] | None:
         """The variable and domain of a string field: a line's SKU/category/brand, the receipt's store
@@ -289,13 +303,13 @@ class Encoding:
             return self._arith(e, line)
         if isinstance(e, ir.MulDiv) and isinstance(e.right, ir.Const) and type(e.right.value) is int:
             exact = self.integer(e.left, line) * e.right.value
-            rounded = self._free(e)  # within one of the exact quotient, whatever the rounding mode
+            rounded = self._free(False)  # within one of the exact quotient, whatever the rounding mode
             self.facts += [rounded * e.denominator <= exact + e.denominator,
                            rounded * e.denominator >= exact - e.denominator]
             return rounded
         if isinstance(e, ir.Agg) and line is None:
             return self._aggregate(e)
-        return self._free(e)
+        return self._free(False)
 
     def _arith(self, e: ir.Arith, line: Line | None) -> Any:
         z = self.z
@@ -310,7 +324,7 @@ class Encoding:
             return z.If(left >= right, left, right)
         if e.op == Op.MUL and (isinstance(e.left, ir.Const) or isinstance(e.right, ir.Const)):
             return left * right
-        return self._free(e)
+        return self._free(False)
 
     def _load(self, e: ir.Load, line: Line | None) -> Any:
         if e.source == "line" and line is not None:
@@ -323,7 +337,7 @@ class Encoding:
                 return fields[e.field]
         if e.source == "customer" and e.field == "receipts":
             return self.receipts
-        return self._free(e)
+        return self._free(False)
 
     def _aggregate(self, e: ir.Agg) -> Any:
         """sum/count/qty/units over the lines a predicate selects."""
@@ -332,12 +346,12 @@ class Encoding:
             value = {Op.SUM: lambda ln: ln.amount, Op.COUNT: lambda ln: 1, Op.QTY: lambda ln: 1000 * ln.units,
                      Op.UNITS: lambda ln: ln.units}.get(e.func)
             if value is None:
-                return self._free(e)
+                return self._free(False)
             return z.Sum([z.If(z.And(ln.present, self.boolean(e.predicate, ln)), value(ln), 0) for ln in self.lines])
         key = (e.func, e.predicate)
         if key not in self.aggregates:
             self.aggregates[key] = self._abstract(e.predicate)[e.func] if e.func in (
-                Op.SUM, Op.COUNT, Op.QTY, Op.UNITS) else self._free(e)
+                Op.SUM, Op.COUNT, Op.QTY, Op.UNITS) else self._free(False)
         return self.aggregates[key]
 
     def _abstract(self, predicate: ir.IExpr) -> dict[Op, Any]:
