@@ -112,6 +112,8 @@ def check(
         "--format", "-f", help="text for people, json for machines, sarif, junit or github (annotations) for CI")
     ] = CheckFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="warnings fail too (exit 1)")] = False,
+    collisions: Annotated[bool, typer.Option("--collisions", help="also the collision findings, LOY310-LOY311 "
+                                             "(docs/collisions.md; needs the analysis extra)")] = False,
 ) -> None:
     """Parse and type-check programmes; print diagnostics (exit 1 if any error, or warning with --strict).
     A folder is walked for its main programmes (those with a `programme` header; docs/cli.md)."""
@@ -121,6 +123,8 @@ def check(
     cases: list[Case] = []
     for path in _programme_files(paths, fmt is CheckFormat.json):
         result = check_file(path, allow_dir or ())
+        if collisions and result.ok:
+            result.diagnostics += _collision_findings(path, fmt is CheckFormat.json)
         every += result.diagnostics
         if fmt is CheckFormat.text:
             print_diagnostics(err, result.diagnostics, result.sources)
@@ -136,6 +140,14 @@ def check(
     elif fmt is not CheckFormat.text:
         sys.stdout.write(ci_report(fmt.value, cases, "loya check"))
     raise typer.Exit(EXIT_FINDINGS if _fails(every, strict) else EXIT_OK)
+
+
+def _collision_findings(path: Path, as_json: bool) -> list[Diagnostic]:
+    from loyadsl.analysis import cli as analysis
+    try:
+        return analysis.check_findings(path)
+    except LoyaError as exc:
+        _fail(exc.message, EXIT_FINDINGS, as_json, exc.code)
 
 
 def _fails(diagnostics: list[Diagnostic], strict: bool) -> bool:

@@ -16,6 +16,7 @@ from loyadsl.analysis.findings import findings
 from loyadsl.analysis.skus import affecting
 from loyadsl.api import compile_file
 from loyadsl.compile import ir
+from loyadsl.diagnostics import Diagnostic
 from loyadsl.formats import Case, located, relative
 from loyadsl.render import CI_FORMATS, ci_report, print_diagnostics
 from loyadsl.runtime import Engine, LoyaError
@@ -81,6 +82,12 @@ def collisions(path: Path, fmt: str, pairs: str | None, out: Console, solver: bo
                       f"points {r['points_total']}")
     print_diagnostics(out, found, sources)
     return bool(found)
+
+
+def check_findings(path: Path) -> list[Diagnostic]:
+    """The findings of ``loya check --collisions`` for a programme that checked clean."""
+    programme, engine = load(path)
+    return findings(programme, engine)
 
 
 SYMBOL = {"disjoint": "[green]·[/]", "meet": "[red]M[/]", "unknown": "[yellow]?[/]"}

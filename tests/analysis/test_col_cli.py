@@ -91,3 +91,22 @@ def test_the_code_pages_examples(code: str, tmp_path: Path) -> None:
         path.write_text(BLOCK.search(section).group(1))  # type: ignore[union-attr]
         data = json.loads(run("collisions", str(path), "-f", "json", "--findings").output)
         assert (code in [f["code"] for f in data["findings"]]) is reported, (code, reported, data["findings"])
+
+
+def test_check_with_collisions_reports_the_findings_as_warnings() -> None:
+    plain = json.loads(run("check", PROGRAMME, "-f", "json").output)
+    assert plain["warnings"] == 0
+    data = json.loads(run("check", PROGRAMME, "-f", "json", "--collisions").output)
+    assert [d["code"] for d in data["diagnostics"]] == ["LOY311", "LOY310"] and data["errors"] == 0
+    assert run("check", PROGRAMME, "--collisions").exit_code == 0
+    assert run("check", PROGRAMME, "--collisions", "--strict").exit_code == 1
+    github = run("check", PROGRAMME, "--collisions", "-f", "github").output
+    assert github.count("::warning ") == 2
+
+
+def test_check_with_collisions_without_z3_is_loy712(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.import_module
+    monkeypatch.setattr(smt.importlib, "import_module",
+                        lambda name, *a: (_ for _ in ()).throw(ImportError(name)) if name == "z3" else real(name, *a))
+    result = run("check", PROGRAMME, "-f", "json", "--collisions")
+    assert result.exit_code == 1 and json.loads(result.output)["error"]["code"] == "LOY712"
