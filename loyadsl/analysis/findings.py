@@ -42,17 +42,21 @@ def findings(programme: ir.Programme, engine: Engine) -> list[Diagnostic]:
             if winner is not None:
                 out.append(warning(
                     SHADOWED, f"campaign `{loser.name}` is always shadowed by `{winner.name}` in group "
-                              f"`{group.name}` (first_by_priority): whenever `{loser.name}` can fire, so can "
-                              f"`{winner.name}`, which comes first", loser.span,
+                              f"`{group.name}` (first_by_priority): whenever `{loser.name}` can fire, "
+                              f"`{winner.name}` comes first, is eligible and has a line to reward, so "
+                              f"`{loser.name}` wins only where that reward comes to nothing", loser.span,
                     f"give `{loser.name}` a priority above {winner.priority}, narrow `{winner.name}`, "
                     "or move one of them to another group"))
     return out
 
 
 def _shadows(winner: ir.ICampaign, loser: ir.ICampaign, zone: ZoneInfo, engine: Engine) -> bool:
-    """Proved: the loser's eligibility implies the winner's (unsat of loser and not winner); and
-    shown: on a receipt where both fire, the winner applies and the loser loses to stacking. A winner
-    gated by something outside its conditions (a coupon, a limit, a budget, state) is never claimed."""
+    """Proved: whatever lets the loser fire lets the winner too (its window, filters, audience and
+    condition hold, and a line its rewards need is there: unsat of loser and not winner); and shown:
+    on a receipt where both fire, the winner applies and the loser loses to stacking. The proof cannot
+    say the winner's reward is never zero (a line already at its price, a rounding), hence the
+    wording. A winner gated by something outside its conditions (a coupon, a limit, a budget, state)
+    is never claimed."""
     if winner.coupon or winner.usage_limit or winner.budget or state_needed(winner) is not None:
         return False
     if smt.proof([loser], zone, negate=winner) is None:

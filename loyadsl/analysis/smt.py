@@ -101,7 +101,7 @@ def _witness(z: ModuleType, campaigns: list[ir.ICampaign], zone: ZoneInfo) -> Mo
     concrete = Encoding(z, campaigns, zone, lines=LINES)
     solver = _solver(z)
     for c in campaigns:
-        solver.add(*[f for _, f in concrete.campaign(c)], concrete.effective(c))
+        solver.add(*[f for _, f in concrete.campaign(c)])
     solver.add(*concrete.facts)
     return concrete.witness(solver.model()) if solver.check() == z.sat else None
 
@@ -191,7 +191,8 @@ class Encoding:
     # ------------------------------------------------------------------------------------ campaigns
 
     def campaign(self, c: ir.ICampaign) -> list[tuple[str, Any]]:
-        """(label, formula) for each part of the campaign's eligibility: window, filters, audience, when."""
+        """(label, formula) for each part of what the campaign needs to fire: window, filters, audience,
+        when, and a line its rewards need."""
         z = self.z
         out: list[tuple[str, Any]] = []
         if c.dates:
@@ -212,16 +213,17 @@ class Encoding:
             out.append(("audience", self.boolean(c.audience, None)))
         if c.condition is not None:
             out.append(("when", self.boolean(c.condition, None)))
+        out.append(("rewards", self.rewards(c)))
         return out
 
-    def effective(self, c: ir.ICampaign) -> Any:
-        """Concrete encoding only: some line each reward needs is on the receipt (a necessary
-        condition for an effect, which steers the witness towards lines the campaign rewards)."""
+    def rewards(self, c: ir.ICampaign) -> Any:
+        """Some line that one of its rewards needs is on the receipt (every part, for a combo): a
+        campaign without one has no effect, so it neither applies nor loses to stacking."""
         z = self.z
         needs = []
         for reward in _all_rewards(c.actions):
             preds = [p for p, _ in reward.parts] if isinstance(reward, ir.ComboReward) else [reward.predicate]
-            needs.append(z.And([z.Or([z.And(ln.present, self.boolean(p, ln)) for ln in self.lines]) for p in preds]))
+            needs.append(z.And([self.integer(ir.Agg(p.type, Op.COUNT, p), None) >= 1 for p in preds]))
         return z.Or(needs) if needs else z.BoolVal(True)
 
     # ------------------------------------------------------------------------------------ expressions

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyadsl.analysis.collisions import analyse, fired
+from loyadsl.analysis.findings import findings
 from loyadsl.api import compile_text
 from loyadsl.compile import ir
 from loyadsl.runtime import Engine
 
+NAME = re.compile(r"campaign `(\w+)`")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CONDITIONS = (
     "receipt.total >= 1000.00 RUB", "receipt.total < 1000.00 RUB", "receipt.total >= 5000.00 RUB",
@@ -97,3 +100,27 @@ def test_solver_answers_hold_against_brute_force(specs: list[dict[str, Any]], st
         if v.answer == "meet":
             assert v.witness is not None
             assert {v.a, v.b} <= fired(engine.evaluate(v.witness["receipt"], v.witness["customer"])), v
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(campaign, min_size=2, max_size=4))
+def test_findings_hold_against_brute_force(specs: list[dict[str, Any]]) -> None:
+    """LOY311: the campaign fires on no receipt of the grid. LOY310: in a first_by_priority group, the
+    shadowed campaign is applied only on receipts where the one shadowing it was eligible and gave
+    nothing."""
+    prog, engine = compiled(programme(specs, "first_by_priority"))
+    found = findings(prog, engine)
+    if not found:
+        return
+    outcomes = [engine.evaluate(receipt, customer) for receipt, customer in GRID]
+    for d in found:
+        name = NAME.match(d.message).group(1)  # type: ignore[union-attr]
+        if d.code == "LOY311":
+            assert not any(name in fired(o) for o in outcomes), d.message
+        else:
+            assert d.code == "LOY310"
+            winner = re.findall(r"`(\w+)`", d.message)[1]
+            for o in outcomes:  # the loser wins only where the winner was eligible with nothing to give
+                if name in o.applied:
+                    assert (winner, "no_effect") in {(r.campaign, r.reason) for r in o.rejected}, d.message
+            assert any(name in fired(o) for o in outcomes), d.message  # it does fire, and loses
