@@ -68,12 +68,12 @@ def proof(campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | 
     (satisfiable in the abstract encoding, or the solver gave up)."""
     z = z3()
     try:
-        return _proof(z, campaigns, zone, negate)
+        return _proof(InContext(z), campaigns, zone, negate)
     except z.Z3Exception:  # an encoding z3 refuses decides nothing: the pair stays open
         return None
 
 
-def _proof(z: ModuleType, campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | None) -> Proof | None:
+def _proof(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | None) -> Proof | None:
     abstract = Encoding(z, [*campaigns, *([negate] if negate else [])], zone, lines=0)
     solver = _solver(z)
     for c in campaigns:
@@ -92,12 +92,12 @@ def witness(campaigns: list[ir.ICampaign], zone: ZoneInfo) -> Model | None:
     """A receipt and customer on which all ``campaigns`` may fire, for the runtime to confirm, or None."""
     z = z3()
     try:
-        return _witness(z, campaigns, zone)
+        return _witness(InContext(z), campaigns, zone)
     except z.Z3Exception:
         return None
 
 
-def _witness(z: ModuleType, campaigns: list[ir.ICampaign], zone: ZoneInfo) -> Model | None:
+def _witness(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo) -> Model | None:
     concrete = Encoding(z, campaigns, zone, lines=LINES)
     solver = _solver(z)
     for c in campaigns:
@@ -106,7 +106,49 @@ def _witness(z: ModuleType, campaigns: list[ir.ICampaign], zone: ZoneInfo) -> Mo
     return concrete.witness(solver.model()) if solver.check() == z.sat else None
 
 
-def _solver(z: ModuleType) -> Any:
+class InContext:
+    """The z3 module with its constructors bound to a context of their own: each check gets a fresh
+    one, so that an answer does not depend on what the process solved before (z3's choices follow
+    the order in which terms were created)."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module, self.ctx = module, module.Context()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.module, name)
+
+    def Int(self, name: str) -> Any:  # (z3's names, so the encoder reads as z3 code)
+        return self.module.Int(name, self.ctx)
+
+    def Ints(self, names: str) -> Any:
+        return self.module.Ints(names, self.ctx)
+
+    def Bool(self, name: str) -> Any:
+        return self.module.Bool(name, self.ctx)
+
+    def IntVal(self, value: int) -> Any:
+        return self.module.IntVal(value, self.ctx)
+
+    def BoolVal(self, value: bool) -> Any:
+        return self.module.BoolVal(value, self.ctx)
+
+    def Solver(self) -> Any:
+        return self.module.Solver(ctx=self.ctx)
+
+    def And(self, *args: Any) -> Any:
+        items = _items(args)
+        return self.module.And(items) if items else self.BoolVal(True)
+
+    def Or(self, *args: Any) -> Any:
+        items = _items(args)
+        return self.module.Or(items) if items else self.BoolVal(False)
+
+
+def _items(args: tuple[Any, ...]) -> list[Any]:
+    return list(args[0]) if len(args) == 1 and isinstance(args[0], list) else list(args)
+
+
+def _solver(z: Any) -> Any:
     solver = z.Solver()
     solver.set("rlimit", RLIMIT)
     solver.set("unsat_core", True)
@@ -144,7 +186,7 @@ class Line:
 class Encoding:
     """The variables of one symbolic receipt and customer, and the campaigns' formulas over them."""
 
-    def __init__(self, z: ModuleType, campaigns: list[ir.ICampaign], zone: ZoneInfo, lines: int) -> None:
+    def __init__(self, z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, lines: int) -> None:
         self.z, self.zone = z, zone
         strings = _strings(campaigns)
         self.u = {domain: Universe(strings.get(domain, ())) for domain in
@@ -269,7 +311,7 @@ class Encoding:
         if isinstance(coll, ir.Const) and isinstance(coll.value, frozenset):
             values = coll.value
             if isinstance(e.item, ir.Load) and e.item.source == "customer" and e.item.field == "segments":
-                return z.Or([self.segments[s] for s in values if s in self.segments])  # any in common
+                return z.Or([self.segments[s] for s in sorted(values) if s in self.segments])  # any in common
             found = self._text(e.item, line)
             if found is not None:
                 var, domain = found
