@@ -48,6 +48,8 @@ def analyse(programme: ir.Programme, engine: Engine, pairs: Sequence[Pair] | Non
             solver: bool = True) -> list[Verdict]:
     """One verdict per pair of campaigns (all pairs, or the ones asked for), in the order asked;
     ``solver``: decide the pairs the search leaves open with z3 (the `analysis` extra)."""
+    if solver:
+        smt.z3()  # a missing extra is LOY712 before any work, whatever the programme
     by_name = {c.name: c for c in programme.campaigns}
     if pairs is None:
         pairs = list(itertools.combinations([c.name for c in programme.campaigns], 2))
