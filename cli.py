@@ -123,6 +123,8 @@ def check(
         "--format", "-f", help="text for people, json for machines, sarif, junit or github (annotations) for CI")
     ] = CheckFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="warnings fail too (exit 1)")] = False,
+    collisions: Annotated[bool, typer.Option("--collisions", help="also the collision findings, LOY310-LOY311 "
+                                             "(docs/collisions.md; needs the analysis extra)")] = False,
 ) -> None:
     """Parse and type-check programmes; print diagnostics (exit 1 if any error, or warning with --strict).
     A folder is walked for its main programmes (those with a `programme` header; docs/cli.md)."""
@@ -132,6 +134,8 @@ def check(
     cases: list[Case] = []
     for path in _programme_files(paths, fmt is CheckFormat.json):
         result = check_file(path, allow_dir or ())
+        if collisions and result.ok:
+            result.diagnostics += _collision_findings(path, fmt is CheckFormat.json)
         every += result.diagnostics
         if fmt is CheckFormat.text:
             print_diagnostics(err, result.diagnostics, result.sources)
@@ -147,6 +151,14 @@ def check(
     elif fmt is not CheckFormat.text:
         sys.stdout.write(ci_report(fmt.value, cases, "loya check"))
     raise typer.Exit(EXIT_FINDINGS if _fails(every, strict) else EXIT_OK)
+
+
+def _collision_findings(path: Path, as_json: bool) -> list[Diagnostic]:
+    from loyadsl.analysis import cli as analysis
+    try:
+        return analysis.check_findings(path)
+    except LoyaError as exc:
+        _fail(exc.message, EXIT_FINDINGS, as_json, exc.code)
 
 
 def _fails(diagnostics: list[Diagnostic], strict: bool) -> bool:
@@ -918,17 +930,24 @@ def _parse_now(text: str, as_json: bool) -> dt.datetime:
 @app.command()
 def collisions(
     programme: Annotated[Path, typer.Argument(help="the .loya or .yaml programme")],
-    format: FormatOpt = Format.text,
+    fmt: Annotated[CheckFormat, typer.Option(
+        "--format", "-f", help="text or json: the matrix; sarif, junit or github: the findings, for CI")
+    ] = CheckFormat.text,
     pairs: Annotated[str | None, typer.Option("--pairs", help="only these pairs: A,B (several: A,B;C,D)")] = None,
+    findings: Annotated[bool, typer.Option("--findings", help="also the findings: campaigns that never fire "
+                                           "or are always shadowed (LOY310, LOY311)")] = False,
+    no_solver: Annotated[bool, typer.Option("--no-solver", help="search for witnesses only, without z3")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="findings fail too (exit 1)")] = False,
 ) -> None:
     """Which campaigns can meet on one receipt: disjoint (proved), meet (witness) or unknown (docs/collisions.md)."""
     from loyadsl.analysis import cli as analysis
     try:
-        with _progress_bar(format == Format.json, "pairs") as progress:
-            analysis.collisions(programme, format.value, pairs, out, progress)
+        with _progress_bar(fmt == CheckFormat.json, "pairs") as progress:
+            found = analysis.collisions(programme, fmt.value, pairs, out, not no_solver, findings, progress)
     except LoyaError as exc:
-        _fail(exc.message, EXIT_FINDINGS if exc.code == analysis.NOT_COMPILED else EXIT_USAGE,
-              format == Format.json, exc.code)
+        _fail(exc.message, EXIT_FINDINGS if exc.code in (analysis.NOT_COMPILED, "LOY712") else EXIT_USAGE,
+              fmt == CheckFormat.json, exc.code)
+    raise typer.Exit(EXIT_FINDINGS if strict and found else EXIT_OK)
 
 
 @app.command("find-sku")

@@ -70,6 +70,8 @@ CODES: dict[str, str] = {
     "LOY302": "unused list or template",
     "LOY303": "programme too costly for the longest receipts",
     # LOY310-LOY329: collision analysis (reserved for issue 12)
+    "LOY310": "campaign always shadowed by a higher-priority one of its group",
+    "LOY311": "campaign can never fire: its conditions cannot hold together",
     # LOY4xx: bundles, signatures, I/O
     "LOY401": "bundle unreadable / not a bundle",
     "LOY402": "bundle integrity digest mismatch",
@@ -138,6 +140,7 @@ CODES: dict[str, str] = {
     # LOY710-LOY719: collisions and find-sku usage (reserved for issue 12)
     "LOY710": "--pairs names no pair of the programme's campaigns",
     "LOY711": "the programme to analyse does not compile",
+    "LOY712": "the `analysis` extra (z3-solver) is not installed",
     # LOY720-LOY729: `loya ab` usage (reserved for issue 12)
     "LOY720": "an `ab` option value cannot be used",
     "LOY721": "the `ab` extra is not installed",

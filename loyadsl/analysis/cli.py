@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from loyadsl.analysis.collisions import Verdict, analyse
+from loyadsl.analysis.findings import findings
 from loyadsl.analysis.skus import affecting
 from loyadsl.api import compile_file
 from loyadsl.compile import ir
+from loyadsl.diagnostics import Diagnostic
+from loyadsl.formats import Case, located, relative
+from loyadsl.render import CI_FORMATS, ci_report, print_diagnostics
 from loyadsl.runtime import Engine, LoyaError
 
 BAD_PAIRS = "LOY710"  # --pairs names a campaign the programme does not have, or is not A,B
@@ -21,12 +27,17 @@ NOT_COMPILED = "LOY711"  # the programme has errors: there is nothing to analyse
 
 
 def load(path: Path) -> tuple[ir.Programme, Engine]:
+    programme, engine, _ = load_with_sources(path)
+    return programme, engine
+
+
+def load_with_sources(path: Path) -> tuple[ir.Programme, Engine, dict[str, str]]:
     data, result = compile_file(path)
     if data is None or result.programme is None:
         first = next((d for d in result.diagnostics if d.severity == "error"), None)
         detail = f": {first.code} {first.message}" if first is not None else ""
         raise LoyaError(NOT_COMPILED, f"{path} does not compile{detail}; run `loya check {path}`", str(path))
-    return result.programme, Engine.from_bytes(data)
+    return result.programme, Engine.from_bytes(data), result.sources
 
 
 def parse_pairs(text: str | None, programme: ir.Programme) -> list[tuple[str, str]] | None:
@@ -45,14 +56,24 @@ def parse_pairs(text: str | None, programme: ir.Programme) -> list[tuple[str, st
     return pairs
 
 
-def collisions(path: Path, fmt: str, pairs: str | None, out: Console,
-               progress: Callable[[str, int, int], None] | None = None) -> None:
-    programme, engine = load(path)
-    verdicts = analyse(programme, engine, parse_pairs(pairs, programme), progress)
+def collisions(path: Path, fmt: str, pairs: str | None, out: Console, solver: bool = True,
+               with_findings: bool = False, progress: Callable[[str, int, int], None] | None = None) -> bool:
+    """The matrix (text, json) and, with ``with_findings`` or a CI format, the findings as warnings.
+    True when there are findings (``--strict`` fails on them). ``progress`` hears ("pairs", decided, all)."""
+    programme, engine, sources = load_with_sources(path)
+    if fmt in CI_FORMATS:
+        found = findings(programme, engine)
+        case = Case(relative(path), relative(path), tuple(located(d, path) for d in found), bool(found))
+        sys.stdout.write(ci_report(fmt, [case], "loya collisions"))
+        return bool(found)
+    verdicts = analyse(programme, engine, parse_pairs(pairs, programme), solver=solver, progress=progress)
+    found = findings(programme, engine) if with_findings else []
     if fmt == "json":
-        out.print_json(json.dumps({"programme": programme.name, "pairs": [v.to_dict() for v in verdicts]},
-                                  ensure_ascii=False))
-        return
+        data: dict[str, Any] = {"programme": programme.name, "pairs": [v.to_dict() for v in verdicts]}
+        if with_findings:
+            data["findings"] = [d.to_dict() for d in found]
+        out.print_json(json.dumps(data, ensure_ascii=False))
+        return bool(found)
     out.print(matrix(programme, verdicts))
     for v in verdicts:
         if v.answer == "meet" and v.resolution is not None:
@@ -60,6 +81,14 @@ def collisions(path: Path, fmt: str, pairs: str | None, out: Console,
             out.print(f"{escape(v.a)} × {escape(v.b)}: applied {', '.join(r['applied'])}; "
                       f"lost {', '.join(r['lost']) or 'none'}; discount {r['discount_total']}, "
                       f"points {r['points_total']}")
+    print_diagnostics(out, found, sources)
+    return bool(found)
+
+
+def check_findings(path: Path) -> list[Diagnostic]:
+    """The findings of ``loya check --collisions`` for a programme that checked clean."""
+    programme, engine = load(path)
+    return findings(programme, engine)
 
 
 SYMBOL = {"disjoint": "[green]·[/]", "meet": "[red]M[/]", "unknown": "[yellow]?[/]"}

@@ -29,8 +29,8 @@ def test_expected_answers(case: Path) -> None:
         assert got.answer == want["answer"], (want, got)
         if "reason" in want:
             assert got.reason == want["reason"]
-        if "lost" in want:
-            assert got.resolution is not None and got.resolution["lost"] == want["lost"]
+        if "lost_includes" in want:  # a shared witness may hold more campaigns' lines than the pair's
+            assert got.resolution is not None and set(want["lost_includes"]) <= set(got.resolution["lost"])
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
