@@ -280,6 +280,8 @@ def eval_cmd(
     ] = None,
     now: Annotated[str | None, typer.Option(help="evaluation time (ISO 8601); default: each receipt's time")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="print why each campaign applied or not")] = False,
+    hints: Annotated[bool, typer.Option("--hints", help="say what nearly applied campaigns lack (`add 120.00 RUB`), "
+                                        "as a cashier would tell the customer")] = False,
     max_cost: Annotated[int | None, typer.Option(
         min=1, help="refuse (LOY520) a receipt whose static cost under the programme exceeds this many units: "
                     "a hard bound on the time per receipt (docs/limits.md)")] = None,
@@ -296,7 +298,7 @@ def eval_cmd(
     people = _load_customers(customers, engine, as_json) if customers else {}
     left = _load_budgets(budgets, engine, as_json) if budgets else None
     at = _parse_now(now, as_json) if now else None
-    run = Evaluation(engine, people, at, explain, left).all(_read_receipts(receipts))
+    run = Evaluation(engine, people, at, explain, left, hints).all(_read_receipts(receipts))
     outcomes, problems = run.outcomes, run.problems
     settings = engine.bundle.settings
     if as_json:
@@ -366,6 +368,8 @@ def _print_outcome(o: dict[str, Any], settings: Any, explain: bool) -> None:
     for r in o["rejected"]:
         detail = f" — {r['detail']}" if r.get("detail") else ""
         out.print(f"  [dim]✗ {escape(r['campaign'])}: {escape(r['reason'])}{escape(detail)}[/]")
+    for hint in o.get("hints") or ():
+        out.print(f"  [yellow]?[/] {escape(hint['campaign'])}: {escape(hint['text'])}")
     for line in state_lines(o, settings.minor, settings.points_minor, settings.currency):
         out.print(f"  [magenta]→[/] {escape(line)}")
     for experiment, arm in (o.get("arms") or {}).items():  # docs/experiments.md

@@ -35,8 +35,9 @@ class Run:
 
 class Evaluation:
     def __init__(self, engine: Engine, people: dict[str, CustomerState], now: dt.datetime | None = None,
-                 explain: bool = False, budgets: Mapping[str, int] | None = None) -> None:
+                 explain: bool = False, budgets: Mapping[str, int] | None = None, hints: bool = False) -> None:
         self.engine, self.people, self.now, self.explain, self.budgets = engine, people, now, explain, budgets
+        self.hints = hints
         self.sold: dict[str, tuple[Outcome, str | None]] = {}  # receipt id -> (outcome, customer)
         self.run = Run()
 
@@ -65,7 +66,8 @@ class Evaluation:
         receipt = Receipt.from_dict(item)
         card = receipt.customer_id
         customer = self.people.get(card) if card is not None else None
-        outcome = self.engine.evaluate(receipt, customer, self.now, explain=self.explain, budgets=self.budgets)
+        outcome = self.engine.evaluate(receipt, customer, self.now, explain=self.explain, budgets=self.budgets,
+                                       hints=self.hints)
         if outcome.changes and card is not None:
             self.people[card] = apply(customer or CustomerState(id=card), outcome.changes, self.engine.bundle.state)
         self.sold[receipt.receipt_id] = (outcome, card)

@@ -120,7 +120,7 @@ class _Tally:
     minimum prices), the effect rows, applied campaigns, rejections, accruals allocated at the end
     (campaign, accruals, points per line if final, group's basis is original) and state requests."""
 
-    __slots__ = ("amounts", "applied", "arms", "effects", "floors", "left", "pending", "rejected", "requests")
+    __slots__ = ("amounts", "applied", "arms", "effects", "floors", "hints", "left", "pending", "rejected", "requests")
 
     def __init__(self, lines: tuple[Line, ...], floors: bool) -> None:
         self.amounts = [line.amount for line in lines]
@@ -132,6 +132,7 @@ class _Tally:
         self.pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool]] = []
         self.requests: dict[str, list[Request]] = {}
         self.arms: dict[str, str | None] | None = None  # the customer's arm per experiment (docs/experiments.md)
+        self.hints: tuple[dict[str, Any], ...] | None = None  # upsell hints, when asked for
 
 
 class _Campaign:
@@ -216,6 +217,7 @@ class Engine:
         self.pricer = Pricer(bundle)
         self.program = compile_bundle(bundle, self.pricer.rewards())
         self._explainer = Explainer(bundle, self.program)  # the trace's "why false", made when asked
+        self._by_name = {c.name: c for c in bundle.campaigns}
         s = bundle.settings
         self.currency = s.currency
         self.zone = ZoneInfo(s.timezone)
@@ -267,11 +269,13 @@ class Engine:
         now: dt.datetime | None = None,
         explain: bool = False,
         budgets: Mapping[str, int] | None = None,
+        hints: bool = False,
     ) -> Outcome:
         """Evaluate one receipt. ``now`` replaces the receipt's time for windows (and for the state);
         ``explain`` fills ``trace`` and rejection details. ``budgets``: what each budget-limited
         campaign has left, programme-wide, as the host keeps it (None: budgets are not enforced, only
-        recorded; a campaign missing from the mapping has its whole declared budget)."""
+        recorded; a campaign missing from the mapping has its whole declared budget). ``hints``: the
+        outcome's ``hints`` say what nearly applied campaigns lack (runtime/explain.py, ``gap``)."""
         if not isinstance(receipt, Receipt):
             if type(receipt) is dict and "return_of" in receipt:
                 raise ReceiptError("a return is not a sale: refund it with Engine.refund(original outcome, returned "
@@ -285,7 +289,7 @@ class Engine:
         utc = receipt.utc if now is None else _utc(now)
         if not (self._stateful or receipt.stateful):
             cu = self._customer(customer, receipt) if customer is not None or self._reads_customer else ANONYMOUS
-            return self._run(receipt, cu, utc, explain, None, (), ())
+            return self._run(receipt, cu, utc, explain, None, (), (), hints)
         state = self._state(customer, receipt.customer_id)
         lead: tuple[dict[str, Any], ...] = ()
         lead_events: tuple[dict[str, Any], ...] = ()
@@ -299,10 +303,10 @@ class Engine:
         expired = [c["code"] for c in lead if c["op"] == "coupon_expire"] if receipt.coupons else ()
         session = self.ledger.open(receipt.receipt_id, state, cu, utc, receipt.lines, receipt.coupons, budgets,
                                    expired)
-        return self._run(receipt, cu, utc, explain, session, lead, lead_events)
+        return self._run(receipt, cu, utc, explain, session, lead, lead_events, hints)
 
     def _run(self, receipt: Receipt, cu: CustomerView, utc: int, explain: bool, session: Session | None,
-             lead: tuple[dict[str, Any], ...], lead_events: tuple[dict[str, Any], ...]) -> Outcome:
+             lead: tuple[dict[str, Any], ...], lead_events: tuple[dict[str, Any], ...], hints: bool = False) -> Outcome:
         """Groups and campaigns (docs/bundle.md); with a session also the state's gates, the payment and
         the changes (docs/state.md, section 5)."""
         lines = receipt.lines
@@ -321,6 +325,8 @@ class Engine:
             t.arms = self._arms(r, customer_id)
         if session is None and not explain:  # the common case: one generated driver (runtime/driver.py)
             self._drive(r, cu, t)
+            if hints:
+                t.hints = self._hints(r, cu, t)
             return self._finish(receipt, t, None)
         trace: list[str] | None = [] if explain else None
         if trace is not None:
@@ -329,9 +335,17 @@ class Engine:
                 trace += self._describe_arms(t.arms, customer_id)
         for group in self.groups:
             self._group(group, r, cu, t, session, trace)
+        if hints:
+            t.hints = self._hints(r, cu, t)
         if session is not None:
             return self._settle(receipt, session, t, trace, lead, lead_events)
         return self._finish(receipt, t, trace)
+
+    def _hints(self, r: _Context, cu: CustomerView, t: _Tally) -> tuple[dict[str, Any], ...]:
+        """For each campaign whose condition was false: what the receipt lacks, when it nearly applied."""
+        found = (self._explainer.gap(self._by_name[rej.campaign], r, cu) for rej in t.rejected
+                 if rej.reason == "condition_false")
+        return tuple(hint._asdict() for hint in found if hint is not None)
 
     def _finish(self, receipt: Receipt, t: _Tally, trace: list[str] | None) -> Outcome:
         """A stateless outcome: the accruals allocated on what is finally paid, then the fields."""
@@ -353,7 +367,7 @@ class Engine:
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
         head = self._head(receipt, t, points_by_line, points_total, trace)
-        return _new(Outcome, (*head, None, None, None, None, t.arms))
+        return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints))
 
     def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
                trace: list[str] | None) -> None:
@@ -505,7 +519,7 @@ class Engine:
         record, coupons, changes, events = session.finish(
             left, payment, accrued, [(name, requests.get(name, ())) for name in applied], given)
         record["advance"] = len(lead)
-        return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events), t.arms))
+        return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events), t.arms, t.hints))
 
     def _too_costly(self, lines: int) -> ReceiptError:
         b = self.bundle

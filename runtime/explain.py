@@ -36,11 +36,29 @@ _RECEIPT_UNITS = {"total": "money", "payable": "money", "units": "qty", "date": 
 _LINE_UNITS = {"amount": "money", "price": "money", "qty": "qty"}
 _AGGREGATE = {Op.SUM: ("sum", "money"), Op.COUNT: ("count", ""), Op.QTY: ("qty", "qty"), Op.UNITS: ("units", "")}
 _WEEKDAYS = ("", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# what a receipt adds to make a value grow (``receipt.payable`` shrinks with discounts: never a hint)
+_RECEIPT_GROWS = {"total": "money", "lines": "lines", "units": "units"}
+_AGGREGATE_GROWS = {Op.SUM: "money", Op.COUNT: "lines", Op.QTY: "qty", Op.UNITS: "units"}
 
 
 class Shown(NamedTuple):
     text: str
     unit: str  # money, qty, points, date, time, weekday, or "" (a count, a string, a set)
+    grows: str = ""  # what the receipt adds to make it grow: "money", "lines", "units", "qty" ("": no such thing)
+    constant: bool = False
+
+
+class Hint(NamedTuple):
+    """What a receipt lacks for a campaign's condition to hold (an upsell hint for the cashier)."""
+
+    campaign: str
+    what: str  # the value that falls short, as the trace writes it (``receipt.total``)
+    add: int  # how much more of it: minor units, lines, whole units or thousandths (``unit``)
+    unit: str  # money, lines, units or qty
+    text: str  # ``add 120.00 RUB``, ``add 1 more line of lines where category in ["dairy"]``
+
+
+NEAR = (3, 10)  # a hint only when what is missing is at most 3/10 of the threshold: "nearly applied"
 
 
 class Explainer:
@@ -77,6 +95,55 @@ class Explainer:
         written, negated, _ = _COMPARE[op]
         unit = left.unit or right.unit
         return f"{left.text} {self._value(a, unit)} {written if held else negated} {self._value(b, unit)}"
+
+    def gap(self, campaign: Campaign, r: Any, cu: Any) -> Hint | None:
+        """What the receipt lacks for ``campaign``'s condition to hold, when one growing value falls
+        short of a constant threshold (``receipt.total >= 1000.00 RUB``, ``units(lines where ...) >= 3``)
+        by at most ``NEAR`` of it, and the condition, re-run with that value raised by the gap and
+        everything else as it is, holds; else None."""
+        code = campaign.condition
+        if code is None:
+            return None
+        key = (campaign.index, "condition")
+        if key not in self._made:
+            self._made[key] = self._make(code)
+        run, shown = self._made[key]
+        seen: list[tuple[int, Any, Any]] = []
+
+        def rec(k: int, a: Any, b: Any) -> bool:
+            seen.append((k, a, b))
+            return _COMPARE[shown[k][2]][2](a, b)
+
+        if not shown or run(r, cu, rec) or not seen:
+            return None
+        k, a, b = seen[-1]
+        left, right, op = shown[k]
+        if op not in (Op.GE, Op.GT) or not left.grows or not right.constant or type(a) is not int:
+            return None
+        need = b - a + (1 if op == Op.GT else 0)
+        if need <= 0 or need * NEAR[1] > max(b, 1) * NEAR[0]:
+            return None
+        if left.grows in ("units", "lines") and left.unit == "qty":  # receipt.units counts thousandths
+            need = -(-need // 1000) * 1000
+
+        def raised(j: int, x: Any, y: Any) -> bool:
+            return _COMPARE[shown[j][2]][2](x + need if j == k else x, y)
+
+        if not run(r, cu, raised):
+            return None
+        return Hint(campaign.name, left.text, need, left.grows, self._hint_text(left, need))
+
+    def _hint_text(self, left: Shown, need: int) -> str:
+        where = left.text[left.text.index("(") + 1:-1] if left.text.endswith(")") else ""
+        of = f" of {where}" if where and where != "lines" else ""
+        if left.grows == "money":
+            return f"add {_decimal(need, self.bundle.settings.minor)} {self.bundle.settings.currency}{of}"
+        if left.grows == "lines":
+            return f"add {need} more {'line' if need == 1 else 'lines'}{of}"
+        count = need // 1000 if left.unit == "qty" else need
+        if left.grows == "units":
+            return f"add {count} more {'unit' if count == 1 else 'units'}{of}"
+        return f"add {self._value(need, 'qty')} more{of}"
 
     def _make(self, code: Code) -> tuple[Callable[..., Any], list[tuple[Shown, Shown, Op]]]:
         namespace = dict(self.program.namespace)
@@ -177,9 +244,9 @@ class _Shown:
     def _value(self, op: Op, instr: Sequence[Any], stack: list[Shown]) -> Shown:
         b = self.bundle
         if op == Op.CONST:
-            return Shown(_constant(b.constants[int(instr[1])]), "")
+            return Shown(_constant(b.constants[int(instr[1])]), "", constant=True)
         if op == Op.RECEIPT:
-            return Shown(f"receipt.{instr[1]}", _RECEIPT_UNITS.get(instr[1], ""))
+            return Shown(f"receipt.{instr[1]}", _RECEIPT_UNITS.get(instr[1], ""), _RECEIPT_GROWS.get(instr[1], ""))
         if op == Op.CUSTOMER:
             return Shown(f"customer.{instr[1]}", "")
         if op == Op.LINE:
@@ -193,7 +260,7 @@ class _Shown:
             word, unit = _AGGREGATE[op]
             pred = self._run(b.predicates[int(instr[1])], None)
             where = "lines" if pred is None or pred.text == "true" else f"lines where {pred.text}"
-            return Shown(f"{word}({where})", unit)
+            return Shown(f"{word}({where})", unit, _AGGREGATE_GROWS[op])
         if op in (Op.NOT, Op.NEG):
             a = stack.pop()
             return Shown(f"not {a.text}" if op == Op.NOT else f"-{a.text}", a.unit)

@@ -779,6 +779,7 @@ class Outcome(NamedTuple):
     changes: tuple[dict[str, Any], ...] | None = None
     events: tuple[dict[str, Any], ...] | None = None
     arms: dict[str, str | None] | None = None  # per experiment, the customer's arm (None: anonymous); None without
+    hints: tuple[dict[str, Any], ...] | None = None  # what nearly applied campaigns lack (evaluate(hints=True))
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -801,6 +802,8 @@ class Outcome(NamedTuple):
             out["events"] = list(self.events or ())
         if self.arms is not None:
             out["arms"] = dict(self.arms)
+        if self.hints is not None:
+            out["hints"] = [dict(h) for h in self.hints]
         return out
 
     @classmethod

@@ -40,3 +40,17 @@ def test_eval_prints_what_the_receipt_does_to_the_state(tmp_path: Path, receipt:
     text = _eval(tmp_path, receipt)
     for line in expected:
         assert line in text, text
+
+
+def test_eval_hints_say_what_a_nearly_applied_campaign_lacks(tmp_path: Path) -> None:
+    case = json.loads((ROOT / "tests" / "runtime" / "explain" / "cases.json").read_text(encoding="utf-8"))[0]
+    lines = [{"line_no": i + 1, **line} for i, line in enumerate(case["receipt"]["lines"])]
+    (tmp_path / "r.json").write_text(json.dumps({"receipt_id": "R1", "datetime": "2026-03-05T12:00:00+03:00",
+                                                 "store_id": "S1", "lines": lines}), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "loyadsl.cli", "eval",
+                           str(ROOT / "tests" / "runtime" / "explain" / "programme.loya"), str(tmp_path / "r.json"),
+                           "--hints"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"},
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "? total: add 160.00 RUB" in done.stdout
+    assert '? either: add 0.5 more of lines where sku in ["A", "B"]' in done.stdout

@@ -46,3 +46,14 @@ def test_the_trace_names_the_comparison_that_decided(engine: Engine, case: dict[
 def test_without_a_trace_nothing_is_explained(engine: Engine) -> None:
     outcome = engine.evaluate(_receipt(CASES[0]), CASES[0]["customer"])
     assert all(r.detail is None for r in outcome.rejected) and outcome.trace == ()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["why"][:40] for c in CASES])
+def test_hints_say_what_a_nearly_applied_campaign_lacks(engine: Engine, case: dict[str, Any]) -> None:
+    """Only a growing value short of a constant threshold by at most 30% of it, and only when the
+    condition would hold with that much more (``either``'s `or`, not ``not_small``'s `not <`)."""
+    outcome = engine.evaluate(_receipt(case), case["customer"], hints=True)
+    assert {h["campaign"]: h["text"] for h in outcome.hints or ()} == case["hints"]
+    assert outcome.to_dict()["hints"] == [dict(h) for h in outcome.hints or ()]
+    plain = engine.evaluate(_receipt(case), case["customer"])
+    assert plain.hints is None and "hints" not in plain.to_dict()
