@@ -954,6 +954,27 @@ def collisions(
     raise typer.Exit(EXIT_FINDINGS if strict and found else EXIT_OK)
 
 
+@app.command("schema")
+def schema_cmd(
+    name: Annotated[str, typer.Argument(help="receipt or customer")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write it here instead of stdout")] = None,
+) -> None:
+    """Print the JSON Schema of a contract, generated from the models that validate it (docs/schemas/)."""
+    from loyadsl import schemas
+
+    if name not in schemas.SCHEMAS:
+        hint = did_you_mean(name, list(schemas.SCHEMAS)) or f"one of: {', '.join(schemas.SCHEMAS)}"
+        _fail(f"no schema named `{name}`; {hint}", EXIT_USAGE, diag_code=USAGE)
+    text = schemas.text(name)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc}", diag_code="LOY407")
+
+
 @app.command("find-sku")
 def find_sku(
     programme: Annotated[Path, typer.Argument(help="the .loya or .yaml programme")],

@@ -1,0 +1,52 @@
+"""JSON Schemas of the contracts, generated from the models that validate them (issue 16, item 2):
+the receipt from the msgspec types of its fast decoder (``runtime/model.py``), the customer state from
+its pydantic model (``runtime/state/records.py``). ``loya schema NAME`` prints one; the files under
+``docs/schemas/`` are these, checked by a test to be up to date.
+
+A schema says what a document's shape is; a few rules only the validator can check (an amount equal
+to unit_price × qty, a line_no met twice, a category's depth) are in the docs it links to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from loyadsl.runtime.model import _LineText, _ReceiptText
+from loyadsl.runtime.state import CustomerState
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def receipt() -> dict[str, Any]:
+    """A sale as a till sends it (docs/bundle.md, "Receipt"; the state fields: docs/state.md)."""
+    raw = json.dumps(msgspec.json.schema(_ReceiptText))
+    raw = raw.replace(f'"{_ReceiptText.__name__}"', '"Receipt"').replace(f'"{_LineText.__name__}"', '"Line"')
+    raw = raw.replace(f"#/$defs/{_ReceiptText.__name__}", "#/$defs/Receipt").replace(
+        f"#/$defs/{_LineText.__name__}", "#/$defs/Line")
+    schema: dict[str, Any] = json.loads(raw)
+    for name, text in (("Receipt", "A sale: header fields, lines, and the state fields (coupons, redeem, "
+                                    "certificates). Fields not named here are ignored."),
+                       ("Line", "A line: line_no, sku, category, qty, unit_price and amount (minor units, "
+                                "amount = unit_price × qty), optional brand, min_price and attrs.")):
+        schema["$defs"][name]["title"] = name
+        schema["$defs"][name]["description"] = text
+        schema["$defs"][name].pop("additionalProperties", None)  # unknown fields are ignored, not refused
+    return {"$schema": DRAFT, "$id": "https://loyadsl.dev/schemas/receipt.schema.json", **schema}
+
+
+def customer() -> dict[str, Any]:
+    """A customer's state as `loya simulate`, `loya eval` and the engine read it (docs/state.md, section 3)."""
+    schema = CustomerState.model_json_schema(mode="validation")
+    return {"$schema": DRAFT, "$id": "https://loyadsl.dev/schemas/customer.schema.json", **schema}
+
+
+SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {"receipt": receipt, "customer": customer}
+
+
+def text(name: str) -> str:
+    """The schema as the file under docs/schemas/ holds it."""
+    return json.dumps(SCHEMAS[name](), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
