@@ -6,12 +6,12 @@ advisory lock), then whoever else it books to (a referrer, the other members of 
 PostgreSQL breaks the rare lock cycle this allows by aborting one transaction; that one raises
 ``Retry`` and ``processing`` runs it again. A lost connection (a restart of the database) is a
 ``StoreError`` the server answers with 503; the next request connects again. Each thread has its
-own connection.
+connection while it runs a transaction, from a small pool of idle ones.
 """
 
 from __future__ import annotations
 
-import threading
+import queue
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,6 +20,7 @@ from loyadsl.server.sql import POSTGRES, SCHEMA_VERSION, SqlTx, migration
 from loyadsl.server.store import UNAVAILABLE, Retry, Store, StoreError, Tx
 
 CONNECT_SECONDS = 5
+IDLE = 16  # idle connections kept for the next transactions (more are opened under load, then closed)
 
 
 class PostgresStore(Store):
@@ -28,30 +29,43 @@ class PostgresStore(Store):
 
         self._psycopg = psycopg
         self.url = url
-        self._local = threading.local()
-        self._connections: list[Any] = []
-        self._lock = threading.Lock()
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue(IDLE)
 
     def _conn(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and not conn.closed:
-            return conn
+        while True:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if not conn.closed:
+                return conn
         try:
-            conn = self._psycopg.connect(self.url, connect_timeout=CONNECT_SECONDS)
+            return self._psycopg.connect(self.url, connect_timeout=CONNECT_SECONDS, autocommit=True)
         except self._psycopg.Error as exc:
             raise StoreError(UNAVAILABLE, f"the database cannot be reached ({type(exc).__name__}); retry") from None
-        self._local.conn = conn
-        with self._lock:
-            self._connections.append(conn)
-        return conn
+
+    def _release(self, conn: Any) -> None:
+        if conn.closed:
+            return
+        try:
+            self._idle.put_nowait(conn)
+        except queue.Full:
+            conn.close()
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[Tx]:
-        pg = self._psycopg
         conn = self._conn()
         try:
-            with conn.transaction():
+            with self._errors(conn), conn.transaction():
                 yield SqlTx(conn, POSTGRES)
+        finally:
+            self._release(conn)
+
+    @contextmanager
+    def _errors(self, conn: Any) -> Iterator[None]:
+        pg = self._psycopg
+        try:
+            yield
         except (pg.errors.DeadlockDetected, pg.errors.SerializationFailure):
             raise Retry() from None
         except pg.OperationalError as exc:
@@ -84,8 +98,8 @@ class PostgresStore(Store):
         return done
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return

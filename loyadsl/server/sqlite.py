@@ -8,8 +8,8 @@ an answered confirm survives a power cut, not only a crash. Each thread has its 
 
 from __future__ import annotations
 
+import queue
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +17,7 @@ from pathlib import Path
 from loyadsl.server.sql import SCHEMA_VERSION, SQLITE, SqlTx, migration
 from loyadsl.server.store import BAD_URL, UNAVAILABLE, Store, StoreError, Tx
 
+IDLE = 16  # idle connections kept for the next transactions
 BUSY_MS = 10_000  # how long a writer waits for the write lock before answering 503
 
 
@@ -25,28 +26,38 @@ class SqliteStore(Store):
         self.path = path
         if path != ":memory:" and not Path(path).parent.is_dir():
             raise StoreError(BAD_URL, f"--db {path}: the folder {Path(path).parent} does not exist")
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue(IDLE)
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_MS / 1000,
-                                       check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")
-            except sqlite3.Error as exc:
-                raise StoreError(BAD_URL, f"--db {self.path}: cannot open the database: {exc}") from None
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_MS / 1000, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error as exc:
+            raise StoreError(BAD_URL, f"--db {self.path}: cannot open the database: {exc}") from None
         return conn
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        try:
+            self._idle.put_nowait(conn)
+        except queue.Full:
+            conn.close()
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[Tx]:
         conn = self._conn()
+        try:
+            with self._transaction(conn, write) as tx:
+                yield tx
+        finally:
+            self._release(conn)
+
+    @contextmanager
+    def _transaction(self, conn: sqlite3.Connection, write: bool) -> Iterator[Tx]:
         try:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         except sqlite3.OperationalError as exc:
@@ -63,15 +74,15 @@ class SqliteStore(Store):
             raise StoreError(UNAVAILABLE, f"the database could not commit ({exc}); retry") from None
 
     def schema_version(self) -> int:
-        conn = self._conn()
-        if conn.execute("SELECT name FROM sqlite_master WHERE name = 'schema_version'").fetchone() is None:
-            return 0
-        return int(conn.execute("SELECT version FROM schema_version").fetchone()[0])
+        with self.transaction() as tx:
+            conn = tx.conn  # type: ignore[attr-defined]
+            if conn.execute("SELECT name FROM sqlite_master WHERE name = 'schema_version'").fetchone() is None:
+                return 0
+            return int(conn.execute("SELECT version FROM schema_version").fetchone()[0])
 
     def upgrade(self) -> list[int]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction(write=True) as tx:
+            conn = tx.conn  # type: ignore[attr-defined]
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             if conn.execute("SELECT version FROM schema_version").fetchone() is None:
                 conn.execute("INSERT INTO schema_version VALUES (0)")
@@ -81,15 +92,11 @@ class SqliteStore(Store):
                 for statement in migration(version, SQLITE):
                     conn.execute(statement)
             conn.execute("UPDATE schema_version SET version = ?", (max(have, SCHEMA_VERSION),))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         return done
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
