@@ -345,6 +345,8 @@ class Processor:
 
 # ---------------------------------------------------------------------------------- helpers
 def _receipt(data: dict[str, Any]) -> Receipt:
+    if "return_of" in data:
+        raise Problem.refused(LoyaError("LOY506", "a return is not a sale: send it to /v1/returns", "receipt.return_of"))
     try:
         return Receipt.from_dict(data)
     except LoyaError as exc:
