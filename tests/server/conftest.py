@@ -21,7 +21,10 @@ from loyadsl.api import compile_file
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "supermarket"
-PG_BIN = Path(os.environ.get("LOYA_PG_BIN", "/usr/lib/postgresql/15/bin"))
+# Debian's postgresql package (15 on bookworm; the newest installed version is taken)
+PG_BIN = Path(os.environ.get("LOYA_PG_BIN") or max(Path("/usr/lib/postgresql").glob("*/bin"),
+                                                    key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+                                                    default=Path("/usr/lib/postgresql/15/bin")))
 BACKENDS = ["sqlite", "postgres"]
 _databases = count(1)
 
