@@ -87,10 +87,16 @@ class Live:
         if self.process is not None and self.process.stderr is not None:
             self.process.stderr.close()
 
-    def key(self, *scope: str) -> str:
-        made = loya("db", "key", "--db", self.db, *scope)
-        assert made.returncode == 0, made.stderr
-        return made.stdout.strip()
+    def key(self, store: str | None = None) -> str:
+        """A key made in the database the server uses (as `loya db key` makes it)."""
+        from loyadsl.server.processing import Processor
+        from loyadsl.server.store import open_store
+
+        db = open_store(self.db)
+        try:
+            return Processor(db).add_key("till" if store else "admin", store)
+        finally:
+            db.close()
 
 
 @pytest.fixture
@@ -108,8 +114,10 @@ def live(request: pytest.FixtureRequest, bundle_file: Path, db_url: str) -> Iter
 
 
 def test_round_trip_over_real_http(live: Live, customers: list[dict[str, Any]], tmp_path: Path) -> None:
-    admin = Client(live.url, live.key("--admin"))
-    till = Client(live.url, live.key("--store", "S002"), retries=2)
+    made = loya("db", "key", "--db", live.db, "--admin")
+    assert made.returncode == 0, made.stderr
+    admin = Client(live.url, made.stdout.strip())
+    till = Client(live.url, live.key("S002"), retries=2)
     assert admin.import_customers(customers) == {"imported": len(customers)}
     base = json.loads((Path(__file__).parent / "data" / "bad_requests.json").read_text(encoding="utf-8"))["base"]
     calculated = till.calculate(base)
@@ -147,9 +155,9 @@ def _spender(n: int) -> dict[str, Any]:
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 @pytest.mark.parametrize("live", [2], indirect=True)
 def test_fifty_concurrent_confirms_never_spend_twice(live: Live) -> None:
-    admin = Client(live.url, live.key("--admin"))
+    admin = Client(live.url, live.key())
     admin.create_customer(RICH)
-    till = Client(live.url, live.key("--store", "S001"), timeout=60)
+    till = Client(live.url, live.key("S001"), timeout=60)
     receipts = [_spender(n) for n in range(50)]
     with ThreadPoolExecutor(50) as pool:
         answers = list(pool.map(till.confirm, receipts))
@@ -192,7 +200,7 @@ def _confirm_all(till: dict[str, Client], stream: list[dict[str, Any]], live: Li
             killer = threading.Timer(rng.uniform(0.0, 0.03), live.kill)
             killer.start()
             try:
-                client.confirm(receipt)
+                Client(client.url, client.key, timeout=5).confirm(receipt)  # no retries: the kill cuts it off
             except (OSError, ServerError):
                 pass  # unanswered (or cut off): sent again below
             killer.join()
@@ -206,11 +214,12 @@ def test_sigkill_during_confirms_loses_and_doubles_nothing(live: Live, bundle: b
                                                           customers: list[dict[str, Any]],
                                                           receipts: list[dict[str, Any]]) -> None:
     stream = _stream(receipts, {c["id"] for c in customers})
-    Client(live.url, live.key("--admin")).import_customers(customers)
+    admin = Client(live.url, live.key(), retries=20, backoff=0.1)
+    admin.import_customers(customers)
     stores = sorted({r["store_id"] for r in stream})
-    till = {store: Client(live.url, live.key("--store", store), retries=20, backoff=0.1) for store in stores}
+    till = {store: Client(live.url, live.key(store), retries=20, backoff=0.1) for store in stores}
     _confirm_all(till, stream, live, kills={5, 17, 30, 44})
-    faulty = {c["id"]: Client(live.url, live.key("--admin")).customer(c["id"])["customer"] for c in customers}
+    faulty = {c["id"]: admin.customer(c["id"])["customer"] for c in customers}
 
     calm_url = f"sqlite:///{tmp_path / 'calm.db'}" if db_url.startswith("sqlite") else _fresh(db_url)
     calm = Server(calm_url, bundle, signing[1])
