@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -199,10 +200,8 @@ def _confirm_all(till: dict[str, Client], stream: list[dict[str, Any]], live: Li
         if index in kills:
             killer = threading.Timer(rng.uniform(0.0, 0.03), live.kill)
             killer.start()
-            try:
+            with suppress(OSError, ServerError):  # unanswered (or cut off): sent again below
                 Client(client.url, client.key, timeout=5).confirm(receipt)  # no retries: the kill cuts it off
-            except (OSError, ServerError):
-                pass  # unanswered (or cut off): sent again below
             killer.join()
             live.start()
         answer = client.confirm(receipt)  # the retry: applied once, whatever happened before
