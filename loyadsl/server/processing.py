@@ -150,7 +150,7 @@ class Processor:
         digest, rid = body_hash(data), receipt.receipt_id
 
         def work(tx: Tx) -> Stored:
-            stored = _replay(tx, "confirm:" + rid, digest, "receipt")
+            stored = _replay(tx, "confirm:" + rid, digest, "receipt_id")
             if stored is not None:
                 return stored
             session = tx.session(rid)
