@@ -2,7 +2,8 @@
 
 Each endpoint of ``models.ENDPOINTS`` is one handler: read the body within the endpoint's size
 limit (LOY802), parse it as JSON under the runtime's limits (LOY800), check it against its model
-(LOY801), check the API key (LOY803, LOY804), then run the processor's work in a thread. Every
+(LOY801), check the API key (LOY803, LOY804), then run the processor's work in a thread (its time, and
+the engine's part of it, go in the ``Server-Timing`` header: ``work`` and ``eval``, ms). Every
 error is ``application/problem+json`` with a LOY code; an unexpected failure is logged here and
 answered as LOY819 without a word of its inside.
 """
@@ -29,7 +30,7 @@ from loyadsl.runtime.errors import LoyaError
 from loyadsl.server.errors import BAD_REQUEST, INTERNAL, NO_ROUTE, NOT_JSON, TOO_LARGE, Problem, problem_of
 from loyadsl.server.metrics import Metrics
 from loyadsl.server.models import ENDPOINTS, Endpoint
-from loyadsl.server.processing import Processor
+from loyadsl.server.processing import EVAL_SECONDS, Processor
 from loyadsl.server.sql import SCHEMA_VERSION
 from loyadsl.server.store import Key, Stored, open_store
 
@@ -102,7 +103,12 @@ def _handler(endpoint: Endpoint, work: Work, processor: Processor, metrics: Metr
                 key = await run_in_threadpool(processor.authenticate, _token(request))
                 if endpoint.scope == "admin":
                     processor.allow(key, "admin")
+            evaluating = [0.0]
+            EVAL_SECONDS.set(evaluating)
+            started = time.perf_counter()
             response = _respond(endpoint, await run_in_threadpool(work, processor, request, body, key))
+            response.headers["Server-Timing"] = (f"eval;dur={evaluating[0] * 1000:.3f}, "
+                                                 f"work;dur={(time.perf_counter() - started) * 1000:.3f}")
         except LoyaError as exc:
             problem = problem_of(exc)
             code = problem.code

@@ -20,6 +20,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from loyadsl.runtime import Engine, Receipt, load_bundle
@@ -47,6 +48,9 @@ T = TypeVar("T")
 HOLD_SECONDS = 300
 RETRIES = 5  # a transaction PostgreSQL aborted to break a deadlock is run again this often
 KEY_PREFIX = "loya_"
+KEY_CACHE_SECONDS = 10  # a key found in the database is trusted this long without asking again
+# seconds spent in the engine by the current request, for the Server-Timing header (app.py)
+EVAL_SECONDS: ContextVar[list[float] | None] = ContextVar("eval_seconds", default=None)
 
 
 def body_hash(body: Any) -> str:
@@ -71,6 +75,7 @@ class Processor:
         self.hold_seconds = hold_seconds
         self.clock = clock
         self._engines: dict[int, Engine] = {}
+        self._keys: dict[str, tuple[Key, float]] = {}  # key hash -> (key, until when it is trusted)
 
     # ------------------------------------------------------------------------------ plumbing
     def _run(self, write: bool, work: Callable[[Tx], T]) -> T:
@@ -100,9 +105,16 @@ class Processor:
     def authenticate(self, token: str | None) -> Key:
         if not token:
             raise Problem(NO_KEY, "send the API key as `Authorization: Bearer KEY`")
-        key = self._run(False, lambda tx: tx.key(hash_key(token)))
+        digest, now = hash_key(token), time.monotonic()
+        cached = self._keys.get(digest)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        key = self._run(False, lambda tx: tx.key(digest))
         if key is None:
             raise Problem(NO_KEY, "unknown API key")
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[digest] = (key, now + KEY_CACHE_SECONDS)
         return key
 
     @staticmethod
@@ -247,10 +259,15 @@ class Processor:
         budgets = _budgets_left(tx, engine, lock)
         if state is not None and receipt.redeem is not None:
             receipt = self._within_holds(tx, engine, receipt, data, state)
+        start = time.perf_counter()
         try:
             return engine.evaluate(receipt, state, budgets=budgets)
         except LoyaError as exc:
             raise Problem.refused(exc) from None
+        finally:
+            spent = EVAL_SECONDS.get()
+            if spent is not None:
+                spent[0] += time.perf_counter() - start
 
     def _within_holds(self, tx: Tx, engine: Engine, receipt: Receipt, data: dict[str, Any],
                       state: CustomerState) -> Receipt:

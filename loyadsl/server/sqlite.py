@@ -36,7 +36,7 @@ class SqliteStore(Store):
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_MS / 1000, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
             raise StoreError(BAD_URL, f"--db {self.path}: cannot open the database: {exc}") from None
         return conn
