@@ -107,8 +107,8 @@ async def phase(port: int, key: str, path: str, clients: int, seconds: float, li
 
 def serve(bundle: Path, db: str, workers: int) -> tuple[subprocess.Popen[bytes], int, str]:
     from loyadsl.client import Client
+    from loyadsl.server.connect import open_store
     from loyadsl.server.processing import Processor
-    from loyadsl.server.store import open_store
 
     port = _port()
     process = subprocess.Popen([sys.executable, "-m", "loyadsl.cli", "serve", str(bundle), "--db", db,

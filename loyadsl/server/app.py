@@ -27,12 +27,13 @@ from starlette.routing import Route
 
 from loyadsl.runtime import jsonio
 from loyadsl.runtime.errors import LoyaError
+from loyadsl.server.connect import open_store
 from loyadsl.server.errors import BAD_REQUEST, INTERNAL, NO_ROUTE, NOT_JSON, TOO_LARGE, Problem, problem_of
 from loyadsl.server.metrics import Metrics
 from loyadsl.server.models import ENDPOINTS, Endpoint
 from loyadsl.server.processing import EVAL_SECONDS, Processor
 from loyadsl.server.sql import SCHEMA_VERSION
-from loyadsl.server.store import Key, Stored, open_store
+from loyadsl.server.store import Key, Stored
 
 log = logging.getLogger("loyadsl.server")
 Work = Callable[[Processor, Request, Any, Key | None], Any]

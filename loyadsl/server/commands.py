@@ -21,9 +21,10 @@ import typer
 from loyadsl.runtime import Engine, load_bundle
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.state import read_customers
+from loyadsl.server.connect import open_store
 from loyadsl.server.errors import NO_EXTRA
 from loyadsl.server.processing import Processor
-from loyadsl.server.store import BAD_URL, Store, open_store
+from loyadsl.server.store import BAD_URL, Store
 
 db_app = typer.Typer(help="The processing server's database: upgrade its schema, import and export customers, "
                           "make API keys.", no_args_is_help=True)

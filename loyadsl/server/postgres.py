@@ -5,8 +5,8 @@ A confirm locks its customer's row (``SELECT ... FOR UPDATE``), then the budgets
 advisory lock), then whoever else it books to (a referrer, the other members of a shared account).
 PostgreSQL breaks the rare lock cycle this allows by aborting one transaction; that one raises
 ``Retry`` and ``processing`` runs it again. A lost connection (a restart of the database) is a
-``StoreError`` the server answers with 503; the next request connects again. Each thread has its
-connection while it runs a transaction, from a small pool of idle ones.
+``StoreError`` the server answers with 503; the next request connects again. A transaction has its own
+connection while it runs, from a small pool of idle ones.
 """
 
 from __future__ import annotations
@@ -68,12 +68,10 @@ class PostgresStore(Store):
             yield
         except (pg.errors.DeadlockDetected, pg.errors.SerializationFailure):
             raise Retry() from None
-        except pg.OperationalError as exc:
+        except (pg.OperationalError, pg.InterfaceError) as exc:
             conn.close()
+            self.close()  # the idle connections went down with this one (a restart of the database)
             raise StoreError(UNAVAILABLE, f"the database connection failed ({type(exc).__name__}); retry") from None
-        except pg.InterfaceError as exc:
-            conn.close()
-            raise StoreError(UNAVAILABLE, f"the database connection is closed ({type(exc).__name__}); retry") from None
 
     def schema_version(self) -> int:
         with self.transaction() as tx:

@@ -79,6 +79,10 @@ class Processor:
 
     # ------------------------------------------------------------------------------ plumbing
     def _run(self, write: bool, work: Callable[[Tx], T]) -> T:
+        """``work`` in one transaction, run again when the database aborted it to break a deadlock,
+        and once more after a failed connection (a pooled one the database dropped): safe, since the
+        work begins by looking for the answer a committed run stored."""
+        reconnected = False
         for attempt in range(RETRIES):
             try:
                 with self.store.transaction(write) as tx:
@@ -86,6 +90,10 @@ class Processor:
             except Retry:
                 if attempt == RETRIES - 1:
                     raise StoreError(UNAVAILABLE, "the database kept aborting the transaction; retry") from None
+            except StoreError as exc:
+                if exc.code != UNAVAILABLE or reconnected:
+                    raise
+                reconnected = True
         raise AssertionError("unreachable")
 
     def engine(self, tx: Tx) -> tuple[int, Engine]:

@@ -2,8 +2,10 @@
 
 SQLite has one writer at a time: a write transaction starts with ``BEGIN IMMEDIATE``, which takes
 the database's write lock at once, so every confirm is serialised (the customer row lock of the
-interface comes for free) while readers go on reading the last committed state. ``synchronous=FULL``:
-an answered confirm survives a power cut, not only a crash. Each thread has its own connection.
+interface comes for free) while readers go on reading the last committed state. ``synchronous=NORMAL``
+(WAL): an answered confirm survives the server process dying anywhere; a power cut may lose the
+last commits (use PostgreSQL, or synchronous=FULL at a third of the write speed, where that matters).
+A transaction has its own connection while it runs, from a small pool of idle ones.
 """
 
 from __future__ import annotations

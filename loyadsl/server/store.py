@@ -7,7 +7,7 @@ database's single write lock, taken when a write transaction begins), so two con
 customer never interleave. Beside the customers: the journal of applied changes, the answers to
 idempotent requests (key -> hash of the body + the stored response), the outcomes a return refers
 to, sessions (a calculated receipt and the points it holds), programme-wide budgets, bundles and
-API keys. ``open_store`` picks the implementation from a URL.
+API keys. ``connect.open_store`` picks the implementation from a URL.
 """
 
 from __future__ import annotations
@@ -134,20 +134,3 @@ class Store(ABC):
 
 class Retry(Exception):
     """A transaction lost a race the database resolved (deadlock, serialization): run it again."""
-
-
-def open_store(url: str) -> Store:
-    """``sqlite:///PATH`` (or a plain path), ``postgresql://...``."""
-    if url.startswith(("postgresql://", "postgres://")):
-        from loyadsl.server.postgres import PostgresStore
-        return PostgresStore(url)
-    if url.startswith("sqlite:"):
-        path = url.removeprefix("sqlite:").removeprefix("//")
-        if not path:
-            raise StoreError(BAD_URL, f"--db {url!r}: no file (sqlite:///path/to/loya.db)")
-        from loyadsl.server.sqlite import SqliteStore
-        return SqliteStore(path)
-    if "://" in url:
-        raise StoreError(BAD_URL, f"--db {url!r}: unknown database; use sqlite:///PATH or postgresql://...")
-    from loyadsl.server.sqlite import SqliteStore
-    return SqliteStore(url)

@@ -128,8 +128,8 @@ class Server:
         from starlette.testclient import TestClient
 
         from loyadsl.server.app import create_app
+        from loyadsl.server.connect import open_store
         from loyadsl.server.processing import Processor
-        from loyadsl.server.store import open_store
 
         self.store = open_store(url)
         self.store.upgrade()

@@ -90,8 +90,8 @@ class Live:
 
     def key(self, store: str | None = None) -> str:
         """A key made in the database the server uses (as `loya db key` makes it)."""
+        from loyadsl.server.connect import open_store
         from loyadsl.server.processing import Processor
-        from loyadsl.server.store import open_store
 
         db = open_store(self.db)
         try:
