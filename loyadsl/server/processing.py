@@ -263,10 +263,23 @@ class Processor:
 
     def _evaluate(self, tx: Tx, engine: Engine, receipt: Receipt, data: dict[str, Any],
                   state: CustomerState | None, lock: bool) -> Outcome:
-        """Evaluate against the state, the budgets left and the points other receipts hold."""
-        budgets = _budgets_left(tx, engine, lock)
+        """Evaluate against the state, the budgets left and the points other receipts hold. With
+        ``lock`` (a confirm) the budgets are locked only when the outcome spends one: then they are
+        read again under the lock, and the receipt evaluated again if they changed meanwhile, so no
+        budget is overspent and receipts that spend none never wait for the budget lock."""
         if state is not None and receipt.redeem is not None:
             receipt = self._within_holds(tx, engine, receipt, data, state)
+        budgets = _budgets_left(tx, engine, lock=False)
+        outcome = self._run_engine(engine, receipt, state, budgets)
+        if lock and budgets is not None and any(c["op"] == "budget" for c in outcome.changes or ()):
+            locked = _budgets_left(tx, engine, lock=True)
+            if locked != budgets:
+                outcome = self._run_engine(engine, receipt, state, locked)
+        return outcome
+
+    @staticmethod
+    def _run_engine(engine: Engine, receipt: Receipt, state: CustomerState | None,
+                    budgets: dict[str, int] | None) -> Outcome:
         start = time.perf_counter()
         try:
             return engine.evaluate(receipt, state, budgets=budgets)
