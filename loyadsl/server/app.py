@@ -144,6 +144,11 @@ def _confirm(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
     return p.confirm(body, key)
 
 
+def _offline(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+    assert key is not None
+    return p.offline(body["receipts"], key)
+
+
 def _cancel(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
     assert key is not None
     return p.cancel(body, key)
@@ -184,7 +189,7 @@ def _health(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
 
 
 WORK: dict[str, Work] = {
-    "calculate": _calculate, "confirm": _confirm, "cancel": _cancel, "returns": _returns, "customer": _customer,
+    "calculate": _calculate, "confirm": _confirm, "offline": _offline, "cancel": _cancel, "returns": _returns, "customer": _customer,
     "create_customer": _create_customer, "import_customers": _import_customers, "upload_bundle": _upload_bundle,
     "bundles": _bundles, "current_bundle": _current_bundle, "health": _health,
 }

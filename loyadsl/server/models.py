@@ -96,6 +96,28 @@ class ReceiptOut(_Strict):
     outcome: dict[str, Any] = Field(description="the engine's Outcome (docs/state.md, section 5)")
     balances: dict[str, Any] | None = Field(description="per account; the shared account's under `shared`")
     hold: Hold | None
+    bundle: int = Field(description="the bundle version that evaluated the receipt")
+
+
+class OfflineIn(_Strict):
+    """Receipts a till evaluated offline (no `redeem`): booked in time order, each with the bundle
+    version in force at its time, idempotent by receipt id."""
+
+    receipts: list[ReceiptIn]
+
+
+class OfflineResult(_Strict):
+    receipt_id: str
+    status: Literal["confirmed", "refused"]
+    bundle: int | None = None
+    outcome: dict[str, Any] | None = None
+    code: str | None = Field(None, description="why it was refused (LOY8xx)")
+    cause: str | None = None
+    detail: str | None = None
+
+
+class OfflineOut(_Strict):
+    results: list[OfflineResult]
 
 
 class CancelOut(_Strict):
@@ -170,6 +192,8 @@ ENDPOINTS = (
              "Evaluate a receipt; books nothing, holds the points it would pay with"),
     Endpoint("POST", "/v1/confirm", "confirm", "till", ReceiptIn, ReceiptOut, 200, MAX_RECEIPT_BYTES,
              "Book a receipt exactly once (the receipt id is the idempotency key)"),
+    Endpoint("POST", "/v1/offline", "offline", "till", OfflineIn, OfflineOut, 200, 64 * 1024 * KIB,
+             "Book receipts a till evaluated offline, each with the bundle version in force at its time"),
     Endpoint("POST", "/v1/cancel", "cancel", "till", CancelIn, CancelOut, 200, 64 * KIB,
              "Cancel a calculated receipt, releasing the points it held"),
     Endpoint("POST", "/v1/returns", "returns", "till", ReturnIn, ReturnOut, 200, 1024 * KIB,

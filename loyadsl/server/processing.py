@@ -30,6 +30,7 @@ from loyadsl.runtime.state import CustomerState, apply
 from loyadsl.runtime.state.view import view
 from loyadsl.server.errors import (
     BAD_BUNDLE,
+    BAD_REQUEST,
     CHANGED,
     CLOSED,
     CONFLICT,
@@ -40,6 +41,7 @@ from loyadsl.server.errors import (
     UNKNOWN_CUSTOMER,
     UNKNOWN_RECEIPT,
     Problem,
+    problem_of,
 )
 from loyadsl.server.sql import dumps
 from loyadsl.server.store import UNAVAILABLE, BundleRow, Key, Retry, Session, Store, Stored, StoreError, Tx
@@ -96,9 +98,10 @@ class Processor:
                 reconnected = True
         raise AssertionError("unreachable")
 
-    def engine(self, tx: Tx) -> tuple[int, Engine]:
-        """The bundle in force (the newest version) as an engine, loaded once per process."""
-        version = tx.bundle_version()
+    def engine(self, tx: Tx, at: int | None = None) -> tuple[int, Engine]:
+        """The bundle in force now (the newest version), or at ``at`` (UTC seconds since the epoch: an
+        offline receipt's time), as an engine, loaded once per process."""
+        version = tx.bundle_version() if at is None else tx.bundle_version_at(at)
         engine = self._engines.get(version)
         if engine is None:
             row = tx.bundle(version)
@@ -151,7 +154,7 @@ class Processor:
             session = tx.session(receipt.receipt_id)
             if session is not None and session.status != "open":
                 raise Problem(CLOSED, f"receipt {receipt.receipt_id!r} is {session.status} already", "receipt_id")
-            _, engine = self.engine(tx)
+            version, engine = self.engine(tx)
             state = self._state(tx, engine, receipt.customer_id, lock=holds)
             outcome = self._evaluate(tx, engine, receipt, data, state, lock=False)
             held = (outcome.payment or {}).get("points", 0) if holds else 0
@@ -160,11 +163,13 @@ class Processor:
                 tx.put_session(Session(receipt.receipt_id, receipt.customer_id, digest, _summary(outcome), held,
                                        expires, "open"))
             hold = {"points": held, "expires": _iso(expires)} if held else None
-            return _answer("calculated", outcome, state, hold)
+            return _answer("calculated", outcome, state, hold, version)
 
         return self._run(holds, work)
 
-    def confirm(self, data: dict[str, Any], key: Key) -> Stored:
+    def confirm(self, data: dict[str, Any], key: Key, offline: bool = False) -> Stored:
+        """Book a receipt once; ``offline``: one a till evaluated offline, booked with the bundle
+        version in force at its time."""
         receipt = _receipt(data)
         self.allow(key, "till", receipt.store)
         digest, rid = body_hash(data), receipt.receipt_id
@@ -178,7 +183,7 @@ class Processor:
                 raise Problem(CLOSED, f"receipt {rid!r} was cancelled; send it again under a new id", "receipt_id")
             if session is not None and session.body_hash != digest:
                 raise Problem(CONFLICT, f"receipt {rid!r} was calculated with another body", "receipt_id")
-            _, engine = self.engine(tx)
+            version, engine = self.engine(tx, int(utc_datetime(receipt.utc).timestamp()) if offline else None)
             state = self._state(tx, engine, receipt.customer_id, lock=True)
             outcome = self._evaluate(tx, engine, receipt, data, state, lock=True)
             _no_rejected_items(outcome)
@@ -193,11 +198,29 @@ class Processor:
             _budgets_from(tx, outcome.changes or ())
             if session is not None:
                 tx.put_session(session._replace(held=0, status="confirmed"))
-            answer = Stored(digest, 200, _answer("confirmed", outcome, after, None))
+            answer = Stored(digest, 200, _answer("confirmed", outcome, after, None, version))
             tx.store_answer("confirm:" + rid, *answer)
             return answer
 
         return self._run(True, work)
+
+    def offline(self, receipts: list[dict[str, Any]], key: Key) -> dict[str, Any]:
+        """Receipts a till evaluated offline (no payment by points offline), booked in time order, each
+        as a confirm (idempotent by its receipt id) with the bundle version in force at its time; one
+        refused does not stop the others."""
+        results = []
+        for data in sorted(receipts, key=_when):
+            try:
+                if data.get("redeem") is not None:
+                    raise Problem(BAD_REQUEST, "a receipt evaluated offline cannot pay with points", "redeem")
+                answer = self.confirm(data, key, offline=True).response
+                results.append({"receipt_id": answer["receipt_id"], "status": "confirmed", "bundle": answer["bundle"],
+                                "outcome": answer["outcome"]})
+            except LoyaError as exc:
+                problem = problem_of(exc)
+                results.append({"receipt_id": str(data.get("receipt_id")), "status": "refused", "code": problem.code,
+                                "cause": problem.cause, "detail": problem.message})
+        return {"results": results}
 
     def cancel(self, data: dict[str, Any], key: Key) -> Stored:
         rid = str(data["receipt_id"])
@@ -492,9 +515,10 @@ def _differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} {before.get(k)} -> {after.get(k)}" for k in sorted(after) if before.get(k) != after.get(k))
 
 
-def _answer(status: str, outcome: Outcome, state: CustomerState | None, hold: dict[str, Any] | None) -> dict[str, Any]:
+def _answer(status: str, outcome: Outcome, state: CustomerState | None, hold: dict[str, Any] | None,
+            version: int) -> dict[str, Any]:
     return {"receipt_id": outcome.receipt_id, "status": status, "outcome": outcome.to_dict(),
-            "balances": _balances(state) if state is not None else None, "hold": hold}
+            "balances": _balances(state) if state is not None else None, "hold": hold, "bundle": version}
 
 
 def _balances(state: CustomerState) -> dict[str, Any]:
@@ -508,6 +532,14 @@ def _balances(state: CustomerState) -> dict[str, Any]:
 
 def _bundle_info(row: BundleRow) -> dict[str, Any]:
     return {"version": row.version, "sha256": row.sha256, "valid_from": _iso(row.uploaded)}
+
+
+def _when(data: Mapping[str, Any]) -> tuple[float, str]:
+    """A receipt's place in time order (an unreadable time first: the runtime then refuses it)."""
+    try:
+        return dt.datetime.fromisoformat(str(data.get("datetime"))).timestamp(), str(data.get("receipt_id"))
+    except ValueError:
+        return 0.0, str(data.get("receipt_id"))
 
 
 def _iso(epoch: int) -> str:

@@ -145,6 +145,10 @@ class SqlTx(Tx):
     def bundle_version(self) -> int:
         return int(self._one("SELECT COALESCE(MAX(version), 0) FROM bundles")[0])
 
+    def bundle_version_at(self, epoch: int) -> int:
+        row = self._one("SELECT MAX(version) FROM bundles WHERE uploaded <= ?", epoch)
+        return int(row[0]) if row[0] is not None else int(self._one("SELECT COALESCE(MIN(version), 0) FROM bundles")[0])
+
     def bundle(self, version: int | None = None) -> BundleRow | None:
         version = self.bundle_version() if version is None else version
         row = self._one("SELECT version, sha256, data, uploaded FROM bundles WHERE version = ?", version)

@@ -105,6 +105,9 @@ class Tx(ABC):
     @abstractmethod
     def bundle_version(self) -> int: ...
     @abstractmethod
+    def bundle_version_at(self, epoch: int) -> int:
+        """The version in force at ``epoch`` (UTC seconds): the newest uploaded by then, else the oldest."""
+    @abstractmethod
     def bundle(self, version: int | None = None) -> BundleRow | None: ...
     @abstractmethod
     def bundles(self) -> list[BundleRow]: ...
