@@ -46,6 +46,7 @@ from loyadsl.runtime import Engine, LoyaError, jsonio, load_bundle
 from loyadsl.runtime.bundle import FORMAT_VERSION
 from loyadsl.runtime.limits import MAX_CUSTOMER_BYTES, MAX_DATE, MAX_RECEIPT_BYTES, MAX_VALUE, MIN_DATE
 from loyadsl.runtime.state import CustomerState, read_customers
+from loyadsl.server.commands import db_app, serve
 
 app = typer.Typer(
     name="loya",
@@ -56,6 +57,8 @@ app = typer.Typer(
 )
 app.add_typer(ab_app, name="ab")
 app.add_typer(offers_app, name="offers")
+app.add_typer(db_app, name="db")  # `loya db` and `loya serve`: the processing server (docs/server.md)
+app.command()(serve)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

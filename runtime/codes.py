@@ -158,6 +158,28 @@ CODES: dict[str, str] = {
     "LOY755": "a template file to document does not parse",
     # LOY760-LOY769: the language server and the docs (issue 16)
     "LOY760": "the language server could not check a file",
+    # LOY8xx: processing server and database (issue 13)
+    # LOY800-LOY849: the processing server (reserved for issue 13)
+    "LOY800": "request body is not JSON the server can read",
+    "LOY801": "request does not match the endpoint's shape",
+    "LOY802": "request body too large",
+    "LOY803": "missing or unknown API key",
+    "LOY804": "the API key may not do this",
+    "LOY805": "unknown customer",
+    "LOY806": "id used already with another body",
+    "LOY807": "the runtime refuses the request's receipt, return or customer",
+    "LOY808": "unknown receipt",
+    "LOY809": "receipt no longer gets what calculate said",
+    "LOY810": "receipt cancelled or confirmed already",
+    "LOY811": "bundle upload refused",
+    "LOY812": "database cannot be used",
+    "LOY813": "database unavailable",
+    "LOY814": "customer exists already",
+    "LOY815": "presented coupon or certificate rejected",
+    "LOY816": "no such endpoint",
+    "LOY817": "the `serve` extra is not installed",
+    "LOY818": "customers file cannot be read",
+    "LOY819": "internal server error",
     "LOY999": "internal error: a bug in loyadsl",
 }
 

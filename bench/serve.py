@@ -1,0 +1,175 @@
+"""`loya serve` under load over loopback: calculate and confirm throughput and latency (p50, p99), and
+where a request's time goes (HTTP, the engine, the database and state), for SQLite and PostgreSQL.
+
+    python bench/serve.py [--seconds 5] [--clients 64] [--workers 2] [--backends sqlite,postgres]
+
+Bounded: each phase runs at most ``--seconds`` and ``--requests``. The load generator is a small
+asyncio HTTP/1.1 client on keep-alive connections (one per simulated till), in this process; the
+server is `loya serve` with ``--workers`` uvicorn processes. On a 2-core machine the generator takes
+CPU from the server, so figures are a lower bound. PostgreSQL is started in a temp dir as the tests
+start it (tests/server/conftest.py), with fsync off: the figures measure the server, not the disk.
+Time shares come from the server's ``Server-Timing`` header: ``eval`` (Engine.evaluate), ``work``
+(the whole request in the processor: database, state JSON, evaluation); HTTP = latency - work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "server"))
+
+CUSTOMERS = 2000
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _customer(n: int) -> dict[str, Any]:
+    return {"id": f"B{n:05d}", "accounts": {"bonus": {"balance": 100000, "debt": 0, "lots": [
+        {"id": f"B{n}-init", "points": 100000, "left": 100000, "active_from": "2025-01-01T00:00:00+00:00",
+         "expires": "2026-01-01T00:00:00+00:00"}]}}}
+
+
+def _receipt(n: int, run: str) -> bytes:
+    lines = [{"line_no": i + 1, "sku": f"SKU0{800 + i}", "category": "grocery/coffee_beans" if i % 3 else "dairy",
+              "brand": "BR045" if i % 2 else "BR148", "qty": 1, "unit_price": 10000 + 990 * i, "amount": 10000 + 990 * i}
+             for i in range(8)]
+    return json.dumps({"receipt_id": f"{run}-{n}", "customer_id": f"B{n % CUSTOMERS:05d}", "store_id": "S001",
+                       "datetime": "2025-03-03T12:00:00+03:00", "redeem": {"points": 50}, "lines": lines}).encode()
+
+
+class Conn:
+    """One keep-alive HTTP/1.1 connection."""
+
+    def __init__(self, port: int, key: str) -> None:
+        self.port, self.key = port, key
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes) -> tuple[int, float, float, float]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.key}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        start = time.perf_counter()
+        self.writer.write(head + body)
+        status_line = await self.reader.readline()
+        headers: dict[str, str] = {}
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            headers[name.strip().lower()] = value.strip()
+        await self.reader.readexactly(int(headers.get("content-length", "0")))
+        latency = time.perf_counter() - start
+        timing = dict(part.strip().split(";dur=") for part in headers.get("server-timing", "eval;dur=0, work;dur=0")
+                      .split(","))
+        return int(status_line.split()[1]), latency, float(timing["eval"]) / 1000, float(timing["work"]) / 1000
+
+
+async def phase(port: int, key: str, path: str, clients: int, seconds: float, limit: int, run: str) -> dict[str, Any]:
+    results: list[tuple[int, float, float, float]] = []
+    counter = iter(range(limit))
+    deadline = time.perf_counter() + seconds
+
+    async def till() -> None:
+        conn = Conn(port, key)
+        for n in counter:
+            if time.perf_counter() > deadline:
+                return
+            results.append(await conn.post(path, _receipt(n, run)))
+
+    start = time.perf_counter()
+    await asyncio.gather(*(till() for _ in range(clients)))
+    elapsed = time.perf_counter() - start
+    latencies = sorted(r[1] for r in results)
+    ok = sum(1 for r in results if r[0] == 200)
+    total, evaluating, working = sum(latencies), sum(r[2] for r in results), sum(r[3] for r in results)
+    return {"requests": len(results), "ok": ok, "per_s": len(results) / elapsed,
+            "p50_ms": latencies[len(latencies) // 2] * 1000, "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+            "http": (total - working) / total, "eval": evaluating / total, "db": (working - evaluating) / total}
+
+
+def serve(bundle: Path, db: str, workers: int) -> tuple[subprocess.Popen[bytes], int, str]:
+    from loyadsl.client import Client
+    from loyadsl.server.connect import open_store
+    from loyadsl.server.processing import Processor
+
+    port = _port()
+    process = subprocess.Popen([sys.executable, "-m", "loyadsl.cli", "serve", str(bundle), "--db", db,
+                                "--port", str(port), "--workers", str(workers)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    for _ in range(300):
+        try:
+            Client(f"http://127.0.0.1:{port}", timeout=1).health()
+            break
+        except Exception:
+            time.sleep(0.1)
+    store = open_store(db)
+    processor = Processor(store)
+    processor.import_customers([_customer(n) for n in range(CUSTOMERS)])
+    key = processor.add_key("till", "S001")
+    store.close()
+    return process, port, key
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    args = parser.parse_args()
+
+    from loyadsl.api import compile_file
+    data, _ = compile_file(ROOT / "examples" / "supermarket" / "programme.loya")
+    assert data is not None
+    work = Path(tempfile.mkdtemp(prefix="loya-bench-"))
+    bundle = work / "programme.loyab"
+    bundle.write_bytes(data)
+    cluster = None
+    print(f"loya serve, {args.workers} workers, {args.clients} clients, {os.cpu_count()} cores, phases of at most "
+          f"{args.seconds:g} s / {args.requests} requests; 8-line receipts paying 50 points")
+    print(f"{'backend':<10} {'phase':<10} {'req/s':>8} {'ok':>7} {'p50 ms':>8} {'p99 ms':>8}   share: http / eval / db+state")
+    try:
+        for backend in args.backends.split(","):
+            if backend == "postgres":
+                from conftest import Postgres
+                cluster = Postgres()
+                db = cluster.new_database()
+            else:
+                db = f"sqlite:///{work / 'bench.db'}"
+            process, port, key = serve(bundle, db, args.workers)
+            try:
+                for name, path in (("calculate", "/v1/calculate"), ("confirm", "/v1/confirm")):
+                    r = asyncio.run(phase(port, key, path, args.clients, args.seconds, args.requests, f"{backend}-{name}"))
+                    print(f"{backend:<10} {name:<10} {r['per_s']:>8.0f} {r['ok']:>7} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
+                          f"   {r['http']:.1%} / {r['eval']:.1%} / {r['db']:.1%}")
+            finally:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+    finally:
+        if cluster is not None:
+            cluster.stop("immediate")
+            shutil.rmtree(cluster.dir, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

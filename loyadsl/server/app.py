@@ -1,0 +1,228 @@
+"""The HTTP layer: a Starlette application over a ``Processor`` (docs/server.md).
+
+Each endpoint of ``models.ENDPOINTS`` is one handler: read the body within the endpoint's size
+limit (LOY802), parse it as JSON under the runtime's limits (LOY800), check it against its model
+(LOY801), check the API key (LOY803, LOY804), then run the processor's work in a thread (its time, and
+the engine's part of it, go in the ``Server-Timing`` header: ``work`` and ``eval``, ms). Every
+error is ``application/problem+json`` with a LOY code; an unexpected failure is logged here and
+answered as LOY819 without a word of its inside.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from loyadsl.runtime import jsonio
+from loyadsl.runtime.errors import LoyaError
+from loyadsl.server.connect import open_store
+from loyadsl.server.errors import BAD_REQUEST, INTERNAL, NO_ROUTE, NOT_JSON, TOO_LARGE, Problem, problem_of
+from loyadsl.server.metrics import Metrics
+from loyadsl.server.models import ENDPOINTS, Endpoint
+from loyadsl.server.processing import EVAL_SECONDS, Processor
+from loyadsl.server.sql import SCHEMA_VERSION
+from loyadsl.server.store import Key, Stored
+
+log = logging.getLogger("loyadsl.server")
+Work = Callable[[Processor, Request, Any, Key | None], Any]
+
+
+class _Bytes(Response):
+    media_type = "application/octet-stream"
+
+
+def _json(status: int, value: Any, media_type: str = "application/json") -> Response:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return Response(text, status, media_type=media_type)
+
+
+def _problem(problem: Problem) -> Response:
+    return _json(problem.status, problem.to_dict(), "application/problem+json")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise Problem(NOT_JSON, "Content-Length is not a number")
+        if int(declared) > limit:
+            raise Problem(TOO_LARGE, f"the body is {int(declared):,} bytes (at most {limit:,} here)")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(TOO_LARGE, f"the body is more than {limit:,} bytes (at most {limit:,} here)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse(data: bytes, endpoint: Endpoint) -> Any:
+    if endpoint.body == "bundle":
+        return data
+    try:
+        value = jsonio.load(data, code=NOT_JSON, what="the request body", max_bytes=endpoint.limit, floats=True)
+    except LoyaError as exc:
+        raise Problem(NOT_JSON, exc.message) from None
+    model = endpoint.body
+    assert isinstance(model, type) and issubclass(model, BaseModel)
+    try:
+        model.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or None
+        raise Problem(BAD_REQUEST, first["msg"].lower(), where) from None
+    return value
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _handler(endpoint: Endpoint, work: Work, processor: Processor, metrics: Metrics) -> Callable[
+        [Request], Awaitable[Response]]:
+    async def handle(request: Request) -> Response:
+        start = time.perf_counter()
+        code: str | None = None
+        try:
+            body = _parse(await _read_body(request, endpoint.limit), endpoint) if endpoint.body else None
+            key = None
+            if endpoint.scope is not None:
+                key = await run_in_threadpool(processor.authenticate, _token(request))
+                if endpoint.scope == "admin":
+                    processor.allow(key, "admin")
+            evaluating = [0.0]
+            EVAL_SECONDS.set(evaluating)
+            started = time.perf_counter()
+            response = _respond(endpoint, await run_in_threadpool(work, processor, request, body, key))
+            response.headers["Server-Timing"] = (f"eval;dur={evaluating[0] * 1000:.3f}, "
+                                                 f"work;dur={(time.perf_counter() - started) * 1000:.3f}")
+        except LoyaError as exc:
+            problem = problem_of(exc)
+            code = problem.code
+            response = _problem(problem)
+        except Exception:
+            log.exception("internal error in %s", endpoint.name)
+            code = INTERNAL
+            response = _problem(Problem(INTERNAL, "internal error; the request was not applied unless a retry "
+                                                  "with the same id says so"))
+        metrics.observe(endpoint.name, response.status_code, time.perf_counter() - start, code)
+        return response
+
+    return handle
+
+
+def _respond(endpoint: Endpoint, result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, Stored):
+        return _json(result.status, result.response)
+    return _json(endpoint.status, result)
+
+
+# ---------------------------------------------------------------------------------- the endpoints
+def _calculate(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+    assert key is not None
+    return p.calculate(body, key)
+
+
+def _confirm(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+    assert key is not None
+    return p.confirm(body, key)
+
+
+def _offline(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+    assert key is not None
+    return p.offline(body["receipts"], key)
+
+
+def _cancel(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+    assert key is not None
+    return p.cancel(body, key)
+
+
+def _returns(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+    assert key is not None
+    return p.refund(body, key)
+
+
+def _customer(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+    return p.customer(r.path_params["customer_id"])
+
+
+def _create_customer(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+    return p.create_customer(body)
+
+
+def _import_customers(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+    return p.import_customers(body["customers"])
+
+
+def _upload_bundle(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+    return p.upload_bundle(body)
+
+
+def _bundles(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+    return {"bundles": p.bundles()}
+
+
+def _current_bundle(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+    row = p.bundle()
+    return _Bytes(row.data, headers={"X-Loya-Bundle-Version": str(row.version), "ETag": f'"{row.sha256}"'})
+
+
+def _health(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+    return {"status": "ok", "bundle": p.bundle().version, "schema_version": p.store.schema_version()}
+
+
+WORK: dict[str, Work] = {
+    "calculate": _calculate, "confirm": _confirm, "offline": _offline, "cancel": _cancel, "returns": _returns, "customer": _customer,
+    "create_customer": _create_customer, "import_customers": _import_customers, "upload_bundle": _upload_bundle,
+    "bundles": _bundles, "current_bundle": _current_bundle, "health": _health,
+}
+
+
+def create_app(processor: Processor) -> Starlette:
+    metrics = Metrics()
+
+    def _metrics(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
+        return PlainTextResponse(metrics.render(p.held_total()), media_type="text/plain; version=0.0.4")
+
+    work = {**WORK, "metrics": _metrics}
+    routes = [Route(e.path, _handler(e, work[e.name], processor, metrics), methods=[e.method], name=e.name)
+              for e in ENDPOINTS]
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        return _problem(Problem(NO_ROUTE, f"no {request.method} {request.url.path} here (docs/server.md)",
+                                status=status))
+
+    return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+
+
+# ---------------------------------------------------------------------------------- uvicorn workers
+ENV_DB, ENV_KEYS, ENV_HOLD = "LOYA_SERVE_DB", "LOYA_SERVE_TRUSTED_KEYS", "LOYA_SERVE_HOLD_SECONDS"
+
+
+def from_environment() -> Starlette:
+    """The app of one uvicorn worker process, configured by ``loya serve`` through the environment."""
+    keys = [bytes.fromhex(k) for k in os.environ.get(ENV_KEYS, "").split(",") if k]
+    store = open_store(os.environ[ENV_DB])
+    if store.schema_version() != SCHEMA_VERSION:
+        raise SystemExit(f"the database's schema is version {store.schema_version()}, this server needs "
+                         f"{SCHEMA_VERSION}: run `loya db upgrade`")
+    hold = int(os.environ.get(ENV_HOLD, "300"))
+    return create_app(Processor(store, keys, hold))

@@ -1,0 +1,182 @@
+"""`loya serve` and `loya db upgrade|import|export|key` (docs/server.md).
+
+The HTTP stack (starlette, uvicorn) and psycopg are the ``serve`` extra, imported only when a verb
+needs them; without them the verb stops with LOY817 naming the extra. Every coded failure is one line
+on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from loyadsl.runtime import Engine, load_bundle
+from loyadsl.runtime.errors import LoyaError
+from loyadsl.runtime.state import read_customers
+from loyadsl.server.connect import open_store
+from loyadsl.server.errors import NO_EXTRA
+from loyadsl.server.processing import Processor
+from loyadsl.server.store import BAD_URL, Store
+
+db_app = typer.Typer(help="The processing server's database: upgrade its schema, import and export customers, "
+                          "make API keys.", no_args_is_help=True)
+DbOpt = Annotated[str, typer.Option("--db", help="sqlite:///PATH (or a path) or postgresql://...")]
+USAGE_EXIT = 2
+
+
+@contextmanager
+def usage_errors() -> Iterator[None]:
+    try:
+        yield
+    except LoyaError as exc:
+        typer.echo(f"error[{exc.code}]: {exc.message}", err=True)
+        raise typer.Exit(USAGE_EXIT) from None
+
+
+def need(module: str) -> None:
+    """Import ``module`` or stop with LOY817 naming the extra."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise LoyaError(NO_EXTRA, f"`loya serve` needs {module}, which is not installed: "
+                                  "pip install 'loyadsl[serve]'") from None
+
+
+def _store(url: str) -> Store:
+    if url.startswith(("postgresql:", "postgres:")):
+        need("psycopg")
+    return open_store(url)
+
+
+def _bundle_bytes(path: Path) -> bytes:
+    """A compiled bundle's bytes, or the bundle compiled from a programme (.loya, .yaml)."""
+    if path.suffix in (".loya", ".yaml", ".yml"):
+        from loyadsl.api import compile_file
+        data, result = compile_file(path)
+        if data is None:
+            first = next(d for d in result.diagnostics if d.is_error)
+            raise LoyaError(first.code, f"{path}: does not compile: {first.message} (`loya check` lists all)")
+        return data
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoyaError("LOY407", f"cannot read {path}: {exc.strerror}") from None
+    Engine(load_bundle(data))
+    return data
+
+
+def serve(
+    bundle: Annotated[Path, typer.Argument(help="the compiled bundle (or programme) in force from now on")],
+    db: DbOpt = "loya.db",
+    host: Annotated[str, typer.Option(help="address to listen on (TLS: at a reverse proxy, docs/server.md)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
+    workers: Annotated[int, typer.Option(min=1, help="server processes")] = 1,
+    trusted_key: Annotated[list[Path] | None, typer.Option(
+        "--trusted-key", help="a public key (.pub of `loya keygen`) whose signed bundles may be uploaded")] = None,
+    hold_seconds: Annotated[int, typer.Option(min=1, help="how long calculate holds points")] = 300,
+) -> None:
+    """Run the processing server: tills calculate, confirm, cancel and return receipts over HTTP."""
+    from loyadsl.server.app import ENV_DB, ENV_HOLD, ENV_KEYS
+
+    with usage_errors():
+        for module in ("starlette", "uvicorn"):
+            need(module)
+        keys = [_public_key(path) for path in trusted_key or ()]
+        store = _store(db)
+        store.upgrade()
+        Processor(store).install_bundle(_bundle_bytes(bundle))
+        store.close()
+    os.environ.update({ENV_DB: db, ENV_KEYS: ",".join(k.hex() for k in keys), ENV_HOLD: str(hold_seconds)})
+    import uvicorn
+    uvicorn.run("loyadsl.server.app:from_environment", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", timeout_graceful_shutdown=10)
+
+
+def _public_key(path: Path) -> bytes:
+    try:
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise LoyaError("LOY406", f"--trusted-key {path}: cannot read the key ({exc})") from None
+    if len(key) != 32:
+        raise LoyaError("LOY406", f"--trusted-key {path}: not an Ed25519 public key (the .pub of `loya keygen`)")
+    return key
+
+
+@db_app.command()
+def upgrade(db: DbOpt = "loya.db") -> None:
+    """Apply the schema migrations the database has not seen yet."""
+    with usage_errors():
+        done = _store(db).upgrade()
+    typer.echo(f"applied migrations {', '.join(map(str, done))}" if done else "the schema is up to date")
+
+
+@db_app.command("import")
+def import_customers(
+    customers: Annotated[Path, typer.Argument(help="customer states, JSON Lines (as `loya simulate --customers`)")],
+    db: DbOpt = "loya.db",
+) -> None:
+    """Create or replace customers from JSON Lines, all or none, checked against the bundle in force."""
+    with usage_errors():
+        store = _ready(db)
+        processor = Processor(store)
+        engine = processor.current_engine()
+        problems: list[LoyaError] = []
+        try:
+            with customers.open("rb") as f:
+                states = read_customers(f, str(customers), problems, engine.bundle.state)
+        except OSError as exc:
+            raise LoyaError("LOY818", f"cannot read {customers}: {exc.strerror}") from None
+        if problems:
+            for problem in problems[1:]:
+                typer.echo(f"error[{problem.code}]: {problem.message}", err=True)
+            raise LoyaError(problems[0].code, problems[0].message + " (nothing imported)")
+        count = processor.import_customers([state.to_dict() for state in states.values()])["imported"]
+    typer.echo(f"imported {count} customers")
+
+
+@db_app.command("export")
+def export_customers(
+    db: DbOpt = "loya.db",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write here (default: stdout)")] = None,
+) -> None:
+    """Write every customer's state as JSON Lines (what `loya simulate --customers` and `db import` read)."""
+    with usage_errors():
+        store = _ready(db)
+        out = output.open("w", encoding="utf-8") if output else sys.stdout
+        try:
+            for state in Processor(store).export_customers():
+                out.write(json.dumps(state, ensure_ascii=False, separators=(",", ":")) + "\n")
+        finally:
+            if output:
+                out.close()
+
+
+@db_app.command()
+def key(
+    db: DbOpt = "loya.db",
+    admin: Annotated[bool, typer.Option("--admin", help="a key that manages bundles and customers")] = False,
+    store_id: Annotated[str | None, typer.Option("--store", help="a till key for this store")] = None,
+) -> None:
+    """Make an API key and print it (once: the database keeps only its hash)."""
+    with usage_errors():
+        if admin == (store_id is not None):
+            raise LoyaError("LOY700", "give either --admin or --store STORE_ID")
+        token = Processor(_ready(db)).add_key("admin" if admin else "till", store_id)
+    typer.echo(token)
+
+
+def _ready(url: str) -> Store:
+    store = _store(url)
+    from loyadsl.server.sql import SCHEMA_VERSION
+    if store.schema_version() != SCHEMA_VERSION:
+        raise LoyaError(BAD_URL, f"the database's schema is version {store.schema_version()}, this loyadsl needs "
+                                 f"{SCHEMA_VERSION}: run `loya db upgrade --db {url}`")
+    return store

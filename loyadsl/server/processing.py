@@ -1,0 +1,556 @@
+"""What the server does, free of HTTP: calculate, confirm, cancel, return, customers, bundles, keys.
+
+Every operation is one transaction on the ``Store``. A confirm (and a return) runs, under the
+customer's row lock: the stored answer for its id (a retry gets it back, another body is a
+conflict), the bundle in force, the customer's state, the budgets, evaluation, the changes applied
+to every state they concern (the customer, a referrer, the other members of a shared account), the
+journal, the budgets and the answer stored, then one commit. The server may die anywhere: before
+the commit nothing happened, after it the retry finds the stored answer.
+
+Calculate changes nothing a confirm books; when the receipt asks to pay with points it records a
+*session* that holds them for ``hold_seconds``, so no other receipt of the customer can offer them
+meanwhile. Confirm re-evaluates the receipt on the state it locks and refuses (``CHANGED``) when the
+figures calculate told the till no longer hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from loyadsl.runtime import Engine, Receipt, load_bundle
+from loyadsl.runtime.errors import LoyaError
+from loyadsl.runtime.model import Outcome, utc_datetime, utc_seconds
+from loyadsl.runtime.state import CustomerState, apply
+from loyadsl.runtime.state.view import view
+from loyadsl.server.errors import (
+    BAD_BUNDLE,
+    BAD_REQUEST,
+    CHANGED,
+    CLOSED,
+    CONFLICT,
+    CUSTOMER_EXISTS,
+    FORBIDDEN,
+    NO_KEY,
+    REJECTED_ITEM,
+    UNKNOWN_CUSTOMER,
+    UNKNOWN_RECEIPT,
+    Problem,
+    problem_of,
+)
+from loyadsl.server.sql import dumps
+from loyadsl.server.store import UNAVAILABLE, BundleRow, Key, Retry, Session, Store, Stored, StoreError, Tx
+
+T = TypeVar("T")
+HOLD_SECONDS = 300
+RETRIES = 5  # a transaction PostgreSQL aborted to break a deadlock is run again this often
+KEY_PREFIX = "loya_"
+KEY_CACHE_SECONDS = 10  # a key found in the database is trusted this long without asking again
+# seconds spent in the engine by the current request, for the Server-Timing header (app.py)
+EVAL_SECONDS: ContextVar[list[float] | None] = ContextVar("eval_seconds", default=None)
+
+
+def body_hash(body: Any) -> str:
+    """The idempotency hash of a request body: of its canonical JSON, so key order does not matter."""
+    return hashlib.sha256(dumps(body).encode()).hexdigest()
+
+
+def hash_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_key() -> str:
+    """A fresh API key (256 random bits); the database keeps only its SHA-256."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+class Processor:
+    def __init__(self, store: Store, trusted_keys: Iterable[bytes] = (), hold_seconds: int = HOLD_SECONDS,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.trusted_keys = list(trusted_keys)
+        self.hold_seconds = hold_seconds
+        self.clock = clock
+        self._engines: dict[int, Engine] = {}
+        self._keys: dict[str, tuple[Key, float]] = {}  # key hash -> (key, until when it is trusted)
+
+    # ------------------------------------------------------------------------------ plumbing
+    def _run(self, write: bool, work: Callable[[Tx], T]) -> T:
+        """``work`` in one transaction, run again when the database aborted it to break a deadlock,
+        and once more after a failed connection (a pooled one the database dropped): safe, since the
+        work begins by looking for the answer a committed run stored."""
+        reconnected = False
+        for attempt in range(RETRIES):
+            try:
+                with self.store.transaction(write) as tx:
+                    return work(tx)
+            except Retry:
+                if attempt == RETRIES - 1:
+                    raise StoreError(UNAVAILABLE, "the database kept aborting the transaction; retry") from None
+            except StoreError as exc:
+                if exc.code != UNAVAILABLE or reconnected:
+                    raise
+                reconnected = True
+        raise AssertionError("unreachable")
+
+    def engine(self, tx: Tx, at: int | None = None) -> tuple[int, Engine]:
+        """The bundle in force now (the newest version), or at ``at`` (UTC seconds since the epoch: an
+        offline receipt's time), as an engine, loaded once per process."""
+        version = tx.bundle_version() if at is None else tx.bundle_version_at(at)
+        engine = self._engines.get(version)
+        if engine is None:
+            row = tx.bundle(version)
+            if row is None:
+                raise StoreError(UNAVAILABLE, "the server has no bundle yet; upload one")
+            engine = self._engines[version] = Engine(load_bundle(row.data))
+        return version, engine
+
+    def current_engine(self) -> Engine:
+        return self._run(False, self.engine)[1]
+
+    def authenticate(self, token: str | None) -> Key:
+        if not token:
+            raise Problem(NO_KEY, "send the API key as `Authorization: Bearer KEY`")
+        digest, now = hash_key(token), time.monotonic()
+        cached = self._keys.get(digest)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        key = self._run(False, lambda tx: tx.key(digest))
+        if key is None:
+            raise Problem(NO_KEY, "unknown API key")
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[digest] = (key, now + KEY_CACHE_SECONDS)
+        return key
+
+    @staticmethod
+    def allow(key: Key, scope: str, store: str | None = None) -> None:
+        if key.scope == "admin" and scope == "admin":
+            return
+        if scope == "till" and key.scope == "till" and (store is None or key.store == store):
+            return
+        if scope == "till" and key.scope == "till":
+            raise Problem(FORBIDDEN, f"this key is for store {key.store!r}, not {store!r}", "store_id")
+        raise Problem(FORBIDDEN, f"this needs a {scope} key")
+
+    def add_key(self, scope: str, store: str | None) -> str:
+        token = new_key()
+        self._run(True, lambda tx: tx.put_key(hash_key(token), scope, store))
+        return token
+
+    # ------------------------------------------------------------------------------ receipts
+    def calculate(self, data: dict[str, Any], key: Key) -> dict[str, Any]:
+        receipt = _receipt(data)
+        self.allow(key, "till", receipt.store)
+        digest = body_hash(data)
+        holds = receipt.customer_id is not None and receipt.redeem is not None
+
+        def work(tx: Tx) -> dict[str, Any]:
+            session = tx.session(receipt.receipt_id)
+            if session is not None and session.status != "open":
+                raise Problem(CLOSED, f"receipt {receipt.receipt_id!r} is {session.status} already", "receipt_id")
+            version, engine = self.engine(tx)
+            state = self._state(tx, engine, receipt.customer_id, lock=holds)
+            outcome = self._evaluate(tx, engine, receipt, data, state, lock=False)
+            held = (outcome.payment or {}).get("points", 0) if holds else 0
+            expires = int(self.clock()) + self.hold_seconds
+            if holds:
+                tx.put_session(Session(receipt.receipt_id, receipt.customer_id, digest, _summary(outcome), held,
+                                       expires, "open"))
+            hold = {"points": held, "expires": _iso(expires)} if held else None
+            return _answer("calculated", outcome, state, hold, version)
+
+        return self._run(holds, work)
+
+    def confirm(self, data: dict[str, Any], key: Key, offline: bool = False) -> Stored:
+        """Book a receipt once; ``offline``: one a till evaluated offline, booked with the bundle
+        version in force at its time."""
+        receipt = _receipt(data)
+        self.allow(key, "till", receipt.store)
+        digest, rid = body_hash(data), receipt.receipt_id
+
+        def work(tx: Tx) -> Stored:
+            stored = _replay(tx, "confirm:" + rid, digest, "receipt_id")
+            if stored is not None:
+                return stored
+            session = tx.session(rid)
+            if session is not None and session.status == "cancelled":
+                raise Problem(CLOSED, f"receipt {rid!r} was cancelled; send it again under a new id", "receipt_id")
+            if session is not None and session.body_hash != digest:
+                raise Problem(CONFLICT, f"receipt {rid!r} was calculated with another body", "receipt_id")
+            version, engine = self.engine(tx, int(utc_datetime(receipt.utc).timestamp()) if offline else None)
+            state = self._state(tx, engine, receipt.customer_id, lock=True)
+            outcome = self._evaluate(tx, engine, receipt, data, state, lock=True)
+            _no_rejected_items(outcome)
+            if session is not None and _summary(outcome) != session.summary:
+                raise Problem(CHANGED, f"receipt {rid!r} no longer gets what calculate said "
+                                       f"({_differences(session.summary, _summary(outcome))}); calculate it again")
+            after = state
+            if state is not None and receipt.customer_id is not None:
+                after = _book(tx, engine, receipt.customer_id, state, outcome.changes or (), rid, "receipt",
+                              receipt.utc)
+                tx.put_outcome(rid, receipt.customer_id, outcome.to_dict())
+            _budgets_from(tx, outcome.changes or ())
+            if session is not None:
+                tx.put_session(session._replace(held=0, status="confirmed"))
+            answer = Stored(digest, 200, _answer("confirmed", outcome, after, None, version))
+            tx.store_answer("confirm:" + rid, *answer)
+            return answer
+
+        return self._run(True, work)
+
+    def offline(self, receipts: list[dict[str, Any]], key: Key) -> dict[str, Any]:
+        """Receipts a till evaluated offline (no payment by points offline), booked in time order, each
+        as a confirm (idempotent by its receipt id) with the bundle version in force at its time; one
+        refused does not stop the others."""
+        results = []
+        for data in sorted(receipts, key=_when):
+            try:
+                if data.get("redeem") is not None:
+                    raise Problem(BAD_REQUEST, "a receipt evaluated offline cannot pay with points", "redeem")
+                answer = self.confirm(data, key, offline=True).response
+                results.append({"receipt_id": answer["receipt_id"], "status": "confirmed", "bundle": answer["bundle"],
+                                "outcome": answer["outcome"]})
+            except LoyaError as exc:
+                problem = problem_of(exc)
+                results.append({"receipt_id": str(data.get("receipt_id")), "status": "refused", "code": problem.code,
+                                "cause": problem.cause, "detail": problem.message})
+        return {"results": results}
+
+    def cancel(self, data: dict[str, Any], key: Key) -> Stored:
+        rid = str(data["receipt_id"])
+        self.allow(key, "till", data.get("store_id"))
+        digest = body_hash(data)
+
+        def work(tx: Tx) -> Stored:
+            stored = _replay(tx, "cancel:" + rid, digest, "receipt_id")
+            if stored is not None:
+                return stored
+            if tx.stored("confirm:" + rid) is not None:
+                raise Problem(CLOSED, f"receipt {rid!r} is confirmed; return it instead", "receipt_id")
+            session = tx.session(rid)
+            released = session.held if session is not None and session.status == "open" else 0
+            tx.put_session(Session(rid, session.customer if session else None, session.body_hash if session else "",
+                                   session.summary if session else {}, 0, 0, "cancelled"))
+            answer = Stored(digest, 200, {"receipt_id": rid, "status": "cancelled", "released": released})
+            tx.store_answer("cancel:" + rid, *answer)
+            return answer
+
+        return self._run(True, work)
+
+    def refund(self, data: dict[str, Any], key: Key) -> Stored:
+        return_id, rid = str(data["return_id"]), str(data["receipt_id"])
+        self.allow(key, "till", data.get("store_id"))
+        digest = body_hash(data)
+        lines = data.get("lines")
+        returned = None if lines is None else {int(line["line_no"]): line["qty"] for line in lines}
+        now = _time(data["datetime"])
+
+        def work(tx: Tx) -> Stored:
+            stored = _replay(tx, "return:" + return_id, digest, "return_id")
+            if stored is not None:
+                return stored
+            found = tx.outcome(rid)
+            if found is None:
+                raise Problem(UNKNOWN_RECEIPT, f"no confirmed receipt {rid!r} of a customer", "receipt_id")
+            customer, original = found
+            _, engine = self.engine(tx)
+            state = self._state(tx, engine, customer, lock=True)
+            assert state is not None
+            try:
+                refund = engine.refund(Outcome.from_dict(original), returned, state, now, return_id)
+            except LoyaError as exc:
+                raise Problem.refused(exc) from None
+            after = _book(tx, engine, customer, state, refund.changes, return_id, "return",
+                          utc_seconds(now))
+            _budgets_from(tx, refund.changes)
+            answer = Stored(digest, 200, {"return_id": return_id, "receipt_id": rid, "status": "returned",
+                                          "refund": refund.to_dict(), "balances": _balances(after)})
+            tx.store_answer("return:" + return_id, *answer)
+            return answer
+
+        return self._run(True, work)
+
+    def _state(self, tx: Tx, engine: Engine, customer: str | None, lock: bool) -> CustomerState | None:
+        if customer is None:
+            return None
+        raw = tx.customer(customer, lock)
+        if raw is None:
+            raise Problem(UNKNOWN_CUSTOMER, f"no customer {customer!r}; create it first", "customer_id")
+        return _read_state(raw, engine)
+
+    def _evaluate(self, tx: Tx, engine: Engine, receipt: Receipt, data: dict[str, Any],
+                  state: CustomerState | None, lock: bool) -> Outcome:
+        """Evaluate against the state, the budgets left and the points other receipts hold. With
+        ``lock`` (a confirm) the budgets are locked only when the outcome spends one: then they are
+        read again under the lock, and the receipt evaluated again if they changed meanwhile, so no
+        budget is overspent and receipts that spend none never wait for the budget lock."""
+        if state is not None and receipt.redeem is not None:
+            receipt = self._within_holds(tx, engine, receipt, data, state)
+        budgets = _budgets_left(tx, engine, lock=False)
+        outcome = self._run_engine(engine, receipt, state, budgets)
+        if lock and budgets is not None and any(c["op"] == "budget" for c in outcome.changes or ()):
+            locked = _budgets_left(tx, engine, lock=True)
+            if locked != budgets:
+                outcome = self._run_engine(engine, receipt, state, locked)
+        return outcome
+
+    @staticmethod
+    def _run_engine(engine: Engine, receipt: Receipt, state: CustomerState | None,
+                    budgets: dict[str, int] | None) -> Outcome:
+        start = time.perf_counter()
+        try:
+            return engine.evaluate(receipt, state, budgets=budgets)
+        except LoyaError as exc:
+            raise Problem.refused(exc) from None
+        finally:
+            spent = EVAL_SECONDS.get()
+            if spent is not None:
+                spent[0] += time.perf_counter() - start
+
+    def _within_holds(self, tx: Tx, engine: Engine, receipt: Receipt, data: dict[str, Any],
+                      state: CustomerState) -> Receipt:
+        """The receipt asking for no more points than the customer has besides those other open
+        sessions hold (``redeem`` cut down; the engine then applies the programme's own limits)."""
+        others = tx.held(state.id, int(self.clock()), receipt.receipt_id)
+        if not others:
+            return receipt
+        room = max(0, _spendable(engine, state, receipt.utc) - others)
+        if receipt.redeem == "max" or (isinstance(receipt.redeem, int) and receipt.redeem > room):
+            return _receipt({**data, "redeem": {"points": room}})
+        return receipt
+
+    # ------------------------------------------------------------------------------ customers
+    def customer(self, customer_id: str) -> dict[str, Any]:
+        def work(tx: Tx) -> dict[str, Any]:
+            _, engine = self.engine(tx)
+            state = self._state(tx, engine, customer_id, lock=False)
+            assert state is not None
+            return {"customer": state.to_dict(), "balances": _balances(state),
+                    "held": tx.held(customer_id, int(self.clock()), "")}
+        return self._run(False, work)
+
+    def create_customer(self, data: dict[str, Any]) -> dict[str, Any]:
+        def work(tx: Tx) -> dict[str, Any]:
+            _, engine = self.engine(tx)
+            state = _read_state(data, engine)
+            if not tx.insert_customer(state.id, state.to_dict()):
+                raise Problem(CUSTOMER_EXISTS, f"customer {state.id!r} exists already", "id")
+            return {"customer": state.to_dict(), "balances": _balances(state), "held": 0}
+        return self._run(True, work)
+
+    def import_customers(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+        """Create or replace customers, all or none (each validated against the programme first)."""
+        def work(tx: Tx) -> dict[str, Any]:
+            _, engine = self.engine(tx)
+            states = []
+            for index, record in enumerate(records):
+                try:
+                    states.append(CustomerState.from_dict(record, engine.bundle.state))
+                except LoyaError as exc:
+                    raise Problem.refused(LoyaError(exc.code, exc.message, f"customers[{index}]")) from None
+            for state in states:
+                tx.put_customer(state.id, state.to_dict())
+            return {"imported": len(states)}
+        return self._run(True, work)
+
+    def export_customers(self) -> Iterable[dict[str, Any]]:
+        with self.store.transaction() as tx:
+            yield from tx.customers()
+
+    # ------------------------------------------------------------------------------ bundles
+    def upload_bundle(self, data: bytes) -> dict[str, Any]:
+        """Verify a signed bundle (signed by a trusted key), then make it the bundle in force: one row
+        more, which every server process picks up at its next request."""
+        if not self.trusted_keys:
+            raise Problem(BAD_BUNDLE, "this server trusts no signing key (start it with --trusted-key), so it "
+                                      "accepts no bundle upload")
+        try:
+            bundle = load_bundle(data, self.trusted_keys, require_signature=True)
+            Engine(bundle)
+        except LoyaError as exc:
+            raise Problem(BAD_BUNDLE, exc.message, cause=exc.code) from None
+        info = self.install_bundle(data)
+        info["key_id"] = bundle.key_id
+        return info
+
+    def install_bundle(self, data: bytes) -> dict[str, Any]:
+        sha = hashlib.sha256(data).hexdigest()
+        now = int(self.clock())
+
+        def work(tx: Tx) -> dict[str, Any]:
+            current = tx.bundle()
+            if current is not None and current.sha256 == sha:
+                return _bundle_info(current)
+            return _bundle_info(BundleRow(tx.put_bundle(sha, data, now), sha, b"", now))
+
+        return self._run(True, work)
+
+    def bundle(self) -> BundleRow:
+        row = self._run(False, lambda tx: tx.bundle())
+        if row is None:
+            raise StoreError(UNAVAILABLE, "the server has no bundle yet; upload one")
+        return row
+
+    def bundles(self) -> list[dict[str, Any]]:
+        return [_bundle_info(row) for row in self._run(False, lambda tx: tx.bundles())]
+
+    def held_total(self) -> int:
+        return self._run(False, lambda tx: tx.held_total(int(self.clock())))
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _receipt(data: dict[str, Any]) -> Receipt:
+    if "return_of" in data:
+        raise Problem.refused(LoyaError("LOY506", "a return is not a sale: send it to /v1/returns", "receipt.return_of"))
+    try:
+        return Receipt.from_dict(data)
+    except LoyaError as exc:
+        raise Problem.refused(LoyaError(exc.code, exc.message[len(exc.where) + 2:] if exc.where else exc.message,
+                                        f"receipt.{exc.where}" if exc.where else "receipt")) from None
+
+
+def _read_state(raw: Mapping[str, Any], engine: Engine) -> CustomerState:
+    try:
+        return CustomerState.from_dict(dict(raw), engine.bundle.state)
+    except LoyaError as exc:
+        raise Problem.refused(exc) from None
+
+
+def _replay(tx: Tx, key: str, digest: str, where: str) -> Stored | None:
+    """The answer stored for ``key`` when this is a retry; a conflict when the body differs."""
+    stored = tx.stored(key)
+    if stored is not None and stored.body_hash != digest:
+        raise Problem(CONFLICT, f"{key.split(':', 1)[1]!r} was {key.split(':', 1)[0]}ed with another body; "
+                                "a new request needs a new id", where)
+    return stored
+
+
+def _book(tx: Tx, engine: Engine, customer: str, state: CustomerState, changes: Iterable[dict[str, Any]],
+          ref: str, kind: str, utc: int) -> CustomerState:
+    """Apply changes to the customer's state and to every state they concern: the other members of
+    a shared account get the new shared copy, a referral ``transfer`` is received by its customer
+    (``Engine.receive``; one not known yet starts empty, as in ``loya simulate``)."""
+    changes = list(changes)
+    if not changes:
+        return state
+    decls = engine.bundle.state
+    try:
+        after = apply(state, changes, decls)
+    except LoyaError as exc:
+        raise Problem.refused(exc) from None
+    tx.put_customer(customer, after.to_dict())
+    tx.journal(customer, ref, kind, changes)
+    if after.shared is not None and after.shared != state.shared:
+        for member in sorted(after.shared.members):
+            raw = tx.customer(member, lock=True) if member != customer else None
+            if raw is not None:
+                other = _read_state(raw, engine).model_copy(update={"shared": after.shared})
+                tx.put_customer(member, other.to_dict())
+    for transfer in (c for c in changes if c["op"] == "transfer"):
+        receiver = str(transfer["customer"])
+        raw = tx.customer(receiver, lock=True)
+        receiver_state = _read_state(raw if raw is not None else {"id": receiver}, engine)
+        try:
+            received = engine.receive(transfer, receiver_state, utc_datetime(utc))
+        except LoyaError as exc:
+            raise Problem.refused(exc) from None
+        _book(tx, engine, receiver, receiver_state, received, ref, "transfer", utc)
+    return after
+
+
+def _budgets_left(tx: Tx, engine: Engine, lock: bool) -> dict[str, int] | None:
+    declared = {c.name: c.state.budget.amount for c in engine.bundle.campaigns if c.state.budget is not None}
+    if not declared:
+        return None
+    spent = tx.budgets(lock)
+    return {name: max(0, amount - spent.get(name, 0)) for name, amount in declared.items()}
+
+
+def _budgets_from(tx: Tx, changes: Iterable[dict[str, Any]]) -> None:
+    for change in changes:
+        if change["op"] == "budget" and change["delta"]:
+            tx.add_budget(str(change["campaign"]), int(change["delta"]))
+
+
+def _spendable(engine: Engine, state: CustomerState, utc: int) -> int:
+    """Points the customer could pay with at ``utc`` (active points and credit room of the accounts
+    redemption spends), before the programme's per-receipt limits."""
+    decls = engine.bundle.state
+    lead, _ = engine.advance(state, utc_datetime(utc))
+    now = apply(state, lead, decls) if lead else state
+    balances = view(now, decls, utc, engine.local_date).balances
+    names = decls.redemption.accounts if decls.redemption is not None else tuple(a.name for a in decls.accounts)
+    credit = {a.name: a.credit for a in decls.accounts}
+    return sum(balances.get(name, 0) + credit.get(name, 0) for name in names)
+
+
+def _no_rejected_items(outcome: Outcome) -> None:
+    """A confirm books only what the till may charge: a presented coupon or certificate the runtime
+    rejected (unknown, expired, used) must be taken off the receipt first."""
+    for index, coupon in enumerate(outcome.coupons or ()):
+        if coupon.get("status") == "rejected":
+            raise Problem(REJECTED_ITEM, f"coupon {coupon.get('code')!r} is {coupon.get('reason')}; take it off "
+                                         "the receipt", f"receipt.coupons[{index}]")
+    for index, cert in enumerate((outcome.payment or {}).get("certificates", ())):
+        if cert.get("status") == "rejected":
+            raise Problem(REJECTED_ITEM, f"certificate {cert.get('code')!r} is {cert.get('reason')}; take it off "
+                                         "the receipt", f"receipt.certificates[{index}]")
+
+
+def _summary(outcome: Outcome) -> dict[str, Any]:
+    """What the till tells the customer: the figures confirm must find again."""
+    payment = outcome.payment or {}
+    return {"payable": outcome.payable, "discount_total": outcome.discount_total,
+            "points_total": outcome.points_total, "points": payment.get("points", 0),
+            "to_pay": payment.get("to_pay", outcome.payable)}
+
+
+def _differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k} {before.get(k)} -> {after.get(k)}" for k in sorted(after) if before.get(k) != after.get(k))
+
+
+def _answer(status: str, outcome: Outcome, state: CustomerState | None, hold: dict[str, Any] | None,
+            version: int) -> dict[str, Any]:
+    return {"receipt_id": outcome.receipt_id, "status": status, "outcome": outcome.to_dict(),
+            "balances": _balances(state) if state is not None else None, "hold": hold, "bundle": version}
+
+
+def _balances(state: CustomerState) -> dict[str, Any]:
+    """Per account, the balance (points: active and not yet active lots, less debt); the shared
+    account's under ``shared``."""
+    own = {name: account.balance for name, account in state.accounts.items()}
+    if state.shared is not None:
+        return {**own, "shared": {name: account.balance for name, account in state.shared.accounts.items()}}
+    return own
+
+
+def _bundle_info(row: BundleRow) -> dict[str, Any]:
+    return {"version": row.version, "sha256": row.sha256, "valid_from": _iso(row.uploaded)}
+
+
+def _when(data: Mapping[str, Any]) -> tuple[float, str]:
+    """A receipt's place in time order (an unreadable time first: the runtime then refuses it)."""
+    try:
+        return dt.datetime.fromisoformat(str(data.get("datetime"))).timestamp(), str(data.get("receipt_id"))
+    except ValueError:
+        return 0.0, str(data.get("receipt_id"))
+
+
+def _iso(epoch: int) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat()
+
+
+def _time(text: Any) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        raise Problem.refused(LoyaError("LOY501", f"`{text}` is not an ISO 8601 time", "datetime")) from None
+    if value.tzinfo is None:
+        raise Problem.refused(LoyaError("LOY501", f"`{text}` needs a UTC offset", "datetime"))
+    return value

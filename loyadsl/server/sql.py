@@ -1,0 +1,171 @@
+"""The SQL both stores run (``Tx`` over a DB-API connection) and the versioned schema migrations.
+
+The two dialects differ in little: the parameter mark (``?`` / ``%s``), row locks (PostgreSQL's
+``FOR UPDATE``; SQLite has one write lock for the whole database, taken by ``BEGIN IMMEDIATE``), an
+advisory lock for the budgets, and the type names in the schema. JSON is stored as text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from loyadsl.server.store import BundleRow, Key, Session, Stored, Tx
+
+
+class Dialect(NamedTuple):
+    name: str
+    mark: str  # the parameter placeholder
+    for_update: str  # appended to a locking SELECT
+    lock_budgets: str | None  # a statement that serialises budget updates (None: the write lock does)
+    blob: str
+    serial: str  # an auto-numbered integer primary key
+
+
+SQLITE = Dialect("sqlite", "?", "", None, "BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT")
+POSTGRES = Dialect("postgresql", "%s", " FOR UPDATE", "SELECT pg_advisory_xact_lock(80800013)", "BYTEA",
+                   "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
+
+# Each migration is a list of statements; version N is MIGRATIONS[N - 1]. Never edit a released one:
+# append a new one (``loya db upgrade`` applies those a database has not seen, in order).
+MIGRATIONS: list[list[str]] = [
+    [
+        "CREATE TABLE customers (id TEXT PRIMARY KEY, state TEXT NOT NULL)",
+        "CREATE TABLE journal (seq {serial}, customer TEXT NOT NULL, ref TEXT NOT NULL, kind TEXT NOT NULL, "
+        "changes TEXT NOT NULL)",
+        "CREATE INDEX journal_customer ON journal (customer)",
+        "CREATE TABLE answers (key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, status INTEGER NOT NULL, "
+        "response TEXT NOT NULL)",
+        "CREATE TABLE outcomes (receipt_id TEXT PRIMARY KEY, customer TEXT NOT NULL, outcome TEXT NOT NULL)",
+        "CREATE TABLE sessions (receipt_id TEXT PRIMARY KEY, customer TEXT, body_hash TEXT NOT NULL, "
+        "summary TEXT NOT NULL, held BIGINT NOT NULL, expires BIGINT NOT NULL, status TEXT NOT NULL)",
+        "CREATE INDEX sessions_open ON sessions (customer, status)",
+        "CREATE TABLE budgets (campaign TEXT PRIMARY KEY, spent BIGINT NOT NULL)",
+        "CREATE TABLE bundles (version {serial}, sha256 TEXT NOT NULL, data {blob} NOT NULL, uploaded BIGINT NOT NULL)",
+        "CREATE TABLE api_keys (hash TEXT PRIMARY KEY, scope TEXT NOT NULL, store TEXT)",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migration(version: int, dialect: Dialect) -> list[str]:
+    return [s.format(serial=dialect.serial, blob=dialect.blob) for s in MIGRATIONS[version - 1]]
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+class SqlTx(Tx):
+    """A transaction on an open DB-API connection (the store began it and ends it)."""
+
+    def __init__(self, conn: Any, dialect: Dialect) -> None:
+        self.conn = conn
+        self.d = dialect
+
+    def _run(self, sql: str, *args: Any) -> Any:
+        return self.conn.execute(sql.replace("?", self.d.mark), args)
+
+    def _one(self, sql: str, *args: Any) -> Any:
+        return self._run(sql, *args).fetchone()
+
+    # customers ---------------------------------------------------------------------------------
+    def customer(self, customer_id: str, lock: bool = False) -> dict[str, Any] | None:
+        row = self._one("SELECT state FROM customers WHERE id = ?" + (self.d.for_update if lock else ""), customer_id)
+        return None if row is None else json.loads(row[0])
+
+    def put_customer(self, customer_id: str, state: dict[str, Any]) -> None:
+        self._run("INSERT INTO customers (id, state) VALUES (?, ?) "
+                  "ON CONFLICT (id) DO UPDATE SET state = excluded.state", customer_id, dumps(state))
+
+    def insert_customer(self, customer_id: str, state: dict[str, Any]) -> bool:
+        cursor = self._run("INSERT INTO customers (id, state) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                           customer_id, dumps(state))
+        return bool(cursor.rowcount == 1)
+
+    def customers(self) -> Iterator[dict[str, Any]]:
+        cursor = self._run("SELECT state FROM customers ORDER BY id")
+        while rows := cursor.fetchmany(500):
+            for (text,) in rows:
+                yield json.loads(text)
+
+    def journal(self, customer_id: str, ref: str, kind: str, changes: list[dict[str, Any]]) -> None:
+        self._run("INSERT INTO journal (customer, ref, kind, changes) VALUES (?, ?, ?, ?)",
+                  customer_id, ref, kind, dumps(changes))
+
+    # idempotency, outcomes, sessions -------------------------------------------------------------
+    def stored(self, key: str) -> Stored | None:
+        row = self._one("SELECT body_hash, status, response FROM answers WHERE key = ?", key)
+        return None if row is None else Stored(row[0], row[1], json.loads(row[2]))
+
+    def store_answer(self, key: str, body_hash: str, status: int, response: dict[str, Any]) -> None:
+        self._run("INSERT INTO answers (key, body_hash, status, response) VALUES (?, ?, ?, ?)",
+                  key, body_hash, status, dumps(response))
+
+    def outcome(self, receipt_id: str) -> tuple[str, dict[str, Any]] | None:
+        row = self._one("SELECT customer, outcome FROM outcomes WHERE receipt_id = ?", receipt_id)
+        return None if row is None else (row[0], json.loads(row[1]))
+
+    def put_outcome(self, receipt_id: str, customer_id: str, outcome: dict[str, Any]) -> None:
+        self._run("INSERT INTO outcomes (receipt_id, customer, outcome) VALUES (?, ?, ?)",
+                  receipt_id, customer_id, dumps(outcome))
+
+    def session(self, receipt_id: str) -> Session | None:
+        row = self._one("SELECT receipt_id, customer, body_hash, summary, held, expires, status FROM sessions "
+                        "WHERE receipt_id = ?", receipt_id)
+        return None if row is None else Session(row[0], row[1], row[2], json.loads(row[3]), *row[4:])
+
+    def put_session(self, s: Session) -> None:
+        self._run("INSERT INTO sessions (receipt_id, customer, body_hash, summary, held, expires, status) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (receipt_id) DO UPDATE SET customer = excluded.customer, "
+                  "body_hash = excluded.body_hash, summary = excluded.summary, held = excluded.held, "
+                  "expires = excluded.expires, status = excluded.status",
+                  s.receipt_id, s.customer, s.body_hash, dumps(s.summary), s.held, s.expires, s.status)
+
+    def held(self, customer_id: str, now: int, besides: str) -> int:
+        row = self._one("SELECT COALESCE(SUM(held), 0) FROM sessions WHERE customer = ? AND status = 'open' "
+                        "AND expires > ? AND receipt_id <> ?", customer_id, now, besides)
+        return int(row[0])
+
+    def held_total(self, now: int) -> int:
+        return int(self._one("SELECT COALESCE(SUM(held), 0) FROM sessions WHERE status = 'open' AND expires > ?",
+                             now)[0])
+
+    # budgets, bundles, keys ----------------------------------------------------------------------
+    def budgets(self, lock: bool = False) -> dict[str, int]:
+        if lock and self.d.lock_budgets:
+            self._run(self.d.lock_budgets)
+        return {name: int(spent) for name, spent in self._run("SELECT campaign, spent FROM budgets").fetchall()}
+
+    def add_budget(self, campaign: str, delta: int) -> None:
+        self._run("INSERT INTO budgets (campaign, spent) VALUES (?, ?) "
+                  "ON CONFLICT (campaign) DO UPDATE SET spent = budgets.spent + excluded.spent", campaign, delta)
+
+    def bundle_version(self) -> int:
+        return int(self._one("SELECT COALESCE(MAX(version), 0) FROM bundles")[0])
+
+    def bundle_version_at(self, epoch: int) -> int:
+        row = self._one("SELECT MAX(version) FROM bundles WHERE uploaded <= ?", epoch)
+        return int(row[0]) if row[0] is not None else int(self._one("SELECT COALESCE(MIN(version), 0) FROM bundles")[0])
+
+    def bundle(self, version: int | None = None) -> BundleRow | None:
+        version = self.bundle_version() if version is None else version
+        row = self._one("SELECT version, sha256, data, uploaded FROM bundles WHERE version = ?", version)
+        return None if row is None else BundleRow(row[0], row[1], bytes(row[2]), row[3])
+
+    def bundles(self) -> list[BundleRow]:
+        rows = self._run("SELECT version, sha256, uploaded FROM bundles ORDER BY version").fetchall()
+        return [BundleRow(v, sha, b"", uploaded) for v, sha, uploaded in rows]
+
+    def put_bundle(self, sha256: str, data: bytes, uploaded: int) -> int:
+        row = self._one("INSERT INTO bundles (sha256, data, uploaded) VALUES (?, ?, ?) RETURNING version",
+                        sha256, data, uploaded)
+        return int(row[0])
+
+    def key(self, key_hash: str) -> Key | None:
+        row = self._one("SELECT scope, store FROM api_keys WHERE hash = ?", key_hash)
+        return None if row is None else Key(row[0], row[1])
+
+    def put_key(self, key_hash: str, scope: str, store: str | None) -> None:
+        self._run("INSERT INTO api_keys (hash, scope, store) VALUES (?, ?, ?)", key_hash, scope, store)
