@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Server
+from srv_support import Server
 
 DATA = json.loads((Path(__file__).parent / "data" / "bad_requests.json").read_text(encoding="utf-8"))
 CASES = DATA["cases"]

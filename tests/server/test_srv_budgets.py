@@ -7,7 +7,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from conftest import Server
+from srv_support import Server
 
 from loyadsl.server.store import Key
 

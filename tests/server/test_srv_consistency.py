@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from conftest import Server
+from srv_support import Server
 
 from loyadsl.runtime import Engine, load_bundle
 from loyadsl.simulate.replay import PartitionReplay

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
+from srv_support import EXAMPLE
 from test_srv_live import loya
 
 from loyadsl.runtime.errors import LoyaError

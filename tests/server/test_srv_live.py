@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Server
+from srv_support import Server
 
 from loyadsl.client import Client, ServerError
 

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import Server
+from srv_support import Server
 from test_srv_protocol import _bundle
 
 BASE = json.loads((Path(__file__).parent / "data" / "bad_requests.json").read_text(encoding="utf-8"))["base"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE, Server
+from srv_support import EXAMPLE, Server
 
 from loyadsl.api import check_file, payload_of
 from loyadsl.runtime.bundle import pack_bundle
