@@ -86,6 +86,30 @@ class Scope:
         return Scope(line=True, audience=self.audience, params=self.params)
 
 
+@dataclass
+class _Draft:
+    """A campaign as its clauses are checked: what each contributes, and whether all were sound."""
+
+    ok: bool = True
+    seen: dict[type, n.Clause] = field(default_factory=dict)  # clauses that may appear once
+    once: dict[str, n.Clause] = field(default_factory=dict)  # coupon, budget, usage limit: one each
+    group: int | None = None
+    priority: int = 0
+    dates: tuple[int, int] | None = None
+    weekdays: tuple[int, ...] | None = None
+    hours: tuple[int, int] | None = None
+    stores: ir.SetFilter | None = None
+    channels: ir.SetFilter | None = None
+    audiences: list[ir.IExpr] = field(default_factory=list)
+    conditions: list[ir.IExpr] = field(default_factory=list)
+    actions: list[ir.IAction] = field(default_factory=list)
+    limits: dict[str, int] = field(default_factory=dict)
+    multiplier_base: str | None = None
+    coupon: str | None = None
+    budget: Budget | None = None
+    usage_limit: UsageLimit | None = None
+
+
 class Checker:
     def __init__(self, table: SymbolTable) -> None:
         self.table = table
@@ -284,6 +308,38 @@ class Checker:
         return result
 
     def _check_campaign(self, c: n.CampaignDecl, order: int) -> ir.ICampaign | None:
+        """A campaign in passes: its clauses (a template's first), each clause by its own method
+        (``_clause_<NodeName>``), then what the whole needs (a group, an action, one account, its arm)."""
+        bound = self._campaign_clauses(c)
+        if bound is None:
+            return None
+        clauses, title = bound
+        d = _Draft()
+        for clause, scope in clauses:
+            if self._clause_repeated(c, clause, d):
+                continue
+            getattr(self, f"_clause_{type(clause).__name__}")(c, clause, scope, d)
+        self._campaign_complete(c, d)
+        accruals = [a for cl, _ in clauses if isinstance(cl, n.ThenClause) for a in collect_accruals(cl.actions)]
+        one_account, account = self._campaign_account(c, accruals)
+        group_clause = d.seen.get(n.GroupClause)
+        group_decl = self.table.groups.get(group_clause.group) if isinstance(group_clause, n.GroupClause) else None
+        joined, gate = arm_gate(c, [cl for cl, _ in clauses], group_decl, self.experiments, self.broken_experiments,
+                                self.report)
+        if not (d.ok and joined) or d.group is None or not one_account:
+            return None
+        return ir.ICampaign(
+            name=c.name, title=title, group=d.group, priority=d.priority, order=order, dates=d.dates,
+            weekdays=d.weekdays, hours=d.hours, stores=d.stores, channels=d.channels,
+            audience=_conjunction(d.audiences), condition=_conjunction(d.conditions), actions=tuple(d.actions),
+            limit_applications=d.limits.get("applications"), max_discount=d.limits.get("discount"),
+            max_points=d.limits.get("points"), multiplier_base=d.multiplier_base, span=c.span, account=account,
+            coupon=d.coupon, usage_limit=d.usage_limit, budget=d.budget, arm=gate,
+        )
+
+    def _campaign_clauses(self, c: n.CampaignDecl) -> tuple[list[tuple[n.Clause, Scope]], str | None] | None:
+        """The campaign's clauses with the scope each is checked in: the template's (with its arguments
+        bound) first, then its own; and its title. None when the template cannot be used (reported)."""
         clauses: list[tuple[n.Clause, Scope]] = []
         title = c.title
         if c.uses is not None:
@@ -299,178 +355,149 @@ class Checker:
             clauses.extend((cl, Scope(params=params)) for cl in template.clauses)
             title = title or template.title
         clauses.extend((cl, Scope()) for cl in c.clauses)
+        return clauses, title
 
-        seen: dict[type, n.Clause] = {}
-        ok = True
-        group: int | None = None
-        priority = 0
-        dates = weekdays = hours = None
-        stores = channels = None
-        audiences: list[ir.IExpr] = []
-        conditions: list[ir.IExpr] = []
-        actions: list[ir.IAction] = []
-        limits: dict[str, int] = {}
-        multiplier_base: str | None = None
-        once: dict[str, n.Clause] = {}  # coupon, budget, usage limit: one each
-        coupon: str | None = None
-        budget: Budget | None = None
-        usage_limit: UsageLimit | None = None
-        for clause, scope in clauses:
-            word = _state_clause_word(clause)
-            if word is not None:
-                if word in once:
-                    self.report(error("LOY213", f"{word} appears twice in campaign `{c.name}`", clause.span,
-                                      f"the first is at {once[word].span}"))
-                    ok = False
-                    continue
-                once[word] = clause
-            kind = type(clause)
-            if kind in SINGLE_CLAUSES:
-                if kind in seen:
-                    self.report(error("LOY213", f"`{_clause_word(clause)}` appears twice in campaign `{c.name}`",
-                                      clause.span, f"the first is at {seen[kind].span}"))
-                    ok = False
-                    continue
-                seen[kind] = clause
-            if isinstance(clause, n.GroupClause):
-                if clause.group not in self.table.groups:
-                    self.report(error("LOY201", f"unknown group `{clause.group}`", clause.span,
-                                      did_you_mean(clause.group, list(self.table.groups))))
-                    ok = False
-                elif clause.group in self._groups:
-                    group = self._groups[clause.group]
-                else:
-                    ok = False  # the group itself is broken and was reported
-            elif isinstance(clause, n.PriorityClause):
-                priority = clause.priority
-            elif isinstance(clause, n.ValidClause):
-                # an open end is the first or last day a bundle admits (docs/bundle.md, "Limits")
-                start = (clause.start or MIN_DATE).toordinal()
-                end = (clause.end or MAX_DATE).toordinal()
-                if start > end:
-                    self.report(warning("LOY301", f"campaign `{c.name}` ends before it starts: it can never apply",
-                                        clause.span))
-                dates = (start, end)
-            elif isinstance(clause, n.WeekdaysClause):
-                days = []
-                for d in clause.days:
-                    if d not in WEEKDAYS:
-                        self.report(error("LOY103", f"`{d}` is not a weekday", clause.span,
-                                          did_you_mean(d, list(WEEKDAYS)) or "use mon tue wed thu fri sat sun"))
-                        ok = False
-                    else:
-                        days.append(WEEKDAYS[d])
-                weekdays = tuple(sorted(set(days)))
-            elif isinstance(clause, n.HoursClause):
-                s, e = _seconds(clause.start), _seconds(clause.end)
-                if s == e:
-                    self.report(error("LOY207", "an hours window needs a different start and end", clause.span))
-                    ok = False
-                hours = (s, e)
-            elif isinstance(clause, n.SetFilterClause):
-                domain = "store" if clause.kind == "stores" else "channel"
-                values = self._const_set(clause.values, domain, scope)
-                if values is None:
-                    ok = False
-                    continue
-                f = ir.SetFilter(clause.negated, values)
-                if clause.kind == "stores":
-                    if stores is not None:
-                        self.report(error("LOY213", f"`stores` appears twice in campaign `{c.name}`", clause.span))
-                        ok = False
-                    stores = f
-                else:
-                    if channels is not None:
-                        self.report(error("LOY213", f"`channels` appears twice in campaign `{c.name}`", clause.span))
-                        ok = False
-                    channels = f
-            elif isinstance(clause, n.AudienceClause):
-                cond = self._condition(clause.condition, Scope(audience=True, params=scope.params), "audience")
-                if cond is None:
-                    ok = False
-                else:
-                    audiences.append(cond)
-            elif isinstance(clause, n.WhenClause):
-                cond = self._condition(clause.condition, scope, "when")
-                if cond is None:
-                    ok = False
-                else:
-                    conditions.append(cond)
-            elif isinstance(clause, n.ThenClause):
-                for action in clause.actions:
-                    checked = self._action(action, scope, c.name)
-                    if checked is None:
-                        ok = False
-                    else:
-                        actions.append(checked)
-                        if isinstance(action, n.Accrue) and action.multiplier_of:
-                            multiplier_base = action.multiplier_of
-            elif isinstance(clause, n.LimitClause) and clause.per != "receipt":
-                usage_limit = self._usage_limit(clause, scope)
-                ok = ok and usage_limit is not None
-            elif isinstance(clause, n.CouponClause):
-                if clause.series in self.table.coupons:
-                    coupon = clause.series
-                else:
-                    self.report(error("LOY201", f"unknown coupon series `{clause.series}`", clause.span,
-                                      self._series_hint(clause.series)))
-                    ok = False
-            elif isinstance(clause, n.BudgetClause):
-                budget = self._budget(clause, scope)
-                ok = ok and budget is not None
-            elif isinstance(clause, n.LimitClause):
-                if clause.kind in limits:
-                    self.report(error("LOY213", f"the {clause.kind} limit appears twice in campaign `{c.name}`",
-                                      clause.span))
-                    ok = False
-                    continue
-                value = self._limit(clause, scope)
-                if value is None:
-                    ok = False
-                else:
-                    limits[clause.kind] = value
-        if group is None and ok and n.GroupClause not in seen:
+    def _clause_repeated(self, c: n.CampaignDecl, clause: n.Clause, d: _Draft) -> bool:
+        """Whether a clause that may appear once appeared before (LOY213, reported)."""
+        word = _state_clause_word(clause)
+        if word is not None:
+            if word in d.once:
+                self.report(error("LOY213", f"{word} appears twice in campaign `{c.name}`", clause.span,
+                                  f"the first is at {d.once[word].span}"))
+                d.ok = False
+                return True
+            d.once[word] = clause
+        kind = type(clause)
+        if kind in SINGLE_CLAUSES:
+            if kind in d.seen:
+                self.report(error("LOY213", f"`{_clause_word(clause)}` appears twice in campaign `{c.name}`",
+                                  clause.span, f"the first is at {d.seen[kind].span}"))
+                d.ok = False
+                return True
+            d.seen[kind] = clause
+        return False
+
+    def _campaign_complete(self, c: n.CampaignDecl, d: _Draft) -> None:
+        """A campaign needs a group and an action (LOY214), once its clauses are sound."""
+        if d.group is None and d.ok and n.GroupClause not in d.seen:
             self.report(error("LOY214", f"campaign `{c.name}` belongs to no group", c.span,
                               "add `group NAME`; every group states how its campaigns stack"))
-            ok = False
-        if not actions and ok:
+            d.ok = False
+        if not d.actions and d.ok:
             self.report(error("LOY214", f"campaign `{c.name}` gives nothing", c.span,
                               "add an action, e.g. `then discount 10% on receipt`"))
-            ok = False
-        accruals = [a for cl, _ in clauses if isinstance(cl, n.ThenClause) for a in collect_accruals(cl.actions)]
-        one_account, account = self._campaign_account(c, accruals)
-        group_clause = seen.get(n.GroupClause)
-        group_decl = self.table.groups.get(group_clause.group) if isinstance(group_clause, n.GroupClause) else None
-        joined, gate = arm_gate(c, [cl for cl, _ in clauses], group_decl, self.experiments, self.broken_experiments,
-                                self.report)
-        ok = ok and joined
-        if not ok or group is None or not one_account:
-            return None
-        return ir.ICampaign(
-            name=c.name,
-            title=title,
-            group=group,
-            priority=priority,
-            order=order,
-            dates=dates,
-            weekdays=weekdays,
-            hours=hours,
-            stores=stores,
-            channels=channels,
-            audience=_conjunction(audiences),
-            condition=_conjunction(conditions),
-            actions=tuple(actions),
-            limit_applications=limits.get("applications"),
-            max_discount=limits.get("discount"),
-            max_points=limits.get("points"),
-            multiplier_base=multiplier_base,
-            span=c.span,
-            account=account,
-            coupon=coupon,
-            usage_limit=usage_limit,
-            budget=budget,
-            arm=gate,
-        )
+            d.ok = False
+
+    # One method per clause kind, named after its node (dispatched by ``_check_campaign``).
+
+    def _clause_GroupClause(self, c: n.CampaignDecl, clause: n.GroupClause, scope: Scope, d: _Draft) -> None:
+        if clause.group not in self.table.groups:
+            self.report(error("LOY201", f"unknown group `{clause.group}`", clause.span,
+                              did_you_mean(clause.group, list(self.table.groups))))
+            d.ok = False
+        elif clause.group in self._groups:
+            d.group = self._groups[clause.group]
+        else:
+            d.ok = False  # the group itself is broken and was reported
+
+    def _clause_PriorityClause(self, c: n.CampaignDecl, clause: n.PriorityClause, scope: Scope, d: _Draft) -> None:
+        d.priority = clause.priority
+
+    def _clause_ValidClause(self, c: n.CampaignDecl, clause: n.ValidClause, scope: Scope, d: _Draft) -> None:
+        # an open end is the first or last day a bundle admits (docs/bundle.md, "Limits")
+        start = (clause.start or MIN_DATE).toordinal()
+        end = (clause.end or MAX_DATE).toordinal()
+        if start > end:
+            self.report(warning("LOY301", f"campaign `{c.name}` ends before it starts: it can never apply",
+                                clause.span))
+        d.dates = (start, end)
+
+    def _clause_WeekdaysClause(self, c: n.CampaignDecl, clause: n.WeekdaysClause, scope: Scope, d: _Draft) -> None:
+        days = []
+        for day in clause.days:
+            if day not in WEEKDAYS:
+                self.report(error("LOY103", f"`{day}` is not a weekday", clause.span,
+                                  did_you_mean(day, list(WEEKDAYS)) or "use mon tue wed thu fri sat sun"))
+                d.ok = False
+            else:
+                days.append(WEEKDAYS[day])
+        d.weekdays = tuple(sorted(set(days)))
+
+    def _clause_HoursClause(self, c: n.CampaignDecl, clause: n.HoursClause, scope: Scope, d: _Draft) -> None:
+        start, end = _seconds(clause.start), _seconds(clause.end)
+        if start == end:
+            self.report(error("LOY207", "an hours window needs a different start and end", clause.span))
+            d.ok = False
+        d.hours = (start, end)
+
+    def _clause_SetFilterClause(self, c: n.CampaignDecl, clause: n.SetFilterClause, scope: Scope, d: _Draft) -> None:
+        domain = "store" if clause.kind == "stores" else "channel"
+        values = self._const_set(clause.values, domain, scope)
+        if values is None:
+            d.ok = False
+            return
+        if (d.stores if clause.kind == "stores" else d.channels) is not None:
+            self.report(error("LOY213", f"`{clause.kind}` appears twice in campaign `{c.name}`", clause.span))
+            d.ok = False
+        if clause.kind == "stores":
+            d.stores = ir.SetFilter(clause.negated, values)
+        else:
+            d.channels = ir.SetFilter(clause.negated, values)
+
+    def _clause_AudienceClause(self, c: n.CampaignDecl, clause: n.AudienceClause, scope: Scope, d: _Draft) -> None:
+        cond = self._condition(clause.condition, Scope(audience=True, params=scope.params), "audience")
+        if cond is None:
+            d.ok = False
+        else:
+            d.audiences.append(cond)
+
+    def _clause_WhenClause(self, c: n.CampaignDecl, clause: n.WhenClause, scope: Scope, d: _Draft) -> None:
+        cond = self._condition(clause.condition, scope, "when")
+        if cond is None:
+            d.ok = False
+        else:
+            d.conditions.append(cond)
+
+    def _clause_ThenClause(self, c: n.CampaignDecl, clause: n.ThenClause, scope: Scope, d: _Draft) -> None:
+        for action in clause.actions:
+            checked = self._action(action, scope, c.name)
+            if checked is None:
+                d.ok = False
+                continue
+            d.actions.append(checked)
+            if isinstance(action, n.Accrue) and action.multiplier_of:
+                d.multiplier_base = action.multiplier_of
+
+    def _clause_LimitClause(self, c: n.CampaignDecl, clause: n.LimitClause, scope: Scope, d: _Draft) -> None:
+        if clause.per != "receipt":  # a usage limit per day, week, customer ... (customer state)
+            d.usage_limit = self._usage_limit(clause, scope)
+            d.ok = d.ok and d.usage_limit is not None
+            return
+        if clause.kind in d.limits:
+            self.report(error("LOY213", f"the {clause.kind} limit appears twice in campaign `{c.name}`",
+                              clause.span))
+            d.ok = False
+            return
+        value = self._limit(clause, scope)
+        if value is None:
+            d.ok = False
+        else:
+            d.limits[clause.kind] = value
+
+    def _clause_CouponClause(self, c: n.CampaignDecl, clause: n.CouponClause, scope: Scope, d: _Draft) -> None:
+        if clause.series in self.table.coupons:
+            d.coupon = clause.series
+        else:
+            self.report(error("LOY201", f"unknown coupon series `{clause.series}`", clause.span,
+                              self._series_hint(clause.series)))
+            d.ok = False
+
+    def _clause_BudgetClause(self, c: n.CampaignDecl, clause: n.BudgetClause, scope: Scope, d: _Draft) -> None:
+        d.budget = self._budget(clause, scope)
+        d.ok = d.ok and d.budget is not None
+
+    def _clause_ArmClause(self, c: n.CampaignDecl, clause: n.ArmClause, scope: Scope, d: _Draft) -> None:
+        """Arms are checked with the group's, over all of the campaign's clauses (``arm_gate``)."""
 
     def _campaign_account(self, c: n.CampaignDecl, accruals: list[n.Accrue]) -> tuple[bool, str | None]:
         """(ok, the one account the campaign's accruals go to): the default one without `to`, also

@@ -194,3 +194,14 @@ def test_mutual_imports_load_each_file_once(tmp_path: Path) -> None:
     result = check_file(main)
     assert result.ok, [str(d) for d in result.diagnostics]  # no LOY205: nothing was declared twice
     assert sorted(result.sources) == ["a.loya", "b.loya", "main.loya"]
+
+
+def test_every_clause_kind_has_its_checker_pass() -> None:
+    """`_check_campaign` dispatches each clause to ``_clause_<NodeName>``: a new clause kind without
+    its pass must fail here, not as an internal error on a user's programme."""
+    from loyadsl.check.checker import Checker
+    from loyadsl.syntax import nodes as n
+
+    kinds = [k for k in vars(n).values() if isinstance(k, type) and issubclass(k, n.Clause) and k is not n.Clause]
+    assert len(kinds) >= 13
+    assert [k.__name__ for k in kinds if not callable(getattr(Checker, f"_clause_{k.__name__}", None))] == []
