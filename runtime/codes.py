@@ -69,6 +69,8 @@ CODES: dict[str, str] = {
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",
     "LOY303": "programme too costly for the longest receipts",
+    # LOY304-LOY309: lints over checked campaigns, one rule per module (loyadsl/check/lints/)
+    "LOY304": "a selection wants values from one list and excludes them by another",
     # LOY310-LOY329: collision analysis (reserved for issue 12)
     "LOY310": "campaign always shadowed by a higher-priority one of its group",
     "LOY311": "campaign can never fire: its conditions cannot hold together",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from loyadsl.check import lints
 from loyadsl.check import types as t
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
 from loyadsl.check.resolve import SymbolTable, file_sha256
@@ -145,6 +146,8 @@ class Checker:
         names = list(self.table.campaigns)
         campaigns = [self._campaign(name) for name in names]
         self._unused_warnings()
+        for finding in lints.run(c for c in campaigns if c is not None):
+            self.report(finding)
         if settings is None or any(c is None for c in campaigns) or groups is None or state is None \
                 or self.broken_experiments:
             return None
