@@ -70,3 +70,38 @@ def date_text(day: dt.date) -> str:
     from babel.dates import format_date
 
     return format_date(day, format="long", locale=language)
+
+
+# The reports' titles, figure names and column headers in Russian (``label``); sentences stay English.
+RU = {
+    "Sales": "Продажи", "Customers": "Покупатели", "Cost": "Затраты", "Points": "Баллы", "Revenue": "Выручка",
+    "Receipts": "Чеки", "Average receipt": "Средний чек", "Items per receipt": "Товаров в чеке",
+    "Average item price": "Средняя цена товара", "Active customers": "Активные покупатели", "Frequency": "Частота",
+    "Card share": "Доля чеков с картой", "First purchases": "Первые покупки", "Repeat purchases": "Повторные покупки",
+    "Programme cost": "Затраты программы", "Cost share": "Доля затрат", "Discount": "Скидка", "Coupons": "Купоны",
+    "Certificates": "Сертификаты", "Points accrued": "Начислено баллов", "Points redeemed": "Списано баллов",
+    "Points expired": "Сгорело баллов", "Liability": "Обязательства", "Campaigns": "Кампании",
+    "Campaign": "Кампания", "Group": "Группа", "Participants": "Участники", "Turnover": "Оборот",
+    "Revenue / cost": "Выручка / затраты", "Collisions": "Пересечения", "Won": "Выиграли", "Budgets": "Бюджеты",
+    "Budget": "Бюджет", "Given": "Выдано", "Used": "Использовано", "Runs out": "Исчерпан", "Requests": "Запросы",
+    "Request": "Запрос", "Granted": "Выполнено", "Not granted in full": "Выполнено не полностью",
+    "Points redemption": "Оплата баллами", "Coupons presented": "Предъявлено купонов",
+    "Certificates presented": "Предъявлено сертификатов", "Assertions": "Проверки", "Result": "Результат",
+    "Assertion": "Проверка", "Detail": "Подробности", "Assumptions": "Допущения",
+    "What the figures take for granted": "Что принято за данность", "By store": "По магазинам",
+    "By channel": "По каналам", "By tier": "По уровням", "By segment": "По сегментам", "Store": "Магазин",
+    "Channel": "Канал", "Tier": "Уровень", "Segment": "Сегмент", "Points liability: burn forecast":
+    "Обязательства по баллам: прогноз сгорания", "Expires in": "Сгорает в", "Arms": "Группы эксперимента",
+}
+
+
+def label(text: str) -> str:
+    """``text`` (a title, figure name or column header, ``Turnover, RUB`` included) in the current
+    language, when the catalogue has it; else as it is."""
+    if current() != "ru":
+        return text
+    name, comma, unit = text.partition(", ")
+    found = RU.get(name)
+    if found is None:
+        return text
+    return f"{found}{comma}{currency_symbol(unit) if unit else ''}"

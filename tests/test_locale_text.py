@@ -62,8 +62,11 @@ def test_the_report_in_russian_and_back() -> None:
     code, russian = simulate("--lang", "ru")
     assert code == 0 and f"897{NB}970,39 ₽" in russian and "Ромашка" in russian
     assert "2 января 2025\u202fг. … 30 декабря 2025\u202fг." in russian
+    # titles, figure names and column headers from the catalogue (locale_text.RU)
+    assert all(word in russian for word in ("Продажи", "Выручка", "Средний чек", "Кампании", "По магазинам", "Допущения"))
     code, plain = simulate()  # the language does not stick to the next command
     assert code == 0 and "897,970.39 RUB" in plain and "₽" not in plain and "2025-01-02 … 2025-12-30" in plain
+    assert "Sales" in plain and "Продажи" not in plain
     # the rows of the tables (they start with a space; prose lines are soft-wrapped by the terminal)
     # stay within 80 columns
     rows = [line for line in russian.splitlines() if line.startswith(" ")]

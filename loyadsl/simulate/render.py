@@ -10,6 +10,7 @@ truncated toward zero as the assertion messages do, so a table never says 3.00% 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -679,6 +680,7 @@ def grid_records(grid: Grid) -> Table:
 
 
 def _print_grid(console: Console, grid: Grid) -> None:
+    grid = _localised(grid)
     if not grid.rows:
         console.print(Text.assemble((grid.title, "bold"), (f": {grid.empty}", "dim")))
         console.print()
@@ -690,14 +692,20 @@ def _print_grid(console: Console, grid: Grid) -> None:
 
 
 def _figure_table(title: str, figures: Sequence[Figure]) -> Table:
-    table = Table(title=Text(title, style="bold"), title_justify="left", show_header=False, box=None,
-                  padding=(0, 1))
+    table = Table(title=Text(locale_text.label(title), style="bold"), title_justify="left", show_header=False,
+                  box=None, padding=(0, 1))
     table.add_column("figure", style="dim")
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("note", style="dim")
     for f in figures:
-        table.add_row(Text(f.label), _text(f.value, f.tone), Text(f.note))
+        table.add_row(Text(locale_text.label(f.label)), _text(f.value, f.tone), Text(f.note))
     return table
+
+
+def _localised(grid: Grid) -> Grid:
+    """The grid's title and headers in the report's language (``--lang``), its cells as they are."""
+    label = locale_text.label
+    return dataclasses.replace(grid, title=label(grid.title), columns=[(label(h), n) for h, n in grid.columns])
 
 
 def render_report(report: Mapping[str, Any], console: Console) -> None:
