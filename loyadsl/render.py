@@ -16,6 +16,7 @@ from rich.table import Table
 
 from loyadsl.diagnostics import Diagnostic
 from loyadsl.formats import Case, github, junit, sarif
+from loyadsl.runtime.money import minor_text as money  # minor units as exact decimal text
 
 CI_FORMATS = ("sarif", "junit", "github")
 
@@ -104,16 +105,6 @@ def ci_report(fmt: str, cases: list[Case], name: str) -> str:
     if fmt == "github":
         return github.render(cases)
     raise ValueError(f"not a CI format: {fmt}")
-
-
-def money(value: int, minor: int) -> str:
-    """Minor units as a decimal string, exactly (no float on the way)."""
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    if minor == 0:
-        return f"{sign}{value}"
-    whole, frac = divmod(value, 10**minor)
-    return f"{sign}{whole}.{frac:0{minor}d}"
 
 
 def outcome_table(outcome: dict[str, Any], minor: int, points_minor: int) -> Table:

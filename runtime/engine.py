@@ -40,6 +40,7 @@ from .model import (
     Rows,
     utc_seconds,
 )
+from .money import minor_text
 from .opcodes import OPCODES, Op
 from .rewards import Accrual, Pricer, Request
 from .state import CustomerState, advance, apply, view
@@ -770,12 +771,7 @@ class Engine:
                 f"total {self._money(r.total)}, customer {r.cu.id or receipt.customer_id or 'anonymous'}")
 
     def _money(self, value: int) -> str:
-        minor = self.bundle.settings.minor
-        sign, value = ("-" if value < 0 else ""), abs(value)
-        if not minor:
-            return f"{sign}{value}"
-        whole, frac = divmod(value, 10**minor)
-        return f"{sign}{whole}.{frac:0{minor}d}"
+        return minor_text(value, self.bundle.settings.minor)
 
 
 def _lines_within(bundle: Bundle, max_cost: int | None) -> int:

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 from .bundle_types import Bundle, Campaign, Code, ComboSpec
 from .jit import _BINARY, Program, _Gen
+from .money import minor_text
 from .opcodes import AGGREGATE_OPS, Op
 
 # op -> (as written, its negation, the test)
@@ -137,7 +138,7 @@ class Explainer:
         where = left.text[left.text.index("(") + 1:-1] if left.text.endswith(")") else ""
         of = f" of {where}" if where and where != "lines" else ""
         if left.grows == "money":
-            return f"add {_decimal(need, self.bundle.settings.minor)} {self.bundle.settings.currency}{of}"
+            return f"add {minor_text(need, self.bundle.settings.minor)} {self.bundle.settings.currency}{of}"
         if left.grows == "lines":
             return f"add {need} more {'line' if need == 1 else 'lines'}{of}"
         count = need // 1000 if left.unit == "qty" else need
@@ -163,11 +164,11 @@ class Explainer:
         if isinstance(value, bool) or not isinstance(value, int):
             return str(value).lower()
         if unit == "money":
-            return _decimal(value, s.minor)
+            return minor_text(value, s.minor)
         if unit == "qty":
-            return _decimal(value, 3).rstrip("0").rstrip(".") if value % 1000 else str(value // 1000)
+            return minor_text(value, 3).rstrip("0").rstrip(".") if value % 1000 else str(value // 1000)
         if unit == "points":
-            return _decimal(value, s.points_minor)
+            return minor_text(value, s.points_minor)
         if unit == "date" and dt.date.min.toordinal() <= value <= dt.date.max.toordinal():
             return dt.date.fromordinal(value).isoformat()
         if unit == "time" and 0 <= value <= 86400:
@@ -293,12 +294,3 @@ def _listing(values: frozenset[Any] | set[Any]) -> str:
     shown = sorted(map(str, values))
     more = f", … {len(shown) - 5} more" if len(shown) > 5 else ""
     return "[" + ", ".join(f'"{v}"' for v in shown[:5]) + more + "]"
-
-
-def _decimal(value: int, places: int) -> str:
-    if not places:
-        return str(value)
-    sign, value = ("-" if value < 0 else ""), abs(value)
-    whole, frac = divmod(value, 10**places)
-    return f"{sign}{whole}.{frac:0{places}d}"
-

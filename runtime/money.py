@@ -117,3 +117,12 @@ def allocate_units(total: int, weights: Sequence[int], counts: Sequence[int], mo
                 if not rest:
                     break
     return parts
+
+
+def minor_text(value: int, places: int) -> str:
+    """An amount in minor units (``places`` decimals) as exact decimal text: ``-1234.50``."""
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    if not places:
+        return f"{sign}{value}"
+    whole, frac = divmod(value, 10**places)
+    return f"{sign}{whole}.{frac:0{places}d}"

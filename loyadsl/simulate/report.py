@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from loyadsl.runtime.bundle import Bundle
+from loyadsl.runtime.money import minor_text
 from loyadsl.runtime.opcodes import Op
 from loyadsl.simulate import arms
 
@@ -309,7 +310,7 @@ def requests_of(tally: Tally) -> dict[str, Any]:
 def assumptions(totals: Mapping[str, Any], bundle: Bundle, input_counts: Mapping[str, Any]) -> list[str]:
     """What the figures take for granted, in words (docs/simulate.md, "Assumptions")."""
     s = bundle.settings
-    value = _decimal(s.point_value, s.minor)
+    value = minor_text(s.point_value, s.minor)
     out = [
         "No behavioural response: customers buy exactly what the history holds; the programme changes the "
         "money of each receipt, not who comes, when, or what is in the basket.",
@@ -324,10 +325,3 @@ def assumptions(totals: Mapping[str, Any], bundle: Bundle, input_counts: Mapping
         out.append(f"{input_counts['quarantined']:,} receipts that could not be read are left out (the "
                    "quarantine file lists them with the reason).")
     return out
-
-
-def _decimal(value: int, places: int) -> str:
-    if not places:
-        return str(value)
-    whole, frac = divmod(value, 10**places)
-    return f"{whole}.{frac:0{places}d}"
