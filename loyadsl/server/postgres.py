@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from loyadsl.server.sql import POSTGRES, SCHEMA_VERSION, SqlTx, migration
+from loyadsl.server.sql import POSTGRES, SqlTx, migrate
 from loyadsl.server.store import UNAVAILABLE, Retry, Store, StoreError, Tx
 
 CONNECT_SECONDS = 5
@@ -84,16 +84,7 @@ class PostgresStore(Store):
         with self.transaction(write=True) as tx:
             conn = tx.conn  # type: ignore[attr-defined]
             conn.execute("SELECT pg_advisory_xact_lock(80800001)")  # two upgrades at once: one waits
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            if conn.execute("SELECT version FROM schema_version").fetchone() is None:
-                conn.execute("INSERT INTO schema_version VALUES (0)")
-            have = int(conn.execute("SELECT version FROM schema_version").fetchone()[0])
-            done = list(range(have + 1, SCHEMA_VERSION + 1))
-            for version in done:
-                for statement in migration(version, POSTGRES):
-                    conn.execute(statement)
-            conn.execute("UPDATE schema_version SET version = %s", (max(have, SCHEMA_VERSION),))
-        return done
+            return migrate(conn, POSTGRES)
 
     def close(self) -> None:
         while True:

@@ -169,3 +169,18 @@ class SqlTx(Tx):
 
     def put_key(self, key_hash: str, scope: str, store: str | None) -> None:
         self._run("INSERT INTO api_keys (hash, scope, store) VALUES (?, ?, ?)", key_hash, scope, store)
+
+
+def migrate(conn: Any, dialect: Dialect) -> list[int]:
+    """Bring a connection's schema (inside the caller's transaction) to SCHEMA_VERSION: the versions
+    applied, oldest first. Both stores run this; only the dialect of the statements differs."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    if conn.execute("SELECT version FROM schema_version").fetchone() is None:
+        conn.execute("INSERT INTO schema_version VALUES (0)")
+    have = int(conn.execute("SELECT version FROM schema_version").fetchone()[0])
+    done = list(range(have + 1, SCHEMA_VERSION + 1))
+    for version in done:
+        for statement in migration(version, dialect):
+            conn.execute(statement)
+    conn.execute(f"UPDATE schema_version SET version = {int(max(have, SCHEMA_VERSION))}")  # our own integer
+    return done

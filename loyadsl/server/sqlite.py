@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from loyadsl.server.sql import SCHEMA_VERSION, SQLITE, SqlTx, migration
+from loyadsl.server.sql import SQLITE, SqlTx, migrate
 from loyadsl.server.store import BAD_URL, UNAVAILABLE, Store, StoreError, Tx
 
 IDLE = 16  # idle connections kept for the next transactions
@@ -85,16 +85,7 @@ class SqliteStore(Store):
     def upgrade(self) -> list[int]:
         with self.transaction(write=True) as tx:
             conn = tx.conn  # type: ignore[attr-defined]
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            if conn.execute("SELECT version FROM schema_version").fetchone() is None:
-                conn.execute("INSERT INTO schema_version VALUES (0)")
-            have = int(conn.execute("SELECT version FROM schema_version").fetchone()[0])
-            done = list(range(have + 1, SCHEMA_VERSION + 1))
-            for version in done:
-                for statement in migration(version, SQLITE):
-                    conn.execute(statement)
-            conn.execute("UPDATE schema_version SET version = ?", (max(have, SCHEMA_VERSION),))
-        return done
+            return migrate(conn, SQLITE)
 
     def close(self) -> None:
         while True:
