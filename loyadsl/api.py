@@ -17,7 +17,7 @@ from pathlib import Path
 
 from loyadsl.check.checker import check
 from loyadsl.check.files import Reader, Refused, Roots, read_source
-from loyadsl.check.resolve import LoadedFile, Loader, build_symbols
+from loyadsl.check.resolve import LoadedFile, Loader, ParseFile, build_symbols
 from loyadsl.compile import ir
 from loyadsl.compile.bundle_writer import build_payload
 from loyadsl.diagnostics import Diagnostic, Span, error, has_errors, warning
@@ -49,14 +49,15 @@ def parse_any(text: str, file: str) -> tuple[n.Module | None, list[Diagnostic]]:
 
 
 def check_text(text: str, file: str = "<input>", path: Path | None = None,
-               allow_dirs: Iterable[Path] = ()) -> CheckResult:
+               allow_dirs: Iterable[Path] = (), parse_text: ParseFile = parse_any) -> CheckResult:
     """Check ``text``, the programme file ``file`` (as diagnostics name it) found at ``path`` (None: given
-    as text); the files it names are read from ``path``'s folder and ``allow_dirs`` only."""
+    as text); the files it names are read from ``path``'s folder and ``allow_dirs`` only. ``parse_text``
+    parses each file (the language server passes one that remembers the last version)."""
     unencodable = _not_unicode(text, file)
     if unencodable is not None:
         return CheckResult(None, [unencodable], {})
     reader = Reader(Roots.of(path, allow_dirs))
-    loader = Loader(parse_any, reader)
+    loader = Loader(parse_text, reader)
     loader.load_main(text, file, path)
     diagnostics = list(loader.diagnostics)
     programme = None

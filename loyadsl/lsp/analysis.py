@@ -26,6 +26,7 @@ from loyadsl.check.resolve import LoadedFile
 from loyadsl.check.types import param_type
 from loyadsl.diagnostics import Span
 from loyadsl.syntax import nodes as n
+from loyadsl.syntax.incremental import IncrementalParser
 
 Position = tuple[int, int]  # 0-based line, character
 _WORD = re.compile(r"[A-Za-z0-9_.]")
@@ -69,8 +70,11 @@ class Analysis:
     file: str
 
 
-def analyse(text: str, file: str, path: Path | None = None) -> Analysis:
-    result = check_text(text, file, path)
+def analyse(text: str, file: str, path: Path | None = None, parser: IncrementalParser | None = None) -> Analysis:
+    """Check one version of a document; with ``parser``, the declarations unchanged since its last
+    version are not parsed again."""
+    parse_text = parse_any if parser is None else (lambda t, f: parse_any(t, f) if is_yaml(f) else parser(t, f))
+    result = check_text(text, file, path, parse_text=parse_text)
     return Analysis(result, index_of(result), file)
 
 

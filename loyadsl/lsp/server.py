@@ -19,6 +19,7 @@ from pygls.workspace import TextDocument
 from loyadsl import __version__
 from loyadsl.diagnostics import Diagnostic, Severity, Span, error
 from loyadsl.lsp import analysis as a
+from loyadsl.syntax.incremental import IncrementalParser
 
 _DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "codes"  # the pages of a checkout
 _KINDS = {
@@ -36,6 +37,7 @@ class LoyaServer(LanguageServer):
         self.analyses: dict[str, a.Analysis] = {}  # uri -> the latest analysis
         self.indexed: dict[str, a.Analysis] = {}  # uri -> the latest analysis that parsed
         self.docs_url: str | None = None  # initializationOptions.docsUrl: where the code pages are served
+        self.parser = IncrementalParser()  # remembers each open file's declarations between edits
 
     def code_href(self, code: str) -> str | None:
         if self.docs_url:
@@ -74,6 +76,7 @@ def _did_close(ls: LoyaServer, params: lsp.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.analyses.pop(uri, None)
     ls.indexed.pop(uri, None)
+    ls.parser.forget(a.document_name(uri, _path_of(uri)))
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
@@ -83,7 +86,7 @@ def refresh(ls: LoyaServer, uri: str) -> None:
     path = _path_of(uri)
     name = a.document_name(uri, path)
     try:
-        result = a.analyse(doc.source, name, path)
+        result = a.analyse(doc.source, name, path, ls.parser)
     except Exception as exc:  # a checker bug must not end the session: say so where the author looks
         ls.analyses.pop(uri, None)
         problem = error("LOY760", f"the language server could not check this file: {type(exc).__name__}: {exc}",
