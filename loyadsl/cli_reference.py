@@ -74,7 +74,8 @@ def _value(p: Any) -> str:
         annotation = typing.get_args(annotation)[0]
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return " \\| ".join(f"`{m.value}`" for m in annotation)
-    return {Path: "PATH", int: "INTEGER", float: "NUMBER", str: "TEXT"}.get(annotation, "VALUE")
+    names: dict[Any, str] = {Path: "PATH", int: "INTEGER", float: "NUMBER", str: "TEXT"}
+    return names.get(annotation, "VALUE")
 
 
 def _default(value: Any, flag: bool) -> str:
