@@ -139,6 +139,8 @@ def check(
         result = check_file(path, allow_dir or ())
         if collisions and result.ok:
             result.diagnostics += _collision_findings(path, fmt is CheckFormat.json)
+        if result.ok and result.programme is not None and result.programme.asserts:
+            result.diagnostics += _assertion_verdicts(path, fmt is CheckFormat.json)
         every += result.diagnostics
         if fmt is CheckFormat.text:
             print_diagnostics(err, result.diagnostics, result.sources)
@@ -160,6 +162,15 @@ def _collision_findings(path: Path, as_json: bool) -> list[Diagnostic]:
     from loyadsl.analysis import cli as analysis
     try:
         return analysis.check_findings(path)
+    except LoyaError as exc:
+        _fail(exc.message, EXIT_FINDINGS, as_json, exc.code)
+
+
+def _assertion_verdicts(path: Path, as_json: bool) -> list[Diagnostic]:
+    """The programme's `assert` blocks, proved or broken (LOY239) or unproved (LOY312)."""
+    from loyadsl.analysis import cli as analysis
+    try:
+        return analysis.check_asserts(path)
     except LoyaError as exc:
         _fail(exc.message, EXIT_FINDINGS, as_json, exc.code)
 

@@ -65,6 +65,9 @@ CODES: dict[str, str] = {
     "LOY235": "campaign joins an experiment's holdout",
     "LOY236": "experiment with fewer than two arms",
     "LOY237": "no campaign joins the experiment",
+    # LOY238-LOY239: programme assertions (issue 12; docs/collisions.md, "Assertions")
+    "LOY238": "assertion with an unknown subject or a limit of the wrong unit",
+    "LOY239": "assertion broken: a receipt exceeds its limit (witness)",
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",
@@ -74,6 +77,8 @@ CODES: dict[str, str] = {
     # LOY310-LOY329: collision analysis (reserved for issue 12)
     "LOY310": "campaign always shadowed by a higher-priority one of its group",
     "LOY311": "campaign can never fire: its conditions cannot hold together",
+    "LOY312": "assertion not proved: its bound is over the limit and no receipt tried breaks it",
+    "LOY313": "stacked campaigns can take a whole line; which is cut depends on their order",
     # LOY4xx: bundles, signatures, I/O
     "LOY401": "bundle unreadable / not a bundle",
     "LOY402": "bundle integrity digest mismatch",

@@ -85,6 +85,14 @@ def collisions(path: Path, fmt: str, pairs: str | None, out: Console, solver: bo
     return bool(found)
 
 
+def check_asserts(path: Path) -> list[Diagnostic]:
+    """The verdicts of the programme's `assert` blocks that are not proved (docs/collisions.md, "Assertions")."""
+    from loyadsl.analysis import asserts
+
+    programme, engine = load(path)
+    return asserts.diagnostics(asserts.verify(programme, engine), programme)
+
+
 def check_findings(path: Path) -> list[Diagnostic]:
     """The findings of ``loya check --collisions`` for a programme that checked clean."""
     programme, engine = load(path)

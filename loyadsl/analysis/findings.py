@@ -11,6 +11,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from loyadsl.analysis import smt
+from loyadsl.analysis.asserts import free_line_findings
 from loyadsl.analysis.collisions import state_needed
 from loyadsl.analysis.search import fired
 from loyadsl.compile import ir
@@ -47,7 +48,7 @@ def findings(programme: ir.Programme, engine: Engine) -> list[Diagnostic]:
                               f"`{loser.name}` wins only where that reward comes to nothing", loser.span,
                     f"give `{loser.name}` a priority above {winner.priority}, narrow `{winner.name}`, "
                     "or move one of them to another group"))
-    return out
+    return out + free_line_findings(programme, engine)
 
 
 def _shadows(winner: ir.ICampaign, loser: ir.ICampaign, zone: ZoneInfo, engine: Engine) -> bool:

@@ -89,6 +89,15 @@ class Search:
         self._run(ctx, [a, b], {frozenset((a, b)): (a, b)}, found, {frozenset((a, b))})
         return found.get((a, b))
 
+    def candidates(self, names: Sequence[str]) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+        """Receipts with their customers on which these campaigns may fire together: the time, store and
+        channel the first two share, the customers their audiences name, the grid of quantities and prices."""
+        ctx = self.context(names[0], names[-1]) if names else None
+        if ctx is None:
+            return
+        for customer, receipt in itertools.product(self._customers(list(names)), self._receipts(ctx, list(names), False)):
+            yield ({**receipt, "customer_id": customer["id"]} if customer is not None else receipt), customer
+
     def confirm(self, receipt: dict[str, Any], customer: dict[str, Any] | None, a: str, b: str) -> Witness | None:
         """The witness, if the runtime fires both campaigns on this receipt and customer."""
         outcome = self._evaluate(receipt, customer)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from loyadsl.check import lints
 from loyadsl.check import types as t
+from loyadsl.check.asserts import check_asserts
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
@@ -148,8 +149,9 @@ class Checker:
         self._unused_warnings()
         for finding in lints.run(c for c in campaigns if c is not None):
             self.report(finding)
+        asserts = check_asserts(self.table.asserts.values(), self.value, self.report)
         if settings is None or any(c is None for c in campaigns) or groups is None or state is None \
-                or self.broken_experiments:
+                or self.broken_experiments or asserts is None:
             return None
         if not unjoined_experiments(self.table.experiments.values(), [c.arm for c in campaigns if c], self.report):
             return None
@@ -164,6 +166,7 @@ class Checker:
             sources=tuple(sorted(sources, key=lambda s: s.path)),
             state=state,
             experiments=tuple(self.experiments.values()),
+            asserts=asserts,
         )
 
     def _template_hint(self, name: str) -> str | None:

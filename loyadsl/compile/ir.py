@@ -281,6 +281,19 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
+class IAssert:
+    """``assert NAME { SUBJECT <= LIMIT }`` (docs/collisions.md, "Assertions"): ``unit`` is the limit's type
+    (percent in millionths, money in minor units, points in point minor units)."""
+
+    name: str
+    title: str | None
+    subject: str  # discount | points | line_discount
+    unit: str  # percent | money | points
+    limit: int
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Programme:
     name: str
     version: str | None
@@ -290,3 +303,4 @@ class Programme:
     sources: tuple[SourceFile, ...]
     state: IState = field(default_factory=IState)
     experiments: tuple[IExperiment, ...] = ()
+    asserts: tuple[IAssert, ...] = ()  # checked by loyadsl/analysis/bounds.py, not part of the bundle

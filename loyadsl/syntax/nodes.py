@@ -441,6 +441,16 @@ class ExperimentDecl(Decl):
     anonymous: str | None = None
 
 
+@dataclass(frozen=True)
+class AssertDecl(Decl):
+    """``assert max_off "No receipt gets more than 40% off" { discount <= 40% }``: a bound on every receipt
+    that the compiler proves, or breaks with a witness (docs/collisions.md, "Assertions")."""
+
+    title: str | None
+    subject: str  # discount | points | line_discount (the checker says which are known)
+    limit: Expr
+
+
 # ----------------------------------------------------------------------------------------- state declarations
 # docs/state.md: what lives between receipts. Values stay expressions (literals with units), the
 # checker types and scales them.

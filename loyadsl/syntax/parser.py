@@ -65,7 +65,7 @@ SETTING_STARTS = {
     "experiment": "experiment_item_input",
 }
 STARTS = ("module", "expr_input", "actions_input", "clause_input", "group_item_input", "template_use_input",
-          *SETTING_STARTS.values())
+          *SETTING_STARTS.values(), "assert_body_input")
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CURRENCY_SYMBOLS = {"₽": "RUB", "$": "USD", "€": "EUR", "₴": "UAH", "₸": "KZT"}
@@ -78,7 +78,7 @@ NAME_PATTERN = re.compile(r"[^\W\d]\w*\Z")  # the grammar's NAME: a Unicode lett
 _BLOCK_WORDS = {"LEVEL": RESERVED_WORDS | {"lines", "where"}, "COMBO": RESERVED_WORDS | {"lines", "where", "of"}}
 _UNITS = {"unit": "units", "day": "days", "hour": "hours", "minute": "minutes", "pts": "points"}
 _TOP_LEVEL = re.compile(r"(programme|import|skus|stores|categories|brands|channels|strings|group|template|campaign"
-                        r"|account|redemption|tiers|counter|chips|coupons|certificates|referral|experiment)\b(?!\.)")
+                        r"|account|redemption|tiers|counter|chips|coupons|certificates|referral|experiment|assert)\b(?!\.)")
 _AMOUNT_AND_UNIT = re.compile(r"([0-9]+(?:\.[0-9]+)?)[ \t]*(.+)", re.S)
 
 # Readable names of the terminals that are not plain keywords or punctuation.
@@ -194,7 +194,8 @@ def _lark() -> Lark:
 _TRIVIA: ContextVar[Trivia | None] = ContextVar("loya_trivia", default=None)
 # The rules whose children are the settings of a block, each on its own line in canonical form.
 _BLOCKS = frozenset({"header", "group_decl", "ladder_decl", "account_decl", "redemption_decl", "counter_decl",
-                     "chips_decl", "coupons_decl", "certificates_decl", "referral_decl", "experiment_decl"})
+                     "chips_decl", "coupons_decl", "certificates_decl", "referral_decl", "experiment_decl",
+                     "assert_decl"})
 _FIRST_WORD = re.compile(r"\w+")
 
 
@@ -442,6 +443,12 @@ def parse_setting(block: str, keyword: str, value: str, file: str = "<input>", l
     ``("expiry", {"expiry": ExpiryRule("after", DurationLit(365, "days"))})``."""
     prefix = keyword + (" " if value else "")
     return _fragment(SETTING_STARTS[block], prefix + value, _Origin(file, line, col, len(prefix)), tuple)
+
+
+def parse_assert_body(text: str, file: str = "<input>", line: int = 1,
+                      col: int = 1) -> tuple[tuple[str, n.Expr] | None, list[Diagnostic]]:
+    """Parse what an ``assert`` block holds, ``discount <= 40%``: (subject, limit)."""
+    return _fragment("assert_body_input", text, _Origin(file, line, col), tuple)
 
 
 def parse_template_use(text: str, file: str = "<input>", line: int = 1,
@@ -987,6 +994,19 @@ class _Builder(Transformer):
     def arm_ref(self, meta: Any, children: list[Any]) -> n.ArmRef:
         experiment, arm = children
         return n.ArmRef(str(experiment), str(arm), span=self._span(meta))
+
+    # -------------------------------------------------------------------------- assertions
+
+    def assert_decl(self, meta: Any, children: list[Any]) -> n.AssertDecl:
+        name, title, (subject, limit) = children
+        return n.AssertDecl(self._name(name, "assert"), self._title(title), subject, limit, span=self._span(meta))
+
+    def assert_body(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr]:
+        subject, _, limit = children
+        return str(subject), limit
+
+    def assert_body_input(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr]:
+        return children[0]
 
     # -------------------------------------------------------------------------- clauses
 

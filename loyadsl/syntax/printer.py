@@ -117,6 +117,9 @@ def decl_lines(decl: n.Decl, src: Trivia | None = None) -> list[Line]:
         return _block(src, decl, head, [line for c in decl.clauses for line in clause_lines(c, 1, src)])
     if isinstance(decl, n.ExperimentDecl):
         return _block(src, decl, f"experiment {decl.name}{_title(decl.title)}", experiment_lines(decl, src))
+    if isinstance(decl, n.AssertDecl):
+        body = _setting(src, decl, decl.subject, format_assert_body(decl))
+        return _block(src, decl, f"assert {decl.name}{_title(decl.title)}", [body])
     if isinstance(decl, n.TierLadderDecl):
         lines = [_setting(src, decl, "qualify", f"qualify {decl.measure} over {format_period(decl.period)}")]
         lines += [Line(1, format_level(level), *_whole(level)) for level in decl.levels]
@@ -162,6 +165,10 @@ def experiment_lines(decl: n.ExperimentDecl, src: Trivia) -> list[Line]:
 
 def format_experiment_arm(arm: n.ExperimentArm) -> str:
     return f"holdout {arm.weight.value}%" if arm.holdout else f"arm {arm.name} {arm.weight.value}%"
+
+
+def format_assert_body(decl: n.AssertDecl) -> str:
+    return f"{decl.subject} <= {format_expr(decl.limit)}"
 
 
 def format_arm_ref(ref: n.ArmRef) -> str:

@@ -28,6 +28,7 @@ from loyadsl.syntax.parser import (
     WEEKDAYS,
     capped,
     parse_actions,
+    parse_assert_body,
     parse_clause,
     parse_expression,
     parse_group_setting,
@@ -40,6 +41,7 @@ from loyadsl.syntax.printer import (
     clause_value,
     format_action,
     format_arm_ref,
+    format_assert_body,
     format_expr,
     format_template_use,
     quote,
@@ -52,11 +54,12 @@ CLAUSE_KEYS = ("group", "priority", "valid", "weekdays", "hours", "stores", "cha
 SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templates", n.CampaignDecl: "campaigns",
             n.AccountDecl: "accounts", n.RedemptionDecl: "redemption", n.TierLadderDecl: "tiers",
             n.CounterDecl: "counters", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates",
-            n.ReferralDecl: "referral", n.ExperimentDecl: "experiments"}
+            n.ReferralDecl: "referral", n.ExperimentDecl: "experiments",
+            n.AssertDecl: "asserts"}
 _KIND_OF_SECTION = {"lists": "list", "groups": "group", "templates": "template", "campaigns": "campaign",
                     "accounts": "account", "redemption": "redemption", "tiers": "tiers", "counters": "counter",
                     "coupons": "coupons", "certificates": "certificates", "referral": "referral",
-                    "experiments": "experiment"}
+                    "experiments": "experiment", "asserts": "assert"}
 # Sections of declarations a programme has at most one of: a mapping, or a list like the others.
 SINGLE_SECTIONS = ("redemption", "tiers", "referral")
 # The keys of each state declaration's mapping besides `name` and `title` (a counter's kind is its name key).
@@ -295,7 +298,8 @@ class _Reader:
         make = {"list": self.list_decl, "group": self.group, "template": self.template, "campaign": self.campaign,
                 "account": self.account, "redemption": self.redemption, "tiers": self.ladder,
                 "counter": self.counter, "coupons": self.coupons, "certificates": self.certificates,
-                "referral": self.referral, "experiment": self.experiment}
+                "referral": self.referral, "experiment": self.experiment,
+                "assert": self.assert_}
         if kind not in make:
             self.fail(at, f"unknown declaration `{kind}`", did_you_mean(kind, list(make)) or
                       f"a declaration is one of: {', '.join(make)}")
@@ -483,6 +487,22 @@ class _Reader:
             return None
         return n.ExperimentDecl(name, self.text(pairs.get("title"), "a title"), arms=tuple(arms), **fields,
                                 span=self.span(node))
+
+    def assert_(self, node: Node) -> n.AssertDecl | None:
+        """``{name, title, that: "discount <= 40%"}`` (docs/collisions.md, "Assertions")."""
+        pairs = self.mapping(node, "an assertion", ("name", "title", "that"))
+        if pairs is None:
+            return None
+        name = self.name(self.required(pairs, "name", "an assertion"), "an assertion")
+        that_node = self.required(pairs, "that", "an assertion")
+        that = self.text(that_node, "`that`", required=True)
+        if name is None or that is None or not isinstance(that_node, ScalarNode):
+            return None
+        body, diags = parse_assert_body(that, self.file, *self.where(that_node))
+        self.embedded(diags)
+        if body is None:
+            return None
+        return n.AssertDecl(name, self.text(pairs.get("title"), "a title"), body[0], body[1], span=self.span(node))
 
     # -------------------------------------------------------------------------- state declarations
 
@@ -821,6 +841,9 @@ def _decl_yaml(decl: n.Decl) -> Any:
         return group
     if isinstance(decl, n.ExperimentDecl):
         return _experiment_yaml(decl)
+    if isinstance(decl, n.AssertDecl):
+        asserted = {"name": decl.name} | ({} if decl.title is None else {"title": decl.title})
+        return asserted | {"that": format_assert_body(decl)}
     if isinstance(decl, n.TierLadderDecl | n.RedemptionDecl | n.ReferralDecl | n.AccountDecl | n.CounterDecl
                   | n.CouponSeriesDecl | n.CertificateDecl):
         return _state_yaml(decl)
