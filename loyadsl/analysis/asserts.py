@@ -19,6 +19,7 @@ from typing import Any
 
 from loyadsl.analysis import bounds
 from loyadsl.analysis.search import Search
+from loyadsl.check.asserts import MULTIPLIER_SCALE
 from loyadsl.check.types import PPM
 from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, error, warning
@@ -68,7 +69,7 @@ def diagnostics(verdicts: list[Verdict], programme: ir.Programme) -> list[Diagno
 
 
 def _verify(a: ir.IAssert, programme: ir.Programme, engine: Engine) -> Verdict:
-    limit = Fraction(a.limit, PPM) if a.unit == "percent" else Fraction(a.limit)
+    limit = Fraction(a.limit, SCALES.get(a.unit, 1))
     bound, per_campaign = _bounds(a, programme)
     if bound is not None and bound <= limit:
         return Verdict(a, "proved", _in_unit(a, bound))
@@ -101,6 +102,10 @@ def _bounds(a: ir.IAssert, programme: ir.Programme) -> tuple[bounds.Bound, Calla
         def rate(c: ir.ICampaign) -> bounds.Bound:
             return bounds.points_rate(c, p)
         return bounds.points_share(p), rate
+    if a.subject == "multiplier":
+        def extra(c: ir.ICampaign) -> bounds.Bound:
+            return bounds.multiplier_extra(c, p) if c.multiplier_base else Fraction(0)
+        return bounds.multiplier(p), extra
     if a.subject == "points":
         def points(c: ir.ICampaign) -> bounds.Bound:
             return bounds.points_amount(c, p)
@@ -154,21 +159,37 @@ def _line_share(o: Outcome, p: ir.Programme) -> Fraction:
     return max((Fraction(line.discount, line.amount) for line in o.lines if line.amount > 0), default=Fraction(0))
 
 
+def _multiplier(o: Outcome, p: ir.Programme) -> Fraction:
+    """The largest (base + its multipliers' points) / base's points among the bases that gave points."""
+    bases = {c.name: c.multiplier_base for c in p.campaigns if c.multiplier_base}
+    given: dict[str, int] = {}
+    for e in o.effects:
+        if e.kind == "points":
+            key = bases.get(e.campaign, e.campaign)
+            given[key] = given.get(key, 0) + e.total
+    own = {e.campaign: e.total for e in o.effects if e.kind == "points"}
+    ratios = [Fraction(total, own[base]) for base, total in given.items()
+              if base in set(bases.values()) and own.get(base, 0) > 0]
+    return max(ratios, default=Fraction(1))
+
+
 MEASURES: dict[tuple[str, str], Callable[[Outcome, ir.Programme], Fraction]] = {
     ("discount", "percent"): _discount_share,
     ("discount", "money"): lambda o, p: Fraction(o.discount_total),
     ("points", "percent"): _points_share,
     ("points", "points"): lambda o, p: Fraction(o.points_total),
     ("line_discount", "percent"): _line_share,
+    ("multiplier", "multiplier"): _multiplier,
 }
+SCALES = {"percent": PPM, "multiplier": MULTIPLIER_SCALE}  # a limit's integer unit
 
 
 # ---------------------------------------------------------------------------------------------- wording
 
 
 def _in_unit(a: ir.IAssert, value: Fraction) -> Fraction:
-    """A share as millionths (the unit of a percent limit); amounts as they are."""
-    return value * PPM if a.unit == "percent" else value
+    """A share as millionths (the unit of a percent limit), a multiplier in thousandths; amounts as they are."""
+    return value * SCALES.get(a.unit, 1)
 
 
 def _show(a: ir.IAssert, value: Fraction | int, p: ir.Programme) -> str:
@@ -179,6 +200,8 @@ def _show(a: ir.IAssert, value: Fraction | int, p: ir.Programme) -> str:
         return minor_text(hundredths, 2).removesuffix(".00") + "%"
     if a.unit == "money":
         return f"{minor_text(round(value), p.settings.minor)} {p.settings.currency}"
+    if a.unit == "multiplier":
+        return "x" + minor_text(round(value), 3).rstrip("0").rstrip(".")
     return f"{minor_text(round(value), p.settings.points_minor)} points"
 
 

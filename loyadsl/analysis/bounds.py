@@ -252,6 +252,44 @@ def _everything(predicate: ir.IExpr) -> bool:
     return isinstance(predicate, ir.Const) and predicate.value is True
 
 
+def multiplier_extra(c: ir.ICampaign, programme: ir.Programme) -> Bound:
+    """For a multiplier (`accrue xK of BASE`): K − 1, read from its extra rate and its base's rate."""
+    base = next((b for b in programme.campaigns if b.name == c.multiplier_base), None)
+    if base is None:
+        return Fraction(0)
+    rates = _accrual_rates(base)
+    extras = _accrual_rates(c)
+    if len(rates) != 1 or len(extras) != 1:
+        return None
+    rate, extra = rates[0], extras[0]
+    if isinstance(rate, ir.Const) and isinstance(extra, ir.Const) and isinstance(rate.value, int) \
+            and isinstance(extra.value, int) and rate.value > 0:
+        return Fraction(extra.value, rate.value)
+    if extra == rate:
+        return ONE
+    if isinstance(extra, ir.Arith) and extra.op == Op.MUL and extra.left == rate and isinstance(extra.right, ir.Const):
+        return Fraction(int(extra.right.value))  # type: ignore[arg-type]
+    if isinstance(extra, ir.MulDiv) and extra.left == rate and isinstance(extra.right, ir.Const):
+        return Fraction(int(extra.right.value), extra.denominator)  # type: ignore[arg-type]
+    return None
+
+
+def _accrual_rates(c: ir.ICampaign) -> list[ir.IExpr]:
+    return [a.args[0] for a, _ in rewards(c.actions, 0) if isinstance(a, ir.Reward) and a.op == Op.ACCRUE_TOTAL]
+
+
+def multiplier(programme: ir.Programme) -> Bound:
+    """The largest multiple of a base campaign's points that it and its multipliers give together:
+    1 + the stacked K − 1 of the multipliers of each base (1 when there are none)."""
+    best: Bound = ONE
+    for base in {c.multiplier_base for c in programme.campaigns if c.multiplier_base}:
+        def extra(c: ir.ICampaign, base: str | None = base) -> Bound:
+            return multiplier_extra(c, programme) if c.multiplier_base == base else Fraction(0)
+        total = add(ONE, amount(programme, extra))
+        best = None if best is None or total is None else max(best, total)
+    return best
+
+
 def point_value(points: int, programme: ir.Programme) -> int:
     """What ``points`` (point minor units) are worth in money minor units, rounded up."""
     s = programme.settings

@@ -6,6 +6,7 @@ here only what they say is checked: a known subject, and a limit of a unit that 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
 
 from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, did_you_mean, error
@@ -18,7 +19,10 @@ SUBJECTS: dict[str, tuple[tuple[str, ...], str]] = {
     "points": (("percent", "points"), "the points a receipt earns: their value as a share of what is paid, "
                                       "or a number of points"),
     "line_discount": (("percent",), "one line's discount as a share of the line's amount"),
+    "multiplier": (("multiplier",), "the points a base campaign and the multipliers of it give together, "
+                                    "as a multiple of the base campaign's own"),
 }
+MULTIPLIER_SCALE = 1000  # a multiplier limit in thousandths: x2.5 is 2500
 Value = Callable[[n.Expr], ir.IExpr | None]
 Report = Callable[[Diagnostic], None]
 
@@ -37,6 +41,8 @@ def _assert(decl: n.AssertDecl, value: Value, report: Report) -> ir.IAssert | No
                      did_you_mean(decl.subject, list(SUBJECTS)) or "write e.g. `discount <= 40%`"))
         return None
     units, measures = SUBJECTS[decl.subject]
+    if decl.subject == "multiplier":
+        return _multiplier(decl, report)
     limit = value(decl.limit)
     if limit is None:
         return None
@@ -49,3 +55,16 @@ def _assert(decl: n.AssertDecl, value: Value, report: Report) -> ir.IAssert | No
                      f"write e.g. `{decl.subject} <= {'40%' if 'percent' in units else '1000.00 RUB'}`"))
         return None
     return ir.IAssert(decl.name, decl.title, decl.subject, unit, limit.value, span=decl.span)
+
+
+def _multiplier(decl: n.AssertDecl, report: Report) -> ir.IAssert | None:
+    """``multiplier <= x4``: a number of at least 1, kept in thousandths."""
+    try:
+        factor = Decimal(decl.limit.text) if isinstance(decl.limit, n.NumberLit) else None
+    except InvalidOperation:
+        factor = None
+    if factor is None or factor < 1 or (factor * MULTIPLIER_SCALE) % 1:
+        report(error(BAD_ASSERT, f"assertion `{decl.name}`: a multiplier is bounded by a number of at least 1 "
+                                 "with at most 3 decimals, as in `x4`", decl.limit.span, "write `multiplier <= x4`"))
+        return None
+    return ir.IAssert(decl.name, decl.title, "multiplier", "multiplier", int(factor * MULTIPLIER_SCALE), span=decl.span)

@@ -1005,6 +1005,10 @@ class _Builder(Transformer):
         subject, _, limit = children
         return str(subject), limit
 
+    def assert_multiplier(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr]:
+        subject, _, factor = children
+        return str(subject), n.NumberLit(self._digits(factor.value[1:], self._tspan(factor)), span=self._tspan(factor))
+
     def assert_body_input(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr]:
         return children[0]
 

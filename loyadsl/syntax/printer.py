@@ -168,6 +168,8 @@ def format_experiment_arm(arm: n.ExperimentArm) -> str:
 
 
 def format_assert_body(decl: n.AssertDecl) -> str:
+    if decl.subject == "multiplier" and isinstance(decl.limit, n.NumberLit):
+        return f"multiplier <= x{decl.limit.text}"
     return f"{decl.subject} <= {format_expr(decl.limit)}"
 
 

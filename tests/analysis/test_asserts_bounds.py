@@ -164,3 +164,21 @@ def test_the_docs_example_is_proved() -> None:
     verdicts = asserts.verify(programme, engine)
     assert [v.answer for v in verdicts] == ["proved"] * 3
     assert [v.bound for v in verdicts] == [600_000, 600_000, 50_000]  # 60% off, 60% of a line, 5% in points
+
+
+def test_stacked_multipliers_are_bounded_and_a_stack_above_the_cap_is_shown() -> None:
+    text = HEAD + """group base { priority 100  stacking first_by_priority  basis discounted }
+group promo { priority 50  stacking stack_all  basis discounted }
+campaign cashback { group base  then accrue 3% on receipt }
+campaign weekend { group promo  weekdays [sat, sun]  then accrue x2 of cashback }
+campaign dairy { group promo  then accrue x3 of cashback on lines where category "dairy" }
+campaign tuesday { group promo  weekdays [tue]  then accrue x5 of cashback }
+assert cap { multiplier <= x7 }
+assert tight { multiplier <= x3.5 }
+"""
+    programme, engine = compiled(text)
+    cap, tight = asserts.verify(programme, engine)
+    # x2 (weekends) and x5 (Tuesdays) never meet, so the worst stack is Tuesday with dairy
+    assert cap.answer == "proved" and cap.bound == 7000  # 1 + (5 - 1) + (3 - 1): Tuesday and dairy
+    assert tight.answer == "broken" and tight.witness is not None
+    assert tight.witness["measured"] > 3500
