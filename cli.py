@@ -30,7 +30,7 @@ from rich.table import Table
 from loyadsl import __version__
 from loyadsl.ab import ab as ab_app
 from loyadsl.api import CheckResult, check_file, compile_file, is_yaml
-from loyadsl.diagnostics import Diagnostic, did_you_mean, error, has_errors
+from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, has_errors
 from loyadsl.evaluation import Evaluation
 from loyadsl.offers.cli import offers as offers_app
 from loyadsl.render import (
@@ -126,8 +126,9 @@ def check(
         "--format", "-f", help="text for people, json for machines, sarif, junit or github (annotations) for CI")
     ] = CheckFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="warnings fail too (exit 1)")] = False,
-    collisions: Annotated[bool, typer.Option("--collisions", help="also the collision findings, LOY310-LOY311 "
-                                             "(docs/collisions.md; needs the analysis extra)")] = False,
+    collisions: Annotated[bool, typer.Option("--collisions/--no-collisions", help="the collision findings, "
+                                             "LOY310-LOY313, of a programme that checks clean (docs/collisions.md; "
+                                             "skipped with a note without the analysis extra)")] = True,
 ) -> None:
     """Parse and type-check programmes; print diagnostics (exit 1 if any error, or warning with --strict).
     A folder is walked for its main programmes (those with a `programme` header; docs/cli.md)."""
@@ -138,7 +139,7 @@ def check(
     for path in _programme_files(paths, fmt is CheckFormat.json):
         result = check_file(path, allow_dir or ())
         if collisions and result.ok:
-            result.diagnostics += _collision_findings(path, fmt is CheckFormat.json)
+            result.diagnostics += _new_findings(_collision_findings(path, fmt), result.diagnostics)
         if result.ok and result.programme is not None and result.programme.asserts:
             result.diagnostics += _assertion_verdicts(path, fmt is CheckFormat.json)
         every += result.diagnostics
@@ -158,12 +159,29 @@ def check(
     raise typer.Exit(EXIT_FINDINGS if _fails(every, strict) else EXIT_OK)
 
 
-def _collision_findings(path: Path, as_json: bool) -> list[Diagnostic]:
+def _collision_findings(path: Path, fmt: CheckFormat) -> list[Diagnostic]:
+    """The findings, when the solver is installed; without it, a note in text (nothing is claimed)."""
+    import importlib.util
+
+    if importlib.util.find_spec("z3") is None:
+        if fmt is CheckFormat.text:
+            err.print("note: collision findings (LOY310-LOY313) need the analysis extra: "
+                      "pip install 'loyadsl[analysis]' (--no-collisions skips them)")
+        return []
     from loyadsl.analysis import cli as analysis
     try:
         return analysis.check_findings(path)
     except LoyaError as exc:
-        _fail(exc.message, EXIT_FINDINGS, as_json, exc.code)
+        _fail(exc.message, EXIT_FINDINGS, fmt is CheckFormat.json, exc.code)
+
+
+def _new_findings(findings: list[Diagnostic], known: list[Diagnostic]) -> list[Diagnostic]:
+    """The findings, less a LOY311 (never fires) on a campaign the checker already said can never apply (LOY301)."""
+    def within(inner: Span | None, outer: Span | None) -> bool:
+        return inner is not None and outer is not None and inner.file == outer.file and \
+            (outer.line, outer.col) <= (inner.line, inner.col) <= (outer.end_line, outer.end_col)
+    never = [d.span for d in known if d.code == "LOY301"]
+    return [f for f in findings if not (f.code == "LOY311" and any(within(span, f.span) for span in never))]
 
 
 def _assertion_verdicts(path: Path, as_json: bool) -> list[Diagnostic]:

@@ -93,9 +93,11 @@ def test_the_code_pages_examples(code: str, tmp_path: Path) -> None:
         assert (code in [f["code"] for f in data["findings"]]) is reported, (code, reported, data["findings"])
 
 
-def test_check_with_collisions_reports_the_findings_as_warnings() -> None:
-    plain = json.loads(run("check", PROGRAMME, "-f", "json").output)
+def test_check_reports_the_findings_as_warnings_by_default() -> None:
+    plain = json.loads(run("check", PROGRAMME, "-f", "json", "--no-collisions").output)
     assert plain["warnings"] == 0
+    default = json.loads(run("check", PROGRAMME, "-f", "json").output)
+    assert [d["code"] for d in default["diagnostics"]] == ["LOY311", "LOY310"]
     data = json.loads(run("check", PROGRAMME, "-f", "json", "--collisions").output)
     assert [d["code"] for d in data["diagnostics"]] == ["LOY311", "LOY310"] and data["errors"] == 0
     assert run("check", PROGRAMME, "--collisions").exit_code == 0
