@@ -15,6 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -195,8 +196,8 @@ WORK: dict[str, Work] = {
 }
 
 
-def create_app(processor: Processor) -> Starlette:
-    metrics = Metrics()
+def create_app(processor: Processor, metrics: Metrics | None = None) -> Starlette:
+    metrics = metrics or Metrics()
 
     def _metrics(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
         return PlainTextResponse(metrics.render(p.held_total()), media_type="text/plain; version=0.0.4")
@@ -215,6 +216,7 @@ def create_app(processor: Processor) -> Starlette:
 
 # ---------------------------------------------------------------------------------- uvicorn workers
 ENV_DB, ENV_KEYS, ENV_HOLD = "LOYA_SERVE_DB", "LOYA_SERVE_TRUSTED_KEYS", "LOYA_SERVE_HOLD_SECONDS"
+ENV_METRICS = "LOYA_SERVE_METRICS_DIR"  # where the workers share their counters (several workers only)
 
 
 def from_environment() -> Starlette:
@@ -225,4 +227,5 @@ def from_environment() -> Starlette:
         raise SystemExit(f"the database's schema is version {store.schema_version()}, this server needs "
                          f"{SCHEMA_VERSION}: run `loya db upgrade`")
     hold = int(os.environ.get(ENV_HOLD, "300"))
-    return create_app(Processor(store, keys, hold))
+    shared = os.environ.get(ENV_METRICS)
+    return create_app(Processor(store, keys, hold), Metrics(Path(shared) if shared else None))

@@ -11,6 +11,7 @@ import importlib
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,7 +85,7 @@ def serve(
     hold_seconds: Annotated[int, typer.Option(min=1, help="how long calculate holds points")] = 300,
 ) -> None:
     """Run the processing server: tills calculate, confirm, cancel and return receipts over HTTP."""
-    from loyadsl.server.app import ENV_DB, ENV_HOLD, ENV_KEYS
+    from loyadsl.server.app import ENV_DB, ENV_HOLD, ENV_KEYS, ENV_METRICS
 
     with usage_errors():
         for module in ("starlette", "uvicorn"):
@@ -96,8 +97,11 @@ def serve(
         store.close()
     os.environ.update({ENV_DB: db, ENV_KEYS: ",".join(k.hex() for k in keys), ENV_HOLD: str(hold_seconds)})
     import uvicorn
-    uvicorn.run("loyadsl.server.app:from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", timeout_graceful_shutdown=10)
+    with tempfile.TemporaryDirectory(prefix="loya-metrics-") as shared:  # the workers' counters, summed per scrape
+        if workers > 1:
+            os.environ[ENV_METRICS] = shared
+        uvicorn.run("loyadsl.server.app:from_environment", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", timeout_graceful_shutdown=10)
 
 
 def _public_key(path: Path) -> bytes:

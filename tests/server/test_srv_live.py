@@ -241,3 +241,24 @@ def _fresh(db_url: str) -> str:
     with psycopg.connect(base + "/postgres", autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return f"{base}/{name}"
+
+
+# ---------------------------------------------------------------------------------- metrics
+@pytest.mark.parametrize("live", [2], indirect=True)
+def test_metrics_sum_the_workers(live: Live) -> None:
+    """With 2 workers a scrape, whichever worker answers it, counts every worker's requests."""
+    import urllib.request
+
+    for _ in range(30):
+        Client(live.url, timeout=5).health()
+    time.sleep(2.5)  # each worker publishes its counters at most once a second
+
+    def scrape() -> str:
+        with urllib.request.urlopen(f"{live.url}/v1/metrics", timeout=5) as response:
+            return response.read().decode()
+
+    for _ in range(6):  # the scrapes land on either worker
+        text = scrape()
+        assert 'loya_requests_total{endpoint="health",status="200"} ' in text
+        counted = int(text.split('loya_requests_total{endpoint="health",status="200"} ')[1].split()[0])
+        assert counted >= 30, text  # the start-up probes count too
