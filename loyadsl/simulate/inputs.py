@@ -362,7 +362,8 @@ def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
                 if type(obj) is not dict:
                     yield Bad(source, f"a receipt is a JSON object, got {_kind(obj)}", obj)
                     continue
-                if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and deeper(obj, MAX_JSON_DEPTH):
+                if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and _deep_bound(raw, obj.get(lines_key)) \
+                        > MAX_JSON_DEPTH and deeper(obj, MAX_JSON_DEPTH):
                     yield Bad(source, f"the record nests deeper than {MAX_JSON_DEPTH} levels",
                               raw[:QUARANTINE_PREFIX].decode("utf-8", "replace") + "…")
                     continue
@@ -571,6 +572,18 @@ def deeper(value: Any, limit: int) -> bool:
             if type(child) is dict or type(child) is list:  # json.loads makes no subclasses
                 stack.append((child, level + 1))
     return False
+
+
+def _deep_bound(raw: bytes, lines: Any) -> int:
+    """At least the nesting depth of the JSON text ``raw`` whose lines are ``lines``: every object
+    or array is one ``{`` or ``[`` of the text, and a path from the top down passes through one line
+    at most, so of the lines that are objects or arrays all but one are off the deepest path. A
+    receipt of many flat lines is known shallow without walking it (``deeper``)."""
+    brackets = raw.count(b"{") + raw.count(b"[")
+    if type(lines) is not list:
+        return brackets
+    containers = sum(1 for line in lines if type(line) is dict or type(line) is list)
+    return brackets - max(0, containers - 1)
 
 
 def _is_text(obj: Any) -> bool:
