@@ -36,6 +36,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
+import msgspec
+
 from loyadsl.runtime.errors import LoyaError, ReceiptError
 from loyadsl.runtime.limits import MAX_JSON_DEPTH, MAX_RECEIPT_BYTES
 from loyadsl.runtime.model import Receipt
@@ -348,7 +350,7 @@ def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
                               raw[:QUARANTINE_PREFIX].decode("utf-8", "replace") + "…")
                     continue
                 try:
-                    obj = json.loads(raw)
+                    obj = loads(raw)
                 except UnicodeDecodeError:
                     yield Bad(source, "not UTF-8 text", raw.decode("utf-8", "replace").rstrip("\r\n"))
                     continue
@@ -584,6 +586,26 @@ def _deep_bound(raw: bytes, lines: Any) -> int:
         return brackets
     containers = sum(1 for line in lines if type(line) is dict or type(line) is list)
     return brackets - max(0, containers - 1)
+
+
+FAST_BRACKETS = 512  # a line with more objects and arrays than this is read by json.loads alone
+_decode = msgspec.json.Decoder().decode
+
+
+def loads(raw: bytes) -> Any:
+    """``json.loads(raw)``, sooner: msgspec's decoder reads the line first (about 1.5 times faster),
+    and whatever it refuses goes to ``json.loads``, which reads it or says what is wrong in its own
+    words. Where the two differ, msgspec is the one that refuses (a number past a double's range,
+    an integer of 4,300 digits, a surrogate written in UTF-8, NaN, a byte-order mark;
+    tests/simulate/test_inputs_loads.py), and it reads the same values, key order and floats
+    otherwise. A line of many objects and arrays goes to ``json.loads`` at once: how deep each
+    can nest before it gives up differs."""
+    if raw.count(b"{") + raw.count(b"[") <= FAST_BRACKETS:
+        try:
+            return _decode(raw)
+        except msgspec.DecodeError:
+            pass
+    return json.loads(raw)
 
 
 def _is_text(obj: Any) -> bool:
