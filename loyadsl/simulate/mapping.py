@@ -284,7 +284,8 @@ class Mapping:
         if return_of is not None:
             out["lines"] = [self._returned(line, i) for i, line in enumerate(lines)]
         else:
-            built = [self._line(line, i) for i, line in enumerate(lines)]
+            make = self._line_builder
+            built = [make(line, i) for i, line in enumerate(lines)]
             if all(line["line_no"] is None for line in built):
                 for number, line in enumerate(built, 1):  # numbered in the order they come
                     line["line_no"] = number
