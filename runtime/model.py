@@ -378,8 +378,10 @@ def _present(receipt: Receipt, coupons: Any, redeem: Any, certificates: Any) -> 
 
 
 def _attrs_ok(attrs: dict[str, str]) -> bool:
-    return all((key.isascii() and value.isascii()) or not (_surrogate(key) or _surrogate(value))
-               for key, value in attrs.items())
+    for key, value in attrs.items():  # a loop, not all(...): a line has an attribute or two
+        if not (key.isascii() and value.isascii()) and (_surrogate(key) or _surrogate(value)):
+            return False
+    return True
 
 
 _CATEGORIES: set[str] = set()  # categories found valid: a small vocabulary, so a line's check is one lookup

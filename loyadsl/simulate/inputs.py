@@ -36,6 +36,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
+import msgspec
+
 from loyadsl.runtime.errors import LoyaError, ReceiptError
 from loyadsl.runtime.limits import MAX_JSON_DEPTH, MAX_RECEIPT_BYTES
 from loyadsl.runtime.model import Receipt
@@ -348,7 +350,7 @@ def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
                               raw[:QUARANTINE_PREFIX].decode("utf-8", "replace") + "…")
                     continue
                 try:
-                    obj = json.loads(raw)
+                    obj = loads(raw)
                 except UnicodeDecodeError:
                     yield Bad(source, "not UTF-8 text", raw.decode("utf-8", "replace").rstrip("\r\n"))
                     continue
@@ -362,7 +364,8 @@ def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
                 if type(obj) is not dict:
                     yield Bad(source, f"a receipt is a JSON object, got {_kind(obj)}", obj)
                     continue
-                if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and deeper(obj, MAX_JSON_DEPTH):
+                if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and _deep_bound(raw, obj.get(lines_key)) \
+                        > MAX_JSON_DEPTH and deeper(obj, MAX_JSON_DEPTH):
                     yield Bad(source, f"the record nests deeper than {MAX_JSON_DEPTH} levels",
                               raw[:QUARANTINE_PREFIX].decode("utf-8", "replace") + "…")
                     continue
@@ -571,6 +574,38 @@ def deeper(value: Any, limit: int) -> bool:
             if type(child) is dict or type(child) is list:  # json.loads makes no subclasses
                 stack.append((child, level + 1))
     return False
+
+
+def _deep_bound(raw: bytes, lines: Any) -> int:
+    """At least the nesting depth of the JSON text ``raw`` whose lines are ``lines``: every object
+    or array is one ``{`` or ``[`` of the text, and a path from the top down passes through one line
+    at most, so of the lines that are objects or arrays all but one are off the deepest path. A
+    receipt of many flat lines is known shallow without walking it (``deeper``)."""
+    brackets = raw.count(b"{") + raw.count(b"[")
+    if type(lines) is not list:
+        return brackets
+    containers = sum(1 for line in lines if type(line) is dict or type(line) is list)
+    return brackets - max(0, containers - 1)
+
+
+FAST_BRACKETS = 512  # a line with more objects and arrays than this is read by json.loads alone
+_decode = msgspec.json.Decoder().decode
+
+
+def loads(raw: bytes) -> Any:
+    """``json.loads(raw)``, sooner: msgspec's decoder reads the line first (about 1.5 times faster),
+    and whatever it refuses goes to ``json.loads``, which reads it or says what is wrong in its own
+    words. Where the two differ, msgspec is the one that refuses (a number past a double's range,
+    an integer of 4,300 digits, a surrogate written in UTF-8, NaN, a byte-order mark;
+    tests/simulate/test_inputs_loads.py), and it reads the same values, key order and floats
+    otherwise. A line of many objects and arrays goes to ``json.loads`` at once: how deep each
+    can nest before it gives up differs."""
+    if raw.count(b"{") + raw.count(b"[") <= FAST_BRACKETS:
+        try:
+            return _decode(raw)
+        except msgspec.DecodeError:
+            pass
+    return json.loads(raw)
 
 
 def _is_text(obj: Any) -> bool:

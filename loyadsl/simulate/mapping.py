@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -284,7 +284,8 @@ class Mapping:
         if return_of is not None:
             out["lines"] = [self._returned(line, i) for i, line in enumerate(lines)]
         else:
-            built = [self._line(line, i) for i, line in enumerate(lines)]
+            make = self._line_builder
+            built = [make(line, i) for i, line in enumerate(lines)]
             if all(line["line_no"] is None for line in built):
                 for number, line in enumerate(built, 1):  # numbered in the order they come
                     line["line_no"] = number
@@ -308,35 +309,71 @@ class Mapping:
         return get
 
     def _line(self, src: Any, i: int) -> dict[str, Any]:
-        if type(src) is not dict:
-            raise FieldError(f"lines[{i}]", "a line is a JSON object")
-        out: dict[str, Any] = {"line_no": None}
-        get = src.get
-        for name, column, default, ready, convert in self._plan:
-            value = get(column)
-            if value is None:
-                value = default
-                if value is None:
-                    continue
-            if type(value) not in ready:  # the common case (already the JSON type) costs one test
-                value = convert(value, f"lines[{i}].{name}")
-            out[name] = value
-        if self.derive is not None and self.derive not in out:
-            self._derive(out)
-        attrs = get("attrs")  # the receipt JSON's own attributes object
-        if attrs is not None and type(attrs) is not dict:
-            attrs = _pairs(attrs)  # a Parquet map column reads as (key, value) pairs
-        elif attrs is not None and None in attrs.values():
-            attrs = {k: v for k, v in attrs.items() if v is not None}  # a Parquet struct: every key, null if unset
+        """The line dict of the receipt JSON from a source line (``_line_source`` says how)."""
+        return self._line_builder(src, i)
+
+    @functools.cached_property
+    def _line_builder(self) -> Callable[[Any, int], dict[str, Any]]:
+        """``_line`` as one function generated for this mapping: the plan's loop unrolled, each field's
+        column, default and converter bound once, so a line costs a lookup and a type test per field."""
+        source, names = self._line_source()
+        namespace: dict[str, Any] = {**names, "FieldError": FieldError, "_pairs": _pairs, "_attr": _attr}
+        exec(compile(source, f"<mapping {self.origin}>", "exec"), namespace)  # our own text, every value bound by name
+        return cast(Callable[[Any, int], dict[str, Any]], namespace["line"])
+
+    def _line_source(self) -> tuple[str, dict[str, Any]]:
+        """The text of the generated line function and the values it reads (columns, defaults and
+        converters are names bound to values, never written into the text). What it does, in order:
+        each field of ``_plan`` (its column, else its default; a value not of the types taken as they
+        are converted, naming ``lines[i].field``), the derived field, then the line's attributes: its
+        own ``attrs`` object (pairs read as a dict, null values dropped) merged with the mapped columns."""
+        names: dict[str, Any] = {}
+        code = ["def line(src, i):",
+                "    if type(src) is not dict:",
+                "        raise FieldError(f'lines[{i}]', 'a line is a JSON object')",
+                "    get = src.get",
+                "    out = {'line_no': None}"]
+        for k, (name, column, default, ready, convert) in enumerate(self._plan):
+            names[f"C{k}"], names[f"D{k}"], names[f"V{k}"] = column, default, convert
+            code.append(f"    v = get(C{k})")
+            if default is not None:
+                code += ["    if v is None:", f"        v = D{k}"]
+            code.append("    if v is not None:")
+            if ready:
+                names.update({f"T{k}_{j}": kind for j, kind in enumerate(ready)})
+                test = " and ".join(f"type(v) is not T{k}_{j}" for j in range(len(ready)))
+                code.append(f"        if {test}:")
+                code.append(f"            v = V{k}(v, f'lines[{{i}}].{name}')")
+            else:
+                code.append(f"        v = V{k}(v, f'lines[{{i}}].{name}')")
+            code.append(f"        out['{name}'] = v")
+        if self.derive is not None:
+            names["derive"] = self._derive
+            code += [f"    if '{self.derive}' not in out:", "        derive(out)"]
+        code += ["    attrs = get('attrs')",
+                 "    if attrs is not None and type(attrs) is not dict:",
+                 "        attrs = _pairs(attrs)",
+                 "    elif attrs is not None and None in attrs.values():",
+                 "        attrs = {k: v for k, v in attrs.items() if v is not None}"]
         if self.attrs:
-            extra = {a: _attr(src[c]) for a, c in self.attrs.items() if get(c) is not None}
-            if isinstance(attrs, dict):
-                attrs = {**attrs, **extra}
-            elif attrs is None and extra:
-                attrs = extra
-        if attrs is not None:
-            out["attrs"] = attrs
-        return out
+            code.append("    extra = {}")
+            for k, (attr, column) in enumerate(self.attrs.items()):
+                names[f"A{k}"], names[f"AC{k}"] = attr, column
+                code += [f"    v = get(AC{k})",
+                         "    if v is not None:",
+                         f"        extra[A{k}] = v if type(v) is str else _attr(v)"]
+            code += ["    if isinstance(attrs, dict):",
+                     "        attrs = {**attrs, **extra}",
+                     "    elif attrs is None and extra:",
+                     "        attrs = extra"]
+        code += ["    if attrs is not None:",
+                 "        out['attrs'] = attrs",
+                 "    return out"]
+        return "\n".join(code) + "\n", names
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without what is made from the fields on first use (generated functions do not pickle)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_plan", "_line_builder")}
 
     @functools.cached_property
     def _plan(self) -> tuple[tuple[str, str, Any, tuple[type, ...], Callable[[Any, str], Any]], ...]:

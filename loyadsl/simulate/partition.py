@@ -16,8 +16,8 @@ source, payload]``. The header is what sorting needs; the payload (``pack``) is 
 decoded only when the receipt is replayed, so a partition in memory costs about the size of its
 bytes, not five times that in Python objects. The payload holds the receipt JSON (a dict: what the
 quarantine shows if the replay refuses it, and a return's fields) and, when the reader validated it,
-the ``Receipt``'s fields (``receipt_fields``), from which the replay rebuilds the ``Receipt`` with its
-constructors instead of validating the JSON again (``receipt_of``; tests/simulate/test_spill.py
+the ``Receipt``'s slots and its lines' fields (``receipt_fields``), from which the replay sets the
+``Receipt`` up as it was instead of validating the JSON again (``receipt_of``; tests/simulate/test_spill.py
 checks the two give the same receipt). ``marshal`` rather than JSON or pickle: it writes and reads
 integers of any size, floats, strings, tuples and dicts exactly, several times faster than either,
 and these files are written and read by one run of one installation (format version 4, stable
@@ -34,6 +34,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
+
 from loyadsl.runtime.model import Line, Receipt, utc_seconds
 
 from .inputs import Record
@@ -44,6 +46,8 @@ __all__ = ["PartitionRows", "pack", "partition", "partition_index", "read_partit
 
 PARQUET_ROWS = 8192  # rows buffered per partition before a Parquet row group is written
 MARSHAL_VERSION = 4
+_line_fields = msgspec.structs.astuple
+_new_receipt = object.__new__
 _SPILL_BUFFER = 1 << 16
 _Key = tuple[bool, str, int, str]
 
@@ -82,20 +86,23 @@ def record_utc(record: Record) -> int:
 
 def receipt_fields(receipt: Receipt) -> tuple[Any, ...]:
     """A validated receipt as plain values (``marshal`` writes them), from which ``receipt_of``
-    rebuilds it: what its constructors take, and ``stateful``, which they derive differently."""
-    return (receipt.receipt_id, receipt.customer_id, receipt.datetime.isoformat(), receipt.store, receipt.channel,
-            receipt.currency, receipt.coupons, receipt.redeem, receipt.certificates, receipt.stateful,
-            tuple((line.line_no, line.sku, line.category, line.qty, line.price, line.amount, line.brand,
-                   line.min_price, line.attrs or None) for line in receipt.lines))
+    rebuilds it: every slot (the time as text), each line as all its fields in order."""
+    return (receipt.receipt_id, receipt.customer_id, receipt.datetime.isoformat(), receipt.utc, receipt.store,
+            receipt.channel, receipt.currency, receipt.coupons, receipt.redeem, receipt.certificates,
+            receipt.stateful, receipt.total, receipt.units, receipt.ordered, receipt.floors,
+            tuple([_line_fields(line) for line in receipt.lines]))
 
 
 def receipt_of(fields: tuple[Any, ...]) -> Receipt:
-    """The ``Receipt`` of ``receipt_fields``: already validated when it was read, so built by its
-    constructors (the trusted path), which derive totals, units, order and floors as validation does."""
-    receipt_id, customer, when, store, channel, currency, coupons, redeem, certificates, stateful, lines = fields
-    receipt = Receipt(receipt_id, customer, dt.datetime.fromisoformat(when), store, [Line.of(*line) for line in lines],
-                      channel, currency, coupons, redeem, certificates)
-    receipt.stateful = stateful
+    """The ``Receipt`` of ``receipt_fields``: already validated when it was read, so its slots are
+    set as they were (the trusted path: no check and nothing derived again), each line made by
+    ``Line``'s own constructor from all its fields."""
+    receipt = _new_receipt(Receipt)
+    (receipt.receipt_id, receipt.customer_id, when, receipt.utc, receipt.store, receipt.channel, receipt.currency,
+     receipt.coupons, receipt.redeem, receipt.certificates, receipt.stateful, receipt.total, receipt.units,
+     receipt.ordered, receipt.floors, lines) = fields
+    receipt.datetime = dt.datetime.fromisoformat(when)
+    receipt.lines = tuple([Line(*line) for line in lines])
     return receipt
 
 

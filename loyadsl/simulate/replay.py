@@ -331,10 +331,14 @@ class PartitionReplay:
                 row = tally.campaign(name)
                 row[0] += 1
                 row[10] += outcome.payable  # the revenue of the receipts it touched
-                for line, value in zip(lines, mask, strict=True):
-                    if value:
-                        row[2] += line.amount
-                        row[3] += line.qty
+                if all(mask):  # every line: the receipt's own sums
+                    row[2] += receipt.total
+                    row[3] += receipt.units
+                else:
+                    for line, value in zip(lines, mask, strict=True):
+                        if value:
+                            row[2] += line.amount
+                            row[3] += line.qty
                 if member is not None:
                     member.seen.add(name)
         for name in outcome.applied:  # a campaign that gave no money or points (a stamp, a coupon issued)

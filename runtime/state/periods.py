@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -15,9 +16,11 @@ _SPECIAL_PERIODS = {"never": "all", "customer": "all"}
 # ----------------------------------------------------------------------------------------- periods
 
 
+@functools.lru_cache(maxsize=4096)
 def period_key(local_ordinal: int, period: str) -> str:
     """The key of the calendar period holding a local date: day ``2026-11-23``, week ``2026-W48``
-    (ISO), month ``2026-11``, quarter ``2026-Q4``, year ``2026``; ``all`` for customer / never."""
+    (ISO), month ``2026-11``, quarter ``2026-Q4``, year ``2026``; ``all`` for customer / never.
+    Remembered: a replay asks it several times per receipt, about a few days of a few periods."""
     d = dt.date.fromordinal(local_ordinal)
     if period == "day":
         return d.isoformat()
@@ -91,11 +94,18 @@ def expiry_time(expiry: Expiry, from_utc: int, zone: ZoneInfo) -> int | None:
     if expiry.kind == "after":
         return from_utc + expiry.seconds
     if expiry.kind == "end_of" and expiry.period is not None:
-        end = period_end(local_date(zone)(from_utc), expiry.period)
-        if expiry.next:
-            end = period_end(end, expiry.period)
-        return local_midnight(end, zone)
+        return _end_of(local_date(zone)(from_utc), expiry.period, expiry.next, zone)
     raise ValueError(f"unknown expiry {expiry!r}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _end_of(local_ordinal: int, period: str, next_one: bool, zone: ZoneInfo) -> int:
+    """Local midnight after the period holding a local date (one period later with ``next_one``);
+    remembered, as every lot made on one day expires at the same instant."""
+    end = period_end(local_ordinal, period)
+    if next_one:
+        end = period_end(end, period)
+    return local_midnight(end, zone)
 
 
 def qualification_period(decls: StateDecls, local_ordinal: int) -> str:
