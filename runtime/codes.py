@@ -65,6 +65,10 @@ CODES: dict[str, str] = {
     "LOY235": "campaign joins an experiment's holdout",
     "LOY236": "experiment with fewer than two arms",
     "LOY237": "no campaign joins the experiment",
+    # LOY265-LOY269: unit-level discounts and redemption in steps (docs/units.md)
+    "LOY265": "unit position outside its group",
+    "LOY266": "unit group size less than 1",
+    "LOY267": "rounding declared for money off a unit",
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",

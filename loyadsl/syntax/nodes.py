@@ -255,6 +255,21 @@ class IssueCoupon(Action):
     series: str
 
 
+@dataclass(frozen=True)
+class UnitDiscount(Action):
+    """``discount 50% on unit 2 of every 2 units of lines where P [rounded per unit|line]`` (docs/units.md).
+
+    ``pick`` is "nth" (``unit K``, ``nth`` the K), "cheapest" or "most_expensive"; ``value`` a percentage
+    or money off each picked unit; ``rounding`` "unit", "line" or None (as written: None prints nothing)."""
+
+    value: Expr
+    pick: str
+    every: Expr
+    selection: Selection
+    nth: Expr | None = None
+    rounding: str | None = None
+
+
 # ----------------------------------------------------------------------------------------- clauses
 
 

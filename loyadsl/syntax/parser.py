@@ -1118,6 +1118,26 @@ class _Builder(Transformer):
     def r_set_price(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr, str | None]:
         return "set_price", children[0], None
 
+    # unit-level discounts (docs/units.md)
+    def a_unit_discount(self, meta: Any, children: list[Any]) -> n.UnitDiscount:
+        value, (pick, nth), every, selection, rounding = children
+        return n.UnitDiscount(value, pick, every, selection, nth, rounding, span=self._span(meta))
+
+    def pick_nth(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr | None]:
+        return "nth", children[0]
+
+    def pick_cheapest(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr | None]:
+        return "cheapest", None
+
+    def pick_most_expensive(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr | None]:
+        return "most_expensive", None
+
+    def round_per_unit(self, meta: Any, children: list[Any]) -> str:
+        return "unit"
+
+    def round_per_line(self, meta: Any, children: list[Any]) -> str:
+        return "line"
+
     def a_tiers(self, meta: Any, children: list[Any]) -> n.Tiers:
         subject, *branches = children
         return n.Tiers(subject, tuple(branches), span=self._span(meta))

@@ -435,6 +435,11 @@ def _one_line_action(action: n.Action) -> str:
         return f"spend {format_expr(action.value)} from {action.counter}"
     if isinstance(action, n.IssueCoupon):
         return f"issue {action.series}"
+    if isinstance(action, n.UnitDiscount):  # docs/units.md
+        pick = f"unit {_count(action.nth)}" if action.nth is not None else f"{action.pick} unit"
+        rounded = "" if action.rounding is None else f" rounded per {action.rounding}"
+        return (f"discount {format_expr(action.value)} on {pick} of every {_count(action.every)} units of "
+                f"{format_selection(action.selection)}{rounded}")
     raise TypeError(f"not an action: {action!r}")
 
 
