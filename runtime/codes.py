@@ -69,6 +69,7 @@ CODES: dict[str, str] = {
     "LOY265": "unit position outside its group",
     "LOY266": "unit group size less than 1",
     "LOY267": "rounding declared for money off a unit",
+    "LOY268": "redemption step less than one point",
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",

@@ -58,3 +58,18 @@ def unit_discount(c: Checker, a: n.UnitDiscount, scope: Scope) -> ir.IAction | N
             return None
         op = Op.NTH_UNIT_PERCENT_LINE if a.rounding == "line" else Op.NTH_UNIT_PERCENT
     return ir.Reward(op, pred, (value, ir.Const(t.COUNT, position), ir.Const(t.COUNT, every)), span=a.span)
+
+
+def redemption_steps(c: Checker, e: n.Expr | None) -> int | None:
+    """``redemption { steps 100 points }``: points are redeemed only in whole multiples of this (in point
+    minor units); None when absent or wrong (reported: LOY202 for another type, LOY268 below one point)."""
+    if e is None:
+        return None
+    steps = c.constant(e, t.POINTS, "the redemption's step")
+    if steps is None:
+        return None
+    if steps < 1:
+        c.report(error("LOY268", f"a redemption step of {c.shown(steps, t.POINTS)} is no step", e.span,
+                       "write the least number of points a redemption takes, e.g. `steps 100 points`"))
+        return None
+    return steps

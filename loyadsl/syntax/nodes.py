@@ -497,6 +497,7 @@ class RedemptionDecl(Decl):
     min_payment: Expr | None = None  # money left to pay in other tender
     exclude: Selection | None = None
     accrue_on_redeemed: bool = False
+    steps: Expr | None = None  # points: redeemed only in whole multiples of this (docs/units.md)
 
 
 @dataclass(frozen=True)

@@ -832,6 +832,9 @@ class _Builder(Transformer):
     def rd_accrue_on_redeemed(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         return "accrue on redeemed", {"accrue_on_redeemed": True}, self._span(meta)
 
+    def rd_steps(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "steps", {"steps": children[0]}, self._span(meta)  # docs/units.md
+
     def ladder_decl(self, meta: Any, children: list[Any]) -> n.TierLadderDecl:
         name, title, (_, qualify, _), *levels = children
         return n.TierLadderDecl(self._name(name, "tier ladder"), self._title(title), qualify["measure"],

@@ -204,6 +204,7 @@ def state_settings(decl: n.Decl) -> list[tuple[str, str]]:
             out.append(("exclude", format_selection(decl.exclude)))
         if decl.accrue_on_redeemed:
             out.append(("accrue on redeemed", ""))
+        add("steps", decl.steps)  # docs/units.md
     elif isinstance(decl, n.TierLadderDecl):
         out.append(("qualify", f"{decl.measure} over {format_period(decl.period)}"))
     elif isinstance(decl, n.CounterDecl):
