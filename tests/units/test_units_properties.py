@@ -177,3 +177,39 @@ def test_units_redemption_in_steps_and_a_full_return_nets_to_zero(items: list[tu
     assert without_returns(restored) == without_returns(before)
     assert back.discount == o.discount_total
     assert back.money + back.points_money + back.certificates_money == o.payable
+
+
+def stateless_shop() -> Engine:
+    """units_shop.loya without its account, redemption and cashback: the stateless path, where the
+    generated driver runs unless a trace is asked for (runtime/driver.py)."""
+    text = (Path(__file__).parent / "units_shop.loya").read_text(encoding="utf-8")
+    for start, end in (("account bonus", "skus coffee"), ('campaign cashback', None)):
+        cut = text.index(start)
+        text = text[:cut] + (text[text.index(end):] if end else "")
+    text += 'group first { priority 20 stacking best_for_customer basis discounted }\n' \
+            'campaign best_a { group first then discount 40% on unit 1 of every 2 units of lines where sku in coffee }\n' \
+            'campaign best_b { group first then discount 15.00 RUB on cheapest unit of every 2 units of lines }\n'
+    data, result = compile_text(text, "shop.loya", Path("shop.loya"))
+    assert data is not None, [str(d) for d in result.diagnostics]
+    engine = Engine(load_bundle(data))
+    assert "def drive" in engine.driver_source
+    return engine
+
+
+SHOP_ENGINE = stateless_shop()
+SHOP_LINES = st.lists(st.tuples(st.sampled_from(["C1", "C2", "C3", "T1", "H1", "K1", "K2", "K3", "J1", "J2", "X"]),
+                                st.sampled_from([1000, 2000, 3000, 7000, 2500]), st.integers(0, 30_000)),
+                      min_size=1, max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(SHOP_LINES)
+def test_units_driver_and_general_loop_agree(items: list[tuple[str, int, int]]) -> None:
+    """The generated driver (no trace) and the general loop (with a trace) give the same outcome."""
+    data = receipt(items)
+    fast = SHOP_ENGINE.evaluate(data).to_dict()
+    slow = SHOP_ENGINE.evaluate(data, explain=True).to_dict()
+    for key in ("lines", "effects", "applied", "discount_total", "payable", "points_total"):
+        assert fast[key] == slow[key], key
+    assert [(r["campaign"], r["reason"]) for r in fast["rejected"]] == \
+        [(r["campaign"], r["reason"]) for r in slow["rejected"]]
