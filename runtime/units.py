@@ -4,7 +4,9 @@
 selected lines' whole units (⌊qty⌋) are ordered as for ``free F in N units``: by unit value, most
 expensive first, ties by ``line_no``; they form consecutive groups of N, and in each complete group
 the unit at position K gets the discount. ``cheapest unit`` is position N, ``most_expensive unit``
-position 1. ``limit M per receipt`` caps the discounted units, in that order.
+position 1. Without ``of every N units`` (``discount 50% on cheapest unit of lines where P``) the
+selected units are one group, whose cheapest unit is its last position (K = -1 in the bytecode).
+``limit M per receipt`` caps the discounted units, in that order.
 
 A line is a run of equal units, so the picked positions of a line are counted in closed form, never
 expanded: a 10⁶-unit line costs what a one-unit line costs. A percentage is rounded per unit (each
@@ -62,15 +64,23 @@ class NthUnit:
 
 def picks(r: Context, ref: int, nth: int, every: int) -> list[Pick]:
     """The picked units per line: position ``nth`` (1-based) of each complete group of ``every`` units,
-    the units ordered by value, most expensive first (ties: line_no); at most ``r.budget`` of them."""
+    the units ordered by value, most expensive first (ties: line_no); at most ``r.budget`` of them.
+    ``every`` 0: one group of all the selected units, where a negative ``nth`` counts from the cheapest
+    end (-1 is the cheapest unit)."""
     sel = r.match(ref)
-    if not sel or every < 1 or not 1 <= nth <= every:
+    if not sel or every < 0 or (every > 0 and not 1 <= nth <= every):
         return []
     basis, budget = r.basis, r.budget
     runs = sorted((-(line.price * basis[line.index] // line.amount if line.amount else 0), line.line_no, line.index,
                    line.units) for line in sel if line.units > 0)
-    full = sum(run[3] for run in runs) // every * every  # positions in complete groups
-    k = nth - 1
+    total = sum(run[3] for run in runs)
+    if every == 0:  # one group: all the units
+        every, k = total, (nth - 1 if nth > 0 else total + nth)
+        if not 0 <= k < total:
+            return []
+    else:
+        k = nth - 1
+    full = total // every * every  # positions in complete groups
 
     def picked_below(x: int) -> int:  # picked positions in [0, x)
         return x // every + (1 if x % every > k else 0)

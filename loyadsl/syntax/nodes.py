@@ -264,7 +264,7 @@ class UnitDiscount(Action):
 
     value: Expr
     pick: str
-    every: Expr
+    every: Expr | None  # None: one group of all the selected units (``discount 50% on cheapest unit of lines``)
     selection: Selection
     nth: Expr | None = None
     rounding: str | None = None

@@ -1126,6 +1126,10 @@ class _Builder(Transformer):
         value, (pick, nth), every, selection, rounding = children
         return n.UnitDiscount(value, pick, every, selection, nth, rounding, span=self._span(meta))
 
+    def a_unit_discount_once(self, meta: Any, children: list[Any]) -> n.UnitDiscount:
+        value, (pick, nth), selection, rounding = children
+        return n.UnitDiscount(value, pick, None, selection, nth, rounding, span=self._span(meta))
+
     def pick_nth(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr | None]:
         return "nth", children[0]
 

@@ -439,8 +439,8 @@ def _one_line_action(action: n.Action) -> str:
     if isinstance(action, n.UnitDiscount):  # docs/units.md
         pick = f"unit {_count(action.nth)}" if action.nth is not None else f"{action.pick} unit"
         rounded = "" if action.rounding is None else f" rounded per {action.rounding}"
-        return (f"discount {format_expr(action.value)} on {pick} of every {_count(action.every)} units of "
-                f"{format_selection(action.selection)}{rounded}")
+        every = "" if action.every is None else f"every {_count(action.every)} units of "
+        return f"discount {format_expr(action.value)} on {pick} of {every}{format_selection(action.selection)}{rounded}"
     raise TypeError(f"not an action: {action!r}")
 
 

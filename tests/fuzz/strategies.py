@@ -421,9 +421,9 @@ VALID_ACTION = st.one_of(
     # unit-level discounts (docs/units.md)
     st.tuples(_pick(["50%", "33.33%", "0.01 RUB", "10.00 RUB"]), _pick(["unit 2", "unit 1", "cheapest unit",
                                                                       "most_expensive unit"]),
-              _pick(["2", "3"]), VALID_SELECTION, _pick(["", " rounded per unit", " rounded per line"]))
-    .map(lambda t: f"discount {t[0]} on {t[1]} of every {t[2]} units of {t[3]}"
-                   f"{t[4] if t[0].endswith('%') else ''}"),
+              _pick(["every 2 units of ", "every 3 units of ", ""]), VALID_SELECTION,
+              _pick(["", " rounded per unit", " rounded per line"]))
+    .map(lambda t: f"discount {t[0]} on {t[1]} of {t[2]}{t[3]}{t[4] if t[0].endswith('%') else ''}"),
 )
 STATE_ACTIONS = {"account": "accrue 5% on receipt to bonus", "counter": "add units(lines where category \"coffee\") to coffee",
                  "chips": "add 1 to stickers", "coupons": "issue welcome"}

@@ -68,7 +68,9 @@ def expanded(lines: list[Line], basis: list[int], nth: int, every: int, budget: 
     group of every; the first ``budget`` of them: line index -> the picked units' values."""
     units = sorted((-(line.price * basis[line.index] // line.amount if line.amount else 0), line.line_no, line.index)
                    for line in lines for _ in range(line.units))
-    full = len(units) // every * every
+    if every == 0:  # one group of all the units; a negative nth counts from the cheapest end
+        every, nth = len(units), (nth if nth > 0 else len(units) + nth + 1)
+    full = len(units) // every * every if every else 0
     chosen = [u for p, u in enumerate(units[:full]) if p % every == nth - 1]
     if budget is not None:
         chosen = chosen[:budget]
@@ -79,12 +81,12 @@ def expanded(lines: list[Line], basis: list[int], nth: int, every: int, budget: 
 
 
 @settings(max_examples=300, deadline=None)
-@given(LINES, st.integers(1, 5), st.data(), st.one_of(st.none(), st.integers(0, 6)), st.booleans())
+@given(LINES, st.integers(0, 5), st.data(), st.one_of(st.none(), st.integers(0, 6)), st.booleans())
 def test_units_closed_form_picks_what_the_expansion_picks(items: list[tuple[str, int, int]], every: int,
                                                           data: st.DataObject, budget: int | None,
                                                           discounted: bool) -> None:
     lines = lines_of(items)
-    nth = data.draw(st.integers(1, every), label="nth")
+    nth = data.draw(st.integers(1, every) if every else st.integers(-8, 8), label="nth")
     basis = [line.amount * 3 // 4 if discounted else line.amount for line in lines]
     r = SimpleNamespace(match=lambda _: lines, basis=basis, budget=budget, vec=None, nlines=len(lines))
     got = {i: (value, count) for i, value, count in picks(r, 0, nth, every)}
@@ -107,22 +109,24 @@ def receipt(items: list[tuple[str, int, int]], customer: str | None = None, rede
 
 
 PICKS = st.sampled_from(["unit 1", "unit 2", "cheapest unit", "most_expensive unit"])
+EVERY = st.sampled_from([0, 2, 3, 4])  # 0: no `of every N units`, one group of all the selected units
 
 
 @settings(max_examples=120, deadline=None)
-@given(LINES, PICKS, st.integers(2, 4), st.sampled_from(["50%", "33.33%", "100%", "7.00 RUB"]),
+@given(LINES, PICKS, EVERY, st.sampled_from(["50%", "33.33%", "100%", "7.00 RUB"]),
        st.sampled_from(["", " rounded per unit", " rounded per line"]), st.sampled_from(["floor", "half_up", "ceil"]),
        st.sampled_from(["", "limit 3 per receipt"]))
 def test_units_discounts_sum_exactly_and_match_the_expansion(items: list[tuple[str, int, int]], pick: str,
                                                               every: int, value: str, rounded: str, rounding: str,
                                                               limit: str) -> None:
     money = value.endswith("RUB")
-    action = f"discount {value} on {pick} of every {every} units of lines where sku in [\"A\", \"B\"]" + \
+    groups = f"every {every} units of " if every else ""
+    action = f"discount {value} on {pick} of {groups}lines where sku in [\"A\", \"B\"]" + \
         ("" if money else rounded)
     e = engine(action, limit, rounding)
     o = e.evaluate(receipt(items)).to_dict()
     lines = lines_of(items)
-    nth = {"unit 1": 1, "unit 2": 2, "cheapest unit": every, "most_expensive unit": 1}[pick]
+    nth = {"unit 1": 1, "unit 2": 2, "cheapest unit": every or -1, "most_expensive unit": 1}[pick]
     selected = [line for line in lines if line.sku in ("A", "B")]
     want = expanded(selected, [line.amount for line in lines], nth, every, 3 if limit else None)
     rnd = ROUNDERS[rounding]
