@@ -116,6 +116,7 @@ class Op(StrEnum):
     NTH_UNIT_PERCENT = "NTH_UNIT_PERCENT"
     NTH_UNIT_PERCENT_LINE = "NTH_UNIT_PERCENT_LINE"
     NTH_UNIT_AMOUNT = "NTH_UNIT_AMOUNT"
+    NTH_UNIT_PRICE = "NTH_UNIT_PRICE"
 
 
 ROUNDING_MODES = ("floor", "ceil", "half_up", "half_even")
@@ -224,6 +225,7 @@ OPCODES: dict[Op, OpSpec] = {
     Op.NTH_UNIT_PERCENT: OpSpec((INT, INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),
     Op.NTH_UNIT_PERCENT_LINE: OpSpec((INT, INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),
     Op.NTH_UNIT_AMOUNT: OpSpec((INT, INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),
+    Op.NTH_UNIT_PRICE: OpSpec((INT, INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),  # new unit price
 }
 
 NAMED_KINDS = ("counter", "account", "benefit", "series")  # what a state op's name operand may name

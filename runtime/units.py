@@ -44,7 +44,7 @@ class NthUnit:
 
     def rewards(self) -> dict[str, Callable[..., None]]:
         return {"NTH_UNIT_PERCENT": self.percent, "NTH_UNIT_PERCENT_LINE": self.percent_line,
-                "NTH_UNIT_AMOUNT": self.amount}
+                "NTH_UNIT_AMOUNT": self.amount, "NTH_UNIT_PRICE": self.price}
 
     def percent(self, r: Context, ref: int, ppm: int, nth: int, every: int) -> None:
         """P% off each picked unit, rounded per unit."""
@@ -60,6 +60,12 @@ class NthUnit:
         """Money off each picked unit, at most the unit's value."""
         money = max(0, money)
         _give(r, [(i, count * min(money, value)) for i, value, count in picks(r, ref, nth, every)])
+
+
+    def price(self, r: Context, ref: int, money: int, nth: int, every: int) -> None:
+        """Each picked unit costs ``money``: its value less that, never below zero."""
+        money = max(0, money)
+        _give(r, [(i, count * (value - money)) for i, value, count in picks(r, ref, nth, every) if value > money])
 
 
 def picks(r: Context, ref: int, nth: int, every: int) -> list[Pick]:

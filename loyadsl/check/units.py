@@ -4,7 +4,8 @@
 * V is a percentage (at most 100%) or money, and gives something (LOY221, LOY207, LOY202);
 * N is a constant count of at least 1 (LOY266); K a constant from 1 to N (LOY265); without
   `of every N units` the selected units are one group, K at least 1;
-* `rounded per ...` rounds a percentage: with money, whose amount off a unit is exact, it is LOY267.
+* `rounded per ...` rounds a percentage: with money, whose amount off a unit is exact, it is LOY267;
+* ``price M on unit K ...``: each picked unit costs M (money, zero allowed: free; LOY202, LOY221).
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ def unit_discount(c: Checker, a: n.UnitDiscount, scope: Scope) -> ir.IAction | N
             c.report(error("LOY265", f"unit {position} names no unit", a.nth.span,
                            "positions start at 1: `unit 1` is the most expensive unit, `cheapest unit` the cheapest"))
         return None
+    if a.price:  # the parser takes no rounding here: a price is exact
+        if value.type != t.MONEY:
+            c.report(error("LOY202", f"a unit's price is money, not {value.type}", a.value.span,
+                           "write e.g. `price 1.00 " + c._currency() + " on unit 2 of every 2 units of ...`"))
+            return None
+        if not c._gives(value, a.value.span, "a price", zero=True):
+            return None
+        op = Op.NTH_UNIT_PRICE
+        return ir.Reward(op, pred, (value, ir.Const(t.COUNT, position), ir.Const(t.COUNT, every)), span=a.span)
     if value.type not in (t.PERCENT, t.MONEY):
         c.report(error("LOY202", f"a discount is a percentage or money, not {value.type}", a.value.span,
                        "write e.g. `50%` or `10.00 " + c._currency() + "`"))

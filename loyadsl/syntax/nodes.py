@@ -268,6 +268,7 @@ class UnitDiscount(Action):
     selection: Selection
     nth: Expr | None = None
     rounding: str | None = None
+    price: bool = False  # ``price 1.00 RUB on unit 2 of every 2 units ...``: the picked unit costs the value
 
 
 # ----------------------------------------------------------------------------------------- clauses

@@ -1130,6 +1130,14 @@ class _Builder(Transformer):
         value, (pick, nth), selection, rounding = children
         return n.UnitDiscount(value, pick, None, selection, nth, rounding, span=self._span(meta))
 
+    def a_unit_price(self, meta: Any, children: list[Any]) -> n.UnitDiscount:
+        value, (pick, nth), every, selection = children
+        return n.UnitDiscount(value, pick, every, selection, nth, price=True, span=self._span(meta))
+
+    def a_unit_price_once(self, meta: Any, children: list[Any]) -> n.UnitDiscount:
+        value, (pick, nth), selection = children
+        return n.UnitDiscount(value, pick, None, selection, nth, price=True, span=self._span(meta))
+
     def pick_nth(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr | None]:
         return "nth", children[0]
 

@@ -440,7 +440,8 @@ def _one_line_action(action: n.Action) -> str:
         pick = f"unit {_count(action.nth)}" if action.nth is not None else f"{action.pick} unit"
         rounded = "" if action.rounding is None else f" rounded per {action.rounding}"
         every = "" if action.every is None else f"every {_count(action.every)} units of "
-        return f"discount {format_expr(action.value)} on {pick} of {every}{format_selection(action.selection)}{rounded}"
+        verb = "price" if action.price else "discount"
+        return f"{verb} {format_expr(action.value)} on {pick} of {every}{format_selection(action.selection)}{rounded}"
     raise TypeError(f"not an action: {action!r}")
 
 

@@ -424,6 +424,8 @@ VALID_ACTION = st.one_of(
               _pick(["every 2 units of ", "every 3 units of ", ""]), VALID_SELECTION,
               _pick(["", " rounded per unit", " rounded per line"]))
     .map(lambda t: f"discount {t[0]} on {t[1]} of {t[2]}{t[3]}{t[4] if t[0].endswith('%') else ''}"),
+    st.tuples(_pick(["1.00 RUB", "0 RUB"]), _pick(["unit 2", "cheapest unit"]), _pick(["every 2 units of ", ""]),
+              VALID_SELECTION).map(lambda t: f"price {t[0]} on {t[1]} of {t[2]}{t[3]}"),
 )
 STATE_ACTIONS = {"account": "accrue 5% on receipt to bonus", "counter": "add units(lines where category \"coffee\") to coffee",
                  "chips": "add 1 to stickers", "coupons": "issue welcome"}

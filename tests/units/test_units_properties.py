@@ -113,15 +113,15 @@ EVERY = st.sampled_from([0, 2, 3, 4])  # 0: no `of every N units`, one group of 
 
 
 @settings(max_examples=120, deadline=None)
-@given(LINES, PICKS, EVERY, st.sampled_from(["50%", "33.33%", "100%", "7.00 RUB"]),
+@given(LINES, PICKS, EVERY, st.sampled_from(["50%", "33.33%", "100%", "7.00 RUB", "price 1.00 RUB", "price 0 RUB"]),
        st.sampled_from(["", " rounded per unit", " rounded per line"]), st.sampled_from(["floor", "half_up", "ceil"]),
        st.sampled_from(["", "limit 3 per receipt"]))
 def test_units_discounts_sum_exactly_and_match_the_expansion(items: list[tuple[str, int, int]], pick: str,
                                                               every: int, value: str, rounded: str, rounding: str,
                                                               limit: str) -> None:
-    money = value.endswith("RUB")
+    money, price = value.endswith("RUB"), value.startswith("price")
     groups = f"every {every} units of " if every else ""
-    action = f"discount {value} on {pick} of {groups}lines where sku in [\"A\", \"B\"]" + \
+    action = f"{value if price else 'discount ' + value} on {pick} of {groups}lines where sku in [\"A\", \"B\"]" + \
         ("" if money else rounded)
     e = engine(action, limit, rounding)
     o = e.evaluate(receipt(items)).to_dict()
@@ -132,7 +132,9 @@ def test_units_discounts_sum_exactly_and_match_the_expansion(items: list[tuple[s
     rnd = ROUNDERS[rounding]
     for line, out in zip(lines, o["lines"], strict=True):
         values = want.get(line.index, [])
-        if money:
+        if price:  # each picked unit costs the price: its value less that, never below zero
+            expect = sum(max(0, v - (100 if "1.00" in value else 0)) for v in values)
+        elif money:
             expect = sum(min(700, v) for v in values)
         elif rounded == " rounded per line":
             expect = rnd(sum(values) * int(float(value[:-1]) * 10_000), MILLION)
