@@ -867,6 +867,7 @@ def _redemption(value: Any, path: str, accounts: tuple[str, ...], n_predicates: 
         min_payment=_int(_field(r, "min_payment", path), f"{path}.min_payment", 0),
         exclude=None if exclude is None else _index(exclude, f"{path}.exclude", n_predicates, "predicates"),
         accrue_on_redeemed=_bool(_field(r, "accrue_on_redeemed", path), f"{path}.accrue_on_redeemed"),
+        steps=_int(r.get("steps", 1), f"{path}.steps", 1),  # docs/units.md
     )
 
 

@@ -68,6 +68,11 @@ CODES: dict[str, str] = {
     # LOY238-LOY239: programme assertions (issue 12; docs/collisions.md, "Assertions")
     "LOY238": "assertion with an unknown subject or a limit of the wrong unit",
     "LOY239": "assertion broken: a receipt exceeds its limit (witness)",
+    # LOY265-LOY269: unit-level discounts and redemption in steps (docs/units.md)
+    "LOY265": "unit position outside its group",
+    "LOY266": "unit group size less than 1",
+    "LOY267": "rounding declared for money off a unit",
+    "LOY268": "redemption step less than one point",
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",

@@ -46,6 +46,7 @@ class Redemption:
     min_payment: int = 0  # money left for other tender
     exclude: int | None = None  # predicate index: lines that may not be paid by points
     accrue_on_redeemed: bool = False
+    steps: int = 1  # points are redeemed in whole multiples of this, point minor units (docs/units.md)
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,6 +112,11 @@ class Op(StrEnum):
     ADD_COUNTER = "ADD_COUNTER"
     SPEND_COUNTER = "SPEND_COUNTER"
     ISSUE_COUPON = "ISSUE_COUPON"
+    # unit-level discounts (docs/units.md)
+    NTH_UNIT_PERCENT = "NTH_UNIT_PERCENT"
+    NTH_UNIT_PERCENT_LINE = "NTH_UNIT_PERCENT_LINE"
+    NTH_UNIT_AMOUNT = "NTH_UNIT_AMOUNT"
+    NTH_UNIT_PRICE = "NTH_UNIT_PRICE"
 
 
 ROUNDING_MODES = ("floor", "ceil", "half_up", "half_even")
@@ -214,6 +219,13 @@ OPCODES: dict[Op, OpSpec] = {
     Op.ADD_COUNTER: OpSpec((INT,), None, ACTIONS_ONLY, "const", names="counter"),  # count (< 0 counts as 0)
     Op.SPEND_COUNTER: OpSpec((INT,), None, ACTIONS_ONLY, "const", names="counter"),  # count
     Op.ISSUE_COUPON: OpSpec((), None, ACTIONS_ONLY, "const", names="series"),  # one coupon of the series
+    # unit-level discounts (docs/units.md): value, the unit's position K, the group size N; units sorted as
+    # for FREE_UNITS, position K of each complete group of N gets the value: ppm rounded per unit, ppm
+    # rounded per line, money off (at most the unit's value)
+    Op.NTH_UNIT_PERCENT: OpSpec((INT, INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),
+    Op.NTH_UNIT_PERCENT_LINE: OpSpec((INT, INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),
+    Op.NTH_UNIT_AMOUNT: OpSpec((INT, INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),
+    Op.NTH_UNIT_PRICE: OpSpec((INT, INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),  # new unit price
 }
 
 NAMED_KINDS = ("counter", "account", "benefit", "series")  # what a state op's name operand may name

@@ -14,6 +14,7 @@ from typing import Protocol
 from .bundle import Bundle, ComboSpec
 from .model import Line
 from .money import ROUNDERS, allocate, allocate_units
+from .units import NthUnit
 
 MILLION = 1_000_000
 
@@ -76,6 +77,7 @@ class Pricer:
             "ADD_COUNTER": add_counter,
             "SPEND_COUNTER": spend_counter,
             "ISSUE_COUPON": issue_coupon,
+            **NthUnit(self.round).rewards(),  # unit-level discounts (runtime/units.py)
         }
 
     # ------------------------------------------------------------------------------ accruals

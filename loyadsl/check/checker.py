@@ -19,6 +19,7 @@ from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_expe
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
 from loyadsl.check.types import Type
+from loyadsl.check.units import unit_discount
 from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, warning
 from loyadsl.runtime.declarations import Budget, UsageLimit
@@ -667,6 +668,8 @@ class Checker:
                 self.report(error("LOY201", f"unknown coupon series `{a.series}`", a.span, self._series_hint(a.series)))
                 return None
             return ir.StateAction(Op.ISSUE_COUPON, a.series, span=a.span)
+        if isinstance(a, n.UnitDiscount):  # docs/units.md
+            return unit_discount(self, a, scope)
         self.report(error("LOY202", f"unsupported action {type(a).__name__}", a.span))
         return None
 

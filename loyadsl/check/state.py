@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from loyadsl.check import types as t
 from loyadsl.check.resolve import SymbolTable
 from loyadsl.check.types import Type
+from loyadsl.check.units import redemption_steps
 from loyadsl.compile import ir
 from loyadsl.diagnostics import Span, did_you_mean, error
 from loyadsl.runtime.declarations import (
@@ -198,7 +199,10 @@ class StateChecker:
             ok = ok and exclude is not None
         if not ok or max_share is None or min_payment is None:
             return None
-        return ir.IRedemption(tuple(names), max_share, min_payment, exclude, d.accrue_on_redeemed)
+        steps = redemption_steps(self.c, d.steps)  # docs/units.md
+        if d.steps is not None and steps is None:
+            return None
+        return ir.IRedemption(tuple(names), max_share, min_payment, exclude, d.accrue_on_redeemed, steps or 1)
 
     def _tiers(self, d: n.TierLadderDecl) -> Tiers | None:
         ok = True

@@ -132,6 +132,7 @@ def state_section(state: ir.IState, pool: Pool) -> dict[str, Any]:
             "accounts": list(r.accounts), "max_share": r.max_share, "min_payment": r.min_payment,
             "exclude": None if r.exclude is None else pool.predicate(r.exclude),
             "accrue_on_redeemed": r.accrue_on_redeemed,
+            **({"steps": r.steps} if r.steps != 1 else {}),  # docs/units.md; absent: 1, bundles stay as they were
         },
         "tiers": None if t is None else {
             "name": t.name, "title": t.title, "measure": t.measure,

@@ -243,6 +243,7 @@ class IRedemption:
     min_payment: int  # money
     exclude: IExpr | None  # lines that may not be paid by points
     accrue_on_redeemed: bool
+    steps: int = 1  # points (in point minor units) are redeemed in whole multiples of this (docs/units.md)
 
 
 @dataclass(frozen=True)

@@ -234,9 +234,11 @@ def _receipt(step: Step, number: int, state: CustomerState | None, when: dt.date
         lines.append(item)
     receipt: Json = {"receipt_id": f"R{number + 1}", "customer_id": None if state is None else state.id,
                      "datetime": when.isoformat(), "store_id": step.store_id, "lines": lines}
-    for key in ("channel", "coupons", "redeem"):
+    for key in ("channel", "coupons"):
         if getattr(step, key) is not None:
             receipt[key] = getattr(step, key)
+    if step.redeem is not None:  # points to pay with, or "max": receipt JSON's {"points": ...} (docs/state.md)
+        receipt["redeem"] = {"points": step.redeem}
     return receipt
 
 

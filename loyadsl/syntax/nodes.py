@@ -255,6 +255,22 @@ class IssueCoupon(Action):
     series: str
 
 
+@dataclass(frozen=True)
+class UnitDiscount(Action):
+    """``discount 50% on unit 2 of every 2 units of lines where P [rounded per unit|line]`` (docs/units.md).
+
+    ``pick`` is "nth" (``unit K``, ``nth`` the K), "cheapest" or "most_expensive"; ``value`` a percentage
+    or money off each picked unit; ``rounding`` "unit", "line" or None (as written: None prints nothing)."""
+
+    value: Expr
+    pick: str
+    every: Expr | None  # None: one group of all the selected units (``discount 50% on cheapest unit of lines``)
+    selection: Selection
+    nth: Expr | None = None
+    rounding: str | None = None
+    price: bool = False  # ``price 1.00 RUB on unit 2 of every 2 units ...``: the picked unit costs the value
+
+
 # ----------------------------------------------------------------------------------------- clauses
 
 
@@ -492,6 +508,7 @@ class RedemptionDecl(Decl):
     min_payment: Expr | None = None  # money left to pay in other tender
     exclude: Selection | None = None
     accrue_on_redeemed: bool = False
+    steps: Expr | None = None  # points: redeemed only in whole multiples of this (docs/units.md)
 
 
 @dataclass(frozen=True)

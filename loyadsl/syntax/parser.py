@@ -839,6 +839,9 @@ class _Builder(Transformer):
     def rd_accrue_on_redeemed(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         return "accrue on redeemed", {"accrue_on_redeemed": True}, self._span(meta)
 
+    def rd_steps(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "steps", {"steps": children[0]}, self._span(meta)  # docs/units.md
+
     def ladder_decl(self, meta: Any, children: list[Any]) -> n.TierLadderDecl:
         name, title, (_, qualify, _), *levels = children
         return n.TierLadderDecl(self._name(name, "tier ladder"), self._title(title), qualify["measure"],
@@ -1141,6 +1144,38 @@ class _Builder(Transformer):
 
     def r_set_price(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr, str | None]:
         return "set_price", children[0], None
+
+    # unit-level discounts (docs/units.md)
+    def a_unit_discount(self, meta: Any, children: list[Any]) -> n.UnitDiscount:
+        value, (pick, nth), every, selection, rounding = children
+        return n.UnitDiscount(value, pick, every, selection, nth, rounding, span=self._span(meta))
+
+    def a_unit_discount_once(self, meta: Any, children: list[Any]) -> n.UnitDiscount:
+        value, (pick, nth), selection, rounding = children
+        return n.UnitDiscount(value, pick, None, selection, nth, rounding, span=self._span(meta))
+
+    def a_unit_price(self, meta: Any, children: list[Any]) -> n.UnitDiscount:
+        value, (pick, nth), every, selection = children
+        return n.UnitDiscount(value, pick, every, selection, nth, price=True, span=self._span(meta))
+
+    def a_unit_price_once(self, meta: Any, children: list[Any]) -> n.UnitDiscount:
+        value, (pick, nth), selection = children
+        return n.UnitDiscount(value, pick, None, selection, nth, price=True, span=self._span(meta))
+
+    def pick_nth(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr | None]:
+        return "nth", children[0]
+
+    def pick_cheapest(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr | None]:
+        return "cheapest", None
+
+    def pick_most_expensive(self, meta: Any, children: list[Any]) -> tuple[str, n.Expr | None]:
+        return "most_expensive", None
+
+    def round_per_unit(self, meta: Any, children: list[Any]) -> str:
+        return "unit"
+
+    def round_per_line(self, meta: Any, children: list[Any]) -> str:
+        return "line"
 
     def a_tiers(self, meta: Any, children: list[Any]) -> n.Tiers:
         subject, *branches = children

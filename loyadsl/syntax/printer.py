@@ -213,6 +213,7 @@ def state_settings(decl: n.Decl) -> list[tuple[str, str]]:
             out.append(("exclude", format_selection(decl.exclude)))
         if decl.accrue_on_redeemed:
             out.append(("accrue on redeemed", ""))
+        add("steps", decl.steps)  # docs/units.md
     elif isinstance(decl, n.TierLadderDecl):
         out.append(("qualify", f"{decl.measure} over {format_period(decl.period)}"))
     elif isinstance(decl, n.CounterDecl):
@@ -444,6 +445,12 @@ def _one_line_action(action: n.Action) -> str:
         return f"spend {format_expr(action.value)} from {action.counter}"
     if isinstance(action, n.IssueCoupon):
         return f"issue {action.series}"
+    if isinstance(action, n.UnitDiscount):  # docs/units.md
+        pick = f"unit {_count(action.nth)}" if action.nth is not None else f"{action.pick} unit"
+        rounded = "" if action.rounding is None else f" rounded per {action.rounding}"
+        every = "" if action.every is None else f"every {_count(action.every)} units of "
+        verb = "price" if action.price else "discount"
+        return f"{verb} {format_expr(action.value)} on {pick} of {every}{format_selection(action.selection)}{rounded}"
     raise TypeError(f"not an action: {action!r}")
 
 

@@ -65,7 +65,7 @@ SINGLE_SECTIONS = ("redemption", "tiers", "referral")
 # The keys of each state declaration's mapping besides `name` and `title` (a counter's kind is its name key).
 STATE_KEYS = {
     "account": ("activation", "expiry", "spend", "credit", "repay", "shortfall", "notify", "default"),
-    "redemption": ("accounts", "max share", "min payment", "exclude", "accrue on redeemed"),
+    "redemption": ("accounts", "max share", "min payment", "exclude", "accrue on redeemed", "steps"),
     "counter": ("reset",),
     "chips": ("earn", "valid", "reset"),
     "coupons": ("code", "valid", "uses", "per customer"),

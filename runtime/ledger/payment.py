@@ -81,6 +81,11 @@ class _Payer(_Receipt):
         if money <= 0:
             return 0, [0] * n, limited_by, []
         points = ledger.points_for(money)
+        if rules.steps > 1 and points % rules.steps:  # whole steps only (docs/units.md): down to the last one
+            points -= points % rules.steps
+            money, limited_by = ledger.money_of(points), "steps"  # less than before: within every limit
+            if money <= 0:
+                return 0, [0] * n, limited_by, []
         by_points = split(money, eligible, self.line_nos)
         taken = _walk(sources, points, shared_room)
         return points, by_points, limited_by, self._takes(taken, split(points, by_points, self.line_nos))

@@ -418,6 +418,14 @@ VALID_ACTION = st.one_of(
             "        >= 1000.00 RUB: discount 5% on receipt\n    }"),
     st.tuples(_pick(["5%", "100 points", "1 pts"]), _pick(["", " on receipt", ' on lines where category "dairy"']))
     .map(lambda t: f"accrue {t[0]}{t[1]}"),
+    # unit-level discounts (docs/units.md)
+    st.tuples(_pick(["50%", "33.33%", "0.01 RUB", "10.00 RUB"]), _pick(["unit 2", "unit 1", "cheapest unit",
+                                                                      "most_expensive unit"]),
+              _pick(["every 2 units of ", "every 3 units of ", ""]), VALID_SELECTION,
+              _pick(["", " rounded per unit", " rounded per line"]))
+    .map(lambda t: f"discount {t[0]} on {t[1]} of {t[2]}{t[3]}{t[4] if t[0].endswith('%') else ''}"),
+    st.tuples(_pick(["1.00 RUB", "0 RUB"]), _pick(["unit 2", "cheapest unit"]), _pick(["every 2 units of ", ""]),
+              VALID_SELECTION).map(lambda t: f"price {t[0]} on {t[1]} of {t[2]}{t[3]}"),
 )
 STATE_ACTIONS = {"account": "accrue 5% on receipt to bonus", "counter": "add units(lines where category \"coffee\") to coffee",
                  "chips": "add 1 to stickers", "coupons": "issue welcome"}
