@@ -46,6 +46,7 @@ class Redemption:
     min_payment: int = 0  # money left for other tender
     exclude: int | None = None  # predicate index: lines that may not be paid by points
     accrue_on_redeemed: bool = False
+    earn_with_burn: bool = True  # False: a receipt that redeems points accrues none (docs/order.md)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import driver
+from . import order as ordering
 from .bundle import Bundle, Campaign, Group, load_bundle
 from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, LoyaError, ReceiptError
@@ -53,7 +54,8 @@ REASONS = ("outside_dates", "wrong_weekday", "outside_hours", "store_not_eligibl
            "no_eligible_items", "audience", "condition_false", "no_effect", "lost_to_stacking",
            # with customer state (docs/state.md, section 5)
            "no_coupon", "limit_reached", "budget_exhausted", "insufficient_balance",
-           "not_in_arm")  # the customer is not in an arm the campaign joins (docs/experiments.md)
+           "not_in_arm",  # the customer is not in an arm the campaign joins (docs/experiments.md)
+           "blocked_by_exclusive")  # an `exclusive receipt` campaign applied (docs/order.md)
 _STATE_READS = frozenset(name for name, spec in OPCODES.items() if spec.names is not None)
 
 
@@ -232,6 +234,7 @@ class Engine:
                                       for c in sorted(by_group[i], key=lambda c: (-c.priority, c.order, c.index))])
             for i in order if by_group[i]
         )
+        self._exclusive, self.groups = ordering.plan(self.groups, _Group)  # docs/order.md: () and as is when unused
         self._sku_index = bundle.sku_index
         self._experiments = bundle.experiments
         self._matchers = self.program.matchers
@@ -249,7 +252,7 @@ class Engine:
             or any(instr[0] in _STATE_READS or instr[:2] == (Op.CUSTOMER, "receipts") for code in codes for instr in code)
         self.ledger = Ledger(bundle, self._matchers, self._local)
         self._gated = self.ledger.gated
-        for group in self.groups:  # a campaign gated by state asks its gate first: it always runs
+        for group in (*self.groups, *(g for g, _ in self._exclusive)):  # a campaign gated by state asks its gate first
             for camp in group.campaigns:
                 camp.sku_gated = camp.sku_gated and camp.index not in self._gated
             group.plan()
@@ -325,7 +328,8 @@ class Engine:
         if self._experiments:
             t.arms = self._arms(r, customer_id)
         if session is None and not explain:  # the common case: one generated driver (runtime/driver.py)
-            self._drive(r, cu, t)
+            if not (self._exclusive and self._exclusives(r, cu, t, None, None)):
+                self._drive(r, cu, t)
             if hints:
                 t.hints = self._hints(r, cu, t)
             return self._finish(receipt, t, None)
@@ -334,13 +338,38 @@ class Engine:
             trace.append(self._describe_receipt(receipt, r))
             if t.arms is not None:
                 trace += self._describe_arms(t.arms, customer_id)
-        for group in self.groups:
+        blocked = bool(self._exclusive) and self._exclusives(r, cu, t, session, trace)
+        for group in () if blocked else self.groups:
             self._group(group, r, cu, t, session, trace)
         if hints:
             t.hints = self._hints(r, cu, t)
         if session is not None:
             return self._settle(receipt, session, t, trace, lead, lead_events)
         return self._finish(receipt, t, trace)
+
+    def _exclusives(self, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
+                    trace: list[str] | None) -> bool:
+        """The exclusive campaigns, before every other (runtime/order.py): whether an ``exclusive
+        receipt`` one applied, every campaign not yet run then rejected ``blocked_by_exclusive``."""
+        for k, (group, scope) in enumerate(self._exclusive):
+            effects, applied = len(t.effects), len(t.applied)
+            self._group(group, r, cu, t, session, trace)
+            if len(t.applied) == applied:
+                continue
+            if scope == "lines":
+                if t.floors is None:
+                    t.floors = [0] * len(t.left)
+                ordering.lock(t.effects[effects:], t.left, t.floors)
+                continue
+            winner = t.applied[-1]
+            detail = f"{winner} is exclusive on the receipt" if trace is not None else None
+            for other in (*(g for g, _ in self._exclusive[k + 1:]), *self.groups):
+                for camp in other.campaigns:
+                    t.rejected.append(camp.reject("blocked_by_exclusive", detail))
+            if trace is not None:
+                trace.append(f"exclusive: {winner} blocks every other campaign")
+            return True
+        return False
 
     def _hints(self, r: _Context, cu: CustomerView, t: _Tally) -> tuple[dict[str, Any], ...]:
         """For each campaign whose condition was false: what the receipt lacks, when it nearly applied."""
@@ -681,6 +710,8 @@ class Engine:
                 left[i] -= amount
         requested = tuple(want)
         total = sum(requested)
+        if got is not None and camp.source.redistribute:  # docs/order.md: the cut goes to its other lines
+            ordering.redistribute(want, got, left, floors, total - sum(got), self.pricer.mode)
         given = requested if got is None else tuple(got)
         capped = 0 if got is None else total - sum(given)
         if trace is not None:

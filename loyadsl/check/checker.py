@@ -15,6 +15,7 @@ from pathlib import Path
 from loyadsl.check import lints
 from loyadsl.check import types as t
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
+from loyadsl.check.order import campaign_order, group_order
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
 from loyadsl.check.types import Type
@@ -70,6 +71,8 @@ SINGLE_CLAUSES = (
     n.ValidClause,
     n.WeekdaysClause,
     n.HoursClause,
+    n.ExclusiveClause,
+    n.RedistributeClause,
 )
 TRUE = ir.Const(t.BOOL, True)
 MAX_DURATION_SECONDS = MAX_DURATION_DAYS * DAY
@@ -109,6 +112,8 @@ class _Draft:
     coupon: str | None = None
     budget: Budget | None = None
     usage_limit: UsageLimit | None = None
+    exclusive: str | None = None  # ``exclusive receipt|lines`` (docs/order.md)
+    redistribute: bool = False  # ``redistribute floors``
 
 
 class Checker:
@@ -289,13 +294,17 @@ class Checker:
                 self.report(error("LOY207", f"unknown basis `{g.basis}`", g.span, "use `original` or `discounted`"))
                 ok = False
                 continue
+            order = group_order(g, self.report)
+            if order is None:
+                ok = False
+                continue
             limit = g.stacking_limit
             if g.stacking == "stack_up_to" and (limit is None or limit < 1):
                 self.report(error("LOY207", "`stack_up_to` needs a count of at least 1", g.span))
                 ok = False
                 continue
             out.append(ir.IGroup(name, g.title, g.priority, g.stacking,
-                                 limit if g.stacking == "stack_up_to" else None, g.basis))
+                                 limit if g.stacking == "stack_up_to" else None, g.basis, order))
         return tuple(out) if ok else None
 
     # ------------------------------------------------------------------------------------ campaigns
@@ -329,7 +338,8 @@ class Checker:
         group_decl = self.table.groups.get(group_clause.group) if isinstance(group_clause, n.GroupClause) else None
         joined, gate = arm_gate(c, [cl for cl, _ in clauses], group_decl, self.experiments, self.broken_experiments,
                                 self.report)
-        if not (d.ok and joined) or d.group is None or not one_account:
+        ordered = campaign_order(c, [cl for cl, _ in clauses], group_decl, self.report)
+        if not (d.ok and joined and ordered) or d.group is None or not one_account:
             return None
         return ir.ICampaign(
             name=c.name, title=title, group=d.group, priority=d.priority, order=order, dates=d.dates,
@@ -338,6 +348,7 @@ class Checker:
             limit_applications=d.limits.get("applications"), max_discount=d.limits.get("discount"),
             max_points=d.limits.get("points"), multiplier_base=d.multiplier_base, span=c.span, account=account,
             coupon=d.coupon, usage_limit=d.usage_limit, budget=d.budget, arm=gate,
+            exclusive=d.exclusive, redistribute=d.redistribute,
         )
 
     def _campaign_clauses(self, c: n.CampaignDecl) -> tuple[list[tuple[n.Clause, Scope]], str | None] | None:
@@ -501,6 +512,13 @@ class Checker:
 
     def _clause_ArmClause(self, c: n.CampaignDecl, clause: n.ArmClause, scope: Scope, d: _Draft) -> None:
         """Arms are checked with the group's, over all of the campaign's clauses (``arm_gate``)."""
+
+    def _clause_ExclusiveClause(self, c: n.CampaignDecl, clause: n.ExclusiveClause, scope: Scope, d: _Draft) -> None:
+        d.exclusive = clause.scope
+
+    def _clause_RedistributeClause(self, c: n.CampaignDecl, clause: n.RedistributeClause, scope: Scope,
+                                   d: _Draft) -> None:
+        d.redistribute = True
 
     def _campaign_account(self, c: n.CampaignDecl, accruals: list[n.Accrue]) -> tuple[bool, str | None]:
         """(ok, the one account the campaign's accruals go to): the default one without `to`, also
@@ -1400,4 +1418,6 @@ def _clause_word(clause: n.Clause) -> str:
         n.ValidClause: "valid",
         n.WeekdaysClause: "weekdays",
         n.HoursClause: "hours",
+        n.ExclusiveClause: "exclusive",
+        n.RedistributeClause: "redistribute",
     }.get(type(clause), type(clause).__name__)
