@@ -65,6 +65,9 @@ CODES: dict[str, str] = {
     "LOY235": "campaign joins an experiment's holdout",
     "LOY236": "experiment with fewer than two arms",
     "LOY237": "no campaign joins the experiment",
+    # LOY270-LOY274: application order and exclusivity (docs/order.md)
+    "LOY270": "exclusive campaign in a group that stacks everything",
+    "LOY271": "campaign priority in a group with declared order",
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",

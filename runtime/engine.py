@@ -515,6 +515,8 @@ class Engine:
             # accruals on what is paid: less the part paid by points (both bases)
             paid_basis = ([a - p for a, p in zip(amounts, payment.by_points, strict=True)],
                           [a - p for a, p in zip(left, payment.by_points, strict=True)])
+        if payment.points and redemption is not None and not redemption.earn_with_burn:
+            paid_basis = ([0] * n, [0] * n)  # `accrue never when redeemed`: a receipt that burns earns nothing
         if trace is not None and (payment.points or payment.certificates):
             trace.append(f"payment: {payment.points} points pay {self._money(sum(payment.by_points))}, "
                          f"certificates {self._money(sum(payment.by_certificates))}")
