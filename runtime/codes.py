@@ -68,6 +68,7 @@ CODES: dict[str, str] = {
     # LOY270-LOY274: application order and exclusivity (docs/order.md)
     "LOY270": "exclusive campaign in a group that stacks everything",
     "LOY271": "campaign priority in a group with declared order",
+    "LOY272": "line field `payable` or `discounted` in a state declaration's selection",
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",

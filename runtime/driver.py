@@ -45,9 +45,11 @@ Driver = Callable[[Any, Any, Any], None]  # (r, cu, tally)
 
 
 def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
-          apply: Callable[..., tuple[Any, ...]], stack: Callable[..., list[Any]]) -> tuple[Driver, str]:
+          apply: Callable[..., tuple[Any, ...]], stack: Callable[..., list[Any]],
+          live: bool = False) -> tuple[Driver, str]:
     """The driver for ``groups`` (in evaluation order) and its source. ``general(group, r, cu, t,
-    None, None)`` runs a group the general way; ``apply`` and ``stack`` are the engine's."""
+    None, None)`` runs a group the general way; ``apply`` and ``stack`` are the engine's. ``live``:
+    a predicate reads what is left of lines, so each group starts by noting it (``r.now``, docs/order.md)."""
     ns: dict[str, Any] = {"__builtins__": {}, "sum": sum, "len": len, "POINTS": pricer.points, "PTOTAL": pricer.points_total,
                           "CAP": pricer.cap, "APPLY": apply, "STACK": stack, "GENERAL": general}
     body = ["def drive(r, cu, t):",
@@ -59,7 +61,7 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
         if group.by_index:
             body.append(f"    GENERAL(G{g}, r, cu, t, None, None)")
             continue
-        body += _group(g, group, ns)
+        body += _group(g, group, ns, live)
     if len(body) == 4:
         body.append("    return")
     source = "\n".join(body) + "\n"
@@ -67,10 +69,12 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     return ns["drive"], source
 
 
-def _group(g: int, group: Group, ns: dict[str, Any]) -> list[str]:
+def _group(g: int, group: Group, ns: dict[str, Any], live: bool = False) -> list[str]:
     out = [f"    # group {g}: {group.stacking}, basis {'original' if group.original else 'discounted'}",
            "    r.basis = basis = amounts" if group.original else "    r.basis = basis = left[:]",
            "    r.payable = sum(left)"]
+    if live:
+        out.append("    r.now = left[:]")
     ranked = group.stacking != "stack_all"
     if ranked:
         out.append("    cands = []")

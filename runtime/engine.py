@@ -26,7 +26,7 @@ from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, LoyaError, ReceiptError
 from .experiments import bucket
 from .explain import Explainer
-from .jit import Program, compile_bundle
+from .jit import Program, compile_bundle, live
 from .ledger import Ledger, Refund, Session, receive, refund
 from .limits import MAX_RECEIPT_LINES, MAX_STATIC_COST
 from .model import (
@@ -65,7 +65,8 @@ class _Context:
     group and campaign being priced (see ``rewards.Pricer``)."""
 
     __slots__ = ("acc", "arms", "basis", "budget", "channel", "cu", "date", "lines", "match", "nlines", "ordered",
-                 "payable", "requests", "sku_index", "store", "time", "total", "touched", "units", "vec", "weekday")
+                 "payable", "requests", "sku_index", "store", "time", "total", "touched", "units", "vec", "weekday",
+                 "now")  # now: the lines' payable at the group's start, when a predicate reads it (docs/order.md)
     acc: list[Accrual] | None
     arms: tuple[str | None, ...]  # per experiment, the arm whose campaigns the receipt gets
     basis: list[int]
@@ -116,6 +117,23 @@ class _Matches(dict[int, Sequence[Line]]):
     def __missing__(self, index: int) -> Sequence[Line]:
         found = self[index] = self.matchers[index](self.lines, self.cu)
         return found
+
+
+class _LiveMatches(_Matches):
+    """``_Matches`` for a bundle whose predicates ``live`` read what is left of lines (docs/order.md):
+    those run anew on every use with ``r.now``; the others are cached as usual."""
+
+    __slots__ = ("live", "r")
+
+    def __init__(self, matchers: Sequence[Callable[..., Sequence[Line]]], lines: tuple[Line, ...],
+                 cu: CustomerView, live: frozenset[int], r: _Context) -> None:
+        super().__init__(matchers, lines, cu)
+        self.live, self.r = live, r
+
+    def __getitem__(self, index: int) -> Sequence[Line]:
+        if index in self.live:
+            return self.matchers[index](self.lines, self.cu, self.r.now)
+        return super().__getitem__(index)
 
 
 class _Tally:
@@ -236,6 +254,7 @@ class Engine:
         )
         self._exclusive, self.groups = ordering.plan(self.groups, _Group)  # docs/order.md: () and as is when unused
         self._sku_index = bundle.sku_index
+        self._live = frozenset(i for i, code in enumerate(bundle.predicates) if live(code))  # docs/order.md
         self._experiments = bundle.experiments
         self._matchers = self.program.matchers
         self._reads_customer = any(
@@ -257,7 +276,8 @@ class Engine:
                 camp.sku_gated = camp.sku_gated and camp.index not in self._gated
             group.plan()
         # the stateless path without a trace: one generated function for every group (runtime/driver.py)
-        self._drive, self.driver_source = driver.build(self.groups, self._group, self.pricer, self._apply, self._stack)
+        self._drive, self.driver_source = driver.build(self.groups, self._group, self.pricer, self._apply, self._stack,
+                                                          bool(self._live))
 
     @classmethod
     def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
@@ -319,6 +339,8 @@ class Engine:
         r = _Context()
         r.lines, r.cu, r.match, r.sku_index, r.touched = lines, cu, _Matches(self._matchers, lines, cu).__getitem__, \
             self._sku_index, None
+        if self._live:
+            r.match = _LiveMatches(self._matchers, lines, cu, self._live, r).__getitem__
         r.total, r.nlines, r.units, r.store, r.channel, r.ordered = receipt.total, n, receipt.units, receipt.store, \
             receipt.channel, ordered
         r.date, r.weekday, r.time = self._local(utc)
@@ -407,6 +429,8 @@ class Engine:
         amounts, left, floors, rejected = t.amounts, t.left, t.floors, t.rejected
         r.basis = basis = amounts if group.original else left[:]
         r.payable = sum(left)
+        if self._live:
+            r.now = left[:]
         if trace is not None:
             trace.append(self._describe_group(group, r.payable))
         candidates: list[_Candidate] = []

@@ -57,7 +57,11 @@ LINE_FIELDS: dict[str, Type] = {
     "units": t.COUNT,
     "price": t.MONEY,
     "amount": t.MONEY,
+    # what is left of the line to pay when the campaign's group starts (docs/order.md), like receipt.payable
+    "payable": t.MONEY,
+    "discounted": t.BOOL,  # payable < amount: an earlier group (or campaign, with `order declared`) took something off
 }
+LIVE_LINE_FIELDS = ("payable", "discounted")
 AGGREGATES: dict[str, tuple[Op, Type]] = {
     "sum": (Op.SUM, t.MONEY),
     "count": (Op.COUNT, t.COUNT),
@@ -85,9 +89,10 @@ class Scope:
     line: bool = False
     audience: bool = False
     params: dict[str, tuple[n.Expr, Type]] = field(default_factory=dict)
+    state: bool = False  # a state declaration's selection (redemption `exclude`, chips `earn`): no live fields
 
     def inside_line(self) -> Scope:
-        return Scope(line=True, audience=self.audience, params=self.params)
+        return Scope(line=True, audience=self.audience, params=self.params, state=self.state)
 
 
 @dataclass
@@ -193,7 +198,7 @@ class Checker:
         return self.expr(e, Scope(), None)
 
     def line_selection(self, sel: n.Selection) -> ir.IExpr | None:
-        return self._selection(sel, Scope())
+        return self._selection(sel, Scope(state=True))
 
     def string_set(self, e: n.Expr, domain: str) -> frozenset[str] | None:
         return self._const_set(e, domain, Scope())
@@ -1126,6 +1131,11 @@ class Checker:
             if not scope.line:
                 self.report(error("LOY215", f"`{head}` is a line field; use it inside `lines where ...`", e.span,
                                   f"e.g. `count(lines where {head} ...)`"))
+                return None
+            if head in LIVE_LINE_FIELDS and scope.state:
+                self.report(error("LOY272", f"`{head}` is read while campaigns apply; a state declaration's "
+                                            "selection is read after them", e.span,
+                                  "select by what the line is (`sku`, `category`, `amount`, ...)"))
                 return None
             if head == "attr":
                 if len(rest) != 1:
