@@ -64,9 +64,9 @@ class _Context:
     results (each predicate runs over the lines at most once per receipt), and the state of the
     group and campaign being priced (see ``rewards.Pricer``)."""
 
-    __slots__ = ("acc", "arms", "basis", "budget", "channel", "cu", "date", "lines", "match", "nlines", "ordered",
-                 "payable", "requests", "sku_index", "store", "time", "total", "touched", "units", "vec", "weekday",
-                 "now")  # now: the lines' payable at the group's start, when a predicate reads it (docs/order.md)
+    __slots__ = ("acc", "arms", "basis", "budget", "channel", "cu", "date", "lines", "match", "nlines", "now",
+                 "ordered", "payable", "requests", "sku_index", "store", "time", "total", "touched", "units", "vec",
+                 "weekday")
     acc: list[Accrual] | None
     arms: tuple[str | None, ...]  # per experiment, the arm whose campaigns the receipt gets
     basis: list[int]
@@ -76,6 +76,7 @@ class _Context:
     date: int
     lines: tuple[Line, ...]
     match: Callable[[int], Sequence[Line]]  # predicate i's lines, computed once per receipt (``_Matches``)
+    now: list[int]  # the lines' payable at the group's start, when a predicate reads it (docs/order.md)
     nlines: int
     ordered: bool
     payable: int
