@@ -278,7 +278,7 @@ class Engine:
             group.plan()
         # the stateless path without a trace: one generated function for every group (runtime/driver.py)
         self._drive, self.driver_source = driver.build(self.groups, self._group, self.pricer, self._apply, self._stack,
-                                                          bool(self._live))
+                                                          bool(self._live), self._exclusives if self._exclusive else None)
 
     @classmethod
     def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
@@ -351,8 +351,7 @@ class Engine:
         if self._experiments:
             t.arms = self._arms(r, customer_id)
         if session is None and not explain:  # the common case: one generated driver (runtime/driver.py)
-            if not (self._exclusive and self._exclusives(r, cu, t, None, None)):
-                self._drive(r, cu, t)
+            self._drive(r, cu, t)
             if hints:
                 t.hints = self._hints(r, cu, t)
             return self._finish(receipt, t, None)

@@ -100,6 +100,8 @@ def test_order_case_driver_agrees_with_the_general_loop(name: str) -> None:
         pytest.skip("the driver runs the stateless path only")
 
     def every_group_the_general_way(r: Any, cu: Any, t: Any) -> None:
+        if general._exclusive and general._exclusives(r, cu, t, None, None):
+            return
         for group in general.groups:
             general._group(group, r, cu, t, None, None)
 
