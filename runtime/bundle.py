@@ -80,6 +80,8 @@ WITHOUT_EXPERIMENTS_VERSION = 2
 
 STACKING_MODES = ("stack_all", "stack_up_to", "first_by_priority", "best_for_customer", "lowest_discount")
 BASES = ("original", "discounted")
+ORDERS = ("priority", "declared")  # a group's application order (docs/order.md)
+EXCLUSIVE = ("receipt", "lines")  # a campaign's exclusivity
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 _KEY_ID = re.compile(r"[0-9a-f]{16}")
 _SIG = re.compile(r"[0-9a-f]{128}")
@@ -593,6 +595,7 @@ def _group(value: Any, path: str) -> Group:
         stacking=stacking,
         stacking_limit=limit,
         basis=_choice(_field(g, "basis", path), f"{path}.basis", BASES),
+        order=_choice(g.get("order", "priority"), f"{path}.order", ORDERS),
     )
 
 
@@ -628,6 +631,8 @@ def _campaign(value: Any, path: str, index: int, n_groups: int, state: StateDecl
         cost_per_line=_int(_field(cost, "per_line", f"{path}.cost"), f"{path}.cost.per_line", 0),
         state=_campaign_state(c, path, state),
         arm=_arm_gate(c.get("arm"), f"{path}.arm", experiments),
+        exclusive=None if c.get("exclusive") is None else _choice(c["exclusive"], f"{path}.exclusive", EXCLUSIVE),
+        redistribute=_bool(c.get("redistribute", False), f"{path}.redistribute"),
     )
 
 
@@ -868,6 +873,7 @@ def _redemption(value: Any, path: str, accounts: tuple[str, ...], n_predicates: 
         exclude=None if exclude is None else _index(exclude, f"{path}.exclude", n_predicates, "predicates"),
         accrue_on_redeemed=_bool(_field(r, "accrue_on_redeemed", path), f"{path}.accrue_on_redeemed"),
         steps=_int(r.get("steps", 1), f"{path}.steps", 1),  # docs/units.md
+        earn_with_burn=_bool(r.get("earn_with_burn", True), f"{path}.earn_with_burn"),
     )
 
 

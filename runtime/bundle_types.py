@@ -58,6 +58,7 @@ class Group:
     stacking: str
     stacking_limit: int | None
     basis: str
+    order: str = "priority"  # or "declared": campaigns one after another as written (docs/order.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,8 @@ class Campaign:
     cost_per_line: int
     state: CampaignState = NO_CAMPAIGN_STATE  # account, coupon, usage limit, budget (docs/state.md)
     arm: ArmGate | None = None  # the experiment arms it runs for (docs/experiments.md)
+    exclusive: str | None = None  # "receipt" | "lines" (docs/order.md)
+    redistribute: bool = False  # what floors cut goes to its other lines (docs/order.md)
 
 
 @dataclass(frozen=True, slots=True)

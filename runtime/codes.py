@@ -73,6 +73,10 @@ CODES: dict[str, str] = {
     "LOY266": "unit group size less than 1",
     "LOY267": "rounding declared for money off a unit",
     "LOY268": "redemption step less than one point",
+    # LOY270-LOY274: application order and exclusivity (docs/order.md)
+    "LOY270": "exclusive campaign in a group that stacks everything",
+    "LOY271": "campaign priority in a group with declared order",
+    "LOY272": "line field `payable` or `discounted` in a state declaration's selection",
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",

@@ -47,6 +47,7 @@ class Redemption:
     exclude: int | None = None  # predicate index: lines that may not be paid by points
     accrue_on_redeemed: bool = False
     steps: int = 1  # points are redeemed in whole multiples of this, point minor units (docs/units.md)
+    earn_with_burn: bool = True  # False: a receipt that redeems points accrues none (docs/order.md)
 
 
 @dataclass(frozen=True, slots=True)

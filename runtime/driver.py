@@ -45,32 +45,41 @@ Driver = Callable[[Any, Any, Any], None]  # (r, cu, tally)
 
 
 def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
-          apply: Callable[..., tuple[Any, ...]], stack: Callable[..., list[Any]]) -> tuple[Driver, str]:
+          apply: Callable[..., tuple[Any, ...]], stack: Callable[..., list[Any]],
+          live: bool = False, exclusive: Callable[..., bool] | None = None) -> tuple[Driver, str]:
     """The driver for ``groups`` (in evaluation order) and its source. ``general(group, r, cu, t,
-    None, None)`` runs a group the general way; ``apply`` and ``stack`` are the engine's."""
+    None, None)`` runs a group the general way; ``apply`` and ``stack`` are the engine's. ``live``:
+    a predicate reads what is left of lines, so each group starts by noting it (``r.now``, docs/order.md).
+    ``exclusive(r, cu, t, None, None)`` runs the exclusive campaigns first, and says whether one took the
+    whole receipt (runtime/order.py); None: the programme has none."""
     ns: dict[str, Any] = {"__builtins__": {}, "sum": sum, "len": len, "POINTS": pricer.points, "PTOTAL": pricer.points_total,
                           "CAP": pricer.cap, "APPLY": apply, "STACK": stack, "GENERAL": general}
     body = ["def drive(r, cu, t):",
             "    lines, n, ordered = r.lines, r.nlines, r.ordered",
             "    amounts, left, floors = t.amounts, t.left, t.floors",
             "    rejected, applied, effects, pending = t.rejected, t.applied, t.effects, t.pending"]
+    if exclusive is not None:
+        ns["EXCLUSIVE"] = exclusive
+        body += ["    if EXCLUSIVE(r, cu, t, None, None): return", "    floors = t.floors"]
     for g, group in enumerate(groups):
         ns[f"G{g}"] = group
         if group.by_index:
             body.append(f"    GENERAL(G{g}, r, cu, t, None, None)")
             continue
-        body += _group(g, group, ns)
-    if len(body) == 4:
+        body += _group(g, group, ns, live)
+    if len(body) == (6 if exclusive is not None else 4):
         body.append("    return")
     source = "\n".join(body) + "\n"
     exec(compile(source, "<loyadsl driver>", "exec"), ns)  # our own source: see the docstring
     return ns["drive"], source
 
 
-def _group(g: int, group: Group, ns: dict[str, Any]) -> list[str]:
+def _group(g: int, group: Group, ns: dict[str, Any], live: bool = False) -> list[str]:
     out = [f"    # group {g}: {group.stacking}, basis {'original' if group.original else 'discounted'}",
            "    r.basis = basis = amounts" if group.original else "    r.basis = basis = left[:]",
            "    r.payable = sum(left)"]
+    if live:
+        out.append("    r.now = left[:]")
     ranked = group.stacking != "stack_all"
     if ranked:
         out.append("    cands = []")

@@ -20,12 +20,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import driver
+from . import order as ordering
 from .bundle import Bundle, Campaign, Group, load_bundle
 from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, LoyaError, ReceiptError
 from .experiments import bucket
 from .explain import Explainer
-from .jit import Program, compile_bundle
+from .jit import Program, compile_bundle, live
 from .ledger import Ledger, Refund, Session, receive, refund
 from .limits import MAX_RECEIPT_LINES, MAX_STATIC_COST
 from .model import (
@@ -53,7 +54,8 @@ REASONS = ("outside_dates", "wrong_weekday", "outside_hours", "store_not_eligibl
            "no_eligible_items", "audience", "condition_false", "no_effect", "lost_to_stacking",
            # with customer state (docs/state.md, section 5)
            "no_coupon", "limit_reached", "budget_exhausted", "insufficient_balance",
-           "not_in_arm")  # the customer is not in an arm the campaign joins (docs/experiments.md)
+           "not_in_arm",  # the customer is not in an arm the campaign joins (docs/experiments.md)
+           "blocked_by_exclusive")  # an `exclusive receipt` campaign applied (docs/order.md)
 _STATE_READS = frozenset(name for name, spec in OPCODES.items() if spec.names is not None)
 
 
@@ -62,8 +64,9 @@ class _Context:
     results (each predicate runs over the lines at most once per receipt), and the state of the
     group and campaign being priced (see ``rewards.Pricer``)."""
 
-    __slots__ = ("acc", "arms", "basis", "budget", "channel", "cu", "date", "lines", "match", "nlines", "ordered",
-                 "payable", "requests", "sku_index", "store", "time", "total", "touched", "units", "vec", "weekday")
+    __slots__ = ("acc", "arms", "basis", "budget", "channel", "cu", "date", "lines", "match", "nlines", "now",
+                 "ordered", "payable", "requests", "sku_index", "store", "time", "total", "touched", "units", "vec",
+                 "weekday")
     acc: list[Accrual] | None
     arms: tuple[str | None, ...]  # per experiment, the arm whose campaigns the receipt gets
     basis: list[int]
@@ -73,6 +76,7 @@ class _Context:
     date: int
     lines: tuple[Line, ...]
     match: Callable[[int], Sequence[Line]]  # predicate i's lines, computed once per receipt (``_Matches``)
+    now: list[int]  # the lines' payable at the group's start, when a predicate reads it (docs/order.md)
     nlines: int
     ordered: bool
     payable: int
@@ -114,6 +118,23 @@ class _Matches(dict[int, Sequence[Line]]):
     def __missing__(self, index: int) -> Sequence[Line]:
         found = self[index] = self.matchers[index](self.lines, self.cu)
         return found
+
+
+class _LiveMatches(_Matches):
+    """``_Matches`` for a bundle whose predicates ``live`` read what is left of lines (docs/order.md):
+    those run anew on every use with ``r.now``; the others are cached as usual."""
+
+    __slots__ = ("live", "r")
+
+    def __init__(self, matchers: Sequence[Callable[..., Sequence[Line]]], lines: tuple[Line, ...],
+                 cu: CustomerView, live: frozenset[int], r: _Context) -> None:
+        super().__init__(matchers, lines, cu)
+        self.live, self.r = live, r
+
+    def __getitem__(self, index: int) -> Sequence[Line]:
+        if index in self.live:
+            return self.matchers[index](self.lines, self.cu, self.r.now)
+        return super().__getitem__(index)
 
 
 class _Tally:
@@ -232,7 +253,9 @@ class Engine:
                                       for c in sorted(by_group[i], key=lambda c: (-c.priority, c.order, c.index))])
             for i in order if by_group[i]
         )
+        self._exclusive, self.groups = ordering.plan(self.groups, _Group)  # docs/order.md: () and as is when unused
         self._sku_index = bundle.sku_index
+        self._live = frozenset(i for i, code in enumerate(bundle.predicates) if live(code))  # docs/order.md
         self._experiments = bundle.experiments
         self._matchers = self.program.matchers
         self._reads_customer = any(
@@ -249,12 +272,13 @@ class Engine:
             or any(instr[0] in _STATE_READS or instr[:2] == (Op.CUSTOMER, "receipts") for code in codes for instr in code)
         self.ledger = Ledger(bundle, self._matchers, self._local)
         self._gated = self.ledger.gated
-        for group in self.groups:  # a campaign gated by state asks its gate first: it always runs
+        for group in (*self.groups, *(g for g, _ in self._exclusive)):  # a campaign gated by state asks its gate first
             for camp in group.campaigns:
                 camp.sku_gated = camp.sku_gated and camp.index not in self._gated
             group.plan()
         # the stateless path without a trace: one generated function for every group (runtime/driver.py)
-        self._drive, self.driver_source = driver.build(self.groups, self._group, self.pricer, self._apply, self._stack)
+        self._drive, self.driver_source = driver.build(self.groups, self._group, self.pricer, self._apply, self._stack,
+                                                          bool(self._live), self._exclusives if self._exclusive else None)
 
     @classmethod
     def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
@@ -316,6 +340,8 @@ class Engine:
         r = _Context()
         r.lines, r.cu, r.match, r.sku_index, r.touched = lines, cu, _Matches(self._matchers, lines, cu).__getitem__, \
             self._sku_index, None
+        if self._live:
+            r.match = _LiveMatches(self._matchers, lines, cu, self._live, r).__getitem__
         r.total, r.nlines, r.units, r.store, r.channel, r.ordered = receipt.total, n, receipt.units, receipt.store, \
             receipt.channel, ordered
         r.date, r.weekday, r.time = self._local(utc)
@@ -334,13 +360,38 @@ class Engine:
             trace.append(self._describe_receipt(receipt, r))
             if t.arms is not None:
                 trace += self._describe_arms(t.arms, customer_id)
-        for group in self.groups:
+        blocked = bool(self._exclusive) and self._exclusives(r, cu, t, session, trace)
+        for group in () if blocked else self.groups:
             self._group(group, r, cu, t, session, trace)
         if hints:
             t.hints = self._hints(r, cu, t)
         if session is not None:
             return self._settle(receipt, session, t, trace, lead, lead_events)
         return self._finish(receipt, t, trace)
+
+    def _exclusives(self, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
+                    trace: list[str] | None) -> bool:
+        """The exclusive campaigns, before every other (runtime/order.py): whether an ``exclusive
+        receipt`` one applied, every campaign not yet run then rejected ``blocked_by_exclusive``."""
+        for k, (group, scope) in enumerate(self._exclusive):
+            effects, applied = len(t.effects), len(t.applied)
+            self._group(group, r, cu, t, session, trace)
+            if len(t.applied) == applied:
+                continue
+            if scope == "lines":
+                if t.floors is None:
+                    t.floors = [0] * len(t.left)
+                ordering.lock(t.effects[effects:], t.left, t.floors)
+                continue
+            winner = t.applied[-1]
+            detail = f"{winner} is exclusive on the receipt" if trace is not None else None
+            for other in (*(g for g, _ in self._exclusive[k + 1:]), *self.groups):
+                for camp in other.campaigns:
+                    t.rejected.append(camp.reject("blocked_by_exclusive", detail))
+            if trace is not None:
+                trace.append(f"exclusive: {winner} blocks every other campaign")
+            return True
+        return False
 
     def _hints(self, r: _Context, cu: CustomerView, t: _Tally) -> tuple[dict[str, Any], ...]:
         """For each campaign whose condition was false: what the receipt lacks, when it nearly applied."""
@@ -378,6 +429,8 @@ class Engine:
         amounts, left, floors, rejected = t.amounts, t.left, t.floors, t.rejected
         r.basis = basis = amounts if group.original else left[:]
         r.payable = sum(left)
+        if self._live:
+            r.now = left[:]
         if trace is not None:
             trace.append(self._describe_group(group, r.payable))
         candidates: list[_Candidate] = []
@@ -486,6 +539,8 @@ class Engine:
             # accruals on what is paid: less the part paid by points (both bases)
             paid_basis = ([a - p for a, p in zip(amounts, payment.by_points, strict=True)],
                           [a - p for a, p in zip(left, payment.by_points, strict=True)])
+        if payment.points and redemption is not None and not redemption.earn_with_burn:
+            paid_basis = ([0] * n, [0] * n)  # `accrue never when redeemed`: a receipt that burns earns nothing
         if trace is not None and (payment.points or payment.certificates):
             trace.append(f"payment: {payment.points} points pay {self._money(sum(payment.by_points))}, "
                          f"certificates {self._money(sum(payment.by_certificates))}")
@@ -681,6 +736,8 @@ class Engine:
                 left[i] -= amount
         requested = tuple(want)
         total = sum(requested)
+        if got is not None and camp.source.redistribute:  # docs/order.md: the cut goes to its other lines
+            ordering.redistribute(want, got, left, floors, total - sum(got), self.pricer.mode)
         given = requested if got is None else tuple(got)
         capped = 0 if got is None else total - sum(given)
         if trace is not None:

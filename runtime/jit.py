@@ -50,6 +50,7 @@ _RECEIPT_ATTR = {"total": "total", "payable": "payable", "lines": "nlines", "uni
 _CUSTOMER_ATTR = {"known": "known", "id": "id", "tier": "tier", "segments": "segments", "receipts": "receipts"}
 _LINE_ATTR = {"sku": "sku", "category": "category", "brand": "brand", "qty": "qty", "units": "units",
               "price": "price", "amount": "amount"}
+_LIVE = {"payable": "now[l.index]", "discounted": "(now[l.index] < l.amount)"}
 _BINARY = {Op.ADD: "+", Op.SUB: "-", Op.MUL: "*", Op.EQ: "==", Op.NE: "!=", Op.LT: "<", Op.LE: "<=", Op.GT: ">",
            Op.GE: ">=", Op.IN: "in"}
 _AGGREGATE = {Op.SUM: "_sum_amount", Op.COUNT: "_len", Op.QTY: "_sum_qty", Op.UNITS: "_sum_units"}
@@ -142,15 +143,22 @@ def _def(name: str, params: str, body: list[str]) -> str:
     return f"def {name}({params}):\n" + "".join(f"    {line}\n" for line in body)
 
 
+def live(code: Code) -> bool:
+    """Whether a predicate reads what is left of lines (``payable``, ``discounted``): its matcher then
+    takes ``now``, the lines' payable at the group's start, and its result is never cached."""
+    return any(instr[0] == Op.LINE and instr[1] in _LIVE for instr in code)
+
+
 def _predicate(index: int, code: Code, bundle: Bundle, namespace: dict[str, Any]) -> str:
     stmts, result = _Gen(bundle, code, namespace, "_p").run()
     assert result is not None
+    now = ", now" if live(code) else ""
     if stmts:
-        return (_def(f"p{index}", "l, cu", [*stmts, f"return {result.text}"])
-                + _def(f"m{index}", "ls, cu", [f"return [l for l in ls if p{index}(l, cu)]"]))
+        return (_def(f"p{index}", f"l, cu{now}", [*stmts, f"return {result.text}"])
+                + _def(f"m{index}", f"ls, cu{now}", [f"return [l for l in ls if p{index}(l, cu{now})]"]))
     if result.always_true:
         return _def(f"m{index}", "ls, cu", ["return ls"])
-    return _def(f"m{index}", "ls, cu", [f"return [l for l in ls if {result.text}]"])
+    return _def(f"m{index}", f"ls, cu{now}", [f"return [l for l in ls if {result.text}]"])
 
 
 def _campaign(c: Campaign, bundle: Bundle, namespace: dict[str, Any]) -> str:
@@ -291,7 +299,8 @@ class _Gen:
         self.push(f"cu.{_CUSTOMER_ATTR[instr[1]]}")
 
     def op_LINE(self, instr: Instr) -> None:
-        self.push(f"l.{_LINE_ATTR[instr[1]]}")
+        live = _LIVE.get(instr[1])  # docs/order.md: read from ``now``, the group's start (``live``)
+        self.push(live if live is not None else f"l.{_LINE_ATTR[instr[1]]}")
 
     def op_CUSTOMER_ATTR(self, instr: Instr) -> None:
         self.push(f"cu.attrs.get(K{int(instr[1])}, '')")

@@ -147,6 +147,8 @@ LINE_FIELDS = (
     ("units", INT),  # whole units: floor(qty)
     ("price", INT),  # unit price, minor units
     ("amount", INT),  # original amount, minor units
+    ("payable", INT),  # what is left of it when the campaign's group starts (docs/order.md)
+    ("discounted", BOOL),  # payable < amount
 )
 
 # Cost weights (docs/bundle.md, "Static cost"): one unit is about one simple operation of generated

@@ -16,6 +16,7 @@ from loyadsl.check import lints
 from loyadsl.check import types as t
 from loyadsl.check.asserts import check_asserts
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
+from loyadsl.check.order import campaign_order, group_order
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
 from loyadsl.check.types import Type
@@ -58,7 +59,11 @@ LINE_FIELDS: dict[str, Type] = {
     "units": t.COUNT,
     "price": t.MONEY,
     "amount": t.MONEY,
+    # what is left of the line to pay when the campaign's group starts (docs/order.md), like receipt.payable
+    "payable": t.MONEY,
+    "discounted": t.BOOL,  # payable < amount: an earlier group (or campaign, with `order declared`) took something off
 }
+LIVE_LINE_FIELDS = ("payable", "discounted")
 AGGREGATES: dict[str, tuple[Op, Type]] = {
     "sum": (Op.SUM, t.MONEY),
     "count": (Op.COUNT, t.COUNT),
@@ -72,6 +77,8 @@ SINGLE_CLAUSES = (
     n.ValidClause,
     n.WeekdaysClause,
     n.HoursClause,
+    n.ExclusiveClause,
+    n.RedistributeClause,
 )
 TRUE = ir.Const(t.BOOL, True)
 MAX_DURATION_SECONDS = MAX_DURATION_DAYS * DAY
@@ -84,9 +91,10 @@ class Scope:
     line: bool = False
     audience: bool = False
     params: dict[str, tuple[n.Expr, Type]] = field(default_factory=dict)
+    state: bool = False  # a state declaration's selection (redemption `exclude`, chips `earn`): no live fields
 
     def inside_line(self) -> Scope:
-        return Scope(line=True, audience=self.audience, params=self.params)
+        return Scope(line=True, audience=self.audience, params=self.params, state=self.state)
 
 
 @dataclass
@@ -111,6 +119,8 @@ class _Draft:
     coupon: str | None = None
     budget: Budget | None = None
     usage_limit: UsageLimit | None = None
+    exclusive: str | None = None  # ``exclusive receipt|lines`` (docs/order.md)
+    redistribute: bool = False  # ``redistribute floors``
 
 
 class Checker:
@@ -192,7 +202,7 @@ class Checker:
         return self.expr(e, Scope(), None)
 
     def line_selection(self, sel: n.Selection) -> ir.IExpr | None:
-        return self._selection(sel, Scope())
+        return self._selection(sel, Scope(state=True))
 
     def string_set(self, e: n.Expr, domain: str) -> frozenset[str] | None:
         return self._const_set(e, domain, Scope())
@@ -293,13 +303,17 @@ class Checker:
                 self.report(error("LOY207", f"unknown basis `{g.basis}`", g.span, "use `original` or `discounted`"))
                 ok = False
                 continue
+            order = group_order(g, self.report)
+            if order is None:
+                ok = False
+                continue
             limit = g.stacking_limit
             if g.stacking == "stack_up_to" and (limit is None or limit < 1):
                 self.report(error("LOY207", "`stack_up_to` needs a count of at least 1", g.span))
                 ok = False
                 continue
             out.append(ir.IGroup(name, g.title, g.priority, g.stacking,
-                                 limit if g.stacking == "stack_up_to" else None, g.basis))
+                                 limit if g.stacking == "stack_up_to" else None, g.basis, order))
         return tuple(out) if ok else None
 
     # ------------------------------------------------------------------------------------ campaigns
@@ -333,7 +347,8 @@ class Checker:
         group_decl = self.table.groups.get(group_clause.group) if isinstance(group_clause, n.GroupClause) else None
         joined, gate = arm_gate(c, [cl for cl, _ in clauses], group_decl, self.experiments, self.broken_experiments,
                                 self.report)
-        if not (d.ok and joined) or d.group is None or not one_account:
+        ordered = campaign_order(c, [cl for cl, _ in clauses], group_decl, self.report)
+        if not (d.ok and joined and ordered) or d.group is None or not one_account:
             return None
         return ir.ICampaign(
             name=c.name, title=title, group=d.group, priority=d.priority, order=order, dates=d.dates,
@@ -342,6 +357,7 @@ class Checker:
             limit_applications=d.limits.get("applications"), max_discount=d.limits.get("discount"),
             max_points=d.limits.get("points"), multiplier_base=d.multiplier_base, span=c.span, account=account,
             coupon=d.coupon, usage_limit=d.usage_limit, budget=d.budget, arm=gate,
+            exclusive=d.exclusive, redistribute=d.redistribute,
         )
 
     def _campaign_clauses(self, c: n.CampaignDecl) -> tuple[list[tuple[n.Clause, Scope]], str | None] | None:
@@ -505,6 +521,13 @@ class Checker:
 
     def _clause_ArmClause(self, c: n.CampaignDecl, clause: n.ArmClause, scope: Scope, d: _Draft) -> None:
         """Arms are checked with the group's, over all of the campaign's clauses (``arm_gate``)."""
+
+    def _clause_ExclusiveClause(self, c: n.CampaignDecl, clause: n.ExclusiveClause, scope: Scope, d: _Draft) -> None:
+        d.exclusive = clause.scope
+
+    def _clause_RedistributeClause(self, c: n.CampaignDecl, clause: n.RedistributeClause, scope: Scope,
+                                   d: _Draft) -> None:
+        d.redistribute = True
 
     def _campaign_account(self, c: n.CampaignDecl, accruals: list[n.Accrue]) -> tuple[bool, str | None]:
         """(ok, the one account the campaign's accruals go to): the default one without `to`, also
@@ -1115,6 +1138,11 @@ class Checker:
                 self.report(error("LOY215", f"`{head}` is a line field; use it inside `lines where ...`", e.span,
                                   f"e.g. `count(lines where {head} ...)`"))
                 return None
+            if head in LIVE_LINE_FIELDS and scope.state:
+                self.report(error("LOY272", f"`{head}` is read while campaigns apply; a state declaration's "
+                                            "selection is read after them", e.span,
+                                  "select by what the line is (`sku`, `category`, `amount`, ...)"))
+                return None
             if head == "attr":
                 if len(rest) != 1:
                     self.report(error("LOY201", "write a line attribute as `attr.NAME`", e.span))
@@ -1406,4 +1434,6 @@ def _clause_word(clause: n.Clause) -> str:
         n.ValidClause: "valid",
         n.WeekdaysClause: "weekdays",
         n.HoursClause: "hours",
+        n.ExclusiveClause: "exclusive",
+        n.RedistributeClause: "redistribute",
     }.get(type(clause), type(clause).__name__)

@@ -197,12 +197,17 @@ class StateChecker:
         if d.exclude is not None:
             exclude = self.c.line_selection(d.exclude)
             ok = ok and exclude is not None
+        if d.accrue is not None and d.accrue_on_redeemed:
+            self.c.report(error("LOY213", "`redemption` states how points accrue twice", d.span,
+                                "keep one of `accrue on paid`, `accrue on redeemed`, `accrue never when redeemed`"))
+            ok = False
         if not ok or max_share is None or min_payment is None:
             return None
         steps = redemption_steps(self.c, d.steps)  # docs/units.md
         if d.steps is not None and steps is None:
             return None
-        return ir.IRedemption(tuple(names), max_share, min_payment, exclude, d.accrue_on_redeemed, steps or 1)
+        return ir.IRedemption(tuple(names), max_share, min_payment, exclude, d.accrue_on_redeemed, steps=steps or 1,
+                              earn_with_burn=d.accrue != "never")
 
     def _tiers(self, d: n.TierLadderDecl) -> Tiers | None:
         ok = True

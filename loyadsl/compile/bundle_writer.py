@@ -57,6 +57,7 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
         )
         if c.arm is not None:  # (a key only when set: a programme without experiments keeps its format 2 bytes)
             campaigns[-1]["arm"] = _arm_gate(c.arm, programme.experiments)
+        campaigns[-1].update(order_keys(c))  # docs/order.md: keys only when set, like "arm"
     state = state_section(programme.state, pool)
     # Costs are computed once every predicate exists (a later campaign cannot change an earlier
     # campaign's predicates, but keeping the pass separate keeps the rule in one place).
@@ -100,6 +101,7 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
                 "stacking": g.stacking,
                 "stacking_limit": g.stacking_limit,
                 "basis": g.basis,
+                **({"order": g.order} if g.order != "priority" else {}),
             }
             for g in programme.groups
         ],
@@ -133,6 +135,7 @@ def state_section(state: ir.IState, pool: Pool) -> dict[str, Any]:
             "exclude": None if r.exclude is None else pool.predicate(r.exclude),
             "accrue_on_redeemed": r.accrue_on_redeemed,
             **({"steps": r.steps} if r.steps != 1 else {}),  # docs/units.md; absent: 1, bundles stay as they were
+            **({} if r.earn_with_burn else {"earn_with_burn": False}),
         },
         "tiers": None if t is None else {
             "name": t.name, "title": t.title, "measure": t.measure,
@@ -184,6 +187,16 @@ def _arm_gate(gate: ir.ArmGate, experiments: tuple[ir.IExperiment, ...]) -> dict
 
 def _budget(b: Budget | None) -> dict[str, Any] | None:
     return None if b is None else {"kind": b.kind, "amount": b.amount}
+
+
+def order_keys(c: ir.ICampaign) -> dict[str, Any]:
+    """A campaign's ``exclusive`` and ``redistribute`` keys (docs/order.md), only those that are set."""
+    keys: dict[str, Any] = {}
+    if c.exclusive is not None:
+        keys["exclusive"] = c.exclusive
+    if c.redistribute:
+        keys["redistribute"] = True
+    return keys
 
 
 def write_bundle(programme: ir.Programme, signing_key: bytes | None = None) -> bytes:

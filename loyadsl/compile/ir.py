@@ -186,6 +186,8 @@ class ICampaign:
     usage_limit: UsageLimit | None = None  # `limit N per day..customer`
     budget: Budget | None = None
     arm: ArmGate | None = None  # `arm coffee.treatment` (on the campaign or its group)
+    exclusive: str | None = None  # `exclusive receipt|lines` (docs/order.md)
+    redistribute: bool = False  # `redistribute floors`
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,7 @@ class IGroup:
     stacking: str
     stacking_limit: int | None
     basis: str
+    order: str = "priority"  # or "declared" (docs/order.md)
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,7 @@ class IRedemption:
     exclude: IExpr | None  # lines that may not be paid by points
     accrue_on_redeemed: bool
     steps: int = 1  # points (in point minor units) are redeemed in whole multiples of this (docs/units.md)
+    earn_with_burn: bool = True  # False: `accrue never when redeemed` (docs/order.md)
 
 
 @dataclass(frozen=True)

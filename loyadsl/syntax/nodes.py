@@ -369,6 +369,19 @@ class ArmClause(Clause):
     ref: ArmRef
 
 
+@dataclass(frozen=True)
+class ExclusiveClause(Clause):
+    """``exclusive receipt`` (when it applies, no other campaign does) or ``exclusive lines`` (no other
+    campaign discounts the lines it discounted); docs/order.md."""
+
+    scope: str  # "receipt" | "lines"
+
+
+@dataclass(frozen=True)
+class RedistributeClause(Clause):
+    """``redistribute floors``: what lines' floors cut off the campaign's discount goes to its other lines."""
+
+
 # ----------------------------------------------------------------------------------------- declarations
 
 
@@ -400,6 +413,7 @@ class GroupDecl(Decl):
     stacking_limit: int | None = None  # N of stack_up_to
     basis: str | None = None  # original | discounted
     arm: ArmRef | None = None  # ``arm coffee.treatment``: every campaign of the group joins that arm
+    order: str | None = None  # ``order declared``: campaigns apply in declaration order (priority otherwise)
 
 
 @dataclass(frozen=True)
@@ -509,6 +523,7 @@ class RedemptionDecl(Decl):
     exclude: Selection | None = None
     accrue_on_redeemed: bool = False
     steps: Expr | None = None  # points: redeemed only in whole multiples of this (docs/units.md)
+    accrue: str | None = None  # ``accrue on paid`` ("paid", the default stated) | ``accrue never when redeemed`` ("never")
 
 
 @dataclass(frozen=True)

@@ -264,8 +264,8 @@ def _expected_hint(names: set[str] | frozenset[str] | None) -> str | None:
                    key=lambda w: (not w.startswith("`"), w[1:2].isalpha(), w))
     if len(words) == 1:
         return f"expected {words[0]}"
-    if len(words) > 14:
-        words = [*words[:14], "..."]
+    if len(words) > 16:
+        words = [*words[:16], "..."]
     return "expected one of: " + ", ".join(words)
 
 
@@ -719,6 +719,9 @@ class _Builder(Transformer):
     def g_arm(self, meta: Any, children: list[Any]) -> tuple[str, n.ArmRef, Span | None]:
         return "arm", children[0], self._span(meta)
 
+    def g_order(self, meta: Any, children: list[Any]) -> tuple[str, str, Span | None]:
+        return "order", str(children[0]), self._span(meta)
+
     def group_item_input(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
         key, value, _ = children[0]
         return key, value
@@ -841,6 +844,12 @@ class _Builder(Transformer):
 
     def rd_steps(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         return "steps", {"steps": children[0]}, self._span(meta)  # docs/units.md
+
+    def rd_accrue_on_paid(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "accrue", {"accrue": "paid"}, self._span(meta)
+
+    def rd_accrue_never(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "accrue", {"accrue": "never"}, self._span(meta)
 
     def ladder_decl(self, meta: Any, children: list[Any]) -> n.TierLadderDecl:
         name, title, (_, qualify, _), *levels = children
@@ -1101,6 +1110,15 @@ class _Builder(Transformer):
 
     def c_arm(self, meta: Any, children: list[Any]) -> n.ArmClause:
         return n.ArmClause(children[0], span=self._span(meta))
+
+    def exclusive_scope(self, meta: Any, children: list[Any]) -> str:
+        return str(children[0])
+
+    def c_exclusive(self, meta: Any, children: list[Any]) -> n.ExclusiveClause:
+        return n.ExclusiveClause(children[0], span=self._span(meta))
+
+    def c_redistribute(self, meta: Any, children: list[Any]) -> n.RedistributeClause:
+        return n.RedistributeClause(span=self._span(meta))
 
     def clause_input(self, meta: Any, children: list[Any]) -> n.Clause:
         return children[0]

@@ -105,6 +105,8 @@ def decl_lines(decl: n.Decl, src: Trivia | None = None) -> list[Line]:
             lines.append(_setting(src, decl, "basis", f"basis {decl.basis}"))
         if decl.arm is not None:
             lines.append(_setting(src, decl, "arm", f"arm {format_arm_ref(decl.arm)}"))
+        if decl.order is not None:
+            lines.append(_setting(src, decl, "order", f"order {decl.order}"))
         return _block(src, decl, f"group {decl.name}{_title(decl.title)}", lines)
     if isinstance(decl, n.TemplateDecl):
         params = ", ".join(f"{p.name}: {p.type_name}" for p in decl.params)
@@ -214,6 +216,8 @@ def state_settings(decl: n.Decl) -> list[tuple[str, str]]:
         if decl.accrue_on_redeemed:
             out.append(("accrue on redeemed", ""))
         add("steps", decl.steps)  # docs/units.md
+        if decl.accrue is not None:
+            out.append(("accrue", "on paid" if decl.accrue == "paid" else "never when redeemed"))
     elif isinstance(decl, n.TierLadderDecl):
         out.append(("qualify", f"{decl.measure} over {format_period(decl.period)}"))
     elif isinstance(decl, n.CounterDecl):
@@ -313,7 +317,7 @@ def clause_keyword(clause: n.Clause) -> str:
         n.GroupClause: "group", n.PriorityClause: "priority", n.ValidClause: "valid",
         n.WeekdaysClause: "weekdays", n.HoursClause: "hours", n.AudienceClause: "audience",
         n.WhenClause: "when", n.ThenClause: "then", n.CouponClause: "coupon", n.BudgetClause: "budget",
-        n.ArmClause: "arm",
+        n.ArmClause: "arm", n.ExclusiveClause: "exclusive", n.RedistributeClause: "redistribute",
     }[type(clause)]
 
 
@@ -357,6 +361,10 @@ def clause_value(clause: n.Clause) -> str:
         return format_expr(clause.value)
     if isinstance(clause, n.ArmClause):
         return format_arm_ref(clause.ref)
+    if isinstance(clause, n.ExclusiveClause):
+        return clause.scope
+    if isinstance(clause, n.RedistributeClause):
+        return "floors"
     raise TypeError(f"no one-line value for {clause!r}")
 
 

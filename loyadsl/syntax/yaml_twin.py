@@ -50,7 +50,7 @@ from loyadsl.syntax.printer import (
 
 LIST_KINDS = ("skus", "stores", "categories", "brands", "channels", "strings")
 CLAUSE_KEYS = ("group", "priority", "valid", "weekdays", "hours", "stores", "channels", "audience", "when", "then",
-               "limit", "max discount", "max points", "coupon", "budget", "arm")
+               "limit", "max discount", "max points", "coupon", "budget", "arm", "exclusive", "redistribute")
 SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templates", n.CampaignDecl: "campaigns",
             n.AccountDecl: "accounts", n.RedemptionDecl: "redemption", n.TierLadderDecl: "tiers",
             n.CounterDecl: "counters", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates",
@@ -65,7 +65,7 @@ SINGLE_SECTIONS = ("redemption", "tiers", "referral")
 # The keys of each state declaration's mapping besides `name` and `title` (a counter's kind is its name key).
 STATE_KEYS = {
     "account": ("activation", "expiry", "spend", "credit", "repay", "shortfall", "notify", "default"),
-    "redemption": ("accounts", "max share", "min payment", "exclude", "accrue on redeemed", "steps"),
+    "redemption": ("accounts", "max share", "min payment", "exclude", "accrue on redeemed", "steps", "accrue"),
     "counter": ("reset",),
     "chips": ("earn", "valid", "reset"),
     "coupons": ("code", "valid", "uses", "per customer"),
@@ -394,12 +394,12 @@ class _Reader:
         return n.ListDecl(name, kinds[0], source=source, span=self.span(node))
 
     def group(self, node: Node) -> n.GroupDecl | None:
-        pairs = self.mapping(node, "a group", ("name", "title", "priority", "stacking", "basis", "arm"))
+        pairs = self.mapping(node, "a group", ("name", "title", "priority", "stacking", "basis", "arm", "order"))
         if pairs is None:
             return None
         name = self.name(self.required(pairs, "name", "a group"), "a group")
         fields: dict[str, Any] = {}
-        for key in ("priority", "stacking", "basis", "arm"):
+        for key in ("priority", "stacking", "basis", "arm", "order"):
             value_node = pairs.get(key)
             value = self.text(value_node, f"`{key}`", required=True)
             if value is None or not isinstance(value_node, ScalarNode):
@@ -838,6 +838,8 @@ def _decl_yaml(decl: n.Decl) -> Any:
             group["basis"] = decl.basis
         if decl.arm is not None:
             group["arm"] = format_arm_ref(decl.arm)
+        if decl.order is not None:
+            group["order"] = decl.order
         return group
     if isinstance(decl, n.ExperimentDecl):
         return _experiment_yaml(decl)
