@@ -112,6 +112,7 @@ class Op(StrEnum):
     ADD_COUNTER = "ADD_COUNTER"
     SPEND_COUNTER = "SPEND_COUNTER"
     ISSUE_COUPON = "ISSUE_COUPON"
+    GIFT = "GIFT"  # docs/rewards.md: a product line for the till to add
 
 
 ROUNDING_MODES = ("floor", "ceil", "half_up", "half_even")
@@ -214,6 +215,7 @@ OPCODES: dict[Op, OpSpec] = {
     Op.ADD_COUNTER: OpSpec((INT,), None, ACTIONS_ONLY, "const", names="counter"),  # count (< 0 counts as 0)
     Op.SPEND_COUNTER: OpSpec((INT,), None, ACTIONS_ONLY, "const", names="counter"),  # count
     Op.ISSUE_COUPON: OpSpec((), None, ACTIONS_ONLY, "const", names="series"),  # one coupon of the series
+    Op.GIFT: OpSpec((INT,), None, ACTIONS_ONLY, "const"),  # a set of SKUs to choose one of; pops the price
 }
 
 NAMED_KINDS = ("counter", "account", "benefit", "series")  # what a state op's name operand may name
