@@ -26,7 +26,6 @@ from typing import NamedTuple
 from .errors import LoyaError
 from .limits import MAX_VALUE
 
-
 MAX_TICKETS = 10_000_000  # tickets in one draw: each is one sha256, so a draw takes seconds at most
 
 
