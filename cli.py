@@ -33,6 +33,7 @@ from loyadsl.api import CheckResult, check_file, compile_file, is_yaml
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, has_errors
 from loyadsl.evaluation import Evaluation
 from loyadsl.offers.cli import offers as offers_app
+from loyadsl.raffle_cli import raffle as raffle_app
 from loyadsl.render import (
     CI_FORMATS,
     ci_report,
@@ -58,6 +59,7 @@ app = typer.Typer(
 app.add_typer(ab_app, name="ab")
 app.add_typer(offers_app, name="offers")
 app.add_typer(db_app, name="db")  # `loya db` and `loya serve`: the processing server (docs/server.md)
+app.add_typer(raffle_app, name="raffle")  # `loya raffle draw`: prize draws from tickets (docs/rewards.md)
 app.command()(serve)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

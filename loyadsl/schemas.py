@@ -29,7 +29,7 @@ def receipt() -> dict[str, Any]:
         f"#/$defs/{_LineText.__name__}", "#/$defs/Line")
     schema: dict[str, Any] = json.loads(raw)
     for name, text in (("Receipt", "A sale: header fields, lines, and the state fields (coupons, redeem, "
-                                    "certificates). Fields not named here are ignored."),
+                                    "certificates, rewards). Fields not named here are ignored."),
                        ("Line", "A line: line_no, sku, category, qty, unit_price and amount (minor units, "
                                 "amount = unit_price × qty), optional brand, min_price and attrs.")):
         schema["$defs"][name]["title"] = name

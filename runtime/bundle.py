@@ -42,6 +42,7 @@ from .declarations import (
     Account,
     Budget,
     CampaignState,
+    CatalogueReward,
     CertificateSeries,
     Counter,
     CouponSeries,
@@ -963,6 +964,7 @@ def _certificates(value: Any, path: str) -> CertificateSeries:
         skus=frozenset(skus),
         expiry=_expiry(_field(c, "expiry", path), f"{path}.expiry"),
         multi_use=_bool(_field(c, "multi_use", path), f"{path}.multi_use"),
+        per_unit=_bool(c.get("per_unit", False), f"{path}.per_unit"),  # absent in older bundles
     )
 
 
@@ -1005,6 +1007,20 @@ def _campaign_state(c: dict[str, Any], path: str, state: StateDecls) -> Campaign
         b = _obj(raw_budget, f"{path}.budget")
         budget = Budget(_choice(_field(b, "kind", f"{path}.budget"), f"{path}.budget.kind", ("money", "points")),
                         _int(_field(b, "amount", f"{path}.budget"), f"{path}.budget.amount", 0))
-    if account is None and coupon is None and usage_limit is None and budget is None:
+    reward = _reward(c.get("reward"), f"{path}.reward", accounts)  # a key only when set (docs/rewards.md)
+    if account is None and coupon is None and usage_limit is None and budget is None and reward is None:
         return NO_CAMPAIGN_STATE
-    return CampaignState(account, coupon, usage_limit, budget)
+    return CampaignState(account, coupon, usage_limit, budget, reward)
+
+
+def _reward(value: Any, path: str, accounts: tuple[str, ...]) -> CatalogueReward | None:
+    """A catalogue reward's price and stock: ``{"account", "points", "stock"}`` (docs/rewards.md)."""
+    if value is None:
+        return None
+    r = _obj(value, path)
+    account = _opt_name(_field(r, "account", path), f"{path}.account", accounts, "account")
+    if account is None:
+        _fail(f"{path}.account", "a reward is paid from a declared account")
+    stock = _field(r, "stock", path)
+    return CatalogueReward(account, _int(_field(r, "points", path), f"{path}.points", 1, MAX_VALUE),
+                  None if stock is None else _int(stock, f"{path}.stock", 0, MAX_VALUE))

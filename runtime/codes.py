@@ -197,6 +197,16 @@ CODES: dict[str, str] = {
     "LOY818": "customers file cannot be read",
     "LOY819": "internal server error",
     "LOY999": "internal error: a bug in loyadsl",
+    # LOY280-LOY289 (checker) and LOY560-LOY569 (runtime): rewards currency, gifts, raffles (docs/rewards.md)
+    "LOY280": "reward costs more points than any account can hold",
+    "LOY281": "reward has no account to be paid from",
+    "LOY282": "gift product with no SKU",
+    "LOY560": "receipt chooses an unknown reward, or one reward twice",
+    "LOY561": "reward out of stock",
+    "LOY562": "reward costs more points than the customer has",
+    "LOY563": "reward chosen but its campaign did not apply",
+    "LOY564": "stock change refused: the reward ran out before it was booked",
+    "LOY565": "raffle draw input cannot be used",
 }
 
 

@@ -108,6 +108,7 @@ class CertificateSeries:
     skus: frozenset[str] = frozenset()
     expiry: Expiry = NEVER
     multi_use: bool = True
+    per_unit: bool = False  # one certificate per whole unit sold (else one per line); docs/rewards.md
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,16 @@ class StateDecls:
 
 
 @dataclass(frozen=True, slots=True)
+class CatalogueReward:
+    """A campaign that is a catalogue reward (docs/rewards.md): the receipt chooses it, it costs ``points``
+    from ``account`` and, with a ``stock``, is given at most that many times over all customers."""
+
+    account: str
+    points: int
+    stock: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignState:
     """What one campaign declares about state (``Campaign.state`` in the bundle)."""
 
@@ -164,6 +175,7 @@ class CampaignState:
     coupon: str | None = None
     usage_limit: UsageLimit | None = None
     budget: Budget | None = None
+    reward: CatalogueReward | None = None  # a catalogue reward (docs/rewards.md)
 
 
 NO_CAMPAIGN_STATE = CampaignState()

@@ -27,7 +27,7 @@ from .errors import CustomerError, LoyaError, ReceiptError
 from .experiments import bucket
 from .explain import Explainer
 from .jit import Program, compile_bundle, live
-from .ledger import Ledger, Refund, Session, receive, refund
+from .ledger import Ledger, Refund, Session, check_chosen, receive, refund
 from .limits import MAX_RECEIPT_LINES, MAX_STATIC_COST
 from .model import (
     ANONYMOUS,
@@ -55,8 +55,10 @@ REASONS = ("outside_dates", "wrong_weekday", "outside_hours", "store_not_eligibl
            # with customer state (docs/state.md, section 5)
            "no_coupon", "limit_reached", "budget_exhausted", "insufficient_balance",
            "not_in_arm",  # the customer is not in an arm the campaign joins (docs/experiments.md)
-           "blocked_by_exclusive")  # an `exclusive receipt` campaign applied (docs/order.md)
-_STATE_READS = frozenset(name for name, spec in OPCODES.items() if spec.names is not None)
+           "blocked_by_exclusive",  # an `exclusive receipt` campaign applied (docs/order.md)
+           # catalogue rewards (docs/rewards.md)
+           "not_chosen", "out_of_stock", "insufficient_points")
+_STATE_READS = frozenset(name for name, spec in OPCODES.items() if spec.names is not None) | {Op.GIFT}
 
 
 class _Context:
@@ -161,7 +163,7 @@ class _Campaign:
     """A campaign as the engine runs it: its generated function and its fixed rejections."""
 
     __slots__ = ("applications", "budgeted", "group", "index", "max_discount", "max_points", "name", "rejections",
-                 "run", "sku_gated", "source", "state")
+                 "reward", "run", "sku_gated", "source", "state")
 
     def __init__(self, c: Campaign, group: str, program: Program) -> None:
         self.source = c
@@ -177,6 +179,7 @@ class _Campaign:
         self.applications = c.limits.applications
         self.max_discount = c.limits.discount
         self.max_points = c.limits.points
+        self.reward = c.state.reward  # a catalogue reward (docs/rewards.md), else None
         # rejections without detail are made once: the hot path allocates nothing for them
         self.rejections = {reason: Rejection(c.name, reason, None) for reason in REASONS}
 
@@ -295,12 +298,15 @@ class Engine:
         explain: bool = False,
         budgets: Mapping[str, int] | None = None,
         hints: bool = False,
+        stock: Mapping[str, int] | None = None,
     ) -> Outcome:
         """Evaluate one receipt. ``now`` replaces the receipt's time for windows (and for the state);
         ``explain`` fills ``trace`` and rejection details. ``budgets``: what each budget-limited
         campaign has left, programme-wide, as the host keeps it (None: budgets are not enforced, only
         recorded; a campaign missing from the mapping has its whole declared budget). ``hints``: the
-        outcome's ``hints`` say what nearly applied campaigns lack (runtime/explain.py, ``gap``)."""
+        outcome's ``hints`` say what nearly applied campaigns lack (runtime/explain.py, ``gap``). ``stock``:
+        what each stocked catalogue reward has left, programme-wide (None: stock is not enforced, only
+        recorded), as ``budgets`` (docs/rewards.md)."""
         if not isinstance(receipt, Receipt):
             if type(receipt) is dict and "return_of" in receipt:
                 raise ReceiptError("a return is not a sale: refund it with Engine.refund(original outcome, returned "
@@ -312,6 +318,8 @@ class Engine:
             raise ReceiptError(f"unknown currency {receipt.currency!r}; the programme uses {self.currency}",
                                "currency")
         utc = receipt.utc if now is None else _utc(now)
+        if receipt.rewards:
+            check_chosen(receipt.rewards, self.ledger.rewards)
         if not (self._stateful or receipt.stateful):
             cu = self._customer(customer, receipt) if customer is not None or self._reads_customer else ANONYMOUS
             return self._run(receipt, cu, utc, explain, None, (), (), hints)
@@ -327,7 +335,7 @@ class Engine:
             cu = view(state, self.bundle.state, utc, self.local_date)
         expired = [c["code"] for c in lead if c["op"] == "coupon_expire"] if receipt.coupons else ()
         session = self.ledger.open(receipt.receipt_id, state, cu, utc, receipt.lines, receipt.coupons, budgets,
-                                   expired)
+                                   expired, receipt.rewards, stock)
         return self._run(receipt, cu, utc, explain, session, lead, lead_events, hints)
 
     def _run(self, receipt: Receipt, cu: CustomerView, utc: int, explain: bool, session: Session | None,
@@ -468,8 +476,10 @@ class Engine:
                                 else self._explain_rejection(camp, reason, r, trace))
                 continue
             discount, accruals, wants = r.vec, r.acc, r.requests
+            if camp.reward is not None and session is not None:  # its price, asked for last (docs/rewards.md)
+                wants = [*(wants or ()), ("reward", camp.name, camp.reward.points)]
             if wants and session is not None and not session.reserve(wants):
-                rejected.append(self._state_rejection(camp, "insufficient_balance", session, trace))
+                rejected.append(self._state_rejection(camp, session.shortage, session, trace))
                 continue
             requested = sum(discount) if discount is not None else 0
             if requested and max_discount is not None and requested > max_discount:
@@ -532,6 +542,9 @@ class Engine:
         amounts, left, effects, applied, pending, requests = t.amounts, t.left, t.effects, t.applied, t.pending, \
             t.requests
         lines, n, ordered, pricer = receipt.lines, len(left), receipt.ordered, self.pricer
+        if receipt.rewards:  # catalogue rewards take their points before the payment by points (docs/rewards.md)
+            session.spend_rewards(left, [(name, requests.get(name, ())) for name in applied],
+                                  {row[0]: row[4] for row in effects if row[2] == "discount"}, t.rejected)
         payment = session.pay(left, receipt.redeem, receipt.certificates)
         paid_basis: tuple[list[int], list[int]] | None = None
         redemption = self.bundle.state.redemption

@@ -444,7 +444,7 @@ class _Gen:
         args = self.stack[len(self.stack) - n :]
         del self.stack[len(self.stack) - n :]
         # state requests get the name (a string constant), rewards the predicate or combo index
-        ref = f"K{int(instr[1])}" if OPCODES[op].names is not None else str(int(instr[1]))
+        ref = f"K{int(instr[1])}" if OPCODES[op].operand == "const" else str(int(instr[1]))  # GIFT: its SKUs
         self.out.append(f"R_{op}(r, {ref}{''.join(', ' + a.text for a in args)})")
 
 

@@ -110,6 +110,7 @@ class _ReceiptIn(Struct, gc=False):
     coupons: Any = None
     redeem: Any = None
     certificates: Any = None
+    rewards: Any = None  # catalogue rewards chosen (docs/rewards.md)
 
 
 _convert = msgspec.convert
@@ -123,6 +124,7 @@ class _ReceiptText(_ReceiptIn, forbid_unknown_fields=True):
     coupons: list[str] | None = None  # typed: an Any field would take any value, unchecked by jsonio's limits
     redeem: dict[str, int | str] | None = None
     certificates: list[dict[str, str | int]] | None = None
+    rewards: list[str] | None = None
 
 
 _decode_json = msgspec.json.Decoder(_ReceiptText).decode
@@ -139,7 +141,7 @@ class Receipt:
     or None for "as much as needed"); ``stateful`` says whether any of them is there."""
 
     __slots__ = ("certificates", "channel", "coupons", "currency", "customer_id", "datetime", "floors", "lines",
-                 "ordered", "receipt_id", "redeem", "stateful", "store", "total", "units", "utc")
+                 "ordered", "receipt_id", "redeem", "rewards", "stateful", "store", "total", "units", "utc")
 
     def __init__(
         self,
@@ -153,6 +155,7 @@ class Receipt:
         coupons: Sequence[str] = (),
         redeem: int | str | None = None,
         certificates: Sequence[tuple[str, int | None]] = (),
+        rewards: Sequence[str] = (),
     ) -> None:
         self.receipt_id = receipt_id
         self.customer_id = customer_id
@@ -164,7 +167,8 @@ class Receipt:
         self.coupons = tuple(coupons)
         self.redeem = redeem
         self.certificates = tuple(certificates)
-        self.stateful = bool(self.coupons or self.certificates) or redeem is not None
+        self.rewards = tuple(rewards)  # catalogue rewards chosen (docs/rewards.md)
+        self.stateful = bool(self.coupons or self.certificates or self.rewards) or redeem is not None
         self.lines = tuple(lines)
         self.total = self.units = 0
         self.ordered = True
@@ -295,7 +299,7 @@ class Receipt:
         receipt.channel, receipt.currency, receipt.datetime, receipt.utc = channel, currency, when, utc
         receipt.lines, receipt.total, receipt.units = tuple(lines), total, units
         receipt.ordered, receipt.floors = ordered, floors
-        _present(receipt, get("coupons"), get("redeem"), get("certificates"))
+        _present(receipt, get("coupons"), get("redeem"), get("certificates"), get("rewards"))
         return receipt
 
 
@@ -359,15 +363,17 @@ def _fast(data: _ReceiptIn) -> Receipt:
     receipt.currency, receipt.datetime, receipt.utc = data.currency, when, utc
     receipt.lines, receipt.total, receipt.units = tuple(lines), total, units
     receipt.ordered, receipt.floors = ordered, floors
-    _present(receipt, data.coupons, data.redeem, data.certificates)
+    _present(receipt, data.coupons, data.redeem, data.certificates, data.rewards)
     return receipt
 
 
-def _present(receipt: Receipt, coupons: Any, redeem: Any, certificates: Any) -> None:
+def _present(receipt: Receipt, coupons: Any, redeem: Any, certificates: Any, rewards: Any = None) -> None:
     """The receipt's state fields (docs/state.md, "Receipt additions"), checked; both paths share it."""
-    if coupons is None and redeem is None and certificates is None:
+    if coupons is None and redeem is None and certificates is None and rewards is None:
         receipt.coupons, receipt.redeem, receipt.certificates, receipt.stateful = (), None, (), False
+        receipt.rewards = ()
         return
+    receipt.rewards = _rewards(rewards)
     receipt.coupons = _coupons(coupons)
     receipt.redeem = _redeem(redeem)
     receipt.certificates = _certificates(certificates)
@@ -404,6 +410,19 @@ def _close(amount: int, price: int, qty: int) -> bool:
     amount per unit rounded to the minor unit (docs/bundle.md, "Receipt"). Exact, in thousandths of a
     minor unit."""
     return -2000 - qty <= 2 * (amount * 1000 - price * qty) <= 2000 + qty
+
+
+def _rewards(value: Any) -> tuple[str, ...]:
+    """The catalogue rewards a receipt chooses (docs/rewards.md): names, at most ``MAX_PRESENTED``."""
+    if value is None:
+        return ()
+    if type(value) is not list:
+        raise _expected("rewards", "an array of reward names", value)
+    if len(value) > MAX_PRESENTED:
+        raise ReceiptError(f"{len(value)} rewards (at most {MAX_PRESENTED})", "rewards", LIMIT)
+    for i, name in enumerate(value):
+        _text(name, f"rewards[{i}]", "a non-empty string (a reward's name)", empty=False)
+    return tuple(value)
 
 
 def _coupons(value: Any) -> tuple[str, ...]:

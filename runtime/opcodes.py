@@ -117,6 +117,7 @@ class Op(StrEnum):
     NTH_UNIT_PERCENT_LINE = "NTH_UNIT_PERCENT_LINE"
     NTH_UNIT_AMOUNT = "NTH_UNIT_AMOUNT"
     NTH_UNIT_PRICE = "NTH_UNIT_PRICE"
+    GIFT = "GIFT"  # docs/rewards.md: a product line for the till to add
 
 
 ROUNDING_MODES = ("floor", "ceil", "half_up", "half_even")
@@ -228,6 +229,7 @@ OPCODES: dict[Op, OpSpec] = {
     Op.NTH_UNIT_PERCENT_LINE: OpSpec((INT, INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),
     Op.NTH_UNIT_AMOUNT: OpSpec((INT, INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),
     Op.NTH_UNIT_PRICE: OpSpec((INT, INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),  # new unit price
+    Op.GIFT: OpSpec((INT,), None, ACTIONS_ONLY, "const"),  # a set of SKUs to choose one of; pops the price
 }
 
 NAMED_KINDS = ("counter", "account", "benefit", "series")  # what a state op's name operand may name

@@ -78,6 +78,7 @@ class Pricer:
             "SPEND_COUNTER": spend_counter,
             "ISSUE_COUPON": issue_coupon,
             **NthUnit(self.round).rewards(),  # unit-level discounts (runtime/units.py)
+            "GIFT": gift,
         }
 
     # ------------------------------------------------------------------------------ accruals
@@ -305,6 +306,15 @@ def spend_counter(r: Context, name: str, n: int) -> None:
 def issue_coupon(r: Context, series: str) -> None:
     """``issue SERIES``: one coupon, valid from the receipt's time."""
     _requests(r).append(("issue", series, 1))
+
+
+def gift(r: Context, skus: frozenset[str], price: int) -> None:
+    """``gift "SKU" [at PRICE]`` / ``gift one of [...]``: a line for the till to add (docs/rewards.md); the
+    name is the SKUs, sorted, joined by the unit separator (one SKU: the SKU itself)."""
+    _requests(r).append(("gift", GIFT_SEPARATOR.join(sorted(skus)), max(0, price)))
+
+
+GIFT_SEPARATOR = "\x1f"
 
 
 def _requests(r: Context) -> list[Request]:

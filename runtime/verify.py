@@ -240,6 +240,10 @@ def _operand(bundle: Bundle, spec: OpSpec, instr: tuple[Any, ...], fail: Any,
                  + (f" (declared: {', '.join(declared[:10])}{', ...' if len(declared) > 10 else ''})" if declared
                     else f" (the bundle declares no {spec.names})"))
         return spec.pushes
+    if spec.pushes is None:  # an action's constant that is not a name: GIFT's SKUs (docs/rewards.md)
+        if const_kind != SET or not const:
+            fail(f"constant {value} must be a non-empty set of SKUs, is {const_kind or 'combo'}")
+        return None
     if spec.pushes == "const":
         if const_kind is None:
             fail(f"constant {value} is a combo, which CONST cannot load")

@@ -18,12 +18,13 @@ from loyadsl.check.asserts import check_asserts
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
 from loyadsl.check.order import campaign_order, group_order
 from loyadsl.check.resolve import SymbolTable, file_sha256
+from loyadsl.check.rewards import gift_action, reward_clause
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
 from loyadsl.check.types import Type
 from loyadsl.check.units import unit_discount
 from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, warning
-from loyadsl.runtime.declarations import Budget, UsageLimit
+from loyadsl.runtime.declarations import Budget, CatalogueReward, UsageLimit
 from loyadsl.runtime.limits import MAX_DATE, MAX_DURATION_DAYS, MAX_MINOR_DIGITS, MAX_VALUE, MIN_DATE
 from loyadsl.runtime.money import div_round
 from loyadsl.runtime.opcodes import Op
@@ -121,6 +122,7 @@ class _Draft:
     usage_limit: UsageLimit | None = None
     exclusive: str | None = None  # ``exclusive receipt|lines`` (docs/order.md)
     redistribute: bool = False  # ``redistribute floors``
+    reward: CatalogueReward | None = None
 
 
 class Checker:
@@ -356,7 +358,7 @@ class Checker:
             audience=_conjunction(d.audiences), condition=_conjunction(d.conditions), actions=tuple(d.actions),
             limit_applications=d.limits.get("applications"), max_discount=d.limits.get("discount"),
             max_points=d.limits.get("points"), multiplier_base=d.multiplier_base, span=c.span, account=account,
-            coupon=d.coupon, usage_limit=d.usage_limit, budget=d.budget, arm=gate,
+            coupon=d.coupon, usage_limit=d.usage_limit, budget=d.budget, arm=gate, reward=d.reward,
             exclusive=d.exclusive, redistribute=d.redistribute,
         )
 
@@ -406,7 +408,7 @@ class Checker:
             self.report(error("LOY214", f"campaign `{c.name}` belongs to no group", c.span,
                               "add `group NAME`; every group states how its campaigns stack"))
             d.ok = False
-        if not d.actions and d.ok:
+        if not d.actions and d.ok and d.reward is None:  # a reward without actions is a donation (docs/rewards.md)
             self.report(error("LOY214", f"campaign `{c.name}` gives nothing", c.span,
                               "add an action, e.g. `then discount 10% on receipt`"))
             d.ok = False
@@ -528,6 +530,11 @@ class Checker:
     def _clause_RedistributeClause(self, c: n.CampaignDecl, clause: n.RedistributeClause, scope: Scope,
                                    d: _Draft) -> None:
         d.redistribute = True
+
+    def _clause_RewardClause(self, c: n.CampaignDecl, clause: n.RewardClause, scope: Scope, d: _Draft) -> None:
+        """``reward N points [from ACCOUNT] [stock S]``: a catalogue reward (docs/rewards.md)."""
+        d.reward = reward_clause(self, c, clause, scope)
+        d.ok = d.ok and d.reward is not None
 
     def _campaign_account(self, c: n.CampaignDecl, accruals: list[n.Accrue]) -> tuple[bool, str | None]:
         """(ok, the one account the campaign's accruals go to): the default one without `to`, also
@@ -686,6 +693,8 @@ class Checker:
             return self._accrue(a, scope, campaign)
         if isinstance(a, n.CounterAdd | n.CounterSpend):
             return self._counter_action(a, scope)
+        if isinstance(a, n.Gift):
+            return gift_action(self, a, scope)
         if isinstance(a, n.IssueCoupon):
             if a.series not in self.table.coupons:
                 self.report(error("LOY201", f"unknown coupon series `{a.series}`", a.span, self._series_hint(a.series)))
@@ -1422,6 +1431,8 @@ def _state_clause_word(clause: n.Clause) -> str | None:
         return "`coupon`"
     if isinstance(clause, n.BudgetClause):
         return "`budget`"
+    if isinstance(clause, n.RewardClause):
+        return "`reward`"
     if isinstance(clause, n.LimitClause) and clause.per != "receipt":
         return "a usage limit (`limit N per PERIOD`)"
     return None

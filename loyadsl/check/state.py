@@ -396,7 +396,7 @@ class StateChecker:
             return None
         if skus is None or expiry is None:
             return None
-        return CertificateSeries(d.name, d.title, skus, expiry, d.multi_use)
+        return CertificateSeries(d.name, d.title, skus, expiry, d.multi_use, d.per_unit)
 
     def _referral(self, d: n.ReferralDecl) -> Referral | None:
         qualify = self._amount(d.qualify, t.MONEY, "the referral's qualifying payable", 0)

@@ -58,6 +58,9 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
         if c.arm is not None:  # (a key only when set: a programme without experiments keeps its format 2 bytes)
             campaigns[-1]["arm"] = _arm_gate(c.arm, programme.experiments)
         campaigns[-1].update(order_keys(c))  # docs/order.md: keys only when set, like "arm"
+        if c.reward is not None:  # a catalogue reward (docs/rewards.md), likewise a key only when set
+            campaigns[-1]["reward"] = {"account": c.reward.account, "points": c.reward.points,
+                                       "stock": c.reward.stock}
     state = state_section(programme.state, pool)
     # Costs are computed once every predicate exists (a later campaign cannot change an earlier
     # campaign's predicates, but keeping the pass separate keeps the rule in one place).
@@ -157,7 +160,7 @@ def state_section(state: ir.IState, pool: Pool) -> dict[str, Any]:
         ],
         "certificates": [
             {"name": c.name, "title": c.title, "skus": sorted(c.skus), "expiry": _expiry(c.expiry),
-             "multi_use": c.multi_use}
+             "multi_use": c.multi_use, **({"per_unit": True} if c.per_unit else {})}
             for c in state.certificates
         ],
         "referral": None if f is None else {

@@ -132,7 +132,7 @@ class Emitter:
         elif isinstance(a, ir.StateAction):
             if a.value is not None:
                 self.expr(a.value)
-            self.emit(a.op, self.pool.const(a.name))
+            self.emit(a.op, self.pool.const(a.skus if a.skus is not None else a.name))  # GIFT: its SKUs
         else:  # pragma: no cover
             raise TypeError(f"cannot emit {type(a).__name__}")
 

@@ -14,6 +14,7 @@ from loyadsl.diagnostics import Span
 from loyadsl.runtime.declarations import (
     Account,
     Budget,
+    CatalogueReward,
     CertificateSeries,
     CouponSeries,
     Referral,
@@ -144,6 +145,7 @@ class StateAction(IAction):
     op: Op
     name: str  # the counter or coupon series
     value: IExpr | None = None
+    skus: frozenset[str] | None = None  # GIFT: the SKUs to choose one of (its value: the price); docs/rewards.md
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,7 @@ class ICampaign:
     arm: ArmGate | None = None  # `arm coffee.treatment` (on the campaign or its group)
     exclusive: str | None = None  # `exclusive receipt|lines` (docs/order.md)
     redistribute: bool = False  # `redistribute floors`
+    reward: CatalogueReward | None = None  # `reward 500 points from bonus stock 100`: a catalogue reward (docs/rewards.md)
 
 
 @dataclass(frozen=True)

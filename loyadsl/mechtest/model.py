@@ -65,6 +65,8 @@ class Step(_Strict):
     budgets: dict[str, StrictInt] | None = None  # what each budgeted campaign has left (minor units or points)
     advance: Time | None = None
     expect: Expect = Field(default_factory=Expect)
+    rewards: list[str] | None = None  # catalogue rewards chosen (docs/rewards.md)
+    stock: dict[str, StrictInt] | None = None  # what each stocked reward has left, programme-wide
 
     @model_validator(mode="after")
     def _one_kind(self) -> Step:

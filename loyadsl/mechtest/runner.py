@@ -218,7 +218,7 @@ def _step(engine: Engine, step: Step, number: int, state: CustomerState | None,
         return {"events": list(events), "state": state.to_dict()}, state
     when = step.datetime or now
     assert when is not None  # _validate made sure
-    outcome = engine.evaluate(_receipt(step, number, state, when), state, budgets=step.budgets)
+    outcome = engine.evaluate(_receipt(step, number, state, when), state, budgets=step.budgets, stock=step.stock)
     if state is not None:
         state = apply(state, list(outcome.changes or ()), decls)
     return {**project(outcome), "state": None if state is None else state.to_dict()}, state
@@ -234,7 +234,7 @@ def _receipt(step: Step, number: int, state: CustomerState | None, when: dt.date
         lines.append(item)
     receipt: Json = {"receipt_id": f"R{number + 1}", "customer_id": None if state is None else state.id,
                      "datetime": when.isoformat(), "store_id": step.store_id, "lines": lines}
-    for key in ("channel", "coupons"):
+    for key in ("channel", "coupons", "rewards"):
         if getattr(step, key) is not None:
             receipt[key] = getattr(step, key)
     if step.redeem is not None:  # points to pay with, or "max": receipt JSON's {"points": ...} (docs/state.md)

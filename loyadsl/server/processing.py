@@ -293,19 +293,22 @@ class Processor:
         if state is not None and receipt.redeem is not None:
             receipt = self._within_holds(tx, engine, receipt, data, state)
         budgets = _budgets_left(tx, engine, lock=False)
-        outcome = self._run_engine(engine, receipt, state, budgets)
-        if lock and budgets is not None and any(c["op"] == "budget" for c in outcome.changes or ()):
+        stock = _stock_left(tx, engine, lock=False)  # catalogue rewards' stock (docs/rewards.md): kept beside the budgets
+        outcome = self._run_engine(engine, receipt, state, budgets, stock)
+        if lock and (budgets is not None or stock is not None) and any(
+                c["op"] in ("budget", "stock") for c in outcome.changes or ()):
             locked = _budgets_left(tx, engine, lock=True)
-            if locked != budgets:
-                outcome = self._run_engine(engine, receipt, state, locked)
+            locked_stock = _stock_left(tx, engine, lock=True)  # under the budgets' lock
+            if locked != budgets or locked_stock != stock:
+                outcome = self._run_engine(engine, receipt, state, locked, locked_stock)
         return outcome
 
     @staticmethod
     def _run_engine(engine: Engine, receipt: Receipt, state: CustomerState | None,
-                    budgets: dict[str, int] | None) -> Outcome:
+                    budgets: dict[str, int] | None, stock: dict[str, int] | None = None) -> Outcome:
         start = time.perf_counter()
         try:
-            return engine.evaluate(receipt, state, budgets=budgets)
+            return engine.evaluate(receipt, state, budgets=budgets, stock=stock)
         except LoyaError as exc:
             raise Problem.refused(exc) from None
         finally:
@@ -476,6 +479,21 @@ def _budgets_from(tx: Tx, changes: Iterable[dict[str, Any]]) -> None:
     for change in changes:
         if change["op"] == "budget" and change["delta"]:
             tx.add_budget(str(change["campaign"]), int(change["delta"]))
+        elif change["op"] == "stock" and change["delta"]:  # a unit given (-1) is one more spent
+            tx.add_budget(STOCK_KEY + str(change["reward"]), -int(change["delta"]))
+
+
+STOCK_KEY = "stock:"  # a catalogue reward's units given, in the budgets table (no campaign name has a colon)
+
+
+def _stock_left(tx: Tx, engine: Engine, lock: bool) -> dict[str, int] | None:
+    """What each stocked catalogue reward has left: its declared stock less the units given (docs/rewards.md).
+    Read in the transaction that books them, so a confirm under the budgets' lock never gives a unit twice."""
+    declared = {name: r.stock for name, r in engine.ledger.rewards.items() if r.stock is not None}
+    if not declared:
+        return None
+    given = tx.budgets(lock)
+    return {name: max(0, stock - given.get(STOCK_KEY + name, 0)) for name, stock in declared.items()}
 
 
 def _spendable(engine: Engine, state: CustomerState, utc: int) -> int:

@@ -90,7 +90,7 @@ def receipt_fields(receipt: Receipt) -> tuple[Any, ...]:
     return (receipt.receipt_id, receipt.customer_id, receipt.datetime.isoformat(), receipt.utc, receipt.store,
             receipt.channel, receipt.currency, receipt.coupons, receipt.redeem, receipt.certificates,
             receipt.stateful, receipt.total, receipt.units, receipt.ordered, receipt.floors,
-            tuple([_line_fields(line) for line in receipt.lines]))
+            tuple([_line_fields(line) for line in receipt.lines]), receipt.rewards)
 
 
 def receipt_of(fields: tuple[Any, ...]) -> Receipt:
@@ -100,7 +100,7 @@ def receipt_of(fields: tuple[Any, ...]) -> Receipt:
     receipt = _new_receipt(Receipt)
     (receipt.receipt_id, receipt.customer_id, when, receipt.utc, receipt.store, receipt.channel, receipt.currency,
      receipt.coupons, receipt.redeem, receipt.certificates, receipt.stateful, receipt.total, receipt.units,
-     receipt.ordered, receipt.floors, lines) = fields
+     receipt.ordered, receipt.floors, lines, receipt.rewards) = fields
     receipt.datetime = dt.datetime.fromisoformat(when)
     receipt.lines = tuple([Line(*line) for line in lines])
     return receipt

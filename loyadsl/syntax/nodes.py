@@ -271,6 +271,16 @@ class UnitDiscount(Action):
     price: bool = False  # ``price 1.00 RUB on unit 2 of every 2 units ...``: the picked unit costs the value
 
 
+@dataclass(frozen=True)
+class Gift(Action):
+    """``gift "MUG1" [at 99.00 RUB]`` / ``gift one of ["MUG1", "MUG2"]`` / ``gift one of mugs``: a product
+    line the till adds (docs/rewards.md); ``choice`` when written ``one of``."""
+
+    skus: Expr  # a StringLit, or (``one of``) a SetLit or a Ref to a skus list
+    choice: bool = False
+    price: Expr | None = None  # money; None: free
+
+
 # ----------------------------------------------------------------------------------------- clauses
 
 
@@ -352,6 +362,16 @@ class BudgetClause(Clause):
     """``budget 100000.00 RUB`` or ``budget 1000000 points``: what the campaign may give in total."""
 
     value: Expr
+
+
+@dataclass(frozen=True)
+class RewardClause(Clause):
+    """``reward 500 points [from bonus] [stock 100]``: a catalogue reward the receipt chooses, paid with
+    points of the account (docs/rewards.md)."""
+
+    points: Expr
+    account: str | None = None  # None: the default account
+    stock: Expr | None = None  # units over all customers; None: no limit
 
 
 @dataclass(frozen=True)
@@ -591,6 +611,7 @@ class CertificateDecl(Decl):
     skus: Expr | None = None  # a SetLit or a Ref to a skus list
     expiry: ExpiryRule | None = None
     multi_use: bool = True
+    per_unit: bool = False  # `per unit`: a certificate per whole unit sold (docs/rewards.md)
 
 
 @dataclass(frozen=True)

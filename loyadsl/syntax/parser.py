@@ -942,6 +942,9 @@ class _Builder(Transformer):
     def ct_single(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         return "use", {"multi_use": False}, self._span(meta)
 
+    def ct_per_unit(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        return "per unit", {"per_unit": True}, self._span(meta)
+
     def referral_decl(self, meta: Any, children: list[Any]) -> n.ReferralDecl:
         return n.ReferralDecl("referral", **self._settings(children, "`referral`"), span=self._span(meta))
 
@@ -1120,6 +1123,10 @@ class _Builder(Transformer):
     def c_redistribute(self, meta: Any, children: list[Any]) -> n.RedistributeClause:
         return n.RedistributeClause(span=self._span(meta))
 
+    def c_reward(self, meta: Any, children: list[Any]) -> n.RewardClause:
+        points, account, stock = children
+        return n.RewardClause(points, None if account is None else str(account), stock, span=self._span(meta))
+
     def clause_input(self, meta: Any, children: list[Any]) -> n.Clause:
         return children[0]
 
@@ -1224,6 +1231,16 @@ class _Builder(Transformer):
 
     def a_issue(self, meta: Any, children: list[Any]) -> n.IssueCoupon:
         return n.IssueCoupon(str(children[0]), span=self._span(meta))
+
+    def a_gift(self, meta: Any, children: list[Any]) -> n.Gift:
+        (skus, choice), price = children
+        return n.Gift(skus, choice, price, span=self._span(meta))
+
+    def gift_one(self, meta: Any, children: list[Any]) -> tuple[n.Expr, bool]:
+        return n.StringLit(self._string(children[0]), span=self._span(meta)), False
+
+    def gift_choice(self, meta: Any, children: list[Any]) -> tuple[n.Expr, bool]:
+        return children[0], True
 
     def on_receipt(self, meta: Any, children: list[Any]) -> n.Target:
         return n.Target(None, span=self._span(meta))

@@ -242,6 +242,8 @@ def state_settings(decl: n.Decl) -> list[tuple[str, str]]:
         if decl.expiry is not None:
             out.append(("expiry", format_expiry(decl.expiry)))
         out.append(("multi use" if decl.multi_use else "single use", ""))
+        if decl.per_unit:
+            out.append(("per unit", ""))
     elif isinstance(decl, n.ReferralDecl):
         for key, value, account in (("qualify", decl.qualify, None),
                                     ("referrer", decl.referrer, decl.referrer_account),
@@ -318,6 +320,7 @@ def clause_keyword(clause: n.Clause) -> str:
         n.WeekdaysClause: "weekdays", n.HoursClause: "hours", n.AudienceClause: "audience",
         n.WhenClause: "when", n.ThenClause: "then", n.CouponClause: "coupon", n.BudgetClause: "budget",
         n.ArmClause: "arm", n.ExclusiveClause: "exclusive", n.RedistributeClause: "redistribute",
+        n.RewardClause: "reward",
     }[type(clause)]
 
 
@@ -365,6 +368,10 @@ def clause_value(clause: n.Clause) -> str:
         return clause.scope
     if isinstance(clause, n.RedistributeClause):
         return "floors"
+    if isinstance(clause, n.RewardClause):
+        account = "" if clause.account is None else f" from {clause.account}"
+        stock = "" if clause.stock is None else f" stock {format_expr(clause.stock)}"
+        return f"{format_expr(clause.points)}{account}{stock}"
     raise TypeError(f"no one-line value for {clause!r}")
 
 
@@ -459,6 +466,9 @@ def _one_line_action(action: n.Action) -> str:
         every = "" if action.every is None else f"every {_count(action.every)} units of "
         verb = "price" if action.price else "discount"
         return f"{verb} {format_expr(action.value)} on {pick} of {every}{format_selection(action.selection)}{rounded}"
+    if isinstance(action, n.Gift):
+        what = f"one of {format_expr(action.skus)}" if action.choice else format_expr(action.skus)
+        return f"gift {what}" + ("" if action.price is None else f" at {format_expr(action.price)}")
     raise TypeError(f"not an action: {action!r}")
 
 

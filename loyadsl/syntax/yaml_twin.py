@@ -50,7 +50,8 @@ from loyadsl.syntax.printer import (
 
 LIST_KINDS = ("skus", "stores", "categories", "brands", "channels", "strings")
 CLAUSE_KEYS = ("group", "priority", "valid", "weekdays", "hours", "stores", "channels", "audience", "when", "then",
-               "limit", "max discount", "max points", "coupon", "budget", "arm", "exclusive", "redistribute")
+               "limit", "max discount", "max points", "coupon", "budget", "arm", "exclusive", "redistribute",
+               "reward")
 SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templates", n.CampaignDecl: "campaigns",
             n.AccountDecl: "accounts", n.RedemptionDecl: "redemption", n.TierLadderDecl: "tiers",
             n.CounterDecl: "counters", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates",
@@ -69,10 +70,11 @@ STATE_KEYS = {
     "counter": ("reset",),
     "chips": ("earn", "valid", "reset"),
     "coupons": ("code", "valid", "uses", "per customer"),
-    "certificates": ("sold skus", "expiry", "use"),
+    "certificates": ("sold skus", "expiry", "use", "per unit"),
     "referral": ("qualify", "referrer", "newcomer"),
 }
-_FLAGS = ("default", "accrue on redeemed")
+_FLAGS = ("default", "accrue on redeemed", "per unit")
+_FLAG_FIELDS = {"default": "default", "accrue on redeemed": "accrue_on_redeemed", "per unit": "per_unit"}
 _NULL = "tag:yaml.org,2002:null"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -515,7 +517,7 @@ class _Reader:
             if key in _FLAGS:
                 flag = self.text(value, f"`{key}`", required=True)
                 if flag in ("true", "false"):
-                    fields["default" if key == "default" else "accrue_on_redeemed"] = flag == "true"
+                    fields[_FLAG_FIELDS[key]] = flag == "true"
                 elif flag is not None:
                     self.fail(value, f"`{key}` is `true` or `false`, not `{flag}`")
             elif key == "use":

@@ -18,6 +18,7 @@ on the ``base`` they share), ``transfers`` (``receive``), ``refund`` and ``undo`
 
 from __future__ import annotations
 
+from .catalogue import check_chosen
 from .core import Ledger
 from .payment import Payment
 from .refund import Refund, refund
@@ -25,5 +26,20 @@ from .session import Session
 from .splits import MILLION, Change, LocalFn, Matcher, Request, fill, pairs, split
 from .transfers import receive
 
-__all__ = ["MILLION", "Change", "Ledger", "LocalFn", "Matcher", "Payment", "Refund", "Request", "Session", "fill",
-           "pairs", "receive", "refund", "split"]
+__all__ = [
+           "MILLION",
+           "Change",
+           "Ledger",
+           "LocalFn",
+           "Matcher",
+           "Payment",
+           "Refund",
+           "Request",
+           "Session",
+           "check_chosen",
+           "fill",
+           "pairs",
+           "receive",
+           "refund",
+           "split",
+]

@@ -38,6 +38,11 @@ class _Receipt:
     notes: dict[str, str]
     _lot_times: dict[str, tuple[str, str | None]]
     _periods: dict[str, str]
+    reward_changes: list[dict[str, Any]]  # catalogue rewards' takes and stock (ledger/catalogue.py)
+    reward_events: list[dict[str, Any]]
+    gifts: list[dict[str, Any]]
+    reward_taken: dict[tuple[bool, str, str], int]  # (shared, account, lot) -> points the rewards take  # gift events: lines for the till to add (docs/rewards.md)
+    shortage: str  # why the last ``reserve`` failed: insufficient_balance (counters) | insufficient_points
 
     def period(self, kind: str) -> str:
         """The key of the receipt's period of a kind (day, week, ..., never), made once per receipt."""

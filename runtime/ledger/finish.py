@@ -19,6 +19,11 @@ from .payment import Payment
 from .splits import MILLION, Change, Request, _hash_code, pairs, split
 
 
+def gift_event(campaign: str, skus: str, price: int) -> dict[str, Any]:
+    """A ``gift`` request as the outcome's event: the SKUs to choose one of, and the price to add it at."""
+    return {"event": "gift", "campaign": campaign, "skus": skus.split("\x1f"), "qty": 1, "price": price}
+
+
 class _Finisher(_Receipt):
     """The changes and events of a receipt (steps 5-6)."""
 
@@ -37,6 +42,8 @@ class _Finisher(_Receipt):
         known = self.state is not None
         if known:  # first: a second application of this outcome stops here (LOY510)
             changes.append({"op": "applied", "id": rid, "at": iso(self.utc), "receipt": rid})
+        changes += self.reward_changes  # catalogue rewards' points and stock (ledger/catalogue.py)
+        events += self.reward_events
         changes += payment.takes
         changes += payment.spends
         debts = self._debts(payment.takes)
@@ -47,6 +54,7 @@ class _Finisher(_Receipt):
             changes += self._counters(left, adds, spends)
         changes += self._coupons(used_series, idle_series, issues, events)
         changes += self._sold(left, events)  # a host may register them even for an anonymous buyer
+        events += self.gifts  # lines for the till to add, even for an anonymous buyer (docs/rewards.md)
         if known:
             changes += self._qualify(left, events)
             changes += self._usage(applied, given)
@@ -92,8 +100,10 @@ class _Finisher(_Receipt):
                         adds[name][i] += part
                 elif op == "spend":
                     spends[name] = spends.get(name, 0) + count
-                else:
+                elif op == "issue":
                     issues.append((campaign, name))
+                elif op == "gift":  # a line for the till to add (docs/rewards.md); "reward": ledger/catalogue.py
+                    self.gifts.append(gift_event(campaign, name, count))
         return used_series, idle_series, issues, adds, spends
 
     def _coupons(self, used_series: dict[str, str], idle_series: set[str], issues: list[tuple[str, str]],
@@ -127,11 +137,25 @@ class _Finisher(_Receipt):
         skus = self.ledger.certificate_skus
         for line, pay in zip(self.lines, left, strict=True) if skus else ():
             series = skus.get(line.sku)
-            if series is not None and pay > 0:
+            if series is not None and pay > 0 and series.per_unit and line.units > 1:
+                out += self._sell_units(series, line, pay, events)
+            elif series is not None and pay > 0:
                 cert = self._sell(series, line, pay)
                 out.append(cert)
                 events.append({"event": "certificate_sold", "code": cert["code"], "series": series.name,
                                "value": pay})
+        return out
+
+    def _sell_units(self, series: CertificateSeries, line: Line, pay: int, events: list[dict[str, Any]]
+                    ) -> list[Change]:
+        """``per unit``: a certificate per whole unit of the line, worth its share of the payable (the
+        shares sum to it exactly), each with its ``unit`` so a return voids whole cards (docs/rewards.md)."""
+        out: list[Change] = []
+        for unit, value in enumerate(split(pay, [1] * line.units, list(range(line.units)))):
+            cert = self._sell(series, line, value, unit)
+            out.append(cert)
+            events.append({"event": "certificate_sold", "code": cert["code"], "series": series.name,
+                           "value": value})
         return out
 
     def _usage(self, applied: Sequence[tuple[str, Sequence[Request]]],
@@ -284,12 +308,16 @@ class _Finisher(_Receipt):
                 "valid_from": iso(start), "valid_to": None if end is None else iso(end), "uses_left": series.uses,
                 "campaign": campaign, "receipt": self.receipt_id}
 
-    def _sell(self, series: CertificateSeries, line: Line, value: int) -> Change:
+    def _sell(self, series: CertificateSeries, line: Line, value: int, unit: int | None = None) -> Change:
         expires = self.ledger.expiry(series.expiry, self.utc)
-        code = f"{series.name.upper()}-{_hash_code(self.receipt_id, str(line.line_no), length=10)}"
-        return {"op": "certificate_issue", "code": code, "series": series.name, "value": value, "balance": value,
-                "expires": None if expires is None else iso(expires), "multi_use": series.multi_use,
-                "lines": [[line.line_no, value]], "receipt": self.receipt_id}
+        where = str(line.line_no) if unit is None else f"{line.line_no}.{unit}"
+        code = f"{series.name.upper()}-{_hash_code(self.receipt_id, where, length=10)}"
+        change: Change = {"op": "certificate_issue", "code": code, "series": series.name, "value": value,
+                          "balance": value, "expires": None if expires is None else iso(expires),
+                          "multi_use": series.multi_use, "lines": [[line.line_no, value]], "receipt": self.receipt_id}
+        if unit is not None:
+            change["unit"] = unit
+        return change
 
     def _qualify(self, left: Sequence[int], events: list[dict[str, Any]]) -> list[Change]:
         tiers = self.ledger.decls.tiers

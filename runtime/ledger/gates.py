@@ -11,11 +11,11 @@ from ..money import ceil_div
 from ..state import (
     Coupon,
 )
-from .base import _Receipt
+from .catalogue import _Catalogue
 from .splits import Request
 
 
-class _Gates(_Receipt):
+class _Gates(_Catalogue):
     """Coupons presented (step 2) and the gates of each campaign (step 3)."""
 
     # -------------------------------------------------------------------------------- coupons (step 2)
@@ -93,6 +93,8 @@ class _Gates(_Receipt):
             if left <= 0:
                 self.notes[campaign] = f"the {budget.kind} budget of {budget.amount} is spent"
                 return "budget_exhausted"
+        if cs.reward is not None:  # a catalogue reward (ledger/catalogue.py)
+            return self.reward_gate(campaign, cs.reward)
         return None
 
     def discount_room(self, campaign: str, cs: CampaignState) -> int | None:
@@ -121,6 +123,17 @@ class _Gates(_Receipt):
         for op, name, n in requests:
             if op == "spend":
                 want[name] = want.get(name, 0) + n
+        self.shortage = "insufficient_balance"
+        if requests[-1][0] == "reward":  # a catalogue reward's price, asked for last (engine._group)
+            account = self.ledger.rewards[requests[-1][1]].account
+            if not self.reserve_reward(account, requests[-1][2]):
+                self.shortage = "insufficient_points"
+                return False
+            if not self._counters_cover(want):
+                self.reserve_reward(account, requests[-1][2], release=True)
+                return False
+            self._hold(want)
+            return True
         if not want:
             return True
         values = self.view.counters
@@ -136,4 +149,14 @@ class _Gates(_Receipt):
         for op, name, n in requests:
             if op == "spend":
                 self.reserved[name] -= n
+            elif op == "reward":
+                self.reserve_reward(self.ledger.rewards[name].account, n, release=True)
+
+    def _counters_cover(self, want: dict[str, int]) -> bool:
+        values = self.view.counters
+        return all(values.get(name, 0) - self.reserved.get(name, 0) >= n for name, n in want.items())
+
+    def _hold(self, want: dict[str, int]) -> None:
+        for name, n in want.items():
+            self.reserved[name] = self.reserved.get(name, 0) + n
 

@@ -108,6 +108,9 @@ class _Payer(_Receipt):
                 room = decl.credit - (acc.debt if acc is not None else 0)
                 if acc is not None:
                     active = [lot for lot in _lots(acc, name, shared) if _active(lot, self.utc)]
+                    if self.reward_taken:  # what this receipt's catalogue rewards took comes first
+                        active = [x for lot in active if _active(x := lot._replace(
+                            left=lot.left - self.reward_taken.get((shared, name, lot.id), 0)), self.utc)]
                     sources += [("lot", lot) for lot in spend_order(active, decl.spend)]
                 if decl.credit and room > 0:
                     credit.append((name, shared, room))

@@ -26,7 +26,8 @@ class Session(_Gates, _Payer, _Finisher):
 
     def __init__(self, ledger: Ledger, receipt_id: str, state: CustomerState | None, view: CustomerView, utc: int,
                  lines: Sequence[Line], coupons: Sequence[str], budgets: Mapping[str, int] | None,
-                 expired: Sequence[str] = ()) -> None:
+                 expired: Sequence[str] = (), rewards: Sequence[str] = (),
+                 stock: Mapping[str, int] | None = None) -> None:
         self.ledger = ledger
         self.receipt_id = receipt_id
         self.state = state
@@ -44,4 +45,5 @@ class Session(_Gates, _Payer, _Finisher):
         self._lot_times: dict[str, tuple[str, str | None]] = {}
         self._periods: dict[str, str] = {}
         self._check_coupons(coupons, frozenset(expired))
+        self.open_catalogue(rewards, stock)  # the catalogue rewards the receipt chooses (docs/rewards.md)
 

@@ -85,7 +85,7 @@ class _Undo:
             self.accrual(c, sum(parts.values()), sum(self.share.before(int(ln), int(p)) for ln, p in c.lines), parts)
 
     def _back_take(self, c: kinds.TakeChange, full: bool, cards: Cards) -> None:
-        if c.reason == "redeem" and c.lines and (points := sum(self.share.of(c.lines).values())):
+        if c.reason in ("redeem", "reward") and c.lines and (points := sum(self.share.of(c.lines).values())):
             self.redemption(c, points)
 
     def _back_debt(self, c: kinds.DebtChange, full: bool, cards: Cards) -> None:
@@ -101,6 +101,13 @@ class _Undo:
             return
         share = self.share
         ((ln, value),) = c.lines
+        if c.unit is not None:  # one card per unit (`per unit`): whole cards, in unit order (docs/rewards.md)
+            before = share.done.get(ln, 0)
+            if before // 1000 <= c.unit < (before + share.now.get(ln, 0)) // 1000:
+                kept = self.sold(c, value, True)
+                self.lines[ln]["money"] -= kept
+                self.lines[ln]["withheld"] += kept
+            return
         if part := share(ln, value):
             kept = self.sold(c, part, share.done.get(ln, 0) + share.now[ln] == share.sold[ln]["qty"])
             self.lines[ln]["money"] -= kept
@@ -123,7 +130,7 @@ class _Undo:
             self.changes.append({"op": "coupon_unuse", "code": c.code, "series": c.series, "campaign": c.campaign,
                                  "receipt": self.rid})
 
-    def _back_negate(self, c: kinds.UsageChange | kinds.Budget, full: bool, cards: Cards) -> None:
+    def _back_negate(self, c: kinds.UsageChange | kinds.Budget | kinds.StockChange, full: bool, cards: Cards) -> None:
         if full:
             self.changes.append(c._replace(delta=-c.delta).to_dict())
 
@@ -244,7 +251,7 @@ class _Undo:
             self.events.append({"event": "points_expired", "account": account, "points": points, "lot": change.lot,
                                 "reason": "returned to a lot that is gone"})
             return
-        self.take(account, shared, lot, -points, "redeem")
+        self.take(account, shared, lot, -points, change.reason or "redeem")
         if lot.expires is not None and lot.expires <= self.utc:
             self.take(account, shared, self.lots[(shared, account)][lot.id], points, "expire")
             self.events.append({"event": "points_expired", "account": account, "points": points, "lot": lot.id})
@@ -393,4 +400,5 @@ RETURNS: dict[type[kinds.Change], Return] = {
     kinds.CounterChange: _Undo._back_counter, kinds.QualifyChange: _Undo._back_qualify, kinds.CouponUse: _Undo._back_coupon_use,
     kinds.UsageChange: _Undo._back_negate, kinds.Budget: _Undo._back_negate, kinds.CouponIssue: _Undo._back_coupon_issue,
     kinds.ReceiptChange: _Undo._back_receipt,
+    kinds.StockChange: _Undo._back_negate,  # a catalogue reward's unit, given back with the full return
 }

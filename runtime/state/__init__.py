@@ -77,6 +77,7 @@ from .records import (
     SharedAccount,
 )
 from .shared import add_member, create_shared, remove_member, set_rights
+from .stock import StockChange, StockLevels
 from .tiers import QualifyChange, TierChange
 from .view import view
 
@@ -116,6 +117,8 @@ __all__ = [
     "ReferralState",
     "ReturnedChange",
     "SharedAccount",
+    "StockChange",
+    "StockLevels",
     "TakeChange",
     "TierChange",
     "Time",

@@ -259,6 +259,7 @@ class CertificateIssue(NamedTuple):
     multi_use: bool = True
     lines: Lines = None
     receipt: str | None = None
+    unit: int | None = None  # which unit of the line it was sold for (`per unit` series; docs/rewards.md)
 
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> CertificateIssue:
@@ -272,7 +273,7 @@ class CertificateIssue(NamedTuple):
         if not 0 <= balance <= value or type(multi_use) is not bool:
             raise _Failed("a certificate needs 0 <= balance <= value and a boolean multi_use")
         return _new(cls, (code, _str(data, "series"), value, balance, _time(data, "expires", optional=True),
-                    multi_use, c.get("lines"), c.get("receipt")))
+                    multi_use, c.get("lines"), c.get("receipt"), c.get("unit")))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "certificate_issue", "code": self.code, "series": self.series,
@@ -282,6 +283,8 @@ class CertificateIssue(NamedTuple):
             out["lines"] = self.lines
         if self.receipt is not None:
             out["receipt"] = self.receipt
+        if self.unit is not None:
+            out["unit"] = self.unit
         return out
 
     def apply(self, a: _Applier) -> None:
