@@ -112,6 +112,8 @@ class Op(StrEnum):
     ADD_COUNTER = "ADD_COUNTER"
     SPEND_COUNTER = "SPEND_COUNTER"
     ISSUE_COUPON = "ISSUE_COUPON"
+    METRIC = "METRIC"
+    PROFILE = "PROFILE"
 
 
 ROUNDING_MODES = ("floor", "ceil", "half_up", "half_even")
@@ -214,9 +216,12 @@ OPCODES: dict[Op, OpSpec] = {
     Op.ADD_COUNTER: OpSpec((INT,), None, ACTIONS_ONLY, "const", names="counter"),  # count (< 0 counts as 0)
     Op.SPEND_COUNTER: OpSpec((INT,), None, ACTIONS_ONLY, "const", names="counter"),  # count
     Op.ISSUE_COUPON: OpSpec((), None, ACTIONS_ONLY, "const", names="series"),  # one coupon of the series
+    # profile and purchase history (docs/segments.md): values at the receipt's time, before it
+    Op.METRIC: OpSpec((), INT, ALL, "const", names="metric"),  # a declared metric (spend(90 days), age(...), ...)
+    Op.PROFILE: OpSpec((), STR, ALL, "const", names="profile"),  # a text profile field ("" when not filled)
 }
 
-NAMED_KINDS = ("counter", "account", "benefit", "series")  # what a state op's name operand may name
+NAMED_KINDS = ("counter", "account", "benefit", "series", "metric", "profile")  # what a state op's name operand may name
 
 ACTION_OPS = frozenset(op for op, spec in OPCODES.items() if spec.blocks == ACTIONS_ONLY)
 STATE_ACTION_OPS = frozenset(op for op in ACTION_OPS if OPCODES[op].names is not None)
