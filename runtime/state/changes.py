@@ -27,6 +27,7 @@ from .coupons import (
     CouponUnuse,
     CouponUse,
 )
+from .history import HistoryChange, HistoryPrune
 from .records import _SET_PRIVATE, AccountState, CustomerState, _clone
 from .tiers import QualifyChange, TierChange
 
@@ -107,6 +108,7 @@ CHANGES: dict[str, type[Change]] = {
     "usage": UsageChange, "budget": Budget, "receipt": ReceiptChange, "referral": ReferralChange,
     "transfer": Transfer, "returned": ReturnedChange,
     "applied": Applied, "unapplied": Unapplied,
+    "history": HistoryChange, "history_prune": HistoryPrune,
 }
 
 
