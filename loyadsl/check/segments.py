@@ -277,6 +277,7 @@ class SegmentChecker:
                 self.c.report(error("LOY245", f"unknown lifecycle stage `{name}`", e.span,
                                     did_you_mean(name, stages) or f"the stages are {', '.join(stages)}"))
                 return None
+            self.horizon = max(self.horizon, 1)
             return self._flag(Metric(f"lifecycle:{name}", "lifecycle", field=name))
         if name not in self.table.scores:
             self.c.report(error("LOY245", f"unknown score `{name}`", e.span, did_you_mean(name, list(self.table.scores))))
@@ -341,6 +342,7 @@ class SegmentChecker:
         if windowed and days < 1:
             self.c.report(error("LOY244", "a window is at least 1 day", e.args[-1].span))
             return None
+        self.horizon = max(self.horizon, 1)  # any history function needs the history kept
         kind = _KIND.get(e.func, e.func)
         key = kind + ("" if track is None else f":{track}") + (f":{days}" if windowed else "")
         self.horizon = max(self.horizon, days, 1)
