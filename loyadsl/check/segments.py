@@ -102,10 +102,10 @@ class SegmentChecker:
         ok = self._extra()
         ok = self._profile() and ok
         ok = self._lifecycle() and ok
-        for decl in self.table.scores.values():
-            ok = self._score(decl, scope) and ok
-        for decl in self.table.segments.values():
-            ok = self._segment(decl, scope) and ok
+        for score in self.table.scores.values():
+            ok = self._score(score, scope) and ok
+        for segment in self.table.segments.values():
+            ok = self._segment(segment, scope) and ok
         return ok
 
     def _extra(self) -> bool:

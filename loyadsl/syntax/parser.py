@@ -1429,3 +1429,14 @@ def _unescape(tok: Token, builder: _Builder) -> str:
         builder.diags.append(error("LOY103", f"bad escape `{body[i:i + length]}` in a string", span, hint))
         i += length
     return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------- profile and segments
+# The YAML twin's fragments of the declarations of docs/segments.md.
+
+
+def parse_segment_item(block: str, text: str, file: str = "<input>", line: int = 1, col: int = 1,
+                       prefix: str = "") -> tuple[n.Node | None, list[Diagnostic]]:
+    """One item of a ``profile`` (``birth_date date``), ``lifecycle`` (``new 30 days``) or ``score``
+    (``bin 5: 0 .. 30``) block; ``prefix`` is written before ``text`` (the YAML key), outside its place."""
+    return _fragment(SETTING_STARTS[block], prefix + text, _Origin(file, line, col, len(prefix)), n.Node)
