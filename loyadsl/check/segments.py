@@ -16,7 +16,7 @@ from loyadsl.diagnostics import did_you_mean, error
 from loyadsl.runtime.opcodes import Op
 from loyadsl.runtime.segments.decls import MAX_HORIZON, MAX_TRACKS, Lifecycle, Metric, ProfileField, Score
 from loyadsl.syntax import nodes as n
-from loyadsl.syntax.printer import format_expr
+from loyadsl.syntax.printer import format_expr, quote
 
 if TYPE_CHECKING:
     from loyadsl.check.checker import Checker, Scope
@@ -93,6 +93,7 @@ class SegmentChecker:
         self.scores: dict[str, Score] = {}
         self.segments: list[tuple[str, str | None, ir.IExpr]] = []
         self.horizon = 0
+        self.broken: set[str] = set()  # fields declared wrongly (reported once, not again where read)
         self.used = False
         self._in_segment = False
 
@@ -129,6 +130,7 @@ class SegmentChecker:
                 continue
             slot = self._slot(f)
             if slot is None:
+                self.broken.add(f.name)
                 ok = False
                 continue
             self.fields[f.name] = ProfileField(f.name, f.type, slot, f.options)
@@ -291,7 +293,7 @@ class SegmentChecker:
             return None
         name = e.path[2]
         found = self.fields.get(name)
-        if found is None:
+        if found is None and name not in self.broken:
             declared = list(self.fields)
             hint = did_you_mean(name, declared) or (
                 f"declare it: `profile {{ {name} string }}`" if not declared else
@@ -335,7 +337,7 @@ class SegmentChecker:
                                           f"({form or 'none'}), got {len(e.args)}", e.span,
                                 f"e.g. `{e.func}({_example(e.func)})`"))
             return None
-        track = self._track(e.args[0]) if selects else None
+        track = self._track(e.args[0], scope) if selects else None
         days = self._days(e.args[-1], "a window", MAX_HORIZON) if windowed else 0
         if (selects and track is None) or days is None:
             return None
@@ -363,11 +365,9 @@ class SegmentChecker:
         metric = Metric(f"{e.func}:{f.name}", e.func, field=f.name)
         return self._flag(metric) if ty == t.BOOL else self._metric(metric, ty)
 
-    def _track(self, e: n.Expr) -> str | None:
+    def _track(self, e: n.Expr, scope: Scope) -> str | None:
         """A line selection whose purchases the history keeps, keyed by its text (``category "coffee"``)."""
-        from loyadsl.check.checker import Scope
-
-        predicate = self.c._condition(e, Scope(line=True), "a tracked selection")
+        predicate = self.c._condition(e, scope.inside_line(), "a tracked selection")
         if predicate is None:
             return None
         key = format_expr(e)
@@ -402,7 +402,8 @@ class SegmentChecker:
                 if f.type == "one_of" and other.value not in f.options:
                     self.c.report(error("LOY243", f"`{f.name}` is one of {', '.join(map(repr, f.options))}; "
                                                   f"{other.value!r} is none of them", node.span,
-                                        did_you_mean(str(other.value), f.options)))
+                                        did_you_mean(str(other.value).lower(), f.options)
+                                        or f"compare with one of {', '.join(quote(o) for o in f.options)}"))
                     return False
         return True
 
