@@ -8,6 +8,7 @@ most ``horizon`` buckets per window)."""
 from __future__ import annotations
 
 import datetime as dt
+
 from ..errors import CustomerError
 from ..state.history_record import EMPTY, History
 from ..state.records import CustomerState

@@ -9,8 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..declarations import StateDecls
-from .periods import level_for, local_date, period_key, period_start
 from .history import prune
+from .periods import level_for, local_date, period_key, period_start
 from .records import AccountState, CustomerState
 from .tiers import _record
 from .view import _Index, _index

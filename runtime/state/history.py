@@ -18,7 +18,6 @@ from .applier import _Applier, _Failed, _int, _new, over
 from .history_record import EMPTY, MAX_TRACK_KEYS, History
 
 
-
 def _history(a: _Applier) -> dict[str, Any]:
     """The history's fields, as a fresh dict the change may write (the record is replaced whole)."""
     h: History | None = a.fields.get("history")
