@@ -199,7 +199,7 @@ _TRIVIA: ContextVar[Trivia | None] = ContextVar("loya_trivia", default=None)
 # The rules whose children are the settings of a block, each on its own line in canonical form.
 _BLOCKS = frozenset({"header", "group_decl", "ladder_decl", "account_decl", "redemption_decl", "counter_decl",
                      "chips_decl", "coupons_decl", "certificates_decl", "referral_decl", "experiment_decl",
-                     "profile_decl", "lifecycle_decl", "score_decl"})
+                     "profile_decl", "lifecycle_decl", "score_decl", "segment_decl"})
 _FIRST_WORD = re.compile(r"\w+")
 
 
@@ -1364,6 +1364,11 @@ class _Builder(Transformer):
         if value < 0:
             self._error("LOY103", f"a score is a whole number from 0 to 999, not `{score.value}`", self._tspan(score))
         return n.ScoreBin(max(value, 0), low, high, span=self._span(meta))
+
+    def score_of(self, meta: Any, children: list[Any]) -> n.Expr:
+        return children[0]
+
+    segment_when = score_of
 
     def segment_decl(self, meta: Any, children: list[Any]) -> n.SegmentDecl:
         name, title, when = children

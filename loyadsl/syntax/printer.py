@@ -569,9 +569,9 @@ def segment_decl_lines(decl: n.Decl, src: Trivia) -> list[Line]:
         return _block(src, decl, "lifecycle", stages)
     if isinstance(decl, n.ScoreDecl):
         assert decl.of is not None
-        lines = [Line(1, f"of {format_expr(decl.of)}", *_whole(decl.of))]
+        lines = [_setting(src, decl, "of", f"of {format_expr(decl.of)}")]
         lines += [Line(1, f"bin {format_bin(b)}", *_whole(b)) for b in decl.bins]
         return _block(src, decl, f"score {decl.name}{_title(decl.title)}", lines)
     assert isinstance(decl, n.SegmentDecl) and decl.when is not None
-    when = Line(1, f"when {format_expr(decl.when)}", *_whole(decl.when))
+    when = _setting(src, decl, "when", f"when {format_expr(decl.when)}")
     return _block(src, decl, f"segment {decl.name}{_title(decl.title)}", [when])
