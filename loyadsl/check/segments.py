@@ -7,6 +7,7 @@ receipt's time) or a ``PROFILE`` load (a text field); a segment is a flag in ``c
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -240,6 +241,11 @@ class SegmentChecker:
             self.c.report(error("LOY204", f"a segment's `when` needs a yes/no condition, got {checked.type}",
                                 decl.when.span))
             return False
+        if _reads_other_state(checked):
+            self.c.report(error("LOY245", f"segment `{decl.name}` reads counters, balances or the tier: a segment "
+                                          "reads the profile, the purchase history and customer.receipts", decl.when.span,
+                                "move that part of the condition to the campaign's `audience`"))
+            return False
         self.segments.append((decl.name, decl.title, checked))
         self.used = True
         return True
@@ -431,3 +437,20 @@ def _example(func: str) -> str:
 def _above(prev: tuple[int, int | None, int | None], low: int | None) -> bool:
     """Whether a bin starting at ``low`` lies above ``prev`` (an open end overlaps everything that way)."""
     return prev[2] is not None and low is not None and low > prev[2]
+
+
+_OTHER_STATE = (Op.COUNTER, Op.BALANCE, Op.BENEFIT)
+
+
+def _reads_other_state(e: object) -> bool:
+    """Whether an IR expression reads state a receipt changes besides the history and the purchase count
+    (segment events compare membership on those alone)."""
+    if isinstance(e, ir.StateLoad) and e.op in _OTHER_STATE:
+        return True
+    if isinstance(e, ir.Load) and e.source == "customer" and e.field == "tier":
+        return True
+    if isinstance(e, ir.IExpr):
+        return any(_reads_other_state(getattr(e, f.name)) for f in dataclasses.fields(e))
+    if isinstance(e, tuple):
+        return any(_reads_other_state(x) for x in e)
+    return False

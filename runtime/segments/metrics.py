@@ -107,8 +107,10 @@ def profile_texts(state: CustomerState, fields: tuple[ProfileField, ...]) -> dic
 
 
 def _last(h: History) -> int | None:
-    bought = [row[0] for row in h.days if row[1] > 0]
-    return bought[-1] if bought else h.last
+    for row in reversed(h.days):  # newest first: usually the first row
+        if row[1] > 0:
+            return int(row[0])
+    return h.last
 
 
 def _first(h: History) -> int | None:
@@ -133,7 +135,37 @@ def stage(h: History, decls: SegmentDecls, today: int) -> str | None:
     return "churned"
 
 
-def history_number(h: History, decls: SegmentDecls, m: Metric, today: int) -> int:
+class _Windows:
+    """Sums of a history's columns over windows ending today, each computed once (rows are sorted by
+    day, so a window is a run of the newest rows)."""
+
+    def __init__(self, h: History, decls: SegmentDecls, today: int) -> None:
+        self.h, self.decls, self.today = h, decls, today
+        self.sums: dict[tuple[int | None, int, int], int] = {}
+        self._stage: tuple[str | None] | None = None  # computed once, when first read
+
+    def stage(self) -> str | None:
+        if self._stage is None:
+            self._stage = (stage(self.h, self.decls, self.today),)
+        return self._stage[0]
+
+    def sum(self, track: int | None, column: int, days: int) -> int:
+        key = (track, column, days)
+        found = self.sums.get(key)
+        if found is None:
+            rows = self.h.days if track is None else self.h.tracks.get(self.decls.tracks[track].key, ())
+            since = self.today - days + 1
+            found = 0
+            for row in reversed(rows):
+                if row[0] < since:
+                    break
+                found += row[column]
+            self.sums[key] = found
+        return found
+
+
+def history_number(h: History, decls: SegmentDecls, m: Metric, today: int, w: _Windows | None = None) -> int:
+    w = w or _Windows(h, decls, today)
     kind = m.kind
     if kind == "ltv":
         return h.spend
@@ -143,25 +175,22 @@ def history_number(h: History, decls: SegmentDecls, m: Metric, today: int) -> in
         last = _last(h)
         return NEVER if last is None else today - last
     if kind == "lifecycle":
-        return int(stage(h, decls, today) == m.field)
-    since = today - m.days + 1
+        return int(w.stage() == m.field)
     if kind in ("spend", "receipts"):
-        column = 2 if kind == "spend" else 1
-        return sum(row[column] for row in h.days if row[0] >= since)
-    assert m.track is not None
-    rows = h.tracks.get(decls.tracks[m.track].key, ())
+        return w.sum(None, 2 if kind == "spend" else 1, m.days)
     if kind == "bought":
-        return sum(row[1] for row in rows if row[0] >= since)
-    spent = sum(row[2] for row in rows if row[0] >= since)
+        return w.sum(m.track, 1, m.days)
+    spent = w.sum(m.track, 2, m.days)
     if kind == "spent":
         return spent
-    total = sum(row[2] for row in h.days if row[0] >= since)  # share
+    total = w.sum(None, 2, m.days)  # share
     return spent * PPM // total if total else 0
 
 
 def metrics(state: CustomerState, decls: SegmentDecls, today: int) -> dict[str, int]:
     """Every metric the bundle declares, at local day ``today`` (scores after the metrics they bin)."""
     h = state.history or EMPTY
+    w = _Windows(h, decls, today)
     out: dict[str, int] = {}
     fields = {f.name: f for f in decls.profile}
     scores: list[Metric] = []
@@ -172,7 +201,7 @@ def metrics(state: CustomerState, decls: SegmentDecls, today: int) -> dict[str, 
             assert m.field is not None
             out[m.key] = profile_number(state, fields[m.field], m.kind, today)
         else:
-            out[m.key] = history_number(h, decls, m, today)
+            out[m.key] = history_number(h, decls, m, today, w)
     for m in scores:
         score = next(s for s in decls.scores if s.name == m.field)
         out[m.key] = bin_of(out.get(score.metric, 0), score.bins)

@@ -14,7 +14,7 @@ from ..declarations import StateDecls
 from ..errors import BundleError
 from ..jit import _Gen
 from ..model import CustomerView, Line
-from ..state import CustomerState, apply, view
+from ..state import CustomerState, apply
 from .decls import SegmentDecls
 from .metrics import metrics, profile_texts
 
@@ -77,17 +77,23 @@ class SegmentRuntime:
     def events(self, state: CustomerState, before: CustomerView, changes: Sequence[dict[str, Any]],
                utc: int) -> list[dict[str, Any]]:
         """``segment_entered`` / ``segment_left`` (``{"event", "segment", "customer"}``): the declared
-        segments the customer is in after the receipt's changes, compared with before, at one time."""
+        segments the customer is in after the receipt (its purchase history and purchase count; a
+        segment reads nothing else the receipt changes), compared with before, at one time."""
         if not self.members:
             return []
-        after_state = apply(state, changes, self.state_decls)
-        after = self.view(after_state, view(after_state, self.state_decls, utc, self.local), utc)
+        after_state = apply(state, [c for c in changes if c["op"] in _SEGMENT_INPUTS], self.state_decls)
+        base = CustomerView(before.known, before.id, before.tier, after_state.view.segments, before.attrs,
+                            before.counters, before.balances, before.benefits, after_state.receipts)
+        after = self.view(after_state, base, utc)
         was, now = self.membership(before), self.membership(after)
         out = [{"event": "segment_left", "segment": name, "customer": state.id}
                for name, _ in self.members if name in was and name not in now]
         out += [{"event": "segment_entered", "segment": name, "customer": state.id}
                 for name, _ in self.members if name in now and name not in was]
         return out
+
+
+_SEGMENT_INPUTS = frozenset({"history", "receipt"})  # the changes of a receipt a segment can read
 
 
 def _compile(bundle: Bundle, code: Any, namespace: dict[str, Any], index: int) -> Member:

@@ -10,6 +10,7 @@ buckets pruned) once they have left the horizon."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -33,7 +34,7 @@ def _store(a: _Applier, fields: dict[str, Any]) -> None:
 def _add(rows: list[Any], day: int, deltas: tuple[int, ...], what: str) -> list[Any]:
     """``rows`` with ``deltas`` added to the row of ``day`` (made when missing, dropped when all zero)."""
     out = list(rows)
-    at = next((i for i, row in enumerate(out) if row[0] >= day), len(out))
+    at = len(out) if not out or out[-1][0] < day else bisect_left(out, [day])  # rows sorted by day
     old = out[at][1:] if at < len(out) and out[at][0] == day else [0] * len(deltas)
     new = [o + d for o, d in zip(old, deltas, strict=True)]
     if min(new) < 0:
