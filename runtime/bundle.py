@@ -70,6 +70,7 @@ from .limits import (
 )
 from .money import ALLOCATION_MODES
 from .opcodes import COMBO_REWARDS, ROUNDING_MODES, Op
+from .segments.decls import from_json as segment_decls
 from .verify import verify
 
 MAGIC = b"LOYAB\n"
@@ -826,6 +827,12 @@ def _state(s: dict[str, Any], n_predicates: int) -> StateDecls:
                          for i, c in enumerate(_list(_field(s, "certificates", "state"), "state.certificates")))
     _unique_names(certificates, "state.certificates")
     referral = _field(s, "referral", "state")
+    segments = s.get("segments")  # docs/segments.md: present only when the programme declares them
+    if segments is not None:
+        segments = segment_decls(segments, n_predicates)
+        segments = replace(segments, segments=tuple(replace(x, code=_code(list(x.code), f"state.segments.segments[{i}]"
+                                                                                                ".code"))
+                                                    for i, x in enumerate(segments.segments)))
     return StateDecls(
         accounts=accounts,
         default_account=default,
@@ -836,6 +843,7 @@ def _state(s: dict[str, Any], n_predicates: int) -> StateDecls:
         coupons=coupons,
         certificates=certificates,
         referral=None if referral is None else _referral(referral, "state.referral", account_names),
+        segments=segments,
     )
 
 

@@ -207,6 +207,14 @@ CODES: dict[str, str] = {
     "LOY563": "reward chosen but its campaign did not apply",
     "LOY564": "stock change refused: the reward ran out before it was booked",
     "LOY565": "raffle draw input cannot be used",
+    # LOY240-LOY249 and LOY530-LOY534: profile fields, purchase history and segments (docs/segments.md)
+    "LOY240": "profile field not declared",
+    "LOY241": "profile or lifecycle declaration is malformed",
+    "LOY242": "score bins are empty, overlap or are out of order",
+    "LOY243": "value is none of the profile field's options",
+    "LOY244": "history or profile function used wrongly",
+    "LOY245": "unknown segment, score or lifecycle stage, or lifecycle thresholds out of order",
+    "LOY530": "customer profile value does not fit its declared type",
 }
 
 

@@ -8,6 +8,10 @@ seconds, money in minor units, points in point minor units, percentages in ppm, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .segments.decls import SegmentDecls
 
 PERIODS = ("day", "week", "month", "quarter", "year")
 RESETS = ("never", "month", "quarter", "year")
@@ -144,11 +148,12 @@ class StateDecls:
     coupons: tuple[CouponSeries, ...] = ()
     certificates: tuple[CertificateSeries, ...] = ()
     referral: Referral | None = None
+    segments: SegmentDecls | None = None  # docs/segments.md
 
     @property
     def empty(self) -> bool:
         return not (self.accounts or self.redemption or self.tiers or self.counters or self.coupons
-                    or self.certificates or self.referral)
+                    or self.certificates or self.referral or self.segments)
 
     def account(self, name: str) -> Account:
         return next(a for a in self.accounts if a.name == name)

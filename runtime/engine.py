@@ -44,6 +44,7 @@ from .model import (
 from .money import minor_text
 from .opcodes import OPCODES, Op
 from .rewards import Accrual, Pricer, Request
+from .segments.runtime import SegmentRuntime
 from .state import CustomerState, advance, apply, view
 from .verify import verify
 
@@ -282,6 +283,9 @@ class Engine:
         # the stateless path without a trace: one generated function for every group (runtime/driver.py)
         self._drive, self.driver_source = driver.build(self.groups, self._group, self.pricer, self._apply, self._stack,
                                                           bool(self._live), self._exclusives if self._exclusive else None)
+        # docs/segments.md: profile fields, history and segments, only for a bundle that declares them
+        self._segments = None if bundle.state.segments is None else SegmentRuntime(
+            bundle, self.program.namespace, self._matchers, self.local_date)
 
     @classmethod
     def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
@@ -333,6 +337,8 @@ class Engine:
             if lead:
                 state = apply(state, lead, self.bundle.state)
             cu = view(state, self.bundle.state, utc, self.local_date)
+            if self._segments is not None:
+                cu = self._segments.view(state, cu, utc)
         expired = [c["code"] for c in lead if c["op"] == "coupon_expire"] if receipt.coupons else ()
         session = self.ledger.open(receipt.receipt_id, state, cu, utc, receipt.lines, receipt.coupons, budgets,
                                    expired, receipt.rewards, stock)
@@ -588,7 +594,19 @@ class Engine:
         record, coupons, changes, events = session.finish(
             left, payment, accrued, [(name, requests.get(name, ())) for name in applied], given)
         record["advance"] = len(lead)
+        if self._segments is not None and session.state is not None:
+            changes, events = self._segment_changes(session, receipt, left, coupons, changes, events)
         return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events), t.arms, t.hints))
+
+    def _segment_changes(self, session: Session, receipt: Receipt, left: Sequence[int], coupons: Any,
+                         changes: Any, events: Any) -> tuple[Any, Any]:
+        """docs/segments.md: the receipt's ``history`` change, and the segments entered and left by it."""
+        segments, state = self._segments, session.state
+        assert segments is not None and state is not None
+        used = sum(1 for c in coupons or () if c.get("status") == "redeemed")
+        change = segments.history_change(session.receipt_id, session.day, receipt.lines, left, session.view, used)
+        changes = [*changes, change] if change is not None else list(changes)
+        return changes, [*events, *segments.events(state, session.view, changes, session.utc)]
 
     def _too_costly(self, lines: int) -> ReceiptError:
         b = self.bundle

@@ -257,6 +257,8 @@ class _Shown:
             return Shown(owner + str(b.constants[int(instr[1])]), "")
         if op in (Op.COUNTER, Op.BALANCE, Op.BENEFIT):
             return Shown(f'{op.lower()}("{b.constants[int(instr[1])]}")', "points" if op == Op.BALANCE else "")
+        if op in (Op.METRIC, Op.PROFILE):  # docs/segments.md
+            return Shown(f'{op.lower()}("{b.constants[int(instr[1])]}")', "")
         if op in AGGREGATE_OPS:
             word, unit = _AGGREGATE[op]
             pred = self._run(b.predicates[int(instr[1])], None)

@@ -318,6 +318,12 @@ class _Gen:
     def op_BENEFIT(self, instr: Instr) -> None:
         self.push(f"cu.benefits.get(K{int(instr[1])}, 0)")
 
+    def op_METRIC(self, instr: Instr) -> None:  # docs/segments.md
+        self.push(f"cu.metrics.get(K{int(instr[1])}, 0)")
+
+    def op_PROFILE(self, instr: Instr) -> None:
+        self.push(f"cu.profile.get(K{int(instr[1])}, '')")
+
     # ---------------------------------------------------------------------------------- arithmetic
     def op_NEG(self, instr: Instr) -> None:
         a = self.stack.pop()

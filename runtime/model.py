@@ -42,6 +42,7 @@ LAST_UTC = MAX_DATE.toordinal() * 86400 + 86399  # ... and of MAX_DATE 23:59:59 
 _surrogate = re.compile("[\ud800-\udfff]").search  # a lone surrogate: not text, cannot be written as UTF-8
 _NO_ATTRS: dict[str, str] = {}
 _NO_COUNTS: Mapping[str, int] = MappingProxyType({})
+_NO_TEXTS: Mapping[str, str] = MappingProxyType({})  # docs/segments.md: no profile texts
 _MISSING: Any = object()
 _new_object = object.__new__
 
@@ -636,11 +637,13 @@ class CustomerView:
     they are read-only (the empty ones are shared) and read as ``cu.counters.get(name, 0)``.
     """
 
-    __slots__ = ("attrs", "balances", "benefits", "counters", "id", "known", "receipts", "segments", "tier")
+    __slots__ = ("attrs", "balances", "benefits", "counters", "id", "known", "metrics", "profile", "receipts",
+                 "segments", "tier")
 
     def __init__(self, known: bool, id: str, tier: str, segments: frozenset[str], attrs: dict[str, str],
                  counters: Mapping[str, int] = _NO_COUNTS, balances: Mapping[str, int] = _NO_COUNTS,
-                 benefits: Mapping[str, int] = _NO_COUNTS, receipts: int = 0) -> None:
+                 benefits: Mapping[str, int] = _NO_COUNTS, receipts: int = 0,
+                 metrics: Mapping[str, int] = _NO_COUNTS, profile: Mapping[str, str] = _NO_TEXTS) -> None:
         self.known = known
         self.id = id
         self.tier = tier
@@ -650,6 +653,8 @@ class CustomerView:
         self.balances = balances
         self.benefits = benefits
         self.receipts = receipts
+        self.metrics = metrics  # docs/segments.md: METRIC reads (history, profile numbers and flags)
+        self.profile = profile  # PROFILE reads (text profile fields)
 
 
 ANONYMOUS = CustomerView(False, "", "", frozenset(), {})

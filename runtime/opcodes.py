@@ -118,6 +118,8 @@ class Op(StrEnum):
     NTH_UNIT_AMOUNT = "NTH_UNIT_AMOUNT"
     NTH_UNIT_PRICE = "NTH_UNIT_PRICE"
     GIFT = "GIFT"  # docs/rewards.md: a product line for the till to add
+    METRIC = "METRIC"
+    PROFILE = "PROFILE"
 
 
 ROUNDING_MODES = ("floor", "ceil", "half_up", "half_even")
@@ -230,9 +232,12 @@ OPCODES: dict[Op, OpSpec] = {
     Op.NTH_UNIT_AMOUNT: OpSpec((INT, INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),
     Op.NTH_UNIT_PRICE: OpSpec((INT, INT, INT), None, ACTIONS_ONLY, "predicate", per_line=UNIT_LINE),  # new unit price
     Op.GIFT: OpSpec((INT,), None, ACTIONS_ONLY, "const"),  # a set of SKUs to choose one of; pops the price
+    # profile and purchase history (docs/segments.md): values at the receipt's time, before it
+    Op.METRIC: OpSpec((), INT, ALL, "const", names="metric"),  # a declared metric (spend(90 days), age(...), ...)
+    Op.PROFILE: OpSpec((), STR, ALL, "const", names="profile"),  # a text profile field ("" when not filled)
 }
 
-NAMED_KINDS = ("counter", "account", "benefit", "series")  # what a state op's name operand may name
+NAMED_KINDS = ("counter", "account", "benefit", "series", "metric", "profile")  # what a state op's name operand may name
 
 ACTION_OPS = frozenset(op for op, spec in OPCODES.items() if spec.blocks == ACTIONS_ONLY)
 STATE_ACTION_OPS = frozenset(op for op in ACTION_OPS if OPCODES[op].names is not None)

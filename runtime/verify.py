@@ -50,6 +50,9 @@ def verify(bundle: Bundle) -> None:
     if (total_fixed, total_per_line) != (bundle.cost_fixed, bundle.cost_per_line):
         raise BundleError("LOY405", f"the bundle declares cost {bundle.cost_fixed} + {bundle.cost_per_line}·lines "
                                     f"but its campaigns cost {total_fixed} + {total_per_line}·lines")
+    if bundle.state.segments is not None:  # docs/segments.md: each segment's condition, an AUDIENCE block
+        for i, seg in enumerate(bundle.state.segments.segments):
+            check_block(bundle, seg.code, Block.AUDIENCE, f"state.segments.segments[{i}] ({seg.name})", names)
     least = total_fixed + total_per_line  # a receipt of one line; the engine refuses longer ones over the cap
     if least > MAX_STATIC_COST:
         raise BundleError("LOY411", f"the bundle costs {total_fixed} + {total_per_line}·lines, {least:,} units for a "
@@ -265,6 +268,12 @@ def declared_names(bundle: Bundle, kind: str) -> tuple[str, ...]:
         return tuple(state.tiers.levels[0].benefits) if state.tiers is not None and state.tiers.levels else ()
     if kind == "series":
         return tuple(c.name for c in state.coupons)
+    if kind in ("metric", "profile"):  # docs/segments.md
+        seg = state.segments
+        if seg is None:
+            return ()
+        return tuple(m.key for m in seg.metrics) if kind == "metric" else tuple(
+            f.name for f in seg.profile if f.type in ("string", "one_of"))
     raise AssertionError(kind)  # pragma: no cover - opcodes.NAMED_KINDS
 
 

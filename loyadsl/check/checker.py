@@ -6,6 +6,7 @@ the enclosing construct is skipped quietly, so one mistake gives one diagnostic,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_expe
 from loyadsl.check.order import campaign_order, group_order
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.rewards import gift_action, reward_clause
+from loyadsl.check.segments import SegmentChecker
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
 from loyadsl.check.types import Type
 from loyadsl.check.units import unit_discount
@@ -138,6 +140,7 @@ class Checker:
         self.state = StateInfo(None, {})
         self.experiments: dict[str, ir.IExperiment] = {}
         self.broken_experiments: set[str] = set()
+        self.segments = SegmentChecker(self, table.segment_decls)  # docs/segments.md
 
     # ------------------------------------------------------------------------------------ entry
 
@@ -157,6 +160,7 @@ class Checker:
         state_checker = StateChecker(self)
         state = state_checker.check()
         self.state = state_checker.info()
+        segments_ok = self.segments.check_decls(Scope(audience=True))
         names = list(self.table.campaigns)
         campaigns = [self._campaign(name) for name in names]
         self._unused_warnings()
@@ -164,8 +168,9 @@ class Checker:
             self.report(finding)
         asserts = check_asserts(self.table.asserts.values(), self.value, self.report)
         if settings is None or any(c is None for c in campaigns) or groups is None or state is None \
-                or self.broken_experiments or asserts is None:
+                or self.broken_experiments or asserts is None or not segments_ok:
             return None
+        state = dataclasses.replace(state, segments=self.segments.info())
         if not unjoined_experiments(self.table.experiments.values(), [c.arm for c in campaigns if c], self.report):
             return None
         sources = [ir.SourceFile(f.display, file_sha256(f.text)) for f in self.table.files]
@@ -1057,6 +1062,8 @@ class Checker:
             return None if operand is None else ir.NotE(t.BOOL, operand)
         if isinstance(e, n.Aggregate):
             return self._aggregate(e, scope)
+        if isinstance(e, n.Call):
+            return self.segments.call(e, scope, expected)
         self.report(error("LOY202", f"unsupported expression {type(e).__name__}", e.span))
         return None
 
@@ -1122,6 +1129,8 @@ class Checker:
 
     def _ref(self, e: n.Ref, scope: Scope, expected: Type | None) -> ir.IExpr | None:
         head, rest = e.path[0], e.path[1:]
+        if SegmentChecker.owns(e):  # docs/segments.md: profile fields, segments, lifecycle, scores
+            return self.segments.ref(e, scope)
         if head == "receipt":
             if scope.audience:
                 self.report(error("LOY206", "`audience` may read only `customer.*`", e.span,
@@ -1285,6 +1294,8 @@ class Checker:
             return None
         if left.type.name == "set":
             self.report(error("LOY202", "lists are compared with `in`, not with `==`", e.span))
+            return None
+        if not self.segments.check_option(e, left, right):
             return None
         return ir.Cmp(t.BOOL, op, left, right)
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from loyadsl import resource_dir
 from loyadsl.check.files import Reader, Refused, decode
+from loyadsl.check.segments import SEGMENT_DECLS, SegmentTable
+from loyadsl.check.segments import record as record_segment_decl
 from loyadsl.diagnostics import Diagnostic, Span, error, warning
 from loyadsl.syntax import nodes as n
 
@@ -53,6 +55,7 @@ class SymbolTable:
     asserts: dict[str, n.AssertDecl] = field(default_factory=dict)
     files: list[LoadedFile] = field(default_factory=list)
     data_files: dict[str, str] = field(default_factory=dict)  # CSV lists read: display -> sha256
+    segment_decls: SegmentTable = field(default_factory=SegmentTable)  # docs/segments.md
 
     def all_names(self) -> set[str]:
         return set(self.lists) | set(self.groups) | set(self.templates) | set(self.campaigns)
@@ -155,6 +158,9 @@ def build_symbols(files: list[LoadedFile], reader: Reader | None = None) -> tupl
                     )
                 )
         for decl in module.decls:
+            if isinstance(decl, SEGMENT_DECLS):
+                record_segment_decl(table.segment_decls, decl)
+                continue
             if isinstance(decl, STATE_DECLS):
                 diags.extend(_state_decl(table, decl, state_declared))
                 continue

@@ -15,6 +15,8 @@ from loyadsl.compile.codegen import Emitter, Pool, block_cost
 from loyadsl.compile.footprint import footprint
 from loyadsl.runtime.bundle import FORMAT_VERSION, WITHOUT_EXPERIMENTS_VERSION, pack_bundle
 from loyadsl.runtime.declarations import Budget, Expiry, UsageLimit
+from loyadsl.runtime.segments.decls import SegmentDecls, SegmentDef, Track
+from loyadsl.runtime.segments.decls import to_json as segments_json
 
 __all__ = ["FORMAT_VERSION", "build_payload", "state_section", "write_bundle"]
 
@@ -126,7 +128,7 @@ def state_section(state: ir.IState, pool: Pool) -> dict[str, Any]:
     r = state.redemption
     t = state.tiers
     f = state.referral
-    return {
+    out = {
         "accounts": [
             {"name": a.name, "title": a.title, "activation": a.activation, "expiry": _expiry(a.expiry),
              "spend": a.spend, "credit": a.credit, "repay": a.repay, "shortfall": a.shortfall, "notify": a.notify}
@@ -168,6 +170,16 @@ def state_section(state: ir.IState, pool: Pool) -> dict[str, Any]:
             "newcomer": f.newcomer, "newcomer_account": f.newcomer_account,
         },
     }
+    if state.segments is not None:  # docs/segments.md (absent otherwise: other bundles keep their bytes)
+        out["segments"] = _segments(state.segments, pool)
+    return out
+
+
+def _segments(seg: ir.ISegments, pool: Pool) -> dict[str, Any]:
+    tracks = tuple(Track(key, pool.predicate(predicate)) for key, predicate in seg.tracks)
+    decls = SegmentDecls(seg.profile, seg.horizon, tracks, seg.metrics, seg.lifecycle, seg.scores,
+                         tuple(SegmentDef(name, title, ()) for name, title, _ in seg.segments))
+    return segments_json(decls, [Emitter(pool).block(condition) for _, _, condition in seg.segments])
 
 
 def _expiry(e: Expiry) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from loyadsl.runtime.declarations import (
 )
 from loyadsl.runtime.experiments import Arm
 from loyadsl.runtime.opcodes import Op
+from loyadsl.runtime.segments.decls import Lifecycle, Metric, ProfileField, Score
 
 Value = int | str | bool | frozenset[str]
 
@@ -280,6 +281,7 @@ class IState:
     coupons: tuple[CouponSeries, ...] = ()
     certificates: tuple[CertificateSeries, ...] = ()
     referral: Referral | None = None
+    segments: ISegments | None = None  # docs/segments.md
 
 
 @dataclass(frozen=True)
@@ -312,3 +314,21 @@ class Programme:
     state: IState = field(default_factory=IState)
     experiments: tuple[IExperiment, ...] = ()
     asserts: tuple[IAssert, ...] = ()  # checked by loyadsl/analysis/bounds.py, not part of the bundle
+
+
+# ----------------------------------------------------------------------------------------- segments (docs/segments.md)
+
+
+@dataclass(frozen=True)
+class ISegments:
+    """Profile fields, the purchase history kept (``horizon`` days of buckets, ``tracks``: line
+    selections by their text), the metrics code reads, lifecycle, scores and segments (name, title,
+    condition over the customer)."""
+
+    profile: tuple[ProfileField, ...]
+    horizon: int
+    tracks: tuple[tuple[str, IExpr], ...]
+    metrics: tuple[Metric, ...]
+    lifecycle: Lifecycle | None
+    scores: tuple[Score, ...]
+    segments: tuple[tuple[str, str | None, IExpr], ...]

@@ -657,3 +657,67 @@ class Module(Node):
     header: Header | None
     imports: tuple[Import, ...]
     decls: tuple[Decl, ...]
+
+
+# ----------------------------------------------------------------------------------------- profile and segments
+# docs/segments.md: typed profile fields, lifecycle thresholds, scores with bins, segments, and calls
+# of the history functions (``spend(90 days)``, ``bought(category "coffee", 90 days)``, ``age(...)``).
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    """``NAME(args)``: a history or profile function (``spend(90 days)``, ``recency()``, ``filled(...)``)."""
+
+    func: str
+    args: tuple[Expr, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProfileField(Node):
+    name: str
+    type: str  # date | dates | string | bool | count | one_of
+    options: tuple[str, ...] = ()  # one_of
+
+
+@dataclass(frozen=True)
+class ProfileDecl(Decl):
+    """``profile { birth_date date  gender one_of ["f", "m"]  favourite_store string }`` (name: ``profile``)."""
+
+    fields: tuple[ProfileField, ...] = ()
+
+
+@dataclass(frozen=True)
+class LifecycleStage(Node):
+    stage: str  # new | active | sleeping
+    days: Expr
+
+
+@dataclass(frozen=True)
+class LifecycleDecl(Decl):
+    """``lifecycle { new 30 days  active 90 days  sleeping 365 days }`` (name: ``lifecycle``)."""
+
+    stages: tuple[LifecycleStage, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScoreBin(Node):
+    score: int
+    low: Expr | None = None  # None: open below
+    high: Expr | None = None  # None: open above
+
+
+@dataclass(frozen=True)
+class ScoreDecl(Decl):
+    """``score recency "R" { of recency()  bin 5: 0 .. 30  bin 1: 366 .. }``: bins inclusive, ascending."""
+
+    title: str | None = None
+    of: Expr | None = None
+    bins: tuple[ScoreBin, ...] = ()
+
+
+@dataclass(frozen=True)
+class SegmentDecl(Decl):
+    """``segment sleeping "Sleeping" { when lifecycle.sleeping and ltv() >= 5000 RUB }``."""
+
+    title: str | None = None
+    when: Expr | None = None

@@ -63,6 +63,9 @@ SETTING_STARTS = {
     "certificates": "certificate_item_input",
     "referral": "referral_item_input",
     "experiment": "experiment_item_input",
+    "profile": "profile_field_input",
+    "lifecycle": "lifecycle_item_input",
+    "score": "score_bin_input",
 }
 STARTS = ("module", "expr_input", "actions_input", "clause_input", "group_item_input", "template_use_input",
           *SETTING_STARTS.values(), "assert_body_input")
@@ -78,7 +81,8 @@ NAME_PATTERN = re.compile(r"[^\W\d]\w*\Z")  # the grammar's NAME: a Unicode lett
 _BLOCK_WORDS = {"LEVEL": RESERVED_WORDS | {"lines", "where"}, "COMBO": RESERVED_WORDS | {"lines", "where", "of"}}
 _UNITS = {"unit": "units", "day": "days", "hour": "hours", "minute": "minutes", "pts": "points"}
 _TOP_LEVEL = re.compile(r"(programme|import|skus|stores|categories|brands|channels|strings|group|template|campaign"
-                        r"|account|redemption|tiers|counter|chips|coupons|certificates|referral|experiment|assert)\b(?!\.)")
+                        r"|account|redemption|tiers|counter|chips|coupons|certificates|referral|experiment|assert"
+                        r"|profile|lifecycle|score|segment)\b(?!\.)")
 _AMOUNT_AND_UNIT = re.compile(r"([0-9]+(?:\.[0-9]+)?)[ \t]*(.+)", re.S)
 
 # Readable names of the terminals that are not plain keywords or punctuation.
@@ -195,7 +199,7 @@ _TRIVIA: ContextVar[Trivia | None] = ContextVar("loya_trivia", default=None)
 # The rules whose children are the settings of a block, each on its own line in canonical form.
 _BLOCKS = frozenset({"header", "group_decl", "ladder_decl", "account_decl", "redemption_decl", "counter_decl",
                      "chips_decl", "coupons_decl", "certificates_decl", "referral_decl", "experiment_decl",
-                     "assert_decl"})
+                     "assert_decl", "profile_decl", "lifecycle_decl", "score_decl", "segment_decl"})
 _FIRST_WORD = re.compile(r"\w+")
 
 
@@ -530,7 +534,7 @@ def _build(tree: Tree, origin: _Origin) -> tuple[object, list[Diagnostic]]:
 
 
 _EXPR_RULES = frozenset({"or_test", "and_test", "not_", "compare", "member", "not_member", "sugar", "add", "sub",
-                         "mul", "neg", "aggregate", "a_tiers", "a_combo"})
+                         "mul", "neg", "aggregate", "a_tiers", "a_combo", "call"})
 
 
 def _too_deep(tree: Tree, origin: _Origin) -> Diagnostic | None:
@@ -1401,6 +1405,74 @@ class _Builder(Transformer):
                     slips.day_word(day) or did_you_mean(day.lower(), WEEKDAYS) or f"use {' '.join(WEEKDAYS)}")
 
 
+    # -------------------------------------------------------------------------- profile and segments (docs/segments.md)
+
+    def call(self, meta: Any, children: list[Any]) -> n.Call:
+        func, *args = children
+        return n.Call(str(func), tuple(a for a in args if a is not None), span=self._span(meta))
+
+    def profile_decl(self, meta: Any, children: list[Any]) -> n.ProfileDecl:
+        return n.ProfileDecl("profile", tuple(children), span=self._span(meta))
+
+    def profile_field(self, meta: Any, children: list[Any]) -> n.ProfileField:
+        name, (kind, options) = children
+        return n.ProfileField(self._name(name, "profile field"), kind, options, span=self._span(meta))
+
+    def pt_date(self, meta: Any, children: list[Any]) -> tuple[str, tuple[str, ...]]:
+        return "date", ()
+
+    def pt_dates(self, meta: Any, children: list[Any]) -> tuple[str, tuple[str, ...]]:
+        return "dates", ()
+
+    def pt_string(self, meta: Any, children: list[Any]) -> tuple[str, tuple[str, ...]]:
+        return "string", ()
+
+    def pt_bool(self, meta: Any, children: list[Any]) -> tuple[str, tuple[str, ...]]:
+        return "bool", ()
+
+    def pt_count(self, meta: Any, children: list[Any]) -> tuple[str, tuple[str, ...]]:
+        return "count", ()
+
+    def pt_one_of(self, meta: Any, children: list[Any]) -> tuple[str, tuple[str, ...]]:
+        options: n.SetLit = children[0]
+        return "one_of", tuple(i.value for i in options.items if isinstance(i, n.StringLit))
+
+    def lifecycle_decl(self, meta: Any, children: list[Any]) -> n.LifecycleDecl:
+        return n.LifecycleDecl("lifecycle", tuple(children), span=self._span(meta))
+
+    def lifecycle_item(self, meta: Any, children: list[Any]) -> n.LifecycleStage:
+        stage, days = children
+        return n.LifecycleStage(str(stage), days, span=self._span(meta))
+
+    def lifecycle_stage(self, meta: Any, children: list[Any]) -> str:
+        return str(children[0])
+
+    def score_decl(self, meta: Any, children: list[Any]) -> n.ScoreDecl:
+        name, title, of, *bins = children
+        return n.ScoreDecl(self._name(name, "score"), self._title(title), of, tuple(bins), span=self._span(meta))
+
+    def score_bin(self, meta: Any, children: list[Any]) -> n.ScoreBin:
+        score, low, high = children
+        value = int(score.value) if score.value.isdigit() and len(score.value) < 4 else -1
+        if value < 0:
+            self._error("LOY103", f"a score is a whole number from 0 to 999, not `{score.value}`", self._tspan(score))
+        return n.ScoreBin(max(value, 0), low, high, span=self._span(meta))
+
+    def score_of(self, meta: Any, children: list[Any]) -> n.Expr:
+        return children[0]
+
+    segment_when = score_of
+
+    def segment_decl(self, meta: Any, children: list[Any]) -> n.SegmentDecl:
+        name, title, when = children
+        return n.SegmentDecl(self._name(name, "segment"), self._title(title), when, span=self._span(meta))
+
+    def _one_input(self, meta: Any, children: list[Any]) -> Any:
+        return children[0]
+
+    profile_field_input = lifecycle_item_input = score_bin_input = _one_input
+
+
 def _split_unit(text: str) -> tuple[str, str]:
     match = _AMOUNT_AND_UNIT.fullmatch(text)
     assert match is not None, text
@@ -1455,3 +1527,14 @@ def _unescape(tok: Token, builder: _Builder) -> str:
         builder.diags.append(error("LOY103", f"bad escape `{body[i:i + length]}` in a string", span, hint))
         i += length
     return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------- profile and segments
+# The YAML twin's fragments of the declarations of docs/segments.md.
+
+
+def parse_segment_item(block: str, text: str, file: str = "<input>", line: int = 1, col: int = 1,
+                       prefix: str = "") -> tuple[n.Node | None, list[Diagnostic]]:
+    """One item of a ``profile`` (``birth_date date``), ``lifecycle`` (``new 30 days``) or ``score``
+    (``bin 5: 0 .. 30``) block; ``prefix`` is written before ``text`` (the YAML key), outside its place."""
+    return _fragment(SETTING_STARTS[block], prefix + text, _Origin(file, line, col, len(prefix)), n.Node)

@@ -126,6 +126,8 @@ def decl_lines(decl: n.Decl, src: Trivia | None = None) -> list[Line]:
         lines = [_setting(src, decl, "qualify", f"qualify {decl.measure} over {format_period(decl.period)}")]
         lines += [Line(1, format_level(level), *_whole(level)) for level in decl.levels]
         return _block(src, decl, f"tiers {decl.name}{_title(decl.title)}", lines)
+    if isinstance(decl, SEGMENT_DECLS):
+        return segment_decl_lines(decl, src)
     if isinstance(decl, n.RedemptionDecl | n.ReferralDecl):
         head = "redemption" if isinstance(decl, n.RedemptionDecl) else "referral"
     elif isinstance(decl, n.AccountDecl | n.CounterDecl | n.CouponSeriesDecl | n.CertificateDecl):
@@ -551,6 +553,8 @@ def _atom(e: n.Expr) -> str:
         return "[" + ", ".join(quote(i.value) if isinstance(i, n.StringLit) else format_expr(i) for i in e.items) + "]"
     if isinstance(e, n.Aggregate):
         return f"{e.func}({format_selection(e.selection)})"
+    if isinstance(e, n.Call):
+        return f"{e.func}({', '.join(format_expr(a) for a in e.args)})"
     raise TypeError(f"not an expression: {e!r}")
 
 
@@ -568,3 +572,40 @@ def quote(text: str) -> str:
         else:
             out.append(f"\\u{{{ord(ch):X}}}")
     return '"' + "".join(out) + '"'
+
+
+# ---------------------------------------------------------------------------------------------- profile and segments
+# docs/segments.md: one field, stage, bin or `when` a line.
+
+SEGMENT_DECLS = (n.ProfileDecl, n.LifecycleDecl, n.ScoreDecl, n.SegmentDecl)
+
+
+def profile_type(field: n.ProfileField) -> str:
+    """A profile field's type as written: ``date``, ``one_of ["f", "m"]``."""
+    if field.type == "one_of":
+        return f"one_of [{', '.join(quote(o) for o in field.options)}]"
+    return field.type
+
+
+def format_bin(b: n.ScoreBin) -> str:
+    """``5: 0 .. 30`` (what follows ``bin``); an open end is left out."""
+    low = "" if b.low is None else format_expr(b.low) + " "
+    high = "" if b.high is None else " " + format_expr(b.high)
+    return f"{b.score}: {low}..{high}"
+
+
+def segment_decl_lines(decl: n.Decl, src: Trivia) -> list[Line]:
+    if isinstance(decl, n.ProfileDecl):
+        fields = [Line(1, f"{f.name} {profile_type(f)}", *_whole(f)) for f in decl.fields]
+        return _block(src, decl, "profile", fields)
+    if isinstance(decl, n.LifecycleDecl):
+        stages = [Line(1, f"{s.stage} {format_expr(s.days)}", *_whole(s)) for s in decl.stages]
+        return _block(src, decl, "lifecycle", stages)
+    if isinstance(decl, n.ScoreDecl):
+        assert decl.of is not None
+        lines = [_setting(src, decl, "of", f"of {format_expr(decl.of)}")]
+        lines += [Line(1, f"bin {format_bin(b)}", *_whole(b)) for b in decl.bins]
+        return _block(src, decl, f"score {decl.name}{_title(decl.title)}", lines)
+    assert isinstance(decl, n.SegmentDecl) and decl.when is not None
+    when = _setting(src, decl, "when", f"when {format_expr(decl.when)}")
+    return _block(src, decl, f"segment {decl.name}{_title(decl.title)}", [when])

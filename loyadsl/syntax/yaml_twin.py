@@ -32,6 +32,7 @@ from loyadsl.syntax.parser import (
     parse_clause,
     parse_expression,
     parse_group_setting,
+    parse_segment_item,
     parse_setting,
     parse_template_use,
     too_many_digits,
@@ -42,8 +43,10 @@ from loyadsl.syntax.printer import (
     format_action,
     format_arm_ref,
     format_assert_body,
+    format_bin,
     format_expr,
     format_template_use,
+    profile_type,
     quote,
     state_settings,
 )
@@ -56,13 +59,15 @@ SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templat
             n.AccountDecl: "accounts", n.RedemptionDecl: "redemption", n.TierLadderDecl: "tiers",
             n.CounterDecl: "counters", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates",
             n.ReferralDecl: "referral", n.ExperimentDecl: "experiments",
-            n.AssertDecl: "asserts"}
+            n.AssertDecl: "asserts",
+            n.ProfileDecl: "profile", n.LifecycleDecl: "lifecycle", n.ScoreDecl: "scores", n.SegmentDecl: "segments"}
 _KIND_OF_SECTION = {"lists": "list", "groups": "group", "templates": "template", "campaigns": "campaign",
                     "accounts": "account", "redemption": "redemption", "tiers": "tiers", "counters": "counter",
                     "coupons": "coupons", "certificates": "certificates", "referral": "referral",
-                    "experiments": "experiment", "asserts": "assert"}
+                    "experiments": "experiment", "asserts": "assert",
+                    "profile": "profile", "lifecycle": "lifecycle", "scores": "score", "segments": "segment"}
 # Sections of declarations a programme has at most one of: a mapping, or a list like the others.
-SINGLE_SECTIONS = ("redemption", "tiers", "referral")
+SINGLE_SECTIONS = ("redemption", "tiers", "referral", "profile", "lifecycle")
 # The keys of each state declaration's mapping besides `name` and `title` (a counter's kind is its name key).
 STATE_KEYS = {
     "account": ("activation", "expiry", "spend", "credit", "repay", "shortfall", "notify", "default"),
@@ -301,7 +306,8 @@ class _Reader:
                 "account": self.account, "redemption": self.redemption, "tiers": self.ladder,
                 "counter": self.counter, "coupons": self.coupons, "certificates": self.certificates,
                 "referral": self.referral, "experiment": self.experiment,
-                "assert": self.assert_}
+                "assert": self.assert_,
+                "profile": self.profile, "lifecycle": self.lifecycle, "score": self.score, "segment": self.segment}
         if kind not in make:
             self.fail(at, f"unknown declaration `{kind}`", did_you_mean(kind, list(make)) or
                       f"a declaration is one of: {', '.join(make)}")
@@ -658,6 +664,58 @@ class _Reader:
             return None
         return n.TierLevel(name, threshold, tuple(benefits), span=self.span(node))
 
+    # -------------------------------------------------------------------------- profile and segments (docs/segments.md)
+
+    def _item(self, block: str, key: str, value: Node, kind: type[n.Node]) -> Any:
+        text = self.text(value, f"`{key}`", required=True)
+        if text is None or not isinstance(value, ScalarNode):
+            return None
+        item, diags = parse_segment_item(block, text, self.file, *self.where(value), prefix=f"{key} ")
+        self.embedded(diags)
+        return item if isinstance(item, kind) else None
+
+    def profile(self, node: Node) -> n.ProfileDecl | None:
+        """``{birth_date: date, gender: 'one_of ["f", "m"]'}``."""
+        pairs = self.mapping(node, "`profile`")
+        if pairs is None:
+            return None
+        fields = [self._item("profile", key, value, n.ProfileField) for key, _, value in pairs.items]
+        return n.ProfileDecl("profile", tuple(f for f in fields if f is not None), span=self.span(node))
+
+    def lifecycle(self, node: Node) -> n.LifecycleDecl | None:
+        """``{new: 30 days, active: 90 days, sleeping: 365 days}``."""
+        pairs = self.mapping(node, "`lifecycle`", ("new", "active", "sleeping"))
+        if pairs is None:
+            return None
+        stages = [self._item("lifecycle", key, value, n.LifecycleStage) for key, _, value in pairs.items]
+        return n.LifecycleDecl("lifecycle", tuple(s for s in stages if s is not None), span=self.span(node))
+
+    def score(self, node: Node) -> n.ScoreDecl | None:
+        """``{name: r, title: R, of: recency(), bins: ["5: 0 .. 30", "1: 366 .."]}``."""
+        pairs = self.mapping(node, "a score", ("name", "title", "of", "bins"))
+        if pairs is None:
+            return None
+        name = self.name(self.required(pairs, "name", "a score"), "a score")
+        of = self.expression(self.required(pairs, "of", "a score"), "`of`")
+        bins_node = pairs.get("bins")
+        bins = [self._item("score", "bin", item, n.ScoreBin) for item in
+                (self.sequence(bins_node, "`bins`") if bins_node is not None else [])]
+        if name is None or of is None:
+            return None
+        return n.ScoreDecl(name, self.text(pairs.get("title"), "a title"), of, tuple(b for b in bins if b is not None),
+                           span=self.span(node))
+
+    def segment(self, node: Node) -> n.SegmentDecl | None:
+        """``{name: sleeping, title: Sleeping, when: lifecycle.sleeping}``."""
+        pairs = self.mapping(node, "a segment", ("name", "title", "when"))
+        if pairs is None:
+            return None
+        name = self.name(self.required(pairs, "name", "a segment"), "a segment")
+        when = self.expression(self.required(pairs, "when", "a segment"), "`when`")
+        if name is None or when is None:
+            return None
+        return n.SegmentDecl(name, self.text(pairs.get("title"), "a title"), when, span=self.span(node))
+
     def expression(self, node: Node | None, what: str) -> n.Expr | None:
         text = self.text(node, what, required=True)
         if text is None or not isinstance(node, ScalarNode):
@@ -848,6 +906,8 @@ def _decl_yaml(decl: n.Decl) -> Any:
     if isinstance(decl, n.AssertDecl):
         asserted = {"name": decl.name} | ({} if decl.title is None else {"title": decl.title})
         return asserted | {"that": format_assert_body(decl)}
+    if isinstance(decl, n.ProfileDecl | n.LifecycleDecl | n.ScoreDecl | n.SegmentDecl):
+        return _segment_yaml(decl)
     if isinstance(decl, n.TierLadderDecl | n.RedemptionDecl | n.ReferralDecl | n.AccountDecl | n.CounterDecl
                   | n.CouponSeriesDecl | n.CertificateDecl):
         return _state_yaml(decl)
@@ -950,3 +1010,24 @@ def _then_item(clause: n.ThenClause) -> Any:
 def _action_text(action: n.Action) -> str:
     text = format_action(action)
     return _Block(text) if "\n" in text else text
+
+
+# ---------------------------------------------------------------------------------------------- profile and segments
+
+
+def _segment_yaml(decl: n.Decl) -> Any:
+    if isinstance(decl, n.ProfileDecl):
+        return {f.name: profile_type(f) for f in decl.fields}
+    if isinstance(decl, n.LifecycleDecl):
+        return _Flow((s.stage, format_expr(s.days)) for s in decl.stages)
+    out: dict[str, Any] = {"name": decl.name}
+    if isinstance(decl, n.ScoreDecl | n.SegmentDecl) and decl.title is not None:
+        out["title"] = decl.title
+    if isinstance(decl, n.ScoreDecl):
+        assert decl.of is not None
+        out["of"] = format_expr(decl.of)
+        out["bins"] = [format_bin(b) for b in decl.bins]
+        return out
+    assert isinstance(decl, n.SegmentDecl) and decl.when is not None
+    out["when"] = format_expr(decl.when)
+    return out

@@ -9,6 +9,7 @@ from ..errors import RefundError
 from ..money import ceil_div
 from ..state import CustomerState, iso, period_key
 from ..state import changes as kinds
+from ..state.history import HistoryChange
 from .core import Ledger
 from .lots import _accounts, _active, _Lot, _lots, spend_order
 from .splits import Change, split
@@ -141,6 +142,25 @@ class _Undo:
     def _back_receipt(self, c: kinds.ReceiptChange, full: bool, cards: Cards) -> None:
         if full:
             self.changes.append({"op": "receipt", "receipt": self.rid, "delta": -c.delta})
+
+    def _back_history(self, c: HistoryChange, full: bool, cards: Cards) -> None:
+        """docs/segments.md: the returned share of the purchase's spend, line by line (and per tracked
+        selection, by its lines); the purchase itself and its coupons with the full return. The day's
+        bucket only while it is inside the horizon (like a tier measure after its review)."""
+        parts = self.share.of(c.lines) if c.lines else {}
+        spend = sum(parts.values())
+        if not spend and not full:
+            return
+        history = self.state.history
+        day = c.day if history is not None and any(row[0] == c.day for row in history.days) else None
+        back: Change = {"op": "history", "day": day, "receipts": -c.receipts if full else 0, "spend": -spend,
+                        "coupons": -c.coupons if full else 0, "receipt": self.rid}
+        tracks = {key: {"receipts": -t["receipts"] if full else 0,
+                        "spend": -sum(parts.get(ln, 0) for ln in t.get("lines", ()))}
+                  for key, t in (c.tracks or {}).items()}
+        if tracks:
+            back["tracks"] = tracks
+        self.changes.append(back)
 
     def take(self, account: str, shared: bool, lot: _Lot, points: int, reason: str) -> None:
         self.lots[(shared, account)][lot.id] = lot._replace(left=lot.left - points)
@@ -401,4 +421,5 @@ RETURNS: dict[type[kinds.Change], Return] = {
     kinds.UsageChange: _Undo._back_negate, kinds.Budget: _Undo._back_negate, kinds.CouponIssue: _Undo._back_coupon_issue,
     kinds.ReceiptChange: _Undo._back_receipt,
     kinds.StockChange: _Undo._back_negate,  # a catalogue reward's unit, given back with the full return
+    HistoryChange: _Undo._back_history,
 }

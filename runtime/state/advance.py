@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..declarations import StateDecls
+from .history import prune
 from .periods import level_for, local_date, period_key, period_start
 from .records import AccountState, CustomerState
 from .tiers import _record
@@ -61,6 +62,11 @@ def advance(state: CustomerState, decls: StateDecls, now_utc: int, zone: ZoneInf
             changes.append({"op": "certificate", "code": cert.code, "delta": -cert.balance, "reason": "expire"})
     if decls.tiers is not None and decls.tiers.levels and state.qualification is not None:
         _review(state, decls, index, today, changes, events)
+    seg = decls.segments
+    if seg is not None and state.history is not None and seg.horizon:  # docs/segments.md: buckets leave the horizon
+        pruned = prune(state.history, today - seg.horizon + 1)
+        if pruned is not None:
+            changes.append(pruned)
     return changes, events
 
 

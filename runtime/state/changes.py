@@ -27,6 +27,7 @@ from .coupons import (
     CouponUnuse,
     CouponUse,
 )
+from .history import HistoryChange, HistoryPrune
 from .records import _SET_PRIVATE, AccountState, CustomerState, _clone
 from .stock import StockChange
 from .tiers import QualifyChange, TierChange
@@ -109,6 +110,7 @@ CHANGES: dict[str, type[Change]] = {
     "transfer": Transfer, "returned": ReturnedChange,
     "applied": Applied, "unapplied": Unapplied,
     "stock": StockChange,  # a catalogue reward's stock, programme-wide (docs/rewards.md)
+    "history": HistoryChange, "history_prune": HistoryPrune,
 }
 
 

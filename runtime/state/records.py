@@ -20,6 +20,7 @@ from ..declarations import StateDecls
 from ..errors import CustomerError
 from ..model import CustomerView, _show
 from .checks import _check_and_normalise, _check_sizes, _message, _where, check_limits
+from .history_record import History
 from .jsontypes import _CONFIG, Count, Date, Day, Time
 
 # ----------------------------------------------------------------------------------------- models
@@ -146,6 +147,7 @@ class CustomerState(BaseModel):
     applied: dict[str, Time] = Field(default_factory=dict, description=(
         "ids of the receipts, returns and transfers applied (-> their time), the newest MAX_APPLIED_IDS: "
         "applying one again is refused with LOY510"))
+    history: History | None = None  # docs/segments.md: kept only by programmes with segments
 
     _view: CustomerView | None = PrivateAttr(default=None)
 
@@ -204,7 +206,10 @@ class CustomerState(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """The canonical JSON form: every field, times in UTC with ``+00:00``, lists in canonical
         order (``bundle.canonical_json`` of it gives canonical bytes: keys sorted)."""
-        return self.model_dump(mode="json")
+        out = self.model_dump(mode="json")
+        if out["history"] is None:  # docs/segments.md: only programmes with segments keep one
+            del out["history"]
+        return out
 
 
 # ------------------------------------------------------------------------------------------ apply
