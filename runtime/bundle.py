@@ -57,6 +57,7 @@ from .declarations import (
 )
 from .errors import BundleError
 from .experiments import BUCKETS, Arm, ArmGate, Experiment
+from .triggers.spec import read_triggers
 from .limits import (
     MAX_BUNDLE_BYTES,
     MAX_CAMPAIGNS,
@@ -484,6 +485,7 @@ def _bundle(p: dict[str, Any], envelope_version: int) -> Bundle:
         cost_per_line=_int(_field(cost, "per_line", "cost"), "cost.per_line", 0),
         state=state,
         experiments=experiments,
+        triggers=read_triggers(p.get("triggers")),
     )
 
 

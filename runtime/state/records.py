@@ -19,6 +19,7 @@ from pydantic import (
 from ..declarations import StateDecls
 from ..errors import CustomerError
 from ..model import CustomerView, _show
+from .chain_record import ChainState
 from .checks import _check_and_normalise, _check_sizes, _message, _where, check_limits
 from .jsontypes import _CONFIG, Count, Date, Day, Time
 
@@ -146,6 +147,8 @@ class CustomerState(BaseModel):
     applied: dict[str, Time] = Field(default_factory=dict, description=(
         "ids of the receipts, returns and transfers applied (-> their time), the newest MAX_APPLIED_IDS: "
         "applying one again is refused with LOY510"))
+    chains: dict[str, ChainState] = Field(default_factory=dict, description=(
+        "trigger chains by trigger name (docs/triggers.md): at most one record per declared trigger"))
 
     _view: CustomerView | None = PrivateAttr(default=None)
 
