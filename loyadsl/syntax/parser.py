@@ -51,6 +51,7 @@ from loyadsl.runtime.limits import (
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax import slips
 from loyadsl.syntax.trivia import Comment, Trivia
+from loyadsl.syntax.trigger_rules import TriggerRules
 
 # The blocks of the state declarations (docs/state.md) and the start symbol that parses one of their settings.
 SETTING_STARTS = {
@@ -78,7 +79,7 @@ NAME_PATTERN = re.compile(r"[^\W\d]\w*\Z")  # the grammar's NAME: a Unicode lett
 _BLOCK_WORDS = {"LEVEL": RESERVED_WORDS | {"lines", "where"}, "COMBO": RESERVED_WORDS | {"lines", "where", "of"}}
 _UNITS = {"unit": "units", "day": "days", "hour": "hours", "minute": "minutes", "pts": "points"}
 _TOP_LEVEL = re.compile(r"(programme|import|skus|stores|categories|brands|channels|strings|group|template|campaign"
-                        r"|account|redemption|tiers|counter|chips|coupons|certificates|referral|experiment)\b(?!\.)")
+                        r"|account|redemption|tiers|counter|chips|coupons|certificates|referral|experiment|trigger)\b(?!\.)")
 _AMOUNT_AND_UNIT = re.compile(r"([0-9]+(?:\.[0-9]+)?)[ \t]*(.+)", re.S)
 
 # Readable names of the terminals that are not plain keywords or punctuation.
@@ -547,7 +548,7 @@ def _too_deep(tree: Tree, origin: _Origin) -> Diagnostic | None:
 
 
 @v_args(meta=True)
-class _Builder(Transformer):
+class _Builder(TriggerRules):
     """Lark tree → AST. Rule methods get ``(meta, children)``; problems go to ``self.diags``."""
 
     def __init__(self, origin: _Origin) -> None:

@@ -121,6 +121,9 @@ def decl_lines(decl: n.Decl, src: Trivia | None = None) -> list[Line]:
         lines = [_setting(src, decl, "qualify", f"qualify {decl.measure} over {format_period(decl.period)}")]
         lines += [Line(1, format_level(level), *_whole(level)) for level in decl.levels]
         return _block(src, decl, f"tiers {decl.name}{_title(decl.title)}", lines)
+    if isinstance(decl, n.TriggerDecl):
+        from loyadsl.syntax.trigger_printer import trigger_lines  # (it builds on this module)
+        return trigger_lines(decl, src)
     if isinstance(decl, n.RedemptionDecl | n.ReferralDecl):
         head = "redemption" if isinstance(decl, n.RedemptionDecl) else "referral"
     elif isinstance(decl, n.AccountDecl | n.CounterDecl | n.CouponSeriesDecl | n.CertificateDecl):
