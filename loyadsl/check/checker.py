@@ -15,6 +15,7 @@ from pathlib import Path
 from loyadsl.check import lints
 from loyadsl.check import types as t
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
+from loyadsl.check.triggers import TriggerChecker
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
 from loyadsl.check.types import Type
@@ -143,13 +144,14 @@ class Checker:
         state_checker = StateChecker(self)
         state = state_checker.check()
         self.state = state_checker.info()
+        triggers = TriggerChecker(self).check(self.table.triggers.values())
         names = list(self.table.campaigns)
         campaigns = [self._campaign(name) for name in names]
         self._unused_warnings()
         for finding in lints.run(c for c in campaigns if c is not None):
             self.report(finding)
         if settings is None or any(c is None for c in campaigns) or groups is None or state is None \
-                or self.broken_experiments:
+                or self.broken_experiments or triggers is None:
             return None
         if not unjoined_experiments(self.table.experiments.values(), [c.arm for c in campaigns if c], self.report):
             return None
@@ -164,6 +166,7 @@ class Checker:
             sources=tuple(sorted(sources, key=lambda s: s.path)),
             state=state,
             experiments=tuple(self.experiments.values()),
+            triggers=triggers,
         )
 
     def _template_hint(self, name: str) -> str | None:

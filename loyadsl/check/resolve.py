@@ -50,6 +50,7 @@ class SymbolTable:
     redemption: n.RedemptionDecl | None = None
     referral: n.ReferralDecl | None = None
     experiments: dict[str, n.ExperimentDecl] = field(default_factory=dict)
+    triggers: dict[str, n.TriggerDecl] = field(default_factory=dict)  # docs/triggers.md
     files: list[LoadedFile] = field(default_factory=list)
     data_files: dict[str, str] = field(default_factory=dict)  # CSV lists read: display -> sha256
 
@@ -182,6 +183,8 @@ def build_symbols(files: list[LoadedFile], reader: Reader | None = None) -> tupl
                 table.campaigns[decl.name] = decl
             elif isinstance(decl, n.ExperimentDecl):
                 table.experiments[decl.name] = decl
+            elif isinstance(decl, n.TriggerDecl):
+                table.triggers[decl.name] = decl
     if files and table.header is None:
         diags.append(
             error(

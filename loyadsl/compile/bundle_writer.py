@@ -113,6 +113,7 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
              "holdout": x.holdout, "anonymous": x.anonymous}
             for x in programme.experiments
         ]} if programme.experiments else {}),
+        **({"triggers": [t.to_dict() for t in programme.triggers]} if programme.triggers else {}),
     }
 
 

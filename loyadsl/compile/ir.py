@@ -21,6 +21,7 @@ from loyadsl.runtime.declarations import (
     UsageLimit,
 )
 from loyadsl.runtime.experiments import Arm
+from loyadsl.runtime.triggers.spec import Trigger
 from loyadsl.runtime.opcodes import Op
 
 Value = int | str | bool | frozenset[str]
@@ -290,3 +291,4 @@ class Programme:
     sources: tuple[SourceFile, ...]
     state: IState = field(default_factory=IState)
     experiments: tuple[IExperiment, ...] = ()
+    triggers: tuple[Trigger, ...] = ()  # docs/triggers.md
