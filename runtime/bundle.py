@@ -57,7 +57,6 @@ from .declarations import (
 )
 from .errors import BundleError
 from .experiments import BUCKETS, Arm, ArmGate, Experiment
-from .triggers.spec import read_triggers
 from .limits import (
     MAX_BUNDLE_BYTES,
     MAX_CAMPAIGNS,
@@ -70,6 +69,7 @@ from .limits import (
 )
 from .money import ALLOCATION_MODES
 from .opcodes import COMBO_REWARDS, ROUNDING_MODES, Op
+from .triggers.spec import read_triggers
 from .verify import verify
 
 MAGIC = b"LOYAB\n"

@@ -15,9 +15,9 @@ from pathlib import Path
 from loyadsl.check import lints
 from loyadsl.check import types as t
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
-from loyadsl.check.triggers import TriggerChecker
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
+from loyadsl.check.triggers import TriggerChecker
 from loyadsl.check.types import Type
 from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, warning

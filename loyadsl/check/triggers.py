@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING
 
 from loyadsl.check.message_templates import compile_template
 from loyadsl.diagnostics import Span, did_you_mean, error
-from loyadsl.runtime.triggers.spec import CHANNELS, MAX_CAP, MAX_STEPS, MAX_TRIGGERS, Action, Event, Send, Step, Trigger
+from loyadsl.runtime.triggers.spec import (
+    CHANNELS,
+    MAX_CAP,
+    MAX_STEPS,
+    MAX_TRIGGERS,
+    Action,
+    Event,
+    Send,
+    Step,
+    Trigger,
+)
 from loyadsl.syntax import nodes as n
 
 if TYPE_CHECKING:
@@ -196,7 +206,7 @@ class TriggerChecker:
             path.append(name)
             for nxt in edges[name]:
                 if state.get(nxt) == 1:
-                    cycle = path[path.index(nxt):] + [nxt]
+                    cycle = [*path[path.index(nxt):], nxt]
                     self.fail("LOY255", "triggers fire each other without end: " + " -> ".join(cycle),
                               decls[nxt].span, "an accrual starts the `on accrual` chains: let one of them do "
                               "something else, or start on another event")

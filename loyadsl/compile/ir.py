@@ -21,8 +21,8 @@ from loyadsl.runtime.declarations import (
     UsageLimit,
 )
 from loyadsl.runtime.experiments import Arm
-from loyadsl.runtime.triggers.spec import Trigger
 from loyadsl.runtime.opcodes import Op
+from loyadsl.runtime.triggers.spec import Trigger
 
 Value = int | str | bool | frozenset[str]
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lark import PostLex
 
@@ -50,8 +50,8 @@ from loyadsl.runtime.limits import (
 )
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax import slips
-from loyadsl.syntax.trivia import Comment, Trivia
 from loyadsl.syntax.trigger_rules import TriggerRules
+from loyadsl.syntax.trivia import Comment, Trivia
 
 # The blocks of the state declarations (docs/state.md) and the start symbol that parses one of their settings.
 SETTING_STARTS = {

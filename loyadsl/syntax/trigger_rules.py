@@ -16,7 +16,7 @@ _Rule = tuple[str, Any, Span | None]
 
 
 @v_args(meta=True)
-class TriggerRules(Transformer):  # type: ignore[misc]  # (lark's Transformer is untyped)
+class TriggerRules(Transformer):
     """Rule methods get ``(meta, children)``, as ``_Builder``'s do."""
 
     _span: Callable[[Any], Span | None]

@@ -21,7 +21,7 @@ from ..state.chain_record import ChainState
 from ..state.chains import record_dict
 from ..state.jsontypes import iso
 from ..state.periods import period_key
-from ..state.records import CustomerState
+from ..state.records import CustomerState, _make
 from .spec import MAX_TRIGGERS, Action, Step, Trigger
 from .templates import render
 
@@ -81,7 +81,7 @@ class Triggers:
                 events.append({"event": "redemption", "key": receipt.receipt_id})
         for e in outcome.events or ():
             if e.get("event") in ("tier_changed", "points_expiring"):
-                events.append({**e, "key": f"{e.get('event')}:{receipt.receipt_id}"})
+                events.append(dict(e))
         run.fire(events)
         run.due_steps()
         return run.result
@@ -109,6 +109,7 @@ class _Run:
         self.outcome = outcome
         self.records: dict[str, ChainState | None] = dict(state.chains)
         self.result = TriggerResult()
+        self.granted = 0  # points this call's steps accrued, spendable at once, into the default account
         self.accrued = sum(c.get("points", 0) for c in (outcome.changes or ()) if c.get("op") == "lot") \
             if outcome is not None else 0
 
@@ -128,7 +129,7 @@ class _Run:
             if t.event.kind == "inactive":
                 if rec is not None and rec.due is not None and rec.step != ARMED and t.exit_on_purchase:
                     self.result.left.append(t.name)
-                self.put(t.name, ChainState(key="armed", entered=self.utc, step=ARMED, due=self.utc + t.event.seconds))
+                self.put(t.name, _chain("armed", self.utc, ARMED, self.utc + t.event.seconds))
             elif rec is not None and rec.due is not None:
                 if t.exit_on_purchase:
                     self.result.left.append(t.name)
@@ -174,7 +175,7 @@ class _Run:
                 for t in self.o.by_event.get(str(e.get("event")), ()):
                     if e.get("only", t.name) == t.name and _matches(t, e):
                         at = int(e.get("at", self.utc))
-                        key = e.get("key") or f"{e.get('event')}:{e.get('segment') or ''}:{iso(at)}"
+                        key = e.get("key") or _key(e, at)
                         made += self.enter(t, str(key), at)
             events = made
 
@@ -183,7 +184,7 @@ class _Run:
         if rec is not None and (rec.key == key or (rec.due is not None and rec.step != ARMED)):
             return []  # entered for this occasion already, or still running
         self.result.entered.append(t.name)
-        self.put(t.name, ChainState(key=key, entered=at, step=0, due=at + t.steps[0].after))
+        self.put(t.name, _chain(key, at, 0, at + t.steps[0].after))
         return self.due_steps(only=t)
 
     # --- steps
@@ -216,6 +217,8 @@ class _Run:
                     "lot": f"{occasion}:{i}", "reason": "trigger"}, at)
                 self.result.actions.append({**base, "kind": "accrue", "points": a.points, "account": a.account})
                 self.accrued += a.points
+                if a.account == self.o.ledger.default_account and not self.o.ledger.accounts[a.account or ""].activation:
+                    self.granted += a.points
                 made.append({"event": "accrual", "key": f"{occasion}:{i}"})
             elif a.do == "issue":
                 coupon = self.issue(a, occasion, i, at, base)
@@ -272,6 +275,7 @@ class _Run:
                         day = dt.date.fromordinal(o.ledger.local(lot.expires - 1)[0]).isoformat()
                         burning_date = min(burning_date or day, day)
             balance -= held.debt
+        balance += self.granted
         hints = self.outcome.hints if self.outcome is not None and self.outcome.hints else ()
         return {"name": s.attributes.get("name", ""), "balance": self.points(balance), "accrued": self.points(self.accrued),
                 "burning": self.points(burning), "burning_date": burning_date, "tier": s.tier or "",
@@ -296,6 +300,21 @@ class _Run:
 
     def _midnight(self, day: dt.date) -> int:
         return self.o.ledger.local_midnight(day.toordinal())
+
+
+def _key(e: Mapping[str, Any], at: int) -> str:
+    """What one occasion of a host's event is: a points notice by account and date (notices repeat
+    until the points burn), anything else by its moment."""
+    if e.get("event") == "points_expiring":
+        return f"points_expiring:{e.get('account')}:{e.get('date')}"
+    return f"{e.get('event')}:{e.get('segment') or ''}:{iso(at)}"
+
+
+def _chain(key: str, entered: int, step: int, due: int) -> ChainState:
+    """A new chain record (from known-valid fields: times are UTC seconds)."""
+    record: ChainState = _make(ChainState, {"key": key, "entered": entered, "step": step, "due": due,
+                                            "bought": False, "sent": []})
+    return record
 
 
 def _anniversary(born: dt.date, year: int) -> dt.date:
