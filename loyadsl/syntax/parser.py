@@ -50,7 +50,7 @@ from loyadsl.runtime.limits import (
 )
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax import slips
-from loyadsl.syntax.trigger_rules import TriggerRules
+from loyadsl.syntax.trigger_rules import TRIGGER_STARTS, TriggerRules
 from loyadsl.syntax.trivia import Comment, Trivia
 
 # The blocks of the state declarations (docs/state.md) and the start symbol that parses one of their settings.
@@ -66,7 +66,7 @@ SETTING_STARTS = {
     "experiment": "experiment_item_input",
 }
 STARTS = ("module", "expr_input", "actions_input", "clause_input", "group_item_input", "template_use_input",
-          *SETTING_STARTS.values())
+          *SETTING_STARTS.values(), *TRIGGER_STARTS)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CURRENCY_SYMBOLS = {"₽": "RUB", "$": "USD", "€": "EUR", "₴": "UAH", "₸": "KZT"}
@@ -449,6 +449,14 @@ def parse_template_use(text: str, file: str = "<input>", line: int = 1,
                        col: int = 1) -> tuple[n.TemplateUse | None, list[Diagnostic]]:
     """Parse ``NAME(arg = value, ...)``, as written after ``uses``."""
     return _fragment("template_use_input", text, _Origin(file, line, col), n.TemplateUse)
+
+
+def parse_trigger_part(start: str, keyword: str, value: str, file: str = "<input>", line: int = 1,
+                       col: int = 1) -> tuple[Any, list[Diagnostic]]:
+    """Parse ``keyword value`` as one part of a trigger (``start``, one of ``TRIGGER_STARTS``); ``line``/``col``
+    are where ``value`` starts in ``file`` (the YAML twin, docs/triggers.md)."""
+    prefix = keyword + " " if keyword else ""
+    return _fragment(start, prefix + value, _Origin(file, line, col, len(prefix)), object)
 
 
 # ---------------------------------------------------------------------------------------------- driver

@@ -4,13 +4,13 @@ cap, quiet), then the steps, each action on its own line. ``printer.decl_lines``
 from __future__ import annotations
 
 from loyadsl.syntax import nodes as n
-from loyadsl.syntax.printer import Line, _atom, _block, _setting, _time, _title, _whole, format_expr, quote
+from loyadsl.syntax.printer import Line, _atom, _block, _time, _title, _whole, format_expr, quote
 from loyadsl.syntax.trivia import Trivia
 
 
 def trigger_lines(decl: n.TriggerDecl, src: Trivia) -> list[Line]:
     lines = [Line(1, format_on(decl.on), *_whole(decl.on))]
-    lines += [_setting(src, decl, s.word, format_trigger_setting(s)) for s in decl.settings]
+    lines += [Line(1, format_trigger_setting(s), *_whole(s)) for s in decl.settings]
     for step in decl.steps:
         inner = [Line(2, format_trigger_action(a), *_whole(a)) for a in step.actions]
         lines += _block(src, step, format_step_head(step), inner, depth=1)

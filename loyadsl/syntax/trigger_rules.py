@@ -13,6 +13,8 @@ from loyadsl.diagnostics import Span
 from loyadsl.syntax import nodes as n
 
 _Rule = tuple[str, Any, Span | None]
+# The start symbols of a trigger's parts (the YAML twin parses each key's text with one).
+TRIGGER_STARTS = ("trigger_on_input", "trigger_item_input", "trigger_action_input", "step_head_input")
 
 
 @v_args(meta=True)
@@ -160,3 +162,18 @@ class TriggerRules(Transformer):
     def message_send(self, meta: Any, children: list[Any]) -> n.MessageSend:
         channel, text = children
         return n.MessageSend(str(channel), self._string(text), span=self._span(meta))
+
+    # --- the parts the YAML twin parses one by one
+
+    def trigger_on_input(self, meta: Any, children: list[Any]) -> n.TriggerOn:
+        return children[0]  # type: ignore[no-any-return]
+
+    def trigger_item_input(self, meta: Any, children: list[Any]) -> Any:
+        return children[0][1]
+
+    def trigger_action_input(self, meta: Any, children: list[Any]) -> n.TriggerAction:
+        return children[0]  # type: ignore[no-any-return]
+
+    def step_head_input(self, meta: Any, children: list[Any]) -> tuple[n.DurationLit | None, str | None]:
+        after, condition = children
+        return (None if after is None else self._dur(meta, after)), condition

@@ -52,11 +52,13 @@ CLAUSE_KEYS = ("group", "priority", "valid", "weekdays", "hours", "stores", "cha
 SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templates", n.CampaignDecl: "campaigns",
             n.AccountDecl: "accounts", n.RedemptionDecl: "redemption", n.TierLadderDecl: "tiers",
             n.CounterDecl: "counters", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates",
-            n.ReferralDecl: "referral", n.ExperimentDecl: "experiments"}
+            n.ReferralDecl: "referral", n.ExperimentDecl: "experiments",
+            n.TriggerDecl: "triggers"}
 _KIND_OF_SECTION = {"lists": "list", "groups": "group", "templates": "template", "campaigns": "campaign",
                     "accounts": "account", "redemption": "redemption", "tiers": "tiers", "counters": "counter",
                     "coupons": "coupons", "certificates": "certificates", "referral": "referral",
-                    "experiments": "experiment"}
+                    "experiments": "experiment",
+                    "triggers": "trigger"}
 # Sections of declarations a programme has at most one of: a mapping, or a list like the others.
 SINGLE_SECTIONS = ("redemption", "tiers", "referral")
 # The keys of each state declaration's mapping besides `name` and `title` (a counter's kind is its name key).
@@ -295,7 +297,8 @@ class _Reader:
         make = {"list": self.list_decl, "group": self.group, "template": self.template, "campaign": self.campaign,
                 "account": self.account, "redemption": self.redemption, "tiers": self.ladder,
                 "counter": self.counter, "coupons": self.coupons, "certificates": self.certificates,
-                "referral": self.referral, "experiment": self.experiment}
+                "referral": self.referral, "experiment": self.experiment,
+                "trigger": self.trigger}
         if kind not in make:
             self.fail(at, f"unknown declaration `{kind}`", did_you_mean(kind, list(make)) or
                       f"a declaration is one of: {', '.join(make)}")
@@ -447,6 +450,10 @@ class _Reader:
         if name is None:
             return None
         return n.CampaignDecl(name, self.text(pairs.get("title"), "a title"), clauses, uses, span=self.span(node))
+
+    def trigger(self, node: Node) -> n.TriggerDecl | None:
+        from loyadsl.syntax.trigger_yaml import trigger_from_yaml  # (it builds on this module's reader)
+        return trigger_from_yaml(self, node)
 
     def experiment(self, node: Node) -> n.ExperimentDecl | None:
         """``{name, title, salt, arms: {treatment: 45%, holdout: 10%, ...}, anonymous}``: the arms in
@@ -821,6 +828,9 @@ def _decl_yaml(decl: n.Decl) -> Any:
         return group
     if isinstance(decl, n.ExperimentDecl):
         return _experiment_yaml(decl)
+    if isinstance(decl, n.TriggerDecl):
+        from loyadsl.syntax.trigger_yaml import trigger_to_yaml
+        return trigger_to_yaml(decl)
     if isinstance(decl, n.TierLadderDecl | n.RedemptionDecl | n.ReferralDecl | n.AccountDecl | n.CounterDecl
                   | n.CouponSeriesDecl | n.CertificateDecl):
         return _state_yaml(decl)
