@@ -65,6 +65,14 @@ CODES: dict[str, str] = {
     "LOY235": "campaign joins an experiment's holdout",
     "LOY236": "experiment with fewer than two arms",
     "LOY237": "no campaign joins the experiment",
+    # LOY250-LOY264: triggers, trigger chains and message templates (issue 15; docs/triggers.md)
+    "LOY250": "trigger message names an unknown channel",
+    "LOY251": "unknown variable in a message template",
+    "LOY252": "construct not allowed in a message template",
+    "LOY253": "message template syntax error",
+    "LOY254": "trigger chain step that can never run",
+    "LOY255": "triggers that fire each other forever",
+    "LOY256": "trigger setting out of range",
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",
