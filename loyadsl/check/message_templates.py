@@ -64,14 +64,20 @@ def _output(node: nodes.Node) -> Any:
         return node.data
     if isinstance(node, nodes.Const) and isinstance(node.value, str | int):
         return str(node.value)
+    root = node
+    while isinstance(root, nodes.Getattr | nodes.Getitem):
+        root = root.node
+    if isinstance(root, nodes.Name) and root is not node:
+        _name(root)  # `customer.name`: the unknown `customer` is what to fix first
     return {"var": _name(node)}
 
 
 def _if(node: nodes.If, depth: int) -> dict[str, Any]:
-    otherwise = [_if(node.elif_[0], depth + 1)] if node.elif_ else _body(node.else_, depth + 1)
-    if len(node.elif_) > 1:
+    if node.elif_:  # `elif` is an `if` in the else branch, which keeps the final `else`
         rest = nodes.If(node.elif_[0].test, node.elif_[0].body, node.elif_[1:], node.else_)
         otherwise = [_if(rest, depth + 1)]
+    else:
+        otherwise = _body(node.else_, depth + 1)
     return {"if": _name(node.test), "then": _body(node.body, depth + 1), "else": otherwise}
 
 
