@@ -66,7 +66,7 @@ class ChainReplay:
     def catch_up(self, state: CustomerState, until: int, book: Apply) -> None:
         """Run the steps due before ``until`` at their own moments, then the time events at ``until``."""
         for _ in range(MAX_STEPS * MAX_TRIGGERS):
-            due = min((r.due for r in state.chains.values() if r.due is not None and r.due < until), default=None)
+            due = self.runner.next_moment(state, until)
             if due is None:
                 break
             self._take(state.id, self.runner.advance(state, due), due, book)

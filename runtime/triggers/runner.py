@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 DAY = 86400
 BIRTHDAY_GRACE = 7 * DAY  # a birthday trigger still fires this long after its moment (a host advancing weekly)
 PROFILE_FIELDS = ("birthday", "gender", "city", "registration_channel")  # else: an attribute of that name
-ARMED = -1  # step of an inactivity trigger's record waiting for its moment (``due``)
+TRIGGER_IDS = "trigger:"  # the prefix of the ids a chain's accruals remember (not purchases)
 
 
 @dataclass
@@ -57,6 +57,9 @@ class Triggers:
         self.watch_purchases = any(t.exit_on_purchase or t.event.kind == "inactive"
                                    or any(s.condition for s in t.steps) for t in self.triggers)
         self.scale = self.ledger.points_scale
+        purchase = self.by_event.get("purchase", ())
+        self.need_items = any(t.event.items is not None for t in purchase)
+        self.need_skus = any(t.event.skus for t in purchase)
 
     def __bool__(self) -> bool:
         return bool(self.triggers)
@@ -70,8 +73,8 @@ class Triggers:
         run = _Run(self, state, utc, outcome)
         if self.watch_purchases:
             run.purchase_seen()
-        units = sum(line.qty for line in receipt.lines)
-        skus = {line.sku for line in receipt.lines}
+        units = sum(line.qty for line in receipt.lines) if self.need_items else 0
+        skus = {line.sku for line in receipt.lines} if self.need_skus else set()
         events: list[dict[str, Any]] = [{"event": "purchase", "number": state.receipts, "items": units,
                                          "skus": skus, "key": receipt.receipt_id}]
         for c in outcome.changes or ():
@@ -85,6 +88,18 @@ class Triggers:
         run.fire(events)
         run.due_steps()
         return run.result
+
+    def next_moment(self, state: CustomerState, before: int) -> int | None:
+        """The earliest moment before ``before`` at which a chain of the customer has something to do (a
+        step due, inactivity reached), for a simulator running each customer's clock; None: none."""
+        due = min((r.due for r in state.chains.values() if r.due is not None and r.due < before), default=None)
+        last = last_purchase(state) if "inactive" in self.by_event else None
+        for t in self.by_event.get("inactive", ()) if last is not None else ():
+            moment = last + t.event.seconds
+            rec = state.chains.get(t.name)
+            if moment < before and (rec is None or (rec.due is None and rec.key != f"idle:{iso(last)}")):
+                due = moment if due is None else min(due, moment)
+        return due
 
     def advance(self, state: CustomerState, now: dt.datetime | int, events: Iterable[Mapping[str, Any]] = ()
                 ) -> TriggerResult:
@@ -126,12 +141,8 @@ class _Run:
     def purchase_seen(self) -> None:
         for t in self.o.triggers:
             rec = self.records.get(t.name)
-            if t.event.kind == "inactive":
-                if rec is not None and rec.due is not None and rec.step != ARMED and t.exit_on_purchase:
-                    self.result.left.append(t.name)
-                self.put(t.name, _chain("armed", self.utc, ARMED, self.utc + t.event.seconds))
-            elif rec is not None and rec.due is not None:
-                if t.exit_on_purchase:
+            if rec is not None and rec.due is not None:
+                if t.exit_on_purchase or t.event.kind == "inactive":  # a purchase answers inactivity
                     self.result.left.append(t.name)
                     self.put(t.name, rec.model_copy(update={"due": None, "bought": True}))
                 elif not rec.bought:
@@ -158,10 +169,11 @@ class _Run:
             value = getattr(s, name, None) if name in PROFILE_FIELDS else s.attributes.get(name)
             if value:
                 out.append({"event": "profile_filled", "field": name, "key": name})
-        for t in self.o.by_event.get("inactive", ()):
-            rec = self.records.get(t.name)
-            if rec is not None and rec.step == ARMED and rec.due is not None and rec.due <= self.utc:
-                out.append({"event": "inactive", "only": t.name, "key": f"idle:{iso(rec.entered)}", "at": rec.due})
+        last = last_purchase(s) if "inactive" in self.o.by_event else None
+        for t in self.o.by_event.get("inactive", ()) if last is not None else ():
+            if last + t.event.seconds <= self.utc:
+                out.append({"event": "inactive", "only": t.name, "key": f"idle:{iso(last)}",
+                            "at": last + t.event.seconds})
         return out
 
     def fire(self, events: list[dict[str, Any]]) -> None:
@@ -181,7 +193,7 @@ class _Run:
 
     def enter(self, t: Trigger, key: str, at: int) -> list[dict[str, Any]]:
         rec = self.records.get(t.name)
-        if rec is not None and (rec.key == key or (rec.due is not None and rec.step != ARMED)):
+        if rec is not None and (rec.key == key or rec.due is not None):
             return []  # entered for this occasion already, or still running
         self.result.entered.append(t.name)
         self.put(t.name, _chain(key, at, 0, at + t.steps[0].after))
@@ -193,7 +205,7 @@ class _Run:
         made: list[dict[str, Any]] = []
         for t in (only,) if only is not None else self.o.triggers:
             rec = self.records.get(t.name)
-            while rec is not None and rec.due is not None and rec.step != ARMED and rec.due <= self.utc:
+            while rec is not None and rec.due is not None and rec.due <= self.utc:
                 step = t.steps[rec.step]
                 sent = list(rec.sent)
                 if _holds(step, rec):
@@ -214,7 +226,7 @@ class _Run:
             if a.do == "accrue":
                 self.result.changes += receive(self.o.ledger, self.state, {
                     "op": "transfer", "customer": self.state.id, "account": a.account, "points": a.points,
-                    "lot": f"{occasion}:{i}", "reason": "trigger"}, at)
+                    "lot": f"{occasion}:{i}", "reason": "trigger"}, at)  # (occasion starts with TRIGGER_IDS)
                 self.result.actions.append({**base, "kind": "accrue", "points": a.points, "account": a.account})
                 self.accrued += a.points
                 if a.account == self.o.ledger.default_account and not self.o.ledger.accounts[a.account or ""].activation:
@@ -344,6 +356,15 @@ def _holds(step: Step, rec: ChainState) -> bool:
     if step.condition == "purchase":
         return rec.bought
     return True
+
+
+def last_purchase(state: CustomerState) -> int | None:
+    """When the customer last bought (or returned): the newest id ``applied`` remembers that is not a
+    chain's own accrual (``applied`` keeps its ids in time order)."""
+    for rid, at in reversed(state.applied.items()):
+        if not rid.startswith(TRIGGER_IDS):
+            return at
+    return None
 
 
 def segment_events(before: CustomerState, after: CustomerState) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from loyadsl.runtime.engine import Engine
 from loyadsl.runtime.model import Receipt
 from loyadsl.runtime.state import apply
 from loyadsl.runtime.state.records import CustomerState
-from loyadsl.runtime.triggers.runner import ARMED, TriggerResult, Triggers
+from loyadsl.runtime.triggers.runner import TriggerResult, Triggers
 
 CASES = Path(__file__).parent / "cases"
 SPEC = yaml.safe_load((CASES / "timeline.yaml").read_text(encoding="utf-8"))
@@ -108,7 +108,7 @@ def test_timeline(case: dict[str, Any]) -> None:
     assert host.capped == case.get("capped", 0)
     for name, expected in case.get("chains", {}).items():
         record = host.state.chains[name]
-        status = "armed" if record.step == ARMED else "ended" if record.due is None else "running"
+        status = "ended" if record.due is None else "running"
         assert status == expected, name
 
 
