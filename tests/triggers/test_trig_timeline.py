@@ -20,17 +20,19 @@ from loyadsl.runtime.state.records import CustomerState
 from loyadsl.runtime.triggers.runner import TriggerResult, Triggers
 
 CASES = Path(__file__).parent / "cases"
-SPEC = yaml.safe_load((CASES / "timeline.yaml").read_text(encoding="utf-8"))
+SPECS = {path.stem: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(CASES.glob("*.yaml"))}
 _UNITS = {"days": 86400, "day": 86400, "hours": 3600, "hour": 3600}
 
 
-def _bundle() -> Bundle:
-    data, result = compile_file(CASES / SPEC["programme"])
+def _bundle(programme: str) -> Bundle:
+    data, result = compile_file(CASES / programme)
     assert data is not None, [str(d) for d in result.diagnostics]
     return load_bundle(data)
 
 
-BUNDLE = _bundle()
+BUNDLES = {name: _bundle(spec["programme"]) for name, spec in SPECS.items()}
+BUNDLE = BUNDLES["timeline"]
+CASE_LIST = [(name, case) for name, spec in SPECS.items() for case in spec["cases"]]
 
 
 def _time(text: str) -> dt.datetime:
@@ -57,8 +59,9 @@ def shown(a: dict[str, Any]) -> str:
 class Host:
     """What a host does with the engine and the chains' results."""
 
-    def __init__(self, customer: dict[str, Any]) -> None:
-        self.engine = Engine(BUNDLE)
+    def __init__(self, customer: dict[str, Any], bundle: Bundle = BUNDLE) -> None:
+        self.bundle = bundle
+        self.engine = Engine(bundle)
         self.triggers = Triggers(self.engine)
         self.state = CustomerState.from_dict(customer)
         self.actions: list[str] = []
@@ -67,7 +70,7 @@ class Host:
         self.receipts = 0
 
     def take(self, result: TriggerResult) -> None:
-        self.state = apply(self.state, result.changes, BUNDLE.state)
+        self.state = apply(self.state, result.changes, self.bundle.state)
         self.actions += [shown(a) for a in result.actions]
         self.left += result.left
         self.capped += result.capped
@@ -79,18 +82,18 @@ class Host:
                                "lines": [{"line_no": 1, "sku": "A", "category": "food", "qty": 1,
                                           "unit_price": 10000, "amount": 10000}]})
         outcome = self.engine.evaluate(r, self.state)
-        self.state = apply(self.state, outcome.changes or (), BUNDLE.state)
+        self.state = apply(self.state, outcome.changes or (), self.bundle.state)
         self.take(self.triggers.after_receipt(self.state, r, outcome))
 
     def advance(self, now: dt.datetime, events: list[dict[str, Any]] | None = None) -> None:
         changes, notices = self.engine.advance(self.state, now)
-        self.state = apply(self.state, changes, BUNDLE.state)
+        self.state = apply(self.state, changes, self.bundle.state)
         self.take(self.triggers.advance(self.state, now, [*notices, *(events or [])]))
 
 
-@pytest.mark.parametrize("case", SPEC["cases"], ids=[c["name"] for c in SPEC["cases"]])
-def test_timeline(case: dict[str, Any]) -> None:
-    host = Host(case["customer"])
+@pytest.mark.parametrize(("file", "case"), CASE_LIST, ids=[f"{f}: {c['name']}" for f, c in CASE_LIST])
+def test_timeline(file: str, case: dict[str, Any]) -> None:
+    host = Host(case["customer"], BUNDLES[file])
     for item in case["timeline"]:
         if "receipt" in item:
             host.receipt(item["receipt"])
