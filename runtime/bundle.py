@@ -69,7 +69,7 @@ from .limits import (
 )
 from .money import ALLOCATION_MODES
 from .opcodes import COMBO_REWARDS, ROUNDING_MODES, Op
-from .triggers.spec import read_triggers
+from .triggers.spec import read_messages, read_triggers
 from .verify import verify
 
 MAGIC = b"LOYAB\n"
@@ -486,6 +486,7 @@ def _bundle(p: dict[str, Any], envelope_version: int) -> Bundle:
         state=state,
         experiments=experiments,
         triggers=read_triggers(p.get("triggers")),
+        messages=read_messages(p.get("messages"), {c.name for c in campaigns}),
     )
 
 

@@ -17,7 +17,7 @@ from loyadsl.check import types as t
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
-from loyadsl.check.triggers import TriggerChecker
+from loyadsl.check.triggers import TriggerChecker, campaign_message
 from loyadsl.check.types import Type
 from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, warning
@@ -25,6 +25,7 @@ from loyadsl.runtime.declarations import Budget, UsageLimit
 from loyadsl.runtime.limits import MAX_DATE, MAX_DURATION_DAYS, MAX_MINOR_DIGITS, MAX_VALUE, MIN_DATE
 from loyadsl.runtime.money import div_round
 from loyadsl.runtime.opcodes import Op
+from loyadsl.runtime.triggers.spec import Send
 from loyadsl.syntax import nodes as n
 
 WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -125,6 +126,7 @@ class Checker:
         self.state = StateInfo(None, {})
         self.experiments: dict[str, ir.IExperiment] = {}
         self.broken_experiments: set[str] = set()
+        self.campaign_messages: dict[str, list[Send]] = {}  # campaign -> its `message` clauses (docs/triggers.md)
 
     # ------------------------------------------------------------------------------------ entry
 
@@ -167,6 +169,8 @@ class Checker:
             state=state,
             experiments=tuple(self.experiments.values()),
             triggers=triggers,
+            messages=tuple((name, tuple(sends)) for name, sends in self.campaign_messages.items()
+                           if any(c is not None and c.name == name for c in campaigns)),
         )
 
     def _template_hint(self, name: str) -> str | None:
@@ -382,6 +386,13 @@ class Checker:
                 return True
             d.seen[kind] = clause
         return False
+
+    def _clause_MessageClause(self, c: n.CampaignDecl, clause: n.MessageClause, scope: Scope, d: _Draft) -> None:
+        send = campaign_message(self, clause)
+        if send is None:
+            d.ok = False
+        else:
+            self.campaign_messages.setdefault(c.name, []).append(send)
 
     def _campaign_complete(self, c: n.CampaignDecl, d: _Draft) -> None:
         """A campaign needs a group and an action (LOY214), once its clauses are sound."""

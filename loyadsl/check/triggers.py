@@ -228,3 +228,16 @@ def _whole(e: n.Expr | None) -> int | None:
     if isinstance(e, n.Unary) and isinstance(e.operand, n.NumberLit) and e.operand.text.isdigit():
         return -int(e.operand.text)
     return None
+
+
+def campaign_message(c: Checker, clause: n.MessageClause) -> Send | None:
+    """A campaign's ``message receipt|cashier "..."``: a message shown at the till when it applies."""
+    if clause.channel not in _AT_TILL:
+        c.report(error("LOY250", f"a campaign's message goes to the receipt or the cashier, not `{clause.channel}`",
+                       clause.span, "write `message receipt \"...\"` or `message cashier \"...\"`; send other "
+                       "channels from a trigger (`trigger ... { on purchase ... }`)"))
+        return None
+    parts, diags = compile_template(clause.text, clause.span)
+    for diag in diags:
+        c.report(diag)
+    return None if parts is None else Send(clause.channel, parts)

@@ -22,7 +22,7 @@ from loyadsl.runtime.declarations import (
 )
 from loyadsl.runtime.experiments import Arm
 from loyadsl.runtime.opcodes import Op
-from loyadsl.runtime.triggers.spec import Trigger
+from loyadsl.runtime.triggers.spec import Send, Trigger
 
 Value = int | str | bool | frozenset[str]
 
@@ -292,3 +292,4 @@ class Programme:
     state: IState = field(default_factory=IState)
     experiments: tuple[IExperiment, ...] = ()
     triggers: tuple[Trigger, ...] = ()  # docs/triggers.md
+    messages: tuple[tuple[str, tuple[Send, ...]], ...] = ()  # campaign -> its till messages (docs/triggers.md)

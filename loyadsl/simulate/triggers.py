@@ -104,6 +104,8 @@ class ChainReplay:
             self.tally.row(name)[_ENTERED] += 1
             self.open.setdefault(customer, {})[name] = utc + self.windows[name]
         for a in result.actions:
+            if a["trigger"] is None:
+                continue  # a campaign's till message
             row = self.tally.row(a["trigger"])
             kind = a["kind"]
             if kind == "message":

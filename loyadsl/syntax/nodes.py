@@ -666,3 +666,12 @@ class TriggerDecl(Decl):
     on: TriggerOn
     settings: tuple[TriggerSetting, ...] = ()
     steps: tuple[TriggerStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class MessageClause(Clause):
+    """``message receipt "You earned {{ accrued }} points"``: a campaign's message for the receipt or the
+    cashier's screen when it applies (docs/triggers.md, "Messages")."""
+
+    channel: str
+    text: str

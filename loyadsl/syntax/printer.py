@@ -306,7 +306,7 @@ def clause_keyword(clause: n.Clause) -> str:
         n.GroupClause: "group", n.PriorityClause: "priority", n.ValidClause: "valid",
         n.WeekdaysClause: "weekdays", n.HoursClause: "hours", n.AudienceClause: "audience",
         n.WhenClause: "when", n.ThenClause: "then", n.CouponClause: "coupon", n.BudgetClause: "budget",
-        n.ArmClause: "arm",
+        n.ArmClause: "arm", n.MessageClause: "message",
     }[type(clause)]
 
 
@@ -350,6 +350,8 @@ def clause_value(clause: n.Clause) -> str:
         return format_expr(clause.value)
     if isinstance(clause, n.ArmClause):
         return format_arm_ref(clause.ref)
+    if isinstance(clause, n.MessageClause):
+        return f"{clause.channel} {quote(clause.text)}"
     raise TypeError(f"no one-line value for {clause!r}")
 
 

@@ -166,14 +166,18 @@ class TriggerRules(Transformer):
     # --- the parts the YAML twin parses one by one
 
     def trigger_on_input(self, meta: Any, children: list[Any]) -> n.TriggerOn:
-        return children[0]  # type: ignore[no-any-return]
+        return children[0]
 
     def trigger_item_input(self, meta: Any, children: list[Any]) -> Any:
         return children[0][1]
 
     def trigger_action_input(self, meta: Any, children: list[Any]) -> n.TriggerAction:
-        return children[0]  # type: ignore[no-any-return]
+        return children[0]
 
     def step_head_input(self, meta: Any, children: list[Any]) -> tuple[n.DurationLit | None, str | None]:
         after, condition = children
         return (None if after is None else self._dur(meta, after)), condition
+
+    def c_message(self, meta: Any, children: list[Any]) -> n.MessageClause:
+        channel, text = children
+        return n.MessageClause(str(channel), self._string(text), span=self._span(meta))

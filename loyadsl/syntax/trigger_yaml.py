@@ -23,7 +23,12 @@ from yaml.nodes import ScalarNode
 
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import parse_trigger_part
-from loyadsl.syntax.trigger_printer import format_on, format_step_head, format_trigger_action, format_trigger_setting
+from loyadsl.syntax.trigger_printer import (
+    format_on,
+    format_step_head,
+    format_trigger_action,
+    format_trigger_setting,
+)
 
 if TYPE_CHECKING:
     from loyadsl.syntax.yaml_twin import _Reader

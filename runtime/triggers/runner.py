@@ -57,20 +57,28 @@ class Triggers:
         self.watch_purchases = any(t.exit_on_purchase or t.event.kind == "inactive"
                                    or any(s.condition for s in t.steps) for t in self.triggers)
         self.scale = self.ledger.points_scale
+        self.messages = dict(engine.bundle.messages)  # campaign -> its till messages
         purchase = self.by_event.get("purchase", ())
         self.need_items = any(t.event.items is not None for t in purchase)
         self.need_skus = any(t.event.skus for t in purchase)
 
     def __bool__(self) -> bool:
-        return bool(self.triggers)
+        return bool(self.triggers or self.messages)
 
     # ------------------------------------------------------------------------------ entry points
 
     def after_receipt(self, state: CustomerState, receipt: Receipt, outcome: Outcome,
                       now: dt.datetime | None = None) -> TriggerResult:
-        """What the receipt makes the chains do; ``state`` is the customer's after the outcome's changes."""
+        """What the receipt makes the chains do, led by the till messages of the campaigns it applied
+        (``message receipt|cashier``; ``trigger`` null, ``campaign`` named); ``state`` is the customer's
+        after the outcome's changes."""
         utc = utc_seconds(now or receipt.datetime)
         run = _Run(self, state, utc, outcome)
+        for campaign in outcome.applied if self.messages else ():
+            for send in self.messages.get(campaign, ()):
+                run.result.actions.append({"customer": state.id, "trigger": None, "campaign": campaign, "step": None,
+                                           "at": iso(utc), "kind": "message", "channel": send.channel,
+                                           "text": render(send.template, run.values(None, "")), "fallback": []})
         if self.watch_purchases:
             run.purchase_seen()
         units = sum(line.qty for line in receipt.lines) if self.need_items else 0
@@ -94,7 +102,9 @@ class Triggers:
         step due, inactivity reached), for a simulator running each customer's clock; None: none."""
         due = min((r.due for r in state.chains.values() if r.due is not None and r.due < before), default=None)
         last = last_purchase(state) if "inactive" in self.by_event else None
-        for t in self.by_event.get("inactive", ()) if last is not None else ():
+        for t in self.by_event.get("inactive", ()):
+            if last is None:
+                break
             moment = last + t.event.seconds
             rec = state.chains.get(t.name)
             if moment < before and (rec is None or (rec.due is None and rec.key != f"idle:{iso(last)}")):
@@ -170,8 +180,8 @@ class _Run:
             if value:
                 out.append({"event": "profile_filled", "field": name, "key": name})
         last = last_purchase(s) if "inactive" in self.o.by_event else None
-        for t in self.o.by_event.get("inactive", ()) if last is not None else ():
-            if last + t.event.seconds <= self.utc:
+        for t in self.o.by_event.get("inactive", ()):
+            if last is not None and last + t.event.seconds <= self.utc:
                 out.append({"event": "inactive", "only": t.name, "key": f"idle:{iso(last)}",
                             "at": last + t.event.seconds})
         return out
@@ -271,7 +281,7 @@ class _Run:
 
     # --- helpers
 
-    def values(self, t: Trigger, coupon: str) -> dict[str, str]:
+    def values(self, t: Trigger | None, coupon: str) -> dict[str, str]:
         s, o = self.state, self.o
         account = o.ledger.default_account
         held = s.accounts.get(account or "")
@@ -291,7 +301,8 @@ class _Run:
         hints = self.outcome.hints if self.outcome is not None and self.outcome.hints else ()
         return {"name": s.attributes.get("name", ""), "balance": self.points(balance), "accrued": self.points(self.accrued),
                 "burning": self.points(burning), "burning_date": burning_date, "tier": s.tier or "",
-                "upsell": str(hints[0].get("text", "")) if hints else "", "coupon": coupon, "trigger": t.title or t.name}
+                "upsell": str(hints[0].get("text", "")) if hints else "", "coupon": coupon,
+                "trigger": "" if t is None else t.title or t.name}
 
     def points(self, value: int) -> str:
         whole, part = divmod(abs(value), self.o.scale)

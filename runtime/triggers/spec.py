@@ -206,3 +206,20 @@ def _action(a: Any, path: str) -> Action:
             raise _fail(f"{path}.sends", "at least one channel")
         return Action("send", sends=tuple(sends))
     raise _fail(f"{path}.do", f"unknown action {do!r}")
+
+
+def read_messages(value: Any, campaigns: set[str]) -> tuple[tuple[str, tuple[Send, ...]], ...]:
+    """The payload's ``"messages"`` (absent: none): campaign -> the till messages shown when it applies."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise _fail("messages", "an object: campaign -> messages")
+    out = []
+    for name, sends in value.items():
+        if name not in campaigns or not isinstance(sends, list):
+            raise _fail(f"messages.{name}", "a list of messages of a campaign of the bundle")
+        action = _action({"do": "send", "sends": sends}, f"messages.{name}")
+        if any(s.channel not in ("receipt", "cashier") for s in action.sends):
+            raise _fail(f"messages.{name}", "a campaign's messages go to the receipt or the cashier")
+        out.append((name, action.sends))
+    return tuple(out)
