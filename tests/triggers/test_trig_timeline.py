@@ -15,7 +15,7 @@ from loyadsl.api import compile_file
 from loyadsl.runtime.bundle import Bundle, load_bundle
 from loyadsl.runtime.engine import Engine
 from loyadsl.runtime.model import Receipt
-from loyadsl.runtime.state import apply
+from loyadsl.runtime.state import apply, invert
 from loyadsl.runtime.state.records import CustomerState
 from loyadsl.runtime.triggers.runner import TriggerResult, Triggers
 
@@ -70,7 +70,10 @@ class Host:
         self.receipts = 0
 
     def take(self, result: TriggerResult) -> None:
+        before = self.state
         self.state = apply(self.state, result.changes, self.bundle.state)
+        # every change a chain makes has an inverse: undoing them gives the state back
+        assert apply(self.state, invert(before, result.changes, self.bundle.state), self.bundle.state) == before
         self.actions += [shown(a) for a in result.actions]
         self.left += result.left
         self.capped += result.capped
