@@ -73,6 +73,10 @@ class Triggers:
         (``message receipt|cashier``; ``trigger`` null, ``campaign`` named); ``state`` is the customer's
         after the outcome's changes."""
         utc = utc_seconds(now or receipt.datetime)
+        events = self._receipt_events(state, receipt, outcome)
+        if not self.messages and not any(r.due is not None for r in state.chains.values()) \
+                and not any(_matches(t, e) for e in events for t in self.by_event.get(e["event"], ())):
+            return TriggerResult()  # the common case: nothing running, nothing starts (no work, no change)
         run = _Run(self, state, utc, outcome)
         for campaign in outcome.applied if self.messages else ():
             for send in self.messages.get(campaign, ()):
@@ -81,6 +85,12 @@ class Triggers:
                                            "text": render(send.template, run.values(None, "")), "fallback": []})
         if self.watch_purchases:
             run.purchase_seen()
+        run.fire(events)
+        run.due_steps()
+        return run.result
+
+    def _receipt_events(self, state: CustomerState, receipt: Receipt, outcome: Outcome) -> list[dict[str, Any]]:
+        """The events a receipt is: a purchase, accruals, redemptions, a tier change, points notices."""
         units = sum(line.qty for line in receipt.lines) if self.need_items else 0
         skus = {line.sku for line in receipt.lines} if self.need_skus else set()
         events: list[dict[str, Any]] = [{"event": "purchase", "number": state.receipts, "items": units,
@@ -93,9 +103,15 @@ class Triggers:
         for e in outcome.events or ():
             if e.get("event") in ("tier_changed", "points_expiring"):
                 events.append(dict(e))
-        run.fire(events)
-        run.due_steps()
-        return run.result
+        return events
+
+    def _may_act(self, state: CustomerState, utc: int) -> bool:
+        """Whether ``advance`` at ``utc`` might do anything (a cheap test before the real work)."""
+        by = self.by_event
+        return any(r.due is not None and r.due <= utc for r in state.chains.values()) \
+            or ("birthday" in by and bool(state.birthday or state.children_birthdays)) \
+            or ("registration" in by and state.registered is not None) or "profile_filled" in by \
+            or self.next_moment(state, utc + 1) is not None
 
     def next_moment(self, state: CustomerState, before: int) -> int | None:
         """The earliest moment before ``before`` at which a chain of the customer has something to do (a
@@ -118,6 +134,9 @@ class Triggers:
         ``{"event": "segment_entered", "segment": "vip"}``), then every step due by ``now``.
         Idempotent: after applying the changes, the same call gives nothing new."""
         utc = now if isinstance(now, int) else utc_seconds(now)
+        events = list(events)
+        if not events and not self._may_act(state, utc):
+            return TriggerResult()  # the common case: nothing due, no moment (no work, no change)
         run = _Run(self, state, utc, None)
         run.fire([dict(e) for e in events] + run.moments())
         run.due_steps()
