@@ -23,7 +23,7 @@ from yaml.nodes import ScalarNode
 
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import parse_trigger_part
-from loyadsl.syntax.trigger_printer import (
+from loyadsl.syntax.printer import (
     format_on,
     format_step_head,
     format_trigger_action,

@@ -207,7 +207,10 @@ class CustomerState(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """The canonical JSON form: every field, times in UTC with ``+00:00``, lists in canonical
         order (``bundle.canonical_json`` of it gives canonical bytes: keys sorted)."""
-        return self.model_dump(mode="json")
+        out = self.model_dump(mode="json")
+        if not out["chains"]:
+            del out["chains"]  # no trigger chain: the record as it was before triggers (docs/triggers.md)
+        return out
 
 
 # ------------------------------------------------------------------------------------------ apply
