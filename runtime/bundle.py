@@ -71,6 +71,7 @@ from .limits import (
 from .money import ALLOCATION_MODES
 from .opcodes import COMBO_REWARDS, ROUNDING_MODES, Op
 from .segments.decls import from_json as segment_decls
+from .triggers.spec import read_messages, read_triggers
 from .verify import verify
 
 MAGIC = b"LOYAB\n"
@@ -488,6 +489,8 @@ def _bundle(p: dict[str, Any], envelope_version: int) -> Bundle:
         cost_per_line=_int(_field(cost, "per_line", "cost"), "cost.per_line", 0),
         state=state,
         experiments=experiments,
+        triggers=read_triggers(p.get("triggers")),
+        messages=read_messages(p.get("messages"), {c.name for c in campaigns}),
     )
 
 

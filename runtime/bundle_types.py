@@ -13,6 +13,7 @@ from typing import Any
 
 from .declarations import NO_CAMPAIGN_STATE, NO_STATE, CampaignState, StateDecls
 from .experiments import ArmGate, Experiment
+from .triggers.spec import Send, Trigger
 
 Instr = tuple[Any, ...]  # (Op,) or (Op, operand); operands are vetted by ``verify``
 Code = tuple[Instr, ...]
@@ -147,6 +148,8 @@ class Bundle:
     cost_per_line: int
     state: StateDecls = NO_STATE  # accounts, tiers, counters, coupons ... (docs/state.md)
     experiments: tuple[Experiment, ...] = ()  # docs/experiments.md
+    triggers: tuple[Trigger, ...] = ()  # docs/triggers.md (the payload's optional "triggers")
+    messages: tuple[tuple[str, tuple[Send, ...]], ...] = ()  # campaign -> its till messages ("messages")
     digest: str = ""
     signed: bool = False
     key_id: str | None = None

@@ -77,6 +77,14 @@ CODES: dict[str, str] = {
     "LOY270": "exclusive campaign in a group that stacks everything",
     "LOY271": "campaign priority in a group with declared order",
     "LOY272": "line field `payable` or `discounted` in a state declaration's selection",
+    # LOY250-LOY264: triggers, trigger chains and message templates (issue 15; docs/triggers.md)
+    "LOY250": "trigger message names an unknown channel",
+    "LOY251": "unknown variable in a message template",
+    "LOY252": "construct not allowed in a message template",
+    "LOY253": "message template syntax error",
+    "LOY254": "trigger chain step that can never run",
+    "LOY255": "triggers that fire each other forever",
+    "LOY256": "trigger setting out of range",
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",

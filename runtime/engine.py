@@ -274,6 +274,7 @@ class Engine:
         # state is in play when the programme declares it, a campaign is gated by it, or code reads it
         self._stateful = not bundle.state.empty or any(c.state != NO_CAMPAIGN_STATE for c in bundle.campaigns) \
             or any(instr[0] in _STATE_READS or instr[:2] == (Op.CUSTOMER, "receipts") for code in codes for instr in code)
+        self._stateful = self._stateful or bool(bundle.triggers)  # chains count purchases (docs/triggers.md)
         self.ledger = Ledger(bundle, self._matchers, self._local)
         self._gated = self.ledger.gated
         for group in (*self.groups, *(g for g, _ in self._exclusive)):  # a campaign gated by state asks its gate first

@@ -22,6 +22,7 @@ from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.rewards import gift_action, reward_clause
 from loyadsl.check.segments import SegmentChecker
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
+from loyadsl.check.triggers import TriggerChecker, campaign_message
 from loyadsl.check.types import Type
 from loyadsl.check.units import unit_discount
 from loyadsl.compile import ir
@@ -30,6 +31,7 @@ from loyadsl.runtime.declarations import Budget, CatalogueReward, UsageLimit
 from loyadsl.runtime.limits import MAX_DATE, MAX_DURATION_DAYS, MAX_MINOR_DIGITS, MAX_VALUE, MIN_DATE
 from loyadsl.runtime.money import div_round
 from loyadsl.runtime.opcodes import Op
+from loyadsl.runtime.triggers.spec import Send
 from loyadsl.syntax import nodes as n
 
 WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -141,6 +143,7 @@ class Checker:
         self.experiments: dict[str, ir.IExperiment] = {}
         self.broken_experiments: set[str] = set()
         self.segments = SegmentChecker(self, table.segment_decls)  # docs/segments.md
+        self.campaign_messages: dict[str, list[Send]] = {}  # campaign -> its `message` clauses (docs/triggers.md)
 
     # ------------------------------------------------------------------------------------ entry
 
@@ -161,6 +164,7 @@ class Checker:
         state = state_checker.check()
         self.state = state_checker.info()
         segments_ok = self.segments.check_decls(Scope(audience=True))
+        triggers = TriggerChecker(self).check(self.table.triggers.values())
         names = list(self.table.campaigns)
         campaigns = [self._campaign(name) for name in names]
         self._unused_warnings()
@@ -168,7 +172,7 @@ class Checker:
             self.report(finding)
         asserts = check_asserts(self.table.asserts.values(), self.value, self.report)
         if settings is None or any(c is None for c in campaigns) or groups is None or state is None \
-                or self.broken_experiments or asserts is None or not segments_ok:
+                or self.broken_experiments or asserts is None or not segments_ok or triggers is None:
             return None
         state = dataclasses.replace(state, segments=self.segments.info())
         if not unjoined_experiments(self.table.experiments.values(), [c.arm for c in campaigns if c], self.report):
@@ -185,6 +189,9 @@ class Checker:
             state=state,
             experiments=tuple(self.experiments.values()),
             asserts=asserts,
+            triggers=triggers,
+            messages=tuple((name, tuple(sends)) for name, sends in self.campaign_messages.items()
+                           if any(c is not None and c.name == name for c in campaigns)),
         )
 
     def _template_hint(self, name: str) -> str | None:
@@ -406,6 +413,13 @@ class Checker:
                 return True
             d.seen[kind] = clause
         return False
+
+    def _clause_MessageClause(self, c: n.CampaignDecl, clause: n.MessageClause, scope: Scope, d: _Draft) -> None:
+        send = campaign_message(self, clause)
+        if send is None:
+            d.ok = False
+        else:
+            self.campaign_messages.setdefault(c.name, []).append(send)
 
     def _campaign_complete(self, c: n.CampaignDecl, d: _Draft) -> None:
         """A campaign needs a group and an action (LOY214), once its clauses are sound."""

@@ -53,6 +53,7 @@ class SymbolTable:
     referral: n.ReferralDecl | None = None
     experiments: dict[str, n.ExperimentDecl] = field(default_factory=dict)
     asserts: dict[str, n.AssertDecl] = field(default_factory=dict)
+    triggers: dict[str, n.TriggerDecl] = field(default_factory=dict)  # docs/triggers.md
     files: list[LoadedFile] = field(default_factory=list)
     data_files: dict[str, str] = field(default_factory=dict)  # CSV lists read: display -> sha256
     segment_decls: SegmentTable = field(default_factory=SegmentTable)  # docs/segments.md
@@ -191,6 +192,8 @@ def build_symbols(files: list[LoadedFile], reader: Reader | None = None) -> tupl
                 table.experiments[decl.name] = decl
             elif isinstance(decl, n.AssertDecl):
                 table.asserts[decl.name] = decl
+            elif isinstance(decl, n.TriggerDecl):
+                table.triggers[decl.name] = decl
     if files and table.header is None:
         diags.append(
             error(

@@ -120,6 +120,9 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
              "holdout": x.holdout, "anonymous": x.anonymous}
             for x in programme.experiments
         ]} if programme.experiments else {}),
+        **({"triggers": [t.to_dict() for t in programme.triggers]} if programme.triggers else {}),
+        **({"messages": {name: [{"channel": s.channel, "template": list(s.template)} for s in sends]
+                         for name, sends in programme.messages}} if programme.messages else {}),
     }
 
 

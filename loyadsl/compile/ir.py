@@ -24,6 +24,7 @@ from loyadsl.runtime.declarations import (
 from loyadsl.runtime.experiments import Arm
 from loyadsl.runtime.opcodes import Op
 from loyadsl.runtime.segments.decls import Lifecycle, Metric, ProfileField, Score
+from loyadsl.runtime.triggers.spec import Send, Trigger
 
 Value = int | str | bool | frozenset[str]
 
@@ -314,6 +315,8 @@ class Programme:
     state: IState = field(default_factory=IState)
     experiments: tuple[IExperiment, ...] = ()
     asserts: tuple[IAssert, ...] = ()  # checked by loyadsl/analysis/bounds.py, not part of the bundle
+    triggers: tuple[Trigger, ...] = ()  # docs/triggers.md
+    messages: tuple[tuple[str, tuple[Send, ...]], ...] = ()  # campaign -> its till messages (docs/triggers.md)
 
 
 # ----------------------------------------------------------------------------------------- segments (docs/segments.md)

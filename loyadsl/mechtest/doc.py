@@ -16,6 +16,7 @@ from pathlib import Path
 
 from loyadsl import resource_dir
 from loyadsl.mechtest.cli_errors import cannot_document
+from loyadsl.mechtest.trigger_doc import trigger_section
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import parse
 
@@ -107,6 +108,7 @@ def render(files: Sequence[Path], standard: bool = True) -> str:
         out += [*_markdown(t.comment), ""]
         out += ["Tests: " + ", ".join(f"`{x}`" for x in t.tests) if t.tests else "Tests: none", ""]
         out += ["```loya", t.source, "```"]
+    out += trigger_section(files)
     return "\n".join(out) + "\n"
 
 

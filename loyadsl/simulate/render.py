@@ -450,8 +450,27 @@ def arm_grid(report: Mapping[str, Any]) -> Grid:
     return grid
 
 
+def trigger_grid(report: Mapping[str, Any]) -> Grid:
+    """Per trigger chain: who entered, what was sent, given and redeemed, and who came back (docs/triggers.md)."""
+    u = Units.of(report.get("programme"))
+    grid = Grid("triggers", "Trigger chains", [("Trigger", False), ("Entered", True), ("Messages", False),
+                                               ("Coupons issued", True), ("Redeemed", True), ("Points", True),
+                                               ("Cost", True), ("Came back", True)],
+                empty="no triggers",
+                note="Messages are counted on the first channel of each cascade; `came back`: entries followed "
+                     "by a purchase within the chain's window.")
+    for t in report.get("triggers") or []:
+        messages = ", ".join(f"{channel} {count}" for channel, count in (t.get("messages") or {}).items()) or "—"
+        grid.rows.append(_cells(str(t.get("trigger", "")), count_text(num(t, "entered")), messages,
+                                count_text(num(t, "coupons_issued")), count_text(num(t, "coupons_redeemed")),
+                                count_text(num(t, "points")), u.money(num(t, "cost")),
+                                ppm_text(num(t, "came_back_ppm"))))
+    return grid
+
+
 def report_grids(report: Mapping[str, Any]) -> list[Grid]:
     arms = [arm_grid(report)] if report.get("experiments") else []
+    arms += [trigger_grid(report)] if report.get("triggers") else []
     return [campaign_grid(report), collision_grid(report), budget_grid(report), request_grid(report),
             *(split_grid(report, dimension) for dimension in SPLIT_TITLES), burn_grid(report), *arms,
             assertion_grid(report), assumption_grid(report)]

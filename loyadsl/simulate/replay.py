@@ -38,6 +38,7 @@ from loyadsl.runtime.state import (
 from loyadsl.simulate.errors import Problem, Skipped
 from loyadsl.simulate.partition import unpack
 from loyadsl.simulate.report import Cutoff, Tally, line_attributes
+from loyadsl.simulate.triggers import ChainReplay
 
 
 class _Member:
@@ -92,6 +93,7 @@ class PartitionReplay:
         self._members: dict[str, _Member] = {}
         self._shared: dict[str, SharedAccount] = {}  # shared account id -> the one object members hold
         self._lot_campaign: dict[str, str] = {}  # lot id -> the campaign that made it (household-wide)
+        self.chains = ChainReplay(engine, self.tally.triggers) if b.triggers else None  # docs/triggers.md
 
     # ------------------------------------------------------------------------------ driving
     def run(self, records: Iterable[tuple[str, bytes]]) -> Tally:
@@ -140,6 +142,8 @@ class PartitionReplay:
         self._purchase(receipt, None if customer is None else self._member(customer))
 
     def _purchase(self, receipt: Receipt, member: _Member | None) -> None:
+        if self.chains is not None and member is not None:
+            self.chains.catch_up(member.state, receipt.utc, self._booker(member))
         state = member.state if member is not None else None
         budgets = self._budgets(receipt) if self.cutoffs else None
         outcome = self.engine.evaluate(receipt, state, now=None, budgets=budgets)
@@ -152,6 +156,8 @@ class PartitionReplay:
         if self.observe is not None:
             self.observe(receipt, outcome)
         self._count_changes(booked, day)
+        if self.chains is not None and member is not None:
+            self.chains.after(member.state, receipt, outcome, self._booker(member))
         if member is not None:
             member.purchases += 1
             if self.returned_ids is None or receipt.receipt_id in self.returned_ids:
@@ -226,6 +232,8 @@ class PartitionReplay:
                     t["repeat_purchase"] += 1
             for name in member.seen:
                 self.tally.campaign(name)[1] += 1  # participants
+            if self.chains is not None:
+                self.chains.catch_up(state, end_utc, self._booker(member))
             changes, _events = self.engine.advance(state, self.end)
             self._apply(member, changes, self.end_day, end_utc)
         for customer in sorted(self._members):
@@ -234,6 +242,8 @@ class PartitionReplay:
         for shared in self._shared.values():
             t["liability"] += _balance(shared.accounts)
             self._burn(shared.accounts)
+        if self.chains is not None:
+            self.chains.finish()
         self._household = None
         self._members = {}
         self._shared = {}
@@ -382,6 +392,10 @@ class PartitionReplay:
             row = self.tally.collisions.setdefault((group, met), {})
             for name in won or ["(none)"]:
                 row[name] = row.get(name, 0) + 1
+
+    def _booker(self, member: _Member) -> Callable[[list[dict[str, Any]], int], None]:
+        """Books a trigger chain's changes for ``member`` at a moment (``simulate/triggers.py``)."""
+        return lambda changes, utc: self._apply(member, changes, self.local(utc), utc)
 
     def _apply(self, member: _Member, changes: Any, day: int, utc: int) -> None:
         """Book changes (all or nothing), then count them."""

@@ -16,6 +16,8 @@ from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.money import minor_text
 from loyadsl.runtime.opcodes import Op
 from loyadsl.simulate import arms
+from loyadsl.simulate.triggers import TriggerTally
+from loyadsl.simulate.triggers import section as trigger_section
 
 # per-campaign integer columns, in this order
 CAMPAIGN_FIELDS = ("receipts", "participants", "turnover", "units", "discount", "points_accrued", "points_expired",
@@ -82,6 +84,7 @@ class Tally:
         self.splits: dict[tuple[str, str], list[int]] = {}  # (dimension, value) -> SPLIT_FIELDS
         self.burn: dict[str, int] = {}  # month ("2026-03", or "never") -> points held at the end that expire then
         self.arms = arms.ArmTally()  # experiment arms per customer (simulate/arms.py)
+        self.triggers = TriggerTally()  # trigger chains (simulate/triggers.py)
         self.first: int | None = None
         self.last: int | None = None
 
@@ -160,6 +163,7 @@ class Tally:
         for name, gifts in other.gifts.items():
             self.gifts.setdefault(name, []).extend(gifts)
         self.arms.merge(other.arms)
+        self.triggers.merge(other.triggers)
         for seen in (other.first, other.last):
             if seen is not None:
                 self.see_day(seen)
@@ -260,6 +264,7 @@ def build(
                         "exhausted_by": cut.receipt_id if cut is not None else None})
     m = bundle.manifest
     experiments = {"experiments": arms.section(tally.arms, bundle)} if bundle.experiments else {}
+    experiments |= {"triggers": trigger_section(tally.triggers, bundle)} if bundle.triggers else {}
     return {
         "kind": "simulation",
         "programme": {"name": m.programme_name, "version": m.programme_version, "digest": bundle.digest,

@@ -721,3 +721,82 @@ class SegmentDecl(Decl):
 
     title: str | None = None
     when: Expr | None = None
+# ----------------------------------------------------------------------------------------- triggers (docs/triggers.md)
+
+
+@dataclass(frozen=True)
+class TriggerOn(Node):
+    """What starts a chain: ``on first purchase``, ``on purchase number 3 items 5 skus [...]``, ``on birthday
+    before 3 days``, ``on child birthday``, ``on registration``, ``on segment entered vip``, ``on tier changed
+    to gold``, ``on accrual``, ``on redemption``, ``on points expiring``, ``on profile filled email``,
+    ``on no purchase for 60 days``. ``kind`` is the event's (spec.EVENTS; ``first purchase`` is a purchase
+    with ``number`` 1, printed as written)."""
+
+    kind: str
+    first: bool = False
+    number: int | None = None
+    items: int | None = None
+    skus: Expr | None = None
+    shift: DurationLit | None = None
+    before: bool = False
+    child: bool = False
+    name: str | None = None  # segment, tier level (``to``), profile field
+    idle: DurationLit | None = None
+
+
+@dataclass(frozen=True)
+class MessageSend(Node):
+    """``push "text {{ balance }}"``: a channel and its template's source text."""
+
+    channel: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TriggerAction(Node):
+    """``accrue 100 points [to bonus]``, ``issue welcome``, ``add 1 to visits``, ``send push "..." else sms
+    "..."`` (the cascade: each next channel when the one before was not delivered)."""
+
+    kind: str  # accrue | issue | add | send
+    amount: Expr | None = None
+    target: str | None = None
+    sends: tuple[MessageSend, ...] = ()
+
+
+@dataclass(frozen=True)
+class TriggerStep(Node):
+    """``step [after 3 days] [if no purchase | if purchase] { actions }``."""
+
+    after: DurationLit | None
+    condition: str | None  # no_purchase | purchase
+    actions: tuple[TriggerAction, ...]
+
+
+@dataclass(frozen=True)
+class TriggerSetting(Node):
+    """``exit on purchase``, ``window 30 days``, ``cap 2 per 7 days``, ``quiet 22:00 .. 09:00``."""
+
+    word: str
+    count: int | None = None
+    duration: DurationLit | None = None
+    start: dt.time | None = None
+    end: dt.time | None = None
+
+
+@dataclass(frozen=True)
+class TriggerDecl(Decl):
+    """``trigger NAME ["title"] { on ...  settings and steps in any order }``."""
+
+    title: str | None
+    on: TriggerOn
+    settings: tuple[TriggerSetting, ...] = ()
+    steps: tuple[TriggerStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class MessageClause(Clause):
+    """``message receipt "You earned {{ accrued }} points"``: a campaign's message for the receipt or the
+    cashier's screen when it applies (docs/triggers.md, "Messages")."""
+
+    channel: str
+    text: str

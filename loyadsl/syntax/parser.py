@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lark import PostLex
 
@@ -50,6 +50,7 @@ from loyadsl.runtime.limits import (
 )
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax import slips
+from loyadsl.syntax.trigger_rules import TRIGGER_STARTS, TriggerRules
 from loyadsl.syntax.trivia import Comment, Trivia
 
 # The blocks of the state declarations (docs/state.md) and the start symbol that parses one of their settings.
@@ -68,7 +69,7 @@ SETTING_STARTS = {
     "score": "score_bin_input",
 }
 STARTS = ("module", "expr_input", "actions_input", "clause_input", "group_item_input", "template_use_input",
-          *SETTING_STARTS.values(), "assert_body_input")
+          *SETTING_STARTS.values(), "assert_body_input", *TRIGGER_STARTS)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CURRENCY_SYMBOLS = {"₽": "RUB", "$": "USD", "€": "EUR", "₴": "UAH", "₸": "KZT"}
@@ -82,7 +83,7 @@ _BLOCK_WORDS = {"LEVEL": RESERVED_WORDS | {"lines", "where"}, "COMBO": RESERVED_
 _UNITS = {"unit": "units", "day": "days", "hour": "hours", "minute": "minutes", "pts": "points"}
 _TOP_LEVEL = re.compile(r"(programme|import|skus|stores|categories|brands|channels|strings|group|template|campaign"
                         r"|account|redemption|tiers|counter|chips|coupons|certificates|referral|experiment|assert"
-                        r"|profile|lifecycle|score|segment)\b(?!\.)")
+                        r"|profile|lifecycle|score|segment|trigger)\b(?!\.)")
 _AMOUNT_AND_UNIT = re.compile(r"([0-9]+(?:\.[0-9]+)?)[ \t]*(.+)", re.S)
 
 # Readable names of the terminals that are not plain keywords or punctuation.
@@ -461,6 +462,14 @@ def parse_template_use(text: str, file: str = "<input>", line: int = 1,
     return _fragment("template_use_input", text, _Origin(file, line, col), n.TemplateUse)
 
 
+def parse_trigger_part(start: str, keyword: str, value: str, file: str = "<input>", line: int = 1,
+                       col: int = 1) -> tuple[Any, list[Diagnostic]]:
+    """Parse ``keyword value`` as one part of a trigger (``start``, one of ``TRIGGER_STARTS``); ``line``/``col``
+    are where ``value`` starts in ``file`` (the YAML twin, docs/triggers.md)."""
+    prefix = keyword + " " if keyword else ""
+    return _fragment(start, prefix + value, _Origin(file, line, col, len(prefix)), object)
+
+
 # ---------------------------------------------------------------------------------------------- driver
 
 _T = TypeVar("_T")
@@ -558,7 +567,7 @@ def _too_deep(tree: Tree, origin: _Origin) -> Diagnostic | None:
 
 
 @v_args(meta=True)
-class _Builder(Transformer):
+class _Builder(TriggerRules):
     """Lark tree → AST. Rule methods get ``(meta, children)``; problems go to ``self.diags``."""
 
     def __init__(self, origin: _Origin) -> None:

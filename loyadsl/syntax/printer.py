@@ -128,6 +128,8 @@ def decl_lines(decl: n.Decl, src: Trivia | None = None) -> list[Line]:
         return _block(src, decl, f"tiers {decl.name}{_title(decl.title)}", lines)
     if isinstance(decl, SEGMENT_DECLS):
         return segment_decl_lines(decl, src)
+    if isinstance(decl, n.TriggerDecl):
+        return trigger_lines(decl, src)
     if isinstance(decl, n.RedemptionDecl | n.ReferralDecl):
         head = "redemption" if isinstance(decl, n.RedemptionDecl) else "referral"
     elif isinstance(decl, n.AccountDecl | n.CounterDecl | n.CouponSeriesDecl | n.CertificateDecl):
@@ -322,7 +324,7 @@ def clause_keyword(clause: n.Clause) -> str:
         n.WeekdaysClause: "weekdays", n.HoursClause: "hours", n.AudienceClause: "audience",
         n.WhenClause: "when", n.ThenClause: "then", n.CouponClause: "coupon", n.BudgetClause: "budget",
         n.ArmClause: "arm", n.ExclusiveClause: "exclusive", n.RedistributeClause: "redistribute",
-        n.RewardClause: "reward",
+        n.RewardClause: "reward", n.MessageClause: "message",
     }[type(clause)]
 
 
@@ -374,6 +376,8 @@ def clause_value(clause: n.Clause) -> str:
         account = "" if clause.account is None else f" from {clause.account}"
         stock = "" if clause.stock is None else f" stock {format_expr(clause.stock)}"
         return f"{format_expr(clause.points)}{account}{stock}"
+    if isinstance(clause, n.MessageClause):
+        return f"{clause.channel} {quote(clause.text)}"
     raise TypeError(f"no one-line value for {clause!r}")
 
 
@@ -609,3 +613,73 @@ def segment_decl_lines(decl: n.Decl, src: Trivia) -> list[Line]:
     assert isinstance(decl, n.SegmentDecl) and decl.when is not None
     when = _setting(src, decl, "when", f"when {format_expr(decl.when)}")
     return _block(src, decl, f"segment {decl.name}{_title(decl.title)}", [when])
+# ---------------------------------------------------------------------------------------------- triggers
+# Canonical text of a trigger (docs/triggers.md): `on`, the settings, then the steps, one action a line.
+
+
+def trigger_lines(decl: n.TriggerDecl, src: Trivia) -> list[Line]:
+    lines = [Line(1, format_on(decl.on), *_whole(decl.on))]
+    lines += [Line(1, format_trigger_setting(s), *_whole(s)) for s in decl.settings]
+    for step in decl.steps:
+        inner = [Line(2, format_trigger_action(a), *_whole(a)) for a in step.actions]
+        lines += _block(src, step, format_step_head(step), inner, depth=1)
+    return _block(src, decl, f"trigger {decl.name}{_title(decl.title)}", lines)
+
+
+def format_on(on: n.TriggerOn) -> str:
+    if on.kind == "purchase":
+        if on.first:
+            return "on first purchase"
+        parts = ["on purchase"]
+        if on.number is not None:
+            parts.append(f"number {on.number}")
+        if on.items is not None:
+            parts.append(f"items {on.items}")
+        if on.skus is not None:
+            parts.append(f"skus {format_expr(on.skus)}")
+        return " ".join(parts)
+    if on.kind == "birthday":
+        text = "on child birthday" if on.child else "on birthday"
+        if on.shift is not None:
+            text += f" {'before' if on.before else 'after'} {_atom(on.shift)}"
+        return text
+    if on.kind in ("segment_entered", "segment_left"):
+        return f"on segment {on.kind.split('_')[1]} {on.name}"
+    if on.kind == "tier_changed":
+        return "on tier changed" + ("" if on.name is None else f" to {on.name}")
+    if on.kind == "profile_filled":
+        return f"on profile filled {on.name}"
+    if on.kind == "inactive" and on.idle is not None:
+        return f"on no purchase for {_atom(on.idle)}"
+    return {"points_expiring": "on points expiring"}.get(on.kind, f"on {on.kind}")
+
+
+def format_trigger_setting(s: n.TriggerSetting) -> str:
+    if s.word == "exit":
+        return "exit on purchase"
+    if s.word == "window" and s.duration is not None:
+        return f"window {_atom(s.duration)}"
+    if s.word == "cap" and s.duration is not None:
+        return f"cap {s.count} per {_atom(s.duration)}"
+    if s.word == "quiet" and s.start is not None and s.end is not None:
+        return f"quiet {_time(s.start)} .. {_time(s.end)}"
+    raise TypeError(f"not a trigger setting: {s!r}")
+
+
+def format_step_head(step: n.TriggerStep) -> str:
+    head = "step"
+    if step.after is not None:
+        head += f" after {_atom(step.after)}"
+    if step.condition is not None:
+        head += " if no purchase" if step.condition == "no_purchase" else " if purchase"
+    return head
+
+
+def format_trigger_action(a: n.TriggerAction) -> str:
+    if a.kind == "accrue" and a.amount is not None:
+        return f"accrue {format_expr(a.amount)}" + ("" if a.target is None else f" to {a.target}")
+    if a.kind == "issue":
+        return f"issue {a.target}"
+    if a.kind == "add" and a.amount is not None:
+        return f"add {format_expr(a.amount)} to {a.target}"
+    return "send " + " else ".join(f"{s.channel} {quote(s.text)}" for s in a.sends)

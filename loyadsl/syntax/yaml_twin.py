@@ -54,18 +54,20 @@ from loyadsl.syntax.printer import (
 LIST_KINDS = ("skus", "stores", "categories", "brands", "channels", "strings")
 CLAUSE_KEYS = ("group", "priority", "valid", "weekdays", "hours", "stores", "channels", "audience", "when", "then",
                "limit", "max discount", "max points", "coupon", "budget", "arm", "exclusive", "redistribute",
-               "reward")
+               "reward", "message")
 SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templates", n.CampaignDecl: "campaigns",
             n.AccountDecl: "accounts", n.RedemptionDecl: "redemption", n.TierLadderDecl: "tiers",
             n.CounterDecl: "counters", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates",
             n.ReferralDecl: "referral", n.ExperimentDecl: "experiments",
             n.AssertDecl: "asserts",
-            n.ProfileDecl: "profile", n.LifecycleDecl: "lifecycle", n.ScoreDecl: "scores", n.SegmentDecl: "segments"}
+            n.ProfileDecl: "profile", n.LifecycleDecl: "lifecycle", n.ScoreDecl: "scores", n.SegmentDecl: "segments",
+            n.TriggerDecl: "triggers"}
 _KIND_OF_SECTION = {"lists": "list", "groups": "group", "templates": "template", "campaigns": "campaign",
                     "accounts": "account", "redemption": "redemption", "tiers": "tiers", "counters": "counter",
                     "coupons": "coupons", "certificates": "certificates", "referral": "referral",
                     "experiments": "experiment", "asserts": "assert",
-                    "profile": "profile", "lifecycle": "lifecycle", "scores": "score", "segments": "segment"}
+                    "profile": "profile", "lifecycle": "lifecycle", "scores": "score", "segments": "segment",
+                    "triggers": "trigger"}
 # Sections of declarations a programme has at most one of: a mapping, or a list like the others.
 SINGLE_SECTIONS = ("redemption", "tiers", "referral", "profile", "lifecycle")
 # The keys of each state declaration's mapping besides `name` and `title` (a counter's kind is its name key).
@@ -307,7 +309,8 @@ class _Reader:
                 "counter": self.counter, "coupons": self.coupons, "certificates": self.certificates,
                 "referral": self.referral, "experiment": self.experiment,
                 "assert": self.assert_,
-                "profile": self.profile, "lifecycle": self.lifecycle, "score": self.score, "segment": self.segment}
+                "profile": self.profile, "lifecycle": self.lifecycle, "score": self.score, "segment": self.segment,
+                "trigger": self.trigger}
         if kind not in make:
             self.fail(at, f"unknown declaration `{kind}`", did_you_mean(kind, list(make)) or
                       f"a declaration is one of: {', '.join(make)}")
@@ -459,6 +462,10 @@ class _Reader:
         if name is None:
             return None
         return n.CampaignDecl(name, self.text(pairs.get("title"), "a title"), clauses, uses, span=self.span(node))
+
+    def trigger(self, node: Node) -> n.TriggerDecl | None:
+        from loyadsl.syntax.trigger_yaml import trigger_from_yaml  # (it builds on this module's reader)
+        return trigger_from_yaml(self, node)
 
     def experiment(self, node: Node) -> n.ExperimentDecl | None:
         """``{name, title, salt, arms: {treatment: 45%, holdout: 10%, ...}, anonymous}``: the arms in
@@ -908,6 +915,9 @@ def _decl_yaml(decl: n.Decl) -> Any:
         return asserted | {"that": format_assert_body(decl)}
     if isinstance(decl, n.ProfileDecl | n.LifecycleDecl | n.ScoreDecl | n.SegmentDecl):
         return _segment_yaml(decl)
+    if isinstance(decl, n.TriggerDecl):
+        from loyadsl.syntax.trigger_yaml import trigger_to_yaml
+        return trigger_to_yaml(decl)
     if isinstance(decl, n.TierLadderDecl | n.RedemptionDecl | n.ReferralDecl | n.AccountDecl | n.CounterDecl
                   | n.CouponSeriesDecl | n.CertificateDecl):
         return _state_yaml(decl)

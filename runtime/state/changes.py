@@ -17,6 +17,7 @@ from ..errors import StateError
 from .accounts import DebtChange, LotChange, TakeChange
 from .applied import Applied, Unapplied
 from .applier import _Applier, _Failed, _int, _new, _str
+from .chains import ChainChange
 from .counters import CounterChange, ReceiptChange, ReferralChange, ReturnedChange, UsageChange
 from .coupons import (
     CertificateChange,
@@ -111,6 +112,7 @@ CHANGES: dict[str, type[Change]] = {
     "applied": Applied, "unapplied": Unapplied,
     "stock": StockChange,  # a catalogue reward's stock, programme-wide (docs/rewards.md)
     "history": HistoryChange, "history_prune": HistoryPrune,
+    "chain": ChainChange,
 }
 
 
@@ -175,7 +177,7 @@ def working_copy(state: CustomerState) -> CustomerState:
     copy = _clone(state)
     d = copy.__dict__
     d["accounts"] = {name: _deep_account(acc) for name, acc in state.accounts.items()}
-    for field in ("counters", "coupon_uses", "applied"):
+    for field in ("counters", "coupon_uses", "applied", "chains"):
         d[field] = dict(d[field])
     for field in ("usage", "returns"):
         d[field] = {key: dict(inner) for key, inner in d[field].items()}

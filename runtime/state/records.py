@@ -19,6 +19,7 @@ from pydantic import (
 from ..declarations import StateDecls
 from ..errors import CustomerError
 from ..model import CustomerView, _show
+from .chain_record import ChainState
 from .checks import _check_and_normalise, _check_sizes, _message, _where, check_limits
 from .history_record import History
 from .jsontypes import _CONFIG, Count, Date, Day, Time
@@ -148,6 +149,8 @@ class CustomerState(BaseModel):
         "ids of the receipts, returns and transfers applied (-> their time), the newest MAX_APPLIED_IDS: "
         "applying one again is refused with LOY510"))
     history: History | None = None  # docs/segments.md: kept only by programmes with segments
+    chains: dict[str, ChainState] = Field(default_factory=dict, description=(
+        "trigger chains by trigger name (docs/triggers.md): at most one record per declared trigger"))
 
     _view: CustomerView | None = PrivateAttr(default=None)
 
@@ -209,6 +212,8 @@ class CustomerState(BaseModel):
         out = self.model_dump(mode="json")
         if out["history"] is None:  # docs/segments.md: only programmes with segments keep one
             del out["history"]
+        if not out["chains"]:
+            del out["chains"]  # no trigger chain: the record as it was before triggers (docs/triggers.md)
         return out
 
 

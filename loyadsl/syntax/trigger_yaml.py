@@ -1,0 +1,106 @@
+"""The YAML twin of a trigger declaration (docs/triggers.md, "YAML"): each part is a key whose text is
+written as in .loya and parsed with the same grammar, so both front ends give one AST.
+
+```yaml
+triggers:
+  - name: welcome
+    title: Welcome chain
+    event: first purchase
+    exit: on purchase
+    quiet: 22:00 .. 09:00
+    steps:
+      - do: [accrue 100 points to bonus]
+      - after: 3 days
+        if: no purchase
+        do: [issue welcome10, 'send push "Your coupon {{ coupon }}" else sms "Coupon {{ coupon }}"']
+```"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from yaml.nodes import ScalarNode
+
+from loyadsl.syntax import nodes as n
+from loyadsl.syntax.parser import parse_trigger_part
+from loyadsl.syntax.printer import (
+    format_on,
+    format_step_head,
+    format_trigger_action,
+    format_trigger_setting,
+)
+
+if TYPE_CHECKING:
+    from loyadsl.syntax.yaml_twin import _Reader
+
+SETTING_KEYS = ("exit", "window", "cap", "quiet")
+KEYS = ("name", "title", "event", *SETTING_KEYS, "steps")
+
+
+def trigger_to_yaml(decl: n.TriggerDecl) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": decl.name}
+    if decl.title is not None:
+        out["title"] = decl.title
+    out["event"] = format_on(decl.on).removeprefix("on ")
+    for s in decl.settings:
+        out[s.word] = format_trigger_setting(s).removeprefix(s.word + " ")
+    steps = []
+    for step in decl.steps:
+        item: dict[str, Any] = {}
+        head = format_step_head(step)
+        if step.after is not None:
+            item["after"] = head.split(" after ", 1)[1].split(" if ", 1)[0]
+        if step.condition is not None:
+            item["if"] = head.split(" if ", 1)[1]
+        item["do"] = [format_trigger_action(a) for a in step.actions]
+        steps.append(item)
+    out["steps"] = steps
+    return out
+
+
+def trigger_from_yaml(r: _Reader, node: Any) -> n.TriggerDecl | None:
+    pairs = r.mapping(node, "a trigger", KEYS)
+    if pairs is None:
+        return None
+    name = r.name(r.required(pairs, "name", "a trigger"), "a trigger")
+    on = _part(r, pairs.get("event"), "trigger_on_input", "on", "`event`")
+    if pairs.get("event") is None:
+        r.fail(node, "a trigger has no `event`", "e.g. `event: first purchase`")
+    settings = [s for word in SETTING_KEYS if pairs.get(word) is not None
+                for s in [_part(r, pairs.get(word), "trigger_item_input", word, f"`{word}`")] if s is not None]
+    steps = []
+    steps_node = r.required(pairs, "steps", "a trigger")
+    for item in r.sequence(steps_node, "`steps`") if steps_node is not None else []:
+        step = _step(r, item)
+        if step is not None:
+            steps.append(step)
+    if name is None or not isinstance(on, n.TriggerOn):
+        return None
+    return n.TriggerDecl(name, r.text(pairs.get("title"), "a title"), on, tuple(settings), tuple(steps),
+                         span=r.span(node))
+
+
+def _part(r: _Reader, node: Any, start: str, keyword: str, what: str) -> Any:
+    text = r.text(node, what, required=True)
+    if text is None or not isinstance(node, ScalarNode):
+        return None
+    part, diags = parse_trigger_part(start, keyword, text, r.file, *r.where(node))
+    r.embedded(diags)
+    return part
+
+
+def _step(r: _Reader, item: Any) -> n.TriggerStep | None:
+    pairs = r.mapping(item, "a step", ("after", "if", "do"))
+    if pairs is None:
+        return None
+    after_head = _part(r, pairs.get("after"), "step_head_input", "after", "`after`") if pairs.get("after") else None
+    if_head = _part(r, pairs.get("if"), "step_head_input", "if", "`if`") if pairs.get("if") else None
+    actions = []
+    do = r.required(pairs, "do", "a step")
+    for action_node in r.sequence(do, "`do`") if do is not None else []:
+        action = _part(r, action_node, "trigger_action_input", "", "an action")
+        if isinstance(action, n.TriggerAction):
+            actions.append(action)
+    after = after_head[0] if after_head else None
+    condition = if_head[1] if if_head else None
+    return n.TriggerStep(after, condition, tuple(actions), span=r.span(item))
