@@ -269,8 +269,8 @@ def _expected_hint(names: set[str] | frozenset[str] | None) -> str | None:
                    key=lambda w: (not w.startswith("`"), w[1:2].isalpha(), w))
     if len(words) == 1:
         return f"expected {words[0]}"
-    if len(words) > 16:
-        words = [*words[:16], "..."]
+    if len(words) > 20:
+        words = [*words[:20], "..."]
     return "expected one of: " + ", ".join(words)
 
 
