@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from . import driver
 from .bundle import Bundle, Campaign, Group, load_bundle
+from .commerce_engine import CommercePlan
 from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, LoyaError, ReceiptError
 from .experiments import bucket
@@ -255,6 +256,7 @@ class Engine:
             group.plan()
         # the stateless path without a trace: one generated function for every group (runtime/driver.py)
         self._drive, self.driver_source = driver.build(self.groups, self._group, self.pricer, self._apply, self._stack)
+        self.commerce = CommercePlan(bundle, self._matchers)  # line kinds and tax (runtime/commerce.py)
 
     @classmethod
     def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
@@ -288,6 +290,13 @@ class Engine:
             raise ReceiptError(f"unknown currency {receipt.currency!r}; the programme uses {self.currency}",
                                "currency")
         utc = receipt.utc if now is None else _utc(now)
+        if receipt.mix is not None or self.commerce.taxed:  # docs/commerce.md: priced on the declared basis
+            priced = self.commerce.price(receipt)
+            return self.commerce.report(self._evaluate(priced, customer, utc, explain, budgets, hints), priced)
+        return self._evaluate(receipt, customer, utc, explain, budgets, hints)
+
+    def _evaluate(self, receipt: Receipt, customer: CustomerState | dict[str, Any] | None, utc: int, explain: bool,
+                  budgets: Mapping[str, int] | None, hints: bool) -> Outcome:
         if not (self._stateful or receipt.stateful):
             cu = self._customer(customer, receipt) if customer is not None or self._reads_customer else ANONYMOUS
             return self._run(receipt, cu, utc, explain, None, (), (), hints)
@@ -320,6 +329,8 @@ class Engine:
             receipt.channel, ordered
         r.date, r.weekday, r.time = self._local(utc)
         r.requests = None
+        if receipt.mix is not None and not receipt.mix.plain:  # lines campaigns do not see, totals by kind
+            self.commerce.see(r, receipt, cu)
         t = _Tally(lines, receipt.floors)
         customer_id = cu.id or receipt.customer_id
         if self._experiments:
@@ -368,7 +379,7 @@ class Engine:
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
         head = self._head(receipt, t, points_by_line, points_total, trace)
-        return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints))
+        return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints, None))
 
     def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
                trace: list[str] | None) -> None:
@@ -520,7 +531,8 @@ class Engine:
         record, coupons, changes, events = session.finish(
             left, payment, accrued, [(name, requests.get(name, ())) for name in applied], given)
         record["advance"] = len(lead)
-        return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events), t.arms, t.hints))
+        return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events), t.arms, t.hints,
+                              None))
 
     def _too_costly(self, lines: int) -> ReceiptError:
         b = self.bundle

@@ -142,6 +142,7 @@ LINE_FIELDS = (
     ("units", INT),  # whole units: floor(qty)
     ("price", INT),  # unit price, minor units
     ("amount", INT),  # original amount, minor units
+    ("kind", STR),  # goods | service | delivery | deposit | correction (docs/commerce.md)
 )
 
 # Cost weights (docs/bundle.md, "Static cost"): one unit is about one simple operation of generated

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from loyadsl.check import lints
 from loyadsl.check import types as t
+from loyadsl.check.commerce import check_kinds, commerce_settings
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
@@ -56,6 +57,7 @@ LINE_FIELDS: dict[str, Type] = {
     "units": t.COUNT,
     "price": t.MONEY,
     "amount": t.MONEY,
+    "kind": t.STRING,  # docs/commerce.md
 }
 AGGREGATES: dict[str, tuple[Op, Type]] = {
     "sum": (Op.SUM, t.MONEY),
@@ -223,14 +225,15 @@ class Checker:
             self.report(error("LOY207", f"points minor digits must be 0..{MAX_MINOR_DIGITS}, got {points_minor}",
                               h.span))
             ok = False
-        rounding = {"discount": "floor", "points": "floor"}
+        rounding = {"discount": "floor", "points": "floor", "tax": "half_up"}
         for r in h.rounding:
             if r.mode not in ROUNDING_MODES:
                 self.report(error("LOY207", f"unknown rounding mode `{r.mode}`", r.span,
                                   did_you_mean(r.mode, ROUNDING_MODES) or f"use one of {', '.join(ROUNDING_MODES)}"))
                 ok = False
             elif r.target not in rounding:
-                self.report(error("LOY207", f"rounding applies to `discount` or `points`, not `{r.target}`", r.span))
+                self.report(error("LOY207", f"rounding applies to `discount`, `points` or `tax`, not `{r.target}`",
+                                  r.span))
                 ok = False
             else:
                 rounding[r.target] = r.mode
@@ -260,6 +263,7 @@ class Checker:
             rounding_discount=rounding["discount"],
             rounding_points=rounding["points"],
             allocation=allocation,
+            commerce=commerce_settings(self, h, rounding["tax"]),
         )
 
     # ------------------------------------------------------------------------------------ groups
@@ -1246,6 +1250,7 @@ class Checker:
         return ir.Cmp(t.BOOL, op, left, right)
 
     def _membership(self, e: n.Membership, scope: Scope) -> ir.IExpr | None:
+        check_kinds(self, e)  # docs/commerce.md
         item = self.expr(e.item, scope, None)
         if item is None:
             return None

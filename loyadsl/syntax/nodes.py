@@ -585,6 +585,17 @@ class Header(Node):
     timezone: str | None = None
     rounding: tuple[Rounding, ...] = ()
     allocation: str | None = None  # largest_remainder | largest_line
+    tax: TaxSetting | None = None  # docs/commerce.md
+    totals: tuple[str, ...] | None = None  # the line kinds receipt.total counts
+
+
+@dataclass(frozen=True)
+class TaxSetting(Node):
+    """``tax included|excluded [RATE] [basis gross|net]`` (docs/commerce.md)."""
+
+    prices: str
+    rate: PercentLit | None = None
+    basis: str | None = None
 
 
 @dataclass(frozen=True)

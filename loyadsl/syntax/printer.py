@@ -23,7 +23,7 @@ from loyadsl.syntax.trivia import Pos, Trivia
 
 INDENT = "    "
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SUGAR_FIELDS = ("category", "sku", "brand")
+SUGAR_FIELDS = ("category", "sku", "brand", "kind")
 _MULTIPLIER = re.compile(r"x[0-9]")
 
 # Binding strength, loosest first; an operand printed where a stronger one is needed gets parentheses.
@@ -282,6 +282,12 @@ def _header(h: n.Header, src: Trivia) -> list[Line]:
     lines += [Line(1, f"rounding {r.target} {r.mode}", *_whole(r)) for r in h.rounding]
     if h.allocation is not None:
         lines.append(_setting(src, h, "allocation", f"allocation {h.allocation}"))
+    if h.tax is not None:
+        rate = "" if h.tax.rate is None else f" {format_expr(h.tax.rate)}"
+        basis = "" if h.tax.basis is None else f" basis {h.tax.basis}"
+        lines.append(_setting(src, h, "tax", f"tax {h.tax.prices}{rate}{basis}"))
+    if h.totals is not None:
+        lines.append(_setting(src, h, "totals", f"totals {', '.join(h.totals)}"))
     version = "" if h.version is None else f" version {quote(h.version)}"
     return _block(src, h, f"programme {quote(h.name)}{version}", lines)
 
