@@ -56,13 +56,14 @@ class Mix:
     """What a receipt says beyond the plain schema: each line's kind and tax rate (None: the
     programme's), and the receipt's ``tax`` ("included", "excluded" or None: the programme's)."""
 
-    __slots__ = ("kinds", "plain", "rates", "tax")
+    __slots__ = ("kinds", "plain", "rates", "tax", "taxed")
 
     def __init__(self, kinds: tuple[str, ...], rates: tuple[int | None, ...], tax: str | None) -> None:
         self.kinds = kinds
         self.rates = rates
         self.tax = tax
         self.plain = all(kind == "goods" for kind in kinds)  # only goods: campaigns see every line
+        self.taxed = tax is not None or any(rate is not None for rate in rates)  # the outcome reports tax
 
 
 def tax_in(amount: int, rate: int, included: bool, rnd: Callable[[int, int], int]) -> int:

@@ -87,9 +87,12 @@ class CommercePlan:
         r.units = sum(line.qty for line in visible)
 
     def report(self, outcome: Outcome, receipt: Receipt) -> Outcome:
-        """The outcome with its ``tax``: per line, before and after the discounts."""
-        prices, basis = self._modes(receipt)
+        """The outcome with its ``tax``: per line, before and after the discounts (when the programme
+        declares ``tax`` or the receipt gives rates or its ``tax``)."""
         mix, n = receipt.mix, len(receipt.lines)
+        if not self.taxed and (mix is None or not mix.taxed):
+            return outcome
+        prices, basis = self._modes(receipt)
         kinds = mix.kinds if mix is not None else ("goods",) * n
         tax = report([line.line_no for line in receipt.lines], kinds, rates(mix, n, self.settings),
                      [line.amount for line in receipt.lines], [row.payable for row in outcome.lines], basis, prices,

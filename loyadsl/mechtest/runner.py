@@ -234,7 +234,7 @@ def _receipt(step: Step, number: int, state: CustomerState | None, when: dt.date
         lines.append(item)
     receipt: Json = {"receipt_id": f"R{number + 1}", "customer_id": None if state is None else state.id,
                      "datetime": when.isoformat(), "store_id": step.store_id, "lines": lines}
-    for key in ("channel", "coupons", "redeem"):
+    for key in ("channel", "coupons", "redeem", "tax"):
         if getattr(step, key) is not None:
             receipt[key] = getattr(step, key)
     return receipt
@@ -254,5 +254,6 @@ def project(o: Outcome) -> Json:
         "coupons": [dict(c) for c in o.coupons or ()],
         "issued": [c["series"] for c in o.changes or () if c.get("op") == "coupon_issue"],
         "events": [dict(e) for e in o.events or ()],
+        "tax": o.tax,
     }
 

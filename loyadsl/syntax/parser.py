@@ -1163,6 +1163,13 @@ class _Builder(Transformer):
     def on_lines(self, meta: Any, children: list[Any]) -> n.Target:
         return n.Target(children[0], span=self._span(meta))
 
+    def on_delivery(self, meta: Any, children: list[Any]) -> n.Target:
+        """``on delivery``: sugar for ``on lines where kind "delivery"`` (docs/commerce.md)."""
+        span = self._span(meta)
+        kind = n.Membership(n.Ref(("kind",), span=span), n.SetLit((n.StringLit("delivery", span=span),), span=span),
+                            span=span)
+        return n.Target(n.Selection(kind, span=span), span=span)
+
     def selection(self, meta: Any, children: list[Any]) -> n.Selection:
         return n.Selection(children[0], span=self._span(meta))
 

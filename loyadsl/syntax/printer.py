@@ -445,6 +445,8 @@ def _one_line_action(action: n.Action) -> str:
 
 
 def _target(target: n.Target) -> str:
+    if target.selection is not None and _delivery(target.selection.predicate):
+        return " on delivery"
     return " on receipt" if target.selection is None else f" on {format_selection(target.selection)}"
 
 
@@ -540,3 +542,10 @@ def quote(text: str) -> str:
         else:
             out.append(f"\\u{{{ord(ch):X}}}")
     return '"' + "".join(out) + '"'
+
+
+def _delivery(e: n.Expr | None) -> bool:
+    """Whether a selection's predicate is ``kind "delivery"``, printed ``on delivery`` (docs/commerce.md)."""
+    return (isinstance(e, n.Membership) and not e.negated and isinstance(e.item, n.Ref) and e.item.path == ("kind",)
+            and isinstance(e.collection, n.SetLit) and len(e.collection.items) == 1
+            and isinstance(e.collection.items[0], n.StringLit) and e.collection.items[0].value == "delivery")
