@@ -63,10 +63,11 @@ if TYPE_CHECKING:
 else:  # what receipt JSON may write: whole or decimal units
     _Qty = Annotated[int, Meta(gt=0, le=MAX_QTY)] | Annotated[float, Meta(gt=0, le=MAX_QTY)]
 _Attrs = Annotated[dict[_Text, _Text], Meta(max_length=MAX_LINE_ATTRS)]
-_Kind = Literal["goods", "service", "delivery", "deposit", "correction"]  # runtime/commerce.py's KINDS
 if TYPE_CHECKING:
+    _Kind = str
     _Rate = int  # ppm once decoded
-else:  # a percentage, at most 4 decimals
+else:  # runtime/commerce.py's KINDS; a percentage, at most 4 decimals
+    _Kind = Literal["goods", "service", "delivery", "deposit", "correction"]
     _Rate = Annotated[int, Meta(ge=0, le=100)] | Annotated[float, Meta(ge=0, le=100)]
 
 
