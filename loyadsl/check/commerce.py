@@ -41,11 +41,11 @@ def commerce_settings(checker: Checker, h: n.Header, rounding: str) -> Commerce 
                 rate = scaled
     totals: tuple[str, ...] = DEFAULT_TOTALS
     if h.totals is not None:
-        for kind in h.totals:
+        for kind in h.totals.kinds:
             if kind not in KINDS:
-                checker.report(error("LOY276", f"`totals`: unknown line kind `{kind}`", h.span,
+                checker.report(error("LOY276", f"`totals`: unknown line kind `{kind}`", h.totals.span,
                                      did_you_mean(kind, KINDS) or f"the kinds are {', '.join(KINDS)}"))
-        totals = tuple(kind for kind in KINDS if kind in h.totals)
+        totals = tuple(kind for kind in KINDS if kind in h.totals.kinds)
     return Commerce(prices, basis, rate, rounding, totals, tax is not None)
 
 

@@ -586,7 +586,7 @@ class Header(Node):
     rounding: tuple[Rounding, ...] = ()
     allocation: str | None = None  # largest_remainder | largest_line
     tax: TaxSetting | None = None  # docs/commerce.md
-    totals: tuple[str, ...] | None = None  # the line kinds receipt.total counts
+    totals: TotalsSetting | None = None  # the line kinds receipt.total counts
 
 
 @dataclass(frozen=True)
@@ -596,6 +596,13 @@ class TaxSetting(Node):
     prices: str
     rate: PercentLit | None = None
     basis: str | None = None
+
+
+@dataclass(frozen=True)
+class TotalsSetting(Node):
+    """``totals goods, delivery``: the line kinds ``receipt.total`` counts (docs/commerce.md)."""
+
+    kinds: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -670,7 +670,8 @@ class _Builder(Transformer):
         return "tax", {"tax": setting}, self._span(meta)
 
     def totals_setting(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
-        return "totals", {"totals": tuple(str(kind) for kind in children)}, self._span(meta)
+        setting = n.TotalsSetting(tuple(str(kind) for kind in children), span=self._span(meta))
+        return "totals", {"totals": setting}, self._span(meta)
 
     def import_decl(self, meta: Any, children: list[Any]) -> n.Import:
         return n.Import(self._string(children[0]), span=self._span(meta))

@@ -287,7 +287,7 @@ def _header(h: n.Header, src: Trivia) -> list[Line]:
         basis = "" if h.tax.basis is None else f" basis {h.tax.basis}"
         lines.append(_setting(src, h, "tax", f"tax {h.tax.prices}{rate}{basis}"))
     if h.totals is not None:
-        lines.append(_setting(src, h, "totals", f"totals {', '.join(h.totals)}"))
+        lines.append(_setting(src, h, "totals", f"totals {', '.join(h.totals.kinds)}"))
     version = "" if h.version is None else f" version {quote(h.version)}"
     return _block(src, h, f"programme {quote(h.name)}{version}", lines)
 

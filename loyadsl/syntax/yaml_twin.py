@@ -370,12 +370,12 @@ class _Reader:
         basis = None if found.get("basis") is None else self.name(found.get("basis"), "the tax basis")
         return None if prices is None else n.TaxSetting(prices, rate, basis, span=self.span(node))
 
-    def totals(self, node: Node | None) -> tuple[str, ...] | None:
+    def totals(self, node: Node | None) -> n.TotalsSetting | None:
         """``totals: [goods, delivery]``: the line kinds receipt.total counts."""
         if node is None:
             return None
-        return tuple(kind for item in self.sequence(node, "`totals`")
-                     if (kind := self.name(item, "a line kind")) is not None)
+        return n.TotalsSetting(tuple(kind for item in self.sequence(node, "`totals`")
+                                     if (kind := self.name(item, "a line kind")) is not None), span=self.span(node))
 
     def money(self, node: Node | None, what: str) -> n.MoneyLit | None:
         value = self.text(node, what)
@@ -828,7 +828,7 @@ def _header_yaml(h: n.Header) -> dict[str, Any]:
             tax["basis"] = h.tax.basis
         out["tax"] = tax
     if h.totals is not None:
-        out["totals"] = _FlowList(h.totals)
+        out["totals"] = _FlowList(h.totals.kinds)
     return out
 
 
