@@ -86,15 +86,16 @@ def receipt_fields(receipt: Receipt) -> tuple[Any, ...]:
     return (receipt.receipt_id, receipt.customer_id, receipt.datetime.isoformat(), receipt.store, receipt.channel,
             receipt.currency, receipt.coupons, receipt.redeem, receipt.certificates, receipt.stateful,
             tuple((line.line_no, line.sku, line.category, line.qty, line.price, line.amount, line.brand,
-                   line.min_price, line.attrs or None) for line in receipt.lines))
+                   line.min_price, line.attrs or None, line.kind, line.tax_rate) for line in receipt.lines),
+            None if receipt.mix is None else receipt.mix.tax)  # line kinds and tax (docs/commerce.md)
 
 
 def receipt_of(fields: tuple[Any, ...]) -> Receipt:
     """The ``Receipt`` of ``receipt_fields``: already validated when it was read, so built by its
     constructors (the trusted path), which derive totals, units, order and floors as validation does."""
-    receipt_id, customer, when, store, channel, currency, coupons, redeem, certificates, stateful, lines = fields
+    receipt_id, customer, when, store, channel, currency, coupons, redeem, certificates, stateful, lines, tax = fields
     receipt = Receipt(receipt_id, customer, dt.datetime.fromisoformat(when), store, [Line.of(*line) for line in lines],
-                      channel, currency, coupons, redeem, certificates)
+                      channel, currency, coupons, redeem, certificates, tax)
     receipt.stateful = stateful
     return receipt
 
