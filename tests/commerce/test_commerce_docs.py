@@ -43,3 +43,11 @@ def test_commerce_code_page_shows_the_real_error(code: str) -> None:
         Receipt.from_dict(receipt)
     assert raised.value.code == code
     assert f"error[{code}]: bad.json: {raised.value.message}" in shown
+
+
+def test_commerce_language_section_compiles() -> None:
+    section = (DOCS / "language.md").read_text(encoding="utf-8").partition("## Line kinds, delivery and tax")[2]
+    programme = next(text for kind, text in BLOCK.findall(section) if kind == "loya")
+    data, result = compile_text(programme, "language.loya", None)
+    assert data is not None, [str(d) for d in result.diagnostics]
+    assert load_bundle(data).settings.commerce is not None
