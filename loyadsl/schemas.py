@@ -29,12 +29,17 @@ def receipt() -> dict[str, Any]:
         f"#/$defs/{_LineText.__name__}", "#/$defs/Line")
     schema: dict[str, Any] = json.loads(raw)
     for name, text in (("Receipt", "A sale: header fields, lines, and the state fields (coupons, redeem, "
-                                    "certificates, rewards). Fields not named here are ignored."),
+                                    "certificates, rewards), and tax (docs/commerce.md). Fields not named here are ignored."),
                        ("Line", "A line: line_no, sku, category, qty, unit_price and amount (minor units, "
-                                "amount = unit_price × qty), optional brand, min_price and attrs.")):
+                                "amount = unit_price × qty), optional brand, min_price and attrs, kind and "
+                                "tax_rate (a percentage; docs/commerce.md).")):
         schema["$defs"][name]["title"] = name
         schema["$defs"][name]["description"] = text
         schema["$defs"][name].pop("additionalProperties", None)  # unknown fields are ignored, not refused
+    for field in ("amount", "unit_price"):  # negative on deposit and correction lines (docs/commerce.md)
+        prop = schema["$defs"]["Line"]["properties"][field]
+        prop.pop("minimum", None)
+        prop["description"] = "minor units; >= 0 except on deposit and correction lines"
     return {"$schema": DRAFT, "$id": "https://loyadsl.dev/schemas/receipt.schema.json", **schema}
 
 

@@ -32,6 +32,8 @@ from .bundle_types import (  # the model, re-exported here: its public path is l
     Settings,
     Span,
 )
+from .commerce import BASES as TAX_BASES
+from .commerce import KINDS, MAX_RATE, PRICES, Commerce
 from .declarations import (
     NEVER,
     NO_CAMPAIGN_STATE,
@@ -535,7 +537,25 @@ def _settings(s: dict[str, Any]) -> Settings:
         rounding_points=_choice(_field(rounding, "points", "settings.rounding"), "settings.rounding.points",
                                 ROUNDING_MODES),
         allocation=_choice(get("allocation"), "settings.allocation", ALLOCATION_MODES),
+        commerce=None if s.get("commerce") is None else _commerce(_obj(s["commerce"], "settings.commerce")),
     )
+
+
+def _commerce(c: dict[str, Any]) -> Commerce:
+    """``settings.commerce`` (docs/commerce.md): present only when the programme declares tax or totals."""
+    path = "settings.commerce"
+    basis = c.get("basis")
+    totals = _list(_field(c, "totals", path), f"{path}.totals")
+    for i, kind in enumerate(totals):
+        _choice(kind, f"{path}.totals[{i}]", KINDS)
+    taxed = _field(c, "taxed", path)
+    if type(taxed) is not bool:
+        _fail(f"{path}.taxed", "expected true or false")
+    return Commerce(prices=_choice(_field(c, "prices", path), f"{path}.prices", PRICES),
+                    basis=None if basis is None else _choice(basis, f"{path}.basis", TAX_BASES),
+                    rate=_int(_field(c, "rate", path), f"{path}.rate", 0, MAX_RATE),
+                    rounding=_choice(_field(c, "rounding", path), f"{path}.rounding", ROUNDING_MODES),
+                    totals=tuple(totals), taxed=taxed)
 
 
 def _code(value: Any, path: str) -> Code:

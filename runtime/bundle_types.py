@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .commerce import Commerce
 from .declarations import NO_CAMPAIGN_STATE, NO_STATE, CampaignState, StateDecls
 from .experiments import ArmGate, Experiment
 from .triggers.spec import Send, Trigger
@@ -49,6 +50,7 @@ class Settings:
     rounding_discount: str
     rounding_points: str
     allocation: str
+    commerce: Commerce | None = None  # line kinds and tax (docs/commerce.md); None: not declared
 
 
 @dataclass(frozen=True, slots=True)

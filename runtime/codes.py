@@ -85,6 +85,10 @@ CODES: dict[str, str] = {
     "LOY254": "trigger chain step that can never run",
     "LOY255": "triggers that fire each other forever",
     "LOY256": "trigger setting out of range",
+    # LOY275-LOY279: line kinds and tax (docs/commerce.md)
+    "LOY275": "tax rate over 100%",
+    "LOY276": "unknown tax mode, tax basis or line kind in the header",
+    "LOY277": "a selection of an unknown line kind, or of lines no campaign sees",
     # LOY3xx: lints (warnings)
     "LOY301": "campaign can never apply",
     "LOY302": "unused list or template",
@@ -125,6 +129,10 @@ CODES: dict[str, str] = {
     "LOY512": "change would store a text longer than MAX_TEXT_CHARS",
     # LOY520-LOY529: evaluation limits (reserved for hardening)
     "LOY520": "receipt costs more than the engine's evaluation limit (max_cost)",
+    # LOY555-LOY559: line kinds and tax on receipts (docs/commerce.md)
+    "LOY555": "receipt line tax rate is not a percentage from 0 to 100",
+    "LOY556": "unknown line kind, or a negative amount on a line that may not be negative",
+    "LOY557": "receipt tax is not \"included\" or \"excluded\"",
     # LOY6xx: simulation inputs and runs
     # LOY600-LOY619: simulation (reserved for hardening)
     "LOY600": "a history file cannot be read (or the quarantine cannot be written)",

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from . import driver
 from . import order as ordering
 from .bundle import Bundle, Campaign, Group, load_bundle
+from .commerce_engine import CommercePlan
 from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, LoyaError, ReceiptError
 from .experiments import bucket
@@ -287,6 +288,7 @@ class Engine:
         # docs/segments.md: profile fields, history and segments, only for a bundle that declares them
         self._segments = None if bundle.state.segments is None else SegmentRuntime(
             bundle, self.program.namespace, self._matchers, self.local_date)
+        self.commerce = CommercePlan(bundle, self._matchers)  # line kinds and tax (runtime/commerce.py)
 
     @classmethod
     def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
@@ -325,6 +327,13 @@ class Engine:
         utc = receipt.utc if now is None else _utc(now)
         if receipt.rewards:
             check_chosen(receipt.rewards, self.ledger.rewards)
+        if receipt.mix is not None or self.commerce.taxed:  # docs/commerce.md: priced on the declared basis
+            priced = self.commerce.price(receipt)
+            return self.commerce.report(self._evaluate(priced, customer, utc, explain, budgets, hints, stock), priced)
+        return self._evaluate(receipt, customer, utc, explain, budgets, hints, stock)
+
+    def _evaluate(self, receipt: Receipt, customer: CustomerState | dict[str, Any] | None, utc: int, explain: bool,
+                  budgets: Mapping[str, int] | None, hints: bool, stock: Mapping[str, int] | None) -> Outcome:
         if not (self._stateful or receipt.stateful):
             cu = self._customer(customer, receipt) if customer is not None or self._reads_customer else ANONYMOUS
             return self._run(receipt, cu, utc, explain, None, (), (), hints)
@@ -361,6 +370,8 @@ class Engine:
             receipt.channel, ordered
         r.date, r.weekday, r.time = self._local(utc)
         r.requests = None
+        if receipt.mix is not None and not receipt.mix.plain:  # lines campaigns do not see, totals by kind
+            self.commerce.see(r, receipt, cu)
         t = _Tally(lines, receipt.floors)
         customer_id = cu.id or receipt.customer_id
         if self._experiments:
@@ -434,7 +445,7 @@ class Engine:
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
         head = self._head(receipt, t, points_by_line, points_total, trace)
-        return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints))
+        return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints, None))
 
     def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
                trace: list[str] | None) -> None:
@@ -597,7 +608,8 @@ class Engine:
         record["advance"] = len(lead)
         if self._segments is not None and session.state is not None:
             changes, events = self._segment_changes(session, receipt, left, coupons, changes, events)
-        return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events), t.arms, t.hints))
+        return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events), t.arms, t.hints,
+                              None))
 
     def _segment_changes(self, session: Session, receipt: Receipt, left: Sequence[int], coupons: Any,
                          changes: Any, events: Any) -> tuple[Any, Any]:

@@ -49,7 +49,7 @@ _RECEIPT_ATTR = {"total": "total", "payable": "payable", "lines": "nlines", "uni
                  "channel": "channel", "date": "date", "weekday": "weekday", "time": "time"}
 _CUSTOMER_ATTR = {"known": "known", "id": "id", "tier": "tier", "segments": "segments", "receipts": "receipts"}
 _LINE_ATTR = {"sku": "sku", "category": "category", "brand": "brand", "qty": "qty", "units": "units",
-              "price": "price", "amount": "amount"}
+              "price": "price", "amount": "amount", "kind": "kind"}
 _LIVE = {"payable": "now[l.index]", "discounted": "(now[l.index] < l.amount)"}
 _BINARY = {Op.ADD: "+", Op.SUB: "-", Op.MUL: "*", Op.EQ: "==", Op.NE: "!=", Op.LT: "<", Op.LE: "<=", Op.GT: ">",
            Op.GE: ">=", Op.IN: "in"}

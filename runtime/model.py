@@ -15,12 +15,13 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Any, Generic, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, NamedTuple, TypeVar, overload
 
 import msgspec
 from msgspec import Meta, Struct
 
 from . import jsonio
+from .commerce import KINDS, LINE_KIND, NEGATIVE_KINDS, PRICES, RECEIPT_TAX, TAX_RATE, Mix
 from .errors import ReceiptError, RefundError
 from .limits import (
     MAX_CATEGORY_LEVELS,
@@ -63,6 +64,12 @@ if TYPE_CHECKING:
 else:  # what receipt JSON may write: whole or decimal units
     _Qty = Annotated[int, Meta(gt=0, le=MAX_QTY)] | Annotated[float, Meta(gt=0, le=MAX_QTY)]
 _Attrs = Annotated[dict[_Text, _Text], Meta(max_length=MAX_LINE_ATTRS)]
+if TYPE_CHECKING:
+    _Kind = str
+    _Rate = int  # ppm once decoded
+else:  # runtime/commerce.py's KINDS; a percentage, at most 4 decimals
+    _Kind = Literal["goods", "service", "delivery", "deposit", "correction"]
+    _Rate = Annotated[int, Meta(ge=0, le=100)] | Annotated[float, Meta(ge=0, le=100)]
 
 
 class Line(Struct, gc=False, eq=False, rename={"price": "unit_price"}):
@@ -85,14 +92,18 @@ class Line(Struct, gc=False, eq=False, rename={"price": "unit_price"}):
     units: int = 0
     floor: int = 0
     index: int = 0
+    kind: _Kind | None = None  # docs/commerce.md: goods (None once decoded) | service | delivery | deposit | ...
+    tax_rate: _Rate | None = None  # a percentage in JSON, ppm once decoded (by the careful path)
 
     @classmethod
     def of(cls, line_no: int, sku: str, category: str, qty: int, price: int, amount: int, brand: str = "",
-           min_price: int | None = None, attrs: dict[str, str] | None = None) -> Line:
-        """A line from checked values, ``qty`` in thousandths, with its derived fields."""
+           min_price: int | None = None, attrs: dict[str, str] | None = None, kind: str | None = None,
+           tax_rate: int | None = None) -> Line:
+        """A line from checked values, ``qty`` in thousandths, with its derived fields (``tax_rate`` in
+        ppm, ``kind`` None for goods)."""
         floor = 0 if min_price is None else -(-min_price * qty // 1000)
         return cls(line_no, sku, category, qty, price, amount, brand, min_price,
-                   _NO_ATTRS if attrs is None else attrs, qty // 1000, floor)
+                   _NO_ATTRS if attrs is None else attrs, qty // 1000, floor, 0, kind, tax_rate)
 
     def __repr__(self) -> str:
         return f"Line({self.line_no}, {self.sku!r}, qty={self.qty}, price={self.price}, amount={self.amount})"
@@ -112,6 +123,7 @@ class _ReceiptIn(Struct, gc=False):
     redeem: Any = None
     certificates: Any = None
     rewards: Any = None  # catalogue rewards chosen (docs/rewards.md)
+    tax: Any = None  # docs/commerce.md: "included" | "excluded"
 
 
 _convert = msgspec.convert
@@ -126,6 +138,7 @@ class _ReceiptText(_ReceiptIn, forbid_unknown_fields=True):
     redeem: dict[str, int | str] | None = None
     certificates: list[dict[str, str | int]] | None = None
     rewards: list[str] | None = None
+    tax: Literal["included", "excluded"] | None = None
 
 
 _decode_json = msgspec.json.Decoder(_ReceiptText).decode
@@ -142,7 +155,7 @@ class Receipt:
     or None for "as much as needed"); ``stateful`` says whether any of them is there."""
 
     __slots__ = ("certificates", "channel", "coupons", "currency", "customer_id", "datetime", "floors", "lines",
-                 "ordered", "receipt_id", "redeem", "rewards", "stateful", "store", "total", "units", "utc")
+                 "mix", "ordered", "receipt_id", "redeem", "rewards", "stateful", "store", "total", "units", "utc")
 
     def __init__(
         self,
@@ -157,6 +170,7 @@ class Receipt:
         redeem: int | str | None = None,
         certificates: Sequence[tuple[str, int | None]] = (),
         rewards: Sequence[str] = (),
+        tax: str | None = None,
     ) -> None:
         self.receipt_id = receipt_id
         self.customer_id = customer_id
@@ -182,6 +196,7 @@ class Receipt:
             self.floors = self.floors or line.floor > 0
             self.ordered = self.ordered and line.line_no > previous
             previous = line.line_no
+        self.mix = _mix(self.lines, tax)
 
     @classmethod
     def from_dict(cls, data: Any) -> Receipt:
@@ -287,7 +302,7 @@ class Receipt:
             if line_no <= previous:
                 ordered = False
             previous = line_no
-        if total > MAX_VALUE:
+        if not -MAX_VALUE <= total <= MAX_VALUE:
             raise ReceiptError(f"the amounts add up to {total}, more than {MAX_VALUE}", "lines", LIMIT)
         if not ordered and len({line.line_no for line in lines}) != len(lines):
             seen: set[int] = set()
@@ -301,6 +316,10 @@ class Receipt:
         receipt.lines, receipt.total, receipt.units = tuple(lines), total, units
         receipt.ordered, receipt.floors = ordered, floors
         _present(receipt, get("coupons"), get("redeem"), get("certificates"), get("rewards"))
+        tax = get("tax")
+        if tax is not None and tax not in PRICES:
+            raise ReceiptError(f'expected "included" or "excluded", got {_show(tax)}', "tax", RECEIPT_TAX)
+        receipt.mix = _mix(receipt.lines, tax)
         return receipt
 
 
@@ -338,6 +357,8 @@ def _fast(data: _ReceiptIn) -> Receipt:
             line.attrs = _NO_ATTRS
         elif not _attrs_ok(line.attrs):
             raise ValueError
+        if line.kind is not None or line.tax_rate is not None:  # docs/commerce.md: the careful path reads them
+            raise ValueError
         if line.min_price is None:
             line.floor = 0
         else:
@@ -349,6 +370,8 @@ def _fast(data: _ReceiptIn) -> Receipt:
             ordered = False
         previous = line.line_no
     if total > MAX_VALUE or (not ordered and len({line.line_no for line in lines}) != len(lines)):
+        raise ValueError
+    if data.tax is not None:
         raise ValueError
     receipt_id, store, customer_id = data.receipt_id, data.store_id, data.customer_id
     ids = receipt_id + store + (customer_id or "") + (data.channel or "") + (data.currency or "")
@@ -364,6 +387,7 @@ def _fast(data: _ReceiptIn) -> Receipt:
     receipt.currency, receipt.datetime, receipt.utc = data.currency, when, utc
     receipt.lines, receipt.total, receipt.units = tuple(lines), total, units
     receipt.ordered, receipt.floors = ordered, floors
+    receipt.mix = None
     _present(receipt, data.coupons, data.redeem, data.certificates, data.rewards)
     return receipt
 
@@ -530,8 +554,15 @@ def _line(d: Any, i: int) -> Line:
     brand = get("brand")
     brand = "" if brand is None else _text(brand, f"{at}.brand")
     thousandths = _thousandths(get("qty", _MISSING), f"{at}.qty")
-    price = _whole(get("unit_price", _MISSING), f"{at}.unit_price", "an integer >= 0 (minor units)", 0)
-    amount = _whole(get("amount", _MISSING), f"{at}.amount", "an integer >= 0 (minor units)", 0)
+    kind, tax_rate = _kind(get("kind"), at), _tax_rate(get("tax_rate"), at)
+    least = -MAX_VALUE if kind in NEGATIVE_KINDS else 0
+    what = "an integer (minor units)" if least else "an integer >= 0 (minor units)"
+    price, amount = get("unit_price", _MISSING), get("amount", _MISSING)
+    if least == 0 and kind is not None and ((type(price) is int and price < 0) or (type(amount) is int and amount < 0)):
+        raise ReceiptError(f"a negative amount on a {kind} line: only deposit and correction lines may be negative",
+                           f"{at}.amount", LINE_KIND)
+    price = _whole(price, f"{at}.unit_price", what, least)
+    amount = _whole(amount, f"{at}.amount", what, least)
     if not _close(amount, price, thousandths):
         exact = _units(price * thousandths)
         raise ReceiptError(f"{amount} is not unit_price × qty = {price} × {_units(thousandths)} = {exact}, give or "
@@ -548,7 +579,37 @@ def _line(d: Any, i: int) -> Line:
         for key, value in attrs.items():
             _text(key, f"{at}.attrs", "string keys")
             _text(value, f"{at}.attrs.{key}")
-    return Line.of(line_no, sku, category, thousandths, price, amount, brand, min_price, attrs)
+    return Line.of(line_no, sku, category, thousandths, price, amount, brand, min_price, attrs, kind, tax_rate)
+
+
+def _kind(value: Any, at: str) -> str | None:
+    """A line's ``kind`` (docs/commerce.md); goods is None, as when absent."""
+    if value is None or value == "goods":
+        return None
+    if value not in KINDS:
+        raise ReceiptError(f"expected one of {', '.join(KINDS)}, got {_show(value)}", f"{at}.kind", LINE_KIND)
+    return str(value)
+
+
+def _tax_rate(value: Any, at: str) -> int | None:
+    """A line's ``tax_rate``, a percentage (0..100, at most 4 decimals), as ppm (20 -> 200000)."""
+    if value is None:
+        return None
+    if type(value) is int and 0 <= value <= 100:
+        return value * 10_000
+    if type(value) is float and math.isfinite(value) and 0 <= value <= 100:
+        ppm = round(value * 10_000)
+        if ppm / 10_000 == value:
+            return ppm
+    raise ReceiptError(f"expected a percentage from 0 to 100 with at most 4 decimals, got {_show(value)}",
+                       f"{at}.tax_rate", TAX_RATE)
+
+
+def _mix(lines: Sequence[Line], tax: str | None) -> Mix | None:
+    """The receipt's kinds and tax rates (runtime/commerce.py), None when it has neither nor ``tax``."""
+    if tax is None and all(line.kind is None and line.tax_rate is None for line in lines):
+        return None
+    return Mix(tuple(line.kind or "goods" for line in lines), tuple(line.tax_rate for line in lines), tax)
 
 
 def _units(thousandths: int) -> str:
@@ -806,6 +867,7 @@ class Outcome(NamedTuple):
     events: tuple[dict[str, Any], ...] | None = None
     arms: dict[str, str | None] | None = None  # per experiment, the customer's arm (None: anonymous); None without
     hints: tuple[dict[str, Any], ...] | None = None  # what nearly applied campaigns lack (evaluate(hints=True))
+    tax: dict[str, Any] | None = None  # per line tax before and after (docs/commerce.md); None without
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -830,6 +892,8 @@ class Outcome(NamedTuple):
             out["arms"] = dict(self.arms)
         if self.hints is not None:
             out["hints"] = [dict(h) for h in self.hints]
+        if self.tax is not None:
+            out["tax"] = self.tax
         return out
 
     @classmethod
@@ -882,7 +946,8 @@ def _outcome(data: Any) -> Outcome:
         raise RefundError("payable is not total - discount_total, or not the sum of the lines' payable", "payable")
     return Outcome(_string(o, "receipt_id", ""), _string(o, "currency", ""), total, discount, payable,
                    _int(o, "points_total", ""), Rows(LineOutcome, tuple(lines)), Rows(Effect, tuple(effects)),
-                   applied, tuple(rejected), trace, payment, coupons, changes, events, _arms(o))
+                   applied, tuple(rejected), trace, payment, coupons, changes, events, _arms(o), None,
+                   None if o.get("tax") is None else _dict(o["tax"], "tax"))
 
 
 def _arms(o: dict[str, Any]) -> dict[str, str | None] | None:

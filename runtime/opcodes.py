@@ -152,6 +152,7 @@ LINE_FIELDS = (
     ("amount", INT),  # original amount, minor units
     ("payable", INT),  # what is left of it when the campaign's group starts (docs/order.md)
     ("discounted", BOOL),  # payable < amount
+    ("kind", STR),  # goods | service | delivery | deposit | correction (docs/commerce.md)
 )
 
 # Cost weights (docs/bundle.md, "Static cost"): one unit is about one simple operation of generated

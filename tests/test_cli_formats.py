@@ -78,7 +78,8 @@ def test_the_walk_skips_hidden_folders_and_keeps_what_it_cannot_parse(tmp_path: 
 def test_examples_folder_has_yaml_and_loya_programmes_and_skips_a_mapping() -> None:
     examples = ROOT.parent / "examples"
     found = {p.relative_to(examples).as_posix() for p in programmes(examples)}
-    assert found == {"completejourney/programme.loya", "completejourney/programme_ab.loya", "supermarket/programme.loya",
+    assert found == {"completejourney/programme.loya", "completejourney/programme_ab.loya", "ecommerce/programme.loya",
+                     "supermarket/programme.loya",
                      "supermarket/programme.yaml"}
 
 

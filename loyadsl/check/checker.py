@@ -16,6 +16,7 @@ from pathlib import Path
 from loyadsl.check import lints
 from loyadsl.check import types as t
 from loyadsl.check.asserts import check_asserts
+from loyadsl.check.commerce import check_kinds, commerce_settings
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
 from loyadsl.check.order import campaign_order, group_order
 from loyadsl.check.resolve import SymbolTable, file_sha256
@@ -67,6 +68,7 @@ LINE_FIELDS: dict[str, Type] = {
     # what is left of the line to pay when the campaign's group starts (docs/order.md), like receipt.payable
     "payable": t.MONEY,
     "discounted": t.BOOL,  # payable < amount: an earlier group (or campaign, with `order declared`) took something off
+    "kind": t.STRING,  # docs/commerce.md
 }
 LIVE_LINE_FIELDS = ("payable", "discounted")
 AGGREGATES: dict[str, tuple[Op, Type]] = {
@@ -251,14 +253,15 @@ class Checker:
             self.report(error("LOY207", f"points minor digits must be 0..{MAX_MINOR_DIGITS}, got {points_minor}",
                               h.span))
             ok = False
-        rounding = {"discount": "floor", "points": "floor"}
+        rounding = {"discount": "floor", "points": "floor", "tax": "half_up"}
         for r in h.rounding:
             if r.mode not in ROUNDING_MODES:
                 self.report(error("LOY207", f"unknown rounding mode `{r.mode}`", r.span,
                                   did_you_mean(r.mode, ROUNDING_MODES) or f"use one of {', '.join(ROUNDING_MODES)}"))
                 ok = False
             elif r.target not in rounding:
-                self.report(error("LOY207", f"rounding applies to `discount` or `points`, not `{r.target}`", r.span))
+                self.report(error("LOY207", f"rounding applies to `discount`, `points` or `tax`, not `{r.target}`",
+                                  r.span))
                 ok = False
             else:
                 rounding[r.target] = r.mode
@@ -288,6 +291,7 @@ class Checker:
             rounding_discount=rounding["discount"],
             rounding_points=rounding["points"],
             allocation=allocation,
+            commerce=commerce_settings(self, h, rounding["tax"]),
         )
 
     # ------------------------------------------------------------------------------------ groups
@@ -1314,6 +1318,7 @@ class Checker:
         return ir.Cmp(t.BOOL, op, left, right)
 
     def _membership(self, e: n.Membership, scope: Scope) -> ir.IExpr | None:
+        check_kinds(self, e)  # docs/commerce.md
         item = self.expr(e.item, scope, None)
         if item is None:
             return None

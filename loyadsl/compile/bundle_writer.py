@@ -95,6 +95,7 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
             "timezone": s.timezone,
             "rounding": {"discount": s.rounding_discount, "points": s.rounding_points},
             "allocation": s.allocation,
+            **({} if s.commerce is None else {"commerce": s.commerce.to_json()}),  # docs/commerce.md
         },
         "constants": pool.constants,
         "predicates": pool.predicates,

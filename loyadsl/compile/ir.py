@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from loyadsl.check.types import Type
 from loyadsl.diagnostics import Span
+from loyadsl.runtime.commerce import Commerce
 from loyadsl.runtime.declarations import (
     Account,
     Budget,
@@ -236,6 +237,7 @@ class Settings:
     rounding_discount: str
     rounding_points: str
     allocation: str
+    commerce: Commerce | None = None  # line kinds and tax (docs/commerce.md); None: not declared
 
 
 # ----------------------------------------------------------------------------------------- state

@@ -40,6 +40,7 @@ class Expect(_Strict):
     issued: list[str] | None = None  # coupon series issued by the step, in order
     events: list[Json] | None = None  # notices (the keys written of each)
     state: Json | None = None  # the customer state after the step (the keys written)
+    tax: Json | None = None  # the outcome's tax report (the keys written; docs/commerce.md)
 
 
 class Line(_Strict):
@@ -51,6 +52,8 @@ class Line(_Strict):
     amount: StrictInt | None = None  # default: unit_price x qty, rounded half up
     min_price: StrictInt | None = None
     attrs: dict[str, str] | None = None
+    kind: str | None = None  # docs/commerce.md: goods | service | delivery | deposit | correction
+    tax_rate: StrictInt | float | None = None  # a percentage
 
 
 class Step(_Strict):
@@ -64,6 +67,7 @@ class Step(_Strict):
     redeem: StrictInt | str | None = None
     budgets: dict[str, StrictInt] | None = None  # what each budgeted campaign has left (minor units or points)
     advance: Time | None = None
+    tax: str | None = None  # docs/commerce.md: the receipt's prices are tax "included" or "excluded"
     expect: Expect = Field(default_factory=Expect)
     rewards: list[str] | None = None  # catalogue rewards chosen (docs/rewards.md)
     stock: dict[str, StrictInt] | None = None  # what each stocked reward has left, programme-wide

@@ -234,7 +234,7 @@ def _receipt(step: Step, number: int, state: CustomerState | None, when: dt.date
         lines.append(item)
     receipt: Json = {"receipt_id": f"R{number + 1}", "customer_id": None if state is None else state.id,
                      "datetime": when.isoformat(), "store_id": step.store_id, "lines": lines}
-    for key in ("channel", "coupons", "rewards"):
+    for key in ("channel", "coupons", "rewards", "tax"):
         if getattr(step, key) is not None:
             receipt[key] = getattr(step, key)
     if step.redeem is not None:  # points to pay with, or "max": receipt JSON's {"points": ...} (docs/state.md)
@@ -256,5 +256,6 @@ def project(o: Outcome) -> Json:
         "coupons": [dict(c) for c in o.coupons or ()],
         "issued": [c["series"] for c in o.changes or () if c.get("op") == "coupon_issue"],
         "events": [dict(e) for e in o.events or ()],
+        "tax": o.tax,
     }
 

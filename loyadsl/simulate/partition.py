@@ -36,7 +36,7 @@ from typing import IO, Any
 
 import msgspec
 
-from loyadsl.runtime.model import Line, Receipt, utc_seconds
+from loyadsl.runtime.model import Line, Receipt, _mix, utc_seconds
 
 from .inputs import Record
 
@@ -86,11 +86,13 @@ def record_utc(record: Record) -> int:
 
 def receipt_fields(receipt: Receipt) -> tuple[Any, ...]:
     """A validated receipt as plain values (``marshal`` writes them), from which ``receipt_of``
-    rebuilds it: every slot (the time as text), each line as all its fields in order."""
+    rebuilds it: every slot (the time as text), each line as all its fields in order, and the receipt's
+    tax setting, from which its mix of line kinds and tax is made again (docs/commerce.md)."""
     return (receipt.receipt_id, receipt.customer_id, receipt.datetime.isoformat(), receipt.utc, receipt.store,
             receipt.channel, receipt.currency, receipt.coupons, receipt.redeem, receipt.certificates,
             receipt.stateful, receipt.total, receipt.units, receipt.ordered, receipt.floors,
-            tuple([_line_fields(line) for line in receipt.lines]), receipt.rewards)
+            tuple([_line_fields(line) for line in receipt.lines]), receipt.rewards,
+            None if receipt.mix is None else receipt.mix.tax)
 
 
 def receipt_of(fields: tuple[Any, ...]) -> Receipt:
@@ -100,9 +102,10 @@ def receipt_of(fields: tuple[Any, ...]) -> Receipt:
     receipt = _new_receipt(Receipt)
     (receipt.receipt_id, receipt.customer_id, when, receipt.utc, receipt.store, receipt.channel, receipt.currency,
      receipt.coupons, receipt.redeem, receipt.certificates, receipt.stateful, receipt.total, receipt.units,
-     receipt.ordered, receipt.floors, lines, receipt.rewards) = fields
+     receipt.ordered, receipt.floors, lines, receipt.rewards, tax) = fields
     receipt.datetime = dt.datetime.fromisoformat(when)
     receipt.lines = tuple([Line(*line) for line in lines])
+    receipt.mix = _mix(receipt.lines, tax)
     return receipt
 
 

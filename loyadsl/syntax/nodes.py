@@ -648,6 +648,24 @@ class Header(Node):
     timezone: str | None = None
     rounding: tuple[Rounding, ...] = ()
     allocation: str | None = None  # largest_remainder | largest_line
+    tax: TaxSetting | None = None  # docs/commerce.md
+    totals: TotalsSetting | None = None  # the line kinds receipt.total counts
+
+
+@dataclass(frozen=True)
+class TaxSetting(Node):
+    """``tax included|excluded [RATE] [basis gross|net]`` (docs/commerce.md)."""
+
+    prices: str
+    rate: PercentLit | None = None
+    basis: str | None = None
+
+
+@dataclass(frozen=True)
+class TotalsSetting(Node):
+    """``totals goods, delivery``: the line kinds ``receipt.total`` counts (docs/commerce.md)."""
+
+    kinds: tuple[str, ...]
 
 
 @dataclass(frozen=True)

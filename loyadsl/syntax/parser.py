@@ -73,7 +73,7 @@ STARTS = ("module", "expr_input", "actions_input", "clause_input", "group_item_i
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CURRENCY_SYMBOLS = {"₽": "RUB", "$": "USD", "€": "EUR", "₴": "UAH", "₸": "KZT"}
-SUGAR_FIELDS = ("category", "sku", "brand")
+SUGAR_FIELDS = ("category", "sku", "brand", "kind")
 # Keywords are contextual, so `points` or `group` may name a group. These words may not name anything:
 # where a list, a template parameter or a combo part is used, they would read as operators (LOY104).
 RESERVED_WORDS = frozenset({"and", "or", "not", "in", "true", "false"})
@@ -683,6 +683,16 @@ class _Builder(TriggerRules):
     def allocation(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         return "allocation", {"allocation": str(children[0])}, self._span(meta)
 
+    def tax_setting(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        prices, rate, basis = children
+        setting = n.TaxSetting(str(prices), None if rate is None else self._percent(rate),
+                               None if basis is None else str(basis), span=self._span(meta))
+        return "tax", {"tax": setting}, self._span(meta)
+
+    def totals_setting(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
+        setting = n.TotalsSetting(tuple(str(kind) for kind in children), span=self._span(meta))
+        return "totals", {"totals": setting}, self._span(meta)
+
     def import_decl(self, meta: Any, children: list[Any]) -> n.Import:
         return n.Import(self._string(children[0]), span=self._span(meta))
 
@@ -1260,6 +1270,13 @@ class _Builder(TriggerRules):
 
     def on_lines(self, meta: Any, children: list[Any]) -> n.Target:
         return n.Target(children[0], span=self._span(meta))
+
+    def on_delivery(self, meta: Any, children: list[Any]) -> n.Target:
+        """``on delivery``: sugar for ``on lines where kind "delivery"`` (docs/commerce.md)."""
+        span = self._span(meta)
+        kind = n.Membership(n.Ref(("kind",), span=span), n.SetLit((n.StringLit("delivery", span=span),), span=span),
+                            span=span)
+        return n.Target(n.Selection(kind, span=span), span=span)
 
     def selection(self, meta: Any, children: list[Any]) -> n.Selection:
         return n.Selection(children[0], span=self._span(meta))

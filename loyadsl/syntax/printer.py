@@ -23,7 +23,7 @@ from loyadsl.syntax.trivia import Pos, Trivia
 
 INDENT = "    "
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SUGAR_FIELDS = ("category", "sku", "brand")
+SUGAR_FIELDS = ("category", "sku", "brand", "kind")
 _MULTIPLIER = re.compile(r"x[0-9]")
 
 # Binding strength, loosest first; an operand printed where a stronger one is needed gets parentheses.
@@ -302,6 +302,12 @@ def _header(h: n.Header, src: Trivia) -> list[Line]:
     lines += [Line(1, f"rounding {r.target} {r.mode}", *_whole(r)) for r in h.rounding]
     if h.allocation is not None:
         lines.append(_setting(src, h, "allocation", f"allocation {h.allocation}"))
+    if h.tax is not None:
+        rate = "" if h.tax.rate is None else f" {format_expr(h.tax.rate)}"
+        basis = "" if h.tax.basis is None else f" basis {h.tax.basis}"
+        lines.append(_setting(src, h, "tax", f"tax {h.tax.prices}{rate}{basis}"))
+    if h.totals is not None:
+        lines.append(_setting(src, h, "totals", f"totals {', '.join(h.totals.kinds)}"))
     version = "" if h.version is None else f" version {quote(h.version)}"
     return _block(src, h, f"programme {quote(h.name)}{version}", lines)
 
@@ -479,6 +485,8 @@ def _one_line_action(action: n.Action) -> str:
 
 
 def _target(target: n.Target) -> str:
+    if target.selection is not None and _delivery(target.selection.predicate):
+        return " on delivery"
     return " on receipt" if target.selection is None else f" on {format_selection(target.selection)}"
 
 
@@ -683,3 +691,10 @@ def format_trigger_action(a: n.TriggerAction) -> str:
     if a.kind == "add" and a.amount is not None:
         return f"add {format_expr(a.amount)} to {a.target}"
     return "send " + " else ".join(f"{s.channel} {quote(s.text)}" for s in a.sends)
+
+
+def _delivery(e: n.Expr | None) -> bool:
+    """Whether a selection's predicate is ``kind "delivery"``, printed ``on delivery`` (docs/commerce.md)."""
+    return (isinstance(e, n.Membership) and not e.negated and isinstance(e.item, n.Ref) and e.item.path == ("kind",)
+            and isinstance(e.collection, n.SetLit) and len(e.collection.items) == 1
+            and isinstance(e.collection.items[0], n.StringLit) and e.collection.items[0].value == "delivery")

@@ -320,7 +320,7 @@ class _Reader:
 
     def header(self, node: Node) -> n.Header | None:
         pairs = self.mapping(node, "`programme`", ("name", "version", "currency", "minor", "points", "timezone",
-                                                   "rounding", "allocation"))
+                                                   "rounding", "allocation", "tax", "totals"))
         if pairs is None:
             return None
         name = self.text(self.required(pairs, "name", "`programme`"), "the programme name", required=True)
@@ -356,8 +356,41 @@ class _Reader:
             timezone=self.text(pairs.get("timezone"), "the time zone"),
             rounding=tuple(rounding),
             allocation=None if allocation_node is None else self.name(allocation_node, "an allocation mode"),
+            tax=self.tax_setting(pairs.get("tax")),
+            totals=self.totals(pairs.get("totals")),
             span=self.span(node),
         )
+
+    def tax_setting(self, node: Node | None) -> n.TaxSetting | None:
+        """``tax: {prices: excluded, rate: 20%, basis: gross}`` (docs/commerce.md)."""
+        if node is None:
+            return None
+        found = self.mapping(node, "`tax`", ("prices", "rate", "basis"))
+        if found is None:
+            return None
+        prices = self.name(self.required(found, "prices", "`tax`"), "the tax mode")
+        rate = None
+        if found.get("rate") is not None:
+            text = self.text(found.get("rate"), "the tax rate")
+            rate_node = found.get("rate")
+            if not isinstance(rate_node, ScalarNode):
+                self.fail(found.get("rate") or node, "the tax rate must be a percentage, like `20%`")
+                return None
+            expr, diags = parse_expression(text or "", self.file, *self.where(rate_node))
+            self.embedded(diags)
+            if not isinstance(expr, n.PercentLit):
+                self.fail(rate_node, "the tax rate must be a percentage, like `20%`")
+                return None
+            rate = expr
+        basis = None if found.get("basis") is None else self.name(found.get("basis"), "the tax basis")
+        return None if prices is None else n.TaxSetting(prices, rate, basis, span=self.span(node))
+
+    def totals(self, node: Node | None) -> n.TotalsSetting | None:
+        """``totals: [goods, delivery]``: the line kinds receipt.total counts."""
+        if node is None:
+            return None
+        return n.TotalsSetting(tuple(kind for item in self.sequence(node, "`totals`")
+                                     if (kind := self.name(item, "a line kind")) is not None), span=self.span(node))
 
     def money(self, node: Node | None, what: str) -> n.MoneyLit | None:
         value = self.text(node, what)
@@ -874,6 +907,15 @@ def _header_yaml(h: n.Header) -> dict[str, Any]:
         out["rounding"] = _pairs_yaml([(r.target, r.mode) for r in h.rounding])
     if h.allocation is not None:
         out["allocation"] = h.allocation
+    if h.tax is not None:
+        tax = _Flow(prices=h.tax.prices)
+        if h.tax.rate is not None:
+            tax["rate"] = format_expr(h.tax.rate)
+        if h.tax.basis is not None:
+            tax["basis"] = h.tax.basis
+        out["tax"] = tax
+    if h.totals is not None:
+        out["totals"] = _FlowList(h.totals.kinds)
     return out
 
 

@@ -41,7 +41,7 @@ class _Payer(_Receipt):
         takes: list[Change] = []
         if redeem is not None and self.state is not None and ledger.decls.redemption is not None:
             points, by_points, limited_by, takes = self._redeem(left, redeem, sold)
-        remaining = [0 if s else a - p for a, p, s in zip(left, by_points, sold, strict=True)]
+        remaining = [0 if s else max(a - p, 0) for a, p, s in zip(left, by_points, sold, strict=True)]  # >= 0
         by_certificates = [0] * n
         report: list[dict[str, Any]] = []
         spends: list[Change] = []
@@ -68,7 +68,7 @@ class _Payer(_Receipt):
         excluded = set()
         if rules.exclude is not None:
             excluded = {line.index for line in ledger.matchers[rules.exclude](self.lines, self.view)}
-        eligible = [0 if (i in excluded or sold[i]) else left[i] for i in range(n)]
+        eligible = [0 if (i in excluded or sold[i]) else max(left[i], 0) for i in range(n)]  # 0: a negative line
         base = sum(eligible)
         payable = sum(left)
         wanted = available if redeem == "max" else min(int(redeem), available)
