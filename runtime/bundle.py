@@ -49,6 +49,7 @@ from .declarations import (
     Expiry,
     Level,
     Redemption,
+    RedemptionLimit,
     Referral,
     StateDecls,
     TierPeriod,
@@ -998,6 +999,25 @@ def _campaign_state(c: dict[str, Any], path: str, state: StateDecls) -> Campaign
         b = _obj(raw_budget, f"{path}.budget")
         budget = Budget(_choice(_field(b, "kind", f"{path}.budget"), f"{path}.budget.kind", ("money", "points")),
                         _int(_field(b, "amount", f"{path}.budget"), f"{path}.budget.amount", 0))
-    if account is None and coupon is None and usage_limit is None and budget is None:
+    redemptions = _redemption_limits(c.get("redemptions", []), f"{path}.redemptions")
+    if account is None and coupon is None and usage_limit is None and budget is None and not redemptions:
         return NO_CAMPAIGN_STATE
-    return CampaignState(account, coupon, usage_limit, budget)
+    return CampaignState(account, coupon, usage_limit, budget, redemptions)
+
+
+def _redemption_limits(value: Any, path: str) -> tuple[RedemptionLimit, ...]:
+    """A campaign's optional ``redemptions``: ``[{"count": N >= 1, "store": bool, "day": bool}]``, one per
+    scope (runtime/redemptions.py)."""
+    if not isinstance(value, list):
+        _fail(path, "expected a list")
+    out: list[RedemptionLimit] = []
+    for k, raw in enumerate(value):
+        item = _obj(raw, f"{path}[{k}]")
+        flags = [_field(item, key, f"{path}[{k}]") for key in ("store", "day")]
+        if not all(isinstance(f, bool) for f in flags):
+            _fail(f"{path}[{k}]", "`store` and `day` must be true or false")
+        limit = RedemptionLimit(_int(_field(item, "count", f"{path}[{k}]"), f"{path}[{k}].count", 1), *flags)
+        if any((x.store, x.day) == (limit.store, limit.day) for x in out):
+            _fail(f"{path}[{k}]", "a second limit of the same scope")
+        out.append(limit)
+    return tuple(out)

@@ -183,6 +183,11 @@ CODES: dict[str, str] = {
     "LOY818": "customers file cannot be read",
     "LOY819": "internal server error",
     "LOY999": "internal error: a bug in loyadsl",
+    # LOY290-LOY299, LOY570-LOY579: programme-wide usage limits, anti-fraud limits, staff and partners
+    # (issue 17, features 4 and 9; docs/limits-fraud.md)
+    "LOY290": "usage limit below one",
+    "LOY291": "usage limit scope unknown or repeated",
+    "LOY570": "usage limit reached between calculate and apply",
 }
 
 

@@ -130,6 +130,23 @@ class Budget:
 
 
 @dataclass(frozen=True, slots=True)
+class RedemptionLimit:
+    """``redemptions COUNT [per store] [per day]``."""
+
+    count: int
+    store: bool = False
+    day: bool = False
+
+    @property
+    def scope(self) -> str:
+        parts = [p for p, on in (("per store", self.store), ("per day", self.day)) if on]
+        return " ".join(parts) or "overall"
+
+    def to_dict(self) -> dict[str, int | bool]:
+        return {"count": self.count, "store": self.store, "day": self.day}
+
+
+@dataclass(frozen=True, slots=True)
 class StateDecls:
     """Everything the programme declares about state; empty when it declares nothing."""
 
@@ -162,6 +179,7 @@ class CampaignState:
     coupon: str | None = None
     usage_limit: UsageLimit | None = None
     budget: Budget | None = None
+    redemptions: tuple[RedemptionLimit, ...] = ()  # `redemptions N [per store] [per day]` (programme-wide)
 
 
 NO_CAMPAIGN_STATE = CampaignState()

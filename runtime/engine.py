@@ -271,12 +271,15 @@ class Engine:
         explain: bool = False,
         budgets: Mapping[str, int] | None = None,
         hints: bool = False,
+        redemptions: Mapping[str, int] | None = None,
     ) -> Outcome:
         """Evaluate one receipt. ``now`` replaces the receipt's time for windows (and for the state);
         ``explain`` fills ``trace`` and rejection details. ``budgets``: what each budget-limited
         campaign has left, programme-wide, as the host keeps it (None: budgets are not enforced, only
         recorded; a campaign missing from the mapping has its whole declared budget). ``hints``: the
-        outcome's ``hints`` say what nearly applied campaigns lack (runtime/explain.py, ``gap``)."""
+        outcome's ``hints`` say what nearly applied campaigns lack (runtime/explain.py, ``gap``).
+        ``redemptions``: the uses of programme-wide usage limits so far, by ``redemption_key``, as the
+        host keeps them (None: the limits are recorded as changes, not enforced; runtime/redemptions.py)."""
         if not isinstance(receipt, Receipt):
             if type(receipt) is dict and "return_of" in receipt:
                 raise ReceiptError("a return is not a sale: refund it with Engine.refund(original outcome, returned "
@@ -303,7 +306,7 @@ class Engine:
             cu = view(state, self.bundle.state, utc, self.local_date)
         expired = [c["code"] for c in lead if c["op"] == "coupon_expire"] if receipt.coupons else ()
         session = self.ledger.open(receipt.receipt_id, state, cu, utc, receipt.lines, receipt.coupons, budgets,
-                                   expired)
+                                   expired, redemptions, receipt.store)
         return self._run(receipt, cu, utc, explain, session, lead, lead_events, hints)
 
     def _run(self, receipt: Receipt, cu: CustomerView, utc: int, explain: bool, session: Session | None,

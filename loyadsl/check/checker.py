@@ -15,12 +15,13 @@ from pathlib import Path
 from loyadsl.check import lints
 from loyadsl.check import types as t
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
+from loyadsl.check.redemptions import redemption_limit
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
 from loyadsl.check.types import Type
 from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, warning
-from loyadsl.runtime.declarations import Budget, UsageLimit
+from loyadsl.runtime.declarations import Budget, RedemptionLimit, UsageLimit
 from loyadsl.runtime.limits import MAX_DATE, MAX_DURATION_DAYS, MAX_MINOR_DIGITS, MAX_VALUE, MIN_DATE
 from loyadsl.runtime.money import div_round
 from loyadsl.runtime.opcodes import Op
@@ -109,6 +110,7 @@ class _Draft:
     coupon: str | None = None
     budget: Budget | None = None
     usage_limit: UsageLimit | None = None
+    redemptions: list[RedemptionLimit] = field(default_factory=list)
 
 
 class Checker:
@@ -338,6 +340,7 @@ class Checker:
             limit_applications=d.limits.get("applications"), max_discount=d.limits.get("discount"),
             max_points=d.limits.get("points"), multiplier_base=d.multiplier_base, span=c.span, account=account,
             coupon=d.coupon, usage_limit=d.usage_limit, budget=d.budget, arm=gate,
+            redemptions=tuple(d.redemptions),
         )
 
     def _campaign_clauses(self, c: n.CampaignDecl) -> tuple[list[tuple[n.Clause, Scope]], str | None] | None:
@@ -501,6 +504,15 @@ class Checker:
 
     def _clause_ArmClause(self, c: n.CampaignDecl, clause: n.ArmClause, scope: Scope, d: _Draft) -> None:
         """Arms are checked with the group's, over all of the campaign's clauses (``arm_gate``)."""
+
+    def _clause_RedemptionsClause(self, c: n.CampaignDecl, clause: n.RedemptionsClause, scope: Scope,
+                                  d: _Draft) -> None:
+        count = self._constant_int(clause.value, scope, t.COUNT, "a redemption limit")
+        limit = redemption_limit(c.name, clause, count, d.redemptions, self.report)
+        if limit is None:
+            d.ok = False
+        else:
+            d.redemptions.append(limit)
 
     def _campaign_account(self, c: n.CampaignDecl, accruals: list[n.Accrue]) -> tuple[bool, str | None]:
         """(ok, the one account the campaign's accruals go to): the default one without `to`, also

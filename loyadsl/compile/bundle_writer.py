@@ -55,6 +55,8 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
                 "budget": _budget(c.budget),
             }
         )
+        if c.redemptions:  # (a key only when set, as `arm`)
+            campaigns[-1]["redemptions"] = [limit.to_dict() for limit in c.redemptions]
         if c.arm is not None:  # (a key only when set: a programme without experiments keeps its format 2 bytes)
             campaigns[-1]["arm"] = _arm_gate(c.arm, programme.experiments)
     state = state_section(programme.state, pool)

@@ -16,6 +16,7 @@ from loyadsl.runtime.declarations import (
     Budget,
     CertificateSeries,
     CouponSeries,
+    RedemptionLimit,
     Referral,
     Tiers,
     UsageLimit,
@@ -186,6 +187,7 @@ class ICampaign:
     usage_limit: UsageLimit | None = None  # `limit N per day..customer`
     budget: Budget | None = None
     arm: ArmGate | None = None  # `arm coffee.treatment` (on the campaign or its group)
+    redemptions: tuple[RedemptionLimit, ...] = ()  # `redemptions N [per store] [per day]`
 
 
 @dataclass(frozen=True)

@@ -353,6 +353,15 @@ class ArmClause(Clause):
     ref: ArmRef
 
 
+@dataclass(frozen=True)
+class RedemptionsClause(Clause):
+    """``redemptions 1000``, ``redemptions 50 per store per day``: the first N uses of the campaign over
+    all customers, overall or per store and/or per local day (docs/limits-fraud.md)."""
+
+    value: Expr
+    per: tuple[str, ...] = ()  # "store", "day" (in the order written)
+
+
 # ----------------------------------------------------------------------------------------- declarations
 
 

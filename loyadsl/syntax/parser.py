@@ -1075,6 +1075,10 @@ class _Builder(Transformer):
     def c_arm(self, meta: Any, children: list[Any]) -> n.ArmClause:
         return n.ArmClause(children[0], span=self._span(meta))
 
+    def c_redemptions(self, meta: Any, children: list[Any]) -> n.RedemptionsClause:
+        value, *per = children
+        return n.RedemptionsClause(value, tuple(str(p) for p in per), span=self._span(meta))
+
     def clause_input(self, meta: Any, children: list[Any]) -> n.Clause:
         return children[0]
 

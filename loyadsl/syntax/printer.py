@@ -304,6 +304,7 @@ def clause_keyword(clause: n.Clause) -> str:
         n.WeekdaysClause: "weekdays", n.HoursClause: "hours", n.AudienceClause: "audience",
         n.WhenClause: "when", n.ThenClause: "then", n.CouponClause: "coupon", n.BudgetClause: "budget",
         n.ArmClause: "arm",
+        n.RedemptionsClause: "redemptions",
     }[type(clause)]
 
 
@@ -347,6 +348,8 @@ def clause_value(clause: n.Clause) -> str:
         return format_expr(clause.value)
     if isinstance(clause, n.ArmClause):
         return format_arm_ref(clause.ref)
+    if isinstance(clause, n.RedemptionsClause):
+        return format_expr(clause.value) + "".join(f" per {p}" for p in clause.per)
     raise TypeError(f"no one-line value for {clause!r}")
 
 

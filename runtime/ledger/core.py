@@ -46,7 +46,7 @@ class Ledger:
         self.campaigns: dict[str, CampaignState] = {c.name: c.state for c in bundle.campaigns}
         self.gated = frozenset(c.index for c in bundle.campaigns
                                if c.state.coupon is not None or c.state.usage_limit is not None
-                               or c.state.budget is not None)
+                               or c.state.budget is not None or bool(c.state.redemptions))
 
     # -------------------------------------------------------------------------------- conversions
     def money_of(self, points: int) -> int:
@@ -73,9 +73,11 @@ class Ledger:
         return (state.account if state is not None else None) or self.default_account
 
     def open(self, receipt_id: str, state: CustomerState | None, view: CustomerView, utc: int, lines: Sequence[Line],
-             coupons: Sequence[str], budgets: Mapping[str, int] | None, expired: Sequence[str] = ()) -> Session:
+             coupons: Sequence[str], budgets: Mapping[str, int] | None, expired: Sequence[str] = (),
+             redemptions: Mapping[str, int] | None = None, store: str | None = None) -> Session:
         """A receipt's session on a state already advanced to ``utc`` (None: anonymous) and its view;
-        ``expired``: coupon codes that advancing to ``utc`` just took away."""
-        return Session(self, receipt_id, state, view, utc, lines, coupons, budgets, expired)
+        ``expired``: coupon codes that advancing to ``utc`` just took away; ``redemptions``: the uses of
+        programme-wide usage limits so far (runtime/redemptions.py), ``store`` the receipt's."""
+        return Session(self, receipt_id, state, view, utc, lines, coupons, budgets, expired, redemptions, store)
 
 

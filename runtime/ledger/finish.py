@@ -51,6 +51,7 @@ class _Finisher(_Receipt):
             changes += self._qualify(left, events)
             changes += self._usage(applied, given)
         changes += self._budgets(applied, given)
+        changes += self._redemptions(applied, given)
         if known:
             changes += self._referral(left, debts, events)
             changes.append({"op": "receipt", "receipt": rid, "delta": 1})
@@ -162,6 +163,20 @@ class _Finisher(_Receipt):
                 if delta:
                     out.append({"op": "budget", "campaign": campaign, "kind": cs.budget.kind, "delta": delta,
                                 "receipt": self.receipt_id})
+        return out
+
+    def _redemptions(self, applied: Sequence[tuple[str, Sequence[Request]]],
+                     given: Mapping[str, tuple[int, int]]) -> list[Change]:
+        """One use of each programme-wide usage limit of each applied campaign that gave something (as
+        ``_usage``): the reservation the host commits (runtime/redemptions.py)."""
+        out: list[Change] = []
+        for campaign, requests in applied:
+            cs = self.ledger.campaigns.get(campaign)
+            if cs is not None and cs.redemptions and (requests or any(given.get(campaign, (0, 0)))):
+                for limit in cs.redemptions:
+                    store, day = self.redemption_scope(limit)
+                    out.append({"op": "redemption", "campaign": campaign, "store": store, "day": day,
+                                "limit": limit.count, "delta": 1, "receipt": self.receipt_id})
         return out
 
     def _record(self, left: Sequence[int], payment: Payment) -> dict[str, Any]:

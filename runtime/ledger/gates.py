@@ -11,6 +11,7 @@ from ..money import ceil_div
 from ..state import (
     Coupon,
 )
+from ..state.redemption import redemption_key
 from .base import _Receipt
 from .splits import Request
 
@@ -93,6 +94,19 @@ class _Gates(_Receipt):
             if left <= 0:
                 self.notes[campaign] = f"the {budget.kind} budget of {budget.amount} is spent"
                 return "budget_exhausted"
+        if cs.redemptions and self.redemptions is not None:
+            return self._redemption_gate(campaign, cs)
+        return None
+
+    def _redemption_gate(self, campaign: str, cs: CampaignState) -> str | None:
+        """``limit_reached`` when one of the campaign's programme-wide usage limits has no use left."""
+        used = self.redemptions or {}
+        for limit in cs.redemptions:
+            store, day = self.redemption_scope(limit)
+            count = used.get(redemption_key(campaign, store, day), 0)
+            if count >= limit.count:
+                self.notes[campaign] = f"its {limit.count} redemptions {limit.scope} are used"
+                return "limit_reached"
         return None
 
     def discount_room(self, campaign: str, cs: CampaignState) -> int | None:

@@ -123,7 +123,7 @@ class _Undo:
             self.changes.append({"op": "coupon_unuse", "code": c.code, "series": c.series, "campaign": c.campaign,
                                  "receipt": self.rid})
 
-    def _back_negate(self, c: kinds.UsageChange | kinds.Budget, full: bool, cards: Cards) -> None:
+    def _back_negate(self, c: kinds.UsageChange | kinds.Budget | kinds.RedemptionChange, full: bool, cards: Cards) -> None:
         if full:
             self.changes.append(c._replace(delta=-c.delta).to_dict())
 
@@ -393,4 +393,5 @@ RETURNS: dict[type[kinds.Change], Return] = {
     kinds.CounterChange: _Undo._back_counter, kinds.QualifyChange: _Undo._back_qualify, kinds.CouponUse: _Undo._back_coupon_use,
     kinds.UsageChange: _Undo._back_negate, kinds.Budget: _Undo._back_negate, kinds.CouponIssue: _Undo._back_coupon_issue,
     kinds.ReceiptChange: _Undo._back_receipt,
+    kinds.RedemptionChange: _Undo._back_negate,
 }

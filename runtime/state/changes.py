@@ -28,6 +28,7 @@ from .coupons import (
     CouponUse,
 )
 from .records import _SET_PRIVATE, AccountState, CustomerState, _clone
+from .redemption import RedemptionChange
 from .tiers import QualifyChange, TierChange
 
 
@@ -107,6 +108,7 @@ CHANGES: dict[str, type[Change]] = {
     "usage": UsageChange, "budget": Budget, "receipt": ReceiptChange, "referral": ReferralChange,
     "transfer": Transfer, "returned": ReturnedChange,
     "applied": Applied, "unapplied": Unapplied,
+    "redemption": RedemptionChange,
 }
 
 
