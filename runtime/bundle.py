@@ -24,6 +24,7 @@ from .bundle_types import (  # the model, re-exported here: its public path is l
     ComboSpec,
     Constant,
     Footprint,
+    FraudLimits,
     Group,
     Instr,
     Limits,
@@ -529,7 +530,37 @@ def _settings(s: dict[str, Any]) -> Settings:
         rounding_points=_choice(_field(rounding, "points", "settings.rounding"), "settings.rounding.points",
                                 ROUNDING_MODES),
         allocation=_choice(get("allocation"), "settings.allocation", ALLOCATION_MODES),
+        fraud=_fraud(s.get("fraud")),
     )
+
+
+def _fraud(value: Any) -> FraudLimits | None:
+    """The optional ``settings.fraud``: ``{"points": [[period, most]], "receipts": [[period, most]],
+    "velocity": [count, seconds] | null}`` (docs/limits-fraud.md)."""
+    if value is None:
+        return None
+    f = _obj(value, "settings.fraud")
+    points = _fraud_rows(_field(f, "points", "settings.fraud"), "settings.fraud.points", ("receipt", *PERIODS))
+    receipts = _fraud_rows(_field(f, "receipts", "settings.fraud"), "settings.fraud.receipts", PERIODS)
+    raw = _field(f, "velocity", "settings.fraud")
+    velocity = None if raw is None else _pair(raw, "settings.fraud.velocity")
+    return FraudLimits(points, receipts, None if velocity is None else (int(velocity[0]), velocity[1]))
+
+
+def _fraud_rows(value: Any, path: str, periods: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    rows = tuple(_pair(row, f"{path}[{i}]", periods) for i, row in enumerate(_list(value, path)))
+    if len({period for period, _ in rows}) != len(rows):
+        _fail(path, "a period appears twice")
+    return tuple((str(period), most) for period, most in rows)
+
+
+def _pair(value: Any, path: str, periods: tuple[str, ...] | None = None) -> tuple[str | int, int]:
+    """``[period, most]`` (or ``[count, seconds]`` without ``periods``), each number at least 1."""
+    pair = _list(value, path)
+    if len(pair) != 2:
+        _fail(path, "expected two items")
+    first = _int(pair[0], f"{path}[0]", 1) if periods is None else _choice(pair[0], f"{path}[0]", periods)
+    return first, _int(pair[1], f"{path}[1]", 1)
 
 
 def _code(value: Any, path: str) -> Code:

@@ -39,6 +39,21 @@ class Manifest:
 
 
 @dataclass(frozen=True, slots=True)
+class FraudLimits:
+    """The programme's anti-fraud limits per card (docs/limits-fraud.md): the most points per period
+    (receipt, day, week, month, year), the most receipts per period, and a velocity flag for more
+    than ``velocity[0]`` receipts in a window of ``velocity[1]`` seconds."""
+
+    points: tuple[tuple[str, int], ...] = ()
+    receipts: tuple[tuple[str, int], ...] = ()
+    velocity: tuple[int, int] | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"points": [list(p) for p in self.points], "receipts": [list(r) for r in self.receipts],
+                "velocity": None if self.velocity is None else list(self.velocity)}
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     currency: str
     minor: int
@@ -48,6 +63,7 @@ class Settings:
     rounding_discount: str
     rounding_points: str
     allocation: str
+    fraud: FraudLimits | None = None  # anti-fraud limits (docs/limits-fraud.md)
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,6 +187,7 @@ CODES: dict[str, str] = {
     # (issue 17, features 4 and 9; docs/limits-fraud.md)
     "LOY290": "usage limit below one",
     "LOY291": "usage limit scope unknown or repeated",
+    "LOY292": "anti-fraud limit below one, with an unknown period, or repeated",
     "LOY570": "usage limit reached between calculate and apply",
 }
 

@@ -25,6 +25,7 @@ from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, LoyaError, ReceiptError
 from .experiments import bucket
 from .explain import Explainer
+from .fraud import Guard
 from .jit import Program, compile_bundle
 from .ledger import Ledger, Refund, Session, receive, refund
 from .limits import MAX_RECEIPT_LINES, MAX_STATIC_COST
@@ -247,6 +248,8 @@ class Engine:
         # state is in play when the programme declares it, a campaign is gated by it, or code reads it
         self._stateful = not bundle.state.empty or any(c.state != NO_CAMPAIGN_STATE for c in bundle.campaigns) \
             or any(instr[0] in _STATE_READS or instr[:2] == (Op.CUSTOMER, "receipts") for code in codes for instr in code)
+        self._fraud = s.fraud  # anti-fraud limits per card (runtime/fraud.py): the stateful path
+        self._stateful = self._stateful or self._fraud is not None
         self.ledger = Ledger(bundle, self._matchers, self._local)
         self._gated = self.ledger.gated
         for group in self.groups:  # a campaign gated by state asks its gate first: it always runs
@@ -371,7 +374,7 @@ class Engine:
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
         head = self._head(receipt, t, points_by_line, points_total, trace)
-        return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints))
+        return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints, None))
 
     def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
                trace: list[str] | None) -> None:
@@ -496,6 +499,8 @@ class Engine:
         points_by_line: list[int] | None = None
         points_total = 0
         accrued: list[tuple[str, Sequence[int]]] = []
+        guard = None if self._fraud is None else \
+            Guard(self._fraud, session.state.usage if session.state is not None else None, session.period, session.utc)
         for camp, accruals, vec, original in pending:
             if paid_basis is not None:  # the payment changed the basis: every accrual anew
                 vec = pricer.points(accruals, paid_basis[0] if original else paid_basis[1], n, ordered)
@@ -510,6 +515,11 @@ class Engine:
                 room = session.points_room(camp.name, camp.state, discount)
                 if room is not None:
                     vec = pricer.cap(vec, room, lines, ordered)
+            if guard is not None:
+                wanted, room = sum(vec), guard.room()
+                if room is not None and wanted > room:
+                    vec = pricer.cap(vec, room, lines, ordered)
+                guard.took(wanted, sum(vec))
             points = tuple(vec)
             total = sum(points)
             points_total += total
@@ -523,7 +533,14 @@ class Engine:
         record, coupons, changes, events = session.finish(
             left, payment, accrued, [(name, requests.get(name, ())) for name in applied], given)
         record["advance"] = len(lead)
-        return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events), t.arms, t.hints))
+        flags = None
+        if guard is not None:
+            changes += guard.changes(receipt.receipt_id)
+            flags = guard.flags()
+            if trace is not None:
+                trace += [f"anti-fraud: {f['flag']} (limit {f['limit']})" for f in flags]
+        return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events), t.arms, t.hints,
+                              flags))
 
     def _too_costly(self, lines: int) -> ReceiptError:
         b = self.bundle

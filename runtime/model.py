@@ -780,6 +780,7 @@ class Outcome(NamedTuple):
     events: tuple[dict[str, Any], ...] | None = None
     arms: dict[str, str | None] | None = None  # per experiment, the customer's arm (None: anonymous); None without
     hints: tuple[dict[str, Any], ...] | None = None  # what nearly applied campaigns lack (evaluate(hints=True))
+    flags: tuple[dict[str, Any], ...] | None = None  # anti-fraud flags (runtime/fraud.py); None without limits
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -804,6 +805,8 @@ class Outcome(NamedTuple):
             out["arms"] = dict(self.arms)
         if self.hints is not None:
             out["hints"] = [dict(h) for h in self.hints]
+        if self.flags is not None:
+            out["flags"] = [dict(f) for f in self.flags]
         return out
 
     @classmethod

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from loyadsl.check import lints
 from loyadsl.check import types as t
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
+from loyadsl.check.fraud import Invalid as InvalidFraud
+from loyadsl.check.fraud import fraud_limits
 from loyadsl.check.redemptions import redemption_limit
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
@@ -140,6 +142,7 @@ class Checker:
             header.currency or "XXX", _digits_or(header.minor, 2), _digits_or(header.points_minor, 0),
             1, "UTC", "floor", "floor", "largest_remainder",
         )
+        settings = self._fraud(header, settings)
         groups = self._check_groups()
         self.experiments, self.broken_experiments = check_experiments(self.table.experiments.values(), self.report)
         state_checker = StateChecker(self)
@@ -263,6 +266,14 @@ class Checker:
             rounding_points=rounding["points"],
             allocation=allocation,
         )
+
+    def _fraud(self, h: n.Header, settings: ir.Settings | None) -> ir.Settings | None:
+        """The settings with the header's anti-fraud limits (checked once the settings are known)."""
+        try:
+            fraud = fraud_limits(h.fraud, lambda e, ty, what: self._constant_int(e, Scope(), ty, what), self.report)
+        except InvalidFraud:
+            return None
+        return None if settings is None else replace(settings, fraud=fraud)
 
     # ------------------------------------------------------------------------------------ groups
 

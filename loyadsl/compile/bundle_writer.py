@@ -91,6 +91,7 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
             "timezone": s.timezone,
             "rounding": {"discount": s.rounding_discount, "points": s.rounding_points},
             "allocation": s.allocation,
+            **({"fraud": s.fraud.to_dict()} if s.fraud is not None else {}),  # (a key only when set)
         },
         "constants": pool.constants,
         "predicates": pool.predicates,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from loyadsl.check.types import Type
 from loyadsl.diagnostics import Span
+from loyadsl.runtime.bundle_types import FraudLimits
 from loyadsl.runtime.declarations import (
     Account,
     Budget,
@@ -230,6 +231,7 @@ class Settings:
     rounding_discount: str
     rounding_points: str
     allocation: str
+    fraud: FraudLimits | None = None  # the header's anti-fraud limits
 
 
 # ----------------------------------------------------------------------------------------- state

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.money import minor_text
 from loyadsl.runtime.opcodes import Op
-from loyadsl.simulate import arms
+from loyadsl.simulate import arms, flags
 
 # per-campaign integer columns, in this order
 CAMPAIGN_FIELDS = ("receipts", "participants", "turnover", "units", "discount", "points_accrued", "points_expired",
@@ -84,6 +84,7 @@ class Tally:
         self.arms = arms.ArmTally()  # experiment arms per customer (simulate/arms.py)
         self.first: int | None = None
         self.last: int | None = None
+        self.flags: dict[str, int] = {}  # anti-fraud flag -> receipts (simulate/flags.py)
 
     # ------------------------------------------------------------------------------ adding
     def campaign(self, name: str) -> list[int]:
@@ -160,6 +161,7 @@ class Tally:
         for name, gifts in other.gifts.items():
             self.gifts.setdefault(name, []).extend(gifts)
         self.arms.merge(other.arms)
+        flags.merge(self.flags, other.flags)
         for seen in (other.first, other.last):
             if seen is not None:
                 self.see_day(seen)
@@ -277,6 +279,7 @@ def build(
         "assumptions": assumptions(totals, bundle, input_counts),
         "assertions": [],
         **experiments,
+        **({"flags": flags.section(tally.flags)} if s.fraud is not None else {}),
     }
 
 

@@ -584,6 +584,17 @@ class Rounding(Node):
 
 
 @dataclass(frozen=True)
+class FraudSetting(Node):
+    """A programme header's anti-fraud limit: ``max points 5000 per day`` (kind points),
+    ``max receipts 10 per day`` (receipts), ``velocity 3 per 10 minutes`` (velocity)."""
+
+    kind: str  # points | receipts | velocity
+    value: Expr
+    per: str | None = None  # points, receipts: receipt | day | week | month | year
+    window: Expr | None = None  # velocity: a duration
+
+
+@dataclass(frozen=True)
 class Header(Node):
     name: str
     version: str | None = None
@@ -594,6 +605,7 @@ class Header(Node):
     timezone: str | None = None
     rounding: tuple[Rounding, ...] = ()
     allocation: str | None = None  # largest_remainder | largest_line
+    fraud: tuple[FraudSetting, ...] = ()  # anti-fraud limits (docs/limits-fraud.md)
 
 
 @dataclass(frozen=True)

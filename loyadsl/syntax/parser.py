@@ -632,14 +632,18 @@ class _Builder(Transformer):
             version = self._string(version_tok) if version_tok.type == "STRING" else str(version_tok)
         fields: dict[str, Any] = {}
         rounding: list[n.Rounding] = []
+        fraud: list[n.FraudSetting] = []
         seen: dict[str, Span | None] = {}
         for key, value, span in settings:
             if key == "rounding":
                 rounding.append(value)
                 continue
+            if key == "fraud":
+                fraud.append(value)
+                continue
             self._once(seen, key, span, "the programme header")
             fields.update(value)
-        return n.Header(name, version, rounding=tuple(rounding), **fields, span=self._span(meta))
+        return n.Header(name, version, rounding=tuple(rounding), **fields, fraud=tuple(fraud), span=self._span(meta))
 
     def currency(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         code, minor = children
@@ -662,6 +666,20 @@ class _Builder(Transformer):
 
     def allocation(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         return "allocation", {"allocation": str(children[0])}, self._span(meta)
+
+    def fraud_max_points(self, meta: Any, children: list[Any]) -> tuple[str, n.FraudSetting, Span | None]:
+        value, per = children
+        if isinstance(value, n.NumberLit):  # `max points 5000 per day`: the unit is implied
+            value = n.PointsLit(value.text, span=value.span)
+        return "fraud", n.FraudSetting("points", value, per, span=self._span(meta)), self._span(meta)
+
+    def fraud_max_receipts(self, meta: Any, children: list[Any]) -> tuple[str, n.FraudSetting, Span | None]:
+        value, per = children
+        return "fraud", n.FraudSetting("receipts", value, per, span=self._span(meta)), self._span(meta)
+
+    def fraud_velocity(self, meta: Any, children: list[Any]) -> tuple[str, n.FraudSetting, Span | None]:
+        value, window = children
+        return "fraud", n.FraudSetting("velocity", value, window=window, span=self._span(meta)), self._span(meta)
 
     def import_decl(self, meta: Any, children: list[Any]) -> n.Import:
         return n.Import(self._string(children[0]), span=self._span(meta))

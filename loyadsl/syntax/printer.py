@@ -268,6 +268,15 @@ def format_template_use(use: n.TemplateUse) -> str:
     return f"{use.template}({', '.join(f'{a.name} = {format_expr(a.value)}' for a in use.args)})"
 
 
+def format_fraud(f: n.FraudSetting) -> str:
+    """An anti-fraud limit of the header, as written (``max points 5000 per day``)."""
+    if f.kind == "velocity":
+        assert f.window is not None
+        return f"velocity {format_expr(f.value)} per {format_expr(f.window)}"
+    value = f.value.amount if isinstance(f.value, n.PointsLit) else format_expr(f.value)
+    return f"max {f.kind} {value} per {f.per}"
+
+
 def _header(h: n.Header, src: Trivia) -> list[Line]:
     lines = []
     if h.currency is not None:
@@ -282,6 +291,7 @@ def _header(h: n.Header, src: Trivia) -> list[Line]:
     lines += [Line(1, f"rounding {r.target} {r.mode}", *_whole(r)) for r in h.rounding]
     if h.allocation is not None:
         lines.append(_setting(src, h, "allocation", f"allocation {h.allocation}"))
+    lines += [Line(1, format_fraud(f), *_whole(f)) for f in h.fraud]
     version = "" if h.version is None else f" version {quote(h.version)}"
     return _block(src, h, f"programme {quote(h.name)}{version}", lines)
 

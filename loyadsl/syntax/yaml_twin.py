@@ -306,7 +306,7 @@ class _Reader:
 
     def header(self, node: Node) -> n.Header | None:
         pairs = self.mapping(node, "`programme`", ("name", "version", "currency", "minor", "points", "timezone",
-                                                   "rounding", "allocation"))
+                                                   "rounding", "allocation", "fraud"))
         if pairs is None:
             return None
         name = self.text(self.required(pairs, "name", "`programme`"), "the programme name", required=True)
@@ -342,8 +342,36 @@ class _Reader:
             timezone=self.text(pairs.get("timezone"), "the time zone"),
             rounding=tuple(rounding),
             allocation=None if allocation_node is None else self.name(allocation_node, "an allocation mode"),
+            fraud=self.fraud(pairs.get("fraud")),
             span=self.span(node),
         )
+
+    def fraud(self, node: Node | None) -> tuple[n.FraudSetting, ...]:
+        """``fraud: {max points per day: 20000, max receipts per day: 10, velocity: 3 per 10 minutes}``."""
+        out: list[n.FraudSetting] = []
+        for key_text, key, value in [] if node is None else self.pairs(node, "`fraud`"):
+            words = key_text.split()
+            if key_text == "velocity":
+                text = self.text(value, "a velocity", required=True)
+                if text is None or not isinstance(value, ScalarNode):
+                    continue
+                count, _, window = text.partition(" per ")
+                line, col = self.where(value)
+                first, d1 = parse_expression(count, self.file, line, col)
+                second, d2 = parse_expression(window, self.file, line, col + len(count) + 5)
+                self.embedded(d1 + d2)
+                if first is not None and second is not None:
+                    out.append(n.FraudSetting("velocity", first, window=second, span=self.span(value)))
+            elif len(words) == 4 and words[:1] == ["max"] and words[1] in ("points", "receipts") and words[2] == "per":
+                expr = self.expression(value, f"the {key_text}")
+                if isinstance(expr, n.NumberLit) and words[1] == "points":
+                    expr = n.PointsLit(expr.text, span=expr.span)
+                if expr is not None:
+                    out.append(n.FraudSetting(words[1], expr, words[3], span=self.span(value)))
+            else:
+                self.fail(key, f"unknown anti-fraud limit `{key_text}`",
+                          "write `max points per PERIOD`, `max receipts per PERIOD` or `velocity`")
+        return tuple(out)
 
     def money(self, node: Node | None, what: str) -> n.MoneyLit | None:
         value = self.text(node, what)
@@ -788,7 +816,17 @@ def _header_yaml(h: n.Header) -> dict[str, Any]:
         out["rounding"] = _pairs_yaml([(r.target, r.mode) for r in h.rounding])
     if h.allocation is not None:
         out["allocation"] = h.allocation
+    if h.fraud:
+        out["fraud"] = _pairs_yaml([_fraud_yaml(f) for f in h.fraud])
     return out
+
+
+def _fraud_yaml(f: n.FraudSetting) -> tuple[str, Any]:
+    if f.kind == "velocity":
+        assert f.window is not None
+        return "velocity", f"{format_expr(f.value)} per {format_expr(f.window)}"
+    value = f.value.amount if isinstance(f.value, n.PointsLit) else format_expr(f.value)
+    return f"max {f.kind} per {f.per}", _scalar(value)
 
 
 def _pairs_yaml(pairs: list[tuple[str, Any]]) -> Any:

@@ -9,7 +9,8 @@ Steps: ``{"receipt": R}`` (calculate, then apply), ``{"calculate": R}`` (only ev
 they were), ``{"return": "ID", "now": T}`` (a full return, committed the same way). Each step's
 result: ``applied``, ``discount_total``, ``points_total``, ``uses`` (the receipt's redemption
 changes as ``[campaign, store, day]``), ``flags`` (anti-fraud flags) for an evaluation; ``ok`` or
-``error`` (the code) for a commit. ``uses`` at the end: the book's counts by key."""
+``error`` (the code) for a commit. ``uses`` at the end: the book's counts by key; ``usage_of``
+(optional): customers' ``usage`` at the end (where the anti-fraud counts live)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ class Host:
         return self.commit(customer, refund.changes)
 
 
-def run(text: str, file: str, steps: list[Json]) -> tuple[list[Json], dict[str, int]]:
+def run(text: str, file: str, steps: list[Json]) -> tuple[list[Json], dict[str, int], dict[str, Any]]:
     data, result = compile_text(text, file)
     assert data is not None, [str(d) for d in result.diagnostics]
     host = Host(Engine(load_bundle(data)))
@@ -92,7 +93,8 @@ def run(text: str, file: str, steps: list[Json]) -> tuple[list[Json], dict[str, 
             got.append(host.apply(step["apply"]))
         else:
             got.append(host.full_return(step["return"], step["now"]))
-    return got, {k: v for k, v in host.book.used.items() if v}
+    usage = {name: state.usage for name, state in host.states.items()}
+    return got, {k: v for k, v in host.book.used.items() if v}, usage
 
 
 @pytest.mark.parametrize("yaml", [False, True], ids=["loya", "yaml_twin"])
@@ -104,8 +106,10 @@ def test_limits_golden(name: str, yaml: bool) -> None:
         module, diags = parse(text, file)
         assert module is not None, diags
         text, file = to_yaml(module), "programme.yaml"
-    got, uses = run(text, file, [s["step"] for s in case["steps"]])
+    got, uses, usage = run(text, file, [s["step"] for s in case["steps"]])
     for i, (step, result) in enumerate(zip(case["steps"], got, strict=True)):
         expected = {k: v for k, v in step.items() if k not in ("step", "why")}
         assert {k: result.get(k) for k in expected} == expected, f"step {i}: {step.get('why', '')}"
     assert uses == case["uses"]
+    for customer, expected_usage in case.get("usage_of", {}).items():
+        assert usage[customer] == expected_usage, customer
