@@ -29,6 +29,8 @@ from .bundle_types import (  # the model, re-exported here: its public path is l
     Instr,
     Limits,
     Manifest,
+    Partner,
+    People,
     SetFilter,
     Settings,
     Span,
@@ -531,7 +533,34 @@ def _settings(s: dict[str, Any]) -> Settings:
                                 ROUNDING_MODES),
         allocation=_choice(get("allocation"), "settings.allocation", ALLOCATION_MODES),
         fraud=_fraud(s.get("fraud")),
+        people=_people(s.get("people")),
     )
+
+
+def _people(value: Any) -> People | None:
+    """The optional ``settings.people``: ``{"staff": ["segment" | "attr", text] | null, "partners":
+    [{"name", "rate" (ppm, 1..10^6), "price" (>= 0)}]}`` (docs/limits-fraud.md)."""
+    if value is None:
+        return None
+    p = _obj(value, "settings.people")
+    raw = _field(p, "staff", "settings.people")
+    staff = None
+    if raw is not None:
+        pair = _list(raw, "settings.people.staff")
+        if len(pair) != 2:
+            _fail("settings.people.staff", "expected [segment | attr, text]")
+        staff = (_choice(pair[0], "settings.people.staff[0]", ("segment", "attr")),
+                 _str(pair[1], "settings.people.staff[1]"))
+    partners = []
+    for i, raw_partner in enumerate(_list(_field(p, "partners", "settings.people"), "settings.people.partners")):
+        where = f"settings.people.partners[{i}]"
+        d = _obj(raw_partner, where)
+        partners.append(Partner(_str(_field(d, "name", where), f"{where}.name"),
+                                _int(_field(d, "rate", where), f"{where}.rate", 1, 10**6),
+                                _int(_field(d, "price", where), f"{where}.price", 0)))
+    if len({x.name for x in partners}) != len(partners):
+        _fail("settings.people.partners", "a partner appears twice")
+    return People(staff, tuple(partners))
 
 
 def _fraud(value: Any) -> FraudLimits | None:
@@ -1031,9 +1060,20 @@ def _campaign_state(c: dict[str, Any], path: str, state: StateDecls) -> Campaign
         budget = Budget(_choice(_field(b, "kind", f"{path}.budget"), f"{path}.budget.kind", ("money", "points")),
                         _int(_field(b, "amount", f"{path}.budget"), f"{path}.budget.amount", 0))
     redemptions = _redemption_limits(c.get("redemptions", []), f"{path}.redemptions")
-    if account is None and coupon is None and usage_limit is None and budget is None and not redemptions:
+    cap = c.get("discount_cap")
+    discount_cap = None if cap is None else _discount_cap(cap, f"{path}.discount_cap")
+    if account is None and coupon is None and usage_limit is None and budget is None and not redemptions \
+            and discount_cap is None:
         return NO_CAMPAIGN_STATE
-    return CampaignState(account, coupon, usage_limit, budget, redemptions)
+    return CampaignState(account, coupon, usage_limit, budget, redemptions, discount_cap)
+
+
+def _discount_cap(value: Any, path: str) -> tuple[str, int]:
+    """``[period, money]``: the most discount one customer gets from the campaign per period."""
+    pair = _list(value, path)
+    if len(pair) != 2:
+        _fail(path, "expected [period, money]")
+    return _choice(pair[0], f"{path}[0]", (*PERIODS, "customer")), _int(pair[1], f"{path}[1]", 1)
 
 
 def _redemption_limits(value: Any, path: str) -> tuple[RedemptionLimit, ...]:

@@ -54,6 +54,30 @@ class FraudLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class Partner:
+    """A coalition partner: its receipts (channel ``name``) earn ``rate`` (ppm) of the points the
+    campaigns give; points earned and spent there are settled at ``price`` (money minor units per
+    10^points_minor points)."""
+
+    name: str
+    rate: int
+    price: int
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    """The header's staff rule (``("segment", "employees")`` or ``("attr", "employee")``; staff earn
+    no points) and partners (docs/limits-fraud.md)."""
+
+    staff: tuple[str, str] | None = None
+    partners: tuple[Partner, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {"staff": None if self.staff is None else list(self.staff),
+                "partners": [{"name": p.name, "rate": p.rate, "price": p.price} for p in self.partners]}
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     currency: str
     minor: int
@@ -64,6 +88,7 @@ class Settings:
     rounding_points: str
     allocation: str
     fraud: FraudLimits | None = None  # anti-fraud limits (docs/limits-fraud.md)
+    people: People | None = None  # staff and partners (docs/limits-fraud.md)
 
 
 @dataclass(frozen=True, slots=True)

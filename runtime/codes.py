@@ -188,6 +188,7 @@ CODES: dict[str, str] = {
     "LOY290": "usage limit below one",
     "LOY291": "usage limit scope unknown or repeated",
     "LOY292": "anti-fraud limit below one, with an unknown period, or repeated",
+    "LOY293": "staff rule or partner invalid or repeated",
     "LOY570": "usage limit reached between calculate and apply",
 }
 

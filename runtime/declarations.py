@@ -180,6 +180,7 @@ class CampaignState:
     usage_limit: UsageLimit | None = None
     budget: Budget | None = None
     redemptions: tuple[RedemptionLimit, ...] = ()  # `redemptions N [per store] [per day]` (programme-wide)
+    discount_cap: tuple[str, int] | None = None  # `max discount MONEY per PERIOD`: (period, money) per customer
 
 
 NO_CAMPAIGN_STATE = CampaignState()

@@ -25,7 +25,7 @@ from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, LoyaError, ReceiptError
 from .experiments import bucket
 from .explain import Explainer
-from .fraud import Guard
+from .fraud import guard as card_guard
 from .jit import Program, compile_bundle
 from .ledger import Ledger, Refund, Session, receive, refund
 from .limits import MAX_RECEIPT_LINES, MAX_STATIC_COST
@@ -146,7 +146,7 @@ class _Campaign:
     def __init__(self, c: Campaign, group: str, program: Program) -> None:
         self.source = c
         self.state = c.state
-        self.budgeted = c.state.budget is not None
+        self.budgeted = c.state.budget is not None or c.state.discount_cap is not None
         self.index = c.index
         self.name = c.name
         self.group = group
@@ -249,7 +249,9 @@ class Engine:
         self._stateful = not bundle.state.empty or any(c.state != NO_CAMPAIGN_STATE for c in bundle.campaigns) \
             or any(instr[0] in _STATE_READS or instr[:2] == (Op.CUSTOMER, "receipts") for code in codes for instr in code)
         self._fraud = s.fraud  # anti-fraud limits per card (runtime/fraud.py): the stateful path
-        self._stateful = self._stateful or self._fraud is not None
+        self._people = s.people  # the staff rule and partners (runtime/fraud.py)
+        self._guarded = self._fraud is not None or self._people is not None
+        self._stateful = self._stateful or self._guarded
         self.ledger = Ledger(bundle, self._matchers, self._local)
         self._gated = self.ledger.gated
         for group in self.groups:  # a campaign gated by state asks its gate first: it always runs
@@ -499,8 +501,8 @@ class Engine:
         points_by_line: list[int] | None = None
         points_total = 0
         accrued: list[tuple[str, Sequence[int]]] = []
-        guard = None if self._fraud is None else \
-            Guard(self._fraud, session.state.usage if session.state is not None else None, session.period, session.utc)
+        guard = None if not self._guarded else \
+            card_guard(self._fraud, self._people, session.state, receipt.channel, session.period, session.utc)
         for camp, accruals, vec, original in pending:
             if paid_basis is not None:  # the payment changed the basis: every accrual anew
                 vec = pricer.points(accruals, paid_basis[0] if original else paid_basis[1], n, ordered)
@@ -517,9 +519,11 @@ class Engine:
                     vec = pricer.cap(vec, room, lines, ordered)
             if guard is not None:
                 wanted, room = sum(vec), guard.room()
-                if room is not None and wanted > room:
+                target = guard.target(wanted)
+                room = target if room is None else min(room, target)
+                if wanted > room:
                     vec = pricer.cap(vec, room, lines, ordered)
-                guard.took(wanted, sum(vec))
+                guard.took(target, sum(vec))
             points = tuple(vec)
             total = sum(points)
             points_total += total

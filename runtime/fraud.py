@@ -21,17 +21,37 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .bundle_types import FraudLimits
+from .bundle_types import FraudLimits, People
+from .state import CustomerState
 
 POINTS, RECEIPTS, VELOCITY = "@points.", "@receipts.", "@velocity"
+NO_LIMITS = FraudLimits()
+PPM = 1_000_000
+
+
+def guard(limits: FraudLimits | None, people: People | None, state: CustomerState | None, channel: str,
+          period: Callable[[str], str], utc: int) -> Guard:
+    """The receipt's guard: anti-fraud limits, and with ``people`` the staff rule (a staff card earns no
+    points) and a partner's rate (its receipts earn that share of what the campaigns give)."""
+    g = Guard(limits, state.usage if state is not None else None, period, utc)
+    if people is not None:
+        if people.staff is not None and state is not None and _is_staff(people.staff, state):
+            g.staff = True
+        g.rate = next((p.rate for p in people.partners if p.name == channel), PPM)
+    return g
+
+
+def _is_staff(rule: tuple[str, str], state: CustomerState) -> bool:
+    by, value = rule
+    return value in state.segments if by == "segment" else bool(state.attributes.get(value))
 
 
 class Guard:
     """One receipt's anti-fraud limits: ``cap`` each campaign's points, then ``flags`` and ``changes``."""
 
-    def __init__(self, limits: FraudLimits, usage: Mapping[str, Mapping[str, int]] | None,
+    def __init__(self, limits: FraudLimits | None, usage: Mapping[str, Mapping[str, int]] | None,
                  period: Callable[[str], str], utc: int) -> None:
-        self.limits = limits
+        limits = self.limits = limits or NO_LIMITS
         self.usage = usage
         self.keys = {per: period(per) for per, _ in (*limits.points, *limits.receipts) if per != "receipt"}
         self.window = None if limits.velocity is None else str(utc // limits.velocity[1])
@@ -39,6 +59,12 @@ class Guard:
         self.over = [(per, most) for per, most in limits.receipts
                      if usage is not None and self._used(RECEIPTS + per, per) >= most]
         self.wanted = self.given = 0
+        self.staff = False  # the card is staff's: no points
+        self.rate = PPM  # a partner's receipt earns this share (ppm) of the campaigns' points
+
+    def target(self, points: int) -> int:
+        """What a campaign's ``points`` become at a partner's rate (floor), before any limit."""
+        return 0 if self.staff else points if self.rate == PPM else points * self.rate // PPM
 
     def _used(self, name: str, per: str) -> int:
         if self.usage is None or per == "receipt":
@@ -47,7 +73,7 @@ class Guard:
 
     def room(self) -> int | None:
         """The most points the rest of the receipt may accrue (None: no limit)."""
-        if self.over:
+        if self.over or self.staff:
             return 0
         rooms = [left - self.given for per, left in self.left.items() if per == "receipt" or self.usage is not None]
         return max(0, min(rooms)) if rooms else None

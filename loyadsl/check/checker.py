@@ -17,7 +17,8 @@ from loyadsl.check import types as t
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
 from loyadsl.check.fraud import Invalid as InvalidFraud
 from loyadsl.check.fraud import fraud_limits
-from loyadsl.check.redemptions import redemption_limit
+from loyadsl.check.people import people
+from loyadsl.check.redemptions import discount_cap, redemption_limit
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
 from loyadsl.check.types import Type
@@ -113,6 +114,7 @@ class _Draft:
     budget: Budget | None = None
     usage_limit: UsageLimit | None = None
     redemptions: list[RedemptionLimit] = field(default_factory=list)
+    discount_cap: tuple[str, int] | None = None
 
 
 class Checker:
@@ -269,11 +271,15 @@ class Checker:
 
     def _fraud(self, h: n.Header, settings: ir.Settings | None) -> ir.Settings | None:
         """The settings with the header's anti-fraud limits (checked once the settings are known)."""
+        def constant(e: n.Expr, ty: Type, what: str) -> int | None:
+            return self._constant_int(e, Scope(), ty, what)
+
         try:
-            fraud = fraud_limits(h.fraud, lambda e, ty, what: self._constant_int(e, Scope(), ty, what), self.report)
+            fraud = fraud_limits(h.fraud, constant, self.report)
+            staff_and_partners = people(h.people, constant, self.report)
         except InvalidFraud:
             return None
-        return None if settings is None else replace(settings, fraud=fraud)
+        return None if settings is None else replace(settings, fraud=fraud, people=staff_and_partners)
 
     # ------------------------------------------------------------------------------------ groups
 
@@ -351,7 +357,7 @@ class Checker:
             limit_applications=d.limits.get("applications"), max_discount=d.limits.get("discount"),
             max_points=d.limits.get("points"), multiplier_base=d.multiplier_base, span=c.span, account=account,
             coupon=d.coupon, usage_limit=d.usage_limit, budget=d.budget, arm=gate,
-            redemptions=tuple(d.redemptions),
+            redemptions=tuple(d.redemptions), discount_cap=d.discount_cap,
         )
 
     def _campaign_clauses(self, c: n.CampaignDecl) -> tuple[list[tuple[n.Clause, Scope]], str | None] | None:
@@ -486,6 +492,11 @@ class Checker:
                 d.multiplier_base = action.multiplier_of
 
     def _clause_LimitClause(self, c: n.CampaignDecl, clause: n.LimitClause, scope: Scope, d: _Draft) -> None:
+        if clause.per != "receipt" and clause.kind == "discount":  # per customer per period (limits-fraud.md)
+            money = self._constant_int(clause.value, scope, t.MONEY, "a discount cap")
+            d.discount_cap = discount_cap(c.name, clause, money, d.discount_cap, self.report)
+            d.ok = d.ok and d.discount_cap is not None
+            return
         if clause.per != "receipt":  # a usage limit per day, week, customer ... (customer state)
             d.usage_limit = self._usage_limit(clause, scope)
             d.ok = d.ok and d.usage_limit is not None

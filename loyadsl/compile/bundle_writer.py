@@ -57,6 +57,8 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
         )
         if c.redemptions:  # (a key only when set, as `arm`)
             campaigns[-1]["redemptions"] = [limit.to_dict() for limit in c.redemptions]
+        if c.discount_cap is not None:
+            campaigns[-1]["discount_cap"] = list(c.discount_cap)
         if c.arm is not None:  # (a key only when set: a programme without experiments keeps its format 2 bytes)
             campaigns[-1]["arm"] = _arm_gate(c.arm, programme.experiments)
     state = state_section(programme.state, pool)
@@ -92,6 +94,7 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
             "rounding": {"discount": s.rounding_discount, "points": s.rounding_points},
             "allocation": s.allocation,
             **({"fraud": s.fraud.to_dict()} if s.fraud is not None else {}),  # (a key only when set)
+            **({"people": s.people.to_dict()} if s.people is not None else {}),
         },
         "constants": pool.constants,
         "predicates": pool.predicates,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from loyadsl.check.types import Type
 from loyadsl.diagnostics import Span
-from loyadsl.runtime.bundle_types import FraudLimits
+from loyadsl.runtime.bundle_types import FraudLimits, People
 from loyadsl.runtime.declarations import (
     Account,
     Budget,
@@ -189,6 +189,7 @@ class ICampaign:
     budget: Budget | None = None
     arm: ArmGate | None = None  # `arm coffee.treatment` (on the campaign or its group)
     redemptions: tuple[RedemptionLimit, ...] = ()  # `redemptions N [per store] [per day]`
+    discount_cap: tuple[str, int] | None = None  # `max discount MONEY per PERIOD` (per customer)
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,7 @@ class Settings:
     rounding_points: str
     allocation: str
     fraud: FraudLimits | None = None  # the header's anti-fraud limits
+    people: People | None = None  # the header's staff rule and partners
 
 
 # ----------------------------------------------------------------------------------------- state

@@ -23,7 +23,7 @@ from rich.text import Text
 
 from loyadsl import locale_text
 from loyadsl.render import display_width
-from loyadsl.simulate import flags
+from loyadsl.simulate import flags, settle
 
 # ------------------------------------------------------------------------------------------ numbers
 
@@ -459,7 +459,8 @@ def report_grids(report: Mapping[str, Any]) -> list[Grid]:
 
 
 def _flag_grids(report: Mapping[str, Any]) -> list[Grid]:
-    return [flags.grid(report)] if "flags" in report else []
+    return [*([flags.grid(report)] if "flags" in report else []),
+            *([settle.grid(report)] if "settlement" in report else [])]
 
 
 # ------------------------------------------------------------------------------------------ diff

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.money import minor_text
 from loyadsl.runtime.opcodes import Op
-from loyadsl.simulate import arms, flags
+from loyadsl.simulate import arms, flags, settle
 
 # per-campaign integer columns, in this order
 CAMPAIGN_FIELDS = ("receipts", "participants", "turnover", "units", "discount", "points_accrued", "points_expired",
@@ -85,6 +85,7 @@ class Tally:
         self.first: int | None = None
         self.last: int | None = None
         self.flags: dict[str, int] = {}  # anti-fraud flag -> receipts (simulate/flags.py)
+        self.partners: dict[str, list[int]] = {}  # partner -> settle.FIELDS (simulate/settle.py)
 
     # ------------------------------------------------------------------------------ adding
     def campaign(self, name: str) -> list[int]:
@@ -162,6 +163,7 @@ class Tally:
             self.gifts.setdefault(name, []).extend(gifts)
         self.arms.merge(other.arms)
         flags.merge(self.flags, other.flags)
+        settle.merge(self.partners, other.partners)
         for seen in (other.first, other.last):
             if seen is not None:
                 self.see_day(seen)
@@ -280,6 +282,8 @@ def build(
         "assertions": [],
         **experiments,
         **({"flags": flags.section(tally.flags)} if s.fraud is not None else {}),
+        **({"settlement": settle.section(tally.partners, s.people, 10**s.points_minor)}
+           if s.people is not None and s.people.partners else {}),
     }
 
 

@@ -595,6 +595,24 @@ class FraudSetting(Node):
 
 
 @dataclass(frozen=True)
+class StaffRule(Node):
+    """``staff segment "employees"`` / ``staff attr "employee"``: who is staff (no points for staff)."""
+
+    by: str  # segment | attr
+    value: str
+
+
+@dataclass(frozen=True)
+class PartnerRule(Node):
+    """``partner fuelco rate 50% price 0.80 RUB``: receipts of channel ``fuelco`` earn at the rate; the
+    points earned and spent there are settled with the partner at the price per point."""
+
+    name: str
+    rate: Expr
+    price: Expr
+
+
+@dataclass(frozen=True)
 class Header(Node):
     name: str
     version: str | None = None
@@ -606,6 +624,7 @@ class Header(Node):
     rounding: tuple[Rounding, ...] = ()
     allocation: str | None = None  # largest_remainder | largest_line
     fraud: tuple[FraudSetting, ...] = ()  # anti-fraud limits (docs/limits-fraud.md)
+    people: tuple[StaffRule | PartnerRule, ...] = ()  # staff and partners (docs/limits-fraud.md)
 
 
 @dataclass(frozen=True)

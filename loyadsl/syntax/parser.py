@@ -633,6 +633,7 @@ class _Builder(Transformer):
         fields: dict[str, Any] = {}
         rounding: list[n.Rounding] = []
         fraud: list[n.FraudSetting] = []
+        people: list[n.StaffRule | n.PartnerRule] = []
         seen: dict[str, Span | None] = {}
         for key, value, span in settings:
             if key == "rounding":
@@ -641,9 +642,13 @@ class _Builder(Transformer):
             if key == "fraud":
                 fraud.append(value)
                 continue
+            if key == "people":
+                people.append(value)
+                continue
             self._once(seen, key, span, "the programme header")
             fields.update(value)
-        return n.Header(name, version, rounding=tuple(rounding), **fields, fraud=tuple(fraud), span=self._span(meta))
+        return n.Header(name, version, rounding=tuple(rounding), **fields, fraud=tuple(fraud), people=tuple(people),
+                        span=self._span(meta))
 
     def currency(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         code, minor = children
@@ -680,6 +685,14 @@ class _Builder(Transformer):
     def fraud_velocity(self, meta: Any, children: list[Any]) -> tuple[str, n.FraudSetting, Span | None]:
         value, window = children
         return "fraud", n.FraudSetting("velocity", value, window=window, span=self._span(meta)), self._span(meta)
+
+    def staff_rule(self, meta: Any, children: list[Any]) -> tuple[str, n.StaffRule, Span | None]:
+        by, value = children
+        return "people", n.StaffRule(str(by), self._string(value), span=self._span(meta)), self._span(meta)
+
+    def partner_rule(self, meta: Any, children: list[Any]) -> tuple[str, n.PartnerRule, Span | None]:
+        name, rate, price = children
+        return "people", n.PartnerRule(str(name), rate, price, span=self._span(meta)), self._span(meta)
 
     def import_decl(self, meta: Any, children: list[Any]) -> n.Import:
         return n.Import(self._string(children[0]), span=self._span(meta))

@@ -277,6 +277,13 @@ def format_fraud(f: n.FraudSetting) -> str:
     return f"max {f.kind} {value} per {f.per}"
 
 
+def format_people(p: n.StaffRule | n.PartnerRule) -> str:
+    """A staff or partner rule of the header, as written."""
+    if isinstance(p, n.StaffRule):
+        return f"staff {p.by} {quote(p.value)}"
+    return f"partner {p.name} rate {format_expr(p.rate)} price {format_expr(p.price)}"
+
+
 def _header(h: n.Header, src: Trivia) -> list[Line]:
     lines = []
     if h.currency is not None:
@@ -292,6 +299,7 @@ def _header(h: n.Header, src: Trivia) -> list[Line]:
     if h.allocation is not None:
         lines.append(_setting(src, h, "allocation", f"allocation {h.allocation}"))
     lines += [Line(1, format_fraud(f), *_whole(f)) for f in h.fraud]
+    lines += [Line(1, format_people(p), *_whole(p)) for p in h.people]
     version = "" if h.version is None else f" version {quote(h.version)}"
     return _block(src, h, f"programme {quote(h.name)}{version}", lines)
 

@@ -306,7 +306,8 @@ class _Reader:
 
     def header(self, node: Node) -> n.Header | None:
         pairs = self.mapping(node, "`programme`", ("name", "version", "currency", "minor", "points", "timezone",
-                                                   "rounding", "allocation", "fraud"))
+                                                   "rounding", "allocation", "fraud", "staff",
+                                                   "partners"))
         if pairs is None:
             return None
         name = self.text(self.required(pairs, "name", "`programme`"), "the programme name", required=True)
@@ -343,8 +344,26 @@ class _Reader:
             rounding=tuple(rounding),
             allocation=None if allocation_node is None else self.name(allocation_node, "an allocation mode"),
             fraud=self.fraud(pairs.get("fraud")),
+            people=self.people(pairs.get("staff"), pairs.get("partners")),
             span=self.span(node),
         )
+
+    def people(self, staff: Node | None, partners: Node | None) -> tuple[n.StaffRule | n.PartnerRule, ...]:
+        """``staff: {segment: employees}`` and ``partners: {fuelco: {rate: 50%, price: 0.80 RUB}}``."""
+        out: list[n.StaffRule | n.PartnerRule] = []
+        for by, _, value in [] if staff is None else self.pairs(staff, "`staff`"):
+            text = self.text(value, "a segment or attribute", required=True)
+            if text is not None:
+                out.append(n.StaffRule(by, text, span=self.span(value)))
+        for name, _, value in [] if partners is None else self.pairs(partners, "`partners`"):
+            found = self.mapping(value, f"partner `{name}`", ("rate", "price"))
+            if found is None:
+                continue
+            rate = self.expression(self.required(found, "rate", f"partner `{name}`"), "a rate")
+            price = self.expression(self.required(found, "price", f"partner `{name}`"), "a price")
+            if rate is not None and price is not None:
+                out.append(n.PartnerRule(name, rate, price, span=self.span(value)))
+        return tuple(out)
 
     def fraud(self, node: Node | None) -> tuple[n.FraudSetting, ...]:
         """``fraud: {max points per day: 20000, max receipts per day: 10, velocity: 3 per 10 minutes}``."""
@@ -818,6 +837,13 @@ def _header_yaml(h: n.Header) -> dict[str, Any]:
         out["allocation"] = h.allocation
     if h.fraud:
         out["fraud"] = _pairs_yaml([_fraud_yaml(f) for f in h.fraud])
+    staff = [(p.by, p.value) for p in h.people if isinstance(p, n.StaffRule)]
+    if staff:
+        out["staff"] = _pairs_yaml(staff)
+    partners = [(p.name, _Flow(rate=format_expr(p.rate), price=format_expr(p.price)))
+                for p in h.people if isinstance(p, n.PartnerRule)]
+    if partners:
+        out["partners"] = _pairs_yaml(partners)
     return out
 
 

@@ -46,7 +46,8 @@ class Ledger:
         self.campaigns: dict[str, CampaignState] = {c.name: c.state for c in bundle.campaigns}
         self.gated = frozenset(c.index for c in bundle.campaigns
                                if c.state.coupon is not None or c.state.usage_limit is not None
-                               or c.state.budget is not None or bool(c.state.redemptions))
+                               or c.state.budget is not None or bool(c.state.redemptions)
+                               or c.state.discount_cap is not None)
 
     # -------------------------------------------------------------------------------- conversions
     def money_of(self, points: int) -> int:

@@ -9,6 +9,8 @@ from typing import Any, NamedTuple
 
 from .applier import _Applier, _int, _new, _str
 
+CAP = "@discount"  # a campaign's `usage` name + this: the discount a customer got under its cap per period
+
 
 def redemption_key(campaign: str, store: str | None, day: str | None) -> str:
     """The one key of a limit's count: ``["spring", "S1", "2026-03-01"]`` as compact JSON (unambiguous

@@ -10,7 +10,8 @@ they were), ``{"return": "ID", "now": T}`` (a full return, committed the same wa
 result: ``applied``, ``discount_total``, ``points_total``, ``uses`` (the receipt's redemption
 changes as ``[campaign, store, day]``), ``flags`` (anti-fraud flags) for an evaluation; ``ok`` or
 ``error`` (the code) for a commit. ``uses`` at the end: the book's counts by key; ``usage_of``
-(optional): customers' ``usage`` at the end (where the anti-fraud counts live)."""
+(optional): customers' ``usage`` at the end (where the anti-fraud counts live); ``customers``
+(optional): their states before the first step."""
 
 from __future__ import annotations
 
@@ -79,10 +80,13 @@ class Host:
         return self.commit(customer, refund.changes)
 
 
-def run(text: str, file: str, steps: list[Json]) -> tuple[list[Json], dict[str, int], dict[str, Any]]:
+def run(text: str, file: str, steps: list[Json], customers: list[Json] = ()  # type: ignore[assignment]
+        ) -> tuple[list[Json], dict[str, int], dict[str, Any]]:
     data, result = compile_text(text, file)
     assert data is not None, [str(d) for d in result.diagnostics]
     host = Host(Engine(load_bundle(data)))
+    for raw in customers:
+        host.states[raw["id"]] = CustomerState.from_dict(raw, host.engine.bundle.state)
     got: list[Json] = []
     for step in steps:
         if "receipt" in step:
@@ -106,7 +110,7 @@ def test_limits_golden(name: str, yaml: bool) -> None:
         module, diags = parse(text, file)
         assert module is not None, diags
         text, file = to_yaml(module), "programme.yaml"
-    got, uses, usage = run(text, file, [s["step"] for s in case["steps"]])
+    got, uses, usage = run(text, file, [s["step"] for s in case["steps"]], case.get("customers", []))
     for i, (step, result) in enumerate(zip(case["steps"], got, strict=True)):
         expected = {k: v for k, v in step.items() if k not in ("step", "why")}
         assert {k: result.get(k) for k in expected} == expected, f"step {i}: {step.get('why', '')}"
