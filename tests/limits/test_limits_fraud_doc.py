@@ -1,5 +1,6 @@
 """The examples of docs/limits-fraud.md run: each ```loya block compiles, and the ```json block after
-it lists receipts (filled in with a default time and one 100.00 line) that, evaluated in order on one
+it lists receipts (filled in with a default time and one 100.00 line; or ``{"customers": [states
+before], "receipts": [...]}``) that, evaluated in order on one
 host (tests/limits/test_limits_golden.py's ``Host``: uses committed, states applied), get the campaigns,
 points and anti-fraud flags it says."""
 
@@ -15,6 +16,7 @@ from test_limits_golden import Host
 
 from loyadsl.api import compile_text
 from loyadsl.runtime import Engine, load_bundle
+from loyadsl.runtime.state import CustomerState
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "limits-fraud.md"
 BLOCK = re.compile(r"^```(loya|json)\n(.*?)^```", re.M | re.S)
@@ -22,8 +24,8 @@ DEFAULT = {"datetime": "2026-03-01T12:00:00+03:00", "store_id": "S1",
            "lines": [{"line_no": 1, "sku": "A", "category": "food", "qty": 1, "unit_price": 10000, "amount": 10000}]}
 
 
-def examples() -> list[tuple[str, list[dict[str, Any]] | None]]:
-    out: list[tuple[str, list[dict[str, Any]] | None]] = []
+def examples() -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
     for kind, body in BLOCK.findall(DOC.read_text(encoding="utf-8")):
         if kind == "loya":
             out.append((body, None))
@@ -33,7 +35,7 @@ def examples() -> list[tuple[str, list[dict[str, Any]] | None]]:
 
 
 def test_the_page_has_examples_with_receipts() -> None:
-    assert sum(1 for _, steps in examples() if steps) >= 2
+    assert sum(1 for _, steps in examples() if steps) >= 3
 
 
 @pytest.mark.parametrize("index", range(len(examples())))
@@ -42,6 +44,10 @@ def test_the_example_runs(index: int) -> None:
     data, result = compile_text(text, "example.loya")
     assert data is not None, [str(d) for d in result.diagnostics]
     host = Host(Engine(load_bundle(data)))
+    if isinstance(steps, dict):  # {"customers": [states before], "receipts": [...]}
+        for raw in steps["customers"]:
+            host.states[raw["id"]] = CustomerState.from_dict(raw, host.engine.bundle.state)
+        steps = steps["receipts"]
     for step in steps or ():
         receipt = {**DEFAULT, **step["receipt"]}
         got = host.calculate(receipt)
