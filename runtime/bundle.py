@@ -24,10 +24,13 @@ from .bundle_types import (  # the model, re-exported here: its public path is l
     ComboSpec,
     Constant,
     Footprint,
+    FraudLimits,
     Group,
     Instr,
     Limits,
     Manifest,
+    Partner,
+    People,
     SetFilter,
     Settings,
     Span,
@@ -52,6 +55,7 @@ from .declarations import (
     Expiry,
     Level,
     Redemption,
+    RedemptionLimit,
     Referral,
     StateDecls,
     TierPeriod,
@@ -538,6 +542,8 @@ def _settings(s: dict[str, Any]) -> Settings:
                                 ROUNDING_MODES),
         allocation=_choice(get("allocation"), "settings.allocation", ALLOCATION_MODES),
         commerce=None if s.get("commerce") is None else _commerce(_obj(s["commerce"], "settings.commerce")),
+        fraud=_fraud(s.get("fraud")),
+        people=_people(s.get("people")),
     )
 
 
@@ -556,6 +562,61 @@ def _commerce(c: dict[str, Any]) -> Commerce:
                     rate=_int(_field(c, "rate", path), f"{path}.rate", 0, MAX_RATE),
                     rounding=_choice(_field(c, "rounding", path), f"{path}.rounding", ROUNDING_MODES),
                     totals=tuple(totals), taxed=taxed)
+
+
+def _people(value: Any) -> People | None:
+    """The optional ``settings.people``: ``{"staff": ["segment" | "attr", text] | null, "partners":
+    [{"name", "rate" (ppm, 1..10^6), "price" (>= 0)}]}`` (docs/limits-fraud.md)."""
+    if value is None:
+        return None
+    p = _obj(value, "settings.people")
+    raw = _field(p, "staff", "settings.people")
+    staff = None
+    if raw is not None:
+        pair = _list(raw, "settings.people.staff")
+        if len(pair) != 2:
+            _fail("settings.people.staff", "expected [segment | attr, text]")
+        staff = (_choice(pair[0], "settings.people.staff[0]", ("segment", "attr")),
+                 _str(pair[1], "settings.people.staff[1]"))
+    partners = []
+    for i, raw_partner in enumerate(_list(_field(p, "partners", "settings.people"), "settings.people.partners")):
+        where = f"settings.people.partners[{i}]"
+        d = _obj(raw_partner, where)
+        partners.append(Partner(_str(_field(d, "name", where), f"{where}.name"),
+                                _int(_field(d, "rate", where), f"{where}.rate", 1, 10**6),
+                                _int(_field(d, "price", where), f"{where}.price", 0)))
+    if len({x.name for x in partners}) != len(partners):
+        _fail("settings.people.partners", "a partner appears twice")
+    return People(staff, tuple(partners))
+
+
+def _fraud(value: Any) -> FraudLimits | None:
+    """The optional ``settings.fraud``: ``{"points": [[period, most]], "receipts": [[period, most]],
+    "velocity": [count, seconds] | null}`` (docs/limits-fraud.md)."""
+    if value is None:
+        return None
+    f = _obj(value, "settings.fraud")
+    points = _fraud_rows(_field(f, "points", "settings.fraud"), "settings.fraud.points", ("receipt", *PERIODS))
+    receipts = _fraud_rows(_field(f, "receipts", "settings.fraud"), "settings.fraud.receipts", PERIODS)
+    raw = _field(f, "velocity", "settings.fraud")
+    velocity = None if raw is None else _pair(raw, "settings.fraud.velocity")
+    return FraudLimits(points, receipts, None if velocity is None else (int(velocity[0]), velocity[1]))
+
+
+def _fraud_rows(value: Any, path: str, periods: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    rows = tuple(_pair(row, f"{path}[{i}]", periods) for i, row in enumerate(_list(value, path)))
+    if len({period for period, _ in rows}) != len(rows):
+        _fail(path, "a period appears twice")
+    return tuple((str(period), most) for period, most in rows)
+
+
+def _pair(value: Any, path: str, periods: tuple[str, ...] | None = None) -> tuple[str | int, int]:
+    """``[period, most]`` (or ``[count, seconds]`` without ``periods``), each number at least 1."""
+    pair = _list(value, path)
+    if len(pair) != 2:
+        _fail(path, "expected two items")
+    first = _int(pair[0], f"{path}[0]", 1) if periods is None else _choice(pair[0], f"{path}[0]", periods)
+    return first, _int(pair[1], f"{path}[1]", 1)
 
 
 def _code(value: Any, path: str) -> Code:
@@ -1039,9 +1100,13 @@ def _campaign_state(c: dict[str, Any], path: str, state: StateDecls) -> Campaign
         budget = Budget(_choice(_field(b, "kind", f"{path}.budget"), f"{path}.budget.kind", ("money", "points")),
                         _int(_field(b, "amount", f"{path}.budget"), f"{path}.budget.amount", 0))
     reward = _reward(c.get("reward"), f"{path}.reward", accounts)  # a key only when set (docs/rewards.md)
-    if account is None and coupon is None and usage_limit is None and budget is None and reward is None:
+    redemptions = _redemption_limits(c.get("redemptions", []), f"{path}.redemptions")
+    cap = c.get("discount_cap")
+    discount_cap = None if cap is None else _discount_cap(cap, f"{path}.discount_cap")
+    if account is None and coupon is None and usage_limit is None and budget is None and reward is None \
+            and not redemptions and discount_cap is None:
         return NO_CAMPAIGN_STATE
-    return CampaignState(account, coupon, usage_limit, budget, reward)
+    return CampaignState(account, coupon, usage_limit, budget, reward, redemptions, discount_cap)
 
 
 def _reward(value: Any, path: str, accounts: tuple[str, ...]) -> CatalogueReward | None:
@@ -1055,3 +1120,29 @@ def _reward(value: Any, path: str, accounts: tuple[str, ...]) -> CatalogueReward
     stock = _field(r, "stock", path)
     return CatalogueReward(account, _int(_field(r, "points", path), f"{path}.points", 1, MAX_VALUE),
                   None if stock is None else _int(stock, f"{path}.stock", 0, MAX_VALUE))
+
+
+def _discount_cap(value: Any, path: str) -> tuple[str, int]:
+    """``[period, money]``: the most discount one customer gets from the campaign per period."""
+    pair = _list(value, path)
+    if len(pair) != 2:
+        _fail(path, "expected [period, money]")
+    return _choice(pair[0], f"{path}[0]", (*PERIODS, "customer")), _int(pair[1], f"{path}[1]", 1)
+
+
+def _redemption_limits(value: Any, path: str) -> tuple[RedemptionLimit, ...]:
+    """A campaign's optional ``redemptions``: ``[{"count": N >= 1, "store": bool, "day": bool}]``, one per
+    scope (runtime/redemptions.py)."""
+    if not isinstance(value, list):
+        _fail(path, "expected a list")
+    out: list[RedemptionLimit] = []
+    for k, raw in enumerate(value):
+        item = _obj(raw, f"{path}[{k}]")
+        flags = [_field(item, key, f"{path}[{k}]") for key in ("store", "day")]
+        if not all(isinstance(f, bool) for f in flags):
+            _fail(f"{path}[{k}]", "`store` and `day` must be true or false")
+        limit = RedemptionLimit(_int(_field(item, "count", f"{path}[{k}]"), f"{path}[{k}].count", 1), *flags)
+        if any((x.store, x.day) == (limit.store, limit.day) for x in out):
+            _fail(f"{path}[{k}]", "a second limit of the same scope")
+        out.append(limit)
+    return tuple(out)

@@ -41,6 +41,45 @@ class Manifest:
 
 
 @dataclass(frozen=True, slots=True)
+class FraudLimits:
+    """The programme's anti-fraud limits per card (docs/limits-fraud.md): the most points per period
+    (receipt, day, week, month, year), the most receipts per period, and a velocity flag for more
+    than ``velocity[0]`` receipts in a window of ``velocity[1]`` seconds."""
+
+    points: tuple[tuple[str, int], ...] = ()
+    receipts: tuple[tuple[str, int], ...] = ()
+    velocity: tuple[int, int] | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"points": [list(p) for p in self.points], "receipts": [list(r) for r in self.receipts],
+                "velocity": None if self.velocity is None else list(self.velocity)}
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """A coalition partner: its receipts (channel ``name``) earn ``rate`` (ppm) of the points the
+    campaigns give; points earned and spent there are settled at ``price`` (money minor units per
+    10^points_minor points)."""
+
+    name: str
+    rate: int
+    price: int
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    """The header's staff rule (``("segment", "employees")`` or ``("attr", "employee")``; staff earn
+    no points) and partners (docs/limits-fraud.md)."""
+
+    staff: tuple[str, str] | None = None
+    partners: tuple[Partner, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {"staff": None if self.staff is None else list(self.staff),
+                "partners": [{"name": p.name, "rate": p.rate, "price": p.price} for p in self.partners]}
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     currency: str
     minor: int
@@ -51,6 +90,8 @@ class Settings:
     rounding_points: str
     allocation: str
     commerce: Commerce | None = None  # line kinds and tax (docs/commerce.md); None: not declared
+    fraud: FraudLimits | None = None  # anti-fraud limits (docs/limits-fraud.md)
+    people: People | None = None  # staff and partners (docs/limits-fraud.md)
 
 
 @dataclass(frozen=True, slots=True)

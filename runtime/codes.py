@@ -231,6 +231,13 @@ CODES: dict[str, str] = {
     "LOY244": "history or profile function used wrongly",
     "LOY245": "unknown segment, score or lifecycle stage, or lifecycle thresholds out of order",
     "LOY530": "customer profile value does not fit its declared type",
+    # LOY290-LOY299, LOY570-LOY579: programme-wide usage limits, anti-fraud limits, staff and partners
+    # (issue 17, features 4 and 9; docs/limits-fraud.md)
+    "LOY290": "usage limit below one",
+    "LOY291": "usage limit scope unknown or repeated",
+    "LOY292": "anti-fraud limit below one, with an unknown period, or repeated",
+    "LOY293": "staff rule or partner invalid or repeated",
+    "LOY570": "usage limit reached between calculate and apply",
 }
 
 

@@ -137,6 +137,23 @@ class Budget:
 
 
 @dataclass(frozen=True, slots=True)
+class RedemptionLimit:
+    """``redemptions COUNT [per store] [per day]``."""
+
+    count: int
+    store: bool = False
+    day: bool = False
+
+    @property
+    def scope(self) -> str:
+        parts = [p for p, on in (("per store", self.store), ("per day", self.day)) if on]
+        return " ".join(parts) or "overall"
+
+    def to_dict(self) -> dict[str, int | bool]:
+        return {"count": self.count, "store": self.store, "day": self.day}
+
+
+@dataclass(frozen=True, slots=True)
 class StateDecls:
     """Everything the programme declares about state; empty when it declares nothing."""
 
@@ -181,6 +198,8 @@ class CampaignState:
     usage_limit: UsageLimit | None = None
     budget: Budget | None = None
     reward: CatalogueReward | None = None  # a catalogue reward (docs/rewards.md)
+    redemptions: tuple[RedemptionLimit, ...] = ()  # `redemptions N [per store] [per day]` (programme-wide)
+    discount_cap: tuple[str, int] | None = None  # `max discount MONEY per PERIOD`: (period, money) per customer
 
 
 NO_CAMPAIGN_STATE = CampaignState()

@@ -27,6 +27,7 @@ from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, LoyaError, ReceiptError
 from .experiments import bucket
 from .explain import Explainer
+from .fraud import guard as card_guard
 from .jit import Program, compile_bundle, live
 from .ledger import Ledger, Refund, Session, check_chosen, receive, refund
 from .limits import MAX_RECEIPT_LINES, MAX_STATIC_COST
@@ -170,7 +171,7 @@ class _Campaign:
     def __init__(self, c: Campaign, group: str, program: Program) -> None:
         self.source = c
         self.state = c.state
-        self.budgeted = c.state.budget is not None
+        self.budgeted = c.state.budget is not None or c.state.discount_cap is not None
         self.index = c.index
         self.name = c.name
         self.group = group
@@ -276,6 +277,10 @@ class Engine:
         self._stateful = not bundle.state.empty or any(c.state != NO_CAMPAIGN_STATE for c in bundle.campaigns) \
             or any(instr[0] in _STATE_READS or instr[:2] == (Op.CUSTOMER, "receipts") for code in codes for instr in code)
         self._stateful = self._stateful or bool(bundle.triggers)  # chains count purchases (docs/triggers.md)
+        self._fraud = s.fraud  # anti-fraud limits per card (runtime/fraud.py): the stateful path
+        self._people = s.people  # the staff rule and partners (runtime/fraud.py)
+        self._guarded = self._fraud is not None or self._people is not None
+        self._stateful = self._stateful or self._guarded
         self.ledger = Ledger(bundle, self._matchers, self._local)
         self._gated = self.ledger.gated
         for group in (*self.groups, *(g for g, _ in self._exclusive)):  # a campaign gated by state asks its gate first
@@ -306,6 +311,7 @@ class Engine:
         budgets: Mapping[str, int] | None = None,
         hints: bool = False,
         stock: Mapping[str, int] | None = None,
+        redemptions: Mapping[str, int] | None = None,
     ) -> Outcome:
         """Evaluate one receipt. ``now`` replaces the receipt's time for windows (and for the state);
         ``explain`` fills ``trace`` and rejection details. ``budgets``: what each budget-limited
@@ -313,7 +319,9 @@ class Engine:
         recorded; a campaign missing from the mapping has its whole declared budget). ``hints``: the
         outcome's ``hints`` say what nearly applied campaigns lack (runtime/explain.py, ``gap``). ``stock``:
         what each stocked catalogue reward has left, programme-wide (None: stock is not enforced, only
-        recorded), as ``budgets`` (docs/rewards.md)."""
+        recorded), as ``budgets`` (docs/rewards.md). ``redemptions``: the uses of programme-wide usage
+        limits so far, by ``redemption_key``, as the host keeps them (None: the limits are recorded as
+        changes, not enforced; runtime/redemptions.py)."""
         if not isinstance(receipt, Receipt):
             if type(receipt) is dict and "return_of" in receipt:
                 raise ReceiptError("a return is not a sale: refund it with Engine.refund(original outcome, returned "
@@ -329,11 +337,13 @@ class Engine:
             check_chosen(receipt.rewards, self.ledger.rewards)
         if receipt.mix is not None or self.commerce.taxed:  # docs/commerce.md: priced on the declared basis
             priced = self.commerce.price(receipt)
-            return self.commerce.report(self._evaluate(priced, customer, utc, explain, budgets, hints, stock), priced)
-        return self._evaluate(receipt, customer, utc, explain, budgets, hints, stock)
+            return self.commerce.report(self._evaluate(priced, customer, utc, explain, budgets, hints, stock, redemptions),
+                                        priced)
+        return self._evaluate(receipt, customer, utc, explain, budgets, hints, stock, redemptions)
 
     def _evaluate(self, receipt: Receipt, customer: CustomerState | dict[str, Any] | None, utc: int, explain: bool,
-                  budgets: Mapping[str, int] | None, hints: bool, stock: Mapping[str, int] | None) -> Outcome:
+                  budgets: Mapping[str, int] | None, hints: bool, stock: Mapping[str, int] | None,
+                  redemptions: Mapping[str, int] | None) -> Outcome:
         if not (self._stateful or receipt.stateful):
             cu = self._customer(customer, receipt) if customer is not None or self._reads_customer else ANONYMOUS
             return self._run(receipt, cu, utc, explain, None, (), (), hints)
@@ -351,7 +361,7 @@ class Engine:
                 cu = self._segments.view(state, cu, utc)
         expired = [c["code"] for c in lead if c["op"] == "coupon_expire"] if receipt.coupons else ()
         session = self.ledger.open(receipt.receipt_id, state, cu, utc, receipt.lines, receipt.coupons, budgets,
-                                   expired, receipt.rewards, stock)
+                                   expired, receipt.rewards, stock, redemptions, receipt.store)
         return self._run(receipt, cu, utc, explain, session, lead, lead_events, hints)
 
     def _run(self, receipt: Receipt, cu: CustomerView, utc: int, explain: bool, session: Session | None,
@@ -445,7 +455,7 @@ class Engine:
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
         head = self._head(receipt, t, points_by_line, points_total, trace)
-        return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints, None))
+        return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints, None, None))
 
     def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
                trace: list[str] | None) -> None:
@@ -579,6 +589,8 @@ class Engine:
         points_by_line: list[int] | None = None
         points_total = 0
         accrued: list[tuple[str, Sequence[int]]] = []
+        guard = None if not self._guarded else \
+            card_guard(self._fraud, self._people, session.state, receipt.channel, session.period, session.utc)
         for camp, accruals, vec, original in pending:
             if paid_basis is not None:  # the payment changed the basis: every accrual anew
                 vec = pricer.points(accruals, paid_basis[0] if original else paid_basis[1], n, ordered)
@@ -593,6 +605,13 @@ class Engine:
                 room = session.points_room(camp.name, camp.state, discount)
                 if room is not None:
                     vec = pricer.cap(vec, room, lines, ordered)
+            if guard is not None:
+                wanted, room = sum(vec), guard.room()
+                target = guard.target(wanted)
+                room = target if room is None else min(room, target)
+                if wanted > room:
+                    vec = pricer.cap(vec, room, lines, ordered)
+                guard.took(target, sum(vec))
             points = tuple(vec)
             total = sum(points)
             points_total += total
@@ -608,8 +627,14 @@ class Engine:
         record["advance"] = len(lead)
         if self._segments is not None and session.state is not None:
             changes, events = self._segment_changes(session, receipt, left, coupons, changes, events)
+        flags = None
+        if guard is not None:
+            changes = [*changes, *guard.changes(receipt.receipt_id)]
+            flags = guard.flags()
+            if trace is not None:
+                trace += [f"anti-fraud: {f['flag']} (limit {f['limit']})" for f in flags]
         return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events), t.arms, t.hints,
-                              None))
+                              None, flags))
 
     def _segment_changes(self, session: Session, receipt: Receipt, left: Sequence[int], coupons: Any,
                          changes: Any, events: Any) -> tuple[Any, Any]:

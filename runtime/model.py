@@ -868,6 +868,7 @@ class Outcome(NamedTuple):
     arms: dict[str, str | None] | None = None  # per experiment, the customer's arm (None: anonymous); None without
     hints: tuple[dict[str, Any], ...] | None = None  # what nearly applied campaigns lack (evaluate(hints=True))
     tax: dict[str, Any] | None = None  # per line tax before and after (docs/commerce.md); None without
+    flags: tuple[dict[str, Any], ...] | None = None  # anti-fraud flags (runtime/fraud.py); None without limits
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -894,6 +895,8 @@ class Outcome(NamedTuple):
             out["hints"] = [dict(h) for h in self.hints]
         if self.tax is not None:
             out["tax"] = self.tax
+        if self.flags is not None:
+            out["flags"] = [dict(f) for f in self.flags]
         return out
 
     @classmethod

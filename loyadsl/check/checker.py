@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -18,7 +18,11 @@ from loyadsl.check import types as t
 from loyadsl.check.asserts import check_asserts
 from loyadsl.check.commerce import check_kinds, commerce_settings
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
+from loyadsl.check.fraud import Invalid as InvalidFraud
+from loyadsl.check.fraud import fraud_limits
 from loyadsl.check.order import campaign_order, group_order
+from loyadsl.check.people import people
+from loyadsl.check.redemptions import discount_cap, redemption_limit
 from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.rewards import gift_action, reward_clause
 from loyadsl.check.segments import SegmentChecker
@@ -28,7 +32,7 @@ from loyadsl.check.types import Type
 from loyadsl.check.units import unit_discount
 from loyadsl.compile import ir
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, warning
-from loyadsl.runtime.declarations import Budget, CatalogueReward, UsageLimit
+from loyadsl.runtime.declarations import Budget, CatalogueReward, RedemptionLimit, UsageLimit
 from loyadsl.runtime.limits import MAX_DATE, MAX_DURATION_DAYS, MAX_MINOR_DIGITS, MAX_VALUE, MIN_DATE
 from loyadsl.runtime.money import div_round
 from loyadsl.runtime.opcodes import Op
@@ -129,6 +133,8 @@ class _Draft:
     exclusive: str | None = None  # ``exclusive receipt|lines`` (docs/order.md)
     redistribute: bool = False  # ``redistribute floors``
     reward: CatalogueReward | None = None
+    redemptions: list[RedemptionLimit] = field(default_factory=list)
+    discount_cap: tuple[str, int] | None = None
 
 
 class Checker:
@@ -160,6 +166,7 @@ class Checker:
             header.currency or "XXX", _digits_or(header.minor, 2), _digits_or(header.points_minor, 0),
             1, "UTC", "floor", "floor", "largest_remainder",
         )
+        settings = self._fraud(header, settings)
         groups = self._check_groups()
         self.experiments, self.broken_experiments = check_experiments(self.table.experiments.values(), self.report)
         state_checker = StateChecker(self)
@@ -294,6 +301,18 @@ class Checker:
             commerce=commerce_settings(self, h, rounding["tax"]),
         )
 
+    def _fraud(self, h: n.Header, settings: ir.Settings | None) -> ir.Settings | None:
+        """The settings with the header's anti-fraud limits (checked once the settings are known)."""
+        def constant(e: n.Expr, ty: Type, what: str) -> int | None:
+            return self._constant_int(e, Scope(), ty, what)
+
+        try:
+            fraud = fraud_limits(h.fraud, constant, self.report)
+            staff_and_partners = people(h.people, constant, self.report)
+        except InvalidFraud:
+            return None
+        return None if settings is None else replace(settings, fraud=fraud, people=staff_and_partners)
+
     # ------------------------------------------------------------------------------------ groups
 
     def _check_groups(self) -> tuple[ir.IGroup, ...] | None:
@@ -376,6 +395,7 @@ class Checker:
             max_points=d.limits.get("points"), multiplier_base=d.multiplier_base, span=c.span, account=account,
             coupon=d.coupon, usage_limit=d.usage_limit, budget=d.budget, arm=gate, reward=d.reward,
             exclusive=d.exclusive, redistribute=d.redistribute,
+            redemptions=tuple(d.redemptions), discount_cap=d.discount_cap,
         )
 
     def _campaign_clauses(self, c: n.CampaignDecl) -> tuple[list[tuple[n.Clause, Scope]], str | None] | None:
@@ -517,6 +537,11 @@ class Checker:
                 d.multiplier_base = action.multiplier_of
 
     def _clause_LimitClause(self, c: n.CampaignDecl, clause: n.LimitClause, scope: Scope, d: _Draft) -> None:
+        if clause.per != "receipt" and clause.kind == "discount":  # per customer per period (limits-fraud.md)
+            money = self._constant_int(clause.value, scope, t.MONEY, "a discount cap")
+            d.discount_cap = discount_cap(c.name, clause, money, d.discount_cap, self.report)
+            d.ok = d.ok and d.discount_cap is not None
+            return
         if clause.per != "receipt":  # a usage limit per day, week, customer ... (customer state)
             d.usage_limit = self._usage_limit(clause, scope)
             d.ok = d.ok and d.usage_limit is not None
@@ -558,6 +583,15 @@ class Checker:
         """``reward N points [from ACCOUNT] [stock S]``: a catalogue reward (docs/rewards.md)."""
         d.reward = reward_clause(self, c, clause, scope)
         d.ok = d.ok and d.reward is not None
+
+    def _clause_RedemptionsClause(self, c: n.CampaignDecl, clause: n.RedemptionsClause, scope: Scope,
+                                  d: _Draft) -> None:
+        count = self._constant_int(clause.value, scope, t.COUNT, "a redemption limit")
+        limit = redemption_limit(c.name, clause, count, d.redemptions, self.report)
+        if limit is None:
+            d.ok = False
+        else:
+            d.redemptions.append(limit)
 
     def _campaign_account(self, c: n.CampaignDecl, accruals: list[n.Accrue]) -> tuple[bool, str | None]:
         """(ok, the one account the campaign's accruals go to): the default one without `to`, also

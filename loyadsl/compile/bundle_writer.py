@@ -57,6 +57,10 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
                 "budget": _budget(c.budget),
             }
         )
+        if c.redemptions:  # (a key only when set, as `arm`)
+            campaigns[-1]["redemptions"] = [limit.to_dict() for limit in c.redemptions]
+        if c.discount_cap is not None:
+            campaigns[-1]["discount_cap"] = list(c.discount_cap)
         if c.arm is not None:  # (a key only when set: a programme without experiments keeps its format 2 bytes)
             campaigns[-1]["arm"] = _arm_gate(c.arm, programme.experiments)
         campaigns[-1].update(order_keys(c))  # docs/order.md: keys only when set, like "arm"
@@ -96,6 +100,8 @@ def build_payload(programme: ir.Programme) -> dict[str, Any]:
             "rounding": {"discount": s.rounding_discount, "points": s.rounding_points},
             "allocation": s.allocation,
             **({} if s.commerce is None else {"commerce": s.commerce.to_json()}),  # docs/commerce.md
+            **({"fraud": s.fraud.to_dict()} if s.fraud is not None else {}),  # (a key only when set)
+            **({"people": s.people.to_dict()} if s.people is not None else {}),
         },
         "constants": pool.constants,
         "predicates": pool.predicates,

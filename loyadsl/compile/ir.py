@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from loyadsl.check.types import Type
 from loyadsl.diagnostics import Span
+from loyadsl.runtime.bundle_types import FraudLimits, People
 from loyadsl.runtime.commerce import Commerce
 from loyadsl.runtime.declarations import (
     Account,
@@ -18,6 +19,7 @@ from loyadsl.runtime.declarations import (
     CatalogueReward,
     CertificateSeries,
     CouponSeries,
+    RedemptionLimit,
     Referral,
     Tiers,
     UsageLimit,
@@ -194,6 +196,8 @@ class ICampaign:
     exclusive: str | None = None  # `exclusive receipt|lines` (docs/order.md)
     redistribute: bool = False  # `redistribute floors`
     reward: CatalogueReward | None = None  # `reward 500 points from bonus stock 100`: a catalogue reward (docs/rewards.md)
+    redemptions: tuple[RedemptionLimit, ...] = ()  # `redemptions N [per store] [per day]`
+    discount_cap: tuple[str, int] | None = None  # `max discount MONEY per PERIOD` (per customer)
 
 
 @dataclass(frozen=True)
@@ -238,6 +242,8 @@ class Settings:
     rounding_points: str
     allocation: str
     commerce: Commerce | None = None  # line kinds and tax (docs/commerce.md); None: not declared
+    fraud: FraudLimits | None = None  # the header's anti-fraud limits
+    people: People | None = None  # the header's staff rule and partners
 
 
 # ----------------------------------------------------------------------------------------- state

@@ -28,6 +28,7 @@ from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.model import Outcome, utc_datetime, utc_seconds
 from loyadsl.runtime.state import CustomerState, apply
 from loyadsl.runtime.state.view import view
+from loyadsl.server import redemptions
 from loyadsl.server.errors import (
     BAD_BUNDLE,
     BAD_REQUEST,
@@ -196,6 +197,7 @@ class Processor:
                               receipt.utc)
                 tx.put_outcome(rid, receipt.customer_id, outcome.to_dict())
             _budgets_from(tx, outcome.changes or ())
+            redemptions.commit(tx, outcome.changes or ())
             if session is not None:
                 tx.put_session(session._replace(held=0, status="confirmed"))
             answer = Stored(digest, 200, _answer("confirmed", outcome, after, None, version))
@@ -269,6 +271,7 @@ class Processor:
             after = _book(tx, engine, customer, state, refund.changes, return_id, "return",
                           utc_seconds(now))
             _budgets_from(tx, refund.changes)
+            redemptions.commit(tx, refund.changes)
             answer = Stored(digest, 200, {"return_id": return_id, "receipt_id": rid, "status": "returned",
                                           "refund": refund.to_dict(), "balances": _balances(after)})
             tx.store_answer("return:" + return_id, *answer)
@@ -294,21 +297,23 @@ class Processor:
             receipt = self._within_holds(tx, engine, receipt, data, state)
         budgets = _budgets_left(tx, engine, lock=False)
         stock = _stock_left(tx, engine, lock=False)  # catalogue rewards' stock (docs/rewards.md): kept beside the budgets
-        outcome = self._run_engine(engine, receipt, state, budgets, stock)
+        uses = redemptions.used(tx, engine)  # programme-wide usage limits (docs/limits-fraud.md)
+        outcome = self._run_engine(engine, receipt, state, budgets, stock, uses)
         if lock and (budgets is not None or stock is not None) and any(
                 c["op"] in ("budget", "stock") for c in outcome.changes or ()):
             locked = _budgets_left(tx, engine, lock=True)
             locked_stock = _stock_left(tx, engine, lock=True)  # under the budgets' lock
             if locked != budgets or locked_stock != stock:
-                outcome = self._run_engine(engine, receipt, state, locked, locked_stock)
+                outcome = self._run_engine(engine, receipt, state, locked, locked_stock, uses)
         return outcome
 
     @staticmethod
     def _run_engine(engine: Engine, receipt: Receipt, state: CustomerState | None,
-                    budgets: dict[str, int] | None, stock: dict[str, int] | None = None) -> Outcome:
+                    budgets: dict[str, int] | None, stock: dict[str, int] | None = None,
+                    uses: dict[str, int] | None = None) -> Outcome:
         start = time.perf_counter()
         try:
-            return engine.evaluate(receipt, state, budgets=budgets, stock=stock)
+            return engine.evaluate(receipt, state, budgets=budgets, stock=stock, redemptions=uses)
         except LoyaError as exc:
             raise Problem.refused(exc) from None
         finally:

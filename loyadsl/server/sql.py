@@ -170,6 +170,19 @@ class SqlTx(Tx):
     def put_key(self, key_hash: str, scope: str, store: str | None) -> None:
         self._run("INSERT INTO api_keys (hash, scope, store) VALUES (?, ?, ?)", key_hash, scope, store)
 
+    # usage limits: rows of the budgets table keyed by a JSON array (loyadsl/server/redemptions.py)
+    def redemptions(self) -> dict[str, int]:
+        rows = self._run("SELECT campaign, spent FROM budgets WHERE campaign LIKE ?", "[%").fetchall()
+        return {key: int(count) for key, count in rows}
+
+    def take_redemption(self, key: str, delta: int, limit: int) -> bool:
+        if delta > limit:
+            return False
+        cursor = self._run("INSERT INTO budgets (campaign, spent) VALUES (?, ?) ON CONFLICT (campaign) DO UPDATE "
+                           "SET spent = budgets.spent + excluded.spent WHERE budgets.spent + excluded.spent <= ?",
+                           key, delta, limit if delta > 0 else 2**62)
+        return bool(cursor.rowcount == 1)
+
 
 def migrate(conn: Any, dialect: Dialect) -> list[int]:
     """Bring a connection's schema (inside the caller's transaction) to SCHEMA_VERSION: the versions

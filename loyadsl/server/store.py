@@ -118,6 +118,15 @@ class Tx(ABC):
     @abstractmethod
     def put_key(self, key_hash: str, scope: str, store: str | None) -> None: ...
 
+    # programme-wide usage limits (loyadsl/server/redemptions.py)
+    @abstractmethod
+    def redemptions(self) -> dict[str, int]:
+        """The uses of each usage limit so far, by its key."""
+    @abstractmethod
+    def take_redemption(self, key: str, delta: int, limit: int) -> bool:
+        """Add ``delta`` uses to a limit's count if it stays within ``limit`` (always for a negative
+        ``delta``); False, changing nothing, when it would not."""
+
 
 class Store(ABC):
     """A database holding the server's state."""

@@ -23,6 +23,7 @@ from rich.text import Text
 
 from loyadsl import locale_text
 from loyadsl.render import display_width
+from loyadsl.simulate import flags, settle
 
 # ------------------------------------------------------------------------------------------ numbers
 
@@ -473,7 +474,12 @@ def report_grids(report: Mapping[str, Any]) -> list[Grid]:
     arms += [trigger_grid(report)] if report.get("triggers") else []
     return [campaign_grid(report), collision_grid(report), budget_grid(report), request_grid(report),
             *(split_grid(report, dimension) for dimension in SPLIT_TITLES), burn_grid(report), *arms,
-            assertion_grid(report), assumption_grid(report)]
+            assertion_grid(report), assumption_grid(report), *_flag_grids(report)]
+
+
+def _flag_grids(report: Mapping[str, Any]) -> list[Grid]:
+    return [*([flags.grid(report)] if "flags" in report else []),
+            *([settle.grid(report)] if "settlement" in report else [])]
 
 
 # ------------------------------------------------------------------------------------------ diff

@@ -35,6 +35,7 @@ from loyadsl.runtime.state import (
     local_date,
     working_copy,
 )
+from loyadsl.simulate import flags, settle
 from loyadsl.simulate.errors import Problem, Skipped
 from loyadsl.simulate.partition import unpack
 from loyadsl.simulate.report import Cutoff, Tally, line_attributes
@@ -152,6 +153,8 @@ class PartitionReplay:
         booked = self._book(member, outcome.changes, receipt.utc) if member is not None else []
         # booked: from here on nothing can be refused, and the receipt counts
         self._count(receipt, outcome, day, member)
+        flags.count(self.tally.flags, outcome)
+        settle.count(self.tally.partners, self.engine.bundle.settings.people, receipt, outcome)
         self._split(receipt, outcome, tier, segments)
         if self.observe is not None:
             self.observe(receipt, outcome)

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.money import minor_text
 from loyadsl.runtime.opcodes import Op
-from loyadsl.simulate import arms
+from loyadsl.simulate import arms, flags, settle
 from loyadsl.simulate.triggers import TriggerTally
 from loyadsl.simulate.triggers import section as trigger_section
 
@@ -87,6 +87,8 @@ class Tally:
         self.triggers = TriggerTally()  # trigger chains (simulate/triggers.py)
         self.first: int | None = None
         self.last: int | None = None
+        self.flags: dict[str, int] = {}  # anti-fraud flag -> receipts (simulate/flags.py)
+        self.partners: dict[str, list[int]] = {}  # partner -> settle.FIELDS (simulate/settle.py)
 
     # ------------------------------------------------------------------------------ adding
     def campaign(self, name: str) -> list[int]:
@@ -164,6 +166,8 @@ class Tally:
             self.gifts.setdefault(name, []).extend(gifts)
         self.arms.merge(other.arms)
         self.triggers.merge(other.triggers)
+        flags.merge(self.flags, other.flags)
+        settle.merge(self.partners, other.partners)
         for seen in (other.first, other.last):
             if seen is not None:
                 self.see_day(seen)
@@ -282,6 +286,9 @@ def build(
         "assumptions": assumptions(totals, bundle, input_counts),
         "assertions": [],
         **experiments,
+        **({"flags": flags.section(tally.flags)} if s.fraud is not None else {}),
+        **({"settlement": settle.section(tally.partners, s.people, 10**s.points_minor)}
+           if s.people is not None and s.people.partners else {}),
     }
 
 

@@ -402,6 +402,15 @@ class RedistributeClause(Clause):
     """``redistribute floors``: what lines' floors cut off the campaign's discount goes to its other lines."""
 
 
+@dataclass(frozen=True)
+class RedemptionsClause(Clause):
+    """``redemptions 1000``, ``redemptions 50 per store per day``: the first N uses of the campaign over
+    all customers, overall or per store and/or per local day (docs/limits-fraud.md)."""
+
+    value: Expr
+    per: tuple[str, ...] = ()  # "store", "day" (in the order written)
+
+
 # ----------------------------------------------------------------------------------------- declarations
 
 
@@ -638,6 +647,35 @@ class Rounding(Node):
 
 
 @dataclass(frozen=True)
+class FraudSetting(Node):
+    """A programme header's anti-fraud limit: ``max points 5000 per day`` (kind points),
+    ``max receipts 10 per day`` (receipts), ``velocity 3 per 10 minutes`` (velocity)."""
+
+    kind: str  # points | receipts | velocity
+    value: Expr
+    per: str | None = None  # points, receipts: receipt | day | week | month | year
+    window: Expr | None = None  # velocity: a duration
+
+
+@dataclass(frozen=True)
+class StaffRule(Node):
+    """``staff segment "employees"`` / ``staff attr "employee"``: who is staff (no points for staff)."""
+
+    by: str  # segment | attr
+    value: str
+
+
+@dataclass(frozen=True)
+class PartnerRule(Node):
+    """``partner fuelco rate 50% price 0.80 RUB``: receipts of channel ``fuelco`` earn at the rate; the
+    points earned and spent there are settled with the partner at the price per point."""
+
+    name: str
+    rate: Expr
+    price: Expr
+
+
+@dataclass(frozen=True)
 class Header(Node):
     name: str
     version: str | None = None
@@ -650,6 +688,8 @@ class Header(Node):
     allocation: str | None = None  # largest_remainder | largest_line
     tax: TaxSetting | None = None  # docs/commerce.md
     totals: TotalsSetting | None = None  # the line kinds receipt.total counts
+    fraud: tuple[FraudSetting, ...] = ()  # anti-fraud limits (docs/limits-fraud.md)
+    people: tuple[StaffRule | PartnerRule, ...] = ()  # staff and partners (docs/limits-fraud.md)
 
 
 @dataclass(frozen=True)

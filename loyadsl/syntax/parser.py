@@ -652,14 +652,23 @@ class _Builder(TriggerRules):
             version = self._string(version_tok) if version_tok.type == "STRING" else str(version_tok)
         fields: dict[str, Any] = {}
         rounding: list[n.Rounding] = []
+        fraud: list[n.FraudSetting] = []
+        people: list[n.StaffRule | n.PartnerRule] = []
         seen: dict[str, Span | None] = {}
         for key, value, span in settings:
             if key == "rounding":
                 rounding.append(value)
                 continue
+            if key == "fraud":
+                fraud.append(value)
+                continue
+            if key == "people":
+                people.append(value)
+                continue
             self._once(seen, key, span, "the programme header")
             fields.update(value)
-        return n.Header(name, version, rounding=tuple(rounding), **fields, span=self._span(meta))
+        return n.Header(name, version, rounding=tuple(rounding), **fields, fraud=tuple(fraud), people=tuple(people),
+                        span=self._span(meta))
 
     def currency(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         code, minor = children
@@ -692,6 +701,28 @@ class _Builder(TriggerRules):
     def totals_setting(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         setting = n.TotalsSetting(tuple(str(kind) for kind in children), span=self._span(meta))
         return "totals", {"totals": setting}, self._span(meta)
+
+    def fraud_max_points(self, meta: Any, children: list[Any]) -> tuple[str, n.FraudSetting, Span | None]:
+        value, per = children
+        if isinstance(value, n.NumberLit):  # `max points 5000 per day`: the unit is implied
+            value = n.PointsLit(value.text, span=value.span)
+        return "fraud", n.FraudSetting("points", value, per, span=self._span(meta)), self._span(meta)
+
+    def fraud_max_receipts(self, meta: Any, children: list[Any]) -> tuple[str, n.FraudSetting, Span | None]:
+        value, per = children
+        return "fraud", n.FraudSetting("receipts", value, per, span=self._span(meta)), self._span(meta)
+
+    def fraud_velocity(self, meta: Any, children: list[Any]) -> tuple[str, n.FraudSetting, Span | None]:
+        value, window = children
+        return "fraud", n.FraudSetting("velocity", value, window=window, span=self._span(meta)), self._span(meta)
+
+    def staff_rule(self, meta: Any, children: list[Any]) -> tuple[str, n.StaffRule, Span | None]:
+        by, value = children
+        return "people", n.StaffRule(str(by), self._string(value), span=self._span(meta)), self._span(meta)
+
+    def partner_rule(self, meta: Any, children: list[Any]) -> tuple[str, n.PartnerRule, Span | None]:
+        name, rate, price = children
+        return "people", n.PartnerRule(str(name), rate, price, span=self._span(meta)), self._span(meta)
 
     def import_decl(self, meta: Any, children: list[Any]) -> n.Import:
         return n.Import(self._string(children[0]), span=self._span(meta))
@@ -1149,6 +1180,10 @@ class _Builder(TriggerRules):
     def c_reward(self, meta: Any, children: list[Any]) -> n.RewardClause:
         points, account, stock = children
         return n.RewardClause(points, None if account is None else str(account), stock, span=self._span(meta))
+
+    def c_redemptions(self, meta: Any, children: list[Any]) -> n.RedemptionsClause:
+        value, *per = children
+        return n.RedemptionsClause(value, tuple(str(p) for p in per), span=self._span(meta))
 
     def clause_input(self, meta: Any, children: list[Any]) -> n.Clause:
         return children[0]

@@ -288,6 +288,22 @@ def format_template_use(use: n.TemplateUse) -> str:
     return f"{use.template}({', '.join(f'{a.name} = {format_expr(a.value)}' for a in use.args)})"
 
 
+def format_fraud(f: n.FraudSetting) -> str:
+    """An anti-fraud limit of the header, as written (``max points 5000 per day``)."""
+    if f.kind == "velocity":
+        assert f.window is not None
+        return f"velocity {format_expr(f.value)} per {format_expr(f.window)}"
+    value = f.value.amount if isinstance(f.value, n.PointsLit) else format_expr(f.value)
+    return f"max {f.kind} {value} per {f.per}"
+
+
+def format_people(p: n.StaffRule | n.PartnerRule) -> str:
+    """A staff or partner rule of the header, as written."""
+    if isinstance(p, n.StaffRule):
+        return f"staff {p.by} {quote(p.value)}"
+    return f"partner {p.name} rate {format_expr(p.rate)} price {format_expr(p.price)}"
+
+
 def _header(h: n.Header, src: Trivia) -> list[Line]:
     lines = []
     if h.currency is not None:
@@ -308,6 +324,8 @@ def _header(h: n.Header, src: Trivia) -> list[Line]:
         lines.append(_setting(src, h, "tax", f"tax {h.tax.prices}{rate}{basis}"))
     if h.totals is not None:
         lines.append(_setting(src, h, "totals", f"totals {', '.join(h.totals.kinds)}"))
+    lines += [Line(1, format_fraud(f), *_whole(f)) for f in h.fraud]
+    lines += [Line(1, format_people(p), *_whole(p)) for p in h.people]
     version = "" if h.version is None else f" version {quote(h.version)}"
     return _block(src, h, f"programme {quote(h.name)}{version}", lines)
 
@@ -330,7 +348,7 @@ def clause_keyword(clause: n.Clause) -> str:
         n.WeekdaysClause: "weekdays", n.HoursClause: "hours", n.AudienceClause: "audience",
         n.WhenClause: "when", n.ThenClause: "then", n.CouponClause: "coupon", n.BudgetClause: "budget",
         n.ArmClause: "arm", n.ExclusiveClause: "exclusive", n.RedistributeClause: "redistribute",
-        n.RewardClause: "reward", n.MessageClause: "message",
+        n.RewardClause: "reward", n.MessageClause: "message", n.RedemptionsClause: "redemptions",
     }[type(clause)]
 
 
@@ -384,6 +402,8 @@ def clause_value(clause: n.Clause) -> str:
         return f"{format_expr(clause.points)}{account}{stock}"
     if isinstance(clause, n.MessageClause):
         return f"{clause.channel} {quote(clause.text)}"
+    if isinstance(clause, n.RedemptionsClause):
+        return format_expr(clause.value) + "".join(f" per {p}" for p in clause.per)
     raise TypeError(f"no one-line value for {clause!r}")
 
 

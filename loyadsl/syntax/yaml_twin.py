@@ -54,7 +54,7 @@ from loyadsl.syntax.printer import (
 LIST_KINDS = ("skus", "stores", "categories", "brands", "channels", "strings")
 CLAUSE_KEYS = ("group", "priority", "valid", "weekdays", "hours", "stores", "channels", "audience", "when", "then",
                "limit", "max discount", "max points", "coupon", "budget", "arm", "exclusive", "redistribute",
-               "reward", "message")
+               "reward", "message", "redemptions")
 SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templates", n.CampaignDecl: "campaigns",
             n.AccountDecl: "accounts", n.RedemptionDecl: "redemption", n.TierLadderDecl: "tiers",
             n.CounterDecl: "counters", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates",
@@ -320,7 +320,8 @@ class _Reader:
 
     def header(self, node: Node) -> n.Header | None:
         pairs = self.mapping(node, "`programme`", ("name", "version", "currency", "minor", "points", "timezone",
-                                                   "rounding", "allocation", "tax", "totals"))
+                                                   "rounding", "allocation", "tax", "totals", "fraud", "staff",
+                                                   "partners"))
         if pairs is None:
             return None
         name = self.text(self.required(pairs, "name", "`programme`"), "the programme name", required=True)
@@ -358,6 +359,8 @@ class _Reader:
             allocation=None if allocation_node is None else self.name(allocation_node, "an allocation mode"),
             tax=self.tax_setting(pairs.get("tax")),
             totals=self.totals(pairs.get("totals")),
+            fraud=self.fraud(pairs.get("fraud")),
+            people=self.people(pairs.get("staff"), pairs.get("partners")),
             span=self.span(node),
         )
 
@@ -391,6 +394,50 @@ class _Reader:
             return None
         return n.TotalsSetting(tuple(kind for item in self.sequence(node, "`totals`")
                                      if (kind := self.name(item, "a line kind")) is not None), span=self.span(node))
+
+    def people(self, staff: Node | None, partners: Node | None) -> tuple[n.StaffRule | n.PartnerRule, ...]:
+        """``staff: {segment: employees}`` and ``partners: {fuelco: {rate: 50%, price: 0.80 RUB}}``."""
+        out: list[n.StaffRule | n.PartnerRule] = []
+        for by, _, value in [] if staff is None else self.pairs(staff, "`staff`"):
+            text = self.text(value, "a segment or attribute", required=True)
+            if text is not None:
+                out.append(n.StaffRule(by, text, span=self.span(value)))
+        for name, _, value in [] if partners is None else self.pairs(partners, "`partners`"):
+            found = self.mapping(value, f"partner `{name}`", ("rate", "price"))
+            if found is None:
+                continue
+            rate = self.expression(self.required(found, "rate", f"partner `{name}`"), "a rate")
+            price = self.expression(self.required(found, "price", f"partner `{name}`"), "a price")
+            if rate is not None and price is not None:
+                out.append(n.PartnerRule(name, rate, price, span=self.span(value)))
+        return tuple(out)
+
+    def fraud(self, node: Node | None) -> tuple[n.FraudSetting, ...]:
+        """``fraud: {max points per day: 20000, max receipts per day: 10, velocity: 3 per 10 minutes}``."""
+        out: list[n.FraudSetting] = []
+        for key_text, key, value in [] if node is None else self.pairs(node, "`fraud`"):
+            words = key_text.split()
+            if key_text == "velocity":
+                text = self.text(value, "a velocity", required=True)
+                if text is None or not isinstance(value, ScalarNode):
+                    continue
+                count, _, window = text.partition(" per ")
+                line, col = self.where(value)
+                first, d1 = parse_expression(count, self.file, line, col)
+                second, d2 = parse_expression(window, self.file, line, col + len(count) + 5)
+                self.embedded(d1 + d2)
+                if first is not None and second is not None:
+                    out.append(n.FraudSetting("velocity", first, window=second, span=self.span(value)))
+            elif len(words) == 4 and words[:1] == ["max"] and words[1] in ("points", "receipts") and words[2] == "per":
+                expr = self.expression(value, f"the {key_text}")
+                if isinstance(expr, n.NumberLit) and words[1] == "points":
+                    expr = n.PointsLit(expr.text, span=expr.span)
+                if expr is not None:
+                    out.append(n.FraudSetting(words[1], expr, words[3], span=self.span(value)))
+            else:
+                self.fail(key, f"unknown anti-fraud limit `{key_text}`",
+                          "write `max points per PERIOD`, `max receipts per PERIOD` or `velocity`")
+        return tuple(out)
 
     def money(self, node: Node | None, what: str) -> n.MoneyLit | None:
         value = self.text(node, what)
@@ -916,7 +963,24 @@ def _header_yaml(h: n.Header) -> dict[str, Any]:
         out["tax"] = tax
     if h.totals is not None:
         out["totals"] = _FlowList(h.totals.kinds)
+    if h.fraud:
+        out["fraud"] = _pairs_yaml([_fraud_yaml(f) for f in h.fraud])
+    staff = [(p.by, p.value) for p in h.people if isinstance(p, n.StaffRule)]
+    if staff:
+        out["staff"] = _pairs_yaml(staff)
+    partners = [(p.name, _Flow(rate=format_expr(p.rate), price=format_expr(p.price)))
+                for p in h.people if isinstance(p, n.PartnerRule)]
+    if partners:
+        out["partners"] = _pairs_yaml(partners)
     return out
+
+
+def _fraud_yaml(f: n.FraudSetting) -> tuple[str, Any]:
+    if f.kind == "velocity":
+        assert f.window is not None
+        return "velocity", f"{format_expr(f.value)} per {format_expr(f.window)}"
+    value = f.value.amount if isinstance(f.value, n.PointsLit) else format_expr(f.value)
+    return f"max {f.kind} per {f.per}", _scalar(value)
 
 
 def _pairs_yaml(pairs: list[tuple[str, Any]]) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..declarations import CouponSeries
+from ..declarations import CouponSeries, RedemptionLimit
 from ..model import CustomerView, Line
 from ..state import (
     CustomerState,
@@ -32,6 +32,8 @@ class _Receipt:
     line_nos: list[int]
     budgets: Mapping[str, int] | None
     budget_left: dict[str, int]
+    redemptions: Mapping[str, int] | None
+    store: str | None
     reserved: dict[str, int]
     coupon_report: list[dict[str, Any]]
     valid_coupons: dict[str, tuple[str, CouponSeries]]
@@ -51,3 +53,6 @@ class _Receipt:
             key = self._periods[kind] = period_key(self.day, kind)
         return key
 
+    def redemption_scope(self, limit: RedemptionLimit) -> tuple[str | None, str | None]:
+        """The (store, local day) a limit counts this receipt in; None for a scope it does not have."""
+        return (self.store or "" if limit.store else None), (self.period("day") if limit.day else None)

@@ -46,7 +46,8 @@ class Ledger:
         self.campaigns: dict[str, CampaignState] = {c.name: c.state for c in bundle.campaigns}
         self.gated = frozenset(c.index for c in bundle.campaigns
                                if c.state.coupon is not None or c.state.usage_limit is not None
-                               or c.state.budget is not None or c.state.reward is not None)
+                               or c.state.budget is not None or c.state.reward is not None
+                               or bool(c.state.redemptions) or c.state.discount_cap is not None)
         self.rewards = {c.name: c.state.reward for c in bundle.campaigns if c.state.reward is not None}
 
     # -------------------------------------------------------------------------------- conversions
@@ -75,9 +76,12 @@ class Ledger:
 
     def open(self, receipt_id: str, state: CustomerState | None, view: CustomerView, utc: int, lines: Sequence[Line],
              coupons: Sequence[str], budgets: Mapping[str, int] | None, expired: Sequence[str] = (),
-             rewards: Sequence[str] = (), stock: Mapping[str, int] | None = None) -> Session:
+             rewards: Sequence[str] = (), stock: Mapping[str, int] | None = None,
+             redemptions: Mapping[str, int] | None = None, store: str | None = None) -> Session:
         """A receipt's session on a state already advanced to ``utc`` (None: anonymous) and its view;
-        ``expired``: coupon codes that advancing to ``utc`` just took away."""
-        return Session(self, receipt_id, state, view, utc, lines, coupons, budgets, expired, rewards, stock)
+        ``expired``: coupon codes that advancing to ``utc`` just took away; ``redemptions``: the uses of
+        programme-wide usage limits so far (runtime/redemptions.py), ``store`` the receipt's."""
+        return Session(self, receipt_id, state, view, utc, lines, coupons, budgets, expired, rewards, stock,
+                       redemptions, store)
 
 

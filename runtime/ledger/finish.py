@@ -13,6 +13,7 @@ from ..state import (
     iso,
     qualification_period,
 )
+from ..state.redemption import CAP
 from .base import _Receipt
 from .lots import _accounts, _member
 from .payment import Payment
@@ -58,7 +59,9 @@ class _Finisher(_Receipt):
         if known:
             changes += self._qualify(left, events)
             changes += self._usage(applied, given)
+            changes += self._discount_caps(applied, given)
         changes += self._budgets(applied, given)
+        changes += self._redemptions(applied, given)
         if known:
             changes += self._referral(left, debts, events)
             changes.append({"op": "receipt", "receipt": rid, "delta": 1})
@@ -186,6 +189,33 @@ class _Finisher(_Receipt):
                 if delta:
                     out.append({"op": "budget", "campaign": campaign, "kind": cs.budget.kind, "delta": delta,
                                 "receipt": self.receipt_id})
+        return out
+
+    def _redemptions(self, applied: Sequence[tuple[str, Sequence[Request]]],
+                     given: Mapping[str, tuple[int, int]]) -> list[Change]:
+        """One use of each programme-wide usage limit of each applied campaign that gave something (as
+        ``_usage``): the reservation the host commits (runtime/redemptions.py)."""
+        out: list[Change] = []
+        for campaign, requests in applied:
+            cs = self.ledger.campaigns.get(campaign)
+            if cs is not None and cs.redemptions and (requests or any(given.get(campaign, (0, 0)))):
+                for limit in cs.redemptions:
+                    store, day = self.redemption_scope(limit)
+                    out.append({"op": "redemption", "campaign": campaign, "store": store, "day": day,
+                                "limit": limit.count, "delta": 1, "receipt": self.receipt_id})
+        return out
+
+    def _discount_caps(self, applied: Sequence[tuple[str, Sequence[Request]]],
+                       given: Mapping[str, tuple[int, int]]) -> list[Change]:
+        """What each applied campaign with a cap per customer (``max discount ... per PERIOD``) gave off,
+        counted in the customer's ``usage`` (a full return negates it)."""
+        out: list[Change] = []
+        for campaign, _ in applied:
+            cs = self.ledger.campaigns.get(campaign)
+            money = given.get(campaign, (0, 0))[0]
+            if cs is not None and cs.discount_cap is not None and money:
+                out.append({"op": "usage", "campaign": campaign + CAP, "period": self.period(cs.discount_cap[0]),
+                            "delta": money, "receipt": self.receipt_id})
         return out
 
     def _record(self, left: Sequence[int], payment: Payment) -> dict[str, Any]:

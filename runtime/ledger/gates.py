@@ -11,6 +11,7 @@ from ..money import ceil_div
 from ..state import (
     Coupon,
 )
+from ..state.redemption import CAP, redemption_key
 from .catalogue import _Catalogue
 from .splits import Request
 
@@ -94,16 +95,43 @@ class _Gates(_Catalogue):
                 self.notes[campaign] = f"the {budget.kind} budget of {budget.amount} is spent"
                 return "budget_exhausted"
         if cs.reward is not None:  # a catalogue reward (ledger/catalogue.py)
-            return self.reward_gate(campaign, cs.reward)
+            refused = self.reward_gate(campaign, cs.reward)
+            if refused is not None:
+                return refused
+        if cs.discount_cap is not None and self.cap_left(campaign, cs) == 0:
+            self.notes[campaign] = f"the customer's {cs.discount_cap[1]} of discount per {cs.discount_cap[0]} is used"
+            return "limit_reached"
+        if cs.redemptions and self.redemptions is not None:
+            return self._redemption_gate(campaign, cs)
+        return None
+
+    def _redemption_gate(self, campaign: str, cs: CampaignState) -> str | None:
+        """``limit_reached`` when one of the campaign's programme-wide usage limits has no use left."""
+        used = self.redemptions or {}
+        for limit in cs.redemptions:
+            store, day = self.redemption_scope(limit)
+            count = used.get(redemption_key(campaign, store, day), 0)
+            if count >= limit.count:
+                self.notes[campaign] = f"its {limit.count} redemptions {limit.scope} are used"
+                return "limit_reached"
         return None
 
     def discount_room(self, campaign: str, cs: CampaignState) -> int | None:
-        """The most discount the campaign's budget still allows (None: no limit)."""
+        """The most discount the campaign's budget, and its cap per customer, still allow (None: no limit)."""
+        cap = self.cap_left(campaign, cs)
         budget = cs.budget
         if budget is None or self.budgets is None:
-            return None
+            return cap
         left = self.budget_left.get(campaign, self.budgets.get(campaign, budget.amount))
-        return left if budget.kind == "money" else self.ledger.money_of(left)
+        room = left if budget.kind == "money" else self.ledger.money_of(left)
+        return room if cap is None else min(room, cap)
+
+    def cap_left(self, campaign: str, cs: CampaignState) -> int | None:
+        """What is left of the customer's ``max discount ... per PERIOD`` (None: no cap, or anonymous)."""
+        if cs.discount_cap is None or self.state is None:
+            return None
+        per, money = cs.discount_cap
+        return max(0, money - self.state.usage.get(campaign + CAP, {}).get(self.period(per), 0))
 
     def points_room(self, campaign: str, cs: CampaignState, discount: int) -> int | None:
         """The most points the campaign's budget still allows after its discount (None: no limit)."""

@@ -27,7 +27,8 @@ class Session(_Gates, _Payer, _Finisher):
     def __init__(self, ledger: Ledger, receipt_id: str, state: CustomerState | None, view: CustomerView, utc: int,
                  lines: Sequence[Line], coupons: Sequence[str], budgets: Mapping[str, int] | None,
                  expired: Sequence[str] = (), rewards: Sequence[str] = (),
-                 stock: Mapping[str, int] | None = None) -> None:
+                 stock: Mapping[str, int] | None = None, redemptions: Mapping[str, int] | None = None,
+                 store: str | None = None) -> None:
         self.ledger = ledger
         self.receipt_id = receipt_id
         self.state = state
@@ -44,6 +45,8 @@ class Session(_Gates, _Payer, _Finisher):
         self.notes: dict[str, str] = {}  # campaign -> why it was gated (for explain)
         self._lot_times: dict[str, tuple[str, str | None]] = {}
         self._periods: dict[str, str] = {}
+        self.redemptions = redemptions  # programme-wide uses so far (None: limits recorded, not enforced)
+        self.store = store
         self._check_coupons(coupons, frozenset(expired))
         self.open_catalogue(rewards, stock)  # the catalogue rewards the receipt chooses (docs/rewards.md)
 

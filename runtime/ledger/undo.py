@@ -131,7 +131,8 @@ class _Undo:
             self.changes.append({"op": "coupon_unuse", "code": c.code, "series": c.series, "campaign": c.campaign,
                                  "receipt": self.rid})
 
-    def _back_negate(self, c: kinds.UsageChange | kinds.Budget | kinds.StockChange, full: bool, cards: Cards) -> None:
+    def _back_negate(self, c: kinds.UsageChange | kinds.Budget | kinds.StockChange | kinds.RedemptionChange,
+                     full: bool, cards: Cards) -> None:
         if full:
             self.changes.append(c._replace(delta=-c.delta).to_dict())
 
@@ -422,4 +423,5 @@ RETURNS: dict[type[kinds.Change], Return] = {
     kinds.ReceiptChange: _Undo._back_receipt,
     kinds.StockChange: _Undo._back_negate,  # a catalogue reward's unit, given back with the full return
     HistoryChange: _Undo._back_history,
+    kinds.RedemptionChange: _Undo._back_negate,
 }

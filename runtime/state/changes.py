@@ -30,6 +30,7 @@ from .coupons import (
 )
 from .history import HistoryChange, HistoryPrune
 from .records import _SET_PRIVATE, AccountState, CustomerState, _clone
+from .redemption import RedemptionChange
 from .stock import StockChange
 from .tiers import QualifyChange, TierChange
 
@@ -113,6 +114,7 @@ CHANGES: dict[str, type[Change]] = {
     "stock": StockChange,  # a catalogue reward's stock, programme-wide (docs/rewards.md)
     "history": HistoryChange, "history_prune": HistoryPrune,
     "chain": ChainChange,
+    "redemption": RedemptionChange,
 }
 
 

@@ -529,7 +529,7 @@ def test_declaration_values_are_typed_and_in_range(decl: n.Decl, code: str, says
     ("clauses", "code", "says"),
     [
         ((n.LimitClause("applications", num("1"), "fortnight", span=at(91)),), "LOY207", "fortnight"),
-        ((n.LimitClause("discount", rub("1"), "day", span=at(91)),), "LOY207", "per receipt only"),
+        ((n.LimitClause("points", num("1"), "day", span=at(91)),), "LOY207", "per receipt only"),
         ((n.LimitClause("applications", n.NumberLit("0", span=at(91)), "day"),), "LOY207", "at least one"),
         ((n.LimitClause("applications", num("1"), "day"), n.LimitClause("applications", num("1"), "week",
                                                                          span=at(91))), "LOY213", "twice"),
