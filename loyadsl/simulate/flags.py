@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from loyadsl.runtime.model import Outcome
 
 if TYPE_CHECKING:
-    from loyadsl.simulate.render import Grid
+    pass
 
 
 def count(flags: dict[str, int], outcome: Outcome) -> None:
@@ -25,14 +25,3 @@ def merge(mine: dict[str, int], other: Mapping[str, int]) -> None:
 
 def section(flags: Mapping[str, int]) -> list[dict[str, Any]]:
     return [{"flag": name, "receipts": n} for name, n in sorted(flags.items())]
-
-
-def grid(report: Mapping[str, Any]) -> Grid:
-    from loyadsl.simulate.render import Grid, _cells, count_text, num  # (render lays out every grid)
-
-    out = Grid("flags", "Anti-fraud flags", [("Flag", False), ("Receipts", True)], empty="no receipt raised a flag",
-               note="receipts that hit an anti-fraud limit of the programme header (points capped, receipts past "
-                    "the day's limit, velocity)")
-    for row in report.get("flags") or []:
-        out.rows.append(_cells(str(row.get("flag", "")), count_text(num(row, "receipts"))))
-    return out

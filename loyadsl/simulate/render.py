@@ -23,7 +23,6 @@ from rich.text import Text
 
 from loyadsl import locale_text
 from loyadsl.render import display_width
-from loyadsl.simulate import flags, settle
 
 # ------------------------------------------------------------------------------------------ numbers
 
@@ -478,8 +477,8 @@ def report_grids(report: Mapping[str, Any]) -> list[Grid]:
 
 
 def _flag_grids(report: Mapping[str, Any]) -> list[Grid]:
-    return [*([flags.grid(report)] if "flags" in report else []),
-            *([settle.grid(report)] if "settlement" in report else [])]
+    return [*([flags_grid(report)] if "flags" in report else []),
+            *([settlement_grid(report)] if "settlement" in report else [])]
 
 
 # ------------------------------------------------------------------------------------------ diff
@@ -777,3 +776,26 @@ def render_diff(diff: Mapping[str, Any], console: Console) -> None:
     if passed or failed:
         console.print(Text(f"assertions: {passed} passed, {failed} failed",
                            style="bold red" if failed else "bold green"))
+
+
+def flags_grid(report: Mapping[str, Any]) -> Grid:
+    out = Grid("flags", "Anti-fraud flags", [("Flag", False), ("Receipts", True)], empty="no receipt raised a flag",
+               note="receipts that hit an anti-fraud limit of the programme header (points capped, receipts past "
+                    "the day's limit, velocity)")
+    for row in report.get("flags") or []:
+        out.rows.append(_cells(str(row.get("flag", "")), count_text(num(row, "receipts"))))
+    return out
+
+
+def settlement_grid(report: Mapping[str, Any]) -> Grid:
+    u = Units.of(report.get("programme"))
+    out = Grid("settlement", "Partner settlement", [("Partner", False), ("Receipts", True), ("Points earned", True),
+                                                   ("Points spent", True), ("Partner pays", True),
+                                                   ("We pay", True), ("Net", True)],
+               empty="no partners", note="points earned and spent on partner receipts, at the partner's price per "
+                                         "point; net > 0: the partner owes the programme")
+    for row in report.get("settlement") or []:
+        out.rows.append(_cells(str(row.get("partner", "")), count_text(num(row, "receipts")),
+                               u.points(num(row, "points_earned")), u.points(num(row, "points_spent")),
+                               u.money(num(row, "billed")), u.money(num(row, "owed")), u.money(num(row, "net"))))
+    return out

@@ -11,7 +11,7 @@ from loyadsl.runtime.bundle_types import People
 from loyadsl.runtime.model import Outcome, Receipt
 
 if TYPE_CHECKING:
-    from loyadsl.simulate.render import Grid
+    pass
 
 FIELDS = ("receipts", "points_earned", "points_spent")
 
@@ -43,20 +43,4 @@ def section(partners: Mapping[str, list[int]], people: People, points_scale: int
         out.append({"partner": p.name, "rate_ppm": p.rate, "price": p.price, "receipts": receipts,
                     "points_earned": earned, "points_spent": spent, "billed": billed, "owed": owed,
                     "net": billed - owed})
-    return out
-
-
-def grid(report: Mapping[str, Any]) -> Grid:
-    from loyadsl.simulate.render import Grid, Units, _cells, count_text, num  # (render lays out every grid)
-
-    u = Units.of(report.get("programme"))
-    out = Grid("settlement", "Partner settlement", [("Partner", False), ("Receipts", True), ("Points earned", True),
-                                                   ("Points spent", True), ("Partner pays", True),
-                                                   ("We pay", True), ("Net", True)],
-               empty="no partners", note="points earned and spent on partner receipts, at the partner's price per "
-                                         "point; net > 0: the partner owes the programme")
-    for row in report.get("settlement") or []:
-        out.rows.append(_cells(str(row.get("partner", "")), count_text(num(row, "receipts")),
-                               u.points(num(row, "points_earned")), u.points(num(row, "points_spent")),
-                               u.money(num(row, "billed")), u.money(num(row, "owed")), u.money(num(row, "net"))))
     return out
