@@ -4,8 +4,7 @@
 A bound is a ``Fraction`` (a share, or an amount in minor units) or None when nothing bounds it. Each
 campaign's bound reads only its actions, caps and the least receipt total its condition requires;
 a group adds its campaigns' bounds as its stacking allows (all of them, the N largest, or the largest
-one), and groups add up in programme order: a `basis discounted` group's percentages apply to what
-earlier groups left. Every step over-approximates, so a bound within an assertion's limit is a proof
+one), and groups add up. Every step over-approximates, so a bound within an assertion's limit is a proof
 (of exact amounts: each campaign's rounding may add one minor unit per line). Over the limit, the
 bound proves nothing: ``loyadsl/analysis/asserts.py`` then searches for a receipt that breaks it.
 """
@@ -341,16 +340,14 @@ def _cliques(meets: list[set[int]], candidates: set[int], chosen: frozenset[int]
 
 
 def receipt_share(programme: ir.Programme, bound: CampaignBound) -> Bound:
-    """Groups in order: `basis original` groups add their share of the original amounts; a
-    `basis discounted` group's share applies to what is left (s + (1 − s) × before), which is an
-    upper bound because it grows with what earlier groups took. Never more than the whole."""
+    """Groups add up: a `basis original` group's share is of the original amounts, and a `basis
+    discounted` group takes at most its share of what is left, so at most its share of the original
+    total too (a fixed amount does not shrink with what is left). Never more than the whole."""
     total = Fraction(0)
-    for group, share in by_group(programme, bound):
+    for _, share in by_group(programme, bound):
         if share is None:
             return ONE
-        share = min(share, ONE)
-        total = total + share if group.basis == "original" else share + (1 - share) * total
-        total = min(total, ONE)
+        total = min(total + min(share, ONE), ONE)
     return total
 
 
