@@ -15,7 +15,7 @@ import stat
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
@@ -141,9 +141,9 @@ def check(
     for path in _programme_files(paths, fmt is CheckFormat.json):
         result = check_file(path, allow_dir or ())
         if collisions and result.ok:
-            result.diagnostics += _new_findings(_collision_findings(path, fmt), result.diagnostics)
+            result.diagnostics += _new_findings(_collision_findings(path, fmt, allow_dir or ()), result.diagnostics)
         if result.ok and result.programme is not None and result.programme.asserts:
-            result.diagnostics += _assertion_verdicts(path, fmt is CheckFormat.json)
+            result.diagnostics += _assertion_verdicts(path, fmt is CheckFormat.json, allow_dir or ())
         every += result.diagnostics
         if fmt is CheckFormat.text:
             print_diagnostics(err, result.diagnostics, result.sources)
@@ -161,7 +161,7 @@ def check(
     raise typer.Exit(EXIT_FINDINGS if _fails(every, strict) else EXIT_OK)
 
 
-def _collision_findings(path: Path, fmt: CheckFormat) -> list[Diagnostic]:
+def _collision_findings(path: Path, fmt: CheckFormat, allow_dirs: Iterable[Path]) -> list[Diagnostic]:
     """The findings, when the solver is installed; without it, a note in text (nothing is claimed)."""
     import importlib.util
 
@@ -172,7 +172,7 @@ def _collision_findings(path: Path, fmt: CheckFormat) -> list[Diagnostic]:
         return []
     from loyadsl.analysis import cli as analysis
     try:
-        return analysis.check_findings(path)
+        return analysis.check_findings(path, allow_dirs)
     except LoyaError as exc:
         _fail(exc.message, EXIT_FINDINGS, fmt is CheckFormat.json, exc.code)
 
@@ -186,11 +186,11 @@ def _new_findings(findings: list[Diagnostic], known: list[Diagnostic]) -> list[D
     return [f for f in findings if not (f.code == "LOY311" and any(within(span, f.span) for span in never))]
 
 
-def _assertion_verdicts(path: Path, as_json: bool) -> list[Diagnostic]:
+def _assertion_verdicts(path: Path, as_json: bool, allow_dirs: Iterable[Path]) -> list[Diagnostic]:
     """The programme's `assert` blocks, proved or broken (LOY239) or unproved (LOY312)."""
     from loyadsl.analysis import cli as analysis
     try:
-        return analysis.check_asserts(path)
+        return analysis.check_asserts(path, allow_dirs)
     except LoyaError as exc:
         _fail(exc.message, EXIT_FINDINGS, as_json, exc.code)
 

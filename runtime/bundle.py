@@ -502,8 +502,9 @@ def _bundle(p: dict[str, Any], envelope_version: int) -> Bundle:
 
 def _manifest(m: dict[str, Any], envelope_version: int) -> Manifest:
     version = _int(_field(m, "format_version", "manifest"), "manifest.format_version")
-    if version != envelope_version:
-        _fail("manifest.format_version", f"{version} differs from the envelope's {envelope_version}")
+    if version != envelope_version:  # the envelope's number is outside the digest: it was damaged
+        raise BundleError("LOY402", f"the bundle envelope is damaged: format_version {envelope_version}, the "
+                                    f"manifest's {version}", "manifest.format_version")
     programme = _obj(_field(m, "programme", "manifest"), "manifest.programme")
     sources = []
     for i, s in enumerate(_list(_field(m, "sources", "manifest"), "manifest.sources")):

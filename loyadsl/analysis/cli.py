@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +26,13 @@ BAD_PAIRS = "LOY710"  # --pairs names a campaign the programme does not have, or
 NOT_COMPILED = "LOY711"  # the programme has errors: there is nothing to analyse
 
 
-def load(path: Path) -> tuple[ir.Programme, Engine]:
-    programme, engine, _ = load_with_sources(path)
+def load(path: Path, allow_dirs: Iterable[Path] = ()) -> tuple[ir.Programme, Engine]:
+    programme, engine, _ = load_with_sources(path, allow_dirs)
     return programme, engine
 
 
-def load_with_sources(path: Path) -> tuple[ir.Programme, Engine, dict[str, str]]:
-    data, result = compile_file(path)
+def load_with_sources(path: Path, allow_dirs: Iterable[Path] = ()) -> tuple[ir.Programme, Engine, dict[str, str]]:
+    data, result = compile_file(path, allow_dirs=allow_dirs)
     if data is None or result.programme is None:
         first = next((d for d in result.diagnostics if d.severity == "error"), None)
         detail = f": {first.code} {first.message}" if first is not None else ""
@@ -85,17 +85,17 @@ def collisions(path: Path, fmt: str, pairs: str | None, out: Console, solver: bo
     return bool(found)
 
 
-def check_asserts(path: Path) -> list[Diagnostic]:
+def check_asserts(path: Path, allow_dirs: Iterable[Path] = ()) -> list[Diagnostic]:
     """The verdicts of the programme's `assert` blocks that are not proved (docs/collisions.md, "Assertions")."""
     from loyadsl.analysis import asserts
 
-    programme, engine = load(path)
+    programme, engine = load(path, allow_dirs)
     return asserts.diagnostics(asserts.verify(programme, engine), programme)
 
 
-def check_findings(path: Path) -> list[Diagnostic]:
+def check_findings(path: Path, allow_dirs: Iterable[Path] = ()) -> list[Diagnostic]:
     """The findings of ``loya check --collisions`` for a programme that checked clean."""
-    programme, engine = load(path)
+    programme, engine = load(path, allow_dirs)
     return findings(programme, engine)
 
 

@@ -145,7 +145,6 @@ def mutate(path: list[Any], value: Any) -> dict[str, Any]:
         (["constants", 0], [1], "constants[0]", "expected int, string, bool"),
         (["sku_index", "A"], [0], "sku_index.A", "needs_skus"),
         (["sku_index", "A"], [9], "sku_index.A[0]", "out of range"),
-        (["manifest", "format_version"], 1, "manifest.format_version", "differs from the envelope"),
         (["cost", "fixed"], "1", "cost.fixed", "expected int"),
     ],
 )
@@ -316,3 +315,10 @@ def test_mutated_payloads_are_rejected_or_run_safely(changes: list[tuple[tuple[A
                                               line("K", 150, 1, category="cafe/coffee"),
                                               line("C", 90, 2, category="cafe/croissant")))
     assert outcome.payable >= 0
+
+
+def test_a_manifest_version_other_than_the_envelope_s_is_a_damaged_envelope() -> None:
+    with pytest.raises(BundleError) as info:
+        load_payload(mutate(["manifest", "format_version"], 1))
+    assert code(info) == "LOY402" and info.value.where == "manifest.format_version"
+    assert "envelope is damaged" in info.value.message
