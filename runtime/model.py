@@ -26,6 +26,7 @@ from .errors import ReceiptError, RefundError
 from .limits import (
     MAX_CATEGORY_LEVELS,
     MAX_DATE,
+    MAX_INT_DIGITS,
     MAX_LINE_ATTRS,
     MAX_PRESENTED,
     MAX_QTY,
@@ -127,6 +128,17 @@ class _ReceiptIn(Struct, gc=False):
 
 
 _convert = msgspec.convert
+_LONGEST = 10**MAX_INT_DIGITS  # jsonio refuses an integer of more digits (LOY501) anywhere in a text
+
+
+def _digits_ok(receipt: _ReceiptIn) -> bool:
+    """Whether the integers of ``redeem`` and ``certificates`` (typed ``int``, which msgspec reads at any
+    size and cannot bound past 64 bits) have digits jsonio reads; else the careful path says LOY501."""
+    redeem, certificates = receipt.redeem, receipt.certificates
+    if redeem is None and certificates is None:
+        return True
+    values = [*(redeem or {}).values(), *(v for c in certificates or () for v in c.values())]
+    return all(type(v) is not int or -_LONGEST < v < _LONGEST for v in values)
 class _LineText(Line, forbid_unknown_fields=True):
     """A line of receipt JSON text read by the schema: no field beyond the schema's, since jsonio's
     limits (digits, depth) hold for all of a text, which the schema cannot check in fields it skips."""
@@ -135,7 +147,7 @@ class _LineText(Line, forbid_unknown_fields=True):
 class _ReceiptText(_ReceiptIn, forbid_unknown_fields=True):
     lines: Annotated[list[_LineText], Meta(min_length=1, max_length=MAX_RECEIPT_LINES)]  # type: ignore[assignment]  # lines of the strict kind
     coupons: list[str] | None = None  # typed: an Any field would take any value, unchecked by jsonio's limits
-    redeem: dict[str, int | str] | None = None
+    redeem: dict[str, int | str] | None = None  # integers of any size: see ``_digits_ok``
     certificates: list[dict[str, str | int]] | None = None
     rewards: list[str] | None = None
     tax: Literal["included", "excluded"] | None = None
@@ -223,7 +235,9 @@ class Receipt:
         are ``LoyaError`` LOY501 (unreadable JSON), else as ``from_dict``."""
         if len(data) <= MAX_RECEIPT_BYTES:
             try:
-                return _fast(_decode_json(data))
+                decoded = _decode_json(data)
+                if _digits_ok(decoded):
+                    return _fast(decoded)
             except _REFUSED:
                 pass
         return cls.careful(jsonio.load(data, code="LOY501", what="the receipt", max_bytes=MAX_RECEIPT_BYTES,
