@@ -477,7 +477,8 @@ def report_grids(report: Mapping[str, Any]) -> list[Grid]:
 
 
 def _flag_grids(report: Mapping[str, Any]) -> list[Grid]:
-    return [*([flags_grid(report)] if "flags" in report else []),
+    return [*([limits_grid(report)] if "limits" in report else []),
+            *([flags_grid(report)] if "flags" in report else []),
             *([settlement_grid(report)] if "settlement" in report else [])]
 
 
@@ -776,6 +777,22 @@ def render_diff(diff: Mapping[str, Any], console: Console) -> None:
     if passed or failed:
         console.print(Text(f"assertions: {passed} passed, {failed} failed",
                            style="bold red" if failed else "bold green"))
+
+
+def limits_grid(report: Mapping[str, Any]) -> Grid:
+    out = Grid("limits", "Stock and usage limits", [("Campaign", False), ("Limit", False), ("Amount", True),
+                                                    ("Used", True), ("Left", True), ("Ran out at", False)],
+               empty="no stock or usage limit was used",
+               note="programme-wide, kept in time order over all customers: a reward's stock, a campaign's "
+                    "`redemptions N [per store] [per day]`, one row per store and day used")
+    for row in report.get("limits") or []:
+        scope = " ".join(str(row[k]) for k in ("store", "day") if row.get(k)) or "overall"
+        limit = "stock" if row.get("kind") == "stock" else f"redemptions, {scope}"
+        cut = row.get("exhausted_by")
+        out.rows.append([Cell(str(row.get("campaign", ""))), Cell(limit), Cell(count_text(num(row, "amount"))),
+                         Cell(count_text(num(row, "used"))), Cell(count_text(num(row, "left"))),
+                         Cell(f"receipt {cut}", "failed") if cut else Cell("not reached", "muted")])
+    return out
 
 
 def flags_grid(report: Mapping[str, Any]) -> Grid:

@@ -35,7 +35,7 @@ from loyadsl.runtime.state import (
     local_date,
     working_copy,
 )
-from loyadsl.simulate import flags, settle
+from loyadsl.simulate import flags, limits, settle
 from loyadsl.simulate.errors import Problem, Skipped
 from loyadsl.simulate.partition import unpack
 from loyadsl.simulate.report import Cutoff, Tally, line_attributes
@@ -146,8 +146,12 @@ class PartitionReplay:
         if self.chains is not None and member is not None:
             self.chains.catch_up(member.state, receipt.utc, self._booker(member))
         state = member.state if member is not None else None
-        budgets = self._budgets(receipt) if self.cutoffs else None
-        outcome = self.engine.evaluate(receipt, state, now=None, budgets=budgets)
+        if self.cutoffs:
+            left = limits.split(self._left(receipt), self.engine.bundle)
+            outcome = self.engine.evaluate(receipt, state, now=None, budgets=left.budgets, stock=left.stock,
+                                           redemptions=left.redemptions)
+        else:
+            outcome = self.engine.evaluate(receipt, state, now=None)
         day = self.local(receipt.utc)
         tier, segments = (state.tier, state.segments) if state is not None else (None, None)  # before the receipt
         booked = self._book(member, outcome.changes, receipt.utc) if member is not None else []
@@ -159,6 +163,7 @@ class PartitionReplay:
         if self.observe is not None:
             self.observe(receipt, outcome)
         self._count_changes(booked, day)
+        self._use(receipt.utc, receipt.receipt_id, outcome.changes)
         if self.chains is not None and member is not None:
             self.chains.after(member.state, receipt, outcome, self._booker(member))
         if member is not None:
@@ -166,9 +171,15 @@ class PartitionReplay:
             if self.returned_ids is None or receipt.receipt_id in self.returned_ids:
                 member.outcomes[receipt.receipt_id] = outcome
 
-    def _budgets(self, receipt: Receipt) -> dict[str, int] | None:
-        """What exhausted budgets have left for this receipt: all of them before the receipt that
-        exhausts one (None: no limit, as in the pass that found it), the rest at it, nothing after."""
+    def _use(self, utc: int, receipt_id: str, changes: Iterable[Mapping[str, Any]] | None) -> None:
+        """The stock and usage limits the receipt's (or return's) changes took or gave back."""
+        for limit, n in limits.uses(changes or ()):
+            self.tally.uses.setdefault(limit, []).append((utc, receipt_id, n))
+
+    def _left(self, receipt: Receipt) -> dict[str, int]:
+        """What exhausted limits (simulate/limits.py) have left for this receipt: nothing is said of
+        them before the receipt that exhausts one (no limit, as in the pass that found it), the rest
+        at it, nothing after."""
         key = (receipt.utc, receipt.receipt_id)
         left: dict[str, int] = {}
         for name, cut in self.cutoffs.items():
@@ -177,7 +188,7 @@ class PartitionReplay:
                 left[name] = cut.room
             elif key > at:
                 left[name] = 0
-        return left or None
+        return left
 
     # ------------------------------------------------------------------------------ households
     def _enter(self, key: str | None) -> None:
@@ -503,6 +514,7 @@ class PartitionReplay:
         refund = self.engine.refund(original, returned or None, member.state, now, str(data["receipt_id"]))
         utc = utc_seconds(now)
         booked = self._book(member, refund.changes, utc)
+        self._use(utc, str(data["receipt_id"]), refund.changes)
         t = self.tally.totals
         t["returns"] += 1
         t["refunded"] += refund.money

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.money import minor_text
 from loyadsl.runtime.opcodes import Op
-from loyadsl.simulate import arms, flags, settle
+from loyadsl.simulate import arms, flags, limits, settle
 from loyadsl.simulate.triggers import TriggerTally
 from loyadsl.simulate.triggers import section as trigger_section
 
@@ -79,6 +79,7 @@ class Tally:
         self.tiers: dict[int, dict[str, int]] = {}  # week -> level -> delta of customers
         self.budgets: dict[str, dict[int, int]] = {}  # campaign -> day -> given
         self.gifts: dict[str, list[tuple[int, str, int]]] = {}  # campaign -> (utc, receipt id, given) per receipt
+        self.uses: dict[str, list[tuple[int, str, int]]] = {}  # stock or usage limit -> (utc, receipt id, used)
         self.attrs: dict[str, int] = {}  # line attribute the programme reads -> lines that have it
         self.requests: dict[tuple[str, str, str], int] = {}  # (what, outcome, reason) -> receipts (see ``request``)
         self.splits: dict[tuple[str, str], list[int]] = {}  # (dimension, value) -> SPLIT_FIELDS
@@ -164,6 +165,8 @@ class Tally:
             self.burn[month] = self.burn.get(month, 0) + points
         for name, gifts in other.gifts.items():
             self.gifts.setdefault(name, []).extend(gifts)
+        for name, used in other.uses.items():
+            self.uses.setdefault(name, []).extend(used)
         self.arms.merge(other.arms)
         self.triggers.merge(other.triggers)
         flags.merge(self.flags, other.flags)
@@ -286,6 +289,7 @@ def build(
         "assumptions": assumptions(totals, bundle, input_counts),
         "assertions": [],
         **experiments,
+        **({"limits": limits.section(tally.uses, bundle, cutoffs)} if limits.declared(bundle) else {}),
         **({"flags": flags.section(tally.flags)} if s.fraud is not None else {}),
         **({"settlement": settle.section(tally.partners, s.people, 10**s.points_minor)}
            if s.people is not None and s.people.partners else {}),

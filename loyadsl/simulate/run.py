@@ -32,8 +32,8 @@ from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.model import Outcome, Receipt, utc_datetime
 from loyadsl.runtime.state import read_customers
+from loyadsl.simulate import limits, scan
 from loyadsl.simulate import partition as parts
-from loyadsl.simulate import scan
 from loyadsl.simulate.errors import BackendError, InputError, SimulationError, StrictError, WorkerDied
 from loyadsl.simulate.inputs import Bad, QuarantineWriter, open_binary, read_receipts
 from loyadsl.simulate.mapping import Mapping as ColumnMapping
@@ -204,7 +204,7 @@ class Simulation:
                                              self._partitions())][customer] = key
         jobs = [Job(self.bundle, p, by_partition[i], start, end, households[i], drop, frozenset(refused))
                 for i, p in enumerate(paths)]
-        results = self.results = self._replay_budgets(jobs)
+        results = self.results = self._replay_limits(jobs)
         for result in results:
             for bad in result.bad:
                 quarantine(Bad(bad["source"], bad["reason"], bad["record"], bad["code"]))
@@ -271,35 +271,36 @@ class Simulation:
             see(first_last, parts.record_utc(item))
             yield item
 
-    def _replay_budgets(self, jobs: list[Job]) -> list[Result]:
-        """Replay until every programme-wide budget is kept. Customers are replayed apart, so a pass
-        cannot stop a campaign when the budget runs out; instead, when a pass shows a budget spent,
-        the receipt that spends its last part (by time, then receipt id, over all customers) is found,
-        and the history is replayed again with the campaign given only what was left there and
-        nothing after. Everything before that receipt is the same in both passes, so the result is
-        exact; budgets are cut in the order they run out, one per pass."""
+    def _replay_limits(self, jobs: list[Job]) -> list[Result]:
+        """Replay until every programme-wide limit is kept: budgets, rewards' stock and usage limits
+        (simulate/limits.py). Customers are replayed apart, so a pass cannot stop a campaign when a
+        limit runs out; instead each pass finds, for every limit, the receipt that takes its last unit
+        (by time, then receipt id, over all customers), and the next pass gives the limit only what
+        was left there and nothing after. It ends when a pass finds the cutoffs it was given.
+
+        That result is exact: with cutoffs that a pass confirms, every limit refuses exactly where
+        replaying all receipts in the order of time would. It ends: two passes that differ first at
+        some receipt replay everything before it the same, so the next pass settles that receipt's
+        limits for good, and the first difference moves later with every other pass."""
         cutoffs: dict[str, dict[str, Cutoff]] = {}
         while True:
             for job in jobs:
                 job.cutoffs = cutoffs
             results = self._replay(jobs)
             self.passes += 1
-            found: dict[str, tuple[str, Cutoff]] = {}  # side -> the budget that runs out first, and where
+            found: dict[str, dict[str, Cutoff]] = {}
             for side in results[0].sides() if results else ():
                 merged = merge_all(r.sides()[side] for r in results)
                 bundle = _engine(self.bundle if side == "new" else self.side_bundles[side]).bundle
-                amounts = {c.name: c.state.budget.amount for c in bundle.campaigns if c.state.budget is not None}
-                runs_out = [(cut.utc, cut.receipt_id, name, cut) for name, gifts in merged.gifts.items()
-                            if name in amounts and name not in cutoffs.get(side, {})
-                            and (cut := exhaustion(gifts, amounts[name])) is not None]
-                if runs_out:
-                    _, _, name, cut = min(runs_out)
-                    found[side] = (name, cut)
-            if not found:
+                taken = {**merged.gifts, **merged.uses}
+                cuts = {name: cut for name, amount in limits.amounts(bundle, merged.uses).items()
+                        if (cut := exhaustion(taken.get(name, ()), amount)) is not None}
+                if cuts:
+                    found[side] = cuts
+            if found == cutoffs:
                 self.cutoffs = cutoffs
                 return results
-            for side, (name, cut) in found.items():  # each programme cuts its earliest budget
-                cutoffs = {**cutoffs, side: {**cutoffs.get(side, {}), name: cut}}
+            cutoffs = found
 
     def _replay(self, jobs: list[Job]) -> list[Result]:
         progress = self.progress
