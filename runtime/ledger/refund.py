@@ -7,16 +7,18 @@ from typing import Any, NamedTuple
 
 from ..errors import LoyaError, RefundError, StateError
 from ..limits import MAX_TEXT_CHARS
-from ..model import Outcome, _show, _thousandths
+from ..model import Outcome, Rows, _show, _thousandths
 from ..state import Change as StateChange
 from ..state import (
     CustomerState,
+    LotChange,
     iso,
     read_change,
 )
+from ..state.redemption import CAP
 from .core import Ledger
 from .splits import Change, _hash_code
-from .undo import _Undo
+from .undo import POINTS, _Undo
 
 
 class Refund(NamedTuple):
@@ -197,6 +199,7 @@ def refund(ledger: Ledger, original: Outcome | Mapping[str, Any], returned: Mapp
                           f"{iso(state.applied[key])}); returning it again would pay it out twice", "return_id",
                           "LOY510")
     u = _Undo(ledger, state, utc, rid, _Share(sold, done, now))
+    u.usage_lines = _usage_lines(o, mine)
     u.changes.append({"op": "applied", "id": key, "at": iso(utc), "receipt": rid})
     u.open_lines(cards)
     for change in reversed(mine):  # the inverse of a sequence of changes runs backwards
@@ -208,6 +211,24 @@ def refund(ledger: Ledger, original: Outcome | Mapping[str, Any], returned: Mapp
                   sum(x["certificates"] for x in lines), sum(x["discount"] for x in lines), lines,
                   tuple(u.changes), tuple(u.events), tuple(u.shortfall), full,
                   sum(x["withheld"] for x in lines), key)
+
+
+def _usage_lines(o: Outcome, mine: list[StateChange]) -> dict[str, list[tuple[int, int]]]:
+    """The amounts the receipt counted in ``usage``, per line, for partial returns: the points of its
+    lots under the anti-fraud counts (``@points.``, runtime/fraud.py), and each discount campaign's
+    discount under its ``max discount`` cap (``CAMPAIGN@discount``)."""
+    points: dict[int, int] = {}
+    for change in mine:
+        if isinstance(change, LotChange) and change.points > 0:
+            for ln, part in change.lines or ():
+                points[ln] = points.get(ln, 0) + part
+    out = {POINTS: list(points.items())}
+    line_nos = [line.line_no for line in o.lines]
+    for effect in o.effects.rows if isinstance(o.effects, Rows) else o.effects:
+        name, _group, kind, _requested, applied = effect[:5]
+        if kind == "discount":
+            out[name + CAP] = list(zip(line_nos, applied, strict=True))
+    return out
 
 
 def _own_changes(o: Outcome, state: CustomerState | None) -> list[StateChange]:

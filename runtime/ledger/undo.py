@@ -14,6 +14,8 @@ from .core import Ledger
 from .lots import _accounts, _active, _Lot, _lots, spend_order
 from .splits import Change, split
 
+POINTS = "@points."  # the anti-fraud points counts (runtime/fraud.py)
+
 if TYPE_CHECKING:
     from .refund import _Share
 
@@ -59,6 +61,7 @@ class _Undo:
         self.events: list[dict[str, Any]] = []
         self.shortfall: list[dict[str, Any]] = []
         self.pending: list[tuple[dict[str, Any], dict[int, int]]] = []  # points to withhold: (entry, weights)
+        self.usage_lines: Mapping[str, list[tuple[int, int]]] = {}  # amounts in ``usage``, per line (refund.py)
 
     def open_lines(self, cards: Mapping[str, Mapping[int, int]]) -> None:
         """The refund's lines: each payment part of a returned line by the one rule (``_Share``); the
@@ -135,6 +138,18 @@ class _Undo:
                      full: bool, cards: Cards) -> None:
         if full:
             self.changes.append(c._replace(delta=-c.delta).to_dict())
+
+    def _back_usage(self, c: kinds.UsageChange, full: bool, cards: Cards) -> None:
+        """A use count goes with the full return; an amount counted in ``usage`` (the anti-fraud points
+        of a period, a campaign's discount under its ``max discount`` cap) goes back line by line by the
+        one rule, so partial returns and the last one add up to it exactly."""
+        parts = self.usage_lines.get(POINTS if c.campaign.startswith(POINTS) else c.campaign)
+        if parts is None or sum(p for _, p in parts) != c.delta:
+            self._back_negate(c, full, cards)
+            return
+        back = sum(self.share(ln, p) for ln, p in parts)
+        if back:
+            self.changes.append(c._replace(delta=-back).to_dict())
 
     def _back_coupon_issue(self, c: kinds.CouponIssue, full: bool, cards: Cards) -> None:
         if full:
@@ -419,7 +434,7 @@ RETURNS: dict[type[kinds.Change], Return] = {
     kinds.LotChange: _Undo._back_lot, kinds.TakeChange: _Undo._back_take, kinds.DebtChange: _Undo._back_debt,
     kinds.CertificateChange: _Undo._back_certificate, kinds.CertificateIssue: _Undo._back_certificate_issue,
     kinds.CounterChange: _Undo._back_counter, kinds.QualifyChange: _Undo._back_qualify, kinds.CouponUse: _Undo._back_coupon_use,
-    kinds.UsageChange: _Undo._back_negate, kinds.Budget: _Undo._back_negate, kinds.CouponIssue: _Undo._back_coupon_issue,
+    kinds.UsageChange: _Undo._back_usage, kinds.Budget: _Undo._back_negate, kinds.CouponIssue: _Undo._back_coupon_issue,
     kinds.ReceiptChange: _Undo._back_receipt,
     kinds.StockChange: _Undo._back_negate,  # a catalogue reward's unit, given back with the full return
     HistoryChange: _Undo._back_history,
