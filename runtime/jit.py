@@ -51,6 +51,7 @@ _CUSTOMER_ATTR = {"known": "known", "id": "id", "tier": "tier", "segments": "seg
 _LINE_ATTR = {"sku": "sku", "category": "category", "brand": "brand", "qty": "qty", "units": "units",
               "price": "price", "amount": "amount", "kind": "kind"}
 _LIVE = {"payable": "now[l.index]", "discounted": "(now[l.index] < l.amount)"}
+_LINE_EXPR = {"kind": '(l.kind or "goods")'}  # a goods line's kind is None once decoded (runtime/model.py)
 _BINARY = {Op.ADD: "+", Op.SUB: "-", Op.MUL: "*", Op.EQ: "==", Op.NE: "!=", Op.LT: "<", Op.LE: "<=", Op.GT: ">",
            Op.GE: ">=", Op.IN: "in"}
 _AGGREGATE = {Op.SUM: "_sum_amount", Op.COUNT: "_len", Op.QTY: "_sum_qty", Op.UNITS: "_sum_units"}
@@ -300,7 +301,7 @@ class _Gen:
 
     def op_LINE(self, instr: Instr) -> None:
         live = _LIVE.get(instr[1])  # docs/order.md: read from ``now``, the group's start (``live``)
-        self.push(live if live is not None else f"l.{_LINE_ATTR[instr[1]]}")
+        self.push(live if live is not None else _LINE_EXPR.get(instr[1]) or f"l.{_LINE_ATTR[instr[1]]}")
 
     def op_CUSTOMER_ATTR(self, instr: Instr) -> None:
         self.push(f"cu.attrs.get(K{int(instr[1])}, '')")

@@ -173,12 +173,13 @@ class Search:
         return "C-WITNESS"
 
     def _receipts(self, ctx: Context, names: list[str], quick: bool) -> Iterator[dict[str, Any]]:
-        items = list(dict.fromkeys(item for n in names for item in self._items[n])) or [("SKU-ANY", "any", "")]
+        items = list(dict.fromkeys(item for n in names for item in self._items[n])) or [("SKU-ANY", "any", "", None)]
         crowd = quick or len(names) > CROWD  # a crowd's receipt is large at any price
         grid = [(QUANTITIES[0], PRICES[1])] if quick else itertools.product(QUANTITIES, PRICES[1:2] if crowd else PRICES)
         for qty, price in grid:
             lines = [{"line_no": i + 1, "sku": sku, "category": cat, "brand": brand, "qty": qty,
-                      "unit_price": price, "amount": qty * price} for i, (sku, cat, brand) in enumerate(items)]
+                      "unit_price": price, "amount": qty * price, **({"kind": kind} if kind else {})}
+                     for i, (sku, cat, brand, kind) in enumerate(items)]
             yield {"receipt_id": "W1", "customer_id": None, "datetime": ctx.when.isoformat(),
                    "store_id": ctx.store, "channel": ctx.channel, "lines": lines}
 
@@ -263,23 +264,33 @@ def _strings(e: ir.IExpr, out: set[str]) -> None:
         _strings(child, out)
 
 
-def _items(c: ir.ICampaign) -> list[tuple[str, str, str]]:
+Item = tuple[str, str, str, str | None]  # sku, category, brand, line kind (None: goods)
+
+
+def _items(c: ir.ICampaign) -> list[Item]:
     """Lines that can match the campaign: two SKUs of each SKU list it names, a line of each of its
-    (first two) categories and brands."""
+    (first two) categories and brands, and a line of each line kind it selects (`on delivery`,
+    `lines where kind "service"`: docs/commerce.md)."""
     fp = footprint(c)
     lists: list[frozenset[str]] = []
-    _sku_lists(c, lists)
+    _line_lists(c, "sku", lists)
     skus = list(dict.fromkeys(sku for values in lists for sku in sorted(values)[:2]))
+    kind_lists: list[frozenset[str]] = []
+    _line_lists(c, "kind", kind_lists)
+    kinds = sorted({kind for values in kind_lists for kind in values})
     cats, brands = fp["categories"][:2], fp["brands"][:2]
-    out = [(sku, cats[0] if cats else "any", brands[0] if brands else "") for sku in skus]
-    out += [(f"SKU-{c.name}-{i}", cat, brands[0] if brands else "") for i, cat in enumerate(cats)]
-    out += [(f"SKU-{c.name}-b{i}", cats[0] if cats else "any", brand) for i, brand in enumerate(brands)]
+    cat, brand = cats[0] if cats else "any", brands[0] if brands else ""
+    out: list[Item] = [(sku, cat, brand, None) for sku in skus]
+    out += [(f"SKU-{c.name}-{i}", category, brand, None) for i, category in enumerate(cats)]
+    out += [(f"SKU-{c.name}-b{i}", cat, b, None) for i, b in enumerate(brands)]
+    out += [(f"SKU-{c.name}-k{i}", cat, brand, kind) for i, kind in enumerate(kinds)]
     return out
 
 
-def _sku_lists(c: ir.ICampaign, out: list[frozenset[str]]) -> None:
+def _line_lists(c: ir.ICampaign, field: str, out: list[frozenset[str]]) -> None:
+    """The value lists the campaign's predicates test a line field against (``sku in [...]``)."""
     def walk(e: ir.IExpr) -> None:
-        if isinstance(e, ir.In) and isinstance(e.item, ir.Load) and e.item.field == "sku" \
+        if isinstance(e, ir.In) and isinstance(e.item, ir.Load) and e.item.field == field \
                 and isinstance(e.collection, ir.Const) and isinstance(e.collection.value, frozenset):
             out.append(e.collection.value)
         for child in _children(e):
