@@ -782,13 +782,17 @@ class Engine:
 
     def _benefit(self, cand: _Candidate, left: list[int], floors: list[int] | None) -> int:
         """What the candidate is worth to the customer, x 10^points_minor: its discount as far as the
-        lines can still take it, plus its points at their declared value."""
-        _, want, _, points, _, _ = cand
-        discount = 0
+        lines can still take it (with ``redistribute floors``, what one line cannot take goes to its
+        other lines: as far as they all can), plus its points at their declared value."""
+        camp, want, _, points, _, _ = cand
+        discount = rooms = 0
         for i, amount in enumerate(want or ()):
             if amount:
-                room = left[i] - (floors[i] if floors is not None else 0)
-                discount += min(amount, max(room, 0))
+                room = max(left[i] - (floors[i] if floors is not None else 0), 0)
+                discount += min(amount, room)
+                rooms += room
+        if want and camp.source.redistribute:
+            discount = min(sum(want), rooms)
         return discount * self._points_scale + points * self._point_value
 
     def _apply(self, camp: _Campaign, want: list[int], left: list[int], floors: list[int] | None,
