@@ -18,6 +18,10 @@ ZONE = ZoneInfo("Europe/Berlin")
 SEED = 2026
 RECEIPTS = 420
 CUSTOMERS = [f"C{n:04d}" for n in range(1, 91)]
+STAFF = CUSTOMERS[:3]  # in the segment "employees" (customers.jsonl): the staff discount, no points
+# the rewards catalogue: reward, points price, weight
+REWARDS = [("voucher_5", 500, 5), ("delivery_reward", 300, 3), ("tote_bag", 800, 2), ("food_bank", 200, 1)]
+EARN = 25  # points a member earns per EUR of net goods, at least (3% of gross, before discounts: a safe guess)
 
 # sku, category, net unit price (cents), tax rate (None: the programme's 19%), bottles per unit
 CATALOGUE: list[tuple[str, str, int, int | None, int]] = [
@@ -44,7 +48,8 @@ def _line(no: int, sku: str, category: str, qty: int, price: int, **extra: Any) 
             "amount": price * qty, **extra}
 
 
-def _order(rng: random.Random, number: int, when: dt.datetime, customer: str | None) -> dict[str, Any]:
+def _order(rng: random.Random, number: int, when: dt.datetime, customer: str | None,
+           balance: dict[str, int]) -> dict[str, Any]:
     channel = rng.choices(["web", "app", "pos"], [50, 35, 15])[0]
     lines: list[dict[str, Any]] = []
     bottles = 0
@@ -71,9 +76,28 @@ def _order(rng: random.Random, number: int, when: dt.datetime, customer: str | N
         lines.append(_line(len(lines) + 1, "GOODWILL", "correction", 1, -500, kind="correction"))
     order = {"receipt_id": f"N{number:06d}", "customer_id": customer, "datetime": when.isoformat(),
              "store_id": "BER-WEB" if channel != "pos" else "BER-01", "channel": channel, "lines": lines}
-    if customer is not None and when.month >= 3 and rng.random() < 0.15:
+    if customer is None or customer in STAFF:
+        return order
+    if when.month >= 3 and rng.random() < 0.15:
         order["redeem"] = {"points": "max"}  # pays up to 30% with the points earned so far
+        balance[customer] = 0
+    elif when.month >= 2 and rng.random() < 0.3:
+        _choose_reward(rng, order, balance, customer, goods)
+    balance[customer] = balance.get(customer, 0) + goods * EARN // 1000  # cents: 2.5% of net goods
     return order
+
+
+def _choose_reward(rng: random.Random, order: dict[str, Any], balance: dict[str, int], customer: str,
+                   goods: int) -> None:
+    """A member who has surely earned enough picks a reward from the catalogue (free delivery only on
+    an online order under the free-delivery threshold)."""
+    online_small = order["channel"] != "pos" and goods * 119 // 100 < 5900
+    offers = [(name, price, weight) for name, price, weight in REWARDS
+              if balance.get(customer, 0) >= price + 200 and (name != "delivery_reward" or online_small)]
+    if offers:
+        name, price, _ = rng.choices(offers, [weight for _, _, weight in offers])[0]
+        order["rewards"] = [name]
+        balance[customer] -= price
 
 
 def _return(rng: random.Random, number: int, sale: dict[str, Any]) -> dict[str, Any]:
@@ -90,12 +114,14 @@ def _return(rng: random.Random, number: int, sale: dict[str, Any]) -> dict[str, 
 def history() -> list[dict[str, Any]]:
     rng = random.Random(SEED)
     start = dt.datetime(2026, 1, 5, tzinfo=ZONE)
-    sales = []
+    moments = []
     for number in range(1, RECEIPTS + 1):
         day = start + dt.timedelta(days=rng.randint(0, 170))
         when = day.replace(hour=rng.randint(7, 22), minute=rng.randint(0, 59))
         customer = None if rng.random() < 0.12 else rng.choice(CUSTOMERS)
-        sales.append(_order(rng, number, when, customer))
+        moments.append((when, number, customer))
+    balance: dict[str, int] = {}  # what each member has surely earned so far, in points
+    sales = [_order(rng, number, when, customer, balance) for when, number, customer in sorted(moments)]
     sales.sort(key=lambda r: (dt.datetime.fromisoformat(r["datetime"]), r["receipt_id"]))
     candidates = [s for s in sales if s["customer_id"] is not None
                   and dt.datetime.fromisoformat(s["datetime"]) < dt.datetime(2026, 6, 1, tzinfo=ZONE)]
@@ -105,9 +131,17 @@ def history() -> list[dict[str, Any]]:
     return out
 
 
+def customers() -> list[dict[str, Any]]:
+    """The members' states before the history: the staff, in their segment."""
+    return [{"id": customer, "segments": ["employees"]} for customer in STAFF]
+
+
 def main() -> None:
     with (HERE / "receipts.jsonl").open("w", encoding="utf-8") as f:
         for record in history():
+            f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+    with (HERE / "customers.jsonl").open("w", encoding="utf-8") as f:
+        for record in customers():
             f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 

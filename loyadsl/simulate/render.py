@@ -406,8 +406,9 @@ def assertion_summary(report: Mapping[str, Any]) -> tuple[int, int]:
     return passed, len(every) - passed
 
 
-_GRANTED = {"redemption": "in_full", "coupon": "redeemed", "certificate": "used"}
-_ASKED = {"redemption": "Points redemption", "coupon": "Coupons presented", "certificate": "Certificates presented"}
+_GRANTED = {"redemption": "in_full", "coupon": "redeemed", "certificate": "used", "reward": "given"}
+_ASKED = {"redemption": "Points redemption", "coupon": "Coupons presented", "certificate": "Certificates presented",
+          "reward": "Catalogue rewards chosen"}
 
 
 def request_grid(report: Mapping[str, Any]) -> Grid:

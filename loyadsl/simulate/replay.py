@@ -299,6 +299,13 @@ class PartitionReplay:
         for entry in payment.get("certificates") or ():
             tally.request("certificate", entry["status"], entry.get("reason"))
 
+    def _rewards(self, receipt: Receipt, outcome: Outcome) -> None:
+        """Each catalogue reward the receipt chose: given, or refused with its reason (docs/rewards.md)."""
+        refused = {r.campaign: r.reason for r in outcome.rejected}
+        for name in receipt.rewards:
+            given = name in outcome.applied
+            self.tally.request("reward", "given" if given else "refused", None if given else refused.get(name))
+
     def _count(self, receipt: Receipt, outcome: Outcome, day: int, member: _Member | None) -> None:
         tally = self.tally
         tally.see_day(day)
@@ -326,6 +333,8 @@ class PartitionReplay:
         payment = outcome.payment
         if payment or outcome.coupons:
             self._requests(outcome)
+        if receipt.rewards:
+            self._rewards(receipt, outcome)
         if payment:
             if payment.get("points"):  # taken to pay, borrowing on credit included; returns show in liability
                 t["points_redeemed"] += payment["points"]
