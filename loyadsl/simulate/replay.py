@@ -37,8 +37,9 @@ from loyadsl.runtime.state import (
 )
 from loyadsl.simulate import flags, limits, settle
 from loyadsl.simulate.errors import Problem, Skipped
+from loyadsl.simulate.limits import Timeline
 from loyadsl.simulate.partition import unpack
-from loyadsl.simulate.report import Cutoff, Tally, line_attributes
+from loyadsl.simulate.report import Tally, line_attributes
 from loyadsl.simulate.triggers import ChainReplay
 
 
@@ -61,7 +62,7 @@ class PartitionReplay:
                  returned_ids: set[str] | None = None,
                  observe: Callable[[Receipt, Outcome], None] | None = None,
                  households: Mapping[str, str] | None = None,
-                 cutoffs: Mapping[str, Cutoff] | None = None, refused: Iterable[str] = ()) -> None:
+                 limits_seen: Mapping[str, Timeline] | None = None, refused: Iterable[str] = ()) -> None:
         self.engine = engine
         self.refused = set(refused)  # receipts quarantined (when read, or here): a return of one is skipped
         self.observe = observe  # called with every evaluated receipt and its outcome (``loya diff``)
@@ -81,7 +82,8 @@ class PartitionReplay:
         self.attrs = line_attributes(b)
         for name in self.attrs:
             self.tally.attrs[name] = 0
-        self.cutoffs = dict(cutoffs or {})  # where each exhausted budget runs out (``Simulation`` finds them)
+        self.binding = limits.kinds(limits_seen or {})  # the limits the last pass saw bind (simulate/limits.py)
+        self.limited = bool(limits_seen)
         s = b.settings
         self._point_value, self._points_scale = s.point_value, 10**s.points_minor
         self.zone = engine.zone
@@ -146,8 +148,8 @@ class PartitionReplay:
         if self.chains is not None and member is not None:
             self.chains.catch_up(member.state, receipt.utc, self._booker(member))
         state = member.state if member is not None else None
-        if self.cutoffs:
-            left = limits.split(self._left(receipt), self.engine.bundle)
+        if self.limited:
+            left = limits.at(self.binding, (receipt.utc, receipt.receipt_id))
             outcome = self.engine.evaluate(receipt, state, now=None, budgets=left.budgets, stock=left.stock,
                                            redemptions=left.redemptions)
         else:
@@ -175,20 +177,6 @@ class PartitionReplay:
         """The stock and usage limits the receipt's (or return's) changes took or gave back."""
         for limit, n in limits.uses(changes or ()):
             self.tally.uses.setdefault(limit, []).append((utc, receipt_id, n))
-
-    def _left(self, receipt: Receipt) -> dict[str, int]:
-        """What exhausted limits (simulate/limits.py) have left for this receipt: nothing is said of
-        them before the receipt that exhausts one (no limit, as in the pass that found it), the rest
-        at it, nothing after."""
-        key = (receipt.utc, receipt.receipt_id)
-        left: dict[str, int] = {}
-        for name, cut in self.cutoffs.items():
-            at = (cut.utc, cut.receipt_id)
-            if key == at:
-                left[name] = cut.room
-            elif key > at:
-                left[name] = 0
-        return left
 
     # ------------------------------------------------------------------------------ households
     def _enter(self, key: str | None) -> None:
@@ -397,7 +385,6 @@ class PartitionReplay:
             if spent:
                 days = self.tally.budgets.setdefault(name, {})
                 days[day] = days.get(day, 0) + spent
-                self.tally.gifts.setdefault(name, []).append((receipt.utc, receipt.receipt_id, spent))
 
     def _collisions(self, outcome: Outcome) -> None:
         lost = [r.campaign for r in outcome.rejected if r.reason == "lost_to_stacking"]

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.money import minor_text
 from loyadsl.runtime.opcodes import Op
 from loyadsl.simulate import arms, flags, limits, settle
+from loyadsl.simulate.limits import Cutoff
 from loyadsl.simulate.triggers import TriggerTally
 from loyadsl.simulate.triggers import section as trigger_section
 
@@ -33,26 +34,6 @@ TOTAL_FIELDS = ("turnover", "revenue", "receipts", "units", "lines", "receipts_w
                 "certificates_used", "certificates_sold", "coupons_issued", "coupons_redeemed", "coupons_expired",
                 "active_customers",
                 "first_purchase", "repeat_purchase", "returns", "refunded", "liability_start", "liability", "customers")
-
-
-class Cutoff(NamedTuple):
-    """Where a campaign's programme-wide budget runs out: the receipt (in the order of time, then
-    receipt id, over all customers) that gets what is left of it; later receipts get nothing."""
-
-    utc: int
-    receipt_id: str
-    room: int
-
-
-def exhaustion(gifts: Sequence[tuple[int, str, int]], amount: int) -> Cutoff | None:
-    """The receipt that spends the last of a budget of ``amount``, given what each receipt took
-    without a limit; None if the budget lasts."""
-    given = 0
-    for utc, receipt_id, amount_given in sorted(gifts):
-        if given + amount_given >= amount and amount_given > 0:
-            return Cutoff(utc, receipt_id, amount - given)
-        given += amount_given
-    return None
 
 
 def line_attributes(bundle: Bundle) -> tuple[str, ...]:
@@ -78,8 +59,7 @@ class Tally:
         self.weeks: dict[int, list[int]] = {}
         self.tiers: dict[int, dict[str, int]] = {}  # week -> level -> delta of customers
         self.budgets: dict[str, dict[int, int]] = {}  # campaign -> day -> given
-        self.gifts: dict[str, list[tuple[int, str, int]]] = {}  # campaign -> (utc, receipt id, given) per receipt
-        self.uses: dict[str, list[tuple[int, str, int]]] = {}  # stock or usage limit -> (utc, receipt id, used)
+        self.uses: dict[str, list[tuple[int, str, int]]] = {}  # limit id -> (utc, receipt id, used): limits.py
         self.attrs: dict[str, int] = {}  # line attribute the programme reads -> lines that have it
         self.requests: dict[tuple[str, str, str], int] = {}  # (what, outcome, reason) -> receipts (see ``request``)
         self.splits: dict[tuple[str, str], list[int]] = {}  # (dimension, value) -> SPLIT_FIELDS
@@ -163,8 +143,6 @@ class Tally:
             self.split(dimension, where, tuple(figures))
         for month, points in other.burn.items():
             self.burn[month] = self.burn.get(month, 0) + points
-        for name, gifts in other.gifts.items():
-            self.gifts.setdefault(name, []).extend(gifts)
         for name, used in other.uses.items():
             self.uses.setdefault(name, []).extend(used)
         self.arms.merge(other.arms)

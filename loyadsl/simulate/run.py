@@ -36,10 +36,11 @@ from loyadsl.simulate import limits, scan
 from loyadsl.simulate import partition as parts
 from loyadsl.simulate.errors import BackendError, InputError, SimulationError, StrictError, WorkerDied
 from loyadsl.simulate.inputs import Bad, QuarantineWriter, open_binary, read_receipts
+from loyadsl.simulate.limits import Cutoff, Timeline
 from loyadsl.simulate.mapping import Mapping as ColumnMapping
 from loyadsl.simulate.pool import Janitor, WorkerPool
 from loyadsl.simulate.replay import PartitionReplay
-from loyadsl.simulate.report import Cutoff, Tally, build, exhaustion, merge_all
+from loyadsl.simulate.report import Tally, build, merge_all
 from loyadsl.simulate.scan import ScanJob, see
 
 PARTITIONS = 16
@@ -63,7 +64,7 @@ class Job:
     households: dict[str, str] = field(default_factory=dict)  # customer -> household key (this partition's)
     drop: dict[str, str] = field(default_factory=dict)  # source -> why: duplicates found across scan ranges
     refused: frozenset[str] = frozenset()  # receipt ids quarantined when read: a return of one is skipped
-    cutoffs: dict[str, dict[str, Cutoff]] = field(default_factory=dict)  # side -> campaign -> where its budget ends
+    limits: dict[str, dict[str, Timeline]] = field(default_factory=dict)  # side -> the limits that bind (limits.py)
 
 
 @dataclass
@@ -107,7 +108,7 @@ def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = No
 
     replay = PartitionReplay(engine, job.states, dt.datetime.fromisoformat(job.start),
                              dt.datetime.fromisoformat(job.end), rows.returned, observe, households=job.households,
-                             cutoffs=job.cutoffs.get(side), refused=job.refused)
+                             limits_seen=job.limits.get(side), refused=job.refused)
     tally = replay.run(records())
     replay.idle(sorted(set(job.states) - replay.customers_seen))
     return Result(tally, dropped + replay.bad, len(rows))
@@ -131,7 +132,7 @@ class Simulation:
     bad: list[dict[str, Any]] = field(default_factory=list)
     work: Callable[[Job], Result] = replay_job  # what each partition runs (`loya diff` replays two programmes)
     results: list[Result] = field(default_factory=list, init=False, repr=False)  # per partition, after run()
-    cutoffs: dict[str, dict[str, Cutoff]] = field(default_factory=dict, init=False, repr=False)  # after run()
+    cutoffs: dict[str, dict[str, Cutoff]] = field(default_factory=dict, init=False, repr=False)  # after run(): where limits ran out
     side_bundles: dict[str, bytes] = field(default_factory=dict)  # other programmes ``work`` replays (diff: old)
     passes: int = field(default=0, init=False)  # replays of the history run (more than one: a budget ran out)
     _folder: str = field(default="", init=False, repr=False)  # this run's temporary directory
@@ -273,34 +274,35 @@ class Simulation:
 
     def _replay_limits(self, jobs: list[Job]) -> list[Result]:
         """Replay until every programme-wide limit is kept: budgets, rewards' stock and usage limits
-        (simulate/limits.py). Customers are replayed apart, so a pass cannot stop a campaign when a
-        limit runs out; instead each pass finds, for every limit, the receipt that takes its last unit
-        (by time, then receipt id, over all customers), and the next pass gives the limit only what
-        was left there and nothing after. It ends when a pass finds the cutoffs it was given.
+        (simulate/limits.py). Customers are replayed apart, so a pass cannot know what other
+        customers took before a receipt; instead each pass records every limit's uses in the order
+        of time (by time, then receipt id, over all customers), and the next pass gives each receipt
+        what the uses before it left. It ends when a pass sees the limits as the one before it did.
 
-        That result is exact: with cutoffs that a pass confirms, every limit refuses exactly where
-        replaying all receipts in the order of time would. It ends: two passes that differ first at
-        some receipt replay everything before it the same, so the next pass settles that receipt's
-        limits for good, and the first difference moves later with every other pass."""
-        cutoffs: dict[str, dict[str, Cutoff]] = {}
+        That result is exact: every receipt then got what the uses before it in time left, which is
+        what one host replaying all receipts in that order gives, returns that give uses back
+        included. It ends: two passes that differ first at some receipt replay everything before it
+        the same, so the next pass settles that receipt for good, and the first difference moves
+        later with every other pass. A programme whose limits never bind takes one pass; one whose
+        limits run out, usually two."""
+        binding: dict[str, dict[str, Timeline]] = {}
         while True:
             for job in jobs:
-                job.cutoffs = cutoffs
+                job.limits = binding
             results = self._replay(jobs)
             self.passes += 1
-            found: dict[str, dict[str, Cutoff]] = {}
+            found: dict[str, dict[str, Timeline]] = {}
             for side in results[0].sides() if results else ():
                 merged = merge_all(r.sides()[side] for r in results)
                 bundle = _engine(self.bundle if side == "new" else self.side_bundles[side]).bundle
-                taken = {**merged.gifts, **merged.uses}
-                cuts = {name: cut for name, amount in limits.amounts(bundle, merged.uses).items()
-                        if (cut := exhaustion(taken.get(name, ()), amount)) is not None}
-                if cuts:
-                    found[side] = cuts
-            if found == cutoffs:
-                self.cutoffs = cutoffs
+                tight = limits.timelines(merged.uses, bundle)
+                if tight:
+                    found[side] = tight
+            if limits.seen(found) == limits.seen(binding):
+                self.cutoffs = {side: {limit: cut for limit, t in tight.items() if (cut := t.cutoff()) is not None}
+                                for side, tight in found.items()}
                 return results
-            cutoffs = found
+            binding = found
 
     def _replay(self, jobs: list[Job]) -> list[Result]:
         progress = self.progress

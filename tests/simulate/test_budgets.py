@@ -9,7 +9,7 @@ from typing import Any
 
 from loyadsl.api import compile_file
 from loyadsl.simulate.diff import run_diff
-from loyadsl.simulate.report import Cutoff, exhaustion
+from loyadsl.simulate.limits import Cutoff, Timeline
 from loyadsl.simulate.run import Simulation
 
 HERE = Path(__file__).parent / "data" / "budgets"
@@ -23,9 +23,10 @@ def simulation(**options: Any) -> Simulation:
 
 def test_exhaustion_is_the_receipt_that_takes_the_last_of_the_budget() -> None:
     gifts = [(30, "B3", 30), (10, "B1", 50), (20, "B2", 40), (40, "B4", 20), (15, "B0", 0)]
-    assert exhaustion(gifts, 100) == Cutoff(30, "B3", 10)
-    assert exhaustion(gifts, 90) == Cutoff(20, "B2", 40)  # exactly spent: that receipt keeps all it took
-    assert exhaustion(gifts, 141) is None
+    assert Timeline(gifts, 100).cutoff() == Cutoff(30, "B3", 10)
+    assert Timeline(gifts, 90).cutoff() == Cutoff(20, "B2", 40)  # exactly spent: that receipt keeps all it took
+    assert Timeline(gifts, 141).cutoff() is None
+    assert Timeline(gifts, 100).left_at((30, "B3")) == 10 and Timeline(gifts, 100).left_at((40, "B4")) == 0
 
 
 def test_a_budget_stops_the_campaign_where_it_runs_out_across_customers() -> None:

@@ -45,6 +45,17 @@ def test_the_first_uses_by_time_get_the_limits() -> None:
     assert r["input"]["quarantined"] == 0 and r["input"]["passes"] == 2
 
 
+def test_a_unit_a_return_gives_back_goes_to_a_later_receipt() -> None:
+    """C1 returns B3 on March 3rd: its mug goes back to stock, and C2's B5 on March 4th gets it,
+    while C3's B4, before the return, still gets none."""
+    r = simulate(HERE / "receipts_return.jsonl")
+    (mug,) = [x for x in r["limits"] if x["kind"] == "stock"]
+    assert (mug["used"], mug["left"], mug["exhausted_by"]) == (3, 0, "B3")  # 4 given, 1 given back
+    assert r["requests"]["reward"] == {"requests": 5, "outcomes": {"given": 4, "refused": 1},
+                                       "reasons": {"out_of_stock": 1}}
+    assert r["input"]["quarantined"] == 0
+
+
 def test_limits_are_kept_the_same_with_any_number_of_workers() -> None:
     one, two = simulate(HERE / "receipts.jsonl"), simulate(HERE / "receipts.jsonl", workers=2, partitions=3)
     for report in (one, two):
@@ -60,10 +71,19 @@ def sequential(rows: list[dict[str, Any]]) -> dict[str, Any]:
     book, stock = RedemptionBook(), StockLevels({"mug": 3})
     states: dict[str, CustomerState] = {}
     figures: dict[str, list[int]] = {}
+    outcomes: dict[str, Any] = {}
     for row in sorted(rows, key=lambda d: (dt.datetime.fromisoformat(d["datetime"]), d["receipt_id"])):
         customer = row["customer_id"]
         state = states.setdefault(customer, CustomerState(id=customer))
-        outcome = engine.evaluate(row, state, redemptions=book.used, stock=stock.left())
+        if "return_of" in row:  # a full return: its uses and units go back
+            refund = engine.refund(outcomes[row["return_of"]], None, state,
+                                   dt.datetime.fromisoformat(row["datetime"]), row["receipt_id"])
+            book.commit(refund.changes)
+            stock.apply(refund.changes)
+            states[customer] = apply(state, list(refund.changes), engine.bundle.state)
+            continue
+        outcome = outcomes[row["receipt_id"]] = engine.evaluate(row, state, redemptions=book.used,
+                                                                 stock=stock.left())
         changes = list(outcome.changes or ())
         book.commit(changes)
         stock.apply(changes)
@@ -77,7 +97,8 @@ def sequential(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 HISTORY = st.lists(st.tuples(st.sampled_from(["C1", "C2", "C3", "C4"]), st.integers(1, 2), st.integers(8, 20),
-                             st.sampled_from(["S1", "S2"]), st.integers(300, 900), st.booleans()),
+                             st.sampled_from(["S1", "S2"]), st.integers(300, 900), st.booleans(),
+                             st.sampled_from([None, None, None, 1, 5])),  # returned after so many hours
                    min_size=1, max_size=18)
 
 
@@ -86,15 +107,20 @@ HISTORY = st.lists(st.tuples(st.sampled_from(["C1", "C2", "C3", "C4"]), st.integ
 def test_a_simulation_keeps_the_limits_as_one_host_in_the_order_of_time(tmp_path_factory: Any,
                                                                          history: list[Any]) -> None:
     rows = []
-    for n, (customer, day, hour, store, rub, mug) in enumerate(history):
-        row = {"receipt_id": f"R{n:02d}", "customer_id": customer, "datetime": f"2025-03-0{day}T{hour:02d}:{n:02d}:00+03:00",
+    for n, (customer, day, hour, store, rub, mug, back) in enumerate(history):
+        when = dt.datetime(2025, 3, day, hour, n, tzinfo=dt.timezone(dt.timedelta(hours=3)))
+        row = {"receipt_id": f"R{n:02d}", "customer_id": customer, "datetime": when.isoformat(),
                "store_id": store, "lines": [{"line_no": 1, "sku": "X", "category": "food", "qty": 1,
                                              "unit_price": rub * 100, "amount": rub * 100}]}
         rows.append(row | ({"rewards": ["mug"]} if mug else {}))
+        if back is not None:
+            rows.append({"receipt_id": f"B{n:02d}", "customer_id": customer, "store_id": store, "lines": [],
+                         "return_of": row["receipt_id"], "datetime": (when + dt.timedelta(hours=back)).isoformat()})
     path = tmp_path_factory.mktemp("limits") / "receipts.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     want = sequential(rows)
     report = simulate(path, partitions=3)
+    assert report["input"]["quarantined"] == 0
     got = {c["name"]: [c["receipts"], c["discount"]] for c in report["campaigns"] if c["receipts"]}
     assert got == want["figures"]
     used = {(x["store"], x["day"]): x["used"] for x in report["limits"] if x["kind"] == "redemptions"}
