@@ -108,6 +108,9 @@ class Left(NamedTuple):
     redemptions: Mapping[str, int] | None
 
 
+UNLIMITED = Left(None, None, None)  # the first pass: no limit is known to bind
+
+
 def kinds(timelines: Mapping[str, Timeline]) -> tuple[dict[str, Timeline], dict[str, Timeline], dict[str, Timeline]]:
     """The tight limits of a pass split by kind: budgets, stock, usage limits."""
     budgets: dict[str, Timeline] = {}

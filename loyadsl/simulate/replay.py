@@ -148,12 +148,9 @@ class PartitionReplay:
         if self.chains is not None and member is not None:
             self.chains.catch_up(member.state, receipt.utc, self._booker(member))
         state = member.state if member is not None else None
-        if self.limited:
-            left = limits.at(self.binding, (receipt.utc, receipt.receipt_id))
-            outcome = self.engine.evaluate(receipt, state, now=None, budgets=left.budgets, stock=left.stock,
-                                           redemptions=left.redemptions)
-        else:
-            outcome = self.engine.evaluate(receipt, state, now=None)
+        left = limits.at(self.binding, (receipt.utc, receipt.receipt_id)) if self.limited else limits.UNLIMITED
+        outcome = self.engine.evaluate(receipt, state, now=None, budgets=left.budgets, stock=left.stock,
+                                       redemptions=left.redemptions)
         day = self.local(receipt.utc)
         tier, segments = (state.tier, state.segments) if state is not None else (None, None)  # before the receipt
         booked = self._book(member, outcome.changes, receipt.utc) if member is not None else []
