@@ -19,8 +19,10 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from loyadsl import schema_programme as sp
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error
 from loyadsl.runtime.limits import MAX_CAMPAIGNS, MAX_SOURCE_CHARS, MAX_YAML_DEPTH
+from loyadsl.schema_programme import keys
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import (
     NAME_PATTERN,
@@ -71,14 +73,15 @@ _KIND_OF_SECTION = {"lists": "list", "groups": "group", "templates": "template",
 # Sections of declarations a programme has at most one of: a mapping, or a list like the others.
 SINGLE_SECTIONS = ("redemption", "tiers", "referral", "profile", "lifecycle")
 # The keys of each state declaration's mapping besides `name` and `title` (a counter's kind is its name key).
+# They are the fields of the YAML programme's models (loyadsl/schema_programme.py, docs/schemas/), one source.
 STATE_KEYS = {
-    "account": ("activation", "expiry", "spend", "credit", "repay", "shortfall", "notify", "default"),
-    "redemption": ("accounts", "max share", "min payment", "exclude", "accrue on redeemed", "steps", "accrue"),
+    "account": keys(sp.Account)[2:],
+    "redemption": keys(sp.Redemption),
     "counter": ("reset",),
-    "chips": ("earn", "valid", "reset"),
-    "coupons": ("code", "valid", "uses", "per customer"),
-    "certificates": ("sold skus", "expiry", "use", "per unit"),
-    "referral": ("qualify", "referrer", "newcomer"),
+    "chips": keys(sp.Counter)[3:],
+    "coupons": keys(sp.Coupons)[2:],
+    "certificates": keys(sp.Certificates)[2:],
+    "referral": keys(sp.Referral),
 }
 _FLAGS = ("default", "accrue on redeemed", "per unit")
 _FLAG_FIELDS = {"default": "default", "accrue on redeemed": "accrue_on_redeemed", "per unit": "per_unit"}
