@@ -72,9 +72,6 @@ class Header(_Mapping):
     partners: dict[str, Partner] | list[dict[str, Partner]] | None = None
 
 
-HEADER_KEYS = ("name", "version", "currency", "minor", "points", "timezone", "rounding", "allocation", "tax",
-               "totals", "fraud", "staff", "partners")
-
 # ------------------------------------------------------------------------------------ declarations
 
 
@@ -106,7 +103,7 @@ Then = Value | list[Value | list[Value]]
 ClauseList = list[dict[str, Then]]
 
 
-class _Clauses(_Mapping):
+class Clauses(_Mapping):
     """The clause keys of a campaign or template; their values are the .loya text after the keyword."""
 
     clauses: ClauseList | None = Field(None, description="clauses as one-key mappings, when kinds repeat")
@@ -133,13 +130,13 @@ class _Clauses(_Mapping):
     redemptions: Value = None
 
 
-class Template(_Clauses):
+class Template(Clauses):
     name: Value
     title: Value = None
     params: dict[str, Value] | OneKeyList | None = Field(None, description="{PARAM: TYPE}")
 
 
-class Campaign(_Clauses):
+class Campaign(Clauses):
     name: Value
     title: Value = None
     uses: Value = Field(None, description="a template use, e.g. `every_nth_free(items = n_plus_one, n = 3)`")

@@ -109,13 +109,34 @@ def test_a_mutated_programme_names_the_path_line_and_column(old: str, new: str, 
     assert not validator("programme").is_valid(editor_view(EXAMPLE_YAML.replace(old, new, 1)))
 
 
-def test_the_reader_takes_the_model_keys() -> None:
-    """The keys each YAML mapping allows come from the model: the reader refuses what the schema refuses."""
-    from loyadsl.schema_programme import Account, Header, keys
-    from loyadsl.syntax.yaml_twin import STATE_KEYS
+UNKNOWN_KEYS = [  # a key no mapping of its kind has, in each kind of mapping of the example
+    ("  timezone: Europe/Moscow", "  timezon: Europe/Moscow"),
+    ("points: {minor: 0, value: 1.00 RUB}", "points: {minor: 0, valu: 1.00 RUB}"),
+    ("{skus: n_plus_one, from:", "{skus: n_plus_one, form:"),
+    ("    activation: 14 days", "    activaton: 14 days"),
+    ("  min payment: 1.00 RUB", "  min paymnt: 1.00 RUB"),
+    ("  qualify: spend over quarter", "  qualfy: spend over quarter"),
+    ("{level: bronze, threshold: 0 RUB,", "{level: bronze, treshold: 0 RUB,"),
+    ("{counter: coffee_cups,", "{counter: coffee_cups, rest: month,"),
+    ("    per customer: 1", "    per custmer: 1"),
+    ("    use: multi", "    uses: multi"),
+    ("  referrer: 300 points to bonus", "  referer: 300 points to bonus"),
+    ("{name: personal, title:", "{name: personal, tilte:"),
+    ("    audience: customer.tier", "    audiense: customer.tier"),
+]
 
-    assert STATE_KEYS["account"] == keys(Account)[2:]
-    assert "partners" in keys(Header)
+
+@pytest.mark.parametrize(("old", "new"), UNKNOWN_KEYS)
+def test_the_reader_and_the_schema_refuse_an_unknown_key_at_the_same_place(old: str, new: str) -> None:
+    """The reader takes each mapping's keys from the model: what one refuses, the other does, at the key."""
+    text = EXAMPLE_YAML.replace(old, new, 1)
+    assert text != EXAMPLE_YAML
+    module, read = parse_yaml(text, "programme.yaml")
+    found = check_yaml_programme(text, "programme.yaml")
+    unknown = [(d.span.line, d.span.col) for d in read if d.code == "LOY106" and "unknown" in d.message and d.span]
+    extra = [(d.span.line, d.span.col) for d in found if "not in the schema" in d.message and d.span]
+    assert module is None and len(unknown) == 1, read
+    assert {d.code for d in found} == {"LOY124"} and extra == unknown, [d.message for d in found]
 
 
 # ------------------------------------------------------------------------------------ the bundle
