@@ -18,6 +18,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from loyadsl import schemas
 from loyadsl.api import compile_file
@@ -273,3 +275,37 @@ def test_schema_check_reads_json_lines(tmp_path: Path) -> None:
     run = loya("schema", "receipt", "--check", str(path))
     assert run.returncode == 1
     assert "r.jsonl:2:1: error[LOY125]" in run.stderr and "lines[0].qty" in run.stderr
+
+
+# ------------------------------------------------------------------------------------ schema and loader agree
+
+
+def _leaves(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _leaves(v, (*at, k))] or [at]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _leaves(v, (*at, i))] or [at]
+    return [at]
+
+
+SUPERMARKET_PAYLOAD = _payload(SUPERMARKET / "programme.loya")
+LEAVES = [p for p in _leaves(SUPERMARKET_PAYLOAD) if p and p[0] != "sku_index"]
+JSON_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**6), st.text(max_size=5),
+                        st.lists(st.integers(0, 3), max_size=2), st.just({}))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(LEAVES), JSON_VALUES)
+def test_what_the_bundle_schema_refuses_the_loader_refuses(where: tuple[Any, ...], value: Any) -> None:
+    """The schema is no looser than the till: a payload it refuses is a bundle the loader refuses."""
+    from loyadsl.runtime import BundleError, load_bundle, pack_bundle
+    from loyadsl.schema_bundle import BundlePayload
+
+    payload = copy.deepcopy(SUPERMARKET_PAYLOAD)
+    target = payload
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    if check_json(BundlePayload, payload):
+        with pytest.raises(BundleError):
+            load_bundle(pack_bundle(payload))
