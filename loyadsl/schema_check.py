@@ -74,13 +74,27 @@ def model_errors(model: Any, data: Any) -> list[tuple[Loc, str | None, str]]:
     else:
         return []
     placed = [(*_in_document(data, e["loc"], e["type"] == "missing"), e["type"], e["msg"]) for e in errors]
-    deeper = {loc for loc, missing, kind, _ in placed if kind not in _BRANCH or missing is not None}
-    out: dict[tuple[Loc, str | None], str] = {}
+    deeper = {loc if missing is None else (*loc, missing) for loc, missing, _, _ in placed}
+    out: dict[tuple[Loc, str | None], list[tuple[str, str]]] = {}
     for loc, missing, kind, msg in placed:
         explained = kind in _BRANCH and any(d[:len(loc)] == loc and len(d) > len(loc) for d in deeper)
         if not explained:
-            out.setdefault((loc, missing), msg)
-    return [(loc, missing, msg) for (loc, missing), msg in out.items()]
+            out.setdefault((loc, missing), []).append((kind, msg))
+    return [(loc, missing, _one_message(found)) for (loc, missing), found in out.items()]
+
+
+_SHAPES = {"string_type": "a single value", "list_type": "a list", "dict_type": "a mapping",
+           "model_type": "a mapping", "model_attributes_type": "a mapping"}
+
+
+def _one_message(found: list[tuple[str, str]]) -> str:
+    """One error's message; for a value of the wrong shape (a mapping, a list, a single value), the
+    shapes it may have, over every branch of a union."""
+    shapes = list(dict.fromkeys(_SHAPES[kind] for kind, _ in found if kind in _SHAPES))
+    if not shapes:
+        return found[0][1]
+    return f"expected {' or '.join(shapes)}" if len(shapes) < 3 else \
+        f"expected {', '.join(shapes[:-1])} or {shapes[-1]}"
 
 
 def _message(loc: Loc, missing: str | None, msg: str) -> str:
