@@ -28,7 +28,8 @@ def _spaced(name: str, doc: str | None = None) -> Any:
 
 
 class _Mapping(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False)
+    # `defer_build`: the reader only needs the field names at import; validation builds the schema on first use
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False, defer_build=True)
 
 
 # ------------------------------------------------------------------------------------ programme header
