@@ -137,6 +137,19 @@ class Budget(_Open):
     exhausted_by: str | None
 
 
+class LimitRow(_Open):
+    """A stocked reward or a usage-limit count (per store and local day, as its scope says) that was used."""
+
+    kind: str
+    campaign: str
+    store: str | None
+    day: str | None
+    amount: int
+    used: int
+    left: int
+    exhausted_by: str | None
+
+
 class Requests(_Open):
     requests: Count
     outcomes: dict[str, Count]
@@ -233,6 +246,7 @@ class SimulationReport(_Open):
     collisions: list[Collision]
     series: Series
     budgets: list[Budget]
+    limits: list[LimitRow] | None = None
     requests: dict[str, Requests]
     splits: dict[str, list[SplitRow]]
     burn_forecast: list[BurnMonth]
