@@ -990,8 +990,11 @@ def collisions(
 
 @app.command("schema")
 def schema_cmd(
-    name: Annotated[str, typer.Argument(help="receipt or customer")],
+    name: Annotated[str, typer.Argument(help="receipt, customer, programme, bundle, simulation, collisions or "
+                                             "ab-assignments")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write it here instead of stdout")] = None,
+    check_file: Annotated[Path | None, typer.Option("--check", help="check this document against the schema instead "
+                                                                    "(exit 1 on a mismatch, naming its path)")] = None,
 ) -> None:
     """Print the JSON Schema of a contract, generated from the models that validate it (docs/schemas/)."""
     from loyadsl import schemas
@@ -999,6 +1002,13 @@ def schema_cmd(
     if name not in schemas.SCHEMAS:
         hint = did_you_mean(name, list(schemas.SCHEMAS)) or f"one of: {', '.join(schemas.SCHEMAS)}"
         _fail(f"no schema named `{name}`; {hint}", EXIT_USAGE, diag_code=USAGE)
+    if check_file is not None:
+        from loyadsl.schema_check import check_file as check_against
+
+        text = _read_source(check_file, False)
+        found = check_against(name, check_file, text)
+        print_diagnostics(err, found, {str(check_file): text})
+        raise typer.Exit(EXIT_FINDINGS if found else EXIT_OK)
     text = schemas.text(name)
     if output is None:
         sys.stdout.write(text)

@@ -1,6 +1,7 @@
 """JSON Schemas of the contracts, generated from the models that validate them (issue 16, item 2):
 the receipt from the msgspec types of its fast decoder (``runtime/model.py``), the customer state from
-its pydantic model (``runtime/state/records.py``). ``loya schema NAME`` prints one; the files under
+its pydantic model (``runtime/state/records.py``), the YAML programme, the bundle payload and the
+reports from the pydantic models of ``schema_programme``, ``schema_bundle`` and ``schema_reports``. ``loya schema NAME`` prints one; the files under
 ``docs/schemas/`` are these, checked by a test to be up to date.
 
 A schema says what a document's shape is; a few rules only the validator can check (an amount equal
@@ -14,9 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
+from pydantic import BaseModel, TypeAdapter
 
 from loyadsl.runtime.model import _LineText, _ReceiptText
 from loyadsl.runtime.state import CustomerState
+from loyadsl.schema_bundle import BundlePayload
+from loyadsl.schema_programme import YamlProgramme
+from loyadsl.schema_reports import REPORTS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -49,7 +54,29 @@ def customer() -> dict[str, Any]:
     return {"$schema": DRAFT, "$id": "https://loyadsl.dev/schemas/customer.schema.json", **schema}
 
 
-SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {"receipt": receipt, "customer": customer}
+def _from_model(name: str, model: type[BaseModel], doc: str) -> Callable[[], dict[str, Any]]:
+    def schema() -> dict[str, Any]:
+        body = TypeAdapter(model).json_schema(mode="validation")
+        return {"$schema": DRAFT, "$id": f"https://loyadsl.dev/schemas/{name}.schema.json", **body,
+                "description": doc}
+    return schema
+
+
+# The programme, the bundle and the reports (loyadsl/schema_programme.py, schema_bundle.py, schema_reports.py).
+MODELS: dict[str, type[BaseModel]] = {"customer": CustomerState, "programme": YamlProgramme,
+                                      "bundle": BundlePayload, **REPORTS}
+_DOCS = {
+    "programme": "A loyalty programme in YAML, the twin of .loya (docs/language.md, \"The YAML twin\"); values "
+                 "are the .loya text after each keyword.",
+    "bundle": "The payload of a compiled bundle, the JSON after its envelope line (docs/bundle.md).",
+    "simulation": "The report of `loya simulate -f json` (docs/simulate.md). Readers ignore keys they do not know.",
+    "collisions": "The matrix of `loya collisions -f json` (docs/collisions.md).",
+    "ab-assignments": "The table of `loya ab assign -f json` (docs/experiments.md).",
+}
+SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
+    "receipt": receipt, "customer": customer,
+    **{name: _from_model(name, MODELS[name], doc) for name, doc in _DOCS.items()},
+}
 
 
 def text(name: str) -> str:

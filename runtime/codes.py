@@ -238,6 +238,10 @@ CODES: dict[str, str] = {
     "LOY292": "anti-fraud limit below one, with an unknown period, or repeated",
     "LOY293": "staff rule or partner invalid or repeated",
     "LOY570": "usage limit reached between calculate and apply",
+    # LOY124-LOY129, LOY761-LOY764: documents checked against their contract's schema (issue 16, item 2;
+    # `loya schema NAME --check FILE`, docs/schemas/)
+    "LOY124": "YAML programme does not match its schema",
+    "LOY125": "JSON document does not match its schema",
 }
 
 

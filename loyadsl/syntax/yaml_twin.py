@@ -19,8 +19,10 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from loyadsl import schema_programme as sp
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error
 from loyadsl.runtime.limits import MAX_CAMPAIGNS, MAX_SOURCE_CHARS, MAX_YAML_DEPTH
+from loyadsl.schema_programme import keys
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import (
     NAME_PATTERN,
@@ -51,10 +53,10 @@ from loyadsl.syntax.printer import (
     state_settings,
 )
 
-LIST_KINDS = ("skus", "stores", "categories", "brands", "channels", "strings")
-CLAUSE_KEYS = ("group", "priority", "valid", "weekdays", "hours", "stores", "channels", "audience", "when", "then",
-               "limit", "max discount", "max points", "coupon", "budget", "arm", "exclusive", "redistribute",
-               "reward", "message", "redemptions")
+# The keys each YAML mapping allows are the fields of the YAML programme's models (loyadsl/schema_programme.py,
+# docs/schemas/programme.schema.json): one source for the reader, the schema and the editor's completion.
+LIST_KINDS = keys(sp.ListDecl)[:6]
+CLAUSE_KEYS = keys(sp.Clauses)[1:]  # (after `clauses`, the list form)
 SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templates", n.CampaignDecl: "campaigns",
             n.AccountDecl: "accounts", n.RedemptionDecl: "redemption", n.TierLadderDecl: "tiers",
             n.CounterDecl: "counters", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates",
@@ -71,14 +73,15 @@ _KIND_OF_SECTION = {"lists": "list", "groups": "group", "templates": "template",
 # Sections of declarations a programme has at most one of: a mapping, or a list like the others.
 SINGLE_SECTIONS = ("redemption", "tiers", "referral", "profile", "lifecycle")
 # The keys of each state declaration's mapping besides `name` and `title` (a counter's kind is its name key).
+# They are the fields of the YAML programme's models (loyadsl/schema_programme.py, docs/schemas/), one source.
 STATE_KEYS = {
-    "account": ("activation", "expiry", "spend", "credit", "repay", "shortfall", "notify", "default"),
-    "redemption": ("accounts", "max share", "min payment", "exclude", "accrue on redeemed", "steps", "accrue"),
+    "account": keys(sp.Account)[2:],
+    "redemption": keys(sp.Redemption),
     "counter": ("reset",),
-    "chips": ("earn", "valid", "reset"),
-    "coupons": ("code", "valid", "uses", "per customer"),
-    "certificates": ("sold skus", "expiry", "use", "per unit"),
-    "referral": ("qualify", "referrer", "newcomer"),
+    "chips": keys(sp.Counter)[3:],
+    "coupons": keys(sp.Coupons)[2:],
+    "certificates": keys(sp.Certificates)[2:],
+    "referral": keys(sp.Referral),
 }
 _FLAGS = ("default", "accrue on redeemed", "per unit")
 _FLAG_FIELDS = {"default": "default", "accrue on redeemed": "accrue_on_redeemed", "per unit": "per_unit"}
@@ -276,7 +279,7 @@ class _Reader:
     def module(self, root: Node | None) -> n.Module:
         if root is None:
             return n.Module(None, (), (), span=Span(self.file, 1, 1, 1, 1))
-        top = self.mapping(root, "the document", ("programme", "imports", *_KIND_OF_SECTION, "declarations"))
+        top = self.mapping(root, "the document", keys(sp.YamlProgramme))
         header = None
         imports: list[n.Import] = []
         decls: list[n.Decl] = []
@@ -319,9 +322,7 @@ class _Reader:
         return [] if decl is None else [decl]
 
     def header(self, node: Node) -> n.Header | None:
-        pairs = self.mapping(node, "`programme`", ("name", "version", "currency", "minor", "points", "timezone",
-                                                   "rounding", "allocation", "tax", "totals", "fraud", "staff",
-                                                   "partners"))
+        pairs = self.mapping(node, "`programme`", keys(sp.Header))
         if pairs is None:
             return None
         name = self.text(self.required(pairs, "name", "`programme`"), "the programme name", required=True)
@@ -331,7 +332,7 @@ class _Reader:
         points_minor, point_value = None, None
         points = pairs.get("points")
         if points is not None:
-            found = self.mapping(points, "`points`", ("minor", "value"))
+            found = self.mapping(points, "`points`", keys(sp.Points))
             if found is not None:
                 points_minor = self.integer(found.get("minor"), "the points minor digits")
                 point_value = self.money(found.get("value"), "the value of a point")
@@ -368,7 +369,7 @@ class _Reader:
         """``tax: {prices: excluded, rate: 20%, basis: gross}`` (docs/commerce.md)."""
         if node is None:
             return None
-        found = self.mapping(node, "`tax`", ("prices", "rate", "basis"))
+        found = self.mapping(node, "`tax`", keys(sp.Tax))
         if found is None:
             return None
         prices = self.name(self.required(found, "prices", "`tax`"), "the tax mode")
@@ -403,7 +404,7 @@ class _Reader:
             if text is not None:
                 out.append(n.StaffRule(by, text, span=self.span(value)))
         for name, _, value in [] if partners is None else self.pairs(partners, "`partners`"):
-            found = self.mapping(value, f"partner `{name}`", ("rate", "price"))
+            found = self.mapping(value, f"partner `{name}`", keys(sp.Partner))
             if found is None:
                 continue
             rate = self.expression(self.required(found, "rate", f"partner `{name}`"), "a rate")
@@ -453,7 +454,7 @@ class _Reader:
     # -------------------------------------------------------------------------- declarations
 
     def list_decl(self, node: Node) -> n.ListDecl | None:
-        pairs = self.mapping(node, "a list", (*LIST_KINDS, "items", "from", "column"))
+        pairs = self.mapping(node, "a list", keys(sp.ListDecl))
         if pairs is None:
             return None
         kinds = [k for k, _, _ in pairs.items if k in LIST_KINDS]
@@ -485,7 +486,7 @@ class _Reader:
         return n.ListDecl(name, kinds[0], source=source, span=self.span(node))
 
     def group(self, node: Node) -> n.GroupDecl | None:
-        pairs = self.mapping(node, "a group", ("name", "title", "priority", "stacking", "basis", "arm", "order"))
+        pairs = self.mapping(node, "a group", keys(sp.Group))
         if pairs is None:
             return None
         name = self.name(self.required(pairs, "name", "a group"), "a group")
@@ -550,7 +551,7 @@ class _Reader:
     def experiment(self, node: Node) -> n.ExperimentDecl | None:
         """``{name, title, salt, arms: {treatment: 45%, holdout: 10%, ...}, anonymous}``: the arms in
         declared order; the key ``holdout`` is the holdout."""
-        pairs = self.mapping(node, "an experiment", ("name", "title", "salt", "arms", "anonymous"))
+        pairs = self.mapping(node, "an experiment", keys(sp.Experiment))
         if pairs is None:
             return None
         name = self.name(self.required(pairs, "name", "an experiment"), "an experiment")
@@ -585,7 +586,7 @@ class _Reader:
 
     def assert_(self, node: Node) -> n.AssertDecl | None:
         """``{name, title, that: "discount <= 40%"}`` (docs/collisions.md, "Assertions")."""
-        pairs = self.mapping(node, "an assertion", ("name", "title", "that"))
+        pairs = self.mapping(node, "an assertion", keys(sp.Assertion))
         if pairs is None:
             return None
         name = self.name(self.required(pairs, "name", "an assertion"), "an assertion")
@@ -694,7 +695,7 @@ class _Reader:
 
     def counter(self, node: Node) -> n.CounterDecl | None:
         """``{counter: coffee, reset: quarter}`` or ``{chips: stickers, earn: ..., valid: ...}``."""
-        pairs = self.mapping(node, "a counter", ("counter", "chips", "title", *STATE_KEYS["chips"]))
+        pairs = self.mapping(node, "a counter", keys(sp.Counter))
         if pairs is None:
             return None
         kinds = [k for k, _, _ in pairs.items if k in ("counter", "chips")]
@@ -714,7 +715,7 @@ class _Reader:
 
     def ladder(self, node: Node) -> n.TierLadderDecl | None:
         """``{name: status, qualify: spend over quarter, levels: [{level: base, threshold: 0 RUB, ...}]}``."""
-        pairs = self.mapping(node, "a tier ladder", ("name", "title", "qualify", "levels"))
+        pairs = self.mapping(node, "a tier ladder", keys(sp.Tiers))
         if pairs is None:
             return None
         name = self.name(self.required(pairs, "name", "a tier ladder"), "a tier ladder")
@@ -733,7 +734,7 @@ class _Reader:
                                 tuple(level for level in levels if level is not None), span=self.span(node))
 
     def level(self, node: Node) -> n.TierLevel | None:
-        pairs = self.mapping(node, "a tier level", ("level", "threshold", "benefits"))
+        pairs = self.mapping(node, "a tier level", keys(sp.Level))
         if pairs is None:
             return None
         name = self.name(self.required(pairs, "level", "a tier level"), "a tier level")
@@ -771,7 +772,7 @@ class _Reader:
 
     def lifecycle(self, node: Node) -> n.LifecycleDecl | None:
         """``{new: 30 days, active: 90 days, sleeping: 365 days}``."""
-        pairs = self.mapping(node, "`lifecycle`", ("new", "active", "sleeping"))
+        pairs = self.mapping(node, "`lifecycle`", keys(sp.Lifecycle))
         if pairs is None:
             return None
         stages = [self._item("lifecycle", key, value, n.LifecycleStage) for key, _, value in pairs.items]
@@ -779,7 +780,7 @@ class _Reader:
 
     def score(self, node: Node) -> n.ScoreDecl | None:
         """``{name: r, title: R, of: recency(), bins: ["5: 0 .. 30", "1: 366 .."]}``."""
-        pairs = self.mapping(node, "a score", ("name", "title", "of", "bins"))
+        pairs = self.mapping(node, "a score", keys(sp.Score))
         if pairs is None:
             return None
         name = self.name(self.required(pairs, "name", "a score"), "a score")
@@ -794,7 +795,7 @@ class _Reader:
 
     def segment(self, node: Node) -> n.SegmentDecl | None:
         """``{name: sleeping, title: Sleeping, when: lifecycle.sleeping}``."""
-        pairs = self.mapping(node, "a segment", ("name", "title", "when"))
+        pairs = self.mapping(node, "a segment", keys(sp.Segment))
         if pairs is None:
             return None
         name = self.name(self.required(pairs, "name", "a segment"), "a segment")

@@ -1,0 +1,168 @@
+"""Checking a document against a contract's model (issue 16, item 2), naming where it differs: the
+path inside the document (``campaigns[2].then``) and, for a YAML programme, the line and column of
+the node (LOY124). ``loya schema NAME --check FILE`` uses it.
+
+A YAML programme is composed with the twin's safe loader (``syntax/yaml_twin``: no aliases, bounded
+depth), turned into plain values (every scalar the text written, null as None) while each path keeps
+its node, then validated by ``schema_programme.YamlProgramme``: each error is placed on the node of
+its path (the key, for a key the model does not allow).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from loyadsl.diagnostics import Diagnostic, Span, error
+
+Loc = tuple[int | str, ...]
+_NULL = "tag:yaml.org,2002:null"
+# errors that only say "the other branch of a union did not fit": dropped when a deeper error explains
+_BRANCH = ("list_type", "dict_type", "model_type", "model_attributes_type", "string_type", "literal_error")
+
+
+def plain(node: Node | None, at: Loc, nodes: dict[Loc, Node], keys: dict[Loc, Node]) -> Any:
+    """The value of a composed YAML node; ``nodes`` and ``keys`` get each path's value and key node."""
+    if node is None:
+        return None
+    nodes[at] = node
+    if isinstance(node, MappingNode):
+        out: dict[str, Any] = {}
+        for key, value in node.value:
+            name = str(key.value) if isinstance(key, ScalarNode) else json.dumps(str(key.start_mark))
+            keys[(*at, name)] = key
+            out[name] = plain(value, (*at, name), nodes, keys)
+        return out
+    if isinstance(node, SequenceNode):
+        return [plain(item, (*at, i), nodes, keys) for i, item in enumerate(node.value)]
+    return None if node.tag == _NULL and getattr(node, "style", None) is None else str(node.value)
+
+
+def json_path(loc: Loc) -> str:
+    """``("campaigns", 0, "then")`` -> ``campaigns[0].then``."""
+    out = ""
+    for key in loc:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out or "(the document)"
+
+
+def _in_document(data: Any, loc: Loc, missing: bool) -> tuple[Loc, str | None]:
+    """The part of a pydantic error location that is in the document (union branch names are not),
+    and, for a missing key, that key."""
+    found: list[int | str] = []
+    for key in loc[:-1] if missing else loc:
+        inside = (isinstance(data, dict) and key in data) or (
+            isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data))
+        if inside:
+            data = data[key]
+            found.append(key)
+    return tuple(found), str(loc[-1]) if missing else None
+
+
+def model_errors(model: Any, data: Any) -> list[tuple[Loc, str | None, str]]:
+    """(path in the document, missing key or None, message) for each mismatch; one per path. Where a
+    value fits no branch of a union, the branch whose error lies deepest in the document explains it."""
+    try:
+        TypeAdapter(model).validate_python(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+    else:
+        return []
+    placed = [(*_in_document(data, e["loc"], e["type"] == "missing"), e["type"], e["msg"]) for e in errors]
+    deeper = {loc if missing is None else (*loc, missing) for loc, missing, _, _ in placed}
+    out: dict[tuple[Loc, str | None], list[tuple[str, str]]] = {}
+    for loc, missing, kind, msg in placed:
+        explained = kind in _BRANCH and any(d[:len(loc)] == loc and len(d) > len(loc) for d in deeper)
+        if not explained:
+            out.setdefault((loc, missing), []).append((kind, msg))
+    return [(loc, missing, _one_message(found)) for (loc, missing), found in out.items()]
+
+
+_SHAPES = {"string_type": "a single value", "list_type": "a list", "dict_type": "a mapping",
+           "model_type": "a mapping", "model_attributes_type": "a mapping"}
+
+
+def _one_message(found: list[tuple[str, str]]) -> str:
+    """One error's message; for a value of the wrong shape (a mapping, a list, a single value), the
+    shapes it may have, over every branch of a union."""
+    shapes = list(dict.fromkeys(_SHAPES[kind] for kind, _ in found if kind in _SHAPES))
+    if not shapes:
+        return found[0][1]
+    return f"expected {' or '.join(shapes)}" if len(shapes) < 3 else \
+        f"expected {', '.join(shapes[:-1])} or {shapes[-1]}"
+
+
+def _message(loc: Loc, missing: str | None, msg: str) -> str:
+    if missing is not None:
+        return f"{json_path((*loc, missing))}: required key is missing"
+    if msg == "Extra inputs are not permitted":
+        return f"{json_path(loc)}: this key is not in the schema"
+    return f"{json_path(loc)}: {msg[0].lower()}{msg[1:]}"
+
+
+def check_yaml_programme(text: str, file: str = "<input>") -> list[Diagnostic]:
+    """A YAML programme's mismatches with its schema (LOY124 at the node), or its YAML errors (LOY106)."""
+    from loyadsl.schema_programme import YamlProgramme
+    from loyadsl.syntax.yaml_twin import _Loader, _mark_span, _Refused
+
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except _Refused as exc:
+        return [error(exc.code, exc.message, _mark_span(file, exc.mark))]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return [error("LOY106", f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+                      _mark_span(file, mark) if mark else None)]
+    nodes: dict[Loc, Node] = {}
+    keys: dict[Loc, Node] = {}
+    data = plain(root, (), nodes, keys)
+    out = []
+    for loc, missing, msg in model_errors(YamlProgramme, {} if data is None else data):
+        extra = missing is None and msg == "Extra inputs are not permitted"
+        node = keys.get(loc) if extra else nodes.get(loc)
+        span = _mark_span(file, node.start_mark, node.end_mark) if node is not None else Span(file, 1, 1, 1, 1)
+        out.append(error("LOY124", f"the programme does not match its schema at {_message(loc, missing, msg)}",
+                         span, "see docs/schemas/programme.schema.json (docs/language.md, \"The YAML twin\")"))
+    return out
+
+
+def check_json(model: type[BaseModel] | Any, data: Any) -> list[str]:
+    """A parsed JSON document's mismatches with a model, each starting with its path."""
+    return [_message(loc, missing, msg) for loc, missing, msg in model_errors(model, data)]
+
+
+def check_file(name: str, path: Path, text: str) -> list[Diagnostic]:
+    """``loya schema NAME --check FILE``: a YAML programme (LOY124), or a JSON document — each line of a
+    ``.jsonl`` file — against contract ``name`` (LOY125, on the document's line)."""
+    if name == "programme":
+        return check_yaml_programme(text, str(path))
+    documents: list[tuple[int, Any]] = []
+    try:
+        if path.suffix == ".jsonl":
+            documents = [(i, json.loads(line)) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
+        else:
+            documents = [(1, json.loads(text))]
+    except json.JSONDecodeError as exc:
+        return [error("LOY125", f"not JSON: {exc.msg}", Span(str(path), exc.lineno, exc.colno, exc.lineno, exc.colno))]
+    return [error("LOY125", f"the {name} does not match its schema at {problem}", Span(str(path), line, 1, line, 1),
+                  f"see docs/schemas/{name}.schema.json")
+            for line, document in documents for problem in _problems(name, document)]
+
+
+def _problems(name: str, document: Any) -> list[str]:
+    if name == "receipt":  # the receipt's model is the till's msgspec decoder, not pydantic
+        from loyadsl.runtime import Receipt, ReceiptError
+
+        try:
+            Receipt.from_dict(document)
+        except ReceiptError as exc:
+            return [str(exc)]
+        return []
+    from loyadsl.schemas import MODELS
+
+    return check_json(MODELS[name], document)
