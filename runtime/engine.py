@@ -899,6 +899,14 @@ class Engine:
     def _money(self, value: int) -> str:
         return minor_text(value, self.bundle.settings.minor)
 
+    # --- events (docs/triggers.md, "Tick"): membership by time alone, for triggers.tick
+    def segments_at(self, state: CustomerState, utc: int) -> frozenset[str]:
+        """The declared segments ``state`` is in at ``utc`` (empty for a programme without segments)."""
+        if self._segments is None:
+            return frozenset()
+        cu = self._segments.view(state, view(state, self.bundle.state, utc, self.local_date), utc)
+        return self._segments.membership(cu)
+
 
 def _lines_within(bundle: Bundle, max_cost: int | None) -> int:
     """The most lines a receipt may have for its static cost to stay within ``max_cost``."""

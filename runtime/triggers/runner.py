@@ -125,7 +125,26 @@ class Triggers:
             rec = state.chains.get(t.name)
             if moment < before and (rec is None or (rec.due is None and rec.key != f"idle:{iso(last)}")):
                 due = moment if due is None else min(due, moment)
-        return due
+        birthday = self._next_birthday(state, before)
+        return birthday if due is None or (birthday is not None and birthday < due) else due
+
+    def _next_birthday(self, state: CustomerState, before: int) -> int | None:
+        """The earliest birthday moment within the year before ``before`` that a birthday trigger has not
+        entered for (after its record's last entry, so each moment is returned once)."""
+        found: int | None = None
+        year = dt.date.fromordinal(self.ledger.local(before)[0]).year
+        for t in self.by_event.get("birthday", ()):
+            rec = state.chains.get(t.name)
+            if rec is not None and rec.due is not None:
+                continue  # still running: a birthday cannot enter it
+            days = state.children_birthdays if t.event.child else ([state.birthday] if state.birthday else [])
+            for born in days:
+                for y in (year - 1, year):
+                    moment = self.ledger.local_midnight(_anniversary(born, y).toordinal()) + t.event.offset
+                    fresh = rec is None or (rec.key != f"{y}:{born}" and moment > rec.entered)
+                    if before - 366 * DAY <= moment < before and fresh and (found is None or moment < found):
+                        found = moment
+        return found
 
     def advance(self, state: CustomerState, now: dt.datetime | int, events: Iterable[Mapping[str, Any]] = ()
                 ) -> TriggerResult:
