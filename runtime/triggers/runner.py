@@ -129,20 +129,24 @@ class Triggers:
         return birthday if due is None or (birthday is not None and birthday < due) else due
 
     def _next_birthday(self, state: CustomerState, before: int) -> int | None:
-        """The earliest birthday moment within the year before ``before`` that a birthday trigger has not
-        entered for (after its record's last entry, so each moment is returned once)."""
+        """The earliest birthday moment before ``before`` that a birthday trigger has not entered for: since
+        the last purchase, after the record's last entry, so each moment is returned once (a loop over
+        the years since the last purchase)."""
         found: int | None = None
         year = dt.date.fromordinal(self.ledger.local(before)[0]).year
+        last = last_purchase(state)
+        start = last if last is not None else before
+        first_year = dt.date.fromordinal(self.ledger.local(start)[0]).year
         for t in self.by_event.get("birthday", ()):
             rec = state.chains.get(t.name)
             if rec is not None and rec.due is not None:
                 continue  # still running: a birthday cannot enter it
             days = state.children_birthdays if t.event.child else ([state.birthday] if state.birthday else [])
             for born in days:
-                for y in (year - 1, year):
+                for y in range(first_year, year + 1):
                     moment = self.ledger.local_midnight(_anniversary(born, y).toordinal()) + t.event.offset
                     fresh = rec is None or (rec.key != f"{y}:{born}" and moment > rec.entered)
-                    if before - 366 * DAY <= moment < before and fresh and (found is None or moment < found):
+                    if start <= moment < before and fresh and (found is None or moment < found):
                         found = moment
         return found
 
