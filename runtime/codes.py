@@ -85,6 +85,10 @@ CODES: dict[str, str] = {
     "LOY254": "trigger chain step that can never run",
     "LOY255": "triggers that fire each other forever",
     "LOY256": "trigger setting out of range",
+    "LOY257": "a coupon exit in a chain that issues no coupon",
+    "LOY258": "a trigger exits on the event that starts it",
+    "LOY259": "a trigger exit given twice or too many exits",
+    "LOY260": "trigger exits that can never end the chain",
     # LOY275-LOY279: line kinds and tax (docs/commerce.md)
     "LOY275": "tax rate over 100%",
     "LOY276": "unknown tax mode, tax basis or line kind in the header",

@@ -22,7 +22,7 @@ from ..state.chains import record_dict
 from ..state.jsontypes import iso
 from ..state.periods import period_key
 from ..state.records import CustomerState, _make
-from .spec import MAX_TRIGGERS, Action, Step, Trigger
+from .spec import MAX_TRIGGERS, Action, Event, Step, Trigger
 from .templates import render
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ class Triggers:
         purchase = self.by_event.get("purchase", ())
         self.need_items = any(t.event.items is not None for t in purchase)
         self.need_skus = any(t.event.skus for t in purchase)
+        self.exiting = tuple(t for t in self.triggers if t.exits)  # docs/triggers.md, "Exits"
 
     def __bool__(self) -> bool:
         return bool(self.triggers or self.messages)
@@ -85,6 +86,8 @@ class Triggers:
                                            "text": render(send.template, run.values(None, "")), "fallback": []})
         if self.watch_purchases:
             run.purchase_seen()
+        if self.exiting:
+            run.exit_on(exit_events(outcome))
         run.fire(events)
         run.due_steps()
         return run.result
@@ -161,6 +164,8 @@ class Triggers:
         if not events and not self._may_act(state, utc):
             return TriggerResult()  # the common case: nothing due, no moment (no work, no change)
         run = _Run(self, state, utc, None)
+        if self.exiting:
+            run.exit_on(events)
         run.fire([dict(e) for e in events] + run.moments())
         run.due_steps()
         return run.result
@@ -199,6 +204,14 @@ class _Run:
                     self.put(t.name, rec.model_copy(update={"due": None, "bought": True}))
                 elif not rec.bought:
                     self.put(t.name, rec.model_copy(update={"bought": True}))
+
+    def exit_on(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """End the running chains an event exits (docs/triggers.md, "Exits"); they count as left."""
+        for t in self.o.exiting:
+            rec = self.records.get(t.name)
+            if rec is not None and rec.due is not None and any(_exits(t, x, e) for x in t.exits for e in events):
+                self.result.left.append(t.name)
+                self.put(t.name, rec.model_copy(update={"due": None}))
 
     # --- entering
 
@@ -401,6 +414,30 @@ def _matches(t: Trigger, e: Mapping[str, Any]) -> bool:
     if ev.kind == "tier_changed":
         return ev.to is None or e.get("to") == ev.to
     return True
+
+
+def exit_events(outcome: Outcome) -> list[dict[str, Any]]:
+    """What a receipt is for the exits: coupons redeemed (with their series), points redeemed, a tier
+    changed, segments entered or left."""
+    out: list[dict[str, Any]] = [{"event": "coupon_redeemed", "series": c.get("series")}
+                                 for c in outcome.coupons or () if c.get("status") == "redeemed"]
+    if any(c.get("op") == "take" and c.get("reason") == "redeem" and c.get("points", 0) > 0
+           for c in outcome.changes or ()):
+        out.append({"event": "redemption"})
+    out += [dict(e) for e in outcome.events or ()
+            if e.get("event") in ("tier_changed", "segment_entered", "segment_left")]
+    return out
+
+
+def _exits(t: Trigger, x: Event, e: Mapping[str, Any]) -> bool:
+    """Whether event ``e`` is the exit ``x`` of trigger ``t`` (a coupon: one of a series the chain issues)."""
+    if e.get("event") != x.kind:
+        return False
+    if x.kind == "coupon_redeemed":
+        return e.get("series") in t.issues_series
+    if x.kind in ("segment_entered", "segment_left"):
+        return e.get("segment") == x.segment
+    return x.to is None or e.get("to") == x.to
 
 
 def _holds(step: Step, rec: ChainState) -> bool:
