@@ -221,7 +221,7 @@ def _step(ticker: Ticker, step: Step, number: int, state: CustomerState | None,
     assert when is not None  # _validate made sure
     receipt = _receipt(step, number, state, when)
     outcome = engine.evaluate(receipt, state, budgets=step.budgets, stock=step.stock)
-    chains: Json = {}
+    chains: Json = {"messages": [dict(m) for m in outcome.messages or ()]}  # anonymous: the till's only
     if state is not None:
         state = apply(state, list(outcome.changes or ()), decls)
         chains, state = after_receipt(ticker, state, receipt, outcome)

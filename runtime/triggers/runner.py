@@ -79,11 +79,10 @@ class Triggers:
                 and not any(_matches(t, e) for e in events for t in self.by_event.get(e["event"], ())):
             return TriggerResult()  # the common case: nothing running, nothing starts (no work, no change)
         run = _Run(self, state, utc, outcome)
-        for campaign in outcome.applied if self.messages else ():
-            for send in self.messages.get(campaign, ()):
-                run.result.actions.append({"customer": state.id, "trigger": None, "campaign": campaign, "step": None,
-                                           "at": iso(utc), "kind": "message", "channel": send.channel,
-                                           "text": render(send.template, run.values(None, "")), "fallback": []})
+        for m in self._till_messages(run, outcome):
+            run.result.actions.append({"customer": state.id, "trigger": None, "campaign": m["campaign"], "step": None,
+                                       "at": iso(utc), "kind": "message", "channel": m["channel"], "text": m["text"],
+                                       "fallback": []})
         if self.watch_purchases:
             run.purchase_seen()
         if self.exiting:
@@ -91,6 +90,14 @@ class Triggers:
         run.fire(events)
         run.due_steps()
         return run.result
+
+    def _till_messages(self, run: _Run, outcome: Outcome) -> list[dict[str, Any]]:
+        """The campaigns' till messages: the outcome's (``Outcome.messages``), or rendered here for an
+        outcome without them (one read back from JSON)."""
+        if outcome.messages is not None or not self.messages:
+            return list(outcome.messages or ())
+        return [{"campaign": c, "channel": s.channel, "text": render(s.template, run.values(None, ""))}
+                for c in outcome.applied for s in self.messages.get(c, ())]
 
     def _receipt_events(self, state: CustomerState, receipt: Receipt, outcome: Outcome) -> list[dict[str, Any]]:
         """The events a receipt is: a purchase, accruals, redemptions, a tier change, points notices."""
@@ -182,8 +189,8 @@ class _Run:
         self.records: dict[str, ChainState | None] = dict(state.chains)
         self.result = TriggerResult()
         self.granted = 0  # points this call's steps accrued, spendable at once, into the default account
-        self.accrued = sum(c.get("points", 0) for c in (outcome.changes or ()) if c.get("op") == "lot") \
-            if outcome is not None else 0
+        self.accrued = 0 if outcome is None else outcome.points_total if not outcome.changes \
+            else sum(c.get("points", 0) for c in outcome.changes if c.get("op") == "lot")  # none: anonymous
 
     # --- records
 
