@@ -170,6 +170,9 @@ CODES: dict[str, str] = {
     "LOY636": "the strategy's budget cannot pay for the offers",
     "LOY637": "customer not in the offers model",
     "LOY638": "backtest cannot be measured",
+    # LOY640-LOY649: trigger chains on the processing server (issue 15, loyadsl/server/chains.py)
+    "LOY640": "a scheduled-actions or tick time cannot be read",
+    "LOY641": "scheduled action ids cannot be read",
     # LOY7xx: command-line usage
     # LOY700-LOY709: command-line usage (reserved for hardening)
     "LOY700": "a command-line value cannot be used",

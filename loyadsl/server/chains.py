@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from loyadsl.runtime import Engine, LoyaError
 from loyadsl.runtime.model import Outcome, Receipt, utc_seconds
 from loyadsl.runtime.state import CustomerState, apply
-from loyadsl.runtime.triggers.runner import TriggerResult
 from loyadsl.runtime.triggers.tick import Ticker
 from loyadsl.server.errors import Problem
 from loyadsl.server.sql import SqlTx, dumps
@@ -39,6 +38,7 @@ BAD_TIME = "LOY640"  # a time parameter that is not ISO 8601 with a UTC offset
 BAD_IDS = "LOY641"  # `done` ids that are not a list of at most MAX_IDS integers
 MAX_LISTED = 1000  # due actions per answer (ask again with a later `after` id for more)
 MAX_IDS = 1000
+MAX_ID = 2**63  # ids are database BIGINTs
 
 _TICKERS: weakref.WeakKeyDictionary[Engine, Ticker] = weakref.WeakKeyDictionary()
 
@@ -90,29 +90,22 @@ class Table:
 
 
 def after_confirm(tx: Tx, engine: Engine, receipt: Receipt, outcome: Outcome, state: CustomerState
-                  ) -> tuple[CustomerState, dict[str, Any]]:
-    """The chains see a booked receipt: their changes booked, their actions stored. Returns the state
-    after them and what the answer gains (nothing for a bundle without triggers or till messages)."""
+                  ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The chains see a receipt about to be booked (``state``: before it): their changes, which the
+    caller books after the receipt's (one journal entry), and what the answer gains: ``scheduled``,
+    the actions, stored here (nothing for a bundle without triggers or till messages)."""
     chains = ticker(engine).triggers
     if not chains:
-        return state, {}
-    result = chains.after_receipt(state, receipt, outcome)
-    state = _book(tx, engine, state, result, receipt.receipt_id)
-    return state, {"scheduled": result.actions}
-
-
-def _book(tx: Tx, engine: Engine, state: CustomerState, result: TriggerResult, ref: str) -> CustomerState:
-    if result.changes:
-        try:
-            after = apply(state, result.changes, engine.bundle.state)
-        except LoyaError as exc:
-            raise Problem.refused(exc) from None
-        tx.put_customer(state.id, after.to_dict())
-        tx.journal(state.id, ref, "chain", result.changes)
-        state = after
-    if result.actions:
-        Table(tx).add(state.id, result.actions)
-    return state
+        return [], {}
+    try:
+        after = apply(state, outcome.changes or (), engine.bundle.state)
+    except LoyaError as exc:
+        raise Problem.refused(exc) from None
+    result = chains.after_receipt(after, receipt, outcome)
+    actions = [a for a in result.actions if a["trigger"] is not None]  # the till's own are in outcome.messages
+    if actions:
+        Table(tx).add(state.id, actions)
+    return result.changes, {"scheduled": actions}
 
 
 def tick_all(processor: Processor, now: dt.datetime) -> dict[str, int]:
@@ -173,7 +166,7 @@ def due_actions(processor: Processor, before: dt.datetime, after: int = 0) -> di
 
 
 def mark_done(processor: Processor, ids: Any) -> dict[str, Any]:
-    if not isinstance(ids, list) or len(ids) > MAX_IDS or not all(type(i) is int for i in ids):
+    if not isinstance(ids, list) or len(ids) > MAX_IDS or not all(type(i) is int and 0 <= i < MAX_ID for i in ids):
         raise Problem(BAD_IDS, f"`ids` is a list of at most {MAX_IDS} action ids (integers)", "ids", status=400)
     return {"done": processor._run(True, lambda tx: Table(tx).done(sorted(set(ids))))}
 
@@ -183,7 +176,7 @@ def _scheduled(p: Processor, r: Any, body: Any, key: Any) -> Any:
     if "due_before" not in r.query_params:
         raise Problem(BAD_TIME, "give `due_before`: a time in ISO 8601 with a UTC offset", "due_before", status=400)
     after = r.query_params.get("after", "0")
-    if not after.isdigit():
+    if not (after.isascii() and after.isdigit() and int(after) < MAX_ID):
         raise Problem(BAD_IDS, "`after` is an action id (a whole number)", "after", status=400)
     return due_actions(p, read_time(r.query_params["due_before"], "due_before"), int(after))
 

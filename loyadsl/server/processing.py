@@ -193,10 +193,10 @@ class Processor:
                                        f"({_differences(session.summary, _summary(outcome))}); calculate it again")
             after, scheduled = state, dict[str, Any]()
             if state is not None and receipt.customer_id is not None:
-                after = _book(tx, engine, receipt.customer_id, state, outcome.changes or (), rid, "receipt",
-                              receipt.utc)
+                chained, scheduled = chains.after_confirm(tx, engine, receipt, outcome, state)  # docs/server.md
+                after = _book(tx, engine, receipt.customer_id, state, [*(outcome.changes or ()), *chained], rid,
+                              "receipt", receipt.utc)
                 tx.put_outcome(rid, receipt.customer_id, outcome.to_dict())
-                after, scheduled = chains.after_confirm(tx, engine, receipt, outcome, after)  # docs/server.md
             _budgets_from(tx, outcome.changes or ())
             redemptions.commit(tx, outcome.changes or ())
             if session is not None:
