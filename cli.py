@@ -408,6 +408,8 @@ def _print_outcome(o: dict[str, Any], settings: Any, explain: bool) -> None:
         out.print(f"  [magenta]→[/] {escape(line)}")
     for experiment, arm in (o.get("arms") or {}).items():  # docs/experiments.md
         out.print(f"  experiment {escape(experiment)}: {escape(arm) if arm else 'anonymous, in no arm'}")
+    for m in o.get("messages") or ():  # docs/triggers.md: campaigns' till messages
+        out.print(f"  [blue]✉[/] {escape(m['channel'])} ({escape(m['campaign'])}): {escape(m['text'])}")
     if explain:
         for step in o["trace"]:
             out.print(f"  [cyan]·[/] {escape(step)}")

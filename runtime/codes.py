@@ -85,6 +85,10 @@ CODES: dict[str, str] = {
     "LOY254": "trigger chain step that can never run",
     "LOY255": "triggers that fire each other forever",
     "LOY256": "trigger setting out of range",
+    "LOY257": "a coupon exit in a chain that issues no coupon",
+    "LOY258": "a trigger exits on the event that starts it",
+    "LOY259": "a trigger exit given twice or too many exits",
+    "LOY260": "trigger exits that can never end the chain",
     # LOY275-LOY279: line kinds and tax (docs/commerce.md)
     "LOY275": "tax rate over 100%",
     "LOY276": "unknown tax mode, tax basis or line kind in the header",
@@ -166,6 +170,9 @@ CODES: dict[str, str] = {
     "LOY636": "the strategy's budget cannot pay for the offers",
     "LOY637": "customer not in the offers model",
     "LOY638": "backtest cannot be measured",
+    # LOY640-LOY649: trigger chains on the processing server (issue 15, loyadsl/server/chains.py)
+    "LOY640": "a scheduled-actions or tick time cannot be read",
+    "LOY641": "scheduled action ids cannot be read",
     # LOY7xx: command-line usage
     # LOY700-LOY709: command-line usage (reserved for hardening)
     "LOY700": "a command-line value cannot be used",

@@ -48,6 +48,7 @@ from .opcodes import OPCODES, Op
 from .rewards import Accrual, Pricer, Request
 from .segments.runtime import SegmentRuntime
 from .state import CustomerState, advance, apply, view
+from .triggers.till_messages import TillMessages
 from .verify import verify
 
 _new = tuple.__new__  # builds the named-tuple outcomes without their Python-level __new__
@@ -294,6 +295,8 @@ class Engine:
         self._segments = None if bundle.state.segments is None else SegmentRuntime(
             bundle, self.program.namespace, self._matchers, self.local_date)
         self.commerce = CommercePlan(bundle, self._matchers)  # line kinds and tax (runtime/commerce.py)
+        # docs/triggers.md: campaigns' `message receipt|cashier`, rendered into Outcome.messages
+        self.till_messages = TillMessages(self) if bundle.messages else None
 
     @classmethod
     def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
@@ -337,9 +340,11 @@ class Engine:
             check_chosen(receipt.rewards, self.ledger.rewards)
         if receipt.mix is not None or self.commerce.taxed:  # docs/commerce.md: priced on the declared basis
             priced = self.commerce.price(receipt)
-            return self.commerce.report(self._evaluate(priced, customer, utc, explain, budgets, hints, stock, redemptions),
-                                        priced)
-        return self._evaluate(receipt, customer, utc, explain, budgets, hints, stock, redemptions)
+            outcome = self.commerce.report(self._evaluate(priced, customer, utc, explain, budgets, hints, stock,
+                                                          redemptions), priced)
+        else:
+            outcome = self._evaluate(receipt, customer, utc, explain, budgets, hints, stock, redemptions)
+        return outcome if self.till_messages is None else self.till_messages.attach(outcome, customer, utc)
 
     def _evaluate(self, receipt: Receipt, customer: CustomerState | dict[str, Any] | None, utc: int, explain: bool,
                   budgets: Mapping[str, int] | None, hints: bool, stock: Mapping[str, int] | None,
@@ -455,7 +460,7 @@ class Engine:
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
         head = self._head(receipt, t, points_by_line, points_total, trace)
-        return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints, None, None))
+        return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints, None, None, None))
 
     def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
                trace: list[str] | None) -> None:
@@ -634,7 +639,7 @@ class Engine:
             if trace is not None:
                 trace += [f"anti-fraud: {f['flag']} (limit {f['limit']})" for f in flags]
         return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events), t.arms, t.hints,
-                              None, flags))
+                              None, flags, None))
 
     def _segment_changes(self, session: Session, receipt: Receipt, left: Sequence[int], coupons: Any,
                          changes: Any, events: Any) -> tuple[Any, Any]:
@@ -902,6 +907,14 @@ class Engine:
 
     def _money(self, value: int) -> str:
         return minor_text(value, self.bundle.settings.minor)
+
+    # --- events (docs/triggers.md, "Tick"): membership by time alone, for triggers.tick
+    def segments_at(self, state: CustomerState, utc: int) -> frozenset[str]:
+        """The declared segments ``state`` is in at ``utc`` (empty for a programme without segments)."""
+        if self._segments is None:
+            return frozenset()
+        cu = self._segments.view(state, view(state, self.bundle.state, utc, self.local_date), utc)
+        return self._segments.membership(cu)
 
 
 def _lines_within(bundle: Bundle, max_cost: int | None) -> int:

@@ -883,6 +883,7 @@ class Outcome(NamedTuple):
     hints: tuple[dict[str, Any], ...] | None = None  # what nearly applied campaigns lack (evaluate(hints=True))
     tax: dict[str, Any] | None = None  # per line tax before and after (docs/commerce.md); None without
     flags: tuple[dict[str, Any], ...] | None = None  # anti-fraud flags (runtime/fraud.py); None without limits
+    messages: tuple[dict[str, Any], ...] | None = None  # campaigns' till messages (docs/triggers.md); None without
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -911,6 +912,8 @@ class Outcome(NamedTuple):
             out["tax"] = self.tax
         if self.flags is not None:
             out["flags"] = [dict(f) for f in self.flags]
+        if self.messages is not None:
+            out["messages"] = [dict(m) for m in self.messages]
         return out
 
     @classmethod

@@ -16,6 +16,7 @@ from loyadsl.diagnostics import Span, did_you_mean, error
 from loyadsl.runtime.triggers.spec import (
     CHANNELS,
     MAX_CAP,
+    MAX_EXITS,
     MAX_STEPS,
     MAX_TRIGGERS,
     Action,
@@ -25,6 +26,7 @@ from loyadsl.runtime.triggers.spec import (
     Trigger,
 )
 from loyadsl.syntax import nodes as n
+from loyadsl.syntax.printer import format_trigger_setting
 
 if TYPE_CHECKING:
     from loyadsl.check.checker import Checker
@@ -89,10 +91,43 @@ class TriggerChecker:
         total = sum(seconds(s.after) for s in d.steps if s.after is not None)
         window = seconds(settings["window"].duration) if "window" in settings and settings["window"].duration \
             else (total or DEFAULT_WINDOW)
+        exits = self.exits(d, tuple(s for s in steps if s is not None))
         if event is None or any(s is None for s in steps):
             return None
         return Trigger(d.name, d.title, event, tuple(s for s in steps if s is not None), exit_on_purchase, window,
-                       cap, quiet, span=d.span.to_dict() if d.span else None)
+                       cap, quiet, span=d.span.to_dict() if d.span else None, exits=exits)
+
+    def exits(self, d: n.TriggerDecl, steps: tuple[Step, ...]) -> tuple[Event, ...]:
+        """``exit on coupon redeemed | segment entered|left NAME | tier changed [to LEVEL] | redemption``
+        (docs/triggers.md, "Exits"): LOY257 a coupon exit in a chain that issues none, LOY258 an exit
+        on the trigger's own event, LOY259 an exit twice or more than MAX_EXITS, LOY260 an exit in a
+        chain that ends as it starts (every step at once)."""
+        out: list[Event] = []
+        first: Span | None = None
+        issues = any(a.do == "issue" for s in steps for a in s.actions)
+        for s in (s for s in d.settings if s.word == "exit_on" and s.exit is not None):
+            on = s.exit
+            assert on is not None
+            if on.kind == "coupon_redeemed" and not issues:
+                self.fail("LOY257", f"trigger `{d.name}` issues no coupon, so none of its coupons can be redeemed",
+                          s.span, "add `issue SERIES` to a step, or drop the exit")
+            if on.kind == d.on.kind and on.name == d.on.name:
+                self.fail("LOY258", f"trigger `{d.name}` would exit on the event that starts it", s.span,
+                          "exit on another event (e.g. `exit on segment left NAME` for `on segment entered NAME`)")
+            event = self.event(on) if on.kind == "tier_changed" else Event(on.kind, segment=on.name)
+            if event is None:
+                continue
+            first = first or s.span
+            if event in out:
+                self.fail("LOY259", f"`{format_trigger_setting(s)}` appears twice in trigger `{d.name}`", s.span,
+                          "keep one")
+            out.append(event)
+        if len(out) > MAX_EXITS:
+            self.fail("LOY259", f"trigger `{d.name}` has {len(out)} exits (at most {MAX_EXITS})", d.span)
+        if out and all(st.after == 0 for st in steps):
+            self.fail("LOY260", f"the exits of trigger `{d.name}` can never end it: every step runs as it starts",
+                      first, "delay a step (`step after 3 days { ... }`), or drop the exits")
+        return tuple(out)
 
     def event(self, on: n.TriggerOn) -> Event | None:
         if on.kind == "purchase":

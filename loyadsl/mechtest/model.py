@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, model_validator
 
 Json = dict[str, Any]
 
@@ -19,6 +19,32 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 Time = Annotated[dt.datetime, AfterValidator(_aware)]
+
+_UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
+
+
+def _duration(value: Any) -> Any:
+    """``3 days``, ``6 hours``, ``1 week``, ``30 minutes`` as a timedelta; anything else as it is."""
+    if isinstance(value, str):
+        amount, _, unit = value.strip().partition(" ")
+        seconds = _UNITS.get(unit.strip().removesuffix("s"))
+        if amount.isdigit() and seconds is not None:
+            return dt.timedelta(seconds=int(amount) * seconds)
+        if seconds is not None or (amount.isdigit() and unit.strip().isalpha()):
+            raise ValueError(f"a duration is a whole number of minutes, hours, days or weeks, not {value!r}")
+    return value
+
+
+def _span(value: Any) -> Any:
+    """A time (with a UTC offset) or a duration (``3 days``)."""
+    value = _duration(value)
+    if isinstance(value, dt.timedelta) and value.total_seconds() <= 0:
+        raise ValueError("a duration is positive")
+    return value
+
+
+Duration = Annotated[dt.timedelta, BeforeValidator(_duration)]
+Moment = Annotated[Time | dt.timedelta, BeforeValidator(_span)]
 
 
 class _Strict(BaseModel):
@@ -41,6 +67,12 @@ class Expect(_Strict):
     events: list[Json] | None = None  # notices (the keys written of each)
     state: Json | None = None  # the customer state after the step (the keys written)
     tax: Json | None = None  # the outcome's tax report (the keys written; docs/commerce.md)
+    # docs/testing.md, "Events and time": what the trigger chains did at the step
+    messages: list[Json] | None = None  # scheduled messages (the keys written of each: channel, at, text, ...)
+    actions: list[Json] | None = None  # every scheduled action (messages, accruals, coupons, counters)
+    entered: list[str] | None = None  # triggers entered
+    left: list[str] | None = None  # chains a purchase or an exit condition ended
+    capped: StrictInt | None = None  # messages a frequency cap dropped
 
 
 class Line(_Strict):
@@ -66,20 +98,34 @@ class Step(_Strict):
     coupons: list[str] | None = None
     redeem: StrictInt | str | None = None
     budgets: dict[str, StrictInt] | None = None  # what each budgeted campaign has left (minor units or points)
-    advance: Time | None = None
+    advance: Moment | None = None  # a time, or a duration from the clock (`3 days`)
     tax: str | None = None  # docs/commerce.md: the receipt's prices are tax "included" or "excluded"
     expect: Expect = Field(default_factory=Expect)
     rewards: list[str] | None = None  # catalogue rewards chosen (docs/rewards.md)
     stock: dict[str, StrictInt] | None = None  # what each stocked reward has left, programme-wide
+    # docs/testing.md, "Events and time": `advance` also takes a duration; `at` a time; `event` a host event
+    at: Time | None = None  # the clock moves to this time (a tick there)
+    every: Duration | None = None  # with `advance`/`at`: a tick every this long up to the target
+    event: Json | None = None  # a host event at the step's `datetime` (or the clock): {event: segment_entered, ...}
 
     @model_validator(mode="after")
     def _one_kind(self) -> Step:
-        if (self.lines is None) == (self.advance is None):
-            raise ValueError("a step is a receipt (`lines`) or a move of the clock (`advance`), exactly one")
-        given = self.expect.model_fields_set - {"events", "state"}
-        if self.advance is not None and given:
-            raise ValueError(f"a move of the clock gives only `events` and `state`, not `{sorted(given)[0]}`")
+        kinds = [k for k in ("lines", "advance", "at", "event") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a step is a receipt (`lines`), a move of the clock (`advance`, `at`) or a host "
+                             "`event`, exactly one")
+        given = self.expect.model_fields_set - {"events", "state", *_CHAIN_KEYS}
+        if self.lines is None and given:
+            raise ValueError(f"a move of the clock or an event gives only `events`, `state` and what the chains do, "
+                             f"not `{sorted(given)[0]}`")
+        if self.every is not None and self.advance is None and self.at is None:
+            raise ValueError("`every` goes with `advance` or `at`")
+        if self.event is not None and not isinstance(self.event.get("event"), str):
+            raise ValueError("an event names its kind: {event: segment_entered, segment: vip}")
         return self
+
+
+_CHAIN_KEYS = ("messages", "actions", "entered", "left", "capped")
 
 
 class TestCase(_Strict):

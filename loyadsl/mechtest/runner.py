@@ -25,10 +25,12 @@ from loyadsl.diagnostics import Diagnostic, Span, error, has_errors
 from loyadsl.mechtest.build import generated_path, programme_text
 from loyadsl.mechtest.match import compare
 from loyadsl.mechtest.model import Expect, Step, TestCase, TestFile
+from loyadsl.mechtest.timesteps import after_receipt, time_step
 from loyadsl.mechtest.yamlmap import Located, Path_, YamlError, load
 from loyadsl.runtime import Engine, LoyaError, Outcome, load_bundle
 from loyadsl.runtime.limits import MAX_SOURCE_CHARS
 from loyadsl.runtime.state import CustomerState, apply
+from loyadsl.runtime.triggers.tick import Ticker
 
 Json = dict[str, Any]
 
@@ -189,10 +191,12 @@ def _run_case(engine: Engine, test: TestFile, index: int, case: TestCase, place:
         where = place.span((*at, "customer") if own else ("customer",))
         return CaseResult(case.name, (_cannot(f"the customer: {exc.code} {exc.message}", where),))
     found: list[Diagnostic] = []
+    ticker = Ticker(engine)
+    clock = case.now or test.now  # the time of a receipt without one; moved by each step
     for number, step in enumerate(case.steps):
         here: Path_ = (*at, "steps", number)
         try:
-            actual, state = _step(engine, step, number, state, case.now or test.now)
+            actual, state, clock = _step(ticker, step, number, state, clock)
         except LoyaError as exc:
             return CaseResult(case.name, (*found, _cannot(f"step {number + 1}: {exc.code} {exc.message}",
                                                           place.span(here))))
@@ -207,21 +211,21 @@ def _cannot(message: str, span: Span) -> Diagnostic:
     return error("LOY753", f"cannot run: {message}", span)
 
 
-def _step(engine: Engine, step: Step, number: int, state: CustomerState | None,
-          now: dt.datetime | None) -> tuple[Json, CustomerState | None]:
+def _step(ticker: Ticker, step: Step, number: int, state: CustomerState | None,
+          clock: dt.datetime | None) -> tuple[Json, CustomerState | None, dt.datetime | None]:
+    engine = ticker.engine
     decls = engine.bundle.state
-    if step.advance is not None:
-        if state is None:
-            raise LoyaError("LOY753", "advancing the clock needs a customer")
-        changes, events = engine.advance(state, step.advance)
-        state = apply(state, list(changes), decls)
-        return {"events": list(events), "state": state.to_dict()}, state
-    when = step.datetime or now
+    if step.lines is None:  # a move of the clock or a host event (docs/testing.md, "Events and time")
+        return time_step(ticker, step, state, clock)
+    when = step.datetime or clock
     assert when is not None  # _validate made sure
-    outcome = engine.evaluate(_receipt(step, number, state, when), state, budgets=step.budgets, stock=step.stock)
+    receipt = _receipt(step, number, state, when)
+    outcome = engine.evaluate(receipt, state, budgets=step.budgets, stock=step.stock)
+    chains: Json = {"messages": [dict(m) for m in outcome.messages or ()]}  # anonymous: the till's only
     if state is not None:
         state = apply(state, list(outcome.changes or ()), decls)
-    return {**project(outcome), "state": None if state is None else state.to_dict()}, state
+        chains, state = after_receipt(ticker, state, receipt, outcome)
+    return {**project(outcome), **chains, "state": None if state is None else state.to_dict()}, state, when
 
 
 def _receipt(step: Step, number: int, state: CustomerState | None, when: dt.datetime) -> Json:

@@ -10,7 +10,7 @@ from loyadsl import resource_dir
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import parse
 
-STD_TESTS = "tests/triggers/cases/stdlib.yaml"  # the golden timelines of the standard chains
+STD_TESTS = "tests/triggers/cases/stdlib.test.yaml"  # the golden tests of the standard chains (`loya test`)
 
 
 def trigger_section(files: Sequence[Path]) -> list[str]:
@@ -34,7 +34,7 @@ def trigger_section(files: Sequence[Path]) -> list[str]:
                              "\n".join(lines[decl.span.line - 1:decl.span.end_line])))
     if not rows:
         return []
-    out = ["", "# Trigger chains", "", "Triggers ready to import (docs/triggers.md); their golden tests are timelines "
+    out = ["", "# Trigger chains", "", "Triggers ready to import (docs/triggers.md); their golden tests are `loya test` files "
            f"in `{STD_TESTS}`.", "", "| trigger | import | title |", "|---|---|---|"]
     out += [f"| [`{name}`](#{name}) | `{importing}` | {title} |" for name, importing, title, _, _ in sorted(rows)]
     for name, importing, _title, comment, source in sorted(rows):

@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from loyadsl.runtime import jsonio
 from loyadsl.runtime.errors import LoyaError
+from loyadsl.server import chains
 from loyadsl.server.connect import open_store
 from loyadsl.server.errors import BAD_REQUEST, INTERNAL, NO_ROUTE, NOT_JSON, TOO_LARGE, Problem, problem_of
 from loyadsl.server.metrics import Metrics
@@ -194,6 +195,7 @@ WORK: dict[str, Work] = {
     "create_customer": _create_customer, "import_customers": _import_customers, "upload_bundle": _upload_bundle,
     "bundles": _bundles, "current_bundle": _current_bundle, "health": _health,
 }
+WORK.update(chains.WORK)  # trigger chains: /v1/scheduled, /v1/scheduled/done, /v1/tick
 
 
 def create_app(processor: Processor, metrics: Metrics | None = None) -> Starlette:

@@ -184,3 +184,20 @@ def _ready(url: str) -> Store:
         raise LoyaError(BAD_URL, f"the database's schema is version {store.schema_version()}, this loyadsl needs "
                                  f"{SCHEMA_VERSION}: run `loya db upgrade --db {url}`")
     return store
+
+
+@db_app.command()
+def tick(
+    db: DbOpt = "loya.db",
+    now: Annotated[str | None, typer.Option("--now", help="ISO 8601 with a UTC offset (default: the clock)")] = None,
+) -> None:
+    """Tick every customer (trigger chains, docs/server.md): time events, segment changes, birthdays, steps due."""
+    import datetime as dt
+
+    from loyadsl.server import chains
+
+    with usage_errors():
+        moment = chains.read_time(now, "--now") if now else dt.datetime.now(dt.UTC)
+        counts = chains.tick_all(Processor(_ready(db)), moment)
+    typer.echo(f"ticked {counts['customers']} customers at {moment.isoformat()}: {counts['changed']} changed, "
+               f"{counts['scheduled']} actions scheduled")

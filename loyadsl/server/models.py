@@ -97,6 +97,8 @@ class ReceiptOut(_Strict):
     balances: dict[str, Any] | None = Field(description="per account; the shared account's under `shared`")
     hold: Hold | None
     bundle: int = Field(description="the bundle version that evaluated the receipt")
+    scheduled: list[dict[str, Any]] | None = Field(None, description="confirm, with trigger chains: the actions "
+                                                   "they scheduled (docs/triggers.md, docs/server.md)")
 
 
 class OfflineIn(_Strict):
@@ -172,6 +174,31 @@ class ProblemOut(_Strict):
     cause: str | None = Field(None, description="the runtime's code when it refused the input (e.g. LOY501)")
 
 
+# --- trigger chains (loyadsl/server/chains.py, docs/server.md "Trigger chains")
+class ScheduledOut(_Strict):
+    scheduled: list[dict[str, Any]] = Field(description="due actions, oldest first, each with its `id` "
+                                                        "(docs/triggers.md, \"Run time\")")
+    more: bool = Field(description="the list was cut: ask again with `after` = the last id")
+
+
+class DoneIn(_Strict):
+    ids: list[int] = Field(max_length=1000, description="the ids of delivered actions, to forget")
+
+
+class DoneOut(_Strict):
+    done: int
+
+
+class TickIn(_Strict):
+    now: str = Field(description="ISO 8601 with a UTC offset: the tick's moment")
+
+
+class TickOut(_Strict):
+    customers: int
+    changed: int
+    scheduled: int
+
+
 class Endpoint(NamedTuple):
     """One endpoint of the protocol: the app routes by it and the OpenAPI document describes it."""
 
@@ -211,4 +238,10 @@ ENDPOINTS = (
              "The bundle in force, for tills that evaluate offline"),
     Endpoint("GET", "/v1/health", "health", None, None, HealthOut, 200, 0, "Whether the server and its database work"),
     Endpoint("GET", "/v1/metrics", "metrics", None, None, "text", 200, 0, "Prometheus metrics"),
+    Endpoint("GET", "/v1/scheduled", "scheduled", "admin", None, ScheduledOut, 200, 0,
+             "The trigger chains' actions due before `due_before` (ISO 8601), oldest first"),
+    Endpoint("POST", "/v1/scheduled/done", "scheduled_done", "admin", DoneIn, DoneOut, 200, 64 * KIB,
+             "Forget delivered actions by id"),
+    Endpoint("POST", "/v1/tick", "tick", "admin", TickIn, TickOut, 200, KIB,
+             "Tick every customer at `now`: time events, segment changes, birthdays, chain steps due"),
 )

@@ -28,7 +28,7 @@ from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.model import Outcome, utc_datetime, utc_seconds
 from loyadsl.runtime.state import CustomerState, apply
 from loyadsl.runtime.state.view import view
-from loyadsl.server import redemptions
+from loyadsl.server import chains, redemptions
 from loyadsl.server.errors import (
     BAD_BUNDLE,
     BAD_REQUEST,
@@ -191,16 +191,17 @@ class Processor:
             if session is not None and _summary(outcome) != session.summary:
                 raise Problem(CHANGED, f"receipt {rid!r} no longer gets what calculate said "
                                        f"({_differences(session.summary, _summary(outcome))}); calculate it again")
-            after = state
+            after, scheduled = state, dict[str, Any]()
             if state is not None and receipt.customer_id is not None:
-                after = _book(tx, engine, receipt.customer_id, state, outcome.changes or (), rid, "receipt",
-                              receipt.utc)
+                chained, scheduled = chains.after_confirm(tx, engine, receipt, outcome, state)  # docs/server.md
+                after = _book(tx, engine, receipt.customer_id, state, [*(outcome.changes or ()), *chained], rid,
+                              "receipt", receipt.utc)
                 tx.put_outcome(rid, receipt.customer_id, outcome.to_dict())
             _budgets_from(tx, outcome.changes or ())
             redemptions.commit(tx, outcome.changes or ())
             if session is not None:
                 tx.put_session(session._replace(held=0, status="confirmed"))
-            answer = Stored(digest, 200, _answer("confirmed", outcome, after, None, version))
+            answer = Stored(digest, 200, {**_answer("confirmed", outcome, after, None, version), **scheduled})
             tx.store_answer("confirm:" + rid, *answer)
             return answer
 

@@ -45,6 +45,11 @@ MIGRATIONS: list[list[str]] = [
         "CREATE TABLE bundles (version {serial}, sha256 TEXT NOT NULL, data {blob} NOT NULL, uploaded BIGINT NOT NULL)",
         "CREATE TABLE api_keys (hash TEXT PRIMARY KEY, scope TEXT NOT NULL, store TEXT)",
     ],
+    [  # 2: trigger chains (loyadsl/server/chains.py): the actions they schedule, each customer's last tick
+        "CREATE TABLE scheduled (id {serial}, customer TEXT NOT NULL, due BIGINT NOT NULL, action TEXT NOT NULL)",
+        "CREATE INDEX scheduled_due ON scheduled (due, id)",
+        "CREATE TABLE ticks (customer TEXT PRIMARY KEY, at BIGINT NOT NULL)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -17,8 +17,9 @@ from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.engine import Engine
 from loyadsl.runtime.model import Outcome, Receipt
 from loyadsl.runtime.state.records import CustomerState
-from loyadsl.runtime.triggers.runner import TriggerResult, Triggers
+from loyadsl.runtime.triggers.runner import DAY, TriggerResult, Triggers, last_purchase
 from loyadsl.runtime.triggers.spec import MAX_STEPS, MAX_TRIGGERS
+from loyadsl.runtime.triggers.tick import Ticker
 
 ROW_FIELDS = ("entered", "came_back", "coupons_issued", "coupons_redeemed", "points", "cost")
 _ENTERED, _CAME_BACK, _ISSUED, _REDEEMED, _POINTS, _COST = range(len(ROW_FIELDS))
@@ -53,6 +54,8 @@ class TriggerTally:
 class ChainReplay:
     def __init__(self, engine: Engine, tally: TriggerTally) -> None:
         self.runner = Triggers(engine)
+        self.ticker = Ticker(engine, self.runner)  # segment changes by time alone, at local midnights
+        self.scanned: dict[str, int] = {}          # customer -> the last midnight their segments were looked at
         self.ledger = engine.ledger
         self.tally = tally
         self.windows = {t.name: t.window for t in self.runner.triggers}
@@ -64,7 +67,10 @@ class ChainReplay:
         self.codes: dict[str, tuple[str, str]] = {}   # coupon code -> (trigger, series), this household's
 
     def catch_up(self, state: CustomerState, until: int, book: Apply) -> None:
-        """Run the steps due before ``until`` at their own moments, then the time events at ``until``."""
+        """Run the steps due before ``until`` at their own moments, then the time events at ``until``;
+        with triggers on segments, the segment changes time alone makes, at each local midnight."""
+        if self.ticker.watch_segments:
+            self._segment_days(state, until, book)
         for _ in range(MAX_STEPS * MAX_TRIGGERS):
             due = self.runner.next_moment(state, until)
             if due is None:
@@ -91,10 +97,26 @@ class ChainReplay:
                 row[_COST] += sum(e.total for e in outcome.effects if e.campaign in campaigns and e.kind == "discount")
         self._take(state.id, self.runner.after_receipt(state, receipt, outcome), utc, book)
 
+    def _segment_days(self, state: CustomerState, until: int, book: Apply) -> None:
+        """Tick each local midnight from the last one looked at (or the last purchase) up to ``until``:
+        one membership check per customer and day without a receipt (the cost of segment triggers)."""
+        start = self.scanned.get(state.id, last_purchase(state))
+        if start is None:
+            return
+        midnight = self.ledger.local_midnight(self.ledger.local(start)[0] + 1)
+        previous = start
+        while midnight < until:
+            events = self.ticker.segment_changes(state, state, previous, midnight)
+            if events:
+                self._take(state.id, self.runner.advance(state, midnight, events), midnight, book)
+            previous, midnight = midnight, midnight + DAY
+        self.scanned[state.id] = previous
+
     def finish(self) -> None:
         """A household is done: forget what was kept for it."""
         self.open.clear()
         self.codes.clear()
+        self.scanned.clear()
 
     def _take(self, customer: str, result: TriggerResult, utc: int, book: Apply) -> None:
         if not result.changes and not result.actions:

@@ -839,6 +839,7 @@ class TriggerSetting(Node):
     duration: DurationLit | None = None
     start: dt.time | None = None
     end: dt.time | None = None
+    exit: TriggerOn | None = None  # word `exit_on`: `exit on coupon redeemed | segment left vip | ...`
 
 
 @dataclass(frozen=True)

@@ -691,6 +691,9 @@ def format_trigger_setting(s: n.TriggerSetting) -> str:
         return f"cap {s.count} per {_atom(s.duration)}"
     if s.word == "quiet" and s.start is not None and s.end is not None:
         return f"quiet {_time(s.start)} .. {_time(s.end)}"
+    if s.word == "exit_on" and s.exit is not None:  # docs/triggers.md, "Exits"
+        return "exit " + ("on coupon redeemed" if s.exit.kind == "coupon_redeemed" else
+                          "on redemption" if s.exit.kind == "redemption" else format_on(s.exit))
     raise TypeError(f"not a trigger setting: {s!r}")
 
 

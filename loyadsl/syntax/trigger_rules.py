@@ -37,7 +37,7 @@ class TriggerRules(Transformer):
         steps = tuple(value for key, value, _ in items if key == "step")
         seen: dict[str, Span | None] = {}
         for setting in settings:
-            if setting.word in seen:
+            if setting.word in seen and setting.word != "exit_on":  # exits: the checker refuses one twice
                 self._error("LOY213", f"`{setting.word}` appears twice in trigger `{name}`", setting.span,
                             "keep one")
             seen[setting.word] = setting.span
@@ -130,6 +130,27 @@ class TriggerRules(Transformer):
         start, end = children
         return "setting", n.TriggerSetting("quiet", start=self._time(start), end=self._time(end),
                                            span=self._span(meta)), self._span(meta)
+
+    # exits beyond a purchase (docs/triggers.md, "Exits"): word `exit_on`, any number of them
+
+    def _exit(self, meta: Any, kind: str, name: Any = None) -> _Rule:
+        on = n.TriggerOn(kind, name=None if name is None else str(name), span=self._span(meta))
+        return "setting", n.TriggerSetting("exit_on", exit=on, span=self._span(meta)), self._span(meta)
+
+    def tr_exit_coupon(self, meta: Any, children: list[Any]) -> _Rule:
+        return self._exit(meta, "coupon_redeemed")
+
+    def tr_exit_segment_entered(self, meta: Any, children: list[Any]) -> _Rule:
+        return self._exit(meta, "segment_entered", children[0])
+
+    def tr_exit_segment_left(self, meta: Any, children: list[Any]) -> _Rule:
+        return self._exit(meta, "segment_left", children[0])
+
+    def tr_exit_tier_changed(self, meta: Any, children: list[Any]) -> _Rule:
+        return self._exit(meta, "tier_changed", children[0])
+
+    def tr_exit_redemption(self, meta: Any, children: list[Any]) -> _Rule:
+        return self._exit(meta, "redemption")
 
     def tr_step(self, meta: Any, children: list[Any]) -> _Rule:
         after, condition, *actions = children

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from loyadsl.syntax.yaml_twin import _Reader
 
 SETTING_KEYS = ("exit", "window", "cap", "quiet")
-KEYS = ("name", "title", "event", *SETTING_KEYS, "steps")
+KEYS = ("name", "title", "event", *SETTING_KEYS, "steps", "exits")  # exits: `[on coupon redeemed, ...]`
 
 
 def trigger_to_yaml(decl: n.TriggerDecl) -> dict[str, Any]:
@@ -43,6 +43,9 @@ def trigger_to_yaml(decl: n.TriggerDecl) -> dict[str, Any]:
         out["title"] = decl.title
     out["event"] = format_on(decl.on).removeprefix("on ")
     for s in decl.settings:
+        if s.word == "exit_on":  # docs/triggers.md, "Exits": a list
+            out.setdefault("exits", []).append(format_trigger_setting(s).removeprefix("exit "))
+            continue
         out[s.word] = format_trigger_setting(s).removeprefix(s.word + " ")
     steps = []
     for step in decl.steps:
@@ -68,6 +71,14 @@ def trigger_from_yaml(r: _Reader, node: Any) -> n.TriggerDecl | None:
         r.fail(node, "a trigger has no `event`", "e.g. `event: first purchase`")
     settings = [s for word in SETTING_KEYS if pairs.get(word) is not None
                 for s in [_part(r, pairs.get(word), "trigger_item_input", word, f"`{word}`")] if s is not None]
+    exits = pairs.get("exits")
+    for exit_node in r.sequence(exits, "`exits`") if exits is not None else []:
+        part = _part(r, exit_node, "trigger_item_input", "exit", "an exit")
+        if isinstance(part, n.TriggerSetting) and part.word == "exit_on":
+            settings.append(part)
+        elif part is not None:
+            r.fail(exit_node, "an exit is `on coupon redeemed`, `on segment entered|left NAME`, `on tier changed "
+                              "[to LEVEL]` or `on redemption`", "`exit: on purchase` has its own key")
     steps = []
     steps_node = r.required(pairs, "steps", "a trigger")
     for item in r.sequence(steps_node, "`steps`") if steps_node is not None else []:

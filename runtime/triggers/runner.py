@@ -22,7 +22,7 @@ from ..state.chains import record_dict
 from ..state.jsontypes import iso
 from ..state.periods import period_key
 from ..state.records import CustomerState, _make
-from .spec import MAX_TRIGGERS, Action, Step, Trigger
+from .spec import MAX_TRIGGERS, Action, Event, Step, Trigger
 from .templates import render
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ class Triggers:
         purchase = self.by_event.get("purchase", ())
         self.need_items = any(t.event.items is not None for t in purchase)
         self.need_skus = any(t.event.skus for t in purchase)
+        self.exiting = tuple(t for t in self.triggers if t.exits)  # docs/triggers.md, "Exits"
 
     def __bool__(self) -> bool:
         return bool(self.triggers or self.messages)
@@ -78,16 +79,25 @@ class Triggers:
                 and not any(_matches(t, e) for e in events for t in self.by_event.get(e["event"], ())):
             return TriggerResult()  # the common case: nothing running, nothing starts (no work, no change)
         run = _Run(self, state, utc, outcome)
-        for campaign in outcome.applied if self.messages else ():
-            for send in self.messages.get(campaign, ()):
-                run.result.actions.append({"customer": state.id, "trigger": None, "campaign": campaign, "step": None,
-                                           "at": iso(utc), "kind": "message", "channel": send.channel,
-                                           "text": render(send.template, run.values(None, "")), "fallback": []})
+        for m in self._till_messages(run, outcome):
+            run.result.actions.append({"customer": state.id, "trigger": None, "campaign": m["campaign"], "step": None,
+                                       "at": iso(utc), "kind": "message", "channel": m["channel"], "text": m["text"],
+                                       "fallback": []})
         if self.watch_purchases:
             run.purchase_seen()
+        if self.exiting:
+            run.exit_on(exit_events(outcome))
         run.fire(events)
         run.due_steps()
         return run.result
+
+    def _till_messages(self, run: _Run, outcome: Outcome) -> list[dict[str, Any]]:
+        """The campaigns' till messages: the outcome's (``Outcome.messages``), or rendered here for an
+        outcome without them (one read back from JSON)."""
+        if outcome.messages is not None or not self.messages:
+            return list(outcome.messages or ())
+        return [{"campaign": c, "channel": s.channel, "text": render(s.template, run.values(None, ""))}
+                for c in outcome.applied for s in self.messages.get(c, ())]
 
     def _receipt_events(self, state: CustomerState, receipt: Receipt, outcome: Outcome) -> list[dict[str, Any]]:
         """The events a receipt is: a purchase, accruals, redemptions, a tier change, points notices."""
@@ -125,7 +135,30 @@ class Triggers:
             rec = state.chains.get(t.name)
             if moment < before and (rec is None or (rec.due is None and rec.key != f"idle:{iso(last)}")):
                 due = moment if due is None else min(due, moment)
-        return due
+        birthday = self._next_birthday(state, before)
+        return birthday if due is None or (birthday is not None and birthday < due) else due
+
+    def _next_birthday(self, state: CustomerState, before: int) -> int | None:
+        """The earliest birthday moment before ``before`` that a birthday trigger has not entered for: since
+        the last purchase, after the record's last entry, so each moment is returned once (a loop over
+        the years since the last purchase)."""
+        found: int | None = None
+        year = dt.date.fromordinal(self.ledger.local(before)[0]).year
+        last = last_purchase(state)
+        start = last if last is not None else before
+        first_year = dt.date.fromordinal(self.ledger.local(start)[0]).year
+        for t in self.by_event.get("birthday", ()):
+            rec = state.chains.get(t.name)
+            if rec is not None and rec.due is not None:
+                continue  # still running: a birthday cannot enter it
+            days = state.children_birthdays if t.event.child else ([state.birthday] if state.birthday else [])
+            for born in days:
+                for y in range(first_year, year + 1):
+                    moment = self.ledger.local_midnight(_anniversary(born, y).toordinal()) + t.event.offset
+                    fresh = rec is None or (rec.key != f"{y}:{born}" and moment > rec.entered)
+                    if start <= moment < before and fresh and (found is None or moment < found):
+                        found = moment
+        return found
 
     def advance(self, state: CustomerState, now: dt.datetime | int, events: Iterable[Mapping[str, Any]] = ()
                 ) -> TriggerResult:
@@ -138,6 +171,8 @@ class Triggers:
         if not events and not self._may_act(state, utc):
             return TriggerResult()  # the common case: nothing due, no moment (no work, no change)
         run = _Run(self, state, utc, None)
+        if self.exiting:
+            run.exit_on(events)
         run.fire([dict(e) for e in events] + run.moments())
         run.due_steps()
         return run.result
@@ -154,8 +189,8 @@ class _Run:
         self.records: dict[str, ChainState | None] = dict(state.chains)
         self.result = TriggerResult()
         self.granted = 0  # points this call's steps accrued, spendable at once, into the default account
-        self.accrued = sum(c.get("points", 0) for c in (outcome.changes or ()) if c.get("op") == "lot") \
-            if outcome is not None else 0
+        self.accrued = 0 if outcome is None else outcome.points_total if not outcome.changes \
+            else sum(c.get("points", 0) for c in outcome.changes if c.get("op") == "lot")  # none: anonymous
 
     # --- records
 
@@ -176,6 +211,14 @@ class _Run:
                     self.put(t.name, rec.model_copy(update={"due": None, "bought": True}))
                 elif not rec.bought:
                     self.put(t.name, rec.model_copy(update={"bought": True}))
+
+    def exit_on(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """End the running chains an event exits (docs/triggers.md, "Exits"); they count as left."""
+        for t in self.o.exiting:
+            rec = self.records.get(t.name)
+            if rec is not None and rec.due is not None and any(_exits(t, x, e) for x in t.exits for e in events):
+                self.result.left.append(t.name)
+                self.put(t.name, rec.model_copy(update={"due": None}))
 
     # --- entering
 
@@ -378,6 +421,30 @@ def _matches(t: Trigger, e: Mapping[str, Any]) -> bool:
     if ev.kind == "tier_changed":
         return ev.to is None or e.get("to") == ev.to
     return True
+
+
+def exit_events(outcome: Outcome) -> list[dict[str, Any]]:
+    """What a receipt is for the exits: coupons redeemed (with their series), points redeemed, a tier
+    changed, segments entered or left."""
+    out: list[dict[str, Any]] = [{"event": "coupon_redeemed", "series": c.get("series")}
+                                 for c in outcome.coupons or () if c.get("status") == "redeemed"]
+    if any(c.get("op") == "take" and c.get("reason") == "redeem" and c.get("points", 0) > 0
+           for c in outcome.changes or ()):
+        out.append({"event": "redemption"})
+    out += [dict(e) for e in outcome.events or ()
+            if e.get("event") in ("tier_changed", "segment_entered", "segment_left")]
+    return out
+
+
+def _exits(t: Trigger, x: Event, e: Mapping[str, Any]) -> bool:
+    """Whether event ``e`` is the exit ``x`` of trigger ``t`` (a coupon: one of a series the chain issues)."""
+    if e.get("event") != x.kind:
+        return False
+    if x.kind == "coupon_redeemed":
+        return e.get("series") in t.issues_series
+    if x.kind in ("segment_entered", "segment_left"):
+        return e.get("segment") == x.segment
+    return x.to is None or e.get("to") == x.to
 
 
 def _holds(step: Step, rec: ChainState) -> bool:

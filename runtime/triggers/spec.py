@@ -20,6 +20,8 @@ CONDITIONS = ("no_purchase", "purchase")
 MAX_TRIGGERS = 64  # per programme: one chain record each in a customer's state
 MAX_STEPS = 16     # per chain
 MAX_CAP = 16       # messages a frequency cap counts: the send times a chain record keeps
+EXITS = ("coupon_redeemed", "segment_entered", "segment_left", "tier_changed", "redemption")  # beyond a purchase
+MAX_EXITS = 8      # per chain
 
 
 @dataclass(frozen=True)
@@ -102,13 +104,21 @@ class Trigger:
     cap: tuple[int, int] | None = None       # at most N messages per D seconds
     quiet: tuple[int, int] | None = None     # local minutes of the day [start, end): no message then
     span: dict[str, Any] | None = field(default=None, compare=False)
+    exits: tuple[Event, ...] = ()            # docs/triggers.md, "Exits": events that end the chain (kinds: EXITS)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "event": self.event.to_dict(),
-                "exit": "purchase" if self.exit_on_purchase else None, "window": self.window,
-                "cap": list(self.cap) if self.cap else None, "quiet": list(self.quiet) if self.quiet else None,
-                "steps": [{"after": s.after, "if": s.condition, "actions": [a.to_dict() for a in s.actions]}
-                          for s in self.steps]}
+        out = {"name": self.name, "title": self.title, "event": self.event.to_dict(),
+               "exit": "purchase" if self.exit_on_purchase else None, "window": self.window,
+               "cap": list(self.cap) if self.cap else None, "quiet": list(self.quiet) if self.quiet else None,
+               "steps": [{"after": s.after, "if": s.condition, "actions": [a.to_dict() for a in s.actions]}
+                         for s in self.steps]}
+        if self.exits:  # absent otherwise: other bundles keep their bytes
+            out["exits"] = [e.to_dict() for e in self.exits]
+        return out
+
+    @property
+    def issues_series(self) -> frozenset[str]:
+        return frozenset(a.series for s in self.steps for a in s.actions if a.do == "issue" and a.series)
 
     @property
     def sends_messages(self) -> bool:
@@ -172,7 +182,26 @@ def _trigger(t: Any, path: str) -> Trigger:
         raise _fail(f"{path}.quiet", "[start, end] minutes of the day")
     return Trigger(_get(t, "name", str, path), _get(t, "title", str, path, None), event, steps,
                    exit_ == "purchase", _get(t, "window", int, path, 0),
-                   None if cap is None else (cap[0], cap[1]), None if quiet is None else (quiet[0], quiet[1]))
+                   None if cap is None else (cap[0], cap[1]), None if quiet is None else (quiet[0], quiet[1]),
+                   exits=_exits(_get(t, "exits", list, path, []), f"{path}.exits"))
+
+
+def _exits(value: list[Any], path: str) -> tuple[Event, ...]:
+    """A trigger's ``"exits"``: ``{"kind", "segment"?, "to"?}`` each (docs/triggers.md, "Exits")."""
+    if len(value) > MAX_EXITS:
+        raise _fail(path, f"at most {MAX_EXITS} exits")
+    out = []
+    for i, e in enumerate(value):
+        where = f"{path}[{i}]"
+        if not isinstance(e, dict) or e.get("kind") not in EXITS:
+            raise _fail(where, f"an exit is an object whose kind is one of {', '.join(EXITS)}")
+        if set(e) - {"kind", "segment", "to"}:
+            raise _fail(where, "an exit has only kind, segment and to")
+        segment = _get(e, "segment", str, where, None)
+        if e["kind"].startswith("segment_") and segment is None:
+            raise _fail(where, "a segment exit names its segment")
+        out.append(Event(e["kind"], segment=segment, to=_get(e, "to", str, where, None)))
+    return tuple(out)
 
 
 def _step(s: Any, path: str) -> Step:

@@ -79,7 +79,10 @@ def test_server_state_equals_the_simulators_customer_by_customer(
     times = [dt.datetime.fromisoformat(r["datetime"]) for r in booked]
     replay = _Capture(engine, states, min(times), max(times), households=groups)
     replay.final = {}
-    replay.chains = None  # the server does not run trigger chains (docs/triggers.md): compare without them
+    # the server runs the trigger chains at each confirm (loyadsl/server/chains.py); time alone moves them only
+    # at its ticks, which this history does not send: the simulator's catch-up between receipts is left out
+    assert replay.chains is not None
+    replay.chains.catch_up = lambda *args: None  # type: ignore[method-assign]
     order = sorted(booked, key=lambda r: (groups.get(r.get("customer_id") or "", r.get("customer_id") or ""),
                                           dt.datetime.fromisoformat(r["datetime"]), r["receipt_id"]))
     for record in order:

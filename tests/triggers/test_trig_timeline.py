@@ -1,6 +1,6 @@
-"""Trigger chains over simulated time, as data: tests/triggers/cases/timeline.yaml (its header says
-how a case reads). A host's loop is played: receipts are evaluated and applied, then the chains see
-them; at each moment of an `advance` the engine's time events are applied first, then the chains'."""
+"""Trigger chains over simulated time: the golden timelines are `loya test` files
+(tests/triggers/cases/*.test.yaml, docs/testing.md "Events and time"); here a host's loop is played
+to check that every change a chain makes inverts, that `advance` is idempotent and the state bounded."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from loyadsl.api import compile_file
+from loyadsl.mechtest.runner import run_file
 from loyadsl.runtime.bundle import Bundle, load_bundle
 from loyadsl.runtime.engine import Engine
 from loyadsl.runtime.model import Receipt
@@ -20,8 +20,6 @@ from loyadsl.runtime.state.records import CustomerState
 from loyadsl.runtime.triggers.runner import TriggerResult, Triggers
 
 CASES = Path(__file__).parent / "cases"
-SPECS = {path.stem: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(CASES.glob("*.yaml"))}
-_UNITS = {"days": 86400, "day": 86400, "hours": 3600, "hour": 3600}
 
 
 def _bundle(programme: str) -> Bundle:
@@ -30,18 +28,11 @@ def _bundle(programme: str) -> Bundle:
     return load_bundle(data)
 
 
-BUNDLES = {name: _bundle(spec["programme"]) for name, spec in SPECS.items()}
-BUNDLE = BUNDLES["timeline"]
-CASE_LIST = [(name, case) for name, spec in SPECS.items() for case in spec["cases"]]
+BUNDLE = _bundle("welcome.loya")
 
 
 def _time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
-
-
-def _every(text: str) -> dt.timedelta:
-    amount, unit = text.split()
-    return dt.timedelta(seconds=int(amount) * _UNITS[unit])
 
 
 def shown(a: dict[str, Any]) -> str:
@@ -94,28 +85,12 @@ class Host:
         self.take(self.triggers.advance(self.state, now, [*notices, *(events or [])]))
 
 
-@pytest.mark.parametrize(("file", "case"), CASE_LIST, ids=[f"{f}: {c['name']}" for f, c in CASE_LIST])
-def test_timeline(file: str, case: dict[str, Any]) -> None:
-    host = Host(case["customer"], BUNDLES[file])
-    for item in case["timeline"]:
-        if "receipt" in item:
-            host.receipt(item["receipt"])
-        elif "event" in item:
-            event = dict(item["event"])
-            host.advance(_time(event.pop("at")), [event])
-        else:
-            span = item["advance"]
-            now, until, step = _time(span["from"]), _time(span["until"]), _every(span["every"])
-            while now <= until:
-                host.advance(now)
-                now += step
-    assert host.actions == case["actions"]
-    assert host.left == case.get("left", [])
-    assert host.capped == case.get("capped", 0)
-    for name, expected in case.get("chains", {}).items():
-        record = host.state.chains[name]
-        status = "ended" if record.due is None else "running"
-        assert status == expected, name
+@pytest.mark.parametrize("name", ["welcome", "stdlib"])
+def test_timelines_as_loya_tests(name: str) -> None:
+    """The golden timelines are `loya test` files (docs/testing.md, "Events and time")."""
+    result = run_file(CASES / f"{name}.test.yaml", f"{name}.test.yaml")
+    assert not result.errors and result.cases
+    assert [str(d) for c in result.cases for d in c.diagnostics] == []
 
 
 def test_advance_is_idempotent() -> None:

@@ -1,0 +1,192 @@
+"""Trigger chains on the processing server (docs/server.md, "Trigger chains"): the server runs the
+chains (docs/triggers.md) and keeps the actions they schedule, per customer, in its database.
+
+* **confirm**: after a known customer's receipt is booked, the chains see it (``Triggers.after_receipt``);
+  their changes are booked with the receipt (same transaction, journalled as ``chain``) and the
+  actions they schedule are stored and returned in the answer's ``scheduled``.
+* **tick** (``POST /v1/tick``, ``loya db tick``): every customer is ticked at ``now``
+  (``Ticker.tick``, since the customer's previous tick): time events, segment changes by time alone,
+  birthdays, the steps that came due. A customer's tick commits on its own, so a long run can stop
+  anywhere and be run again (a tick is idempotent: one already made gives nothing new).
+* **due actions** (``GET /v1/scheduled?due_before=TIME``): the stored actions due before a time, oldest
+  first, for the host to deliver; ``POST /v1/scheduled/done`` with their ids removes them.
+
+Storage (schema version 2): ``scheduled`` (id, customer, due: UTC seconds, action: JSON) and
+``ticks`` (customer -> the time of their last tick). A bundle without triggers or till messages pays
+nothing here: confirm's answer keeps its shape."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import weakref
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from loyadsl.runtime import Engine, LoyaError
+from loyadsl.runtime.model import Outcome, Receipt, utc_seconds
+from loyadsl.runtime.state import CustomerState, apply
+from loyadsl.runtime.triggers.tick import Ticker
+from loyadsl.server.errors import Problem
+from loyadsl.server.sql import SqlTx, dumps
+from loyadsl.server.store import Tx
+
+if TYPE_CHECKING:
+    from loyadsl.server.processing import Processor
+
+BAD_TIME = "LOY640"  # a time parameter that is not ISO 8601 with a UTC offset
+BAD_IDS = "LOY641"  # `done` ids that are not a list of at most MAX_IDS integers
+MAX_LISTED = 1000  # due actions per answer (ask again with a later `after` id for more)
+MAX_IDS = 1000
+MAX_ID = 2**63  # ids are database BIGINTs
+
+_TICKERS: weakref.WeakKeyDictionary[Engine, Ticker] = weakref.WeakKeyDictionary()
+
+
+def ticker(engine: Engine) -> Ticker:
+    """The engine's ticker (and its triggers), made once per engine."""
+    found = _TICKERS.get(engine)
+    if found is None:
+        found = _TICKERS[engine] = Ticker(engine)
+    return found
+
+
+# ------------------------------------------------------------------------------------ storage
+
+
+class Table:
+    """The ``scheduled`` and ``ticks`` tables through an open transaction."""
+
+    def __init__(self, tx: Tx) -> None:
+        assert isinstance(tx, SqlTx)
+        self.tx = tx
+
+    def _run(self, sql: str, *args: Any) -> Any:
+        return self.tx.conn.execute(sql.replace("?", self.tx.d.mark), args)
+
+    def add(self, customer: str, actions: list[dict[str, Any]]) -> None:
+        for a in actions:
+            self._run("INSERT INTO scheduled (customer, due, action) VALUES (?, ?, ?)", customer,
+                      utc_seconds(dt.datetime.fromisoformat(a["at"])), dumps(a))
+
+    def due(self, before: int, after: int = 0, limit: int = MAX_LISTED) -> list[dict[str, Any]]:
+        rows = self._run("SELECT id, action FROM scheduled WHERE due < ? AND id > ? ORDER BY due, id LIMIT ?",
+                         before, after, limit).fetchall()
+        return [{"id": int(i), **json.loads(text)} for i, text in rows]
+
+    def done(self, ids: list[int]) -> int:
+        return sum(int(self._run("DELETE FROM scheduled WHERE id = ?", i).rowcount) for i in ids)
+
+    def last_tick(self, customer: str) -> int | None:
+        row = self._run("SELECT at FROM ticks WHERE customer = ?", customer).fetchone()
+        return None if row is None else int(row[0])
+
+    def ticked(self, customer: str, at: int) -> None:
+        self._run("INSERT INTO ticks (customer, at) VALUES (?, ?) ON CONFLICT (customer) DO UPDATE SET at = excluded.at",
+                  customer, at)
+
+
+# ------------------------------------------------------------------------------------ the hooks
+
+
+def after_confirm(tx: Tx, engine: Engine, receipt: Receipt, outcome: Outcome, state: CustomerState
+                  ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The chains see a receipt about to be booked (``state``: before it): their changes, which the
+    caller books after the receipt's (one journal entry), and what the answer gains: ``scheduled``,
+    the actions, stored here (nothing for a bundle without triggers or till messages)."""
+    chains = ticker(engine).triggers
+    if not chains:
+        return [], {}
+    try:
+        after = apply(state, outcome.changes or (), engine.bundle.state)
+    except LoyaError as exc:
+        raise Problem.refused(exc) from None
+    result = chains.after_receipt(after, receipt, outcome)
+    actions = [a for a in result.actions if a["trigger"] is not None]  # the till's own are in outcome.messages
+    if actions:
+        Table(tx).add(state.id, actions)
+    return result.changes, {"scheduled": actions}
+
+
+def tick_all(processor: Processor, now: dt.datetime) -> dict[str, int]:
+    """Tick every customer at ``now``, one transaction each: how many were ticked, changed, and the
+    actions scheduled."""
+    utc = utc_seconds(now)
+    ids = processor._run(False, lambda tx: [str(raw["id"]) for raw in tx.customers()])
+    counts = {"customers": 0, "changed": 0, "scheduled": 0}
+    for customer in ids:
+        changed, scheduled = processor._run(True, partial(_tick_one, processor, customer=customer, utc=utc))
+        counts["customers"] += 1
+        counts["changed"] += changed
+        counts["scheduled"] += scheduled
+    return counts
+
+
+def _tick_one(processor: Processor, tx: Tx, *, customer: str, utc: int) -> tuple[int, int]:
+    _, engine = processor.engine(tx)
+    raw = tx.customer(customer, lock=True)
+    if raw is None:
+        return 0, 0
+    table = Table(tx)
+    since = table.last_tick(customer)
+    if since is not None and since >= utc:
+        return 0, 0  # ticked at or after this moment already
+    state = CustomerState.from_dict(raw, engine.bundle.state)
+    tick = ticker(engine).tick(state, utc, since)
+    if tick.changes:
+        try:
+            after = apply(state, tick.changes, engine.bundle.state)
+        except LoyaError as exc:
+            raise Problem.refused(exc) from None
+        tx.put_customer(customer, after.to_dict())
+        tx.journal(customer, f"tick:{utc}", "tick", tick.changes)
+    if tick.actions:
+        table.add(customer, tick.actions)
+    table.ticked(customer, utc)
+    return int(bool(tick.changes)), len(tick.actions)
+
+
+# ------------------------------------------------------------------------------------ the endpoints
+
+
+def read_time(text: Any, name: str) -> dt.datetime:
+    try:
+        when = dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise Problem(BAD_TIME, f"`{name}` is a time in ISO 8601 with a UTC offset, e.g. 2026-03-05T10:00:00+03:00",
+                      name, status=400)
+    return when
+
+
+def due_actions(processor: Processor, before: dt.datetime, after: int = 0) -> dict[str, Any]:
+    listed = processor._run(False, lambda tx: Table(tx).due(utc_seconds(before), after))
+    return {"scheduled": listed, "more": len(listed) == MAX_LISTED}
+
+
+def mark_done(processor: Processor, ids: Any) -> dict[str, Any]:
+    if not isinstance(ids, list) or len(ids) > MAX_IDS or not all(type(i) is int and 0 <= i < MAX_ID for i in ids):
+        raise Problem(BAD_IDS, f"`ids` is a list of at most {MAX_IDS} action ids (integers)", "ids", status=400)
+    return {"done": processor._run(True, lambda tx: Table(tx).done(sorted(set(ids))))}
+
+
+
+def _scheduled(p: Processor, r: Any, body: Any, key: Any) -> Any:
+    if "due_before" not in r.query_params:
+        raise Problem(BAD_TIME, "give `due_before`: a time in ISO 8601 with a UTC offset", "due_before", status=400)
+    after = r.query_params.get("after", "0")
+    if not (after.isascii() and after.isdigit() and int(after) < MAX_ID):
+        raise Problem(BAD_IDS, "`after` is an action id (a whole number)", "after", status=400)
+    return due_actions(p, read_time(r.query_params["due_before"], "due_before"), int(after))
+
+
+def _done(p: Processor, r: Any, body: Any, key: Any) -> Any:
+    return mark_done(p, body["ids"])
+
+
+def _tick(p: Processor, r: Any, body: Any, key: Any) -> Any:
+    return tick_all(p, read_time(body["now"], "now"))
+
+
+WORK = {"scheduled": _scheduled, "scheduled_done": _done, "tick": _tick}  # app.py's WORK gains these
