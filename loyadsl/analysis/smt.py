@@ -24,8 +24,10 @@ from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from loyadsl.analysis.smt_state import StateVars
 from loyadsl.compile import ir
 from loyadsl.compile.footprint import _all_rewards, _children
+from loyadsl.runtime.declarations import StateDecls
 from loyadsl.runtime import LoyaError
 from loyadsl.runtime.limits import MAX_DATE, MAX_VALUE, MIN_DATE
 from loyadsl.runtime.opcodes import Op
@@ -63,18 +65,21 @@ class Model:
     customer: dict[str, Any] | None
 
 
-def proof(campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | None = None) -> Proof | None:
+def proof(campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | None = None,
+          decls: StateDecls | None = None) -> Proof | None:
     """A proof that no receipt and customer satisfy all ``campaigns`` (and not ``negate``), or None
-    (satisfiable in the abstract encoding, or the solver gave up)."""
+    (satisfiable in the abstract encoding, or the solver gave up). ``decls``: the programme's state
+    declarations, which tie tier benefits to levels (smt_state.py)."""
     z = z3()
     try:
-        return _proof(InContext(z), campaigns, zone, negate)
+        return _proof(InContext(z), campaigns, zone, negate, decls)
     except z.Z3Exception:  # an encoding z3 refuses decides nothing: the pair stays open
         return None
 
 
-def _proof(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | None) -> Proof | None:
-    abstract = Encoding(z, [*campaigns, *([negate] if negate else [])], zone, lines=0)
+def _proof(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | None,
+           decls: StateDecls | None = None) -> Proof | None:
+    abstract = Encoding(z, [*campaigns, *([negate] if negate else [])], zone, lines=0, decls=decls)
     solver = _solver(z)
     for c in campaigns:
         for label, formula in abstract.campaign(c):
@@ -88,17 +93,18 @@ def _proof(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICa
     return Proof(tuple(sorted(str(label) for label in solver.unsat_core())))
 
 
-def witness(campaigns: list[ir.ICampaign], zone: ZoneInfo) -> Model | None:
-    """A receipt and customer on which all ``campaigns`` may fire, for the runtime to confirm, or None."""
+def witness(campaigns: list[ir.ICampaign], zone: ZoneInfo, decls: StateDecls | None = None) -> Model | None:
+    """A receipt and customer on which all ``campaigns`` may fire, for the runtime to confirm, or None;
+    with ``decls`` the customer holds the state the campaigns read (counters, balances, coupons)."""
     z = z3()
     try:
-        return _witness(InContext(z), campaigns, zone)
+        return _witness(InContext(z), campaigns, zone, decls)
     except z.Z3Exception:
         return None
 
 
-def _witness(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo) -> Model | None:
-    concrete = Encoding(z, campaigns, zone, lines=LINES)
+def _witness(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, decls: StateDecls | None = None) -> Model | None:
+    concrete = Encoding(z, campaigns, zone, lines=LINES, decls=decls)
     solver = _solver(z)
     for c in campaigns:
         solver.add(*[f for _, f in concrete.campaign(c)])
@@ -186,9 +192,12 @@ class Line:
 class Encoding:
     """The variables of one symbolic receipt and customer, and the campaigns' formulas over them."""
 
-    def __init__(self, z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, lines: int) -> None:
+    def __init__(self, z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, lines: int,
+                 decls: StateDecls | None = None) -> None:
         self.z, self.zone = z, zone
         strings = _strings(campaigns)
+        if decls is not None and decls.tiers is not None:
+            strings.setdefault("tier", set()).update(level.name for level in decls.tiers.levels)
         self.u = {domain: Universe(strings.get(domain, ())) for domain in
                   ("sku", "category", "brand", "store", "channel", "tier", "segments")}
         self.u["tier"] = Universe([*strings.get("tier", ()), ""])
@@ -205,6 +214,7 @@ class Encoding:
                                                *(z.Not(s) for s in self.segments.values()))),
         ]
         self.aggregates: dict[tuple[Op, ir.IExpr], Any] = {}
+        self.state = StateVars(z, self.known, self.tier, self.u["tier"].index, decls, bool(lines), self.facts)
         self.lines = [self._line(i) for i in range(lines)]
         if lines:
             self.facts.append(self.lines[0].present)
@@ -256,7 +266,7 @@ class Encoding:
         if c.condition is not None:
             out.append(("when", self.boolean(c.condition, None)))
         out.append(("rewards", self.rewards(c)))
-        return out
+        return out + self.state.needs(c, lambda e: self.integer(e, None))
 
     def rewards(self, c: ir.ICampaign) -> Any:
         """Some line that one of its rewards needs is on the receipt (every part, for a combo): a
@@ -353,6 +363,8 @@ class Encoding:
             return rounded
         if isinstance(e, ir.Agg) and line is None:
             return self._aggregate(e)
+        if isinstance(e, ir.StateLoad):
+            return self.state.read(e)
         return self._free(False)
 
     def _arith(self, e: ir.Arith, line: Line | None) -> Any:
@@ -440,8 +452,10 @@ class Encoding:
         if self.z.is_true(m.eval(self.known, model_completion=True)):
             customer = {"id": "C-WITNESS", "tier": pick(self.tier, "tier", "w-other"),
                         "segments": sorted(s for s, v in self.segments.items()
-                                           if self.z.is_true(m.eval(v, model_completion=True)))}
-        receipt = {"receipt_id": "W-SMT", "customer_id": customer and customer["id"], "datetime": when.isoformat(),
+                                           if self.z.is_true(m.eval(v, model_completion=True))),
+                        "receipts": number(self.receipts), **self.state.customer(m, when)}
+        presented = [c["code"] for c in customer["coupons"]] if customer is not None else []
+        receipt = {**({"coupons": presented} if presented else {}), "receipt_id": "W-SMT", "customer_id": customer and customer["id"], "datetime": when.isoformat(),
                    "store_id": pick(self.store, "store", "S-W"), "channel": pick(self.channel, "channel", "pos-w"),
                    "lines": lines}
         return Model(receipt, customer)
