@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 from loyadsl.analysis.smt_state import StateVars
 from loyadsl.compile import ir
 from loyadsl.compile.footprint import _all_rewards, _children
-from loyadsl.runtime.declarations import StateDecls
 from loyadsl.runtime import LoyaError
+from loyadsl.runtime.declarations import StateDecls
 from loyadsl.runtime.limits import MAX_DATE, MAX_VALUE, MIN_DATE
 from loyadsl.runtime.opcodes import Op
 
