@@ -74,6 +74,7 @@ class PartitionReplay:
         self.customers_seen: set[str] = set()
         self.returned_ids = returned_ids  # receipts some return refers to (None: keep every outcome)
         self.tally = Tally()
+        self.tally.arms.begin(engine)  # experiments' starts: their customers' pre-period (simulate/pre_period.py)
         self.bad: list[dict[str, Any]] = []
         b = engine.bundle
         self.group_of = {c.name: b.groups[c.group].name for c in b.campaigns}
