@@ -25,6 +25,7 @@ from loyadsl.runtime.opcodes import Op
 
 __all__ = ["Verdict", "analyse", "disjoint_reason", "fired"]
 
+RETRY_PRICES = (100, 1_000_000)  # the least unit price of a solver witness's lines, in minor units, per try
 UNKNOWN = "no proof of disjointness and no witness in the bounded search"
 
 
@@ -90,10 +91,13 @@ def _solve(a: ir.ICampaign, b: ir.ICampaign, zone: ZoneInfo, search: Search, dec
     """z3's answer: a model the runtime confirms (its customer holds the state the two read: counters,
     balances, coupons; smt_state.py), or a proof (unsat core); None to search on. The model comes
     first: most open pairs meet, and one check is cheaper than two."""
-    model = smt.witness([a, b], zone, decls)
-    confirmed = None if model is None else search.confirm(model.receipt, model.customer, a.name, b.name)
-    if confirmed is not None:
-        return _meet((a.name, b.name), confirmed)
+    for min_price in RETRY_PRICES:  # larger amounts when the runtime saw no effect at small ones
+        model = smt.witness([a, b], zone, decls, min_price)
+        if model is None:
+            break
+        confirmed = search.confirm(model.receipt, model.customer, a.name, b.name)
+        if confirmed is not None:
+            return _meet((a.name, b.name), confirmed)
     proof = smt.proof([a, b], zone, decls=decls)
     if proof is not None:
         return Verdict(a.name, b.name, "disjoint", "conditions exclude each other (z3): " + "; ".join(proof.parts))

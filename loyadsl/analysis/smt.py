@@ -93,18 +93,22 @@ def _proof(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICa
     return Proof(tuple(sorted(str(label) for label in solver.unsat_core())))
 
 
-def witness(campaigns: list[ir.ICampaign], zone: ZoneInfo, decls: StateDecls | None = None) -> Model | None:
+def witness(campaigns: list[ir.ICampaign], zone: ZoneInfo, decls: StateDecls | None = None,
+            min_price: int = WITNESS_PRICES[0]) -> Model | None:
     """A receipt and customer on which all ``campaigns`` may fire, for the runtime to confirm, or None;
-    with ``decls`` the customer holds the state the campaigns read (counters, balances, coupons)."""
+    with ``decls`` the customer holds the state the campaigns read (counters, balances, coupons);
+    ``min_price``: the least unit price of a line (a retry asks for larger amounts, where a reward
+    whose threshold is in its action, or a rounded share, has an effect)."""
     z = z3()
     try:
-        return _witness(InContext(z), campaigns, zone, decls)
+        return _witness(InContext(z), campaigns, zone, decls, min_price)
     except z.Z3Exception:
         return None
 
 
-def _witness(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, decls: StateDecls | None = None) -> Model | None:
-    concrete = Encoding(z, campaigns, zone, lines=LINES, decls=decls)
+def _witness(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, decls: StateDecls | None = None,
+             min_price: int = WITNESS_PRICES[0]) -> Model | None:
+    concrete = Encoding(z, campaigns, zone, lines=LINES, decls=decls, min_price=min_price)
     solver = _solver(z)
     for c in campaigns:
         solver.add(*[f for _, f in concrete.campaign(c)])
@@ -193,8 +197,8 @@ class Encoding:
     """The variables of one symbolic receipt and customer, and the campaigns' formulas over them."""
 
     def __init__(self, z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, lines: int,
-                 decls: StateDecls | None = None) -> None:
-        self.z, self.zone = z, zone
+                 decls: StateDecls | None = None, min_price: int = WITNESS_PRICES[0]) -> None:
+        self.z, self.zone, self.min_price = z, zone, min_price
         strings = _strings(campaigns)
         if decls is not None and decls.tiers is not None:
             strings.setdefault("tier", set()).update(level.name for level in decls.tiers.levels)
@@ -236,7 +240,7 @@ class Encoding:
                   z.Int(f"l{i}.units"), z.Int(f"l{i}.price"), z.Int(f"l{i}.amount"))
         self.facts += [self._within(ln.sku, "sku"), self._within(ln.category, "category"),
                        self._within(ln.brand, "brand"), ln.units >= 1, ln.units <= MAX_UNITS,
-                       ln.price >= WITNESS_PRICES[0], ln.price <= WITNESS_PRICES[1],
+                       ln.price >= self.min_price, ln.price <= WITNESS_PRICES[1],
                        ln.amount == z.Sum([z.If(ln.units == k, k * ln.price, 0) for k in range(1, MAX_UNITS + 1)])]
         return ln
 
