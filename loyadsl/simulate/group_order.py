@@ -73,6 +73,14 @@ class OrderTally:
                 if tie not in self.examples or example < self.examples[tie]:
                     self.examples[tie] = example
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a partition sends back from its worker: the figures, not the engine (which does not pickle)."""
+        return {"ties": self.ties, "examples": self.examples}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+        self.ties, self.examples = state["ties"], state["examples"]
+
     def _cost(self, outcome: Outcome) -> int:
         return outcome.discount_total + outcome.points_total * self._point_value // self._points_scale
 

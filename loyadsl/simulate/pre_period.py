@@ -11,6 +11,7 @@ start are the customer's pre-period: what they paid then is the covariate ``pre`
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from loyadsl.runtime import Engine
 from loyadsl.runtime.bundle import Bundle
@@ -30,6 +31,13 @@ class Starts:
     def of(cls, engine: Engine) -> Starts:
         days = first_days(engine.bundle)
         return cls(days, engine.local_date) if days else cls()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A partition's tally travels back from its worker without the engine's clock (it does not pickle)."""
+        return {"days": self.days}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.days, self.local = state["days"], None
 
     def before(self, receipt: Receipt) -> frozenset[str]:
         """The experiments that have not started on the receipt's local day."""

@@ -81,3 +81,22 @@ def test_sim_order_dependence_in_html(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     page = html.read_text(encoding="utf-8")
     assert "Order dependence of equal-priority groups" in page and "R1" in page
+
+
+@pytest.mark.parametrize(("programme", "receipts"), [
+    (HERE / "programme.loya", HERE / "receipts.jsonl"),
+    (ROOT / "tests" / "experiments" / "simulate" / "cuped.loya", ROOT / "examples" / "supermarket" / "receipts.jsonl"),
+], ids=["order_dependence", "arms_and_pre_period"])
+def test_sim_new_sections_are_the_same_with_any_number_of_workers(programme: Path, receipts: Path) -> None:
+    """Partition tallies travel back from worker processes (the engines they use stay there) and merge."""
+    from loyadsl.simulate.run import Simulation
+
+    data, _ = compile_file(programme)
+    assert data is not None
+    one = Simulation(data, [receipts]).run()
+    two = Simulation(data, [receipts], workers=2, partitions=3).run()
+    for report in (one, two):
+        for key in ("workers", "partitions"):
+            report["input"].pop(key)
+    assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
+    assert "order_dependence" in one or one["experiments"][0]["campaigns"]
