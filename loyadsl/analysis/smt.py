@@ -208,6 +208,9 @@ class Encoding:
         self.day, self.second, self.store, self.channel = z.Ints("day second store channel")
         self.known, self.tier, self.receipts = z.Bool("known"), z.Int("tier"), z.Int("receipts")
         self.segments = {s: z.Bool(f"segment {s}") for s in self.u["segments"].values if s != OTHER}
+        self.attrs = {d[5:]: z.Int(d) for d in sorted(strings) if d.startswith("attr.")}  # customer.attr.NAME
+        for name in self.attrs:
+            self.u[f"attr.{name}"] = Universe([*strings[f"attr.{name}"], ""])  # "" when absent, as the runtime reads
         self.fresh = 0
         first, last = (MIN_DATE, MAX_DATE) if not lines else WITNESS_DATES  # a witness: plain modern time zones
         self.facts: list[Any] = [
@@ -216,6 +219,8 @@ class Encoding:
             *(self._within(v, d) for v, d in ((self.store, "store"), (self.channel, "channel"), (self.tier, "tier"))),
             z.Implies(z.Not(self.known), z.And(self.tier == self.u["tier"].index[""], self.receipts == 0,
                                                *(z.Not(s) for s in self.segments.values()))),
+            *(self._within(v, f"attr.{n}") for n, v in self.attrs.items()),
+            *(z.Implies(z.Not(self.known), v == self.u[f"attr.{n}"].index[""]) for n, v in self.attrs.items()),
         ]
         self.aggregates: dict[tuple[Op, ir.IExpr], Any] = {}
         self.state = StateVars(z, self.known, self.tier, self.u["tier"].index, decls, bool(lines), self.facts)
@@ -340,13 +345,18 @@ class Encoding:
         """The variable and domain of a string field: a line's SKU/category/brand, the receipt's store
         or channel, the customer's tier."""
         if not isinstance(e, ir.Load):
-            return None
+            return self._attr(e)
         if e.source == "line" and line is not None and e.field in ("sku", "category", "brand"):
             return getattr(line, e.field), e.field
         if e.source == "receipt" and e.field in ("store", "channel"):
             return (self.store if e.field == "store" else self.channel), e.field
         if e.source == "customer" and e.field == "tier":
             return self.tier, "tier"
+        return None
+
+    def _attr(self, e: ir.IExpr) -> tuple[Any, str] | None:
+        if isinstance(e, ir.LoadAttr) and e.source == "customer" and e.name in self.attrs:
+            return self.attrs[e.name], f"attr.{e.name}"
         return None
 
     def integer(self, e: ir.IExpr, line: Line | None) -> Any:
@@ -457,7 +467,9 @@ class Encoding:
             customer = {"id": "C-WITNESS", "tier": pick(self.tier, "tier", "w-other"),
                         "segments": sorted(s for s, v in self.segments.items()
                                            if self.z.is_true(m.eval(v, model_completion=True))),
-                        "receipts": number(self.receipts), **self.state.customer(m, when)}
+                        "receipts": number(self.receipts), **self.state.customer(m, when),
+                        "attributes": {n: pick(v, f"attr.{n}", "w-other") for n, v in self.attrs.items()
+                                       if pick(v, f"attr.{n}", "w-other") != ""}}
         presented = [c["code"] for c in customer["coupons"]] if customer is not None else []
         receipt = {**({"coupons": presented} if presented else {}), "receipt_id": "W-SMT", "customer_id": customer and customer["id"], "datetime": when.isoformat(),
                    "store_id": pick(self.store, "store", "S-W"), "channel": pick(self.channel, "channel", "pos-w"),
@@ -484,8 +496,10 @@ def _collect(e: ir.IExpr, out: dict[str, set[str]]) -> None:
     pair = (e.item, e.collection) if isinstance(e, ir.In) else (e.left, e.right) if isinstance(e, ir.Cmp) else None
     if pair is not None:
         for a, b in (pair, pair[::-1]):
-            if isinstance(a, ir.Load) and isinstance(b, ir.Const):
+            if isinstance(a, ir.Load | ir.LoadAttr) and isinstance(b, ir.Const):
                 values = b.value if isinstance(b.value, frozenset) else {b.value} if isinstance(b.value, str) else set()
-                out.setdefault(a.field, set()).update(values)
+                key = a.field if isinstance(a, ir.Load) else f"attr.{a.name}" if a.source == "customer" else None
+                if key is not None:
+                    out.setdefault(key, set()).update(values)
     for child in _children(e):
         _collect(child, out)

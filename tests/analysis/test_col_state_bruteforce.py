@@ -1,6 +1,7 @@
 """State witnesses against brute force (docs/collisions.md, "State witnesses"): random small programmes
-whose campaigns read a counter, a balance and the tier's benefit. Every ``disjoint`` is confirmed by
-evaluating a grid of customer states (values at and around every threshold, every level, no customer),
+whose campaigns read a counter, a balance, the tier's benefit and a profile attribute. Every ``disjoint``
+is confirmed by evaluating a grid of customer states (values at and around every threshold, every level,
+every city, no customer),
 and every witness's receipt and customer fire both campaigns in the runtime."""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ campaign = st.fixed_dictionaries({
     "conditions": st.lists(condition, min_size=1, max_size=2),
     "anonymous": st.booleans(),
     "spend": st.booleans(),
+    "city": st.none() | st.tuples(st.sampled_from(("==", "!=")), st.sampled_from(("A", "B"))),
 })
 
 
@@ -38,6 +40,8 @@ def programme(specs: list[dict[str, Any]]) -> str:
     for i, s in enumerate(specs):
         when = " and ".join(f"{READS[r]} {op} {k}{UNIT[r]}" for r, op, k in s["conditions"])
         body = ["    group g", f"    priority {10 - i}", f"    when {when}"]
+        if s["city"]:
+            body[-1] += f' and customer.attr.city {s["city"][0]} "{s["city"][1]}"'
         if s["anonymous"]:
             body.append("    audience not customer.known")
         body.append('    then discount 10% on lines where category "x"')
@@ -56,8 +60,8 @@ def grid() -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     """The receipt for no customer, and for customers with every counter and balance value near a
     threshold and every level."""
     out: list[tuple[dict[str, Any], dict[str, Any] | None]] = [(RECEIPT, None)]
-    for cups, points, (level, _, _) in itertools.product(VALUES, VALUES, LEVELS):
-        customer: dict[str, Any] = {"id": "C1", "tier": level}
+    for cups, points, (level, _, _), city in itertools.product(VALUES, VALUES, LEVELS, ("", "A", "B", "C")):
+        customer: dict[str, Any] = {"id": "C1", "tier": level, "attributes": {"city": city} if city else {}}
         if cups:
             customer["counters"] = {"cups": {"value": cups, "period": "2025-01"}}
         if points:
@@ -92,9 +96,11 @@ def test_state_answers_hold_against_brute_force(specs: list[dict[str, Any]]) -> 
 def test_state_pairs_are_decided() -> None:
     """Pairs that meet only for a customer holding state are met with a witness that holds it; pairs
     whose state conditions contradict are proved disjoint: none is left unknown."""
-    specs = [{"conditions": [("counter", ">=", 20)], "anonymous": False, "spend": True},
-             {"conditions": [("balance", ">=", 20), ("rate", "==", 9)], "anonymous": False, "spend": False},
-             {"conditions": [("counter", "<", 5)], "anonymous": False, "spend": False}]
+    specs = [{"conditions": [("counter", ">=", 20)], "anonymous": False, "spend": True, "city": ("==", "A")},
+             {"conditions": [("balance", ">=", 20), ("rate", "==", 9)], "anonymous": False, "spend": False,
+              "city": None},
+             {"conditions": [("counter", "<", 5)], "anonymous": False, "spend": False, "city": ("!=", "B")},
+             {"conditions": [("counter", ">=", 0)], "anonymous": False, "spend": False, "city": ("==", "B")}]
     prog, engine = compiled(programme(specs))
     answers = {(v.a, v.b): v for v in analyse(prog, engine)}
     assert answers["c0", "c1"].answer == "meet"
@@ -103,3 +109,5 @@ def test_state_pairs_are_decided() -> None:
     assert customer["accounts"]["bonus"]["balance"] >= 20
     assert answers["c0", "c2"].answer == "disjoint"
     assert answers["c1", "c2"].answer == "meet"
+    assert customer["attributes"] == {"city": "A"}
+    assert answers["c0", "c3"].answer == answers["c2", "c3"].answer == "disjoint"
