@@ -47,17 +47,18 @@ class OrderTally:
         self._point_value, self._points_scale = s.point_value, 10**s.points_minor
 
     def check(self, receipt: Receipt, state: CustomerState | None, outcome: Outcome,
-              budgets: Mapping[str, int] | None = None) -> None:
+              **limits: Mapping[str, int] | None) -> None:
         """Compare the receipt's outcome with the reversed order's, if a campaign of a tied group fired
         on it (the other group's may fire only in the other order: a discount first can drop the receipt
-        under its threshold)."""
+        under its threshold). ``limits``: what the replay passed to ``Engine.evaluate`` (budgets, stock,
+        redemptions), passed again."""
         if self._reversed is None:
             return
         ties = sorted({tie for name in _fired(outcome) if (tie := self._tie_of.get(name)) is not None})
         if not ties:
             return
         try:
-            other = self._reversed.evaluate(receipt, state, budgets=budgets)
+            other = self._reversed.evaluate(receipt, state, **limits)  # type: ignore[arg-type]
         except LoyaError:  # the receipt was evaluated once already: the other order cannot refuse it
             return
         diff = self._cost(other) - self._cost(outcome)

@@ -150,7 +150,7 @@ class PartitionReplay:
         state = member.state if member is not None else None
         budgets = self._budgets(receipt) if self.cutoffs else None
         outcome = self.engine.evaluate(receipt, state, now=None, budgets=budgets)
-        self.tally.order.check(receipt, state, outcome, budgets)
+        self.tally.order.check(receipt, state, outcome, budgets=budgets)
         day = self.local(receipt.utc)
         tier, segments = (state.tier, state.segments) if state is not None else (None, None)  # before the receipt
         booked = self._book(member, outcome.changes, receipt.utc) if member is not None else []
