@@ -204,7 +204,8 @@ def read_simulation(path: Path, experiment: str | None) -> tuple[dict[str, list[
         fields = found["customer_fields"]
         for row in found["customers"]:
             record = dict(zip(fields, row, strict=True))
-            groups[record["arm"]].append({k: int(record[k]) for k in ("revenue", "cost", "receipts")})
+            groups[record["arm"]].append({k: int(record[k]) for k in ("revenue", "cost", "receipts", "pre")
+                                          if k in record})
     except (KeyError, TypeError, ValueError) as exc:
         raise LoyaError(BAD_SIMULATION, f"the experiment {wanted!r} of the report is damaged ({exc!r})",
                         str(path)) from None
@@ -221,12 +222,23 @@ def srm(counts: dict[str, int], shares: dict[str, float]) -> tuple[float, float]
 
 def cuped(groups: dict[str, list[dict[str, int]]]) -> dict[str, list[float]]:
     """Revenue adjusted by the pre-period covariate: y - theta (x - mean x), theta = cov(x, y) / var(x), pooled."""
+    theta, mean_x, _ = cuped_fit(groups)
+    return {a: [r["revenue"] - theta * (r["pre"] - mean_x) for r in rows] for a, rows in groups.items()}
+
+
+def cuped_fit(groups: dict[str, list[dict[str, int]]]) -> tuple[float, float, float]:
+    """(theta, mean of the covariate, variance reduction): theta is the pooled least-squares slope of
+    revenue on ``pre``, and the adjusted revenue's variance is (1 - reduction) times the raw one, the
+    reduction being the squared correlation of the two (Deng et al. 2013, "CUPED")."""
     np = stats_module("numpy")
     y = np.array([r["revenue"] for rows in groups.values() for r in rows], dtype=float)
     x = np.array([r["pre"] for rows in groups.values() for r in rows], dtype=float)
-    theta = float(np.cov(x, y)[0, 1] / np.var(x, ddof=1)) if np.var(x) > 0 else 0.0
-    mean_x = float(x.mean())
-    return {a: [r["revenue"] - theta * (r["pre"] - mean_x) for r in rows] for a, rows in groups.items()}
+    if np.var(x) == 0:
+        return 0.0, float(x.mean()), 0.0
+    theta = float(np.cov(x, y)[0, 1] / np.var(x, ddof=1))
+    adjusted = y - theta * (x - x.mean())
+    reduction = 1 - float(np.var(adjusted, ddof=1) / np.var(y, ddof=1)) if np.var(y) > 0 else 0.0
+    return theta, float(x.mean()), reduction
 
 
 def compare(treated: list[float], control: list[float], level: float) -> tuple[float, float, float, float]:
@@ -272,6 +284,9 @@ def report(groups: dict[str, list[dict[str, int]]], control: str, shares: dict[s
               f"BCa bootstrap (scipy.stats.bootstrap, {BOOTSTRAP_RESAMPLES:,} resamples, seed {BOOTSTRAP_SEED})") \
         + (", CUPED on `pre`" if has_pre else "")
     interval = compare if method.startswith("Welch") else bootstrap
+    if has_pre:
+        theta, _, reduction = cuped_fit(groups)
+        lines.append(f"CUPED on `pre`: theta {theta:.4g}, variance of revenue per customer reduced by {reduction:.1%}")
     lines.append(f"uplift in revenue per customer vs {control}, {1 - alpha:.0%} interval by {method}:")
     for arm, rows in groups.items():
         if arm == control:

@@ -20,10 +20,12 @@ from loyadsl.analysis.search import Pair, Search, Witness, fired
 from loyadsl.compile import ir
 from loyadsl.compile.footprint import _children
 from loyadsl.runtime import Engine
+from loyadsl.runtime.declarations import StateDecls
 from loyadsl.runtime.opcodes import Op
 
 __all__ = ["Verdict", "analyse", "disjoint_reason", "fired"]
 
+RETRY_PRICES = (100, 1_000_000)  # the least unit price of a solver witness's lines, in minor units, per try
 UNKNOWN = "no proof of disjointness and no witness in the bounded search"
 
 
@@ -74,7 +76,7 @@ def analyse(programme: ir.Programme, engine: Engine, pairs: Sequence[Pair] | Non
     if solver:
         zone = ZoneInfo(programme.settings.timezone)
         for a, b in [p for p in open_pairs if p not in done]:
-            decided = _solve(by_name[a], by_name[b], zone, search)
+            decided = _solve(by_name[a], by_name[b], zone, search, engine.bundle.state)
             if decided is not None:
                 done[a, b] = decided
             step()
@@ -85,15 +87,18 @@ def analyse(programme: ir.Programme, engine: Engine, pairs: Sequence[Pair] | Non
     return [done[p] for p in pairs]
 
 
-def _solve(a: ir.ICampaign, b: ir.ICampaign, zone: ZoneInfo, search: Search) -> Verdict | None:
-    """z3's answer: a model the runtime confirms, or a proof (unsat core); None to search on. The
-    model comes first: most open pairs meet, and one check is cheaper than two."""
-    if state_needed(a) is None and state_needed(b) is None:  # else its receipt could not fire them
-        model = smt.witness([a, b], zone)
-        confirmed = None if model is None else search.confirm(model.receipt, model.customer, a.name, b.name)
+def _solve(a: ir.ICampaign, b: ir.ICampaign, zone: ZoneInfo, search: Search, decls: StateDecls) -> Verdict | None:
+    """z3's answer: a model the runtime confirms (its customer holds the state the two read: counters,
+    balances, coupons; smt_state.py), or a proof (unsat core); None to search on. The model comes
+    first: most open pairs meet, and one check is cheaper than two."""
+    for min_price in RETRY_PRICES:  # larger amounts when the runtime saw no effect at small ones
+        model = smt.witness([a, b], zone, decls, min_price)
+        if model is None:
+            break
+        confirmed = search.confirm(model.receipt, model.customer, a.name, b.name)
         if confirmed is not None:
             return _meet((a.name, b.name), confirmed)
-    proof = smt.proof([a, b], zone)
+    proof = smt.proof([a, b], zone, decls=decls)
     if proof is not None:
         return Verdict(a.name, b.name, "disjoint", "conditions exclude each other (z3): " + "; ".join(proof.parts))
     return None
@@ -101,7 +106,8 @@ def _solve(a: ir.ICampaign, b: ir.ICampaign, zone: ZoneInfo, search: Search) -> 
 
 def _why_unknown(a: ir.ICampaign, b: ir.ICampaign) -> str:
     needs = [f"{c.name} needs {need}" for c in (a, b) if (need := state_needed(c)) is not None]
-    return UNKNOWN + (f" ({'; '.join(needs)}, which the search does not build)" if needs else "")
+    return UNKNOWN + (f" ({'; '.join(needs)}: the search builds no state, and the solver's state witness "
+                      "was not confirmed by the runtime)" if needs else "")
 
 
 def state_needed(c: ir.ICampaign) -> str | None:

@@ -141,7 +141,7 @@ def _beaten(programme: ir.Programme, winners: list[ir.ICampaign], loser: ir.ICam
     stacking. The proof cannot say a winner's reward is never zero (a line already at its price, a
     rounding), hence the findings' wording."""
     names = [w.name for w in winners]
-    solved = smt.witness([*winners, loser], zone)
+    solved = smt.witness([*winners, loser], zone, engine.bundle.state)
     tried = [] if solved is None else [(solved.receipt, solved.customer)]
     for receipt, customer in itertools.chain(tried, Search(programme, engine).candidates([*names, loser.name])):
         try:

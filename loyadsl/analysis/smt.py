@@ -24,9 +24,11 @@ from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from loyadsl.analysis.smt_state import StateVars
 from loyadsl.compile import ir
 from loyadsl.compile.footprint import _all_rewards, _children
 from loyadsl.runtime import LoyaError
+from loyadsl.runtime.declarations import StateDecls
 from loyadsl.runtime.limits import MAX_DATE, MAX_VALUE, MIN_DATE
 from loyadsl.runtime.opcodes import Op
 
@@ -63,18 +65,21 @@ class Model:
     customer: dict[str, Any] | None
 
 
-def proof(campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | None = None) -> Proof | None:
+def proof(campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | None = None,
+          decls: StateDecls | None = None) -> Proof | None:
     """A proof that no receipt and customer satisfy all ``campaigns`` (and not ``negate``), or None
-    (satisfiable in the abstract encoding, or the solver gave up)."""
+    (satisfiable in the abstract encoding, or the solver gave up). ``decls``: the programme's state
+    declarations, which tie tier benefits to levels (smt_state.py)."""
     z = z3()
     try:
-        return _proof(InContext(z), campaigns, zone, negate)
+        return _proof(InContext(z), campaigns, zone, negate, decls)
     except z.Z3Exception:  # an encoding z3 refuses decides nothing: the pair stays open
         return None
 
 
-def _proof(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | None) -> Proof | None:
-    abstract = Encoding(z, [*campaigns, *([negate] if negate else [])], zone, lines=0)
+def _proof(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICampaign | None,
+           decls: StateDecls | None = None) -> Proof | None:
+    abstract = Encoding(z, [*campaigns, *([negate] if negate else [])], zone, lines=0, decls=decls)
     solver = _solver(z)
     for c in campaigns:
         for label, formula in abstract.campaign(c):
@@ -88,17 +93,22 @@ def _proof(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, negate: ir.ICa
     return Proof(tuple(sorted(str(label) for label in solver.unsat_core())))
 
 
-def witness(campaigns: list[ir.ICampaign], zone: ZoneInfo) -> Model | None:
-    """A receipt and customer on which all ``campaigns`` may fire, for the runtime to confirm, or None."""
+def witness(campaigns: list[ir.ICampaign], zone: ZoneInfo, decls: StateDecls | None = None,
+            min_price: int = WITNESS_PRICES[0]) -> Model | None:
+    """A receipt and customer on which all ``campaigns`` may fire, for the runtime to confirm, or None;
+    with ``decls`` the customer holds the state the campaigns read (counters, balances, coupons);
+    ``min_price``: the least unit price of a line (a retry asks for larger amounts, where a reward
+    whose threshold is in its action, or a rounded share, has an effect)."""
     z = z3()
     try:
-        return _witness(InContext(z), campaigns, zone)
+        return _witness(InContext(z), campaigns, zone, decls, min_price)
     except z.Z3Exception:
         return None
 
 
-def _witness(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo) -> Model | None:
-    concrete = Encoding(z, campaigns, zone, lines=LINES)
+def _witness(z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, decls: StateDecls | None = None,
+             min_price: int = WITNESS_PRICES[0]) -> Model | None:
+    concrete = Encoding(z, campaigns, zone, lines=LINES, decls=decls, min_price=min_price)
     solver = _solver(z)
     for c in campaigns:
         solver.add(*[f for _, f in concrete.campaign(c)])
@@ -186,15 +196,21 @@ class Line:
 class Encoding:
     """The variables of one symbolic receipt and customer, and the campaigns' formulas over them."""
 
-    def __init__(self, z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, lines: int) -> None:
-        self.z, self.zone = z, zone
+    def __init__(self, z: Any, campaigns: list[ir.ICampaign], zone: ZoneInfo, lines: int,
+                 decls: StateDecls | None = None, min_price: int = WITNESS_PRICES[0]) -> None:
+        self.z, self.zone, self.min_price = z, zone, min_price
         strings = _strings(campaigns)
+        if decls is not None and decls.tiers is not None:
+            strings.setdefault("tier", set()).update(level.name for level in decls.tiers.levels)
         self.u = {domain: Universe(strings.get(domain, ())) for domain in
                   ("sku", "category", "brand", "store", "channel", "tier", "segments")}
         self.u["tier"] = Universe([*strings.get("tier", ()), ""])
         self.day, self.second, self.store, self.channel = z.Ints("day second store channel")
         self.known, self.tier, self.receipts = z.Bool("known"), z.Int("tier"), z.Int("receipts")
         self.segments = {s: z.Bool(f"segment {s}") for s in self.u["segments"].values if s != OTHER}
+        self.attrs = {d[5:]: z.Int(d) for d in sorted(strings) if d.startswith("attr.")}  # customer.attr.NAME
+        for name in self.attrs:
+            self.u[f"attr.{name}"] = Universe([*strings[f"attr.{name}"], ""])  # "" when absent, as the runtime reads
         self.fresh = 0
         first, last = (MIN_DATE, MAX_DATE) if not lines else WITNESS_DATES  # a witness: plain modern time zones
         self.facts: list[Any] = [
@@ -203,8 +219,11 @@ class Encoding:
             *(self._within(v, d) for v, d in ((self.store, "store"), (self.channel, "channel"), (self.tier, "tier"))),
             z.Implies(z.Not(self.known), z.And(self.tier == self.u["tier"].index[""], self.receipts == 0,
                                                *(z.Not(s) for s in self.segments.values()))),
+            *(self._within(v, f"attr.{n}") for n, v in self.attrs.items()),
+            *(z.Implies(z.Not(self.known), v == self.u[f"attr.{n}"].index[""]) for n, v in self.attrs.items()),
         ]
         self.aggregates: dict[tuple[Op, ir.IExpr], Any] = {}
+        self.state = StateVars(z, self.known, self.tier, self.u["tier"].index, decls, bool(lines), self.facts)
         self.lines = [self._line(i) for i in range(lines)]
         if lines:
             self.facts.append(self.lines[0].present)
@@ -226,7 +245,7 @@ class Encoding:
                   z.Int(f"l{i}.units"), z.Int(f"l{i}.price"), z.Int(f"l{i}.amount"))
         self.facts += [self._within(ln.sku, "sku"), self._within(ln.category, "category"),
                        self._within(ln.brand, "brand"), ln.units >= 1, ln.units <= MAX_UNITS,
-                       ln.price >= WITNESS_PRICES[0], ln.price <= WITNESS_PRICES[1],
+                       ln.price >= self.min_price, ln.price <= WITNESS_PRICES[1],
                        ln.amount == z.Sum([z.If(ln.units == k, k * ln.price, 0) for k in range(1, MAX_UNITS + 1)])]
         return ln
 
@@ -256,7 +275,7 @@ class Encoding:
         if c.condition is not None:
             out.append(("when", self.boolean(c.condition, None)))
         out.append(("rewards", self.rewards(c)))
-        return out
+        return out + self.state.needs(c, lambda e: self.integer(e, None))
 
     def rewards(self, c: ir.ICampaign) -> Any:
         """Some line that one of its rewards needs is on the receipt (every part, for a combo): a
@@ -326,13 +345,18 @@ class Encoding:
         """The variable and domain of a string field: a line's SKU/category/brand, the receipt's store
         or channel, the customer's tier."""
         if not isinstance(e, ir.Load):
-            return None
+            return self._attr(e)
         if e.source == "line" and line is not None and e.field in ("sku", "category", "brand"):
             return getattr(line, e.field), e.field
         if e.source == "receipt" and e.field in ("store", "channel"):
             return (self.store if e.field == "store" else self.channel), e.field
         if e.source == "customer" and e.field == "tier":
             return self.tier, "tier"
+        return None
+
+    def _attr(self, e: ir.IExpr) -> tuple[Any, str] | None:
+        if isinstance(e, ir.LoadAttr) and e.source == "customer" and e.name in self.attrs:
+            return self.attrs[e.name], f"attr.{e.name}"
         return None
 
     def integer(self, e: ir.IExpr, line: Line | None) -> Any:
@@ -353,6 +377,8 @@ class Encoding:
             return rounded
         if isinstance(e, ir.Agg) and line is None:
             return self._aggregate(e)
+        if isinstance(e, ir.StateLoad):
+            return self.state.read(e)
         return self._free(False)
 
     def _arith(self, e: ir.Arith, line: Line | None) -> Any:
@@ -440,8 +466,12 @@ class Encoding:
         if self.z.is_true(m.eval(self.known, model_completion=True)):
             customer = {"id": "C-WITNESS", "tier": pick(self.tier, "tier", "w-other"),
                         "segments": sorted(s for s, v in self.segments.items()
-                                           if self.z.is_true(m.eval(v, model_completion=True)))}
-        receipt = {"receipt_id": "W-SMT", "customer_id": customer and customer["id"], "datetime": when.isoformat(),
+                                           if self.z.is_true(m.eval(v, model_completion=True))),
+                        "receipts": number(self.receipts), **self.state.customer(m, when),
+                        "attributes": {n: pick(v, f"attr.{n}", "w-other") for n, v in self.attrs.items()
+                                       if pick(v, f"attr.{n}", "w-other") != ""}}
+        presented = [c["code"] for c in customer["coupons"]] if customer is not None else []
+        receipt = {**({"coupons": presented} if presented else {}), "receipt_id": "W-SMT", "customer_id": customer and customer["id"], "datetime": when.isoformat(),
                    "store_id": pick(self.store, "store", "S-W"), "channel": pick(self.channel, "channel", "pos-w"),
                    "lines": lines}
         return Model(receipt, customer)
@@ -466,8 +496,10 @@ def _collect(e: ir.IExpr, out: dict[str, set[str]]) -> None:
     pair = (e.item, e.collection) if isinstance(e, ir.In) else (e.left, e.right) if isinstance(e, ir.Cmp) else None
     if pair is not None:
         for a, b in (pair, pair[::-1]):
-            if isinstance(a, ir.Load) and isinstance(b, ir.Const):
+            if isinstance(a, ir.Load | ir.LoadAttr) and isinstance(b, ir.Const):
                 values = b.value if isinstance(b.value, frozenset) else {b.value} if isinstance(b.value, str) else set()
-                out.setdefault(a.field, set()).update(values)
+                key = a.field if isinstance(a, ir.Load) else f"attr.{a.name}" if a.source == "customer" else None
+                if key is not None:
+                    out.setdefault(key, set()).update(values)
     for child in _children(e):
         _collect(child, out)

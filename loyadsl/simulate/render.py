@@ -470,11 +470,47 @@ def trigger_grid(report: Mapping[str, Any]) -> Grid:
 
 
 def report_grids(report: Mapping[str, Any]) -> list[Grid]:
-    arms = [arm_grid(report)] if report.get("experiments") else []
+    arms = [arm_grid(report), arm_campaign_grid(report)] if report.get("experiments") else []
+    arms += [order_grid(report)] if "order_dependence" in report else []
     arms += [trigger_grid(report)] if report.get("triggers") else []
     return [campaign_grid(report), collision_grid(report), budget_grid(report), request_grid(report),
             *(split_grid(report, dimension) for dimension in SPLIT_TITLES), burn_grid(report), *arms,
             assertion_grid(report), assumption_grid(report), *_flag_grids(report)]
+
+
+def arm_campaign_grid(report: Mapping[str, Any]) -> Grid:
+    """Per experiment arm and campaign: what the campaign did in the arm (simulate/arm_campaigns.py)."""
+    u = Units.of(report.get("programme"))
+    grid = Grid("arm-campaigns", "Campaigns per arm",
+                [("Experiment", False), ("Arm", False), ("Campaign", False), ("Receipts", True), ("Customers", True),
+                 ("Cost", True), ("Revenue", True), ("Return on cost", True)],
+                empty="no campaign touched a receipt of an arm",
+                note="Revenue: what was paid on the receipts the campaign touched in the arm.")
+    for x in report.get("experiments") or []:
+        for row in x.get("campaigns") or []:
+            roc = row.get("return_on_cost")
+            grid.rows.append(_cells(str(x.get("name", "")), str(row.get("arm", "")), str(row.get("campaign", "")),
+                                    count_text(num(row, "receipts")), count_text(num(row, "customers")),
+                                    u.money(num(row, "cost")), u.money(num(row, "revenue")),
+                                    decimal_text(roc) if roc else "—"))
+    return grid
+
+
+def order_grid(report: Mapping[str, Any]) -> Grid:
+    """Groups of equal priority in the other order (simulate/group_order.py)."""
+    u = Units.of(report.get("programme"))
+    grid = Grid("order-dependence", "Order dependence of equal-priority groups",
+                [("Groups", False), ("Receipts met", True), ("Differ", True), ("Cost difference", True),
+                 ("Largest", True), ("Example", False)],
+                empty="no receipt met two groups of equal priority",
+                note="Each receipt on which a campaign of such a group fired, evaluated again with the groups in "
+                     "reverse order; cost difference: reversed minus actual (discount and points at their value).")
+    for row in report.get("order_dependence") or []:
+        example = row.get("example") or {}
+        grid.rows.append(_cells(", ".join(row.get("groups") or []), count_text(num(row, "receipts_checked")),
+                                count_text(num(row, "receipts_differing")), u.money(num(row, "cost_difference")),
+                                u.money(num(row, "max_abs")), str(example.get("receipt_id", "—"))))
+    return grid
 
 
 def _flag_grids(report: Mapping[str, Any]) -> list[Grid]:

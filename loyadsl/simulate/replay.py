@@ -75,6 +75,8 @@ class PartitionReplay:
         self.customers_seen: set[str] = set()
         self.returned_ids = returned_ids  # receipts some return refers to (None: keep every outcome)
         self.tally = Tally()
+        self.tally.arms.begin(engine)  # experiments' starts: their customers' pre-period (simulate/pre_period.py)
+        self.tally.order.begin(engine)  # equal-priority groups reversed, if any (simulate/group_order.py)
         self.bad: list[dict[str, Any]] = []
         b = engine.bundle
         self.group_of = {c.name: b.groups[c.group].name for c in b.campaigns}
@@ -151,6 +153,8 @@ class PartitionReplay:
         left = limits.at(self.binding, (receipt.utc, receipt.receipt_id)) if self.limited else limits.UNLIMITED
         outcome = self.engine.evaluate(receipt, state, now=None, budgets=left.budgets, stock=left.stock,
                                        redemptions=left.redemptions)
+        self.tally.order.check(receipt, state, outcome, budgets=left.budgets, stock=left.stock,
+                               redemptions=left.redemptions)
         day = self.local(receipt.utc)
         tier, segments = (state.tier, state.segments) if state is not None else (None, None)  # before the receipt
         booked = self._book(member, outcome.changes, receipt.utc) if member is not None else []

@@ -15,7 +15,7 @@ from typing import Any
 from loyadsl.runtime.bundle import Bundle
 from loyadsl.runtime.money import minor_text
 from loyadsl.runtime.opcodes import Op
-from loyadsl.simulate import arms, flags, limits, settle
+from loyadsl.simulate import arms, flags, group_order, limits, settle
 from loyadsl.simulate.limits import Cutoff
 from loyadsl.simulate.triggers import TriggerTally
 from loyadsl.simulate.triggers import section as trigger_section
@@ -70,6 +70,7 @@ class Tally:
         self.last: int | None = None
         self.flags: dict[str, int] = {}  # anti-fraud flag -> receipts (simulate/flags.py)
         self.partners: dict[str, list[int]] = {}  # partner -> settle.FIELDS (simulate/settle.py)
+        self.order = group_order.OrderTally()  # equal-priority groups in the other order (simulate/group_order.py)
 
     # ------------------------------------------------------------------------------ adding
     def campaign(self, name: str) -> list[int]:
@@ -149,6 +150,7 @@ class Tally:
         self.triggers.merge(other.triggers)
         flags.merge(self.flags, other.flags)
         settle.merge(self.partners, other.partners)
+        self.order.merge(other.order)
         for seen in (other.first, other.last):
             if seen is not None:
                 self.see_day(seen)
@@ -271,6 +273,7 @@ def build(
         **({"flags": flags.section(tally.flags)} if s.fraud is not None else {}),
         **({"settlement": settle.section(tally.partners, s.people, 10**s.points_minor)}
            if s.people is not None and s.people.partners else {}),
+        **({"order_dependence": group_order.section(tally.order)} if group_order.has_ties(bundle) else {}),
     }
 
 
