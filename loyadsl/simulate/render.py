@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from loyadsl import locale_text
+from loyadsl import i18n, locale_text
 from loyadsl.render import display_width
 
 # ------------------------------------------------------------------------------------------ numbers
@@ -313,7 +313,7 @@ def campaign_grid(report: Mapping[str, Any]) -> Grid:
     rows.sort(key=lambda c: (-num(c, "cost"), str(c.get("name", ""))))
     for c in rows:
         grid.rows.append(_cells(
-            str(c.get("name", "")), str(c.get("group") or ""), count_text(num(c, "receipts")),
+            i18n.campaign(str(c.get("name", ""))), str(c.get("group") or ""), count_text(num(c, "receipts")),
             count_text(num(c, "participants")), u.money(num(c, "turnover")), u.money(num(c, "discount")),
             u.points(num(c, "points_accrued")), u.money(num(c, "cost")), ppm_text(num(c, "cost_share_ppm")),
             decimal_text(str(c["return_on_cost"])) if c.get("return_on_cost") else "—",
@@ -736,7 +736,7 @@ def render_report(report: Mapping[str, Any], console: Console) -> None:
     """A simulation report on the terminal: headline, input accounting, campaigns, collisions, budgets, assertions."""
     programme = report.get("programme") or {}
     i = report.get("input") or {}
-    console.print(Text.assemble(("Simulation: ", "bold"), (programme_title(programme), "bold cyan"),
+    console.print(Text.assemble((i18n.say("Simulation: "), "bold"), (programme_title(programme), "bold cyan"),
                                 (f"  {short_digest(programme.get('digest'))}", "dim")))
     console.print(Text(f"{period_text(i)}; "
                        f"{num(i, 'customers'):,} customers, {num(i, 'returns'):,} returns, "
