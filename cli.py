@@ -740,8 +740,9 @@ AssertFileOpt = Annotated[list[Path] | None, typer.Option("--assert-file", help=
 QuarantineOpt = Annotated[Path | None, typer.Option(help="write unusable receipts here (JSONL)")]
 StrictOpt = Annotated[bool, typer.Option(help="stop at the first unusable receipt")]
 LangOpt = Annotated[str | None, typer.Option(
-    "--lang", envvar="LOYA_LANG", help="en or ru: money and numbers in tables and pages written for that "
-                                       "language (needs loyadsl[i18n]); default: plain 1,234.56 RUB")]
+    "--lang", envvar="LOYA_LANG", help="en or ru: diagnostics, messages and report labels in that language, money "
+                                       "and numbers formatted for it (needs loyadsl[i18n]); default: the locale's "
+                                       "language (LANG), else English with plain 1,234.56 RUB")]
 
 
 @app.command()
