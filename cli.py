@@ -407,7 +407,7 @@ def _load_budgets(path: Path, engine: Engine, as_json: bool) -> dict[str, int]:
 def _print_outcome(o: dict[str, Any], settings: Any, explain: bool) -> None:
     out.print(outcome_table(o, settings.minor, settings.points_minor))
     for e in o["effects"]:
-        kind = "points" if e["kind"] == "points" else settings.currency
+        kind = "points" if e["kind"] == "points" else _currency_text(settings.currency)
         scale = settings.points_minor if e["kind"] == "points" else settings.minor
         capped = i18n.say(" (capped {amount})", amount=money(e['capped'], scale)) if e["capped"] else ""
         amount = f"{money(e['total'], scale)} {kind}" if kind != "points" else \
@@ -450,10 +450,10 @@ def _print_summary(outcomes: list[dict[str, Any]], settings: Any) -> None:
         return f"{cost * 100 / (total * 10**settings.points_minor):.2f}%"
 
     table = Table(title=i18n.say("{receipts} receipts, turnover {turnover} {currency}", receipts=len(outcomes),
-                                 turnover=money(total, settings.minor), currency=settings.currency))
+                                 turnover=money(total, settings.minor), currency=_currency_text(settings.currency)))
     table.add_column(i18n.say("campaign"))
     for col in ("receipts", f"discount, {settings.currency}", "points", "cost share"):
-        table.add_column(i18n.say(col) if "," not in col else f"{i18n.say('discount')}, {settings.currency}",
+        table.add_column(i18n.say(col) if "," not in col else f"{i18n.say('discount')}, {_currency_text(settings.currency)}",
                          justify="right")
     for name in sorted(per, key=lambda k: (-per[k]["discount"], -per[k]["points"], k)):
         row = per[name]
@@ -1120,6 +1120,13 @@ def _check_delta_guards(guards: list[Any], report: dict[str, Any]) -> list[dict[
 
 
 # --- authoring (issue 16): --lang ---------------------------------------------------------------------
+
+
+def _currency_text(code: str) -> str:
+    """How the reader's language writes a currency (``₽`` under --lang ru), the code by default."""
+    from loyadsl import locale_text
+
+    return locale_text.currency_symbol(code)
 
 
 def _use_language(lang: str | None, as_json: bool) -> None:

@@ -117,3 +117,14 @@ def campaign(name: str) -> str:
     if current() is None:
         return name
     return (_titles.get() or {}).get(name, name)
+
+
+def note(text: str) -> str:
+    """A sentence of a report (a figure's note, the input line) in the current language, when a
+    template of ``ru_report`` matches it; else as it is."""
+    if current() != "ru" or not text:
+        return text
+    from loyadsl.i18n.ru_report import catalogue
+
+    found = catalogue().translate("", text)
+    return found if found is not None else text

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from loyadsl import i18n, locale_text
 from loyadsl.cli import app
+from loyadsl.render import display_width
 
 CASES = Path(__file__).parent / "cases"
 GOLDEN = sorted(CASES.glob("*.golden"))
@@ -76,3 +77,9 @@ def test_lang_en_beats_a_russian_locale(monkeypatch: pytest.MonkeyPatch) -> None
 def test_an_unknown_language_is_a_usage_error() -> None:
     code, printed = run(["check", "--lang", "de", "ok.loya"])
     assert code == 2 and "LOY700" in printed
+
+
+@pytest.mark.parametrize("path", [p for p in GOLDEN if p.stem.startswith(("eval", "simulate"))], ids=lambda p: p.stem)
+def test_russian_reports_fit_80_columns(path: Path) -> None:
+    _, _, expected = golden(path)
+    assert max(display_width(line) for line in expected.splitlines()) <= 80
