@@ -170,8 +170,8 @@ def _collision_findings(path: Path, fmt: CheckFormat, allow_dirs: Iterable[Path]
 
     if importlib.util.find_spec("z3") is None:
         if fmt is CheckFormat.text:
-            err.print("note: collision findings (LOY310-LOY313) need the analysis extra: "
-                      "pip install 'loyadsl[analysis]' (--no-collisions skips them)")
+            err.print(i18n.say("note: collision findings (LOY310-LOY313) need the analysis extra: "
+                               "pip install 'loyadsl[analysis]' (--no-collisions skips them)"))
         return []
     from loyadsl.analysis import cli as analysis
     try:
@@ -357,8 +357,8 @@ def eval_cmd(
         err.print(f"[bold red]{i18n.say('error')}[{p['code']}][/]: {escape(p['where'])}: "
                   f"{escape(i18n.message(p['code'], p['message']))}")
     if run.unmatched and not as_json:
-        err.print(f"note: {len(run.unmatched)} return(s) skipped: their original receipts "
-                  f"({', '.join(run.unmatched[:3])}{', …' if len(run.unmatched) > 3 else ''}) are not in this run")
+        err.print(i18n.say("note: {n} return(s) skipped: their original receipts ({ids}) are not in this run",
+                           n=len(run.unmatched), ids=', '.join(run.unmatched[:3]) + (', …' if len(run.unmatched) > 3 else '')))
     raise typer.Exit(EXIT_FINDINGS if problems else EXIT_OK)
 
 
@@ -852,7 +852,7 @@ def _emit_report(report: dict[str, Any], fmt: ReportFormat, output: Path | None,
     if output is not None or fmt not in (ReportFormat.table, ReportFormat.github):
         for case in _assertion_cases(report, name):
             for d in case.diagnostics:
-                err.print(f"[bold red]error[{d.code}][/]: {escape(d.message)}")
+                err.print(f"[bold red]{i18n.say('error')}[{d.code}][/]: {escape(i18n.message(d.code, d.message))}")
 
 
 def _assertion_cases(report: dict[str, Any], name: str) -> list[Any]:

@@ -55,6 +55,12 @@ CLI: dict[str, str] = {
     "{amount} {currency} to certificates": "{amount} {currency} на сертификаты",
     "the whole receipt": "весь чек", "part of the receipt": "часть чека",
     "return {id} of {receipt} ({whole}): {parts}": "возврат {id} по чеку {receipt} ({whole}): {parts}",
+    "note: {n} return(s) skipped: their original receipts ({ids}) are not in this run":
+        "примечание: пропущено возвратов: {n}; их исходных чеков ({ids}) нет в этом прогоне",
+    "note: collision findings (LOY310-LOY313) need the analysis extra: pip install 'loyadsl[analysis]' "
+    "(--no-collisions skips them)":
+        "примечание: для поиска пересечений (LOY310-LOY313) нужно дополнение analysis: "
+        "pip install 'loyadsl[analysis]' (--no-collisions их пропускает)",
     # test
     "{passed} passed, {failed} failed, {errors} files not loaded ({files} files, {cases} cases)":
         "пройдено: {passed}, не пройдено: {failed}, не загружено файлов: {errors} "
