@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from loyadsl import __version__
+from loyadsl import __version__, i18n
 from loyadsl.ab import ab as ab_app
 from loyadsl.api import CheckResult, check_file, compile_file, is_yaml
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error, has_errors
@@ -101,7 +101,7 @@ def _fail(message: str, code: int = EXIT_USAGE, as_json: bool = False, diag_code
     if as_json:
         print(json.dumps({"error": {"code": diag_code, "message": message}}, ensure_ascii=False))
     else:
-        err.print(f"[bold red]error[{diag_code}][/]: {escape(message)}")
+        err.print(f"[bold red]{i18n.say('error')}[{diag_code}][/]: {escape(i18n.message(diag_code, message))}")
     raise typer.Exit(code)
 
 
@@ -131,11 +131,13 @@ def check(
     collisions: Annotated[bool, typer.Option("--collisions/--no-collisions", help="the collision findings, "
                                              "LOY310-LOY313, of a programme that checks clean (docs/collisions.md; "
                                              "skipped with a note without the analysis extra)")] = True,
+    lang: LangOpt = None,
 ) -> None:
     """Parse and type-check programmes; print diagnostics (exit 1 if any error, or warning with --strict).
     A folder is walked for its main programmes (those with a `programme` header; docs/cli.md)."""
     from loyadsl.formats import Case, located, relative
 
+    _use_language(lang, fmt is CheckFormat.json)
     every: list[Diagnostic] = []
     cases: list[Case] = []
     for path in _programme_files(paths, fmt is CheckFormat.json):
@@ -150,8 +152,9 @@ def check(
         if fmt is CheckFormat.text and result.ok:
             p = result.programme
             assert p is not None
-            out.print(f"[green]ok[/] {escape(str(path))}: programme “{escape(p.name)}”, "
-                      f"{len(p.campaigns)} campaigns in {len(p.groups)} groups")
+            out.print(i18n.say("[green]ok[/] {path}: programme “{name}”, {campaigns} campaigns in {groups} groups",
+                               path=escape(str(path)), name=escape(p.name), campaigns=len(p.campaigns),
+                               groups=len(p.groups)))
         cases.append(Case(relative(path), relative(path), tuple(located(d, path) for d in result.diagnostics),
                           _fails(result.diagnostics, strict)))
     if fmt is CheckFormat.json:
@@ -167,8 +170,8 @@ def _collision_findings(path: Path, fmt: CheckFormat, allow_dirs: Iterable[Path]
 
     if importlib.util.find_spec("z3") is None:
         if fmt is CheckFormat.text:
-            err.print("note: collision findings (LOY310-LOY313) need the analysis extra: "
-                      "pip install 'loyadsl[analysis]' (--no-collisions skips them)")
+            err.print(i18n.say("note: collision findings (LOY310-LOY313) need the analysis extra: "
+                               "pip install 'loyadsl[analysis]' (--no-collisions skips them)"))
         return []
     from loyadsl.analysis import cli as analysis
     try:
@@ -226,9 +229,11 @@ def compile_cmd(
     ] = None,
     allow_dir: AllowDirOpt = None,
     fmt: FormatOpt = Format.text,
+    lang: LangOpt = None,
 ) -> None:
     """Compile a programme into a verified bytecode bundle."""
     as_json = fmt is Format.json
+    _use_language(lang, as_json)
     if not source.exists():
         _fail(f"{source}: no such file", as_json=as_json)
     key = _read_key(sign_key, as_json) if sign_key else None
@@ -247,10 +252,11 @@ def compile_cmd(
                          ensure_ascii=False, indent=2))
     else:
         print_diagnostics(err, result.diagnostics, result.sources)
-        out.print(f"[green]compiled[/] {escape(str(source))} → {escape(str(output))} "
-                  f"({summary['bytes']} bytes, {summary['campaigns']} campaigns, "
-                  f"cost ≤ {summary['cost']['fixed']} + {summary['cost']['per_line']}·lines, "
-                  f"{summary['digest'][:19]}…)")
+        out.print(i18n.say("[green]compiled[/] {source} → {output} ({bytes} bytes, {campaigns} campaigns, "
+                           "cost ≤ {fixed} + {per_line}·lines, {digest}…)", source=escape(str(source)),
+                           output=escape(str(output)), bytes=summary['bytes'], campaigns=summary['campaigns'],
+                           fixed=summary['cost']['fixed'], per_line=summary['cost']['per_line'],
+                           digest=summary['digest'][:19]))
 
 
 def _bundle_summary(bundle: Any, path: Path, size: int) -> dict[str, Any]:
@@ -325,9 +331,11 @@ def eval_cmd(
     trusted_key: TrustedKeyOpt = None,
     require_signature: RequireSignatureOpt = False,
     fmt: FormatOpt = Format.text,
+    lang: LangOpt = None,
 ) -> None:
     """Evaluate receipts: one receipt prints its outcome, several print a summary per campaign."""
     as_json = fmt is Format.json
+    _use_language(lang, as_json)
     engine = _engine_for(programme, as_json, _trust(trusted_key, require_signature, as_json), max_cost)
     people = _load_customers(customers, engine, as_json) if customers else {}
     left = _load_budgets(budgets, engine, as_json) if budgets else None
@@ -346,10 +354,11 @@ def eval_cmd(
         _print_summary(outcomes, settings)
         _print_refunds(run.refunds, settings)
     for p in problems if not as_json else ():
-        err.print(f"[bold red]error[{p['code']}][/]: {escape(p['where'])}: {escape(p['message'])}")
+        err.print(f"[bold red]{i18n.say('error')}[{p['code']}][/]: {escape(p['where'])}: "
+                  f"{escape(i18n.message(p['code'], p['message']))}")
     if run.unmatched and not as_json:
-        err.print(f"note: {len(run.unmatched)} return(s) skipped: their original receipts "
-                  f"({', '.join(run.unmatched[:3])}{', …' if len(run.unmatched) > 3 else ''}) are not in this run")
+        err.print(i18n.say("note: {n} return(s) skipped: their original receipts ({ids}) are not in this run",
+                           n=len(run.unmatched), ids=', '.join(run.unmatched[:3]) + (', …' if len(run.unmatched) > 3 else '')))
     raise typer.Exit(EXIT_FINDINGS if problems else EXIT_OK)
 
 
@@ -358,11 +367,14 @@ def _print_refunds(refunds: list[dict[str, Any]], settings: Any) -> None:
     for r in refunds:
         parts = [f"{money(r['money'], settings.minor)} {settings.currency}"]
         if r["points_money"]:
-            parts.append(f"{money(r['points_money'], settings.minor)} {settings.currency} as points")
+            parts.append(i18n.say("{amount} {currency} as points", amount=money(r['points_money'], settings.minor),
+                                  currency=settings.currency))
         if r["certificates_money"]:
-            parts.append(f"{money(r['certificates_money'], settings.minor)} {settings.currency} to certificates")
-        whole = "the whole receipt" if r["full"] else "part of the receipt"
-        out.print(f"return {escape(r['return_id'])} of {escape(r['receipt_id'])} ({whole}): {', '.join(parts)}")
+            parts.append(i18n.say("{amount} {currency} to certificates", currency=settings.currency,
+                                  amount=money(r['certificates_money'], settings.minor)))
+        whole = i18n.say("the whole receipt" if r["full"] else "part of the receipt")
+        out.print(i18n.say("return {id} of {receipt} ({whole}): {parts}", id=escape(r['return_id']),
+                           receipt=escape(r['receipt_id']), whole=whole, parts=', '.join(parts)))
 
 
 def _load_budgets(path: Path, engine: Engine, as_json: bool) -> dict[str, int]:
@@ -395,13 +407,15 @@ def _load_budgets(path: Path, engine: Engine, as_json: bool) -> dict[str, int]:
 def _print_outcome(o: dict[str, Any], settings: Any, explain: bool) -> None:
     out.print(outcome_table(o, settings.minor, settings.points_minor))
     for e in o["effects"]:
-        kind = "points" if e["kind"] == "points" else settings.currency
+        kind = "points" if e["kind"] == "points" else _currency_text(settings.currency)
         scale = settings.points_minor if e["kind"] == "points" else settings.minor
-        capped = f" (capped {money(e['capped'], scale)})" if e["capped"] else ""
-        out.print(f"  [green]✓[/] {escape(e['campaign'])}: {money(e['total'], scale)} {kind}{capped}")
+        capped = i18n.say(" (capped {amount})", amount=money(e['capped'], scale)) if e["capped"] else ""
+        amount = f"{money(e['total'], scale)} {kind}" if kind != "points" else \
+            i18n.say("{amount} points", amount=money(e['total'], scale))
+        out.print(f"  [green]✓[/] {escape(i18n.campaign(e['campaign']))}: {amount}{capped}")
     for r in o["rejected"]:
         detail = f" — {r['detail']}" if r.get("detail") else ""
-        out.print(f"  [dim]✗ {escape(r['campaign'])}: {escape(r['reason'])}{escape(detail)}[/]")
+        out.print(f"  [dim]✗ {escape(i18n.campaign(r['campaign']))}: {escape(i18n.say(r['reason']))}{escape(detail)}[/]")
     for hint in o.get("hints") or ():
         out.print(f"  [yellow]?[/] {escape(hint['campaign'])}: {escape(hint['text'])}")
     for line in state_lines(o, settings.minor, settings.points_minor, settings.currency):
@@ -437,16 +451,18 @@ def _print_summary(outcomes: list[dict[str, Any]], settings: Any) -> None:
         cost = money_off * 10**settings.points_minor + points_given * settings.point_value
         return f"{cost * 100 / (total * 10**settings.points_minor):.2f}%"
 
-    table = Table(title=f"{len(outcomes)} receipts, turnover {money(total, settings.minor)} {settings.currency}")
-    table.add_column("campaign")
+    table = Table(title=i18n.say("{receipts} receipts, turnover {turnover} {currency}", receipts=len(outcomes),
+                                 turnover=money(total, settings.minor), currency=_currency_text(settings.currency)))
+    table.add_column(i18n.say("campaign"))
     for col in ("receipts", f"discount, {settings.currency}", "points", "cost share"):
-        table.add_column(col, justify="right")
+        table.add_column(i18n.say(col) if "," not in col else f"{i18n.say('discount')}, {_currency_text(settings.currency)}",
+                         justify="right")
     for name in sorted(per, key=lambda k: (-per[k]["discount"], -per[k]["points"], k)):
         row = per[name]
-        table.add_row(escape(name), str(row["receipts"]), money(row["discount"], settings.minor),
+        table.add_row(escape(i18n.campaign(name)), str(row["receipts"]), money(row["discount"], settings.minor),
                       money(row["points"], settings.points_minor), cost_share(row["discount"], row["points"]))
     table.add_section()
-    table.add_row("all campaigns", str(len(outcomes)), money(discount, settings.minor),
+    table.add_row(i18n.say("all campaigns"), str(len(outcomes)), money(discount, settings.minor),
                   money(points, settings.points_minor), cost_share(discount, points))
     out.print(table)
 
@@ -648,6 +664,7 @@ def _engine_for(path: Path, as_json: bool, trust: Trust = Trust(), max_cost: int
         bundle = load_bundle(data)
     else:
         bundle = _load_bundle_file(path, as_json, trust)
+    i18n.know_titles({c.name: c.title for c in bundle.campaigns})
     try:
         return Engine(bundle, max_cost)
     except LoyaError as exc:
@@ -725,8 +742,9 @@ AssertFileOpt = Annotated[list[Path] | None, typer.Option("--assert-file", help=
 QuarantineOpt = Annotated[Path | None, typer.Option(help="write unusable receipts here (JSONL)")]
 StrictOpt = Annotated[bool, typer.Option(help="stop at the first unusable receipt")]
 LangOpt = Annotated[str | None, typer.Option(
-    "--lang", envvar="LOYA_LANG", help="en or ru: money and numbers in tables and pages written for that "
-                                       "language (needs loyadsl[i18n]); default: plain 1,234.56 RUB")]
+    "--lang", envvar="LOYA_LANG", help="en or ru: diagnostics, messages and report labels in that language, money "
+                                       "and numbers formatted for it (needs loyadsl[i18n]); default: the locale's "
+                                       "language (LANG), else English with plain 1,234.56 RUB")]
 
 
 @app.command()
@@ -836,7 +854,7 @@ def _emit_report(report: dict[str, Any], fmt: ReportFormat, output: Path | None,
     if output is not None or fmt not in (ReportFormat.table, ReportFormat.github):
         for case in _assertion_cases(report, name):
             for d in case.diagnostics:
-                err.print(f"[bold red]error[{d.code}][/]: {escape(d.message)}")
+                err.print(f"[bold red]{i18n.say('error')}[{d.code}][/]: {escape(i18n.message(d.code, d.message))}")
 
 
 def _assertion_cases(report: dict[str, Any], name: str) -> list[Any]:
@@ -1050,9 +1068,12 @@ def test_(
     fmt: Annotated[TestFormat, typer.Option(
         "--format", "-f", help="text for people, json for machines, sarif, junit or github (annotations) for CI")
     ] = TestFormat.text,
+    lang: LangOpt = None,
 ) -> None:
     """Run mechanic tests (docs/testing.md): exit 0 all pass, 1 a failure, 2 a file that cannot be loaded."""
     from loyadsl.mechtest import cli as mechtest
+
+    _use_language(lang, fmt is TestFormat.json)
     try:
         code = mechtest.run(paths, fmt.value, out)
     except LoyaError as exc:
@@ -1113,11 +1134,27 @@ def _check_delta_guards(guards: list[Any], report: dict[str, Any]) -> list[dict[
 # --- authoring (issue 16): --lang ---------------------------------------------------------------------
 
 
-def _use_language(lang: str | None, as_json: bool) -> None:
-    """Format money and numbers of reports for ``lang`` (loyadsl/locale_text.py), or plainly (None)."""
+def _currency_text(code: str) -> str:
+    """How the reader's language writes a currency (``₽`` under --lang ru), the code by default."""
     from loyadsl import locale_text
 
-    if lang is not None and lang not in locale_text.LANGUAGES:
+    return locale_text.currency_symbol(code)
+
+
+def _use_language(lang: str | None, as_json: bool) -> None:
+    """Speak ``lang`` (``loyadsl/i18n``) and format money and numbers for it (``loyadsl/locale_text.py``);
+    without --lang (or LOYA_LANG), the locale's language (LANGUAGE, LC_ALL, LC_MESSAGES, LANG) when it has
+    a catalogue, its numbers plain if Babel is missing; else English and plain numbers, as written."""
+    from loyadsl import locale_text
+
+    if lang is None:
+        lang = i18n.from_environment()
+        i18n.use(lang)
+        with suppress(ModuleNotFoundError):
+            locale_text.use(lang)
+        return
+    i18n.use(lang)
+    if lang not in locale_text.LANGUAGES:
         _fail(f"--lang: {lang!r} is not one of {', '.join(locale_text.LANGUAGES)}", as_json=as_json, diag_code=USAGE)
     try:
         locale_text.use(lang)

@@ -92,6 +92,28 @@ RU = {
     "By channel": "По каналам", "By tier": "По уровням", "By segment": "По сегментам", "Store": "Магазин",
     "Channel": "Канал", "Tier": "Уровень", "Segment": "Сегмент", "Points liability: burn forecast":
     "Обязательства по баллам: прогноз сгорания", "Expires in": "Сгорает в", "Arms": "Группы эксперимента",
+    # the input, triggers, experiments, partners, flags and diff tables (loyadsl/i18n owns the Russian)
+    "Anonymous receipts": "Анонимные чеки", "Anti-fraud flags": "Антифрод-отметки", "Arm": "Группа",
+    "Came back": "Вернулись", "Change": "Изменение", "Change, %": "Изменение, %", "Changed": "Изменилось",
+    "Coupons issued": "Выпущено купонов", "Customer": "Покупатель", "Customers changed": "Покупателей изменилось",
+    "Customers with the largest change": "Покупатели с наибольшим изменением", "Entered": "Вошли",
+    "Experiment": "Эксперимент", "Experiment arms": "Группы эксперимента", "Figure": "Показатель",
+    "Flag": "Отметка", "Messages": "Сообщения", "Net": "Итого", "New": "Новая", "Old": "Старая",
+    "Overall": "В целом", "Partner": "Партнёр", "Partner pays": "Платит партнёр",
+    "Partner settlement": "Расчёты с партнёрами", "Period": "Период", "Points earned": "Заработано баллов",
+    "Points spent": "Потрачено баллов", "Quarantined": "В карантине", "Receipt": "Чек",
+    "Receipts changed": "Чеков изменилось", "Receipts read": "Прочитано чеков",
+    "Receipts with the largest change": "Чеки с наибольшим изменением", "Redeemed": "Погашено",
+    "Returns": "Возвраты", "Revenue / customer": "Выручка / покупатель", "Simulated": "Обработано",
+    "Skipped": "Пропущено", "Status": "Статус", "Trigger": "Триггер", "Trigger chains": "Триггерные цепочки",
+    "We pay": "Платим мы", "Weight": "Вес", "When": "Когда", "Workers": "Процессы",
+    "no assertions": "проверок нет", "no budgets": "бюджетов нет", "no campaigns": "кампаний нет",
+    "no collisions": "пересечений нет", "no collisions in either version": "пересечений нет ни в одной версии",
+    "no customer changed": "ни один покупатель не изменился", "no experiments": "экспериментов нет",
+    "no partners": "партнёров нет", "no points outstanding": "баллов на счетах нет",
+    "no receipt asked for anything": "ни один чек ничего не запрашивал", "no receipt changed": "ни один чек не изменился",
+    "no receipt raised a flag": "ни один чек не получил отметки", "no receipts": "чеков нет",
+    "no triggers": "триггеров нет", "none stated": "не указаны", "none": "нет", "Total": "Итого",
 }
 
 

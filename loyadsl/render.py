@@ -14,11 +14,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from loyadsl import i18n
 from loyadsl.diagnostics import Diagnostic
 from loyadsl.formats import Case, github, junit, sarif
-from loyadsl.runtime.money import minor_text as money  # minor units as exact decimal text
+from loyadsl.locale_text import decimal_text
+from loyadsl.runtime.money import minor_text
 
 CI_FORMATS = ("sarif", "junit", "github")
+
+
+def money(units: int, minor: int) -> str:
+    """Minor units as exact decimal text (``1457.98``), grouped for the reader's language under
+    ``--lang`` (``1 457,98``; ``loyadsl/locale_text.py``)."""
+    return decimal_text(units, minor) or minor_text(units, minor)
 
 
 def display_width(text: str) -> int:
@@ -47,17 +55,18 @@ def visible(text: str) -> str:
 def render_diagnostic(d: Diagnostic, sources: dict[str, str]) -> str:
     """Plain text: ``file:line:col: error[LOY201]: message``, the line, a caret, the hint. Lines are
     the lexer's (split at \\n only); a long line is shown as a window around the caret; whatever
-    comes from the input is made ``visible``."""
+    comes from the input is made ``visible``. Words are the reader's language (``i18n``; English as written)."""
+    d = i18n.localized(d)
     where = f"{d.span}: " if d.span else ""
-    out = [f"{where}{d.severity.value}[{d.code}]: {d.message}"]
+    out = [f"{where}{i18n.say(d.severity.value)}[{d.code}]: {d.message}"]
     if d.span and d.span.file in sources:
         lines = sources[d.span.file].split("\n")
         if 1 <= d.span.line <= len(lines):
             out += _excerpt(lines[d.span.line - 1].rstrip("\r"), d)
     if d.hint:
-        out.append(f"      = hint: {d.hint}")
+        out.append(f"      = {i18n.say('hint')}: {d.hint}")
     for note in d.notes:
-        out.append(f"      = note: {note}")
+        out.append(f"      = {i18n.say('note')}: {note}")
     return "\n".join(visible(line) for line in out)
 
 
@@ -108,9 +117,9 @@ def ci_report(fmt: str, cases: list[Case], name: str) -> str:
 
 
 def outcome_table(outcome: dict[str, Any], minor: int, points_minor: int) -> Table:
-    table = Table(title=f"Receipt {outcome['receipt_id']}", show_lines=False)
+    table = Table(title=i18n.say("Receipt {id}", id=outcome['receipt_id']), show_lines=False)
     for col in ("line", "sku", "amount", "discount", "payable", "points"):
-        table.add_column(col, justify="right" if col not in ("sku",) else "left")
+        table.add_column(i18n.say(col), justify="right" if col not in ("sku",) else "left")
     for line in outcome["lines"]:
         table.add_row(
             str(line["line_no"]),
@@ -123,7 +132,7 @@ def outcome_table(outcome: dict[str, Any], minor: int, points_minor: int) -> Tab
     table.add_section()
     table.add_row(
         "",
-        "total",
+        i18n.say("total"),
         money(outcome["total"], minor),
         money(outcome["discount_total"], minor),
         money(outcome["payable"], minor),
@@ -141,7 +150,7 @@ _QUIET = frozenset({"applied", "receipt", "qualify"})  # bookkeeping: the idempo
 def _day(stamp: str | None) -> str:
     """An ISO time of the state as it is written (UTC): to the minute."""
     if stamp is None:
-        return "never"
+        return i18n.say("never")
     return f"{stamp[:10]} {stamp[11:16]} UTC" if stamp.endswith("+00:00") else stamp
 
 
@@ -152,24 +161,29 @@ def _change_text(c: dict[str, Any], minor: int, points_minor: int) -> str | None
         return None
     if op == "lot":
         if c["points"] > 0:
-            return (f"+{pts(c['points'])} points to {c['account']}, active from {_day(c.get('active_from'))}, "
-                    f"expire {_day(c.get('expires'))} ({c.get('campaign') or c.get('lot')})")
-        return f"{pts(c['points'])} points of lot {c['lot']} in {c['account']}"
+            return i18n.say("+{points} points to {account}, active from {start}, expire {end} ({source})",
+                            points=pts(c['points']), account=c['account'], start=_day(c.get('active_from')),
+                            end=_day(c.get('expires')), source=c.get('campaign') or c.get('lot'))
+        return i18n.say("{points} points of lot {lot} in {account}", points=pts(c['points']), lot=c['lot'],
+                        account=c['account'])
     if op == "take":
-        return f"−{pts(c['points'])} points from {c['account']} ({c.get('reason', 'taken')}, lot {c.get('lot', '-')})"
+        return i18n.say("−{points} points from {account} ({reason}, lot {lot})", points=pts(c['points']),
+                        account=c['account'], reason=c.get('reason', 'taken'), lot=c.get('lot', '-'))
     if op == "counter":
         return f"{c['name']} {int(c['delta']):+d} ({c.get('reason', '')})"
     if op == "coupon_issue":
-        return f"coupon issued: {c['code']} ({c['series']}), valid {_day(c.get('valid_from'))} .. {_day(c.get('valid_to'))}"
+        return i18n.say("coupon issued: {code} ({series}), valid {start} .. {end}", code=c['code'],
+                        series=c['series'], start=_day(c.get('valid_from')), end=_day(c.get('valid_to')))
     if op == "coupon_use":
-        return f"coupon used: {c['code']} ({c['series']}) by {c.get('campaign', '-')}"
+        return i18n.say("coupon used: {code} ({series}) by {campaign}", code=c['code'], series=c['series'],
+                        campaign=c.get('campaign', '-'))
     if op == "coupon_expire":
-        return f"coupon expired: {c['code']} ({c.get('series', '-')})"
+        return i18n.say("coupon expired: {code} ({series})", code=c['code'], series=c.get('series', '-'))
     if op == "usage":
-        return f"{c['campaign']} uses its limit ({c['period']})"
+        return i18n.say("{campaign} uses its limit ({period})", campaign=c['campaign'], period=c['period'])
     if op == "budget":
         amount = money(c["delta"], minor) if c.get("kind") == "money" else pts(c["delta"])
-        return f"{c['campaign']} spends {amount} of its budget"
+        return i18n.say("{campaign} spends {amount} of its budget", campaign=c['campaign'], amount=amount)
     rest = ", ".join(f"{k} {v}" for k, v in c.items() if k not in ("op", "receipt", "lines"))
     return f"{op}: {rest}"
 
@@ -182,15 +196,17 @@ def state_lines(o: dict[str, Any], minor: int, points_minor: int, currency: str)
     out: list[str] = []
     pay = o.get("payment") or {}
     if pay.get("points") or pay.get("certificates_money"):
-        out.append(f"payment: {money(pay.get('points', 0), points_minor)} points pay "
-                   f"{money(pay.get('points_money', 0), minor)} {currency}, certificates "
-                   f"{money(pay.get('certificates_money', 0), minor)} {currency}; to pay "
-                   f"{money(pay.get('to_pay', 0), minor)} {currency}")
+        out.append(i18n.say("payment: {points} points pay {points_money} {currency}, certificates "
+                            "{certificates} {currency}; to pay {to_pay} {currency}",
+                            points=money(pay.get('points', 0), points_minor),
+                            points_money=money(pay.get('points_money', 0), minor), currency=currency,
+                            certificates=money(pay.get('certificates_money', 0), minor),
+                            to_pay=money(pay.get('to_pay', 0), minor)))
     out += [text for c in o["changes"] if (text := _change_text(c, minor, points_minor)) is not None]
     for e in o.get("events") or ():
         if e.get("event") != "coupon_issued":  # said by its change
             out.append(f"event {e['event']}: " + ", ".join(f"{k} {v}" for k, v in e.items() if k != "event"))
     for entry in o.get("coupons") or ():
         reason = f" ({entry['reason']})" if entry.get("reason") else ""
-        out.append(f"coupon {entry['code']}: {entry['status']}{reason}")
+        out.append(i18n.say("coupon {code}: {status}", code=entry['code'], status=i18n.say(entry['status'])) + reason)
     return out

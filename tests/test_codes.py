@@ -26,8 +26,8 @@ INDEX_ROW = re.compile(r"^\| (LOY\d{3}) \| (.+) \| \[(LOY\d{3})\.md\]\((LOY\d{3}
 def _used() -> dict[str, list[str]]:
     used: dict[str, list[str]] = {}
     for path in SOURCES:
-        if path == REGISTRY or path.is_symlink() or any(p.is_symlink() for p in path.parents if p != ROOT):
-            continue  # loyadsl/runtime and loyadsl/cli.py are links to the files read below
+        if path == REGISTRY or path.parent.name == "i18n" or path.is_symlink() or any(p.is_symlink() for p in path.parents if p != ROOT):
+            continue  # loyadsl/runtime and loyadsl/cli.py are links to the files read below; i18n translates the registry
         for code in CODE.findall(path.read_text(encoding="utf-8")):
             used.setdefault(code, []).append(str(path.relative_to(ROOT)))
     return used

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from rich.console import Console
 from rich.markup import escape
 
+from loyadsl import i18n
 from loyadsl.formats import Case
 from loyadsl.mechtest.runner import FileResult
 from loyadsl.render import ci_report, print_diagnostics
@@ -55,11 +56,12 @@ def print_text(out: Console, results: Sequence[FileResult]) -> None:
             print_diagnostics(out, r.errors, sources)
             continue
         failed = [c for c in r.cases if c.failed]
-        mark = "[bold red]FAIL[/]" if failed else "[green]ok[/]"
-        out.print(f"{mark} {escape(r.display)}: {len(r.cases) - len(failed)}/{len(r.cases)} cases pass")
+        line = "[bold red]FAIL[/] {path}: {passed}/{cases} cases pass" if failed else \
+            "[green]ok[/] {path}: {passed}/{cases} cases pass"
+        out.print(i18n.say(line, path=escape(r.display), passed=len(r.cases) - len(failed), cases=len(r.cases)))
         for c in failed:
             out.print(f"  [red]✗[/] {escape(c.name)}")
             print_diagnostics(out, c.diagnostics, sources)
     n = counts(results)
-    out.print(f"{n['passed']} passed, {n['failed']} failed, {n['errors']} files not loaded "
-              f"({n['files']} files, {n['cases']} cases)")
+    out.print(i18n.say("{passed} passed, {failed} failed, {errors} files not loaded ({files} files, {cases} cases)",
+                       **n))

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from loyadsl import locale_text
+from loyadsl import i18n, locale_text
 from loyadsl.render import display_width
 
 # ------------------------------------------------------------------------------------------ numbers
@@ -313,7 +313,7 @@ def campaign_grid(report: Mapping[str, Any]) -> Grid:
     rows.sort(key=lambda c: (-num(c, "cost"), str(c.get("name", ""))))
     for c in rows:
         grid.rows.append(_cells(
-            str(c.get("name", "")), str(c.get("group") or ""), count_text(num(c, "receipts")),
+            i18n.campaign(str(c.get("name", ""))), str(c.get("group") or ""), count_text(num(c, "receipts")),
             count_text(num(c, "participants")), u.money(num(c, "turnover")), u.money(num(c, "discount")),
             u.points(num(c, "points_accrued")), u.money(num(c, "cost")), ppm_text(num(c, "cost_share_ppm")),
             decimal_text(str(c["return_on_cost"])) if c.get("return_on_cost") else "—",
@@ -760,27 +760,28 @@ def _figure_table(title: str, figures: Sequence[Figure]) -> Table:
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("note", style="dim")
     for f in figures:
-        table.add_row(Text(locale_text.label(f.label)), _text(f.value, f.tone), Text(f.note))
+        table.add_row(Text(locale_text.label(f.label)), _text(f.value, f.tone), Text(i18n.note(f.note)))
     return table
 
 
 def _localised(grid: Grid) -> Grid:
     """The grid's title and headers in the report's language (``--lang``), its cells as they are."""
     label = locale_text.label
-    return dataclasses.replace(grid, title=label(grid.title), columns=[(label(h), n) for h, n in grid.columns])
+    return dataclasses.replace(grid, title=label(grid.title), columns=[(label(h), n) for h, n in grid.columns],
+                               empty=label(grid.empty))
 
 
 def render_report(report: Mapping[str, Any], console: Console) -> None:
     """A simulation report on the terminal: headline, input accounting, campaigns, collisions, budgets, assertions."""
     programme = report.get("programme") or {}
     i = report.get("input") or {}
-    console.print(Text.assemble(("Simulation: ", "bold"), (programme_title(programme), "bold cyan"),
+    console.print(Text.assemble((i18n.say("Simulation: "), "bold"), (programme_title(programme), "bold cyan"),
                                 (f"  {short_digest(programme.get('digest'))}", "dim")))
-    console.print(Text(f"{period_text(i)}; "
-                       f"{num(i, 'customers'):,} customers, {num(i, 'returns'):,} returns, "
-                       f"{num(i, 'workers')} workers ({i.get('backend') or '—'})", style="dim"))
+    console.print(Text(i18n.note(f"{period_text(i)}; "
+                                 f"{num(i, 'customers'):,} customers, {num(i, 'returns'):,} returns, "
+                                 f"{num(i, 'workers')} workers ({i.get('backend') or '—'})"), style="dim"))
     accounting, adds_up = input_accounting(report)
-    console.print(Text(accounting, style="" if adds_up else "bold red"))
+    console.print(Text(i18n.note(accounting), style="" if adds_up else "bold red"))
     for warning in attribute_warnings(report):
         console.print(Text(warning, style="bold yellow"))
     console.print()
@@ -791,7 +792,7 @@ def render_report(report: Mapping[str, Any], console: Console) -> None:
     passed, failed = assertion_summary(report)
     if passed or failed:
         style = "bold red" if failed else "bold green"
-        console.print(Text(f"assertions: {passed} passed, {failed} failed", style=style))
+        console.print(Text(i18n.note(f"assertions: {passed} passed, {failed} failed"), style=style))
 
 
 def render_diff(diff: Mapping[str, Any], console: Console) -> None:

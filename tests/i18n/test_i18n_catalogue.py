@@ -1,0 +1,83 @@
+"""The Russian catalogue: every registered code has a Russian title; each message template is well
+formed; and which codes have their messages translated (the rest show the Russian title before the
+English message), printed with ``pytest -s`` as a figure for the maintainers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from loyadsl import i18n
+from loyadsl.i18n.ru_cli import CLI
+from loyadsl.i18n.ru_messages import ROWS, catalogue
+from loyadsl.i18n.ru_titles import TITLES
+from loyadsl.i18n.templates import Template
+from loyadsl.runtime.codes import CODES
+
+CYRILLIC = re.compile(r"[а-яё]", re.I)
+FIELD = re.compile(r"\{([a-z_]+)(?:\|word)?\}")
+
+
+@pytest.fixture(autouse=True)
+def _english_after() -> Iterator[None]:
+    yield
+    i18n.use(None)
+
+
+def test_every_code_has_a_russian_title() -> None:
+    missing = sorted(set(CODES) - set(TITLES))
+    assert not missing, f"codes without a Russian title in loyadsl/i18n/ru_titles.py: {missing}"
+    assert not sorted(set(TITLES) - set(CODES)), "titles of codes that runtime/codes.py does not register"
+    assert all(CYRILLIC.search(text) for text in TITLES.values())
+
+
+@pytest.mark.parametrize(("code", "en", "ru"), ROWS, ids=[f"{c or 'hint'}:{e[:30]}" for c, e, _ in ROWS])
+def test_templates_are_well_formed(code: str, en: str, ru: str) -> None:
+    assert code == "" or code in CODES
+    assert set(FIELD.findall(ru)) == Template(code, en, ru).names, "the same parameters on both sides"
+    assert CYRILLIC.search(ru)
+
+
+def test_a_template_recovers_its_parameters_and_translates_words() -> None:
+    i18n.use("ru")
+    assert i18n.message("LOY205", "list `vip` is declared twice") == "список `vip` объявлено дважды"
+    assert i18n.message("LOY201", "unknown group `promos`") == "неизвестная группа `promos`"
+    assert i18n.phrase("did you mean `promo`?") == "возможно, имелось в виду `promo`?"
+
+
+def test_a_message_without_a_template_shows_the_russian_title_first() -> None:
+    i18n.use("ru")
+    assert i18n.message("LOY999", "boom") == "внутренняя ошибка: дефект loyadsl — boom"
+    i18n.use(None)
+    assert i18n.message("LOY999", "boom") == "boom"
+
+
+def test_english_is_the_text_as_written() -> None:
+    assert i18n.current() is None
+    assert i18n.say("[green]ok[/] {path}: programme “{name}”, {campaigns} campaigns in {groups} groups",
+                    path="a", name="b", campaigns=1, groups=2) == "[green]ok[/] a: programme “b”, 1 campaigns in 2 groups"
+
+
+def test_cli_lines_keep_their_parameters() -> None:
+    for en, ru in CLI.items():
+        assert set(FIELD.findall(en)) == set(FIELD.findall(ru)), en
+
+
+@pytest.mark.parametrize(("environ", "language"), [
+    ({"LANG": "ru_RU.UTF-8"}, "ru"), ({"LANG": "C.UTF-8"}, None), ({"LANG": "en_GB.UTF-8"}, None),
+    ({"LANGUAGE": "ru:en", "LANG": "en_US.UTF-8"}, "ru"), ({"LC_ALL": "de_DE", "LANG": "ru_RU"}, None),
+    ({"LC_MESSAGES": "ru_RU@latin"}, "ru"), ({}, None),
+])
+def test_the_language_of_the_locale(environ: dict[str, str], language: str | None) -> None:
+    assert i18n.from_environment(environ) == language
+
+
+def test_coverage_figures() -> None:
+    """Codes with Russian text: all (titles); codes with translated messages: printed."""
+    templated = catalogue().codes()
+    print(f"\nRussian titles: {len(set(TITLES) & set(CODES))}/{len(CODES)} codes; "
+          f"message templates: {len(templated)} codes, {len(ROWS)} templates; CLI lines: {len(CLI)}")
+    print("codes with message templates:", ", ".join(sorted(templated)))
+    assert templated <= set(CODES)
