@@ -150,7 +150,7 @@ def main() -> None:
     try:
         for backend in args.backends.split(","):
             if backend == "postgres":
-                from conftest import Postgres
+                from srv_support import Postgres
                 cluster = Postgres()
                 db = cluster.new_database()
             else:
