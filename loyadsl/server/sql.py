@@ -45,6 +45,12 @@ MIGRATIONS: list[list[str]] = [
         "CREATE TABLE bundles (version {serial}, sha256 TEXT NOT NULL, data {blob} NOT NULL, uploaded BIGINT NOT NULL)",
         "CREATE TABLE api_keys (hash TEXT PRIMARY KEY, scope TEXT NOT NULL, store TEXT)",
     ],
+    [  # 2: anonymous receipts are kept too (customer NULL), with the return record of their returns
+        "CREATE TABLE outcomes_2 (receipt_id TEXT PRIMARY KEY, customer TEXT, outcome TEXT NOT NULL, record TEXT)",
+        "INSERT INTO outcomes_2 (receipt_id, customer, outcome) SELECT receipt_id, customer, outcome FROM outcomes",
+        "DROP TABLE outcomes",
+        "ALTER TABLE outcomes_2 RENAME TO outcomes",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -103,13 +109,21 @@ class SqlTx(Tx):
         self._run("INSERT INTO answers (key, body_hash, status, response) VALUES (?, ?, ?, ?)",
                   key, body_hash, status, dumps(response))
 
-    def outcome(self, receipt_id: str) -> tuple[str, dict[str, Any]] | None:
-        row = self._one("SELECT customer, outcome FROM outcomes WHERE receipt_id = ?", receipt_id)
+    def outcome(self, receipt_id: str, lock: bool = False) -> tuple[str | None, dict[str, Any]] | None:
+        row = self._one("SELECT customer, outcome FROM outcomes WHERE receipt_id = ?" + (self.d.for_update if lock else ""),
+                        receipt_id)
         return None if row is None else (row[0], json.loads(row[1]))
 
-    def put_outcome(self, receipt_id: str, customer_id: str, outcome: dict[str, Any]) -> None:
+    def put_outcome(self, receipt_id: str, customer_id: str | None, outcome: dict[str, Any]) -> None:
         self._run("INSERT INTO outcomes (receipt_id, customer, outcome) VALUES (?, ?, ?)",
                   receipt_id, customer_id, dumps(outcome))
+
+    def return_record(self, receipt_id: str) -> dict[str, Any] | None:
+        row = self._one("SELECT record FROM outcomes WHERE receipt_id = ?", receipt_id)
+        return None if row is None or row[0] is None else json.loads(row[0])
+
+    def put_return_record(self, receipt_id: str, record: dict[str, Any]) -> None:
+        self._run("UPDATE outcomes SET record = ? WHERE receipt_id = ?", dumps(record), receipt_id)
 
     def session(self, receipt_id: str) -> Session | None:
         row = self._one("SELECT receipt_id, customer, body_hash, summary, held, expires, status FROM sessions "
