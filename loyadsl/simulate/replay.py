@@ -36,6 +36,7 @@ from loyadsl.runtime.state import (
     working_copy,
 )
 from loyadsl.simulate import flags, settle
+from loyadsl.simulate.anonymous_returns import AnonymousReturns
 from loyadsl.simulate.errors import Problem, Skipped
 from loyadsl.simulate.partition import unpack
 from loyadsl.simulate.report import Cutoff, Tally, line_attributes
@@ -93,6 +94,7 @@ class PartitionReplay:
         self._household: str | None = None
         self._members: dict[str, _Member] = {}
         self._shared: dict[str, SharedAccount] = {}  # shared account id -> the one object members hold
+        self.anonymous = AnonymousReturns(engine)  # anonymous receipts a return may refer to
         self._lot_campaign: dict[str, str] = {}  # lot id -> the campaign that made it (household-wide)
         self.chains = ChainReplay(engine, self.tally.triggers) if b.triggers else None  # docs/triggers.md
 
@@ -165,6 +167,8 @@ class PartitionReplay:
             member.purchases += 1
             if self.returned_ids is None or receipt.receipt_id in self.returned_ids:
                 member.outcomes[receipt.receipt_id] = outcome
+        else:
+            self.anonymous.keep(outcome, self.returned_ids)
 
     def _budgets(self, receipt: Receipt) -> dict[str, int] | None:
         """What exhausted budgets have left for this receipt: all of them before the receipt that
@@ -492,6 +496,10 @@ class PartitionReplay:
     def _return(self, data: dict[str, Any], member: _Member | None) -> None:
         of = str(data["return_of"])
         original = member.outcomes.get(of) if member is not None else None
+        if original is None and member is None and (anonymous := self.anonymous.give_back(data)) is not None:
+            self.tally.totals["returns"] += 1
+            self.tally.totals["refunded"] += anonymous.money
+            return
         if original is None:
             if of in self.refused:
                 raise Skipped(f"return of receipt {of!r}, which is quarantined")
