@@ -153,6 +153,7 @@ class Processor:
         holds = receipt.customer_id is not None and receipt.redeem is not None
 
         def work(tx: Tx) -> dict[str, Any]:
+            tx.prefetch(receipt.customer_id, holds, None, receipt.receipt_id, self._others(receipt))
             session = tx.session(receipt.receipt_id)
             if session is not None and session.status != "open":
                 raise Problem(CLOSED, f"receipt {receipt.receipt_id!r} is {session.status} already", "receipt_id")
@@ -177,6 +178,7 @@ class Processor:
         digest, rid = body_hash(data), receipt.receipt_id
 
         def work(tx: Tx) -> Stored:
+            tx.prefetch(receipt.customer_id, True, "confirm:" + rid, rid, self._others(receipt))
             stored = _replay(tx, "confirm:" + rid, digest, "receipt_id")
             if stored is not None:
                 return stored
@@ -281,6 +283,12 @@ class Processor:
             return answer
 
         return self._run(True, work)
+
+    def _others(self, receipt: Receipt) -> tuple[str, int, str] | None:
+        """What ``_within_holds`` will ask: the points the customer's other sessions hold."""
+        if receipt.customer_id is None or receipt.redeem is None:
+            return None
+        return receipt.customer_id, int(self.clock()), receipt.receipt_id
 
     def _state(self, tx: Tx, engine: Engine, customer: str | None, lock: bool) -> CustomerState | None:
         if customer is None:

@@ -64,6 +64,15 @@ class Key(NamedTuple):
 class Tx(ABC):
     """One transaction's reads and writes."""
 
+    @abstractmethod
+    def prefetch(self, customer: str | None = None, lock: bool = False, answer: str | None = None,
+                 session: str | None = None, held: tuple[str, int, str] | None = None) -> None:
+        """Ask now, together, for what the request will read first: the ``customer`` (``lock``: its
+        row first, so the other reads see what a confirm that held it committed), the stored
+        ``answer``, the ``session``, points ``held`` (customer, now, besides), the bundle version and
+        the budgets. A store that can (PostgreSQL: one round trip in pipeline mode) answers the later
+        calls from what came back."""
+
     # customers
     @abstractmethod
     def customer(self, customer_id: str, lock: bool = False) -> dict[str, Any] | None: ...
