@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,8 @@ class Conn:
 async def phase(port: int, key: str, path: str, clients: int, seconds: float, limit: int, run: str) -> dict[str, Any]:
     results: list[tuple[int, float, float, float]] = []
     counter = iter(range(limit))
+
+    bodies = [_receipt(n, run) for n in range(limit)]  # made before the clock starts: not the client's load
     deadline = time.perf_counter() + seconds
 
     async def till() -> None:
@@ -92,17 +96,21 @@ async def phase(port: int, key: str, path: str, clients: int, seconds: float, li
         for n in counter:
             if time.perf_counter() > deadline:
                 return
-            results.append(await conn.post(path, _receipt(n, run)))
+            results.append(await conn.post(path, bodies[n]))
 
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     await asyncio.gather(*(till() for _ in range(clients)))
     elapsed = time.perf_counter() - start
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    client_cpu = (used.ru_utime - cpu.ru_utime + used.ru_stime - cpu.ru_stime) / elapsed
     latencies = sorted(r[1] for r in results)
     ok = sum(1 for r in results if r[0] == 200)
     total, evaluating, working = sum(latencies), sum(r[2] for r in results), sum(r[3] for r in results)
     return {"requests": len(results), "ok": ok, "per_s": len(results) / elapsed,
             "p50_ms": latencies[len(latencies) // 2] * 1000, "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
-            "http": (total - working) / total, "eval": evaluating / total, "db": (working - evaluating) / total}
+            "http": (total - working) / total, "eval": evaluating / total, "db": (working - evaluating) / total,
+            "client_cpu": client_cpu, "statuses": sorted(Counter(r[0] for r in results).items())}
 
 
 def serve(bundle: Path, db: str, workers: int) -> tuple[subprocess.Popen[bytes], int, str]:
@@ -146,7 +154,8 @@ def main() -> None:
     cluster = None
     print(f"loya serve, {args.workers} workers, {args.clients} clients, {os.cpu_count()} cores, phases of at most "
           f"{args.seconds:g} s / {args.requests} requests; 8-line receipts paying 50 points")
-    print(f"{'backend':<10} {'phase':<10} {'req/s':>8} {'ok':>7} {'p50 ms':>8} {'p99 ms':>8}   share: http / eval / db+state")
+    print(f"{'backend':<10} {'phase':<10} {'req/s':>8} {'ok':>7} {'p50 ms':>8} {'p99 ms':>8}   share: http / eval / db+state"
+          "   client CPU (cores)")
     try:
         for backend in args.backends.split(","):
             if backend == "postgres":
@@ -157,10 +166,14 @@ def main() -> None:
                 db = f"sqlite:///{work / 'bench.db'}"
             process, port, key = serve(bundle, db, args.workers)
             try:
+                # warm-up, not measured: each worker loads the bundle, opens its connections, prepares statements
+                asyncio.run(phase(port, key, "/v1/confirm", args.clients, 1.0, 1000, f"{backend}-warm"))
                 for name, path in (("calculate", "/v1/calculate"), ("confirm", "/v1/confirm")):
                     r = asyncio.run(phase(port, key, path, args.clients, args.seconds, args.requests, f"{backend}-{name}"))
                     print(f"{backend:<10} {name:<10} {r['per_s']:>8.0f} {r['ok']:>7} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
-                          f"   {r['http']:.1%} / {r['eval']:.1%} / {r['db']:.1%}")
+                          f"   {r['http']:.1%} / {r['eval']:.1%} / {r['db']:.1%}   {r['client_cpu']:.2f}")
+                    if r["ok"] != r["requests"]:
+                        print(f"{'':<21} statuses: {r['statuses']}")
             finally:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=30)

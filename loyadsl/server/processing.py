@@ -115,6 +115,12 @@ class Processor:
     def current_engine(self) -> Engine:
         return self._run(False, self.engine)[1]
 
+    def known_key(self, token: str | None) -> Key | None:
+        """The key of ``token`` when it was found in the database lately (no database call: the event
+        loop may ask)."""
+        cached = self._keys.get(hash_key(token)) if token else None
+        return cached[0] if cached is not None and cached[1] > time.monotonic() else None
+
     def authenticate(self, token: str | None) -> Key:
         if not token:
             raise Problem(NO_KEY, "send the API key as `Authorization: Bearer KEY`")
