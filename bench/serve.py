@@ -90,7 +90,7 @@ class Conn:
 
 
 async def phase(port: int, key: str, path: str, clients: int, seconds: float, limit: int, run: str,
-                rate: float = 0) -> dict[str, Any]:
+                rate: float = 0, roots: tuple[int, int] = (0, 0)) -> dict[str, Any]:
     """Closed loop (``rate`` 0: each client sends its next request when the last is answered, so latency
     is clients / throughput), or open loop: request n is due at start + n / ``rate`` on the first free
     client, and its latency counts from then (a request that waited for a client waited in a queue)."""
@@ -111,9 +111,11 @@ async def phase(port: int, key: str, path: str, clients: int, seconds: float, li
             results.append(await conn.post(path, bodies[n], due))
 
     cpu = resource.getrusage(resource.RUSAGE_SELF)
+    server_cpu, db_cpu = tree_cpu(roots[0]), tree_cpu(roots[1])
     await asyncio.gather(*(till() for _ in range(clients)))
     elapsed = time.perf_counter() - start
     used = resource.getrusage(resource.RUSAGE_SELF)
+    server_cpu, db_cpu = tree_cpu(roots[0]) - server_cpu, tree_cpu(roots[1]) - db_cpu
     client_cpu = (used.ru_utime - cpu.ru_utime + used.ru_stime - cpu.ru_stime) / elapsed
     latencies = sorted(r[1] for r in results)
     ok = sum(1 for r in results if r[0] == 200)
@@ -121,7 +123,28 @@ async def phase(port: int, key: str, path: str, clients: int, seconds: float, li
     return {"requests": len(results), "ok": ok, "per_s": len(results) / elapsed,
             "p50_ms": latencies[len(latencies) // 2] * 1000, "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
             "http": (total - working) / total, "eval": evaluating / total, "db": (working - evaluating) / total,
-            "client_cpu": client_cpu, "statuses": sorted(Counter(r[0] for r in results).items())}
+            "client_cpu": client_cpu, "server_ms": 1000 * server_cpu / max(1, len(results)),
+            "db_ms": 1000 * db_cpu / max(1, len(results)), "statuses": sorted(Counter(r[0] for r in results).items())}
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by process ``root`` and its live descendants (Linux /proc): the server's
+    workers, or PostgreSQL's backends. Unlike throughput, CPU per request hardly depends on what else
+    the shared machine runs."""
+    if not root:
+        return 0.0
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, CPU seconds)
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            rest = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        # its own time and its reaped children's (PostgreSQL backends of closed connections)
+        stats[int(entry)] = int(rest[1]), sum(map(int, rest[11:15])) / os.sysconf("SC_CLK_TCK")
+    tree = {root}
+    while grown := {pid for pid, (parent, _) in stats.items() if parent in tree and pid not in tree}:
+        tree |= grown
+    return sum(stats[pid][1] for pid in tree if pid in stats)
 
 
 def serve(bundle: Path, db: str, workers: int) -> tuple[subprocess.Popen[bytes], int, str]:
@@ -167,7 +190,7 @@ def main() -> None:
     print(f"loya serve, {args.workers} workers, {args.clients} clients, {os.cpu_count()} cores, phases of at most "
           f"{args.seconds:g} s / {args.requests} requests; 8-line receipts paying 50 points")
     print(f"{'backend':<10} {'phase':<16} {'req/s':>8} {'ok':>7} {'p50 ms':>8} {'p99 ms':>8}   share: http / eval / db+state"
-          "   client CPU (cores)")
+          "   client CPU (cores)   CPU ms/request: server / database")
     try:
         for backend in args.backends.split(","):
             if backend == "postgres":
@@ -177,16 +200,18 @@ def main() -> None:
             else:
                 db = f"sqlite:///{work / 'bench.db'}"
             process, port, key = serve(bundle, db, args.workers)
+            postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0]) if backend == "postgres" else 0
             try:
                 # warm-up, not measured: each worker loads the bundle, opens its connections, prepares statements
                 asyncio.run(phase(port, key, "/v1/confirm", args.clients, 1.0, 1000, f"{backend}-warm"))
                 for (name, path), rate in itertools.product((("calculate", "/v1/calculate"), ("confirm", "/v1/confirm")),
                                                             map(float, args.rates.split(","))):
                     r = asyncio.run(phase(port, key, path, args.clients, args.seconds, args.requests,
-                                          f"{backend}-{name}-{rate:g}", rate))
+                                          f"{backend}-{name}-{rate:g}", rate, (process.pid, postmaster)))
                     label = name if not rate else f"{name}@{rate:g}/s"
                     print(f"{backend:<10} {label:<16} {r['per_s']:>8.0f} {r['ok']:>7} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
-                          f"   {r['http']:.1%} / {r['eval']:.1%} / {r['db']:.1%}   {r['client_cpu']:.2f}")
+                          f"   {r['http']:.1%} / {r['eval']:.1%} / {r['db']:.1%}   {r['client_cpu']:>6.2f}"
+                          f"   {r['server_ms']:>6.2f} / {r['db_ms']:.2f}")
                     if r["ok"] != r["requests"]:
                         print(f"{'':<27} statuses: {r['statuses']}")
             finally:
