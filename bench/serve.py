@@ -1,12 +1,15 @@
 """`loya serve` under load over loopback: calculate and confirm throughput and latency (p50, p99), and
 where a request's time goes (HTTP, the engine, the database and state), for SQLite and PostgreSQL.
 
-    python bench/serve.py [--seconds 5] [--clients 64] [--workers 2] [--backends sqlite,postgres]
+    python bench/serve.py [--seconds 5] [--clients 64] [--workers 2] [--backends sqlite,postgres] [--rates 0,200]
 
-Bounded: each phase runs at most ``--seconds`` and ``--requests``. The load generator is a small
-asyncio HTTP/1.1 client on keep-alive connections (one per simulated till), in this process; the
-server is `loya serve` with ``--workers`` uvicorn processes. On a 2-core machine the generator takes
-CPU from the server, so figures are a lower bound. PostgreSQL is started in a temp dir as the tests
+Bounded: each phase runs at most ``--seconds`` and ``--requests`` (after an unmeasured second of
+warm-up). The load generator is a small asyncio HTTP/1.1 client on raw keep-alive connections (one per
+simulated till) in this process, apart from the server's; its CPU is printed (cores busy). The server
+is `loya serve` with ``--workers`` uvicorn processes. On a 2-core machine the generator takes CPU from
+the server, so figures are a lower bound. ``--rates``: 0 is a closed loop (every client sends again as
+soon as it is answered: the throughput; latency is then clients / throughput by Little's law); a rate
+is an open loop offering that many requests/s, whose latency counts from when each request was due. PostgreSQL is started in a temp dir as the tests
 start it (tests/server/conftest.py), with fsync off: the figures measure the server, not the disk.
 Time shares come from the server's ``Server-Timing`` header: ``eval`` (Engine.evaluate), ``work``
 (the whole request in the processor: database, state JSON, evaluation); HTTP = latency - work.
@@ -16,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -25,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +68,14 @@ class Conn:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post(self, path: str, body: bytes) -> tuple[int, float, float, float]:
+    async def post(self, path: str, body: bytes, due: float | None = None) -> tuple[int, float, float, float]:
+        """Send one request; its latency counts from ``due`` (when an open-loop schedule wanted it sent)."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
         head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.key}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
-        start = time.perf_counter()
+        start = time.perf_counter() if due is None else due
         self.writer.write(head + body)
         status_line = await self.reader.readline()
         headers: dict[str, str] = {}
@@ -82,27 +89,62 @@ class Conn:
         return int(status_line.split()[1]), latency, float(timing["eval"]) / 1000, float(timing["work"]) / 1000
 
 
-async def phase(port: int, key: str, path: str, clients: int, seconds: float, limit: int, run: str) -> dict[str, Any]:
+async def phase(port: int, key: str, path: str, clients: int, seconds: float, limit: int, run: str,
+                rate: float = 0, roots: tuple[int, int] = (0, 0)) -> dict[str, Any]:
+    """Closed loop (``rate`` 0: each client sends its next request when the last is answered, so latency
+    is clients / throughput), or open loop: request n is due at start + n / ``rate`` on the first free
+    client, and its latency counts from then (a request that waited for a client waited in a queue)."""
     results: list[tuple[int, float, float, float]] = []
     counter = iter(range(limit))
-    deadline = time.perf_counter() + seconds
+    bodies = [_receipt(n, run) for n in range(limit)]  # made before the clock starts: not the client's load
+    start = time.perf_counter()
+    deadline = start + seconds
 
     async def till() -> None:
         conn = Conn(port, key)
         for n in counter:
-            if time.perf_counter() > deadline:
+            due = start + n / rate if rate else None
+            if (due or time.perf_counter()) > deadline:
                 return
-            results.append(await conn.post(path, _receipt(n, run)))
+            if due is not None and due > time.perf_counter():
+                await asyncio.sleep(due - time.perf_counter())
+            results.append(await conn.post(path, bodies[n], due))
 
-    start = time.perf_counter()
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    server_cpu, db_cpu = tree_cpu(roots[0]), tree_cpu(roots[1])
     await asyncio.gather(*(till() for _ in range(clients)))
     elapsed = time.perf_counter() - start
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    server_cpu, db_cpu = tree_cpu(roots[0]) - server_cpu, tree_cpu(roots[1]) - db_cpu
+    client_cpu = (used.ru_utime - cpu.ru_utime + used.ru_stime - cpu.ru_stime) / elapsed
     latencies = sorted(r[1] for r in results)
     ok = sum(1 for r in results if r[0] == 200)
     total, evaluating, working = sum(latencies), sum(r[2] for r in results), sum(r[3] for r in results)
     return {"requests": len(results), "ok": ok, "per_s": len(results) / elapsed,
             "p50_ms": latencies[len(latencies) // 2] * 1000, "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
-            "http": (total - working) / total, "eval": evaluating / total, "db": (working - evaluating) / total}
+            "http": (total - working) / total, "eval": evaluating / total, "db": (working - evaluating) / total,
+            "client_cpu": client_cpu, "server_ms": 1000 * server_cpu / max(1, len(results)),
+            "db_ms": 1000 * db_cpu / max(1, len(results)), "statuses": sorted(Counter(r[0] for r in results).items())}
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by process ``root`` and its live descendants (Linux /proc): the server's
+    workers, or PostgreSQL's backends. Unlike throughput, CPU per request hardly depends on what else
+    the shared machine runs."""
+    if not root:
+        return 0.0
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, CPU seconds)
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            rest = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        # its own time and its reaped children's (PostgreSQL backends of closed connections)
+        stats[int(entry)] = int(rest[1]), sum(map(int, rest[11:15])) / os.sysconf("SC_CLK_TCK")
+    tree = {root}
+    while grown := {pid for pid, (parent, _) in stats.items() if parent in tree and pid not in tree}:
+        tree |= grown
+    return sum(stats[pid][1] for pid in tree if pid in stats)
 
 
 def serve(bundle: Path, db: str, workers: int) -> tuple[subprocess.Popen[bytes], int, str]:
@@ -135,6 +177,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--rates", default="0", help="offered requests/s, comma-separated (0: closed loop)")
     args = parser.parse_args()
 
     from loyadsl.api import compile_file
@@ -146,21 +189,31 @@ def main() -> None:
     cluster = None
     print(f"loya serve, {args.workers} workers, {args.clients} clients, {os.cpu_count()} cores, phases of at most "
           f"{args.seconds:g} s / {args.requests} requests; 8-line receipts paying 50 points")
-    print(f"{'backend':<10} {'phase':<10} {'req/s':>8} {'ok':>7} {'p50 ms':>8} {'p99 ms':>8}   share: http / eval / db+state")
+    print(f"{'backend':<10} {'phase':<16} {'req/s':>8} {'ok':>7} {'p50 ms':>8} {'p99 ms':>8}   share: http / eval / db+state"
+          "   client CPU (cores)   CPU ms/request: server / database")
     try:
         for backend in args.backends.split(","):
             if backend == "postgres":
-                from conftest import Postgres
+                from srv_support import Postgres
                 cluster = Postgres()
                 db = cluster.new_database()
             else:
                 db = f"sqlite:///{work / 'bench.db'}"
             process, port, key = serve(bundle, db, args.workers)
+            postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0]) if backend == "postgres" else 0
             try:
-                for name, path in (("calculate", "/v1/calculate"), ("confirm", "/v1/confirm")):
-                    r = asyncio.run(phase(port, key, path, args.clients, args.seconds, args.requests, f"{backend}-{name}"))
-                    print(f"{backend:<10} {name:<10} {r['per_s']:>8.0f} {r['ok']:>7} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
-                          f"   {r['http']:.1%} / {r['eval']:.1%} / {r['db']:.1%}")
+                # warm-up, not measured: each worker loads the bundle, opens its connections, prepares statements
+                asyncio.run(phase(port, key, "/v1/confirm", args.clients, 1.0, 1000, f"{backend}-warm"))
+                for (name, path), rate in itertools.product((("calculate", "/v1/calculate"), ("confirm", "/v1/confirm")),
+                                                            map(float, args.rates.split(","))):
+                    r = asyncio.run(phase(port, key, path, args.clients, args.seconds, args.requests,
+                                          f"{backend}-{name}-{rate:g}", rate, (process.pid, postmaster)))
+                    label = name if not rate else f"{name}@{rate:g}/s"
+                    print(f"{backend:<10} {label:<16} {r['per_s']:>8.0f} {r['ok']:>7} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
+                          f"   {r['http']:.1%} / {r['eval']:.1%} / {r['db']:.1%}   {r['client_cpu']:>6.2f}"
+                          f"   {r['server_ms']:>6.2f} / {r['db_ms']:.2f}")
+                    if r["ok"] != r["requests"]:
+                        print(f"{'':<27} statuses: {r['statuses']}")
             finally:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=30)

@@ -695,7 +695,8 @@ class Engine:
         writes it (None: everything not yet returned); ``return_id`` names the return (the host's id of
         the return document; None: made from the receipt id and the quantities). The changes undo the
         original ones in proportion; time events due by ``now`` lead them (``customer`` None: an anonymous
-        buyer, whose receipt changed no state). Errors are ``RefundError``:
+        buyer, whose return gives back only programme-wide state; a later partial return of one takes its
+        return record, ``ledger.refund.anonymous_record``, docs/state.md section 7). Errors are ``RefundError``:
         LOY510 for a return the customer's state has applied already, else LOY503."""
         state = self._state(customer, None)
         utc = _utc(now)

@@ -10,14 +10,16 @@ answered as LOY819 without a word of its inside.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
+import msgspec
 from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -38,6 +40,7 @@ from loyadsl.server.sql import SCHEMA_VERSION
 from loyadsl.server.store import Key, Stored
 
 log = logging.getLogger("loyadsl.server")
+WORK_THREADS = 16  # requests of one process in the database at once (postgres.IDLE, sqlite.IDLE connections)
 Work = Callable[[Processor, Request, Any, Key | None], Any]
 
 
@@ -46,8 +49,7 @@ class _Bytes(Response):
 
 
 def _json(status: int, value: Any, media_type: str = "application/json") -> Response:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return Response(text, status, media_type=media_type)
+    return Response(msgspec.json.encode(value), status, media_type=media_type)
 
 
 def _problem(problem: Problem) -> Response:
@@ -103,7 +105,10 @@ def _handler(endpoint: Endpoint, work: Work, processor: Processor, metrics: Metr
             body = _parse(await _read_body(request, endpoint.limit), endpoint) if endpoint.body else None
             key = None
             if endpoint.scope is not None:
-                key = await run_in_threadpool(processor.authenticate, _token(request))
+                token = _token(request)
+                key = processor.known_key(token)
+                if key is None:
+                    key = await run_in_threadpool(processor.authenticate, token)
                 if endpoint.scope == "admin":
                     processor.allow(key, "admin")
             evaluating = [0.0]
@@ -213,7 +218,13 @@ def create_app(processor: Processor, metrics: Metrics | None = None) -> Starlett
         return _problem(Problem(NO_ROUTE, f"no {request.method} {request.url.path} here (docs/server.md)",
                                 status=status))
 
-    return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # as many threads as the store keeps connections: more would only queue for the GIL and the database
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORK_THREADS
+        yield
+
+    return Starlette(routes=routes, exception_handlers={HTTPException: not_found}, lifespan=lifespan)
 
 
 # ---------------------------------------------------------------------------------- uvicorn workers

@@ -133,7 +133,7 @@ class ReturnOut(_Strict):
     receipt_id: str
     status: Literal["returned"]
     refund: dict[str, Any] = Field(description="Engine.refund's Refund (docs/state.md, section 7)")
-    balances: dict[str, Any]
+    balances: dict[str, Any] | None = Field(description="the customer's, per account (null: an anonymous receipt)")
 
 
 class CustomerOut(_Strict):

@@ -56,7 +56,7 @@ class PostgresStore(Store):
     def transaction(self, write: bool = False) -> Iterator[Tx]:
         conn = self._conn()
         try:
-            with self._errors(conn), conn.transaction():
+            with self._errors(conn), conn.pipeline(), conn.transaction():  # writes go with the commit
                 yield SqlTx(conn, POSTGRES)
         finally:
             self._release(conn)

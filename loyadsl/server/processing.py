@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from loyadsl.runtime import Engine, Receipt, load_bundle
 from loyadsl.runtime.errors import LoyaError
+from loyadsl.runtime.ledger.refund import anonymous_record
 from loyadsl.runtime.model import Outcome, utc_datetime, utc_seconds
 from loyadsl.runtime.state import CustomerState, apply
 from loyadsl.runtime.state.view import view
@@ -114,6 +115,12 @@ class Processor:
     def current_engine(self) -> Engine:
         return self._run(False, self.engine)[1]
 
+    def known_key(self, token: str | None) -> Key | None:
+        """The key of ``token`` when it was found in the database lately (no database call: the event
+        loop may ask)."""
+        cached = self._keys.get(hash_key(token)) if token else None
+        return cached[0] if cached is not None and cached[1] > time.monotonic() else None
+
     def authenticate(self, token: str | None) -> Key:
         if not token:
             raise Problem(NO_KEY, "send the API key as `Authorization: Bearer KEY`")
@@ -152,6 +159,7 @@ class Processor:
         holds = receipt.customer_id is not None and receipt.redeem is not None
 
         def work(tx: Tx) -> dict[str, Any]:
+            tx.prefetch(receipt.customer_id, holds, None, receipt.receipt_id, self._others(receipt))
             session = tx.session(receipt.receipt_id)
             if session is not None and session.status != "open":
                 raise Problem(CLOSED, f"receipt {receipt.receipt_id!r} is {session.status} already", "receipt_id")
@@ -176,6 +184,7 @@ class Processor:
         digest, rid = body_hash(data), receipt.receipt_id
 
         def work(tx: Tx) -> Stored:
+            tx.prefetch(receipt.customer_id, True, "confirm:" + rid, rid, self._others(receipt))
             stored = _replay(tx, "confirm:" + rid, digest, "receipt_id")
             if stored is not None:
                 return stored
@@ -196,7 +205,7 @@ class Processor:
                 chained, scheduled = chains.after_confirm(tx, engine, receipt, outcome, state)  # docs/server.md
                 after = _book(tx, engine, receipt.customer_id, state, [*(outcome.changes or ()), *chained], rid,
                               "receipt", receipt.utc)
-                tx.put_outcome(rid, receipt.customer_id, outcome.to_dict())
+            tx.put_outcome(rid, receipt.customer_id, outcome.to_dict())  # an anonymous one too: it may be returned
             _budgets_from(tx, outcome.changes or ())
             redemptions.commit(tx, outcome.changes or ())
             if session is not None:
@@ -258,11 +267,13 @@ class Processor:
             stored = _replay(tx, "return:" + return_id, digest, "return_id")
             if stored is not None:
                 return stored
-            found = tx.outcome(rid)
+            found = tx.outcome(rid, lock=True)  # two returns of one receipt: one waits for the other
             if found is None:
-                raise Problem(UNKNOWN_RECEIPT, f"no confirmed receipt {rid!r} of a customer", "receipt_id")
+                raise Problem(UNKNOWN_RECEIPT, f"no confirmed receipt {rid!r}", "receipt_id")
             customer, original = found
             _, engine = self.engine(tx)
+            if customer is None:
+                return anonymous_return(tx, engine, rid, Outcome.from_dict(original), returned, now, return_id, digest)
             state = self._state(tx, engine, customer, lock=True)
             assert state is not None
             try:
@@ -279,6 +290,12 @@ class Processor:
             return answer
 
         return self._run(True, work)
+
+    def _others(self, receipt: Receipt) -> tuple[str, int, str] | None:
+        """What ``_within_holds`` will ask: the points the customer's other sessions hold."""
+        if receipt.customer_id is None or receipt.redeem is None:
+            return None
+        return receipt.customer_id, int(self.clock()), receipt.receipt_id
 
     def _state(self, tx: Tx, engine: Engine, customer: str | None, lock: bool) -> CustomerState | None:
         if customer is None:
@@ -471,6 +488,27 @@ def _book(tx: Tx, engine: Engine, customer: str, state: CustomerState, changes: 
             raise Problem.refused(exc) from None
         _book(tx, engine, receiver, receiver_state, received, ref, "transfer", utc)
     return after
+
+
+def anonymous_return(tx: Tx, engine: Engine, rid: str, original: Outcome, returned: Mapping[int, Any] | None,
+                     now: dt.datetime, return_id: str, digest: str) -> Stored:
+    """A return of an anonymous receipt: only programme-wide state is given back (budgets, stock,
+    usage limits); the receipt's return record (kept in its outcome row) remembers partial returns."""
+    raw = tx.return_record(rid)
+    record = _read_state(raw, engine) if raw is not None else None
+    try:
+        refund = engine.refund(original, returned, record, now, return_id)
+        after = apply(record or anonymous_record(rid), list(refund.changes), engine.bundle.state)
+    except LoyaError as exc:
+        raise Problem.refused(exc) from None
+    tx.put_return_record(rid, after.to_dict())
+    tx.journal(after.id, return_id, "return", list(refund.changes))
+    _budgets_from(tx, refund.changes)
+    redemptions.commit(tx, refund.changes)
+    answer = Stored(digest, 200, {"return_id": return_id, "receipt_id": rid, "status": "returned",
+                                  "refund": refund.to_dict(), "balances": None})
+    tx.store_answer("return:" + return_id, *answer)
+    return answer
 
 
 def _budgets_left(tx: Tx, engine: Engine, lock: bool) -> dict[str, int] | None:

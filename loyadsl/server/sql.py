@@ -50,8 +50,16 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX scheduled_due ON scheduled (due, id)",
         "CREATE TABLE ticks (customer TEXT PRIMARY KEY, at BIGINT NOT NULL)",
     ],
+    [  # 3: anonymous receipts are kept too (customer NULL), with the return record of their returns
+        "CREATE TABLE outcomes_2 (receipt_id TEXT PRIMARY KEY, customer TEXT, outcome TEXT NOT NULL, record TEXT)",
+        "INSERT INTO outcomes_2 (receipt_id, customer, outcome) SELECT receipt_id, customer, outcome FROM outcomes",
+        "DROP TABLE outcomes",
+        "ALTER TABLE outcomes_2 RENAME TO outcomes",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+BUNDLE_VERSION = "SELECT COALESCE(MAX(version), 0) FROM bundles"
+BUDGETS = "SELECT campaign, spent FROM budgets"
 
 
 def migration(version: int, dialect: Dialect) -> list[str]:
@@ -68,6 +76,8 @@ class SqlTx(Tx):
     def __init__(self, conn: Any, dialect: Dialect) -> None:
         self.conn = conn
         self.d = dialect
+        self._ahead: dict[tuple[Any, ...], Any] = {}  # prefetched answers, by the call that will read them
+        self._spent: dict[str, int] | None = None  # the budgets table as read (until this transaction writes it)
 
     def _run(self, sql: str, *args: Any) -> Any:
         return self.conn.execute(sql.replace("?", self.d.mark), args)
@@ -75,9 +85,47 @@ class SqlTx(Tx):
     def _one(self, sql: str, *args: Any) -> Any:
         return self._run(sql, *args).fetchone()
 
+    def prefetch(self, customer: str | None = None, lock: bool = False, answer: str | None = None,
+                 session: str | None = None, held: tuple[str, int, str] | None = None) -> None:
+        asked: list[tuple[tuple[Any, ...], Any]] = []  # every statement sent before any result is read
+        if customer is not None:
+            asked.append((("customer", customer, lock), self._customer_query(customer, lock)))
+        if answer is not None:
+            asked.append((("stored", answer), self._stored_query(answer)))
+        if session is not None:
+            asked.append((("session", session), self._session_query(session)))
+        if held is not None:
+            asked.append((("held", held[0], held[2]), self._held_query(*held)))
+        asked.append((("bundle_version",), self._run(BUNDLE_VERSION)))
+        asked.append((("budgets",), self._run(BUDGETS)))
+        for key, cursor in asked:
+            self._ahead[key] = cursor.fetchall() if key == ("budgets",) else cursor.fetchone()
+        self._spent = {name: int(spent) for name, spent in self._ahead.pop(("budgets",))}
+
+    def _asked(self, *key: Any) -> tuple[bool, Any]:
+        """(True, the row) when ``prefetch`` read it; each prefetched answer serves one call."""
+        if key in self._ahead:
+            return True, self._ahead.pop(key)
+        return False, None
+
+    def _customer_query(self, customer_id: str, lock: bool) -> Any:
+        return self._run("SELECT state FROM customers WHERE id = ?" + (self.d.for_update if lock else ""), customer_id)
+
+    def _stored_query(self, key: str) -> Any:
+        return self._run("SELECT body_hash, status, response FROM answers WHERE key = ?", key)
+
+    def _session_query(self, receipt_id: str) -> Any:
+        return self._run("SELECT receipt_id, customer, body_hash, summary, held, expires, status FROM sessions "
+                         "WHERE receipt_id = ?", receipt_id)
+
+    def _held_query(self, customer_id: str, now: int, besides: str) -> Any:
+        return self._run("SELECT COALESCE(SUM(held), 0) FROM sessions WHERE customer = ? AND status = 'open' "
+                         "AND expires > ? AND receipt_id <> ?", customer_id, now, besides)
+
     # customers ---------------------------------------------------------------------------------
     def customer(self, customer_id: str, lock: bool = False) -> dict[str, Any] | None:
-        row = self._one("SELECT state FROM customers WHERE id = ?" + (self.d.for_update if lock else ""), customer_id)
+        found, row = self._asked("customer", customer_id, lock)
+        row = row if found else self._customer_query(customer_id, lock).fetchone()
         return None if row is None else json.loads(row[0])
 
     def put_customer(self, customer_id: str, state: dict[str, Any]) -> None:
@@ -85,9 +133,8 @@ class SqlTx(Tx):
                   "ON CONFLICT (id) DO UPDATE SET state = excluded.state", customer_id, dumps(state))
 
     def insert_customer(self, customer_id: str, state: dict[str, Any]) -> bool:
-        cursor = self._run("INSERT INTO customers (id, state) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
-                           customer_id, dumps(state))
-        return bool(cursor.rowcount == 1)
+        return self._one("INSERT INTO customers (id, state) VALUES (?, ?) ON CONFLICT (id) DO NOTHING RETURNING 1",
+                         customer_id, dumps(state)) is not None
 
     def customers(self) -> Iterator[dict[str, Any]]:
         cursor = self._run("SELECT state FROM customers ORDER BY id")
@@ -101,24 +148,33 @@ class SqlTx(Tx):
 
     # idempotency, outcomes, sessions -------------------------------------------------------------
     def stored(self, key: str) -> Stored | None:
-        row = self._one("SELECT body_hash, status, response FROM answers WHERE key = ?", key)
+        found, row = self._asked("stored", key)
+        row = row if found else self._stored_query(key).fetchone()
         return None if row is None else Stored(row[0], row[1], json.loads(row[2]))
 
     def store_answer(self, key: str, body_hash: str, status: int, response: dict[str, Any]) -> None:
         self._run("INSERT INTO answers (key, body_hash, status, response) VALUES (?, ?, ?, ?)",
                   key, body_hash, status, dumps(response))
 
-    def outcome(self, receipt_id: str) -> tuple[str, dict[str, Any]] | None:
-        row = self._one("SELECT customer, outcome FROM outcomes WHERE receipt_id = ?", receipt_id)
+    def outcome(self, receipt_id: str, lock: bool = False) -> tuple[str | None, dict[str, Any]] | None:
+        row = self._one("SELECT customer, outcome FROM outcomes WHERE receipt_id = ?" + (self.d.for_update if lock else ""),
+                        receipt_id)
         return None if row is None else (row[0], json.loads(row[1]))
 
-    def put_outcome(self, receipt_id: str, customer_id: str, outcome: dict[str, Any]) -> None:
+    def put_outcome(self, receipt_id: str, customer_id: str | None, outcome: dict[str, Any]) -> None:
         self._run("INSERT INTO outcomes (receipt_id, customer, outcome) VALUES (?, ?, ?)",
                   receipt_id, customer_id, dumps(outcome))
 
+    def return_record(self, receipt_id: str) -> dict[str, Any] | None:
+        row = self._one("SELECT record FROM outcomes WHERE receipt_id = ?", receipt_id)
+        return None if row is None or row[0] is None else json.loads(row[0])
+
+    def put_return_record(self, receipt_id: str, record: dict[str, Any]) -> None:
+        self._run("UPDATE outcomes SET record = ? WHERE receipt_id = ?", dumps(record), receipt_id)
+
     def session(self, receipt_id: str) -> Session | None:
-        row = self._one("SELECT receipt_id, customer, body_hash, summary, held, expires, status FROM sessions "
-                        "WHERE receipt_id = ?", receipt_id)
+        found, row = self._asked("session", receipt_id)
+        row = row if found else self._session_query(receipt_id).fetchone()
         return None if row is None else Session(row[0], row[1], row[2], json.loads(row[3]), *row[4:])
 
     def put_session(self, s: Session) -> None:
@@ -129,9 +185,8 @@ class SqlTx(Tx):
                   s.receipt_id, s.customer, s.body_hash, dumps(s.summary), s.held, s.expires, s.status)
 
     def held(self, customer_id: str, now: int, besides: str) -> int:
-        row = self._one("SELECT COALESCE(SUM(held), 0) FROM sessions WHERE customer = ? AND status = 'open' "
-                        "AND expires > ? AND receipt_id <> ?", customer_id, now, besides)
-        return int(row[0])
+        found, row = self._asked("held", customer_id, besides)  # prefetched within the same second or so
+        return int((row if found else self._held_query(customer_id, now, besides).fetchone())[0])
 
     def held_total(self, now: int) -> int:
         return int(self._one("SELECT COALESCE(SUM(held), 0) FROM sessions WHERE status = 'open' AND expires > ?",
@@ -141,14 +196,18 @@ class SqlTx(Tx):
     def budgets(self, lock: bool = False) -> dict[str, int]:
         if lock and self.d.lock_budgets:
             self._run(self.d.lock_budgets)
-        return {name: int(spent) for name, spent in self._run("SELECT campaign, spent FROM budgets").fetchall()}
+        if lock or self._spent is None:
+            self._spent = {name: int(spent) for name, spent in self._run(BUDGETS).fetchall()}
+        return dict(self._spent)
 
     def add_budget(self, campaign: str, delta: int) -> None:
+        self._spent = None
         self._run("INSERT INTO budgets (campaign, spent) VALUES (?, ?) "
                   "ON CONFLICT (campaign) DO UPDATE SET spent = budgets.spent + excluded.spent", campaign, delta)
 
     def bundle_version(self) -> int:
-        return int(self._one("SELECT COALESCE(MAX(version), 0) FROM bundles")[0])
+        found, row = self._asked("bundle_version")
+        return int((row if found else self._one(BUNDLE_VERSION))[0])
 
     def bundle_version_at(self, epoch: int) -> int:
         row = self._one("SELECT MAX(version) FROM bundles WHERE uploaded <= ?", epoch)
@@ -177,16 +236,16 @@ class SqlTx(Tx):
 
     # usage limits: rows of the budgets table keyed by a JSON array (loyadsl/server/redemptions.py)
     def redemptions(self) -> dict[str, int]:
-        rows = self._run("SELECT campaign, spent FROM budgets WHERE campaign LIKE ?", "[%").fetchall()
-        return {key: int(count) for key, count in rows}
+        return {key: count for key, count in self.budgets().items() if key.startswith("[")}
 
     def take_redemption(self, key: str, delta: int, limit: int) -> bool:
         if delta > limit:
             return False
-        cursor = self._run("INSERT INTO budgets (campaign, spent) VALUES (?, ?) ON CONFLICT (campaign) DO UPDATE "
-                           "SET spent = budgets.spent + excluded.spent WHERE budgets.spent + excluded.spent <= ?",
-                           key, delta, limit if delta > 0 else 2**62)
-        return bool(cursor.rowcount == 1)
+        self._spent = None
+        row = self._one("INSERT INTO budgets (campaign, spent) VALUES (?, ?) ON CONFLICT (campaign) DO UPDATE "
+                        "SET spent = budgets.spent + excluded.spent WHERE budgets.spent + excluded.spent <= ? "
+                        "RETURNING 1", key, delta, limit if delta > 0 else 2**62)
+        return row is not None
 
 
 def migrate(conn: Any, dialect: Dialect) -> list[int]:

@@ -64,6 +64,15 @@ class Key(NamedTuple):
 class Tx(ABC):
     """One transaction's reads and writes."""
 
+    @abstractmethod
+    def prefetch(self, customer: str | None = None, lock: bool = False, answer: str | None = None,
+                 session: str | None = None, held: tuple[str, int, str] | None = None) -> None:
+        """Ask now, together, for what the request will read first: the ``customer`` (``lock``: its
+        row first, so the other reads see what a confirm that held it committed), the stored
+        ``answer``, the ``session``, points ``held`` (customer, now, besides), the bundle version and
+        the budgets. A store that can (PostgreSQL: one round trip in pipeline mode) answers the later
+        calls from what came back."""
+
     # customers
     @abstractmethod
     def customer(self, customer_id: str, lock: bool = False) -> dict[str, Any] | None: ...
@@ -83,9 +92,15 @@ class Tx(ABC):
     @abstractmethod
     def store_answer(self, key: str, body_hash: str, status: int, response: dict[str, Any]) -> None: ...
     @abstractmethod
-    def outcome(self, receipt_id: str) -> tuple[str, dict[str, Any]] | None: ...
+    def outcome(self, receipt_id: str, lock: bool = False) -> tuple[str | None, dict[str, Any]] | None:
+        """A confirmed receipt's customer (None: anonymous) and outcome (``lock``: its row, until the end)."""
     @abstractmethod
-    def put_outcome(self, receipt_id: str, customer_id: str, outcome: dict[str, Any]) -> None: ...
+    def put_outcome(self, receipt_id: str, customer_id: str | None, outcome: dict[str, Any]) -> None: ...
+    @abstractmethod
+    def return_record(self, receipt_id: str) -> dict[str, Any] | None:
+        """An anonymous receipt's return record (``anonymous_record`` with its returns applied), if any."""
+    @abstractmethod
+    def put_return_record(self, receipt_id: str, record: dict[str, Any]) -> None: ...
     @abstractmethod
     def session(self, receipt_id: str) -> Session | None: ...
     @abstractmethod

@@ -36,6 +36,7 @@ from loyadsl.runtime.state import (
     working_copy,
 )
 from loyadsl.simulate import flags, limits, settle
+from loyadsl.simulate.anonymous_returns import AnonymousReturns
 from loyadsl.simulate.errors import Problem, Skipped
 from loyadsl.simulate.limits import Timeline
 from loyadsl.simulate.partition import unpack
@@ -97,6 +98,7 @@ class PartitionReplay:
         self._household: str | None = None
         self._members: dict[str, _Member] = {}
         self._shared: dict[str, SharedAccount] = {}  # shared account id -> the one object members hold
+        self.anonymous = AnonymousReturns(engine)  # anonymous receipts a return may refer to
         self._lot_campaign: dict[str, str] = {}  # lot id -> the campaign that made it (household-wide)
         self.chains = ChainReplay(engine, self.tally.triggers) if b.triggers else None  # docs/triggers.md
 
@@ -173,6 +175,8 @@ class PartitionReplay:
             member.purchases += 1
             if self.returned_ids is None or receipt.receipt_id in self.returned_ids:
                 member.outcomes[receipt.receipt_id] = outcome
+        else:
+            self.anonymous.keep(outcome, self.returned_ids)
 
     def _use(self, utc: int, receipt_id: str, changes: Iterable[Mapping[str, Any]] | None) -> None:
         """The stock and usage limits the receipt's (or return's) changes took or gave back."""
@@ -500,6 +504,12 @@ class PartitionReplay:
     def _return(self, data: dict[str, Any], member: _Member | None) -> None:
         of = str(data["return_of"])
         original = member.outcomes.get(of) if member is not None else None
+        if original is None and member is None and (anonymous := self.anonymous.give_back(data)) is not None:
+            self._use(utc_seconds(dt.datetime.fromisoformat(data["datetime"])), str(data["receipt_id"]),
+                      anonymous.changes)
+            self.tally.totals["returns"] += 1
+            self.tally.totals["refunded"] += anonymous.money
+            return
         if original is None:
             if of in self.refused:
                 raise Skipped(f"return of receipt {of!r}, which is quarantined")

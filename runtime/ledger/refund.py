@@ -184,7 +184,9 @@ def refund(ledger: Ledger, original: Outcome | Mapping[str, Any], returned: Mapp
     o = original if isinstance(original, Outcome) else Outcome.from_dict(dict(original))
     rid = o.receipt_id
     mine = _own_changes(o, state)
-    assert o.payment is not None and state is not None
+    assert o.payment is not None
+    if state is None:  # an anonymous receipt: only programme-wide changes (budgets, stock, usage limits) to give back
+        state = anonymous_record(rid)
     sold = _sold_lines(o)
     cards = _card_lines(o.payment, sold)
     done = {int(k): v for k, v in (state.returns.get(rid) or {}).items()}
@@ -231,6 +233,15 @@ def _usage_lines(o: Outcome, mine: list[StateChange]) -> dict[str, list[tuple[in
     return out
 
 
+def anonymous_record(receipt_id: str) -> CustomerState:
+    """The return record of an anonymous receipt (one without a customer): an empty state named after
+    the receipt. A host keeps it to return the receipt in parts: apply each return's changes to it (they
+    remember the lines returned so far and the return ids) and pass it as the next return's state. A
+    full return of an anonymous receipt gives back the programme-wide state it took: budgets, catalogue
+    stock, usage limits."""
+    return CustomerState(id=f"anonymous:{receipt_id}")
+
+
 def _own_changes(o: Outcome, state: CustomerState | None) -> list[StateChange]:
     """The receipt's own changes (after its time events), once the outcome is known to be this
     customer's, with a payment record."""
@@ -239,12 +250,22 @@ def _own_changes(o: Outcome, state: CustomerState | None) -> list[StateChange]:
     if o.changes is None or pay is None:
         raise RefundError(f"the outcome of receipt {rid} has no payment record: it was evaluated without customer "
                           "state, so a return cannot be computed from it", "payment")
+    owner = pay.get("customer")
+    if owner is None and state is not None and state.id != anonymous_record(rid).id:
+        raise RefundError(f"receipt {rid} is anonymous: pass no customer state, or its return record "
+                          "(``anonymous_record``, with the earlier returns applied)", "customer")
+    if owner is None:
+        return _changes_of(o, rid)
     if state is None:
         raise RefundError(f"a return of receipt {rid} needs the customer's state", "customer")
-    owner = pay.get("customer")
     if owner != state.id:
         raise RefundError(f"receipt {rid} was evaluated for customer {owner!r}, not {state.id!r}", "customer")
-    start = pay.get("advance", 0)
+    return _changes_of(o, rid)
+
+
+def _changes_of(o: Outcome, rid: str) -> list[StateChange]:
+    assert o.changes is not None and o.payment is not None
+    start = o.payment.get("advance", 0)
     if type(start) is not int or not 0 <= start <= len(o.changes):
         raise RefundError("expected the number of leading time-event changes", "payment.advance")
     out = []
