@@ -64,9 +64,9 @@ class Ledger:
         """UTC seconds of local midnight at the start of a local date (ordinal)."""
         return local_midnight(day, self.zone)
 
-    def expiry(self, expiry: Expiry, utc: int) -> int | None:
-        """When something made at ``utc`` expires (None: never)."""
-        return expiry_time(expiry, utc, self.zone)
+    def expiry(self, expiry: Expiry, utc: int, day: int | None = None) -> int | None:
+        """When something made at ``utc`` (local date ``day``, when known) expires (None: never)."""
+        return expiry_time(expiry, utc, self.zone, day)
 
     def account_for(self, campaign: str | None) -> str | None:
         if campaign is None:
