@@ -387,9 +387,10 @@ class _Finisher(_Receipt):
         else:
             value = q.value
         value += delta
-        names = [level.name for level in tiers.levels]
-        reached = max((i for i, level in enumerate(tiers.levels) if level.threshold <= value), default=-1)
-        current = names.index(state.tier) if state.tier in names else -1  # none yet: the entry level is news
+        ledger = self.ledger
+        names = ledger.tier_names
+        reached = max((i for i, threshold in enumerate(ledger.tier_thresholds) if threshold <= value), default=-1)
+        current = ledger.tier_rank.get(state.tier, -1)  # none yet: the entry level is news
         if reached > current:
             out.append({"op": "tier", "from": state.tier, "to": names[reached], "reason": "upgrade",
                         "receipt": self.receipt_id})
