@@ -49,6 +49,12 @@ class Ledger:
                                or c.state.budget is not None or c.state.reward is not None
                                or bool(c.state.redemptions) or c.state.discount_cap is not None)
         self.rewards = {c.name: c.state.reward for c in bundle.campaigns if c.state.reward is not None}
+        levels = decls.tiers.levels if decls.tiers is not None else ()
+        self.tier_names = [level.name for level in levels]  # what a receipt's tier check reads, made once
+        self.tier_thresholds = tuple(level.threshold for level in levels)
+        self.tier_rank: dict[str | None, int] = {}
+        for i, name in enumerate(self.tier_names):
+            self.tier_rank.setdefault(name, i)
 
     # -------------------------------------------------------------------------------- conversions
     def money_of(self, points: int) -> int:
@@ -64,9 +70,9 @@ class Ledger:
         """UTC seconds of local midnight at the start of a local date (ordinal)."""
         return local_midnight(day, self.zone)
 
-    def expiry(self, expiry: Expiry, utc: int) -> int | None:
-        """When something made at ``utc`` expires (None: never)."""
-        return expiry_time(expiry, utc, self.zone)
+    def expiry(self, expiry: Expiry, utc: int, day: int | None = None) -> int | None:
+        """When something made at ``utc`` (local date ``day``, when known) expires (None: never)."""
+        return expiry_time(expiry, utc, self.zone, day)
 
     def account_for(self, campaign: str | None) -> str | None:
         if campaign is None:

@@ -3,6 +3,7 @@ budgets and referrals, as the receipt's changes."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,13 @@ from .base import _Receipt
 from .lots import _accounts, _member
 from .payment import Payment
 from .splits import MILLION, Change, Request, _hash_code, pairs, split
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_shared(utc: int) -> str:
+    """``iso`` of an instant many changes carry (a calendar expiry: every lot made in a quarter ends
+    at the same midnight), remembered."""
+    return iso(utc)
 
 
 def gift_event(campaign: str, skus: str, price: int) -> dict[str, Any]:
@@ -292,9 +300,9 @@ class _Finisher(_Receipt):
         receipt in the account: made once)."""
         found = self._lot_times.get(decl.name)
         if found is None:
-            expires = self.ledger.expiry(decl.expiry, self.utc)
+            expires = self.ledger.expiry(decl.expiry, self.utc, self.day)
             found = self._lot_times[decl.name] = (iso(self.utc + decl.activation),
-                                                  None if expires is None else iso(expires))
+                                                  None if expires is None else _iso_shared(expires))
         return found
 
     def _counters(self, left: Sequence[int], adds: dict[str, list[int]], spends: dict[str, int]) -> list[Change]:
@@ -339,7 +347,7 @@ class _Finisher(_Receipt):
                 "campaign": campaign, "receipt": self.receipt_id}
 
     def _sell(self, series: CertificateSeries, line: Line, value: int, unit: int | None = None) -> Change:
-        expires = self.ledger.expiry(series.expiry, self.utc)
+        expires = self.ledger.expiry(series.expiry, self.utc, self.day)
         where = str(line.line_no) if unit is None else f"{line.line_no}.{unit}"
         code = f"{series.name.upper()}-{_hash_code(self.receipt_id, where, length=10)}"
         change: Change = {"op": "certificate_issue", "code": code, "series": series.name, "value": value,
@@ -379,9 +387,10 @@ class _Finisher(_Receipt):
         else:
             value = q.value
         value += delta
-        names = [level.name for level in tiers.levels]
-        reached = max((i for i, level in enumerate(tiers.levels) if level.threshold <= value), default=-1)
-        current = names.index(state.tier) if state.tier in names else -1  # none yet: the entry level is news
+        ledger = self.ledger
+        names = ledger.tier_names
+        reached = max((i for i, threshold in enumerate(ledger.tier_thresholds) if threshold <= value), default=-1)
+        current = ledger.tier_rank.get(state.tier, -1)  # none yet: the entry level is news
         if reached > current:
             out.append({"op": "tier", "from": state.tier, "to": names[reached], "reason": "upgrade",
                         "receipt": self.receipt_id})

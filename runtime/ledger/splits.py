@@ -33,11 +33,30 @@ def split(total: int, weights: Sequence[int], line_nos: Sequence[int]) -> list[i
     every weight is zero, so a whole is never lost."""
     if not weights:
         return []
+    if len(weights) == 1:  # one line takes it all (the usual receipt of a single line)
+        return [total]
     if sum(weights) <= 0:
         weights = [1] * len(weights)
+    if (total == 1 or total == -1) and min(weights) >= 0:  # one unit ("add 1 to ..."): see _one
+        return _one(total, weights, line_nos)
     sign = -1 if total < 0 else 1
     parts = allocate(abs(total), weights, "largest_remainder", line_nos)
     return [sign * p for p in parts]
+
+
+def _one(total: int, weights: Sequence[int], line_nos: Sequence[int]) -> list[int]:
+    """``split`` of a single unit over non-negative weights with a positive sum, without sorting: each
+    line's floor share is 0 (or the whole unit, when one line holds all the weight) and its remainder
+    its weight, so the unit goes to the heaviest line, ties to the smaller line_no — what the
+    largest-remainder rule gives (tests/runtime/test_replay_split_one.py compares the two)."""
+    best = 0
+    for i in range(1, len(weights)):
+        w, b = weights[i], weights[best]
+        if w > b or (w == b and line_nos[i] < line_nos[best]):
+            best = i
+    out = [0] * len(weights)
+    out[best] = total
+    return out
 
 
 def pairs(line_nos: Sequence[int], parts: Sequence[int]) -> list[list[int]]:

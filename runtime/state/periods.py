@@ -85,16 +85,18 @@ def local_midnight(local_ordinal: int, zone: ZoneInfo) -> int:
     return utc_seconds(start.astimezone(dt.UTC))
 
 
-def expiry_time(expiry: Expiry, from_utc: int, zone: ZoneInfo) -> int | None:
+def expiry_time(expiry: Expiry, from_utc: int, zone: ZoneInfo, local_ordinal: int | None = None) -> int | None:
     """When something made at ``from_utc`` expires (UTC seconds, exclusive), or None for never:
     ``after`` N seconds, or ``end_of`` a period: local midnight starting the day after the period's
-    last day (one period later with ``next``)."""
+    last day (one period later with ``next``). ``local_ordinal``: ``from_utc``'s local date when the
+    caller knows it already (a receipt's session does)."""
     if expiry.kind == "never":
         return None
     if expiry.kind == "after":
         return from_utc + expiry.seconds
     if expiry.kind == "end_of" and expiry.period is not None:
-        return _end_of(local_date(zone)(from_utc), expiry.period, expiry.next, zone)
+        day = local_date(zone)(from_utc) if local_ordinal is None else local_ordinal
+        return _end_of(day, expiry.period, expiry.next, zone)
     raise ValueError(f"unknown expiry {expiry!r}")
 
 
