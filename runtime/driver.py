@@ -126,11 +126,8 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, ns: dict[s
 
 
 def _points(key: str, camp: Campaign, original: bool) -> list[str]:
-    """Points as the general loop decides them: final now on the original basis, else the total."""
-    if original:
-        cap = f"; pv = CAP(pv, MAXP{key}, lines, ordered)" if camp.max_points is not None else ""
-        return ["    points, pv = 0, None",
-                f"    if accruals: pv = POINTS(accruals, basis, n, ordered){cap}; points = sum(pv)"]
+    """Points as the general loop decides them, as a total: on either basis the points per line are
+    allocated when the outcome is read (runtime/engine.py, ``_Points``), from the pending accruals."""
     cap = f"; points = MAXP{key} if points > MAXP{key} else points" if camp.max_points is not None else ""
     return ["    points, pv = 0, None",
             f"    if accruals: points = PTOTAL(accruals, basis){cap}"]

@@ -35,6 +35,7 @@ from .model import (
     ANONYMOUS,
     CustomerView,
     Effect,
+    LazyRows,
     Line,
     LineRows,
     Outcome,
@@ -220,6 +221,55 @@ class _Group:
             return self.everything
         run.sort()
         return run
+
+
+class _Points:
+    """The stateless path's accruals (``_Tally.pending``): their totals at once, their points per line on
+    first read. Allocation gives parts that add up to the rounded total, and a cap scales a vector down
+    to exactly its limit, so the totals need no allocation; the vectors are ``Pricer.points`` on the
+    group's basis (the original amounts, or what is finally paid), capped, as the general path makes them."""
+
+    __slots__ = ("amounts", "left", "lines", "ordered", "pending", "pricer", "vectors")
+
+    def __init__(self, pricer: Pricer, receipt: Receipt, t: _Tally) -> None:
+        self.pricer, self.lines, self.ordered = pricer, receipt.lines, receipt.ordered
+        self.pending, self.amounts, self.left = t.pending, t.amounts, t.left
+        self.vectors: list[tuple[int, ...]] | None = None
+
+    def totals(self) -> list[int]:
+        out = []
+        for camp, accruals, vec, original in self.pending:
+            if vec is not None:
+                out.append(sum(vec))
+                continue
+            total = self.pricer.points_total(accruals, self.amounts if original else self.left)
+            out.append(total if camp.max_points is None or total <= camp.max_points else camp.max_points)
+        return out
+
+    def allocated(self) -> list[tuple[int, ...]]:
+        if self.vectors is None:
+            pricer, lines, ordered, n = self.pricer, self.lines, self.ordered, len(self.left)
+            vectors = []
+            for camp, accruals, vec, original in self.pending:
+                if vec is None:
+                    vec = pricer.points(accruals, self.amounts if original else self.left, n, ordered)
+                    if camp.max_points is not None:
+                        vec = pricer.cap(vec, camp.max_points, lines, ordered)
+                vectors.append(tuple(vec))
+            self.vectors = vectors
+        return self.vectors
+
+    def effects(self) -> tuple[tuple[Any, ...], ...]:
+        """The points rows of ``Outcome.effects``, after the discount rows."""
+        return tuple([(camp.name, camp.group, "points", given, given, sum(given), 0)
+                      for (camp, *_), given in zip(self.pending, self.allocated(), strict=True)])
+
+    def by_line(self) -> list[int]:
+        vectors = self.allocated()
+        out = list(vectors[0])
+        for given in vectors[1:]:
+            out = list(map(add, out, given))
+        return out
 
 
 # a campaign that would give something: (campaign, requested discount per line or None, accruals,
@@ -436,25 +486,16 @@ class Engine:
         return tuple(hint._asdict() for hint in found if hint is not None)
 
     def _finish(self, receipt: Receipt, t: _Tally, trace: list[str] | None) -> Outcome:
-        """A stateless outcome: the accruals allocated on what is finally paid, then the fields."""
-        lines, ordered, pricer = receipt.lines, receipt.ordered, self.pricer
-        left = t.left
-        points_by_line: list[int] | None = None
-        points_total = 0
-        effects = t.effects
-        for camp, accruals, vec, _ in t.pending:
-            if vec is None:  # basis discounted: on what is finally paid
-                vec = pricer.points(accruals, left, len(left), ordered)
-                if camp.max_points is not None:
-                    vec = pricer.cap(vec, camp.max_points, lines, ordered)
-            given = tuple(vec)
-            total = sum(given)
-            points_total += total
-            points_by_line = list(given) if points_by_line is None else list(map(add, points_by_line, given))
-            effects.append((camp.name, camp.group, "points", given, given, total, 0))
-            if trace is not None:
-                trace.append(f"points: {camp.name} gives {total}")
-        head = self._head(receipt, t, points_by_line, points_total, trace)
+        """A stateless outcome: the accruals' totals now, their points per line when the outcome's lines
+        or effects are first read (``_Points``: the same rows an eager allocation gives)."""
+        if not t.pending:
+            head = self._head(receipt, t, None, 0, trace)
+            return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints, None, None))
+        plan = _Points(self.pricer, receipt, t)
+        totals = plan.totals()
+        if trace is not None:
+            trace += [f"points: {camp.name} gives {total}" for (camp, *_), total in zip(t.pending, totals, strict=True)]
+        head = self._head(receipt, t, plan.by_line, sum(totals), trace, LazyRows(Effect, tuple(t.effects), plan.effects))
         return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints, None, None))
 
     def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
@@ -555,14 +596,15 @@ class Engine:
             if wants:
                 t.requests[camp.name] = wants
 
-    def _head(self, receipt: Receipt, t: _Tally, points_by_line: list[int] | None, points_total: int,
-              trace: list[str] | None) -> tuple[Any, ...]:
+    def _head(self, receipt: Receipt, t: _Tally, points_by_line: list[int] | Callable[[], list[int] | None] | None,
+              points_total: int, trace: list[str] | None, effects: Rows[Effect] | None = None) -> tuple[Any, ...]:
         """The outcome's fields of docs/bundle.md (the state's four follow)."""
         left = t.left
         payable = sum(left)
         return (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points_total,
                 LineRows(receipt.lines, t.amounts, left, points_by_line),
-                Rows(Effect, tuple(t.effects)), tuple(t.applied), tuple(t.rejected), tuple(trace) if trace else ())
+                Rows(Effect, tuple(t.effects)) if effects is None else effects, tuple(t.applied), tuple(t.rejected),
+                tuple(trace) if trace else ())
 
     def _settle(self, receipt: Receipt, session: Session, t: _Tally, trace: list[str] | None,
                 lead: tuple[dict[str, Any], ...], lead_events: tuple[dict[str, Any], ...]) -> Outcome:
