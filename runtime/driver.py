@@ -87,10 +87,11 @@ def _group(g: int, group: Group, ns: dict[str, Any], live: bool = False) -> list
         out += _campaign(f"{g}_{p}", camp, group.original, ranked, ns)
     if ranked:
         out += [f"    if len(cands) > 1: cands = STACK(G{g}, cands, left, floors, rejected, None)",
-                "    for camp, discount, accruals, _, pv, _ in cands:",
+                "    for camp, discount, accruals, points, pv, _ in cands:",
                 "        applied.append(camp.name)",
                 "        if discount is not None: effects.append(APPLY(camp, discount, left, floors, None))",
-                f"        if accruals: pending.append((camp, accruals, pv, {group.original}))"]
+                f"        if accruals: pending.append((camp, accruals, pv, {group.original}, "
+                f"{'points' if group.original else 'None'}))"]
     return out
 
 
@@ -121,13 +122,14 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, ns: dict[s
     else:
         out += [f"        applied.append(NAME{key})",
                 f"        if requested: effects.append(APPLY(C{key}, discount, left, floors, None))",
-                f"        if accruals: pending.append((C{key}, accruals, pv, {original}))"]
+                f"        if accruals: pending.append((C{key}, accruals, pv, {original}, {'points' if original else 'None'}))"]
     return [out[0], out[1]] + [pad + line for line in out[2:]] if camp.sku_gated else [pad + line for line in out]
 
 
 def _points(key: str, camp: Campaign, original: bool) -> list[str]:
     """Points as the general loop decides them, as a total: on either basis the points per line are
-    allocated when the outcome is read (runtime/engine.py, ``_Points``), from the pending accruals."""
+    allocated when the outcome is read (runtime/engine.py, ``_Points``), from the pending accruals; on the
+    original basis that total is final, and the pending entry keeps it."""
     cap = f"; points = MAXP{key} if points > MAXP{key} else points" if camp.max_points is not None else ""
     return ["    points, pv = 0, None",
             f"    if accruals: points = PTOTAL(accruals, basis){cap}"]

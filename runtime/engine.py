@@ -157,7 +157,8 @@ class _Tally:
         self.effects: list[tuple[Any, ...]] = []  # Effect rows
         self.applied: list[str] = []
         self.rejected: list[Rejection] = []
-        self.pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool]] = []
+        # (campaign, accruals, points per line if final, basis is original, points in total if final)
+        self.pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool, int | None]] = []
         self.requests: dict[str, list[Request]] = {}
         self.arms: dict[str, str | None] | None = None  # the customer's arm per experiment (docs/experiments.md)
         self.hints: tuple[dict[str, Any], ...] | None = None  # upsell hints, when asked for
@@ -238,7 +239,10 @@ class _Points:
 
     def totals(self) -> list[int]:
         out = []
-        for camp, accruals, vec, original in self.pending:
+        for camp, accruals, vec, original, known in self.pending:
+            if known is not None:
+                out.append(known)
+                continue
             if vec is not None:
                 out.append(sum(vec))
                 continue
@@ -250,7 +254,7 @@ class _Points:
         if self.vectors is None:
             pricer, lines, ordered, n = self.pricer, self.lines, self.ordered, len(self.left)
             vectors = []
-            for camp, accruals, vec, original in self.pending:
+            for camp, accruals, vec, original, _ in self.pending:
                 if vec is None:
                     vec = pricer.points(accruals, self.amounts if original else self.left, n, ordered)
                     if camp.max_points is not None:
@@ -592,7 +596,7 @@ class Engine:
             if discount is not None:
                 t.effects.append(self._apply(camp, discount, left, floors, trace))
             if accruals:
-                t.pending.append((camp, accruals, points_vec, group.original))
+                t.pending.append((camp, accruals, points_vec, group.original, None))
             if wants:
                 t.requests[camp.name] = wants
 
@@ -633,7 +637,7 @@ class Engine:
         accrued: list[tuple[str, Sequence[int]]] = []
         guard = None if not self._guarded else \
             card_guard(self._fraud, self._people, session.state, receipt.channel, session.period, session.utc)
-        for camp, accruals, vec, original in pending:
+        for camp, accruals, vec, original, _ in pending:
             if paid_basis is not None:  # the payment changed the basis: every accrual anew
                 vec = pricer.points(accruals, paid_basis[0] if original else paid_basis[1], n, ordered)
                 if camp.max_points is not None:
