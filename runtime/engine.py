@@ -45,7 +45,7 @@ from .model import (
     utc_seconds,
 )
 from .money import minor_text
-from .opcodes import OPCODES, Op
+from .opcodes import ACTION_OPS, OPCODES, Op
 from .rewards import Accrual, Pricer, Request
 from .segments.runtime import SegmentRuntime
 from .state import CustomerState, advance, apply, view
@@ -62,6 +62,8 @@ REASONS = ("outside_dates", "wrong_weekday", "outside_hours", "store_not_eligibl
            "blocked_by_exclusive",  # an `exclusive receipt` campaign applied (docs/order.md)
            # catalogue rewards (docs/rewards.md)
            "not_chosen", "out_of_stock", "insufficient_points")
+_ACCRUALS = frozenset({Op.ACCRUE_TOTAL, Op.ACCRUE_FIXED})  # the action ops that add to ``r.acc``
+_REQUESTS = frozenset({Op.ADD_COUNTER, Op.SPEND_COUNTER, Op.ISSUE_COUPON, Op.GIFT})  # to ``r.requests``; others ``r.vec``
 _STATE_READS = frozenset(name for name, spec in OPCODES.items() if spec.names is not None) | {Op.GIFT}
 
 
@@ -102,12 +104,8 @@ class _Context:
 
     def touch(self) -> set[int]:
         """The campaigns the receipt has a needed SKU of (by the bundle's SKU index), once a receipt."""
-        touched = self.touched = set()
-        index = self.sku_index
-        for line in self.lines:
-            campaigns = index.get(line.sku)
-            if campaigns:
-                touched.update(campaigns)
+        found = [campaigns for campaigns in map(self.sku_index.get, [line.sku for line in self.lines]) if campaigns]
+        touched = self.touched = set().union(*found) if found else set()
         return touched
 
 
@@ -167,8 +165,8 @@ class _Tally:
 class _Campaign:
     """A campaign as the engine runs it: its generated function and its fixed rejections."""
 
-    __slots__ = ("applications", "budgeted", "group", "index", "max_discount", "max_points", "name", "rejections",
-                 "reward", "run", "sku_gated", "source", "state")
+    __slots__ = ("accrues", "applications", "budgeted", "discounts", "group", "index", "max_discount", "max_points",
+                 "name", "rejections", "reward", "run", "sku_gated", "source", "state")
 
     def __init__(self, c: Campaign, group: str, program: Program) -> None:
         self.source = c
@@ -185,6 +183,10 @@ class _Campaign:
         self.max_discount = c.limits.discount
         self.max_points = c.limits.points
         self.reward = c.state.reward  # a catalogue reward (docs/rewards.md), else None
+        # what its actions can ask for, known from the bytecode: the driver leaves out the rest
+        ops = {instr[0] for instr in c.actions} & ACTION_OPS
+        self.accrues = bool(ops & _ACCRUALS)
+        self.discounts = bool(ops - _ACCRUALS - _REQUESTS)
         # rejections without detail are made once: the hot path allocates nothing for them
         self.rejections = {reason: Rejection(c.name, reason, None) for reason in REASONS}
 
