@@ -494,15 +494,21 @@ class Engine:
     def _finish(self, receipt: Receipt, t: _Tally, trace: list[str] | None) -> Outcome:
         """A stateless outcome: the accruals' totals now, their points per line when the outcome's lines
         or effects are first read (``_Points``: the same rows an eager allocation gives)."""
-        if not t.pending:
-            head = self._head(receipt, t, None, 0, trace)
-            return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints, None, None))
-        plan = _Points(self.pricer, receipt, t)
-        totals = plan.totals()
-        if trace is not None:
-            trace += [f"points: {camp.name} gives {total}" for (camp, *_), total in zip(t.pending, totals, strict=True)]
-        head = self._head(receipt, t, plan.by_line, sum(totals), trace, LazyRows(Effect, tuple(t.effects), plan.effects))
-        return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints, None, None))
+        effects: Rows[Effect]
+        if t.pending:
+            plan = _Points(self.pricer, receipt, t)
+            totals = plan.totals()
+            if trace is not None:
+                trace += [f"points: {camp.name} gives {total}" for (camp, *_), total in zip(t.pending, totals, strict=True)]
+            points, effects, by_line = sum(totals), LazyRows(Effect, tuple(t.effects), plan.effects), plan.by_line
+        else:
+            points, effects, by_line = 0, Rows(Effect, tuple(t.effects)), None
+        left = t.left
+        payable = sum(left)
+        return _new(Outcome, (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points,
+                              LineRows(receipt.lines, t.amounts, left, by_line), effects, tuple(t.applied),
+                              tuple(t.rejected), tuple(trace) if trace else (), None, None, None, None, t.arms, t.hints,
+                              None, None))
 
     def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
                trace: list[str] | None) -> None:
@@ -602,15 +608,14 @@ class Engine:
             if wants:
                 t.requests[camp.name] = wants
 
-    def _head(self, receipt: Receipt, t: _Tally, points_by_line: list[int] | Callable[[], list[int] | None] | None,
-              points_total: int, trace: list[str] | None, effects: Rows[Effect] | None = None) -> tuple[Any, ...]:
+    def _head(self, receipt: Receipt, t: _Tally, points_by_line: list[int] | None, points_total: int,
+              trace: list[str] | None) -> tuple[Any, ...]:
         """The outcome's fields of docs/bundle.md (the state's four follow)."""
         left = t.left
         payable = sum(left)
         return (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points_total,
                 LineRows(receipt.lines, t.amounts, left, points_by_line),
-                Rows(Effect, tuple(t.effects)) if effects is None else effects, tuple(t.applied), tuple(t.rejected),
-                tuple(trace) if trace else ())
+                Rows(Effect, tuple(t.effects)), tuple(t.applied), tuple(t.rejected), tuple(trace) if trace else ())
 
     def _settle(self, receipt: Receipt, session: Session, t: _Tally, trace: list[str] | None,
                 lead: tuple[dict[str, Any], ...], lead_events: tuple[dict[str, Any], ...]) -> Outcome:
