@@ -27,6 +27,8 @@ class Campaign(Protocol):
     index: int
     run: Callable[[Any, Any], str | None]
     sku_gated: bool
+    discounts: bool  # its actions may ask for a discount (``r.vec``)
+    accrues: bool  # its actions may accrue points (``r.acc``)
     applications: int | None
     max_discount: int | None
     max_points: int | None
@@ -52,7 +54,7 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     a predicate reads what is left of lines, so each group starts by noting it (``r.now``, docs/order.md).
     ``exclusive(r, cu, t, None, None)`` runs the exclusive campaigns first, and says whether one took the
     whole receipt (runtime/order.py); None: the programme has none."""
-    ns: dict[str, Any] = {"__builtins__": {}, "sum": sum, "len": len, "POINTS": pricer.points, "PTOTAL": pricer.points_total,
+    ns: dict[str, Any] = {"__builtins__": {}, "sum": sum, "len": len, "PTOTAL": pricer.points_total,
                           "CAP": pricer.cap, "APPLY": apply, "STACK": stack, "GENERAL": general}
     body = ["def drive(r, cu, t):",
             "    lines, n, ordered = r.lines, r.nlines, r.ordered",
@@ -87,14 +89,20 @@ def _group(g: int, group: Group, ns: dict[str, Any], live: bool = False) -> list
         out += _campaign(f"{g}_{p}", camp, group.original, ranked, ns)
     if ranked:
         out += [f"    if len(cands) > 1: cands = STACK(G{g}, cands, left, floors, rejected, None)",
-                "    for camp, discount, accruals, _, pv, _ in cands:",
+                "    for camp, discount, accruals, points, pv, _ in cands:",
                 "        applied.append(camp.name)",
                 "        if discount is not None: effects.append(APPLY(camp, discount, left, floors, None))",
-                f"        if accruals: pending.append((camp, accruals, pv, {group.original}))"]
+                f"        if accruals: pending.append((camp, accruals, pv, {group.original}, "
+                f"{'points' if group.original else 'None'}))"]
     return out
 
 
 def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, ns: dict[str, Any]) -> list[str]:
+    """One campaign's statements. What its actions can ask for is known from its bytecode
+    (``discounts``, ``accrues``), so a points campaign has no discount lines and the reverse. Points are
+    decided as a total; the points per line are allocated when the outcome is read (runtime/engine.py,
+    ``_Points``), from the pending accruals; on the original basis that total is final, and the pending
+    entry keeps it."""
     ns.update({f"C{key}": camp, f"RUN{key}": camp.run, f"REJ{key}": camp.rejections,
                f"NOEFFECT{key}": camp.rejections["no_effect"], f"NAME{key}": camp.name,
                f"APPS{key}": camp.applications, f"MAXD{key}": camp.max_discount, f"MAXP{key}": camp.max_points})
@@ -108,29 +116,36 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, ns: dict[s
     out += [f"r.vec = r.acc = None; r.budget = APPS{key}",
             f"reason = RUN{key}(r, cu)",
             f"if reason is not None: rejected.append(REJ{key}[reason])",
-            "else:",
-            "    discount, accruals = r.vec, r.acc",
-            "    requested = sum(discount) if discount is not None else 0"]
-    if camp.max_discount is not None:
-        out.append(f"    if requested and requested > MAXD{key}: discount = CAP(discount, MAXD{key}, lines, ordered); "
-                   f"requested = MAXD{key}")
-    out += _points(key, camp, original)
-    out += [f"    if not requested and not points: rejected.append(NOEFFECT{key})", "    else:"]
+            "else:"]
+    gives = []
+    if camp.discounts:
+        out += ["    discount = r.vec", "    requested = sum(discount) if discount is not None else 0"]
+        if camp.max_discount is not None:
+            out.append(f"    if requested and requested > MAXD{key}: discount = CAP(discount, MAXD{key}, lines, ordered); "
+                       f"requested = MAXD{key}")
+        gives.append("requested")
+    if camp.accrues:
+        out += ["    accruals = r.acc", "    points = PTOTAL(accruals, basis) if accruals else 0"]
+        if camp.max_points is not None:
+            out.append(f"    if points > MAXP{key}: points = MAXP{key}")
+        gives.append("points")
+    if not gives:
+        out.append(f"    rejected.append(NOEFFECT{key})")
+        return _indent(out, pad, camp.sku_gated)
+    out += [f"    if not {' and not '.join(gives)}: rejected.append(NOEFFECT{key})", "    else:"]
+    discount = "discount if requested else None" if camp.discounts else "None"
     if ranked:
-        out.append(f"        cands.append((C{key}, discount if requested else None, accruals or [], points, pv, None))")
+        accruals, points = ("accruals or []", "points") if camp.accrues else ("[]", "0")
+        out.append(f"        cands.append((C{key}, {discount}, {accruals}, {points}, None, None))")
     else:
-        out += [f"        applied.append(NAME{key})",
-                f"        if requested: effects.append(APPLY(C{key}, discount, left, floors, None))",
-                f"        if accruals: pending.append((C{key}, accruals, pv, {original}))"]
-    return [out[0], out[1]] + [pad + line for line in out[2:]] if camp.sku_gated else [pad + line for line in out]
+        out.append(f"        applied.append(NAME{key})")
+        if camp.discounts:
+            out.append(f"        if requested: effects.append(APPLY(C{key}, discount, left, floors, None))")
+        if camp.accrues:
+            out.append(f"        if accruals: pending.append((C{key}, accruals, None, {original}, "
+                       f"{'points' if original else 'None'}))")
+    return _indent(out, pad, camp.sku_gated)
 
 
-def _points(key: str, camp: Campaign, original: bool) -> list[str]:
-    """Points as the general loop decides them: final now on the original basis, else the total."""
-    if original:
-        cap = f"; pv = CAP(pv, MAXP{key}, lines, ordered)" if camp.max_points is not None else ""
-        return ["    points, pv = 0, None",
-                f"    if accruals: pv = POINTS(accruals, basis, n, ordered){cap}; points = sum(pv)"]
-    cap = f"; points = MAXP{key} if points > MAXP{key} else points" if camp.max_points is not None else ""
-    return ["    points, pv = 0, None",
-            f"    if accruals: points = PTOTAL(accruals, basis){cap}"]
+def _indent(out: list[str], pad: str, gated: bool) -> list[str]:
+    return [out[0], out[1]] + [pad + line for line in out[2:]] if gated else [pad + line for line in out]

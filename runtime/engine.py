@@ -35,6 +35,7 @@ from .model import (
     ANONYMOUS,
     CustomerView,
     Effect,
+    LazyRows,
     Line,
     LineRows,
     Outcome,
@@ -44,7 +45,7 @@ from .model import (
     utc_seconds,
 )
 from .money import minor_text
-from .opcodes import OPCODES, Op
+from .opcodes import ACTION_OPS, OPCODES, Op
 from .rewards import Accrual, Pricer, Request
 from .segments.runtime import SegmentRuntime
 from .state import CustomerState, advance, apply, view
@@ -62,6 +63,8 @@ REASONS = ("outside_dates", "wrong_weekday", "outside_hours", "store_not_eligibl
            "blocked_by_exclusive",  # an `exclusive receipt` campaign applied (docs/order.md)
            # catalogue rewards (docs/rewards.md)
            "not_chosen", "out_of_stock", "insufficient_points")
+_ACCRUALS = frozenset({Op.ACCRUE_TOTAL, Op.ACCRUE_FIXED})  # the action ops that add to ``r.acc``
+_REQUESTS = frozenset({Op.ADD_COUNTER, Op.SPEND_COUNTER, Op.ISSUE_COUPON, Op.GIFT})  # to ``r.requests``; others ``r.vec``
 _STATE_READS = frozenset(name for name, spec in OPCODES.items() if spec.names is not None) | {Op.GIFT}
 
 
@@ -102,12 +105,8 @@ class _Context:
 
     def touch(self) -> set[int]:
         """The campaigns the receipt has a needed SKU of (by the bundle's SKU index), once a receipt."""
-        touched = self.touched = set()
-        index = self.sku_index
-        for line in self.lines:
-            campaigns = index.get(line.sku)
-            if campaigns:
-                touched.update(campaigns)
+        found = [campaigns for campaigns in map(self.sku_index.get, [line.sku for line in self.lines]) if campaigns]
+        touched = self.touched = set().union(*found) if found else set()
         return touched
 
 
@@ -157,7 +156,8 @@ class _Tally:
         self.effects: list[tuple[Any, ...]] = []  # Effect rows
         self.applied: list[str] = []
         self.rejected: list[Rejection] = []
-        self.pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool]] = []
+        # (campaign, accruals, points per line if final, basis is original, points in total if final)
+        self.pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool, int | None]] = []
         self.requests: dict[str, list[Request]] = {}
         self.arms: dict[str, str | None] | None = None  # the customer's arm per experiment (docs/experiments.md)
         self.hints: tuple[dict[str, Any], ...] | None = None  # upsell hints, when asked for
@@ -166,8 +166,8 @@ class _Tally:
 class _Campaign:
     """A campaign as the engine runs it: its generated function and its fixed rejections."""
 
-    __slots__ = ("applications", "budgeted", "group", "index", "max_discount", "max_points", "name", "rejections",
-                 "reward", "run", "sku_gated", "source", "state")
+    __slots__ = ("accrues", "applications", "budgeted", "discounts", "group", "index", "max_discount", "max_points",
+                 "name", "rejections", "reward", "run", "sku_gated", "source", "state")
 
     def __init__(self, c: Campaign, group: str, program: Program) -> None:
         self.source = c
@@ -184,6 +184,10 @@ class _Campaign:
         self.max_discount = c.limits.discount
         self.max_points = c.limits.points
         self.reward = c.state.reward  # a catalogue reward (docs/rewards.md), else None
+        # what its actions can ask for, known from the bytecode: the driver leaves out the rest
+        ops = {instr[0] for instr in c.actions} & ACTION_OPS
+        self.accrues = bool(ops & _ACCRUALS)
+        self.discounts = bool(ops - _ACCRUALS - _REQUESTS)
         # rejections without detail are made once: the hot path allocates nothing for them
         self.rejections = {reason: Rejection(c.name, reason, None) for reason in REASONS}
 
@@ -221,6 +225,58 @@ class _Group:
             return self.everything
         run.sort()
         return run
+
+
+class _Points:
+    """The stateless path's accruals (``_Tally.pending``): their totals at once, their points per line on
+    first read. Allocation gives parts that add up to the rounded total, and a cap scales a vector down
+    to exactly its limit, so the totals need no allocation; the vectors are ``Pricer.points`` on the
+    group's basis (the original amounts, or what is finally paid), capped, as the general path makes them."""
+
+    __slots__ = ("amounts", "left", "lines", "ordered", "pending", "pricer", "vectors")
+
+    def __init__(self, pricer: Pricer, receipt: Receipt, t: _Tally) -> None:
+        self.pricer, self.lines, self.ordered = pricer, receipt.lines, receipt.ordered
+        self.pending, self.amounts, self.left = t.pending, t.amounts, t.left
+        self.vectors: list[tuple[int, ...]] | None = None
+
+    def totals(self) -> list[int]:
+        out = []
+        for camp, accruals, vec, original, known in self.pending:
+            if known is not None:
+                out.append(known)
+                continue
+            if vec is not None:
+                out.append(sum(vec))
+                continue
+            total = self.pricer.points_total(accruals, self.amounts if original else self.left)
+            out.append(total if camp.max_points is None or total <= camp.max_points else camp.max_points)
+        return out
+
+    def allocated(self) -> list[tuple[int, ...]]:
+        if self.vectors is None:
+            pricer, lines, ordered, n = self.pricer, self.lines, self.ordered, len(self.left)
+            vectors = []
+            for camp, accruals, vec, original, _ in self.pending:
+                if vec is None:
+                    vec = pricer.points(accruals, self.amounts if original else self.left, n, ordered)
+                    if camp.max_points is not None:
+                        vec = pricer.cap(vec, camp.max_points, lines, ordered)
+                vectors.append(tuple(vec))
+            self.vectors = vectors
+        return self.vectors
+
+    def effects(self) -> tuple[tuple[Any, ...], ...]:
+        """The points rows of ``Outcome.effects``, after the discount rows."""
+        return tuple([(camp.name, camp.group, "points", given, given, sum(given), 0)
+                      for (camp, *_), given in zip(self.pending, self.allocated(), strict=True)])
+
+    def by_line(self) -> list[int]:
+        vectors = self.allocated()
+        out = list(vectors[0])
+        for given in vectors[1:]:
+            out = list(map(add, out, given))
+        return out
 
 
 # a campaign that would give something: (campaign, requested discount per line or None, accruals,
@@ -441,26 +497,23 @@ class Engine:
         return tuple(hint._asdict() for hint in found if hint is not None)
 
     def _finish(self, receipt: Receipt, t: _Tally, trace: list[str] | None) -> Outcome:
-        """A stateless outcome: the accruals allocated on what is finally paid, then the fields."""
-        lines, ordered, pricer = receipt.lines, receipt.ordered, self.pricer
-        left = t.left
-        points_by_line: list[int] | None = None
-        points_total = 0
-        effects = t.effects
-        for camp, accruals, vec, _ in t.pending:
-            if vec is None:  # basis discounted: on what is finally paid
-                vec = pricer.points(accruals, left, len(left), ordered)
-                if camp.max_points is not None:
-                    vec = pricer.cap(vec, camp.max_points, lines, ordered)
-            given = tuple(vec)
-            total = sum(given)
-            points_total += total
-            points_by_line = list(given) if points_by_line is None else list(map(add, points_by_line, given))
-            effects.append((camp.name, camp.group, "points", given, given, total, 0))
+        """A stateless outcome: the accruals' totals now, their points per line when the outcome's lines
+        or effects are first read (``_Points``: the same rows an eager allocation gives)."""
+        effects: Rows[Effect]
+        if t.pending:
+            plan = _Points(self.pricer, receipt, t)
+            totals = plan.totals()
             if trace is not None:
-                trace.append(f"points: {camp.name} gives {total}")
-        head = self._head(receipt, t, points_by_line, points_total, trace)
-        return _new(Outcome, (*head, None, None, None, None, t.arms, t.hints, None, None, None))
+                trace += [f"points: {camp.name} gives {total}" for (camp, *_), total in zip(t.pending, totals, strict=True)]
+            points, effects, by_line = sum(totals), LazyRows(Effect, tuple(t.effects), plan.effects), plan.by_line
+        else:
+            points, effects, by_line = 0, Rows(Effect, tuple(t.effects)), None
+        left = t.left
+        payable = sum(left)
+        return _new(Outcome, (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points,
+                              LineRows(receipt.lines, t.amounts, left, by_line), effects, tuple(t.applied),
+                              tuple(t.rejected), tuple(trace) if trace else (), None, None, None, None, t.arms, t.hints,
+                              None, None, None))
 
     def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
                trace: list[str] | None) -> None:
@@ -556,7 +609,7 @@ class Engine:
             if discount is not None:
                 t.effects.append(self._apply(camp, discount, left, floors, trace))
             if accruals:
-                t.pending.append((camp, accruals, points_vec, group.original))
+                t.pending.append((camp, accruals, points_vec, group.original, None))
             if wants:
                 t.requests[camp.name] = wants
 
@@ -596,7 +649,7 @@ class Engine:
         accrued: list[tuple[str, Sequence[int]]] = []
         guard = None if not self._guarded else \
             card_guard(self._fraud, self._people, session.state, receipt.channel, session.period, session.utc)
-        for camp, accruals, vec, original in pending:
+        for camp, accruals, vec, original, _ in pending:
             if paid_basis is not None:  # the payment changed the basis: every accrual anew
                 vec = pricer.points(accruals, paid_basis[0] if original else paid_basis[1], n, ordered)
                 if camp.max_points is not None:

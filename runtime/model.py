@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, NamedTuple, TypeVar, overload
 
@@ -797,17 +797,42 @@ class LineRows(Rows["LineOutcome"]):
 
     __slots__ = ("columns",)
 
-    def __init__(self, lines: Sequence[Line], amounts: list[int], left: list[int], points: list[int] | None) -> None:
+    def __init__(self, lines: Sequence[Line], amounts: list[int], left: list[int],
+                 points: list[int] | Callable[[], list[int] | None] | None) -> None:
         self.kind = LineOutcome
-        self.columns: tuple[Sequence[Line], list[int], list[int], list[int] | None] | None = \
-            (lines, amounts, left, points)
+        self.columns: tuple[Sequence[Line], list[int], list[int], list[int] | Callable[[], list[int] | None] | None] \
+            | None = (lines, amounts, left, points)
 
     def __getattr__(self, name: str) -> Any:  # only ``rows`` is ever missing: made once, on first read
         if name != "rows" or self.columns is None:
             raise AttributeError(name)
         lines, amounts, left, points = self.columns
+        if callable(points):  # allocated on first read (the engine's deferred points, ``LazyRows``)
+            points = points()
         self.rows = tuple([(line.line_no, line.sku, amount, amount - rest, rest, pts) for line, amount, rest, pts
                            in zip(lines, amounts, left, points or (0,) * len(left), strict=True)])
+        self.columns = None
+        return self.rows
+
+
+class LazyRows(Rows[T]):
+    """``Rows`` whose last rows are made on first read: ``rows`` is ``eager + more()``. The engine
+    defers per-line points this way (runtime/engine.py, ``_Points``), so an outcome whose effects
+    nobody reads costs no allocation; what is read is what an eager outcome holds."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self, kind: type[T], eager: tuple[tuple[Any, ...], ...],
+                 more: Callable[[], tuple[tuple[Any, ...], ...]]) -> None:
+        self.kind = kind
+        self.columns: tuple[tuple[tuple[Any, ...], ...], Callable[[], tuple[tuple[Any, ...], ...]]] | None = \
+            (eager, more)
+
+    def __getattr__(self, name: str) -> Any:  # only ``rows`` is ever missing: made once, on first read
+        if name != "rows" or self.columns is None:
+            raise AttributeError(name)
+        eager, more = self.columns
+        self.rows = eager + more()
         self.columns = None
         return self.rows
 
