@@ -262,6 +262,7 @@ class Trigger(_Mapping):
     cap: Value = None
     quiet: Value = None
     steps: list[Step] | None = None
+    exits: Names | None = None  # `[on coupon redeemed, on segment left vip, ...]` (docs/triggers.md, "Exits")
 
 
 Profile = dict[str, Value]

@@ -75,7 +75,8 @@ class Table:
         return [{"id": int(i), **json.loads(text)} for i, text in rows]
 
     def done(self, ids: list[int]) -> int:
-        return sum(int(self._run("DELETE FROM scheduled WHERE id = ?", i).rowcount) for i in ids)
+        # RETURNING, not rowcount: PostgreSQL's pipeline mode (sql.py) leaves rowcount unset
+        return sum(len(self._run("DELETE FROM scheduled WHERE id = ? RETURNING id", i).fetchall()) for i in ids)
 
     def last_tick(self, customer: str) -> int | None:
         row = self._run("SELECT at FROM ticks WHERE customer = ?", customer).fetchone()

@@ -199,4 +199,5 @@ class ReferenceVM:
                 n = len(spec.pops)
                 args = tuple(stack[len(stack) - n:])
                 del stack[len(stack) - n:]
-                calls.append((str(op), constants[operand] if spec.names is not None else operand, args))
+                named = spec.names is not None or spec.operand == "const"  # GIFT: a constant set of SKUs
+                calls.append((str(op), constants[operand] if named else operand, args))

@@ -92,7 +92,7 @@ def test_an_unknown_receipt_is_still_404(shop: Server) -> None:
     assert info.value.code == "LOY808"
 
 
-def test_migration_2_keeps_the_outcomes_of_a_version_1_database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_migrations_keep_the_outcomes_of_a_version_1_database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sql, "SCHEMA_VERSION", 1)
     old = open_store(db_url)
     assert old.upgrade() == [1]
@@ -102,7 +102,7 @@ def test_migration_2_keeps_the_outcomes_of_a_version_1_database(db_url: str, mon
     old.close()
     monkeypatch.undo()
     new = open_store(db_url)
-    assert new.upgrade() == [2] and new.schema_version() == 2
+    assert new.upgrade() == [2, 3] and new.schema_version() == 3
     with new.transaction(write=True) as tx:
         assert tx.outcome("R1") == ("C1", {})
         tx.put_outcome("R2", None, {"receipt_id": "R2"})
