@@ -1472,6 +1472,11 @@ class _Builder(TriggerRules):
         func, *args = children
         return n.Call(str(func), tuple(a for a in args if a is not None), span=self._span(meta))
 
+    def method_call(self, meta: Any, children: list[Any]) -> n.Call:
+        """``customer.next_purchase("coffee")``: a call whose name is dotted (docs/offers.md)."""
+        owner, func, *args = children
+        return n.Call(f"{owner}.{func}", tuple(a for a in args if a is not None), span=self._span(meta))
+
     def profile_decl(self, meta: Any, children: list[Any]) -> n.ProfileDecl:
         return n.ProfileDecl("profile", tuple(children), span=self._span(meta))
 
