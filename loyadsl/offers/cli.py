@@ -234,3 +234,38 @@ def backtest_cmd(
         typer.echo(json.dumps(report, indent=2, default=str))
     else:
         sys.stdout.write("\n".join(lines(report)) + "\n")
+
+
+@offers.command("score")
+def score_cmd(
+    model: Annotated[Path, typer.Argument(help="a model of `loya offers fit`")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the customer states with their scores (JSONL)")],
+    customers: Annotated[Path | None, typer.Option(help="customer states (JSONL) to refresh")] = None,
+    now: Annotated[str | None, typer.Option(help="refresh time, ISO 8601 with offset (default: day after as_of)")] = None,
+    programme: Annotated[Path | None, typer.Option(help="check that the model has every score this .loya reads")] = None,
+) -> None:
+    """Write each customer's model scores into their state (a `scores` change), for .loya conditions."""
+    from loyadsl.api import check_file
+
+    from .model import Model
+    from .scoring import check_reads, reads, scored
+    with coded():
+        m = Model.load(model)
+        if programme is not None:
+            checked = check_file(programme)
+            problems = [d for d in checked.diagnostics if d.is_error]
+            if problems or checked.programme is None:
+                first = problems[0] if problems else None
+                raise OffersError(first.code if first else BAD_OPTION,
+                                  first.message if first else "the programme does not check", str(programme))
+            check_reads(m, reads(checked.programme), str(programme))
+        known = read_states(customers) if customers else {}
+        updated = scored(m, known, parse_now(now, dt.date.fromordinal(m.as_of + 1)))
+        write_lines(output, state_lines_of(updated))
+    with_scores = sum(1 for s in updated.values() if s.scores is not None)
+    typer.echo(f"scores of {with_scores:,} customers (model as of {m.header['as_of']}) -> {output}")
+
+
+def state_lines_of(states: dict[str, Any]) -> list[str]:
+    from loyadsl.runtime.bundle import canonical_json
+    return [canonical_json(states[cid].to_dict()).decode("utf-8") for cid in sorted(states)]
