@@ -62,10 +62,10 @@ def values(c: dict[str, Any], names: list[str]) -> dict[str, int]:
 
 
 def records(model: Model, refreshed: dt.datetime) -> dict[str, ModelScores]:
-    names, ident, as_of = fitted(model), model_id(model), dt.date.fromisoformat(model.header["as_of"])
+    names, ident, as_of = fitted(model), model_id(model), model.header["as_of"]
     when = refreshed.isoformat()
-    return {cid: ModelScores(model=ident, version=VERSION, as_of=as_of, refreshed=when, fitted=names,
-                             values=values(c, names))
+    return {cid: ModelScores.model_validate({"model": ident, "version": VERSION, "as_of": as_of, "refreshed": when,
+                                             "fitted": names, "values": values(c, names)})
             for cid, c in model.customers.items()}
 
 

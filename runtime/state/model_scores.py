@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from .applier import _Applier, _Failed, _new
 from .model_scores_record import ModelScores
 
+
 def _record(value: Any, key: str) -> ModelScores | None:
     if value is None or isinstance(value, ModelScores):
         return value
