@@ -729,9 +729,23 @@ def strategy_lines(decl: n.StrategyDecl, src: Trivia) -> list[Line]:
     """The settings in written order, then each offer as a block (docs/offers.md)."""
     lines = [Line(1, format_strategy_setting(s), *_whole(s)) for s in decl.settings]
     for offer in decl.offers:
-        inner = [Line(2, format_strategy_setting(s), *_whole(s)) for s in offer.settings]
+        inner = [Line(2, format_strategy_setting(s), *_whole(s)) for s in offer_settings(offer)]
         lines += _block(src, offer, f"offer {offer.name}", inner, depth=1)
     return _block(src, decl, f"strategy {decl.name}{_title(decl.title)}", lines)
+
+
+# An offer's settings in canonical order: what is offered, then its rules (any other key, as written),
+# then its texts. The YAML twin writes them in this order, with the rules under `when`.
+OFFER_HEAD = ("coupon", "discount", "amount", "valid", "target", "categories", "top")
+OFFER_TAIL = ("message", "cashier", "code_prefix")
+
+
+def offer_settings(offer: n.OfferTemplate) -> list[n.StrategySetting]:
+    def rank(s: n.StrategySetting) -> int:
+        if s.key in OFFER_HEAD:
+            return OFFER_HEAD.index(s.key)
+        return len(OFFER_HEAD) + 1 + OFFER_TAIL.index(s.key) if s.key in OFFER_TAIL else len(OFFER_HEAD)
+    return sorted(offer.settings, key=rank)
 
 
 _UPPER_NAME = re.compile(r"[A-Z][A-Z0-9_]*")  # a category key written bare (keywords are lower case)
