@@ -28,6 +28,7 @@ from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.rewards import gift_action, reward_clause
 from loyadsl.check.segments import SegmentChecker
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
+from loyadsl.check.strategies import check_strategies
 from loyadsl.check.triggers import TriggerChecker, campaign_message
 from loyadsl.check.types import Type
 from loyadsl.check.units import unit_discount
@@ -176,6 +177,7 @@ class Checker:
         self.state = state_checker.info()
         segments_ok = self.segments.check_decls(Scope(audience=True))
         triggers = TriggerChecker(self).check(self.table.triggers.values())
+        strategies_ok = check_strategies(self)  # docs/offers.md
         names = list(self.table.campaigns)
         campaigns = [self._campaign(name) for name in names]
         self._unused_warnings()
@@ -184,6 +186,8 @@ class Checker:
         asserts = check_asserts(self.table.asserts.values(), self.value, self.report)
         if settings is None or any(c is None for c in campaigns) or groups is None or state is None \
                 or self.broken_experiments or asserts is None or not segments_ok or triggers is None:
+            return None
+        if not strategies_ok:
             return None
         state = dataclasses.replace(state, segments=self.segments.info())
         if not unjoined_experiments(self.table.experiments.values(), [c.arm for c in campaigns if c], self.report):

@@ -132,7 +132,7 @@ def show_cmd(
 
 @offers.command("issue")
 def issue_cmd(
-    strategy: Annotated[Path, typer.Argument(help="the strategy YAML (docs/offers.md)")],
+    strategy: Annotated[Path, typer.Argument(help="the strategy: .loya, or its YAML form (docs/offers.md)")],
     model: Annotated[Path, typer.Option("--model", help="a model of `loya offers fit`")],
     output: Annotated[Path, typer.Option("-o", "--output", help="the offers (JSON Lines, both arms)")],
     now: Annotated[str | None, typer.Option(help="issue time, ISO 8601 with offset (default: day after as_of)")] = None,
@@ -142,13 +142,16 @@ def issue_cmd(
     """Choose each customer's offers, draw the holdout, and issue personal coupons (coupon_issue changes)."""
     from .issue import issue
     from .model import Model
-    from .strategy import load_strategy
+    from .strategy_loya import load_any, placed
     with coded():
         start = time.perf_counter()
-        s, m = load_strategy(strategy), Model.load(model)
+        s, m = load_any(strategy), Model.load(model)
         known = read_states(customers) if customers else None
         birthdays = {cid: st.birthday for cid, st in known.items() if st.birthday} if known is not None else None
-        issued = issue(s, m, parse_now(now, dt.date.fromordinal(m.as_of + 1)), birthdays)
+        try:
+            issued = issue(s, m, parse_now(now, dt.date.fromordinal(m.as_of + 1)), birthdays)
+        except OffersError as exc:
+            raise placed(exc, strategy) from None
         # the states first: a coupon a customer holds already is refused (LOY503) before anything is written
         updated = state_lines(known or {}, issued) if states is not None else None
         write_lines(output, (json.dumps(o, ensure_ascii=False, sort_keys=True) for o in issued.offers))
@@ -201,7 +204,7 @@ def state_lines(known: dict[str, Any], issued: Any) -> list[str]:
 
 @offers.command("backtest")
 def backtest_cmd(
-    strategy: Annotated[Path, typer.Argument(help="the strategy YAML")],
+    strategy: Annotated[Path, typer.Argument(help="the strategy: .loya, or its YAML form")],
     history: Annotated[list[Path], typer.Argument(help="receipt files")],
     cut: Annotated[str, typer.Option(help="fit before this date, issue on it, replay after it")],
     weeks: Annotated[int, typer.Option(help="weeks replayed after the cut")] = 4,
@@ -215,7 +218,7 @@ def backtest_cmd(
     from .backtest import backtest
     from .config import load_config
     from .report import lines
-    from .strategy import load_strategy
+    from .strategy_loya import load_any
     with coded():
         if weeks < 1 or not 1 <= k <= 50:
             raise OffersError(BAD_OPTION, "--weeks is at least 1 and --k from 1 to 50")
@@ -223,7 +226,7 @@ def backtest_cmd(
             rate = units.percent(margin)
         except ValueError as exc:
             raise OffersError(BAD_OPTION, str(exc), "--margin") from None
-        s, cfg, day = load_strategy(strategy), load_config(config), parse_date(cut, "--cut")
+        s, cfg, day = load_any(strategy), load_config(config), parse_date(cut, "--cut")
         start = time.perf_counter()
         h = load_history(history, map_file, map_spec)
         read = time.perf_counter() - start

@@ -7,6 +7,8 @@ sit in the offer itself rather than under ``when``."""
 
 from __future__ import annotations
 
+import difflib
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -73,7 +75,8 @@ def _value(s: n.StrategySetting, kind: str) -> Any:
 
 
 def _unknown(s: n.StrategySetting, known: list[str], where: str) -> _Failed:
-    if s.key.endswith(_SCORE_WORDS):
+    close = difflib.get_close_matches(s.key, [*known, *RULES], n=1)
+    if s.key.endswith(_SCORE_WORDS) or (close and close[0] in RULES):
         return _Failed(error(UNFITTED_SCORE, f"`{s.key}` reads no score a model fits", s.span,
                              did_you_mean(s.key, list(RULES)) or f"the rules are {', '.join(RULES)}"))
     return _Failed(error(BAD_STRATEGY, f"`{s.key}` is no setting of {where}", s.span,
@@ -120,6 +123,14 @@ def _place(decl: n.StrategyDecl, loc: tuple[Any, ...]) -> Span | None:
     return (found or decl).span
 
 
+def _quoted(decl: n.StrategyDecl, message: str) -> Span | None:
+    """The setting whose value the message quotes (`5.00 EUR`), for errors of the whole strategy."""
+    for s in [*decl.settings, *(x for o in decl.offers for x in o.settings)]:
+        if s.value is not None and f"`{format_expr(s.value)}`" in message:
+            return s.span
+    return None
+
+
 def check_strategy(decl: n.StrategyDecl) -> tuple[Strategy | None, list[Diagnostic]]:
     """The strategy, or the diagnostics that say where and why it cannot be one."""
     try:
@@ -131,7 +142,8 @@ def check_strategy(decl: n.StrategyDecl) -> tuple[Strategy | None, list[Diagnost
     except ValidationError as exc:
         first = exc.errors()[0]
         message = first["msg"].removeprefix("Value error, ")
-        return None, [error(BAD_STRATEGY, message, _place(decl, tuple(first["loc"])))]
+        loc = tuple(first["loc"])
+        return None, [error(BAD_STRATEGY, message, (None if loc else _quoted(decl, message)) or _place(decl, loc))]
     return strategy, _budget(decl, strategy)
 
 
@@ -173,3 +185,29 @@ def load_loya_strategy(path: Path, name: str | None = None) -> tuple[Strategy, n
 
 def _where(path: Path, span: Span | None) -> str:
     return str(path) if span is None else f"{path}:{span.line}:{span.col}"
+
+
+def load_any(path: Path) -> Strategy:
+    """A strategy from a .loya file or from its YAML form (any other name)."""
+    if path.suffix != ".loya":
+        from .strategy import load_strategy
+        return load_strategy(path)
+    return load_loya_strategy(path)[0]
+
+
+def placed(exc: OffersError, path: Path) -> OffersError:
+    """A failure of a .loya strategy against a model (LOY634, LOY635, LOY636) at the offer or the budget it
+    is about: ``offers[1] (name): ...`` -> the offer's line and column."""
+    if path.suffix != ".loya":
+        return exc
+    try:
+        _, decl = load_loya_strategy(path)
+    except OffersError:
+        return exc
+    match = re.match(r"offers\[(\d+)\]", exc.message)
+    span: Span | None = None
+    if match and int(match[1]) < len(decl.offers):
+        span = decl.offers[int(match[1])].span
+    elif exc.code == OVER_BUDGET:
+        span = next((s.span for s in decl.settings if s.key == "budget"), decl.span)
+    return exc if span is None else OffersError(exc.code, exc.message, _where(path, span))
