@@ -28,9 +28,9 @@ def check_strategies(checker: Checker) -> bool:
             ok = False
             continue
         if currency is not None and strategy.currency != currency:
-            at = next((s for s in decl.settings if s.key == "currency"), decl)
+            place = next((s.span for s in decl.settings if s.key == "currency"), decl.span)
             checker.report(error("LOY633", f"strategy `{decl.name}` counts in {strategy.currency}, the programme in "
-                                           f"{currency}", at.span))
+                                           f"{currency}", place))
             ok = False
         for offer, template in zip(strategy.offers, decl.offers, strict=True):
             names = [offer.coupon] if isinstance(offer.coupon, str) else list(offer.coupon.values())

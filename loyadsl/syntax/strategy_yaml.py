@@ -67,7 +67,8 @@ def strategy_from_yaml(r: _Reader, node: Any) -> n.StrategyDecl | None:
     settings = [s for key, _, value in pairs.items if key not in ("strategy", "title", "offers")
                 for s in [_setting(r, key, value)] if s is not None]
     offers = []
-    for item in r.sequence(pairs.get("offers"), "`offers`") if pairs.get("offers") is not None else []:
+    listed = pairs.get("offers")
+    for item in r.sequence(listed, "`offers`") if listed is not None else []:
         offer = _offer(r, item)
         if offer is not None:
             offers.append(offer)
@@ -101,8 +102,8 @@ def _setting(r: _Reader, key: str, node: Any) -> n.StrategySetting | None:
         items = tuple((k, r.text(v, "a coupon series", required=True) or "") for k, _, v in (pairs.items if pairs else []))
         return n.StrategySetting(key, None, items, span=span)
     if isinstance(node, SequenceNode):
-        items = tuple(n.StringLit(r.text(i, "a category", required=True) or "", span=r.span(i)) for i in node.value)
-        return n.StrategySetting(key, n.SetLit(items, span=span), span=span)
+        listed = tuple(n.StringLit(r.text(i, "a category", required=True) or "", span=r.span(i)) for i in node.value)
+        return n.StrategySetting(key, n.SetLit(listed, span=span), span=span)
     text = r.text(node, f"`{key}`", required=True)
     if text is None or not isinstance(node, ScalarNode):
         return None
