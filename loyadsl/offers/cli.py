@@ -34,6 +34,7 @@ MapFile = Annotated[Path | None, typer.Option("--map-file", help="column mapping
 MapSpec = Annotated[str | None, typer.Option("--map", help="column mapping on one line (docs/simulate.md)")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="fit configuration YAML (docs/offers.md)")]
 Seed = Annotated[int, typer.Option(help="seed of the optimiser's extra starts")]
+StrategyName = Annotated[str | None, typer.Option("--name", help="the strategy to use, when the .loya file declares several")]
 
 
 @contextmanager
@@ -138,6 +139,7 @@ def issue_cmd(
     now: Annotated[str | None, typer.Option(help="issue time, ISO 8601 with offset (default: day after as_of)")] = None,
     customers: Annotated[Path | None, typer.Option(help="customer states (JSONL): birthdays; coupons are added")] = None,
     states: Annotated[Path | None, typer.Option(help="write the customer states with their coupons (JSONL)")] = None,
+    name: StrategyName = None,
 ) -> None:
     """Choose each customer's offers, draw the holdout, and issue personal coupons (coupon_issue changes)."""
     from .issue import issue
@@ -145,13 +147,13 @@ def issue_cmd(
     from .strategy_loya import load_any, placed
     with coded():
         start = time.perf_counter()
-        s, m = load_any(strategy), Model.load(model)
+        s, m = load_any(strategy, name), Model.load(model)
         known = read_states(customers) if customers else None
         birthdays = {cid: st.birthday for cid, st in known.items() if st.birthday} if known is not None else None
         try:
             issued = issue(s, m, parse_now(now, dt.date.fromordinal(m.as_of + 1)), birthdays)
         except OffersError as exc:
-            raise placed(exc, strategy) from None
+            raise placed(exc, strategy, name) from None
         # the states first: a coupon a customer holds already is refused (LOY503) before anything is written
         updated = state_lines(known or {}, issued) if states is not None else None
         write_lines(output, (json.dumps(o, ensure_ascii=False, sort_keys=True) for o in issued.offers))
@@ -212,6 +214,7 @@ def backtest_cmd(
     k: Annotated[int, typer.Option(help="categories predicted per customer (precision/recall at k)")] = 3,
     map_file: MapFile = None, map_spec: MapSpec = None, config: ConfigOpt = None, seed: Seed = 0,
     fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text,
+    name: StrategyName = None,
 ) -> None:
     """Fit up to --cut, issue with the holdout, replay the next weeks; report against two baselines."""
     from . import units
@@ -226,7 +229,7 @@ def backtest_cmd(
             rate = units.percent(margin)
         except ValueError as exc:
             raise OffersError(BAD_OPTION, str(exc), "--margin") from None
-        s, cfg, day = load_any(strategy), load_config(config), parse_date(cut, "--cut")
+        s, cfg, day = load_any(strategy, name), load_config(config), parse_date(cut, "--cut")
         start = time.perf_counter()
         h = load_history(history, map_file, map_spec)
         read = time.perf_counter() - start

@@ -187,21 +187,22 @@ def _where(path: Path, span: Span | None) -> str:
     return str(path) if span is None else f"{path}:{span.line}:{span.col}"
 
 
-def load_any(path: Path) -> Strategy:
-    """A strategy from a .loya file or from its YAML form (any other name)."""
+def load_any(path: Path, name: str | None = None) -> Strategy:
+    """A strategy from a .loya file (the one named ``name`` when it holds several) or from its YAML form
+    (any other file name)."""
     if path.suffix != ".loya":
         from .strategy import load_strategy
         return load_strategy(path)
-    return load_loya_strategy(path)[0]
+    return load_loya_strategy(path, name)[0]
 
 
-def placed(exc: OffersError, path: Path) -> OffersError:
+def placed(exc: OffersError, path: Path, name: str | None = None) -> OffersError:
     """A failure of a .loya strategy against a model (LOY634, LOY635, LOY636) at the offer or the budget it
     is about: ``offers[1] (name): ...`` -> the offer's line and column."""
     if path.suffix != ".loya":
         return exc
     try:
-        _, decl = load_loya_strategy(path)
+        _, decl = load_loya_strategy(path, name)
     except OffersError:
         return exc
     match = re.match(r"offers\[(\d+)\]", exc.message)
