@@ -177,6 +177,7 @@ class Checker:
         self.state = state_checker.info()
         segments_ok = self.segments.check_decls(Scope(audience=True))
         triggers = TriggerChecker(self).check(self.table.triggers.values())
+        self.model_scores.unguarded()  # docs/offers.md: a score read outside a condition
         strategies_ok = check_strategies(self)  # docs/offers.md
         names = list(self.table.campaigns)
         campaigns = [self._campaign(name) for name in names]
