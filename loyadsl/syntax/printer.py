@@ -729,13 +729,13 @@ def strategy_lines(decl: n.StrategyDecl, src: Trivia) -> list[Line]:
     """The settings in written order, then each offer as a block (docs/offers.md)."""
     lines = [Line(1, format_strategy_setting(s), *_whole(s)) for s in decl.settings]
     for offer in decl.offers:
-        inner = [Line(2, format_strategy_setting(s), *_whole(s)) for s in offer_settings(offer)]
+        inner = [Line(2, format_strategy_setting(s), *_whole(s)) for s in offer.settings]
         lines += _block(src, offer, f"offer {offer.name}", inner, depth=1)
     return _block(src, decl, f"strategy {decl.name}{_title(decl.title)}", lines)
 
 
-# An offer's settings in canonical order: what is offered, then its rules (any other key, as written),
-# then its texts. The YAML twin writes them in this order, with the rules under `when`.
+# An offer's settings in the YAML twin's order: what is offered, then its rules (any other key, as
+# written, under `when`), then its texts. (`loya fmt` keeps them as written.)
 OFFER_HEAD = ("coupon", "discount", "amount", "valid", "target", "categories", "top")
 OFFER_TAIL = ("message", "cashier", "code_prefix")
 

@@ -81,3 +81,12 @@ def test_issue_reads_loya_and_places_model_errors(shop_model: Model, tmp_path: P
     line = next(i + 1 for i, text in enumerate(bad.read_text().splitlines()) if "offer coffee" in text)
     assert out.exit_code == 2 and "LOY634" in out.output and f"bad.loya:{line}:" in out.output, out.output
     assert "did you mean 'COFFEE'" in out.output
+
+
+def test_fmt_keeps_order_and_comments(tmp_path: Path) -> None:
+    text = ('strategy s "T" {\n    # the currency\n    currency USD\n    offer o {\n        coupon c  # series\n'
+            '        amount 5.00 USD\n        # rules\n        p_alive_below 0.5\n        target customer\n    }\n}\n')
+    path = tmp_path / "s.loya"
+    path.write_text(text, "utf-8")
+    out = CliRunner().invoke(app, ["fmt", str(path)])
+    assert out.exit_code == 0 and out.output == text, out.output
