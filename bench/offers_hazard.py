@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import datetime as dt
+import itertools
 import resource
 import time
 from pathlib import Path
@@ -50,7 +51,7 @@ def pooled_gaps(days: dict[str, dict[str, list[int]]]) -> tuple[dict[str, list[f
         for cat, ds in cats.items():
             if len(ds) < 3:
                 continue
-            gaps = [b - a for a, b in zip(ds, ds[1:], strict=False)]
+            gaps = [b - a for a, b in itertools.pairwise(ds)]
             mean = sum(gaps) / len(gaps)
             per.setdefault(cat, []).extend(g / mean for g in gaps)
     every = sorted(u for us in per.values() for u in us)
