@@ -166,10 +166,11 @@ CODES: dict[str, str] = {
     "LOY632": "offers model file cannot be read",
     "LOY633": "offer strategy cannot be used",
     "LOY634": "strategy names a category the model has never seen",
-    "LOY635": "strategy reads a score the model did not fit",
+    "LOY635": "strategy or programme reads a score the model did not fit",
     "LOY636": "the strategy's budget cannot pay for the offers",
     "LOY637": "customer not in the offers model",
     "LOY638": "backtest cannot be measured",
+    "LOY639": "a model score read where it cannot be: inside `where`, outside a condition, or without a category",
     # LOY640-LOY649: trigger chains on the processing server (issue 15, loyadsl/server/chains.py)
     "LOY640": "a scheduled-actions or tick time cannot be read",
     "LOY641": "scheduled action ids cannot be read",

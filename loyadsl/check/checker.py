@@ -13,13 +13,14 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from loyadsl.check import lints
+from loyadsl.check import lints, model_scores
 from loyadsl.check import types as t
 from loyadsl.check.asserts import check_asserts
 from loyadsl.check.commerce import check_kinds, commerce_settings
 from loyadsl.check.experiments import arm_gate, check_experiments, unjoined_experiments
 from loyadsl.check.fraud import Invalid as InvalidFraud
 from loyadsl.check.fraud import fraud_limits
+from loyadsl.check.model_scores import ModelScoreReads
 from loyadsl.check.order import campaign_order, group_order
 from loyadsl.check.people import people
 from loyadsl.check.redemptions import discount_cap, redemption_limit
@@ -27,6 +28,7 @@ from loyadsl.check.resolve import SymbolTable, file_sha256
 from loyadsl.check.rewards import gift_action, reward_clause
 from loyadsl.check.segments import SegmentChecker
 from loyadsl.check.state import DAY, USAGE_PERIODS, StateChecker, StateInfo, account_hint, collect_accruals
+from loyadsl.check.strategies import check_strategies
 from loyadsl.check.triggers import TriggerChecker, campaign_message
 from loyadsl.check.types import Type
 from loyadsl.check.units import unit_discount
@@ -151,6 +153,7 @@ class Checker:
         self.experiments: dict[str, ir.IExperiment] = {}
         self.broken_experiments: set[str] = set()
         self.segments = SegmentChecker(self, table.segment_decls)  # docs/segments.md
+        self.model_scores = ModelScoreReads(self.segments)  # docs/offers.md: customer.p_alive, ...
         self.campaign_messages: dict[str, list[Send]] = {}  # campaign -> its `message` clauses (docs/triggers.md)
 
     # ------------------------------------------------------------------------------------ entry
@@ -174,6 +177,8 @@ class Checker:
         self.state = state_checker.info()
         segments_ok = self.segments.check_decls(Scope(audience=True))
         triggers = TriggerChecker(self).check(self.table.triggers.values())
+        self.model_scores.unguarded()  # docs/offers.md: a score read outside a condition
+        strategies_ok = check_strategies(self)  # docs/offers.md
         names = list(self.table.campaigns)
         campaigns = [self._campaign(name) for name in names]
         self._unused_warnings()
@@ -182,6 +187,8 @@ class Checker:
         asserts = check_asserts(self.table.asserts.values(), self.value, self.report)
         if settings is None or any(c is None for c in campaigns) or groups is None or state is None \
                 or self.broken_experiments or asserts is None or not segments_ok or triggers is None:
+            return None
+        if not strategies_ok:
             return None
         state = dataclasses.replace(state, segments=self.segments.info())
         if not unjoined_experiments(self.table.experiments.values(), [c.arm for c in campaigns if c], self.report):
@@ -377,6 +384,7 @@ class Checker:
             if self._clause_repeated(c, clause, d):
                 continue
             getattr(self, f"_clause_{type(clause).__name__}")(c, clause, scope, d)
+        self.model_scores.unguarded()  # docs/offers.md: a score read outside a condition
         self._campaign_complete(c, d)
         accruals = [a for cl, _ in clauses if isinstance(cl, n.ThenClause) for a in collect_accruals(cl.actions)]
         one_account, account = self._campaign_account(c, accruals)
@@ -513,14 +521,15 @@ class Checker:
             d.channels = ir.SetFilter(clause.negated, values)
 
     def _clause_AudienceClause(self, c: n.CampaignDecl, clause: n.AudienceClause, scope: Scope, d: _Draft) -> None:
-        cond = self._condition(clause.condition, Scope(audience=True, params=scope.params), "audience")
+        cond = self.model_scores.guard(self._condition(clause.condition, Scope(audience=True, params=scope.params),
+                                                       "audience"))
         if cond is None:
             d.ok = False
         else:
             d.audiences.append(cond)
 
     def _clause_WhenClause(self, c: n.CampaignDecl, clause: n.WhenClause, scope: Scope, d: _Draft) -> None:
-        cond = self._condition(clause.condition, scope, "when")
+        cond = self.model_scores.guard(self._condition(clause.condition, scope, "when"))
         if cond is None:
             d.ok = False
         else:
@@ -1114,6 +1123,8 @@ class Checker:
             return None if operand is None else ir.NotE(t.BOOL, operand)
         if isinstance(e, n.Aggregate):
             return self._aggregate(e, scope)
+        if isinstance(e, n.Call) and model_scores.owns_call(e):  # docs/offers.md
+            return self.model_scores.call(e, scope.line)
         if isinstance(e, n.Call):
             return self.segments.call(e, scope, expected)
         self.report(error("LOY202", f"unsupported expression {type(e).__name__}", e.span))
@@ -1195,6 +1206,8 @@ class Checker:
             return self._field(e, rest, RECEIPT_FIELDS, "receipt", "receipt")
         if head in STATE_READS and len(rest) == 1:
             return self._state_read(e, head, rest[0])
+        if model_scores.owns(e):  # docs/offers.md: customer.p_alive, customer.clv_12m, ...
+            return self.model_scores.ref(e, scope.line)
         if head == "customer":
             if len(rest) == 2 and rest[0] == "attr":
                 return ir.LoadAttr(t.STRING, "customer", rest[1])

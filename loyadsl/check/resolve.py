@@ -57,6 +57,7 @@ class SymbolTable:
     files: list[LoadedFile] = field(default_factory=list)
     data_files: dict[str, str] = field(default_factory=dict)  # CSV lists read: display -> sha256
     segment_decls: SegmentTable = field(default_factory=SegmentTable)  # docs/segments.md
+    strategies: dict[str, n.StrategyDecl] = field(default_factory=dict)  # docs/offers.md
 
     def all_names(self) -> set[str]:
         return set(self.lists) | set(self.groups) | set(self.templates) | set(self.campaigns)
@@ -194,6 +195,8 @@ def build_symbols(files: list[LoadedFile], reader: Reader | None = None) -> tupl
                 table.asserts[decl.name] = decl
             elif isinstance(decl, n.TriggerDecl):
                 table.triggers[decl.name] = decl
+            elif isinstance(decl, n.StrategyDecl):
+                table.strategies[decl.name] = decl
     if files and table.header is None:
         diags.append(
             error(

@@ -232,7 +232,7 @@ class SegmentChecker:
         assert decl.when is not None
         self._in_segment = True
         try:
-            checked = self.c.expr(decl.when, scope, t.BOOL)
+            checked = self.c.model_scores.guard(self.c.expr(decl.when, scope, t.BOOL))  # docs/offers.md
         finally:
             self._in_segment = False
         if checked is None:

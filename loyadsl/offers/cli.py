@@ -34,6 +34,7 @@ MapFile = Annotated[Path | None, typer.Option("--map-file", help="column mapping
 MapSpec = Annotated[str | None, typer.Option("--map", help="column mapping on one line (docs/simulate.md)")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="fit configuration YAML (docs/offers.md)")]
 Seed = Annotated[int, typer.Option(help="seed of the optimiser's extra starts")]
+StrategyName = Annotated[str | None, typer.Option("--name", help="the strategy to use, when the .loya file declares several")]
 
 
 @contextmanager
@@ -132,23 +133,27 @@ def show_cmd(
 
 @offers.command("issue")
 def issue_cmd(
-    strategy: Annotated[Path, typer.Argument(help="the strategy YAML (docs/offers.md)")],
+    strategy: Annotated[Path, typer.Argument(help="the strategy: .loya, or its YAML form (docs/offers.md)")],
     model: Annotated[Path, typer.Option("--model", help="a model of `loya offers fit`")],
     output: Annotated[Path, typer.Option("-o", "--output", help="the offers (JSON Lines, both arms)")],
     now: Annotated[str | None, typer.Option(help="issue time, ISO 8601 with offset (default: day after as_of)")] = None,
     customers: Annotated[Path | None, typer.Option(help="customer states (JSONL): birthdays; coupons are added")] = None,
     states: Annotated[Path | None, typer.Option(help="write the customer states with their coupons (JSONL)")] = None,
+    name: StrategyName = None,
 ) -> None:
     """Choose each customer's offers, draw the holdout, and issue personal coupons (coupon_issue changes)."""
     from .issue import issue
     from .model import Model
-    from .strategy import load_strategy
+    from .strategy_loya import load_any, placed
     with coded():
         start = time.perf_counter()
-        s, m = load_strategy(strategy), Model.load(model)
+        s, m = load_any(strategy, name), Model.load(model)
         known = read_states(customers) if customers else None
         birthdays = {cid: st.birthday for cid, st in known.items() if st.birthday} if known is not None else None
-        issued = issue(s, m, parse_now(now, dt.date.fromordinal(m.as_of + 1)), birthdays)
+        try:
+            issued = issue(s, m, parse_now(now, dt.date.fromordinal(m.as_of + 1)), birthdays)
+        except OffersError as exc:
+            raise placed(exc, strategy, name) from None
         # the states first: a coupon a customer holds already is refused (LOY503) before anything is written
         updated = state_lines(known or {}, issued) if states is not None else None
         write_lines(output, (json.dumps(o, ensure_ascii=False, sort_keys=True) for o in issued.offers))
@@ -201,7 +206,7 @@ def state_lines(known: dict[str, Any], issued: Any) -> list[str]:
 
 @offers.command("backtest")
 def backtest_cmd(
-    strategy: Annotated[Path, typer.Argument(help="the strategy YAML")],
+    strategy: Annotated[Path, typer.Argument(help="the strategy: .loya, or its YAML form")],
     history: Annotated[list[Path], typer.Argument(help="receipt files")],
     cut: Annotated[str, typer.Option(help="fit before this date, issue on it, replay after it")],
     weeks: Annotated[int, typer.Option(help="weeks replayed after the cut")] = 4,
@@ -209,13 +214,14 @@ def backtest_cmd(
     k: Annotated[int, typer.Option(help="categories predicted per customer (precision/recall at k)")] = 3,
     map_file: MapFile = None, map_spec: MapSpec = None, config: ConfigOpt = None, seed: Seed = 0,
     fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text,
+    name: StrategyName = None,
 ) -> None:
     """Fit up to --cut, issue with the holdout, replay the next weeks; report against two baselines."""
     from . import units
     from .backtest import backtest
     from .config import load_config
     from .report import lines
-    from .strategy import load_strategy
+    from .strategy_loya import load_any
     with coded():
         if weeks < 1 or not 1 <= k <= 50:
             raise OffersError(BAD_OPTION, "--weeks is at least 1 and --k from 1 to 50")
@@ -223,7 +229,7 @@ def backtest_cmd(
             rate = units.percent(margin)
         except ValueError as exc:
             raise OffersError(BAD_OPTION, str(exc), "--margin") from None
-        s, cfg, day = load_strategy(strategy), load_config(config), parse_date(cut, "--cut")
+        s, cfg, day = load_any(strategy, name), load_config(config), parse_date(cut, "--cut")
         start = time.perf_counter()
         h = load_history(history, map_file, map_spec)
         read = time.perf_counter() - start
@@ -234,3 +240,38 @@ def backtest_cmd(
         typer.echo(json.dumps(report, indent=2, default=str))
     else:
         sys.stdout.write("\n".join(lines(report)) + "\n")
+
+
+@offers.command("score")
+def score_cmd(
+    model: Annotated[Path, typer.Argument(help="a model of `loya offers fit`")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the customer states with their scores (JSONL)")],
+    customers: Annotated[Path | None, typer.Option(help="customer states (JSONL) to refresh")] = None,
+    now: Annotated[str | None, typer.Option(help="refresh time, ISO 8601 with offset (default: day after as_of)")] = None,
+    programme: Annotated[Path | None, typer.Option(help="check that the model has every score this .loya reads")] = None,
+) -> None:
+    """Write each customer's model scores into their state (a `scores` change), for .loya conditions."""
+    from loyadsl.api import check_file
+
+    from .model import Model
+    from .scoring import check_reads, reads, scored
+    with coded():
+        m = Model.load(model)
+        if programme is not None:
+            checked = check_file(programme)
+            problems = [d for d in checked.diagnostics if d.is_error]
+            if problems or checked.programme is None:
+                first = problems[0] if problems else None
+                raise OffersError(first.code if first else BAD_OPTION,
+                                  first.message if first else "the programme does not check", str(programme))
+            check_reads(m, reads(checked.programme), str(programme))
+        known = read_states(customers) if customers else {}
+        updated = scored(m, known, parse_now(now, dt.date.fromordinal(m.as_of + 1)))
+        write_lines(output, state_lines_of(updated))
+    with_scores = sum(1 for s in updated.values() if s.scores is not None)
+    typer.echo(f"scores of {with_scores:,} customers (model as of {m.header['as_of']}) -> {output}")
+
+
+def state_lines_of(states: dict[str, Any]) -> list[str]:
+    from loyadsl.runtime.bundle import canonical_json
+    return [canonical_json(states[cid].to_dict()).decode("utf-8") for cid in sorted(states)]

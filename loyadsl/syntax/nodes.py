@@ -859,3 +859,34 @@ class MessageClause(Clause):
 
     channel: str
     text: str
+
+
+# ----------------------------------------------------------------------------------------- offer strategies
+
+
+@dataclass(frozen=True)
+class StrategySetting(Node):
+    """``NAME value`` in a strategy or an offer (docs/offers.md): an expression (``10%``, ``14 days``,
+    ``due``, ``["COFFEE"]``, ``"text"``), or ``pairs`` for ``coupon { COFFEE: coffee_10 }``."""
+
+    key: str
+    value: Expr | None = None
+    pairs: tuple[tuple[str, str], ...] | None = None
+
+
+@dataclass(frozen=True)
+class OfferTemplate(Node):
+    """``offer NAME { settings }`` inside a strategy."""
+
+    name: str
+    settings: tuple[StrategySetting, ...] = ()
+
+
+@dataclass(frozen=True)
+class StrategyDecl(Decl):
+    """``strategy NAME ["title"] { settings  offer NAME { ... } ... }``: who gets which personal offer
+    (docs/offers.md); checked by ``loyadsl/offers/strategy_loya.py``."""
+
+    title: str | None
+    settings: tuple[StrategySetting, ...] = ()
+    offers: tuple[OfferTemplate, ...] = ()

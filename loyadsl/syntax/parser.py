@@ -50,6 +50,7 @@ from loyadsl.runtime.limits import (
 )
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax import slips
+from loyadsl.syntax.strategy_rules import StrategyRules
 from loyadsl.syntax.trigger_rules import TRIGGER_STARTS, TriggerRules
 from loyadsl.syntax.trivia import Comment, Trivia
 
@@ -80,10 +81,13 @@ RESERVED_WORDS = frozenset({"and", "or", "not", "in", "true", "false"})
 NAME_PATTERN = re.compile(r"[^\W\d]\w*\Z")  # the grammar's NAME: a Unicode letter or `_`, then word characters
 # The keywords inside a ladder level's benefits and inside a combo's parts; any other word there is a name.
 _BLOCK_WORDS = {"LEVEL": RESERVED_WORDS | {"lines", "where"}, "COMBO": RESERVED_WORDS | {"lines", "where", "of"}}
+# ... and inside a strategy and its offers (docs/offers.md), whose settings are names followed by a value
+_BLOCK_WORDS |= {"STRATEGY": RESERVED_WORDS | {"offer"}, "OFFER": RESERVED_WORDS}
 _UNITS = {"unit": "units", "day": "days", "hour": "hours", "minute": "minutes", "pts": "points"}
 _TOP_LEVEL = re.compile(r"(programme|import|skus|stores|categories|brands|channels|strings|group|template|campaign"
                         r"|account|redemption|tiers|counter|chips|coupons|certificates|referral|experiment|assert"
-                        r"|profile|lifecycle|score|segment|trigger)\b(?!\.)")
+                        r"|profile|lifecycle|score|segment|trigger"
+                        r"|strategy)\b(?!\.)")
 _AMOUNT_AND_UNIT = re.compile(r"([0-9]+(?:\.[0-9]+)?)[ \t]*(.+)", re.S)
 
 # Readable names of the terminals that are not plain keywords or punctuation.
@@ -140,7 +144,7 @@ class _TierBranches(PostLex):
                     and tok.value not in _BLOCK_WORDS[braces[-1]] and NAME_PATTERN.match(tok.value):
                 tok = Token.new_borrow_pos("NAME", tok.value, tok)
                 kind = "NAME"
-            if kind in ("TIERS", "LEVEL", "COMBO"):
+            if kind in ("TIERS", "LEVEL", "COMBO", "STRATEGY", "OFFER"):
                 opens = kind
             elif kind == "LBRACE":
                 braces.append(opens)
@@ -567,7 +571,7 @@ def _too_deep(tree: Tree, origin: _Origin) -> Diagnostic | None:
 
 
 @v_args(meta=True)
-class _Builder(TriggerRules):
+class _Builder(TriggerRules, StrategyRules):
     """Lark tree → AST. Rule methods get ``(meta, children)``; problems go to ``self.diags``."""
 
     def __init__(self, origin: _Origin) -> None:
@@ -1471,6 +1475,11 @@ class _Builder(TriggerRules):
     def call(self, meta: Any, children: list[Any]) -> n.Call:
         func, *args = children
         return n.Call(str(func), tuple(a for a in args if a is not None), span=self._span(meta))
+
+    def method_call(self, meta: Any, children: list[Any]) -> n.Call:
+        """``customer.next_purchase("coffee")``: a call whose name is dotted (docs/offers.md)."""
+        owner, func, *args = children
+        return n.Call(f"{owner}.{func}", tuple(a for a in args if a is not None), span=self._span(meta))
 
     def profile_decl(self, meta: Any, children: list[Any]) -> n.ProfileDecl:
         return n.ProfileDecl("profile", tuple(children), span=self._span(meta))

@@ -130,6 +130,8 @@ def decl_lines(decl: n.Decl, src: Trivia | None = None) -> list[Line]:
         return segment_decl_lines(decl, src)
     if isinstance(decl, n.TriggerDecl):
         return trigger_lines(decl, src)
+    if isinstance(decl, n.StrategyDecl):
+        return strategy_lines(decl, src)
     if isinstance(decl, n.RedemptionDecl | n.ReferralDecl):
         head = "redemption" if isinstance(decl, n.RedemptionDecl) else "referral"
     elif isinstance(decl, n.AccountDecl | n.CounterDecl | n.CouponSeriesDecl | n.CertificateDecl):
@@ -721,3 +723,40 @@ def _delivery(e: n.Expr | None) -> bool:
     return (isinstance(e, n.Membership) and not e.negated and isinstance(e.item, n.Ref) and e.item.path == ("kind",)
             and isinstance(e.collection, n.SetLit) and len(e.collection.items) == 1
             and isinstance(e.collection.items[0], n.StringLit) and e.collection.items[0].value == "delivery")
+
+
+# ---------------------------------------------------------------------------------------------- offer strategies
+
+
+def strategy_lines(decl: n.StrategyDecl, src: Trivia) -> list[Line]:
+    """The settings in written order, then each offer as a block (docs/offers.md)."""
+    lines = [Line(1, format_strategy_setting(s), *_whole(s)) for s in decl.settings]
+    for offer in decl.offers:
+        inner = [Line(2, format_strategy_setting(s), *_whole(s)) for s in offer.settings]
+        lines += _block(src, offer, f"offer {offer.name}", inner, depth=1)
+    return _block(src, decl, f"strategy {decl.name}{_title(decl.title)}", lines)
+
+
+# An offer's settings in the YAML twin's order: what is offered, then its rules (any other key, as
+# written, under `when`), then its texts. (`loya fmt` keeps them as written.)
+OFFER_HEAD = ("coupon", "discount", "amount", "valid", "target", "categories", "top")
+OFFER_TAIL = ("message", "cashier", "code_prefix")
+
+
+def offer_settings(offer: n.OfferTemplate) -> list[n.StrategySetting]:
+    def rank(s: n.StrategySetting) -> int:
+        if s.key in OFFER_HEAD:
+            return OFFER_HEAD.index(s.key)
+        return len(OFFER_HEAD) + 1 + OFFER_TAIL.index(s.key) if s.key in OFFER_TAIL else len(OFFER_HEAD)
+    return sorted(offer.settings, key=rank)
+
+
+_UPPER_NAME = re.compile(r"[A-Z][A-Z0-9_]*")  # a category key written bare (keywords are lower case)
+
+
+def format_strategy_setting(s: n.StrategySetting) -> str:
+    if s.pairs is not None:
+        pairs = ", ".join(f"{k if _UPPER_NAME.fullmatch(k) else quote(k)}: {v}" for k, v in s.pairs)
+        return f"{s.key} {{ {pairs} }}" if pairs else f"{s.key} {{}}"
+    assert s.value is not None
+    return f"{s.key} {format_expr(s.value)}"

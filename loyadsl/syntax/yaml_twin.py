@@ -63,13 +63,15 @@ SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templat
             n.ReferralDecl: "referral", n.ExperimentDecl: "experiments",
             n.AssertDecl: "asserts",
             n.ProfileDecl: "profile", n.LifecycleDecl: "lifecycle", n.ScoreDecl: "scores", n.SegmentDecl: "segments",
-            n.TriggerDecl: "triggers"}
+            n.TriggerDecl: "triggers",
+            n.StrategyDecl: "strategies"}
 _KIND_OF_SECTION = {"lists": "list", "groups": "group", "templates": "template", "campaigns": "campaign",
                     "accounts": "account", "redemption": "redemption", "tiers": "tiers", "counters": "counter",
                     "coupons": "coupons", "certificates": "certificates", "referral": "referral",
                     "experiments": "experiment", "asserts": "assert",
                     "profile": "profile", "lifecycle": "lifecycle", "scores": "score", "segments": "segment",
-                    "triggers": "trigger"}
+                    "triggers": "trigger",
+                    "strategies": "strategy"}
 # Sections of declarations a programme has at most one of: a mapping, or a list like the others.
 SINGLE_SECTIONS = ("redemption", "tiers", "referral", "profile", "lifecycle")
 # The keys of each state declaration's mapping besides `name` and `title` (a counter's kind is its name key).
@@ -313,7 +315,8 @@ class _Reader:
                 "referral": self.referral, "experiment": self.experiment,
                 "assert": self.assert_,
                 "profile": self.profile, "lifecycle": self.lifecycle, "score": self.score, "segment": self.segment,
-                "trigger": self.trigger}
+                "trigger": self.trigger,
+                "strategy": self.strategy}
         if kind not in make:
             self.fail(at, f"unknown declaration `{kind}`", did_you_mean(kind, list(make)) or
                       f"a declaration is one of: {', '.join(make)}")
@@ -547,6 +550,10 @@ class _Reader:
     def trigger(self, node: Node) -> n.TriggerDecl | None:
         from loyadsl.syntax.trigger_yaml import trigger_from_yaml  # (it builds on this module's reader)
         return trigger_from_yaml(self, node)
+
+    def strategy(self, node: Node) -> n.StrategyDecl | None:
+        from loyadsl.syntax.strategy_yaml import strategy_from_yaml  # docs/offers.md
+        return strategy_from_yaml(self, node)
 
     def experiment(self, node: Node) -> n.ExperimentDecl | None:
         """``{name, title, salt, arms: {treatment: 45%, holdout: 10%, ...}, anonymous}``: the arms in
@@ -1025,6 +1032,9 @@ def _decl_yaml(decl: n.Decl) -> Any:
     if isinstance(decl, n.TriggerDecl):
         from loyadsl.syntax.trigger_yaml import trigger_to_yaml
         return trigger_to_yaml(decl)
+    if isinstance(decl, n.StrategyDecl):
+        from loyadsl.syntax.strategy_yaml import strategy_to_yaml
+        return strategy_to_yaml(decl)
     if isinstance(decl, n.TierLadderDecl | n.RedemptionDecl | n.ReferralDecl | n.AccountDecl | n.CounterDecl
                   | n.CouponSeriesDecl | n.CertificateDecl):
         return _state_yaml(decl)

@@ -16,7 +16,8 @@ MAX_TRACKS = 16  # line selections (`bought(category "coffee", ...)`) a programm
 NEVER = 99_999  # recency() of a customer who never bought
 PROFILE_TYPES = ("date", "dates", "string", "bool", "count", "one_of")
 METRIC_KINDS = ("spend", "receipts", "recency", "ltv", "coupons", "bought", "spent", "share", "age", "days_since",
-                "filled", "flag", "count", "lifecycle", "score")
+                "filled", "flag", "count", "lifecycle", "score",
+                "model", "model_has")  # docs/offers.md: a model score from the state's `scores`, its presence
 STAGES = ("new", "active", "sleeping", "churned")
 
 
@@ -208,6 +209,8 @@ def _metric(m: Any, where: str, n_tracks: int, fields: set[str]) -> Metric:
     field = _text(_get(m, "field", where), f"{where}.field", none=True)
     if kind in ("age", "days_since", "filled", "flag", "count") and field not in fields:
         raise _fail(where, f"names no declared profile field: {field!r}")
+    if kind in ("model", "model_has") and field is None:
+        raise _fail(where, f"a `{kind}` metric names its score in `field`")
     return Metric(_text(_get(m, "key", where), f"{where}.key"), kind,
                   _int(_get(m, "days", where), f"{where}.days", 0, MAX_HORIZON), track, field)
 

@@ -13,6 +13,7 @@ from ..errors import CustomerError
 from ..state.history_record import EMPTY, History
 from ..state.records import CustomerState
 from .decls import NEVER, Metric, ProfileField, SegmentDecls
+from .model_scores import model_number
 
 PPM = 1_000_000
 
@@ -197,6 +198,8 @@ def metrics(state: CustomerState, decls: SegmentDecls, today: int) -> dict[str, 
     for m in decls.metrics:
         if m.kind == "score":
             scores.append(m)
+        elif m.kind in ("model", "model_has"):
+            out[m.key] = model_number(state, m, today)
         elif m.kind in ("age", "days_since", "filled", "flag", "count"):
             assert m.field is not None
             out[m.key] = profile_number(state, fields[m.field], m.kind, today)

@@ -29,6 +29,7 @@ from .coupons import (
     CouponUse,
 )
 from .history import HistoryChange, HistoryPrune
+from .model_scores import ScoresChange
 from .records import _SET_PRIVATE, AccountState, CustomerState, _clone
 from .redemption import RedemptionChange
 from .stock import StockChange
@@ -115,6 +116,7 @@ CHANGES: dict[str, type[Change]] = {
     "history": HistoryChange, "history_prune": HistoryPrune,
     "chain": ChainChange,
     "redemption": RedemptionChange,
+    "scores": ScoresChange,  # a model's scores replaced whole (docs/offers.md)
 }
 
 

@@ -23,6 +23,7 @@ from .chain_record import ChainState
 from .checks import _check_and_normalise, _check_sizes, _message, _where, check_limits
 from .history_record import History
 from .jsontypes import _CONFIG, Count, Date, Day, Time
+from .model_scores_record import ModelScores
 
 # ----------------------------------------------------------------------------------------- models
 
@@ -151,6 +152,7 @@ class CustomerState(BaseModel):
     history: History | None = None  # docs/segments.md: kept only by programmes with segments
     chains: dict[str, ChainState] = Field(default_factory=dict, description=(
         "trigger chains by trigger name (docs/triggers.md): at most one record per declared trigger"))
+    scores: ModelScores | None = None  # docs/offers.md: a model's scores, written by `loya offers score`
 
     _view: CustomerView | None = PrivateAttr(default=None)
 
@@ -214,6 +216,8 @@ class CustomerState(BaseModel):
             del out["history"]
         if not out["chains"]:
             del out["chains"]  # no trigger chain: the record as it was before triggers (docs/triggers.md)
+        if out["scores"] is None:
+            del out["scores"]  # no model scores: the record as it was before them (docs/offers.md)
         return out
 
 
