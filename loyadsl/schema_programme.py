@@ -314,6 +314,8 @@ class YamlProgramme(_Mapping):
     scores: list[Score] | None = None
     segments: list[Segment] | None = None
     triggers: list[Trigger] | None = None
+    strategies: list[dict[str, Any]] | None = Field(
+        None, description="offer strategies, each a strategy file's content (docs/offers.md); `loya offers` checks them")
     declarations: list[Declaration] | None = None
 
 
