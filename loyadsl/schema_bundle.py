@@ -128,11 +128,13 @@ class Limits(_Closed):
 
 
 class Span(_Closed):
+    """Where a campaign is written (1-based; 0 where the source has no position, as the loader allows)."""
+
     file: str
-    line: int = Field(ge=1)
-    col: int = Field(ge=1)
-    end_line: int = Field(ge=1)
-    end_col: int = Field(ge=1)
+    line: int = Field(ge=0)
+    col: int = Field(ge=0)
+    end_line: int = Field(ge=0)
+    end_col: int = Field(ge=0)
 
 
 class Footprint(_Open):

@@ -22,11 +22,13 @@ class StrategyRules(Transformer):
     _name: Callable[[Token, str], str]
     _title: Callable[[Token | None], str | None]
     _string: Callable[[Token], str]
+    _once: Callable[[dict[str, Span | None], str, Span | None, str], None]
 
     def strategy_decl(self, meta: Any, children: list[Any]) -> n.StrategyDecl:
         name, title, *items = children
         settings = tuple(i for i in items if isinstance(i, n.StrategySetting))
         offers = tuple(i for i in items if isinstance(i, n.OfferTemplate))
+        _unique(self._once, settings, f"strategy `{name}`")  # the YAML twin has room for each key once
         return n.StrategyDecl(self._name(name, "strategy"), self._title(title), settings, offers,
                               span=self._span(meta))
 
@@ -38,6 +40,7 @@ class StrategyRules(Transformer):
 
     def st_offer(self, meta: Any, children: list[Any]) -> n.OfferTemplate:
         name, *settings = children
+        _unique(self._once, settings, f"offer `{name}`")
         return n.OfferTemplate(self._name(name, "offer"), tuple(settings), span=self._span(meta))
 
     def sv_expr(self, meta: Any, children: list[Any]) -> _Value:
@@ -49,3 +52,11 @@ class StrategyRules(Transformer):
     def st_pair(self, meta: Any, children: list[Any]) -> tuple[str, str]:
         key, series = children
         return (self._string(key) if key.type == "STRING" else str(key)), str(series)
+
+
+def _unique(once: Callable[[dict[str, Span | None], str, Span | None, str], None],
+            settings: Any, where: str) -> None:
+    """LOY213 for a setting given twice."""
+    seen: dict[str, Span | None] = {}
+    for s in settings:
+        once(seen, s.key, s.span, where)

@@ -37,8 +37,10 @@ def _yaml_value(s: n.StrategySetting) -> Any:
         return v.value
     if isinstance(v, n.Ref) and len(v.path) == 1:
         return v.path[0]
-    if isinstance(v, n.NumberLit):
-        return int(v.text) if v.text.isdigit() else float(v.text)
+    if isinstance(v, n.NumberLit):  # a YAML number when it reads back as written ("500.00" stays text)
+        if v.text.isdigit():
+            return int(v.text)
+        return float(v.text) if repr(float(v.text)) == v.text else v.text
     if isinstance(v, n.SetLit) and all(isinstance(i, n.StringLit) for i in v.items):
         return [i.value for i in v.items if isinstance(i, n.StringLit)]
     return "" if v is None else format_expr(v)
@@ -79,7 +81,7 @@ def strategy_from_yaml(r: _Reader, node: Any) -> n.StrategyDecl | None:
 
 
 def _offer(r: _Reader, node: Any) -> n.OfferTemplate | None:
-    pairs = r.mapping(node, "an offer")
+    pairs = r.mapping(node, "an offer", ("name", *OFFER_HEAD, "when", *OFFER_TAIL))  # rules go under `when`
     if pairs is None:
         return None
     name = r.name(r.required(pairs, "name", "an offer"), "an offer")
