@@ -13,6 +13,7 @@ strategies:
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -33,8 +34,8 @@ def _yaml_value(s: n.StrategySetting) -> Any:
     if s.pairs is not None:
         return dict(s.pairs)
     v = s.value
-    if isinstance(v, n.StringLit):
-        return v.value
+    if isinstance(v, n.StringLit):  # a text setting as it is; elsewhere a string as the expression reads it
+        return v.value if s.key in TEXTS else format_expr(v)
     if isinstance(v, n.Ref) and len(v.path) == 1:
         return v.path[0]
     if isinstance(v, n.NumberLit):  # a YAML number when it reads back as written ("500.00" stays text)
@@ -89,7 +90,11 @@ def _offer(r: _Reader, node: Any) -> n.OfferTemplate | None:
     for key, _, value in pairs.items:
         if key == "when":
             rules = r.mapping(value, "`when`")
-            settings += [_setting(r, k, v) for k, _, v in (rules.items if rules else [])]
+            for k, knode, v in rules.items if rules else []:
+                if k in OFFER_KEYS:  # an offer's own setting is not a rule: it would be given twice
+                    r.fail(knode, f"`{k}` is a setting of the offer, not a rule", "move it out of `when`")
+                else:
+                    settings.append(_setting(r, k, v))
         elif key != "name":
             settings.append(_setting(r, key, value))
     if name is None:
@@ -97,8 +102,14 @@ def _offer(r: _Reader, node: Any) -> n.OfferTemplate | None:
     return n.OfferTemplate(name, tuple(s for s in settings if s is not None), span=r.span(node))
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _setting(r: _Reader, key: str, node: Any) -> n.StrategySetting | None:
     span = r.span(node)
+    if not _NAME.fullmatch(key):  # a setting or rule is a name, as in .loya
+        r.fail(node, f"`{key}` is not a setting name", "a setting is a word: letters, digits and _")
+        return None
     if isinstance(node, MappingNode):  # coupon: {COFFEE: coffee_10}
         pairs = r.mapping(node, f"`{key}`")
         items = tuple((k, r.text(v, "a coupon series", required=True) or "") for k, _, v in (pairs.items if pairs else []))
