@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from offers_cases import assert_compile_errors
 from typer.testing import CliRunner
 
 from loyadsl.api import check_text
@@ -52,12 +53,7 @@ def test_stdlib_loya_is_formatted_and_twins(name: str) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c["name"])
 def test_compile_time_error(case: dict[str, Any]) -> None:
-    diags = [d for d in check_text(HEADER + case["body"], "s.loya").diagnostics if d.is_error]
-    got = [(d.code, d.span.line - 2 if d.span else None, d.span.col if d.span else None) for d in diags]
-    assert got == [(e["code"], e["line"], e["col"]) for e in case["expect"]], [str(d) for d in diags]
-    for d, e in zip(diags, case["expect"], strict=True):
-        assert e.get("message", "") in d.message
-        assert e.get("hint", "") in (d.hint or "")
+    assert_compile_errors(HEADER, case)
 
 
 def test_the_docs_example_checks_and_is_in_the_docs() -> None:
