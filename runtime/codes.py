@@ -189,6 +189,11 @@ CODES: dict[str, str] = {
     # LOY740-LOY749: `loya offers` usage (reserved for issue 14)
     "LOY740": "an `offers` option value cannot be used",
     "LOY741": "the `offers` extra is not installed",
+    "LOY742": "offers model older than its max_age",
+    "LOY743": "offers model fitted on or after the day it is used for",
+    "LOY744": "customer states hold scores of a newer model",
+    "LOY745": "history has purchases after the model's date (warning)",
+    "LOY746": "too little history to rank next categories (warning)",
     # LOY750-LOY759: `loya test` and `loya doc` usage and test files (reserved for issue 15)
     "LOY750": "a test file cannot be read or has the wrong shape",
     "LOY751": "the programme under test does not compile",

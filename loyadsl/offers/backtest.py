@@ -23,7 +23,7 @@ from .fit import WEEK, fit
 from .history import History, Visit
 from .issue import HOLDOUT, OFFER, Issued, issue
 from .model import Model
-from .rules import percent_of, purchase_chance
+from .rules import percent_of
 from .strategy import Strategy
 
 LEVEL = 0.95
@@ -50,11 +50,12 @@ def paired(a: list[float], b: list[float]) -> dict[str, float]:
             "p": float(result.pvalue)}
 
 
-def predictions(model: Model, window: int, k: int) -> dict[str, dict[str, list[str]]]:
-    """Per customer, k categories by each method: the model (chance of a purchase in the window from
-    the customer's cycles and p_alive, ties by affinity), the most popular for everyone, their own most
-    frequent."""
-    day = model.as_of + 1
+def predictions(model: Model, k: int) -> dict[str, dict[str, list[str]]]:
+    """Per customer, k categories by each method: the model (its learned ranking of next categories,
+    ranker.py), the most popular for everyone, their own most frequent."""
+    if model.header.get("ranker") is None:
+        raise OffersError(BAD_BACKTEST, f"the model fitted up to {model.header['as_of']} ranks no next "
+                          "categories (too little history before the cut to learn a ranking): cut later")
     buyers: dict[str, int] = {}
     for c in model.customers.values():
         for cat in c["categories"]:
@@ -62,11 +63,9 @@ def predictions(model: Model, window: int, k: int) -> dict[str, dict[str, list[s
     popular = sorted(buyers, key=lambda cat: (-buyers[cat], cat))[:k]
     out = {}
     for cid, c in model.customers.items():
-        cats, affine = c["categories"], dict(c["affinity"])
-        chance = {cat: purchase_chance(cats[cat], float(c["p_alive"]), day, window) for cat in cats}
-        ranked = sorted(set(cats) | set(affine), key=lambda cat: (-chance.get(cat, 0.0), -affine.get(cat, 0.0), cat))
+        cats = c["categories"]
         own = sorted(cats, key=lambda cat: (-cats[cat]["n"], cat))
-        out[cid] = {"model": ranked[:k], "popular": popular, "own": own[:k]}
+        out[cid] = {"model": [cat for cat, _ in c["next_categories"][:k]], "popular": popular, "own": own[:k]}
     return out
 
 
@@ -188,10 +187,12 @@ def backtest(history: History, strategy: Strategy, config: FitConfig, cut: dt.da
     if not test.visits:
         raise OffersError(BAD_BACKTEST, f"no purchase in the {weeks} weeks from {cut} (history ends "
                           f"{dt.date.fromordinal(history.last_day)})")
+    # the ranking of next categories is learned for the replayed window, at least k deep
+    config = config.model_copy(update={"next_within": 7 * weeks, "next_top": max(config.next_top, k)})
     model = fit(train, config, seed, as_of=cut_day - 1)
     now = dt.datetime(cut.year, cut.month, cut.day, tzinfo=dt.UTC)
     issued = issue(strategy, model, now)
-    predicted = predictions(model, 7 * weeks, k)
+    predicted = predictions(model, k)
     actual = {c: {cat for v in vs for cat in v.categories} for c, vs in test.visits.items()}
     return {
         "cut": cut.isoformat(), "weeks": weeks, "seed": seed, "margin": f"{margin}%",

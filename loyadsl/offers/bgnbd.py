@@ -16,6 +16,10 @@ from .errors import need
 
 PARAMS = ("r", "alpha", "a", "b")
 
+# converge well past the 6 significant digits the model file keeps, so they do not depend on where the
+# optimiser happened to stop (the default tolerances left the fourth digit of a flat likelihood loose)
+TIGHT = {"ftol": 1e-15, "gtol": 1e-10, "maxiter": 5000}
+
 
 @dataclass(frozen=True)
 class BGNBD:
@@ -61,7 +65,8 @@ def fit(x: Any, t_x: Any, T: Any, seed: int = 0, starts: int = 4) -> BGNBD:
 
     best = None
     for start in [np.zeros(4), *(rng.normal(0.0, 1.0, 4) for _ in range(starts - 1))]:
-        result = optimize.minimize(negative, start, method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 4)
+        result = optimize.minimize(negative, start, method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 4,
+                                   options=TIGHT)
         if best is None or result.fun < best.fun:
             best = result
     assert best is not None

@@ -34,6 +34,7 @@ MapFile = Annotated[Path | None, typer.Option("--map-file", help="column mapping
 MapSpec = Annotated[str | None, typer.Option("--map", help="column mapping on one line (docs/simulate.md)")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="fit configuration YAML (docs/offers.md)")]
 Seed = Annotated[int, typer.Option(help="seed of the optimiser's extra starts")]
+MaxAge = Annotated[str | None, typer.Option("--max-age", help="the oldest the model may be, e.g. 7 days (default: its max_age)")]
 StrategyName = Annotated[str | None, typer.Option("--name", help="the strategy to use, when the .loya file declares several")]
 
 
@@ -116,6 +117,8 @@ def show_cmd(
     with coded():
         m = Model.load(model)
         c = m.customer(customer)
+    for code, message in customer_warnings(m, customer, c):
+        typer.echo(f"warning[{code}]: {message}", err=True)
     if fmt is Fmt.json:
         typer.echo(json.dumps({"customer": customer, "as_of": m.header["as_of"], **c}, ensure_ascii=False, indent=2))
         return
@@ -129,6 +132,23 @@ def show_cmd(
     due = sorted((v["next"], k, v) for k, v in c["categories"].items() if v["next"] and v["next"] > m.header["as_of"])[:top]
     typer.echo("  next purchases due after the model's date: " + ("; ".join(f"{k} {n} (every {v['every']:.1f} d)" for n, k, v in due) or "none"))
     typer.echo("  affinity: " + ", ".join(f"{k} {s:.2f}" for k, s in c["affinity"][:top]))
+    if "next_categories" in c:
+        typer.echo(f"  next categories (chance of buying within {m.header['ranker']['within']} days, if they shop): "
+                   + (", ".join(f"{k} {p:.2f}" for k, p in c["next_categories"][:top]) or "none"))
+
+
+def customer_warnings(m: Any, cid: str, c: dict[str, Any]) -> list[tuple[str, str]]:
+    """What `show` cannot say of this customer: no ranking in the model, or one on little history (LOY746)."""
+    from .errors import THIN_HISTORY
+    least = m.header["config"].get("next_min_purchases", 1)
+    if "next_categories" not in c:
+        return [(THIN_HISTORY, f"the model ranks no next categories (fitted up to {m.header['as_of']} on too "
+                 "little history to learn a ranking): fit it again on a longer history")]
+    if c["purchases"] < least:
+        return [(THIN_HISTORY, f"customer {cid!r} has {c['purchases']} purchase day(s) up to "
+                 f"{m.header['as_of']}, fewer than {least}: their next categories rest mostly on what other "
+                 "customers buy")]
+    return []
 
 
 @offers.command("issue")
@@ -140,6 +160,7 @@ def issue_cmd(
     customers: Annotated[Path | None, typer.Option(help="customer states (JSONL): birthdays; coupons are added")] = None,
     states: Annotated[Path | None, typer.Option(help="write the customer states with their coupons (JSONL)")] = None,
     name: StrategyName = None,
+    max_age: MaxAge = None,
 ) -> None:
     """Choose each customer's offers, draw the holdout, and issue personal coupons (coupon_issue changes)."""
     from .issue import issue
@@ -151,7 +172,7 @@ def issue_cmd(
         known = read_states(customers) if customers else None
         birthdays = {cid: st.birthday for cid, st in known.items() if st.birthday} if known is not None else None
         try:
-            issued = issue(s, m, parse_now(now, dt.date.fromordinal(m.as_of + 1)), birthdays)
+            issued = issue(s, m, parse_now(now, dt.date.fromordinal(m.as_of + 1)), birthdays, days_option(max_age))
         except OffersError as exc:
             raise placed(exc, strategy, name) from None
         # the states first: a coupon a customer holds already is refused (LOY503) before anything is written
@@ -249,12 +270,14 @@ def score_cmd(
     customers: Annotated[Path | None, typer.Option(help="customer states (JSONL) to refresh")] = None,
     now: Annotated[str | None, typer.Option(help="refresh time, ISO 8601 with offset (default: day after as_of)")] = None,
     programme: Annotated[Path | None, typer.Option(help="check that the model has every score this .loya reads")] = None,
+    changes_out: Annotated[Path | None, typer.Option("--changes", help="also write the `scores` changes (JSONL, one customer a line)")] = None,
+    max_age: MaxAge = None,
 ) -> None:
     """Write each customer's model scores into their state (a `scores` change), for .loya conditions."""
     from loyadsl.api import check_file
 
     from .model import Model
-    from .scoring import check_reads, reads, scored
+    from .scoring import applied, changes, check_reads, reads
     with coded():
         m = Model.load(model)
         if programme is not None:
@@ -266,10 +289,32 @@ def score_cmd(
                                   first.message if first else "the programme does not check", str(programme))
             check_reads(m, reads(checked.programme), str(programme))
         known = read_states(customers) if customers else {}
-        updated = scored(m, known, parse_now(now, dt.date.fromordinal(m.as_of + 1)))
+        found = changes(m, known, parse_now(now, dt.date.fromordinal(m.as_of + 1)), days_option(max_age))
+        updated = applied(known, found)
+        if changes_out is not None:
+            write_lines(changes_out, change_lines(found))
         write_lines(output, state_lines_of(updated))
     with_scores = sum(1 for s in updated.values() if s.scores is not None)
     typer.echo(f"scores of {with_scores:,} customers (model as of {m.header['as_of']}) -> {output}")
+
+
+def change_lines(found: dict[str, Any]) -> list[str]:
+    """One canonical JSON line per customer: ``{"customer": ID, "changes": [the scores change]}``."""
+    from loyadsl.runtime.bundle import canonical_json
+    return [canonical_json({"customer": cid, "changes": [c.to_dict()]}).decode("utf-8") for cid, c in found.items()]
+
+
+def days_option(text: str | None) -> int | None:
+    from . import units
+    if text is None:
+        return None
+    try:
+        value = units.days(text)
+    except ValueError as exc:
+        raise OffersError(BAD_OPTION, str(exc), "--max-age") from None
+    if value < 1:
+        raise OffersError(BAD_OPTION, f"`{text}` is not a duration of at least 1 day", "--max-age")
+    return value
 
 
 def state_lines_of(states: dict[str, Any]) -> list[str]:

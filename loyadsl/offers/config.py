@@ -45,6 +45,12 @@ class FitConfig(BaseModel):
     half_life: Days = 56  # purchase rates per category: a purchase this old counts half
     min_customers: Annotated[int, Field(ge=2)] = 10  # repeat customers needed to fit
     min_days: Days = 28  # history span needed to fit
+    next_within: Days = 28  # next categories: the window the ranking is about
+    next_windows: Annotated[int, Field(ge=1, le=12)] = 2  # next categories: training windows before the end
+    next_popular: Annotated[int, Field(ge=0, le=1000)] = 20  # next categories: popular ones added to candidates
+    next_top: Annotated[int, Field(ge=1, le=100)] = 10  # next categories kept per customer
+    next_min_purchases: Annotated[int, Field(ge=1)] = 3  # purchase days below which a ranking is flagged (LOY746)
+    max_age: Days = 7  # the oldest a model may be when its scores are written or its offers issued (LOY742)
     rfm: RFMBins = RFMBins()
 
 

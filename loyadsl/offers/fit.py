@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from . import affinity, bgnbd, gammagamma, rfm
+from . import affinity, bgnbd, gammagamma, ranker, rfm
 from .config import FitConfig
 from .cycles import Cycle, cycles
-from .errors import ONE_PURCHASE, SHORT_HISTORY, OffersError, need
+from .errors import HISTORY_AFTER_MODEL, ONE_PURCHASE, SHORT_HISTORY, THIN_HISTORY, OffersError, need
 from .history import History, Visit
 from .model import FORMAT, SCORES, VERSION, Model, day, minor, rounded
 
@@ -51,6 +51,7 @@ def fit(history: History, config: FitConfig, seed: int = 0, as_of: int | None = 
     """Fit every model on the visits up to ``as_of`` (default: the last day of the history)."""
     np = need("numpy")
     as_of = history.last_day if as_of is None else as_of
+    later = history.window(start=as_of + 1)
     history = history.window(end=as_of + 1)
     check_enough(history, as_of, config)
     ids = list(history.visits)
@@ -70,16 +71,17 @@ def fit(history: History, config: FitConfig, seed: int = 0, as_of: int | None = 
     sim = affinity.similarity(xm, config.neighbours)
     tops = affinity.top(xm @ sim, categories, config.affinity_top)
     money_edges = config.rfm.money_edges(history.currency or "XXX", config.minor)
+    ranked = ranker.fit(history.visits, categories, as_of, ranker.Config(
+        config.next_within, config.next_windows, config.next_popular, config.neighbours, config.next_top), seed)
     customers: dict[str, dict[str, Any]] = {}
     for i, cid in enumerate(ids):
         v = visits[i]
         customers[cid] = record(v, as_of, config, money_edges, per_customer[i], tops[i], {
             "p_alive": float(alive[i]), "expected": float(soon[i]), "expected_horizon": float(horizon[i]),
             "spend": minor(float(spend[i])), "spend_from": "customer" if repeat[i] else "population"})
-    one = int(np.sum(x == 0))
-    warnings = [] if one == 0 else [{"code": ONE_PURCHASE, "message": (
-        f"{one:,} of {len(ids):,} customers bought on one day only: their spend per purchase is the "
-        "population's (Gamma-Gamma prior mean) and they have no purchase cycles")}]
+        if ranked is not None:
+            customers[cid]["next_categories"] = [[c, p] for c, p in ranked[1][cid]]
+    warnings = fit_warnings(history, later, as_of, config, ranked is not None, int(np.sum(x == 0)))
     header = {
         "format": FORMAT, "version": VERSION, "seed": seed, "as_of": day(as_of),
         "currency": history.currency, "config": config.model_dump(),
@@ -87,11 +89,40 @@ def fit(history: History, config: FitConfig, seed: int = 0, as_of: int | None = 
                     "purchases": history.purchases(), "repeat_customers": int(np.sum(repeat)),
                     "skipped": dict(sorted(history.skipped.items()))},
         "bgnbd": {**bg.to_dict(), "time_unit": "week"}, "gamma_gamma": gg.to_dict(),
-        "scores": list(SCORES), "categories": categories, "category_spend": category_spend(per_customer),
+        "scores": [s for s in SCORES if ranked is not None or s != "next_categories"], "categories": categories, "category_spend": category_spend(per_customer),
         "neighbours": affinity.neighbours(sim, categories, 10),
+        "ranker": None if ranked is None else {**ranked[0].to_dict(), "within": config.next_within},
         "warnings": warnings,
     }
     return Model(rounded(header), rounded(customers))  # as the file holds them: loading gives the same
+
+
+def fit_warnings(history: History, later: History, as_of: int, config: FitConfig, ranked: bool, one: int
+                 ) -> list[dict[str, str]]:
+    """What the model cannot say, with the numbers: customers bought on one day only (LOY631), rankings
+    of next categories on little history (LOY746), purchases after the model's date (LOY745)."""
+    ids = len(history.visits)
+    out = []
+    if one:
+        out.append({"code": ONE_PURCHASE, "message": (
+            f"{one:,} of {ids:,} customers bought on one day only: their spend per purchase is the "
+            "population's (Gamma-Gamma prior mean) and they have no purchase cycles")})
+    if not ranked:
+        out.append({"code": THIN_HISTORY, "message": (
+            f"no customer bought both before and within the {config.next_within} days before "
+            f"{day(as_of + 1)}: next categories are not ranked (the history needs more than "
+            f"{config.next_within} days with repeat customers; next_within)")})
+    else:
+        thin = sum(1 for v in history.visits.values() if len(v) < config.next_min_purchases)
+        if thin:
+            out.append({"code": THIN_HISTORY, "message": (
+                f"{thin:,} of {ids:,} customers have fewer than {config.next_min_purchases} purchase days: "
+                "their next categories rest mostly on what other customers buy (next_min_purchases)")})
+    if later.visits:
+        out.append({"code": HISTORY_AFTER_MODEL, "message": (
+            f"the history holds {later.purchases():,} purchase days after the model's date {day(as_of)} "
+            f"(up to {day(later.last_day)}): the model leaves them out")})
+    return out
 
 
 def category_spend(per_customer: list[dict[str, Cycle]]) -> dict[str, int]:

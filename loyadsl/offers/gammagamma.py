@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .bgnbd import TIGHT
 from .errors import need
 
 
@@ -41,7 +42,8 @@ def fit(x: Any, m: Any, seed: int = 0, starts: int = 4) -> GammaGamma:
 
     best = None
     for start in [np.zeros(3), *(rng.normal(0.0, 1.0, 3) for _ in range(starts - 1))]:
-        result = optimize.minimize(negative, start, method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 3)
+        result = optimize.minimize(negative, start, method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 3,
+                                   options=TIGHT)
         if best is None or result.fun < best.fun:
             best = result
     assert best is not None

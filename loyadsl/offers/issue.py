@@ -21,6 +21,7 @@ from loyadsl.runtime.state import CustomerState, apply, iso, parse_time
 
 from .errors import OVER_BUDGET, OffersError
 from .model import Model
+from .refresh import check_fresh
 from .rules import Candidate, Context, check
 from .strategy import Strategy
 
@@ -77,7 +78,10 @@ def within_budget(strategy: Strategy, offers: list[Candidate], arms: dict[str, s
     return kept, len(offers) - len(kept)
 
 
-def issue(strategy: Strategy, model: Model, now: dt.datetime, birthdays: dict[str, dt.date] | None = None) -> Issued:
+def issue(strategy: Strategy, model: Model, now: dt.datetime, birthdays: dict[str, dt.date] | None = None,
+          max_age: int | None = None) -> Issued:
+    """The strategy's offers at ``now``, for a model fresh then (LOY742, LOY743: refresh.py)."""
+    check_fresh(model, now, max_age)
     check(strategy, model, birthdays)
     ctx = Context(strategy, model, now.date().toordinal(), birthdays)
     result = Issued(arms={cid: arm(strategy, cid) for cid in model.customers})

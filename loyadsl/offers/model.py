@@ -19,7 +19,7 @@ from .errors import BAD_MODEL, UNKNOWN_CUSTOMER, OffersError
 FORMAT = "loyadsl-offers-model"
 VERSION = 1
 # the scores a strategy may read, and where they come from
-SCORES = ("p_alive", "expected", "clv", "spend", "rfm", "cycles", "affinity", "quarter_spend")
+SCORES = ("p_alive", "expected", "clv", "spend", "rfm", "cycles", "affinity", "quarter_spend", "next_categories")
 
 
 def rounded(value: Any) -> Any:

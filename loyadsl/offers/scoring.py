@@ -17,11 +17,12 @@ from typing import Any
 from loyadsl.compile import ir
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.state import CustomerState, apply
-from loyadsl.runtime.state.model_scores import record_dict
+from loyadsl.runtime.state.model_scores import ScoresChange
 from loyadsl.runtime.state.model_scores_record import ModelScores
 
 from .errors import UNFITTED_SCORE, UNKNOWN_CATEGORY, OffersError
 from .model import VERSION, Model, minor, ordinal
+from .refresh import check_fresh, check_not_newer
 
 PPM = 1_000_000
 CLV_DAYS = 365  # clv_12m: the model's CLV when its horizon is 365 days
@@ -69,24 +70,40 @@ def records(model: Model, refreshed: dt.datetime) -> dict[str, ModelScores]:
             for cid, c in model.customers.items()}
 
 
-def changes(model: Model, states: dict[str, CustomerState], refreshed: dt.datetime) -> dict[str, list[dict[str, Any]]]:
-    """Each customer's ``scores`` change: to the model's record, or (not in the model) to none."""
+def changes(model: Model, states: dict[str, CustomerState], refreshed: dt.datetime,
+            max_age: int | None = None) -> dict[str, ScoresChange]:
+    """Each customer's ``scores`` change, built from the typed records: to the model's record, or (not
+    in the model) to none. The model must be fresh at ``refreshed`` (LOY742, LOY743), and no customer
+    may hold a newer model's scores (LOY744)."""
+    check_fresh(model, refreshed, max_age)
     new = records(model, refreshed)
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, ScoresChange] = {}
     for cid in sorted(set(new) | set(states)):
         held = states[cid].scores if cid in states else None
         to = new.get(cid)
+        check_not_newer(cid, held, to, model)
         if held is not None or to is not None:
-            out[cid] = [{"op": "scores", "from": record_dict(held), "to": record_dict(to)}]
+            out[cid] = ScoresChange(held, to)
     return out
 
 
-def scored(model: Model, states: dict[str, CustomerState], refreshed: dt.datetime) -> dict[str, CustomerState]:
-    """The states with the model's scores, all or nothing (LOY503 naming the customer)."""
+def as_change(change: ScoresChange) -> dict[str, Any]:
+    """The change as ``apply`` takes it, holding the typed records (no round trip through JSON)."""
+    return {"op": "scores", "from": change.old, "to": change.new}
+
+
+def scored(model: Model, states: dict[str, CustomerState], refreshed: dt.datetime,
+           max_age: int | None = None) -> dict[str, CustomerState]:
+    """The states with the model's scores, all or nothing."""
+    return applied(states, changes(model, states, refreshed, max_age))
+
+
+def applied(states: dict[str, CustomerState], found: dict[str, ScoresChange]) -> dict[str, CustomerState]:
+    """The states after their changes, all or nothing (LOY503 naming the customer)."""
     out = dict(states)
-    for cid, cs in changes(model, states, refreshed).items():
+    for cid, change in found.items():
         try:
-            out[cid] = apply(states.get(cid) or CustomerState(id=cid), cs)
+            out[cid] = apply(states.get(cid) or CustomerState(id=cid), [as_change(change)])
         except LoyaError as exc:
             raise LoyaError(exc.code, exc.message, f"customer {cid!r}") from None
     return out

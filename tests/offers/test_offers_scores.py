@@ -18,7 +18,7 @@ from loyadsl.cli import app
 from loyadsl.mechtest.runner import run_file
 from loyadsl.offers.errors import UNFITTED_SCORE, UNKNOWN_CATEGORY, OffersError
 from loyadsl.offers.model import Model
-from loyadsl.offers.scoring import changes, check_reads, fitted, scored
+from loyadsl.offers.scoring import as_change, changes, check_reads, fitted, scored
 from loyadsl.runtime.state import CustomerState, apply, invert
 from loyadsl.syntax.parser import parse
 from loyadsl.syntax.yaml_twin import to_yaml
@@ -104,17 +104,20 @@ def test_a_refresh_replaces_and_removes_and_inverts(shop_model: Model) -> None:
     assert stale is not None
     gone = apply(first["B1"], [])  # a customer the next model does not know keeps no stale scores
     first["GONE"] = first["B1"].model_copy(update={"id": "GONE"})
-    later = changes(shop_model, first, NOW + dt.timedelta(days=7))
-    assert later["GONE"][0]["to"] is None and later["GONE"][0]["from"] is not None
-    assert later["B1"][0]["from"] == stale.model_dump(mode="json")
-    after = apply(first["B1"], later["B1"])
+    later = changes(shop_model, first, NOW + dt.timedelta(days=6))
+    assert later["GONE"].new is None and later["GONE"].old is not None
+    assert later["B1"].old == stale  # built from the typed record the state holds
+    assert later["B1"].to_dict()["from"] == stale.model_dump(mode="json")
+    after = apply(first["B1"], [as_change(later["B1"])])
     assert after.scores is not None and after.scores.refreshed != stale.refreshed
-    assert apply(after, invert(first["B1"], later["B1"])) == gone
+    as_json = [later["B1"].to_dict()]  # the change as `--changes` writes it applies and inverts the same
+    assert apply(first["B1"], as_json) == after
+    assert apply(after, invert(first["B1"], as_json)) == gone
 
 
 def test_a_change_made_for_other_scores_is_refused(shop_model: Model) -> None:
     from loyadsl.runtime.errors import LoyaError
-    change = changes(shop_model, {}, NOW)["B1"]
+    change = [as_change(changes(shop_model, {}, NOW)["B1"])]
     state = apply(CustomerState(id="B1"), change)
     with pytest.raises(LoyaError) as exc:
         apply(state, change)  # from: none, but the state holds scores now: nothing applied twice
