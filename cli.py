@@ -141,6 +141,18 @@ def check(
     every: list[Diagnostic] = []
     cases: list[Case] = []
     for path in _programme_files(paths, fmt is CheckFormat.json):
+        strategies = _strategy_file(path)
+        if strategies is not None:  # a file of offer strategies only (docs/offers.md): no programme to check
+            diags, names, sources = strategies
+            every += diags
+            if fmt is CheckFormat.text:
+                print_diagnostics(err, diags, sources)
+                if not has_errors(diags):
+                    out.print(i18n.say("[green]ok[/] {path}: offer strategies {names}", path=escape(str(path)),
+                                       names=escape(", ".join(names))))
+            cases.append(Case(relative(path), relative(path), tuple(located(d, path) for d in diags),
+                              _fails(diags, strict)))
+            continue
         result = check_file(path, allow_dir or ())
         if collisions and result.ok:
             result.diagnostics += _new_findings(_collision_findings(path, fmt, allow_dir or ()), result.diagnostics)
@@ -162,6 +174,21 @@ def check(
     elif fmt is not CheckFormat.text:
         sys.stdout.write(ci_report(fmt.value, cases, "loya check"))
     raise typer.Exit(EXIT_FINDINGS if _fails(every, strict) else EXIT_OK)
+
+
+def _strategy_file(path: Path) -> tuple[list[Diagnostic], list[str], dict[str, str]] | None:
+    """A file of offer strategies only, checked without a model: its diagnostics, strategies and source;
+    None for anything else (a programme, or a file check_file is to refuse)."""
+    if path.suffix.lower() not in (".loya", ".yaml", ".yml"):
+        return None
+    from loyadsl.check.files import Refused, read_source
+    from loyadsl.offers.strategy_loya import check_strategy_file
+    try:
+        text = read_source(path)
+    except (Refused, OSError):
+        return None
+    found = check_strategy_file(path, text)
+    return None if found is None else (found[0], found[1], {path.name: text})
 
 
 def _collision_findings(path: Path, fmt: CheckFormat, allow_dirs: Iterable[Path]) -> list[Diagnostic]:

@@ -10,6 +10,7 @@ CLI: dict[str, str] = {
     # check, compile
     "[green]ok[/] {path}: programme “{name}”, {campaigns} campaigns in {groups} groups":
         "[green]ok[/] {path}: программа «{name}», кампаний: {campaigns}, групп: {groups}",
+    "[green]ok[/] {path}: offer strategies {names}": "[green]ok[/] {path}: стратегии предложений {names}",
     "[green]compiled[/] {source} → {output} ({bytes} bytes, {campaigns} campaigns, cost ≤ {fixed} + "
     "{per_line}·lines, {digest}…)":
         "[green]скомпилировано[/] {source} → {output} (байт: {bytes}, кампаний: {campaigns}, "

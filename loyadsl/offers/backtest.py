@@ -162,8 +162,8 @@ def redemption(offer: dict[str, Any], visits: list[Visit], strategy: Strategy) -
     return None
 
 
-def baseline_offers(issued: Issued, predicted: dict[str, dict[str, list[str]]], method: str) -> list[dict[str, Any]]:
-    """The strategy's offers with each category offer's category replaced by the baseline's choice
+def ranked_offers(issued: Issued, predicted: dict[str, dict[str, list[str]]], method: str) -> list[dict[str, Any]]:
+    """The strategy's offers with each category offer's category replaced by the ranking's choice
     (same customers, same number of offers, same values)."""
     out: list[dict[str, Any]] = []
     used: dict[str, int] = {}
@@ -201,7 +201,8 @@ def backtest(history: History, strategy: Strategy, config: FitConfig, cut: dt.da
         "bgnbd": model.header["bgnbd"], "gamma_gamma": model.header["gamma_gamma"],
         "hits": hits(predicted, actual, k), "calibration": calibration(model, test, weeks),
         "strategy": outcomes(issued, issued.offers, before, test, margin, strategy),
-        "baselines": {m: outcomes(issued, baseline_offers(issued, predicted, m), before, test, margin, strategy)
-                      for m in ("popular", "own")},
+        # the strategy's offers with their categories chosen by each ranking: like for like in margin terms
+        "rankings": {m: outcomes(issued, ranked_offers(issued, predicted, m), before, test, margin, strategy)
+                     for m in ("model", "popular", "own")},
         "warnings": [w["message"] for w in model.header["warnings"]] + issued.warnings,
     }

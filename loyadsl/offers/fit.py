@@ -109,9 +109,9 @@ def fit_warnings(history: History, later: History, as_of: int, config: FitConfig
             "population's (Gamma-Gamma prior mean) and they have no purchase cycles")})
     if not ranked:
         out.append({"code": THIN_HISTORY, "message": (
-            f"no customer bought both before and within the {config.next_within} days before "
-            f"{day(as_of + 1)}: next categories are not ranked (the history needs more than "
-            f"{config.next_within} days with repeat customers; next_within)")})
+            f"next categories are not ranked: learning the ranking needs customers who bought before the "
+            f"{config.next_within} days up to {day(as_of)} and shopped in them, and the history from "
+            f"{day(history.first_day)} has none that fit (next_within)")})
     else:
         thin = sum(1 for v in history.visits.values() if len(v) < config.next_min_purchases)
         if thin:

@@ -81,6 +81,9 @@ def features(p: Purchases, day: int, popular: int, neighbours: int) -> Rows:
     np, sparse = need("numpy"), need("scipy.sparse")
     n_cust, n_cat = len(p.customers), len(p.categories)
     before = p.day < day
+    if not before.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return Rows(empty, empty, np.zeros((0, len(FEATURES))))
     cust, cat, days = p.customer[before], p.category[before], p.day[before]
     pairs, inverse = np.unique(cust * n_cat + cat, return_inverse=True)
     n_pairs = len(pairs)
@@ -210,7 +213,7 @@ def fit(visits: dict[str, list[Visit]], categories: list[str], as_of: int, confi
         xs.append(rows.x[shopped])
         ys.append(bought[shopped])
     x, y = np.concatenate(xs), np.concatenate(ys)
-    if not y.any() or y.all():
+    if len(y) == 0 or not y.any() or y.all():
         return None
     if len(y) > MAX_ROWS:
         keep = np.sort(np.random.default_rng(seed).choice(len(y), MAX_ROWS, replace=False))

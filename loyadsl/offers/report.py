@@ -23,6 +23,19 @@ def arm_lines(name: str, r: dict[str, Any]) -> list[str]:
     return out
 
 
+def margin_verdict(rankings: dict[str, Any]) -> str | None:
+    """Which ranking's offers had the highest incremental margin, and whether any interval excludes 0:
+    said plainly, whichever ranking it is."""
+    margins = {name: r["incremental_margin"] for name, r in rankings.items() if r.get("incremental_margin")}
+    if len(margins) < len(rankings):
+        return None
+    best = max(margins, key=lambda name: margins[name]["total"])
+    clear = [name for name, m in margins.items() if m["total_low"] > 0 or m["total_high"] < 0]
+    return (f"incremental margin: highest with the categories of {best} ({margins[best]['total']:+,.0f}); "
+            + (f"intervals that exclude 0: {', '.join(clear)}" if clear else
+               "no interval excludes 0, so no ranking is shown to pay more than another"))
+
+
 def lines(report: dict[str, Any]) -> list[str]:
     h, cal, t = report["hits"], report["calibration"], report.get("timing", {})
     bg = report["bgnbd"]
@@ -44,8 +57,11 @@ def lines(report: dict[str, Any]) -> list[str]:
     out.append(f"offers (margin {report['margin']}; money in minor units; offer arm vs holdout: "
                f"{report['strategy']['method']}):")
     out += arm_lines("strategy", report["strategy"])
-    for name, r in report["baselines"].items():
-        out += arm_lines(f"baseline {name}", r)
+    for name, r in report["rankings"].items():
+        out += arm_lines(f"same offers, categories by {name}", r)
+    said = margin_verdict(report["rankings"])
+    if said:
+        out.append(said)
     out.append("note: the history never saw these offers, so the revenue difference is an A/A check (its "
                "interval should hold 0) and the margin is net of discounts on purchases made anyway.")
     out += [f"warning: {w}" for w in report["warnings"]]

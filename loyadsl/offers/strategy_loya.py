@@ -212,3 +212,45 @@ def placed(exc: OffersError, path: Path, name: str | None = None) -> OffersError
     elif exc.code == OVER_BUDGET:
         span = next((s.span for s in decl.settings if s.key == "budget"), decl.span)
     return exc if span is None else OffersError(exc.code, exc.message, _where(path, span))
+
+
+def check_strategy_file(path: Path, text: str) -> tuple[list[Diagnostic], list[str]] | None:
+    """`loya check` of a file that holds strategies only, without a programme header (the stdlib's):
+    each strategy checked as `loya offers issue` checks it, without a model (the coupon series are the
+    programme's, checked when the strategy sits in it). The diagnostics and the strategies' names; None
+    for any other file, which is checked as a programme."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return _check_yaml_strategy(path, text)
+    from loyadsl.syntax.parser import parse
+    module, diags = parse(text, path.name)
+    if module is None or any(d.is_error for d in diags) or module.header is not None or not module.decls:
+        return None
+    if not all(isinstance(d, n.StrategyDecl) for d in module.decls):
+        return None
+    found = list(diags)
+    names: list[str] = []
+    for decl in module.decls:
+        assert isinstance(decl, n.StrategyDecl)
+        if decl.name in names:
+            found.append(error("LOY205", f"`{decl.name}` is declared twice", decl.span))
+        names.append(decl.name)
+        found += check_strategy(decl)[1]
+    return found, names
+
+
+def _check_yaml_strategy(path: Path, text: str) -> tuple[list[Diagnostic], list[str]] | None:
+    """The YAML form of a strategy (a mapping with `strategy` and no `programme`)."""
+    import yaml
+
+    from .strategy import parse_strategy
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(data, dict) or "strategy" not in data or "programme" in data:
+        return None
+    try:
+        strategy = parse_strategy(data, path.name)
+    except OffersError as exc:
+        return [error(exc.code, exc.message, Span(path.name, 1, 1, 1, 1))], [str(data["strategy"])]
+    return [], [strategy.strategy]

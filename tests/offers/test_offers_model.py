@@ -96,7 +96,7 @@ def test_backtest_reports_hits_calibration_and_arms(shop_history: History) -> No
         assert 0 <= p["low"] <= p["mean"] <= p["high"] <= 1
     cal = report["calibration"]
     assert cal["actual_total"] == report["test"]["purchases"] or cal["actual_total"] <= report["test"]["purchases"]
-    assert report["strategy"]["offers"]["offer"] > 0 and set(report["baselines"]) == {"popular", "own"}
+    assert report["strategy"]["offers"]["offer"] > 0 and set(report["rankings"]) == {"model", "popular", "own"}
 
 
 def test_show_prints_scores(shop_model: Model, tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ def test_cli_fit_issue_backtest(shop_data: Path, tmp_path: Path) -> None:
     report = run.invoke(app, ["offers", "backtest", str(STDLIB / "replenishment.yaml"), str(shop_data / "history.jsonl"),
                               "--cut", "2025-05-20", "--weeks", "4"])
     assert report.exit_code == 0, report.stderr
-    for text in ("precision@3", "model - popular", "model - own", "calibration", "baseline own", "A/A", "peak memory"):
+    for text in ("precision@3", "model - popular", "model - own", "calibration", "categories by own", "A/A", "peak memory"):
         assert text in report.stdout
     as_json = run.invoke(app, ["offers", "backtest", str(STDLIB / "replenishment.yaml"), str(shop_data / "history.jsonl"),
                                "--cut", "2025-05-20", "--format", "json"])

@@ -167,3 +167,23 @@ def test_score_then_evaluate(shop_model: Model, shop_data: Path, tmp_path: Path)
     applied = [a["campaign"] if isinstance(a, dict) else a for a in applied]
     affinity = states[due[0]]["scores"]["values"].get("affinity:COFFEE", 0)
     assert ("coffee_due" in applied) == (affinity >= 100_000)
+
+
+def test_score_writes_its_changes(shop_model: Model, shop_data: Path, tmp_path: Path) -> None:
+    """`--changes`: one line per customer with the `scores` change; applied to the states given, they
+    give the states written."""
+    shop_model.save(tmp_path / "m.json")
+    run = CliRunner().invoke(app, ["offers", "score", str(tmp_path / "m.json"), "-o", str(tmp_path / "s.jsonl"),
+                                   "--customers", str(shop_data / "customers.jsonl"), "--changes", str(tmp_path / "c.jsonl")])
+    assert run.exit_code == 0, run.stderr
+    with open(shop_data / "customers.jsonl", "rb") as f:
+        from loyadsl.runtime.state import read_customers
+        known = read_customers(f, "customers.jsonl", [])
+    lines = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
+    assert [line["customer"] for line in lines] == sorted(shop_model.customers.keys() | known.keys())
+    written = {json.loads(line)["id"]: json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()}
+    for line in lines:
+        (change,) = line["changes"]
+        assert change["op"] == "scores" and change["to"]["as_of"] == "2025-06-20"
+        state = apply(known.get(line["customer"]) or CustomerState(id=line["customer"]), line["changes"])
+        assert state.to_dict() == written[line["customer"]]

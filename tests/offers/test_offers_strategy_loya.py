@@ -86,3 +86,25 @@ def test_fmt_keeps_order_and_comments(tmp_path: Path) -> None:
     path.write_text(text, "utf-8")
     out = CliRunner().invoke(app, ["fmt", str(path)])
     assert out.exit_code == 0 and out.output == text, out.output
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("form", ["loya", "yaml"])
+def test_check_a_strategy_file(name: str, form: str) -> None:
+    """`loya check` of a file of strategies only (no programme): checked as `offers issue` checks it."""
+    result = CliRunner().invoke(app, ["check", str(STDLIB / f"{name}.{form}")])
+    assert result.exit_code == 0, result.output
+    assert f"offer strategies {name}" in result.stdout
+
+
+@pytest.mark.parametrize(("text", "code", "where"), [
+    ('strategy s {\n  currency USD\n  offer o { coupon c  discount 10  valid 14 days }\n}\n', "LOY633", "s.loya:3:23"),
+    ('strategy s {\n  currency USD\n  offer o { coupon c  discount 10%  p_alive_bellow 0.5 }\n}\n', "LOY635", "s.loya:3:37"),
+    ("strategy: s\ncurrency: USD\noffers:\n  - {name: o, coupon: c, discount: 10}\n", "LOY633", "offers.0.discount"),
+])
+def test_check_a_bad_strategy_file(text: str, code: str, where: str, tmp_path: Path) -> None:
+    path = tmp_path / ("s.yaml" if text.startswith("strategy:") else "s.loya")
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 1 and f"error[{code}]" in result.stderr and where in result.stderr, result.output
+    assert "LOY210" not in result.output  # not read as a programme without its header
