@@ -53,13 +53,26 @@ def main() -> None:
         start = time.perf_counter()
         issued = issue(load_strategy(STDLIB / f"{name}.yaml"), model, now)
         took = time.perf_counter() - start
-        rows.append((f"issue {name}", f"{took / len(model.customers) * 1000:.3f} s per 1,000 customers",
-                     f"{len(issued.offers):,} offers"))
+        per_thousand = 1000 / len(model.customers)
+        given = sum(1 for o in issued.offers if o["arm"] == "offer")
+        rows.append((f"issue {name}", f"{took * per_thousand:.3f} s per 1,000 customers",
+                     f"{given:,} offers ({given * per_thousand:.0f} per 1,000 customers), "
+                     f"{len(issued.offers) - given:,} held out"))
     start = time.perf_counter()
     report = backtest(history, load_strategy(STDLIB / "replenishment.yaml"), FitConfig(), cut, 4, 0, Decimal(30), 3)
-    p = report["hits"]["model"]["precision"]
+    hits = report["hits"]
     rows.append(("backtest (fit before cut, issue, 4 weeks)", f"{time.perf_counter() - start:.1f} s",
-                 f"model precision@3 {p['mean']:.3f}"))
+                 f"{hits['customers']:,} customers bought after {cut}"))
+    for method in ("model", "popular", "own"):
+        p, r = hits[method]["precision"], hits[method]["recall"]
+        margin = report["rankings"][method].get("incremental_margin")
+        rows.append((f"  {method}: precision@3", f"{p['mean']:.3f} [{p['low']:.3f}, {p['high']:.3f}]",
+                     f"recall@3 {r['mean']:.3f} [{r['low']:.3f}, {r['high']:.3f}]" + (
+                         f"; incremental margin {margin['total']:+,.0f} [{margin['total_low']:+,.0f}, "
+                         f"{margin['total_high']:+,.0f}]" if margin else "")))
+    for base in ("popular", "own"):
+        d = hits[f"model_vs_{base}"]
+        rows.append((f"  model - {base}: precision@3", f"{d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]", ""))
     rows.append(("peak memory (this process)", f"{peak_mb():.0f} MB", ""))
     print("| what | figure | note |\n|---|---|---|")
     for what, figure, note in rows:
