@@ -78,7 +78,7 @@ class Rows:
 def features(p: Purchases, day: int, popular: int, neighbours: int) -> Rows:
     """The candidates and features of every customer who bought before ``day``, from purchases before it
     (arrays over the pairs that occur, never customers x categories)."""
-    np, sparse = need("numpy"), need("scipy.sparse")
+    np = need("numpy")
     n_cust, n_cat = len(p.customers), len(p.categories)
     before = p.day < day
     if not before.any():
@@ -94,12 +94,8 @@ def features(p: Purchases, day: int, popular: int, neighbours: int) -> Rows:
     np.maximum.at(last, inverse, days)
     first = np.full(n_pairs, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, inverse, days)
-    vbefore = p.visit_day < day
-    visits = np.bincount(p.visit_customer[vbefore], minlength=n_cust).astype(float)
-    recent = vbefore & (p.visit_day >= day - POPULAR_DAYS)
-    shoppers = max(1, len(np.unique(p.visit_customer[recent])))
-    fresh = np.unique(cust[days >= day - POPULAR_DAYS] * n_cat + cat[days >= day - POPULAR_DAYS])
-    buyers = np.bincount(fresh % n_cat, minlength=n_cat) / shoppers
+    visits = np.bincount(p.visit_customer[p.visit_day < day], minlength=n_cust).astype(float)
+    buyers = popularity(p, day)
     top = np.sort(np.argsort(-buyers, kind="stable")[:popular])
     # candidates: the pairs bought before the day, and the most popular categories for every customer
     # who bought before it
@@ -118,17 +114,36 @@ def features(p: Purchases, day: int, popular: int, neighbours: int) -> Rows:
     cycle = n > 1
     every = np.where(cycle, (of(last) - of(first)) / np.maximum(n - 1, 1), 1.0)
     due = np.where(cycle, np.minimum(since / every, MAX_DUE), 0.0)
-    # affinity: the customers' log(1 + purchase days) times the categories' cosine neighbours, row-scaled
-    xm = sparse.csr_matrix((np.log1p(count), (pairs // n_cat, pairs % n_cat)), shape=(n_cust, n_cat))
-    aff = (xm @ affinity.similarity(xm, neighbours)).tocsr()
-    best = aff.max(axis=1).toarray().ravel()
-    raw = np.asarray(aff[rc, rk]).ravel()
     x = np.column_stack([
         bought.astype(float), np.log1p(n), *(np.log1p(of(d)) for d in decays), n / visits[rc],
         np.where(bought, np.log1p(since), 0.0), cycle.astype(float), due, due * due,
         np.where(cycle, np.log1p(every), 0.0), buyers[rk],
-        np.divide(raw, best[rc], out=np.zeros_like(raw), where=best[rc] > 0)])
+        affinities(pairs, count, (n_cust, n_cat), neighbours, rc, rk)])
     return Rows(rc, rk, x)
+
+
+def popularity(p: Purchases, day: int) -> Any:
+    """Per category, the share of the customers who shopped in the ``POPULAR_DAYS`` before ``day`` who
+    bought it then."""
+    np = need("numpy")
+    n_cat = len(p.categories)
+    recent = (p.visit_day < day) & (p.visit_day >= day - POPULAR_DAYS)
+    shoppers = max(1, len(np.unique(p.visit_customer[recent])))
+    fresh = (p.day < day) & (p.day >= day - POPULAR_DAYS)
+    pairs = np.unique(p.customer[fresh] * n_cat + p.category[fresh])
+    return np.bincount(pairs % n_cat, minlength=n_cat) / shoppers
+
+
+def affinities(pairs: Any, count: Any, shape: tuple[int, int], neighbours: int, rc: Any, rk: Any) -> Any:
+    """Each row's affinity: the customer's log(1 + purchase days) times the categories' cosine
+    neighbours (affinity.py), scaled to the customer's best."""
+    np, sparse = need("numpy"), need("scipy.sparse")
+    n_cat = shape[1]
+    xm = sparse.csr_matrix((np.log1p(count), (pairs // n_cat, pairs % n_cat)), shape=shape)
+    aff = (xm @ affinity.similarity(xm, neighbours)).tocsr()
+    best = aff.max(axis=1).toarray().ravel()[rc]
+    raw = np.asarray(aff[rc, rk]).ravel()
+    return np.divide(raw, best, out=np.zeros_like(raw), where=best > 0)
 
 
 def labels(p: Purchases, rows: Rows, start: int, end: int) -> tuple[Any, Any]:
@@ -136,11 +151,9 @@ def labels(p: Purchases, rows: Rows, start: int, end: int) -> tuple[Any, Any]:
     np = need("numpy")
     n_cat = len(p.categories)
     inside = (p.day >= start) & (p.day < end)
-    bought = np.zeros(len(p.customers) * n_cat, dtype=bool)
-    bought[p.customer[inside] * n_cat + p.category[inside]] = True
-    shopped = np.zeros(len(p.customers), dtype=bool)
-    shopped[p.visit_customer[(p.visit_day >= start) & (p.visit_day < end)]] = True
-    return bought[rows.customer * n_cat + rows.category], shopped[rows.customer]
+    bought = np.isin(rows.customer * n_cat + rows.category, p.customer[inside] * n_cat + p.category[inside])
+    shopped = np.isin(rows.customer, p.visit_customer[(p.visit_day >= start) & (p.visit_day < end)])
+    return bought, shopped
 
 
 @dataclass(frozen=True)
