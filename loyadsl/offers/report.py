@@ -33,7 +33,7 @@ def margin_verdict(rankings: dict[str, Any]) -> str | None:
     clear = [name for name, m in margins.items() if m["total_low"] > 0 or m["total_high"] < 0]
     return (f"incremental margin: highest with the categories of {best} ({margins[best]['total']:+,.0f}); "
             + (f"intervals that exclude 0: {', '.join(clear)}" if clear else
-               "no interval excludes 0, so no ranking is shown to pay more than another"))
+               "no interval excludes 0: no ranking's offers are shown to pay"))
 
 
 def lines(report: dict[str, Any]) -> list[str]:
