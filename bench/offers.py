@@ -56,7 +56,7 @@ def main() -> None:
         per_thousand = 1000 / len(model.customers)
         given = sum(1 for o in issued.offers if o["arm"] == "offer")
         rows.append((f"issue {name}", f"{took * per_thousand:.3f} s per 1,000 customers",
-                     f"{given:,} offers ({given * per_thousand:.0f} per 1,000 customers), "
+                     f"{given:,} offers ({given * per_thousand:,.0f} per 1,000 customers), "
                      f"{len(issued.offers) - given:,} held out"))
     start = time.perf_counter()
     report = backtest(history, load_strategy(STDLIB / "replenishment.yaml"), FitConfig(), cut, 4, 0, Decimal(30), 3)

@@ -18,6 +18,7 @@ configuration and the seed (which draws the rows kept when there are more than `
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,10 +50,11 @@ class Purchases:
 
 
 def purchases(visits: dict[str, list[Visit]], categories: list[str]) -> Purchases:
+    """The arrays, built in machine integers (a year of a grocer is over a million rows)."""
     np = need("numpy")
     ids = list(visits)
     index = {c: i for i, c in enumerate(categories)}
-    cust, cat, days, vc, vd = [], [], [], [], []
+    cust, cat, days, vc, vd = (array("q") for _ in range(5))
     for i, cid in enumerate(ids):
         for v in visits[cid]:
             vc.append(i)
@@ -62,8 +64,8 @@ def purchases(visits: dict[str, list[Visit]], categories: list[str]) -> Purchase
                     cust.append(i)
                     cat.append(index[c])
                     days.append(v.day)
-    return Purchases(ids, categories, np.array(cust, dtype=np.int64), np.array(cat, dtype=np.int64),
-                     np.array(days, dtype=np.int64), np.array(vc, dtype=np.int64), np.array(vd, dtype=np.int64))
+    return Purchases(ids, categories, *(np.frombuffer(a, dtype=np.int64) if len(a) else np.zeros(0, dtype=np.int64)
+                                        for a in (cust, cat, days, vc, vd)))
 
 
 @dataclass(frozen=True)
