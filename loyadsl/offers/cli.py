@@ -141,6 +141,8 @@ def customer_warnings(m: Any, cid: str, c: dict[str, Any]) -> list[tuple[str, st
     """What `show` cannot say of this customer: no ranking in the model, or one on little history (LOY746)."""
     from .errors import THIN_HISTORY
     least = m.header["config"].get("next_min_purchases", 1)
+    if "ranker" not in m.header:
+        return [(THIN_HISTORY, "the model file predates next categories: fit it again to rank them")]
     if "next_categories" not in c:
         return [(THIN_HISTORY, f"the model ranks no next categories (fitted up to {m.header['as_of']} on too "
                  "little history to learn a ranking): fit it again on a longer history")]
