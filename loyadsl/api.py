@@ -72,6 +72,24 @@ def check_text(text: str, file: str = "<input>", path: Path | None = None,
                        list(loader.files))
 
 
+def check_strategies(text: str, file: str, result: CheckResult) -> CheckResult | None:
+    """A file that holds offer strategies only (the stdlib's, docs/offers.md) rather than a programme:
+    checked as `loya check` and `loya offers issue` check it, without a programme or a model; None for
+    any other file (``result``, the file checked as a programme, says which)."""
+    if is_yaml(file):
+        if result.ok:
+            return None
+    elif len(result.files) != 1 or not _strategies_only(result.files[0].module):
+        return None
+    from loyadsl.offers.strategy_loya import check_strategy_file
+    found = check_strategy_file(Path(file), text)
+    return None if found is None else CheckResult(None, _capped(found[0]), {file: text}, result.files)
+
+
+def _strategies_only(module: n.Module) -> bool:
+    return module.header is None and bool(module.decls) and all(isinstance(d, n.StrategyDecl) for d in module.decls)
+
+
 def check_file(path: Path, allow_dirs: Iterable[Path] = ()) -> CheckResult:
     """Check the programme in ``path`` (a regular UTF-8 file; its folder is a root, as is every ``allow_dirs``)."""
     try:

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from loyadsl import resource_dir
-from loyadsl.api import CheckResult, check_text, is_yaml, parse_any
+from loyadsl.api import CheckResult, check_strategies, check_text, is_yaml, parse_any
 from loyadsl.check.checker import (
     CUSTOMER_FIELDS,
     LINE_FIELDS,
@@ -75,6 +75,7 @@ def analyse(text: str, file: str, path: Path | None = None, parser: IncrementalP
     version are not parsed again."""
     parse_text = parse_any if parser is None else (lambda t, f: parse_any(t, f) if is_yaml(f) else parser(t, f))
     result = check_text(text, file, path, parse_text=parse_text)
+    result = check_strategies(text, file, result) or result
     return Analysis(result, index_of(result), file)
 
 

@@ -108,3 +108,24 @@ def test_check_a_bad_strategy_file(text: str, code: str, where: str, tmp_path: P
     result = CliRunner().invoke(app, ["check", str(path)])
     assert result.exit_code == 1 and f"error[{code}]" in result.stderr and where in result.stderr, result.output
     assert "LOY210" not in result.output  # not read as a programme without its header
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("form", ["loya", "yaml"])
+def test_the_language_server_checks_a_strategy_file(name: str, form: str) -> None:
+    """The editor sees a file of strategies as `loya check` does: no LOY210 for a missing programme header."""
+    from loyadsl.lsp.analysis import analyse
+    path = STDLIB / f"{name}.{form}"
+    assert analyse(path.read_text("utf-8"), path.name, path).result.diagnostics == []
+
+
+@pytest.mark.parametrize(("text", "code", "line"), [
+    ('strategy s {\n  currency USD\n  offer o { coupon c  discount 10  valid 14 days }\n}\n', "LOY633", 3),
+    ("strategy: s\ncurrency: USD\noffers:\n  - {name: o, coupon: c, discount: 10}\n", "LOY633", None),
+])
+def test_the_language_server_reports_a_bad_strategy(text: str, code: str, line: int | None) -> None:
+    from loyadsl.lsp.analysis import analyse
+    file = "s.yaml" if text.startswith("strategy:") else "s.loya"
+    found = analyse(text, file).result.diagnostics
+    assert [d.code for d in found] == [code], found
+    assert line is None or (found[0].span is not None and found[0].span.line == line)
