@@ -12,8 +12,9 @@ sections other modules read (``triggers``, ``messages``, ``state.segments``) are
 
 from __future__ import annotations
 
+import json
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, TypeVar
 
 import msgspec
 import msgspec.inspect as mi
@@ -33,11 +34,26 @@ EXCLUSIVE = ("receipt", "lines")  # a campaign's exclusivity
 FIRST_DAY, LAST_DAY = MIN_DATE.toordinal(), MAX_DATE.toordinal()  # dates are proleptic ordinals
 LONGEST = MAX_DURATION_DAYS * 86_400  # a duration in seconds: date arithmetic stays within datetime's range
 PPM = 1_000_000
+T = TypeVar("T")
 
 # The closed vocabularies, each from the runtime's own tuple (one source: what the engine reads).
-if TYPE_CHECKING:
-    Stacking = Basis = GroupOrder = Exclusive = Rounding = Allocation = ComboReward = Kind = Prices = TaxBasis \
-        = Period = Reset = SpendOrder = Shortfall = Per = FraudPeriod = str
+if TYPE_CHECKING:  # to a type checker a word; to msgspec, one of the tuple's
+    Stacking: TypeAlias = str
+    Basis: TypeAlias = str
+    GroupOrder: TypeAlias = str
+    Exclusive: TypeAlias = str
+    Rounding: TypeAlias = str
+    Allocation: TypeAlias = str
+    ComboReward: TypeAlias = str
+    Kind: TypeAlias = str
+    Prices: TypeAlias = str
+    TaxBasis: TypeAlias = str
+    Period: TypeAlias = str
+    Reset: TypeAlias = str
+    SpendOrder: TypeAlias = str
+    Shortfall: TypeAlias = str
+    Per: TypeAlias = str
+    FraudPeriod: TypeAlias = str
 else:
     Stacking, Basis, GroupOrder, Exclusive = (Literal[v] for v in (STACKING_MODES, BASES, ORDERS, EXCLUSIVE))
     Rounding, Allocation, ComboReward = (Literal[v] for v in (ROUNDING_MODES, ALLOCATION_MODES, COMBO_REWARDS))
@@ -57,6 +73,7 @@ TimeOfDay = Annotated[int, msgspec.Meta(ge=0, le=86_400, description="seconds si
 Weekday = Annotated[int, msgspec.Meta(ge=1, le=7, description="ISO: Monday is 1")]
 Day = Annotated[int, msgspec.Meta(ge=FIRST_DAY, le=LAST_DAY, description="a date as its proleptic ordinal")]
 Instruction = Annotated[list[Any], msgspec.Meta(min_length=1, max_length=2, description="[OP] or [OP, operand]")]
+Days = Annotated[tuple[Day, Day], msgspec.Meta(description="[start, end]")]
 Code = list[Instruction]
 
 
@@ -104,9 +121,9 @@ class Commerce(_Closed, kw_only=True):
 class Fraud(_Closed, kw_only=True):
     """Anti-fraud limits per card (docs/limits-fraud.md): [period, most] rows and [count, seconds]."""
 
-    points: list[tuple[FraudPeriod, Positive]]
-    receipts: list[tuple[Period, Positive]]
-    velocity: tuple[Positive, Positive] | None
+    points: list[Annotated[tuple[FraudPeriod, Positive], msgspec.Meta(description="[period, most]")]]
+    receipts: list[Annotated[tuple[Period, Positive], msgspec.Meta(description="[period, most]")]]
+    velocity: Annotated[tuple[Positive, Positive], msgspec.Meta(description="[count, seconds]")] | None
 
 
 class Partner(_Closed, kw_only=True):
@@ -118,7 +135,7 @@ class Partner(_Closed, kw_only=True):
 class People(_Closed, kw_only=True):
     """Staff and coalition partners (docs/limits-fraud.md)."""
 
-    staff: tuple[Literal["segment", "attr"], str] | None
+    staff: Annotated[tuple[Literal["segment", "attr"], str], msgspec.Meta(description="[segment | attr, text]")] | None
     partners: list[Partner]
 
 
@@ -139,8 +156,8 @@ class Settings(_Closed, kw_only=True):
 
 
 class Combo(_Closed, kw_only=True):
-    parts: Annotated[list[tuple[Index, Positive]], msgspec.Meta(
-        min_length=1, description="[predicate index, units per set]")]
+    parts: Annotated[list[Annotated[tuple[Index, Positive], msgspec.Meta(description="[predicate, need]")]],
+                     msgspec.Meta(min_length=1, description="at least one part")]
     reward: ComboReward
     part: Count | None
 
@@ -185,9 +202,9 @@ class Footprint(_Closed, kw_only=True):
     """What a campaign can touch: the window and filters the engine checks before running its code,
     and what tools read (collisions, the till's pre-filter)."""
 
-    dates: tuple[Day, Day] | None = None
+    dates: Days | None = None
     weekdays: list[Weekday] | None = None
-    hours: tuple[TimeOfDay, TimeOfDay] | None = None
+    hours: Annotated[tuple[TimeOfDay, TimeOfDay], msgspec.Meta(description="[start, end]")] | None = None
     stores: SetFilter | None = None
     channels: SetFilter | None = None
     needs_skus: list[str] | None = None
@@ -246,7 +263,7 @@ class RedemptionLimit(_Closed, kw_only=True):
 
 class ArmGate(_Closed, kw_only=True):
     experiment: Index
-    arms: Annotated[list[str], msgspec.Meta(min_length=1)]
+    arms: Annotated[list[str], msgspec.Meta(min_length=1, description="at least one arm")]
 
 
 class Campaign(_Closed, kw_only=True):
@@ -269,7 +286,7 @@ class Campaign(_Closed, kw_only=True):
     budget: Budget | None
     reward: Reward | None = None
     redemptions: list[RedemptionLimit] = []
-    discount_cap: tuple[Per, Positive] | None = None
+    discount_cap: Annotated[tuple[Per, Positive], msgspec.Meta(description="[period, money]")] | None = None
     arm: ArmGate | None = None
     exclusive: Exclusive | None = None
     redistribute: bool = False
@@ -307,7 +324,7 @@ class Account(_Closed, kw_only=True):
 
 
 class Redemption(_Closed, kw_only=True):
-    accounts: Annotated[list[str], msgspec.Meta(min_length=1)]
+    accounts: Annotated[list[str], msgspec.Meta(min_length=1, description="at least one account")]
     max_share: Ppm
     min_payment: Count
     exclude: Index | None
@@ -332,7 +349,7 @@ class Tiers(_Closed, kw_only=True):
     title: str | None = None
     measure: Literal["spend", "receipts"]
     period: TierPeriod
-    levels: Annotated[list[Level], msgspec.Meta(min_length=1)]
+    levels: Annotated[list[Level], msgspec.Meta(min_length=1, description="at least one level")]
 
 
 class Earn(_Closed, kw_only=True):
@@ -347,7 +364,7 @@ class Counter(_Closed, kw_only=True):
     kind: Literal["counter", "chips"]
     reset: Reset
     earn: Earn | None
-    valid: tuple[Day, Day] | None
+    valid: Days | None
 
 
 class CouponSeries(_Closed, kw_only=True):
@@ -356,7 +373,7 @@ class CouponSeries(_Closed, kw_only=True):
     code: Literal["unique", "shared"]
     text: str
     valid_for: Duration | None
-    valid: tuple[Day, Day] | None
+    valid: Days | None
     uses: Positive
     per_customer: Positive | None
 
@@ -364,7 +381,7 @@ class CouponSeries(_Closed, kw_only=True):
 class CertificateSeries(_Closed, kw_only=True):
     name: str
     title: str | None = None
-    skus: Annotated[list[str], msgspec.Meta(min_length=1)]
+    skus: Annotated[list[str], msgspec.Meta(min_length=1, description="at least one SKU")]
     expiry: Expiry
     multi_use: bool
     per_unit: bool = False
@@ -412,7 +429,8 @@ class BundlePayload(_Closed, kw_only=True):
     manifest: Manifest
     settings: Settings
     predicates: list[Code]
-    constants: list[Constant]
+    constants: list[Annotated[Constant, msgspec.Meta(
+        description='int, string, bool, {"set": [sorted strings]} or {"combo": {...}}')]]
     groups: list[Group]
     campaigns: list[Campaign]
     sku_index: dict[str, list[Index]]
@@ -434,60 +452,117 @@ class Mismatch(Exception):
         self.path, self.message = path, message
 
 
-_AT = re.compile(r"(.*?)(?: - at `\$(.*)`)?\Z", re.S)
-_KEY = re.compile(r"Object (?:missing required|contains unknown) field `(.*)`\Z", re.S)
-_STEP = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
-
-
-def validate(document: Any) -> BundlePayload:
-    """The payload as the model's structs, or ``Mismatch`` at the first place it differs."""
+def validate(document: Any, kind: type[T] = BundlePayload) -> T:  # type: ignore[assignment]
+    """The document as the model's ``kind`` (the payload's structs), or ``Mismatch`` at the first place
+    it differs."""
     try:
-        return msgspec.convert(document, BundlePayload, strict=True)
+        return msgspec.convert(document, kind, strict=True)
     except msgspec.ValidationError as exc:
-        raise _mismatch(str(exc), document) from None
+        raise _mismatch(str(exc), document, kind) from None
 
 
-def _mismatch(text: str, document: Any) -> Mismatch:
-    """msgspec's ``Expected `int`, got `str` - at `$.campaigns[0].priority``` as a path and message; a
-    missing or unknown key is named in the path, a mapping's key (msgspec writes ``[...]``) is found."""
-    match = _AT.match(text)
-    message, where = (match.group(1), match.group(2) or "") if match else (text, "")
-    steps: list[str | int] = []
-    node, kind = document, mi.type_info(BundlePayload)
-    for name, index in _STEP.findall(where):
-        kind = _inner(kind, node)
-        if name:
-            steps.append(name)
-            field = next((f for f in getattr(kind, "fields", ()) if f.encode_name == name), None)
-            kind = field.type if field is not None else mi.AnyType()
-            node = node.get(name) if isinstance(node, dict) else None
-        elif index == "...":
-            key = _bad_key(node, kind)
-            steps.append(key)
-            kind = getattr(kind, "value_type", mi.AnyType())
-            node = node.get(key) if isinstance(node, dict) else None
-        else:
-            steps.append(int(index))
-            items = getattr(kind, "item_types", None)
-            kind = items[int(index)] if items else getattr(kind, "item_type", mi.AnyType())
-            node = node[int(index)] if isinstance(node, list) and int(index) < len(node) else None
-    key = _KEY.match(message)
-    if key:
-        steps.append(key.group(1))
-        message = "required key is missing" if "missing" in message else "unknown key (not in the bundle format)"
-    return Mismatch(json_path(steps), message[:1].lower() + message[1:])
+_AT = re.compile(r"(.*?)(?: - at `\$(.*)`)?\Z", re.S)
+_KEY = re.compile(r"Object (missing required|contains unknown) field `(.*)`\Z", re.S)
+_STEP = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
+_TYPE = re.compile(r"Expected `([^`]*)`, got `([^`]*)`\Z")
+_LENGTH = re.compile(r"Expected `array` of length")
+_BOUND = re.compile(r"Expected `int` ([<>]=) (-?\d+)\Z")
+_WORDS = {"str": "string", "object": "object", "array": "array", "null": "null"}
 
 
-def _inner(kind: Any, node: Any) -> Any:
-    """A type without its metadata, and of a union the member a JSON object or array would meet."""
+class _Place:
+    """A step of the walk down the document and the model's types, side by side."""
+
+    def __init__(self, node: Any, kind: Any) -> None:
+        self.node, self.kind, self.about, self.tags = node, kind, "", ()
+        self._settle()
+
+    def _settle(self) -> None:
+        """Unwrap metadata (keeping its description) and pick, of a union, the member the node meets."""
+        while True:
+            if isinstance(self.kind, mi.Metadata):
+                self.about = (self.kind.extra_json_schema or {}).get("description", self.about)
+                self.kind = self.kind.type
+            elif isinstance(self.kind, mi.UnionType) and isinstance(self.node, dict | list):
+                wanted = (mi.StructType, mi.DictType) if isinstance(self.node, dict) else (mi.ListType, mi.TupleType)
+                members: list[Any] = [t for t in self.kind.types if isinstance(_bare(t), wanted)]
+                self.tags = tuple(t.tag for t in members if getattr(t, "tag_field", None))
+                tagged = [t for t in members if getattr(t, "tag_field", None) and self.node.get(t.tag_field) == t.tag]
+                if not (tagged or members):
+                    return
+                self.kind = (tagged or members)[0]
+            else:
+                return
+
+    def down(self, step: str | int) -> _Place:
+        node, kind = self.node, self.kind
+        child = node.get(step) if isinstance(node, dict) else (
+            node[step] if isinstance(node, list) and isinstance(step, int) and step < len(node) else None)
+        if isinstance(kind, mi.StructType) and isinstance(step, str):
+            if step == kind.tag_field:
+                place = _Place(child, mi.AnyType())
+                place.tags = self.tags
+                return place
+            field = next((f for f in kind.fields if f.encode_name == step), None)
+            return _Place(child, field.type if field is not None else mi.AnyType())
+        if isinstance(kind, mi.TupleType) and isinstance(step, int):
+            return _Place(child, kind.item_types[step] if step < len(kind.item_types) else mi.AnyType())
+        return _Place(child, getattr(kind, "value_type", None) or getattr(kind, "item_type", None) or mi.AnyType())
+
+
+def _bare(kind: Any) -> Any:
     while isinstance(kind, mi.Metadata):
         kind = kind.type
-    if isinstance(kind, mi.UnionType):
-        wanted = (mi.StructType, mi.DictType) if isinstance(node, dict) else (mi.ListType, mi.TupleType)
-        members = [t for t in kind.types if isinstance(t, wanted)]
-        tagged = [t for t in members if getattr(t, "tag_field", None) and node.get(t.tag_field) == t.tag]
-        kind = (tagged or members or [kind])[0]
     return kind
+
+
+def _mismatch(text: str, document: Any, model: Any) -> Mismatch:
+    """msgspec's ``Expected `int`, got `str` - at `$.campaigns[0].priority``` as a path and a message in
+    the loader's words; a missing or unknown key is named in the path, a mapping's key (msgspec writes
+    ``[...]``) is found."""
+    found = _AT.match(text)
+    message, where = (found.group(1), found.group(2) or "") if found else (text, "")
+    steps: list[str | int] = []
+    place = _Place(document, mi.type_info(model))
+    for name, index in _STEP.findall(where):
+        step: str | int = name or (int(index) if index != "..." else _bad_key(place.node, place.kind))
+        steps.append(step)
+        place = place.down(step)
+    named = _KEY.match(message)
+    if named:
+        steps.append(named.group(2))
+        if named.group(1) == "missing required":
+            return Mismatch(json_path(steps), "required field is missing")
+        keys = [f.encode_name for f in getattr(place.kind, "fields", ())]
+        return Mismatch(json_path(steps), f"unknown field (expected one of {', '.join(keys)})")
+    return Mismatch(json_path(steps), _words(message, place))
+
+
+def _words(message: str, place: _Place) -> str:
+    """msgspec's message about the value at ``place``, said as the loader says it."""
+    value, about = place.node, place.about
+    if message.startswith("Invalid"):  # a value outside a closed vocabulary
+        choices = getattr(place.kind, "values", None) or place.tags
+        return f"expected one of {', '.join(map(str, choices))}, got {_show(value)}"
+    if isinstance(value, list) and about and (_LENGTH.match(message) or isinstance(place.kind, mi.TupleType)):
+        return f"expected {about}, got {len(value)} items"
+    bound = _BOUND.match(message)
+    if bound and about.startswith("an index"):
+        return f"index {value} out of range"
+    if bound:
+        return f"must be {bound.group(1)} {bound.group(2)}, got {value}"
+    typed = _TYPE.match(message)
+    if typed:
+        wanted = [_WORDS.get(w, w) for w in typed.group(1).split(" | ")]
+        if isinstance(place.kind, mi.UnionType) and about:
+            wanted = [about]
+        return f"expected {' or '.join(wanted)}, got {_WORDS.get(typed.group(2), typed.group(2))}"
+    return message[:1].lower() + message[1:]
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)[:40] if isinstance(value, str | int | float | None) else \
+        type(value).__name__
 
 
 def _bad_key(mapping: Any, kind: Any) -> str:
@@ -495,7 +570,7 @@ def _bad_key(mapping: Any, kind: Any) -> str:
     value_type = getattr(kind, "value_type", None)
     if not isinstance(mapping, dict) or value_type is None:
         return "..."
-    python_type = dict[str, _python(value_type)]  # type: ignore[misc]
+    python_type: Any = dict[str, _python(value_type)]  # type: ignore[misc]
     for key, value in mapping.items():
         try:
             msgspec.convert({key: value}, python_type, strict=True)
@@ -506,8 +581,7 @@ def _bad_key(mapping: Any, kind: Any) -> str:
 
 def _python(kind: Any) -> Any:
     """The Python annotation of a (simple) inspected type: enough to re-check one mapping's value."""
-    while isinstance(kind, mi.Metadata):
-        kind = kind.type
+    kind = _bare(kind)
     if isinstance(kind, mi.IntType):
         return Annotated[int, msgspec.Meta(ge=kind.ge, le=kind.le)]
     if isinstance(kind, mi.ListType):
