@@ -132,7 +132,12 @@ def check_yaml_programme(text: str, file: str = "<input>") -> list[Diagnostic]:
 
 
 def check_json(model: type[BaseModel] | Any, data: Any) -> list[str]:
-    """A parsed JSON document's mismatches with a model, each starting with its path."""
+    """A parsed JSON document's mismatches with a model, each starting with its path (for the bundle's
+    msgspec model, the first one: the loader stops there too)."""
+    from loyadsl.schema_bundle import BundlePayload, problems
+
+    if model is BundlePayload:
+        return problems(data)
     return [_message(loc, missing, msg) for loc, missing, msg in model_errors(model, data)]
 
 

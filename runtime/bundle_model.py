@@ -487,7 +487,8 @@ class _Place:
                 wanted = (mi.StructType, mi.DictType) if isinstance(self.node, dict) else (mi.ListType, mi.TupleType)
                 members: list[Any] = [t for t in self.kind.types if isinstance(_bare(t), wanted)]
                 self.tags = tuple(t.tag for t in members if getattr(t, "tag_field", None))
-                tagged = [t for t in members if getattr(t, "tag_field", None) and self.node.get(t.tag_field) == t.tag]
+                node: Any = self.node
+                tagged = [t for t in members if getattr(t, "tag_field", None) and node.get(t.tag_field) == t.tag]
                 if not (tagged or members):
                     return
                 self.kind = (tagged or members)[0]
