@@ -9,9 +9,12 @@ Ed25519 comes from ``cryptography``, imported only when a signature is made or c
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
@@ -162,11 +165,25 @@ def load_bundle(data: bytes, trusted_keys: list[bytes] | None = None, require_si
         raise BundleError("LOY402", "integrity digest mismatch: the bundle was changed or truncated after it was written")
     signature = envelope["signature"]
     verified = _check_signature(body, signature, trusted_keys, require_signature)
-    payload = _payload(body)
-    bundle = replace(_bundle(payload, envelope["format_version"]), digest=digest, signed=signature is not None,
+    with _collector_paused():
+        bundle = _bundle(_payload(body), envelope["format_version"])
+    bundle = replace(bundle, digest=digest, signed=signature is not None,
                      key_id=signature["key_id"] if signature else None, signature_verified=verified)
     verify(bundle)
     return replace(bundle, bytecode_verified=True)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The payload and the structures built from it are trees (no cycles) of many small objects: the
+    cycle collector, run while they are built, finds nothing and costs a fifth of the load time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _envelope(raw: bytes) -> dict[str, Any]:

@@ -77,7 +77,7 @@ Days = Annotated[tuple[Day, Day], msgspec.Meta(description="[start, end]")]
 Code = list[Instruction]
 
 
-class _Closed(msgspec.Struct, forbid_unknown_fields=True):
+class _Closed(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     pass
 
 
