@@ -2,8 +2,10 @@
 (``bundle_types``, re-exported here).
 
 A loader trusts nothing: it checks, in the documented order, the magic (LOY401), the envelope and
-format version (LOY403), the digest (LOY402), the signature (LOY406), the payload structure (LOY404,
-naming the JSON path of the first problem) and finally the bytecode (LOY405, ``verify``).
+format version (LOY403), the digest (LOY402), the signature (LOY406), the payload's JSON (no floats, integers
+within range, bounded depth: LOY404, LOY408, LOY409), its structure against the payload's model
+(``bundle_model``; LOY404, naming the JSON path of the first problem), what a structure cannot say
+(references, unique names, sorted sets, the SKU index; LOY404) and finally the bytecode (LOY405, ``verify``).
 Ed25519 comes from ``cryptography``, imported only when a signature is made or checked.
 """
 
@@ -22,17 +24,14 @@ from zoneinfo import ZoneInfo
 from msgspec import UNSET
 
 from . import bundle_model as model
-from .bundle_model import (  # the vocabularies, re-exported here
-    BASES,
-    EXCLUSIVE,
-    FIRST_DAY,
-    LAST_DAY,
-    LONGEST,
-    ORDERS,
-    STACKING_MODES,
-    Mismatch,
-    validate,
-)
+from .bundle_model import BASES as BASES  # the vocabularies, re-exported here (their older home)
+from .bundle_model import EXCLUSIVE as EXCLUSIVE
+from .bundle_model import FIRST_DAY as FIRST_DAY
+from .bundle_model import LAST_DAY as LAST_DAY
+from .bundle_model import LONGEST as LONGEST
+from .bundle_model import ORDERS as ORDERS
+from .bundle_model import STACKING_MODES as STACKING_MODES
+from .bundle_model import Mismatch, validate
 from .bundle_types import (  # the model, re-exported here: its public path is loyadsl.runtime.bundle
     AudienceSummary,
     Bundle,
@@ -81,8 +80,6 @@ from .opcodes import Op
 from .segments.decls import from_json as segment_decls
 from .triggers.spec import read_messages, read_triggers
 from .verify import verify
-
-__all__ = ["BASES", "EXCLUSIVE", "FIRST_DAY", "LAST_DAY", "LONGEST", "ORDERS", "STACKING_MODES"]
 
 MAGIC = b"LOYAB\n"
 FORMAT_VERSION = 3  # 3: experiments (docs/experiments.md); 2: customer state (docs/state.md), still read
@@ -440,7 +437,7 @@ def _shape(value: Any, kind: type[T], path: str) -> T:
     try:
         return validate(value, kind)
     except Mismatch as exc:
-        _fail(_at(path, exc.path) if not exc.path.startswith("[") else path + exc.path, exc.message)
+        _fail(path + exc.path if exc.path[:1] in ("", "[") else _at(path, exc.path), exc.message)
 
 
 def _before_model(raw: dict[str, Any], envelope_version: int) -> None:

@@ -437,8 +437,8 @@ class BundlePayload(_Closed, kw_only=True):
     cost: Cost
     state: State
     experiments: list[Experiment] = []
-    triggers: list[Any] | None = None  # docs/triggers.md (checked by runtime/triggers)
-    messages: dict[str, Any] | list[Any] | None = None
+    triggers: list[dict[str, Any]] | None = None  # docs/triggers.md (checked by runtime/triggers)
+    messages: dict[str, list[dict[str, Any]]] | None = None  # campaign -> its till messages (likewise)
 
 
 # ------------------------------------------------------------------------------------ validation
