@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +91,19 @@ def test_every_bundle_the_compiler_writes_fits_the_model() -> None:
             load_bundle(data)
             compiled += 1
     assert compiled > 50
+
+
+def test_schema_check_reads_a_bundle_file(tmp_path: Path) -> None:
+    """``loya schema bundle --check`` takes a bundle file as the compiler writes it (its payload is the
+    third line) and names the path of the first mismatch, as the loader does."""
+    good = tmp_path / "good.bundle"
+    good.write_bytes(pack_bundle(BASE))
+    bad = tmp_path / "bad.bundle"
+    bad.write_bytes(pack_bundle(put("campaigns[0].footprint.weekdays", [8])))
+    loya = [sys.executable, "-m", "loyadsl.cli", "schema", "bundle", "--check"]
+    ok = subprocess.run([*loya, str(good)], capture_output=True, text=True, check=False)
+    assert (ok.returncode, ok.stderr) == (0, "")
+    refused = subprocess.run([*loya, str(bad)], capture_output=True, text=True, check=False)
+    assert refused.returncode == 1
+    assert "bad.bundle:3:1: error[LOY125]" in refused.stderr, refused.stderr
+    assert "campaigns[0].footprint.weekdays[0]: must be <= 7, got 8" in refused.stderr, refused.stderr
