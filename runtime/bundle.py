@@ -584,10 +584,11 @@ def _footprint(f: model.Footprint, path: str) -> Footprint:
 def _set_filter(value: model.SetFilter | None, path: str) -> SetFilter | None:
     if value is None:
         return None
-    if (value.in_ is UNSET) == (value.not_in is UNSET):
-        _fail(path, 'expected {"in": [...]} or {"not_in": [...]}')
-    negated = not isinstance(value.in_, list)
-    return SetFilter(negated, frozenset(value.not_in if negated else value.in_))  # type: ignore[arg-type]
+    if isinstance(value.in_, list) and value.not_in is UNSET:
+        return SetFilter(False, frozenset(value.in_))
+    if isinstance(value.not_in, list) and value.in_ is UNSET:
+        return SetFilter(True, frozenset(value.not_in))
+    _fail(path, 'expected {"in": [...]} or {"not_in": [...]}')
 
 
 def _experiments(value: list[model.Experiment]) -> tuple[Experiment, ...]:
