@@ -78,7 +78,8 @@ Code = list[Instruction]
 
 
 class _Closed(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    pass
+    """A section: an unknown key is refused. (``gc=False``: a payload is a tree, no struct is in a cycle,
+    so the collector need not track them.)"""
 
 
 # ------------------------------------------------------------------------------------ manifest, settings
