@@ -132,23 +132,33 @@ def check_yaml_programme(text: str, file: str = "<input>") -> list[Diagnostic]:
 
 
 def check_json(model: type[BaseModel] | Any, data: Any) -> list[str]:
-    """A parsed JSON document's mismatches with a model, each starting with its path."""
+    """A parsed JSON document's mismatches with a model, each starting with its path (for the bundle's
+    msgspec model, the first one: the loader stops there too)."""
+    from loyadsl.schema_bundle import BundlePayload, problems
+
+    if model is BundlePayload:
+        return problems(data)
     return [_message(loc, missing, msg) for loc, missing, msg in model_errors(model, data)]
 
 
 def check_file(name: str, path: Path, text: str) -> list[Diagnostic]:
     """``loya schema NAME --check FILE``: a YAML programme (LOY124), or a JSON document — each line of a
-    ``.jsonl`` file — against contract ``name`` (LOY125, on the document's line)."""
+    ``.jsonl`` file, the payload of a bundle file — against contract ``name`` (LOY125, on the document's
+    line)."""
     if name == "programme":
         return check_yaml_programme(text, str(path))
     documents: list[tuple[int, Any]] = []
+    skipped = 0
+    if name == "bundle" and text.startswith("LOYAB\n") and text.count("\n") >= 2:  # a bundle file: the payload
+        skipped, text = 2, text.split("\n", 2)[2]  # follows the magic and envelope lines (docs/bundle.md)
     try:
         if path.suffix == ".jsonl":
             documents = [(i, json.loads(line)) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
         else:
-            documents = [(1, json.loads(text))]
+            documents = [(1 + skipped, json.loads(text))]
     except json.JSONDecodeError as exc:
-        return [error("LOY125", f"not JSON: {exc.msg}", Span(str(path), exc.lineno, exc.colno, exc.lineno, exc.colno))]
+        line = exc.lineno + skipped
+        return [error("LOY125", f"not JSON: {exc.msg}", Span(str(path), line, exc.colno, line, exc.colno))]
     return [error("LOY125", f"the {name} does not match its schema at {problem}", Span(str(path), line, 1, line, 1),
                   f"see docs/schemas/{name}.schema.json")
             for line, document in documents for problem in _problems(name, document)]

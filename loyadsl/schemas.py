@@ -1,7 +1,8 @@
 """JSON Schemas of the contracts, generated from the models that validate them (issue 16, item 2):
-the receipt from the msgspec types of its fast decoder (``runtime/model.py``), the customer state from
-its pydantic model (``runtime/state/records.py``), the YAML programme, the bundle payload and the
-reports from the pydantic models of ``schema_programme``, ``schema_bundle`` and ``schema_reports``. ``loya schema NAME`` prints one; the files under
+the receipt from the msgspec types of its fast decoder (``runtime/model.py``), the bundle payload from
+the loader's msgspec model (``runtime/bundle_model.py``), the customer state from its pydantic model
+(``runtime/state/records.py``), the YAML programme and the reports from the pydantic models of
+``schema_programme`` and ``schema_reports``. ``loya schema NAME`` prints one; the files under
 ``docs/schemas/`` are these, checked by a test to be up to date.
 
 A schema says what a document's shape is; a few rules only the validator can check (an amount equal
@@ -20,6 +21,7 @@ from pydantic import BaseModel, TypeAdapter
 from loyadsl.runtime.model import _LineText, _ReceiptText
 from loyadsl.runtime.state import CustomerState
 from loyadsl.schema_bundle import BundlePayload
+from loyadsl.schema_bundle import schema as bundle_schema
 from loyadsl.schema_programme import YamlProgramme
 from loyadsl.schema_reports import REPORTS
 
@@ -54,16 +56,16 @@ def customer() -> dict[str, Any]:
     return {"$schema": DRAFT, "$id": "https://loyadsl.dev/schemas/customer.schema.json", **schema}
 
 
-def _from_model(name: str, model: type[BaseModel], doc: str) -> Callable[[], dict[str, Any]]:
+def _from_model(name: str, model: type[Any], doc: str) -> Callable[[], dict[str, Any]]:
     def schema() -> dict[str, Any]:
-        body = TypeAdapter(model).json_schema(mode="validation")
+        body = bundle_schema() if model is BundlePayload else TypeAdapter(model).json_schema(mode="validation")
         return {"$schema": DRAFT, "$id": f"https://loyadsl.dev/schemas/{name}.schema.json", **body,
                 "description": doc}
     return schema
 
 
 # The programme, the bundle and the reports (loyadsl/schema_programme.py, schema_bundle.py, schema_reports.py).
-MODELS: dict[str, type[BaseModel]] = {"customer": CustomerState, "programme": YamlProgramme,
+MODELS: dict[str, type[BaseModel] | type[BundlePayload]] = {"customer": CustomerState, "programme": YamlProgramme,
                                       "bundle": BundlePayload, **REPORTS}
 _DOCS = {
     "programme": "A loyalty programme in YAML, the twin of .loya (docs/language.md, \"The YAML twin\"); values "

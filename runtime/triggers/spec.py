@@ -176,7 +176,8 @@ def _trigger(t: Any, path: str) -> Trigger:
     exit_ = _get(t, "exit", str, path, None)
     cap = _get(t, "cap", list, path, None)
     quiet = _get(t, "quiet", list, path, None)
-    if cap is not None and (len(cap) != 2 or not 0 < cap[0] <= MAX_CAP or cap[1] <= 0):
+    if cap is not None and (len(cap) != 2 or any(type(x) is not int for x in cap) or not 0 < cap[0] <= MAX_CAP
+                            or cap[1] <= 0):
         raise _fail(f"{path}.cap", f"[count 1..{MAX_CAP}, seconds > 0]")
     if quiet is not None and (len(quiet) != 2 or not all(isinstance(m, int) and 0 <= m < 1440 for m in quiet)):
         raise _fail(f"{path}.quiet", "[start, end] minutes of the day")
