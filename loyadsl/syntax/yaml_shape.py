@@ -70,10 +70,13 @@ class _Document:
 
     def report(self, data: Any, errors: list[Any]) -> None:
         placed = [(_in_document(data, e["loc"]), e) for e in errors]
-        deeper = {path for path, _ in placed}
+        # "the other branch of a union did not fit" is explained by an error deeper, or of another kind
+        deeper = {(*path, e["loc"][-1]) if e["type"] == "missing" else path for path, e in placed}
+        other = {path for path, e in placed if e["type"] not in _SHAPES}
         by_path: dict[Path, list[Any]] = {}
-        for path, e in placed:  # "the other branch of a union did not fit": explained by a deeper error
-            if e["type"] in _SHAPES and any(len(d) > len(path) and d[:len(path)] == path for d in deeper):
+        for path, e in placed:
+            if e["type"] in _SHAPES and (path in other or any(len(d) > len(path) and d[:len(path)] == path
+                                                              for d in deeper)):
                 continue
             by_path.setdefault(path, []).append(e)
         for path, found in by_path.items():
@@ -134,15 +137,25 @@ def _model_at(path: Path) -> Any:
     types_here: list[Any] = [YamlProgramme]
     for step in path:
         types_here = [child for tp in types_here for child in _children(tp, step)]
-    return next((tp for tp in types_here if isinstance(tp, type) and issubclass(tp, BaseModel)), None)
+    return next((tp for tp in _flat(types_here) if isinstance(tp, type) and issubclass(tp, BaseModel)), None)
+
+
+def _flat(tps: list[Any]) -> list[Any]:
+    """The types, each union as its members, without their annotations."""
+    out = []
+    for tp in tps:
+        origin, args = get_origin(tp), get_args(tp)
+        out += _flat([args[0]]) if origin is Annotated else _flat(list(args)) if origin in (
+            Union, types.UnionType) else [tp]
+    return out
 
 
 def _children(tp: Any, step: str | int) -> list[Any]:
+    return [child for one in _flat([tp]) for child in _child(one, step)]
+
+
+def _child(tp: Any, step: str | int) -> list[Any]:
     origin, args = get_origin(tp), get_args(tp)
-    if origin is Annotated:
-        return _children(args[0], step)
-    if origin in (Union, types.UnionType):
-        return [child for arg in args for child in _children(arg, step)]
     if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(step, str):
         return [f.annotation for name, f in tp.model_fields.items() if (f.alias or name) == step]
     if origin is list and isinstance(step, int):
