@@ -20,7 +20,7 @@ or value they are about (``at``) and a hint.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
@@ -33,14 +33,9 @@ Names = list[Text]
 Items = list[Value]  # a list's items are read as written, `~` and `''` included
 
 
-def one_key(value: Any) -> Any:
-    """A mapping with exactly one key: an entry of a list used where keys repeat."""
-    return Annotated[dict[str, value], Field(min_length=1, max_length=1)]
-
-
-def pairs(value: Any) -> Any:
-    """A mapping, or a list of one-key mappings where keys repeat (``rounding``, ``params``, ``arms``)."""
-    return dict[str, value] | list[one_key(value)]
+V = TypeVar("V")
+OneKey = Annotated[dict[str, V], Field(min_length=1, max_length=1)]  # an entry of a list used where keys repeat
+Pairs = dict[str, V] | list[OneKey[V]]  # a mapping, or one-key mappings where keys repeat (`rounding`, `arms`)
 
 
 def shape_error(message: str, at: tuple[str, ...] = (), key: bool = False, hint: str | None = None) -> Exception:
@@ -49,9 +44,9 @@ def shape_error(message: str, at: tuple[str, ...] = (), key: bool = False, hint:
     return PydanticCustomError("loy_shape", message, {"at": at, "key": key, "hint": hint})
 
 
-def _spaced(name: str, doc: str | None = None) -> Any:
-    """A key written with spaces (``max discount``)."""
-    return Field(None, alias=name, description=doc)
+def absent(doc: str | None = None, alias: str | None = None) -> Any:
+    """An optional key (absent: None); ``alias``: the key as written, with spaces (``max discount``)."""
+    return Field(None, alias=alias, description=doc)
 
 
 class _Mapping(BaseModel):
@@ -79,14 +74,14 @@ class _OneKey(_Mapping):
 class Points(_Mapping):
     what = "`points`"
     minor: Value = None
-    value: Value = Field(None, description="the money value of a point, e.g. `1.00 RUB`")
+    value: Value = absent("the money value of a point, e.g. `1.00 RUB`")
 
 
 class Tax(_Mapping):
     what = "`tax`"
     prices: Text = Field(description="`included` or `excluded` (docs/commerce.md)")
-    rate: Value = Field(None, description="a percentage, e.g. `20%`")
-    basis: Text = Field(None)
+    rate: Value = absent("a percentage, e.g. `20%`")
+    basis: Text = absent()
 
 
 class Partner(_Mapping):
@@ -101,18 +96,18 @@ class Header(_Mapping):
     what = "`programme`"
     name: Text = Field(description="the programme's name (required)")
     version: Value = None
-    currency: Text = Field(None, description="an ISO 4217 code, e.g. RUB")
-    minor: Value = Field(None, description="minor digits of the currency (only with `currency`)")
-    points: Points = Field(None)
-    timezone: Value = Field(None, description="an IANA time zone, e.g. Europe/Moscow")
-    rounding: pairs(Text) = Field(None, description="{discount: MODE, points: MODE}")
-    allocation: Text = Field(None)
-    tax: Tax = Field(None)
-    totals: Names = Field(None, description="the line kinds receipt.total counts")
-    fraud: pairs(Text) = Field(
-        None, description="`max points per PERIOD`, `max receipts per PERIOD`, `velocity: N per DURATION`")
-    staff: pairs(Text) = Field(None)
-    partners: pairs(Partner) = Field(None)
+    currency: Text = absent("an ISO 4217 code, e.g. RUB")
+    minor: Value = absent("minor digits of the currency (only with `currency`)")
+    points: Points = absent()
+    timezone: Value = absent("an IANA time zone, e.g. Europe/Moscow")
+    rounding: Pairs[Text] = absent("{discount: MODE, points: MODE}")
+    allocation: Text = absent()
+    tax: Tax = absent()
+    totals: Names = absent("the line kinds receipt.total counts")
+    fraud: Pairs[Text] = absent(
+        "`max points per PERIOD`, `max receipts per PERIOD`, `velocity: N per DURATION`")
+    staff: Pairs[Text] = absent()
+    partners: Pairs[Partner] = absent()
 
 
 # ------------------------------------------------------------------------------------ declarations
@@ -125,15 +120,15 @@ class ListDecl(_Mapping):
     """`{KIND: NAME, items: [...]}` or `{KIND: NAME, from: FILE, column: COLUMN}`: one KIND key."""
 
     what = "a list"
-    skus: Text = Field(None)
-    stores: Text = Field(None)
-    categories: Text = Field(None)
-    brands: Text = Field(None)
-    channels: Text = Field(None)
-    strings: Text = Field(None)
-    items: Items = Field(None)
-    from_: Text = Field(None, alias="from")
-    column: Text = Field(None)
+    skus: Text = absent()
+    stores: Text = absent()
+    categories: Text = absent()
+    brands: Text = absent()
+    channels: Text = absent()
+    strings: Text = absent()
+    items: Items = absent()
+    from_: Text = absent(alias="from")
+    column: Text = absent()
 
     @model_validator(mode="after")
     def _one_source(self) -> ListDecl:
@@ -148,11 +143,11 @@ class Group(_Mapping):
     what = "a group"
     name: Text
     title: Value = None
-    priority: Text = Field(None)
-    stacking: Text = Field(None, description="first_by_priority, best_for_customer, stack_all or stack_up_to N")
-    basis: Text = Field(None, description="original or discounted")
-    arm: Text = Field(None)
-    order: Text = Field(None)
+    priority: Text = absent()
+    stacking: Text = absent("first_by_priority, best_for_customer, stack_all or stack_up_to N")
+    basis: Text = absent("original or discounted")
+    arm: Text = absent()
+    order: Text = absent()
 
 
 Then = Text | list[Text | list[Text]]
@@ -162,27 +157,27 @@ Listed = Text | Names  # `stores: [S001, S002]` or `stores: S001_list`
 class _ClauseKeys(_Mapping):
     """The clause keys of a campaign or template; their values are the .loya text after the keyword."""
 
-    group: Text = Field(None)
-    priority: Text = Field(None)
-    valid: Text = Field(None, description="e.g. `2025-01-01 .. 2025-12-31`")
-    weekdays: Listed = Field(None)
-    hours: Text = Field(None, description="e.g. `10:00 .. 16:00`")
-    stores: Listed = Field(None)
-    channels: Listed = Field(None)
-    audience: Text = Field(None)
-    when: Text = Field(None)
-    then: Then = Field(None, description="one item per `then` clause: an action, or a list of actions")
-    limit: Text = Field(None)
-    max_discount: Text = _spaced("max discount")
-    max_points: Text = _spaced("max points")
-    coupon: Text = Field(None)
-    budget: Text = Field(None)
-    arm: Text = Field(None)
-    exclusive: Text = Field(None)
-    redistribute: Text = Field(None)
-    reward: Text = Field(None)
-    message: Text = Field(None)
-    redemptions: Text = Field(None)
+    group: Text = absent()
+    priority: Text = absent()
+    valid: Text = absent("e.g. `2025-01-01 .. 2025-12-31`")
+    weekdays: Listed = absent()
+    hours: Text = absent("e.g. `10:00 .. 16:00`")
+    stores: Listed = absent()
+    channels: Listed = absent()
+    audience: Text = absent()
+    when: Text = absent()
+    then: Then = absent("one item per `then` clause: an action, or a list of actions")
+    limit: Text = absent()
+    max_discount: Text = absent(alias="max discount")
+    max_points: Text = absent(alias="max points")
+    coupon: Text = absent()
+    budget: Text = absent()
+    arm: Text = absent()
+    exclusive: Text = absent()
+    redistribute: Text = absent()
+    reward: Text = absent()
+    message: Text = absent()
+    redemptions: Text = absent()
 
 
 class ClauseEntry(_ClauseKeys, _OneKey):
@@ -196,7 +191,7 @@ CLAUSE_KEYS = tuple(f.alias or name for name, f in _ClauseKeys.model_fields.item
 
 
 class Clauses(_ClauseKeys):
-    clauses: list[ClauseEntry] = Field(None, description="clauses as one-key mappings, when kinds repeat")
+    clauses: list[ClauseEntry] = absent("clauses as one-key mappings, when kinds repeat")
 
     @model_validator(mode="after")
     def _keys_or_list(self) -> Clauses:
@@ -209,46 +204,46 @@ class Template(Clauses):
     what = "a template"
     name: Text
     title: Value = None
-    params: pairs(Text) | None = Field(None, description="{PARAM: TYPE}")
+    params: Pairs[Text] | None = absent("{PARAM: TYPE}")
 
 
 class Campaign(Clauses):
     what = "a campaign"
     name: Text
     title: Value = None
-    uses: Text = Field(None, description="a template use, e.g. `every_nth_free(items = n_plus_one, n = 3)`")
+    uses: Text = absent("a template use, e.g. `every_nth_free(items = n_plus_one, n = 3)`")
 
 
 class Account(_Mapping):
     what = "an account"
     name: Text
     title: Value = None
-    activation: Text = Field(None)
-    expiry: Text = Field(None)
-    spend: Text = Field(None)
-    credit: Text = Field(None)
-    repay: Text = Field(None)
-    shortfall: Text = Field(None)
-    notify: Text = Field(None)
-    default: Flag = Field(None)
+    activation: Text = absent()
+    expiry: Text = absent()
+    spend: Text = absent()
+    credit: Text = absent()
+    repay: Text = absent()
+    shortfall: Text = absent()
+    notify: Text = absent()
+    default: Flag = absent()
 
 
 class Redemption(_Mapping):
     what = "`redemption`"
-    accounts: Text | Annotated[Names, Field(min_length=1)] = Field(None)
-    max_share: Text = _spaced("max share")
-    min_payment: Text = _spaced("min payment")
-    exclude: Text = Field(None)
-    accrue_on_redeemed: Flag = _spaced("accrue on redeemed")
-    steps: Text = Field(None)
-    accrue: Text = Field(None)
+    accounts: Text | Annotated[Names, Field(min_length=1)] = absent()
+    max_share: Text = absent(alias="max share")
+    min_payment: Text = absent(alias="min payment")
+    exclude: Text = absent()
+    accrue_on_redeemed: Flag = absent(alias="accrue on redeemed")
+    steps: Text = absent()
+    accrue: Text = absent()
 
 
 class Level(_Mapping):
     what = "a tier level"
     level: Text
     threshold: Text
-    benefits: pairs(Text) | None = None
+    benefits: Pairs[Text] | None = None
 
 
 class Tiers(_Mapping):
@@ -256,19 +251,19 @@ class Tiers(_Mapping):
     name: Text
     title: Value = None
     qualify: Text = Field(description="e.g. `spend over quarter`")
-    levels: list[Level] = Field(None)
+    levels: list[Level] = absent()
 
 
 class Counter(_Mapping):
     """`{counter: NAME, reset: ...}` or `{chips: NAME, earn: ..., valid: ..., reset: ...}`."""
 
     what = "a counter"
-    counter: Text = Field(None)
-    chips: Text = Field(None)
+    counter: Text = absent()
+    chips: Text = absent()
     title: Value = None
-    earn: Text = Field(None)
-    valid: Text = Field(None)
-    reset: Text = Field(None)
+    earn: Text = absent()
+    valid: Text = absent()
+    reset: Text = absent()
 
     @model_validator(mode="after")
     def _one_kind(self) -> Counter:
@@ -285,36 +280,36 @@ class Coupons(_Mapping):
     what = "a coupon series"
     name: Text
     title: Value = None
-    code: Text = Field(None)
-    valid: Text = Field(None)
-    uses: Text = Field(None)
-    per_customer: Text = _spaced("per customer")
+    code: Text = absent()
+    valid: Text = absent()
+    uses: Text = absent()
+    per_customer: Text = absent(alias="per customer")
 
 
 class Certificates(_Mapping):
     what = "a certificate series"
     name: Text
     title: Value = None
-    sold_skus: Listed = _spaced("sold skus")
-    expiry: Text = Field(None)
-    use: Literal["multi", "single"] = Field(None)
-    per_unit: Flag = _spaced("per unit")
+    sold_skus: Listed = absent(alias="sold skus")
+    expiry: Text = absent()
+    use: Literal["multi", "single"] = absent()
+    per_unit: Flag = absent(alias="per unit")
 
 
 class Referral(_Mapping):
     what = "`referral`"
-    qualify: Text = Field(None)
-    referrer: Text = Field(None)
-    newcomer: Text = Field(None)
+    qualify: Text = absent()
+    referrer: Text = absent()
+    newcomer: Text = absent()
 
 
 class Experiment(_Mapping):
     what = "an experiment"
     name: Text
     title: Value = None
-    salt: Text = Field(None)
-    arms: pairs(Text) = Field(description="{ARM: SHARE}, e.g. {offer: 45%}")
-    anonymous: Text = Field(None)
+    salt: Text = absent()
+    arms: Pairs[Text] = Field(description="{ARM: SHARE}, e.g. {offer: 45%}")
+    anonymous: Text = absent()
 
 
 class Assertion(_Mapping):
@@ -326,9 +321,9 @@ class Assertion(_Mapping):
 
 class Lifecycle(_Mapping):
     what = "`lifecycle`"
-    new: Text = Field(None)
-    active: Text = Field(None)
-    sleeping: Text = Field(None)
+    new: Text = absent()
+    active: Text = absent()
+    sleeping: Text = absent()
 
 
 class Score(_Mapping):
@@ -336,7 +331,7 @@ class Score(_Mapping):
     name: Text
     title: Value = None
     of: Text
-    bins: Names = Field(None)
+    bins: Names = absent()
 
 
 class Segment(_Mapping):
@@ -348,8 +343,8 @@ class Segment(_Mapping):
 
 class Step(_Mapping):
     what = "a step"
-    after: Text = Field(None)
-    if_: Text = Field(None, alias="if")
+    after: Text = absent()
+    if_: Text = absent(alias="if")
     do: Names
 
 
@@ -358,12 +353,12 @@ class Trigger(_Mapping):
     name: Text
     title: Value = None
     event: Text = Field(description="e.g. `first purchase`")
-    exit: Text = Field(None)
-    window: Text = Field(None)
-    cap: Text = Field(None)
-    quiet: Text = Field(None)
+    exit: Text = absent()
+    window: Text = absent()
+    cap: Text = absent()
+    quiet: Text = absent()
     steps: list[Step]
-    exits: Names = Field(None)  # `[on coupon redeemed, on segment left vip, ...]` (docs/triggers.md, "Exits")
+    exits: Names = absent()  # `[on coupon redeemed, on segment left vip, ...]` (docs/triggers.md, "Exits")
 
 
 # ------------------------------------------------------------------------------------ offer strategies (docs/offers.md)
@@ -386,17 +381,17 @@ class Offer(_Mapping):
 
     what = "an offer"
     name: Text
-    coupon: Setting = Field(None)
-    discount: Setting = Field(None)
-    amount: Setting = Field(None)
-    valid: Setting = Field(None)
-    target: Setting = Field(None)
-    categories: Setting = Field(None)
-    top: Setting = Field(None)
-    when: dict[str, Setting] = Field(None, description="the offer's rules, e.g. {p_alive_below: 0.5}")
-    message: Setting = Field(None)
-    cashier: Setting = Field(None)
-    code_prefix: Setting = Field(None)
+    coupon: Setting = absent()
+    discount: Setting = absent()
+    amount: Setting = absent()
+    valid: Setting = absent()
+    target: Setting = absent()
+    categories: Setting = absent()
+    top: Setting = absent()
+    when: dict[str, Setting] = absent("the offer's rules, e.g. {p_alive_below: 0.5}")
+    message: Setting = absent()
+    cashier: Setting = absent()
+    code_prefix: Setting = absent()
 
     @model_validator(mode="before")
     @classmethod
@@ -418,7 +413,7 @@ class Strategy(_Mapping):
     what = "a strategy"
     strategy: Text
     title: Value = None
-    offers: list[Offer] = Field(None)
+    offers: list[Offer] = absent()
 
     @model_validator(mode="before")
     @classmethod
@@ -435,54 +430,54 @@ class Declaration(_OneKey):
 
     what = "`declarations`"
     unknown: ClassVar[str] = "unknown declaration `{key}`"
-    list_: ListDecl = Field(None, alias="list")
-    group: Group = Field(None)
-    template: Template = Field(None)
-    campaign: Campaign = Field(None)
-    account: Account = Field(None)
-    redemption: Redemption = Field(None)
-    tiers: Tiers = Field(None)
-    counter: Counter = Field(None)
-    coupons: Coupons = Field(None)
-    certificates: Certificates = Field(None)
-    referral: Referral = Field(None)
-    experiment: Experiment = Field(None)
-    assert_: Assertion = Field(None, alias="assert")
-    profile: Profile = Field(None)
-    lifecycle: Lifecycle = Field(None)
-    score: Score = Field(None)
-    segment: Segment = Field(None)
-    trigger: Trigger = Field(None)
-    strategy: Strategy = Field(None)
+    list_: ListDecl = absent(alias="list")
+    group: Group = absent()
+    template: Template = absent()
+    campaign: Campaign = absent()
+    account: Account = absent()
+    redemption: Redemption = absent()
+    tiers: Tiers = absent()
+    counter: Counter = absent()
+    coupons: Coupons = absent()
+    certificates: Certificates = absent()
+    referral: Referral = absent()
+    experiment: Experiment = absent()
+    assert_: Assertion = absent(alias="assert")
+    profile: Profile = absent()
+    lifecycle: Lifecycle = absent()
+    score: Score = absent()
+    segment: Segment = absent()
+    trigger: Trigger = absent()
+    strategy: Strategy = absent()
 
 
 class YamlProgramme(_Mapping):
     """A loyalty programme in YAML: `programme`, `imports`, then its declarations by section."""
 
     what = "the document"
-    programme: Header = Field(None)
-    imports: Names = Field(None, description="e.g. ['std:n_plus_one']")
-    lists: list[ListDecl] = Field(None)
-    groups: list[Group] = Field(None)
-    templates: list[Template] = Field(None)
-    campaigns: list[Campaign] = Field(None)
-    accounts: list[Account] = Field(None)
-    redemption: Redemption | list[Redemption] = Field(None)
-    tiers: Tiers | list[Tiers] = Field(None)
-    counters: list[Counter] = Field(None)
-    coupons: list[Coupons] = Field(None)
-    certificates: list[Certificates] = Field(None)
-    referral: Referral | list[Referral] = Field(None)
-    experiments: list[Experiment] = Field(None)
-    asserts: list[Assertion] = Field(None)
-    profile: Profile | list[Profile] = Field(None)
-    lifecycle: Lifecycle | list[Lifecycle] = Field(None)
-    scores: list[Score] = Field(None)
-    segments: list[Segment] = Field(None)
-    triggers: list[Trigger] = Field(None)
-    strategies: list[Strategy] = Field(
-        None, description="offer strategies, each a strategy file's content (docs/offers.md); `loya offers` checks them")
-    declarations: list[Declaration] = Field(None)
+    programme: Header = absent()
+    imports: Names = absent("e.g. ['std:n_plus_one']")
+    lists: list[ListDecl] = absent()
+    groups: list[Group] = absent()
+    templates: list[Template] = absent()
+    campaigns: list[Campaign] = absent()
+    accounts: list[Account] = absent()
+    redemption: Redemption | list[Redemption] = absent()
+    tiers: Tiers | list[Tiers] = absent()
+    counters: list[Counter] = absent()
+    coupons: list[Coupons] = absent()
+    certificates: list[Certificates] = absent()
+    referral: Referral | list[Referral] = absent()
+    experiments: list[Experiment] = absent()
+    asserts: list[Assertion] = absent()
+    profile: Profile | list[Profile] = absent()
+    lifecycle: Lifecycle | list[Lifecycle] = absent()
+    scores: list[Score] = absent()
+    segments: list[Segment] = absent()
+    triggers: list[Trigger] = absent()
+    strategies: list[Strategy] = absent(
+        "offer strategies, each a strategy file's content (docs/offers.md); `loya offers` checks them")
+    declarations: list[Declaration] = absent()
 
 
 def keys(model: type[BaseModel]) -> tuple[str, ...]:

@@ -74,7 +74,7 @@ def trigger_from_yaml(r: _Reader, node: Any) -> n.TriggerDecl | None:
         elif part is not None:
             r.fail(exit_node, "an exit is `on coupon redeemed`, `on segment entered|left NAME`, `on tier changed "
                               "[to LEVEL]` or `on redemption`", "`exit: on purchase` has its own key")
-    steps = [_step(r, item) for item in pairs.get("steps").value]  # (a list: the shape)
+    steps = [_step(r, item) for item in pairs["steps"].value]  # (a list: the shape)
     if name is None or not isinstance(on, n.TriggerOn):
         return None
     return n.TriggerDecl(name, r.text(pairs.get("title")), on, tuple(settings), tuple(steps),
@@ -95,7 +95,7 @@ def _step(r: _Reader, item: Any) -> n.TriggerStep:
     after_head = _part(r, pairs.get("after"), "step_head_input", "after") if pairs.get("after") else None
     if_head = _part(r, pairs.get("if"), "step_head_input", "if") if pairs.get("if") else None
     actions = []
-    for action_node in pairs.get("do").value:
+    for action_node in pairs["do"].value:
         action = _part(r, action_node, "trigger_action_input", "")
         if isinstance(action, n.TriggerAction):
             actions.append(action)

@@ -28,14 +28,16 @@ _SHAPES = {"string_type": "a single value", "list_type": "a list", "dict_type": 
 
 
 def shape_errors(root: Node, file: str) -> list[tuple[Path, Diagnostic]]:
-    """Every place where the document differs from its model, with the path of the node it is about."""
+    """Every place where the document differs from its model, with the path of the node it is about: the
+    keys refused first (a misspelt key explains the missing one), then the rest, each in document order."""
     doc = _Document(file)
     data = doc.plain(root, ())
     try:
         YamlProgramme.model_validate(data)
     except ValidationError as exc:
         doc.report(data, exc.errors())
-    return doc.errors
+    doc.errors.sort(key=lambda found: (not found[0], found[1].line, found[1].col))
+    return [(path, diag) for _, _, path, diag in doc.errors]
 
 
 class _Document:
@@ -43,12 +45,12 @@ class _Document:
         self.file = file
         self.values: dict[Path, Node] = {}
         self.keys: dict[Path, Node] = {}
-        self.errors: list[tuple[Path, Diagnostic]] = []
+        self.errors: list[tuple[bool, Span, Path, Diagnostic]] = []  # (at a key?, where, path, diagnostic)
 
-    def fail(self, path: Path, node: Node, message: str, hint: str | None = None) -> None:
+    def fail(self, path: Path, node: Node, message: str, hint: str | None = None, key: bool = False) -> None:
         span = Span(self.file, node.start_mark.line + 1, node.start_mark.column + 1, node.end_mark.line + 1,
                     node.end_mark.column + 1)
-        self.errors.append((path, error("LOY106", message, span, hint)))
+        self.errors.append((key, span, path, error("LOY106", message, span, hint)))
 
     def plain(self, node: Node, at: Path) -> Any:
         """The value of a composed node, keeping the nodes of each path (the first of a repeated key)."""
@@ -57,16 +59,16 @@ class _Document:
             out: dict[str, Any] = {}
             for index, (key, value) in enumerate(node.value):
                 if not isinstance(key, ScalarNode):
-                    self.fail((*at, f"\0{index}"), key, f"the keys of {_what(at)} are words, not collections")
+                    self.fail((*at, f"\0{index}"), key, f"the keys of {_what(at)} are words, not collections", key=True)
                 elif key.value in out:
-                    self.fail((*at, key.value), key, f"`{key.value}` appears twice in {_what(at)}")
+                    self.fail((*at, key.value), key, f"`{key.value}` appears twice in {_what(at)}", key=True)
                 else:
                     self.keys[(*at, key.value)] = key
                     out[key.value] = self.plain(value, (*at, key.value))
             return out
         if isinstance(node, SequenceNode):
             return [self.plain(item, (*at, i)) for i, item in enumerate(node.value)]
-        return None if node.tag == _NULL and node.style is None else str(node.value)
+        return None if isinstance(node, ScalarNode) and node.tag == _NULL and node.style is None else str(node.value)
 
     def report(self, data: Any, errors: list[Any]) -> None:
         placed = [(_in_document(data, e["loc"]), e) for e in errors]
@@ -96,11 +98,11 @@ class _Document:
             allowed = keys(model) if model is not None else ()
             message = getattr(model, "unknown", "unknown key `{key}` in {what}").format(key=key, what=_what(mapping))
             self.fail(path, self.keys[path], message,
-                      did_you_mean(key, allowed) or f"the keys are: {', '.join(allowed)}")
+                      did_you_mean(key, allowed) or f"the keys are: {', '.join(allowed)}", key=True)
         elif kind == "loy_shape":
             at = (*path, *ctx.get("at", ()))
             node = self.keys[at] if ctx.get("key") else self.values[at]
-            self.fail(at, node, e["msg"], ctx.get("hint"))
+            self.fail(at, node, e["msg"], ctx.get("hint"), key=bool(ctx.get("key")))
         elif kind == "literal_error":
             expected = str(ctx.get("expected", "")).replace("'", "`")
             self.fail(path, self.values[path], f"{_who(path)} is {expected}, not `{e['input']}`")

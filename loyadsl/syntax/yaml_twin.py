@@ -137,7 +137,7 @@ class _Loader(yaml.SafeLoader):
         return node
 
 
-def _unique(node: MappingNode) -> list[tuple[str, ScalarNode, Node]]:
+def _unique(node: Node) -> list[tuple[str, ScalarNode, Node]]:
     """A mapping's entries whose keys are words, each key's first (the shape check reports the others)."""
     out: dict[str, tuple[str, ScalarNode, Node]] = {}
     for key, value in node.value:
@@ -161,6 +161,10 @@ class _Pairs:
     def get(self, key: str) -> Node | None:
         return next((value for k, _, value in self.items if k == key), None)
 
+    def __getitem__(self, key: str) -> Node:
+        """A key the shape requires."""
+        return next(value for k, _, value in self.items if k == key)
+
 
 class _Reader:
     """Reads a document part by part; a part with shape errors (``yaml_shape``) is reported and skipped,
@@ -178,7 +182,7 @@ class _Reader:
         """Report the shape errors at ``path`` (and under it, unless ``exact``); True if there are any."""
         found = [(p, d) for p, d in self.shape if p == path or (not exact and p[:len(path)] == path)]
         self.shape = [item for item in self.shape if item not in found]
-        self.diags += sorted((d for _, d in found), key=lambda d: (d.span.line, d.span.col) if d.span else (0, 0))
+        self.diags += [d for _, d in found]
         return bool(found)
 
     def span(self, node: Node) -> Span:
@@ -229,12 +233,12 @@ class _Reader:
             return None
         return int(value)
 
-    def where(self, node: ScalarNode) -> tuple[int, int]:
+    def where(self, node: Node) -> tuple[int, int]:
         """Line and column where a scalar's text starts, for embedded strings."""
-        line, col = node.start_mark.line + 1, node.start_mark.column + 1
-        if node.style in ("'", '"'):
+        line, col, style = node.start_mark.line + 1, node.start_mark.column + 1, getattr(node, "style", None)
+        if style in ("'", '"'):
             return line, col + 1
-        if node.style in ("|", ">"):
+        if style in ("|", ">"):
             for index in range(node.start_mark.line + 1, min(len(self.lines), node.end_mark.line + 1)):
                 text = self.lines[index]
                 if text.strip():
