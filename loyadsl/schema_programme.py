@@ -8,315 +8,476 @@ leaf is a string for the reader and "a string, number or boolean" in the schema,
 reader (the editor's) takes ``priority: 10`` for a number. What the strings mean (expressions,
 actions, clause values) is the parser's business; the schema checks the structure: which sections,
 which keys in each mapping, which values are lists, mappings or single values.
+
+The reader validates every document with ``YamlProgramme`` first (``syntax/yaml_shape.py``), so the
+rules here are the reader's shape rules: a key that is given must have a value (``Text``) unless null
+means absent (``Value``: titles, list items and a few header settings); a list of "one-key
+mappings" has exactly one key in each entry; the checks across keys (a list's kind, a counter's kind,
+clauses as keys or as a list) are model validators raising ``shape_error``, which may name the key
+or value they are about (``at``) and a hint.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import re
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
 Scalar = Annotated[str, WithJsonSchema({"type": ["string", "number", "boolean"]})]
+Text = Scalar  # a key given must have a value: `when:` alone is an error (an optional key's default is None)
 Value = Scalar | None  # YAML null (or nothing) means absent
 Flag = Annotated[Literal["true", "false"], WithJsonSchema({"type": "boolean"})]
-Names = list[Value]
+Names = list[Text]
+Items = list[Value]  # a list's items are read as written, `~` and `''` included
 
 
-def _spaced(name: str, doc: str | None = None) -> Any:
-    """A key written with spaces (``max discount``)."""
-    return Field(None, alias=name, description=doc)
+V = TypeVar("V")
+OneKey = Annotated[dict[str, V], Field(min_length=1, max_length=1)]  # an entry of a list used where keys repeat
+Pairs = dict[str, V] | list[OneKey[V]]  # a mapping, or one-key mappings where keys repeat (`rounding`, `arms`)
+
+
+def shape_error(message: str, at: tuple[str, ...] = (), key: bool = False, hint: str | None = None) -> Exception:
+    """A rule across keys, broken: the reader reports ``message`` (LOY106) at the mapping, or at its
+    value (or key, with ``key``) under ``at``."""
+    return PydanticCustomError("loy_shape", message, {"at": at, "key": key, "hint": hint})
+
+
+def absent(doc: str | None = None, alias: str | None = None) -> Any:
+    """An optional key (absent: None); ``alias``: the key as written, with spaces (``max discount``)."""
+    return Field(None, alias=alias, description=doc)
 
 
 class _Mapping(BaseModel):
     # `defer_build`: the reader only needs the field names at import; validation builds the schema on first use
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False, defer_build=True)
+    what: ClassVar[str] = "a mapping"  # how messages name a mapping of this kind
+
+
+class _OneKey(_Mapping):
+    """A one-key mapping naming its kind (an entry of `declarations` or of `clauses`)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one(cls, data: Any) -> Any:
+        if isinstance(data, dict) and len(data) != 1:
+            raise shape_error(f"each entry of {cls.what} is a mapping with one key")
+        return data
 
 
 # ------------------------------------------------------------------------------------ programme header
 
 
 class Points(_Mapping):
+    what = "`points`"
     minor: Value = None
-    value: Value = Field(None, description="the money value of a point, e.g. `1.00 RUB`")
+    value: Value = absent("the money value of a point, e.g. `1.00 RUB`")
 
 
 class Tax(_Mapping):
-    prices: Value = Field(description="`included` or `excluded` (docs/commerce.md)")
-    rate: Value = Field(None, description="a percentage, e.g. `20%`")
-    basis: Value = None
+    what = "`tax`"
+    prices: Text = Field(description="`included` or `excluded` (docs/commerce.md)")
+    rate: Value = absent("a percentage, e.g. `20%`")
+    basis: Text = absent()
 
 
 class Partner(_Mapping):
-    rate: Value = Field(description="the share of points the partner earns, e.g. `50%`")
-    price: Value = Field(description="the price of a point to the partner, e.g. `0.80 RUB`")
-
-
-OneKeyList = list[dict[str, Value]]
+    what = "a partner"
+    rate: Text = Field(description="the share of points the partner earns, e.g. `50%`")
+    price: Text = Field(description="the price of a point to the partner, e.g. `0.80 RUB`")
 
 
 class Header(_Mapping):
     """`programme:`: the programme's name and settings."""
 
-    name: Value = Field(description="the programme's name (required)")
+    what = "`programme`"
+    name: Text = Field(description="the programme's name (required)")
     version: Value = None
-    currency: Value = Field(None, description="an ISO 4217 code, e.g. RUB")
-    minor: Value = Field(None, description="minor digits of the currency (only with `currency`)")
-    points: Points | None = None
-    timezone: Value = Field(None, description="an IANA time zone, e.g. Europe/Moscow")
-    rounding: dict[str, Value] | OneKeyList | None = Field(None, description="{discount: MODE, points: MODE}")
-    allocation: Value = None
-    tax: Tax | None = None
-    totals: Names | None = Field(None, description="the line kinds receipt.total counts")
-    fraud: dict[str, Value] | OneKeyList | None = Field(
-        None, description="`max points per PERIOD`, `max receipts per PERIOD`, `velocity: N per DURATION`")
-    staff: dict[str, Value] | OneKeyList | None = None
-    partners: dict[str, Partner] | list[dict[str, Partner]] | None = None
+    currency: Text = absent("an ISO 4217 code, e.g. RUB")
+    minor: Value = absent("minor digits of the currency (only with `currency`)")
+    points: Points = absent()
+    timezone: Value = absent("an IANA time zone, e.g. Europe/Moscow")
+    rounding: Pairs[Text] = absent("{discount: MODE, points: MODE}")
+    allocation: Text = absent()
+    tax: Tax = absent()
+    totals: Names = absent("the line kinds receipt.total counts")
+    fraud: Pairs[Text] = absent(
+        "`max points per PERIOD`, `max receipts per PERIOD`, `velocity: N per DURATION`")
+    staff: Pairs[Text] = absent()
+    partners: Pairs[Partner] = absent()
 
 
 # ------------------------------------------------------------------------------------ declarations
 
 
+LIST_KINDS = ("skus", "stores", "categories", "brands", "channels", "strings")
+
+
 class ListDecl(_Mapping):
     """`{KIND: NAME, items: [...]}` or `{KIND: NAME, from: FILE, column: COLUMN}`: one KIND key."""
 
-    skus: Value = None
-    stores: Value = None
-    categories: Value = None
-    brands: Value = None
-    channels: Value = None
-    strings: Value = None
-    items: Names | None = None
-    from_: Value = Field(None, alias="from")
-    column: Value = None
+    what = "a list"
+    skus: Text = absent()
+    stores: Text = absent()
+    categories: Text = absent()
+    brands: Text = absent()
+    channels: Text = absent()
+    strings: Text = absent()
+    items: Items = absent()
+    from_: Text = absent(alias="from")
+    column: Text = absent()
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ListDecl:
+        if sum(getattr(self, kind) is not None for kind in LIST_KINDS) != 1:
+            raise shape_error("a list states its kind and name once, e.g. `skus: n_plus_one`")
+        if (self.items is None) == (self.from_ is None) or (self.from_ is None) != (self.column is None):
+            raise shape_error("a list has either `items` or both `from` and `column`")
+        return self
 
 
 class Group(_Mapping):
-    name: Value
+    what = "a group"
+    name: Text
     title: Value = None
-    priority: Value = None
-    stacking: Value = Field(None, description="first_by_priority, best_for_customer, stack_all or stack_up_to N")
-    basis: Value = Field(None, description="original or discounted")
-    arm: Value = None
-    order: Value = None
+    priority: Text = absent()
+    stacking: Text = absent("first_by_priority, best_for_customer, stack_all or stack_up_to N")
+    basis: Text = absent("original or discounted")
+    arm: Text = absent()
+    order: Text = absent()
 
 
-Then = Value | list[Value | list[Value]]
-ClauseList = list[dict[str, Then]]
+Then = Text | list[Text | list[Text]]
+Listed = Text | Names  # `stores: [S001, S002]` or `stores: S001_list`
 
 
-class Clauses(_Mapping):
+class _ClauseKeys(_Mapping):
     """The clause keys of a campaign or template; their values are the .loya text after the keyword."""
 
-    clauses: ClauseList | None = Field(None, description="clauses as one-key mappings, when kinds repeat")
-    group: Value = None
-    priority: Value = None
-    valid: Value = Field(None, description="e.g. `2025-01-01 .. 2025-12-31`")
-    weekdays: Value | Names = None
-    hours: Value = Field(None, description="e.g. `10:00 .. 16:00`")
-    stores: Value | Names = None
-    channels: Value | Names = None
-    audience: Value = None
-    when: Value = None
-    then: Then = Field(None, description="one item per `then` clause: an action, or a list of actions")
-    limit: Value = None
-    max_discount: Value = _spaced("max discount")
-    max_points: Value = _spaced("max points")
-    coupon: Value = None
-    budget: Value = None
-    arm: Value = None
-    exclusive: Value = None
-    redistribute: Value = None
-    reward: Value = None
-    message: Value = None
-    redemptions: Value = None
+    group: Text = absent()
+    priority: Text = absent()
+    valid: Text = absent("e.g. `2025-01-01 .. 2025-12-31`")
+    weekdays: Listed = absent()
+    hours: Text = absent("e.g. `10:00 .. 16:00`")
+    stores: Listed = absent()
+    channels: Listed = absent()
+    audience: Text = absent()
+    when: Text = absent()
+    then: Then = absent("one item per `then` clause: an action, or a list of actions")
+    limit: Text = absent()
+    max_discount: Text = absent(alias="max discount")
+    max_points: Text = absent(alias="max points")
+    coupon: Text = absent()
+    budget: Text = absent()
+    arm: Text = absent()
+    exclusive: Text = absent()
+    redistribute: Text = absent()
+    reward: Text = absent()
+    message: Text = absent()
+    redemptions: Text = absent()
+
+
+class ClauseEntry(_ClauseKeys, _OneKey):
+    """An entry of `clauses`: one clause key (when clause kinds repeat)."""
+
+    what = "`clauses`"
+    unknown: ClassVar[str] = "unknown clause `{key}`"
+
+
+CLAUSE_KEYS = tuple(f.alias or name for name, f in _ClauseKeys.model_fields.items())
+
+
+class Clauses(_ClauseKeys):
+    clauses: list[ClauseEntry] = absent("clauses as one-key mappings, when kinds repeat")
+
+    @model_validator(mode="after")
+    def _keys_or_list(self) -> Clauses:
+        if self.clauses is not None and self.model_fields_set & set(_ClauseKeys.model_fields):
+            raise shape_error("write clauses either as keys or in `clauses`, not both", at=("clauses",))
+        return self
 
 
 class Template(Clauses):
-    name: Value
+    what = "a template"
+    name: Text
     title: Value = None
-    params: dict[str, Value] | OneKeyList | None = Field(None, description="{PARAM: TYPE}")
+    params: Pairs[Text] | None = absent("{PARAM: TYPE}")
 
 
 class Campaign(Clauses):
-    name: Value
+    what = "a campaign"
+    name: Text
     title: Value = None
-    uses: Value = Field(None, description="a template use, e.g. `every_nth_free(items = n_plus_one, n = 3)`")
+    uses: Text = absent("a template use, e.g. `every_nth_free(items = n_plus_one, n = 3)`")
 
 
 class Account(_Mapping):
-    name: Value
+    what = "an account"
+    name: Text
     title: Value = None
-    activation: Value = None
-    expiry: Value = None
-    spend: Value = None
-    credit: Value = None
-    repay: Value = None
-    shortfall: Value = None
-    notify: Value = None
-    default: Flag | None = None
+    activation: Text = absent()
+    expiry: Text = absent()
+    spend: Text = absent()
+    credit: Text = absent()
+    repay: Text = absent()
+    shortfall: Text = absent()
+    notify: Text = absent()
+    default: Flag = absent()
 
 
 class Redemption(_Mapping):
-    accounts: Value | Names = None
-    max_share: Value = _spaced("max share")
-    min_payment: Value = _spaced("min payment")
-    exclude: Value = None
-    accrue_on_redeemed: Flag | None = _spaced("accrue on redeemed")
-    steps: Value = None
-    accrue: Value = None
+    what = "`redemption`"
+    accounts: Text | Annotated[Names, Field(min_length=1)] = absent()
+    max_share: Text = absent(alias="max share")
+    min_payment: Text = absent(alias="min payment")
+    exclude: Text = absent()
+    accrue_on_redeemed: Flag = absent(alias="accrue on redeemed")
+    steps: Text = absent()
+    accrue: Text = absent()
 
 
 class Level(_Mapping):
-    level: Value
-    threshold: Value
-    benefits: dict[str, Value] | OneKeyList | None = None
+    what = "a tier level"
+    level: Text
+    threshold: Text
+    benefits: Pairs[Text] | None = None
 
 
 class Tiers(_Mapping):
-    name: Value
+    what = "a tier ladder"
+    name: Text
     title: Value = None
-    qualify: Value = Field(description="e.g. `spend over quarter`")
-    levels: list[Level] | None = None
+    qualify: Text = Field(description="e.g. `spend over quarter`")
+    levels: list[Level] = absent()
 
 
 class Counter(_Mapping):
     """`{counter: NAME, reset: ...}` or `{chips: NAME, earn: ..., valid: ..., reset: ...}`."""
 
-    counter: Value = None
-    chips: Value = None
+    what = "a counter"
+    counter: Text = absent()
+    chips: Text = absent()
     title: Value = None
-    earn: Value = None
-    valid: Value = None
-    reset: Value = None
+    earn: Text = absent()
+    valid: Text = absent()
+    reset: Text = absent()
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Counter:
+        if (self.counter is None) == (self.chips is None):
+            raise shape_error("a counter states its kind and name once: `counter: coffee` or `chips: stickers`")
+        for key in ("earn", "valid"):
+            if self.counter is not None and getattr(self, key) is not None:
+                raise shape_error(f"a counter has no `{key}`", at=(key,), key=True,
+                                  hint="only chips earn and have a `valid` window")
+        return self
 
 
 class Coupons(_Mapping):
-    name: Value
+    what = "a coupon series"
+    name: Text
     title: Value = None
-    code: Value = None
-    valid: Value = None
-    uses: Value = None
-    per_customer: Value = _spaced("per customer")
+    code: Text = absent()
+    valid: Text = absent()
+    uses: Text = absent()
+    per_customer: Text = absent(alias="per customer")
 
 
 class Certificates(_Mapping):
-    name: Value
+    what = "a certificate series"
+    name: Text
     title: Value = None
-    sold_skus: Names | Value = _spaced("sold skus")
-    expiry: Value = None
-    use: Literal["multi", "single"] | None = None
-    per_unit: Flag | None = _spaced("per unit")
+    sold_skus: Listed = absent(alias="sold skus")
+    expiry: Text = absent()
+    use: Literal["multi", "single"] = absent()
+    per_unit: Flag = absent(alias="per unit")
 
 
 class Referral(_Mapping):
-    qualify: Value = None
-    referrer: Value = None
-    newcomer: Value = None
+    what = "`referral`"
+    qualify: Text = absent()
+    referrer: Text = absent()
+    newcomer: Text = absent()
 
 
 class Experiment(_Mapping):
-    name: Value
+    what = "an experiment"
+    name: Text
     title: Value = None
-    salt: Value = None
-    arms: dict[str, Value] | OneKeyList | None = Field(None, description="{ARM: SHARE}, e.g. {offer: 45%}")
-    anonymous: Value = None
+    salt: Text = absent()
+    arms: Pairs[Text] = Field(description="{ARM: SHARE}, e.g. {offer: 45%}")
+    anonymous: Text = absent()
 
 
 class Assertion(_Mapping):
-    name: Value
+    what = "an assertion"
+    name: Text
     title: Value = None
-    that: Value = None
+    that: Text
 
 
 class Lifecycle(_Mapping):
-    new: Value = None
-    active: Value = None
-    sleeping: Value = None
+    what = "`lifecycle`"
+    new: Text = absent()
+    active: Text = absent()
+    sleeping: Text = absent()
 
 
 class Score(_Mapping):
-    name: Value
+    what = "a score"
+    name: Text
     title: Value = None
-    of: Value
-    bins: Names | None = None
+    of: Text
+    bins: Names = absent()
 
 
 class Segment(_Mapping):
-    name: Value
+    what = "a segment"
+    name: Text
     title: Value = None
-    when: Value
+    when: Text
 
 
 class Step(_Mapping):
-    after: Value = None
-    if_: Value = Field(None, alias="if")
-    do: Then = None
+    what = "a step"
+    after: Text = absent()
+    if_: Text = absent(alias="if")
+    do: Names
 
 
 class Trigger(_Mapping):
-    name: Value
+    what = "a trigger"
+    name: Text
     title: Value = None
-    event: Value = None
-    exit: Value = None
-    window: Value = None
-    cap: Value = None
-    quiet: Value = None
-    steps: list[Step] | None = None
-    exits: Names | None = None  # `[on coupon redeemed, on segment left vip, ...]` (docs/triggers.md, "Exits")
+    event: Text = Field(description="e.g. `first purchase`")
+    exit: Text = absent()
+    window: Text = absent()
+    cap: Text = absent()
+    quiet: Text = absent()
+    steps: list[Step]
+    exits: Names = absent()  # `[on coupon redeemed, on segment left vip, ...]` (docs/triggers.md, "Exits")
 
 
-Profile = dict[str, Value]
+# ------------------------------------------------------------------------------------ offer strategies (docs/offers.md)
 
 
-class Declaration(_Mapping):
+Setting = Text | Names | dict[str, Text]  # `holdout: 10%`, `categories: [coffee, tea]`, `coupon: {COFFEE: c10}`
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _words(data: Any, skip: tuple[str, ...] = ()) -> None:
+    """Settings and rules are words, as in .loya."""
+    for key in data if isinstance(data, dict) else ():
+        if key not in skip and not _WORD.match(key):
+            raise shape_error(f"`{key}` is not a setting name", at=(key,),
+                              hint="a setting is a word: letters, digits and _")
+
+
+class Offer(_Mapping):
+    """An offer of a strategy: its settings, and its rules under `when`."""
+
+    what = "an offer"
+    name: Text
+    coupon: Setting = absent()
+    discount: Setting = absent()
+    amount: Setting = absent()
+    valid: Setting = absent()
+    target: Setting = absent()
+    categories: Setting = absent()
+    top: Setting = absent()
+    when: dict[str, Setting] = absent("the offer's rules, e.g. {p_alive_below: 0.5}")
+    message: Setting = absent()
+    cashier: Setting = absent()
+    code_prefix: Setting = absent()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rules(cls, data: Any) -> Any:
+        rules = data.get("when") if isinstance(data, dict) else None
+        _words(rules)
+        for key in rules if isinstance(rules, dict) else ():
+            if key in cls.model_fields:  # it would be given twice
+                raise shape_error(f"`{key}` is a setting of the offer, not a rule", at=("when", key), key=True,
+                                  hint="move it out of `when`")
+        return data
+
+
+class Strategy(_Mapping):
+    """A strategy file's content: `strategy: NAME`, its settings (any word), and its offers."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"propertyNames": {"pattern": _WORD.pattern}})
+    __pydantic_extra__: dict[str, Setting] = Field(init=False)
+    what = "a strategy"
+    strategy: Text
+    title: Value = None
+    offers: list[Offer] = absent()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _settings(cls, data: Any) -> Any:
+        _words(data)
+        return data
+
+
+Profile = dict[str, Text]
+
+
+class Declaration(_OneKey):
     """One entry of `declarations:` (when kinds interleave): a one-key mapping naming its kind."""
 
-    list_: ListDecl | None = Field(None, alias="list")
-    group: Group | None = None
-    template: Template | None = None
-    campaign: Campaign | None = None
-    account: Account | None = None
-    redemption: Redemption | None = None
-    tiers: Tiers | None = None
-    counter: Counter | None = None
-    coupons: Coupons | None = None
-    certificates: Certificates | None = None
-    referral: Referral | None = None
-    experiment: Experiment | None = None
-    assert_: Assertion | None = Field(None, alias="assert")
-    profile: Profile | None = None
-    lifecycle: Lifecycle | None = None
-    score: Score | None = None
-    segment: Segment | None = None
-    trigger: Trigger | None = None
+    what = "`declarations`"
+    unknown: ClassVar[str] = "unknown declaration `{key}`"
+    list_: ListDecl = absent(alias="list")
+    group: Group = absent()
+    template: Template = absent()
+    campaign: Campaign = absent()
+    account: Account = absent()
+    redemption: Redemption = absent()
+    tiers: Tiers = absent()
+    counter: Counter = absent()
+    coupons: Coupons = absent()
+    certificates: Certificates = absent()
+    referral: Referral = absent()
+    experiment: Experiment = absent()
+    assert_: Assertion = absent(alias="assert")
+    profile: Profile = absent()
+    lifecycle: Lifecycle = absent()
+    score: Score = absent()
+    segment: Segment = absent()
+    trigger: Trigger = absent()
+    strategy: Strategy = absent()
 
 
 class YamlProgramme(_Mapping):
     """A loyalty programme in YAML: `programme`, `imports`, then its declarations by section."""
 
-    programme: Header | None = None
-    imports: Names | None = Field(None, description="e.g. ['std:n_plus_one']")
-    lists: list[ListDecl] | None = None
-    groups: list[Group] | None = None
-    templates: list[Template] | None = None
-    campaigns: list[Campaign] | None = None
-    accounts: list[Account] | None = None
-    redemption: Redemption | list[Redemption] | None = None
-    tiers: Tiers | list[Tiers] | None = None
-    counters: list[Counter] | None = None
-    coupons: list[Coupons] | None = None
-    certificates: list[Certificates] | None = None
-    referral: Referral | list[Referral] | None = None
-    experiments: list[Experiment] | None = None
-    asserts: list[Assertion] | None = None
-    profile: Profile | list[Profile] | None = None
-    lifecycle: Lifecycle | list[Lifecycle] | None = None
-    scores: list[Score] | None = None
-    segments: list[Segment] | None = None
-    triggers: list[Trigger] | None = None
-    strategies: list[dict[str, Any]] | None = Field(
-        None, description="offer strategies, each a strategy file's content (docs/offers.md); `loya offers` checks them")
-    declarations: list[Declaration] | None = None
+    what = "the document"
+    programme: Header = absent()
+    imports: Names = absent("e.g. ['std:n_plus_one']")
+    lists: list[ListDecl] = absent()
+    groups: list[Group] = absent()
+    templates: list[Template] = absent()
+    campaigns: list[Campaign] = absent()
+    accounts: list[Account] = absent()
+    redemption: Redemption | list[Redemption] = absent()
+    tiers: Tiers | list[Tiers] = absent()
+    counters: list[Counter] = absent()
+    coupons: list[Coupons] = absent()
+    certificates: list[Certificates] = absent()
+    referral: Referral | list[Referral] = absent()
+    experiments: list[Experiment] = absent()
+    asserts: list[Assertion] = absent()
+    profile: Profile | list[Profile] = absent()
+    lifecycle: Lifecycle | list[Lifecycle] = absent()
+    scores: list[Score] = absent()
+    segments: list[Segment] = absent()
+    triggers: list[Trigger] = absent()
+    strategies: list[Strategy] = absent(
+        "offer strategies, each a strategy file's content (docs/offers.md); `loya offers` checks them")
+    declarations: list[Declaration] = absent()
 
 
 def keys(model: type[BaseModel]) -> tuple[str, ...]:

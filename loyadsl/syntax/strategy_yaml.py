@@ -13,7 +13,6 @@ strategies:
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -63,38 +62,29 @@ def strategy_to_yaml(decl: n.StrategyDecl) -> dict[str, Any]:
 
 
 def strategy_from_yaml(r: _Reader, node: Any) -> n.StrategyDecl | None:
-    pairs = r.mapping(node, "a strategy")
-    if pairs is None:
-        return None
-    name = r.name(r.required(pairs, "strategy", "a strategy"), "a strategy")
+    pairs = r.mapping(node)
+    name = r.name(pairs.get("strategy"), "a strategy")
     settings = [s for key, _, value in pairs.items if key not in ("strategy", "title", "offers")
                 for s in [_setting(r, key, value)] if s is not None]
     offers = []
     listed = pairs.get("offers")
-    for item in r.sequence(listed, "`offers`") if listed is not None else []:
+    for item in listed.value if listed is not None else []:
         offer = _offer(r, item)
         if offer is not None:
             offers.append(offer)
     if name is None:
         return None
-    return n.StrategyDecl(name, r.text(pairs.get("title"), "a title"), tuple(settings), tuple(offers),
+    return n.StrategyDecl(name, r.text(pairs.get("title")), tuple(settings), tuple(offers),
                           span=r.span(node))
 
 
 def _offer(r: _Reader, node: Any) -> n.OfferTemplate | None:
-    pairs = r.mapping(node, "an offer", ("name", *OFFER_HEAD, "when", *OFFER_TAIL))  # rules go under `when`
-    if pairs is None:
-        return None
-    name = r.name(r.required(pairs, "name", "an offer"), "an offer")
+    pairs = r.mapping(node)  # rules go under `when`
+    name = r.name(pairs.get("name"), "an offer")
     settings = []
     for key, _, value in pairs.items:
         if key == "when":
-            rules = r.mapping(value, "`when`")
-            for k, knode, v in rules.items if rules else []:
-                if k in OFFER_KEYS:  # an offer's own setting is not a rule: it would be given twice
-                    r.fail(knode, f"`{k}` is a setting of the offer, not a rule", "move it out of `when`")
-                else:
-                    settings.append(_setting(r, k, v))
+            settings += [_setting(r, k, v) for k, _, v in r.mapping(value).items]  # rules (words, not settings)
         elif key != "name":
             settings.append(_setting(r, key, value))
     if name is None:
@@ -102,22 +92,15 @@ def _offer(r: _Reader, node: Any) -> n.OfferTemplate | None:
     return n.OfferTemplate(name, tuple(s for s in settings if s is not None), span=r.span(node))
 
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
 def _setting(r: _Reader, key: str, node: Any) -> n.StrategySetting | None:
-    span = r.span(node)
-    if not _NAME.fullmatch(key):  # a setting or rule is a name, as in .loya
-        r.fail(node, f"`{key}` is not a setting name", "a setting is a word: letters, digits and _")
-        return None
+    span = r.span(node)  # (the key is a word: the shape)
     if isinstance(node, MappingNode):  # coupon: {COFFEE: coffee_10}
-        pairs = r.mapping(node, f"`{key}`")
-        items = tuple((k, r.text(v, "a coupon series", required=True) or "") for k, _, v in (pairs.items if pairs else []))
+        items = tuple((k, r.text(v) or "") for k, _, v in r.mapping(node).items)
         return n.StrategySetting(key, None, items, span=span)
     if isinstance(node, SequenceNode):
-        listed = tuple(n.StringLit(r.text(i, "a category", required=True) or "", span=r.span(i)) for i in node.value)
+        listed = tuple(n.StringLit(r.text(i) or "", span=r.span(i)) for i in node.value)
         return n.StrategySetting(key, n.SetLit(listed, span=span), span=span)
-    text = r.text(node, f"`{key}`", required=True)
+    text = r.text(node)
     if text is None or not isinstance(node, ScalarNode):
         return None
     if key in TEXTS:

@@ -33,8 +33,7 @@ from loyadsl.syntax.printer import (
 if TYPE_CHECKING:
     from loyadsl.syntax.yaml_twin import _Reader
 
-SETTING_KEYS = ("exit", "window", "cap", "quiet")
-KEYS = ("name", "title", "event", *SETTING_KEYS, "steps", "exits")  # exits: `[on coupon redeemed, ...]`
+SETTING_KEYS = ("exit", "window", "cap", "quiet")  # the keys a trigger allows: schema_programme.Trigger
 
 
 def trigger_to_yaml(decl: n.TriggerDecl) -> dict[str, Any]:
@@ -62,37 +61,28 @@ def trigger_to_yaml(decl: n.TriggerDecl) -> dict[str, Any]:
 
 
 def trigger_from_yaml(r: _Reader, node: Any) -> n.TriggerDecl | None:
-    pairs = r.mapping(node, "a trigger", KEYS)
-    if pairs is None:
-        return None
-    name = r.name(r.required(pairs, "name", "a trigger"), "a trigger")
-    on = _part(r, pairs.get("event"), "trigger_on_input", "on", "`event`")
-    if pairs.get("event") is None:
-        r.fail(node, "a trigger has no `event`", "e.g. `event: first purchase`")
+    pairs = r.mapping(node)
+    name = r.name(pairs.get("name"), "a trigger")
+    on = _part(r, pairs.get("event"), "trigger_on_input", "on")
     settings = [s for word in SETTING_KEYS if pairs.get(word) is not None
-                for s in [_part(r, pairs.get(word), "trigger_item_input", word, f"`{word}`")] if s is not None]
+                for s in [_part(r, pairs.get(word), "trigger_item_input", word)] if s is not None]
     exits = pairs.get("exits")
-    for exit_node in r.sequence(exits, "`exits`") if exits is not None else []:
-        part = _part(r, exit_node, "trigger_item_input", "exit", "an exit")
+    for exit_node in exits.value if exits is not None else []:
+        part = _part(r, exit_node, "trigger_item_input", "exit")
         if isinstance(part, n.TriggerSetting) and part.word == "exit_on":
             settings.append(part)
         elif part is not None:
             r.fail(exit_node, "an exit is `on coupon redeemed`, `on segment entered|left NAME`, `on tier changed "
                               "[to LEVEL]` or `on redemption`", "`exit: on purchase` has its own key")
-    steps = []
-    steps_node = r.required(pairs, "steps", "a trigger")
-    for item in r.sequence(steps_node, "`steps`") if steps_node is not None else []:
-        step = _step(r, item)
-        if step is not None:
-            steps.append(step)
+    steps = [_step(r, item) for item in pairs["steps"].value]  # (a list: the shape)
     if name is None or not isinstance(on, n.TriggerOn):
         return None
-    return n.TriggerDecl(name, r.text(pairs.get("title"), "a title"), on, tuple(settings), tuple(steps),
+    return n.TriggerDecl(name, r.text(pairs.get("title")), on, tuple(settings), tuple(steps),
                          span=r.span(node))
 
 
-def _part(r: _Reader, node: Any, start: str, keyword: str, what: str) -> Any:
-    text = r.text(node, what, required=True)
+def _part(r: _Reader, node: Any, start: str, keyword: str) -> Any:
+    text = r.text(node)
     if text is None or not isinstance(node, ScalarNode):
         return None
     part, diags = parse_trigger_part(start, keyword, text, r.file, *r.where(node))
@@ -100,16 +90,13 @@ def _part(r: _Reader, node: Any, start: str, keyword: str, what: str) -> Any:
     return part
 
 
-def _step(r: _Reader, item: Any) -> n.TriggerStep | None:
-    pairs = r.mapping(item, "a step", ("after", "if", "do"))
-    if pairs is None:
-        return None
-    after_head = _part(r, pairs.get("after"), "step_head_input", "after", "`after`") if pairs.get("after") else None
-    if_head = _part(r, pairs.get("if"), "step_head_input", "if", "`if`") if pairs.get("if") else None
+def _step(r: _Reader, item: Any) -> n.TriggerStep:
+    pairs = r.mapping(item)
+    after_head = _part(r, pairs.get("after"), "step_head_input", "after") if pairs.get("after") else None
+    if_head = _part(r, pairs.get("if"), "step_head_input", "if") if pairs.get("if") else None
     actions = []
-    do = r.required(pairs, "do", "a step")
-    for action_node in r.sequence(do, "`do`") if do is not None else []:
-        action = _part(r, action_node, "trigger_action_input", "", "an action")
+    for action_node in pairs["do"].value:
+        action = _part(r, action_node, "trigger_action_input", "")
         if isinstance(action, n.TriggerAction):
             actions.append(action)
     after = after_head[0] if after_head else None

@@ -6,6 +6,11 @@ inside embedded strings point into the YAML file, and nothing is ever constructe
 taken as the text written, so ``version: 2025.1`` is "2025.1" and ``valid: 2025-01-01 .. 2025-12-31``
 is a string. Aliases are refused (LOY106): they are how "billion laughs" documents are built.
 
+The document's shape (sections, keys, kinds of values, required keys) is checked first by its model
+(``yaml_shape``, ``schema_programme.YamlProgramme``); the reader reports those errors where it meets
+them and skips the declarations they are in, reads the others (reporting the errors inside their
+embedded strings), and checks what a model does not: names, numbers, weekdays, anti-fraud limits.
+
 The shape is documented in docs/language.md ("The YAML twin"); ``to_yaml`` writes it so that
 ``parse_yaml(to_yaml(m)) == m`` for every module the parsers produce.
 """
@@ -22,7 +27,6 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from loyadsl import schema_programme as sp
 from loyadsl.diagnostics import Diagnostic, Span, did_you_mean, error
 from loyadsl.runtime.limits import MAX_CAMPAIGNS, MAX_SOURCE_CHARS, MAX_YAML_DEPTH
-from loyadsl.schema_programme import keys
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.parser import (
     NAME_PATTERN,
@@ -52,11 +56,12 @@ from loyadsl.syntax.printer import (
     quote,
     state_settings,
 )
+from loyadsl.syntax.yaml_shape import Path, shape_errors
 
 # The keys each YAML mapping allows are the fields of the YAML programme's models (loyadsl/schema_programme.py,
-# docs/schemas/programme.schema.json): one source for the reader, the schema and the editor's completion.
-LIST_KINDS = keys(sp.ListDecl)[:6]
-CLAUSE_KEYS = keys(sp.Clauses)[1:]  # (after `clauses`, the list form)
+# docs/schemas/programme.schema.json): one source for the shape check, the schema and the editor's completion.
+LIST_KINDS = sp.LIST_KINDS
+CLAUSE_KEYS = sp.CLAUSE_KEYS
 SECTIONS = {n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templates", n.CampaignDecl: "campaigns",
             n.AccountDecl: "accounts", n.RedemptionDecl: "redemption", n.TierLadderDecl: "tiers",
             n.CounterDecl: "counters", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates",
@@ -74,17 +79,6 @@ _KIND_OF_SECTION = {"lists": "list", "groups": "group", "templates": "template",
                     "strategies": "strategy"}
 # Sections of declarations a programme has at most one of: a mapping, or a list like the others.
 SINGLE_SECTIONS = ("redemption", "tiers", "referral", "profile", "lifecycle")
-# The keys of each state declaration's mapping besides `name` and `title` (a counter's kind is its name key).
-# They are the fields of the YAML programme's models (loyadsl/schema_programme.py, docs/schemas/), one source.
-STATE_KEYS = {
-    "account": keys(sp.Account)[2:],
-    "redemption": keys(sp.Redemption),
-    "counter": ("reset",),
-    "chips": keys(sp.Counter)[3:],
-    "coupons": keys(sp.Coupons)[2:],
-    "certificates": keys(sp.Certificates)[2:],
-    "referral": keys(sp.Referral),
-}
 _FLAGS = ("default", "accrue on redeemed", "per unit")
 _FLAG_FIELDS = {"default": "default", "accrue on redeemed": "accrue_on_redeemed", "per unit": "per_unit"}
 _NULL = "tag:yaml.org,2002:null"
@@ -107,7 +101,7 @@ def parse_yaml(text: str, file: str = "<input>") -> tuple[n.Module | None, list[
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         return None, [error("LOY106", f"not valid YAML: {problem}", _mark_span(file, mark) if mark else None)]
-    reader = _Reader(text, file)
+    reader = _Reader(text, file, [] if root is None else shape_errors(root, file))
     module = reader.module(root)
     return (module, []) if not reader.diags else (None, capped(reader.diags))
 
@@ -143,6 +137,15 @@ class _Loader(yaml.SafeLoader):
         return node
 
 
+def _unique(node: Node) -> list[tuple[str, ScalarNode, Node]]:
+    """A mapping's entries whose keys are words, each key's first (the shape check reports the others)."""
+    out: dict[str, tuple[str, ScalarNode, Node]] = {}
+    for key, value in node.value:
+        if isinstance(key, ScalarNode):
+            out.setdefault(key.value, (key.value, key, value))
+    return list(out.values())
+
+
 def _mark_span(file: str, mark: Any, end: Any = None) -> Span:
     end = end or mark
     return Span(file, mark.line + 1, mark.column + 1, end.line + 1, end.column + 1)
@@ -150,7 +153,7 @@ def _mark_span(file: str, mark: Any, end: Any = None) -> Span:
 
 @dataclass
 class _Pairs:
-    """A mapping's entries with their key nodes, for order, positions and unknown-key checks."""
+    """A mapping's entries with their key nodes, in order."""
 
     node: Node
     items: list[tuple[str, ScalarNode, Node]]
@@ -158,14 +161,29 @@ class _Pairs:
     def get(self, key: str) -> Node | None:
         return next((value for k, _, value in self.items if k == key), None)
 
+    def __getitem__(self, key: str) -> Node:
+        """A key the shape requires."""
+        return next(value for k, _, value in self.items if k == key)
+
 
 class _Reader:
-    def __init__(self, text: str, file: str) -> None:
+    """Reads a document part by part; a part with shape errors (``yaml_shape``) is reported and skipped,
+    so the reader meets only mappings, lists and values of the kinds the model allows."""
+
+    def __init__(self, text: str, file: str, shape: list[tuple[Path, Diagnostic]]) -> None:
         self.file = file
         self.lines = text.split("\n")
         self.diags: list[Diagnostic] = []
+        self.shape = shape
 
     # -------------------------------------------------------------------------- structure helpers
+
+    def refused(self, path: Path, exact: bool = False) -> bool:
+        """Report the shape errors at ``path`` (and under it, unless ``exact``); True if there are any."""
+        found = [(p, d) for p, d in self.shape if p == path or (not exact and p[:len(path)] == path)]
+        self.shape = [item for item in self.shape if item not in found]
+        self.diags += [d for _, d in found]
+        return bool(found)
 
     def span(self, node: Node) -> Span:
         return _mark_span(self.file, node.start_mark, node.end_mark)
@@ -173,63 +191,24 @@ class _Reader:
     def fail(self, node: Node, message: str, hint: str | None = None) -> None:
         self.diags.append(error("LOY106", message, self.span(node), hint))
 
-    def mapping(self, node: Node, what: str, allowed: tuple[str, ...] | None = None) -> _Pairs | None:
-        if not isinstance(node, MappingNode):
-            self.fail(node, f"{what} must be a mapping")
-            return None
-        items: list[tuple[str, ScalarNode, Node]] = []
-        seen: set[str] = set()
-        for key, value in node.value:
-            if not isinstance(key, ScalarNode):
-                self.fail(key, f"the keys of {what} are words, not collections")
-                continue
-            if key.value in seen:
-                self.fail(key, f"`{key.value}` appears twice in {what}")
-                continue
-            if allowed is not None and key.value not in allowed:
-                self.fail(key, f"unknown key `{key.value}` in {what}",
-                          did_you_mean(key.value, allowed) or f"the keys are: {', '.join(allowed)}")
-                continue
-            seen.add(key.value)
-            items.append((key.value, key, value))
-        return _Pairs(node, items)
+    def mapping(self, node: Node) -> _Pairs:
+        """A mapping's entries (its shape is checked: keys are words, each once, of those allowed)."""
+        return _Pairs(node, [(key.value, key, value) for key, value in node.value])
 
-    def pairs(self, node: Node, what: str) -> list[tuple[str, ScalarNode, Node]]:
+    def pairs(self, node: Node) -> list[tuple[str, ScalarNode, Node]]:
         """A mapping, or a list of one-key mappings where keys repeat (``rounding``, ``params``, ``clauses``)."""
         if isinstance(node, SequenceNode):
-            out = []
-            for item in node.value:
-                if not isinstance(item, MappingNode) or len(item.value) != 1 or not isinstance(item.value[0][0],
-                                                                                               ScalarNode):
-                    self.fail(item, f"each entry of {what} is a mapping with one key")
-                    continue
-                key, value = item.value[0]
-                out.append((key.value, key, value))
-            return out
-        found = self.mapping(node, what)
-        return found.items if found else []
+            return [(item.value[0][0].value, *item.value[0]) for item in node.value]
+        return self.mapping(node).items
 
-    def sequence(self, node: Node, what: str) -> list[Node]:
-        if not isinstance(node, SequenceNode):
-            self.fail(node, f"{what} must be a list")
-            return []
-        return list(node.value)
-
-    def text(self, node: Node | None, what: str, required: bool = False) -> str | None:
-        """A scalar's text as written; a YAML null is None (an error where a value is required)."""
-        if node is None:
-            return None
-        if not isinstance(node, ScalarNode):
-            self.fail(node, f"{what} must be a single value, not a collection")
-            return None
-        if node.tag == _NULL and node.style is None:
-            if required:
-                self.fail(node, f"{what} needs a value")
+    def text(self, node: Node | None) -> str | None:
+        """A scalar's text as written; a YAML null is None (the shape check refuses it where a value is required)."""
+        if node is None or not isinstance(node, ScalarNode) or (node.tag == _NULL and node.style is None):
             return None
         return str(node.value)
 
     def name(self, node: Node | None, what: str) -> str | None:
-        value = self.text(node, what, required=True)
+        value = self.text(node)
         if value is None or node is None:
             return None
         if not NAME_PATTERN.match(value):
@@ -242,7 +221,7 @@ class _Reader:
         return value
 
     def integer(self, node: Node | None, what: str) -> int | None:
-        value = self.text(node, what)
+        value = self.text(node)
         if value is None or node is None:
             return None
         if not (value.isascii() and value.isdigit()):  # `²`.isdigit() is true, and int() refuses it
@@ -254,18 +233,12 @@ class _Reader:
             return None
         return int(value)
 
-    def required(self, pairs: _Pairs, key: str, what: str) -> Node | None:
-        node = pairs.get(key)
-        if node is None:
-            self.fail(pairs.node, f"{what} has no `{key}`")
-        return node
-
-    def where(self, node: ScalarNode) -> tuple[int, int]:
+    def where(self, node: Node) -> tuple[int, int]:
         """Line and column where a scalar's text starts, for embedded strings."""
-        line, col = node.start_mark.line + 1, node.start_mark.column + 1
-        if node.style in ("'", '"'):
+        line, col, style = node.start_mark.line + 1, node.start_mark.column + 1, getattr(node, "style", None)
+        if style in ("'", '"'):
             return line, col + 1
-        if node.style in ("|", ">"):
+        if style in ("|", ">"):
             for index in range(node.start_mark.line + 1, min(len(self.lines), node.end_mark.line + 1)):
                 text = self.lines[index]
                 if text.strip():
@@ -281,34 +254,34 @@ class _Reader:
     def module(self, root: Node | None) -> n.Module:
         if root is None:
             return n.Module(None, (), (), span=Span(self.file, 1, 1, 1, 1))
-        top = self.mapping(root, "the document", keys(sp.YamlProgramme))
         header = None
         imports: list[n.Import] = []
         decls: list[n.Decl] = []
-        for key, _, value in top.items if top else []:
-            if key == "programme":
-                header = self.header(value)
-            elif key == "imports":
-                for item in self.sequence(value, "`imports`"):
-                    path = self.text(item, "an import", required=True)
-                    if path is not None:
-                        imports.append(n.Import(path, span=self.span(item)))
-            elif key == "declarations":
-                for item in self.sequence(value, "`declarations`"):
-                    for kind, _, body in self.pairs(item, "a declaration"):
-                        decls += self.decl(kind, body, item)
-            elif key in SINGLE_SECTIONS and isinstance(value, MappingNode):
-                decls += self.decl(_KIND_OF_SECTION[key], value, value)
-            else:
-                for item in self.sequence(value, f"`{key}`"):
-                    decls += self.decl(_KIND_OF_SECTION[key], item, item)
+        if self.refused((), exact=True):  # not a mapping
+            return n.Module(None, (), (), span=self.span(root))
+        for key, _, value in _unique(root):
+            if key in ("programme", "imports") or (key in SINGLE_SECTIONS and isinstance(value, MappingNode)):
+                if self.refused((key,)):
+                    continue
+                if key == "programme":
+                    header = self.header(value)
+                elif key == "imports":
+                    imports += [n.Import(str(item.value), span=self.span(item)) for item in value.value]
+                else:
+                    decls += self.decl(_KIND_OF_SECTION[key], value)
+            elif not self.refused((key,), exact=True):  # a list of declarations
+                for index, item in enumerate(value.value):
+                    if not self.refused((key, index)):
+                        decls += self.decl(*(self.pairs(item)[0][::2] if key == "declarations" else
+                                             (_KIND_OF_SECTION[key], item)))
+        self.refused(())  # (keys that are collections)
         campaigns = sum(isinstance(d, n.CampaignDecl) for d in decls)
         if campaigns > MAX_CAMPAIGNS:
             self.diags.append(error("LOY105", f"{campaigns} campaigns in one file; at most {MAX_CAMPAIGNS} are "
                                               "allowed", self.span(root)))
         return n.Module(header, tuple(imports), tuple(decls), span=self.span(root))
 
-    def decl(self, kind: str, body: Node, at: Node) -> list[n.Decl]:
+    def decl(self, kind: str, body: Node) -> list[n.Decl]:
         make = {"list": self.list_decl, "group": self.group, "template": self.template, "campaign": self.campaign,
                 "account": self.account, "redemption": self.redemption, "tiers": self.ladder,
                 "counter": self.counter, "coupons": self.coupons, "certificates": self.certificates,
@@ -317,32 +290,25 @@ class _Reader:
                 "profile": self.profile, "lifecycle": self.lifecycle, "score": self.score, "segment": self.segment,
                 "trigger": self.trigger,
                 "strategy": self.strategy}
-        if kind not in make:
-            self.fail(at, f"unknown declaration `{kind}`", did_you_mean(kind, list(make)) or
-                      f"a declaration is one of: {', '.join(make)}")
-            return []
         decl = make[kind](body)
         return [] if decl is None else [decl]
 
     def header(self, node: Node) -> n.Header | None:
-        pairs = self.mapping(node, "`programme`", keys(sp.Header))
-        if pairs is None:
-            return None
-        name = self.text(self.required(pairs, "name", "`programme`"), "the programme name", required=True)
+        pairs = self.mapping(node)
+        name = self.text(pairs.get("name"))
         currency_node, minor_node = pairs.get("currency"), pairs.get("minor")
         if minor_node is not None and currency_node is None:
             self.fail(minor_node, "`minor` goes with `currency`", "add `currency: RUB`")
         points_minor, point_value = None, None
         points = pairs.get("points")
         if points is not None:
-            found = self.mapping(points, "`points`", keys(sp.Points))
-            if found is not None:
-                points_minor = self.integer(found.get("minor"), "the points minor digits")
-                point_value = self.money(found.get("value"), "the value of a point")
+            found = self.mapping(points)
+            points_minor = self.integer(found.get("minor"), "the points minor digits")
+            point_value = self.money(found.get("value"), "the value of a point")
         rounding = []
         rounding_node, allocation_node = pairs.get("rounding"), pairs.get("allocation")
         if rounding_node is not None:
-            for target, key, value in self.pairs(rounding_node, "`rounding`"):
+            for target, key, value in self.pairs(rounding_node):
                 mode = self.name(value, "a rounding mode")
                 if self.name(key, "a rounding target") is not None and mode is not None:
                     rounding.append(n.Rounding(target, mode, span=Span(self.file, key.start_mark.line + 1,
@@ -353,12 +319,12 @@ class _Reader:
             return None
         return n.Header(
             name,
-            version=self.text(pairs.get("version"), "the version"),
+            version=self.text(pairs.get("version")),
             currency=None if currency_node is None else self.name(currency_node, "a currency"),
             minor=self.integer(minor_node, "`minor`"),
             points_minor=points_minor,
             point_value=point_value,
-            timezone=self.text(pairs.get("timezone"), "the time zone"),
+            timezone=self.text(pairs.get("timezone")),
             rounding=tuple(rounding),
             allocation=None if allocation_node is None else self.name(allocation_node, "an allocation mode"),
             tax=self.tax_setting(pairs.get("tax")),
@@ -372,18 +338,12 @@ class _Reader:
         """``tax: {prices: excluded, rate: 20%, basis: gross}`` (docs/commerce.md)."""
         if node is None:
             return None
-        found = self.mapping(node, "`tax`", keys(sp.Tax))
-        if found is None:
-            return None
-        prices = self.name(self.required(found, "prices", "`tax`"), "the tax mode")
+        found = self.mapping(node)
+        prices = self.name(found.get("prices"), "the tax mode")
         rate = None
-        if found.get("rate") is not None:
-            text = self.text(found.get("rate"), "the tax rate")
-            rate_node = found.get("rate")
-            if not isinstance(rate_node, ScalarNode):
-                self.fail(found.get("rate") or node, "the tax rate must be a percentage, like `20%`")
-                return None
-            expr, diags = parse_expression(text or "", self.file, *self.where(rate_node))
+        rate_node = found.get("rate")
+        if isinstance(rate_node, ScalarNode):
+            expr, diags = parse_expression(self.text(rate_node) or "", self.file, *self.where(rate_node))
             self.embedded(diags)
             if not isinstance(expr, n.PercentLit):
                 self.fail(rate_node, "the tax rate must be a percentage, like `20%`")
@@ -396,22 +356,20 @@ class _Reader:
         """``totals: [goods, delivery]``: the line kinds receipt.total counts."""
         if node is None:
             return None
-        return n.TotalsSetting(tuple(kind for item in self.sequence(node, "`totals`")
+        return n.TotalsSetting(tuple(kind for item in node.value
                                      if (kind := self.name(item, "a line kind")) is not None), span=self.span(node))
 
     def people(self, staff: Node | None, partners: Node | None) -> tuple[n.StaffRule | n.PartnerRule, ...]:
         """``staff: {segment: employees}`` and ``partners: {fuelco: {rate: 50%, price: 0.80 RUB}}``."""
         out: list[n.StaffRule | n.PartnerRule] = []
-        for by, _, value in [] if staff is None else self.pairs(staff, "`staff`"):
-            text = self.text(value, "a segment or attribute", required=True)
+        for by, _, value in [] if staff is None else self.pairs(staff):
+            text = self.text(value)
             if text is not None:
                 out.append(n.StaffRule(by, text, span=self.span(value)))
-        for name, _, value in [] if partners is None else self.pairs(partners, "`partners`"):
-            found = self.mapping(value, f"partner `{name}`", keys(sp.Partner))
-            if found is None:
-                continue
-            rate = self.expression(self.required(found, "rate", f"partner `{name}`"), "a rate")
-            price = self.expression(self.required(found, "price", f"partner `{name}`"), "a price")
+        for name, _, value in [] if partners is None else self.pairs(partners):
+            found = self.mapping(value)
+            rate = self.expression(found.get("rate"), "a rate")
+            price = self.expression(found.get("price"), "a price")
             if rate is not None and price is not None:
                 out.append(n.PartnerRule(name, rate, price, span=self.span(value)))
         return tuple(out)
@@ -419,11 +377,11 @@ class _Reader:
     def fraud(self, node: Node | None) -> tuple[n.FraudSetting, ...]:
         """``fraud: {max points per day: 20000, max receipts per day: 10, velocity: 3 per 10 minutes}``."""
         out: list[n.FraudSetting] = []
-        for key_text, key, value in [] if node is None else self.pairs(node, "`fraud`"):
+        for key_text, key, value in [] if node is None else self.pairs(node):
             words = key_text.split()
             if key_text == "velocity":
-                text = self.text(value, "a velocity", required=True)
-                if text is None or not isinstance(value, ScalarNode):
+                text = self.text(value)
+                if text is None:
                     continue
                 count, _, window = text.partition(" per ")
                 line, col = self.where(value)
@@ -444,7 +402,7 @@ class _Reader:
         return tuple(out)
 
     def money(self, node: Node | None, what: str) -> n.MoneyLit | None:
-        value = self.text(node, what)
+        value = self.text(node)
         if value is None or not isinstance(node, ScalarNode):
             return None
         expr, diags = parse_expression(value, self.file, *self.where(node))
@@ -457,46 +415,30 @@ class _Reader:
     # -------------------------------------------------------------------------- declarations
 
     def list_decl(self, node: Node) -> n.ListDecl | None:
-        pairs = self.mapping(node, "a list", keys(sp.ListDecl))
-        if pairs is None:
-            return None
-        kinds = [k for k, _, _ in pairs.items if k in LIST_KINDS]
-        if len(kinds) != 1:
-            self.fail(node, "a list states its kind and name once, e.g. `skus: n_plus_one`")
-            return None
-        name = self.name(pairs.get(kinds[0]), "a list")
+        pairs = self.mapping(node)
+        kind = next(k for k, _, _ in pairs.items if k in LIST_KINDS)  # (one, and `items` or `from`: the shape)
+        name = self.name(pairs.get(kind), "a list")
         items_node, path_node, column_node = pairs.get("items"), pairs.get("from"), pairs.get("column")
-        if (items_node is None) == (path_node is None) or (path_node is None) != (column_node is None):
-            self.fail(node, "a list has either `items` or both `from` and `column`")
-            return None
         if name is None:
             return None
         if items_node is not None:
-            items = []
-            for item in self.sequence(items_node, "`items`"):
-                if isinstance(item, ScalarNode):
-                    items.append(str(item.value))
-                else:
-                    self.fail(item, "a list item is a single value")
-            return n.ListDecl(name, kinds[0], items=tuple(items), span=self.span(node))
-        path = self.text(path_node, "`from`", required=True)
-        column = self.text(column_node, "`column`", required=True)
+            return n.ListDecl(name, kind, items=tuple(str(item.value) for item in items_node.value),
+                              span=self.span(node))
+        path, column = self.text(path_node), self.text(column_node)
         if path is None or column is None or path_node is None or column_node is None:
             return None
         source = n.CsvSource(path, column, span=Span(self.file, path_node.start_mark.line + 1,
                                                      path_node.start_mark.column + 1, column_node.end_mark.line + 1,
                                                      column_node.end_mark.column + 1))
-        return n.ListDecl(name, kinds[0], source=source, span=self.span(node))
+        return n.ListDecl(name, kind, source=source, span=self.span(node))
 
     def group(self, node: Node) -> n.GroupDecl | None:
-        pairs = self.mapping(node, "a group", keys(sp.Group))
-        if pairs is None:
-            return None
-        name = self.name(self.required(pairs, "name", "a group"), "a group")
+        pairs = self.mapping(node)
+        name = self.name(pairs.get("name"), "a group")
         fields: dict[str, Any] = {}
         for key in ("priority", "stacking", "basis", "arm", "order"):
             value_node = pairs.get(key)
-            value = self.text(value_node, f"`{key}`", required=True)
+            value = self.text(value_node)
             if value is None or not isinstance(value_node, ScalarNode):
                 continue
             setting, diags = parse_group_setting(key, value, self.file, *self.where(value_node))
@@ -509,17 +451,15 @@ class _Reader:
                     fields[field] = parsed
         if name is None:
             return None
-        return n.GroupDecl(name, title=self.text(pairs.get("title"), "a title"), **fields, span=self.span(node))
+        return n.GroupDecl(name, title=self.text(pairs.get("title")), **fields, span=self.span(node))
 
     def template(self, node: Node) -> n.TemplateDecl | None:
-        pairs = self.mapping(node, "a template", ("name", "title", "params", "clauses", *CLAUSE_KEYS))
-        if pairs is None:
-            return None
-        name = self.name(self.required(pairs, "name", "a template"), "a template")
+        pairs = self.mapping(node)
+        name = self.name(pairs.get("name"), "a template")
         params = []
         params_node = pairs.get("params")
         if params_node is not None and not (isinstance(params_node, ScalarNode) and params_node.tag == _NULL):
-            for param_name, key, value in self.pairs(params_node, "`params`"):
+            for param_name, key, value in self.pairs(params_node):
                 type_name = self.name(value, "a parameter type")
                 if self.name(key, "a template parameter") is not None and type_name is not None:
                     params.append(n.Param(param_name, type_name, span=Span(
@@ -528,24 +468,22 @@ class _Reader:
         clauses = self.clauses(pairs)
         if name is None:
             return None
-        return n.TemplateDecl(name, tuple(params), clauses, self.text(pairs.get("title"), "a title"),
+        return n.TemplateDecl(name, tuple(params), clauses, self.text(pairs.get("title")),
                               span=self.span(node))
 
     def campaign(self, node: Node) -> n.CampaignDecl | None:
-        pairs = self.mapping(node, "a campaign", ("name", "title", "uses", "clauses", *CLAUSE_KEYS))
-        if pairs is None:
-            return None
-        name = self.name(self.required(pairs, "name", "a campaign"), "a campaign")
+        pairs = self.mapping(node)
+        name = self.name(pairs.get("name"), "a campaign")
         uses = None
         uses_node = pairs.get("uses")
-        uses_text = self.text(uses_node, "`uses`", required=True)
+        uses_text = self.text(uses_node)
         if uses_text is not None and isinstance(uses_node, ScalarNode):
             uses, diags = parse_template_use(uses_text, self.file, *self.where(uses_node))
             self.embedded(diags)
         clauses = self.clauses(pairs)
         if name is None:
             return None
-        return n.CampaignDecl(name, self.text(pairs.get("title"), "a title"), clauses, uses, span=self.span(node))
+        return n.CampaignDecl(name, self.text(pairs.get("title")), clauses, uses, span=self.span(node))
 
     def trigger(self, node: Node) -> n.TriggerDecl | None:
         from loyadsl.syntax.trigger_yaml import trigger_from_yaml  # (it builds on this module's reader)
@@ -558,14 +496,12 @@ class _Reader:
     def experiment(self, node: Node) -> n.ExperimentDecl | None:
         """``{name, title, salt, arms: {treatment: 45%, holdout: 10%, ...}, anonymous}``: the arms in
         declared order; the key ``holdout`` is the holdout."""
-        pairs = self.mapping(node, "an experiment", keys(sp.Experiment))
-        if pairs is None:
-            return None
-        name = self.name(self.required(pairs, "name", "an experiment"), "an experiment")
+        pairs = self.mapping(node)
+        name = self.name(pairs.get("name"), "an experiment")
         fields: dict[str, Any] = {}
         for word in ("salt", "anonymous"):
             value_node = pairs.get(word)
-            given = self.text(value_node, f"`{word}`", required=True)
+            given = self.text(value_node)
             if given is not None and isinstance(value_node, ScalarNode):
                 text = quote(given) if word == "salt" else given
                 setting, diags = parse_setting("experiment", word, text, self.file, *self.where(value_node))
@@ -573,9 +509,9 @@ class _Reader:
                 if setting is not None:
                     fields[word] = setting[1]
         arms: list[n.ExperimentArm] = []
-        arms_node = self.required(pairs, "arms", "an experiment")
-        for arm_name, key, value in self.pairs(arms_node, "`arms`") if arms_node is not None else []:
-            weight = self.text(value, "an arm's weight", required=True)
+        arms_node = pairs.get("arms")
+        for arm_name, key, value in self.pairs(arms_node) if arms_node is not None else []:
+            weight = self.text(value)
             if weight is None or not isinstance(value, ScalarNode) or self.name(key, "an arm") is None:
                 continue
             text = f"{weight}" if arm_name == "holdout" else f"{arm_name} {weight}"
@@ -588,24 +524,22 @@ class _Reader:
                                                    value.end_mark.line + 1, value.end_mark.column + 1)))
         if name is None:
             return None
-        return n.ExperimentDecl(name, self.text(pairs.get("title"), "a title"), arms=tuple(arms), **fields,
+        return n.ExperimentDecl(name, self.text(pairs.get("title")), arms=tuple(arms), **fields,
                                 span=self.span(node))
 
     def assert_(self, node: Node) -> n.AssertDecl | None:
         """``{name, title, that: "discount <= 40%"}`` (docs/collisions.md, "Assertions")."""
-        pairs = self.mapping(node, "an assertion", keys(sp.Assertion))
-        if pairs is None:
-            return None
-        name = self.name(self.required(pairs, "name", "an assertion"), "an assertion")
-        that_node = self.required(pairs, "that", "an assertion")
-        that = self.text(that_node, "`that`", required=True)
+        pairs = self.mapping(node)
+        name = self.name(pairs.get("name"), "an assertion")
+        that_node = pairs.get("that")
+        that = self.text(that_node)
         if name is None or that is None or not isinstance(that_node, ScalarNode):
             return None
         body, diags = parse_assert_body(that, self.file, *self.where(that_node))
         self.embedded(diags)
         if body is None:
             return None
-        return n.AssertDecl(name, self.text(pairs.get("title"), "a title"), body[0], body[1], span=self.span(node))
+        return n.AssertDecl(name, self.text(pairs.get("title")), body[0], body[1], span=self.span(node))
 
     # -------------------------------------------------------------------------- state declarations
 
@@ -615,32 +549,21 @@ class _Reader:
         for key, _, value in pairs.items:
             if key in skip:
                 continue
-            if key in _FLAGS:
-                flag = self.text(value, f"`{key}`", required=True)
-                if flag in ("true", "false"):
-                    fields[_FLAG_FIELDS[key]] = flag == "true"
-                elif flag is not None:
-                    self.fail(value, f"`{key}` is `true` or `false`, not `{flag}`")
+            if key in _FLAGS:  # `true` or `false`, and `use` is `multi` or `single` (the shape)
+                fields[_FLAG_FIELDS[key]] = self.text(value) == "true"
             elif key == "use":
-                use = self.text(value, "`use`", required=True)
-                if use in ("multi", "single"):
-                    fields["multi_use"] = use == "multi"
-                elif use is not None:
-                    self.fail(value, f"`use` is `multi` or `single`, not `{use}`",
-                              "single: what is left after the first use is forfeited")
+                fields["multi_use"] = self.text(value) == "multi"
             elif key == "accounts" and isinstance(value, SequenceNode):
                 fields["accounts"] = tuple(self.reference(item, "an account") for item in value.value)
-                if not value.value:
-                    self.fail(value, "`accounts` lists at least one account")
             elif key == "sold skus" and isinstance(value, SequenceNode):
                 items = []
                 for item in value.value:
-                    text = self.text(item, "a SKU", required=True)
+                    text = self.text(item)
                     if text is not None:
                         items.append(n.StringLit(text, span=self.span(item)))
                 fields["skus"] = n.SetLit(tuple(items), span=self.span(value))
             else:
-                text = self.text(value, f"`{key}`", required=True)
+                text = self.text(value)
                 if text is None or not isinstance(value, ScalarNode):
                     continue
                 setting, diags = parse_setting(block, key, text, self.file, *self.where(value))
@@ -651,7 +574,7 @@ class _Reader:
 
     def reference(self, node: Node, what: str) -> str:
         """A name that refers to a declaration (as after `accounts` in .loya: no reserved-word check)."""
-        value = self.text(node, what, required=True)
+        value = self.text(node)
         if value is not None and not NAME_PATTERN.match(value):
             self.fail(node, f"`{value}` is not a valid name for {what}",
                       "a name is a letter or `_`, then letters, digits or `_`")
@@ -659,11 +582,9 @@ class _Reader:
 
     def state_decl(self, node: Node, block: str, what: str) -> tuple[str, str | None, dict[str, Any]] | None:
         """A named state declaration's name, title and settings; None after an error in its name."""
-        pairs = self.mapping(node, what, ("name", "title", *STATE_KEYS[block]))
-        if pairs is None:
-            return None
-        name = self.name(self.required(pairs, "name", what), what)
-        title = self.text(pairs.get("title"), "a title")
+        pairs = self.mapping(node)
+        name = self.name(pairs.get("name"), what)
+        title = self.text(pairs.get("title"))
         fields = self.settings(block, pairs)
         return None if name is None else (name, title, fields)
 
@@ -675,15 +596,11 @@ class _Reader:
         return n.AccountDecl(name, title, **fields, span=self.span(node))
 
     def redemption(self, node: Node) -> n.RedemptionDecl | None:
-        pairs = self.mapping(node, "`redemption`", STATE_KEYS["redemption"])
-        if pairs is None:
-            return None
+        pairs = self.mapping(node)
         return n.RedemptionDecl("redemption", **self.settings("redemption", pairs), span=self.span(node))
 
     def referral(self, node: Node) -> n.ReferralDecl | None:
-        pairs = self.mapping(node, "`referral`", STATE_KEYS["referral"])
-        if pairs is None:
-            return None
+        pairs = self.mapping(node)
         return n.ReferralDecl("referral", **self.settings("referral", pairs), span=self.span(node))
 
     def coupons(self, node: Node) -> n.CouponSeriesDecl | None:
@@ -702,54 +619,40 @@ class _Reader:
 
     def counter(self, node: Node) -> n.CounterDecl | None:
         """``{counter: coffee, reset: quarter}`` or ``{chips: stickers, earn: ..., valid: ...}``."""
-        pairs = self.mapping(node, "a counter", keys(sp.Counter))
-        if pairs is None:
-            return None
-        kinds = [k for k, _, _ in pairs.items if k in ("counter", "chips")]
-        if len(kinds) != 1:
-            self.fail(node, "a counter states its kind and name once: `counter: coffee` or `chips: stickers`")
-            return None
-        kind = kinds[0]
-        for key, key_node, _ in pairs.items:
-            if kind == "counter" and key in ("earn", "valid"):
-                self.fail(key_node, f"a counter has no `{key}`", "only chips earn and have a `valid` window")
+        pairs = self.mapping(node)
+        kind = "counter" if pairs.get("counter") is not None else "chips"  # (one of them: the shape)
         name = self.name(pairs.get(kind), f"a {kind}" if kind == "counter" else "chips")
-        fields = self.settings(kind, pairs, skip=("counter", "chips", "title", *(("earn", "valid") if
-                                                                              kind == "counter" else ())))
+        fields = self.settings(kind, pairs, skip=("counter", "chips", "title"))
         if name is None:
             return None
-        return n.CounterDecl(name, kind, self.text(pairs.get("title"), "a title"), **fields, span=self.span(node))
+        return n.CounterDecl(name, kind, self.text(pairs.get("title")), **fields, span=self.span(node))
 
     def ladder(self, node: Node) -> n.TierLadderDecl | None:
         """``{name: status, qualify: spend over quarter, levels: [{level: base, threshold: 0 RUB, ...}]}``."""
-        pairs = self.mapping(node, "a tier ladder", keys(sp.Tiers))
-        if pairs is None:
-            return None
-        name = self.name(self.required(pairs, "name", "a tier ladder"), "a tier ladder")
-        qualify_node = self.required(pairs, "qualify", "a tier ladder")
-        qualify = self.text(qualify_node, "`qualify`", required=True)
+        pairs = self.mapping(node)
+        name = self.name(pairs.get("name"), "a tier ladder")
+        qualify_node = pairs.get("qualify")
+        qualify = self.text(qualify_node)
         fields: dict[str, Any] = {}
         if qualify is not None and isinstance(qualify_node, ScalarNode):
             setting, diags = parse_setting("tiers", "qualify", qualify, self.file, *self.where(qualify_node))
             self.embedded(diags)
             fields = setting[1] if setting is not None else {}
         levels_node = pairs.get("levels")
-        levels = [] if levels_node is None else [self.level(item) for item in self.sequence(levels_node, "`levels`")]
+        levels = [] if levels_node is None else [self.level(item) for item in levels_node.value]
         if name is None or "measure" not in fields:
             return None
-        return n.TierLadderDecl(name, self.text(pairs.get("title"), "a title"), fields["measure"], fields["period"],
+        return n.TierLadderDecl(name, self.text(pairs.get("title")), fields["measure"], fields["period"],
                                 tuple(level for level in levels if level is not None), span=self.span(node))
 
     def level(self, node: Node) -> n.TierLevel | None:
-        pairs = self.mapping(node, "a tier level", keys(sp.Level))
-        if pairs is None:
-            return None
-        name = self.name(self.required(pairs, "level", "a tier level"), "a tier level")
-        threshold = self.expression(self.required(pairs, "threshold", "a tier level"), "`threshold`")
+        pairs = self.mapping(node)
+        name = self.name(pairs.get("level"), "a tier level")
+        threshold = self.expression(pairs.get("threshold"), "`threshold`")
         benefits = []
         benefits_node = pairs.get("benefits")
         if benefits_node is not None and not (isinstance(benefits_node, ScalarNode) and benefits_node.tag == _NULL):
-            for benefit, key, value in self.pairs(benefits_node, "`benefits`"):
+            for benefit, key, value in self.pairs(benefits_node):
                 expr = self.expression(value, f"the benefit `{benefit}`")
                 if self.name(key, "a benefit") is not None and expr is not None:
                     benefits.append(n.Arg(benefit, expr, span=Span(self.file, key.start_mark.line + 1,
@@ -762,7 +665,7 @@ class _Reader:
     # -------------------------------------------------------------------------- profile and segments (docs/segments.md)
 
     def _item(self, block: str, key: str, value: Node, kind: type[n.Node]) -> Any:
-        text = self.text(value, f"`{key}`", required=True)
+        text = self.text(value)
         if text is None or not isinstance(value, ScalarNode):
             return None
         item, diags = parse_segment_item(block, text, self.file, *self.where(value), prefix=f"{key} ")
@@ -771,48 +674,40 @@ class _Reader:
 
     def profile(self, node: Node) -> n.ProfileDecl | None:
         """``{birth_date: date, gender: 'one_of ["f", "m"]'}``."""
-        pairs = self.mapping(node, "`profile`")
-        if pairs is None:
-            return None
+        pairs = self.mapping(node)
         fields = [self._item("profile", key, value, n.ProfileField) for key, _, value in pairs.items]
         return n.ProfileDecl("profile", tuple(f for f in fields if f is not None), span=self.span(node))
 
     def lifecycle(self, node: Node) -> n.LifecycleDecl | None:
         """``{new: 30 days, active: 90 days, sleeping: 365 days}``."""
-        pairs = self.mapping(node, "`lifecycle`", keys(sp.Lifecycle))
-        if pairs is None:
-            return None
+        pairs = self.mapping(node)
         stages = [self._item("lifecycle", key, value, n.LifecycleStage) for key, _, value in pairs.items]
         return n.LifecycleDecl("lifecycle", tuple(s for s in stages if s is not None), span=self.span(node))
 
     def score(self, node: Node) -> n.ScoreDecl | None:
         """``{name: r, title: R, of: recency(), bins: ["5: 0 .. 30", "1: 366 .."]}``."""
-        pairs = self.mapping(node, "a score", keys(sp.Score))
-        if pairs is None:
-            return None
-        name = self.name(self.required(pairs, "name", "a score"), "a score")
-        of = self.expression(self.required(pairs, "of", "a score"), "`of`")
+        pairs = self.mapping(node)
+        name = self.name(pairs.get("name"), "a score")
+        of = self.expression(pairs.get("of"), "`of`")
         bins_node = pairs.get("bins")
         bins = [self._item("score", "bin", item, n.ScoreBin) for item in
-                (self.sequence(bins_node, "`bins`") if bins_node is not None else [])]
+                (bins_node.value if bins_node is not None else [])]
         if name is None or of is None:
             return None
-        return n.ScoreDecl(name, self.text(pairs.get("title"), "a title"), of, tuple(b for b in bins if b is not None),
+        return n.ScoreDecl(name, self.text(pairs.get("title")), of, tuple(b for b in bins if b is not None),
                            span=self.span(node))
 
     def segment(self, node: Node) -> n.SegmentDecl | None:
         """``{name: sleeping, title: Sleeping, when: lifecycle.sleeping}``."""
-        pairs = self.mapping(node, "a segment", keys(sp.Segment))
-        if pairs is None:
-            return None
-        name = self.name(self.required(pairs, "name", "a segment"), "a segment")
-        when = self.expression(self.required(pairs, "when", "a segment"), "`when`")
+        pairs = self.mapping(node)
+        name = self.name(pairs.get("name"), "a segment")
+        when = self.expression(pairs.get("when"), "`when`")
         if name is None or when is None:
             return None
-        return n.SegmentDecl(name, self.text(pairs.get("title"), "a title"), when, span=self.span(node))
+        return n.SegmentDecl(name, self.text(pairs.get("title")), when, span=self.span(node))
 
     def expression(self, node: Node | None, what: str) -> n.Expr | None:
-        text = self.text(node, what, required=True)
+        text = self.text(node)
         if text is None or not isinstance(node, ScalarNode):
             return None
         expr, diags = parse_expression(text, self.file, *self.where(node))
@@ -823,19 +718,9 @@ class _Reader:
 
     def clauses(self, pairs: _Pairs) -> tuple[n.Clause, ...]:
         """Clause keys in order, or a `clauses` list of one-key mappings (when clause kinds repeat)."""
-        listed = pairs.get("clauses")
-        as_keys = [(k, key, v) for k, key, v in pairs.items if k in CLAUSE_KEYS]
-        if listed is not None and as_keys:
-            self.fail(listed, "write clauses either as keys or in `clauses`, not both")
-            return ()
-        entries = as_keys if listed is None else self.pairs(listed, "`clauses`")
-        out: list[n.Clause] = []
-        for keyword, key, value in entries:
-            if keyword not in CLAUSE_KEYS:
-                self.fail(key, f"unknown clause `{keyword}`", did_you_mean(keyword, CLAUSE_KEYS))
-                continue
-            out += self.clause(keyword, value)
-        return tuple(out)
+        listed = pairs.get("clauses")  # (the shape: clause keys, or `clauses`, not both)
+        entries = [(k, v) for k, _, v in (self.pairs(listed) if listed is not None else pairs.items) if k in CLAUSE_KEYS]
+        return tuple(clause for keyword, value in entries for clause in self.clause(keyword, value))
 
     def clause(self, keyword: str, node: Node) -> list[n.Clause]:
         if keyword == "then":
@@ -843,7 +728,7 @@ class _Reader:
             return [c for c in (self.then(item) for item in items) if c is not None]
         if isinstance(node, SequenceNode) and keyword in ("stores", "channels", "weekdays"):
             return self.listed_clause(keyword, node)
-        value = self.text(node, f"`{keyword}`", required=True)
+        value = self.text(node)
         if value is None or not isinstance(node, ScalarNode):
             return []
         clause, diags = parse_clause(keyword, value, self.file, *self.where(node))
@@ -855,7 +740,7 @@ class _Reader:
         strings = node.value if isinstance(node, SequenceNode) else [node]
         actions: list[n.Action] = []
         for item in strings:
-            text = self.text(item, "an action", required=True)
+            text = self.text(item)
             if text is None or not isinstance(item, ScalarNode):
                 continue
             parsed, diags = parse_actions(text, self.file, *self.where(item))
@@ -867,7 +752,7 @@ class _Reader:
         """``stores: [S001, S002]`` or ``weekdays: [mon, wed]`` written as a YAML list."""
         items = []
         for item in node.value:
-            value = self.text(item, "a list item", required=True)
+            value = self.text(item)
             if value is not None:
                 items.append(n.StringLit(value, span=self.span(item)))
                 if keyword == "weekdays" and value not in WEEKDAYS:
