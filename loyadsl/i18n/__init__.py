@@ -7,7 +7,9 @@ are); only the text edge asks this module for the reader's words:
 - ``title(code)``: a code's title (``ru_titles.TITLES``; every code has one, a test checks it);
 - ``localized(diagnostic)``: its message, hint and notes from the templates of ``ru_messages``
   (``"unknown name `{name}`"`` -> ``"неизвестное имя `{name}`"``, parameters recovered from the
-  English text); a message no template matches reads ``<Russian title> — <English message>``;
+  English text; the runtime's and the tools' messages are in ``ru_runtime`` and ``ru_tools``); a
+  message no template matches reads ``<Russian title> — <English message>``, and a code listed in
+  ``ru_messages.UNTRANSLATED`` has no template on purpose;
 - ``say(msgid, **params)``: one of the CLI's and reports' own lines, gettext-style: the English text
   is the key (``ru_cli.CLI``), a missing translation prints the English.
 
@@ -74,6 +76,10 @@ def message(code: str, text: str) -> str:
     if current() != "ru":
         return text
     found = _catalogue().translate(code, text)
+    if found is None and ": " in text:  # a runtime error's place first (``lines[2].qty: ...``)
+        where, rest = text.split(": ", 1)
+        translated = _catalogue().translate(code, rest)
+        found = None if translated is None else f"{where}: {translated}"
     return found if found is not None else f"{title(code)} — {text}"
 
 

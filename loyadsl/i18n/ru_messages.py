@@ -4,7 +4,8 @@ Each row: the code, the English text exactly as the code writes it (``{name}`` w
 the Russian text with the same names. Within a code, write a specific template before a general
 one (``unknown group `{name}``` before ``unknown {what} `{name}```). Code ``""`` rows are hints and
 notes. A code with no row here is shown as its Russian title, then the English message
-(``ru_titles``); ``tests/i18n/test_i18n_catalogue.py`` prints which codes have templates.
+(``ru_titles``), and is listed in ``UNTRANSLATED`` with the reason; ``tests/i18n/test_i18n_catalogue.py``
+holds every code to one or the other. The runtime's rows are ``ru_runtime``, the tools' ``ru_tools``.
 Highest-traffic codes first: syntax (LOY100-LOY107), names and types (LOY201-LOY214), lints, I/O.
 """
 
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 from functools import cache
 
+from loyadsl.i18n.ru_runtime import RUNTIME_ROWS
+from loyadsl.i18n.ru_tools import TOOL_ROWS
 from loyadsl.i18n.templates import Catalogue, Template
 
-ROWS: tuple[tuple[str, str, str], ...] = (
+COMPILER_ROWS: tuple[tuple[str, str, str], ...] = (
     # syntax
     ("LOY100", "unterminated string", "незакрытая строка"),
     ("LOY100", "unexpected character `{ch}`", "неожиданный символ `{ch}`"),
@@ -252,6 +255,121 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("LOY753", "cannot run: {message}", "не удаётся выполнить: {message}"),
     ("LOY754", "{path}: no such file or folder", "{path}: нет такого файла или папки"),
     ("LOY999", "internal error: {kind}: {exc}", "внутренняя ошибка: {kind}: {exc}"),
+    # files and source limits
+    ("LOY109", "it is {kind}; a programme reads only regular files", "это {kind}; программа читает только обычные файлы"),
+    ("LOY111", "the programme was given as text, with no folder to read files from",
+     "программа передана текстом, без папки, из которой можно читать файлы"),
+    ("LOY112", "no value a programme holds exceeds {most} (in minor units)",
+     "ни одно значение в программе не превышает {most} (в минимальных единицах)"),
+    ("LOY114", "the source holds U+{code}, a surrogate, which is not a character",
+     "в исходном тексте есть U+{code} — суррогат, а не символ"),
+    ("LOY114", "it is not UTF-8 text: an invalid byte at line {line}, column {column}",
+     "это не текст UTF-8: неверный байт в строке {line}, столбце {column}"),
+    # loya fmt, schemas
+    ("LOY120", "`loya fmt` cannot keep this comment where it is: it is inside `{snippet}`, which is printed as one line",
+     "`loya fmt` не может оставить этот комментарий на месте: он внутри `{snippet}`, а это печатается одной строкой"),
+    ("LOY120", "`loya fmt` cannot keep this comment where it is", "`loya fmt` не может оставить этот комментарий на месте"),
+    ("LOY121", "not formatted: {why}", "не отформатировано: {why}"),
+    ("LOY122", "this YAML file has {count} (the first is here); {why}, so they would be lost",
+     "в этом файле YAML есть комментарии ({count}, первый — здесь); {why}, поэтому они бы потерялись"),
+    ("LOY123", "this file has {count}; the YAML twin is written without comments, so converting would lose them",
+     "в этом файле есть комментарии ({count}); YAML-версия пишется без комментариев, и при преобразовании "
+     "они бы потерялись"),
+    ("LOY124", "the programme does not match its schema at {problem}", "программа не соответствует своей схеме: {problem}"),
+    ("LOY125", "the {name} does not match its schema at {problem}", "{name|word}: не соответствует своей схеме: {problem}"),
+    ("LOY125", "not JSON: {problem}", "не JSON: {problem}"),
+    # state declarations, values
+    ("LOY218", "level `{level}` does not declare `{name}`, which level `{first}` does",
+     "уровень `{level}` не объявляет `{name}`, а уровень `{first}` объявляет"),
+    ("LOY218", "level `{level}` declares `{name}`, which level `{first}` does not",
+     "уровень `{level}` объявляет `{name}`, а уровень `{first}` — нет"),
+    ("LOY218", "benefit `{name}` is {kind} in level `{first}` but {other} in another",
+     "привилегия `{name}` в уровне `{first}` — {kind}, а в другом уровне — {other}"),
+    ("LOY220", "{what} of {value} is beyond the limit of {most}", "{what} {value} превышает предел {most}"),
+    ("LOY220", "{value} is beyond the limits of a {type}: at most {most}", "{value} вне пределов типа {type}: не больше {most}"),
+    ("LOY220", "{what} `{text}` is beyond the limit", "{what} `{text}` превышает предел"),
+    # experiments and assertions
+    ("LOY230", "the arms of experiment `{name}` sum to {total}, not 100%",
+     "группы эксперимента `{name}` в сумме дают {total}, а не 100%"),
+    ("LOY233", "campaign `{name}` joins arms of two experiments, {names}",
+     "кампания `{name}` входит в группы двух экспериментов: {names}"),
+    ("LOY233", "campaign `{name}` joins `{own}`, but its group joins `{inherited}`: it could never run",
+     "кампания `{name}` входит в `{own}`, а её группа — в `{inherited}`: она никогда не сработает"),
+    ("LOY234", "arm `{arm}` of experiment `{name}` is 0%: nobody would be in it",
+     "группа `{arm}` эксперимента `{name}` — 0%: в неё никто не попадёт"),
+    ("LOY234", "arm `{arm}` of experiment `{name}` is more than 100%", "группа `{arm}` эксперимента `{name}` больше 100%"),
+    ("LOY234", "arm `{arm}` of experiment `{name}` is finer than 0.01%",
+     "группа `{arm}` эксперимента `{name}` задана точнее 0,01%"),
+    ("LOY235", "`{ref}` is the holdout: no campaign may join it",
+     "`{ref}` — контрольная группа без воздействия: ни одна кампания не может в неё входить"),
+    ("LOY236", "experiment `{name}` has {n} arm; it needs at least two",
+     "в эксперименте `{name}` групп: {n}; нужно не меньше двух"),
+    ("LOY236", "experiment `{name}` has {n} arms; it needs at least two",
+     "в эксперименте `{name}` групп: {n}; нужно не меньше двух"),
+    ("LOY238", "assertion `{name}` bounds `{subject}`, which is not a subject an assertion can bound ({known})",
+     "утверждение `{name}` ограничивает `{subject}`, а это утверждение ограничить не может ({known})"),
+    ("LOY238", "assertion `{name}`: `{subject}` ({measures}) is bounded by a constant {allowed} that is not negative, "
+               "not a {limit}",
+     "утверждение `{name}`: `{subject}` ({measures}) ограничивается неотрицательной константой ({allowed}), "
+     "а не значением {limit}"),
+    ("LOY238", "assertion `{name}`: a multiplier is bounded by a number of at least 1 with at most 3 decimals, as in `x4`",
+     "утверждение `{name}`: множитель ограничивается числом не меньше 1 с не более чем 3 знаками после запятой, "
+     "например `x4`"),
+    ("LOY239", "{said} is broken: {receipt} gets {subject} {measured} from {applied}",
+     "{said} нарушено: {receipt} получает {subject} {measured} от {applied}"),
+    # messages and triggers
+    ("LOY252", "`{% if %}` nested more than {most} deep in a message template",
+     "`{% if %}` вложены глубже {most} уровней в шаблоне сообщения"),
+    ("LOY252", "a message template of {n} characters (at most {most})", "шаблон сообщения из {n} символов (не больше {most})"),
+    ("LOY252", "{what}{extra} is not allowed in a message template", "{what}{extra} не допускается в шаблоне сообщения"),
+    ("LOY253", "message template: {problem} (template line {line})", "шаблон сообщения: {problem} (строка шаблона {line})"),
+    ("LOY255", "triggers fire each other without end: {cycle}", "триггеры бесконечно запускают друг друга: {cycle}"),
+    ("LOY257", "trigger `{name}` issues no coupon, so none of its coupons can be redeemed",
+     "триггер `{name}` не выпускает купонов, поэтому ни один его купон не может быть погашен"),
+    ("LOY258", "trigger `{name}` would exit on the event that starts it",
+     "триггер `{name}` завершился бы на том же событии, которое его запускает"),
+    ("LOY259", "trigger `{name}` has {n} exits (at most {most})", "у триггера `{name}` выходов: {n} (не больше {most})"),
+    ("LOY259", "`{setting}` appears twice in trigger `{name}`", "`{setting}` встречается дважды в триггере `{name}`"),
+    ("LOY260", "the exits of trigger `{name}` can never end it: every step runs as it starts",
+     "выходы триггера `{name}` никогда его не завершат: каждый шаг выполняется сразу при запуске"),
+    # units, state, commerce
+    ("LOY267", "`rounded per {rounding}` rounds a percentage; money off a unit is exact",
+     "`rounded per {rounding}` округляет процент; скидка деньгами с единицы точна"),
+    ("LOY272", "`{head}` is read while campaigns apply; a state declaration's selection is read after them",
+     "`{head}` читается во время применения кампаний, а выборка объявления состояния — после них"),
+    ("LOY276", "`tax {prices}`: prices are `included` or `excluded`", "`tax {prices}`: цены бывают `included` или `excluded`"),
+    ("LOY276", "`basis {basis}`: campaigns compute on `gross` or `net` amounts",
+     "`basis {basis}`: кампании считают от сумм `gross` или `net`"),
+    ("LOY276", "`totals`: unknown line kind `{kind}`", "`totals`: неизвестный вид позиции `{kind}`"),
+    # lints and findings
+    ("LOY303", "the programme costs {fixed} + {per_line}·lines units: tills evaluate receipts of at most {lines} lines "
+               "with it (LOY520 beyond), not {most}",
+     "программа стоит {fixed} + {per_line}·позиций единиц: кассы рассчитают с ней чеки не длиннее {lines} позиций "
+     "(дальше LOY520), а не {most}"),
+    ("LOY304", "campaign `{name}` wants {what} in one list and not in another, and both name {shown}: those are never "
+               "selected{whole}",
+     "кампания `{name}` требует {what} в одном списке и не в другом, а оба списка называют {shown}: они никогда "
+     "не выбираются{whole}"),
+    ("LOY310", "campaign `{loser}` is always shadowed by {names} in group `{group}` ({policy}): whenever `{loser}` can "
+               "fire, {names} come first, are eligible and have a line to reward, so `{loser}` wins only where a "
+               "reward of theirs comes to nothing",
+     "кампания `{loser}` всегда перекрыта кампаниями {names} в группе `{group}` ({policy}): когда `{loser}` может "
+     "сработать, {names} идут раньше, применимы и имеют позицию для награды, поэтому `{loser}` срабатывает, только "
+     "если их награда ничего не даёт"),
+    ("LOY310", "campaign `{loser}` is always outdone by `{winner}` in group `{group}` (best_for_customer): whenever "
+               "`{loser}` can fire, `{winner}` is eligible and gives at least as much on at least its lines",
+     "кампания `{loser}` всегда уступает `{winner}` в группе `{group}` (best_for_customer): когда `{loser}` может "
+     "сработать, `{winner}` применима и даёт не меньше хотя бы на её позициях"),
+    ("LOY311", "campaign `{name}` can never fire: {proof} cannot hold together (proved by z3)",
+     "кампания `{name}` никогда не сработает: {proof} не выполняются одновременно (доказано z3)"),
+    ("LOY312", "{said} is not proved: {bound}, and no receipt tried breaks it",
+     "{said} не доказано: {bound}, и ни один проверенный чек его не нарушает"),
+    ("LOY313", "campaigns `{a}` and `{b}` of group `{group}` ({stacking}) can discount one line by {pa} + {pb}: on line "
+               "{line} of a receipt they meet on, the line is free and `{cut}` is cut short; which one is cut depends "
+               "on their priorities",
+     "кампании `{a}` и `{b}` группы `{group}` ({stacking}) могут дать скидку на одну позицию {pa} + {pb}: в позиции "
+     "{line} чека, где они встречаются, позиция становится бесплатной и `{cut}` урезается; какая из них урезается, "
+     "зависит от их приоритетов"),
     # hints and notes (any code)
     ("", "did you mean `{name}`?", "возможно, имелось в виду `{name}`?"),
     ("", "did you mean `{name}`? ({rest})", "возможно, имелось в виду `{name}`? ({rest})"),
@@ -289,6 +407,21 @@ ROWS: tuple[tuple[str, str, str], ...] = (
      "это дефект loyadsl; сообщите о нём, приложив вызвавшие его данные"),
     ("", "lists are compared with `in`, not with `==`", "списки сравнивают через `in`, а не через `==`"),
 )
+
+ROWS = COMPILER_ROWS + RUNTIME_ROWS + TOOL_ROWS
+
+# Codes with no message template, on purpose, each with its reason (a test holds every code to either)
+_WIRE = ("the processing server's problem message (application/problem+json `detail`): a wire contract "
+         "in English that POS clients read and log; its title is translated")
+UNTRANSLATED: dict[str, str] = {
+    "LOY561": "a refusal code in an outcome's `rewards` entry, with no message: `loya eval` shows its reason word",
+    "LOY562": "a refusal code in an outcome's `rewards` entry, with no message: `loya eval` shows its reason word",
+    "LOY563": "a refusal code in an outcome's `rewards` entry, with no message: `loya eval` shows its reason word",
+    "LOY614": "the code of a failing simulation assertion in a report; its text is the assertion itself",
+    **{code: _WIRE for code in ("LOY800", "LOY801", "LOY802", "LOY803", "LOY804", "LOY805", "LOY806", "LOY807",
+                                "LOY808", "LOY809", "LOY810", "LOY811", "LOY813", "LOY814", "LOY815", "LOY816",
+                                "LOY819")},
+}
 
 # English words some messages insert as values (``unknown {what} `{name}```), for ``{what|word}``
 WORDS: dict[str, str] = {

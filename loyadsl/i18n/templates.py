@@ -45,13 +45,13 @@ class Template:
 
 
 def _regex(english: str) -> str:
-    """``english`` as an anchored pattern: literal text, each ``{name}`` any text (shortest first),
+    """``english`` as an anchored pattern: literal text, each ``{name}`` any text, perhaps none (shortest first),
     a name used twice the same text both times."""
     out, seen, at = [], set(), 0
     for m in _FIELD.finditer(english):
         out.append(re.escape(english[at:m.start()]))
         name = m.group(1)
-        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*?)")
         seen.add(name)
         at = m.end()
     out.append(re.escape(english[at:]))
