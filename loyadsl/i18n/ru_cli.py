@@ -32,6 +32,8 @@ CLI: dict[str, str] = {
     # eval: summary of several receipts
     "{receipts} receipts, turnover {turnover} {currency}": "Чеков: {receipts}, оборот {turnover} {currency}",
     "campaign": "кампания", "receipts": "чеки", "cost share": "доля затрат", "all campaigns": "все кампании",
+    "  experiment {experiment}: {arm}": "  эксперимент {experiment}: {arm}",
+    "anonymous, in no arm": "анонимный, ни в одной группе",
     # eval: the state side
     "never": "никогда",
     "+{points} points to {account}, active from {start}, expire {end} ({source})":

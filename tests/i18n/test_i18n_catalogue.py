@@ -20,7 +20,7 @@ from loyadsl.runtime.codes import CODES
 from loyadsl.runtime.model import Receipt
 
 CYRILLIC = re.compile(r"[а-яё]", re.I)
-FIELD = re.compile(r"\{([a-z_]+)(?:\|word)?\}")
+FIELD = re.compile(r"\{([a-z_]+)(?:\|[a-z]+)?\}")
 
 
 @pytest.fixture(autouse=True)
