@@ -69,6 +69,10 @@ CLI: dict[str, str] = {
         "(файлов: {files}, случаев: {cases})",
     "[bold red]FAIL[/] {path}: {passed}/{cases} cases pass": "[bold red]FAIL[/] {path}: пройдено случаев {passed}/{cases}",
     "[green]ok[/] {path}: {passed}/{cases} cases pass": "[green]ok[/] {path}: пройдено случаев {passed}/{cases}",
-    # simulate: the report's first line
-    "Simulation: ": "Симуляция: ",
+    # simulate and diff: the report's first line, words in its cells
+    "Simulation: ": "Симуляция: ", "Diff: ": "Сравнение: ",
+    "ok": "ok", "FAILED": "НЕ ВЫПОЛНЕНА", "(none)": "(нет)", "anonymous": "аноним",
+    "changed": "изменена", "same": "без изменений", "added": "новая", "removed": "удалена",
+    "Monday": "понедельник", "Tuesday": "вторник", "Wednesday": "среда", "Thursday": "четверг",
+    "Friday": "пятница", "Saturday": "суббота", "Sunday": "воскресенье",
 }

@@ -39,15 +39,15 @@ ROWS: tuple[tuple[str, str], ...] = (
     # the receipt, experiments, groups
     ("receipt {id}: {day} {time} {weekday} ({zone}), store {store}, channel {channel}, {n} lines, total {total}, "
      "customer {customer}",
-     "чек {id}: {day} {time} {weekday|word} ({zone}), магазин {store}, канал {channel}, позиций: {n}, "
-     "сумма {total|money}, покупатель {customer|word}"),
+     "чек {id}: {day} {time} {weekday|word} ({zone}), магазин {store}, канал {channel},\n"
+     "    позиций: {n}, сумма {total|money}, покупатель {customer|word}"),
     ("experiment {name}: arm {arm} (bucket {bucket})", "эксперимент {name}: группа {arm} (корзина {bucket})"),
     ("experiment {name}: anonymous receipt, in no arm; gets the campaigns of arm {arm}",
      "эксперимент {name}: анонимный чек, ни в одной группе; получает кампании группы {arm}"),
     ("experiment {name}: anonymous receipt, in no arm; gets none of its campaigns",
      "эксперимент {name}: анонимный чек, ни в одной группе; не получает ни одной его кампании"),
     ("group {name}: priority {priority}, {stacking}, basis {basis}, payable {payable}",
-     "группа {name}: приоритет {priority}, {stacking}, база {basis}, к оплате {payable|money}"),
+     "группа {name}: приоритет {priority}, {stacking}, база {basis},\n    к оплате {payable|money}"),
     ("exclusive: {name} blocks every other campaign", "эксклюзивная: {name} блокирует все остальные кампании"),
     # a campaign in its group
     ("  {name}: candidate, discount {discount}, points {points}",
