@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from loyadsl.i18n.ru_hints import HINT_ROWS
 from loyadsl.i18n.ru_runtime import RUNTIME_ROWS
 from loyadsl.i18n.ru_tools import TOOL_ROWS
 from loyadsl.i18n.templates import Catalogue, Template
@@ -408,7 +409,7 @@ COMPILER_ROWS: tuple[tuple[str, str, str], ...] = (
     ("", "lists are compared with `in`, not with `==`", "списки сравнивают через `in`, а не через `==`"),
 )
 
-ROWS = COMPILER_ROWS + RUNTIME_ROWS + TOOL_ROWS
+ROWS = COMPILER_ROWS + RUNTIME_ROWS + TOOL_ROWS + tuple(("", en, ru) for en, ru in HINT_ROWS)
 
 # Codes with no message template, on purpose, each with its reason (a test holds every code to either)
 _WIRE = ("the processing server's problem message (application/problem+json `detail`): a wire contract "
