@@ -18,6 +18,136 @@ from loyadsl.i18n.ru_runtime import RUNTIME_ROWS
 from loyadsl.i18n.ru_tools import TOOL_ROWS
 from loyadsl.i18n.templates import Catalogue, Template
 
+# more of the checker's messages, tried before the rows below (each a specific form)
+MORE_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("LOY103", "U+{code} is a surrogate, not a character", "U+{code} — суррогат, а не символ"),
+    ("LOY103", "a score is a whole number from 0 to 999, not `{value}`", "оценка — целое число от 0 до 999, а не `{value}`"),
+    ("LOY105", "{n} more problems not shown (at most {most} are reported)",
+     "ещё проблем, не показанных: {n} (сообщается не больше {most})"),
+    ("LOY105", "the document nests deeper than {most} levels", "вложенность документа глубже {most} уровней"),
+    ("LOY105", "{n} campaigns in one file; at most {most} are allowed",
+     "кампаний в одном файле: {n}; допускается не больше {most}"),
+    ("LOY105", "split it, or name a part of it with a list or a template parameter",
+     "разбейте его или вынесите часть в список или параметр шаблона"),
+    ("LOY108", "its path holds a NUL character", "его путь содержит символ NUL"),
+    ("LOY110", "with the files read before it, the programme reads more than {most} bytes",
+     "вместе с прочитанными до него файлами программа читает больше {most} байт"),
+    ("LOY202", "unsupported action {kind}", "неподдерживаемое действие {kind}"),
+    ("LOY202", "unsupported expression {kind}", "неподдерживаемое выражение {kind}"),
+    ("LOY206", "`{campaign}` and `{base}` multiply each other's points", "`{campaign}` и `{base}` умножают баллы друг друга"),
+    ("LOY206", "`{base}` must accrue exactly one fixed percentage (or a tier benefit) to be multiplied",
+     "чтобы умножать `{base}`, она должна начислять ровно один фиксированный процент (или привилегию уровня)"),
+    ("LOY207", "a rolling period needs its length, as in `rolling 365 days`",
+     "скользящему периоду нужна длина, например `rolling 365 days`"),
+    ("LOY207", "a rolling window is a whole number of days", "скользящее окно — целое число дней"),
+    ("LOY207", "{what} has an empty shared code", "{what}: пустой общий код"),
+    ("LOY207", "{what} is sold by no SKU (the list is empty)", "{what}: не продаётся ни по одному артикулу (список пуст)"),
+    ("LOY207", "a {kind} is a calendar period; only `rolling` takes a length",
+     "{kind|word} — календарный период; длину принимает только `rolling`"),
+    ("LOY207", "benefit `{name}` must be a constant percentage, money, points or number, got {type}",
+     "привилегия `{name}` должна быть постоянным процентом, деньгами, баллами или числом, а получено {type}"),
+    ("LOY207", "{what} earns per what?", "{what}: за что начисляется?"),
+    ("LOY207", "points minor digits must be 0..{most}, got {got}",
+     "знаков после запятой у баллов должно быть 0..{most}, а указано {got}"),
+    ("LOY207", "the {kind} limit is per receipt only", "лимит {kind} — только на чек"),
+    ("LOY207", "the {kind} limit must be positive", "лимит {kind} должен быть больше нуля"),
+    ("LOY207", "adding {value} changes nothing; the amount must be positive",
+     "прибавление {value} ничего не меняет; сумма должна быть больше нуля"),
+    ("LOY207", "spending {value} changes nothing; the amount must be positive",
+     "списание {value} ничего не меняет; сумма должна быть больше нуля"),
+    ("LOY207", "the multiplied rate is finer than 0.0001%", "умноженная ставка точнее 0,0001%"),
+    ("LOY207", "`stack_up_to` needs a count of at least 1", "`stack_up_to` требует число не меньше 1"),
+    ("LOY207", "`free {free} in {every}` must free at least one and fewer than all units",
+     "`free {free} in {every}` должно освобождать хотя бы одну единицу, но не все"),
+    ("LOY207", "a combo part needs at least one unit", "части комплекта нужна хотя бы одна единица"),
+    ("LOY207", "rounding applies to `discount`, `points` or `tax`, not `{target}`",
+     "округление применяется к `discount`, `points` или `tax`, а не к `{target}`"),
+    ("LOY207", "a trigger accrues a points amount", "триггер начисляет количество баллов"),
+    ("LOY207", "`{amount} points` is not a positive whole number of point units",
+     "`{amount} points` — не целое положительное число единиц баллов"),
+    ("LOY207", "a trigger adds a whole number (negative: takes)", "триггер прибавляет целое число (отрицательное — отнимает)"),
+    ("LOY207", "a reward's stock must be at least 1", "запас награды должен быть не меньше 1"),
+    ("LOY208", "`{amount} {currency}` is not in the programme's currency {programme}",
+     "`{amount} {currency}` — не в валюте программы {programme}"),
+    ("LOY210", "{what} does not say which SKUs sell it", "{what}: не указано, по каким артикулам продаётся"),
+    ("LOY213", "`redemption` states how points accrue twice", "`redemption` дважды задаёт, как начисляются баллы"),
+    ("LOY213", "the {kind} limit appears twice in campaign `{name}`", "лимит {kind} указан дважды в кампании `{name}`"),
+    ("LOY213", "{word} appears twice in campaign `{name}`", "{word} встречается дважды в кампании `{name}`"),
+    ("LOY215", "a selection of lines cannot be nested inside `where`", "выборку позиций нельзя вкладывать внутрь `where`"),
+    ("LOY215", "`{func}(...)` cannot be used inside `where`", "`{func}(...)` нельзя использовать внутри `where`"),
+    ("LOY215", "receipt fields cannot be read inside `where`", "поля чека нельзя читать внутри `where`"),
+    ("LOY215", "`{head}` is a line field; use it inside `lines where ...`",
+     "`{head}` — поле позиции; используйте его внутри `lines where ...`"),
+    ("LOY221", "{what} of {value} is negative", "{what} {value} — отрицательное значение"),
+    ("LOY221", "{what} of {value} is zero", "{what} {value} — ноль"),
+    ("LOY241", "`{name}` is one of no values", "`{name}` — одно из пустого набора значений"),
+    ("LOY241", "`{name}` is the customer's {slot}: declare it as {types}, not {type}",
+     "`{name}` — это {slot} покупателя: объявите его как {types}, а не {type}"),
+    ("LOY241", "`{name}` is a consent flag: declare it as bool", "`{name}` — флаг согласия: объявите его как bool"),
+    ("LOY241", "lifecycle stage `{stage}` is given twice", "этап жизненного цикла `{stage}` указан дважды"),
+    ("LOY242", "bin {score} is empty: {low} > {high}", "интервал {score} пуст: {low} > {high}"),
+    ("LOY242", "bin {score} comes before the bin above it: bins go up without overlapping",
+     "интервал {score} идёт раньше интервала выше него: интервалы идут вверх без перекрытий"),
+    ("LOY242", "bin {score} overlaps the bin before it: bins go up without overlapping",
+     "интервал {score} перекрывает предыдущий: интервалы идут вверх без перекрытий"),
+    ("LOY244", "a score bins a history function: `of recency()`, `of spend(365 days)`, ...",
+     "оценка разбивает на интервалы функцию истории: `of recency()`, `of spend(365 days)`, ..."),
+    ("LOY244", "{what} takes a profile field: `customer.profile.NAME`", "{what} принимает поле анкеты: `customer.profile.NAME`"),
+    ("LOY244", "`{name}` is a {type} field: read it with age(...), days_since(...) or filled(...)",
+     "`{name}` — поле типа {type}: читайте его через age(...), days_since(...) или filled(...)"),
+    ("LOY244", "`{func}(...)` reads the customer's history, not a line: it cannot be used inside `where`",
+     "`{func}(...)` читает историю покупателя, а не позицию: её нельзя использовать внутри `where`"),
+    ("LOY244", "`{func}` takes {want} argument ({form}), got {n}", "`{func}` принимает аргументов: {want} ({form}), а получено {n}"),
+    ("LOY244", "`{func}` takes {want} arguments ({form}), got {n}",
+     "`{func}` принимает аргументов: {want} ({form}), а получено {n}"),
+    ("LOY244", "`{func}` takes one profile field, got {n} arguments",
+     "`{func}` принимает одно поле анкеты, а получено аргументов: {n}"),
+    ("LOY244", "`{func}` needs a {accepted} field; `{name}` is {type}", "`{func}` нужно поле типа {accepted}; `{name}` — {type}"),
+    ("LOY244", "at most {most} different line selections can be tracked",
+     "отслеживать можно не больше {most} разных выборок позиций"),
+    ("LOY244", "{what} is a whole number of days from 0 to {most}", "{what} — целое число дней от 0 до {most}"),
+    ("LOY245", "the lifecycle needs a threshold for {missing}", "жизненному циклу нужен порог для {missing}"),
+    ("LOY245", "segment `{name}` reads counters, balances or the tier: a segment reads the profile, the purchase history "
+               "and customer.receipts",
+     "сегмент `{name}` читает счётчики, балансы или уровень, а сегмент читает только анкету, историю покупок "
+     "и customer.receipts"),
+    ("LOY250", "a campaign's message goes to the receipt or the cashier, not `{channel}`",
+     "сообщение кампании идёт в чек или кассиру, а не в `{channel}`"),
+    ("LOY254", "step {i} of `{name}` can never run: it needs a purchase, but the chain ends at a purchase "
+               "(`exit on purchase`)",
+     "шаг {i} триггера `{name}` никогда не выполнится: ему нужна покупка, а цепочка заканчивается на покупке "
+     "(`exit on purchase`)"),
+    ("LOY254", "step {i} of `{name}` can never run: it needs a purchase, but a purchase ends a chain started by "
+               "`on no purchase for`",
+     "шаг {i} триггера `{name}` никогда не выполнится: ему нужна покупка, а покупка завершает цепочку, начатую "
+     "`on no purchase for`"),
+    ("LOY254", "step {i} of `{name}` can never show a `{channel}` message: it runs without a receipt at the till",
+     "шаг {i} триггера `{name}` никогда не покажет сообщение `{channel}`: он выполняется без чека на кассе"),
+    ("LOY256", "{n} triggers (at most {most}: each keeps a record per customer)",
+     "триггеров: {n} (не больше {most}: каждый хранит запись на покупателя)"),
+    ("LOY256", "trigger `{name}` has {n} steps (at most {most})", "у триггера `{name}` шагов: {n} (не больше {most})"),
+    ("LOY256", "a frequency cap counts 1 to {most} messages over a positive duration",
+     "ограничение частоты — от 1 до {most} сообщений за положительный срок"),
+    ("LOY256", "a customer is inactive after at least 1 day", "покупатель становится неактивным не раньше чем через 1 день"),
+    ("LOY277", "no campaign sees {kind} lines: they are never discounted and earn nothing",
+     "ни одна кампания не видит позиции вида {kind}: на них не бывает скидок и за них ничего не начисляется"),
+    ("LOY290", "a discount cap of {money} lets campaign `{campaign}` never give a discount",
+     "с потолком скидки {money} кампания `{campaign}` никогда не даст скидку"),
+    ("LOY291", "`per {per}` twice in one redemption limit", "`per {per}` дважды в одном лимите использования"),
+    ("LOY291", "campaign `{campaign}` has two redemption limits {scope}",
+     "у кампании `{campaign}` два лимита использования {scope}"),
+    ("LOY291", "unknown period `per {per}` of a discount cap", "неизвестный период `per {per}` у потолка скидки"),
+    ("LOY291", "campaign `{campaign}` has two discount caps over time", "у кампании `{campaign}` два потолка скидки за период"),
+    ("LOY292", "an anti-fraud limit of {value} {what} refuses every receipt", "антифрод-лимит {value} {what} отклоняет любой чек"),
+    ("LOY292", "`max {kind}` per `{per}` is not a period", "`max {kind}` per `{per}` — это не период"),
+    ("LOY292", "`max {kind} ... per {per}` appears twice in the programme header",
+     "`max {kind} ... per {per}` дважды указан в заголовке программы"),
+    ("LOY293", "partner `{name}`'s rate must be above 0% and at most 100%",
+     "ставка партнёра `{name}` должна быть больше 0% и не больше 100%"),
+    ("LOY293", "partner `{name}`'s price per point is negative", "цена балла у партнёра `{name}` отрицательная"),
+    ("LOY293", "staff are found by `segment` or `attr`, not `{by}`", "сотрудников определяют по `segment` или `attr`, а не по `{by}`"),
+)
+
 COMPILER_ROWS: tuple[tuple[str, str, str], ...] = (
     # syntax
     ("LOY100", "unterminated string", "незакрытая строка"),
@@ -409,7 +539,7 @@ COMPILER_ROWS: tuple[tuple[str, str, str], ...] = (
     ("", "lists are compared with `in`, not with `==`", "списки сравнивают через `in`, а не через `==`"),
 )
 
-ROWS = COMPILER_ROWS + RUNTIME_ROWS + TOOL_ROWS + tuple(("", en, ru) for en, ru in HINT_ROWS)
+ROWS = MORE_ROWS + COMPILER_ROWS + RUNTIME_ROWS + TOOL_ROWS + tuple(("", en, ru) for en, ru in HINT_ROWS)
 
 # Codes with no message template, on purpose, each with its reason (a test holds every code to either)
 _WIRE = ("the processing server's problem message (application/problem+json `detail`): a wire contract "
@@ -434,6 +564,12 @@ WORDS: dict[str, str] = {
 }
 
 
+def hint(text: str) -> str:
+    """A hint inside a message (``did you mean `x`?``), translated by the hint rows when one matches."""
+    found = catalogue().translate("", text)
+    return text if found is None else found
+
+
 @cache
 def catalogue() -> Catalogue:
-    return Catalogue((Template(code, en, ru) for code, en, ru in ROWS), WORDS)
+    return Catalogue((Template(code, en, ru) for code, en, ru in ROWS), WORDS, {"hint": hint})

@@ -53,6 +53,23 @@ def test_templates_are_well_formed(code: str, en: str, ru: str) -> None:
     assert CYRILLIC.search(ru)
 
 
+@pytest.mark.parametrize("name", ["messages", "explain", "report"])
+def test_every_filter_a_template_names_exists(name: str) -> None:
+    from loyadsl.i18n import ru_explain, ru_report
+
+    made = {"messages": catalogue, "explain": ru_explain.catalogue, "report": ru_report.catalogue}[name]()
+    used = {how for ts in made.by_code.values() for t in ts for how in re.findall(r"\{[a-z_]+\|([a-z]+)\}", t.ru)}
+    assert used <= {"word", *made.filters}
+
+
+def test_explain_hints_and_report_sentences_keep_their_parameters() -> None:
+    from loyadsl.i18n import ru_explain, ru_report
+
+    for en, ru in (*ru_explain.ROWS, *ru_report.ROWS):
+        assert set(FIELD.findall(ru)) == Template("", en, ru).names, en
+        assert CYRILLIC.search(ru) or "|" in ru, en  # Russian, or words the filters translate
+
+
 def test_a_template_recovers_its_parameters_and_translates_words() -> None:
     i18n.use("ru")
     assert i18n.message("LOY205", "list `vip` is declared twice") == "список `vip` объявлено дважды"
