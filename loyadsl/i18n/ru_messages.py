@@ -561,6 +561,15 @@ WORDS: dict[str, str] = {
     "coupon series": "серия купонов", "series": "серия", "experiment": "эксперимент", "arm": "группа эксперимента",
     "trigger": "триггер", "reward": "награда", "score": "оценка", "field": "поле", "parameter": "параметр",
     "customer": "покупатель", "programme": "программа", "receipt": "чек", "line": "позиция",
+    "out of memory": "не хватило памяти", "cause unknown": "причина неизвестна",
+    "a string": "строка", "an integer": "целое число", "an object": "объект", "an array": "массив",
+    "a number": "число", "a boolean": "логическое значение", "a finite number": "конечное число",
+    "a non-empty array of lines": "непустой массив позиций", "an ISO 8601 date and time": "дата и время ISO 8601",
+    "an ISO 8601 string with a UTC offset": "строка ISO 8601 со смещением от UTC",
+    "an array of coupon codes": "массив кодов купонов", "an array of reward names": "массив названий наград",
+    "an array of {code, amount?}": "массив {code, amount?}", "an integer > 0 (minor units)":
+    "целое число > 0 (минимальные единицы)", "an object of strings": "объект из строк",
+    "an object {code, amount?}": "объект {code, amount?}",
 }
 
 

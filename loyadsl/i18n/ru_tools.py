@@ -118,8 +118,10 @@ TOOL_ROWS: tuple[tuple[str, str, str], ...] = (
                "programmes of the same currency",
      "OLD считает деньги в {a} (minor {a_minor}), а NEW — в {b} (minor {b_minor}): сравнивать можно программы "
      "в одной валюте"),
+    ("LOY611", "a worker process died ({how}) while replaying partition {index}; nothing was written",
+     "рабочий процесс завершился аварийно ({how|word}) при проигрывании части {index}; ничего не записано"),
     ("LOY611", "a worker process died ({how}) while {what}; nothing was written",
-     "рабочий процесс завершился аварийно ({how}) во время операции «{what}»; ничего не записано"),
+     "рабочий процесс завершился аварийно ({how|word}) во время операции «{what}»; ничего не записано"),
     ("LOY612", "interrupted by {signal}: the workers were stopped and the temporary files removed; nothing was written",
      "прервано сигналом {signal}: рабочие процессы остановлены, временные файлы удалены; ничего не записано"),
     ("LOY613", "return of receipt {rid}, which is quarantined", "возврат чека {rid}, который в карантине"),
