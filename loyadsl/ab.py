@@ -11,6 +11,7 @@ import csv
 import importlib
 import io
 import json
+import math
 import re
 import sys
 from collections.abc import Iterator
@@ -310,6 +311,18 @@ def analyse(groups: dict[str, list[dict[str, int]]], control: str, shares: dict[
             "uplift": uplift}
 
 
+def finite(value: Any) -> Any:
+    """``value`` with every float that is not a number (a t-test of arms without variance) as None,
+    so the JSON report is JSON (``null``), never ``NaN``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value
+
+
 def report(groups: dict[str, list[dict[str, int]]], control: str, shares: dict[str, float],
            alpha: float, method: str = "welch") -> list[str]:
     """The A/B report as text lines (``analyse``'s figures)."""
@@ -370,6 +383,6 @@ def report_cmd(
             shares = {a.name: (a.weight / BUCKETS if arm else 1 / len(groups)) for a in weights}
         analysis = analyse(groups, control, shares, alpha, method.value)
     if fmt is Output.json:
-        typer.echo(json.dumps(analysis, ensure_ascii=False))
+        typer.echo(json.dumps(finite(analysis), ensure_ascii=False, allow_nan=False))
         return
     typer.echo("\n".join(report_lines(analysis)))

@@ -452,12 +452,14 @@ class DiffReport(_Open):
 
 # ------------------------------------------------------------------------------------ A/B report
 
+Stat = float | None  # a statistic; null when it is not a number (arms without variance)
+
 
 class SampleRatio(_Open):
     """The sample ratio check: the arms' sizes against their weights (chi-square)."""
 
-    chi2: float
-    p: float
+    chi2: Stat
+    p: Stat
     ok: bool
 
 
@@ -475,14 +477,14 @@ class AbArm(_Open):
 class Cuped(_Open):
     """CUPED on the pre-period covariate ``pre``: the slope and the share of variance removed."""
 
-    theta: float
-    variance_reduction: float
+    theta: Stat
+    variance_reduction: Stat
 
 
 class Interval(_Closed):
-    estimate: float
-    low: float
-    high: float
+    estimate: Stat
+    low: Stat
+    high: Stat
 
 
 class Uplift(_Open):
@@ -490,7 +492,7 @@ class Uplift(_Open):
 
     arm: str
     difference: Interval
-    p: float | None
+    p: Stat  # null for the bootstrap
     customers: Count
     control_customers: Count
     significant: bool
