@@ -197,4 +197,30 @@ HINT_ROWS: tuple[tuple[str, str], ...] = (
     ("leave `stock` out for a reward without a limit", "для награды без ограничения не указывайте `stock`"),
     ("take {shown} off one of the lists, or drop the `not in` if they should count",
      "уберите {shown} из одного из списков или уберите `not in`, если они должны учитываться"),
+    # dates and strings (the parser)
+    ("only {fields} take a bare string; write `{name} in [{value}]` or `{name} == {value}`",
+     "строку без списка принимают только {fields}; напишите `{name} in [{value}]` или `{name} == {value}`"),
+    ("dates lie from {first} to {last}; leave an end open (`valid 2025-01-01 ..`) for no end",
+     "даты лежат в пределах от {first} до {last}; чтобы не ставить конец, оставьте его открытым "
+     "(`valid 2025-01-01 ..`)"),
+    ("write a real date as YYYY-MM-DD, e.g. 2025-01-31", "напишите существующую дату в виде ГГГГ-ММ-ДД, например 2025-01-31"),
+    # triggers
+    ("add `step { ... }` with an action", "добавьте `step { ... }` с действием"),
+    ("delay a step (`step after 3 days { ... }`), or drop the exits",
+     "отложите шаг (`step after 3 days { ... }`) или уберите выходы"),
+    ("drop `if purchase`, or the exit", "уберите `if purchase` или выход"),
+    ("e.g. `cap 2 per 7 days`", "например, `cap 2 per 7 days`"),
+    ("add `issue SERIES` to a step, or drop the exit", "добавьте `issue SERIES` в шаг или уберите выход"),
+    ("exit on another event (e.g. `exit on segment left NAME` for `on segment entered NAME`)",
+     "завершайте по другому событию (например, `exit on segment left NAME` для `on segment entered NAME`)"),
+    ("e.g. `on purchase number 3`", "например, `on purchase number 3`"),
+    ("e.g. `on no purchase for 60 days`", "например, `on no purchase for 60 days`"),
+    ("e.g. `accrue 100 points`", "например, `accrue 100 points`"),
+    ("e.g. `add 1 to visits`", "например, `add 1 to visits`"),
+    ("e.g. `quiet 22:00 .. 09:00`", "например, `quiet 22:00 .. 09:00`"),
+    ("an accrual starts the `on accrual` chains: let one of them do something else, or start on another event",
+     "начисление запускает цепочки `on accrual`: пусть одна из них делает что-то другое, или запускайте "
+     "по другому событию"),
+    ("send it on a channel that reaches the customer (push, sms, email, ...)",
+     "отправьте его по каналу, который доходит до покупателя (push, sms, email, ...)"),
 )
