@@ -575,7 +575,7 @@ WORDS: dict[str, str] = {
     "an experiment": "эксперимент", "an arm": "группу эксперимента", "a trigger": "триггер",
     "a reward": "награду", "a field": "поле", "a level": "уровень", "a score": "оценку",
     "a money amount": "денежная сумма", "a discount": "скидка", "a points amount": "количество баллов",
-    "a percentage": "процент", "a quantity": "количество", "a number": "число",
+    "a percentage": "процент", "a quantity": "количество",
     "out of memory": "не хватило памяти", "cause unknown": "причина неизвестна",
     "a string": "строка", "an integer": "целое число", "an object": "объект", "an array": "массив",
     "a number": "число", "a boolean": "логическое значение", "a finite number": "конечное число",
