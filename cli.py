@@ -441,19 +441,20 @@ def _print_outcome(o: dict[str, Any], settings: Any, explain: bool) -> None:
             i18n.say("{amount} points", amount=money(e['total'], scale))
         out.print(f"  [green]✓[/] {escape(i18n.campaign(e['campaign']))}: {amount}{capped}")
     for r in o["rejected"]:
-        detail = f" — {r['detail']}" if r.get("detail") else ""
+        detail = f" — {i18n.explain(r['detail'])}" if r.get("detail") else ""
         out.print(f"  [dim]✗ {escape(i18n.campaign(r['campaign']))}: {escape(i18n.say(r['reason']))}{escape(detail)}[/]")
     for hint in o.get("hints") or ():
-        out.print(f"  [yellow]?[/] {escape(hint['campaign'])}: {escape(hint['text'])}")
+        out.print(f"  [yellow]?[/] {escape(i18n.campaign(hint['campaign']))}: {escape(i18n.explain(hint['text']))}")
     for line in state_lines(o, settings.minor, settings.points_minor, settings.currency):
         out.print(f"  [magenta]→[/] {escape(line)}")
     for experiment, arm in (o.get("arms") or {}).items():  # docs/experiments.md
-        out.print(f"  experiment {escape(experiment)}: {escape(arm) if arm else 'anonymous, in no arm'}")
+        out.print(i18n.say("  experiment {experiment}: {arm}", experiment=escape(experiment),
+                           arm=escape(arm) if arm else i18n.say("anonymous, in no arm")))
     for m in o.get("messages") or ():  # docs/triggers.md: campaigns' till messages
         out.print(f"  [blue]✉[/] {escape(m['channel'])} ({escape(m['campaign'])}): {escape(m['text'])}")
     if explain:
         for step in o["trace"]:
-            out.print(f"  [cyan]·[/] {escape(step)}")
+            out.print(f"  [cyan]·[/] {escape(i18n.explain(step))}")
 
 
 def _print_summary(outcomes: list[dict[str, Any]], settings: Any) -> None:

@@ -11,6 +11,7 @@ import csv
 import importlib
 import io
 import json
+import math
 import re
 import sys
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -34,6 +35,11 @@ ab = typer.Typer(help="A/B experiments: assign customers to arms, plan sample si
 
 class Table(StrEnum):
     csv = "csv"
+    json = "json"
+
+
+class Output(StrEnum):
+    text = "text"
     json = "json"
 
 
@@ -262,43 +268,89 @@ def bootstrap(treated: list[float], control: list[float], level: float) -> tuple
     return diff, float(result.confidence_interval.low), float(result.confidence_interval.high), None
 
 
-def report(groups: dict[str, list[dict[str, int]]], control: str, shares: dict[str, float],
-           alpha: float, method: str = "welch") -> list[str]:
+def analyse(groups: dict[str, list[dict[str, int]]], control: str, shares: dict[str, float],
+            alpha: float, method: str = "welch") -> dict[str, Any]:
+    """The A/B report as data (docs/schemas/ab-report.schema.json): per-arm figures, the sample ratio
+    check, CUPED when every row has `pre`, and each arm's uplift against ``control``."""
     if control not in groups:
         raise LoyaError(BAD_VALUE, f"no customer in control arm {control!r}; arms are {sorted(groups)}", "--control")
     if set(shares) != set(groups) or any(len(rows) < 2 for rows in groups.values()):
         raise LoyaError(BAD_TABLE, f"arms {sorted(groups)} must match the weights {sorted(shares)}, "
                         "each with two or more customers")
     chi2, p_srm = srm({a: len(r) for a, r in groups.items()}, shares)
-    verdict = "MISMATCH: the split is broken, do not trust the uplift" if p_srm < 0.001 else "ok"
-    lines = [f"sample ratio check (chi-square vs weights): chi2 {chi2:.3f}, p {p_srm:.4g}: {verdict}",
-             "arm  customers  receipts  revenue  cost  revenue/customer  avg receipt  frequency"]
+    arms = []
     for arm, rows in groups.items():
         n, revenue = len(rows), sum(r["revenue"] for r in rows)
         receipts, cost = sum(r.get("receipts", 0) for r in rows), sum(r.get("cost", 0) for r in rows)
-        avg = f"{revenue / receipts:.2f}" if receipts else "-"
-        lines.append(f"{arm}  {n}  {receipts}  {revenue}  {cost}  {revenue / n:.2f}  {avg}  {receipts / n:.3f}")
+        arms.append({"arm": arm, "customers": n, "receipts": receipts, "revenue": revenue, "cost": cost,
+                     "revenue_per_customer": revenue / n, "average_receipt": revenue / receipts if receipts else None,
+                     "frequency": receipts / n})
     has_pre = all("pre" in r for rows in groups.values() for r in rows)
     values = cuped(groups) if has_pre else {a: [float(r["revenue"]) for r in rows] for a, rows in groups.items()}
-    method = ("Welch's t-test (scipy.stats.ttest_ind, equal_var=False)" if method == "welch" else
-              f"BCa bootstrap (scipy.stats.bootstrap, {BOOTSTRAP_RESAMPLES:,} resamples, seed {BOOTSTRAP_SEED})") \
+    test = ("Welch's t-test (scipy.stats.ttest_ind, equal_var=False)" if method == "welch" else
+            f"BCa bootstrap (scipy.stats.bootstrap, {BOOTSTRAP_RESAMPLES:,} resamples, seed {BOOTSTRAP_SEED})") \
         + (", CUPED on `pre`" if has_pre else "")
-    interval = compare if method.startswith("Welch") else bootstrap
+    interval = compare if method == "welch" else bootstrap
+    fitted = None
     if has_pre:
         theta, _, reduction = cuped_fit(groups)
-        lines.append(f"CUPED on `pre`: theta {theta:.4g}, variance of revenue per customer reduced by {reduction:.1%}")
-    lines.append(f"uplift in revenue per customer vs {control}, {1 - alpha:.0%} interval by {method}:")
+        fitted = {"theta": theta, "variance_reduction": reduction}
+    uplift = []
     for arm, rows in groups.items():
         if arm == control:
             continue
         diff, low, high, p = interval(values[arm], values[control], 1 - alpha)
         n, cost = len(rows), sum(r.get("cost", 0) for r in rows)
-        significant = p < alpha if p is not None else not low <= 0 <= high
-        sig = "significant" if significant else "NOT significant: the interval includes no effect"
-        shown_p = f"p {p:.4g}, " if p is not None else ""
-        lines.append(f"{arm}: {diff:+.2f} [{low:+.2f}, {high:+.2f}], {shown_p}n {n} vs {len(values[control])}: {sig}")
-        lines.append(f"{arm}: incremental revenue net of cost {diff * n - cost:+.0f} "
-                     f"[{low * n - cost:+.0f}, {high * n - cost:+.0f}] (minor units; cost {cost})")
+        uplift.append({"arm": arm, "difference": {"estimate": diff, "low": low, "high": high}, "p": p,
+                       "customers": n, "control_customers": len(values[control]),
+                       "significant": p < alpha if p is not None else not low <= 0 <= high,
+                       "incremental_net": {"estimate": diff * n - cost, "low": low * n - cost, "high": high * n - cost},
+                       "cost": cost})
+    return {"kind": "ab-report", "control": control, "alpha": alpha, "method": method, "test": test,
+            "sample_ratio": {"chi2": chi2, "p": p_srm, "ok": p_srm >= 0.001}, "arms": arms, "cuped": fitted,
+            "uplift": uplift}
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every float that is not a number (a t-test of arms without variance) as None,
+    so the JSON report is JSON (``null``), never ``NaN``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value
+
+
+def report(groups: dict[str, list[dict[str, int]]], control: str, shares: dict[str, float],
+           alpha: float, method: str = "welch") -> list[str]:
+    """The A/B report as text lines (``analyse``'s figures)."""
+    return report_lines(analyse(groups, control, shares, alpha, method))
+
+
+def report_lines(a: dict[str, Any]) -> list[str]:
+    srm_check = a["sample_ratio"]
+    verdict = "ok" if srm_check["ok"] else "MISMATCH: the split is broken, do not trust the uplift"
+    lines = [f"sample ratio check (chi-square vs weights): chi2 {srm_check['chi2']:.3f}, p {srm_check['p']:.4g}: "
+             f"{verdict}",
+             "arm  customers  receipts  revenue  cost  revenue/customer  avg receipt  frequency"]
+    for row in a["arms"]:
+        avg = "-" if row["average_receipt"] is None else f"{row['average_receipt']:.2f}"
+        lines.append(f"{row['arm']}  {row['customers']}  {row['receipts']}  {row['revenue']}  {row['cost']}  "
+                     f"{row['revenue_per_customer']:.2f}  {avg}  {row['frequency']:.3f}")
+    if a["cuped"] is not None:
+        lines.append(f"CUPED on `pre`: theta {a['cuped']['theta']:.4g}, variance of revenue per customer reduced by "
+                     f"{a['cuped']['variance_reduction']:.1%}")
+    lines.append(f"uplift in revenue per customer vs {a['control']}, {1 - a['alpha']:.0%} interval by {a['test']}:")
+    for u in a["uplift"]:
+        d, net = u["difference"], u["incremental_net"]
+        sig = "significant" if u["significant"] else "NOT significant: the interval includes no effect"
+        shown_p = f"p {u['p']:.4g}, " if u["p"] is not None else ""
+        lines.append(f"{u['arm']}: {d['estimate']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}], {shown_p}"
+                     f"n {u['customers']} vs {u['control_customers']}: {sig}")
+        lines.append(f"{u['arm']}: incremental revenue net of cost {net['estimate']:+.0f} "
+                     f"[{net['low']:+.0f}, {net['high']:+.0f}] (minor units; cost {u['cost']})")
     return lines
 
 
@@ -313,6 +365,8 @@ def report_cmd(
     experiment: Annotated[str | None, typer.Option(help="the experiment of a simulation report (if it has several)")]
     = None,
     method: Annotated[Method, typer.Option(help="welch (t-test, p-value) or bootstrap (BCa interval)")] = Method.welch,
+    fmt: Annotated[Output, typer.Option("--format", "-f", help="text for people, json for machines "
+                                                               "(docs/schemas/ab-report.schema.json)")] = Output.text,
 ) -> None:
     """Compare arms: per-arm figures, SRM check, uplift vs control with Welch or bootstrap intervals (CUPED if `pre`)."""
     with usage_errors():
@@ -327,5 +381,8 @@ def report_cmd(
             groups = read_table(table)
             weights = parse_arms(arm) if arm else [Arm(a, 0) for a in groups]
             shares = {a.name: (a.weight / BUCKETS if arm else 1 / len(groups)) for a in weights}
-        lines = report(groups, control, shares, alpha, method.value)
-    typer.echo("\n".join(lines))
+        analysis = analyse(groups, control, shares, alpha, method.value)
+    if fmt is Output.json:
+        typer.echo(json.dumps(finite(analysis), ensure_ascii=False, allow_nan=False))
+        return
+    typer.echo("\n".join(report_lines(analysis)))

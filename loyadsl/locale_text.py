@@ -114,6 +114,10 @@ RU = {
     "no receipt asked for anything": "ни один чек ничего не запрашивал", "no receipt changed": "ни один чек не изменился",
     "no receipt raised a flag": "ни один чек не получил отметки", "no receipts": "чеков нет",
     "no triggers": "триггеров нет", "none stated": "не указаны", "none": "нет", "Total": "Итого",
+    # loya diff
+    "Receipts with a collision": "Чеки с пересечением", "Δ Receipts": "Δ Чеки", "Δ Participants": "Δ Участники",
+    "Δ Discount": "Δ Скидка", "Δ Points": "Δ Баллы", "Δ Cost": "Δ Затраты", "New cost": "Новые затраты",
+    "By weekday": "По дням недели", "Weekday": "День недели", "By hour": "По часам", "Hour": "Час",
 }
 
 

@@ -1,6 +1,7 @@
 """The report contracts as pydantic models (issue 16, item 2): the `loya simulate -f json` report
-(docs/simulate.md), the `loya collisions -f json` matrix (docs/collisions.md) and the
-`loya ab assign -f json` table (docs/experiments.md). ``loyadsl.schemas`` turns them into the JSON
+(docs/simulate.md), the `loya diff -f json` comparison (docs/simulate.md), the `loya collisions -f json`
+matrix (docs/collisions.md), and the `loya ab assign -f json` table and `loya ab report -f json`
+analysis (docs/experiments.md). ``loyadsl.schemas`` turns them into the JSON
 Schemas under docs/schemas/; ``validate_report`` checks a document against one, naming the path.
 
 The reports are outputs: a reader must ignore keys it does not know (a section another feature adds,
@@ -326,8 +327,197 @@ class AbAssignments(RootModel[list[Assignment]]):
     """`loya ab assign -f json`: the arm of each customer (docs/experiments.md)."""
 
 
+# ------------------------------------------------------------------------------------ diff
+
+
+class Change(_Closed):
+    """A figure under OLD and NEW, and NEW - OLD."""
+
+    old: int
+    new: int
+    delta: int
+
+
+class Changed(_Open):
+    receipts: Count = Field(ge=0)
+    customers: Count = Field(ge=0)
+
+
+class DiffTotals(_Open):
+    revenue: Change
+    discount: Change
+    points_accrued: Change
+    points_redeemed: Change
+    cost: Change
+    cost_share_ppm: Change
+    liability: Change
+    participants: Change
+    collisions: Change
+
+
+class DiffCampaign(_Open):
+    """A campaign of either programme; one only in one of them counts zero in the other."""
+
+    name: str
+    group: str | None
+    status: Literal["added", "removed", "changed", "same"]
+    receipts: Change
+    participants: Change
+    discount: Change
+    points_accrued: Change
+    cost: Change
+
+
+class DiffCollision(_Open):
+    campaigns: list[str]
+    group: str
+    receipts: Change
+
+
+class CampaignsMet(_Closed):
+    added: list[str]
+    removed: list[str]
+
+
+class DiffCustomer(_Open):
+    """One of the ``top`` customers whose cost changed the most; ``receipts``: their changed receipts."""
+
+    customer_id: str
+    receipts: Count = Field(ge=0)
+    discount: Change
+    points_accrued: Change
+    cost: Change
+
+
+class DiffReceipt(_Open):
+    """One of the ``top`` receipts whose cost changed the most."""
+
+    receipt_id: str
+    customer_id: str | None
+    store_id: str
+    datetime: str
+    discount: Change
+    points_accrued: Change
+    cost: Change
+    campaigns: CampaignsMet
+
+
+class DiffRow(_Open):
+    """A store, a weekday (``mon``..``sun``) or an hour (``00``..``23``) of the local time."""
+
+    key: str
+    receipts: Count = Field(ge=0)
+    changed: Count = Field(ge=0)
+    discount: Change
+    points_accrued: Change
+    cost: Change
+
+
+class Breakdowns(_Open):
+    store: list[DiffRow]
+    weekday: list[DiffRow]
+    hour: list[DiffRow]
+
+
+class DiffWeek(_Open):
+    start: str
+    discount: Change
+    points_accrued: Change
+    cost: Change
+
+
+class DiffSeries(_Open):
+    period: Literal["week"]
+    points: list[DiffWeek]
+
+
+class DiffReport(_Open):
+    """`loya diff -f json`: OLD and NEW replayed over one history (docs/simulate.md, "Diff JSON")."""
+
+    kind: Literal["diff"]
+    old: Programme
+    new: Programme
+    input: Input
+    top: int = Field(ge=0)
+    changed: Changed
+    totals: DiffTotals
+    campaigns: list[DiffCampaign]
+    collisions: list[DiffCollision]
+    customers: list[DiffCustomer]
+    receipts: list[DiffReceipt]
+    breakdowns: Breakdowns
+    series: DiffSeries
+    assertions: list[Assertion]
+
+
+# ------------------------------------------------------------------------------------ A/B report
+
+Stat = float | None  # a statistic; null when it is not a number (arms without variance)
+
+
+class SampleRatio(_Open):
+    """The sample ratio check: the arms' sizes against their weights (chi-square)."""
+
+    chi2: Stat
+    p: Stat
+    ok: bool
+
+
+class AbArm(_Open):
+    arm: str
+    customers: Count = Field(ge=0)
+    receipts: Count = Field(ge=0)
+    revenue: Money
+    cost: Money
+    revenue_per_customer: float
+    average_receipt: float | None
+    frequency: float
+
+
+class Cuped(_Open):
+    """CUPED on the pre-period covariate ``pre``: the slope and the share of variance removed."""
+
+    theta: Stat
+    variance_reduction: Stat
+
+
+class Interval(_Closed):
+    estimate: Stat
+    low: Stat
+    high: Stat
+
+
+class Uplift(_Open):
+    """One arm against the control: revenue per customer, and the incremental revenue net of cost."""
+
+    arm: str
+    difference: Interval
+    p: Stat  # null for the bootstrap
+    customers: Count
+    control_customers: Count
+    significant: bool
+    incremental_net: Interval
+    cost: Money
+
+
+class AbReport(_Open):
+    """`loya ab report -f json`: per-arm figures, the sample ratio check and the uplift against the
+    control (docs/experiments.md)."""
+
+    kind: Literal["ab-report"]
+    control: str
+    alpha: float = Field(gt=0, lt=1)
+    method: Literal["welch", "bootstrap"]
+    test: str
+    sample_ratio: SampleRatio
+    arms: list[AbArm]
+    cuped: Cuped | None
+    uplift: list[Uplift]
+
+
 REPORTS: dict[str, type[BaseModel]] = {"simulation": SimulationReport, "collisions": CollisionsReport,
-                                       "ab-assignments": AbAssignments}
+                                       "ab-assignments": AbAssignments, "diff": DiffReport,
+                                       "ab-report": AbReport}
 
 
 def problems(name: str, document: Any) -> list[tuple[str, str]]:

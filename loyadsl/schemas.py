@@ -73,7 +73,10 @@ _DOCS = {
     "bundle": "The payload of a compiled bundle, the JSON after its envelope line (docs/bundle.md).",
     "simulation": "The report of `loya simulate -f json` (docs/simulate.md). Readers ignore keys they do not know.",
     "collisions": "The matrix of `loya collisions -f json` (docs/collisions.md).",
+    "diff": "The comparison of `loya diff -f json`: OLD and NEW over one history (docs/simulate.md, \"Diff JSON\"). "
+            "Readers ignore keys they do not know.",
     "ab-assignments": "The table of `loya ab assign -f json` (docs/experiments.md).",
+    "ab-report": "The analysis of `loya ab report -f json`: arms, sample ratio check, uplift (docs/experiments.md).",
 }
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "receipt": receipt, "customer": customer,

@@ -144,3 +144,22 @@ def test_report_needs_two_customers_an_arm_and_a_control(tmp_path: Path) -> None
     path.write_text("customer,arm,revenue\nC1,offer,1\nC2,control,2\nC3,control,3\n", encoding="utf-8")
     assert "error[LOY620]" in loya("ab", "report", str(path)).stderr
     assert "error[LOY720]: --control" in loya("ab", "report", str(path), "--control", "holdout").stderr
+
+
+def test_report_json_has_the_text_figures_and_null_for_a_statistic_that_is_no_number(tmp_path: Path) -> None:
+    """`-f json`: the figures the text prints (docs/schemas/ab-report.schema.json); arms without variance
+    give a t-test without a p-value, written as null (JSON has no NaN)."""
+    from loyadsl import schemas
+    from loyadsl.schema_check import check_json
+
+    rows = _sample(200, 300)
+    text = loya("ab", "report", str(_table(tmp_path, rows))).stdout
+    report = json.loads(loya("ab", "report", str(_table(tmp_path, rows)), "-f", "json").stdout)
+    assert check_json(schemas.MODELS["ab-report"], report) == []
+    offer = next(u for u in report["uplift"] if u["arm"] == "offer")
+    assert f"offer: {offer['difference']['estimate']:+.2f} [{offer['difference']['low']:+.2f}, " in text
+    flat = _table(tmp_path, [(f"c{i}", "control" if i % 2 else "offer", 100, 0) for i in range(4)],
+                  header="customer,arm,revenue,pre")
+    run = loya("ab", "report", str(flat), "-f", "json")
+    assert run.returncode == 0 and '"p": null' in run.stdout and "NaN" not in run.stdout
+    assert check_json(schemas.MODELS["ab-report"], json.loads(run.stdout)) == []

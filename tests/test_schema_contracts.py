@@ -1,8 +1,8 @@
 """The programme, bundle and report contracts (loyadsl/schema_programme.py, schema_bundle.py,
 schema_reports.py; `loya schema NAME [--check FILE]`): every schema accepts what the project writes
-(the examples, every programme the YAML reader accepts, compiled bundles, simulate/collisions/ab
-reports), both through the model and through the generated JSON Schema (what an editor or another
-language uses), and a mutated document is refused with an error naming its path (and, for YAML, its
+(the examples, every programme the YAML reader accepts, compiled bundles, the simulate, diff,
+collisions and ab reports), both through the model and through the generated JSON Schema (what an
+editor or another language uses), and a mutated document is refused with an error naming its path (and, for YAML, its
 line and column). The checked-in files are compared with the models in tests/test_schemas.py."""
 
 from __future__ import annotations
@@ -219,17 +219,48 @@ def assignments(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]
     return rows
 
 
+@pytest.fixture(scope="module")
+def diff(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The supermarket programme against the one with an experiment, with a delta guard (an assertion)."""
+    out = tmp_path_factory.mktemp("diff") / "diff.json"
+    run = loya("diff", str(SUPERMARKET / "programme.loya"), str(ROOT / "tests" / "experiments" / "simulate" /
+               "programme.loya"), "-r", str(SUPERMARKET / "receipts.jsonl"), "--max-cost-delta", "1000%",
+               "-f", "json", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    assert report["customers"] and report["receipts"] and report["assertions"]
+    return report
+
+
+@pytest.fixture(scope="module")
+def ab_report(simulation: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """`loya ab report -f json` of the simulation report's experiment."""
+    path = tmp_path_factory.mktemp("ab_report") / "sim.json"
+    path.write_text(json.dumps(simulation), encoding="utf-8")
+    run = loya("ab", "report", str(path), "-f", "json")
+    assert run.returncode == 0, run.stderr
+    report: dict[str, Any] = json.loads(run.stdout)
+    assert report["arms"] and report["uplift"]
+    return report
+
+
 MUTATIONS = {
     "simulation": [(("totals", "cost"), 1.5, "totals.cost"), (("campaigns", 0, "name"), 7, "campaigns[0].name"),
                    (("experiments", 0, "arms", 0, "customers"), "12", "experiments[0].arms[0].customers"),
                    (("kind",), "diff", "kind")],
     "collisions": [(("pairs", 0, "answer"), "maybe", "pairs[0].answer"), (("programme",), None, "programme")],
     "ab-assignments": [((0, "arm"), 1, "[0].arm")],
+    "diff": [(("totals", "cost", "delta"), 1.5, "totals.cost.delta"), (("kind",), "simulation", "kind"),
+             (("campaigns", 0, "status"), "moved", "campaigns[0].status"),
+             (("receipts", 0, "campaigns", "added"), "food5", "receipts[0].campaigns.added")],
+    "ab-report": [(("arms", 0, "customers"), "12", "arms[0].customers"), (("sample_ratio", "ok"), "yes",
+                                                                          "sample_ratio.ok"),
+                  (("method",), "anova", "method")],
 }
 
 
 def _report(name: str, request: pytest.FixtureRequest) -> Any:
-    return request.getfixturevalue({"ab-assignments": "assignments"}.get(name, name))
+    return request.getfixturevalue({"ab-assignments": "assignments", "ab-report": "ab_report"}.get(name, name))
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS))

@@ -7,9 +7,13 @@ are); only the text edge asks this module for the reader's words:
 - ``title(code)``: a code's title (``ru_titles.TITLES``; every code has one, a test checks it);
 - ``localized(diagnostic)``: its message, hint and notes from the templates of ``ru_messages``
   (``"unknown name `{name}`"`` -> ``"неизвестное имя `{name}`"``, parameters recovered from the
-  English text); a message no template matches reads ``<Russian title> — <English message>``;
+  English text; the runtime's and the tools' messages are in ``ru_runtime`` and ``ru_tools``); a
+  message no template matches reads ``<Russian title> — <English message>``, and a code listed in
+  ``ru_messages.UNTRANSLATED`` has no template on purpose;
 - ``say(msgid, **params)``: one of the CLI's and reports' own lines, gettext-style: the English text
-  is the key (``ru_cli.CLI``), a missing translation prints the English.
+  is the key (``ru_cli.CLI``), a missing translation prints the English;
+- ``explain(text)``: a step of `loya eval --explain`, a rejection's detail or an upsell hint
+  (``ru_explain``); ``note(text)``: a sentence of a report (``ru_report``).
 
 The catalogues are plain Python tables, typed and checked by mypy and the tests; no compiled .mo
 files, no Babel needed for words (Babel formats numbers and money: ``loyadsl/locale_text.py``).
@@ -74,6 +78,10 @@ def message(code: str, text: str) -> str:
     if current() != "ru":
         return text
     found = _catalogue().translate(code, text)
+    if found is None and ": " in text:  # a runtime error's place first (``lines[2].qty: ...``)
+        where, rest = text.split(": ", 1)
+        translated = _catalogue().translate(code, rest)
+        found = None if translated is None else f"{where}: {translated}"
     return found if found is not None else f"{title(code)} — {text}"
 
 
@@ -117,6 +125,17 @@ def campaign(name: str) -> str:
     if current() is None:
         return name
     return (_titles.get() or {}).get(name, name)
+
+
+def explain(text: str) -> str:
+    """A step of `loya eval --explain`, a rejection's detail or an upsell hint in the current language
+    (``ru_explain``), when a template matches it; else as it is."""
+    if current() != "ru" or not text:
+        return text
+    from loyadsl.i18n.ru_explain import catalogue
+
+    found = catalogue().translate("", text)
+    return found if found is not None else text
 
 
 def note(text: str) -> str:

@@ -33,6 +33,8 @@ CLI: dict[str, str] = {
     # eval: summary of several receipts
     "{receipts} receipts, turnover {turnover} {currency}": "Чеков: {receipts}, оборот {turnover} {currency}",
     "campaign": "кампания", "receipts": "чеки", "cost share": "доля затрат", "all campaigns": "все кампании",
+    "  experiment {experiment}: {arm}": "  эксперимент {experiment}: {arm}",
+    "anonymous, in no arm": "анонимный, ни в одной группе",
     # eval: the state side
     "never": "никогда",
     "+{points} points to {account}, active from {start}, expire {end} ({source})":
@@ -68,6 +70,10 @@ CLI: dict[str, str] = {
         "(файлов: {files}, случаев: {cases})",
     "[bold red]FAIL[/] {path}: {passed}/{cases} cases pass": "[bold red]FAIL[/] {path}: пройдено случаев {passed}/{cases}",
     "[green]ok[/] {path}: {passed}/{cases} cases pass": "[green]ok[/] {path}: пройдено случаев {passed}/{cases}",
-    # simulate: the report's first line
-    "Simulation: ": "Симуляция: ",
+    # simulate and diff: the report's first line, words in its cells
+    "Simulation: ": "Симуляция: ", "Diff: ": "Сравнение: ",
+    "ok": "ok", "FAILED": "НЕ ВЫПОЛНЕНА", "(none)": "(нет)", "anonymous": "аноним",
+    "changed": "изменена", "same": "без изменений", "added": "новая", "removed": "удалена",
+    "Monday": "понедельник", "Tuesday": "вторник", "Wednesday": "среда", "Thursday": "четверг",
+    "Friday": "пятница", "Saturday": "суббота", "Sunday": "воскресенье",
 }

@@ -4,7 +4,8 @@ Each row: the code, the English text exactly as the code writes it (``{name}`` w
 the Russian text with the same names. Within a code, write a specific template before a general
 one (``unknown group `{name}``` before ``unknown {what} `{name}```). Code ``""`` rows are hints and
 notes. A code with no row here is shown as its Russian title, then the English message
-(``ru_titles``); ``tests/i18n/test_i18n_catalogue.py`` prints which codes have templates.
+(``ru_titles``), and is listed in ``UNTRANSLATED`` with the reason; ``tests/i18n/test_i18n_catalogue.py``
+holds every code to one or the other. The runtime's rows are ``ru_runtime``, the tools' ``ru_tools``.
 Highest-traffic codes first: syntax (LOY100-LOY107), names and types (LOY201-LOY214), lints, I/O.
 """
 
@@ -12,9 +13,150 @@ from __future__ import annotations
 
 from functools import cache
 
+from loyadsl.i18n.ru_hints import HINT_ROWS
+from loyadsl.i18n.ru_runtime import RUNTIME_ROWS
+from loyadsl.i18n.ru_tools import TOOL_ROWS
 from loyadsl.i18n.templates import Catalogue, Template
 
-ROWS: tuple[tuple[str, str, str], ...] = (
+# more of the checker's messages, tried before the rows below (each a specific form)
+MORE_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("LOY112", "a number with {n} digits; at most {most} are allowed", "число из {n} цифр; допускается не больше {most}"),
+    ("LOY108", "cannot read `{path}` for list `{name}`: {why}", "не удаётся прочитать `{path}` для списка `{name}`: {why|hint}"),
+    ("LOY110", "cannot read `{path}` for list `{name}`: {why}", "не удаётся прочитать `{path}` для списка `{name}`: {why|hint}"),
+    ("LOY109", "cannot read `{path}` for list `{name}`: {why}", "не удаётся прочитать `{path}` для списка `{name}`: {why|hint}"),
+    ("LOY111", "cannot read `{path}` for list `{name}`: {why}", "не удаётся прочитать `{path}` для списка `{name}`: {why|hint}"),
+    ("LOY114", "cannot read `{path}` for list `{name}`: {why}", "не удаётся прочитать `{path}` для списка `{name}`: {why|hint}"),
+    ("LOY104", "`{name}` is a reserved word and cannot name {what}",
+     "`{name}` — зарезервированное слово, им нельзя назвать {what|word}"),
+    ("LOY103", "U+{code} is a surrogate, not a character", "U+{code} — суррогат, а не символ"),
+    ("LOY103", "a score is a whole number from 0 to 999, not `{value}`", "оценка — целое число от 0 до 999, а не `{value}`"),
+    ("LOY105", "{n} more problems not shown (at most {most} are reported)",
+     "ещё проблем, не показанных: {n} (сообщается не больше {most})"),
+    ("LOY105", "the document nests deeper than {most} levels", "вложенность документа глубже {most} уровней"),
+    ("LOY105", "{n} campaigns in one file; at most {most} are allowed",
+     "кампаний в одном файле: {n}; допускается не больше {most}"),
+    ("LOY105", "split it, or name a part of it with a list or a template parameter",
+     "разбейте его или вынесите часть в список или параметр шаблона"),
+    ("LOY108", "its path holds a NUL character", "его путь содержит символ NUL"),
+    ("LOY110", "with the files read before it, the programme reads more than {most} bytes",
+     "вместе с прочитанными до него файлами программа читает больше {most} байт"),
+    ("LOY202", "unsupported action {kind}", "неподдерживаемое действие {kind}"),
+    ("LOY202", "unsupported expression {kind}", "неподдерживаемое выражение {kind}"),
+    ("LOY206", "`{campaign}` and `{base}` multiply each other's points", "`{campaign}` и `{base}` умножают баллы друг друга"),
+    ("LOY206", "`{base}` must accrue exactly one fixed percentage (or a tier benefit) to be multiplied",
+     "чтобы умножать `{base}`, она должна начислять ровно один фиксированный процент (или привилегию уровня)"),
+    ("LOY207", "a rolling period needs its length, as in `rolling 365 days`",
+     "скользящему периоду нужна длина, например `rolling 365 days`"),
+    ("LOY207", "a rolling window is a whole number of days", "скользящее окно — целое число дней"),
+    ("LOY207", "{what} has an empty shared code", "{what}: пустой общий код"),
+    ("LOY207", "{what} is sold by no SKU (the list is empty)", "{what}: не продаётся ни по одному артикулу (список пуст)"),
+    ("LOY207", "a {kind} is a calendar period; only `rolling` takes a length",
+     "{kind|word} — календарный период; длину принимает только `rolling`"),
+    ("LOY207", "benefit `{name}` must be a constant percentage, money, points or number, got {type}",
+     "привилегия `{name}` должна быть постоянным процентом, деньгами, баллами или числом, а получено {type}"),
+    ("LOY207", "{what} earns per what?", "{what}: за что начисляется?"),
+    ("LOY207", "points minor digits must be 0..{most}, got {got}",
+     "знаков после запятой у баллов должно быть 0..{most}, а указано {got}"),
+    ("LOY207", "the {kind} limit is per receipt only", "лимит {kind} — только на чек"),
+    ("LOY207", "the {kind} limit must be positive", "лимит {kind} должен быть больше нуля"),
+    ("LOY207", "adding {value} changes nothing; the amount must be positive",
+     "прибавление {value} ничего не меняет; сумма должна быть больше нуля"),
+    ("LOY207", "spending {value} changes nothing; the amount must be positive",
+     "списание {value} ничего не меняет; сумма должна быть больше нуля"),
+    ("LOY207", "the multiplied rate is finer than 0.0001%", "умноженная ставка точнее 0,0001%"),
+    ("LOY207", "`stack_up_to` needs a count of at least 1", "`stack_up_to` требует число не меньше 1"),
+    ("LOY207", "`free {free} in {every}` must free at least one and fewer than all units",
+     "`free {free} in {every}` должно освобождать хотя бы одну единицу, но не все"),
+    ("LOY207", "a combo part needs at least one unit", "части комплекта нужна хотя бы одна единица"),
+    ("LOY207", "rounding applies to `discount`, `points` or `tax`, not `{target}`",
+     "округление применяется к `discount`, `points` или `tax`, а не к `{target}`"),
+    ("LOY207", "a trigger accrues a points amount", "триггер начисляет количество баллов"),
+    ("LOY207", "`{amount} points` is not a positive whole number of point units",
+     "`{amount} points` — не целое положительное число единиц баллов"),
+    ("LOY207", "a trigger adds a whole number (negative: takes)", "триггер прибавляет целое число (отрицательное — отнимает)"),
+    ("LOY207", "a reward's stock must be at least 1", "запас награды должен быть не меньше 1"),
+    ("LOY208", "`{amount} {currency}` is not in the programme's currency {programme}",
+     "`{amount} {currency}` — не в валюте программы {programme}"),
+    ("LOY210", "{what} does not say which SKUs sell it", "{what}: не указано, по каким артикулам продаётся"),
+    ("LOY213", "`redemption` states how points accrue twice", "`redemption` дважды задаёт, как начисляются баллы"),
+    ("LOY213", "the {kind} limit appears twice in campaign `{name}`", "лимит {kind} указан дважды в кампании `{name}`"),
+    ("LOY213", "{word} appears twice in campaign `{name}`", "{word} встречается дважды в кампании `{name}`"),
+    ("LOY215", "a selection of lines cannot be nested inside `where`", "выборку позиций нельзя вкладывать внутрь `where`"),
+    ("LOY215", "`{func}(...)` cannot be used inside `where`", "`{func}(...)` нельзя использовать внутри `where`"),
+    ("LOY215", "receipt fields cannot be read inside `where`", "поля чека нельзя читать внутри `where`"),
+    ("LOY215", "`{head}` is a line field; use it inside `lines where ...`",
+     "`{head}` — поле позиции; используйте его внутри `lines where ...`"),
+    ("LOY221", "{what} of {value} is negative", "{what|word} {value} — отрицательное значение"),
+    ("LOY221", "{what} of {value} is zero", "{what|word} {value} — ноль"),
+    ("LOY241", "`{name}` is one of no values", "`{name}` — одно из пустого набора значений"),
+    ("LOY241", "`{name}` is the customer's {slot}: declare it as {types}, not {type}",
+     "`{name}` — это {slot} покупателя: объявите его как {types}, а не {type}"),
+    ("LOY241", "`{name}` is a consent flag: declare it as bool", "`{name}` — флаг согласия: объявите его как bool"),
+    ("LOY241", "lifecycle stage `{stage}` is given twice", "этап жизненного цикла `{stage}` указан дважды"),
+    ("LOY242", "bin {score} is empty: {low} > {high}", "интервал {score} пуст: {low} > {high}"),
+    ("LOY242", "bin {score} comes before the bin above it: bins go up without overlapping",
+     "интервал {score} идёт раньше интервала выше него: интервалы идут вверх без перекрытий"),
+    ("LOY242", "bin {score} overlaps the bin before it: bins go up without overlapping",
+     "интервал {score} перекрывает предыдущий: интервалы идут вверх без перекрытий"),
+    ("LOY244", "a score bins a history function: `of recency()`, `of spend(365 days)`, ...",
+     "оценка разбивает на интервалы функцию истории: `of recency()`, `of spend(365 days)`, ..."),
+    ("LOY244", "{what} takes a profile field: `customer.profile.NAME`", "{what} принимает поле анкеты: `customer.profile.NAME`"),
+    ("LOY244", "`{name}` is a {type} field: read it with age(...), days_since(...) or filled(...)",
+     "`{name}` — поле типа {type}: читайте его через age(...), days_since(...) или filled(...)"),
+    ("LOY244", "`{func}(...)` reads the customer's history, not a line: it cannot be used inside `where`",
+     "`{func}(...)` читает историю покупателя, а не позицию: её нельзя использовать внутри `where`"),
+    ("LOY244", "`{func}` takes {want} argument ({form}), got {n}", "`{func}` принимает аргументов: {want} ({form}), а получено {n}"),
+    ("LOY244", "`{func}` takes {want} arguments ({form}), got {n}",
+     "`{func}` принимает аргументов: {want} ({form}), а получено {n}"),
+    ("LOY244", "`{func}` takes one profile field, got {n} arguments",
+     "`{func}` принимает одно поле анкеты, а получено аргументов: {n}"),
+    ("LOY244", "`{func}` needs a {accepted} field; `{name}` is {type}", "`{func}` нужно поле типа {accepted}; `{name}` — {type}"),
+    ("LOY244", "at most {most} different line selections can be tracked",
+     "отслеживать можно не больше {most} разных выборок позиций"),
+    ("LOY244", "{what} is a whole number of days from 0 to {most}", "{what} — целое число дней от 0 до {most}"),
+    ("LOY245", "the lifecycle needs a threshold for {missing}", "жизненному циклу нужен порог для {missing}"),
+    ("LOY245", "segment `{name}` reads counters, balances or the tier: a segment reads the profile, the purchase history "
+               "and customer.receipts",
+     "сегмент `{name}` читает счётчики, балансы или уровень, а сегмент читает только анкету, историю покупок "
+     "и customer.receipts"),
+    ("LOY250", "a campaign's message goes to the receipt or the cashier, not `{channel}`",
+     "сообщение кампании идёт в чек или кассиру, а не в `{channel}`"),
+    ("LOY254", "step {i} of `{name}` can never run: it needs a purchase, but the chain ends at a purchase "
+               "(`exit on purchase`)",
+     "шаг {i} триггера `{name}` никогда не выполнится: ему нужна покупка, а цепочка заканчивается на покупке "
+     "(`exit on purchase`)"),
+    ("LOY254", "step {i} of `{name}` can never run: it needs a purchase, but a purchase ends a chain started by "
+               "`on no purchase for`",
+     "шаг {i} триггера `{name}` никогда не выполнится: ему нужна покупка, а покупка завершает цепочку, начатую "
+     "`on no purchase for`"),
+    ("LOY254", "step {i} of `{name}` can never show a `{channel}` message: it runs without a receipt at the till",
+     "шаг {i} триггера `{name}` никогда не покажет сообщение `{channel}`: он выполняется без чека на кассе"),
+    ("LOY256", "{n} triggers (at most {most}: each keeps a record per customer)",
+     "триггеров: {n} (не больше {most}: каждый хранит запись на покупателя)"),
+    ("LOY256", "trigger `{name}` has {n} steps (at most {most})", "у триггера `{name}` шагов: {n} (не больше {most})"),
+    ("LOY256", "a frequency cap counts 1 to {most} messages over a positive duration",
+     "ограничение частоты — от 1 до {most} сообщений за положительный срок"),
+    ("LOY256", "a customer is inactive after at least 1 day", "покупатель становится неактивным не раньше чем через 1 день"),
+    ("LOY277", "no campaign sees {kind} lines: they are never discounted and earn nothing",
+     "ни одна кампания не видит позиции вида {kind}: на них не бывает скидок и за них ничего не начисляется"),
+    ("LOY290", "a discount cap of {money} lets campaign `{campaign}` never give a discount",
+     "с потолком скидки {money} кампания `{campaign}` никогда не даст скидку"),
+    ("LOY291", "`per {per}` twice in one redemption limit", "`per {per}` дважды в одном лимите использования"),
+    ("LOY291", "campaign `{campaign}` has two redemption limits {scope}",
+     "у кампании `{campaign}` два лимита использования {scope}"),
+    ("LOY291", "unknown period `per {per}` of a discount cap", "неизвестный период `per {per}` у потолка скидки"),
+    ("LOY291", "campaign `{campaign}` has two discount caps over time", "у кампании `{campaign}` два потолка скидки за период"),
+    ("LOY292", "an anti-fraud limit of {value} {what} refuses every receipt", "антифрод-лимит {value} {what} отклоняет любой чек"),
+    ("LOY292", "`max {kind}` per `{per}` is not a period", "`max {kind}` per `{per}` — это не период"),
+    ("LOY292", "`max {kind} ... per {per}` appears twice in the programme header",
+     "`max {kind} ... per {per}` дважды указан в заголовке программы"),
+    ("LOY293", "partner `{name}`'s rate must be above 0% and at most 100%",
+     "ставка партнёра `{name}` должна быть больше 0% и не больше 100%"),
+    ("LOY293", "partner `{name}`'s price per point is negative", "цена балла у партнёра `{name}` отрицательная"),
+    ("LOY293", "staff are found by `segment` or `attr`, not `{by}`", "сотрудников определяют по `segment` или `attr`, а не по `{by}`"),
+)
+
+COMPILER_ROWS: tuple[tuple[str, str, str], ...] = (
     # syntax
     ("LOY100", "unterminated string", "незакрытая строка"),
     ("LOY100", "unexpected character `{ch}`", "неожиданный символ `{ch}`"),
@@ -131,7 +273,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("LOY210", "imported file `{name}` has a programme header", "импортированный файл `{name}` содержит заголовок программы"),
     ("LOY213", "`{word}` appears twice in campaign `{name}`", "`{word}` встречается дважды в кампании `{name}`"),
     ("LOY213", "a file has at most one `programme` header", "в файле не больше одного заголовка `programme`"),
-    ("LOY213", "`{key}` appears twice in {where}", "`{key}` встречается дважды: {where}"),
+    ("LOY213", "`{key}` appears twice in {where}", "`{key}` встречается дважды: {where|word}"),
     ("LOY214", "campaign `{name}` belongs to no group", "кампания `{name}` не входит ни в одну группу"),
     ("LOY214", "campaign `{name}` gives nothing", "кампания `{name}` ничего не даёт"),
     ("LOY215", "{what} reads a line field outside `where`", "{what} читает поле позиции вне `where`"),
@@ -252,6 +394,121 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("LOY753", "cannot run: {message}", "не удаётся выполнить: {message}"),
     ("LOY754", "{path}: no such file or folder", "{path}: нет такого файла или папки"),
     ("LOY999", "internal error: {kind}: {exc}", "внутренняя ошибка: {kind}: {exc}"),
+    # files and source limits
+    ("LOY109", "it is {kind}; a programme reads only regular files", "это {kind}; программа читает только обычные файлы"),
+    ("LOY111", "the programme was given as text, with no folder to read files from",
+     "программа передана текстом, без папки, из которой можно читать файлы"),
+    ("LOY112", "no value a programme holds exceeds {most} (in minor units)",
+     "ни одно значение в программе не превышает {most} (в минимальных единицах)"),
+    ("LOY114", "the source holds U+{code}, a surrogate, which is not a character",
+     "в исходном тексте есть U+{code} — суррогат, а не символ"),
+    ("LOY114", "it is not UTF-8 text: an invalid byte at line {line}, column {column}",
+     "это не текст UTF-8: неверный байт в строке {line}, столбце {column}"),
+    # loya fmt, schemas
+    ("LOY120", "`loya fmt` cannot keep this comment where it is: it is inside `{snippet}`, which is printed as one line",
+     "`loya fmt` не может оставить этот комментарий на месте: он внутри `{snippet}`, а это печатается одной строкой"),
+    ("LOY120", "`loya fmt` cannot keep this comment where it is", "`loya fmt` не может оставить этот комментарий на месте"),
+    ("LOY121", "not formatted: {why}", "не отформатировано: {why}"),
+    ("LOY122", "this YAML file has {count} (the first is here); {why}, so they would be lost",
+     "в этом файле YAML есть комментарии ({count}, первый — здесь); {why}, поэтому они бы потерялись"),
+    ("LOY123", "this file has {count}; the YAML twin is written without comments, so converting would lose them",
+     "в этом файле есть комментарии ({count}); YAML-версия пишется без комментариев, и при преобразовании "
+     "они бы потерялись"),
+    ("LOY124", "the programme does not match its schema at {problem}", "программа не соответствует своей схеме: {problem}"),
+    ("LOY125", "the {name} does not match its schema at {problem}", "{name|word}: не соответствует своей схеме: {problem}"),
+    ("LOY125", "not JSON: {problem}", "не JSON: {problem}"),
+    # state declarations, values
+    ("LOY218", "level `{level}` does not declare `{name}`, which level `{first}` does",
+     "уровень `{level}` не объявляет `{name}`, а уровень `{first}` объявляет"),
+    ("LOY218", "level `{level}` declares `{name}`, which level `{first}` does not",
+     "уровень `{level}` объявляет `{name}`, а уровень `{first}` — нет"),
+    ("LOY218", "benefit `{name}` is {kind} in level `{first}` but {other} in another",
+     "привилегия `{name}` в уровне `{first}` — {kind}, а в другом уровне — {other}"),
+    ("LOY220", "{what} of {value} is beyond the limit of {most}", "{what|word} {value} превышает предел {most}"),
+    ("LOY220", "{value} is beyond the limits of a {type}: at most {most}", "{value} вне пределов типа {type}: не больше {most}"),
+    ("LOY220", "{what} `{text}` is beyond the limit", "{what|word} `{text}` превышает предел"),
+    # experiments and assertions
+    ("LOY230", "the arms of experiment `{name}` sum to {total}, not 100%",
+     "группы эксперимента `{name}` в сумме дают {total}, а не 100%"),
+    ("LOY233", "campaign `{name}` joins arms of two experiments, {names}",
+     "кампания `{name}` входит в группы двух экспериментов: {names}"),
+    ("LOY233", "campaign `{name}` joins `{own}`, but its group joins `{inherited}`: it could never run",
+     "кампания `{name}` входит в `{own}`, а её группа — в `{inherited}`: она никогда не сработает"),
+    ("LOY234", "arm `{arm}` of experiment `{name}` is 0%: nobody would be in it",
+     "группа `{arm}` эксперимента `{name}` — 0%: в неё никто не попадёт"),
+    ("LOY234", "arm `{arm}` of experiment `{name}` is more than 100%", "группа `{arm}` эксперимента `{name}` больше 100%"),
+    ("LOY234", "arm `{arm}` of experiment `{name}` is finer than 0.01%",
+     "группа `{arm}` эксперимента `{name}` задана точнее 0,01%"),
+    ("LOY235", "`{ref}` is the holdout: no campaign may join it",
+     "`{ref}` — контрольная группа без воздействия: ни одна кампания не может в неё входить"),
+    ("LOY236", "experiment `{name}` has {n} arm; it needs at least two",
+     "в эксперименте `{name}` групп: {n}; нужно не меньше двух"),
+    ("LOY236", "experiment `{name}` has {n} arms; it needs at least two",
+     "в эксперименте `{name}` групп: {n}; нужно не меньше двух"),
+    ("LOY238", "assertion `{name}` bounds `{subject}`, which is not a subject an assertion can bound ({known})",
+     "утверждение `{name}` ограничивает `{subject}`, а это утверждение ограничить не может ({known})"),
+    ("LOY238", "assertion `{name}`: `{subject}` ({measures}) is bounded by a constant {allowed} that is not negative, "
+               "not a {limit}",
+     "утверждение `{name}`: `{subject}` ({measures}) ограничивается неотрицательной константой ({allowed}), "
+     "а не значением {limit}"),
+    ("LOY238", "assertion `{name}`: a multiplier is bounded by a number of at least 1 with at most 3 decimals, as in `x4`",
+     "утверждение `{name}`: множитель ограничивается числом не меньше 1 с не более чем 3 знаками после запятой, "
+     "например `x4`"),
+    ("LOY239", "{said} is broken: {receipt} gets {subject} {measured} from {applied}",
+     "{said} нарушено: {receipt} получает {subject} {measured} от {applied}"),
+    # messages and triggers
+    ("LOY252", "`{% if %}` nested more than {most} deep in a message template",
+     "`{% if %}` вложены глубже {most} уровней в шаблоне сообщения"),
+    ("LOY252", "a message template of {n} characters (at most {most})", "шаблон сообщения из {n} символов (не больше {most})"),
+    ("LOY252", "{what}{extra} is not allowed in a message template", "{what}{extra} не допускается в шаблоне сообщения"),
+    ("LOY253", "message template: {problem} (template line {line})", "шаблон сообщения: {problem} (строка шаблона {line})"),
+    ("LOY255", "triggers fire each other without end: {cycle}", "триггеры бесконечно запускают друг друга: {cycle}"),
+    ("LOY257", "trigger `{name}` issues no coupon, so none of its coupons can be redeemed",
+     "триггер `{name}` не выпускает купонов, поэтому ни один его купон не может быть погашен"),
+    ("LOY258", "trigger `{name}` would exit on the event that starts it",
+     "триггер `{name}` завершился бы на том же событии, которое его запускает"),
+    ("LOY259", "trigger `{name}` has {n} exits (at most {most})", "у триггера `{name}` выходов: {n} (не больше {most})"),
+    ("LOY259", "`{setting}` appears twice in trigger `{name}`", "`{setting}` встречается дважды в триггере `{name}`"),
+    ("LOY260", "the exits of trigger `{name}` can never end it: every step runs as it starts",
+     "выходы триггера `{name}` никогда его не завершат: каждый шаг выполняется сразу при запуске"),
+    # units, state, commerce
+    ("LOY267", "`rounded per {rounding}` rounds a percentage; money off a unit is exact",
+     "`rounded per {rounding}` округляет процент; скидка деньгами с единицы точна"),
+    ("LOY272", "`{head}` is read while campaigns apply; a state declaration's selection is read after them",
+     "`{head}` читается во время применения кампаний, а выборка объявления состояния — после них"),
+    ("LOY276", "`tax {prices}`: prices are `included` or `excluded`", "`tax {prices}`: цены бывают `included` или `excluded`"),
+    ("LOY276", "`basis {basis}`: campaigns compute on `gross` or `net` amounts",
+     "`basis {basis}`: кампании считают от сумм `gross` или `net`"),
+    ("LOY276", "`totals`: unknown line kind `{kind}`", "`totals`: неизвестный вид позиции `{kind}`"),
+    # lints and findings
+    ("LOY303", "the programme costs {fixed} + {per_line}·lines units: tills evaluate receipts of at most {lines} lines "
+               "with it (LOY520 beyond), not {most}",
+     "программа стоит {fixed} + {per_line}·позиций единиц: кассы рассчитают с ней чеки не длиннее {lines} позиций "
+     "(дальше LOY520), а не {most}"),
+    ("LOY304", "campaign `{name}` wants {what} in one list and not in another, and both name {shown}: those are never "
+               "selected{whole}",
+     "кампания `{name}` требует {what} в одном списке и не в другом, а оба списка называют {shown}: они никогда "
+     "не выбираются{whole}"),
+    ("LOY310", "campaign `{loser}` is always shadowed by {names} in group `{group}` ({policy}): whenever `{loser}` can "
+               "fire, {names} come first, are eligible and have a line to reward, so `{loser}` wins only where a "
+               "reward of theirs comes to nothing",
+     "кампания `{loser}` всегда перекрыта кампаниями {names} в группе `{group}` ({policy}): когда `{loser}` может "
+     "сработать, {names} идут раньше, применимы и имеют позицию для награды, поэтому `{loser}` срабатывает, только "
+     "если их награда ничего не даёт"),
+    ("LOY310", "campaign `{loser}` is always outdone by `{winner}` in group `{group}` (best_for_customer): whenever "
+               "`{loser}` can fire, `{winner}` is eligible and gives at least as much on at least its lines",
+     "кампания `{loser}` всегда уступает `{winner}` в группе `{group}` (best_for_customer): когда `{loser}` может "
+     "сработать, `{winner}` применима и даёт не меньше хотя бы на её позициях"),
+    ("LOY311", "campaign `{name}` can never fire: {proof} cannot hold together (proved by z3)",
+     "кампания `{name}` никогда не сработает: {proof} не выполняются одновременно (доказано z3)"),
+    ("LOY312", "{said} is not proved: {bound}, and no receipt tried breaks it",
+     "{said} не доказано: {bound}, и ни один проверенный чек его не нарушает"),
+    ("LOY313", "campaigns `{a}` and `{b}` of group `{group}` ({stacking}) can discount one line by {pa} + {pb}: on line "
+               "{line} of a receipt they meet on, the line is free and `{cut}` is cut short; which one is cut depends "
+               "on their priorities",
+     "кампании `{a}` и `{b}` группы `{group}` ({stacking}) могут дать скидку на одну позицию {pa} + {pb}: в позиции "
+     "{line} чека, где они встречаются, позиция становится бесплатной и `{cut}` урезается; какая из них урезается, "
+     "зависит от их приоритетов"),
     # hints and notes (any code)
     ("", "did you mean `{name}`?", "возможно, имелось в виду `{name}`?"),
     ("", "did you mean `{name}`? ({rest})", "возможно, имелось в виду `{name}`? ({rest})"),
@@ -290,6 +547,21 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("", "lists are compared with `in`, not with `==`", "списки сравнивают через `in`, а не через `==`"),
 )
 
+ROWS = MORE_ROWS + COMPILER_ROWS + RUNTIME_ROWS + TOOL_ROWS + tuple(("", en, ru) for en, ru in HINT_ROWS)
+
+# Codes with no message template, on purpose, each with its reason (a test holds every code to either)
+_WIRE = ("the processing server's problem message (application/problem+json `detail`): a wire contract "
+         "in English that POS clients read and log; its title is translated")
+UNTRANSLATED: dict[str, str] = {
+    "LOY561": "a refusal code in an outcome's `rewards` entry, with no message: `loya eval` shows its reason word",
+    "LOY562": "a refusal code in an outcome's `rewards` entry, with no message: `loya eval` shows its reason word",
+    "LOY563": "a refusal code in an outcome's `rewards` entry, with no message: `loya eval` shows its reason word",
+    "LOY614": "the code of a failing simulation assertion in a report; its text is the assertion itself",
+    **{code: _WIRE for code in ("LOY800", "LOY801", "LOY802", "LOY803", "LOY804", "LOY805", "LOY806", "LOY807",
+                                "LOY808", "LOY809", "LOY810", "LOY811", "LOY813", "LOY814", "LOY815", "LOY816",
+                                "LOY819")},
+}
+
 # English words some messages insert as values (``unknown {what} `{name}```), for ``{what|word}``
 WORDS: dict[str, str] = {
     "account": "счёт", "group": "группа", "campaign": "кампания", "template": "шаблон", "list": "список",
@@ -297,9 +569,31 @@ WORDS: dict[str, str] = {
     "coupon series": "серия купонов", "series": "серия", "experiment": "эксперимент", "arm": "группа эксперимента",
     "trigger": "триггер", "reward": "награда", "score": "оценка", "field": "поле", "parameter": "параметр",
     "customer": "покупатель", "programme": "программа", "receipt": "чек", "line": "позиция",
+    "the programme header": "заголовок программы",
+    "a list": "список", "a campaign": "кампанию", "a group": "группу", "a template": "шаблон",
+    "an account": "счёт", "a segment": "сегмент", "a counter": "счётчик", "a parameter": "параметр",
+    "an experiment": "эксперимент", "an arm": "группу эксперимента", "a trigger": "триггер",
+    "a reward": "награду", "a field": "поле", "a level": "уровень", "a score": "оценку",
+    "a money amount": "денежная сумма", "a discount": "скидка", "a points amount": "количество баллов",
+    "a percentage": "процент", "a quantity": "количество",
+    "out of memory": "не хватило памяти", "cause unknown": "причина неизвестна",
+    "a string": "строка", "an integer": "целое число", "an object": "объект", "an array": "массив",
+    "a number": "число", "a boolean": "логическое значение", "a finite number": "конечное число",
+    "a non-empty array of lines": "непустой массив позиций", "an ISO 8601 date and time": "дата и время ISO 8601",
+    "an ISO 8601 string with a UTC offset": "строка ISO 8601 со смещением от UTC",
+    "an array of coupon codes": "массив кодов купонов", "an array of reward names": "массив названий наград",
+    "an array of {code, amount?}": "массив {code, amount?}", "an integer > 0 (minor units)":
+    "целое число > 0 (минимальные единицы)", "an object of strings": "объект из строк",
+    "an object {code, amount?}": "объект {code, amount?}",
 }
+
+
+def hint(text: str) -> str:
+    """A hint inside a message (``did you mean `x`?``), translated by the hint rows when one matches."""
+    found = catalogue().translate("", text)
+    return text if found is None else found
 
 
 @cache
 def catalogue() -> Catalogue:
-    return Catalogue((Template(code, en, ru) for code, en, ru in ROWS), WORDS)
+    return Catalogue((Template(code, en, ru) for code, en, ru in ROWS), WORDS, {"hint": hint})

@@ -321,7 +321,7 @@ def campaign_grid(report: Mapping[str, Any]) -> Grid:
     if rows:
         t = report.get("totals") or {}
         grid.footer = _cells(
-            "Total", "", count_text(num(t, "receipts")), count_text(num(t, "active_customers")),
+            locale_text.label("Total"), "", count_text(num(t, "receipts")), count_text(num(t, "active_customers")),
             u.money(num(t, "turnover")), u.money(num(t, "discount")), u.points(num(t, "points_accrued")),
             u.money(num(t, "cost")), ppm_text(num(t, "cost_share_ppm")), "",
         )
@@ -343,7 +343,8 @@ def split_grid(report: Mapping[str, Any], dimension: str, top: int = 12) -> Grid
         (dimension.capitalize(), False), ("Receipts", True), (f"Revenue, {cur}", True), (f"Discount, {cur}", True),
         ("Points", True), (f"Cost, {cur}", True), ("Cost share", True)], empty="no receipts", note=note)
     for row in rows[:top]:
-        grid.rows.append(_cells(str(row.get("key", "")), count_text(num(row, "receipts")), u.money(num(row, "revenue")),
+        grid.rows.append(_cells(i18n.say(str(row.get("key", ""))), count_text(num(row, "receipts")),
+                                u.money(num(row, "revenue")),
                                 u.money(num(row, "discount")), u.points(num(row, "points")), u.money(num(row, "cost")),
                                 ppm_text(num(row, "cost_share_ppm"))))
     return grid
@@ -394,8 +395,8 @@ def assertion_grid(report: Mapping[str, Any]) -> Grid:
                 empty="no assertions")
     for a in report.get("assertions") or []:
         ok = a.get("ok") is True
-        grid.rows.append([Cell("ok" if ok else "FAILED", "ok" if ok else "failed"), Cell(str(a.get("expr", ""))),
-                          Cell(str(a.get("detail") or ""))])
+        grid.rows.append([Cell(i18n.say("ok" if ok else "FAILED"), "ok" if ok else "failed"),
+                          Cell(str(a.get("expr", ""))), Cell(i18n.note(str(a.get("detail") or "")))])
     return grid
 
 
@@ -428,7 +429,7 @@ def request_grid(report: Mapping[str, Any]) -> Grid:
 
 def assumption_grid(report: Mapping[str, Any]) -> Grid:
     grid = Grid("assumptions", "Assumptions", [("What the figures take for granted", False)], empty="none stated")
-    grid.rows = [[Cell(str(text))] for text in report.get("assumptions") or []]
+    grid.rows = [[Cell(i18n.note(str(text)))] for text in report.get("assumptions") or []]
     return grid
 
 
@@ -567,7 +568,7 @@ def diff_totals_grid(diff: Mapping[str, Any]) -> Grid:
         old, new, delta = change_of(t, key)
         rel = change_ppm(old, new) if unit != "ppm" else None
         name = f"{label}, {u.currency}" if unit == "money" and u.currency else label
-        grid.rows.append([Cell(name), Cell(_fmt(u, unit, old)), Cell(_fmt(u, unit, new)),
+        grid.rows.append([Cell(locale_text.label(name)), Cell(_fmt(u, unit, old)), Cell(_fmt(u, unit, new)),
                           _delta_cell(u, unit, delta),
                           Cell(signed(ppm_text(rel), rel), _tone(rel)) if rel is not None else Cell("—", "muted")])
     return grid
@@ -603,7 +604,7 @@ def diff_campaign_grid(diff: Mapping[str, Any]) -> Grid:
     for c in diff.get("campaigns") or []:
         status = str(c.get("status") or "changed")
         grid.rows.append([
-            Cell(str(c.get("name", ""))), Cell(status, "muted" if status == "same" else ""),
+            Cell(i18n.campaign(str(c.get("name", "")))), Cell(i18n.say(status), "muted" if status == "same" else ""),
             _delta_cell(u, "count", change_of(c, "receipts")[2]), _delta_cell(u, "count", change_of(c, "participants")[2]),
             _delta_cell(u, "money", change_of(c, "discount")[2]), _delta_cell(u, "points", change_of(c, "points_accrued")[2]),
             Cell(u.money(change_of(c, "cost")[1])),
@@ -645,7 +646,7 @@ def diff_receipt_grid(diff: Mapping[str, Any]) -> Grid:
     for r in diff.get("receipts") or []:
         camps = r.get("campaigns") or {}
         moved = [f"+{n}" for n in camps.get("added") or []] + [f"-{n}" for n in camps.get("removed") or []]
-        grid.rows.append([Cell(str(r.get("receipt_id", ""))), Cell(str(r.get("customer_id") or "anonymous")),
+        grid.rows.append([Cell(str(r.get("receipt_id", ""))), Cell(str(r.get("customer_id") or i18n.say("anonymous"))),
                           Cell(str(r.get("store_id") or "")), Cell(str(r.get("datetime") or "").replace("T", " ")),
                           _delta_cell(u, "money", change_of(r, "discount")[2]),
                           _delta_cell(u, "points", change_of(r, "points_accrued")[2]),
@@ -660,7 +661,7 @@ BREAKDOWNS = (("store", "By store", "Store"), ("weekday", "By weekday", "Weekday
 
 def breakdown_label(kind: str, key: str) -> str:
     if kind == "weekday":
-        return WEEKDAYS.get(key, key)
+        return i18n.say(WEEKDAYS.get(key, key))
     if kind == "hour" and key.isdigit():
         return f"{int(key):02d}:00"
     return key
@@ -717,12 +718,14 @@ def grid_table(grid: Grid) -> Table:
 
 
 def _table_width(grid: Grid) -> int:
-    """The narrowest the table can be without cutting a figure: figures and headers whole, names folded to 6."""
+    """The narrowest the table can be without cutting a figure or a word: figures and headers whole,
+    names folded between words, but to no fewer than 6 columns."""
     width = 1
     for i, (header, numeric) in enumerate(grid.columns):
         cells = [row[i].text for row in grid.rows] + ([grid.footer[i].text] if grid.footer else [])
         widest = max(display_width(header), *(display_width(c) for c in cells))
-        width += (widest if numeric else min(widest, 6)) + 3
+        word = max(display_width(w) for text in [header, *cells] for w in [*text.split(), ""])
+        width += (widest if numeric else min(widest, max(word, 6))) + 3
     return width
 
 
@@ -768,7 +771,7 @@ def _localised(grid: Grid) -> Grid:
     """The grid's title and headers in the report's language (``--lang``), its cells as they are."""
     label = locale_text.label
     return dataclasses.replace(grid, title=label(grid.title), columns=[(label(h), n) for h, n in grid.columns],
-                               empty=label(grid.empty))
+                               empty=label(grid.empty), note=i18n.note(grid.note))
 
 
 def render_report(report: Mapping[str, Any], console: Console) -> None:
@@ -799,21 +802,21 @@ def render_diff(diff: Mapping[str, Any], console: Console) -> None:
     """A diff of two programme versions on the terminal: overall change, campaigns, who changed most, breakdowns."""
     old, new = diff.get("old") or {}, diff.get("new") or {}
     i = diff.get("input") or {}
-    console.print(Text.assemble(("Diff: ", "bold"), (programme_title(old), "bold"), (" → ", ""),
+    console.print(Text.assemble((i18n.say("Diff: "), "bold"), (programme_title(old), "bold"), (" → ", ""),
                                 (programme_title(new), "bold cyan")))
     console.print(Text(f"{short_digest(old.get('digest'))} → {short_digest(new.get('digest'))}; "
                        f"{period_text(i)}", style="dim"))
     accounting, adds_up = input_accounting(diff)
-    console.print(Text(accounting, style="" if adds_up else "bold red"))
+    console.print(Text(i18n.note(accounting), style="" if adds_up else "bold red"))
     changed = diff.get("changed") or {}
-    console.print(Text(f"{num(changed, 'receipts'):,} receipts and {num(changed, 'customers'):,} customers "
-                       "got a different outcome"))
+    console.print(Text(i18n.note(f"{num(changed, 'receipts'):,} receipts and {num(changed, 'customers'):,} customers "
+                                 "got a different outcome")))
     console.print()
     for grid in diff_grids(diff):
         _print_grid(console, grid)
     passed, failed = assertion_summary(diff)
     if passed or failed:
-        console.print(Text(f"assertions: {passed} passed, {failed} failed",
+        console.print(Text(i18n.note(f"assertions: {passed} passed, {failed} failed"),
                            style="bold red" if failed else "bold green"))
 
 
