@@ -134,7 +134,7 @@ def test_valid_receipts_take_the_fast_path() -> None:
     assert len(valid) > 20
     for data in valid:
         if type(data) is dict:
-            _fast(_convert(data, _ReceiptIn))
+            _fast(_convert(data, _ReceiptIn), False)
 
 
 def _single_edits() -> list[tuple[str, Any]]:
