@@ -452,29 +452,30 @@ def _plain(data: _ReceiptPlain | _ReceiptPlainText, text: bool) -> Receipt:
     ordered = True
     categories = _CATEGORIES
     for index, line in enumerate(lines):
-        qty = line.qty
-        if type(qty) is int:
+        qty, amount = line.qty, line.amount
+        if type(qty) is int:  # whole units: the amount is exact at once, else within the tolerance
             line.units = qty
             qty *= 1000
+            if amount != line.price * line.units and not _close(amount, line.price, qty):
+                raise ValueError
         else:
             thousandths = round(qty * 1000)
             if thousandths / 1000 != qty:
                 raise ValueError
             qty = thousandths
             line.units = qty // 1000
+            if amount * 1000 != line.price * qty and not _close(amount, line.price, qty):
+                raise ValueError
         line.qty = qty
         line.index = index
-        amount = line.amount
-        if amount * 1000 != line.price * qty and not _close(amount, line.price, qty):
-            raise ValueError
         if line.category not in categories and not _category_ok(line.category):
             raise ValueError
         if line.attrs is None:
             line.attrs = _NO_ATTRS
         elif not (text or _attrs_ok(line.attrs)):
             raise ValueError
-        if not (text or line.sku.isascii() and line.brand.isascii()) and (_surrogate(line.sku)
-                                                                         or _surrogate(line.brand)):
+        if (not text and not (line.sku.isascii() and line.brand.isascii())
+                and (_surrogate(line.sku) or _surrogate(line.brand))):
             raise ValueError
         total += amount
         units += qty
