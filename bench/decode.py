@@ -77,7 +77,9 @@ def child(root: str, path: str, mode: str, count: int, repeat: int) -> None:
 def run_child(root: str, path: Path, mode: str, count: int, repeat: int, prefix: list[str] | None = None) -> Any:
     command = [*(prefix or []), sys.executable, __file__, "--child", root, "--file", str(path), "--mode", mode,
                "--count", str(count), "--repeat", str(repeat)]
-    done = subprocess.run(command, check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": root})
+    env = {**os.environ, "PYTHONPATH": root, "PYTHONPYCACHEPREFIX": str(OUT / "pycache")}  # compiled once, not
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # at each start (slow under valgrind), and not into ``root``
+    done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -498,10 +498,10 @@ def _finish(data: _ReceiptIn, total: int, units: int, ordered: bool, floors: boo
         if not ids.isascii() and _surrogate(ids):
             raise ValueError
     when = _fromisoformat(data.datetime)
-    zone = when.tzinfo
-    if zone is None:
+    zone = when.tzinfo  # fromisoformat's zones are fixed offsets: ``utc_seconds`` without its calls
+    offset = None if zone is None else zone.utcoffset(None)
+    if offset is None:
         raise ValueError
-    offset = zone.utcoffset(None)  # fromisoformat's zones are fixed offsets: utc_seconds, without a call
     utc = (when.toordinal() * 86400 + when.hour * 3600 + when.minute * 60 + when.second
            - offset.days * 86400 - offset.seconds)
     if not FIRST_UTC <= utc <= LAST_UTC:
