@@ -54,8 +54,9 @@ _new_object = object.__new__
 # The receipt's JSON schema as types: msgspec checks a receipt against them in C (types, ranges,
 # lengths), ten times faster than Python can; what types cannot say (qty as exact thousandths,
 # amounts against unit_price × qty, lone surrogates, category levels, line_no order) is checked by
-# ``_fast`` in one short loop. Anything either refuses goes through the careful path, which says
-# exactly what is wrong (``Receipt.from_dict``).
+# ``_fast`` in one short loop, or by ``_plain``, shorter still, for the receipt most tills send (whose
+# types refuse the optional fields it would otherwise check). Anything they refuse goes through the
+# careful path, which says exactly what is wrong (``Receipt.from_dict``).
 _Count = Annotated[int, Meta(ge=1, le=MAX_VALUE)]
 _Minor = Annotated[int, Meta(ge=0, le=MAX_VALUE)]
 _Text = Annotated[str, Meta(max_length=MAX_TEXT_CHARS)]
@@ -153,7 +154,43 @@ class _ReceiptText(_ReceiptIn, forbid_unknown_fields=True):
     tax: Literal["included", "excluded"] | None = None
 
 
+if TYPE_CHECKING:
+    _Zero = int
+else:
+    _Zero = Literal[0]
+
+
+class _LinePlain(Line):
+    """The line most tills write: its types refuse what ``_plain`` then need not check (a null brand,
+    ``min_price``, ``kind``, ``tax_rate``, a ``floor``); a receipt with any of them takes ``_fast``."""
+
+    brand: _Text = ""
+    min_price: None = None
+    floor: _Zero = 0
+    kind: None = None
+    tax_rate: None = None
+
+
+class _LinePlainText(_LinePlain, forbid_unknown_fields=True):
+    """``_LinePlain`` in JSON text: no field beyond the schema's (see ``_LineText``)."""
+
+
+class _ReceiptPlain(_ReceiptIn):
+    """The receipt most tills send: plain lines and no ``tax`` (``_plain`` reads it)."""
+
+    lines: Annotated[list[_LinePlain], Meta(min_length=1, max_length=MAX_RECEIPT_LINES)]  # type: ignore[assignment]  # plain lines
+    tax: None = None
+
+
+class _ReceiptPlainText(_ReceiptText):
+    """``_ReceiptPlain`` in JSON text."""
+
+    lines: Annotated[list[_LinePlainText], Meta(min_length=1, max_length=MAX_RECEIPT_LINES)]  # type: ignore[assignment]  # plain lines
+    tax: None = None
+
+
 _decode_json = msgspec.json.Decoder(_ReceiptText).decode
+_decode_plain = msgspec.json.Decoder(_ReceiptPlainText).decode
 _REFUSED = (msgspec.ValidationError, msgspec.DecodeError, ValueError, OverflowError, TypeError)
 
 
@@ -217,29 +254,48 @@ class Receipt:
         the place: LOY501 malformed, LOY504 a limit exceeded, LOY505 an amount that is not
         unit_price × qty (docs/bundle.md, "Receipt").
 
-        The schema's types check a receipt in C (``_fast``); one they refuse, or that fails the
-        checks they cannot make, goes through ``careful``, which accepts exactly the same receipts
-        and says what is wrong with the others (tests/runtime/test_rt_decode.py proves both agree).
-        """
+        The schema's types check a receipt in C: first the plain receipt's (``_plain``), then all of
+        the schema's (``_fast``); one they refuse, or that fails the checks they cannot make, goes
+        through ``careful``, which accepts exactly the same receipts and says what is wrong with the
+        others (tests/fuzz/test_fuzz_decode.py and tests/runtime/test_rt_decode_paths.py prove all
+        three agree)."""
         if type(data) is dict:
             try:
-                return _fast(_convert(data, _ReceiptIn))
+                plain = _convert(data, _ReceiptPlain)
             except _REFUSED:
-                pass
+                try:
+                    return _fast(_convert(data, _ReceiptIn), False)
+                except _REFUSED:
+                    pass
+            else:
+                try:
+                    return _plain(plain, False)
+                except _REFUSED:
+                    pass
         return cls.careful(data)
 
     @classmethod
     def from_json(cls, data: bytes) -> Receipt:
         """``from_dict`` of receipt JSON text, decoded straight into the schema's types; text that
         they refuse is read by ``jsonio.load`` under its limits and goes through ``careful``. Errors
-        are ``LoyaError`` LOY501 (unreadable JSON), else as ``from_dict``."""
+        are ``LoyaError`` LOY501 (unreadable JSON), else as ``from_dict``. The decoder refuses a lone
+        surrogate (``\\ud800``) and bytes that are not UTF-8, so text needs no check for them."""
         if len(data) <= MAX_RECEIPT_BYTES:
             try:
-                decoded = _decode_json(data)
-                if _digits_ok(decoded):
-                    return _fast(decoded)
+                plain = _decode_plain(data)
             except _REFUSED:
-                pass
+                try:
+                    decoded = _decode_json(data)
+                    if _digits_ok(decoded):
+                        return _fast(decoded, True)
+                except _REFUSED:
+                    pass
+            else:
+                try:
+                    if (plain.redeem is None and plain.certificates is None) or _digits_ok(plain):
+                        return _plain(plain, True)
+                except _REFUSED:
+                    pass
         return cls.careful(jsonio.load(data, code="LOY501", what="the receipt", max_bytes=MAX_RECEIPT_BYTES,
                                        floats=True))
 
@@ -337,10 +393,11 @@ class Receipt:
         return receipt
 
 
-def _fast(data: _ReceiptIn) -> Receipt:
+def _fast(data: _ReceiptIn, text: bool) -> Receipt:
     """A receipt whose JSON the schema's types accepted, if it passes what they cannot check: exact
     thousandths, amounts, text, categories, the datetime, the order and uniqueness of line_no. Raises
-    ``ValueError`` (no message: ``careful`` will say what is wrong) for anything else."""
+    ``ValueError`` (no message: ``careful`` will say what is wrong) for anything else. ``text``: read
+    from JSON text, which holds no lone surrogate."""
     lines = data.lines
     total = units = previous = 0
     ordered = True
@@ -383,27 +440,89 @@ def _fast(data: _ReceiptIn) -> Receipt:
         if line.line_no <= previous:
             ordered = False
         previous = line.line_no
-    if total > MAX_VALUE or (not ordered and len({line.line_no for line in lines}) != len(lines)):
-        raise ValueError
     if data.tax is not None:
         raise ValueError
-    receipt_id, store, customer_id = data.receipt_id, data.store_id, data.customer_id
-    ids = receipt_id + store + (customer_id or "") + (data.channel or "") + (data.currency or "")
-    if not ids.isascii() and _surrogate(ids):
+    return _finish(data, total, units, ordered, floors, text)
+
+
+def _plain(data: _ReceiptPlain | _ReceiptPlainText, text: bool) -> Receipt:
+    """``_fast`` of a receipt of plain lines (``_LinePlain``: no min_price, kind or tax_rate, a brand
+    that is a string), so fewer checks: the same receipts pass, with the same fields."""
+    lines = data.lines
+    total = units = previous = 0
+    ordered = True
+    categories = _CATEGORIES
+    for index, line in enumerate(lines):
+        qty, amount = line.qty, line.amount
+        if type(qty) is int:  # whole units: the amount is exact at once, else within the tolerance
+            line.units = qty
+            qty *= 1000
+            if amount != line.price * line.units and not _close(amount, line.price, qty):
+                raise ValueError
+        else:
+            thousandths = round(qty * 1000)
+            if thousandths / 1000 != qty:
+                raise ValueError
+            qty = thousandths
+            line.units = qty // 1000
+            if amount * 1000 != line.price * qty and not _close(amount, line.price, qty):
+                raise ValueError
+        line.qty = qty
+        line.index = index
+        if line.category not in categories and not _category_ok(line.category):
+            raise ValueError
+        if line.attrs is None:
+            line.attrs = _NO_ATTRS
+        elif not (text or _attrs_ok(line.attrs)):
+            raise ValueError
+        if (not text and not (line.sku.isascii() and line.brand.isascii())
+                and (_surrogate(line.sku) or _surrogate(line.brand))):
+            raise ValueError
+        total += amount
+        units += qty
+        if line.line_no <= previous:
+            ordered = False
+        previous = line.line_no
+    return _finish(data, total, units, ordered, False, text)
+
+
+def _finish(data: _ReceiptIn, total: int, units: int, ordered: bool, floors: bool, text: bool) -> Receipt:
+    """The receipt of ``_fast`` or ``_plain`` once its lines are checked: the total, line_no met once,
+    the header's text, the datetime and the state fields."""
+    lines = data.lines
+    if total > MAX_VALUE or (not ordered and len({line.line_no for line in lines}) != len(lines)):
         raise ValueError
-    when = _parse_datetime(data.datetime, "datetime")
-    utc = utc_seconds(when)
+    receipt_id, store, customer_id, channel, currency = (data.receipt_id, data.store_id, data.customer_id,
+                                                         data.channel, data.currency)
+    if not text:
+        ids = receipt_id + store + (customer_id or "") + (channel or "") + (currency or "")
+        if not ids.isascii() and _surrogate(ids):
+            raise ValueError
+    when = _fromisoformat(data.datetime)
+    zone = when.tzinfo  # fromisoformat's zones are fixed offsets: ``utc_seconds`` without its calls
+    offset = None if zone is None else zone.utcoffset(None)
+    if offset is None:
+        raise ValueError
+    utc = (when.toordinal() * 86400 + when.hour * 3600 + when.minute * 60 + when.second
+           - offset.days * 86400 - offset.seconds)
     if not FIRST_UTC <= utc <= LAST_UTC:
         raise ValueError
     receipt = _new_object(Receipt)
     receipt.receipt_id, receipt.customer_id, receipt.store = receipt_id, customer_id or None, store  # "": no card
-    receipt.channel = "pos" if data.channel is None else data.channel
-    receipt.currency, receipt.datetime, receipt.utc = data.currency, when, utc
+    receipt.channel = "pos" if channel is None else channel
+    receipt.currency, receipt.datetime, receipt.utc = currency, when, utc
     receipt.lines, receipt.total, receipt.units = tuple(lines), total, units
     receipt.ordered, receipt.floors = ordered, floors
     receipt.mix = None
-    _present(receipt, data.coupons, data.redeem, data.certificates, data.rewards)
+    if data.coupons is None and data.redeem is None and data.certificates is None and data.rewards is None:
+        receipt.coupons, receipt.redeem, receipt.certificates, receipt.stateful = (), None, (), False
+        receipt.rewards = ()
+    else:
+        _present(receipt, data.coupons, data.redeem, data.certificates, data.rewards)
     return receipt
+
+
+_fromisoformat = dt.datetime.fromisoformat
 
 
 def _present(receipt: Receipt, coupons: Any, redeem: Any, certificates: Any, rewards: Any = None) -> None:
