@@ -353,6 +353,9 @@ class Engine:
         self.commerce = CommercePlan(bundle, self._matchers)  # line kinds and tax (runtime/commerce.py)
         # docs/triggers.md: campaigns' `message receipt|cashier`, rendered into Outcome.messages
         self.till_messages = TillMessages(self) if bundle.messages else None
+        # ``_quick`` serves a receipt when the programme has no state, tax or till messages (and the
+        # receipt no coupons, rewards, redemption or mix of kinds, and nobody asks for a trace or hints)
+        self._quick_ok = not self._stateful and not self.commerce.taxed and self.till_messages is None
 
     @classmethod
     def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
@@ -392,6 +395,9 @@ class Engine:
             raise ReceiptError(f"unknown currency {receipt.currency!r}; the programme uses {self.currency}",
                                "currency")
         utc = receipt.utc if now is None else _utc(now)
+        if self._quick_ok and not (explain or hints or receipt.stateful or receipt.mix is not None):
+            cu = self._customer(customer, receipt) if customer is not None or self._reads_customer else ANONYMOUS
+            return self._quick(receipt, cu, utc)
         if receipt.rewards:
             check_chosen(receipt.rewards, self.ledger.rewards)
         if receipt.mix is not None or self.commerce.taxed:  # docs/commerce.md: priced on the declared basis
@@ -424,6 +430,23 @@ class Engine:
         session = self.ledger.open(receipt.receipt_id, state, cu, utc, receipt.lines, receipt.coupons, budgets,
                                    expired, receipt.rewards, stock, redemptions, receipt.store)
         return self._run(receipt, cu, utc, explain, session, lead, lead_events, hints)
+
+    def _quick(self, receipt: Receipt, cu: CustomerView, utc: int) -> Outcome:
+        """The stateless path when nobody asks for a trace, hints or detail (``_quick_ok``): the context,
+        the generated driver, the outcome, and nothing else (``_run`` does the same, and more)."""
+        lines = receipt.lines
+        r = _Context()
+        r.lines, r.cu, r.sku_index, r.touched, r.requests = lines, cu, self._sku_index, None, None
+        r.match = _Matches(self._matchers, lines, cu).__getitem__ if not self._live else \
+            _LiveMatches(self._matchers, lines, cu, self._live, r).__getitem__
+        r.total, r.nlines, r.units, r.store, r.channel, r.ordered = receipt.total, len(lines), receipt.units, \
+            receipt.store, receipt.channel, receipt.ordered
+        r.date, r.weekday, r.time = self._local(utc)
+        t = _Tally(lines, receipt.floors)
+        if self._experiments:
+            t.arms = self._arms(r, cu.id or receipt.customer_id)
+        self._drive(r, cu, t)
+        return self._finish(receipt, t, None)
 
     def _run(self, receipt: Receipt, cu: CustomerView, utc: int, explain: bool, session: Session | None,
              lead: tuple[dict[str, Any], ...], lead_events: tuple[dict[str, Any], ...], hints: bool = False) -> Outcome:
