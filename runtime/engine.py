@@ -73,7 +73,7 @@ class _Context:
     results (each predicate runs over the lines at most once per receipt), and the state of the
     group and campaign being priced (see ``rewards.Pricer``)."""
 
-    __slots__ = ("acc", "arms", "basis", "budget", "channel", "cu", "date", "lines", "match", "nlines", "now",
+    __slots__ = ("acc", "arms", "basis", "budget", "channel", "cu", "date", "lines", "match", "matches", "nlines", "now",
                  "ordered", "payable", "requests", "sku_index", "store", "time", "total", "touched", "units", "vec",
                  "weekday")
     acc: list[Accrual] | None
@@ -85,6 +85,7 @@ class _Context:
     date: int
     lines: tuple[Line, ...]
     match: Callable[[int], Sequence[Line]]  # predicate i's lines, computed once per receipt (``_Matches``)
+    matches: _Matches  # whose ``__getitem__`` ``match`` is (the driver fills it itself, runtime/driver.py)
     now: list[int]  # the lines' payable at the group's start, when a predicate reads it (docs/order.md)
     nlines: int
     ordered: bool
@@ -346,7 +347,8 @@ class Engine:
             group.plan()
         # the stateless path without a trace: one generated function for every group (runtime/driver.py)
         self._drive, self.driver_source = driver.build(self.groups, self._group, self.pricer, self._apply, self._stack,
-                                                          bool(self._live), self._exclusives if self._exclusive else None)
+                                                          bool(self._live), self._exclusives if self._exclusive else None,
+                                                          self.program)
         # docs/segments.md: profile fields, history and segments, only for a bundle that declares them
         self._segments = None if bundle.state.segments is None else SegmentRuntime(
             bundle, self.program.namespace, self._matchers, self.local_date)
@@ -437,8 +439,9 @@ class Engine:
         lines = receipt.lines
         r = _Context()
         r.lines, r.cu, r.sku_index, r.touched, r.requests = lines, cu, self._sku_index, None, None
-        r.match = _Matches(self._matchers, lines, cu).__getitem__ if not self._live else \
-            _LiveMatches(self._matchers, lines, cu, self._live, r).__getitem__
+        r.matches = _Matches(self._matchers, lines, cu) if not self._live else \
+            _LiveMatches(self._matchers, lines, cu, self._live, r)
+        r.match = r.matches.__getitem__
         r.total, r.nlines, r.units, r.store, r.channel, r.ordered = receipt.total, len(lines), receipt.units, \
             receipt.store, receipt.channel, receipt.ordered
         r.date, r.weekday, r.time = self._local(utc)
@@ -456,10 +459,10 @@ class Engine:
         n = len(lines)
         ordered = receipt.ordered
         r = _Context()
-        r.lines, r.cu, r.match, r.sku_index, r.touched = lines, cu, _Matches(self._matchers, lines, cu).__getitem__, \
-            self._sku_index, None
-        if self._live:
-            r.match = _LiveMatches(self._matchers, lines, cu, self._live, r).__getitem__
+        r.lines, r.cu, r.sku_index, r.touched = lines, cu, self._sku_index, None
+        r.matches = _Matches(self._matchers, lines, cu) if not self._live else \
+            _LiveMatches(self._matchers, lines, cu, self._live, r)
+        r.match = r.matches.__getitem__
         r.total, r.nlines, r.units, r.store, r.channel, r.ordered = receipt.total, n, receipt.units, receipt.store, \
             receipt.channel, ordered
         r.date, r.weekday, r.time = self._local(utc)
