@@ -24,6 +24,7 @@ builtins but ``sum`` and ``len``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any, Protocol
 
 
@@ -52,6 +53,7 @@ class Group(Protocol):
 
 Driver = Callable[[Any, Any, Any], None]  # (r, cu, tally)
 
+LAZY = ("first_by_priority", "stack_up_to")  # the stackings whose losers are never priced
 INLINE = 256  # campaigns whose code the driver holds inline; those after it are called (``camp.run``)
 INDENT = 60  # a campaign whose inlined statements would nest deeper than this is called instead
 
@@ -79,8 +81,8 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     whose campaign bodies the driver inlines (the first ``INLINE`` campaigns) and whose predicates'
     filters it runs itself, once a receipt, into ``r.matches`` (None: every campaign is called)."""
     ns: dict[str, Any] = dict(program.namespace) if program is not None else {"__builtins__": {}}
-    ns.update({"sum": sum, "len": len, "PTOTAL": pricer.points_total, "CAP": pricer.cap, "APPLY": apply,
-               "STACK": stack, "GENERAL": general})
+    ns.update({"sum": sum, "len": len, "map": map, "PTOTAL": pricer.points_total, "CAP": pricer.cap,
+               "SETTLE": pricer.settle, "GIVES": itemgetter(3), "APPLY": apply, "STACK": stack, "GENERAL": general})
     plan = _Plan(ns, program, live)
     body = ["def drive(r, cu, t):",
             "    lines, n, ordered = r.lines, r.nlines, r.ordered",
@@ -150,21 +152,23 @@ def _group(g: int, group: Group, plan: _Plan) -> list[str]:
     if plan.live:
         out.append("    r.now = left[:]")
     ranked = group.stacking != "stack_all"
+    lazy = group.stacking in LAZY
     if ranked:
         out.append("    cands = []")
     for p, camp in enumerate(group.campaigns):
-        out += _campaign(f"{g}_{p}", camp, group.original, ranked, plan)
+        out += _campaign(f"{g}_{p}", camp, group.original, ranked, lazy, plan)
     if ranked:
+        discount = "SETTLE(*discount, camp.max_discount, lines, ordered)" if lazy else "discount"
         out += [f"    if len(cands) > 1: cands = STACK(G{g}, cands, left, floors, rejected, None)",
                 "    for camp, discount, accruals, points, pv, _ in cands:",
                 "        applied.append(camp.name)",
-                "        if discount is not None: effects.append(APPLY(camp, discount, left, floors, None))",
+                f"        if discount is not None: effects.append(APPLY(camp, {discount}, left, floors, None))",
                 f"        if accruals: pending.append((camp, accruals, pv, {group.original}, "
                 f"{'points' if group.original else 'None'}))"]
     return out
 
 
-def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, plan: _Plan) -> list[str]:
+def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool, plan: _Plan) -> list[str]:
     """One campaign's statements: its code inline (or a call of its function), then what it gives. What
     its actions can ask for is known from its bytecode (``discounts``, ``accrues``), so a points campaign
     has no discount lines and the reverse. Points are decided as a total; the points per line are
@@ -174,13 +178,15 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, plan: _Pla
     ns.update({f"CAMP{key}": camp, f"RUN{key}": camp.run, f"REJ{key}": camp.rejections,
                f"NOEFFECT{key}": camp.rejections["no_effect"], f"NAME{key}": camp.name,
                f"APPS{key}": camp.applications, f"MAXD{key}": camp.max_discount, f"MAXP{key}": camp.max_points})
-    gives = _gives(key, camp, original, ranked)
+    lazy = lazy and camp.discounts
+    gives = _gives(key, camp, original, ranked, lazy)
     start = f"r.vec = r.acc = None; r.budget = APPS{key}"
     inline = plan.body(camp)
     if inline is not None:
-        return _indent([start, *_inline(key, camp, inline, gives, plan)], "    ")
-    out = [start, f"reason = RUN{key}(r, cu)", f"if reason is not None: rejected.append(REJ{key}[reason])",
-           "else:", *_indent(gives, "    ")]
+        return _indent([start, *_inline(key, camp, inline, gives, plan, lazy)], "    ")
+    run = [f"r.spread = []; reason = RUN{key}(r, cu); spread = r.spread; r.spread = None"] if lazy else \
+        [f"reason = RUN{key}(r, cu)"]
+    out = [start, *run, f"if reason is not None: rejected.append(REJ{key}[reason])", "else:", *_indent(gives, "    ")]
     if not camp.sku_gated:
         return _indent(out, "    ")
     ns[f"NOITEMS{key}"] = camp.rejections["no_eligible_items"]
@@ -188,9 +194,10 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, plan: _Pla
     return [f"    if not r.wants(IDX{key}): rejected.append(NOITEMS{key})", "    else:", *_indent(out, "        ")]
 
 
-def _inline(key: str, camp: Campaign, inline: Any, gives: list[str], plan: _Plan) -> list[str]:
+def _inline(key: str, camp: Campaign, inline: Any, gives: list[str], plan: _Plan, lazy: bool) -> list[str]:
     """The campaign's gates as nested ``if``/``else``, each failing one appending its prebuilt
-    rejection, and in the innermost ``else`` its actions and what they give."""
+    rejection, and in the innermost ``else`` its actions and what they give (``lazy``: its allocations
+    deferred to ``spread``)."""
     out: list[str] = []
     pad = ""
     for gate in inline.gates:
@@ -207,16 +214,25 @@ def _inline(key: str, camp: Campaign, inline: Any, gives: list[str], plan: _Plan
             continue
         out += _indent([*before, f"if {reject}", "else:"], pad)
         pad += "    "
-    out += _indent([*plan.fill(inline.reads), *inline.actions, *gives], pad)
+    actions = ["r.spread = []", *inline.actions, "spread = r.spread; r.spread = None"] if lazy else list(inline.actions)
+    out += _indent([*plan.fill(inline.reads), *actions, *gives], pad)
     return out
 
 
-def _gives(key: str, camp: Campaign, original: bool, ranked: bool) -> list[str]:
+def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool) -> list[str]:
     """What the campaign gives once its code has run and not rejected it: a candidate of its group, or
-    (stacking everything) applied at once; nothing: ``no_effect``."""
+    (stacking everything) applied at once; nothing: ``no_effect``. ``lazy``: its group takes the first
+    candidates, so the allocations over lines (``r.spread``) and the cap wait until it wins (``SETTLE``);
+    what they give is known without them."""
     out: list[str] = []
     gives = []
-    if camp.discounts:
+    if lazy:
+        out += ["discount = r.vec",
+                "requested = (sum(discount) if discount is not None else 0) + (sum(map(GIVES, spread)) if spread else 0)"]
+        if camp.max_discount is not None:
+            out.append(f"if requested > MAXD{key}: requested = MAXD{key}")
+        gives.append("requested")
+    elif camp.discounts:
         out += ["discount = r.vec", "requested = sum(discount) if discount is not None else 0"]
         if camp.max_discount is not None:
             out.append(f"if requested and requested > MAXD{key}: discount = CAP(discount, MAXD{key}, lines, ordered); "
@@ -230,7 +246,8 @@ def _gives(key: str, camp: Campaign, original: bool, ranked: bool) -> list[str]:
     if not gives:
         return [*out, f"rejected.append(NOEFFECT{key})"]
     out += [f"if not {' and not '.join(gives)}: rejected.append(NOEFFECT{key})", "else:"]
-    discount = "discount if requested else None" if camp.discounts else "None"
+    discount = "(discount, spread) if requested else None" if lazy else \
+        "discount if requested else None" if camp.discounts else "None"
     if ranked:
         accruals, points = ("accruals or []", "points") if camp.accrues else ("[]", "0")
         out.append(f"    cands.append((CAMP{key}, {discount}, {accruals}, {points}, None, None))")

@@ -46,7 +46,7 @@ from .model import (
 )
 from .money import minor_text
 from .opcodes import ACTION_OPS, OPCODES, Op
-from .rewards import Accrual, Pricer, Request
+from .rewards import Accrual, Pricer, Request, Spread
 from .segments.runtime import SegmentRuntime
 from .state import CustomerState, advance, apply, view
 from .triggers.till_messages import TillMessages
@@ -74,7 +74,7 @@ class _Context:
     group and campaign being priced (see ``rewards.Pricer``)."""
 
     __slots__ = ("acc", "arms", "basis", "budget", "channel", "cu", "date", "lines", "match", "matches", "nlines", "now",
-                 "ordered", "payable", "requests", "sku_index", "store", "time", "total", "touched", "units", "vec",
+                 "ordered", "payable", "requests", "sku_index", "spread", "store", "time", "total", "touched", "units", "vec",
                  "weekday")
     acc: list[Accrual] | None
     arms: tuple[str | None, ...]  # per experiment, the arm whose campaigns the receipt gets
@@ -92,6 +92,7 @@ class _Context:
     payable: int
     requests: list[Request] | None
     sku_index: dict[str, tuple[int, ...]]
+    spread: list[Spread] | None  # a campaign's allocations deferred until it wins (runtime/driver.py), else None
     store: str
     time: int
     total: int
@@ -438,7 +439,7 @@ class Engine:
         the generated driver, the outcome, and nothing else (``_run`` does the same, and more)."""
         lines = receipt.lines
         r = _Context()
-        r.lines, r.cu, r.sku_index, r.touched, r.requests = lines, cu, self._sku_index, None, None
+        r.lines, r.cu, r.sku_index, r.touched, r.requests, r.spread = lines, cu, self._sku_index, None, None, None
         r.matches = _Matches(self._matchers, lines, cu) if not self._live else \
             _LiveMatches(self._matchers, lines, cu, self._live, r)
         r.match = r.matches.__getitem__
@@ -459,7 +460,7 @@ class Engine:
         n = len(lines)
         ordered = receipt.ordered
         r = _Context()
-        r.lines, r.cu, r.sku_index, r.touched = lines, cu, self._sku_index, None
+        r.lines, r.cu, r.sku_index, r.touched, r.spread = lines, cu, self._sku_index, None, None
         r.matches = _Matches(self._matchers, lines, cu) if not self._live else \
             _LiveMatches(self._matchers, lines, cu, self._live, r)
         r.match = r.matches.__getitem__

@@ -21,6 +21,7 @@ MILLION = 1_000_000
 Accrual = tuple[str, Sequence[Line], int]  # (op, selected lines, value)
 Run = tuple[int, int, int, int]  # (unit value, line_no, line index, units)
 Request = tuple[str, str, int]  # (op: add | spend | issue, counter or series name, count)
+Spread = tuple[Sequence[Line], list[int], int, int]  # a deferred allocation: (lines, weights, total, what it gives)
 
 
 class Context(Protocol):
@@ -30,6 +31,7 @@ class Context(Protocol):
     vec: list[int] | None  # the campaign's requested discount per line so far
     acc: list[Accrual] | None  # its accruals so far
     budget: int | None  # its applications left
+    spread: list[Spread] | None  # when a list: allocations over lines are deferred to it (``settle``)
     requests: list[Request] | None  # its state requests so far (counters, coupons)
     nlines: int
     ordered: bool  # the receipt's lines are in line_no order
@@ -120,6 +122,22 @@ class Pricer:
                     weight * value * self.points_scale, self.points_den)
         return total
 
+    def settle(self, vec: list[int] | None, spread: list[Spread], limit: int | None, lines: Sequence[Line],
+               ordered: bool) -> list[int]:
+        """A deferred discount per line (a campaign of a group that ranks its candidates, priced once it has
+        won, runtime/driver.py): ``vec`` what its line mechanics asked for, plus each deferred spread's
+        allocation, capped at ``limit``. The vector ``_spread`` and ``cap`` give when run at once: the
+        additions commute."""
+        if spread:
+            if vec is None:
+                vec = [0] * len(lines)
+            for sel, weights, total, _ in spread:
+                parts = allocate(total, weights, self.mode, None if ordered else [line.line_no for line in sel])
+                for line, part in zip(sel, parts, strict=True):
+                    vec[line.index] += part
+        assert vec is not None
+        return vec if limit is None else self.cap(vec, limit, lines, ordered)
+
     def cap(self, vec: list[int], limit: int, lines: Sequence[Line], ordered: bool) -> list[int]:
         """Scale a campaign's allocation down to ``limit`` by the allocation rule (``max discount``,
         ``max points``)."""
@@ -159,6 +177,10 @@ class Pricer:
     def _spread(self, r: Context, sel: Sequence[Line], weights: list[int], total: int) -> None:
         if not total:
             _vector(r)
+            return
+        spread = r.spread
+        if spread is not None:  # priced only if the campaign wins its group (``settle``)
+            spread.append((sel, weights, total, total if sum(weights) > 0 else 0))
             return
         parts = allocate(total, weights, self.mode, None if r.ordered else [line.line_no for line in sel])
         if r.vec is None and len(sel) == r.nlines:  # the whole receipt, in order: the parts are the vector
