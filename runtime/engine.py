@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from operator import add
+from operator import add, attrgetter, le, sub
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,8 @@ from .triggers.till_messages import TillMessages
 from .verify import verify
 
 _new = tuple.__new__  # builds the named-tuple outcomes without their Python-level __new__
+_SKU, _AMOUNT = attrgetter("sku"), attrgetter("amount")
+_EMPTY: frozenset[int] = frozenset()  # ``_EMPTY.union(...)``: a new set of what is given, made in C
 _UTC_EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)  # ordinal 1, second 0
 _WEEKDAYS = ("", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 REASONS = ("outside_dates", "wrong_weekday", "outside_hours", "store_not_eligible", "channel_not_eligible",
@@ -96,7 +98,7 @@ class _Context:
     store: str
     time: int
     total: int
-    touched: set[int] | None
+    touched: frozenset[int] | None
     units: int
     vec: list[int] | None
     weekday: int
@@ -105,10 +107,9 @@ class _Context:
         """Whether the receipt has a SKU the campaign needs (by the bundle's SKU index)."""
         return campaign in (self.touched if self.touched is not None else self.touch())
 
-    def touch(self) -> set[int]:
+    def touch(self) -> frozenset[int]:
         """The campaigns the receipt has a needed SKU of (by the bundle's SKU index), once a receipt."""
-        found = [campaigns for campaigns in map(self.sku_index.get, [line.sku for line in self.lines]) if campaigns]
-        touched = self.touched = set().union(*found) if found else set()
+        touched = self.touched = _EMPTY.union(*filter(None, map(self.sku_index.get, map(_SKU, self.lines))))
         return touched
 
 
@@ -152,7 +153,7 @@ class _Tally:
     __slots__ = ("amounts", "applied", "arms", "effects", "floors", "hints", "left", "pending", "rejected", "requests")
 
     def __init__(self, lines: tuple[Line, ...], floors: bool) -> None:
-        self.amounts = [line.amount for line in lines]
+        self.amounts = list(map(_AMOUNT, lines))
         self.left = self.amounts[:]
         self.floors = [line.floor for line in lines] if floors else None
         self.effects: list[tuple[Any, ...]] = []  # Effect rows
@@ -219,7 +220,7 @@ class _Group:
         self.skipped = [camp.rejections["no_eligible_items"] for camp in self.campaigns]  # read at gated positions
         self.by_index = len(self.gated) > 8  # else a set lookup per campaign costs less than building positions
 
-    def positions(self, touched: set[int]) -> Sequence[int]:
+    def positions(self, touched: frozenset[int]) -> Sequence[int]:
         """The positions of the campaigns to run on a receipt that has needed SKUs of ``touched``."""
         gated = self.gated
         run = self.always + [pos for index in touched if (pos := gated.get(index)) is not None]
@@ -884,6 +885,13 @@ class Engine:
     def _apply(self, camp: _Campaign, want: list[int], left: list[int], floors: list[int] | None,
                trace: list[str] | None) -> tuple[Any, ...]:
         """Take the discount off each line, at most down to zero (or the line's minimum price)."""
+        if floors is None and all(map(le, want, left)):  # every line can take its part: nothing is capped
+            left[:] = map(sub, left, want)
+            requested = tuple(want)
+            total = sum(requested)
+            if trace is not None:
+                trace.append(f"  {camp.name}: applied discount {self._money(total)}")
+            return camp.name, camp.group, "discount", requested, requested, total, 0
         got: list[int] | None = None
         for i, amount in enumerate(want):
             if amount:
