@@ -95,7 +95,7 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     groups_out: list[str] = []
     for g, group in enumerate(groups):
         ns[f"G{g}"] = group
-        if group.by_index:
+        if group.by_index and not plan.holds(group):  # its index skips what the receipt cannot touch
             groups_out.append(f"    GENERAL(G{g}, r, cu, t, None, None)")
             continue
         groups_out += _group(g, group, plan)
@@ -119,6 +119,10 @@ class _Plan:
         self.ns, self.program, self.live = ns, program, live
         self.inline = INLINE if program is not None else 0
         self.matches = self.touched = False
+
+    def holds(self, group: Group) -> bool:
+        """Whether every campaign of the group can be inline (a SKU gate is then a set lookup)."""
+        return self.program is not None and len(group.campaigns) <= self.inline
 
     def body(self, camp: Campaign) -> Any:
         """The campaign's body to inline, or None: called."""
@@ -183,7 +187,7 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool
     start = f"r.vec = r.acc = None; r.budget = APPS{key}"
     inline = plan.body(camp)
     if inline is not None:
-        return _indent([start, *_inline(key, camp, inline, gives, plan, lazy)], "    ")
+        return _indent(_inline(key, camp, inline, start, gives, plan, lazy), "    ")
     run = [f"r.spread = []; reason = RUN{key}(r, cu); spread = r.spread; r.spread = None"] if lazy else \
         [f"reason = RUN{key}(r, cu)"]
     out = [start, *run, f"if reason is not None: rejected.append(REJ{key}[reason])", "else:", *_indent(gives, "    ")]
@@ -194,10 +198,11 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool
     return [f"    if not r.wants(IDX{key}): rejected.append(NOITEMS{key})", "    else:", *_indent(out, "        ")]
 
 
-def _inline(key: str, camp: Campaign, inline: Any, gives: list[str], plan: _Plan, lazy: bool) -> list[str]:
+def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str], plan: _Plan,
+            lazy: bool) -> list[str]:
     """The campaign's gates as nested ``if``/``else``, each failing one appending its prebuilt
-    rejection, and in the innermost ``else`` its actions and what they give (``lazy``: its allocations
-    deferred to ``spread``)."""
+    rejection, and in the innermost ``else`` its set-up (``start``), actions and what they give (``lazy``:
+    its allocations deferred to ``spread``)."""
     out: list[str] = []
     pad = ""
     for gate in inline.gates:
@@ -214,8 +219,9 @@ def _inline(key: str, camp: Campaign, inline: Any, gives: list[str], plan: _Plan
             continue
         out += _indent([*before, f"if {reject}", "else:"], pad)
         pad += "    "
-    actions = ["r.spread = []", *inline.actions, "spread = r.spread; r.spread = None"] if lazy else list(inline.actions)
-    out += _indent([*plan.fill(inline.reads), *actions, *gives], pad)
+    actions = [start, *plan.fill(inline.reads)]
+    actions += ["r.spread = []", *inline.actions, "spread = r.spread; r.spread = None"] if lazy else list(inline.actions)
+    out += _indent([*actions, *gives], pad)
     return out
 
 
