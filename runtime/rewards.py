@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
+from operator import attrgetter, floordiv
 from typing import Protocol
 
 from .bundle import Bundle, ComboSpec
@@ -17,6 +18,7 @@ from .money import ROUNDERS, allocate, allocate_units
 from .units import NthUnit
 
 MILLION = 1_000_000
+_INDEX = attrgetter("index")
 
 Accrual = tuple[str, Sequence[Line], int]  # (op, selected lines, value)
 Run = tuple[int, int, int, int]  # (unit value, line_no, line index, units)
@@ -56,9 +58,12 @@ class Pricer:
     def __init__(self, bundle: Bundle) -> None:
         s = bundle.settings
         self.mode = s.allocation
-        self.round: Callable[[int, int], int] = ROUNDERS[s.rounding_discount]
+        # floor rounding is ``//``: operator.floordiv gives what money.floor_div gives, without a Python frame
+        self.round: Callable[[int, int], int] = floordiv if s.rounding_discount == "floor" else \
+            ROUNDERS[s.rounding_discount]
         self.floor = s.rounding_discount == "floor"
-        self.round_points: Callable[[int, int], int] = ROUNDERS[s.rounding_points]
+        self.round_points: Callable[[int, int], int] = floordiv if s.rounding_points == "floor" else \
+            ROUNDERS[s.rounding_points]
         self.points_scale = 10**s.points_minor
         self.points_den = MILLION * s.point_value
         self.constants = bundle.constants
@@ -99,7 +104,7 @@ class Pricer:
         """Points per line: each accrual rounded once on the selected lines' basis, then allocated by it."""
         vec = [0] * n
         for op, sel, value in accruals:
-            weights = [basis[line.index] for line in sel]
+            weights = list(map(basis.__getitem__, map(_INDEX, sel)))
             weight = sum(weights)
             if weight <= 0:
                 continue
@@ -116,7 +121,7 @@ class Pricer:
         """What ``points`` would give in total, without allocating (for decisions)."""
         total = 0
         for op, sel, value in accruals:
-            weight = sum([basis[line.index] for line in sel])
+            weight = sum(map(basis.__getitem__, map(_INDEX, sel)))
             if weight > 0:
                 total += value if op == "ACCRUE_FIXED" else self.round_points(
                     weight * value * self.points_scale, self.points_den)
@@ -165,13 +170,13 @@ class Pricer:
     def discount_total(self, r: Context, ref: int, ppm: int) -> None:
         sel = r.match(ref)
         if sel:
-            weights = [r.basis[line.index] for line in sel]
+            weights = list(map(r.basis.__getitem__, map(_INDEX, sel)))
             self._spread(r, sel, weights, self.round(sum(weights) * max(0, ppm), MILLION))
 
     def discount_amount(self, r: Context, ref: int, amount: int) -> None:
         sel = r.match(ref)
         if sel:
-            weights = [r.basis[line.index] for line in sel]
+            weights = list(map(r.basis.__getitem__, map(_INDEX, sel)))
             self._spread(r, sel, weights, min(max(0, amount), sum(weights)))
 
     def _spread(self, r: Context, sel: Sequence[Line], weights: list[int], total: int) -> None:
