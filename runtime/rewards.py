@@ -93,7 +93,10 @@ class Pricer:
     def accrue_total(self, r: Context, ref: int, ppm: int) -> None:
         sel = r.match(ref)
         if sel:
-            _accruals(r).append(("ACCRUE_TOTAL", sel, max(0, ppm)))
+            acc = r.acc
+            if acc is None:  # (``_accruals``, inline: the most common reward)
+                acc = r.acc = []
+            acc.append(("ACCRUE_TOTAL", sel, max(0, ppm)))
 
     def accrue_fixed(self, r: Context, ref: int, points: int) -> None:
         sel = r.match(ref)
@@ -156,7 +159,9 @@ class Pricer:
         sel = r.match(ref)
         if not sel:
             return
-        vec, basis, ppm = _vector(r), r.basis, max(0, ppm)
+        vec, basis, ppm = r.vec, r.basis, max(0, ppm)
+        if vec is None:  # (``_vector``, inline)
+            vec = r.vec = [0] * r.nlines
         if self.floor:
             for line in sel:
                 i = line.index
