@@ -37,7 +37,10 @@ from handwritten import SixMechanics  # noqa: E402
 from loyadsl.api import check_text, compile_file, compile_text  # noqa: E402
 from loyadsl.runtime import Engine, Receipt, load_bundle  # noqa: E402
 
-GENERATOR = ROOT.parent / "shared" / "bench" / "gen_receipts.py"
+# ../shared/bench beside the checkout; from a worktree (/work/wt/NAME) the project's /work/shared
+GENERATOR = next((p for p in (ROOT.parent / "shared" / "bench" / "gen_receipts.py",
+                              ROOT.parent.parent / "shared" / "bench" / "gen_receipts.py") if p.is_file()),
+                 ROOT.parent / "shared" / "bench" / "gen_receipts.py")
 OUT = HERE / "out"
 TABLE: list[tuple[str, str, str]] = []  # (what, figure, target): the summary printed at the end
 

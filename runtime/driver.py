@@ -8,6 +8,13 @@ no branch for a cap it does not have, and for a ``stack_all`` group the winners 
 (nothing is ranked, so a candidate list would only be built to be walked). A group with many
 SKU-gated campaigns keeps the general loop, whose index skips the campaigns a receipt cannot touch.
 
+The campaigns' own code is inline too (the first ``INLINE`` of them): the generated module's statements
+for each campaign (``jit.Body``: the text its function ``c<i>`` runs) with each gate a branch that
+appends the campaign's prebuilt rejection; a needed-SKU gate is one set lookup in the receipt's
+touched campaigns; the lines of a predicate that is a plain filter (``Program.filters``) are computed
+here, into the receipt's cache (``r.matches``), where the rewards and later campaigns find them. The
+bytecode stays the verified contract: this is the same generated text, arranged in one function.
+
 The outcome is the general loop's, field for field (tests/runtime/test_rt_driver.py checks it on
 random programmes). Safety, as in runtime/jit.py: the source holds only names made up here and
 integer positions; every value (campaigns, rejections, caps) lives in the namespace, which has no
@@ -17,6 +24,7 @@ builtins but ``sum`` and ``len``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any, Protocol
 
 
@@ -45,17 +53,37 @@ class Group(Protocol):
 
 Driver = Callable[[Any, Any, Any], None]  # (r, cu, tally)
 
+LAZY = ("first_by_priority", "stack_up_to")  # the stackings whose losers are never priced
+INLINE = 256  # campaigns whose code the driver holds inline; those after it are called (``camp.run``)
+INDENT = 60  # a campaign whose inlined statements would nest deeper than this is called instead
+
+
+class Program(Protocol):
+    """What the driver reads of the compiled bundle (runtime/jit.py)."""
+
+    @property
+    def namespace(self) -> dict[str, Any]: ...
+    @property
+    def filters(self) -> tuple[str | None, ...]: ...
+    @property
+    def bodies(self) -> tuple[Any, ...]: ...  # jit.Body per campaign
+
 
 def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
           apply: Callable[..., tuple[Any, ...]], stack: Callable[..., list[Any]],
-          live: bool = False, exclusive: Callable[..., bool] | None = None) -> tuple[Driver, str]:
+          live: bool = False, exclusive: Callable[..., bool] | None = None,
+          program: Program | None = None) -> tuple[Driver, str]:
     """The driver for ``groups`` (in evaluation order) and its source. ``general(group, r, cu, t,
     None, None)`` runs a group the general way; ``apply`` and ``stack`` are the engine's. ``live``:
     a predicate reads what is left of lines, so each group starts by noting it (``r.now``, docs/order.md).
     ``exclusive(r, cu, t, None, None)`` runs the exclusive campaigns first, and says whether one took the
-    whole receipt (runtime/order.py); None: the programme has none."""
-    ns: dict[str, Any] = {"__builtins__": {}, "sum": sum, "len": len, "PTOTAL": pricer.points_total,
-                          "CAP": pricer.cap, "APPLY": apply, "STACK": stack, "GENERAL": general}
+    whole receipt (runtime/order.py); None: the programme has none. ``program``: the compiled bundle,
+    whose campaign bodies the driver inlines (the first ``INLINE`` campaigns) and whose predicates'
+    filters it runs itself, once a receipt, into ``r.matches`` (None: every campaign is called)."""
+    ns: dict[str, Any] = dict(program.namespace) if program is not None else {"__builtins__": {}}
+    ns.update({"sum": sum, "len": len, "map": map, "PTOTAL": pricer.points_total, "CAP": pricer.cap,
+               "SETTLE": pricer.settle, "GIVES": itemgetter(3), "APPLY": apply, "STACK": stack, "GENERAL": general})
+    plan = _Plan(ns, program, live)
     body = ["def drive(r, cu, t):",
             "    lines, n, ordered = r.lines, r.nlines, r.ordered",
             "    amounts, left, floors = t.amounts, t.left, t.floors",
@@ -63,89 +91,181 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     if exclusive is not None:
         ns["EXCLUSIVE"] = exclusive
         body += ["    if EXCLUSIVE(r, cu, t, None, None): return", "    floors = t.floors"]
+    head = len(body)
+    groups_out: list[str] = []
     for g, group in enumerate(groups):
         ns[f"G{g}"] = group
-        if group.by_index:
-            body.append(f"    GENERAL(G{g}, r, cu, t, None, None)")
+        if group.by_index and not plan.holds(group):  # its index skips what the receipt cannot touch
+            groups_out.append(f"    GENERAL(G{g}, r, cu, t, None, None)")
             continue
-        body += _group(g, group, ns, live)
-    if len(body) == (6 if exclusive is not None else 4):
+        groups_out += _group(g, group, plan)
+    if plan.matches:
+        body.append("    M = r.matches")
+    if plan.touched:  # the SKU index read once a receipt: a gate is one set lookup
+        body.append("    touched = r.touched if r.touched is not None else r.touch()")
+    body += groups_out
+    if len(body) == head:
         body.append("    return")
     source = "\n".join(body) + "\n"
     exec(compile(source, "<loyadsl driver>", "exec"), ns)  # our own source: see the docstring
     return ns["drive"], source
 
 
-def _group(g: int, group: Group, ns: dict[str, Any], live: bool = False) -> list[str]:
+class _Plan:
+    """What the driver's source needs as it is written: the namespace, what is left to inline, and
+    whether the function reads ``r.matches`` and the receipt's touched campaigns."""
+
+    def __init__(self, ns: dict[str, Any], program: Program | None, live: bool) -> None:
+        self.ns, self.program, self.live = ns, program, live
+        self.inline = INLINE if program is not None else 0
+        self.matches = self.touched = False
+
+    def holds(self, group: Group) -> bool:
+        """Whether every campaign of the group can be inline (a SKU gate is then a set lookup)."""
+        return self.program is not None and len(group.campaigns) <= self.inline
+
+    def body(self, camp: Campaign) -> Any:
+        """The campaign's body to inline, or None: called."""
+        if self.inline <= 0 or self.program is None:
+            return None
+        found = self.program.bodies[camp.index]
+        if found.depth > INDENT:
+            return None
+        self.inline -= 1
+        return found
+
+    def fill(self, reads: Sequence[int]) -> list[str]:
+        """Statements computing, once a receipt, the lines of the predicates ``reads`` that the driver
+        can filter itself (the others stay with ``r.match``)."""
+        assert self.program is not None
+        out = []
+        for i in reads:
+            condition = self.program.filters[i]
+            if condition is None:
+                continue
+            self.matches = True
+            lines = "lines" if condition == "True" else f"[l for l in lines if {condition}]"
+            out.append(f"if {i} not in M: M[{i}] = {lines}")
+        return out
+
+
+def _group(g: int, group: Group, plan: _Plan) -> list[str]:
     out = [f"    # group {g}: {group.stacking}, basis {'original' if group.original else 'discounted'}",
            "    r.basis = basis = amounts" if group.original else "    r.basis = basis = left[:]",
            "    r.payable = sum(left)"]
-    if live:
+    if plan.live:
         out.append("    r.now = left[:]")
     ranked = group.stacking != "stack_all"
+    lazy = group.stacking in LAZY
     if ranked:
         out.append("    cands = []")
     for p, camp in enumerate(group.campaigns):
-        out += _campaign(f"{g}_{p}", camp, group.original, ranked, ns)
+        out += _campaign(f"{g}_{p}", camp, group.original, ranked, lazy, plan)
     if ranked:
+        discount = "SETTLE(*discount, camp.max_discount, lines, ordered)" if lazy else "discount"
         out += [f"    if len(cands) > 1: cands = STACK(G{g}, cands, left, floors, rejected, None)",
                 "    for camp, discount, accruals, points, pv, _ in cands:",
                 "        applied.append(camp.name)",
-                "        if discount is not None: effects.append(APPLY(camp, discount, left, floors, None))",
+                f"        if discount is not None: effects.append(APPLY(camp, {discount}, left, floors, None))",
                 f"        if accruals: pending.append((camp, accruals, pv, {group.original}, "
                 f"{'points' if group.original else 'None'}))"]
     return out
 
 
-def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, ns: dict[str, Any]) -> list[str]:
-    """One campaign's statements. What its actions can ask for is known from its bytecode
-    (``discounts``, ``accrues``), so a points campaign has no discount lines and the reverse. Points are
-    decided as a total; the points per line are allocated when the outcome is read (runtime/engine.py,
-    ``_Points``), from the pending accruals; on the original basis that total is final, and the pending
-    entry keeps it."""
-    ns.update({f"C{key}": camp, f"RUN{key}": camp.run, f"REJ{key}": camp.rejections,
+def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool, plan: _Plan) -> list[str]:
+    """One campaign's statements: its code inline (or a call of its function), then what it gives. What
+    its actions can ask for is known from its bytecode (``discounts``, ``accrues``), so a points campaign
+    has no discount lines and the reverse. Points are decided as a total; the points per line are
+    allocated when the outcome is read (runtime/engine.py, ``_Points``), from the pending accruals; on the
+    original basis that total is final, and the pending entry keeps it."""
+    ns = plan.ns
+    ns.update({f"CAMP{key}": camp, f"RUN{key}": camp.run, f"REJ{key}": camp.rejections,
                f"NOEFFECT{key}": camp.rejections["no_effect"], f"NAME{key}": camp.name,
                f"APPS{key}": camp.applications, f"MAXD{key}": camp.max_discount, f"MAXP{key}": camp.max_points})
+    lazy = lazy and camp.discounts
+    gives = _gives(key, camp, original, ranked, lazy)
+    start = f"r.vec = r.acc = None; r.budget = APPS{key}"
+    inline = plan.body(camp)
+    if inline is not None:
+        return _indent(_inline(key, camp, inline, start, gives, plan, lazy), "    ")
+    run = [f"r.spread = []; reason = RUN{key}(r, cu); spread = r.spread; r.spread = None"] if lazy else \
+        [f"reason = RUN{key}(r, cu)"]
+    out = [start, *run, f"if reason is not None: rejected.append(REJ{key}[reason])", "else:", *_indent(gives, "    ")]
+    if not camp.sku_gated:
+        return _indent(out, "    ")
+    ns[f"NOITEMS{key}"] = camp.rejections["no_eligible_items"]
+    ns[f"IDX{key}"] = camp.index
+    return [f"    if not r.wants(IDX{key}): rejected.append(NOITEMS{key})", "    else:", *_indent(out, "        ")]
+
+
+def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str], plan: _Plan,
+            lazy: bool) -> list[str]:
+    """The campaign's gates as nested ``if``/``else``, each failing one appending its prebuilt
+    rejection, and in the innermost ``else`` its set-up (``start``), actions and what they give (``lazy``:
+    its allocations deferred to ``spread``)."""
     out: list[str] = []
-    pad = "    "
-    if camp.sku_gated:
-        ns[f"NOITEMS{key}"] = camp.rejections["no_eligible_items"]
-        ns[f"IDX{key}"] = camp.index
-        out += [f"    if not r.wants(IDX{key}): rejected.append(NOITEMS{key})", "    else:"]
-        pad = "        "
-    out += [f"r.vec = r.acc = None; r.budget = APPS{key}",
-            f"reason = RUN{key}(r, cu)",
-            f"if reason is not None: rejected.append(REJ{key}[reason])",
-            "else:"]
+    pad = ""
+    for gate in inline.gates:
+        fail = gate.fail
+        if gate.reason == "no_eligible_items":
+            plan.touched = True
+            fail = f"{camp.index} not in touched"
+        plan.ns[f"REJ{key}_{gate.reason}"] = camp.rejections[gate.reason]
+        reject = f"{fail}: rejected.append(REJ{key}_{gate.reason})"
+        before = [*plan.fill(gate.reads), *gate.stmts]
+        if out and not before:  # nothing to compute first: the previous gate's ``else`` becomes ``elif``
+            out[-1] = f"{pad[4:]}elif {reject}"
+            out.append(f"{pad[4:]}else:")
+            continue
+        out += _indent([*before, f"if {reject}", "else:"], pad)
+        pad += "    "
+    actions = [start, *plan.fill(inline.reads)]
+    actions += ["r.spread = []", *inline.actions, "spread = r.spread; r.spread = None"] if lazy else list(inline.actions)
+    out += _indent([*actions, *gives], pad)
+    return out
+
+
+def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool) -> list[str]:
+    """What the campaign gives once its code has run and not rejected it: a candidate of its group, or
+    (stacking everything) applied at once; nothing: ``no_effect``. ``lazy``: its group takes the first
+    candidates, so the allocations over lines (``r.spread``) and the cap wait until it wins (``SETTLE``);
+    what they give is known without them."""
+    out: list[str] = []
     gives = []
-    if camp.discounts:
-        out += ["    discount = r.vec", "    requested = sum(discount) if discount is not None else 0"]
+    if lazy:
+        out += ["discount = r.vec",
+                "requested = (sum(discount) if discount is not None else 0) + (sum(map(GIVES, spread)) if spread else 0)"]
         if camp.max_discount is not None:
-            out.append(f"    if requested and requested > MAXD{key}: discount = CAP(discount, MAXD{key}, lines, ordered); "
+            out.append(f"if requested > MAXD{key}: requested = MAXD{key}")
+        gives.append("requested")
+    elif camp.discounts:
+        out += ["discount = r.vec", "requested = sum(discount) if discount is not None else 0"]
+        if camp.max_discount is not None:
+            out.append(f"if requested and requested > MAXD{key}: discount = CAP(discount, MAXD{key}, lines, ordered); "
                        f"requested = MAXD{key}")
         gives.append("requested")
     if camp.accrues:
-        out += ["    accruals = r.acc", "    points = PTOTAL(accruals, basis) if accruals else 0"]
+        out += ["accruals = r.acc", "points = PTOTAL(accruals, basis) if accruals else 0"]
         if camp.max_points is not None:
-            out.append(f"    if points > MAXP{key}: points = MAXP{key}")
+            out.append(f"if points > MAXP{key}: points = MAXP{key}")
         gives.append("points")
     if not gives:
-        out.append(f"    rejected.append(NOEFFECT{key})")
-        return _indent(out, pad, camp.sku_gated)
-    out += [f"    if not {' and not '.join(gives)}: rejected.append(NOEFFECT{key})", "    else:"]
-    discount = "discount if requested else None" if camp.discounts else "None"
+        return [*out, f"rejected.append(NOEFFECT{key})"]
+    out += [f"if not {' and not '.join(gives)}: rejected.append(NOEFFECT{key})", "else:"]
+    discount = "(discount, spread) if requested else None" if lazy else \
+        "discount if requested else None" if camp.discounts else "None"
     if ranked:
         accruals, points = ("accruals or []", "points") if camp.accrues else ("[]", "0")
-        out.append(f"        cands.append((C{key}, {discount}, {accruals}, {points}, None, None))")
+        out.append(f"    cands.append((CAMP{key}, {discount}, {accruals}, {points}, None, None))")
     else:
-        out.append(f"        applied.append(NAME{key})")
+        out.append(f"    applied.append(NAME{key})")
         if camp.discounts:
-            out.append(f"        if requested: effects.append(APPLY(C{key}, discount, left, floors, None))")
+            out.append(f"    if requested: effects.append(APPLY(CAMP{key}, discount, left, floors, None))")
         if camp.accrues:
-            out.append(f"        if accruals: pending.append((C{key}, accruals, None, {original}, "
+            out.append(f"    if accruals: pending.append((CAMP{key}, accruals, None, {original}, "
                        f"{'points' if original else 'None'}))")
-    return _indent(out, pad, camp.sku_gated)
+    return out
 
 
-def _indent(out: list[str], pad: str, gated: bool) -> list[str]:
-    return [out[0], out[1]] + [pad + line for line in out[2:]] if gated else [pad + line for line in out]
+def _indent(out: list[str], pad: str) -> list[str]:
+    return [pad + line for line in out]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from operator import add
+from operator import add, attrgetter, le, sub
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,13 +46,15 @@ from .model import (
 )
 from .money import minor_text
 from .opcodes import ACTION_OPS, OPCODES, Op
-from .rewards import Accrual, Pricer, Request
+from .rewards import Accrual, Pricer, Request, Spread
 from .segments.runtime import SegmentRuntime
 from .state import CustomerState, advance, apply, view
 from .triggers.till_messages import TillMessages
 from .verify import verify
 
 _new = tuple.__new__  # builds the named-tuple outcomes without their Python-level __new__
+_SKU, _AMOUNT = attrgetter("sku"), attrgetter("amount")
+_EMPTY: frozenset[int] = frozenset()  # ``_EMPTY.union(...)``: a new set of what is given, made in C
 _UTC_EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)  # ordinal 1, second 0
 _WEEKDAYS = ("", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 REASONS = ("outside_dates", "wrong_weekday", "outside_hours", "store_not_eligible", "channel_not_eligible",
@@ -73,8 +75,8 @@ class _Context:
     results (each predicate runs over the lines at most once per receipt), and the state of the
     group and campaign being priced (see ``rewards.Pricer``)."""
 
-    __slots__ = ("acc", "arms", "basis", "budget", "channel", "cu", "date", "lines", "match", "nlines", "now",
-                 "ordered", "payable", "requests", "sku_index", "store", "time", "total", "touched", "units", "vec",
+    __slots__ = ("acc", "arms", "basis", "budget", "channel", "cu", "date", "lines", "match", "matches", "nlines", "now",
+                 "ordered", "payable", "requests", "sku_index", "spread", "store", "time", "total", "touched", "units", "vec",
                  "weekday")
     acc: list[Accrual] | None
     arms: tuple[str | None, ...]  # per experiment, the arm whose campaigns the receipt gets
@@ -85,16 +87,18 @@ class _Context:
     date: int
     lines: tuple[Line, ...]
     match: Callable[[int], Sequence[Line]]  # predicate i's lines, computed once per receipt (``_Matches``)
+    matches: _Matches  # whose ``__getitem__`` ``match`` is (the driver fills it itself, runtime/driver.py)
     now: list[int]  # the lines' payable at the group's start, when a predicate reads it (docs/order.md)
     nlines: int
     ordered: bool
     payable: int
     requests: list[Request] | None
     sku_index: dict[str, tuple[int, ...]]
+    spread: list[Spread] | None  # a campaign's allocations deferred until it wins (runtime/driver.py), else None
     store: str
     time: int
     total: int
-    touched: set[int] | None
+    touched: frozenset[int] | None
     units: int
     vec: list[int] | None
     weekday: int
@@ -103,10 +107,9 @@ class _Context:
         """Whether the receipt has a SKU the campaign needs (by the bundle's SKU index)."""
         return campaign in (self.touched if self.touched is not None else self.touch())
 
-    def touch(self) -> set[int]:
+    def touch(self) -> frozenset[int]:
         """The campaigns the receipt has a needed SKU of (by the bundle's SKU index), once a receipt."""
-        found = [campaigns for campaigns in map(self.sku_index.get, [line.sku for line in self.lines]) if campaigns]
-        touched = self.touched = set().union(*found) if found else set()
+        touched = self.touched = _EMPTY.union(*filter(None, map(self.sku_index.get, map(_SKU, self.lines))))
         return touched
 
 
@@ -150,7 +153,7 @@ class _Tally:
     __slots__ = ("amounts", "applied", "arms", "effects", "floors", "hints", "left", "pending", "rejected", "requests")
 
     def __init__(self, lines: tuple[Line, ...], floors: bool) -> None:
-        self.amounts = [line.amount for line in lines]
+        self.amounts = list(map(_AMOUNT, lines))
         self.left = self.amounts[:]
         self.floors = [line.floor for line in lines] if floors else None
         self.effects: list[tuple[Any, ...]] = []  # Effect rows
@@ -217,7 +220,7 @@ class _Group:
         self.skipped = [camp.rejections["no_eligible_items"] for camp in self.campaigns]  # read at gated positions
         self.by_index = len(self.gated) > 8  # else a set lookup per campaign costs less than building positions
 
-    def positions(self, touched: set[int]) -> Sequence[int]:
+    def positions(self, touched: frozenset[int]) -> Sequence[int]:
         """The positions of the campaigns to run on a receipt that has needed SKUs of ``touched``."""
         gated = self.gated
         run = self.always + [pos for index in touched if (pos := gated.get(index)) is not None]
@@ -346,13 +349,17 @@ class Engine:
             group.plan()
         # the stateless path without a trace: one generated function for every group (runtime/driver.py)
         self._drive, self.driver_source = driver.build(self.groups, self._group, self.pricer, self._apply, self._stack,
-                                                          bool(self._live), self._exclusives if self._exclusive else None)
+                                                          bool(self._live), self._exclusives if self._exclusive else None,
+                                                          self.program)
         # docs/segments.md: profile fields, history and segments, only for a bundle that declares them
         self._segments = None if bundle.state.segments is None else SegmentRuntime(
             bundle, self.program.namespace, self._matchers, self.local_date)
         self.commerce = CommercePlan(bundle, self._matchers)  # line kinds and tax (runtime/commerce.py)
         # docs/triggers.md: campaigns' `message receipt|cashier`, rendered into Outcome.messages
         self.till_messages = TillMessages(self) if bundle.messages else None
+        # ``_quick`` serves a receipt when the programme has no state, tax or till messages (and the
+        # receipt no coupons, rewards, redemption or mix of kinds, and nobody asks for a trace or hints)
+        self._quick_ok = not self._stateful and not self.commerce.taxed and self.till_messages is None
 
     @classmethod
     def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
@@ -392,6 +399,9 @@ class Engine:
             raise ReceiptError(f"unknown currency {receipt.currency!r}; the programme uses {self.currency}",
                                "currency")
         utc = receipt.utc if now is None else _utc(now)
+        if self._quick_ok and not (explain or hints or receipt.stateful or receipt.mix is not None):
+            cu = self._customer(customer, receipt) if customer is not None or self._reads_customer else ANONYMOUS
+            return self._quick(receipt, cu, utc)
         if receipt.rewards:
             check_chosen(receipt.rewards, self.ledger.rewards)
         if receipt.mix is not None or self.commerce.taxed:  # docs/commerce.md: priced on the declared basis
@@ -425,6 +435,24 @@ class Engine:
                                    expired, receipt.rewards, stock, redemptions, receipt.store)
         return self._run(receipt, cu, utc, explain, session, lead, lead_events, hints)
 
+    def _quick(self, receipt: Receipt, cu: CustomerView, utc: int) -> Outcome:
+        """The stateless path when nobody asks for a trace, hints or detail (``_quick_ok``): the context,
+        the generated driver, the outcome, and nothing else (``_run`` does the same, and more)."""
+        lines = receipt.lines
+        r = _Context()
+        r.lines, r.cu, r.sku_index, r.touched, r.requests, r.spread = lines, cu, self._sku_index, None, None, None
+        r.matches = _Matches(self._matchers, lines, cu) if not self._live else \
+            _LiveMatches(self._matchers, lines, cu, self._live, r)
+        r.match = r.matches.__getitem__
+        r.total, r.nlines, r.units, r.store, r.channel, r.ordered = receipt.total, len(lines), receipt.units, \
+            receipt.store, receipt.channel, receipt.ordered
+        r.date, r.weekday, r.time = self._local(utc)
+        t = _Tally(lines, receipt.floors)
+        if self._experiments:
+            t.arms = self._arms(r, cu.id or receipt.customer_id)
+        self._drive(r, cu, t)
+        return self._finish(receipt, t, None)
+
     def _run(self, receipt: Receipt, cu: CustomerView, utc: int, explain: bool, session: Session | None,
              lead: tuple[dict[str, Any], ...], lead_events: tuple[dict[str, Any], ...], hints: bool = False) -> Outcome:
         """Groups and campaigns (docs/bundle.md); with a session also the state's gates, the payment and
@@ -433,10 +461,10 @@ class Engine:
         n = len(lines)
         ordered = receipt.ordered
         r = _Context()
-        r.lines, r.cu, r.match, r.sku_index, r.touched = lines, cu, _Matches(self._matchers, lines, cu).__getitem__, \
-            self._sku_index, None
-        if self._live:
-            r.match = _LiveMatches(self._matchers, lines, cu, self._live, r).__getitem__
+        r.lines, r.cu, r.sku_index, r.touched, r.spread = lines, cu, self._sku_index, None, None
+        r.matches = _Matches(self._matchers, lines, cu) if not self._live else \
+            _LiveMatches(self._matchers, lines, cu, self._live, r)
+        r.match = r.matches.__getitem__
         r.total, r.nlines, r.units, r.store, r.channel, r.ordered = receipt.total, n, receipt.units, receipt.store, \
             receipt.channel, ordered
         r.date, r.weekday, r.time = self._local(utc)
@@ -857,6 +885,13 @@ class Engine:
     def _apply(self, camp: _Campaign, want: list[int], left: list[int], floors: list[int] | None,
                trace: list[str] | None) -> tuple[Any, ...]:
         """Take the discount off each line, at most down to zero (or the line's minimum price)."""
+        if floors is None and all(map(le, want, left)):  # every line can take its part: nothing is capped
+            left[:] = map(sub, left, want)
+            requested = tuple(want)
+            total = sum(requested)
+            if trace is not None:
+                trace.append(f"  {camp.name}: applied discount {self._money(total)}")
+            return camp.name, camp.group, "discount", requested, requested, total, 0
         got: list[int] | None = None
         for i, amount in enumerate(want):
             if amount:

@@ -103,6 +103,29 @@ HELPERS: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
+class Gate:
+    """One check of a campaign's decision: ``stmts`` then ``fail`` (an expression) rejects it with
+    ``reason``; ``reads`` are the predicates the check reads (their lines, through ``r.match``)."""
+
+    stmts: tuple[str, ...]
+    fail: str
+    reason: str
+    reads: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Body:
+    """A campaign's code as statements for inlining (runtime/driver.py): its gates in the documented
+    order, then its actions; the same text its function ``c<i>`` runs, with ``return`` taken out.
+    Its names are the module's (``namespace``) and temporaries of its own (``_t<i>_<n>``)."""
+
+    gates: tuple[Gate, ...]
+    actions: tuple[str, ...]
+    reads: tuple[int, ...]  # the predicates the actions read
+    depth: int  # the deepest indentation of its statements, in levels
+
+
+@dataclass(frozen=True)
 class Program:
     """A bundle's code as Python functions, indexed like the bundle's predicates and campaigns."""
 
@@ -110,6 +133,10 @@ class Program:
     campaigns: tuple[Callable[[Any, Any], str | None], ...]
     source: str  # the generated module, for the curious and for debugging
     namespace: dict[str, Any] = field(default_factory=dict, repr=False)  # its names (runtime/explain.py reuses them)
+    # per predicate, the condition on ``l`` (over ``cu``) its matcher filters the lines by, for a caller
+    # that builds the list itself ("True": every line); None when it needs statements or reads ``now``
+    filters: tuple[str | None, ...] = ()
+    bodies: tuple[Body, ...] = ()  # per campaign, its code for inlining
 
 
 def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -> Program:
@@ -125,8 +152,14 @@ def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -
     for i, value in enumerate(bundle.constants):
         if not isinstance(value, ComboSpec):
             namespace[f"K{i}"] = value
-    chunks = [_predicate(i, code, bundle, namespace) for i, code in enumerate(bundle.predicates)]
-    chunks += [_campaign(c, bundle, namespace) for c in bundle.campaigns]
+    filters: list[str | None] = []
+    chunks = []
+    for i, code in enumerate(bundle.predicates):
+        chunk, condition = _predicate(i, code, bundle, namespace)
+        chunks.append(chunk)
+        filters.append(condition)
+    bodies = [_body(c, bundle, namespace) for c in bundle.campaigns]
+    chunks += [_campaign(c, body) for c, body in zip(bundle.campaigns, bodies, strict=True)]
     source = "\n".join(chunks)
     try:
         exec(compile(source, f"<bundle {bundle.digest[:19] or 'unsigned'}>", "exec"), namespace)
@@ -137,6 +170,8 @@ def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -
         campaigns=tuple(namespace[f"c{i}"] for i in range(len(bundle.campaigns))),
         source=source,
         namespace=namespace,
+        filters=tuple(filters),
+        bodies=tuple(bodies),
     )
 
 
@@ -150,22 +185,47 @@ def live(code: Code) -> bool:
     return any(instr[0] == Op.LINE and instr[1] in _LIVE for instr in code)
 
 
-def _predicate(index: int, code: Code, bundle: Bundle, namespace: dict[str, Any]) -> str:
+def _predicate(index: int, code: Code, bundle: Bundle, namespace: dict[str, Any]) -> tuple[str, str | None]:
+    """The matcher's source, and its filter (``Program.filters``)."""
     stmts, result = _Gen(bundle, code, namespace, "_p").run()
     assert result is not None
     now = ", now" if live(code) else ""
     if stmts:
         return (_def(f"p{index}", f"l, cu{now}", [*stmts, f"return {result.text}"])
-                + _def(f"m{index}", f"ls, cu{now}", [f"return [l for l in ls if p{index}(l, cu{now})]"]))
+                + _def(f"m{index}", f"ls, cu{now}", [f"return [l for l in ls if p{index}(l, cu{now})]"])), None
     if result.always_true:
-        return _def(f"m{index}", "ls, cu", ["return ls"])
-    return _def(f"m{index}", f"ls, cu{now}", [f"return [l for l in ls if {result.text}]"])
+        return _def(f"m{index}", "ls, cu", ["return ls"]), "True"
+    return _def(f"m{index}", f"ls, cu{now}", [f"return [l for l in ls if {result.text}]"]), \
+        None if now else result.text
 
 
-def _campaign(c: Campaign, bundle: Bundle, namespace: dict[str, Any]) -> str:
+def reads(code: Code | None, bundle: Bundle) -> tuple[int, ...]:
+    """The predicates a block reads the lines of (aggregates, rewards, a combo's parts), sorted."""
+    found: set[int] = set()
+    for instr in code or ():
+        operand = OPCODES[instr[0]].operand
+        if operand == "predicate":
+            found.add(int(instr[1]))
+        elif operand == "combo":
+            spec = bundle.constants[int(instr[1])]
+            assert isinstance(spec, ComboSpec)
+            found.update(p for p, _ in spec.parts)
+    return tuple(sorted(found))
+
+
+def _campaign(c: Campaign, body: Body) -> str:
     """One function deciding and running the campaign, checks in the documented order."""
+    out: list[str] = []
+    for gate in body.gates:
+        out += [*gate.stmts, f"if {gate.fail}: return '{gate.reason}'"]
+    return _def(f"c{c.index}", "r, cu", [*out, *body.actions, "return None"])
+
+
+def _body(c: Campaign, bundle: Bundle, namespace: dict[str, Any]) -> Body:
+    """The campaign's gates, in the order of docs/bundle.md (window and filters: dates, weekdays, hours,
+    stores, channels; needed SKUs, experiment arm, audience, condition), and its actions."""
     f = c.footprint
-    body: list[str] = []
+    gates: list[Gate] = []
 
     def bind(suffix: str, value: Any) -> str:
         name = f"F{c.index}_{suffix}"
@@ -173,31 +233,36 @@ def _campaign(c: Campaign, bundle: Bundle, namespace: dict[str, Any]) -> str:
         return name
 
     if f.dates is not None:
-        body.append(f"if not {bind('d0', f.dates[0])} <= r.date <= {bind('d1', f.dates[1])}: "
-                    "return 'outside_dates'")
+        gates.append(Gate((), f"not {bind('d0', f.dates[0])} <= r.date <= {bind('d1', f.dates[1])}", "outside_dates"))
     if f.weekdays is not None:
-        body.append(f"if r.weekday not in {bind('wd', f.weekdays)}: return 'wrong_weekday'")
+        gates.append(Gate((), f"r.weekday not in {bind('wd', f.weekdays)}", "wrong_weekday"))
     if f.hours is not None:
         start, end = bind("h0", f.hours[0]), bind("h1", f.hours[1])
         if f.hours[1] > f.hours[0]:
-            body.append(f"if not {start} <= r.time < {end}: return 'outside_hours'")
+            gates.append(Gate((), f"not {start} <= r.time < {end}", "outside_hours"))
         else:  # crosses midnight: outside is [end, start)
-            body.append(f"if {end} <= r.time < {start}: return 'outside_hours'")
+            gates.append(Gate((), f"{end} <= r.time < {start}", "outside_hours"))
     for attr, flt, reason in (("store", f.stores, "store_not_eligible"), ("channel", f.channels, "channel_not_eligible")):
         if flt is not None:
             test = "in" if flt.negated else "not in"
-            body.append(f"if r.{attr} {test} {bind(attr, flt.values)}: return '{reason}'")
+            gates.append(Gate((), f"r.{attr} {test} {bind(attr, flt.values)}", reason))
     if f.needs_skus is not None:
-        body.append(f"if not r.wants({c.index}): return 'no_eligible_items'")
+        gates.append(Gate((), f"not r.wants({c.index})", "no_eligible_items"))
     if c.arm is not None:  # r.arms: per experiment, the arm whose campaigns the receipt gets (docs/experiments.md)
-        body.append(f"if r.arms[{c.arm.experiment}] not in {bind('arm', c.arm.arms)}: return 'not_in_arm'")
+        gates.append(Gate((), f"r.arms[{c.arm.experiment}] not in {bind('arm', c.arm.arms)}", "not_in_arm"))
     for code, temps, reason in ((c.audience, "_a", "audience"), (c.condition, "_c", "condition_false")):
         if code is not None:
-            stmts, result = _Gen(bundle, code, namespace, temps).run()
+            stmts, result = _Gen(bundle, code, namespace, f"{temps}{c.index}_").run()
             assert result is not None
-            body += [*stmts, f"if not {result.text}: return '{reason}'"]
-    stmts, _ = _Gen(bundle, c.actions, namespace, "_t").run()
-    return _def(f"c{c.index}", "r, cu", [*body, *stmts, "return None"])
+            gates.append(Gate(tuple(stmts), f"not {result.text}", reason, reads(code, bundle)))
+    actions, _ = _Gen(bundle, c.actions, namespace, f"_t{c.index}_").run()
+    depth = max((_depth(line) for gate in gates for line in gate.stmts), default=0)
+    depth = max([depth, *map(_depth, actions)])
+    return Body(tuple(gates), tuple(actions), reads(c.actions, bundle), depth)
+
+
+def _depth(line: str) -> int:
+    return (len(line) - len(line.lstrip(" "))) // 4
 
 
 class _E:

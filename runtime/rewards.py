@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
+from operator import attrgetter, floordiv
 from typing import Protocol
 
 from .bundle import Bundle, ComboSpec
@@ -17,10 +18,12 @@ from .money import ROUNDERS, allocate, allocate_units
 from .units import NthUnit
 
 MILLION = 1_000_000
+_INDEX = attrgetter("index")
 
 Accrual = tuple[str, Sequence[Line], int]  # (op, selected lines, value)
 Run = tuple[int, int, int, int]  # (unit value, line_no, line index, units)
 Request = tuple[str, str, int]  # (op: add | spend | issue, counter or series name, count)
+Spread = tuple[Sequence[Line], list[int], int, int]  # a deferred allocation: (lines, weights, total, what it gives)
 
 
 class Context(Protocol):
@@ -30,6 +33,7 @@ class Context(Protocol):
     vec: list[int] | None  # the campaign's requested discount per line so far
     acc: list[Accrual] | None  # its accruals so far
     budget: int | None  # its applications left
+    spread: list[Spread] | None  # when a list: allocations over lines are deferred to it (``settle``)
     requests: list[Request] | None  # its state requests so far (counters, coupons)
     nlines: int
     ordered: bool  # the receipt's lines are in line_no order
@@ -54,9 +58,12 @@ class Pricer:
     def __init__(self, bundle: Bundle) -> None:
         s = bundle.settings
         self.mode = s.allocation
-        self.round: Callable[[int, int], int] = ROUNDERS[s.rounding_discount]
+        # floor rounding is ``//``: operator.floordiv gives what money.floor_div gives, without a Python frame
+        self.round: Callable[[int, int], int] = floordiv if s.rounding_discount == "floor" else \
+            ROUNDERS[s.rounding_discount]
         self.floor = s.rounding_discount == "floor"
-        self.round_points: Callable[[int, int], int] = ROUNDERS[s.rounding_points]
+        self.round_points: Callable[[int, int], int] = floordiv if s.rounding_points == "floor" else \
+            ROUNDERS[s.rounding_points]
         self.points_scale = 10**s.points_minor
         self.points_den = MILLION * s.point_value
         self.constants = bundle.constants
@@ -86,7 +93,10 @@ class Pricer:
     def accrue_total(self, r: Context, ref: int, ppm: int) -> None:
         sel = r.match(ref)
         if sel:
-            _accruals(r).append(("ACCRUE_TOTAL", sel, max(0, ppm)))
+            acc = r.acc
+            if acc is None:  # (``_accruals``, inline: the most common reward)
+                acc = r.acc = []
+            acc.append(("ACCRUE_TOTAL", sel, max(0, ppm)))
 
     def accrue_fixed(self, r: Context, ref: int, points: int) -> None:
         sel = r.match(ref)
@@ -97,7 +107,7 @@ class Pricer:
         """Points per line: each accrual rounded once on the selected lines' basis, then allocated by it."""
         vec = [0] * n
         for op, sel, value in accruals:
-            weights = [basis[line.index] for line in sel]
+            weights = list(map(basis.__getitem__, map(_INDEX, sel)))
             weight = sum(weights)
             if weight <= 0:
                 continue
@@ -114,11 +124,27 @@ class Pricer:
         """What ``points`` would give in total, without allocating (for decisions)."""
         total = 0
         for op, sel, value in accruals:
-            weight = sum([basis[line.index] for line in sel])
+            weight = sum(map(basis.__getitem__, map(_INDEX, sel)))
             if weight > 0:
                 total += value if op == "ACCRUE_FIXED" else self.round_points(
                     weight * value * self.points_scale, self.points_den)
         return total
+
+    def settle(self, vec: list[int] | None, spread: list[Spread], limit: int | None, lines: Sequence[Line],
+               ordered: bool) -> list[int]:
+        """A deferred discount per line (a campaign of a group that ranks its candidates, priced once it has
+        won, runtime/driver.py): ``vec`` what its line mechanics asked for, plus each deferred spread's
+        allocation, capped at ``limit``. The vector ``_spread`` and ``cap`` give when run at once: the
+        additions commute."""
+        if spread:
+            if vec is None:
+                vec = [0] * len(lines)
+            for sel, weights, total, _ in spread:
+                parts = allocate(total, weights, self.mode, None if ordered else [line.line_no for line in sel])
+                for line, part in zip(sel, parts, strict=True):
+                    vec[line.index] += part
+        assert vec is not None
+        return vec if limit is None else self.cap(vec, limit, lines, ordered)
 
     def cap(self, vec: list[int], limit: int, lines: Sequence[Line], ordered: bool) -> list[int]:
         """Scale a campaign's allocation down to ``limit`` by the allocation rule (``max discount``,
@@ -133,7 +159,9 @@ class Pricer:
         sel = r.match(ref)
         if not sel:
             return
-        vec, basis, ppm = _vector(r), r.basis, max(0, ppm)
+        vec, basis, ppm = r.vec, r.basis, max(0, ppm)
+        if vec is None:  # (``_vector``, inline)
+            vec = r.vec = [0] * r.nlines
         if self.floor:
             for line in sel:
                 i = line.index
@@ -147,18 +175,22 @@ class Pricer:
     def discount_total(self, r: Context, ref: int, ppm: int) -> None:
         sel = r.match(ref)
         if sel:
-            weights = [r.basis[line.index] for line in sel]
+            weights = list(map(r.basis.__getitem__, map(_INDEX, sel)))
             self._spread(r, sel, weights, self.round(sum(weights) * max(0, ppm), MILLION))
 
     def discount_amount(self, r: Context, ref: int, amount: int) -> None:
         sel = r.match(ref)
         if sel:
-            weights = [r.basis[line.index] for line in sel]
+            weights = list(map(r.basis.__getitem__, map(_INDEX, sel)))
             self._spread(r, sel, weights, min(max(0, amount), sum(weights)))
 
     def _spread(self, r: Context, sel: Sequence[Line], weights: list[int], total: int) -> None:
         if not total:
             _vector(r)
+            return
+        spread = r.spread
+        if spread is not None:  # priced only if the campaign wins its group (``settle``)
+            spread.append((sel, weights, total, total if sum(weights) > 0 else 0))
             return
         parts = allocate(total, weights, self.mode, None if r.ordered else [line.line_no for line in sel])
         if r.vec is None and len(sel) == r.nlines:  # the whole receipt, in order: the parts are the vector

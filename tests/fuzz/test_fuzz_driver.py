@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from loyadsl.api import compile_text
-from loyadsl.runtime import Engine, LoyaError, load_bundle
+from loyadsl.runtime import Engine, LoyaError, driver, load_bundle
 
 from . import strategies
 from .test_fuzz_sku_skip import SKU_ACTIONS
@@ -88,12 +88,18 @@ def _outcomes(engine: Engine, receipts: list[dict[str, Any]]) -> list[Any]:
 
 
 @settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@given(programmes(), _receipts())
-def test_the_driver_gives_the_general_loops_outcome(source: str, receipts: list[dict[str, Any]]) -> None:
+@given(programmes(), _receipts(), st.sampled_from([driver.INLINE, 0, 1, 3]))
+def test_the_driver_gives_the_general_loops_outcome(source: str, receipts: list[dict[str, Any]], inline: int) -> None:
+    """Whether the driver holds every campaign's code inline, none, or the first few and calls the rest."""
     data, _ = compile_text(source, "p.loya")
     assume(data is not None)
     assert data is not None
-    driven, general = Engine(load_bundle(data)), Engine(load_bundle(data))
+    default, driver.INLINE = driver.INLINE, inline
+    try:
+        driven = Engine(load_bundle(data))
+    finally:
+        driver.INLINE = default
+    general = Engine(load_bundle(data))
     assume(not driven._stateful)
 
     def every_group_the_general_way(r: Any, cu: Any, t: Any) -> None:
@@ -110,9 +116,10 @@ def test_the_driver_gives_the_general_loops_outcome(source: str, receipts: list[
         assert all(r.detail is None or isinstance(r.detail, str) for r in explained.rejected)
 
 
-def test_the_driver_is_straight_line_code_for_small_groups() -> None:
-    """A small group is written out campaign by campaign; a group of many SKU-gated campaigns calls
-    the general loop (its index skips what a receipt cannot touch)."""
+def test_the_driver_is_straight_line_code_for_small_groups(monkeypatch: Any) -> None:
+    """Campaigns are written out one by one, a SKU gate a set lookup; a group of many SKU-gated campaigns
+    that does not fit in what is left of ``driver.INLINE`` calls the general loop (its index skips what a
+    receipt cannot touch)."""
     gated = "\n".join(f'campaign s{i} "S{i}" {{ group big  then discount 5% on lines where sku in ["Q{i}"] }}'
                       for i in range(12))
     source = 'programme "P" version "1" {\n currency RUB minor 2\n timezone "UTC"\n}\n' \
@@ -121,11 +128,37 @@ def test_the_driver_is_straight_line_code_for_small_groups() -> None:
         'campaign a "A" { group small  max discount 1.00 RUB per receipt  then discount 10% on receipt }\n' + gated
     data, result = compile_text(source, "p.loya")
     assert data is not None, result.diagnostics
-    engine = Engine(load_bundle(data))
-    src = engine.driver_source
-    assert "RUN0_0(r, cu)" in src and "MAXD0_0" in src and "STACK(G0" in src
-    assert "GENERAL(G1, r, cu, t, None, None)" in src and "RUN1_" not in src
-    outcome = engine.evaluate({"receipt_id": "R", "datetime": "2025-03-03T12:00:00+00:00", "store_id": "S1",
-                               "lines": [{"line_no": 1, "sku": "Q3", "category": "x", "qty": 1,
-                                          "unit_price": 100000, "amount": 100000}]})
-    assert outcome.applied == ("a", "s3") and outcome.discount_total == 100 + 5000
+    receipt = {"receipt_id": "R", "datetime": "2025-03-03T12:00:00+00:00", "store_id": "S1",
+               "lines": [{"line_no": 1, "sku": "Q3", "category": "x", "qty": 1, "unit_price": 100000, "amount": 100000}]}
+    for inline in (driver.INLINE, 12):
+        monkeypatch.setattr(driver, "INLINE", inline)
+        engine = Engine(load_bundle(data))
+        src = engine.driver_source
+        # the campaign's own code, inline: its reward call, its cap, the group's stacking
+        assert "R_DISCOUNT_TOTAL(r, " in src and "RUN0_0" not in src and "MAXD0_0" in src and "STACK(G0" in src
+        if inline == 12:  # one left for a group of 12
+            assert "GENERAL(G1, r, cu, t, None, None)" in src and "RUN1_" not in src
+        else:
+            assert "GENERAL(" not in src and "if 4 not in touched: rejected.append(REJ1_3_no_eligible_items)" in src
+        outcome = engine.evaluate(receipt)
+        assert outcome.applied == ("a", "s3") and outcome.discount_total == 100 + 5000
+
+
+def test_campaigns_past_the_inline_limit_are_called(monkeypatch: Any) -> None:
+    """The driver holds the first ``driver.INLINE`` campaigns' code inline and calls the others' functions,
+    with the same outcome."""
+    source = 'programme "P" version "1" {\n currency RUB minor 2\n timezone "UTC"\n}\n' \
+        'group g { priority 1  stacking stack_all  basis original }\n' + "\n".join(
+            f'campaign c{i} "C{i}" {{ group g  when receipt.total >= {i}.00 RUB  then discount {i + 1}% on receipt }}'
+            for i in range(4))
+    data, result = compile_text(source, "p.loya")
+    assert data is not None, result.diagnostics
+    receipt = {"receipt_id": "R", "datetime": "2025-03-03T12:00:00+00:00", "store_id": "S1",
+               "lines": [{"line_no": 1, "sku": "Q3", "category": "x", "qty": 1, "unit_price": 250, "amount": 250}]}
+    every = Engine(load_bundle(data))
+    monkeypatch.setattr(driver, "INLINE", 2)
+    some = Engine(load_bundle(data))
+    assert "RUN0_0" not in some.driver_source and "RUN0_1" not in some.driver_source
+    assert "RUN0_2(r, cu)" in some.driver_source and "RUN0_3(r, cu)" in some.driver_source
+    assert some.evaluate(receipt).to_dict() == every.evaluate(receipt).to_dict()
+    assert every.evaluate(receipt).applied == ("c0", "c1", "c2")
