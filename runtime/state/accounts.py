@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from ..limits import MAX_VALUE
 from .applier import _Applier, _Failed, _find_lot, _int, _new, _opt_str, _str, _time, over
 from .jsontypes import iso
-from .records import Lot, _make
+from .records import Lot, _make, live_back
 
 Lines = list[list[int]] | None  # [[line_no, part], ...] of a change a return undoes line by line
 
@@ -78,6 +78,7 @@ class LotChange(NamedTuple):
             at = self.at
             if at is not None and 0 <= at < len(acc.lots):
                 a.put(acc.__dict__, "lots", [*acc.lots[:at], lot, *acc.lots[at:]])
+                live_back(acc, at)
             else:
                 a.append(a.own(acc.__dict__, "lots"), lot)
         else:
@@ -88,6 +89,7 @@ class LotChange(NamedTuple):
                 raise _Failed(f"lot {self.lot!r} has {lot.left} of {lot.points} points left; only an untouched lot "
                               f"of {-points} can be removed")
             a.put(acc.__dict__, "lots", acc.lots[:found] + acc.lots[found + 1:])
+            live_back(acc, found)
         balance = acc.balance + points
         if balance > MAX_VALUE:
             raise over(balance, f"the balance of account {name!r}")
@@ -150,6 +152,8 @@ class TakeChange(NamedTuple):
         lot = a.own(a.own(acc.__dict__, "lots"), found)
         a.put(lot.__dict__, "left", left)
         a.put(acc.__dict__, "balance", balance)
+        if points < 0:
+            live_back(acc, found)  # points given back: the lot holds some again
 
     def invert(self, fields: dict[str, Any]) -> TakeChange:
         return self._replace(points=-self.points)

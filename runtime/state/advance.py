@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..declarations import StateDecls
 from .history import prune
 from .periods import level_for, local_date, period_key, period_start
-from .records import AccountState, CustomerState
+from .records import AccountState, CustomerState, live_from
 from .tiers import _record
 from .view import _Index, _index
 
@@ -76,7 +77,7 @@ def _lots_due(name: str, account: AccountState, shared: bool, notify: int, now_u
     last local day they can be spent)."""
     expired = 0
     soon: dict[int, int] = {}
-    for lot in account.lots:
+    for lot in islice(account.lots, live_from(account), None):  # the lots before have no points left
         if not lot.left or lot.expires is None:
             continue
         if lot.expires <= now_utc:

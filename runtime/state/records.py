@@ -43,12 +43,25 @@ class Lot(BaseModel):
 
 
 class AccountState(BaseModel):
-    """A bonus account: ``balance`` = Σ lot.left − ``debt`` (checked, never repaired)."""
+    """A bonus account: ``balance`` = Σ lot.left − ``debt`` (checked, never repaired).
+
+    ``_live`` is a hint, not part of the value: every lot before that index has no points left
+    (``live_from``), so the scans of each receipt skip a long-lived customer's spent lots."""
 
     model_config = _CONFIG
     balance: int
     debt: Count = 0
     lots: list[Lot] = Field(default_factory=list)
+
+    _live: int = PrivateAttr(default=0)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal fields (the hint is not part of the value)."""
+        if not isinstance(other, AccountState):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # a list inside: not hashable
 
 
 class CounterState(BaseModel):
@@ -246,7 +259,56 @@ def _make(cls: type[BaseModel], fields: dict[str, Any]) -> Any:
 
 
 def _clone(obj: Any) -> Any:
-    return _make(type(obj), dict(obj.__dict__))
+    copy = _make(type(obj), dict(obj.__dict__))
+    if type(obj) is AccountState and obj.__pydantic_private__:  # the same lots: the same hint holds
+        _SET_PRIVATE(copy, dict(obj.__pydantic_private__))
+    return copy
+
+
+# ------------------------------------------------------------------------------------ spent lots
+
+
+def live_from(acc: AccountState) -> int:
+    """The index from which an account's lots may hold points: every lot before it has none left.
+    Kept on the account as a hint (``_live``), moved on here past lots found spent, and moved back
+    by whatever gives a lot before it points again (``live_back``): a lot made again where it stood,
+    points given back to a lot, a rollback (``forget_live``). Lots are appended in time order and
+    spent or expired oldest first, so a customer's scans per receipt cover their live lots only."""
+    private = acc.__pydantic_private__
+    start = i = private["_live"] if private else 0
+    lots = acc.lots
+    n = len(lots)
+    while i < n and not lots[i].left:
+        i += 1
+    if i != start:
+        _SET_PRIVATE(acc, {"_live": i})
+    return i
+
+
+def live_back(acc: AccountState, index: int) -> None:
+    """The lot at ``index`` may hold points again: the hint goes back to it if it was past it."""
+    private = acc.__pydantic_private__
+    if private and private["_live"] > index:
+        _SET_PRIVATE(acc, {"_live": index})
+
+
+def forget_live(acc: AccountState) -> None:
+    """Drop the hint (after writes it did not follow: a rollback); the next scan starts at 0."""
+    _SET_PRIVATE(acc, None)
+
+
+def find_lot(acc: AccountState, lot_id: str) -> int:
+    """The index of the lot ``lot_id`` in the account (-1: none): the live lots first, then the
+    spent ones (lot ids are unique within an account, so the order of the search changes nothing)."""
+    lots = acc.lots
+    start = live_from(acc)
+    for i in range(start, len(lots)):
+        if lots[i].id == lot_id:
+            return i
+    for i in range(start):
+        if lots[i].id == lot_id:
+            return i
+    return -1
 
 
 def _copy(value: Any) -> Any:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from itertools import islice
 
 from ..declarations import Account as AccountDecl
 from ..declarations import Counter, CouponSeries, Level, StateDecls
 from ..model import CustomerView
 from .periods import period_key
-from .records import AccountState, CustomerState
+from .records import AccountState, CustomerState, live_from
 
 # ------------------------------------------------------------------------------------------- view
 
@@ -45,7 +46,7 @@ def _index(decls: StateDecls) -> _Index:
 def _active(account: AccountState, now: int) -> int:
     """Points spendable at ``now``: active lots' left minus the debt."""
     total = -account.debt
-    for lot in account.lots:
+    for lot in islice(account.lots, live_from(account), None):  # the lots before have no points left
         left = lot.left
         if left and lot.active_from <= now:
             expires = lot.expires
