@@ -11,7 +11,7 @@ from ..declarations import StateDecls
 from ..limits import MAX_TEXT_CHARS, MAX_VALUE
 from ..model import _show
 from .jsontypes import _MISSING, _in_range, _time_in
-from .records import _APPEND, AccountState, CustomerState, _clone, _copy, _make, find_lot, forget_live
+from .records import _APPEND, AccountState, CustomerState, _clone, _copy, _make, find_lot, forget_hints
 from .view import _index
 
 _new: Any = tuple.__new__  # a record from all its fields, without the named tuple's Python-level __new__
@@ -102,7 +102,7 @@ class _Applier:
         shared = self.fields["shared"]
         for accounts in (self.fields["accounts"], shared.accounts if shared is not None else {}):
             for acc in accounts.values():
-                forget_live(acc)  # lots given their points back behind the hints
+                forget_hints(acc)  # lots given their points back behind the hints' backs
 
     # --- parts
 
