@@ -15,8 +15,8 @@ workers than the machine has cores is marked: its figure shows overhead, not sca
 is receipts per CPU second of the run (main process and workers): less moved by other load; "CPU s
 main" and "CPU s workers" split it (with one worker, the work runs in the main process).
 
-`--compare CHECKOUT` runs another checkout's own bench/simulate.py too (e.g. `--compare ../main`),
-setting by setting and interleaved with this one's, so a before/after sees the same machine load.
+`--compare CHECKOUT` measures another checkout's package too (e.g. `--compare ../main`), with this
+script, setting by setting and interleaved with this one, so a before/after sees the same load.
 """
 
 from __future__ import annotations
@@ -63,6 +63,14 @@ def _run_one(history: Path, workers: int, backend: str, cj: bool) -> None:
     print(json.dumps({"seconds": seconds, "receipts": report["input"]["read"], "passes": report["input"]["passes"],
                       "peak_mb_main": own.ru_maxrss // 1024, "peak_mb_worker": children.ru_maxrss // 1024,
                       "cpu_seconds": cpu_main + cpu_workers, "cpu_main": cpu_main, "cpu_workers": cpu_workers}))
+
+
+def _use_checkout(root: Path) -> None:
+    """Run another checkout's package and examples (``--compare``): the same measurement, other code."""
+    global ROOT, SUPERMARKET, CJ
+    ROOT = root.resolve()
+    sys.path[0] = str(ROOT)
+    SUPERMARKET, CJ = ROOT / "examples" / "supermarket" / "programme.loya", ROOT / "examples" / "completejourney"
 
 
 def _cpu() -> tuple[float, float]:
@@ -126,9 +134,12 @@ def main() -> None:
     ap.add_argument("--compare", type=Path, metavar="CHECKOUT",
                     help="also run another checkout's bench/simulate.py (e.g. main's) in the same run, "
                          "setting by setting, for a before/after on the same machine load")
+    ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)  # a child: the checkout whose package it runs
     ap.add_argument("--child", nargs=4, metavar=("HISTORY", "WORKERS", "BACKEND", "CJ"), help=argparse.SUPPRESS)
     ap.add_argument("--child-raw", nargs=2, metavar=("HISTORY", "CJ"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.root is not None:
+        _use_checkout(args.root)
     if args.child:
         _run_one(Path(args.child[0]), int(args.child[1]), args.child[2], args.child[3] == "1")
         return
@@ -153,15 +164,15 @@ def main() -> None:
     settings = [(w, "process") for w in args.workers]
     if not args.no_dask and _has_dask():
         settings.append((2, "dask"))
-    checkouts = [("this", Path(__file__))]
+    checkouts: list[tuple[str, Path]] = [("this", ROOT)]
     if args.compare is not None:
-        checkouts.append((args.compare.name or str(args.compare), args.compare / "bench" / "simulate.py"))
+        checkouts.append((args.compare.resolve().name, args.compare))
     print(f"{'code':<8} {'backend':<8} {'workers':>7} {'receipts':>9} {'seconds':>8} {'receipts/s':>11}"
           f" {'per worker':>11} {'% of raw':>8} {'peak MB main':>12} {'peak MB worker':>14} {'per CPU s':>10}"
           f" {'CPU s main':>10} {'CPU s workers':>13}")
     for workers, backend in settings:
-        for name, script in checkouts:  # interleaved: both see the same load
-            best = _best(script, history, workers, backend, cj, args.repeat)
+        for name, root in checkouts:  # interleaved: both see the same load
+            best = _best(root, history, workers, backend, cj, args.repeat)
             rate = best["receipts"] * best["passes"] / best["seconds"]  # a budget that runs out replays again
             per_worker = rate / min(workers, cores)
             note = f"  (more workers than the {cores} cores)" if workers > cores else ""
@@ -173,12 +184,13 @@ def main() -> None:
                   f" {'' if worker_cpu is None else f'{worker_cpu:.1f}':>13}{note}", flush=True)
 
 
-def _best(script: Path, history: Path, workers: int, backend: str, cj: bool, repeat: int) -> dict[str, float]:
-    """The figures of the fastest of ``repeat`` runs of one setting, each in a child process of ``script``."""
+def _best(root: Path, history: Path, workers: int, backend: str, cj: bool, repeat: int) -> dict[str, float]:
+    """The figures of the fastest of ``repeat`` runs of one setting, each in a child process running
+    the package of the checkout ``root``."""
     best: dict[str, float] | None = None
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, str(script), "--child", str(history), str(workers), backend,
-                              "1" if cj else "0"], check=True, capture_output=True, text=True).stdout
+        out = subprocess.run([sys.executable, __file__, "--root", str(root), "--child", str(history), str(workers),
+                              backend, "1" if cj else "0"], check=True, capture_output=True, text=True).stdout
         figures = json.loads(out.strip().splitlines()[-1])
         if best is None or figures["seconds"] < best["seconds"]:
             best = figures
