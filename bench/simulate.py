@@ -12,7 +12,11 @@ replays a generated history. Each run is a separate process, so its peak memory 
 largest resident size of the main process and of any of its workers (ru_maxrss). `--repeat N` keeps
 the best of N runs (the machine is shared: the best is the least disturbed). A run with more
 workers than the machine has cores is marked: its figure shows overhead, not scaling. "per CPU s"
-is receipts per CPU second of the run (main process and workers): less moved by other load.
+is receipts per CPU second of the run (main process and workers): less moved by other load; "CPU s
+main" and "CPU s workers" split it (with one worker, the work runs in the main process).
+
+`--compare CHECKOUT` measures another checkout's package too (e.g. `--compare ../main`), with this
+script, setting by setting and interleaved with this one, so a before/after sees the same load.
 """
 
 from __future__ import annotations
@@ -54,17 +58,26 @@ def _run_one(history: Path, workers: int, backend: str, cj: bool) -> None:
     seconds = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = _cpu() - before
+    after = _cpu()
+    cpu_main, cpu_workers = after[0] - before[0], after[1] - before[1]
     print(json.dumps({"seconds": seconds, "receipts": report["input"]["read"], "passes": report["input"]["passes"],
                       "peak_mb_main": own.ru_maxrss // 1024, "peak_mb_worker": children.ru_maxrss // 1024,
-                      "cpu_seconds": cpu}))
+                      "cpu_seconds": cpu_main + cpu_workers, "cpu_main": cpu_main, "cpu_workers": cpu_workers}))
 
 
-def _cpu() -> float:
-    """CPU seconds of this process and of its children that have ended (the pool's workers, once the
+def _use_checkout(root: Path) -> None:
+    """Run another checkout's package and examples (``--compare``): the same measurement, other code."""
+    global ROOT, SUPERMARKET, CJ
+    ROOT = root.resolve()
+    sys.path[0] = str(ROOT)
+    SUPERMARKET, CJ = ROOT / "examples" / "supermarket" / "programme.loya", ROOT / "examples" / "completejourney"
+
+
+def _cpu() -> tuple[float, float]:
+    """CPU seconds of this process, and of its children that have ended (the pool's workers, once the
     run is over): on a shared machine, receipts per CPU second move less than receipts per second."""
-    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
-                                                resource.getrusage(resource.RUSAGE_CHILDREN)))
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def _raw_speed(history: Path, cj: bool, n: int = 20_000) -> float:
@@ -118,9 +131,15 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--no-dask", action="store_true", help="skip the dask backend")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each setting; the best is shown")
+    ap.add_argument("--compare", type=Path, metavar="CHECKOUT",
+                    help="also run another checkout's bench/simulate.py (e.g. main's) in the same run, "
+                         "setting by setting, for a before/after on the same machine load")
+    ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)  # a child: the checkout whose package it runs
     ap.add_argument("--child", nargs=4, metavar=("HISTORY", "WORKERS", "BACKEND", "CJ"), help=argparse.SUPPRESS)
     ap.add_argument("--child-raw", nargs=2, metavar=("HISTORY", "CJ"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.root is not None:
+        _use_checkout(args.root)
     if args.child:
         _run_one(Path(args.child[0]), int(args.child[1]), args.child[2], args.child[3] == "1")
         return
@@ -145,24 +164,38 @@ def main() -> None:
     settings = [(w, "process") for w in args.workers]
     if not args.no_dask and _has_dask():
         settings.append((2, "dask"))
-    print(f"{'backend':<8} {'workers':>7} {'receipts':>9} {'seconds':>8} {'receipts/s':>11} {'per worker':>11}"
-          f" {'% of raw':>8} {'peak MB main':>12} {'peak MB worker':>14} {'per CPU s':>10}")
+    checkouts: list[tuple[str, Path]] = [("this", ROOT)]
+    if args.compare is not None:
+        checkouts.append((args.compare.resolve().name, args.compare))
+    print(f"{'code':<8} {'backend':<8} {'workers':>7} {'receipts':>9} {'seconds':>8} {'receipts/s':>11}"
+          f" {'per worker':>11} {'% of raw':>8} {'peak MB main':>12} {'peak MB worker':>14} {'per CPU s':>10}"
+          f" {'CPU s main':>10} {'CPU s workers':>13}")
     for workers, backend in settings:
-        best: dict[str, float] | None = None
-        for _ in range(args.repeat):
-            out = subprocess.run([sys.executable, __file__, "--child", str(history), str(workers), backend,
-                                  "1" if cj else "0"], check=True, capture_output=True, text=True).stdout
-            figures = json.loads(out.strip().splitlines()[-1])
-            if best is None or figures["seconds"] < best["seconds"]:
-                best = figures
-        assert best is not None
-        rate = best["receipts"] * best["passes"] / best["seconds"]  # a budget that runs out replays again
-        per_worker = rate / min(workers, cores)
-        note = f"  (more workers than the {cores} cores)" if workers > cores else ""
-        print(f"{backend:<8} {workers:>7} {best['receipts']:>9,} {best['seconds']:>8.1f} {rate:>11,.0f}"
-              f" {per_worker:>11,.0f} {per_worker / raw:>8.0%} {best['peak_mb_main']:>12}"
-              f" {best['peak_mb_worker']:>14} {best['receipts'] * best['passes'] / best['cpu_seconds']:>10,.0f}{note}")
+        for name, root in checkouts:  # interleaved: both see the same load
+            best = _best(root, history, workers, backend, cj, args.repeat)
+            rate = best["receipts"] * best["passes"] / best["seconds"]  # a budget that runs out replays again
+            per_worker = rate / min(workers, cores)
+            note = f"  (more workers than the {cores} cores)" if workers > cores else ""
+            main_cpu, worker_cpu = best.get("cpu_main"), best.get("cpu_workers")
+            print(f"{name:<8} {backend:<8} {workers:>7} {best['receipts']:>9,} {best['seconds']:>8.1f} {rate:>11,.0f}"
+                  f" {per_worker:>11,.0f} {per_worker / raw:>8.0%} {best['peak_mb_main']:>12}"
+                  f" {best['peak_mb_worker']:>14} {best['receipts'] * best['passes'] / best['cpu_seconds']:>10,.0f}"
+                  f" {'' if main_cpu is None else f'{main_cpu:.1f}':>10}"
+                  f" {'' if worker_cpu is None else f'{worker_cpu:.1f}':>13}{note}", flush=True)
 
+
+def _best(root: Path, history: Path, workers: int, backend: str, cj: bool, repeat: int) -> dict[str, float]:
+    """The figures of the fastest of ``repeat`` runs of one setting, each in a child process running
+    the package of the checkout ``root``."""
+    best: dict[str, float] | None = None
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, __file__, "--root", str(root), "--child", str(history), str(workers),
+                              backend, "1" if cj else "0"], check=True, capture_output=True, text=True).stdout
+        figures = json.loads(out.strip().splitlines()[-1])
+        if best is None or figures["seconds"] < best["seconds"]:
+            best = figures
+    assert best is not None
+    return best
 
 if __name__ == "__main__":
     main()

@@ -31,6 +31,7 @@ from loyadsl.runtime.state import (
     CustomerState,
     SharedAccount,
     apply_in_place,
+    find_lot,
     invert,
     local_date,
     working_copy,
@@ -531,10 +532,9 @@ class PartitionReplay:
         """The local day before the expiry of the lot ``change`` takes from (None: not found)."""
         holder = state.shared.accounts if change.get("shared") and state.shared is not None else state.accounts
         account = holder.get(change["account"])
-        for lot in account.lots if account is not None else ():
-            if lot.id == change["lot"] and lot.expires is not None:
-                return self.local(lot.expires - 1)
-        return None
+        found = find_lot(account, change["lot"]) if account is not None else -1
+        expires = account.lots[found].expires if account is not None and found >= 0 else None
+        return None if expires is None else self.local(expires - 1)
 
 
 class _Booked(NamedTuple):

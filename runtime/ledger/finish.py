@@ -228,7 +228,17 @@ class _Finisher(_Receipt):
 
     def _record(self, left: Sequence[int], payment: Payment) -> dict[str, Any]:
         """The outcome's payment record, per line too (with each line's quantity, for returns)."""
-        to_pay = [a - p - c for a, p, c in zip(left, payment.by_points, payment.by_certificates, strict=True)]
+        to_pay: Sequence[int]
+        if payment.points or any(payment.by_points) or any(payment.by_certificates):
+            to_pay = [a - p - c for a, p, c in zip(left, payment.by_points, payment.by_certificates, strict=True)]
+            lines = [{"line_no": line.line_no, "qty": line.qty, "payable": pay, "points_money": p, "certificates": c,
+                      "to_pay": t}
+                     for line, pay, p, c, t in zip(self.lines, left, payment.by_points, payment.by_certificates,
+                                                   to_pay, strict=True)]
+        else:  # the usual receipt: nothing paid with points or certificates
+            to_pay = left
+            lines = [{"line_no": line.line_no, "qty": line.qty, "payable": pay, "points_money": 0, "certificates": 0,
+                      "to_pay": pay} for line, pay in zip(self.lines, left, strict=True)]
         return {
             "customer": self.state.id if self.state is not None else None,
             "requested": payment.requested,
@@ -238,10 +248,7 @@ class _Finisher(_Receipt):
             "certificates": payment.certificates,
             "certificates_money": sum(payment.by_certificates),
             "to_pay": sum(to_pay),
-            "lines": [{"line_no": line.line_no, "qty": line.qty, "payable": pay, "points_money": p,
-                       "certificates": c, "to_pay": t}
-                      for line, pay, p, c, t in zip(self.lines, left, payment.by_points, payment.by_certificates,
-                                                    to_pay, strict=True)],
+            "lines": lines,
         }
 
     def _debts(self, takes: Sequence[Change]) -> dict[tuple[str, bool], int]:

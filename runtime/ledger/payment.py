@@ -41,7 +41,8 @@ class _Payer(_Receipt):
         takes: list[Change] = []
         if redeem is not None and self.state is not None and ledger.decls.redemption is not None:
             points, by_points, limited_by, takes = self._redeem(left, redeem, sold)
-        remaining = [0 if s else max(a - p, 0) for a, p, s in zip(left, by_points, sold, strict=True)]  # >= 0
+        remaining = [0 if s else max(a - p, 0) for a, p, s in zip(left, by_points, sold, strict=True)] \
+            if certificates else []  # >= 0; what certificates may pay
         by_certificates = [0] * n
         report: list[dict[str, Any]] = []
         spends: list[Change] = []

@@ -75,6 +75,7 @@ from .records import (
     Qualification,
     ReferralState,
     SharedAccount,
+    find_lot,
 )
 from .shared import add_member, create_shared, remove_member, set_rights
 from .stock import StockChange, StockLevels
@@ -133,6 +134,7 @@ __all__ = [
     "counter_period",
     "create_shared",
     "expiry_time",
+    "find_lot",
     "invert",
     "iso",
     "json_schema",

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from ..limits import MAX_VALUE
 from .applier import _Applier, _Failed, _find_lot, _int, _new, _opt_str, _str, _time, over
 from .jsontypes import iso
-from .records import Lot, _make
+from .records import Lot, _make, holds_lot, lot_back, lot_gone
 
 Lines = list[list[int]] | None  # [[line_no, part], ...] of a change a return undoes line by line
 
@@ -67,9 +67,8 @@ class LotChange(NamedTuple):
     def apply(self, a: _Applier) -> None:
         points = self.points
         accounts, name, acc = a.account(a.fields, self.account, self.shared, create=points > 0)
-        found = _find_lot(acc, self.lot)
         if points > 0:
-            if found >= 0:
+            if holds_lot(acc, self.lot, keep=a.undo is not None):  # in place: the account lives on
                 raise _Failed(f"lot {self.lot!r} is already in account {name!r}")
             if points > MAX_VALUE:
                 raise over(points, f"lot {self.lot!r}")
@@ -79,8 +78,11 @@ class LotChange(NamedTuple):
             if at is not None and 0 <= at < len(acc.lots):
                 a.put(acc.__dict__, "lots", [*acc.lots[:at], lot, *acc.lots[at:]])
             else:
+                at = len(acc.lots)
                 a.append(a.own(acc.__dict__, "lots"), lot)
+            lot_back(acc, at, lot, new=True)
         else:
+            found = _find_lot(acc, self.lot)
             if found < 0:
                 raise _Failed(f"no lot {self.lot!r} in account {name!r}")
             lot = acc.lots[found]
@@ -88,6 +90,7 @@ class LotChange(NamedTuple):
                 raise _Failed(f"lot {self.lot!r} has {lot.left} of {lot.points} points left; only an untouched lot "
                               f"of {-points} can be removed")
             a.put(acc.__dict__, "lots", acc.lots[:found] + acc.lots[found + 1:])
+            lot_gone(acc, self.lot)
         balance = acc.balance + points
         if balance > MAX_VALUE:
             raise over(balance, f"the balance of account {name!r}")
@@ -150,6 +153,8 @@ class TakeChange(NamedTuple):
         lot = a.own(a.own(acc.__dict__, "lots"), found)
         a.put(lot.__dict__, "left", left)
         a.put(acc.__dict__, "balance", balance)
+        if points < 0:
+            lot_back(acc, found, lot, new=False)  # points given back: the lot holds some again
 
     def invert(self, fields: dict[str, Any]) -> TakeChange:
         return self._replace(points=-self.points)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..declarations import StateDecls
 from .history import prune
 from .periods import level_for, local_date, period_key, period_start
-from .records import AccountState, CustomerState
+from .records import _NEVER, AccountState, CustomerState, live_from, lot_hints, set_bounds
 from .tiers import _record
 from .view import _Index, _index
 
@@ -74,11 +75,21 @@ def _lots_due(name: str, account: AccountState, shared: bool, notify: int, now_u
               local: Callable[[int], int], changes: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
     """An account's lots past their expiry (taken), and those expiring within ``notify`` (notices, per
     last local day they can be spent)."""
+    due = lot_hints(account)["_due"]
+    if due is not None and now_utc < due - notify:
+        return  # no lot with points left expires by now, nor within notify (the hint's bound)
     expired = 0
     soon: dict[int, int] = {}
-    for lot in account.lots:
-        if not lot.left or lot.expires is None:
+    first, ripe = _NEVER, 0
+    for lot in islice(account.lots, live_from(account), None):  # the lots before have no points left
+        if not lot.left:
             continue
+        if lot.active_from > ripe:
+            ripe = lot.active_from
+        if lot.expires is None:
+            continue
+        if lot.expires < first:
+            first = lot.expires
         if lot.expires <= now_utc:
             changes.append({"op": "take", "account": name, "lot": lot.id, "points": lot.left,
                             "reason": "expire", "shared": shared})
@@ -86,6 +97,7 @@ def _lots_due(name: str, account: AccountState, shared: bool, notify: int, now_u
         elif notify and lot.expires - now_utc <= notify:
             last_day = local(lot.expires - 1)
             soon[last_day] = soon.get(last_day, 0) + lot.left
+    set_bounds(account, first, ripe)
     if expired:
         events.append({"event": "points_expired", "account": name, "points": expired, "shared": shared})
     for day in sorted(soon):

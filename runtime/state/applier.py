@@ -11,7 +11,7 @@ from ..declarations import StateDecls
 from ..limits import MAX_TEXT_CHARS, MAX_VALUE
 from ..model import _show
 from .jsontypes import _MISSING, _in_range, _time_in
-from .records import _APPEND, AccountState, CustomerState, _clone, _copy, _make
+from .records import _APPEND, AccountState, CustomerState, _clone, _copy, _make, find_lot, forget_hints
 from .view import _index
 
 _new: Any = tuple.__new__  # a record from all its fields, without the named tuple's Python-level __new__
@@ -99,6 +99,10 @@ class _Applier:
             else:
                 holder[key] = old
         self.undo.clear()
+        shared = self.fields["shared"]
+        for accounts in (self.fields["accounts"], shared.accounts if shared is not None else {}):
+            for acc in accounts.values():
+                forget_hints(acc)  # lots given their points back behind the hints' backs
 
     # --- parts
 
@@ -191,9 +195,5 @@ def _opt_str(change: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-def _find_lot(acc: AccountState, lot_id: str) -> int:
-    for i, lot in enumerate(acc.lots):
-        if lot.id == lot_id:
-            return i
-    return -1
+_find_lot = find_lot
 

@@ -43,12 +43,31 @@ class Lot(BaseModel):
 
 
 class AccountState(BaseModel):
-    """A bonus account: ``balance`` = Σ lot.left − ``debt`` (checked, never repaired)."""
+    """A bonus account: ``balance`` = Σ lot.left − ``debt`` (checked, never repaired).
+
+    Its private fields are hints about its lots, not part of its value (``lot_hints``): they let the
+    scans of every receipt skip what cannot matter in a long-lived customer's lots."""
 
     model_config = _CONFIG
     balance: int
     debt: Count = 0
     lots: list[Lot] = Field(default_factory=list)
+
+    _live: int = PrivateAttr(default=0)  # every lot before this index has no points left
+    _due: int | None = PrivateAttr(default=None)  # no lot with points left expires before (None: unknown)
+    _ripe: int | None = PrivateAttr(default=None)  # no lot with points left is active only after (None: unknown)
+    _ids: set[str] | None = PrivateAttr(default=None)  # the lots' ids (None: not kept)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal fields (the hints are not part of the value)."""
+        if not isinstance(other, AccountState):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # a list inside: not hashable
+
+    def __copy__(self) -> AccountState:
+        return _clone(self)  # hints of its own (pydantic's copy would share the ids' set)
 
 
 class CounterState(BaseModel):
@@ -246,7 +265,109 @@ def _make(cls: type[BaseModel], fields: dict[str, Any]) -> Any:
 
 
 def _clone(obj: Any) -> Any:
-    return _make(type(obj), dict(obj.__dict__))
+    copy = _make(type(obj), dict(obj.__dict__))
+    if type(obj) is AccountState and obj.__pydantic_private__:  # the same lots: the same bounds hold
+        hints = obj.__pydantic_private__
+        _SET_PRIVATE(copy, {"_live": hints["_live"], "_due": hints["_due"], "_ripe": hints["_ripe"], "_ids": None})
+    return copy
+
+
+# ------------------------------------------------------------------------------------ lot hints
+#
+# A customer replayed over years holds thousands of lots, most of them spent; the scans of each
+# receipt (what expires, the balances, finding a lot) would grow with them. An account keeps hints
+# about its lots instead, each a bound that stays true whatever is written, or moved by the writes
+# that could break it (``lot_back``, ``lot_gone``; a rollback forgets them all, ``forget_hints``):
+#   _live  every lot before this index has no points left (lots run out and expire oldest first);
+#   _due   no lot with points left expires before this time;
+#   _ripe  no lot with points left becomes active after this time;
+#   _ids   the set of the lots' ids (kept by the simulator's in-place writes only).
+# A scan sets them exactly; a fresh account has none (0, None, None, None).
+
+_NEVER = 1 << 62  # a time after every time: no lot with points left expires (or becomes active)
+
+
+def lot_hints(acc: AccountState) -> dict[str, Any]:
+    """The account's hints (see above), made on first use."""
+    hints = acc.__pydantic_private__
+    if hints is None:
+        hints = {"_live": 0, "_due": None, "_ripe": None, "_ids": None}
+        _SET_PRIVATE(acc, hints)
+    return hints
+
+
+def live_from(acc: AccountState) -> int:
+    """The index from which the account's lots may hold points: every lot before it has none left."""
+    hints = lot_hints(acc)
+    i = hints["_live"]
+    lots = acc.lots
+    n = len(lots)
+    while i < n and not lots[i].left:
+        i += 1
+    hints["_live"] = i
+    return i
+
+
+def set_bounds(acc: AccountState, due: int, ripe: int) -> None:
+    """What a full scan of the live lots found: the soonest expiry and the latest start of a lot with
+    points left (``_NEVER``, 0: none)."""
+    hints = lot_hints(acc)
+    hints["_due"], hints["_ripe"] = due, ripe
+
+
+def lot_back(acc: AccountState, index: int, lot: Lot, new: bool) -> None:
+    """The lot at ``index`` holds points again (``new``: it was just made there): the hints take it in."""
+    hints = acc.__pydantic_private__
+    if not hints:
+        return
+    if hints["_live"] > index:
+        hints["_live"] = index
+    due, ripe = hints["_due"], hints["_ripe"]
+    if due is not None and lot.expires is not None and lot.expires < due:
+        hints["_due"] = lot.expires
+    if ripe is not None and lot.active_from > ripe:
+        hints["_ripe"] = lot.active_from
+    ids = hints["_ids"]
+    if new and ids is not None:
+        ids.add(lot.id)
+
+
+def lot_gone(acc: AccountState, lot_id: str) -> None:
+    """The lot ``lot_id`` was removed from the account."""
+    hints = acc.__pydantic_private__
+    if hints and hints["_ids"] is not None:
+        hints["_ids"].discard(lot_id)
+
+
+def forget_hints(acc: AccountState) -> None:
+    """Drop the hints (after writes they did not follow: a rollback)."""
+    _SET_PRIVATE(acc, None)
+
+
+def holds_lot(acc: AccountState, lot_id: str, keep: bool) -> bool:
+    """Whether the account has a lot ``lot_id``; ``keep``: by a set of the ids kept from now on (for
+    a state changed in place, whose account lives on), else by a scan."""
+    hints = lot_hints(acc)
+    ids = hints["_ids"]
+    if ids is None:
+        if not keep:
+            return find_lot(acc, lot_id) >= 0
+        ids = hints["_ids"] = {lot.id for lot in acc.lots}
+    return lot_id in ids
+
+
+def find_lot(acc: AccountState, lot_id: str) -> int:
+    """The index of the lot ``lot_id`` in the account (-1: none): the live lots first, then the
+    spent ones (lot ids are unique within an account, so the order of the search changes nothing)."""
+    lots = acc.lots
+    start = live_from(acc)
+    for i in range(start, len(lots)):
+        if lots[i].id == lot_id:
+            return i
+    for i in range(start):
+        if lots[i].id == lot_id:
+            return i
+    return -1
 
 
 def _copy(value: Any) -> Any:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from itertools import islice
 
 from ..declarations import Account as AccountDecl
 from ..declarations import Counter, CouponSeries, Level, StateDecls
 from ..model import CustomerView
 from .periods import period_key
-from .records import AccountState, CustomerState
+from .records import AccountState, CustomerState, live_from, lot_hints
 
 # ------------------------------------------------------------------------------------------- view
 
@@ -44,8 +45,12 @@ def _index(decls: StateDecls) -> _Index:
 
 def _active(account: AccountState, now: int) -> int:
     """Points spendable at ``now``: active lots' left minus the debt."""
+    hints = lot_hints(account)
+    due, ripe = hints["_due"], hints["_ripe"]
+    if due is not None and ripe is not None and ripe <= now < due:
+        return account.balance  # every lot with points left is active (balance = Σ left − debt)
     total = -account.debt
-    for lot in account.lots:
+    for lot in islice(account.lots, live_from(account), None):  # the lots before have no points left
         left = lot.left
         if left and lot.active_from <= now:
             expires = lot.expires

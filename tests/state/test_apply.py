@@ -19,14 +19,18 @@ from loyadsl.runtime.state import (
     CustomerState,
     Member,
     add_member,
+    advance,
     apply,
     apply_in_place,
     create_shared,
+    find_lot,
     invert,
     remove_member,
     set_rights,
+    view,
     working_copy,
 )
+from loyadsl.runtime.state.records import holds_lot
 
 
 def t(text: str) -> int:
@@ -377,3 +381,53 @@ def test_create_shared() -> None:
     assert CustomerState.from_dict(s.to_dict()) == s
     with pytest.raises(StateError, match="already"):
         create_shared(s, "F10")
+
+
+# ------------------------------------------------------------------------------ the lot hints
+
+
+_SCAN_DECLS = StateDecls(accounts=(Account("bonus", notify=30 * 86400), Account("promo", notify=86400),
+                                   Account("credit", credit=10**6)))
+
+
+def _spend_all(state: CustomerState, shared: bool = True) -> list[dict[str, Any]]:
+    """Changes that take every point left in the state's lots."""
+    places = [(False, state.accounts)] + ([(True, state.shared.accounts)] if shared and state.shared else [])
+    return [{"op": "take", "account": name, "lot": x.id, "points": x.left, "reason": "redeem", "shared": flag}
+            for flag, holder in places for name, acc in sorted(holder.items()) for x in acc.lots if x.left]
+
+
+def _scans(state: CustomerState, now: int) -> tuple[Any, ...]:
+    """What the per-receipt scans of lots read: balances, expiries and notices, each lot found by id."""
+    places = ((False, state.accounts), (True, state.shared.accounts if state.shared else {}))
+    found = {(shared, name, lot_id): (find_lot(acc, lot_id), holds_lot(acc, lot_id, keep=True))
+             for shared, holder in places for name, acc in holder.items()
+             for lot_id in [*(x.id for x in acc.lots), *(f"N{n}" for n in range(12))]}
+    return (view(state, _SCAN_DECLS, now, lambda utc: utc // 86400).balances,
+            advance(state, _SCAN_DECLS, now, lambda utc: utc // 86400), found)
+
+
+@settings(max_examples=150, deadline=None)
+@given(change_sequences(), st.lists(st.integers(86400, 10**11), min_size=1, max_size=4))
+def test_the_lot_hints_change_nothing_a_scan_reads(case: tuple[CustomerState, list[dict[str, Any]]],
+                                                          moments: list[int]) -> None:
+    """A state changed in place (the simulator's) scans as a fresh copy of it does (no hints), after
+    every change, lots running out and getting their points back, the inverse of it all, and a
+    rollback of changes that lots ran out in before one was refused (records.py, "lot hints")."""
+    s, changes = case
+    w = working_copy(s)
+    after = apply(s, changes)
+    spend_all = _spend_all(after)  # every lot runs out, then gets its points back
+    steps = [[change] for change in changes] + [spend_all, invert(after, spend_all), invert(s, changes)]
+    spend = _spend_all(s, shared=False)
+    for step in [[], *steps]:
+        apply_in_place(w, step)
+        for now in moments:
+            assert _scans(w, now) == _scans(CustomerState.from_dict(w.to_dict()), now)
+    before = CustomerState.from_dict(w.to_dict())
+    with pytest.raises(StateError):
+        apply_in_place(w, [*spend, *[{"op": "take", "account": "bonus", "lot": x["lot"], "points": 1}
+                                     for x in spend[:1]], {"op": "take", "account": "nowhere", "lot": "x", "points": 1}])
+    assert w == before
+    for now in moments:
+        assert _scans(w, now) == _scans(before, now)
