@@ -5,7 +5,6 @@ limits and the pydantic model) takes too and reads equal; the rest is left to th
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
