@@ -61,29 +61,26 @@ class Table:
         assert isinstance(tx, SqlTx)
         self.tx = tx
 
-    def _run(self, sql: str, *args: Any) -> Any:
-        return self.tx.conn.execute(sql.replace("?", self.tx.d.mark), args)
-
     def add(self, customer: str, actions: list[dict[str, Any]]) -> None:
         for a in actions:
-            self._run("INSERT INTO scheduled (customer, due, action) VALUES (?, ?, ?)", customer,
+            self.tx.write("INSERT INTO scheduled (customer, due, action) VALUES (?, ?, ?)", customer,
                       utc_seconds(dt.datetime.fromisoformat(a["at"])), dumps(a))
 
     def due(self, before: int, after: int = 0, limit: int = MAX_LISTED) -> list[dict[str, Any]]:
-        rows = self._run("SELECT id, action FROM scheduled WHERE due < ? AND id > ? ORDER BY due, id LIMIT ?",
-                         before, after, limit).fetchall()
+        rows = self.tx.rows("SELECT id, action FROM scheduled WHERE due < ? AND id > ? ORDER BY due, id LIMIT ?",
+                            before, after, limit)
         return [{"id": int(i), **json.loads(text)} for i, text in rows]
 
     def done(self, ids: list[int]) -> int:
-        # RETURNING, not rowcount: PostgreSQL's pipeline mode (sql.py) leaves rowcount unset
-        return sum(len(self._run("DELETE FROM scheduled WHERE id = ? RETURNING id", i).fetchall()) for i in ids)
+        found = self.tx.batch([("DELETE FROM scheduled WHERE id = ? RETURNING id", (i,)) for i in ids])
+        return sum(map(len, found))
 
     def last_tick(self, customer: str) -> int | None:
-        row = self._run("SELECT at FROM ticks WHERE customer = ?", customer).fetchone()
+        row = self.tx.one("SELECT at FROM ticks WHERE customer = ?", customer)
         return None if row is None else int(row[0])
 
     def ticked(self, customer: str, at: int) -> None:
-        self._run("INSERT INTO ticks (customer, at) VALUES (?, ?) ON CONFLICT (customer) DO UPDATE SET at = excluded.at",
+        self.tx.write("INSERT INTO ticks (customer, at) VALUES (?, ?) ON CONFLICT (customer) DO UPDATE SET at = excluded.at",
                   customer, at)
 
 
