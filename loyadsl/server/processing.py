@@ -165,7 +165,8 @@ class Processor:
             if session is not None and session.status != "open":
                 raise Problem(CLOSED, f"receipt {receipt.receipt_id!r} is {session.status} already", "receipt_id")
             version, engine = self.engine(tx)
-            state = self._state(tx, engine, receipt.customer_id, lock=holds)
+            read = self._state(tx, engine, receipt.customer_id, lock=holds)
+            state = chains.catch_up(engine, read, receipt.utc).state if read is not None else None  # not written
             outcome = self._evaluate(tx, engine, receipt, data, state, lock=False)
             held = (outcome.payment or {}).get("points", 0) if holds else 0
             expires = int(self.clock()) + self.hold_seconds
@@ -196,16 +197,17 @@ class Processor:
                 raise Problem(CONFLICT, f"receipt {rid!r} was calculated with another body", "receipt_id")
             version, engine = self.engine(tx, int(utc_datetime(receipt.utc).timestamp()) if offline else None)
             state = self._state(tx, engine, receipt.customer_id, lock=True)
-            outcome = self._evaluate(tx, engine, receipt, data, state, lock=True)
+            caught = chains.catch_up(engine, state, receipt.utc) if state is not None else None
+            outcome = self._evaluate(tx, engine, receipt, data, caught.state if caught else None, lock=True)
             _no_rejected_items(outcome)
             if session is not None and _summary(outcome) != session.summary:
                 raise Problem(CHANGED, f"receipt {rid!r} no longer gets what calculate said "
                                        f"({_differences(session.summary, _summary(outcome))}); calculate it again")
             after, scheduled = state, dict[str, Any]()
-            if state is not None and receipt.customer_id is not None:
-                chained, scheduled = chains.after_confirm(tx, engine, receipt, outcome, state)  # docs/server.md
-                after = _book(tx, engine, receipt.customer_id, state, [*(outcome.changes or ()), *chained], rid,
-                              "receipt", receipt.utc)
+            if state is not None and caught is not None and receipt.customer_id is not None:
+                chained, scheduled = chains.after_confirm(tx, engine, receipt, outcome, caught)  # docs/server.md
+                after = _book(tx, engine, receipt.customer_id, state,
+                              [*caught.changes, *(outcome.changes or ()), *chained], rid, "receipt", receipt.utc)
             tx.put_outcome(rid, receipt.customer_id, outcome.to_dict())  # an anonymous one too: it may be returned
             _budgets_from(tx, outcome.changes or ())
             redemptions.commit(tx, outcome.changes or ())
