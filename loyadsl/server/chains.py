@@ -20,7 +20,6 @@ nothing here: confirm's answer keeps its shape."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import weakref
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -32,7 +31,7 @@ from loyadsl.runtime.triggers.runner import TriggerResult
 from loyadsl.runtime.triggers.spec import MAX_STEPS, MAX_TRIGGERS
 from loyadsl.runtime.triggers.tick import Ticker
 from loyadsl.server.errors import Problem
-from loyadsl.server.sql import SqlTx, dumps
+from loyadsl.server.sql import SqlTx, decode, encode
 from loyadsl.server.store import Tx
 
 if TYPE_CHECKING:
@@ -68,12 +67,12 @@ class Table:
     def add(self, customer: str, actions: list[dict[str, Any]]) -> None:
         for a in actions:
             self.tx.write("INSERT INTO scheduled (customer, due, action) VALUES (?, ?, ?)", customer,
-                      utc_seconds(dt.datetime.fromisoformat(a["at"])), dumps(a))
+                      utc_seconds(dt.datetime.fromisoformat(a["at"])), encode(a))
 
     def due(self, before: int, after: int = 0, limit: int = MAX_LISTED) -> list[dict[str, Any]]:
         rows = self.tx.rows("SELECT id, action FROM scheduled WHERE due < ? AND id > ? ORDER BY due, id LIMIT ?",
                             before, after, limit)
-        return [{"id": int(i), **json.loads(text)} for i, text in rows]
+        return [{"id": int(i), **decode(text)} for i, text in rows]
 
     def done(self, ids: list[int]) -> int:
         found = self.tx.batch([("DELETE FROM scheduled WHERE id = ? RETURNING id", (i,)) for i in ids])

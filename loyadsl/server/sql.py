@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+import msgspec
+
 from loyadsl.server.store import BundleRow, Key, Session, Stored, Tx
 
 
@@ -67,7 +69,17 @@ def migration(version: int, dialect: Dialect) -> list[str]:
 
 
 def dumps(value: Any) -> str:
+    """Canonical JSON: what a request's idempotency hash is taken of (processing.body_hash). Never
+    change it: a retry after an upgrade must hash as the first request did."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def encode(value: Any) -> str:
+    """JSON as stored (a customer's state, an outcome, an answer): compact, keys sorted, by msgspec."""
+    return msgspec.json.encode(value, order="sorted").decode()
+
+
+decode = msgspec.json.decode  # stored JSON back
 
 
 Statement = tuple[str, tuple[Any, ...]]  # SQL with ``?`` marks, and its parameters
@@ -143,63 +155,63 @@ class SqlTx(Tx):
     def customer(self, customer_id: str, lock: bool = False) -> dict[str, Any] | None:
         found, row = self._asked("customer", customer_id, lock)
         row = row if found else self._first(self._customer_query(customer_id, lock))
-        return None if row is None else json.loads(row[0])
+        return None if row is None else decode(row[0])
 
     def put_customer(self, customer_id: str, state: dict[str, Any]) -> None:
         self.write("INSERT INTO customers (id, state) VALUES (?, ?) "
-                  "ON CONFLICT (id) DO UPDATE SET state = excluded.state", customer_id, dumps(state))
+                  "ON CONFLICT (id) DO UPDATE SET state = excluded.state", customer_id, encode(state))
 
     def insert_customer(self, customer_id: str, state: dict[str, Any]) -> bool:
         return self.one("INSERT INTO customers (id, state) VALUES (?, ?) ON CONFLICT (id) DO NOTHING RETURNING 1",
-                         customer_id, dumps(state)) is not None
+                         customer_id, encode(state)) is not None
 
     def customers(self) -> Iterator[dict[str, Any]]:
         cursor = self.conn.execute("SELECT state FROM customers ORDER BY id")  # streamed where the driver can
         while rows := cursor.fetchmany(500):
             for (text,) in rows:
-                yield json.loads(text)
+                yield decode(text)
 
     def journal(self, customer_id: str, ref: str, kind: str, changes: list[dict[str, Any]]) -> None:
         self.write("INSERT INTO journal (customer, ref, kind, changes) VALUES (?, ?, ?, ?)",
-                  customer_id, ref, kind, dumps(changes))
+                  customer_id, ref, kind, encode(changes))
 
     # idempotency, outcomes, sessions -------------------------------------------------------------
     def stored(self, key: str) -> Stored | None:
         found, row = self._asked("stored", key)
         row = row if found else self._first(self._stored_query(key))
-        return None if row is None else Stored(row[0], row[1], json.loads(row[2]))
+        return None if row is None else Stored(row[0], row[1], decode(row[2]))
 
     def store_answer(self, key: str, body_hash: str, status: int, response: dict[str, Any]) -> None:
         self.write("INSERT INTO answers (key, body_hash, status, response) VALUES (?, ?, ?, ?)",
-                  key, body_hash, status, dumps(response))
+                  key, body_hash, status, encode(response))
 
     def outcome(self, receipt_id: str, lock: bool = False) -> tuple[str | None, dict[str, Any]] | None:
         row = self.one("SELECT customer, outcome FROM outcomes WHERE receipt_id = ?" + (self.d.for_update if lock else ""),
                         receipt_id)
-        return None if row is None else (row[0], json.loads(row[1]))
+        return None if row is None else (row[0], decode(row[1]))
 
     def put_outcome(self, receipt_id: str, customer_id: str | None, outcome: dict[str, Any]) -> None:
         self.write("INSERT INTO outcomes (receipt_id, customer, outcome) VALUES (?, ?, ?)",
-                  receipt_id, customer_id, dumps(outcome))
+                  receipt_id, customer_id, encode(outcome))
 
     def return_record(self, receipt_id: str) -> dict[str, Any] | None:
         row = self.one("SELECT record FROM outcomes WHERE receipt_id = ?", receipt_id)
-        return None if row is None or row[0] is None else json.loads(row[0])
+        return None if row is None or row[0] is None else decode(row[0])
 
     def put_return_record(self, receipt_id: str, record: dict[str, Any]) -> None:
-        self.write("UPDATE outcomes SET record = ? WHERE receipt_id = ?", dumps(record), receipt_id)
+        self.write("UPDATE outcomes SET record = ? WHERE receipt_id = ?", encode(record), receipt_id)
 
     def session(self, receipt_id: str) -> Session | None:
         found, row = self._asked("session", receipt_id)
         row = row if found else self._first(self._session_query(receipt_id))
-        return None if row is None else Session(row[0], row[1], row[2], json.loads(row[3]), *row[4:])
+        return None if row is None else Session(row[0], row[1], row[2], decode(row[3]), *row[4:])
 
     def put_session(self, s: Session) -> None:
         self.write("INSERT INTO sessions (receipt_id, customer, body_hash, summary, held, expires, status) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (receipt_id) DO UPDATE SET customer = excluded.customer, "
                   "body_hash = excluded.body_hash, summary = excluded.summary, held = excluded.held, "
                   "expires = excluded.expires, status = excluded.status",
-                  s.receipt_id, s.customer, s.body_hash, dumps(s.summary), s.held, s.expires, s.status)
+                  s.receipt_id, s.customer, s.body_hash, encode(s.summary), s.held, s.expires, s.status)
 
     def held(self, customer_id: str, now: int, besides: str) -> int:
         found, row = self._asked("held", customer_id, besides)  # prefetched within the same second or so
