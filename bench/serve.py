@@ -2,6 +2,7 @@
 where a request's time goes (HTTP, the engine, the database and state), for SQLite and PostgreSQL.
 
     python bench/serve.py [--seconds 5] [--clients 64] [--workers 2] [--backends sqlite,postgres] [--rates 0,200]
+                          [--tills calculate=1000,confirm=500]
 
 Bounded: each phase runs at most ``--seconds`` and ``--requests`` (after an unmeasured second of
 warm-up). The load generator is a small asyncio HTTP/1.1 client on raw keep-alive connections (one per
@@ -9,7 +10,10 @@ simulated till) in this process, apart from the server's; its CPU is printed (co
 is `loya serve` with ``--workers`` uvicorn processes. On a 2-core machine the generator takes CPU from
 the server, so figures are a lower bound. ``--rates``: 0 is a closed loop (every client sends again as
 soon as it is answered: the throughput; latency is then clients / throughput by Little's law); a rate
-is an open loop offering that many requests/s, whose latency counts from when each request was due. PostgreSQL is started in a temp dir as the tests
+is an open loop offering that many requests/s, whose latency counts from when each request was due.
+``--tills``: paced phases, the ``--clients`` tills each with think time between requests so that they
+offer that many requests/s in all (the targets' setting: 64 tills, 1,000 calculates/s, 500
+confirms/s); the rate achieved and p50/p99 from sending. PostgreSQL is started in a temp dir as the tests
 start it (tests/server/conftest.py), with fsync off: the figures measure the server, not the disk.
 Time shares come from the server's ``Server-Timing`` header: ``eval`` (Engine.evaluate), ``work``
 (the whole request in the processor: database, state JSON, evaluation); HTTP = latency - work.
@@ -90,15 +94,29 @@ class Conn:
 
 
 async def phase(port: int, key: str, path: str, clients: int, seconds: float, limit: int, run: str,
-                rate: float = 0, roots: tuple[int, int] = (0, 0)) -> dict[str, Any]:
+                rate: float = 0, roots: tuple[int, int] = (0, 0), paced: bool = False) -> dict[str, Any]:
     """Closed loop (``rate`` 0: each client sends its next request when the last is answered, so latency
     is clients / throughput), or open loop: request n is due at start + n / ``rate`` on the first free
-    client, and its latency counts from then (a request that waited for a client waited in a queue)."""
+    client, and its latency counts from then (a request that waited for a client waited in a queue).
+    ``paced``: tills with think time: each client sends every clients / ``rate`` seconds (the clients'
+    first requests spread over that period), or at once when its previous answer came later; latency
+    counts from sending, and the rate achieved says whether the server kept up."""
     results: list[tuple[int, float, float, float]] = []
     counter = iter(range(limit))
     bodies = [_receipt(n, run) for n in range(limit)]  # made before the clock starts: not the client's load
     start = time.perf_counter()
     deadline = start + seconds
+
+    async def paced_till(k: int) -> None:
+        conn, period = Conn(port, key), clients / rate
+        due = start + period * k / clients
+        for n in counter:
+            if due > deadline:
+                return
+            if due > time.perf_counter():
+                await asyncio.sleep(due - time.perf_counter())
+            results.append(await conn.post(path, bodies[n]))
+            due = max(due + period, time.perf_counter())  # think until the next turn; late: no catching up
 
     async def till() -> None:
         conn = Conn(port, key)
@@ -112,7 +130,7 @@ async def phase(port: int, key: str, path: str, clients: int, seconds: float, li
 
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     server_cpu, db_cpu = tree_cpu(roots[0]), tree_cpu(roots[1])
-    await asyncio.gather(*(till() for _ in range(clients)))
+    await asyncio.gather(*(paced_till(k) if paced else till() for k in range(clients)))
     elapsed = time.perf_counter() - start
     used = resource.getrusage(resource.RUSAGE_SELF)
     server_cpu, db_cpu = tree_cpu(roots[0]) - server_cpu, tree_cpu(roots[1]) - db_cpu
@@ -178,6 +196,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--rates", default="0", help="offered requests/s, comma-separated (0: closed loop)")
+    parser.add_argument("--tills", default="", help="paced phases, e.g. calculate=1000,confirm=500: --clients tills "
+                        "with think time, offering that many requests/s in all")
     args = parser.parse_args()
 
     from loyadsl.api import compile_file
@@ -189,7 +209,7 @@ def main() -> None:
     cluster = None
     print(f"loya serve, {args.workers} workers, {args.clients} clients, {os.cpu_count()} cores, phases of at most "
           f"{args.seconds:g} s / {args.requests} requests; 8-line receipts paying 50 points")
-    print(f"{'backend':<10} {'phase':<16} {'req/s':>8} {'ok':>7} {'p50 ms':>8} {'p99 ms':>8}   share: http / eval / db+state"
+    print(f"{'backend':<10} {'phase':<22} {'req/s':>8} {'ok':>7} {'p50 ms':>8} {'p99 ms':>8}   share: http / eval / db+state"
           "   client CPU (cores)   CPU ms/request: server / database")
     try:
         for backend in args.backends.split(","):
@@ -204,12 +224,15 @@ def main() -> None:
             try:
                 # warm-up, not measured: each worker loads the bundle, opens its connections, prepares statements
                 asyncio.run(phase(port, key, "/v1/confirm", args.clients, 1.0, 1000, f"{backend}-warm"))
-                for (name, path), rate in itertools.product((("calculate", "/v1/calculate"), ("confirm", "/v1/confirm")),
-                                                            map(float, args.rates.split(","))):
-                    r = asyncio.run(phase(port, key, path, args.clients, args.seconds, args.requests,
-                                          f"{backend}-{name}-{rate:g}", rate, (process.pid, postmaster)))
-                    label = name if not rate else f"{name}@{rate:g}/s"
-                    print(f"{backend:<10} {label:<16} {r['per_s']:>8.0f} {r['ok']:>7} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
+                phases = [(name, rate, False) for name, rate in itertools.product(
+                    ("calculate", "confirm"), [float(r) for r in args.rates.split(",") if r])]
+                phases += [(name, float(rate), True) for name, _, rate in
+                           (item.partition("=") for item in args.tills.split(",") if item)]
+                for name, rate, paced in phases:
+                    r = asyncio.run(phase(port, key, f"/v1/{name}", args.clients, args.seconds, args.requests,
+                                          f"{backend}-{name}-{rate:g}-{paced}", rate, (process.pid, postmaster), paced))
+                    label = name if not rate else f"{name}{' tills' if paced else ''}@{rate:g}/s"
+                    print(f"{backend:<10} {label:<22} {r['per_s']:>8.0f} {r['ok']:>7} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
                           f"   {r['http']:.1%} / {r['eval']:.1%} / {r['db']:.1%}   {r['client_cpu']:>6.2f}"
                           f"   {r['server_ms']:>6.2f} / {r['db_ms']:.2f}")
                     if r["ok"] != r["requests"]:

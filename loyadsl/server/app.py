@@ -15,11 +15,11 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-import msgspec
 from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -27,17 +27,20 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from loyadsl.runtime import jsonio
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.server import chains
 from loyadsl.server.connect import open_store
-from loyadsl.server.errors import BAD_REQUEST, INTERNAL, NO_ROUTE, NOT_JSON, TOO_LARGE, Problem, problem_of
+from loyadsl.server.errors import BAD_REQUEST, NO_ROUTE, NOT_JSON, TOO_LARGE, Problem
+from loyadsl.server.hot import HotPaths
 from loyadsl.server.metrics import Metrics
 from loyadsl.server.models import ENDPOINTS, Endpoint
-from loyadsl.server.processing import EVAL_SECONDS, Processor
+from loyadsl.server.processing import Processor
+from loyadsl.server.respond import answer, perform, problem_response
 from loyadsl.server.sql import SCHEMA_VERSION
-from loyadsl.server.store import Key, Stored
+from loyadsl.server.store import Key
 
 log = logging.getLogger("loyadsl.server")
 WORK_THREADS = 16  # requests of one process in the database at once (postgres.IDLE, sqlite.IDLE connections)
@@ -47,13 +50,6 @@ Work = Callable[[Processor, Request, Any, Key | None], Any]
 class _Bytes(Response):
     media_type = "application/octet-stream"
 
-
-def _json(status: int, value: Any, media_type: str = "application/json") -> Response:
-    return Response(msgspec.json.encode(value), status, media_type=media_type)
-
-
-def _problem(problem: Problem) -> Response:
-    return _json(problem.status, problem.to_dict(), "application/problem+json")
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -98,46 +94,22 @@ def _token(request: Request) -> str | None:
 
 def _handler(endpoint: Endpoint, work: Work, processor: Processor, metrics: Metrics) -> Callable[
         [Request], Awaitable[Response]]:
+    async def steps(request: Request) -> Response:
+        body = _parse(await _read_body(request, endpoint.limit), endpoint) if endpoint.body else None
+        key = None
+        if endpoint.scope is not None:
+            token = _token(request)
+            key = processor.known_key(token)
+            if key is None:
+                key = await run_in_threadpool(processor.authenticate, token)
+            if endpoint.scope == "admin":
+                processor.allow(key, "admin")
+        return await perform(endpoint, partial(work, processor, request, body, key))
+
     async def handle(request: Request) -> Response:
-        start = time.perf_counter()
-        code: str | None = None
-        try:
-            body = _parse(await _read_body(request, endpoint.limit), endpoint) if endpoint.body else None
-            key = None
-            if endpoint.scope is not None:
-                token = _token(request)
-                key = processor.known_key(token)
-                if key is None:
-                    key = await run_in_threadpool(processor.authenticate, token)
-                if endpoint.scope == "admin":
-                    processor.allow(key, "admin")
-            evaluating = [0.0]
-            EVAL_SECONDS.set(evaluating)
-            started = time.perf_counter()
-            response = _respond(endpoint, await run_in_threadpool(work, processor, request, body, key))
-            response.headers["Server-Timing"] = (f"eval;dur={evaluating[0] * 1000:.3f}, "
-                                                 f"work;dur={(time.perf_counter() - started) * 1000:.3f}")
-        except LoyaError as exc:
-            problem = problem_of(exc)
-            code = problem.code
-            response = _problem(problem)
-        except Exception:
-            log.exception("internal error in %s", endpoint.name)
-            code = INTERNAL
-            response = _problem(Problem(INTERNAL, "internal error; the request was not applied unless a retry "
-                                                  "with the same id says so"))
-        metrics.observe(endpoint.name, response.status_code, time.perf_counter() - start, code)
-        return response
+        return await answer(endpoint, metrics, time.perf_counter(), steps(request))
 
     return handle
-
-
-def _respond(endpoint: Endpoint, result: Any) -> Response:
-    if isinstance(result, Response):
-        return result
-    if isinstance(result, Stored):
-        return _json(result.status, result.response)
-    return _json(endpoint.status, result)
 
 
 # ---------------------------------------------------------------------------------- the endpoints
@@ -203,7 +175,8 @@ WORK: dict[str, Work] = {
 WORK.update(chains.WORK)  # trigger chains: /v1/scheduled, /v1/scheduled/done, /v1/tick
 
 
-def create_app(processor: Processor, metrics: Metrics | None = None) -> Starlette:
+def create_app(processor: Processor, metrics: Metrics | None = None) -> ASGIApp:
+    """The application: the hot paths of calculate and confirm (hot.py) before Starlette's routes."""
     metrics = metrics or Metrics()
 
     def _metrics(p: Processor, r: Request, body: Any, key: Key | None) -> Any:
@@ -215,7 +188,7 @@ def create_app(processor: Processor, metrics: Metrics | None = None) -> Starlett
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
-        return _problem(Problem(NO_ROUTE, f"no {request.method} {request.url.path} here (docs/server.md)",
+        return problem_response(Problem(NO_ROUTE, f"no {request.method} {request.url.path} here (docs/server.md)",
                                 status=status))
 
     @asynccontextmanager
@@ -224,7 +197,8 @@ def create_app(processor: Processor, metrics: Metrics | None = None) -> Starlett
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORK_THREADS
         yield
 
-    return Starlette(routes=routes, exception_handlers={HTTPException: not_found}, lifespan=lifespan)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found}, lifespan=lifespan)
+    return HotPaths(app, processor, metrics)
 
 
 # ---------------------------------------------------------------------------------- uvicorn workers
@@ -232,7 +206,7 @@ ENV_DB, ENV_KEYS, ENV_HOLD = "LOYA_SERVE_DB", "LOYA_SERVE_TRUSTED_KEYS", "LOYA_S
 ENV_METRICS = "LOYA_SERVE_METRICS_DIR"  # where the workers share their counters (several workers only)
 
 
-def from_environment() -> Starlette:
+def from_environment() -> ASGIApp:
     """The app of one uvicorn worker process, configured by ``loya serve`` through the environment."""
     keys = [bytes.fromhex(k) for k in os.environ.get(ENV_KEYS, "").split(",") if k]
     store = open_store(os.environ[ENV_DB])

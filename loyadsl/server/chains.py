@@ -1,9 +1,11 @@
 """Trigger chains on the processing server (docs/server.md, "Trigger chains"): the server runs the
 chains (docs/triggers.md) and keeps the actions they schedule, per customer, in its database.
 
-* **confirm**: after a known customer's receipt is booked, the chains see it (``Triggers.after_receipt``);
-  their changes are booked with the receipt (same transaction, journalled as ``chain``) and the
-  actions they schedule are stored and returned in the answer's ``scheduled``.
+* **confirm**: before a known customer's receipt is evaluated, the chain steps that came due since
+  and no tick ran are run, each at its own moment (``catch_up``, as ``loya simulate`` does; calculate
+  does the same without writing); after it, the chains see it (``Triggers.after_receipt``). All their
+  changes are booked with the receipt (one transaction, one journal entry) and the actions they
+  schedule are stored and returned in the answer's ``scheduled``.
 * **tick** (``POST /v1/tick``, ``loya db tick``): every customer is ticked at ``now``
   (``Ticker.tick``, since the customer's previous tick): time events, segment changes by time alone,
   birthdays, the steps that came due. A customer's tick commits on its own, so a long run can stop
@@ -18,17 +20,18 @@ nothing here: confirm's answer keeps its shape."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import weakref
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from loyadsl.runtime import Engine, LoyaError
 from loyadsl.runtime.model import Outcome, Receipt, utc_seconds
 from loyadsl.runtime.state import CustomerState, apply
+from loyadsl.runtime.triggers.runner import TriggerResult
+from loyadsl.runtime.triggers.spec import MAX_STEPS, MAX_TRIGGERS
 from loyadsl.runtime.triggers.tick import Ticker
 from loyadsl.server.errors import Problem
-from loyadsl.server.sql import SqlTx, dumps
+from loyadsl.server.sql import SqlTx, decode, encode
 from loyadsl.server.store import Tx
 
 if TYPE_CHECKING:
@@ -61,51 +64,104 @@ class Table:
         assert isinstance(tx, SqlTx)
         self.tx = tx
 
-    def _run(self, sql: str, *args: Any) -> Any:
-        return self.tx.conn.execute(sql.replace("?", self.tx.d.mark), args)
-
     def add(self, customer: str, actions: list[dict[str, Any]]) -> None:
         for a in actions:
-            self._run("INSERT INTO scheduled (customer, due, action) VALUES (?, ?, ?)", customer,
-                      utc_seconds(dt.datetime.fromisoformat(a["at"])), dumps(a))
+            self.tx.write("INSERT INTO scheduled (customer, due, action) VALUES (?, ?, ?)", customer,
+                      utc_seconds(dt.datetime.fromisoformat(a["at"])), encode(a))
 
     def due(self, before: int, after: int = 0, limit: int = MAX_LISTED) -> list[dict[str, Any]]:
-        rows = self._run("SELECT id, action FROM scheduled WHERE due < ? AND id > ? ORDER BY due, id LIMIT ?",
-                         before, after, limit).fetchall()
-        return [{"id": int(i), **json.loads(text)} for i, text in rows]
+        rows = self.tx.rows("SELECT id, action FROM scheduled WHERE due < ? AND id > ? ORDER BY due, id LIMIT ?",
+                            before, after, limit)
+        return [{"id": int(i), **decode(text)} for i, text in rows]
 
     def done(self, ids: list[int]) -> int:
-        # RETURNING, not rowcount: PostgreSQL's pipeline mode (sql.py) leaves rowcount unset
-        return sum(len(self._run("DELETE FROM scheduled WHERE id = ? RETURNING id", i).fetchall()) for i in ids)
+        found = self.tx.batch([("DELETE FROM scheduled WHERE id = ? RETURNING id", (i,)) for i in ids])
+        return sum(map(len, found))
 
     def last_tick(self, customer: str) -> int | None:
-        row = self._run("SELECT at FROM ticks WHERE customer = ?", customer).fetchone()
+        row = self.tx.one("SELECT at FROM ticks WHERE customer = ?", customer)
         return None if row is None else int(row[0])
 
     def ticked(self, customer: str, at: int) -> None:
-        self._run("INSERT INTO ticks (customer, at) VALUES (?, ?) ON CONFLICT (customer) DO UPDATE SET at = excluded.at",
+        self.tx.write("INSERT INTO ticks (customer, at) VALUES (?, ?) ON CONFLICT (customer) DO UPDATE SET at = excluded.at",
                   customer, at)
 
 
 # ------------------------------------------------------------------------------------ the hooks
 
 
-def after_confirm(tx: Tx, engine: Engine, receipt: Receipt, outcome: Outcome, state: CustomerState
+class CaughtUp(NamedTuple):
+    """What the chains did before a receipt: their ``changes`` (booked in the receipt's journal entry),
+    the ``actions`` they scheduled, and the customer's ``state`` after them (the receipt's to evaluate)."""
+
+    changes: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+    state: CustomerState
+
+
+def catch_up(engine: Engine, state: CustomerState, until: int) -> CaughtUp:
+    """The chain steps that came due before ``until`` (a receipt's time) and no tick ran, each at its
+    own moment, then the chains' moments at ``until`` (a birthday, inactivity), as ``loya simulate``
+    runs them before a receipt (``ChainReplay.catch_up``; segment changes by time alone are left to the
+    ticks, which look for them: the simulator scans each midnight). Once: the changes move the chains' records
+    on, so a retry, a later receipt or a tick finds nothing left to do. Nothing is written here:
+    calculate evaluates on the state this gives, confirm books it."""
+    chains = ticker(engine).triggers
+    changes: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    if not chains.triggers:
+        return CaughtUp(changes, actions, state)
+
+    def take(result: TriggerResult, state: CustomerState) -> CustomerState:
+        actions.extend(a for a in result.actions if a["trigger"] is not None)
+        if not result.changes:
+            return state
+        changes.extend(result.changes)
+        try:
+            return apply(state, result.changes, engine.bundle.state)
+        except LoyaError as exc:
+            raise Problem.refused(exc) from None
+
+    for _ in range(MAX_STEPS * MAX_TRIGGERS):
+        due = chains.next_moment(state, until)
+        if due is None:
+            break
+        state = take(chains.advance(state, due), state)
+    state = take(chains.advance(state, until), state)
+    return CaughtUp(changes, actions, state)
+    for _ in range(MAX_STEPS * MAX_TRIGGERS + 1):
+        due = chains.next_moment(state, until)
+        result = chains.advance(state, until if due is None else due)
+        if result.changes:
+            try:
+                state = apply(state, result.changes, engine.bundle.state)
+            except LoyaError as exc:
+                raise Problem.refused(exc) from None
+            changes += result.changes
+        actions += [a for a in result.actions if a["trigger"] is not None]
+        if due is None:
+            break
+    return CaughtUp(changes, actions, state)
+
+
+def after_confirm(tx: Tx, engine: Engine, receipt: Receipt, outcome: Outcome, caught: CaughtUp
                   ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The chains see a receipt about to be booked (``state``: before it): their changes, which the
-    caller books after the receipt's (one journal entry), and what the answer gains: ``scheduled``,
-    the actions, stored here (nothing for a bundle without triggers or till messages)."""
+    """The chains see a receipt about to be booked (``caught.state``: before it): their changes, which
+    the caller books after the receipt's (one journal entry), and what the answer gains: ``scheduled``,
+    the actions (those of ``catch_up`` first), stored here (nothing for a bundle without triggers or
+    till messages)."""
     chains = ticker(engine).triggers
     if not chains:
         return [], {}
     try:
-        after = apply(state, outcome.changes or (), engine.bundle.state)
+        after = apply(caught.state, outcome.changes or (), engine.bundle.state)
     except LoyaError as exc:
         raise Problem.refused(exc) from None
     result = chains.after_receipt(after, receipt, outcome)
-    actions = [a for a in result.actions if a["trigger"] is not None]  # the till's own are in outcome.messages
+    # the till's own messages are in outcome.messages
+    actions = [*caught.actions, *(a for a in result.actions if a["trigger"] is not None)]
     if actions:
-        Table(tx).add(state.id, actions)
+        Table(tx).add(caught.state.id, actions)
     return result.changes, {"scheduled": actions}
 
 

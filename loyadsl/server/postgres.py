@@ -7,6 +7,13 @@ PostgreSQL breaks the rare lock cycle this allows by aborting one transaction; t
 ``Retry`` and ``processing`` runs it again. A lost connection (a restart of the database) is a
 ``StoreError`` the server answers with 503; the next request connects again. A transaction has its own
 connection while it runs, from a small pool of idle ones.
+
+Round trips: statements go as plain text (the parameters quoted by psycopg's client-side binding),
+several in one message of the simple query protocol. Writes are held back and travel with the next
+read or with the COMMIT; a write transaction's BEGIN travels with its first message. So a confirm is
+two messages: BEGIN and the reads it begins with (``Tx.prefetch``), then its writes and COMMIT. A
+transaction that only reads sends no BEGIN or COMMIT at all: each message is one implicit transaction,
+which, under READ COMMITTED, sees what an explicit one would.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from loyadsl.server.sql import POSTGRES, SqlTx, migrate
+from loyadsl.server.sql import POSTGRES, SqlTx, Statement, migrate
 from loyadsl.server.store import UNAVAILABLE, Retry, Store, StoreError, Tx
 
 CONNECT_SECONDS = 5
@@ -47,6 +54,9 @@ class PostgresStore(Store):
     def _release(self, conn: Any) -> None:
         if conn.closed:
             return
+        if conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+            conn.close()  # a transaction this store could not end: never hand it to the next one
+            return
         try:
             self._idle.put_nowait(conn)
         except queue.Full:
@@ -56,8 +66,14 @@ class PostgresStore(Store):
     def transaction(self, write: bool = False) -> Iterator[Tx]:
         conn = self._conn()
         try:
-            with self._errors(conn), conn.pipeline(), conn.transaction():  # writes go with the commit
-                yield SqlTx(conn, POSTGRES)
+            with self._errors(conn):
+                tx = PgTx(conn, write, self._psycopg.ClientCursor(conn))
+                try:
+                    yield tx
+                except BaseException:
+                    tx.rollback()
+                    raise
+                tx.commit()
         finally:
             self._release(conn)
 
@@ -82,9 +98,9 @@ class PostgresStore(Store):
 
     def upgrade(self) -> list[int]:
         with self.transaction(write=True) as tx:
-            conn = tx.conn  # type: ignore[attr-defined]
-            conn.execute("SELECT pg_advisory_xact_lock(80800001)")  # two upgrades at once: one waits
-            return migrate(conn, POSTGRES)
+            assert isinstance(tx, PgTx)
+            tx.rows("SELECT pg_advisory_xact_lock(80800001)")  # begins; two upgrades at once: one waits
+            return migrate(tx.conn, POSTGRES)
 
     def close(self) -> None:
         while True:
@@ -92,3 +108,52 @@ class PostgresStore(Store):
                 self._idle.get_nowait().close()
             except queue.Empty:
                 return
+
+
+class PgTx(SqlTx):
+    """A PostgreSQL transaction whose statements travel as text, batched (see the module's text)."""
+
+    def __init__(self, conn: Any, write: bool, quoting: Any) -> None:
+        super().__init__(conn, POSTGRES)
+        self._quoting = quoting  # a ClientCursor: its mogrify quotes parameters into the text
+        self._begin = write  # BEGIN goes with the first message of a write transaction
+        self._begun = False
+        self._pending: list[str] = []  # writes not sent yet
+        self._cursor = conn.cursor()
+
+    def _text(self, sql: str, args: tuple[Any, ...]) -> str:
+        return str(self._quoting.mogrify(sql.replace("?", "%s"), args)) if args else sql
+
+    def write(self, sql: str, *args: Any) -> None:
+        self._pending.append(self._text(sql, args))
+
+    def batch(self, statements: list[Statement]) -> list[list[Any]]:
+        return self._send([self._text(sql, args) for sql, args in statements])
+
+    def _send(self, texts: list[str]) -> list[list[Any]]:
+        """Send the pending writes and ``texts`` in one message; the rows of each of ``texts``."""
+        head = ["BEGIN"] if self._begin and not self._begun else []
+        head += self._pending
+        self._pending = []
+        cursor = self._cursor
+        cursor.execute(";".join(head + texts))
+        self._begun = self._begun or self._begin
+        results: list[list[Any]] = []
+        for index in range(len(head) + len(texts)):
+            if index:
+                cursor.nextset()
+            if index >= len(head):
+                results.append(cursor.fetchall() if cursor.description is not None else [])
+        return results
+
+    def commit(self) -> None:
+        if self._begun or self._pending:
+            self._send(["COMMIT"] if self._begun or self._begin else [])
+
+    def rollback(self) -> None:
+        self._pending = []
+        if self._begun and not self.conn.closed:
+            try:
+                self.conn.execute("ROLLBACK")
+            except Exception:  # the error being raised says more than this one: a connection not reused
+                self.conn.close()

@@ -7,9 +7,10 @@ to every state they concern (the customer, a referrer, the other members of a sh
 journal, the budgets and the answer stored, then one commit. The server may die anywhere: before
 the commit nothing happened, after it the retry finds the stored answer.
 
-Calculate changes nothing a confirm books; when the receipt asks to pay with points it records a
-*session* that holds them for ``hold_seconds``, so no other receipt of the customer can offer them
-meanwhile. Confirm re-evaluates the receipt on the state it locks and refuses (``CHANGED``) when the
+Calculate changes nothing a confirm books; when the receipt pays with points it records a *session*
+that holds them for ``hold_seconds``, so no other receipt of the customer can offer them meanwhile
+(a calculate that holds nothing writes nothing, unless it releases what an earlier one of the receipt
+held). The answer a confirm stores for retries refers to its outcome row rather than copying it. Confirm re-evaluates the receipt on the state it locks and refuses (``CHANGED``) when the
 figures calculate told the till no longer hold.
 """
 
@@ -164,11 +165,12 @@ class Processor:
             if session is not None and session.status != "open":
                 raise Problem(CLOSED, f"receipt {receipt.receipt_id!r} is {session.status} already", "receipt_id")
             version, engine = self.engine(tx)
-            state = self._state(tx, engine, receipt.customer_id, lock=holds)
+            read = self._state(tx, engine, receipt.customer_id, lock=holds)
+            state = chains.catch_up(engine, read, receipt.utc).state if read is not None else None  # not written
             outcome = self._evaluate(tx, engine, receipt, data, state, lock=False)
             held = (outcome.payment or {}).get("points", 0) if holds else 0
             expires = int(self.clock()) + self.hold_seconds
-            if holds:
+            if held or (session is not None and session.held):  # a hold, or the release of an earlier one
                 tx.put_session(Session(receipt.receipt_id, receipt.customer_id, digest, _summary(outcome), held,
                                        expires, "open"))
             hold = {"points": held, "expires": _iso(expires)} if held else None
@@ -187,7 +189,7 @@ class Processor:
             tx.prefetch(receipt.customer_id, True, "confirm:" + rid, rid, self._others(receipt))
             stored = _replay(tx, "confirm:" + rid, digest, "receipt_id")
             if stored is not None:
-                return stored
+                return _with_outcome(tx, rid, stored)
             session = tx.session(rid)
             if session is not None and session.status == "cancelled":
                 raise Problem(CLOSED, f"receipt {rid!r} was cancelled; send it again under a new id", "receipt_id")
@@ -195,23 +197,24 @@ class Processor:
                 raise Problem(CONFLICT, f"receipt {rid!r} was calculated with another body", "receipt_id")
             version, engine = self.engine(tx, int(utc_datetime(receipt.utc).timestamp()) if offline else None)
             state = self._state(tx, engine, receipt.customer_id, lock=True)
-            outcome = self._evaluate(tx, engine, receipt, data, state, lock=True)
+            caught = chains.catch_up(engine, state, receipt.utc) if state is not None else None
+            outcome = self._evaluate(tx, engine, receipt, data, caught.state if caught else None, lock=True)
             _no_rejected_items(outcome)
             if session is not None and _summary(outcome) != session.summary:
                 raise Problem(CHANGED, f"receipt {rid!r} no longer gets what calculate said "
                                        f"({_differences(session.summary, _summary(outcome))}); calculate it again")
             after, scheduled = state, dict[str, Any]()
-            if state is not None and receipt.customer_id is not None:
-                chained, scheduled = chains.after_confirm(tx, engine, receipt, outcome, state)  # docs/server.md
-                after = _book(tx, engine, receipt.customer_id, state, [*(outcome.changes or ()), *chained], rid,
-                              "receipt", receipt.utc)
+            if state is not None and caught is not None and receipt.customer_id is not None:
+                chained, scheduled = chains.after_confirm(tx, engine, receipt, outcome, caught)  # docs/server.md
+                after = _book(tx, engine, receipt.customer_id, state,
+                              [*caught.changes, *(outcome.changes or ()), *chained], rid, "receipt", receipt.utc)
             tx.put_outcome(rid, receipt.customer_id, outcome.to_dict())  # an anonymous one too: it may be returned
             _budgets_from(tx, outcome.changes or ())
             redemptions.commit(tx, outcome.changes or ())
             if session is not None:
                 tx.put_session(session._replace(held=0, status="confirmed"))
             answer = Stored(digest, 200, {**_answer("confirmed", outcome, after, None, version), **scheduled})
-            tx.store_answer("confirm:" + rid, *answer)
+            tx.store_answer("confirm:" + rid, digest, 200, {**answer.response, "outcome": None})  # it is in outcomes
             return answer
 
         return self._run(True, work)
@@ -455,6 +458,17 @@ def _replay(tx: Tx, key: str, digest: str, where: str) -> Stored | None:
         raise Problem(CONFLICT, f"{key.split(':', 1)[1]!r} was {key.split(':', 1)[0]}ed with another body; "
                                 "a new request needs a new id", where)
     return stored
+
+
+def _with_outcome(tx: Tx, rid: str, stored: Stored) -> Stored:
+    """A stored confirm answer with its outcome, which is kept once, in the outcomes row (answers
+    stored before that kept their own)."""
+    if stored.response.get("outcome") is not None:
+        return stored
+    found = tx.outcome(rid)
+    if found is None:
+        raise RuntimeError(f"the outcome of confirmed receipt {rid!r} is missing")  # written with the answer
+    return stored._replace(response={**stored.response, "outcome": found[1]})
 
 
 def _book(tx: Tx, engine: Engine, customer: str, state: CustomerState, changes: Iterable[dict[str, Any]],

@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+import msgspec
+
 from loyadsl.server.store import BundleRow, Key, Session, Stored, Tx
 
 
@@ -67,11 +69,26 @@ def migration(version: int, dialect: Dialect) -> list[str]:
 
 
 def dumps(value: Any) -> str:
+    """Canonical JSON: what a request's idempotency hash is taken of (processing.body_hash). Never
+    change it: a retry after an upgrade must hash as the first request did."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+def encode(value: Any) -> str:
+    """JSON as stored (a customer's state, an outcome, an answer): compact, keys sorted, by msgspec."""
+    return msgspec.json.encode(value, order="sorted").decode()
+
+
+decode = msgspec.json.decode  # stored JSON back
+
+
+Statement = tuple[str, tuple[Any, ...]]  # SQL with ``?`` marks, and its parameters
+
+
 class SqlTx(Tx):
-    """A transaction on an open DB-API connection (the store began it and ends it)."""
+    """A transaction on an open DB-API connection (the store began it and ends it). Reads go through
+    ``rows`` and ``batch``, writes through ``write``: a store may hold writes back and send them with
+    its next read or the commit (PostgreSQL, postgres.py); here they run at once."""
 
     def __init__(self, conn: Any, dialect: Dialect) -> None:
         self.conn = conn
@@ -79,15 +96,27 @@ class SqlTx(Tx):
         self._ahead: dict[tuple[Any, ...], Any] = {}  # prefetched answers, by the call that will read them
         self._spent: dict[str, int] | None = None  # the budgets table as read (until this transaction writes it)
 
-    def _run(self, sql: str, *args: Any) -> Any:
-        return self.conn.execute(sql.replace("?", self.d.mark), args)
+    def batch(self, statements: list[Statement]) -> list[list[Any]]:
+        """Each statement's rows (none for a write), the statements run in order."""
+        return [self.conn.execute(sql.replace("?", self.d.mark), args).fetchall() for sql, args in statements]
 
-    def _one(self, sql: str, *args: Any) -> Any:
-        return self._run(sql, *args).fetchone()
+    def write(self, sql: str, *args: Any) -> None:
+        self.conn.execute(sql.replace("?", self.d.mark), args)
+
+    def rows(self, sql: str, *args: Any) -> list[Any]:
+        return self.batch([(sql, args)])[0]
+
+    def one(self, sql: str, *args: Any) -> Any:
+        found = self.rows(sql, *args)
+        return found[0] if found else None
+
+    def _first(self, statement: Statement) -> Any:
+        found = self.batch([statement])[0]
+        return found[0] if found else None
 
     def prefetch(self, customer: str | None = None, lock: bool = False, answer: str | None = None,
                  session: str | None = None, held: tuple[str, int, str] | None = None) -> None:
-        asked: list[tuple[tuple[Any, ...], Any]] = []  # every statement sent before any result is read
+        asked: list[tuple[tuple[Any, ...], Statement]] = []  # sent together, answered in one batch
         if customer is not None:
             asked.append((("customer", customer, lock), self._customer_query(customer, lock)))
         if answer is not None:
@@ -96,10 +125,10 @@ class SqlTx(Tx):
             asked.append((("session", session), self._session_query(session)))
         if held is not None:
             asked.append((("held", held[0], held[2]), self._held_query(*held)))
-        asked.append((("bundle_version",), self._run(BUNDLE_VERSION)))
-        asked.append((("budgets",), self._run(BUDGETS)))
-        for key, cursor in asked:
-            self._ahead[key] = cursor.fetchall() if key == ("budgets",) else cursor.fetchone()
+        asked.append((("bundle_version",), (BUNDLE_VERSION, ())))
+        asked.append((("budgets",), (BUDGETS, ())))
+        for (key, _), found in zip(asked, self.batch([statement for _, statement in asked]), strict=True):
+            self._ahead[key] = found if key == ("budgets",) else (found[0] if found else None)
         self._spent = {name: int(spent) for name, spent in self._ahead.pop(("budgets",))}
 
     def _asked(self, *key: Any) -> tuple[bool, Any]:
@@ -108,131 +137,131 @@ class SqlTx(Tx):
             return True, self._ahead.pop(key)
         return False, None
 
-    def _customer_query(self, customer_id: str, lock: bool) -> Any:
-        return self._run("SELECT state FROM customers WHERE id = ?" + (self.d.for_update if lock else ""), customer_id)
+    def _customer_query(self, customer_id: str, lock: bool) -> Statement:
+        return "SELECT state FROM customers WHERE id = ?" + (self.d.for_update if lock else ""), (customer_id,)
 
-    def _stored_query(self, key: str) -> Any:
-        return self._run("SELECT body_hash, status, response FROM answers WHERE key = ?", key)
+    def _stored_query(self, key: str) -> Statement:
+        return "SELECT body_hash, status, response FROM answers WHERE key = ?", (key,)
 
-    def _session_query(self, receipt_id: str) -> Any:
-        return self._run("SELECT receipt_id, customer, body_hash, summary, held, expires, status FROM sessions "
-                         "WHERE receipt_id = ?", receipt_id)
+    def _session_query(self, receipt_id: str) -> Statement:
+        return ("SELECT receipt_id, customer, body_hash, summary, held, expires, status FROM sessions "
+                "WHERE receipt_id = ?", (receipt_id,))
 
-    def _held_query(self, customer_id: str, now: int, besides: str) -> Any:
-        return self._run("SELECT COALESCE(SUM(held), 0) FROM sessions WHERE customer = ? AND status = 'open' "
-                         "AND expires > ? AND receipt_id <> ?", customer_id, now, besides)
+    def _held_query(self, customer_id: str, now: int, besides: str) -> Statement:
+        return ("SELECT COALESCE(SUM(held), 0) FROM sessions WHERE customer = ? AND status = 'open' "
+                "AND expires > ? AND receipt_id <> ?", (customer_id, now, besides))
 
     # customers ---------------------------------------------------------------------------------
     def customer(self, customer_id: str, lock: bool = False) -> dict[str, Any] | None:
         found, row = self._asked("customer", customer_id, lock)
-        row = row if found else self._customer_query(customer_id, lock).fetchone()
-        return None if row is None else json.loads(row[0])
+        row = row if found else self._first(self._customer_query(customer_id, lock))
+        return None if row is None else decode(row[0])
 
     def put_customer(self, customer_id: str, state: dict[str, Any]) -> None:
-        self._run("INSERT INTO customers (id, state) VALUES (?, ?) "
-                  "ON CONFLICT (id) DO UPDATE SET state = excluded.state", customer_id, dumps(state))
+        self.write("INSERT INTO customers (id, state) VALUES (?, ?) "
+                  "ON CONFLICT (id) DO UPDATE SET state = excluded.state", customer_id, encode(state))
 
     def insert_customer(self, customer_id: str, state: dict[str, Any]) -> bool:
-        return self._one("INSERT INTO customers (id, state) VALUES (?, ?) ON CONFLICT (id) DO NOTHING RETURNING 1",
-                         customer_id, dumps(state)) is not None
+        return self.one("INSERT INTO customers (id, state) VALUES (?, ?) ON CONFLICT (id) DO NOTHING RETURNING 1",
+                         customer_id, encode(state)) is not None
 
     def customers(self) -> Iterator[dict[str, Any]]:
-        cursor = self._run("SELECT state FROM customers ORDER BY id")
+        cursor = self.conn.execute("SELECT state FROM customers ORDER BY id")  # streamed where the driver can
         while rows := cursor.fetchmany(500):
             for (text,) in rows:
-                yield json.loads(text)
+                yield decode(text)
 
     def journal(self, customer_id: str, ref: str, kind: str, changes: list[dict[str, Any]]) -> None:
-        self._run("INSERT INTO journal (customer, ref, kind, changes) VALUES (?, ?, ?, ?)",
-                  customer_id, ref, kind, dumps(changes))
+        self.write("INSERT INTO journal (customer, ref, kind, changes) VALUES (?, ?, ?, ?)",
+                  customer_id, ref, kind, encode(changes))
 
     # idempotency, outcomes, sessions -------------------------------------------------------------
     def stored(self, key: str) -> Stored | None:
         found, row = self._asked("stored", key)
-        row = row if found else self._stored_query(key).fetchone()
-        return None if row is None else Stored(row[0], row[1], json.loads(row[2]))
+        row = row if found else self._first(self._stored_query(key))
+        return None if row is None else Stored(row[0], row[1], decode(row[2]))
 
     def store_answer(self, key: str, body_hash: str, status: int, response: dict[str, Any]) -> None:
-        self._run("INSERT INTO answers (key, body_hash, status, response) VALUES (?, ?, ?, ?)",
-                  key, body_hash, status, dumps(response))
+        self.write("INSERT INTO answers (key, body_hash, status, response) VALUES (?, ?, ?, ?)",
+                  key, body_hash, status, encode(response))
 
     def outcome(self, receipt_id: str, lock: bool = False) -> tuple[str | None, dict[str, Any]] | None:
-        row = self._one("SELECT customer, outcome FROM outcomes WHERE receipt_id = ?" + (self.d.for_update if lock else ""),
+        row = self.one("SELECT customer, outcome FROM outcomes WHERE receipt_id = ?" + (self.d.for_update if lock else ""),
                         receipt_id)
-        return None if row is None else (row[0], json.loads(row[1]))
+        return None if row is None else (row[0], decode(row[1]))
 
     def put_outcome(self, receipt_id: str, customer_id: str | None, outcome: dict[str, Any]) -> None:
-        self._run("INSERT INTO outcomes (receipt_id, customer, outcome) VALUES (?, ?, ?)",
-                  receipt_id, customer_id, dumps(outcome))
+        self.write("INSERT INTO outcomes (receipt_id, customer, outcome) VALUES (?, ?, ?)",
+                  receipt_id, customer_id, encode(outcome))
 
     def return_record(self, receipt_id: str) -> dict[str, Any] | None:
-        row = self._one("SELECT record FROM outcomes WHERE receipt_id = ?", receipt_id)
-        return None if row is None or row[0] is None else json.loads(row[0])
+        row = self.one("SELECT record FROM outcomes WHERE receipt_id = ?", receipt_id)
+        return None if row is None or row[0] is None else decode(row[0])
 
     def put_return_record(self, receipt_id: str, record: dict[str, Any]) -> None:
-        self._run("UPDATE outcomes SET record = ? WHERE receipt_id = ?", dumps(record), receipt_id)
+        self.write("UPDATE outcomes SET record = ? WHERE receipt_id = ?", encode(record), receipt_id)
 
     def session(self, receipt_id: str) -> Session | None:
         found, row = self._asked("session", receipt_id)
-        row = row if found else self._session_query(receipt_id).fetchone()
-        return None if row is None else Session(row[0], row[1], row[2], json.loads(row[3]), *row[4:])
+        row = row if found else self._first(self._session_query(receipt_id))
+        return None if row is None else Session(row[0], row[1], row[2], decode(row[3]), *row[4:])
 
     def put_session(self, s: Session) -> None:
-        self._run("INSERT INTO sessions (receipt_id, customer, body_hash, summary, held, expires, status) "
+        self.write("INSERT INTO sessions (receipt_id, customer, body_hash, summary, held, expires, status) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (receipt_id) DO UPDATE SET customer = excluded.customer, "
                   "body_hash = excluded.body_hash, summary = excluded.summary, held = excluded.held, "
                   "expires = excluded.expires, status = excluded.status",
-                  s.receipt_id, s.customer, s.body_hash, dumps(s.summary), s.held, s.expires, s.status)
+                  s.receipt_id, s.customer, s.body_hash, encode(s.summary), s.held, s.expires, s.status)
 
     def held(self, customer_id: str, now: int, besides: str) -> int:
         found, row = self._asked("held", customer_id, besides)  # prefetched within the same second or so
-        return int((row if found else self._held_query(customer_id, now, besides).fetchone())[0])
+        return int((row if found else self._first(self._held_query(customer_id, now, besides)))[0])
 
     def held_total(self, now: int) -> int:
-        return int(self._one("SELECT COALESCE(SUM(held), 0) FROM sessions WHERE status = 'open' AND expires > ?",
+        return int(self.one("SELECT COALESCE(SUM(held), 0) FROM sessions WHERE status = 'open' AND expires > ?",
                              now)[0])
 
     # budgets, bundles, keys ----------------------------------------------------------------------
     def budgets(self, lock: bool = False) -> dict[str, int]:
         if lock and self.d.lock_budgets:
-            self._run(self.d.lock_budgets)
+            self.write(self.d.lock_budgets)  # sent before the read below
         if lock or self._spent is None:
-            self._spent = {name: int(spent) for name, spent in self._run(BUDGETS).fetchall()}
+            self._spent = {name: int(spent) for name, spent in self.rows(BUDGETS)}
         return dict(self._spent)
 
     def add_budget(self, campaign: str, delta: int) -> None:
         self._spent = None
-        self._run("INSERT INTO budgets (campaign, spent) VALUES (?, ?) "
+        self.write("INSERT INTO budgets (campaign, spent) VALUES (?, ?) "
                   "ON CONFLICT (campaign) DO UPDATE SET spent = budgets.spent + excluded.spent", campaign, delta)
 
     def bundle_version(self) -> int:
         found, row = self._asked("bundle_version")
-        return int((row if found else self._one(BUNDLE_VERSION))[0])
+        return int((row if found else self.one(BUNDLE_VERSION))[0])
 
     def bundle_version_at(self, epoch: int) -> int:
-        row = self._one("SELECT MAX(version) FROM bundles WHERE uploaded <= ?", epoch)
-        return int(row[0]) if row[0] is not None else int(self._one("SELECT COALESCE(MIN(version), 0) FROM bundles")[0])
+        row = self.one("SELECT MAX(version) FROM bundles WHERE uploaded <= ?", epoch)
+        return int(row[0]) if row[0] is not None else int(self.one("SELECT COALESCE(MIN(version), 0) FROM bundles")[0])
 
     def bundle(self, version: int | None = None) -> BundleRow | None:
         version = self.bundle_version() if version is None else version
-        row = self._one("SELECT version, sha256, data, uploaded FROM bundles WHERE version = ?", version)
+        row = self.one("SELECT version, sha256, data, uploaded FROM bundles WHERE version = ?", version)
         return None if row is None else BundleRow(row[0], row[1], bytes(row[2]), row[3])
 
     def bundles(self) -> list[BundleRow]:
-        rows = self._run("SELECT version, sha256, uploaded FROM bundles ORDER BY version").fetchall()
-        return [BundleRow(v, sha, b"", uploaded) for v, sha, uploaded in rows]
+        found = self.rows("SELECT version, sha256, uploaded FROM bundles ORDER BY version")
+        return [BundleRow(v, sha, b"", uploaded) for v, sha, uploaded in found]
 
     def put_bundle(self, sha256: str, data: bytes, uploaded: int) -> int:
-        row = self._one("INSERT INTO bundles (sha256, data, uploaded) VALUES (?, ?, ?) RETURNING version",
+        row = self.one("INSERT INTO bundles (sha256, data, uploaded) VALUES (?, ?, ?) RETURNING version",
                         sha256, data, uploaded)
         return int(row[0])
 
     def key(self, key_hash: str) -> Key | None:
-        row = self._one("SELECT scope, store FROM api_keys WHERE hash = ?", key_hash)
+        row = self.one("SELECT scope, store FROM api_keys WHERE hash = ?", key_hash)
         return None if row is None else Key(row[0], row[1])
 
     def put_key(self, key_hash: str, scope: str, store: str | None) -> None:
-        self._run("INSERT INTO api_keys (hash, scope, store) VALUES (?, ?, ?)", key_hash, scope, store)
+        self.write("INSERT INTO api_keys (hash, scope, store) VALUES (?, ?, ?)", key_hash, scope, store)
 
     # usage limits: rows of the budgets table keyed by a JSON array (loyadsl/server/redemptions.py)
     def redemptions(self) -> dict[str, int]:
@@ -242,7 +271,7 @@ class SqlTx(Tx):
         if delta > limit:
             return False
         self._spent = None
-        row = self._one("INSERT INTO budgets (campaign, spent) VALUES (?, ?) ON CONFLICT (campaign) DO UPDATE "
+        row = self.one("INSERT INTO budgets (campaign, spent) VALUES (?, ?) ON CONFLICT (campaign) DO UPDATE "
                         "SET spent = budgets.spent + excluded.spent WHERE budgets.spent + excluded.spent <= ? "
                         "RETURNING 1", key, delta, limit if delta > 0 else 2**62)
         return row is not None

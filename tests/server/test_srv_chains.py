@@ -81,6 +81,39 @@ def test_confirm_tick_list_and_forget(chains: Server) -> None:
     assert srv.state("C1")["chains"]["nap"]["due"] is None
 
 
+def test_steps_that_came_due_before_a_receipt_run_once_with_it(chains: Server) -> None:
+    """No tick between two receipts: the push `hello` owed on 01-13 runs at the second receipt (at its
+    own moment, before the purchase that would have ended the chain), booked in that receipt's journal
+    entry; calculate sees the same without writing; a retry, a tick and a later receipt add nothing."""
+    srv = chains
+    assert srv.post("/v1/confirm", RECEIPT).status_code == 200
+    second = {**RECEIPT, "receipt_id": "R2", "datetime": "2026-01-15T12:00:00+03:00"}
+    before = srv.state("C1")
+    calculated = srv.post("/v1/calculate", second)
+    assert calculated.status_code == 200, calculated.text
+    assert srv.state("C1") == before and srv.journal_size() == 1  # calculate wrote nothing
+    confirmed = srv.post("/v1/confirm", second)
+    assert confirmed.status_code == 200, confirmed.text
+    body = confirmed.json()
+    assert body["outcome"]["payment"] == calculated.json()["outcome"]["payment"]
+    assert [(a["trigger"], a["kind"], a["at"], a.get("text")) for a in body["scheduled"]] == [
+        ("hello", "message", "2026-01-13T09:00:00+00:00", "30 points wait for you")]
+    assert srv.journal_size() == 2  # one entry per receipt: the overdue step went with R2's
+    assert srv.post("/v1/confirm", second).json() == body  # a retry: the stored answer
+    assert _tick(srv, "2026-01-16T12:00:00+03:00")["scheduled"] == 0  # ran once
+    third = srv.post("/v1/confirm", {**RECEIPT, "receipt_id": "R3", "datetime": "2026-01-17T12:00:00+03:00"})
+    assert third.json()["scheduled"] == []
+    assert [a["text"] for a in _due(srv, "2027-01-01T00:00:00+03:00") if a["kind"] == "message"] == [
+        "30 points wait for you"]
+
+
+def test_a_birthday_missed_by_the_ticks_is_kept_at_the_next_receipt(chains: Server) -> None:
+    assert chains.post("/v1/confirm", RECEIPT).status_code == 200
+    later = chains.post("/v1/confirm", {**RECEIPT, "receipt_id": "R2", "datetime": "2026-02-20T12:00:00+03:00"})
+    assert [(a["trigger"], a["at"]) for a in later.json()["scheduled"]] == [
+        ("hello", "2026-01-13T09:00:00+00:00"), ("happy", "2026-02-13T21:00:00+00:00")]  # each at its moment
+
+
 @pytest.mark.parametrize(("query", "code"), [({}, "LOY640"), ({"due_before": "tomorrow"}, "LOY640"),
                                              ({"due_before": "2026-01-01T00:00:00"}, "LOY640"),
                                              ({"due_before": "2026-01-01T00:00:00+00:00", "after": "x"}, "LOY641")])

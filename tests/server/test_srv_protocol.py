@@ -44,6 +44,23 @@ def test_calculate_books_nothing_and_holds_the_points_it_offers(server: Server) 
     assert other["outcome"]["payment"]["points"] <= spendable - offered
 
 
+def _sessions(server: Server) -> list[tuple[str, int, str]]:
+    with server.store.transaction() as tx:
+        conn = tx.conn  # type: ignore[attr-defined]
+        return [tuple(row) for row in conn.execute("SELECT receipt_id, held, status FROM sessions ORDER BY receipt_id")]
+
+
+def test_calculate_writes_a_hold_only_when_it_holds_or_releases_points(server: Server) -> None:
+    assert server.post("/v1/calculate", receipt("H1", redeem={"points": 0})).json()["hold"] is None
+    assert server.post("/v1/calculate", receipt("H2", redeem=None)).json()["hold"] is None
+    assert _sessions(server) == []  # nothing held: nothing written
+    held = server.post("/v1/calculate", receipt("H1", redeem={"points": 100})).json()["hold"]["points"]
+    assert held == 100 and _sessions(server) == [("H1", 100, "open")]
+    assert server.post("/v1/calculate", receipt("H1", redeem={"points": 0})).json()["hold"] is None
+    assert _sessions(server) == [("H1", 0, "open")]  # released
+    assert server.http.get(f"/v1/customers/{CUSTOMER}", headers=server.admin).json()["held"] == 0
+
+
 def test_confirm_books_once_and_a_retry_gets_the_stored_answer(server: Server) -> None:
     before = shared_bonus(server)
     first = server.post("/v1/confirm", receipt("C1"))
@@ -52,6 +69,10 @@ def test_confirm_books_once_and_a_retry_gets_the_stored_answer(server: Server) -
     earned = first.json()["outcome"]["points_total"]
     assert spent > 0 and shared_bonus(server) == before - spent + earned
     journal = server.journal_size()
+    with server.store.transaction() as tx:  # the stored answer refers to the outcome row, not a copy of it
+        stored = tx.stored("confirm:C1")
+        assert stored is not None and stored.response["outcome"] is None
+        assert tx.outcome("C1") == (CUSTOMER, first.json()["outcome"])
     again = server.http.post("/v1/confirm", content=json.dumps(dict(reversed(receipt("C1").items()))),
                              headers=server.till("S002"))  # the same body, keys in another order
     assert again.status_code == 200 and again.json() == first.json()

@@ -1,0 +1,67 @@
+"""The hot paths of calculate and confirm (loyadsl/server/hot.py) accept only what the Starlette path
+accepts, as the same value: every body the msgspec decoder takes, the slow parser (the runtime's JSON
+limits and the pydantic model) takes too and reads equal; the rest is left to the slow path."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from test_srv_bad_input import CASES, DATA, _content
+
+from loyadsl.runtime.errors import LoyaError
+from loyadsl.server.app import _parse
+from loyadsl.server.hot import decode
+from loyadsl.server.models import ENDPOINTS
+
+RECEIPT = next(e for e in ENDPOINTS if e.name == "confirm")
+BASE = DATA["base"]
+LINE = BASE["lines"][0]
+BODIES: list[tuple[str, bytes]] = [(c["name"], _content(c) or b"") for c in CASES if c["path"] in ("/v1/confirm",
+                                                                                                   "/v1/calculate")]
+VARIANTS: list[tuple[str, Any]] = [
+    ("base", BASE),
+    ("extra fields", {**BASE, "note": {"a": [1, 2, {"b": None}]}, "lines": [{**LINE, "attrs": {"x": "y"}}]}),
+    ("redeem points", {**BASE, "redeem": {"points": 50}}),
+    ("redeem extra key", {**BASE, "redeem": {"points": 50, "more": 1}}),
+    ("redeem a float", {**BASE, "redeem": {"points": 5.0}}),
+    ("redeem true", {**BASE, "redeem": {"points": True}}),
+    ("qty as text", {**BASE, "lines": [{**LINE, "qty": "1.5"}]}),
+    ("qty a float", {**BASE, "lines": [{**LINE, "qty": 1.5}]}),
+    ("line_no a bool", {**BASE, "lines": [{**LINE, "line_no": True}]}),
+    ("line_no as text", {**BASE, "lines": [{**LINE, "line_no": "1"}]}),
+    ("customer null", {**BASE, "customer_id": None}),
+    ("customer a number", {**BASE, "customer_id": 101}),
+    ("coupons", {**BASE, "coupons": ["A", "B"]}),
+    ("coupons not text", {**BASE, "coupons": [1]}),
+    ("certificate", {**BASE, "certificates": [{"code": "G1", "amount": 500}]}),
+    ("certificate extra key", {**BASE, "certificates": [{"code": "G1", "x": 1}]}),
+    ("a long integer", {**BASE, "lines": [{**LINE, "weight": 10 ** 45}]}),
+    ("a long digit string", {**BASE, "sku_list": "9" * 50}),
+    ("deep extras", {**BASE, "x": json.loads("[" * 31 + "]" * 31)}),
+    ("too deep extras", {**BASE, "x": json.loads("[" * 40 + "]" * 40)}),
+    ("many lines", {**BASE, "lines": [{**LINE, "line_no": n} for n in range(1, 60)]}),
+    ("unicode", {**BASE, "receipt_id": "чек-№1 \u2028"}),
+]
+BODIES += [(name, json.dumps(value).encode()) for name, value in VARIANTS]
+BODIES += [("duplicate key", b'{"receipt_id": "A", ' + json.dumps(BASE).encode()[1:]),
+           ("NaN", json.dumps({**BASE, "x": float("nan")}).encode()),
+           ("a lone surrogate", json.dumps({**BASE, "receipt_id": "\ud800"}).encode()),
+           ("whitespace", b"  \n" + json.dumps(BASE).encode() + b"\n")]
+
+
+@pytest.mark.parametrize("body", [b for _, b in BODIES], ids=[n for n, _ in BODIES])
+def test_the_hot_decoder_takes_only_what_the_slow_parser_takes(body: bytes) -> None:
+    hot = decode(body)
+    try:
+        slow = _parse(body, RECEIPT)
+    except LoyaError:
+        assert hot is None
+        return
+    assert hot is None or hot == slow
+
+
+def test_an_ordinary_receipt_takes_the_hot_path() -> None:
+    assert sum(decode(b) is not None for _, b in BODIES) >= 8
+    assert decode(json.dumps(BASE).encode()) == BASE
