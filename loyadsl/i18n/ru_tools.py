@@ -248,6 +248,40 @@ TOOL_ROWS: tuple[tuple[str, str, str], ...] = (
      "rfm.monetary: интервалы задаются строго возрастающими границами"),
     ("LOY740", "cannot read the fit configuration: {exc}", "не удаётся прочитать настройки обучения: {exc}"),
     ("LOY741", "{name} is not installed: pip install 'loyadsl[offers]'", "{name} не установлен: pip install 'loyadsl[offers]'"),
+    # refreshing a model's scores and offers on a schedule (offers/refresh.py)
+    ("LOY742", "the model is {age} days old on {today} (fitted up to {as_of}) and its max_age is {limit} days: fit it "
+               "again on the history up to the day before (loya offers fit --as-of), or give a larger --max-age",
+     "на {today} модели {age} дн. (обучена по {as_of}), а её max_age — {limit} дн.: обучите её заново на истории "
+     "по предыдущий день (loya offers fit --as-of) или задайте больший --max-age"),
+    ("LOY743", "the model is fitted up to {as_of}, on or after the day it is used for ({today}): use it from {next} "
+               "(--now), or fit it on the history up to the day before",
+     "модель обучена по {as_of} — не раньше дня, для которого её применяют ({today}): применяйте её с {next} "
+     "(--now) или обучите на истории по предыдущий день"),
+    ("LOY744", "customer {cid} holds the scores of a model fitted up to {held} (refreshed {refreshed}); this model is "
+               "fitted up to {as_of}: writing it would roll them back",
+     "у покупателя {cid} оценки модели, обученной по {held} (обновлены {refreshed}); эта модель обучена по "
+     "{as_of}: её запись откатила бы их назад"),
+    ("LOY745", "the history holds {n} purchase days after the model's date {as_of} (up to {last}): the model leaves "
+               "them out",
+     "в истории {n} дн. с покупками после даты модели {as_of} (по {last}): модель их не учитывает"),
+    ("LOY746", "the model file predates next categories: fit it again to rank them",
+     "файл модели создан до появления следующих категорий: обучите модель заново, чтобы их ранжировать"),
+    ("LOY746", "the model ranks no next categories (fitted up to {as_of} on too little history to learn a ranking): "
+               "fit it again on a longer history",
+     "модель не ранжирует следующие категории (обучена по {as_of} на слишком короткой истории): обучите её "
+     "заново на более длинной истории"),
+    ("LOY746", "customer {cid} has {n} purchase day(s) up to {as_of}, fewer than {least}: their next categories rest "
+               "mostly on what other customers buy",
+     "у покупателя {cid} дней с покупками по {as_of}: {n}, это меньше {least}; его следующие категории "
+     "определяются в основном покупками других"),
+    ("LOY746", "next categories are not ranked: learning the ranking needs customers who bought before the {days} "
+               "days up to {as_of} and shopped in them, and the history from {first} has none that fit (next_within)",
+     "следующие категории не ранжированы: для обучения нужны покупатели, покупавшие и до последних {days} дн. "
+     "по {as_of}, и в эти дни, а в истории с {first} таких нет (next_within)"),
+    ("LOY746", "{thin} of {ids} customers have fewer than {least} purchase days: their next categories rest mostly on "
+               "what other customers buy (next_min_purchases)",
+     "у {thin} из {ids} покупателей меньше {least} дней с покупками: их следующие категории определяются в "
+     "основном покупками других (next_min_purchases)"),
     ("LOY755", "{path} does not parse, so its templates cannot be documented: {detail}",
      "{path} не разбирается, поэтому его шаблоны нельзя описать: {detail}"),
     ("LOY760", "the language server could not check this file: {kind}: {exc}",
