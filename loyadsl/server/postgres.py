@@ -13,12 +13,17 @@ several in one message of the simple query protocol. Writes are held back and tr
 read or with the COMMIT; a write transaction's BEGIN travels with its first message. So a confirm is
 two messages: BEGIN and the reads it begins with (``Tx.prefetch``), then its writes and COMMIT. A
 transaction that only reads sends no BEGIN or COMMIT at all: each message is one implicit transaction,
-which, under READ COMMITTED, sees what an explicit one would.
+which, under READ COMMITTED, sees what an explicit one would. Each statement is prepared once per
+connection (``PREPARE``, sent with its first use) and then sent as ``EXECUTE name(parameters)``, so
+PostgreSQL parses and plans it once, not at every request.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import queue
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,6 +42,7 @@ class PostgresStore(Store):
         self._psycopg = psycopg
         self.url = url
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue(IDLE)
+        self._prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()  # per connection
 
     def _conn(self) -> Any:
         while True:
@@ -67,7 +73,7 @@ class PostgresStore(Store):
         conn = self._conn()
         try:
             with self._errors(conn):
-                tx = PgTx(conn, write, self._psycopg.ClientCursor(conn))
+                tx = PgTx(conn, write, self._psycopg.ClientCursor(conn), self._prepared.setdefault(conn, set()))
                 try:
                     yield tx
                 except BaseException:
@@ -113,16 +119,24 @@ class PostgresStore(Store):
 class PgTx(SqlTx):
     """A PostgreSQL transaction whose statements travel as text, batched (see the module's text)."""
 
-    def __init__(self, conn: Any, write: bool, quoting: Any) -> None:
+    def __init__(self, conn: Any, write: bool, quoting: Any, prepared: set[str]) -> None:
         super().__init__(conn, POSTGRES)
         self._quoting = quoting  # a ClientCursor: its mogrify quotes parameters into the text
+        self._prepared = prepared  # the statements this connection has prepared
+        self._preparing: dict[str, str] = {}  # name -> PREPARE, sent with the next message
         self._begin = write  # BEGIN goes with the first message of a write transaction
         self._begun = False
         self._pending: list[str] = []  # writes not sent yet
         self._cursor = conn.cursor()
 
     def _text(self, sql: str, args: tuple[Any, ...]) -> str:
-        return str(self._quoting.mogrify(sql.replace("?", "%s"), args)) if args else sql
+        """``EXECUTE`` of the statement prepared on this connection (prepared with the first use)."""
+        name, numbered = _prepared(sql)
+        if name not in self._prepared:
+            self._preparing[name] = f"PREPARE {name} AS {numbered}"
+        if not args:
+            return f"EXECUTE {name}"
+        return f"EXECUTE {name}({self._quoting.mogrify(', '.join(['%s'] * len(args)), args)})"
 
     def write(self, sql: str, *args: Any) -> None:
         self._pending.append(self._text(sql, args))
@@ -133,10 +147,16 @@ class PgTx(SqlTx):
     def _send(self, texts: list[str]) -> list[list[Any]]:
         """Send the pending writes and ``texts`` in one message; the rows of each of ``texts``."""
         head = ["BEGIN"] if self._begin and not self._begun else []
-        head += self._pending
+        head += [*self._preparing.values(), *self._pending]
         self._pending = []
         cursor = self._cursor
-        cursor.execute(";".join(head + texts))
+        try:
+            cursor.execute(";".join(head + texts))
+        except Exception:
+            self.conn.close()  # which PREPAREs ran is unknown: the connection is not used again
+            raise
+        self._prepared.update(self._preparing)
+        self._preparing = {}
         self._begun = self._begun or self._begin
         results: list[list[Any]] = []
         for index in range(len(head) + len(texts)):
@@ -157,3 +177,11 @@ class PgTx(SqlTx):
                 self.conn.execute("ROLLBACK")
             except Exception:  # the error being raised says more than this one: a connection not reused
                 self.conn.close()
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared(sql: str) -> tuple[str, str]:
+    """A statement's name on the server (from its text) and its text with ``$n`` for the ``?`` marks."""
+    parts = sql.split("?")
+    numbered = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
+    return "loya_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest(), numbered

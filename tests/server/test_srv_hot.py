@@ -38,6 +38,8 @@ VARIANTS: list[tuple[str, Any]] = [
     ("certificate", {**BASE, "certificates": [{"code": "G1", "amount": 500}]}),
     ("certificate extra key", {**BASE, "certificates": [{"code": "G1", "x": 1}]}),
     ("a long integer", {**BASE, "lines": [{**LINE, "weight": 10 ** 45}]}),
+    ("beyond 64 bits", {**BASE, "lines": [{**LINE, "weight": -(10 ** 30)}]}),
+    ("fractions", {**BASE, "lines": [{**LINE, "weight": 0.1, "volume": 1e-7, "q": 2.5e300}]}),
     ("a long digit string", {**BASE, "sku_list": "9" * 50}),
     ("deep extras", {**BASE, "x": json.loads("[" * 31 + "]" * 31)}),
     ("too deep extras", {**BASE, "x": json.loads("[" * 40 + "]" * 40)}),
