@@ -6,7 +6,8 @@ cap, whether its group stacks everything, on which basis the group computes. Thi
 that knowledge out as straight-line Python, once per engine: per campaign a few statements, with
 no branch for a cap it does not have, and for a ``stack_all`` group the winners taken as they come
 (nothing is ranked, so a candidate list would only be built to be walked). A group with many
-SKU-gated campaigns keeps the general loop, whose index skips the campaigns a receipt cannot touch.
+SKU-gated campaigns that does not fit in what is left of ``INLINE`` keeps the general loop, whose index
+skips the campaigns a receipt cannot touch.
 
 The campaigns' own code is inline too (the first ``INLINE`` of them): the generated module's statements
 for each campaign (``jit.Body``: the text its function ``c<i>`` runs) with each gate a branch that
@@ -14,11 +15,14 @@ appends the campaign's prebuilt rejection; a needed-SKU gate is one set lookup i
 touched campaigns; the lines of a predicate that is a plain filter (``Program.filters``) are computed
 here, into the receipt's cache (``r.matches``), where the rewards and later campaigns find them. The
 bytecode stays the verified contract: this is the same generated text, arranged in one function.
+In a group that takes its first candidates (``LAZY``), a campaign's allocations over lines and its
+cap wait until it wins (``r.spread``, ``Pricer.settle``): the losers are never priced.
 
-The outcome is the general loop's, field for field (tests/runtime/test_rt_driver.py checks it on
-random programmes). Safety, as in runtime/jit.py: the source holds only names made up here and
-integer positions; every value (campaigns, rejections, caps) lives in the namespace, which has no
-builtins but ``sum`` and ``len``.
+The outcome is the general loop's, field for field (tests/fuzz/test_fuzz_driver.py checks it on
+random programmes, with every campaign inline, none, or some). Safety, as in runtime/jit.py: the source
+holds only names made up here or by the code generator, integer positions and the fixed rejection
+reasons; every value (campaigns, rejections, caps, constants) lives in the namespace (a copy of the
+generated module's), which has no builtins but ``sum``, ``len`` and ``map``.
 """
 
 from __future__ import annotations

@@ -29,6 +29,10 @@ What the generated functions take:
 state reads look names up in); a line has ``sku category brand qty units price amount attrs``.
 State requests call ``R_ADD_COUNTER(r, name, n)``, ``R_SPEND_COUNTER(r, name, n)`` and
 ``R_ISSUE_COUPON(r, series)`` with the name itself; ``rewards`` needs only the ops the bundle uses.
+
+The same text, for the driver that inlines campaigns (runtime/driver.py): ``Program.bodies`` holds each
+campaign's gates and actions as statements (``c<i>`` is made from them), ``Program.filters`` each
+predicate's condition when its matcher is one list comprehension.
 """
 
 from __future__ import annotations
