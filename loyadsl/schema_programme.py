@@ -1,7 +1,7 @@
 """The YAML programme (the YAML twin of .loya, docs/language.md "The YAML twin") as pydantic models
 (issue 16, item 2): ``loya schema programme`` prints their JSON Schema, which yaml-language-server
 uses to complete and validate YAML programmes in any editor (docs/editor.md), and the reader
-(``syntax/yaml_twin.py``) takes the keys each mapping allows from them.
+(``syntax/yaml_twin.py``) validates every document with them before it reads it.
 
 Values are the .loya text after the keyword, read as written (``version: 2025.1`` is "2025.1"): a
 leaf is a string for the reader and "a string, number or boolean" in the schema, since another YAML
@@ -9,8 +9,7 @@ reader (the editor's) takes ``priority: 10`` for a number. What the strings mean
 actions, clause values) is the parser's business; the schema checks the structure: which sections,
 which keys in each mapping, which values are lists, mappings or single values.
 
-The reader validates every document with ``YamlProgramme`` first (``syntax/yaml_shape.py``), so the
-rules here are the reader's shape rules: a key that is given must have a value (``Text``) unless null
+So the rules here are the reader's shape rules (``syntax/yaml_shape.py`` reports them, LOY106): a key that is given must have a value (``Text``) unless null
 means absent (``Value``: titles, list items and a few header settings); a list of "one-key
 mappings" has exactly one key in each entry; the checks across keys (a list's kind, a counter's kind,
 clauses as keys or as a list) are model validators raising ``shape_error``, which may name the key
