@@ -58,12 +58,13 @@ class _OneKey(_Mapping):
     """A one-key mapping naming its kind (an entry of `declarations` or of `clauses`)."""
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
+    entries: ClassVar[str] = "a list"  # the list it is an entry of
 
     @model_validator(mode="before")
     @classmethod
     def _one(cls, data: Any) -> Any:
         if isinstance(data, dict) and len(data) != 1:
-            raise shape_error(f"each entry of {cls.what} is a mapping with one key")
+            raise shape_error(f"each entry of {cls.entries} is a mapping with one key")
         return data
 
 
@@ -182,7 +183,7 @@ class _ClauseKeys(_Mapping):
 class ClauseEntry(_ClauseKeys, _OneKey):
     """An entry of `clauses`: one clause key (when clause kinds repeat)."""
 
-    what = "`clauses`"
+    what, entries = "a clause", "`clauses`"
     unknown: ClassVar[str] = "unknown clause `{key}`"
 
 
@@ -398,7 +399,7 @@ class Offer(_Mapping):
         rules = data.get("when") if isinstance(data, dict) else None
         _words(rules)
         for key in rules if isinstance(rules, dict) else ():
-            if key in cls.model_fields:  # it would be given twice
+            if key in cls.model_fields and key != "when":  # an offer's own setting would be given twice
                 raise shape_error(f"`{key}` is a setting of the offer, not a rule", at=("when", key), key=True,
                                   hint="move it out of `when`")
         return data
@@ -427,7 +428,7 @@ Profile = dict[str, Text]
 class Declaration(_OneKey):
     """One entry of `declarations:` (when kinds interleave): a one-key mapping naming its kind."""
 
-    what = "`declarations`"
+    what, entries = "a declaration", "`declarations`"
     unknown: ClassVar[str] = "unknown declaration `{key}`"
     list_: ListDecl = absent(alias="list")
     group: Group = absent()
