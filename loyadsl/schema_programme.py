@@ -368,11 +368,11 @@ Setting = Text | Names | dict[str, Text]  # `holdout: 10%`, `categories: [coffee
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def _words(data: Any, skip: tuple[str, ...] = ()) -> None:
-    """Settings and rules are words, as in .loya."""
+def _words(data: Any, under: tuple[str, ...] = ()) -> None:
+    """Settings and rules (the keys of ``data``, found ``under`` a key of the mapping) are words, as in .loya."""
     for key in data if isinstance(data, dict) else ():
-        if key not in skip and not _WORD.match(key):
-            raise shape_error(f"`{key}` is not a setting name", at=(key,),
+        if not _WORD.match(key):
+            raise shape_error(f"`{key}` is not a setting name", at=(*under, key),
                               hint="a setting is a word: letters, digits and _")
 
 
@@ -397,7 +397,7 @@ class Offer(_Mapping):
     @classmethod
     def _rules(cls, data: Any) -> Any:
         rules = data.get("when") if isinstance(data, dict) else None
-        _words(rules)
+        _words(rules, under=("when",))
         for key in rules if isinstance(rules, dict) else ():
             if key in cls.model_fields and key != "when":  # an offer's own setting would be given twice
                 raise shape_error(f"`{key}` is a setting of the offer, not a rule", at=("when", key), key=True,

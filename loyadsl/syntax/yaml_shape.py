@@ -101,7 +101,7 @@ class _Document:
                       did_you_mean(key, allowed) or f"the keys are: {', '.join(allowed)}", key=True)
         elif kind == "loy_shape":
             at = (*path, *ctx.get("at", ()))
-            node = self.keys[at] if ctx.get("key") else self.values[at]
+            node = (self.keys if ctx.get("key") else self.values).get(at, self.values[path])
             self.fail(at, node, e["msg"], ctx.get("hint"), key=bool(ctx.get("key")))
         elif kind == "literal_error":
             expected = str(ctx.get("expected", "")).replace("'", "`")
