@@ -1,7 +1,7 @@
 """The YAML programme (the YAML twin of .loya, docs/language.md "The YAML twin") as pydantic models
 (issue 16, item 2): ``loya schema programme`` prints their JSON Schema, which yaml-language-server
 uses to complete and validate YAML programmes in any editor (docs/editor.md), and the reader
-(``syntax/yaml_twin.py``) takes the keys each mapping allows from them.
+(``syntax/yaml_twin.py``) validates every document with them before it reads it.
 
 Values are the .loya text after the keyword, read as written (``version: 2025.1`` is "2025.1"): a
 leaf is a string for the reader and "a string, number or boolean" in the schema, since another YAML
@@ -9,8 +9,7 @@ reader (the editor's) takes ``priority: 10`` for a number. What the strings mean
 actions, clause values) is the parser's business; the schema checks the structure: which sections,
 which keys in each mapping, which values are lists, mappings or single values.
 
-The reader validates every document with ``YamlProgramme`` first (``syntax/yaml_shape.py``), so the
-rules here are the reader's shape rules: a key that is given must have a value (``Text``) unless null
+So the rules here are the reader's shape rules (``syntax/yaml_shape.py`` reports them, LOY106): a key that is given must have a value (``Text``) unless null
 means absent (``Value``: titles, list items and a few header settings); a list of "one-key
 mappings" has exactly one key in each entry; the checks across keys (a list's kind, a counter's kind,
 clauses as keys or as a list) are model validators raising ``shape_error``, which may name the key
@@ -59,12 +58,13 @@ class _OneKey(_Mapping):
     """A one-key mapping naming its kind (an entry of `declarations` or of `clauses`)."""
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
+    entries: ClassVar[str] = "a list"  # the list it is an entry of
 
     @model_validator(mode="before")
     @classmethod
     def _one(cls, data: Any) -> Any:
         if isinstance(data, dict) and len(data) != 1:
-            raise shape_error(f"each entry of {cls.what} is a mapping with one key")
+            raise shape_error(f"each entry of {cls.entries} is a mapping with one key")
         return data
 
 
@@ -183,7 +183,7 @@ class _ClauseKeys(_Mapping):
 class ClauseEntry(_ClauseKeys, _OneKey):
     """An entry of `clauses`: one clause key (when clause kinds repeat)."""
 
-    what = "`clauses`"
+    what, entries = "a clause", "`clauses`"
     unknown: ClassVar[str] = "unknown clause `{key}`"
 
 
@@ -368,11 +368,11 @@ Setting = Text | Names | dict[str, Text]  # `holdout: 10%`, `categories: [coffee
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def _words(data: Any, skip: tuple[str, ...] = ()) -> None:
-    """Settings and rules are words, as in .loya."""
+def _words(data: Any, under: tuple[str, ...] = ()) -> None:
+    """Settings and rules (the keys of ``data``, found ``under`` a key of the mapping) are words, as in .loya."""
     for key in data if isinstance(data, dict) else ():
-        if key not in skip and not _WORD.match(key):
-            raise shape_error(f"`{key}` is not a setting name", at=(key,),
+        if not _WORD.match(key):
+            raise shape_error(f"`{key}` is not a setting name", at=(*under, key),
                               hint="a setting is a word: letters, digits and _")
 
 
@@ -397,9 +397,9 @@ class Offer(_Mapping):
     @classmethod
     def _rules(cls, data: Any) -> Any:
         rules = data.get("when") if isinstance(data, dict) else None
-        _words(rules)
+        _words(rules, under=("when",))
         for key in rules if isinstance(rules, dict) else ():
-            if key in cls.model_fields:  # it would be given twice
+            if key in cls.model_fields and key != "when":  # an offer's own setting would be given twice
                 raise shape_error(f"`{key}` is a setting of the offer, not a rule", at=("when", key), key=True,
                                   hint="move it out of `when`")
         return data
@@ -428,7 +428,7 @@ Profile = dict[str, Text]
 class Declaration(_OneKey):
     """One entry of `declarations:` (when kinds interleave): a one-key mapping naming its kind."""
 
-    what = "`declarations`"
+    what, entries = "a declaration", "`declarations`"
     unknown: ClassVar[str] = "unknown declaration `{key}`"
     list_: ListDecl = absent(alias="list")
     group: Group = absent()

@@ -52,6 +52,11 @@ class _Document:
                     node.end_mark.column + 1)
         self.errors.append((key, span, path, error("LOY106", message, span, hint)))
 
+    def node(self, path: Path, key: bool = False) -> Node:
+        """The key or value node of ``path``, or of the nearest enclosing path the document has."""
+        found = (self.keys if key else self.values).get(path)
+        return found if found is not None else self.node(path[:-1]) if path else self.values[()]
+
     def plain(self, node: Node, at: Path) -> Any:
         """The value of a composed node, keeping the nodes of each path (the first of a repeated key)."""
         self.values[at] = node
@@ -91,36 +96,35 @@ class _Document:
     def one(self, path: Path, e: Any) -> None:
         kind, ctx = e["type"], e.get("ctx") or {}
         if kind == "missing":  # the key is not in the document: at its mapping
-            self.fail(path, self.values[path], f"{_what(path)} has no `{e['loc'][-1]}`")
+            self.fail(path, self.node(path), f"{_what(path)} has no `{e['loc'][-1]}`")
         elif kind == "extra_forbidden":
             mapping, key = path[:-1], str(path[-1])
             model = _model_at(mapping)
             allowed = keys(model) if model is not None else ()
             message = getattr(model, "unknown", "unknown key `{key}` in {what}").format(key=key, what=_what(mapping))
-            self.fail(path, self.keys[path], message,
+            self.fail(path, self.node(path, key=True), message,
                       did_you_mean(key, allowed) or f"the keys are: {', '.join(allowed)}", key=True)
         elif kind == "loy_shape":
             at = (*path, *ctx.get("at", ()))
-            node = self.keys[at] if ctx.get("key") else self.values[at]
-            self.fail(at, node, e["msg"], ctx.get("hint"), key=bool(ctx.get("key")))
+            self.fail(at, self.node(at, key=bool(ctx.get("key"))), e["msg"], ctx.get("hint"), key=bool(ctx.get("key")))
         elif kind == "literal_error":
             expected = str(ctx.get("expected", "")).replace("'", "`")
-            self.fail(path, self.values[path], f"{_who(path)} is {expected}, not `{e['input']}`")
+            self.fail(path, self.node(path), f"{_who(path)} is {expected}, not `{e['input']}`")
         elif kind in ("too_short", "too_long") and isinstance(e["input"], dict):
-            self.fail(path, self.values[path], f"each entry of {_who(path[:-1])} is a mapping with one key")
+            self.fail(path, self.node(path), f"each entry of {_who(path[:-1])} is a mapping with one key")
         elif kind == "too_short":
-            self.fail(path, self.values[path], f"{_who(path)} lists at least one item")
+            self.fail(path, self.node(path), f"{_who(path)} lists at least one item")
         else:
-            self.fail(path, self.values[path], f"{_who(path)}: {e['msg']}")
+            self.fail(path, self.node(path), f"{_who(path)}: {e['msg']}")
 
     def mismatch(self, path: Path, found: list[Any]) -> None:
         """A value of the wrong kind: one message naming every kind it may have."""
         if found[0]["input"] is None:
-            self.fail(path, self.values[path], f"{_who(path)} needs a value")
+            self.fail(path, self.node(path), f"{_who(path)} needs a value")
             return
         shapes = list(dict.fromkeys(_SHAPES[e["type"]] for e in found))
         message = f"{_who(path)} must be {' or '.join(shapes)}"
-        self.fail(path, self.values[path], message + (", not a collection" if shapes == ["a single value"] else ""))
+        self.fail(path, self.node(path), message + (", not a collection" if shapes == ["a single value"] else ""))
 
 
 def _in_document(data: Any, loc: tuple[Any, ...]) -> Path:

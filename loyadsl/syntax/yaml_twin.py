@@ -174,15 +174,18 @@ class _Reader:
         self.file = file
         self.lines = text.split("\n")
         self.diags: list[Diagnostic] = []
-        self.shape = shape
+        self.shape: dict[Path, list[Diagnostic]] = {}  # by the declaration they are in: the path's first two steps
+        for path, diag in shape:
+            self.shape.setdefault(path[:2], []).append(diag)
 
     # -------------------------------------------------------------------------- structure helpers
 
     def refused(self, path: Path, exact: bool = False) -> bool:
-        """Report the shape errors at ``path`` (and under it, unless ``exact``); True if there are any."""
-        found = [(p, d) for p, d in self.shape if p == path or (not exact and p[:len(path)] == path)]
-        self.shape = [item for item in self.shape if item not in found]
-        self.diags += [d for _, d in found]
+        """Report the shape errors at ``path`` (of at most two steps), and under it unless ``exact``; True if
+        there are any (the reader skips that part)."""
+        units = [path] if exact or len(path) == 2 else [p for p in self.shape if p[:len(path)] == path]
+        found = [diag for unit in units for diag in self.shape.pop(unit, [])]
+        self.diags += found
         return bool(found)
 
     def span(self, node: Node) -> Span:
@@ -271,9 +274,10 @@ class _Reader:
                     decls += self.decl(_KIND_OF_SECTION[key], value)
             elif not self.refused((key,), exact=True):  # a list of declarations
                 for index, item in enumerate(value.value):
-                    if not self.refused((key, index)):
-                        decls += self.decl(*(self.pairs(item)[0][::2] if key == "declarations" else
-                                             (_KIND_OF_SECTION[key], item)))
+                    if self.refused((key, index)):
+                        continue
+                    kind, _, body = self.pairs(item)[0] if key == "declarations" else (_KIND_OF_SECTION[key], None, item)
+                    decls += self.decl(kind, body)
         self.refused(())  # (keys that are collections)
         campaigns = sum(isinstance(d, n.CampaignDecl) for d in decls)
         if campaigns > MAX_CAMPAIGNS:
@@ -368,8 +372,8 @@ class _Reader:
                 out.append(n.StaffRule(by, text, span=self.span(value)))
         for name, _, value in [] if partners is None else self.pairs(partners):
             found = self.mapping(value)
-            rate = self.expression(found.get("rate"), "a rate")
-            price = self.expression(found.get("price"), "a price")
+            rate = self.expression(found.get("rate"))
+            price = self.expression(found.get("price"))
             if rate is not None and price is not None:
                 out.append(n.PartnerRule(name, rate, price, span=self.span(value)))
         return tuple(out)
@@ -391,7 +395,7 @@ class _Reader:
                 if first is not None and second is not None:
                     out.append(n.FraudSetting("velocity", first, window=second, span=self.span(value)))
             elif len(words) == 4 and words[:1] == ["max"] and words[1] in ("points", "receipts") and words[2] == "per":
-                expr = self.expression(value, f"the {key_text}")
+                expr = self.expression(value)
                 if isinstance(expr, n.NumberLit) and words[1] == "points":
                     expr = n.PointsLit(expr.text, span=expr.span)
                 if expr is not None:
@@ -648,12 +652,12 @@ class _Reader:
     def level(self, node: Node) -> n.TierLevel | None:
         pairs = self.mapping(node)
         name = self.name(pairs.get("level"), "a tier level")
-        threshold = self.expression(pairs.get("threshold"), "`threshold`")
+        threshold = self.expression(pairs.get("threshold"))
         benefits = []
         benefits_node = pairs.get("benefits")
         if benefits_node is not None and not (isinstance(benefits_node, ScalarNode) and benefits_node.tag == _NULL):
             for benefit, key, value in self.pairs(benefits_node):
-                expr = self.expression(value, f"the benefit `{benefit}`")
+                expr = self.expression(value)
                 if self.name(key, "a benefit") is not None and expr is not None:
                     benefits.append(n.Arg(benefit, expr, span=Span(self.file, key.start_mark.line + 1,
                                                                    key.start_mark.column + 1, value.end_mark.line + 1,
@@ -688,7 +692,7 @@ class _Reader:
         """``{name: r, title: R, of: recency(), bins: ["5: 0 .. 30", "1: 366 .."]}``."""
         pairs = self.mapping(node)
         name = self.name(pairs.get("name"), "a score")
-        of = self.expression(pairs.get("of"), "`of`")
+        of = self.expression(pairs.get("of"))
         bins_node = pairs.get("bins")
         bins = [self._item("score", "bin", item, n.ScoreBin) for item in
                 (bins_node.value if bins_node is not None else [])]
@@ -701,12 +705,12 @@ class _Reader:
         """``{name: sleeping, title: Sleeping, when: lifecycle.sleeping}``."""
         pairs = self.mapping(node)
         name = self.name(pairs.get("name"), "a segment")
-        when = self.expression(pairs.get("when"), "`when`")
+        when = self.expression(pairs.get("when"))
         if name is None or when is None:
             return None
         return n.SegmentDecl(name, self.text(pairs.get("title")), when, span=self.span(node))
 
-    def expression(self, node: Node | None, what: str) -> n.Expr | None:
+    def expression(self, node: Node | None) -> n.Expr | None:
         text = self.text(node)
         if text is None or not isinstance(node, ScalarNode):
             return None

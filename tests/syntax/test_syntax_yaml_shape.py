@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from loyadsl.schema_check import check_yaml_programme
-from loyadsl.syntax.yaml_twin import parse_yaml
+from loyadsl.syntax.parser import parse
+from loyadsl.syntax.yaml_twin import parse_yaml, to_yaml
 
 CASES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "yaml_shape" / "cases.yaml").read_text("utf-8"))
 
@@ -31,3 +33,37 @@ def test_each_shape_rule_at_its_position(case: dict[str, Any]) -> None:
 
 def test_every_case_is_a_different_fragment() -> None:
     assert len({c["yaml"] for c in CASES}) == len(CASES) and len({c["rule"] for c in CASES}) == len(CASES)
+
+
+PROGRAMMES = sorted((Path(__file__).parent / "programmes").glob("*.loya"))
+
+
+def _keys(node: Node) -> list[ScalarNode]:
+    """Every key of a composed document, outermost first, but those of `strategies` (a strategy's
+    settings are any words: `loya offers` reads them)."""
+    if isinstance(node, MappingNode):
+        return [found for key, value in node.value if key.value != "strategies"
+                for found in [key, *_keys(value)]]
+    if isinstance(node, SequenceNode):
+        return [key for item in node.value for key in _keys(item)]
+    return []
+
+
+@pytest.mark.parametrize("path", PROGRAMMES, ids=[p.name for p in PROGRAMMES])
+def test_a_misspelt_key_anywhere_is_reported_at_that_key(path: Path) -> None:
+    """In the twin of each syntax programme, misspell one key at a time: the reader either accepts it (a
+    name the author chooses: a profile field, a rounding target) or refuses it first at that key."""
+    module, _ = parse(path.read_text("utf-8"), path.name)
+    assert module is not None
+    text = to_yaml(module)
+    refused = 0
+    for key in _keys(yaml.compose(text)):
+        start, end = key.start_mark.index, key.end_mark.index
+        mutant = text[:start] + key.value + "zq" + text[end:]
+        again, diags = parse_yaml(mutant, "p.yaml")
+        if again is None:
+            refused += 1
+            first = diags[0]
+            assert first.span is not None and (first.code, first.span.line, first.span.col) == (
+                "LOY106", key.start_mark.line + 1, key.start_mark.column + 1), (key.value, [str(d) for d in diags])
+    assert refused > 0
