@@ -132,7 +132,8 @@ def main() -> None:
                 figures.setdefault((name, mode), []).append(result["seconds"] * 1e6 / result["count"])
     counted = {(name, mode): instructions(root, path, mode, args.callgrind)
                for name, root in roots.items() for mode in MODES} if args.callgrind else {}
-    print(f"{count:,} six-mechanics receipts, {args.rounds} processes per tree of {args.repeat} runs each "
+    what = f"receipts of {args.file}" if args.file else "six-mechanics receipts"
+    print(f"{count:,} {what}, {args.rounds} processes per tree of {args.repeat} runs each "
           f"(least CPU time; load {os.getloadavg()[0]:.1f})\n")
     header = "| tree | " + " | ".join(f"{m} µs (runs)" for m in MODES)
     header += " | " + " | ".join(f"{m} instructions" for m in MODES) if counted else ""

@@ -24,7 +24,8 @@ CJ_MAPPING = Path(__file__).resolve().parents[2] / "examples" / "completejourney
 
 
 def slots(obj: Any) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in type(obj).__slots__}
+    names = getattr(type(obj), "__struct_fields__", None) or type(obj).__slots__  # a line's kind may be a Line's subclass
+    return {name: getattr(obj, name) for name in names}
 
 
 def assert_same(rebuilt: Receipt, validated: Receipt) -> None:
