@@ -242,12 +242,20 @@ def _check_yaml_strategy(path: Path, text: str) -> tuple[list[Diagnostic], list[
     """The YAML form of a strategy (a mapping with `strategy` and no `programme`)."""
     import yaml
 
+    from loyadsl.syntax.yaml_twin import compose_yaml
+
     from .strategy import parse_strategy
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+    root, refused = compose_yaml(text, path.name)  # a hostile file is refused (as a programme) with its code
+    if not isinstance(root, yaml.MappingNode) or refused:
         return None
-    if not isinstance(data, dict) or "strategy" not in data or "programme" in data:
+    keys = {k.value for k, _ in root.value if isinstance(k, yaml.ScalarNode)}
+    if "strategy" not in keys or "programme" in keys:
+        return None
+    try:
+        data = yaml.SafeLoader(text).construct_document(root)
+    except (yaml.YAMLError, ValueError):  # e.g. a number past Python's digit limit: the programme reader says so
+        return None
+    if not isinstance(data, dict):
         return None
     try:
         strategy = parse_strategy(data, path.name)

@@ -90,20 +90,28 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def parse_yaml(text: str, file: str = "<input>") -> tuple[n.Module | None, list[Diagnostic]]:
     """Parse the YAML twin. The module is None when there is any error."""
+    root, refused = compose_yaml(text, file)
+    if refused:
+        return None, refused
+    reader = _Reader(text, file, [] if root is None else shape_errors(root, file))
+    module = reader.module(root)
+    return (module, []) if not reader.diags else (None, capped(reader.diags))
+
+
+def compose_yaml(text: str, file: str = "<input>") -> tuple[Node | None, list[Diagnostic]]:
+    """The document's node tree, read with the limits every YAML input of the toolchain gets (size,
+    nesting, aliases, surrogates), or why it is refused."""
     if len(text) > MAX_SOURCE_CHARS:
         return None, [error("LOY105", f"the source has {len(text)} characters; at most {MAX_SOURCE_CHARS} "
                                       "are allowed", Span(file, 1, 1, 1, 1))]
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        return yaml.compose(text, Loader=_Loader), []
     except _Refused as exc:
         return None, [error(exc.code, exc.message, _mark_span(file, exc.mark))]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         return None, [error("LOY106", f"not valid YAML: {problem}", _mark_span(file, mark) if mark else None)]
-    reader = _Reader(text, file, [] if root is None else shape_errors(root, file))
-    module = reader.module(root)
-    return (module, []) if not reader.diags else (None, capped(reader.diags))
 
 
 class _Refused(Exception):
