@@ -700,7 +700,7 @@ def _state(s: model.State, n_predicates: int) -> StateDecls:
     if s.segments is not None:  # docs/segments.md: present only when the programme declares them
         segments = segment_decls(s.segments, n_predicates)
         segments = replace(segments, segments=tuple(
-            replace(x, code=_code(_shape(x.code, model.Code, where), where))
+            replace(x, code=_code([list(op) for op in x.code], where))
             for i, x in enumerate(segments.segments) for where in [f"state.segments.segments[{i}].code"]))
     return StateDecls(
         accounts=accounts,

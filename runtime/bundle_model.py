@@ -7,7 +7,7 @@ default), types (integers only: money in minor units, shares in ppm), ranges and
 vocabularies. Sections are closed (an unknown key is refused). What a shape cannot say — an index
 within the bundle's predicates, groups or campaigns, a name declared twice, a sorted set, a time
 zone, the bytecode's typing — the loader checks after it (``bundle.py``, LOY404 and LOY405). The
-sections other modules read (``triggers``, ``messages``, ``state.segments``) are theirs to check.
+sections other modules read (``triggers``, ``messages``) are theirs to check.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .experiments import BUCKETS
 from .limits import MAX_DATE, MAX_DURATION_DAYS, MIN_DATE
 from .money import ALLOCATION_MODES
 from .opcodes import COMBO_REWARDS, ROUNDING_MODES
+from .segments.decls import MAX_HORIZON, MAX_TRACKS, METRIC_KINDS, PROFILE_TYPES
 
 STACKING_MODES = ("stack_all", "stack_up_to", "first_by_priority", "best_for_customer", "lowest_discount")
 BASES = ("original", "discounted")
@@ -54,12 +55,15 @@ if TYPE_CHECKING:  # to a type checker a word; to msgspec, one of the tuple's
     Shortfall: TypeAlias = str
     Per: TypeAlias = str
     FraudPeriod: TypeAlias = str
+    ProfileType: TypeAlias = str
+    MetricKind: TypeAlias = str
 else:
     Stacking, Basis, GroupOrder, Exclusive = (Literal[v] for v in (STACKING_MODES, BASES, ORDERS, EXCLUSIVE))
     Rounding, Allocation, ComboReward = (Literal[v] for v in (ROUNDING_MODES, ALLOCATION_MODES, COMBO_REWARDS))
     Kind, Prices, TaxBasis = (Literal[v] for v in (KINDS, PRICES, TAX_BASES))
     Period, Reset, SpendOrder, Shortfall = (Literal[v] for v in (PERIODS, RESETS, SPEND_ORDERS, SHORTFALL_POLICIES))
     Per, FraudPeriod = Literal[(*PERIODS, "customer")], Literal[("receipt", *PERIODS)]
+    ProfileType, MetricKind = Literal[PROFILE_TYPES], Literal[METRIC_KINDS]
 
 
 Count = Annotated[int, msgspec.Meta(ge=0)]  # an amount, a count: never negative
@@ -75,6 +79,11 @@ Day = Annotated[int, msgspec.Meta(ge=FIRST_DAY, le=LAST_DAY, description="a date
 Instruction = Annotated[list[Any], msgspec.Meta(min_length=1, max_length=2, description="[OP] or [OP, operand]")]
 Days = Annotated[tuple[Day, Day], msgspec.Meta(description="[start, end]")]
 Code = list[Instruction]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Many = Annotated[list[T], msgspec.Meta(max_length=1000)]
+HistoryDays = Annotated[int, msgspec.Meta(ge=0, le=MAX_HORIZON)]
+StageDays = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+Bound = Annotated[int, msgspec.Meta(ge=-10**15, le=10**15)]
 
 
 class _Closed(msgspec.Struct, forbid_unknown_fields=True, gc=False):
@@ -396,6 +405,57 @@ class Referral(_Closed, kw_only=True):
     newcomer_account: str | None
 
 
+class ProfileField(_Closed, kw_only=True):
+    name: Text
+    type: ProfileType
+    slot: Annotated[Text, msgspec.Meta(description="where the customer state keeps it")]
+    options: Many[Text]
+
+
+class Track(_Closed, kw_only=True):
+    key: Annotated[Text, msgspec.Meta(description="the selection as written: the customer state's key")]
+    predicate: Index
+
+
+class Metric(_Closed, kw_only=True):
+    key: Text
+    kind: MetricKind
+    days: HistoryDays
+    track: Index | None
+    field: Text | None
+
+
+class Lifecycle(_Closed, kw_only=True):
+    new: StageDays
+    active: StageDays
+    sleeping: StageDays
+
+
+class Score(_Closed, kw_only=True):
+    name: Text
+    metric: Annotated[Text, msgspec.Meta(description="the key of the metric it bins")]
+    bins: Many[Annotated[tuple[Annotated[int, msgspec.Meta(ge=0, le=999)], Bound | None, Bound | None],
+                         msgspec.Meta(description="[score, low, high]")]]
+
+
+class SegmentDef(_Closed, kw_only=True):
+    name: Text
+    title: Text | None
+    code: Code
+
+
+class Segments(_Closed, kw_only=True):
+    """Profile fields, purchase history, metrics and segments (docs/segments.md)."""
+
+    profile: Many[ProfileField]
+    horizon: Annotated[int, msgspec.Meta(ge=0, le=MAX_HORIZON, description="days of purchase history kept")]
+    tracks: Annotated[list[Track], msgspec.Meta(max_length=MAX_TRACKS)]
+    metrics: Many[Metric]
+    lifecycle: Lifecycle | None
+    scores: Many[Score]
+    segments: Many[SegmentDef]
+
+
 class State(_Closed, kw_only=True):
     """The customer-state declarations (docs/state.md)."""
 
@@ -407,7 +467,7 @@ class State(_Closed, kw_only=True):
     coupons: list[CouponSeries]
     certificates: list[CertificateSeries]
     referral: Referral | None
-    segments: dict[str, Any] | None = None  # docs/segments.md (checked by runtime/segments)
+    segments: Segments | None = None  # present only when the programme declares segments
 
 
 class Arm(_Closed, kw_only=True):
