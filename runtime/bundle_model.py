@@ -7,7 +7,7 @@ default), types (integers only: money in minor units, shares in ppm), ranges and
 vocabularies. Sections are closed (an unknown key is refused). What a shape cannot say — an index
 within the bundle's predicates, groups or campaigns, a name declared twice, a sorted set, a time
 zone, the bytecode's typing — the loader checks after it (``bundle.py``, LOY404 and LOY405). The
-sections other modules read (``triggers``, ``messages``) are theirs to check.
+readers of ``state.segments``, ``triggers`` and ``messages`` check their references likewise.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .limits import MAX_DATE, MAX_DURATION_DAYS, MIN_DATE
 from .money import ALLOCATION_MODES
 from .opcodes import COMBO_REWARDS, ROUNDING_MODES
 from .segments.decls import MAX_HORIZON, MAX_TRACKS, METRIC_KINDS, PROFILE_TYPES
+from .triggers.spec import CHANNELS, CONDITIONS, EVENTS, EXITS, MAX_CAP, MAX_EXITS, MAX_STEPS, MAX_TRIGGERS
 
 STACKING_MODES = ("stack_all", "stack_up_to", "first_by_priority", "best_for_customer", "lowest_discount")
 BASES = ("original", "discounted")
@@ -57,6 +58,10 @@ if TYPE_CHECKING:  # to a type checker a word; to msgspec, one of the tuple's
     FraudPeriod: TypeAlias = str
     ProfileType: TypeAlias = str
     MetricKind: TypeAlias = str
+    EventKind: TypeAlias = str
+    ExitKind: TypeAlias = str
+    Channel: TypeAlias = str
+    Condition: TypeAlias = str
 else:
     Stacking, Basis, GroupOrder, Exclusive = (Literal[v] for v in (STACKING_MODES, BASES, ORDERS, EXCLUSIVE))
     Rounding, Allocation, ComboReward = (Literal[v] for v in (ROUNDING_MODES, ALLOCATION_MODES, COMBO_REWARDS))
@@ -64,6 +69,7 @@ else:
     Period, Reset, SpendOrder, Shortfall = (Literal[v] for v in (PERIODS, RESETS, SPEND_ORDERS, SHORTFALL_POLICIES))
     Per, FraudPeriod = Literal[(*PERIODS, "customer")], Literal[("receipt", *PERIODS)]
     ProfileType, MetricKind = Literal[PROFILE_TYPES], Literal[METRIC_KINDS]
+    EventKind, ExitKind, Channel, Condition = (Literal[v] for v in (EVENTS, EXITS, CHANNELS, CONDITIONS))
 
 
 Count = Annotated[int, msgspec.Meta(ge=0)]  # an amount, a count: never negative
@@ -484,6 +490,83 @@ class Experiment(_Closed, kw_only=True):
     anonymous: str | None = None
 
 
+# ------------------------------------------------------------------------------------ triggers, messages
+
+
+class Event(_Closed, kw_only=True):
+    """What starts a chain (docs/triggers.md); a key the event kind does not use is absent."""
+
+    kind: EventKind
+    number: Positive | None = None
+    items: Count | None = None
+    skus: list[str] = []
+    offset: int = 0
+    child: bool = False
+    segment: str | None = None
+    to: str | None = None
+    field: str | None = None
+    seconds: Count = 0
+
+
+class Exit(_Closed, kw_only=True):
+    kind: ExitKind
+    segment: str | None = None
+    to: str | None = None
+
+
+class Send(_Closed, kw_only=True):
+    channel: Channel
+    template: Annotated[list[Any], msgspec.Meta(description="the parts templates.render reads")]
+
+
+class TillSend(_Closed, kw_only=True):
+    channel: Literal["receipt", "cashier"]
+    template: list[Any]
+
+
+class Accrue(_Closed, kw_only=True, tag_field="do", tag="accrue"):
+    points: int
+    account: str
+
+
+class Issue(_Closed, kw_only=True, tag_field="do", tag="issue"):
+    series: str
+
+
+class Add(_Closed, kw_only=True, tag_field="do", tag="add"):
+    counter: str
+    count: int
+
+
+class SendAction(_Closed, kw_only=True, tag_field="do", tag="send"):
+    sends: Annotated[list[Send], msgspec.Meta(min_length=1, description="at least one channel")]
+
+
+Action = Accrue | Issue | Add | SendAction
+
+
+class Step(_Closed, kw_only=True):
+    after: Annotated[Count, msgspec.Meta(description="seconds")]
+    if_: Condition | None = msgspec.field(default=None, name="if")
+    actions: list[Action]
+
+
+Minute = Annotated[int, msgspec.Meta(ge=0, le=1439, description="a minute of the day")]
+
+
+class Trigger(_Closed, kw_only=True):
+    name: str
+    title: str | None = None
+    event: Event
+    steps: Annotated[list[Step], msgspec.Meta(min_length=1, max_length=MAX_STEPS)]
+    exit: Literal["purchase"] | None = None
+    window: Count = 0
+    cap: Annotated[tuple[Annotated[int, msgspec.Meta(ge=1, le=MAX_CAP)], Positive],
+                   msgspec.Meta(description="[count, seconds]")] | None = None
+    quiet: Annotated[tuple[Minute, Minute], msgspec.Meta(description="[start, end] minutes of the day")] | None = None
+    exits: Annotated[list[Exit], msgspec.Meta(max_length=MAX_EXITS)] = []
+
+
 class BundlePayload(_Closed, kw_only=True):
     """The JSON after the envelope line of a bundle file (docs/bundle.md, "The payload")."""
 
@@ -498,8 +581,8 @@ class BundlePayload(_Closed, kw_only=True):
     cost: Cost
     state: State
     experiments: list[Experiment] = []
-    triggers: list[dict[str, Any]] | None = None  # docs/triggers.md (checked by runtime/triggers)
-    messages: dict[str, list[dict[str, Any]]] | None = None  # campaign -> its till messages (likewise)
+    triggers: Annotated[list[Trigger], msgspec.Meta(max_length=MAX_TRIGGERS)] | None = None  # docs/triggers.md
+    messages: dict[str, Annotated[list[TillSend], msgspec.Meta(min_length=1)]] | None = None  # campaign -> till messages
 
 
 # ------------------------------------------------------------------------------------ validation
@@ -647,7 +730,10 @@ def _python(kind: Any) -> Any:
     if isinstance(kind, mi.IntType):
         return Annotated[int, msgspec.Meta(ge=kind.ge, le=kind.le)]
     if isinstance(kind, mi.ListType):
-        return list[_python(kind.item_type)]  # type: ignore[misc]
+        return Annotated[list[_python(kind.item_type)],  # type: ignore[misc]
+                         msgspec.Meta(min_length=kind.min_length, max_length=kind.max_length)]
+    if isinstance(kind, mi.StructType):
+        return kind.cls
     if isinstance(kind, mi.StrType):
         return str
     return Any

@@ -6,11 +6,13 @@ Times are seconds, points point-minor units, templates the parts ``templates.ren
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import BundleError
+
+if TYPE_CHECKING:  # the model imports this module's vocabularies
+    from .. import bundle_model as model
 
 # The event kinds a trigger may start on, and the channels a message may go to.
 EVENTS = ("purchase", "birthday", "registration", "segment_entered", "segment_left", "tier_changed",
@@ -132,124 +134,58 @@ def _fail(path: str, why: str) -> BundleError:
     return BundleError("LOY404", why, path)
 
 
-def _get(d: Mapping[str, Any], key: str, kind: type | tuple[type, ...], path: str, default: Any = ...) -> Any:
-    if key not in d:
-        if default is ...:
-            raise _fail(f"{path}.{key}", "missing")
-        return default
-    value = d[key]
-    if value is None and default is None:
-        return None
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-        raise _fail(f"{path}.{key}", f"expected {getattr(kind, '__name__', kind)}, got {type(value).__name__}")
-    return value
-
-
-def read_triggers(value: Any) -> tuple[Trigger, ...]:
-    """The payload's ``"triggers"`` (absent: none), checked; a malformed one is ``BundleError``."""
+def read_triggers(value: list[model.Trigger] | None) -> tuple[Trigger, ...]:
+    """The payload's ``"triggers"`` (absent: none) as the bundle model read them (the shape is the
+    model's), checked for what a shape cannot say; a malformed one is ``BundleError``."""
     if value is None:
         return ()
-    if not isinstance(value, list) or len(value) > MAX_TRIGGERS:
-        raise _fail("triggers", f"a list of at most {MAX_TRIGGERS} triggers")
     out = tuple(_trigger(t, f"triggers[{i}]") for i, t in enumerate(value))
     if len({t.name for t in out}) != len(out):
         raise _fail("triggers", "two triggers of one name")
     return out
 
 
-def _trigger(t: Any, path: str) -> Trigger:
-    if not isinstance(t, dict):
-        raise _fail(path, "a trigger is an object")
-    ev = _get(t, "event", dict, path)
-    kind = _get(ev, "kind", str, f"{path}.event")
-    if kind not in EVENTS:
-        raise _fail(f"{path}.event.kind", f"unknown event {kind!r}")
-    event = Event(kind, _get(ev, "number", int, f"{path}.event", None), _get(ev, "items", int, f"{path}.event", None),
-                  tuple(_get(ev, "skus", list, f"{path}.event", [])), _get(ev, "offset", int, f"{path}.event", 0),
-                  _get(ev, "child", bool, f"{path}.event", False), _get(ev, "segment", str, f"{path}.event", None),
-                  _get(ev, "to", str, f"{path}.event", None), _get(ev, "field", str, f"{path}.event", None),
-                  _get(ev, "seconds", int, f"{path}.event", 0))
-    steps_raw = _get(t, "steps", list, path)
-    if not steps_raw or len(steps_raw) > MAX_STEPS:
-        raise _fail(f"{path}.steps", f"1 to {MAX_STEPS} steps")
-    steps = tuple(_step(s, f"{path}.steps[{i}]") for i, s in enumerate(steps_raw))
-    exit_ = _get(t, "exit", str, path, None)
-    cap = _get(t, "cap", list, path, None)
-    quiet = _get(t, "quiet", list, path, None)
-    if cap is not None and (len(cap) != 2 or any(type(x) is not int for x in cap) or not 0 < cap[0] <= MAX_CAP
-                            or cap[1] <= 0):
-        raise _fail(f"{path}.cap", f"[count 1..{MAX_CAP}, seconds > 0]")
-    if quiet is not None and (len(quiet) != 2 or not all(isinstance(m, int) and 0 <= m < 1440 for m in quiet)):
-        raise _fail(f"{path}.quiet", "[start, end] minutes of the day")
-    return Trigger(_get(t, "name", str, path), _get(t, "title", str, path, None), event, steps,
-                   exit_ == "purchase", _get(t, "window", int, path, 0),
-                   None if cap is None else (cap[0], cap[1]), None if quiet is None else (quiet[0], quiet[1]),
-                   exits=_exits(_get(t, "exits", list, path, []), f"{path}.exits"))
+def _trigger(t: model.Trigger, path: str) -> Trigger:
+    e = t.event
+    event = Event(e.kind, e.number, e.items, tuple(e.skus), e.offset, e.child, e.segment, e.to, e.field, e.seconds)
+    steps = tuple(Step(s.after, s.if_, tuple(_action(a) for a in s.actions)) for s in t.steps)
+    return Trigger(t.name, t.title, event, steps, t.exit == "purchase", t.window, t.cap, t.quiet,
+                   exits=_exits(t.exits, f"{path}.exits"))
 
 
-def _exits(value: list[Any], path: str) -> tuple[Event, ...]:
-    """A trigger's ``"exits"``: ``{"kind", "segment"?, "to"?}`` each (docs/triggers.md, "Exits")."""
-    if len(value) > MAX_EXITS:
-        raise _fail(path, f"at most {MAX_EXITS} exits")
-    out = []
+def _exits(value: list[model.Exit], path: str) -> tuple[Event, ...]:
+    """A trigger's ``"exits"`` (docs/triggers.md, "Exits"): a segment exit names its segment."""
     for i, e in enumerate(value):
-        where = f"{path}[{i}]"
-        if not isinstance(e, dict) or e.get("kind") not in EXITS:
-            raise _fail(where, f"an exit is an object whose kind is one of {', '.join(EXITS)}")
-        if set(e) - {"kind", "segment", "to"}:
-            raise _fail(where, "an exit has only kind, segment and to")
-        segment = _get(e, "segment", str, where, None)
-        if e["kind"].startswith("segment_") and segment is None:
-            raise _fail(where, "a segment exit names its segment")
-        out.append(Event(e["kind"], segment=segment, to=_get(e, "to", str, where, None)))
-    return tuple(out)
+        if e.kind.startswith("segment_") and e.segment is None:
+            raise _fail(f"{path}[{i}]", "a segment exit names its segment")
+    return tuple(Event(e.kind, segment=e.segment, to=e.to) for e in value)
 
 
-def _step(s: Any, path: str) -> Step:
-    if not isinstance(s, dict):
-        raise _fail(path, "a step is an object")
-    cond = _get(s, "if", str, path, None)
-    if cond is not None and cond not in CONDITIONS:
-        raise _fail(f"{path}.if", f"unknown condition {cond!r}")
-    return Step(_get(s, "after", int, path), cond,
-                tuple(_action(a, f"{path}.actions[{i}]") for i, a in enumerate(_get(s, "actions", list, path))))
-
-
-def _action(a: Any, path: str) -> Action:
-    if not isinstance(a, dict):
-        raise _fail(path, "an action is an object")
-    do = _get(a, "do", str, path)
+def _action(a: model.Action) -> Action:
+    """An action as the model read it (the structs are told apart by their ``do`` tag: the model is
+    imported for type checking only, since it imports this module's vocabularies)."""
+    do = a.__struct_config__.tag
     if do == "accrue":
-        return Action("accrue", points=_get(a, "points", int, path), account=_get(a, "account", str, path))
+        accrue = cast("model.Accrue", a)
+        return Action("accrue", points=accrue.points, account=accrue.account)
     if do == "issue":
-        return Action("issue", series=_get(a, "series", str, path))
+        return Action("issue", series=cast("model.Issue", a).series)
     if do == "add":
-        return Action("add", counter=_get(a, "counter", str, path), count=_get(a, "count", int, path))
-    if do == "send":
-        sends = []
-        for i, s in enumerate(_get(a, "sends", list, path)):
-            where = f"{path}.sends[{i}]"
-            if not isinstance(s, dict) or s.get("channel") not in CHANNELS:
-                raise _fail(where, f"a send names one of {', '.join(CHANNELS)}")
-            sends.append(Send(s["channel"], tuple(_get(s, "template", list, where))))
-        if not sends:
-            raise _fail(f"{path}.sends", "at least one channel")
-        return Action("send", sends=tuple(sends))
-    raise _fail(f"{path}.do", f"unknown action {do!r}")
+        add = cast("model.Add", a)
+        return Action("add", counter=add.counter, count=add.count)
+    return Action("send", sends=_sends(cast("model.SendAction", a).sends))
 
 
-def read_messages(value: Any, campaigns: set[str]) -> tuple[tuple[str, tuple[Send, ...]], ...]:
+def _sends(sends: list[model.Send] | list[model.TillSend]) -> tuple[Send, ...]:
+    return tuple(Send(s.channel, tuple(s.template)) for s in sends)
+
+
+def read_messages(value: dict[str, list[model.TillSend]] | None,
+                  campaigns: set[str]) -> tuple[tuple[str, tuple[Send, ...]], ...]:
     """The payload's ``"messages"`` (absent: none): campaign -> the till messages shown when it applies."""
     if value is None:
         return ()
-    if not isinstance(value, dict):
-        raise _fail("messages", "an object: campaign -> messages")
-    out = []
-    for name, sends in value.items():
-        if name not in campaigns or not isinstance(sends, list):
-            raise _fail(f"messages.{name}", "a list of messages of a campaign of the bundle")
-        action = _action({"do": "send", "sends": sends}, f"messages.{name}")
-        if any(s.channel not in ("receipt", "cashier") for s in action.sends):
-            raise _fail(f"messages.{name}", "a campaign's messages go to the receipt or the cashier")
-        out.append((name, action.sends))
-    return tuple(out)
+    for name in value:
+        if name not in campaigns:
+            raise _fail(f"messages.{name}", "names no campaign of the bundle")
+    return tuple((name, _sends(sends)) for name, sends in value.items())

@@ -12,9 +12,9 @@ import pytest
 
 from loyadsl.api import compile_file, parse_any
 from loyadsl.mechtest.runner import run_file
-from loyadsl.runtime import load_bundle
+from loyadsl.runtime import load_bundle, pack_bundle
 from loyadsl.runtime.errors import BundleError
-from loyadsl.runtime.triggers.spec import Event, read_triggers
+from loyadsl.runtime.triggers.spec import Event
 from loyadsl.syntax.printer import format_module
 from loyadsl.syntax.yaml_twin import parse_yaml, to_yaml
 
@@ -47,15 +47,18 @@ def test_the_bundle_carries_the_exits() -> None:
     assert "exits" not in replace(triggers["spend"], exits=()).to_dict()  # other bundles keep their bytes
 
 
-@pytest.mark.parametrize("exits", [[{"kind": "purchase"}], [{"kind": "segment_left"}], [{"kind": "redemption", "x": 1}],
-                                   [{"kind": "redemption"}] * 9])
-def test_a_malformed_exit_in_a_bundle_is_refused(exits: list[dict[str, object]]) -> None:
+@pytest.mark.parametrize(("exits", "where"), [([{"kind": "purchase"}], "triggers[0].exits[0].kind"),
+                                             ([{"kind": "segment_left"}], "triggers[0].exits[0]"),
+                                             ([{"kind": "redemption", "x": 1}], "triggers[0].exits[0].x"),
+                                             ([{"kind": "redemption"}] * 9, "triggers[0].exits")])
+def test_a_malformed_exit_in_a_bundle_is_refused(exits: list[dict[str, object]], where: str) -> None:
     data, _ = compile_file(CASES / "exits.loya")
     assert data is not None
-    raw = [t.to_dict() for t in load_bundle(data).triggers]
-    raw[0]["exits"] = exits
-    with pytest.raises(BundleError):
-        read_triggers(json.loads(json.dumps(raw)))
+    payload = json.loads(data[data.index(b"\n", 6) + 1:])
+    payload["triggers"][0]["exits"] = exits
+    with pytest.raises(BundleError) as info:
+        load_bundle(pack_bundle(payload))
+    assert (info.value.code, info.value.where) == ("LOY404", where)
 
 
 @pytest.mark.parametrize(("exit_text", "code", "col"), [("on purchase please", "LOY101", 25),
