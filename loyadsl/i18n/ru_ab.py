@@ -15,6 +15,7 @@ from loyadsl import locale_text
 
 WIDTH = 80
 NO_FIGURE = "—"
+P_FLOOR = 0.0001
 TESTS = {
     "welch": "t-тест Уэлча (scipy.stats.ttest_ind, equal_var=False)",
     "bootstrap": "бутстреп BCa (scipy.stats.bootstrap, {n} повторных выборок, seed {seed})",
@@ -42,6 +43,11 @@ def number(value: float | None, digits: int = 4) -> str:
     return _decimal(int(exact.scaleb(decimals)), decimals)
 
 
+def p_value(p: float | None) -> str:
+    """A p-value as ``number`` writes it, a tiny one as ``< 0,0001`` (no run of zeros)."""
+    return f"< {number(P_FLOOR)}" if p is not None and 0 <= p < P_FLOOR else number(p)
+
+
 def fixed(value: float, decimals: int) -> str:
     """``value`` with ``decimals`` decimals (``0,000``)."""
     return _decimal(round(value * 10**decimals), decimals) if math.isfinite(value) else NO_FIGURE
@@ -58,7 +64,7 @@ def report_lines(a: dict[str, Any], resamples: int, seed: int) -> list[str]:
     """``loya ab report``'s text in Russian (``a`` is ``ab.analyse``'s report)."""
     check = a["sample_ratio"]
     verdict = "в порядке" if check["ok"] else "НЕСООТВЕТСТВИЕ: разбиение нарушено, приросту доверять нельзя"
-    lines = [f"Проверка долей групп (хи-квадрат к весам): χ² {fixed(check['chi2'], 3)}, p {number(check['p'])}",
+    lines = [f"Проверка долей групп (хи-квадрат к весам): χ² {fixed(check['chi2'], 3)}, p {p_value(check['p'])}",
              f"  {verdict}", "", *_arms_table(a["arms"])]
     if a["cuped"] is not None:
         lines += ["", f"CUPED по `pre`: θ {number(a['cuped']['theta'])}, дисперсия выручки на покупателя",
@@ -71,7 +77,7 @@ def report_lines(a: dict[str, Any], resamples: int, seed: int) -> list[str]:
     for u in a["uplift"]:
         d, net = u["difference"], u["incremental_net"]
         significance = "значимо" if u["significant"] else "НЕ значимо: интервал включает нулевой эффект"
-        shown_p = f"p {number(u['p'])}, " if u["p"] is not None else ""
+        shown_p = f"p {p_value(u['p'])}, " if u["p"] is not None else ""
         lines += [f"{u['arm']}: {money(d['estimate'], True)} [{money(d['low'], True)}; {money(d['high'], True)}], "
                   f"{shown_p}n {u['customers']} к {u['control_customers']}",
                   f"  {significance}",

@@ -83,7 +83,7 @@ def test_an_unknown_language_is_a_usage_error() -> None:
     assert code == 2 and "LOY700" in printed
 
 
-@pytest.mark.parametrize("path", [p for p in GOLDEN if p.stem.startswith(("eval", "simulate", "diff"))], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [p for p in GOLDEN if p.stem.startswith(("eval", "simulate", "diff", "ab_"))], ids=lambda p: p.stem)
 def test_russian_reports_fit_80_columns(path: Path) -> None:
     _, _, expected = golden(path)
     assert max(display_width(line) for line in expected.splitlines()) <= 80
