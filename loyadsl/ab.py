@@ -104,7 +104,7 @@ def speak(lang: str | None) -> None:
             locale_text.use(lang)
         return
     if lang not in locale_text.LANGUAGES:
-        raise LoyaError(BAD_LANGUAGE, f"--lang: {lang!r} is not one of {', '.join(locale_text.LANGUAGES)}", "--lang")
+        raise LoyaError(BAD_LANGUAGE, f"{lang!r} is not one of {', '.join(locale_text.LANGUAGES)}", "--lang")
     i18n.use(lang)
     try:
         locale_text.use(lang)
