@@ -84,7 +84,7 @@ def report_lines(a: dict[str, Any], resamples: int, seed: int) -> list[str]:
                   f"  доп. выручка за вычетом затрат {money(net['estimate'], True)} "
                   f"[{money(net['low'], True)}; {money(net['high'], True)}]",
                   f"  затраты {money(u['cost'])}"]
-    lines += ["", "Суммы — в единицах валюты таблицы (в таблице они в копейках, сотых долях)."]
+    lines += ["", "Суммы — в основных единицах валюты; в таблице они в сотых (копейках, центах)."]
     return lines
 
 
