@@ -65,7 +65,7 @@ def report_lines(a: dict[str, Any], resamples: int, seed: int) -> list[str]:
     check = a["sample_ratio"]
     verdict = "в порядке" if check["ok"] else "НЕСООТВЕТСТВИЕ: разбиение нарушено, приросту доверять нельзя"
     lines = [f"Проверка долей групп (хи-квадрат к весам): χ² {fixed(check['chi2'], 3)}, p {p_value(check['p'])}",
-             f"  {verdict}", "", *_arms_table(a["arms"])]
+             f"  {verdict}", "", *arms_table(a["arms"])]
     if a["cuped"] is not None:
         lines += ["", f"CUPED по `pre`: θ {number(a['cuped']['theta'])}, дисперсия выручки на покупателя",
                   f"  снижена на {percent(a['cuped']['variance_reduction'])}"]
@@ -99,7 +99,7 @@ ROWS = (
 )
 
 
-def _arms_table(arms: list[dict[str, Any]]) -> list[str]:
+def arms_table(arms: list[dict[str, Any]]) -> list[str]:
     """One row a figure, one column an arm; arms that do not fit 80 columns go into a further table."""
     head = max(len("Группа"), *(len(name) for name, _ in ROWS))
     cells = [[row["arm"], *(shown(row) for _, shown in ROWS)] for row in arms]
