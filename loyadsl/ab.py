@@ -15,7 +15,7 @@ import math
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -24,11 +24,14 @@ from typing import Annotated, Any
 
 import typer
 
+from loyadsl import i18n, locale_text
 from loyadsl.runtime import LoyaError
 from loyadsl.runtime.experiments import BUCKETS, Arm, arm_of
 
 BAD_VALUE = "LOY720"  # an `ab` option value that cannot be used
 NO_EXTRA = "LOY721"  # the `ab` extra (scipy, statsmodels) is not installed
+BAD_LANGUAGE = "LOY700"  # --lang names a language without a catalogue
+NO_BABEL = "LOY730"  # --lang needs Babel (the `i18n` extra)
 
 ab = typer.Typer(help="A/B experiments: assign customers to arms, plan sample sizes.", no_args_is_help=True)
 
@@ -87,6 +90,29 @@ def assignments(ids: list[str], experiment: str, salt: str, arms: list[Arm], fmt
     return buf.getvalue()
 
 
+LangOpt = Annotated[str | None, typer.Option(
+    "--lang", envvar="LOYA_LANG", help="en or ru: the text in that language, money and numbers formatted for it "
+                                       "(needs loyadsl[i18n]); default: the locale's language (LANG), else English")]
+
+
+def speak(lang: str | None) -> None:
+    """Speak ``lang`` (or the locale's language) and format numbers for it, as every verb's --lang does."""
+    if lang is None:
+        lang = i18n.from_environment()
+        i18n.use(lang)
+        with suppress(ModuleNotFoundError):
+            locale_text.use(lang)
+        return
+    if lang not in locale_text.LANGUAGES:
+        raise LoyaError(BAD_LANGUAGE, f"{lang!r} is not one of {', '.join(locale_text.LANGUAGES)}", "--lang")
+    i18n.use(lang)
+    try:
+        locale_text.use(lang)
+    except ModuleNotFoundError:
+        raise LoyaError(NO_BABEL, f"--lang {lang} needs Babel, which is not installed; install it with: "
+                                  "pip install 'loyadsl[i18n]'", "--lang") from None
+
+
 @ab.command("assign")
 def assign_cmd(
     ids: Annotated[Path, typer.Argument(help="customer ids, one a line")],
@@ -142,12 +168,19 @@ def plan_cmd(
     n: Annotated[int | None, typer.Option(help="customers per arm")] = None,
     alpha: Annotated[float, typer.Option(help="two-sided significance level")] = 0.05,
     power: Annotated[float, typer.Option(help="power")] = 0.8,
+    lang: LangOpt = None,
 ) -> None:
     """Sample size per arm for a given effect, or the minimum detectable effect for a given size."""
     with usage_errors():
+        speak(lang)
         result = plan(sd, alpha, power, mde, n)
     size = int(-(-result["n_per_arm"] // 1))  # round up: a fraction of a customer is one more customer
     rel = result["mde"] / mean if mean else float("nan")
+    if i18n.current() == "ru":
+        from loyadsl.i18n import ru_ab
+
+        typer.echo("\n".join(ru_ab.plan_lines(alpha, power, size, result["mde"], rel, mean)))
+        return
     typer.echo(f"method: two-sample t-test power (statsmodels TTestIndPower), alpha {alpha}, power {power}")
     typer.echo(f"customers per arm: {size}   minimum detectable effect: {result['mde']:.4g} ({rel:.2%} of {mean:g})")
 
@@ -367,9 +400,11 @@ def report_cmd(
     method: Annotated[Method, typer.Option(help="welch (t-test, p-value) or bootstrap (BCa interval)")] = Method.welch,
     fmt: Annotated[Output, typer.Option("--format", "-f", help="text for people, json for machines "
                                                                "(docs/schemas/ab-report.schema.json)")] = Output.text,
+    lang: LangOpt = None,
 ) -> None:
     """Compare arms: per-arm figures, SRM check, uplift vs control with Welch or bootstrap intervals (CUPED if `pre`)."""
     with usage_errors():
+        speak(lang)
         if not 0 < alpha < 1:
             raise LoyaError(BAD_VALUE, "alpha must be in (0, 1)", "--alpha")
         if table.suffix == ".json":
@@ -384,5 +419,10 @@ def report_cmd(
         analysis = analyse(groups, control, shares, alpha, method.value)
     if fmt is Output.json:
         typer.echo(json.dumps(finite(analysis), ensure_ascii=False, allow_nan=False))
+        return
+    if i18n.current() == "ru":
+        from loyadsl.i18n import ru_ab
+
+        typer.echo("\n".join(ru_ab.report_lines(analysis, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED)))
         return
     typer.echo("\n".join(report_lines(analysis)))

@@ -15,6 +15,8 @@ are); only the text edge asks this module for the reader's words:
 - ``explain(text)``: a step of `loya eval --explain`, a rejection's detail or an upsell hint
   (``ru_explain``); ``note(text)``: a sentence of a report (``ru_report``).
 
+`loya ab report` and `loya ab plan` have their own Russian text (``ru_ab``), built from the figures.
+
 The catalogues are plain Python tables, typed and checked by mypy and the tests; no compiled .mo
 files, no Babel needed for words (Babel formats numbers and money: ``loyadsl/locale_text.py``).
 """

@@ -83,7 +83,17 @@ def test_an_unknown_language_is_a_usage_error() -> None:
     assert code == 2 and "LOY700" in printed
 
 
-@pytest.mark.parametrize("path", [p for p in GOLDEN if p.stem.startswith(("eval", "simulate", "diff"))], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [p for p in GOLDEN if p.stem.startswith(("eval", "simulate", "diff", "ab_"))], ids=lambda p: p.stem)
 def test_russian_reports_fit_80_columns(path: Path) -> None:
     _, _, expected = golden(path)
     assert max(display_width(line) for line in expected.splitlines()) <= 80
+
+
+def test_ab_follows_the_locale_and_refuses_an_unknown_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`loya ab` has its own --lang (it is a sub-application): the locale chooses Russian, --lang en
+    beats it, and a language without a catalogue is LOY700 with exit code 2, no traceback."""
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    assert run(["ab", "report", "ab.csv"])[1].startswith("Проверка долей групп")
+    assert run(["ab", "report", "--lang", "en", "ab.csv"])[1].startswith("sample ratio check")
+    code, printed = run(["ab", "plan", "--lang", "de", "--mean", "1", "--sd", "1", "--n", "10"])
+    assert code == 2 and "error[LOY700]: --lang: 'de'" in printed
