@@ -16,11 +16,9 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from loyadsl.diagnostics import Diagnostic, Span, error
-from loyadsl.syntax.yaml_shape import SHAPES, in_document, mismatches
+from loyadsl.syntax.yaml_shape import SHAPES, mismatches, settled
 
 Loc = tuple[int | str, ...]
-# errors that only say "the other branch of a union did not fit": dropped when a deeper error explains
-_BRANCH = (*SHAPES, "literal_error")
 
 
 def json_path(loc: Loc) -> str:
@@ -31,38 +29,26 @@ def json_path(loc: Loc) -> str:
     return out or "(the document)"
 
 
-def _in_document(data: Any, loc: Loc, missing: bool) -> tuple[Loc, str | None]:
-    """The part of a pydantic error location that is in the document, and, for a missing key, that key."""
-    return (in_document(data, loc[:-1]), str(loc[-1])) if missing else (in_document(data, loc), None)
-
-
 def model_errors(model: Any, data: Any) -> list[tuple[Loc, str | None, str]]:
-    """(path in the document, missing key or None, message) for each mismatch; one per path. Where a
-    value fits no branch of a union, the branch whose error lies deepest in the document explains it."""
+    """(path in the document, missing key or None, message) for each mismatch, placed as the YAML
+    programme's are (``yaml_shape.settled``); a value of the wrong kind makes one message naming every
+    kind it may have, over every branch of a union."""
     try:
         TypeAdapter(model).validate_python(data)
     except ValidationError as exc:
         errors = exc.errors()
     else:
         return []
-    placed = [(*_in_document(data, e["loc"], e["type"] == "missing"), e["type"], e["msg"]) for e in errors]
-    deeper = {loc if missing is None else (*loc, missing) for loc, missing, _, _ in placed}
-    out: dict[tuple[Loc, str | None], list[tuple[str, str]]] = {}
-    for loc, missing, kind, msg in placed:
-        explained = kind in _BRANCH and any(d[:len(loc)] == loc and len(d) > len(loc) for d in deeper)
-        if not explained:
-            out.setdefault((loc, missing), []).append((kind, msg))
-    return [(loc, missing, _one_message(found)) for (loc, missing), found in out.items()]
-
-
-def _one_message(found: list[tuple[str, str]]) -> str:
-    """One error's message; for a value of the wrong shape (a mapping, a list, a single value), the
-    shapes it may have, over every branch of a union."""
-    shapes = list(dict.fromkeys(SHAPES[kind] for kind, _ in found if kind in SHAPES))
-    if not shapes:
-        return found[0][1]
-    return f"expected {' or '.join(shapes)}" if len(shapes) < 3 else \
-        f"expected {', '.join(shapes[:-1])} or {shapes[-1]}"
+    out: dict[tuple[Loc, str | None], str] = {}
+    for loc, found in settled(data, errors).items():
+        for e in found:
+            if e["type"] not in SHAPES:
+                out.setdefault((loc, str(e["loc"][-1]) if e["type"] == "missing" else None), e["msg"])
+        shapes = list(dict.fromkeys(SHAPES[e["type"]] for e in found if e["type"] in SHAPES))
+        if shapes:
+            out[(loc, None)] = f"expected {', '.join(shapes[:-1])} or {shapes[-1]}" if len(shapes) > 2 else \
+                f"expected {' or '.join(shapes)}"
+    return [(loc, missing, msg) for (loc, missing), msg in out.items()]
 
 
 def _message(loc: Loc, missing: str | None, msg: str) -> str:

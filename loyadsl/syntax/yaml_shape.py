@@ -87,17 +87,7 @@ class _Document:
         return None if isinstance(node, ScalarNode) and node.tag == _NULL and node.style is None else str(node.value)
 
     def report(self, data: Any, errors: list[Any]) -> None:
-        placed = [(in_document(data, e["loc"]), e) for e in errors]
-        # "the other branch of a union did not fit" is explained by an error deeper, or of another kind
-        deeper = {(*path, e["loc"][-1]) if e["type"] == "missing" else path for path, e in placed}
-        other = {path for path, e in placed if e["type"] not in SHAPES}
-        by_path: dict[Path, list[Any]] = {}
-        for path, e in placed:
-            if e["type"] in SHAPES and (path in other or any(len(d) > len(path) and d[:len(path)] == path
-                                                              for d in deeper)):
-                continue
-            by_path.setdefault(path, []).append(e)
-        for path, found in by_path.items():
+        for path, found in settled(data, errors).items():
             shapes = [e for e in found if e["type"] in SHAPES]
             for e in [e for e in found if e["type"] not in SHAPES]:
                 self.one(path, e)
@@ -136,6 +126,22 @@ class _Document:
         shapes = list(dict.fromkeys(SHAPES[e["type"]] for e in found))
         message = f"{_who(path)} must be {' or '.join(shapes)}"
         self.fail(path, self.node(path), message + (", not a collection" if shapes == ["a single value"] else ""))
+
+
+def settled(data: Any, errors: list[Any]) -> dict[Path, list[Any]]:
+    """Pydantic's errors by the path in the document they are about (a missing key: its mapping), without
+    those that only say "the other branch of a union did not fit" (a value of another kind), which an error
+    deeper, or of another kind at the path, explains."""
+    placed = [(in_document(data, e["loc"]), e) for e in errors]
+    deeper = {(*path, e["loc"][-1]) if e["type"] == "missing" else path for path, e in placed}
+    other = {path for path, e in placed if e["type"] not in SHAPES}
+    by_path: dict[Path, list[Any]] = {}
+    for path, e in placed:
+        if e["type"] in SHAPES and (path in other or any(len(d) > len(path) and d[:len(path)] == path
+                                                          for d in deeper)):
+            continue
+        by_path.setdefault(path, []).append(e)
+    return by_path
 
 
 def in_document(data: Any, loc: tuple[Any, ...]) -> Path:
