@@ -2,10 +2,9 @@
 path inside the document (``campaigns[2].then``) and, for a YAML programme, the line and column of
 the node (LOY124). ``loya schema NAME --check FILE`` uses it.
 
-A YAML programme is composed with the twin's safe loader (``syntax/yaml_twin``: no aliases, bounded
-depth), turned into plain values (every scalar the text written, null as None) while each path keeps
-its node, then validated by ``schema_programme.YamlProgramme``: each error is placed on the node of
-its path (the key, for a key the model does not allow).
+A YAML programme is composed with the limits every YAML input gets (``yaml_twin.compose_yaml``) and
+checked by the reader's own shape check (``syntax/yaml_shape``: one conversion to plain values, one
+model, one way to place each pydantic error on its node), each error named by its path as LOY124.
 """
 
 from __future__ import annotations
@@ -14,33 +13,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from loyadsl.diagnostics import Diagnostic, Span, error
+from loyadsl.syntax.yaml_shape import SHAPES, mismatches, settled
 
 Loc = tuple[int | str, ...]
-_NULL = "tag:yaml.org,2002:null"
-# errors that only say "the other branch of a union did not fit": dropped when a deeper error explains
-_BRANCH = ("list_type", "dict_type", "model_type", "model_attributes_type", "string_type", "literal_error")
-
-
-def plain(node: Node | None, at: Loc, nodes: dict[Loc, Node], keys: dict[Loc, Node]) -> Any:
-    """The value of a composed YAML node; ``nodes`` and ``keys`` get each path's value and key node."""
-    if node is None:
-        return None
-    nodes[at] = node
-    if isinstance(node, MappingNode):
-        out: dict[str, Any] = {}
-        for key, value in node.value:
-            name = str(key.value) if isinstance(key, ScalarNode) else json.dumps(str(key.start_mark))
-            keys[(*at, name)] = key
-            out[name] = plain(value, (*at, name), nodes, keys)
-        return out
-    if isinstance(node, SequenceNode):
-        return [plain(item, (*at, i), nodes, keys) for i, item in enumerate(node.value)]
-    return None if node.tag == _NULL and getattr(node, "style", None) is None else str(node.value)
 
 
 def json_path(loc: Loc) -> str:
@@ -51,50 +29,26 @@ def json_path(loc: Loc) -> str:
     return out or "(the document)"
 
 
-def _in_document(data: Any, loc: Loc, missing: bool) -> tuple[Loc, str | None]:
-    """The part of a pydantic error location that is in the document (union branch names are not),
-    and, for a missing key, that key."""
-    found: list[int | str] = []
-    for key in loc[:-1] if missing else loc:
-        inside = (isinstance(data, dict) and key in data) or (
-            isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data))
-        if inside:
-            data = data[key]
-            found.append(key)
-    return tuple(found), str(loc[-1]) if missing else None
-
-
 def model_errors(model: Any, data: Any) -> list[tuple[Loc, str | None, str]]:
-    """(path in the document, missing key or None, message) for each mismatch; one per path. Where a
-    value fits no branch of a union, the branch whose error lies deepest in the document explains it."""
+    """(path in the document, missing key or None, message) for each mismatch, placed as the YAML
+    programme's are (``yaml_shape.settled``); a value of the wrong kind makes one message naming every
+    kind it may have, over every branch of a union."""
     try:
         TypeAdapter(model).validate_python(data)
     except ValidationError as exc:
         errors = exc.errors()
     else:
         return []
-    placed = [(*_in_document(data, e["loc"], e["type"] == "missing"), e["type"], e["msg"]) for e in errors]
-    deeper = {loc if missing is None else (*loc, missing) for loc, missing, _, _ in placed}
-    out: dict[tuple[Loc, str | None], list[tuple[str, str]]] = {}
-    for loc, missing, kind, msg in placed:
-        explained = kind in _BRANCH and any(d[:len(loc)] == loc and len(d) > len(loc) for d in deeper)
-        if not explained:
-            out.setdefault((loc, missing), []).append((kind, msg))
-    return [(loc, missing, _one_message(found)) for (loc, missing), found in out.items()]
-
-
-_SHAPES = {"string_type": "a single value", "list_type": "a list", "dict_type": "a mapping",
-           "model_type": "a mapping", "model_attributes_type": "a mapping"}
-
-
-def _one_message(found: list[tuple[str, str]]) -> str:
-    """One error's message; for a value of the wrong shape (a mapping, a list, a single value), the
-    shapes it may have, over every branch of a union."""
-    shapes = list(dict.fromkeys(_SHAPES[kind] for kind, _ in found if kind in _SHAPES))
-    if not shapes:
-        return found[0][1]
-    return f"expected {' or '.join(shapes)}" if len(shapes) < 3 else \
-        f"expected {', '.join(shapes[:-1])} or {shapes[-1]}"
+    out: dict[tuple[Loc, str | None], str] = {}
+    for loc, found in settled(data, errors).items():
+        for e in found:
+            if e["type"] not in SHAPES:
+                out.setdefault((loc, str(e["loc"][-1]) if e["type"] == "missing" else None), e["msg"])
+        shapes = list(dict.fromkeys(SHAPES[e["type"]] for e in found if e["type"] in SHAPES))
+        if shapes:
+            out[(loc, None)] = f"expected {', '.join(shapes[:-1])} or {shapes[-1]}" if len(shapes) > 2 else \
+                f"expected {' or '.join(shapes)}"
+    return [(loc, missing, msg) for (loc, missing), msg in out.items()]
 
 
 def _message(loc: Loc, missing: str | None, msg: str) -> str:
@@ -106,29 +60,18 @@ def _message(loc: Loc, missing: str | None, msg: str) -> str:
 
 
 def check_yaml_programme(text: str, file: str = "<input>") -> list[Diagnostic]:
-    """A YAML programme's mismatches with its schema (LOY124 at the node), or its YAML errors (LOY106)."""
-    from loyadsl.schema_programme import YamlProgramme
-    from loyadsl.syntax.yaml_twin import _Loader, _mark_span, _Refused
+    """A YAML programme's mismatches with its schema (LOY124 at the node, naming the path), or why it is
+    not read (not YAML: LOY106; beyond the limits: their codes)."""
+    from loyadsl.syntax.yaml_twin import compose_yaml
 
-    try:
-        root = yaml.compose(text, Loader=_Loader)
-    except _Refused as exc:
-        return [error(exc.code, exc.message, _mark_span(file, exc.mark))]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return [error("LOY106", f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
-                      _mark_span(file, mark) if mark else None)]
-    nodes: dict[Loc, Node] = {}
-    keys: dict[Loc, Node] = {}
-    data = plain(root, (), nodes, keys)
-    out = []
-    for loc, missing, msg in model_errors(YamlProgramme, {} if data is None else data):
-        extra = missing is None and msg == "Extra inputs are not permitted"
-        node = keys.get(loc) if extra else nodes.get(loc)
-        span = _mark_span(file, node.start_mark, node.end_mark) if node is not None else Span(file, 1, 1, 1, 1)
-        out.append(error("LOY124", f"the programme does not match its schema at {_message(loc, missing, msg)}",
-                         span, "see docs/schemas/programme.schema.json (docs/language.md, \"The YAML twin\")"))
-    return out
+    root, refused = compose_yaml(text, file)
+    if refused or root is None:
+        return refused
+    return [error("LOY124", f"the programme does not match its schema at {json_path(path)}: {diag.message}",
+                  diag.span, diag.hint or _SEE) for path, diag in mismatches(root, file)]
+
+
+_SEE = "see docs/schemas/programme.schema.json (docs/language.md, \"The YAML twin\")"
 
 
 def check_json(model: type[BaseModel] | Any, data: Any) -> list[str]:

@@ -23,21 +23,30 @@ from loyadsl.schema_programme import YamlProgramme, keys
 
 Path = tuple[str | int, ...]
 _NULL = "tag:yaml.org,2002:null"
-_SHAPES = {"string_type": "a single value", "list_type": "a list", "dict_type": "a mapping",
+SHAPES = {"string_type": "a single value", "list_type": "a list", "dict_type": "a mapping",
            "model_type": "a mapping", "model_attributes_type": "a mapping"}
 
 
 def shape_errors(root: Node, file: str) -> list[tuple[Path, Diagnostic]]:
     """Every place where the document differs from its model, with the path of the node it is about: the
     keys refused first (a misspelt key explains the missing one), then the rest, each in document order."""
+    return [(path, diag) for _, _, path, _, diag in _errors(root, file)]
+
+
+def mismatches(root: Node, file: str) -> list[tuple[Path, Diagnostic]]:
+    """The same errors, each with the path it names in the document: for a missing key, that key (its
+    diagnostic stays at the mapping)."""
+    return [(named, diag) for _, _, _, named, diag in _errors(root, file)]
+
+
+def _errors(root: Node, file: str) -> list[tuple[bool, Span, Path, Path, Diagnostic]]:
     doc = _Document(file)
     data = doc.plain(root, ())
     try:
         YamlProgramme.model_validate(data)
     except ValidationError as exc:
         doc.report(data, exc.errors())
-    doc.errors.sort(key=lambda found: (not found[0], found[1].line, found[1].col))
-    return [(path, diag) for _, _, path, diag in doc.errors]
+    return sorted(doc.errors, key=lambda found: (not found[0], found[1].line, found[1].col))
 
 
 class _Document:
@@ -45,12 +54,14 @@ class _Document:
         self.file = file
         self.values: dict[Path, Node] = {}
         self.keys: dict[Path, Node] = {}
-        self.errors: list[tuple[bool, Span, Path, Diagnostic]] = []  # (at a key?, where, path, diagnostic)
+        # (at a key?, where, the path of its node, the path it names, diagnostic)
+        self.errors: list[tuple[bool, Span, Path, Path, Diagnostic]] = []
 
-    def fail(self, path: Path, node: Node, message: str, hint: str | None = None, key: bool = False) -> None:
+    def fail(self, path: Path, node: Node, message: str, hint: str | None = None, key: bool = False,
+             named: Path | None = None) -> None:
         span = Span(self.file, node.start_mark.line + 1, node.start_mark.column + 1, node.end_mark.line + 1,
                     node.end_mark.column + 1)
-        self.errors.append((key, span, path, error("LOY106", message, span, hint)))
+        self.errors.append((key, span, path, path if named is None else named, error("LOY106", message, span, hint)))
 
     def node(self, path: Path, key: bool = False) -> Node:
         """The key or value node of ``path``, or of the nearest enclosing path the document has."""
@@ -76,19 +87,9 @@ class _Document:
         return None if isinstance(node, ScalarNode) and node.tag == _NULL and node.style is None else str(node.value)
 
     def report(self, data: Any, errors: list[Any]) -> None:
-        placed = [(_in_document(data, e["loc"]), e) for e in errors]
-        # "the other branch of a union did not fit" is explained by an error deeper, or of another kind
-        deeper = {(*path, e["loc"][-1]) if e["type"] == "missing" else path for path, e in placed}
-        other = {path for path, e in placed if e["type"] not in _SHAPES}
-        by_path: dict[Path, list[Any]] = {}
-        for path, e in placed:
-            if e["type"] in _SHAPES and (path in other or any(len(d) > len(path) and d[:len(path)] == path
-                                                              for d in deeper)):
-                continue
-            by_path.setdefault(path, []).append(e)
-        for path, found in by_path.items():
-            shapes = [e for e in found if e["type"] in _SHAPES]
-            for e in [e for e in found if e["type"] not in _SHAPES]:
+        for path, found in settled(data, errors).items():
+            shapes = [e for e in found if e["type"] in SHAPES]
+            for e in [e for e in found if e["type"] not in SHAPES]:
                 self.one(path, e)
             if shapes:
                 self.mismatch(path, shapes)
@@ -96,7 +97,7 @@ class _Document:
     def one(self, path: Path, e: Any) -> None:
         kind, ctx = e["type"], e.get("ctx") or {}
         if kind == "missing":  # the key is not in the document: at its mapping
-            self.fail(path, self.node(path), f"{_what(path)} has no `{e['loc'][-1]}`")
+            self.fail(path, self.node(path), f"{_what(path)} has no `{e['loc'][-1]}`", named=(*path, e["loc"][-1]))
         elif kind == "extra_forbidden":
             mapping, key = path[:-1], str(path[-1])
             model = _model_at(mapping)
@@ -122,12 +123,28 @@ class _Document:
         if found[0]["input"] is None:
             self.fail(path, self.node(path), f"{_who(path)} needs a value")
             return
-        shapes = list(dict.fromkeys(_SHAPES[e["type"]] for e in found))
+        shapes = list(dict.fromkeys(SHAPES[e["type"]] for e in found))
         message = f"{_who(path)} must be {' or '.join(shapes)}"
         self.fail(path, self.node(path), message + (", not a collection" if shapes == ["a single value"] else ""))
 
 
-def _in_document(data: Any, loc: tuple[Any, ...]) -> Path:
+def settled(data: Any, errors: list[Any]) -> dict[Path, list[Any]]:
+    """Pydantic's errors by the path in the document they are about (a missing key: its mapping), without
+    those that only say "the other branch of a union did not fit" (a value of another kind), which an error
+    deeper, or of another kind at the path, explains."""
+    placed = [(in_document(data, e["loc"]), e) for e in errors]
+    deeper = {(*path, e["loc"][-1]) if e["type"] == "missing" else path for path, e in placed}
+    other = {path for path, e in placed if e["type"] not in SHAPES}
+    by_path: dict[Path, list[Any]] = {}
+    for path, e in placed:
+        if e["type"] in SHAPES and (path in other or any(len(d) > len(path) and d[:len(path)] == path
+                                                          for d in deeper)):
+            continue
+        by_path.setdefault(path, []).append(e)
+    return by_path
+
+
+def in_document(data: Any, loc: tuple[Any, ...]) -> Path:
     """The part of a pydantic error location that is in the document (union branch names are not)."""
     found: list[str | int] = []
     for key in loc:

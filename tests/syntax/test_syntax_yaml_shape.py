@@ -1,6 +1,6 @@
 """The shape rules of a YAML programme, as data (yaml_shape/cases.yaml): each bad fragment is refused by the
-reader with LOY106 at its exact line:column, and by the schema check (LOY124), since both validate with
-the one model (loyadsl/schema_programme.py)."""
+reader with LOY106 at its exact line:column, and by the schema check (LOY124) at the same place in the
+same words, since both run the one shape check (loyadsl/syntax/yaml_shape.py)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,12 @@ def test_each_shape_rule_at_its_position(case: dict[str, Any]) -> None:
     assert case["message"] in first.message
     if "hint" in case:
         assert first.hint == case["hint"]
-    if case.get("schema", True):  # the schema check refuses it too: one model for both
-        assert {d.code for d in check_yaml_programme(case["yaml"], "p.yaml")} == {"LOY124"}
+    checked = check_yaml_programme(case["yaml"], "p.yaml")  # the schema check: the same place and words
+    assert {d.code for d in checked} == {"LOY124"} and checked[0].span is not None, [str(d) for d in checked]
+    assert (checked[0].span.line, checked[0].span.col) == (first.span.line, first.span.col), str(checked[0])
+    assert checked[0].message.endswith(f": {first.message}")
+    if first.hint:
+        assert checked[0].hint == first.hint
 
 def test_every_case_is_a_different_fragment() -> None:
     assert len({c["yaml"] for c in CASES}) == len(CASES) and len({c["rule"] for c in CASES}) == len(CASES)
