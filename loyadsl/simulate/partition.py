@@ -12,22 +12,23 @@ customer id, or for an anonymous receipt the receipt it returns (``return_of``, 
 original) or its own id. CRC-32 rather than Python's ``hash()``, which is salted per process.
 
 Spill files are binary: a ``marshal`` record per receipt, ``[utc, customer, receipt id, return_of,
-source, payload]``. The header is what sorting needs; the payload (``pack``) is itself marshal bytes,
-decoded only when the receipt is replayed, so a partition in memory costs about the size of its
-bytes, not five times that in Python objects. The payload holds the receipt JSON (a dict: what the
-quarantine shows if the replay refuses it, and a return's fields) and, when the reader validated it,
-the ``Receipt``'s slots and its lines' fields (``receipt_fields``, in msgpack: ``pack``), from which
-the replay sets the ``Receipt`` up as it was instead of validating the JSON again (``receipt_of``; tests/simulate/test_spill.py
-checks the two give the same receipt). ``marshal`` rather than JSON or pickle: it writes and reads
-integers of any size, floats, strings, tuples and dicts exactly, several times faster than either,
-and these files are written and read by one run of one installation (format version 4, stable
-since Python 3.4, for a dask worker on another interpreter). The Parquet writer for the distributed
+source, payload]``. The header is what sorting needs; the payload (``pack``) is decoded only when
+the receipt is replayed, so a partition in memory costs about the size of its bytes, not five times
+that in Python objects. The payload is one msgpack array: the ``Receipt``'s slots and its lines'
+fields when the reader validated it (``receipt_fields``), from which the replay sets the ``Receipt``
+up as it was instead of validating the JSON again (``receipt_of``; tests/simulate/test_spill.py
+checks the two give the same receipt), and the receipt JSON (what the quarantine shows if the replay
+refuses it, and a return's fields), left encoded by ``unpack`` until it is needed (``receipt_json``).
+A payload with an integer past msgpack's 64 bits is marshal instead. ``marshal`` for the records
+rather than JSON or pickle: it writes and reads integers of any size, floats, strings, tuples and
+dicts exactly, several times faster than either, and these files are written and read by one run of
+one installation (format version 4, stable since Python 3.4, for a dask worker on another
+interpreter). The Parquet writer for the distributed
 backend stores the same header fields as columns and the payload as binary.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import marshal
 import zlib
@@ -42,7 +43,7 @@ from loyadsl.runtime.model import Line, Receipt, _mix, utc_seconds
 from .inputs import Record
 
 __all__ = ["PartitionRows", "pack", "partition", "partition_index", "read_partition", "read_partition_records",
-           "read_partition_rows", "receipt_fields", "receipt_of", "record_utc", "sort_key", "unpack", "utc_of",
+           "read_partition_rows", "receipt_fields", "receipt_json", "receipt_of", "record_utc", "sort_key", "unpack", "utc_of",
            "write_partitioned_parquet"]
 
 PARQUET_ROWS = 8192  # rows buffered per partition before a Parquet row group is written
@@ -50,6 +51,8 @@ MARSHAL_VERSION = 4
 _line_fields = msgspec.structs.astuple
 _msgpack = msgspec.msgpack.Encoder().encode
 _unmsgpack = msgspec.msgpack.Decoder().decode
+_unmsgpack_pair = msgspec.msgpack.Decoder(tuple[Any, msgspec.Raw]).decode  # the JSON left encoded
+_MSGPACK_PAIR = 0x92  # msgpack's first byte of a 2-element array
 _new_receipt = object.__new__
 _SPILL_BUFFER = 1 << 16
 _Key = tuple[bool, str, int, str]
@@ -116,26 +119,35 @@ def receipt_of(fields: Sequence[Any]) -> Receipt:
 
 
 def pack(record: Record) -> bytes:
-    """A record's spill payload: the receipt's fields when validated (else None), and its JSON. The
-    fields are msgpack (three times faster to write than marshal, and a little faster to read: all
-    they hold is text, integers, booleans and None); any integer past msgpack's 64 bits keeps them
-    in marshal. The JSON is marshal: it may hold any integer and float exactly."""
+    """A record's spill payload: the receipt's fields when validated (else None) and its JSON, as one
+    msgpack array (msgpack writes them about twice as fast as marshal; floats are doubles, exact).
+    ``unpack`` decodes the fields and leaves the JSON as it is, decoded only when it is needed (a
+    return, a receipt the replay refuses). A value msgpack cannot hold as it is (an integer past
+    64 bits) keeps the whole payload in marshal, which writes any integer exactly."""
     parsed = record.parsed
-    fields: Any = None
-    if parsed is not None:
-        fields = receipt_fields(parsed)
-        with contextlib.suppress(OverflowError):
-            fields = _msgpack(fields)
-    return marshal.dumps((fields, marshal.dumps(record.receipt, MARSHAL_VERSION)), MARSHAL_VERSION)
+    fields = None if parsed is None else receipt_fields(parsed)
+    try:
+        return _msgpack((fields, record.receipt))
+    except (OverflowError, TypeError):
+        return marshal.dumps((fields, marshal.dumps(record.receipt, MARSHAL_VERSION)), MARSHAL_VERSION)
 
 
-def unpack(payload: bytes) -> tuple[Receipt | None, bytes]:
+Packed = msgspec.Raw | bytes  # a payload's receipt JSON, still encoded: msgpack, or marshal
+
+
+def unpack(payload: bytes) -> tuple[Receipt | None, Packed]:
     """A payload's ``Receipt`` (None: a return, or a record that was not validated when read) and its
-    receipt JSON still packed (``marshal.loads`` gives the dict, only when it is needed)."""
-    fields, data = marshal.loads(payload)
-    if fields is None:
-        return None, data
-    return receipt_of(_unmsgpack(fields) if type(fields) is bytes else fields), data
+    receipt JSON, still packed (``receipt_json`` gives the dict, only when it is needed)."""
+    if payload[0] == _MSGPACK_PAIR:
+        fields, data = _unmsgpack_pair(payload)
+    else:  # marshal: a value past msgpack (never the first byte of a msgpack pair)
+        fields, data = marshal.loads(payload)
+    return (None if fields is None else receipt_of(fields)), data
+
+
+def receipt_json(data: Packed) -> dict[str, Any]:
+    """The receipt JSON of ``unpack``."""
+    return marshal.loads(data) if type(data) is bytes else _unmsgpack(data)
 
 
 def partition(records: Iterable[Record], n_partitions: int, folder: str | Path,
@@ -189,7 +201,7 @@ class PartitionRows:
     def __iter__(self) -> Iterator[Record]:
         for _key, source, payload in self.rows:
             parsed, data = unpack(payload)
-            yield Record(source, marshal.loads(data), parsed)
+            yield Record(source, receipt_json(data), parsed)
 
 
 def read_partition_rows(paths: str | Path | Sequence[str | Path], groups: Mapping[str, str] | None = None
