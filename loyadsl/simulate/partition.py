@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import marshal
+import struct
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -51,8 +52,8 @@ MARSHAL_VERSION = 4
 _line_fields = msgspec.structs.astuple
 _msgpack = msgspec.msgpack.Encoder().encode
 _unmsgpack = msgspec.msgpack.Decoder().decode
-_unmsgpack_pair = msgspec.msgpack.Decoder(tuple[Any, msgspec.Raw]).decode  # the JSON left encoded
-_MSGPACK_PAIR = 0x92  # msgpack's first byte of a 2-element array
+_MSGPACK_TAG = 0  # a payload's first byte when it is msgpack (a marshal tuple starts with 0x28, 0x29, 0xa8, 0xa9)
+_MSGPACK_HEAD = struct.Struct("<BI")  # the tag and the fields' length in bytes
 _new_receipt = object.__new__
 _SPILL_BUFFER = 1 << 16
 _Key = tuple[bool, str, int, str]
@@ -119,28 +120,31 @@ def receipt_of(fields: Sequence[Any]) -> Receipt:
 
 
 def pack(record: Record) -> bytes:
-    """A record's spill payload: the receipt's fields when validated (else None) and its JSON, as one
-    msgpack array (msgpack writes them about twice as fast as marshal; floats are doubles, exact).
-    ``unpack`` decodes the fields and leaves the JSON as it is, decoded only when it is needed (a
-    return, a receipt the replay refuses). A value msgpack cannot hold as it is (an integer past
-    64 bits) keeps the whole payload in marshal, which writes any integer exactly."""
+    """A record's spill payload: the receipt's fields when validated (else None) and its JSON, each
+    msgpack (about twice as fast to write as marshal; floats are doubles, exact), after a tag byte
+    and the fields' length, so that ``unpack`` decodes the fields alone and leaves the JSON encoded
+    until it is needed (a return, a receipt the replay refuses). A value msgpack cannot hold as it
+    is (an integer past 64 bits) keeps the whole payload in marshal, which writes any integer exactly."""
     parsed = record.parsed
     fields = None if parsed is None else receipt_fields(parsed)
     try:
-        return _msgpack((fields, record.receipt))
+        head = _msgpack(fields)
+        return _MSGPACK_HEAD.pack(_MSGPACK_TAG, len(head)) + head + _msgpack(record.receipt)
     except (OverflowError, TypeError):
         return marshal.dumps((fields, marshal.dumps(record.receipt, MARSHAL_VERSION)), MARSHAL_VERSION)
 
 
-Packed = msgspec.Raw | bytes  # a payload's receipt JSON, still encoded: msgpack, or marshal
+Packed = memoryview | bytes  # a payload's receipt JSON, still encoded: msgpack, or marshal (bytes)
 
 
 def unpack(payload: bytes) -> tuple[Receipt | None, Packed]:
     """A payload's ``Receipt`` (None: a return, or a record that was not validated when read) and its
     receipt JSON, still packed (``receipt_json`` gives the dict, only when it is needed)."""
-    if payload[0] == _MSGPACK_PAIR:
-        fields, data = _unmsgpack_pair(payload)
-    else:  # marshal: a value past msgpack (never the first byte of a msgpack pair)
+    if payload[0] == _MSGPACK_TAG:
+        end = _MSGPACK_HEAD.size + _MSGPACK_HEAD.unpack_from(payload)[1]
+        view = memoryview(payload)
+        fields, data = _unmsgpack(view[_MSGPACK_HEAD.size:end]), view[end:]
+    else:  # marshal, for a value past msgpack (a marshal tuple never starts with the tag)
         fields, data = marshal.loads(payload)
     return (None if fields is None else receipt_of(fields)), data
 
