@@ -14,12 +14,12 @@ original) or its own id. CRC-32 rather than Python's ``hash()``, which is salted
 Spill files are binary: a ``marshal`` record per receipt, ``[utc, customer, receipt id, return_of,
 source, payload]``. The header is what sorting needs; the payload (``pack``) is decoded only when
 the receipt is replayed, so a partition in memory costs about the size of its bytes, not five times
-that in Python objects. The payload is one msgpack array: the ``Receipt``'s slots and its lines'
-fields when the reader validated it (``receipt_fields``), from which the replay sets the ``Receipt``
-up as it was instead of validating the JSON again (``receipt_of``; tests/simulate/test_spill.py
-checks the two give the same receipt), and the receipt JSON (what the quarantine shows if the replay
-refuses it, and a return's fields), left encoded by ``unpack`` until it is needed (``receipt_json``).
-A payload with an integer past msgpack's 64 bits is marshal instead. ``marshal`` for the records
+that in Python objects. The payload is msgpack: a tag byte and a length, the ``Receipt``'s slots
+and its lines' fields when the reader validated it (``receipt_fields``), from which the replay sets
+the ``Receipt`` up as it was instead of validating the JSON again (``receipt_of``;
+tests/simulate/test_spill.py checks the two give the same receipt), then the receipt JSON (what the
+quarantine shows if the replay refuses it, and a return's fields), left encoded by ``unpack`` until
+it is needed (``receipt_json``). A payload with an integer past msgpack's 64 bits is marshal instead. ``marshal`` for the records
 rather than JSON or pickle: it writes and reads integers of any size, floats, strings, tuples and
 dicts exactly, several times faster than either, and these files are written and read by one run of
 one installation (format version 4, stable since Python 3.4, for a dask worker on another
