@@ -12,24 +12,26 @@ customer id, or for an anonymous receipt the receipt it returns (``return_of``, 
 original) or its own id. CRC-32 rather than Python's ``hash()``, which is salted per process.
 
 Spill files are binary: a ``marshal`` record per receipt, ``[utc, customer, receipt id, return_of,
-source, payload]``. The header is what sorting needs; the payload (``pack``) is itself marshal bytes,
-decoded only when the receipt is replayed, so a partition in memory costs about the size of its
-bytes, not five times that in Python objects. The payload holds the receipt JSON (a dict: what the
-quarantine shows if the replay refuses it, and a return's fields) and, when the reader validated it,
-the ``Receipt``'s slots and its lines' fields (``receipt_fields``, in msgpack: ``pack``), from which
-the replay sets the ``Receipt`` up as it was instead of validating the JSON again (``receipt_of``; tests/simulate/test_spill.py
-checks the two give the same receipt). ``marshal`` rather than JSON or pickle: it writes and reads
-integers of any size, floats, strings, tuples and dicts exactly, several times faster than either,
-and these files are written and read by one run of one installation (format version 4, stable
-since Python 3.4, for a dask worker on another interpreter). The Parquet writer for the distributed
+source, payload]``. The header is what sorting needs; the payload (``pack``) is decoded only when
+the receipt is replayed, so a partition in memory costs about the size of its bytes, not five times
+that in Python objects. The payload is msgpack: a tag byte and a length, the ``Receipt``'s slots
+and its lines' fields when the reader validated it (``receipt_fields``), from which the replay sets
+the ``Receipt`` up as it was instead of validating the JSON again (``receipt_of``;
+tests/simulate/test_spill.py checks the two give the same receipt), then the receipt JSON (what the
+quarantine shows if the replay refuses it, and a return's fields), left encoded by ``unpack`` until
+it is needed (``receipt_json``). A payload with an integer past msgpack's 64 bits is marshal instead. ``marshal`` for the records
+rather than JSON or pickle: it writes and reads integers of any size, floats, strings, tuples and
+dicts exactly, several times faster than either, and these files are written and read by one run of
+one installation (format version 4, stable since Python 3.4, for a dask worker on another
+interpreter). The Parquet writer for the distributed
 backend stores the same header fields as columns and the payload as binary.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import marshal
+import struct
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -42,7 +44,7 @@ from loyadsl.runtime.model import Line, Receipt, _mix, utc_seconds
 from .inputs import Record
 
 __all__ = ["PartitionRows", "pack", "partition", "partition_index", "read_partition", "read_partition_records",
-           "read_partition_rows", "receipt_fields", "receipt_of", "record_utc", "sort_key", "unpack", "utc_of",
+           "read_partition_rows", "receipt_fields", "receipt_json", "receipt_of", "record_utc", "sort_key", "unpack", "utc_of",
            "write_partitioned_parquet"]
 
 PARQUET_ROWS = 8192  # rows buffered per partition before a Parquet row group is written
@@ -50,6 +52,8 @@ MARSHAL_VERSION = 4
 _line_fields = msgspec.structs.astuple
 _msgpack = msgspec.msgpack.Encoder().encode
 _unmsgpack = msgspec.msgpack.Decoder().decode
+_MSGPACK_TAG = 0  # a payload's first byte when it is msgpack (a marshal tuple starts with 0x28, 0x29, 0xa8, 0xa9)
+_MSGPACK_HEAD = struct.Struct("<BI")  # the tag and the fields' length in bytes
 _new_receipt = object.__new__
 _SPILL_BUFFER = 1 << 16
 _Key = tuple[bool, str, int, str]
@@ -116,26 +120,38 @@ def receipt_of(fields: Sequence[Any]) -> Receipt:
 
 
 def pack(record: Record) -> bytes:
-    """A record's spill payload: the receipt's fields when validated (else None), and its JSON. The
-    fields are msgpack (three times faster to write than marshal, and a little faster to read: all
-    they hold is text, integers, booleans and None); any integer past msgpack's 64 bits keeps them
-    in marshal. The JSON is marshal: it may hold any integer and float exactly."""
+    """A record's spill payload: the receipt's fields when validated (else None) and its JSON, each
+    msgpack (about twice as fast to write as marshal; floats are doubles, exact), after a tag byte
+    and the fields' length, so that ``unpack`` decodes the fields alone and leaves the JSON encoded
+    until it is needed (a return, a receipt the replay refuses). A value msgpack cannot hold as it
+    is (an integer past 64 bits) keeps the whole payload in marshal, which writes any integer exactly."""
     parsed = record.parsed
-    fields: Any = None
-    if parsed is not None:
-        fields = receipt_fields(parsed)
-        with contextlib.suppress(OverflowError):
-            fields = _msgpack(fields)
-    return marshal.dumps((fields, marshal.dumps(record.receipt, MARSHAL_VERSION)), MARSHAL_VERSION)
+    fields = None if parsed is None else receipt_fields(parsed)
+    try:
+        head = _msgpack(fields)
+        return _MSGPACK_HEAD.pack(_MSGPACK_TAG, len(head)) + head + _msgpack(record.receipt)
+    except (OverflowError, TypeError):
+        return marshal.dumps((fields, marshal.dumps(record.receipt, MARSHAL_VERSION)), MARSHAL_VERSION)
 
 
-def unpack(payload: bytes) -> tuple[Receipt | None, bytes]:
+Packed = memoryview | bytes  # a payload's receipt JSON, still encoded: msgpack, or marshal (bytes)
+
+
+def unpack(payload: bytes) -> tuple[Receipt | None, Packed]:
     """A payload's ``Receipt`` (None: a return, or a record that was not validated when read) and its
-    receipt JSON still packed (``marshal.loads`` gives the dict, only when it is needed)."""
-    fields, data = marshal.loads(payload)
-    if fields is None:
-        return None, data
-    return receipt_of(_unmsgpack(fields) if type(fields) is bytes else fields), data
+    receipt JSON, still packed (``receipt_json`` gives the dict, only when it is needed)."""
+    if payload[0] == _MSGPACK_TAG:
+        end = _MSGPACK_HEAD.size + _MSGPACK_HEAD.unpack_from(payload)[1]
+        view = memoryview(payload)
+        fields, data = _unmsgpack(view[_MSGPACK_HEAD.size:end]), view[end:]
+    else:  # marshal, for a value past msgpack (a marshal tuple never starts with the tag)
+        fields, data = marshal.loads(payload)
+    return (None if fields is None else receipt_of(fields)), data
+
+
+def receipt_json(data: Packed) -> dict[str, Any]:
+    """The receipt JSON of ``unpack``."""
+    return marshal.loads(data) if type(data) is bytes else _unmsgpack(data)
 
 
 def partition(records: Iterable[Record], n_partitions: int, folder: str | Path,
@@ -189,7 +205,7 @@ class PartitionRows:
     def __iter__(self) -> Iterator[Record]:
         for _key, source, payload in self.rows:
             parsed, data = unpack(payload)
-            yield Record(source, marshal.loads(data), parsed)
+            yield Record(source, receipt_json(data), parsed)
 
 
 def read_partition_rows(paths: str | Path | Sequence[str | Path], groups: Mapping[str, str] | None = None

@@ -20,7 +20,6 @@ referral the referrer's) all or nothing, and only then counted: a receipt the ru
 from __future__ import annotations
 
 import datetime as dt
-import marshal
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -40,7 +39,7 @@ from loyadsl.simulate import flags, limits, settle
 from loyadsl.simulate.anonymous_returns import AnonymousReturns
 from loyadsl.simulate.errors import Problem, Skipped
 from loyadsl.simulate.limits import Timeline
-from loyadsl.simulate.partition import unpack
+from loyadsl.simulate.partition import receipt_json, unpack
 from loyadsl.simulate.report import Tally, line_attributes
 from loyadsl.simulate.triggers import ChainReplay
 
@@ -114,9 +113,9 @@ class PartitionReplay:
                 if parsed is not None:
                     self.purchase(parsed)
                 else:
-                    self.receipt(marshal.loads(packed))
+                    self.receipt(receipt_json(packed))
             except LoyaError as exc:
-                data = marshal.loads(packed)
+                data = receipt_json(packed)
                 self.bad.append({"source": source, "code": exc.code, "reason": str(exc), "record": data})
                 if data.get("return_of") is None:
                     self.refused.add(str(data.get("receipt_id")))

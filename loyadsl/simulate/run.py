@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import marshal
 import os
 import signal
 import tempfile
@@ -104,7 +103,7 @@ def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = No
                 yield source, payload
             else:
                 dropped.append({"source": source, "code": DUPLICATE, "reason": reason,
-                                "record": marshal.loads(parts.unpack(payload)[1])})
+                                "record": parts.receipt_json(parts.unpack(payload)[1])})
 
     replay = PartitionReplay(engine, job.states, dt.datetime.fromisoformat(job.start),
                              dt.datetime.fromisoformat(job.end), rows.returned, observe, households=job.households,

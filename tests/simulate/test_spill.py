@@ -17,7 +17,7 @@ from loyadsl.runtime.limits import MAX_VALUE
 from loyadsl.runtime.model import Line, Receipt
 from loyadsl.simulate.inputs import Record, read_receipts
 from loyadsl.simulate.mapping import load_mapping
-from loyadsl.simulate.partition import pack, unpack
+from loyadsl.simulate.partition import pack, receipt_json, unpack
 
 DATA = Path(__file__).parent / "data"
 CJ_MAPPING = Path(__file__).resolve().parents[2] / "examples" / "completejourney" / "mapping.yaml"
@@ -70,8 +70,12 @@ def test_the_fixtures_rebuild_exactly() -> None:
 def test_the_payload_keeps_the_json_and_a_return_stays_json() -> None:
     data = {"receipt_id": "X1", "customer_id": "C1", "datetime": "2026-03-06T09:00:00+03:00", "store_id": "S1",
             "return_of": "R1", "lines": [{"line_no": 1, "qty": 0.5}], "n": 10**30}
-    parsed, packed = unpack(pack(Record("f:1", data)))
-    assert parsed is None and marshal.loads(packed) == data
+    parsed, packed = unpack(pack(Record("f:1", data)))  # 10**30: past msgpack, the payload is marshal
+    assert parsed is None and type(packed) is bytes and receipt_json(packed) == data
+    del data["n"]
+    parsed, packed = unpack(pack(Record("f:1", data)))  # msgpack, the JSON left encoded until asked for
+    assert parsed is None and type(packed) is memoryview
+    assert receipt_json(packed) == data and list(receipt_json(packed)) == list(data)
 
 
 line = st.fixed_dictionaries(
