@@ -1173,22 +1173,10 @@ def _use_language(lang: str | None, as_json: bool) -> None:
     """Speak ``lang`` (``loyadsl/i18n``) and format money and numbers for it (``loyadsl/locale_text.py``);
     without --lang (or LOYA_LANG), the locale's language (LANGUAGE, LC_ALL, LC_MESSAGES, LANG) when it has
     a catalogue, its numbers plain if Babel is missing; else English and plain numbers, as written."""
-    from loyadsl import locale_text
-
-    if lang is None:
-        lang = i18n.from_environment()
-        i18n.use(lang)
-        with suppress(ModuleNotFoundError):
-            locale_text.use(lang)
-        return
-    i18n.use(lang)
-    if lang not in locale_text.LANGUAGES:
-        _fail(f"--lang: {lang!r} is not one of {', '.join(locale_text.LANGUAGES)}", as_json=as_json, diag_code=USAGE)
     try:
-        locale_text.use(lang)
-    except ModuleNotFoundError:
-        _fail(f"--lang {lang} needs Babel, which is not installed; install it with: pip install 'loyadsl[i18n]'",
-              as_json=as_json, diag_code="LOY730")
+        i18n.speak(lang)
+    except LoyaError as exc:
+        _fail(exc.message, as_json=as_json, diag_code=exc.code)
 
 
 # --- authoring (issue 16): the language server ---------------------------------------------------

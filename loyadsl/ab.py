@@ -15,7 +15,7 @@ import math
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -24,14 +24,12 @@ from typing import Annotated, Any
 
 import typer
 
-from loyadsl import i18n, locale_text
+from loyadsl import i18n
 from loyadsl.runtime import LoyaError
 from loyadsl.runtime.experiments import BUCKETS, Arm, arm_of
 
 BAD_VALUE = "LOY720"  # an `ab` option value that cannot be used
 NO_EXTRA = "LOY721"  # the `ab` extra (scipy, statsmodels) is not installed
-BAD_LANGUAGE = "LOY700"  # --lang names a language without a catalogue
-NO_BABEL = "LOY730"  # --lang needs Babel (the `i18n` extra)
 
 ab = typer.Typer(help="A/B experiments: assign customers to arms, plan sample sizes.", no_args_is_help=True)
 
@@ -95,24 +93,6 @@ LangOpt = Annotated[str | None, typer.Option(
                                        "(needs loyadsl[i18n]); default: the locale's language (LANG), else English")]
 
 
-def speak(lang: str | None) -> None:
-    """Speak ``lang`` (or the locale's language) and format numbers for it, as every verb's --lang does."""
-    if lang is None:
-        lang = i18n.from_environment()
-        i18n.use(lang)
-        with suppress(ModuleNotFoundError):
-            locale_text.use(lang)
-        return
-    if lang not in locale_text.LANGUAGES:
-        raise LoyaError(BAD_LANGUAGE, f"{lang!r} is not one of {', '.join(locale_text.LANGUAGES)}", "--lang")
-    i18n.use(lang)
-    try:
-        locale_text.use(lang)
-    except ModuleNotFoundError:
-        raise LoyaError(NO_BABEL, f"--lang {lang} needs Babel, which is not installed; install it with: "
-                                  "pip install 'loyadsl[i18n]'", "--lang") from None
-
-
 @ab.command("assign")
 def assign_cmd(
     ids: Annotated[Path, typer.Argument(help="customer ids, one a line")],
@@ -172,7 +152,7 @@ def plan_cmd(
 ) -> None:
     """Sample size per arm for a given effect, or the minimum detectable effect for a given size."""
     with usage_errors():
-        speak(lang)
+        i18n.speak(lang)
         result = plan(sd, alpha, power, mde, n)
     size = int(-(-result["n_per_arm"] // 1))  # round up: a fraction of a customer is one more customer
     rel = result["mde"] / mean if mean else float("nan")
@@ -404,7 +384,7 @@ def report_cmd(
 ) -> None:
     """Compare arms: per-arm figures, SRM check, uplift vs control with Welch or bootstrap intervals (CUPED if `pre`)."""
     with usage_errors():
-        speak(lang)
+        i18n.speak(lang)
         if not 0 < alpha < 1:
             raise LoyaError(BAD_VALUE, "alpha must be in (0, 1)", "--alpha")
         if table.suffix == ".json":

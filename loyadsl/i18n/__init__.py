@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
+from contextlib import suppress
 from contextvars import ContextVar
 from typing import Any
 
@@ -51,6 +52,30 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> str | None:
 def use(language: str | None) -> None:
     """Speak ``language`` from now on (``None`` or ``en``: the English text as written)."""
     _language.set(None if language == "en" else language)
+
+
+def speak(language: str | None) -> None:
+    """Speak ``language`` (None: the locale's, from the environment) and format money and numbers for it
+    (``loyadsl/locale_text.py``), as every verb's --lang does. A language without a catalogue is LOY700,
+    and one that needs Babel when it is missing is LOY730; the locale's language falls back to plain
+    numbers without Babel."""
+    from loyadsl import locale_text
+    from loyadsl.runtime.errors import LoyaError
+
+    if language is None:
+        language = from_environment()
+        use(language)
+        with suppress(ModuleNotFoundError):
+            locale_text.use(language)
+        return
+    if language not in locale_text.LANGUAGES:
+        raise LoyaError("LOY700", f"{language!r} is not one of {', '.join(locale_text.LANGUAGES)}", "--lang")
+    use(language)
+    try:
+        locale_text.use(language)
+    except ModuleNotFoundError:
+        raise LoyaError("LOY730", f"--lang {language} needs Babel, which is not installed; install it with: "
+                                  "pip install 'loyadsl[i18n]'") from None
 
 
 def current() -> str | None:
