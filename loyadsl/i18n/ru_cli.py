@@ -4,6 +4,8 @@ printed in English; report labels of `loya simulate` are in ``loyadsl/locale_tex
 
 from __future__ import annotations
 
+from loyadsl.i18n.ru_explain import REASONS
+
 CLI: dict[str, str] = {
     # diagnostics
     "error": "ошибка", "warning": "предупреждение", "hint": "подсказка", "note": "примечание",
@@ -20,15 +22,7 @@ CLI: dict[str, str] = {
     "payable": "к оплате", "points": "баллы", "total": "итого",
     " (capped {amount})": " (ограничено {amount})",
     # eval: why a campaign did not apply (the runtime's reason codes)
-    "condition_false": "условие не выполнено", "no_eligible_items": "нет подходящих позиций",
-    "no_effect": "действие ничего не дало", "blocked_by_exclusive": "заблокирована эксклюзивной кампанией",
-    "lost_to_stacking": "уступила по правилу совмещения", "budget_exhausted": "бюджет исчерпан",
-    "limit_reached": "лимит исчерпан", "usage_limit": "лимит использования исчерпан", "no_coupon": "нет купона",
-    "outside_dates": "вне дат действия", "outside_hours": "вне часов действия", "not_yet_valid": "ещё не действует",
-    "not_in_arm": "не в группе эксперимента", "not_chosen": "не выбрана", "reward_refused": "награда отклонена",
-    "not_applicable": "неприменима", "audience": "покупатель вне аудитории", "wrong_weekday": "не тот день недели",
-    "store_not_eligible": "магазин не участвует", "channel_not_eligible": "канал не участвует",
-    "stacking_limit": "предел совмещения",
+    **REASONS,
     "{amount} points": "{amount} баллов",
     # eval: summary of several receipts
     "{receipts} receipts, turnover {turnover} {currency}": "Чеков: {receipts}, оборот {turnover} {currency}",

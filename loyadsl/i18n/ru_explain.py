@@ -102,8 +102,8 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("add {amount}", "докупите ещё на {amount|money}"),
 )
 
-# the runtime's words inside a step: reasons (as `loya eval` shows them), weekdays, periods
-WORDS: dict[str, str] = {
+# why a campaign did not apply: the runtime's reason codes (loya eval's table says them too)
+REASONS: dict[str, str] = {
     "condition_false": "условие не выполнено", "no_eligible_items": "нет подходящих позиций",
     "no_effect": "действие ничего не дало", "blocked_by_exclusive": "заблокирована эксклюзивной кампанией",
     "lost_to_stacking": "уступила по правилу совмещения", "budget_exhausted": "бюджет исчерпан",
@@ -112,7 +112,12 @@ WORDS: dict[str, str] = {
     "not_in_arm": "не в группе эксперимента", "not_chosen": "не выбрана", "reward_refused": "награда отклонена",
     "not_applicable": "неприменима", "audience": "покупатель вне аудитории", "wrong_weekday": "не тот день недели",
     "store_not_eligible": "магазин не участвует", "channel_not_eligible": "канал не участвует",
-    "stacking_limit": "предел совмещения", "insufficient_balance": "недостаточно на счётчике",
+    "stacking_limit": "предел совмещения",
+}
+
+# the runtime's words inside a step: reasons (as `loya eval` shows them), weekdays, periods
+WORDS: dict[str, str] = {
+    **REASONS, "insufficient_balance": "недостаточно на счётчике",
     "out_of_stock": "нет в наличии", "insufficient_points": "недостаточно баллов",
     "Mon": "пн", "Tue": "вт", "Wed": "ср", "Thu": "чт", "Fri": "пт", "Sat": "сб", "Sun": "вс",
     "anonymous": "анонимный", "day": "день", "week": "неделю", "month": "месяц", "year": "год",
