@@ -29,6 +29,7 @@ import itertools
 import json
 import os
 import shutil
+import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -42,6 +43,7 @@ from loyadsl.runtime.errors import LoyaError, ReceiptError
 from loyadsl.runtime.limits import MAX_JSON_DEPTH, MAX_RECEIPT_BYTES
 from loyadsl.runtime.model import Receipt
 
+from .direct import decoder
 from .errors import InputError, MappingError, SimulationError, StrictError
 from .mapping import FIELDS, IDENTITY, Mapping
 
@@ -188,6 +190,16 @@ def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file
             yield unit
             continue
         source, head, lines, rows, raw = unit
+        if lines is DIRECT:  # the receipt JSON already (direct.py): used if it is a valid record
+            record = _direct_record(source, head, seen, file_index, currency)
+            if record is not None:
+                yield record
+                continue
+            unit = _jsonl_unit(raw, source, raw.count(b"{") + raw.count(b"["), mapping.lines)  # to say what is wrong
+            if isinstance(unit, Bad):
+                yield unit
+                continue
+            source, head, lines, rows, raw = unit
         rid = _receipt_id(head, mapping)
         try:
             parsed = _native(head) if native and "return_of" not in head else None
@@ -215,6 +227,23 @@ def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file
             continue
         seen[rid] = file_index << 40 | int(source.rpartition(":")[2])
         yield Record(source, receipt, parsed)
+
+
+def _direct_record(source: str, receipt: dict[str, Any], seen: _Seen, file_index: int,
+                   currency: str | None) -> Record | None:
+    """The record of a receipt the direct reader made, or None for one that the general path, reading
+    its line again, will quarantine (invalid, another currency, a duplicate), saying why."""
+    try:
+        parsed = Receipt.from_dict(receipt)
+    except LoyaError:
+        return None
+    if currency is not None and receipt.get("currency", currency) != currency:
+        return None
+    rid = receipt["receipt_id"]
+    if rid in seen:
+        return None
+    seen[rid] = file_index << 40 | int(source.rpartition(":")[2])
+    return Record(source, receipt, parsed)
 
 
 def _receipt_id(head: dict[str, Any], mapping: Mapping) -> str | None:
@@ -328,10 +357,14 @@ def read_range(path: str | Path, start: int, end: int, first_line: int, file_ind
 
 def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
            first_line: int = 1, name: str | None = None) -> Generator[_Unit | Bad, None, None]:
-    """``name``: the input's name in sources and messages (``path`` may be an unpacked copy of it)."""
+    """``name``: the input's name in sources and messages (``path`` may be an unpacked copy of it).
+    A line the mapping's direct reader takes (``direct.py``) comes as the receipt JSON it made, marked
+    ``DIRECT`` in place of its lines; the others as the parsed object (``_jsonl_unit``). The direct
+    reader waits for the first receipt, through which the general path checks the mapping's columns."""
     name = str(path) if name is None else name
     lines_key = mapping.lines
     return_column = mapping.column("return_of")
+    read_direct = decoder(mapping) if DIRECT_READING else None
     checked = False
     number = first_line - 1
     with open_binary(path) as stream:
@@ -350,39 +383,69 @@ def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
                               raw[:QUARANTINE_PREFIX].decode("utf-8", "replace") + "…")
                     continue
                 brackets = raw.count(b"{") + raw.count(b"[")  # counted once: loads and the depth bound read it
-                try:
-                    obj = loads(raw, brackets)
-                except UnicodeDecodeError:
-                    yield Bad(source, "not UTF-8 text", raw.decode("utf-8", "replace").rstrip("\r\n"))
-                    continue
-                except (ValueError, RecursionError) as exc:
-                    text = raw.decode("utf-8", "replace").rstrip("\r\n")
-                    reason = f"bad JSON: {exc}"
-                    if isinstance(exc, json.JSONDecodeError):  # the column within the line, not past its end
-                        reason = f"bad JSON: {exc.msg} (column {min(exc.pos, len(text)) + 1})"
-                    yield Bad(source, reason, text)
-                    continue
-                if type(obj) is not dict:
-                    yield Bad(source, f"a receipt is a JSON object, got {_kind(obj)}", obj)
-                    continue
-                if brackets > MAX_JSON_DEPTH and _deep_bound(raw, obj.get(lines_key)) \
-                        > MAX_JSON_DEPTH and deeper(obj, MAX_JSON_DEPTH):
-                    yield Bad(source, f"the record nests deeper than {MAX_JSON_DEPTH} levels",
-                              raw[:QUARANTINE_PREFIX].decode("utf-8", "replace") + "…")
-                    continue
-                # a lone backslash search is a memchr, 50 times cheaper than the escapes' own: most lines have none
-                if b"\\" in raw and (b"\\ud" in raw or b"\\uD" in raw) and not _is_text(obj):
-                    yield Bad(source, "a \\u escape of half a surrogate pair (U+D800..U+DFFF) is not text",
-                              raw.decode("utf-8", "replace").rstrip("\r\n"))
-                    continue
-                lines = obj.get(lines_key)
-                if not checked and obj.get(return_column) is None and type(lines) is list and lines \
-                        and type(lines[0]) is dict:
-                    mapping.check_columns(obj.keys(), lines[0].keys(), source, complete=False)
-                    checked = True
-                yield source, obj, lines, None, obj
+                if checked and read_direct is not None and brackets <= FAST_BRACKETS and _plain_text(raw):
+                    receipt = read_direct(raw)
+                    # every line an object: the depth bound of _deep_bound, which the general path checks past
+                    if receipt is not None and brackets - max(0, len(receipt["lines"]) - 1) <= MAX_JSON_DEPTH:
+                        yield source, receipt, DIRECT, None, raw
+                        continue
+                unit = _jsonl_unit(raw, source, brackets, lines_key)
+                if not checked and not isinstance(unit, Bad):
+                    obj, lines = unit[1], unit[2]
+                    if obj.get(return_column) is None and type(lines) is list and lines and type(lines[0]) is dict:
+                        mapping.check_columns(obj.keys(), lines[0].keys(), source, complete=False)
+                        checked = True
+                yield unit
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{name}:{number + 1}: cannot read on: {exc}") from None
+
+
+DIRECT_READING = True  # whether _jsonl tries the mapping's direct reader (tests turn it off to compare)
+DIRECT: Any = object()  # a unit's lines when the direct reader read it: its head is the receipt JSON
+
+
+def _jsonl_unit(raw: bytes, source: str, brackets: int, lines_key: str) -> _Unit | Bad:
+    """One JSONL line read the general way: the parsed object, or what is wrong with it."""
+    try:
+        obj = loads(raw, brackets)
+    except UnicodeDecodeError:
+        return Bad(source, "not UTF-8 text", raw.decode("utf-8", "replace").rstrip("\r\n"))
+    except (ValueError, RecursionError) as exc:
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")
+        reason = f"bad JSON: {exc}"
+        if isinstance(exc, json.JSONDecodeError):  # the column within the line, not past its end
+            reason = f"bad JSON: {exc.msg} (column {min(exc.pos, len(text)) + 1})"
+        return Bad(source, reason, text)
+    if type(obj) is not dict:
+        return Bad(source, f"a receipt is a JSON object, got {_kind(obj)}", obj)
+    if brackets > MAX_JSON_DEPTH and _deep_bound(raw, obj.get(lines_key)) > MAX_JSON_DEPTH \
+            and deeper(obj, MAX_JSON_DEPTH):
+        return Bad(source, f"the record nests deeper than {MAX_JSON_DEPTH} levels",
+                   raw[:QUARANTINE_PREFIX].decode("utf-8", "replace") + "…")
+    # a lone backslash search is a memchr, 50 times cheaper than the escapes' own: most lines have none
+    if b"\\" in raw and (b"\\ud" in raw or b"\\uD" in raw) and not _is_text(obj):
+        return Bad(source, "a \\u escape of half a surrogate pair (U+D800..U+DFFF) is not text",
+                   raw.decode("utf-8", "replace").rstrip("\r\n"))
+    return source, obj, obj.get(lines_key), None, obj
+
+
+_ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _plain_text(raw: bytes) -> bool:
+    """Whether the direct reader may read ``raw``: nothing in it that only the general decode's check
+    of the columns the direct reader skips would refuse or read otherwise: bytes that are not UTF-8
+    (or a surrogate written in UTF-8, which ``json.loads`` reads), a surrogate escape (``\\ud800``,
+    which the general path tests as text), a run of digits past ``json.loads``'s integer limit."""
+    if b"\\" in raw and (b"\\ud" in raw or b"\\uD" in raw):
+        return False
+    if not raw.isascii():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    limit = sys.get_int_max_str_digits()
+    return not (limit and len(raw) > limit and b"0" * (limit + 1) in raw.translate(_ZERO_DIGITS))
 
 
 # -------------------------------------------------------------------------------------------- CSV

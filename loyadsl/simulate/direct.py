@@ -1,0 +1,152 @@
+"""A JSONL receipt read straight into the receipt JSON its column mapping makes: one msgspec decode
+into types generated for the mapping (each source column a typed field, the columns the mapping does
+not read skipped in C), then one generated function that lays the fields out as ``Mapping.build``
+would. It replaces, for the usual line, the generic JSON decode (a dict per object, every column
+included) and the mapping's per-field lookups and type tests.
+
+It is a shortcut, never a second set of rules: it takes only what needs no conversion (every value
+of a type the mapping takes as it is, ``Mapping._plan``'s ``ready`` types) and says None to anything
+else (a value to convert, a return, state fields, a line without ``line_no`` beside one with it, JSON
+the typed decoder refuses), and the reader then reads that line the general way (``inputs._jsonl``),
+which converts it or says what is wrong. What it makes is validated by ``Receipt.from_dict`` as
+before. Nor is it more lenient about the text: the decoder skips the columns it does not read without
+checking them as the general decode does, so a line that could hold what only that check refuses
+(bytes that are not UTF-8, an integer past Python's digit limit, a surrogate escape, nesting past
+the depth limit) goes the general way too (``inputs._jsonl``, before and after the decode).
+tests/simulate/test_direct.py holds both readers to the same records and quarantine entries.
+
+Only for a mapping whose receipt fields need no conversion either: no date or time columns, no
+datetime format or time zone, no scale, no derived field, no default for ``return_of`` or the state
+fields, and defaults already of the types taken as they are (``decoder`` gives None otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+import msgspec
+
+from .mapping import IDENTITY, RECEIPT_FIELDS, Mapping
+
+__all__ = ["decoder"]
+
+Direct = Callable[[bytes], "dict[str, Any] | None"]
+_IDENTS = ("receipt_id", "customer_id", "datetime", "store_id", "channel", "currency")  # strings, taken as they are
+_ABSENT = ("return_of", "coupons", "redeem", "certificates")  # must be null or absent: the general path reads them
+_REFUSED = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
+
+
+def decoder(mapping: Mapping) -> Direct | None:
+    """The direct reader of ``mapping``: receipt JSON bytes to the receipt dict ``Mapping.build`` makes
+    of them, or None for a line to read the general way. None when the mapping needs conversions."""
+    if not _fits(mapping):
+        return None
+    try:
+        return _generate(mapping)
+    except (TypeError, ValueError):  # e.g. two fields read from one column: the general path reads it
+        return None
+
+
+def _fits(m: Mapping) -> bool:
+    if m is IDENTITY or m.date_column is not None or m.time_column is not None or m.datetime_format is not None \
+            or m.timezone is not None or m.scale or m.derive is not None:
+        return False
+    if any(m.defaults.get(name) is not None for name in _ABSENT):
+        return False
+    if any(m.defaults.get(name) is not None and type(m.defaults[name]) is not str for name in _IDENTS):
+        return False
+    for _name, _column, default, ready, _convert in m._plan:
+        if not ready or (default is not None and type(default) not in ready):
+            return False
+    return True
+
+
+def _generate(m: Mapping) -> Direct:
+    names: dict[str, Any] = {"_REFUSED": _REFUSED}
+    line_fields: list[tuple[str, Any, Any]] = []  # (attribute, type, default) of the line struct
+    line_rename: dict[str, str] = {}
+    code_line = ["    built = []",
+                 "    numbered = 0",
+                 "    for src in s.lines:",
+                 "        line = {'line_no': None}"]
+    for k, (name, column, default, ready, _convert) in enumerate(m._plan):
+        attribute = f"f{k}"
+        kind: Any = ready[0] if len(ready) == 1 else ready[0] | ready[1]
+        line_fields.append((attribute, kind | None, None))
+        line_rename[attribute] = column
+        code_line.append(f"        v = src.{attribute}")
+        if default is not None:
+            names[f"D{k}"] = default
+            code_line += ["        if v is None:", f"            v = D{k}"]
+        code_line += ["        if v is not None:", f"            line['{name}'] = v"]
+        if name == "line_no":
+            code_line.append("            numbered += 1")
+    line_fields.append(("attrs", dict[str, str | None] | None, None))
+    line_rename["attrs"] = "attrs"
+    code_line += ["        attrs = src.attrs",
+                  "        if attrs is not None and None in attrs.values():",
+                  "            attrs = {k: v for k, v in attrs.items() if v is not None}"]
+    if m.attrs:
+        code_line.append("        extra = {}")
+        for k, (attr, column) in enumerate(m.attrs.items()):
+            attribute = f"a{k}"
+            line_fields.append((attribute, str | None, None))
+            line_rename[attribute] = column
+            names[f"A{k}"] = attr
+            code_line += [f"        v = src.{attribute}",
+                          "        if v is not None:",
+                          f"            extra[A{k}] = v"]
+        code_line += ["        if attrs is not None:",
+                      "            attrs = {**attrs, **extra}",
+                      "        elif extra:",
+                      "            attrs = extra"]
+    code_line += ["        if attrs is not None:",
+                  "            line['attrs'] = attrs",
+                  "        built.append(line)",
+                  "    if not numbered:",
+                  "        for number, line in enumerate(built, 1):",
+                  "            line['line_no'] = number",
+                  "    elif numbered != len(built):",
+                  "        return None"]
+    line_type = msgspec.defstruct("DirectLine", line_fields, rename=line_rename, gc=False)
+
+    head_fields: list[tuple[str, Any, Any]] = []
+    head_rename: dict[str, str] = {}
+    code = ["def direct(raw):",
+            "    try:",
+            "        s = decode(raw)",
+            "    except _REFUSED:",
+            "        return None",
+            "    if s.r0 is None:",
+            "        return None",
+            "    out = {'receipt_id': s.r0}"]
+    for k, name in enumerate(RECEIPT_FIELDS):
+        attribute = f"r{k}"
+        head_rename[attribute] = m.column(name)
+        if name in _ABSENT:
+            head_fields.append((attribute, None, None))
+            continue
+        head_fields.append((attribute, str | None, None))
+        if name == "receipt_id":
+            continue
+        code.append(f"    v = s.{attribute}")
+        default = m.defaults.get(name)
+        if default is not None:
+            names[f"H{k}"] = default
+            code += ["    if v is None:", f"        v = H{k}"]
+        if name == "customer_id":
+            code.append("    out['customer_id'] = v")
+        else:
+            code += ["    if v is not None:", f"        out['{name}'] = v"]
+    head_fields.append(("lines", list[line_type], msgspec.NODEFAULT))  # type: ignore[valid-type]
+    head_rename["lines"] = m.lines
+    head_fields.sort(key=lambda f: f[2] is not msgspec.NODEFAULT)  # the required field first
+    head_type = msgspec.defstruct("DirectReceipt", [f if f[2] is not msgspec.NODEFAULT else f[:2] for f in head_fields],
+                                  rename=head_rename, gc=False)
+    names["decode"] = msgspec.json.Decoder(head_type).decode
+    code += code_line
+    code += ["    out['lines'] = built",
+             "    return out"]
+    exec(compile("\n".join(code) + "\n", f"<direct reader of {m.origin}>", "exec"), names)  # our own text
+    return cast(Direct, names["direct"])
