@@ -13,7 +13,9 @@ largest resident size of the main process and of any of its workers (ru_maxrss).
 the best of N runs (the machine is shared: the best is the least disturbed). A run with more
 workers than the machine has cores is marked: its figure shows overhead, not scaling. "per CPU s"
 is receipts per CPU second of the run (main process and workers): less moved by other load; "CPU s
-main" and "CPU s workers" split it (with one worker, the work runs in the main process).
+main" and "CPU s workers" split it (with one worker, the work runs in the main process). "read s" is
+the wall time until the replay starts (reading, validating and spilling the history; with several
+workers they read ranges of it in parallel), "replay s" the rest.
 
 `--compare CHECKOUT` measures another checkout's package too (e.g. `--compare ../main`), with this
 script, setting by setting and interleaved with this one, so a before/after sees the same load.
@@ -30,6 +32,7 @@ import sys
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -52,6 +55,14 @@ def _run_one(history: Path, workers: int, backend: str, cj: bool) -> None:
     from loyadsl.simulate.run import Simulation
 
     bundle, mapping = _setup(cj)
+    phases: dict[str, float] = {}
+    replay = Simulation._replay_limits
+
+    def timed_replay(self: Simulation, jobs: list[Any]) -> Any:  # the reading phase ends where the replay starts
+        phases.setdefault("read", time.perf_counter() - start)
+        return replay(self, jobs)
+
+    Simulation._replay_limits = timed_replay  # type: ignore[method-assign]
     before = _cpu()
     start = time.perf_counter()
     report = Simulation(bundle, [history], workers=workers, backend=backend, mapping=mapping).run()  # type: ignore[arg-type]
@@ -62,7 +73,8 @@ def _run_one(history: Path, workers: int, backend: str, cj: bool) -> None:
     cpu_main, cpu_workers = after[0] - before[0], after[1] - before[1]
     print(json.dumps({"seconds": seconds, "receipts": report["input"]["read"], "passes": report["input"]["passes"],
                       "peak_mb_main": own.ru_maxrss // 1024, "peak_mb_worker": children.ru_maxrss // 1024,
-                      "cpu_seconds": cpu_main + cpu_workers, "cpu_main": cpu_main, "cpu_workers": cpu_workers}))
+                      "cpu_seconds": cpu_main + cpu_workers, "cpu_main": cpu_main, "cpu_workers": cpu_workers,
+                      "read_seconds": phases.get("read", 0.0)}))
 
 
 def _use_checkout(root: Path) -> None:
@@ -169,7 +181,7 @@ def main() -> None:
         checkouts.append((args.compare.resolve().name, args.compare))
     print(f"{'code':<8} {'backend':<8} {'workers':>7} {'receipts':>9} {'seconds':>8} {'receipts/s':>11}"
           f" {'per worker':>11} {'% of raw':>8} {'peak MB main':>12} {'peak MB worker':>14} {'per CPU s':>10}"
-          f" {'CPU s main':>10} {'CPU s workers':>13}")
+          f" {'CPU s main':>10} {'CPU s workers':>13} {'read s':>7} {'replay s':>8}")
     for workers, backend in settings:
         for name, root in checkouts:  # interleaved: both see the same load
             best = _best(root, history, workers, backend, cj, args.repeat)
@@ -177,11 +189,13 @@ def main() -> None:
             per_worker = rate / min(workers, cores)
             note = f"  (more workers than the {cores} cores)" if workers > cores else ""
             main_cpu, worker_cpu = best.get("cpu_main"), best.get("cpu_workers")
+            read = best.get("read_seconds", 0.0)  # wall seconds to read and spill; the rest replays
             print(f"{name:<8} {backend:<8} {workers:>7} {best['receipts']:>9,} {best['seconds']:>8.1f} {rate:>11,.0f}"
                   f" {per_worker:>11,.0f} {per_worker / raw:>8.0%} {best['peak_mb_main']:>12}"
                   f" {best['peak_mb_worker']:>14} {best['receipts'] * best['passes'] / best['cpu_seconds']:>10,.0f}"
                   f" {'' if main_cpu is None else f'{main_cpu:.1f}':>10}"
-                  f" {'' if worker_cpu is None else f'{worker_cpu:.1f}':>13}{note}", flush=True)
+                  f" {'' if worker_cpu is None else f'{worker_cpu:.1f}':>13}"
+                  f" {read:>7.1f} {best['seconds'] - read:>8.1f}{note}", flush=True)
 
 
 def _best(root: Path, history: Path, workers: int, backend: str, cj: bool, repeat: int) -> dict[str, float]:

@@ -52,7 +52,7 @@ def _fits(m: Mapping) -> bool:
     if m is IDENTITY or m.date_column is not None or m.time_column is not None or m.datetime_format is not None \
             or m.timezone is not None or m.scale or m.derive is not None:
         return False
-    if any(m.defaults.get(name) is not None for name in _ABSENT):
+    if any(m.defaults.get(name) is not None for name in (*_ABSENT, "min_price")):
         return False
     if any(m.defaults.get(name) is not None and type(m.defaults[name]) is not str for name in _IDENTS):
         return False
@@ -66,22 +66,45 @@ def _generate(m: Mapping) -> Direct:
     names: dict[str, Any] = {"_REFUSED": _REFUSED}
     line_fields: list[tuple[str, Any, Any]] = []  # (attribute, type, default) of the line struct
     line_rename: dict[str, str] = {}
-    code_line = ["    built = []",
-                 "    numbered = 0",
-                 "    for src in s.lines:",
-                 "        line = {'line_no': None}"]
+    shown: list[tuple[str, str]] = []  # (field, expression) of the line dict, in the mapping's order
+    optional = None  # the one field that may be left out (the brand, without a default)
+    line_no = "f0"  # the plan starts with line_no, which has no default
     for k, (name, column, default, ready, _convert) in enumerate(m._plan):
         attribute = f"f{k}"
-        kind: Any = ready[0] if len(ready) == 1 else ready[0] | ready[1]
-        line_fields.append((attribute, kind | None, None))
         line_rename[attribute] = column
-        code_line.append(f"        v = src.{attribute}")
+        if name == "min_price":  # a line with one takes the general path (it has no default: see _fits)
+            line_fields.append((attribute, None, None))
+            continue
+        kind: Any = ready[0] if len(ready) == 1 else ready[0] | ready[1]
         if default is not None:
             names[f"D{k}"] = default
-            code_line += ["        if v is None:", f"            v = D{k}"]
-        code_line += ["        if v is not None:", f"            line['{name}'] = v"]
-        if name == "line_no":
-            code_line.append("            numbered += 1")
+            line_fields.append((attribute, kind | None, None))
+            shown.append((name, f"(D{k} if (v := src.{attribute}) is None else v)"))
+        elif name in ("line_no", "brand"):  # may be absent: line_no numbered below, the brand left out
+            line_fields.append((attribute, kind | None, None))
+            shown.append((name, f"src.{attribute}"))
+            if name == "line_no":
+                line_no = attribute
+            else:
+                optional = attribute
+        else:  # required by the receipt's rules: a line without it takes the general path, which says so
+            line_fields.append((attribute, kind, msgspec.NODEFAULT))
+            shown.append((name, f"src.{attribute}"))
+
+    def display(fields: list[tuple[str, str]]) -> str:
+        return "{" + ", ".join(f"'{name}': {expression}" for name, expression in fields) + "}"
+
+    code_line = ["    built = []",
+                 "    numbered = 0",
+                 "    for src in s.lines:"]
+    if optional is not None:
+        code_line += [f"        if src.{optional} is None:",
+                      f"            line = {display([f for f in shown if f[1] != f'src.{optional}'])}",
+                      "        else:",
+                      f"            line = {display(shown)}"]
+    else:
+        code_line.append(f"        line = {display(shown)}")
+    code_line += [f"        if src.{line_no} is not None:", "            numbered += 1"]
     line_fields.append(("attrs", dict[str, str | None] | None, None))
     line_rename["attrs"] = "attrs"
     code_line += ["        attrs = src.attrs",
@@ -109,7 +132,9 @@ def _generate(m: Mapping) -> Direct:
                   "            line['line_no'] = number",
                   "    elif numbered != len(built):",
                   "        return None"]
-    line_type = msgspec.defstruct("DirectLine", line_fields, rename=line_rename, gc=False)
+    line_fields.sort(key=lambda f: f[2] is not msgspec.NODEFAULT)  # required fields first
+    line_type = msgspec.defstruct("DirectLine", [f if f[2] is not msgspec.NODEFAULT else f[:2] for f in line_fields],
+                                  rename=line_rename, gc=False)
 
     head_fields: list[tuple[str, Any, Any]] = []
     head_rename: dict[str, str] = {}
@@ -148,5 +173,6 @@ def _generate(m: Mapping) -> Direct:
     code += code_line
     code += ["    out['lines'] = built",
              "    return out"]
-    exec(compile("\n".join(code) + "\n", f"<direct reader of {m.origin}>", "exec"), names)  # our own text
+    names["SOURCE"] = text = "\n".join(code) + "\n"
+    exec(compile(text, f"<direct reader of {m.origin}>", "exec"), names)  # our own text
     return cast(Direct, names["direct"])
