@@ -11,6 +11,8 @@ How each format is read, and why:
   whole file, so heterogeneous lines fail (``redeem`` points of a number then ``"max"``) or get
   coerced (integers become floats once a column holds a decimal), and one malformed line aborts the
   whole read. Line by line gives each bad record its exact ``file:line`` and holds one line in memory.
+  Through a column mapping, a line is first offered to the mapping's direct reader (``direct.py``:
+  typed msgspec structs straight to the receipt JSON); what it refuses is read as above.
 * CSV: Python's ``csv`` module, not ``pyarrow.csv.open_csv``. Arrow's streaming reader reports a
   malformed row to ``invalid_row_handler`` without its row number (``InvalidRow.number`` is None),
   and blank lines and quoted newlines make counting rows ourselves impossible; ``csv`` gives the
