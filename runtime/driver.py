@@ -28,7 +28,7 @@ generated module's), which has no builtins but ``sum``, ``len`` and ``map``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import itemgetter
+from operator import itemgetter, le, sub
 from typing import Any, Protocol
 
 
@@ -36,6 +36,7 @@ class Campaign(Protocol):
     """What the driver reads of the engine's prepared campaign."""
 
     name: str
+    group: str  # its group's name
     index: int
     run: Callable[[Any, Any], str | None]
     sku_gated: bool
@@ -85,7 +86,8 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     whose campaign bodies the driver inlines (the first ``INLINE`` campaigns) and whose predicates'
     filters it runs itself, once a receipt, into ``r.matches`` (None: every campaign is called)."""
     ns: dict[str, Any] = dict(program.namespace) if program is not None else {"__builtins__": {}}
-    ns.update({"sum": sum, "len": len, "map": map, "PTOTAL": pricer.points_total, "CAP": pricer.cap,
+    ns.update({"sum": sum, "len": len, "map": map, "all": all, "tuple": tuple, "LE": le, "SUB": sub,
+               "KIND_DISCOUNT": "discount", "PTOTAL": pricer.points_total, "CAP": pricer.cap,
                "SETTLE": pricer.settle, "GIVES": itemgetter(3), "APPLY": apply, "STACK": stack, "GENERAL": general})
     plan = _Plan(ns, program, live)
     body = ["def drive(r, cu, t):",
@@ -185,13 +187,17 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool
     ns = plan.ns
     ns.update({f"CAMP{key}": camp, f"RUN{key}": camp.run, f"REJ{key}": camp.rejections,
                f"NOEFFECT{key}": camp.rejections["no_effect"], f"NAME{key}": camp.name,
-               f"APPS{key}": camp.applications, f"MAXD{key}": camp.max_discount, f"MAXP{key}": camp.max_points})
+               f"APPS{key}": camp.applications, f"MAXD{key}": camp.max_discount, f"MAXP{key}": camp.max_points,
+               f"GNAME{key}": camp.group})
     lazy = lazy and camp.discounts
-    gives = _gives(key, camp, original, ranked, lazy)
-    start = f"r.vec = r.acc = None; r.budget = APPS{key}"
     inline = plan.body(camp)
+    fast = inline is not None and not lazy  # its rewards written out (``jit.Body.fast``)
+    gives = _gives(key, camp, original, ranked, lazy, fast)
+    start = f"r.vec = r.acc = None; r.budget = APPS{key}"
     if inline is not None:
-        return _indent(_inline(key, camp, inline, start, gives, plan, lazy), "    ")
+        if fast:
+            start = "vec = acc = None; pts = 0" + (f"; r.budget = APPS{key}" if inline.calls else "")
+        return _indent(_inline(key, camp, inline, start, gives, plan, lazy, fast), "    ")
     run = [f"r.spread = []; reason = RUN{key}(r, cu); spread = r.spread; r.spread = None"] if lazy else \
         [f"reason = RUN{key}(r, cu)"]
     out = [start, *run, f"if reason is not None: rejected.append(REJ{key}[reason])", "else:", *_indent(gives, "    ")]
@@ -203,7 +209,7 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool
 
 
 def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str], plan: _Plan,
-            lazy: bool) -> list[str]:
+            lazy: bool, fast: bool) -> list[str]:
     """The campaign's gates as nested ``if``/``else``, each failing one appending its prebuilt
     rejection, and in the innermost ``else`` its set-up (``start``), actions and what they give (``lazy``:
     its allocations deferred to ``spread``)."""
@@ -223,13 +229,18 @@ def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str],
             continue
         out += _indent([*before, f"if {reject}", "else:"], pad)
         pad += "    "
-    actions = [start, *plan.fill(inline.reads)]
-    actions += ["r.spread = []", *inline.actions, "spread = r.spread; r.spread = None"] if lazy else list(inline.actions)
+    if fast:  # its rewards find their lines themselves (``jit._FastAction.select``)
+        plan.matches = True
+        actions = [start, *inline.fast]
+    elif lazy:
+        actions = [start, *plan.fill(inline.reads), "r.spread = []", *inline.actions, "spread = r.spread; r.spread = None"]
+    else:
+        actions = [start, *plan.fill(inline.reads), *inline.actions]
     out += _indent([*actions, *gives], pad)
     return out
 
 
-def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool) -> list[str]:
+def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool, fast: bool = False) -> list[str]:
     """What the campaign gives once its code has run and not rejected it: a candidate of its group, or
     (stacking everything) applied at once; nothing: ``no_effect``. ``lazy``: its group takes the first
     candidates, so the allocations over lines (``r.spread``) and the cap wait until it wins (``SETTLE``);
@@ -243,13 +254,14 @@ def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool) -
             out.append(f"if requested > MAXD{key}: requested = MAXD{key}")
         gives.append("requested")
     elif camp.discounts:
-        out += ["discount = r.vec", "requested = sum(discount) if discount is not None else 0"]
+        out += [f"discount = {'vec' if fast else 'r.vec'}", "requested = sum(discount) if discount is not None else 0"]
         if camp.max_discount is not None:
             out.append(f"if requested and requested > MAXD{key}: discount = CAP(discount, MAXD{key}, lines, ordered); "
                        f"requested = MAXD{key}")
         gives.append("requested")
     if camp.accrues:
-        out += ["accruals = r.acc", "points = PTOTAL(accruals, basis) if accruals else 0"]
+        out += ["accruals = acc", "points = pts"] if fast else \
+            ["accruals = r.acc", "points = PTOTAL(accruals, basis) if accruals else 0"]
         if camp.max_points is not None:
             out.append(f"if points > MAXP{key}: points = MAXP{key}")
         gives.append("points")
@@ -263,8 +275,12 @@ def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool) -
         out.append(f"    cands.append((CAMP{key}, {discount}, {accruals}, {points}, None, None))")
     else:
         out.append(f"    applied.append(NAME{key})")
-        if camp.discounts:
-            out.append(f"    if requested: effects.append(APPLY(CAMP{key}, discount, left, floors, None))")
+        if camp.discounts:  # ``Engine._apply`` when every line can take its part, else called
+            out += ["    if requested:",
+                    "        if floors is None and all(map(LE, discount, left)):",
+                    "            left[:] = map(SUB, left, discount); discount = tuple(discount)",
+                    f"            effects.append((NAME{key}, GNAME{key}, KIND_DISCOUNT, discount, discount, sum(discount), 0))",
+                    f"        else: effects.append(APPLY(CAMP{key}, discount, left, floors, None))"]
         if camp.accrues:
             out.append(f"    if accruals: pending.append((CAMP{key}, accruals, None, {original}, "
                        f"{'points' if original else 'None'}))")
