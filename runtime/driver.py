@@ -36,6 +36,7 @@ class Campaign(Protocol):
     """What the driver reads of the engine's prepared campaign."""
 
     name: str
+    source: Any  # the bundle's campaign (its ``footprint.needs_skus``)
     group: str  # its group's name
     index: int
     run: Callable[[Any, Any], str | None]
@@ -60,6 +61,7 @@ Driver = Callable[[Any, Any, Any], None]  # (r, cu, tally)
 
 LAZY = ("first_by_priority", "stack_up_to")  # the stackings whose losers are never priced
 INLINE = 256  # campaigns whose code the driver holds inline; those after it are called (``camp.run``)
+FEW = 4  # with at most this many SKU-gated campaigns a gate tests its own SKUs, else the receipt's SKU index
 INDENT = 60  # a campaign whose inlined statements would nest deeper than this is called instead
 
 
@@ -90,6 +92,8 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
                "KIND_DISCOUNT": "discount", "PTOTAL": pricer.points_total, "CAP": pricer.cap,
                "SETTLE": pricer.settle, "GIVES": itemgetter(3), "APPLY": apply, "STACK": stack, "GENERAL": general})
     plan = _Plan(ns, program, live)
+    plan.few = sum(camp.sku_gated or camp.source.footprint.needs_skus is not None
+                   for group in groups for camp in group.campaigns) <= FEW
     body = ["def drive(r, cu, t):",
             "    lines, n, ordered = r.lines, r.nlines, r.ordered",
             "    amounts, left, floors = t.amounts, t.left, t.floors",
@@ -109,6 +113,8 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
         body.append("    M = r.matches")
     if plan.touched:  # the SKU index read once a receipt: a gate is one set lookup
         body.append("    touched = r.touched if r.touched is not None else r.touch()")
+    if plan.skus:  # few gates: each one test of its SKUs against the receipt's
+        body.append("    skus = [l.sku for l in lines]")
     body += groups_out
     if len(body) == head:
         body.append("    return")
@@ -124,7 +130,8 @@ class _Plan:
     def __init__(self, ns: dict[str, Any], program: Program | None, live: bool) -> None:
         self.ns, self.program, self.live = ns, program, live
         self.inline = INLINE if program is not None else 0
-        self.matches = self.touched = False
+        self.matches = self.touched = self.skus = False
+        self.few = False  # few SKU gates (``FEW``): each tests the receipt's SKUs, no index is read
 
     def holds(self, group: Group) -> bool:
         """Whether every campaign of the group can be inline (a SKU gate is then a set lookup)."""
@@ -217,7 +224,11 @@ def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str],
     pad = ""
     for gate in inline.gates:
         fail = gate.fail
-        if gate.reason == "no_eligible_items":
+        if gate.reason == "no_eligible_items" and plan.few:
+            plan.skus = True
+            plan.ns[f"NEEDS{key}"] = frozenset(camp.source.footprint.needs_skus)
+            fail = f"NEEDS{key}.isdisjoint(skus)"
+        elif gate.reason == "no_eligible_items":
             plan.touched = True
             fail = f"{camp.index} not in touched"
         plan.ns[f"REJ{key}_{gate.reason}"] = camp.rejections[gate.reason]

@@ -469,13 +469,16 @@ class Engine:
             receipt.channel, ordered
         r.date, r.weekday, r.time = self._local(utc)
         r.requests = None
-        if receipt.mix is not None and not receipt.mix.plain:  # lines campaigns do not see, totals by kind
+        seen = receipt.mix is not None and not receipt.mix.plain
+        if seen:  # lines campaigns do not see, totals by kind
             self.commerce.see(r, receipt, cu)
         t = _Tally(lines, receipt.floors)
         customer_id = cu.id or receipt.customer_id
         if self._experiments:
             t.arms = self._arms(r, customer_id)
-        if session is None and not explain:  # the common case: one generated driver (runtime/driver.py)
+        # the common case: one generated driver (runtime/driver.py), which reads the lines of ``r.matches``;
+        # a receipt of several kinds has its own view (``commerce.see``: ``r.match``), for the general loop
+        if session is None and not explain and not seen:
             self._drive(r, cu, t)
             if hints:
                 t.hints = self._hints(r, cu, t)
