@@ -53,6 +53,7 @@ from .triggers.till_messages import TillMessages
 from .verify import verify
 
 _new = tuple.__new__  # builds the named-tuple outcomes without their Python-level __new__
+_new_dict, _new_object = dict.__new__, object.__new__  # (``_quick``: objects whose fields it sets itself)
 _SKU, _AMOUNT = attrgetter("sku"), attrgetter("amount")
 _EMPTY: frozenset[int] = frozenset()  # ``_EMPTY.union(...)``: a new set of what is given, made in C
 _UTC_EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)  # ordinal 1, second 0
@@ -437,17 +438,31 @@ class Engine:
 
     def _quick(self, receipt: Receipt, cu: CustomerView, utc: int) -> Outcome:
         """The stateless path when nobody asks for a trace, hints or detail (``_quick_ok``): the context,
-        the generated driver, the outcome, and nothing else (``_run`` does the same, and more)."""
+        the generated driver, the outcome, and nothing else (``_run`` does the same, and more). Written
+        flat: the matches, the local time (``_local``'s cached offset) and the tally set here, no call each."""
         lines = receipt.lines
         r = _Context()
+        if self._live:
+            r.matches = matches = _LiveMatches(self._matchers, lines, cu, self._live, r)
+        else:
+            r.matches = matches = _new_dict(_Matches)
+            matches.matchers, matches.lines, matches.cu = self._matchers, lines, cu
+        r.match = matches.__getitem__
         r.lines, r.cu, r.sku_index, r.touched, r.requests, r.spread = lines, cu, self._sku_index, None, None, None
-        r.matches = _Matches(self._matchers, lines, cu) if not self._live else \
-            _LiveMatches(self._matchers, lines, cu, self._live, r)
-        r.match = r.matches.__getitem__
         r.total, r.nlines, r.units, r.store, r.channel, r.ordered = receipt.total, len(lines), receipt.units, \
             receipt.store, receipt.channel, receipt.ordered
-        r.date, r.weekday, r.time = self._local(utc)
-        t = _Tally(lines, receipt.floors)
+        offset = self._offsets.get(utc // 86400)
+        if offset is None:
+            r.date, r.weekday, r.time = self._local(utc)
+        else:
+            local = utc + offset
+            r.date = day = local // 86400
+            r.weekday, r.time = (day - 1) % 7 + 1, local % 86400
+        t = _new_object(_Tally)
+        t.amounts = amounts = list(map(_AMOUNT, lines))
+        t.left = amounts[:]
+        t.floors = [line.floor for line in lines] if receipt.floors else None
+        t.effects, t.applied, t.rejected, t.pending, t.requests, t.arms, t.hints = [], [], [], [], {}, None, None
         if self._experiments:
             t.arms = self._arms(r, cu.id or receipt.customer_id)
         self._drive(r, cu, t)
@@ -533,7 +548,9 @@ class Engine:
         effects: Rows[Effect]
         if t.pending:
             plan = _Points(self.pricer, receipt, t)
-            totals = plan.totals()
+            totals = [entry[4] for entry in t.pending]  # known when every accrual is on the original basis
+            if None in totals:
+                totals = plan.totals()
             if trace is not None:
                 trace += [f"points: {camp.name} gives {total}" for (camp, *_), total in zip(t.pending, totals, strict=True)]
             points, effects, by_line = sum(totals), LazyRows(Effect, tuple(t.effects), plan.effects), plan.by_line

@@ -571,7 +571,7 @@ class _FastAction:
         values = [f"_xv{k} = {a.text}" for k, a in enumerate(args)]
         write = getattr(self, f"op_{op}", None)
         if write is not None:
-            out = write()
+            out = write(self.every(int(ref)))
             if args and self._natural(args[0]):
                 out = [line for line in out if line != "_xv0 = _max(0, _xv0)"]
             return [*values, *self.select(int(ref)), "if _xs:", *_indent(out)]
@@ -587,6 +587,10 @@ class _FastAction:
     def _natural(self, arg: _E) -> bool:
         value = self.bundle.constants[arg.const] if arg.const is not None else None
         return type(value) is int and value >= 0
+
+    def every(self, i: int) -> bool:
+        """Whether predicate i selects every line (constantly true)."""
+        return i < len(self.filters) and self.filters[i] == "True"
 
     def select(self, i: int) -> list[str]:
         """``_xs``, predicate i's lines, as ``r.match`` gives them (the driver's ``M`` is ``r.matches``);
@@ -607,33 +611,49 @@ class _FastAction:
             return f"_xw * {value} * {self.scale} // {self.den}"
         return f"_round_p(_xw * {value} * {self.scale}, {self.den})"
 
-    def op_ACCRUE_TOTAL(self) -> list[str]:
+    def op_ACCRUE_TOTAL(self, every: bool) -> list[str]:
+        weight = "sum(basis)" if every else "sum([basis[l.index] for l in _xs])"
         return ["_xv0 = _max(0, _xv0)", "if acc is None: acc = []", "acc.append(('ACCRUE_TOTAL', _xs, _xv0))",
-                "_xw = sum([basis[l.index] for l in _xs])", f"if _xw > 0: pts += {self._points('_xv0')}"]
+                f"_xw = {weight}", f"if _xw > 0: pts += {self._points('_xv0')}"]
 
-    def op_ACCRUE_FIXED(self) -> list[str]:
+    def op_ACCRUE_FIXED(self, every: bool) -> list[str]:
+        weight = "sum(basis)" if every else "sum([basis[l.index] for l in _xs])"
         return ["_xv0 = _max(0, _xv0)", "if acc is None: acc = []", "acc.append(('ACCRUE_FIXED', _xs, _xv0))",
-                "if sum([basis[l.index] for l in _xs]) > 0: pts += _xv0"]
+                f"if {weight} > 0: pts += _xv0"]
 
-    def op_DISCOUNT_LINES(self) -> list[str]:
+    def op_DISCOUNT_LINES(self, every: bool) -> list[str]:
         part = f"basis[_xi] * _xv0 // {MILLION}" if self.floor else f"_round_d(basis[_xi] * _xv0, {MILLION})"
         return ["_xv0 = _max(0, _xv0)", "if vec is None: vec = [0] * n",
                 "for l in _xs:", "    _xi = l.index", f"    vec[_xi] += {part}"]
 
-    def op_DISCOUNT_TOTAL(self) -> list[str]:
-        whole = f"sum(_xw) * _max(0, _xv0) // {MILLION}" if self.floor else \
-            f"_round_d(sum(_xw) * _max(0, _xv0), {MILLION})"
-        return ["_xw = [basis[l.index] for l in _xs]", f"_xa = {whole}", *self._spread()]
+    def op_DISCOUNT_TOTAL(self, every: bool) -> list[str]:
+        whole = f"_xt * _max(0, _xv0) // {MILLION}" if self.floor else f"_round_d(_xt * _max(0, _xv0), {MILLION})"
+        return [*self._weights(every), f"_xa = {whole}", *self._spread(every)]
 
-    def op_DISCOUNT_AMOUNT(self) -> list[str]:
-        return ["_xw = [basis[l.index] for l in _xs]", "_xa = _min(_max(0, _xv0), sum(_xw))", *self._spread()]
+    def op_DISCOUNT_AMOUNT(self, every: bool) -> list[str]:
+        return [*self._weights(every), "_xa = _min(_max(0, _xv0), _xt)", *self._spread(every)]
 
-    def _spread(self) -> list[str]:
-        """``Pricer._spread`` run at once: ``_xa`` allocated over the lines ``_xs`` by their weights ``_xw``."""
+    @staticmethod
+    def _weights(every: bool) -> list[str]:
+        """``_xw``, the selected lines' basis (the basis itself when every line is selected: allocation
+        only reads its weights), and ``_xt`` their sum."""
+        return ["_xw = basis" if every else "_xw = [basis[l.index] for l in _xs]", "_xt = sum(_xw)"]
+
+    def _spread(self, every: bool) -> list[str]:
+        """``Pricer._spread`` run at once: ``_xa`` allocated over the lines ``_xs`` by their weights ``_xw``
+        (sum ``_xt``). ``largest_line`` over lines in order is written out (``money.allocate``'s arithmetic:
+        the parts by weight, the rest to the first largest weight), else called."""
+        if self.bundle.settings.allocation == "largest_line":
+            allocate = ["if ordered:",
+                        "    _xp = [_xa * _xq // _xt for _xq in _xw]",
+                        "    _xq = _xa - sum(_xp)",
+                        "    if _xq: _xp[_xw.index(_max(_xw))] += _xq",
+                        "else: _xp = _allocate(_xa, _xw, _amode, [l.line_no for l in _xs])"]
+        else:
+            allocate = ["_xp = _allocate(_xa, _xw, _amode, None if ordered else [l.line_no for l in _xs])"]
+        whole = ["    if vec is None: vec = _xp"] if every else ["    if vec is None and len(_xs) == n: vec = _xp"]
         return ["if not _xa:", "    if vec is None: vec = [0] * n",
-                "else:",
-                "    _xp = _allocate(_xa, _xw, _amode, None if ordered else [l.line_no for l in _xs])",
-                "    if vec is None and len(_xs) == n: vec = _xp",
+                "else:", *_indent(allocate), *whole,
                 "    else:",
                 "        if vec is None: vec = [0] * n",
                 "        for l, _xq in _zip(_xs, _xp): vec[l.index] += _xq"]
