@@ -37,6 +37,7 @@ from .model import (
     Effect,
     LazyRows,
     Line,
+    LineOutcome,
     LineRows,
     Outcome,
     Receipt,
@@ -546,22 +547,26 @@ class Engine:
         """A stateless outcome: the accruals' totals now, their points per line when the outcome's lines
         or effects are first read (``_Points``: the same rows an eager allocation gives)."""
         effects: Rows[Effect]
-        if t.pending:
+        pending = t.pending
+        if pending:
             plan = _Points(self.pricer, receipt, t)
-            totals = [entry[4] for entry in t.pending]  # known when every accrual is on the original basis
+            totals = [entry[4] for entry in pending]  # known when every accrual is on the original basis
             if None in totals:
                 totals = plan.totals()
             if trace is not None:
-                trace += [f"points: {camp.name} gives {total}" for (camp, *_), total in zip(t.pending, totals, strict=True)]
-            points, effects, by_line = sum(totals), LazyRows(Effect, tuple(t.effects), plan.effects), plan.by_line
+                trace += [f"points: {camp.name} gives {total}" for (camp, *_), total in zip(pending, totals, strict=True)]
+            points, by_line = sum(totals), plan.by_line
+            effects = _new_object(LazyRows)  # (``LazyRows(Effect, rows, plan.effects)``, its fields set here)
+            effects.kind, effects.columns = Effect, (tuple(t.effects), plan.effects)
         else:
             points, effects, by_line = 0, Rows(Effect, tuple(t.effects)), None
         left = t.left
         payable = sum(left)
+        rows = _new_object(LineRows)  # (``LineRows(receipt.lines, t.amounts, left, by_line)``, as above)
+        rows.kind, rows.columns = LineOutcome, (receipt.lines, t.amounts, left, by_line)
         return _new(Outcome, (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points,
-                              LineRows(receipt.lines, t.amounts, left, by_line), effects, tuple(t.applied),
-                              tuple(t.rejected), tuple(trace) if trace else (), None, None, None, None, t.arms, t.hints,
-                              None, None, None))
+                              rows, effects, tuple(t.applied), tuple(t.rejected), tuple(trace) if trace else (), None,
+                              None, None, None, t.arms, t.hints, None, None, None))
 
     def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
                trace: list[str] | None) -> None:
