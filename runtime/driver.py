@@ -198,13 +198,12 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool
                f"GNAME{key}": camp.group})
     lazy = lazy and camp.discounts
     inline = plan.body(camp)
-    fast = inline is not None and not lazy  # its rewards written out (``jit.Body.fast``)
-    gives = _gives(key, camp, original, ranked, lazy, fast)
+    gives = _gives(key, camp, original, ranked, lazy, inline is not None)
+    if inline is not None:  # its rewards written out (``jit.Body.fast``), on the driver's locals
+        start = f"vec = acc = None; pts = 0; spread = {'[]' if lazy else 'None'}" + \
+            (f"; r.budget = APPS{key}" if inline.calls else "")
+        return _indent(_inline(key, camp, inline, start, gives, plan), "    ")
     start = f"r.vec = r.acc = None; r.budget = APPS{key}"
-    if inline is not None:
-        if fast:
-            start = "vec = acc = None; pts = 0" + (f"; r.budget = APPS{key}" if inline.calls else "")
-        return _indent(_inline(key, camp, inline, start, gives, plan, lazy, fast), "    ")
     run = [f"r.spread = []; reason = RUN{key}(r, cu); spread = r.spread; r.spread = None"] if lazy else \
         [f"reason = RUN{key}(r, cu)"]
     out = [start, *run, f"if reason is not None: rejected.append(REJ{key}[reason])", "else:", *_indent(gives, "    ")]
@@ -215,11 +214,11 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool
     return [f"    if not r.wants(IDX{key}): rejected.append(NOITEMS{key})", "    else:", *_indent(out, "        ")]
 
 
-def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str], plan: _Plan,
-            lazy: bool, fast: bool) -> list[str]:
+def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str], plan: _Plan) -> list[str]:
     """The campaign's gates as nested ``if``/``else``, each failing one appending its prebuilt
-    rejection, and in the innermost ``else`` its set-up (``start``), actions and what they give (``lazy``:
-    its allocations deferred to ``spread``)."""
+    rejection, and in the innermost ``else`` its set-up (``start``), actions (``jit.Body.fast``: its rewards
+    written out; in a group that takes its first candidates, their allocations deferred to ``spread``) and
+    what they give."""
     out: list[str] = []
     pad = ""
     for gate in inline.gates:
@@ -240,18 +239,12 @@ def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str],
             continue
         out += _indent([*before, f"if {reject}", "else:"], pad)
         pad += "    "
-    if fast:  # its rewards find their lines themselves (``jit._FastAction.select``)
-        plan.matches = True
-        actions = [start, *inline.fast]
-    elif lazy:
-        actions = [start, *plan.fill(inline.reads), "r.spread = []", *inline.actions, "spread = r.spread; r.spread = None"]
-    else:
-        actions = [start, *plan.fill(inline.reads), *inline.actions]
-    out += _indent([*actions, *gives], pad)
+    plan.matches = True  # its rewards find their lines themselves (``jit._FastAction.select``)
+    out += _indent([start, *inline.fast, *gives], pad)
     return out
 
 
-def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool, fast: bool = False) -> list[str]:
+def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool, fast: bool) -> list[str]:
     """What the campaign gives once its code has run and not rejected it: a candidate of its group, or
     (stacking everything) applied at once; nothing: ``no_effect``. ``lazy``: its group takes the first
     candidates, so the allocations over lines (``r.spread``) and the cap wait until it wins (``SETTLE``);
@@ -259,7 +252,7 @@ def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool, f
     out: list[str] = []
     gives = []
     if lazy:
-        out += ["discount = r.vec",
+        out += [f"discount = {'vec' if fast else 'r.vec'}",
                 "requested = (sum(discount) if discount is not None else 0) + (sum(map(GIVES, spread)) if spread else 0)"]
         if camp.max_discount is not None:
             out.append(f"if requested > MAXD{key}: requested = MAXD{key}")

@@ -553,9 +553,10 @@ class _FastAction:
     as runtime/rewards.py's ``Pricer`` (tests/fuzz/test_fuzz_driver.py compares them): accruals append to
     ``acc`` and add their rounded total to ``pts`` at once (the group's basis does not change while a
     campaign runs, so this is ``Pricer.points_total`` of the list); line discounts add to ``vec``; the
-    allocations of ``discount ... on`` run at once (the driver takes these statements only in groups that
-    price every candidate). Any other reward is called, with ``vec`` handed over through ``r.vec``. The
-    driver's locals read: ``r M lines basis n ordered vec acc pts``; the temporaries are ``_x*``, one reward's
+    allocations of ``discount ... on`` run at once, or wait in ``spread`` when it is a list (a group that
+    takes its first candidates prices its winners only, ``Pricer.settle``). Any other reward is called, with
+    ``vec`` and ``spread`` handed over through ``r``. The driver's locals read: ``r M lines basis n ordered
+    vec acc pts spread``; the temporaries are ``_x*``, one reward's
     own (every statement list stands alone); ``M`` is ``r.matches``, ``lines`` the receipt's."""
 
     def __init__(self, bundle: Bundle, filters: Sequence[str | None]) -> None:
@@ -604,7 +605,8 @@ class _FastAction:
 
     def call(self, op: Op, ref: str, n: int) -> list[str]:
         self.calls = True
-        return ["r.vec = vec", f"R_{op}(r, {ref}{''.join(f', _xv{k}' for k in range(n))})", "vec = r.vec"]
+        return ["r.vec = vec; r.spread = spread", f"R_{op}(r, {ref}{''.join(f', _xv{k}' for k in range(n))})",
+                "vec = r.vec; r.spread = None"]
 
     def _points(self, value: str) -> str:
         if self.floor_points:
@@ -653,6 +655,7 @@ class _FastAction:
             allocate = ["_xp = _allocate(_xa, _xw, _amode, None if ordered else [l.line_no for l in _xs])"]
         whole = ["    if vec is None: vec = _xp"] if every else ["    if vec is None and len(_xs) == n: vec = _xp"]
         return ["if not _xa:", "    if vec is None: vec = [0] * n",
+                "elif spread is not None: spread.append((_xs, _xw, _xa, _xa if _xt > 0 else 0))",  # ``Pricer.settle``
                 "else:", *_indent(allocate), *whole,
                 "    else:",
                 "        if vec is None: vec = [0] * n",

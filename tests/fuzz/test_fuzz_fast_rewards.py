@@ -128,6 +128,6 @@ def test_the_rewards_are_written_out() -> None:
         assert call not in src
     assert "acc.append(('ACCRUE_TOTAL', _xs, _xv0))" in src and "acc.append(('ACCRUE_FIXED', _xs, _xv0))" in src
     assert "_xp = [_xa * _xq // _xt for _xq in _xw]" in src  # largest_line over ordered lines
-    assert "r.vec = vec\n" in src and "R_FREE_UNITS(r, " in src and "vec = r.vec\n" in src
+    assert "r.vec = vec; r.spread = spread\n" in src and "R_FREE_UNITS(r, " in src and "vec = r.vec; r.spread = None\n" in src
     combo = src.index("R_COMBO(r, ")
     assert src.count("if _xs:", 0, combo) >= 2 and "r.budget = APPS0_3" in src
