@@ -200,8 +200,10 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool
     inline = plan.body(camp)
     gives = _gives(key, camp, original, ranked, lazy, inline is not None)
     if inline is not None:  # its rewards written out (``jit.Body.fast``), on the driver's locals
-        start = f"vec = acc = None; pts = 0; spread = {'[]' if lazy else 'None'}" + \
-            (f"; r.budget = APPS{key}" if inline.calls else "")
+        start = "; ".join([*((f"vec = None; spread = {'[]' if lazy else 'None'}",)  # what its rewards use
+                             if camp.discounts or inline.calls else ()),
+                           *(("acc = None; pts = 0",) if camp.accrues else ()),
+                           *((f"r.budget = APPS{key}",) if inline.calls else ())]) or "pass"
         return _indent(_inline(key, camp, inline, start, gives, plan), "    ")
     start = f"r.vec = r.acc = None; r.budget = APPS{key}"
     run = [f"r.spread = []; reason = RUN{key}(r, cu); spread = r.spread; r.spread = None"] if lazy else \
