@@ -443,6 +443,7 @@ class Engine:
         flat: the matches, the local time (``_local``'s cached offset) and the tally set here, no call each."""
         lines = receipt.lines
         r = _Context()
+        matches: _Matches
         if self._live:
             r.matches = matches = _LiveMatches(self._matchers, lines, cu, self._live, r)
         else:
@@ -550,14 +551,14 @@ class Engine:
         pending = t.pending
         if pending:
             plan = _Points(self.pricer, receipt, t)
-            totals = [entry[4] for entry in pending]  # known when every accrual is on the original basis
-            if None in totals:
-                totals = plan.totals()
+            known = [entry[4] for entry in pending]  # every total is known when every basis is original
+            totals: list[int] = plan.totals() if None in known else known  # type: ignore[assignment]
             if trace is not None:
                 trace += [f"points: {camp.name} gives {total}" for (camp, *_), total in zip(pending, totals, strict=True)]
             points, by_line = sum(totals), plan.by_line
-            effects = _new_object(LazyRows)  # (``LazyRows(Effect, rows, plan.effects)``, its fields set here)
-            effects.kind, effects.columns = Effect, (tuple(t.effects), plan.effects)
+            lazy: LazyRows[Effect] = _new_object(LazyRows)  # (``LazyRows(Effect, rows, plan.effects)``, set here)
+            lazy.kind, lazy.columns = Effect, (tuple(t.effects), plan.effects)
+            effects = lazy
         else:
             points, effects, by_line = 0, Rows(Effect, tuple(t.effects)), None
         left = t.left
