@@ -12,14 +12,18 @@ skips the campaigns a receipt cannot touch.
 The campaigns' own code is inline too (the first ``INLINE`` of them): the generated module's statements
 for each campaign (``jit.Body``: the text its function ``c<i>`` runs) with each gate a branch that
 appends the campaign's prebuilt rejection; a needed-SKU gate is one set lookup in the receipt's
-touched campaigns; the lines of a predicate that is a plain filter (``Program.filters``) are computed
-here, into the receipt's cache (``r.matches``), where the rewards and later campaigns find them. The
-bytecode stays the verified contract: this is the same generated text, arranged in one function.
+touched campaigns (with at most ``FEW`` such gates, a test of the campaign's SKUs against the receipt's);
+the lines of a predicate that is a plain filter (``Program.filters``) are computed here, into the
+receipt's cache (``r.matches``), where the rewards and later campaigns find them. The actions are the
+generator's text with the rewards written out (``jit.Body.fast``: accruals, line and spread discounts as
+integer arithmetic on the driver's locals ``vec``, ``acc``, ``pts``, ``spread``; the other rewards called).
+The bytecode stays the verified contract: this is the same generated code, arranged in one function.
 In a group that takes its first candidates (``LAZY``), a campaign's allocations over lines and its
-cap wait until it wins (``r.spread``, ``Pricer.settle``): the losers are never priced.
+cap wait until it wins (``spread``, ``Pricer.settle``): the losers are never priced.
 
 The outcome is the general loop's, field for field (tests/fuzz/test_fuzz_driver.py checks it on
-random programmes, with every campaign inline, none, or some). Safety, as in runtime/jit.py: the source
+random programmes, with every campaign inline, none, or some; tests/fuzz/test_fuzz_fast_rewards.py each
+written-out reward kind). Safety, as in runtime/jit.py: the source
 holds only names made up here or by the code generator, integer positions and the fixed rejection
 reasons; every value (campaigns, rejections, caps, constants) lives in the namespace (a copy of the
 generated module's), which has no builtins but ``sum``, ``len`` and ``map``.
