@@ -12,14 +12,18 @@ skips the campaigns a receipt cannot touch.
 The campaigns' own code is inline too (the first ``INLINE`` of them): the generated module's statements
 for each campaign (``jit.Body``: the text its function ``c<i>`` runs) with each gate a branch that
 appends the campaign's prebuilt rejection; a needed-SKU gate is one set lookup in the receipt's
-touched campaigns; the lines of a predicate that is a plain filter (``Program.filters``) are computed
-here, into the receipt's cache (``r.matches``), where the rewards and later campaigns find them. The
-bytecode stays the verified contract: this is the same generated text, arranged in one function.
+touched campaigns (with at most ``FEW`` such gates, a test of the campaign's SKUs against the receipt's);
+the lines of a predicate that is a plain filter (``Program.filters``) are computed here, into the
+receipt's cache (``r.matches``), where the rewards and later campaigns find them. The actions are the
+generator's text with the rewards written out (``jit.Body.fast``: accruals, line and spread discounts as
+integer arithmetic on the driver's locals ``vec``, ``acc``, ``pts``, ``spread``; the other rewards called).
+The bytecode stays the verified contract: this is the same generated code, arranged in one function.
 In a group that takes its first candidates (``LAZY``), a campaign's allocations over lines and its
-cap wait until it wins (``r.spread``, ``Pricer.settle``): the losers are never priced.
+cap wait until it wins (``spread``, ``Pricer.settle``): the losers are never priced.
 
 The outcome is the general loop's, field for field (tests/fuzz/test_fuzz_driver.py checks it on
-random programmes, with every campaign inline, none, or some). Safety, as in runtime/jit.py: the source
+random programmes, with every campaign inline, none, or some; tests/fuzz/test_fuzz_fast_rewards.py each
+written-out reward kind). Safety, as in runtime/jit.py: the source
 holds only names made up here or by the code generator, integer positions and the fixed rejection
 reasons; every value (campaigns, rejections, caps, constants) lives in the namespace (a copy of the
 generated module's), which has no builtins but ``sum``, ``len`` and ``map``.
@@ -28,7 +32,7 @@ generated module's), which has no builtins but ``sum``, ``len`` and ``map``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import itemgetter
+from operator import itemgetter, le, sub
 from typing import Any, Protocol
 
 
@@ -36,6 +40,8 @@ class Campaign(Protocol):
     """What the driver reads of the engine's prepared campaign."""
 
     name: str
+    source: Any  # the bundle's campaign (its ``footprint.needs_skus``)
+    group: str  # its group's name
     index: int
     run: Callable[[Any, Any], str | None]
     sku_gated: bool
@@ -59,6 +65,7 @@ Driver = Callable[[Any, Any, Any], None]  # (r, cu, tally)
 
 LAZY = ("first_by_priority", "stack_up_to")  # the stackings whose losers are never priced
 INLINE = 256  # campaigns whose code the driver holds inline; those after it are called (``camp.run``)
+FEW = 4  # with at most this many SKU-gated campaigns a gate tests its own SKUs, else the receipt's SKU index
 INDENT = 60  # a campaign whose inlined statements would nest deeper than this is called instead
 
 
@@ -85,9 +92,12 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     whose campaign bodies the driver inlines (the first ``INLINE`` campaigns) and whose predicates'
     filters it runs itself, once a receipt, into ``r.matches`` (None: every campaign is called)."""
     ns: dict[str, Any] = dict(program.namespace) if program is not None else {"__builtins__": {}}
-    ns.update({"sum": sum, "len": len, "map": map, "PTOTAL": pricer.points_total, "CAP": pricer.cap,
+    ns.update({"sum": sum, "len": len, "map": map, "all": all, "tuple": tuple, "LE": le, "SUB": sub,
+               "KIND_DISCOUNT": "discount", "PTOTAL": pricer.points_total, "CAP": pricer.cap,
                "SETTLE": pricer.settle, "GIVES": itemgetter(3), "APPLY": apply, "STACK": stack, "GENERAL": general})
     plan = _Plan(ns, program, live)
+    plan.few = sum(camp.sku_gated or camp.source.footprint.needs_skus is not None
+                   for group in groups for camp in group.campaigns) <= FEW
     body = ["def drive(r, cu, t):",
             "    lines, n, ordered = r.lines, r.nlines, r.ordered",
             "    amounts, left, floors = t.amounts, t.left, t.floors",
@@ -107,6 +117,8 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
         body.append("    M = r.matches")
     if plan.touched:  # the SKU index read once a receipt: a gate is one set lookup
         body.append("    touched = r.touched if r.touched is not None else r.touch()")
+    if plan.skus:  # few gates: each one test of its SKUs against the receipt's
+        body.append("    skus = [l.sku for l in lines]")
     body += groups_out
     if len(body) == head:
         body.append("    return")
@@ -122,7 +134,8 @@ class _Plan:
     def __init__(self, ns: dict[str, Any], program: Program | None, live: bool) -> None:
         self.ns, self.program, self.live = ns, program, live
         self.inline = INLINE if program is not None else 0
-        self.matches = self.touched = False
+        self.matches = self.touched = self.skus = False
+        self.few = False  # few SKU gates (``FEW``): each tests the receipt's SKUs, no index is read
 
     def holds(self, group: Group) -> bool:
         """Whether every campaign of the group can be inline (a SKU gate is then a set lookup)."""
@@ -185,13 +198,18 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool
     ns = plan.ns
     ns.update({f"CAMP{key}": camp, f"RUN{key}": camp.run, f"REJ{key}": camp.rejections,
                f"NOEFFECT{key}": camp.rejections["no_effect"], f"NAME{key}": camp.name,
-               f"APPS{key}": camp.applications, f"MAXD{key}": camp.max_discount, f"MAXP{key}": camp.max_points})
+               f"APPS{key}": camp.applications, f"MAXD{key}": camp.max_discount, f"MAXP{key}": camp.max_points,
+               f"GNAME{key}": camp.group})
     lazy = lazy and camp.discounts
-    gives = _gives(key, camp, original, ranked, lazy)
-    start = f"r.vec = r.acc = None; r.budget = APPS{key}"
     inline = plan.body(camp)
-    if inline is not None:
-        return _indent(_inline(key, camp, inline, start, gives, plan, lazy), "    ")
+    gives = _gives(key, camp, original, ranked, lazy, inline is not None)
+    if inline is not None:  # its rewards written out (``jit.Body.fast``), on the driver's locals
+        start = "; ".join([*((f"vec = None; spread = {'[]' if lazy else 'None'}",)  # what its rewards use
+                             if camp.discounts or inline.calls else ()),
+                           *(("acc = None; pts = 0",) if camp.accrues else ()),
+                           *((f"r.budget = APPS{key}",) if inline.calls else ())]) or "pass"
+        return _indent(_inline(key, camp, inline, start, gives, plan), "    ")
+    start = f"r.vec = r.acc = None; r.budget = APPS{key}"
     run = [f"r.spread = []; reason = RUN{key}(r, cu); spread = r.spread; r.spread = None"] if lazy else \
         [f"reason = RUN{key}(r, cu)"]
     out = [start, *run, f"if reason is not None: rejected.append(REJ{key}[reason])", "else:", *_indent(gives, "    ")]
@@ -202,16 +220,20 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool
     return [f"    if not r.wants(IDX{key}): rejected.append(NOITEMS{key})", "    else:", *_indent(out, "        ")]
 
 
-def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str], plan: _Plan,
-            lazy: bool) -> list[str]:
+def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str], plan: _Plan) -> list[str]:
     """The campaign's gates as nested ``if``/``else``, each failing one appending its prebuilt
-    rejection, and in the innermost ``else`` its set-up (``start``), actions and what they give (``lazy``:
-    its allocations deferred to ``spread``)."""
+    rejection, and in the innermost ``else`` its set-up (``start``), actions (``jit.Body.fast``: its rewards
+    written out; in a group that takes its first candidates, their allocations deferred to ``spread``) and
+    what they give."""
     out: list[str] = []
     pad = ""
     for gate in inline.gates:
         fail = gate.fail
-        if gate.reason == "no_eligible_items":
+        if gate.reason == "no_eligible_items" and plan.few:
+            plan.skus = True
+            plan.ns[f"NEEDS{key}"] = frozenset(camp.source.footprint.needs_skus)
+            fail = f"NEEDS{key}.isdisjoint(skus)"
+        elif gate.reason == "no_eligible_items":
             plan.touched = True
             fail = f"{camp.index} not in touched"
         plan.ns[f"REJ{key}_{gate.reason}"] = camp.rejections[gate.reason]
@@ -223,13 +245,12 @@ def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str],
             continue
         out += _indent([*before, f"if {reject}", "else:"], pad)
         pad += "    "
-    actions = [start, *plan.fill(inline.reads)]
-    actions += ["r.spread = []", *inline.actions, "spread = r.spread; r.spread = None"] if lazy else list(inline.actions)
-    out += _indent([*actions, *gives], pad)
+    plan.matches = True  # its rewards find their lines themselves (``jit._FastAction.select``)
+    out += _indent([start, *inline.fast, *gives], pad)
     return out
 
 
-def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool) -> list[str]:
+def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool, fast: bool) -> list[str]:
     """What the campaign gives once its code has run and not rejected it: a candidate of its group, or
     (stacking everything) applied at once; nothing: ``no_effect``. ``lazy``: its group takes the first
     candidates, so the allocations over lines (``r.spread``) and the cap wait until it wins (``SETTLE``);
@@ -237,19 +258,20 @@ def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool) -
     out: list[str] = []
     gives = []
     if lazy:
-        out += ["discount = r.vec",
+        out += [f"discount = {'vec' if fast else 'r.vec'}",
                 "requested = (sum(discount) if discount is not None else 0) + (sum(map(GIVES, spread)) if spread else 0)"]
         if camp.max_discount is not None:
             out.append(f"if requested > MAXD{key}: requested = MAXD{key}")
         gives.append("requested")
     elif camp.discounts:
-        out += ["discount = r.vec", "requested = sum(discount) if discount is not None else 0"]
+        out += [f"discount = {'vec' if fast else 'r.vec'}", "requested = sum(discount) if discount is not None else 0"]
         if camp.max_discount is not None:
             out.append(f"if requested and requested > MAXD{key}: discount = CAP(discount, MAXD{key}, lines, ordered); "
                        f"requested = MAXD{key}")
         gives.append("requested")
     if camp.accrues:
-        out += ["accruals = r.acc", "points = PTOTAL(accruals, basis) if accruals else 0"]
+        out += ["accruals = acc", "points = pts"] if fast else \
+            ["accruals = r.acc", "points = PTOTAL(accruals, basis) if accruals else 0"]
         if camp.max_points is not None:
             out.append(f"if points > MAXP{key}: points = MAXP{key}")
         gives.append("points")
@@ -263,8 +285,12 @@ def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool) -
         out.append(f"    cands.append((CAMP{key}, {discount}, {accruals}, {points}, None, None))")
     else:
         out.append(f"    applied.append(NAME{key})")
-        if camp.discounts:
-            out.append(f"    if requested: effects.append(APPLY(CAMP{key}, discount, left, floors, None))")
+        if camp.discounts:  # ``Engine._apply`` when every line can take its part, else called
+            out += ["    if requested:",
+                    "        if floors is None and all(map(LE, discount, left)):",
+                    "            left[:] = map(SUB, left, discount); discount = tuple(discount)",
+                    f"            effects.append((NAME{key}, GNAME{key}, KIND_DISCOUNT, discount, discount, sum(discount), 0))",
+                    f"        else: effects.append(APPLY(CAMP{key}, discount, left, floors, None))"]
         if camp.accrues:
             out.append(f"    if accruals: pending.append((CAMP{key}, accruals, None, {original}, "
                        f"{'points' if original else 'None'}))")

@@ -37,6 +37,7 @@ from .model import (
     Effect,
     LazyRows,
     Line,
+    LineOutcome,
     LineRows,
     Outcome,
     Receipt,
@@ -53,6 +54,7 @@ from .triggers.till_messages import TillMessages
 from .verify import verify
 
 _new = tuple.__new__  # builds the named-tuple outcomes without their Python-level __new__
+_new_dict, _new_object = dict.__new__, object.__new__  # (``_quick``: objects whose fields it sets itself)
 _SKU, _AMOUNT = attrgetter("sku"), attrgetter("amount")
 _EMPTY: frozenset[int] = frozenset()  # ``_EMPTY.union(...)``: a new set of what is given, made in C
 _UTC_EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)  # ordinal 1, second 0
@@ -437,17 +439,32 @@ class Engine:
 
     def _quick(self, receipt: Receipt, cu: CustomerView, utc: int) -> Outcome:
         """The stateless path when nobody asks for a trace, hints or detail (``_quick_ok``): the context,
-        the generated driver, the outcome, and nothing else (``_run`` does the same, and more)."""
+        the generated driver, the outcome, and nothing else (``_run`` does the same, and more). Written
+        flat: the matches, the local time (``_local``'s cached offset) and the tally set here, no call each."""
         lines = receipt.lines
         r = _Context()
+        matches: _Matches
+        if self._live:
+            r.matches = matches = _LiveMatches(self._matchers, lines, cu, self._live, r)
+        else:
+            r.matches = matches = _new_dict(_Matches)
+            matches.matchers, matches.lines, matches.cu = self._matchers, lines, cu
+        r.match = matches.__getitem__
         r.lines, r.cu, r.sku_index, r.touched, r.requests, r.spread = lines, cu, self._sku_index, None, None, None
-        r.matches = _Matches(self._matchers, lines, cu) if not self._live else \
-            _LiveMatches(self._matchers, lines, cu, self._live, r)
-        r.match = r.matches.__getitem__
         r.total, r.nlines, r.units, r.store, r.channel, r.ordered = receipt.total, len(lines), receipt.units, \
             receipt.store, receipt.channel, receipt.ordered
-        r.date, r.weekday, r.time = self._local(utc)
-        t = _Tally(lines, receipt.floors)
+        offset = self._offsets.get(utc // 86400)
+        if offset is None:
+            r.date, r.weekday, r.time = self._local(utc)
+        else:
+            local = utc + offset
+            r.date = day = local // 86400
+            r.weekday, r.time = (day - 1) % 7 + 1, local % 86400
+        t = _new_object(_Tally)
+        t.amounts = amounts = list(map(_AMOUNT, lines))
+        t.left = amounts[:]
+        t.floors = [line.floor for line in lines] if receipt.floors else None
+        t.effects, t.applied, t.rejected, t.pending, t.requests, t.arms, t.hints = [], [], [], [], {}, None, None
         if self._experiments:
             t.arms = self._arms(r, cu.id or receipt.customer_id)
         self._drive(r, cu, t)
@@ -469,13 +486,16 @@ class Engine:
             receipt.channel, ordered
         r.date, r.weekday, r.time = self._local(utc)
         r.requests = None
-        if receipt.mix is not None and not receipt.mix.plain:  # lines campaigns do not see, totals by kind
+        seen = receipt.mix is not None and not receipt.mix.plain
+        if seen:  # lines campaigns do not see, totals by kind
             self.commerce.see(r, receipt, cu)
         t = _Tally(lines, receipt.floors)
         customer_id = cu.id or receipt.customer_id
         if self._experiments:
             t.arms = self._arms(r, customer_id)
-        if session is None and not explain:  # the common case: one generated driver (runtime/driver.py)
+        # the common case: one generated driver (runtime/driver.py), which reads the lines of ``r.matches``;
+        # a receipt of several kinds has its own view (``commerce.see``: ``r.match``), for the general loop
+        if session is None and not explain and not seen:
             self._drive(r, cu, t)
             if hints:
                 t.hints = self._hints(r, cu, t)
@@ -528,20 +548,26 @@ class Engine:
         """A stateless outcome: the accruals' totals now, their points per line when the outcome's lines
         or effects are first read (``_Points``: the same rows an eager allocation gives)."""
         effects: Rows[Effect]
-        if t.pending:
+        pending = t.pending
+        if pending:
             plan = _Points(self.pricer, receipt, t)
-            totals = plan.totals()
+            known = [entry[4] for entry in pending]  # every total is known when every basis is original
+            totals: list[int] = plan.totals() if None in known else known  # type: ignore[assignment]
             if trace is not None:
-                trace += [f"points: {camp.name} gives {total}" for (camp, *_), total in zip(t.pending, totals, strict=True)]
-            points, effects, by_line = sum(totals), LazyRows(Effect, tuple(t.effects), plan.effects), plan.by_line
+                trace += [f"points: {camp.name} gives {total}" for (camp, *_), total in zip(pending, totals, strict=True)]
+            points, by_line = sum(totals), plan.by_line
+            lazy: LazyRows[Effect] = _new_object(LazyRows)  # (``LazyRows(Effect, rows, plan.effects)``, set here)
+            lazy.kind, lazy.columns = Effect, (tuple(t.effects), plan.effects)
+            effects = lazy
         else:
             points, effects, by_line = 0, Rows(Effect, tuple(t.effects)), None
         left = t.left
         payable = sum(left)
+        rows = _new_object(LineRows)  # (``LineRows(receipt.lines, t.amounts, left, by_line)``, as above)
+        rows.kind, rows.columns = LineOutcome, (receipt.lines, t.amounts, left, by_line)
         return _new(Outcome, (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points,
-                              LineRows(receipt.lines, t.amounts, left, by_line), effects, tuple(t.applied),
-                              tuple(t.rejected), tuple(trace) if trace else (), None, None, None, None, t.arms, t.hints,
-                              None, None, None))
+                              rows, effects, tuple(t.applied), tuple(t.rejected), tuple(trace) if trace else (), None,
+                              None, None, None, t.arms, t.hints, None, None, None))
 
     def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
                trace: list[str] | None) -> None:

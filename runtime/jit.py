@@ -43,7 +43,7 @@ from typing import Any
 
 from .bundle_types import Bundle, Campaign, Code, ComboSpec, Instr
 from .errors import BundleError
-from .money import ceil_div, half_even_div, half_up_div
+from .money import ROUNDERS, allocate, ceil_div, half_even_div, half_up_div
 from .opcodes import ACTION_OPS, AGGREGATE_OPS, OPCODES, Op
 
 SPILL_DEPTH = 24  # expressions deeper than this go into a temporary (Python's parser nests ~200 deep)
@@ -127,6 +127,11 @@ class Body:
     actions: tuple[str, ...]
     reads: tuple[int, ...]  # the predicates the actions read
     depth: int  # the deepest indentation of its statements, in levels
+    # the actions with their rewards written out (``_FastAction``) for a driver that keeps the campaign's
+    # discount per line, accruals and points total in its locals ``vec``, ``acc``, ``pts``; the rewards it
+    # still calls read ``r.vec`` and ``r.budget`` (``calls``)
+    fast: tuple[str, ...] = ()
+    calls: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,7 @@ class Program:
 def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -> Program:
     """Generate and compile the whole (verified) bundle as one Python module; ``rewards`` maps each
     action op to the function that prices it."""
-    namespace: dict[str, Any] = {"__builtins__": {}, **HELPERS}
+    namespace: dict[str, Any] = {"__builtins__": {}, **HELPERS, **_fast_names(bundle)}
     used = {instr[0] for c in bundle.campaigns for instr in c.actions}
     for op in sorted(ACTION_OPS):
         if op in rewards:
@@ -162,7 +167,7 @@ def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -
         chunk, condition = _predicate(i, code, bundle, namespace)
         chunks.append(chunk)
         filters.append(condition)
-    bodies = [_body(c, bundle, namespace) for c in bundle.campaigns]
+    bodies = [_body(c, bundle, namespace, filters) for c in bundle.campaigns]
     chunks += [_campaign(c, body) for c, body in zip(bundle.campaigns, bodies, strict=True)]
     source = "\n".join(chunks)
     try:
@@ -225,7 +230,7 @@ def _campaign(c: Campaign, body: Body) -> str:
     return _def(f"c{c.index}", "r, cu", [*out, *body.actions, "return None"])
 
 
-def _body(c: Campaign, bundle: Bundle, namespace: dict[str, Any]) -> Body:
+def _body(c: Campaign, bundle: Bundle, namespace: dict[str, Any], filters: Sequence[str | None] = ()) -> Body:
     """The campaign's gates, in the order of docs/bundle.md (window and filters: dates, weekdays, hours,
     stores, channels; needed SKUs, experiment arm, audience, condition), and its actions."""
     f = c.footprint
@@ -260,9 +265,12 @@ def _body(c: Campaign, bundle: Bundle, namespace: dict[str, Any]) -> Body:
             assert result is not None
             gates.append(Gate(tuple(stmts), f"not {result.text}", reason, reads(code, bundle)))
     actions, _ = _Gen(bundle, c.actions, namespace, f"_t{c.index}_").run()
+    fast = _Gen(bundle, c.actions, namespace, f"_t{c.index}_", _FastAction(bundle, filters))
+    fast_actions, _ = fast.run()
     depth = max((_depth(line) for gate in gates for line in gate.stmts), default=0)
-    depth = max([depth, *map(_depth, actions)])
-    return Body(tuple(gates), tuple(actions), reads(c.actions, bundle), depth)
+    depth = max([depth, *map(_depth, actions), *map(_depth, fast_actions)])
+    assert fast.fast is not None
+    return Body(tuple(gates), tuple(actions), reads(c.actions, bundle), depth, tuple(fast_actions), fast.fast.calls)
 
 
 def _depth(line: str) -> int:
@@ -301,8 +309,10 @@ class _Frame:
 class _Gen:
     """Generates the statements and the result expression of one verified block."""
 
-    def __init__(self, bundle: Bundle, code: Code, namespace: dict[str, Any], temps: str = "_t") -> None:
+    def __init__(self, bundle: Bundle, code: Code, namespace: dict[str, Any], temps: str = "_t",
+                 fast: _FastAction | None = None) -> None:
         self.bundle = bundle
+        self.fast = fast  # write the rewards out (``Body.fast``), else call them
         self.namespace = namespace  # where the generated code's names live
         self.temp_prefix = temps  # blocks sharing one function get their own temporaries
         self.code = code
@@ -521,7 +531,135 @@ class _Gen:
         del self.stack[len(self.stack) - n :]
         # state requests get the name (a string constant), rewards the predicate or combo index
         ref = f"K{int(instr[1])}" if OPCODES[op].operand == "const" else str(int(instr[1]))  # GIFT: its SKUs
+        if self.fast is not None:
+            self.out += self.fast.action(op, ref, args)
+            return
         self.out.append(f"R_{op}(r, {ref}{''.join(', ' + a.text for a in args)})")
+
+
+MILLION = 1_000_000
+
+
+def _fast_names(bundle: Bundle) -> dict[str, Any]:
+    """The names ``_FastAction``'s statements use beyond the module's: the settings' rounding functions,
+    allocation and its mode (values, never source text)."""
+    s = bundle.settings
+    return {"_allocate": allocate, "_zip": zip, "_amode": s.allocation, "_round_d": ROUNDERS[s.rounding_discount],
+            "_round_p": ROUNDERS[s.rounding_points]}
+
+
+class _FastAction:
+    """The statements of one reward written out for the driver (runtime/driver.py), the same arithmetic
+    as runtime/rewards.py's ``Pricer`` (tests/fuzz/test_fuzz_driver.py compares them): accruals append to
+    ``acc`` and add their rounded total to ``pts`` at once (the group's basis does not change while a
+    campaign runs, so this is ``Pricer.points_total`` of the list); line discounts add to ``vec``; the
+    allocations of ``discount ... on`` run at once, or wait in ``spread`` when it is a list (a group that
+    takes its first candidates prices its winners only, ``Pricer.settle``). Any other reward is called, with
+    ``vec`` and ``spread`` handed over through ``r``. The driver's locals read: ``r M lines basis n ordered
+    vec acc pts spread``; the temporaries are ``_x*``, one reward's
+    own (every statement list stands alone); ``M`` is ``r.matches``, ``lines`` the receipt's."""
+
+    def __init__(self, bundle: Bundle, filters: Sequence[str | None]) -> None:
+        s = bundle.settings
+        self.bundle, self.filters = bundle, filters
+        self.calls = False
+        self.floor = s.rounding_discount == "floor"
+        self.floor_points = s.rounding_points == "floor"
+        self.scale, self.den = int(10**s.points_minor), int(MILLION * s.point_value)
+
+    def action(self, op: Op, ref: str, args: list[_E]) -> list[str]:
+        # the arguments first, as a call has them; a constant that is not negative needs no ``max(0, _)``
+        values = [f"_xv{k} = {a.text}" for k, a in enumerate(args)]
+        write = getattr(self, f"op_{op}", None)
+        if write is not None:
+            out = write(self.every(int(ref)))
+            if args and self._natural(args[0]):
+                out = [line for line in out if line != "_xv0 = _max(0, _xv0)"]
+            return [*values, *self.select(int(ref)), "if _xs:", *_indent(out)]
+        if op == Op.COMBO:  # a part without lines gives no set: the call only when every part has some
+            spec = self.bundle.constants[int(ref)]
+            assert isinstance(spec, ComboSpec)
+            out = self.call(op, ref, len(args))
+            for p, _ in reversed(spec.parts):
+                out = [*self.select(int(p)), "if _xs:", *_indent(out)]
+            return [*values, *out]
+        return [*values, *self.call(op, ref, len(args))]
+
+    def _natural(self, arg: _E) -> bool:
+        value = self.bundle.constants[arg.const] if arg.const is not None else None
+        return type(value) is int and value >= 0
+
+    def every(self, i: int) -> bool:
+        """Whether predicate i selects every line (constantly true)."""
+        return i < len(self.filters) and self.filters[i] == "True"
+
+    def select(self, i: int) -> list[str]:
+        """``_xs``, predicate i's lines, as ``r.match`` gives them (the driver's ``M`` is ``r.matches``);
+        a plain filter computed here, into ``M``, on first use."""
+        condition = self.filters[i] if i < len(self.filters) else None
+        if condition is None:
+            return [f"_xs = M[{i}]"]
+        if condition == "True":
+            return ["_xs = lines"]
+        return [f"if {i} in M: _xs = M[{i}]", f"else: _xs = M[{i}] = [l for l in lines if {condition}]"]
+
+    def call(self, op: Op, ref: str, n: int) -> list[str]:
+        self.calls = True
+        return ["r.vec = vec; r.spread = spread", f"R_{op}(r, {ref}{''.join(f', _xv{k}' for k in range(n))})",
+                "vec = r.vec; r.spread = None"]
+
+    def _points(self, value: str) -> str:
+        if self.floor_points:
+            return f"_xw * {value} * {self.scale} // {self.den}"
+        return f"_round_p(_xw * {value} * {self.scale}, {self.den})"
+
+    def op_ACCRUE_TOTAL(self, every: bool) -> list[str]:
+        weight = "sum(basis)" if every else "sum([basis[l.index] for l in _xs])"
+        return ["_xv0 = _max(0, _xv0)", "if acc is None: acc = []", "acc.append(('ACCRUE_TOTAL', _xs, _xv0))",
+                f"_xw = {weight}", f"if _xw > 0: pts += {self._points('_xv0')}"]
+
+    def op_ACCRUE_FIXED(self, every: bool) -> list[str]:
+        weight = "sum(basis)" if every else "sum([basis[l.index] for l in _xs])"
+        return ["_xv0 = _max(0, _xv0)", "if acc is None: acc = []", "acc.append(('ACCRUE_FIXED', _xs, _xv0))",
+                f"if {weight} > 0: pts += _xv0"]
+
+    def op_DISCOUNT_LINES(self, every: bool) -> list[str]:
+        part = f"basis[_xi] * _xv0 // {MILLION}" if self.floor else f"_round_d(basis[_xi] * _xv0, {MILLION})"
+        return ["_xv0 = _max(0, _xv0)", "if vec is None: vec = [0] * n",
+                "for l in _xs:", "    _xi = l.index", f"    vec[_xi] += {part}"]
+
+    def op_DISCOUNT_TOTAL(self, every: bool) -> list[str]:
+        whole = f"_xt * _max(0, _xv0) // {MILLION}" if self.floor else f"_round_d(_xt * _max(0, _xv0), {MILLION})"
+        return [*self._weights(every), f"_xa = {whole}", *self._spread(every)]
+
+    def op_DISCOUNT_AMOUNT(self, every: bool) -> list[str]:
+        return [*self._weights(every), "_xa = _min(_max(0, _xv0), _xt)", *self._spread(every)]
+
+    @staticmethod
+    def _weights(every: bool) -> list[str]:
+        """``_xw``, the selected lines' basis (the basis itself when every line is selected: allocation
+        only reads its weights), and ``_xt`` their sum."""
+        return ["_xw = basis" if every else "_xw = [basis[l.index] for l in _xs]", "_xt = sum(_xw)"]
+
+    def _spread(self, every: bool) -> list[str]:
+        """``Pricer._spread`` run at once: ``_xa`` allocated over the lines ``_xs`` by their weights ``_xw``
+        (sum ``_xt``). ``largest_line`` over lines in order is written out (``money.allocate``'s arithmetic:
+        the parts by weight, the rest to the first largest weight), else called."""
+        if self.bundle.settings.allocation == "largest_line":
+            allocate = ["if ordered:",
+                        "    _xp = [_xa * _xq // _xt for _xq in _xw]",
+                        "    _xq = _xa - sum(_xp)",
+                        "    if _xq: _xp[_xw.index(_max(_xw))] += _xq",
+                        "else: _xp = _allocate(_xa, _xw, _amode, [l.line_no for l in _xs])"]
+        else:
+            allocate = ["_xp = _allocate(_xa, _xw, _amode, None if ordered else [l.line_no for l in _xs])"]
+        whole = ["    if vec is None: vec = _xp"] if every else ["    if vec is None and len(_xs) == n: vec = _xp"]
+        return ["if not _xa:", "    if vec is None: vec = [0] * n",
+                "elif spread is not None: spread.append((_xs, _xw, _xa, _xa if _xt > 0 else 0))",  # ``Pricer.settle``
+                "else:", *_indent(allocate), *whole,
+                "    else:",
+                "        if vec is None: vec = [0] * n",
+                "        for l, _xq in _zip(_xs, _xp): vec[l.index] += _xq"]
 
 
 _HANDLERS: dict[Op, Callable[[_Gen, Instr], None]] = {  # dispatch by name: op_CONST handles Op.CONST

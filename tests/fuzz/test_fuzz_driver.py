@@ -134,8 +134,8 @@ def test_the_driver_is_straight_line_code_for_small_groups(monkeypatch: Any) -> 
         monkeypatch.setattr(driver, "INLINE", inline)
         engine = Engine(load_bundle(data))
         src = engine.driver_source
-        # the campaign's own code, inline: its reward call, its cap, the group's stacking
-        assert "R_DISCOUNT_TOTAL(r, " in src and "RUN0_0" not in src and "MAXD0_0" in src and "STACK(G0" in src
+        # the campaign's own code, inline: its reward written out (jit._FastAction), its cap, the group's stacking
+        assert "R_DISCOUNT_TOTAL(r, " not in src and "_allocate(_xa, _xw, _amode" in src and "RUN0_0" not in src and "MAXD0_0" in src and "STACK(G0" in src
         if inline == 12:  # one left for a group of 12
             assert "GENERAL(G1, r, cu, t, None, None)" in src and "RUN1_" not in src
         else:
