@@ -19,6 +19,7 @@ referral the referrer's) all or nothing, and only then counted: a receipt the ru
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -28,13 +29,16 @@ from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.model import Outcome, Receipt, Rows, utc_datetime, utc_seconds
 from loyadsl.runtime.state import (
     CustomerState,
+    LotChange,
     SharedAccount,
+    TierChange,
     apply_in_place,
     find_lot,
     invert,
     local_date,
     working_copy,
 )
+from loyadsl.runtime.state.changes import items
 from loyadsl.simulate import flags, limits, settle
 from loyadsl.simulate.anonymous_returns import AnonymousReturns
 from loyadsl.simulate.errors import Problem, Skipped
@@ -65,6 +69,8 @@ class PartitionReplay:
                  households: Mapping[str, str] | None = None,
                  limits_seen: Mapping[str, Timeline] | None = None, refused: Iterable[str] = ()) -> None:
         self.engine = engine
+        self._lazy = copy.copy(engine)  # evaluates with the ledger's typed changes kept (``Engine.lazy_changes``)
+        self._lazy.lazy_changes = True
         self.refused = set(refused)  # receipts quarantined (when read, or here): a return of one is skipped
         self.observe = observe  # called with every evaluated receipt and its outcome (``loya diff``)
         self.states = states
@@ -153,8 +159,8 @@ class PartitionReplay:
             self.chains.catch_up(member.state, receipt.utc, self._booker(member))
         state = member.state if member is not None else None
         left = limits.at(self.binding, (receipt.utc, receipt.receipt_id)) if self.limited else limits.UNLIMITED
-        outcome = self.engine.evaluate(receipt, state, now=None, budgets=left.budgets, stock=left.stock,
-                                       redemptions=left.redemptions)
+        outcome = self._lazy.evaluate(receipt, state, now=None, budgets=left.budgets, stock=left.stock,
+                                      redemptions=left.redemptions)
         self.tally.order.check(receipt, state, outcome, budgets=left.budgets, stock=left.stock,
                                redemptions=left.redemptions)
         day = self.local(receipt.utc)
@@ -168,7 +174,7 @@ class PartitionReplay:
         if self.observe is not None:
             self.observe(receipt, outcome)
         self._count_changes(booked, day)
-        self._use(receipt.utc, receipt.receipt_id, outcome.changes)
+        self._use(receipt.utc, receipt.receipt_id, [c for c in items(outcome.changes or ()) if type(c) is dict])
         if self.chains is not None and member is not None:
             self.chains.after(member.state, receipt, outcome, self._booker(member))
         if member is not None:
@@ -435,12 +441,14 @@ class PartitionReplay:
         if not changes:
             return
         state = member.state
-        transfers = [change for change in changes if change["op"] == "transfer"]
+        made = items(changes)  # the ledger's typed records as they are (state.changes.Changes), JSON ones
+        transfers = [change for change in made if type(change) is dict and change["op"] == "transfer"]
         undo = invert(state, changes) if transfers or booked else None  # only a later step can fail after this
-        expiries = [self._lot_expiry_day(state, change) if change["op"] == "take" and change.get("reason") == "expire"
-                    else None for change in changes]  # the lots' days, read before the takes change them
+        expiries = [self._lot_expiry_day(state, change) if type(change) is dict and change["op"] == "take"
+                    and change.get("reason") == "expire" else None
+                    for change in made]  # the lots' days, read before the takes change them
         apply_in_place(state, changes, self.engine.bundle.state)  # the limits a till checks, checked here too
-        booked.append(_Booked(member, changes, expiries, undo))
+        booked.append(_Booked(member, made, expiries, undo))
         for transfer in transfers:
             receiver = self._member(str(transfer["customer"]))
             self._book_into(receiver, self.engine.receive(transfer, receiver.state, utc_datetime(utc)), utc, booked)
@@ -454,6 +462,9 @@ class PartitionReplay:
         lot_campaign = self._lot_campaign
         for _member, changes, expiries, _undo in booked:
             for change, expiry in zip(changes, expiries, strict=True):
+                if type(change) is not dict:  # a typed record of the ledger (state.changes.TYPED)
+                    self._count_record(change, lot_campaign, week, day)
+                    continue
                 op = change["op"]
                 if op == "lot":
                     points = change["points"]
@@ -500,6 +511,24 @@ class PartitionReplay:
                     t["certificates_sold"] += change.get("value", change.get("certificate", {}).get("value", 0))
                 elif op == "tier":
                     self.tally.tier_move(day, change.get("from"), change.get("to"))
+
+    def _count_record(self, change: Any, lot_campaign: dict[str, str], week: list[int], day: int) -> None:
+        """``_count_changes`` of a typed change the ledger made: a lot it accrued (points > 0), a tier
+        upgrade; the others count nothing."""
+        if type(change) is LotChange:
+            points = change.points
+            week[6] += points
+            if points < 0:  # an accrual withdrawn (the ledger's are positive; a return's removals are JSON)
+                self.tally.totals["points_returned"] -= points
+                campaign = lot_campaign.get(change.lot)
+                if campaign is not None:
+                    self.tally.campaign(campaign)[7] -= points
+            elif change.campaign:
+                lot_campaign[change.lot] = change.campaign
+            elif change.reason == "referral":
+                self.tally.totals["points_referral"] += points
+        elif type(change) is TierChange:
+            self.tally.tier_move(day, change.old, change.new)
 
     def _return(self, data: dict[str, Any], member: _Member | None) -> None:
         of = str(data["return_of"])

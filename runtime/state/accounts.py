@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..limits import MAX_VALUE
-from .applier import _Applier, _Failed, _find_lot, _int, _new, _opt_str, _str, _time, over
+from .applier import _Applier, _Failed, _find_lot, _int, _new, _opt_str, _str, _text, _time, _when, over
 from .jsontypes import iso
 from .records import Lot, _make, holds_lot, lot_back, lot_gone
 
@@ -48,6 +48,18 @@ class LotChange(NamedTuple):
         return _new(cls, (account, lot, points, _time(c, "active_from"), _time(c, "expires", optional=True),
                     _opt_str(c, "receipt"), _opt_str(c, "campaign"), _shared(c), c.get("lines"),
                     c.get("reason"), at if type(at) is int else None))
+
+    def verify(self) -> None:
+        """What ``from_dict`` checks, of a record the ledger made (its types right by construction)."""
+        if not self.points:
+            raise _Failed("a lot has points (negative: the removal of an untouched lot)")
+        _text("lot", self.lot)
+        _text("account", self.account)
+        if self.points > 0:
+            _when("active_from", self.active_from)
+            _when("expires", self.expires)
+            _text("receipt", self.receipt)
+            _text("campaign", self.campaign)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "lot", "account": self.account, "lot": self.lot, "points": self.points}
