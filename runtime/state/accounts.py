@@ -51,9 +51,9 @@ class LotChange(NamedTuple):
 
     def verify(self) -> None:
         """What ``from_dict`` checks, of a record the ledger made (its types right by construction)."""
+        _text("lot", self.lot)
         if not self.points:
             raise _Failed("a lot has points (negative: the removal of an untouched lot)")
-        _text("lot", self.lot)
         _text("account", self.account)
         if self.points > 0:
             _when("active_from", self.active_from)

@@ -214,9 +214,13 @@ def items(changes: Sequence[Any]) -> Sequence[Any]:
 
 
 def _run(a: _Applier, changes: Sequence[Mapping[str, Any]]) -> CustomerState:
-    kinds = CHANGES
+    kinds, typed = CHANGES, TYPED
     for i, change in enumerate(items(changes)):
         try:
+            if type(change) in typed:  # the ledger's record: what from_dict would check, then applied
+                change.verify()
+                change.apply(a)
+                continue
             op = change.get("op") if type(change) is dict else None  # the usual JSON case, without parse's checks
             kind = kinds.get(op) if type(op) is str else None
             (parse(change) if kind is None else kind.from_dict(change)).apply(a)
