@@ -35,7 +35,6 @@ from loyadsl.runtime.state import (
     apply_in_place,
     find_lot,
     invert,
-    local_date,
     working_copy,
 )
 from loyadsl.runtime.state.changes import items
@@ -44,7 +43,7 @@ from loyadsl.simulate.anonymous_returns import AnonymousReturns
 from loyadsl.simulate.errors import Problem, Skipped
 from loyadsl.simulate.limits import Timeline
 from loyadsl.simulate.partition import receipt_json, unpack
-from loyadsl.simulate.report import Tally, line_attributes
+from loyadsl.simulate.report import SPLIT_FIELDS, Tally, line_attributes
 from loyadsl.simulate.triggers import ChainReplay
 
 
@@ -75,7 +74,7 @@ class PartitionReplay:
         self.observe = observe  # called with every evaluated receipt and its outcome (``loya diff``)
         self.states = states
         self.households = households or {}
-        self.local = local_date(engine.zone)
+        self.local = engine.local_date  # the local date ordinal of a time (the zone's offset kept per day)
         self.start_day = self.local(utc_seconds(start))  # tiers held before the history count from here
         self.end = end  # the end of history: where each customer's clock stops
         self.end_day = self.local(utc_seconds(end))
@@ -275,17 +274,24 @@ class PartitionReplay:
     # ------------------------------------------------------------------------------ counting
     def _split(self, receipt: Receipt, outcome: Outcome, tier: str | None, segments: Sequence[str] | None) -> None:
         """The receipt's figures under its store, channel, the customer's tier and each segment."""
-        figures = (1, receipt.total, outcome.payable, outcome.discount_total, outcome.points_total)
-        split = self.tally.split
-        split("store", receipt.store, figures)
-        split("channel", receipt.channel, figures)
+        payable, discount, points = outcome.payable, outcome.discount_total, outcome.points_total
+        total = receipt.total
+        rows = self.tally.splits
+        keys = [("store", receipt.store), ("channel", receipt.channel)]
         if segments is None:  # no card
-            split("tier", "(anonymous)", figures)
-            split("segment", "(anonymous)", figures)
-            return
-        split("tier", tier or "(none)", figures)
-        for segment in segments or ("(none)",):
-            split("segment", segment, figures)
+            keys += [("tier", "(anonymous)"), ("segment", "(anonymous)")]
+        else:
+            keys.append(("tier", tier or "(none)"))
+            keys += [("segment", segment) for segment in segments or ("(none)",)]
+        for key in keys:  # Tally.split, inlined
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = [0] * len(SPLIT_FIELDS)
+            row[0] += 1
+            row[1] += total
+            row[2] += payable
+            row[3] += discount
+            row[4] += points
 
     def _requests(self, outcome: Outcome) -> None:
         """What the receipt asked for (redemption, coupons, certificates) and what it got."""
@@ -349,7 +355,7 @@ class PartitionReplay:
             row[4 if kind == "discount" else 5] += total
             mask = touched.get(name)
             if mask is None:
-                touched[name] = list(applied)
+                touched[name] = applied  # read only; a second effect of the campaign makes a new list
             else:
                 touched[name] = [a or b for a, b in zip(mask, applied, strict=True)]
             if name in budgets:

@@ -5,6 +5,7 @@ engine writes the records' JSON for the outcome (``state.changes.Changes``)."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -392,7 +393,7 @@ class _Finisher(_Receipt):
         value += delta
         ledger = self.ledger
         names = ledger.tier_names
-        reached = max((i for i, threshold in enumerate(ledger.tier_thresholds) if threshold <= value), default=-1)
+        reached = bisect_right(ledger.tier_thresholds, value) - 1  # the thresholds ascend (the bundle checks)
         current = ledger.tier_rank.get(state.tier, -1)  # none yet: the entry level is news
         if reached > current:
             out.append(_new(TierChange, (state.tier, names[reached], "upgrade", self.receipt_id)))
