@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import islice
 from typing import Any, NamedTuple
 
 from loyadsl.runtime import Engine
@@ -38,6 +39,7 @@ from loyadsl.runtime.state import (
     working_copy,
 )
 from loyadsl.runtime.state.changes import items
+from loyadsl.runtime.state.records import live_from
 from loyadsl.simulate import flags, limits, settle
 from loyadsl.simulate.anonymous_returns import AnonymousReturns
 from loyadsl.simulate.errors import Problem, Skipped
@@ -106,6 +108,9 @@ class PartitionReplay:
         self.anonymous = AnonymousReturns(engine)  # anonymous receipts a return may refer to
         self._lot_campaign: dict[str, str] = {}  # lot id -> the campaign that made it (household-wide)
         self.chains = ChainReplay(engine, self.tally.triggers) if b.triggers else None  # docs/triggers.md
+        self._months: dict[int | None, str] = {}  # an expiry time -> its local month (``_burn``)
+        people = b.settings.people
+        self._partners = people is not None and bool(people.partners)  # settlement to count (settle.count)
 
     # ------------------------------------------------------------------------------ driving
     def run(self, records: Iterable[tuple[str, bytes]]) -> Tally:
@@ -168,7 +173,8 @@ class PartitionReplay:
         # booked: from here on nothing can be refused, and the receipt counts
         self._count(receipt, outcome, day, member)
         flags.count(self.tally.flags, outcome)
-        settle.count(self.tally.partners, self.engine.bundle.settings.people, receipt, outcome)
+        if self._partners:
+            settle.count(self.tally.partners, self.engine.bundle.settings.people, receipt, outcome)
         self._split(receipt, outcome, tier, segments)
         if self.observe is not None:
             self.observe(receipt, outcome)
@@ -264,11 +270,14 @@ class PartitionReplay:
     def _burn(self, accounts: Mapping[str, Any]) -> None:
         """The points held at the end, by the local month they expire in (the liability's burn forecast)."""
         burn = self.tally.burn
+        months = self._months
         for account in accounts.values():
-            for lot in account.lots:
+            for lot in islice(account.lots, live_from(account), None):  # the lots before hold no points
                 if lot.left > 0:
-                    month = "never" if lot.expires is None else \
-                        dt.date.fromordinal(self.local(lot.expires - 1)).isoformat()[:7]
+                    month = months.get(lot.expires)
+                    if month is None:  # lots made in a period expire together: one month per expiry
+                        month = months[lot.expires] = "never" if lot.expires is None else \
+                            dt.date.fromordinal(self.local(lot.expires - 1)).isoformat()[:7]
                     burn[month] = burn.get(month, 0) + lot.left
 
     # ------------------------------------------------------------------------------ counting

@@ -6,6 +6,7 @@ engine writes the records' JSON for the outcome (``state.changes.Changes``)."""
 from __future__ import annotations
 
 from bisect import bisect_right
+from operator import add
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -108,9 +109,9 @@ class _Finisher(_Receipt):
                     idle_series.add(cs.coupon)
             for op, name, count in requests:
                 if op == "add":
-                    adds.setdefault(name, [0] * len(left))
-                    for i, part in enumerate(split(count, list(left), self.line_nos)):
-                        adds[name][i] += part
+                    parts = split(count, list(left), self.line_nos)  # a new list
+                    vec = adds.get(name)
+                    adds[name] = parts if vec is None else list(map(add, vec, parts))
                 elif op == "spend":
                     spends[name] = spends.get(name, 0) + count
                 elif op == "issue":
