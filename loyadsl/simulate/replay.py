@@ -477,8 +477,10 @@ class PartitionReplay:
         lot_campaign = self._lot_campaign
         for _member, changes, expiries, _undo in booked:
             for change, expiry in zip(changes, expiries, strict=True):
-                if type(change) is not dict:  # a typed record of the ledger (state.changes.TYPED)
-                    self._count_record(change, lot_campaign, week, day)
+                kind = type(change)
+                if kind is not dict:  # a typed record of the ledger (state.changes.TYPED)
+                    if kind is LotChange or kind is TierChange:  # the others count nothing
+                        self._count_record(change, lot_campaign, week, day)
                     continue
                 op = change["op"]
                 if op == "lot":

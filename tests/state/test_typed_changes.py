@@ -144,7 +144,7 @@ lines = st.none() | st.just([[1, 2], [3, 4]])
 
 records = st.one_of(
     st.builds(Applied, texts, times, opt_texts),
-    st.builds(LotChange, texts, texts, counts, times, opt_times, opt_texts, opt_texts, st.booleans(), lines,
+    st.builds(LotChange, texts, texts, counts, opt_times, opt_times, opt_texts, opt_texts, st.booleans(), lines,
               st.none() | st.just("referral")),
     st.builds(CounterChange, texts, counts, texts, lines, st.sampled_from(["add", "spend"]), opt_texts),
     st.builds(ReceiptQualify, texts, counts, st.just(0), st.just(False), st.none(),
@@ -175,14 +175,19 @@ def _outcome(changes: list[Any], in_place: bool) -> Any:
 
 
 def _far(change: Any) -> bool:
+    if type(change) is LotChange and change.active_from is None and change.points >= 0:
+        return True
     return any(key in change._fields and (v := getattr(change, key)) is not None and not 86_400 <= v <= 315_537_897_599
                for key in ("at", "active_from", "expires"))
 
 
 def _json(change: Any) -> dict[str, Any]:
-    """The record's JSON; a time out of range (no ISO text shows it) as the integer JSON may hold."""
+    """The record's JSON; a time out of range (no ISO text shows it) as the integer JSON may hold, a
+    lot's missing start as null."""
     far = {key: v for key in ("at", "active_from", "expires")
            if key in change._fields and (v := getattr(change, key)) is not None and not 86_400 <= v <= 315_537_897_599}
+    if type(change) is LotChange and change.active_from is None and change.points >= 0:
+        far["active_from"] = None
     out = change._replace(**dict.fromkeys(far, 86_400)).to_dict()
     out.update(far)
     return out  # type: ignore[no-any-return]
@@ -205,3 +210,12 @@ def test_a_receipts_qualify_keeps_the_ledgers_key_order() -> None:
     change = ReceiptQualify("2017-Q1", 5, 0, False, None, 736_330, [[1, 5]], None, "R1")
     assert list(change.to_dict()) == ["op", "period", "receipt", "delta", "lines", "day"]
     assert change._replace(delta=-5).to_dict()["delta"] == -5
+
+
+@pytest.mark.parametrize("field", ["lot", "account", "receipt", "campaign"])
+@pytest.mark.parametrize("size", [MAX_TEXT_CHARS - 1, MAX_TEXT_CHARS, MAX_TEXT_CHARS + 1])
+def test_a_lots_texts_are_refused_at_the_same_length_as_in_json(field: str, size: int) -> None:
+    change = LotChange("p", "l", 5, 63_623_885_340, None, None, None)._replace(**{field: "z" * size})
+    assert _outcome([change], True) == _outcome([change.to_dict()], True)
+    assert _outcome([change], False) == _outcome([change.to_dict()], False)
+    assert isinstance(_outcome([change], True), tuple) is (size > MAX_TEXT_CHARS)  # a refusal, or the state
