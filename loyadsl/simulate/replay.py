@@ -345,8 +345,9 @@ class PartitionReplay:
                         if name in line.attrs:
                             have[name] += 1
         payment = outcome.payment
-        if payment or outcome.coupons:
-            self._requests(outcome)
+        certificates = payment.get("certificates") if payment else None
+        if outcome.coupons or certificates or (payment and payment.get("requested") is not None):
+            self._requests(outcome)  # (nothing asked for: nothing to count)
         if receipt.rewards:
             self._rewards(receipt, outcome)
         if payment:
@@ -354,7 +355,8 @@ class PartitionReplay:
                 t["points_redeemed"] += payment["points"]
                 week[4] += payment["points"]
             t["redeemed_money"] += payment.get("points_money", 0)
-            t["certificates_used"] += sum(c.get("amount", 0) for c in payment.get("certificates", ()))
+            if certificates:
+                t["certificates_used"] += sum(c.get("amount", 0) for c in certificates)
         touched: dict[str, list[Any]] = {}  # campaign -> the lines it touched (any of its effects)
         budgets = self.budgets
         given: dict[str, list[int]] | None = None  # budget-limited campaign -> [discount, points]
