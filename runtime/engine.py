@@ -50,6 +50,7 @@ from .opcodes import ACTION_OPS, OPCODES, Op
 from .rewards import Accrual, Pricer, Request, Spread
 from .segments.runtime import SegmentRuntime
 from .state import CustomerState, advance, apply, view
+from .state.changes import Changes, as_json
 from .triggers.till_messages import TillMessages
 from .verify import verify
 
@@ -293,6 +294,11 @@ _Candidate = tuple[_Campaign, list[int] | None, list[Accrual], int, list[int] | 
 class Engine:
     """Evaluates receipts against one bundle. Build it once (it compiles the bundle), use it for
     every receipt; it keeps no per-receipt state, so one engine may serve many threads."""
+
+    # Outcomes with state hold their changes as a ``state.changes.Changes``: the ledger's typed records,
+    # their JSON made on first read (equal to the tuple it is otherwise). For a host that applies each
+    # outcome at once with ``apply_in_place`` and seldom reads the JSON (the simulator's replay).
+    lazy_changes = False
 
     def __init__(self, bundle: Bundle, max_cost: int | None = None) -> None:
         """``max_cost``: the most static cost units (docs/bundle.md, "Static cost") one receipt may take
@@ -737,6 +743,8 @@ class Engine:
         record, coupons, changes, events = session.finish(
             left, payment, accrued, [(name, requests.get(name, ())) for name in applied], given)
         record["advance"] = len(lead)
+        if not self.lazy_changes or self._segments is not None or guard is not None:
+            changes = list(map(as_json, changes))  # the typed ones' JSON (state.changes)
         if self._segments is not None and session.state is not None:
             changes, events = self._segment_changes(session, receipt, left, coupons, changes, events)
         flags = None
@@ -745,8 +753,9 @@ class Engine:
             flags = guard.flags()
             if trace is not None:
                 trace += [f"anti-fraud: {f['flag']} (limit {f['limit']})" for f in flags]
-        return _new(Outcome, (*head, record, coupons, (*lead, *changes), (*lead_events, *events), t.arms, t.hints,
-                              None, flags, None))
+        made = (*lead, *changes)
+        return _new(Outcome, (*head, record, coupons, Changes(made) if self.lazy_changes else made,
+                              (*lead_events, *events), t.arms, t.hints, None, flags, None))
 
     def _segment_changes(self, session: Session, receipt: Receipt, left: Sequence[int], coupons: Any,
                          changes: Any, events: Any) -> tuple[Any, Any]:

@@ -19,8 +19,10 @@ referral the referrer's) all or nothing, and only then counted: a receipt the ru
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import islice
 from typing import Any, NamedTuple
 
 from loyadsl.runtime import Engine
@@ -28,19 +30,22 @@ from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.model import Outcome, Receipt, Rows, utc_datetime, utc_seconds
 from loyadsl.runtime.state import (
     CustomerState,
+    LotChange,
     SharedAccount,
+    TierChange,
     apply_in_place,
     find_lot,
     invert,
-    local_date,
     working_copy,
 )
+from loyadsl.runtime.state.changes import items
+from loyadsl.runtime.state.records import live_from
 from loyadsl.simulate import flags, limits, settle
 from loyadsl.simulate.anonymous_returns import AnonymousReturns
 from loyadsl.simulate.errors import Problem, Skipped
 from loyadsl.simulate.limits import Timeline
 from loyadsl.simulate.partition import receipt_json, unpack
-from loyadsl.simulate.report import Tally, line_attributes
+from loyadsl.simulate.report import SPLIT_FIELDS, Tally, line_attributes
 from loyadsl.simulate.triggers import ChainReplay
 
 
@@ -65,11 +70,13 @@ class PartitionReplay:
                  households: Mapping[str, str] | None = None,
                  limits_seen: Mapping[str, Timeline] | None = None, refused: Iterable[str] = ()) -> None:
         self.engine = engine
+        self._lazy = copy.copy(engine)  # evaluates with the ledger's typed changes kept (``Engine.lazy_changes``)
+        self._lazy.lazy_changes = True
         self.refused = set(refused)  # receipts quarantined (when read, or here): a return of one is skipped
         self.observe = observe  # called with every evaluated receipt and its outcome (``loya diff``)
         self.states = states
         self.households = households or {}
-        self.local = local_date(engine.zone)
+        self.local = engine.local_date  # the local date ordinal of a time (the zone's offset kept per day)
         self.start_day = self.local(utc_seconds(start))  # tiers held before the history count from here
         self.end = end  # the end of history: where each customer's clock stops
         self.end_day = self.local(utc_seconds(end))
@@ -101,6 +108,9 @@ class PartitionReplay:
         self.anonymous = AnonymousReturns(engine)  # anonymous receipts a return may refer to
         self._lot_campaign: dict[str, str] = {}  # lot id -> the campaign that made it (household-wide)
         self.chains = ChainReplay(engine, self.tally.triggers) if b.triggers else None  # docs/triggers.md
+        self._months: dict[int | None, str] = {}  # an expiry time -> its local month (``_burn``)
+        people = b.settings.people
+        self._partners = people is not None and bool(people.partners)  # settlement to count (settle.count)
 
     # ------------------------------------------------------------------------------ driving
     def run(self, records: Iterable[tuple[str, bytes]]) -> Tally:
@@ -153,8 +163,8 @@ class PartitionReplay:
             self.chains.catch_up(member.state, receipt.utc, self._booker(member))
         state = member.state if member is not None else None
         left = limits.at(self.binding, (receipt.utc, receipt.receipt_id)) if self.limited else limits.UNLIMITED
-        outcome = self.engine.evaluate(receipt, state, now=None, budgets=left.budgets, stock=left.stock,
-                                       redemptions=left.redemptions)
+        outcome = self._lazy.evaluate(receipt, state, now=None, budgets=left.budgets, stock=left.stock,
+                                      redemptions=left.redemptions)
         self.tally.order.check(receipt, state, outcome, budgets=left.budgets, stock=left.stock,
                                redemptions=left.redemptions)
         day = self.local(receipt.utc)
@@ -163,12 +173,13 @@ class PartitionReplay:
         # booked: from here on nothing can be refused, and the receipt counts
         self._count(receipt, outcome, day, member)
         flags.count(self.tally.flags, outcome)
-        settle.count(self.tally.partners, self.engine.bundle.settings.people, receipt, outcome)
+        if self._partners:
+            settle.count(self.tally.partners, self.engine.bundle.settings.people, receipt, outcome)
         self._split(receipt, outcome, tier, segments)
         if self.observe is not None:
             self.observe(receipt, outcome)
         self._count_changes(booked, day)
-        self._use(receipt.utc, receipt.receipt_id, outcome.changes)
+        self._use(receipt.utc, receipt.receipt_id, [c for c in items(outcome.changes or ()) if type(c) is dict])
         if self.chains is not None and member is not None:
             self.chains.after(member.state, receipt, outcome, self._booker(member))
         if member is not None:
@@ -259,27 +270,37 @@ class PartitionReplay:
     def _burn(self, accounts: Mapping[str, Any]) -> None:
         """The points held at the end, by the local month they expire in (the liability's burn forecast)."""
         burn = self.tally.burn
+        months = self._months
         for account in accounts.values():
-            for lot in account.lots:
+            for lot in islice(account.lots, live_from(account), None):  # the lots before hold no points
                 if lot.left > 0:
-                    month = "never" if lot.expires is None else \
-                        dt.date.fromordinal(self.local(lot.expires - 1)).isoformat()[:7]
+                    month = months.get(lot.expires)
+                    if month is None:  # lots made in a period expire together: one month per expiry
+                        month = months[lot.expires] = "never" if lot.expires is None else \
+                            dt.date.fromordinal(self.local(lot.expires - 1)).isoformat()[:7]
                     burn[month] = burn.get(month, 0) + lot.left
 
     # ------------------------------------------------------------------------------ counting
     def _split(self, receipt: Receipt, outcome: Outcome, tier: str | None, segments: Sequence[str] | None) -> None:
         """The receipt's figures under its store, channel, the customer's tier and each segment."""
-        figures = (1, receipt.total, outcome.payable, outcome.discount_total, outcome.points_total)
-        split = self.tally.split
-        split("store", receipt.store, figures)
-        split("channel", receipt.channel, figures)
+        payable, discount, points = outcome.payable, outcome.discount_total, outcome.points_total
+        total = receipt.total
+        rows = self.tally.splits
+        keys = [("store", receipt.store), ("channel", receipt.channel)]
         if segments is None:  # no card
-            split("tier", "(anonymous)", figures)
-            split("segment", "(anonymous)", figures)
-            return
-        split("tier", tier or "(none)", figures)
-        for segment in segments or ("(none)",):
-            split("segment", segment, figures)
+            keys += [("tier", "(anonymous)"), ("segment", "(anonymous)")]
+        else:
+            keys.append(("tier", tier or "(none)"))
+            keys += [("segment", segment) for segment in segments or ("(none)",)]
+        for key in keys:  # Tally.split, inlined
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = [0] * len(SPLIT_FIELDS)
+            row[0] += 1
+            row[1] += total
+            row[2] += payable
+            row[3] += discount
+            row[4] += points
 
     def _requests(self, outcome: Outcome) -> None:
         """What the receipt asked for (redemption, coupons, certificates) and what it got."""
@@ -324,8 +345,9 @@ class PartitionReplay:
                         if name in line.attrs:
                             have[name] += 1
         payment = outcome.payment
-        if payment or outcome.coupons:
-            self._requests(outcome)
+        certificates = payment.get("certificates") if payment else None
+        if outcome.coupons or certificates or (payment and payment.get("requested") is not None):
+            self._requests(outcome)  # (nothing asked for: nothing to count)
         if receipt.rewards:
             self._rewards(receipt, outcome)
         if payment:
@@ -333,7 +355,8 @@ class PartitionReplay:
                 t["points_redeemed"] += payment["points"]
                 week[4] += payment["points"]
             t["redeemed_money"] += payment.get("points_money", 0)
-            t["certificates_used"] += sum(c.get("amount", 0) for c in payment.get("certificates", ()))
+            if certificates:
+                t["certificates_used"] += sum(c.get("amount", 0) for c in certificates)
         touched: dict[str, list[Any]] = {}  # campaign -> the lines it touched (any of its effects)
         budgets = self.budgets
         given: dict[str, list[int]] | None = None  # budget-limited campaign -> [discount, points]
@@ -343,7 +366,7 @@ class PartitionReplay:
             row[4 if kind == "discount" else 5] += total
             mask = touched.get(name)
             if mask is None:
-                touched[name] = list(applied)
+                touched[name] = applied  # read only; a second effect of the campaign makes a new list
             else:
                 touched[name] = [a or b for a, b in zip(mask, applied, strict=True)]
             if name in budgets:
@@ -435,12 +458,14 @@ class PartitionReplay:
         if not changes:
             return
         state = member.state
-        transfers = [change for change in changes if change["op"] == "transfer"]
+        made = items(changes)  # the ledger's typed records as they are (state.changes.Changes), JSON ones
+        transfers = [change for change in made if type(change) is dict and change["op"] == "transfer"]
         undo = invert(state, changes) if transfers or booked else None  # only a later step can fail after this
-        expiries = [self._lot_expiry_day(state, change) if change["op"] == "take" and change.get("reason") == "expire"
-                    else None for change in changes]  # the lots' days, read before the takes change them
+        expiries = [self._lot_expiry_day(state, change) if type(change) is dict and change["op"] == "take"
+                    and change.get("reason") == "expire" else None
+                    for change in made]  # the lots' days, read before the takes change them
         apply_in_place(state, changes, self.engine.bundle.state)  # the limits a till checks, checked here too
-        booked.append(_Booked(member, changes, expiries, undo))
+        booked.append(_Booked(member, made, expiries, undo))
         for transfer in transfers:
             receiver = self._member(str(transfer["customer"]))
             self._book_into(receiver, self.engine.receive(transfer, receiver.state, utc_datetime(utc)), utc, booked)
@@ -454,6 +479,11 @@ class PartitionReplay:
         lot_campaign = self._lot_campaign
         for _member, changes, expiries, _undo in booked:
             for change, expiry in zip(changes, expiries, strict=True):
+                kind = type(change)
+                if kind is not dict:  # a typed record of the ledger (state.changes.TYPED)
+                    if kind is LotChange or kind is TierChange:  # the others count nothing
+                        self._count_record(change, lot_campaign, week, day)
+                    continue
                 op = change["op"]
                 if op == "lot":
                     points = change["points"]
@@ -500,6 +530,24 @@ class PartitionReplay:
                     t["certificates_sold"] += change.get("value", change.get("certificate", {}).get("value", 0))
                 elif op == "tier":
                     self.tally.tier_move(day, change.get("from"), change.get("to"))
+
+    def _count_record(self, change: Any, lot_campaign: dict[str, str], week: list[int], day: int) -> None:
+        """``_count_changes`` of a typed change the ledger made: a lot it accrued (points > 0), a tier
+        upgrade; the others count nothing."""
+        if type(change) is LotChange:
+            points = change.points
+            week[6] += points
+            if points < 0:  # an accrual withdrawn (the ledger's are positive; a return's removals are JSON)
+                self.tally.totals["points_returned"] -= points
+                campaign = lot_campaign.get(change.lot)
+                if campaign is not None:
+                    self.tally.campaign(campaign)[7] -= points
+            elif change.campaign:
+                lot_campaign[change.lot] = change.campaign
+            elif change.reason == "referral":
+                self.tally.totals["points_referral"] += points
+        elif type(change) is TierChange:
+            self.tally.tier_move(day, change.old, change.new)
 
     def _return(self, data: dict[str, Any], member: _Member | None) -> None:
         of = str(data["return_of"])

@@ -38,7 +38,7 @@ class _Receipt:
     coupon_report: list[dict[str, Any]]
     valid_coupons: dict[str, tuple[str, CouponSeries]]
     notes: dict[str, str]
-    _lot_times: dict[str, tuple[str, str | None]]
+    _lot_times: dict[str, tuple[int, int | None]]
     _periods: dict[str, str]
     reward_changes: list[dict[str, Any]]  # catalogue rewards' takes and stock (ledger/catalogue.py)
     reward_events: list[dict[str, Any]]

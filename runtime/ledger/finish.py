@@ -1,9 +1,12 @@
 """Steps 5 and 6 of docs/state.md section 5: accruals, counters, coupons, certificates sold, tiers, usage,
-budgets and referrals, as the receipt's changes."""
+budgets and referrals, as the receipt's changes: the usual kinds (``applied``, ``lot``, ``counter``,
+``qualify``, ``tier``, ``receipt``) as typed records (``state.changes.TYPED``), the others as JSON; the
+engine writes the records' JSON for the outcome (``state.changes.Changes``)."""
 
 from __future__ import annotations
 
-import functools
+from bisect import bisect_right
+from operator import add
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,21 +14,21 @@ from ..declarations import Account, CertificateSeries, CouponSeries
 from ..model import Line
 from ..money import ceil_div
 from ..state import (
+    Applied,
+    CounterChange,
+    LotChange,
+    ReceiptChange,
+    TierChange,
     iso,
     qualification_period,
 )
+from ..state.applier import _new
+from ..state.tiers import ReceiptQualify
 from ..state.redemption import CAP
 from .base import _Receipt
 from .lots import _accounts, _member
 from .payment import Payment
 from .splits import MILLION, Change, Request, _hash_code, pairs, split
-
-
-@functools.lru_cache(maxsize=1024)
-def _iso_shared(utc: int) -> str:
-    """``iso`` of an instant many changes carry (a calendar expiry: every lot made in a quarter ends
-    at the same midnight), remembered."""
-    return iso(utc)
 
 
 def gift_event(campaign: str, skus: str, price: int) -> dict[str, Any]:
@@ -39,18 +42,18 @@ class _Finisher(_Receipt):
     # -------------------------------------------------------------------------------- changes (steps 5-6)
     def finish(self, left: Sequence[int], payment: Payment, accrued: Sequence[tuple[str, Sequence[int]]],
                applied: Sequence[tuple[str, Sequence[Request]]], given: Mapping[str, tuple[int, int]],
-               ) -> tuple[dict[str, Any], tuple[dict[str, Any], ...], list[Change], list[dict[str, Any]]]:
-        """The payment record, the coupon report, the changes and the events of the receipt.
+               ) -> tuple[dict[str, Any], tuple[dict[str, Any], ...], list[Any], list[dict[str, Any]]]:
+        """The payment record, the coupon report, the changes (JSON and typed) and the events of the receipt.
 
         ``accrued``: (campaign, points per line) of each applied campaign with points; ``applied``:
         (campaign, state requests) of each applied campaign in order; ``given``: campaign ->
         (discount, points) it gave (for budgets)."""
         rid = self.receipt_id
-        changes: list[Change] = []
+        changes: list[Any] = []
         events: list[dict[str, Any]] = []
         known = self.state is not None
         if known:  # first: a second application of this outcome stops here (LOY510)
-            changes.append({"op": "applied", "id": rid, "at": iso(self.utc), "receipt": rid})
+            changes.append(_new(Applied, (rid, self.utc, rid)))
         changes += self.reward_changes  # catalogue rewards' points and stock (ledger/catalogue.py)
         events += self.reward_events
         changes += payment.takes
@@ -72,13 +75,13 @@ class _Finisher(_Receipt):
         changes += self._redemptions(applied, given)
         if known:
             changes += self._referral(left, debts, events)
-            changes.append({"op": "receipt", "receipt": rid, "delta": 1})
+            changes.append(_new(ReceiptChange, (rid, 1)))
         return self._record(left, payment), tuple(self.coupon_report), changes, events
 
     def _accruals(self, accrued: Sequence[tuple[str, Sequence[int]]], debts: dict[tuple[str, bool], int],
-                  events: list[dict[str, Any]]) -> list[Change]:
+                  events: list[dict[str, Any]]) -> list[Any]:
         """Each campaign's points as a lot in its account (debt repaid first)."""
-        out: list[Change] = []
+        out: list[Any] = []
         for campaign, points in accrued:
             account = self.ledger.account_for(campaign)
             if account is not None and any(points):
@@ -106,9 +109,9 @@ class _Finisher(_Receipt):
                     idle_series.add(cs.coupon)
             for op, name, count in requests:
                 if op == "add":
-                    adds.setdefault(name, [0] * len(left))
-                    for i, part in enumerate(split(count, list(left), self.line_nos)):
-                        adds[name][i] += part
+                    parts = split(count, list(left), self.line_nos)  # a new list
+                    vec = adds.get(name)
+                    adds[name] = parts if vec is None else list(map(add, vec, parts))
                 elif op == "spend":
                     spends[name] = spends.get(name, 0) + count
                 elif op == "issue":
@@ -271,13 +274,13 @@ class _Finisher(_Receipt):
         return member is not None and bool(member.accrue)
 
     def _lot(self, account: str, campaign: str | None, vec: list[int], debts: dict[tuple[str, bool], int],
-             events: list[dict[str, Any]], lines: bool = True, lot_id: str | None = None) -> list[Change]:
+             events: list[dict[str, Any]], lines: bool = True, lot_id: str | None = None) -> list[Any]:
         """An accrual: first the account's debt is repaid by its ``repay`` share (floor), the rest is a lot."""
         ledger = self.ledger
         decl: Account = ledger.accounts[account]
         shared = self._target()
         total = sum(vec)
-        out: list[Change] = []
+        out: list[Any] = []
         debt = debts.get((account, shared), 0)
         repaid = min(debt, total * decl.repay // MILLION) if debt > 0 else 0
         line_nos = self.line_nos
@@ -294,27 +297,23 @@ class _Finisher(_Receipt):
         points = total - repaid
         if points > 0:
             active_from, expires = self._times(decl)
-            change = {"op": "lot", "account": account, "lot": lot_id or f"{self.receipt_id}:{account}:{campaign}",
-                      "points": points, "active_from": active_from, "expires": expires, "receipt": self.receipt_id,
-                      "campaign": campaign, "shared": shared}
-            if lines:
-                change["lines"] = pairs(line_nos, vec)
-            out.append(change)
+            out.append(_new(LotChange, (account, lot_id or f"{self.receipt_id}:{account}:{campaign}", points,
+                                        active_from, expires, self.receipt_id, campaign, shared,
+                                        pairs(line_nos, vec) if lines else None, None, None)))
         return out
 
-    def _times(self, decl: Account) -> tuple[str, str | None]:
-        """A lot's active_from and expires in the account, as text (the same for every lot of the
-        receipt in the account: made once)."""
+    def _times(self, decl: Account) -> tuple[int, int | None]:
+        """A lot's active_from and expires in the account (the same for every lot of the receipt in the
+        account: made once)."""
         found = self._lot_times.get(decl.name)
         if found is None:
-            expires = self.ledger.expiry(decl.expiry, self.utc, self.day)
-            found = self._lot_times[decl.name] = (iso(self.utc + decl.activation),
-                                                  None if expires is None else _iso_shared(expires))
+            found = self._lot_times[decl.name] = (self.utc + decl.activation,
+                                                  self.ledger.expiry(decl.expiry, self.utc, self.day))
         return found
 
-    def _counters(self, left: Sequence[int], adds: dict[str, list[int]], spends: dict[str, int]) -> list[Change]:
+    def _counters(self, left: Sequence[int], adds: dict[str, list[int]], spends: dict[str, int]) -> list[Any]:
         ledger = self.ledger
-        out: list[Change] = []
+        out: list[Any] = []
         line_nos = self.line_nos
         for decl in ledger.decls.counters:
             vec = adds.get(decl.name)
@@ -330,13 +329,13 @@ class _Finisher(_Receipt):
                     vec = parts if vec is None else [a + b for a, b in zip(vec, parts, strict=True)]
             added = sum(vec) if vec is not None else 0
             if vec is not None and added and in_window:
-                out.append({"op": "counter", "name": decl.name, "delta": added, "period": self.period(decl.reset),
-                            "lines": pairs(line_nos, vec), "reason": "add", "receipt": self.receipt_id})
+                out.append(_new(CounterChange, (decl.name, added, self.period(decl.reset), pairs(line_nos, vec), "add",
+                                                self.receipt_id)))
             spent = spends.get(decl.name, 0)
             if spent:
                 parts = split(-spent, list(left), line_nos)
-                out.append({"op": "counter", "name": decl.name, "delta": -spent, "period": self.period(decl.reset),
-                            "lines": pairs(line_nos, parts), "reason": "spend", "receipt": self.receipt_id})
+                out.append(_new(CounterChange, (decl.name, -spent, self.period(decl.reset), pairs(line_nos, parts),
+                                                "spend", self.receipt_id)))
         return out
 
     def _issue(self, campaign: str, series: CouponSeries, seq: int) -> Change:
@@ -364,27 +363,26 @@ class _Finisher(_Receipt):
             change["unit"] = unit
         return change
 
-    def _qualify(self, left: Sequence[int], events: list[dict[str, Any]]) -> list[Change]:
+    def _qualify(self, left: Sequence[int], events: list[dict[str, Any]]) -> list[Any]:
         tiers = self.ledger.decls.tiers
         state = self.state
         if tiers is None or state is None:
             return []
         rolling = tiers.period.kind == "rolling"
         key = qualification_period(self.ledger.decls, self.day)
-        change: Change = {"op": "qualify", "period": key, "receipt": self.receipt_id}
+        lines = None
         if tiers.measure == "spend":
             skus = self.ledger.certificate_skus
             weights = [0 if line.sku in skus else pay for line, pay in zip(self.lines, left, strict=True)] \
                 if skus else list(left)
-            change["delta"] = delta = sum(weights)
-            change["lines"] = pairs(self.line_nos, weights)
+            delta = sum(weights)
+            lines = pairs(self.line_nos, weights)
         else:
-            change["delta"] = delta = 1
-        if rolling:
-            change["day"] = self.day
+            delta = 1
         if not delta:
             return []
-        out = [change]
+        out: list[Any] = [_new(ReceiptQualify, (key, delta, 0, False, None, self.day if rolling else None, lines,
+                                                None, self.receipt_id))]
         q = state.qualification
         if q is None or q.period != key:
             value = 0
@@ -396,16 +394,15 @@ class _Finisher(_Receipt):
         value += delta
         ledger = self.ledger
         names = ledger.tier_names
-        reached = max((i for i, threshold in enumerate(ledger.tier_thresholds) if threshold <= value), default=-1)
+        reached = bisect_right(ledger.tier_thresholds, value) - 1  # the thresholds ascend (the bundle checks)
         current = ledger.tier_rank.get(state.tier, -1)  # none yet: the entry level is news
         if reached > current:
-            out.append({"op": "tier", "from": state.tier, "to": names[reached], "reason": "upgrade",
-                        "receipt": self.receipt_id})
+            out.append(_new(TierChange, (state.tier, names[reached], "upgrade", self.receipt_id)))
             events.append({"event": "tier_changed", "from": state.tier, "to": names[reached], "reason": "upgrade"})
         return out
 
     def _referral(self, left: Sequence[int], debts: dict[tuple[str, bool], int],
-                  events: list[dict[str, Any]]) -> list[Change]:
+                  events: list[dict[str, Any]]) -> list[Any]:
         rules = self.ledger.decls.referral
         state = self.state
         ref = state.referral if state is not None else None
@@ -413,7 +410,7 @@ class _Finisher(_Receipt):
             return []
         if sum(left) < rules.qualify:
             return []
-        out: list[Change] = []
+        out: list[Any] = []
         rid = self.receipt_id
         if rules.referrer and rules.referrer_account is not None:
             out.append({"op": "transfer", "customer": ref.referred_by, "account": rules.referrer_account,
@@ -423,7 +420,7 @@ class _Finisher(_Receipt):
             vec = split(rules.newcomer, list(left), self.line_nos)
             for change in self._lot(rules.newcomer_account, None, vec, debts, events, lines=False,
                                     lot_id=f"{rid}:{rules.newcomer_account}:referral"):
-                out.append({**change, "reason": "referral"} if change["op"] == "lot" else change)
+                out.append(change._replace(reason="referral") if type(change) is LotChange else change)
         out.append({"op": "referral", "rewarded": True, "receipt": rid})
         events.append({"event": "referral", "referrer": ref.referred_by, "points": rules.referrer})
         return out

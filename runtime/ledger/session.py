@@ -43,7 +43,7 @@ class Session(_Gates, _Payer, _Finisher):
         self.coupon_report: list[dict[str, Any]] = []
         self.valid_coupons: dict[str, tuple[str, CouponSeries]] = {}  # series -> (code, series)
         self.notes: dict[str, str] = {}  # campaign -> why it was gated (for explain)
-        self._lot_times: dict[str, tuple[str, str | None]] = {}
+        self._lot_times: dict[str, tuple[int, int | None]] = {}
         self._periods: dict[str, str] = {}
         self.redemptions = redemptions  # programme-wide uses so far (None: limits recorded, not enforced)
         self.store = store

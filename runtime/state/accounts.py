@@ -4,15 +4,23 @@ applied, inverted and written back (``to_dict``)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ..limits import MAX_VALUE
-from .applier import _Applier, _Failed, _find_lot, _int, _new, _opt_str, _str, _time, over
+from ..limits import MAX_TEXT_CHARS, MAX_VALUE
+from .applier import _FIRST, _LAST, _Applier, _Failed, _find_lot, _int, _new, _opt_str, _str, _text, _time, _when, over
 from .jsontypes import iso
 from .records import Lot, _make, holds_lot, lot_back, lot_gone
 
 Lines = list[list[int]] | None  # [[line_no, part], ...] of a change a return undoes line by line
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_shared(utc: int) -> str:
+    """``iso`` of an instant many lots share (a calendar expiry: every lot made in a quarter ends at the
+    same midnight), remembered."""
+    return iso(utc)
 
 
 def _shared(c: Mapping[str, Any]) -> bool:
@@ -49,6 +57,23 @@ class LotChange(NamedTuple):
                     _opt_str(c, "receipt"), _opt_str(c, "campaign"), _shared(c), c.get("lines"),
                     c.get("reason"), at if type(at) is int else None))
 
+    def verify(self) -> None:
+        """What ``from_dict`` checks, of a record the ledger made (its types right by construction)."""
+        points, active, expires = self.points, self.active_from, self.expires
+        if (points > 0 and len(self.lot) + len(self.account) + len(self.receipt or "") + len(self.campaign or "")
+                <= MAX_TEXT_CHARS and active is not None and _FIRST <= active <= _LAST
+                and (expires is None or _FIRST <= expires <= _LAST)):
+            return  # the usual lot: every text short, every time in range (what follows checks each)
+        _text("lot", self.lot)
+        if not self.points:
+            raise _Failed("a lot has points (negative: the removal of an untouched lot)")
+        _text("account", self.account)
+        if self.points > 0:
+            _time({"active_from": active}, "active_from")  # required: None is refused as JSON's null
+            _when("expires", self.expires)
+            _text("receipt", self.receipt)
+            _text("campaign", self.campaign)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "lot", "account": self.account, "lot": self.lot, "points": self.points}
         if self.points < 0:
@@ -57,7 +82,7 @@ class LotChange(NamedTuple):
             out["shared"], out["receipt"] = self.shared, self.receipt
             return out
         assert self.active_from is not None
-        out.update(active_from=iso(self.active_from), expires=None if self.expires is None else iso(self.expires),
+        out.update(active_from=iso(self.active_from), expires=None if self.expires is None else _iso_shared(self.expires),
                    receipt=self.receipt, campaign=self.campaign, shared=self.shared)
         for key in ("lines", "reason", "at"):
             if getattr(self, key) is not None:

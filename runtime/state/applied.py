@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ..limits import MAX_APPLIED_IDS
-from .applier import _Applier, _Failed, _new, _str, _time
+from ..limits import MAX_APPLIED_IDS, MAX_TEXT_CHARS
+from .applier import _FIRST, _LAST, _Applier, _Failed, _new, _str, _text, _time, _when
 from .checks import _by_time, _when_then_id
 from .jsontypes import _MISSING, iso
 
@@ -30,6 +30,12 @@ class Applied(NamedTuple):
         key, at = _str(c, "id"), _time(c, "at")
         assert at is not None
         return _new(cls, (key, at, c.get("receipt")))
+
+    def verify(self) -> None:
+        """What ``from_dict`` checks, of a record the ledger made (its types right by construction)."""
+        if len(self.id) > MAX_TEXT_CHARS or not _FIRST <= self.at <= _LAST:
+            _text("id", self.id)
+            _when("at", self.at)
 
     def to_dict(self) -> dict[str, Any]:
         return {"op": "applied", "id": self.id, "at": iso(self.at), "receipt": self.receipt}

@@ -10,6 +10,8 @@ from typing import Any
 from ..declarations import StateDecls
 from ..limits import MAX_TEXT_CHARS, MAX_VALUE
 from ..model import _show
+from .jsontypes import _FIRST_TIME as _FIRST
+from .jsontypes import _LAST_TIME as _LAST
 from .jsontypes import _MISSING, _in_range, _time_in
 from .records import _APPEND, AccountState, CustomerState, _clone, _copy, _make, find_lot, forget_hints
 from .view import _index
@@ -184,6 +186,22 @@ def _time(change: Mapping[str, Any], key: str, optional: bool = False) -> int | 
         return _in_range(value) if type(value) is int else _time_in(value)
     except ValueError as exc:
         raise _Failed(f"{key}: {exc}") from None
+
+
+def _text(key: str, value: str | None) -> None:
+    """What ``_str`` and ``_opt_str`` check of a text a record made in Python holds (its type is right
+    by construction): its length, refused as they refuse it (LOY512)."""
+    if value is not None and len(value) > MAX_TEXT_CHARS:
+        raise too_long(key, value)
+
+
+def _when(key: str, utc: int | None) -> None:
+    """What ``_time`` checks of a time a record made in Python holds (UTC seconds): its range."""
+    if utc is not None and not _FIRST <= utc <= _LAST:
+        try:
+            _in_range(utc)
+        except ValueError as exc:
+            raise _Failed(f"{key}: {exc}") from None
 
 
 def _opt_str(change: Mapping[str, Any], key: str) -> str | None:

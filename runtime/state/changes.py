@@ -5,12 +5,18 @@ record), ``apply`` and ``apply_in_place`` (all or nothing), ``invert``.
 ``Outcome.changes`` stay JSON objects (the public contract, byte for byte); a record is what a change
 *is* inside: ``from_dict`` validates one and reads its times, ``apply`` writes it into a state,
 ``invert`` gives the record that undoes it (from the state before it), ``to_dict`` writes its JSON.
-What a return undoes of each kind is the ledger's (``ledger.undo``), dispatched on the same records."""
+What a return undoes of each kind is the ledger's (``ledger.undo``), dispatched on the same records.
+
+The ledger makes the usual kinds of a receipt's changes as records (``TYPED``); ``apply``, ``apply_in_place``
+and ``invert`` take them as they are, beside JSON ones, checking with ``verify`` what ``from_dict``
+would check of their JSON (text lengths, time ranges), so a typed change is refused exactly as its
+JSON would be. ``Changes`` is an outcome's changes holding those records and writing their JSON on first
+read (the replay applies the records and rarely reads the JSON)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple, Protocol, Self
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple, Protocol, Self, overload
 
 from ..declarations import StateDecls
 from ..errors import StateError
@@ -33,7 +39,7 @@ from .model_scores import ScoresChange
 from .records import _SET_PRIVATE, AccountState, CustomerState, _clone
 from .redemption import RedemptionChange
 from .stock import StockChange
-from .tiers import QualifyChange, TierChange
+from .tiers import QualifyChange, ReceiptQualify, TierChange
 
 
 class Change(Protocol):
@@ -120,8 +126,17 @@ CHANGES: dict[str, type[Change]] = {
 }
 
 
+# The kinds the ledger makes as records (a receipt's usual changes), each with its ``verify``.
+TYPED: dict[type, str] = {Applied: "applied", LotChange: "lot", CounterChange: "counter", QualifyChange: "qualify",
+                          ReceiptQualify: "qualify", ReceiptChange: "receipt", TierChange: "tier"}
+
+
 def parse(change: Any) -> Change:
-    """A change as JSON -> its record (``_Failed`` naming what is wrong)."""
+    """A change as JSON -> its record (``_Failed`` naming what is wrong); a typed change (``TYPED``) is
+    checked (``verify``) and kept."""
+    if type(change) in TYPED:
+        change.verify()
+        return change
     op = change.get("op") if type(change) is dict or isinstance(change, Mapping) else None
     kind = CHANGES.get(op) if isinstance(op, str) else None
     if kind is None:
@@ -139,14 +154,74 @@ def read_change(change: Any, where: str) -> Change:
 
 
 def _op(change: Any) -> Any:
-    return change.get("op") if isinstance(change, Mapping) else None
+    return change.get("op") if isinstance(change, Mapping) else TYPED.get(type(change))
+
+
+def as_json(change: Any) -> dict[str, Any]:
+    """A change as the outcome shows it: a typed one's JSON (``to_dict``), a JSON one as it is."""
+    return change if type(change) is dict else change.to_dict()
+
+
+class Changes(Sequence[dict[str, Any]]):
+    """An outcome's changes as the ledger made them (``items``: JSON objects and typed records, in
+    order), read as the tuple of their JSON objects, which is made on first read and kept. Equal to
+    that tuple; ``apply``, ``apply_in_place`` and ``invert`` take ``items`` without the JSON."""
+
+    __slots__ = ("_json", "items")
+
+    def __init__(self, items: tuple[Any, ...]) -> None:
+        self.items = items
+        self._json: tuple[dict[str, Any], ...] | None = None
+
+    def json(self) -> tuple[dict[str, Any], ...]:
+        out = self._json
+        if out is None:
+            out = self._json = tuple(map(as_json, self.items))
+        return out
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> tuple[dict[str, Any], ...]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | tuple[dict[str, Any], ...]:
+        return self.json()[i]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.json())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Changes):
+            return self.json() == other.json()
+        return self.json() == other if isinstance(other, tuple) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # JSON objects inside: not hashable
+
+    def __repr__(self) -> str:
+        return repr(self.json())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return tuple, (self.json(),)  # pickled (a worker's outcome): the plain tuple
+
+
+def items(changes: Sequence[Any]) -> Sequence[Any]:
+    """What to apply of ``changes``: the records and JSON of a ``Changes``, else ``changes`` itself."""
+    return changes.items if type(changes) is Changes else changes
 
 
 def _run(a: _Applier, changes: Sequence[Mapping[str, Any]]) -> CustomerState:
-    kinds = CHANGES
-    for i, change in enumerate(changes):
+    kinds, typed = CHANGES, TYPED
+    for i, change in enumerate(items(changes)):
         try:
-            op = change.get("op") if type(change) is dict else None  # the usual case, without parse's checks
+            if type(change) in typed:  # the ledger's record: what from_dict would check, then applied
+                change.verify()
+                change.apply(a)
+                continue
+            op = change.get("op") if type(change) is dict else None  # the usual JSON case, without parse's checks
             kind = kinds.get(op) if type(op) is str else None
             (parse(change) if kind is None else kind.from_dict(change)).apply(a)
         except _Failed as exc:
@@ -205,7 +280,7 @@ def invert(state: CustomerState, changes: Sequence[Mapping[str, Any]], decls: St
     they removed from that state; ``transfer`` and ``budget`` are negated (they are not this state's)."""
     out: list[Change] = []
     applier = _Applier(state, decls, in_place=False)
-    for i, change in enumerate(changes):
+    for i, change in enumerate(items(changes)):
         try:
             record = parse(change)
             out.append(record.invert(applier.fields))

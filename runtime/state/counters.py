@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from ..limits import MAX_VALUE
 from ..model import _show
 from .accounts import Lines
-from .applier import _Applier, _Failed, _int, _new, _str, over
+from .applier import _Applier, _Failed, _int, _new, _str, _text, over
 from .jsontypes import _MISSING
 from .records import CounterState, ReferralState, _make
 
@@ -32,6 +32,11 @@ class CounterChange(NamedTuple):
     def from_dict(cls, c: Mapping[str, Any]) -> CounterChange:
         return _new(cls, (_str(c, "name"), _int(c, "delta"), _str(c, "period"), c.get("lines"),
                     c.get("reason"), c.get("receipt")))
+
+    def verify(self) -> None:
+        """What ``from_dict`` checks, of a record the ledger made (its types right by construction)."""
+        _text("name", self.name)
+        _text("period", self.period)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "counter", "name": self.name, "delta": self.delta, "period": self.period}
@@ -94,6 +99,9 @@ class ReceiptChange(NamedTuple):
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> ReceiptChange:
         return _new(cls, (c.get("receipt"), _int(c, "delta")))
+
+    def verify(self) -> None:
+        """What ``from_dict`` checks, of a record the ledger made (its types right by construction)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"op": "receipt", "receipt": self.receipt, "delta": self.delta}

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from ..limits import MAX_VALUE
 from .accounts import Lines
-from .applier import _Applier, _Failed, _int, _new, _opt_str, _str, over
+from .applier import _Applier, _Failed, _int, _new, _opt_str, _str, _text, over
 from .records import Qualification, _make
 
 
@@ -41,6 +41,10 @@ class QualifyChange(NamedTuple):
                         True, c["from"], None, lines, reason, receipt))
         return _new(cls, (_str(c, "period"), delta, 0, False, None, _int(c, "day") if "day" in c else None,
                     lines, reason, receipt))
+
+    def verify(self) -> None:
+        """What ``from_dict`` checks, of a record the ledger made (its types right by construction)."""
+        _text("period", self.period)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "qualify", "period": self.period, "delta": self.delta}
@@ -105,6 +109,21 @@ class QualifyChange(NamedTuple):
         return self._replace(delta=-self.delta)
 
 
+class ReceiptQualify(QualifyChange):
+    """A receipt's ``qualify`` as the ledger makes it: the same record, written in the ledger's key
+    order (``op, period, receipt, delta, lines, day``), which outcomes have always shown."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"op": "qualify", "period": self.period, "receipt": self.receipt, "delta": self.delta}
+        if self.lines is not None:
+            out["lines"] = self.lines
+        if self.day is not None:
+            out["day"] = self.day
+        return out
+
+
 class TierChange(NamedTuple):
     """The level moves ``from`` → ``to`` (reason ``upgrade``, ``review``); ``from`` must be the level held."""
 
@@ -116,6 +135,11 @@ class TierChange(NamedTuple):
     @classmethod
     def from_dict(cls, c: Mapping[str, Any]) -> TierChange:
         return _new(cls, (_opt_str(c, "from"), _opt_str(c, "to"), c.get("reason"), c.get("receipt")))
+
+    def verify(self) -> None:
+        """What ``from_dict`` checks, of a record the ledger made (its types right by construction)."""
+        _text("from", self.old)
+        _text("to", self.new)
 
     def to_dict(self) -> dict[str, Any]:
         out = {"op": "tier", "from": self.old, "to": self.new, "reason": self.reason}
