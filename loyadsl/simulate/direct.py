@@ -56,7 +56,7 @@ def _fits(m: Mapping) -> bool:
         return False
     if any(m.defaults.get(name) is not None and type(m.defaults[name]) is not str for name in _IDENTS):
         return False
-    for _name, _column, default, ready, _convert in m._plan:
+    for _name, _column, default, ready, _conversion in m._plan:
         if not ready or (default is not None and type(default) not in ready):
             return False
     return True
@@ -69,7 +69,7 @@ def _generate(m: Mapping) -> Direct:
     shown: list[tuple[str, str]] = []  # (field, expression) of the line dict, in the mapping's order
     optional = None  # the one field that may be left out (the brand, without a default)
     line_no = "f0"  # the plan starts with line_no, which has no default
-    for k, (name, column, default, ready, _convert) in enumerate(m._plan):
+    for k, (name, column, default, ready, _conversion) in enumerate(m._plan):
         attribute = f"f{k}"
         line_rename[attribute] = column
         if name == "min_price":  # a line with one takes the general path (it has no default: see _fits)
