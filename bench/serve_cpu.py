@@ -1,0 +1,128 @@
+"""CPU per request of the processor alone (no HTTP), over PostgreSQL or SQLite: what bench/serve.py's
+"CPU ms/request" is made of, measured without the machine's noise.
+
+    python bench/serve_cpu.py [--backend postgres] [--requests 2000] [--op calculate|confirm|both]
+                              [--http] [--profile N]
+
+Runs ``Processor.calculate`` / ``.confirm`` one after another in this process (one thread) on the
+receipts bench/serve.py sends (8 lines, 2,000 customers, paying 50 points), after a warm-up, and prints
+the CPU time of this process (``time.process_time``) and of PostgreSQL's processes per request.
+``--http``: through the ASGI application (hot paths, Starlette) called in-process, without sockets.
+``--profile N``: cProfile of the measured loop, the N costliest functions by their own time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "server"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from serve import CUSTOMERS, _customer, _receipt, tree_cpu  # noqa: E402
+
+
+async def _asgi(app: Any, path: str, body: bytes, token: str) -> int:
+    sent: list[dict[str, Any]] = []
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop() if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "scheme": "http", "http_version": "1.1", "server": ("127.0.0.1", 80),
+             "client": ("127.0.0.1", 1), "headers": [(b"host", b"x"), (b"authorization", b"Bearer " + token.encode()),
+                                                      (b"content-type", b"application/json"),
+                                                      (b"content-length", str(len(body)).encode())]}
+    await app(scope, receive, send)
+    return int(sent[0]["status"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", default="postgres")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--op", default="both", choices=("calculate", "confirm", "both"))
+    parser.add_argument("--http", action="store_true")
+    parser.add_argument("--profile", type=int, default=0)
+    args = parser.parse_args()
+
+    from loyadsl.api import compile_file
+    from loyadsl.server.app import create_app
+    from loyadsl.server.connect import open_store
+    from loyadsl.server.processing import Processor
+    from loyadsl.server.store import Key
+
+    data, _ = compile_file(ROOT / "examples" / "supermarket" / "programme.loya")
+    assert data is not None
+    work = Path(tempfile.mkdtemp(prefix="loya-cpu-"))
+    cluster, postmaster = None, 0
+    try:
+        if args.backend == "postgres":
+            from srv_support import Postgres
+            cluster = Postgres()
+            url = cluster.new_database()
+            postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+        else:
+            url = f"sqlite:///{work / 'cpu.db'}"
+        store = open_store(url)
+        store.upgrade()
+        processor = Processor(store)
+        processor.install_bundle(data)
+        processor.import_customers([_customer(n) for n in range(CUSTOMERS)])
+        token = processor.add_key("till", "S001")
+        key = Key("till", "S001")
+        processor.authenticate(token)
+        app = create_app(processor)
+        ops = ["calculate", "confirm"] if args.op == "both" else [args.op]
+
+        def run(op: str, run_id: str, count: int) -> None:
+            bodies = [_receipt(n, run_id) for n in range(count)]
+            if args.http:
+                async def loop() -> None:
+                    for body in bodies:
+                        status = await _asgi(app, f"/v1/{op}", body, token)
+                        assert status == 200, status
+                asyncio.run(loop())
+            else:
+                call = processor.calculate if op == "calculate" else processor.confirm
+                for body in bodies:
+                    call(json.loads(body), key)
+
+        for op in ops:
+            run(op, f"warm-{op}", 300)
+            cpu, db = time.process_time(), tree_cpu(postmaster)
+            profile = cProfile.Profile(time.process_time) if args.profile else None
+            if profile:
+                profile.enable()
+            run(op, f"run-{op}", args.requests)
+            if profile:
+                profile.disable()
+            cpu, db = time.process_time() - cpu, tree_cpu(postmaster) - db
+            print(f"{args.backend} {op}{' (http)' if args.http else ''}: CPU ms/request: "
+                  f"process {1000 * cpu / args.requests:.3f} / database {1000 * db / args.requests:.3f}")
+            if profile:
+                pstats.Stats(profile).sort_stats("tottime").print_stats(args.profile)
+        store.close()
+    finally:
+        if cluster is not None:
+            cluster.stop("immediate")
+            shutil.rmtree(cluster.dir, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
