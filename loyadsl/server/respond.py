@@ -3,14 +3,17 @@ Starlette handlers (app.py) and the hot paths of calculate and confirm (hot.py).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
+from typing import Any, TypeVar
 
 import msgspec
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
+from starlette.types import Send
 
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.server.errors import INTERNAL, Problem, problem_of
@@ -20,6 +23,15 @@ from loyadsl.server.processing import EVAL_SECONDS
 from loyadsl.server.store import Stored
 
 log = logging.getLogger("loyadsl.server")
+T = TypeVar("T")
+WORK_THREADS = 16  # requests of one process in the database at once (postgres.IDLE, sqlite.IDLE connections)
+_POOL = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="loya-work")  # its threads start when needed
+
+
+async def in_thread(work: Callable[[], T]) -> T:
+    """``work`` in one of the process's ``WORK_THREADS`` threads, in a copy of this context (as
+    Starlette's ``run_in_threadpool``, for less: a request pays for a thread hop, nothing else)."""
+    return await asyncio.get_running_loop().run_in_executor(_POOL, copy_context().run, work)
 
 
 def json_response(status: int, value: Any, media_type: str = "application/json") -> Response:
@@ -35,10 +47,46 @@ async def perform(endpoint: Endpoint, work: Callable[[], Any]) -> Response:
     evaluating = [0.0]
     EVAL_SECONDS.set(evaluating)
     started = time.perf_counter()
-    response = respond(endpoint, await run_in_threadpool(work))
-    response.headers["Server-Timing"] = (f"eval;dur={evaluating[0] * 1000:.3f}, "
-                                         f"work;dur={(time.perf_counter() - started) * 1000:.3f}")
+    response = respond(endpoint, await in_thread(work))
+    response.headers["Server-Timing"] = _timing(evaluating[0], started)
     return response
+
+
+def _timing(evaluating: float, started: float) -> str:
+    return f"eval;dur={evaluating * 1000:.3f}, work;dur={(time.perf_counter() - started) * 1000:.3f}"
+
+
+async def answer_raw(endpoint: Endpoint, metrics: Metrics, start: float, work: Callable[[], Any], send: Send) -> None:
+    """``answer(endpoint, metrics, start, perform(endpoint, work))`` sent as ASGI messages, without
+    Starlette's response objects: the same status, headers and bytes (the hot paths, hot.py)."""
+    evaluating = [0.0]
+    EVAL_SECONDS.set(evaluating)
+    started = time.perf_counter()
+    code: str | None = None
+    timing: str | None = None
+    try:
+        result = await in_thread(work)
+        if isinstance(result, Stored):
+            status, body = result.status, msgspec.json.encode(result.response)
+        else:
+            status, body = endpoint.status, msgspec.json.encode(result)
+        media = b"application/json"
+        timing = _timing(evaluating[0], started)
+    except LoyaError as exc:
+        problem = problem_of(exc)
+        code = problem.code
+        status, body, media = problem.status, msgspec.json.encode(problem.to_dict()), b"application/problem+json"
+    except Exception:
+        log.exception("internal error in %s", endpoint.name)
+        code = INTERNAL
+        problem = _internal()
+        status, body, media = problem.status, msgspec.json.encode(problem.to_dict()), b"application/problem+json"
+    headers = [(b"content-length", b"%d" % len(body)), (b"content-type", media)]
+    if timing is not None:
+        headers.append((b"server-timing", timing.encode("latin-1")))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    metrics.observe(endpoint.name, status, time.perf_counter() - start, code)
 
 
 async def answer(endpoint: Endpoint, metrics: Metrics, start: float, steps: Awaitable[Response]) -> Response:
@@ -53,10 +101,13 @@ async def answer(endpoint: Endpoint, metrics: Metrics, start: float, steps: Awai
     except Exception:
         log.exception("internal error in %s", endpoint.name)
         code = INTERNAL
-        response = problem_response(Problem(INTERNAL, "internal error; the request was not applied unless a retry "
-                                              "with the same id says so"))
+        response = problem_response(_internal())
     metrics.observe(endpoint.name, response.status_code, time.perf_counter() - start, code)
     return response
+
+
+def _internal() -> Problem:
+    return Problem(INTERNAL, "internal error; the request was not applied unless a retry with the same id says so")
 
 
 def respond(endpoint: Endpoint, result: Any) -> Response:
