@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--op", default="both", choices=("calculate", "confirm", "both"))
     parser.add_argument("--http", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="callers of the processor at once (as the server's "
+                        "threads; not with --http)")
     parser.add_argument("--profile", type=int, default=0)
     args = parser.parse_args()
 
@@ -99,13 +102,14 @@ def main() -> None:
                 asyncio.run(loop())
             else:
                 call = processor.calculate if op == "calculate" else processor.confirm
-                for body in bodies:
-                    call(json.loads(body), key)
+                with ThreadPoolExecutor(args.threads) as pool:
+                    for _ in pool.map(lambda body: call(json.loads(body), key), bodies):
+                        pass
 
         for op in ops:
             run(op, f"warm-{op}", 300)
             cpu, db, loop_cpu = time.process_time(), tree_cpu(postmaster), time.thread_time()
-            profile = cProfile.Profile(time.process_time) if args.profile else None
+            profile = cProfile.Profile(time.thread_time) if args.profile else None
             if profile:
                 profile.enable()
             run(op, f"run-{op}", args.requests)

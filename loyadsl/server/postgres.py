@@ -35,6 +35,7 @@ from loyadsl.server.sql import POSTGRES, SqlTx, Statement, migrate
 from loyadsl.server.store import UNAVAILABLE, Retry, Store, StoreError, Tx
 
 CONNECT_SECONDS = 5
+_IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE): no transaction open
 IDLE = 16  # idle connections kept for the next transactions (more are opened under load, then closed)
 
 
@@ -64,7 +65,7 @@ class PostgresStore(Store):
     def _release(self, conn: Any) -> None:
         if conn.closed:
             return
-        if conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+        if conn.pgconn.transaction_status != _IDLE:
             conn.close()  # a transaction this store could not end: never hand it to the next one
             return
         try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
@@ -46,13 +47,14 @@ from loyadsl.server.errors import (
     Problem,
     problem_of,
 )
-from loyadsl.server.sql import dumps
+from loyadsl.server.sql import decode, dumps
 from loyadsl.server.store import UNAVAILABLE, BundleRow, Key, Retry, Session, Store, Stored, StoreError, Tx
 
 T = TypeVar("T")
 HOLD_SECONDS = 300
 RETRIES = 5  # a transaction PostgreSQL aborted to break a deadlock is run again this often
 KEY_PREFIX = "loya_"
+STATE_CACHE = 4096  # customer states kept read (_parsed), by their stored text
 KEY_CACHE_SECONDS = 10  # a key found in the database is trusted this long without asking again
 # seconds spent in the engine by the current request, for the Server-Timing header (app.py)
 EVAL_SECONDS: ContextVar[list[float] | None] = ContextVar("eval_seconds", default=None)
@@ -81,6 +83,8 @@ class Processor:
         self.clock = clock
         self._engines: dict[int, Engine] = {}
         self._keys: dict[str, tuple[Key, float]] = {}  # key hash -> (key, until when it is trusted)
+        self._states: dict[tuple[int, str], CustomerState] = {}  # (engine, stored text) -> state (_parsed)
+        self._states_lock = threading.Lock()
 
     # ------------------------------------------------------------------------------ plumbing
     def _run(self, write: bool, work: Callable[[Tx], T]) -> T:
@@ -303,10 +307,24 @@ class Processor:
     def _state(self, tx: Tx, engine: Engine, customer: str | None, lock: bool) -> CustomerState | None:
         if customer is None:
             return None
-        raw = tx.customer(customer, lock)
-        if raw is None:
+        text = tx.customer_text(customer, lock)
+        if text is None:
             raise Problem(UNKNOWN_CUSTOMER, f"no customer {customer!r}; create it first", "customer_id")
-        return _read_state(raw, engine)
+        return self._parsed(engine, text)
+
+    def _parsed(self, engine: Engine, text: str) -> CustomerState:
+        """The customer state stored as ``text``, validated against ``engine``'s programme: once per
+        text and engine in this process (a state is immutable, its reading a function of the two; the
+        calculations and the confirm of a receipt read the same text). A refused one is not kept."""
+        key = (id(engine), text)  # engines are kept for the process's life (self._engines): ids stay theirs
+        state = self._states.get(key)
+        if state is None:
+            state = _read_state(decode(text), engine)
+            with self._states_lock:
+                if len(self._states) >= STATE_CACHE:
+                    self._states.clear()
+                self._states[key] = state
+        return state
 
     def _evaluate(self, tx: Tx, engine: Engine, receipt: Receipt, data: dict[str, Any],
                   state: CustomerState | None, lock: bool) -> Outcome:
