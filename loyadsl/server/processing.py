@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any, TypeVar
+
+import msgspec
 
 from loyadsl.runtime import Engine, Receipt, load_bundle
 from loyadsl.runtime.errors import LoyaError
@@ -61,8 +64,22 @@ EVAL_SECONDS: ContextVar[list[float] | None] = ContextVar("eval_seconds", defaul
 
 
 def body_hash(body: Any) -> str:
-    """The idempotency hash of a request body: of its canonical JSON, so key order does not matter."""
-    return hashlib.sha256(dumps(body).encode()).hexdigest()
+    """The idempotency hash of a request body (a value read from JSON): of its canonical JSON
+    (``sql.dumps``), so key order does not matter. msgspec writes the same bytes as ``json.dumps`` does there, in a fifth of the time, for
+    every value without a float (test_srv_body_hash); a float (which it writes as ``1e+16`` is written
+    differently, infinity and NaN as null) shows in its output as a digit before ``.``, ``e`` or ``E``,
+    or as ``null``: then ``dumps`` decides. A string that looks so only costs the slow way."""
+    try:
+        fast = _CANONICAL.encode(body)
+    except (TypeError, ValueError, OverflowError, UnicodeEncodeError):
+        fast = None  # what json.dumps says of it (it may refuse it too, or take a lone surrogate)
+    if fast is None or b"null" in fast or _FLOAT_MARK.search(fast):
+        fast = dumps(body).encode()
+    return hashlib.sha256(fast).hexdigest()
+
+
+_CANONICAL = msgspec.json.Encoder(order="sorted")
+_FLOAT_MARK = re.compile(rb"[0-9][.eE]")
 
 
 def hash_key(token: str) -> str:
