@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
+import threading
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from contextvars import copy_context
+from functools import partial
 from typing import Any, TypeVar
 
 import msgspec
@@ -25,13 +28,59 @@ from loyadsl.server.store import Stored
 log = logging.getLogger("loyadsl.server")
 T = TypeVar("T")
 WORK_THREADS = 16  # requests of one process in the database at once (postgres.IDLE, sqlite.IDLE connections)
-_POOL = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="loya-work")  # its threads start when needed
+
+
+class _Workers:
+    """The process's ``WORK_THREADS`` threads (started with the first job): a job waits in one queue
+    for the first free thread, and its result goes back to its event loop's future."""
+
+    def __init__(self, size: int) -> None:
+        self._jobs: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], Callable[[], Any]]] = (
+            queue.SimpleQueue())
+        self._size = size
+        self._started = False
+        self._lock = threading.Lock()
+
+    def submit(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], work: Callable[[], Any]) -> None:
+        if not self._started:
+            with self._lock:
+                if not self._started:
+                    for n in range(self._size):
+                        threading.Thread(target=self._serve, name=f"loya-work-{n}", daemon=True).start()
+                    self._started = True
+        self._jobs.put((loop, future, work))
+
+    def _serve(self) -> None:
+        while True:
+            loop, future, work = self._jobs.get()
+            try:
+                result, error = work(), None
+            except BaseException as exc:  # handed to the request that awaits it
+                result, error = None, exc
+            with suppress(RuntimeError):  # the loop closed meanwhile: nobody awaits the result
+                loop.call_soon_threadsafe(_settle, future, result, error)
+            del loop, future, work, result, error
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+_WORKERS = _Workers(WORK_THREADS)
 
 
 async def in_thread(work: Callable[[], T]) -> T:
     """``work`` in one of the process's ``WORK_THREADS`` threads, in a copy of this context (as
     Starlette's ``run_in_threadpool``, for less: a request pays for a thread hop, nothing else)."""
-    return await asyncio.get_running_loop().run_in_executor(_POOL, copy_context().run, work)
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+    _WORKERS.submit(loop, future, partial(copy_context().run, work))
+    return await future
 
 
 def json_response(status: int, value: Any, media_type: str = "application/json") -> Response:
