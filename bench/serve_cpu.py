@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="callers of the processor at once (as the server's "
                         "threads; not with --http)")
     parser.add_argument("--profile", type=int, default=0)
+    parser.add_argument("--warm", type=int, default=300, help="unmeasured requests first")
     args = parser.parse_args()
 
     from loyadsl.api import compile_file
@@ -107,7 +108,7 @@ def main() -> None:
                         pass
 
         for op in ops:
-            run(op, f"warm-{op}", 300)
+            run(op, f"warm-{op}", args.warm)
             cpu, db, loop_cpu = time.process_time(), tree_cpu(postmaster), time.thread_time()
             profile = cProfile.Profile(time.thread_time) if args.profile else None
             if profile:
