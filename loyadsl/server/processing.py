@@ -226,9 +226,11 @@ class Processor:
                                        f"({_differences(session.summary, _summary(outcome))}); calculate it again")
             after, scheduled = state, dict[str, Any]()
             if state is not None and caught is not None and receipt.customer_id is not None:
-                chained, scheduled = chains.after_confirm(tx, engine, receipt, outcome, caught)  # docs/server.md
+                chained, scheduled, applied = chains.after_confirm(tx, engine, receipt, outcome, caught)  # docs/server.md
+                alone = not caught.changes and not chained and caught.state is state  # the receipt's changes only
                 after = _book(tx, engine, receipt.customer_id, state,
-                              [*caught.changes, *(outcome.changes or ()), *chained], rid, "receipt", receipt.utc)
+                              [*caught.changes, *(outcome.changes or ()), *chained], rid, "receipt", receipt.utc,
+                              applied if alone else None)
             tx.put_outcome(rid, receipt.customer_id, outcome.to_dict())  # an anonymous one too: it may be returned
             _budgets_from(tx, outcome.changes or ())
             redemptions.commit(tx, outcome.changes or ())
@@ -507,16 +509,17 @@ def _with_outcome(tx: Tx, rid: str, stored: Stored) -> Stored:
 
 
 def _book(tx: Tx, engine: Engine, customer: str, state: CustomerState, changes: Iterable[dict[str, Any]],
-          ref: str, kind: str, utc: int) -> CustomerState:
+          ref: str, kind: str, utc: int, applied: CustomerState | None = None) -> CustomerState:
     """Apply changes to the customer's state and to every state they concern: the other members of
     a shared account get the new shared copy, a referral ``transfer`` is received by its customer
-    (``Engine.receive``; one not known yet starts empty, as in ``loya simulate``)."""
+    (``Engine.receive``; one not known yet starts empty, as in ``loya simulate``). ``applied``: the
+    changes applied to the state already (``apply`` is a function of the two: not done twice)."""
     changes = list(changes)
     if not changes:
         return state
     decls = engine.bundle.state
     try:
-        after = apply(state, changes, decls)
+        after = applied if applied is not None else apply(state, changes, decls)
     except LoyaError as exc:
         raise Problem.refused(exc) from None
     tx.put_customer(customer, after.to_dict())
