@@ -2,13 +2,17 @@
 "CPU ms/request" is made of, measured without the machine's noise.
 
     python bench/serve_cpu.py [--backend postgres] [--requests 2000] [--op calculate|confirm|both]
-                              [--http] [--profile N]
+                              [--http | --threads N] [--warm 300] [--profile N]
 
-Runs ``Processor.calculate`` / ``.confirm`` one after another in this process (one thread) on the
-receipts bench/serve.py sends (8 lines, 2,000 customers, paying 50 points), after a warm-up, and prints
-the CPU time of this process (``time.process_time``) and of PostgreSQL's processes per request.
-``--http``: through the ASGI application (hot paths, Starlette) called in-process, without sockets.
-``--profile N``: cProfile of the measured loop, the N costliest functions by their own time.
+Runs ``Processor.calculate`` / ``.confirm`` in this process on the receipts bench/serve.py sends (8
+lines, 2,000 customers, paying 50 points), after ``--warm`` unmeasured ones, and prints the CPU time
+per request of this process (``time.process_time``; "this thread": the calling one's) and of
+PostgreSQL's processes. ``--threads N``: N callers at once, as the server's threads. ``--http``:
+through the ASGI application (hot paths, Starlette) called in-process, without sockets: "this
+thread" is then the event loop's part. ``--profile N``: cProfile of the calling thread's CPU in the
+measured loop, the N costliest functions by their own time. Each customer is read once per run (no
+help from the server's cache of states read). Under valgrind (``valgrind --tool=callgrind``), two runs
+of different ``--requests`` give instructions per request, whatever else the machine runs.
 """
 
 from __future__ import annotations
