@@ -10,8 +10,9 @@ per request of this process (``time.process_time``; "this thread": the calling o
 PostgreSQL's processes. ``--threads N``: N callers at once, as the server's threads. ``--http``:
 through the ASGI application (hot paths, Starlette) called in-process, without sockets: "this
 thread" is then the event loop's part. ``--profile N``: cProfile of the calling thread's CPU in the
-measured loop, the N costliest functions by their own time. Each customer is read once per run (no
-help from the server's cache of states read). Under valgrind (``valgrind --tool=callgrind``), two runs
+measured loop, the N costliest functions by their own time. Receipt n is customer n % 2,000's: the
+warm-up's customers come again first in the measured loop (for calculate, their states then come
+from the server's cache of states read; a confirm changed them). Under valgrind (``valgrind --tool=callgrind``), two runs
 of different ``--requests`` give instructions per request, whatever else the machine runs.
 """
 
