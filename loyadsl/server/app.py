@@ -13,16 +13,13 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -38,12 +35,11 @@ from loyadsl.server.hot import HotPaths
 from loyadsl.server.metrics import Metrics
 from loyadsl.server.models import ENDPOINTS, Endpoint
 from loyadsl.server.processing import Processor
-from loyadsl.server.respond import answer, perform, problem_response
+from loyadsl.server.respond import answer, in_thread, perform, problem_response
 from loyadsl.server.sql import SCHEMA_VERSION
 from loyadsl.server.store import Key
 
 log = logging.getLogger("loyadsl.server")
-WORK_THREADS = 16  # requests of one process in the database at once (postgres.IDLE, sqlite.IDLE connections)
 Work = Callable[[Processor, Request, Any, Key | None], Any]
 
 
@@ -101,7 +97,7 @@ def _handler(endpoint: Endpoint, work: Work, processor: Processor, metrics: Metr
             token = _token(request)
             key = processor.known_key(token)
             if key is None:
-                key = await run_in_threadpool(processor.authenticate, token)
+                key = await in_thread(partial(processor.authenticate, token))
             if endpoint.scope == "admin":
                 processor.allow(key, "admin")
         return await perform(endpoint, partial(work, processor, request, body, key))
@@ -191,13 +187,7 @@ def create_app(processor: Processor, metrics: Metrics | None = None) -> ASGIApp:
         return problem_response(Problem(NO_ROUTE, f"no {request.method} {request.url.path} here (docs/server.md)",
                                 status=status))
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # as many threads as the store keeps connections: more would only queue for the GIL and the database
-        anyio.to_thread.current_default_thread_limiter().total_tokens = WORK_THREADS
-        yield
-
-    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found}, lifespan=lifespan)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
     return HotPaths(app, processor, metrics)
 
 

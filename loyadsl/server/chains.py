@@ -129,30 +129,18 @@ def catch_up(engine: Engine, state: CustomerState, until: int) -> CaughtUp:
         state = take(chains.advance(state, due), state)
     state = take(chains.advance(state, until), state)
     return CaughtUp(changes, actions, state)
-    for _ in range(MAX_STEPS * MAX_TRIGGERS + 1):
-        due = chains.next_moment(state, until)
-        result = chains.advance(state, until if due is None else due)
-        if result.changes:
-            try:
-                state = apply(state, result.changes, engine.bundle.state)
-            except LoyaError as exc:
-                raise Problem.refused(exc) from None
-            changes += result.changes
-        actions += [a for a in result.actions if a["trigger"] is not None]
-        if due is None:
-            break
-    return CaughtUp(changes, actions, state)
 
 
 def after_confirm(tx: Tx, engine: Engine, receipt: Receipt, outcome: Outcome, caught: CaughtUp
-                  ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+                  ) -> tuple[list[dict[str, Any]], dict[str, Any], CustomerState | None]:
     """The chains see a receipt about to be booked (``caught.state``: before it): their changes, which
-    the caller books after the receipt's (one journal entry), and what the answer gains: ``scheduled``,
+    the caller books after the receipt's (one journal entry), what the answer gains: ``scheduled``,
     the actions (those of ``catch_up`` first), stored here (nothing for a bundle without triggers or
-    till messages)."""
+    till messages), and the state the receipt's changes make of ``caught.state`` (None: not made
+    here), which the caller books as is when nothing else changes."""
     chains = ticker(engine).triggers
     if not chains:
-        return [], {}
+        return [], {}, None
     try:
         after = apply(caught.state, outcome.changes or (), engine.bundle.state)
     except LoyaError as exc:
@@ -162,7 +150,7 @@ def after_confirm(tx: Tx, engine: Engine, receipt: Receipt, outcome: Outcome, ca
     actions = [*caught.actions, *(a for a in result.actions if a["trigger"] is not None)]
     if actions:
         Table(tx).add(caught.state.id, actions)
-    return result.changes, {"scheduled": actions}
+    return result.changes, {"scheduled": actions}, after
 
 
 def tick_all(processor: Processor, now: dt.datetime) -> dict[str, int]:

@@ -101,7 +101,7 @@ def serve(
         if workers > 1:
             os.environ[ENV_METRICS] = shared
         uvicorn.run("loyadsl.server.app:from_environment", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", timeout_graceful_shutdown=10)
+                    log_level="warning", access_log=False, timeout_graceful_shutdown=10)  # none at warning anyway
 
 
 def _public_key(path: Path) -> bytes:

@@ -26,7 +26,7 @@ from loyadsl.runtime.limits import MAX_INT_DIGITS, MAX_JSON_DEPTH
 from loyadsl.server.metrics import Metrics
 from loyadsl.server.models import ENDPOINTS, Endpoint
 from loyadsl.server.processing import Processor
-from loyadsl.server.respond import answer, perform
+from loyadsl.server.respond import answer_raw
 from loyadsl.server.store import Key
 
 HOT = ("calculate", "confirm")
@@ -105,8 +105,7 @@ class HotPaths:
         value = decode(body) if key is not None else None
         if value is None:
             return await self.app(scope, _replaying(body, complete, receive), send)
-        response = await answer(endpoint, self.metrics, start, perform(endpoint, self._work(endpoint, value, key)))
-        await response(scope, receive, send)
+        await answer_raw(endpoint, self.metrics, start, self._work(endpoint, value, key), send)
 
     def _work(self, endpoint: Endpoint, value: dict[str, Any], key: Key | None) -> Callable[[], Any]:
         assert key is not None

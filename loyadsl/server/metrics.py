@@ -49,7 +49,8 @@ class Metrics:
                     counts[i] += 1
             self.sums[endpoint] += seconds
             self.counts[endpoint] += 1
-        self._dirty.set()
+        if not self._dirty.is_set():
+            self._dirty.set()
 
     # ------------------------------------------------------------------------------------ sharing
 

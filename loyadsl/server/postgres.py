@@ -8,14 +8,16 @@ PostgreSQL breaks the rare lock cycle this allows by aborting one transaction; t
 ``StoreError`` the server answers with 503; the next request connects again. A transaction has its own
 connection while it runs, from a small pool of idle ones.
 
-Round trips: statements go as plain text (the parameters quoted by psycopg's client-side binding),
-several in one message of the simple query protocol. Writes are held back and travel with the next
-read or with the COMMIT; a write transaction's BEGIN travels with its first message. So a confirm is
-two messages: BEGIN and the reads it begins with (``Tx.prefetch``), then its writes and COMMIT. A
-transaction that only reads sends no BEGIN or COMMIT at all: each message is one implicit transaction,
-which, under READ COMMITTED, sees what an explicit one would. Each statement is prepared once per
-connection (``PREPARE``, sent with its first use) and then sent as ``EXECUTE name(parameters)``, so
-PostgreSQL parses and plans it once, not at every request.
+Round trips: statements travel in libpq's pipeline mode, several to a round trip, their parameters
+apart from their text (the extended protocol: never quoted into the SQL). Writes are held back and
+travel with the next read or with the COMMIT; a write transaction's BEGIN travels with its first
+round trip. So a confirm is two round trips: BEGIN and the reads it begins with (``Tx.prefetch``),
+then its writes and COMMIT. A transaction that only reads sends no BEGIN or COMMIT at all: the
+statements of one round trip (one sync) are one implicit transaction, which, under READ COMMITTED,
+sees what an explicit one would. Each statement is prepared once per connection (sent with its first
+use), so PostgreSQL parses and plans it once, not at every request. This talks to libpq through
+psycopg's ``pgconn`` (C), without psycopg's cursors, whose Python costs more per statement than the
+database does; everything else (connecting, migrations, exports) goes through psycopg as usual.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import queue
+import select
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +35,7 @@ from loyadsl.server.sql import POSTGRES, SqlTx, Statement, migrate
 from loyadsl.server.store import UNAVAILABLE, Retry, Store, StoreError, Tx
 
 CONNECT_SECONDS = 5
+_IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE): no transaction open
 IDLE = 16  # idle connections kept for the next transactions (more are opened under load, then closed)
 
 
@@ -42,7 +46,7 @@ class PostgresStore(Store):
         self._psycopg = psycopg
         self.url = url
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue(IDLE)
-        self._prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()  # per connection
+        self._prepared: weakref.WeakKeyDictionary[Any, set[bytes]] = weakref.WeakKeyDictionary()  # per connection
 
     def _conn(self) -> Any:
         while True:
@@ -53,14 +57,15 @@ class PostgresStore(Store):
             if not conn.closed:
                 return conn
         try:
-            return self._psycopg.connect(self.url, connect_timeout=CONNECT_SECONDS, autocommit=True)
+            return self._psycopg.connect(self.url, connect_timeout=CONNECT_SECONDS, autocommit=True,
+                                         client_encoding="UTF8")  # what postgres.py sends and reads
         except self._psycopg.Error as exc:
             raise StoreError(UNAVAILABLE, f"the database cannot be reached ({type(exc).__name__}); retry") from None
 
     def _release(self, conn: Any) -> None:
         if conn.closed:
             return
-        if conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+        if conn.pgconn.transaction_status != _IDLE:
             conn.close()  # a transaction this store could not end: never hand it to the next one
             return
         try:
@@ -73,7 +78,7 @@ class PostgresStore(Store):
         conn = self._conn()
         try:
             with self._errors(conn):
-                tx = PgTx(conn, write, self._psycopg.ClientCursor(conn), self._prepared.setdefault(conn, set()))
+                tx = PgTx(conn, write, self._prepared.setdefault(conn, set()))
                 try:
                     yield tx
                 except BaseException:
@@ -117,58 +122,39 @@ class PostgresStore(Store):
 
 
 class PgTx(SqlTx):
-    """A PostgreSQL transaction whose statements travel as text, batched (see the module's text)."""
+    """A PostgreSQL transaction whose statements travel in libpq's pipeline mode (see the module's text)."""
 
-    def __init__(self, conn: Any, write: bool, quoting: Any, prepared: set[str]) -> None:
+    def __init__(self, conn: Any, write: bool, prepared: set[bytes]) -> None:
         super().__init__(conn, POSTGRES)
-        self._quoting = quoting  # a ClientCursor: its mogrify quotes parameters into the text
+        self._pg = conn.pgconn
         self._prepared = prepared  # the statements this connection has prepared
-        self._preparing: dict[str, str] = {}  # name -> PREPARE, sent with the next message
         self._begin = write  # BEGIN goes with the first message of a write transaction
         self._begun = False
-        self._pending: list[str] = []  # writes not sent yet
-        self._cursor = conn.cursor()
-
-    def _text(self, sql: str, args: tuple[Any, ...]) -> str:
-        """``EXECUTE`` of the statement prepared on this connection (prepared with the first use)."""
-        name, numbered = _prepared(sql)
-        if name not in self._prepared:
-            self._preparing[name] = f"PREPARE {name} AS {numbered}"
-        if not args:
-            return f"EXECUTE {name}"
-        return f"EXECUTE {name}({self._quoting.mogrify(', '.join(['%s'] * len(args)), args)})"
+        self._pending: list[Statement] = []  # writes not sent yet
 
     def write(self, sql: str, *args: Any) -> None:
-        self._pending.append(self._text(sql, args))
+        self._pending.append((sql, args))
 
     def batch(self, statements: list[Statement]) -> list[list[Any]]:
-        return self._send([self._text(sql, args) for sql, args in statements])
+        return self._send(statements)
 
-    def _send(self, texts: list[str]) -> list[list[Any]]:
-        """Send the pending writes and ``texts`` in one message; the rows of each of ``texts``."""
-        head = ["BEGIN"] if self._begin and not self._begun else []
-        head += [*self._preparing.values(), *self._pending]
+    def _send(self, statements: list[Statement], end: bytes | None = None) -> list[list[Any]]:
+        """Send BEGIN (first of a write transaction), the pending writes, ``statements`` and ``end``
+        (COMMIT) in one pipeline; the rows of each of ``statements``."""
+        head = self._pending
         self._pending = []
-        cursor = self._cursor
+        begin = self._begin and not self._begun
         try:
-            cursor.execute(";".join(head + texts))
+            results = _pipeline(self._pg, self._prepared, begin, head + statements, end)
         except Exception:
-            self.conn.close()  # which PREPAREs ran is unknown: the connection is not used again
+            self.conn.close()  # mid-pipeline: what ran is unknown, the connection is not used again
             raise
-        self._prepared.update(self._preparing)
-        self._preparing = {}
-        self._begun = self._begun or self._begin
-        results: list[list[Any]] = []
-        for index in range(len(head) + len(texts)):
-            if index:
-                cursor.nextset()
-            if index >= len(head):
-                results.append(cursor.fetchall() if cursor.description is not None else [])
-        return results
+        self._begun = self._begun or begin
+        return results[len(head):]
 
     def commit(self) -> None:
         if self._begun or self._pending:
-            self._send(["COMMIT"] if self._begun or self._begin else [])
+            self._send([], b"COMMIT" if self._begun or self._begin else None)
 
     def rollback(self) -> None:
         self._pending = []
@@ -179,9 +165,138 @@ class PgTx(SqlTx):
                 self.conn.close()
 
 
+def _pipeline(pg: Any, prepared: set[bytes], begin: bool, statements: list[Statement],
+              end: bytes | None) -> list[list[Any]]:
+    """Run ``statements`` on the libpq connection ``pg`` in one round trip (pipeline mode, one sync),
+    after BEGIN (``begin``) and before ``end``: each statement prepared on this connection at its
+    first use, then executed with its parameters sent apart from its text (never quoted into it).
+    The rows of each statement; the first error the database answered is raised (as psycopg's)."""
+    wanted: list[bool] = []  # per result the pipeline answers: a statement's (True) or BEGIN's, a PREPARE's
+    preparing: set[bytes] = set()
+    pg.enter_pipeline_mode()
+    if begin:
+        pg.send_query_params(b"BEGIN", None)
+        wanted.append(False)
+    for sql, args in statements:
+        name, numbered = _prepared(sql)
+        if name not in prepared and name not in preparing:
+            pg.send_prepare(name, numbered)
+            preparing.add(name)
+            wanted.append(False)
+        pg.send_query_prepared(name, *_params(args))
+        wanted.append(True)
+    if end is not None:
+        pg.send_query_params(end, None)
+        wanted.append(False)
+    pg.pipeline_sync()
+    results = _results(pg)
+    pg.exit_pipeline_mode()
+    prepared.update(preparing)
+    assert len(results) == len(wanted), (len(results), len(wanted))
+    return [_rows(result) for result, rows in zip(results, wanted, strict=True) if rows]
+
+
+def _params(args: tuple[Any, ...]) -> tuple[list[bytes | None], list[int] | None]:
+    """Parameters as libpq takes them: text (UTF-8: the database's encoding), bytes as binary."""
+    values: list[bytes | None] = []
+    binary = False
+    for arg in args:
+        if arg is None:
+            values.append(None)
+        elif isinstance(arg, str):
+            values.append(arg.encode())
+        elif isinstance(arg, int) and not isinstance(arg, bool):
+            values.append(b"%d" % arg)
+        elif isinstance(arg, bytes):
+            values.append(arg)
+            binary = True
+        else:
+            raise TypeError(f"no SQL parameter of type {type(arg).__name__}")
+    if not binary:
+        return values, None
+    return values, [int(isinstance(arg, bytes)) for arg in args]
+
+
+def _results(pg: Any) -> list[Any]:
+    """Every result up to the pipeline's sync, waiting for them without holding the GIL; the first
+    error among them raised."""
+    from psycopg import pq
+
+    ready = select.poll()
+    ready.register(pg.socket, select.POLLIN | select.POLLOUT)
+    while pg.flush():  # more to send: the database may be waiting for us to read first
+        if any(event & select.POLLIN for _, event in ready.poll()):
+            pg.consume_input()
+    ready.modify(pg.socket, select.POLLIN)
+    results: list[Any] = []
+    error: Exception | None = None
+    while True:
+        while pg.is_busy():
+            ready.poll()
+            pg.consume_input()
+        result = pg.get_result()
+        if result is None:  # the end of one statement's results
+            continue
+        status = result.status
+        if status == pq.ExecStatus.PIPELINE_SYNC:
+            break
+        if status == pq.ExecStatus.FATAL_ERROR and error is None:
+            error = _error(result)
+        results.append(result)
+    if error is not None:
+        raise error
+    return results
+
+
+def _error(result: Any) -> Exception:
+    """psycopg's exception for a failed statement (by its SQLSTATE: a deadlock is ``DeadlockDetected``)."""
+    from psycopg import errors, pq
+
+    state = (result.error_field(pq.DiagnosticField.SQLSTATE) or b"").decode("ascii", "replace")
+    try:
+        kind = errors.lookup(state)
+    except KeyError:
+        kind = errors.DatabaseError
+    return kind((result.error_message or b"").decode("utf-8", "replace").strip())
+
+
+# PostgreSQL's type OIDs of the columns our statements read, and how their text becomes a value
+_TEXT = (25, 1043, 19)  # text, varchar, name
+_INTEGER = (20, 21, 23, 1700)  # int8, int2, int4, numeric (SUM of integers: integral)
+_BYTEA, _BOOL, _VOID = 17, 16, 2278
+
+
+def _rows(result: Any) -> list[Any]:
+    """A result's rows as tuples of Python values (text results: UTF-8, the database's encoding)."""
+    count = result.ntuples
+    if not count:
+        return []
+    columns = range(result.nfields)
+    types = [result.ftype(column) for column in columns]
+    return [tuple(_value(types[column], result.get_value(row, column)) for column in columns) for row in range(count)]
+
+
+def _value(oid: int, text: bytes | None) -> Any:
+    if text is None:
+        return None
+    if oid in _TEXT:
+        return text.decode()
+    if oid in _INTEGER:
+        return int(text)
+    if oid == _BYTEA:
+        from psycopg import pq
+
+        return bytes(pq.Escaping().unescape_bytea(text))  # hex or escape, whichever bytea_output is
+    if oid == _BOOL:
+        return text == b"t"
+    if oid == _VOID:
+        return None
+    raise TypeError(f"no conversion for PostgreSQL type {oid}")
+
+
 @functools.lru_cache(maxsize=256)
-def _prepared(sql: str) -> tuple[str, str]:
+def _prepared(sql: str) -> tuple[bytes, bytes]:
     """A statement's name on the server (from its text) and its text with ``$n`` for the ``?`` marks."""
     parts = sql.split("?")
     numbered = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
-    return "loya_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest(), numbered
+    return b"loya_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest().encode(), numbered.encode()

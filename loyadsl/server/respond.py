@@ -3,14 +3,20 @@ Starlette handlers (app.py) and the hot paths of calculate and confirm (hot.py).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import queue
+import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from contextlib import suppress
+from contextvars import copy_context
+from functools import partial
+from typing import Any, TypeVar
 
 import msgspec
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
+from starlette.types import Send
 
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.server.errors import INTERNAL, Problem, problem_of
@@ -20,6 +26,61 @@ from loyadsl.server.processing import EVAL_SECONDS
 from loyadsl.server.store import Stored
 
 log = logging.getLogger("loyadsl.server")
+T = TypeVar("T")
+WORK_THREADS = 16  # requests of one process in the database at once (postgres.IDLE, sqlite.IDLE connections)
+
+
+class _Workers:
+    """The process's ``WORK_THREADS`` threads (started with the first job): a job waits in one queue
+    for the first free thread, and its result goes back to its event loop's future."""
+
+    def __init__(self, size: int) -> None:
+        self._jobs: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], Callable[[], Any]]] = (
+            queue.SimpleQueue())
+        self._size = size
+        self._started = False
+        self._lock = threading.Lock()
+
+    def submit(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], work: Callable[[], Any]) -> None:
+        if not self._started:
+            with self._lock:
+                if not self._started:
+                    for n in range(self._size):
+                        threading.Thread(target=self._serve, name=f"loya-work-{n}", daemon=True).start()
+                    self._started = True
+        self._jobs.put((loop, future, work))
+
+    def _serve(self) -> None:
+        while True:
+            loop, future, work = self._jobs.get()
+            try:
+                result, error = work(), None
+            except BaseException as exc:  # handed to the request that awaits it
+                result, error = None, exc
+            with suppress(RuntimeError):  # the loop closed meanwhile: nobody awaits the result
+                loop.call_soon_threadsafe(_settle, future, result, error)
+            del loop, future, work, result, error
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+_WORKERS = _Workers(WORK_THREADS)
+
+
+async def in_thread(work: Callable[[], T]) -> T:
+    """``work`` in one of the process's ``WORK_THREADS`` threads, in a copy of this context (as
+    Starlette's ``run_in_threadpool``, for less: a request pays for a thread hop, nothing else)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+    _WORKERS.submit(loop, future, partial(copy_context().run, work))
+    return await future
 
 
 def json_response(status: int, value: Any, media_type: str = "application/json") -> Response:
@@ -35,10 +96,46 @@ async def perform(endpoint: Endpoint, work: Callable[[], Any]) -> Response:
     evaluating = [0.0]
     EVAL_SECONDS.set(evaluating)
     started = time.perf_counter()
-    response = respond(endpoint, await run_in_threadpool(work))
-    response.headers["Server-Timing"] = (f"eval;dur={evaluating[0] * 1000:.3f}, "
-                                         f"work;dur={(time.perf_counter() - started) * 1000:.3f}")
+    response = respond(endpoint, await in_thread(work))
+    response.headers["Server-Timing"] = _timing(evaluating[0], started)
     return response
+
+
+def _timing(evaluating: float, started: float) -> str:
+    return f"eval;dur={evaluating * 1000:.3f}, work;dur={(time.perf_counter() - started) * 1000:.3f}"
+
+
+async def answer_raw(endpoint: Endpoint, metrics: Metrics, start: float, work: Callable[[], Any], send: Send) -> None:
+    """``answer(endpoint, metrics, start, perform(endpoint, work))`` sent as ASGI messages, without
+    Starlette's response objects: the same status, headers and bytes (the hot paths, hot.py)."""
+    evaluating = [0.0]
+    EVAL_SECONDS.set(evaluating)
+    started = time.perf_counter()
+    code: str | None = None
+    timing: str | None = None
+    try:
+        result = await in_thread(work)
+        if isinstance(result, Stored):
+            status, body = result.status, msgspec.json.encode(result.response)
+        else:
+            status, body = endpoint.status, msgspec.json.encode(result)
+        media = b"application/json"
+        timing = _timing(evaluating[0], started)
+    except LoyaError as exc:
+        problem = problem_of(exc)
+        code = problem.code
+        status, body, media = problem.status, msgspec.json.encode(problem.to_dict()), b"application/problem+json"
+    except Exception:
+        log.exception("internal error in %s", endpoint.name)
+        code = INTERNAL
+        problem = _internal()
+        status, body, media = problem.status, msgspec.json.encode(problem.to_dict()), b"application/problem+json"
+    headers = [(b"content-length", b"%d" % len(body)), (b"content-type", media)]
+    if timing is not None:
+        headers.append((b"server-timing", timing.encode("latin-1")))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    metrics.observe(endpoint.name, status, time.perf_counter() - start, code)
 
 
 async def answer(endpoint: Endpoint, metrics: Metrics, start: float, steps: Awaitable[Response]) -> Response:
@@ -53,10 +150,13 @@ async def answer(endpoint: Endpoint, metrics: Metrics, start: float, steps: Awai
     except Exception:
         log.exception("internal error in %s", endpoint.name)
         code = INTERNAL
-        response = problem_response(Problem(INTERNAL, "internal error; the request was not applied unless a retry "
-                                              "with the same id says so"))
+        response = problem_response(_internal())
     metrics.observe(endpoint.name, response.status_code, time.perf_counter() - start, code)
     return response
+
+
+def _internal() -> Problem:
+    return Problem(INTERNAL, "internal error; the request was not applied unless a retry with the same id says so")
 
 
 def respond(endpoint: Endpoint, result: Any) -> Response:

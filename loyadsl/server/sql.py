@@ -153,9 +153,13 @@ class SqlTx(Tx):
 
     # customers ---------------------------------------------------------------------------------
     def customer(self, customer_id: str, lock: bool = False) -> dict[str, Any] | None:
+        text = self.customer_text(customer_id, lock)
+        return None if text is None else decode(text)
+
+    def customer_text(self, customer_id: str, lock: bool = False) -> str | None:
         found, row = self._asked("customer", customer_id, lock)
         row = row if found else self._first(self._customer_query(customer_id, lock))
-        return None if row is None else decode(row[0])
+        return None if row is None else str(row[0])
 
     def put_customer(self, customer_id: str, state: dict[str, Any]) -> None:
         self.write("INSERT INTO customers (id, state) VALUES (?, ?) "

@@ -77,6 +77,9 @@ class Tx(ABC):
     @abstractmethod
     def customer(self, customer_id: str, lock: bool = False) -> dict[str, Any] | None: ...
     @abstractmethod
+    def customer_text(self, customer_id: str, lock: bool = False) -> str | None:
+        """The customer's state as stored (JSON text), as ``customer`` reads it."""
+    @abstractmethod
     def put_customer(self, customer_id: str, state: dict[str, Any]) -> None: ...
     @abstractmethod
     def insert_customer(self, customer_id: str, state: dict[str, Any]) -> bool:

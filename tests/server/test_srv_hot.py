@@ -4,6 +4,7 @@ limits and the pydantic model) takes too and reads equal; the rest is left to th
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -12,8 +13,12 @@ from test_srv_bad_input import CASES, DATA, _content
 
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.server.app import _parse
+from loyadsl.server.errors import CONFLICT, Problem
 from loyadsl.server.hot import decode
+from loyadsl.server.metrics import Metrics
 from loyadsl.server.models import ENDPOINTS
+from loyadsl.server.respond import answer, answer_raw, perform
+from loyadsl.server.store import Stored
 
 RECEIPT = next(e for e in ENDPOINTS if e.name == "confirm")
 BASE = DATA["base"]
@@ -67,3 +72,49 @@ def test_the_hot_decoder_takes_only_what_the_slow_parser_takes(body: bytes) -> N
 def test_an_ordinary_receipt_takes_the_hot_path() -> None:
     assert sum(decode(b) is not None for _, b in BODIES) >= 8
     assert decode(json.dumps(BASE).encode()) == BASE
+
+
+def _fail(exc: Exception) -> Any:
+    def work() -> Any:
+        raise exc
+    return work
+
+
+OUTCOMES: list[tuple[str, Any]] = [
+    ("an answer", lambda: {"receipt_id": "R1", "status": "calculated", "outcome": {"payable": 100, "x": [1, None]}}),
+    ("a stored answer", lambda: Stored("h", 200, {"receipt_id": "чек", "status": "confirmed"})),
+    ("a problem", _fail(Problem(CONFLICT, "receipt 'R1' was confirmed with another body", "receipt_id"))),
+    ("a refusal", _fail(LoyaError("LOY501", "bad time", "receipt.datetime"))),
+    ("a failure", _fail(RuntimeError("secret inside"))),
+]
+
+
+@pytest.mark.parametrize("work", [w for _, w in OUTCOMES], ids=[n for n, _ in OUTCOMES])
+def test_the_hot_answer_is_the_slow_one(work: Any) -> None:
+    """The hot paths send their answer as raw ASGI messages (respond.answer_raw): the same status,
+    headers and bytes as Starlette's response of the slow path, and the same metrics."""
+    async def both() -> tuple[list[Any], list[Any]]:
+        hot: list[Any] = []
+        slow: list[Any] = []
+
+        async def send_hot(message: Any) -> None:
+            hot.append(message)
+
+        async def send_slow(message: Any) -> None:
+            slow.append(message)
+
+        await answer_raw(RECEIPT, fast_metrics, 0.0, work, send_hot)
+        response = await answer(RECEIPT, slow_metrics, 0.0, perform(RECEIPT, work))
+        await response({"type": "http"}, None, send_slow)  # type: ignore[arg-type]
+        return hot, slow
+
+    fast_metrics, slow_metrics = Metrics(), Metrics()
+    hot, slow = asyncio.run(both())
+    assert [m["type"] for m in hot] == [m["type"] for m in slow] == ["http.response.start", "http.response.body"]
+    assert hot[0]["status"] == slow[0]["status"]
+    assert hot[1]["body"] == slow[1]["body"] and b"secret" not in hot[1]["body"]
+    timing = [(k, v) for k, v in slow[0]["headers"] if k == b"server-timing"]
+    assert [(k, v) for k, v in hot[0]["headers"] if k != b"server-timing"] == [h for h in slow[0]["headers"]
+                                                                             if h[0] != b"server-timing"]
+    assert [k for k, _ in hot[0]["headers"] if k == b"server-timing"] == [k for k, _ in timing]
+    assert fast_metrics.requests == slow_metrics.requests and fast_metrics.errors == slow_metrics.errors

@@ -1,0 +1,139 @@
+"""CPU per request of the processor alone (no HTTP), over PostgreSQL or SQLite: what bench/serve.py's
+"CPU ms/request" is made of, measured without the machine's noise.
+
+    python bench/serve_cpu.py [--backend postgres] [--requests 2000] [--op calculate|confirm|both]
+                              [--http | --threads N] [--warm 300] [--profile N]
+
+Runs ``Processor.calculate`` / ``.confirm`` in this process on the receipts bench/serve.py sends (8
+lines, 2,000 customers, paying 50 points), after ``--warm`` unmeasured ones, and prints the CPU time
+per request of this process (``time.process_time``; "this thread": the calling one's) and of
+PostgreSQL's processes. ``--threads N``: N callers at once, as the server's threads. ``--http``:
+through the ASGI application (hot paths, Starlette) called in-process, without sockets: "this
+thread" is then the event loop's part. ``--profile N``: cProfile of the calling thread's CPU in the
+measured loop, the N costliest functions by their own time. Receipt n is customer n % 2,000's: the
+warm-up's customers come again first in the measured loop (for calculate, their states then come
+from the server's cache of states read; a confirm changed them). Under valgrind (``valgrind --tool=callgrind``), two runs
+of different ``--requests`` give instructions per request, whatever else the machine runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "server"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from serve import CUSTOMERS, _customer, _receipt, tree_cpu  # noqa: E402
+
+
+async def _asgi(app: Any, path: str, body: bytes, token: str) -> int:
+    sent: list[dict[str, Any]] = []
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop() if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "scheme": "http", "http_version": "1.1", "server": ("127.0.0.1", 80),
+             "client": ("127.0.0.1", 1), "headers": [(b"host", b"x"), (b"authorization", b"Bearer " + token.encode()),
+                                                      (b"content-type", b"application/json"),
+                                                      (b"content-length", str(len(body)).encode())]}
+    await app(scope, receive, send)
+    return int(sent[0]["status"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", default="postgres")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--op", default="both", choices=("calculate", "confirm", "both"))
+    parser.add_argument("--http", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="callers of the processor at once (as the server's "
+                        "threads; not with --http)")
+    parser.add_argument("--profile", type=int, default=0)
+    parser.add_argument("--warm", type=int, default=300, help="unmeasured requests first")
+    args = parser.parse_args()
+
+    from loyadsl.api import compile_file
+    from loyadsl.server.app import create_app
+    from loyadsl.server.connect import open_store
+    from loyadsl.server.processing import Processor
+    from loyadsl.server.store import Key
+
+    data, _ = compile_file(ROOT / "examples" / "supermarket" / "programme.loya")
+    assert data is not None
+    work = Path(tempfile.mkdtemp(prefix="loya-cpu-"))
+    cluster, postmaster = None, 0
+    try:
+        if args.backend == "postgres":
+            from srv_support import Postgres
+            cluster = Postgres()
+            url = cluster.new_database()
+            postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+        else:
+            url = f"sqlite:///{work / 'cpu.db'}"
+        store = open_store(url)
+        store.upgrade()
+        processor = Processor(store)
+        processor.install_bundle(data)
+        processor.import_customers([_customer(n) for n in range(CUSTOMERS)])
+        token = processor.add_key("till", "S001")
+        key = Key("till", "S001")
+        processor.authenticate(token)
+        app = create_app(processor)
+        ops = ["calculate", "confirm"] if args.op == "both" else [args.op]
+
+        def run(op: str, run_id: str, count: int) -> None:
+            bodies = [_receipt(n, run_id) for n in range(count)]
+            if args.http:
+                async def loop() -> None:
+                    for body in bodies:
+                        status = await _asgi(app, f"/v1/{op}", body, token)
+                        assert status == 200, status
+                asyncio.run(loop())
+            else:
+                call = processor.calculate if op == "calculate" else processor.confirm
+                with ThreadPoolExecutor(args.threads) as pool:
+                    for _ in pool.map(lambda body: call(json.loads(body), key), bodies):
+                        pass
+
+        for op in ops:
+            run(op, f"warm-{op}", args.warm)
+            cpu, db, loop_cpu = time.process_time(), tree_cpu(postmaster), time.thread_time()
+            profile = cProfile.Profile(time.thread_time) if args.profile else None
+            if profile:
+                profile.enable()
+            run(op, f"run-{op}", args.requests)
+            if profile:
+                profile.disable()
+            cpu, db, loop_cpu = time.process_time() - cpu, tree_cpu(postmaster) - db, time.thread_time() - loop_cpu
+            print(f"{args.backend} {op}{' (http)' if args.http else ''}: CPU ms/request: "
+                  f"process {1000 * cpu / args.requests:.3f} (this thread {1000 * loop_cpu / args.requests:.3f}) / "
+                  f"database {1000 * db / args.requests:.3f}")
+            if profile:
+                pstats.Stats(profile).sort_stats("tottime").print_stats(args.profile)
+        store.close()
+    finally:
+        if cluster is not None:
+            cluster.stop("immediate")
+            shutil.rmtree(cluster.dir, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""A customer's stored state is read (decoded and validated against the programme) once per text in a
+process (``Processor._parsed``). That is only right if nothing changes a state read: after the
+example's receipts went through calculate and confirm (every kind of change the programme makes),
+each state kept still equals a fresh reading of its text. A state the programme refuses is refused
+every time, never kept. (That the answers are the simulator's, with the cache, is
+test_srv_consistency's.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from srv_support import Server
+from test_srv_protocol import CUSTOMER, receipt
+
+from loyadsl.server.processing import _read_state
+from loyadsl.server.sql import decode
+
+
+def test_states_kept_are_never_changed_by_what_reads_them(server: Server, receipts: list[dict[str, Any]]) -> None:
+    for record in receipts[:120]:
+        server.post("/v1/calculate", record)
+        server.post("/v1/calculate", record)  # a till asks again: the same text, read once
+        server.post("/v1/confirm", record)
+    processor = server.processor
+    engines = {id(engine): engine for engine in processor._engines.values()}
+    assert len(processor._states) > 50
+    for (engine_id, text), state in processor._states.items():
+        fresh = _read_state(decode(text), engines[engine_id])
+        assert state == fresh and state.to_dict() == fresh.to_dict() == decode(text)
+
+
+def test_a_refused_state_is_refused_each_time(server: Server) -> None:
+    with server.store.transaction(write=True) as tx:
+        tx.put_customer(CUSTOMER, {"id": CUSTOMER, "receipts": -1})
+    kept = len(server.processor._states)
+    for rid in ("X1", "X2"):
+        answer = server.post("/v1/calculate", receipt(rid))
+        assert answer.status_code == 422 and answer.json()["cause"] == "LOY502", answer.text
+    assert len(server.processor._states) == kept
