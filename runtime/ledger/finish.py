@@ -6,8 +6,8 @@ engine writes the records' JSON for the outcome (``state.changes.Changes``)."""
 from __future__ import annotations
 
 from bisect import bisect_right
-from operator import add
 from collections.abc import Mapping, Sequence
+from operator import add
 from typing import Any
 
 from ..declarations import Account, CertificateSeries, CouponSeries
@@ -23,8 +23,8 @@ from ..state import (
     qualification_period,
 )
 from ..state.applier import _new
-from ..state.tiers import ReceiptQualify
 from ..state.redemption import CAP
+from ..state.tiers import ReceiptQualify
 from .base import _Receipt
 from .lots import _accounts, _member
 from .payment import Payment

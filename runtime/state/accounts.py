@@ -9,7 +9,21 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..limits import MAX_TEXT_CHARS, MAX_VALUE
-from .applier import _FIRST, _LAST, _Applier, _Failed, _find_lot, _int, _new, _opt_str, _str, _text, _time, _when, over
+from .applier import (
+    _FIRST,
+    _LAST,
+    _Applier,
+    _Failed,
+    _find_lot,
+    _int,
+    _new,
+    _opt_str,
+    _str,
+    _text,
+    _time,
+    _when,
+    over,
+)
 from .jsontypes import iso
 from .records import Lot, _make, holds_lot, lot_back, lot_gone
 
