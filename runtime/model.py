@@ -505,8 +505,8 @@ def _finish(data: _ReceiptIn, total: int, units: int, ordered: bool, floors: boo
     offset = None if zone is None else zone.utcoffset(None)
     if offset is None:
         raise ValueError
-    utc = (when.toordinal() * 86400 + when.hour * 3600 + when.minute * 60 + when.second
-           - offset.days * 86400 - offset.seconds)
+    utc = ((when.toordinal() - offset.days) * 86400  # small integers first: one sum past 2^30, not five
+           + (when.hour * 3600 + when.minute * 60 + when.second - offset.seconds))
     if not FIRST_UTC <= utc <= LAST_UTC:
         raise ValueError
     receipt = _new_object(Receipt)
