@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "out"
 MODES = ("from_dict", "from_json")
+PARTS = ("types_dict", "types_json")  # the plain receipt's types alone (msgspec, in C): the rest is Python
 
 
 def generator() -> Path:
@@ -60,9 +61,14 @@ def child(root: str, path: str, mode: str, count: int, repeat: int) -> None:
     with open(path, encoding="utf-8") as fh:
         receipts: list[Any] = [json.loads(line) for _, line in zip(range(count), fh, strict=False)]
     decode: Callable[[Any], Any] = Receipt.from_dict
-    if mode == "from_json":
+    if mode in ("from_json", "types_json"):
         receipts = [json.dumps(r).encode("utf-8") for r in receipts]
         decode = Receipt.from_json
+    if mode in PARTS:  # bench only: the decoder's first step, which users reach through from_dict/from_json
+        from loyadsl.runtime import model
+
+        plain = model._ReceiptPlain
+        decode = model._decode_plain if mode == "types_json" else lambda data: model._convert(data, plain)
     gc.collect()
     gc.freeze()  # static input, out of the collector's generations (as bench/run.py)
     best = 0.0 if repeat == 0 else float("inf")
@@ -112,8 +118,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="processes per tree, alternated with the other's")
     parser.add_argument("--callgrind", type=int, nargs="?", const=2000, default=0, metavar="N",
                         help="also count instructions per receipt over N receipts (default 2,000)")
+    parser.add_argument("--parts", action="store_true",
+                        help="also time the plain receipt's types alone (msgspec): the rest is the Python checks")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=MODES + PARTS, help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -124,10 +132,11 @@ def main() -> None:
     roots = {"this tree": str(ROOT)}
     if args.against:
         roots = {args.against: str(Path(args.against).resolve()), **roots}
+    modes = MODES + PARTS if args.parts else MODES
     figures: dict[tuple[str, str], list[float]] = {}
     for _ in range(args.rounds):  # alternated, so a change of load falls on both trees alike
         for name, root in roots.items():
-            for mode in MODES:
+            for mode in modes:
                 result = run_child(root, path, mode, count, args.repeat)
                 figures.setdefault((name, mode), []).append(result["seconds"] * 1e6 / result["count"])
     counted = {(name, mode): instructions(root, path, mode, args.callgrind)
@@ -135,12 +144,12 @@ def main() -> None:
     what = f"receipts of {args.file}" if args.file else "six-mechanics receipts"
     print(f"{count:,} {what}, {args.rounds} processes per tree of {args.repeat} runs each "
           f"(least CPU time; load {os.getloadavg()[0]:.1f})\n")
-    header = "| tree | " + " | ".join(f"{m} µs (runs)" for m in MODES)
+    header = "| tree | " + " | ".join(f"{m} µs (runs)" for m in modes)
     header += " | " + " | ".join(f"{m} instructions" for m in MODES) if counted else ""
     print(header + " |")
-    print("|---" * (1 + len(MODES) * (2 if counted else 1)) + "|")
+    print("|---" * (1 + len(modes) + (len(MODES) if counted else 0)) + "|")
     for name in roots:
-        cells = [f"{min(figures[name, m]):.2f} ({', '.join(f'{v:.2f}' for v in figures[name, m])})" for m in MODES]
+        cells = [f"{min(figures[name, m]):.2f} ({', '.join(f'{v:.2f}' for v in figures[name, m])})" for m in modes]
         cells += [f"{counted[name, m]:,.0f}" for m in MODES] if counted else []
         print(f"| {name} | " + " | ".join(cells) + " |")
     if args.against:

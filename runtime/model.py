@@ -166,6 +166,7 @@ class _LinePlain(Line):
 
     brand: _Text = ""
     min_price: None = None
+    attrs: _Attrs | None = {}  # absent: an empty dict of the line's own (msgspec makes one), so no write
     floor: _Zero = 0
     kind: None = None
     tax_rate: None = None
@@ -178,14 +179,14 @@ class _LinePlainText(_LinePlain, forbid_unknown_fields=True):
 class _ReceiptPlain(_ReceiptIn):
     """The receipt most tills send: plain lines and no ``tax`` (``_plain`` reads it)."""
 
-    lines: Annotated[list[_LinePlain], Meta(min_length=1, max_length=MAX_RECEIPT_LINES)]  # type: ignore[assignment]  # plain lines
+    lines: Annotated[tuple[_LinePlain, ...], Meta(min_length=1, max_length=MAX_RECEIPT_LINES)]  # type: ignore[assignment]  # plain lines, the receipt's tuple
     tax: None = None
 
 
 class _ReceiptPlainText(_ReceiptText):
     """``_ReceiptPlain`` in JSON text."""
 
-    lines: Annotated[list[_LinePlainText], Meta(min_length=1, max_length=MAX_RECEIPT_LINES)]  # type: ignore[assignment]  # plain lines
+    lines: Annotated[tuple[_LinePlainText, ...], Meta(min_length=1, max_length=MAX_RECEIPT_LINES)]  # type: ignore[assignment]  # plain lines, the receipt's tuple
     tax: None = None
 
 
@@ -453,27 +454,28 @@ def _plain(data: _ReceiptPlain | _ReceiptPlainText, text: bool) -> Receipt:
     ordered = True
     categories = _CATEGORIES
     for index, line in enumerate(lines):
-        qty, amount = line.qty, line.amount
+        qty, amount, price = line.qty, line.amount, line.price
         if type(qty) is int:  # whole units: the amount is exact at once, else within the tolerance
             line.units = qty
-            qty *= 1000
-            if amount != line.price * line.units and not _close(amount, line.price, qty):
+            if amount != price * qty and not _close(amount, price, qty * 1000):
                 raise ValueError
+            qty *= 1000
         else:
             thousandths = round(qty * 1000)
             if thousandths / 1000 != qty:
                 raise ValueError
             qty = thousandths
             line.units = qty // 1000
-            if amount * 1000 != line.price * qty and not _close(amount, line.price, qty):
+            if amount * 1000 != price * qty and not _close(amount, price, qty):
                 raise ValueError
         line.qty = qty
         line.index = index
         if line.category not in categories and not _category_ok(line.category):
             raise ValueError
-        if line.attrs is None:
+        attrs = line.attrs
+        if attrs is None:  # null in JSON (absent is the line's own empty dict)
             line.attrs = _NO_ATTRS
-        elif not (text or _attrs_ok(line.attrs)):
+        elif attrs and not text and not _attrs_ok(attrs):
             raise ValueError
         if (not text and not (line.sku.isascii() and line.brand.isascii())
                 and (_surrogate(line.sku) or _surrogate(line.brand))):
@@ -503,8 +505,8 @@ def _finish(data: _ReceiptIn, total: int, units: int, ordered: bool, floors: boo
     offset = None if zone is None else zone.utcoffset(None)
     if offset is None:
         raise ValueError
-    utc = (when.toordinal() * 86400 + when.hour * 3600 + when.minute * 60 + when.second
-           - offset.days * 86400 - offset.seconds)
+    utc = ((when.toordinal() - offset.days) * 86400  # small integers first: one sum past 2^30, not five
+           + (when.hour * 3600 + when.minute * 60 + when.second - offset.seconds))
     if not FIRST_UTC <= utc <= LAST_UTC:
         raise ValueError
     receipt = _new_object(Receipt)

@@ -331,3 +331,14 @@ def test_a_refusal_on_a_fast_path_is_the_careful_error_everywhere() -> None:
         errors.append((caught.value.code, getattr(caught.value, "where", None)))
     assert errors == [("LOY505", "lines[1].amount")] * 3
 
+
+
+def test_the_plain_path_gives_each_line_its_own_attrs() -> None:
+    """Lines without attrs get an empty dict of their own from the plain types (msgspec makes one per line,
+    so ``_plain`` writes none), a null one careful's: equal to careful's either way, and no line's dict is
+    another receipt's (a caller that fills one cannot change another line)."""
+    first, second = Receipt.from_dict(_edited({}, {})), Receipt.from_dict(_edited({"attrs": None}, {}))
+    texts = Receipt.from_json(json.dumps(_edited({}, {})).encode())
+    assert [line.attrs for line in (*first.lines, *second.lines, *texts.lines)] == [{}] * 6
+    assert len({id(line.attrs) for line in (*first.lines, *texts.lines, second.lines[0])}) == 5
+    assert type(first.lines) is tuple and type(texts.lines) is tuple
