@@ -14,6 +14,7 @@ from loyadsl.api import compile_text
 from loyadsl.runtime import Engine, LoyaError, driver, load_bundle
 
 from . import strategies
+from .compare import outcomes
 from .test_fuzz_sku_skip import SKU_ACTIONS
 
 STATELESS_CLAUSES = strategies._pick([
@@ -77,16 +78,6 @@ def _receipts() -> st.SearchStrategy[list[dict[str, Any]]]:
     return st.lists(_receipt(), min_size=1, max_size=4)
 
 
-def _outcomes(engine: Engine, receipts: list[dict[str, Any]]) -> list[Any]:
-    out: list[Any] = []
-    for receipt in receipts:
-        try:
-            out.append(engine.evaluate(receipt).to_dict())
-        except LoyaError as exc:
-            out.append((exc.code, str(exc)))
-    return out
-
-
 @settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(programmes(), _receipts(), st.sampled_from([driver.INLINE, 0, 1, 3]))
 def test_the_driver_gives_the_general_loops_outcome(source: str, receipts: list[dict[str, Any]], inline: int) -> None:
@@ -107,7 +98,7 @@ def test_the_driver_gives_the_general_loops_outcome(source: str, receipts: list[
             general._group(group, r, cu, t, None, None)
 
     general._drive = every_group_the_general_way
-    assert _outcomes(driven, receipts) == _outcomes(general, receipts)
+    assert outcomes(driven, receipts) == outcomes(general, receipts)
     for receipt in receipts:  # and the trace explains every false condition without failing (runtime/explain.py)
         try:
             explained = driven.evaluate(receipt, explain=True)

@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from loyadsl.api import compile_text
-from loyadsl.runtime import Engine, LoyaError, driver, load_bundle
+from loyadsl.runtime import Engine, driver, load_bundle
 
 from . import strategies
+from .compare import outcomes
 
 SELECTIONS = ["receipt", "lines", 'lines where category "dairy"', "lines where sku in some",
               'lines where brand "BR1"', "lines where price >= 10.00 RUB"]
@@ -77,16 +78,6 @@ def receipts(draw: st.DrawFn) -> dict[str, Any]:
             "datetime": f"2025-03-{draw(st.integers(1, 9)):02d}T12:00:00+00:00", "lines": lines}
 
 
-def _outcomes(engine: Engine, batch: list[dict[str, Any]]) -> list[Any]:
-    out: list[Any] = []
-    for receipt in batch:
-        try:
-            out.append(engine.evaluate(receipt).to_dict())
-        except LoyaError as exc:
-            out.append((exc.code, str(exc)))
-    return out
-
-
 @settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(programmes(), st.lists(receipts(), min_size=1, max_size=4))
 def test_written_out_rewards_give_the_general_loops_outcome(source: str, batch: list[dict[str, Any]]) -> None:
@@ -106,9 +97,9 @@ def test_written_out_rewards_give_the_general_loops_outcome(source: str, batch: 
             general._group(group, r, cu, t, None, None)
 
     general._drive = every_group_the_general_way
-    expected = _outcomes(general, batch)
-    assert _outcomes(driven, batch) == expected
-    assert _outcomes(called, batch) == expected
+    expected = outcomes(general, batch)
+    assert outcomes(driven, batch) == expected
+    assert outcomes(called, batch) == expected
 
 
 def test_the_rewards_are_written_out() -> None:

@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from loyadsl.api import compile_text
-from loyadsl.runtime import Engine, LoyaError, load_bundle
+from loyadsl.runtime import Engine, load_bundle
 
 from . import strategies
+from .compare import outcomes
 
 SKU_ACTIONS = ['discount 10% on lines where sku in some', 'free 1 in 2 units of lines where sku in some',
                'accrue 5% on lines where sku in ["B", "C"]', 'price 1.00 RUB on lines where sku == "A"',
@@ -33,16 +34,6 @@ def programmes(draw: st.DrawFn) -> str:
     return text
 
 
-def _outcomes(engine: Engine, receipts: list[dict[str, Any]], explain: bool) -> list[Any]:
-    out: list[Any] = []
-    for receipt in receipts:
-        try:
-            out.append(engine.evaluate(receipt, explain=explain).to_dict())
-        except LoyaError as exc:
-            out.append((exc.code, str(exc)))
-    return out
-
-
 @settings(max_examples=100, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(programmes(), st.lists(strategies.receipt_json(), min_size=1, max_size=4), st.booleans())
 def test_skipping_sku_gated_campaigns_changes_nothing(source: str, receipts: list[dict[str, Any]],
@@ -57,9 +48,9 @@ def test_skipping_sku_gated_campaigns_changes_nothing(source: str, receipts: lis
         group.plan()
     for group in by_index.groups:
         group.by_index = True
-    expected = _outcomes(running, receipts, explain)
-    assert _outcomes(skipping, receipts, explain) == expected
-    assert _outcomes(by_index, receipts, explain) == expected
+    expected = outcomes(running, receipts, explain)
+    assert outcomes(skipping, receipts, explain) == expected
+    assert outcomes(by_index, receipts, explain) == expected
 
 
 def test_skipped_campaigns_exist_and_say_why() -> None:
