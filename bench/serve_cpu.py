@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="callers of the processor at once (as the server's "
                         "threads; not with --http)")
     parser.add_argument("--profile", type=int, default=0)
+    parser.add_argument("--sort", default="tottime", help="cProfile order (--profile): tottime, cumulative")
     parser.add_argument("--warm", type=int, default=300, help="unmeasured requests first")
     args = parser.parse_args()
 
@@ -108,6 +109,10 @@ def main() -> None:
                 asyncio.run(loop())
             else:
                 call = processor.calculate if op == "calculate" else processor.confirm
+                if args.threads == 1:  # in this thread: --profile sees it
+                    for body in bodies:
+                        call(json.loads(body), key)
+                    return
                 with ThreadPoolExecutor(args.threads) as pool:
                     for _ in pool.map(lambda body: call(json.loads(body), key), bodies):
                         pass
@@ -126,7 +131,7 @@ def main() -> None:
                   f"process {1000 * cpu / args.requests:.3f} (this thread {1000 * loop_cpu / args.requests:.3f}) / "
                   f"database {1000 * db / args.requests:.3f}")
             if profile:
-                pstats.Stats(profile).sort_stats("tottime").print_stats(args.profile)
+                pstats.Stats(profile).sort_stats(args.sort).print_stats(args.profile)
         store.close()
     finally:
         if cluster is not None:
