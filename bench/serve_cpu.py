@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--op", default="both", choices=("calculate", "confirm", "both"))
     parser.add_argument("--http", action="store_true")
     parser.add_argument("--threads", type=int, default=1, help="callers of the processor at once (as the server's "
-                        "threads; not with --http)")
+                        "threads; with --http: requests at once on the event loop)")
     parser.add_argument("--profile", type=int, default=0)
     parser.add_argument("--sort", default="tottime", help="cProfile order (--profile): tottime, cumulative")
     parser.add_argument("--warm", type=int, default=300, help="unmeasured requests first")
@@ -102,11 +102,14 @@ def main() -> None:
         def run(op: str, run_id: str, count: int) -> None:
             bodies = [_receipt(n, run_id) for n in range(count)]
             if args.http:
-                async def loop() -> None:
-                    for body in bodies:
+                async def caller(mine: list[bytes]) -> None:
+                    for body in mine:
                         status = await _asgi(app, f"/v1/{op}", body, token)
                         assert status == 200, status
-                asyncio.run(loop())
+
+                async def callers() -> None:
+                    await asyncio.gather(*(caller(bodies[k::args.threads]) for k in range(args.threads)))
+                asyncio.run(callers())
             else:
                 call = processor.calculate if op == "calculate" else processor.confirm
                 if args.threads == 1:  # in this thread: --profile sees it
