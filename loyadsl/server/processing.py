@@ -230,7 +230,7 @@ class Processor:
                 alone = not caught.changes and not chained and caught.state is state  # the receipt's changes only
                 after = _book(tx, engine, receipt.customer_id, state,
                               [*caught.changes, *(outcome.changes or ()), *chained], rid, "receipt", receipt.utc,
-                              applied if alone else None)
+                              applied if alone else None, self._keep)
             tx.put_outcome(rid, receipt.customer_id, outcome.to_dict())  # an anonymous one too: it may be returned
             _budgets_from(tx, outcome.changes or ())
             redemptions.commit(tx, outcome.changes or ())
@@ -307,7 +307,7 @@ class Processor:
             except LoyaError as exc:
                 raise Problem.refused(exc) from None
             after = _book(tx, engine, customer, state, refund.changes, return_id, "return",
-                          utc_seconds(now))
+                          utc_seconds(now), keep=self._keep)
             _budgets_from(tx, refund.changes)
             redemptions.commit(tx, refund.changes)
             answer = Stored(digest, 200, {"return_id": return_id, "receipt_id": rid, "status": "returned",
@@ -339,11 +339,17 @@ class Processor:
         state = self._states.get(key)
         if state is None:
             state = _read_state(decode(text), engine)
-            with self._states_lock:
-                if len(self._states) >= STATE_CACHE:
-                    self._states.clear()
-                self._states[key] = state
+            self._keep(engine, text, state)
         return state
+
+    def _keep(self, engine: Engine, text: str, state: CustomerState) -> None:
+        """Keep ``state`` as the reading of ``text``: one read, or one a confirm (or a return) wrote, the
+        state it made, whose text is its ``to_dict`` (its next request then reads it without decoding
+        and validating it again; test_srv_state_cache: each state kept equals a fresh reading of its text)."""
+        with self._states_lock:
+            if len(self._states) >= STATE_CACHE:
+                self._states.clear()
+            self._states[id(engine), text] = state
 
     def _evaluate(self, tx: Tx, engine: Engine, receipt: Receipt, data: dict[str, Any],
                   state: CustomerState | None, lock: bool) -> Outcome:
@@ -509,11 +515,13 @@ def _with_outcome(tx: Tx, rid: str, stored: Stored) -> Stored:
 
 
 def _book(tx: Tx, engine: Engine, customer: str, state: CustomerState, changes: Iterable[dict[str, Any]],
-          ref: str, kind: str, utc: int, applied: CustomerState | None = None) -> CustomerState:
+          ref: str, kind: str, utc: int, applied: CustomerState | None = None,
+          keep: Callable[[Engine, str, CustomerState], None] | None = None) -> CustomerState:
     """Apply changes to the customer's state and to every state they concern: the other members of
     a shared account get the new shared copy, a referral ``transfer`` is received by its customer
     (``Engine.receive``; one not known yet starts empty, as in ``loya simulate``). ``applied``: the
-    changes applied to the state already (``apply`` is a function of the two: not done twice)."""
+    changes applied to the state already (``apply`` is a function of the two: not done twice). ``keep``:
+    told the customer's new state and its stored text (``Processor._keep``)."""
     changes = list(changes)
     if not changes:
         return state
@@ -522,7 +530,9 @@ def _book(tx: Tx, engine: Engine, customer: str, state: CustomerState, changes: 
         after = applied if applied is not None else apply(state, changes, decls)
     except LoyaError as exc:
         raise Problem.refused(exc) from None
-    tx.put_customer(customer, after.to_dict())
+    text = tx.put_customer(customer, after.to_dict())
+    if keep is not None:
+        keep(engine, text, after)
     tx.journal(customer, ref, kind, changes)
     if after.shared is not None and after.shared != state.shared:
         for member in sorted(after.shared.members):

@@ -161,9 +161,11 @@ class SqlTx(Tx):
         row = row if found else self._first(self._customer_query(customer_id, lock))
         return None if row is None else str(row[0])
 
-    def put_customer(self, customer_id: str, state: dict[str, Any]) -> None:
+    def put_customer(self, customer_id: str, state: dict[str, Any]) -> str:
+        text = encode(state)
         self.write("INSERT INTO customers (id, state) VALUES (?, ?) "
-                  "ON CONFLICT (id) DO UPDATE SET state = excluded.state", customer_id, encode(state))
+                  "ON CONFLICT (id) DO UPDATE SET state = excluded.state", customer_id, text)
+        return text
 
     def insert_customer(self, customer_id: str, state: dict[str, Any]) -> bool:
         return self.one("INSERT INTO customers (id, state) VALUES (?, ?) ON CONFLICT (id) DO NOTHING RETURNING 1",

@@ -80,7 +80,8 @@ class Tx(ABC):
     def customer_text(self, customer_id: str, lock: bool = False) -> str | None:
         """The customer's state as stored (JSON text), as ``customer`` reads it."""
     @abstractmethod
-    def put_customer(self, customer_id: str, state: dict[str, Any]) -> None: ...
+    def put_customer(self, customer_id: str, state: dict[str, Any]) -> str:
+        """Write the customer's state; the text stored (as ``customer_text`` will read it)."""
     @abstractmethod
     def insert_customer(self, customer_id: str, state: dict[str, Any]) -> bool:
         """Insert a new customer; False when the id exists already."""

@@ -37,3 +37,29 @@ def test_a_refused_state_is_refused_each_time(server: Server) -> None:
         answer = server.post("/v1/calculate", receipt(rid))
         assert answer.status_code == 422 and answer.json()["cause"] == "LOY502", answer.text
     assert len(server.processor._states) == kept
+
+
+def test_a_confirm_keeps_the_state_it_wrote(server: Server, receipts: list[dict[str, Any]]) -> None:
+    """The state a confirm books is kept as the reading of the text it stored (``Processor._keep``):
+    the customer's next request does not decode it again, and it equals a fresh reading."""
+    processor = server.processor
+    booked = 0
+    for record in receipts[:60]:
+        if record.get("customer_id") is None:
+            continue
+        with server.store.transaction() as tx:
+            before = tx.customer_text(record["customer_id"])
+        processor._states.clear()
+        assert server.post("/v1/confirm", record).status_code == 200
+        with server.store.transaction() as tx:
+            text = tx.customer_text(record["customer_id"])
+        assert text is not None
+        if text == before:  # nothing booked
+            continue
+        booked += 1
+        engine = processor.current_engine()
+        kept = processor._states.get((id(engine), text))
+        assert kept is not None, "the state written was not kept"
+        fresh = _read_state(decode(text), engine)
+        assert kept == fresh and kept.to_dict() == fresh.to_dict() == decode(text)
+    assert booked > 10
