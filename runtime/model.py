@@ -249,7 +249,7 @@ class Receipt:
         self.mix = _mix(self.lines, tax)
 
     @classmethod
-    def from_dict(cls, data: Any) -> Receipt:
+    def from_dict(cls, data: Any, *, text: bool = False) -> Receipt:
         """Validate receipt JSON (MECHANICS.md's schema plus optional channel, currency, min_price,
         attrs) under the limits of ``runtime/limits.py``; any problem raises ``ReceiptError`` naming
         the place: LOY501 malformed, LOY504 a limit exceeded, LOY505 an amount that is not
@@ -259,18 +259,24 @@ class Receipt:
         the schema's (``_fast``); one they refuse, or that fails the checks they cannot make, goes
         through ``careful``, which accepts exactly the same receipts and says what is wrong with the
         others (tests/fuzz/test_fuzz_decode.py and tests/runtime/test_rt_decode_paths.py prove all
-        three agree)."""
+        three agree).
+
+        ``text``: a promise that every string of ``data`` was decoded from JSON text by a decoder that
+        refuses lone surrogates (msgspec's JSON decoder), as the simulator's direct reader makes its
+        receipts; the types' paths then skip the search for them, as ``from_json`` does. ``careful``
+        still checks them when the types' paths refuse the receipt. A dict from anywhere else (a
+        caller's own, ``json.loads``'s, which reads ``"\\ud800"`` as a lone surrogate) takes the default."""
         if type(data) is dict:
             try:
                 plain = _convert(data, _ReceiptPlain)
             except _REFUSED:
                 try:
-                    return _fast(_convert(data, _ReceiptIn), False)
+                    return _fast(_convert(data, _ReceiptIn), text)
                 except _REFUSED:
                     pass
             else:
                 try:
-                    return _plain(plain, False)
+                    return _plain(plain, text)
                 except _REFUSED:
                     pass
         return cls.careful(data)

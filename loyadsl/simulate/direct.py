@@ -9,7 +9,9 @@ of a type the mapping takes as it is, ``Mapping._plan``'s ``ready`` types) and s
 else (a value to convert, a return, state fields, a line without ``line_no`` beside one with it, JSON
 the typed decoder refuses), and the reader then reads that line the general way (``inputs._jsonl``),
 which converts it or says what is wrong. What it makes is validated by ``Receipt.from_dict`` as
-before. Nor is it more lenient about the text: the decoder skips the columns it does not read without
+before, as text (``text=True``): every string in it was decoded by msgspec, which refuses lone
+surrogates, or is the mapping's own (a default, an attribute's name), which must be text for the
+mapping to have a direct reader at all. Nor is it more lenient about the text: the decoder skips the columns it does not read without
 checking them as the general decode does, so a line that could hold what only that check refuses
 (bytes that are not UTF-8, an integer past Python's digit limit, a surrogate escape, nesting past
 the depth limit) goes the general way too (``inputs._jsonl``, before and after the decode).
@@ -17,7 +19,7 @@ tests/simulate/test_direct.py holds both readers to the same records and quarant
 
 Only for a mapping whose receipt fields need no conversion either: no date or time columns, no
 datetime format or time zone, no scale, no derived field, no default for ``return_of`` or the state
-fields, and defaults already of the types taken as they are (``decoder`` gives None otherwise).
+fields, and defaults already of the types taken as they are, all text (``decoder`` gives None otherwise).
 """
 
 from __future__ import annotations
@@ -59,6 +61,17 @@ def _fits(m: Mapping) -> bool:
     for _name, _column, default, ready, _conversion in m._plan:
         if not ready or (default is not None and type(default) not in ready):
             return False
+    # what the reader writes that is not from the line's text: text too, so that its receipts are
+    # validated as text (``Receipt.from_dict(text=True)``, no search for lone surrogates)
+    return all(_is_text(value) for value in (*m.attrs, *m.defaults.values()) if type(value) is str)
+
+
+def _is_text(value: str) -> bool:
+    """Whether ``value`` holds no lone surrogate (UTF-8 can write it)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
     return True
 
 
