@@ -30,7 +30,9 @@ backend stores the same header fields as columns and the payload as binary.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import marshal
+import operator
 import struct
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -55,6 +57,9 @@ _unmsgpack = msgspec.msgpack.Decoder().decode
 _MSGPACK_TAG = 0  # a payload's first byte when it is msgpack (a marshal tuple starts with 0x28, 0x29, 0xa8, 0xa9)
 _MSGPACK_HEAD = struct.Struct("<BI")  # the tag and the fields' length in bytes
 _new_receipt = object.__new__
+_fromisoformat = dt.datetime.fromisoformat
+_starmap = itertools.starmap
+_by_key = operator.itemgetter(0)
 _SPILL_BUFFER = 1 << 16
 _Key = tuple[bool, str, int, str]
 
@@ -94,12 +99,13 @@ def record_utc(record: Record) -> int:
 def receipt_fields(receipt: Receipt) -> tuple[Any, ...]:
     """A validated receipt as plain values (``marshal`` writes them), from which ``receipt_of``
     rebuilds it: every slot (the time as text), each line as all its fields in order, and the receipt's
-    tax setting, from which its mix of line kinds and tax is made again (docs/commerce.md)."""
+    tax setting (in a list; None: the receipt has no mix), from which its mix of line kinds and tax is
+    made again (docs/commerce.md)."""
+    mix = receipt.mix
     return (receipt.receipt_id, receipt.customer_id, receipt.datetime.isoformat(), receipt.utc, receipt.store,
             receipt.channel, receipt.currency, receipt.coupons, receipt.redeem, receipt.certificates,
             receipt.stateful, receipt.total, receipt.units, receipt.ordered, receipt.floors,
-            tuple([_line_fields(line) for line in receipt.lines]), receipt.rewards,
-            None if receipt.mix is None else receipt.mix.tax)
+            tuple(map(_line_fields, receipt.lines)), receipt.rewards, None if mix is None else [mix.tax])
 
 
 def receipt_of(fields: Sequence[Any]) -> Receipt:
@@ -110,12 +116,13 @@ def receipt_of(fields: Sequence[Any]) -> Receipt:
     receipt = _new_receipt(Receipt)
     (receipt.receipt_id, receipt.customer_id, when, receipt.utc, receipt.store, receipt.channel, receipt.currency,
      coupons, receipt.redeem, certificates, receipt.stateful, receipt.total, receipt.units,
-     receipt.ordered, receipt.floors, lines, rewards, tax) = fields
-    receipt.coupons, receipt.rewards = tuple(coupons), tuple(rewards)
-    receipt.certificates = tuple([tuple(certificate) for certificate in certificates])
-    receipt.datetime = dt.datetime.fromisoformat(when)
-    receipt.lines = tuple([Line(*line) for line in lines])
-    receipt.mix = _mix(receipt.lines, tax)
+     receipt.ordered, receipt.floors, lines, rewards, mix) = fields
+    receipt.coupons = tuple(coupons) if coupons else ()
+    receipt.rewards = tuple(rewards) if rewards else ()
+    receipt.certificates = tuple([tuple(certificate) for certificate in certificates]) if certificates else ()
+    receipt.datetime = _fromisoformat(when)
+    receipt.lines = lines = tuple(_starmap(Line, lines))  # each Line(*fields), in C
+    receipt.mix = None if mix is None else _mix(lines, mix[0])
     return receipt
 
 
@@ -222,7 +229,7 @@ def read_partition_rows(paths: str | Path | Sequence[str | Path], groups: Mappin
             rows.append(((customer is not None, customer or "", utc, receipt_id), source, payload))
             if return_of is not None:
                 returned.add(str(return_of))
-    rows.sort(key=lambda row: row[0])
+    rows.sort(key=_by_key)
     return PartitionRows(rows, returned)
 
 
