@@ -13,7 +13,7 @@ original) or its own id. CRC-32 rather than Python's ``hash()``, which is salted
 
 Spill files are binary: a record per receipt, two lengths (``<II``) then its header, ``marshal`` of
 ``(utc, customer, receipt id, return_of, source)``, then its payload. The lengths let a spill be read
-a MiB at a time and cut in memory (``marshal.load`` of a file object reads it value by value,
+256 KiB at a time and cut in memory (``marshal.load`` of a file object reads it value by value,
 a method call each). The header is what sorting needs; the payload (``pack``) is decoded only when
 the receipt is replayed, so a partition in memory costs about the size of its bytes, not five times
 that in Python objects. The payload is msgpack: a tag byte and a length, the ``Receipt``'s slots
@@ -64,7 +64,7 @@ _fromisoformat = dt.datetime.fromisoformat
 _starmap = itertools.starmap
 _by_key = operator.itemgetter(0)
 _SPILL_BUFFER = 1 << 16
-_SPILL_READ = 1 << 20  # bytes of a spill read at a time
+_SPILL_READ = 1 << 18  # bytes of a spill read at a time
 _SPILL_HEAD = struct.Struct("<II")  # a spill record's lengths: its marshalled header, its payload
 _Key = tuple[bool, str, int, str]
 
@@ -241,7 +241,7 @@ def read_partition_rows(paths: str | Path | Sequence[str | Path], groups: Mappin
 
 
 def _spill_rows(path: Path) -> Iterator[tuple[Any, ...]]:
-    """A spill file's records: read a MiB at a time and cut at the lengths each record starts with
+    """A spill file's records: read 256 KiB at a time and cut at the lengths each record starts with
     (``marshal.load`` of a file calls its ``readinto`` for every value: several times the cost)."""
     loads, head_at, size = marshal.loads, _SPILL_HEAD.unpack_from, _SPILL_HEAD.size
     with open(path, "rb", buffering=0) as f:
