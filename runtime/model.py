@@ -249,7 +249,7 @@ class Receipt:
         self.mix = _mix(self.lines, tax)
 
     @classmethod
-    def from_dict(cls, data: Any) -> Receipt:
+    def from_dict(cls, data: Any, *, text: bool = False) -> Receipt:
         """Validate receipt JSON (MECHANICS.md's schema plus optional channel, currency, min_price,
         attrs) under the limits of ``runtime/limits.py``; any problem raises ``ReceiptError`` naming
         the place: LOY501 malformed, LOY504 a limit exceeded, LOY505 an amount that is not
@@ -259,18 +259,24 @@ class Receipt:
         the schema's (``_fast``); one they refuse, or that fails the checks they cannot make, goes
         through ``careful``, which accepts exactly the same receipts and says what is wrong with the
         others (tests/fuzz/test_fuzz_decode.py and tests/runtime/test_rt_decode_paths.py prove all
-        three agree)."""
+        three agree).
+
+        ``text``: a promise that every string of ``data`` was decoded from JSON text by a decoder that
+        refuses lone surrogates (msgspec's JSON decoder), as the simulator's direct reader makes its
+        receipts; the types' paths then skip the search for them, as ``from_json`` does. ``careful``
+        still checks them when the types' paths refuse the receipt. A dict from anywhere else (a
+        caller's own, ``json.loads``'s, which reads ``"\\ud800"`` as a lone surrogate) takes the default."""
         if type(data) is dict:
             try:
                 plain = _convert(data, _ReceiptPlain)
             except _REFUSED:
                 try:
-                    return _fast(_convert(data, _ReceiptIn), False)
+                    return _fast(_convert(data, _ReceiptIn), text)
                 except _REFUSED:
                     pass
             else:
                 try:
-                    return _plain(plain, False)
+                    return _plain(plain, text)
                 except _REFUSED:
                     pass
         return cls.careful(data)
@@ -454,10 +460,10 @@ def _plain(data: _ReceiptPlain | _ReceiptPlainText, text: bool) -> Receipt:
     ordered = True
     categories = _CATEGORIES
     for index, line in enumerate(lines):
-        qty, amount, price = line.qty, line.amount, line.price
+        qty, amount = line.qty, line.amount
         if type(qty) is int:  # whole units: the amount is exact at once, else within the tolerance
             line.units = qty
-            if amount != price * qty and not _close(amount, price, qty * 1000):
+            if amount != line.price * qty and not _close(amount, line.price, qty * 1000):
                 raise ValueError
             qty *= 1000
         else:
@@ -466,25 +472,30 @@ def _plain(data: _ReceiptPlain | _ReceiptPlainText, text: bool) -> Receipt:
                 raise ValueError
             qty = thousandths
             line.units = qty // 1000
-            if amount * 1000 != price * qty and not _close(amount, price, qty):
+            if amount * 1000 != line.price * qty and not _close(amount, line.price, qty):
                 raise ValueError
         line.qty = qty
         line.index = index
         if line.category not in categories and not _category_ok(line.category):
             raise ValueError
-        attrs = line.attrs
-        if attrs is None:  # null in JSON (absent is the line's own empty dict)
-            line.attrs = _NO_ATTRS
-        elif attrs and not text and not _attrs_ok(attrs):
-            raise ValueError
-        if (not text and not (line.sku.isascii() and line.brand.isascii())
-                and (_surrogate(line.sku) or _surrogate(line.brand))):
-            raise ValueError
+        if text:  # no lone surrogate in text: attrs absent or null is all there is to see
+            if line.attrs is None:  # null in JSON (absent is the line's own empty dict)
+                line.attrs = _NO_ATTRS
+        else:
+            attrs = line.attrs
+            if attrs is None:
+                line.attrs = _NO_ATTRS
+            elif attrs and not _attrs_ok(attrs):
+                raise ValueError
+            sku, brand = line.sku, line.brand
+            if not (sku.isascii() and brand.isascii()) and (_surrogate(sku) or _surrogate(brand)):
+                raise ValueError
         total += amount
         units += qty
-        if line.line_no <= previous:
+        line_no = line.line_no
+        if line_no <= previous:
             ordered = False
-        previous = line.line_no
+        previous = line_no
     return _finish(data, total, units, ordered, False, text)
 
 
@@ -494,31 +505,37 @@ def _finish(data: _ReceiptIn, total: int, units: int, ordered: bool, floors: boo
     lines = data.lines
     if total > MAX_VALUE or (not ordered and len({line.line_no for line in lines}) != len(lines)):
         raise ValueError
-    receipt_id, store, customer_id, channel, currency = (data.receipt_id, data.store_id, data.customer_id,
-                                                         data.channel, data.currency)
+    receipt = _new_object(Receipt)
+    receipt.receipt_id = receipt_id = data.receipt_id
+    receipt.store = store = data.store_id
+    customer_id = data.customer_id
+    receipt.customer_id = customer_id or None  # "": no card
+    channel = data.channel
+    receipt.channel = "pos" if channel is None else channel
+    receipt.currency = currency = data.currency
     if not text:
         ids = receipt_id + store + (customer_id or "") + (channel or "") + (currency or "")
         if not ids.isascii() and _surrogate(ids):
             raise ValueError
-    when = _fromisoformat(data.datetime)
+    receipt.datetime = when = _fromisoformat(data.datetime)
     zone = when.tzinfo  # fromisoformat's zones are fixed offsets: ``utc_seconds`` without its calls
     offset = None if zone is None else zone.utcoffset(None)
     if offset is None:
         raise ValueError
-    utc = ((when.toordinal() - offset.days) * 86400  # small integers first: one sum past 2^30, not five
-           + (when.hour * 3600 + when.minute * 60 + when.second - offset.seconds))
+    receipt.utc = utc = ((when.toordinal() - offset.days) * 86400  # small integers first: one sum past 2^30, not five
+                         + (when.hour * 3600 + when.minute * 60 + when.second - offset.seconds))
     if not FIRST_UTC <= utc <= LAST_UTC:
         raise ValueError
-    receipt = _new_object(Receipt)
-    receipt.receipt_id, receipt.customer_id, receipt.store = receipt_id, customer_id or None, store  # "": no card
-    receipt.channel = "pos" if channel is None else channel
-    receipt.currency, receipt.datetime, receipt.utc = currency, when, utc
-    receipt.lines, receipt.total, receipt.units = tuple(lines), total, units
-    receipt.ordered, receipt.floors = ordered, floors
+    receipt.lines = tuple(lines)
+    receipt.total = total
+    receipt.units = units
+    receipt.ordered = ordered
+    receipt.floors = floors
     receipt.mix = None
     if data.coupons is None and data.redeem is None and data.certificates is None and data.rewards is None:
-        receipt.coupons, receipt.redeem, receipt.certificates, receipt.stateful = (), None, (), False
-        receipt.rewards = ()
+        receipt.coupons = receipt.certificates = receipt.rewards = ()
+        receipt.redeem = None
+        receipt.stateful = False
     else:
         _present(receipt, data.coupons, data.redeem, data.certificates, data.rewards)
     return receipt

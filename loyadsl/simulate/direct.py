@@ -9,7 +9,9 @@ of a type the mapping takes as it is, ``Mapping._plan``'s ``ready`` types) and s
 else (a value to convert, a return, state fields, a line without ``line_no`` beside one with it, JSON
 the typed decoder refuses), and the reader then reads that line the general way (``inputs._jsonl``),
 which converts it or says what is wrong. What it makes is validated by ``Receipt.from_dict`` as
-before. Nor is it more lenient about the text: the decoder skips the columns it does not read without
+before, as text (``text=True``): every string in it was decoded by msgspec, which refuses lone
+surrogates, or is the mapping's own (a default, an attribute's name), which must be text for the
+mapping to have a direct reader at all. Nor is it more lenient about the text: the decoder skips the columns it does not read without
 checking them as the general decode does, so a line that could hold what only that check refuses
 (bytes that are not UTF-8, an integer past Python's digit limit, a surrogate escape, nesting past
 the depth limit) goes the general way too (``inputs._jsonl``, before and after the decode).
@@ -17,7 +19,7 @@ tests/simulate/test_direct.py holds both readers to the same records and quarant
 
 Only for a mapping whose receipt fields need no conversion either: no date or time columns, no
 datetime format or time zone, no scale, no derived field, no default for ``return_of`` or the state
-fields, and defaults already of the types taken as they are (``decoder`` gives None otherwise).
+fields, and defaults already of the types taken as they are, all text (``decoder`` gives None otherwise).
 """
 
 from __future__ import annotations
@@ -59,6 +61,17 @@ def _fits(m: Mapping) -> bool:
     for _name, _column, default, ready, _conversion in m._plan:
         if not ready or (default is not None and type(default) not in ready):
             return False
+    # what the reader writes that is not from the line's text: text too, so that its receipts are
+    # validated as text (``Receipt.from_dict(text=True)``, no search for lone surrogates)
+    return all(_is_text(value) for value in (*m.attrs, *m.defaults.values()) if type(value) is str)
+
+
+def _is_text(value: str) -> bool:
+    """Whether ``value`` holds no lone surrogate (UTF-8 can write it)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
     return True
 
 
@@ -94,44 +107,57 @@ def _generate(m: Mapping) -> Direct:
     def display(fields: list[tuple[str, str]]) -> str:
         return "{" + ", ".join(f"'{name}': {expression}" for name, expression in fields) + "}"
 
-    code_line = ["    built = []",
-                 "    numbered = 0",
-                 "    for src in s.lines:"]
-    if optional is not None:
-        code_line += [f"        if src.{optional} is None:",
-                      f"            line = {display([f for f in shown if f[1] != f'src.{optional}'])}",
-                      "        else:",
-                      f"            line = {display(shown)}"]
-    else:
-        code_line.append(f"        line = {display(shown)}")
-    code_line += [f"        if src.{line_no} is not None:", "            numbered += 1"]
     line_fields.append(("attrs", dict[str, str | None] | None, None))
     line_rename["attrs"] = "attrs"
-    code_line += ["        attrs = src.attrs",
-                  "        if attrs is not None and None in attrs.values():",
-                  "            attrs = {k: v for k, v in attrs.items() if v is not None}"]
-    if m.attrs:
-        code_line.append("        extra = {}")
-        for k, (attr, column) in enumerate(m.attrs.items()):
-            attribute = f"a{k}"
-            line_fields.append((attribute, str | None, None))
-            line_rename[attribute] = column
-            names[f"A{k}"] = attr
-            code_line += [f"        v = src.{attribute}",
-                          "        if v is not None:",
-                          f"            extra[A{k}] = v"]
-        code_line += ["        if attrs is not None:",
-                      "            attrs = {**attrs, **extra}",
-                      "        elif extra:",
-                      "            attrs = extra"]
-    code_line += ["        if attrs is not None:",
-                  "            line['attrs'] = attrs",
-                  "        built.append(line)",
-                  "    if not numbered:",
-                  "        for number, line in enumerate(built, 1):",
-                  "            line['line_no'] = number",
-                  "    elif numbered != len(built):",
-                  "        return None"]
+    extras = []  # the attributes read from columns of their own: (attribute, its name's global)
+    for k, (attr, column) in enumerate(m.attrs.items()):
+        line_fields.append((f"a{k}", str | None, None))
+        line_rename[f"a{k}"] = column
+        names[f"A{k}"] = attr
+        extras.append((f"a{k}", f"A{k}"))
+
+    def body(number: str | None) -> list[str]:
+        """A line's dict from ``src``, appended to ``built`` (8 spaces in): its line_no as read, or
+        ``number`` when the receipt's lines are numbered here."""
+        fields = [(name, number) if name == "line_no" and number is not None else (name, expression)
+                  for name, expression in shown]
+        lines = []
+        if optional is not None:
+            lines += [f"if src.{optional} is None:",
+                      f"    line = {display([f for f in fields if f[1] != f'src.{optional}'])}",
+                      "else:",
+                      f"    line = {display(fields)}"]
+        else:
+            lines.append(f"line = {display(fields)}")
+        lines += ["attrs = src.attrs"]
+        collect = ["extra = {}"]
+        for attribute, name in extras:
+            collect += [f"v = src.{attribute}", "if v is not None:", f"    extra[{name}] = v"]
+        if extras:  # without an attrs column, the columns' attributes alone (none: no attrs)
+            lines += ["if attrs is None:", *(f"    {text}" for text in collect),
+                      "    if extra:", "        line['attrs'] = extra", "else:"]
+        else:
+            lines += ["if attrs is not None:"]
+        lines += ["    if None in attrs.values():",
+                  "        attrs = {k: v for k, v in attrs.items() if v is not None}"]
+        if extras:
+            lines += [*(f"    {text}" for text in collect), "    attrs = {**attrs, **extra}"]
+        lines += ["    line['attrs'] = attrs", "built.append(line)"]
+        return [f"        {text}" for text in lines]
+
+    # line_no read from every line, or from none (numbered 1, 2, ... here); a receipt of both: the general path
+    code_line = ["    lines = s.lines",
+                 "    built = []",
+                 f"    if not lines or lines[0].{line_no} is not None:",
+                 "        for src in lines:",
+                 f"            if src.{line_no} is None:",
+                 "                return None",
+                 *(f"    {text}" for text in body(None)),
+                 "    else:",
+                 "        for number, src in enumerate(lines, 1):",
+                 f"            if src.{line_no} is not None:",
+                 "                return None",
+                 *(f"    {text}" for text in body("number"))]
     line_fields.sort(key=lambda f: f[2] is not msgspec.NODEFAULT)  # required fields first
     line_type = msgspec.defstruct("DirectLine", [f if f[2] is not msgspec.NODEFAULT else f[:2] for f in line_fields],
                                   rename=line_rename, gc=False)

@@ -234,9 +234,10 @@ def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file
 def _direct_record(source: str, receipt: dict[str, Any], seen: _Seen, file_index: int,
                    currency: str | None) -> Record | None:
     """The record of a receipt the direct reader made, or None for one that the general path, reading
-    its line again, will quarantine (invalid, another currency, a duplicate), saying why."""
+    its line again, will quarantine (invalid, another currency, a duplicate), saying why. The receipt's
+    strings are text (direct.py), so it is validated as text."""
     try:
-        parsed = Receipt.from_dict(receipt)
+        parsed = Receipt.from_dict(receipt, text=True)
     except LoyaError:
         return None
     if currency is not None and receipt.get("currency", currency) != currency:

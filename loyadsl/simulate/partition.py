@@ -11,15 +11,17 @@ group of its customer when ``groups`` gives one (a shared account: all members t
 customer id, or for an anonymous receipt the receipt it returns (``return_of``, so a return meets its
 original) or its own id. CRC-32 rather than Python's ``hash()``, which is salted per process.
 
-Spill files are binary: a ``marshal`` record per receipt, ``[utc, customer, receipt id, return_of,
-source, payload]``. The header is what sorting needs; the payload (``pack``) is decoded only when
+Spill files are binary: a record per receipt, two lengths (``<II``) then its header, ``marshal`` of
+``(utc, customer, receipt id, return_of, source)``, then its payload. The lengths let a spill be read
+256 KiB at a time and cut in memory (``marshal.load`` of a file object reads it value by value,
+a method call each). The header is what sorting needs; the payload (``pack``) is decoded only when
 the receipt is replayed, so a partition in memory costs about the size of its bytes, not five times
 that in Python objects. The payload is msgpack: a tag byte and a length, the ``Receipt``'s slots
 and its lines' fields when the reader validated it (``receipt_fields``), from which the replay sets
 the ``Receipt`` up as it was instead of validating the JSON again (``receipt_of``;
 tests/simulate/test_spill.py checks the two give the same receipt), then the receipt JSON (what the
 quarantine shows if the replay refuses it, and a return's fields), left encoded by ``unpack`` until
-it is needed (``receipt_json``). A payload with an integer past msgpack's 64 bits is marshal instead. ``marshal`` for the records
+it is needed (``receipt_json``). A payload with an integer past msgpack's 64 bits is marshal instead. ``marshal`` for the headers
 rather than JSON or pickle: it writes and reads integers of any size, floats, strings, tuples and
 dicts exactly, several times faster than either, and these files are written and read by one run of
 one installation (format version 4, stable since Python 3.4, for a dask worker on another
@@ -30,7 +32,9 @@ backend stores the same header fields as columns and the payload as binary.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import marshal
+import operator
 import struct
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -41,6 +45,7 @@ import msgspec
 
 from loyadsl.runtime.model import Line, Receipt, _mix, utc_seconds
 
+from .errors import SimulationError
 from .inputs import Record
 
 __all__ = ["PartitionRows", "pack", "partition", "partition_index", "read_partition", "read_partition_records",
@@ -55,7 +60,12 @@ _unmsgpack = msgspec.msgpack.Decoder().decode
 _MSGPACK_TAG = 0  # a payload's first byte when it is msgpack (a marshal tuple starts with 0x28, 0x29, 0xa8, 0xa9)
 _MSGPACK_HEAD = struct.Struct("<BI")  # the tag and the fields' length in bytes
 _new_receipt = object.__new__
+_fromisoformat = dt.datetime.fromisoformat
+_starmap = itertools.starmap
+_by_key = operator.itemgetter(0)
 _SPILL_BUFFER = 1 << 16
+_SPILL_READ = 1 << 18  # bytes of a spill read at a time
+_SPILL_HEAD = struct.Struct("<II")  # a spill record's lengths: its marshalled header, its payload
 _Key = tuple[bool, str, int, str]
 
 
@@ -94,12 +104,13 @@ def record_utc(record: Record) -> int:
 def receipt_fields(receipt: Receipt) -> tuple[Any, ...]:
     """A validated receipt as plain values (``marshal`` writes them), from which ``receipt_of``
     rebuilds it: every slot (the time as text), each line as all its fields in order, and the receipt's
-    tax setting, from which its mix of line kinds and tax is made again (docs/commerce.md)."""
+    tax setting (in a list; None: the receipt has no mix), from which its mix of line kinds and tax is
+    made again (docs/commerce.md)."""
+    mix = receipt.mix
     return (receipt.receipt_id, receipt.customer_id, receipt.datetime.isoformat(), receipt.utc, receipt.store,
             receipt.channel, receipt.currency, receipt.coupons, receipt.redeem, receipt.certificates,
             receipt.stateful, receipt.total, receipt.units, receipt.ordered, receipt.floors,
-            tuple([_line_fields(line) for line in receipt.lines]), receipt.rewards,
-            None if receipt.mix is None else receipt.mix.tax)
+            tuple(map(_line_fields, receipt.lines)), receipt.rewards, None if mix is None else [mix.tax])
 
 
 def receipt_of(fields: Sequence[Any]) -> Receipt:
@@ -110,12 +121,13 @@ def receipt_of(fields: Sequence[Any]) -> Receipt:
     receipt = _new_receipt(Receipt)
     (receipt.receipt_id, receipt.customer_id, when, receipt.utc, receipt.store, receipt.channel, receipt.currency,
      coupons, receipt.redeem, certificates, receipt.stateful, receipt.total, receipt.units,
-     receipt.ordered, receipt.floors, lines, rewards, tax) = fields
-    receipt.coupons, receipt.rewards = tuple(coupons), tuple(rewards)
-    receipt.certificates = tuple([tuple(certificate) for certificate in certificates])
-    receipt.datetime = dt.datetime.fromisoformat(when)
-    receipt.lines = tuple([Line(*line) for line in lines])
-    receipt.mix = _mix(receipt.lines, tax)
+     receipt.ordered, receipt.floors, lines, rewards, mix) = fields
+    receipt.coupons = tuple(coupons) if coupons else ()
+    receipt.rewards = tuple(rewards) if rewards else ()
+    receipt.certificates = tuple([tuple(certificate) for certificate in certificates]) if certificates else ()
+    receipt.datetime = _fromisoformat(when)
+    receipt.lines = lines = tuple(_starmap(Line, lines))  # each Line(*fields), in C
+    receipt.mix = None if mix is None else _mix(lines, mix[0])
     return receipt
 
 
@@ -165,7 +177,7 @@ def partition(records: Iterable[Record], n_partitions: int, folder: str | Path,
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{prefix}-{i:05d}.spill" for i in range(n_partitions)]
     files: list[IO[bytes] | None] = [None] * n_partitions
-    dump = marshal.dump
+    dumps, head_of = marshal.dumps, _SPILL_HEAD.pack
     try:
         for record in records:
             receipt = record.receipt
@@ -174,8 +186,10 @@ def partition(records: Iterable[Record], n_partitions: int, folder: str | Path,
             if out is None:
                 # one file per partition stays open while spilling; all are closed below
                 out = files[index] = open(paths[index], "wb", buffering=_SPILL_BUFFER)  # noqa: SIM115
-            dump((record_utc(record), receipt.get("customer_id") or None, receipt["receipt_id"], receipt.get("return_of"),
-                  record.source, pack(record)), out, MARSHAL_VERSION)
+            head = dumps((record_utc(record), receipt.get("customer_id") or None, receipt["receipt_id"],
+                          receipt.get("return_of"), record.source), MARSHAL_VERSION)
+            payload = pack(record)
+            out.write(head_of(len(head), len(payload)) + head + payload)
     finally:
         for out in files:
             if out is not None:
@@ -222,18 +236,31 @@ def read_partition_rows(paths: str | Path | Sequence[str | Path], groups: Mappin
             rows.append(((customer is not None, customer or "", utc, receipt_id), source, payload))
             if return_of is not None:
                 returned.add(str(return_of))
-    rows.sort(key=lambda row: row[0])
+    rows.sort(key=_by_key)
     return PartitionRows(rows, returned)
 
 
 def _spill_rows(path: Path) -> Iterator[tuple[Any, ...]]:
-    load = marshal.load
-    with open(path, "rb", buffering=_SPILL_BUFFER) as f:
-        while True:
-            try:
-                yield load(f)
-            except EOFError:
-                return
+    """A spill file's records: read 256 KiB at a time and cut at the lengths each record starts with
+    (``marshal.load`` of a file calls its ``readinto`` for every value: several times the cost)."""
+    loads, head_at, size = marshal.loads, _SPILL_HEAD.unpack_from, _SPILL_HEAD.size
+    with open(path, "rb", buffering=0) as f:
+        data = b""
+        while chunk := f.read(_SPILL_READ):
+            data = data + chunk if data else chunk
+            del chunk  # one piece in memory at a time, beside the records cut from it
+            at, end = 0, len(data)
+            while at + size <= end:
+                head, payload = head_at(data, at)
+                start = at + size
+                stop = start + head + payload
+                if stop > end:
+                    break
+                yield (*loads(data[start:start + head]), data[start + head:stop])
+                at = stop
+            data = data[at:]
+    if data:  # written by this run: only a disk that failed under it leaves a record cut short
+        raise SimulationError("the spill file ends within a record (was the disk full?)", str(path))
 
 
 def read_partition_records(paths: str | Path | Sequence[str | Path], groups: Mapping[str, str] | None = None

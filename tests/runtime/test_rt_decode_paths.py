@@ -134,6 +134,13 @@ def _check(data: Any) -> None:
         text = json.dumps(data, allow_nan=False).encode("utf-8")
     except (ValueError, UnicodeEncodeError):  # not JSON (NaN, a lone surrogate): no text to read
         return
+    try:  # a dict of text (the simulator's direct reader's): the paths skip the search for lone surrogates
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        assert not _agree(DICT_PATHS, True, data, careful)
+        assert _read(lambda d: Receipt.from_dict(d, text=True), data) == careful
     careful_text = _read(_careful_text, text)
     assert not _agree(TEXT_PATHS, True, text, careful_text)
     assert _read(Receipt.from_json, text) == careful_text

@@ -133,3 +133,15 @@ def test_the_direct_reader_takes_the_usual_receipt() -> None:
 def test_mappings_that_convert_have_no_direct_reader(spec: dict[str, Any]) -> None:
     assert decoder(Mapping.from_dict(spec)) is None
     assert decoder(IDENTITY) is None
+
+
+@pytest.mark.parametrize("spec", [{"defaults": {"channel": "p\ud800s"}}, {"defaults": {"category": "\udfff"}},
+                                  {"attrs": {"d\ud800": "DEPT"}}])
+def test_mappings_that_write_no_text_have_no_direct_reader(spec: dict[str, Any]) -> None:
+    """The direct reader's receipts are validated as text (no search for lone surrogates): a mapping
+    that would write one into them (a default, an attribute's name) is read the general way, whose
+    validation refuses it."""
+    assert decoder(Mapping.from_dict(spec)) is None
+    clean = {key: {k.encode("utf-8", "replace").decode(): v.encode("utf-8", "replace").decode()
+                   for k, v in value.items()} for key, value in spec.items()}
+    assert decoder(Mapping.from_dict(clean)) is not None  # the same mapping in text has one

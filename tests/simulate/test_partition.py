@@ -161,3 +161,25 @@ def test_parquet_row_groups_and_empty_partitions(tmp_path: Path, monkeypatch: py
     index = partition_index(records[0].receipt, 3)
     assert pq.ParquetFile(paths[index]).metadata.num_row_groups == 3  # 7 + 7 + 6
     assert [len(read_partition(p)) for p in paths] == [20 if i == index else 0 for i in range(3)]
+
+
+def test_a_spill_read_in_small_pieces_reads_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spill is read a few MB at a time: records cut by a piece's end read as whole ones."""
+    from loyadsl.simulate import partition as parts
+
+    paths = partition(history(), 2, tmp_path / "parts")
+    whole = [read_partition_records(path) for path in paths]
+    monkeypatch.setattr(parts, "_SPILL_READ", 7)  # every record spans several pieces
+    assert [read_partition_records(path) for path in paths] == whole
+    assert sum(map(len, whole)) == 120
+
+
+def test_a_spill_cut_short_is_an_error(tmp_path: Path) -> None:
+    """A record cut short (a disk that failed under the run) stops the run with a coded error, never a
+    partition silently short of receipts."""
+    from loyadsl.simulate.errors import SimulationError
+
+    path = partition(history(), 1, tmp_path / "parts")[0]
+    path.write_bytes(path.read_bytes()[:-5])
+    with pytest.raises(SimulationError, match="ends within a record"):
+        read_partition_records(path)

@@ -10,6 +10,7 @@ import marshal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,9 @@ def slots(obj: Any) -> dict[str, Any]:
 def assert_same(rebuilt: Receipt, validated: Receipt) -> None:
     mine, theirs = slots(rebuilt), slots(validated)
     lines, their_lines = mine.pop("lines"), theirs.pop("lines")
+    mix, their_mix = mine.pop("mix"), theirs.pop("mix")  # a Mix compares by identity: by its slots here
+    assert (mix is None) == (their_mix is None)
+    assert mix is None or slots(mix) == slots(their_mix)
     assert mine == theirs
     assert mine["datetime"].utcoffset() == theirs["datetime"].utcoffset()
     assert [slots(line) for line in lines] == [slots(line) for line in their_lines]
@@ -65,6 +69,21 @@ def test_the_fixtures_rebuild_exactly() -> None:
     for record in purchases:
         assert record.parsed is not None
         assert_same(roundtrip(record.parsed), Receipt.from_dict(record.receipt))
+
+
+@pytest.mark.parametrize(("kinds", "tax"), [((None, "service"), None), ((None, None), "included"),
+                                            (("deposit", None), "excluded")])
+def test_a_receipt_of_line_kinds_or_tax_keeps_its_mix(kinds: tuple[str | None, ...], tax: str | None) -> None:
+    lines = [{"line_no": n, "sku": "A", "category": "c", "qty": 1, "unit_price": 5, "amount": 5, "tax_rate": 20}
+             for n in (1, 2)]
+    for item, kind in zip(lines, kinds, strict=True):
+        if kind is not None:
+            item["kind"] = kind
+    data = {"receipt_id": "R1", "datetime": "2026-03-06T09:00:00+03:00", "store_id": "S1", "lines": lines,
+            **({"tax": tax} if tax else {})}
+    validated = Receipt.from_dict(data)
+    assert validated.mix is not None
+    assert_same(roundtrip(validated), validated)
 
 
 def test_the_payload_keeps_the_json_and_a_return_stays_json() -> None:
