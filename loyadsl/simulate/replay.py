@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from itertools import islice
+from itertools import islice, repeat
 from typing import Any, NamedTuple
 
 from loyadsl.runtime import Engine
@@ -110,6 +110,9 @@ class PartitionReplay:
         self.chains = ChainReplay(engine, self.tally.triggers) if b.triggers else None  # docs/triggers.md
         self._months: dict[int | None, str] = {}  # an expiry time -> its local month (``_burn``)
         people = b.settings.people
+        # the changes ``limits.uses`` counts (budget, stock, redemption) come only from such campaigns
+        self._limited_kinds = any(c.state.budget is not None or c.state.reward is not None or c.state.redemptions
+                                  for c in b.campaigns)
         self._partners = people is not None and bool(people.partners)  # settlement to count (settle.count)
 
     # ------------------------------------------------------------------------------ driving
@@ -179,7 +182,8 @@ class PartitionReplay:
         if self.observe is not None:
             self.observe(receipt, outcome)
         self._count_changes(booked, day)
-        self._use(receipt.utc, receipt.receipt_id, [c for c in items(outcome.changes or ()) if type(c) is dict])
+        if self._limited_kinds:  # (a programme without budgets, stock or usage limits makes no such change)
+            self._use(receipt.utc, receipt.receipt_id, [c for c in items(outcome.changes or ()) if type(c) is dict])
         if self.chains is not None and member is not None:
             self.chains.after(member.state, receipt, outcome, self._booker(member))
         if member is not None:
@@ -459,11 +463,18 @@ class PartitionReplay:
             return
         state = member.state
         made = items(changes)  # the ledger's typed records as they are (state.changes.Changes), JSON ones
-        transfers = [change for change in made if type(change) is dict and change["op"] == "transfer"]
+        transfers: list[dict[str, Any]] = []
+        expiries: list[int | None] | None = None  # None: no change takes an expired lot
+        for i, change in enumerate(made):
+            if type(change) is dict:  # (the ledger's typed records are neither)
+                op = change["op"]
+                if op == "transfer":
+                    transfers.append(change)
+                elif op == "take" and change.get("reason") == "expire":
+                    if expiries is None:
+                        expiries = [None] * len(made)
+                    expiries[i] = self._lot_expiry_day(state, change)  # the lot's day, read before the take
         undo = invert(state, changes) if transfers or booked else None  # only a later step can fail after this
-        expiries = [self._lot_expiry_day(state, change) if type(change) is dict and change["op"] == "take"
-                    and change.get("reason") == "expire" else None
-                    for change in made]  # the lots' days, read before the takes change them
         apply_in_place(state, changes, self.engine.bundle.state)  # the limits a till checks, checked here too
         booked.append(_Booked(member, made, expiries, undo))
         for transfer in transfers:
@@ -478,10 +489,13 @@ class PartitionReplay:
         week = self.tally.week(day)
         lot_campaign = self._lot_campaign
         for _member, changes, expiries, _undo in booked:
-            for change, expiry in zip(changes, expiries, strict=True):
+            for change, expiry in zip(changes, expiries or repeat(None, len(changes)), strict=True):
                 kind = type(change)
                 if kind is not dict:  # a typed record of the ledger (state.changes.TYPED)
-                    if kind is LotChange or kind is TierChange:  # the others count nothing
+                    if kind is LotChange and change.points > 0 and change.campaign:  # the usual accrual
+                        week[6] += change.points
+                        lot_campaign[change.lot] = change.campaign
+                    elif kind is LotChange or kind is TierChange:  # the others count nothing
                         self._count_record(change, lot_campaign, week, day)
                     continue
                 op = change["op"]
@@ -590,7 +604,7 @@ class _Booked(NamedTuple):
 
     member: _Member
     changes: Any
-    expiries: list[int | None]
+    expiries: list[int | None] | None  # None: none
     undo: list[dict[str, Any]] | None
 
 

@@ -49,6 +49,11 @@ class Ledger:
                                or c.state.budget is not None or c.state.reward is not None
                                or bool(c.state.redemptions) or c.state.discount_cap is not None)
         self.rewards = {c.name: c.state.reward for c in bundle.campaigns if c.state.reward is not None}
+        # what a receipt's ``finish`` may have to do: the steps none of the campaigns asks for are skipped
+        self.usage_limited = any(c.state.usage_limit is not None for c in bundle.campaigns)
+        self.discount_capped = any(c.state.discount_cap is not None for c in bundle.campaigns)
+        self.budgeted = any(c.state.budget is not None for c in bundle.campaigns)
+        self.redemption_limited = any(c.state.redemptions for c in bundle.campaigns)
         levels = decls.tiers.levels if decls.tiers is not None else ()
         self.tier_names = [level.name for level in levels]  # what a receipt's tier check reads, made once
         self.tier_thresholds = tuple(level.threshold for level in levels)

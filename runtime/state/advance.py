@@ -50,7 +50,7 @@ def advance(state: CustomerState, decls: StateDecls, now_utc: int, zone: ZoneInf
     if state.shared is not None:
         places.append((True, state.shared.accounts))
     for shared, accounts in places:
-        for name in sorted(accounts):
+        for name in sorted(accounts) if len(accounts) > 1 else accounts:
             decl = index.accounts.get(name)
             _lots_due(name, accounts[name], shared, decl.notify if decl is not None else 0, now_utc, local,
                       changes, events)
@@ -108,8 +108,9 @@ def _lots_due(name: str, account: AccountState, shared: bool, notify: int, now_u
 def _counters_due(state: CustomerState, index: _Index, today: int, changes: list[dict[str, Any]]) -> None:
     """Counters holding a count of an ended period (reset), chips after their promotion (burn)."""
     keys: dict[str, str] = {}
-    for name in sorted(state.counters):
-        counter = state.counters[name]
+    held = state.counters
+    for name in sorted(held) if len(held) > 1 else held:
+        counter = held[name]
         cdecl = index.counters.get(name)
         if cdecl is None:
             continue  # not the programme's (any more): left alone, never read
