@@ -739,7 +739,13 @@ class Engine:
             given[camp.name] = (given.get(camp.name, (0, 0))[0], total)
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
-        head = self._head(receipt, t, points_by_line, points_total, trace)
+        payable = sum(left)
+        rows = _new_object(LineRows)  # (``LineRows(receipt.lines, amounts, left, points_by_line)``, set here)
+        rows.kind, rows.columns = LineOutcome, (receipt.lines, amounts, left, points_by_line)
+        rows_of_effects = _new_object(Rows)  # (``Rows(Effect, tuple(effects))``)
+        rows_of_effects.kind, rows_of_effects.rows = Effect, tuple(effects)
+        head = (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points_total, rows,
+                rows_of_effects, tuple(applied), tuple(t.rejected), tuple(trace) if trace else ())  # as ``_head``
         record, coupons, changes, events = session.finish(
             left, payment, accrued, [(name, requests.get(name, ())) for name in applied], given)
         record["advance"] = len(lead)
@@ -845,7 +851,8 @@ class Engine:
 
     def local_date(self, utc: int) -> int:
         """The programme's local date (ordinal) at ``utc`` (seconds since 0001-01-01 UTC)."""
-        return self._local(utc)[0]
+        offset = self._offsets.get(utc // 86400)  # ``_local``'s cached offset: a replay asks several times a receipt
+        return self._local(utc)[0] if offset is None else (utc + offset) // 86400
 
     def _advance(self, state: CustomerState, utc: int) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
         changes, events = advance(state, self.bundle.state, utc, self.local_date)

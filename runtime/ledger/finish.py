@@ -20,7 +20,6 @@ from ..state import (
     ReceiptChange,
     TierChange,
     iso,
-    qualification_period,
 )
 from ..state.applier import _new
 from ..state.redemption import CAP
@@ -96,8 +95,9 @@ class _Finisher(_Receipt):
                   events: list[dict[str, Any]]) -> list[Any]:
         """Each campaign's points as a lot in its account (debt repaid first)."""
         out: list[Any] = []
+        account_for = self.ledger.account_for
         for campaign, points in accrued:
-            account = self.ledger.account_for(campaign)
+            account = account_for(campaign)
             if account is not None and any(points):
                 out += self._lot(account, campaign, list(points), debts, events)
         return out
@@ -293,10 +293,10 @@ class _Finisher(_Receipt):
         """An accrual: first the account's debt is repaid by its ``repay`` share (floor), the rest is a lot."""
         ledger = self.ledger
         decl: Account = ledger.accounts[account]
-        shared = self._target()
+        shared = self.state is not None and self.state.shared is not None and self._target()
         total = sum(vec)
         out: list[Any] = []
-        debt = debts.get((account, shared), 0)
+        debt = debts.get((account, shared), 0) if debts else 0
         repaid = min(debt, total * decl.repay // MILLION) if debt > 0 else 0
         line_nos = self.line_nos
         if repaid:
@@ -384,7 +384,7 @@ class _Finisher(_Receipt):
         if tiers is None or state is None:
             return []
         rolling = tiers.period.kind == "rolling"
-        key = qualification_period(self.ledger.decls, self.day)
+        key = "rolling" if rolling else self.period(tiers.period.kind)  # (``qualification_period``)
         lines = None
         if tiers.measure == "spend":
             skus = self.ledger.certificate_skus
