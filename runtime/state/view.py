@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from itertools import islice
+from typing import Any
 
 from ..declarations import Account as AccountDecl
 from ..declarations import Counter, CouponSeries, Level, StateDecls
@@ -50,11 +51,7 @@ def _active(account: AccountState, now: int) -> int:
     if due is not None and now < due:  # no lot with points left has expired: the balance less the lots not yet active
         if ripe is not None and ripe <= now:
             return account.balance  # every lot with points left is active (balance = Σ left − debt)
-        total = account.balance
-        for lot in islice(account.lots, live_from(account), None):  # the lots before have no points left
-            if lot.active_from > now:
-                total -= lot.left
-        return total
+        return account.balance - _pending(account, hints, now)
     total = -account.debt
     for lot in islice(account.lots, live_from(account), None):
         left = lot.left
@@ -63,6 +60,24 @@ def _active(account: AccountState, now: int) -> int:
             if expires is None or now < expires:
                 total += left
     return total
+
+
+def _pending(account: AccountState, hints: dict[str, Any], now: int) -> int:
+    """The points of the lots not yet active at ``now``. The lots before ``_act``'s index are active (at
+    its time, so at any later one): only those after are looked at, and the hint moves past those now
+    active, so a long-lived customer's receipts look at their last few lots only."""
+    lots = account.lots
+    act = hints.get("_act")
+    i = act[1] if act is not None and act[0] <= now else 0
+    n = len(lots)
+    while i < n and lots[i].active_from <= now:  # active: the hint moves past them
+        i += 1
+    hints["_act"] = (now, i)
+    pending = 0
+    for lot in islice(lots, i, None):
+        if lot.active_from > now:
+            pending += lot.left
+    return pending
 
 
 def view(state: CustomerState, decls: StateDecls, now_utc: int, local: Callable[[int], int]) -> CustomerView:
