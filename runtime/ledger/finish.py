@@ -322,8 +322,8 @@ class _Finisher(_Receipt):
         account: made once)."""
         found = self._lot_times.get(decl.name)
         if found is None:
-            found = self._lot_times[decl.name] = (self.utc + decl.activation,
-                                                  self.ledger.expiry(decl.expiry, self.utc, self.day))
+            found = self._lot_times[decl.name] = (self.utc + decl.activation, self.ledger.lot_expiry(decl, self.utc,
+                                                                                                     self.day))
         return found
 
     def _counters(self, left: Sequence[int], adds: dict[str, list[int]], spends: dict[str, int]) -> list[Any]:
