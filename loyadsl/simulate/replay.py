@@ -48,6 +48,8 @@ from loyadsl.simulate.partition import receipt_json, unpack
 from loyadsl.simulate.report import SPLIT_FIELDS, Tally, line_attributes
 from loyadsl.simulate.triggers import ChainReplay
 
+_new: Any = tuple.__new__
+
 
 class _Member:
     """One customer of the household being replayed."""
@@ -476,7 +478,7 @@ class PartitionReplay:
                     expiries[i] = self._lot_expiry_day(state, change)  # the lot's day, read before the take
         undo = invert(state, changes) if transfers or booked else None  # only a later step can fail after this
         apply_in_place(state, changes, self.engine.bundle.state)  # the limits a till checks, checked here too
-        booked.append(_Booked(member, made, expiries, undo))
+        booked.append(_new(_Booked, (member, made, expiries, undo)))  # (``_Booked(...)``, without its __new__)
         for transfer in transfers:
             receiver = self._member(str(transfer["customer"]))
             self._book_into(receiver, self.engine.receive(transfer, receiver.state, utc_datetime(utc)), utc, booked)
