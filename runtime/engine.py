@@ -426,13 +426,15 @@ class Engine:
         if not (self._stateful or receipt.stateful):
             cu = self._customer(customer, receipt) if customer is not None or self._reads_customer else ANONYMOUS
             return self._run(receipt, cu, utc, explain, None, (), (), hints)
-        state = self._state(customer, receipt.customer_id)
+        state = customer if type(customer) is CustomerState else self._state(customer, receipt.customer_id)
         lead: tuple[dict[str, Any], ...] = ()
         lead_events: tuple[dict[str, Any], ...] = ()
         if state is None:
             cu = ANONYMOUS
         else:
-            lead, lead_events = self._advance(state, utc)
+            changes, events = advance(state, self.bundle.state, utc, self.local_date)  # (``_advance``)
+            if changes or events:
+                lead, lead_events = tuple(changes), tuple(events)
             if lead:
                 state = apply(state, lead, self.bundle.state)
             cu = view(state, self.bundle.state, utc, self.local_date)

@@ -43,6 +43,7 @@ from loyadsl.runtime.state.records import live_from
 from loyadsl.simulate import flags, limits, settle
 from loyadsl.simulate.anonymous_returns import AnonymousReturns
 from loyadsl.simulate.errors import Problem, Skipped
+from loyadsl.simulate.group_order import has_ties
 from loyadsl.simulate.limits import Timeline
 from loyadsl.simulate.partition import receipt_json, unpack
 from loyadsl.simulate.report import SPLIT_FIELDS, Tally, line_attributes
@@ -87,6 +88,7 @@ class PartitionReplay:
         self.tally = Tally()
         self.tally.arms.begin(engine)  # experiments' starts: their customers' pre-period (simulate/pre_period.py)
         self.tally.order.begin(engine)  # equal-priority groups reversed, if any (simulate/group_order.py)
+        self._ties = has_ties(engine.bundle)
         self.bad: list[dict[str, Any]] = []
         b = engine.bundle
         self.group_of = {c.name: b.groups[c.group].name for c in b.campaigns}
@@ -170,14 +172,16 @@ class PartitionReplay:
         left = limits.at(self.binding, (receipt.utc, receipt.receipt_id)) if self.limited else limits.UNLIMITED
         outcome = self._lazy.evaluate(receipt, state, now=None, budgets=left.budgets, stock=left.stock,
                                       redemptions=left.redemptions)
-        self.tally.order.check(receipt, state, outcome, budgets=left.budgets, stock=left.stock,
-                               redemptions=left.redemptions)
+        if self._ties:  # (equal-priority groups: the outcome in the other order too)
+            self.tally.order.check(receipt, state, outcome, budgets=left.budgets, stock=left.stock,
+                                   redemptions=left.redemptions)
         day = self.local(receipt.utc)
         tier, segments = (state.tier, state.segments) if state is not None else (None, None)  # before the receipt
         booked = self._book(member, outcome.changes, receipt.utc) if member is not None else []
         # booked: from here on nothing can be refused, and the receipt counts
         self._count(receipt, outcome, day, member)
-        flags.count(self.tally.flags, outcome)
+        if outcome.flags:
+            flags.count(self.tally.flags, outcome)
         if self._partners:
             settle.count(self.tally.partners, self.engine.bundle.settings.people, receipt, outcome)
         self._split(receipt, outcome, tier, segments)
@@ -403,7 +407,10 @@ class PartitionReplay:
                 row[10] += outcome.payable
                 if member is not None:
                     member.seen.add(name)
-        self._collisions(outcome)
+        for rejection in outcome.rejected:
+            if rejection.reason == "lost_to_stacking":
+                self._collisions(outcome)
+                break
         if outcome.arms:
             tally.arms.count(receipt, outcome)
 
