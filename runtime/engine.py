@@ -426,13 +426,15 @@ class Engine:
         if not (self._stateful or receipt.stateful):
             cu = self._customer(customer, receipt) if customer is not None or self._reads_customer else ANONYMOUS
             return self._run(receipt, cu, utc, explain, None, (), (), hints)
-        state = self._state(customer, receipt.customer_id)
+        state = customer if type(customer) is CustomerState else self._state(customer, receipt.customer_id)
         lead: tuple[dict[str, Any], ...] = ()
         lead_events: tuple[dict[str, Any], ...] = ()
         if state is None:
             cu = ANONYMOUS
         else:
-            lead, lead_events = self._advance(state, utc)
+            changes, events = advance(state, self.bundle.state, utc, self.local_date)  # (``_advance``)
+            if changes or events:
+                lead, lead_events = tuple(changes), tuple(events)
             if lead:
                 state = apply(state, lead, self.bundle.state)
             cu = view(state, self.bundle.state, utc, self.local_date)
@@ -739,7 +741,13 @@ class Engine:
             given[camp.name] = (given.get(camp.name, (0, 0))[0], total)
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
-        head = self._head(receipt, t, points_by_line, points_total, trace)
+        payable = sum(left)
+        rows = _new_object(LineRows)  # (``LineRows(receipt.lines, amounts, left, points_by_line)``, set here)
+        rows.kind, rows.columns = LineOutcome, (receipt.lines, amounts, left, points_by_line)
+        rows_of_effects = _new_object(Rows)  # (``Rows(Effect, tuple(effects))``)
+        rows_of_effects.kind, rows_of_effects.rows = Effect, tuple(effects)
+        head = (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points_total, rows,
+                rows_of_effects, tuple(applied), tuple(t.rejected), tuple(trace) if trace else ())  # as ``_head``
         record, coupons, changes, events = session.finish(
             left, payment, accrued, [(name, requests.get(name, ())) for name in applied], given)
         record["advance"] = len(lead)
@@ -845,7 +853,8 @@ class Engine:
 
     def local_date(self, utc: int) -> int:
         """The programme's local date (ordinal) at ``utc`` (seconds since 0001-01-01 UTC)."""
-        return self._local(utc)[0]
+        offset = self._offsets.get(utc // 86400)  # ``_local``'s cached offset: a replay asks several times a receipt
+        return self._local(utc)[0] if offset is None else (utc + offset) // 86400
 
     def _advance(self, state: CustomerState, utc: int) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
         changes, events = advance(state, self.bundle.state, utc, self.local_date)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from itertools import islice
+from itertools import islice, repeat
 from typing import Any, NamedTuple
 
 from loyadsl.runtime import Engine
@@ -43,10 +43,13 @@ from loyadsl.runtime.state.records import live_from
 from loyadsl.simulate import flags, limits, settle
 from loyadsl.simulate.anonymous_returns import AnonymousReturns
 from loyadsl.simulate.errors import Problem, Skipped
+from loyadsl.simulate.group_order import has_ties
 from loyadsl.simulate.limits import Timeline
 from loyadsl.simulate.partition import receipt_json, unpack
 from loyadsl.simulate.report import SPLIT_FIELDS, Tally, line_attributes
 from loyadsl.simulate.triggers import ChainReplay
+
+_new: Any = tuple.__new__
 
 
 class _Member:
@@ -85,6 +88,7 @@ class PartitionReplay:
         self.tally = Tally()
         self.tally.arms.begin(engine)  # experiments' starts: their customers' pre-period (simulate/pre_period.py)
         self.tally.order.begin(engine)  # equal-priority groups reversed, if any (simulate/group_order.py)
+        self._ties = has_ties(engine.bundle)
         self.bad: list[dict[str, Any]] = []
         b = engine.bundle
         self.group_of = {c.name: b.groups[c.group].name for c in b.campaigns}
@@ -110,6 +114,9 @@ class PartitionReplay:
         self.chains = ChainReplay(engine, self.tally.triggers) if b.triggers else None  # docs/triggers.md
         self._months: dict[int | None, str] = {}  # an expiry time -> its local month (``_burn``)
         people = b.settings.people
+        # the changes ``limits.uses`` counts (budget, stock, redemption) come only from such campaigns
+        self._limited_kinds = any(c.state.budget is not None or c.state.reward is not None or c.state.redemptions
+                                  for c in b.campaigns)
         self._partners = people is not None and bool(people.partners)  # settlement to count (settle.count)
 
     # ------------------------------------------------------------------------------ driving
@@ -165,21 +172,24 @@ class PartitionReplay:
         left = limits.at(self.binding, (receipt.utc, receipt.receipt_id)) if self.limited else limits.UNLIMITED
         outcome = self._lazy.evaluate(receipt, state, now=None, budgets=left.budgets, stock=left.stock,
                                       redemptions=left.redemptions)
-        self.tally.order.check(receipt, state, outcome, budgets=left.budgets, stock=left.stock,
-                               redemptions=left.redemptions)
+        if self._ties:  # (equal-priority groups: the outcome in the other order too)
+            self.tally.order.check(receipt, state, outcome, budgets=left.budgets, stock=left.stock,
+                                   redemptions=left.redemptions)
         day = self.local(receipt.utc)
         tier, segments = (state.tier, state.segments) if state is not None else (None, None)  # before the receipt
         booked = self._book(member, outcome.changes, receipt.utc) if member is not None else []
         # booked: from here on nothing can be refused, and the receipt counts
         self._count(receipt, outcome, day, member)
-        flags.count(self.tally.flags, outcome)
+        if outcome.flags:
+            flags.count(self.tally.flags, outcome)
         if self._partners:
             settle.count(self.tally.partners, self.engine.bundle.settings.people, receipt, outcome)
         self._split(receipt, outcome, tier, segments)
         if self.observe is not None:
             self.observe(receipt, outcome)
         self._count_changes(booked, day)
-        self._use(receipt.utc, receipt.receipt_id, [c for c in items(outcome.changes or ()) if type(c) is dict])
+        if self._limited_kinds:  # (a programme without budgets, stock or usage limits makes no such change)
+            self._use(receipt.utc, receipt.receipt_id, [c for c in items(outcome.changes or ()) if type(c) is dict])
         if self.chains is not None and member is not None:
             self.chains.after(member.state, receipt, outcome, self._booker(member))
         if member is not None:
@@ -397,7 +407,10 @@ class PartitionReplay:
                 row[10] += outcome.payable
                 if member is not None:
                     member.seen.add(name)
-        self._collisions(outcome)
+        for rejection in outcome.rejected:
+            if rejection.reason == "lost_to_stacking":
+                self._collisions(outcome)
+                break
         if outcome.arms:
             tally.arms.count(receipt, outcome)
 
@@ -459,13 +472,20 @@ class PartitionReplay:
             return
         state = member.state
         made = items(changes)  # the ledger's typed records as they are (state.changes.Changes), JSON ones
-        transfers = [change for change in made if type(change) is dict and change["op"] == "transfer"]
+        transfers: list[dict[str, Any]] = []
+        expiries: list[int | None] | None = None  # None: no change takes an expired lot
+        for i, change in enumerate(made):
+            if type(change) is dict:  # (the ledger's typed records are neither)
+                op = change["op"]
+                if op == "transfer":
+                    transfers.append(change)
+                elif op == "take" and change.get("reason") == "expire":
+                    if expiries is None:
+                        expiries = [None] * len(made)
+                    expiries[i] = self._lot_expiry_day(state, change)  # the lot's day, read before the take
         undo = invert(state, changes) if transfers or booked else None  # only a later step can fail after this
-        expiries = [self._lot_expiry_day(state, change) if type(change) is dict and change["op"] == "take"
-                    and change.get("reason") == "expire" else None
-                    for change in made]  # the lots' days, read before the takes change them
         apply_in_place(state, changes, self.engine.bundle.state)  # the limits a till checks, checked here too
-        booked.append(_Booked(member, made, expiries, undo))
+        booked.append(_new(_Booked, (member, made, expiries, undo)))  # (``_Booked(...)``, without its __new__)
         for transfer in transfers:
             receiver = self._member(str(transfer["customer"]))
             self._book_into(receiver, self.engine.receive(transfer, receiver.state, utc_datetime(utc)), utc, booked)
@@ -478,10 +498,13 @@ class PartitionReplay:
         week = self.tally.week(day)
         lot_campaign = self._lot_campaign
         for _member, changes, expiries, _undo in booked:
-            for change, expiry in zip(changes, expiries, strict=True):
+            for change, expiry in zip(changes, expiries or repeat(None, len(changes)), strict=True):
                 kind = type(change)
                 if kind is not dict:  # a typed record of the ledger (state.changes.TYPED)
-                    if kind is LotChange or kind is TierChange:  # the others count nothing
+                    if kind is LotChange and change.points > 0 and change.campaign:  # the usual accrual
+                        week[6] += change.points
+                        lot_campaign[change.lot] = change.campaign
+                    elif kind is LotChange or kind is TierChange:  # the others count nothing
                         self._count_record(change, lot_campaign, week, day)
                     continue
                 op = change["op"]
@@ -590,7 +613,7 @@ class _Booked(NamedTuple):
 
     member: _Member
     changes: Any
-    expiries: list[int | None]
+    expiries: list[int | None] | None  # None: none
     undo: list[dict[str, Any]] | None
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from ..bundle import Bundle
-from ..declarations import CampaignState, CertificateSeries, Expiry
+from ..declarations import Account, CampaignState, CertificateSeries, Expiry
 from ..model import CustomerView, Line
 from ..money import ceil_div
 from ..state import (
@@ -16,6 +16,8 @@ from ..state import (
 )
 from .session import Session
 from .splits import LocalFn, Matcher
+
+_UNKNOWN = object()  # (a cached expiry may be None: never)
 
 # ------------------------------------------------------------------------------------------ the ledger
 
@@ -33,6 +35,7 @@ class Ledger:
         self.point_value = s.point_value
         self.points_scale = 10**s.points_minor
         self.accounts = {a.name: a for a in decls.accounts}
+        self._ends: dict[tuple[str, int], int | None] = {}  # (account, local day) -> its lots' expiry (``lot_expiry``)
         self.credit = any(a.credit for a in decls.accounts)  # debts exist only on credit accounts
         self.default_account = decls.default_account or (decls.accounts[0].name if decls.accounts else None)
         self.counters = {c.name: c for c in decls.counters}
@@ -49,6 +52,11 @@ class Ledger:
                                or c.state.budget is not None or c.state.reward is not None
                                or bool(c.state.redemptions) or c.state.discount_cap is not None)
         self.rewards = {c.name: c.state.reward for c in bundle.campaigns if c.state.reward is not None}
+        # what a receipt's ``finish`` may have to do: the steps none of the campaigns asks for are skipped
+        self.usage_limited = any(c.state.usage_limit is not None for c in bundle.campaigns)
+        self.discount_capped = any(c.state.discount_cap is not None for c in bundle.campaigns)
+        self.budgeted = any(c.state.budget is not None for c in bundle.campaigns)
+        self.redemption_limited = any(c.state.redemptions for c in bundle.campaigns)
         levels = decls.tiers.levels if decls.tiers is not None else ()
         self.tier_names = [level.name for level in levels]  # what a receipt's tier check reads, made once
         self.tier_thresholds = tuple(level.threshold for level in levels)
@@ -73,6 +81,19 @@ class Ledger:
     def expiry(self, expiry: Expiry, utc: int, day: int | None = None) -> int | None:
         """When something made at ``utc`` (local date ``day``, when known) expires (None: never)."""
         return expiry_time(expiry, utc, self.zone, day)
+
+    def lot_expiry(self, decl: Account, utc: int, day: int) -> int | None:
+        """When a lot made in the account at ``utc`` (local date ``day``) expires (``expiry``): an expiry at
+        the end of a period is the same for every lot of a day, remembered per account and day."""
+        if decl.expiry.kind != "end_of":
+            return self.expiry(decl.expiry, utc, day)
+        key = (decl.name, day)
+        found = self._ends.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            if len(self._ends) > 4096:
+                self._ends.clear()
+            found = self._ends[key] = self.expiry(decl.expiry, utc, day)
+        return found  # type: ignore[return-value]
 
     def account_for(self, campaign: str | None) -> str | None:
         if campaign is None:

@@ -20,7 +20,6 @@ from ..state import (
     ReceiptChange,
     TierChange,
     iso,
-    qualification_period,
 )
 from ..state.applier import _new
 from ..state.redemption import CAP
@@ -49,32 +48,46 @@ class _Finisher(_Receipt):
         (campaign, state requests) of each applied campaign in order; ``given``: campaign ->
         (discount, points) it gave (for budgets)."""
         rid = self.receipt_id
-        changes: list[Any] = []
+        ledger = self.ledger
         events: list[dict[str, Any]] = []
         known = self.state is not None
-        if known:  # first: a second application of this outcome stops here (LOY510)
-            changes.append(_new(Applied, (rid, self.utc, rid)))
-        changes += self.reward_changes  # catalogue rewards' points and stock (ledger/catalogue.py)
-        events += self.reward_events
-        changes += payment.takes
-        changes += payment.spends
-        debts = self._debts(payment.takes)
-        if known:
+        # first: a second application of this outcome stops here (LOY510)
+        changes: list[Any] = [_new(Applied, (rid, self.utc, rid))] if known else []
+        if self.reward_changes:  # catalogue rewards' points and stock (ledger/catalogue.py)
+            changes += self.reward_changes
+        if self.reward_events:
+            events += self.reward_events
+        if payment.takes:
+            changes += payment.takes
+        if payment.spends:
+            changes += payment.spends
+        # the steps a programme has nothing for are skipped (``Ledger``'s flags): they would add nothing
+        debts = self._debts(payment.takes) if ledger.credit and known else {}
+        if known and accrued:
             changes += self._accruals(accrued, debts, events)
         used_series, idle_series, issues, adds, spends = self._requests(left, applied, given)
-        if known:
+        if known and ledger.counters:
             changes += self._counters(left, adds, spends)
-        changes += self._coupons(used_series, idle_series, issues, events)
-        changes += self._sold(left, events)  # a host may register them even for an anonymous buyer
-        events += self.gifts  # lines for the till to add, even for an anonymous buyer (docs/rewards.md)
+        if self.coupon_report or issues:
+            changes += self._coupons(used_series, idle_series, issues, events)
+        if ledger.certificate_skus:
+            changes += self._sold(left, events)  # a host may register them even for an anonymous buyer
+        if self.gifts:
+            events += self.gifts  # lines for the till to add, even for an anonymous buyer (docs/rewards.md)
         if known:
-            changes += self._qualify(left, events)
-            changes += self._usage(applied, given)
-            changes += self._discount_caps(applied, given)
-        changes += self._budgets(applied, given)
-        changes += self._redemptions(applied, given)
+            if ledger.decls.tiers is not None:
+                changes += self._qualify(left, events)
+            if ledger.usage_limited:
+                changes += self._usage(applied, given)
+            if ledger.discount_capped:
+                changes += self._discount_caps(applied, given)
+        if ledger.budgeted:
+            changes += self._budgets(applied, given)
+        if ledger.redemption_limited:
+            changes += self._redemptions(applied, given)
         if known:
-            changes += self._referral(left, debts, events)
+            if ledger.decls.referral is not None:
+                changes += self._referral(left, debts, events)
             changes.append(_new(ReceiptChange, (rid, 1)))
         return self._record(left, payment), tuple(self.coupon_report), changes, events
 
@@ -82,8 +95,9 @@ class _Finisher(_Receipt):
                   events: list[dict[str, Any]]) -> list[Any]:
         """Each campaign's points as a lot in its account (debt repaid first)."""
         out: list[Any] = []
+        account_for = self.ledger.account_for
         for campaign, points in accrued:
-            account = self.ledger.account_for(campaign)
+            account = account_for(campaign)
             if account is not None and any(points):
                 out += self._lot(account, campaign, list(points), debts, events)
         return out
@@ -100,9 +114,10 @@ class _Finisher(_Receipt):
         issues: list[tuple[str, str]] = []
         adds: dict[str, list[int]] = {}
         spends: dict[str, int] = {}
+        coupons, campaigns = self.valid_coupons, self.ledger.campaigns
         for campaign, requests in applied:
-            cs = self.ledger.campaigns.get(campaign)
-            if cs is not None and cs.coupon is not None and cs.coupon in self.valid_coupons:
+            cs = campaigns.get(campaign) if coupons else None
+            if cs is not None and cs.coupon is not None and cs.coupon in coupons:
                 if requests or any(given.get(campaign, (0, 0))):
                     used_series.setdefault(cs.coupon, campaign)
                 else:
@@ -278,10 +293,10 @@ class _Finisher(_Receipt):
         """An accrual: first the account's debt is repaid by its ``repay`` share (floor), the rest is a lot."""
         ledger = self.ledger
         decl: Account = ledger.accounts[account]
-        shared = self._target()
+        shared = self.state is not None and self.state.shared is not None and self._target()
         total = sum(vec)
         out: list[Any] = []
-        debt = debts.get((account, shared), 0)
+        debt = debts.get((account, shared), 0) if debts else 0
         repaid = min(debt, total * decl.repay // MILLION) if debt > 0 else 0
         line_nos = self.line_nos
         if repaid:
@@ -307,8 +322,8 @@ class _Finisher(_Receipt):
         account: made once)."""
         found = self._lot_times.get(decl.name)
         if found is None:
-            found = self._lot_times[decl.name] = (self.utc + decl.activation,
-                                                  self.ledger.expiry(decl.expiry, self.utc, self.day))
+            found = self._lot_times[decl.name] = (self.utc + decl.activation, self.ledger.lot_expiry(decl, self.utc,
+                                                                                                     self.day))
         return found
 
     def _counters(self, left: Sequence[int], adds: dict[str, list[int]], spends: dict[str, int]) -> list[Any]:
@@ -369,7 +384,7 @@ class _Finisher(_Receipt):
         if tiers is None or state is None:
             return []
         rolling = tiers.period.kind == "rolling"
-        key = qualification_period(self.ledger.decls, self.day)
+        key = "rolling" if rolling else self.period(tiers.period.kind)  # (``qualification_period``)
         lines = None
         if tiers.measure == "spend":
             skus = self.ledger.certificate_skus

@@ -9,6 +9,8 @@ from .base import _Receipt
 from .lots import _accounts, _active, _lots, _member, _walk, spend_order
 from .splits import MILLION, Change, fill, pairs, split
 
+_new: Any = tuple.__new__  # a record from all its fields, without the named tuple's Python-level __new__
+
 
 class Payment(NamedTuple):
     """How the payable is paid: by points (per line), by certificates (per certificate, per line)."""
@@ -54,7 +56,7 @@ class _Payer(_Receipt):
                 for i in range(n):
                     by_certificates[i] += used[i]
                     remaining[i] -= used[i]
-        return Payment(redeem, points, by_points, limited_by, report, by_certificates, takes, spends)
+        return _new(Payment, (redeem, points, by_points, limited_by, report, by_certificates, takes, spends))
 
     def _redeem(self, left: Sequence[int], redeem: int | str,
                 sold: list[bool]) -> tuple[int, list[int], str | None, list[Change]]:

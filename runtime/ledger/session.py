@@ -47,6 +47,7 @@ class Session(_Gates, _Payer, _Finisher):
         self._periods: dict[str, str] = {}
         self.redemptions = redemptions  # programme-wide uses so far (None: limits recorded, not enforced)
         self.store = store
-        self._check_coupons(coupons, frozenset(expired))
+        if coupons:
+            self._check_coupons(coupons, frozenset(expired))
         self.open_catalogue(rewards, stock)  # the catalogue rewards the receipt chooses (docs/rewards.md)
 

@@ -25,7 +25,7 @@ from .applier import (
     over,
 )
 from .jsontypes import iso
-from .records import Lot, _make, holds_lot, lot_back, lot_gone
+from .records import _APPEND, Lot, _make, holds_lot, lot_back, lot_gone
 
 Lines = list[list[int]] | None  # [[line_no, part], ...] of a change a return undoes line by line
 
@@ -105,6 +105,11 @@ class LotChange(NamedTuple):
 
     def apply(self, a: _Applier) -> None:
         points = self.points
+        if points > 0 and a.undo is not None and not self.shared and self.at is None:
+            acc = a.fields["accounts"].get(self.account)
+            if acc is not None:
+                self._append(a, acc)  # the usual accrual, in place, to an account that exists
+                return
         accounts, name, acc = a.account(a.fields, self.account, self.shared, create=points > 0)
         if points > 0:
             if holds_lot(acc, self.lot, keep=a.undo is not None):  # in place: the account lives on
@@ -135,6 +140,28 @@ class LotChange(NamedTuple):
             raise over(balance, f"the balance of account {name!r}")
         a.put(acc.__dict__, "balance", balance)
         a.drop_if_empty(accounts, name)
+
+    def _append(self, a: _Applier, acc: Any) -> None:
+        """``apply`` of a new lot at the end of an existing account of the customer, in place: the same
+        checks and writes as the general way, without its lookups."""
+        undo = a.undo
+        assert undo is not None
+        points, fields = self.points, acc.__dict__
+        if holds_lot(acc, self.lot, keep=True):
+            raise _Failed(f"lot {self.lot!r} is already in account {self.account!r}")
+        if points > MAX_VALUE:
+            raise over(points, f"lot {self.lot!r}")
+        lot = _make(Lot, {"id": self.lot, "points": points, "left": points, "active_from": self.active_from,
+                          "expires": self.expires, "receipt": self.receipt, "campaign": self.campaign})
+        lots = fields["lots"]
+        undo.append((lots, _APPEND, None))
+        lots.append(lot)
+        lot_back(acc, len(lots) - 1, lot, new=True)
+        balance = fields["balance"] + points
+        if balance > MAX_VALUE:
+            raise over(balance, f"the balance of account {self.account!r}")
+        undo.append((fields, "balance", fields["balance"]))
+        fields["balance"] = balance
 
     def invert(self, fields: dict[str, Any]) -> LotChange:
         if self.points > 0:

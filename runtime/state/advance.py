@@ -50,7 +50,7 @@ def advance(state: CustomerState, decls: StateDecls, now_utc: int, zone: ZoneInf
     if state.shared is not None:
         places.append((True, state.shared.accounts))
     for shared, accounts in places:
-        for name in sorted(accounts):
+        for name in sorted(accounts) if len(accounts) > 1 else accounts:
             decl = index.accounts.get(name)
             _lots_due(name, accounts[name], shared, decl.notify if decl is not None else 0, now_utc, local,
                       changes, events)
@@ -81,22 +81,26 @@ def _lots_due(name: str, account: AccountState, shared: bool, notify: int, now_u
     expired = 0
     soon: dict[int, int] = {}
     first, ripe = _NEVER, 0
+    seen, last_day = None, 0  # the last expiry whose local day was asked (the lots of a period share theirs)
     for lot in islice(account.lots, live_from(account), None):  # the lots before have no points left
-        if not lot.left:
+        left = lot.left
+        if not left:
             continue
         if lot.active_from > ripe:
             ripe = lot.active_from
-        if lot.expires is None:
+        expires = lot.expires
+        if expires is None:
             continue
-        if lot.expires < first:
-            first = lot.expires
-        if lot.expires <= now_utc:
-            changes.append({"op": "take", "account": name, "lot": lot.id, "points": lot.left,
+        if expires < first:
+            first = expires
+        if expires <= now_utc:
+            changes.append({"op": "take", "account": name, "lot": lot.id, "points": left,
                             "reason": "expire", "shared": shared})
-            expired += lot.left
-        elif notify and lot.expires - now_utc <= notify:
-            last_day = local(lot.expires - 1)
-            soon[last_day] = soon.get(last_day, 0) + lot.left
+            expired += left
+        elif notify and expires - now_utc <= notify:
+            if expires != seen:
+                seen, last_day = expires, local(expires - 1)
+            soon[last_day] = soon.get(last_day, 0) + left
     set_bounds(account, first, ripe)
     if expired:
         events.append({"event": "points_expired", "account": name, "points": expired, "shared": shared})
@@ -108,8 +112,9 @@ def _lots_due(name: str, account: AccountState, shared: bool, notify: int, now_u
 def _counters_due(state: CustomerState, index: _Index, today: int, changes: list[dict[str, Any]]) -> None:
     """Counters holding a count of an ended period (reset), chips after their promotion (burn)."""
     keys: dict[str, str] = {}
-    for name in sorted(state.counters):
-        counter = state.counters[name]
+    held = state.counters
+    for name in sorted(held) if len(held) > 1 else held:
+        counter = held[name]
         cdecl = index.counters.get(name)
         if cdecl is None:
             continue  # not the programme's (any more): left alone, never read

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ..limits import MAX_VALUE
+from ..limits import MAX_TEXT_CHARS, MAX_VALUE
 from ..model import _show
 from .accounts import Lines
 from .applier import _Applier, _Failed, _int, _new, _str, _text, over
@@ -35,8 +35,9 @@ class CounterChange(NamedTuple):
 
     def verify(self) -> None:
         """What ``from_dict`` checks, of a record the ledger made (its types right by construction)."""
-        _text("name", self.name)
-        _text("period", self.period)
+        if len(self.name) > MAX_TEXT_CHARS or len(self.period) > MAX_TEXT_CHARS:
+            _text("name", self.name)
+            _text("period", self.period)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "counter", "name": self.name, "delta": self.delta, "period": self.period}

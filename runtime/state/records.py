@@ -57,6 +57,7 @@ class AccountState(BaseModel):
     _due: int | None = PrivateAttr(default=None)  # no lot with points left expires before (None: unknown)
     _ripe: int | None = PrivateAttr(default=None)  # no lot with points left is active only after (None: unknown)
     _ids: set[str] | None = PrivateAttr(default=None)  # the lots' ids (None: not kept)
+    _act: tuple[int, int] | None = PrivateAttr(default=None)  # (t, i): every lot before index i is active at t
 
     def __eq__(self, other: object) -> bool:
         """Equal fields (the hints are not part of the value)."""
@@ -268,7 +269,8 @@ def _clone(obj: Any) -> Any:
     copy = _make(type(obj), dict(obj.__dict__))
     if type(obj) is AccountState and obj.__pydantic_private__:  # the same lots: the same bounds hold
         hints = obj.__pydantic_private__
-        _SET_PRIVATE(copy, {"_live": hints["_live"], "_due": hints["_due"], "_ripe": hints["_ripe"], "_ids": None})
+        _SET_PRIVATE(copy, {"_live": hints["_live"], "_due": hints["_due"], "_ripe": hints["_ripe"], "_ids": None,
+                            "_act": hints.get("_act")})
     return copy
 
 
@@ -281,7 +283,9 @@ def _clone(obj: Any) -> Any:
 #   _live  every lot before this index has no points left (lots run out and expire oldest first);
 #   _due   no lot with points left expires before this time;
 #   _ripe  no lot with points left becomes active after this time;
-#   _ids   the set of the lots' ids (kept by the simulator's in-place writes only).
+#   _ids   the set of the lots' ids (kept by the simulator's in-place writes only);
+#   _act   (t, i): every lot before index i is active at time t (a lot's start never changes, so only a
+#          lot put before i, or one removed, breaks it: then it is dropped).
 # A scan sets them exactly; a fresh account has none (0, None, None, None).
 
 _NEVER = 1 << 62  # a time after every time: no lot with points left expires (or becomes active)
@@ -291,7 +295,7 @@ def lot_hints(acc: AccountState) -> dict[str, Any]:
     """The account's hints (see above), made on first use."""
     hints = acc.__pydantic_private__
     if hints is None:
-        hints = {"_live": 0, "_due": None, "_ripe": None, "_ids": None}
+        hints = {"_live": 0, "_due": None, "_ripe": None, "_ids": None, "_act": None}
         _SET_PRIVATE(acc, hints)
     return hints
 
@@ -330,6 +334,9 @@ def lot_back(acc: AccountState, index: int, lot: Lot, new: bool) -> None:
     ids = hints["_ids"]
     if new and ids is not None:
         ids.add(lot.id)
+    act = hints.get("_act")
+    if new and act is not None and index < act[1]:
+        hints["_act"] = None
 
 
 def lot_gone(acc: AccountState, lot_id: str) -> None:
@@ -337,6 +344,8 @@ def lot_gone(acc: AccountState, lot_id: str) -> None:
     hints = acc.__pydantic_private__
     if hints and hints["_ids"] is not None:
         hints["_ids"].discard(lot_id)
+    if hints:
+        hints["_act"] = None  # the lots after it moved down
 
 
 def forget_hints(acc: AccountState) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ..limits import MAX_VALUE
+from ..limits import MAX_TEXT_CHARS, MAX_VALUE
 from .accounts import Lines
 from .applier import _Applier, _Failed, _int, _new, _opt_str, _str, _text, over
 from .records import Qualification, _make
@@ -44,7 +44,8 @@ class QualifyChange(NamedTuple):
 
     def verify(self) -> None:
         """What ``from_dict`` checks, of a record the ledger made (its types right by construction)."""
-        _text("period", self.period)
+        if self.period is not None and len(self.period) > MAX_TEXT_CHARS:
+            _text("period", self.period)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": "qualify", "period": self.period, "delta": self.delta}
