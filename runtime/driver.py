@@ -31,9 +31,14 @@ generated module's), which has no builtins but ``sum``, ``len`` and ``map``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from operator import itemgetter, le, sub
 from typing import Any, Protocol
+
+from .jit import select
+
+_CATEGORY = re.compile(r"\bl\.category\b")  # in ``scan``'s loop, read once a line (``_lc``)
 
 
 class Campaign(Protocol):
@@ -113,11 +118,15 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
             groups_out.append(f"    GENERAL(G{g}, r, cu, t, None, None)")
             continue
         groups_out += _group(g, group, plan)
+    scan = plan.scan()
     if plan.matches:
         body.append("    M = r.matches")
     if plan.touched:  # the SKU index read once a receipt: a gate is one set lookup
         body.append("    touched = r.touched if r.touched is not None else r.touch()")
-    if plan.skus:  # few gates: each one test of its SKUs against the receipt's
+    if scan:  # one pass over the lines for the SKUs and the filters every receipt reads
+        body += _indent(scan, "    ")
+        groups_out = plan.prefilled(groups_out)
+    elif plan.skus:  # few gates: each one test of its SKUs against the receipt's
         body.append("    skus = [l.sku for l in lines]")
     body += groups_out
     if len(body) == head:
@@ -136,6 +145,57 @@ class _Plan:
         self.inline = INLINE if program is not None else 0
         self.matches = self.touched = self.skus = False
         self.few = False  # few SKU gates (``FEW``): each tests the receipt's SKUs, no index is read
+        self.eager: dict[int, None] = {}  # the predicates an inline campaign reads before any of its gates
+        self.filled: dict[int, str] = {}  # those computed by ``scan``: predicate -> its local list
+
+    def scan(self) -> list[str]:
+        """One loop over the lines computing the receipt's SKUs (``skus``) and the lines of every plain
+        filter an inline campaign reads before its gates (``eager``), into ``r.matches``: one pass instead
+        of a comprehension each. Filters are pure, so computing one up front changes nothing but when.
+        Empty when there would be a single list to make (a comprehension makes one faster)."""
+        assert self.program is not None or not self.eager
+        names: dict[str, str] = {}  # condition -> its list (two predicates of one condition share it)
+        for i in self.eager:
+            condition = self.program.filters[i] if self.program is not None else None
+            if condition is not None and condition != "True":
+                self.filled[i] = names.setdefault(condition, f"_f{len(names)}")
+        if len(names) + self.skus < 2:
+            self.filled = {}
+            return []
+        self.matches = self.matches or bool(names)
+        loop = ["for l in lines:"]
+        if self.skus:
+            loop.append("    skus.append(l.sku)")
+        hoist = sum(_CATEGORY.search(condition) is not None for condition in names) > 1
+        if hoist:
+            loop.append("    _lc = l.category")
+        loop += [f"    if {_CATEGORY.sub('_lc', c) if hoist else c}: {name}.append(l)" for c, name in names.items()]
+        made = [*names.values(), *(("skus",) if self.skus else ())]
+        return [*(f"{name} = []" for name in made), *loop, *(f"M[{i}] = {name}" for i, name in self.filled.items())]
+
+    def prefilled(self, out: list[str]) -> list[str]:
+        """``out`` reading the filters ``scan`` computed from their lists: ``jit.select``'s two lines for
+        one become one assignment, and the driver's own ``fill`` of one goes."""
+        assert self.program is not None
+        reads: dict[str, tuple[str, str]] = {}  # select's first line -> (its second, the assignment instead)
+        drop = set()
+        for i, name in self.filled.items():
+            first, second = select(i, self.program.filters[i])
+            reads[first] = (second, f"_xs = {name}")
+            drop.add(_fill(i, self.program.filters[i]))
+        result: list[str] = []
+        lines = iter(out)
+        for line in lines:
+            text = line.strip()
+            if text in drop:
+                continue
+            if text in reads:
+                second, instead = reads[text]
+                following = next(lines)
+                assert following.strip() == second, following  # jit.select's text, as written
+                line = line[: len(line) - len(line.lstrip())] + instead
+            result.append(line)
+        return result
 
     def holds(self, group: Group) -> bool:
         """Whether every campaign of the group can be inline (a SKU gate is then a set lookup)."""
@@ -161,9 +221,16 @@ class _Plan:
             if condition is None:
                 continue
             self.matches = True
-            lines = "lines" if condition == "True" else f"[l for l in lines if {condition}]"
-            out.append(f"if {i} not in M: M[{i}] = {lines}")
+            out.append(_fill(i, condition))
         return out
+
+
+def _fill(i: int, condition: str) -> str:
+    """``_Plan.fill``'s statement for predicate i of filter ``condition``."""
+    lines = "lines" if condition == "True" else f"[l for l in lines if {condition}]"
+    return f"if {i} not in M: M[{i}] = {lines}"
+
+
 
 
 def _group(g: int, group: Group, plan: _Plan) -> list[str]:
@@ -227,6 +294,7 @@ def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str],
     what they give."""
     out: list[str] = []
     pad = ""
+    plan.eager.update(dict.fromkeys(inline.gates[0].reads if inline.gates else inline.reads))
     for gate in inline.gates:
         fail = gate.fail
         if gate.reason == "no_eligible_items" and plan.few:

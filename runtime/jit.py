@@ -540,6 +540,17 @@ class _Gen:
 MILLION = 1_000_000
 
 
+def select(i: int, condition: str | None) -> list[str]:
+    """The statements setting ``_xs`` to predicate i's lines (``condition``: its filter, else None), as
+    ``r.match`` gives them: a plain filter computed into the driver's ``M`` (``r.matches``) on first use.
+    The driver (runtime/driver.py) recognises this text to read a filter it computed up front instead."""
+    if condition is None:
+        return [f"_xs = M[{i}]"]
+    if condition == "True":
+        return ["_xs = lines"]
+    return [f"if {i} in M: _xs = M[{i}]", f"else: _xs = M[{i}] = [l for l in lines if {condition}]"]
+
+
 def _fast_names(bundle: Bundle) -> dict[str, Any]:
     """The names ``_FastAction``'s statements use beyond the module's: the settings' rounding functions,
     allocation and its mode (values, never source text)."""
@@ -596,12 +607,7 @@ class _FastAction:
     def select(self, i: int) -> list[str]:
         """``_xs``, predicate i's lines, as ``r.match`` gives them (the driver's ``M`` is ``r.matches``);
         a plain filter computed here, into ``M``, on first use."""
-        condition = self.filters[i] if i < len(self.filters) else None
-        if condition is None:
-            return [f"_xs = M[{i}]"]
-        if condition == "True":
-            return ["_xs = lines"]
-        return [f"if {i} in M: _xs = M[{i}]", f"else: _xs = M[{i}] = [l for l in lines if {condition}]"]
+        return select(i, self.filters[i] if i < len(self.filters) else None)
 
     def call(self, op: Op, ref: str, n: int) -> list[str]:
         self.calls = True
