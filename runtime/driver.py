@@ -83,6 +83,8 @@ class Program(Protocol):
     def filters(self) -> tuple[str | None, ...]: ...
     @property
     def bodies(self) -> tuple[Any, ...]: ...  # jit.Body per campaign
+    @property
+    def source(self) -> str: ...
 
 
 def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
@@ -145,6 +147,8 @@ class _Plan:
         self.inline = INLINE if program is not None else 0
         self.matches = self.touched = self.skus = False
         self.few = False  # few SKU gates (``FEW``): each tests the receipt's SKUs, no index is read
+        # whether the bundle's code reads ``receipt.payable`` (``r.payable``, the group's start), else unset
+        self.payable = program is None or "r.payable" in program.source
         self.eager: dict[int, None] = {}  # the predicates an inline campaign reads before any of its gates
         self.filled: dict[int, str] = {}  # those computed by ``scan``: predicate -> its local list
 
@@ -180,9 +184,11 @@ class _Plan:
         reads: dict[str, tuple[str, str]] = {}  # select's first line -> (its second, the assignment instead)
         drop = set()
         for i, name in self.filled.items():
-            first, second = select(i, self.program.filters[i])
+            condition = self.program.filters[i]
+            assert condition is not None
+            first, second = select(i, condition)
             reads[first] = (second, f"_xs = {name}")
-            drop.add(_fill(i, self.program.filters[i]))
+            drop.add(_fill(i, condition))
         result: list[str] = []
         lines = iter(out)
         for line in lines:
@@ -235,8 +241,9 @@ def _fill(i: int, condition: str) -> str:
 
 def _group(g: int, group: Group, plan: _Plan) -> list[str]:
     out = [f"    # group {g}: {group.stacking}, basis {'original' if group.original else 'discounted'}",
-           "    r.basis = basis = amounts" if group.original else "    r.basis = basis = left[:]",
-           "    r.payable = sum(left)"]
+           "    r.basis = basis = amounts" if group.original else "    r.basis = basis = left[:]"]
+    if plan.payable:
+        out.append("    r.payable = sum(left)")
     if plan.live:
         out.append("    r.now = left[:]")
     ranked = group.stacking != "stack_all"
@@ -357,7 +364,7 @@ def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool, f
             out += ["    if requested:",
                     "        if floors is None and all(map(LE, discount, left)):",
                     "            left[:] = map(SUB, left, discount); discount = tuple(discount)",
-                    f"            effects.append((NAME{key}, GNAME{key}, KIND_DISCOUNT, discount, discount, sum(discount), 0))",
+                    f"            effects.append((NAME{key}, GNAME{key}, KIND_DISCOUNT, discount, discount, requested, 0))",
                     f"        else: effects.append(APPLY(CAMP{key}, discount, left, floors, None))"]
         if camp.accrues:
             out.append(f"    if accruals: pending.append((CAMP{key}, accruals, None, {original}, "

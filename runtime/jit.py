@@ -257,8 +257,8 @@ def _body(c: Campaign, bundle: Bundle, namespace: dict[str, Any], filters: Seque
             gates.append(Gate((), f"r.{attr} {test} {bind(attr, flt.values)}", reason))
     if f.needs_skus is not None:
         gates.append(Gate((), f"not r.wants({c.index})", "no_eligible_items"))
-    if c.arm is not None:  # r.arms: per experiment, the arm whose campaigns the receipt gets (docs/experiments.md)
-        gates.append(Gate((), f"r.arms[{c.arm.experiment}] not in {bind('arm', c.arm.arms)}", "not_in_arm"))
+    if c.arm is not None:  # r.in_arms: per experiment, the arm whose campaigns the receipt gets (docs/experiments.md)
+        gates.append(Gate((), f"r.in_arms[{c.arm.experiment}] not in {bind('arm', c.arm.arms)}", "not_in_arm"))
     for code, temps, reason in ((c.audience, "_a", "audience"), (c.condition, "_c", "condition_false")):
         if code is not None:
             stmts, result = _Gen(bundle, code, namespace, f"{temps}{c.index}_").run()
