@@ -635,11 +635,11 @@ class _FastAction:
                 "for l in _xs:", "    _xi = l.index", f"    vec[_xi] += {part}"]
 
     def op_DISCOUNT_TOTAL(self, every: bool) -> list[str]:
-        whole = f"_xt * _max(0, _xv0) // {MILLION}" if self.floor else f"_round_d(_xt * _max(0, _xv0), {MILLION})"
-        return [*self._weights(every), f"_xa = {whole}", *self._spread(every)]
+        whole = f"_xt * _xv0 // {MILLION}" if self.floor else f"_round_d(_xt * _xv0, {MILLION})"
+        return ["_xv0 = _max(0, _xv0)", *self._weights(every), f"_xa = {whole}", *self._spread(every)]
 
-    def op_DISCOUNT_AMOUNT(self, every: bool) -> list[str]:
-        return [*self._weights(every), "_xa = _min(_max(0, _xv0), _xt)", *self._spread(every)]
+    def op_DISCOUNT_AMOUNT(self, every: bool) -> list[str]:  # ``_xa``: min(amount, _xt) without the calls
+        return ["_xv0 = _max(0, _xv0)", *self._weights(every), "_xa = _xv0 if _xv0 < _xt else _xt", *self._spread(every)]
 
     @staticmethod
     def _weights(every: bool) -> list[str]:
