@@ -860,28 +860,31 @@ class Engine:
         others lose to stacking."""
         mode = group.stacking
         if mode == "stack_up_to":
-            chosen = candidates[: group.limit]
+            limit = group.limit
+            chosen, lost = candidates[:limit], candidates[limit:] if limit is not None else []
         elif mode == "first_by_priority":
-            chosen = candidates[:1]
+            chosen, lost = candidates[:1], candidates[1:]
         else:
             worth = [self._benefit(c, left, floors) for c in candidates]
             if mode == "best_for_customer":
                 best = max(worth)
             else:  # lowest_discount, among the candidates that give something
                 best = min((w for w in worth if w > 0), default=worth[0])
-            chosen = [candidates[worth.index(best)]]  # index(): the first, i.e. by priority, then order
+            k = worth.index(best)  # index(): the first, i.e. by priority, then order
+            chosen, lost = [candidates[k]], candidates[:k] + candidates[k + 1 :]
             if trace is not None:
                 trace.append(f"  {mode}: " + ", ".join(
                     f"{c[0].name} worth {self._money(w // self._points_scale)}"
                     for c, w in zip(candidates, worth, strict=True)))
+        if trace is None:
+            rejected += [cand[0].rejections["lost_to_stacking"] for cand in lost]
+            return chosen
         winners = ", ".join(c[0].name for c in chosen)
-        for cand in candidates:
-            if not any(cand is c for c in chosen):
-                camp = cand[0]
-                detail = f"{group.name} is {mode}; applied: {winners}" if trace is not None else None
-                rejected.append(camp.reject("lost_to_stacking", detail))
-                if trace is not None:
-                    trace.append(f"  {camp.name}: lost_to_stacking ({detail})")
+        for cand in lost:
+            camp = cand[0]
+            detail = f"{group.name} is {mode}; applied: {winners}"
+            rejected.append(camp.reject("lost_to_stacking", detail))
+            trace.append(f"  {camp.name}: lost_to_stacking ({detail})")
         return chosen
 
     def _benefit(self, cand: _Candidate, left: list[int], floors: list[int] | None) -> int:
@@ -889,6 +892,8 @@ class Engine:
         lines can still take it (with ``redistribute floors``, what one line cannot take goes to its
         other lines: as far as they all can), plus its points at their declared value."""
         camp, want, _, points, _, _ = cand
+        if floors is None and not camp.source.redistribute:  # a line takes min(its part, what is left), left >= 0
+            return (sum(map(min, want, left)) if want else 0) * self._points_scale + points * self._point_value
         discount = rooms = 0
         for i, amount in enumerate(want or ()):
             if amount:
