@@ -237,8 +237,6 @@ def _fill(i: int, condition: str) -> str:
     return f"if {i} not in M: M[{i}] = {lines}"
 
 
-
-
 def _group(g: int, group: Group, plan: _Plan) -> list[str]:
     out = [f"    # group {g}: {group.stacking}, basis {'original' if group.original else 'discounted'}",
            "    r.basis = basis = amounts" if group.original else "    r.basis = basis = left[:]"]
