@@ -257,7 +257,7 @@ def _group(g: int, group: Group, plan: _Plan) -> list[str]:
                 "        applied.append(camp.name)",
                 f"        if discount is not None: effects.append(APPLY(camp, {discount}, left, floors, None))",
                 f"        if accruals: pending.append((camp, accruals, pv, {group.original}, "
-                f"{'points' if group.original else 'None'}))"]
+                f"{'points' if group.original else '(points, basis)'}))"]
     return out
 
 
@@ -265,8 +265,9 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool
     """One campaign's statements: its code inline (or a call of its function), then what it gives. What
     its actions can ask for is known from its bytecode (``discounts``, ``accrues``), so a points campaign
     has no discount lines and the reverse. Points are decided as a total; the points per line are
-    allocated when the outcome is read (runtime/engine.py, ``_Points``), from the pending accruals; on the
-    original basis that total is final, and the pending entry keeps it."""
+    allocated when the outcome is read (runtime/engine.py, ``_Eval.points_vectors``), from the pending accruals;
+    on the original basis that total is final, and the pending entry keeps it; on the discounted one it
+    keeps it with the group's basis, final if the lines' payable is that basis at the end."""
     ns = plan.ns
     ns.update({f"CAMP{key}": camp, f"RUN{key}": camp.run, f"REJ{key}": camp.rejections,
                f"NOEFFECT{key}": camp.rejections["no_effect"], f"NAME{key}": camp.name,
@@ -366,7 +367,7 @@ def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool, f
                     f"        else: effects.append(APPLY(CAMP{key}, discount, left, floors, None))"]
         if camp.accrues:
             out.append(f"    if accruals: pending.append((CAMP{key}, accruals, None, {original}, "
-                       f"{'points' if original else 'None'}))")
+                       f"{'points' if original else '(points, basis)'}))")
     return out
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from operator import add, attrgetter, itemgetter, le, sub
+from operator import add, attrgetter, le, sub
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,7 +55,6 @@ from .verify import verify
 
 _new = tuple.__new__  # builds the named-tuple outcomes without their Python-level __new__
 _SKU, _AMOUNT = attrgetter("sku"), attrgetter("amount")
-_KNOWN = itemgetter(4)  # a pending accrual's points in total, when final
 _EMPTY: frozenset[int] = frozenset()  # ``_EMPTY.union(...)``: a new set of what is given, made in C
 _UTC_EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)  # ordinal 1, second 0
 _WEEKDAYS = ("", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -118,8 +117,9 @@ class _Eval:
     effects: list[tuple[Any, ...]]  # Effect rows
     applied: list[str]
     rejected: list[Rejection]
-    # (campaign, accruals, points per line if final, basis is original, points in total if final)
-    pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool, int | None]]
+    # (campaign, accruals, points per line if final, basis is original, points in total if final, or on a
+    # discounted basis (points, the group's basis) from the driver: final if the lines' payable is that basis)
+    pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool, int | tuple[int, list[int]] | None]]
     requests: dict[str, list[Request]]  # the applied campaigns' state requests
     arms: dict[str, str | None] | None  # the customer's arm per experiment (docs/experiments.md)
     hints: tuple[dict[str, Any], ...] | None  # upsell hints, when asked for
@@ -157,10 +157,18 @@ class _Eval:
 
     def points_totals(self) -> list[int]:
         out = []
+        left, basis_seen, same = self.left, None, False  # (a group's campaigns share its basis: compared once)
         for camp, accruals, vec, original, known in self.pending:
-            if known is not None:
+            if isinstance(known, int):
                 out.append(known)
                 continue
+            if known is not None:  # (points on the group's basis, the basis): final if what is paid is the basis
+                points, basis = known
+                if basis is not basis_seen:
+                    basis_seen, same = basis, basis == left
+                if same:
+                    out.append(points)
+                    continue
             if vec is not None:
                 out.append(sum(vec))
                 continue
@@ -542,8 +550,7 @@ class Engine:
         effects: Rows[Effect]
         pending = t.pending
         if pending:
-            known = list(map(_KNOWN, pending))  # every total is known when every basis is original
-            totals: list[int] = t.points_totals() if None in known else known
+            totals = t.points_totals()
             if trace is not None:
                 trace += [f"points: {camp.name} gives {total}" for (camp, *_), total in zip(pending, totals, strict=True)]
             points, by_line = sum(totals), t.points_by_line
