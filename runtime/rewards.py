@@ -292,7 +292,7 @@ class Pricer:
         value, budget, basis = max(0, value), r.budget, r.basis
         needs = [need for _, need in spec.parts]
         runs = [_runs(sel, basis) for sel in sels]
-        sets = min(sum(run[3] for run in part) // need for part, need in zip(runs, needs, strict=True))
+        sets = min([sum([run[3] for run in part]) // need for part, need in zip(runs, needs, strict=True)])
         if budget is not None:
             sets = min(sets, budget)
         used = _take(runs, needs, sets) if sets > 0 else None
@@ -377,8 +377,8 @@ def _accruals(r: Context) -> list[Accrual]:
 
 def _runs(sel: Sequence[Line], basis: Sequence[int]) -> list[Run]:
     """The selected lines' whole units, cheapest first (ties: line_no), as runs."""
-    return sorted((unit_value(line, basis[line.index]), line.line_no, line.index, line.units)
-                  for line in sel if line.units > 0)
+    return sorted([(line.price * basis[line.index] // line.amount if line.amount else 0, line.line_no, line.index,
+                    line.units) for line in sel if line.units > 0])  # (``unit_value``, written out)
 
 
 def _take(runs: list[list[Run]], needs: list[int], sets: int) -> list[list[Run]] | None:
