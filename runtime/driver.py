@@ -251,11 +251,12 @@ def _group(g: int, group: Group, plan: _Plan) -> list[str]:
     for p, camp in enumerate(group.campaigns):
         out += _campaign(f"{g}_{p}", camp, group.original, ranked, lazy, plan)
     if ranked:
-        discount = "SETTLE(*discount, camp.max_discount, lines, ordered)" if lazy else "discount"
         out += [f"    if len(cands) > 1: cands = STACK(G{g}, cands, left, floors, rejected, None)",
                 "    for camp, discount, accruals, points, pv, _ in cands:",
                 "        applied.append(camp.name)",
-                f"        if discount is not None: effects.append(APPLY(camp, {discount}, left, floors, None))",
+                "        if discount is not None:",
+                *(["            discount = SETTLE(*discount, camp.max_discount, lines, ordered)"] if lazy else []),
+                *_indent(_take("camp", "discount", "camp.name", "camp.group", "sum(discount)"), "            "),
                 f"        if accruals: pending.append((camp, accruals, pv, {group.original}, "
                 f"{'points' if group.original else '(points, basis)'}))"]
     return out
@@ -359,16 +360,22 @@ def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool, f
         out.append(f"    cands.append((CAMP{key}, {discount}, {accruals}, {points}, None, None))")
     else:
         out.append(f"    applied.append(NAME{key})")
-        if camp.discounts:  # ``Engine._apply`` when every line can take its part, else called
-            out += ["    if requested:",
-                    "        if floors is None and all(map(LE, discount, left)):",
-                    "            left[:] = map(SUB, left, discount); discount = tuple(discount)",
-                    f"            effects.append((NAME{key}, GNAME{key}, KIND_DISCOUNT, discount, discount, requested, 0))",
-                    f"        else: effects.append(APPLY(CAMP{key}, discount, left, floors, None))"]
+        if camp.discounts:
+            out += ["    if requested:", *_indent(_take(f"CAMP{key}", "discount", f"NAME{key}", f"GNAME{key}", "requested"),
+                                                  "        ")]
         if camp.accrues:
             out.append(f"    if accruals: pending.append((CAMP{key}, accruals, None, {original}, "
                        f"{'points' if original else '(points, basis)'}))")
     return out
+
+
+def _take(camp: str, discount: str, name: str, group: str, total: str) -> list[str]:
+    """Statements taking an applied campaign's discount off the lines: ``Engine._apply`` when every line
+    can take its part (nothing capped) written out, else called. ``total``: the discount's sum."""
+    return [f"if floors is None and all(map(LE, {discount}, left)):",
+            f"    left[:] = map(SUB, left, {discount}); {discount} = tuple({discount})",
+            f"    effects.append(({name}, {group}, KIND_DISCOUNT, {discount}, {discount}, {total}, 0))",
+            f"else: effects.append(APPLY({camp}, {discount}, left, floors, None))"]
 
 
 def _indent(out: list[str], pad: str) -> list[str]:
