@@ -14,8 +14,9 @@ for each campaign (``jit.Body``: the text its function ``c<i>`` runs) with each 
 appends the campaign's prebuilt rejection; a needed-SKU gate is one set lookup in the receipt's
 touched campaigns (with at most ``FEW`` such gates, a test of the campaign's SKUs against the receipt's);
 the lines of a predicate that is a plain filter (``Program.filters``) are computed here, into the
-receipt's cache (``r.matches``), where the rewards and later campaigns find them. The actions are the
-generator's text with the rewards written out (``jit.Body.fast``: accruals, line and spread discounts as
+receipt's cache (``r.matches``), where the rewards and later campaigns find them: those read before any
+gate of their campaign in one loop over the lines with the receipt's SKUs (``_Plan.scan``), the others on
+first use. The actions are the generator's text with the rewards written out (``jit.Body.fast``: accruals, line and spread discounts as
 integer arithmetic on the driver's locals ``vec``, ``acc``, ``pts``, ``spread``; the other rewards called).
 The bytecode stays the verified contract: this is the same generated code, arranged in one function.
 In a group that takes its first candidates (``LAZY``), a campaign's allocations over lines and its

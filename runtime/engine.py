@@ -72,7 +72,7 @@ _STATE_READS = frozenset(name for name, spec in OPCODES.items() if spec.names is
 
 
 class _Eval:
-    """One receipt's evaluation, the one object it makes: the ``r`` of generated code (the receipt as
+    """One receipt's evaluation in one object, both the ``r`` of generated code (the receipt as
     bytecode sees it, the per-receipt cache of predicate results, each predicate running over the lines at
     most once per receipt, and the state of the group and campaign being priced, see ``rewards.Pricer``),
     and the ``t`` of the engine and the driver: what the evaluation accumulates (the lines' original and
