@@ -14,8 +14,9 @@ for each campaign (``jit.Body``: the text its function ``c<i>`` runs) with each 
 appends the campaign's prebuilt rejection; a needed-SKU gate is one set lookup in the receipt's
 touched campaigns (with at most ``FEW`` such gates, a test of the campaign's SKUs against the receipt's);
 the lines of a predicate that is a plain filter (``Program.filters``) are computed here, into the
-receipt's cache (``r.matches``), where the rewards and later campaigns find them. The actions are the
-generator's text with the rewards written out (``jit.Body.fast``: accruals, line and spread discounts as
+receipt's cache (``r.matches``), where the rewards and later campaigns find them: those read before any
+gate of their campaign in one loop over the lines with the receipt's SKUs (``_Plan.scan``), the others on
+first use. The actions are the generator's text with the rewards written out (``jit.Body.fast``: accruals, line and spread discounts as
 integer arithmetic on the driver's locals ``vec``, ``acc``, ``pts``, ``spread``; the other rewards called).
 The bytecode stays the verified contract: this is the same generated code, arranged in one function.
 In a group that takes its first candidates (``LAZY``), a campaign's allocations over lines and its
@@ -31,9 +32,14 @@ generated module's), which has no builtins but ``sum``, ``len`` and ``map``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from operator import itemgetter, le, sub
 from typing import Any, Protocol
+
+from .jit import select
+
+_CATEGORY = re.compile(r"\bl\.category\b")  # in ``scan``'s loop, read once a line (``_lc``)
 
 
 class Campaign(Protocol):
@@ -78,6 +84,8 @@ class Program(Protocol):
     def filters(self) -> tuple[str | None, ...]: ...
     @property
     def bodies(self) -> tuple[Any, ...]: ...  # jit.Body per campaign
+    @property
+    def source(self) -> str: ...
 
 
 def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
@@ -113,11 +121,15 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
             groups_out.append(f"    GENERAL(G{g}, r, cu, t, None, None)")
             continue
         groups_out += _group(g, group, plan)
+    scan = plan.scan()
     if plan.matches:
         body.append("    M = r.matches")
     if plan.touched:  # the SKU index read once a receipt: a gate is one set lookup
         body.append("    touched = r.touched if r.touched is not None else r.touch()")
-    if plan.skus:  # few gates: each one test of its SKUs against the receipt's
+    if scan:  # one pass over the lines for the SKUs and the filters every receipt reads
+        body += _indent(scan, "    ")
+        groups_out = plan.prefilled(groups_out)
+    elif plan.skus:  # few gates: each one test of its SKUs against the receipt's
         body.append("    skus = [l.sku for l in lines]")
     body += groups_out
     if len(body) == head:
@@ -136,6 +148,61 @@ class _Plan:
         self.inline = INLINE if program is not None else 0
         self.matches = self.touched = self.skus = False
         self.few = False  # few SKU gates (``FEW``): each tests the receipt's SKUs, no index is read
+        # whether the bundle's code reads ``receipt.payable`` (``r.payable``, the group's start), else unset
+        self.payable = program is None or "r.payable" in program.source
+        self.eager: dict[int, None] = {}  # the predicates an inline campaign reads before any of its gates
+        self.filled: dict[int, str] = {}  # those computed by ``scan``: predicate -> its local list
+
+    def scan(self) -> list[str]:
+        """One loop over the lines computing the receipt's SKUs (``skus``) and the lines of every plain
+        filter an inline campaign reads before its gates (``eager``), into ``r.matches``: one pass instead
+        of a comprehension each. Filters are pure, so computing one up front changes nothing but when.
+        Empty when there would be a single list to make (a comprehension makes one faster)."""
+        assert self.program is not None or not self.eager
+        names: dict[str, str] = {}  # condition -> its list (two predicates of one condition share it)
+        for i in self.eager:
+            condition = self.program.filters[i] if self.program is not None else None
+            if condition is not None and condition != "True":
+                self.filled[i] = names.setdefault(condition, f"_f{len(names)}")
+        if len(names) + self.skus < 2:
+            self.filled = {}
+            return []
+        self.matches = self.matches or bool(names)
+        loop = ["for l in lines:"]
+        if self.skus:
+            loop.append("    skus.append(l.sku)")
+        hoist = sum(_CATEGORY.search(condition) is not None for condition in names) > 1
+        if hoist:
+            loop.append("    _lc = l.category")
+        loop += [f"    if {_CATEGORY.sub('_lc', c) if hoist else c}: {name}.append(l)" for c, name in names.items()]
+        made = [*names.values(), *(("skus",) if self.skus else ())]
+        return [*(f"{name} = []" for name in made), *loop, *(f"M[{i}] = {name}" for i, name in self.filled.items())]
+
+    def prefilled(self, out: list[str]) -> list[str]:
+        """``out`` reading the filters ``scan`` computed from their lists: ``jit.select``'s two lines for
+        one become one assignment, and the driver's own ``fill`` of one goes."""
+        assert self.program is not None
+        reads: dict[str, tuple[str, str]] = {}  # select's first line -> (its second, the assignment instead)
+        drop = set()
+        for i, name in self.filled.items():
+            condition = self.program.filters[i]
+            assert condition is not None
+            first, second = select(i, condition)
+            reads[first] = (second, f"_xs = {name}")
+            drop.add(_fill(i, condition))
+        result: list[str] = []
+        lines = iter(out)
+        for line in lines:
+            text = line.strip()
+            if text in drop:
+                continue
+            if text in reads:
+                second, instead = reads[text]
+                following = next(lines)
+                assert following.strip() == second, following  # jit.select's text, as written
+                line = line[: len(line) - len(line.lstrip())] + instead
+            result.append(line)
+        return result
 
     def holds(self, group: Group) -> bool:
         """Whether every campaign of the group can be inline (a SKU gate is then a set lookup)."""
@@ -161,15 +228,21 @@ class _Plan:
             if condition is None:
                 continue
             self.matches = True
-            lines = "lines" if condition == "True" else f"[l for l in lines if {condition}]"
-            out.append(f"if {i} not in M: M[{i}] = {lines}")
+            out.append(_fill(i, condition))
         return out
+
+
+def _fill(i: int, condition: str) -> str:
+    """``_Plan.fill``'s statement for predicate i of filter ``condition``."""
+    lines = "lines" if condition == "True" else f"[l for l in lines if {condition}]"
+    return f"if {i} not in M: M[{i}] = {lines}"
 
 
 def _group(g: int, group: Group, plan: _Plan) -> list[str]:
     out = [f"    # group {g}: {group.stacking}, basis {'original' if group.original else 'discounted'}",
-           "    r.basis = basis = amounts" if group.original else "    r.basis = basis = left[:]",
-           "    r.payable = sum(left)"]
+           "    r.basis = basis = amounts" if group.original else "    r.basis = basis = left[:]"]
+    if plan.payable:
+        out.append("    r.payable = sum(left)")
     if plan.live:
         out.append("    r.now = left[:]")
     ranked = group.stacking != "stack_all"
@@ -179,13 +252,14 @@ def _group(g: int, group: Group, plan: _Plan) -> list[str]:
     for p, camp in enumerate(group.campaigns):
         out += _campaign(f"{g}_{p}", camp, group.original, ranked, lazy, plan)
     if ranked:
-        discount = "SETTLE(*discount, camp.max_discount, lines, ordered)" if lazy else "discount"
         out += [f"    if len(cands) > 1: cands = STACK(G{g}, cands, left, floors, rejected, None)",
                 "    for camp, discount, accruals, points, pv, _ in cands:",
                 "        applied.append(camp.name)",
-                f"        if discount is not None: effects.append(APPLY(camp, {discount}, left, floors, None))",
+                "        if discount is not None:",
+                *(["            discount = SETTLE(*discount, camp.max_discount, lines, ordered)"] if lazy else []),
+                *_indent(_take("camp", "discount", "camp.name", "camp.group", "sum(discount)"), "            "),
                 f"        if accruals: pending.append((camp, accruals, pv, {group.original}, "
-                f"{'points' if group.original else 'None'}))"]
+                f"{'points' if group.original else '(points, basis)'}))"]
     return out
 
 
@@ -193,8 +267,9 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool
     """One campaign's statements: its code inline (or a call of its function), then what it gives. What
     its actions can ask for is known from its bytecode (``discounts``, ``accrues``), so a points campaign
     has no discount lines and the reverse. Points are decided as a total; the points per line are
-    allocated when the outcome is read (runtime/engine.py, ``_Points``), from the pending accruals; on the
-    original basis that total is final, and the pending entry keeps it."""
+    allocated when the outcome is read (runtime/engine.py, ``_Eval.points_vectors``), from the pending accruals;
+    on the original basis that total is final, and the pending entry keeps it; on the discounted one it
+    keeps it with the group's basis, final if the lines' payable is that basis at the end."""
     ns = plan.ns
     ns.update({f"CAMP{key}": camp, f"RUN{key}": camp.run, f"REJ{key}": camp.rejections,
                f"NOEFFECT{key}": camp.rejections["no_effect"], f"NAME{key}": camp.name,
@@ -227,6 +302,7 @@ def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str],
     what they give."""
     out: list[str] = []
     pad = ""
+    plan.eager.update(dict.fromkeys(inline.gates[0].reads if inline.gates else inline.reads))
     for gate in inline.gates:
         fail = gate.fail
         if gate.reason == "no_eligible_items" and plan.few:
@@ -285,16 +361,22 @@ def _gives(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool, f
         out.append(f"    cands.append((CAMP{key}, {discount}, {accruals}, {points}, None, None))")
     else:
         out.append(f"    applied.append(NAME{key})")
-        if camp.discounts:  # ``Engine._apply`` when every line can take its part, else called
-            out += ["    if requested:",
-                    "        if floors is None and all(map(LE, discount, left)):",
-                    "            left[:] = map(SUB, left, discount); discount = tuple(discount)",
-                    f"            effects.append((NAME{key}, GNAME{key}, KIND_DISCOUNT, discount, discount, sum(discount), 0))",
-                    f"        else: effects.append(APPLY(CAMP{key}, discount, left, floors, None))"]
+        if camp.discounts:
+            out += ["    if requested:", *_indent(_take(f"CAMP{key}", "discount", f"NAME{key}", f"GNAME{key}", "requested"),
+                                                  "        ")]
         if camp.accrues:
             out.append(f"    if accruals: pending.append((CAMP{key}, accruals, None, {original}, "
-                       f"{'points' if original else 'None'}))")
+                       f"{'points' if original else '(points, basis)'}))")
     return out
+
+
+def _take(camp: str, discount: str, name: str, group: str, total: str) -> list[str]:
+    """Statements taking an applied campaign's discount off the lines: ``Engine._apply`` when every line
+    can take its part (nothing capped) written out, else called. ``total``: the discount's sum."""
+    return [f"if floors is None and all(map(LE, {discount}, left)):",
+            f"    left[:] = map(SUB, left, {discount}); {discount} = tuple({discount})",
+            f"    effects.append(({name}, {group}, KIND_DISCOUNT, {discount}, {discount}, {total}, 0))",
+            f"else: effects.append(APPLY({camp}, {discount}, left, floors, None))"]
 
 
 def _indent(out: list[str], pad: str) -> list[str]:

@@ -37,7 +37,6 @@ from .model import (
     Effect,
     LazyRows,
     Line,
-    LineOutcome,
     LineRows,
     Outcome,
     Receipt,
@@ -55,7 +54,6 @@ from .triggers.till_messages import TillMessages
 from .verify import verify
 
 _new = tuple.__new__  # builds the named-tuple outcomes without their Python-level __new__
-_new_dict, _new_object = dict.__new__, object.__new__  # (``_quick``: objects whose fields it sets itself)
 _SKU, _AMOUNT = attrgetter("sku"), attrgetter("amount")
 _EMPTY: frozenset[int] = frozenset()  # ``_EMPTY.union(...)``: a new set of what is given, made in C
 _UTC_EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)  # ordinal 1, second 0
@@ -69,42 +67,79 @@ REASONS = ("outside_dates", "wrong_weekday", "outside_hours", "store_not_eligibl
            # catalogue rewards (docs/rewards.md)
            "not_chosen", "out_of_stock", "insufficient_points")
 _ACCRUALS = frozenset({Op.ACCRUE_TOTAL, Op.ACCRUE_FIXED})  # the action ops that add to ``r.acc``
-_REQUESTS = frozenset({Op.ADD_COUNTER, Op.SPEND_COUNTER, Op.ISSUE_COUPON, Op.GIFT})  # to ``r.requests``; others ``r.vec``
+_REQUESTS = frozenset({Op.ADD_COUNTER, Op.SPEND_COUNTER, Op.ISSUE_COUPON, Op.GIFT})  # to ``r.asks``; others ``r.vec``
 _STATE_READS = frozenset(name for name, spec in OPCODES.items() if spec.names is not None) | {Op.GIFT}
 
 
-class _Context:
-    """The ``r`` of generated code: the receipt as bytecode sees it, the per-receipt cache of predicate
-    results (each predicate runs over the lines at most once per receipt), and the state of the
-    group and campaign being priced (see ``rewards.Pricer``)."""
+class _Eval:
+    """One receipt's evaluation in one object, both the ``r`` of generated code (the receipt as
+    bytecode sees it, the per-receipt cache of predicate results, each predicate running over the lines at
+    most once per receipt, and the state of the group and campaign being priced, see ``rewards.Pricer``),
+    and the ``t`` of the engine and the driver: what the evaluation accumulates (the lines' original and
+    remaining amounts and minimum prices, the effect rows, applied campaigns, rejections, accruals allocated
+    at the end, state requests). On the stateless path it also gives the accruals' points per line when
+    the outcome is first read (``points_rows``, ``points_by_line``)."""
 
-    __slots__ = ("acc", "arms", "basis", "budget", "channel", "cu", "date", "lines", "match", "matches", "nlines", "now",
-                 "ordered", "payable", "requests", "sku_index", "spread", "store", "time", "total", "touched", "units", "vec",
-                 "weekday")
-    acc: list[Accrual] | None
-    arms: tuple[str | None, ...]  # per experiment, the arm whose campaigns the receipt gets
-    basis: list[int]
-    budget: int | None
-    channel: str
-    cu: CustomerView
-    date: int
+    __slots__ = ("acc", "amounts", "applied", "arms", "asks", "basis", "budget", "channel", "cu", "date", "effects",
+                 "floors", "hints", "in_arms", "left", "lines", "match", "matches", "nlines", "now", "ordered",
+                 "payable", "pending", "pricer", "rejected", "requests", "sku_index", "spread", "store", "time", "total",
+                 "touched", "units", "vec", "vectors", "weekday")
+    # the receipt, as bytecode sees it
     lines: tuple[Line, ...]
+    cu: CustomerView
+    total: int
+    nlines: int
+    units: int
+    store: str
+    channel: str
+    ordered: bool
+    date: int
+    weekday: int
+    time: int
+    in_arms: tuple[str | None, ...]  # per experiment, the arm whose campaigns the receipt gets
     match: Callable[[int], Sequence[Line]]  # predicate i's lines, computed once per receipt (``_Matches``)
     matches: _Matches  # whose ``__getitem__`` ``match`` is (the driver fills it itself, runtime/driver.py)
-    now: list[int]  # the lines' payable at the group's start, when a predicate reads it (docs/order.md)
-    nlines: int
-    ordered: bool
-    payable: int
-    requests: list[Request] | None
     sku_index: dict[str, tuple[int, ...]]
-    spread: list[Spread] | None  # a campaign's allocations deferred until it wins (runtime/driver.py), else None
-    store: str
-    time: int
-    total: int
     touched: frozenset[int] | None
-    units: int
+    # the group and campaign being priced
+    basis: list[int]
+    payable: int
+    now: list[int]  # the lines' payable at the group's start, when a predicate reads it (docs/order.md)
+    acc: list[Accrual] | None
     vec: list[int] | None
-    weekday: int
+    budget: int | None
+    spread: list[Spread] | None  # a campaign's allocations deferred until it wins (runtime/driver.py), else None
+    asks: list[Request] | None  # the campaign's state requests
+    # the tally
+    amounts: list[int]
+    left: list[int]
+    floors: list[int] | None
+    effects: list[tuple[Any, ...]]  # Effect rows
+    applied: list[str]
+    rejected: list[Rejection]
+    # (campaign, accruals, points per line if final, basis is original, points in total if final, or on a
+    # discounted basis (points, the group's basis) from the driver: final if the lines' payable is that basis)
+    pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool, int | tuple[int, list[int]] | None]]
+    requests: dict[str, list[Request]]  # the applied campaigns' state requests
+    arms: dict[str, str | None] | None  # the customer's arm per experiment (docs/experiments.md)
+    hints: tuple[dict[str, Any], ...] | None  # upsell hints, when asked for
+    # the points per line, allocated on first read (``points_vectors``)
+    pricer: Pricer
+    vectors: list[tuple[int, ...]] | None
+
+    def __init__(self, receipt: Receipt, cu: CustomerView, sku_index: dict[str, tuple[int, ...]],
+                 pricer: Pricer) -> None:
+        """Every field but the local time, the predicates' cache (``match``, ``matches``) and the state of
+        a group or campaign, which the engine sets as it goes."""
+        self.lines = lines = receipt.lines
+        self.cu, self.sku_index, self.pricer, self.touched, self.asks, self.spread = cu, sku_index, pricer, None, None, None
+        self.total, self.nlines, self.units, self.store, self.channel, self.ordered = receipt.total, len(lines), \
+            receipt.units, receipt.store, receipt.channel, receipt.ordered
+        self.amounts = amounts = list(map(_AMOUNT, lines))
+        self.left = amounts[:]
+        self.floors = [line.floor for line in lines] if receipt.floors else None
+        self.effects, self.applied, self.rejected, self.pending, self.requests, self.arms, self.hints, self.vectors = \
+            [], [], [], [], {}, None, None, None
 
     def wants(self, campaign: int) -> bool:
         """Whether the receipt has a SKU the campaign needs (by the bundle's SKU index)."""
@@ -114,6 +149,60 @@ class _Context:
         """The campaigns the receipt has a needed SKU of (by the bundle's SKU index), once a receipt."""
         touched = self.touched = _EMPTY.union(*filter(None, map(self.sku_index.get, map(_SKU, self.lines))))
         return touched
+
+    # The stateless path's accruals (``pending``): their totals at once, their points per line on first
+    # read. Allocation gives parts that add up to the rounded total, and a cap scales a vector down to
+    # exactly its limit, so the totals need no allocation; the vectors are ``Pricer.points`` on the group's
+    # basis (the original amounts, or what is finally paid), capped, as the general path makes them.
+
+    def points_totals(self) -> list[int]:
+        out = []
+        left, basis_seen, same = self.left, None, False  # (a group's campaigns share its basis: compared once)
+        for camp, accruals, vec, original, known in self.pending:
+            if isinstance(known, int):
+                out.append(known)
+                continue
+            if known is not None:  # (points on the group's basis, the basis): final if what is paid is the basis
+                points, basis = known
+                if basis is not basis_seen:
+                    basis_seen, same = basis, basis == left
+                if same:
+                    out.append(points)
+                    continue
+            if vec is not None:
+                out.append(sum(vec))
+                continue
+            total = self.pricer.points_total(accruals, self.amounts if original else self.left)
+            out.append(total if camp.max_points is None or total <= camp.max_points else camp.max_points)
+        return out
+
+    def points_vectors(self) -> list[tuple[int, ...]]:
+        if self.vectors is None:
+            pricer, lines, ordered, n = self.pricer, self.lines, self.ordered, len(self.left)
+            vectors = []
+            for camp, accruals, vec, original, _ in self.pending:
+                if vec is None:
+                    vec = pricer.points(accruals, self.amounts if original else self.left, n, ordered)
+                    if camp.max_points is not None:
+                        vec = pricer.cap(vec, camp.max_points, lines, ordered)
+                vectors.append(tuple(vec))
+            self.vectors = vectors
+        return self.vectors
+
+    def points_rows(self) -> tuple[tuple[Any, ...], ...]:
+        """The points rows of ``Outcome.effects``, after the discount rows."""
+        return tuple([(camp.name, camp.group, "points", given, given, sum(given), 0)
+                      for (camp, *_), given in zip(self.pending, self.points_vectors(), strict=True)])
+
+    def points_by_line(self) -> list[int]:
+        vectors = self.points_vectors()
+        out = list(vectors[0])
+        for given in vectors[1:]:
+            out = list(map(add, out, given))
+        return out
+
+
+_Tally = _Eval  # ``t``, the tally role of a receipt's evaluation (``_settle``)
 
 
 class _Matches(dict[int, Sequence[Line]]):
@@ -138,7 +227,7 @@ class _LiveMatches(_Matches):
     __slots__ = ("live", "r")
 
     def __init__(self, matchers: Sequence[Callable[..., Sequence[Line]]], lines: tuple[Line, ...],
-                 cu: CustomerView, live: frozenset[int], r: _Context) -> None:
+                 cu: CustomerView, live: frozenset[int], r: _Eval) -> None:
         super().__init__(matchers, lines, cu)
         self.live, self.r = live, r
 
@@ -146,27 +235,6 @@ class _LiveMatches(_Matches):
         if index in self.live:
             return self.matchers[index](self.lines, self.cu, self.r.now)
         return super().__getitem__(index)
-
-
-class _Tally:
-    """What one receipt's evaluation accumulates: the lines' original and remaining amounts (and
-    minimum prices), the effect rows, applied campaigns, rejections, accruals allocated at the end
-    (campaign, accruals, points per line if final, group's basis is original) and state requests."""
-
-    __slots__ = ("amounts", "applied", "arms", "effects", "floors", "hints", "left", "pending", "rejected", "requests")
-
-    def __init__(self, lines: tuple[Line, ...], floors: bool) -> None:
-        self.amounts = list(map(_AMOUNT, lines))
-        self.left = self.amounts[:]
-        self.floors = [line.floor for line in lines] if floors else None
-        self.effects: list[tuple[Any, ...]] = []  # Effect rows
-        self.applied: list[str] = []
-        self.rejected: list[Rejection] = []
-        # (campaign, accruals, points per line if final, basis is original, points in total if final)
-        self.pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool, int | None]] = []
-        self.requests: dict[str, list[Request]] = {}
-        self.arms: dict[str, str | None] | None = None  # the customer's arm per experiment (docs/experiments.md)
-        self.hints: tuple[dict[str, Any], ...] | None = None  # upsell hints, when asked for
 
 
 class _Campaign:
@@ -231,58 +299,6 @@ class _Group:
             return self.everything
         run.sort()
         return run
-
-
-class _Points:
-    """The stateless path's accruals (``_Tally.pending``): their totals at once, their points per line on
-    first read. Allocation gives parts that add up to the rounded total, and a cap scales a vector down
-    to exactly its limit, so the totals need no allocation; the vectors are ``Pricer.points`` on the
-    group's basis (the original amounts, or what is finally paid), capped, as the general path makes them."""
-
-    __slots__ = ("amounts", "left", "lines", "ordered", "pending", "pricer", "vectors")
-
-    def __init__(self, pricer: Pricer, receipt: Receipt, t: _Tally) -> None:
-        self.pricer, self.lines, self.ordered = pricer, receipt.lines, receipt.ordered
-        self.pending, self.amounts, self.left = t.pending, t.amounts, t.left
-        self.vectors: list[tuple[int, ...]] | None = None
-
-    def totals(self) -> list[int]:
-        out = []
-        for camp, accruals, vec, original, known in self.pending:
-            if known is not None:
-                out.append(known)
-                continue
-            if vec is not None:
-                out.append(sum(vec))
-                continue
-            total = self.pricer.points_total(accruals, self.amounts if original else self.left)
-            out.append(total if camp.max_points is None or total <= camp.max_points else camp.max_points)
-        return out
-
-    def allocated(self) -> list[tuple[int, ...]]:
-        if self.vectors is None:
-            pricer, lines, ordered, n = self.pricer, self.lines, self.ordered, len(self.left)
-            vectors = []
-            for camp, accruals, vec, original, _ in self.pending:
-                if vec is None:
-                    vec = pricer.points(accruals, self.amounts if original else self.left, n, ordered)
-                    if camp.max_points is not None:
-                        vec = pricer.cap(vec, camp.max_points, lines, ordered)
-                vectors.append(tuple(vec))
-            self.vectors = vectors
-        return self.vectors
-
-    def effects(self) -> tuple[tuple[Any, ...], ...]:
-        """The points rows of ``Outcome.effects``, after the discount rows."""
-        return tuple([(camp.name, camp.group, "points", given, given, sum(given), 0)
-                      for (camp, *_), given in zip(self.pending, self.allocated(), strict=True)])
-
-    def by_line(self) -> list[int]:
-        vectors = self.allocated()
-        out = list(vectors[0])
-        for given in vectors[1:]:
-            out = list(map(add, out, given))
-        return out
 
 
 # a campaign that would give something: (campaign, requested discount per line or None, accruals,
@@ -446,21 +462,19 @@ class Engine:
         return self._run(receipt, cu, utc, explain, session, lead, lead_events, hints)
 
     def _quick(self, receipt: Receipt, cu: CustomerView, utc: int) -> Outcome:
-        """The stateless path when nobody asks for a trace, hints or detail (``_quick_ok``): the context,
-        the generated driver, the outcome, and nothing else (``_run`` does the same, and more). Written
-        flat: the matches, the local time (``_local``'s cached offset) and the tally set here, no call each."""
-        lines = receipt.lines
-        r = _Context()
-        matches: _Matches
-        if self._live:
-            r.matches = matches = _LiveMatches(self._matchers, lines, cu, self._live, r)
-        else:
-            r.matches = matches = _new_dict(_Matches)
-            matches.matchers, matches.lines, matches.cu = self._matchers, lines, cu
-        r.match = matches.__getitem__
-        r.lines, r.cu, r.sku_index, r.touched, r.requests, r.spread = lines, cu, self._sku_index, None, None, None
-        r.total, r.nlines, r.units, r.store, r.channel, r.ordered = receipt.total, len(lines), receipt.units, \
-            receipt.store, receipt.channel, receipt.ordered
+        """The stateless path when nobody asks for a trace, hints or detail (``_quick_ok``): the receipt's
+        evaluation, the generated driver, the outcome, and nothing else (``_run`` does the same, and more)."""
+        r = self._open(receipt, cu, utc)
+        self._drive(r, cu, r)
+        return self._finish(receipt, r, None)
+
+    def _open(self, receipt: Receipt, cu: CustomerView, utc: int) -> _Eval:
+        """The receipt's evaluation: its predicates' cache, its local time (``_local``, its cached offset
+        read here) and, with experiments, the customer's arms."""
+        r = _Eval(receipt, cu, self._sku_index, self.pricer)
+        r.matches = _Matches(self._matchers, r.lines, cu) if not self._live else \
+            _LiveMatches(self._matchers, r.lines, cu, self._live, r)
+        r.match = r.matches.__getitem__
         offset = self._offsets.get(utc // 86400)
         if offset is None:
             r.date, r.weekday, r.time = self._local(utc)
@@ -468,39 +482,18 @@ class Engine:
             local = utc + offset
             r.date = day = local // 86400
             r.weekday, r.time = (day - 1) % 7 + 1, local % 86400
-        t = _new_object(_Tally)
-        t.amounts = amounts = list(map(_AMOUNT, lines))
-        t.left = amounts[:]
-        t.floors = [line.floor for line in lines] if receipt.floors else None
-        t.effects, t.applied, t.rejected, t.pending, t.requests, t.arms, t.hints = [], [], [], [], {}, None, None
         if self._experiments:
-            t.arms = self._arms(r, cu.id or receipt.customer_id)
-        self._drive(r, cu, t)
-        return self._finish(receipt, t, None)
+            r.arms = self._arms(r, cu.id or receipt.customer_id)
+        return r
 
     def _run(self, receipt: Receipt, cu: CustomerView, utc: int, explain: bool, session: Session | None,
              lead: tuple[dict[str, Any], ...], lead_events: tuple[dict[str, Any], ...], hints: bool = False) -> Outcome:
         """Groups and campaigns (docs/bundle.md); with a session also the state's gates, the payment and
         the changes (docs/state.md, section 5)."""
-        lines = receipt.lines
-        n = len(lines)
-        ordered = receipt.ordered
-        r = _Context()
-        r.lines, r.cu, r.sku_index, r.touched, r.spread = lines, cu, self._sku_index, None, None
-        r.matches = _Matches(self._matchers, lines, cu) if not self._live else \
-            _LiveMatches(self._matchers, lines, cu, self._live, r)
-        r.match = r.matches.__getitem__
-        r.total, r.nlines, r.units, r.store, r.channel, r.ordered = receipt.total, n, receipt.units, receipt.store, \
-            receipt.channel, ordered
-        r.date, r.weekday, r.time = self._local(utc)
-        r.requests = None
+        r = t = self._open(receipt, cu, utc)
         seen = receipt.mix is not None and not receipt.mix.plain
         if seen:  # lines campaigns do not see, totals by kind
             self.commerce.see(r, receipt, cu)
-        t = _Tally(lines, receipt.floors)
-        customer_id = cu.id or receipt.customer_id
-        if self._experiments:
-            t.arms = self._arms(r, customer_id)
         # the common case: one generated driver (runtime/driver.py), which reads the lines of ``r.matches``;
         # a receipt of several kinds has its own view (``commerce.see``: ``r.match``), for the general loop
         if session is None and not explain and not seen:
@@ -508,6 +501,7 @@ class Engine:
             if hints:
                 t.hints = self._hints(r, cu, t)
             return self._finish(receipt, t, None)
+        customer_id = cu.id or receipt.customer_id
         trace: list[str] | None = [] if explain else None
         if trace is not None:
             trace.append(self._describe_receipt(receipt, r))
@@ -522,7 +516,7 @@ class Engine:
             return self._settle(receipt, session, t, trace, lead, lead_events)
         return self._finish(receipt, t, trace)
 
-    def _exclusives(self, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
+    def _exclusives(self, r: _Eval, cu: CustomerView, t: _Eval, session: Session | None,
                     trace: list[str] | None) -> bool:
         """The exclusive campaigns, before every other (runtime/order.py): whether an ``exclusive
         receipt`` one applied, every campaign not yet run then rejected ``blocked_by_exclusive``."""
@@ -546,38 +540,33 @@ class Engine:
             return True
         return False
 
-    def _hints(self, r: _Context, cu: CustomerView, t: _Tally) -> tuple[dict[str, Any], ...]:
+    def _hints(self, r: _Eval, cu: CustomerView, t: _Eval) -> tuple[dict[str, Any], ...]:
         """For each campaign whose condition was false: what the receipt lacks, when it nearly applied."""
         found = (self._explainer.gap(self._by_name[rej.campaign], r, cu) for rej in t.rejected
                  if rej.reason == "condition_false")
         return tuple(hint._asdict() for hint in found if hint is not None)
 
-    def _finish(self, receipt: Receipt, t: _Tally, trace: list[str] | None) -> Outcome:
+    def _finish(self, receipt: Receipt, t: _Eval, trace: list[str] | None) -> Outcome:
         """A stateless outcome: the accruals' totals now, their points per line when the outcome's lines
-        or effects are first read (``_Points``: the same rows an eager allocation gives)."""
+        or effects are first read (``_Eval.points_by_line``: the same rows an eager allocation gives)."""
         effects: Rows[Effect]
         pending = t.pending
         if pending:
-            plan = _Points(self.pricer, receipt, t)
-            known = [entry[4] for entry in pending]  # every total is known when every basis is original
-            totals: list[int] = plan.totals() if None in known else known  # type: ignore[assignment]
+            totals = t.points_totals()
             if trace is not None:
                 trace += [f"points: {camp.name} gives {total}" for (camp, *_), total in zip(pending, totals, strict=True)]
-            points, by_line = sum(totals), plan.by_line
-            lazy: LazyRows[Effect] = _new_object(LazyRows)  # (``LazyRows(Effect, rows, plan.effects)``, set here)
-            lazy.kind, lazy.columns = Effect, (tuple(t.effects), plan.effects)
-            effects = lazy
+            points, by_line = sum(totals), t.points_by_line
+            effects = LazyRows(Effect, tuple(t.effects), t.points_rows)
         else:
             points, effects, by_line = 0, Rows(Effect, tuple(t.effects)), None
         left = t.left
         payable = sum(left)
-        rows = _new_object(LineRows)  # (``LineRows(receipt.lines, t.amounts, left, by_line)``, as above)
-        rows.kind, rows.columns = LineOutcome, (receipt.lines, t.amounts, left, by_line)
         return _new(Outcome, (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points,
-                              rows, effects, tuple(t.applied), tuple(t.rejected), tuple(trace) if trace else (), None,
-                              None, None, None, t.arms, t.hints, None, None, None))
+                              LineRows(receipt.lines, t.amounts, left, by_line), effects, tuple(t.applied),
+                              tuple(t.rejected), tuple(trace) if trace else (), None, None, None, None, t.arms, t.hints,
+                              None, None, None))
 
-    def _group(self, group: _Group, r: _Context, cu: CustomerView, t: _Tally, session: Session | None,
+    def _group(self, group: _Group, r: _Eval, cu: CustomerView, t: _Eval, session: Session | None,
                trace: list[str] | None) -> None:
         """One group's campaigns, the general way: with state gates, budgets and the trace (the
         stateless path without a trace runs the generated driver instead, which does the same)."""
@@ -608,7 +597,7 @@ class Engine:
             r.budget = camp.applications
             max_discount = camp.max_discount
             if session is not None:
-                r.requests = None
+                r.asks = None
                 if camp.index in gated:
                     reason = session.gate(camp.name, camp.state)
                     if reason is not None:
@@ -623,7 +612,7 @@ class Engine:
                 rejected.append(camp.rejections[reason] if trace is None
                                 else self._explain_rejection(camp, reason, r, trace))
                 continue
-            discount, accruals, wants = r.vec, r.acc, r.requests
+            discount, accruals, wants = r.vec, r.acc, r.asks
             if camp.reward is not None and session is not None:  # its price, asked for last (docs/rewards.md)
                 wants = [*(wants or ()), ("reward", camp.name, camp.reward.points)]
             if wants and session is not None and not session.reserve(wants):
@@ -783,11 +772,11 @@ class Engine:
                             f"programme ({b.cost_fixed:,} + {b.cost_per_line:,} per line), more than {limit}: "
                             f"at most {self._max_lines:,} lines", "lines", "LOY520")
 
-    def _arms(self, r: _Context, customer_id: str | None) -> dict[str, str | None]:
+    def _arms(self, r: _Eval, customer_id: str | None) -> dict[str, str | None]:
         """The customer's arm of each experiment (None: anonymous, in no arm), for the outcome; sets
-        ``r.arms``, the arms whose campaigns the receipt gets (an anonymous one: the declared rule's)."""
+        ``r.in_arms``, the arms whose campaigns the receipt gets (an anonymous one: the declared rule's)."""
         own = {x.name: x.assign(customer_id) for x in self._experiments}
-        r.arms = tuple(x.gate(own[x.name]) for x in self._experiments)
+        r.in_arms = tuple(x.gate(own[x.name]) for x in self._experiments)
         return own
 
     def _describe_arms(self, arms: dict[str, str | None], customer_id: str | None) -> list[str]:
@@ -887,28 +876,31 @@ class Engine:
         others lose to stacking."""
         mode = group.stacking
         if mode == "stack_up_to":
-            chosen = candidates[: group.limit]
+            limit = group.limit
+            chosen, lost = candidates[:limit], candidates[limit:] if limit is not None else []
         elif mode == "first_by_priority":
-            chosen = candidates[:1]
+            chosen, lost = candidates[:1], candidates[1:]
         else:
             worth = [self._benefit(c, left, floors) for c in candidates]
             if mode == "best_for_customer":
                 best = max(worth)
             else:  # lowest_discount, among the candidates that give something
                 best = min((w for w in worth if w > 0), default=worth[0])
-            chosen = [candidates[worth.index(best)]]  # index(): the first, i.e. by priority, then order
+            k = worth.index(best)  # index(): the first, i.e. by priority, then order
+            chosen, lost = [candidates[k]], candidates[:k] + candidates[k + 1 :]
             if trace is not None:
                 trace.append(f"  {mode}: " + ", ".join(
                     f"{c[0].name} worth {self._money(w // self._points_scale)}"
                     for c, w in zip(candidates, worth, strict=True)))
+        if trace is None:
+            rejected += [cand[0].rejections["lost_to_stacking"] for cand in lost]
+            return chosen
         winners = ", ".join(c[0].name for c in chosen)
-        for cand in candidates:
-            if not any(cand is c for c in chosen):
-                camp = cand[0]
-                detail = f"{group.name} is {mode}; applied: {winners}" if trace is not None else None
-                rejected.append(camp.reject("lost_to_stacking", detail))
-                if trace is not None:
-                    trace.append(f"  {camp.name}: lost_to_stacking ({detail})")
+        for cand in lost:
+            camp = cand[0]
+            detail = f"{group.name} is {mode}; applied: {winners}"
+            rejected.append(camp.reject("lost_to_stacking", detail))
+            trace.append(f"  {camp.name}: lost_to_stacking ({detail})")
         return chosen
 
     def _benefit(self, cand: _Candidate, left: list[int], floors: list[int] | None) -> int:
@@ -916,6 +908,8 @@ class Engine:
         lines can still take it (with ``redistribute floors``, what one line cannot take goes to its
         other lines: as far as they all can), plus its points at their declared value."""
         camp, want, _, points, _, _ = cand
+        if floors is None and not camp.source.redistribute:  # a line takes min(its part, what is left), left >= 0
+            return (sum(map(min, want, left)) if want else 0) * self._points_scale + points * self._point_value
         discount = rooms = 0
         for i, amount in enumerate(want or ()):
             if amount:
@@ -996,12 +990,12 @@ class Engine:
         assert offset is not None
         return offset.days * 86400 + offset.seconds
 
-    def _explain_rejection(self, camp: _Campaign, reason: str, r: _Context, trace: list[str]) -> Rejection:
+    def _explain_rejection(self, camp: _Campaign, reason: str, r: _Eval, trace: list[str]) -> Rejection:
         detail = self._detail(camp, reason, r)
         trace.append(f"  {camp.name}: {reason}" + (f" ({detail})" if detail else ""))
         return camp.reject(reason, detail)
 
-    def _detail(self, camp: _Campaign, reason: str, r: _Context) -> str | None:
+    def _detail(self, camp: _Campaign, reason: str, r: _Eval) -> str | None:
         f = camp.source.footprint
         if reason == "outside_dates" and f.dates:
             a, b = (dt.date.fromordinal(d).isoformat() for d in f.dates)
@@ -1018,7 +1012,7 @@ class Engine:
             return "none of the SKUs it needs is on the receipt"
         if reason == "not_in_arm" and camp.source.arm is not None:
             gate = camp.source.arm
-            arm = r.arms[gate.experiment]
+            arm = r.in_arms[gate.experiment]
             gets = f"arm {arm}" if arm is not None else "no arm (anonymous)"
             return f"{self._experiments[gate.experiment].name}: the receipt gets {gets}; " \
                    f"the campaign joins {', '.join(sorted(gate.arms))}"
@@ -1032,7 +1026,7 @@ class Engine:
         limit = f" {g.stacking_limit}" if g.stacking == "stack_up_to" else ""
         return f"group {g.name}: priority {g.priority}, {g.stacking}{limit}, basis {g.basis}, payable {self._money(payable)}"
 
-    def _describe_receipt(self, receipt: Receipt, r: _Context) -> str:
+    def _describe_receipt(self, receipt: Receipt, r: _Eval) -> str:
         day = dt.date.fromordinal(r.date)
         return (f"receipt {receipt.receipt_id}: {day.isoformat()} {_clock(r.time)} {_WEEKDAYS[r.weekday]} "
                 f"({self.bundle.settings.timezone}), store {r.store}, channel {r.channel}, {r.nlines} lines, "

@@ -257,8 +257,8 @@ def _body(c: Campaign, bundle: Bundle, namespace: dict[str, Any], filters: Seque
             gates.append(Gate((), f"r.{attr} {test} {bind(attr, flt.values)}", reason))
     if f.needs_skus is not None:
         gates.append(Gate((), f"not r.wants({c.index})", "no_eligible_items"))
-    if c.arm is not None:  # r.arms: per experiment, the arm whose campaigns the receipt gets (docs/experiments.md)
-        gates.append(Gate((), f"r.arms[{c.arm.experiment}] not in {bind('arm', c.arm.arms)}", "not_in_arm"))
+    if c.arm is not None:  # r.in_arms: per experiment, the arm whose campaigns the receipt gets (docs/experiments.md)
+        gates.append(Gate((), f"r.in_arms[{c.arm.experiment}] not in {bind('arm', c.arm.arms)}", "not_in_arm"))
     for code, temps, reason in ((c.audience, "_a", "audience"), (c.condition, "_c", "condition_false")):
         if code is not None:
             stmts, result = _Gen(bundle, code, namespace, f"{temps}{c.index}_").run()
@@ -540,6 +540,17 @@ class _Gen:
 MILLION = 1_000_000
 
 
+def select(i: int, condition: str | None) -> list[str]:
+    """The statements setting ``_xs`` to predicate i's lines (``condition``: its filter, else None), as
+    ``r.match`` gives them: a plain filter computed into the driver's ``M`` (``r.matches``) on first use.
+    The driver (runtime/driver.py) recognises this text to read a filter it computed up front instead."""
+    if condition is None:
+        return [f"_xs = M[{i}]"]
+    if condition == "True":
+        return ["_xs = lines"]
+    return [f"if {i} in M: _xs = M[{i}]", f"else: _xs = M[{i}] = [l for l in lines if {condition}]"]
+
+
 def _fast_names(bundle: Bundle) -> dict[str, Any]:
     """The names ``_FastAction``'s statements use beyond the module's: the settings' rounding functions,
     allocation and its mode (values, never source text)."""
@@ -596,12 +607,7 @@ class _FastAction:
     def select(self, i: int) -> list[str]:
         """``_xs``, predicate i's lines, as ``r.match`` gives them (the driver's ``M`` is ``r.matches``);
         a plain filter computed here, into ``M``, on first use."""
-        condition = self.filters[i] if i < len(self.filters) else None
-        if condition is None:
-            return [f"_xs = M[{i}]"]
-        if condition == "True":
-            return ["_xs = lines"]
-        return [f"if {i} in M: _xs = M[{i}]", f"else: _xs = M[{i}] = [l for l in lines if {condition}]"]
+        return select(i, self.filters[i] if i < len(self.filters) else None)
 
     def call(self, op: Op, ref: str, n: int) -> list[str]:
         self.calls = True
@@ -629,11 +635,11 @@ class _FastAction:
                 "for l in _xs:", "    _xi = l.index", f"    vec[_xi] += {part}"]
 
     def op_DISCOUNT_TOTAL(self, every: bool) -> list[str]:
-        whole = f"_xt * _max(0, _xv0) // {MILLION}" if self.floor else f"_round_d(_xt * _max(0, _xv0), {MILLION})"
-        return [*self._weights(every), f"_xa = {whole}", *self._spread(every)]
+        whole = f"_xt * _xv0 // {MILLION}" if self.floor else f"_round_d(_xt * _xv0, {MILLION})"
+        return ["_xv0 = _max(0, _xv0)", *self._weights(every), f"_xa = {whole}", *self._spread(every)]
 
-    def op_DISCOUNT_AMOUNT(self, every: bool) -> list[str]:
-        return [*self._weights(every), "_xa = _min(_max(0, _xv0), _xt)", *self._spread(every)]
+    def op_DISCOUNT_AMOUNT(self, every: bool) -> list[str]:  # ``_xa``: min(amount, _xt) without the calls
+        return ["_xv0 = _max(0, _xv0)", *self._weights(every), "_xa = _xv0 if _xv0 < _xt else _xt", *self._spread(every)]
 
     @staticmethod
     def _weights(every: bool) -> list[str]:

@@ -955,7 +955,7 @@ class LineRows(Rows["LineOutcome"]):
 
 class LazyRows(Rows[T]):
     """``Rows`` whose last rows are made on first read: ``rows`` is ``eager + more()``. The engine
-    defers per-line points this way (runtime/engine.py, ``_Points``), so an outcome whose effects
+    defers per-line points this way (runtime/engine.py, ``_Eval.points_rows``), so an outcome whose effects
     nobody reads costs no allocation; what is read is what an eager outcome holds."""
 
     __slots__ = ("columns",)

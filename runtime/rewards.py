@@ -34,7 +34,7 @@ class Context(Protocol):
     acc: list[Accrual] | None  # its accruals so far
     budget: int | None  # its applications left
     spread: list[Spread] | None  # when a list: allocations over lines are deferred to it (``settle``)
-    requests: list[Request] | None  # its state requests so far (counters, coupons)
+    asks: list[Request] | None  # its state requests so far (counters, coupons)
     nlines: int
     ordered: bool  # the receipt's lines are in line_no order
 
@@ -230,25 +230,29 @@ class Pricer:
 
     def free_units(self, r: Context, ref: int, free: int, every: int) -> None:
         """Units by value, most expensive first (ties: line_no); in each complete group of ``every``
-        the last ``free`` positions are free. Counted per line in closed form, never expanded."""
+        the last ``free`` positions are free. Counted per line in closed form, never expanded: the free
+        positions below ``x`` are ``x // every * free + max(0, x % every - paid)``."""
         sel = r.match(ref)
         if not sel or free <= 0 or every <= 0:
             return
-        vec, basis, budget = _vector(r), r.basis, r.budget
-        free = min(free, every)
-        runs = sorted((-unit_value(line, basis[line.index]), line.line_no, line.index, line.units)
-                      for line in sel if line.units > 0)
-        full = sum(run[3] for run in runs) // every * every  # positions in complete groups
-
-        def free_below(x: int) -> int:  # free positions in [0, x)
-            return x // every * free + max(0, x % every - (every - free))
-
-        position = 0
+        vec = _vector(r)
+        basis, budget = r.basis, r.budget
+        if free > every:
+            free = every
+        paid = every - free
+        runs = sorted([(-(line.price * basis[line.index] // line.amount if line.amount else 0), line.line_no,
+                        line.index, line.units) for line in sel if line.units > 0])
+        full = sum([run[3] for run in runs]) // every * every  # positions in complete groups
+        position = below = 0  # ``below``: the free positions before ``position``
         for neg_value, _, i, units in runs:
             if position >= full or budget == 0:
                 break
-            end = min(position + units, full)
-            count = free_below(end) - free_below(position)
+            end = position + units
+            if end > full:
+                end = full
+            rest = end % every - paid
+            count = end // every * free + (rest if rest > 0 else 0) - below
+            below += count
             if budget is not None:
                 count = min(count, budget)
                 budget -= count
@@ -288,7 +292,7 @@ class Pricer:
         value, budget, basis = max(0, value), r.budget, r.basis
         needs = [need for _, need in spec.parts]
         runs = [_runs(sel, basis) for sel in sels]
-        sets = min(sum(run[3] for run in part) // need for part, need in zip(runs, needs, strict=True))
+        sets = min([sum([run[3] for run in part]) // need for part, need in zip(runs, needs, strict=True)])
         if budget is not None:
             sets = min(sets, budget)
         used = _take(runs, needs, sets) if sets > 0 else None
@@ -350,9 +354,9 @@ GIFT_SEPARATOR = "\x1f"
 
 
 def _requests(r: Context) -> list[Request]:
-    requests: list[Request] | None = r.requests
+    requests: list[Request] | None = r.asks
     if requests is None:
-        requests = r.requests = []
+        requests = r.asks = []
     return requests
 
 
@@ -373,8 +377,8 @@ def _accruals(r: Context) -> list[Accrual]:
 
 def _runs(sel: Sequence[Line], basis: Sequence[int]) -> list[Run]:
     """The selected lines' whole units, cheapest first (ties: line_no), as runs."""
-    return sorted((unit_value(line, basis[line.index]), line.line_no, line.index, line.units)
-                  for line in sel if line.units > 0)
+    return sorted([(line.price * basis[line.index] // line.amount if line.amount else 0, line.line_no, line.index,
+                    line.units) for line in sel if line.units > 0])  # (``unit_value``, written out)
 
 
 def _take(runs: list[list[Run]], needs: list[int], sets: int) -> list[list[Run]] | None:

@@ -1,5 +1,5 @@
 """The stateless path decides points as totals and allocates them over the lines when the outcome's
-``lines`` or ``effects`` are first read (runtime/engine.py, ``_Points``; model.py, ``LazyRows``). Whatever
+``lines`` or ``effects`` are first read (runtime/engine.py, ``_Eval.points_vectors``; model.py, ``LazyRows``). Whatever
 is read first, and however the outcome travels (pickle, JSON), it is the outcome the general loop
 makes with eager allocation."""
 

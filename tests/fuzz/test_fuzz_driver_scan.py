@@ -1,0 +1,68 @@
+"""The driver computes the SKUs a receipt has and the lines of the plain filters that inline campaigns
+read before any gate in one pass over the lines (runtime/driver.py, ``_Plan.scan``), instead of one
+comprehension each; a campaign behind a gate still filters on first use. Filters of equal conditions
+share one list. On random receipts its outcome is the general loop's, field for field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+
+from loyadsl.api import compile_text
+from loyadsl.runtime import Engine, load_bundle
+
+from .compare import outcomes
+from .test_fuzz_driver import _receipts
+
+SOURCE = """programme "Scan" version "1" {
+    currency RUB minor 2
+    points minor 0 value 1.00 RUB
+    timezone "Europe/Moscow"
+}
+
+skus some = ["A", "B"]
+
+group first { priority 2 stacking stack_all basis original }
+group then { priority 1 stacking best_for_customer basis discounted }
+
+campaign a "A" { group first  then accrue 3% on lines where not category "tobacco" }
+campaign b "B" { group first  weekdays mon..fri  then discount 10% on lines where category "sweets" }
+campaign c "C" { group first  then free 1 in 2 units of lines where sku in some }
+campaign d "D" { group then  then discount 5% on lines where brand "BR007" }
+campaign e "E" { group then  then discount 7% on lines where not category "tobacco" }
+campaign f "F" { group then  then combo {
+        coffee: 1 of lines where category "cafe/coffee"
+        milk: 1 of lines where category "dairy"
+    } discount 50% on milk }
+"""
+
+
+def _engines() -> tuple[Engine, Engine]:
+    data, result = compile_text(SOURCE, "scan.loya")
+    assert data is not None, result.diagnostics
+    driven, general = Engine(load_bundle(data)), Engine(load_bundle(data))
+
+    def every_group_the_general_way(r: Any, cu: Any, t: Any) -> None:
+        for group in general.groups:
+            general._group(group, r, cu, t, None, None)
+
+    general._drive = every_group_the_general_way
+    return driven, general
+
+
+DRIVEN, GENERAL = _engines()
+
+
+def test_one_pass_computes_the_skus_and_the_filters_read_before_any_gate() -> None:
+    src = DRIVEN.driver_source
+    loop = src[src.index("    for l in lines:"):src.index("    # group 0")]
+    assert "skus.append(l.sku)" in loop and "_lc = l.category" in loop
+    assert loop.count(".append(l)") == 4  # not tobacco (a and e: one predicate), brand (d), coffee and dairy (f)
+    assert src.count("[l for l in lines if") == 1  # b's filter (sweets) waits behind its gate, made on first use
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(_receipts())
+def test_the_scan_gives_the_general_loops_outcome(receipts: list[dict[str, Any]]) -> None:
+    assert outcomes(DRIVEN, receipts) == outcomes(GENERAL, receipts)
