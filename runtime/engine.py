@@ -202,9 +202,6 @@ class _Eval:
         return out
 
 
-_Tally = _Eval  # ``t``, the tally role of a receipt's evaluation (``_settle``)
-
-
 class _Matches(dict[int, Sequence[Line]]):
     """Each predicate's lines for one receipt, computed on first use: ``r.match`` is this dict's
     ``__getitem__``, so every later use is one C-level lookup."""
@@ -664,7 +661,7 @@ class Engine:
             if wants:
                 t.requests[camp.name] = wants
 
-    def _head(self, receipt: Receipt, t: _Tally, points_by_line: list[int] | None, points_total: int,
+    def _head(self, receipt: Receipt, t: _Eval, points_by_line: list[int] | None, points_total: int,
               trace: list[str] | None) -> tuple[Any, ...]:
         """The outcome's fields of docs/bundle.md (the state's four follow)."""
         left = t.left
@@ -673,7 +670,7 @@ class Engine:
                 LineRows(receipt.lines, t.amounts, left, points_by_line),
                 Rows(Effect, tuple(t.effects)), tuple(t.applied), tuple(t.rejected), tuple(trace) if trace else ())
 
-    def _settle(self, receipt: Receipt, session: Session, t: _Tally, trace: list[str] | None,
+    def _settle(self, receipt: Receipt, session: Session, t: _Eval, trace: list[str] | None,
                 lead: tuple[dict[str, Any], ...], lead_events: tuple[dict[str, Any], ...]) -> Outcome:
         """Steps 4-6 of docs/state.md section 5: the payment, accruals on what is paid, the changes."""
         amounts, left, effects, applied, pending, requests = t.amounts, t.left, t.effects, t.applied, t.pending, \
@@ -731,10 +728,8 @@ class Engine:
             if trace is not None:
                 trace.append(f"points: {camp.name} gives {total}")
         payable = sum(left)
-        rows = _new_object(LineRows)  # (``LineRows(receipt.lines, amounts, left, points_by_line)``, set here)
-        rows.kind, rows.columns = LineOutcome, (receipt.lines, amounts, left, points_by_line)
-        rows_of_effects = _new_object(Rows)  # (``Rows(Effect, tuple(effects))``)
-        rows_of_effects.kind, rows_of_effects.rows = Effect, tuple(effects)
+        rows = LineRows(receipt.lines, amounts, left, points_by_line)
+        rows_of_effects = Rows(Effect, tuple(effects))
         head = (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points_total, rows,
                 rows_of_effects, tuple(applied), tuple(t.rejected), tuple(trace) if trace else ())  # as ``_head``
         record, coupons, changes, events = session.finish(
