@@ -11,32 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyadsl.runtime.declarations import Account, StateDecls
-from loyadsl.runtime.errors import StateError
-from loyadsl.runtime.state import CustomerState, LotChange, advance, apply, apply_in_place, view, working_copy
+from loyadsl.runtime.state import CustomerState, LotChange, advance, apply_in_place, view, working_copy
 
-from .test_typed_changes import BASE, records
+from .test_typed_changes import records, state_after
 
 DAY = 86_400
 DECLS = StateDecls(accounts=(Account("bonus"),))
 
 
-def _after(changes: list[Any], in_place: bool) -> Any:
-    state = CustomerState.from_dict(BASE)
-    try:
-        if in_place:
-            state = working_copy(state)
-            apply_in_place(state, changes)
-        else:
-            state = apply(state, changes)
-    except StateError as exc:
-        return ("refused", str(exc), exc.code, exc.where)
-    return state.to_dict()
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.lists(records, min_size=1, max_size=5))
 def test_records_in_place_leave_what_apply_leaves(changes: list[Any]) -> None:
-    assert _after(list(changes), in_place=True) == _after(list(changes), in_place=False)
+    assert state_after(list(changes), in_place=True) == state_after(list(changes), in_place=False)
 
 
 _steps = st.lists(st.tuples(st.integers(0, 60), st.integers(1, 500), st.none() | st.integers(0, 30)), min_size=1,

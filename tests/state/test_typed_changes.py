@@ -161,7 +161,7 @@ BASE = {"id": "C1", "tier": "a", "receipts": 2,
         "applied": {"a": "2017-01-01T00:00:00+00:00"}}
 
 
-def _outcome(changes: list[Any], in_place: bool) -> Any:
+def state_after(changes: list[Any], in_place: bool) -> Any:
     state = CustomerState.from_dict(BASE)
     try:
         if in_place:
@@ -199,7 +199,7 @@ def test_a_record_is_applied_or_refused_as_its_json(changes: list[Any]) -> None:
     assert all(type(c) in TYPED for c in changes)
     as_json = [_json(c) for c in changes]
     for in_place in (False, True):
-        assert _outcome(list(changes), in_place) == _outcome(as_json, in_place)
+        assert state_after(list(changes), in_place) == state_after(as_json, in_place)
     kept = Changes(tuple(changes))
     assert items(kept) == tuple(changes)
     if not any(map(_far, changes)):  # a far time has no JSON
@@ -216,6 +216,6 @@ def test_a_receipts_qualify_keeps_the_ledgers_key_order() -> None:
 @pytest.mark.parametrize("size", [MAX_TEXT_CHARS - 1, MAX_TEXT_CHARS, MAX_TEXT_CHARS + 1])
 def test_a_lots_texts_are_refused_at_the_same_length_as_in_json(field: str, size: int) -> None:
     change = LotChange("p", "l", 5, 63_623_885_340, None, None, None)._replace(**{field: "z" * size})
-    assert _outcome([change], True) == _outcome([change.to_dict()], True)
-    assert _outcome([change], False) == _outcome([change.to_dict()], False)
-    assert isinstance(_outcome([change], True), tuple) is (size > MAX_TEXT_CHARS)  # a refusal, or the state
+    assert state_after([change], True) == state_after([change.to_dict()], True)
+    assert state_after([change], False) == state_after([change.to_dict()], False)
+    assert isinstance(state_after([change], True), tuple) is (size > MAX_TEXT_CHARS)  # a refusal, or the state
