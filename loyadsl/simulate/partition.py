@@ -57,6 +57,30 @@ MARSHAL_VERSION = 4
 _line_fields = msgspec.structs.astuple
 _msgpack = msgspec.msgpack.Encoder().encode
 _unmsgpack = msgspec.msgpack.Decoder().decode
+
+
+class _SpillLine(Line, array_like=True):
+    """A ``Line`` as ``receipt_fields`` writes it (all its fields in order, ``qty`` in thousandths,
+    ``tax_rate`` in ppm): decoded straight from the payload in C, no ``Line(*fields)`` call per line.
+    Its types are what the decoder made, not the receipt JSON's: the receipt was validated when read."""
+
+    qty: int
+    price: int
+    amount: int
+    brand: str
+    min_price: int | None = None
+    attrs: dict[str, str] = {}
+    units: int = 0
+    floor: int = 0
+    index: int = 0
+    kind: str | None = None
+    tax_rate: int | None = None
+
+
+_Fields = tuple[str, str | None, str, int, str, str, str | None, tuple[str, ...], int | str | None,
+                tuple[tuple[str, int | None], ...], bool, int, int, bool, bool, tuple[_SpillLine, ...],
+                tuple[str, ...], tuple[str | None] | None]
+_unpack_fields = msgspec.msgpack.Decoder(_Fields | None).decode  # receipt_fields, typed: its lines made in C
 _MSGPACK_TAG = 0  # a payload's first byte when it is msgpack (a marshal tuple starts with 0x28, 0x29, 0xa8, 0xa9)
 _MSGPACK_HEAD = struct.Struct("<BI")  # the tag and the fields' length in bytes
 _new_receipt = object.__new__
@@ -118,15 +142,20 @@ def receipt_of(fields: Sequence[Any]) -> Receipt:
     lists): already validated when it was read, so its slots are set as they were (the trusted path:
     no check and nothing derived again), each line made by ``Line``'s own constructor from all its
     fields."""
+    return _receipt_of(fields, tuple(_starmap(Line, fields[15])))  # each Line(*fields), in C
+
+
+def _receipt_of(fields: Sequence[Any], lines: tuple[Line, ...]) -> Receipt:
+    """``receipt_of`` with its lines made."""
     receipt = _new_receipt(Receipt)
     (receipt.receipt_id, receipt.customer_id, when, receipt.utc, receipt.store, receipt.channel, receipt.currency,
      coupons, receipt.redeem, certificates, receipt.stateful, receipt.total, receipt.units,
-     receipt.ordered, receipt.floors, lines, rewards, mix) = fields
+     receipt.ordered, receipt.floors, _, rewards, mix) = fields
     receipt.coupons = tuple(coupons) if coupons else ()
     receipt.rewards = tuple(rewards) if rewards else ()
     receipt.certificates = tuple([tuple(certificate) for certificate in certificates]) if certificates else ()
     receipt.datetime = _fromisoformat(when)
-    receipt.lines = lines = tuple(_starmap(Line, lines))  # each Line(*fields), in C
+    receipt.lines = lines
     receipt.mix = None if mix is None else _mix(lines, mix[0])
     return receipt
 
@@ -155,9 +184,9 @@ def unpack(payload: bytes) -> tuple[Receipt | None, Packed]:
     if payload[0] == _MSGPACK_TAG:
         end = _MSGPACK_HEAD.size + _MSGPACK_HEAD.unpack_from(payload)[1]
         view = memoryview(payload)
-        fields, data = _unmsgpack(view[_MSGPACK_HEAD.size:end]), view[end:]
-    else:  # marshal, for a value past msgpack (a marshal tuple never starts with the tag)
-        fields, data = marshal.loads(payload)
+        fields, data = _unpack_fields(view[_MSGPACK_HEAD.size:end]), view[end:]
+        return (None if fields is None else _receipt_of(fields, fields[15])), data
+    fields, data = marshal.loads(payload)  # marshal, for a value past msgpack (a marshal tuple never starts with the tag)
     return (None if fields is None else receipt_of(fields)), data
 
 
