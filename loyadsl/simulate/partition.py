@@ -69,7 +69,7 @@ class _SpillLine(Line, array_like=True):
     amount: int
     brand: str
     min_price: int | None = None
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str] = msgspec.field(default_factory=dict)
     units: int = 0
     floor: int = 0
     index: int = 0
