@@ -116,6 +116,26 @@ def _generate(m: Mapping) -> Direct:
         names[f"A{k}"] = attr
         extras.append((f"a{k}", f"A{k}"))
 
+    def alone(extras: list[tuple[str, str]]) -> list[str]:
+        """The attrs of the columns' attributes without an attrs column, in their order, those that are
+        null left out (no attrs when all are): one or two written out case by case, more collected."""
+        if len(extras) == 1:
+            (a, name), = extras
+            return [f"if (v := src.{a}) is not None:", f"    line['attrs'] = {{{name}: v}}"]
+        if len(extras) == 2:
+            (a, first), (b, second) = extras
+            return [f"v, w = src.{a}, src.{b}",
+                    "if w is None:", "    if v is not None:", f"        line['attrs'] = {{{first}: v}}",
+                    "elif v is None:", f"    line['attrs'] = {{{second}: w}}",
+                    "else:", f"    line['attrs'] = {{{first}: v, {second}: w}}"]
+        return [*collect_all(extras), "if extra:", "    line['attrs'] = extra"]
+
+    def collect_all(extras: list[tuple[str, str]]) -> list[str]:
+        collect = ["extra = {}"]
+        for attribute, name in extras:
+            collect += [f"v = src.{attribute}", "if v is not None:", f"    extra[{name}] = v"]
+        return collect
+
     def body(number: str | None) -> list[str]:
         """A line's dict from ``src``, appended to ``built`` (8 spaces in): its line_no as read, or
         ``number`` when the receipt's lines are numbered here."""
@@ -130,12 +150,9 @@ def _generate(m: Mapping) -> Direct:
         else:
             lines.append(f"line = {display(fields)}")
         lines += ["attrs = src.attrs"]
-        collect = ["extra = {}"]
-        for attribute, name in extras:
-            collect += [f"v = src.{attribute}", "if v is not None:", f"    extra[{name}] = v"]
+        collect = collect_all(extras)
         if extras:  # without an attrs column, the columns' attributes alone (none: no attrs)
-            lines += ["if attrs is None:", *(f"    {text}" for text in collect),
-                      "    if extra:", "        line['attrs'] = extra", "else:"]
+            lines += ["if attrs is None:", *(f"    {text}" for text in alone(extras)), "else:"]
         else:
             lines += ["if attrs is not None:"]
         lines += ["    if None in attrs.values():",

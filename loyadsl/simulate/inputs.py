@@ -153,8 +153,9 @@ def detect_format(path: Path, mapping: Mapping | None = None) -> str:
 
 
 # A unit is a source receipt before conversion: where, the receipt fields, its lines, the row numbers
-# of a flat export (None for a nested record), and the raw record for the quarantine.
-_Unit = tuple[str, dict[str, Any], Any, list[int] | None, Any]
+# of a flat export (None for a nested record; the line's number when the direct reader read it), and
+# the raw record for the quarantine.
+_Unit = tuple[str, dict[str, Any], Any, Any, Any]
 # A row of a flat export: the line (or Parquet row) where it starts, the row (a dict, or the cells of a
 # malformed one), a problem or None, and the receipt id as read (None: unknown).
 _Row = tuple[int, Any, str | None, Any]
@@ -193,7 +194,7 @@ def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file
             continue
         source, head, lines, rows, raw = unit
         if lines is DIRECT:  # the receipt JSON already (direct.py): used if it is a valid record
-            record = _direct_record(source, head, seen, file_index, currency)
+            record = _direct_record(source, head, seen, file_index << 40 | cast(int, rows), currency)
             if record is not None:
                 yield record
                 continue
@@ -231,11 +232,12 @@ def _validated(units: Iterator[_Unit | Bad], mapping: Mapping, seen: _Seen, file
         yield Record(source, receipt, parsed)
 
 
-def _direct_record(source: str, receipt: dict[str, Any], seen: _Seen, file_index: int,
+def _direct_record(source: str, receipt: dict[str, Any], seen: _Seen, where: int,
                    currency: str | None) -> Record | None:
     """The record of a receipt the direct reader made, or None for one that the general path, reading
     its line again, will quarantine (invalid, another currency, a duplicate), saying why. The receipt's
-    strings are text (direct.py), so it is validated as text."""
+    strings are text (direct.py), so it is validated as text. ``where``: ``_Seen``'s file index and
+    line of it."""
     try:
         parsed = Receipt.from_dict(receipt, text=True)
     except LoyaError:
@@ -245,8 +247,11 @@ def _direct_record(source: str, receipt: dict[str, Any], seen: _Seen, file_index
     rid = receipt["receipt_id"]
     if rid in seen:
         return None
-    seen[rid] = file_index << 40 | int(source.rpartition(":")[2])
-    return Record(source, receipt, parsed)
+    seen[rid] = where
+    return _new_tuple(Record, (source, receipt, parsed))  # Record(...) without the named tuple's Python-level __new__
+
+
+_new_tuple = tuple.__new__
 
 
 def _receipt_id(head: dict[str, Any], mapping: Mapping) -> str | None:
@@ -390,7 +395,7 @@ def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
                     receipt = read_direct(raw)
                     # every line an object: the depth bound of _deep_bound, which the general path checks past
                     if receipt is not None and brackets - max(0, len(receipt["lines"]) - 1) <= MAX_JSON_DEPTH:
-                        yield source, receipt, DIRECT, None, raw
+                        yield source, receipt, DIRECT, number, raw  # the line's number where the rows go
                         continue
                 unit = _jsonl_unit(raw, source, brackets, lines_key)
                 if not checked and not isinstance(unit, Bad):
@@ -404,7 +409,7 @@ def _jsonl(path: Path, mapping: Mapping, start: int = 0, end: int | None = None,
 
 
 DIRECT_READING = True  # whether _jsonl tries the mapping's direct reader (tests turn it off to compare)
-DIRECT: Any = object()  # a unit's lines when the direct reader read it: its head is the receipt JSON
+DIRECT: Any = object()  # a unit's lines when the direct reader read it: its head is the receipt JSON, its rows the line number
 
 
 def _jsonl_unit(raw: bytes, source: str, brackets: int, lines_key: str) -> _Unit | Bad:

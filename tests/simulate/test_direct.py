@@ -8,6 +8,7 @@ not UTF-8, surrogate escapes, an integer past the digit limit, deep nesting)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import tempfile
@@ -33,6 +34,8 @@ MAPPINGS = {
                                   "defaults": {"brand": "", "store_id": "S0", "qty": 1, "channel": "web"},
                                   "attrs": {"dept": "DEPT"}, "lines": "items"}),
     "plain": Mapping.from_dict({"defaults": {"currency": "USD"}}),
+    "three": Mapping.from_dict({"columns": {"unit_price": "unit_price_minor"},  # attributes from three columns
+                                "attrs": {"uom": "uom", "dept": "DEPT", "department": "department"}}),
 }
 
 texts = st.sampled_from(["A", "B1", "", "ROLLS", "Cat/Sub", "é", "x" * 3, "1.5", "12", " 3 "])
@@ -145,3 +148,29 @@ def test_mappings_that_write_no_text_have_no_direct_reader(spec: dict[str, Any])
     clean = {key: {k.encode("utf-8", "replace").decode(): v.encode("utf-8", "replace").decode()
                    for k, v in value.items()} for key, value in spec.items()}
     assert decoder(Mapping.from_dict(clean)) is not None  # the same mapping in text has one
+
+
+@pytest.mark.parametrize("name", ["cj", "renamed", "three"])
+def test_the_attributes_columns_are_read_as_the_general_path_reads_them(name: str) -> None:
+    """Every mix of the attribute columns present, null and absent, on valid receipts (the generated
+    reader writes the attrs of one or two columns case by case)."""
+    mapping = MAPPINGS[name]
+    options: list[Any] = ["absent", None, "X"]
+    history = []
+    for number, (dept, department, uom) in enumerate(itertools.product(options, options, options), 1):
+        line: dict[str, Any] = {"sku": "1", "ITEM": "1", "category": "ROLLS", "brand": "National", "qty": 1,
+                                "unit_price": 50, "PRICE": 50, "unit_price_minor": 50, "amount": 50,
+                                "amount_minor": 50}
+        for key, value in (("DEPT", dept), ("department", department), ("uom", uom)):
+            if value != "absent":
+                line[key] = value
+        receipt = {"receipt_id": f"R{number}", "ID": f"R{number}", "customer_id": "900", "CARD": "C1",
+                   "datetime": "2017-01-01T06:53:26-05:00", "store_id": "330", "lines": [line], "items": [line]}
+        history.append(json.dumps(receipt).encode())
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "history.jsonl")
+        path.write_bytes(b"\n".join(history) + b"\n")
+        direct, general = outcome(path, mapping, True), outcome(path, mapping, False)
+        assert direct == general
+        assert sum(1 for item in direct if item[0] == "record") == len(history)
+        assert any("attrs" in item[2] for item in direct)
