@@ -184,7 +184,12 @@ def unpack(payload: bytes) -> tuple[Receipt | None, Packed]:
     if payload[0] == _MSGPACK_TAG:
         end = _MSGPACK_HEAD.size + _MSGPACK_HEAD.unpack_from(payload)[1]
         view = memoryview(payload)
-        fields, data = _unpack_fields(view[_MSGPACK_HEAD.size:end]), view[end:]
+        head, data = view[_MSGPACK_HEAD.size:end], view[end:]
+        try:
+            fields = _unpack_fields(head)
+        except msgspec.ValidationError:  # a receipt not made by the decoder (e.g. a channel of None): as it is
+            fields = _unmsgpack(head)
+            return (None if fields is None else receipt_of(fields)), data
         return (None if fields is None else _receipt_of(fields, fields[15])), data
     fields, data = marshal.loads(payload)  # marshal, for a value past msgpack (a marshal tuple never starts with the tag)
     return (None if fields is None else receipt_of(fields)), data

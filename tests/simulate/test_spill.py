@@ -4,6 +4,7 @@ validation) is the same receipt, slot for slot, line for line."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import marshal
@@ -56,6 +57,17 @@ def test_fields_past_msgpack_integers_stay_exact() -> None:
     receipt.total = 2**70
     assert_same(roundtrip(receipt), receipt)
     assert type(marshal.loads(pack(Record("f:1", {}, receipt)))[0]) is tuple
+
+
+def test_a_receipt_of_other_types_than_the_decoders_rebuilds_as_it_was() -> None:
+    """A receipt made by its constructor may hold what the decoder never makes (a channel of None, a
+    brand of None): the typed decode of the payload refuses it, and it is rebuilt as it is."""
+    lines = [Line.of(1, "A", "c", 1000, 5, 5), Line.of(2, "B", "c", 500, 4, 2, brand=None)]  # type: ignore[arg-type]
+    receipt = Receipt("R1", None, dt.datetime(2026, 3, 6, 9, tzinfo=dt.UTC), "S1", lines,
+                      channel=None)  # type: ignore[arg-type]
+    rebuilt = roundtrip(receipt)
+    assert rebuilt.channel is None and rebuilt.lines[1].brand is None
+    assert_same(rebuilt, receipt)
 
 
 def test_the_fixtures_rebuild_exactly() -> None:
