@@ -75,6 +75,9 @@ class PartitionReplay:
         self.engine = engine
         self._lazy = copy.copy(engine)  # evaluates with the ledger's typed changes kept (``Engine.lazy_changes``)
         self._lazy.lazy_changes = True
+        # its own ledger, whose per-line detail (``Ledger.detail``) is made only for an outcome that is kept
+        # (a return refers to its receipt) or seen (``observe``, trigger chains)
+        self._ledger = self._lazy.ledger = copy.copy(engine.ledger)
         self.refused = set(refused)  # receipts quarantined (when read, or here): a return of one is skipped
         self.observe = observe  # called with every evaluated receipt and its outcome (``loya diff``)
         self.states = states
@@ -120,6 +123,7 @@ class PartitionReplay:
         self._limited_kinds = any(c.state.budget is not None or c.state.reward is not None or c.state.redemptions
                                   for c in b.campaigns)
         self._partners = people is not None and bool(people.partners)  # settlement to count (settle.count)
+        self._detail = returned_ids is None or observe is not None or self.chains is not None  # for every receipt
 
     # ------------------------------------------------------------------------------ driving
     def run(self, records: Iterable[tuple[str, bytes]]) -> Tally:
@@ -172,6 +176,8 @@ class PartitionReplay:
             self.chains.catch_up(member.state, receipt.utc, self._booker(member))
         state = member.state if member is not None else None
         left = limits.at(self.binding, (receipt.utc, receipt.receipt_id)) if self.limited else limits.UNLIMITED
+        returned = self.returned_ids
+        self._ledger.detail = self._detail or returned is None or receipt.receipt_id in returned  # kept: see below
         outcome = self._lazy.evaluate(receipt, state, now=None, budgets=left.budgets, stock=left.stock,
                                       redemptions=left.redemptions)
         if self._ties:  # (equal-priority groups: the outcome in the other order too)
