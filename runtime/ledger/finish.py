@@ -352,8 +352,8 @@ class _Finisher(_Receipt):
                                                 pairs(line_nos, vec) if detail else None, "add", self.receipt_id)))
             spent = spends.get(decl.name, 0)
             if spent:
-                parts = pairs(line_nos, split(-spent, list(left), line_nos)) if detail else None
-                out.append(_new(CounterChange, (decl.name, -spent, self.period(decl.reset), parts, "spend",
+                taken = pairs(line_nos, split(-spent, list(left), line_nos)) if detail else None
+                out.append(_new(CounterChange, (decl.name, -spent, self.period(decl.reset), taken, "spend",
                                                 self.receipt_id)))
         return out
 
