@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from itertools import islice, repeat
+from itertools import islice
 from typing import Any, NamedTuple
 
 from loyadsl.runtime import Engine
@@ -46,7 +46,7 @@ from loyadsl.simulate.errors import Problem, Skipped
 from loyadsl.simulate.group_order import has_ties
 from loyadsl.simulate.limits import Timeline
 from loyadsl.simulate.partition import receipt_json, unpack
-from loyadsl.simulate.report import SPLIT_FIELDS, Tally, line_attributes
+from loyadsl.simulate.report import SPLIT_FIELDS, Tally, line_attributes, week_start
 from loyadsl.simulate.triggers import ChainReplay
 
 _new: Any = tuple.__new__
@@ -75,6 +75,9 @@ class PartitionReplay:
         self.engine = engine
         self._lazy = copy.copy(engine)  # evaluates with the ledger's typed changes kept (``Engine.lazy_changes``)
         self._lazy.lazy_changes = True
+        # its own ledger, whose per-line detail (``Ledger.detail``) is made only for an outcome that is kept
+        # (a return refers to its receipt) or seen (``observe``, trigger chains)
+        self._ledger = self._lazy.ledger = copy.copy(engine.ledger)
         self.refused = set(refused)  # receipts quarantined (when read, or here): a return of one is skipped
         self.observe = observe  # called with every evaluated receipt and its outcome (``loya diff``)
         self.states = states
@@ -113,11 +116,14 @@ class PartitionReplay:
         self._lot_campaign: dict[str, str] = {}  # lot id -> the campaign that made it (household-wide)
         self.chains = ChainReplay(engine, self.tally.triggers) if b.triggers else None  # docs/triggers.md
         self._months: dict[int | None, str] = {}  # an expiry time -> its local month (``_burn``)
+        # (store, channel, tier, segments) -> the split rows a receipt of theirs counts in (``_split``)
+        self._splits: dict[tuple[str, str, str | None, tuple[str, ...] | None], list[list[int]]] = {}
         people = b.settings.people
         # the changes ``limits.uses`` counts (budget, stock, redemption) come only from such campaigns
         self._limited_kinds = any(c.state.budget is not None or c.state.reward is not None or c.state.redemptions
                                   for c in b.campaigns)
         self._partners = people is not None and bool(people.partners)  # settlement to count (settle.count)
+        self._detail = returned_ids is None or observe is not None or self.chains is not None  # for every receipt
 
     # ------------------------------------------------------------------------------ driving
     def run(self, records: Iterable[tuple[str, bytes]]) -> Tally:
@@ -170,6 +176,8 @@ class PartitionReplay:
             self.chains.catch_up(member.state, receipt.utc, self._booker(member))
         state = member.state if member is not None else None
         left = limits.at(self.binding, (receipt.utc, receipt.receipt_id)) if self.limited else limits.UNLIMITED
+        returned = self.returned_ids
+        self._ledger.detail = self._detail or returned is None or receipt.receipt_id in returned  # kept: see below
         outcome = self._lazy.evaluate(receipt, state, now=None, budgets=left.budgets, stock=left.stock,
                                       redemptions=left.redemptions)
         if self._ties:  # (equal-priority groups: the outcome in the other order too)
@@ -292,25 +300,38 @@ class PartitionReplay:
 
     # ------------------------------------------------------------------------------ counting
     def _split(self, receipt: Receipt, outcome: Outcome, tier: str | None, segments: Sequence[str] | None) -> None:
-        """The receipt's figures under its store, channel, the customer's tier and each segment."""
-        payable, discount, points = outcome.payable, outcome.discount_total, outcome.points_total
-        total = receipt.total
-        rows = self.tally.splits
-        keys = [("store", receipt.store), ("channel", receipt.channel)]
-        if segments is None:  # no card
-            keys += [("tier", "(anonymous)"), ("segment", "(anonymous)")]
-        else:
-            keys.append(("tier", tier or "(none)"))
-            keys += [("segment", segment) for segment in segments or ("(none)",)]
-        for key in keys:  # Tally.split, inlined
-            row = rows.get(key)
-            if row is None:
-                row = rows[key] = [0] * len(SPLIT_FIELDS)
+        """The receipt's figures under its store, channel, the customer's tier and each segment (the
+        rows of one such combination found once, ``_split_rows``)."""
+        key = (receipt.store, receipt.channel, tier, None if segments is None else tuple(segments))
+        found = self._splits.get(key)
+        if found is None:
+            found = self._splits[key] = self._split_rows(receipt.store, receipt.channel, tier, segments)
+        total, payable, discount, points = receipt.total, outcome.payable, outcome.discount_total, outcome.points_total
+        for row in found:
             row[0] += 1
             row[1] += total
             row[2] += payable
             row[3] += discount
             row[4] += points
+
+    def _split_rows(self, store: str, channel: str, tier: str | None, segments: Sequence[str] | None
+                    ) -> list[list[int]]:
+        """The split rows a receipt of this store, channel, tier and segments counts in, made when first
+        needed (in the order ``_split`` counts them)."""
+        keys = [("store", store), ("channel", channel)]
+        if segments is None:  # no card
+            keys += [("tier", "(anonymous)"), ("segment", "(anonymous)")]
+        else:
+            keys.append(("tier", tier or "(none)"))
+            keys += [("segment", segment) for segment in segments or ("(none)",)]
+        rows = self.tally.splits
+        out = []
+        for key in keys:
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = [0] * len(SPLIT_FIELDS)
+            out.append(row)
+        return out
 
     def _requests(self, outcome: Outcome) -> None:
         """What the receipt asked for (redemption, coupons, certificates) and what it got."""
@@ -332,7 +353,10 @@ class PartitionReplay:
 
     def _count(self, receipt: Receipt, outcome: Outcome, day: int, member: _Member | None) -> None:
         tally = self.tally
-        tally.see_day(day)
+        if tally.first is None or day < tally.first:  # (``Tally.see_day``)
+            tally.first = day
+        if tally.last is None or day > tally.last:
+            tally.last = day
         t = tally.totals
         t["turnover"] += receipt.total
         t["revenue"] += outcome.payable
@@ -342,7 +366,7 @@ class PartitionReplay:
         t["receipts_with_card"] += receipt.customer_id is not None
         t["discount"] += outcome.discount_total
         t["points_accrued"] += outcome.points_total
-        week = tally.week(day)
+        week = tally.weeks.get(week_start(day)) or tally.week(day)
         week[0] += 1
         week[1] += outcome.payable
         week[2] += outcome.discount_total
@@ -367,12 +391,13 @@ class PartitionReplay:
             t["redeemed_money"] += payment.get("points_money", 0)
             if certificates:
                 t["certificates_used"] += sum(c.get("amount", 0) for c in certificates)
+        campaigns = tally.campaigns
         touched: dict[str, list[Any]] = {}  # campaign -> the lines it touched (any of its effects)
         budgets = self.budgets
         given: dict[str, list[int]] | None = None  # budget-limited campaign -> [discount, points]
         for effect in outcome.effects.rows if isinstance(outcome.effects, Rows) else outcome.effects:
             name, _group, kind, _requested, applied, total, _capped = effect
-            row = tally.campaign(name)
+            row = campaigns.get(name) or tally.campaign(name)
             row[4 if kind == "discount" else 5] += total
             mask = touched.get(name)
             if mask is None:
@@ -384,12 +409,13 @@ class PartitionReplay:
                 given.setdefault(name, [0, 0])[kind != "discount"] += total
         if given:
             self._spend_budgets(receipt, day, given)
+        payable = outcome.payable
         if touched:
             lines = receipt.lines
             for name, mask in touched.items():
-                row = tally.campaign(name)
+                row = campaigns[name]
                 row[0] += 1
-                row[10] += outcome.payable  # the revenue of the receipts it touched
+                row[10] += payable  # the revenue of the receipts it touched
                 if all(mask):  # every line: the receipt's own sums
                     row[2] += receipt.total
                     row[3] += receipt.units
@@ -398,13 +424,13 @@ class PartitionReplay:
                         if value:
                             row[2] += line.amount
                             row[3] += line.qty
-                if member is not None:
-                    member.seen.add(name)
+            if member is not None:
+                member.seen.update(touched)
         for name in outcome.applied:  # a campaign that gave no money or points (a stamp, a coupon issued)
             if name not in touched:
                 row = tally.campaign(name)
                 row[0] += 1
-                row[10] += outcome.payable
+                row[10] += payable
                 if member is not None:
                     member.seen.add(name)
         for rejection in outcome.rejected:
@@ -494,11 +520,10 @@ class PartitionReplay:
         """Count what the report needs from booked changes."""
         if not booked:
             return  # no change: no week of the series is touched
-        t = self.tally.totals
-        week = self.tally.week(day)
+        week = self.tally.weeks.get(week_start(day)) or self.tally.week(day)
         lot_campaign = self._lot_campaign
         for _member, changes, expiries, _undo in booked:
-            for change, expiry in zip(changes, expiries or repeat(None, len(changes)), strict=True):
+            for i, change in enumerate(changes):
                 kind = type(change)
                 if kind is not dict:  # a typed record of the ledger (state.changes.TYPED)
                     if kind is LotChange and change.points > 0 and change.campaign:  # the usual accrual
@@ -507,52 +532,59 @@ class PartitionReplay:
                     elif kind is LotChange or kind is TierChange:  # the others count nothing
                         self._count_record(change, lot_campaign, week, day)
                     continue
-                op = change["op"]
-                if op == "lot":
-                    points = change["points"]
-                    week[6] += points
-                    if points < 0:  # an accrual withdrawn by a return
-                        t["points_returned"] -= points
-                        campaign = lot_campaign.get(change["lot"])
-                        if campaign is not None:
-                            self.tally.campaign(campaign)[7] -= points
-                    elif change.get("campaign"):
-                        lot_campaign[change["lot"]] = change["campaign"]
-                    elif change.get("reason") == "referral":
-                        t["points_referral"] += points
-                elif op == "take":
-                    points = change["points"]
-                    reason = change.get("reason")
-                    # an expiry is dated by the lot's expiry, not by when the clock noticed it
-                    when = self.tally.week(min(day, expiry)) if expiry is not None else week
-                    when[6] -= points
-                    if reason == "expire":
-                        t["points_expired"] += points
-                        when[5] += points
-                        campaign = lot_campaign.get(change["lot"])
-                        if campaign is not None:
-                            self.tally.campaign(campaign)[6] += points
-                    elif reason == "return":
-                        t["points_returned"] += points
-                        campaign = lot_campaign.get(change["lot"])
-                        if campaign is not None:
-                            self.tally.campaign(campaign)[7] += points
-                elif op == "debt":
-                    week[6] -= change["points"]
-                elif op == "coupon_issue":
-                    t["coupons_issued"] += 1
-                    if change.get("campaign"):
-                        self.tally.campaign(change["campaign"])[8] += 1
-                elif op == "coupon_expire":
-                    t["coupons_expired"] += 1
-                elif op == "coupon_use":
-                    t["coupons_redeemed"] += 1
-                    if change.get("campaign"):
-                        self.tally.campaign(change["campaign"])[9] += 1
-                elif op == "certificate_issue":
-                    t["certificates_sold"] += change.get("value", change.get("certificate", {}).get("value", 0))
-                elif op == "tier":
-                    self.tally.tier_move(day, change.get("from"), change.get("to"))
+                self._count_json(change, None if expiries is None else expiries[i], week, day)
+
+    def _count_json(self, change: dict[str, Any], expiry: int | None, week: list[int], day: int) -> None:
+        """``_count_changes`` of a change as JSON (the clock's, a return's, and the kinds the ledger does
+        not make as records); ``expiry``: the local day before the expiry of the lot a ``take`` took from."""
+        t = self.tally.totals
+        lot_campaign = self._lot_campaign
+        op = change["op"]
+        if op == "lot":
+            points = change["points"]
+            week[6] += points
+            if points < 0:  # an accrual withdrawn by a return
+                t["points_returned"] -= points
+                campaign = lot_campaign.get(change["lot"])
+                if campaign is not None:
+                    self.tally.campaign(campaign)[7] -= points
+            elif change.get("campaign"):
+                lot_campaign[change["lot"]] = change["campaign"]
+            elif change.get("reason") == "referral":
+                t["points_referral"] += points
+        elif op == "take":
+            points = change["points"]
+            reason = change.get("reason")
+            # an expiry is dated by the lot's expiry, not by when the clock noticed it
+            when = self.tally.week(min(day, expiry)) if expiry is not None else week
+            when[6] -= points
+            if reason == "expire":
+                t["points_expired"] += points
+                when[5] += points
+                campaign = lot_campaign.get(change["lot"])
+                if campaign is not None:
+                    self.tally.campaign(campaign)[6] += points
+            elif reason == "return":
+                t["points_returned"] += points
+                campaign = lot_campaign.get(change["lot"])
+                if campaign is not None:
+                    self.tally.campaign(campaign)[7] += points
+        elif op == "debt":
+            week[6] -= change["points"]
+        elif op == "coupon_issue":
+            t["coupons_issued"] += 1
+            if change.get("campaign"):
+                self.tally.campaign(change["campaign"])[8] += 1
+        elif op == "coupon_expire":
+            t["coupons_expired"] += 1
+        elif op == "coupon_use":
+            t["coupons_redeemed"] += 1
+            if change.get("campaign"):
+                self.tally.campaign(change["campaign"])[9] += 1
+        elif op == "certificate_issue":
+            t["certificates_sold"] += change.get("value", change.get("certificate", {}).get("value", 0))
+        elif op == "tier":
+            self.tally.tier_move(day, change.get("from"), change.get("to"))
 
     def _count_record(self, change: Any, lot_campaign: dict[str, str], week: list[int], day: int) -> None:
         """``_count_changes`` of a typed change the ledger made: a lot it accrued (points > 0), a tier

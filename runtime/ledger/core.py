@@ -63,6 +63,11 @@ class Ledger:
         self.tier_rank: dict[str | None, int] = {}
         for i, name in enumerate(self.tier_names):
             self.tier_rank.setdefault(name, i)
+        # An outcome's per-line detail: its payment record's ``lines`` and the ``lines`` of the lots,
+        # counters and qualification it makes, which only a return of the receipt (and its JSON) reads.
+        # Off (the simulator's own copy, for a receipt no return refers to): the record's lines are
+        # None and those changes have none; every figure, check and state write is the same.
+        self.detail = True
 
     # -------------------------------------------------------------------------------- conversions
     def money_of(self, points: int) -> int:

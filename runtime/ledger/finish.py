@@ -247,7 +247,10 @@ class _Finisher(_Receipt):
     def _record(self, left: Sequence[int], payment: Payment) -> dict[str, Any]:
         """The outcome's payment record, per line too (with each line's quantity, for returns)."""
         to_pay: Sequence[int]
-        if payment.points or any(payment.by_points) or any(payment.by_certificates):
+        lines: list[dict[str, Any]] | None
+        if not self.ledger.detail:  # (nothing reads the lines: see ``Ledger.detail``)
+            to_pay, lines = (sum(left) - sum(payment.by_points) - sum(payment.by_certificates),), None
+        elif payment.points or any(payment.by_points) or any(payment.by_certificates):
             to_pay = [a - p - c for a, p, c in zip(left, payment.by_points, payment.by_certificates, strict=True)]
             lines = [{"line_no": line.line_no, "qty": line.qty, "payable": pay, "points_money": p, "certificates": c,
                       "to_pay": t}
@@ -314,7 +317,7 @@ class _Finisher(_Receipt):
             active_from, expires = self._times(decl)
             out.append(_new(LotChange, (account, lot_id or f"{self.receipt_id}:{account}:{campaign}", points,
                                         active_from, expires, self.receipt_id, campaign, shared,
-                                        pairs(line_nos, vec) if lines else None, None, None)))
+                                        pairs(line_nos, vec) if lines and ledger.detail else None, None, None)))
         return out
 
     def _times(self, decl: Account) -> tuple[int, int | None]:
@@ -330,6 +333,7 @@ class _Finisher(_Receipt):
         ledger = self.ledger
         out: list[Any] = []
         line_nos = self.line_nos
+        detail = ledger.detail
         for decl in ledger.decls.counters:
             vec = adds.get(decl.name)
             in_window = decl.valid is None or decl.valid[0] <= self.day <= decl.valid[1]
@@ -344,13 +348,13 @@ class _Finisher(_Receipt):
                     vec = parts if vec is None else [a + b for a, b in zip(vec, parts, strict=True)]
             added = sum(vec) if vec is not None else 0
             if vec is not None and added and in_window:
-                out.append(_new(CounterChange, (decl.name, added, self.period(decl.reset), pairs(line_nos, vec), "add",
-                                                self.receipt_id)))
+                out.append(_new(CounterChange, (decl.name, added, self.period(decl.reset),
+                                                pairs(line_nos, vec) if detail else None, "add", self.receipt_id)))
             spent = spends.get(decl.name, 0)
             if spent:
-                parts = split(-spent, list(left), line_nos)
-                out.append(_new(CounterChange, (decl.name, -spent, self.period(decl.reset), pairs(line_nos, parts),
-                                                "spend", self.receipt_id)))
+                taken = pairs(line_nos, split(-spent, list(left), line_nos)) if detail else None
+                out.append(_new(CounterChange, (decl.name, -spent, self.period(decl.reset), taken, "spend",
+                                                self.receipt_id)))
         return out
 
     def _issue(self, campaign: str, series: CouponSeries, seq: int) -> Change:
@@ -391,7 +395,7 @@ class _Finisher(_Receipt):
             weights = [0 if line.sku in skus else pay for line, pay in zip(self.lines, left, strict=True)] \
                 if skus else list(left)
             delta = sum(weights)
-            lines = pairs(self.line_nos, weights)
+            lines = pairs(self.line_nos, weights) if self.ledger.detail else None
         else:
             delta = 1
         if not delta:

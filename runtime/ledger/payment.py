@@ -35,6 +35,8 @@ class _Payer(_Receipt):
             certificates: Sequence[tuple[str, int | None]]) -> Payment:
         ledger = self.ledger
         n = len(left)
+        if redeem is None and not certificates:  # the usual receipt: paid in money alone
+            return _new(Payment, (None, 0, [0] * n, None, [], [0] * n, [], []))
         skus = ledger.certificate_skus
         sold = [line.sku in skus for line in self.lines] if skus else [False] * n
         by_points = [0] * n

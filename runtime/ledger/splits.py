@@ -49,6 +49,12 @@ def _one(total: int, weights: Sequence[int], line_nos: Sequence[int]) -> list[in
     line's floor share is 0 (or the whole unit, when one line holds all the weight) and its remainder
     its weight, so the unit goes to the heaviest line, ties to the smaller line_no — what the
     largest-remainder rule gives (tests/runtime/test_replay_split_one.py compares the two)."""
+    top = max(weights)
+    best = weights.index(top)
+    if weights.count(top) == 1:  # one heaviest line: it takes the unit, whatever the line numbers
+        out = [0] * len(weights)
+        out[best] = total
+        return out
     best = 0
     for i in range(1, len(weights)):
         w, b = weights[i], weights[best]

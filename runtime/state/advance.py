@@ -52,17 +52,23 @@ def advance(state: CustomerState, decls: StateDecls, now_utc: int, zone: ZoneInf
     for shared, accounts in places:
         for name in sorted(accounts) if len(accounts) > 1 else accounts:
             decl = index.accounts.get(name)
-            _lots_due(name, accounts[name], shared, decl.notify if decl is not None else 0, now_utc, local,
-                      changes, events)
-    _counters_due(state, index, today, changes)
+            notify = decl.notify if decl is not None else 0
+            account = accounts[name]
+            due = lot_hints(account)["_due"]
+            if due is None or now_utc >= due - notify:  # (``_lots_due``'s own first test, asked here first)
+                _lots_due(name, account, shared, notify, now_utc, local, changes, events)
+    if state.counters:
+        _counters_due(state, index, today, changes)
     for coupon in state.coupons:
         if coupon.valid_to is not None and coupon.valid_to <= now_utc:
             changes.append({"op": "coupon_expire", "code": coupon.code, "series": coupon.series})
     for cert in state.certificates:
         if cert.balance and cert.expires is not None and cert.expires <= now_utc:
             changes.append({"op": "certificate", "code": cert.code, "delta": -cert.balance, "reason": "expire"})
-    if decls.tiers is not None and decls.tiers.levels and state.qualification is not None:
-        _review(state, decls, index, today, changes, events)
+    tiers, q = decls.tiers, state.qualification
+    if tiers is not None and tiers.levels and q is not None and (
+            tiers.period.kind == "rolling" or q.period != period_key(today, tiers.period.kind)):
+        _review(state, decls, index, today, changes, events)  # (a calendar period's record of today's: nothing)
     seg = decls.segments
     if seg is not None and state.history is not None and seg.horizon:  # docs/segments.md: buckets leave the horizon
         pruned = prune(state.history, today - seg.horizon + 1)
