@@ -114,12 +114,11 @@ def traced_app() -> Any:
     if "LOYA_TRACE_THREADS" in os.environ:
         from loyadsl.server import respond
         respond._WORKERS = respond._Workers(int(os.environ["LOYA_TRACE_THREADS"]))
-    application = app.from_environment()
-    if "LOYA_TRACE_FREEZE" in os.environ:
-        application.processor.current_engine()  # type: ignore[attr-defined]
-        gc.collect()
-        gc.freeze()
-    return application
+    if "LOYA_TRACE_SWITCH" in os.environ:
+        sys.setswitchinterval(float(os.environ["LOYA_TRACE_SWITCH"]))
+    if "LOYA_TRACE_NO_FREEZE" in os.environ:  # the server as it was before gc.freeze (app.settle_heap)
+        app.settle_heap = lambda processor: None
+    return app.from_environment()
 
 
 def _serve_traced(bundle: Path, db: str, workers: int, trace: Path) -> None:
@@ -232,7 +231,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--threads", type=int, default=0, help="work threads per worker (0: the server's own)")
-    parser.add_argument("--freeze", action="store_true", help="gc.freeze() in each worker once its bundle is loaded")
+    parser.add_argument("--switch", type=float, default=0, help="sys.setswitchinterval in the workers (0: as is)")
+    parser.add_argument("--uvloop", action="store_true", help="the load generator on uvloop")
+    parser.add_argument("--no-freeze", action="store_true", help="no gc.freeze() in the workers (app.settle_heap)")
     args = parser.parse_args()
 
     from serve import CUSTOMERS, _customer, _port
@@ -255,8 +256,14 @@ def main() -> None:
            "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")])}
     if args.threads:
         env["LOYA_TRACE_THREADS"] = str(args.threads)
-    if args.freeze:
-        env["LOYA_TRACE_FREEZE"] = "1"
+    if args.switch:
+        env["LOYA_TRACE_SWITCH"] = str(args.switch)
+    run = asyncio.run
+    if args.uvloop:
+        import uvloop
+        run = uvloop.run
+    if args.no_freeze:
+        env["LOYA_TRACE_NO_FREEZE"] = "1"
     process = subprocess.Popen([sys.executable, __file__, "--serve", str(bundle), db, str(args.workers), str(trace)],
                                env=env, start_new_session=True)
     try:
@@ -271,11 +278,11 @@ def main() -> None:
         processor.import_customers([_customer(n) for n in range(CUSTOMERS)])
         key = processor.add_key("till", "S001")
         store.close()
-        asyncio.run(_paced(port, key, "/v1/confirm", args.clients, 500, 1.0, "warm"))
+        run(_paced(port, key, "/v1/confirm", args.clients, 500, 1.0, "warm"))
         time.sleep(1)
         for path in trace.glob("*.jsonl"):
             path.unlink()
-        done = asyncio.run(_paced(port, key, f"/v1/{args.op}", args.clients, args.rate, args.seconds, "run"))
+        done = run(_paced(port, key, f"/v1/{args.op}", args.clients, args.rate, args.seconds, "run"))
         time.sleep(1.2)  # the workers' last records written
         print(f"{args.op}, {args.clients} tills offering {args.rate:g}/s, {args.workers} workers: "
               f"{len(done) / args.seconds:.0f}/s answered; load {os.getloadavg()[0]:.2f}")
