@@ -138,8 +138,14 @@ def _serve_traced(bundle: Path, db: str, workers: int, trace: Path) -> None:
     os.environ.update({ENV_DB: db, ENV_KEYS: "", ENV_HOLD: "300", ENV_TRACE: str(trace)})
     if workers > 1:
         os.environ[ENV_METRICS] = shared
-    uvicorn.run("serve_trace:traced_app", factory=True, host="127.0.0.1", port=int(os.environ["LOYA_TRACE_PORT"]),
-                workers=workers, log_level="warning", access_log=False)
+    port = int(os.environ["LOYA_TRACE_PORT"])
+    if "LOYA_TRACE_ONE_SOCKET" in os.environ or workers == 1:  # uvicorn's workers, sharing one socket
+        uvicorn.run("serve_trace:traced_app", factory=True, host="127.0.0.1", port=port, workers=workers,
+                    log_level="warning", access_log=False)
+    else:  # as `loya serve` runs them: a socket each (loyadsl/server/workers.py)
+        from loyadsl.server import workers as processes
+        processes.run("serve_trace:traced_app", "127.0.0.1", port, workers, factory=True, log_level="warning",
+                      access_log=False)
 
 
 # ------------------------------------------------------------------------------ the load generator
@@ -233,6 +239,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="work threads per worker (0: the server's own)")
     parser.add_argument("--switch", type=float, default=0, help="sys.setswitchinterval in the workers (0: as is)")
     parser.add_argument("--uvloop", action="store_true", help="the load generator on uvloop")
+    parser.add_argument("--one-socket", action="store_true", help="uvicorn's workers on one listening socket "
+                        "(before workers.py)")
     parser.add_argument("--no-freeze", action="store_true", help="no gc.freeze() in the workers (app.settle_heap)")
     args = parser.parse_args()
 
@@ -262,6 +270,8 @@ def main() -> None:
     if args.uvloop:
         import uvloop
         run = uvloop.run
+    if args.one_socket:
+        env["LOYA_TRACE_ONE_SOCKET"] = "1"
     if args.no_freeze:
         env["LOYA_TRACE_NO_FREEZE"] = "1"
     process = subprocess.Popen([sys.executable, __file__, "--serve", str(bundle), db, str(args.workers), str(trace)],
