@@ -107,6 +107,8 @@ def traced_app() -> Any:
             with out.open("a") as f:
                 f.writelines(json.dumps(r) + "\n" for r in taken)
 
+    if "LOYA_TRACE_HELD_BUSY" in os.environ:
+        original_results = _results_holding_the_gil()
     hot.answer_raw = answer_raw
     postgres._results = results
     gc.callbacks.append(collected)
@@ -119,6 +121,52 @@ def traced_app() -> Any:
     if "LOYA_TRACE_NO_FREEZE" in os.environ:  # the server as it was before gc.freeze (app.settle_heap)
         app.settle_heap = lambda processor: None
     return app.from_environment()
+
+
+def _results_holding_the_gil() -> Any:
+    """An experiment (``--held-busy``): ``postgres._results`` asking libpq's PQisBusy through
+    ``ctypes.PyDLL`` (the GIL kept) instead of psycopg's ``is_busy``, which lets the GIL go and must take
+    it back, once per result. Not for a server: it needs psycopg's own libpq file."""
+    import ctypes
+    import select
+
+    import psycopg  # noqa: F401  (psycopg_binary wants it first)
+    import psycopg_binary
+    from psycopg import pq
+
+    from loyadsl.server import postgres
+
+    path = next((Path(psycopg_binary.__file__).parent.parent / "psycopg_binary.libs").glob("libpq-*"))
+    busy = ctypes.PyDLL(str(path)).PQisBusy
+    busy.argtypes, busy.restype = [ctypes.c_void_p], ctypes.c_int
+
+    def results(pg: Any) -> list[Any]:
+        ready = select.poll()
+        ready.register(pg.socket, select.POLLIN | select.POLLOUT)
+        while pg.flush():
+            if any(event & select.POLLIN for _, event in ready.poll()):
+                pg.consume_input()
+        ready.modify(pg.socket, select.POLLIN)
+        found: list[Any] = []
+        error: Exception | None = None
+        pointer = pg.pgconn_ptr
+        while True:
+            while busy(pointer):
+                ready.poll()
+                pg.consume_input()
+            result = pg.get_result()
+            if result is None:
+                continue
+            if result.status == pq.ExecStatus.PIPELINE_SYNC:
+                break
+            if result.status == pq.ExecStatus.FATAL_ERROR and error is None:
+                error = postgres._error(result)
+            found.append(result)
+        if error is not None:
+            raise error
+        return found
+
+    return results
 
 
 def _serve_traced(bundle: Path, db: str, workers: int, trace: Path) -> None:
@@ -177,6 +225,34 @@ async def _paced(port: int, key: str, path: str, clients: int, rate: float, seco
 
     await asyncio.gather(*(till(k) for k in range(clients)))
     return done
+
+
+class _Sampler(threading.Thread):
+    """PostgreSQL's side while the phase runs: every 10 ms, what each of the server's backends is
+    doing (pg_stat_activity): running a statement, waiting for a lock (wait_event_type Lock: another
+    transaction's row or advisory lock), or idle inside a transaction (waiting for the server's next
+    statements: the server's thread between its round trips)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.stop, self.samples = url, threading.Event(), Counter[str]()
+        self.rounds = 0
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stop.wait(0.01):
+                self.rounds += 1
+                for state, wait in conn.execute(
+                        "SELECT state, wait_event_type FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"):
+                    self.samples["lock wait" if wait == "Lock" else str(state)] += 1
+
+    def report(self) -> None:
+        rounds = max(1, self.rounds)
+        print("PostgreSQL's backends, on average at a sample: " + ", ".join(
+            f"{state} {count / rounds:.2f}" for state, count in self.samples.most_common()))
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -239,6 +315,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="work threads per worker (0: the server's own)")
     parser.add_argument("--switch", type=float, default=0, help="sys.setswitchinterval in the workers (0: as is)")
     parser.add_argument("--uvloop", action="store_true", help="the load generator on uvloop")
+    parser.add_argument("--held-busy", action="store_true", help="an experiment: libpq's PQisBusy with the GIL kept")
     parser.add_argument("--one-socket", action="store_true", help="uvicorn's workers on one listening socket "
                         "(before workers.py)")
     parser.add_argument("--no-freeze", action="store_true", help="no gc.freeze() in the workers (app.settle_heap)")
@@ -270,6 +347,8 @@ def main() -> None:
     if args.uvloop:
         import uvloop
         run = uvloop.run
+    if args.held_busy:
+        env["LOYA_TRACE_HELD_BUSY"] = "1"
     if args.one_socket:
         env["LOYA_TRACE_ONE_SOCKET"] = "1"
     if args.no_freeze:
@@ -292,11 +371,16 @@ def main() -> None:
         time.sleep(1)
         for path in trace.glob("*.jsonl"):
             path.unlink()
+        sampler = _Sampler(db)
+        sampler.start()
         done = run(_paced(port, key, f"/v1/{args.op}", args.clients, args.rate, args.seconds, "run"))
+        sampler.stop.set()
+        sampler.join()
         time.sleep(1.2)  # the workers' last records written
         print(f"{args.op}, {args.clients} tills offering {args.rate:g}/s, {args.workers} workers: "
               f"{len(done) / args.seconds:.0f}/s answered; load {os.getloadavg()[0]:.2f}")
         report(done, trace)
+        sampler.report()
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
