@@ -283,6 +283,17 @@ def _connections(pid: int, port: int) -> int:
     return count
 
 
+def _listening(port: int) -> int:
+    """The listening TCP sockets on ``port`` (one per worker: workers.py)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                count += int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A"
+    return count
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads connections on Linux")
 @pytest.mark.parametrize("live", [2], indirect=True)
 def test_two_workers_share_the_tills_connections(live: Live) -> None:
@@ -291,6 +302,10 @@ def test_two_workers_share_the_tills_connections(live: Live) -> None:
     import http.client
 
     assert live.process is not None
+    deadline = time.monotonic() + START_SECONDS
+    while _listening(live.port) < 2:  # the first worker answers health checks before the second listens
+        assert time.monotonic() < deadline, "the second worker does not listen"
+        time.sleep(0.1)
     tills = [http.client.HTTPConnection("127.0.0.1", live.port, timeout=10) for _ in range(32)]
     try:
         for till in tills:
