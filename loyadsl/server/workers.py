@@ -1,11 +1,12 @@
 """`loya serve --workers N`: N uvicorn processes, each with a listening socket of its own on the same
-port (``SO_REUSEPORT``), so that the kernel spreads the tills' connections evenly among them.
+port (``SO_REUSEPORT``), so that the kernel spreads the tills' connections among them by a hash.
 
 uvicorn's own workers share one listening socket, and whichever is awake first takes the next
 connection: with 64 keep-alive tills connecting at once, one of two workers often got 60-67 % of
 them and of the requests (bench/serve_trace.py), and queued behind its own GIL while the other had
 time to spare. With a socket each, the kernel picks the worker by a hash of the connection's
-addresses. Where ``SO_REUSEPORT`` does not balance (not Linux) uvicorn's workers serve as before.
+addresses (the busier of two got 50-66 %, mean 56 %). Connections made while a worker is still
+starting all go to the others. Where ``SO_REUSEPORT`` does not balance (not Linux) uvicorn's workers serve as before.
 
 This process supervises: it checks the port is free (so a second server on it fails, as uvicorn's
 would, instead of sharing it), starts the workers, starts a worker again when one dies, and stops
