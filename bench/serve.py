@@ -5,7 +5,7 @@ where a request's time goes (HTTP, the engine, the database and state), for SQLi
                           [--tills calculate=1000,confirm=500]
 
 Bounded: each phase runs at most ``--seconds`` and ``--requests`` (after an unmeasured second of
-warm-up). The load generator is a small asyncio HTTP/1.1 client on raw keep-alive connections (one per
+warm-up). The load generator is a small asyncio HTTP/1.1 client (on uvloop) on raw keep-alive connections (one per
 simulated till) in this process, apart from the server's; its CPU is printed (cores busy). The server
 is `loya serve` with ``--workers`` uvicorn processes. On a 2-core machine the generator takes CPU from
 the server, so figures are a lower bound. ``--rates``: 0 is a closed loop (every client sends again as
@@ -35,13 +35,15 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "server"))
 
 CUSTOMERS = 2000
+T = TypeVar("T")
 
 
 def _port() -> int:
@@ -188,6 +190,16 @@ def serve(bundle: Path, db: str, workers: int) -> tuple[subprocess.Popen[bytes],
     return process, port, key
 
 
+def _loop() -> Callable[[Coroutine[Any, Any, T]], T]:
+    """The load generator's event loop: uvloop where installed (the `serve` extra), which spends less of the
+    cores the server shares with it than asyncio's own loop does."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run
+    return uvloop.run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -199,6 +211,7 @@ def main() -> None:
     parser.add_argument("--tills", default="", help="paced phases, e.g. calculate=1000,confirm=500: --clients tills "
                         "with think time, offering that many requests/s in all")
     args = parser.parse_args()
+    run = _loop()
 
     from loyadsl.api import compile_file
     data, _ = compile_file(ROOT / "examples" / "supermarket" / "programme.loya")
@@ -223,13 +236,13 @@ def main() -> None:
             postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0]) if backend == "postgres" else 0
             try:
                 # warm-up, not measured: each worker loads the bundle, opens its connections, prepares statements
-                asyncio.run(phase(port, key, "/v1/confirm", args.clients, 1.0, 1000, f"{backend}-warm"))
+                run(phase(port, key, "/v1/confirm", args.clients, 1.0, 1000, f"{backend}-warm"))
                 phases = [(name, rate, False) for name, rate in itertools.product(
                     ("calculate", "confirm"), [float(r) for r in args.rates.split(",") if r])]
                 phases += [(name, float(rate), True) for name, _, rate in
                            (item.partition("=") for item in args.tills.split(",") if item)]
                 for name, rate, paced in phases:
-                    r = asyncio.run(phase(port, key, f"/v1/{name}", args.clients, args.seconds, args.requests,
+                    r = run(phase(port, key, f"/v1/{name}", args.clients, args.seconds, args.requests,
                                           f"{backend}-{name}-{rate:g}-{paced}", rate, (process.pid, postmaster), paced))
                     label = name if not rate else f"{name}{' tills' if paced else ''}@{rate:g}/s"
                     print(f"{backend:<10} {label:<22} {r['per_s']:>8.0f} {r['ok']:>7} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"

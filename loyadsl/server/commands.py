@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -97,11 +97,21 @@ def serve(
         store.close()
     os.environ.update({ENV_DB: db, ENV_KEYS: ",".join(k.hex() for k in keys), ENV_HOLD: str(hold_seconds)})
     import uvicorn
+
+    from loyadsl.server import workers as processes
+    app = "loyadsl.server.app:from_environment"
+    options: dict[str, Any] = {
+        "factory": True, "log_level": "warning", "access_log": False,  # no access log at warning anyway
+        "timeout_graceful_shutdown": 10}
     with tempfile.TemporaryDirectory(prefix="loya-metrics-") as shared:  # the workers' counters, summed per scrape
         if workers > 1:
             os.environ[ENV_METRICS] = shared
-        uvicorn.run("loyadsl.server.app:from_environment", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", access_log=False, timeout_graceful_shutdown=10)  # none at warning anyway
+        if workers > 1 and processes.balanced():  # a listening socket each: the tills spread evenly (workers.py)
+            status = processes.run(app, host, port, workers, **options)
+            if status:
+                raise typer.Exit(status)
+            return
+        uvicorn.run(app, host=host, port=port, workers=workers, **options)
 
 
 def _public_key(path: Path) -> bytes:

@@ -262,3 +262,69 @@ def test_metrics_sum_the_workers(live: Live) -> None:
         assert 'loya_requests_total{endpoint="health",status="200"} ' in text
         counted = int(text.split('loya_requests_total{endpoint="health",status="200"} ')[1].split()[0])
         assert counted >= 30, text  # the start-up probes count too
+
+
+# ---------------------------------------------------------------------------------- workers (workers.py)
+def _connections(pid: int, port: int) -> int:
+    """The established TCP connections on local ``port`` among process ``pid``'s open files (Linux /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01" and fields[9] in inodes:
+                    count += 1
+    return count
+
+
+def _listening(port: int) -> int:
+    """The listening TCP sockets on ``port`` (one per worker: workers.py)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                count += int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A"
+    return count
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads connections on Linux")
+@pytest.mark.parametrize("live", [2], indirect=True)
+def test_two_workers_share_the_tills_connections(live: Live) -> None:
+    """Each worker listens on its own socket of the port: 32 tills connecting at once end up with both
+    workers (each at least 4 of the 32: a chance of about 1 in 100,000 to fail by the kernel's hash)."""
+    import http.client
+
+    assert live.process is not None
+    deadline = time.monotonic() + START_SECONDS
+    while _listening(live.port) < 2:  # the first worker answers health checks before the second listens
+        assert time.monotonic() < deadline, "the second worker does not listen"
+        time.sleep(0.1)
+    tills = [http.client.HTTPConnection("127.0.0.1", live.port, timeout=10) for _ in range(32)]
+    try:
+        for till in tills:
+            till.request("GET", "/v1/health")
+            assert till.getresponse().read()
+        children = [int(pid) for pid in Path(f"/proc/{live.process.pid}/task/{live.process.pid}/children")
+                    .read_text().split()]
+        held = sorted(filter(None, (_connections(pid, live.port) for pid in children)))  # not multiprocessing's helper
+        assert len(held) == 2 and sum(held) == 32 and held[0] >= 4, held
+    finally:
+        for till in tills:
+            till.close()
+
+
+@pytest.mark.parametrize("live", [2], indirect=True)
+def test_a_second_server_on_the_port_fails(live: Live, bundle_file: Path) -> None:
+    """Sockets that share a port must not let a second `loya serve` share it unawares: it stops (as
+    uvicorn does on a port in use)."""
+    second = loya("serve", bundle_file, "--db", live.db, "--host", "127.0.0.1", "--port", str(live.port),
+                  "--workers", "2")
+    assert second.returncode == 1 and "cannot listen on 127.0.0.1:" in second.stderr, second.stderr
+    assert Client(live.url, timeout=5).health()["status"] == "ok"
