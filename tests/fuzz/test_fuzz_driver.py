@@ -14,7 +14,7 @@ from loyadsl.api import compile_text
 from loyadsl.runtime import Engine, LoyaError, driver, load_bundle
 
 from . import strategies
-from .compare import outcomes
+from .compare import general_loop, outcomes
 from .test_fuzz_sku_skip import SKU_ACTIONS
 
 STATELESS_CLAUSES = strategies._pick([
@@ -92,12 +92,7 @@ def test_the_driver_gives_the_general_loops_outcome(source: str, receipts: list[
         driver.INLINE = default
     general = Engine(load_bundle(data))
     assume(not driven._stateful)
-
-    def every_group_the_general_way(r: Any, cu: Any, t: Any) -> None:
-        for group in general.groups:
-            general._group(group, r, cu, t, None, None)
-
-    general._drive = every_group_the_general_way
+    general_loop(general)
     assert outcomes(driven, receipts) == outcomes(general, receipts)
     for receipt in receipts:  # and the trace explains every false condition without failing (runtime/explain.py)
         try:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from loyadsl.api import compile_text
 from loyadsl.runtime import Engine, load_bundle
 
-from .compare import outcomes
+from .compare import general_loop, outcomes
 from .test_fuzz_driver import _receipts
 
 SOURCE = """programme "Scan" version "1" {
@@ -41,14 +41,7 @@ campaign f "F" { group then  then combo {
 def _engines() -> tuple[Engine, Engine]:
     data, result = compile_text(SOURCE, "scan.loya")
     assert data is not None, result.diagnostics
-    driven, general = Engine(load_bundle(data)), Engine(load_bundle(data))
-
-    def every_group_the_general_way(r: Any, cu: Any, t: Any) -> None:
-        for group in general.groups:
-            general._group(group, r, cu, t, None, None)
-
-    general._drive = every_group_the_general_way
-    return driven, general
+    return Engine(load_bundle(data)), general_loop(Engine(load_bundle(data)))
 
 
 DRIVEN, GENERAL = _engines()
