@@ -85,7 +85,7 @@ class Program(Protocol):
     @property
     def bodies(self) -> tuple[Any, ...]: ...  # jit.Body per campaign
     @property
-    def source(self) -> str: ...
+    def receipt_fields(self) -> frozenset[str]: ...
 
 
 def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
@@ -148,8 +148,8 @@ class _Plan:
         self.inline = INLINE if program is not None else 0
         self.matches = self.touched = self.skus = False
         self.few = False  # few SKU gates (``FEW``): each tests the receipt's SKUs, no index is read
-        # whether the bundle's code reads ``receipt.payable`` (``r.payable``, the group's start), else unset
-        self.payable = program is None or "r.payable" in program.source
+        # whether the bundle's bytecode reads ``receipt.payable`` (``r.payable``, the group's start), else unset
+        self.payable = program is None or "payable" in program.receipt_fields
         self.eager: dict[int, None] = {}  # the predicates an inline campaign reads before any of its gates
         self.filled: dict[int, str] = {}  # those computed by ``scan``: predicate -> its local list
 

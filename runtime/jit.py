@@ -146,6 +146,7 @@ class Program:
     # that builds the list itself ("True": every line); None when it needs statements or reads ``now``
     filters: tuple[str | None, ...] = ()
     bodies: tuple[Body, ...] = ()  # per campaign, its code for inlining
+    receipt_fields: frozenset[str] = frozenset()  # the receipt's fields (``Op.RECEIPT``) any of its code reads
 
 
 def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -> Program:
@@ -181,7 +182,14 @@ def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -
         namespace=namespace,
         filters=tuple(filters),
         bodies=tuple(bodies),
+        receipt_fields=frozenset(str(instr[1]) for code in _codes(bundle) for instr in code if instr[0] == Op.RECEIPT),
     )
+
+
+def _codes(bundle: Bundle) -> list[Code]:
+    """Every block of the bundle's bytecode: predicates, then each campaign's audience, condition, actions."""
+    return [*bundle.predicates, *(code for c in bundle.campaigns for code in (c.audience, c.condition, c.actions)
+                                   if code is not None)]
 
 
 def _def(name: str, params: str, body: list[str]) -> str:
