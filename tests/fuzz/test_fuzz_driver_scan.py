@@ -1,7 +1,8 @@
 """The driver computes the SKUs a receipt has and the lines of the plain filters that inline campaigns
 read before any gate in one pass over the lines (runtime/driver.py, ``_Plan.scan``), instead of one
 comprehension each; a campaign behind a gate still filters on first use. Filters of equal conditions
-share one list. On random receipts its outcome is the general loop's, field for field."""
+share one list. An accrual on the original basis reads the sum of its lines' amounts the pass keeps; one
+on a discounted basis sums its basis. On random receipts its outcome is the general loop's, field for field."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ campaign f "F" { group then  then combo {
         coffee: 1 of lines where category "cafe/coffee"
         milk: 1 of lines where category "dairy"
     } discount 50% on milk }
+campaign g "G" { group then  then accrue 2% on lines where not category "tobacco" }
+campaign h "H" { group first  then accrue 5 points on lines where brand "BR007" }
 """
 
 
@@ -53,6 +56,10 @@ def test_one_pass_computes_the_skus_and_the_filters_read_before_any_gate() -> No
     assert "skus.append(l.sku)" in loop and "_lc = l.category" in loop
     assert loop.count(".append(l)") == 4  # not tobacco (a and e: one predicate), brand (d), coffee and dairy (f)
     assert src.count("[l for l in lines if") == 1  # b's filter (sweets) waits behind its gate, made on first use
+    # the running sums of the lines a (not tobacco, ACCRUE_TOTAL) and h (brand, ACCRUE_FIXED) accrue on, in
+    # group first (original basis); g accrues on not tobacco in group then (discounted): it sums its basis
+    assert loop.count("+= l.amount") == 2
+    assert src.count("_xw = _s") == 1 and src.count("if _s") == 1 and src.count("_xw = sum([basis[l.index]") == 1
 
 
 @settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
