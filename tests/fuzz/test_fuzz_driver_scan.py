@@ -26,6 +26,7 @@ skus some = ["A", "B"]
 
 group first { priority 2 stacking stack_all basis original }
 group then { priority 1 stacking best_for_customer basis discounted }
+group last { priority 0 stacking stack_all basis discounted }
 
 campaign a "A" { group first  then accrue 3% on lines where not category "tobacco" }
 campaign b "B" { group first  weekdays mon..fri  then discount 10% on lines where category "sweets" }
@@ -36,7 +37,7 @@ campaign f "F" { group then  then combo {
         coffee: 1 of lines where category "cafe/coffee"
         milk: 1 of lines where category "dairy"
     } discount 50% on milk }
-campaign g "G" { group then  then accrue 2% on lines where not category "tobacco" }
+campaign g "G" { group last  then accrue 2% on lines where not category "tobacco" }
 campaign h "H" { group first  then accrue 5 points on lines where brand "BR007" }
 """
 
@@ -57,7 +58,7 @@ def test_one_pass_computes_the_skus_and_the_filters_read_before_any_gate() -> No
     assert loop.count(".append(l)") == 4  # not tobacco (a and e: one predicate), brand (d), coffee and dairy (f)
     assert src.count("[l for l in lines if") == 1  # b's filter (sweets) waits behind its gate, made on first use
     # the running sums of the lines a (not tobacco, ACCRUE_TOTAL) and h (brand, ACCRUE_FIXED) accrue on, in
-    # group first (original basis); g accrues on not tobacco in group then (discounted): it sums its basis
+    # group first (original basis); g accrues on not tobacco in group last (discounted): it sums its basis
     assert loop.count("+= l.amount") == 2
     assert src.count("_xw = _s") == 1 and src.count("if _s") == 1 and src.count("_xw = sum([basis[l.index]") == 1
 
