@@ -629,7 +629,10 @@ class _FastAction:
             for p, _ in reversed(spec.parts):
                 out = [*self.select(int(p)), "if _xs:", *_indent(out)]
             return [*values, *out]
-        return [*values, *self.call(op, ref, len(args))]
+        # a reward over a predicate's lines finds them computed (a plain filter here, not through ``r.match``'s
+        # matcher on a miss): filters are pure, so computing one before the call changes nothing but where
+        select = self.select(int(ref)) if OPCODES[op].operand == "predicate" else []
+        return [*values, *select, *self.call(op, ref, len(args))]
 
     def _natural(self, arg: _E) -> bool:
         value = self.bundle.constants[arg.const] if arg.const is not None else None

@@ -56,7 +56,8 @@ def test_one_pass_computes_the_skus_and_the_filters_read_before_any_gate() -> No
     loop = src[src.index("    for l in lines:"):src.index("    # group 0")]
     assert "skus.append(l.sku)" in loop and "_lc = l.category" in loop
     assert loop.count(".append(l)") == 4  # not tobacco (a and e: one predicate), brand (d), coffee and dairy (f)
-    assert src.count("[l for l in lines if") == 1  # b's filter (sweets) waits behind its gate, made on first use
+    # b's filter (sweets) and c's (SKUs, a called reward's: made before the call) wait behind their gates
+    assert src.count("[l for l in lines if") == 2
     # the running sums of the lines a (not tobacco, ACCRUE_TOTAL) and h (brand, ACCRUE_FIXED) accrue on, in
     # group first (original basis); g accrues on not tobacco in group last (discounted): it sums its basis
     assert loop.count("+= l.amount") == 2
