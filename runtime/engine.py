@@ -91,6 +91,8 @@ class _Eval:
     sku_index: ClassVar[dict[str, tuple[int, ...]]]
     pricer: ClassVar[Pricer]
     Matches: ClassVar[type[_Matches]]
+    offsets: ClassVar[dict[int, int]]  # ``Engine._offsets``: its cached offsets of the zone by UTC day
+    engine: ClassVar[Engine]
     # the receipt, as bytecode sees it
     lines: tuple[Line, ...]
     cu: CustomerView
@@ -132,9 +134,10 @@ class _Eval:
     # the points per line, allocated on first read (``points_vectors``)
     vectors: list[tuple[int, ...]] | None
 
-    def __init__(self, receipt: Receipt, cu: CustomerView) -> None:
-        """Every field but the local time and the state of a group or campaign, which the engine sets as
-        it goes. One statement a field: a tuple assignment of more than three builds and unpacks a tuple."""
+    def __init__(self, receipt: Receipt, cu: CustomerView, utc: int) -> None:
+        """Every field but the state of a group or campaign, which the engine sets as it goes; the local
+        time of ``utc`` from the engine's cached offset of its day (else ``Engine._local``). One statement
+        a field: a tuple assignment of more than three builds and unpacks a tuple."""
         self.lines = lines = receipt.lines
         self.cu = cu
         self.total = receipt.total
@@ -156,6 +159,14 @@ class _Eval:
         matches.lines = lines
         matches.cu = cu
         self.match = matches.__getitem__
+        offset = self.offsets.get(utc // 86400)
+        if offset is None:
+            self.date, self.weekday, self.time = self.engine._local(utc)
+        else:
+            local = utc + offset
+            self.date = day = local // 86400
+            self.weekday = (day - 1) % 7 + 1
+            self.time = local % 86400
 
     def wants(self, campaign: int) -> bool:
         """Whether the receipt has a SKU the campaign needs (by the bundle's SKU index)."""
@@ -359,6 +370,7 @@ class Engine:
         self._experiments = bundle.experiments
         self._matchers = self.program.matchers
         self._eval = self._evaluation_type()
+        self._plain = not self._live and not self._experiments  # ``_open`` is ``_eval`` alone
         self._reads_customer = any(
             instr[0] in (Op.CUSTOMER, Op.CUSTOMER_ATTR)
             for code in (*bundle.predicates, *(b for c in bundle.campaigns for b in (c.audience, c.condition, c.actions)))
@@ -400,8 +412,9 @@ class Engine:
         """The engine's own ``_Eval``, whose class attributes hold what every receipt's evaluation shares."""
         matches = type("Matches", (_LiveMatches if self._live else _Matches,),
                        {"__slots__": (), "matchers": self._matchers, "live": self._live})
-        return cast(type[_Eval], type("Evaluation", (_Eval,), {"__slots__": (), "sku_index": self._sku_index,
-                                                               "pricer": self.pricer, "Matches": matches}))
+        return cast(type[_Eval], type("Evaluation", (_Eval,), {
+            "__slots__": (), "sku_index": self._sku_index, "pricer": self.pricer, "Matches": matches,
+            "offsets": self._offsets, "engine": self}))
 
     @classmethod
     def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
@@ -482,23 +495,16 @@ class Engine:
     def _quick(self, receipt: Receipt, cu: CustomerView, utc: int) -> Outcome:
         """The stateless path when nobody asks for a trace, hints or detail (``_quick_ok``): the receipt's
         evaluation, the generated driver, the outcome, and nothing else (``_run`` does the same, and more)."""
-        r = self._open(receipt, cu, utc)
+        r = self._eval(receipt, cu, utc) if self._plain else self._open(receipt, cu, utc)
         self._drive(r, cu, r)
         return self._finish(receipt, r, None)
 
     def _open(self, receipt: Receipt, cu: CustomerView, utc: int) -> _Eval:
         """The receipt's evaluation: its predicates' cache, its local time (``_local``, its cached offset
-        read here) and, with experiments, the customer's arms."""
-        r = self._eval(receipt, cu)
+        read by ``_Eval``) and, with experiments, the customer's arms."""
+        r = self._eval(receipt, cu, utc)
         if self._live:
             r.matches.r = r  # type: ignore[attr-defined]  # (an ``_LiveMatches``)
-        offset = self._offsets.get(utc // 86400)
-        if offset is None:
-            r.date, r.weekday, r.time = self._local(utc)
-        else:
-            local = utc + offset
-            r.date = day = local // 86400
-            r.weekday, r.time = (day - 1) % 7 + 1, local % 86400
         if self._experiments:
             r.arms = self._arms(r, cu.id or receipt.customer_id)
         return r
