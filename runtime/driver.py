@@ -41,6 +41,7 @@ from .jit import Filled
 from .opcodes import Op
 
 _CATEGORY = re.compile(r"\bl\.category\b")  # in ``scan``'s loop, read once a line (``_lc``)
+SIGNATURE = 6  # with at least this many filters on the category alone, the scan asks one memo a line (``Signature``)
 
 
 class Campaign(Protocol):
@@ -205,15 +206,35 @@ class _Plan:
         loop = ["for l in lines:"]
         if self.skus:
             loop.append("    skus.append(l.sku)")
-        hoist = sum(_CATEGORY.search(condition) is not None for condition in names) > 1
+        signed = self.signature({c: name for c, name in names.items() if name not in sums})
+        rest = {c: name for c, name in names.items() if name not in signed}
+        hoist = sum(_CATEGORY.search(condition) is not None for condition in rest) + bool(signed) > 1
         if hoist:
             loop.append("    _lc = l.category")
-        for c, name in names.items():
+        if signed:
+            loop.append(f"    for _k in SCAN_SIGNATURE[{'_lc' if hoist else 'l.category'}]: _fl[_k].append(l)")
+        for c, name in rest.items():
             test = _CATEGORY.sub("_lc", c) if hoist else c
             loop.append(f"    if {test}: {name}.append(l)" + (f"; {sums[name]} += l.amount" if name in sums else ""))
-        made = [*names.values(), *(("skus",) if self.skus else ())]
-        return [*(f"{name} = []" for name in made), *(f"{total} = 0" for total in sums.values()), *loop,
+        made = [*rest.values(), *(("skus",) if self.skus else ())]
+        return [*(f"{name} = []" for name in made), *(f"{total} = 0" for total in sums.values()),
+                *((f"_fl = [{', '.join('[]' for _ in signed)}]",) if signed else ()), *loop,
+                *((f"{', '.join(signed)}, = _fl",) if signed else ()),
                 *(f"M[{i}] = {filled.lines}" for i, filled in self.filled.items())]
+
+    def signature(self, names: dict[str, str]) -> list[str]:
+        """The lists of ``names`` (condition -> list) whose condition reads the line's category alone, when
+        there are at least ``SIGNATURE`` of them: the scan then asks, per line, the category's
+        ``Signature`` (the positions of those that hold) instead of testing each; else none."""
+        tests = {}
+        for condition, name in names.items():
+            test = _on_category(_CATEGORY.sub("_lc", condition), self.ns)
+            if test is not None:
+                tests[name] = test
+        if len(tests) < SIGNATURE:
+            return []
+        self.ns["SCAN_SIGNATURE"] = Signature(tuple(tests.values()))
+        return list(tests)
 
     def holds(self, group: Group) -> bool:
         """Whether every campaign of the group can be inline (a SKU gate is then a set lookup)."""
@@ -248,6 +269,38 @@ class _Plan:
             self.matches = True
             out.append(_fill(i, condition))
         return out
+
+
+class Signature(dict[str, tuple[int, ...]]):
+    """Per category, the positions of the ``tests`` (functions of the category alone) that hold, remembered:
+    categories are a small vocabulary, so the scan's filters on the category cost one lookup a line."""
+
+    __slots__ = ("tests",)
+
+    def __init__(self, tests: tuple[Callable[[str], Any], ...]) -> None:
+        super().__init__()
+        self.tests = tests
+
+    def __missing__(self, category: str) -> tuple[int, ...]:
+        found = tuple([k for k, test in enumerate(self.tests) if test(category)])
+        if len(self) < 65536:
+            self[category] = found
+        return found
+
+
+def _on_category(text: str, ns: dict[str, Any]) -> Callable[[str], Any] | None:
+    """``text`` (a filter's condition, the category read as ``_lc``) as a function of the category, when it
+    reads nothing else: its names are the namespace's (constants, their memos, helpers), no attribute, no
+    line, no customer. None otherwise."""
+    try:
+        code = compile(f"lambda _lc: ({text})", "<loyadsl scan>", "eval")
+    except SyntaxError:  # pragma: no cover - the generator's own text
+        return None
+    inner = next(c for c in code.co_consts if hasattr(c, "co_names"))
+    if inner.co_freevars or not all(name in ns for name in inner.co_names):
+        return None
+    found: Callable[[str], Any] = eval(code, ns)  # our own source, names of the namespace only (see the docstring)
+    return found
 
 
 def _accrued(camp: Campaign) -> list[int]:

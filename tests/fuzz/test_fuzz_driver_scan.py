@@ -68,3 +68,49 @@ def test_one_pass_computes_the_skus_and_the_filters_read_before_any_gate() -> No
 @given(_receipts())
 def test_the_scan_gives_the_general_loops_outcome(receipts: list[dict[str, Any]]) -> None:
     assert outcomes(DRIVEN, receipts) == outcomes(GENERAL, receipts)
+
+
+MANY = """programme "Many filters" version "1" {
+    currency RUB minor 2
+    points minor 0 value 1.00 RUB
+    timezone "UTC"
+}
+
+group first { priority 2 stacking stack_all basis original }
+group then { priority 1 stacking best_for_customer basis discounted }
+
+campaign a "A" { group first  then discount 3% on lines where category "dairy" }
+campaign b "B" { group first  then discount 4% on lines where category "dairy/milk" }
+campaign c "C" { group first  then discount 5% on lines where not category "tobacco" }
+campaign d "D" { group first  then discount 6% on lines where category "sweets" or category "cafe" }
+campaign e "E" { group then  then discount 7% on lines where category "food" }
+campaign f "F" { group then  then discount 8% on lines where category "cafe/coffee" and price >= 1.00 RUB }
+campaign g "G" { group then  then discount 9% on lines where not category "dairy" }
+campaign h "H" { group then  then discount 2% on lines where brand "BR007" }
+campaign i "I" { group first  then accrue 1% on lines where category "tobacco" }
+"""
+
+
+def _many() -> tuple[Engine, Engine]:
+    data, result = compile_text(MANY, "many.loya")
+    assert data is not None, result.diagnostics
+    return Engine(load_bundle(data)), general_loop(Engine(load_bundle(data)))
+
+
+MANY_DRIVEN, MANY_GENERAL = _many()
+
+
+def test_many_filters_on_the_category_ask_one_memo_a_line() -> None:
+    """Six or more filters on the category alone: the scan asks the category's signature (the filters that
+    hold) once a line; a filter that reads more (price, brand) or whose lines are summed is tested apart."""
+    src = MANY_DRIVEN.driver_source
+    loop = src[src.index("    for l in lines:"):src.index("    # group 0")]
+    assert "for _k in SCAN_SIGNATURE[_lc]: _fl[_k].append(l)" in loop
+    assert loop.count("if ") == 3  # f (category and price), h (brand), i (tobacco, its amounts summed)
+    assert "+= l.amount" in loop
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(_receipts())
+def test_the_signature_scan_gives_the_general_loops_outcome(receipts: list[dict[str, Any]]) -> None:
+    assert outcomes(MANY_DRIVEN, receipts) == outcomes(MANY_GENERAL, receipts)
