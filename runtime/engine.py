@@ -128,7 +128,7 @@ class _Eval:
     # (campaign, accruals, points per line if final, basis is original, points in total if final, or on a
     # discounted basis (points, the group's basis) from the driver: final if the lines' payable is that basis)
     pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool, int | tuple[int, list[int]] | None]]
-    requests: dict[str, list[Request]]  # the applied campaigns' state requests
+    requests: dict[str, list[Request]]  # the applied campaigns' state requests (set with a session, ``_run``)
     arms: dict[str, str | None] | None  # the customer's arm per experiment (docs/experiments.md)
     hints: tuple[dict[str, Any], ...] | None  # upsell hints, when asked for
     # the points per line, allocated on first read (``points_vectors``)
@@ -153,7 +153,6 @@ class _Eval:
         self.applied = []
         self.rejected = []
         self.pending = []
-        self.requests = {}
         self.touched = self.asks = self.spread = self.arms = self.hints = self.vectors = None
         self.matches = matches = self.Matches()  # (no Python ``__init__``: two fields set here)
         matches.lines = lines
@@ -514,6 +513,8 @@ class Engine:
         """Groups and campaigns (docs/bundle.md); with a session also the state's gates, the payment and
         the changes (docs/state.md, section 5)."""
         r = t = self._open(receipt, cu, utc)
+        if session is not None:
+            t.requests = {}
         seen = receipt.mix is not None and not receipt.mix.plain
         if seen:  # lines campaigns do not see, totals by kind
             self.commerce.see(r, receipt, cu)
