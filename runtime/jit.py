@@ -578,7 +578,8 @@ MILLION = 1_000_000
 def select(i: int, condition: str | None) -> list[str]:
     """The statements setting ``_xs`` to predicate i's lines (``condition``: its filter, else None), as
     ``r.match`` gives them: a plain filter computed into the driver's ``M`` (``r.matches``) on first use.
-    The driver (runtime/driver.py) recognises this text to read a filter it computed up front instead."""
+    A filter the driver (runtime/driver.py) computed up front is read from its local instead (``Filled``,
+    ``_FastAction.select``)."""
     if condition is None:
         return [f"_xs = M[{i}]"]
     if condition == "True":
