@@ -16,7 +16,10 @@ touched campaigns (with at most ``FEW`` such gates, a test of the campaign's SKU
 the lines of a predicate that is a plain filter (``Program.filters``) are computed here, into the
 receipt's cache (``r.matches``), where the rewards and later campaigns find them: those read before any
 gate of their campaign in one loop over the lines with the receipt's SKUs (``_Plan.scan``), the others on
-first use. The actions are the generator's text with the rewards written out (``jit.Body.fast``: accruals, line and spread discounts as
+first use. What the loop computes is planned before any text is written (``_Plan.choose``, ``_Plan.scan``),
+so a campaign's actions read its lists from the driver's locals (``jit.Filled``) and, for an accrual on the
+original basis, the running sum of their amounts the loop keeps; six or more filters on the category
+alone cost one memo lookup a line (``Signature``). The actions are the generator's text with the rewards written out (``jit.Body.fast``: accruals, line and spread discounts as
 integer arithmetic on the driver's locals ``vec``, ``acc``, ``pts``, ``spread``; the other rewards called).
 The bytecode stays the verified contract: this is the same generated code, arranged in one function.
 In a group that takes its first candidates (``LAZY``), a campaign's allocations over lines and its
