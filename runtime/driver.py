@@ -16,7 +16,10 @@ touched campaigns (with at most ``FEW`` such gates, a test of the campaign's SKU
 the lines of a predicate that is a plain filter (``Program.filters``) are computed here, into the
 receipt's cache (``r.matches``), where the rewards and later campaigns find them: those read before any
 gate of their campaign in one loop over the lines with the receipt's SKUs (``_Plan.scan``), the others on
-first use. The actions are the generator's text with the rewards written out (``jit.Body.fast``: accruals, line and spread discounts as
+first use. What the loop computes is planned before any text is written (``_Plan.choose``, ``_Plan.scan``),
+so a campaign's actions read its lists from the driver's locals (``jit.Filled``) and, for an accrual on the
+original basis, the running sum of their amounts the loop keeps; six or more filters on the category
+alone cost one memo lookup a line (``Signature``). The actions are the generator's text with the rewards written out (``jit.Body.fast``: accruals, line and spread discounts as
 integer arithmetic on the driver's locals ``vec``, ``acc``, ``pts``, ``spread``; the other rewards called).
 The bytecode stays the verified contract: this is the same generated code, arranged in one function.
 In a group that takes its first candidates (``LAZY``), a campaign's allocations over lines and its
@@ -33,13 +36,15 @@ generated module's), which has no builtins but ``sum``, ``len`` and ``map``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter, le, sub
 from typing import Any, Protocol
 
-from .jit import select
+from .jit import Filled
+from .opcodes import Op
 
 _CATEGORY = re.compile(r"\bl\.category\b")  # in ``scan``'s loop, read once a line (``_lc``)
+SIGNATURE = 6  # with at least this many filters on the category alone, the scan asks one memo a line (``Signature``)
 
 
 class Campaign(Protocol):
@@ -85,7 +90,8 @@ class Program(Protocol):
     @property
     def bodies(self) -> tuple[Any, ...]: ...  # jit.Body per campaign
     @property
-    def source(self) -> str: ...
+    def receipt_fields(self) -> frozenset[str]: ...
+    def fast_actions(self, i: int, filled: Mapping[int, Filled]) -> tuple[str, ...]: ...
 
 
 def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
@@ -106,6 +112,8 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     plan = _Plan(ns, program, live)
     plan.few = sum(camp.sku_gated or camp.source.footprint.needs_skus is not None
                    for group in groups for camp in group.campaigns) <= FEW
+    indexed = plan.choose(groups)  # per group: run the general way
+    scan = plan.scan()  # known before any campaign is written: what they read of it is written to read it
     body = ["def drive(r, cu, t):",
             "    lines, n, ordered = r.lines, r.nlines, r.ordered",
             "    amounts, left, floors = t.amounts, t.left, t.floors",
@@ -115,20 +123,18 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
         body += ["    if EXCLUSIVE(r, cu, t, None, None): return", "    floors = t.floors"]
     head = len(body)
     groups_out: list[str] = []
-    for g, group in enumerate(groups):
+    for g, (group, called) in enumerate(zip(groups, indexed, strict=True)):
         ns[f"G{g}"] = group
-        if group.by_index and not plan.holds(group):  # its index skips what the receipt cannot touch
+        if called:
             groups_out.append(f"    GENERAL(G{g}, r, cu, t, None, None)")
             continue
         groups_out += _group(g, group, plan)
-    scan = plan.scan()
     if plan.matches:
         body.append("    M = r.matches")
     if plan.touched:  # the SKU index read once a receipt: a gate is one set lookup
         body.append("    touched = r.touched if r.touched is not None else r.touch()")
     if scan:  # one pass over the lines for the SKUs and the filters every receipt reads
         body += _indent(scan, "    ")
-        groups_out = plan.prefilled(groups_out)
     elif plan.skus:  # few gates: each one test of its SKUs against the receipt's
         body.append("    skus = [l.sku for l in lines]")
     body += groups_out
@@ -140,7 +146,8 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
 
 
 class _Plan:
-    """What the driver's source needs as it is written: the namespace, what is left to inline, and
+    """What the driver's source needs, known before it is written (``choose``, then ``scan``): the
+    namespace, which campaigns are inline (``inlined``), the predicates the scan computes (``filled``), and
     whether the function reads ``r.matches`` and the receipt's touched campaigns."""
 
     def __init__(self, ns: dict[str, Any], program: Program | None, live: bool) -> None:
@@ -148,61 +155,89 @@ class _Plan:
         self.inline = INLINE if program is not None else 0
         self.matches = self.touched = self.skus = False
         self.few = False  # few SKU gates (``FEW``): each tests the receipt's SKUs, no index is read
-        # whether the bundle's code reads ``receipt.payable`` (``r.payable``, the group's start), else unset
-        self.payable = program is None or "r.payable" in program.source
+        # whether the bundle's bytecode reads ``receipt.payable`` (``r.payable``, the group's start), else unset
+        self.payable = program is None or "payable" in program.receipt_fields
+        self.inlined: dict[int, Any] = {}  # campaign index -> its body (``jit.Body``), for those held inline
         self.eager: dict[int, None] = {}  # the predicates an inline campaign reads before any of its gates
-        self.filled: dict[int, str] = {}  # those computed by ``scan``: predicate -> its local list
+        self.summed: dict[int, None] = {}  # those an inline campaign of a group on the original basis accrues on
+        self.filled: dict[int, Filled] = {}  # those computed by ``scan``: predicate -> its locals
+
+    def choose(self, groups: Sequence[Group]) -> list[bool]:
+        """Which campaigns of ``groups`` (in evaluation order) are inline, and what the scan is asked for:
+        the predicates they read before any gate, the SKUs for few SKU gates. Per group, whether it runs
+        the general way instead: a group of many SKU-gated campaigns that does not fit in what is left of
+        ``INLINE`` (its index skips what a receipt cannot touch)."""
+        general = []
+        for group in groups:
+            general.append(group.by_index and not self.holds(group))
+            for camp in () if general[-1] else group.campaigns:
+                found = self.body(camp)
+                if found is None:
+                    continue
+                self.inlined[camp.index] = found
+                first = found.gates[0].reads if found.gates else found.reads
+                self.eager.update(dict.fromkeys(first))
+                if group.original:
+                    self.summed.update(dict.fromkeys(_accrued(camp)))
+                if self.few and any(gate.reason == "no_eligible_items" for gate in found.gates):
+                    self.skus = True
+        return general
 
     def scan(self) -> list[str]:
         """One loop over the lines computing the receipt's SKUs (``skus``) and the lines of every plain
-        filter an inline campaign reads before its gates (``eager``), into ``r.matches``: one pass instead
-        of a comprehension each. Filters are pure, so computing one up front changes nothing but when.
-        Empty when there would be a single list to make (a comprehension makes one faster)."""
+        filter an inline campaign reads before its gates (``eager``), into ``r.matches`` and the locals
+        ``filled`` names, with the sum of their amounts where one is accrued on the original basis: one pass
+        instead of a comprehension each. Filters are pure, so computing one up front changes nothing but
+        when. Empty when there would be a single list to make and nothing to sum (a comprehension makes one
+        faster)."""
         assert self.program is not None or not self.eager
         names: dict[str, str] = {}  # condition -> its list (two predicates of one condition share it)
         for i in self.eager:
             condition = self.program.filters[i] if self.program is not None else None
             if condition is not None and condition != "True":
-                self.filled[i] = names.setdefault(condition, f"_f{len(names)}")
-        if len(names) + self.skus < 2:
-            self.filled = {}
+                names.setdefault(condition, f"_f{len(names)}")
+        sums = {names[c]: f"_s{k}" for k, c in enumerate(names) if any(
+            self.program is not None and self.program.filters[i] == c for i in self.summed)}
+        if len(names) + self.skus < 2 and not sums:
             return []
+        for i in self.eager:
+            condition = self.program.filters[i] if self.program is not None else None
+            if condition in names:
+                name = names[condition]
+                self.filled[i] = Filled(name, sums.get(name) if i in self.summed else None)
         self.matches = self.matches or bool(names)
         loop = ["for l in lines:"]
         if self.skus:
             loop.append("    skus.append(l.sku)")
-        hoist = sum(_CATEGORY.search(condition) is not None for condition in names) > 1
+        signed = self.signature({c: name for c, name in names.items() if name not in sums})
+        rest = {c: name for c, name in names.items() if name not in signed}
+        hoist = sum(_CATEGORY.search(condition) is not None for condition in rest) + bool(signed) > 1
         if hoist:
             loop.append("    _lc = l.category")
-        loop += [f"    if {_CATEGORY.sub('_lc', c) if hoist else c}: {name}.append(l)" for c, name in names.items()]
-        made = [*names.values(), *(("skus",) if self.skus else ())]
-        return [*(f"{name} = []" for name in made), *loop, *(f"M[{i}] = {name}" for i, name in self.filled.items())]
+        if signed:
+            loop.append(f"    for _k in SCAN_SIGNATURE[{'_lc' if hoist else 'l.category'}]: _fl[_k].append(l)")
+        for c, name in rest.items():
+            test = _CATEGORY.sub("_lc", c) if hoist else c
+            loop.append(f"    if {test}: {name}.append(l)" + (f"; {sums[name]} += l.amount" if name in sums else ""))
+        made = [*rest.values(), *(("skus",) if self.skus else ())]
+        return [*(f"{name} = []" for name in made), *(f"{total} = 0" for total in sums.values()),
+                *((f"_fl = [{', '.join('[]' for _ in signed)}]",) if signed else ()), *loop,
+                *((f"{', '.join(signed)}, = _fl",) if signed else ()),
+                *(f"M[{i}] = {filled.lines}" for i, filled in self.filled.items())]
 
-    def prefilled(self, out: list[str]) -> list[str]:
-        """``out`` reading the filters ``scan`` computed from their lists: ``jit.select``'s two lines for
-        one become one assignment, and the driver's own ``fill`` of one goes."""
-        assert self.program is not None
-        reads: dict[str, tuple[str, str]] = {}  # select's first line -> (its second, the assignment instead)
-        drop = set()
-        for i, name in self.filled.items():
-            condition = self.program.filters[i]
-            assert condition is not None
-            first, second = select(i, condition)
-            reads[first] = (second, f"_xs = {name}")
-            drop.add(_fill(i, condition))
-        result: list[str] = []
-        lines = iter(out)
-        for line in lines:
-            text = line.strip()
-            if text in drop:
-                continue
-            if text in reads:
-                second, instead = reads[text]
-                following = next(lines)
-                assert following.strip() == second, following  # jit.select's text, as written
-                line = line[: len(line) - len(line.lstrip())] + instead
-            result.append(line)
-        return result
+    def signature(self, names: dict[str, str]) -> list[str]:
+        """The lists of ``names`` (condition -> list) whose condition reads the line's category alone, when
+        there are at least ``SIGNATURE`` of them: the scan then asks, per line, the category's
+        ``Signature`` (the positions of those that hold) instead of testing each; else none."""
+        tests = {}
+        for condition, name in names.items():
+            test = _on_category(_CATEGORY.sub("_lc", condition), self.ns)
+            if test is not None:
+                tests[name] = test
+        if len(tests) < SIGNATURE:
+            return []
+        self.ns["SCAN_SIGNATURE"] = Signature(tuple(tests.values()))
+        return list(tests)
 
     def holds(self, group: Group) -> bool:
         """Whether every campaign of the group can be inline (a SKU gate is then a set lookup)."""
@@ -218,18 +253,62 @@ class _Plan:
         self.inline -= 1
         return found
 
+    def fast(self, camp: Campaign, reads: Sequence[int], original: bool) -> tuple[str, ...]:
+        """The inline campaign's actions, reading what the scan computed of the predicates ``reads``: the sums
+        of their amounts only in a group on the original basis (the amounts are its basis)."""
+        assert self.program is not None
+        filled = {i: self.filled[i] if original else Filled(self.filled[i].lines) for i in reads if i in self.filled}
+        return self.program.fast_actions(camp.index, filled)
+
     def fill(self, reads: Sequence[int]) -> list[str]:
         """Statements computing, once a receipt, the lines of the predicates ``reads`` that the driver
-        can filter itself (the others stay with ``r.match``)."""
+        can filter itself and the scan did not (the others stay with ``r.match``)."""
         assert self.program is not None
         out = []
         for i in reads:
             condition = self.program.filters[i]
-            if condition is None:
+            if condition is None or i in self.filled:
                 continue
             self.matches = True
             out.append(_fill(i, condition))
         return out
+
+
+class Signature(dict[str, tuple[int, ...]]):
+    """Per category, the positions of the ``tests`` (functions of the category alone) that hold, remembered:
+    categories are a small vocabulary, so the scan's filters on the category cost one lookup a line."""
+
+    __slots__ = ("tests",)
+
+    def __init__(self, tests: tuple[Callable[[str], Any], ...]) -> None:
+        super().__init__()
+        self.tests = tests
+
+    def __missing__(self, category: str) -> tuple[int, ...]:
+        found = tuple([k for k, test in enumerate(self.tests) if test(category)])
+        if len(self) < 65536:
+            self[category] = found
+        return found
+
+
+def _on_category(text: str, ns: dict[str, Any]) -> Callable[[str], Any] | None:
+    """``text`` (a filter's condition, the category read as ``_lc``) as a function of the category, when it
+    reads nothing else: its names are the namespace's (constants, their memos, helpers), no attribute, no
+    line, no customer. None otherwise."""
+    try:
+        code = compile(f"lambda _lc: ({text})", "<loyadsl scan>", "eval")
+    except SyntaxError:  # pragma: no cover - the generator's own text
+        return None
+    inner = next(c for c in code.co_consts if hasattr(c, "co_names"))
+    if inner.co_freevars or not all(name in ns for name in inner.co_names):
+        return None
+    found: Callable[[str], Any] = eval(code, ns)  # our own source, names of the namespace only (see the docstring)
+    return found
+
+
+def _accrued(camp: Campaign) -> list[int]:
+    """The predicates the campaign's actions accrue points on (``Op.ACCRUE_TOTAL``, ``Op.ACCRUE_FIXED``)."""
+    return [int(instr[1]) for instr in camp.source.actions if instr[0] in (Op.ACCRUE_TOTAL, Op.ACCRUE_FIXED)]
 
 
 def _fill(i: int, condition: str) -> str:
@@ -276,14 +355,14 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool
                f"APPS{key}": camp.applications, f"MAXD{key}": camp.max_discount, f"MAXP{key}": camp.max_points,
                f"GNAME{key}": camp.group})
     lazy = lazy and camp.discounts
-    inline = plan.body(camp)
+    inline = plan.inlined.get(camp.index)
     gives = _gives(key, camp, original, ranked, lazy, inline is not None)
     if inline is not None:  # its rewards written out (``jit.Body.fast``), on the driver's locals
         start = "; ".join([*((f"vec = None; spread = {'[]' if lazy else 'None'}",)  # what its rewards use
                              if camp.discounts or inline.calls else ()),
                            *(("acc = None; pts = 0",) if camp.accrues else ()),
                            *((f"r.budget = APPS{key}",) if inline.calls else ())]) or "pass"
-        return _indent(_inline(key, camp, inline, start, gives, plan), "    ")
+        return _indent(_inline(key, camp, inline, start, gives, plan, original), "    ")
     start = f"r.vec = r.acc = None; r.budget = APPS{key}"
     run = [f"r.spread = []; reason = RUN{key}(r, cu); spread = r.spread; r.spread = None"] if lazy else \
         [f"reason = RUN{key}(r, cu)"]
@@ -295,18 +374,17 @@ def _campaign(key: str, camp: Campaign, original: bool, ranked: bool, lazy: bool
     return [f"    if not r.wants(IDX{key}): rejected.append(NOITEMS{key})", "    else:", *_indent(out, "        ")]
 
 
-def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str], plan: _Plan) -> list[str]:
+def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str], plan: _Plan,
+            original: bool) -> list[str]:
     """The campaign's gates as nested ``if``/``else``, each failing one appending its prebuilt
     rejection, and in the innermost ``else`` its set-up (``start``), actions (``jit.Body.fast``: its rewards
     written out; in a group that takes its first candidates, their allocations deferred to ``spread``) and
     what they give."""
     out: list[str] = []
     pad = ""
-    plan.eager.update(dict.fromkeys(inline.gates[0].reads if inline.gates else inline.reads))
     for gate in inline.gates:
         fail = gate.fail
         if gate.reason == "no_eligible_items" and plan.few:
-            plan.skus = True
             plan.ns[f"NEEDS{key}"] = frozenset(camp.source.footprint.needs_skus)
             fail = f"NEEDS{key}.isdisjoint(skus)"
         elif gate.reason == "no_eligible_items":
@@ -322,7 +400,7 @@ def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str],
         out += _indent([*before, f"if {reject}", "else:"], pad)
         pad += "    "
     plan.matches = True  # its rewards find their lines themselves (``jit._FastAction.select``)
-    out += _indent([start, *inline.fast, *gives], pad)
+    out += _indent([start, *plan.fast(camp, inline.reads, original), *gives], pad)
     return out
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from operator import add, attrgetter, le, sub
-from typing import Any
+from typing import Any, ClassVar, cast
 from zoneinfo import ZoneInfo
 
 from . import driver
@@ -78,12 +78,21 @@ class _Eval:
     and the ``t`` of the engine and the driver: what the evaluation accumulates (the lines' original and
     remaining amounts and minimum prices, the effect rows, applied campaigns, rejections, accruals allocated
     at the end, state requests). On the stateless path it also gives the accruals' points per line when
-    the outcome is first read (``points_rows``, ``points_by_line``)."""
+    the outcome is first read (``points_rows``, ``points_by_line``).
+
+    What is the same for every receipt of an engine (its SKU index, pricer, the type of its predicates'
+    cache) is a class attribute of the engine's own subclass (``Engine._eval``), set once, not per receipt."""
 
     __slots__ = ("acc", "amounts", "applied", "arms", "asks", "basis", "budget", "channel", "cu", "date", "effects",
                  "floors", "hints", "in_arms", "left", "lines", "match", "matches", "nlines", "now", "ordered",
-                 "payable", "pending", "pricer", "rejected", "requests", "sku_index", "spread", "store", "time", "total",
+                 "payable", "pending", "rejected", "requests", "spread", "store", "time", "total",
                  "touched", "units", "vec", "vectors", "weekday")
+    # the engine's (its subclass's class attributes)
+    sku_index: ClassVar[dict[str, tuple[int, ...]]]
+    pricer: ClassVar[Pricer]
+    Matches: ClassVar[type[_Matches]]
+    offsets: ClassVar[dict[int, int]]  # ``Engine._offsets``: its cached offsets of the zone by UTC day
+    engine: ClassVar[Engine]
     # the receipt, as bytecode sees it
     lines: tuple[Line, ...]
     cu: CustomerView
@@ -99,7 +108,6 @@ class _Eval:
     in_arms: tuple[str | None, ...]  # per experiment, the arm whose campaigns the receipt gets
     match: Callable[[int], Sequence[Line]]  # predicate i's lines, computed once per receipt (``_Matches``)
     matches: _Matches  # whose ``__getitem__`` ``match`` is (the driver fills it itself, runtime/driver.py)
-    sku_index: dict[str, tuple[int, ...]]
     touched: frozenset[int] | None
     # the group and campaign being priced
     basis: list[int]
@@ -120,26 +128,44 @@ class _Eval:
     # (campaign, accruals, points per line if final, basis is original, points in total if final, or on a
     # discounted basis (points, the group's basis) from the driver: final if the lines' payable is that basis)
     pending: list[tuple[_Campaign, list[Accrual], list[int] | None, bool, int | tuple[int, list[int]] | None]]
-    requests: dict[str, list[Request]]  # the applied campaigns' state requests
+    requests: dict[str, list[Request]]  # the applied campaigns' state requests (set with a session, ``_run``)
     arms: dict[str, str | None] | None  # the customer's arm per experiment (docs/experiments.md)
     hints: tuple[dict[str, Any], ...] | None  # upsell hints, when asked for
     # the points per line, allocated on first read (``points_vectors``)
-    pricer: Pricer
     vectors: list[tuple[int, ...]] | None
 
-    def __init__(self, receipt: Receipt, cu: CustomerView, sku_index: dict[str, tuple[int, ...]],
-                 pricer: Pricer) -> None:
-        """Every field but the local time, the predicates' cache (``match``, ``matches``) and the state of
-        a group or campaign, which the engine sets as it goes."""
+    def __init__(self, receipt: Receipt, cu: CustomerView, utc: int) -> None:
+        """Every field but the state of a group or campaign, which the engine sets as it goes; the local
+        time of ``utc`` from the engine's cached offset of its day (else ``Engine._local``). One statement
+        a field: a tuple assignment of more than three builds and unpacks a tuple."""
         self.lines = lines = receipt.lines
-        self.cu, self.sku_index, self.pricer, self.touched, self.asks, self.spread = cu, sku_index, pricer, None, None, None
-        self.total, self.nlines, self.units, self.store, self.channel, self.ordered = receipt.total, len(lines), \
-            receipt.units, receipt.store, receipt.channel, receipt.ordered
+        self.cu = cu
+        self.total = receipt.total
+        self.nlines = len(lines)
+        self.units = receipt.units
+        self.store = receipt.store
+        self.channel = receipt.channel
+        self.ordered = receipt.ordered
         self.amounts = amounts = list(map(_AMOUNT, lines))
         self.left = amounts[:]
         self.floors = [line.floor for line in lines] if receipt.floors else None
-        self.effects, self.applied, self.rejected, self.pending, self.requests, self.arms, self.hints, self.vectors = \
-            [], [], [], [], {}, None, None, None
+        self.effects = []
+        self.applied = []
+        self.rejected = []
+        self.pending = []
+        self.touched = self.asks = self.spread = self.arms = self.hints = self.vectors = None
+        self.matches = matches = self.Matches()  # (no Python ``__init__``: two fields set here)
+        matches.lines = lines
+        matches.cu = cu
+        self.match = matches.__getitem__
+        offset = self.offsets.get(utc // 86400)
+        if offset is None:
+            self.date, self.weekday, self.time = self.engine._local(utc)
+        else:
+            local = utc + offset
+            self.date = day = local // 86400
+            self.weekday = (day - 1) % 7 + 1
+            self.time = local % 86400
 
     def wants(self, campaign: int) -> bool:
         """Whether the receipt has a SKU the campaign needs (by the bundle's SKU index)."""
@@ -204,13 +230,13 @@ class _Eval:
 
 class _Matches(dict[int, Sequence[Line]]):
     """Each predicate's lines for one receipt, computed on first use: ``r.match`` is this dict's
-    ``__getitem__``, so every later use is one C-level lookup."""
+    ``__getitem__``, so every later use is one C-level lookup. ``matchers``: the engine's (its subclass's,
+    ``Engine._eval``); ``lines`` and ``cu`` the receipt's, set by ``_Eval``."""
 
-    __slots__ = ("cu", "lines", "matchers")
-
-    def __init__(self, matchers: Sequence[Callable[..., Sequence[Line]]], lines: tuple[Line, ...],
-                 cu: CustomerView) -> None:
-        self.matchers, self.lines, self.cu = matchers, lines, cu
+    __slots__ = ("cu", "lines")
+    matchers: ClassVar[Sequence[Callable[..., Sequence[Line]]]]
+    lines: tuple[Line, ...]
+    cu: CustomerView
 
     def __missing__(self, index: int) -> Sequence[Line]:
         found = self[index] = self.matchers[index](self.lines, self.cu)
@@ -219,14 +245,11 @@ class _Matches(dict[int, Sequence[Line]]):
 
 class _LiveMatches(_Matches):
     """``_Matches`` for a bundle whose predicates ``live`` read what is left of lines (docs/order.md):
-    those run anew on every use with ``r.now``; the others are cached as usual."""
+    those run anew on every use with ``r.now``; the others are cached as usual. ``r``: the evaluation."""
 
-    __slots__ = ("live", "r")
-
-    def __init__(self, matchers: Sequence[Callable[..., Sequence[Line]]], lines: tuple[Line, ...],
-                 cu: CustomerView, live: frozenset[int], r: _Eval) -> None:
-        super().__init__(matchers, lines, cu)
-        self.live, self.r = live, r
+    __slots__ = ("r",)
+    live: ClassVar[frozenset[int]]
+    r: _Eval
 
     def __getitem__(self, index: int) -> Sequence[Line]:
         if index in self.live:
@@ -345,6 +368,8 @@ class Engine:
         self._live = frozenset(i for i, code in enumerate(bundle.predicates) if live(code))  # docs/order.md
         self._experiments = bundle.experiments
         self._matchers = self.program.matchers
+        self._eval = self._evaluation_type()
+        self._plain = not self._live and not self._experiments  # ``_open`` is ``_eval`` alone
         self._reads_customer = any(
             instr[0] in (Op.CUSTOMER, Op.CUSTOMER_ATTR)
             for code in (*bundle.predicates, *(b for c in bundle.campaigns for b in (c.audience, c.condition, c.actions)))
@@ -381,6 +406,14 @@ class Engine:
         # ``_quick`` serves a receipt when the programme has no state, tax or till messages (and the
         # receipt no coupons, rewards, redemption or mix of kinds, and nobody asks for a trace or hints)
         self._quick_ok = not self._stateful and not self.commerce.taxed and self.till_messages is None
+
+    def _evaluation_type(self) -> type[_Eval]:
+        """The engine's own ``_Eval``, whose class attributes hold what every receipt's evaluation shares."""
+        matches = type("Matches", (_LiveMatches if self._live else _Matches,),
+                       {"__slots__": (), "matchers": self._matchers, "live": self._live})
+        return cast(type[_Eval], type("Evaluation", (_Eval,), {
+            "__slots__": (), "sku_index": self._sku_index, "pricer": self.pricer, "Matches": matches,
+            "offsets": self._offsets, "engine": self}))
 
     @classmethod
     def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
@@ -461,24 +494,16 @@ class Engine:
     def _quick(self, receipt: Receipt, cu: CustomerView, utc: int) -> Outcome:
         """The stateless path when nobody asks for a trace, hints or detail (``_quick_ok``): the receipt's
         evaluation, the generated driver, the outcome, and nothing else (``_run`` does the same, and more)."""
-        r = self._open(receipt, cu, utc)
+        r = self._eval(receipt, cu, utc) if self._plain else self._open(receipt, cu, utc)
         self._drive(r, cu, r)
         return self._finish(receipt, r, None)
 
     def _open(self, receipt: Receipt, cu: CustomerView, utc: int) -> _Eval:
         """The receipt's evaluation: its predicates' cache, its local time (``_local``, its cached offset
-        read here) and, with experiments, the customer's arms."""
-        r = _Eval(receipt, cu, self._sku_index, self.pricer)
-        r.matches = _Matches(self._matchers, r.lines, cu) if not self._live else \
-            _LiveMatches(self._matchers, r.lines, cu, self._live, r)
-        r.match = r.matches.__getitem__
-        offset = self._offsets.get(utc // 86400)
-        if offset is None:
-            r.date, r.weekday, r.time = self._local(utc)
-        else:
-            local = utc + offset
-            r.date = day = local // 86400
-            r.weekday, r.time = (day - 1) % 7 + 1, local % 86400
+        read by ``_Eval``) and, with experiments, the customer's arms."""
+        r = self._eval(receipt, cu, utc)
+        if self._live:
+            r.matches.r = r  # type: ignore[attr-defined]  # (an ``_LiveMatches``)
         if self._experiments:
             r.arms = self._arms(r, cu.id or receipt.customer_id)
         return r
@@ -488,6 +513,8 @@ class Engine:
         """Groups and campaigns (docs/bundle.md); with a session also the state's gates, the payment and
         the changes (docs/state.md, section 5)."""
         r = t = self._open(receipt, cu, utc)
+        if session is not None:
+            t.requests = {}
         seen = receipt.mix is not None and not receipt.mix.plain
         if seen:  # lines campaigns do not see, totals by kind
             self.commerce.see(r, receipt, cu)

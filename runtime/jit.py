@@ -135,6 +135,16 @@ class Body:
 
 
 @dataclass(frozen=True)
+class Filled:
+    """A predicate whose lines the driver computed before the campaigns (runtime/driver.py, its scan): the
+    local holding them, and the one holding the sum of their original amounts (None: not summed), which is
+    an accrual's weight on the original basis."""
+
+    lines: str
+    amounts: str | None = None
+
+
+@dataclass(frozen=True)
 class Program:
     """A bundle's code as Python functions, indexed like the bundle's predicates and campaigns."""
 
@@ -146,6 +156,16 @@ class Program:
     # that builds the list itself ("True": every line); None when it needs statements or reads ``now``
     filters: tuple[str | None, ...] = ()
     bodies: tuple[Body, ...] = ()  # per campaign, its code for inlining
+    receipt_fields: frozenset[str] = frozenset()  # the receipt's fields (``Op.RECEIPT``) any of its code reads
+    # campaign i's actions as ``Body.fast`` has them, but reading the predicates a driver computed itself from its
+    # locals (``Filled``): ``fast(i, filled)``; None: a program made by hand, without it
+    fast: Callable[[int, Mapping[int, Filled]], tuple[str, ...]] | None = None
+
+    def fast_actions(self, i: int, filled: Mapping[int, Filled]) -> tuple[str, ...]:
+        """Campaign i's ``Body.fast``, reading the predicates of ``filled`` from the driver's locals."""
+        if not filled or self.fast is None:
+            return self.bodies[i].fast
+        return self.fast(i, filled)
 
 
 def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -> Program:
@@ -181,7 +201,15 @@ def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -
         namespace=namespace,
         filters=tuple(filters),
         bodies=tuple(bodies),
+        receipt_fields=frozenset(str(instr[1]) for code in _codes(bundle) for instr in code if instr[0] == Op.RECEIPT),
+        fast=lambda i, filled: _fast(bundle.campaigns[i], bundle, namespace, filters, filled),
     )
+
+
+def _codes(bundle: Bundle) -> list[Code]:
+    """Every block of the bundle's bytecode: predicates, then each campaign's audience, condition, actions."""
+    return [*bundle.predicates, *(code for c in bundle.campaigns for code in (c.audience, c.condition, c.actions)
+                                   if code is not None)]
 
 
 def _def(name: str, params: str, body: list[str]) -> str:
@@ -265,12 +293,19 @@ def _body(c: Campaign, bundle: Bundle, namespace: dict[str, Any], filters: Seque
             assert result is not None
             gates.append(Gate(tuple(stmts), f"not {result.text}", reason, reads(code, bundle)))
     actions, _ = _Gen(bundle, c.actions, namespace, f"_t{c.index}_").run()
-    fast = _Gen(bundle, c.actions, namespace, f"_t{c.index}_", _FastAction(bundle, filters))
-    fast_actions, _ = fast.run()
+    fast = _FastAction(bundle, filters)
+    fast_actions = _fast(c, bundle, namespace, filters, {}, fast)
     depth = max((_depth(line) for gate in gates for line in gate.stmts), default=0)
-    depth = max([depth, *map(_depth, actions), *map(_depth, fast_actions)])
-    assert fast.fast is not None
-    return Body(tuple(gates), tuple(actions), reads(c.actions, bundle), depth, tuple(fast_actions), fast.fast.calls)
+    depth = max([depth, *map(_depth, actions), *map(_depth, fast_actions)])  # (``Filled`` reads are no deeper)
+    return Body(tuple(gates), tuple(actions), reads(c.actions, bundle), depth, fast_actions, fast.calls)
+
+
+def _fast(c: Campaign, bundle: Bundle, namespace: dict[str, Any], filters: Sequence[str | None],
+          filled: Mapping[int, Filled], fast: _FastAction | None = None) -> tuple[str, ...]:
+    """The campaign's actions with their rewards written out (``_FastAction``); the predicates of ``filled``
+    read from the driver's locals."""
+    stmts, _ = _Gen(bundle, c.actions, namespace, f"_t{c.index}_", fast or _FastAction(bundle, filters, filled)).run()
+    return tuple(stmts)
 
 
 def _depth(line: str) -> int:
@@ -543,7 +578,8 @@ MILLION = 1_000_000
 def select(i: int, condition: str | None) -> list[str]:
     """The statements setting ``_xs`` to predicate i's lines (``condition``: its filter, else None), as
     ``r.match`` gives them: a plain filter computed into the driver's ``M`` (``r.matches``) on first use.
-    The driver (runtime/driver.py) recognises this text to read a filter it computed up front instead."""
+    A filter the driver (runtime/driver.py) computed up front is read from its local instead (``Filled``,
+    ``_FastAction.select``)."""
     if condition is None:
         return [f"_xs = M[{i}]"]
     if condition == "True":
@@ -570,9 +606,9 @@ class _FastAction:
     vec acc pts spread``; the temporaries are ``_x*``, one reward's
     own (every statement list stands alone); ``M`` is ``r.matches``, ``lines`` the receipt's."""
 
-    def __init__(self, bundle: Bundle, filters: Sequence[str | None]) -> None:
+    def __init__(self, bundle: Bundle, filters: Sequence[str | None], filled: Mapping[int, Filled] | None = None) -> None:
         s = bundle.settings
-        self.bundle, self.filters = bundle, filters
+        self.bundle, self.filters, self.filled = bundle, filters, filled or {}
         self.calls = False
         self.floor = s.rounding_discount == "floor"
         self.floor_points = s.rounding_points == "floor"
@@ -583,7 +619,7 @@ class _FastAction:
         values = [f"_xv{k} = {a.text}" for k, a in enumerate(args)]
         write = getattr(self, f"op_{op}", None)
         if write is not None:
-            out = write(self.every(int(ref)))
+            out = write(int(ref))
             if args and self._natural(args[0]):
                 out = [line for line in out if line != "_xv0 = _max(0, _xv0)"]
             return [*values, *self.select(int(ref)), "if _xs:", *_indent(out)]
@@ -594,7 +630,10 @@ class _FastAction:
             for p, _ in reversed(spec.parts):
                 out = [*self.select(int(p)), "if _xs:", *_indent(out)]
             return [*values, *out]
-        return [*values, *self.call(op, ref, len(args))]
+        # a reward over a predicate's lines finds them computed (a plain filter here, not through ``r.match``'s
+        # matcher on a miss): filters are pure, so computing one before the call changes nothing but where
+        select = self.select(int(ref)) if OPCODES[op].operand == "predicate" else []
+        return [*values, *select, *self.call(op, ref, len(args))]
 
     def _natural(self, arg: _E) -> bool:
         value = self.bundle.constants[arg.const] if arg.const is not None else None
@@ -606,8 +645,19 @@ class _FastAction:
 
     def select(self, i: int) -> list[str]:
         """``_xs``, predicate i's lines, as ``r.match`` gives them (the driver's ``M`` is ``r.matches``);
-        a plain filter computed here, into ``M``, on first use."""
+        a plain filter computed here, into ``M``, on first use, unless the driver computed it (``filled``)."""
+        filled = self.filled.get(i)
+        if filled is not None:
+            return [f"_xs = {filled.lines}"]
         return select(i, self.filters[i] if i < len(self.filters) else None)
+
+    def weight(self, i: int) -> str:
+        """The selected lines' basis in total, for an accrual: the driver's running sum of their original
+        amounts when it keeps one (it does only for a group on the original basis, whose basis they are)."""
+        filled = self.filled.get(i)
+        if filled is not None and filled.amounts is not None:
+            return filled.amounts
+        return "sum(basis)" if self.every(i) else "sum([basis[l.index] for l in _xs])"
 
     def call(self, op: Op, ref: str, n: int) -> list[str]:
         self.calls = True
@@ -619,26 +669,25 @@ class _FastAction:
             return f"_xw * {value} * {self.scale} // {self.den}"
         return f"_round_p(_xw * {value} * {self.scale}, {self.den})"
 
-    def op_ACCRUE_TOTAL(self, every: bool) -> list[str]:
-        weight = "sum(basis)" if every else "sum([basis[l.index] for l in _xs])"
+    def op_ACCRUE_TOTAL(self, i: int) -> list[str]:
         return ["_xv0 = _max(0, _xv0)", "if acc is None: acc = []", "acc.append(('ACCRUE_TOTAL', _xs, _xv0))",
-                f"_xw = {weight}", f"if _xw > 0: pts += {self._points('_xv0')}"]
+                f"_xw = {self.weight(i)}", f"if _xw > 0: pts += {self._points('_xv0')}"]
 
-    def op_ACCRUE_FIXED(self, every: bool) -> list[str]:
-        weight = "sum(basis)" if every else "sum([basis[l.index] for l in _xs])"
+    def op_ACCRUE_FIXED(self, i: int) -> list[str]:
         return ["_xv0 = _max(0, _xv0)", "if acc is None: acc = []", "acc.append(('ACCRUE_FIXED', _xs, _xv0))",
-                f"if {weight} > 0: pts += _xv0"]
+                f"if {self.weight(i)} > 0: pts += _xv0"]
 
-    def op_DISCOUNT_LINES(self, every: bool) -> list[str]:
+    def op_DISCOUNT_LINES(self, i: int) -> list[str]:
         part = f"basis[_xi] * _xv0 // {MILLION}" if self.floor else f"_round_d(basis[_xi] * _xv0, {MILLION})"
         return ["_xv0 = _max(0, _xv0)", "if vec is None: vec = [0] * n",
                 "for l in _xs:", "    _xi = l.index", f"    vec[_xi] += {part}"]
 
-    def op_DISCOUNT_TOTAL(self, every: bool) -> list[str]:
+    def op_DISCOUNT_TOTAL(self, i: int) -> list[str]:
         whole = f"_xt * _xv0 // {MILLION}" if self.floor else f"_round_d(_xt * _xv0, {MILLION})"
-        return ["_xv0 = _max(0, _xv0)", *self._weights(every), f"_xa = {whole}", *self._spread(every)]
+        return ["_xv0 = _max(0, _xv0)", *self._weights(self.every(i)), f"_xa = {whole}", *self._spread(self.every(i))]
 
-    def op_DISCOUNT_AMOUNT(self, every: bool) -> list[str]:  # ``_xa``: min(amount, _xt) without the calls
+    def op_DISCOUNT_AMOUNT(self, i: int) -> list[str]:  # ``_xa``: min(amount, _xt) without the calls
+        every = self.every(i)
         return ["_xv0 = _max(0, _xv0)", *self._weights(every), "_xa = _xv0 if _xv0 < _xt else _xt", *self._spread(every)]
 
     @staticmethod

@@ -136,13 +136,15 @@ class Pricer:
         won, runtime/driver.py): ``vec`` what its line mechanics asked for, plus each deferred spread's
         allocation, capped at ``limit``. The vector ``_spread`` and ``cap`` give when run at once: the
         additions commute."""
-        if spread:
+        for sel, weights, total, _ in spread or ():
+            parts = allocate(total, weights, self.mode, None if ordered else [line.line_no for line in sel])
+            if vec is None and len(sel) == len(lines):  # every line, in order: the parts are the vector
+                vec = parts
+                continue
             if vec is None:
                 vec = [0] * len(lines)
-            for sel, weights, total, _ in spread:
-                parts = allocate(total, weights, self.mode, None if ordered else [line.line_no for line in sel])
-                for line, part in zip(sel, parts, strict=True):
-                    vec[line.index] += part
+            for line, part in zip(sel, parts, strict=True):
+                vec[line.index] += part
         assert vec is not None
         return vec if limit is None else self.cap(vec, limit, lines, ordered)
 

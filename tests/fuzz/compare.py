@@ -8,6 +8,21 @@ from typing import Any
 from loyadsl.runtime import Engine, LoyaError
 
 
+def general_loop(engine: Engine) -> Engine:
+    """``engine`` with its generated driver (runtime/driver.py) replaced by the general loop: the exclusive
+    campaigns first, then ``Engine._group`` for every group, points per line allocated at once. What
+    the driver must agree with; returns the engine."""
+
+    def every_group_the_general_way(r: Any, cu: Any, t: Any) -> None:
+        if engine._exclusive and engine._exclusives(r, cu, t, None, None):
+            return
+        for group in engine.groups:
+            engine._group(group, r, cu, t, None, None)
+
+    engine._drive = every_group_the_general_way
+    return engine
+
+
 def outcomes(engine: Engine, receipts: list[dict[str, Any]], explain: bool = False) -> list[Any]:
     out: list[Any] = []
     for receipt in receipts:

@@ -14,7 +14,7 @@ from loyadsl.api import compile_text
 from loyadsl.runtime import Engine, LoyaError, driver, load_bundle
 
 from . import strategies
-from .compare import outcomes
+from .compare import general_loop, outcomes
 from .test_fuzz_sku_skip import SKU_ACTIONS
 
 STATELESS_CLAUSES = strategies._pick([
@@ -92,12 +92,7 @@ def test_the_driver_gives_the_general_loops_outcome(source: str, receipts: list[
         driver.INLINE = default
     general = Engine(load_bundle(data))
     assume(not driven._stateful)
-
-    def every_group_the_general_way(r: Any, cu: Any, t: Any) -> None:
-        for group in general.groups:
-            general._group(group, r, cu, t, None, None)
-
-    general._drive = every_group_the_general_way
+    general_loop(general)
     assert outcomes(driven, receipts) == outcomes(general, receipts)
     for receipt in receipts:  # and the trace explains every false condition without failing (runtime/explain.py)
         try:
@@ -153,3 +148,25 @@ def test_campaigns_past_the_inline_limit_are_called(monkeypatch: Any) -> None:
     assert "RUN0_2(r, cu)" in some.driver_source and "RUN0_3(r, cu)" in some.driver_source
     assert some.evaluate(receipt).to_dict() == every.evaluate(receipt).to_dict()
     assert every.evaluate(receipt).applied == ("c0", "c1", "c2")
+
+
+def test_a_group_notes_the_payable_only_when_the_bytecode_reads_it() -> None:
+    """``r.payable`` is set at each group's start when some code reads ``receipt.payable`` (known from the
+    bytecode's ``Op.RECEIPT`` operands, ``jit.Program.receipt_fields``), and the outcome is the same."""
+    head = 'programme "P" version "1" {\n currency RUB minor 2\n timezone "UTC"\n}\n' \
+        'group g { priority 2  stacking stack_all  basis original }\n' \
+        'group h { priority 1  stacking stack_all  basis discounted }\n' \
+        'campaign a "A" { group g  then discount 10% on lines where category "receipt.payable" }\n'
+    reads = 'campaign b "B" { group h  when receipt.payable >= 5.00 RUB  then discount 1.00 RUB on receipt }\n'
+    other = 'campaign b "B" { group h  when receipt.total >= 5.00 RUB  then discount 1.00 RUB on receipt }\n'
+    receipt = {"receipt_id": "R", "datetime": "2025-03-03T12:00:00+00:00", "store_id": "S1",
+               "lines": [{"line_no": 1, "sku": "Q", "category": "receipt.payable", "qty": 1, "unit_price": 550,
+                          "amount": 550}]}
+    for tail, noted, applied in ((reads, True, ("a",)), (other, False, ("a", "b"))):
+        data, result = compile_text(head + tail, "p.loya")
+        assert data is not None, result.diagnostics
+        engine = Engine(load_bundle(data))
+        assert ("r.payable = sum(left)" in engine.driver_source) is noted
+        assert ("payable" in engine.program.receipt_fields) is noted
+        assert engine.evaluate(receipt).to_dict() == general_loop(Engine(load_bundle(data))).evaluate(receipt).to_dict()
+        assert engine.evaluate(receipt).applied == applied

@@ -1,7 +1,8 @@
 """The driver computes the SKUs a receipt has and the lines of the plain filters that inline campaigns
 read before any gate in one pass over the lines (runtime/driver.py, ``_Plan.scan``), instead of one
 comprehension each; a campaign behind a gate still filters on first use. Filters of equal conditions
-share one list. On random receipts its outcome is the general loop's, field for field."""
+share one list. An accrual on the original basis reads the sum of its lines' amounts the pass keeps; one
+on a discounted basis sums its basis. On random receipts its outcome is the general loop's, field for field."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from loyadsl.api import compile_text
 from loyadsl.runtime import Engine, load_bundle
 
-from .compare import outcomes
+from .compare import general_loop, outcomes
 from .test_fuzz_driver import _receipts
 
 SOURCE = """programme "Scan" version "1" {
@@ -25,6 +26,7 @@ skus some = ["A", "B"]
 
 group first { priority 2 stacking stack_all basis original }
 group then { priority 1 stacking best_for_customer basis discounted }
+group last { priority 0 stacking stack_all basis discounted }
 
 campaign a "A" { group first  then accrue 3% on lines where not category "tobacco" }
 campaign b "B" { group first  weekdays mon..fri  then discount 10% on lines where category "sweets" }
@@ -35,20 +37,15 @@ campaign f "F" { group then  then combo {
         coffee: 1 of lines where category "cafe/coffee"
         milk: 1 of lines where category "dairy"
     } discount 50% on milk }
+campaign g "G" { group last  then accrue 2% on lines where not category "tobacco" }
+campaign h "H" { group first  then accrue 5 points on lines where brand "BR007" }
 """
 
 
 def _engines() -> tuple[Engine, Engine]:
     data, result = compile_text(SOURCE, "scan.loya")
     assert data is not None, result.diagnostics
-    driven, general = Engine(load_bundle(data)), Engine(load_bundle(data))
-
-    def every_group_the_general_way(r: Any, cu: Any, t: Any) -> None:
-        for group in general.groups:
-            general._group(group, r, cu, t, None, None)
-
-    general._drive = every_group_the_general_way
-    return driven, general
+    return Engine(load_bundle(data)), general_loop(Engine(load_bundle(data)))
 
 
 DRIVEN, GENERAL = _engines()
@@ -59,10 +56,61 @@ def test_one_pass_computes_the_skus_and_the_filters_read_before_any_gate() -> No
     loop = src[src.index("    for l in lines:"):src.index("    # group 0")]
     assert "skus.append(l.sku)" in loop and "_lc = l.category" in loop
     assert loop.count(".append(l)") == 4  # not tobacco (a and e: one predicate), brand (d), coffee and dairy (f)
-    assert src.count("[l for l in lines if") == 1  # b's filter (sweets) waits behind its gate, made on first use
+    # b's filter (sweets) and c's (SKUs, a called reward's: made before the call) wait behind their gates
+    assert src.count("[l for l in lines if") == 2
+    # the running sums of the lines a (not tobacco, ACCRUE_TOTAL) and h (brand, ACCRUE_FIXED) accrue on, in
+    # group first (original basis); g accrues on not tobacco in group last (discounted): it sums its basis
+    assert loop.count("+= l.amount") == 2
+    assert src.count("_xw = _s") == 1 and src.count("if _s") == 1 and src.count("_xw = sum([basis[l.index]") == 1
 
 
 @settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(_receipts())
 def test_the_scan_gives_the_general_loops_outcome(receipts: list[dict[str, Any]]) -> None:
     assert outcomes(DRIVEN, receipts) == outcomes(GENERAL, receipts)
+
+
+MANY = """programme "Many filters" version "1" {
+    currency RUB minor 2
+    points minor 0 value 1.00 RUB
+    timezone "UTC"
+}
+
+group first { priority 2 stacking stack_all basis original }
+group then { priority 1 stacking best_for_customer basis discounted }
+
+campaign a "A" { group first  then discount 3% on lines where category "dairy" }
+campaign b "B" { group first  then discount 4% on lines where category "dairy/milk" }
+campaign c "C" { group first  then discount 5% on lines where not category "tobacco" }
+campaign d "D" { group first  then discount 6% on lines where category "sweets" or category "cafe" }
+campaign e "E" { group then  then discount 7% on lines where category "food" }
+campaign f "F" { group then  then discount 8% on lines where category "cafe/coffee" and price >= 1.00 RUB }
+campaign g "G" { group then  then discount 9% on lines where not category "dairy" }
+campaign h "H" { group then  then discount 2% on lines where brand "BR007" }
+campaign i "I" { group first  then accrue 1% on lines where category "tobacco" }
+"""
+
+
+def _many() -> tuple[Engine, Engine]:
+    data, result = compile_text(MANY, "many.loya")
+    assert data is not None, result.diagnostics
+    return Engine(load_bundle(data)), general_loop(Engine(load_bundle(data)))
+
+
+MANY_DRIVEN, MANY_GENERAL = _many()
+
+
+def test_many_filters_on_the_category_ask_one_memo_a_line() -> None:
+    """Six or more filters on the category alone: the scan asks the category's signature (the filters that
+    hold) once a line; a filter that reads more (price, brand) or whose lines are summed is tested apart."""
+    src = MANY_DRIVEN.driver_source
+    loop = src[src.index("    for l in lines:"):src.index("    # group 0")]
+    assert "for _k in SCAN_SIGNATURE[_lc]: _fl[_k].append(l)" in loop
+    assert loop.count("if ") == 3  # f (category and price), h (brand), i (tobacco, its amounts summed)
+    assert "+= l.amount" in loop
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(_receipts())
+def test_the_signature_scan_gives_the_general_loops_outcome(receipts: list[dict[str, Any]]) -> None:
+    assert outcomes(MANY_DRIVEN, receipts) == outcomes(MANY_GENERAL, receipts)

@@ -17,7 +17,7 @@ from loyadsl.api import compile_text
 from loyadsl.runtime import Engine, driver, load_bundle
 
 from . import strategies
-from .compare import outcomes
+from .compare import general_loop, outcomes
 
 SELECTIONS = ["receipt", "lines", 'lines where category "dairy"', "lines where sku in some",
               'lines where brand "BR1"', "lines where price >= 10.00 RUB"]
@@ -91,12 +91,7 @@ def test_written_out_rewards_give_the_general_loops_outcome(source: str, batch: 
         called = Engine(load_bundle(data))  # every campaign's function called: the rewards' own code
     finally:
         driver.INLINE = default
-
-    def every_group_the_general_way(r: Any, cu: Any, t: Any) -> None:
-        for group in general.groups:
-            general._group(group, r, cu, t, None, None)
-
-    general._drive = every_group_the_general_way
+    general_loop(general)
     expected = outcomes(general, batch)
     assert outcomes(driven, batch) == expected
     assert outcomes(called, batch) == expected

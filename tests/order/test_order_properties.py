@@ -25,6 +25,7 @@ from loyadsl.runtime.state import CustomerState, apply
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fuzz package, as tests/fuzz/test_fuzz.py has it
 from fuzz import strategies
+from fuzz.compare import general_loop
 from fuzz.test_fuzz_driver import _receipt, _receipts
 
 ORDER_CLAUSES = strategies._pick(["", "exclusive receipt", "exclusive lines", "redistribute floors",
@@ -82,15 +83,7 @@ def _engine(source: str) -> Engine:
 @settings(max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(programmes(), _receipts())
 def test_order_driver_gives_the_general_loops_outcome(source: str, receipts: list[dict[str, Any]]) -> None:
-    driven, general = _engine(source), _engine(source)
-
-    def every_group_the_general_way(r: Any, cu: Any, t: Any) -> None:
-        if general._exclusive and general._exclusives(r, cu, t, None, None):
-            return
-        for group in general.groups:
-            general._group(group, r, cu, t, None, None)
-
-    general._drive = every_group_the_general_way
+    driven, general = _engine(source), general_loop(_engine(source))
     assert _outcomes(driven, receipts) == _outcomes(general, receipts)
     for receipt in receipts:  # the trace explains without failing
         try:

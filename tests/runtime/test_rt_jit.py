@@ -42,13 +42,6 @@ def test_generated_code_is_straight_python() -> None:
 
 
 def test_each_predicate_runs_once_per_receipt(monkeypatch: pytest.MonkeyPatch) -> None:
-    shared = sku_in("A", "B")
-    e = Engine.from_bytes(bundle_bytes([
-        campaign("one", [("CONST", 10), ("DISCOUNT_AMOUNT", shared)], condition=[("COUNT", shared), ("CONST", 1),
-                                                                                ("GE",)]),
-        campaign("two", [("CONST", 1), ("CONST", 2), ("FREE_UNITS", shared)]),
-        campaign("three", [("CONST", 100000), ("ACCRUE_TOTAL", shared)]),
-    ]))
     calls: list[int] = []
 
     class Counting(engine_module._Matches):  # the driver fills the per-receipt cache itself, the general loop
@@ -56,7 +49,14 @@ def test_each_predicate_runs_once_per_receipt(monkeypatch: pytest.MonkeyPatch) -
             calls.append(i)
             super().__setitem__(i, found)
 
-    monkeypatch.setattr(engine_module, "_Matches", Counting)
+    monkeypatch.setattr(engine_module, "_Matches", Counting)  # (an engine's cache type is made when it is built)
+    shared = sku_in("A", "B")
+    e = Engine.from_bytes(bundle_bytes([
+        campaign("one", [("CONST", 10), ("DISCOUNT_AMOUNT", shared)], condition=[("COUNT", shared), ("CONST", 1),
+                                                                                ("GE",)]),
+        campaign("two", [("CONST", 1), ("CONST", 2), ("FREE_UNITS", shared)]),
+        campaign("three", [("CONST", 100000), ("ACCRUE_TOTAL", shared)]),
+    ]))
     for explain in (False, True):
         calls.clear()
         e.evaluate(receipt(line("A", 100, 2), line("C", 10)), explain=explain)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,9 @@ import pytest
 from loyadsl.api import compile_text
 from loyadsl.runtime import Engine, load_bundle
 from loyadsl.runtime.model import LazyRows
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fuzz package, as tests/fuzz/test_fuzz.py has it
+from fuzz.compare import general_loop
 
 SOURCE = """programme "Lazy points" version "1" {
     currency RUB minor 2
@@ -50,14 +55,7 @@ RECEIPTS = [_receipt([10_000]), _receipt([12_345, 999, 50_001]), _receipt([1, 2,
 def engines() -> tuple[Engine, Engine]:
     data, result = compile_text(SOURCE, "lazy.loya")
     assert data is not None, result.diagnostics
-    lazy, eager = Engine(load_bundle(data)), Engine(load_bundle(data))
-
-    def every_group_the_general_way(r: Any, cu: Any, t: Any) -> None:  # points per line allocated at once
-        for group in eager.groups:
-            eager._group(group, r, cu, t, None, None)
-
-    eager._drive = every_group_the_general_way
-    return lazy, eager
+    return Engine(load_bundle(data)), general_loop(Engine(load_bundle(data)))  # points per line allocated at once
 
 
 @pytest.mark.parametrize("receipt", RECEIPTS)
