@@ -365,7 +365,7 @@ class Trigger(_Mapping):
 
 
 Setting = Text | Names | dict[str, Text]  # `holdout: 10%`, `categories: [coffee, tea]`, `coupon: {COFFEE: c10}`
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_WORD = re.compile(r"[^\W\d]\w*\Z")  # the grammar's NAME (grammar/loya.lark): what .loya reads as a setting
 
 
 def _words(data: Any, under: tuple[str, ...] = ()) -> None:
@@ -373,7 +373,7 @@ def _words(data: Any, under: tuple[str, ...] = ()) -> None:
     for key in data if isinstance(data, dict) else ():
         if not _WORD.match(key):
             raise shape_error(f"`{key}` is not a setting name", at=(*under, key),
-                              hint="a setting is a word: letters, digits and _")
+                              hint="a setting is a word: letters, digits and _, as in .loya")
 
 
 class Offer(_Mapping):

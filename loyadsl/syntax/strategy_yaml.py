@@ -13,12 +13,13 @@ strategies:
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from loyadsl.syntax import nodes as n
-from loyadsl.syntax.parser import parse_expression
+from loyadsl.syntax.parser import RESERVED_WORDS, parse_expression
 from loyadsl.syntax.printer import OFFER_HEAD, OFFER_TAIL, format_expr, offer_settings
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 TEXTS = ("title", "salt", "message", "cashier", "code_prefix")  # written as text, not expressions
 NAMES = ("currency", "target", "coupon")  # a bare name
+NAME = re.compile(r"[^\W\d]\w*")  # the grammar's NAME (grammar/loya.lark); a reserved word or anything else is an expression there too
 OFFER_KEYS = ("name", *OFFER_HEAD, *OFFER_TAIL)
 
 
@@ -38,7 +40,7 @@ def _yaml_value(s: n.StrategySetting) -> Any:
     if isinstance(v, n.Ref) and len(v.path) == 1:
         return v.path[0]
     if isinstance(v, n.NumberLit):  # a YAML number when it reads back as written ("500.00" stays text)
-        if v.text.isdigit():
+        if v.text.isdigit() and str(int(v.text)) == v.text:  # ("007" stays text)
             return int(v.text)
         return float(v.text) if repr(float(v.text)) == v.text else v.text
     if isinstance(v, n.SetLit) and all(isinstance(i, n.StringLit) for i in v.items):
@@ -105,7 +107,7 @@ def _setting(r: _Reader, key: str, node: Any) -> n.StrategySetting | None:
         return None
     if key in TEXTS:
         return n.StrategySetting(key, n.StringLit(text, span=span), span=span)
-    if key in NAMES:
+    if key in NAMES and NAME.fullmatch(text) and text not in RESERVED_WORDS:
         return n.StrategySetting(key, n.Ref((text,), span=span), span=span)
     expr, diags = parse_expression(text, r.file, *r.where(node))
     r.embedded(diags)

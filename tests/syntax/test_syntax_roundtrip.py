@@ -206,3 +206,14 @@ def test_any_module_round_trips_through_both_syntaxes(module: n.Module) -> None:
     from_yaml, diags = parse_yaml(yaml_text)
     assert diags == [], (yaml_text, diags)
     assert from_yaml == module, yaml_text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["currency", "target", "coupon", "budget", "holdout", "discount", "due_within"]), leaves)
+def test_a_strategy_setting_of_any_value_survives_the_twin(key: str, value: n.Expr) -> None:
+    """A setting that takes a bare name (`currency USD`) reads any other value as .loya does: `currency 1`
+    is a number in both syntaxes, not a name "1" in the twin."""
+    decl = n.StrategyDecl("s", None, (n.StrategySetting(key, value),), ())
+    module = n.Module(None, (), (decl,))
+    assert parse(format_module(module))[0] == module
+    assert parse_yaml(to_yaml(module))[0] == module
