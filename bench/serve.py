@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -110,15 +110,12 @@ async def phase(port: int, key: str, path: str, clients: int, seconds: float, li
     deadline = start + seconds
 
     async def paced_till(k: int) -> None:
-        conn, period = Conn(port, key), clients / rate
-        due = start + period * k / clients
-        for n in counter:
-            if due > deadline:
-                return
-            if due > time.perf_counter():
-                await asyncio.sleep(due - time.perf_counter())
+        conn = Conn(port, key)
+
+        async def send(n: int) -> None:
             results.append(await conn.post(path, bodies[n]))
-            due = max(due + period, time.perf_counter())  # think until the next turn; late: no catching up
+
+        await pace(k, clients, rate, start, deadline, counter, send)
 
     async def till() -> None:
         conn = Conn(port, key)
@@ -147,6 +144,22 @@ async def phase(port: int, key: str, path: str, clients: int, seconds: float, li
             "db_ms": 1000 * db_cpu / max(1, len(results)), "statuses": sorted(Counter(r[0] for r in results).items())}
 
 
+async def pace(k: int, clients: int, rate: float, start: float, deadline: float, counter: Iterator[int],
+               send: Callable[[int], Awaitable[None]]) -> None:
+    """Till ``k`` of ``clients`` with think time: it sends request n (the next of ``counter``) every
+    clients / ``rate`` seconds, the tills' first requests spread over that period, or at once when its
+    previous answer came later; until ``deadline``."""
+    period = clients / rate
+    due = start + period * k / clients
+    for n in counter:
+        if due > deadline:
+            return
+        if due > time.perf_counter():
+            await asyncio.sleep(due - time.perf_counter())
+        await send(n)
+        due = max(due + period, time.perf_counter())  # think until the next turn; late: no catching up
+
+
 def tree_cpu(root: int) -> float:
     """CPU seconds used so far by process ``root`` and its live descendants (Linux /proc): the server's
     workers, or PostgreSQL's backends. Unlike throughput, CPU per request hardly depends on what else
@@ -168,26 +181,37 @@ def tree_cpu(root: int) -> float:
 
 
 def serve(bundle: Path, db: str, workers: int) -> tuple[subprocess.Popen[bytes], int, str]:
-    from loyadsl.client import Client
-    from loyadsl.server.connect import open_store
-    from loyadsl.server.processing import Processor
-
     port = _port()
     process = subprocess.Popen([sys.executable, "-m", "loyadsl.cli", "serve", str(bundle), "--db", db,
                                 "--port", str(port), "--workers", str(workers)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ready(port)
+    return process, port, seed(db)
+
+
+def ready(port: int) -> None:
+    """Waits (up to 30 s) until the server on ``port`` answers its health check."""
+    from loyadsl.client import Client
+
     for _ in range(300):
         try:
             Client(f"http://127.0.0.1:{port}", timeout=1).health()
-            break
+            return
         except Exception:
             time.sleep(0.1)
+
+
+def seed(db: str) -> str:
+    """The bench's customers imported into ``db``; a till's key for store S001."""
+    from loyadsl.server.connect import open_store
+    from loyadsl.server.processing import Processor
+
     store = open_store(db)
     processor = Processor(store)
     processor.import_customers([_customer(n) for n in range(CUSTOMERS)])
     key = processor.add_key("till", "S001")
     store.close()
-    return process, port, key
+    return key
 
 
 def _loop() -> Callable[[Coroutine[Any, Any, T]], T]:

@@ -200,7 +200,7 @@ def _serve_traced(bundle: Path, db: str, workers: int, trace: Path) -> None:
 async def _paced(port: int, key: str, path: str, clients: int, rate: float, seconds: float,
                  run: str) -> list[tuple[str, float, float]]:
     """bench/serve.py's paced tills; per request: its id, when it was written, when its answer was read."""
-    from serve import Conn, _receipt
+    from serve import Conn, _receipt, pace
 
     limit = int(rate * seconds) + clients
     bodies = [_receipt(n, run) for n in range(limit)]
@@ -211,17 +211,14 @@ async def _paced(port: int, key: str, path: str, clients: int, rate: float, seco
     deadline = start + seconds
 
     async def till(k: int) -> None:
-        conn, period = Conn(port, key), clients / rate
-        due = start + period * k / clients
-        for n in counter:
-            if due > deadline:
-                return
-            if due > time.perf_counter():
-                await asyncio.sleep(due - time.perf_counter())
+        conn = Conn(port, key)
+
+        async def send(n: int) -> None:
             sent = time.perf_counter()
             await conn.post(path, bodies[n])
             done.append((ids[n], sent, time.perf_counter()))
-            due = max(due + period, time.perf_counter())
+
+        await pace(k, clients, rate, start, deadline, counter, send)
 
     await asyncio.gather(*(till(k) for k in range(clients)))
     return done
@@ -321,13 +318,10 @@ def main() -> None:
     parser.add_argument("--no-freeze", action="store_true", help="no gc.freeze() in the workers (app.settle_heap)")
     args = parser.parse_args()
 
-    from serve import CUSTOMERS, _customer, _port
+    from serve import _port, ready, seed
     from srv_support import Postgres
 
     from loyadsl.api import compile_file
-    from loyadsl.client import Client
-    from loyadsl.server.connect import open_store
-    from loyadsl.server.processing import Processor
 
     data, _ = compile_file(ROOT / "examples" / "supermarket" / "programme.loya")
     assert data is not None
@@ -356,17 +350,8 @@ def main() -> None:
     process = subprocess.Popen([sys.executable, __file__, "--serve", str(bundle), db, str(args.workers), str(trace)],
                                env=env, start_new_session=True)
     try:
-        for _ in range(300):
-            try:
-                Client(f"http://127.0.0.1:{port}", timeout=1).health()
-                break
-            except Exception:
-                time.sleep(0.1)
-        store = open_store(db)
-        processor = Processor(store)
-        processor.import_customers([_customer(n) for n in range(CUSTOMERS)])
-        key = processor.add_key("till", "S001")
-        store.close()
+        ready(port)
+        key = seed(db)
         run(_paced(port, key, "/v1/confirm", args.clients, 500, 1.0, "warm"))
         time.sleep(1)
         for path in trace.glob("*.jsonl"):
