@@ -690,11 +690,13 @@ class _Builder(TriggerRules, StrategyRules):
         return "timezone", {"timezone": self._string(children[0])}, self._span(meta)
 
     def rounding(self, meta: Any, children: list[Any]) -> tuple[str, n.Rounding, Span | None]:
-        target, mode = children
-        return "rounding", n.Rounding(str(target), str(mode), span=self._span(meta)), self._span(meta)
+        target, mode = children  # names, as the YAML twin reads them (a reserved word is LOY104 in both)
+        rounding = n.Rounding(self._name(target, "rounding target"), self._name(mode, "rounding mode"),
+                              span=self._span(meta))
+        return "rounding", rounding, self._span(meta)
 
     def allocation(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
-        return "allocation", {"allocation": str(children[0])}, self._span(meta)
+        return "allocation", {"allocation": self._name(children[0], "allocation mode")}, self._span(meta)
 
     def tax_setting(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span | None]:
         prices, rate, basis = children

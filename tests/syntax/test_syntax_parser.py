@@ -331,6 +331,9 @@ def where(d: Diagnostic) -> str:
     ("campaign a {\n    when t > 1.5 days\n}\n", "LOY103 t.loya:2:14"),
     ("campaign not {\n}\n", "LOY104 t.loya:1:10"),
     ('skus true = ["A"]\n', "LOY104 t.loya:1:6"),
+    ('programme "P" {\n    rounding discount or\n}\n', "LOY104 t.loya:2:23"),  # as the YAML twin refuses it
+    ('programme "P" {\n    rounding not floor\n}\n', "LOY104 t.loya:2:14"),
+    ('programme "P" {\n    allocation and\n}\n', "LOY104 t.loya:2:16"),
     ("template t(in: skus) {\n}\n", "LOY104 t.loya:1:12"),
     ("campaign c {\n    then combo {\n        and: 1 of lines\n        b: 1 of lines\n    } discount 1.00 RUB\n}\n",
      "LOY104 t.loya:3:9"),
