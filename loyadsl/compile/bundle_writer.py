@@ -23,114 +23,127 @@ __all__ = ["FORMAT_VERSION", "build_payload", "state_section", "write_bundle"]
 
 def build_payload(programme: ir.Programme) -> dict[str, Any]:
     pool = Pool()
-    campaigns: list[dict[str, Any]] = []
-    sku_index: dict[str, list[int]] = {}
-    total_fixed = total_per_line = 0
-    for index, c in enumerate(programme.campaigns):
-        audience = Emitter(pool).block(c.audience) if c.audience is not None else None
-        condition = Emitter(pool).block(c.condition) if c.condition is not None else None
-        actions = Emitter(pool).block(actions=c.actions)
-        fp = footprint(c)
-        for sku in fp["needs_skus"] or ():
-            sku_index.setdefault(sku, []).append(index)
-        campaigns.append(
-            {
-                "name": c.name,
-                "title": c.title,
-                "group": c.group,
-                "priority": c.priority,
-                "order": c.order,
-                "footprint": fp,
-                "audience": audience,
-                "condition": condition,
-                "actions": actions,
-                "limits": {
-                    "applications": c.limit_applications,
-                    "discount": c.max_discount,
-                    "points": c.max_points,
-                },
-                "multiplier_base": c.multiplier_base,
-                "span": c.span.to_dict() if c.span else None,
-                "account": c.account,
-                "coupon": c.coupon,
-                "usage_limit": _usage_limit(c.usage_limit),
-                "budget": _budget(c.budget),
-            }
-        )
-        if c.redemptions:  # (a key only when set, as `arm`)
-            campaigns[-1]["redemptions"] = [limit.to_dict() for limit in c.redemptions]
-        if c.discount_cap is not None:
-            campaigns[-1]["discount_cap"] = list(c.discount_cap)
-        if c.arm is not None:  # (a key only when set: a programme without experiments keeps its format 2 bytes)
-            campaigns[-1]["arm"] = _arm_gate(c.arm, programme.experiments)
-        campaigns[-1].update(order_keys(c))  # docs/order.md: keys only when set, like "arm"
-        if c.reward is not None:  # a catalogue reward (docs/rewards.md), likewise a key only when set
-            campaigns[-1]["reward"] = {"account": c.reward.account, "points": c.reward.points,
-                                       "stock": c.reward.stock}
+    campaigns = [_campaign(c, pool, programme.experiments) for c in programme.campaigns]
     state = state_section(programme.state, pool)
     # Costs are computed once every predicate exists (a later campaign cannot change an earlier
     # campaign's predicates, but keeping the pass separate keeps the rule in one place).
     for record in campaigns:
-        fixed = per_line = 0
-        for block in ("audience", "condition", "actions"):
-            f, p = block_cost(record[block], pool.predicates, pool.constants)
-            fixed += f
-            per_line += p
-        record["cost"] = {"fixed": fixed, "per_line": per_line}
-        total_fixed += fixed
-        total_per_line += per_line
-    s = programme.settings
-    source_hash = hashlib.sha256(
-        "\n".join(f"{src.path}:{src.sha256}" for src in programme.sources).encode("utf-8")
-    ).hexdigest()
+        record["cost"] = _cost(record, pool)
     return {
-        "manifest": {
-            "format_version": FORMAT_VERSION if programme.experiments else WITHOUT_EXPERIMENTS_VERSION,
-            "compiler_version": __version__,
-            "programme": {"name": programme.name, "version": programme.version},
-            "source_hash": f"sha256:{source_hash}",
-            "sources": [{"path": src.path, "sha256": src.sha256} for src in programme.sources],
-        },
-        "settings": {
-            "currency": s.currency,
-            "minor": s.minor,
-            "points_minor": s.points_minor,
-            "point_value": s.point_value,
-            "timezone": s.timezone,
-            "rounding": {"discount": s.rounding_discount, "points": s.rounding_points},
-            "allocation": s.allocation,
-            **({} if s.commerce is None else {"commerce": s.commerce.to_json()}),  # docs/commerce.md
-            **({"fraud": s.fraud.to_dict()} if s.fraud is not None else {}),  # (a key only when set)
-            **({"people": s.people.to_dict()} if s.people is not None else {}),
-        },
+        "manifest": _manifest(programme),
+        "settings": _settings(programme.settings),
         "constants": pool.constants,
         "predicates": pool.predicates,
-        "groups": [
-            {
-                "name": g.name,
-                "title": g.title,
-                "priority": g.priority,
-                "stacking": g.stacking,
-                "stacking_limit": g.stacking_limit,
-                "basis": g.basis,
-                **({"order": g.order} if g.order != "priority" else {}),
-            }
-            for g in programme.groups
-        ],
+        "groups": [_group(g) for g in programme.groups],
         "campaigns": campaigns,
-        "sku_index": {sku: sku_index[sku] for sku in sorted(sku_index)},
-        "cost": {"fixed": total_fixed, "per_line": total_per_line},
+        "sku_index": _sku_index(campaigns),
+        "cost": {"fixed": sum(r["cost"]["fixed"] for r in campaigns),
+                 "per_line": sum(r["cost"]["per_line"] for r in campaigns)},
         "state": state,
-        **({"experiments": [
-            {"name": x.name, "title": x.title, "salt": x.salt,
-             "arms": [{"name": a.name, "weight": a.weight} for a in x.arms],
-             "holdout": x.holdout, "anonymous": x.anonymous}
-            for x in programme.experiments
-        ]} if programme.experiments else {}),
+        **({"experiments": [_experiment(x) for x in programme.experiments]} if programme.experiments else {}),
         **({"triggers": [t.to_dict() for t in programme.triggers]} if programme.triggers else {}),
         **({"messages": {name: [{"channel": s.channel, "template": list(s.template)} for s in sends]
                          for name, sends in programme.messages}} if programme.messages else {}),
     }
+
+
+def _campaign(c: ir.ICampaign, pool: Pool, experiments: tuple[ir.IExperiment, ...]) -> dict[str, Any]:
+    """A campaign's record; its blocks are emitted into ``pool`` in the order audience, condition, actions."""
+    audience = Emitter(pool).block(c.audience) if c.audience is not None else None
+    condition = Emitter(pool).block(c.condition) if c.condition is not None else None
+    record: dict[str, Any] = {
+        "name": c.name,
+        "title": c.title,
+        "group": c.group,
+        "priority": c.priority,
+        "order": c.order,
+        "footprint": footprint(c),
+        "audience": audience,
+        "condition": condition,
+        "actions": Emitter(pool).block(actions=c.actions),
+        "limits": {"applications": c.limit_applications, "discount": c.max_discount, "points": c.max_points},
+        "multiplier_base": c.multiplier_base,
+        "span": c.span.to_dict() if c.span else None,
+        "account": c.account,
+        "coupon": c.coupon,
+        "usage_limit": _usage_limit(c.usage_limit),
+        "budget": _budget(c.budget),
+    }
+    # The keys below are written only when set, so a programme without them keeps its bytes.
+    if c.redemptions:
+        record["redemptions"] = [limit.to_dict() for limit in c.redemptions]
+    if c.discount_cap is not None:
+        record["discount_cap"] = list(c.discount_cap)
+    if c.arm is not None:
+        record["arm"] = _arm_gate(c.arm, experiments)
+    record.update(order_keys(c))  # docs/order.md
+    if c.reward is not None:  # a catalogue reward (docs/rewards.md)
+        record["reward"] = {"account": c.reward.account, "points": c.reward.points, "stock": c.reward.stock}
+    return record
+
+
+def _cost(record: dict[str, Any], pool: Pool) -> dict[str, int]:
+    fixed = per_line = 0
+    for block in ("audience", "condition", "actions"):
+        f, p = block_cost(record[block], pool.predicates, pool.constants)
+        fixed += f
+        per_line += p
+    return {"fixed": fixed, "per_line": per_line}
+
+
+def _sku_index(campaigns: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """Which campaigns (by index) need each SKU, the SKUs sorted."""
+    index: dict[str, list[int]] = {}
+    for position, record in enumerate(campaigns):
+        for sku in record["footprint"]["needs_skus"] or ():
+            index.setdefault(sku, []).append(position)
+    return {sku: index[sku] for sku in sorted(index)}
+
+
+def _manifest(programme: ir.Programme) -> dict[str, Any]:
+    source_hash = hashlib.sha256(
+        "\n".join(f"{src.path}:{src.sha256}" for src in programme.sources).encode("utf-8")
+    ).hexdigest()
+    return {
+        "format_version": FORMAT_VERSION if programme.experiments else WITHOUT_EXPERIMENTS_VERSION,
+        "compiler_version": __version__,
+        "programme": {"name": programme.name, "version": programme.version},
+        "source_hash": f"sha256:{source_hash}",
+        "sources": [{"path": src.path, "sha256": src.sha256} for src in programme.sources],
+    }
+
+
+def _settings(s: ir.Settings) -> dict[str, Any]:
+    return {
+        "currency": s.currency,
+        "minor": s.minor,
+        "points_minor": s.points_minor,
+        "point_value": s.point_value,
+        "timezone": s.timezone,
+        "rounding": {"discount": s.rounding_discount, "points": s.rounding_points},
+        "allocation": s.allocation,
+        **({} if s.commerce is None else {"commerce": s.commerce.to_json()}),  # docs/commerce.md
+        **({"fraud": s.fraud.to_dict()} if s.fraud is not None else {}),  # (a key only when set)
+        **({"people": s.people.to_dict()} if s.people is not None else {}),
+    }
+
+
+def _group(g: ir.IGroup) -> dict[str, Any]:
+    return {
+        "name": g.name,
+        "title": g.title,
+        "priority": g.priority,
+        "stacking": g.stacking,
+        "stacking_limit": g.stacking_limit,
+        "basis": g.basis,
+        **({"order": g.order} if g.order != "priority" else {}),
+    }
+
+
+def _experiment(x: ir.IExperiment) -> dict[str, Any]:
+    return {"name": x.name, "title": x.title, "salt": x.salt,
+            "arms": [{"name": a.name, "weight": a.weight} for a in x.arms],
+            "holdout": x.holdout, "anonymous": x.anonymous}
 
 
 def state_section(state: ir.IState, pool: Pool) -> dict[str, Any]:
