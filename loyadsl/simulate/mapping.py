@@ -127,78 +127,14 @@ class Mapping:
         if not isinstance(data, dict):
             raise MappingError(f"{origin}: a mapping is a YAML object with keys {', '.join(_KEYS)}")
         _no_unknown(data, _KEYS, origin, "key")
-        columns: dict[str, str] = {}
-        attrs: dict[str, str] = {}
-        for name, column in _section(data, "columns", origin).items():
-            name = str(name)
-            if name == "attrs" and isinstance(column, dict):
-                for attr, col in column.items():
-                    attrs[str(attr)] = _column(col, f"{origin}: columns.attrs.{attr}")
-                continue
-            if name.startswith("attrs."):
-                attrs[name[6:]] = _column(column, f"{origin}: columns.{name}")
-                continue
-            _known_field(name, FIELDS, origin, "columns")
-            columns[name] = _column(column, f"{origin}: columns.{name}")
-        for attr, col in _section(data, "attrs", origin).items():
-            attrs[str(attr)] = _column(col, f"{origin}: attrs.{attr}")
-        for attr in attrs:
-            if not attr:
-                raise MappingError(f"{origin}: attrs: an attribute needs a name")
-
-        scale: dict[str, Decimal] = {}
-        for name, factor in _section(data, "scale", origin).items():
-            name = str(name)
-            _known_field(name, SCALABLE, origin, "scale")
-            scale[name] = _factor(factor, f"{origin}: scale.{name}")
-
-        defaults: dict[str, Any] = {}
-        for name, value in _section(data, "defaults", origin).items():
-            name = str(name)
-            _known_field(name, FIELDS, origin, "defaults")
-            if name in ("receipt_id", "line_no"):
-                raise MappingError(f"{origin}: defaults.{name}: {name} cannot have a default (it tells records apart)")
-            defaults[name] = value
-
+        columns, attrs = _columns(data, origin)
+        scale, defaults = _scale(data, origin), _defaults(data, origin)
         derive = data.get("derive")
         if derive is not None and derive not in DERIVABLE:
             raise MappingError(f"{origin}: derive: expected amount or unit_price, got {derive!r}")
-
-        timezone = None
-        if data.get("timezone") is not None:
-            try:
-                timezone = ZoneInfo(str(data["timezone"]))
-            except (ZoneInfoNotFoundError, ValueError):
-                raise MappingError(f"{origin}: timezone: unknown time zone {data['timezone']!r} "
-                                   "(an IANA name such as Europe/Moscow)") from None
-
-        when = _section(data, "datetime", origin)
-        _no_unknown(when, ("date", "time", "format"), f"{origin}: datetime", "key")
-        date_column = _column(when["date"], f"{origin}: datetime.date") if when.get("date") is not None else None
-        time_column = _column(when["time"], f"{origin}: datetime.time") if when.get("time") is not None else None
-        if time_column is not None and date_column is None:
-            raise MappingError(f"{origin}: datetime.time needs datetime.date (the column with the date)")
-        if date_column is not None and "datetime" in columns:
-            raise MappingError(f"{origin}: give either columns.datetime or datetime.date, not both")
-        fmt = when.get("format")
-        if fmt is not None and (not isinstance(fmt, str) or not fmt):
-            raise MappingError(f"{origin}: datetime.format: expected a strptime pattern, unix or unix_ms")
-
-        csv_options = _section(data, "csv", origin)
-        _no_unknown(csv_options, ("delimiter", "encoding"), f"{origin}: csv", "key")
-        delimiter = str(csv_options.get("delimiter", ","))
-        delimiter = DELIMITERS.get(delimiter, delimiter)
-        if len(delimiter) != 1:
-            raise MappingError(f"{origin}: csv.delimiter: one character or comma, semicolon, tab, pipe; "
-                               f"got {delimiter!r}")
-        encoding = str(csv_options.get("encoding", "utf-8-sig"))
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise MappingError(f"{origin}: csv.encoding: unknown encoding {encoding!r}") from None
-        if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
-            encoding = "utf-8-sig"  # tolerate the byte-order mark spreadsheet programs write
-
+        timezone = _timezone(data, origin)
+        date_column, time_column, fmt = _when(data, columns, origin)
+        delimiter, encoding = _csv_options(data, origin)
         decimal = str(data.get("decimal", "."))
         if decimal not in (".", ",", "comma", "point"):
             raise MappingError(f"{origin}: decimal: expected . or , (or point, comma), got {decimal!r}")
@@ -691,3 +627,94 @@ def _listing(columns: Iterable[str]) -> str:
     names = sorted(columns)
     shown = ", ".join(names[:30])
     return shown + (f", ... ({len(names)} in all)" if len(names) > 30 else "") if names else "(nothing)"
+
+
+# ------------------------------------------------------------------------------ sections of a mapping
+
+
+def _columns(data: dict[Any, Any], origin: str) -> tuple[dict[str, str], dict[str, str]]:
+    """``columns`` (the fields' source columns) and the attributes' columns, from ``columns.attrs``,
+    ``columns`` keys ``attrs.NAME`` and the ``attrs`` section."""
+    columns: dict[str, str] = {}
+    attrs: dict[str, str] = {}
+    for name, column in _section(data, "columns", origin).items():
+        name = str(name)
+        if name == "attrs" and isinstance(column, dict):
+            for attr, col in column.items():
+                attrs[str(attr)] = _column(col, f"{origin}: columns.attrs.{attr}")
+            continue
+        if name.startswith("attrs."):
+            attrs[name[6:]] = _column(column, f"{origin}: columns.{name}")
+            continue
+        _known_field(name, FIELDS, origin, "columns")
+        columns[name] = _column(column, f"{origin}: columns.{name}")
+    for attr, col in _section(data, "attrs", origin).items():
+        attrs[str(attr)] = _column(col, f"{origin}: attrs.{attr}")
+    if "" in attrs:
+        raise MappingError(f"{origin}: attrs: an attribute needs a name")
+    return columns, attrs
+
+
+def _scale(data: dict[Any, Any], origin: str) -> dict[str, Decimal]:
+    scale: dict[str, Decimal] = {}
+    for name, factor in _section(data, "scale", origin).items():
+        name = str(name)
+        _known_field(name, SCALABLE, origin, "scale")
+        scale[name] = _factor(factor, f"{origin}: scale.{name}")
+    return scale
+
+
+def _defaults(data: dict[Any, Any], origin: str) -> dict[str, Any]:
+    defaults: dict[str, Any] = {}
+    for name, value in _section(data, "defaults", origin).items():
+        name = str(name)
+        _known_field(name, FIELDS, origin, "defaults")
+        if name in ("receipt_id", "line_no"):
+            raise MappingError(f"{origin}: defaults.{name}: {name} cannot have a default (it tells records apart)")
+        defaults[name] = value
+    return defaults
+
+
+def _timezone(data: dict[Any, Any], origin: str) -> ZoneInfo | None:
+    if data.get("timezone") is None:
+        return None
+    try:
+        return ZoneInfo(str(data["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise MappingError(f"{origin}: timezone: unknown time zone {data['timezone']!r} "
+                           "(an IANA name such as Europe/Moscow)") from None
+
+
+def _when(data: dict[Any, Any], columns: dict[str, str], origin: str) -> tuple[str | None, str | None, Any]:
+    """The ``datetime`` section: the date column, the time column and the format."""
+    when = _section(data, "datetime", origin)
+    _no_unknown(when, ("date", "time", "format"), f"{origin}: datetime", "key")
+    date_column = _column(when["date"], f"{origin}: datetime.date") if when.get("date") is not None else None
+    time_column = _column(when["time"], f"{origin}: datetime.time") if when.get("time") is not None else None
+    if time_column is not None and date_column is None:
+        raise MappingError(f"{origin}: datetime.time needs datetime.date (the column with the date)")
+    if date_column is not None and "datetime" in columns:
+        raise MappingError(f"{origin}: give either columns.datetime or datetime.date, not both")
+    fmt = when.get("format")
+    if fmt is not None and (not isinstance(fmt, str) or not fmt):
+        raise MappingError(f"{origin}: datetime.format: expected a strptime pattern, unix or unix_ms")
+    return date_column, time_column, fmt
+
+
+def _csv_options(data: dict[Any, Any], origin: str) -> tuple[str, str]:
+    """The ``csv`` section: the delimiter (one character) and the encoding (a BOM tolerated in UTF-8)."""
+    csv_options = _section(data, "csv", origin)
+    _no_unknown(csv_options, ("delimiter", "encoding"), f"{origin}: csv", "key")
+    delimiter = str(csv_options.get("delimiter", ","))
+    delimiter = DELIMITERS.get(delimiter, delimiter)
+    if len(delimiter) != 1:
+        raise MappingError(f"{origin}: csv.delimiter: one character or comma, semicolon, tab, pipe; "
+                           f"got {delimiter!r}")
+    encoding = str(csv_options.get("encoding", "utf-8-sig"))
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise MappingError(f"{origin}: csv.encoding: unknown encoding {encoding!r}") from None
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"  # tolerate the byte-order mark spreadsheet programs write
+    return delimiter, encoding
