@@ -240,62 +240,25 @@ class Checker:
     # ------------------------------------------------------------------------------------ header
 
     def _settings(self, h: n.Header) -> ir.Settings | None:
-        ok = True
-        if h.currency is None or h.minor is None:
-            self.report(error("LOY210", "the programme does not state its currency", h.span,
-                              "add `currency RUB minor 2` to the programme header"))
-            ok = False
-        elif len(h.currency) != 3 or not h.currency.isalpha() or not h.currency.isupper():
-            self.report(error("LOY207", f"`{h.currency}` is not an ISO 4217 currency code", h.span))
-            ok = False
-        if h.minor is not None and not 0 <= h.minor <= MAX_MINOR_DIGITS:
-            self.report(error("LOY207", f"minor units must be 0..{MAX_MINOR_DIGITS}, got {h.minor}", h.span))
-            ok = False
-        if h.timezone is None:
-            self.report(error("LOY210", "the programme does not state its time zone", h.span,
-                              'add `timezone "Europe/Moscow"` (an IANA zone name)'))
-            ok = False
-        else:
-            try:
-                zoneinfo.ZoneInfo(h.timezone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                self.report(error("LOY207", f"unknown time zone `{h.timezone}`", h.span,
-                                  "use an IANA zone name such as Europe/Moscow"))
-                ok = False
+        ok = self._currency_ok(h)
+        ok = self._timezone_ok(h) and ok
         points_minor = h.points_minor if h.points_minor is not None else 0
         if not 0 <= points_minor <= MAX_MINOR_DIGITS:
             self.report(error("LOY207", f"points minor digits must be 0..{MAX_MINOR_DIGITS}, got {points_minor}",
                               h.span))
             ok = False
-        rounding = {"discount": "floor", "points": "floor", "tax": "half_up"}
-        for r in h.rounding:
-            if r.mode not in ROUNDING_MODES:
-                self.report(error("LOY207", f"unknown rounding mode `{r.mode}`", r.span,
-                                  did_you_mean(r.mode, ROUNDING_MODES) or f"use one of {', '.join(ROUNDING_MODES)}"))
-                ok = False
-            elif r.target not in rounding:
-                self.report(error("LOY207", f"rounding applies to `discount`, `points` or `tax`, not `{r.target}`",
-                                  r.span))
-                ok = False
-            else:
-                rounding[r.target] = r.mode
+        rounding = self._rounding(h)
         allocation = h.allocation or "largest_remainder"
         if allocation not in ALLOCATION_MODES:
             self.report(error("LOY207", f"unknown allocation mode `{allocation}`", h.span,
                               did_you_mean(allocation, ALLOCATION_MODES)
                               or f"use one of {', '.join(ALLOCATION_MODES)}"))
             ok = False
-        if not ok or h.currency is None or h.minor is None or h.timezone is None:
+        if not ok or rounding is None or h.currency is None or h.minor is None or h.timezone is None:
             return None
-        point_value = 10**h.minor
-        if h.point_value is not None:
-            value = self._money_in(h.point_value, h.currency, h.minor)
-            if value is None:
-                return None
-            if value <= 0:
-                self.report(error("LOY207", "a point must be worth more than zero", h.point_value.span))
-                return None
-            point_value = value
+        point_value = self._point_value(h, h.currency, h.minor)
+        if point_value is None:
+            return None
         return ir.Settings(
             currency=h.currency,
             minor=h.minor,
@@ -307,6 +270,62 @@ class Checker:
             allocation=allocation,
             commerce=commerce_settings(self, h, rounding["tax"]),
         )
+
+    def _currency_ok(self, h: n.Header) -> bool:
+        """The header states an ISO 4217 currency and its minor digits (reported if not)."""
+        ok = True
+        if h.currency is None or h.minor is None:
+            self.report(error("LOY210", "the programme does not state its currency", h.span,
+                              "add `currency RUB minor 2` to the programme header"))
+            ok = False
+        elif len(h.currency) != 3 or not h.currency.isalpha() or not h.currency.isupper():
+            self.report(error("LOY207", f"`{h.currency}` is not an ISO 4217 currency code", h.span))
+            ok = False
+        if h.minor is not None and not 0 <= h.minor <= MAX_MINOR_DIGITS:
+            self.report(error("LOY207", f"minor units must be 0..{MAX_MINOR_DIGITS}, got {h.minor}", h.span))
+            ok = False
+        return ok
+
+    def _timezone_ok(self, h: n.Header) -> bool:
+        """The header states a known IANA time zone (reported if not)."""
+        if h.timezone is None:
+            self.report(error("LOY210", "the programme does not state its time zone", h.span,
+                              'add `timezone "Europe/Moscow"` (an IANA zone name)'))
+            return False
+        try:
+            zoneinfo.ZoneInfo(h.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.report(error("LOY207", f"unknown time zone `{h.timezone}`", h.span,
+                              "use an IANA zone name such as Europe/Moscow"))
+            return False
+        return True
+
+    def _rounding(self, h: n.Header) -> dict[str, str] | None:
+        """The rounding mode of discounts, points and tax (the defaults where unstated); None after a report."""
+        rounding = {"discount": "floor", "points": "floor", "tax": "half_up"}
+        ok = True
+        for r in h.rounding:
+            if r.mode not in ROUNDING_MODES:
+                self.report(error("LOY207", f"unknown rounding mode `{r.mode}`", r.span,
+                                  did_you_mean(r.mode, ROUNDING_MODES) or f"use one of {', '.join(ROUNDING_MODES)}"))
+                ok = False
+            elif r.target not in rounding:
+                self.report(error("LOY207", f"rounding applies to `discount`, `points` or `tax`, not `{r.target}`",
+                                  r.span))
+                ok = False
+            else:
+                rounding[r.target] = r.mode
+        return rounding if ok else None
+
+    def _point_value(self, h: n.Header, currency: str, minor: int) -> int | None:
+        """What a point is worth in minor units (one major unit unless stated); None after a report."""
+        if h.point_value is None:
+            return int(10**minor)
+        value = self._money_in(h.point_value, currency, minor)
+        if value is not None and value <= 0:
+            self.report(error("LOY207", "a point must be worth more than zero", h.point_value.span))
+            return None
+        return value
 
     def _fraud(self, h: n.Header, settings: ir.Settings | None) -> ir.Settings | None:
         """The settings with the header's anti-fraud limits (checked once the settings are known)."""
