@@ -139,6 +139,14 @@ def _relative_display(target: Path, main: Path | None) -> str:
         return str(target)
 
 
+# The symbol table's dictionary of each named declaration, by the declaration's node type.
+_TABLES: dict[type[n.Decl], str] = {
+    n.ListDecl: "lists", n.GroupDecl: "groups", n.TemplateDecl: "templates", n.CampaignDecl: "campaigns",
+    n.ExperimentDecl: "experiments", n.AssertDecl: "asserts", n.TriggerDecl: "triggers",
+    n.StrategyDecl: "strategies",
+}
+
+
 def build_symbols(files: list[LoadedFile], reader: Reader | None = None) -> tuple[SymbolTable, list[Diagnostic]]:
     reader = reader or Reader()
     table = SymbolTable(files=files)
@@ -146,67 +154,49 @@ def build_symbols(files: list[LoadedFile], reader: Reader | None = None) -> tupl
     declared: dict[str, Span | None] = {}
     state_declared: dict[tuple[str, str], Span | None] = {}
     for index, loaded in enumerate(files):
-        module = loaded.module
-        if module.header is not None:
-            if index == 0:
-                table.header = module.header
-            else:
-                diags.append(
-                    error(
-                        "LOY210",
-                        f"imported file `{loaded.display}` has a programme header",
-                        module.header.span,
-                        "only the main file declares the programme; remove this header",
-                    )
-                )
-        for decl in module.decls:
+        diags.extend(_header(table, loaded, index))
+        for decl in loaded.module.decls:
             if isinstance(decl, SEGMENT_DECLS):
                 record_segment_decl(table.segment_decls, decl)
-                continue
-            if isinstance(decl, STATE_DECLS):
+            elif isinstance(decl, STATE_DECLS):
                 diags.extend(_state_decl(table, decl, state_declared))
-                continue
-            if decl.name in declared:
+            elif decl.name in declared:
                 where = declared[decl.name]
-                diags.append(
-                    error(
-                        "LOY205",
-                        f"`{decl.name}` is declared twice",
-                        decl.span,
-                        f"the first declaration is at {where}" if where else None,
-                    )
-                )
-                continue
-            declared[decl.name] = decl.span
-            if isinstance(decl, n.ListDecl):
-                table.lists[decl.name] = decl
-                items, list_diags = _list_items(decl, loaded, table.data_files, reader)
-                diags.extend(list_diags)
-                table.list_items[decl.name] = items
-            elif isinstance(decl, n.GroupDecl):
-                table.groups[decl.name] = decl
-            elif isinstance(decl, n.TemplateDecl):
-                table.templates[decl.name] = decl
-            elif isinstance(decl, n.CampaignDecl):
-                table.campaigns[decl.name] = decl
-            elif isinstance(decl, n.ExperimentDecl):
-                table.experiments[decl.name] = decl
-            elif isinstance(decl, n.AssertDecl):
-                table.asserts[decl.name] = decl
-            elif isinstance(decl, n.TriggerDecl):
-                table.triggers[decl.name] = decl
-            elif isinstance(decl, n.StrategyDecl):
-                table.strategies[decl.name] = decl
+                diags.append(error("LOY205", f"`{decl.name}` is declared twice", decl.span,
+                                   f"the first declaration is at {where}" if where else None))
+            else:
+                declared[decl.name] = decl.span
+                diags.extend(_declare(table, decl, loaded, reader))
     if files and table.header is None:
-        diags.append(
-            error(
-                "LOY210",
-                "the programme has no header",
-                None,
-                'start the main file with `programme "Name" { currency RUB minor 2  timezone "Europe/Moscow" }`',
-            )
-        )
+        diags.append(error("LOY210", "the programme has no header", None,
+                           'start the main file with `programme "Name" { currency RUB minor 2  '
+                           'timezone "Europe/Moscow" }`'))
     return table, diags
+
+
+def _header(table: SymbolTable, loaded: LoadedFile, index: int) -> list[Diagnostic]:
+    """The main file's header is the programme's; an imported file may not have one."""
+    header = loaded.module.header
+    if header is None:
+        return []
+    if index == 0:
+        table.header = header
+        return []
+    return [error("LOY210", f"imported file `{loaded.display}` has a programme header", header.span,
+                  "only the main file declares the programme; remove this header")]
+
+
+def _declare(table: SymbolTable, decl: n.Decl, loaded: LoadedFile, reader: Reader) -> list[Diagnostic]:
+    """Enter a named declaration in its table; a list's items are read (from its file, if any)."""
+    kind = _TABLES.get(type(decl))
+    if kind is None:
+        return []
+    getattr(table, kind)[decl.name] = decl
+    if not isinstance(decl, n.ListDecl):
+        return []
+    items, diags = _list_items(decl, loaded, table.data_files, reader)
+    table.list_items[decl.name] = items
+    return diags
 
 
 STATE_DECLS = (n.AccountDecl, n.CounterDecl, n.CouponSeriesDecl, n.CertificateDecl, n.TierLadderDecl,
