@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from loyadsl.syntax import nodes as n
 from loyadsl.syntax.trivia import Pos, Trivia
@@ -193,70 +195,84 @@ def state_settings(decl: n.Decl) -> list[tuple[str, str]]:
 
     Flags (``default``, ``accrue on redeemed``, ``multi use``) have an empty text. A tier ladder's
     levels are not settings (``format_level``)."""
-    out: list[tuple[str, str]] = []
+    settings = _STATE_SETTINGS.get(type(decl))
+    if settings is None:
+        return []
+    return [(key, text) for key, text in settings(decl) if text is not None]
 
-    def add(key: str, value: n.Expr | None) -> None:
+
+# Each state declaration's settings in canonical order, as (keyword, text); a None text is a setting not given.
+_Settings = Iterator[tuple[str, "str | None"]]
+
+
+def _text(value: n.Expr | None) -> str | None:
+    return None if value is None else format_expr(value)
+
+
+def _account_settings(d: n.AccountDecl) -> _Settings:
+    yield "activation", _text(d.activation)
+    yield "expiry", None if d.expiry is None else format_expiry(d.expiry)
+    yield "spend", d.spend_order
+    yield "credit", _text(d.credit)
+    yield "repay", _text(d.repay)
+    yield "shortfall", d.shortfall
+    yield "notify", _text(d.notify)
+    yield "default", "" if d.default else None
+
+
+def _redemption_settings(d: n.RedemptionDecl) -> _Settings:
+    yield "accounts", ", ".join(d.accounts) if d.accounts else None
+    yield "max share", _text(d.max_share)
+    yield "min payment", _text(d.min_payment)
+    yield "exclude", None if d.exclude is None else format_selection(d.exclude)
+    yield "accrue on redeemed", "" if d.accrue_on_redeemed else None
+    yield "steps", _text(d.steps)  # docs/units.md
+    yield "accrue", None if d.accrue is None else "on paid" if d.accrue == "paid" else "never when redeemed"
+
+
+def _tier_settings(d: n.TierLadderDecl) -> _Settings:
+    yield "qualify", f"{d.measure} over {format_period(d.period)}"
+
+
+def _counter_settings(d: n.CounterDecl) -> _Settings:
+    if d.earn is not None and d.earn_per is not None:
+        of = "" if d.earn_selection is None else f" of {format_selection(d.earn_selection)}"
+        yield "earn", f"{format_expr(d.earn)} per {format_expr(d.earn_per)}{of}"
+    yield "valid", _dates(d.valid_start, d.valid_end)
+    yield "reset", d.reset
+
+
+def _coupon_settings(d: n.CouponSeriesDecl) -> _Settings:
+    yield "code", f"{d.code_kind} {quote(d.code)}" if d.code_kind != "unique" or d.code else None
+    yield "valid", _dates(d.valid_start, d.valid_end) if d.valid_for is None else format_expr(d.valid_for)
+    yield "uses", _text(d.uses)
+    yield "per customer", _text(d.per_customer)
+
+
+def _certificate_settings(d: n.CertificateDecl) -> _Settings:
+    yield "sold skus", _text(d.skus)
+    yield "expiry", None if d.expiry is None else format_expiry(d.expiry)
+    yield "multi use" if d.multi_use else "single use", ""
+    yield "per unit", "" if d.per_unit else None
+
+
+def _referral_settings(d: n.ReferralDecl) -> _Settings:
+    for key, value, account in (("qualify", d.qualify, None),
+                                ("referrer", d.referrer, d.referrer_account),
+                                ("newcomer", d.newcomer, d.newcomer_account)):
         if value is not None:
-            out.append((key, format_expr(value)))
+            yield key, format_expr(value) + ("" if account is None else f" to {account}")
 
-    if isinstance(decl, n.AccountDecl):
-        add("activation", decl.activation)
-        if decl.expiry is not None:
-            out.append(("expiry", format_expiry(decl.expiry)))
-        if decl.spend_order is not None:
-            out.append(("spend", decl.spend_order))
-        add("credit", decl.credit)
-        add("repay", decl.repay)
-        if decl.shortfall is not None:
-            out.append(("shortfall", decl.shortfall))
-        add("notify", decl.notify)
-        if decl.default:
-            out.append(("default", ""))
-    elif isinstance(decl, n.RedemptionDecl):
-        if decl.accounts:
-            out.append(("accounts", ", ".join(decl.accounts)))
-        add("max share", decl.max_share)
-        add("min payment", decl.min_payment)
-        if decl.exclude is not None:
-            out.append(("exclude", format_selection(decl.exclude)))
-        if decl.accrue_on_redeemed:
-            out.append(("accrue on redeemed", ""))
-        add("steps", decl.steps)  # docs/units.md
-        if decl.accrue is not None:
-            out.append(("accrue", "on paid" if decl.accrue == "paid" else "never when redeemed"))
-    elif isinstance(decl, n.TierLadderDecl):
-        out.append(("qualify", f"{decl.measure} over {format_period(decl.period)}"))
-    elif isinstance(decl, n.CounterDecl):
-        if decl.earn is not None and decl.earn_per is not None:
-            of = "" if decl.earn_selection is None else f" of {format_selection(decl.earn_selection)}"
-            out.append(("earn", f"{format_expr(decl.earn)} per {format_expr(decl.earn_per)}{of}"))
-        if decl.valid_start is not None or decl.valid_end is not None:
-            out.append(("valid", _date_range(decl.valid_start, decl.valid_end)))
-        if decl.reset is not None:
-            out.append(("reset", decl.reset))
-    elif isinstance(decl, n.CouponSeriesDecl):
-        if decl.code_kind != "unique" or decl.code:
-            out.append(("code", f"{decl.code_kind} {quote(decl.code)}"))
-        if decl.valid_for is not None:
-            add("valid", decl.valid_for)
-        elif decl.valid_start is not None or decl.valid_end is not None:
-            out.append(("valid", _date_range(decl.valid_start, decl.valid_end)))
-        add("uses", decl.uses)
-        add("per customer", decl.per_customer)
-    elif isinstance(decl, n.CertificateDecl):
-        add("sold skus", decl.skus)
-        if decl.expiry is not None:
-            out.append(("expiry", format_expiry(decl.expiry)))
-        out.append(("multi use" if decl.multi_use else "single use", ""))
-        if decl.per_unit:
-            out.append(("per unit", ""))
-    elif isinstance(decl, n.ReferralDecl):
-        for key, value, account in (("qualify", decl.qualify, None),
-                                    ("referrer", decl.referrer, decl.referrer_account),
-                                    ("newcomer", decl.newcomer, decl.newcomer_account)):
-            if value is not None:
-                out.append((key, format_expr(value) + ("" if account is None else f" to {account}")))
-    return out
+
+def _dates(start: dt.date | None, end: dt.date | None) -> str | None:
+    return None if start is None and end is None else _date_range(start, end)
+
+
+_STATE_SETTINGS: dict[type[n.Decl], Callable[[Any], _Settings]] = {
+    n.AccountDecl: _account_settings, n.RedemptionDecl: _redemption_settings, n.TierLadderDecl: _tier_settings,
+    n.CounterDecl: _counter_settings, n.CouponSeriesDecl: _coupon_settings,
+    n.CertificateDecl: _certificate_settings, n.ReferralDecl: _referral_settings,
+}
 
 
 def format_expiry(rule: n.ExpiryRule) -> str:
