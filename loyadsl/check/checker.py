@@ -1087,67 +1087,88 @@ class Checker:
         return None
 
     def _expr(self, e: n.Expr, scope: Scope, expected: Type | None) -> ir.IExpr | None:
-        if isinstance(e, n.NumberLit):
-            return self._number(e, expected)
-        if isinstance(e, n.MoneyLit):
-            value = self._money_literal(e)
-            return None if value is None else ir.Const(t.MONEY, value)
-        if isinstance(e, n.PointsLit):
-            assert self.settings is not None
-            scaled = self._scaled(e.amount, self.settings.points_minor, e.span, "points")
-            return None if scaled is None else ir.Const(t.POINTS, scaled)
-        if isinstance(e, n.PercentLit):
-            scaled = self._scaled(e.value, 4, e.span, "a percentage")
-            return None if scaled is None else ir.Const(t.PERCENT, scaled)
-        if isinstance(e, n.QuantityLit):
-            scaled = self._scaled(e.amount, 3, e.span, "a quantity")
-            return None if scaled is None else ir.Const(t.QUANTITY, scaled)
-        if isinstance(e, n.DurationLit):
-            seconds = {"days": 86400, "hours": 3600, "minutes": 60}.get(e.unit, 0) * e.amount
-            return ir.Const(t.DURATION, seconds)
-        if isinstance(e, n.StringLit):
-            return ir.Const(t.STRING, e.value)
-        if isinstance(e, n.BoolLit):
-            return ir.Const(t.BOOL, e.value)
-        if isinstance(e, n.SetLit):
-            return self._set_literal(e, expected)
-        if isinstance(e, n.Ref):
-            return self._ref(e, scope, expected)
-        if isinstance(e, n.Unary):
-            operand = self.expr(e.operand, scope, expected)
-            if operand is None:
+        check = getattr(self, f"_expr_{type(e).__name__}", None)  # by node name, as _clause_*
+        if check is None:
+            self.report(error("LOY202", f"unsupported expression {type(e).__name__}", e.span))
+            return None
+        result: ir.IExpr | None = check(e, scope, expected)
+        return result
+
+    def _expr_NumberLit(self, e: n.NumberLit, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        return self._number(e, expected)
+
+    def _expr_MoneyLit(self, e: n.MoneyLit, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        value = self._money_literal(e)
+        return None if value is None else ir.Const(t.MONEY, value)
+
+    def _expr_PointsLit(self, e: n.PointsLit, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        assert self.settings is not None
+        scaled = self._scaled(e.amount, self.settings.points_minor, e.span, "points")
+        return None if scaled is None else ir.Const(t.POINTS, scaled)
+
+    def _expr_PercentLit(self, e: n.PercentLit, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        scaled = self._scaled(e.value, 4, e.span, "a percentage")
+        return None if scaled is None else ir.Const(t.PERCENT, scaled)
+
+    def _expr_QuantityLit(self, e: n.QuantityLit, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        scaled = self._scaled(e.amount, 3, e.span, "a quantity")
+        return None if scaled is None else ir.Const(t.QUANTITY, scaled)
+
+    def _expr_DurationLit(self, e: n.DurationLit, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        return ir.Const(t.DURATION, {"days": 86400, "hours": 3600, "minutes": 60}.get(e.unit, 0) * e.amount)
+
+    def _expr_StringLit(self, e: n.StringLit, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        return ir.Const(t.STRING, e.value)
+
+    def _expr_BoolLit(self, e: n.BoolLit, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        return ir.Const(t.BOOL, e.value)
+
+    def _expr_SetLit(self, e: n.SetLit, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        return self._set_literal(e, expected)
+
+    def _expr_Ref(self, e: n.Ref, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        return self._ref(e, scope, expected)
+
+    def _expr_Unary(self, e: n.Unary, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        operand = self.expr(e.operand, scope, expected)
+        if operand is None:
+            return None
+        if not operand.type.numeric:
+            self.report(error("LOY202", f"cannot negate {operand.type}", e.span))
+            return None
+        if isinstance(operand, ir.Const) and isinstance(operand.value, int):
+            return ir.Const(operand.type, -operand.value)
+        return ir.Neg(operand.type, operand)
+
+    def _expr_BinOp(self, e: n.BinOp, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        return self._binop(e, scope, expected)
+
+    def _expr_Compare(self, e: n.Compare, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        return self._compare(e, scope)
+
+    def _expr_Membership(self, e: n.Membership, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        return self._membership(e, scope)
+
+    def _expr_BoolOp(self, e: n.BoolOp, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        operands = []
+        for part in e.operands:
+            checked = self._condition(part, scope, e.op)
+            if checked is None:
                 return None
-            if not operand.type.numeric:
-                self.report(error("LOY202", f"cannot negate {operand.type}", e.span))
-                return None
-            if isinstance(operand, ir.Const) and isinstance(operand.value, int):
-                return ir.Const(operand.type, -operand.value)
-            return ir.Neg(operand.type, operand)
-        if isinstance(e, n.BinOp):
-            return self._binop(e, scope, expected)
-        if isinstance(e, n.Compare):
-            return self._compare(e, scope)
-        if isinstance(e, n.Membership):
-            return self._membership(e, scope)
-        if isinstance(e, n.BoolOp):
-            operands = []
-            for part in e.operands:
-                checked = self._condition(part, scope, e.op)
-                if checked is None:
-                    return None
-                operands.append(checked)
-            return ir.Logic(t.BOOL, Op.AND if e.op == "and" else Op.OR, tuple(operands))
-        if isinstance(e, n.Not):
-            operand = self._condition(e.operand, scope, "not")
-            return None if operand is None else ir.NotE(t.BOOL, operand)
-        if isinstance(e, n.Aggregate):
-            return self._aggregate(e, scope)
-        if isinstance(e, n.Call) and model_scores.owns_call(e):  # docs/offers.md
+            operands.append(checked)
+        return ir.Logic(t.BOOL, Op.AND if e.op == "and" else Op.OR, tuple(operands))
+
+    def _expr_Not(self, e: n.Not, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        operand = self._condition(e.operand, scope, "not")
+        return None if operand is None else ir.NotE(t.BOOL, operand)
+
+    def _expr_Aggregate(self, e: n.Aggregate, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        return self._aggregate(e, scope)
+
+    def _expr_Call(self, e: n.Call, scope: Scope, expected: Type | None) -> ir.IExpr | None:
+        if model_scores.owns_call(e):  # docs/offers.md
             return self.model_scores.call(e, scope.line)
-        if isinstance(e, n.Call):
-            return self.segments.call(e, scope, expected)
-        self.report(error("LOY202", f"unsupported expression {type(e).__name__}", e.span))
-        return None
+        return self.segments.call(e, scope, expected)
 
     def _number(self, e: n.NumberLit, expected: Type | None) -> ir.IExpr | None:
         value = _decimal(e)
