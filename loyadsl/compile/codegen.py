@@ -70,71 +70,83 @@ class Emitter:
     # -------------------------------------------------------------------------------- expressions
 
     def expr(self, e: ir.IExpr) -> None:
-        if isinstance(e, ir.Const):
-            self.emit(Op.CONST, self.pool.const(e.value))
-        elif isinstance(e, ir.Load):
-            self.emit({"receipt": Op.RECEIPT, "customer": Op.CUSTOMER, "line": Op.LINE}[e.source], e.field)
-        elif isinstance(e, ir.LoadAttr):
-            self.emit(Op.CUSTOMER_ATTR if e.source == "customer" else Op.LINE_ATTR, self.pool.const(e.name))
-        elif isinstance(e, ir.Arith):
-            self.expr(e.left)
-            self.expr(e.right)
+        getattr(self, f"_expr_{type(e).__name__}")(e)  # by node name; the checker makes no other node
+
+    def _expr_Const(self, e: ir.Const) -> None:
+        self.emit(Op.CONST, self.pool.const(e.value))
+
+    def _expr_Load(self, e: ir.Load) -> None:
+        self.emit({"receipt": Op.RECEIPT, "customer": Op.CUSTOMER, "line": Op.LINE}[e.source], e.field)
+
+    def _expr_LoadAttr(self, e: ir.LoadAttr) -> None:
+        self.emit(Op.CUSTOMER_ATTR if e.source == "customer" else Op.LINE_ATTR, self.pool.const(e.name))
+
+    def _binary(self, left: ir.IExpr, right: ir.IExpr, op: Op) -> None:
+        self.expr(left)
+        self.expr(right)
+        self.emit(op)
+
+    def _expr_Arith(self, e: ir.Arith) -> None:
+        self._binary(e.left, e.right, e.op)
+
+    def _expr_Cmp(self, e: ir.Cmp) -> None:
+        self._binary(e.left, e.right, e.op)
+
+    def _expr_In(self, e: ir.In) -> None:
+        self._binary(e.item, e.collection, e.op)
+
+    def _expr_Neg(self, e: ir.Neg) -> None:
+        self.expr(e.operand)
+        self.emit(Op.NEG)
+
+    def _expr_NotE(self, e: ir.NotE) -> None:
+        self.expr(e.operand)
+        self.emit(Op.NOT)
+
+    def _expr_MulDiv(self, e: ir.MulDiv) -> None:
+        self.expr(e.left)
+        self.expr(e.right)
+        self.emit(Op.MULDIV, [e.denominator, e.mode])
+
+    def _expr_Logic(self, e: ir.Logic) -> None:
+        # a AND b AND c  ->  a AND b AND c END END
+        self.expr(e.operands[0])
+        for operand in e.operands[1:]:
             self.emit(e.op)
-        elif isinstance(e, ir.Neg):
-            self.expr(e.operand)
-            self.emit(Op.NEG)
-        elif isinstance(e, ir.MulDiv):
-            self.expr(e.left)
-            self.expr(e.right)
-            self.emit(Op.MULDIV, [e.denominator, e.mode])
-        elif isinstance(e, ir.Cmp):
-            self.expr(e.left)
-            self.expr(e.right)
-            self.emit(e.op)
-        elif isinstance(e, ir.In):
-            self.expr(e.item)
-            self.expr(e.collection)
-            self.emit(e.op)
-        elif isinstance(e, ir.NotE):
-            self.expr(e.operand)
-            self.emit(Op.NOT)
-        elif isinstance(e, ir.Logic):
-            # a AND b AND c  ->  a AND b AND c END END
-            self.expr(e.operands[0])
-            for operand in e.operands[1:]:
-                self.emit(e.op)
-                self.expr(operand)
-            for _ in e.operands[1:]:
-                self.emit(Op.END)
-        elif isinstance(e, ir.Agg):
-            assert e.func in AGGREGATE_OPS
-            self.emit(e.func, self.pool.predicate(e.predicate))
-        elif isinstance(e, ir.StateLoad):
-            self.emit(e.op, self.pool.const(e.name))
-        else:  # pragma: no cover - the checker produces nothing else
-            raise TypeError(f"cannot emit {type(e).__name__}")
+            self.expr(operand)
+        for _ in e.operands[1:]:
+            self.emit(Op.END)
+
+    def _expr_Agg(self, e: ir.Agg) -> None:
+        assert e.func in AGGREGATE_OPS
+        self.emit(e.func, self.pool.predicate(e.predicate))
+
+    def _expr_StateLoad(self, e: ir.StateLoad) -> None:
+        self.emit(e.op, self.pool.const(e.name))
 
     # -------------------------------------------------------------------------------- actions
 
     def action(self, a: ir.IAction) -> None:
-        if isinstance(a, ir.Reward):
-            for arg in a.args:
-                self.expr(arg)
-            self.emit(a.op, self.pool.predicate(a.predicate))
-        elif isinstance(a, ir.ComboReward):
-            parts = [[self.pool.predicate(pred), need] for pred, need in a.parts]
-            spec = {"combo": {"parts": parts, "reward": a.reward, "part": a.part}}
-            index = self.pool.const(spec)
+        getattr(self, f"_action_{type(a).__name__}")(a)  # by node name
+
+    def _action_Reward(self, a: ir.Reward) -> None:
+        for arg in a.args:
+            self.expr(arg)
+        self.emit(a.op, self.pool.predicate(a.predicate))
+
+    def _action_ComboReward(self, a: ir.ComboReward) -> None:
+        parts = [[self.pool.predicate(pred), need] for pred, need in a.parts]
+        index = self.pool.const({"combo": {"parts": parts, "reward": a.reward, "part": a.part}})
+        self.expr(a.value)
+        self.emit(Op.COMBO, index)
+
+    def _action_TierChoice(self, a: ir.TierChoice) -> None:
+        self._tiers(a.subject, list(a.branches))
+
+    def _action_StateAction(self, a: ir.StateAction) -> None:
+        if a.value is not None:
             self.expr(a.value)
-            self.emit(Op.COMBO, index)
-        elif isinstance(a, ir.TierChoice):
-            self._tiers(a.subject, list(a.branches))
-        elif isinstance(a, ir.StateAction):
-            if a.value is not None:
-                self.expr(a.value)
-            self.emit(a.op, self.pool.const(a.skus if a.skus is not None else a.name))  # GIFT: its SKUs
-        else:  # pragma: no cover
-            raise TypeError(f"cannot emit {type(a).__name__}")
+        self.emit(a.op, self.pool.const(a.skus if a.skus is not None else a.name))  # GIFT: its SKUs
 
     def _tiers(self, subject: ir.IExpr, branches: list[tuple[Op, ir.IExpr, tuple[ir.IAction, ...]]]) -> None:
         op, threshold, actions = branches[0]
