@@ -742,53 +742,71 @@ class Checker:
     # ------------------------------------------------------------------------------------ actions
 
     def _action(self, a: n.Action, scope: Scope, campaign: str) -> ir.IAction | None:
-        if isinstance(a, n.Discount):
-            return self._discount(a, scope)
-        if isinstance(a, n.PriceOverride):
-            price = self._typed(a.price, scope, t.MONEY, "a price")
-            pred = self._selection(a.selection, scope)
-            if price is None or pred is None or not self._gives(price, a.price.span, "a price", zero=True):
-                return None
-            return ir.Reward(Op.SET_PRICE, pred, (price,), span=a.span)
-        if isinstance(a, n.FreeUnits):
-            free = self._constant_int(a.free, scope, t.COUNT, "the number of free units")
-            every = self._constant_int(a.every, scope, t.COUNT, "the group size")
-            pred = self._selection(a.selection, scope)
-            if free is None or every is None or pred is None:
-                return None
-            if not 1 <= free < every:
-                self.report(error("LOY207", f"`free {free} in {every}` must free at least one and fewer than all units",
-                                  a.span))
-                return None
-            return ir.Reward(Op.FREE_UNITS, pred, (_count(free), _count(every)), span=a.span)
-        if isinstance(a, n.FreeCheapest):
-            count = self._constant_int(a.count, scope, t.COUNT, "the number of free units")
-            pred = self._selection(a.selection, scope)
-            if count is None or pred is None:
-                return None
-            if count < 1:
-                self.report(error("LOY207", "at least one unit must be free", a.count.span))
-                return None
-            return ir.Reward(Op.FREE_CHEAPEST, pred, (_count(count),), span=a.span)
-        if isinstance(a, n.Combo):
-            return self._combo(a, scope)
-        if isinstance(a, n.Tiers):
-            return self._tiers(a, scope, campaign)
-        if isinstance(a, n.Accrue):
-            return self._accrue(a, scope, campaign)
-        if isinstance(a, n.CounterAdd | n.CounterSpend):
-            return self._counter_action(a, scope)
-        if isinstance(a, n.Gift):
-            return gift_action(self, a, scope)
-        if isinstance(a, n.IssueCoupon):
-            if a.series not in self.table.coupons:
-                self.report(error("LOY201", f"unknown coupon series `{a.series}`", a.span, self._series_hint(a.series)))
-                return None
-            return ir.StateAction(Op.ISSUE_COUPON, a.series, span=a.span)
-        if isinstance(a, n.UnitDiscount):  # docs/units.md
-            return unit_discount(self, a, scope)
-        self.report(error("LOY202", f"unsupported action {type(a).__name__}", a.span))
-        return None
+        check = getattr(self, f"_action_{type(a).__name__}", None)  # by node name, as _expr_*
+        if check is None:
+            self.report(error("LOY202", f"unsupported action {type(a).__name__}", a.span))
+            return None
+        result: ir.IAction | None = check(a, scope, campaign)
+        return result
+
+    def _action_Discount(self, a: n.Discount, scope: Scope, campaign: str) -> ir.IAction | None:
+        return self._discount(a, scope)
+
+    def _action_PriceOverride(self, a: n.PriceOverride, scope: Scope, campaign: str) -> ir.IAction | None:
+        price = self._typed(a.price, scope, t.MONEY, "a price")
+        pred = self._selection(a.selection, scope)
+        if price is None or pred is None or not self._gives(price, a.price.span, "a price", zero=True):
+            return None
+        return ir.Reward(Op.SET_PRICE, pred, (price,), span=a.span)
+
+    def _action_FreeUnits(self, a: n.FreeUnits, scope: Scope, campaign: str) -> ir.IAction | None:
+        free = self._constant_int(a.free, scope, t.COUNT, "the number of free units")
+        every = self._constant_int(a.every, scope, t.COUNT, "the group size")
+        pred = self._selection(a.selection, scope)
+        if free is None or every is None or pred is None:
+            return None
+        if not 1 <= free < every:
+            self.report(error("LOY207", f"`free {free} in {every}` must free at least one and fewer than all units",
+                              a.span))
+            return None
+        return ir.Reward(Op.FREE_UNITS, pred, (_count(free), _count(every)), span=a.span)
+
+    def _action_FreeCheapest(self, a: n.FreeCheapest, scope: Scope, campaign: str) -> ir.IAction | None:
+        count = self._constant_int(a.count, scope, t.COUNT, "the number of free units")
+        pred = self._selection(a.selection, scope)
+        if count is None or pred is None:
+            return None
+        if count < 1:
+            self.report(error("LOY207", "at least one unit must be free", a.count.span))
+            return None
+        return ir.Reward(Op.FREE_CHEAPEST, pred, (_count(count),), span=a.span)
+
+    def _action_Combo(self, a: n.Combo, scope: Scope, campaign: str) -> ir.IAction | None:
+        return self._combo(a, scope)
+
+    def _action_Tiers(self, a: n.Tiers, scope: Scope, campaign: str) -> ir.IAction | None:
+        return self._tiers(a, scope, campaign)
+
+    def _action_Accrue(self, a: n.Accrue, scope: Scope, campaign: str) -> ir.IAction | None:
+        return self._accrue(a, scope, campaign)
+
+    def _action_CounterAdd(self, a: n.CounterAdd, scope: Scope, campaign: str) -> ir.IAction | None:
+        return self._counter_action(a, scope)
+
+    def _action_CounterSpend(self, a: n.CounterSpend, scope: Scope, campaign: str) -> ir.IAction | None:
+        return self._counter_action(a, scope)
+
+    def _action_Gift(self, a: n.Gift, scope: Scope, campaign: str) -> ir.IAction | None:
+        return gift_action(self, a, scope)
+
+    def _action_IssueCoupon(self, a: n.IssueCoupon, scope: Scope, campaign: str) -> ir.IAction | None:
+        if a.series not in self.table.coupons:
+            self.report(error("LOY201", f"unknown coupon series `{a.series}`", a.span, self._series_hint(a.series)))
+            return None
+        return ir.StateAction(Op.ISSUE_COUPON, a.series, span=a.span)
+
+    def _action_UnitDiscount(self, a: n.UnitDiscount, scope: Scope, campaign: str) -> ir.IAction | None:
+        return unit_discount(self, a, scope)  # docs/units.md
 
     def _counter_action(self, a: n.CounterAdd | n.CounterSpend, scope: Scope) -> ir.IAction | None:
         """``add EXPR to NAME`` / ``spend EXPR from NAME``: a count, on a declared counter or chips."""
