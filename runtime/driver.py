@@ -15,7 +15,8 @@ appends the campaign's prebuilt rejection; a needed-SKU gate is one set lookup i
 touched campaigns (with at most ``FEW`` such gates, a test of the campaign's SKUs against the receipt's);
 the lines of a predicate that is a plain filter (``Program.filters``) are computed here, into the
 receipt's cache (``r.matches``), where the rewards and later campaigns find them: those read before any
-gate of their campaign in one loop over the lines with the receipt's SKUs (``_Plan.scan``), the others on
+gate of their campaign in one loop over the lines (``_Plan.scan``; the receipt's SKUs for few SKU gates
+by a C-level ``map``), the others on
 first use. What the loop computes is planned before any text is written (``_Plan.choose``, ``_Plan.scan``),
 so a campaign's actions read its lists from the driver's locals (``jit.Filled``) and, for an accrual on the
 original basis, the running sum of their amounts the loop keeps; six or more filters on the category
@@ -37,7 +38,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from operator import itemgetter, le, sub
+from operator import attrgetter, itemgetter, le, sub
 from typing import Any, Protocol
 
 from .jit import Filled
@@ -108,7 +109,7 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     ns: dict[str, Any] = dict(program.namespace) if program is not None else {"__builtins__": {}}
     ns.update({"sum": sum, "len": len, "map": map, "all": all, "tuple": tuple, "LE": le, "SUB": sub,
                "KIND_DISCOUNT": "discount", "PTOTAL": pricer.points_total, "CAP": pricer.cap,
-               "SETTLE": pricer.settle, "GIVES": itemgetter(3), "APPLY": apply, "STACK": stack, "GENERAL": general})
+               "SETTLE": pricer.settle, "GIVES": itemgetter(3), "_SKU": attrgetter("sku"), "APPLY": apply, "STACK": stack, "GENERAL": general})
     plan = _Plan(ns, program, live)
     plan.few = sum(camp.sku_gated or camp.source.footprint.needs_skus is not None
                    for group in groups for camp in group.campaigns) <= FEW
@@ -135,8 +136,8 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
         body.append("    touched = r.touched if r.touched is not None else r.touch()")
     if scan:  # one pass over the lines for the SKUs and the filters every receipt reads
         body += _indent(scan, "    ")
-    elif plan.skus:  # few gates: each one test of its SKUs against the receipt's
-        body.append("    skus = [l.sku for l in lines]")
+    if plan.skus > 1:  # few gates: each one test of its SKUs against the receipt's (one gate reads them itself)
+        body.append("    skus = [*map(_SKU, lines)]")
     body += groups_out
     if len(body) == head:
         body.append("    return")
@@ -153,7 +154,8 @@ class _Plan:
     def __init__(self, ns: dict[str, Any], program: Program | None, live: bool) -> None:
         self.ns, self.program, self.live = ns, program, live
         self.inline = INLINE if program is not None else 0
-        self.matches = self.touched = self.skus = False
+        self.matches = self.touched = False
+        self.skus = 0  # the few SKU gates (``few``): one tests ``map(_SKU, lines)`` itself, more the list ``skus``
         self.few = False  # few SKU gates (``FEW``): each tests the receipt's SKUs, no index is read
         # whether the bundle's bytecode reads ``receipt.payable`` (``r.payable``, the group's start), else unset
         self.payable = program is None or "payable" in program.receipt_fields
@@ -180,12 +182,12 @@ class _Plan:
                 if group.original:
                     self.summed.update(dict.fromkeys(_accrued(camp)))
                 if self.few and any(gate.reason == "no_eligible_items" for gate in found.gates):
-                    self.skus = True
+                    self.skus += 1
         return general
 
     def scan(self) -> list[str]:
-        """One loop over the lines computing the receipt's SKUs (``skus``) and the lines of every plain
-        filter an inline campaign reads before its gates (``eager``), into ``r.matches`` and the locals
+        """One loop over the lines computing the lines of every plain filter an inline campaign reads
+        before its gates (``eager``), into ``r.matches`` and the locals
         ``filled`` names, with the sum of their amounts where one is accrued on the original basis: one pass
         instead of a comprehension each. Filters are pure, so computing one up front changes nothing but
         when. Empty when there would be a single list to make and nothing to sum (a comprehension makes one
@@ -198,7 +200,7 @@ class _Plan:
                 names.setdefault(condition, f"_f{len(names)}")
         sums = {names[c]: f"_s{k}" for k, c in enumerate(names) if any(
             self.program is not None and self.program.filters[i] == c for i in self.summed)}
-        if len(names) + self.skus < 2 and not sums:
+        if len(names) < 2 and not sums:
             return []
         for i in self.eager:
             condition = self.program.filters[i] if self.program is not None else None
@@ -207,8 +209,6 @@ class _Plan:
                 self.filled[i] = Filled(name, sums.get(name) if i in self.summed else None)
         self.matches = self.matches or bool(names)
         loop = ["for l in lines:"]
-        if self.skus:
-            loop.append("    skus.append(l.sku)")
         signed = self.signature({c: name for c, name in names.items() if name not in sums})
         rest = {c: name for c, name in names.items() if name not in signed}
         hoist = sum(_CATEGORY.search(condition) is not None for condition in rest) + bool(signed) > 1
@@ -219,7 +219,7 @@ class _Plan:
         for c, name in rest.items():
             test = _CATEGORY.sub("_lc", c) if hoist else c
             loop.append(f"    if {test}: {name}.append(l)" + (f"; {sums[name]} += l.amount" if name in sums else ""))
-        made = [*rest.values(), *(("skus",) if self.skus else ())]
+        made = list(rest.values())
         return [*(f"{name} = []" for name in made), *(f"{total} = 0" for total in sums.values()),
                 *((f"_fl = [{', '.join('[]' for _ in signed)}]",) if signed else ()), *loop,
                 *((f"{', '.join(signed)}, = _fl",) if signed else ()),
@@ -386,7 +386,7 @@ def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str],
         fail = gate.fail
         if gate.reason == "no_eligible_items" and plan.few:
             plan.ns[f"NEEDS{key}"] = frozenset(camp.source.footprint.needs_skus)
-            fail = f"NEEDS{key}.isdisjoint(skus)"
+            fail = f"NEEDS{key}.isdisjoint({'skus' if plan.skus > 1 else 'map(_SKU, lines)'})"
         elif gate.reason == "no_eligible_items":
             plan.touched = True
             fail = f"{camp.index} not in touched"

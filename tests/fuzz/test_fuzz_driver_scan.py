@@ -51,10 +51,12 @@ def _engines() -> tuple[Engine, Engine]:
 DRIVEN, GENERAL = _engines()
 
 
-def test_one_pass_computes_the_skus_and_the_filters_read_before_any_gate() -> None:
+def test_one_pass_computes_the_filters_read_before_any_gate() -> None:
     src = DRIVEN.driver_source
     loop = src[src.index("    for l in lines:"):src.index("    # group 0")]
-    assert "skus.append(l.sku)" in loop and "_lc = l.category" in loop
+    assert "sku" not in loop and "_lc = l.category" in loop
+    # c's SKU gate, the only one: the receipt's SKUs read in C where it is tested, no list made in the loop
+    assert src.count("isdisjoint(map(_SKU, lines))") == 1 and "skus" not in src
     assert loop.count(".append(l)") == 4  # not tobacco (a and e: one predicate), brand (d), coffee and dairy (f)
     # b's filter (sweets) and c's (SKUs, a called reward's: made before the call) wait behind their gates
     assert src.count("[l for l in lines if") == 2
@@ -114,3 +116,41 @@ def test_many_filters_on_the_category_ask_one_memo_a_line() -> None:
 @given(_receipts())
 def test_the_signature_scan_gives_the_general_loops_outcome(receipts: list[dict[str, Any]]) -> None:
     assert outcomes(MANY_DRIVEN, receipts) == outcomes(MANY_GENERAL, receipts)
+
+
+GATES = """programme "Gates" version "1" {
+    currency RUB minor 2
+    points minor 0 value 1.00 RUB
+    timezone "UTC"
+}
+
+skus some = ["A", "B"]
+skus other = ["SKU00001", "Q1"]
+
+group first { priority 2 stacking stack_all basis original }
+
+campaign a "A" { group first  then free 1 in 2 units of lines where sku in some }
+campaign b "B" { group first  then free 1 in 3 units of lines where sku in other }
+campaign c "C" { group first  then accrue 3% on lines where not category "tobacco" }
+"""
+
+
+def _gates() -> tuple[Engine, Engine]:
+    data, result = compile_text(GATES, "gates.loya")
+    assert data is not None, result.diagnostics
+    return Engine(load_bundle(data)), general_loop(Engine(load_bundle(data)))
+
+
+GATES_DRIVEN, GATES_GENERAL = _gates()
+
+
+def test_few_sku_gates_test_the_receipts_skus_listed_once() -> None:
+    """Two SKU gates (at most ``driver.FEW``): the receipt's SKUs listed once, in C, each gate one test."""
+    src = GATES_DRIVEN.driver_source
+    assert src.count("skus = [*map(_SKU, lines)]") == 1 and src.count(".isdisjoint(skus)") == 2
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(_receipts())
+def test_few_sku_gates_give_the_general_loops_outcome(receipts: list[dict[str, Any]]) -> None:
+    assert outcomes(GATES_DRIVEN, receipts) == outcomes(GATES_GENERAL, receipts)
