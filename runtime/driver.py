@@ -31,7 +31,8 @@ random programmes, with every campaign inline, none, or some; tests/fuzz/test_fu
 written-out reward kind). Safety, as in runtime/jit.py: the source
 holds only names made up here or by the code generator, integer positions and the fixed rejection
 reasons; every value (campaigns, rejections, caps, constants) lives in the namespace (a copy of the
-generated module's), which has no builtins but ``sum``, ``len`` and ``map``.
+generated module's), which has no builtins but a few functions (``sum``, ``len``, ``map``, ``all``, ``tuple``) and
+``KeyError``, which the scan catches (``ScanMemos``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from .jit import Filled
 from .opcodes import Op
 
 _CATEGORY = re.compile(r"\bl\.category\b")  # in ``scan``'s loop, read once a line (``_lc``)
+_MEMO = re.compile(r"\b(C\d+|SCAN_SIGNATURE)\[")  # a category memo's lookup in the scan (``ScanMemos``)
+MIRRORED = 65536  # the most categories a scan's mirror of a memo holds (``ScanMemos``)
 SIGNATURE = 6  # with at least this many filters on the category alone, the scan asks one memo a line (``Signature``)
 
 
@@ -109,7 +112,8 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     ns: dict[str, Any] = dict(program.namespace) if program is not None else {"__builtins__": {}}
     ns.update({"sum": sum, "len": len, "map": map, "all": all, "tuple": tuple, "LE": le, "SUB": sub,
                "KIND_DISCOUNT": "discount", "PTOTAL": pricer.points_total, "CAP": pricer.cap,
-               "SETTLE": pricer.settle, "GIVES": itemgetter(3), "_SKU": attrgetter("sku"), "APPLY": apply, "STACK": stack, "GENERAL": general})
+               "SETTLE": pricer.settle, "GIVES": itemgetter(3), "_SKU": attrgetter("sku"), "KeyError": KeyError, "APPLY": apply,
+               "STACK": stack, "GENERAL": general})
     plan = _Plan(ns, program, live)
     plan.few = sum(camp.sku_gated or camp.source.footprint.needs_skus is not None
                    for group in groups for camp in group.campaigns) <= FEW
@@ -220,10 +224,28 @@ class _Plan:
             test = _CATEGORY.sub("_lc", c) if hoist else c
             loop.append(f"    if {test}: {name}.append(l)" + (f"; {sums[name]} += l.amount" if name in sums else ""))
         made = list(rest.values())
-        return [*(f"{name} = []" for name in made), *(f"{total} = 0" for total in sums.values()),
-                *((f"_fl = [{', '.join('[]' for _ in signed)}]",) if signed else ()), *loop,
-                *((f"{', '.join(signed)}, = _fl",) if signed else ()),
+        computed = [*(f"{name} = []" for name in made), *(f"{total} = 0" for total in sums.values()),
+                    *((f"_fl = [{', '.join('[]' for _ in signed)}]",) if signed else ()), *loop]
+        return [*self.mirrored(computed), *((f"{', '.join(signed)}, = _fl",) if signed else ()),
                 *(f"M[{i}] = {filled.lines}" for i, filled in self.filled.items())]
+
+    def mirrored(self, computed: list[str]) -> list[str]:
+        """The scan ``computed`` reading plain dicts (``ScanMemos``) where it reads the category memos: a
+        lookup in a ``dict`` subclass goes through its type's generic slot (CPython calls ``__getitem__`` as
+        a method, ~300 instructions), one in a ``dict`` is the interpreter's specialised subscript. A
+        category the mirrors do not hold yet raises ``KeyError``: the receipt's categories are then asked of
+        the memos (``ScanMemos.learn``) and the scan runs again, from its start. Unchanged when it reads no
+        memo."""
+        text = "\n".join(computed)
+        names = sorted({name for name in _MEMO.findall(text) if hasattr(type(self.ns.get(name)), "__missing__")})
+        if not names:
+            return computed
+        memos = ScanMemos(tuple(self.ns[name] for name in names))
+        for name, mirror in zip(names, memos.mirrors, strict=True):
+            self.ns[f"{name}_P"] = mirror
+        self.ns["SCAN_LEARN"] = memos.learn
+        plain = [_MEMO.sub(lambda m: f"{m.group(1)}_P[", line) for line in computed]
+        return ["try:", *_indent(plain, "    "), "except KeyError:", "    SCAN_LEARN(lines)", *_indent(plain, "    ")]
 
     def signature(self, names: dict[str, str]) -> list[str]:
         """The lists of ``names`` (condition -> list) whose condition reads the line's category alone, when
@@ -272,6 +294,28 @@ class _Plan:
             self.matches = True
             out.append(_fill(i, condition))
         return out
+
+
+class ScanMemos:
+    """Plain ``dict`` mirrors of category memos (``jit.CategoryMemo``, ``Signature``: ``dict`` subclasses
+    that compute a missing category) for the scan's loop, which looks them up once a line per filter;
+    ``learn`` copies the memos' answers for a receipt's categories into every mirror, so after it each
+    of them holds each of those categories. Bounded as the memos are: a mirror past ``MIRRORED`` entries
+    starts afresh."""
+
+    __slots__ = ("memos", "mirrors")
+
+    def __init__(self, memos: tuple[dict[str, Any], ...]) -> None:
+        self.memos = memos
+        self.mirrors: tuple[dict[str, Any], ...] = tuple({} for _ in memos)
+
+    def learn(self, lines: Sequence[Any]) -> None:
+        categories = {line.category for line in lines}
+        for memo, mirror in zip(self.memos, self.mirrors, strict=True):
+            if len(mirror) + len(categories) > MIRRORED:
+                mirror.clear()
+            for category in categories:
+                mirror[category] = memo[category]
 
 
 class Signature(dict[str, tuple[int, ...]]):

@@ -6,12 +6,13 @@ on a discounted basis sums its basis. On random receipts its outcome is the gene
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
 from loyadsl.api import compile_text
-from loyadsl.runtime import Engine, load_bundle
+from loyadsl.runtime import Engine, driver, load_bundle
 
 from .compare import general_loop, outcomes
 from .test_fuzz_driver import _receipts
@@ -53,7 +54,7 @@ DRIVEN, GENERAL = _engines()
 
 def test_one_pass_computes_the_filters_read_before_any_gate() -> None:
     src = DRIVEN.driver_source
-    loop = src[src.index("    for l in lines:"):src.index("    # group 0")]
+    loop = src[src.index("    for l in lines:"):src.index("    except KeyError:")]
     assert "sku" not in loop and "_lc = l.category" in loop
     # c's SKU gate, the only one: the receipt's SKUs read in C where it is tested, no list made in the loop
     assert src.count("isdisjoint(map(_SKU, lines))") == 1 and "skus" not in src
@@ -106,8 +107,8 @@ def test_many_filters_on_the_category_ask_one_memo_a_line() -> None:
     """Six or more filters on the category alone: the scan asks the category's signature (the filters that
     hold) once a line; a filter that reads more (price, brand) or whose lines are summed is tested apart."""
     src = MANY_DRIVEN.driver_source
-    loop = src[src.index("    for l in lines:"):src.index("    # group 0")]
-    assert "for _k in SCAN_SIGNATURE[_lc]: _fl[_k].append(l)" in loop
+    loop = src[src.index("    for l in lines:"):src.index("    except KeyError:")]
+    assert "for _k in SCAN_SIGNATURE_P[_lc]: _fl[_k].append(l)" in loop
     assert loop.count("if ") == 3  # f (category and price), h (brand), i (tobacco, its amounts summed)
     assert "+= l.amount" in loop
 
@@ -154,3 +155,28 @@ def test_few_sku_gates_test_the_receipts_skus_listed_once() -> None:
 @given(_receipts())
 def test_few_sku_gates_give_the_general_loops_outcome(receipts: list[dict[str, Any]]) -> None:
     assert outcomes(GATES_DRIVEN, receipts) == outcomes(GATES_GENERAL, receipts)
+
+
+def test_the_scan_reads_plain_mirrors_of_the_memos() -> None:
+    """The scan's category lookups are in plain dicts (``driver.ScanMemos``), none in a memo (a ``dict``
+    subclass); a category they do not hold runs the scan again once it is learnt."""
+    src = DRIVEN.driver_source
+    scan = src[src.index("    try:"):src.index("    # group 0")]
+    assert scan.count("for l in lines:") == 2 and "SCAN_LEARN(lines)" in scan
+    assert re.search(r"\bC\d+\[", scan) is None and re.search(r"\bC\d+_P\[_lc\]", scan) is not None
+
+
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(_receipts())
+def test_mirrors_that_start_afresh_give_the_general_loops_outcome(receipts: list[dict[str, Any]]) -> None:
+    """With mirrors of at most two categories (so most receipts clear and learn them again), fresh engines
+    give the general loop's outcome."""
+    mirrored = driver.MIRRORED
+    driver.MIRRORED = 2
+    try:
+        driven, general = _engines()
+        many, many_general = _many()
+    finally:
+        driver.MIRRORED = mirrored
+    assert outcomes(driven, receipts) == outcomes(general, receipts)
+    assert outcomes(many, receipts) == outcomes(many_general, receipts)
