@@ -358,7 +358,7 @@ def _accrued(camp: Campaign) -> list[int]:
 def _fill(i: int, condition: str) -> str:
     """``_Plan.fill``'s statement for predicate i of filter ``condition``."""
     lines = "lines" if condition == "True" else f"[l for l in lines if {condition}]"
-    return f"if {i} not in M: M[{i}] = {lines}"
+    return f"if M.get({i}) is None: M[{i}] = {lines}"  # (``jit.select``: one ``get``, not ``in``, on a dict subclass)
 
 
 def _group(g: int, group: Group, plan: _Plan) -> list[str]:
