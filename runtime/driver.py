@@ -46,7 +46,7 @@ from .jit import Filled
 from .opcodes import Op
 
 _CATEGORY = re.compile(r"\bl\.category\b")  # in ``scan``'s loop, read once a line (``_lc``)
-_MEMO = re.compile(r"\b(C\d+|SCAN_SIGNATURE)\[")  # a category memo's lookup in the scan (``ScanMemos``)
+_MEMO = re.compile(r"\b(C\d+|SCAN_SIGNATURE)\[")  # a category memo's lookup in the driver (``_mirrored``)
 MIRRORED = 65536  # the most categories a scan's mirror of a memo holds (``ScanMemos``)
 SIGNATURE = 6  # with at least this many filters on the category alone, the scan asks one memo a line (``Signature``)
 
@@ -145,7 +145,7 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     body += groups_out
     if len(body) == head:
         body.append("    return")
-    source = "\n".join(body) + "\n"
+    source = _mirrored("\n".join(body) + "\n", ns)
     exec(compile(source, "<loyadsl driver>", "exec"), ns)  # our own source: see the docstring
     return ns["drive"], source
 
@@ -226,26 +226,8 @@ class _Plan:
         made = list(rest.values())
         computed = [*(f"{name} = []" for name in made), *(f"{total} = 0" for total in sums.values()),
                     *((f"_fl = [{', '.join('[]' for _ in signed)}]",) if signed else ()), *loop]
-        return [*self.mirrored(computed), *((f"{', '.join(signed)}, = _fl",) if signed else ()),
+        return [*computed, *((f"{', '.join(signed)}, = _fl",) if signed else ()),
                 *(f"M[{i}] = {filled.lines}" for i, filled in self.filled.items())]
-
-    def mirrored(self, computed: list[str]) -> list[str]:
-        """The scan ``computed`` reading plain dicts (``ScanMemos``) where it reads the category memos: a
-        lookup in a ``dict`` subclass goes through its type's generic slot (CPython calls ``__getitem__`` as
-        a method, ~300 instructions), one in a ``dict`` is the interpreter's specialised subscript. A
-        category the mirrors do not hold yet raises ``KeyError``: the receipt's categories are then asked of
-        the memos (``ScanMemos.learn``) and the scan runs again, from its start. Unchanged when it reads no
-        memo."""
-        text = "\n".join(computed)
-        names = sorted({name for name in _MEMO.findall(text) if hasattr(type(self.ns.get(name)), "__missing__")})
-        if not names:
-            return computed
-        memos = ScanMemos(tuple(self.ns[name] for name in names))
-        for name, mirror in zip(names, memos.mirrors, strict=True):
-            self.ns[f"{name}_P"] = mirror
-        self.ns["SCAN_LEARN"] = memos.learn
-        plain = [_MEMO.sub(lambda m: f"{m.group(1)}_P[", line) for line in computed]
-        return ["try:", *_indent(plain, "    "), "except KeyError:", "    SCAN_LEARN(lines)", *_indent(plain, "    ")]
 
     def signature(self, names: dict[str, str]) -> list[str]:
         """The lists of ``names`` (condition -> list) whose condition reads the line's category alone, when
@@ -298,7 +280,7 @@ class _Plan:
 
 class ScanMemos:
     """Plain ``dict`` mirrors of category memos (``jit.CategoryMemo``, ``Signature``: ``dict`` subclasses
-    that compute a missing category) for the scan's loop, which looks them up once a line per filter;
+    that compute a missing category) for the driver, which looks them up once a line per filter;
     ``learn`` copies the memos' answers for a receipt's categories into every mirror, so after it each
     of them holds each of those categories. Bounded as the memos are: a mirror past ``MIRRORED`` entries
     starts afresh."""
@@ -333,6 +315,27 @@ class Signature(dict[str, tuple[int, ...]]):
         if len(self) < 65536:
             self[category] = found
         return found
+
+
+def _mirrored(source: str, ns: dict[str, Any]) -> str:
+    """The driver's ``source`` reading plain dicts (``ScanMemos``) where it reads the category memos (the
+    scan's and the filters' ``C<k>[...]``, ``SCAN_SIGNATURE[...]``): a lookup in a ``dict`` subclass goes
+    through its type's generic slot (CPython calls ``__getitem__`` as a method, ~300 instructions), one in
+    a ``dict`` is the interpreter's specialised subscript. The mirrors hold the same categories (``learn``
+    fills them together), so the function first looks each of the receipt's categories up in one of them;
+    one it does not hold raises ``KeyError``, and the receipt's categories are asked of the memos
+    (``ScanMemos.learn``) before anything reads a mirror. Unchanged when it reads no memo."""
+    names = sorted({name for name in _MEMO.findall(source) if hasattr(type(ns.get(name)), "__missing__")})
+    if not names:
+        return source
+    memos = ScanMemos(tuple(ns[name] for name in names))
+    for name, mirror in zip(names, memos.mirrors, strict=True):
+        ns[f"{name}_P"] = mirror
+    ns["SCAN_LEARN"] = memos.learn
+    text = _MEMO.sub(lambda m: f"{m.group(1)}_P[" if m.group(1) in names else m.group(0), source)
+    define, name_lines, rest = text.split("\n", 2)  # ``def drive``, the line naming ``lines``, the rest
+    return "\n".join([define, name_lines, "    try:", f"        for l in lines: {names[0]}_P[l.category]",
+                      "    except KeyError:", "        SCAN_LEARN(lines)", rest])
 
 
 def _on_category(text: str, ns: dict[str, Any]) -> Callable[[str], Any] | None:

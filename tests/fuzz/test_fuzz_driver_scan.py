@@ -54,7 +54,7 @@ DRIVEN, GENERAL = _engines()
 
 def test_one_pass_computes_the_filters_read_before_any_gate() -> None:
     src = DRIVEN.driver_source
-    loop = src[src.index("    for l in lines:"):src.index("    except KeyError:")]
+    loop = src[src.index("\n    for l in lines:"):src.index("    # group 0")]
     assert "sku" not in loop and "_lc = l.category" in loop
     # c's SKU gate, the only one: the receipt's SKUs read in C where it is tested, no list made in the loop
     assert src.count("isdisjoint(map(_SKU, lines))") == 1 and "skus" not in src
@@ -107,7 +107,7 @@ def test_many_filters_on_the_category_ask_one_memo_a_line() -> None:
     """Six or more filters on the category alone: the scan asks the category's signature (the filters that
     hold) once a line; a filter that reads more (price, brand) or whose lines are summed is tested apart."""
     src = MANY_DRIVEN.driver_source
-    loop = src[src.index("    for l in lines:"):src.index("    except KeyError:")]
+    loop = src[src.index("\n    for l in lines:"):src.index("    # group 0")]
     assert "for _k in SCAN_SIGNATURE_P[_lc]: _fl[_k].append(l)" in loop
     assert loop.count("if ") == 3  # f (category and price), h (brand), i (tobacco, its amounts summed)
     assert "+= l.amount" in loop
@@ -157,13 +157,14 @@ def test_few_sku_gates_give_the_general_loops_outcome(receipts: list[dict[str, A
     assert outcomes(GATES_DRIVEN, receipts) == outcomes(GATES_GENERAL, receipts)
 
 
-def test_the_scan_reads_plain_mirrors_of_the_memos() -> None:
-    """The scan's category lookups are in plain dicts (``driver.ScanMemos``), none in a memo (a ``dict``
-    subclass); a category they do not hold runs the scan again once it is learnt."""
+def test_the_driver_reads_plain_mirrors_of_the_memos() -> None:
+    """The driver's category lookups are in plain dicts (``driver.ScanMemos``), none in a memo (a ``dict``
+    subclass), after a first look-up of the receipt's categories that learns those they do not hold."""
     src = DRIVEN.driver_source
-    scan = src[src.index("    try:"):src.index("    # group 0")]
-    assert scan.count("for l in lines:") == 2 and "SCAN_LEARN(lines)" in scan
-    assert re.search(r"\bC\d+\[", scan) is None and re.search(r"\bC\d+_P\[_lc\]", scan) is not None
+    head = src[:src.index("    amounts, left")]
+    assert re.search(r"try:\n        for l in lines: C\d+_P\[l.category\]\n    except KeyError:\n        SCAN_LEARN", head)
+    assert re.search(r"\bC\d+\[", src) is None and re.search(r"\bC\d+_P\[_lc\]", src) is not None
+    assert re.search(r"\[l for l in lines if \(?C\d+_P\[l.category\]", src) is not None  # b's, behind its gate
 
 
 @settings(max_examples=100, deadline=None, database=None, suppress_health_check=list(HealthCheck))
