@@ -47,6 +47,7 @@ from .opcodes import Op
 
 _CATEGORY = re.compile(r"\bl\.category\b")  # in ``scan``'s loop, read once a line (``_lc``)
 _MEMO = re.compile(r"\b(C\d+|SCAN_SIGNATURE)\[")  # a category memo's lookup in the driver (``_mirrored``)
+_FIRST = re.compile(r"(?:for _k in |if \(?(?:not )?\(?)(C\d+|SCAN_SIGNATURE)\[")  # a scan line's first read: a memo
 MIRRORED = 65536  # the most categories a scan's mirror of a memo holds (``ScanMemos``)
 SIGNATURE = 6  # with at least this many filters on the category alone, the scan asks one memo a line (``Signature``)
 
@@ -145,7 +146,7 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     body += groups_out
     if len(body) == head:
         body.append("    return")
-    source = _mirrored("\n".join(body) + "\n", ns)
+    source = _mirrored("\n".join(body) + "\n", ns, plan.learns)
     exec(compile(source, "<loyadsl driver>", "exec"), ns)  # our own source: see the docstring
     return ns["drive"], source
 
@@ -159,6 +160,7 @@ class _Plan:
         self.ns, self.program, self.live = ns, program, live
         self.inline = INLINE if program is not None else 0
         self.matches = self.touched = False
+        self.learns = False  # the scan learns the receipt's categories for the memos' mirrors (``_mirrored``)
         self.skus = 0  # the few SKU gates (``few``): one tests ``map(_SKU, lines)`` itself, more the list ``skus``
         self.few = False  # few SKU gates (``FEW``): each tests the receipt's SKUs, no index is read
         # whether the bundle's bytecode reads ``receipt.payable`` (``r.payable``, the group's start), else unset
@@ -226,6 +228,13 @@ class _Plan:
         made = list(rest.values())
         computed = [*(f"{name} = []" for name in made), *(f"{total} = 0" for total in sums.values()),
                     *((f"_fl = [{', '.join('[]' for _ in signed)}]",) if signed else ()), *loop]
+        first = _FIRST.match(loop[2 if hoist else 1].strip())
+        if first is not None and hasattr(type(self.ns.get(first.group(1))), "__missing__"):
+            # every line's category is looked up in a memo first (its mirror, ``_mirrored``): one it lacks
+            # raises KeyError; the receipt's categories are then learnt, and the scan runs again from its start
+            self.learns = True
+            computed = ["try:", *_indent(computed, "    "), "except KeyError:", "    SCAN_LEARN(lines)",
+                        *_indent(computed, "    ")]
         return [*computed, *((f"{', '.join(signed)}, = _fl",) if signed else ()),
                 *(f"M[{i}] = {filled.lines}" for i, filled in self.filled.items())]
 
@@ -317,14 +326,16 @@ class Signature(dict[str, tuple[int, ...]]):
         return found
 
 
-def _mirrored(source: str, ns: dict[str, Any]) -> str:
+def _mirrored(source: str, ns: dict[str, Any], learnt: bool = False) -> str:
     """The driver's ``source`` reading plain dicts (``ScanMemos``) where it reads the category memos (the
     scan's and the filters' ``C<k>[...]``, ``SCAN_SIGNATURE[...]``): a lookup in a ``dict`` subclass goes
     through its type's generic slot (CPython calls ``__getitem__`` as a method, ~300 instructions), one in
     a ``dict`` is the interpreter's specialised subscript. The mirrors hold the same categories (``learn``
     fills them together), so the function first looks each of the receipt's categories up in one of them;
     one it does not hold raises ``KeyError``, and the receipt's categories are asked of the memos
-    (``ScanMemos.learn``) before anything reads a mirror. Unchanged when it reads no memo."""
+    (``ScanMemos.learn``) before anything reads a mirror. ``learnt``: the scan, the first to read them, looks
+    every line's category up first and learns what it lacks itself (``_Plan.scan``), so no look-up comes
+    before it. Unchanged when it reads no memo."""
     names = sorted({name for name in _MEMO.findall(source) if hasattr(type(ns.get(name)), "__missing__")})
     if not names:
         return source
@@ -333,6 +344,8 @@ def _mirrored(source: str, ns: dict[str, Any]) -> str:
         ns[f"{name}_P"] = mirror
     ns["SCAN_LEARN"] = memos.learn
     text = _MEMO.sub(lambda m: f"{m.group(1)}_P[" if m.group(1) in names else m.group(0), source)
+    if learnt:
+        return text
     define, name_lines, rest = text.split("\n", 2)  # ``def drive``, the line naming ``lines``, the rest
     return "\n".join([define, name_lines, "    try:", f"        for l in lines: {names[0]}_P[l.category]",
                       "    except KeyError:", "        SCAN_LEARN(lines)", rest])
