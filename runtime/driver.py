@@ -15,7 +15,8 @@ appends the campaign's prebuilt rejection; a needed-SKU gate is one set lookup i
 touched campaigns (with at most ``FEW`` such gates, a test of the campaign's SKUs against the receipt's);
 the lines of a predicate that is a plain filter (``Program.filters``) are computed here, into the
 receipt's cache (``r.matches``), where the rewards and later campaigns find them: those read before any
-gate of their campaign in one loop over the lines with the receipt's SKUs (``_Plan.scan``), the others on
+gate of their campaign in one loop over the lines (``_Plan.scan``; the receipt's SKUs for few SKU gates
+by a C-level ``map``), the others on
 first use. What the loop computes is planned before any text is written (``_Plan.choose``, ``_Plan.scan``),
 so a campaign's actions read its lists from the driver's locals (``jit.Filled``) and, for an accrual on the
 original basis, the running sum of their amounts the loop keeps; six or more filters on the category
@@ -30,20 +31,24 @@ random programmes, with every campaign inline, none, or some; tests/fuzz/test_fu
 written-out reward kind). Safety, as in runtime/jit.py: the source
 holds only names made up here or by the code generator, integer positions and the fixed rejection
 reasons; every value (campaigns, rejections, caps, constants) lives in the namespace (a copy of the
-generated module's), which has no builtins but ``sum``, ``len`` and ``map``.
+generated module's), which has no builtins but a few functions (``sum``, ``len``, ``map``, ``all``, ``tuple``) and
+``KeyError``, which the scan catches (``ScanMemos``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from operator import itemgetter, le, sub
+from operator import attrgetter, itemgetter, le, sub
 from typing import Any, Protocol
 
 from .jit import Filled
 from .opcodes import Op
 
 _CATEGORY = re.compile(r"\bl\.category\b")  # in ``scan``'s loop, read once a line (``_lc``)
+_MEMO = re.compile(r"\b(C\d+|SCAN_SIGNATURE)\[")  # a category memo's lookup in the driver (``_mirrored``)
+_FIRST = re.compile(r"(?:for _k in |if \(?(?:not )?\(?)(C\d+|SCAN_SIGNATURE)\[")  # a scan line's first read: a memo
+MIRRORED = 65536  # the most categories a scan's mirror of a memo holds (``ScanMemos``)
 SIGNATURE = 6  # with at least this many filters on the category alone, the scan asks one memo a line (``Signature``)
 
 
@@ -108,7 +113,8 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     ns: dict[str, Any] = dict(program.namespace) if program is not None else {"__builtins__": {}}
     ns.update({"sum": sum, "len": len, "map": map, "all": all, "tuple": tuple, "LE": le, "SUB": sub,
                "KIND_DISCOUNT": "discount", "PTOTAL": pricer.points_total, "CAP": pricer.cap,
-               "SETTLE": pricer.settle, "GIVES": itemgetter(3), "APPLY": apply, "STACK": stack, "GENERAL": general})
+               "SETTLE": pricer.settle, "GIVES": itemgetter(3), "_SKU": attrgetter("sku"), "KeyError": KeyError, "APPLY": apply,
+               "STACK": stack, "GENERAL": general})
     plan = _Plan(ns, program, live)
     plan.few = sum(camp.sku_gated or camp.source.footprint.needs_skus is not None
                    for group in groups for camp in group.campaigns) <= FEW
@@ -135,12 +141,12 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
         body.append("    touched = r.touched if r.touched is not None else r.touch()")
     if scan:  # one pass over the lines for the SKUs and the filters every receipt reads
         body += _indent(scan, "    ")
-    elif plan.skus:  # few gates: each one test of its SKUs against the receipt's
-        body.append("    skus = [l.sku for l in lines]")
+    if plan.skus > 1:  # few gates: each one test of its SKUs against the receipt's (one gate reads them itself)
+        body.append("    skus = [*map(_SKU, lines)]")
     body += groups_out
     if len(body) == head:
         body.append("    return")
-    source = "\n".join(body) + "\n"
+    source = _mirrored("\n".join(body) + "\n", ns, plan.learns)
     exec(compile(source, "<loyadsl driver>", "exec"), ns)  # our own source: see the docstring
     return ns["drive"], source
 
@@ -153,7 +159,9 @@ class _Plan:
     def __init__(self, ns: dict[str, Any], program: Program | None, live: bool) -> None:
         self.ns, self.program, self.live = ns, program, live
         self.inline = INLINE if program is not None else 0
-        self.matches = self.touched = self.skus = False
+        self.matches = self.touched = False
+        self.learns = False  # the scan learns the receipt's categories for the memos' mirrors (``_mirrored``)
+        self.skus = 0  # the few SKU gates (``few``): one tests ``map(_SKU, lines)`` itself, more the list ``skus``
         self.few = False  # few SKU gates (``FEW``): each tests the receipt's SKUs, no index is read
         # whether the bundle's bytecode reads ``receipt.payable`` (``r.payable``, the group's start), else unset
         self.payable = program is None or "payable" in program.receipt_fields
@@ -180,12 +188,12 @@ class _Plan:
                 if group.original:
                     self.summed.update(dict.fromkeys(_accrued(camp)))
                 if self.few and any(gate.reason == "no_eligible_items" for gate in found.gates):
-                    self.skus = True
+                    self.skus += 1
         return general
 
     def scan(self) -> list[str]:
-        """One loop over the lines computing the receipt's SKUs (``skus``) and the lines of every plain
-        filter an inline campaign reads before its gates (``eager``), into ``r.matches`` and the locals
+        """One loop over the lines computing the lines of every plain filter an inline campaign reads
+        before its gates (``eager``), into ``r.matches`` and the locals
         ``filled`` names, with the sum of their amounts where one is accrued on the original basis: one pass
         instead of a comprehension each. Filters are pure, so computing one up front changes nothing but
         when. Empty when there would be a single list to make and nothing to sum (a comprehension makes one
@@ -198,7 +206,7 @@ class _Plan:
                 names.setdefault(condition, f"_f{len(names)}")
         sums = {names[c]: f"_s{k}" for k, c in enumerate(names) if any(
             self.program is not None and self.program.filters[i] == c for i in self.summed)}
-        if len(names) + self.skus < 2 and not sums:
+        if len(names) < 2 and not sums:
             return []
         for i in self.eager:
             condition = self.program.filters[i] if self.program is not None else None
@@ -207,8 +215,6 @@ class _Plan:
                 self.filled[i] = Filled(name, sums.get(name) if i in self.summed else None)
         self.matches = self.matches or bool(names)
         loop = ["for l in lines:"]
-        if self.skus:
-            loop.append("    skus.append(l.sku)")
         signed = self.signature({c: name for c, name in names.items() if name not in sums})
         rest = {c: name for c, name in names.items() if name not in signed}
         hoist = sum(_CATEGORY.search(condition) is not None for condition in rest) + bool(signed) > 1
@@ -219,10 +225,17 @@ class _Plan:
         for c, name in rest.items():
             test = _CATEGORY.sub("_lc", c) if hoist else c
             loop.append(f"    if {test}: {name}.append(l)" + (f"; {sums[name]} += l.amount" if name in sums else ""))
-        made = [*rest.values(), *(("skus",) if self.skus else ())]
-        return [*(f"{name} = []" for name in made), *(f"{total} = 0" for total in sums.values()),
-                *((f"_fl = [{', '.join('[]' for _ in signed)}]",) if signed else ()), *loop,
-                *((f"{', '.join(signed)}, = _fl",) if signed else ()),
+        made = list(rest.values())
+        computed = [*(f"{name} = []" for name in made), *(f"{total} = 0" for total in sums.values()),
+                    *((f"_fl = [{', '.join('[]' for _ in signed)}]",) if signed else ()), *loop]
+        first = _FIRST.match(loop[2 if hoist else 1].strip())
+        if first is not None and hasattr(type(self.ns.get(first.group(1))), "__missing__"):
+            # every line's category is looked up in a memo first (its mirror, ``_mirrored``): one it lacks
+            # raises KeyError; the receipt's categories are then learnt, and the scan runs again from its start
+            self.learns = True
+            computed = ["try:", *_indent(computed, "    "), "except KeyError:", "    SCAN_LEARN(lines)",
+                        *_indent(computed, "    ")]
+        return [*computed, *((f"{', '.join(signed)}, = _fl",) if signed else ()),
                 *(f"M[{i}] = {filled.lines}" for i, filled in self.filled.items())]
 
     def signature(self, names: dict[str, str]) -> list[str]:
@@ -274,6 +287,28 @@ class _Plan:
         return out
 
 
+class ScanMemos:
+    """Plain ``dict`` mirrors of category memos (``jit.CategoryMemo``, ``Signature``: ``dict`` subclasses
+    that compute a missing category) for the driver, which looks them up once a line per filter;
+    ``learn`` copies the memos' answers for a receipt's categories into every mirror, so after it each
+    of them holds each of those categories. Bounded as the memos are: a mirror past ``MIRRORED`` entries
+    starts afresh."""
+
+    __slots__ = ("memos", "mirrors")
+
+    def __init__(self, memos: tuple[dict[str, Any], ...]) -> None:
+        self.memos = memos
+        self.mirrors: tuple[dict[str, Any], ...] = tuple({} for _ in memos)
+
+    def learn(self, lines: Sequence[Any]) -> None:
+        categories = {line.category for line in lines}
+        for memo, mirror in zip(self.memos, self.mirrors, strict=True):
+            if len(mirror) + len(categories) > MIRRORED:
+                mirror.clear()
+            for category in categories:
+                mirror[category] = memo[category]
+
+
 class Signature(dict[str, tuple[int, ...]]):
     """Per category, the positions of the ``tests`` (functions of the category alone) that hold, remembered:
     categories are a small vocabulary, so the scan's filters on the category cost one lookup a line."""
@@ -289,6 +324,31 @@ class Signature(dict[str, tuple[int, ...]]):
         if len(self) < 65536:
             self[category] = found
         return found
+
+
+def _mirrored(source: str, ns: dict[str, Any], learnt: bool = False) -> str:
+    """The driver's ``source`` reading plain dicts (``ScanMemos``) where it reads the category memos (the
+    scan's and the filters' ``C<k>[...]``, ``SCAN_SIGNATURE[...]``): a lookup in a ``dict`` subclass goes
+    through its type's generic slot (CPython calls ``__getitem__`` as a method, ~300 instructions), one in
+    a ``dict`` is the interpreter's specialised subscript. The mirrors hold the same categories (``learn``
+    fills them together), so the function first looks each of the receipt's categories up in one of them;
+    one it does not hold raises ``KeyError``, and the receipt's categories are asked of the memos
+    (``ScanMemos.learn``) before anything reads a mirror. ``learnt``: the scan, the first to read them, looks
+    every line's category up first and learns what it lacks itself (``_Plan.scan``), so no look-up comes
+    before it. Unchanged when it reads no memo."""
+    names = sorted({name for name in _MEMO.findall(source) if hasattr(type(ns.get(name)), "__missing__")})
+    if not names:
+        return source
+    memos = ScanMemos(tuple(ns[name] for name in names))
+    for name, mirror in zip(names, memos.mirrors, strict=True):
+        ns[f"{name}_P"] = mirror
+    ns["SCAN_LEARN"] = memos.learn
+    text = _MEMO.sub(lambda m: f"{m.group(1)}_P[" if m.group(1) in names else m.group(0), source)
+    if learnt:
+        return text
+    define, name_lines, rest = text.split("\n", 2)  # ``def drive``, the line naming ``lines``, the rest
+    return "\n".join([define, name_lines, "    try:", f"        for l in lines: {names[0]}_P[l.category]",
+                      "    except KeyError:", "        SCAN_LEARN(lines)", rest])
 
 
 def _on_category(text: str, ns: dict[str, Any]) -> Callable[[str], Any] | None:
@@ -314,7 +374,7 @@ def _accrued(camp: Campaign) -> list[int]:
 def _fill(i: int, condition: str) -> str:
     """``_Plan.fill``'s statement for predicate i of filter ``condition``."""
     lines = "lines" if condition == "True" else f"[l for l in lines if {condition}]"
-    return f"if {i} not in M: M[{i}] = {lines}"
+    return f"if M.get({i}) is None: M[{i}] = {lines}"  # (``jit.select``: one ``get``, not ``in``, on a dict subclass)
 
 
 def _group(g: int, group: Group, plan: _Plan) -> list[str]:
@@ -386,7 +446,7 @@ def _inline(key: str, camp: Campaign, inline: Any, start: str, gives: list[str],
         fail = gate.fail
         if gate.reason == "no_eligible_items" and plan.few:
             plan.ns[f"NEEDS{key}"] = frozenset(camp.source.footprint.needs_skus)
-            fail = f"NEEDS{key}.isdisjoint(skus)"
+            fail = f"NEEDS{key}.isdisjoint({'skus' if plan.skus > 1 else 'map(_SKU, lines)'})"
         elif gate.reason == "no_eligible_items":
             plan.touched = True
             fail = f"{camp.index} not in touched"

@@ -35,13 +35,15 @@ from .model import (
     ANONYMOUS,
     CustomerView,
     Effect,
-    LazyRows,
     Line,
     LineRows,
     Outcome,
     Receipt,
     Rejection,
     Rows,
+    lazy_rows,
+    line_rows,
+    plain_rows,
     utc_seconds,
 )
 from .money import minor_text
@@ -54,6 +56,7 @@ from .triggers.till_messages import TillMessages
 from .verify import verify
 
 _new = tuple.__new__  # builds the named-tuple outcomes without their Python-level __new__
+_new_object = object.__new__
 _SKU, _AMOUNT = attrgetter("sku"), attrgetter("amount")
 _EMPTY: frozenset[int] = frozenset()  # ``_EMPTY.union(...)``: a new set of what is given, made in C
 _UTC_EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)  # ordinal 1, second 0
@@ -134,39 +137,6 @@ class _Eval:
     # the points per line, allocated on first read (``points_vectors``)
     vectors: list[tuple[int, ...]] | None
 
-    def __init__(self, receipt: Receipt, cu: CustomerView, utc: int) -> None:
-        """Every field but the state of a group or campaign, which the engine sets as it goes; the local
-        time of ``utc`` from the engine's cached offset of its day (else ``Engine._local``). One statement
-        a field: a tuple assignment of more than three builds and unpacks a tuple."""
-        self.lines = lines = receipt.lines
-        self.cu = cu
-        self.total = receipt.total
-        self.nlines = len(lines)
-        self.units = receipt.units
-        self.store = receipt.store
-        self.channel = receipt.channel
-        self.ordered = receipt.ordered
-        self.amounts = amounts = list(map(_AMOUNT, lines))
-        self.left = amounts[:]
-        self.floors = [line.floor for line in lines] if receipt.floors else None
-        self.effects = []
-        self.applied = []
-        self.rejected = []
-        self.pending = []
-        self.touched = self.asks = self.spread = self.arms = self.hints = self.vectors = None
-        self.matches = matches = self.Matches()  # (no Python ``__init__``: two fields set here)
-        matches.lines = lines
-        matches.cu = cu
-        self.match = matches.__getitem__
-        offset = self.offsets.get(utc // 86400)
-        if offset is None:
-            self.date, self.weekday, self.time = self.engine._local(utc)
-        else:
-            local = utc + offset
-            self.date = day = local // 86400
-            self.weekday = (day - 1) % 7 + 1
-            self.time = local % 86400
-
     def wants(self, campaign: int) -> bool:
         """Whether the receipt has a SKU the campaign needs (by the bundle's SKU index)."""
         return campaign in (self.touched if self.touched is not None else self.touch())
@@ -226,6 +196,44 @@ class _Eval:
         for given in vectors[1:]:
             out = list(map(add, out, given))
         return out
+
+
+def _open_eval(kind: type[_Eval], receipt: Receipt, cu: CustomerView, utc: int) -> _Eval:
+    """A receipt's evaluation of the engine's ``_Eval`` subclass ``kind``: every field but the state of a group
+    or campaign, which the engine sets as it goes; the local time of ``utc`` from the engine's cached offset of
+    its day (else ``Engine._local``). Made by ``object.__new__`` and field writes, not a Python ``__init__``
+    (whose call through the type costs more than the writes); one statement a field: a tuple assignment of
+    more than three builds and unpacks a tuple."""
+    self = _new_object(kind)
+    self.lines = lines = receipt.lines
+    self.cu = cu
+    self.total = receipt.total
+    self.nlines = len(lines)
+    self.units = receipt.units
+    self.store = receipt.store
+    self.channel = receipt.channel
+    self.ordered = receipt.ordered
+    self.amounts = amounts = list(map(_AMOUNT, lines))
+    self.left = amounts[:]
+    self.floors = [line.floor for line in lines] if receipt.floors else None
+    self.effects = []
+    self.applied = []
+    self.rejected = []
+    self.pending = []
+    self.touched = self.asks = self.spread = self.arms = self.hints = self.vectors = None
+    self.matches = matches = kind.Matches()  # (no Python ``__init__``: two fields set here)
+    matches.lines = lines
+    matches.cu = cu
+    self.match = matches.__getitem__
+    offset = kind.offsets.get(utc // 86400)
+    if offset is None:
+        self.date, self.weekday, self.time = kind.engine._local(utc)
+    else:
+        local = utc + offset
+        self.date = day = local // 86400
+        self.weekday = (day - 1) % 7 + 1
+        self.time = local % 86400
+    return self
 
 
 class _Matches(dict[int, Sequence[Line]]):
@@ -403,7 +411,7 @@ class Engine:
         self.commerce = CommercePlan(bundle, self._matchers)  # line kinds and tax (runtime/commerce.py)
         # docs/triggers.md: campaigns' `message receipt|cashier`, rendered into Outcome.messages
         self.till_messages = TillMessages(self) if bundle.messages else None
-        # ``_quick`` serves a receipt when the programme has no state, tax or till messages (and the
+        # ``evaluate``'s quick path serves a receipt when the programme has no state, tax or till messages (and the
         # receipt no coupons, rewards, redemption or mix of kinds, and nobody asks for a trace or hints)
         self._quick_ok = not self._stateful and not self.commerce.taxed and self.till_messages is None
 
@@ -454,8 +462,12 @@ class Engine:
                                "currency")
         utc = receipt.utc if now is None else _utc(now)
         if self._quick_ok and not (explain or hints or receipt.stateful or receipt.mix is not None):
+            # the stateless path when nobody asks for a trace, hints or detail: the receipt's evaluation, the
+            # generated driver, the outcome, and nothing else (``_run`` does the same, and more)
             cu = self._customer(customer, receipt) if customer is not None or self._reads_customer else ANONYMOUS
-            return self._quick(receipt, cu, utc)
+            r = _open_eval(self._eval, receipt, cu, utc) if self._plain else self._open(receipt, cu, utc)
+            self._drive(r, cu, r)
+            return self._finish(receipt, r, None)
         if receipt.rewards:
             check_chosen(receipt.rewards, self.ledger.rewards)
         if receipt.mix is not None or self.commerce.taxed:  # docs/commerce.md: priced on the declared basis
@@ -491,17 +503,10 @@ class Engine:
                                    expired, receipt.rewards, stock, redemptions, receipt.store)
         return self._run(receipt, cu, utc, explain, session, lead, lead_events, hints)
 
-    def _quick(self, receipt: Receipt, cu: CustomerView, utc: int) -> Outcome:
-        """The stateless path when nobody asks for a trace, hints or detail (``_quick_ok``): the receipt's
-        evaluation, the generated driver, the outcome, and nothing else (``_run`` does the same, and more)."""
-        r = self._eval(receipt, cu, utc) if self._plain else self._open(receipt, cu, utc)
-        self._drive(r, cu, r)
-        return self._finish(receipt, r, None)
-
     def _open(self, receipt: Receipt, cu: CustomerView, utc: int) -> _Eval:
         """The receipt's evaluation: its predicates' cache, its local time (``_local``, its cached offset
         read by ``_Eval``) and, with experiments, the customer's arms."""
-        r = self._eval(receipt, cu, utc)
+        r = _open_eval(self._eval, receipt, cu, utc)
         if self._live:
             r.matches.r = r  # type: ignore[attr-defined]  # (an ``_LiveMatches``)
         if self._experiments:
@@ -580,13 +585,13 @@ class Engine:
             if trace is not None:
                 trace += [f"points: {camp.name} gives {total}" for (camp, *_), total in zip(pending, totals, strict=True)]
             points, by_line = sum(totals), t.points_by_line
-            effects = LazyRows(Effect, tuple(t.effects), t.points_rows)
+            effects = lazy_rows(Effect, tuple(t.effects), t.points_rows)
         else:
-            points, effects, by_line = 0, Rows(Effect, tuple(t.effects)), None
+            points, effects, by_line = 0, plain_rows(Effect, tuple(t.effects)), None
         left = t.left
         payable = sum(left)
         return _new(Outcome, (receipt.receipt_id, self.currency, receipt.total, receipt.total - payable, payable, points,
-                              LineRows(receipt.lines, t.amounts, left, by_line), effects, tuple(t.applied),
+                              line_rows(receipt.lines, t.amounts, left, by_line), effects, tuple(t.applied),
                               tuple(t.rejected), tuple(trace) if trace else (), None, None, None, None, t.arms, t.hints,
                               None, None, None))
 

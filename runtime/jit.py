@@ -584,7 +584,9 @@ def select(i: int, condition: str | None) -> list[str]:
         return [f"_xs = M[{i}]"]
     if condition == "True":
         return ["_xs = lines"]
-    return [f"if {i} in M: _xs = M[{i}]", f"else: _xs = M[{i}] = [l for l in lines if {condition}]"]
+    # ``M.get``, not ``in M`` then ``M[i]``: ``M`` is a ``dict`` subclass, whose ``in`` and subscript CPython
+    # calls through its type's generic slots (a method call each), a dearer path than one ``get``
+    return [f"_xs = M.get({i})", f"if _xs is None: _xs = M[{i}] = [l for l in lines if {condition}]"]
 
 
 def _fast_names(bundle: Bundle) -> dict[str, Any]:

@@ -75,12 +75,13 @@ else:  # runtime/commerce.py's KINDS; a percentage, at most 4 decimals
 
 
 class Line(Struct, gc=False, eq=False, rename={"price": "unit_price"}):
-    """One receipt line. ``qty`` is in thousandths, ``units`` the whole units (⌊qty⌋), ``floor`` the
-    least the line may cost (⌈min_price × qty⌉, else 0), ``index`` the position in the receipt.
+    """One receipt line. ``qty`` is in thousandths, ``floor`` the least the line may cost (⌈min_price ×
+    qty⌉, else 0), ``index`` the position in the receipt; ``units``, the whole units (⌊qty⌋), is computed
+    where it is read (a property: few read it, and a decoder's write into a msgspec struct costs more than
+    the reads).
 
-    The fields up to ``attrs`` are the line's JSON (``price`` is ``unit_price``); ``units``, ``floor``
-    and ``index`` are derived, always set by the receipt's decoder whatever the JSON says (make lines
-    with ``Line.of``)."""
+    The fields up to ``attrs`` are the line's JSON (``price`` is ``unit_price``); ``floor`` and ``index``
+    are derived, always set by the receipt's decoder whatever the JSON says (make lines with ``Line.of``)."""
 
     line_no: _Count
     sku: _Name
@@ -91,7 +92,6 @@ class Line(Struct, gc=False, eq=False, rename={"price": "unit_price"}):
     brand: _Text | None = ""
     min_price: _Minor | None = None
     attrs: _Attrs | None = None
-    units: int = 0
     floor: int = 0
     index: int = 0
     kind: _Kind | None = None  # docs/commerce.md: goods (None once decoded) | service | delivery | deposit | ...
@@ -105,7 +105,12 @@ class Line(Struct, gc=False, eq=False, rename={"price": "unit_price"}):
         ppm, ``kind`` None for goods)."""
         floor = 0 if min_price is None else -(-min_price * qty // 1000)
         return cls(line_no, sku, category, qty, price, amount, brand, min_price,
-                   _NO_ATTRS if attrs is None else attrs, qty // 1000, floor, 0, kind, tax_rate)
+                   _NO_ATTRS if attrs is None else attrs, floor, 0, kind, tax_rate)
+
+    @property
+    def units(self) -> int:
+        """The whole units, ⌊qty⌋."""
+        return self.qty // 1000
 
     def __repr__(self) -> str:
         return f"Line({self.line_no}, {self.sku!r}, qty={self.qty}, price={self.price}, amount={self.amount})"
@@ -367,7 +372,7 @@ class Receipt:
                     and (category in categories or _category_ok(category))
                     and type(price) is int and 0 <= price <= most and type(amount) is int and 0 <= amount <= most
                     and (amount * 1000 == price * qty or _close(amount, price, qty))):
-                line = Line(line_no, sku, category, qty, price, amount, brand, None, _NO_ATTRS, qty // 1000, 0, i)
+                line = Line(line_no, sku, category, qty, price, amount, brand, None, _NO_ATTRS, 0, i)
             else:  # something to say, or optional fields to check: the careful path
                 line = _line(d, i)
                 line.index = i
@@ -419,7 +424,6 @@ def _fast(data: _ReceiptIn, text: bool) -> Receipt:
             if qty / 1000 != line.qty:
                 raise ValueError
         line.qty = qty
-        line.units = qty // 1000
         line.index = index
         amount = line.amount
         if amount * 1000 != line.price * qty and not _close(amount, line.price, qty):
@@ -462,7 +466,6 @@ def _plain(data: _ReceiptPlain | _ReceiptPlainText, text: bool) -> Receipt:
     for index, line in enumerate(lines):
         qty, amount = line.qty, line.amount
         if type(qty) is int:  # whole units: the amount is exact at once, else within the tolerance
-            line.units = qty
             if amount != line.price * qty and not _close(amount, line.price, qty * 1000):
                 raise ValueError
             qty *= 1000
@@ -471,7 +474,6 @@ def _plain(data: _ReceiptPlain | _ReceiptPlainText, text: bool) -> Receipt:
             if thousandths / 1000 != qty:
                 raise ValueError
             qty = thousandths
-            line.units = qty // 1000
             if amount * 1000 != line.price * qty and not _close(amount, line.price, qty):
                 raise ValueError
         line.qty = qty
@@ -976,6 +978,33 @@ class LazyRows(Rows[T]):
 
 
 _new = tuple.__new__
+
+
+def line_rows(lines: Sequence[Line], amounts: list[int], left: list[int],
+              points: list[int] | Callable[[], list[int] | None] | None) -> LineRows:
+    """``LineRows(lines, amounts, left, points)`` without the call through the type to its Python
+    ``__init__`` (the engine's outcome, once a receipt)."""
+    rows = _new_object(LineRows)
+    rows.kind = LineOutcome
+    rows.columns = (lines, amounts, left, points)
+    return rows
+
+
+def lazy_rows(kind: type[T], eager: tuple[tuple[Any, ...], ...],
+              more: Callable[[], tuple[tuple[Any, ...], ...]]) -> LazyRows[T]:
+    """``LazyRows(kind, eager, more)``, as ``line_rows``."""
+    rows: LazyRows[T] = _new_object(LazyRows)
+    rows.kind = kind
+    rows.columns = (eager, more)
+    return rows
+
+
+def plain_rows(kind: type[T], eager: tuple[tuple[Any, ...], ...]) -> Rows[T]:
+    """``Rows(kind, eager)``, as ``line_rows``."""
+    rows: Rows[T] = _new_object(Rows)
+    rows.kind = kind
+    rows.rows = eager
+    return rows
 
 
 class LineOutcome(NamedTuple):

@@ -221,7 +221,7 @@ class Pricer:
             if budget == 0:
                 break
             each = min(off, unit_value(line, basis[line.index]))
-            units = line.units
+            units = line.qty // 1000
             if each <= 0 or units <= 0:
                 continue
             if budget is not None:
@@ -243,7 +243,7 @@ class Pricer:
             free = every
         paid = every - free
         runs = sorted([(-(line.price * basis[line.index] // line.amount if line.amount else 0), line.line_no,
-                        line.index, line.units) for line in sel if line.units > 0])
+                        line.index, line.qty // 1000) for line in sel if line.qty >= 1000])
         full = sum([run[3] for run in runs]) // every * every  # positions in complete groups
         position = below = 0  # ``below``: the free positions before ``position``
         for neg_value, _, i, units in runs:
@@ -380,7 +380,7 @@ def _accruals(r: Context) -> list[Accrual]:
 def _runs(sel: Sequence[Line], basis: Sequence[int]) -> list[Run]:
     """The selected lines' whole units, cheapest first (ties: line_no), as runs."""
     return sorted([(line.price * basis[line.index] // line.amount if line.amount else 0, line.line_no, line.index,
-                    line.units) for line in sel if line.units > 0])  # (``unit_value``, written out)
+                    line.qty // 1000) for line in sel if line.qty >= 1000])  # (``unit_value``, written out)
 
 
 def _take(runs: list[list[Run]], needs: list[int], sets: int) -> list[list[Run]] | None:

@@ -70,7 +70,6 @@ class _SpillLine(Line, array_like=True):
     brand: str
     min_price: int | None = None
     attrs: dict[str, str] = msgspec.field(default_factory=dict)
-    units: int = 0
     floor: int = 0
     index: int = 0
     kind: str | None = None
