@@ -25,7 +25,7 @@ from .applier import (
     over,
 )
 from .jsontypes import iso
-from .records import _APPEND, _NEVER, Lot, _make, holds_lot, lot_back, lot_gone, set_bounds
+from .records import _APPEND, Lot, _make, holds_lot, lot_back, lot_gone
 
 Lines = list[list[int]] | None  # [[line_no, part], ...] of a change a return undoes line by line
 
@@ -124,8 +124,6 @@ class LotChange(NamedTuple):
             else:
                 at = len(acc.lots)
                 a.append(a.own(acc.__dict__, "lots"), lot)
-            if len(acc.lots) == 1 and not acc.__pydantic_private__:  # a new account: its hints are this lot's
-                set_bounds(acc, self.expires if self.expires is not None else _NEVER, max(self.active_from or 0, 0))
             lot_back(acc, at, lot, new=True)
         else:
             found = _find_lot(acc, self.lot)
