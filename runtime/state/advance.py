@@ -4,7 +4,7 @@ reviews), as changes and events."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from itertools import islice
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -50,8 +50,9 @@ def advance(state: CustomerState, decls: StateDecls, now_utc: int, zone: ZoneInf
     calm = private.get("_calm") if private else None
     changes: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    if calm is not None and calm.owner == id(state) and calm.decls is decls and calm.since <= now_utc < calm.until \
-            and calm.first <= today < calm.day:  # nothing can be due (``Calm``)
+    if calm is not None and calm.state is state and calm.decls is decls and calm.since <= now_utc < calm.until \
+            and calm.first <= today < calm.day:  # nothing but the lots can be due (``Calm``): they are asked as always
+        _accounts_due(state, calm.decl_index, now_utc, local, changes, events)
         return changes, events
     index = _index(decls)
     _accounts_due(state, index, now_utc, local, changes, events)
@@ -78,29 +79,27 @@ def advance(state: CustomerState, decls: StateDecls, now_utc: int, zone: ZoneInf
 
 
 class Calm(NamedTuple):
-    """What ``advance`` found of a state at ``since``: nothing due, and nothing can come due until ``until``
-    (UTC) nor before the local day ``day``: no lot's expiry or its notice (the accounts' hints, ``_due``),
-    no counter's period end, no chip's promotion end, no tier period, no coupon or certificate expiry.
-    It holds while the state (``owner``: its id, the same object) is changed only by what keeps it
-    (``moved``: the ledger's records of a receipt, its counters and qualification in the periods of
-    ``counters`` and ``tier``, its new lots, the calm ending at their notice of expiry); any other change drops it
-    (``changes._run``), as does any copy of the state (its private fields are new). A member of a shared
-    account has none (another member's receipts add to its lots)."""
+    """What ``advance`` found of a state at ``since``: nothing due. Until ``until`` (UTC) and before the
+    local day ``day``, nothing but its lots can come due (they are asked each time: their hints follow
+    every write): no counter's period ends, no chip's promotion, no tier period, no coupon or certificate
+    expires. It holds while the state (``state``, the same object) is changed only by what keeps it
+    (``keeps``: the ledger's records of a receipt in the periods of ``counters`` and ``tier``); any other
+    change drops it (``changes._run``), as does any copy of the state (its private fields are new)."""
 
-    owner: int  # id() of the state (not the state: no reference cycle through its private fields)
+    state: CustomerState
     decls: StateDecls
+    decl_index: _Index  # (``view._index``)
     since: int
     until: int
     first: int  # the local day of ``since``
     day: int
     counters: dict[str, str]  # each declared counter's period at ``since``
     tier: str | None  # the calendar tier period at ``since`` (None: no tiers)
-    notify: int  # the longest notice of expiry of any account
 
 
 _FOREVER = 1 << 62
 _CALENDAR = frozenset({"day", "week", "month", "quarter", "year"})
-KEEP = frozenset({Applied, ReceiptChange, TierChange})  # kinds that leave every calm as it was
+_KEEP = frozenset({Applied, ReceiptChange, LotChange, TierChange})  # kinds that leave every calm as it was
 
 
 def _calm(state: CustomerState, decls: StateDecls, index: _Index, now_utc: int, today: int) -> Calm | None:
@@ -125,47 +124,28 @@ def _calm(state: CustomerState, decls: StateDecls, index: _Index, now_utc: int, 
             return None
         tier = period_key(today, tiers.period.kind)
         day = min(day, period_end(today, tiers.period.kind))
-    if state.shared is not None:  # (another member's receipts add to its lots)
-        return None
     until = _FOREVER
-    for name, account in state.accounts.items():
-        account_decl = index.accounts.get(name)
-        notify = account_decl.notify if account_decl is not None else 0
-        due = lot_hints(account)["_due"]  # (known: ``_lots_due`` just looked)
-        if due is None:
-            return None
-        until = min(until, due - notify)
     for coupon in state.coupons:
         if coupon.valid_to is not None:
             until = min(until, coupon.valid_to)
     for cert in state.certificates:
         if cert.balance and cert.expires is not None:
             until = min(until, cert.expires)
-    return Calm(id(state), decls, now_utc, until, today, day, counters, tier, index.notify)
+    return Calm(state, decls, index, now_utc, until, today, day, counters, tier)
 
 
-def moved(calm: Calm | None, changes: Sequence[Any]) -> Calm | None:
-    """``calm`` after ``changes`` (typed records or JSON) are applied, or None when it may not hold: a
-    receipt's usual records keep it (``KEEP``), a counter or qualification in the period of the calm's
-    start too, and a new lot of the customer's own brings its end to the lot's notice of expiry if that
-    comes first; anything else is not known to keep it."""
-    for change in changes:
-        if calm is None:
-            return None
-        kind = type(change)
-        if kind in KEEP:
-            continue
-        if kind is CounterChange:
-            calm = calm if calm.counters.get(change.name, change.period) == change.period else None
-        elif kind is QualifyChange or kind is ReceiptQualify:
-            calm = calm if calm.tier is None or change.period is None or change.period == calm.tier else None
-        elif kind is LotChange and not change.shared:  # (a shared account's lots are other members' too)
-            expires = change.expires
-            if not (change.points < 0 or expires is None or expires - calm.notify >= calm.until):
-                calm = calm._replace(until=expires - calm.notify)  # (else a lot removed, or its notice after)
-        else:
-            return None
-    return calm
+def keeps(calm: Calm, change: Any) -> bool:
+    """Whether ``calm`` holds after ``change`` (a typed record or JSON) is applied: a receipt's usual
+    records do (lots are asked each time anyway), a counter or qualification in the period of the calm's
+    start too; anything else is not known to."""
+    kind = type(change)
+    if kind in _KEEP:
+        return True
+    if kind is CounterChange:
+        return calm.counters.get(change.name, change.period) == change.period
+    if kind is QualifyChange or kind is ReceiptQualify:
+        return calm.tier is None or change.period is None or change.period == calm.tier
+    return False
 
 
 def _accounts_due(state: CustomerState, index: _Index, now_utc: int, local: Callable[[int], int],

@@ -18,11 +18,10 @@ from .records import AccountState, CustomerState, live_from, lot_hints
 class _Index:
     """The declarations by name, built once per ``StateDecls``."""
 
-    __slots__ = ("accounts", "counters", "coupons", "entry", "levels", "notify", "position")
+    __slots__ = ("accounts", "counters", "coupons", "entry", "levels", "position")
 
     def __init__(self, decls: StateDecls) -> None:
         self.accounts: dict[str, AccountDecl] = {a.name: a for a in decls.accounts}
-        self.notify = max((a.notify for a in decls.accounts), default=0)  # the longest notice of expiry
         self.counters: dict[str, Counter] = {c.name: c for c in decls.counters}
         self.coupons: dict[str, CouponSeries] = {c.name: c for c in decls.coupons}
         levels = decls.tiers.levels if decls.tiers is not None else ()

@@ -1,6 +1,6 @@
 """``advance`` remembers, on a state it found nothing due in, until when only its lots can come due
 (``advance.Calm``), and a state changed in place keeps that only through the changes that keep it
-(``advance.moved``, in ``changes._run``). On random programmes with state and one customer's random
+(``advance.keeps``, in ``changes._run``). On random programmes with state and one customer's random
 history applied in place (as the simulator's replay does), ``advance`` at each receipt's time and at
 later times gives what it gives on a copy of the same state that remembers nothing."""
 
@@ -68,13 +68,12 @@ def test_the_calm_is_kept_by_a_receipts_records_and_dropped_by_anything_else() -
     calm = state.__pydantic_private__["_calm"]  # type: ignore[index]
     assert calm.day == dt.date(2025, 4, 1).toordinal() and calm.counters == {"visits": "2025-03"}
     apply_in_place(state, outcome.changes, decls)
-    kept = state.__pydantic_private__["_calm"]  # type: ignore[index]  # applied, lot, counter, receipt
-    assert kept == calm._replace(until=utc_seconds(dt.datetime(2025, 4, 1, tzinfo=dt.UTC)))  # the lot's expiry
+    assert state.__pydantic_private__["_calm"] is calm  # type: ignore[index]  # applied, lot, counter, receipt
     april = utc_seconds(dt.datetime(2025, 4, 2, tzinfo=dt.UTC))
     assert advance(state, decls, april, engine.local_date)[0] != []  # past the calm: the month's counter resets
     apply_in_place(state, [{"op": "receipt", "receipt": "R0", "delta": 1}], decls)
     assert "_calm" not in state.__pydantic_private__  # type: ignore[operator]  # a change as JSON: not known to keep it
     changes = list(outcome.changes.items)  # type: ignore[attr-defined]
     counter = next(c for c in changes if type(c).__name__ == "CounterChange")
-    assert _advance.moved(calm, [counter]) is calm and _advance.moved(calm, [counter._replace(period="2025-02")]) is None
-    assert _advance.moved(calm, [{"op": "coupon_expire", "code": "X", "series": "s"}]) is None
+    assert _advance.keeps(calm, counter) and not _advance.keeps(calm, counter._replace(period="2025-02"))
+    assert not _advance.keeps(calm, {"op": "coupon_expire", "code": "X", "series": "s"})
