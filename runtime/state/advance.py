@@ -6,17 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..declarations import StateDecls
-from .accounts import LotChange
-from .applied import Applied
-from .counters import CounterChange, ReceiptChange
 from .history import prune
-from .periods import level_for, local_date, period_end, period_key, period_start
+from .periods import level_for, local_date, period_key, period_start
 from .records import _NEVER, AccountState, CustomerState, live_from, lot_hints, set_bounds
-from .tiers import QualifyChange, ReceiptQualify, TierChange, _record
+from .tiers import _record
 from .view import _Index, _index
 
 # ---------------------------------------------------------------------------------------- advance
@@ -46,16 +43,20 @@ def advance(state: CustomerState, decls: StateDecls, now_utc: int, zone: ZoneInf
     """
     local = local_date(zone) if isinstance(zone, ZoneInfo) else zone
     today = local(now_utc)
-    private = state.__pydantic_private__
-    calm = private.get("_calm") if private else None
+    index = _index(decls)
     changes: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    if calm is not None and calm.state is state and calm.decls is decls and calm.since <= now_utc < calm.until \
-            and calm.first <= today < calm.day:  # nothing but the lots can be due (``Calm``): they are asked as always
-        _accounts_due(state, calm.decl_index, now_utc, local, changes, events)
-        return changes, events
-    index = _index(decls)
-    _accounts_due(state, index, now_utc, local, changes, events)
+    places: list[tuple[bool, dict[str, AccountState]]] = [(False, state.accounts)]
+    if state.shared is not None:
+        places.append((True, state.shared.accounts))
+    for shared, accounts in places:
+        for name in sorted(accounts) if len(accounts) > 1 else accounts:
+            decl = index.accounts.get(name)
+            notify = decl.notify if decl is not None else 0
+            account = accounts[name]
+            due = lot_hints(account)["_due"]
+            if due is None or now_utc >= due - notify:  # (``_lots_due``'s own first test, asked here first)
+                _lots_due(name, account, shared, notify, now_utc, local, changes, events)
     if state.counters:
         _counters_due(state, index, today, changes)
     for coupon in state.coupons:
@@ -73,95 +74,7 @@ def advance(state: CustomerState, decls: StateDecls, now_utc: int, zone: ZoneInf
         pruned = prune(state.history, today - seg.horizon + 1)
         if pruned is not None:
             changes.append(pruned)
-    if not changes and private is not None:
-        private["_calm"] = _calm(state, decls, index, now_utc, today)
     return changes, events
-
-
-class Calm(NamedTuple):
-    """What ``advance`` found of a state at ``since``: nothing due. Until ``until`` (UTC) and before the
-    local day ``day``, nothing but its lots can come due (they are asked each time: their hints follow
-    every write): no counter's period ends, no chip's promotion, no tier period, no coupon or certificate
-    expires. It holds while the state (``state``, the same object) is changed only by what keeps it
-    (``keeps``: the ledger's records of a receipt in the periods of ``counters`` and ``tier``); any other
-    change drops it (``changes._run``), as does any copy of the state (its private fields are new)."""
-
-    state: CustomerState
-    decls: StateDecls
-    decl_index: _Index  # (``view._index``)
-    since: int
-    until: int
-    first: int  # the local day of ``since``
-    day: int
-    counters: dict[str, str]  # each declared counter's period at ``since``
-    tier: str | None  # the calendar tier period at ``since`` (None: no tiers)
-
-
-_FOREVER = 1 << 62
-_CALENDAR = frozenset({"day", "week", "month", "quarter", "year"})
-_KEEP = frozenset({Applied, ReceiptChange, LotChange, TierChange})  # kinds that leave every calm as it was
-
-
-def _calm(state: CustomerState, decls: StateDecls, index: _Index, now_utc: int, today: int) -> Calm | None:
-    """The calm of a state in which nothing is due at ``now_utc`` (None: a programme whose tiers roll or
-    whose segments prune history, where something may be due any day)."""
-    tiers = decls.tiers
-    if decls.segments is not None or (tiers is not None and tiers.levels and tiers.period.kind == "rolling"):
-        return None
-    day = _FOREVER
-    counters: dict[str, str] = {}
-    for name, decl in index.counters.items():
-        if decl.reset in _CALENDAR:
-            day = min(day, period_end(today, decl.reset))
-        elif decl.reset not in ("never", "customer"):
-            return None
-        counters[name] = period_key(today, decl.reset)
-        if decl.valid is not None:
-            day = min(day, decl.valid[1] + 1)
-    tier = None
-    if tiers is not None and tiers.levels:
-        if tiers.period.kind not in _CALENDAR:
-            return None
-        tier = period_key(today, tiers.period.kind)
-        day = min(day, period_end(today, tiers.period.kind))
-    until = _FOREVER
-    for coupon in state.coupons:
-        if coupon.valid_to is not None:
-            until = min(until, coupon.valid_to)
-    for cert in state.certificates:
-        if cert.balance and cert.expires is not None:
-            until = min(until, cert.expires)
-    return Calm(state, decls, index, now_utc, until, today, day, counters, tier)
-
-
-def keeps(calm: Calm, change: Any) -> bool:
-    """Whether ``calm`` holds after ``change`` (a typed record or JSON) is applied: a receipt's usual
-    records do (lots are asked each time anyway), a counter or qualification in the period of the calm's
-    start too; anything else is not known to."""
-    kind = type(change)
-    if kind in _KEEP:
-        return True
-    if kind is CounterChange:
-        return calm.counters.get(change.name, change.period) == change.period
-    if kind is QualifyChange or kind is ReceiptQualify:
-        return calm.tier is None or change.period is None or change.period == calm.tier
-    return False
-
-
-def _accounts_due(state: CustomerState, index: _Index, now_utc: int, local: Callable[[int], int],
-                  changes: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
-    """The lots due of every account of the state, then of its shared account."""
-    places: list[tuple[bool, dict[str, AccountState]]] = [(False, state.accounts)]
-    if state.shared is not None:
-        places.append((True, state.shared.accounts))
-    for shared, accounts in places:
-        for name in sorted(accounts) if len(accounts) > 1 else accounts:
-            decl = index.accounts.get(name)
-            notify = decl.notify if decl is not None else 0
-            account = accounts[name]
-            due = lot_hints(account)["_due"]
-            if due is None or now_utc >= due - notify:  # (``_lots_due``'s own first test, asked here first)
-                _lots_due(name, account, shared, notify, now_utc, local, changes, events)
 
 
 def _lots_due(name: str, account: AccountState, shared: bool, notify: int, now_utc: int,

@@ -21,7 +21,6 @@ from typing import Any, NamedTuple, Protocol, Self, overload
 from ..declarations import StateDecls
 from ..errors import StateError
 from .accounts import DebtChange, LotChange, TakeChange
-from .advance import keeps
 from .applied import Applied, Unapplied
 from .applier import _Applier, _Failed, _int, _new, _str
 from .chains import ChainChange
@@ -216,11 +215,7 @@ def items(changes: Sequence[Any]) -> Sequence[Any]:
 
 def _run(a: _Applier, changes: Sequence[Mapping[str, Any]]) -> CustomerState:
     kinds, typed = CHANGES, TYPED
-    private = a.root.__pydantic_private__ if a.undo is not None else None  # (a copy's are new: no calm)
-    calm = private.get("_calm") if private else None  # what ``advance`` knows is not due (``advance.Calm``)
     for i, change in enumerate(items(changes)):
-        if calm is not None and not keeps(calm, change):
-            calm = None
         try:
             if type(change) in typed:  # the ledger's record: what from_dict would check, then applied
                 change.verify()
@@ -233,8 +228,7 @@ def _run(a: _Applier, changes: Sequence[Mapping[str, Any]]) -> CustomerState:
             if a.undo is not None:
                 a.rollback()
             raise StateError(f"{_op(change)} does not fit the state: {exc}", f"changes[{i}]", exc.code) from None
-    # the cached view is stale; the calm holds after the changes that keep it
-    _SET_PRIVATE(a.root, {"_view": None} if calm is None else {"_view": None, "_calm": calm})
+    _SET_PRIVATE(a.root, {"_view": None})  # the cached view is stale
     return a.root
 
 
