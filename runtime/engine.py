@@ -19,7 +19,7 @@ from operator import add, attrgetter, le, sub
 from typing import Any, ClassVar, cast
 from zoneinfo import ZoneInfo
 
-from . import driver
+from . import driver, stateful
 from . import order as ordering
 from .bundle import Bundle, Campaign, Group, load_bundle
 from .commerce_engine import CommercePlan
@@ -501,7 +501,26 @@ class Engine:
         expired = [c["code"] for c in lead if c["op"] == "coupon_expire"] if receipt.coupons else ()
         session = self.ledger.open(receipt.receipt_id, state, cu, utc, receipt.lines, receipt.coupons, budgets,
                                    expired, receipt.rewards, stock, redemptions, receipt.store)
-        return self._run(receipt, cu, utc, explain, session, lead, lead_events, hints)
+        if explain or self._exclusive or (receipt.mix is not None and not receipt.mix.plain):
+            return self._run(receipt, cu, utc, explain, session, lead, lead_events, hints)
+        return self._run_state(receipt, cu, utc, session, lead, lead_events, hints)
+
+    _state_drive: stateful.StatefulDriver | None = None  # the stateful driver, made on first use (``_run_state``)
+
+    def _run_state(self, receipt: Receipt, cu: CustomerView, utc: int, session: Session,
+                   lead: tuple[dict[str, Any], ...], lead_events: tuple[dict[str, Any], ...], hints: bool) -> Outcome:
+        """``_run`` with a session, no trace, no exclusive campaigns and a receipt of one kind: the groups
+        run by one generated function (runtime/stateful.py), which does what ``_group`` does for each."""
+        drive = self._state_drive
+        if drive is None:
+            drive = self._state_drive = stateful.build(self.groups, self._gated, self._group, self.pricer, self._apply,
+                                                       self._stack, bool(self._live))[0]
+        r = self._open(receipt, cu, utc)
+        r.requests = {}
+        drive(r, cu, r, session)
+        if hints:
+            r.hints = self._hints(r, cu, r)
+        return self._settle(receipt, session, r, None, lead, lead_events)
 
     def _open(self, receipt: Receipt, cu: CustomerView, utc: int) -> _Eval:
         """The receipt's evaluation: its predicates' cache, its local time (``_local``, its cached offset
