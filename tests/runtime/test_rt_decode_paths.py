@@ -225,7 +225,8 @@ def receipts(draw: st.DrawFn) -> dict[str, Any]:
             key = draw(st.sampled_from(sorted(HEAD_EDGES)))
             _edit(receipt, key, draw(st.sampled_from([*HEAD_EDGES[key], _MISSING])))
         elif kind == 8:
-            line["amount"] = line["amount"] + draw(st.sampled_from([2, -2, 600, -600]))
+            if type(line.get("amount")) is int:  # (an earlier edit may have removed it or made it None)
+                line["amount"] += draw(st.sampled_from([2, -2, 600, -600]))
         else:
             for each in receipt["lines"]:
                 each.update(line_no=1) if draw(st.booleans()) else each.update(qty=1, unit_price=LIMIT, amount=LIMIT)
