@@ -12,6 +12,7 @@ import zoneinfo
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from loyadsl.check import lints, model_scores
 from loyadsl.check import types as t
@@ -742,11 +743,7 @@ class Checker:
     # ------------------------------------------------------------------------------------ actions
 
     def _action(self, a: n.Action, scope: Scope, campaign: str) -> ir.IAction | None:
-        check = getattr(self, f"_action_{type(a).__name__}", None)  # by node name, as _expr_*
-        if check is None:
-            self.report(error("LOY202", f"unsupported action {type(a).__name__}", a.span))
-            return None
-        result: ir.IAction | None = check(a, scope, campaign)
+        result: ir.IAction | None = self._visit("_action_", "action", a, scope, campaign)
         return result
 
     def _action_Discount(self, a: n.Discount, scope: Scope, campaign: str) -> ir.IAction | None:
@@ -1105,12 +1102,17 @@ class Checker:
         return None
 
     def _expr(self, e: n.Expr, scope: Scope, expected: Type | None) -> ir.IExpr | None:
-        check = getattr(self, f"_expr_{type(e).__name__}", None)  # by node name, as _clause_*
-        if check is None:
-            self.report(error("LOY202", f"unsupported expression {type(e).__name__}", e.span))
-            return None
-        result: ir.IExpr | None = check(e, scope, expected)
+        result: ir.IExpr | None = self._visit("_expr_", "expression", e, scope, expected)
         return result
+
+    def _visit(self, prefix: str, what: str, node: n.Node, *args: Any) -> Any:
+        """The method ``prefix + node's class name`` applied to ``node`` (dispatch by node name, as
+        ``_clause_*``); a node with no such method is reported (LOY202) and gives None."""
+        check = getattr(self, prefix + type(node).__name__, None)
+        if check is None:
+            self.report(error("LOY202", f"unsupported {what} {type(node).__name__}", node.span))
+            return None
+        return check(node, *args)
 
     def _expr_NumberLit(self, e: n.NumberLit, scope: Scope, expected: Type | None) -> ir.IExpr | None:
         return self._number(e, expected)
