@@ -27,14 +27,20 @@ CONDITIONS = strategies.VALID_CONDITION.filter(lambda c: "customer.receipts" not
 ACTIONS = st.one_of(strategies.VALID_ACTION.filter(lambda a: "discount 0%" not in a), strategies._pick(SKU_ACTIONS))
 
 
-@st.composite
-def programmes(draw: st.DrawFn) -> str:
-    """A programme without customer state: 1-3 groups, each with its own stacking and basis."""
+def header_and_groups(draw: st.DrawFn) -> tuple[list[str], int]:
+    """A programme's header, a SKU and a store list, and 1-3 groups, each with its own stacking and basis."""
     parts = [draw(strategies.VALID_HEADER), 'skus some = ["A", "B", "SKU00001"]', 'stores moscow = ["S1", "S001"]']
     groups = draw(st.integers(1, 3))
     for g in range(groups):
         basis = draw(strategies._pick(["original", "discounted"]))
         parts.append(f"group g{g} {{ priority {100 - g}  stacking {draw(strategies.STACKING)}  basis {basis} }}")
+    return parts, groups
+
+
+@st.composite
+def programmes(draw: st.DrawFn) -> str:
+    """A programme without customer state: 1-3 groups, each with its own stacking and basis."""
+    parts, groups = header_and_groups(draw)
     for i in range(draw(st.integers(1, 12))):  # more than 8 SKU-gated campaigns keep the general loop
         clauses = [f"group g{draw(st.integers(0, groups - 1))}",
                    *draw(st.lists(STATELESS_CLAUSES, max_size=3, unique=True)), draw(CAPS)]

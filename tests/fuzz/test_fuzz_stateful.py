@@ -17,7 +17,7 @@ from loyadsl.runtime import Engine, LoyaError, load_bundle
 from loyadsl.runtime.state import CustomerState, apply
 
 from . import strategies
-from .test_fuzz_driver import _line
+from .test_fuzz_driver import _line, header_and_groups
 
 CLAUSES = strategies.VALID_CLAUSE  # (limits per customer and per day, budgets, caps among them)
 
@@ -25,11 +25,7 @@ CLAUSES = strategies.VALID_CLAUSE  # (limits per customer and per day, budgets, 
 @st.composite
 def programmes(draw: st.DrawFn) -> str:
     """A programme with state: 1-3 groups, each with its own stacking and basis, campaigns with state actions."""
-    parts = [draw(strategies.VALID_HEADER), 'skus some = ["A", "B", "SKU00001"]', 'stores moscow = ["S1", "S001"]']
-    groups = draw(st.integers(1, 3))
-    for g in range(groups):
-        basis = draw(strategies._pick(["original", "discounted"]))
-        parts.append(f"group g{g} {{ priority {100 - g}  stacking {draw(strategies.STACKING)}  basis {basis} }}")
+    parts, groups = header_and_groups(draw)
     declared = [kind for kind in strategies.VALID_STATE if draw(st.booleans())]
     if "redemption" in declared or "referral" in declared:
         declared.append("account")
