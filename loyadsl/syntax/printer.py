@@ -88,64 +88,95 @@ def _start(node: n.Node) -> Pos | None:
     return _whole(node)[0]
 
 
+def _visit(prefix: str, what: str, node: n.Node, *args: Any) -> Any:
+    """Dispatch by node name: this module's function ``{prefix}{type name}`` prints ``node``."""
+    visit = globals().get(prefix + type(node).__name__)
+    if visit is None:
+        raise TypeError(f"not {what}: {node!r}")
+    return visit(node, *args)
+
+
 def decl_lines(decl: n.Decl, src: Trivia | None = None) -> list[Line]:
-    src = src or Trivia()
-    if isinstance(decl, n.ListDecl):
-        if decl.source is not None:
-            text = f"{decl.kind} {decl.name} from {quote(decl.source.path)} column {quote(decl.source.column)}"
-        else:
-            text = f"{decl.kind} {decl.name} = [{', '.join(quote(item) for item in decl.items or ())}]"
-        return [Line(0, text, *_whole(decl))]
-    if isinstance(decl, n.GroupDecl):
-        lines = []
-        if decl.priority is not None:
-            lines.append(_setting(src, decl, "priority", f"priority {decl.priority}"))
-        if decl.stacking is not None:
-            limit = "" if decl.stacking_limit is None else f" {decl.stacking_limit}"
-            lines.append(_setting(src, decl, "stacking", f"stacking {decl.stacking}{limit}"))
-        if decl.basis is not None:
-            lines.append(_setting(src, decl, "basis", f"basis {decl.basis}"))
-        if decl.arm is not None:
-            lines.append(_setting(src, decl, "arm", f"arm {format_arm_ref(decl.arm)}"))
-        if decl.order is not None:
-            lines.append(_setting(src, decl, "order", f"order {decl.order}"))
-        return _block(src, decl, f"group {decl.name}{_title(decl.title)}", lines)
-    if isinstance(decl, n.TemplateDecl):
-        params = ", ".join(f"{p.name}: {p.type_name}" for p in decl.params)
-        head = f"template {decl.name}({params}){_title(decl.title)}"
-        return _block(src, decl, head, [line for c in decl.clauses for line in clause_lines(c, 1, src)])
-    if isinstance(decl, n.CampaignDecl):
-        head = f"campaign {decl.name}{_title(decl.title)}"
-        if decl.uses is not None:
-            head += f" uses {format_template_use(decl.uses)}"
-        return _block(src, decl, head, [line for c in decl.clauses for line in clause_lines(c, 1, src)])
-    if isinstance(decl, n.ExperimentDecl):
-        return _block(src, decl, f"experiment {decl.name}{_title(decl.title)}", experiment_lines(decl, src))
-    if isinstance(decl, n.AssertDecl):
-        body = _setting(src, decl, decl.subject, format_assert_body(decl))
-        return _block(src, decl, f"assert {decl.name}{_title(decl.title)}", [body])
-    if isinstance(decl, n.TierLadderDecl):
-        lines = [_setting(src, decl, "qualify", f"qualify {decl.measure} over {format_period(decl.period)}")]
-        lines += [Line(1, format_level(level), *_whole(level)) for level in decl.levels]
-        return _block(src, decl, f"tiers {decl.name}{_title(decl.title)}", lines)
-    if isinstance(decl, SEGMENT_DECLS):
-        return segment_decl_lines(decl, src)
-    if isinstance(decl, n.TriggerDecl):
-        return trigger_lines(decl, src)
-    if isinstance(decl, n.StrategyDecl):
-        return strategy_lines(decl, src)
-    if isinstance(decl, n.RedemptionDecl | n.ReferralDecl):
-        head = "redemption" if isinstance(decl, n.RedemptionDecl) else "referral"
-    elif isinstance(decl, n.AccountDecl | n.CounterDecl | n.CouponSeriesDecl | n.CertificateDecl):
-        keyword = {n.AccountDecl: "account", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates"}
-        kind = decl.kind if isinstance(decl, n.CounterDecl) else keyword[type(decl)]
-        head = f"{kind} {decl.name}{_title(decl.title)}"
+    lines: list[Line] = _visit("_decl_", "a declaration", decl, src or Trivia())
+    return lines
+
+
+def _decl_ListDecl(decl: n.ListDecl, src: Trivia) -> list[Line]:
+    if decl.source is not None:
+        text = f"{decl.kind} {decl.name} from {quote(decl.source.path)} column {quote(decl.source.column)}"
     else:
-        raise TypeError(f"not a declaration: {decl!r}")
+        text = f"{decl.kind} {decl.name} = [{', '.join(quote(item) for item in decl.items or ())}]"
+    return [Line(0, text, *_whole(decl))]
+
+
+def _decl_GroupDecl(decl: n.GroupDecl, src: Trivia) -> list[Line]:
+    limit = "" if decl.stacking_limit is None else f" {decl.stacking_limit}"
+    settings = {"priority": decl.priority,
+                "stacking": None if decl.stacking is None else f"{decl.stacking}{limit}",
+                "basis": decl.basis,
+                "arm": None if decl.arm is None else format_arm_ref(decl.arm),
+                "order": decl.order}
+    lines = [_setting(src, decl, word, f"{word} {value}") for word, value in settings.items() if value is not None]
+    return _block(src, decl, f"group {decl.name}{_title(decl.title)}", lines)
+
+
+def _decl_TemplateDecl(decl: n.TemplateDecl, src: Trivia) -> list[Line]:
+    params = ", ".join(f"{p.name}: {p.type_name}" for p in decl.params)
+    head = f"template {decl.name}({params}){_title(decl.title)}"
+    return _block(src, decl, head, [line for c in decl.clauses for line in clause_lines(c, 1, src)])
+
+
+def _decl_CampaignDecl(decl: n.CampaignDecl, src: Trivia) -> list[Line]:
+    head = f"campaign {decl.name}{_title(decl.title)}"
+    if decl.uses is not None:
+        head += f" uses {format_template_use(decl.uses)}"
+    return _block(src, decl, head, [line for c in decl.clauses for line in clause_lines(c, 1, src)])
+
+
+def _decl_ExperimentDecl(decl: n.ExperimentDecl, src: Trivia) -> list[Line]:
+    return _block(src, decl, f"experiment {decl.name}{_title(decl.title)}", experiment_lines(decl, src))
+
+
+def _decl_AssertDecl(decl: n.AssertDecl, src: Trivia) -> list[Line]:
+    body = _setting(src, decl, decl.subject, format_assert_body(decl))
+    return _block(src, decl, f"assert {decl.name}{_title(decl.title)}", [body])
+
+
+def _decl_TierLadderDecl(decl: n.TierLadderDecl, src: Trivia) -> list[Line]:
+    lines = [_setting(src, decl, "qualify", f"qualify {decl.measure} over {format_period(decl.period)}")]
+    lines += [Line(1, format_level(level), *_whole(level)) for level in decl.levels]
+    return _block(src, decl, f"tiers {decl.name}{_title(decl.title)}", lines)
+
+
+def _decl_RedemptionDecl(decl: n.RedemptionDecl, src: Trivia) -> list[Line]:
+    return _state_block(decl, src, "redemption")
+
+
+def _decl_ReferralDecl(decl: n.ReferralDecl, src: Trivia) -> list[Line]:
+    return _state_block(decl, src, "referral")
+
+
+def _decl_AccountDecl(decl: n.AccountDecl, src: Trivia) -> list[Line]:
+    return _state_block(decl, src, f"account {decl.name}{_title(decl.title)}")
+
+
+def _decl_CounterDecl(decl: n.CounterDecl, src: Trivia) -> list[Line]:
+    return _state_block(decl, src, f"{decl.kind} {decl.name}{_title(decl.title)}")
+
+
+def _decl_CouponSeriesDecl(decl: n.CouponSeriesDecl, src: Trivia) -> list[Line]:
+    return _state_block(decl, src, f"coupons {decl.name}{_title(decl.title)}")
+
+
+def _decl_CertificateDecl(decl: n.CertificateDecl, src: Trivia) -> list[Line]:
+    return _state_block(decl, src, f"certificates {decl.name}{_title(decl.title)}")
+
+
+def _state_block(decl: n.Decl, src: Trivia, head: str) -> list[Line]:
+    """A state declaration: its head, then its settings (``state_settings``) a line each."""
     settings = [_setting(src, decl, key.split()[0], f"{key} {value}" if value else key)
                 for key, value in state_settings(decl)]
     return _block(src, decl, head, settings)
-
 
 def _setting(src: Trivia, owner: n.Node, word: str, text: str) -> Line:
     """A setting of a block: a field of its declaration's node, found in the source by its first word."""
@@ -380,49 +411,81 @@ def clause_lines(clause: n.Clause, depth: int, src: Trivia | None = None) -> lis
 
 def clause_value(clause: n.Clause) -> str:
     """What follows the keyword of a one-line clause (every clause except ``then``)."""
-    if isinstance(clause, n.GroupClause):
-        return clause.group
-    if isinstance(clause, n.PriorityClause):
-        return str(clause.priority)
-    if isinstance(clause, n.ValidClause):
-        return _date_range(clause.start, clause.end)
-    if isinstance(clause, n.WeekdaysClause):
-        days = clause.days
-        if len(days) >= 3 and days[0] in WEEKDAYS and days == _day_range(days[0], days[-1]):
-            return f"{days[0]}..{days[-1]}"
-        return "[" + ", ".join(days) + "]"
-    if isinstance(clause, n.HoursClause):
-        return f"{_time(clause.start)} .. {_time(clause.end)}"
-    if isinstance(clause, n.SetFilterClause):
-        return ("not " if clause.negated else "") + format_expr(clause.values)
-    if isinstance(clause, n.AudienceClause | n.WhenClause):
-        return format_expr(clause.condition)
-    if isinstance(clause, n.LimitClause):
-        value = clause.value
-        if clause.kind == "points" and isinstance(value, n.PointsLit):
-            text = value.amount  # `max points 100 per receipt`
-        else:
-            text = format_expr(value)
-        return f"{text} per {clause.per}"
-    if isinstance(clause, n.CouponClause):
-        return clause.series
-    if isinstance(clause, n.BudgetClause):
-        return format_expr(clause.value)
-    if isinstance(clause, n.ArmClause):
-        return format_arm_ref(clause.ref)
-    if isinstance(clause, n.ExclusiveClause):
-        return clause.scope
-    if isinstance(clause, n.RedistributeClause):
-        return "floors"
-    if isinstance(clause, n.RewardClause):
-        account = "" if clause.account is None else f" from {clause.account}"
-        stock = "" if clause.stock is None else f" stock {format_expr(clause.stock)}"
-        return f"{format_expr(clause.points)}{account}{stock}"
-    if isinstance(clause, n.MessageClause):
-        return f"{clause.channel} {quote(clause.text)}"
-    if isinstance(clause, n.RedemptionsClause):
-        return format_expr(clause.value) + "".join(f" per {p}" for p in clause.per)
-    raise TypeError(f"no one-line value for {clause!r}")
+    return str(_visit("_value_", "a one-line clause", clause))
+
+
+def _value_GroupClause(c: n.GroupClause) -> str:
+    return c.group
+
+
+def _value_PriorityClause(c: n.PriorityClause) -> str:
+    return str(c.priority)
+
+
+def _value_ValidClause(c: n.ValidClause) -> str:
+    return _date_range(c.start, c.end)
+
+
+def _value_WeekdaysClause(c: n.WeekdaysClause) -> str:
+    days = c.days
+    if len(days) >= 3 and days[0] in WEEKDAYS and days == _day_range(days[0], days[-1]):
+        return f"{days[0]}..{days[-1]}"
+    return "[" + ", ".join(days) + "]"
+
+
+def _value_HoursClause(c: n.HoursClause) -> str:
+    return f"{_time(c.start)} .. {_time(c.end)}"
+
+
+def _value_SetFilterClause(c: n.SetFilterClause) -> str:
+    return ("not " if c.negated else "") + format_expr(c.values)
+
+
+def _value_AudienceClause(c: n.AudienceClause | n.WhenClause) -> str:
+    return format_expr(c.condition)
+
+
+_value_WhenClause = _value_AudienceClause
+
+
+def _value_LimitClause(c: n.LimitClause) -> str:
+    if c.kind == "points" and isinstance(c.value, n.PointsLit):
+        return f"{c.value.amount} per {c.per}"  # `max points 100 per receipt`
+    return f"{format_expr(c.value)} per {c.per}"
+
+
+def _value_CouponClause(c: n.CouponClause) -> str:
+    return c.series
+
+
+def _value_BudgetClause(c: n.BudgetClause) -> str:
+    return format_expr(c.value)
+
+
+def _value_ArmClause(c: n.ArmClause) -> str:
+    return format_arm_ref(c.ref)
+
+
+def _value_ExclusiveClause(c: n.ExclusiveClause) -> str:
+    return c.scope
+
+
+def _value_RedistributeClause(c: n.RedistributeClause) -> str:
+    return "floors"
+
+
+def _value_RewardClause(c: n.RewardClause) -> str:
+    account = "" if c.account is None else f" from {c.account}"
+    stock = "" if c.stock is None else f" stock {format_expr(c.stock)}"
+    return f"{format_expr(c.points)}{account}{stock}"
+
+
+def _value_MessageClause(c: n.MessageClause) -> str:
+    return f"{c.channel} {quote(c.text)}"
+
+
+def _value_RedemptionsClause(c: n.RedemptionsClause) -> str:
+    return format_expr(c.value) + "".join(f" per {p}" for p in c.per)
 
 
 def _day_range(first: str, last: str) -> tuple[str, ...]:
@@ -482,44 +545,63 @@ def action_lines(action: n.Action, depth: int, src: Trivia) -> list[Line]:
 
 
 def _one_line_action(action: n.Action) -> str:
-    if isinstance(action, n.Discount):
-        per_unit = " per unit" if action.per_unit else ""
-        return f"discount {format_expr(action.value)}{per_unit}{_target(action.target)}"
-    if isinstance(action, n.PriceOverride):
-        return f"price {format_expr(action.price)} on {format_selection(action.selection)}"
-    if isinstance(action, n.FreeUnits):
-        return (f"free {_count(action.free)} in {_count(action.every)} units of "
-                f"{format_selection(action.selection)}")
-    if isinstance(action, n.FreeCheapest):
-        unit = "unit" if action.count == n.NumberLit("1") else "units"
-        return f"free cheapest {_count(action.count)} {unit} of {format_selection(action.selection)}"
-    if isinstance(action, n.Accrue):
-        to = "" if action.account is None else f" to {action.account}"
-        if action.multiplier_of is not None:
-            factor = action.value.text if isinstance(action.value, n.NumberLit) else format_expr(action.value)
-            return f"accrue x{factor} of {action.multiplier_of}{_target(action.target)}{to}"
-        value = format_expr(action.value)
-        if _MULTIPLIER.match(value):  # a name like `x5` right after `accrue` would read as a multiplier
-            value = f"({value})"
-        if isinstance(action.value, n.PointsLit) and action.target.selection is None:
-            return f"accrue {value}{to}"  # `accrue 100 points` is on the receipt
-        return f"accrue {value}{_target(action.target)}{to}"
-    if isinstance(action, n.CounterAdd):
-        return f"add {format_expr(action.value)} to {action.counter}"
-    if isinstance(action, n.CounterSpend):
-        return f"spend {format_expr(action.value)} from {action.counter}"
-    if isinstance(action, n.IssueCoupon):
-        return f"issue {action.series}"
-    if isinstance(action, n.UnitDiscount):  # docs/units.md
-        pick = f"unit {_count(action.nth)}" if action.nth is not None else f"{action.pick} unit"
-        rounded = "" if action.rounding is None else f" rounded per {action.rounding}"
-        every = "" if action.every is None else f"every {_count(action.every)} units of "
-        verb = "price" if action.price else "discount"
-        return f"{verb} {format_expr(action.value)} on {pick} of {every}{format_selection(action.selection)}{rounded}"
-    if isinstance(action, n.Gift):
-        what = f"one of {format_expr(action.skus)}" if action.choice else format_expr(action.skus)
-        return f"gift {what}" + ("" if action.price is None else f" at {format_expr(action.price)}")
-    raise TypeError(f"not an action: {action!r}")
+    return str(_visit("_action_", "an action", action))
+
+
+def _action_Discount(a: n.Discount) -> str:
+    per_unit = " per unit" if a.per_unit else ""
+    return f"discount {format_expr(a.value)}{per_unit}{_target(a.target)}"
+
+
+def _action_PriceOverride(a: n.PriceOverride) -> str:
+    return f"price {format_expr(a.price)} on {format_selection(a.selection)}"
+
+
+def _action_FreeUnits(a: n.FreeUnits) -> str:
+    return f"free {_count(a.free)} in {_count(a.every)} units of {format_selection(a.selection)}"
+
+
+def _action_FreeCheapest(a: n.FreeCheapest) -> str:
+    unit = "unit" if a.count == n.NumberLit("1") else "units"
+    return f"free cheapest {_count(a.count)} {unit} of {format_selection(a.selection)}"
+
+
+def _action_Accrue(a: n.Accrue) -> str:
+    to = "" if a.account is None else f" to {a.account}"
+    if a.multiplier_of is not None:
+        factor = a.value.text if isinstance(a.value, n.NumberLit) else format_expr(a.value)
+        return f"accrue x{factor} of {a.multiplier_of}{_target(a.target)}{to}"
+    value = format_expr(a.value)
+    if _MULTIPLIER.match(value):  # a name like `x5` right after `accrue` would read as a multiplier
+        value = f"({value})"
+    if isinstance(a.value, n.PointsLit) and a.target.selection is None:
+        return f"accrue {value}{to}"  # `accrue 100 points` is on the receipt
+    return f"accrue {value}{_target(a.target)}{to}"
+
+
+def _action_CounterAdd(a: n.CounterAdd) -> str:
+    return f"add {format_expr(a.value)} to {a.counter}"
+
+
+def _action_CounterSpend(a: n.CounterSpend) -> str:
+    return f"spend {format_expr(a.value)} from {a.counter}"
+
+
+def _action_IssueCoupon(a: n.IssueCoupon) -> str:
+    return f"issue {a.series}"
+
+
+def _action_UnitDiscount(a: n.UnitDiscount) -> str:  # docs/units.md
+    pick = f"unit {_count(a.nth)}" if a.nth is not None else f"{a.pick} unit"
+    rounded = "" if a.rounding is None else f" rounded per {a.rounding}"
+    every = "" if a.every is None else f"every {_count(a.every)} units of "
+    verb = "price" if a.price else "discount"
+    return f"{verb} {format_expr(a.value)} on {pick} of {every}{format_selection(a.selection)}{rounded}"
+
+
+def _action_Gift(a: n.Gift) -> str:
+    what = f"one of {format_expr(a.skus)}" if a.choice else format_expr(a.skus)
+    return f"gift {what}" + ("" if a.price is None else f" at {format_expr(a.price)}")
 
 
 def _target(target: n.Target) -> str:
@@ -581,31 +663,54 @@ def _is_sugar(e: n.Membership) -> bool:
 
 
 def _atom(e: n.Expr) -> str:
-    if isinstance(e, n.NumberLit):
-        return e.text
-    if isinstance(e, n.MoneyLit):
-        return f"{e.amount} {e.currency}"
-    if isinstance(e, n.PointsLit):
-        return f"{e.amount} points"
-    if isinstance(e, n.PercentLit):
-        return f"{e.value}%"
-    if isinstance(e, n.QuantityLit):
-        return f"{e.amount} {e.unit}"
-    if isinstance(e, n.DurationLit):
-        return f"{e.amount} {e.unit}"
-    if isinstance(e, n.StringLit):
-        return quote(e.value)
-    if isinstance(e, n.BoolLit):
-        return "true" if e.value else "false"
-    if isinstance(e, n.Ref):
-        return ".".join(e.path)
-    if isinstance(e, n.SetLit):
-        return "[" + ", ".join(quote(i.value) if isinstance(i, n.StringLit) else format_expr(i) for i in e.items) + "]"
-    if isinstance(e, n.Aggregate):
-        return f"{e.func}({format_selection(e.selection)})"
-    if isinstance(e, n.Call):
-        return f"{e.func}({', '.join(format_expr(a) for a in e.args)})"
-    raise TypeError(f"not an expression: {e!r}")
+    return str(_visit("_atom_", "an expression", e))
+
+
+def _atom_NumberLit(e: n.NumberLit) -> str:
+    return e.text
+
+
+def _atom_MoneyLit(e: n.MoneyLit) -> str:
+    return f"{e.amount} {e.currency}"
+
+
+def _atom_PointsLit(e: n.PointsLit) -> str:
+    return f"{e.amount} points"
+
+
+def _atom_PercentLit(e: n.PercentLit) -> str:
+    return f"{e.value}%"
+
+
+def _atom_QuantityLit(e: n.QuantityLit | n.DurationLit) -> str:
+    return f"{e.amount} {e.unit}"
+
+
+_atom_DurationLit = _atom_QuantityLit
+
+
+def _atom_StringLit(e: n.StringLit) -> str:
+    return quote(e.value)
+
+
+def _atom_BoolLit(e: n.BoolLit) -> str:
+    return "true" if e.value else "false"
+
+
+def _atom_Ref(e: n.Ref) -> str:
+    return ".".join(e.path)
+
+
+def _atom_SetLit(e: n.SetLit) -> str:
+    return "[" + ", ".join(quote(i.value) if isinstance(i, n.StringLit) else format_expr(i) for i in e.items) + "]"
+
+
+def _atom_Aggregate(e: n.Aggregate) -> str:
+    return f"{e.func}({format_selection(e.selection)})"
+
+
+def _atom_Call(e: n.Call) -> str:
+    return f"{e.func}({', '.join(format_expr(a) for a in e.args)})"
 
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t"}
@@ -627,8 +732,6 @@ def quote(text: str) -> str:
 # ---------------------------------------------------------------------------------------------- profile and segments
 # docs/segments.md: one field, stage, bin or `when` a line.
 
-SEGMENT_DECLS = (n.ProfileDecl, n.LifecycleDecl, n.ScoreDecl, n.SegmentDecl)
-
 
 def profile_type(field: n.ProfileField) -> str:
     """A profile field's type as written: ``date``, ``one_of ["f", "m"]``."""
@@ -644,26 +747,34 @@ def format_bin(b: n.ScoreBin) -> str:
     return f"{b.score}: {low}..{high}"
 
 
-def segment_decl_lines(decl: n.Decl, src: Trivia) -> list[Line]:
-    if isinstance(decl, n.ProfileDecl):
-        fields = [Line(1, f"{f.name} {profile_type(f)}", *_whole(f)) for f in decl.fields]
-        return _block(src, decl, "profile", fields)
-    if isinstance(decl, n.LifecycleDecl):
-        stages = [Line(1, f"{s.stage} {format_expr(s.days)}", *_whole(s)) for s in decl.stages]
-        return _block(src, decl, "lifecycle", stages)
-    if isinstance(decl, n.ScoreDecl):
-        assert decl.of is not None
-        lines = [_setting(src, decl, "of", f"of {format_expr(decl.of)}")]
-        lines += [Line(1, f"bin {format_bin(b)}", *_whole(b)) for b in decl.bins]
-        return _block(src, decl, f"score {decl.name}{_title(decl.title)}", lines)
-    assert isinstance(decl, n.SegmentDecl) and decl.when is not None
+def _decl_ProfileDecl(decl: n.ProfileDecl, src: Trivia) -> list[Line]:
+    fields = [Line(1, f"{f.name} {profile_type(f)}", *_whole(f)) for f in decl.fields]
+    return _block(src, decl, "profile", fields)
+
+
+def _decl_LifecycleDecl(decl: n.LifecycleDecl, src: Trivia) -> list[Line]:
+    stages = [Line(1, f"{s.stage} {format_expr(s.days)}", *_whole(s)) for s in decl.stages]
+    return _block(src, decl, "lifecycle", stages)
+
+
+def _decl_ScoreDecl(decl: n.ScoreDecl, src: Trivia) -> list[Line]:
+    assert decl.of is not None
+    lines = [_setting(src, decl, "of", f"of {format_expr(decl.of)}")]
+    lines += [Line(1, f"bin {format_bin(b)}", *_whole(b)) for b in decl.bins]
+    return _block(src, decl, f"score {decl.name}{_title(decl.title)}", lines)
+
+
+def _decl_SegmentDecl(decl: n.SegmentDecl, src: Trivia) -> list[Line]:
+    assert decl.when is not None
     when = _setting(src, decl, "when", f"when {format_expr(decl.when)}")
     return _block(src, decl, f"segment {decl.name}{_title(decl.title)}", [when])
+
+
 # ---------------------------------------------------------------------------------------------- triggers
 # Canonical text of a trigger (docs/triggers.md): `on`, the settings, then the steps, one action a line.
 
 
-def trigger_lines(decl: n.TriggerDecl, src: Trivia) -> list[Line]:
+def _decl_TriggerDecl(decl: n.TriggerDecl, src: Trivia) -> list[Line]:
     lines = [Line(1, format_on(decl.on), *_whole(decl.on))]
     lines += [Line(1, format_trigger_setting(s), *_whole(s)) for s in decl.settings]
     for step in decl.steps:
@@ -744,7 +855,7 @@ def _delivery(e: n.Expr | None) -> bool:
 # ---------------------------------------------------------------------------------------------- offer strategies
 
 
-def strategy_lines(decl: n.StrategyDecl, src: Trivia) -> list[Line]:
+def _decl_StrategyDecl(decl: n.StrategyDecl, src: Trivia) -> list[Line]:
     """The settings in written order, then each offer as a block (docs/offers.md)."""
     lines = [Line(1, format_strategy_setting(s), *_whole(s)) for s in decl.settings]
     for offer in decl.offers:
