@@ -897,57 +897,61 @@ def _pairs_yaml(pairs: list[tuple[str, Any]]) -> Any:
 
 
 def _decl_yaml(decl: n.Decl) -> Any:
-    if isinstance(decl, n.ListDecl):
-        listed = _Flow({decl.kind: decl.name})
-        if decl.source is not None:
-            listed["from"], listed["column"] = decl.source.path, decl.source.column
-        else:
-            listed["items"] = _FlowList(decl.items or ())
-        return listed
-    if isinstance(decl, n.GroupDecl):
-        group = _Flow({"name": decl.name})
-        if decl.title is not None:
-            group["title"] = decl.title
-        if decl.priority is not None:
-            group["priority"] = decl.priority
-        if decl.stacking is not None:
-            group["stacking"] = decl.stacking + ("" if decl.stacking_limit is None else f" {decl.stacking_limit}")
-        if decl.basis is not None:
-            group["basis"] = decl.basis
-        if decl.arm is not None:
-            group["arm"] = format_arm_ref(decl.arm)
-        if decl.order is not None:
-            group["order"] = decl.order
-        return group
-    if isinstance(decl, n.ExperimentDecl):
-        return _experiment_yaml(decl)
-    if isinstance(decl, n.AssertDecl):
-        asserted = {"name": decl.name} | ({} if decl.title is None else {"title": decl.title})
-        return asserted | {"that": format_assert_body(decl)}
-    if isinstance(decl, n.ProfileDecl | n.LifecycleDecl | n.ScoreDecl | n.SegmentDecl):
-        return _segment_yaml(decl)
-    if isinstance(decl, n.TriggerDecl):
-        from loyadsl.syntax.trigger_yaml import trigger_to_yaml
-        return trigger_to_yaml(decl)
-    if isinstance(decl, n.StrategyDecl):
-        from loyadsl.syntax.strategy_yaml import strategy_to_yaml
-        return strategy_to_yaml(decl)
-    if isinstance(decl, n.TierLadderDecl | n.RedemptionDecl | n.ReferralDecl | n.AccountDecl | n.CounterDecl
-                  | n.CouponSeriesDecl | n.CertificateDecl):
-        return _state_yaml(decl)
-    out: dict[str, Any] = {"name": decl.name}
-    if isinstance(decl, n.TemplateDecl | n.CampaignDecl) and decl.title is not None:
-        out["title"] = decl.title
-    if isinstance(decl, n.TemplateDecl) and decl.params:
+    """A declaration's YAML value: this module's ``_yaml_{type name}`` makes it (dispatch by node name)."""
+    make = globals().get("_yaml_" + type(decl).__name__)
+    if make is None:
+        raise TypeError(f"not a declaration: {decl!r}")
+    return make(decl)
+
+
+def _yaml_ListDecl(decl: n.ListDecl) -> Any:
+    listed = _Flow({decl.kind: decl.name})
+    if decl.source is not None:
+        listed["from"], listed["column"] = decl.source.path, decl.source.column
+    else:
+        listed["items"] = _FlowList(decl.items or ())
+    return listed
+
+
+def _yaml_GroupDecl(decl: n.GroupDecl) -> Any:
+    limit = "" if decl.stacking_limit is None else f" {decl.stacking_limit}"
+    settings = {"title": decl.title, "priority": decl.priority,
+                "stacking": None if decl.stacking is None else decl.stacking + limit,
+                "basis": decl.basis,
+                "arm": None if decl.arm is None else format_arm_ref(decl.arm),
+                "order": decl.order}
+    return _Flow({"name": decl.name} | {key: value for key, value in settings.items() if value is not None})
+
+
+def _yaml_AssertDecl(decl: n.AssertDecl) -> Any:
+    asserted = {"name": decl.name} | ({} if decl.title is None else {"title": decl.title})
+    return asserted | {"that": format_assert_body(decl)}
+
+
+def _yaml_TriggerDecl(decl: n.TriggerDecl) -> Any:
+    from loyadsl.syntax.trigger_yaml import trigger_to_yaml
+    return trigger_to_yaml(decl)
+
+
+def _yaml_StrategyDecl(decl: n.StrategyDecl) -> Any:
+    from loyadsl.syntax.strategy_yaml import strategy_to_yaml
+    return strategy_to_yaml(decl)
+
+
+def _yaml_TemplateDecl(decl: n.TemplateDecl) -> Any:
+    out: dict[str, Any] = {"name": decl.name} | ({} if decl.title is None else {"title": decl.title})
+    if decl.params:
         out["params"] = _pairs_yaml([(p.name, p.type_name) for p in decl.params])
-    if isinstance(decl, n.CampaignDecl) and decl.uses is not None:
+    return out | _clauses_yaml(decl.clauses)
+
+
+def _yaml_CampaignDecl(decl: n.CampaignDecl) -> Any:
+    out: dict[str, Any] = {"name": decl.name} | ({} if decl.title is None else {"title": decl.title})
+    if decl.uses is not None:
         out["uses"] = format_template_use(decl.uses)
-    assert isinstance(decl, n.TemplateDecl | n.CampaignDecl)
-    out.update(_clauses_yaml(decl.clauses))
-    return out
+    return out | _clauses_yaml(decl.clauses)
 
-
-def _experiment_yaml(decl: n.ExperimentDecl) -> dict[str, Any]:
+def _yaml_ExperimentDecl(decl: n.ExperimentDecl) -> dict[str, Any]:
     out: dict[str, Any] = {"name": decl.name}
     if decl.title is not None:
         out["title"] = decl.title
@@ -984,6 +988,10 @@ def _state_yaml(decl: n.Decl) -> dict[str, Any]:
     if isinstance(decl, n.TierLadderDecl):
         out["levels"] = [_level_yaml(level) for level in decl.levels]
     return out
+
+
+_yaml_TierLadderDecl = _yaml_RedemptionDecl = _yaml_ReferralDecl = _yaml_AccountDecl = _state_yaml
+_yaml_CounterDecl = _yaml_CouponSeriesDecl = _yaml_CertificateDecl = _state_yaml
 
 
 def _level_yaml(level: n.TierLevel) -> dict[str, Any]:
@@ -1039,19 +1047,21 @@ def _action_text(action: n.Action) -> str:
 # ---------------------------------------------------------------------------------------------- profile and segments
 
 
-def _segment_yaml(decl: n.Decl) -> Any:
-    if isinstance(decl, n.ProfileDecl):
-        return {f.name: profile_type(f) for f in decl.fields}
-    if isinstance(decl, n.LifecycleDecl):
-        return _Flow((s.stage, format_expr(s.days)) for s in decl.stages)
-    out: dict[str, Any] = {"name": decl.name}
-    if isinstance(decl, n.ScoreDecl | n.SegmentDecl) and decl.title is not None:
-        out["title"] = decl.title
-    if isinstance(decl, n.ScoreDecl):
-        assert decl.of is not None
-        out["of"] = format_expr(decl.of)
-        out["bins"] = [format_bin(b) for b in decl.bins]
-        return out
-    assert isinstance(decl, n.SegmentDecl) and decl.when is not None
-    out["when"] = format_expr(decl.when)
-    return out
+def _yaml_ProfileDecl(decl: n.ProfileDecl) -> Any:
+    return {f.name: profile_type(f) for f in decl.fields}
+
+
+def _yaml_LifecycleDecl(decl: n.LifecycleDecl) -> Any:
+    return _Flow((s.stage, format_expr(s.days)) for s in decl.stages)
+
+
+def _yaml_ScoreDecl(decl: n.ScoreDecl) -> Any:
+    assert decl.of is not None
+    out: dict[str, Any] = {"name": decl.name} | ({} if decl.title is None else {"title": decl.title})
+    return out | {"of": format_expr(decl.of), "bins": [format_bin(b) for b in decl.bins]}
+
+
+def _yaml_SegmentDecl(decl: n.SegmentDecl) -> Any:
+    assert decl.when is not None
+    out: dict[str, Any] = {"name": decl.name} | ({} if decl.title is None else {"title": decl.title})
+    return out | {"when": format_expr(decl.when)}
