@@ -90,96 +90,130 @@ def check_block(bundle: Bundle, code: Code, block: Block, where: str,
     for a non-int): a constant's own, ``MAX_READ`` for what is read from the receipt, the customer or
     the state, and for arithmetic what its operands' bounds allow. A block whose bound exceeds
     ``MAX_INTERMEDIATE`` anywhere is refused (LOY410), so evaluation never meets a huge integer."""
-    stack: list[str] = []
-    sizes: list[int] = []
-    frames: list[_Frame] = []
-
-    def fail(pc: int, message: str, error: str = "LOY405") -> NoReturn:
-        op = code[pc][0] if 0 <= pc < len(code) else None
-        at = f"{where}, instruction {pc}" + (f" ({op})" if isinstance(op, str) else "")
-        raise BundleError(error, message, at)
-
-    def pop(pc: int, want: str) -> tuple[str, int]:
-        floor = frames[-1].floor if frames else 0
-        if len(stack) <= floor:
-            if frames:
-                fail(pc, f"pops a value from outside its {frames[-1].op} block")
-            fail(pc, "stack underflow")
-        kind = stack.pop()
-        if want not in ("any", kind):
-            fail(pc, f"expects {want} on the stack, found {kind}")
-        return kind, sizes.pop()
-
-    def fail_here(message: str) -> NoReturn:  # at the instruction being checked
-        fail(pc, message)
-
     if not code:
         raise BundleError("LOY405", "empty code block (every block ends with RET)", where)
-    pc = 0
-    for pc, instr in enumerate(code):
+    _BlockCheck(bundle, code, block, where, names).run()
+
+
+class _BlockCheck:
+    """The abstract interpretation of one block: the kinds and bounds on its stack, its open frames."""
+
+    def __init__(self, bundle: Bundle, code: Code, block: Block, where: str,
+                 names: dict[str, frozenset[str]] | None) -> None:
+        self.bundle, self.code, self.block, self.where, self.names = bundle, code, block, where, names
+        self.stack: list[str] = []
+        self.sizes: list[int] = []
+        self.frames: list[_Frame] = []
+        self.pc = 0
+        # the structured instructions; every other one pops its operands and may push a value
+        self.control = {Op.RET: self._ret, Op.AND: self._open, Op.OR: self._open, Op.IF: self._open,
+                        Op.ELSE: self._else, Op.END: self._end}
+
+    def run(self) -> None:
+        for pc, instr in enumerate(self.code):
+            self.pc = pc
+            spec = self._spec(instr)
+            control = self.control.get(instr[0])
+            if control is not None:
+                if control(instr[0]):
+                    return
+            else:
+                self._value(instr, spec)
+        raise BundleError("LOY405", "the block does not end with RET", self.where)
+
+    def fail(self, message: str, error: str = "LOY405") -> NoReturn:
+        """Refuse the block at the instruction being checked."""
+        pc, code = self.pc, self.code
+        op = code[pc][0] if 0 <= pc < len(code) else None
+        at = f"{self.where}, instruction {pc}" + (f" ({op})" if isinstance(op, str) else "")
+        raise BundleError(error, message, at)
+
+    def pop(self, want: str) -> tuple[str, int]:
+        frames = self.frames
+        if len(self.stack) <= (frames[-1].floor if frames else 0):
+            if frames:
+                self.fail(f"pops a value from outside its {frames[-1].op} block")
+            self.fail("stack underflow")
+        kind = self.stack.pop()
+        if want not in ("any", kind):
+            self.fail(f"expects {want} on the stack, found {kind}")
+        return kind, self.sizes.pop()
+
+    def _spec(self, instr: Instr) -> OpSpec:
+        """The instruction's spec, once it is known, allowed in this block and has its operand."""
         op = instr[0]
         spec = OPCODES.get(op)
         if spec is None:
-            fail(pc, f"unknown instruction {op!r}")
-        if block not in spec.blocks:
+            self.fail(f"unknown instruction {op!r}")
+        if self.block not in spec.blocks:
             allowed = ", ".join(sorted(b.value for b in spec.blocks))
-            fail(pc, f"{op} is not allowed in a {block.value} block (only in: {allowed})")
+            self.fail(f"{op} is not allowed in a {self.block.value} block (only in: {allowed})")
         if spec.operand is None and len(instr) != 1:
-            fail(pc, f"{op} takes no operand")
+            self.fail(f"{op} takes no operand")
         if spec.operand is not None and len(instr) != 2:
-            fail(pc, f"{op} needs an operand ({spec.operand})")
-        if op == Op.RET:
-            if pc != len(code) - 1:
-                fail(pc, "RET must be the last instruction, and only there")
-            if frames:
-                fail(pc, f"{frames[-1].op} is not closed by END")
-            if stack != _FINAL[block]:
-                fail(pc, f"a {block.value} block must leave {_show(_FINAL[block])} on the stack, leaves {_show(stack)}")
-            return
-        if op in (Op.AND, Op.OR, Op.IF):
-            pop(pc, BOOL)
-            # pure AND/OR chains compile flat; IF, and AND/OR around actions, become nested statements
-            if (op == Op.IF or block is Block.ACTIONS) and sum(
-                    1 for f in frames if f.op == Op.IF or block is Block.ACTIONS) >= MAX_NESTING:
-                fail(pc, f"IF (or AND/OR around actions) nested deeper than {MAX_NESTING}")
-            frames.append(_Frame(op, len(stack)))
-            continue
-        if op == Op.ELSE:
-            if not frames or frames[-1].op != Op.IF or frames[-1].then_kinds is not None:
-                fail(pc, "ELSE without a matching IF")
-            frame = frames[-1]
-            frame.then_kinds, frame.then_sizes = stack[frame.floor :], sizes[frame.floor :]
-            del stack[frame.floor :], sizes[frame.floor :]
-            continue
-        if op == Op.END:
-            if not frames:
-                fail(pc, "END without a matching IF, AND or OR")
-            frame = frames.pop()
-            pushed = stack[frame.floor :]
-            if frame.op in (Op.AND, Op.OR) and pushed != [BOOL]:
-                fail(pc, f"the inner block of {frame.op} must push exactly one bool, pushes {_show(pushed)}")
-            if frame.op == Op.IF and pushed != (frame.then_kinds or []):
-                arms = "IF" if frame.then_kinds is None else "both arms of IF/ELSE"
-                fail(pc, f"{arms} must leave the same stack: {_show(frame.then_kinds or [])} vs {_show(pushed)}")
-            for i, size in enumerate(frame.then_sizes):  # either arm's value: the larger bound
-                sizes[frame.floor + i] = max(sizes[frame.floor + i], size)
-            continue
-        pushed_kind = _operand(bundle, spec, instr, fail_here, names)
+            self.fail(f"{op} needs an operand ({spec.operand})")
+        return spec
+
+    def _ret(self, op: Op) -> bool:
+        if self.pc != len(self.code) - 1:
+            self.fail("RET must be the last instruction, and only there")
+        if self.frames:
+            self.fail(f"{self.frames[-1].op} is not closed by END")
+        final = _FINAL[self.block]
+        if self.stack != final:
+            self.fail(f"a {self.block.value} block must leave {_show(final)} on the stack, leaves {_show(self.stack)}")
+        return True
+
+    def _open(self, op: Op) -> bool:
+        """AND, OR, IF: pop the bool, open a frame whose inner block works on what it pushes itself."""
+        self.pop(BOOL)
+        # pure AND/OR chains compile flat; IF, and AND/OR around actions, become nested statements
+        actions = self.block is Block.ACTIONS
+        if (op == Op.IF or actions) and sum(1 for f in self.frames if f.op == Op.IF or actions) >= MAX_NESTING:
+            self.fail(f"IF (or AND/OR around actions) nested deeper than {MAX_NESTING}")
+        self.frames.append(_Frame(op, len(self.stack)))
+        return False
+
+    def _else(self, op: Op) -> bool:
+        frames = self.frames
+        if not frames or frames[-1].op != Op.IF or frames[-1].then_kinds is not None:
+            self.fail("ELSE without a matching IF")
+        frame = frames[-1]
+        frame.then_kinds, frame.then_sizes = self.stack[frame.floor :], self.sizes[frame.floor :]
+        del self.stack[frame.floor :], self.sizes[frame.floor :]
+        return False
+
+    def _end(self, op: Op) -> bool:
+        if not self.frames:
+            self.fail("END without a matching IF, AND or OR")
+        frame = self.frames.pop()
+        pushed = self.stack[frame.floor :]
+        if frame.op in (Op.AND, Op.OR) and pushed != [BOOL]:
+            self.fail(f"the inner block of {frame.op} must push exactly one bool, pushes {_show(pushed)}")
+        if frame.op == Op.IF and pushed != (frame.then_kinds or []):
+            arms = "IF" if frame.then_kinds is None else "both arms of IF/ELSE"
+            self.fail(f"{arms} must leave the same stack: {_show(frame.then_kinds or [])} vs {_show(pushed)}")
+        for i, size in enumerate(frame.then_sizes):  # either arm's value: the larger bound
+            self.sizes[frame.floor + i] = max(self.sizes[frame.floor + i], size)
+        return False
+
+    def _value(self, instr: Instr, spec: OpSpec) -> None:
+        """Any other instruction: its operand checked, its operands popped, its value pushed with its bound."""
+        pushed_kind = _operand(self.bundle, spec, instr, self.fail, self.names)
         if spec.pops == ("any", "any"):
-            right, _ = pop(pc, "any")
-            pop(pc, right)
+            right, _ = self.pop("any")
+            self.pop(right)
             args: list[int] = []
         else:
-            args = [pop(pc, want)[1] for want in reversed(spec.pops)][::-1]
-        if pushed_kind is not None:
-            size = _size(bundle, instr, args) if pushed_kind == INT else 0
-            if size > MAX_INTERMEDIATE:
-                fail(pc, f"may compute an integer of {size.bit_length()} bits; evaluation stays within "
-                         f"{MAX_INTERMEDIATE.bit_length()} bits (with every read at most {MAX_READ:,})", "LOY410")
-            stack.append(pushed_kind)
-            sizes.append(size)
-    raise BundleError("LOY405", "the block does not end with RET", where)
-
+            args = [self.pop(want)[1] for want in reversed(spec.pops)][::-1]
+        if pushed_kind is None:
+            return
+        size = _size(self.bundle, instr, args) if pushed_kind == INT else 0
+        if size > MAX_INTERMEDIATE:
+            self.fail(f"may compute an integer of {size.bit_length()} bits; evaluation stays within "
+                      f"{MAX_INTERMEDIATE.bit_length()} bits (with every read at most {MAX_READ:,})", "LOY410")
+        self.stack.append(pushed_kind)
+        self.sizes.append(size)
 
 def _size(bundle: Bundle, instr: Instr, args: list[int]) -> int:
     """A bound on the magnitude of the int ``instr`` pushes, from its operands' bounds ``args``."""
