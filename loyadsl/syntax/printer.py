@@ -148,35 +148,25 @@ def _decl_TierLadderDecl(decl: n.TierLadderDecl, src: Trivia) -> list[Line]:
     return _block(src, decl, f"tiers {decl.name}{_title(decl.title)}", lines)
 
 
-def _decl_RedemptionDecl(decl: n.RedemptionDecl, src: Trivia) -> list[Line]:
-    return _state_block(decl, src, "redemption")
+_STATE_KEYWORDS = {n.AccountDecl: "account", n.CouponSeriesDecl: "coupons", n.CertificateDecl: "certificates",
+                   n.RedemptionDecl: "redemption", n.ReferralDecl: "referral"}
 
 
-def _decl_ReferralDecl(decl: n.ReferralDecl, src: Trivia) -> list[Line]:
-    return _state_block(decl, src, "referral")
-
-
-def _decl_AccountDecl(decl: n.AccountDecl, src: Trivia) -> list[Line]:
-    return _state_block(decl, src, f"account {decl.name}{_title(decl.title)}")
-
-
-def _decl_CounterDecl(decl: n.CounterDecl, src: Trivia) -> list[Line]:
-    return _state_block(decl, src, f"{decl.kind} {decl.name}{_title(decl.title)}")
-
-
-def _decl_CouponSeriesDecl(decl: n.CouponSeriesDecl, src: Trivia) -> list[Line]:
-    return _state_block(decl, src, f"coupons {decl.name}{_title(decl.title)}")
-
-
-def _decl_CertificateDecl(decl: n.CertificateDecl, src: Trivia) -> list[Line]:
-    return _state_block(decl, src, f"certificates {decl.name}{_title(decl.title)}")
-
-
-def _state_block(decl: n.Decl, src: Trivia, head: str) -> list[Line]:
-    """A state declaration: its head, then its settings (``state_settings``) a line each."""
+def _decl_state(decl: Any, src: Trivia) -> list[Line]:
+    """A state declaration: its head, then its settings (``state_settings``) a line each. A redemption
+    and a referral have no name; the others' keyword is followed by their name and title."""
+    if isinstance(decl, n.RedemptionDecl | n.ReferralDecl):
+        head = _STATE_KEYWORDS[type(decl)]
+    else:
+        keyword = decl.kind if isinstance(decl, n.CounterDecl) else _STATE_KEYWORDS[type(decl)]
+        head = f"{keyword} {decl.name}{_title(decl.title)}"
     settings = [_setting(src, decl, key.split()[0], f"{key} {value}" if value else key)
                 for key, value in state_settings(decl)]
     return _block(src, decl, head, settings)
+
+
+_decl_RedemptionDecl = _decl_ReferralDecl = _decl_AccountDecl = _decl_state
+_decl_CounterDecl = _decl_CouponSeriesDecl = _decl_CertificateDecl = _decl_state
 
 def _setting(src: Trivia, owner: n.Node, word: str, text: str) -> Line:
     """A setting of a block: a field of its declaration's node, found in the source by its first word."""
