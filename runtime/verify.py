@@ -13,6 +13,7 @@ is proved to stay within ``MAX_INTERMEDIATE`` (LOY410; see ``check_block``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from .bundle_types import Bundle, Code, ComboSpec, Instr
@@ -105,17 +106,14 @@ class _BlockCheck:
         self.sizes: list[int] = []
         self.frames: list[_Frame] = []
         self.pc = 0
-        # the structured instructions; every other one pops its operands and may push a value
-        self.control = {Op.RET: self._ret, Op.AND: self._open, Op.OR: self._open, Op.IF: self._open,
-                        Op.ELSE: self._else, Op.END: self._end}
 
     def run(self) -> None:
         for pc, instr in enumerate(self.code):
             self.pc = pc
             spec = self._spec(instr)
-            control = self.control.get(instr[0])
+            control = _CONTROL.get(instr[0])
             if control is not None:
-                if control(instr[0]):
+                if control(self, instr[0]):
                     return
             else:
                 self._value(instr, spec)
@@ -199,7 +197,7 @@ class _BlockCheck:
 
     def _value(self, instr: Instr, spec: OpSpec) -> None:
         """Any other instruction: its operand checked, its operands popped, its value pushed with its bound."""
-        pushed_kind = _operand(self.bundle, spec, instr, self.fail, self.names)
+        pushed_kind = self._operand(spec, instr)
         if spec.pops == ("any", "any"):
             right, _ = self.pop("any")
             self.pop(right)
@@ -214,6 +212,85 @@ class _BlockCheck:
                       f"{MAX_INTERMEDIATE.bit_length()} bits (with every read at most {MAX_READ:,})", "LOY410")
         self.stack.append(pushed_kind)
         self.sizes.append(size)
+
+    # ---- operands: the kind an instruction pushes, once its operand is checked (by ``OpSpec.operand``)
+
+    def _operand(self, spec: OpSpec, instr: Instr) -> str | None:
+        if spec.operand is None:
+            return spec.pushes
+        return _OPERANDS[spec.operand](self, spec, instr[1])
+
+    def _operand_field(self, spec: OpSpec, value: Any) -> str | None:
+        fields = _FIELDS[spec.fields]
+        if not isinstance(value, str) or value not in fields:
+            self.fail(f"unknown field {value!r} (known: {', '.join(fields)})")
+        return fields[value]
+
+    def _operand_muldiv(self, spec: OpSpec, value: Any) -> str | None:
+        if not (isinstance(value, list | tuple) and len(value) == 2 and type(value[0]) is int and value[0] > 0
+                and value[1] in ROUNDING_MODES):
+            self.fail(f"the operand must be [denominator > 0, rounding mode], got {value!r}")
+        return spec.pushes
+
+    def _index(self, value: Any, table: str, size: int) -> int:
+        if type(value) is not int:
+            self.fail(f"the operand must be an index, got {value!r}")
+        if not 0 <= value < size:
+            self.fail(f"no {table} {value} (the bundle has {size})")
+        return value
+
+    def _operand_predicate(self, spec: OpSpec, value: Any) -> str | None:
+        self._index(value, "predicate", len(self.bundle.predicates))
+        return spec.pushes
+
+    def _operand_combo(self, spec: OpSpec, value: Any) -> str | None:
+        const = self.bundle.constants[self._index(value, "constant", len(self.bundle.constants))]
+        if not isinstance(const, ComboSpec):
+            self.fail(f"constant {value} is not a combo")
+        for p, need in const.parts:
+            if not 0 <= p < len(self.bundle.predicates) or need < 1:
+                self.fail(f"combo constant {value} has a bad part ({p}, {need})")
+        return spec.pushes
+
+    def _operand_const(self, spec: OpSpec, value: Any) -> str | None:
+        const = self.bundle.constants[self._index(value, "constant", len(self.bundle.constants))]
+        const_kind = _const_kind(const)
+        if spec.names is not None:  # COUNTER, BALANCE, BENEFIT and the state requests: a declared name
+            self._declared(spec.names, value, const, const_kind)
+            return spec.pushes
+        if spec.pushes is None:  # an action's constant that is not a name: GIFT's SKUs (docs/rewards.md)
+            if const_kind != SET or not const:
+                self.fail(f"constant {value} must be a non-empty set of SKUs, is {const_kind or 'combo'}")
+            return None
+        if spec.pushes == "const":
+            if const_kind is None:
+                self.fail(f"constant {value} is a combo, which CONST cannot load")
+            return const_kind
+        if const_kind != spec.pushes:  # CUSTOMER_ATTR / LINE_ATTR: the attribute's name
+            self.fail(f"constant {value} must be a {spec.pushes}, is {const_kind or 'combo'}")
+        return spec.pushes
+
+    def _declared(self, kind: str, value: int, const: Any, const_kind: str | None) -> None:
+        """A state op's constant: the name of a declared ``kind``."""
+        if const_kind != STR:
+            self.fail(f"constant {value} must be the name of a {kind} (a string), is {const_kind or 'combo'}")
+        if const in (self.names[kind] if self.names is not None else declared_names(self.bundle, kind)):
+            return
+        declared = declared_names(self.bundle, kind)
+        self.fail(f"constant {value} ({str(const)[:40]!r}) is not a declared {kind}"
+                  + (f" (declared: {', '.join(declared[:10])}{', ...' if len(declared) > 10 else ''})" if declared
+                     else f" (the bundle declares no {kind})"))
+
+
+# the structured instructions (True: the block ends); every other one pops its operands and may push a value
+_CONTROL: dict[str, Callable[[_BlockCheck, Op], bool]] = {
+    Op.RET: _BlockCheck._ret, Op.AND: _BlockCheck._open, Op.OR: _BlockCheck._open, Op.IF: _BlockCheck._open,
+    Op.ELSE: _BlockCheck._else, Op.END: _BlockCheck._end}
+# an operand's check by its kind (``OpSpec.operand``): the kind the instruction pushes
+_OPERANDS: dict[str, Callable[[_BlockCheck, OpSpec, Any], str | None]] = {
+    "field": _BlockCheck._operand_field, "muldiv": _BlockCheck._operand_muldiv,
+    "predicate": _BlockCheck._operand_predicate, "combo": _BlockCheck._operand_combo,
+    "const": _BlockCheck._operand_const}
 
 def _size(bundle: Bundle, instr: Instr, args: list[int]) -> int:
     """A bound on the magnitude of the int ``instr`` pushes, from its operands' bounds ``args``."""
@@ -232,62 +309,6 @@ def _size(bundle: Bundle, instr: Instr, args: list[int]) -> int:
     if op == Op.MULDIV and product <= MAX_INTERMEDIATE:
         return -(-product // instr[1][0])
     return product
-
-
-def _operand(bundle: Bundle, spec: OpSpec, instr: tuple[Any, ...], fail: Any,
-             names: dict[str, frozenset[str]] | None) -> str | None:
-    """Check the operand; return the kind the instruction pushes."""
-    kind = spec.operand
-    if kind is None:
-        return spec.pushes
-    value = instr[1]
-    if kind == "field":
-        fields = _FIELDS[spec.fields]
-        if not isinstance(value, str) or value not in fields:
-            fail(f"unknown field {value!r} (known: {', '.join(fields)})")
-        return fields[value]
-    if kind == "muldiv":
-        if not (isinstance(value, list | tuple) and len(value) == 2 and type(value[0]) is int and value[0] > 0
-                and value[1] in ROUNDING_MODES):
-            fail(f"the operand must be [denominator > 0, rounding mode], got {value!r}")
-        return spec.pushes
-    if type(value) is not int:
-        fail(f"the operand must be an index, got {value!r}")
-    if kind == "predicate":
-        if not 0 <= value < len(bundle.predicates):
-            fail(f"no predicate {value} (the bundle has {len(bundle.predicates)})")
-        return spec.pushes
-    if not 0 <= value < len(bundle.constants):
-        fail(f"no constant {value} (the bundle has {len(bundle.constants)})")
-    const = bundle.constants[value]
-    if kind == "combo":
-        if not isinstance(const, ComboSpec):
-            fail(f"constant {value} is not a combo")
-        for p, need in const.parts:
-            if not 0 <= p < len(bundle.predicates) or need < 1:
-                fail(f"combo constant {value} has a bad part ({p}, {need})")
-        return spec.pushes
-    const_kind = _const_kind(const)
-    if spec.names is not None:  # COUNTER, BALANCE, BENEFIT and the state requests: a declared name
-        if const_kind != STR:
-            fail(f"constant {value} must be the name of a {spec.names} (a string), is {const_kind or 'combo'}")
-        if const not in (names[spec.names] if names is not None else declared_names(bundle, spec.names)):
-            declared = declared_names(bundle, spec.names)
-            fail(f"constant {value} ({str(const)[:40]!r}) is not a declared {spec.names}"
-                 + (f" (declared: {', '.join(declared[:10])}{', ...' if len(declared) > 10 else ''})" if declared
-                    else f" (the bundle declares no {spec.names})"))
-        return spec.pushes
-    if spec.pushes is None:  # an action's constant that is not a name: GIFT's SKUs (docs/rewards.md)
-        if const_kind != SET or not const:
-            fail(f"constant {value} must be a non-empty set of SKUs, is {const_kind or 'combo'}")
-        return None
-    if spec.pushes == "const":
-        if const_kind is None:
-            fail(f"constant {value} is a combo, which CONST cannot load")
-        return const_kind
-    if const_kind != spec.pushes:  # CUSTOMER_ATTR / LINE_ATTR: the attribute's name
-        fail(f"constant {value} must be a {spec.pushes}, is {const_kind or 'combo'}")
-    return spec.pushes
 
 
 def declared_names(bundle: Bundle, kind: str) -> tuple[str, ...]:
