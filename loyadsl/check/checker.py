@@ -1255,15 +1255,7 @@ class Checker:
         if SegmentChecker.owns(e):  # docs/segments.md: profile fields, segments, lifecycle, scores
             return self.segments.ref(e, scope)
         if head == "receipt":
-            if scope.audience:
-                self.report(error("LOY206", "`audience` may read only `customer.*`", e.span,
-                                  "move conditions on the receipt into `when`"))
-                return None
-            if scope.line:
-                self.report(error("LOY215", "receipt fields cannot be read inside `where`", e.span,
-                                  "compare the receipt in `when`, and select lines by their own fields"))
-                return None
-            return self._field(e, rest, RECEIPT_FIELDS, "receipt", "receipt")
+            return self._receipt_ref(e, rest, scope)
         if head in STATE_READS and len(rest) == 1:
             return self._state_read(e, head, rest[0])
         if model_scores.owns(e):  # docs/offers.md: customer.p_alive, customer.clv_12m, ...
@@ -1274,38 +1266,52 @@ class Checker:
             return self._field(e, rest, CUSTOMER_FIELDS, "customer", "customer")
         if len(e.path) == 1 and head in scope.params:
             arg, ptype = scope.params[head]
-            checked = self.expr(arg, Scope(), ptype)
-            return checked
+            return self.expr(arg, Scope(), ptype)
         if head in LINE_FIELDS or head == "attr":
-            if not scope.line:
-                self.report(error("LOY215", f"`{head}` is a line field; use it inside `lines where ...`", e.span,
-                                  f"e.g. `count(lines where {head} ...)`"))
-                return None
-            if head in LIVE_LINE_FIELDS and scope.state:
-                self.report(error("LOY272", f"`{head}` is read while campaigns apply; a state declaration's "
-                                            "selection is read after them", e.span,
-                                  "select by what the line is (`sku`, `category`, `amount`, ...)"))
-                return None
-            if head == "attr":
-                if len(rest) != 1:
-                    self.report(error("LOY201", "write a line attribute as `attr.NAME`", e.span))
-                    return None
-                return ir.LoadAttr(t.STRING, "line", rest[0])
-            if rest:
-                self.report(error("LOY201", f"`{head}` has no field `{rest[0]}`", e.span))
-                return None
-            return ir.Load(LINE_FIELDS[head], "line", head)
+            return self._line_ref(e, head, rest, scope)
         if len(e.path) == 1 and head in self.table.lists:
-            decl = self.table.lists[head]
             self._used.add(head)
-            domain = t.LIST_DOMAINS.get(decl.kind)
+            domain = t.LIST_DOMAINS.get(self.table.lists[head].kind)
             return ir.Const(t.set_of(domain), self.table.list_items.get(head, frozenset()))
         candidates = ["receipt", "customer", *self.table.lists, *scope.params, *STATE_READS]
         if scope.line:
             candidates += [*LINE_FIELDS, "attr"]
-        self.report(error("LOY201", f"unknown name `{'.'.join(e.path)}`", e.span,
-                          did_you_mean(head, candidates)))
+        self.report(error("LOY201", f"unknown name `{'.'.join(e.path)}`", e.span, did_you_mean(head, candidates)))
         return None
+
+    def _receipt_ref(self, e: n.Ref, rest: tuple[str, ...], scope: Scope) -> ir.IExpr | None:
+        """``receipt.FIELD``: not in an audience (LOY206), nor inside ``where`` (LOY215)."""
+        if scope.audience:
+            self.report(error("LOY206", "`audience` may read only `customer.*`", e.span,
+                              "move conditions on the receipt into `when`"))
+            return None
+        if scope.line:
+            self.report(error("LOY215", "receipt fields cannot be read inside `where`", e.span,
+                              "compare the receipt in `when`, and select lines by their own fields"))
+            return None
+        return self._field(e, rest, RECEIPT_FIELDS, "receipt", "receipt")
+
+    def _line_ref(self, e: n.Ref, head: str, rest: tuple[str, ...], scope: Scope) -> ir.IExpr | None:
+        """A line's field or ``attr.NAME``: only inside ``lines where`` (LOY215); a live field not in a state
+        declaration's selection (LOY272)."""
+        if not scope.line:
+            self.report(error("LOY215", f"`{head}` is a line field; use it inside `lines where ...`", e.span,
+                              f"e.g. `count(lines where {head} ...)`"))
+            return None
+        if head in LIVE_LINE_FIELDS and scope.state:
+            self.report(error("LOY272", f"`{head}` is read while campaigns apply; a state declaration's "
+                                        "selection is read after them", e.span,
+                              "select by what the line is (`sku`, `category`, `amount`, ...)"))
+            return None
+        if head == "attr":
+            if len(rest) != 1:
+                self.report(error("LOY201", "write a line attribute as `attr.NAME`", e.span))
+                return None
+            return ir.LoadAttr(t.STRING, "line", rest[0])
+        if rest:
+            self.report(error("LOY201", f"`{head}` has no field `{rest[0]}`", e.span))
+            return None
+        return ir.Load(LINE_FIELDS[head], "line", head)
 
     def _state_read(self, e: n.Ref, head: str, name: str) -> ir.IExpr | None:
         """``counter.NAME`` / ``chips.NAME`` (count), ``balance.ACCOUNT`` (points), ``tier.BENEFIT``."""
