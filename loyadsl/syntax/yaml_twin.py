@@ -839,46 +839,28 @@ _Dumper.add_representer(_Block, lambda d, data: d.represent_scalar("tag:yaml.org
 
 
 def _header_yaml(h: n.Header) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": h.name}
-    if h.version is not None:
-        out["version"] = h.version
-    if h.currency is not None:
-        out["currency"] = h.currency
-    if h.minor is not None:
-        out["minor"] = h.minor
-    if h.points_minor is not None or h.point_value is not None:
-        points = _Flow()
-        if h.points_minor is not None:
-            points["minor"] = h.points_minor
-        if h.point_value is not None:
-            points["value"] = format_expr(h.point_value)
-        out["points"] = points
-    if h.timezone is not None:
-        out["timezone"] = h.timezone
-    if h.rounding:
-        out["rounding"] = _pairs_yaml([(r.target, r.mode) for r in h.rounding])
-    if h.allocation is not None:
-        out["allocation"] = h.allocation
-    if h.tax is not None:
-        tax = _Flow(prices=h.tax.prices)
-        if h.tax.rate is not None:
-            tax["rate"] = format_expr(h.tax.rate)
-        if h.tax.basis is not None:
-            tax["basis"] = h.tax.basis
-        out["tax"] = tax
-    if h.totals is not None:
-        out["totals"] = _FlowList(h.totals.kinds)
-    if h.fraud:
-        out["fraud"] = _pairs_yaml([_fraud_yaml(f) for f in h.fraud])
+    """The programme's header in the twin's key order; a setting not written is left out."""
+    points = _given(_Flow(minor=h.points_minor, value=_expr_text(h.point_value)))
+    tax = None if h.tax is None else _given(_Flow(prices=h.tax.prices, rate=_expr_text(h.tax.rate), basis=h.tax.basis))
     staff = [(p.by, p.value) for p in h.people if isinstance(p, n.StaffRule)]
-    if staff:
-        out["staff"] = _pairs_yaml(staff)
     partners = [(p.name, _Flow(rate=format_expr(p.rate), price=format_expr(p.price)))
                 for p in h.people if isinstance(p, n.PartnerRule)]
-    if partners:
-        out["partners"] = _pairs_yaml(partners)
-    return out
+    return _given({
+        "name": h.name, "version": h.version, "currency": h.currency, "minor": h.minor, "points": points or None,
+        "timezone": h.timezone, "rounding": _pairs_yaml([(r.target, r.mode) for r in h.rounding]) if h.rounding else None,
+        "allocation": h.allocation, "tax": tax, "totals": None if h.totals is None else _FlowList(h.totals.kinds),
+        "fraud": _pairs_yaml([_fraud_yaml(f) for f in h.fraud]) if h.fraud else None,
+        "staff": _pairs_yaml(staff) if staff else None, "partners": _pairs_yaml(partners) if partners else None,
+    })
 
+
+def _given(mapping: dict[str, Any]) -> Any:
+    """``mapping`` (a ``_Flow`` stays one) without its None values."""
+    return type(mapping)((key, value) for key, value in mapping.items() if value is not None)
+
+
+def _expr_text(value: n.Expr | None) -> str | None:
+    return None if value is None else format_expr(value)
 
 def _fraud_yaml(f: n.FraudSetting) -> tuple[str, Any]:
     if f.kind == "velocity":
@@ -915,12 +897,9 @@ def _yaml_ListDecl(decl: n.ListDecl) -> Any:
 
 def _yaml_GroupDecl(decl: n.GroupDecl) -> Any:
     limit = "" if decl.stacking_limit is None else f" {decl.stacking_limit}"
-    settings = {"title": decl.title, "priority": decl.priority,
-                "stacking": None if decl.stacking is None else decl.stacking + limit,
-                "basis": decl.basis,
-                "arm": None if decl.arm is None else format_arm_ref(decl.arm),
-                "order": decl.order}
-    return _Flow({"name": decl.name} | {key: value for key, value in settings.items() if value is not None})
+    return _given(_Flow(name=decl.name, title=decl.title, priority=decl.priority,
+                        stacking=None if decl.stacking is None else decl.stacking + limit, basis=decl.basis,
+                        arm=None if decl.arm is None else format_arm_ref(decl.arm), order=decl.order))
 
 
 def _yaml_AssertDecl(decl: n.AssertDecl) -> Any:
