@@ -379,7 +379,8 @@ def _fill(i: int, condition: str) -> str:
 
 def _group(g: int, group: Group, plan: _Plan) -> list[str]:
     out = [f"    # group {g}: {group.stacking}, basis {'original' if group.original else 'discounted'}",
-           "    r.basis = basis = amounts" if group.original else "    r.basis = basis = left[:]"]
+           "    r.basis = basis = amounts" if group.original else "    r.basis = basis = left[:]",
+           "    W = {}"]  # the group's basis per predicate (``jit._FastAction.weight``)
     if plan.payable:
         out.append("    r.payable = sum(left)")
     if plan.live:
