@@ -1,5 +1,6 @@
 """An accrual on a discounted basis sums its lines' basis once a group (the driver's memo ``W``,
-``jit._FastAction.weight``): campaigns of one group accruing on the same predicate share the sum; a later
+``jit._FastAction.weight``, ``driver._weights``): campaigns of one group accruing on the same predicate share
+the sum (one alone sums at once); a later
 group, whose basis the discounts before it changed, sums again. On random receipts the outcome is the
 general loop's, field for field (a memo kept across groups, or keyed by anything but the predicate, fails)."""
 
@@ -31,6 +32,9 @@ campaign d "D" { group early  then accrue 5% on lines where brand "BR007" }
 campaign e "E" { group early  then accrue 11 points on lines where not category "tobacco" }
 campaign f "F" { group late  then accrue 2% on lines where brand "BR007" }
 campaign g "G" { group late  then accrue 9% on lines where not category "tobacco" }
+campaign h "H" { group late  then accrue 4% on lines where brand "BR007" }
+campaign i "I" { group late  then accrue 1 points on lines where not category "tobacco" }
+campaign j "J" { group late  then accrue 6% on lines where category "dairy" }
 """
 
 
@@ -46,7 +50,8 @@ DRIVEN, GENERAL = _engines()
 def test_the_driver_sums_a_predicates_basis_once_a_group() -> None:
     src = DRIVEN.driver_source
     assert src.count("    W = {}") == 2  # one memo per group
-    assert src.count("_xw = W.get(") == 6  # every accrual on a filter reads it
+    assert src.count("_xw = W.get(") == 8  # every accrual on a filter another of its group reads too
+    assert src.count("_xw = sum([basis[l.index] for l in _xs])") == 1  # j's, the only one on dairy: at once
 
 
 @settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
