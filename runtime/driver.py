@@ -48,6 +48,8 @@ from .opcodes import Op
 _CATEGORY = re.compile(r"\bl\.category\b")  # in ``scan``'s loop, read once a line (``_lc``)
 _MEMO = re.compile(r"\b(C\d+|SCAN_SIGNATURE)\[")  # a category memo's lookup in the driver (``_mirrored``)
 _FIRST = re.compile(r"(?:for _k in |if \(?(?:not )?\(?)(C\d+|SCAN_SIGNATURE)\[")  # a scan line's first read: a memo
+_MEMO_GET = re.compile(r"_xw = W\.get\((\d+)\)")  # ``jit._FastAction.weight``'s memo of a group's basis sums
+_MEMO_SET = re.compile(r"if _xw is None: _xw = W\[(\d+)\] = (.+)")
 MIRRORED = 65536  # the most categories a scan's mirror of a memo holds (``ScanMemos``)
 SIGNATURE = 6  # with at least this many filters on the category alone, the scan asks one memo a line (``Signature``)
 
@@ -388,8 +390,9 @@ def _group(g: int, group: Group, plan: _Plan) -> list[str]:
     lazy = group.stacking in LAZY
     if ranked:
         out.append("    cands = []")
-    for p, camp in enumerate(group.campaigns):
-        out += _campaign(f"{g}_{p}", camp, group.original, ranked, lazy, plan)
+    campaigns = [line for p, camp in enumerate(group.campaigns)
+                 for line in _campaign(f"{g}_{p}", camp, group.original, ranked, lazy, plan)]
+    out += _weights(campaigns)
     if ranked:
         out += [f"    if len(cands) > 1: cands = STACK(G{g}, cands, left, floors, rejected, None)",
                 "    for camp, discount, accruals, points, pv, _ in cands:",
@@ -399,6 +402,25 @@ def _group(g: int, group: Group, plan: _Plan) -> list[str]:
                 *_indent(_take("camp", "discount", "camp.name", "camp.group", "sum(discount)"), "            "),
                 f"        if accruals: pending.append((camp, accruals, pv, {group.original}, "
                 f"{'points' if group.original else '(points, basis)'}))"]
+    return out
+
+
+def _weights(campaigns: list[str]) -> list[str]:
+    """A group's campaign statements with the memo ``W`` of the basis per predicate (``jit._FastAction.weight``)
+    kept only for the predicates two or more of them read, made empty at the group's start; one read alone
+    sums at once."""
+    reads = [int(found.group(1)) for line in campaigns if (found := _MEMO_GET.fullmatch(line.strip()))]
+    shared = {i for i in reads if reads.count(i) > 1}
+    if not reads:
+        return campaigns
+    out = ["    W = {}"] if shared else []
+    for line in campaigns:
+        body = line.lstrip()
+        found = _MEMO_GET.fullmatch(body) or _MEMO_SET.fullmatch(body)
+        if found is None or int(found.group(1)) in shared:
+            out.append(line)
+        elif body.startswith("if "):  # the sum, at once
+            out.append(f"{line[:len(line) - len(body)]}_xw = {found.group(2)}")
     return out
 
 

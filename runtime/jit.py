@@ -653,13 +653,17 @@ class _FastAction:
             return [f"_xs = {filled.lines}"]
         return select(i, self.filters[i] if i < len(self.filters) else None)
 
-    def weight(self, i: int) -> str:
-        """The selected lines' basis in total, for an accrual: the driver's running sum of their original
-        amounts when it keeps one (it does only for a group on the original basis, whose basis they are)."""
+    def weight(self, i: int) -> list[str]:
+        """``_xw``, the selected lines' basis in total, for an accrual: the driver's running sum of their original
+        amounts when it keeps one (it does only for a group on the original basis, whose basis they are), else
+        the sum, once a group: ``W`` is the driver's memo of the group's basis per predicate (the basis does
+        not change within a group, nor do a predicate's lines: every campaign accruing on them finds it)."""
         filled = self.filled.get(i)
         if filled is not None and filled.amounts is not None:
-            return filled.amounts
-        return "sum(basis)" if self.every(i) else "sum([basis[l.index] for l in _xs])"
+            return [f"_xw = {filled.amounts}"]
+        if self.every(i):
+            return ["_xw = sum(basis)"]
+        return [f"_xw = W.get({i})", f"if _xw is None: _xw = W[{i}] = sum([basis[l.index] for l in _xs])"]
 
     def call(self, op: Op, ref: str, n: int) -> list[str]:
         self.calls = True
@@ -673,11 +677,11 @@ class _FastAction:
 
     def op_ACCRUE_TOTAL(self, i: int) -> list[str]:
         return ["_xv0 = _max(0, _xv0)", "if acc is None: acc = []", "acc.append(('ACCRUE_TOTAL', _xs, _xv0))",
-                f"_xw = {self.weight(i)}", f"if _xw > 0: pts += {self._points('_xv0')}"]
+                *self.weight(i), f"if _xw > 0: pts += {self._points('_xv0')}"]
 
     def op_ACCRUE_FIXED(self, i: int) -> list[str]:
         return ["_xv0 = _max(0, _xv0)", "if acc is None: acc = []", "acc.append(('ACCRUE_FIXED', _xs, _xv0))",
-                f"if {self.weight(i)} > 0: pts += _xv0"]
+                *self.weight(i), "if _xw > 0: pts += _xv0"]
 
     def op_DISCOUNT_LINES(self, i: int) -> list[str]:
         part = f"basis[_xi] * _xv0 // {MILLION}" if self.floor else f"_round_d(basis[_xi] * _xv0, {MILLION})"
