@@ -38,7 +38,7 @@ from loyadsl.runtime.state import (
     invert,
     working_copy,
 )
-from loyadsl.runtime.state.changes import items
+from loyadsl.runtime.state.changes import TYPED_KINDS, Changes, apply_records, items
 from loyadsl.runtime.state.records import live_from
 from loyadsl.simulate import flags, limits, settle
 from loyadsl.simulate.anonymous_returns import AnonymousReturns
@@ -483,6 +483,10 @@ class PartitionReplay:
         for a referral ``transfer``, the referrer's (``Engine.receive``). When a later step is refused,
         the earlier ones are undone (``invert``) before the error goes on. Nothing is counted here:
         a receipt counts only once all its changes are booked."""
+        if type(changes) is Changes and TYPED_KINDS.issuperset(map(type, made := changes.items)) and made:
+            # the usual receipt: the ledger's typed records only (no transfer, no expiry), one state
+            apply_records(member.state, made, self.engine.bundle.state)  # all or nothing, as ``apply_in_place``
+            return [_new(_Booked, (member, made, None, None))]
         booked: list[_Booked] = []
         try:
             self._book_into(member, changes, utc, booked)
