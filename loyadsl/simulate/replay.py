@@ -340,7 +340,8 @@ class PartitionReplay:
             t["discount"] += discount
             t["points_accrued"] += points
         for key, figures in self._split_sums.items():
-            total, payable, discount, points = map(sum, zip(*figures, strict=True))
+            total, payable, discount, points = figures[0] if len(figures) == 1 else \
+                map(sum, zip(*figures, strict=True))
             n = len(figures)
             for row in splits[key]:
                 row[0] += n
@@ -563,6 +564,20 @@ class PartitionReplay:
         week = self.tally.weeks.get(week_start(day)) or self.tally.week(day)
         lot_campaign = self._lot_campaign
         for _member, changes, expiries, _undo in booked:
+            if expiries is None:  # (no change takes an expired lot: the usual receipt's, one test per record)
+                for change in changes:
+                    kind = type(change)
+                    if kind is LotChange:
+                        if change.points > 0 and change.campaign:  # the usual accrual
+                            week[6] += change.points
+                            lot_campaign[change.lot] = change.campaign
+                        else:
+                            self._count_record(change, lot_campaign, week, day)
+                    elif kind is TierChange:
+                        self._count_record(change, lot_campaign, week, day)
+                    elif kind is dict:
+                        self._count_json(change, None, week, day)
+                continue
             for i, change in enumerate(changes):
                 kind = type(change)
                 if kind is not dict:  # a typed record of the ledger (state.changes.TYPED)
