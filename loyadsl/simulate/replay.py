@@ -119,10 +119,11 @@ class PartitionReplay:
         self._months: dict[int | None, str] = {}  # an expiry time -> its local month (``_burn``)
         # (store, channel, tier, segments) -> the split rows a receipt of theirs counts in (``_split``)
         self._splits: dict[tuple[str, str, str | None, tuple[str, ...] | None], list[list[int]]] = {}
-        # the receipts' figures not yet added to the tally (``_add_sums``): by week start, (total, payable,
-        # discount, points, units, lines, card); by split key, (total, payable, discount, points)
-        self._week_sums: dict[int, list[tuple[int, ...]]] = {}
-        self._split_sums: dict[tuple[str, str, str | None, tuple[str, ...] | None], list[tuple[int, ...]]] = {}
+        # the receipts' figures not yet added to the tally (``_add_sums``), one flat list of integers each (no
+        # object kept per receipt, so the collector's work does not grow): by week start, (total, payable,
+        # discount, points, units, lines, card) a receipt; by split key, (total, payable, discount, points)
+        self._week_sums: dict[int, list[int]] = {}
+        self._split_sums: dict[tuple[str, str, str | None, tuple[str, ...] | None], list[int]] = {}
         self._unsummed = 0
         people = b.settings.people
         # the changes ``limits.uses`` counts (budget, stock, redemption) come only from such campaigns
@@ -316,7 +317,7 @@ class PartitionReplay:
             if key not in self._splits:
                 self._splits[key] = self._split_rows(receipt.store, receipt.channel, tier, segments)
             pending = self._split_sums[key] = []
-        pending.append((receipt.total, outcome.payable, outcome.discount_total, outcome.points_total))
+        pending.extend((receipt.total, outcome.payable, outcome.discount_total, outcome.points_total))
 
     def _add_sums(self) -> None:
         """Add the receipts' figures kept by ``_count`` and ``_split`` to the tally: each week's and each
@@ -324,8 +325,8 @@ class PartitionReplay:
         were made at their first receipt, so the report's order is the same)."""
         t, weeks, splits = self.tally.totals, self.tally.weeks, self._splits
         for start, figures in self._week_sums.items():
-            total, payable, discount, points, units, lines, cards = map(sum, zip(*figures, strict=True))
-            n = len(figures)
+            total, payable, discount, points, units, lines, cards = (sum(figures[i::7]) for i in range(7))
+            n = len(figures) // 7
             week = weeks[start]
             week[0] += n
             week[1] += payable
@@ -340,9 +341,8 @@ class PartitionReplay:
             t["discount"] += discount
             t["points_accrued"] += points
         for key, figures in self._split_sums.items():
-            total, payable, discount, points = figures[0] if len(figures) == 1 else \
-                map(sum, zip(*figures, strict=True))
-            n = len(figures)
+            total, payable, discount, points = figures if len(figures) == 4 else (sum(figures[i::4]) for i in range(4))
+            n = len(figures) // 4
             for row in splits[key]:
                 row[0] += n
                 row[1] += total
@@ -403,7 +403,7 @@ class PartitionReplay:
             tally.week(day)  # the week's row made at its first receipt, as the report orders them
             pending = self._week_sums[start] = []
         # the receipt's totals and its week's figures, added by ``_add_sums`` (every _SUMS_EVERY receipts)
-        pending.append((receipt.total, outcome.payable, outcome.discount_total, outcome.points_total, receipt.units,
+        pending.extend((receipt.total, outcome.payable, outcome.discount_total, outcome.points_total, receipt.units,
                         len(receipt.lines), receipt.customer_id is not None))
         self._unsummed += 1
         if self._unsummed >= _SUMS_EVERY:
