@@ -38,7 +38,7 @@ from loyadsl.runtime.state import (
     invert,
     working_copy,
 )
-from loyadsl.runtime.state.changes import items
+from loyadsl.runtime.state.changes import TYPED_KINDS, Changes, apply_records, items
 from loyadsl.runtime.state.records import live_from
 from loyadsl.simulate import flags, limits, settle
 from loyadsl.simulate.anonymous_returns import AnonymousReturns
@@ -50,6 +50,7 @@ from loyadsl.simulate.report import SPLIT_FIELDS, Tally, line_attributes, week_s
 from loyadsl.simulate.triggers import ChainReplay
 
 _new: Any = tuple.__new__
+_SUMS_EVERY = 4096  # receipts whose figures ``_count`` and ``_split`` keep before adding them (bounded memory)
 
 
 class _Member:
@@ -118,6 +119,12 @@ class PartitionReplay:
         self._months: dict[int | None, str] = {}  # an expiry time -> its local month (``_burn``)
         # (store, channel, tier, segments) -> the split rows a receipt of theirs counts in (``_split``)
         self._splits: dict[tuple[str, str, str | None, tuple[str, ...] | None], list[list[int]]] = {}
+        # the receipts' figures not yet added to the tally (``_add_sums``), one flat list of integers each (no
+        # object kept per receipt, so the collector's work does not grow): by week start, (total, payable,
+        # discount, points, units, lines, card) a receipt; by split key, (total, payable, discount, points)
+        self._week_sums: dict[int, list[int]] = {}
+        self._split_sums: dict[tuple[str, str, str | None, tuple[str, ...] | None], list[int]] = {}
+        self._unsummed = 0
         people = b.settings.people
         # the changes ``limits.uses`` counts (budget, stock, redemption) come only from such campaigns
         self._limited_kinds = any(c.state.budget is not None or c.state.reward is not None or c.state.redemptions
@@ -143,6 +150,7 @@ class PartitionReplay:
                 if data.get("return_of") is None:
                     self.refused.add(str(data.get("receipt_id")))
         self._finish_household()
+        self._add_sums()
         return self.tally
 
     def idle(self, customers: Iterable[str]) -> None:
@@ -154,6 +162,7 @@ class PartitionReplay:
             self._enter(self.households.get(customer, customer))
             self._member(customer)
             self._finish_household()
+        self._add_sums()
 
     def receipt(self, data: dict[str, Any]) -> None:
         """Replay receipt JSON: a return, or a purchase validated here."""
@@ -301,18 +310,48 @@ class PartitionReplay:
     # ------------------------------------------------------------------------------ counting
     def _split(self, receipt: Receipt, outcome: Outcome, tier: str | None, segments: Sequence[str] | None) -> None:
         """The receipt's figures under its store, channel, the customer's tier and each segment (the
-        rows of one such combination found once, ``_split_rows``)."""
+        rows of one such combination made at its first receipt, ``_split_rows``), added by ``_add_sums``."""
         key = (receipt.store, receipt.channel, tier, None if segments is None else tuple(segments))
-        found = self._splits.get(key)
-        if found is None:
-            found = self._splits[key] = self._split_rows(receipt.store, receipt.channel, tier, segments)
-        total, payable, discount, points = receipt.total, outcome.payable, outcome.discount_total, outcome.points_total
-        for row in found:
-            row[0] += 1
-            row[1] += total
-            row[2] += payable
-            row[3] += discount
-            row[4] += points
+        pending = self._split_sums.get(key)
+        if pending is None:
+            if key not in self._splits:
+                self._splits[key] = self._split_rows(receipt.store, receipt.channel, tier, segments)
+            pending = self._split_sums[key] = []
+        pending.extend((receipt.total, outcome.payable, outcome.discount_total, outcome.points_total))
+
+    def _add_sums(self) -> None:
+        """Add the receipts' figures kept by ``_count`` and ``_split`` to the tally: each week's and each
+        split's summed at once (integers: the same totals as adding them one receipt at a time; the rows
+        were made at their first receipt, so the report's order is the same)."""
+        t, weeks, splits = self.tally.totals, self.tally.weeks, self._splits
+        for start, figures in self._week_sums.items():
+            total, payable, discount, points, units, lines, cards = (sum(figures[i::7]) for i in range(7))
+            n = len(figures) // 7
+            week = weeks[start]
+            week[0] += n
+            week[1] += payable
+            week[2] += discount
+            week[3] += points
+            t["turnover"] += total
+            t["revenue"] += payable
+            t["receipts"] += n
+            t["units"] += units
+            t["lines"] += lines
+            t["receipts_with_card"] += cards
+            t["discount"] += discount
+            t["points_accrued"] += points
+        for key, figures in self._split_sums.items():
+            total, payable, discount, points = figures if len(figures) == 4 else (sum(figures[i::4]) for i in range(4))
+            n = len(figures) // 4
+            for row in splits[key]:
+                row[0] += n
+                row[1] += total
+                row[2] += payable
+                row[3] += discount
+                row[4] += points
+        self._week_sums = {}
+        self._split_sums = {}
+        self._unsummed = 0
 
     def _split_rows(self, store: str, channel: str, tier: str | None, segments: Sequence[str] | None
                     ) -> list[list[int]]:
@@ -358,19 +397,17 @@ class PartitionReplay:
         if tally.last is None or day > tally.last:
             tally.last = day
         t = tally.totals
-        t["turnover"] += receipt.total
-        t["revenue"] += outcome.payable
-        t["receipts"] += 1
-        t["units"] += receipt.units
-        t["lines"] += len(receipt.lines)
-        t["receipts_with_card"] += receipt.customer_id is not None
-        t["discount"] += outcome.discount_total
-        t["points_accrued"] += outcome.points_total
-        week = tally.weeks.get(week_start(day)) or tally.week(day)
-        week[0] += 1
-        week[1] += outcome.payable
-        week[2] += outcome.discount_total
-        week[3] += outcome.points_total
+        start = day - (day - 1) % 7  # (``week_start``)
+        pending = self._week_sums.get(start)
+        if pending is None:
+            tally.week(day)  # the week's row made at its first receipt, as the report orders them
+            pending = self._week_sums[start] = []
+        # the receipt's totals and its week's figures, added by ``_add_sums`` (every _SUMS_EVERY receipts)
+        pending.extend((receipt.total, outcome.payable, outcome.discount_total, outcome.points_total, receipt.units,
+                        len(receipt.lines), receipt.customer_id is not None))
+        self._unsummed += 1
+        if self._unsummed >= _SUMS_EVERY:
+            self._add_sums()
         if self.attrs:
             have = tally.attrs
             for line in receipt.lines:
@@ -387,7 +424,7 @@ class PartitionReplay:
         if payment:
             if payment.get("points"):  # taken to pay, borrowing on credit included; returns show in liability
                 t["points_redeemed"] += payment["points"]
-                week[4] += payment["points"]
+                tally.week(day)[4] += payment["points"]
             t["redeemed_money"] += payment.get("points_money", 0)
             if certificates:
                 t["certificates_used"] += sum(c.get("amount", 0) for c in certificates)
@@ -483,6 +520,10 @@ class PartitionReplay:
         for a referral ``transfer``, the referrer's (``Engine.receive``). When a later step is refused,
         the earlier ones are undone (``invert``) before the error goes on. Nothing is counted here:
         a receipt counts only once all its changes are booked."""
+        if type(changes) is Changes and TYPED_KINDS.issuperset(map(type, made := changes.items)) and made:
+            # the usual receipt: the ledger's typed records only (no transfer, no expiry), one state
+            apply_records(member.state, made, self.engine.bundle.state)  # all or nothing, as ``apply_in_place``
+            return [_new(_Booked, (member, made, None, None))]
         booked: list[_Booked] = []
         try:
             self._book_into(member, changes, utc, booked)
@@ -523,6 +564,20 @@ class PartitionReplay:
         week = self.tally.weeks.get(week_start(day)) or self.tally.week(day)
         lot_campaign = self._lot_campaign
         for _member, changes, expiries, _undo in booked:
+            if expiries is None:  # (no change takes an expired lot: the usual receipt's, one test per record)
+                for change in changes:
+                    kind = type(change)
+                    if kind is LotChange:
+                        if change.points > 0 and change.campaign:  # the usual accrual
+                            week[6] += change.points
+                            lot_campaign[change.lot] = change.campaign
+                        else:
+                            self._count_record(change, lot_campaign, week, day)
+                    elif kind is TierChange:
+                        self._count_record(change, lot_campaign, week, day)
+                    elif kind is dict:
+                        self._count_json(change, None, week, day)
+                continue
             for i, change in enumerate(changes):
                 kind = type(change)
                 if kind is not dict:  # a typed record of the ledger (state.changes.TYPED)
