@@ -73,13 +73,21 @@ def body_hash(body: Any) -> str:
         fast = _CANONICAL.encode(body)
     except (TypeError, ValueError, OverflowError, UnicodeEncodeError):
         fast = None  # what json.dumps says of it (it may refuse it too, or take a lone surrogate)
-    if fast is None or b"null" in fast or _FLOAT_MARK.search(fast):
+    if fast is None or b"null" in fast or float_mark(fast):
         fast = dumps(body).encode()
     return hashlib.sha256(fast).hexdigest()
 
 
 _CANONICAL = msgspec.json.Encoder(order="sorted")
 _FLOAT_MARK = re.compile(rb"[0-9][.eE]")
+# the same test, faster: digits made b"0", the marks b".", every other byte b" ", then b"0." looked for (the
+# regex tries each position of the 1 KB text in turn: 2-3% of a calculate's instructions; test_srv_body_hash)
+_MARKS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x2E if b in b".eE" else 0x20 for b in range(256))
+
+
+def float_mark(text: bytes) -> bool:
+    """Whether ``text`` has a digit followed by ``.``, ``e`` or ``E`` (``_FLOAT_MARK``)."""
+    return b"0." in text.translate(_MARKS_ONLY)
 
 
 def hash_key(token: str) -> str:
