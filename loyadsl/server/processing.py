@@ -57,7 +57,7 @@ T = TypeVar("T")
 HOLD_SECONDS = 300
 RETRIES = 5  # a transaction PostgreSQL aborted to break a deadlock is run again this often
 KEY_PREFIX = "loya_"
-STATE_CACHE = 4096  # customer states kept read (_parsed), by their stored text
+STATE_CACHE = 4096  # customers whose state is kept read (_parsed), with the text it was read from
 KEY_CACHE_SECONDS = 10  # a key found in the database is trusted this long without asking again
 # seconds spent in the engine by the current request, for the Server-Timing header (app.py)
 EVAL_SECONDS: ContextVar[list[float] | None] = ContextVar("eval_seconds", default=None)
@@ -108,7 +108,8 @@ class Processor:
         self.clock = clock
         self._engines: dict[int, Engine] = {}
         self._keys: dict[str, tuple[Key, float]] = {}  # key hash -> (key, until when it is trusted)
-        self._states: dict[tuple[int, str], CustomerState] = {}  # (engine, stored text) -> state (_parsed)
+        # (engine, customer) -> (the stored text, the state read from it): ``_parsed``
+        self._states: dict[tuple[int, str], tuple[str, CustomerState]] = {}
         self._states_lock = threading.Lock()
 
     # ------------------------------------------------------------------------------ plumbing
@@ -337,27 +338,32 @@ class Processor:
         text = tx.customer_text(customer, lock)
         if text is None:
             raise Problem(UNKNOWN_CUSTOMER, f"no customer {customer!r}; create it first", "customer_id")
-        return self._parsed(engine, text)
+        return self._parsed(engine, customer, text)
 
-    def _parsed(self, engine: Engine, text: str) -> CustomerState:
+    def _parsed(self, engine: Engine, customer: str, text: str) -> CustomerState:
         """The customer state stored as ``text``, validated against ``engine``'s programme: once per
         text and engine in this process (a state is immutable, its reading a function of the two; the
         calculations and the confirm of a receipt read the same text). A refused one is not kept."""
-        key = (id(engine), text)  # engines are kept for the process's life (self._engines): ids stay theirs
-        state = self._states.get(key)
-        if state is None:
-            state = _read_state(decode(text), engine)
-            self._keep(engine, text, state)
+        kept = self._states.get((id(engine), customer))  # engines live as long as the process (self._engines)
+        if kept is not None and kept[0] == text:
+            return kept[1]
+        state = _read_state(decode(text), engine)
+        self._keep(engine, text, state, customer)
         return state
 
-    def _keep(self, engine: Engine, text: str, state: CustomerState) -> None:
-        """Keep ``state`` as the reading of ``text``: one read, or one a confirm (or a return) wrote, the
-        state it made, whose text is its ``to_dict`` (its next request then reads it without decoding
-        and validating it again; test_srv_state_cache: each state kept equals a fresh reading of its text)."""
+    def _keep(self, engine: Engine, text: str, state: CustomerState, customer: str) -> None:
+        """Keep ``state`` as the reading of ``text``, the stored state of ``customer``:
+        one read, or one a confirm (or a return) wrote, the state it made, whose text is its ``to_dict``
+        (its next request then reads it without decoding and validating it again; test_srv_state_cache:
+        each state kept equals a fresh reading of its text). One per customer and engine: a customer's
+        new text replaces the old one's, so the texts a process no longer reads do not fill the room
+        (it was one per text, and then emptied whole when full, which a run of confirms did every
+        2,000 or so); when full, the customer kept longest makes room."""
+        key = (id(engine), customer)
         with self._states_lock:
-            if len(self._states) >= STATE_CACHE:
-                self._states.clear()
-            self._states[id(engine), text] = state
+            if key not in self._states and len(self._states) >= STATE_CACHE:
+                del self._states[next(iter(self._states))]
+            self._states[key] = (text, state)
 
     def _evaluate(self, tx: Tx, engine: Engine, receipt: Receipt, data: dict[str, Any],
                   state: CustomerState | None, lock: bool) -> Outcome:
@@ -524,7 +530,7 @@ def _with_outcome(tx: Tx, rid: str, stored: Stored) -> Stored:
 
 def _book(tx: Tx, engine: Engine, customer: str, state: CustomerState, changes: Iterable[dict[str, Any]],
           ref: str, kind: str, utc: int, applied: CustomerState | None = None,
-          keep: Callable[[Engine, str, CustomerState], None] | None = None) -> CustomerState:
+          keep: Callable[[Engine, str, CustomerState, str], None] | None = None) -> CustomerState:
     """Apply changes to the customer's state and to every state they concern: the other members of
     a shared account get the new shared copy, a referral ``transfer`` is received by its customer
     (``Engine.receive``; one not known yet starts empty, as in ``loya simulate``). ``applied``: the
@@ -540,7 +546,7 @@ def _book(tx: Tx, engine: Engine, customer: str, state: CustomerState, changes: 
         raise Problem.refused(exc) from None
     text = tx.put_customer(customer, after.to_dict())
     if keep is not None:
-        keep(engine, text, after)
+        keep(engine, text, after, customer)
     tx.journal(customer, ref, kind, changes)
     if after.shared is not None and after.shared != state.shared:
         for member in sorted(after.shared.members):
