@@ -17,6 +17,7 @@ figures calculate told the till no longer hold.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -606,8 +607,20 @@ def anonymous_return(tx: Tx, engine: Engine, rid: str, original: Outcome, return
     return answer
 
 
+@functools.lru_cache(maxsize=64)
+def _declared_budgets(engine: Engine) -> tuple[tuple[str, int], ...]:
+    """The budgeted campaigns and their amounts (once per engine: a bundle never changes)."""
+    return tuple((c.name, c.state.budget.amount) for c in engine.bundle.campaigns if c.state.budget is not None)
+
+
+@functools.lru_cache(maxsize=64)
+def _declared_stock(engine: Engine) -> tuple[tuple[str, int], ...]:
+    """The stocked catalogue rewards and their stock (once per engine)."""
+    return tuple((name, r.stock) for name, r in engine.ledger.rewards.items() if r.stock is not None)
+
+
 def _budgets_left(tx: Tx, engine: Engine, lock: bool) -> dict[str, int] | None:
-    declared = {c.name: c.state.budget.amount for c in engine.bundle.campaigns if c.state.budget is not None}
+    declared = dict(_declared_budgets(engine))
     if not declared:
         return None
     spent = tx.budgets(lock)
@@ -628,7 +641,7 @@ STOCK_KEY = "stock:"  # a catalogue reward's units given, in the budgets table (
 def _stock_left(tx: Tx, engine: Engine, lock: bool) -> dict[str, int] | None:
     """What each stocked catalogue reward has left: its declared stock less the units given (docs/rewards.md).
     Read in the transaction that books them, so a confirm under the budgets' lock never gives a unit twice."""
-    declared = {name: r.stock for name, r in engine.ledger.rewards.items() if r.stock is not None}
+    declared = dict(_declared_stock(engine))
     if not declared:
         return None
     given = tx.budgets(lock)
