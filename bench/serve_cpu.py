@@ -70,11 +70,13 @@ def main() -> None:
     parser.add_argument("--sort", default="tottime", help="cProfile order (--profile): tottime, cumulative")
     parser.add_argument("--callees", default="", help="with --profile: also what the functions matching this "
                         "regex call, and their cost (e.g. 'processing.py.*work')")
+    parser.add_argument("--no-freeze", action="store_true", help="leave the collector as Python sets it (the "
+                        "server's workers freeze their heap: app.settle_heap)")
     parser.add_argument("--warm", type=int, default=300, help="unmeasured requests first")
     args = parser.parse_args()
 
     from loyadsl.api import compile_file
-    from loyadsl.server.app import create_app
+    from loyadsl.server.app import create_app, settle_heap
     from loyadsl.server.connect import open_store
     from loyadsl.server.processing import Processor
     from loyadsl.server.store import Key
@@ -100,6 +102,8 @@ def main() -> None:
         key = Key("till", "S001")
         processor.authenticate(token)
         app = create_app(processor)
+        if not args.no_freeze:
+            settle_heap(processor)  # as each worker of `loya serve` does (app.from_environment)
         ops = ["calculate", "confirm"] if args.op == "both" else [args.op]
 
         def run(op: str, run_id: str, count: int) -> None:
