@@ -128,11 +128,12 @@ async def phase(port: int, key: str, path: str, clients: int, seconds: float, li
             results.append(await conn.post(path, bodies[n], due))
 
     cpu = resource.getrusage(resource.RUSAGE_SELF)
-    server_cpu, db_cpu = tree_cpu(roots[0]), tree_cpu(roots[1])
+    server_cpu, db_cpu, threads = tree_cpu(roots[0]), tree_cpu(roots[1]), worker_threads(roots[0])
     await asyncio.gather(*(paced_till(k) if paced else till() for k in range(clients)))
     elapsed = time.perf_counter() - start
     used = resource.getrusage(resource.RUSAGE_SELF)
     server_cpu, db_cpu = tree_cpu(roots[0]) - server_cpu, tree_cpu(roots[1]) - db_cpu
+    threads = {name: now - threads.get(name, 0.0) for name, now in worker_threads(roots[0]).items()}
     client_cpu = (used.ru_utime - cpu.ru_utime + used.ru_stime - cpu.ru_stime) / elapsed
     latencies = sorted(r[1] for r in results)
     ok = sum(1 for r in results if r[0] == 200)
@@ -141,7 +142,8 @@ async def phase(port: int, key: str, path: str, clients: int, seconds: float, li
             "p50_ms": latencies[len(latencies) // 2] * 1000, "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
             "http": (total - working) / total, "eval": evaluating / total, "db": (working - evaluating) / total,
             "client_cpu": client_cpu, "server_ms": 1000 * server_cpu / max(1, len(results)),
-            "db_ms": 1000 * db_cpu / max(1, len(results)), "statuses": sorted(Counter(r[0] for r in results).items())}
+            "db_ms": 1000 * db_cpu / max(1, len(results)), "statuses": sorted(Counter(r[0] for r in results).items()),
+            "threads": {name: 1000 * value / max(1, len(results)) for name, value in threads.items()}}
 
 
 async def pace(k: int, clients: int, rate: float, start: float, deadline: float, counter: Iterator[int],
@@ -178,6 +180,29 @@ def tree_cpu(root: int) -> float:
     while grown := {pid for pid, (parent, _) in stats.items() if parent in tree and pid not in tree}:
         tree |= grown
     return sum(stats[pid][1] for pid in tree if pid in stats)
+
+
+def worker_threads(root: int) -> dict[str, float]:
+    """Of the server's worker processes (the children of ``root``, Linux /proc), in all: CPU seconds of
+    their main threads (the event loop: uvicorn, the hot paths), of their other threads (the work
+    threads: the processor), and voluntary and involuntary context switches of all their threads."""
+    totals = {"loop": 0.0, "work": 0.0, "voluntary": 0.0, "involuntary": 0.0}
+    if not root:
+        return totals
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if int(Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()[1]) != root:
+                continue
+            for task in os.listdir(f"/proc/{entry}/task"):
+                rest = Path(f"/proc/{entry}/task/{task}/stat").read_text().rpartition(")")[2].split()
+                totals["loop" if task == entry else "work"] += (int(rest[11]) + int(rest[12])) / tick
+                for line in Path(f"/proc/{entry}/task/{task}/status").read_text().splitlines():
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        totals["voluntary" if line[0] == "v" else "involuntary"] += int(line.split()[1])
+        except OSError:
+            continue  # gone meanwhile
+    return totals
 
 
 def serve(bundle: Path, db: str, workers: int) -> tuple[subprocess.Popen[bytes], int, str]:
@@ -234,6 +259,8 @@ def main() -> None:
     parser.add_argument("--rates", default="0", help="offered requests/s, comma-separated (0: closed loop)")
     parser.add_argument("--tills", default="", help="paced phases, e.g. calculate=1000,confirm=500: --clients tills "
                         "with think time, offering that many requests/s in all")
+    parser.add_argument("--threads", action="store_true", help="also the workers' CPU per request by thread (the "
+                        "event loops, the other threads) and their context switches")
     args = parser.parse_args()
     run = _loop()
 
@@ -272,6 +299,11 @@ def main() -> None:
                     print(f"{backend:<10} {label:<22} {r['per_s']:>8.0f} {r['ok']:>7} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
                           f"   {r['http']:.1%} / {r['eval']:.1%} / {r['db']:.1%}   {r['client_cpu']:>6.2f}"
                           f"   {r['server_ms']:>6.2f} / {r['db_ms']:.2f}")
+                    if args.threads:
+                        t = r["threads"]
+                        print(f"{'':<33} per request: event loops {t['loop']:.3f} ms, other threads {t['work']:.3f} ms "
+                              f"of CPU; context switches {t['voluntary'] / 1000:.1f} voluntary, "
+                              f"{t['involuntary'] / 1000:.1f} involuntary")
                     if r["ok"] != r["requests"]:
                         print(f"{'':<27} statuses: {r['statuses']}")
             finally:

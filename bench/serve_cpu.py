@@ -10,7 +10,8 @@ per request of this process (``time.process_time``; "this thread": the calling o
 PostgreSQL's processes. ``--threads N``: N callers at once, as the server's threads. ``--http``:
 through the ASGI application (hot paths, Starlette) called in-process, without sockets: "this
 thread" is then the event loop's part. ``--profile N``: cProfile of the calling thread's CPU in the
-measured loop, the N costliest functions by their own time. Receipt n is customer n % 2,000's: the
+measured loop, the N costliest functions by their own time (``--callees REGEX``: and the callees of those
+matching). Receipt n is customer n % 2,000's: the
 warm-up's customers come again first in the measured loop (for calculate, their states then come
 from the server's cache of states read; a confirm changed them). Under valgrind (``valgrind --tool=callgrind``), two runs
 of different ``--requests`` give instructions per request, whatever else the machine runs.
@@ -67,11 +68,15 @@ def main() -> None:
                         "threads; with --http: requests at once on the event loop)")
     parser.add_argument("--profile", type=int, default=0)
     parser.add_argument("--sort", default="tottime", help="cProfile order (--profile): tottime, cumulative")
+    parser.add_argument("--callees", default="", help="with --profile: also what the functions matching this "
+                        "regex call, and their cost (e.g. 'processing.py.*work')")
+    parser.add_argument("--no-freeze", action="store_true", help="leave the collector as Python sets it (the "
+                        "server's workers freeze their heap: app.settle_heap)")
     parser.add_argument("--warm", type=int, default=300, help="unmeasured requests first")
     args = parser.parse_args()
 
     from loyadsl.api import compile_file
-    from loyadsl.server.app import create_app
+    from loyadsl.server.app import create_app, settle_heap
     from loyadsl.server.connect import open_store
     from loyadsl.server.processing import Processor
     from loyadsl.server.store import Key
@@ -97,6 +102,8 @@ def main() -> None:
         key = Key("till", "S001")
         processor.authenticate(token)
         app = create_app(processor)
+        if not args.no_freeze:
+            settle_heap(processor)  # as each worker of `loya serve` does (app.from_environment)
         ops = ["calculate", "confirm"] if args.op == "both" else [args.op]
 
         def run(op: str, run_id: str, count: int) -> None:
@@ -134,7 +141,10 @@ def main() -> None:
                   f"process {1000 * cpu / args.requests:.3f} (this thread {1000 * loop_cpu / args.requests:.3f}) / "
                   f"database {1000 * db / args.requests:.3f}")
             if profile:
-                pstats.Stats(profile).sort_stats(args.sort).print_stats(args.profile)
+                stats = pstats.Stats(profile).sort_stats(args.sort)
+                stats.print_stats(args.profile)
+                if args.callees:
+                    stats.print_callees(args.callees)
         store.close()
     finally:
         if cluster is not None:

@@ -32,6 +32,16 @@ from loyadsl.server.store import Key
 HOT = ("calculate", "confirm")
 # a run of digits longer than the runtime allows in an integer (in a string too: then the slow path decides)
 _LONG_DIGITS = re.compile(rb"\d{%d}" % (MAX_INT_DIGITS + 1))
+# the same test, faster: every digit made b"0", every other byte b" ", then the run looked for as a substring
+# (the regex tries each position of a 1 KB receipt in turn: 10-15 us of the event loop's time per request;
+# this takes 1-2; test_srv_hot proves them equal)
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_DIGIT_RUN = b"0" * (MAX_INT_DIGITS + 1)
+
+
+def long_digits(body: bytes) -> bool:
+    """Whether ``body`` holds a run of more than ``MAX_INT_DIGITS`` ASCII digits (``_LONG_DIGITS``)."""
+    return _DIGIT_RUN in body.translate(_DIGITS_ONLY)
 
 
 class _Line(msgspec.Struct):  # models.ReceiptLine; other fields pass (the runtime checks them)
@@ -68,7 +78,7 @@ class ReceiptMsg(msgspec.Struct):
 def decode(body: bytes) -> dict[str, Any] | None:
     """The receipt as the slow path would parse it, or None when the slow path must decide (it may
     be refused, or be within the limits by a margin this check does not see)."""
-    if _LONG_DIGITS.search(body):
+    if long_digits(body):
         return None
     try:
         value = msgspec.json.decode(body)

@@ -13,6 +13,7 @@ state included, rolls back: nothing is applied. A full return gives the uses bac
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,7 +23,9 @@ from loyadsl.server.errors import CHANGED, Problem
 from loyadsl.server.store import Tx
 
 
+@functools.lru_cache(maxsize=64)
 def limited(engine: Engine) -> bool:
+    """Whether the programme has usage limits (once per engine: a bundle never changes)."""
     return any(c.state.redemptions for c in engine.bundle.campaigns)
 
 

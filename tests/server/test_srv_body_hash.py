@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyadsl.server.processing import body_hash
+from loyadsl.server.processing import _FLOAT_MARK, body_hash, float_mark
 from loyadsl.server.sql import dumps
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(-(10**40), 10**40),
@@ -47,3 +47,11 @@ def test_a_receipt() -> None:
                "redeem": {"points": 50}, "lines": [{"line_no": 1, "sku": "SKU0800", "qty": 1.5, "amount": 10990}]}
     assert body_hash(receipt) == hashlib.sha256(dumps(receipt).encode()).hexdigest()
     assert body_hash(json.loads(json.dumps(receipt))) == body_hash(dict(reversed(receipt.items())))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(st.binary(max_size=100), st.lists(st.sampled_from([b"0", b"9", b".", b"e", b"E", b"/", b":", b"d",
+                                                                    b"-", b"\xb9", b"\xd9\xa3", b" "]),
+                                                   max_size=12).map(b"".join)))
+def test_the_float_mark_check_is_the_regex(text: bytes) -> None:
+    assert float_mark(text) == (_FLOAT_MARK.search(text) is not None)

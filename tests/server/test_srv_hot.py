@@ -9,12 +9,15 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_srv_bad_input import CASES, DATA, _content
 
 from loyadsl.runtime.errors import LoyaError
+from loyadsl.runtime.limits import MAX_INT_DIGITS
 from loyadsl.server.app import _parse
 from loyadsl.server.errors import CONFLICT, Problem
-from loyadsl.server.hot import decode
+from loyadsl.server.hot import _LONG_DIGITS, decode, long_digits
 from loyadsl.server.metrics import Metrics
 from loyadsl.server.models import ENDPOINTS
 from loyadsl.server.respond import answer, answer_raw, perform
@@ -67,6 +70,24 @@ def test_the_hot_decoder_takes_only_what_the_slow_parser_takes(body: bytes) -> N
         assert hot is None
         return
     assert hot is None or hot == slow
+
+
+# bytes with digit runs about as long as the limit, among other bytes (non-ASCII digits included)
+_RUNS = st.lists(st.one_of(st.binary(max_size=8), st.integers(MAX_INT_DIGITS - 2, MAX_INT_DIGITS + 2).map(
+    lambda n: b"7" * n), st.sampled_from([b"0", b"9", b"/", b":", "\u0663".encode(), b"\xd9\xa3", b"-", b"."])),
+    max_size=12).map(b"".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(st.binary(max_size=200), _RUNS))
+def test_the_digit_run_check_is_the_regex(body: bytes) -> None:
+    assert long_digits(body) == (_LONG_DIGITS.search(body) is not None)
+
+
+def test_the_digit_run_check_finds_a_run_at_either_end() -> None:
+    run = b"1" * (MAX_INT_DIGITS + 1)
+    assert long_digits(run) and long_digits(b"x" + run) and long_digits(run + b"}")
+    assert not long_digits(run[1:]) and not long_digits(run[1:] + b" " + run[1:])
 
 
 def test_an_ordinary_receipt_takes_the_hot_path() -> None:

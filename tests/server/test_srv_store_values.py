@@ -91,3 +91,61 @@ def test_a_refused_statement_raises_and_the_store_goes_on(db_url: str) -> None:
     with store.transaction() as tx:  # a fresh connection, statements prepared again
         assert tx.key("k") == ("till", "S1")
     store.close()
+
+
+def test_the_libpq_constants_are_psycopgs() -> None:
+    pytest.importorskip("psycopg")
+    from psycopg import pq
+
+    from loyadsl.server import postgres
+
+    assert postgres._IDLE == pq.TransactionStatus.IDLE
+    assert (postgres._FATAL_ERROR, postgres._PIPELINE_SYNC) == (pq.ExecStatus.FATAL_ERROR, pq.ExecStatus.PIPELINE_SYNC)
+
+
+def test_postgres_keeps_at_most_its_idle_connections_and_reuses_the_last(db_url: str) -> None:
+    if not db_url.startswith("postgres"):
+        pytest.skip("PostgreSQL's connection pool")
+    from loyadsl.server import postgres
+
+    store = open_store(db_url)
+    try:
+        assert isinstance(store, postgres.PostgresStore)
+        opened = [store._conn() for _ in range(postgres.IDLE + 3)]
+        for conn in opened:
+            store._release(conn)
+        assert len(store._idle) == postgres.IDLE and store._idle[-1] is opened[postgres.IDLE - 1]
+        assert [conn.closed for conn in opened] == [False] * postgres.IDLE + [True] * 3
+        with store.transaction() as tx:
+            assert tx.conn is opened[postgres.IDLE - 1]  # type: ignore[attr-defined]
+        opened[0].close()
+        store._idle[:] = [opened[0]]
+        with store.transaction() as tx:  # a closed idle connection is never handed out
+            assert not tx.conn.closed  # type: ignore[attr-defined]
+    finally:
+        store.close()
+    assert store._idle == []
+
+
+def test_postgres_compresses_large_values_with_lz4_where_it_can(db_url: str) -> None:
+    if not db_url.startswith("postgres"):
+        pytest.skip("PostgreSQL's TOAST compression")
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as probe:
+        try:
+            probe.execute("SET default_toast_compression = lz4")
+        except psycopg.Error:
+            pytest.skip("this PostgreSQL has no lz4")
+    store = open_store(db_url)
+    try:
+        store.upgrade()
+        text = "".join(f"{n:05d}-{n * 7919 % 10007:05d};" for n in range(800))  # 9.6 KB, compressible
+        with store.transaction(write=True) as tx:
+            tx.put_outcome("R-lz4", None, {"x": text})
+        with store.transaction() as tx:
+            assert tx.outcome("R-lz4") == (None, {"x": text})
+            assert tx.rows("SELECT pg_column_compression(outcome) FROM outcomes "  # type: ignore[attr-defined]
+                           "WHERE receipt_id = ?", "R-lz4") == [("lz4",)]
+    finally:
+        store.close()
