@@ -95,13 +95,22 @@ def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = No
     each evaluated receipt and its outcome (``loya diff``); ``side`` picks the budget cutoffs.
 
     The objects made before the partition (the bundle, the engine, the caller's) are frozen for the
-    collector while it runs (``gc.freeze``, unless someone froze some already): its full collections
-    then scan only what the replay made, not them again and again. Nothing else changes."""
+    collector while it runs (``_frozen``)."""
+    with _frozen():
+        return _replay_job(job, observe, side)
+
+
+@contextlib.contextmanager
+def _frozen() -> Iterator[None]:
+    """The objects that exist now are frozen for the collector until the block ends (``gc.freeze``,
+    unless someone froze some already; then nothing is done): its collections scan only what the
+    block makes, not the bundle, the engine, the customers' states and the caller's objects again and
+    again (and forked workers do not copy their pages by scanning them). Nothing else changes."""
     freeze = gc.get_freeze_count() == 0
     if freeze:
         gc.freeze()
     try:
-        return _replay_job(job, observe, side)
+        yield
     finally:
         if freeze:
             gc.unfreeze()
@@ -169,7 +178,8 @@ class Simulation:
                 with tempfile.TemporaryDirectory(prefix="loya-sim-") as folder:
                     janitor.add(folder)
                     self._folder = folder
-                    results = self._run_in(folder, engine, states, groups, counts, writer)
+                    with _frozen():  # reading, spilling and replaying: what exists now is not scanned again
+                        results = self._run_in(folder, engine, states, groups, counts, writer)
                 if self.strict and self.bad:  # the replay refused a record: --strict stops at the first
                     raise StrictError(Bad(**self.bad[0]))
             except BaseException:
