@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import os
 import signal
 import tempfile
@@ -91,7 +92,31 @@ def _engine(bundle: bytes) -> Engine:
 
 def replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None = None, side: str = "new") -> Result:
     """Replay one partition file (JSONL spill or Parquet); what every backend runs. ``observe`` sees
-    each evaluated receipt and its outcome (``loya diff``); ``side`` picks the budget cutoffs."""
+    each evaluated receipt and its outcome (``loya diff``); ``side`` picks the budget cutoffs.
+
+    The objects made before the partition (the bundle, the engine, the caller's) are frozen for the
+    collector while it runs (``_frozen``)."""
+    with _frozen():
+        return _replay_job(job, observe, side)
+
+
+@contextlib.contextmanager
+def _frozen() -> Iterator[None]:
+    """The objects that exist now are frozen for the collector until the block ends (``gc.freeze``,
+    unless someone froze some already; then nothing is done): its collections scan only what the
+    block makes, not the bundle, the engine, the customers' states and the caller's objects again and
+    again (and forked workers do not copy their pages by scanning them). Nothing else changes."""
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.unfreeze()
+
+
+def _replay_job(job: Job, observe: Callable[[Receipt, Outcome], None] | None, side: str) -> Result:
     engine = _engine(job.bundle)
     rows = parts.read_partition_rows(job.path, job.households)
     dropped: list[dict[str, Any]] = []
@@ -153,7 +178,8 @@ class Simulation:
                 with tempfile.TemporaryDirectory(prefix="loya-sim-") as folder:
                     janitor.add(folder)
                     self._folder = folder
-                    results = self._run_in(folder, engine, states, groups, counts, writer)
+                    with _frozen():  # reading, spilling and replaying: what exists now is not scanned again
+                        results = self._run_in(folder, engine, states, groups, counts, writer)
                 if self.strict and self.bad:  # the replay refused a record: --strict stops at the first
                     raise StrictError(Bad(**self.bad[0]))
             except BaseException:

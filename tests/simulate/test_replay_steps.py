@@ -7,6 +7,7 @@ Journey-shaped receipts (tiers, the tenth visit, returns), with one worker and w
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -90,3 +91,29 @@ def test_the_fast_booking_is_taken(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     bundle, paths, options = _cases(tmp_path)[1]
     report = json.loads(_report(bundle, paths, **options))
     assert len(taken) >= report["totals"]["receipts"] * 0.9
+
+
+def test_the_replay_freezes_what_was_made_before_it_and_unfreezes_it(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    """``replay_job`` freezes the objects made before the partition for the collector while it runs, and
+    leaves the collector as it found it: unfrozen, or frozen by the caller (then it freezes nothing)."""
+    seen: list[int] = []
+    run = replay_module.PartitionReplay.run
+
+    def counted(self: Any, records: Any) -> Any:
+        seen.append(gc.get_freeze_count())
+        return run(self, records)
+
+    monkeypatch.setattr(replay_module.PartitionReplay, "run", counted)
+    bundle, paths, options = _cases(tmp_path)[1]
+    assert gc.get_freeze_count() == 0
+    alone = _report(bundle, paths, **options)
+    assert seen and min(seen) > 0 and gc.get_freeze_count() == 0
+    gc.freeze()  # a caller that froze its own objects keeps them frozen, and nothing more is frozen
+    try:
+        frozen = gc.get_freeze_count()
+        seen.clear()
+        assert _report(bundle, paths, **options) == alone
+        assert seen == [frozen] * len(seen) and gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
