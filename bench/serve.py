@@ -2,7 +2,7 @@
 where a request's time goes (HTTP, the engine, the database and state), for SQLite and PostgreSQL.
 
     python bench/serve.py [--seconds 5] [--clients 64] [--workers 2] [--backends sqlite,postgres] [--rates 0,200]
-                          [--tills calculate=1000,confirm=500]
+                          [--tills calculate=1000,confirm=500] [--threads]
 
 Bounded: each phase runs at most ``--seconds`` and ``--requests`` (after an unmeasured second of
 warm-up). The load generator is a small asyncio HTTP/1.1 client (on uvloop) on raw keep-alive connections (one per

@@ -27,7 +27,7 @@ import hashlib
 import select
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Any
 
 from loyadsl.server.sql import POSTGRES, SqlTx, Statement, migrate
@@ -59,15 +59,10 @@ class PostgresStore(Store):
             if not conn.closed:
                 return conn
         try:
-            conn = self._psycopg.connect(self.url, connect_timeout=CONNECT_SECONDS, autocommit=True,
+            return self._psycopg.connect(self.url, connect_timeout=CONNECT_SECONDS, autocommit=True,
                                          client_encoding="UTF8")  # what postgres.py sends and reads
         except self._psycopg.Error as exc:
             raise StoreError(UNAVAILABLE, f"the database cannot be reached ({type(exc).__name__}); retry") from None
-        # large values (an outcome's 5 KB) compressed by lz4, not pglz: 30-50 us less of PostgreSQL's CPU a
-        # confirm; refused by PostgreSQL before 14, or built without lz4: pglz, as it was
-        with suppress(self._psycopg.Error):
-            conn.execute("SET default_toast_compression = lz4")
-        return conn
 
     def _release(self, conn: Any) -> None:
         if conn.closed:

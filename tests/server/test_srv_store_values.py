@@ -125,27 +125,3 @@ def test_postgres_keeps_at_most_its_idle_connections_and_reuses_the_last(db_url:
     finally:
         store.close()
     assert store._idle == []
-
-
-def test_postgres_compresses_large_values_with_lz4_where_it_can(db_url: str) -> None:
-    if not db_url.startswith("postgres"):
-        pytest.skip("PostgreSQL's TOAST compression")
-    import psycopg
-
-    with psycopg.connect(db_url, autocommit=True) as probe:
-        try:
-            probe.execute("SET default_toast_compression = lz4")
-        except psycopg.Error:
-            pytest.skip("this PostgreSQL has no lz4")
-    store = open_store(db_url)
-    try:
-        store.upgrade()
-        text = "".join(f"{n:05d}-{n * 7919 % 10007:05d};" for n in range(800))  # 9.6 KB, compressible
-        with store.transaction(write=True) as tx:
-            tx.put_outcome("R-lz4", None, {"x": text})
-        with store.transaction() as tx:
-            assert tx.outcome("R-lz4") == (None, {"x": text})
-            assert tx.rows("SELECT pg_column_compression(outcome) FROM outcomes "  # type: ignore[attr-defined]
-                           "WHERE receipt_id = ?", "R-lz4") == [("lz4",)]
-    finally:
-        store.close()
