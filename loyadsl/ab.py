@@ -14,8 +14,6 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import Annotated, Any
 import typer
 
 from loyadsl import i18n
+from loyadsl.cli_errors import coded_failures
 from loyadsl.runtime import LoyaError
 from loyadsl.runtime.experiments import BUCKETS, Arm, arm_of
 
@@ -102,19 +101,9 @@ def assign_cmd(
     fmt: Annotated[Table, typer.Option("--format", "-f", help="csv or json")] = Table.csv,
 ) -> None:
     """Assign customer ids to arms (id, experiment, arm) for export to a CRM."""
-    with usage_errors():
+    with coded_failures():
         text = assignments(read_ids(ids), experiment or salt, salt, parse_arms(arm), fmt)
     sys.stdout.write(text)
-
-
-@contextmanager
-def usage_errors() -> Iterator[None]:
-    """A coded failure of `loya ab` is reported on stderr with exit code 2 (usage or I/O), no traceback."""
-    try:
-        yield
-    except LoyaError as exc:
-        typer.echo(f"error[{exc.code}]: {exc.message}", err=True)
-        raise typer.Exit(2) from None
 
 
 def stats_module(name: str) -> ModuleType:
@@ -151,7 +140,7 @@ def plan_cmd(
     lang: LangOpt = None,
 ) -> None:
     """Sample size per arm for a given effect, or the minimum detectable effect for a given size."""
-    with usage_errors():
+    with coded_failures():
         i18n.speak(lang)
         result = plan(sd, alpha, power, mde, n)
     size = int(-(-result["n_per_arm"] // 1))  # round up: a fraction of a customer is one more customer
@@ -163,8 +152,6 @@ def plan_cmd(
         return
     typer.echo(f"method: two-sample t-test power (statsmodels TTestIndPower), alpha {alpha}, power {power}")
     typer.echo(f"customers per arm: {size}   minimum detectable effect: {result['mde']:.4g} ({rel:.2%} of {mean:g})")
-
-
 
 
 BAD_TABLE = "LOY620"  # a per-customer outcome table `loya ab report` cannot use
@@ -383,7 +370,7 @@ def report_cmd(
     lang: LangOpt = None,
 ) -> None:
     """Compare arms: per-arm figures, SRM check, uplift vs control with Welch or bootstrap intervals (CUPED if `pre`)."""
-    with usage_errors():
+    with coded_failures():
         i18n.speak(lang)
         if not 0 < alpha < 1:
             raise LoyaError(BAD_VALUE, "alpha must be in (0, 1)", "--alpha")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from loyadsl.api import compile_file
+from loyadsl.cli_errors import coded_failures
 from loyadsl.runtime import LoyaError, load_bundle
 from loyadsl.runtime.raffle import draw, entries_digest
 from loyadsl.runtime.state import CustomerState, read_customers
@@ -26,17 +25,6 @@ class Output(StrEnum):
     json = "json"
 
 
-@contextmanager
-def _coded() -> Iterator[None]:
-    """A coded failure is reported on stderr with exit code 2, no traceback."""
-    try:
-        yield
-    except LoyaError as exc:
-        where = f" at {exc.where}" if getattr(exc, "where", None) else ""
-        typer.echo(f"error[{exc.code}]{where}: {exc.message}", err=True)
-        raise typer.Exit(2) from None
-
-
 @raffle.command("draw")
 def draw_cmd(
     programme: Annotated[Path, typer.Argument(help="the .loya or .yaml programme declaring the tickets")],
@@ -47,7 +35,7 @@ def draw_cmd(
     fmt: Annotated[Output, typer.Option("--format", "-f", help="text or json")] = Output.text,
 ) -> None:
     """Draw the winners: the same seed and tickets always give the same winners."""
-    with _coded():
+    with coded_failures():
         result = run_draw(programme, customers, tickets, prizes, seed)
     if fmt == Output.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")

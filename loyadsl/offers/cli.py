@@ -9,7 +9,6 @@ import resource
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from loyadsl.cli_errors import coded_failures
 from loyadsl.runtime import LoyaError
 
 from .errors import BAD_OPTION, OVER_BUDGET, OffersError
@@ -36,15 +36,6 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="fit configurat
 Seed = Annotated[int, typer.Option(help="seed of the optimiser's extra starts")]
 MaxAge = Annotated[str | None, typer.Option("--max-age", help="the oldest the model may be, e.g. 7 days (default: its max_age)")]
 StrategyName = Annotated[str | None, typer.Option("--name", help="the strategy to use, when the .loya file declares several")]
-
-
-@contextmanager
-def coded() -> Iterator[None]:
-    try:
-        yield
-    except LoyaError as exc:
-        typer.echo(f"error[{exc.code}]: {exc.message}", err=True)
-        raise typer.Exit(2) from None
 
 
 def parse_date(text: str, option: str) -> dt.date:
@@ -88,7 +79,7 @@ def fit_cmd(
     """Fit BG/NBD, Gamma-Gamma, CLV, purchase cycles, affinity and RFM on a history."""
     from .config import load_config
     from .fit import fit
-    with coded():
+    with coded_failures():
         start = time.perf_counter()
         h = load_history(history, map_file, map_spec)
         read = time.perf_counter() - start
@@ -114,7 +105,7 @@ def show_cmd(
 ) -> None:
     """A customer's scores: p_alive, expected purchases, spend, CLV, RFM, cycles, affinity."""
     from .model import Model
-    with coded():
+    with coded_failures():
         m = Model.load(model)
         c = m.customer(customer)
     for code, message in customer_warnings(m, customer, c):
@@ -168,7 +159,7 @@ def issue_cmd(
     from .issue import issue
     from .model import Model
     from .strategy_loya import load_any, placed
-    with coded():
+    with coded_failures():
         start = time.perf_counter()
         s, m = load_any(strategy, name), Model.load(model)
         known = read_states(customers) if customers else None
@@ -189,7 +180,6 @@ def issue_cmd(
     cost = sum(o["cost"] for o in issued.offers if o["arm"] == "offer")
     typer.echo(f"{counts['offer']:,} offers issued to {len(issued.changes()):,} customers (estimated cost {cost}), "
                f"{counts['holdout']:,} held out; {len(m.customers):,} customers in {took:.2f} s -> {output}")
-
 
 
 def read_states(path: Path) -> dict[str, Any]:
@@ -245,7 +235,7 @@ def backtest_cmd(
     from .config import load_config
     from .report import lines
     from .strategy_loya import load_any
-    with coded():
+    with coded_failures():
         if weeks < 1 or not 1 <= k <= 50:
             raise OffersError(BAD_OPTION, "--weeks is at least 1 and --k from 1 to 50")
         try:
@@ -280,7 +270,7 @@ def score_cmd(
 
     from .model import Model
     from .scoring import applied, changes, check_reads, reads
-    with coded():
+    with coded_failures():
         m = Model.load(model)
         if programme is not None:
             checked = check_file(programme)

@@ -12,13 +12,12 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from loyadsl.cli_errors import coded_failures
 from loyadsl.runtime import Engine, load_bundle
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.state import read_customers
@@ -30,16 +29,6 @@ from loyadsl.server.store import BAD_URL, Store
 db_app = typer.Typer(help="The processing server's database: upgrade its schema, import and export customers, "
                           "make API keys.", no_args_is_help=True)
 DbOpt = Annotated[str, typer.Option("--db", help="sqlite:///PATH (or a path) or postgresql://...")]
-USAGE_EXIT = 2
-
-
-@contextmanager
-def usage_errors() -> Iterator[None]:
-    try:
-        yield
-    except LoyaError as exc:
-        typer.echo(f"error[{exc.code}]: {exc.message}", err=True)
-        raise typer.Exit(USAGE_EXIT) from None
 
 
 def need(module: str) -> None:
@@ -87,7 +76,7 @@ def serve(
     """Run the processing server: tills calculate, confirm, cancel and return receipts over HTTP."""
     from loyadsl.server.app import ENV_DB, ENV_HOLD, ENV_KEYS, ENV_METRICS
 
-    with usage_errors():
+    with coded_failures():
         for module in ("starlette", "uvicorn"):
             need(module)
         keys = [_public_key(path) for path in trusted_key or ()]
@@ -127,7 +116,7 @@ def _public_key(path: Path) -> bytes:
 @db_app.command()
 def upgrade(db: DbOpt = "loya.db") -> None:
     """Apply the schema migrations the database has not seen yet."""
-    with usage_errors():
+    with coded_failures():
         done = _store(db).upgrade()
     typer.echo(f"applied migrations {', '.join(map(str, done))}" if done else "the schema is up to date")
 
@@ -138,7 +127,7 @@ def import_customers(
     db: DbOpt = "loya.db",
 ) -> None:
     """Create or replace customers from JSON Lines, all or none, checked against the bundle in force."""
-    with usage_errors():
+    with coded_failures():
         store = _ready(db)
         processor = Processor(store)
         engine = processor.current_engine()
@@ -162,7 +151,7 @@ def export_customers(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write here (default: stdout)")] = None,
 ) -> None:
     """Write every customer's state as JSON Lines (what `loya simulate --customers` and `db import` read)."""
-    with usage_errors():
+    with coded_failures():
         store = _ready(db)
         out = output.open("w", encoding="utf-8") if output else sys.stdout
         try:
@@ -180,7 +169,7 @@ def key(
     store_id: Annotated[str | None, typer.Option("--store", help="a till key for this store")] = None,
 ) -> None:
     """Make an API key and print it (once: the database keeps only its hash)."""
-    with usage_errors():
+    with coded_failures():
         if admin == (store_id is not None):
             raise LoyaError("LOY700", "give either --admin or --store STORE_ID")
         token = Processor(_ready(db)).add_key("admin" if admin else "till", store_id)
@@ -206,7 +195,7 @@ def tick(
 
     from loyadsl.server import chains
 
-    with usage_errors():
+    with coded_failures():
         moment = chains.read_time(now, "--now") if now else dt.datetime.now(dt.UTC)
         counts = chains.tick_all(Processor(_ready(db)), moment)
     typer.echo(f"ticked {counts['customers']} customers at {moment.isoformat()}: {counts['changed']} changed, "

@@ -74,3 +74,15 @@ def test_the_command_draws_from_a_customers_file(tmp_path: Path) -> None:
     assert (out["holders"], out["tickets"]) == (3, 9)
     bad = CliRunner().invoke(app, [*args[:4], "--tickets", "ticket", *args[6:]])
     assert bad.exit_code == 2 and "LOY565" in bad.output
+
+
+def test_a_bad_customer_record_is_named_once(tmp_path: Path) -> None:
+    """The customers file's problem is one coded line naming its place once (it was printed twice)."""
+    (tmp_path / "p.loya").write_text(PROGRAMME, encoding="utf-8")
+    (tmp_path / "c.jsonl").write_text('{"id": "C1"}\n{"id": 5}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["raffle", "draw", str(tmp_path / "p.loya"), str(tmp_path / "c.jsonl"),
+                                      "--tickets", "tickets", "--prizes", "1", "--seed", "s"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error[LOY502]: ")
+    assert lines[0].count("c.jsonl:2") == 1, lines[0]
