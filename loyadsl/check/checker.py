@@ -1548,14 +1548,7 @@ def _fold_muldiv(node: ir.MulDiv) -> ir.IExpr:
 
 
 def _rewards(actions: tuple[ir.IAction, ...]) -> list[ir.Reward]:
-    out: list[ir.Reward] = []
-    for a in actions:
-        if isinstance(a, ir.Reward):
-            out.append(a)
-        elif isinstance(a, ir.TierChoice):
-            for _, _, inner in a.branches:
-                out.extend(_rewards(inner))
-    return out
+    return [a for a in ir.flat_actions(actions) if isinstance(a, ir.Reward)]
 
 
 def _unit_hint(ty: Type, currency: str) -> str | None:

@@ -171,25 +171,11 @@ def _predicates(c: ir.ICampaign) -> list[ir.IExpr]:
 
 
 def _state_actions(actions: tuple[ir.IAction, ...]) -> list[ir.StateAction]:
-    out: list[ir.StateAction] = []
-    for a in actions:
-        if isinstance(a, ir.StateAction):
-            out.append(a)
-        elif isinstance(a, ir.TierChoice):
-            for _, _, inner in a.branches:
-                out.extend(_state_actions(inner))
-    return out
+    return [a for a in ir.flat_actions(actions) if isinstance(a, ir.StateAction)]
 
 
 def _all_rewards(actions: tuple[ir.IAction, ...]) -> list[ir.Reward | ir.ComboReward]:
-    out: list[ir.Reward | ir.ComboReward] = []
-    for a in actions:
-        if isinstance(a, ir.Reward | ir.ComboReward):
-            out.append(a)
-        elif isinstance(a, ir.TierChoice):
-            for _, _, inner in a.branches:
-                out.extend(_all_rewards(inner))
-    return out
+    return [a for a in ir.flat_actions(actions) if isinstance(a, ir.Reward | ir.ComboReward)]
 
 
 def _effect_kind(r: ir.Reward | ir.ComboReward) -> str:

@@ -7,6 +7,7 @@ to the code, so analyses can reason about it without running it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from loyadsl.check.types import Type
@@ -157,6 +158,15 @@ class StateAction(IAction):
 class TierChoice(IAction):
     subject: IExpr
     branches: tuple[tuple[Op, IExpr, tuple[IAction, ...]], ...]  # (GE|GT, threshold, actions)
+
+
+def flat_actions(actions: Iterable[IAction]) -> Iterator[IAction]:
+    """Every action, those in a tier choice's branches included (depth first, in source order)."""
+    for a in actions:
+        yield a
+        if isinstance(a, TierChoice):
+            for _, _, inner in a.branches:
+                yield from flat_actions(inner)
 
 
 # ----------------------------------------------------------------------------------------- programme
