@@ -196,59 +196,8 @@ def build(
     cutoffs: Mapping[str, Cutoff] | None = None,
 ) -> dict[str, Any]:
     """The report JSON of docs/simulate.md from a merged tally."""
-    t = dict(tally.totals)
     s = bundle.settings
-    campaign_cost: dict[str, int] = {}
-    rows = []
-    groups = {c.name: bundle.groups[c.group].name for c in bundle.campaigns}
-    for c in bundle.campaigns:  # in programme order, every campaign, touched or not
-        values = dict(zip(CAMPAIGN_FIELDS, tally.campaigns.get(c.name, [0] * len(CAMPAIGN_FIELDS)), strict=True))
-        cost = values["discount"] + _money_of_points(values["points_accrued"] - values["points_returned"], bundle)
-        campaign_cost[c.name] = cost
-        rows.append({"name": c.name, "group": groups[c.name], **values, "cost": cost,
-                     "cost_share_ppm": _ppm(cost, t["turnover"]),
-                     "return_on_cost": _ratio(values["revenue"], cost) if cost > 0 else None})
-    cost = t["discount"] + _money_of_points(t["points_accrued"] + t["points_referral"] - t["points_returned"], bundle)
-    totals = {
-        **t,
-        "card_share_ppm": _ppm(t["receipts_with_card"], t["receipts"]),
-        "average_receipt": _ratio(t["revenue"], t["receipts"] * 10**s.minor),
-        "frequency": _ratio(t["receipts_with_card"], t["active_customers"]),
-        "items_per_receipt": _ratio(t["units"], t["receipts"] * 1000),
-        "average_item_price": _ratio(t["revenue"] * 1000, t["units"] * 10**s.minor),
-        "cost": cost,
-        "cost_share_ppm": _ppm(cost, t["turnover"]),
-        "repeat_share_ppm": _ppm(t["repeat_purchase"], t["first_purchase"]),
-    }
-    collisions = [
-        {"group": group, "campaigns": list(met), "receipts": sum(won.values()), "won": dict(sorted(won.items()))}
-        for (group, met), won in sorted(tally.collisions.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
-    ]
-    points = []
-    liability = t["liability_start"]
-    tiers: dict[str, int] = dict.fromkeys(levels, 0)
-    weeks = sorted(set(tally.weeks) | set(tally.tiers))
-    for week in weeks:
-        values = dict(zip(WEEK_FIELDS, tally.weeks.get(week, [0] * len(WEEK_FIELDS)), strict=True))
-        liability += values["liability"]
-        for level, delta in tally.tiers.get(week, {}).items():
-            tiers[level] = tiers.get(level, 0) + delta
-        points.append({"start": _date(week), **values, "liability": liability, "tiers": dict(tiers)})
-    budgets = []
-    for c in bundle.campaigns:
-        b = c.state.budget
-        if b is None:
-            continue
-        given = 0
-        exhausted = None
-        for day, amount in sorted(tally.budgets.get(c.name, {}).items()):
-            given += amount
-            if exhausted is None and given >= b.amount:
-                exhausted = _date(day)
-        cut = (cutoffs or {}).get(c.name)
-        budgets.append({"campaign": c.name, "kind": b.kind, "amount": b.amount, "given": given,
-                        "left": max(0, b.amount - given), "exhausted_on": exhausted,
-                        "exhausted_by": cut.receipt_id if cut is not None else None})
+    totals = _totals(tally, bundle)
     m = bundle.manifest
     experiments = {"experiments": arms.section(tally.arms, bundle)} if bundle.experiments else {}
     experiments |= {"triggers": trigger_section(tally.triggers, bundle)} if bundle.triggers else {}
@@ -259,10 +208,10 @@ def build(
         "input": {**input_counts, "first": _date(tally.first), "last": _date(tally.last),
                   "line_attributes": dict(sorted(tally.attrs.items()))},
         "totals": totals,
-        "campaigns": rows,
-        "collisions": collisions,
-        "series": {"period": "week", "points": points},
-        "budgets": budgets,
+        "campaigns": _campaign_rows(tally, bundle, totals["turnover"]),
+        "collisions": _collisions(tally),
+        "series": {"period": "week", "points": _weekly_points(tally, levels, totals["liability_start"])},
+        "budgets": _budgets(tally, bundle, cutoffs or {}),
         "requests": requests_of(tally),
         "splits": splits_of(tally, bundle),
         "burn_forecast": [{"month": month, "points": points} for month, points in sorted(tally.burn.items())],
@@ -275,6 +224,78 @@ def build(
            if s.people is not None and s.people.partners else {}),
         **({"order_dependence": group_order.section(tally.order)} if group_order.has_ties(bundle) else {}),
     }
+
+
+def _totals(tally: Tally, bundle: Bundle) -> dict[str, Any]:
+    """The run's totals and the ratios made of them (cost: discounts plus the points' money, net of returns)."""
+    t = dict(tally.totals)
+    minor = 10**bundle.settings.minor
+    cost = t["discount"] + _money_of_points(t["points_accrued"] + t["points_referral"] - t["points_returned"], bundle)
+    return {
+        **t,
+        "card_share_ppm": _ppm(t["receipts_with_card"], t["receipts"]),
+        "average_receipt": _ratio(t["revenue"], t["receipts"] * minor),
+        "frequency": _ratio(t["receipts_with_card"], t["active_customers"]),
+        "items_per_receipt": _ratio(t["units"], t["receipts"] * 1000),
+        "average_item_price": _ratio(t["revenue"] * 1000, t["units"] * minor),
+        "cost": cost,
+        "cost_share_ppm": _ppm(cost, t["turnover"]),
+        "repeat_share_ppm": _ppm(t["repeat_purchase"], t["first_purchase"]),
+    }
+
+
+def _campaign_rows(tally: Tally, bundle: Bundle, turnover: int) -> list[dict[str, Any]]:
+    """One row per campaign in programme order, touched or not, with its cost and return on cost."""
+    groups = {c.name: bundle.groups[c.group].name for c in bundle.campaigns}
+    rows = []
+    for c in bundle.campaigns:
+        values = dict(zip(CAMPAIGN_FIELDS, tally.campaigns.get(c.name, [0] * len(CAMPAIGN_FIELDS)), strict=True))
+        cost = values["discount"] + _money_of_points(values["points_accrued"] - values["points_returned"], bundle)
+        rows.append({"name": c.name, "group": groups[c.name], **values, "cost": cost,
+                     "cost_share_ppm": _ppm(cost, turnover),
+                     "return_on_cost": _ratio(values["revenue"], cost) if cost > 0 else None})
+    return rows
+
+
+def _collisions(tally: Tally) -> list[dict[str, Any]]:
+    """The campaigns met on one receipt in a group, most receipts first, with who won how often."""
+    return [
+        {"group": group, "campaigns": list(met), "receipts": sum(won.values()), "won": dict(sorted(won.items()))}
+        for (group, met), won in sorted(tally.collisions.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+    ]
+
+
+def _weekly_points(tally: Tally, levels: Sequence[str], liability: int) -> list[dict[str, Any]]:
+    """The weekly series: each week's figures, the points' liability carried and the customers per tier."""
+    points = []
+    tiers: dict[str, int] = dict.fromkeys(levels, 0)
+    for week in sorted(set(tally.weeks) | set(tally.tiers)):
+        values = dict(zip(WEEK_FIELDS, tally.weeks.get(week, [0] * len(WEEK_FIELDS)), strict=True))
+        liability += values["liability"]
+        for level, delta in tally.tiers.get(week, {}).items():
+            tiers[level] = tiers.get(level, 0) + delta
+        points.append({"start": _date(week), **values, "liability": liability, "tiers": dict(tiers)})
+    return points
+
+
+def _budgets(tally: Tally, bundle: Bundle, cutoffs: Mapping[str, Cutoff]) -> list[dict[str, Any]]:
+    """Each campaign budget: what was given, what is left, the day it ran out and the receipt that cut it."""
+    budgets = []
+    for c in bundle.campaigns:
+        b = c.state.budget
+        if b is None:
+            continue
+        given = 0
+        exhausted = None
+        for day, amount in sorted(tally.budgets.get(c.name, {}).items()):
+            given += amount
+            if exhausted is None and given >= b.amount:
+                exhausted = _date(day)
+        cut = cutoffs.get(c.name)
+        budgets.append({"campaign": c.name, "kind": b.kind, "amount": b.amount, "given": given,
+                        "left": max(0, b.amount - given), "exhausted_on": exhausted,
+                        "exhausted_by": cut.receipt_id if cut is not None else None})
+    return budgets
 
 
 def splits_of(tally: Tally, bundle: Bundle) -> dict[str, list[dict[str, Any]]]:
