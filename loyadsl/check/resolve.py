@@ -201,11 +201,12 @@ def _declare(table: SymbolTable, decl: n.Decl, loaded: LoadedFile, reader: Reade
 
 STATE_DECLS = (n.AccountDecl, n.CounterDecl, n.CouponSeriesDecl, n.CertificateDecl, n.TierLadderDecl,
                n.RedemptionDecl, n.ReferralDecl)
-_NAMESPACES: dict[type, tuple[str, str]] = {  # declaration type -> (namespace, what a diagnostic calls it)
-    n.AccountDecl: ("account", "account"),
-    n.CounterDecl: ("counter", "counter or chips"),
-    n.CouponSeriesDecl: ("coupons", "coupon series"),
-    n.CertificateDecl: ("certificates", "certificate series"),
+# declaration type -> (namespace, what a diagnostic calls it, the symbol table's dictionary of them)
+_NAMESPACES: dict[type, tuple[str, str, str]] = {
+    n.AccountDecl: ("account", "account", "accounts"),
+    n.CounterDecl: ("counter", "counter or chips", "counters"),
+    n.CouponSeriesDecl: ("coupons", "coupon series", "coupons"),
+    n.CertificateDecl: ("certificates", "certificate series", "certificates"),
 }
 _SINGLETONS: dict[type, str] = {n.TierLadderDecl: "tiers", n.RedemptionDecl: "redemption",
                                 n.ReferralDecl: "referral"}
@@ -224,21 +225,14 @@ def _state_decl(table: SymbolTable, decl: n.Decl, declared: dict[tuple[str, str]
                           where)]
         setattr(table, word, decl)
         return []
-    namespace, what = _NAMESPACES[kind]
+    namespace, what, tab = _NAMESPACES[kind]
     key = (namespace, decl.name)
     if key in declared:
         span = declared[key]
         return [error("LOY205", f"{what} `{decl.name}` is declared twice", decl.span,
                       f"the first declaration is at {span}" if span else None)]
     declared[key] = decl.span
-    if isinstance(decl, n.AccountDecl):
-        table.accounts[decl.name] = decl
-    elif isinstance(decl, n.CounterDecl):
-        table.counters[decl.name] = decl
-    elif isinstance(decl, n.CouponSeriesDecl):
-        table.coupons[decl.name] = decl
-    elif isinstance(decl, n.CertificateDecl):
-        table.certificates[decl.name] = decl
+    getattr(table, tab)[decl.name] = decl
     return []
 
 
