@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import need
+from .mle import best_fit
 
 PARAMS = ("r", "alpha", "a", "b")
-
-# converge well past the 6 significant digits the model file keeps, so they do not depend on where the
-# optimiser happened to stop (the default tolerances left the fourth digit of a flat likelihood loose)
-TIGHT = {"ftol": 1e-15, "gtol": 1e-10, "maxiter": 5000}
 
 
 @dataclass(frozen=True)
@@ -54,24 +51,9 @@ def loglik(params: Any, x: Any, t_x: Any, T: Any) -> Any:
 
 
 def fit(x: Any, t_x: Any, T: Any, seed: int = 0, starts: int = 4) -> BGNBD:
-    """Maximum likelihood by L-BFGS-B on log-parameters, from a default start and ``starts - 1`` starts
-    drawn with ``seed``; the best optimum wins, so the result depends only on the data and the seed."""
-    np, optimize = need("numpy"), need("scipy.optimize")
-    rng = np.random.default_rng(seed)
-
-    def negative(logp: Any) -> float:
-        value = -float(np.sum(loglik(np.exp(logp), x, t_x, T)))
-        return value if np.isfinite(value) else 1e300
-
-    best = None
-    for start in [np.zeros(4), *(rng.normal(0.0, 1.0, 4) for _ in range(starts - 1))]:
-        result = optimize.minimize(negative, start, method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 4,
-                                   options=TIGHT)
-        if best is None or result.fun < best.fun:
-            best = result
-    assert best is not None
-    r, alpha, a, b = (float(v) for v in np.exp(best.x))
-    return BGNBD(r, alpha, a, b, -float(best.fun))
+    """The model of maximum likelihood (``mle.best_fit``: the best of ``starts`` starts drawn with ``seed``)."""
+    (r, alpha, a, b), best = best_fit(lambda params: loglik(params, x, t_x, T), len(PARAMS), seed, starts)
+    return BGNBD(r, alpha, a, b, best)
 
 
 def p_alive(m: BGNBD, x: Any, t_x: Any, T: Any) -> Any:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .bgnbd import TIGHT
 from .errors import need
+from .mle import best_fit
 
 
 @dataclass(frozen=True)
@@ -32,23 +32,9 @@ def loglik(params: Any, x: Any, m: Any) -> Any:
 
 
 def fit(x: Any, m: Any, seed: int = 0, starts: int = 4) -> GammaGamma:
-    """Maximum likelihood on log-parameters (L-BFGS-B), best of a default and seeded starts."""
-    np, optimize = need("numpy"), need("scipy.optimize")
-    rng = np.random.default_rng(seed)
-
-    def negative(logp: Any) -> float:
-        value = -float(np.sum(loglik(np.exp(logp), x, m)))
-        return value if np.isfinite(value) else 1e300
-
-    best = None
-    for start in [np.zeros(3), *(rng.normal(0.0, 1.0, 3) for _ in range(starts - 1))]:
-        result = optimize.minimize(negative, start, method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 3,
-                                   options=TIGHT)
-        if best is None or result.fun < best.fun:
-            best = result
-    assert best is not None
-    p, q, g = (float(v) for v in np.exp(best.x))
-    return GammaGamma(p, q, g, -float(best.fun), len(x))
+    """The model of maximum likelihood (``mle.best_fit``: the best of ``starts`` starts drawn with ``seed``)."""
+    (p, q, g), best = best_fit(lambda params: loglik(params, x, m), 3, seed, starts)
+    return GammaGamma(p, q, g, best, len(x))
 
 
 def expected_spend(model: GammaGamma, x: Any, m: Any) -> Any:
