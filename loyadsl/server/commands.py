@@ -89,9 +89,7 @@ def serve(
 
     from loyadsl.server import workers as processes
     app = "loyadsl.server.app:from_environment"
-    options: dict[str, Any] = {
-        "factory": True, "log_level": "warning", "access_log": False,  # no access log at warning anyway
-        "timeout_graceful_shutdown": 10}
+    options = uvicorn_options()
     with tempfile.TemporaryDirectory(prefix="loya-metrics-") as shared:  # the workers' counters, summed per scrape
         if workers > 1:
             os.environ[ENV_METRICS] = shared
@@ -101,6 +99,14 @@ def serve(
                 raise typer.Exit(status)
             return
         uvicorn.run(app, host=host, port=port, workers=workers, **options)
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """How ``loya serve`` runs uvicorn. ``proxy_headers`` off: uvicorn's ProxyHeadersMiddleware would
+    read X-Forwarded-For/-Proto into the scope's client and scheme for every request from 127.0.0.1
+    (4 us of the event loop's time each), and the server reads neither."""
+    return {"factory": True, "log_level": "warning", "access_log": False,  # no access log at warning anyway
+            "timeout_graceful_shutdown": 10, "proxy_headers": False}
 
 
 def _public_key(path: Path) -> bytes:

@@ -78,29 +78,31 @@ class PostgresStore(Store):
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[Tx]:
         conn = self._conn()
-        try:
-            with self._errors(conn):
-                tx = PgTx(conn, write, self._prepared.setdefault(conn, set()))
-                try:
-                    yield tx
-                except BaseException:
-                    tx.rollback()
-                    raise
-                tx.commit()
-        finally:
-            self._release(conn)
-
-    @contextmanager
-    def _errors(self, conn: Any) -> Iterator[None]:
         pg = self._psycopg
         try:
-            yield
+            tx = PgTx(conn, write, self._prepared_by(conn))
+            try:
+                yield tx
+            except BaseException:
+                tx.rollback()
+                raise
+            tx.commit()
         except (pg.errors.DeadlockDetected, pg.errors.SerializationFailure):
             raise Retry() from None
         except (pg.OperationalError, pg.InterfaceError) as exc:
             conn.close()
             self.close()  # the idle connections went down with this one (a restart of the database)
             raise StoreError(UNAVAILABLE, f"the database connection failed ({type(exc).__name__}); retry") from None
+        finally:
+            self._release(conn)
+
+    def _prepared_by(self, conn: Any) -> set[bytes]:
+        """The statements ``conn`` has prepared (looked up first: ``setdefault`` makes a set and a weak
+        reference each time)."""
+        prepared = self._prepared.get(conn)
+        if prepared is None:
+            prepared = self._prepared[conn] = set()
+        return prepared
 
     def schema_version(self) -> int:
         with self.transaction() as tx:
@@ -174,7 +176,7 @@ def _pipeline(pg: Any, prepared: set[bytes], begin: bool, statements: list[State
     first use, then executed with its parameters sent apart from its text (never quoted into it).
     The rows of each statement; the first error the database answered is raised (as psycopg's)."""
     wanted: list[bool] = []  # per result the pipeline answers: a statement's (True) or BEGIN's, a PREPARE's
-    preparing: set[bytes] = set()
+    preparing: list[bytes] = []
     pg.enter_pipeline_mode()
     if begin:
         pg.send_query_params(b"BEGIN", None)
@@ -183,7 +185,7 @@ def _pipeline(pg: Any, prepared: set[bytes], begin: bool, statements: list[State
         name, numbered = _prepared(sql)
         if name not in prepared and name not in preparing:
             pg.send_prepare(name, numbered)
-            preparing.add(name)
+            preparing.append(name)
             wanted.append(False)
         pg.send_query_prepared(name, *_params(args))
         wanted.append(True)
@@ -203,7 +205,12 @@ def _params(args: tuple[Any, ...]) -> tuple[list[bytes | None], list[int] | None
     values: list[bytes | None] = []
     binary = False
     for arg in args:
-        if arg is None:
+        kind = type(arg)
+        if kind is str:  # the common cases first, by exact type (a subclass goes the long way)
+            values.append(arg.encode())
+        elif kind is int:
+            values.append(b"%d" % arg)
+        elif arg is None:
             values.append(None)
         elif isinstance(arg, str):
             values.append(arg.encode())
@@ -222,12 +229,16 @@ def _params(args: tuple[Any, ...]) -> tuple[list[bytes | None], list[int] | None
 def _results(pg: Any) -> list[Any]:
     """Every result up to the pipeline's sync, waiting for them without holding the GIL; the first
     error among them raised."""
+    socket = pg.socket
     ready = select.poll()
-    ready.register(pg.socket, select.POLLIN | select.POLLOUT)
-    while pg.flush():  # more to send: the database may be waiting for us to read first
-        if any(event & select.POLLIN for _, event in ready.poll()):
-            pg.consume_input()
-    ready.modify(pg.socket, select.POLLIN)
+    if pg.flush():  # more to send: the database may be waiting for us to read first
+        ready.register(socket, select.POLLIN | select.POLLOUT)
+        while pg.flush():
+            if any(event & select.POLLIN for _, event in ready.poll()):
+                pg.consume_input()
+        ready.modify(socket, select.POLLIN)
+    else:
+        ready.register(socket, select.POLLIN)
     results: list[Any] = []
     error: Exception | None = None
     while True:
@@ -271,9 +282,12 @@ def _rows(result: Any) -> list[Any]:
     count = result.ntuples
     if not count:
         return []
-    columns = range(result.nfields)
-    types = [result.ftype(column) for column in columns]
-    return [tuple(_value(types[column], result.get_value(row, column)) for column in columns) for row in range(count)]
+    get = result.get_value
+    if result.nfields == 1:  # most of our statements read one column
+        oid = result.ftype(0)
+        return [(_value(oid, get(row, 0)),) for row in range(count)]
+    types = list(enumerate(result.ftype(column) for column in range(result.nfields)))
+    return [tuple([_value(oid, get(row, column)) for column, oid in types]) for row in range(count)]
 
 
 def _value(oid: int, text: bytes | None) -> Any:
