@@ -31,9 +31,20 @@ class _Index:
 
 
 _INDEXES: dict[int, tuple[StateDecls, _Index]] = {}
+_LAST: tuple[StateDecls | None, Any] = (None, None)  # the last (declarations, index) asked, one tuple (threads)
 
 
 def _index(decls: StateDecls) -> _Index:
+    global _LAST
+    last = _LAST
+    if last[0] is decls:
+        return last[1]  # (a replay asks for one programme's, three times a receipt)
+    index = _lookup(decls)
+    _LAST = (decls, index)
+    return index
+
+
+def _lookup(decls: StateDecls) -> _Index:
     found = _INDEXES.get(id(decls))
     if found is not None and found[0] is decls:
         return found[1]
