@@ -55,6 +55,7 @@ __all__ = ["PartitionRows", "pack", "partition", "partition_index", "read_partit
 PARQUET_ROWS = 8192  # rows buffered per partition before a Parquet row group is written
 MARSHAL_VERSION = 4
 _line_fields = msgspec.structs.astuple
+_ATTRS = Line.__struct_fields__.index("attrs")  # where a line's attrs are in its fields
 _msgpack = msgspec.msgpack.Encoder().encode
 _unmsgpack = msgspec.msgpack.Decoder().decode
 
@@ -171,6 +172,9 @@ def pack(record: Record) -> bytes:
         head = _msgpack(fields)
         return _MSGPACK_HEAD.pack(_MSGPACK_TAG, len(head)) + head + _msgpack(record.receipt)
     except (OverflowError, TypeError):
+        if fields is not None:  # marshal writes plain dicts only, not the lines' shared empty attrs (a subclass)
+            lines = tuple([(*line[:_ATTRS], dict(line[_ATTRS]) if isinstance(line[_ATTRS], dict) else line[_ATTRS], *line[_ATTRS + 1:]) for line in fields[15]])
+            fields = (*fields[:15], lines, *fields[16:])
         return marshal.dumps((fields, marshal.dumps(record.receipt, MARSHAL_VERSION)), MARSHAL_VERSION)
 
 

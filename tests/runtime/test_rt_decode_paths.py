@@ -10,7 +10,9 @@ message); and nothing outside runtime/model.py reaches a path but through them.
 from __future__ import annotations
 
 import ast
+import copy
 import json
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -341,12 +343,21 @@ def test_a_refusal_on_a_fast_path_is_the_careful_error_everywhere() -> None:
 
 
 
-def test_the_plain_path_gives_each_line_its_own_attrs() -> None:
-    """Lines without attrs get an empty dict of their own from the plain types (msgspec makes one per line,
-    so ``_plain`` writes none), a null one careful's: equal to careful's either way, and no line's dict is
-    another receipt's (a caller that fills one cannot change another line)."""
+def test_lines_without_attrs_share_one_empty_attrs_that_refuses_writes() -> None:
+    """Lines without attrs, or with null attrs, get one shared empty dict on every path (msgspec takes it as
+    the plain types' default as it is, so ``_plain`` writes none): equal to ``{}``, and no caller can fill
+    it (filling it would fill every such line's, in every receipt); pickled and copied, it stays that one."""
     first, second = Receipt.from_dict(_edited({}, {})), Receipt.from_dict(_edited({"attrs": None}, {}))
     texts = Receipt.from_json(json.dumps(_edited({}, {})).encode())
-    assert [line.attrs for line in (*first.lines, *second.lines, *texts.lines)] == [{}] * 6
-    assert len({id(line.attrs) for line in (*first.lines, *texts.lines, second.lines[0])}) == 5
+    careful = Receipt.careful(_edited({}, {}))
+    every = [line.attrs for line in (*first.lines, *second.lines, *texts.lines, *careful.lines)]
+    assert every == [{}] * 8
+    assert len({id(attrs) for attrs in every}) == 1
+    shared = every[0]
+    for write in (lambda: shared.__setitem__("k", "v"), lambda: shared.update(k="v"), lambda: shared.setdefault("k"),
+                  lambda: shared.pop("k"), shared.popitem, shared.clear, lambda: shared.__ior__({"k": "v"}),
+                  lambda: shared.__delitem__("k")):
+        with pytest.raises(TypeError):
+            write()
+    assert shared == {} and pickle.loads(pickle.dumps(shared)) is shared and copy.deepcopy(shared) is shared
     assert type(first.lines) is tuple and type(texts.lines) is tuple
