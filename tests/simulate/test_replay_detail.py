@@ -6,13 +6,13 @@ for it, returns of some of them included."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sim_support import cj_history
 
 from loyadsl.api import compile_file
 from loyadsl.runtime.model import Receipt
@@ -54,23 +54,7 @@ def _report(monkeypatch: pytest.MonkeyPatch, replay: type[_Seen], bundle: bytes,
 def _cj_history(tmp_path: Path) -> Path:
     """Complete Journey-shaped receipts of three households over two quarters (their tenth visits and
     tier upgrades included), and returns of some of them, in full and in part."""
-    rows: list[dict[str, Any]] = []
-    for k in range(150):
-        day = dt.date(2017, 1, 1) + dt.timedelta(days=k * 5 // 4)
-        lines = [{"sku": str(1000 + j), "name": "ITEM", "category": "ROLLS", "department": "PASTRY", "brand": "National",
-                  "qty": 1 + j % 2, "unit_price_minor": 99 + 350 * j + k % 7 * 100,
-                  "amount_minor": (1 + j % 2) * (99 + 350 * j + k % 7 * 100)} for j in range(1 + k % 9)]
-        rows.append({"receipt_id": f"B{k}", "customer_id": str(k % 3), "datetime": f"{day.isoformat()}T10:{k % 60:02d}:00-05:00",
-                     "store_id": str(300 + k % 2), "lines": lines})
-        if k % 11 == 5:
-            back = day + dt.timedelta(days=2)
-            rows.append({"receipt_id": f"R{k}", "customer_id": str(k % 3), "return_of": f"B{k}",
-                         "datetime": f"{back.isoformat()}T12:00:00-05:00", "store_id": "300",
-                         "lines": [] if k % 2 else [{"line_no": 1, "qty": 1}]})
-    rows.sort(key=lambda row: row["datetime"])
-    path = tmp_path / "cj.jsonl"
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return path
+    return cj_history(tmp_path / "cj.jsonl", receipts=150, households=3, stores=2, spacing=(5, 4), return_every=11)
 
 
 def test_the_supermarket_report_is_the_same_with_every_outcome_detailed(monkeypatch: pytest.MonkeyPatch,

@@ -6,13 +6,13 @@ Journey-shaped receipts (tiers, the tenth visit, returns), with one worker and w
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sim_support import cj_history
 
 from loyadsl.api import compile_file
 from loyadsl.simulate import replay as replay_module
@@ -27,23 +27,7 @@ CJ = ROOT / "examples" / "completejourney"
 def _cj_history(tmp_path: Path) -> Path:
     """Complete Journey-shaped receipts of four households over three quarters (tenth visits, tier
     upgrades) and returns of some of them, in full and in part."""
-    rows: list[dict[str, Any]] = []
-    for k in range(240):
-        day = dt.date(2017, 1, 1) + dt.timedelta(days=k)
-        lines = [{"sku": str(1000 + j), "name": "ITEM", "category": "ROLLS", "department": "PASTRY", "brand": "National",
-                  "qty": 1 + j % 2, "unit_price_minor": 99 + 350 * j + k % 7 * 100,
-                  "amount_minor": (1 + j % 2) * (99 + 350 * j + k % 7 * 100)} for j in range(1 + k % 9)]
-        rows.append({"receipt_id": f"B{k}", "customer_id": str(k % 4), "datetime": f"{day.isoformat()}T10:{k % 60:02d}:00-05:00",
-                     "store_id": str(300 + k % 3), "lines": lines})
-        if k % 13 == 5:
-            back = day + dt.timedelta(days=2)
-            rows.append({"receipt_id": f"R{k}", "customer_id": str(k % 4), "return_of": f"B{k}",
-                         "datetime": f"{back.isoformat()}T12:00:00-05:00", "store_id": "300",
-                         "lines": [] if k % 2 else [{"line_no": 1, "qty": 1}]})
-    rows.sort(key=lambda row: row["datetime"])
-    path = tmp_path / "cj.jsonl"
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return path
+    return cj_history(tmp_path / "cj.jsonl", receipts=240, households=4, stores=3, spacing=(1, 1), return_every=13)
 
 
 def _report(bundle: bytes, paths: list[Path], **options: Any) -> str:
