@@ -39,7 +39,7 @@ import struct
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 import msgspec
 
@@ -56,6 +56,7 @@ PARQUET_ROWS = 8192  # rows buffered per partition before a Parquet row group is
 MARSHAL_VERSION = 4
 _line_fields = msgspec.structs.astuple
 _ATTRS = Line.__struct_fields__.index("attrs")  # where a line's attrs are in its fields
+_LINES: Final = 15  # where ``receipt_fields`` puts the lines' fields
 _msgpack = msgspec.msgpack.Encoder().encode
 _unmsgpack = msgspec.msgpack.Decoder().decode
 
@@ -142,7 +143,7 @@ def receipt_of(fields: Sequence[Any]) -> Receipt:
     lists): already validated when it was read, so its slots are set as they were (the trusted path:
     no check and nothing derived again), each line made by ``Line``'s own constructor from all its
     fields."""
-    return _receipt_of(fields, tuple(_starmap(Line, fields[15])))  # each Line(*fields), in C
+    return _receipt_of(fields, tuple(_starmap(Line, fields[_LINES])))  # each Line(*fields), in C
 
 
 def _receipt_of(fields: Sequence[Any], lines: tuple[Line, ...]) -> Receipt:
@@ -172,10 +173,18 @@ def pack(record: Record) -> bytes:
         head = _msgpack(fields)
         return _MSGPACK_HEAD.pack(_MSGPACK_TAG, len(head)) + head + _msgpack(record.receipt)
     except (OverflowError, TypeError):
-        if fields is not None:  # marshal writes plain dicts only, not the lines' shared empty attrs (a subclass)
-            lines = tuple([(*line[:_ATTRS], dict(line[_ATTRS]) if isinstance(line[_ATTRS], dict) else line[_ATTRS], *line[_ATTRS + 1:]) for line in fields[15]])
-            fields = (*fields[:15], lines, *fields[16:])
+        fields = None if fields is None else _plain_attrs(fields)
         return marshal.dumps((fields, marshal.dumps(record.receipt, MARSHAL_VERSION)), MARSHAL_VERSION)
+
+
+def _plain_attrs(fields: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The receipt's fields with each line's attrs a plain dict: marshal writes no ``dict`` subclass, such
+    as the empty attrs that lines without any share (``model._NoAttrs``)."""
+    def plain(line: tuple[Any, ...]) -> tuple[Any, ...]:
+        attrs = line[_ATTRS]
+        return (*line[:_ATTRS], dict(attrs) if isinstance(attrs, dict) else attrs, *line[_ATTRS + 1:])
+
+    return (*fields[:_LINES], tuple([plain(line) for line in fields[_LINES]]), *fields[_LINES + 1:])
 
 
 Packed = memoryview | bytes  # a payload's receipt JSON, still encoded: msgpack, or marshal (bytes)
@@ -193,7 +202,7 @@ def unpack(payload: bytes) -> tuple[Receipt | None, Packed]:
         except msgspec.ValidationError:  # a receipt not made by the decoder (e.g. a channel of None): as it is
             fields = _unmsgpack(head)
             return (None if fields is None else receipt_of(fields)), data
-        return (None if fields is None else _receipt_of(fields, fields[15])), data
+        return (None if fields is None else _receipt_of(fields, fields[_LINES])), data
     fields, data = marshal.loads(payload)  # marshal, for a value past msgpack (a marshal tuple never starts with the tag)
     return (None if fields is None else receipt_of(fields)), data
 
