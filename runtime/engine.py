@@ -735,8 +735,8 @@ class Engine:
         redemption = self.bundle.state.redemption
         if payment.points and redemption is not None and not redemption.accrue_on_redeemed:
             # accruals on what is paid: less the part paid by points (both bases)
-            paid_basis = ([a - p for a, p in zip(amounts, payment.by_points, strict=True)],
-                          [a - p for a, p in zip(left, payment.by_points, strict=True)])
+            by_points = payment.by_points  # (n parts: ``pay``'s own)
+            paid_basis = (list(map(sub, amounts, by_points)), list(map(sub, left, by_points)))
         if payment.points and redemption is not None and not redemption.earn_with_burn:
             paid_basis = ([0] * n, [0] * n)  # `accrue never when redeemed`: a receipt that burns earns nothing
         if trace is not None and (payment.points or payment.certificates):

@@ -8,6 +8,8 @@ ever touches a float. ``half_up`` rounds ties away from zero (as ``decimal.ROUND
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import floordiv, mod, mul
 
 ALLOCATION_MODES = ("largest_remainder", "largest_line")
 
@@ -68,26 +70,37 @@ def allocate(
     smaller index). All-zero weights give all zeros.
     """
     w_sum = sum(weights)
+    n = len(weights)
     if w_sum <= 0:
-        return [0] * len(weights)
-    parts = [total * w // w_sum for w in weights]
+        return [0] * n
+    if n == 1:  # one part (its weight is the sum): the whole
+        return [total]
+    products = list(map(mul, weights, repeat(total, n)))  # total × w, in C (no Python frame per part)
+    parts = list(map(floordiv, products, repeat(w_sum, n)))
     rest = total - sum(parts)
-    if rest:
-        n = len(weights)
-        if mode == "largest_line":
-            if ties is None:
-                best = weights.index(max(weights))  # the first of equals
-            else:
-                best = min(range(n), key=lambda i: (-weights[i], ties[i]))
-            parts[best] += rest
+    if not rest:  # an amount that divides: no remainder to hand out
+        return parts
+    if mode == "largest_line":
+        if ties is None:
+            best = weights.index(max(weights))  # the first of equals
         else:
-            rems = [total * w % w_sum for w in weights]
-            if ties is None:  # a reversed sort is still stable: equal remainders keep index order
-                order = sorted(range(n), key=rems.__getitem__, reverse=True)
-            else:
-                order = sorted(range(n), key=lambda i: (-rems[i], ties[i]))
-            for i in order[:rest]:
-                parts[i] += 1
+            best = min(range(n), key=lambda i: (-weights[i], ties[i]))
+        parts[best] += rest
+        return parts
+    rems = list(map(mod, products, repeat(w_sum, n)))  # 0 <= rem < Σw, so 0 < rest < n
+    if rest == 1:  # one unit: the largest remainder, the first of equals (with ``ties``: when it is alone)
+        top = max(rems)
+        if ties is None or rems.count(top) == 1:
+            parts[rems.index(top)] += 1
+            return parts
+    # a reversed sort is still stable: equal remainders keep index order
+    order = sorted(range(n), key=rems.__getitem__, reverse=True)
+    if ties is not None and rems[order[rest - 1]] == rems[order[rest]]:
+        # equal remainders across the cut: which of them get a unit is the ``ties`` keys' choice (elsewhere
+        # the same parts are chosen whatever the order among equals)
+        order = sorted(range(n), key=lambda i: (-rems[i], ties[i]))
+    for i in order[:rest]:
+        parts[i] += 1
     return parts
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from ..declarations import CouponSeries, RedemptionLimit
@@ -14,6 +15,8 @@ from ..state import (
 
 if TYPE_CHECKING:
     from .core import Ledger
+
+_SKU = attrgetter("sku")
 
 
 
@@ -45,6 +48,12 @@ class _Receipt:
     gifts: list[dict[str, Any]]
     reward_taken: dict[tuple[bool, str, str], int]  # (shared, account, lot) -> points the rewards take  # gift events: lines for the till to add (docs/rewards.md)
     shortage: str  # why the last ``reserve`` failed: insufficient_balance (counters) | insufficient_points
+
+    def sells(self) -> bool:
+        """Whether a line's SKU sells a certificate (``Ledger.certificate_skus``): asked in C, so a receipt
+        that sells none (the usual one) skips the per-line loops of the payment, the sale and the tier."""
+        skus = self.ledger.certificate_skus
+        return bool(skus) and not skus.keys().isdisjoint(map(_SKU, self.lines))
 
     def period(self, kind: str) -> str:
         """The key of the receipt's period of a kind (day, week, ..., never), made once per receipt."""

@@ -164,7 +164,7 @@ class _Finisher(_Receipt):
         """A certificate per line that sells one (its SKU in a series), worth the line's payable."""
         out: list[Change] = []
         skus = self.ledger.certificate_skus
-        for line, pay in zip(self.lines, left, strict=True) if skus else ():
+        for line, pay in zip(self.lines, left, strict=True) if self.sells() else ():
             series = skus.get(line.sku)
             if series is not None and pay > 0 and series.per_unit and line.units > 1:
                 out += self._sell_units(series, line, pay, events)
@@ -393,7 +393,7 @@ class _Finisher(_Receipt):
         if tiers.measure == "spend":
             skus = self.ledger.certificate_skus
             weights = [0 if line.sku in skus else pay for line, pay in zip(self.lines, left, strict=True)] \
-                if skus else list(left)
+                if self.sells() else list(left)
             delta = sum(weights)
             lines = pairs(self.line_nos, weights) if self.ledger.detail else None
         else:

@@ -38,7 +38,7 @@ class _Payer(_Receipt):
         if redeem is None and not certificates:  # the usual receipt: paid in money alone
             return _new(Payment, (None, 0, [0] * n, None, [], [0] * n, [], []))
         skus = ledger.certificate_skus
-        sold = [line.sku in skus for line in self.lines] if skus else [False] * n
+        sold = [line.sku in skus for line in self.lines] if self.sells() else [False] * n
         by_points = [0] * n
         points = 0
         limited_by = None

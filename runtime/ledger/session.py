@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from ..declarations import CouponSeries
@@ -16,6 +17,8 @@ from .payment import _Payer
 
 if TYPE_CHECKING:
     from .core import Ledger
+
+_LINE_NO = attrgetter("line_no")
 
 
 
@@ -36,7 +39,7 @@ class Session(_Gates, _Payer, _Finisher):
         self.utc = utc
         self.day = ledger.local(utc)[0]
         self.lines = lines
-        self.line_nos = [line.line_no for line in lines]
+        self.line_nos = list(map(_LINE_NO, lines))
         self.budgets = budgets
         self.budget_left: dict[str, int] = {}
         self.reserved: dict[str, int] = {}

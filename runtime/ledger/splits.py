@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from ..model import Line
 from ..money import allocate
 
 MILLION = 1_000_000
+_PART = itemgetter(1)  # a (line_no, part) pair's part
 
 Change = dict[str, Any]
 Matcher = Callable[[Sequence[Line], Any], Sequence[Line]]
@@ -22,7 +24,9 @@ def _hash_code(*parts: str, length: int = 8) -> str:
     """A deterministic code part: the first characters of the base32 (A-Z, 2-7: no 0/O or 1/I to
     confuse) of sha256 over ``parts``."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    return base64.b32encode(digest).decode()[:length]
+    # base32 writes each 5 bytes as 8 characters on their own: the first ``length`` characters are those
+    # of the first ⌈length / 8⌉ five-byte blocks (base64's Python loop over 1-2 blocks instead of 7)
+    return base64.b32encode(digest[:5 * -(-length // 8)]).decode()[:length]
 
 
 # ------------------------------------------------------------------------------------------ splits
@@ -39,9 +43,9 @@ def split(total: int, weights: Sequence[int], line_nos: Sequence[int]) -> list[i
         weights = [1] * len(weights)
     if (total == 1 or total == -1) and min(weights) >= 0:  # one unit ("add 1 to ..."): see _one
         return _one(total, weights, line_nos)
-    sign = -1 if total < 0 else 1
-    parts = allocate(abs(total), weights, "largest_remainder", line_nos)
-    return [sign * p for p in parts]
+    if total >= 0:
+        return allocate(total, weights, "largest_remainder", line_nos)  # (a new list)
+    return [-p for p in allocate(-total, weights, "largest_remainder", line_nos)]
 
 
 def _one(total: int, weights: Sequence[int], line_nos: Sequence[int]) -> list[int]:
@@ -67,12 +71,15 @@ def _one(total: int, weights: Sequence[int], line_nos: Sequence[int]) -> list[in
 
 def pairs(line_nos: Sequence[int], parts: Sequence[int]) -> list[list[int]]:
     """``[[line_no, part], ...]`` leaving out zero parts (the ``lines`` of a change)."""
-    return [[n, p] for n, p in zip(line_nos, parts, strict=True) if p]
+    # [n, p] lists of the (n, p) pairs whose part is not zero, made in C (no Python frame per line)
+    return list(map(list, filter(_PART, zip(line_nos, parts, strict=True))))
 
 
 def fill(rows: Sequence[int], columns: Sequence[int]) -> list[list[int]]:
     """A matrix with the given row sums and column sums (equal totals, non-negative), filled in order
     (the north-west corner rule): how each lot's take splits over the lines its points paid for."""
+    if len(rows) == 1 and rows[0] == sum(columns) and min(columns, default=0) >= 0:
+        return [list(columns)]  # one row (one lot): it takes every column whole
     out = [[0] * len(columns) for _ in rows]
     left = list(columns)
     j = 0
