@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import collections
 import copy
+import gc
 import hashlib
 import json
 import pickle
@@ -107,6 +108,8 @@ def run(which: str, count: int, check: bool, bytecodes: int) -> None:
         raise SystemExit(f"only {len(calls)} calls captured")
     calls = calls[:count]
     ledger = engine.ledger
+    gc.collect()
+    gc.freeze()  # as the server's workers and the replay do: the collector does not scan the set-up's heap
     counts: collections.Counter[tuple[str, str]] = collections.Counter()
     if bytecodes:
         def tracer(frame: Any, event: str, arg: Any) -> Any:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from operator import add
+from itertools import repeat
+from operator import add, attrgetter
 from typing import Any
 
 from ..declarations import Account, CertificateSeries, CouponSeries
@@ -28,6 +29,27 @@ from .base import _Receipt
 from .lots import _accounts, _member
 from .payment import Payment
 from .splits import MILLION, Change, Request, _hash_code, pairs, split
+
+_LINE_KEYS = ("line_no", "qty", "payable", "points_money", "certificates", "to_pay")  # a payment record's line
+_QTY = attrgetter("qty")
+
+
+def payment_lines(lines: Sequence[Line], line_nos: Sequence[int], left: Sequence[int], by_points: Sequence[int],
+                  by_certificates: Sequence[int], to_pay: Sequence[int]) -> list[dict[str, Any]]:
+    """The payment record's ``lines``: a dict per line (``_LINE_KEYS``), made in C (zip of the keys and
+    the line's values, for each line)."""
+    return list(map(dict, map(zip, repeat(_LINE_KEYS), zip(
+        line_nos, map(_QTY, lines), left, by_points, by_certificates, to_pay, strict=True))))
+
+
+def selected_weights(selected: Sequence[Line], left: Sequence[int]) -> list[int]:
+    """Each line's payable where ``selected`` (a matcher's filter of the receipt's lines) holds it, else 0."""
+    if len(selected) == len(left):  # a filter keeps each line once: every line
+        return list(left)
+    weights = [0] * len(left)
+    for line in selected:
+        weights[line.index] = left[line.index]
+    return weights
 
 
 def gift_event(campaign: str, skus: str, price: int) -> dict[str, Any]:
@@ -252,10 +274,7 @@ class _Finisher(_Receipt):
             to_pay, lines = (sum(left) - sum(payment.by_points) - sum(payment.by_certificates),), None
         elif payment.points or any(payment.by_points) or any(payment.by_certificates):
             to_pay = [a - p - c for a, p, c in zip(left, payment.by_points, payment.by_certificates, strict=True)]
-            lines = [{"line_no": line.line_no, "qty": line.qty, "payable": pay, "points_money": p, "certificates": c,
-                      "to_pay": t}
-                     for line, pay, p, c, t in zip(self.lines, left, payment.by_points, payment.by_certificates,
-                                                   to_pay, strict=True)]
+            lines = payment_lines(self.lines, self.line_nos, left, payment.by_points, payment.by_certificates, to_pay)
         else:  # the usual receipt: nothing paid with points or certificates
             to_pay = left
             lines = [{"line_no": line.line_no, "qty": line.qty, "payable": pay, "points_money": 0, "certificates": 0,
@@ -338,10 +357,7 @@ class _Finisher(_Receipt):
             vec = adds.get(decl.name)
             in_window = decl.valid is None or decl.valid[0] <= self.day <= decl.valid[1]
             if decl.earn is not None and in_window:
-                selected = ledger.matchers[decl.earn.predicate](self.lines, self.view)
-                weights = [0] * len(left)
-                for line in selected:
-                    weights[line.index] = left[line.index]
+                weights = selected_weights(ledger.matchers[decl.earn.predicate](self.lines, self.view), left)
                 earned = sum(weights) // decl.earn.per * decl.earn.count  # floor: whole steps only
                 if earned:
                     parts = split(earned, weights, line_nos)

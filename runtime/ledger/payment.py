@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any, NamedTuple
 
 from .base import _Receipt
@@ -25,6 +26,15 @@ class Payment(NamedTuple):
     spends: list[Change]  # certificate changes
 
 
+
+
+def redeemable(left: Sequence[int], excluded: set[int], sold: list[bool]) -> list[int]:
+    """What points may pay of each line: its payable (0 for a negative one), 0 for a line excluded from
+    redemption or selling a certificate."""
+    n = len(left)
+    if excluded or True in sold:
+        return [0 if (i in excluded or sold[i]) else max(left[i], 0) for i in range(n)]
+    return list(map(max, left, repeat(0, n)))  # (the usual receipt: every line, in C)
 
 
 class _Payer(_Receipt):
@@ -73,7 +83,7 @@ class _Payer(_Receipt):
         excluded = set()
         if rules.exclude is not None:
             excluded = {line.index for line in ledger.matchers[rules.exclude](self.lines, self.view)}
-        eligible = [0 if (i in excluded or sold[i]) else max(left[i], 0) for i in range(n)]  # 0: a negative line
+        eligible = redeemable(left, excluded, sold)
         base = sum(eligible)
         payable = sum(left)
         wanted = available if redeem == "max" else min(int(redeem), available)

@@ -12,7 +12,10 @@ import hashlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loyadsl.runtime.ledger.finish import payment_lines, selected_weights
+from loyadsl.runtime.ledger.payment import redeemable
 from loyadsl.runtime.ledger.splits import _hash_code, fill, pairs
+from loyadsl.runtime.model import Line
 from loyadsl.runtime.money import allocate
 
 
@@ -108,3 +111,30 @@ def test_pairs_match_the_comprehension(parts: list[int]) -> None:
     line_nos = [10 + i for i in range(len(parts))]
     assert pairs(line_nos, parts) == [[n, p] for n, p in zip(line_nos, parts, strict=True) if p]
     assert all(type(pair) is list for pair in pairs(line_nos, parts))
+
+
+@given(st.lists(st.tuples(st.integers(-50, 500), st.booleans(), st.booleans()), max_size=9))
+def test_ledger_line_helpers_match_the_general_loops(rows: list[tuple[int, bool, bool]]) -> None:
+    """``redeemable``, ``selected_weights`` and ``payment_lines`` take C shortcuts for the usual receipt
+    (nothing excluded or sold, every line selected); the general comprehensions they replace give the same."""
+    left = [a for a, _, _ in rows]
+    n = len(left)
+    lines = [Line.of(i + 3, f"S{i}", "c", 1000 + i, max(a, 0), max(a, 0)) for i, a in enumerate(left)]
+    for i, line in enumerate(lines):
+        line.index = i
+    picked = [line for line, (_, keep, _) in zip(lines, rows, strict=True) if keep]
+    for selected in (picked, lines):
+        general = [0] * n
+        for line in selected:
+            general[line.index] = left[line.index]
+        assert selected_weights(selected, left) == general
+    for excluded, sold in (({i for i, (_, _, x) in enumerate(rows) if x}, [False] * n), (set(), [False] * n),
+                           (set(), [x for _, _, x in rows])):
+        assert redeemable(left, excluded, sold) == \
+            [0 if (i in excluded or sold[i]) else max(left[i], 0) for i in range(n)]
+    by_points, by_certs = [a // 3 for a in left], [a // 5 for a in left]
+    to_pay = [a - p - c for a, p, c in zip(left, by_points, by_certs, strict=True)]
+    want = [{"line_no": line.line_no, "qty": line.qty, "payable": pay, "points_money": p, "certificates": c,
+             "to_pay": t} for line, pay, p, c, t in zip(lines, left, by_points, by_certs, to_pay, strict=True)]
+    got = payment_lines(lines, [line.line_no for line in lines], left, by_points, by_certs, to_pay)
+    assert got == want and [list(d) for d in got] == [list(d) for d in want]  # the keys in the same order
