@@ -119,11 +119,14 @@ def run(which: str, count: int, check: bool, bytecodes: int) -> None:
                 counts[(code.co_filename.rsplit("/", 2)[-1], code.co_qualname)] += 1
             return tracer
         sys.settrace(tracer)
-    outcomes = []
+    outcomes = []  # kept only for --check: a run keeps none, as the server and the replay keep none
+    keep = outcomes.append if check else None
     for receipt, state, args, kw, detail in calls:
         if saved["lazy"]:
             ledger.detail = detail
-        outcomes.append(engine.evaluate(receipt, state, *args, **kw))
+        outcome = engine.evaluate(receipt, state, *args, **kw)
+        if keep is not None:
+            keep(outcome)
     sys.settrace(None)
     if check:
         text = json.dumps([o.to_dict() for o in outcomes], ensure_ascii=False, sort_keys=False)

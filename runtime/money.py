@@ -8,8 +8,6 @@ ever touches a float. ``half_up`` rounds ties away from zero (as ``decimal.ROUND
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import repeat
-from operator import floordiv, mod, mul
 
 ALLOCATION_MODES = ("largest_remainder", "largest_line")
 
@@ -75,8 +73,7 @@ def allocate(
         return [0] * n
     if n == 1:  # one part (its weight is the sum): the whole
         return [total]
-    products = list(map(mul, weights, repeat(total, n)))  # total × w, in C (no Python frame per part)
-    parts = list(map(floordiv, products, repeat(w_sum, n)))
+    parts = [total * w // w_sum for w in weights]
     rest = total - sum(parts)
     if not rest:  # an amount that divides: no remainder to hand out
         return parts
@@ -87,7 +84,7 @@ def allocate(
             best = min(range(n), key=lambda i: (-weights[i], ties[i]))
         parts[best] += rest
         return parts
-    rems = list(map(mod, products, repeat(w_sum, n)))  # 0 <= rem < Σw, so 0 < rest < n
+    rems = [total * w % w_sum for w in weights]  # 0 <= rem < Σw, so 0 < rest < n
     if rest == 1:  # one unit: the largest remainder, the first of equals (with ``ties``: when it is alone)
         top = max(rems)
         if ties is None or rems.count(top) == 1:
