@@ -32,7 +32,7 @@ WORK_THREADS = 16  # requests of one process in the database at once (postgres.I
 
 class _Workers:
     """The process's ``WORK_THREADS`` threads (started with the first job): a job waits in one queue
-    for the first free thread, and its result goes back to its event loop's future."""
+    for the first free thread, and its result goes back to its event loop (a future's, or a callback)."""
 
     def __init__(self, size: int) -> None:
         self._jobs: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, Callable[[Any, BaseException | None], None],
@@ -130,12 +130,17 @@ def raw_answer(endpoint: Endpoint, evaluating: float, started: float, result: An
     timing: str | None = None
     code: str | None = None
     if error is None:
-        if isinstance(result, Stored):
-            status, body = result.status, msgspec.json.encode(result.response)
-        else:
-            status, body = endpoint.status, msgspec.json.encode(result)
-        media = b"application/json"
-        timing = _timing(evaluating, started)
+        try:
+            if isinstance(result, Stored):
+                status, body = result.status, msgspec.json.encode(result.response)
+            else:
+                status, body = endpoint.status, msgspec.json.encode(result)
+            media = b"application/json"
+            timing = _timing(evaluating, started)
+        except Exception as exc:  # an answer that cannot be written: an error as any other
+            error = exc
+    if error is None:
+        pass
     elif isinstance(error, LoyaError):
         problem = problem_of(error)
         code = problem.code
