@@ -2,14 +2,16 @@
 "CPU ms/request" is made of, measured without the machine's noise.
 
     python bench/serve_cpu.py [--backend postgres] [--requests 2000] [--op calculate|confirm|both]
-                              [--http | --threads N] [--warm 300] [--profile N]
+                              [--http [--protocol hot|httptools] | --threads N] [--warm 300] [--profile N]
 
 Runs ``Processor.calculate`` / ``.confirm`` in this process on the receipts bench/serve.py sends (8
 lines, 2,000 customers, paying 50 points), after ``--warm`` unmeasured ones, and prints the CPU time
 per request of this process (``time.process_time``; "this thread": the calling one's) and of
 PostgreSQL's processes. ``--threads N``: N callers at once, as the server's threads. ``--http``:
 through the ASGI application (hot paths, Starlette) called in-process, without sockets: "this
-thread" is then the event loop's part. ``--profile N``: cProfile of the calling thread's CPU in the
+thread" is then the event loop's part; ``--protocol``: the requests go in as bytes through uvicorn's HTTP
+protocol (``hot``: loya serve's, protocol.py; ``httptools``: uvicorn's own) on one keep-alive connection
+per caller, with a transport that keeps what is written. ``--profile N``: cProfile of the calling thread's CPU in the
 measured loop, the N costliest functions by their own time (``--callees REGEX``: and the callees of those
 matching). Receipt n is customer n % 2,000's: the
 warm-up's customers come again first in the measured loop (for calculate, their states then come
@@ -58,6 +60,64 @@ async def _asgi(app: Any, path: str, body: bytes, token: str) -> int:
     return int(sent[0]["status"])
 
 
+class _Transport(asyncio.Transport):
+    """A connection's transport that keeps what is written (``--protocol``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.waiter: asyncio.Future[None] | None = None
+
+    def write(self, data: Any) -> None:
+        self.written += data
+        head, sep, rest = bytes(self.written).partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0]) if sep else -1
+        if sep and len(rest) >= length and self.waiter is not None:
+            self.waiter.set_result(None)
+            self.waiter = None
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8080), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
+async def _http(app: Any, kind: str, path: str, bodies: list[bytes], token: str) -> None:
+    """``bodies`` sent one after the other on one connection through uvicorn's protocol ``kind``."""
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    http = "loyadsl.server.protocol:HotProtocol" if kind == "hot" else kind
+    config = uvicorn.Config(app, http=http, log_level="warning", access_log=False, proxy_headers=False)
+    config.load()
+    loop = asyncio.get_running_loop()
+    proto = config.http_protocol_class(config, ServerState(), {}, _loop=loop)  # type: ignore[call-arg]
+    transport = _Transport()
+    proto.connection_made(transport)
+    for body in bodies:
+        transport.written.clear()
+        transport.waiter = loop.create_future()
+        proto.data_received(b"POST %s HTTP/1.1\r\nhost: x\r\nauthorization: Bearer %s\r\ncontent-type: "
+                            b"application/json\r\ncontent-length: %d\r\n\r\n%s" % (
+                                path.encode(), token.encode(), len(body), body))
+        await transport.waiter
+        assert transport.written.startswith(b"HTTP/1.1 200 "), bytes(transport.written[:300])
+    proto.connection_lost(None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", default="postgres")
@@ -66,6 +126,8 @@ def main() -> None:
     parser.add_argument("--http", action="store_true")
     parser.add_argument("--threads", type=int, default=1, help="callers of the processor at once (as the server's "
                         "threads; with --http: requests at once on the event loop)")
+    parser.add_argument("--protocol", default="", choices=("", "hot", "httptools"), help="with --http: through "
+                        "uvicorn's HTTP protocol (hot: loya serve's), not the ASGI app called directly")
     parser.add_argument("--profile", type=int, default=0)
     parser.add_argument("--sort", default="tottime", help="cProfile order (--profile): tottime, cumulative")
     parser.add_argument("--callees", default="", help="with --profile: also what the functions matching this "
@@ -110,13 +172,19 @@ def main() -> None:
             bodies = [_receipt(n, run_id) for n in range(count)]
             if args.http:
                 async def caller(mine: list[bytes]) -> None:
+                    if args.protocol:
+                        return await _http(app, args.protocol, f"/v1/{op}", mine, token)
                     for body in mine:
                         status = await _asgi(app, f"/v1/{op}", body, token)
                         assert status == 200, status
 
                 async def callers() -> None:
                     await asyncio.gather(*(caller(bodies[k::args.threads]) for k in range(args.threads)))
-                asyncio.run(callers())
+                if args.protocol:
+                    import uvloop  # as uvicorn runs loya serve
+                    uvloop.run(callers())
+                else:
+                    asyncio.run(callers())
             else:
                 call = processor.calculate if op == "calculate" else processor.confirm
                 if args.threads == 1:  # in this thread: --profile sees it

@@ -8,6 +8,7 @@ on stderr and exit code 2.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -104,9 +105,15 @@ def serve(
 def uvicorn_options() -> dict[str, Any]:
     """How ``loya serve`` runs uvicorn. ``proxy_headers`` off: uvicorn's ProxyHeadersMiddleware would
     read X-Forwarded-For/-Proto into the scope's client and scheme for every request from 127.0.0.1
-    (4 us of the event loop's time each), and the server reads neither."""
-    return {"factory": True, "log_level": "warning", "access_log": False,  # no access log at warning anyway
-            "timeout_graceful_shutdown": 10, "proxy_headers": False}
+    (4 us of the event loop's time each), and the server reads neither. ``http``: uvicorn's httptools
+    protocol with calculate and confirm answered without the ASGI cycle (protocol.py), where it can be."""
+    options: dict[str, Any] = {"factory": True, "log_level": "warning", "access_log": False,  # none at warning anyway
+                               "timeout_graceful_shutdown": 10, "proxy_headers": False}
+    if importlib.util.find_spec("httptools") is not None:
+        from loyadsl.server import protocol
+        if protocol.usable():
+            options["http"] = "loyadsl.server.protocol:HotProtocol"
+    return options
 
 
 def _public_key(path: Path) -> bytes:

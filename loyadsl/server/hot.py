@@ -27,7 +27,6 @@ from loyadsl.server.metrics import Metrics
 from loyadsl.server.models import ENDPOINTS, Endpoint
 from loyadsl.server.processing import Processor
 from loyadsl.server.respond import answer_raw
-from loyadsl.server.store import Key
 
 HOT = ("calculate", "confirm")
 # a run of digits longer than the runtime allows in an integer (in a string too: then the slow path decides)
@@ -107,17 +106,28 @@ class HotPaths:
             return await self.app(scope, receive, send)
         start = time.perf_counter()
         headers = dict(reversed(scope["headers"]))  # the first of a repeated header, as Starlette
-        declared = headers.get(b"content-length")
-        if declared is not None and not (declared.isdigit() and int(declared) <= endpoint.limit):
+        if not self.declared_within(endpoint, headers):
             return await self.app(scope, receive, send)  # the slow path says why
         body, complete = await _read(receive, endpoint.limit)
-        key = self.processor.known_key(_token(headers)) if complete else None
+        work = self.work(endpoint, headers, body) if complete else None
+        if work is None:
+            return await self.app(scope, _replaying(body, complete, receive), send)
+        await answer_raw(endpoint, self.metrics, start, work, send)
+
+    @staticmethod
+    def declared_within(endpoint: Endpoint, headers: dict[bytes, bytes]) -> bool:
+        """Whether the request's Content-Length, if it has one, is a number within the endpoint's limit."""
+        declared = headers.get(b"content-length")
+        return declared is None or (declared.isdigit() and int(declared) <= endpoint.limit)
+
+    def work(self, endpoint: Endpoint, headers: dict[bytes, bytes], body: bytes) -> Callable[[], Any] | None:
+        """The processor's work for the whole ``body`` of a request to ``endpoint`` with ``headers`` (the
+        first of each name), or None when the slow path must decide (an unknown key, a body ``decode``
+        leaves to it)."""
+        key = self.processor.known_key(_token(headers))
         value = decode(body) if key is not None else None
         if value is None:
-            return await self.app(scope, _replaying(body, complete, receive), send)
-        await answer_raw(endpoint, self.metrics, start, self._work(endpoint, value, key), send)
-
-    def _work(self, endpoint: Endpoint, value: dict[str, Any], key: Key | None) -> Callable[[], Any]:
+            return None
         assert key is not None
         if endpoint.name == "calculate":
             return partial(self.processor.calculate, value, key)

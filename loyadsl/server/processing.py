@@ -350,7 +350,7 @@ class Processor:
         kept = self._states.get((id(engine), customer))  # engines live as long as the process (self._engines)
         if kept is not None and kept[0] == text:
             return kept[1]
-        state = _read_state(decode(text), engine)
+        state = _read_state(decode(text), engine, text)
         self._keep(engine, text, state, customer)
         return state
 
@@ -504,9 +504,9 @@ def _receipt(data: dict[str, Any]) -> Receipt:
                                         f"receipt.{exc.where}" if exc.where else "receipt")) from None
 
 
-def _read_state(raw: Mapping[str, Any], engine: Engine) -> CustomerState:
+def _read_state(raw: Mapping[str, Any], engine: Engine, text: str | None = None) -> CustomerState:
     try:
-        return CustomerState.from_dict(dict(raw), engine.bundle.state)
+        return CustomerState.from_dict(dict(raw), engine.bundle.state, text)
     except LoyaError as exc:
         raise Problem.refused(exc) from None
 

@@ -32,34 +32,36 @@ WORK_THREADS = 16  # requests of one process in the database at once (postgres.I
 
 class _Workers:
     """The process's ``WORK_THREADS`` threads (started with the first job): a job waits in one queue
-    for the first free thread, and its result goes back to its event loop's future."""
+    for the first free thread, and its result goes back to its event loop (a future's, or a callback)."""
 
     def __init__(self, size: int) -> None:
-        self._jobs: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], Callable[[], Any]]] = (
-            queue.SimpleQueue())
+        self._jobs: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, Callable[[Any, BaseException | None], None],
+                                            Callable[[], Any]]] = queue.SimpleQueue()
         self._size = size
         self._started = False
         self._lock = threading.Lock()
 
-    def submit(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], work: Callable[[], Any]) -> None:
+    def submit(self, loop: asyncio.AbstractEventLoop, done: Callable[[Any, BaseException | None], None],
+               work: Callable[[], Any]) -> None:
+        """Run ``work`` in a thread, then ``done(result, None)`` or ``done(None, error)`` on ``loop``."""
         if not self._started:
             with self._lock:
                 if not self._started:
                     for n in range(self._size):
                         threading.Thread(target=self._serve, name=f"loya-work-{n}", daemon=True).start()
                     self._started = True
-        self._jobs.put((loop, future, work))
+        self._jobs.put((loop, done, work))
 
     def _serve(self) -> None:
         while True:
-            loop, future, work = self._jobs.get()
+            loop, done, work = self._jobs.get()
             try:
                 result, error = work(), None
             except BaseException as exc:  # handed to the request that awaits it
                 result, error = None, exc
             with suppress(RuntimeError):  # the loop closed meanwhile: nobody awaits the result
-                loop.call_soon_threadsafe(_settle, future, result, error)
-            del loop, future, work, result, error
+                loop.call_soon_threadsafe(done, result, error)
+            del loop, done, work, result, error
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -79,7 +81,7 @@ async def in_thread(work: Callable[[], T]) -> T:
     Starlette's ``run_in_threadpool``, for less: a request pays for a thread hop, nothing else)."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
-    _WORKERS.submit(loop, future, partial(copy_context().run, work))
+    _WORKERS.submit(loop, partial(_settle, future), partial(copy_context().run, work))
     return await future
 
 
@@ -111,31 +113,47 @@ async def answer_raw(endpoint: Endpoint, metrics: Metrics, start: float, work: C
     evaluating = [0.0]
     EVAL_SECONDS.set(evaluating)
     started = time.perf_counter()
-    code: str | None = None
-    timing: str | None = None
     try:
-        result = await in_thread(work)
-        if isinstance(result, Stored):
-            status, body = result.status, msgspec.json.encode(result.response)
-        else:
-            status, body = endpoint.status, msgspec.json.encode(result)
-        media = b"application/json"
-        timing = _timing(evaluating[0], started)
-    except LoyaError as exc:
-        problem = problem_of(exc)
+        result, error = await in_thread(work), None
+    except Exception as exc:
+        result, error = None, exc
+    status, headers, body, code = raw_answer(endpoint, evaluating[0], started, result, error)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    metrics.observe(endpoint.name, status, time.perf_counter() - start, code)
+
+
+def raw_answer(endpoint: Endpoint, evaluating: float, started: float, result: Any, error: BaseException | None,
+               ) -> tuple[int, list[tuple[bytes, bytes]], bytes, str | None]:
+    """What the processor's work (started at ``started``) answered, ``result``, or the ``error`` it raised,
+    as a status, headers, body and error code (None: no error) (``answer_raw``, protocol.py)."""
+    timing: str | None = None
+    code: str | None = None
+    if error is None:
+        try:
+            if isinstance(result, Stored):
+                status, body = result.status, msgspec.json.encode(result.response)
+            else:
+                status, body = endpoint.status, msgspec.json.encode(result)
+            media = b"application/json"
+            timing = _timing(evaluating, started)
+        except Exception as exc:  # an answer that cannot be written: an error as any other
+            error = exc
+    if error is None:
+        pass
+    elif isinstance(error, LoyaError):
+        problem = problem_of(error)
         code = problem.code
         status, body, media = problem.status, msgspec.json.encode(problem.to_dict()), b"application/problem+json"
-    except Exception:
-        log.exception("internal error in %s", endpoint.name)
+    else:
+        log.error("internal error in %s", endpoint.name, exc_info=error)
         code = INTERNAL
         problem = _internal()
         status, body, media = problem.status, msgspec.json.encode(problem.to_dict()), b"application/problem+json"
     headers = [(b"content-length", b"%d" % len(body)), (b"content-type", media)]
     if timing is not None:
         headers.append((b"server-timing", timing.encode("latin-1")))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-    metrics.observe(endpoint.name, status, time.perf_counter() - start, code)
+    return status, headers, body, code
 
 
 async def answer(endpoint: Endpoint, metrics: Metrics, start: float, steps: Awaitable[Response]) -> Response:

@@ -41,6 +41,25 @@ def _check_sizes(data: dict[str, Any]) -> None:
             raise CustomerError(f"{_show(value)} is more than {MAX_VALUE} in size", _path(at) or None, LIMIT)
 
 
+# every ASCII digit made b"0", every other byte b" ": a run of digits is then a run of b"0" (sizes_within)
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_WIDE = b"0" * len(str(MAX_VALUE))  # an integer this wide may be beyond MAX_VALUE; a narrower one is not
+
+
+def sizes_within(text: str) -> bool:
+    """True when ``_check_sizes`` of the value the JSON ``text`` decodes to cannot fail, seen from the
+    text alone (a few passes in C instead of one in Python over every node): no backslash, so no string
+    holds an escape (a lone surrogate is one) and none is longer than the stretch between two quotes;
+    no such stretch longer than ``MAX_TEXT_CHARS``; no lone surrogate in the text; no run of ASCII
+    digits as wide as ``MAX_VALUE``, so every integer is within it. False: check node by node
+    (test_state_sizes_text proves the shortcut never passes what ``_check_sizes`` refuses)."""
+    if "\\" in text or max(map(len, text.split('"'))) > MAX_TEXT_CHARS:
+        return False
+    if not text.isascii() and _surrogate(text):
+        return False
+    return _WIDE not in text.encode().translate(_DIGITS_ONLY)
+
+
 def _check_text(text: str, at: Any, what: str) -> None:
     if len(text) > MAX_TEXT_CHARS:
         raise CustomerError(f"{what} of {len(text):,} characters (at most {MAX_TEXT_CHARS:,})", _path(at) or None,

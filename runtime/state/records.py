@@ -20,7 +20,7 @@ from ..declarations import StateDecls
 from ..errors import CustomerError
 from ..model import CustomerView, _show
 from .chain_record import ChainState
-from .checks import _check_and_normalise, _check_sizes, _message, _where, check_limits
+from .checks import _check_and_normalise, _check_sizes, _message, _where, check_limits, sizes_within
 from .history_record import History
 from .jsontypes import _CONFIG, Count, Date, Day, Time
 from .model_scores_record import ModelScores
@@ -213,12 +213,15 @@ class CustomerState(BaseModel):
         return cached
 
     @classmethod
-    def from_dict(cls, data: Any, decls: StateDecls | None = None) -> CustomerState:
+    def from_dict(cls, data: Any, decls: StateDecls | None = None, text: str | None = None) -> CustomerState:
         """Validate a customer record (JSON); the first problem raises ``CustomerError`` (LOY502)
-        naming its JSON path. With ``decls``, debts are also checked against the credit limits."""
+        naming its JSON path. With ``decls``, debts are also checked against the credit limits.
+        ``text``: the JSON text ``data`` was decoded from, if known (its sizes may then be seen in it
+        at once: ``sizes_within``; the checks are the same)."""
         if not isinstance(data, dict):
             raise CustomerError(f"a customer is a JSON object, got {_show(data)}")
-        _check_sizes(data)
+        if text is None or not sizes_within(text):
+            _check_sizes(data)
         try:
             state = cls.model_validate(data)
         except ValidationError as exc:

@@ -107,6 +107,7 @@ OUTCOMES: list[tuple[str, Any]] = [
     ("a problem", _fail(Problem(CONFLICT, "receipt 'R1' was confirmed with another body", "receipt_id"))),
     ("a refusal", _fail(LoyaError("LOY501", "bad time", "receipt.datetime"))),
     ("a failure", _fail(RuntimeError("secret inside"))),
+    ("an answer that cannot be written", lambda: {"receipt_id": "R1", "x": object()}),
 ]
 
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import os
 import random
@@ -200,7 +201,8 @@ def _confirm_all(till: dict[str, Client], stream: list[dict[str, Any]], live: Li
         if index in kills:
             killer = threading.Timer(rng.uniform(0.0, 0.03), live.kill)
             killer.start()
-            with suppress(OSError, ServerError):  # unanswered (or cut off): sent again below
+            # unanswered, or cut off (a connection reset, or an answer whose body the kill cut short): sent again below
+            with suppress(OSError, ServerError, http.client.HTTPException):
                 Client(client.url, client.key, timeout=5).confirm(receipt)  # no retries: the kill cuts it off
             killer.join()
             live.start()
