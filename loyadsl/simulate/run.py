@@ -50,7 +50,6 @@ BACKENDS = ("process", "dask")
 CUSTOMERS = "LOY608"  # a customers file that cannot be used
 DUPLICATE, SKIPPED = "LOY605", "LOY613"  # codes of bad records that do not make their receipt id refused
 DASK_CONNECT_SECONDS = 10  # to reach a dask scheduler
-YOUNG = 10_000  # allocations between two collections of the youngest generation while a run is frozen (``_frozen``)
 
 
 @dataclass
@@ -106,21 +105,14 @@ def _frozen() -> Iterator[None]:
     """The objects that exist now are frozen for the collector until the block ends (``gc.freeze``,
     unless someone froze some already; then nothing is done): its collections scan only what the
     block makes, not the bundle, the engine, the customers' states and the caller's objects again and
-    again (and forked workers do not copy their pages by scanning them). Its youngest generation is
-    collected every ``YOUNG`` allocations instead of 700 (a partition's rows, the spill's records: tens
-    of thousands of tuples each scanned once or more on their way to the old generations); cyclic
-    garbage is freed that much later, so memory holds at most ``YOUNG`` more objects (a few MB).
-    Nothing else changes."""
+    again (and forked workers do not copy their pages by scanning them). Nothing else changes."""
     freeze = gc.get_freeze_count() == 0
-    threshold = gc.get_threshold()
     if freeze:
         gc.freeze()
-        gc.set_threshold(max(threshold[0], YOUNG), *threshold[1:])
     try:
         yield
     finally:
         if freeze:
-            gc.set_threshold(*threshold)
             gc.unfreeze()
 
 
