@@ -57,7 +57,7 @@ from .verify import verify
 
 _new = tuple.__new__  # builds the named-tuple outcomes without their Python-level __new__
 _new_object = object.__new__
-_SKU, _AMOUNT = attrgetter("sku"), attrgetter("amount")
+_SKU = attrgetter("sku")
 _EMPTY: frozenset[int] = frozenset()  # ``_EMPTY.union(...)``: a new set of what is given, made in C
 _UTC_EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)  # ordinal 1, second 0
 _WEEKDAYS = ("", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -213,7 +213,7 @@ def _open_eval(kind: type[_Eval], receipt: Receipt, cu: CustomerView, utc: int) 
     self.store = receipt.store
     self.channel = receipt.channel
     self.ordered = receipt.ordered
-    self.amounts = amounts = list(map(_AMOUNT, lines))
+    self.amounts = amounts = [line.amount for line in lines]  # (a comprehension: ~1,000 instructions below map(attrgetter) at 6 lines)
     self.left = amounts[:]
     self.floors = [line.floor for line in lines] if receipt.floors else None
     self.effects = []
