@@ -20,10 +20,9 @@ from typing import Any, NamedTuple, Protocol, Self, overload
 
 from ..declarations import StateDecls
 from ..errors import StateError
-from ..limits import MAX_APPLIED_IDS, MAX_TEXT_CHARS, MAX_VALUE
 from .accounts import DebtChange, LotChange, TakeChange
 from .applied import Applied, Unapplied
-from .applier import _FIRST, _LAST, _Applier, _Failed, _int, _new, _str
+from .applier import _Applier, _Failed, _int, _new, _str
 from .chains import ChainChange
 from .counters import CounterChange, ReceiptChange, ReferralChange, ReturnedChange, UsageChange
 from .coupons import (
@@ -36,9 +35,8 @@ from .coupons import (
     CouponUse,
 )
 from .history import HistoryChange, HistoryPrune
-from .jsontypes import _MISSING
 from .model_scores import ScoresChange
-from .records import _SET_PRIVATE, AccountState, CounterState, CustomerState, Qualification, _clone, _make
+from .records import _SET_PRIVATE, AccountState, CustomerState, _clone
 from .redemption import RedemptionChange
 from .stock import StockChange
 from .tiers import QualifyChange, ReceiptQualify, TierChange
@@ -242,70 +240,12 @@ def apply_records(state: CustomerState, records: Sequence[Any], decls: StateDecl
     """``apply_in_place`` of changes the caller knows are all the ledger's typed records (every type in
     ``TYPED_KINDS``, e.g. a replay's ``Changes.items``): the same checks (``verify``), writes, undo log and
     refusals (``StateError`` naming ``changes[i]``, with its code), without ``_run``'s test per change for
-    JSON. A replay applies most receipts' changes this way.
-
-    The usual records of the usual receipt are checked and written here, without their ``verify`` and
-    ``apply`` calls: a receipt's id remembered in order, a new lot in an account of the customer's own, a
-    counter added to in its period, the qualification of a calendar period added to, the purchase count.
-    Each is taken here only when every check ``verify`` and ``apply`` would make of it passes (tested
-    before anything is written); any other record, or one that would be refused, goes through them,
-    which write it or refuse it as ever. The writes are ``apply``'s, logged as ``_Applier.put`` logs them."""
+    JSON. A replay applies most receipts' changes this way."""
     a = _Applier(state, decls, in_place=True)
-    undo: list[tuple[Any, Any, Any]] = a.undo  # type: ignore[assignment]  # (in place: a log)
-    fields = a.fields
     i = 0
     try:
         for change in records:
-            kind = type(change)
-            if kind is Applied:
-                key, at = change.id, change.at
-                held = fields["applied"]
-                if (key not in held and len(key) <= MAX_TEXT_CHARS and _FIRST <= at <= _LAST
-                        and len(held) < MAX_APPLIED_IDS
-                        and ((newest := next(reversed(held), None)) is None or (held[newest], newest) <= (at, key))):
-                    undo.append((held, key, _MISSING))
-                    held[key] = at
-                    i += 1
-                    continue
-            elif kind is LotChange:
-                active, expires = change.active_from, change.expires
-                if (change.points > 0 and not change.shared and change.at is None and active is not None
-                        and len(change.lot) + len(change.account) + len(change.receipt or "")
-                        + len(change.campaign or "") <= MAX_TEXT_CHARS
-                        and _FIRST <= active <= _LAST and (expires is None or _FIRST <= expires <= _LAST)
-                        and (acc := fields["accounts"].get(change.account)) is not None):
-                    change._append(a, acc)  # (its own checks, then its writes)
-                    i += 1
-                    continue
-            elif kind is CounterChange:
-                name, period = change.name, change.period
-                counters = fields["counters"]
-                old = counters.get(name, _MISSING)
-                value = change.delta if old is _MISSING else old.value + change.delta
-                if (0 < value <= MAX_VALUE and (old is _MISSING or old.period == period)
-                        and len(name) <= MAX_TEXT_CHARS and len(period) <= MAX_TEXT_CHARS):
-                    undo.append((counters, name, old))
-                    counters[name] = _make(CounterState, {"value": value, "period": period})
-                    i += 1
-                    continue
-            elif kind is ReceiptQualify:
-                q, period = fields["qualification"], change.period
-                value = change.delta if q is None else q.value + change.delta
-                if (not change.review and change.day is None and 0 <= value <= MAX_VALUE and period is not None
-                        and (q is None or (q.period == period and not q.days)) and len(period) <= MAX_TEXT_CHARS):
-                    undo.append((fields, "qualification", q))
-                    fields["qualification"] = _make(Qualification, {
-                        "period": period, "value": value, "previous": 0 if q is None else q.previous, "days": []})
-                    i += 1
-                    continue
-            elif kind is ReceiptChange:
-                receipts = fields["receipts"] + change.delta
-                if 0 <= receipts <= MAX_VALUE:
-                    undo.append((fields, "receipts", fields["receipts"]))
-                    fields["receipts"] = receipts
-                    i += 1
-                    continue
-            change.verify()  # any other record, or one that would be refused: the general way
+            change.verify()
             change.apply(a)
             i += 1
     except _Failed as exc:
