@@ -123,6 +123,14 @@ async def answer_raw(endpoint: Endpoint, metrics: Metrics, start: float, work: C
     metrics.observe(endpoint.name, status, time.perf_counter() - start, code)
 
 
+def _problem(endpoint: Endpoint, error: BaseException) -> Problem:
+    """The problem answer of an error: its own for a ``LoyaError``, else an internal error, logged."""
+    if isinstance(error, LoyaError):
+        return problem_of(error)
+    log.error("internal error in %s", endpoint.name, exc_info=error)
+    return _internal()
+
+
 def raw_answer(endpoint: Endpoint, evaluating: float, started: float, result: Any, error: BaseException | None,
                ) -> tuple[int, list[tuple[bytes, bytes]], bytes, str | None]:
     """What the processor's work (started at ``started``) answered, ``result``, or the ``error`` it raised,
@@ -139,16 +147,9 @@ def raw_answer(endpoint: Endpoint, evaluating: float, started: float, result: An
             timing = _timing(evaluating, started)
         except Exception as exc:  # an answer that cannot be written: an error as any other
             error = exc
-    if error is None:
-        pass
-    elif isinstance(error, LoyaError):
-        problem = problem_of(error)
+    if error is not None:
+        problem = _problem(endpoint, error)
         code = problem.code
-        status, body, media = problem.status, msgspec.json.encode(problem.to_dict()), b"application/problem+json"
-    else:
-        log.error("internal error in %s", endpoint.name, exc_info=error)
-        code = INTERNAL
-        problem = _internal()
         status, body, media = problem.status, msgspec.json.encode(problem.to_dict()), b"application/problem+json"
     headers = [(b"content-length", b"%d" % len(body)), (b"content-type", media)]
     if timing is not None:
