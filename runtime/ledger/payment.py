@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import repeat
 from typing import Any, NamedTuple
 
+from ..state import AccountState
 from .base import _Receipt
-from .lots import _accounts, _active, _lots, _member, _walk, spend_order
+from .lots import _active, _Lot, _member, _walk, held, spend_order
 from .splits import MILLION, Change, fill, pairs, split
 
 _new: Any = tuple.__new__  # a record from all its fields, without the named tuple's Python-level __new__
@@ -78,7 +79,7 @@ class _Payer(_Receipt):
         member = _member(self.state)
         shared_room = member.redeem_limit if member is not None and member.redeem else None
         sources = self._sources(member is not None and member.redeem)
-        available = sum(t for _, _, t in _walk(sources, None, shared_room))
+        available = held(sources) if shared_room is None else sum(t for _, _, t in _walk(sources, None, shared_room))
         n = len(left)
         excluded = set()
         if rules.exclude is not None:
@@ -111,22 +112,31 @@ class _Payer(_Receipt):
         one), then ``("credit", (account, shared, room))``: borrowing is the last resort."""
         ledger = self.ledger
         rules = ledger.decls.redemption
-        assert rules is not None and self.state is not None
+        state = self.state
+        assert rules is not None and state is not None
+        utc = self.utc
+        owners: list[tuple[bool, Mapping[str, AccountState]]] = [(False, state.accounts)]
+        if shared_ok:  # (the state's mappings read, not copied: ``_accounts``)
+            owners.append((True, state.shared.accounts if state.shared is not None else {}))
         sources: list[tuple[str, Any]] = []
         credit: list[tuple[str, bool, int]] = []
         for name in rules.accounts or tuple(ledger.accounts):
             decl = ledger.accounts[name]
-            for shared in (False, True):
-                if shared and not shared_ok:
-                    continue
-                acc = _accounts(self.state, shared).get(name)
+            for shared, accounts in owners:
+                acc = accounts.get(name)
                 room = decl.credit - (acc.debt if acc is not None else 0)
                 if acc is not None:
-                    active = [lot for lot in _lots(acc, name, shared) if _active(lot, self.utc)]
+                    # its active lots (``_lots`` filtered by ``_active``), made as records without their Python
+                    # ``__new__``
+                    active = [_new(_Lot, (name, shared, lot.id, lot.left, lot.active_from, lot.expires))
+                              for lot in acc.lots
+                              if lot.left > 0 and lot.active_from <= utc and (lot.expires is None or lot.expires > utc)]
                     if self.reward_taken:  # what this receipt's catalogue rewards took comes first
                         active = [x for lot in active if _active(x := lot._replace(
-                            left=lot.left - self.reward_taken.get((shared, name, lot.id), 0)), self.utc)]
-                    sources += [("lot", lot) for lot in spend_order(active, decl.spend)]
+                            left=lot.left - self.reward_taken.get((shared, name, lot.id), 0)), utc)]
+                    if len(active) > 1:
+                        active = spend_order(active, decl.spend)
+                    sources += [("lot", lot) for lot in active]
                 if decl.credit and room > 0:
                     credit.append((name, shared, room))
         return sources + [("credit", c) for c in credit]
