@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Callable, Sequence
 from operator import itemgetter
@@ -24,9 +23,19 @@ def _hash_code(*parts: str, length: int = 8) -> str:
     """A deterministic code part: the first characters of the base32 (A-Z, 2-7: no 0/O or 1/I to
     confuse) of sha256 over ``parts``."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    # base32 writes each 5 bytes as 8 characters on their own: the first ``length`` characters are those
-    # of the first ⌈length / 8⌉ five-byte blocks (base64's Python loop over 1-2 blocks instead of 7)
-    return base64.b32encode(digest[:5 * -(-length // 8)]).decode()[:length]
+    # base32 writes each 5 bytes (40 bits) as 8 characters on their own: the first ``length`` characters
+    # are those of the first ⌈length / 8⌉ five-byte blocks, each written here as four pairs of characters
+    # (10 bits each, ``_B32_PAIRS``) instead of base64's Python loop and its bytes
+    out = []
+    for start in range(0, 5 * -(-length // 8), 5):
+        block = int.from_bytes(digest[start:start + 5], "big")
+        out += (_B32_PAIRS[block >> 30], _B32_PAIRS[block >> 20 & 1023], _B32_PAIRS[block >> 10 & 1023],
+                _B32_PAIRS[block & 1023])
+    return "".join(out)[:length]
+
+
+_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648's base32 alphabet (``base64.b32encode``)
+_B32_PAIRS = tuple(a + b for a in _B32 for b in _B32)  # the two characters of each 10-bit value
 
 
 # ------------------------------------------------------------------------------------------ splits
