@@ -74,10 +74,8 @@ def _walk(sources: list[tuple[str, Any]], need: int | None,
     return taken
 
 
-
-
 def held(sources: list[tuple[str, Any]]) -> int:
     """What ``_walk(sources, None, None)`` takes in all, without walking: each source of ``_sources``
     holds a positive amount (an active lot's left, a credit's room) and, with no need and no shared
-    room, is taken whole (tests/runtime/test_rt_sources_held.py compares the two)."""
+    room, is taken whole (tests/state/test_redeem_sources.py compares the two)."""
     return sum([item.left if kind == "lot" else item[2] for kind, item in sources])
