@@ -1104,10 +1104,10 @@ class Outcome(NamedTuple):
             "discount_total": self.discount_total,
             "payable": self.payable,
             "points_total": self.points_total,
-            "lines": [line.to_dict() for line in self.lines],
-            "effects": [effect.to_dict() for effect in self.effects],
+            "lines": _line_dicts(self.lines),
+            "effects": _effect_dicts(self.effects),
             "applied": list(self.applied),
-            "rejected": [r.to_dict() for r in self.rejected],
+            "rejected": [{"campaign": c, "reason": r, "detail": d} for c, r, d in self.rejected],  # Rejection.to_dict
             "trace": list(self.trace),
         }
         if self.changes is not None:
@@ -1133,6 +1133,23 @@ class Outcome(NamedTuple):
         checked, since a refund computes money from it; problems raise ``RefundError`` (LOY503)
         naming the place."""
         return _outcome(data)
+
+
+def _line_dicts(lines: Sequence[LineOutcome]) -> list[dict[str, Any]]:
+    """``[line.to_dict() for line in lines]``, from the plain rows of ``Rows`` without a named tuple
+    and a call per line (test_outcome_to_dict)."""
+    if isinstance(lines, Rows) and lines.kind is LineOutcome:
+        return [{"line_no": n, "sku": sku, "amount": a, "discount": d, "payable": p, "points": pts}
+                for n, sku, a, d, p, pts in lines.rows]
+    return [line.to_dict() for line in lines]
+
+
+def _effect_dicts(effects: Sequence[Effect]) -> list[dict[str, Any]]:
+    """``[effect.to_dict() for effect in effects]``, as ``_line_dicts``."""
+    if isinstance(effects, Rows) and effects.kind is Effect:
+        return [{"campaign": c, "group": g, "kind": k, "requested": list(rq), "applied": list(ap), "total": t,
+                 "capped": cp} for c, g, k, rq, ap, t, cp in effects.rows]
+    return [effect.to_dict() for effect in effects]
 
 
 # ------------------------------------------------------------------------------------ outcome JSON

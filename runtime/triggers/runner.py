@@ -115,6 +115,13 @@ class Triggers:
                 events.append(dict(e))
         return events
 
+    def quiet(self, state: CustomerState, until: int) -> bool:
+        """Whether time up to ``until`` makes the chains do nothing: no moment before it
+        (``next_moment(state, until)``, whose moments are among those before ``until + 1`` that
+        ``_may_act`` looks for) and nothing for ``advance(state, until)`` to do; the server's
+        ``catch_up`` then has no work (test_srv_catch_up)."""
+        return not self._may_act(state, until)
+
     def _may_act(self, state: CustomerState, utc: int) -> bool:
         """Whether ``advance`` at ``utc`` might do anything (a cheap test before the real work)."""
         by = self.by_event
@@ -143,6 +150,8 @@ class Triggers:
         the last purchase, after the record's last entry, so each moment is returned once (a loop over
         the years since the last purchase)."""
         found: int | None = None
+        if not (state.birthday or state.children_birthdays) or "birthday" not in self.by_event:
+            return found  # no day to look for (the usual customer): no year computed
         year = dt.date.fromordinal(self.ledger.local(before)[0]).year
         last = last_purchase(state)
         start = last if last is not None else before
