@@ -26,7 +26,7 @@ def _hash_code(*parts: str, length: int = 8) -> str:
     # base32 writes each 5 bytes (40 bits) as 8 characters on their own: the first ``length`` characters
     # are those of the first ⌈length / 8⌉ five-byte blocks, each written here as four pairs of characters
     # (10 bits each, ``_B32_PAIRS``) instead of base64's Python loop and its bytes
-    out = []
+    out: list[str] = []
     for start in range(0, 5 * -(-length // 8), 5):
         block = int.from_bytes(digest[start:start + 5], "big")
         out += (_B32_PAIRS[block >> 30], _B32_PAIRS[block >> 20 & 1023], _B32_PAIRS[block >> 10 & 1023],
