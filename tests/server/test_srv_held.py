@@ -21,8 +21,14 @@ PROGRAMME = """programme "Held" {
     points minor 0 value 1.00 RUB
     timezone "Europe/Moscow"
 }
+group rewards { priority 1 stacking stack_all basis discounted }
 account bonus { }
 redemption { accounts bonus }
+campaign mug "A mug for 30 points" {
+    group rewards
+    reward 30 points
+    then gift one of ["MUG"]
+}
 """
 TILL = Key("till", "S1")
 
@@ -40,9 +46,9 @@ def server(db_url: str, signing: tuple[bytes, bytes], tmp_path: Path) -> Iterato
     srv.close()
 
 
-def _receipt(rid: str, redeem: int | str) -> dict[str, Any]:
+def _receipt(rid: str, redeem: int | str, **more: Any) -> dict[str, Any]:
     return {"receipt_id": rid, "customer_id": "H1", "datetime": "2026-11-20T12:00:00+03:00", "store_id": "S1",
-            "redeem": {"points": redeem},
+            "redeem": {"points": redeem}, **more,
             "lines": [{"line_no": 1, "sku": "X", "category": "food", "qty": 1, "unit_price": 100000, "amount": 100000}]}
 
 
@@ -67,3 +73,15 @@ def test_a_second_receipt_spends_only_what_the_first_does_not_hold(server: Serve
     assert _payment(server.processor.calculate(_receipt("R3", 250), TILL)) == (250, 250, None)
     assert _payment(server.processor.calculate(_receipt("R4", 50), TILL)) == (50, 50, None)
     assert _payment(server.processor.calculate(_receipt("R4", 100), TILL)) == (100, 50, "balance")
+
+
+def test_a_catalogue_reward_leaves_less_to_spend_beside_a_hold(server: Server) -> None:
+    """The reward's 30 points come off what the receipt can spend, and the held points off the rest. (The
+    server's count before h/hold, the balance less the held points, let R2 redeem 200 beside the mug's 30:
+    30 of R1's held points, and R1's confirm was then refused, LOY809, points 300 -> 270.)"""
+    assert _payment(server.processor.calculate(_receipt("R1", 300), TILL)) == (300, 300, None)
+    second = server.processor.calculate(_receipt("R2", "max", rewards=["mug"]), TILL)
+    assert "mug" in second["outcome"]["applied"]
+    assert _payment(second) == ("max", 170, "balance") and second["hold"]["points"] == 170
+    server.processor.confirm(_receipt("R2", "max", rewards=["mug"]), TILL)
+    assert _payment(server.processor.confirm(_receipt("R1", 300), TILL).response) == (300, 300, None)
