@@ -440,6 +440,7 @@ class Engine:
         hints: bool = False,
         stock: Mapping[str, int] | None = None,
         redemptions: Mapping[str, int] | None = None,
+        held: int = 0,
     ) -> Outcome:
         """Evaluate one receipt. ``now`` replaces the receipt's time for windows (and for the state);
         ``explain`` fills ``trace`` and rejection details. ``budgets``: what each budget-limited
@@ -449,7 +450,11 @@ class Engine:
         what each stocked catalogue reward has left, programme-wide (None: stock is not enforced, only
         recorded), as ``budgets`` (docs/rewards.md). ``redemptions``: the uses of programme-wide usage
         limits so far, by ``redemption_key``, as the host keeps them (None: the limits are recorded as
-        changes, not enforced; runtime/redemptions.py)."""
+        changes, not enforced; runtime/redemptions.py). ``held``: the customer's points that other open
+        sessions hold (a host's calculated, unconfirmed receipts), taken off the points the receipt can
+        spend now before the programme's per-receipt limits (docs/state.md, section 5, step 4); 0: none."""
+        if type(held) is not int or held < 0:
+            raise ValueError(f"held must be a whole number of points, 0 or more, not {held!r}")
         if not isinstance(receipt, Receipt):
             if type(receipt) is dict and "return_of" in receipt:
                 raise ReceiptError("a return is not a sale: refund it with Engine.refund(original outcome, returned "
@@ -473,14 +478,14 @@ class Engine:
         if receipt.mix is not None or self.commerce.taxed:  # docs/commerce.md: priced on the declared basis
             priced = self.commerce.price(receipt)
             outcome = self.commerce.report(self._evaluate(priced, customer, utc, explain, budgets, hints, stock,
-                                                          redemptions), priced)
+                                                          redemptions, held), priced)
         else:
-            outcome = self._evaluate(receipt, customer, utc, explain, budgets, hints, stock, redemptions)
+            outcome = self._evaluate(receipt, customer, utc, explain, budgets, hints, stock, redemptions, held)
         return outcome if self.till_messages is None else self.till_messages.attach(outcome, customer, utc)
 
     def _evaluate(self, receipt: Receipt, customer: CustomerState | dict[str, Any] | None, utc: int, explain: bool,
                   budgets: Mapping[str, int] | None, hints: bool, stock: Mapping[str, int] | None,
-                  redemptions: Mapping[str, int] | None) -> Outcome:
+                  redemptions: Mapping[str, int] | None, held: int = 0) -> Outcome:
         if not (self._stateful or receipt.stateful):
             cu = self._customer(customer, receipt) if customer is not None or self._reads_customer else ANONYMOUS
             return self._run(receipt, cu, utc, explain, None, (), (), hints)
@@ -500,7 +505,7 @@ class Engine:
                 cu = self._segments.view(state, cu, utc)
         expired = [c["code"] for c in lead if c["op"] == "coupon_expire"] if receipt.coupons else ()
         session = self.ledger.open(receipt.receipt_id, state, cu, utc, receipt.lines, receipt.coupons, budgets,
-                                   expired, receipt.rewards, stock, redemptions, receipt.store)
+                                   expired, receipt.rewards, stock, redemptions, receipt.store, held)
         if explain or self._exclusive or (receipt.mix is not None and not receipt.mix.plain):
             return self._run(receipt, cu, utc, explain, session, lead, lead_events, hints)
         return self._run_state(receipt, cu, utc, session, lead, lead_events, hints)

@@ -35,7 +35,6 @@ from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.ledger.refund import anonymous_record
 from loyadsl.runtime.model import Outcome, utc_datetime, utc_seconds
 from loyadsl.runtime.state import CustomerState, apply
-from loyadsl.runtime.state.view import view
 from loyadsl.server import chains, redemptions
 from loyadsl.server.errors import (
     BAD_BUNDLE,
@@ -199,7 +198,7 @@ class Processor:
             version, engine = self.engine(tx)
             read = self._state(tx, engine, receipt.customer_id, lock=holds)
             state = chains.catch_up(engine, read, receipt.utc).state if read is not None else None  # not written
-            outcome = self._evaluate(tx, engine, receipt, data, state, lock=False)
+            outcome = self._evaluate(tx, engine, receipt, state, lock=False)
             held = (outcome.payment or {}).get("points", 0) if holds else 0
             expires = int(self.clock()) + self.hold_seconds
             if held or (session is not None and session.held):  # a hold, or the release of an earlier one
@@ -230,7 +229,7 @@ class Processor:
             version, engine = self.engine(tx, int(utc_datetime(receipt.utc).timestamp()) if offline else None)
             state = self._state(tx, engine, receipt.customer_id, lock=True)
             caught = chains.catch_up(engine, state, receipt.utc) if state is not None else None
-            outcome = self._evaluate(tx, engine, receipt, data, caught.state if caught else None, lock=True)
+            outcome = self._evaluate(tx, engine, receipt, caught.state if caught else None, lock=True)
             _no_rejected_items(outcome)
             if session is not None and _summary(outcome) != session.summary:
                 raise Problem(CHANGED, f"receipt {rid!r} no longer gets what calculate said "
@@ -330,7 +329,7 @@ class Processor:
         return self._run(True, work)
 
     def _others(self, receipt: Receipt) -> tuple[str, int, str] | None:
-        """What ``_within_holds`` will ask: the points the customer's other sessions hold."""
+        """What ``_evaluate`` will ask: the points the customer's other sessions hold."""
         if receipt.customer_id is None or receipt.redeem is None:
             return None
         return receipt.customer_id, int(self.clock()), receipt.receipt_id
@@ -368,51 +367,40 @@ class Processor:
                 del self._states[next(iter(self._states))]
             self._states[key] = (text, state)
 
-    def _evaluate(self, tx: Tx, engine: Engine, receipt: Receipt, data: dict[str, Any],
-                  state: CustomerState | None, lock: bool) -> Outcome:
-        """Evaluate against the state, the budgets left and the points other receipts hold. With
-        ``lock`` (a confirm) the budgets are locked only when the outcome spends one: then they are
-        read again under the lock, and the receipt evaluated again if they changed meanwhile, so no
-        budget is overspent and receipts that spend none never wait for the budget lock."""
-        if state is not None and receipt.redeem is not None:
-            receipt = self._within_holds(tx, engine, receipt, data, state)
+    def _evaluate(self, tx: Tx, engine: Engine, receipt: Receipt, state: CustomerState | None,
+                  lock: bool) -> Outcome:
+        """Evaluate against the state, the budgets left and the points other receipts hold (the engine
+        takes them off what the receipt can spend: ``held``). With ``lock`` (a confirm) the budgets are
+        locked only when the outcome spends one: then they are read again under the lock, and the receipt
+        evaluated again if they changed meanwhile, so no budget is overspent and receipts that spend none
+        never wait for the budget lock."""
+        held = tx.held(state.id, int(self.clock()), receipt.receipt_id) \
+            if state is not None and receipt.redeem is not None else 0  # (prefetched: ``_others``)
         budgets = _budgets_left(tx, engine, lock=False)
         stock = _stock_left(tx, engine, lock=False)  # catalogue rewards' stock (docs/rewards.md): kept beside the budgets
         uses = redemptions.used(tx, engine)  # programme-wide usage limits (docs/limits-fraud.md)
-        outcome = self._run_engine(engine, receipt, state, budgets, stock, uses)
+        outcome = self._run_engine(engine, receipt, state, budgets, stock, uses, held)
         if lock and (budgets is not None or stock is not None) and any(
                 c["op"] in ("budget", "stock") for c in outcome.changes or ()):
             locked = _budgets_left(tx, engine, lock=True)
             locked_stock = _stock_left(tx, engine, lock=True)  # under the budgets' lock
             if locked != budgets or locked_stock != stock:
-                outcome = self._run_engine(engine, receipt, state, locked, locked_stock, uses)
+                outcome = self._run_engine(engine, receipt, state, locked, locked_stock, uses, held)
         return outcome
 
     @staticmethod
     def _run_engine(engine: Engine, receipt: Receipt, state: CustomerState | None,
                     budgets: dict[str, int] | None, stock: dict[str, int] | None = None,
-                    uses: dict[str, int] | None = None) -> Outcome:
+                    uses: dict[str, int] | None = None, held: int = 0) -> Outcome:
         start = time.perf_counter()
         try:
-            return engine.evaluate(receipt, state, budgets=budgets, stock=stock, redemptions=uses)
+            return engine.evaluate(receipt, state, budgets=budgets, stock=stock, redemptions=uses, held=held)
         except LoyaError as exc:
             raise Problem.refused(exc) from None
         finally:
             spent = EVAL_SECONDS.get()
             if spent is not None:
                 spent[0] += time.perf_counter() - start
-
-    def _within_holds(self, tx: Tx, engine: Engine, receipt: Receipt, data: dict[str, Any],
-                      state: CustomerState) -> Receipt:
-        """The receipt asking for no more points than the customer has besides those other open
-        sessions hold (``redeem`` cut down; the engine then applies the programme's own limits)."""
-        others = tx.held(state.id, int(self.clock()), receipt.receipt_id)
-        if not others:
-            return receipt
-        room = max(0, _spendable(engine, state, receipt.utc) - others)
-        if receipt.redeem == "max" or (isinstance(receipt.redeem, int) and receipt.redeem > room):
-            return _receipt({**data, "redeem": {"points": room}})
-        return receipt
 
     # ------------------------------------------------------------------------------ customers
     def customer(self, customer_id: str) -> dict[str, Any]:
@@ -646,18 +634,6 @@ def _stock_left(tx: Tx, engine: Engine, lock: bool) -> dict[str, int] | None:
         return None
     given = tx.budgets(lock)
     return {name: max(0, stock - given.get(STOCK_KEY + name, 0)) for name, stock in declared.items()}
-
-
-def _spendable(engine: Engine, state: CustomerState, utc: int) -> int:
-    """Points the customer could pay with at ``utc`` (active points and credit room of the accounts
-    redemption spends), before the programme's per-receipt limits."""
-    decls = engine.bundle.state
-    lead, _ = engine.advance(state, utc_datetime(utc))
-    now = apply(state, lead, decls) if lead else state
-    balances = view(now, decls, utc, engine.local_date).balances
-    names = decls.redemption.accounts if decls.redemption is not None else tuple(a.name for a in decls.accounts)
-    credit = {a.name: a.credit for a in decls.accounts}
-    return sum(balances.get(name, 0) + credit.get(name, 0) for name in names)
 
 
 def _no_rejected_items(outcome: Outcome) -> None:

@@ -37,6 +37,7 @@ class _Receipt:
     budget_left: dict[str, int]
     redemptions: Mapping[str, int] | None
     store: str | None
+    held: int  # points other open sessions hold (``Engine.evaluate``)
     reserved: dict[str, int]
     coupon_report: list[dict[str, Any]]
     valid_coupons: dict[str, tuple[str, CouponSeries]]

@@ -109,11 +109,12 @@ class Ledger:
     def open(self, receipt_id: str, state: CustomerState | None, view: CustomerView, utc: int, lines: Sequence[Line],
              coupons: Sequence[str], budgets: Mapping[str, int] | None, expired: Sequence[str] = (),
              rewards: Sequence[str] = (), stock: Mapping[str, int] | None = None,
-             redemptions: Mapping[str, int] | None = None, store: str | None = None) -> Session:
+             redemptions: Mapping[str, int] | None = None, store: str | None = None, held: int = 0) -> Session:
         """A receipt's session on a state already advanced to ``utc`` (None: anonymous) and its view;
         ``expired``: coupon codes that advancing to ``utc`` just took away; ``redemptions``: the uses of
-        programme-wide usage limits so far (runtime/redemptions.py), ``store`` the receipt's."""
+        programme-wide usage limits so far (runtime/redemptions.py), ``store`` the receipt's; ``held``: the
+        points other open sessions hold (``Engine.evaluate``), not available to the payment."""
         return Session(self, receipt_id, state, view, utc, lines, coupons, budgets, expired, rewards, stock,
-                       redemptions, store)
+                       redemptions, store, held)
 
 

@@ -80,6 +80,8 @@ class _Payer(_Receipt):
         shared_room = member.redeem_limit if member is not None and member.redeem else None
         sources = self._sources(member is not None and member.redeem)
         available = held(sources) if shared_room is None else sum(t for _, _, t in _walk(sources, None, shared_room))
+        if self.held:  # what other open sessions hold is not there to spend (before the per-receipt limits)
+            available = max(0, available - self.held)
         n = len(left)
         excluded = set()
         if rules.exclude is not None:

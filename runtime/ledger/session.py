@@ -31,7 +31,7 @@ class Session(_Gates, _Payer, _Finisher):
                  lines: Sequence[Line], coupons: Sequence[str], budgets: Mapping[str, int] | None,
                  expired: Sequence[str] = (), rewards: Sequence[str] = (),
                  stock: Mapping[str, int] | None = None, redemptions: Mapping[str, int] | None = None,
-                 store: str | None = None) -> None:
+                 store: str | None = None, held: int = 0) -> None:
         self.ledger = ledger
         self.receipt_id = receipt_id
         self.state = state
@@ -50,6 +50,7 @@ class Session(_Gates, _Payer, _Finisher):
         self._periods: dict[str, str] = {}
         self.redemptions = redemptions  # programme-wide uses so far (None: limits recorded, not enforced)
         self.store = store
+        self.held = held  # points other open sessions hold: not available to the payment (``_Payer._redeem``)
         if coupons:
             self._check_coupons(coupons, frozenset(expired))
         self.open_catalogue(rewards, stock)  # the catalogue rewards the receipt chooses (docs/rewards.md)
