@@ -57,6 +57,7 @@ def assert_read_alike(text: str, engine: Engine = ENGINE) -> CustomerState:
     validated = CustomerState.from_dict(decode(text), engine.bundle.state, text)
     assert trusted == validated and trusted.to_dict() == validated.to_dict() == decode(text)
     assert shape(trusted) == shape(validated)
+    assert json.dumps(trusted.to_dict()) == json.dumps(validated.to_dict())  # the keys in the same order too
     return trusted
 
 
