@@ -2,7 +2,7 @@
 "CPU ms/request" is made of, measured without the machine's noise.
 
     python bench/serve_cpu.py [--backend postgres] [--requests 2000] [--op calculate|confirm|both]
-                              [--http [--protocol hot|httptools] | --threads N] [--warm 300] [--profile N]
+                              [--http [--protocol hot|httptools] | --threads N] [--warm 300] [--profile N] [--fresh]
 
 Runs ``Processor.calculate`` / ``.confirm`` in this process on the receipts bench/serve.py sends (8
 lines, 2,000 customers, paying 50 points), after ``--warm`` unmeasured ones, and prints the CPU time
@@ -135,7 +135,12 @@ def main() -> None:
     parser.add_argument("--no-freeze", action="store_true", help="leave the collector as Python sets it (the "
                         "server's workers freeze their heap: app.settle_heap)")
     parser.add_argument("--warm", type=int, default=300, help="unmeasured requests first")
+    parser.add_argument("--fresh", action="store_true", help="empty the processor's states read (its cache) before "
+                        "each measured request, as when the other worker wrote the state: every measured request "
+                        "reads its customer's state afresh (not with --http or --threads)")
     args = parser.parse_args()
+    if args.fresh and (args.http or args.threads != 1):
+        parser.error("--fresh runs the processor in this thread (no --http, no --threads)")
 
     from loyadsl.api import compile_file
     from loyadsl.server.app import create_app, settle_heap
@@ -189,6 +194,8 @@ def main() -> None:
                 call = processor.calculate if op == "calculate" else processor.confirm
                 if args.threads == 1:  # in this thread: --profile sees it
                     for body in bodies:
+                        if args.fresh and not run_id.startswith("warm"):
+                            processor._states.clear()
                         call(json.loads(body), key)
                     return
                 with ThreadPoolExecutor(args.threads) as pool:

@@ -286,6 +286,9 @@ def _rows(result: Any) -> list[Any]:
     if result.nfields == 1:  # most of our statements read one column
         oid = result.ftype(0)
         return [(_value(oid, get(row, 0)),) for row in range(count)]
+    if result.nfields == 2:  # a customer's row: its state and its seal
+        first, second = result.ftype(0), result.ftype(1)
+        return [(_value(first, get(row, 0)), _value(second, get(row, 1))) for row in range(count)]
     types = list(enumerate(result.ftype(column) for column in range(result.nfields)))
     return [tuple([_value(oid, get(row, column)) for column, oid in types]) for row in range(count)]
 

@@ -29,12 +29,14 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from loyadsl import __version__
 from loyadsl.runtime import Engine, Receipt, load_bundle
 from loyadsl.runtime.declarations import StateDecls
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.ledger.refund import anonymous_record
 from loyadsl.runtime.model import Outcome, utc_datetime, utc_seconds
 from loyadsl.runtime.state import CustomerState, apply
+from loyadsl.runtime.state.trusted import TRUST_FORMAT, trusted_state
 from loyadsl.server import chains, redemptions
 from loyadsl.server.errors import (
     BAD_BUNDLE,
@@ -51,7 +53,7 @@ from loyadsl.server.errors import (
     Problem,
     problem_of,
 )
-from loyadsl.server.sql import decode, dumps
+from loyadsl.server.sql import decode, dumps, seal
 from loyadsl.server.store import UNAVAILABLE, BundleRow, Key, Retry, Session, Store, Stored, StoreError, Tx
 
 T = TypeVar("T")
@@ -337,19 +339,20 @@ class Processor:
     def _state(self, tx: Tx, engine: Engine, customer: str | None, lock: bool) -> CustomerState | None:
         if customer is None:
             return None
-        text = tx.customer_text(customer, lock)
-        if text is None:
+        row = tx.customer_row(customer, lock)
+        if row is None:
             raise Problem(UNKNOWN_CUSTOMER, f"no customer {customer!r}; create it first", "customer_id")
-        return self._parsed(engine, customer, text)
+        return self._parsed(engine, customer, *row)
 
-    def _parsed(self, engine: Engine, customer: str, text: str) -> CustomerState:
-        """The customer state stored as ``text``, validated against ``engine``'s programme: once per
-        text and engine in this process (a state is immutable, its reading a function of the two; the
-        calculations and the confirm of a receipt read the same text). A refused one is not kept."""
+    def _parsed(self, engine: Engine, customer: str, text: str, sealed: str | None = None) -> CustomerState:
+        """The customer state stored as ``text`` (with its seal ``sealed``), read for ``engine``'s programme
+        (``_read_state``): once per text and engine in this process (a state is immutable, its reading a
+        function of the two; the calculations and the confirm of a receipt read the same text). A refused
+        one is not kept."""
         kept = self._states.get((id(engine), customer))  # engines live as long as the process (self._engines)
         if kept is not None and kept[0] == text:
             return kept[1]
-        state = _read_state(decode(text), engine, text)
+        state = _read_state(decode(text), engine, text, sealed)
         self._keep(engine, text, state, customer)
         return state
 
@@ -416,7 +419,7 @@ class Processor:
         def work(tx: Tx) -> dict[str, Any]:
             _, engine = self.engine(tx)
             state = _read_state(data, engine)
-            if not tx.insert_customer(state.id, state.to_dict()):
+            if not tx.insert_customer(state.id, state.to_dict(), _seal_key(engine)):
                 raise Problem(CUSTOMER_EXISTS, f"customer {state.id!r} exists already", "id")
             return {"customer": state.to_dict(), "balances": _balances(state), "held": 0}
         return self._run(True, work)
@@ -431,8 +434,9 @@ class Processor:
                     states.append(CustomerState.from_dict(record, engine.bundle.state))
                 except LoyaError as exc:
                     raise Problem.refused(LoyaError(exc.code, exc.message, f"customers[{index}]")) from None
+            key = _seal_key(engine)
             for state in states:
-                tx.put_customer(state.id, state.to_dict())
+                tx.put_customer(state.id, state.to_dict(), key)
             return {"imported": len(states)}
         return self._run(True, work)
 
@@ -492,11 +496,38 @@ def _receipt(data: dict[str, Any]) -> Receipt:
                                         f"receipt.{exc.where}" if exc.where else "receipt")) from None
 
 
-def _read_state(raw: Mapping[str, Any], engine: Engine, text: str | None = None) -> CustomerState:
+def _read_state(raw: Mapping[str, Any], engine: Engine, text: str | None = None,
+                sealed: str | None = None) -> CustomerState:
+    """A customer state from its JSON (``text``: the stored text it was decoded from), validated against
+    ``engine``'s programme (``from_dict``; refused with its coded error), unless the row's seal ``sealed``
+    is the seal of ``text`` under the engine's key: then it is one the server validated or made for this
+    very programme and runtime, and it is read as such (``trusted_state``, the same state without the
+    checks; test_srv_trusted). A sealed text the trusted reading cannot take goes the validating way."""
+    if sealed is not None and text is not None:
+        key = _seal_key(engine)
+        if key is not None and sealed == seal(key, text) and type(raw) is dict:
+            try:
+                return trusted_state(raw)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # not the form this runtime writes: validated below
     try:
         return CustomerState.from_dict(dict(raw), engine.bundle.state, text)
     except LoyaError as exc:
         raise Problem.refused(exc) from None
+
+
+@functools.lru_cache(maxsize=64)
+def _seal_key(engine: Engine) -> bytes | None:
+    """What the seals of the states valid for ``engine`` are keyed by (``sql.seal``): the trusted reading's
+    form (``TRUST_FORMAT``), this loyadsl's version and the digest of the bundle's payload, which holds
+    the state declarations ``from_dict`` checks a state against (credit limits). The whole bundle rather
+    than its state section alone: nothing of our own to serialise (and to keep complete and stable
+    across processes); a new bundle costs each customer one validating read. None (an engine not
+    loaded from a bundle's bytes): no state is sealed or trusted."""
+    digest = engine.bundle.digest
+    if not digest:
+        return None
+    return hashlib.sha256(f"loya-state-seal/{TRUST_FORMAT}/{__version__}/{digest}".encode()).digest()
 
 
 def _replay(tx: Tx, key: str, digest: str, where: str) -> Stored | None:
@@ -537,20 +568,22 @@ def _book(tx: Tx, engine: Engine, customer: str, state: CustomerState, changes: 
         after = apply(state, changes, decls) if applied is None else _on_top(state, changes, applied, rest, decls)
     except LoyaError as exc:
         raise Problem.refused(exc) from None
-    text = tx.put_customer(customer, after.to_dict())
+    key = _seal_key(engine)  # ``after``: ``apply`` of checked changes to a valid state, so valid: sealed
+    text = tx.put_customer(customer, after.to_dict(), key)
     if keep is not None:
         keep(engine, text, after, customer)
     tx.journal(customer, ref, kind, changes)
     if after.shared is not None and after.shared != state.shared:
         for member in sorted(after.shared.members):
-            raw = tx.customer(member, lock=True) if member != customer else None
-            if raw is not None:
-                other = _read_state(raw, engine).model_copy(update={"shared": after.shared})
-                tx.put_customer(member, other.to_dict())
+            row = tx.customer_row(member, lock=True) if member != customer else None
+            if row is not None:
+                other = _read_state(decode(row[0]), engine, *row).model_copy(update={"shared": after.shared})
+                tx.put_customer(member, other.to_dict(), key)
     for transfer in (c for c in changes if c["op"] == "transfer"):
         receiver = str(transfer["customer"])
-        raw = tx.customer(receiver, lock=True)
-        receiver_state = _read_state(raw if raw is not None else {"id": receiver}, engine)
+        row = tx.customer_row(receiver, lock=True)
+        receiver_state = _read_state(decode(row[0]), engine, *row) if row is not None else _read_state(
+            {"id": receiver}, engine)
         try:
             received = engine.receive(transfer, receiver_state, utc_datetime(utc))
         except LoyaError as exc:

@@ -80,11 +80,16 @@ class Tx(ABC):
     def customer_text(self, customer_id: str, lock: bool = False) -> str | None:
         """The customer's state as stored (JSON text), as ``customer`` reads it."""
     @abstractmethod
-    def put_customer(self, customer_id: str, state: dict[str, Any]) -> str:
-        """Write the customer's state; the text stored (as ``customer_text`` will read it)."""
+    def customer_row(self, customer_id: str, lock: bool = False) -> tuple[str, str | None] | None:
+        """The customer's state as stored (JSON text) and its seal (None: none; ``sql.seal``)."""
     @abstractmethod
-    def insert_customer(self, customer_id: str, state: dict[str, Any]) -> bool:
-        """Insert a new customer; False when the id exists already."""
+    def put_customer(self, customer_id: str, state: dict[str, Any], key: bytes | None = None) -> str:
+        """Write the customer's state; the text stored (as ``customer_text`` will read it). ``key``: the
+        state is valid for the engine of that seal key (validated, or made by ``apply`` from a valid
+        state): its seal is written with it (``sql.seal``); None: no seal, its next reading validates it."""
+    @abstractmethod
+    def insert_customer(self, customer_id: str, state: dict[str, Any], key: bytes | None = None) -> bool:
+        """Insert a new customer (``key``: as ``put_customer``); False when the id exists already."""
     @abstractmethod
     def customers(self) -> Iterator[dict[str, Any]]: ...
     @abstractmethod

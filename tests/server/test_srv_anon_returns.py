@@ -102,7 +102,7 @@ def test_migrations_keep_the_outcomes_of_a_version_1_database(db_url: str, monke
     old.close()
     monkeypatch.undo()
     new = open_store(db_url)
-    assert new.upgrade() == [2, 3] and new.schema_version() == 3
+    assert new.upgrade() == [2, 3, 4] and new.schema_version() == 4
     with new.transaction(write=True) as tx:
         assert tx.outcome("R1") == ("C1", {})
         tx.put_outcome("R2", None, {"receipt_id": "R2"})

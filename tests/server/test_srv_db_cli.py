@@ -19,7 +19,7 @@ from loyadsl.server.processing import Processor
 def test_upgrade_import_export_and_keys(tmp_path: Path, bundle: bytes) -> None:
     db = f"sqlite:///{tmp_path / 'loya.db'}"
     first, again = loya("db", "upgrade", "--db", db), loya("db", "upgrade", "--db", db)
-    assert (first.returncode, first.stdout.strip()) == (0, "applied migrations 1, 2, 3")
+    assert (first.returncode, first.stdout.strip()) == (0, "applied migrations 1, 2, 3, 4")
     assert again.stdout.strip() == "the schema is up to date"
     store = open_store(db)
     Processor(store).install_bundle(bundle)

@@ -177,7 +177,7 @@ def test_signed_bundles_are_uploaded_verified_and_kept(server: Server, signing: 
     assert current.content == new and current.headers["x-loya-bundle-version"] == "2"
     history = server.http.get("/v1/bundles", headers=server.admin).json()["bundles"]
     assert [b["version"] for b in history] == [1, 2]
-    assert server.http.get("/v1/health").json() == {"status": "ok", "bundle": 2, "schema_version": 3}
+    assert server.http.get("/v1/health").json() == {"status": "ok", "bundle": 2, "schema_version": 4}
     assert server.post("/v1/confirm", receipt("B1")).status_code == 200  # served by the new version
 
 
