@@ -31,7 +31,7 @@ from loyadsl.runtime.triggers.runner import TriggerResult, Triggers
 from loyadsl.runtime.triggers.spec import MAX_STEPS, MAX_TRIGGERS
 from loyadsl.runtime.triggers.tick import Ticker
 from loyadsl.server.errors import Problem
-from loyadsl.server.sql import SqlTx, decode, encode
+from loyadsl.server.sql import SqlTx, decode, encode, seal_key
 from loyadsl.server.store import Tx
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ def _tick_one(processor: Processor, tx: Tx, *, customer: str, utc: int) -> tuple
             after = apply(state, tick.changes, engine.bundle.state)
         except LoyaError as exc:
             raise Problem.refused(exc) from None
-        tx.put_customer(customer, after.to_dict())
+        tx.put_customer(customer, after.to_dict(), seal_key(engine))  # ``apply`` of checked changes: sealed
         tx.journal(customer, f"tick:{utc}", "tick", tick.changes)
     if tick.actions:
         table.add(customer, tick.actions)

@@ -29,14 +29,13 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from loyadsl import __version__
 from loyadsl.runtime import Engine, Receipt, load_bundle
 from loyadsl.runtime.declarations import StateDecls
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.ledger.refund import anonymous_record
 from loyadsl.runtime.model import Outcome, utc_datetime, utc_seconds
 from loyadsl.runtime.state import CustomerState, apply
-from loyadsl.runtime.state.trusted import TRUST_FORMAT, trusted_state
+from loyadsl.runtime.state.trusted import trusted_state
 from loyadsl.server import chains, redemptions
 from loyadsl.server.errors import (
     BAD_BUNDLE,
@@ -53,7 +52,7 @@ from loyadsl.server.errors import (
     Problem,
     problem_of,
 )
-from loyadsl.server.sql import decode, dumps, seal
+from loyadsl.server.sql import decode, dumps, seal, seal_key
 from loyadsl.server.store import UNAVAILABLE, BundleRow, Key, Retry, Session, Store, Stored, StoreError, Tx
 
 T = TypeVar("T")
@@ -419,7 +418,7 @@ class Processor:
         def work(tx: Tx) -> dict[str, Any]:
             _, engine = self.engine(tx)
             state = _read_state(data, engine)
-            if not tx.insert_customer(state.id, state.to_dict(), _seal_key(engine)):
+            if not tx.insert_customer(state.id, state.to_dict(), seal_key(engine)):
                 raise Problem(CUSTOMER_EXISTS, f"customer {state.id!r} exists already", "id")
             return {"customer": state.to_dict(), "balances": _balances(state), "held": 0}
         return self._run(True, work)
@@ -434,7 +433,7 @@ class Processor:
                     states.append(CustomerState.from_dict(record, engine.bundle.state))
                 except LoyaError as exc:
                     raise Problem.refused(LoyaError(exc.code, exc.message, f"customers[{index}]")) from None
-            key = _seal_key(engine)
+            key = seal_key(engine)
             for state in states:
                 tx.put_customer(state.id, state.to_dict(), key)
             return {"imported": len(states)}
@@ -504,7 +503,7 @@ def _read_state(raw: Mapping[str, Any], engine: Engine, text: str | None = None,
     very programme and runtime, and it is read as such (``trusted_state``, the same state without the
     checks; test_srv_trusted). A sealed text the trusted reading cannot take goes the validating way."""
     if sealed is not None and text is not None:
-        key = _seal_key(engine)
+        key = seal_key(engine)
         if key is not None and sealed == seal(key, text) and type(raw) is dict:
             try:
                 return trusted_state(raw)
@@ -514,20 +513,6 @@ def _read_state(raw: Mapping[str, Any], engine: Engine, text: str | None = None,
         return CustomerState.from_dict(dict(raw), engine.bundle.state, text)
     except LoyaError as exc:
         raise Problem.refused(exc) from None
-
-
-@functools.lru_cache(maxsize=64)
-def _seal_key(engine: Engine) -> bytes | None:
-    """What the seals of the states valid for ``engine`` are keyed by (``sql.seal``): the trusted reading's
-    form (``TRUST_FORMAT``), this loyadsl's version and the digest of the bundle's payload, which holds
-    the state declarations ``from_dict`` checks a state against (credit limits). The whole bundle rather
-    than its state section alone: nothing of our own to serialise (and to keep complete and stable
-    across processes); a new bundle costs each customer one validating read. None (an engine not
-    loaded from a bundle's bytes): no state is sealed or trusted."""
-    digest = engine.bundle.digest
-    if not digest:
-        return None
-    return hashlib.sha256(f"loya-state-seal/{TRUST_FORMAT}/{__version__}/{digest}".encode()).digest()
 
 
 def _replay(tx: Tx, key: str, digest: str, where: str) -> Stored | None:
@@ -568,7 +553,7 @@ def _book(tx: Tx, engine: Engine, customer: str, state: CustomerState, changes: 
         after = apply(state, changes, decls) if applied is None else _on_top(state, changes, applied, rest, decls)
     except LoyaError as exc:
         raise Problem.refused(exc) from None
-    key = _seal_key(engine)  # ``after``: ``apply`` of checked changes to a valid state, so valid: sealed
+    key = seal_key(engine)  # ``after``: ``apply`` of checked changes to a valid state, so valid: sealed
     text = tx.put_customer(customer, after.to_dict(), key)
     if keep is not None:
         keep(engine, text, after, customer)

@@ -7,14 +7,20 @@ advisory lock for the budgets, and the type names in the schema. JSON is stored 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
+from loyadsl import __version__
+from loyadsl.runtime.state.trusted import TRUST_FORMAT
 from loyadsl.server.store import BundleRow, Key, Session, Stored, Tx
+
+if TYPE_CHECKING:
+    from loyadsl.runtime import Engine
 
 
 class Dialect(NamedTuple):
@@ -88,11 +94,25 @@ decode = msgspec.json.decode  # stored JSON back
 
 def seal(key: bytes, text: str) -> str:
     """A customer state's seal, kept in its row beside its ``text``: a digest of the text keyed by what the
-    text was validated against (``processing._seal_key``: the runtime's reading and the bundle). A row
+    text was validated against (``seal_key``: the runtime's reading and the bundle). A row
     whose seal is that of its text under the engine's key is read without validating it again
     (``trusted_state``); any other (NULL from before migration 4, another bundle's, a state or seal
     changed by hand) is validated in full."""
     return hashlib.blake2b(text.encode(), key=key, digest_size=16).hexdigest()
+
+
+@functools.lru_cache(maxsize=64)
+def seal_key(engine: Engine) -> bytes | None:
+    """What the seals of the states valid for ``engine`` are keyed by (``seal``): the trusted reading's
+    form (``TRUST_FORMAT``), this loyadsl's version and the digest of the bundle's payload, which holds
+    the state declarations ``from_dict`` checks a state against (credit limits). The whole bundle rather
+    than its state section alone: nothing of our own to serialise (and to keep complete and stable
+    across processes); a new bundle costs each customer one validating read. None (an engine not
+    loaded from a bundle's bytes): no state is sealed or trusted."""
+    digest = engine.bundle.digest
+    if not digest:
+        return None
+    return hashlib.sha256(f"loya-state-seal/{TRUST_FORMAT}/{__version__}/{digest}".encode()).digest()
 
 
 Statement = tuple[str, tuple[Any, ...]]  # SQL with ``?`` marks, and its parameters

@@ -19,6 +19,7 @@ from srv_support import Server
 from test_srv_live import loya
 
 from loyadsl.api import compile_file
+from loyadsl.server.sql import seal, seal_key
 
 HERE = Path(__file__).parent
 RECEIPT = {"receipt_id": "R1", "customer_id": "C1", "datetime": "2026-01-10T12:00:00+03:00", "store_id": "S1",
@@ -141,3 +142,15 @@ def test_loya_db_tick(chains: Server, db_url: str) -> None:
     assert run.stdout.strip() == "ticked 1 customers at 2026-01-13T12:00:00+03:00: 1 changed, 1 actions scheduled"
     bad = loya("db", "tick", "--db", db_url, "--now", "2026-01-13")
     assert bad.returncode == 2 and "LOY640" in bad.stderr
+
+
+def test_a_state_a_tick_changed_is_sealed(chains: Server) -> None:
+    """The tick books ``apply`` of its checked changes to a valid state: stored with its seal, so the next
+    request reads it without validating it again (docs/server.md, seals)."""
+    srv = chains
+    assert srv.post("/v1/confirm", RECEIPT).status_code == 200
+    assert _tick(srv, "2026-01-13T12:00:00+03:00")["changed"] == 1  # the chain's step changed the state
+    with srv.processor.store.transaction() as tx:
+        text, sealed = tx.conn.execute("SELECT state, seal FROM customers WHERE id = 'C1'").fetchone()  # type: ignore[attr-defined]
+    key = seal_key(srv.processor.current_engine())
+    assert key is not None and sealed == seal(key, text)

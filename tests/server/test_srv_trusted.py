@@ -27,8 +27,8 @@ from loyadsl.runtime.state import CustomerState
 from loyadsl.runtime.state.trusted import trusted_state
 from loyadsl.server import processing
 from loyadsl.server.connect import open_store
-from loyadsl.server.processing import Processor, _read_state, _seal_key
-from loyadsl.server.sql import decode, encode, seal
+from loyadsl.server.processing import Processor, _read_state
+from loyadsl.server.sql import decode, encode, seal, seal_key
 from loyadsl.server.store import Key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +96,7 @@ def test_every_state_the_server_writes_is_sealed_and_read_alike_both_ways(tmp_pa
                                   "datetime": record["datetime"], "store_id": record["store_id"]}, till)
         except LoyaError:
             pass  # a receipt the programme or the server refuses: nothing written
-    key = _seal_key(processor.current_engine())
+    key = seal_key(processor.current_engine())
     assert key is not None
     with store.transaction() as tx:
         rows = tx.conn.execute("SELECT state, seal FROM customers").fetchall()  # type: ignore[attr-defined]
@@ -241,15 +241,15 @@ def test_an_unsealed_row_is_validated_and_refused_when_invalid(server: Server) -
 
 
 def test_a_row_sealed_for_another_programme_is_validated(server: Server) -> None:
-    other = _seal_key(OTHER)
-    assert other is not None and other != _seal_key(server.processor.current_engine())
+    other = seal_key(OTHER)
+    assert other is not None and other != seal_key(server.processor.current_engine())
     text = _invalid(server)
     _put(server, text, seal(other, text))
     _refused(server, "O1")
 
 
 def test_a_changed_seal_or_a_changed_text_is_validated(server: Server) -> None:
-    key = _seal_key(server.processor.current_engine())
+    key = seal_key(server.processor.current_engine())
     assert key is not None
     with server.store.transaction() as tx:
         valid = tx.customer_text(CUSTOMER)
@@ -266,7 +266,7 @@ def test_a_changed_seal_or_a_changed_text_is_validated(server: Server) -> None:
 
 def test_a_sealed_text_of_another_form_is_validated() -> None:
     """A sealed record the trusted reading cannot take (not the form ``to_dict`` writes) is validated."""
-    key = _seal_key(ENGINE)
+    key = seal_key(ENGINE)
     assert key is not None
     for raw in ({"id": "X1", "receipts": -1}, {"id": "X1", "accounts": []}):
         text = encode(raw)
