@@ -30,7 +30,7 @@ from loyadsl.runtime.model import Receipt, utc_datetime
 from loyadsl.runtime.state import CustomerState, apply
 from loyadsl.runtime.state.view import view
 
-from .test_redeem_sources import EXPIRES, FROM, ORDERS, general_sources
+from .test_redeem_sources import EXPIRES, FROM, ORDERS, general_sources, state_data
 
 PROGRAMME = """programme "Held" {{
     currency RUB minor 2
@@ -97,20 +97,8 @@ _ACCOUNTS = st.dictionaries(st.sampled_from(["bonus", "promo"]),
                             st.tuples(st.lists(_LOT, max_size=4), st.integers(0, 40)), max_size=2)
 
 
-def _account(lots: list[tuple[int, int, int]], debt: int, tag: str) -> dict[str, Any]:
-    made = [{"id": f"{tag}{i}", "points": left + 5, "left": left, "active_from": FROM[f], "expires": EXPIRES[x]}
-            for i, (left, f, x) in enumerate(lots)]
-    return {"balance": sum(m["left"] for m in made) - debt, "debt": debt, "lots": made}
-
-
 def _state(own: dict[str, Any], shared: dict[str, Any] | None, rights: bool, limit: int | None) -> CustomerState:
-    data: dict[str, Any] = {"id": "C2", "accounts": {n: _account(lots, debt, f"{n}-") for n, (lots, debt) in own.items()}}
-    if shared is not None:
-        members = {"C1": {"accrue": True, "redeem": True},
-                   "C2": {"accrue": False, "redeem": rights, **({} if limit is None else {"redeem_limit": limit})}}
-        data["shared"] = {"id": "F1", "owner": "C1", "members": members,
-                          "accounts": {n: _account(lots, debt, f"s{n}-") for n, (lots, debt) in shared.items()}}
-    return CustomerState.from_dict(data)
+    return CustomerState.from_dict(state_data(own, shared, rights, limit))
 
 
 def _receipt(redeem: int | str, mug: bool) -> dict[str, Any]:

@@ -68,6 +68,18 @@ def _account(lots: list[tuple[int, int, int]], debt: int, tag: str) -> dict[str,
     return {"balance": sum(m["left"] for m in made) - debt, "debt": debt, "lots": made}
 
 
+def state_data(own: dict[str, Any], shared: dict[str, Any] | None, rights: bool, limit: int | None) -> dict[str, Any]:
+    """Customer C2's state JSON: its ``own`` accounts and, with ``shared``, family F1's (owner C1), where C2 may
+    redeem (``rights``) up to ``limit``; accounts as name -> (lots as (left, FROM index, EXPIRES index), debt)."""
+    data: dict[str, Any] = {"id": "C2", "accounts": {n: _account(lots, debt, f"{n}-") for n, (lots, debt) in own.items()}}
+    if shared is not None:
+        members = {"C1": {"accrue": True, "redeem": True},
+                   "C2": {"accrue": False, "redeem": rights, **({} if limit is None else {"redeem_limit": limit})}}
+        data["shared"] = {"id": "F1", "owner": "C1", "members": members,
+                          "accounts": {n: _account(lots, debt, f"s{n}-") for n, (lots, debt) in shared.items()}}
+    return data
+
+
 _ACCOUNTS = st.dictionaries(st.sampled_from(["bonus", "promo"]),
                             st.tuples(st.lists(_LOT, max_size=5), st.integers(0, 30)), max_size=2)
 
@@ -81,12 +93,7 @@ def test_sources_and_what_they_hold_are_the_general_ones(orders: tuple[str, str]
                                                          own: dict[str, Any], shared: dict[str, Any] | None,
                                                          rights: bool, limit: int | None, taken: list[int],
                                                          redeem: Any) -> None:
-    data: dict[str, Any] = {"id": "C2", "accounts": {n: _account(lots, debt, f"{n}-") for n, (lots, debt) in own.items()}}
-    if shared is not None:
-        members = {"C1": {"accrue": True, "redeem": True},
-                   "C2": {"accrue": False, "redeem": rights, **({} if limit is None else {"redeem_limit": limit})}}
-        data["shared"] = {"id": "F1", "owner": "C1", "members": members,
-                          "accounts": {n: _account(lots, debt, f"s{n}-") for n, (lots, debt) in shared.items()}}
+    data = state_data(own, shared, rights, limit)
     state = CustomerState.from_dict(data)
     e = _engine(orders, credits)
     seen: list[int] = []
