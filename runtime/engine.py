@@ -453,7 +453,7 @@ class Engine:
         changes, not enforced; runtime/redemptions.py). ``held``: the customer's points that other open
         sessions hold (a host's calculated, unconfirmed receipts), taken off the points the receipt can
         spend now before the programme's per-receipt limits (docs/state.md, section 5, step 4); 0: none."""
-        if type(held) is not int or held < 0:
+        if held and (type(held) is not int or held < 0):  # (0, the till's case: one test)
             raise ValueError(f"held must be a whole number of points, 0 or more, not {held!r}")
         if not isinstance(receipt, Receipt):
             if type(receipt) is dict and "return_of" in receipt:
