@@ -4,7 +4,6 @@ applied, inverted and written back (``to_dict``)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -28,13 +27,6 @@ from .jsontypes import iso
 from .records import _APPEND, Lot, _make, holds_lot, lot_back, lot_gone
 
 Lines = list[list[int]] | None  # [[line_no, part], ...] of a change a return undoes line by line
-
-
-@functools.lru_cache(maxsize=1024)
-def _iso_shared(utc: int) -> str:
-    """``iso`` of an instant many lots share (a calendar expiry: every lot made in a quarter ends at the
-    same midnight), remembered."""
-    return iso(utc)
 
 
 def _shared(c: Mapping[str, Any]) -> bool:
@@ -96,7 +88,7 @@ class LotChange(NamedTuple):
             out["shared"], out["receipt"] = self.shared, self.receipt
             return out
         assert self.active_from is not None
-        out.update(active_from=iso(self.active_from), expires=None if self.expires is None else _iso_shared(self.expires),
+        out.update(active_from=iso(self.active_from), expires=None if self.expires is None else iso(self.expires),
                    receipt=self.receipt, campaign=self.campaign, shared=self.shared)
         for key in ("lines", "reason", "at"):
             if getattr(self, key) is not None:
