@@ -6,6 +6,11 @@ bench/README.md). Asserts nothing about time (tests do not time things).
     python bench/run.py                 # everything, 100,000 receipts for the six mechanics
     python bench/run.py --receipts 20000 --only six
     python bench/run.py --simulate "-n 200000 --customers 20000"   # arguments for bench/simulate.py
+    python bench/run.py --only six --callgrind      # the six mechanics in instructions (valgrind)
+
+``--callgrind [N]``: the six mechanics' figures also as instructions per receipt, counted by
+``valgrind --tool=callgrind`` (a run of N receipts less a run of none, the same set-up): the same on
+a loaded or a slower machine, where the times and their ratio move with the neighbours.
 """
 
 from __future__ import annotations
@@ -143,6 +148,66 @@ def bench_six(n: int) -> None:
         f"json.loads + hand-written ({t_hand_bytes * us:.1f})", "<= 1.5x")
 
 
+SIX_WAYS = ("hand-written, dicts in", "loyadsl, dicts in", "loyadsl, validated Receipt in",
+            "Receipt.from_dict", "loyadsl, JSON bytes in", "json.loads + hand-written")
+
+
+WARM = 200  # receipts each callgrind child runs before those it counts: the interpreter specialises its instructions
+
+
+def six_way(way: str, count: int, pool: int) -> None:
+    """A child under callgrind: set up the six mechanics on ``pool`` generated receipts, warm up, then run
+    ``way`` on ``count`` of them (0: the set-up alone, which the parent subtracts)."""
+    receipts, params = receipts_for(pool)
+    engine = six_mechanics_engine(params)
+    hand = SixMechanics(params)
+    texts = [json.dumps(r).encode() for r in receipts]
+    parsed = [Receipt.from_dict(r) for r in receipts]
+    work: dict[str, tuple[Callable[[Any], Any], list[Any]]] = {
+        SIX_WAYS[0]: (hand.evaluate, receipts), SIX_WAYS[1]: (engine.evaluate, receipts),
+        SIX_WAYS[2]: (engine.evaluate, parsed), SIX_WAYS[3]: (Receipt.from_dict, receipts),
+        SIX_WAYS[4]: (lambda b: engine.evaluate(Receipt.from_json(b)), texts),
+        SIX_WAYS[5]: (lambda b: hand.evaluate(json.loads(b)), texts)}
+    fn, data = work[way]
+    consume(fn, data[:WARM])
+    gc.freeze()
+    consume(fn, data[WARM:WARM + count])
+
+
+def six_instructions(count: int) -> None:
+    """Instructions per six-mechanics receipt for each of ``SIX_WAYS`` (see the module's docstring)."""
+    pool = WARM + count
+    receipts_for(pool)  # generated once, before the children
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    child = [sys.executable, __file__, "--six-way"]
+    subprocess.run([*child, SIX_WAYS[0], "0", str(pool)], check=True, capture_output=True, env=env)  # .pyc written
+    per: dict[str, float] = {}
+    for way in SIX_WAYS:
+        totals = []
+        for n in (0, count):
+            out = OUT / f"callgrind.six.{n}"
+            subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *child, way, str(n), str(pool)],
+                           check=True, capture_output=True, env=env)
+            found = re.search(r"^(?:summary|totals): (\d+)", out.read_text("utf-8", "replace"), re.MULTILINE)
+            if found is None:
+                raise SystemExit(f"no total in {out}")
+            totals.append(int(found.group(1)))
+            out.unlink()
+        per[way] = (totals[1] - totals[0]) / count
+        print(f"  {way}: {per[way]:,.0f} instructions/receipt")
+    hand, ours = per[SIX_WAYS[0]], per[SIX_WAYS[1]]
+    print(f"  ratio loya / hand-written, dicts in: {ours / hand:.2f}x in instructions (target <= 2x)")
+    row("six mechanics, dicts in: hand-written (callgrind)", f"{hand:,.0f} instructions/receipt")
+    row("six mechanics, dicts in: loyadsl (callgrind)", f"{ours:,.0f} instructions/receipt, {ours / hand:.2f}x",
+        "<= 2x (goal 1x)")
+    row("  of which decoding (Receipt.from_dict, callgrind)", f"{per[SIX_WAYS[3]]:,.0f} instructions/receipt")
+    row("six mechanics, validated Receipt in (callgrind)", f"{per[SIX_WAYS[2]]:,.0f} instructions/receipt, "
+        f"{per[SIX_WAYS[2]] / hand:.2f}x")
+    row("six mechanics, JSON bytes in (callgrind)", f"{per[SIX_WAYS[4]]:,.0f} instructions/receipt, "
+        f"{per[SIX_WAYS[4]] / per[SIX_WAYS[5]]:.2f}x json.loads + hand-written ({per[SIX_WAYS[5]]:,.0f})", "<= 1.5x")
+
+
 def bench_compile(n: int = 1000) -> None:
     text = programme(n)
     t_check = best_of(3, lambda: check_text(text, "generated.loya"))
@@ -277,10 +342,18 @@ def main() -> None:
     parser.add_argument("--receipts", type=int, default=100_000, help="receipts for the six mechanics")
     parser.add_argument("--only", choices=["six", "compile", "eval", "sizes", "simulate"], help="run one benchmark")
     parser.add_argument("--simulate", default="", metavar="ARGS", help="arguments for bench/simulate.py")
+    parser.add_argument("--callgrind", type=int, nargs="?", const=2000, default=0, metavar="N",
+                        help="the six mechanics also in instructions per receipt (valgrind), over N receipts")
+    parser.add_argument("--six-way", nargs=3, metavar=("WAY", "N", "POOL"), help=argparse.SUPPRESS)  # a callgrind child
     args = parser.parse_args()
+    if args.six_way:
+        six_way(args.six_way[0], int(args.six_way[1]), int(args.six_way[2]))
+        return
     print(f"python {sys.version.split()[0]}")
     if args.only in (None, "six"):
         bench_six(args.receipts)
+        if args.callgrind:
+            six_instructions(args.callgrind)
     if args.only in (None, "eval"):
         bench_eval()
     if args.only in (None, "sizes"):
