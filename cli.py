@@ -43,7 +43,7 @@ from loyadsl.render import (
     print_diagnostics,
     state_lines,
 )
-from loyadsl.runtime import Engine, LoyaError, jsonio, load_bundle
+from loyadsl.runtime import CodeCache, DirectoryCache, Engine, LoyaError, jsonio, load_bundle
 from loyadsl.runtime.bundle import FORMAT_VERSION
 from loyadsl.runtime.limits import MAX_CUSTOMER_BYTES, MAX_DATE, MAX_RECEIPT_BYTES, MAX_VALUE, MIN_DATE
 from loyadsl.runtime.state import CustomerState, read_customers
@@ -355,6 +355,9 @@ def eval_cmd(
     budgets: Annotated[Path | None, typer.Option(
         help="what each budget-limited campaign has left programme-wide: a JSON object, campaign -> amount in "
              "minor units (its budget's unit); a campaign left out has its whole budget (docs/state.md)")] = None,
+    code_cache: Annotated[Path | None, typer.Option(
+        help="a directory (this user's alone) where the bundle's compiled Python is kept between runs, so the "
+             "next run loads it without compiling it again (docs/bundle.md, \"Code cache\")")] = None,
     trusted_key: TrustedKeyOpt = None,
     require_signature: RequireSignatureOpt = False,
     fmt: FormatOpt = Format.text,
@@ -363,7 +366,8 @@ def eval_cmd(
     """Evaluate receipts: one receipt prints its outcome, several print a summary per campaign."""
     as_json = fmt is Format.json
     _use_language(lang, as_json)
-    engine = _engine_for(programme, as_json, _trust(trusted_key, require_signature, as_json), max_cost)
+    engine = _engine_for(programme, as_json, _trust(trusted_key, require_signature, as_json), max_cost,
+                         DirectoryCache(code_cache) if code_cache else None)
     people = _load_customers(customers, engine, as_json) if customers else {}
     left = _load_budgets(budgets, engine, as_json) if budgets else None
     at = _parse_now(now, as_json) if now else None
@@ -678,7 +682,8 @@ def _load_bundle_file(path: Path, as_json: bool, trust: Trust = Trust()) -> Any:
         _fail(f"{path}: {exc}", EXIT_FINDINGS, as_json=as_json, diag_code=exc.code)
 
 
-def _engine_for(path: Path, as_json: bool, trust: Trust = Trust(), max_cost: int | None = None) -> Engine:
+def _engine_for(path: Path, as_json: bool, trust: Trust = Trust(), max_cost: int | None = None,
+                code_cache: CodeCache | None = None) -> Engine:
     if not path.is_file():
         _fail(f"{path}: no such file", as_json=as_json)
     if path.suffix in (".loya", ".yaml", ".yml"):
@@ -694,7 +699,7 @@ def _engine_for(path: Path, as_json: bool, trust: Trust = Trust(), max_cost: int
         bundle = _load_bundle_file(path, as_json, trust)
     i18n.know_titles({c.name: c.title for c in bundle.campaigns})
     try:
-        return Engine(bundle, max_cost)
+        return Engine(bundle, max_cost, code_cache)
     except LoyaError as exc:
         _fail(f"{path}: {exc}", as_json=as_json, diag_code=exc.code)
 

@@ -7,6 +7,7 @@ checked); never on the compiler. Importable as ``loyadsl.runtime``.
 from __future__ import annotations
 
 from .bundle import Bundle, canonical_json, key_id, load_bundle, pack_bundle, public_key
+from .codecache import CodeCache, DirectoryCache
 from .engine import Engine
 from .errors import BundleError, CustomerError, LoyaError, ReceiptError, RefundError, StateError
 from .ledger import Refund
@@ -18,8 +19,10 @@ from .verify import verify
 __all__ = [
     "Bundle",
     "BundleError",
+    "CodeCache",
     "Customer",
     "CustomerError",
+    "DirectoryCache",
     "Effect",
     "Engine",
     "Line",

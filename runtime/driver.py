@@ -42,6 +42,7 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter, itemgetter, le, sub
 from typing import Any, Protocol
 
+from .codecache import CodeCache, compiled
 from .jit import Filled
 from .opcodes import Op
 
@@ -104,14 +105,15 @@ class Program(Protocol):
 def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
           apply: Callable[..., tuple[Any, ...]], stack: Callable[..., list[Any]],
           live: bool = False, exclusive: Callable[..., bool] | None = None,
-          program: Program | None = None) -> tuple[Driver, str]:
+          program: Program | None = None, code_cache: CodeCache | None = None) -> tuple[Driver, str]:
     """The driver for ``groups`` (in evaluation order) and its source. ``general(group, r, cu, t,
     None, None)`` runs a group the general way; ``apply`` and ``stack`` are the engine's. ``live``:
     a predicate reads what is left of lines, so each group starts by noting it (``r.now``, docs/order.md).
     ``exclusive(r, cu, t, None, None)`` runs the exclusive campaigns first, and says whether one took the
     whole receipt (runtime/order.py); None: the programme has none. ``program``: the compiled bundle,
     whose campaign bodies the driver inlines (the first ``INLINE`` campaigns) and whose predicates'
-    filters it runs itself, once a receipt, into ``r.matches`` (None: every campaign is called)."""
+    filters it runs itself, once a receipt, into ``r.matches`` (None: every campaign is called). ``code_cache``
+    keeps the compiled driver (runtime/codecache.py)."""
     ns: dict[str, Any] = dict(program.namespace) if program is not None else {"__builtins__": {}}
     ns.update({"sum": sum, "len": len, "map": map, "all": all, "tuple": tuple, "LE": le, "SUB": sub,
                "KIND_DISCOUNT": "discount", "PTOTAL": pricer.points_total, "CAP": pricer.cap,
@@ -149,7 +151,7 @@ def build(groups: Sequence[Group], general: Callable[..., None], pricer: Any,
     if len(body) == head:
         body.append("    return")
     source = _mirrored("\n".join(body) + "\n", ns, plan.learns)
-    exec(compile(source, "<loyadsl driver>", "exec"), ns)  # our own source: see the docstring
+    exec(compiled(source, "<loyadsl driver>", code_cache), ns)  # our own source: see the docstring
     return ns["drive"], source
 
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from . import driver, stateful
 from . import order as ordering
 from .bundle import Bundle, Campaign, Group, load_bundle
+from .codecache import CodeCache
 from .commerce_engine import CommercePlan
 from .declarations import NO_CAMPAIGN_STATE
 from .errors import CustomerError, LoyaError, ReceiptError
@@ -344,18 +345,20 @@ class Engine:
     # outcome at once with ``apply_in_place`` and seldom reads the JSON (the simulator's replay).
     lazy_changes = False
 
-    def __init__(self, bundle: Bundle, max_cost: int | None = None) -> None:
+    def __init__(self, bundle: Bundle, max_cost: int | None = None, code_cache: CodeCache | None = None) -> None:
         """``max_cost``: the most static cost units (docs/bundle.md, "Static cost") one receipt may take
         under this bundle, ``fixed + per_line x lines``; a receipt with more lines is refused before any
         work (LOY520), so evaluation time has a hard bound the host chooses. None: MAX_STATIC_COST, the
-        bound of every evaluation (docs/limits.md)."""
+        bound of every evaluation (docs/limits.md). ``code_cache``: where the compiled generated Python is
+        kept between loads (``codecache.DirectoryCache``; docs/bundle.md, "Code cache")."""
         if not bundle.bytecode_verified:  # built by hand, not by load_bundle: never run unverified code
             verify(bundle)
         self.bundle = bundle
         self.max_cost = max_cost
         self._max_lines = _lines_within(bundle, max_cost)
         self.pricer = Pricer(bundle)
-        self.program = compile_bundle(bundle, self.pricer.rewards())
+        self._code_cache = code_cache
+        self.program = compile_bundle(bundle, self.pricer.rewards(), code_cache)
         self._explainer = Explainer(bundle, self.program)  # the trace's "why false", made when asked
         self._by_name = {c.name: c for c in bundle.campaigns}
         s = bundle.settings
@@ -404,7 +407,7 @@ class Engine:
         # the stateless path without a trace: one generated function for every group (runtime/driver.py)
         self._drive, self.driver_source = driver.build(self.groups, self._group, self.pricer, self._apply, self._stack,
                                                           bool(self._live), self._exclusives if self._exclusive else None,
-                                                          self.program)
+                                                          self.program, code_cache)
         # docs/segments.md: profile fields, history and segments, only for a bundle that declares them
         self._segments = None if bundle.state.segments is None else SegmentRuntime(
             bundle, self.program.namespace, self._matchers, self.local_date)
@@ -424,9 +427,10 @@ class Engine:
             "offsets": self._offsets, "engine": self}))
 
     @classmethod
-    def from_bytes(cls, data: bytes, max_cost: int | None = None, **load_opts: Any) -> Engine:
+    def from_bytes(cls, data: bytes, max_cost: int | None = None, code_cache: CodeCache | None = None,
+                   **load_opts: Any) -> Engine:
         """Load, verify and compile a bundle file (``load_opts``: trusted_keys, require_signature)."""
-        return cls(load_bundle(data, **load_opts), max_cost)
+        return cls(load_bundle(data, **load_opts), max_cost, code_cache)
 
     # ------------------------------------------------------------------------------------ evaluate
 
@@ -519,7 +523,7 @@ class Engine:
         drive = self._state_drive
         if drive is None:
             drive = self._state_drive = stateful.build(self.groups, self._gated, self._group, self.pricer, self._apply,
-                                                       self._stack, bool(self._live))[0]
+                                                       self._stack, bool(self._live), self._code_cache)[0]
         r = self._open(receipt, cu, utc)
         r.requests = {}
         drive(r, cu, r, session)

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .bundle_types import Bundle, Campaign, Code, ComboSpec, Instr
+from .codecache import CodeCache, compiled
 from .errors import BundleError
 from .money import ROUNDERS, allocate, ceil_div, half_even_div, half_up_div
 from .opcodes import ACTION_OPS, AGGREGATE_OPS, OPCODES, Op
@@ -168,9 +169,10 @@ class Program:
         return self.fast(i, filled)
 
 
-def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -> Program:
+def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]],
+                   code_cache: CodeCache | None = None) -> Program:
     """Generate and compile the whole (verified) bundle as one Python module; ``rewards`` maps each
-    action op to the function that prices it."""
+    action op to the function that prices it; ``code_cache`` keeps the compiled module (runtime/codecache.py)."""
     namespace: dict[str, Any] = {"__builtins__": {}, **HELPERS, **_fast_names(bundle)}
     used = {instr[0] for c in bundle.campaigns for instr in c.actions}
     for op in sorted(ACTION_OPS):
@@ -191,7 +193,7 @@ def compile_bundle(bundle: Bundle, rewards: Mapping[str, Callable[..., None]]) -
     chunks += [_campaign(c, body) for c, body in zip(bundle.campaigns, bodies, strict=True)]
     source = "\n".join(chunks)
     try:
-        exec(compile(source, f"<bundle {bundle.digest[:19] or 'unsigned'}>", "exec"), namespace)
+        exec(compiled(source, f"<bundle {bundle.digest[:19] or 'unsigned'}>", code_cache), namespace)
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:  # pragma: no cover - verifier's job
         raise BundleError("LOY405", f"the bytecode cannot be compiled: {type(exc).__name__}: {exc}") from None
     return Program(

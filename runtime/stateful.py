@@ -26,16 +26,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .codecache import CodeCache, compiled
+
 StatefulDriver = Callable[[Any, Any, Any, Any], None]  # (r, cu, t, session)
 
 
 def build(groups: Sequence[Any], gated: Any, general: Callable[..., None], pricer: Any,
-          apply: Callable[..., tuple[Any, ...]], stack: Callable[..., list[Any]], live: bool) -> tuple[
-              StatefulDriver, str]:
+          apply: Callable[..., tuple[Any, ...]], stack: Callable[..., list[Any]], live: bool,
+          code_cache: CodeCache | None = None) -> tuple[StatefulDriver, str]:
     """The driver for ``groups`` (in evaluation order, no exclusive ones) and its source. ``gated``: the
     indexes of the campaigns gated by state (``Ledger.gated``); ``general(group, r, cu, t, session,
     None)`` runs a group the general way; ``apply`` and ``stack`` are the engine's; ``live``: a predicate
-    reads what is left of lines, so each group starts by noting it (``r.now``)."""
+    reads what is left of lines, so each group starts by noting it (``r.now``); ``code_cache`` keeps the
+    compiled driver (runtime/codecache.py)."""
     ns: dict[str, Any] = {"__builtins__": {}, "sum": sum, "len": len, "CAP": pricer.cap, "POINTS": pricer.points,
                           "PTOTAL": pricer.points_total, "APPLY": apply, "STACK": stack, "GENERAL": general}
     body = ["def drive(r, cu, t, session):",
@@ -49,7 +52,7 @@ def build(groups: Sequence[Any], gated: Any, general: Callable[..., None], price
         body += _group(ns, g, group, gated, live)
     body.append("    return")
     source = "\n".join(body) + "\n"
-    exec(compile(source, "<loyadsl stateful driver>", "exec"), ns)  # our own source: see the docstring
+    exec(compiled(source, "<loyadsl stateful driver>", code_cache), ns)  # our own source: see the docstring
     return ns["drive"], source
 
 

@@ -28,7 +28,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from loyadsl.runtime import jsonio
+from loyadsl.runtime import DirectoryCache, jsonio
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.server import chains
 from loyadsl.server.connect import open_store
@@ -196,6 +196,7 @@ def create_app(processor: Processor, metrics: Metrics | None = None) -> ASGIApp:
 # ---------------------------------------------------------------------------------- uvicorn workers
 ENV_DB, ENV_KEYS, ENV_HOLD = "LOYA_SERVE_DB", "LOYA_SERVE_TRUSTED_KEYS", "LOYA_SERVE_HOLD_SECONDS"
 ENV_METRICS = "LOYA_SERVE_METRICS_DIR"  # where the workers share their counters (several workers only)
+ENV_CODE_CACHE = "LOYA_SERVE_CODE_CACHE"  # where the engines' compiled code is kept between loads (optional)
 FULL_PASS_EVERY = 1000  # passes of the collector's middle generation per full pass (Python's default: 10)
 
 
@@ -208,7 +209,8 @@ def from_environment() -> ASGIApp:
                          f"{SCHEMA_VERSION}: run `loya db upgrade`")
     hold = int(os.environ.get(ENV_HOLD, "300"))
     shared = os.environ.get(ENV_METRICS)
-    processor = Processor(store, keys, hold)
+    cache = os.environ.get(ENV_CODE_CACHE)
+    processor = Processor(store, keys, hold, code_cache=DirectoryCache(cache) if cache else None)
     application = create_app(processor, Metrics(Path(shared) if shared else None))
     settle_heap(processor)
     return application

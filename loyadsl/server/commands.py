@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from loyadsl.cli_errors import coded_failures
-from loyadsl.runtime import Engine, load_bundle
+from loyadsl.runtime import CodeCache, DirectoryCache, Engine, load_bundle
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.state import read_customers
 from loyadsl.server.connect import open_store
@@ -30,6 +30,9 @@ from loyadsl.server.store import BAD_URL, Store
 db_app = typer.Typer(help="The processing server's database: upgrade its schema, import and export customers, "
                           "make API keys.", no_args_is_help=True)
 DbOpt = Annotated[str, typer.Option("--db", help="sqlite:///PATH (or a path) or postgresql://...")]
+CodeCacheOpt = Annotated[Path | None, typer.Option(
+    help="a directory (this user's alone) where the bundle's compiled Python is kept between loads: "
+         "a restart or another worker loads the bundle without compiling it again (docs/bundle.md)")]
 
 
 def need(module: str) -> None:
@@ -47,8 +50,10 @@ def _store(url: str) -> Store:
     return open_store(url)
 
 
-def _bundle_bytes(path: Path) -> bytes:
-    """A compiled bundle's bytes, or the bundle compiled from a programme (.loya, .yaml)."""
+def _bundle_bytes(path: Path, code_cache: CodeCache | None = None) -> bytes:
+    """A compiled bundle's bytes, or the bundle compiled from a programme (.loya, .yaml); a bundle file is
+    loaded, so that a broken one stops the server before it starts (its compiled code kept in ``code_cache``
+    for the workers' first load)."""
     if path.suffix in (".loya", ".yaml", ".yml"):
         from loyadsl.api import compile_file
         data, result = compile_file(path)
@@ -60,7 +65,7 @@ def _bundle_bytes(path: Path) -> bytes:
         data = path.read_bytes()
     except OSError as exc:
         raise LoyaError("LOY407", f"cannot read {path}: {exc.strerror}") from None
-    Engine(load_bundle(data))
+    Engine(load_bundle(data), code_cache=code_cache)
     return data
 
 
@@ -73,9 +78,10 @@ def serve(
     trusted_key: Annotated[list[Path] | None, typer.Option(
         "--trusted-key", help="a public key (.pub of `loya keygen`) whose signed bundles may be uploaded")] = None,
     hold_seconds: Annotated[int, typer.Option(min=1, help="how long calculate holds points")] = 300,
+    code_cache: CodeCacheOpt = None,
 ) -> None:
     """Run the processing server: tills calculate, confirm, cancel and return receipts over HTTP."""
-    from loyadsl.server.app import ENV_DB, ENV_HOLD, ENV_KEYS, ENV_METRICS
+    from loyadsl.server.app import ENV_CODE_CACHE, ENV_DB, ENV_HOLD, ENV_KEYS, ENV_METRICS
 
     with coded_failures():
         for module in ("starlette", "uvicorn"):
@@ -83,9 +89,11 @@ def serve(
         keys = [_public_key(path) for path in trusted_key or ()]
         store = _store(db)
         store.upgrade()
-        Processor(store).install_bundle(_bundle_bytes(bundle))
+        Processor(store).install_bundle(_bundle_bytes(bundle, DirectoryCache(code_cache) if code_cache else None))
         store.close()
     os.environ.update({ENV_DB: db, ENV_KEYS: ",".join(k.hex() for k in keys), ENV_HOLD: str(hold_seconds)})
+    if code_cache:
+        os.environ[ENV_CODE_CACHE] = str(code_cache)
     import uvicorn
 
     from loyadsl.server import workers as processes

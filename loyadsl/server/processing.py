@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from loyadsl.runtime import Engine, Receipt, load_bundle
+from loyadsl.runtime import CodeCache, Engine, Receipt, load_bundle
 from loyadsl.runtime.declarations import StateDecls
 from loyadsl.runtime.errors import LoyaError
 from loyadsl.runtime.ledger.refund import anonymous_record
@@ -103,8 +103,9 @@ def new_key() -> str:
 
 class Processor:
     def __init__(self, store: Store, trusted_keys: Iterable[bytes] = (), hold_seconds: int = HOLD_SECONDS,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, code_cache: CodeCache | None = None) -> None:
         self.store = store
+        self.code_cache = code_cache  # the engines' compiled code, kept between loads (runtime/codecache.py)
         self.trusted_keys = list(trusted_keys)
         self.hold_seconds = hold_seconds
         self.clock = clock
@@ -142,7 +143,7 @@ class Processor:
             row = tx.bundle(version)
             if row is None:
                 raise StoreError(UNAVAILABLE, "the server has no bundle yet; upload one")
-            engine = self._engines[version] = Engine(load_bundle(row.data))
+            engine = self._engines[version] = Engine(load_bundle(row.data), code_cache=self.code_cache)
         return version, engine
 
     def current_engine(self) -> Engine:
@@ -452,7 +453,7 @@ class Processor:
                                       "accepts no bundle upload")
         try:
             bundle = load_bundle(data, self.trusted_keys, require_signature=True)
-            Engine(bundle)
+            Engine(bundle, code_cache=self.code_cache)
         except LoyaError as exc:
             raise Problem(BAD_BUNDLE, exc.message, cause=exc.code) from None
         info = self.install_bundle(data)

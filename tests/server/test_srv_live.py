@@ -49,8 +49,8 @@ def _port() -> int:
 class Live:
     """A `loya serve` process group (uvicorn and its workers), started and stopped by the test."""
 
-    def __init__(self, bundle: Path, db: str, workers: int = 1) -> None:
-        self.bundle, self.db, self.workers = bundle, db, workers
+    def __init__(self, bundle: Path, db: str, workers: int = 1, options: tuple[str, ...] = ()) -> None:
+        self.bundle, self.db, self.workers, self.options = bundle, db, workers, options
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -59,7 +59,7 @@ class Live:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "loyadsl.cli", "serve", str(self.bundle), "--db", self.db, "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", str(self.workers)],
+             "--port", str(self.port), "--workers", str(self.workers), *self.options],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
@@ -138,6 +138,27 @@ def test_round_trip_over_real_http(live: Live, customers: list[dict[str, Any]], 
     states = {s["id"]: s for s in map(json.loads, (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines())}
     assert states[base["customer_id"]] == admin.customer(base["customer_id"])["customer"]
     assert len(states) == len(customers)
+
+
+def test_a_restart_loads_the_bundle_from_the_code_cache(bundle_file: Path, db_url: str, tmp_path: Path,
+                                                         customers: list[dict[str, Any]]) -> None:
+    """`--code-cache DIR`: `loya serve` keeps the compiled bundle there, and a restarted server answers alike."""
+    cache = tmp_path / "code"
+    server = Live(bundle_file, db_url, options=("--code-cache", str(cache)))
+    try:
+        till = Client(server.url, server.key("S002"), retries=2)
+        admin = Client(server.url, server.key())
+        admin.import_customers(customers)
+        base = json.loads((Path(__file__).parent / "data" / "bad_requests.json").read_text(encoding="utf-8"))["base"]
+        first = till.calculate(base)
+        entries = sorted(p.name for p in cache.glob("*.loyc"))
+        assert len(entries) == 3  # the bundle's module, the driver, the stateful driver
+        server.stop()
+        server.start()
+        assert till.calculate(base)["outcome"] == first["outcome"]
+        assert sorted(p.name for p in cache.glob("*.loyc")) == entries
+    finally:
+        server.stop()
 
 
 # ---------------------------------------------------------------------------------- concurrency
