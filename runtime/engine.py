@@ -291,11 +291,29 @@ class _Campaign:
         ops = {instr[0] for instr in c.actions} & ACTION_OPS
         self.accrues = bool(ops & _ACCRUALS)
         self.discounts = bool(ops - _ACCRUALS - _REQUESTS)
-        # rejections without detail are made once: the hot path allocates nothing for them
-        self.rejections = {reason: Rejection(c.name, reason, None) for reason in REASONS}
+        # rejections without detail are made once, on first use: the hot path allocates nothing for them
+        self.rejections = _Rejections(c.name)
 
     def reject(self, reason: str, detail: str | None = None) -> Rejection:
         return self.rejections[reason] if detail is None else Rejection(self.name, reason, detail)
+
+
+class _Rejections(dict[str, Rejection]):
+    """A campaign's rejections without detail, by reason, each made when first asked for: a programme's
+    campaigns meet few of the 18 reasons, and making them all was a tenth of the load of a large
+    bundle. (Two threads may both make one: equal values, either kept.)"""
+
+    __slots__ = ("campaign",)
+
+    def __init__(self, campaign: str) -> None:
+        super().__init__()
+        self.campaign = campaign
+
+    def __missing__(self, reason: str) -> Rejection:
+        if reason not in REASONS:
+            raise KeyError(reason)
+        made = self[reason] = Rejection(self.campaign, reason, None)
+        return made
 
 
 class _Group:

@@ -473,3 +473,15 @@ def test_times_the_zone_cannot_represent_are_receipt_errors() -> None:
         with pytest.raises(ReceiptError, match="out of range"):
             e.evaluate(receipt(line("A", 100), when=when))
     assert e.evaluate(receipt(line("A", 100), when="2025-03-04T21:30:00Z")).applied == ("x",)  # 00:30 MSK
+
+
+def test_a_campaigns_plain_rejections_are_made_once_on_first_use() -> None:
+    from loyadsl.runtime.engine import REASONS, Rejection, _Rejections
+
+    made = _Rejections("promo")
+    assert len(made) == 0
+    first = made["no_effect"]
+    assert first == Rejection("promo", "no_effect", None) and made["no_effect"] is first and len(made) == 1
+    assert {made[reason] for reason in REASONS} == {Rejection("promo", reason, None) for reason in REASONS}
+    with pytest.raises(KeyError):
+        made["no_such_reason"]
