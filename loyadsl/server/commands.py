@@ -99,10 +99,12 @@ def serve(
     from loyadsl.server import workers as processes
     app = "loyadsl.server.app:from_environment"
     options = uvicorn_options()
+    if workers == 1:  # its own counters: no shared folder (uvicorn raises SIGTERM again once it has stopped,
+        uvicorn.run(app, host=host, port=port, **options)  # so nothing after it would run to remove one)
+        return
     with tempfile.TemporaryDirectory(prefix="loya-metrics-") as shared:  # the workers' counters, summed per scrape
-        if workers > 1:
-            os.environ[ENV_METRICS] = shared
-        if workers > 1 and processes.balanced():  # a listening socket each: the tills spread evenly (workers.py)
+        os.environ[ENV_METRICS] = shared
+        if processes.balanced():  # a listening socket each: the tills spread evenly (workers.py)
             status = processes.run(app, host, port, workers, **options)
             if status:
                 raise typer.Exit(status)

@@ -49,8 +49,9 @@ def _port() -> int:
 class Live:
     """A `loya serve` process group (uvicorn and its workers), started and stopped by the test."""
 
-    def __init__(self, bundle: Path, db: str, workers: int = 1, options: tuple[str, ...] = ()) -> None:
-        self.bundle, self.db, self.workers, self.options = bundle, db, workers, options
+    def __init__(self, bundle: Path, db: str, workers: int = 1, options: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> None:
+        self.bundle, self.db, self.workers, self.options, self.env = bundle, db, workers, options, env
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -60,7 +61,8 @@ class Live:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "loyadsl.cli", "serve", str(self.bundle), "--db", self.db, "--host", "127.0.0.1",
              "--port", str(self.port), "--workers", str(self.workers), *self.options],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            env=None if self.env is None else {**os.environ, **self.env})
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -159,6 +161,18 @@ def test_a_restart_loads_the_bundle_from_the_code_cache(bundle_file: Path, db_ur
         assert sorted(p.name for p in cache.glob("*.loyc")) == entries
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stopped_server_leaves_no_temporary_folder(bundle_file: Path, db_url: str, tmp_path: Path,
+                                                     workers: int) -> None:
+    """SIGTERM: uvicorn stops, then raises the signal again, so one worker must have made no folder to remove."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    server = Live(bundle_file, db_url, workers, env={"TMPDIR": str(temporary)})
+    assert Client(server.url).health()["status"] == "ok"
+    server.stop()
+    assert [p.name for p in temporary.iterdir() if p.name.startswith("loya-metrics-")] == []
 
 
 # ---------------------------------------------------------------------------------- concurrency
