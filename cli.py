@@ -356,7 +356,7 @@ def eval_cmd(
         help="what each budget-limited campaign has left programme-wide: a JSON object, campaign -> amount in "
              "minor units (its budget's unit); a campaign left out has its whole budget (docs/state.md)")] = None,
     code_cache: Annotated[Path | None, typer.Option(
-        help="a directory (this user's alone) where the bundle's compiled Python is kept between runs, so the "
+        help="a directory (this user's alone; POSIX) where the bundle's compiled Python is kept between runs, so the "
              "next run loads it without compiling it again (docs/bundle.md, \"Code cache\")")] = None,
     trusted_key: TrustedKeyOpt = None,
     require_signature: RequireSignatureOpt = False,

@@ -31,7 +31,7 @@ db_app = typer.Typer(help="The processing server's database: upgrade its schema,
                           "make API keys.", no_args_is_help=True)
 DbOpt = Annotated[str, typer.Option("--db", help="sqlite:///PATH (or a path) or postgresql://...")]
 CodeCacheOpt = Annotated[Path | None, typer.Option(
-    help="a directory (this user's alone) where the bundle's compiled Python is kept between loads: "
+    help="a directory (this user's alone; POSIX) where the bundle's compiled Python is kept between loads: "
          "a restart or another worker loads the bundle without compiling it again (docs/bundle.md)")]
 
 
@@ -94,6 +94,8 @@ def serve(
     os.environ.update({ENV_DB: db, ENV_KEYS: ",".join(k.hex() for k in keys), ENV_HOLD: str(hold_seconds)})
     if code_cache:
         os.environ[ENV_CODE_CACHE] = str(code_cache)
+    else:  # the workers read the environment: none from an earlier shell
+        os.environ.pop(ENV_CODE_CACHE, None)
     import uvicorn
 
     from loyadsl.server import workers as processes
