@@ -5,14 +5,22 @@ the references after it, ``runtime/bundle_model.py``), the bytecode's verificati
 plus writing its entries) and with a warm one (``runtime/codecache.py``: nothing compiled). Wall and CPU
 time, best and median of N; on a shared machine read the CPU figures.
 
-    python bench/load.py [--campaigns 1000] [--repeat 9] [--bundle FILE]
+``--callgrind``: also the instructions of one POS load in a fresh process, as a till starts
+(``valgrind --tool=callgrind``: a process that imports the runtime and loads the bundle, less one that
+only imports it and reads the file), without a code cache and with a warm one: the same on any machine
+and whatever else runs, so target 4 can be read where times cannot.
+
+    python bench/load.py [--campaigns 1000] [--repeat 9] [--bundle FILE] [--callgrind]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,9 +32,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from genprog import programme  # noqa: E402
-
-from loyadsl.api import compile_text  # noqa: E402
 from loyadsl.runtime import DirectoryCache, Engine, bundle, load_bundle  # noqa: E402
 from loyadsl.runtime.verify import verify  # noqa: E402
 
@@ -48,10 +53,14 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--bundle", type=Path, help="a compiled bundle instead of a generated programme")
+    parser.add_argument("--callgrind", action="store_true", help="also count one fresh load's instructions")
     args = parser.parse_args()
     if args.bundle is not None:
         data: bytes | None = args.bundle.read_bytes()
     else:
+        from genprog import programme
+
+        from loyadsl.api import compile_text
         data, result = compile_text(programme(args.campaigns), "generated.loya")
         assert data is not None, result.diagnostics[:3]
     assert data is not None
@@ -75,7 +84,39 @@ def main() -> None:
     for name, work in phases:
         figures = measure(args.repeat, work)
         print(f"| {name} | " + " | ".join(f"{x:.1f} ms" for x in figures) + " |")
+    if args.callgrind:
+        fresh_instructions(data, cache.parent)
     shutil.rmtree(cache.parent)
+
+
+def fresh_load(path: str, cache: str, loads: int) -> None:
+    """A callgrind child: the runtime imported and the bundle file read, then ``loads`` loads (0 or 1), with
+    the code cache in ``cache`` ("": none)."""
+    data = Path(path).read_bytes()
+    for _ in range(loads):
+        Engine(load_bundle(data), code_cache=DirectoryCache(cache) if cache else None)
+
+
+def fresh_instructions(data: bytes, folder: Path) -> None:
+    """Instructions of one load in a fresh process, without a code cache and with a warm one."""
+    path, cache = folder / "bundle.loyab", folder / "fresh"
+    path.write_bytes(data)
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    child = [sys.executable, __file__, "--fresh-load", str(path)]
+    subprocess.run([*child, str(cache), "1"], check=True, env=env)  # .pyc and the cache's entries written
+    print("\n| one POS load in a fresh process (callgrind) | instructions |\n|---|---|")
+    for label, where in (("no code cache", ""), ("a warm code cache", str(cache))):
+        totals = []
+        for loads in (0, 1):
+            out = folder / f"callgrind.{loads}"
+            subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *child, where, str(loads)],
+                           check=True, capture_output=True, env=env)
+            found = re.search(r"^(?:summary|totals): (\d+)", out.read_text("utf-8", "replace"), re.MULTILINE)
+            if found is None:
+                raise SystemExit(f"no total in {out}")
+            totals.append(int(found.group(1)))
+        print(f"| {label} | {totals[1] - totals[0]:,} |")
 
 
 def _empty_cache(path: Path) -> DirectoryCache:
@@ -84,4 +125,7 @@ def _empty_cache(path: Path) -> DirectoryCache:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--fresh-load"]:
+        fresh_load(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        main()
