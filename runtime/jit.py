@@ -118,21 +118,47 @@ class Gate:
     reads: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
 class Body:
     """A campaign's code as statements for inlining (runtime/driver.py): its gates in the documented
     order, then its actions; the same text its function ``c<i>`` runs, with ``return`` taken out.
-    Its names are the module's (``namespace``) and temporaries of its own (``_t<i>_<n>``)."""
+    Its names are the module's (``namespace``) and temporaries of its own (``_t<i>_<n>``).
 
-    gates: tuple[Gate, ...]
-    actions: tuple[str, ...]
-    reads: tuple[int, ...]  # the predicates the actions read
-    depth: int  # the deepest indentation of its statements, in levels
-    # the actions with their rewards written out (``_FastAction``) for a driver that keeps the campaign's
-    # discount per line, accruals and points total in its locals ``vec``, ``acc``, ``pts``; the rewards it
-    # still calls read ``r.vec`` and ``r.budget`` (``calls``)
-    fast: tuple[str, ...] = ()
-    calls: bool = False
+    ``fast``: the actions with their rewards written out (``_FastAction``) for a driver that keeps the
+    campaign's discount per line, accruals and points total in its locals ``vec``, ``acc``, ``pts``; the
+    rewards it still calls read ``r.vec`` and ``r.budget`` (``calls``). Written when first asked for: the
+    driver inlines at most ``INLINE`` campaigns, and a large programme's others never need them (for 1,000
+    campaigns, writing them all was a fifth of the engine's build). Their names are those the actions'
+    already bound, so writing them later adds nothing to the namespace."""
+
+    __slots__ = ("_depth", "_fast", "_write", "actions", "gates", "reads")
+
+    def __init__(self, gates: tuple[Gate, ...], actions: tuple[str, ...], reads: tuple[int, ...], depth: int,
+                 write: Callable[[], tuple[tuple[str, ...], bool]]) -> None:
+        self.gates = gates
+        self.actions = actions
+        self.reads = reads  # the predicates the actions read
+        self._depth = depth  # of the gates and actions
+        self._write = write  # the fast actions and whether they call a reward
+        self._fast: tuple[tuple[str, ...], bool] | None = None
+
+    def _written(self) -> tuple[tuple[str, ...], bool]:
+        if self._fast is None:
+            self._fast = self._write()
+        return self._fast
+
+    @property
+    def fast(self) -> tuple[str, ...]:
+        return self._written()[0]
+
+    @property
+    def calls(self) -> bool:
+        return self._written()[1]
+
+    @property
+    def depth(self) -> int:
+        """The deepest indentation of its statements, fast actions included, in levels (``Filled`` reads are
+        no deeper)."""
+        return max([self._depth, *map(_depth, self.fast)])
 
 
 @dataclass(frozen=True)
@@ -295,11 +321,13 @@ def _body(c: Campaign, bundle: Bundle, namespace: dict[str, Any], filters: Seque
             assert result is not None
             gates.append(Gate(tuple(stmts), f"not {result.text}", reason, reads(code, bundle)))
     actions, _ = _Gen(bundle, c.actions, namespace, f"_t{c.index}_").run()
-    fast = _FastAction(bundle, filters)
-    fast_actions = _fast(c, bundle, namespace, filters, {}, fast)
     depth = max((_depth(line) for gate in gates for line in gate.stmts), default=0)
-    depth = max([depth, *map(_depth, actions), *map(_depth, fast_actions)])  # (``Filled`` reads are no deeper)
-    return Body(tuple(gates), tuple(actions), reads(c.actions, bundle), depth, fast_actions, fast.calls)
+
+    def write() -> tuple[tuple[str, ...], bool]:
+        fast = _FastAction(bundle, filters)
+        return _fast(c, bundle, namespace, filters, {}, fast), fast.calls
+
+    return Body(tuple(gates), tuple(actions), reads(c.actions, bundle), max([depth, *map(_depth, actions)]), write)
 
 
 def _fast(c: Campaign, bundle: Bundle, namespace: dict[str, Any], filters: Sequence[str | None],
