@@ -7,6 +7,7 @@ on stderr and exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -81,37 +82,47 @@ def serve(
     code_cache: CodeCacheOpt = None,
 ) -> None:
     """Run the processing server: tills calculate, confirm, cancel and return receipts over HTTP."""
-    from loyadsl.server.app import ENV_CODE_CACHE, ENV_DB, ENV_HOLD, ENV_KEYS, ENV_METRICS
+    with contextlib.ExitStack() as folders:
+        # several workers share a folder for this run (removed when it ends): their counters, summed per
+        # scrape, and without --code-cache their compiled bundles, so that a bundle loaded here or uploaded
+        # to one of them is compiled once. One worker makes none: uvicorn raises SIGTERM again once it has
+        # stopped, so nothing after it would run to remove it.
+        shared = folders.enter_context(tempfile.TemporaryDirectory(prefix="loya-serve-")) if workers > 1 else None
+        cache = code_cache or (Path(shared) / "code" if shared is not None else None)
+        with coded_failures():
+            for module in ("starlette", "uvicorn"):
+                need(module)
+            keys = [_public_key(path) for path in trusted_key or ()]
+            store = _store(db)
+            store.upgrade()
+            Processor(store).install_bundle(_bundle_bytes(bundle, DirectoryCache(cache) if cache else None))
+            store.close()
+        from loyadsl.server.app import ENV_CODE_CACHE, ENV_DB, ENV_HOLD, ENV_KEYS  # (starlette: found above)
+        _serve(host, port, workers, shared, {ENV_DB: db, ENV_KEYS: ",".join(k.hex() for k in keys),
+                                             ENV_HOLD: str(hold_seconds), ENV_CODE_CACHE: str(cache or "")})
 
-    with coded_failures():
-        for module in ("starlette", "uvicorn"):
-            need(module)
-        keys = [_public_key(path) for path in trusted_key or ()]
-        store = _store(db)
-        store.upgrade()
-        Processor(store).install_bundle(_bundle_bytes(bundle, DirectoryCache(code_cache) if code_cache else None))
-        store.close()
-    os.environ.update({ENV_DB: db, ENV_KEYS: ",".join(k.hex() for k in keys), ENV_HOLD: str(hold_seconds)})
-    if code_cache:
-        os.environ[ENV_CODE_CACHE] = str(code_cache)
-    else:  # the workers read the environment: none from an earlier shell
-        os.environ.pop(ENV_CODE_CACHE, None)
+
+def _serve(host: str, port: int, workers: int, shared: str | None, settings: dict[str, str]) -> None:
+    """uvicorn with ``workers`` processes, configured through the environment (``app.from_environment``)."""
+    os.environ.update({name: value for name, value in settings.items() if value})
+    for name in [name for name, value in settings.items() if not value]:  # none from an earlier shell
+        os.environ.pop(name, None)
     import uvicorn
 
     from loyadsl.server import workers as processes
+    from loyadsl.server.app import ENV_METRICS
     app = "loyadsl.server.app:from_environment"
     options = uvicorn_options()
-    if workers == 1:  # its own counters: no shared folder (uvicorn raises SIGTERM again once it has stopped,
-        uvicorn.run(app, host=host, port=port, **options)  # so nothing after it would run to remove one)
+    if shared is None:
+        uvicorn.run(app, host=host, port=port, **options)
         return
-    with tempfile.TemporaryDirectory(prefix="loya-metrics-") as shared:  # the workers' counters, summed per scrape
-        os.environ[ENV_METRICS] = shared
-        if processes.balanced():  # a listening socket each: the tills spread evenly (workers.py)
-            status = processes.run(app, host, port, workers, **options)
-            if status:
-                raise typer.Exit(status)
-            return
-        uvicorn.run(app, host=host, port=port, workers=workers, **options)
+    os.environ[ENV_METRICS] = shared
+    if processes.balanced():  # a listening socket each: the tills spread evenly (workers.py)
+        status = processes.run(app, host, port, workers, **options)
+        if status:
+            raise typer.Exit(status)
+        return
+    uvicorn.run(app, host=host, port=port, workers=workers, **options)
 
 
 def uvicorn_options() -> dict[str, Any]:

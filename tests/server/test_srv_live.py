@@ -166,13 +166,16 @@ def test_a_restart_loads_the_bundle_from_the_code_cache(bundle_file: Path, db_ur
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_stopped_server_leaves_no_temporary_folder(bundle_file: Path, db_url: str, tmp_path: Path,
                                                      workers: int) -> None:
-    """SIGTERM: uvicorn stops, then raises the signal again, so one worker must have made no folder to remove."""
+    """SIGTERM: uvicorn stops, then raises the signal again, so one worker must have made no folder to remove.
+    Several share one for the run: their counters, and (without --code-cache) their compiled bundles."""
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     server = Live(bundle_file, db_url, workers, env={"TMPDIR": str(temporary)})
     assert Client(server.url).health()["status"] == "ok"
+    kept = sorted(p.name for p in temporary.glob("loya-serve-*/code/*.loyc"))
+    assert len(kept) == (2 if workers > 1 else 0)  # the bundle's module and its driver, compiled once
     server.stop()
-    assert [p.name for p in temporary.iterdir() if p.name.startswith("loya-metrics-")] == []
+    assert [p.name for p in temporary.iterdir() if p.name.startswith("loya-")] == []
 
 
 # ---------------------------------------------------------------------------------- concurrency
