@@ -16,8 +16,6 @@ and whatever else runs, so target 4 can be read where times cannot.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -31,6 +29,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
+
+import callgrind  # noqa: E402
 
 from loyadsl.runtime import DirectoryCache, Engine, bundle, load_bundle  # noqa: E402
 from loyadsl.runtime.verify import verify  # noqa: E402
@@ -101,21 +101,13 @@ def fresh_instructions(data: bytes, folder: Path) -> None:
     """Instructions of one load in a fresh process, without a code cache and with a warm one."""
     path, cache = folder / "bundle.loyab", folder / "fresh"
     path.write_bytes(data)
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = callgrind.environment()
     child = [sys.executable, __file__, "--fresh-load", str(path)]
     subprocess.run([*child, str(cache), "1"], check=True, env=env)  # .pyc and the cache's entries written
     print("\n| one POS load in a fresh process (callgrind) | instructions |\n|---|---|")
     for label, where in (("no code cache", ""), ("a warm code cache", str(cache))):
-        totals = []
-        for loads in (0, 1):
-            out = folder / f"callgrind.{loads}"
-            subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *child, where, str(loads)],
-                           check=True, capture_output=True, env=env)
-            found = re.search(r"^(?:summary|totals): (\d+)", out.read_text("utf-8", "replace"), re.MULTILINE)
-            if found is None:
-                raise SystemExit(f"no total in {out}")
-            totals.append(int(found.group(1)))
+        totals = [callgrind.instructions([*child, where, str(loads)], folder / f"callgrind.{loads}", env)
+                  for loads in (0, 1)]
         print(f"| {label} | {totals[1] - totals[0]:,} |")
 
 

@@ -37,6 +37,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+import callgrind  # noqa: E402
 from genprog import programme, targeted  # noqa: E402
 from handwritten import SixMechanics  # noqa: E402
 
@@ -179,22 +180,13 @@ def six_instructions(count: int) -> None:
     """Instructions per six-mechanics receipt for each of ``SIX_WAYS`` (see the module's docstring)."""
     pool = WARM + count
     receipts_for(pool)  # generated once, before the children
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = callgrind.environment()
     child = [sys.executable, __file__, "--six-way"]
     subprocess.run([*child, SIX_WAYS[0], "0", str(pool)], check=True, capture_output=True, env=env)  # .pyc written
     per: dict[str, float] = {}
     for way in SIX_WAYS:
-        totals = []
-        for n in (0, count):
-            out = OUT / f"callgrind.six.{n}"
-            subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *child, way, str(n), str(pool)],
-                           check=True, capture_output=True, env=env)
-            found = re.search(r"^(?:summary|totals): (\d+)", out.read_text("utf-8", "replace"), re.MULTILINE)
-            if found is None:
-                raise SystemExit(f"no total in {out}")
-            totals.append(int(found.group(1)))
-            out.unlink()
+        totals = [callgrind.instructions([*child, way, str(n), str(pool)], OUT / f"callgrind.six.{n}", env)
+                  for n in (0, count)]
         per[way] = (totals[1] - totals[0]) / count
         print(f"  {way}: {per[way]:,.0f} instructions/receipt")
     hand, ours = per[SIX_WAYS[0]], per[SIX_WAYS[1]]

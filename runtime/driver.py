@@ -364,7 +364,7 @@ def _mirrored(source: str, ns: dict[str, Any], learnt: bool = False) -> str:
 
 
 def _memo_reads(source: str) -> Iterator[re.Match[str]]:
-    """``_MEMO``'s matches that begin a name (``\b``): not preceded by a letter, a digit or ``_``."""
+    """``_MEMO``'s matches that begin a name (a word boundary): not preceded by a letter, a digit or ``_``."""
     for m in _MEMO.finditer(source):
         before = source[m.start() - 1:m.start()]
         if not (before.isalnum() or before == "_"):
