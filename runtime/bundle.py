@@ -369,7 +369,26 @@ def _path(trail: tuple[Any, ...] | None) -> str:
 
 
 def _no_floats(root: Any) -> None:
-    """What ``canonical_json`` writes: no float anywhere (a bundle is integers only)."""
+    """What ``canonical_json`` writes: no float anywhere (a bundle is integers only). The walk keeps no
+    paths, which cost seven times the rest (79 against 11 ms for 1,000 campaigns); a float found is
+    looked for again with them (``_float_at``), to say where it is."""
+    stack = [root]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        value = pop()
+        kind = type(value)
+        if kind is str or kind is int or value is None:
+            continue
+        if isinstance(value, dict):
+            extend(value.values())
+        elif isinstance(value, list | tuple):
+            extend(value)
+        elif isinstance(value, float):
+            _float_at(root)
+
+
+def _float_at(root: Any) -> None:
+    """``_no_floats`` with each value's path: the first float met raises LOY404 there."""
     stack: list[tuple[Any, str]] = [(root, "")]
     while stack:
         value, path = stack.pop()
