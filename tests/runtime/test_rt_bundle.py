@@ -322,3 +322,19 @@ def test_a_manifest_version_other_than_the_envelope_s_is_a_damaged_envelope() ->
         load_payload(mutate(["manifest", "format_version"], 1))
     assert code(info) == "LOY402" and info.value.where == "manifest.format_version"
     assert "envelope is damaged" in info.value.message
+
+
+@pytest.mark.parametrize(("value", "where"), [
+    ({"a": [1, {"b": ["x", 2.5]}]}, "a[1].b[1]"),
+    ({"a": 1, "z": [(0, 1.0)]}, "z[0][1]"),
+    ({"a": [0.5], "b": {"c": 1.5}}, "b.c"),  # two floats: the first met by the walk, as before it kept no paths
+])
+def test_canonical_json_refuses_a_float_where_it_is(value: dict[str, Any], where: str) -> None:
+    with pytest.raises(BundleError, match="floats are not allowed") as info:
+        canonical_json(value)
+    assert info.value.code == "LOY404"
+    assert info.value.where == where
+
+
+def test_canonical_json_of_integers_and_text() -> None:
+    assert canonical_json({"b": [1, "é", None, True, (2, 3)], "a": {}}) == '{"a":{},"b":[1,"é",null,true,[2,3]]}'.encode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -466,3 +467,24 @@ def test_fragments_report_positions_in_the_enclosing_file() -> None:
     use, diags = parse_template_use("t(a = 1, b = [x])")
     assert diags == [] and use == n.TemplateUse("t", (n.Arg("a", n.NumberLit("1")),
                                                       n.Arg("b", n.SetLit((n.StringLit("x"),)))))
+
+
+def test_the_builder_calls_each_rule_as_lark_would() -> None:
+    """``_Builder.build`` replaces lark's ``Transformer.transform``: each rule is a function of (meta, children),
+    a rule another ``v_args`` would call otherwise is refused, and every rule of the grammar built alike."""
+    from lark import Transformer, v_args
+
+    rules = parser._rule_functions(parser._Builder)
+    assert {"module", "campaign_decl", "trigger_decl"} <= set(rules)
+    assert not any(name.startswith("_") for name in rules)
+
+    @v_args(inline=True)
+    class Inline(Transformer):  # type: ignore[type-arg]
+        def rule(self, a: Any) -> Any:
+            return a
+
+    with pytest.raises(TypeError, match=r"Inline\.rule is not a rule of"):
+        parser._rule_functions(Inline)
+    text = (Path(__file__).parents[2] / "examples" / "supermarket" / "programme.loya").read_text(encoding="utf-8")
+    tree = parser._lark().parse(text, start="module")
+    assert parser._Builder(parser._Origin("x")).build(tree) == parser._Builder(parser._Origin("x")).transform(tree)
