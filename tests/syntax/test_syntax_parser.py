@@ -479,7 +479,7 @@ def test_the_builder_calls_each_rule_as_lark_would() -> None:
     assert not any(name.startswith("_") for name in rules)
 
     @v_args(inline=True)
-    class Inline(Transformer):  # type: ignore[type-arg]
+    class Inline(Transformer):
         def rule(self, a: Any) -> Any:
             return a
 
