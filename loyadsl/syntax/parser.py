@@ -493,13 +493,14 @@ def capped(diags: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def _parse_with_resync(text: str, file: str) -> tuple[Tree | None, list[Diagnostic]]:
-    """Parse the module; after an error, restart at the next top-level keyword line to find more."""
-    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
-    restart_lines = [i + 1 for i, start in enumerate(line_starts) if _TOP_LEVEL.match(text, start)]
+    """Parse the module; after an error, restart at the next top-level keyword line to find more (the
+    lines are found after the first error: a text without one needs none)."""
+    line_starts: list[int] = []
+    restart_lines: list[int] = []
     diags: list[Diagnostic] = []
     first = 1
     while True:
-        chunk = text[line_starts[first - 1]:]
+        chunk = text[line_starts[first - 1]:] if first > 1 else text
         origin = _Origin(file, first)
         try:
             tree = _lark().parse(chunk, start="module")
@@ -510,6 +511,9 @@ def _parse_with_resync(text: str, file: str) -> tuple[Tree | None, list[Diagnost
                 diags.append(error("LOY105", f"stopped after {MAX_ERRORS} errors", diag.span))
                 return None, diags
             assert diag.span is not None
+            if not line_starts:
+                line_starts = [0, *(m.end() for m in re.finditer("\n", text))]
+                restart_lines = [i + 1 for i, start in enumerate(line_starts) if _TOP_LEVEL.match(text, start)]
             at_line, at_col = diag.span.line, diag.span.col
             later = [r for r in restart_lines if r > first and (r > at_line or (r == at_line and at_col == 1))]
             if not later:
