@@ -328,6 +328,8 @@ class _Origin:
         return self.line + line - 1, max(self.col, self.col + col - 1 - shift)
 
     def span(self, line: int, col: int, end_line: int, end_col: int) -> Span:
+        if self.line == 1 and self.col == 1 and not self.prefix:  # a whole file (``at`` gives the same)
+            return Span(self.file, line, col if col > 1 else 1, end_line, end_col if end_col > 1 else 1)
         start, end = self.at(line, col), self.at(end_line, end_col)
         return Span(self.file, start[0], start[1], end[0], end[1])
 
