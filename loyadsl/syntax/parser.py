@@ -558,8 +558,9 @@ _EXPR_RULES = frozenset({"or_test", "and_test", "not_", "compare", "member", "no
 
 def _too_deep(tree: Tree, origin: _Origin) -> Diagnostic | None:
     stack: list[tuple[Tree, int, int]] = [(tree, 0, 0)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, depth, total = stack.pop()
+        node, depth, total = pop()
         if node.data in _EXPR_RULES:
             depth += 1
         total += 1
@@ -569,7 +570,9 @@ def _too_deep(tree: Tree, origin: _Origin) -> Diagnostic | None:
             what = f"the expression nests deeper than {MAX_DEPTH} levels" if depth > MAX_DEPTH else \
                 f"the programme nests deeper than {MAX_TREE_DEPTH} levels"
             return error("LOY105", what, span, "split it, or name a part of it with a list or a template parameter")
-        stack.extend((child, depth, total) for child in node.children if isinstance(child, Tree))
+        for child in node.children:  # (a loop: a generator per node costs half the walk)
+            if type(child) is Tree:
+                push((child, depth, total))
     return None
 
 
