@@ -10,7 +10,9 @@ bench/README.md). Asserts nothing about time (tests do not time things).
 
 ``--callgrind [N]``: the six mechanics' figures also as instructions per receipt, counted by
 ``valgrind --tool=callgrind`` (a run of N receipts less a run of none, the same set-up): the same on
-a loaded or a slower machine, where the times and their ratio move with the neighbours.
+a loaded or a slower machine, where the times and their ratio move with the neighbours. With
+``--only compile``, the compile of 1,000 campaigns in instructions too (a process that compiles the
+programme twice less one that compiles it once, so imports and the grammar's load are not counted).
 """
 
 from __future__ import annotations
@@ -219,6 +221,25 @@ def bench_compile(n: int = 1000) -> None:
     row("the same, compiled code kept (`code_cache`, a warm restart)", f"{t_warm * 1e3:.0f} ms", "< 200 ms")
 
 
+def compiles(count: int, n: int = 1000) -> None:
+    """A child under callgrind: compile the ``n``-campaign programme ``count`` times (the same bundle)."""
+    text = programme(n)
+    first, _ = compile_text(text, "generated.loya")
+    for _ in range(count - 1):
+        again, _ = compile_text(text, "generated.loya")
+        assert again == first, "a compile gave another bundle"
+
+
+def compile_instructions(n: int = 1000) -> None:
+    """Instructions of one compile of the ``n``-campaign programme: two compiles less one."""
+    env = callgrind.environment()
+    child = [sys.executable, __file__, "--compiles"]
+    subprocess.run([*child, "1"], check=True, capture_output=True, env=env)  # .pyc and the grammar's cache written
+    one, two = (callgrind.instructions([*child, str(k)], OUT / f"callgrind.compile.{k}", env) for k in (1, 2))
+    print(f"compile of {n:,} campaigns: {two - one:,} instructions")
+    row(f"compile {n:,} campaigns (callgrind)", f"{(two - one) / 1e6:,.1f} M instructions")
+
+
 def latency(engine: Engine, receipts: list[dict[str, Any]], customers: dict[str, dict[str, Any]],
             label: str, rounds: int) -> tuple[float, float, float, float]:
     """p50 and p99 in µs of wall time, then of the thread's CPU time: on a shared machine the wall
@@ -342,9 +363,13 @@ def main() -> None:
     parser.add_argument("--callgrind", type=int, nargs="?", const=2000, default=0, metavar="N",
                         help="the six mechanics also in instructions per receipt (valgrind), over N receipts")
     parser.add_argument("--six-way", nargs=3, metavar=("WAY", "N", "POOL"), help=argparse.SUPPRESS)  # a callgrind child
+    parser.add_argument("--compiles", type=int, help=argparse.SUPPRESS)  # a callgrind child: compile N times
     args = parser.parse_args()
     if args.six_way:
         six_way(args.six_way[0], int(args.six_way[1]), int(args.six_way[2]))
+        return
+    if args.compiles is not None:
+        compiles(args.compiles)
         return
     print(f"python {sys.version.split()[0]}")
     if args.only in (None, "six"):
@@ -357,6 +382,8 @@ def main() -> None:
         bench_sizes()
     if args.only in (None, "compile"):
         bench_compile()
+        if args.callgrind and args.only == "compile":
+            compile_instructions()
     if args.only in (None, "simulate"):
         bench_simulate(args.simulate)
     print_table()
