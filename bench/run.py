@@ -233,6 +233,7 @@ def compiles(count: int, n: int = 1000) -> None:
 def compile_instructions(n: int = 1000) -> None:
     """Instructions of one compile of the ``n``-campaign programme: two compiles less one."""
     env = callgrind.environment()
+    OUT.mkdir(parents=True, exist_ok=True)  # where callgrind writes its counts
     child = [sys.executable, __file__, "--compiles"]
     subprocess.run([*child, "1"], check=True, capture_output=True, env=env)  # .pyc and the grammar's cache written
     one, two = (callgrind.instructions([*child, str(k)], OUT / f"callgrind.compile.{k}", env) for k in (1, 2))
