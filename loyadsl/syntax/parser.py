@@ -606,8 +606,9 @@ class _Builder(TriggerRules, StrategyRules):
         self.diags: list[Diagnostic] = []
 
     def build(self, tree: Tree) -> Any:
-        """The tree as AST, bottom up, as lark's ``transform`` gives it, at a fifth of its cost per node
-        (which makes a bound wrapper for every node): each rule's function is looked up once
+        """The tree as AST, bottom up, as lark's ``transform`` gives it, at about three fifths of its cost
+        (109 against 179 ms for 1,000 campaigns; lark's makes a bound wrapper for every node): each rule's
+        function is looked up once
         (``_rule_functions``), and a rule without one stays a tree. ``_too_deep`` has bounded the depth."""
         rules = _rule_functions(type(self))
 
